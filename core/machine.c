@@ -1,0 +1,141 @@
+/*
+ * Machine lifecycle: RAM, memory and IO spaces, clock, device list.
+ */
+#include "core/machine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core/util.h"
+
+Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t errlen)
+{
+    if (ram_size == 0 || ram_size > (1ULL << 46)) {
+        snprintf(err, errlen, "RAM size %llu bytes is outside 1 byte..64 TiB",
+                 (unsigned long long)ram_size);
+        return NULL;
+    }
+    /* MAP_NORESERVE: guest RAM costs host memory only when touched. */
+    void *ram = mmap(NULL, ram_size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (ram == MAP_FAILED) {
+        snprintf(err, errlen, "cannot map %llu MiB of guest RAM on this host",
+                 (unsigned long long)(ram_size >> 20));
+        return NULL;
+    }
+    Machine *m = xcalloc(1, sizeof(*m));
+    m->ram_size = ram_size;
+    m->ram = ram;
+    m->mem = memmap_new();
+    m->io = iospace_new();
+    m->clock = clock_new(clock_mode);
+    m->state = RUN_PAUSED;
+    return m;
+}
+
+void machine_free(Machine *m)
+{
+    if (!m)
+        return;
+    Device *d = m->devices;
+    while (d) {
+        Device *next = d->next;
+        if (d->ops->free)
+            d->ops->free(d->opaque);
+        free(d);
+        d = next;
+    }
+    memmap_free(m->mem);
+    iospace_free(m->io);
+    clock_free(m->clock);
+    munmap(m->ram, m->ram_size);
+    free(m);
+}
+
+Device *machine_find_device(Machine *m, const char *id)
+{
+    for (Device *d = m->devices; d; d = d->next)
+        if (!strcmp(d->id, id))
+            return d;
+    return NULL;
+}
+
+Device *machine_add_device(Machine *m, const DeviceOps *ops, void *opaque)
+{
+    Device *d = xcalloc(1, sizeof(*d));
+    d->ops = ops;
+    d->opaque = opaque;
+    snprintf(d->id, sizeof(d->id), "%s", ops->name);
+    for (int i = 1; machine_find_device(m, d->id); i++)
+        snprintf(d->id, sizeof(d->id), "%s.%d", ops->name, i);
+    /* Keep creation order: reset and snapshots run in it. */
+    Device **pp = &m->devices;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = d;
+    return d;
+}
+
+void machine_reset_devices(Machine *m)
+{
+    for (Device *d = m->devices; d; d = d->next)
+        if (d->ops->reset)
+            d->ops->reset(d->opaque);
+}
+
+void machine_request_shutdown(Machine *m, int exit_code)
+{
+    m->state = RUN_SHUTDOWN;
+    m->exit_code = exit_code;
+    m->stop_requested = true;
+}
+
+void machine_request_reset(Machine *m)
+{
+    if (m->state == RUN_RUNNING)
+        m->state = RUN_RESET;
+    m->stop_requested = true;
+}
+
+void machine_request_stop(Machine *m)
+{
+    m->stop_requested = true;
+}
+
+void machine_save_devices(Machine *m, VMBuf *b)
+{
+    vmstream_begin(b);
+    for (Device *d = m->devices; d; d = d->next)
+        if (d->ops->vmsd)
+            vmstate_save(b, d->ops->vmsd, d->opaque);
+    vmstream_end(b);
+}
+
+static int load_all(Machine *m, const uint8_t *data, size_t end, size_t pos,
+                    bool apply, char **err)
+{
+    for (Device *d = m->devices; d; d = d->next) {
+        if (!d->ops->vmsd)
+            continue;
+        if (vmstate_load(data, end, &pos, d->ops->vmsd, apply ? d->opaque : NULL, err) < 0)
+            return -1;
+    }
+    if (pos != end) {
+        set_error(err, "state stream: %zu unexpected bytes after the last device", end - pos);
+        return -1;
+    }
+    return 0;
+}
+
+int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err)
+{
+    size_t pos, end;
+    if (vmstream_check(data, len, &pos, &end, err) < 0)
+        return -1;
+    /* Check everything first so a bad stream changes nothing. */
+    if (load_all(m, data, end, pos, false, err) < 0)
+        return -1;
+    return load_all(m, data, end, pos, true, err);
+}

@@ -1,0 +1,67 @@
+/*
+ * A machine: guest RAM, the physical memory map, the IO-port space, the
+ * virtual clock, the devices and the CPUs.  Nothing here is global: two
+ * machines can live in one process (the unit tests do that).
+ */
+#ifndef VX86_CORE_MACHINE_H
+#define VX86_CORE_MACHINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "core/device.h"
+#include "core/irq.h"
+#include "core/memory.h"
+#include "core/options.h"
+
+typedef struct CPUState CPUState;
+typedef struct Accel Accel;
+
+typedef enum RunState {
+    RUN_RUNNING,
+    RUN_PAUSED,
+    RUN_SHUTDOWN,     /* guest powered off: exit status exit_code */
+    RUN_RESET,        /* reset requested */
+    RUN_ERROR,        /* emulation error: exit non-zero */
+} RunState;
+
+typedef struct Machine {
+    const VMOptions *opts;
+    uint64_t ram_size;
+    uint8_t *ram;                 /* lazily mapped host memory, ram_size bytes */
+    MemMap *mem;
+    IOSpace *io;
+    VClock *clock;
+    Device *devices;
+    CPUState *cpus[64];
+    int ncpus;
+    Accel *accel;
+    void *board;                  /* the board's (hw/pc.c) own state */
+
+    RunState state;
+    int exit_code;
+    bool stop_requested;          /* makes the CPU loop return soon */
+} Machine;
+
+/* Maps RAM (lazily) and builds empty memory/IO spaces.  Returns NULL with
+ * err set when RAM cannot be mapped. */
+Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t errlen);
+void machine_free(Machine *m);
+
+/* Device list: ids are unique ("uart", "uart.1", ...). */
+Device *machine_add_device(Machine *m, const DeviceOps *ops, void *opaque);
+Device *machine_find_device(Machine *m, const char *id);
+void machine_reset_devices(Machine *m);
+
+/* Requests from devices and the monitor; the main loop acts on them. */
+void machine_request_shutdown(Machine *m, int exit_code);
+void machine_request_reset(Machine *m);
+void machine_request_stop(Machine *m);
+
+/* Saves every device's state into one stream; loads it back.  Load checks
+ * the whole stream before changing any device. */
+void machine_save_devices(Machine *m, VMBuf *b);
+int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * Guest physical memory map and IO-port space.
+ *
+ * A MemMap holds regions of three kinds: RAM (host memory, lazily mapped),
+ * ROM (host memory, guest writes dropped) and MMIO (callbacks).  Regions have
+ * a priority: where two overlap, the higher priority wins (a VGA window over
+ * RAM, say); equal-priority overlaps are refused at registration.
+ * Accesses that hit no region read all ones and drop writes, and are logged
+ * under `-d unimp`.
+ *
+ * The IO-port space is the same idea over 64 Ki ports with O(1) dispatch.
+ *
+ *   MemMap *mm = memmap_new();
+ *   memmap_add_ram(mm, "ram", 0, 512 << 20, ram_ptr);
+ *   memmap_add_mmio(mm, "hpet", 0xfed00000, 0x400, &hpet_ops, hpet, 0);
+ *   uint64_t v = memmap_read(mm, 0xfed000f0, 8);
+ */
+#ifndef VX86_CORE_MEMORY_H
+#define VX86_CORE_MEMORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* One callback shape for every device, MMIO and port IO alike.  offset is
+ * relative to the region's base; size is 1, 2, 4 or 8 bytes.  Accesses
+ * outside [min_size, max_size] are split into (or widened to) allowed
+ * sizes by the dispatcher, so handlers only see sizes they declared. */
+typedef struct MemOps {
+    uint64_t (*read)(void *opaque, uint64_t offset, unsigned size);
+    void (*write)(void *opaque, uint64_t offset, uint64_t value, unsigned size);
+    unsigned min_size; /* 0 means 1 */
+    unsigned max_size; /* 0 means 4 */
+} MemOps;
+
+typedef enum MemKind { MEM_RAM, MEM_ROM, MEM_MMIO } MemKind;
+
+typedef struct MemRegion {
+    const char *name;
+    uint64_t base, size;
+    MemKind kind;
+    int priority;
+    uint8_t *host;          /* RAM/ROM: host memory backing [base, base+size) */
+    const MemOps *ops;      /* MMIO */
+    void *opaque;
+    bool enabled;
+} MemRegion;
+
+typedef struct MemMap MemMap;
+
+MemMap *memmap_new(void);
+void memmap_free(MemMap *mm);
+
+/* Registration returns the region, or NULL (and *err set when err is not
+ * NULL, a malloc'ed message) on an equal-priority overlap or bad range. */
+MemRegion *memmap_add_ram(MemMap *mm, const char *name, uint64_t base,
+                          uint64_t size, uint8_t *host, char **err);
+MemRegion *memmap_add_rom(MemMap *mm, const char *name, uint64_t base,
+                          uint64_t size, uint8_t *host, char **err);
+MemRegion *memmap_add_mmio(MemMap *mm, const char *name, uint64_t base,
+                           uint64_t size, const MemOps *ops, void *opaque,
+                           int priority, char **err);
+void memmap_set_priority(MemRegion *r, int priority);
+void memmap_enable(MemMap *mm, MemRegion *r, bool on);
+void memmap_remove(MemMap *mm, MemRegion *r);
+
+/* The region that owns addr (highest priority), or NULL. */
+const MemRegion *memmap_find(MemMap *mm, uint64_t addr);
+/* Host pointer for len bytes of RAM (writable) or ROM (when !for_write) at
+ * addr, or NULL when [addr, addr+len) is not wholly such memory. */
+uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write);
+/* Bumped whenever the map changes, so caches of lookups (the CPU's TLB)
+ * know to flush. */
+uint64_t memmap_generation(MemMap *mm);
+
+uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size);
+void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size);
+/* Bulk copies (DMA, loaders).  Return false if any byte hit no RAM/ROM/MMIO. */
+bool memmap_read_buf(MemMap *mm, uint64_t addr, void *buf, size_t len);
+bool memmap_write_buf(MemMap *mm, uint64_t addr, const void *buf, size_t len);
+/* Loaders may write into ROM: */
+bool memmap_load_buf(MemMap *mm, uint64_t addr, const void *buf, size_t len);
+
+/* Called on every write that reaches RAM through memmap_write*, so the
+ * translator can invalidate code on that page.  Optional. */
+typedef void (*MemWriteNotify)(void *opaque, uint64_t addr, size_t len);
+void memmap_set_write_notify(MemMap *mm, MemWriteNotify fn, void *opaque);
+
+/* ---- IO ports ---- */
+typedef struct IOSpace IOSpace;
+
+IOSpace *iospace_new(void);
+void iospace_free(IOSpace *io);
+/* Claims ports [base, base+count).  Refuses (NULL / *err) overlap with a
+ * registered range or a range past 0xffff. */
+bool iospace_add(IOSpace *io, const char *name, uint32_t base, uint32_t count,
+                 const MemOps *ops, void *opaque, char **err);
+void iospace_remove(IOSpace *io, uint32_t base, uint32_t count);
+const char *iospace_owner(IOSpace *io, uint16_t port);
+uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size);
+void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size);
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * The command line, parsed into a plain struct.  Option names and syntax
+ * follow qemu-system-x86_64 for the options both share.  Parsing never
+ * exits: it returns an error line (naming the option and the problem) for
+ * main() to print, so it can be unit-tested.
+ */
+#ifndef VX86_CORE_OPTIONS_H
+#define VX86_CORE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MAX_DRIVES 8
+#define MAX_ACCELS 4
+
+typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE } DriveIf;
+typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
+
+typedef struct DriveOpt {
+    char *file;
+    char *format;         /* "raw", "qcow2" or NULL (probe) */
+    DriveIf iface;
+    DriveMedia media;
+    int index;            /* -1: next free */
+    bool readonly;
+    bool snapshot;
+} DriveOpt;
+
+typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
+typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
+
+typedef struct AccelOpt {
+    char name[8];         /* "kvm" or "tcg" */
+    bool interp;          /* tcg,interp=on: run the IR interpreter */
+} AccelOpt;
+
+typedef struct VMOptions {
+    uint64_t ram_size;    /* bytes */
+    int smp;
+    char *kernel, *initrd, *append, *bios;
+    DriveOpt drives[MAX_DRIVES];
+    int ndrives;
+    char boot_order[8];   /* e.g. "cd" */
+    SerialKind serial;
+    char *serial_path;
+    bool nographic;
+    DisplayKind display;
+    AccelOpt accels[MAX_ACCELS];
+    int naccels;          /* 0: default (kvm if usable, else tcg) */
+    char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
+    char *qmp;
+    unsigned log_mask;    /* -d */
+    char *log_file;       /* -D */
+    bool no_reboot;
+    bool snapshot;
+    char *cpu_model;
+    bool selftest;        /* run the machine self-test and exit */
+    char *gdb;            /* -s / -gdb */
+    bool start_stopped;   /* -S */
+    bool want_help, want_version;
+} VMOptions;
+
+void options_init(VMOptions *o);
+void options_free(VMOptions *o);
+/* Parses argv[1..argc).  Returns 0, or -1 with err holding one line
+ * "OPTION: problem".  Checks that files exist and are readable. */
+int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen);
+/* Parses a size like 512 (MiB), 512M, 2G, 1T, 4096K.  Returns false on
+ * malformed or zero sizes. */
+bool options_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
+void options_print_help(FILE *f);
+
+#endif

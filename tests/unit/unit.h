@@ -1,0 +1,18 @@
+/*
+ * Every test file in tests/unit registers its Check suite with UNIT_SUITE(fn);
+ * the one runner (tests/unit/run.c) collects them all, so adding a suite
+ * needs no list to edit.  Run one suite with CK_RUN_SUITE=name.
+ */
+#ifndef VX86_TESTS_UNIT_H
+#define VX86_TESTS_UNIT_H
+
+#include <check.h>
+
+typedef Suite *(*UnitSuiteFn)(void);
+void unit_register_suite(UnitSuiteFn fn);
+
+#define UNIT_SUITE(fn) \
+    static void __attribute__((constructor)) register_##fn(void) \
+    { unit_register_suite(fn); }
+
+#endif
