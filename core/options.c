@@ -795,7 +795,7 @@ typedef struct OptDef {
     bool has_arg;
     int (*handle)(Ctx *c, const char *arg);
     const char *argname;  /* for --help; NULL when no argument */
-    const char *help;
+    const char *help;     /* NULL: an alias, not listed by --help */
 } OptDef;
 
 static const OptDef opt_defs[] = {
@@ -828,8 +828,8 @@ static const OptDef opt_defs[] = {
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
     { "D", true, opt_D, "FILE", "write the debug log to FILE" },
     { "selftest", false, opt_selftest, NULL, "run the machine self-test and exit" },
-    { "h", false, opt_help, NULL, "this help" },
-    { "help", false, opt_help, NULL, "this help" },
+    { "h", false, opt_help, NULL, "this help (also -help, --help)" },
+    { "help", false, opt_help, NULL, NULL },
     { "version", false, opt_version, NULL, "print the version" },
 };
 
@@ -946,6 +946,8 @@ void options_print_help(FILE *f)
     for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
         const OptDef *d = &opt_defs[i];
         char left[80];
+        if (!d->help)
+            continue;                     /* an alias listed with its twin */
         snprintf(left, sizeof(left), "-%s%s%s", d->name, d->argname ? " " : "",
                  d->argname ? d->argname : "");
         if (strlen(left) > 24)
