@@ -47,11 +47,17 @@ struct KVMAccel {
     bool pending_error;
 };
 
+/* The run area of the vCPU this thread runs.  A signal handler can reach
+ * nothing else; it is per thread, not machine state. */
+static __thread struct kvm_run *kick_run;
+
 static void kick_handler(int sig)
 {
-    /* Only interrupts KVM_RUN (EINTR); immediate_exit covers the race
-     * of a signal arriving just before the ioctl. */
+    /* Interrupts KVM_RUN (EINTR); setting immediate_exit also covers a
+     * signal that lands while we are outside KVM_RUN handling an exit. */
     (void)sig;
+    if (kick_run)
+        kick_run->immediate_exit = 1;
 }
 
 static int kvm_open(char *why, size_t len)
@@ -441,10 +447,11 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
 {
     KVMAccel *k = acc;
     Machine *m = k->m;
+    kick_run = k->run;
+    k->run->immediate_exit = 0;
     arm_kick(k, deadline_ns);
     while (!m->stop_requested) {
         inject_interrupts(k);
-        k->run->immediate_exit = 0;
         int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
         if (rc < 0) {
             if (errno == EINTR || errno == EAGAIN)
