@@ -605,7 +605,7 @@ static int opt_accel(Ctx *c, const char *arg)
     if (kv_parse(c, arg, "accel", &l) < 0)
         return -1;
     AccelOpt a = { .name = "" };
-    bool interp_given = false;
+    bool interp_given = false, force_given = false;
     int rc = 0;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
@@ -620,6 +620,10 @@ static int opt_accel(Ctx *c, const char *arg)
             if (!parse_bool(kv->val, &a.interp))
                 rc = fail(c, "interp=%s: expected on or off", kv->val);
             interp_given = true;
+        } else if (!strcmp(kv->key, "force")) {
+            if (!parse_bool(kv->val, &a.force))
+                rc = fail(c, "force=%s: expected on or off", kv->val);
+            force_given = true;
         } else {
             rc = kv_unknown(c, kv);
         }
@@ -631,6 +635,8 @@ static int opt_accel(Ctx *c, const char *arg)
         return fail(c, "expected an accelerator name (kvm, tcg)");
     if (interp_given && strcmp(a.name, "tcg"))
         return fail(c, "interp= applies only to tcg");
+    if (force_given && strcmp(a.name, "kvm"))
+        return fail(c, "force= applies only to kvm");
     if (o->naccels == MAX_ACCELS)
         return fail(c, "at most %d accelerators may be given", MAX_ACCELS);
     o->accels[o->naccels++] = a;
@@ -670,6 +676,72 @@ static int opt_serial(Ctx *c, const char *arg)
     }
     o->serial_given = true;
     return 0;
+}
+
+/* -debugcon stdio|file:PATH|none: the 0xe9 debug console */
+static int opt_debugcon(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    if (!strcmp(arg, "stdio")) {
+        o->debugcon = SERIAL_STDIO;
+    } else if (!strcmp(arg, "none")) {
+        o->debugcon = SERIAL_NONE;
+    } else if (!strncmp(arg, "file:", 5) && arg[5]) {
+        o->debugcon = SERIAL_FILE;
+        set_string(&o->debugcon_path, arg + 5);
+    } else {
+        return fail(c, "unsupported backend '%s' (stdio, file:PATH, none)", arg);
+    }
+    return 0;
+}
+
+/* A port number, decimal or 0x-hex, within [0, max]. */
+static bool parse_port(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* -device: only the test device isa-debug-exit is known so far. */
+static int opt_device(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "driver", &l) < 0)
+        return -1;
+    int rc = 0;
+    uint64_t base = 0xf4, size = 4;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "driver")) {
+            if (!kv->val || strcmp(kv->val, "isa-debug-exit"))
+                rc = fail(c, "device '%s' not supported yet (isa-debug-exit)",
+                          kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "iobase")) {
+            if (!parse_port(kv->val, 0xffff, &base))
+                rc = fail(c, "iobase=%s: expected a port 0..0xffff", kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "iosize")) {
+            if (!parse_port(kv->val, 4, &size) || (size != 1 && size != 2 && size != 4))
+                rc = fail(c, "iosize=%s: expected 1, 2 or 4", kv->val ? kv->val : "");
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    if (rc == 0 && base + size > 0x10000)
+        rc = fail(c, "isa-debug-exit: ports 0x%llx+%llu run past 0xffff",
+                  (unsigned long long)base, (unsigned long long)size);
+    if (rc == 0) {
+        c->o->debug_exit_port = (uint16_t)base;
+        c->o->debug_exit_size = (uint16_t)size;
+    }
+    return rc;
 }
 
 static int opt_display(Ctx *c, const char *arg)
@@ -816,6 +888,8 @@ static const OptDef opt_defs[] = {
     { "cdrom", true, opt_cdrom, "FILE", "CD-ROM image (IDE secondary master)" },
     { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS]", "boot order: c disk, d cdrom, n network, a floppy" },
     { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
+    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console on port 0xe9" },
+    { "device", true, opt_device, "isa-debug-exit[,iobase=P,iosize=N]", "test exit device (always present at 0xf4)" },
     { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
     { "display", true, opt_display, "sdl|none", "display backend" },
@@ -883,6 +957,9 @@ void options_init(VMOptions *o)
     o->smp = 1;
     o->serial = SERIAL_NONE;
     o->display = DISPLAY_DEFAULT;
+    o->debugcon = SERIAL_NONE;
+    o->debug_exit_port = 0xf4;
+    o->debug_exit_size = 4;
 }
 
 void options_free(VMOptions *o)
@@ -896,6 +973,7 @@ void options_free(VMOptions *o)
     free(o->append);
     free(o->bios);
     free(o->serial_path);
+    free(o->debugcon_path);
     free(o->monitor);
     free(o->qmp);
     free(o->log_file);

@@ -37,6 +37,7 @@ typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayK
 typedef struct AccelOpt {
     char name[8];         /* "kvm" or "tcg" */
     bool interp;          /* tcg,interp=on: run the IR interpreter */
+    bool force;           /* kvm,force=on: skip the speed probe (tests) */
 } AccelOpt;
 
 typedef struct VMOptions {
@@ -54,6 +55,10 @@ typedef struct VMOptions {
     DisplayKind display;
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
+    SerialKind debugcon;  /* -debugcon: port 0xe9 output */
+    char *debugcon_path;
+    uint16_t debug_exit_port;  /* -device isa-debug-exit,iobase= (default 0xf4) */
+    uint16_t debug_exit_size;
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
     char *qmp;
     unsigned log_mask;    /* -d */

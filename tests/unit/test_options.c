@@ -652,6 +652,36 @@ START_TEST(readonly_image_needs_readonly_flag)
 }
 END_TEST
 
+START_TEST(debugcon_device_and_kvm_force)
+{
+    ck_assert_int_eq(o.debug_exit_port, 0xf4);
+    ck_assert_int_eq(parse("-debugcon", "file:/tmp/x", "-device", "isa-debug-exit,iobase=0x501,iosize=2",
+                           "-accel", "kvm,force=on", NULL), 0);
+    ck_assert_int_eq(o.debugcon, SERIAL_FILE);
+    ck_assert_str_eq(o.debugcon_path, "/tmp/x");
+    ck_assert_int_eq(o.debug_exit_port, 0x501);
+    ck_assert_int_eq(o.debug_exit_size, 2);
+    ck_assert(o.accels[0].force);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "e1000", NULL), -1);
+    ck_assert_err_prefix("-device:");
+    ck_assert_err_has("not supported yet");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "isa-debug-exit,iosize=3", NULL), -1);
+    ck_assert_err_has("iosize=3");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-accel", "tcg,force=on", NULL), -1);
+    ck_assert_err_has("force= applies only to kvm");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-debugcon", "tcp:1", NULL), -1);
+    ck_assert_err_prefix("-debugcon:");
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -689,6 +719,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, gdb_and_flags);
     tcase_add_test(tc, error_is_one_line);
     tcase_add_test(tc, readonly_image_needs_readonly_flag);
+    tcase_add_test(tc, debugcon_device_and_kvm_force);
     suite_add_tcase(s, tc);
     return s;
 }
