@@ -224,8 +224,12 @@ START_TEST(mode3_square_wave)
     int64_t t0 = clock_now(r->m->clock);
     advance(r, tick_ns(3) - 1);
     ck_assert_int_eq(r->pin.level, 1);
+    out8(r, 0x43, 0xe2);                  /* status: OUT still high, mode 3 */
+    ck_assert_uint_eq(in8(r, 0x40), 0xb6);
     advance(r, 1);
     ck_assert_int_eq(r->pin.level, 0);
+    out8(r, 0x43, 0xe2);
+    ck_assert_uint_eq(in8(r, 0x40), 0x36);
     advance(r, tick_ns(5) - tick_ns(3));
     ck_assert_int_eq(r->pin.level, 1);
     ck_assert_int_eq(r->pin.last_rise, t0 + tick_ns(5));
@@ -245,9 +249,15 @@ START_TEST(channel2_gate_and_out2_via_port61)
     ck_assert_uint_eq(in8(r, 0x61) & 0x20, 0);
     out8(r, 0x61, 0x01);
     ck_assert_uint_eq(in8(r, 0x61) & 0x03, 0x01);
-    advance(r, tick_ns(999));
+    advance(r, tick_ns(300));
+    /* Mode 0: GATE low suspends counting, high resumes where it stopped. */
+    out8(r, 0x61, 0x00);
+    advance(r, 5000000);
+    ck_assert_uint_eq(latch_and_read(r, 2), 1000 - 300);
+    out8(r, 0x61, 0x01);
+    advance(r, tick_ns(699));
     ck_assert_uint_eq(in8(r, 0x61) & 0x20, 0);
-    advance(r, tick_ns(1000) - tick_ns(999));
+    advance(r, tick_ns(700) - tick_ns(699));
     ck_assert_uint_eq(in8(r, 0x61) & 0x20, 0x20);
     /* Speaker tone: mode 3, gate and speaker data on. */
     out8(r, 0x43, 0xb6);

@@ -265,10 +265,16 @@ START_TEST(rotate_on_nonspecific_eoi)
     ck_assert_int_eq(i8259_ack(r->pic), 0x0b);
     out8(r, 0x20, 0xa0);                  /* rotate on non-specific EOI */
     ck_assert_uint_eq(read_isr(r, 0x20), 0);
-    /* IR3 is now lowest, IR4 highest: IR5 beats IR1. */
+    /* IR3 is now lowest, IR4 highest: IR5 beats IR1, and IR3 comes last. */
+    irq_lower(i8259_irq(r->pic, 3));
+    irq_raise(i8259_irq(r->pic, 3));
     irq_raise(i8259_irq(r->pic, 1));
     irq_raise(i8259_irq(r->pic, 5));
     ck_assert_int_eq(i8259_ack(r->pic), 0x0d);
+    out8(r, 0x20, 0x20);                  /* plain EOI: no further rotation */
+    ck_assert_int_eq(i8259_ack(r->pic), 0x09);
+    out8(r, 0x20, 0x20);
+    ck_assert_int_eq(i8259_ack(r->pic), 0x0b);
     rig_free(r);
 }
 END_TEST
@@ -289,6 +295,54 @@ START_TEST(set_priority_and_specific_eoi)
     ck_assert_uint_eq(read_isr(r, 0x20), 0x01);
     out8(r, 0x20, 0x62);                  /* specific EOI of a level not in service */
     ck_assert_uint_eq(read_isr(r, 0x20), 0x01);
+    rig_free(r);
+}
+END_TEST
+
+/* A slave in service blocks its own higher-priority requests at the
+ * master unless the master is in special fully nested mode (ICW4 bit 4). */
+START_TEST(special_fully_nested_mode)
+{
+    for (int sfnm = 0; sfnm <= 1; sfnm++) {
+        Rig *r = rig_new();
+        pic_init(r, 0x08, 0x70, 0x01);
+        out8(r, 0x20, 0x11);              /* master again, maybe with SFNM */
+        out8(r, 0x21, 0x08);
+        out8(r, 0x21, 0x04);
+        out8(r, 0x21, sfnm ? 0x11 : 0x01);
+        irq_raise(i8259_irq(r->pic, 12));
+        ck_assert_int_eq(i8259_ack(r->pic), 0x74);
+        irq_raise(i8259_irq(r->pic, 9));  /* slave IR1 outranks IR4 */
+        ck_assert_int_eq(r->pin.level, sfnm);
+        if (sfnm) {
+            ck_assert_int_eq(i8259_ack(r->pic), 0x71);
+            ck_assert_uint_eq(read_isr(r, 0xa0), 0x12);
+        }
+        /* Master IR3 stays blocked by IR2 in service in both modes. */
+        irq_raise(i8259_irq(r->pic, 3));
+        ck_assert_int_eq(r->pin.level, 0);
+        rig_free(r);
+    }
+}
+END_TEST
+
+/* Two requests waiting on an auto-EOI slave: the second must reach the
+ * master once the master's IR2 is acknowledged and EOId. */
+START_TEST(slave_back_to_back_requests)
+{
+    Rig *r = rig_new();
+    pic_init(r, 0x08, 0x70, 0x01);
+    out8(r, 0xa0, 0x11);
+    out8(r, 0xa1, 0x70);
+    out8(r, 0xa1, 0x02);
+    out8(r, 0xa1, 0x03);                  /* slave: auto-EOI */
+    irq_raise(i8259_irq(r->pic, 9));
+    irq_raise(i8259_irq(r->pic, 10));
+    ck_assert_int_eq(i8259_ack(r->pic), 0x71);
+    ck_assert_int_eq(r->pin.level, 0);    /* master IR2 in service */
+    out8(r, 0x20, 0x20);
+    ck_assert_int_eq(r->pin.level, 1);
+    ck_assert_int_eq(i8259_ack(r->pic), 0x72);
     rig_free(r);
 }
 END_TEST
@@ -442,6 +496,8 @@ static Suite *i8259_suite(void)
     tcase_add_test(tc, auto_eoi);
     tcase_add_test(tc, rotate_on_nonspecific_eoi);
     tcase_add_test(tc, set_priority_and_specific_eoi);
+    tcase_add_test(tc, special_fully_nested_mode);
+    tcase_add_test(tc, slave_back_to_back_requests);
     tcase_add_test(tc, special_mask_mode);
     tcase_add_test(tc, reinit_clears_mask_and_needs_new_edge);
     tcase_add_test(tc, save_load_round_trip);
