@@ -283,6 +283,50 @@ START_TEST(layout_mismatch_names_field)
 }
 END_TEST
 
+START_TEST(post_load_failure_rolls_back_every_device)
+{
+    TDev *d;
+    Machine *m = new_machine(&d);
+    TDev *d2 = calloc(1, sizeof(*d2));
+    machine_add_device(m, &tdev_ops, d2);
+    fill(d);
+    fill(d2);
+    d2->chan[0].mode = 9;          /* the second device will refuse this */
+    VMBuf b;
+    vmbuf_init(&b);
+    machine_save_devices(m, &b);
+    d->b = 1;
+    d2->b = 2;
+    d2->chan[0].mode = 0;
+    char *err = NULL;
+    ck_assert_int_eq(machine_load_devices(m, b.data, b.len, &err), -1);
+    free(err);
+    ck_assert_uint_eq(d->b, 1);    /* the first device was loaded, then rolled back */
+    ck_assert_uint_eq(d2->b, 2);
+    vmbuf_free(&b);
+    machine_free(m);
+}
+END_TEST
+
+START_TEST(virtual_clock_travels_with_the_stream)
+{
+    TDev *d;
+    Machine *m = new_machine(&d);
+    clock_advance(m->clock, 123456);
+    VMBuf b;
+    vmbuf_init(&b);
+    machine_save_devices(m, &b);
+    TDev *d2;
+    Machine *m2 = new_machine(&d2);
+    char *err = NULL;
+    ck_assert_int_eq(machine_load_devices(m2, b.data, b.len, &err), 0);
+    ck_assert_int_eq(clock_now(m2->clock), 123456);
+    vmbuf_free(&b);
+    machine_free(m);
+    machine_free(m2);
+}
+END_TEST
+
 START_TEST(two_machines_are_independent)
 {
     TDev *d1, *d2;
@@ -344,6 +388,8 @@ static Suite *vmstate_suite(void)
     suite_add_tcase(s, tc);
     TCase *tm = tcase_create("machine");
     tcase_add_test(tm, two_machines_are_independent);
+    tcase_add_test(tm, post_load_failure_rolls_back_every_device);
+    tcase_add_test(tm, virtual_clock_travels_with_the_stream);
     tcase_add_test(tm, device_ids_are_unique);
     tcase_add_test(tm, huge_ram_is_lazy_and_absurd_refused);
     suite_add_tcase(s, tm);
