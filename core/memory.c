@@ -369,7 +369,8 @@ void iospace_free(IOSpace *io)
         return;
     for (uint32_t p = 0; p < 65536; p++) {
         IORange *r = io->port[p];
-        if (r && r->base == p)
+        /* Free at the range's last port: later ports no longer refer to it. */
+        if (r && p == r->base + r->count - 1)
             free(r);
     }
     free(io);
