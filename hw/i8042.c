@@ -15,6 +15,9 @@
  * pulse commands 0xF0-0xFF, IRQ1/IRQ12 per the command byte's INT bits,
  * and set 2 -> set 1 translation when command byte bit 6 is set.
  *
+ * A byte written to the keyboard re-enables the keyboard interface (the
+ * controller has to clock it out), as 8042 firmware does.
+ *
  * Not modelled: the input port beyond a fixed value, passwords (0xA4 says
  * none installed), timeouts and parity errors (the devices always answer),
  * and IBF: data written is processed at once, so IBF always reads 0.
@@ -247,7 +250,13 @@ static void i8042_write_data(I8042State *s, uint8_t v)
     case 0xd2: i8042_put_output(s, v, false); break;   /* as keyboard data */
     case 0xd3: i8042_put_output(s, v, true); break;    /* as mouse data */
     case 0xd4: ps2_mouse_write(s->mouse, v); break;
-    default:   ps2_kbd_write(s->kbd, v); break;
+    default:
+        /* Sending to the keyboard drives its clock line, which leaves the
+         * keyboard interface enabled (guests rely on this after 0xAD). */
+        s->ram[0] &= (uint8_t)~CB_KBD_DIS;
+        ps2_kbd_write(s->kbd, v);
+        i8042_fill_output(s);
+        break;
     }
 }
 

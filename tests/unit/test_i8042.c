@@ -160,6 +160,12 @@ START_TEST(port_disable_enable_commands)
     ck_assert_uint_eq(status(&r) & 0x01, 0);
     cmd(&r, 0xae);
     expect(&r, 1, 0x1c);
+    /* Writing to the keyboard enables its interface again. */
+    cmd(&r, 0xad);
+    data(&r, 0xee);
+    expect(&r, 1, 0xee);
+    cmd(&r, 0x20);
+    expect(&r, 1, 0x20);
     cmd(&r, 0xa8);
     cmd(&r, 0x20);
     expect(&r, 1, 0x00);
