@@ -13,6 +13,11 @@
  * frontend's can_receive() allows, so pasting into a slow guest loses
  * nothing.  When the frontend has room again it calls chardev_accept_input().
  *
+ * stdio restores the terminal from an atexit handler and from handlers for
+ * SIGTERM/SIGHUP/SIGINT/SIGQUIT it installs when it enters raw mode; a main
+ * loop that installs its own handlers for these afterwards should end the
+ * process with exit() so the atexit restore still runs.
+ *
  * Main loop:
  *   int fd = chardev_poll_fd(c);     // -1: nothing to poll right now
  *   ... poll(fd, POLLIN) ...  chardev_handle_input(c);
