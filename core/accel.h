@@ -16,7 +16,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/options.h"
+
 typedef struct Machine Machine;
+struct LinuxBootEntry;
 
 typedef enum AccelExit {
     ACCEL_EXIT_DEADLINE,  /* reached the deadline or a stop request */
@@ -28,16 +31,25 @@ typedef struct AccelOps {
     const char *name;
     /* Whether this accelerator can run this machine here; why not if not. */
     bool (*probe)(Machine *m, char *why, size_t len);
-    void *(*init)(Machine *m, char *err, size_t len);
+    void *(*init)(Machine *m, const AccelOpt *opt, char *err, size_t len);
     /* Runs the guest until virtual time deadline_ns (or a stop request). */
     AccelExit (*exec)(void *acc, int64_t deadline_ns);
     /* Called from another thread or a signal handler: make exec() return soon. */
     void (*kick)(void *acc);
     void (*reset)(void *acc);
+    /* Puts the boot CPU in the state the Linux boot protocol asks for. */
+    int (*load_linux_entry)(void *acc, const struct LinuxBootEntry *e, char *err, size_t len);
     void (*free)(void *acc);
 } AccelOps;
 
 /* Registered accelerators, looked up by name ("tcg", "kvm"). */
 const AccelOps *accel_find(const char *name);
+
+/* Tries the -accel list in order (default: kvm, then tcg); the first that
+ * probes and initialises wins.  A fallback prints one notice line naming
+ * why the earlier choice was refused.  Returns NULL with err set to one
+ * line naming every refusal when none works. */
+const AccelOps *accel_select(Machine *m, const VMOptions *o, void **acc,
+                             char *err, size_t len);
 
 #endif

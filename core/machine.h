@@ -27,8 +27,10 @@ typedef enum RunState {
 } RunState;
 
 typedef void (*FdHandler)(void *opaque);
+/* The fd to poll right now, or -1 when the source wants no input yet. */
+typedef int (*FdGetter)(void *opaque);
 typedef struct FdWatch {
-    int fd;
+    FdGetter get_fd;
     FdHandler on_readable;
     void *opaque;
 } FdWatch;
@@ -71,7 +73,7 @@ Device *machine_find_device(Machine *m, const char *id);
 void machine_reset_devices(Machine *m);
 
 /* Input sources (terminal, sockets): on_readable runs from the main loop. */
-bool machine_watch_fd(Machine *m, int fd, FdHandler on_readable, void *opaque);
+bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque);
 
 /* Runs the machine with an initialised accelerator until the guest powers
  * off or an error; returns the process exit status. */

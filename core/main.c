@@ -13,10 +13,12 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/accel.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/options.h"
 #include "core/selftest.h"
+#include "hw/pc.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -40,7 +42,6 @@ static bool uses_hdc(const VMOptions *o) { return drive_from(o, "-hdc"); }
 static bool uses_hdd(const VMOptions *o) { return drive_from(o, "-hdd"); }
 static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
 static bool uses_boot(const VMOptions *o) { return o->boot_order[0] || o->boot_once[0]; }
-static bool uses_bios(const VMOptions *o) { return o->bios != NULL; }
 static bool uses_monitor(const VMOptions *o) { return o->monitor && strcmp(o->monitor, "none"); }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
@@ -65,7 +66,6 @@ static const Unsupported not_yet[] = {
     { "-hdd", uses_hdd, NULL },
     { "-cdrom", uses_cdrom, NULL },
     { "-boot", uses_boot, NULL },
-    { "-bios", uses_bios, NULL },
     { "-monitor", uses_monitor, NULL },            /* only -monitor none */
     { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
@@ -110,6 +110,33 @@ static int setup_logging(const VMOptions *o)
     return 0;
 }
 
+/* Builds the PC around m, picks the accelerator and runs until the guest
+ * powers off.  Takes ownership of m.  Returns the exit status. */
+static int run_board(Machine *m, const VMOptions *opts)
+{
+    char err[1024];
+    PCBoard *pc = pc_create(m, opts, err, sizeof err);
+    if (!pc) {
+        fprintf(stderr, "vx86: %s\n", err);
+        return 1;
+    }
+    void *acc = NULL;
+    const AccelOps *ops = accel_select(m, opts, &acc, err, sizeof err);
+    int status = 1;
+    if (!ops) {
+        fprintf(stderr, "vx86: %s\n", err);
+    } else {
+        ops->reset(acc);
+        status = machine_run(m, ops, acc);
+        ops->free(acc);
+    }
+    /* The board's backends and BIOS image outlive the devices using them. */
+    m->board = NULL;
+    machine_free(m);
+    pc_free(pc);
+    return status;
+}
+
 static int run(const VMOptions *opts)
 {
     char err[512];
@@ -126,6 +153,8 @@ static int run(const VMOptions *opts)
     } else if (opts->kernel) {
         fprintf(stderr, "vx86: -kernel: booting a guest is not supported yet\n");
         status = 1;
+    } else if (opts->bios) {
+        return run_board(m, opts);          /* frees m */
     } else {
         printf("vx86: no guest to boot yet; running the machine self-test\n");
         fflush(stdout);

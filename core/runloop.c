@@ -11,11 +11,11 @@
 #include "core/accel.h"
 #include "core/machine.h"
 
-bool machine_watch_fd(Machine *m, int fd, FdHandler on_readable, void *opaque)
+bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque)
 {
     if (m->nfds >= (int)(sizeof(m->fds) / sizeof(m->fds[0])))
         return false;
-    m->fds[m->nfds++] = (FdWatch){ fd, on_readable, opaque };
+    m->fds[m->nfds++] = (FdWatch){ get_fd, on_readable, opaque };
     return true;
 }
 
@@ -24,7 +24,7 @@ static void poll_inputs(Machine *m, int timeout_ms)
 {
     struct pollfd p[8];
     for (int i = 0; i < m->nfds; i++)
-        p[i] = (struct pollfd){ .fd = m->fds[i].fd, .events = POLLIN };
+        p[i] = (struct pollfd){ .fd = m->fds[i].get_fd(m->fds[i].opaque), .events = POLLIN };
     int n = poll(p, (nfds_t)m->nfds, timeout_ms);
     if (n <= 0)
         return;

@@ -267,7 +267,7 @@ static void kvm_free(void *acc)
     free(k);
 }
 
-static void *kvm_init(Machine *m, char *err, size_t len)
+static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
     KVMAccel *k = xcalloc(1, sizeof(*k));
     k->m = m;

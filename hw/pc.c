@@ -1,0 +1,279 @@
+/*
+ * The PC board.  See pc.h for the memory map.  ISA interrupts fan out to
+ * the PIC pair (and, once the chipset is wired, the IOAPIC); the CPU's
+ * INTR pin asks the interrupt controllers in priority order.
+ */
+#include "hw/pc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "hw/chardev.h"
+#include "hw/debugcon.h"
+#include "hw/debugexit.h"
+#include "hw/i8042.h"
+#include "hw/i8254.h"
+#include "hw/i8259.h"
+#include "hw/mc146818.h"
+#include "hw/port92.h"
+#include "hw/uart16550.h"
+
+#define BIOS_MAX (16u << 20)
+#define ISA_BIOS_SIZE (128u << 10)
+
+struct PCBoard {
+    Machine *m;
+    PICState *pic;
+    PITState *pit;
+    RTCState *rtc;
+    UARTState *uart;
+    I8042State *kbc;
+    Port92State *port92;
+    DebugExitState *debug_exit;
+    DebugconState *debugcon;
+    CharDev *serial_chr, *debugcon_chr;
+    IRQLine isa_irq[16];      /* ISA bus lines: fan out to PIC (+ IOAPIC) */
+    IRQLine pic_out;          /* the PIC's INT output */
+    uint8_t *bios;            /* -bios image, BIOS_MAX at most */
+    size_t bios_size;
+    bool a20_kbc, a20_port92;
+    void (*a20_fn)(void *opaque, bool on);
+    void *a20_opaque;
+};
+
+/* ---- interrupts ---- */
+
+static void isa_irq_handler(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    irq_set(i8259_irq(pc->pic, n), level);
+}
+
+static void pic_output_changed(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    /* Make a running CPU notice the interrupt at its next block boundary. */
+    if (level)
+        machine_request_stop(pc->m);
+}
+
+static bool pc_intr_pending(void *opaque)
+{
+    PCBoard *pc = opaque;
+    return i8259_has_interrupt(pc->pic);
+}
+
+static int pc_intr_ack(void *opaque)
+{
+    PCBoard *pc = opaque;
+    return i8259_ack(pc->pic);
+}
+
+/* ---- A20 ---- */
+
+static void a20_update(PCBoard *pc)
+{
+    if (pc->a20_fn)
+        pc->a20_fn(pc->a20_opaque, pc_a20_enabled(pc));
+}
+
+static void a20_from_kbc(void *opaque, bool on)
+{
+    PCBoard *pc = opaque;
+    pc->a20_kbc = on;
+    a20_update(pc);
+}
+
+static void a20_from_port92(void *opaque, bool on)
+{
+    PCBoard *pc = opaque;
+    pc->a20_port92 = on;
+    a20_update(pc);
+}
+
+bool pc_a20_enabled(PCBoard *pc)
+{
+    return pc->a20_kbc || pc->a20_port92;
+}
+
+void pc_set_a20_listener(PCBoard *pc, void (*fn)(void *opaque, bool on), void *opaque)
+{
+    pc->a20_fn = fn;
+    pc->a20_opaque = opaque;
+}
+
+/* ---- memory ---- */
+
+static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    uint64_t ram = m->ram_size;
+    uint64_t below = ram < PC_LOW_RAM_END ? ram : PC_LOW_RAM_END;
+    char *e = NULL;
+    bool ok = memmap_add_ram(m->mem, "ram-low", 0, MIN(below, 0xa0000), m->ram, &e) != NULL;
+    /* Without a BIOS image the firmware area is plain RAM (the direct
+     * Linux boot path puts its MP/ACPI tables there). */
+    if (ok && !o->bios && below > 0xc0000)
+        ok = memmap_add_ram(m->mem, "ram-fw", 0xc0000, MIN(below, 0x100000) - 0xc0000,
+                            m->ram + 0xc0000, &e) != NULL;
+    if (ok && below > 0x100000)
+        ok = memmap_add_ram(m->mem, "ram", 0x100000, below - 0x100000,
+                            m->ram + 0x100000, &e) != NULL;
+    if (ok && ram > below)
+        ok = memmap_add_ram(m->mem, "ram-high", 1ULL << 32, ram - below,
+                            m->ram + below, &e) != NULL;
+    if (!ok) {
+        snprintf(err, len, "-m: %s", e ? e : "cannot map RAM");
+        free(e);
+    }
+    return ok;
+}
+
+static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
+{
+    char rerr[256];
+    size_t size;
+    uint8_t *img = read_file(path, &size, rerr, sizeof rerr);
+    if (!img) {
+        snprintf(err, len, "-bios: %s", rerr);
+        return false;
+    }
+    if (size == 0 || size > BIOS_MAX || size % 4096) {
+        snprintf(err, len, "-bios: %s: size %zu is not a multiple of 4 KiB up to %u MiB",
+                 path, size, BIOS_MAX >> 20);
+        free(img);
+        return false;
+    }
+    /* Page-aligned copy: accelerators map it into the guest (KVM slots
+     * need page-aligned host memory). */
+    if (posix_memalign((void **)&pc->bios, 4096, size)) {
+        snprintf(err, len, "-bios: out of memory for %zu bytes", size);
+        free(img);
+        return false;
+    }
+    memcpy(pc->bios, img, size);
+    free(img);
+    img = pc->bios;
+    pc->bios_size = size;
+    char *e = NULL;
+    size_t isa = MIN(size, (size_t)ISA_BIOS_SIZE);
+    /* The image ends at 4 GiB (the reset vector is its last 16 bytes) and
+     * its last 128 KiB are also visible below 1 MiB. */
+    if (!memmap_add_rom(pc->m->mem, "bios", (1ULL << 32) - size, size, img, &e) ||
+        !memmap_add_rom(pc->m->mem, "isa-bios", 0x100000 - isa, isa, img + size - isa, &e)) {
+        snprintf(err, len, "-bios: %s", e ? e : "cannot map the image");
+        free(e);
+        return false;
+    }
+    return true;
+}
+
+/* ---- character backends ---- */
+
+static CharDev *open_chardev(SerialKind kind, const char *path, const char *opt,
+                             char *err, size_t len)
+{
+    char spec[4096], cerr[256];
+    switch (kind) {
+    case SERIAL_STDIO: snprintf(spec, sizeof spec, "stdio"); break;
+    case SERIAL_FILE: snprintf(spec, sizeof spec, "file:%s", path); break;
+    default: snprintf(spec, sizeof spec, "none"); break;
+    }
+    CharDev *c = chardev_open(spec, cerr, sizeof cerr);
+    if (!c)
+        snprintf(err, len, "%s: %s", opt, cerr);
+    return c;
+}
+
+static int chardev_fd(void *opaque)
+{
+    return chardev_poll_fd(opaque);
+}
+
+static void chardev_readable(void *opaque)
+{
+    chardev_handle_input(opaque);
+}
+
+static void quit_requested(void *opaque)
+{
+    machine_request_shutdown(opaque, 0);
+}
+
+/* ---- creation ---- */
+
+static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    pc->pic = i8259_create(m, &pc->pic_out);
+    pc->pit = i8254_create(m, &pc->isa_irq[0]);
+    pc->rtc = mc146818_create(m, &pc->isa_irq[8], -1);
+    pc->kbc = i8042_create(m, &pc->isa_irq[1], &pc->isa_irq[12], a20_from_kbc, pc);
+    pc->port92 = port92_create(m, a20_from_port92, pc);
+    pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
+    if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
+        snprintf(err, len, "board: legacy device ports already taken");
+        return false;
+    }
+    if (!pc->debug_exit) {
+        snprintf(err, len, "-device isa-debug-exit: ports 0x%x+%u are taken",
+                 o->debug_exit_port, o->debug_exit_size);
+        return false;
+    }
+    SerialKind sk = o->serial_given ? o->serial : (o->nographic ? SERIAL_STDIO : SERIAL_NONE);
+    pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
+    if (!pc->serial_chr)
+        return false;
+    chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
+    pc->uart = uart16550_create(m, 0x3f8, &pc->isa_irq[4], pc->serial_chr);
+    machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
+    if (o->debugcon != SERIAL_NONE) {
+        pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
+        if (!pc->debugcon_chr)
+            return false;
+        pc->debugcon = debugcon_create(m, 0xe9, pc->debugcon_chr);
+    }
+    uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
+    mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
+    return pc->uart != NULL;
+}
+
+PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
+{
+    PCBoard *pc = xcalloc(1, sizeof(*pc));
+    pc->m = m;
+    m->board = pc;
+    for (int i = 0; i < 16; i++)
+        irq_init(&pc->isa_irq[i], isa_irq_handler, pc, i);
+    irq_init(&pc->pic_out, pic_output_changed, pc, 0);
+    if (!map_ram(pc, o, err, errlen) ||
+        (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
+        !create_legacy_devices(pc, o, err, errlen)) {
+        pc_free(pc);
+        m->board = NULL;
+        return NULL;
+    }
+    m->intr_pending = pc_intr_pending;
+    m->intr_ack = pc_intr_ack;
+    m->intr_opaque = pc;
+    machine_reset_devices(m);
+    return pc;
+}
+
+void pc_free(PCBoard *pc)
+{
+    if (!pc)
+        return;
+    /* Devices belong to the machine; the board owns the backends and the
+     * BIOS image, which the memory map points into: free after the
+     * machine.  This is called after machine_free(). */
+    if (pc->serial_chr)
+        chardev_free(pc->serial_chr);
+    if (pc->debugcon_chr)
+        chardev_free(pc->debugcon_chr);
+    free(pc->bios);
+    free(pc);
+}
