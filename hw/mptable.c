@@ -106,10 +106,11 @@ static void mp_add_interrupt(MPWriter *w, uint8_t entry_type, uint8_t int_type,
 
 static void mp_add_isa_irqs(MPWriter *w, uint8_t isa_bus, uint8_t ioapic_id)
 {
-    /* The 8259's INTR output on IOAPIC pin 0 (virtual wire through the
-     * IOAPIC), then the ISA IRQs.  The PIT's IRQ 0 arrives on pin 2 as on
-     * every PC with an IOAPIC; IRQ 2 is the 8259 cascade and has no pin. */
-    mp_add_interrupt(w, MP_ENTRY_IO_INTERRUPT, MP_EXTINT, 0, isa_bus, 0, ioapic_id, 0);
+    /* The PIT's IRQ 0 arrives on pin 2 as on every PC with an IOAPIC; IRQ 2
+     * is the 8259 cascade and has no pin.  No ExtINT entry for pin 0: the
+     * 8259 reaches the CPUs through LINT0 (virtual wire mode), and an
+     * ExtINT pin the firmware did not program makes Linux warn ("ExtINT
+     * not setup in hardware but reported by MP table"). */
     for (uint8_t irq = 0; irq < 16; irq++) {
         if (irq == 2)
             continue;
@@ -154,7 +155,7 @@ size_t mptable_size(int ncpus, const MPTableConfig *cfg)
     mp_fill_defaults(&c, ncpus, cfg);
     size_t n8 = (c.pci ? 2 : 1)                 /* buses */
         + 1                                     /* IOAPIC */
-        + 1 + MP_ISA_IRQ_ROUTES                 /* ExtINT + ISA IRQs */
+        + MP_ISA_IRQ_ROUTES                     /* ISA IRQs */
         + (size_t)c.n_pci_irqs
         + 2;                                    /* LINT0, LINT1 */
     return MP_FLOAT_SIZE + MP_HEADER_SIZE + (size_t)ncpus * MP_PROCESSOR_SIZE

@@ -11,8 +11,8 @@
  *   +16  MP configuration table "PCMP": header, then entries by type:
  *        processors (APIC ids 0..ncpus-1, CPU 0 the bootstrap processor),
  *        buses (PCI bus 0 when there is PCI, then ISA), the IOAPIC,
- *        I/O interrupt entries (ISA IRQ 0 as ExtINT on pin 0, and ISA IRQ n
- *        on pin n except IRQ 0 on pin 2 and the cascade IRQ 2 on none),
+ *        I/O interrupt entries (ISA IRQ n on IOAPIC pin n, except IRQ 0 on
+ *        pin 2 and the cascade IRQ 2 on none),
  *        optional PCI INTx entries, local interrupts (ExtINT on LINT0 and
  *        NMI on LINT1 of every CPU).
  *

@@ -778,8 +778,8 @@ START_TEST(mptable_entries)
     ck_assert_int_eq(isa_bus, 1);
     ck_assert_int_eq(per_type[2], 1);
     ck_assert_uint_ge(ioapic_id, ncpus);                /* unique among APIC ids */
-    ck_assert_int_eq(per_type[3], 16);                  /* ExtINT + 15 ISA IRQs */
-    ck_assert_int_eq(extint_pin, 0);
+    ck_assert_int_eq(per_type[3], 15);                  /* ISA IRQs but the cascade */
+    ck_assert_int_eq(extint_pin, -1);                   /* 8259 via LINT0 only */
     ck_assert_int_eq(irq_pin[0], 2);                    /* PIT on pin 2 */
     ck_assert_int_eq(irq_pin[1], 1);
     ck_assert_int_eq(irq_pin[2], -1);                   /* cascade: no pin */
