@@ -7,7 +7,8 @@
 #                                   runs a shell with PS1='~ # ' on the console
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
-# apt sources; no other network access) and only the files above are kept.
+# apt sources; no other network access) into .cache/guest/debs/, and only
+# the files above are extracted from them.
 # Re-running is cheap: outputs newer than this script are left alone.
 #
 #   tests/guest/mkguest.sh          prints the kernel and initramfs paths
@@ -41,9 +42,14 @@ mkdir -p "$cache" || die "cannot create cache folder $cache"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vx86-guest.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
+# True when file $1 was modified after file $2 (POSIX sh has no -nt).
+newer() {
+    [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]
+}
+
 # An output is up to date when it exists and is newer than this script.
 fresh() {
-    [ -s "$1" ] && [ "$1" -nt "$script" ]
+    [ -s "$1" ] && newer "$1" "$script"
 }
 
 # The versioned kernel package the linux-image-amd64 metapackage points at,
@@ -60,22 +66,35 @@ kernel_package() {
     echo "$pkg"
 }
 
-# Downloads package $1 into $tmp/$1 and unpacks it into $tmp/$1/root.
+# The cached .deb of package $1, if any.
+cached_deb() {
+    find "$cache/debs" -name "$1_*.deb" 2>/dev/null | head -n 1
+}
+
+# Downloads package $1 into $cache/debs once (a changed script or a
+# deleted output then needs no network) and unpacks it into $tmp/$1/root.
 fetch_package() {
-    mkdir -p "$tmp/$1/root"
-    if ! (cd "$tmp/$1" && apt-get download -q "$1" >"$tmp/$1/apt.log" 2>&1); then
-        sed 's/^/mkguest:   /' "$tmp/$1/apt.log" >&2
-        die "apt-get download $1 failed (no reachable Debian mirror? try apt-get update)"
+    mkdir -p "$tmp/$1/root" "$cache/debs"
+    deb=$(cached_deb "$1")
+    if [ -z "$deb" ]; then
+        echo "mkguest: fetching $1" >&2
+        if ! (cd "$tmp/$1" && apt-get download -q "$1" >"$tmp/$1/apt.log" 2>&1); then
+            sed 's/^/mkguest:   /' "$tmp/$1/apt.log" >&2
+            die "apt-get download $1 failed (no reachable Debian mirror? try apt-get update)"
+        fi
+        for f in "$tmp/$1"/*.deb; do
+            [ -f "$f" ] || die "apt-get download $1 left no .deb file"
+            mv "$f" "$cache/debs/"
+        done
+        deb=$(cached_deb "$1")
     fi
-    deb=$(ls "$tmp/$1"/*.deb 2>/dev/null | head -n 1)
-    [ -n "$deb" ] || die "apt-get download $1 left no .deb file"
+    [ -n "$deb" ] || die "no .deb for $1 in $cache/debs"
     dpkg-deb -x "$deb" "$tmp/$1/root" || die "cannot unpack $deb"
 }
 
 fetch_kernel() {
     fresh "$kernel" && return 0
     pkg=$(kernel_package)
-    echo "mkguest: fetching $pkg" >&2
     fetch_package "$pkg"
     vmlinuz=$(ls "$tmp/$pkg/root/boot"/vmlinuz-* 2>/dev/null | head -n 1)
     [ -n "$vmlinuz" ] || die "$pkg holds no boot/vmlinuz-*"
@@ -85,7 +104,6 @@ fetch_kernel() {
 
 fetch_busybox() {
     fresh "$busybox" && return 0
-    echo "mkguest: fetching busybox-static" >&2
     fetch_package busybox-static
     [ -x "$tmp/busybox-static/root/bin/busybox" ] || die "busybox-static holds no bin/busybox"
     cp "$tmp/busybox-static/root/bin/busybox" "$busybox.tmp" && mv "$busybox.tmp" "$busybox"
@@ -137,7 +155,7 @@ console_cpio() {
 }
 
 build_initramfs() {
-    if fresh "$initramfs" && [ "$initramfs" -nt "$busybox" ]; then
+    if fresh "$initramfs" && newer "$initramfs" "$busybox"; then
         return 0
     fi
     echo "mkguest: building $initramfs" >&2
