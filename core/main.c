@@ -18,6 +18,7 @@
 #include "core/machine.h"
 #include "core/options.h"
 #include "core/selftest.h"
+#include "hw/linuxboot.h"
 #include "hw/pc.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
@@ -120,6 +121,16 @@ static int run_board(Machine *m, const VMOptions *opts)
         fprintf(stderr, "vx86: %s\n", err);
         return 1;
     }
+    /* Load the kernel before choosing the accelerator: a bad -kernel is
+     * reported the same way whatever would have run it. */
+    LinuxBootEntry entry;
+    if (opts->kernel && !pc_load_linux(pc, opts, &entry, err, sizeof err)) {
+        fprintf(stderr, "vx86: %s\n", err);
+        m->board = NULL;
+        machine_free(m);
+        pc_free(pc);
+        return 1;
+    }
     void *acc = NULL;
     const AccelOps *ops = accel_select(m, opts, &acc, err, sizeof err);
     int status = 1;
@@ -127,7 +138,10 @@ static int run_board(Machine *m, const VMOptions *opts)
         fprintf(stderr, "vx86: %s\n", err);
     } else {
         ops->reset(acc);
-        status = machine_run(m, ops, acc);
+        if (opts->kernel && ops->load_linux_entry(acc, &entry, err, sizeof err) < 0)
+            fprintf(stderr, "vx86: -kernel: %s\n", err);
+        else
+            status = machine_run(m, ops, acc);
         ops->free(acc);
     }
     /* The board's backends and BIOS image outlive the devices using them. */
@@ -150,10 +164,7 @@ static int run(const VMOptions *opts)
     int status;
     if (opts->selftest) {
         status = machine_selftest(m, stdout);
-    } else if (opts->kernel) {
-        fprintf(stderr, "vx86: -kernel: booting a guest is not supported yet\n");
-        status = 1;
-    } else if (opts->bios) {
+    } else if (opts->kernel || opts->bios) {
         return run_board(m, opts);          /* frees m */
     } else {
         printf("vx86: no guest to boot yet; running the machine self-test\n");

@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/util.h"
+#include "hw/linuxboot.h"
 
 #define KICK_SIGNAL SIGUSR1
 #define MAX_SLOTS 32
@@ -534,6 +535,51 @@ static void kvm_reset(void *acc)
     ioctl(k->vcpu_fd, KVM_SET_REGS, &g);
 }
 
+/* A GDT descriptor as KVM's segment cache. */
+static struct kvm_segment segment_from_desc(uint16_t sel, uint64_t d)
+{
+    struct kvm_segment s = {
+        .selector = sel,
+        .base = (uint32_t)(((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000)),
+        .limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000)),
+        .type = (d >> 40) & 0xf,
+        .s = (d >> 44) & 1,
+        .dpl = (d >> 45) & 3,
+        .present = (d >> 47) & 1,
+        .avl = (d >> 52) & 1,
+        .l = (d >> 53) & 1,
+        .db = (d >> 54) & 1,
+        .g = (d >> 55) & 1,
+    };
+    if (s.g)
+        s.limit = (s.limit << 12) | 0xfff;
+    return s;
+}
+
+static int kvm_load_linux_entry(void *acc, const LinuxBootEntry *e, char *err, size_t len)
+{
+    KVMAccel *k = acc;
+    struct kvm_sregs s;
+    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+        snprintf(err, len, "KVM_GET_SREGS: %s", strerror(errno));
+        return -1;
+    }
+    s.cs = segment_from_desc(e->cs, e->cs_desc);
+    s.ds = s.es = s.ss = s.fs = s.gs = segment_from_desc(e->ds, e->ds_desc);
+    s.gdt.base = e->gdt_base;
+    s.gdt.limit = e->gdt_limit;
+    s.cr0 = e->cr0;
+    s.cr3 = e->cr3;
+    s.cr4 = e->cr4;
+    s.efer = e->efer;
+    struct kvm_regs r = { .rip = e->rip, .rsi = e->rsi, .rflags = e->rflags };
+    if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0 || ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0) {
+        snprintf(err, len, "KVM_SET_SREGS/REGS for the Linux entry: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int kvm_accel_get_regs(KVMAccel *k, struct kvm_regs *r, struct kvm_sregs *s)
 {
     if ((r && ioctl(k->vcpu_fd, KVM_GET_REGS, r) < 0) ||
@@ -557,5 +603,6 @@ const AccelOps kvm_accel_ops = {
     .exec = kvm_exec,
     .kick = kvm_kick,
     .reset = kvm_reset,
+    .load_linux_entry = kvm_load_linux_entry,
     .free = kvm_free,
 };

@@ -17,6 +17,8 @@
 #include "hw/i8042.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
+#include "hw/linuxboot.h"
+#include "hw/mptable.h"
 #include "hw/mc146818.h"
 #include "hw/port92.h"
 #include "hw/uart16550.h"
@@ -166,6 +168,26 @@ static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
         !memmap_add_rom(pc->m->mem, "isa-bios", 0x100000 - isa, isa, img + size - isa, &e)) {
         snprintf(err, len, "-bios: %s", e ? e : "cannot map the image");
         free(e);
+        return false;
+    }
+    return true;
+}
+
+/* ---- direct Linux boot ---- */
+
+bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
+                   char *err, size_t errlen)
+{
+    E820Map map;
+    e820_build_pc(&map, pc->m->ram_size);
+    if (linuxboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "",
+                       &map, entry, err, errlen) < 0)
+        return false;
+    /* Without ACPI the kernel finds the CPUs and the IOAPIC here. */
+    uint8_t mp[1024];
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, pc->m->ncpus ? pc->m->ncpus : 1, NULL);
+    if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
+        snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
         return false;
     }
     return true;

@@ -34,6 +34,13 @@ typedef struct PCBoard PCBoard;
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen);
 void pc_free(PCBoard *pc);
 
+struct LinuxBootEntry;
+/* Direct Linux boot: e820 from the board's map, the kernel/initrd/command
+ * line by the boot protocol, the MP table in the firmware area.  Fills
+ * the entry state the accelerator must load.  One error line on failure. */
+bool pc_load_linux(PCBoard *pc, const VMOptions *o, struct LinuxBootEntry *entry,
+                   char *err, size_t errlen);
+
 /* A20: the OR of the i8042 output port and port 0x92 (the CPU reads it). */
 bool pc_a20_enabled(PCBoard *pc);
 void pc_set_a20_listener(PCBoard *pc, void (*fn)(void *opaque, bool on), void *opaque);
