@@ -84,7 +84,8 @@ expect_error "unknown log item" "-d: " -d nonsense
 expect_error "-smp 2 refused" "-smp: more than 1 CPU is not supported yet" -smp 2
 expect_error "-hda refused by name" "-hda: not supported yet" -hda "$tmp/disk.img"
 expect_error "-s refused by name" "-gdb: not supported yet" -s
-expect_error "-kernel not bootable yet" "-kernel: booting a guest is not supported yet" -kernel "$tmp/kernel"
+expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$tmp/kernel"
+expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
 expect_error "-D unwritable" "-D: " -D "$tmp/no/such/dir/log" -selftest
 
 expect_ok "--version" "vx86 $version" --version
