@@ -369,8 +369,14 @@ void iospace_free(IOSpace *io)
         return;
     for (uint32_t p = 0; p < 65536; p++) {
         IORange *r = io->port[p];
-        if (r && r->base == p)
-            free(r);
+        if (!r)
+            continue;
+        /* Drop every port of the range before freeing it, so later ports
+         * never look at freed memory. */
+        for (uint32_t q = r->base; q < r->base + r->count && q < 65536; q++)
+            if (io->port[q] == r)
+                io->port[q] = NULL;
+        free(r);
     }
     free(io);
 }
