@@ -11,7 +11,15 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "hw/acpi.h"
 #include "hw/chardev.h"
+#include "hw/fwcfg.h"
+#include "hw/hpet.h"
+#include "hw/i440fx.h"
+#include "hw/ioapic.h"
+#include "hw/lapic.h"
+#include "hw/pci.h"
+#include "hw/piix3.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
 #include "hw/i8042.h"
@@ -37,8 +45,18 @@ struct PCBoard {
     DebugExitState *debug_exit;
     DebugconState *debugcon;
     CharDev *serial_chr, *debugcon_chr;
-    IRQLine isa_irq[16];      /* ISA bus lines: fan out to PIC (+ IOAPIC) */
-    IRQLine pic_out;          /* the PIC's INT output */
+    PCIBus *pci;
+    I440FXState *host;
+    PIIX3State *piix3;
+    LAPICState *lapic;
+    IOAPICState *ioapic;
+    HPETState *hpet;
+    FWCfgState *fwcfg;
+    IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
+    IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
+    bool hpet_legacy;
+    IRQLine pic_out;          /* the PIC's INT output, to LAPIC LINT0 */
+    IRQLine cpu_intr;         /* the LAPIC's output: the CPU's INTR pin */
     uint8_t *bios;            /* -bios image, BIOS_MAX at most */
     size_t bios_size;
     bool a20_kbc, a20_port92;
@@ -48,13 +66,37 @@ struct PCBoard {
 
 /* ---- interrupts ---- */
 
-static void isa_irq_handler(void *opaque, int n, int level)
+/* GSI n: ISA IRQs reach the PIC and the IOAPIC (IRQ0 on IOAPIC pin 2,
+ * as the MP table and the MADT override say); 16-23 the IOAPIC only. */
+static void gsi_handler(void *opaque, int n, int level)
 {
     PCBoard *pc = opaque;
-    irq_set(i8259_irq(pc->pic, n), level);
+    if (n < 16)
+        irq_set(i8259_irq(pc->pic, n), level);
+    irq_set(ioapic_irq(pc->ioapic, n == 0 ? 2 : n), level);
+}
+
+/* The PIT and RTC lines, unless the HPET's legacy replacement owns them. */
+static void legacy_timer_irq(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    if (!pc->hpet_legacy)
+        irq_set(&pc->gsi[n], level);
+}
+
+static void hpet_legacy_changed(void *opaque, bool legacy)
+{
+    PCBoard *pc = opaque;
+    pc->hpet_legacy = legacy;
 }
 
 static void pic_output_changed(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    irq_set(lapic_lint0(pc->lapic), level);
+}
+
+static void cpu_intr_changed(void *opaque, int n, int level)
 {
     PCBoard *pc = opaque;
     /* Make a running CPU notice the interrupt at its next block boundary. */
@@ -62,15 +104,32 @@ static void pic_output_changed(void *opaque, int n, int level)
         machine_request_stop(pc->m);
 }
 
+static void ioapic_to_lapic(void *opaque, int dest, int vector, int mode, bool level)
+{
+    PCBoard *pc = opaque;
+    if (lapic_match_dest(pc->lapic, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL))
+        lapic_deliver(pc->lapic, mode, vector, level);
+}
+
+static void lapic_eoi_to_ioapic(void *opaque, int vector)
+{
+    PCBoard *pc = opaque;
+    ioapic_eoi(pc->ioapic, vector);
+}
+
 static bool pc_intr_pending(void *opaque)
 {
     PCBoard *pc = opaque;
-    return i8259_has_interrupt(pc->pic);
+    return lapic_has_interrupt(pc->lapic) ||
+           (lapic_lint0_extint(pc->lapic) && i8259_has_interrupt(pc->pic));
 }
 
+/* INTA: an APIC vector first, else the PIC through the LINT0 virtual wire. */
 static int pc_intr_ack(void *opaque)
 {
     PCBoard *pc = opaque;
+    if (lapic_has_interrupt(pc->lapic))
+        return lapic_ack_interrupt(pc->lapic);
     return i8259_ack(pc->pic);
 }
 
@@ -183,14 +242,30 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     if (linuxboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "",
                        &map, entry, err, errlen) < 0)
         return false;
-    /* Without ACPI the kernel finds the CPUs and the IOAPIC here. */
+    int ncpus = pc->m->ncpus ? pc->m->ncpus : 1;
+    /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
+     * with the PIIX PM block, so poweroff works) for the others.  Both sit
+     * in the firmware area, which the e820 map keeps out of RAM. */
     uint8_t mp[1024];
-    size_t n = mptable_build(mp, sizeof mp, 0xf0000, pc->m->ncpus ? pc->m->ncpus : 1, NULL);
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, NULL);
     if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
         snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
         return false;
     }
-    return true;
+    AcpiConfig ac;
+    acpi_config_default(&ac, ncpus);
+    ac.pm_base = piix3_pm_base(pc->piix3);
+    ac.hpet_block_id = hpet_block_id();
+    AcpiTables *t = acpi_build_tables(&ac);
+    char *e = NULL;
+    bool ok = t && acpi_tables_install(t, pc->m->mem, 0xe0000, 0xf8000, &e);
+    if (ok)
+        ok = linuxboot_set_acpi_rsdp(pc->m, 0xf8000);
+    if (!ok)
+        snprintf(err, errlen, "-kernel: cannot install the ACPI tables: %s", e ? e : "no room");
+    free(e);
+    acpi_tables_free(t);
+    return ok;
 }
 
 /* ---- character backends ---- */
@@ -227,13 +302,38 @@ static void quit_requested(void *opaque)
 
 /* ---- creation ---- */
 
+static bool create_chipset(PCBoard *pc, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    pc->lapic = lapic_create(m, 0, true, true, &pc->cpu_intr);
+    pc->ioapic = ioapic_create(m, IOAPIC_DEFAULT_BASE, 1, ioapic_to_lapic, pc);
+    pc->pci = pci_bus_new(m);
+    pc->host = pc->pci ? i440fx_create(m, pc->pci) : NULL;
+    IRQLine *isa[16], *all[24];
+    for (int i = 0; i < 24; i++) {
+        all[i] = &pc->gsi[i];
+        if (i < 16)
+            isa[i] = &pc->gsi[i];
+    }
+    pc->piix3 = pc->host ? piix3_create(m, pc->pci, isa) : NULL;
+    pc->hpet = hpet_create(m, HPET_DEFAULT_BASE, all);
+    pc->fwcfg = fwcfg_create(m);
+    if (!pc->lapic || !pc->ioapic || !pc->host || !pc->piix3 || !pc->hpet || !pc->fwcfg) {
+        snprintf(err, len, "board: a chipset device could not be created");
+        return false;
+    }
+    lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
+    hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
+    return true;
+}
+
 static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     Machine *m = pc->m;
     pc->pic = i8259_create(m, &pc->pic_out);
-    pc->pit = i8254_create(m, &pc->isa_irq[0]);
-    pc->rtc = mc146818_create(m, &pc->isa_irq[8], -1);
-    pc->kbc = i8042_create(m, &pc->isa_irq[1], &pc->isa_irq[12], a20_from_kbc, pc);
+    pc->pit = i8254_create(m, &pc->pit_irq);
+    pc->rtc = mc146818_create(m, &pc->rtc_irq, -1);
+    pc->kbc = i8042_create(m, &pc->gsi[1], &pc->gsi[12], a20_from_kbc, pc);
     pc->port92 = port92_create(m, a20_from_port92, pc);
     pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
@@ -250,7 +350,7 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     if (!pc->serial_chr)
         return false;
     chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
-    pc->uart = uart16550_create(m, 0x3f8, &pc->isa_irq[4], pc->serial_chr);
+    pc->uart = uart16550_create(m, 0x3f8, &pc->gsi[4], pc->serial_chr);
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
     if (o->debugcon != SERIAL_NONE) {
         pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
@@ -268,11 +368,15 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     PCBoard *pc = xcalloc(1, sizeof(*pc));
     pc->m = m;
     m->board = pc;
-    for (int i = 0; i < 16; i++)
-        irq_init(&pc->isa_irq[i], isa_irq_handler, pc, i);
+    for (int i = 0; i < 24; i++)
+        irq_init(&pc->gsi[i], gsi_handler, pc, i);
+    irq_init(&pc->pit_irq, legacy_timer_irq, pc, 0);
+    irq_init(&pc->rtc_irq, legacy_timer_irq, pc, 8);
     irq_init(&pc->pic_out, pic_output_changed, pc, 0);
+    irq_init(&pc->cpu_intr, cpu_intr_changed, pc, 0);
     if (!map_ram(pc, o, err, errlen) ||
         (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
+        !create_chipset(pc, err, errlen) ||
         !create_legacy_devices(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
