@@ -28,6 +28,7 @@ enum { K_RM = 7, K_REG = 0x38, K_MOD3 = 0x40, K_PFX = 0x180, K_W = 0x200,
 typedef struct FuzzRow {
     uint8_t map, opcode;
     uint32_t sel;
+    uint16_t mnem;
 } FuzzRow;
 #define ANY 0
 #define RG(n) SEL(K_REG, (n) << 3)
@@ -44,7 +45,7 @@ typedef struct FuzzRow {
 #define N64 SEL(K_X64, 0)
 #define B0 SEL(K_B, 0)
 #define B1 SEL(K_B, K_B)
-#define OP(map_, opc, sel_, ...) { X86_MAP_##map_, (opc), (sel_) },
+#define OP(map_, opc, sel_, mn, ...) { X86_MAP_##map_, (opc), (sel_), X86_##mn },
 static const FuzzRow rows[] = {
 #include "cpu/opcodes.def"
 };
@@ -339,7 +340,7 @@ static int exception_category(const uint8_t *b, int mode, const X86Insn *in,
     }
     if (ok && in->mnem == X86_EVEX && in->mod == 3 && cs_len == in->length + 1u)
         return CAT_EVEX_RC;
-    if (ok && in->mnem == X86_XOP)
+    if (ok && in->mnem == X86_XOP && cs_len)
         return CAT_AMD;
     if (ok && in->mnem == X86_EVEX && mode == 64 && p.has67)
         return CAT_EVEX_A32;
@@ -445,7 +446,7 @@ int main(int argc, char **argv)
         uint64_t addr = 0x1000;
         unsigned cs_len = cs_disasm_iter(h, &p, &left, &addr, ci) ? ci->size : 0;
         bool ok = st == X86_DECODE_OK;
-        if (row >= 0 && ok)
+        if (row >= 0 && ok && in.mnem == rows[row].mnem)
             row_hits[row]++;
         if (ok)
             valid++;
@@ -473,8 +474,14 @@ int main(int argc, char **argv)
         }
     }
     unsigned long unhit = 0;
-    for (unsigned i = 0; i < NROWS; i++)
-        unhit += row_hits[i] == 0;
+    for (unsigned i = 0; i < NROWS; i++) {
+        if (row_hits[i])
+            continue;
+        unhit++;
+        if (show > 20)
+            printf("row never decoded: map %u opcode %02x sel %08x\n",
+                   rows[i].map, rows[i].opcode, (unsigned)rows[i].sel);
+    }
     printf("decodefuzz mode %d: %lu agreed, %lu disagreed, %lu excepted (", mode,
            agreed, disagreed, excepted);
     bool first = true;
