@@ -446,7 +446,8 @@ int main(int argc, char **argv)
         uint64_t addr = 0x1000;
         unsigned cs_len = cs_disasm_iter(h, &p, &left, &addr, ci) ? ci->size : 0;
         bool ok = st == X86_DECODE_OK;
-        if (row >= 0 && ok && in.mnem == rows[row].mnem)
+        if (row >= 0 && ok && in.mnem == rows[row].mnem && in.map == rows[row].map &&
+            in.opcode == rows[row].opcode)
             row_hits[row]++;
         if (ok)
             valid++;
