@@ -32,6 +32,16 @@ const AccelOps *accel_find(const char *name)
     return NULL;
 }
 
+void accel_print_help(Machine *m, FILE *f)
+{
+    fprintf(f, "Accelerators (-accel NAME; repeat for fallbacks):\n");
+    for (int i = 0; accels[i]; i++) {
+        char why[512] = "";
+        bool ok = !accels[i]->probe || accels[i]->probe(m, why, sizeof why);
+        fprintf(f, "  %-4s %s%s\n", accels[i]->name, ok ? "usable" : "not usable: ", ok ? "" : why);
+    }
+}
+
 /* Why ops cannot run here, or "" when it was initialised into *acc. */
 static void try_accel(Machine *m, const AccelOpt *ao, const AccelOps *ops,
                       void **acc, char *why, size_t len)

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/options.h"
 
@@ -44,6 +45,10 @@ typedef struct AccelOps {
 
 /* Registered accelerators, looked up by name ("tcg", "kvm"). */
 const AccelOps *accel_find(const char *name);
+
+/* -accel help: each accelerator and whether it is usable here (and why
+ * not), one per line. */
+void accel_print_help(Machine *m, FILE *f);
 
 /* Tries the -accel list in order (default: kvm, then tcg); the first that
  * probes and initialises wins.  A fallback prints one notice line naming

@@ -194,6 +194,8 @@ int main(int argc, char **argv)
         print_version();
     } else if (opts.want_log_help) {
         print_log_items();
+    } else if (opts.want_accel_help) {
+        accel_print_help(NULL, stdout);
     } else if ((missing = first_unsupported(&opts))) {
         fprintf(stderr, "vx86: %s: %s\n", missing->name,
                 missing->why ? missing->why : "not supported yet");

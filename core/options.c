@@ -601,6 +601,11 @@ static int opt_boot(Ctx *c, const char *arg)
 static int opt_accel(Ctx *c, const char *arg)
 {
     VMOptions *o = c->o;
+    if (!strcmp(arg, "help")) {
+        o->want_accel_help = true;
+        c->stop = true;
+        return 0;
+    }
     KVList l;
     if (kv_parse(c, arg, "accel", &l) < 0)
         return -1;

@@ -70,6 +70,7 @@ typedef struct VMOptions {
     char *gdb;            /* -s / -gdb */
     bool start_stopped;   /* -S */
     bool want_help, want_version;
+    bool want_accel_help;      /* -accel help */
     bool want_log_help;   /* -d help: main lists the log items */
 } VMOptions;
 
