@@ -12,7 +12,7 @@ LOADCHECK := $(BUILD)/tests/guest/loadcheck
 $(LOADCHECK): $(BUILD)/tests/guest/loadcheck.o $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-check-linuxboot-real: $(LOADCHECK)
+check-linuxboot-real: $(LOADCHECK) guest
 	@$(LOADCHECK) $(if $(VX86_CACHE),$(VX86_CACHE)/guest/vmlinuz $(VX86_CACHE)/guest/initramfs.cpio.gz)
 
 CHECK_TARGETS += check-linuxboot-real
