@@ -90,6 +90,10 @@ def main():
         m = con.wait_for(r"~ # ", start + a.timeout)
         if not m:
             text = con.buf.decode(errors="replace")
+            try:
+                proc.wait(timeout=5)        # output ended: let it finish exiting
+            except subprocess.TimeoutExpired:
+                pass
             if a.skip_unless_accel and proc.poll() is not None and "-accel kvm" in text:
                 print("SKIP: " + text.strip().splitlines()[-1])
                 return 0
