@@ -12,7 +12,7 @@ volatile ureg recover_ip;
 int (*exc_hook)(struct frame *f);
 int exc_verbose = 1;
 int check_failures;
-struct tss tss __attribute__((aligned(128)));
+struct tss_with_io tss_io __attribute__((aligned(128)));
 
 extern uint8_t isr_stubs[];
 extern void user_return(void);
@@ -140,6 +140,18 @@ void expect_exc(uint32_t before, uint32_t vector, long err, const char *what)
         check_fail(0, what, "error code %x, want %x", last_exc.error, (uint32_t)err);
 }
 
+static int vector_has_error(uint32_t v);
+
+void report_exc(uint32_t before, const char *what)
+{
+    if (exc_count == before)
+        tprintf("%s: no exception\n", what);
+    else if (vector_has_error(last_exc.vector))
+        tprintf("%s: #%u(%04x)\n", what, last_exc.vector, last_exc.error);
+    else
+        tprintf("%s: #%u\n", what, last_exc.vector);
+}
+
 void expect_no_exc(uint32_t before, const char *what)
 {
     if (exc_count != before)
@@ -188,7 +200,10 @@ void exc_dispatch(struct frame *f)
             tprintf(" err=%04x", last_exc.error);
         if (vec == 14)
             tprintf(" cr2=%08llx", last_exc.cr2);
-        tprintf(" ip=%08llx cs=%04x\n", last_exc.ip, last_exc.cs & 0xffff);
+        if (vec == 8)   /* #DF: saved CS:EIP are undefined (SDM 6.15) */
+            tprintf("\n");
+        else
+            tprintf(" ip=%08llx cs=%04x\n", last_exc.ip, last_exc.cs & 0xffff);
     }
     if (recover_ip) {
         f->ip = recover_ip;
@@ -246,17 +261,21 @@ void idt_reset(int vec, int dpl)
 
 static void tss_install(void)
 {
-    uintptr_t base = (uintptr_t)&tss;
+    uintptr_t base = (uintptr_t)&tss_io;
+    for (unsigned i = 0; i < sizeof(tss_io.iomap); i++)
+        tss_io.iomap[i] = 0xff;
+    tss_io.iomap[DEBUGCON_PORT / 8] &= (uint8_t)~(1u << (DEBUGCON_PORT % 8));
+    tss_io.iomap[DEBUG_EXIT_PORT / 8] &= (uint8_t)~(1u << (DEBUG_EXIT_PORT % 8));
 #ifdef __x86_64__
     tss.rsp[0] = (uintptr_t)kstack_top;
-    tss.iomap = sizeof(tss);
-    gdt_set(SEL_TSS, (uint32_t)base, sizeof(tss) - 1, 0x89, 0);
+    tss.iomap = sizeof(struct tss_seg);
+    gdt_set(SEL_TSS, (uint32_t)base, sizeof(tss_io) - 1, 0x89, 0);
     gdt[(SEL_TSS >> 3) + 1] = (uint64_t)base >> 32;
 #else
     tss.esp0 = (uintptr_t)kstack_top;
     tss.ss0 = SEL_KDATA;
-    tss.trap_iomap = (uint32_t)sizeof(tss) << 16;
-    gdt_set(SEL_TSS, base, sizeof(tss) - 1, 0x89, 0);
+    tss.trap_iomap = (uint32_t)sizeof(struct tss_seg) << 16;
+    gdt_set(SEL_TSS, base, sizeof(tss_io) - 1, 0x89, 0);
 #endif
     asm volatile("ltr %w0" :: "r"(SEL_TSS));
 }
