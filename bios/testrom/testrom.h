@@ -136,8 +136,8 @@ extern int exc_verbose;
 
 /* TRY("insns"): run insns; if one faults, the handler records it and
  * execution continues after the block.  TRY_IO("insns", OUTPUT, INPUTS...)
- * passes asm operands (OUTPUT may be empty).  Clobbers memory only: name
- * any other register used in the insns as an operand. */
+ * passes asm operands (OUTPUT may be empty); TRY_CLOB("insns", "reg"...)
+ * names clobbered registers. */
 #ifdef __x86_64__
 #define TRY_SET "movq $.Ltry_end%=, recover_ip(%%rip)\n\t"
 #define TRY_CLR "\n.Ltry_end%=:\n\tmovq $0, recover_ip(%%rip)"
@@ -146,6 +146,7 @@ extern int exc_verbose;
 #define TRY_CLR "\n.Ltry_end%=:\n\tmovl $0, recover_ip"
 #endif
 #define TRY(insns) asm volatile(TRY_SET insns TRY_CLR ::: "memory", "cc")
+#define TRY_CLOB(insns, ...) asm volatile(TRY_SET insns TRY_CLR ::: "memory", "cc", __VA_ARGS__)
 #define TRY_IO(insns, out, ...) asm volatile(TRY_SET insns TRY_CLR : out : __VA_ARGS__ : "memory", "cc")
 
 /* ---- output ---- */
@@ -213,6 +214,8 @@ extern uint8_t ustack_top[];
 
 /* ---- paging helpers ---- */
 void *page_alloc(void);           /* a zeroed 4 KiB page from a pool */
+void *memset(void *d, int c, unsigned long n);
+void *memcpy(void *d, const void *s, unsigned long n);
 /* 2-level (non-PAE) 32-bit paging: map one 4 KiB page. */
 void pg32_map(uint32_t *pd, uint32_t va, uint32_t pa, uint32_t flags);
 /* PAE (in 32-bit images) and 4-level (in 64-bit images) paging. */
