@@ -316,6 +316,10 @@ user_call:
 
 /* int $0x80 gate (DPL 3): back to user_call's caller with the user's RAX. */
 user_return:
+    /* The interrupt from ring 3 loaded a null SS (64-bit mode); give the
+     * kernel its flat SS back. */
+    movl $SEL_KDATA64, %ecx
+    movw %cx, %ss
     movq saved_kstack(%rip), %rsp
     popq %r15
     popq %r14

@@ -8,6 +8,8 @@ include tests/cpu/system/system.mk
 
 KVM_TESTS := $(sort $(filter-out tests/system/kvm-common.sh,$(wildcard tests/system/kvm-*.sh)))
 .PHONY: check-kvm
+ifneq ($(KVM_TESTS),)
 CHECK_TARGETS += check-kvm
+endif
 check-kvm: vx86 testrom-images
 	@rc=0; for t in $(KVM_TESTS); do $$t ./vx86 || rc=1; done; exit $$rc
