@@ -49,7 +49,7 @@ CLEAN_FILES :=
 all: $(PROGS)
 
 # Per-directory fragments (test programs, guest images, check targets).
-include $(sort $(wildcard */*.mk tests/*/*.mk))
+include $(sort $(wildcard */*.mk */*/*.mk tests/*/*/*.mk))
 
 $(BUILD)/%.o: %.c config.h config.mk
 	@mkdir -p $(dir $@)
