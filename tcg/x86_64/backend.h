@@ -63,6 +63,7 @@ typedef struct X86Reloc {
 
 typedef struct X86SlowPath {
     uint32_t jcc_off;       /* rel32 of the jne to patch */
+    uint32_t jcc2_off;      /* alignment check's jne, 0 = none */
     uint32_t join_off;      /* where to come back */
     uint32_t memop;
     uint8_t is_store, is64, addr_reg, val_reg, out_reg, val_is_imm;
@@ -150,6 +151,7 @@ void ra_release_dead_inputs(IREngineCtx *s, const IRInsn *op);
 void ra_finish_outputs(IREngineCtx *s, const IRInsn *op);
 void ra_sync_globals(IREngineCtx *s);
 void ra_forget_globals(IREngineCtx *s);
+void ra_sync_globals_for_mem(IREngineCtx *s);
 void ra_bb_end_sync(IREngineCtx *s);
 void ra_reset_after_jump(IREngineCtx *s);
 bool ra_is_const(IREngineCtx *s, IRTemp t, uint64_t *v);

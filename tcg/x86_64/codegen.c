@@ -816,8 +816,10 @@ static void gen_host_st(IREngineCtx *s, const IRInsn *op)
 /* ---- guest memory through the soft TLB ---- */
 
 /* Emits the lookup for addr (register ra_) and leaves the host addend in
- * t1; returns the offset of the jne rel32 to patch to the slow path. */
-static uint32_t gen_tlb_lookup(IREngineCtx *s, int ra_, IRMemOp mo, bool is_store, int t0, int t1)
+ * t1; returns the offset of the jne rel32 to patch to the slow path (and
+ * in *jcc2 the one of the alignment check, or 0). */
+static uint32_t gen_tlb_lookup(IREngineCtx *s, int ra_, IRMemOp mo, bool is_store, int t0, int t1,
+                               uint32_t *jcc2)
 {
     X86Asm *a = &s->a;
     unsigned size = 1u << (mo & IR_MO_SIZE);
@@ -829,19 +831,24 @@ static uint32_t gen_tlb_lookup(IREngineCtx *s, int ra_, IRMemOp mo, bool is_stor
     x86_mov_rr(a, true, t0, ra_);
     x86_shift_ri(a, SHIFT_SHR, true, t0, TLB_PAGE_BITS - 5);
     x86_alu_ri(a, ALU_AND, false, t0, (TLB_SIZE - 1) << 5);
-    /* t1 = the page of the access's last byte (or of an aligned access):
-     * an access crossing into the next page can never match the entry,
-     * whose tag is the page of addr (entries sit at their page's index). */
-    if (mo & IR_MO_ALIGN_CHECK) {
-        x86_mov_rr(a, true, t1, ra_);
-        x86_alu_ri(a, ALU_AND, true, t1, (int32_t)(TLB_PAGE_MASK | (size - 1)));
-    } else {
-        if (size == 1)
-            x86_mov_rr(a, true, t1, ra_);
-        else
-            x86_modrm_mem(a, OPC_LEA | P_REXW, t1, ra_, -1, 0, (int32_t)(size - 1));
-        x86_alu_ri(a, ALU_AND, true, t1, (int32_t)TLB_PAGE_MASK);
+    /* Misaligned with a check requested: slow path.  (Not folded into the
+     * tag compare: the tag's flag bits overlap the low address bits.) */
+    *jcc2 = 0;
+    if ((mo & IR_MO_ALIGN_CHECK) && size > 1) {
+        x86_modrm(a, OPC_GRP3_Ev, EXT3_TEST, ra_);
+        x86_u32(a, size - 1);
+        x86_opc(a, OPC_JCC_J32 + CC_NE, 0, 0, 0);
+        *jcc2 = code_off(s);
+        x86_u32(a, 0);
     }
+    /* t1 = the page of the access's last byte: an access crossing into
+     * the next page can never match the entry, whose tag is the page of
+     * addr (entries sit at their page's index). */
+    if (size == 1)
+        x86_mov_rr(a, true, t1, ra_);
+    else
+        x86_modrm_mem(a, OPC_LEA | P_REXW, t1, ra_, -1, 0, (int32_t)(size - 1));
+    x86_alu_ri(a, ALU_AND, true, t1, (int32_t)TLB_PAGE_MASK);
     x86_modrm_mem(a, (OPC_ARITH_GvEv + (ALU_CMP << 3)) | P_REXW, t1, X86_ENV_REG, t0, 0,
                   table + cmp_field);
     x86_opc(a, OPC_JCC_J32 + CC_NE, 0, 0, 0);
@@ -890,12 +897,13 @@ static void gen_guest_ld(IREngineCtx *s, const IRInsn *op)
 {
     IRMemOp mo = (IRMemOp)KON(0);
     bool is64 = x86_type64((IRType)op->type);
-    ra_sync_globals(s);                   /* a fault sees exact guest state */
+    ra_sync_globals_for_mem(s);           /* a fault sees exact guest state */
     int ra_ = ra_temp_load(s, IN(0), X86_ALLOCATABLE);
     int t0 = ra_alloc_reg(s, X86_ALLOCATABLE, false);
     int t1 = ra_alloc_reg(s, X86_ALLOCATABLE, false);
     int rd = dst_reuse_or_alloc(s, op, 0, 0);
-    uint32_t jcc = gen_tlb_lookup(s, ra_, mo, false, t0, t1);
+    uint32_t jcc2;
+    uint32_t jcc = gen_tlb_lookup(s, ra_, mo, false, t0, t1, &jcc2);
     unsigned size = mo & IR_MO_SIZE;
     bool sign = mo & IR_MO_SIGN;
     int opc;
@@ -908,6 +916,7 @@ static void gen_guest_ld(IREngineCtx *s, const IRInsn *op)
     x86_modrm_mem(&s->a, opc, rd, ra_, t1, 0, 0);
     X86SlowPath *sp = slow_new(s);
     sp->jcc_off = jcc;
+    sp->jcc2_off = jcc2;
     sp->join_off = code_off(s);
     sp->memop = mo;
     sp->is64 = is64;
@@ -921,17 +930,19 @@ static void gen_guest_st(IREngineCtx *s, const IRInsn *op)
 {
     IRMemOp mo = (IRMemOp)KON(0);
     unsigned size = mo & IR_MO_SIZE;
-    ra_sync_globals(s);
+    ra_sync_globals_for_mem(s);
     int vreg = -1;
     uint64_t v = 0;
     bool imm = store_value(s, IN(0), size, &vreg, &v);
     int ra_ = ra_temp_load(s, IN(1), X86_ALLOCATABLE);
     int t0 = ra_alloc_reg(s, X86_ALLOCATABLE, false);
     int t1 = ra_alloc_reg(s, X86_ALLOCATABLE, false);
-    uint32_t jcc = gen_tlb_lookup(s, ra_, mo, true, t0, t1);
+    uint32_t jcc2;
+    uint32_t jcc = gen_tlb_lookup(s, ra_, mo, true, t0, t1, &jcc2);
     emit_store(s, size, vreg, imm, v, ra_, t1, 0);
     X86SlowPath *sp = slow_new(s);
     sp->jcc_off = jcc;
+    sp->jcc2_off = jcc2;
     sp->join_off = code_off(s);
     sp->memop = mo;
     sp->is_store = 1;
@@ -950,6 +961,11 @@ static void emit_slow_path(IREngineCtx *s, const X86SlowPath *sp)
     uint8_t *jcc = s->code + sp->jcc_off;
     int32_t rel = (int32_t)(a->p - (jcc + 4));
     memcpy(jcc, &rel, 4);
+    if (sp->jcc2_off) {
+        jcc = s->code + sp->jcc2_off;
+        rel = (int32_t)(a->p - (jcc + 4));
+        memcpy(jcc, &rel, 4);
+    }
     for (int r = 0; r < X86_NREGS; r++)
         if (sp->save_mask & REGMASK(r))
             x86_modrm_mem(a, OPC_MOVL_EvGv | P_REXW, r, X86_RSP, -1, 0, X86_SAVE_AREA + 8 * r);

@@ -314,7 +314,11 @@ void ra_temp_dead(IREngineCtx *s, IRTemp t)
     } else {
         ts->val = VAL_DEAD;
         ts->coherent = 0;
-        slot_free(s, ts);
+        /* A local keeps its slot for the whole block: it may die between
+         * a read and a redefinition, and every path into a label must
+         * agree on where the local lives. */
+        if (ts->kind == IR_TEMP_EBB)
+            slot_free(s, ts);
     }
 }
 
@@ -477,6 +481,19 @@ void ra_sync_globals(IREngineCtx *s)
     for (IRTemp t = 1; t < s->b->nglobals; t++)
         if (!s->ts[t].coherent)
             ra_temp_sync(s, t);
+}
+
+void ra_sync_globals_for_mem(IREngineCtx *s)
+{
+    for (IRTemp t = 1; t < s->b->nglobals; t++) {
+        TempState *ts = &s->ts[t];
+        if (!ts->coherent)
+            ra_temp_sync(s, t);
+        /* the slow path may change guest state: a known constant becomes
+         * "in env" (register copies are reloaded by the slow path) */
+        if (ts->val == VAL_CONST)
+            ts->val = VAL_MEM;
+    }
 }
 
 void ra_forget_globals(IREngineCtx *s)
