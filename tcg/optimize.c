@@ -49,6 +49,15 @@ typedef struct OptContext {
     uint64_t *val;           /* canonical: i32 values zero-extended */
     IRTemp *next_copy, *prev_copy;   /* ring of temps with equal values */
     uint32_t *label_refs;    /* branches still targeting each label */
+    uint32_t labels_cap;
+    IRTemp *touched;         /* temps with knowledge, for reset_all */
+    uint8_t *is_touched;
+    uint32_t ntouched;
+    IRTemp *locals, *ebbs;   /* for the backward pass */
+    uint32_t nlocals, nebbs;
+    uint8_t *live, *keep;
+    uint32_t keep_cap;
+    IRInsn *cur;             /* the op being folded (in out[]) */
     /* (type, value) -> const temp, open addressing */
     IRTemp *ctab;
     uint32_t ctab_mask, ctab_used;
@@ -98,8 +107,14 @@ static void grow_temp_arrays(OptContext *c, uint32_t need)
     c->val = xrealloc(c->val, n * sizeof(*c->val));
     c->next_copy = xrealloc(c->next_copy, n * sizeof(IRTemp));
     c->prev_copy = xrealloc(c->prev_copy, n * sizeof(IRTemp));
+    c->touched = xrealloc(c->touched, n * sizeof(IRTemp));
+    c->is_touched = xrealloc(c->is_touched, n);
+    c->locals = xrealloc(c->locals, n * sizeof(IRTemp));
+    c->ebbs = xrealloc(c->ebbs, n * sizeof(IRTemp));
+    c->live = xrealloc(c->live, n);
     for (uint32_t t = old; t < n; t++) {
         c->known[t] = 0;
+        c->is_touched[t] = 0;
         c->next_copy[t] = c->prev_copy[t] = t;
     }
     c->cap = n;
@@ -173,11 +188,24 @@ static void reset_globals(OptContext *c)
         reset_temp(c, t);
 }
 
+static void touch(OptContext *c, IRTemp t)
+{
+    if (!c->is_touched[t]) {
+        c->is_touched[t] = 1;
+        c->touched[c->ntouched++] = t;
+    }
+}
+
+/* Forgets everything: only temps that ever gained knowledge have any. */
 static void reset_all(OptContext *c)
 {
-    for (IRTemp t = 1; t < c->b->ntemps; t++)
-        if (c->b->temps[t].kind != IR_TEMP_CONST)
-            reset_temp(c, t);
+    for (uint32_t i = 0; i < c->ntouched; i++) {
+        IRTemp t = c->touched[i];
+        c->next_copy[t] = c->prev_copy[t] = t;
+        c->known[t] = 0;
+        c->is_touched[t] = 0;
+    }
+    c->ntouched = 0;
 }
 
 static int kind_rank(IRTempKind k)
@@ -244,13 +272,14 @@ static void make_mov(OptContext *c, IRInsn *op, IRTemp d, IRTemp s)
     op->args[1] = s;
 }
 
-static void emit_out(OptContext *c, const IRInsn *op)
+/* The slot for the next output instruction (out[nout]). */
+static IRInsn *out_slot(OptContext *c)
 {
     if (c->nout == c->out_cap) {
         c->out_cap = c->out_cap * 2 + 16;
         c->out = xrealloc(c->out, c->out_cap * sizeof(IRInsn));
     }
-    c->out[c->nout++] = *op;
+    return &c->out[c->nout];
 }
 
 static void swap_args(IRInsn *op, unsigned i, unsigned j)
@@ -675,13 +704,15 @@ static void fold_mul_wide(OptContext *c, IRInsn *op, bool sign)
         hi = (uint64_t)(r >> 64);
     }
     IRTemp dlo = (IRTemp)op->args[0], dhi = (IRTemp)op->args[1];
-    IRInsn first = *op;
-    make_movi(c, &first, dlo, lo);
-    emit_out(c, &first);
+    make_movi(c, op, dlo, lo);          /* in place; the high half follows */
     reset_temp(c, dlo);
     c->known[dlo] = 1;
     c->val[dlo] = trunc_t(t, lo);
-    make_movi(c, op, dhi, hi);
+    touch(c, dlo);
+    c->nout++;
+    IRInsn *second = out_slot(c);       /* may move out[]: op is stale now */
+    make_movi(c, second, dhi, hi);
+    c->cur = second;
 }
 
 static void fold_muls2(OptContext *c, IRInsn *op) { fold_mul_wide(c, op, true); }
@@ -861,11 +892,14 @@ static void learn_from(OptContext *c, const IRInsn *op)
         reset_temp(c, d);
         c->known[d] = 1;
         c->val[d] = op->args[1];
+        touch(c, d);
         return;
     }
     case IR_mov: {
         IRTemp d = (IRTemp)op->args[0], s = (IRTemp)op->args[1];
         reset_temp(c, d);
+        touch(c, d);
+        touch(c, s);
         /* d joins s's ring */
         IRTemp n = c->next_copy[s];
         c->next_copy[s] = d;
@@ -910,32 +944,36 @@ static void forward_pass(OptContext *c)
 {
     IRBlock *b = c->b;
     for (uint32_t n = 0; n < b->ninsns; n++) {
-        IRInsn op = b->insns[n];
+        const IRInsn *src = &b->insns[n];
         if (c->unreachable) {
             /* Skipped up to a label that is still branched to. */
-            if (op.op != IR_set_label || c->label_refs[op.args[0]] == 0) {
-                if (is_branch(&op))
-                    c->label_refs[branch_label(&op)]--;
+            if (src->op != IR_set_label || c->label_refs[src->args[0]] == 0) {
+                if (is_branch(src))
+                    c->label_refs[branch_label(src)]--;
                 continue;
             }
             c->unreachable = false;
         }
-        if (op.op != IR_discard)
-            for (unsigned k = 0; k < op.nin; k++)
-                op.args[op.nout + k] = best_copy(c, (IRTemp)op.args[op.nout + k]);
+        IRInsn *op = out_slot(c);
+        *op = *src;
+        c->cur = op;
+        if (op->op != IR_discard)
+            for (unsigned k = 0; k < op->nin; k++)
+                op->args[op->nout + k] = best_copy(c, (IRTemp)op->args[op->nout + k]);
         c->drop = false;
-        fold_insn(c, &op);
+        fold_insn(c, op);
+        op = c->cur;                     /* mulu2 folding emits two movi */
         /* br to the label right after it */
-        if (!c->drop && op.op == IR_br && n + 1 < b->ninsns &&
-            b->insns[n + 1].op == IR_set_label && b->insns[n + 1].args[0] == op.args[0]) {
-            c->label_refs[op.args[0]]--;
+        if (!c->drop && op->op == IR_br && n + 1 < b->ninsns &&
+            b->insns[n + 1].op == IR_set_label && b->insns[n + 1].args[0] == op->args[0]) {
+            c->label_refs[op->args[0]]--;
             c->drop = true;
         }
         if (c->drop)
             continue;
-        emit_out(c, &op);
-        learn_from(c, &op);
-        if (op.op == IR_br || op.op == IR_exit_tb || op.op == IR_goto_ptr)
+        c->nout++;
+        learn_from(c, op);
+        if (op->op == IR_br || op->op == IR_exit_tb || op->op == IR_goto_ptr)
             c->unreachable = true;
     }
 }
@@ -976,27 +1014,42 @@ static void backward_pass(OptContext *c)
 {
     IRBlock *b = c->b;
     uint32_t nt = b->ntemps;
-    uint8_t *live = xcalloc(nt ? nt : 1, 1);
-    uint8_t *keep = xmalloc(c->nout ? c->nout : 1);
-    for (IRTemp t = 1; t < b->nglobals; t++)
-        live[t] = 1;
+    uint8_t *live = c->live;
+    if (c->keep_cap < c->nout) {
+        c->keep_cap = c->nout + c->nout / 2 + 64;
+        c->keep = xrealloc(c->keep, c->keep_cap);
+    }
+    uint8_t *keep = c->keep;
+    c->nlocals = c->nebbs = 0;
+    for (IRTemp t = 0; t < nt; t++) {
+        uint8_t kind = b->temps[t].kind;
+        live[t] = kind == IR_TEMP_GLOBAL;
+        if (kind == IR_TEMP_LOCAL)
+            c->locals[c->nlocals++] = t;
+        else if (kind == IR_TEMP_EBB)
+            c->ebbs[c->nebbs++] = t;
+    }
     for (uint32_t n = c->nout; n-- > 0;) {
         IRInsn *op = &c->out[n];
         keep[n] = 1;
         switch ((IROpcode)op->op) {
         case IR_exit_tb:
         case IR_goto_ptr:
-            memset(live + b->nglobals, 0, nt - b->nglobals);
+            for (uint32_t i = 0; i < c->nlocals; i++)
+                live[c->locals[i]] = 0;
+            for (uint32_t i = 0; i < c->nebbs; i++)
+                live[c->ebbs[i]] = 0;
             break;
         case IR_br:
         case IR_set_label:
-            for (IRTemp t = b->nglobals; t < nt; t++)
-                live[t] = b->temps[t].kind == IR_TEMP_LOCAL;
+            for (uint32_t i = 0; i < c->nlocals; i++)
+                live[c->locals[i]] = 1;
+            for (uint32_t i = 0; i < c->nebbs; i++)
+                live[c->ebbs[i]] = 0;
             break;
         case IR_brcond:
-            for (IRTemp t = b->nglobals; t < nt; t++)
-                if (b->temps[t].kind == IR_TEMP_LOCAL)
-                    live[t] = 1;
+            for (uint32_t i = 0; i < c->nlocals; i++)
+                live[c->locals[i]] = 1;
             break;
         default:
             break;
@@ -1027,40 +1080,64 @@ static void backward_pass(OptContext *c)
             live[op->args[op->nout + k]] = 1;
     }
     uint32_t w = 0;
-    for (uint32_t n = 0; n < c->nout; n++)
-        if (keep[n])
-            c->out[w++] = c->out[n];
+    for (uint32_t n = 0; n < c->nout; n++) {
+        if (keep[n]) {
+            if (w != n)
+                c->out[w] = c->out[n];
+            w++;
+        }
+    }
     c->nout = w;
-    free(live);
-    free(keep);
 }
+
+/* Scratch arrays survive between calls (one set per thread): the
+ * optimiser runs once per translated block and should not allocate. */
+static __thread OptContext cache;
 
 void ir_optimize(IRBlock *b)
 {
-    OptContext c = { .b = b };
-    grow_temp_arrays(&c, b->ntemps);
-    ctab_grow(&c);
+    OptContext *c = &cache;
+    c->b = b;
+    c->nout = 0;
+    c->ntouched = 0;
+    c->unreachable = false;
+    grow_temp_arrays(c, b->ntemps);
+    for (IRTemp t = 0; t < b->ntemps; t++) {
+        c->known[t] = 0;
+        c->is_touched[t] = 0;
+        c->next_copy[t] = c->prev_copy[t] = t;
+    }
+    if (!c->ctab)
+        ctab_grow(c);
+    memset(c->ctab, 0, (c->ctab_mask + 1) * sizeof(IRTemp));
+    c->ctab_used = 0;
     for (IRTemp t = 0; t < b->ntemps; t++)
         if (b->temps[t].kind == IR_TEMP_CONST)
-            ctab_insert(&c, t);
-    c.label_refs = xcalloc(b->nlabels ? b->nlabels : 1, sizeof(uint32_t));
+            ctab_insert(c, t);
+    if (c->labels_cap < b->nlabels) {
+        c->labels_cap = b->nlabels + 64;
+        c->label_refs = xrealloc(c->label_refs, c->labels_cap * sizeof(uint32_t));
+    }
+    memset(c->label_refs, 0, b->nlabels * sizeof(uint32_t));
     for (uint32_t n = 0; n < b->ninsns; n++)
         if (is_branch(&b->insns[n]))
-            c.label_refs[branch_label(&b->insns[n])]++;
-    c.out_cap = b->ninsns + 16;
-    c.out = xmalloc(c.out_cap * sizeof(IRInsn));
+            c->label_refs[branch_label(&b->insns[n])]++;
+    if (c->out_cap < b->ninsns + 16) {
+        c->out_cap = b->ninsns + b->ninsns / 2 + 16;
+        c->out = xrealloc(c->out, c->out_cap * sizeof(IRInsn));
+    }
 
-    forward_pass(&c);
-    backward_pass(&c);
+    forward_pass(c);
+    grow_temp_arrays(c, b->ntemps);
+    backward_pass(c);
 
-    free(b->insns);
-    b->insns = c.out;
-    b->ninsns = c.nout;
-    b->insns_cap = c.out_cap;
-    free(c.known);
-    free(c.val);
-    free(c.next_copy);
-    free(c.prev_copy);
-    free(c.ctab);
-    free(c.label_refs);
+    /* the block takes the output; its old array is the next output buffer */
+    IRInsn *old = b->insns;
+    uint32_t old_cap = b->insns_cap;
+    b->insns = c->out;
+    b->ninsns = c->nout;
+    b->insns_cap = c->out_cap;
+    c->out = old;
+    c->out_cap = old ? old_cap : 0;
+    c->b = NULL;
 }

@@ -116,6 +116,8 @@ struct IREngineCtx {
     uint32_t owned;          /* registers with an owner */
     uint32_t locked;         /* registers in use by the current insn */
     uint8_t *live;           /* liveness scratch, per temp */
+    IRTemp *locals, *ebbs;   /* this block's locals and EBB temps */
+    uint32_t nlocals, nebbs, lists_cap;
     uint32_t *label_pos;     /* offset or UINT32_MAX */
     uint32_t label_cap;
     X86Reloc *relocs;

@@ -121,6 +121,8 @@ static void x86_destroy(IREngineCtx *c)
     free(c->blocks);
     free(c->ts);
     free(c->live);
+    free(c->locals);
+    free(c->ebbs);
     free(c->dead);
     free(c->label_pos);
     free(c->relocs);

@@ -71,28 +71,45 @@ void ra_liveness(IREngineCtx *s)
         s->dead_cap = b->ninsns + b->ninsns / 2 + 64;
         s->dead = xrealloc(s->dead, s->dead_cap * sizeof(*s->dead));
     }
-    uint8_t *live = s->live;
-    for (IRTemp t = 0; t < nt; t++) {
-        live[t] = b->temps[t].kind == IR_TEMP_GLOBAL;
-        s->ts[t].across_call = 0;
+    if (s->lists_cap < nt) {
+        s->lists_cap = nt + nt / 2 + 64;
+        s->locals = xrealloc(s->locals, s->lists_cap * sizeof(IRTemp));
+        s->ebbs = xrealloc(s->ebbs, s->lists_cap * sizeof(IRTemp));
     }
+    uint8_t *live = s->live;
+    s->nlocals = s->nebbs = 0;
+    for (IRTemp t = 0; t < nt; t++) {
+        uint8_t kind = b->temps[t].kind;
+        live[t] = kind == IR_TEMP_GLOBAL;
+        s->ts[t].across_call = 0;
+        if (kind == IR_TEMP_LOCAL)
+            s->locals[s->nlocals++] = t;
+        else if (kind == IR_TEMP_EBB)
+            s->ebbs[s->nebbs++] = t;
+    }
+    const IRTemp *locals = s->locals, *ebbs = s->ebbs;
+    uint32_t nlocals = s->nlocals, nebbs = s->nebbs;
     for (uint32_t n = b->ninsns; n-- > 0;) {
         const IRInsn *op = &b->insns[n];
         uint16_t mask = 0;
         switch ((IROpcode)op->op) {
         case IR_exit_tb:
         case IR_goto_ptr:
-            memset(live + b->nglobals, 0, nt - b->nglobals);
+            for (uint32_t i = 0; i < nlocals; i++)
+                live[locals[i]] = 0;
+            for (uint32_t i = 0; i < nebbs; i++)
+                live[ebbs[i]] = 0;
             break;
         case IR_br:
         case IR_set_label:
-            for (IRTemp t = b->nglobals; t < nt; t++)
-                live[t] = b->temps[t].kind == IR_TEMP_LOCAL;
+            for (uint32_t i = 0; i < nlocals; i++)
+                live[locals[i]] = 1;
+            for (uint32_t i = 0; i < nebbs; i++)
+                live[ebbs[i]] = 0;
             break;
         case IR_brcond:
-            for (IRTemp t = b->nglobals; t < nt; t++)
-                if (b->temps[t].kind == IR_TEMP_LOCAL)
-                    live[t] = 1;
+            for (uint32_t i = 0; i < nlocals; i++)
+                live[locals[i]] = 1;
             break;
         default:
             break;
@@ -104,9 +121,12 @@ void ra_liveness(IREngineCtx *s)
             live[t] = 0;
         }
         if (op->op == IR_call) {
-            for (IRTemp t = 1; t < nt; t++)
-                if (live[t])
-                    s->ts[t].across_call = 1;
+            for (uint32_t i = 0; i < nlocals; i++)
+                s->ts[locals[i]].across_call |= live[locals[i]];
+            for (uint32_t i = 0; i < nebbs; i++)
+                s->ts[ebbs[i]].across_call |= live[ebbs[i]];
+            for (IRTemp t = 1; t < b->nglobals; t++)
+                s->ts[t].across_call |= live[t];
         }
         if (op_uses_globals(op))
             for (IRTemp t = 1; t < b->nglobals; t++)
@@ -510,9 +530,9 @@ void ra_forget_globals(IREngineCtx *s)
 void ra_bb_end_sync(IREngineCtx *s)
 {
     ra_sync_globals(s);
-    for (IRTemp t = s->b->nglobals; t < s->b->ntemps; t++) {
-        TempState *ts = &s->ts[t];
-        if (ts->kind == IR_TEMP_LOCAL && ts->val != VAL_DEAD)
+    for (uint32_t i = 0; i < s->nlocals; i++) {
+        IRTemp t = s->locals[i];
+        if (s->ts[t].val != VAL_DEAD)
             ra_temp_sync(s, t);
     }
 }
@@ -522,26 +542,18 @@ void ra_reset_after_jump(IREngineCtx *s)
     memset(s->reg_owner, 0, sizeof(s->reg_owner));
     s->owned = 0;
     ra_forget_globals(s);
-    for (IRTemp t = s->b->nglobals; t < s->b->ntemps; t++) {
-        TempState *ts = &s->ts[t];
-        switch (ts->kind) {
-        case IR_TEMP_LOCAL:
-            if (ts->has_slot) {
-                ts->val = VAL_MEM;
-                ts->coherent = 1;
-            } else {
-                ts->val = VAL_DEAD;
-            }
-            break;
-        case IR_TEMP_EBB:
+    for (uint32_t i = 0; i < s->nlocals; i++) {
+        TempState *ts = &s->ts[s->locals[i]];
+        if (ts->has_slot) {
+            ts->val = VAL_MEM;
+            ts->coherent = 1;
+        } else {
             ts->val = VAL_DEAD;
-            slot_free(s, ts);
-            break;
-        case IR_TEMP_CONST:
-            ts->val = VAL_CONST;
-            break;
-        default:
-            break;
         }
+    }
+    for (uint32_t i = 0; i < s->nebbs; i++) {
+        TempState *ts = &s->ts[s->ebbs[i]];
+        ts->val = VAL_DEAD;
+        slot_free(s, ts);
     }
 }

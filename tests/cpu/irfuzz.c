@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tcg/engine.h"
 #include "tcg/interp.h"
@@ -892,6 +893,60 @@ static bool same_state(const char *what, Machine *ref, uint64_t rref, Machine *m
     return ok;
 }
 
+static double now_sec(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* --bench: time ir_optimize and the x86-64 compile per IR op. */
+static int bench(uint64_t seed, unsigned long count)
+{
+    enum { NB = 1000 };
+    IRBlock *blocks[NB], *work[NB];
+    uint64_t nops = 0, nops_opt = 0, bytes = 0;
+    for (unsigned i = 0; i < NB; i++) {
+        rng_state = seed * 0x100000001b3ULL + i * 0x9e3779b97f4a7c15ULL;
+        blocks[i] = gen_block();
+        nops += blocks[i]->ninsns;
+    }
+    IREngineTarget tgt = { .tlb_offset = offsetof(FuzzEnv, tlb), .mem = &fuzz_mem };
+    IREngineCtx *ctx = x86_64_create_sized(&tgt, 64u << 20);
+    double t_opt = 0, t_comp = 0;
+    unsigned long rounds = count / NB ? count / NB : 1;
+    for (unsigned long r = 0; r < rounds; r++) {
+        ir_engine_x86_64.flush(ctx);
+        for (unsigned i = 0; i < NB; i++) {
+            /* cache-warm, as a block fresh from the front end is */
+            work[i] = block_clone(blocks[i]);
+            double t0 = now_sec();
+            ir_optimize(work[i]);
+            double t1 = now_sec();
+            void *code = ir_engine_x86_64.compile(ctx, work[i]);
+            double t2 = now_sec();
+            if (r == 0)
+                bytes += ir_engine_x86_64.code_size(ctx, code);
+            t_opt += t1 - t0;
+            t_comp += t2 - t1;
+        }
+        for (unsigned i = 0; i < NB; i++) {
+            if (r == 0)
+                nops_opt += work[i]->ninsns;
+            ir_block_free(work[i]);
+        }
+    }
+    double total = (double)nops * rounds;
+    printf("irfuzz bench: %u blocks x %lu rounds, %.1f IR ops/block (%.1f after optimise)\n",
+           NB, rounds, (double)nops / NB, (double)nops_opt / NB);
+    printf("  optimise %.1f ns/op, x86-64 compile %.1f ns/op (per input op), %.1f host bytes/op\n",
+           t_opt * 1e9 / total, t_comp * 1e9 / total, (double)bytes / nops_opt);
+    for (unsigned i = 0; i < NB; i++)
+        ir_block_free(blocks[i]);
+    ir_engine_x86_64.destroy(ctx);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     uint64_t seed = 1;
@@ -899,6 +954,7 @@ int main(int argc, char **argv)
     bool verbose = false;
     long only = -1;
     unsigned long buf_kib = 4096;
+    bool do_bench = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             seed = strtoull(argv[++i], NULL, 0);
@@ -906,15 +962,19 @@ int main(int argc, char **argv)
             count = strtoul(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--verbose"))
             verbose = true;
+        else if (!strcmp(argv[i], "--bench"))
+            do_bench = true;
         else if (!strcmp(argv[i], "--buf-kib") && i + 1 < argc)
             buf_kib = strtoul(argv[++i], NULL, 0);
         else if (!strcmp(argv[i], "--block") && i + 1 < argc)
             only = strtol(argv[++i], NULL, 0);
         else {
-            fprintf(stderr, "usage: irfuzz [--seed N] [--count N] [--block N] [--buf-kib N] [--verbose]\n");
+            fprintf(stderr, "usage: irfuzz [--seed N] [--count N] [--block N] [--buf-kib N] [--verbose] [--bench]\n");
             return 2;
         }
     }
+    if (do_bench)
+        return bench(seed, count);
     IREngineTarget tgt = { .tlb_offset = offsetof(FuzzEnv, tlb), .mem = &fuzz_mem };
     IREngineCtx *ctx = x86_64_create_sized(&tgt, buf_kib << 10);
     IREngineCtx *ctx_plain = x86_64_create_sized(&tgt, buf_kib << 10);
