@@ -149,6 +149,7 @@ void ra_temp_spill(IREngineCtx *s, IRTemp t);
 void ra_temp_dead(IREngineCtx *s, IRTemp t);
 void ra_bind_output(IREngineCtx *s, IRTemp t, int r);
 void ra_bind_const(IREngineCtx *s, IRTemp t, uint64_t v);
+void ra_store_global_from(IREngineCtx *s, IRTemp g, int r);
 void ra_release_dead_inputs(IREngineCtx *s, const IRInsn *op);
 void ra_finish_outputs(IREngineCtx *s, const IRInsn *op);
 void ra_sync_globals(IREngineCtx *s);

@@ -97,6 +97,12 @@ static void gen_mov(IREngineCtx *s, const IRInsn *op)
         ra_finish_outputs(s, op);
         return;
     }
+    if (s->ts[d].kind == IR_TEMP_GLOBAL && temp_in_reg(s, a) && !IN_DEAD(0)) {
+        /* global = live value: one store now beats a copy plus a store
+         * at the next sync point (lazy-flags pattern cc_src = x) */
+        ra_store_global_from(s, d, s->ts[a].reg);
+        return;
+    }
     int rd = dst_copy_of(s, op, 0, 0);
     finish1(s, op, rd);
 }
@@ -686,8 +692,10 @@ static void gen_goto_tb(IREngineCtx *s, const IRInsn *op)
     unsigned slot = (unsigned)KON(0) & 1;
     ra_sync_globals(s);
     /* the rel32 must be 4-aligned so chain() can patch it atomically */
-    while (((uintptr_t)s->a.p + 1) & 3)
-        x86_byte(&s->a, 0x90);
+    static const uint8_t nops[4][3] = { { 0 }, { 0x90 }, { 0x66, 0x90 }, { 0x0f, 0x1f, 0x00 } };
+    unsigned pad = (unsigned)(-((uintptr_t)s->a.p + 1) & 3);
+    for (unsigned i = 0; i < pad; i++)
+        x86_byte(&s->a, nops[pad][i]);
     x86_byte(&s->a, OPC_JMP_J32);
     s->hdr->jmp_off[slot] = code_off(s);
     x86_u32(&s->a, 0);                    /* falls through until chained */

@@ -461,6 +461,16 @@ void ra_bind_output(IREngineCtx *s, IRTemp t, int r)
     ts->coherent = 0;
 }
 
+void ra_store_global_from(IREngineCtx *s, IRTemp g, int r)
+{
+    TempState *ts = &s->ts[g];
+    if (ts->val == VAL_REG)
+        reg_unbind(s, ts->reg);
+    store_reg(s, ts->is64, r, X86_ENV_REG, s->b->temps[g].env_offset);
+    ts->val = VAL_MEM;
+    ts->coherent = 1;
+}
+
 void ra_bind_const(IREngineCtx *s, IRTemp t, uint64_t v)
 {
     TempState *ts = &s->ts[t];
