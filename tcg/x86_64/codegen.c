@@ -1252,6 +1252,8 @@ void *x86_compile_block(IREngineCtx *s, const IRBlock *b)
         memcpy(field, &rel, 4);
     }
     s->hdr->code_len = code_off(s);
+    if (s->a.p + (size_t)s->nrest * 30 > s->buf_end)   /* 3 LEB128s of <= 10 bytes */
+        return NULL;
     emit_restore_table(s);
     s->hdr->restore_len = (uint32_t)(s->a.p - s->code) - s->hdr->code_len;
     if (s->a.p > s->buf_end)

@@ -39,7 +39,7 @@
 
 #define NG 6            /* globals of each type */
 #define NL 3            /* locals of each type */
-#define NE 8            /* EBB temps of each type */
+#define NE 12           /* EBB temps of each type */
 #define NLOG 16
 
 typedef struct FuzzEnv {
