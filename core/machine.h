@@ -54,6 +54,10 @@ typedef struct Machine {
     int (*intr_ack)(void *opaque);      /* INTA: returns the vector */
     void *intr_opaque;
 
+    /* The A20 gate, as the accelerator applies it (the board calls it). */
+    void (*set_a20)(void *opaque, bool on);
+    void *a20_opaque;
+
     FdWatch fds[8];               /* input sources the main loop polls */
     int nfds;
 

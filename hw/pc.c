@@ -139,6 +139,8 @@ static void a20_update(PCBoard *pc)
 {
     if (pc->a20_fn)
         pc->a20_fn(pc->a20_opaque, pc_a20_enabled(pc));
+    if (pc->m->set_a20)
+        pc->m->set_a20(pc->m->a20_opaque, pc_a20_enabled(pc));
 }
 
 static void a20_from_kbc(void *opaque, bool on)
