@@ -60,8 +60,6 @@ struct PCBoard {
     uint8_t *bios;            /* -bios image, BIOS_MAX at most */
     size_t bios_size;
     bool a20_kbc, a20_port92;
-    void (*a20_fn)(void *opaque, bool on);
-    void *a20_opaque;
 };
 
 /* ---- interrupts ---- */
@@ -137,8 +135,6 @@ static int pc_intr_ack(void *opaque)
 
 static void a20_update(PCBoard *pc)
 {
-    if (pc->a20_fn)
-        pc->a20_fn(pc->a20_opaque, pc_a20_enabled(pc));
     if (pc->m->set_a20)
         pc->m->set_a20(pc->m->a20_opaque, pc_a20_enabled(pc));
 }
@@ -162,11 +158,6 @@ bool pc_a20_enabled(PCBoard *pc)
     return pc->a20_kbc || pc->a20_port92;
 }
 
-void pc_set_a20_listener(PCBoard *pc, void (*fn)(void *opaque, bool on), void *opaque)
-{
-    pc->a20_fn = fn;
-    pc->a20_opaque = opaque;
-}
 
 /* ---- memory ---- */
 

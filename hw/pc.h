@@ -41,8 +41,8 @@ struct LinuxBootEntry;
 bool pc_load_linux(PCBoard *pc, const VMOptions *o, struct LinuxBootEntry *entry,
                    char *err, size_t errlen);
 
-/* A20: the OR of the i8042 output port and port 0x92 (the CPU reads it). */
+/* A20: the OR of the i8042 output port and port 0x92; changes reach the
+ * accelerator through m->set_a20. */
 bool pc_a20_enabled(PCBoard *pc);
-void pc_set_a20_listener(PCBoard *pc, void (*fn)(void *opaque, bool on), void *opaque);
 
 #endif
