@@ -13,9 +13,16 @@ KVM_ONLY_IMAGES := kvm-ring3:64
 $(foreach i,$(KVM_ONLY_IMAGES),$(eval $(call testrom_image,$(word 1,$(subst :, ,$(i))),$(call system_src,$(word 1,$(subst :, ,$(i)))),$(word 2,$(subst :, ,$(i))))))
 KVM_IMAGES := $(foreach i,$(KVM_ONLY_IMAGES),$(TESTROM_DIR)/$(word 1,$(subst :, ,$(i))).bin)
 
+# The host-side twin of kvm-ring3's loop, built with the host compiler.
+KVM_NATIVE := build/kvm-loop-native
+$(KVM_NATIVE): tests/system/kvm-loop-native.c tests/cpu/system/kvm-loop.h
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -Werror -o $@ $<
+CLEAN_FILES += $(KVM_NATIVE)
+
 KVM_TESTS := $(sort $(filter-out tests/system/kvm-common.sh,$(wildcard tests/system/kvm-*.sh)))
 .PHONY: check-kvm kvm-images
-kvm-images: testrom-images $(KVM_IMAGES)
+kvm-images: testrom-images $(KVM_IMAGES) $(KVM_NATIVE)
 ifneq ($(KVM_TESTS),)
 CHECK_TARGETS += check-kvm
 endif
