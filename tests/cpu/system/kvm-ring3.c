@@ -3,12 +3,14 @@
  * work as possible, for tests/system/kvm-ring3.sh.
  *
  * On an emulating KVM (kvm_pvm) ring-0 code runs in KVM's instruction
- * emulator while ring-3 code runs natively, and the emulator cannot do
- * IRET in protected mode or a far RET to an outer privilege level.  So
- * main() goes to ring 3 with SYSEXIT (SYSENTER_CS = 0x18 gives CS 0x2b and
- * SS 0x33, the GDT's user code and data) and never comes back: ring 3
- * prints through the TSS I/O bitmap (ports 0xe9 and 0xf4 allowed) and ends
- * the test itself through the debug-exit port.
+ * emulator, and ring-3 code runs natively only under 4-level paging (in
+ * 32-bit protected mode without paging it is emulated too, ~1000x slower;
+ * enabling non-PAE paging #GPs), so this is a 64-bit image.  The emulator
+ * cannot do IRET in protected mode or a far RET to an outer privilege
+ * level; SYSRET (and SYSEXIT) work.  So main() goes to ring 3 with SYSRET
+ * and never comes back: ring 3 prints through the TSS I/O bitmap (ports
+ * 0xe9 and 0xf4 allowed) and ends the test itself through the debug-exit
+ * port.
  *
  * Ring 3 then:
  *  - times KVM_LOOP_ITERS iterations of the loop in kvm-loop.h with RDTSC
@@ -23,10 +25,6 @@
 #include "testrom.h"
 #include "kvm-loop.h"
 
-/* SYSEXIT selectors, see main(). */
-#define SYSEXIT_BASE SEL_FREE
-#define SEL_R3_CODE (SYSEXIT_BASE + 32)
-#define SEL_R3_DATA (SYSEXIT_BASE + 40)
 
 /* Flags each operation defines (SDM Vol. 2 "Flags Affected"); the others
  * are undefined and masked out of the dump. */
@@ -238,16 +236,18 @@ static void ring3_main(void)
     testrom_exit(test_result());
 }
 
-/* SYSEXIT with REX.W: CS = SYSENTER_CS + 32, SS = SYSENTER_CS + 40, both
- * RPL 3; RIP = RDX, RSP = RCX.  With SYSENTER_CS = 0x60 those are 0x80
- * and 0x88, set up here as 64-bit user code and user data. */
-
+/* SYSRET (64-bit operand size): CS = STAR[63:48] + 16 = SEL_UCODE64,
+ * SS = STAR[63:48] + 8 = SEL_UDATA, both RPL 3; RIP = RCX, RFLAGS = R11
+ * (IF clear: nothing in ring 3 wants an interrupt).  SYSRET is valid in
+ * 64-bit mode on Intel and AMD alike, unlike SYSEXIT (#UD on AMD in long
+ * mode); RSP is not touched, so it is loaded first. */
 int main(void)
 {
-    gdt_set(SEL_R3_CODE, 0, 0xfffff, 0xfa, 0xa);   /* P DPL3 code RX; G, L */
-    gdt_set(SEL_R3_DATA, 0, 0xfffff, 0xf2, 0xc);   /* P DPL3 data RW; G, D/B */
-    wrmsr(MSR_SYSENTER_CS, SYSEXIT_BASE);
-    asm volatile("mov %0, %%ds; mov %0, %%es; sysexitq"
-                 :: "r"((ureg)(SEL_R3_DATA | 3)), "d"(ring3_main), "c"(ustack_top) : "memory");
+    wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+    wrmsr(MSR_STAR, (uint64_t)SEL_UCODE32 << 48 | (uint64_t)SEL_KCODE64 << 32);
+    register ureg rflags asm("r11") = 0x2;
+    asm volatile("mov %0, %%ds; mov %0, %%es; mov %2, %%rsp; sysretq"
+                 :: "r"((ureg)(SEL_UDATA | 3)), "c"(ring3_main), "r"(ustack_top), "r"(rflags)
+                 : "memory");
     return 1;   /* not reached */
 }
