@@ -1,0 +1,41 @@
+#!/bin/sh
+# KVM system test: the same guests give the same answers under both
+# accelerators.  Each image of KVM_STATE_IMAGES runs under -accel tcg and
+# -accel kvm,force=on; the debugcon dumps must be identical apart from
+# "info " lines (timings, selectors kvm_pvm substitutes) and the exit
+# status must agree.  kvm-ring3's ALU/string lines are the host CPU's own
+# results under KVM, so this holds the translator to real hardware.
+#
+#   tests/system/kvm-state.sh [path/to/vx86]         (make check-kvm)
+#
+# When vx86 has no translator ("-accel tcg" refused) the comparison prints
+# SKIP with vx86's reason and exits 0; SKIP too when KVM is unusable.
+VX86=${1:-./vx86}
+KVM_STATE_IMAGES=${KVM_STATE_IMAGES:-"kvm-devices kvm-irq kvm-ring3"}
+. "$(dirname "$0")/kvm-common.sh"
+kvm_init kvm-state
+
+guest_run tcg hello "$tmp/tcg-hello" 30
+if ! guest_ok "$tmp/tcg-hello"; then
+    skip "kvm-state: tcg not available ($(guest_why "$tmp/tcg-hello"))"
+    kvm_finish
+fi
+
+for img in $KVM_STATE_IMAGES; do
+    guest_run kvm,force=on "$img" "$tmp/$img.kvm" 30
+    krc=$rc
+    guest_run tcg "$img" "$tmp/$img.tcg" 60
+    trc=$rc
+    echo "status=$krc" >>"$tmp/$img.kvm"
+    echo "status=$trc" >>"$tmp/$img.tcg"
+    grep -v '^info ' "$tmp/$img.kvm" >"$tmp/$img.kvm.cmp"
+    grep -v '^info ' "$tmp/$img.tcg" >"$tmp/$img.tcg.cmp"
+    if cmp -s "$tmp/$img.kvm.cmp" "$tmp/$img.tcg.cmp"; then
+        pass "kvm-state: $img identical under tcg and kvm ($(wc -l <"$tmp/$img.kvm.cmp" | tr -d ' ') lines, status=$krc)"
+    else
+        fail "kvm-state: $img differs between tcg (+) and kvm (-)"
+        diff "$tmp/$img.kvm.cmp" "$tmp/$img.tcg.cmp" | grep '^[<>]' | head -n 20 |
+            sed 's/^</    kvm:/; s/^>/    tcg:/'
+    fi
+done
+kvm_finish
