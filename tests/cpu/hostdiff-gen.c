@@ -119,25 +119,66 @@ static size_t nrows;
 
 static bool gen_mnem_wanted(int mnem);
 
-void hd_gen_init(void)
+/* Reads the features the generator cares about from CPUID leaves 1, 7.0
+ * and 0x80000001 through `cpuid`. */
+static void features_from(bool f[X86_FEAT_COUNT], HDCpuidFn cpuid, void *opaque)
 {
-    unsigned a, b, c, d;
-    host_feat[X86_FEAT_NONE] = true;
-    if (__get_cpuid(1, &a, &b, &c, &d)) {
-        host_feat[X86_FEAT_CMOV] = d & (1u << 15);
-        host_feat[X86_FEAT_CX8] = d & (1u << 8);
-        host_feat[X86_FEAT_CX16] = c & (1u << 13);
-        host_feat[X86_FEAT_MOVBE] = c & (1u << 22);
-        host_feat[X86_FEAT_POPCNT] = c & (1u << 23);
-        host_feat[X86_FEAT_SSE42] = c & (1u << 20);
+    uint32_t r[4];
+    memset(f, 0, X86_FEAT_COUNT * sizeof(bool));
+    f[X86_FEAT_NONE] = true;
+    if (cpuid(1, 0, r, opaque)) {
+        f[X86_FEAT_CMOV] = r[3] & (1u << 15);
+        f[X86_FEAT_CX8] = r[3] & (1u << 8);
+        f[X86_FEAT_CX16] = r[2] & (1u << 13);
+        f[X86_FEAT_MOVBE] = r[2] & (1u << 22);
+        f[X86_FEAT_POPCNT] = r[2] & (1u << 23);
+        f[X86_FEAT_SSE42] = r[2] & (1u << 20);
     }
-    if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
-        host_feat[X86_FEAT_BMI1] = b & (1u << 3);
-        host_feat[X86_FEAT_ADX] = b & (1u << 19);
+    if (cpuid(7, 0, r, opaque)) {
+        f[X86_FEAT_BMI1] = r[1] & (1u << 3);
+        f[X86_FEAT_ADX] = r[1] & (1u << 19);
     }
-    if (__get_cpuid(0x80000001, &a, &b, &c, &d)) {
-        host_feat[X86_FEAT_LZCNT] = c & (1u << 5);
-        host_feat[X86_FEAT_LAHF64] = c & 1u;
+    if (cpuid(0x80000001, 0, r, opaque)) {
+        f[X86_FEAT_LZCNT] = r[2] & (1u << 5);
+        f[X86_FEAT_LAHF64] = r[2] & 1u;
+    }
+}
+
+static bool host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *opaque)
+{
+    (void)opaque;
+    unsigned a, b, c, d, max = __get_cpuid_max(leaf & 0x80000000u, NULL);
+    if (leaf > max)
+        return false;
+    __cpuid_count(leaf, sub, a, b, c, d);
+    r[0] = a, r[1] = b, r[2] = c, r[3] = d;
+    return true;
+}
+
+static const char *const feat_names[X86_FEAT_COUNT] = {
+    [X86_FEAT_CMOV] = "CMOV", [X86_FEAT_CX8] = "CX8", [X86_FEAT_CX16] = "CX16",
+    [X86_FEAT_MOVBE] = "MOVBE", [X86_FEAT_POPCNT] = "POPCNT", [X86_FEAT_SSE42] = "SSE4.2",
+    [X86_FEAT_BMI1] = "BMI1", [X86_FEAT_ADX] = "ADX", [X86_FEAT_LZCNT] = "LZCNT",
+    [X86_FEAT_LAHF64] = "LAHF64",
+};
+
+void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who)
+{
+    bool guest[X86_FEAT_COUNT];
+    features_from(host_feat, host_cpuid, NULL);
+    if (guest_cpuid) {
+        features_from(guest, guest_cpuid, opaque);
+        char off[160] = "";
+        size_t o = 0;
+        for (int k = 1; k < X86_FEAT_COUNT; k++) {
+            if (host_feat[k] && !guest[k] && feat_names[k] && o + 12 < sizeof(off))
+                o += (size_t)snprintf(off + o, sizeof(off) - o, " %s", feat_names[k]);
+            host_feat[k] = host_feat[k] && guest[k];
+        }
+        /* Never silent: say which instructions are left out and why. */
+        if (o)
+            printf("hostdiff: not generating%s instructions (%s CPUID does not report them)\n",
+                   off, who);
     }
     nrows = 0;
     for (size_t i = 0; i < NALLROWS; i++)

@@ -34,7 +34,9 @@
 
 #include <stdlib.h>
 
+#include "core/log.h"
 #include "core/machine.h"
+#include "core/memory.h"
 #include "cpu/cpu.h"
 #include "cpu/exec.h"
 
@@ -126,9 +128,21 @@ static void guest_build_tables(uint8_t *ram)
 
 static HDVx86 *vx86_new(const char *engine, char *err, size_t errlen)
 {
+    /* HOSTDIFF_LOG=int,exec,... : vx86's -d log items, to stderr. */
+    const char *lg = getenv("HOSTDIFF_LOG");
+    char bad[64];
+    if (lg && !log_parse_mask(lg, &log_mask, bad, sizeof(bad)))
+        fprintf(stderr, "hostdiff: HOSTDIFF_LOG: unknown item '%s'\n", bad);
     Machine *m = machine_new(RAM_SIZE, CLOCK_MANUAL, err, errlen);
     if (!m)
         return NULL;
+    char *merr = NULL;
+    if (!memmap_add_ram(m->mem, "ram", 0, RAM_SIZE, m->ram, &merr)) {
+        snprintf(err, errlen, "guest RAM: %s", merr ? merr : "cannot map");
+        free(merr);
+        machine_free(m);
+        return NULL;
+    }
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
     cfg.engine = engine;
     CPUState *cpu = cpu_create(m, 0, &cfg, err, errlen);
@@ -228,7 +242,7 @@ int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
     HDVx86 *v = vx86_get(engine, err, sizeof(err));
     if (!v || len > HD_BOUNCE_OFF - 8) {
         res->crashed = true;
-        snprintf(res->note, sizeof(res->note), "%s", v ? "sequence too long" : err);
+        snprintf(res->note, sizeof(res->note), "%.150s", v ? "sequence too long" : err);
         return -1;
     }
     CPUState *cpu = v->cpu;
@@ -247,7 +261,7 @@ int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
     if (rc != CPU_EXIT_HALTED || cpu->seg[R_CS].selector != SEL_KCODE || vec > 255) {
         res->crashed = true;
         snprintf(res->note, sizeof(res->note),
-                 "guest did not reach an exception handler: exit %d at %04x:%llx%s%s", rc,
+                 "guest did not reach an exception handler: exit %d at %04x:%llx%s%.100s", rc,
                  (unsigned)cpu->seg[R_CS].selector, (unsigned long long)cpu->rip,
                  cpu->error[0] ? ": " : "", cpu->error);
         return -1;
@@ -287,6 +301,25 @@ int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
     return 0;
 }
 
+bool hd_vx86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *engine)
+{
+    static const uint8_t code[] = { 0x0f, 0xa2 };   /* cpuid */
+    HDState st;
+    HDMemory mem;
+    HDResult res;
+    memset(&st, 0, sizeof(st));
+    memset(&mem, 0, sizeof(mem));
+    st.gpr[0] = leaf;
+    st.gpr[1] = sub;
+    st.gpr[4] = HD_DATA_ADDR + 0x800;
+    st.rflags = HD_FLAGS_FIXED;
+    if (hd_run_vx86(code, sizeof(code), &st, &mem, 64, engine, &res) || res.vector >= 0)
+        return false;
+    r[0] = (uint32_t)st.gpr[0], r[1] = (uint32_t)st.gpr[3];
+    r[2] = (uint32_t)st.gpr[1], r[3] = (uint32_t)st.gpr[2];
+    return true;
+}
+
 #else /* !HD_HAVE_VX86 */
 
 bool hd_vx86_available(const char *engine, const char **why)
@@ -305,6 +338,12 @@ int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
     res->crashed = true;
     snprintf(res->note, sizeof(res->note), "vx86 CPU not available in this build");
     return -1;
+}
+
+bool hd_vx86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *engine)
+{
+    (void)leaf, (void)sub, (void)r, (void)engine;
+    return false;
 }
 
 void hd_vx86_shutdown(void)

@@ -52,7 +52,7 @@ static const char *const reg_names[16] = {
 static void outcome_str(const Outcome *o, char *out, size_t len)
 {
     if (o->res.crashed)
-        snprintf(out, len, "harness error: %s", o->res.note);
+        snprintf(out, len, "harness error: %.200s", o->res.note);
     else if (o->res.vector < 0)
         snprintf(out, len, "completed");
     else
@@ -73,7 +73,7 @@ static bool outcomes_equal(const HDCase *c, const Outcome *a, const Outcome *b,
 #define ADD(...) \
     do { if (o < len) o += (size_t)snprintf(diff + o, len - o, __VA_ARGS__); } while (0)
     if (a->res.crashed || b->res.crashed) {
-        char s1[160], s2[160];
+        char s1[256], s2[256];
         outcome_str(a, s1, sizeof(s1));
         outcome_str(b, s2, sizeof(s2));
         ADD(" [%s | %s]", s1, s2);
@@ -81,7 +81,7 @@ static bool outcomes_equal(const HDCase *c, const Outcome *a, const Outcome *b,
     }
     if (a->res.vector != b->res.vector || a->res.error != b->res.error ||
         a->res.cr2 != b->res.cr2) {
-        char s1[160], s2[160];
+        char s1[256], s2[256];
         outcome_str(a, s1, sizeof(s1));
         outcome_str(b, s2, sizeof(s2));
         ADD(" exception: %s, want %s;", s2, s1);
@@ -315,7 +315,7 @@ static int run_random(const Options *opt, const char *const *engines, int nengin
             tally_outcome(&det, &a.res);
             if (opt->verbose) {
                 char d[512];
-                char r[160];
+                char r[256];
                 hd_describe(c, d, sizeof(d));
                 outcome_str(&a, r, sizeof(r));
                 printf("case %" PRIu64 ": %s -> %s\n", index, d, r);
@@ -324,7 +324,7 @@ static int run_random(const Options *opt, const char *const *engines, int nengin
                 Outcome b = { nat2[i].out, nat2[i].res, &nat2[i].mem };
                 bool ok = !a.res.crashed && outcomes_equal(c, &a, &b, false, diff, sizeof(diff));
                 if (a.res.crashed)
-                    snprintf(diff, sizeof(diff), " %s", a.res.note);
+                    snprintf(diff, sizeof(diff), " %.200s", a.res.note);
                 if (ok) {
                     det.passed++;
                 } else {
@@ -450,7 +450,11 @@ int main(int argc, char **argv)
     if (navail < nengines && navail > 0)
         printf("SKIP: continuing with the available engine(s) only\n");
     nengines = navail;
-    hd_gen_init();
+    /* Both engines share one CPU model: its CPUID limits the generator. */
+    if (nengines)
+        hd_gen_init(hd_vx86_cpuid, (void *)engines[0], "the vx86");
+    else
+        hd_gen_init(NULL, NULL, NULL);
     int rc = 0;
     if (opt.selftest)
         rc |= run_selftests(engines, nengines) != 0;

@@ -85,7 +85,7 @@ typedef struct HDResult {
     uint64_t cr2;
     int signo;               /* host signal (native runs), or the expected one */
     bool crashed;            /* native: the child died; vx86: harness error */
-    char note[96];           /* what went wrong when crashed */
+    char note[200];          /* what went wrong when crashed */
 } HDResult;
 
 /* One generated test: the code, where it starts, and what may differ. */
@@ -105,8 +105,11 @@ typedef struct HDCase {
 } HDCase;
 
 /* ---- hostdiff-gen.c ---- */
-/* Host CPU features the generator may use (CPUID, read once). */
-void hd_gen_init(void);
+/* CPUID leaf/subleaf into r[0..3] (EAX EBX ECX EDX); false if absent. */
+typedef bool (*HDCpuidFn)(uint32_t leaf, uint32_t sub, uint32_t r[4], void *opaque);
+/* Picks the instructions to generate: those whose CPUID feature the host
+ * has and, when guest_cpuid is given, the guest (`who`) reports too. */
+void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who);
 /* Builds case `index` of the run seeded `seed`, in mode 64 or 32. */
 void hd_gen_case(uint64_t seed, uint64_t index, int mode, HDCase *c);
 /* Fills the data page of a case (deterministic from c->data_seed). */
@@ -147,6 +150,9 @@ bool hd_vx86_available(const char *engine, const char **why);
  * Returns 0, or -1 when the harness itself failed (res->note says why). */
 int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
                 int mode, const char *engine, HDResult *res);
+/* CPUID as the guest of `engine` sees it (an HDCpuidFn: opaque is the
+ * engine name). */
+bool hd_vx86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *engine);
 /* Frees the guest machines. */
 void hd_vx86_shutdown(void);
 
