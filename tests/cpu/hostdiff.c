@@ -191,9 +191,11 @@ static const SelfTest self_tests[] = {
 #define NSELF (sizeof(self_tests) / sizeof(self_tests[0]))
 
 /* Checks an outcome against a self-test's expectations. */
-static bool self_check(const SelfTest *t, const Outcome *o, const char *who)
+static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, const char *who)
 {
     char why[256] = "";
+    HDMemory before;
+    hd_gen_data(c, &before);
     if (o->res.crashed)
         snprintf(why, sizeof(why), "%s", o->res.note);
     else if (o->res.vector != t->vector || (t->vector >= 0 && o->res.error != t->error))
@@ -213,6 +215,8 @@ static bool self_check(const SelfTest *t, const Outcome *o, const char *who)
              (o->st.rflags & t->flags_clear))
         snprintf(why, sizeof(why), "rflags %#" PRIx64 ", want set %x clear %x",
                  o->st.rflags, t->flags_set, t->flags_clear);
+    else if (t->vector >= 0 && memcmp(before.data, o->mem->data, HD_PAGE_SIZE))
+        snprintf(why, sizeof(why), "the data page changed before the exception");
     if (why[0])
         printf("  selftest FAIL (%s) %s: %s\n", who, t->name, why);
     return why[0] == 0;
@@ -243,14 +247,14 @@ static int run_selftests(const char *const *engines, int nengines)
     int failed = 0;
     for (size_t i = 0; i < NSELF; i++) {
         Outcome o = { nat[i].out, nat[i].res, &nat[i].mem };
-        failed += !self_check(&self_tests[i], &o, "native");
+        failed += !self_check(&self_tests[i], &cases[i], &o, "native");
         for (int e = 0; e < nengines; e++) {
             HDMemory mem;
             hd_gen_data(&cases[i], &mem);
             Outcome v = { cases[i].in, { 0 }, &mem };
             hd_run_vx86(cases[i].code, cases[i].len, &v.st, &mem, cases[i].mode,
                         engines[e], &v.res);
-            failed += !self_check(&self_tests[i], &v, engines[e]);
+            failed += !self_check(&self_tests[i], &cases[i], &v, engines[e]);
         }
     }
     printf("hostdiff selftest: %zu sequences x %d runners, %d failed\n", NSELF,
