@@ -1,0 +1,470 @@
+/*
+ * hostdiff: runs the same randomly generated instruction sequences on the
+ * host CPU (natively, in a child process) and under vx86's translator, in
+ * 64-bit mode and in 32-bit compatibility mode, and compares registers,
+ * flags (minus those the SDM calls undefined for the sequence), the data
+ * page and the exception (vector and error code; CR2 for #PF).  See
+ * docs/hostdiff.md.
+ *
+ *   tests/cpu/hostdiff [--mode 64|32] [--engine interp|x86_64|both]
+ *                      [--seed N] [--count N] [--first N] [--show N]
+ *                      [--verbose] [--no-selftest]
+ *
+ * Case `i` of seed `s` is always the same sequence: a failure printed as
+ * "seed S case I" is rerun alone with --seed S --first I --count 1 -v.
+ * Without the vx86 CPU in the build, the vx86 half prints a SKIP line and
+ * the native half checks itself (every case run twice, compared exactly).
+ * Hand-written sequences with results derived from the SDM run first.
+ * Exit status: non-zero on any failure.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cpu/decode.h"
+#include "cpu/disas.h"
+#include "tests/cpu/hostdiff.h"
+
+#define BATCH 2000
+
+typedef struct Options {
+    int mode;
+    const char *engine;
+    uint64_t seed, count, first;
+    unsigned show;
+    bool verbose, selftest;
+} Options;
+
+/* One side of a comparison. */
+typedef struct Outcome {
+    HDState st;
+    HDResult res;
+    const HDMemory *mem;
+} Outcome;
+
+static const char *const reg_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+static void outcome_str(const Outcome *o, char *out, size_t len)
+{
+    if (o->res.crashed)
+        snprintf(out, len, "harness error: %.200s", o->res.note);
+    else if (o->res.vector < 0)
+        snprintf(out, len, "completed");
+    else
+        snprintf(out, len, "%s (vector %d, error %#x%s%" PRIx64 ", signal %d)",
+                 hd_vector_name(o->res.vector), o->res.vector, o->res.error,
+                 o->res.vector == 14 ? ", cr2 " : "",
+                 o->res.vector == 14 ? o->res.cr2 : 0, o->res.signo);
+}
+
+/* Compares two outcomes of case c; appends differences to diff.  flag_mask
+ * is ANDed with the flags the SDM leaves undefined at the stop point
+ * removed (pass ~0 to compare every tested flag). */
+static bool outcomes_equal(const HDCase *c, const Outcome *a, const Outcome *b,
+                           bool mask_undefined, char *diff, size_t len)
+{
+    size_t o = 0;
+    diff[0] = 0;
+#define ADD(...) \
+    do { if (o < len) o += (size_t)snprintf(diff + o, len - o, __VA_ARGS__); } while (0)
+    if (a->res.crashed || b->res.crashed) {
+        char s1[256], s2[256];
+        outcome_str(a, s1, sizeof(s1));
+        outcome_str(b, s2, sizeof(s2));
+        ADD(" [%s | %s]", s1, s2);
+        return false;
+    }
+    if (a->res.vector != b->res.vector || a->res.error != b->res.error ||
+        a->res.cr2 != b->res.cr2) {
+        char s1[256], s2[256];
+        outcome_str(a, s1, sizeof(s1));
+        outcome_str(b, s2, sizeof(s2));
+        ADD(" exception: %s, want %s;", s2, s1);
+    }
+    if (a->st.rip != b->st.rip)
+        ADD(" rip=%" PRIx64 " want %" PRIx64 ";", b->st.rip, a->st.rip);
+    int n = c->mode == 64 ? 16 : 8;
+    uint64_t rmask = c->mode == 64 ? ~0ull : 0xffffffffull;
+    for (int i = 0; i < n; i++)
+        if ((a->st.gpr[i] ^ b->st.gpr[i]) & rmask)
+            ADD(" %s=%" PRIx64 " want %" PRIx64 ";", reg_names[i], b->st.gpr[i] & rmask,
+                a->st.gpr[i] & rmask);
+    uint32_t fm = HD_FLAGS_TESTED;
+    if (mask_undefined)
+        fm &= ~hd_undef_at(c, a->st.rip, a->res.vector);
+    uint32_t fd = (uint32_t)(a->st.rflags ^ b->st.rflags) & fm;
+    if (fd)
+        ADD(" rflags=%" PRIx64 " want %" PRIx64 " (differ %x, compared %x);",
+            b->st.rflags, a->st.rflags, fd, fm);
+    int shown = 0;
+    for (size_t i = 0; i < HD_PAGE_SIZE; i++)
+        if (a->mem->data[i] != b->mem->data[i] && shown++ < 8)
+            ADD(" [%#" PRIx64 "]=%02x want %02x;", (uint64_t)HD_DATA_ADDR + i,
+                b->mem->data[i], a->mem->data[i]);
+    if (shown > 8)
+        ADD(" (%d bytes differ);", shown);
+#undef ADD
+    return diff[0] == 0;
+}
+
+static void print_case(const HDCase *c, uint64_t seed, uint64_t index)
+{
+    char dis[2048];
+    printf("    seed %" PRIu64 " case %" PRIu64 " mode %d (rerun: --seed %" PRIu64
+           " --first %" PRIu64 " --count 1 --mode %d -v)\n",
+           seed, index, c->mode, seed, index, c->mode);
+    x86_disas(c->code, c->len, HD_CODE_ADDR, c->mode, dis, sizeof(dis));
+    for (char *line = strtok(dis, "\n"); line; line = strtok(NULL, "\n"))
+        printf("      %s\n", line);
+    printf("    in:");
+    for (int i = 0; i < (c->mode == 64 ? 16 : 8); i++)
+        printf(" %s=%" PRIx64, reg_names[i], c->in.gpr[i]);
+    printf(" rflags=%" PRIx64 "\n", c->in.rflags);
+    printf("    undefined flags at each boundary:");
+    for (int k = 0; k <= c->ninsn; k++)
+        printf(" %x", c->undef_before[k]);
+    printf("\n");
+}
+
+/* ---- self-tests: hand-written sequences, expectations from the SDM ---- */
+typedef struct SelfTest {
+    const char *name;
+    int mode;
+    uint8_t code[16];
+    size_t len;
+    uint64_t rbx;            /* rBX on entry (others 0, flags from `fl`) */
+    uint32_t fl;
+    int vector;              /* expected: -1 completes */
+    uint32_t error;
+    uint64_t cr2;
+    int signo;
+    unsigned rip_off;        /* expected rip - HD_CODE_ADDR */
+    int reg;                 /* register to check, -1 none */
+    uint64_t value;
+    uint32_t flags_set, flags_clear;
+} SelfTest;
+
+static const SelfTest self_tests[] = {
+    { "64: mov rax,-1; add rax,1 -> 0, CF ZF PF AF", 64,
+      { 0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff, 0x48, 0x83, 0xc0, 0x01 }, 11, 0, 0,
+      -1, 0, 0, 0, 11, 0, 0, HD_CF | HD_ZF | HD_PF | HD_AF, HD_SF | HD_OF },
+    { "64: xor edx,edx; xor ecx,ecx; div ecx -> #DE SIGFPE at the div", 64,
+      { 0x31, 0xd2, 0x31, 0xc9, 0xf7, 0xf1 }, 6, 0, 0,
+      0, 0, 0, SIGFPE, 4, -1, 0, 0, 0 },
+    { "64: int3 -> #BP SIGTRAP, rip after it", 64, { 0xcc }, 1, 0, 0,
+      3, 0, 0, SIGTRAP, 1, -1, 0, 0, 0 },
+    { "64: ud2 -> #UD SIGILL", 64, { 0x0f, 0x0b }, 2, 0, 0,
+      6, 0, 0, SIGILL, 0, -1, 0, 0, 0 },
+    { "64: mov [rbx],eax across the data page end -> #PF(U|W) cr2=next page", 64,
+      { 0x89, 0x03 }, 2, HD_DATA_ADDR + HD_PAGE_SIZE - 2, 0,
+      14, 6, HD_DATA_ADDR + HD_PAGE_SIZE, SIGSEGV, 0, -1, 0, 0, 0 },
+    { "64: mov eax,[rbx] non-canonical -> #GP(0)", 64,
+      { 0x8b, 0x03 }, 2, 0x8000000000000000ull, 0,
+      13, 0, 0, SIGSEGV, 0, -1, 0, 0, 0 },
+    { "64: mov [rbx+8],rbx stores 8 bytes", 64,
+      { 0x48, 0x89, 0x5b, 0x08, 0x48, 0x8b, 0x43, 0x08 }, 8, HD_DATA_ADDR + 0x100, 0,
+      -1, 0, 0, 0, 8, 0, HD_DATA_ADDR + 0x100, 0, 0 },
+    { "64: 0x48 is REX.W: 48 ff c0 = inc rax", 64, { 0x48, 0xff, 0xc0 }, 3, 0, 0,
+      -1, 0, 0, 0, 3, 0, 1, 0, HD_ZF },
+    { "32: into with OF=1 -> #OF SIGSEGV, rip after it", 32, { 0xce }, 1, 0, HD_OF,
+      4, 0, 0, SIGSEGV, 1, -1, 0, 0, 0 },
+    { "32: mov eax,0x7fffffff; add eax,1 -> OF SF", 32,
+      { 0xb8, 0xff, 0xff, 0xff, 0x7f, 0x83, 0xc0, 0x01 }, 8, 0, 0,
+      -1, 0, 0, 0, 8, 0, 0x80000000u, HD_OF | HD_SF | HD_AF, HD_CF | HD_ZF },
+    { "32: 0x48 is DEC EAX: 0 -> 0xffffffff", 32, { 0x48 }, 1, 0, 0,
+      -1, 0, 0, 0, 1, 0, 0xffffffffu, HD_SF, HD_ZF },
+    { "32: int 0x40 -> #GP(0x40*8+2)", 32, { 0xcd, 0x40 }, 2, 0, 0,
+      13, 0x202, 0, SIGSEGV, 0, -1, 0, 0, 0 },
+    { "32: cs: mov [ebx],eax -> #GP(0) (code segment not writable)", 32,
+      { 0x2e, 0x89, 0x03 }, 3, HD_DATA_ADDR, 0,
+      13, 0, 0, SIGSEGV, 0, -1, 0, 0, 0 },
+    { "32: hlt at CPL 3 -> #GP(0)", 32, { 0xf4 }, 1, 0, 0,
+      13, 0, 0, SIGSEGV, 0, -1, 0, 0, 0 },
+    { "32: aam 0 -> #DE", 32, { 0xd4, 0x00 }, 2, 0, 0,
+      0, 0, 0, SIGFPE, 0, -1, 0, 0, 0 },
+};
+#define NSELF (sizeof(self_tests) / sizeof(self_tests[0]))
+
+/* Checks an outcome against a self-test's expectations. */
+static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, const char *who)
+{
+    char why[256] = "";
+    HDMemory before;
+    hd_gen_data(c, &before);
+    if (o->res.crashed)
+        snprintf(why, sizeof(why), "%s", o->res.note);
+    else if (o->res.vector != t->vector || (t->vector >= 0 && o->res.error != t->error))
+        snprintf(why, sizeof(why), "vector %d error %#x, want %d error %#x", o->res.vector,
+                 o->res.error, t->vector, t->error);
+    else if (t->vector == 14 && o->res.cr2 != t->cr2)
+        snprintf(why, sizeof(why), "cr2 %#" PRIx64 ", want %#" PRIx64, o->res.cr2, t->cr2);
+    else if (t->signo && o->res.signo != t->signo)
+        snprintf(why, sizeof(why), "signal %d, want %d", o->res.signo, t->signo);
+    else if (o->st.rip != HD_CODE_ADDR + t->rip_off)
+        snprintf(why, sizeof(why), "rip %#" PRIx64 ", want %#" PRIx64, o->st.rip,
+                 (uint64_t)HD_CODE_ADDR + t->rip_off);
+    else if (t->reg >= 0 && o->st.gpr[t->reg] != t->value)
+        snprintf(why, sizeof(why), "%s=%#" PRIx64 ", want %#" PRIx64, reg_names[t->reg],
+                 o->st.gpr[t->reg], t->value);
+    else if ((o->st.rflags & t->flags_set) != t->flags_set ||
+             (o->st.rflags & t->flags_clear))
+        snprintf(why, sizeof(why), "rflags %#" PRIx64 ", want set %x clear %x",
+                 o->st.rflags, t->flags_set, t->flags_clear);
+    else if (t->vector >= 0 && memcmp(before.data, o->mem->data, HD_PAGE_SIZE))
+        snprintf(why, sizeof(why), "the data page changed before the exception");
+    if (why[0])
+        printf("  selftest FAIL (%s) %s: %s\n", who, t->name, why);
+    return why[0] == 0;
+}
+
+static void self_case(const SelfTest *t, HDCase *c)
+{
+    HDState in;
+    memset(&in, 0, sizeof(in));
+    in.gpr[3] = t->rbx;
+    in.gpr[4] = HD_DATA_ADDR + 0x800;
+    in.rflags = t->fl | HD_FLAGS_FIXED;
+    hd_case_from_bytes(c, t->mode, t->code, t->len, &in);
+}
+
+/* Runs the self-tests natively and on each available vx86 engine. */
+static int run_selftests(const char *const *engines, int nengines)
+{
+    static HDCase cases[NSELF];
+    static HDNativeOut nat[NSELF];
+    char err[200];
+    for (size_t i = 0; i < NSELF; i++)
+        self_case(&self_tests[i], &cases[i]);
+    if (!hd_native_run_batch(cases, NSELF, nat, err, sizeof(err))) {
+        printf("hostdiff: native runner: %s\n", err);
+        return 1;
+    }
+    int failed = 0;
+    for (size_t i = 0; i < NSELF; i++) {
+        Outcome o = { nat[i].out, nat[i].res, &nat[i].mem };
+        failed += !self_check(&self_tests[i], &cases[i], &o, "native");
+        for (int e = 0; e < nengines; e++) {
+            HDMemory mem;
+            hd_gen_data(&cases[i], &mem);
+            Outcome v = { cases[i].in, { 0 }, &mem };
+            hd_run_vx86(cases[i].code, cases[i].len, &v.st, &mem, cases[i].mode,
+                        engines[e], &v.res);
+            failed += !self_check(&self_tests[i], &cases[i], &v, engines[e]);
+        }
+    }
+    printf("hostdiff selftest: %zu sequences x %d runners, %d failed\n", NSELF,
+           1 + nengines, failed);
+    return failed;
+}
+
+/* ---- the random run ---- */
+typedef struct Tally {
+    uint64_t passed, failed, skipped;
+    uint64_t outcome[34];     /* 0-31 vectors, 32 completed, 33 other */
+} Tally;
+
+static void tally_outcome(Tally *t, const HDResult *r)
+{
+    int k = r->vector < 0 ? 32 : r->vector < 32 ? r->vector : 33;
+    t->outcome[k]++;
+}
+
+static void print_outcomes(const Tally *t, uint64_t total)
+{
+    if (!total)
+        return;
+    printf("  host outcomes: completed %" PRIu64, t->outcome[32]);
+    for (int k = 0; k < 32; k++)
+        if (t->outcome[k])
+            printf(", %s %" PRIu64, hd_vector_name(k), t->outcome[k]);
+    if (t->outcome[33])
+        printf(", other %" PRIu64, t->outcome[33]);
+    printf("\n");
+}
+
+static int run_random(const Options *opt, const char *const *engines, int nengines,
+                      const char *skip_why)
+{
+    HDCase *cases = calloc(BATCH, sizeof(HDCase));
+    HDNativeOut *nat = calloc(BATCH, sizeof(HDNativeOut));
+    HDNativeOut *nat2 = nengines ? NULL : calloc(BATCH, sizeof(HDNativeOut));
+    Tally tl[2];
+    Tally det;
+    memset(tl, 0, sizeof(tl));
+    memset(&det, 0, sizeof(det));
+    unsigned shown = 0;
+    char err[200], diff[1024];
+    if (!cases || !nat || (!nengines && !nat2)) {
+        printf("hostdiff: out of memory\n");
+        return 1;
+    }
+    for (uint64_t done = 0; done < opt->count;) {
+        size_t n = opt->count - done < BATCH ? (size_t)(opt->count - done) : BATCH;
+        for (size_t i = 0; i < n; i++)
+            hd_gen_case(opt->seed, opt->first + done + i, opt->mode, &cases[i]);
+        if (!hd_native_run_batch(cases, n, nat, err, sizeof(err)) ||
+            (nat2 && !hd_native_run_batch(cases, n, nat2, err, sizeof(err)))) {
+            printf("hostdiff: native runner: %s\n", err);
+            return 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            const HDCase *c = &cases[i];
+            uint64_t index = opt->first + done + i;
+            Outcome a = { nat[i].out, nat[i].res, &nat[i].mem };
+            tally_outcome(&det, &a.res);
+            if (opt->verbose) {
+                char d[512];
+                char r[256];
+                hd_describe(c, d, sizeof(d));
+                outcome_str(&a, r, sizeof(r));
+                printf("case %" PRIu64 ": %s -> %s\n", index, d, r);
+            }
+            if (nat2) {
+                Outcome b = { nat2[i].out, nat2[i].res, &nat2[i].mem };
+                bool ok = !a.res.crashed && outcomes_equal(c, &a, &b, false, diff, sizeof(diff));
+                if (a.res.crashed)
+                    snprintf(diff, sizeof(diff), " %.200s", a.res.note);
+                if (ok) {
+                    det.passed++;
+                } else {
+                    det.failed++;
+                    if (shown++ < opt->show || opt->verbose) {
+                        printf("  FAIL native determinism:%s\n", diff);
+                        print_case(c, opt->seed, index);
+                    }
+                }
+                det.skipped++;   /* the vx86 half */
+                continue;
+            }
+            for (int e = 0; e < nengines; e++) {
+                HDMemory mem;
+                hd_gen_data(c, &mem);
+                Outcome b = { c->in, { 0 }, &mem };
+                hd_run_vx86(c->code, c->len, &b.st, &mem, c->mode, engines[e], &b.res);
+                if (outcomes_equal(c, &a, &b, true, diff, sizeof(diff))) {
+                    tl[e].passed++;
+                } else {
+                    tl[e].failed++;
+                    if (shown++ < opt->show || opt->verbose) {
+                        printf("  FAIL engine %s:%s\n", engines[e], diff);
+                        print_case(c, opt->seed, index);
+                    }
+                }
+            }
+        }
+        done += n;
+    }
+    int rc = 0;
+    if (nat2) {
+        printf("SKIP: %s (vx86 half of mode %d: %" PRIu64 " sequences not run)\n", skip_why,
+               opt->mode, det.skipped);
+        printf("hostdiff mode %d native determinism: %" PRIu64 " passed, %" PRIu64
+               " failed, %" PRIu64 " skipped (vx86 unavailable)\n",
+               opt->mode, det.passed, det.failed, det.skipped);
+        rc = det.failed != 0;
+    }
+    for (int e = 0; e < nengines; e++) {
+        printf("hostdiff mode %d engine %s: %" PRIu64 " passed, %" PRIu64 " failed\n",
+               opt->mode, engines[e], tl[e].passed, tl[e].failed);
+        rc |= tl[e].failed != 0;
+    }
+    print_outcomes(&det, opt->count);
+    free(cases);
+    free(nat);
+    free(nat2);
+    return rc;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: hostdiff [--mode 64|32] [--engine interp|x86_64|both] "
+                    "[--seed N] [--count N] [--first N] [--show N] [-v] [--no-selftest]\n");
+}
+
+int main(int argc, char **argv)
+{
+    Options opt = { .mode = 64, .engine = "interp", .seed = 1, .count = 20000,
+                    .first = 0, .show = 10, .verbose = false, .selftest = true };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+            opt.verbose = true;
+        } else if (!strcmp(a, "--no-selftest")) {
+            opt.selftest = false;
+        } else if (v && !strcmp(a, "--engine")) {
+            opt.engine = v, i++;
+        } else if (v && (!strcmp(a, "--mode") || !strcmp(a, "--seed") ||
+                         !strcmp(a, "--count") || !strcmp(a, "--first") ||
+                         !strcmp(a, "--show"))) {
+            unsigned long long x = strtoull(v, &end, 0);
+            if (!*v || *end) {
+                fprintf(stderr, "hostdiff: %s needs a number, not '%s'\n", a, v);
+                return 2;
+            }
+            i++;
+            if (!strcmp(a, "--mode"))
+                opt.mode = (int)x;
+            else if (!strcmp(a, "--seed"))
+                opt.seed = x;
+            else if (!strcmp(a, "--count"))
+                opt.count = x;
+            else if (!strcmp(a, "--first"))
+                opt.first = x;
+            else
+                opt.show = (unsigned)x;
+        } else {
+            usage();
+            return 2;
+        }
+    }
+    if (opt.mode != 64 && opt.mode != 32) {
+        fprintf(stderr, "hostdiff: --mode must be 64 or 32\n");
+        return 2;
+    }
+    const char *all[2] = { "interp", "x86_64" };
+    const char *engines[2];
+    int nengines = 0;
+    const char *skip_why = NULL;
+    if (!strcmp(opt.engine, "both")) {
+        engines[0] = all[0], engines[1] = all[1], nengines = 2;
+    } else if (!strcmp(opt.engine, "interp") || !strcmp(opt.engine, "x86_64")) {
+        engines[0] = opt.engine, nengines = 1;
+    } else {
+        fprintf(stderr, "hostdiff: unknown engine '%s' (interp, x86_64, both)\n", opt.engine);
+        return 2;
+    }
+    /* Keep only the engines this build has; say so for the others. */
+    int navail = 0;
+    for (int e = 0; e < nengines; e++) {
+        const char *why = NULL;
+        if (hd_vx86_available(engines[e], &why)) {
+            engines[navail++] = engines[e];
+        } else {
+            printf("SKIP: engine %s: %s\n", engines[e], why);
+            skip_why = why;
+        }
+    }
+    if (navail < nengines && navail > 0)
+        printf("SKIP: continuing with the available engine(s) only\n");
+    nengines = navail;
+    /* Both engines share one CPU model: its CPUID limits the generator. */
+    if (nengines)
+        hd_gen_init(hd_vx86_cpuid, (void *)engines[0], "the vx86");
+    else
+        hd_gen_init(NULL, NULL, NULL);
+    int rc = 0;
+    if (opt.selftest)
+        rc |= run_selftests(engines, nengines) != 0;
+    if (opt.count)
+        rc |= run_random(&opt, engines, nengines,
+                         skip_why ? skip_why : "vx86 CPU not available in this build");
+    hd_vx86_shutdown();
+    return rc;
+}

@@ -1,0 +1,33 @@
+# hostdiff: random instruction sequences run natively on the host CPU (in a
+# child process, 64-bit and 32-bit compatibility mode) and under vx86, then
+# compared (tests/cpu/hostdiff.c, docs/hostdiff.md).  x86-64 Linux hosts
+# only: the native half executes the sequences.
+#
+#   make check-hostdiff                      20,000 sequences per mode
+#   make check-hostdiff HOSTDIFF_COUNT=200000
+ifeq ($(shell uname -m),x86_64)
+HOSTDIFF := tests/cpu/hostdiff
+HOSTDIFF_COUNT ?= 20000
+HOSTDIFF_SEED ?= 1
+HOSTDIFF_ENGINE ?= both
+HOSTDIFF_SRCS := tests/cpu/hostdiff.c tests/cpu/hostdiff-gen.c \
+	tests/cpu/hostdiff-native.c tests/cpu/hostdiff-vx86.c
+HOSTDIFF_OBJS := $(HOSTDIFF_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tests/cpu/hostdiff-native.o-S
+
+$(BUILD)/tests/cpu/hostdiff-native.o-S: tests/cpu/hostdiff-native.S tests/cpu/hostdiff.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -x assembler-with-cpp $< -o $@
+
+$(HOSTDIFF): $(HOSTDIFF_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $(HOSTDIFF_OBJS) $(LIB) $(LIBS)
+
+.PHONY: check-hostdiff
+check-hostdiff: $(HOSTDIFF)
+	@for m in 64 32; do \
+		$(HOSTDIFF) --mode $$m --engine $(HOSTDIFF_ENGINE) --seed $(HOSTDIFF_SEED) \
+			--count $(HOSTDIFF_COUNT) || exit 1; \
+	done
+
+CHECK_TARGETS += check-hostdiff
+CLEAN_FILES += $(HOSTDIFF)
+endif
