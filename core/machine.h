@@ -18,6 +18,11 @@
 typedef struct CPUState CPUState;
 typedef struct Accel Accel;
 
+/* Exit status when the emulator, not the guest, stopped the run (KVM
+ * emulation failure, translator error, triple fault with -no-reboot):
+ * distinct from 1, which is also isa-debug-exit's value for a write of 0. */
+#define EXIT_EMULATION_ERROR 2
+
 typedef enum RunState {
     RUN_RUNNING,
     RUN_PAUSED,

@@ -63,7 +63,7 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
         if (e == ACCEL_EXIT_ERROR) {
             if (m->state == RUN_RUNNING) {
                 m->state = RUN_ERROR;
-                m->exit_code = 1;
+                m->exit_code = EXIT_EMULATION_ERROR;
             }
             break;
         }
@@ -72,5 +72,6 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
         clock_run_timers(m->clock);
     }
     clock_stop(m->clock);
-    return m->state == RUN_SHUTDOWN ? m->exit_code : (m->exit_code ? m->exit_code : 1);
+    return m->state == RUN_SHUTDOWN ? m->exit_code
+                                     : (m->exit_code ? m->exit_code : EXIT_EMULATION_ERROR);
 }

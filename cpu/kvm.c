@@ -481,7 +481,7 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
         case KVM_EXIT_SHUTDOWN:
             report_error(k, "triple fault (shutdown)");
             if (m->opts && m->opts->no_reboot) {
-                machine_request_shutdown(m, 1);
+                machine_request_shutdown(m, EXIT_EMULATION_ERROR);
                 return ACCEL_EXIT_ERROR;
             }
             machine_request_reset(m);

@@ -738,14 +738,19 @@ static void lapic_reset(void *opaque)
     lapic_reset_registers(s);
     s->apicbase = LAPIC_DEFAULT_BASE | APIC_BASE_EN | (bsp ? APIC_BASE_BSP : 0);
     s->id = s->initial_id;
-    if (bsp) {
-        /* The virtual-wire setup the BIOS leaves (MP spec 3.6.2.2), so a
-         * firmware-less boot gets PIC interrupts and NMIs through. */
-        s->lvt[LVT_LINT0] = APIC_DM_EXTINT << 8;
-        s->lvt[LVT_LINT1] = APIC_DM_NMI << 8;
-    }
+    /* Every LVT entry resets masked (SDM vol. 3 11.4.7.1): PIC interrupts
+     * reach the CPU only once firmware sets up the virtual wire, which a
+     * firmware-less board does with lapic_set_virtual_wire(). */
     lapic_update_mmio(s);
     s->intr_level = -1;                  /* force the output to be driven */
+    lapic_update_intr(s);
+}
+
+void lapic_set_virtual_wire(LAPICState *s)
+{
+    /* MP spec 3.6.2.2: LINT0 ExtINT (the 8259's INTR), LINT1 NMI. */
+    s->lvt[LVT_LINT0] = APIC_DM_EXTINT << 8;
+    s->lvt[LVT_LINT1] = APIC_DM_NMI << 8;
     lapic_update_intr(s);
 }
 

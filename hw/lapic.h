@@ -109,6 +109,10 @@ IRQLine *lapic_lint0(LAPICState *s);
 IRQLine *lapic_lint1(LAPICState *s);
 
 /* CPU side. */
+/* What firmware leaves on the BSP (MP spec virtual wire mode): LINT0 as
+ * ExtINT for the PIC, LINT1 as NMI.  Boards without firmware call it. */
+void lapic_set_virtual_wire(LAPICState *s);
+
 bool lapic_has_interrupt(LAPICState *s);
 int lapic_ack_interrupt(LAPICState *s);
 bool lapic_lint0_extint(LAPICState *s);    /* PIC interrupt may pass to the CPU */

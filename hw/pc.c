@@ -236,6 +236,9 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
                        &map, entry, err, errlen) < 0)
         return false;
     int ncpus = pc->m->ncpus ? pc->m->ncpus : 1;
+    /* No firmware runs: leave the BSP's LAPIC as a BIOS would, in virtual
+     * wire mode, so the PIC reaches the CPU until Linux sets up the APIC. */
+    lapic_set_virtual_wire(pc->lapic);
     /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
      * with the PIIX PM block, so poweroff works) for the others.  Both sit
      * in the firmware area, which the e820 map keeps out of RAM. */

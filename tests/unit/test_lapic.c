@@ -299,7 +299,12 @@ END_TEST
 START_TEST(lint0_extint_passthrough)
 {
     ApicBench *b = ab_new(0);
-    ck_assert(lapic_lint0_extint(b->l));                /* BSP virtual wire */
+    ck_assert(!lapic_lint0_extint(b->l));               /* LVTs reset masked */
+    irq_raise(lapic_lint0(b->l));
+    ck_assert_int_eq(b->intr_level, 0);
+    irq_lower(lapic_lint0(b->l));
+    lapic_set_virtual_wire(b->l);                       /* what firmware sets up */
+    ck_assert(lapic_lint0_extint(b->l));
     ck_assert_int_eq(b->intr_level, 0);
     irq_raise(lapic_lint0(b->l));
     ck_assert_int_eq(b->intr_level, 1);

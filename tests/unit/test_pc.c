@@ -59,6 +59,11 @@ START_TEST(pit_irq0_reaches_cpu_through_pic_virtual_wire)
     Rig r;
     rig_init(&r);
     pic_init(&r);
+    /* Virtual wire mode, as firmware sets it: APIC software-enabled (LVT
+     * writes would stay masked otherwise), LINT0 ExtINT, LINT1 NMI. */
+    memmap_write(r.m->mem, 0xfee000f0, 0x1ff, 4);
+    memmap_write(r.m->mem, 0xfee00350, 0x700, 4);
+    memmap_write(r.m->mem, 0xfee00360, 0x400, 4);
     ck_assert(!r.m->intr_pending(r.m->intr_opaque));
     pit_start(&r);
     clock_advance(r.m->clock, 2000000);      /* 2 ms: at least one terminal count */
