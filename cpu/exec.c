@@ -387,8 +387,11 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
             cpu->in_exec = false;
             return CPU_EXIT_HALTED;
         }
-        TB *prev = cpu->current_tb;
-        (void)prev;
+        /* Counted before running: a block that faults still counts. */
+        if (cpu->insn_budget && --cpu->insn_budget == 0) {
+            cpu->in_exec = false;
+            return CPU_EXIT_BUDGET;
+        }
         TB *tb = exec_find_tb(cpu);
         if (!tb) {
             cpu->in_exec = false;
@@ -416,10 +419,6 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
                     (from->pc & TLB_PAGE_MASK))
                     tb_link(cpu->tbs, from, slot, next);
             }
-        }
-        if (cpu->insn_budget && --cpu->insn_budget == 0) {
-            cpu->in_exec = false;
-            return CPU_EXIT_BUDGET;
         }
     }
 }

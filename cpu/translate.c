@@ -84,11 +84,6 @@ IRTemp tcg_local(DisasContext *s) { return ir_local(s->b, IR_I64); }
 IRTemp tcg_const(DisasContext *s, int64_t v) { return ir_const(s->b, IR_I64, v); }
 IRTemp tcg_const32(DisasContext *s, int32_t v) { return ir_const(s->b, IR_I32, v); }
 
-static uint64_t size_mask(unsigned size)
-{
-    return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-}
-
 IRTemp gen_ext(DisasContext *s, IRTemp v, unsigned size, bool sign)
 {
     IRTemp t = tcg_temp(s);
@@ -318,7 +313,9 @@ IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
         return gen_ld(s, gen_mem_addr(s, op->size, false), op->size, false);
     case X86_OPK_IMM:
     case X86_OPK_REL:
-        return tcg_const(s, (int64_t)((uint64_t)op->imm & size_mask(op->size ? op->size : 8)));
+        /* Already sign- or zero-extended by the decoder to the operation
+         * size; consumers truncate to their own size. */
+        return tcg_const(s, op->imm);
     case X86_OPK_SEGREG:
         t = tcg_temp(s);
         ir_ld(s->b, IR_ld16u, IR_I64, t, IR_ENV, offsetof(CPUState, seg[op->reg & 7].selector));

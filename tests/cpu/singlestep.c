@@ -130,11 +130,21 @@ static int skip_before(const MooTest *t, const char *base)
         return SKIP_ESC;
     if (t->nbytes > 11)
         return SKIP_LONG;
-    X86Insn insn;
-    if (x86_decode(t->bytes, t->nbytes, X86_MODE16, &insn) == X86_DECODE_OK &&
-        (insn.prefixes & X86_PFX_LOCK) &&
-        (!(insn.flags & X86_F_LOCK) || insn.op[0].kind != X86_OPK_MEM))
-        return SKIP_LOCK;
+    /* A LOCK prefix among the prefix bytes, on a form a 386+ refuses. */
+    bool lock = false;
+    for (uint32_t i = 0; i < t->nbytes; i++) {
+        uint8_t b = t->bytes[i];
+        if (b == 0xf0)
+            lock = true;
+        else if (b != 0x26 && b != 0x2e && b != 0x36 && b != 0x3e && b != 0xf2 && b != 0xf3)
+            break;
+    }
+    if (lock) {
+        X86Insn insn;
+        if (x86_decode(t->bytes, t->nbytes, X86_MODE16, &insn) != X86_DECODE_OK ||
+            !(insn.flags & X86_F_LOCK) || insn.op[0].kind != X86_OPK_MEM)
+            return SKIP_LOCK;
+    }
     return -1;
 }
 
@@ -196,7 +206,12 @@ static int run_test(Runner *r, const MooTest *t, const char *base, uint16_t fmas
     if (r->verbose) {
         char hb[128];
         hexbytes(t, hb, sizeof(hb));
-        printf("  FAIL %s #%u '%s' bytes %s:%s\n", base, t->index, t->name, hb, diff);
+        printf("  FAIL %s #%u '%s' bytes %s:%s", base, t->index, t->name, hb, diff);
+        if (t->has_exc)
+            printf(" (286 took vector %u)", t->exc_vector);
+        if (cpu->last_exception >= 0)
+            printf(" (we took vector %d)", cpu->last_exception);
+        printf("\n");
     }
     return 0;
 }
