@@ -365,6 +365,7 @@ void cpu_reset(CPUState *cpu)
     cpu->exc_pending = -1;
     cpu->exc_delivering = -1;
     cpu->last_exception = -1;
+    cpu->first_exception = -1;
     cpu->shutdown = false;
     cpu->single_insn_next = false;
     cpu_update_hflags(cpu);

@@ -239,6 +239,7 @@ struct CPUState {
     uint32_t exc_error;
     int exc_delivering;       /* exception being delivered, or -1 */
     int last_exception;       /* last exception vector delivered (tests, -d int) */
+    int first_exception;      /* first one since set to -1 (tests) */
     uint64_t exception_count;
     /* INTR pin: set by the board.  intr_pending() says whether the
      * interrupt controller asserts INTR; intr_ack() runs the INTA cycle

@@ -188,6 +188,8 @@ static bool exec_deliver_exception(CPUState *cpu)
         cpu->seg[R_CS].selector, cpu->rip, cpu->cr[2]);
     cpu->exc_delivering = vec;
     cpu->last_exception = vec;
+    if (cpu->first_exception < 0)
+        cpu->first_exception = vec;
     cpu->exception_count++;
     cpu->halted = false;
     cpu_do_interrupt(cpu, vec, false, cpu_exception_has_error(vec), err, cpu->rip);

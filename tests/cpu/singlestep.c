@@ -28,13 +28,15 @@
 #define RAM_SIZE (2u << 20)
 
 enum {
-    SKIP_LOCK, SKIP_LONG, SKIP_ESC, SKIP_SS_WRAP, SKIP_NB
+    SKIP_LOCK, SKIP_LONG, SKIP_ESC, SKIP_SS_WRAP, SKIP_FSGS, SKIP_PARTIAL, SKIP_NB
 };
 static const char *const skip_names[SKIP_NB] = {
     [SKIP_LOCK] = "LOCK prefix on a non-lockable form (286 runs it, 386+ raises #UD)",
     [SKIP_LONG] = "longer than 10 bytes (286 limit; 386+ allows 15)",
     [SKIP_ESC] = "ESC opcode D8 (the 286 ran it without a coprocessor)",
     [SKIP_SS_WRAP] = "word access wrapping SS at 0xFFFF (286 #GP, 386+ #SS)",
+    [SKIP_FSGS] = "MOV to/from Sreg 4/5 (286: #UD; 386+: FS/GS)",
+    [SKIP_PARTIAL] = "segment-wrap #GP after the 286 already moved SP/SI/DI (386+ faults restartably)",
 };
 
 typedef struct Runner {
@@ -130,6 +132,14 @@ static int skip_before(const MooTest *t, const char *base)
         return SKIP_ESC;
     if (t->nbytes > 11)
         return SKIP_LONG;
+    /* 8C/8E with ModRM.reg 4 or 5 names FS/GS on a 386+. */
+    uint32_t k = 0;
+    while (k < t->nbytes && (t->bytes[k] == 0x26 || t->bytes[k] == 0x2e ||
+                             t->bytes[k] == 0x36 || t->bytes[k] == 0x3e || t->bytes[k] == 0xf0))
+        k++;
+    if (k + 1 < t->nbytes && (t->bytes[k] == 0x8c || t->bytes[k] == 0x8e) &&
+        ((t->bytes[k + 1] >> 3) & 7) >= 4 && ((t->bytes[k + 1] >> 3) & 7) <= 5)
+        return SKIP_FSGS;
     /* A LOCK prefix among the prefix bytes, on a form a 386+ refuses. */
     bool lock = false;
     for (uint32_t i = 0; i < t->nbytes; i++) {
@@ -148,6 +158,23 @@ static int skip_before(const MooTest *t, const char *base)
     return -1;
 }
 
+/* Instructions that step SP, SI or DI as they access memory. */
+static bool moves_sp_si_di(const MooTest *t)
+{
+    X86Insn insn;
+    if (x86_decode(t->bytes, t->nbytes, X86_MODE16, &insn) != X86_DECODE_OK)
+        return false;
+    switch (insn.mnem) {
+    case X86_MOVS: case X86_CMPS: case X86_STOS: case X86_LODS: case X86_SCAS:
+    case X86_INS: case X86_OUTS: case X86_POP: case X86_POPA: case X86_POPF:
+    case X86_RET: case X86_RETF: case X86_IRET: case X86_LEAVE: case X86_PUSH:
+    case X86_PUSHA: case X86_PUSHF: case X86_CALL: case X86_CALLF:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static void hexbytes(const MooTest *t, char *out, size_t len)
 {
     size_t o = 0;
@@ -164,10 +191,10 @@ static int run_test(Runner *r, const MooTest *t, const char *base, uint16_t fmas
     load_state(r, t);
     CPUState *cpu = r->cpu;
     cpu->insn_budget = 200;
-    cpu->last_exception = -1;
+    cpu->first_exception = -1;
     int rc = cpu_exec(cpu, INT64_MAX);
     cpu->insn_budget = 0;
-    if (t->has_exc && t->exc_vector == 13 && cpu->last_exception == 12) {
+    if (t->has_exc && t->exc_vector == 13 && cpu->first_exception == 12) {
         clear_ram(r, t);
         return -1 - SKIP_SS_WRAP;
     }
@@ -187,12 +214,17 @@ static int run_test(Runner *r, const MooTest *t, const char *base, uint16_t fmas
             dl += (size_t)snprintf(diff + dl, sizeof(diff) - dl, " %s=%04x(want %04x)",
                                    reg_names[k], act, exp);
     }
+    /* The FLAGS word an exception pushed: first push below the initial
+     * SS:SP.  (EXCP's flags_address is the word-aligned bus address, one
+     * byte off when SP is odd, so it is recomputed here.) */
+    uint32_t ss_base = (uint32_t)t->init.regs[MOO_SS] << 4, sp0 = t->init.regs[MOO_SP];
+    uint32_t fl_lo = ss_base + ((sp0 - 2) & 0xffff), fl_hi = ss_base + ((sp0 - 1) & 0xffff);
     for (uint32_t i = 0; i < t->fina.nram && dl < sizeof(diff) - 64; i++) {
         uint32_t a = t->fina.ram_addr[i];
         uint8_t exp = t->fina.ram_val[i];
         uint8_t act = a < RAM_SIZE ? r->m->ram[a] : 0xff;
-        if (t->has_exc && (a == t->exc_flags_addr || a == t->exc_flags_addr + 1)) {
-            uint8_t m = a == t->exc_flags_addr ? (uint8_t)fmask : (uint8_t)((fmask & 0x0fff) >> 8);
+        if (t->has_exc && (a == fl_lo || a == fl_hi)) {
+            uint8_t m = a == fl_lo ? (uint8_t)fmask : (uint8_t)((fmask & 0x0fff) >> 8);
             exp &= m;
             act &= m;
         }
@@ -203,12 +235,14 @@ static int run_test(Runner *r, const MooTest *t, const char *base, uint16_t fmas
     clear_ram(r, t);
     if (!dl)
         return 1;
+    if (t->has_exc && t->exc_vector == 13 && cpu->first_exception == 13 && moves_sp_si_di(t))
+        return -1 - SKIP_PARTIAL;
     if (r->verbose) {
         char hb[128];
         hexbytes(t, hb, sizeof(hb));
         printf("  FAIL %s #%u '%s' bytes %s:%s", base, t->index, t->name, hb, diff);
         if (t->has_exc)
-            printf(" (286 took vector %u)", t->exc_vector);
+            printf(" (286 took vector %u, flags at %06x)", t->exc_vector, t->exc_flags_addr);
         if (cpu->last_exception >= 0)
             printf(" (we took vector %d)", cpu->last_exception);
         printf("\n");
