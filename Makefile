@@ -49,7 +49,7 @@ CLEAN_FILES :=
 all: $(PROGS)
 
 # Per-directory fragments (test programs, guest images, check targets).
-include $(sort $(wildcard */*.mk tests/*/*.mk))
+include $(sort $(wildcard */*.mk */*/*.mk tests/*/*/*.mk))
 
 $(BUILD)/%.o: %.c config.h config.mk
 	@mkdir -p $(dir $@)
@@ -98,3 +98,9 @@ distclean: clean
 	rm -f config.mk config.h
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Boot the default guest, or run the machine self-test while vx86 cannot
+# boot one yet.
+.PHONY: run
+run: vx86
+	@scripts/run-default.sh

@@ -70,6 +70,16 @@ void clock_start(VClock *c)
     }
 }
 
+void clock_set(VClock *c, int64_t ns)
+{
+    if (c->mode == CLOCK_MANUAL)
+        c->manual_now = ns;
+    else if (c->stopped_at >= 0)
+        c->stopped_at = ns;
+    else
+        c->host_offset = host_ns() - ns;
+}
+
 int clock_run_timers(VClock *c)
 {
     int fired = 0;

@@ -31,6 +31,9 @@ int64_t clock_now(VClock *c);
 /* Host mode: pause/resume so virtual time does not run while stopped. */
 void clock_stop(VClock *c);
 void clock_start(VClock *c);
+/* Sets the current virtual time (restoring a snapshot); armed timers keep
+ * their absolute deadlines. */
+void clock_set(VClock *c, int64_t ns);
 /* Manual mode: move time forward by ns, firing due timers in order. */
 void clock_advance(VClock *c, int64_t ns);
 /* Fires every timer whose deadline is <= now, earliest first; a callback

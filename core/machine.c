@@ -104,9 +104,20 @@ void machine_request_stop(Machine *m)
     m->stop_requested = true;
 }
 
+/* The virtual clock leads the stream: devices save absolute deadlines. */
+typedef struct ClockState {
+    int64_t now;
+} ClockState;
+static const VMField clock_fields[] = { VMF_I64(now, ClockState), VMF_END };
+static const VMStateDesc clock_vmsd = {
+    .name = "vclock", .version = 1, .min_version = 1, .fields = clock_fields,
+};
+
 void machine_save_devices(Machine *m, VMBuf *b)
 {
     vmstream_begin(b);
+    ClockState cs = { clock_now(m->clock) };
+    vmstate_save(b, &clock_vmsd, &cs);
     for (Device *d = m->devices; d; d = d->next)
         if (d->ops->vmsd)
             vmstate_save(b, d->ops->vmsd, d->opaque);
@@ -116,6 +127,11 @@ void machine_save_devices(Machine *m, VMBuf *b)
 static int load_all(Machine *m, const uint8_t *data, size_t end, size_t pos,
                     bool apply, char **err)
 {
+    ClockState cs;
+    if (vmstate_load(data, end, &pos, &clock_vmsd, apply ? &cs : NULL, err) < 0)
+        return -1;
+    if (apply)
+        clock_set(m->clock, cs.now);
     for (Device *d = m->devices; d; d = d->next) {
         if (!d->ops->vmsd)
             continue;
@@ -134,8 +150,22 @@ int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err
     size_t pos, end;
     if (vmstream_check(data, len, &pos, &end, err) < 0)
         return -1;
-    /* Check everything first so a bad stream changes nothing. */
+    /* Check the structure first so a bad stream changes nothing... */
     if (load_all(m, data, end, pos, false, err) < 0)
         return -1;
-    return load_all(m, data, end, pos, true, err);
+    /* ...and keep the current state, so a value a device's post_load
+     * refuses midway rolls every device back. */
+    VMBuf backup;
+    vmbuf_init(&backup);
+    machine_save_devices(m, &backup);
+    int rc = load_all(m, data, end, pos, true, err);
+    if (rc < 0) {
+        size_t bpos, bend;
+        char *ignored = NULL;
+        if (vmstream_check(backup.data, backup.len, &bpos, &bend, &ignored) == 0)
+            load_all(m, backup.data, bend, bpos, true, &ignored);
+        free(ignored);
+    }
+    vmbuf_free(&backup);
+    return rc;
 }

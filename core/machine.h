@@ -26,6 +26,15 @@ typedef enum RunState {
     RUN_ERROR,        /* emulation error: exit non-zero */
 } RunState;
 
+typedef void (*FdHandler)(void *opaque);
+/* The fd to poll right now, or -1 when the source wants no input yet. */
+typedef int (*FdGetter)(void *opaque);
+typedef struct FdWatch {
+    FdGetter get_fd;
+    FdHandler on_readable;
+    void *opaque;
+} FdWatch;
+
 typedef struct Machine {
     const VMOptions *opts;
     uint64_t ram_size;
@@ -38,6 +47,15 @@ typedef struct Machine {
     int ncpus;
     Accel *accel;
     void *board;                  /* the board's (hw/pc.c) own state */
+
+    /* The CPU's INTR pin, wired by the board to the interrupt controllers
+     * (PIC / LAPIC): both accelerators ask through these. */
+    bool (*intr_pending)(void *opaque);
+    int (*intr_ack)(void *opaque);      /* INTA: returns the vector */
+    void *intr_opaque;
+
+    FdWatch fds[8];               /* input sources the main loop polls */
+    int nfds;
 
     RunState state;
     int exit_code;
@@ -53,6 +71,14 @@ void machine_free(Machine *m);
 Device *machine_add_device(Machine *m, const DeviceOps *ops, void *opaque);
 Device *machine_find_device(Machine *m, const char *id);
 void machine_reset_devices(Machine *m);
+
+/* Input sources (terminal, sockets): on_readable runs from the main loop. */
+bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque);
+
+/* Runs the machine with an initialised accelerator until the guest powers
+ * off or an error; returns the process exit status. */
+struct AccelOps;
+int machine_run(Machine *m, const struct AccelOps *ops, void *acc);
 
 /* Requests from devices and the monitor; the main loop acts on them. */
 void machine_request_shutdown(Machine *m, int exit_code);

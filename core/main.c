@@ -1,3 +1,212 @@
+/*
+ * vx86's entry point: parse the command line (core/options.c), refuse by
+ * name what the emulator cannot do yet, set up logging, build the Machine
+ * and run it.
+ *
+ * Until the board (hw/pc.c) and the CPU exist, "run" means: without
+ * -kernel, the machine self-test (core/selftest.c); with -kernel, a clear
+ * refusal.  Errors are one line on stderr, "vx86: OPTION: problem", and
+ * exit status 1.
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "config.h"
-int main(void) { printf("vx86 %s\n", VX86_VERSION); return 0; }
+#include "core/accel.h"
+#include "core/log.h"
+#include "core/machine.h"
+#include "core/options.h"
+#include "core/selftest.h"
+#include "hw/linuxboot.h"
+#include "hw/pc.h"
+
+/* ---- options the parser accepts but the emulator cannot honour yet ----
+ *
+ * One row per option.  When a feature lands, delete its row; the parser
+ * already fills VMOptions for it.  Nothing the user asked for is ignored
+ * silently: main() refuses the first row that applies, naming the option.
+ */
+
+static bool drive_from(const VMOptions *o, const char *opt)
+{
+    for (int i = 0; i < o->ndrives; i++)
+        if (!strcmp(o->drives[i].opt, opt))
+            return true;
+    return false;
+}
+
+static bool uses_drive(const VMOptions *o) { return drive_from(o, "-drive"); }
+static bool uses_hda(const VMOptions *o) { return drive_from(o, "-hda"); }
+static bool uses_hdb(const VMOptions *o) { return drive_from(o, "-hdb"); }
+static bool uses_hdc(const VMOptions *o) { return drive_from(o, "-hdc"); }
+static bool uses_hdd(const VMOptions *o) { return drive_from(o, "-hdd"); }
+static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
+static bool uses_boot(const VMOptions *o) { return o->boot_order[0] || o->boot_once[0]; }
+static bool uses_monitor(const VMOptions *o) { return o->monitor && strcmp(o->monitor, "none"); }
+static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
+static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
+static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
+static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
+static bool uses_snapshot(const VMOptions *o) { return o->snapshot; }
+static bool uses_cpu_model(const VMOptions *o) { return o->cpu_model != NULL; }
+
+static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
+
+typedef struct Unsupported {
+    const char *name;                        /* as the user wrote it */
+    bool (*used)(const VMOptions *o);
+    const char *why;                         /* NULL: "not supported yet" */
+} Unsupported;
+
+static const Unsupported not_yet[] = {
+    { "-drive", uses_drive, NULL },                /* no disk models yet */
+    { "-hda", uses_hda, NULL },
+    { "-hdb", uses_hdb, NULL },
+    { "-hdc", uses_hdc, NULL },
+    { "-hdd", uses_hdd, NULL },
+    { "-cdrom", uses_cdrom, NULL },
+    { "-boot", uses_boot, NULL },
+    { "-monitor", uses_monitor, NULL },            /* only -monitor none */
+    { "-qmp", uses_qmp, NULL },
+    { "-s/-gdb", uses_gdb, NULL },
+    { "-S", uses_start_stopped, NULL },
+    { "-display sdl", uses_display_sdl, NULL },
+    { "-snapshot", uses_snapshot, NULL },
+    { "-cpu", uses_cpu_model, NULL },              /* only the default model */
+    { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
+};
+
+/* The first requested feature that is missing, or NULL. */
+static const Unsupported *first_unsupported(const VMOptions *o)
+{
+    for (size_t i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++)
+        if (not_yet[i].used(o))
+            return &not_yet[i];
+    return NULL;
+}
+
+static void print_version(void)
+{
+    printf("vx86 %s\n", VX86_VERSION);
+    printf("Copyright (c) 2026 the vx86 developers\n");
+}
+
+static void print_log_items(void)
+{
+    printf("Log items (-d ITEM,ITEM,...; \"all\" selects every item):\n");
+    for (const LogItem *it = log_items; it->name; it++)
+        printf("  %-14s %s\n", it->name, it->help);
+}
+
+/* Logging is process-wide: set it up before anything can log. */
+static int setup_logging(const VMOptions *o)
+{
+    char err[512];
+    log_mask = o->log_mask;
+    if (o->log_file && !log_open_file(o->log_file, err, sizeof(err))) {
+        fprintf(stderr, "vx86: -D: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Builds the PC around m, picks the accelerator and runs until the guest
+ * powers off.  Takes ownership of m.  Returns the exit status. */
+static int run_board(Machine *m, const VMOptions *opts)
+{
+    char err[1024];
+    PCBoard *pc = pc_create(m, opts, err, sizeof err);
+    if (!pc) {
+        fprintf(stderr, "vx86: %s\n", err);
+        return 1;
+    }
+    /* Load the kernel before choosing the accelerator: a bad -kernel is
+     * reported the same way whatever would have run it. */
+    LinuxBootEntry entry;
+    if (opts->kernel && !pc_load_linux(pc, opts, &entry, err, sizeof err)) {
+        fprintf(stderr, "vx86: %s\n", err);
+        m->board = NULL;
+        machine_free(m);
+        pc_free(pc);
+        return 1;
+    }
+    void *acc = NULL;
+    const AccelOps *ops = accel_select(m, opts, &acc, err, sizeof err);
+    int status = 1;
+    if (!ops) {
+        fprintf(stderr, "vx86: %s\n", err);
+    } else {
+        ops->reset(acc);
+        if (opts->kernel && ops->load_linux_entry(acc, &entry, err, sizeof err) < 0)
+            fprintf(stderr, "vx86: -kernel: %s\n", err);
+        else
+            status = machine_run(m, ops, acc);
+        ops->free(acc);
+    }
+    /* The board's backends and BIOS image outlive the devices using them. */
+    m->board = NULL;
+    machine_free(m);
+    pc_free(pc);
+    return status;
+}
+
+static int run(const VMOptions *opts)
+{
+    char err[512];
+    Machine *m = machine_new(opts->ram_size, CLOCK_HOST, err, sizeof(err));
+    if (!m) {
+        fprintf(stderr, "vx86: -m: %s\n", err);
+        return 1;
+    }
+    m->opts = opts;
+
+    int status;
+    if (opts->selftest) {
+        status = machine_selftest(m, stdout);
+    } else if (opts->kernel || opts->bios) {
+        return run_board(m, opts);          /* frees m */
+    } else {
+        printf("vx86: no guest to boot yet; running the machine self-test\n");
+        fflush(stdout);
+        status = machine_selftest(m, stdout);
+    }
+    machine_free(m);
+    return status;
+}
+
+int main(int argc, char **argv)
+{
+    VMOptions opts;
+    char err[1024];
+    options_init(&opts);
+    if (options_parse(&opts, argc, argv, err, sizeof(err)) < 0) {
+        fprintf(stderr, "vx86: %s\n", err);
+        options_free(&opts);
+        return 1;
+    }
+
+    int status = 0;
+    const Unsupported *missing;
+    if (opts.want_help) {
+        options_print_help(stdout);
+    } else if (opts.want_version) {
+        print_version();
+    } else if (opts.want_log_help) {
+        print_log_items();
+    } else if (opts.want_accel_help) {
+        accel_print_help(NULL, stdout);
+    } else if ((missing = first_unsupported(&opts))) {
+        fprintf(stderr, "vx86: %s: %s\n", missing->name,
+                missing->why ? missing->why : "not supported yet");
+        status = 1;
+    } else if (setup_logging(&opts) < 0) {
+        status = 1;
+    } else {
+        status = run(&opts);
+    }
+    if (log_file)
+        fclose(log_file);
+    options_free(&opts);
+    return status;
+}

@@ -173,6 +173,42 @@ uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write
     return r->host + (addr - r->base);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void memmap_flatten(MemMap *mm, MemFlatFn fn, void *opaque)
+{
+    /* Every region boundary is a point where the winner may change. */
+    size_t n = 0;
+    uint64_t *pts = xmalloc((mm->n * 2 + 1) * sizeof(*pts));
+    for (size_t i = 0; i < mm->n; i++) {
+        if (!mm->regions[i]->enabled)
+            continue;
+        pts[n++] = mm->regions[i]->base;
+        pts[n++] = mm->regions[i]->base + mm->regions[i]->size;  /* may wrap to 0 at 2^64 */
+    }
+    qsort(pts, n, sizeof(*pts), cmp_u64);
+    const MemRegion *cur = NULL;
+    uint64_t cur_start = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && pts[i] == pts[i - 1])
+            continue;
+        const MemRegion *w = memmap_find(mm, pts[i]);
+        if (w == cur)
+            continue;
+        if (cur)
+            fn(opaque, cur, cur_start, pts[i] - cur_start);
+        cur = w;
+        cur_start = pts[i];
+    }
+    if (cur)
+        fn(opaque, cur, cur_start, cur->base + cur->size - cur_start);
+    free(pts);
+}
+
 void memmap_set_write_notify(MemMap *mm, MemWriteNotify fn, void *opaque)
 {
     mm->notify = fn;
@@ -367,9 +403,11 @@ void iospace_free(IOSpace *io)
 {
     if (!io)
         return;
+    /* Free each range at its last port, after every earlier port of it
+     * has been looked at. */
     for (uint32_t p = 0; p < 65536; p++) {
         IORange *r = io->port[p];
-        if (r && r->base == p)
+        if (r && p == r->base + r->count - 1)
             free(r);
     }
     free(io);

@@ -73,6 +73,12 @@ uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write
  * know to flush. */
 uint64_t memmap_generation(MemMap *mm);
 
+/* Calls fn for each maximal range of the flattened map (the winning
+ * region at every address), in address order; unassigned gaps are not
+ * reported.  Accelerators that need non-overlapping slots (KVM) use it. */
+typedef void (*MemFlatFn)(void *opaque, const MemRegion *r, uint64_t start, uint64_t len);
+void memmap_flatten(MemMap *mm, MemFlatFn fn, void *opaque);
+
 uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size);
 void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size);
 /* Bulk copies (DMA, loaders).  Return false if any byte hit no RAM/ROM/MMIO. */

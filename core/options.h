@@ -18,13 +18,17 @@ typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE } DriveIf;
 typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
 
 typedef struct DriveOpt {
-    char *file;
+    char *file;           /* NULL only for an empty CD-ROM drive */
     char *format;         /* "raw", "qcow2" or NULL (probe) */
     DriveIf iface;
     DriveMedia media;
-    int index;            /* -1: next free */
-    bool readonly;
-    bool snapshot;
+    int index;            /* -1: next free; after options_parse, IDE and
+                           * virtio drives hold their resolved slot (IDE:
+                           * 0 primary master .. 3 secondary slave) */
+    bool readonly;        /* always true for media=cdrom */
+    bool snapshot;        /* also implied by the global -snapshot */
+    const char *opt;      /* option that created it: "-drive", "-hda", "-cdrom", ... */
+    bool index_given;     /* index= was explicit (or implied by -hdX/-cdrom) */
 } DriveOpt;
 
 typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
@@ -33,6 +37,7 @@ typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayK
 typedef struct AccelOpt {
     char name[8];         /* "kvm" or "tcg" */
     bool interp;          /* tcg,interp=on: run the IR interpreter */
+    bool force;           /* kvm,force=on: skip the speed probe (tests) */
 } AccelOpt;
 
 typedef struct VMOptions {
@@ -41,13 +46,19 @@ typedef struct VMOptions {
     char *kernel, *initrd, *append, *bios;
     DriveOpt drives[MAX_DRIVES];
     int ndrives;
-    char boot_order[8];   /* e.g. "cd" */
-    SerialKind serial;
-    char *serial_path;
+    char boot_order[8];   /* e.g. "cd"; empty: firmware default */
+    char boot_once[8];    /* -boot once=d: order for the first boot only */
+    SerialKind serial;    /* SERIAL_NONE unless -serial or -nographic */
+    char *serial_path;    /* SERIAL_FILE */
+    bool serial_given;
     bool nographic;
     DisplayKind display;
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
+    SerialKind debugcon;  /* -debugcon: port 0xe9 output */
+    char *debugcon_path;
+    uint16_t debug_exit_port;  /* -device isa-debug-exit,iobase= (default 0xf4) */
+    uint16_t debug_exit_size;
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
     char *qmp;
     unsigned log_mask;    /* -d */
@@ -59,6 +70,8 @@ typedef struct VMOptions {
     char *gdb;            /* -s / -gdb */
     bool start_stopped;   /* -S */
     bool want_help, want_version;
+    bool want_accel_help;      /* -accel help */
+    bool want_log_help;   /* -d help: main lists the log items */
 } VMOptions;
 
 void options_init(VMOptions *o);
@@ -66,9 +79,13 @@ void options_free(VMOptions *o);
 /* Parses argv[1..argc).  Returns 0, or -1 with err holding one line
  * "OPTION: problem".  Checks that files exist and are readable. */
 int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen);
-/* Parses a size like 512 (MiB), 512M, 2G, 1T, 4096K.  Returns false on
- * malformed or zero sizes. */
+/* Parses a size like 512 (MiB), 512M, 2G, 1T, 4096K, 1.5G.  Returns false
+ * on malformed or zero sizes and on sizes that do not fit in 64 bits. */
 bool options_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
+
+/* The most guest RAM -m accepts (machine_new's limit too). */
+#define OPTIONS_MAX_RAM (1ULL << 46)
+#define OPTIONS_MAX_SMP 64
 void options_print_help(FILE *f);
 
 #endif

@@ -271,6 +271,48 @@ START_TEST(unimp_accesses_are_logged)
 }
 END_TEST
 
+typedef struct FlatLog {
+    const MemRegion *r[8];
+    uint64_t start[8], len[8];
+    int n;
+} FlatLog;
+
+static void flat_record(void *opaque, const MemRegion *r, uint64_t start, uint64_t len)
+{
+    FlatLog *l = opaque;
+    if (l->n < 8) {
+        l->r[l->n] = r;
+        l->start[l->n] = start;
+        l->len[l->n] = len;
+        l->n++;
+    }
+}
+
+START_TEST(flatten_splits_ram_around_shadowing_mmio)
+{
+    MemMap *mm = memmap_new();
+    uint8_t ram[0x1000];
+    TestDev d = { 0 };
+    MemRegion *r = memmap_add_ram(mm, "ram", 0, 0x1000, ram, NULL);
+    MemRegion *m = memmap_add_mmio(mm, "vga", 0x400, 0x100, &tdev_ops, &d, 1, NULL);
+    MemRegion *hi = memmap_add_rom(mm, "rom", 0x2000, 0x100, ram, NULL);
+    FlatLog l = { 0 };
+    memmap_flatten(mm, flat_record, &l);
+    ck_assert_int_eq(l.n, 4);
+    ck_assert_ptr_eq(l.r[0], r);
+    ck_assert_uint_eq(l.start[0], 0);
+    ck_assert_uint_eq(l.len[0], 0x400);
+    ck_assert_ptr_eq(l.r[1], m);
+    ck_assert_uint_eq(l.len[1], 0x100);
+    ck_assert_ptr_eq(l.r[2], r);
+    ck_assert_uint_eq(l.start[2], 0x500);
+    ck_assert_uint_eq(l.len[2], 0xb00);
+    ck_assert_ptr_eq(l.r[3], hi);               /* the gap 0x1000-0x2000 is skipped */
+    ck_assert_uint_eq(l.start[3], 0x2000);
+    memmap_free(mm);
+}
+END_TEST
+
 static Suite *memory_suite(void)
 {
     Suite *s = suite_create("memory");
@@ -289,6 +331,7 @@ static Suite *memory_suite(void)
     tcase_add_test(tc, io_overlap_and_range_refused);
     tcase_add_test(tc, io_wide_access_spanning_owners);
     tcase_add_test(tc, unimp_accesses_are_logged);
+    tcase_add_test(tc, flatten_splits_ram_around_shadowing_mmio);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,37 @@
+#!/bin/sh
+# The benchmark workloads, run inside the guest (and natively on the host
+# for the "native" column).  Each prints "BENCH <name> <ns> <checksum>",
+# timed with the guest's own monotonic clock.  Inputs are generated
+# deterministically before each timed section, outside the timing.
+# Usage: workloads.sh BINDIR TMPDIR
+B=$1
+T=$2
+
+run() {
+    name=$1
+    shift
+    start=$($B/nowns)
+    sum=$("$@" 2>/dev/null | md5sum | cut -c1-8)
+    end=$($B/nowns)
+    echo "BENCH $name $((end - start)) $sum"
+}
+
+sha_zero() { dd if=/dev/zero bs=1048576 count=64 2>/dev/null | sha256sum; }
+gzip_roundtrip() { gzip -9 -c "$T/in16" > "$T/in16.gz" && gunzip -c "$T/in16.gz"; }
+shell_loop() {
+    i=0; acc=0
+    while [ $i -lt 300000 ]; do acc=$(( (acc * 31 + i) % 1000003 )); i=$((i + 1)); done
+    echo $acc
+}
+
+run sha256-64M sha_zero
+seq 1 3000000 | head -c 16777216 > "$T/in16"
+run gzip-16M gzip_roundtrip
+rm -f "$T/in16" "$T/in16.gz"
+awk 'BEGIN { s = 1; for (i = 0; i < 1000000; i++) { s = (s * 1103515245 + 12345) % 2147483648; print s } }' > "$T/lines"
+run sort-1M sort "$T/lines"
+rm -f "$T/lines"
+run shell-loop shell_loop
+run intbench $B/intbench 4
+run fpbench $B/fpbench 3
+echo "BENCH-DONE"

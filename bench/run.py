@@ -1,0 +1,248 @@
+#!/usr/bin/env python3
+"""
+make bench: the same guest workloads on vx86 and on qemu-system-x86_64,
+side by side, in one run.
+
+Engines are interleaved (run 1 of every engine, then run 2, ...) so machine
+noise hits them alike.  Each cell is the median over BENCH_RUNS runs
+(default 3) of the guest-measured time of a workload; the boot row is the
+host-measured time from process start to the guest's first output line of
+/init.  An engine that cannot run the guest here is shown as n/a with the
+reason found by a bounded probe.  Results go to stdout and
+bench/results/latest.md.
+"""
+import os
+import re
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import math
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CACHE = os.environ.get("VX86_CACHE", os.path.join(ROOT, ".cache"))
+BENCH_CACHE = os.path.join(CACHE, "bench")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench"]
+# Per-run limits: a hung or hopelessly slow engine is cut off, never waited on.
+BOOT_LIMIT = {"default": 180, "vx86-interp": 900, "vx86-kvm": 60, "qemu-kvm": 60}
+RUN_LIMIT = {"default": 900, "vx86-interp": 1500}
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=True, check=True, **kw)
+
+
+def build_material():
+    """Guest kernel + initramfs from Debian packages, plus the bench overlay."""
+    os.makedirs(BENCH_CACHE, exist_ok=True)
+    sh(f"{ROOT}/tests/guest/mkguest.sh >/dev/null")
+    guest = os.path.join(CACHE, "guest")
+    kernel = os.path.join(guest, "vmlinuz")
+    base = os.path.join(guest, "initramfs.cpio.gz")
+    stage = os.path.join(BENCH_CACHE, "overlay")
+    shutil.rmtree(stage, ignore_errors=True)
+    os.makedirs(os.path.join(stage, "bench"))
+    for prog in ("intbench", "fpbench", "nowns"):
+        sh(f"gcc -O2 -static -o {stage}/bench/{prog} {ROOT}/bench/programs/{prog}.c -lm")
+    for f in ("init", "workloads.sh"):
+        shutil.copy(os.path.join(ROOT, "bench", "guest", f), os.path.join(stage, "bench", f))
+    overlay = os.path.join(BENCH_CACHE, "overlay.cpio.gz")
+    sh(f"cd {stage} && find . | cpio -o -H newc 2>/dev/null | gzip -1 > {overlay}")
+    initrd = os.path.join(BENCH_CACHE, "bench-initramfs.cpio.gz")
+    # Linux accepts concatenated (compressed) cpio archives: base + overlay.
+    with open(initrd, "wb") as out:
+        for part in (base, overlay):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    return kernel, initrd, stage
+
+
+def engines(kernel, initrd):
+    append = "console=ttyS0 rdinit=/bench/init quiet"
+    common = ["-m", "1024M", "-nographic", "-kernel", kernel, "-initrd", initrd,
+              "-append", append, "-no-reboot"]
+    vx86 = os.path.join(ROOT, "vx86")
+    qemu = shutil.which("qemu-system-x86_64")
+    e = [
+        ("vx86-tcg", [vx86, "-accel", "tcg"] + common),
+        ("vx86-interp", [vx86, "-accel", "tcg,interp=on"] + common),
+        ("vx86-kvm", [vx86, "-accel", "kvm"] + common),
+        ("qemu-tcg", [qemu or "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max"] + common),
+        ("qemu-kvm", [qemu or "qemu-system-x86_64", "-accel", "kvm", "-cpu", "host"] + common),
+    ]
+    return e
+
+
+def run_guest(name, argv):
+    """Runs one boot; returns ({workload: seconds}, peak_rss_kib, error)."""
+    limit_boot = BOOT_LIMIT.get(name, BOOT_LIMIT["default"])
+    limit_run = RUN_LIMIT.get(name, RUN_LIMIT["default"])
+    t0 = time.monotonic()
+    try:
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, start_new_session=True)
+    except OSError as ex:
+        return None, 0, f"cannot start: {ex}"
+    results, buf, last_lines, err = {}, b"", [], None
+    ready = False
+    while True:
+        now = time.monotonic()
+        limit = limit_run if ready else limit_boot
+        if now - t0 > limit:
+            err = f"no {'result' if ready else 'boot'} within {limit} s"
+            break
+        r, _, _ = select.select([p.stdout], [], [], 1.0)
+        if not r:
+            if p.poll() is not None:
+                break
+            continue
+        chunk = os.read(p.stdout.fileno(), 65536)
+        if not chunk:
+            break
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            text = line.decode(errors="replace").strip()
+            last_lines = (last_lines + [text])[-5:]
+            if text.startswith("BENCH-READY"):
+                results["boot"] = time.monotonic() - t0
+                ready = True
+            m = re.match(r"BENCH (\S+) (\d+) (\S+)", text)
+            if m:
+                results[m.group(1)] = int(m.group(2)) / 1e9
+                results[m.group(1) + ":sum"] = m.group(3)
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGKILL)
+    _, status, ru = os.wait4(p.pid, 0)
+    rss = ru.ru_maxrss
+    if "fpbench" not in results and not err:
+        tail = " | ".join(l for l in last_lines if l)[-200:]
+        err = f"exited ({os.waitstatus_to_exitcode(status)}) before finishing: {tail}"
+    return results, rss, err
+
+
+def run_native(stage):
+    """The same workload script on the host: the physical limit."""
+    busybox = os.path.join(CACHE, "guest", "busybox")
+    bindir = os.path.join(BENCH_CACHE, "native-bin")
+    if not os.path.exists(busybox):
+        return None, 0, "no busybox in the guest cache"
+    os.makedirs(bindir, exist_ok=True)
+    applets = subprocess.run([busybox, "--list"], capture_output=True, text=True).stdout.split()
+    for a in applets:
+        link = os.path.join(bindir, a)
+        if not os.path.lexists(link):
+            os.symlink(busybox, link)
+    tmp = os.path.join(BENCH_CACHE, "native-tmp")
+    os.makedirs(tmp, exist_ok=True)
+    env = dict(os.environ, PATH=bindir)
+    t0 = time.monotonic()
+    p = subprocess.Popen([busybox, "sh", os.path.join(stage, "bench", "workloads.sh"),
+                          os.path.join(stage, "bench"), tmp],
+                         stdout=subprocess.PIPE, text=True, env=env)
+    out, _ = p.communicate()
+    results = {}
+    for line in out.splitlines():
+        m = re.match(r"BENCH (\S+) (\d+) (\S+)", line)
+        if m:
+            results[m.group(1)] = int(m.group(2)) / 1e9
+            results[m.group(1) + ":sum"] = m.group(3)
+    return results, 0, None if results else "workloads failed natively"
+
+
+def probe_kvm(name):
+    if not os.path.exists("/dev/kvm"):
+        return "no /dev/kvm on this host"
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "/dev/kvm is not accessible"
+    return None
+
+
+def main():
+    kernel, initrd, stage = build_material()
+    table = {}
+    rss = {}
+    na = {}
+    sums = {}
+    eng = engines(kernel, initrd)
+    for name, _ in eng:
+        if name.endswith("kvm"):
+            why = probe_kvm(name)
+            if why:
+                na[name] = why
+    for run in range(RUNS):
+        for name, argv in eng:
+            if name in na:
+                continue
+            print(f"bench: run {run + 1}/{RUNS} {name} ...", file=sys.stderr, flush=True)
+            res, peak, err = run_guest(name, argv)
+            if err:
+                na[name] = err
+                continue
+            rss[name] = max(rss.get(name, 0), peak)
+            for w in WORKLOADS:
+                if w in res:
+                    table.setdefault(name, {}).setdefault(w, []).append(res[w])
+                if w + ":sum" in res:
+                    sums.setdefault(w, {})[name] = res[w + ":sum"]
+        print(f"bench: run {run + 1}/{RUNS} native ...", file=sys.stderr, flush=True)
+        res, _, err = run_native(stage)
+        if err:
+            na["native"] = err
+        else:
+            for w in WORKLOADS:
+                if w in res:
+                    table.setdefault("native", {}).setdefault(w, []).append(res[w])
+
+    cols = [n for n, _ in eng] + ["native"]
+    lines = []
+    lines.append(f"Median of {RUNS} run(s), seconds (boot: host-measured to /init; "
+                 f"others: guest-measured).  Host: {os.cpu_count()} CPUs, "
+                 f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
+    lines.append("")
+    lines.append("| workload | " + " | ".join(cols) + " | vx86-tcg / qemu-tcg |")
+    lines.append("|---" * (len(cols) + 2) + "|")
+    ratios = []
+    for w in WORKLOADS:
+        cells = []
+        for c in cols:
+            v = table.get(c, {}).get(w)
+            cells.append(f"{statistics.median(v):.2f}" if v else "n/a")
+        a = table.get("vx86-tcg", {}).get(w)
+        b = table.get("qemu-tcg", {}).get(w)
+        if a and b:
+            r = statistics.median(a) / statistics.median(b)
+            ratios.append(r)
+            cells.append(f"{r:.2f}")
+        else:
+            cells.append("n/a")
+        lines.append(f"| {w} | " + " | ".join(cells) + " |")
+    if ratios:
+        g = math.exp(sum(math.log(r) for r in ratios) / len(ratios))
+        lines.append(f"\nGeometric mean vx86-tcg / qemu-tcg: **{g:.2f}** "
+                     f"(target <= 1.0, goal 0.5)")
+    else:
+        lines.append("\nGeometric mean vx86-tcg / qemu-tcg: n/a (vx86-tcg or qemu-tcg did not run)")
+    lines.append("\nPeak RSS (MiB): " + ", ".join(
+        f"{n} {rss[n] / 1024:.0f}" for n in cols if n in rss))
+    mismatch = [w for w, s in sums.items() if len(set(s.values())) > 1]
+    if mismatch:
+        lines.append("\nChecksum mismatch between engines (wrong results!): " + ", ".join(mismatch))
+    if na:
+        lines.append("\nNot runnable here:")
+        for n, why in na.items():
+            lines.append(f"- {n}: {why}")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", "latest.md"), "w") as f:
+        f.write("# Latest benchmark run\n\n" + text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1042 @@
+/*
+ * The command line: argv -> VMOptions.
+ *
+ * Option names and value syntax follow qemu-system-x86_64 for the options
+ * both share, so a QEMU user's command line mostly works unchanged:
+ *
+ *   -m 2G   -m size=2G   -smp cpus=1   -drive file=a.img,format=raw,if=ide
+ *   -boot order=dc   -accel kvm -accel tcg   -serial file:out.txt   -d int
+ *
+ * Both -opt and --opt spellings are accepted.  A bare argument that is not
+ * an option is the first hard disk (-hda), as in QEMU.
+ *
+ * Option values with several parameters ("key=value,key=value") are split by
+ * kv_parse(); a doubled comma ",," stands for a literal comma inside a value
+ * (QEMU's escaping, so file=a,,b.img names the file "a,b.img").  The first
+ * parameter may omit its key where QEMU allows that (-m 2G = -m size=2G).
+ *
+ * This module never prints and never exits: every problem becomes one line
+ * "OPTION: problem" in the caller's buffer, and main() decides what to do.
+ * That keeps it unit-testable (tests/unit/test_options.c).  Files named on
+ * the command line are opened here to check they exist and are readable, so
+ * the user hears about a typo before any machine is built.
+ */
+#include "core/options.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/util.h"
+
+#define MIB (1ULL << 20)
+#define RAM_DEFAULT (128 * MIB)       /* QEMU's default too */
+#define RAM_ALIGN 4096ULL             /* -m is rounded up to whole pages */
+#define IDE_SLOTS 4
+#define VIRTIO_SLOTS 32
+#define KV_MAX 16
+
+/* Parse state passed to every option handler. */
+typedef struct Ctx {
+    VMOptions *o;
+    const char *opt;      /* canonical name of the option being parsed */
+    char *err;
+    size_t errlen;
+    bool stop;            /* --help, --version, -d help: stop parsing */
+} Ctx;
+
+static int fail(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail_line(Ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Replaces line breaks so the message stays one line, whatever a file
+ * name contained. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if (*s == '\n' || *s == '\r')
+            *s = ' ';
+}
+
+/* Formats a whole error line (for problems that involve two options). */
+static int fail_line(Ctx *c, const char *fmt, ...)
+{
+    if (!c->err || !c->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err, c->errlen, fmt, ap);
+    va_end(ap);
+    one_line(c->err);
+    return -1;
+}
+
+/* Formats "OPTION: problem" into the caller's error buffer. */
+static int fail(Ctx *c, const char *fmt, ...)
+{
+    if (!c->err || !c->errlen)
+        return -1;
+    int n = snprintf(c->err, c->errlen, "%s: ", c->opt);
+    if (n < 0 || (size_t)n >= c->errlen)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err + n, c->errlen - n, fmt, ap);
+    va_end(ap);
+    one_line(c->err);
+    return -1;
+}
+
+/* ---- sizes and numbers ---- */
+
+typedef enum SizeStatus { SIZE_OK, SIZE_MALFORMED, SIZE_ZERO, SIZE_TOO_LARGE } SizeStatus;
+
+static uint64_t size_suffix_unit(char ch, uint64_t default_unit, bool *ok)
+{
+    *ok = true;
+    switch (ch) {
+    case '\0': return default_unit;
+    case 'b': case 'B': return 1;
+    case 'k': case 'K': return 1ULL << 10;
+    case 'm': case 'M': return 1ULL << 20;
+    case 'g': case 'G': return 1ULL << 30;
+    case 't': case 'T': return 1ULL << 40;
+    case 'p': case 'P': return 1ULL << 50;
+    case 'e': case 'E': return 1ULL << 60;
+    }
+    *ok = false;
+    return 0;
+}
+
+/* Digits, an optional fraction, an optional one-letter binary unit (K, M,
+ * G, T, P, E, or B for bytes).  No sign, no spaces, no hex.  A fraction
+ * is kept to whole bytes (1.5K = 1536). */
+static SizeStatus size_parse(const char *s, uint64_t default_unit, uint64_t *out)
+{
+    const char *p = s;
+    unsigned __int128 whole = 0, frac = 0, frac_div = 1;
+    bool too_large = false;
+    if (*p < '0' || *p > '9')
+        return SIZE_MALFORMED;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        whole = whole * 10 + (unsigned)(*p - '0');
+        if (whole > UINT64_MAX)
+            too_large = true, whole = (unsigned __int128)UINT64_MAX + 1;
+    }
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return SIZE_MALFORMED;
+        for (; *p >= '0' && *p <= '9'; p++) {
+            if (frac_div < 1000000000000000000ULL) {   /* finer digits cannot matter */
+                frac = frac * 10 + (unsigned)(*p - '0');
+                frac_div *= 10;
+            }
+        }
+    }
+    bool ok;
+    uint64_t unit = size_suffix_unit(*p, default_unit, &ok);
+    if (!ok || (*p && p[1]))
+        return SIZE_MALFORMED;
+    if (frac && unit == 1)
+        return SIZE_MALFORMED;                        /* fractions of a byte */
+    if (too_large)
+        return SIZE_TOO_LARGE;
+    unsigned __int128 bytes = whole * unit + frac * unit / frac_div;
+    if (bytes > UINT64_MAX)
+        return SIZE_TOO_LARGE;
+    if (bytes == 0)
+        return SIZE_ZERO;
+    *out = (uint64_t)bytes;
+    return SIZE_OK;
+}
+
+bool options_parse_size(const char *s, uint64_t default_unit, uint64_t *out)
+{
+    return s && size_parse(s, default_unit, out) == SIZE_OK;
+}
+
+/* Strict unsigned decimal in [min, max]. */
+static bool parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!*s)
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        if (v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    if (v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_bool(const char *s, bool *out)
+{
+    /* A bare key ("readonly") means on, as in QEMU. */
+    if (!s || !strcmp(s, "on") || !strcmp(s, "yes") || !strcmp(s, "true")) {
+        *out = true;
+        return true;
+    }
+    if (!strcmp(s, "off") || !strcmp(s, "no") || !strcmp(s, "false")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* ---- key=value lists ---- */
+
+typedef struct KV {
+    char *key;
+    char *val;            /* NULL for a bare key */
+} KV;
+
+typedef struct KVList {
+    KV items[KV_MAX];
+    int n;
+    char *buf;            /* one copy of the text, split in place */
+} KVList;
+
+static void kv_free(KVList *l)
+{
+    free(l->buf);
+    l->buf = NULL;
+    l->n = 0;
+}
+
+/* Splits "a=1,b=x,,y,c" into (a,1) (b,"x,y") (c,NULL).  When implied is
+ * set, a first item without '=' is the value of that key. */
+static int kv_parse(Ctx *c, const char *s, const char *implied, KVList *l)
+{
+    l->n = 0;
+    l->buf = xstrdup(s);
+    char *r = l->buf, *w = l->buf;
+    for (;;) {
+        char *item = w;
+        /* Copy one item, turning ",," into ',' and stopping at a lone ','. */
+        while (*r && !(*r == ',' && r[1] != ',')) {
+            if (*r == ',')
+                r++;
+            *w++ = *r++;
+        }
+        bool more = *r == ',';
+        if (more)
+            r++;
+        *w++ = '\0';
+        if (!*item) {
+            kv_free(l);
+            return fail(c, "empty parameter in '%s'", s);
+        }
+        if (l->n == KV_MAX) {
+            kv_free(l);
+            return fail(c, "too many parameters in '%s'", s);
+        }
+        KV *kv = &l->items[l->n];
+        char *eq = strchr(item, '=');
+        if (eq) {
+            *eq = '\0';
+            kv->key = item;
+            kv->val = eq + 1;
+            if (!*kv->key) {
+                kv_free(l);
+                return fail(c, "empty parameter name in '%s'", s);
+            }
+        } else if (l->n == 0 && implied) {
+            kv->key = (char *)implied;
+            kv->val = item;
+        } else {
+            kv->key = item;
+            kv->val = NULL;
+        }
+        l->n++;
+        if (!more)
+            return 0;
+    }
+}
+
+static int kv_unknown(Ctx *c, const KV *kv)
+{
+    return fail(c, "unknown parameter '%s'", kv->key);
+}
+
+static int kv_need_value(Ctx *c, const KV *kv)
+{
+    return fail(c, "parameter '%s' needs a value (%s=...)", kv->key, kv->key);
+}
+
+/* ---- files ---- */
+
+/* The file must exist, be readable and not be a directory.  O_NONBLOCK so
+ * a FIFO does not hang the parser. */
+static int check_readable(Ctx *c, const char *path)
+{
+    if (!*path)
+        return fail(c, "empty file name");
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0)
+        return fail(c, "%s: %s", path, strerror(errno));
+    struct stat st;
+    int rc = fstat(fd, &st);
+    int e = errno;
+    close(fd);
+    if (rc < 0)
+        return fail(c, "%s: %s", path, strerror(e));
+    if (S_ISDIR(st.st_mode))
+        return fail(c, "%s: %s", path, strerror(EISDIR));
+    return 0;
+}
+
+static void set_string(char **field, const char *value)
+{
+    free(*field);
+    *field = xstrdup(value);
+}
+
+static int set_file(Ctx *c, char **field, const char *path)
+{
+    if (check_readable(c, path) < 0)
+        return -1;
+    set_string(field, path);
+    return 0;
+}
+
+/* ---- drives ---- */
+
+static const char *drive_if_name(DriveIf i)
+{
+    return i == DRIVE_IF_IDE ? "IDE" : i == DRIVE_IF_VIRTIO ? "virtio" : "none";
+}
+
+static void drive_describe(const DriveOpt *d, char *buf, size_t len)
+{
+    if (d->index_given && !strcmp(d->opt, "-drive"))
+        snprintf(buf, len, "-drive index=%d", d->index);
+    else
+        snprintf(buf, len, "%s", d->opt);
+}
+
+/* Resolves d->index (next free slot when not given) against the drives
+ * already added on the same interface; refuses double use of a slot. */
+static int drive_place(Ctx *c, DriveOpt *d)
+{
+    VMOptions *o = c->o;
+    if (d->iface == DRIVE_IF_NONE)
+        return 0;
+    int slots = d->iface == DRIVE_IF_IDE ? IDE_SLOTS : VIRTIO_SLOTS;
+    bool used[VIRTIO_SLOTS] = { false };
+    const DriveOpt *owner[VIRTIO_SLOTS] = { NULL };
+    for (int i = 0; i < o->ndrives; i++) {
+        const DriveOpt *e = &o->drives[i];
+        if (e->iface == d->iface && e->index >= 0 && e->index < slots) {
+            used[e->index] = true;
+            owner[e->index] = e;
+        }
+    }
+    if (d->index < 0) {
+        for (int i = 0; i < slots && d->index < 0; i++)
+            if (!used[i])
+                d->index = i;
+        if (d->index < 0)
+            return fail(c, "more than %d %s devices", slots, drive_if_name(d->iface));
+        return 0;
+    }
+    if (d->index >= slots)
+        return fail(c, "index %d is out of range for if=%s (0..%d)", d->index,
+                    d->iface == DRIVE_IF_IDE ? "ide" : "virtio", slots - 1);
+    if (used[d->index]) {
+        char a[32], b[32];
+        drive_describe(owner[d->index], a, sizeof(a));
+        drive_describe(d, b, sizeof(b));
+        return fail_line(c, "%s and %s both use %s slot %d", a, b,
+                         drive_if_name(d->iface), d->index);
+    }
+    return 0;
+}
+
+static int drive_add(Ctx *c, DriveOpt *d)
+{
+    VMOptions *o = c->o;
+    if (o->ndrives == MAX_DRIVES)
+        return fail(c, "too many drives (at most %d)", MAX_DRIVES);
+    if (d->media == DRIVE_MEDIA_CDROM)
+        d->readonly = true;               /* CD media cannot be written */
+    if (d->file && check_readable(c, d->file) < 0)
+        return -1;
+    if (drive_place(c, d) < 0)
+        return -1;
+    DriveOpt *slot = &o->drives[o->ndrives++];
+    *slot = *d;
+    slot->file = d->file ? xstrdup(d->file) : NULL;
+    slot->format = d->format ? xstrdup(d->format) : NULL;
+    return 0;
+}
+
+static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
+{
+    const char *k = kv->key, *v = kv->val;
+    if (!strcmp(k, "readonly") || !strcmp(k, "snapshot")) {
+        bool b;
+        if (!parse_bool(v, &b))
+            return fail(c, "%s=%s: expected on or off", k, v);
+        *(!strcmp(k, "readonly") ? &d->readonly : &d->snapshot) = b;
+        return 0;
+    }
+    if (!v)
+        return kv_need_value(c, kv);
+    if (!strcmp(k, "file")) {
+        d->file = (char *)v;              /* points into the KVList; copied on add */
+    } else if (!strcmp(k, "format")) {
+        if (strcmp(v, "raw") && strcmp(v, "qcow2"))
+            return fail(c, "format '%s' not supported (raw, qcow2)", v);
+        d->format = (char *)v;
+    } else if (!strcmp(k, "if")) {
+        if (!strcmp(v, "ide"))
+            d->iface = DRIVE_IF_IDE;
+        else if (!strcmp(v, "virtio"))
+            d->iface = DRIVE_IF_VIRTIO;
+        else if (!strcmp(v, "none"))
+            d->iface = DRIVE_IF_NONE;
+        else
+            return fail(c, "interface if=%s not supported (ide, virtio, none)", v);
+    } else if (!strcmp(k, "media")) {
+        if (!strcmp(v, "disk"))
+            d->media = DRIVE_MEDIA_DISK;
+        else if (!strcmp(v, "cdrom"))
+            d->media = DRIVE_MEDIA_CDROM;
+        else
+            return fail(c, "media=%s not supported (disk, cdrom)", v);
+    } else if (!strcmp(k, "index")) {
+        uint64_t n;
+        if (!parse_uint(v, 0, 1000, &n))
+            return fail(c, "invalid index '%s'", v);
+        d->index = (int)n;
+        d->index_given = true;
+    } else {
+        return kv_unknown(c, kv);
+    }
+    return 0;
+}
+
+static int opt_drive(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, NULL, &l) < 0)
+        return -1;
+    DriveOpt d = { .iface = DRIVE_IF_IDE, .media = DRIVE_MEDIA_DISK, .index = -1,
+                   .opt = "-drive" };
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        if (l.items[i].val == NULL && strcmp(l.items[i].key, "readonly") &&
+            strcmp(l.items[i].key, "snapshot"))
+            rc = fail(c, "expected key=value, got '%s'", l.items[i].key);
+        else
+            rc = drive_param(c, &d, &l.items[i]);
+    }
+    if (rc == 0 && d.iface == DRIVE_IF_NONE && d.index_given)
+        rc = fail(c, "index= has no meaning with if=none");
+    if (rc == 0 && !d.file && d.media == DRIVE_MEDIA_DISK)
+        rc = fail(c, "file= is required (only an empty media=cdrom drive may omit it)");
+    if (rc == 0)
+        rc = drive_add(c, &d);
+    kv_free(&l);
+    return rc;
+}
+
+/* -hda..-hdd and -cdrom: the file name is taken whole (no comma parsing). */
+static int opt_disk_slot(Ctx *c, const char *arg, const char *opt, int index,
+                         DriveMedia media)
+{
+    DriveOpt d = { .file = (char *)arg, .iface = DRIVE_IF_IDE, .media = media,
+                   .index = index, .index_given = true, .opt = opt };
+    return drive_add(c, &d);
+}
+
+static int opt_hda(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-hda", 0, DRIVE_MEDIA_DISK); }
+static int opt_hdb(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-hdb", 1, DRIVE_MEDIA_DISK); }
+static int opt_hdc(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-hdc", 2, DRIVE_MEDIA_DISK); }
+static int opt_hdd(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-hdd", 3, DRIVE_MEDIA_DISK); }
+/* QEMU puts -cdrom on the secondary master. */
+static int opt_cdrom(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-cdrom", 2, DRIVE_MEDIA_CDROM); }
+
+/* ---- machine shape ---- */
+
+static int ram_size_set(Ctx *c, const char *v)
+{
+    uint64_t bytes = 0;
+    switch (size_parse(v, MIB, &bytes)) {
+    case SIZE_MALFORMED:
+        return fail(c, "invalid size '%s'", v);
+    case SIZE_ZERO:
+        return fail(c, "size must be at least 1 MiB");
+    case SIZE_TOO_LARGE:
+        return fail(c, "size '%s' is too large (at most 64 TiB)", v);
+    case SIZE_OK:
+        break;
+    }
+    if (bytes < MIB)
+        return fail(c, "size must be at least 1 MiB");
+    if (bytes > OPTIONS_MAX_RAM)
+        return fail(c, "size '%s' is too large (at most 64 TiB)", v);
+    c->o->ram_size = (bytes + RAM_ALIGN - 1) & ~(RAM_ALIGN - 1);
+    return 0;
+}
+
+static int opt_m(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "size", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        if (strcmp(l.items[i].key, "size"))
+            rc = kv_unknown(c, &l.items[i]);
+        else if (!l.items[i].val)
+            rc = kv_need_value(c, &l.items[i]);
+        else
+            rc = ram_size_set(c, l.items[i].val);
+    }
+    kv_free(&l);
+    return rc;
+}
+
+/* -smp [cpus=]N[,sockets=S,cores=C,threads=T]: the CPU count is what we
+ * keep; a topology must multiply out to it. */
+static int opt_smp(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "cpus", &l) < 0)
+        return -1;
+    uint64_t cpus = 0, topo = 1;
+    bool have_topo = false;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        uint64_t n;
+        bool is_cpus = !strcmp(kv->key, "cpus");
+        if (!is_cpus && strcmp(kv->key, "sockets") && strcmp(kv->key, "cores") &&
+            strcmp(kv->key, "threads"))
+            rc = kv_unknown(c, kv);
+        else if (!kv->val)
+            rc = kv_need_value(c, kv);
+        else if (!parse_uint(kv->val, 0, UINT32_MAX, &n))
+            rc = fail(c, "invalid number '%s'", kv->val);
+        else if ((n < 1 || n > OPTIONS_MAX_SMP) && is_cpus)
+            rc = fail(c, "CPU count %s is out of range (1..%d)", kv->val, OPTIONS_MAX_SMP);
+        else if (n < 1 || n > OPTIONS_MAX_SMP)
+            rc = fail(c, "%s=%s is out of range (1..%d)", kv->key, kv->val, OPTIONS_MAX_SMP);
+        else if (is_cpus)
+            cpus = n;
+        else
+            topo *= n, have_topo = true;
+    }
+    kv_free(&l);
+    if (rc < 0)
+        return rc;
+    if (have_topo && topo > OPTIONS_MAX_SMP)
+        return fail(c, "sockets*cores*threads = %llu is out of range (1..%d)",
+                    (unsigned long long)topo, OPTIONS_MAX_SMP);
+    if (have_topo && cpus && topo != cpus)
+        return fail(c, "sockets*cores*threads = %llu does not match cpus=%llu",
+                    (unsigned long long)topo, (unsigned long long)cpus);
+    if (!cpus)
+        cpus = have_topo ? topo : 0;
+    if (!cpus)
+        return fail(c, "expected a CPU count");
+    c->o->smp = (int)cpus;
+    return 0;
+}
+
+/* Boot devices as the PC BIOS numbers them: a floppy, c first disk,
+ * d CD-ROM, n network. */
+static int boot_order_set(Ctx *c, const char *v, char *out, size_t outlen)
+{
+    size_t n = strlen(v);
+    if (n == 0)
+        return fail(c, "empty boot order");
+    if (n >= outlen)
+        return fail(c, "boot order '%s' is too long", v);
+    for (size_t i = 0; i < n; i++) {
+        if (!strchr("acdn", v[i]))
+            return fail(c, "unknown boot device '%c' (a=floppy, c=disk, d=cdrom, n=network)", v[i]);
+        if (memchr(v, v[i], i))
+            return fail(c, "boot device '%c' given twice", v[i]);
+    }
+    memcpy(out, v, n + 1);
+    return 0;
+}
+
+static int opt_boot(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "order", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        bool order = !strcmp(kv->key, "order");
+        if (!order && strcmp(kv->key, "once"))
+            rc = kv_unknown(c, kv);
+        else if (!kv->val)
+            rc = kv_need_value(c, kv);
+        else if (order)
+            rc = boot_order_set(c, kv->val, c->o->boot_order, sizeof(c->o->boot_order));
+        else
+            rc = boot_order_set(c, kv->val, c->o->boot_once, sizeof(c->o->boot_once));
+    }
+    kv_free(&l);
+    return rc;
+}
+
+/* ---- accelerators ---- */
+
+static int opt_accel(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    if (!strcmp(arg, "help")) {
+        o->want_accel_help = true;
+        c->stop = true;
+        return 0;
+    }
+    KVList l;
+    if (kv_parse(c, arg, "accel", &l) < 0)
+        return -1;
+    AccelOpt a = { .name = "" };
+    bool interp_given = false, force_given = false;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "accel")) {
+            if (!kv->val)
+                rc = kv_need_value(c, kv);
+            else if (strcmp(kv->val, "kvm") && strcmp(kv->val, "tcg"))
+                rc = fail(c, "unknown accelerator '%s'", kv->val);
+            else
+                snprintf(a.name, sizeof(a.name), "%s", kv->val);
+        } else if (!strcmp(kv->key, "interp")) {
+            if (!parse_bool(kv->val, &a.interp))
+                rc = fail(c, "interp=%s: expected on or off", kv->val);
+            interp_given = true;
+        } else if (!strcmp(kv->key, "force")) {
+            if (!parse_bool(kv->val, &a.force))
+                rc = fail(c, "force=%s: expected on or off", kv->val);
+            force_given = true;
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    if (rc < 0)
+        return rc;
+    if (!a.name[0])
+        return fail(c, "expected an accelerator name (kvm, tcg)");
+    if (interp_given && strcmp(a.name, "tcg"))
+        return fail(c, "interp= applies only to tcg");
+    if (force_given && strcmp(a.name, "kvm"))
+        return fail(c, "force= applies only to kvm");
+    if (o->naccels == MAX_ACCELS)
+        return fail(c, "at most %d accelerators may be given", MAX_ACCELS);
+    o->accels[o->naccels++] = a;
+    return 0;
+}
+
+static int opt_enable_kvm(Ctx *c, const char *arg)
+{
+    return opt_accel(c, "kvm");
+}
+
+/* ---- kernel, firmware ---- */
+
+static int opt_kernel(Ctx *c, const char *a) { return set_file(c, &c->o->kernel, a); }
+static int opt_initrd(Ctx *c, const char *a) { return set_file(c, &c->o->initrd, a); }
+static int opt_bios(Ctx *c, const char *a) { return set_file(c, &c->o->bios, a); }
+static int opt_append(Ctx *c, const char *a) { set_string(&c->o->append, a); return 0; }
+
+/* ---- devices on the host side ---- */
+
+static int opt_serial(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    if (o->serial_given)
+        return fail(c, "given twice (only one serial port is supported)");
+    if (!strcmp(arg, "stdio")) {
+        o->serial = SERIAL_STDIO;
+    } else if (!strcmp(arg, "none")) {
+        o->serial = SERIAL_NONE;
+    } else if (!strncmp(arg, "file:", 5)) {
+        if (!arg[5])
+            return fail(c, "file: needs a path (file:PATH)");
+        o->serial = SERIAL_FILE;
+        set_string(&o->serial_path, arg + 5);
+    } else {
+        return fail(c, "unsupported backend '%s' (stdio, file:PATH, none)", arg);
+    }
+    o->serial_given = true;
+    return 0;
+}
+
+/* -debugcon stdio|file:PATH|none: the 0xe9 debug console */
+static int opt_debugcon(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    if (!strcmp(arg, "stdio")) {
+        o->debugcon = SERIAL_STDIO;
+    } else if (!strcmp(arg, "none")) {
+        o->debugcon = SERIAL_NONE;
+    } else if (!strncmp(arg, "file:", 5) && arg[5]) {
+        o->debugcon = SERIAL_FILE;
+        set_string(&o->debugcon_path, arg + 5);
+    } else {
+        return fail(c, "unsupported backend '%s' (stdio, file:PATH, none)", arg);
+    }
+    return 0;
+}
+
+/* A port number, decimal or 0x-hex, within [0, max]. */
+static bool parse_port(const char *s, uint64_t max, uint64_t *out)
+{
+    char *end;
+    if (!s || !*s || *s == '-')
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || *end || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* -device: only the test device isa-debug-exit is known so far. */
+static int opt_device(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "driver", &l) < 0)
+        return -1;
+    int rc = 0;
+    uint64_t base = 0xf4, size = 4;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "driver")) {
+            if (!kv->val || strcmp(kv->val, "isa-debug-exit"))
+                rc = fail(c, "device '%s' not supported yet (isa-debug-exit)",
+                          kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "iobase")) {
+            if (!parse_port(kv->val, 0xffff, &base))
+                rc = fail(c, "iobase=%s: expected a port 0..0xffff", kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "iosize")) {
+            if (!parse_port(kv->val, 4, &size) || (size != 1 && size != 2 && size != 4))
+                rc = fail(c, "iosize=%s: expected 1, 2 or 4", kv->val ? kv->val : "");
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    if (rc == 0 && base + size > 0x10000)
+        rc = fail(c, "isa-debug-exit: ports 0x%llx+%llu run past 0xffff",
+                  (unsigned long long)base, (unsigned long long)size);
+    if (rc == 0) {
+        c->o->debug_exit_port = (uint16_t)base;
+        c->o->debug_exit_size = (uint16_t)size;
+    }
+    return rc;
+}
+
+static int opt_display(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "type", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (strcmp(kv->key, "type"))
+            rc = kv_unknown(c, kv);
+        else if (!kv->val)
+            rc = kv_need_value(c, kv);
+        else if (!strcmp(kv->val, "sdl"))
+            c->o->display = DISPLAY_SDL;
+        else if (!strcmp(kv->val, "none"))
+            c->o->display = DISPLAY_NONE;
+        else
+            rc = fail(c, "unsupported display '%s' (sdl, none)", kv->val);
+    }
+    kv_free(&l);
+    return rc;
+}
+
+static int opt_nographic(Ctx *c, const char *arg)
+{
+    c->o->nographic = true;
+    return 0;
+}
+
+static int opt_monitor(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty monitor spec");
+    set_string(&c->o->monitor, a);
+    return 0;
+}
+
+static int opt_qmp(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty QMP spec");
+    set_string(&c->o->qmp, a);
+    return 0;
+}
+
+/* ---- debugging ---- */
+
+static int opt_d(Ctx *c, const char *arg)
+{
+    if (!strcmp(arg, "help")) {
+        c->o->want_log_help = true;
+        c->stop = true;
+        return 0;
+    }
+    char bad[64];
+    unsigned mask;
+    if (!log_parse_mask(arg, &mask, bad, sizeof(bad)))
+        return fail(c, "unknown log item '%s' (see -d help)", bad);
+    c->o->log_mask = mask;                /* the last -d wins, as in QEMU */
+    return 0;
+}
+
+static int opt_D(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty file name");
+    set_string(&c->o->log_file, a);
+    return 0;
+}
+
+/* -gdb tcp:[HOST]:PORT */
+static int opt_gdb(Ctx *c, const char *arg)
+{
+    if (strncmp(arg, "tcp:", 4))
+        return fail(c, "unsupported device '%s' (tcp::PORT)", arg);
+    const char *colon = strrchr(arg + 4, ':');
+    uint64_t port;
+    if (!colon || !parse_uint(colon + 1, 1, 65535, &port))
+        return fail(c, "invalid port in '%s' (tcp::PORT, 1..65535)", arg);
+    set_string(&c->o->gdb, arg);
+    return 0;
+}
+
+static int opt_s(Ctx *c, const char *arg)
+{
+    set_string(&c->o->gdb, "tcp::1234");
+    return 0;
+}
+
+static int opt_S(Ctx *c, const char *a) { c->o->start_stopped = true; return 0; }
+static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return 0; }
+static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
+static int opt_selftest(Ctx *c, const char *a) { c->o->selftest = true; return 0; }
+
+static int opt_cpu(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty CPU model name");
+    set_string(&c->o->cpu_model, a);
+    return 0;
+}
+
+static int opt_help(Ctx *c, const char *a)
+{
+    c->o->want_help = true;
+    c->stop = true;
+    return 0;
+}
+
+static int opt_version(Ctx *c, const char *a)
+{
+    c->o->want_version = true;
+    c->stop = true;
+    return 0;
+}
+
+/* ---- the option table ---- */
+
+typedef struct OptDef {
+    const char *name;     /* without the leading dash(es) */
+    bool has_arg;
+    int (*handle)(Ctx *c, const char *arg);
+    const char *argname;  /* for --help; NULL when no argument */
+    const char *help;     /* NULL: an alias, not listed by --help */
+} OptDef;
+
+static const OptDef opt_defs[] = {
+    { "m", true, opt_m, "SIZE", "guest RAM (512 = 512 MiB; 512M, 2G, 1T; size=2G)" },
+    { "smp", true, opt_smp, "N", "number of CPUs (cpus=N, 1..64)" },
+    { "cpu", true, opt_cpu, "MODEL", "CPU model" },
+    { "accel", true, opt_accel, "kvm|tcg[,interp=on]", "accelerator; repeat to give fallbacks in order" },
+    { "enable-kvm", false, opt_enable_kvm, NULL, "same as -accel kvm" },
+    { "kernel", true, opt_kernel, "FILE", "Linux kernel (bzImage) to boot directly" },
+    { "initrd", true, opt_initrd, "FILE", "initial ramdisk (needs -kernel)" },
+    { "append", true, opt_append, "CMDLINE", "kernel command line (needs -kernel)" },
+    { "bios", true, opt_bios, "FILE", "firmware image" },
+    { "drive", true, opt_drive, "file=F,format=raw|qcow2,if=ide|virtio|none,...", "add a drive (see docs/usage.md)" },
+    { "hda", true, opt_hda, "FILE", "IDE primary master disk" },
+    { "hdb", true, opt_hdb, "FILE", "IDE primary slave disk" },
+    { "hdc", true, opt_hdc, "FILE", "IDE secondary master disk" },
+    { "hdd", true, opt_hdd, "FILE", "IDE secondary slave disk" },
+    { "cdrom", true, opt_cdrom, "FILE", "CD-ROM image (IDE secondary master)" },
+    { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS]", "boot order: c disk, d cdrom, n network, a floppy" },
+    { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
+    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console on port 0xe9" },
+    { "device", true, opt_device, "isa-debug-exit[,iobase=P,iosize=N]", "test exit device (always present at 0xf4)" },
+    { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
+    { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
+    { "display", true, opt_display, "sdl|none", "display backend" },
+    { "monitor", true, opt_monitor, "SPEC", "human monitor (none)" },
+    { "qmp", true, opt_qmp, "SPEC", "QMP monitor" },
+    { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
+    { "S", false, opt_S, NULL, "do not start the CPU at startup" },
+    { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
+    { "gdb", true, opt_gdb, "tcp::PORT", "wait for a gdb connection" },
+    { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
+    { "D", true, opt_D, "FILE", "write the debug log to FILE" },
+    { "selftest", false, opt_selftest, NULL, "run the machine self-test and exit" },
+    { "h", false, opt_help, NULL, "this help (also -help, --help)" },
+    { "help", false, opt_help, NULL, NULL },
+    { "version", false, opt_version, NULL, "print the version" },
+};
+
+static const OptDef *opt_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++)
+        if (!strcmp(opt_defs[i].name, name))
+            return &opt_defs[i];
+    return NULL;
+}
+
+/* Checks that need the whole command line. */
+static int options_finish(Ctx *c)
+{
+    VMOptions *o = c->o;
+    if (o->initrd && !o->kernel) {
+        c->opt = "-initrd";
+        return fail(c, "needs -kernel");
+    }
+    if (o->append && !o->kernel) {
+        c->opt = "-append";
+        return fail(c, "needs -kernel");
+    }
+    if (o->nographic && o->display == DISPLAY_SDL) {
+        c->opt = "-nographic";
+        return fail(c, "cannot be combined with -display sdl");
+    }
+    if (o->nographic) {
+        o->display = DISPLAY_NONE;
+        if (!o->serial_given)
+            o->serial = SERIAL_STDIO;
+    }
+    /* A writable disk image must be writable, unless writes go to a
+     * temporary overlay. */
+    for (int i = 0; i < o->ndrives; i++) {
+        DriveOpt *d = &o->drives[i];
+        if (!d->file || d->readonly || d->snapshot || o->snapshot)
+            continue;
+        if (access(d->file, W_OK) < 0) {
+            c->opt = d->opt;
+            return fail(c, "%s: %s (use readonly=on or -snapshot)", d->file, strerror(errno));
+        }
+    }
+    return 0;
+}
+
+void options_init(VMOptions *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->ram_size = RAM_DEFAULT;
+    o->smp = 1;
+    o->serial = SERIAL_NONE;
+    o->display = DISPLAY_DEFAULT;
+    o->debugcon = SERIAL_NONE;
+    o->debug_exit_port = 0xf4;
+    o->debug_exit_size = 4;
+}
+
+void options_free(VMOptions *o)
+{
+    for (int i = 0; i < o->ndrives; i++) {
+        free(o->drives[i].file);
+        free(o->drives[i].format);
+    }
+    free(o->kernel);
+    free(o->initrd);
+    free(o->append);
+    free(o->bios);
+    free(o->serial_path);
+    free(o->debugcon_path);
+    free(o->monitor);
+    free(o->qmp);
+    free(o->log_file);
+    free(o->cpu_model);
+    free(o->gdb);
+    memset(o, 0, sizeof(*o));
+}
+
+int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen)
+{
+    Ctx c = { .o = o, .opt = "", .err = err, .errlen = errlen };
+    char optname[64];
+    if (err && errlen)
+        err[0] = '\0';
+    for (int i = 1; i < argc && !c.stop; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-') {
+            /* QEMU takes a bare argument as the first disk image. */
+            c.opt = "-hda";
+            if (opt_hda(&c, a) < 0)
+                return -1;
+            continue;
+        }
+        const char *name = a + 1 + (a[1] == '-');
+        const OptDef *def = opt_find(name);
+        if (!def)
+            return fail_line(&c, "unknown option '%s' (see --help)", a);
+        snprintf(optname, sizeof(optname), "-%s", def->name);
+        c.opt = optname;
+        const char *arg = NULL;
+        if (def->has_arg) {
+            if (i + 1 >= argc)
+                return fail(&c, "missing argument");
+            arg = argv[++i];
+        }
+        if (def->handle(&c, arg) < 0)
+            return -1;
+    }
+    if (c.stop)
+        return 0;
+    return options_finish(&c);
+}
+
+void options_print_help(FILE *f)
+{
+    fprintf(f, "Usage: vx86 [options] [disk-image]\n"
+               "A PC emulator.  Options follow qemu-system-x86_64; -opt and --opt are the same.\n\n");
+    for (size_t i = 0; i < ARRAY_SIZE(opt_defs); i++) {
+        const OptDef *d = &opt_defs[i];
+        char left[80];
+        if (!d->help)
+            continue;                     /* an alias listed with its twin */
+        snprintf(left, sizeof(left), "-%s%s%s", d->name, d->argname ? " " : "",
+                 d->argname ? d->argname : "");
+        if (strlen(left) > 24)
+            fprintf(f, "  %s\n  %-24s %s\n", left, "", d->help);
+        else
+            fprintf(f, "  %-24s %s\n", left, d->help);
+    }
+    fprintf(f, "\nSee docs/usage.md for details.\n");
+}

@@ -1,0 +1,76 @@
+/*
+ * The main loop: one thread runs the accelerator until the next timer
+ * deadline, fires due timers, polls input sources, and acts on reset and
+ * shutdown requests.  When every CPU is halted it sleeps in poll() until
+ * the next deadline or input, so an idle guest costs no host CPU.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+
+#include "core/accel.h"
+#include "core/machine.h"
+
+bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque)
+{
+    if (m->nfds >= (int)(sizeof(m->fds) / sizeof(m->fds[0])))
+        return false;
+    m->fds[m->nfds++] = (FdWatch){ get_fd, on_readable, opaque };
+    return true;
+}
+
+/* Waits up to timeout_ms for input and dispatches what is readable. */
+static void poll_inputs(Machine *m, int timeout_ms)
+{
+    struct pollfd p[8];
+    for (int i = 0; i < m->nfds; i++)
+        p[i] = (struct pollfd){ .fd = m->fds[i].get_fd(m->fds[i].opaque), .events = POLLIN };
+    int n = poll(p, (nfds_t)m->nfds, timeout_ms);
+    if (n <= 0)
+        return;
+    for (int i = 0; i < m->nfds; i++)
+        if (p[i].revents & (POLLIN | POLLHUP))
+            m->fds[i].on_readable(m->fds[i].opaque);
+}
+
+static int ms_until(Machine *m, int64_t deadline)
+{
+    if (deadline == INT64_MAX)
+        return 100;
+    int64_t ns = deadline - clock_now(m->clock);
+    if (ns <= 0)
+        return 0;
+    return ns > 100000000 ? 100 : (int)((ns + 999999) / 1000000);
+}
+
+int machine_run(Machine *m, const AccelOps *ops, void *acc)
+{
+    m->state = RUN_RUNNING;
+    clock_start(m->clock);
+    while (m->state == RUN_RUNNING || m->state == RUN_RESET) {
+        if (m->state == RUN_RESET) {
+            if (m->opts && m->opts->no_reboot) {
+                m->state = RUN_SHUTDOWN;
+                m->exit_code = 0;
+                break;
+            }
+            machine_reset_devices(m);
+            ops->reset(acc);
+            m->state = RUN_RUNNING;
+        }
+        m->stop_requested = false;
+        AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
+        if (e == ACCEL_EXIT_ERROR) {
+            if (m->state == RUN_RUNNING) {
+                m->state = RUN_ERROR;
+                m->exit_code = 1;
+            }
+            break;
+        }
+        clock_run_timers(m->clock);
+        poll_inputs(m, e == ACCEL_EXIT_HALTED ? ms_until(m, clock_next_deadline(m->clock)) : 0);
+        clock_run_timers(m->clock);
+    }
+    clock_stop(m->clock);
+    return m->state == RUN_SHUTDOWN ? m->exit_code : (m->exit_code ? m->exit_code : 1);
+}

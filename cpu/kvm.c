@@ -1,0 +1,608 @@
+/*
+ * KVM accelerator.  See kvm.h for the design choices.
+ *
+ *   VM:     KVM_CREATE_VM, one memory slot per RAM/ROM range of the
+ *           flattened memory map (ROM read-only: writes exit as MMIO and are
+ *           dropped by the dispatcher), MMIO ranges left as holes.
+ *   vCPU:   KVM_CREATE_VCPU, CPUID filtered to what the machine offers.
+ *   run:    KVM_RUN until an exit; IO and MMIO exits go to the machine's
+ *           dispatch; interrupts from the machine's controllers are injected
+ *           with KVM_INTERRUPT when the guest can take one (else an
+ *           interrupt window is requested); a POSIX timer kicks the vCPU out
+ *           at the next virtual-clock deadline so device timers fire.
+ *   errors: one line with the reason and RIP (internal errors also with the
+ *           instruction bytes disassembled by capstone), exit non-zero.
+ */
+#include "cpu/kvm.h"
+
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/machine.h"
+#include "core/util.h"
+#include "hw/linuxboot.h"
+
+#define KICK_SIGNAL SIGUSR1
+#define MAX_SLOTS 32
+
+struct KVMAccel {
+    Machine *m;
+    int kvm_fd, vm_fd, vcpu_fd;
+    struct kvm_run *run;
+    size_t run_size;
+    int nslots;
+    timer_t kick_timer;
+    bool have_timer;
+    bool pending_error;
+};
+
+/* The run area of the vCPU this thread runs.  A signal handler can reach
+ * nothing else; it is per thread, not machine state. */
+static __thread struct kvm_run *kick_run;
+
+static void kick_handler(int sig)
+{
+    /* Interrupts KVM_RUN (EINTR); setting immediate_exit also covers a
+     * signal that lands while we are outside KVM_RUN handling an exit. */
+    (void)sig;
+    if (kick_run)
+        kick_run->immediate_exit = 1;
+}
+
+static int kvm_open(char *why, size_t len)
+{
+    int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(why, len, "/dev/kvm: %s", strerror(errno));
+        return -1;
+    }
+    int api = ioctl(fd, KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_VERSION) {
+        snprintf(why, len, "/dev/kvm: API version %d, expected %d", api, KVM_API_VERSION);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* ---- speed probe: is guest ring 0 run natively or emulated? ---- */
+
+/* Runs a real-mode loop of n iterations of `dec ecx; jnz` in a scratch VM
+ * and returns the seconds KVM_RUN took, or < 0 on error. */
+static double probe_loop(int kvm, uint32_t n, char *why, size_t len)
+{
+    double secs = -1;
+    int vm = ioctl(kvm, KVM_CREATE_VM, 0);
+    if (vm < 0) {
+        snprintf(why, len, "KVM_CREATE_VM: %s", strerror(errno));
+        return -1;
+    }
+    size_t memsz = 0x10000;
+    uint8_t *mem = mmap(NULL, memsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int vcpu = -1;
+    struct kvm_run *run = MAP_FAILED;
+    int run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (mem == MAP_FAILED || run_size <= 0)
+        goto out;
+    /* 66 b9 imm32: mov ecx, n; 66 49: dec ecx; 75 fc: jnz; f4: hlt */
+    uint8_t code[] = { 0x66, 0xb9, n, n >> 8, n >> 16, n >> 24, 0x66, 0x49, 0x75, 0xfc, 0xf4 };
+    memcpy(mem + 0x1000, code, sizeof code);
+    struct kvm_userspace_memory_region r = {
+        .slot = 0, .guest_phys_addr = 0, .memory_size = memsz,
+        .userspace_addr = (uintptr_t)mem,
+    };
+    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &r) < 0) {
+        snprintf(why, len, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+        goto out;
+    }
+    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+    if (vcpu < 0) {
+        snprintf(why, len, "KVM_CREATE_VCPU: %s", strerror(errno));
+        goto out;
+    }
+    run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+    if (run == MAP_FAILED)
+        goto out;
+    struct kvm_sregs s;
+    struct kvm_regs g = { .rip = 0x1000, .rflags = 2 };
+    if (ioctl(vcpu, KVM_GET_SREGS, &s) < 0)
+        goto out;
+    s.cs.base = 0;
+    s.cs.selector = 0;
+    if (ioctl(vcpu, KVM_SET_SREGS, &s) < 0 || ioctl(vcpu, KVM_SET_REGS, &g) < 0)
+        goto out;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = ioctl(vcpu, KVM_RUN, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc < 0 || run->exit_reason != KVM_EXIT_HLT) {
+        snprintf(why, len, "probe guest did not halt (KVM_RUN %d, exit %u)",
+                 rc, rc < 0 ? 0 : run->exit_reason);
+        goto out;
+    }
+    secs = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9;
+out:
+    if (run != MAP_FAILED)
+        munmap(run, run_size);
+    if (vcpu >= 0)
+        close(vcpu);
+    if (mem != MAP_FAILED)
+        munmap(mem, memsz);
+    close(vm);
+    return secs;
+}
+
+bool kvm_probe_speed(char *why, size_t len, double *ns_per_iter)
+{
+    int kvm = kvm_open(why, len);
+    if (kvm < 0)
+        return false;
+    /* Two sizes, so VM entry/exit overhead cancels out.  Hardware runs an
+     * iteration in about a nanosecond; an instruction emulator takes
+     * hundreds.  The larger loop is small enough to stay under ~50 ms even
+     * when emulated. */
+    const uint32_t small = 2000, large = 42000;
+    double a = probe_loop(kvm, small, why, len);
+    double b = a >= 0 ? probe_loop(kvm, large, why, len) : -1;
+    close(kvm);
+    if (a < 0 || b < 0)
+        return false;
+    double ns = (b - a) * 1e9 / (large - small);
+    if (ns_per_iter)
+        *ns_per_iter = ns;
+    bool pvm = access("/sys/module/kvm_pvm", F_OK) == 0;
+    if (ns > 20.0) {
+        snprintf(why, len, "KVM emulates guest ring 0 (%.0f ns per loop iteration, "
+                 "hardware needs ~1)%s: too slow to boot a stock kernel", ns,
+                 pvm ? "; kvm_pvm module loaded" : "");
+        return false;
+    }
+    return true;
+}
+
+static bool kvm_probe(Machine *m, char *why, size_t len)
+{
+    return kvm_probe_speed(why, len, NULL);
+}
+
+/* ---- memory slots ---- */
+
+typedef struct SlotCtx {
+    KVMAccel *k;
+    int error;
+} SlotCtx;
+
+static void add_slot(void *opaque, const MemRegion *r, uint64_t start, uint64_t len)
+{
+    SlotCtx *c = opaque;
+    if (r->kind == MEM_MMIO || c->error)
+        return;
+    if (c->k->nslots >= MAX_SLOTS) {
+        c->error = ENOSPC;
+        return;
+    }
+    struct kvm_userspace_memory_region s = {
+        .slot = (uint32_t)c->k->nslots,
+        .flags = r->kind == MEM_ROM ? KVM_MEM_READONLY : 0,
+        .guest_phys_addr = start,
+        .memory_size = len,
+        .userspace_addr = (uintptr_t)(r->host + (start - r->base)),
+    };
+    if (ioctl(c->k->vm_fd, KVM_SET_USER_MEMORY_REGION, &s) < 0)
+        c->error = errno;
+    else
+        c->k->nslots++;
+}
+
+/* ---- vCPU setup ---- */
+
+static int setup_cpuid(KVMAccel *k, char *err, size_t len)
+{
+    int n = 128;
+    struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
+    c->nent = n;
+    if (ioctl(k->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) < 0) {
+        snprintf(err, len, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+        free(c);
+        return -1;
+    }
+    for (unsigned i = 0; i < c->nent; i++) {
+        struct kvm_cpuid_entry2 *e = &c->entries[i];
+        if (e->function == 1) {
+            e->ecx &= ~(1u << 5);      /* VMX: no nested virtualisation offered */
+            e->ecx |= 1u << 31;        /* hypervisor present */
+            e->ecx &= ~(1u << 21);     /* x2APIC: our LAPIC is MMIO-only under KVM */
+        }
+    }
+    int rc = ioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
+    free(c);
+    if (rc < 0) {
+        snprintf(err, len, "KVM_SET_CPUID2: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int setup_kick_timer(KVMAccel *k, char *err, size_t len)
+{
+    struct sigaction sa = { .sa_handler = kick_handler };
+    sigemptyset(&sa.sa_mask);
+    sigaction(KICK_SIGNAL, &sa, NULL);
+    struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = KICK_SIGNAL };
+    sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    if (timer_create(CLOCK_MONOTONIC, &sev, &k->kick_timer) < 0) {
+        snprintf(err, len, "timer_create: %s", strerror(errno));
+        return -1;
+    }
+    k->have_timer = true;
+    return 0;
+}
+
+static void kvm_free(void *acc)
+{
+    KVMAccel *k = acc;
+    if (!k)
+        return;
+    if (k->have_timer)
+        timer_delete(k->kick_timer);
+    if (k->run)
+        munmap(k->run, k->run_size);
+    if (k->vcpu_fd >= 0)
+        close(k->vcpu_fd);
+    if (k->vm_fd >= 0)
+        close(k->vm_fd);
+    if (k->kvm_fd >= 0)
+        close(k->kvm_fd);
+    free(k);
+}
+
+static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
+{
+    KVMAccel *k = xcalloc(1, sizeof(*k));
+    k->m = m;
+    k->vm_fd = k->vcpu_fd = -1;
+    k->kvm_fd = kvm_open(err, len);
+    if (k->kvm_fd < 0)
+        goto fail;
+    k->vm_fd = ioctl(k->kvm_fd, KVM_CREATE_VM, 0);
+    if (k->vm_fd < 0) {
+        snprintf(err, len, "KVM_CREATE_VM: %s", strerror(errno));
+        goto fail;
+    }
+    if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0 ||
+        ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
+        snprintf(err, len, "KVM lacks read-only memory or immediate exit support");
+        goto fail;
+    }
+    SlotCtx sc = { .k = k };
+    memmap_flatten(m->mem, add_slot, &sc);
+    if (sc.error) {
+        snprintf(err, len, "KVM memory slot: %s", strerror(sc.error));
+        goto fail;
+    }
+    k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
+    if (k->vcpu_fd < 0) {
+        snprintf(err, len, "KVM_CREATE_VCPU: %s", strerror(errno));
+        goto fail;
+    }
+    int sz = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (sz <= 0) {
+        snprintf(err, len, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+        goto fail;
+    }
+    k->run_size = (size_t)sz;
+    k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
+    if (k->run == MAP_FAILED) {
+        k->run = NULL;
+        snprintf(err, len, "mmap of the vCPU run area: %s", strerror(errno));
+        goto fail;
+    }
+    if (setup_cpuid(k, err, len) < 0 || setup_kick_timer(k, err, len) < 0)
+        goto fail;
+    LOG(LOG_ACCEL, "kvm: %d memory slots, vCPU 0 created\n", k->nslots);
+    return k;
+fail:
+    kvm_free(k);
+    return NULL;
+}
+
+/* ---- run loop ---- */
+
+static void arm_kick(KVMAccel *k, int64_t deadline_ns)
+{
+    int64_t now = clock_now(k->m->clock);
+    int64_t delta = deadline_ns - now;
+    /* At most 10 ms between visits to the main loop: input stays responsive. */
+    if (delta > 10000000 || deadline_ns == INT64_MAX)
+        delta = 10000000;
+    if (delta < 1000)
+        delta = 1000;
+    struct itimerspec its = { .it_value = { delta / NS_PER_SEC, delta % NS_PER_SEC } };
+    timer_settime(k->kick_timer, 0, &its, NULL);
+}
+
+static void handle_io(KVMAccel *k)
+{
+    struct kvm_run *r = k->run;
+    uint8_t *data = (uint8_t *)r + r->io.data_offset;
+    for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
+        if (r->io.direction == KVM_EXIT_IO_OUT) {
+            uint32_t v = 0;
+            memcpy(&v, data, r->io.size);
+            iospace_write(k->m->io, r->io.port, v, r->io.size);
+        } else {
+            uint32_t v = iospace_read(k->m->io, r->io.port, r->io.size);
+            memcpy(data, &v, r->io.size);
+        }
+    }
+}
+
+static void handle_mmio(KVMAccel *k)
+{
+    struct kvm_run *r = k->run;
+    unsigned len = r->mmio.len;
+    if (len == 0 || len > 8)
+        return;
+    if (r->mmio.is_write) {
+        uint64_t v = 0;
+        memcpy(&v, r->mmio.data, len);
+        if (len == 1 || len == 2 || len == 4 || len == 8)
+            memmap_write(k->m->mem, r->mmio.phys_addr, v, len);
+        else
+            memmap_write_buf(k->m->mem, r->mmio.phys_addr, r->mmio.data, len);
+    } else {
+        uint64_t v = 0;
+        if (len == 1 || len == 2 || len == 4 || len == 8)
+            v = memmap_read(k->m->mem, r->mmio.phys_addr, len);
+        else
+            memmap_read_buf(k->m->mem, r->mmio.phys_addr, &v, len);
+        memcpy(r->mmio.data, &v, len);
+    }
+}
+
+/* Injects a pending interrupt from the machine's controllers when the
+ * guest can take it, else asks KVM to exit when it can. */
+static void inject_interrupts(KVMAccel *k)
+{
+    Machine *m = k->m;
+    struct kvm_run *r = k->run;
+    r->request_interrupt_window = 0;
+    if (!m->intr_pending || !m->intr_pending(m->intr_opaque))
+        return;
+    if (r->ready_for_interrupt_injection && r->if_flag) {
+        struct kvm_interrupt irq = { .irq = (uint32_t)m->intr_ack(m->intr_opaque) };
+        if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0)
+            LOG(LOG_ACCEL, "kvm: KVM_INTERRUPT: %s\n", strerror(errno));
+    } else {
+        r->request_interrupt_window = 1;
+    }
+}
+
+static int guest_mode_bits(const struct kvm_sregs *s)
+{
+    if ((s->efer & (1u << 10)) && s->cs.l)
+        return 64;
+    return s->cs.db ? 32 : 16;
+}
+
+/* Reads up to len code bytes at the guest's CS:RIP, translating through
+ * the guest page tables with KVM_TRANSLATE. */
+static size_t read_code(KVMAccel *k, const struct kvm_regs *g, const struct kvm_sregs *s,
+                        uint8_t *buf, size_t len)
+{
+    size_t n = 0;
+    while (n < len) {
+        struct kvm_translation t = { .linear_address = s->cs.base + g->rip + n };
+        if (ioctl(k->vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+            break;
+        size_t chunk = MIN(len - n, 4096 - (t.physical_address & 4095));
+        uint8_t *host = memmap_host_ptr(k->m->mem, t.physical_address, chunk, false);
+        if (!host)
+            break;
+        memcpy(buf + n, host, chunk);
+        n += chunk;
+    }
+    return n;
+}
+
+static void report_error(KVMAccel *k, const char *what)
+{
+    struct kvm_regs g = { 0 };
+    struct kvm_sregs s = { 0 };
+    ioctl(k->vcpu_fd, KVM_GET_REGS, &g);
+    ioctl(k->vcpu_fd, KVM_GET_SREGS, &s);
+    uint8_t code[16];
+    size_t n = read_code(k, &g, &s, code, sizeof code);
+    char insn[256] = "";
+    csh cs;
+    int bits = guest_mode_bits(&s);
+    cs_mode mode = bits == 64 ? CS_MODE_64 : bits == 32 ? CS_MODE_32 : CS_MODE_16;
+    if (n && cs_open(CS_ARCH_X86, mode, &cs) == CS_ERR_OK) {
+        cs_insn *ci;
+        if (cs_disasm(cs, code, n, s.cs.base + g.rip, 1, &ci) == 1) {
+            char bytes[48] = "";
+            for (unsigned i = 0; i < ci->size && i < 15; i++)
+                snprintf(bytes + 3 * i, sizeof bytes - 3 * i, "%02x ", ci->bytes[i]);
+            snprintf(insn, sizeof insn, ": %s%s %s", bytes, ci->mnemonic, ci->op_str);
+            cs_free(ci, 1);
+        }
+        cs_close(&cs);
+    }
+    fprintf(stderr, "vx86: kvm: %s at %04x:%016llx (%d-bit)%s\n", what,
+            s.cs.selector, (unsigned long long)g.rip, bits, insn);
+}
+
+static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
+{
+    KVMAccel *k = acc;
+    Machine *m = k->m;
+    kick_run = k->run;
+    k->run->immediate_exit = 0;
+    arm_kick(k, deadline_ns);
+    while (!m->stop_requested) {
+        inject_interrupts(k);
+        int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
+        if (rc < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                return ACCEL_EXIT_DEADLINE;
+            char what[96];
+            snprintf(what, sizeof what, "KVM_RUN failed: %s", strerror(errno));
+            report_error(k, what);
+            return ACCEL_EXIT_ERROR;
+        }
+        struct kvm_run *r = k->run;
+        switch (r->exit_reason) {
+        case KVM_EXIT_IO:
+            handle_io(k);
+            break;
+        case KVM_EXIT_MMIO:
+            handle_mmio(k);
+            break;
+        case KVM_EXIT_IRQ_WINDOW_OPEN:
+        case KVM_EXIT_INTR:
+            break;
+        case KVM_EXIT_HLT:
+            /* Sleep in the main loop until a timer or input raises an interrupt. */
+            if (!m->intr_pending || !m->intr_pending(m->intr_opaque))
+                return ACCEL_EXIT_HALTED;
+            break;
+        case KVM_EXIT_SHUTDOWN:
+            report_error(k, "triple fault (shutdown)");
+            if (m->opts && m->opts->no_reboot) {
+                machine_request_shutdown(m, 1);
+                return ACCEL_EXIT_ERROR;
+            }
+            machine_request_reset(m);
+            return ACCEL_EXIT_DEADLINE;
+        case KVM_EXIT_INTERNAL_ERROR: {
+            char what[96];
+            snprintf(what, sizeof what, "internal error (suberror %u%s)", r->internal.suberror,
+                     r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? ": emulation failure" : "");
+            report_error(k, what);
+            return ACCEL_EXIT_ERROR;
+        }
+        case KVM_EXIT_FAIL_ENTRY: {
+            char what[96];
+            snprintf(what, sizeof what, "VM entry failed (hardware reason 0x%llx)",
+                     (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
+            report_error(k, what);
+            return ACCEL_EXIT_ERROR;
+        }
+        default: {
+            char what[64];
+            snprintf(what, sizeof what, "unexpected exit reason %u", r->exit_reason);
+            report_error(k, what);
+            return ACCEL_EXIT_ERROR;
+        }
+        }
+        if (clock_now(m->clock) >= deadline_ns)
+            return ACCEL_EXIT_DEADLINE;
+    }
+    return ACCEL_EXIT_DEADLINE;
+}
+
+static void kvm_kick(void *acc)
+{
+    KVMAccel *k = acc;
+    k->run->immediate_exit = 1;
+}
+
+static void kvm_reset(void *acc)
+{
+    KVMAccel *k = acc;
+    /* Power-on state: real mode at F000:FFF0 (KVM's vCPU reset values). */
+    struct kvm_sregs s;
+    struct kvm_regs g = { .rip = 0xfff0, .rflags = 2, .rdx = 0x600 };
+    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+        return;
+    s.cs.selector = 0xf000;
+    s.cs.base = 0xffff0000;
+    s.cr0 = 0x60000010;
+    s.cr3 = s.cr4 = s.efer = 0;
+    ioctl(k->vcpu_fd, KVM_SET_SREGS, &s);
+    ioctl(k->vcpu_fd, KVM_SET_REGS, &g);
+}
+
+/* A GDT descriptor as KVM's segment cache. */
+static struct kvm_segment segment_from_desc(uint16_t sel, uint64_t d)
+{
+    struct kvm_segment s = {
+        .selector = sel,
+        .base = (uint32_t)(((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000)),
+        .limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000)),
+        .type = (d >> 40) & 0xf,
+        .s = (d >> 44) & 1,
+        .dpl = (d >> 45) & 3,
+        .present = (d >> 47) & 1,
+        .avl = (d >> 52) & 1,
+        .l = (d >> 53) & 1,
+        .db = (d >> 54) & 1,
+        .g = (d >> 55) & 1,
+    };
+    if (s.g)
+        s.limit = (s.limit << 12) | 0xfff;
+    return s;
+}
+
+static int kvm_load_linux_entry(void *acc, const LinuxBootEntry *e, char *err, size_t len)
+{
+    KVMAccel *k = acc;
+    struct kvm_sregs s;
+    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
+        snprintf(err, len, "KVM_GET_SREGS: %s", strerror(errno));
+        return -1;
+    }
+    s.cs = segment_from_desc(e->cs, e->cs_desc);
+    s.ds = s.es = s.ss = s.fs = s.gs = segment_from_desc(e->ds, e->ds_desc);
+    s.gdt.base = e->gdt_base;
+    s.gdt.limit = e->gdt_limit;
+    s.cr0 = e->cr0;
+    s.cr3 = e->cr3;
+    s.cr4 = e->cr4;
+    s.efer = e->efer;
+    struct kvm_regs r = { .rip = e->rip, .rsi = e->rsi, .rflags = e->rflags };
+    if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0 || ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0) {
+        snprintf(err, len, "KVM_SET_SREGS/REGS for the Linux entry: %s", strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int kvm_accel_get_regs(KVMAccel *k, struct kvm_regs *r, struct kvm_sregs *s)
+{
+    if ((r && ioctl(k->vcpu_fd, KVM_GET_REGS, r) < 0) ||
+        (s && ioctl(k->vcpu_fd, KVM_GET_SREGS, s) < 0))
+        return -1;
+    return 0;
+}
+
+int kvm_accel_set_regs(KVMAccel *k, const struct kvm_regs *r, const struct kvm_sregs *s)
+{
+    if ((s && ioctl(k->vcpu_fd, KVM_SET_SREGS, s) < 0) ||
+        (r && ioctl(k->vcpu_fd, KVM_SET_REGS, r) < 0))
+        return -1;
+    return 0;
+}
+
+const AccelOps kvm_accel_ops = {
+    .name = "kvm",
+    .probe = kvm_probe,
+    .init = kvm_init,
+    .exec = kvm_exec,
+    .kick = kvm_kick,
+    .reset = kvm_reset,
+    .load_linux_entry = kvm_load_linux_entry,
+    .free = kvm_free,
+};

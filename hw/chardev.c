@@ -1,0 +1,384 @@
+/*
+ * Character backends (see chardev.h): stdio with a QEMU-style Ctrl-A escape,
+ * output files, a null sink and an in-memory buffer for tests.
+ *
+ * The one piece of process-wide mutable state is the terminal record below:
+ * the terminal settings belong to the process, not to a machine, and they
+ * must be restored from an atexit handler and from signal handlers, neither
+ * of which can be handed a pointer.  Every other piece of state lives in the
+ * CharDev.
+ */
+#include "hw/chardev.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/util.h"
+
+#define CHARDEV_INPUT_QUEUE 4096
+#define CTRL_A 0x01
+
+typedef enum CharKind { CHAR_STDIO, CHAR_FILE, CHAR_NONE, CHAR_BUFFER } CharKind;
+
+struct CharDev {
+    CharKind kind;
+    int in_fd, out_fd;        /* -1 when absent */
+    bool owns_out_fd;
+    bool in_eof;              /* input fd hit end of file: stop polling it */
+    bool escape_pending;      /* stdio: Ctrl-A seen, waiting for the command */
+
+    /* Input waiting for the frontend (ring). */
+    uint8_t inq[CHARDEV_INPUT_QUEUE];
+    size_t inq_head, inq_count;
+    bool delivering;          /* guards against re-entry from the frontend */
+
+    CharCanReceiveFn can_receive;
+    CharReceiveFn receive;
+    void *fe_opaque;
+    CharQuitFn quit;
+    void *quit_opaque;
+
+    /* "buffer" backend output. */
+    uint8_t *buf;
+    size_t buf_len, buf_cap;
+};
+
+/* ---- the process's terminal (see the file comment for why it is global) ---- */
+
+static struct {
+    int users;                /* open stdio backends that put it in raw mode */
+    bool saved;
+    bool handlers_installed;
+    struct termios orig;
+} term_record;
+
+static void term_restore(void)
+{
+    if (term_record.saved)
+        tcsetattr(STDIN_FILENO, TCSANOW, &term_record.orig);
+}
+
+/* Async-signal-safe: tcsetattr, signal and raise all are. */
+static void term_signal_restore(int sig)
+{
+    term_restore();
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void term_install_handlers(void)
+{
+    if (term_record.handlers_installed)
+        return;
+    term_record.handlers_installed = true;
+    atexit(term_restore);
+    static const int sigs[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
+    for (size_t i = 0; i < ARRAY_SIZE(sigs); i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = term_signal_restore;
+        sigemptyset(&sa.sa_mask);
+        sa.sa_flags = SA_RESETHAND;
+        sigaction(sigs[i], &sa, NULL);
+    }
+}
+
+/* Raw input (every key goes to the guest, Ctrl-C included) but output
+ * post-processing kept, so the emulator's own messages still line up. */
+static void term_enter_raw(void)
+{
+    if (!isatty(STDIN_FILENO))
+        return;
+    if (term_record.users++ > 0)
+        return;
+    if (tcgetattr(STDIN_FILENO, &term_record.orig) < 0) {
+        term_record.users--;
+        return;
+    }
+    term_record.saved = true;
+    term_install_handlers();
+    struct termios t = term_record.orig;
+    t.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    t.c_oflag |= OPOST;
+    t.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+    t.c_cflag |= CS8;
+    t.c_cc[VMIN] = 1;
+    t.c_cc[VTIME] = 0;
+    tcsetattr(STDIN_FILENO, TCSANOW, &t);
+}
+
+static void term_leave_raw(void)
+{
+    if (!term_record.saved || term_record.users <= 0)
+        return;
+    if (--term_record.users == 0)
+        term_restore();
+}
+
+/* ---- opening and closing ---- */
+
+static CharDev *chardev_alloc(CharKind kind)
+{
+    CharDev *c = xcalloc(1, sizeof(*c));
+    c->kind = kind;
+    c->in_fd = -1;
+    c->out_fd = -1;
+    return c;
+}
+
+CharDev *chardev_open(const char *spec, char *err, size_t errlen)
+{
+    if (!spec || !*spec) {
+        snprintf(err, errlen, "empty character device spec");
+        return NULL;
+    }
+    if (!strcmp(spec, "stdio")) {
+        CharDev *c = chardev_alloc(CHAR_STDIO);
+        c->in_fd = STDIN_FILENO;
+        c->out_fd = STDOUT_FILENO;
+        term_enter_raw();
+        return c;
+    }
+    if (!strcmp(spec, "none") || !strcmp(spec, "null"))
+        return chardev_alloc(CHAR_NONE);
+    if (!strcmp(spec, "buffer"))
+        return chardev_alloc(CHAR_BUFFER);
+    if (!strncmp(spec, "file:", 5)) {
+        const char *path = spec + 5;
+        if (!*path) {
+            snprintf(err, errlen, "file: needs a path (file:PATH)");
+            return NULL;
+        }
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open '%s' for writing: %s", path, strerror(errno));
+            return NULL;
+        }
+        CharDev *c = chardev_alloc(CHAR_FILE);
+        c->out_fd = fd;
+        c->owns_out_fd = true;
+        return c;
+    }
+    snprintf(err, errlen, "unknown character device '%s' (stdio, file:PATH, none)", spec);
+    return NULL;
+}
+
+void chardev_free(CharDev *c)
+{
+    if (!c)
+        return;
+    if (c->kind == CHAR_STDIO)
+        term_leave_raw();
+    if (c->owns_out_fd)
+        close(c->out_fd);
+    free(c->buf);
+    free(c);
+}
+
+const char *chardev_kind(const CharDev *c)
+{
+    static const char *const names[] = { "stdio", "file", "none", "buffer" };
+    return names[c->kind];
+}
+
+/* ---- output ---- */
+
+static void fd_write_all(int fd, const uint8_t *buf, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = write(fd, buf, len);
+        if (n > 0) {
+            buf += n;
+            len -= (size_t)n;
+        } else if (n < 0 && errno == EINTR) {
+            continue;
+        } else if (n < 0 && errno == EAGAIN) {
+            struct pollfd p = { .fd = fd, .events = POLLOUT };
+            poll(&p, 1, 100);
+        } else {
+            return;   /* closed pipe, full disk: drop the output */
+        }
+    }
+}
+
+static void buffer_append(CharDev *c, const uint8_t *p, size_t len)
+{
+    if (c->buf_len + len > c->buf_cap) {
+        while (c->buf_len + len > c->buf_cap)
+            c->buf_cap = c->buf_cap ? c->buf_cap * 2 : 256;
+        c->buf = xrealloc(c->buf, c->buf_cap);
+    }
+    memcpy(c->buf + c->buf_len, p, len);
+    c->buf_len += len;
+}
+
+void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
+{
+    if (!c || len == 0)
+        return;
+    switch (c->kind) {
+    case CHAR_STDIO:
+    case CHAR_FILE:
+        fd_write_all(c->out_fd, buf, len);
+        break;
+    case CHAR_BUFFER:
+        buffer_append(c, buf, len);
+        break;
+    case CHAR_NONE:
+        break;
+    }
+}
+
+const uint8_t *chardev_buffer_data(const CharDev *c, size_t *len)
+{
+    if (c->kind != CHAR_BUFFER) {
+        *len = 0;
+        return NULL;
+    }
+    *len = c->buf_len;
+    return c->buf;
+}
+
+void chardev_buffer_clear(CharDev *c)
+{
+    c->buf_len = 0;
+}
+
+/* ---- input ---- */
+
+void chardev_set_frontend(CharDev *c, CharCanReceiveFn can_receive,
+                          CharReceiveFn receive, void *opaque)
+{
+    c->can_receive = can_receive;
+    c->receive = receive;
+    c->fe_opaque = opaque;
+    chardev_accept_input(c);
+}
+
+void chardev_set_quit_handler(CharDev *c, CharQuitFn fn, void *opaque)
+{
+    c->quit = fn;
+    c->quit_opaque = opaque;
+}
+
+size_t chardev_input_pending(const CharDev *c)
+{
+    return c->inq_count;
+}
+
+static size_t inq_put(CharDev *c, const uint8_t *p, size_t len)
+{
+    size_t n = 0;
+    while (n < len && c->inq_count < CHARDEV_INPUT_QUEUE) {
+        c->inq[(c->inq_head + c->inq_count) % CHARDEV_INPUT_QUEUE] = p[n++];
+        c->inq_count++;
+    }
+    return n;
+}
+
+void chardev_accept_input(CharDev *c)
+{
+    if (!c || c->delivering || !c->receive)
+        return;
+    c->delivering = true;
+    while (c->inq_count > 0) {
+        size_t room = c->can_receive ? c->can_receive(c->fe_opaque) : c->inq_count;
+        if (room == 0)
+            break;
+        /* Deliver the contiguous run at the head of the ring. */
+        size_t run = MIN(c->inq_count, CHARDEV_INPUT_QUEUE - c->inq_head);
+        run = MIN(run, room);
+        const uint8_t *p = c->inq + c->inq_head;
+        c->inq_head = (c->inq_head + run) % CHARDEV_INPUT_QUEUE;
+        c->inq_count -= run;
+        c->receive(c->fe_opaque, p, run);
+    }
+    c->delivering = false;
+}
+
+size_t chardev_push_input(CharDev *c, const uint8_t *buf, size_t len)
+{
+    size_t n = inq_put(c, buf, len);
+    chardev_accept_input(c);
+    return n;
+}
+
+static void escape_help(CharDev *c)
+{
+    static const char help[] =
+        "\r\nC-a h    print this help\r\n"
+        "C-a x    exit emulator\r\n"
+        "C-a C-a  sends C-a\r\n";
+    if (c->out_fd >= 0)
+        fd_write_all(c->out_fd, (const uint8_t *)help, sizeof(help) - 1);
+}
+
+static void escape_quit(CharDev *c)
+{
+    if (c->quit) {
+        c->quit(c->quit_opaque);
+        return;
+    }
+    static const char msg[] = "\r\nvx86: terminating on C-a x\r\n";
+    fd_write_all(STDERR_FILENO, (const uint8_t *)msg, sizeof(msg) - 1);
+    term_restore();
+    exit(0);
+}
+
+/* Ctrl-A prefix commands on the terminal; everything else is queued for
+ * the guest. */
+static void stdio_filter_input(CharDev *c, const uint8_t *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        uint8_t ch = p[i];
+        if (c->escape_pending) {
+            c->escape_pending = false;
+            switch (ch) {
+            case 'x': case 'X': escape_quit(c); continue;
+            case 'h': case 'H': case '?': escape_help(c); continue;
+            case CTRL_A: inq_put(c, &ch, 1); continue;
+            default: continue;   /* unknown escape: swallowed */
+            }
+        }
+        if (ch == CTRL_A) {
+            c->escape_pending = true;
+            continue;
+        }
+        inq_put(c, &ch, 1);
+    }
+}
+
+int chardev_poll_fd(CharDev *c)
+{
+    if (!c || c->in_fd < 0 || c->in_eof || c->inq_count >= CHARDEV_INPUT_QUEUE)
+        return -1;
+    return c->in_fd;
+}
+
+void chardev_handle_input(CharDev *c)
+{
+    if (chardev_poll_fd(c) < 0) {
+        chardev_accept_input(c);
+        return;
+    }
+    struct pollfd p = { .fd = c->in_fd, .events = POLLIN };
+    if (poll(&p, 1, 0) > 0 && (p.revents & (POLLIN | POLLHUP))) {
+        /* Read no more than fits, so a filtered byte is never dropped. */
+        uint8_t buf[256];
+        size_t room = MIN(sizeof(buf), CHARDEV_INPUT_QUEUE - c->inq_count);
+        ssize_t n = read(c->in_fd, buf, room);
+        if (n == 0)
+            c->in_eof = true;
+        else if (n > 0)
+            stdio_filter_input(c, buf, (size_t)n);
+    }
+    chardev_accept_input(c);
+}

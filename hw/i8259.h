@@ -1,0 +1,38 @@
+/*
+ * Intel 8259A programmable interrupt controller pair, as wired in a PC:
+ * master at ports 0x20-0x21, slave at 0xa0-0xa1 cascaded on master IR2,
+ * and the PIIX-style edge/level control registers (ELCR) at 0x4d0-0x4d1.
+ *
+ * Devices raise and lower the sixteen input lines (i8259_irq(pic, n));
+ * the PIC drives cpu_intr high while an unmasked request would be
+ * delivered, and the CPU runs the interrupt-acknowledge cycle with
+ * i8259_ack() to get the vector.
+ *
+ *   PICState *pic = i8259_create(m, &cpu->intr_line);
+ *   irq_raise(i8259_irq(pic, 4));          // COM1
+ *   if (i8259_has_interrupt(pic)) vector = i8259_ack(pic);
+ */
+#ifndef VX86_HW_I8259_H
+#define VX86_HW_I8259_H
+
+#include <stdbool.h>
+
+#include "core/irq.h"
+#include "core/machine.h"
+
+typedef struct PICState PICState;
+
+/* Registers ports 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1 and the device
+ * "i8259".  cpu_intr may be NULL (nothing connected). */
+PICState *i8259_create(Machine *m, IRQLine *cpu_intr);
+/* Input line n (0..15; 8..15 are the slave's IR0..IR7).  NULL for other n. */
+IRQLine *i8259_irq(PICState *s, int n);
+/* True when an unmasked request would be delivered (the INTR pin level). */
+bool i8259_has_interrupt(PICState *s);
+/* The INTA cycle: returns the vector (0..255) and moves the request from
+ * IRR to ISR (or only clears it in auto-EOI mode).  With nothing to
+ * deliver it returns the spurious vector: master base + 7, or slave
+ * base + 7 when the slave loses its request after the master chose IR2. */
+int i8259_ack(PICState *s);
+
+#endif

@@ -1,0 +1,405 @@
+/*
+ * The PC board.  See pc.h for the memory map.  ISA interrupts fan out to
+ * the PIC pair (and, once the chipset is wired, the IOAPIC); the CPU's
+ * INTR pin asks the interrupt controllers in priority order.
+ */
+#include "hw/pc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "hw/acpi.h"
+#include "hw/chardev.h"
+#include "hw/fwcfg.h"
+#include "hw/hpet.h"
+#include "hw/i440fx.h"
+#include "hw/ioapic.h"
+#include "hw/lapic.h"
+#include "hw/pci.h"
+#include "hw/piix3.h"
+#include "hw/debugcon.h"
+#include "hw/debugexit.h"
+#include "hw/i8042.h"
+#include "hw/i8254.h"
+#include "hw/i8259.h"
+#include "hw/linuxboot.h"
+#include "hw/mptable.h"
+#include "hw/mc146818.h"
+#include "hw/port92.h"
+#include "hw/uart16550.h"
+
+#define BIOS_MAX (16u << 20)
+#define ISA_BIOS_SIZE (128u << 10)
+
+struct PCBoard {
+    Machine *m;
+    PICState *pic;
+    PITState *pit;
+    RTCState *rtc;
+    UARTState *uart;
+    I8042State *kbc;
+    Port92State *port92;
+    DebugExitState *debug_exit;
+    DebugconState *debugcon;
+    CharDev *serial_chr, *debugcon_chr;
+    PCIBus *pci;
+    I440FXState *host;
+    PIIX3State *piix3;
+    LAPICState *lapic;
+    IOAPICState *ioapic;
+    HPETState *hpet;
+    FWCfgState *fwcfg;
+    IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
+    IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
+    bool hpet_legacy;
+    IRQLine pic_out;          /* the PIC's INT output, to LAPIC LINT0 */
+    IRQLine cpu_intr;         /* the LAPIC's output: the CPU's INTR pin */
+    uint8_t *bios;            /* -bios image, BIOS_MAX at most */
+    size_t bios_size;
+    bool a20_kbc, a20_port92;
+    void (*a20_fn)(void *opaque, bool on);
+    void *a20_opaque;
+};
+
+/* ---- interrupts ---- */
+
+/* GSI n: ISA IRQs reach the PIC and the IOAPIC (IRQ0 on IOAPIC pin 2,
+ * as the MP table and the MADT override say); 16-23 the IOAPIC only. */
+static void gsi_handler(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    if (n < 16)
+        irq_set(i8259_irq(pc->pic, n), level);
+    irq_set(ioapic_irq(pc->ioapic, n == 0 ? 2 : n), level);
+}
+
+/* The PIT and RTC lines, unless the HPET's legacy replacement owns them. */
+static void legacy_timer_irq(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    if (!pc->hpet_legacy)
+        irq_set(&pc->gsi[n], level);
+}
+
+static void hpet_legacy_changed(void *opaque, bool legacy)
+{
+    PCBoard *pc = opaque;
+    pc->hpet_legacy = legacy;
+}
+
+static void pic_output_changed(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    irq_set(lapic_lint0(pc->lapic), level);
+}
+
+static void cpu_intr_changed(void *opaque, int n, int level)
+{
+    PCBoard *pc = opaque;
+    /* Make a running CPU notice the interrupt at its next block boundary. */
+    if (level)
+        machine_request_stop(pc->m);
+}
+
+static void ioapic_to_lapic(void *opaque, int dest, int vector, int mode, bool level)
+{
+    PCBoard *pc = opaque;
+    if (lapic_match_dest(pc->lapic, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL))
+        lapic_deliver(pc->lapic, mode, vector, level);
+}
+
+static void lapic_eoi_to_ioapic(void *opaque, int vector)
+{
+    PCBoard *pc = opaque;
+    ioapic_eoi(pc->ioapic, vector);
+}
+
+static bool pc_intr_pending(void *opaque)
+{
+    PCBoard *pc = opaque;
+    return lapic_has_interrupt(pc->lapic) ||
+           (lapic_lint0_extint(pc->lapic) && i8259_has_interrupt(pc->pic));
+}
+
+/* INTA: an APIC vector first, else the PIC through the LINT0 virtual wire. */
+static int pc_intr_ack(void *opaque)
+{
+    PCBoard *pc = opaque;
+    if (lapic_has_interrupt(pc->lapic))
+        return lapic_ack_interrupt(pc->lapic);
+    return i8259_ack(pc->pic);
+}
+
+/* ---- A20 ---- */
+
+static void a20_update(PCBoard *pc)
+{
+    if (pc->a20_fn)
+        pc->a20_fn(pc->a20_opaque, pc_a20_enabled(pc));
+}
+
+static void a20_from_kbc(void *opaque, bool on)
+{
+    PCBoard *pc = opaque;
+    pc->a20_kbc = on;
+    a20_update(pc);
+}
+
+static void a20_from_port92(void *opaque, bool on)
+{
+    PCBoard *pc = opaque;
+    pc->a20_port92 = on;
+    a20_update(pc);
+}
+
+bool pc_a20_enabled(PCBoard *pc)
+{
+    return pc->a20_kbc || pc->a20_port92;
+}
+
+void pc_set_a20_listener(PCBoard *pc, void (*fn)(void *opaque, bool on), void *opaque)
+{
+    pc->a20_fn = fn;
+    pc->a20_opaque = opaque;
+}
+
+/* ---- memory ---- */
+
+static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    uint64_t ram = m->ram_size;
+    uint64_t below = ram < PC_LOW_RAM_END ? ram : PC_LOW_RAM_END;
+    char *e = NULL;
+    bool ok = memmap_add_ram(m->mem, "ram-low", 0, MIN(below, 0xa0000), m->ram, &e) != NULL;
+    /* Without a BIOS image the firmware area is plain RAM (the direct
+     * Linux boot path puts its MP/ACPI tables there). */
+    if (ok && !o->bios && below > 0xc0000)
+        ok = memmap_add_ram(m->mem, "ram-fw", 0xc0000, MIN(below, 0x100000) - 0xc0000,
+                            m->ram + 0xc0000, &e) != NULL;
+    if (ok && below > 0x100000)
+        ok = memmap_add_ram(m->mem, "ram", 0x100000, below - 0x100000,
+                            m->ram + 0x100000, &e) != NULL;
+    if (ok && ram > below)
+        ok = memmap_add_ram(m->mem, "ram-high", 1ULL << 32, ram - below,
+                            m->ram + below, &e) != NULL;
+    if (!ok) {
+        snprintf(err, len, "-m: %s", e ? e : "cannot map RAM");
+        free(e);
+    }
+    return ok;
+}
+
+static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
+{
+    char rerr[256];
+    size_t size;
+    uint8_t *img = read_file(path, &size, rerr, sizeof rerr);
+    if (!img) {
+        snprintf(err, len, "-bios: %s", rerr);
+        return false;
+    }
+    if (size == 0 || size > BIOS_MAX || size % 4096) {
+        snprintf(err, len, "-bios: %s: size %zu is not a multiple of 4 KiB up to %u MiB",
+                 path, size, BIOS_MAX >> 20);
+        free(img);
+        return false;
+    }
+    /* Page-aligned copy: accelerators map it into the guest (KVM slots
+     * need page-aligned host memory). */
+    if (posix_memalign((void **)&pc->bios, 4096, size)) {
+        snprintf(err, len, "-bios: out of memory for %zu bytes", size);
+        free(img);
+        return false;
+    }
+    memcpy(pc->bios, img, size);
+    free(img);
+    img = pc->bios;
+    pc->bios_size = size;
+    char *e = NULL;
+    size_t isa = MIN(size, (size_t)ISA_BIOS_SIZE);
+    /* The image ends at 4 GiB (the reset vector is its last 16 bytes) and
+     * its last 128 KiB are also visible below 1 MiB. */
+    if (!memmap_add_rom(pc->m->mem, "bios", (1ULL << 32) - size, size, img, &e) ||
+        !memmap_add_rom(pc->m->mem, "isa-bios", 0x100000 - isa, isa, img + size - isa, &e)) {
+        snprintf(err, len, "-bios: %s", e ? e : "cannot map the image");
+        free(e);
+        return false;
+    }
+    return true;
+}
+
+/* ---- direct Linux boot ---- */
+
+bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
+                   char *err, size_t errlen)
+{
+    E820Map map;
+    e820_build_pc(&map, pc->m->ram_size);
+    if (linuxboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "",
+                       &map, entry, err, errlen) < 0)
+        return false;
+    int ncpus = pc->m->ncpus ? pc->m->ncpus : 1;
+    /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
+     * with the PIIX PM block, so poweroff works) for the others.  Both sit
+     * in the firmware area, which the e820 map keeps out of RAM. */
+    uint8_t mp[1024];
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, NULL);
+    if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
+        snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
+        return false;
+    }
+    AcpiConfig ac;
+    acpi_config_default(&ac, ncpus);
+    ac.pm_base = piix3_pm_base(pc->piix3);
+    ac.hpet_block_id = hpet_block_id();
+    AcpiTables *t = acpi_build_tables(&ac);
+    char *e = NULL;
+    bool ok = t && acpi_tables_install(t, pc->m->mem, 0xe0000, 0xf8000, &e);
+    if (ok)
+        ok = linuxboot_set_acpi_rsdp(pc->m, 0xf8000);
+    if (!ok)
+        snprintf(err, errlen, "-kernel: cannot install the ACPI tables: %s", e ? e : "no room");
+    free(e);
+    acpi_tables_free(t);
+    return ok;
+}
+
+/* ---- character backends ---- */
+
+static CharDev *open_chardev(SerialKind kind, const char *path, const char *opt,
+                             char *err, size_t len)
+{
+    char spec[4096], cerr[256];
+    switch (kind) {
+    case SERIAL_STDIO: snprintf(spec, sizeof spec, "stdio"); break;
+    case SERIAL_FILE: snprintf(spec, sizeof spec, "file:%s", path); break;
+    default: snprintf(spec, sizeof spec, "none"); break;
+    }
+    CharDev *c = chardev_open(spec, cerr, sizeof cerr);
+    if (!c)
+        snprintf(err, len, "%s: %s", opt, cerr);
+    return c;
+}
+
+static int chardev_fd(void *opaque)
+{
+    return chardev_poll_fd(opaque);
+}
+
+static void chardev_readable(void *opaque)
+{
+    chardev_handle_input(opaque);
+}
+
+static void quit_requested(void *opaque)
+{
+    machine_request_shutdown(opaque, 0);
+}
+
+/* ---- creation ---- */
+
+static bool create_chipset(PCBoard *pc, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    pc->lapic = lapic_create(m, 0, true, true, &pc->cpu_intr);
+    pc->ioapic = ioapic_create(m, IOAPIC_DEFAULT_BASE, 1, ioapic_to_lapic, pc);
+    pc->pci = pci_bus_new(m);
+    pc->host = pc->pci ? i440fx_create(m, pc->pci) : NULL;
+    IRQLine *isa[16], *all[24];
+    for (int i = 0; i < 24; i++) {
+        all[i] = &pc->gsi[i];
+        if (i < 16)
+            isa[i] = &pc->gsi[i];
+    }
+    pc->piix3 = pc->host ? piix3_create(m, pc->pci, isa) : NULL;
+    pc->hpet = hpet_create(m, HPET_DEFAULT_BASE, all);
+    pc->fwcfg = fwcfg_create(m);
+    if (!pc->lapic || !pc->ioapic || !pc->host || !pc->piix3 || !pc->hpet || !pc->fwcfg) {
+        snprintf(err, len, "board: a chipset device could not be created");
+        return false;
+    }
+    lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
+    hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
+    return true;
+}
+
+static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    pc->pic = i8259_create(m, &pc->pic_out);
+    pc->pit = i8254_create(m, &pc->pit_irq);
+    pc->rtc = mc146818_create(m, &pc->rtc_irq, -1);
+    pc->kbc = i8042_create(m, &pc->gsi[1], &pc->gsi[12], a20_from_kbc, pc);
+    pc->port92 = port92_create(m, a20_from_port92, pc);
+    pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
+    if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
+        snprintf(err, len, "board: legacy device ports already taken");
+        return false;
+    }
+    if (!pc->debug_exit) {
+        snprintf(err, len, "-device isa-debug-exit: ports 0x%x+%u are taken",
+                 o->debug_exit_port, o->debug_exit_size);
+        return false;
+    }
+    SerialKind sk = o->serial_given ? o->serial : (o->nographic ? SERIAL_STDIO : SERIAL_NONE);
+    pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
+    if (!pc->serial_chr)
+        return false;
+    chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
+    pc->uart = uart16550_create(m, 0x3f8, &pc->gsi[4], pc->serial_chr);
+    machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
+    if (o->debugcon != SERIAL_NONE) {
+        pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
+        if (!pc->debugcon_chr)
+            return false;
+        pc->debugcon = debugcon_create(m, 0xe9, pc->debugcon_chr);
+    }
+    uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
+    mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
+    return pc->uart != NULL;
+}
+
+PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
+{
+    PCBoard *pc = xcalloc(1, sizeof(*pc));
+    pc->m = m;
+    m->board = pc;
+    for (int i = 0; i < 24; i++)
+        irq_init(&pc->gsi[i], gsi_handler, pc, i);
+    irq_init(&pc->pit_irq, legacy_timer_irq, pc, 0);
+    irq_init(&pc->rtc_irq, legacy_timer_irq, pc, 8);
+    irq_init(&pc->pic_out, pic_output_changed, pc, 0);
+    irq_init(&pc->cpu_intr, cpu_intr_changed, pc, 0);
+    if (!map_ram(pc, o, err, errlen) ||
+        (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
+        !create_chipset(pc, err, errlen) ||
+        !create_legacy_devices(pc, o, err, errlen)) {
+        pc_free(pc);
+        m->board = NULL;
+        return NULL;
+    }
+    m->intr_pending = pc_intr_pending;
+    m->intr_ack = pc_intr_ack;
+    m->intr_opaque = pc;
+    machine_reset_devices(m);
+    return pc;
+}
+
+void pc_free(PCBoard *pc)
+{
+    if (!pc)
+        return;
+    /* Devices belong to the machine; the board owns the backends and the
+     * BIOS image, which the memory map points into: free after the
+     * machine.  This is called after machine_free(). */
+    if (pc->serial_chr)
+        chardev_free(pc->serial_chr);
+    if (pc->debugcon_chr)
+        chardev_free(pc->debugcon_chr);
+    free(pc->bios);
+    free(pc);
+}

@@ -1,0 +1,48 @@
+/*
+ * The PC board: wires the device models of hw/ into a machine the way an
+ * i440FX/PIIX3 PC is wired, maps RAM and firmware, and provides the CPU's
+ * interrupt pin (m->intr_pending / m->intr_ack).  It is the only file that
+ * knows which device sits where.
+ *
+ *   Machine *m = machine_new(ram, CLOCK_HOST, err, len);
+ *   PCBoard *pc = pc_create(m, &opts, err, len);   // devices, RAM, BIOS
+ *   ... accelerator init, machine_run(m, ...) ...
+ *   pc_free(pc); machine_free(m);
+ *
+ * Memory map (RAM size R):
+ *   0 .. min(R, 640 KiB)        RAM
+ *   0xA0000 .. 0xBFFFF           VGA window (unassigned until a VGA exists)
+ *   0xC0000 .. 0xFFFFF           firmware: the last 128 KiB of -bios (ROM),
+ *                                or RAM when booting a kernel directly
+ *   1 MiB .. min(R, 3 GiB)       RAM
+ *   0xFEC00000, 0xFEE00000, ...  IOAPIC, LAPIC, HPET (chipset devices)
+ *   4 GiB - bios size .. 4 GiB   the -bios image (ROM)
+ *   4 GiB .. 4 GiB + R - 3 GiB   RAM above the PCI hole, when R > 3 GiB
+ */
+#ifndef VX86_HW_PC_H
+#define VX86_HW_PC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/machine.h"
+
+#define PC_LOW_RAM_END 0xc0000000ULL   /* the PCI hole starts at 3 GiB */
+
+typedef struct PCBoard PCBoard;
+
+PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen);
+void pc_free(PCBoard *pc);
+
+struct LinuxBootEntry;
+/* Direct Linux boot: e820 from the board's map, the kernel/initrd/command
+ * line by the boot protocol, the MP table in the firmware area.  Fills
+ * the entry state the accelerator must load.  One error line on failure. */
+bool pc_load_linux(PCBoard *pc, const VMOptions *o, struct LinuxBootEntry *entry,
+                   char *err, size_t errlen);
+
+/* A20: the OR of the i8042 output port and port 0x92 (the CPU reads it). */
+bool pc_a20_enabled(PCBoard *pc);
+void pc_set_a20_listener(PCBoard *pc, void (*fn)(void *opaque, bool on), void *opaque);
+
+#endif

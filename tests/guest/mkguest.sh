@@ -1,0 +1,187 @@
+#!/bin/sh
+# Builds the small Linux guest that vx86's system tests and benchmarks boot:
+#
+#   .cache/guest/vmlinuz            Debian 12's stock amd64 kernel (a bzImage)
+#   .cache/guest/initramfs.cpio.gz  busybox initramfs: /init mounts proc, sys
+#                                   and devtmpfs, prints "vx86-guest ready" and
+#                                   runs a shell with PS1='~ # ' on the console
+#
+# The Debian packages are fetched once with `apt-get download` (the machine's
+# apt sources; no other network access) into .cache/guest/debs/, and only
+# the files above are extracted from them.
+# Re-running is cheap: outputs newer than this script are left alone.
+#
+#   tests/guest/mkguest.sh          prints the kernel and initramfs paths
+#   VX86_CACHE=/some/dir tests/guest/mkguest.sh    cache root instead of .cache
+#
+# Boot it in QEMU for comparison:
+#   qemu-system-x86_64 -kernel .cache/guest/vmlinuz \
+#       -initrd .cache/guest/initramfs.cpio.gz -append console=ttyS0 \
+#       -nographic -m 512M
+# Inside: `poweroff -f` ends the VM.
+set -eu
+
+die() {
+    echo "mkguest: $*" >&2
+    exit 1
+}
+
+script=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${VX86_CACHE:-$root/.cache}/guest
+kernel=$cache/vmlinuz
+busybox=$cache/busybox
+initramfs=$cache/initramfs.cpio.gz
+
+for tool in apt-get apt-cache dpkg-deb cpio gzip; do
+    command -v "$tool" >/dev/null 2>&1 ||
+        die "'$tool' is missing (run scripts/deps.sh build as root)"
+done
+mkdir -p "$cache" || die "cannot create cache folder $cache"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vx86-guest.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT INT TERM
+
+# True when file $1 was modified after file $2 (POSIX sh has no -nt).
+newer() {
+    [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]
+}
+
+# An output is up to date when it exists and is newer than this script.
+fresh() {
+    [ -s "$1" ] && newer "$1" "$script"
+}
+
+# The versioned kernel package the linux-image-amd64 metapackage points at,
+# e.g. linux-image-6.1.0-28-amd64; failing that, the newest 6.1.0-N-amd64.
+kernel_package() {
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+        sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*-amd64\)$/\1/p' | head -n 1)
+    if [ -z "$pkg" ]; then
+        pkg=$(apt-cache search --names-only '^linux-image-6\.1\.0-[0-9]+-amd64$' 2>/dev/null |
+            cut -d' ' -f1 | sort -V | tail -n 1)
+    fi
+    [ -n "$pkg" ] ||
+        die "apt knows no linux-image-*-amd64 package (is this Debian 12? try apt-get update)"
+    echo "$pkg"
+}
+
+# The cached .deb of package $1, if any.
+cached_deb() {
+    find "$cache/debs" -name "$1_*.deb" 2>/dev/null | head -n 1
+}
+
+# Downloads package $1 into $cache/debs once (a changed script or a
+# deleted output then needs no network) and unpacks it into $tmp/$1/root.
+fetch_package() {
+    mkdir -p "$tmp/$1/root" "$cache/debs"
+    deb=$(cached_deb "$1")
+    if [ -z "$deb" ]; then
+        echo "mkguest: fetching $1" >&2
+        if ! (cd "$tmp/$1" && apt-get download -q "$1" >"$tmp/$1/apt.log" 2>&1); then
+            sed 's/^/mkguest:   /' "$tmp/$1/apt.log" >&2
+            die "apt-get download $1 failed (no reachable Debian mirror? try apt-get update)"
+        fi
+        for f in "$tmp/$1"/*.deb; do
+            [ -f "$f" ] || die "apt-get download $1 left no .deb file"
+            mv "$f" "$cache/debs/"
+        done
+        deb=$(cached_deb "$1")
+    fi
+    [ -n "$deb" ] || die "no .deb for $1 in $cache/debs"
+    dpkg-deb -x "$deb" "$tmp/$1/root" || die "cannot unpack $deb"
+}
+
+fetch_kernel() {
+    fresh "$kernel" && return 0
+    pkg=$(kernel_package)
+    fetch_package "$pkg"
+    vmlinuz=$(ls "$tmp/$pkg/root/boot"/vmlinuz-* 2>/dev/null | head -n 1)
+    [ -n "$vmlinuz" ] || die "$pkg holds no boot/vmlinuz-*"
+    cp "$vmlinuz" "$kernel.tmp" && mv "$kernel.tmp" "$kernel"
+    echo "$pkg" >"$cache/kernel-package"
+}
+
+fetch_busybox() {
+    fresh "$busybox" && return 0
+    fetch_package busybox-static
+    [ -x "$tmp/busybox-static/root/bin/busybox" ] || die "busybox-static holds no bin/busybox"
+    cp "$tmp/busybox-static/root/bin/busybox" "$busybox.tmp" && mv "$busybox.tmp" "$busybox"
+}
+
+# The guest's /init.  The kernel runs it as pid 1 with the console (ttyS0
+# with console=ttyS0) as stdin/stdout.  cttyhack opens the real console
+# device as the shell's controlling terminal so job control and ^C work;
+# setsid makes the shell a session leader, which that needs.  The loop keeps
+# pid 1 alive if the shell exits (pid 1 exiting panics the kernel).
+write_init() {
+    cat >"$1" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts 2>/dev/null
+hostname vx86-guest
+echo "vx86-guest ready"
+export PS1='~ # ' HOME=/root TERM=${TERM:-vt100}
+cd /root
+while true; do
+    setsid cttyhack sh
+    echo "init: shell exited, starting another (poweroff -f ends the VM)"
+done
+EOF
+    chmod 755 "$1"
+}
+
+# A newc member header (see the kernel's early-userspace buffer-format.txt):
+# "070701" and 13 fields of 8 hex digits, then the NUL-ended name padded to
+# a multiple of 4 with the header.  Used for the /dev/console node, which
+# cpio can only take from the file system after a mknod that needs root.
+newc_header() { # name mode rdevmajor rdevminor
+    namesize=$((${#1} + 1))
+    printf '070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%s\0' \
+        1 "$2" 0 0 1 0 0 0 0 "$3" "$4" "$namesize" 0 "$1"
+    pad=$(((4 - (110 + namesize) % 4) % 4))
+    [ "$pad" -gt 0 ] && head -c "$pad" /dev/zero
+    return 0
+}
+
+console_cpio() {
+    newc_header dev/console $((0020000 | 0600)) 5 1
+    newc_header 'TRAILER!!!' 0 0 0
+}
+
+build_initramfs() {
+    if fresh "$initramfs" && newer "$initramfs" "$busybox"; then
+        return 0
+    fi
+    echo "mkguest: building $initramfs" >&2
+    dir=$tmp/initramfs
+    mkdir -p "$dir"
+    for d in bin sbin usr/bin usr/sbin proc sys dev tmp root etc; do
+        mkdir -p "$dir/$d"
+    done
+    cp "$busybox" "$dir/bin/busybox"
+    ln -s busybox "$dir/bin/sh"
+    write_init "$dir/init"
+    echo 'root:x:0:0:root:/root:/bin/sh' >"$dir/etc/passwd"
+    echo 'root:x:0:' >"$dir/etc/group"
+    # The kernel unpacks concatenated cpio archives in order: the file
+    # tree first, then the device node.
+    (cd "$dir" && find . -mindepth 1 | LC_ALL=C sort |
+        cpio -o -H newc -R 0:0 --reproducible --quiet) >"$tmp/tree.cpio" ||
+        die "cpio failed"
+    console_cpio >"$tmp/console.cpio"
+    cat "$tmp/tree.cpio" "$tmp/console.cpio" | gzip -9 -n >"$initramfs.tmp" ||
+        die "gzip failed"
+    mv "$initramfs.tmp" "$initramfs"
+}
+
+fetch_kernel
+fetch_busybox
+build_initramfs
+echo "$kernel"
+echo "$initramfs"

@@ -1,0 +1,6 @@
+# Command-line checks against the real binary (tests/system/cli.sh).
+.PHONY: check-cli
+CHECK_TARGETS += check-cli
+
+check-cli: vx86
+	tests/system/cli.sh ./vx86

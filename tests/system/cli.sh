@@ -1,0 +1,99 @@
+#!/bin/sh
+# Command-line behaviour of the real vx86 binary: exit status, and that
+# every error is exactly one line on stderr naming the option.
+#
+#   tests/system/cli.sh [path/to/vx86]      (make check-cli)
+#
+# Prints PASS/FAIL per case; exits non-zero when any case fails.
+set -u
+
+VX86=${1:-./vx86}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/vx86-cli.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+failures=0
+cases=0
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1: $2"; failures=$((failures + 1)); }
+
+# run ARGS...: runs vx86, leaving status in $rc, output in $tmp/out, $tmp/err.
+run() {
+    "$VX86" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+    rc=$?
+}
+
+lines() { wc -l <"$1" | tr -d ' '; }
+
+# expect_error NAME TEXT ARGS...: exit 1, stdout empty, exactly one line
+# on stderr that starts with "vx86: " and contains TEXT.
+expect_error() {
+    name=$1 text=$2
+    shift 2
+    cases=$((cases + 1))
+    run "$@"
+    if [ "$rc" -ne 1 ]; then
+        fail "$name" "exit status $rc, want 1"
+    elif [ "$(lines "$tmp/err")" != 1 ]; then
+        fail "$name" "stderr has $(lines "$tmp/err") lines, want 1: $(cat "$tmp/err")"
+    elif ! grep -q '^vx86: ' "$tmp/err"; then
+        fail "$name" "stderr does not start with 'vx86: ': $(cat "$tmp/err")"
+    elif ! grep -qF -- "$text" "$tmp/err"; then
+        fail "$name" "stderr does not mention '$text': $(cat "$tmp/err")"
+    elif [ -s "$tmp/out" ]; then
+        fail "$name" "unexpected stdout: $(cat "$tmp/out")"
+    else
+        pass "$name"
+    fi
+}
+
+# expect_ok NAME TEXT ARGS...: exit 0 and TEXT on stdout.
+expect_ok() {
+    name=$1 text=$2
+    shift 2
+    cases=$((cases + 1))
+    run "$@"
+    if [ "$rc" -ne 0 ]; then
+        fail "$name" "exit status $rc, want 0: $(cat "$tmp/err")"
+    elif ! grep -qF -- "$text" "$tmp/out"; then
+        fail "$name" "stdout does not mention '$text': $(cat "$tmp/out")"
+    else
+        pass "$name"
+    fi
+}
+
+if [ ! -x "$VX86" ]; then
+    echo "FAIL: $VX86 is not an executable (run make first)"
+    exit 1
+fi
+version=$(cat "$(dirname "$0")/../../VERSION" 2>/dev/null || echo "")
+: >"$tmp/kernel"
+: >"$tmp/disk.img"
+
+expect_error "bad -m size" "-m: invalid size '12Q'" -m 12Q
+expect_error "-m 0" "-m: size must be at least 1 MiB" -m 0
+expect_error "-m too large" "-m: " -m 99999999999999T
+expect_error "missing -kernel file" "-kernel: /nonexistent: No such file or directory" -kernel /nonexistent
+expect_error "-kernel is a directory" "Is a directory" -kernel "$tmp"
+expect_error "unknown option" "unknown option '-frobnicate'" -frobnicate
+expect_error "missing argument" "-kernel: missing argument" -kernel
+expect_error "-initrd without -kernel" "-initrd: needs -kernel" -initrd "$tmp/kernel"
+expect_error "bad drive format" "-drive: format 'vmdk' not supported (raw, qcow2)" \
+    -drive "file=$tmp/disk.img,format=vmdk"
+expect_error "unknown accelerator" "-accel: unknown accelerator 'foo'" -accel foo
+expect_error "unknown log item" "-d: " -d nonsense
+expect_error "-smp 2 refused" "-smp: more than 1 CPU is not supported yet" -smp 2
+expect_error "-hda refused by name" "-hda: not supported yet" -hda "$tmp/disk.img"
+expect_error "-s refused by name" "-gdb: not supported yet" -s
+expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$tmp/kernel"
+expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
+expect_error "-D unwritable" "-D: " -D "$tmp/no/such/dir/log" -selftest
+
+expect_ok "--version" "vx86 $version" --version
+expect_ok "-version" "vx86 $version" -version
+expect_ok "--help" "-kernel" --help
+expect_ok "-d help" "in_asm" -d help
+expect_ok "16G self-test (lazy RAM)" "checks passed" -m 16G -selftest
+expect_ok "no guest: self-test" "no guest to boot yet; running the machine self-test" -m 64
+
+echo "cli: $((cases - failures))/$cases passed"
+[ "$failures" -eq 0 ]

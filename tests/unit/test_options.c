@@ -1,0 +1,727 @@
+/*
+ * The command line parser (core/options.c).  Expected values follow
+ * qemu-system-x86_64's documented option syntax (sizes in binary units
+ * with MiB as -m's default, ",," as an escaped comma, -hda..-hdd on IDE
+ * slots 0..3, -cdrom on slot 2) and the error contract of options.h: one
+ * line "OPTION: problem".
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/options.h"
+#include "tests/unit/unit.h"
+
+#define MIB (1ULL << 20)
+#define GIB (1ULL << 30)
+#define TIB (1ULL << 40)
+
+static VMOptions o;
+static char err[512];
+static char dir[64];
+static char kernel[128], initrd[128], disk[128], disk2[128], comma_disk[128], bios[128];
+
+static void make_file(char *path, size_t len, const char *name)
+{
+    snprintf(path, len, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("data\n", f);
+    fclose(f);
+}
+
+static void setup(void)
+{
+    options_init(&o);
+    err[0] = '\0';
+    snprintf(dir, sizeof(dir), "/tmp/vx86-opts-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    make_file(kernel, sizeof(kernel), "bzImage");
+    make_file(initrd, sizeof(initrd), "initrd.img");
+    make_file(disk, sizeof(disk), "disk.img");
+    make_file(disk2, sizeof(disk2), "disk2.img");
+    make_file(comma_disk, sizeof(comma_disk), "a,b.img");
+    make_file(bios, sizeof(bios), "bios.bin");
+}
+
+static void teardown(void)
+{
+    options_free(&o);
+    unlink(kernel);
+    unlink(initrd);
+    unlink(disk);
+    unlink(disk2);
+    unlink(comma_disk);
+    unlink(bios);
+    rmdir(dir);
+}
+
+/* parse("-m", "512", NULL): runs options_parse on a fresh argv. */
+static int parse(const char *first, ...)
+{
+    char *argv[64] = { "vx86" };
+    int argc = 1;
+    va_list ap;
+    va_start(ap, first);
+    for (const char *a = first; a && argc < 63; a = va_arg(ap, const char *))
+        argv[argc++] = (char *)a;
+    va_end(ap);
+    return options_parse(&o, argc, argv, err, sizeof(err));
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return !strncmp(s, prefix, strlen(prefix));
+}
+
+#define ck_assert_err_prefix(prefix) \
+    ck_assert_msg(starts_with(err, prefix), "error '%s' does not start with '%s'", err, prefix)
+#define ck_assert_err_has(part) \
+    ck_assert_msg(strstr(err, part) != NULL, "error '%s' does not contain '%s'", err, part)
+
+/* ---- defaults and sizes ---- */
+
+START_TEST(defaults_without_options)
+{
+    ck_assert_int_eq(parse(NULL), 0);
+    ck_assert_uint_eq(o.ram_size, 128 * MIB);
+    ck_assert_int_eq(o.smp, 1);
+    ck_assert_int_eq(o.naccels, 0);
+    ck_assert_int_eq(o.ndrives, 0);
+    ck_assert_int_eq(o.display, DISPLAY_DEFAULT);
+    ck_assert(!o.serial_given);
+    ck_assert_ptr_null(o.kernel);
+    ck_assert_str_eq(o.boot_order, "");
+}
+END_TEST
+
+START_TEST(size_units)
+{
+    uint64_t v;
+    ck_assert(options_parse_size("512", MIB, &v));
+    ck_assert_uint_eq(v, 512 * MIB);
+    ck_assert(options_parse_size("512", 1, &v));             /* default unit bytes */
+    ck_assert_uint_eq(v, 512);
+    ck_assert(options_parse_size("512M", 1, &v));
+    ck_assert_uint_eq(v, 512 * MIB);
+    ck_assert(options_parse_size("2G", MIB, &v));
+    ck_assert_uint_eq(v, 2 * GIB);
+    ck_assert(options_parse_size("2g", MIB, &v));             /* case-insensitive */
+    ck_assert_uint_eq(v, 2 * GIB);
+    ck_assert(options_parse_size("1T", MIB, &v));
+    ck_assert_uint_eq(v, TIB);
+    ck_assert(options_parse_size("4096K", MIB, &v));
+    ck_assert_uint_eq(v, 4 * MIB);
+    ck_assert(options_parse_size("1.5G", MIB, &v));
+    ck_assert_uint_eq(v, 3 * GIB / 2);
+    ck_assert(options_parse_size("100B", MIB, &v));
+    ck_assert_uint_eq(v, 100);
+    ck_assert(options_parse_size("16E", MIB, &v) == false);   /* 2^64: does not fit */
+    ck_assert(options_parse_size("15E", MIB, &v));
+    ck_assert_uint_eq(v, 15ULL << 60);
+}
+END_TEST
+
+START_TEST(size_rejects_garbage_zero_overflow)
+{
+    uint64_t v = 77;
+    const char *bad[] = {
+        "", "12Q", "-5", "+5", "0", "0M", "M", "1.G", "1.5.3", " 5", "5 ", "0x10",
+        "5MB", "99999999999999T", "18446744073709551616", "1.5B", "1,5G",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        ck_assert_msg(!options_parse_size(bad[i], MIB, &v), "'%s' accepted", bad[i]);
+    ck_assert_uint_eq(v, 77);                                 /* untouched on failure */
+    ck_assert(!options_parse_size(NULL, MIB, &v));
+}
+END_TEST
+
+START_TEST(m_default_unit_is_mib)
+{
+    ck_assert_int_eq(parse("-m", "512", NULL), 0);
+    ck_assert_uint_eq(o.ram_size, 512 * MIB);
+    ck_assert_int_eq(parse("-m", "size=2G", NULL), 0);
+    ck_assert_uint_eq(o.ram_size, 2 * GIB);
+    ck_assert_int_eq(parse("--m", "1T", NULL), 0);
+    ck_assert_uint_eq(o.ram_size, TIB);
+    ck_assert_int_eq(parse("-m", "64T", NULL), 0);            /* the limit itself */
+    ck_assert_uint_eq(o.ram_size, 64 * TIB);
+    /* Not a whole page: rounded up to 4 KiB. */
+    ck_assert_int_eq(parse("-m", "1025K", NULL), 0);
+    ck_assert_uint_eq(o.ram_size, 1028 * 1024);
+    /* Last one wins. */
+    ck_assert_int_eq(parse("-m", "256", "-m", "1G", NULL), 0);
+    ck_assert_uint_eq(o.ram_size, GIB);
+}
+END_TEST
+
+START_TEST(m_errors_name_the_option)
+{
+    ck_assert_int_eq(parse("-m", "12Q", NULL), -1);
+    ck_assert_str_eq(err, "-m: invalid size '12Q'");
+    ck_assert_int_eq(parse("-m", "0", NULL), -1);
+    ck_assert_str_eq(err, "-m: size must be at least 1 MiB");
+    ck_assert_int_eq(parse("-m", "100K", NULL), -1);
+    ck_assert_str_eq(err, "-m: size must be at least 1 MiB");
+    ck_assert_int_eq(parse("-m", "-5", NULL), -1);
+    ck_assert_str_eq(err, "-m: invalid size '-5'");
+    ck_assert_int_eq(parse("-m", "99999999999999T", NULL), -1);
+    ck_assert_err_prefix("-m: ");
+    ck_assert_err_has("too large");
+    ck_assert_int_eq(parse("-m", "65T", NULL), -1);
+    ck_assert_err_prefix("-m: ");
+    ck_assert_err_has("too large");
+    ck_assert_int_eq(parse("-m", "2G,slots=2", NULL), -1);
+    ck_assert_str_eq(err, "-m: unknown parameter 'slots'");
+}
+END_TEST
+
+/* ---- CPUs ---- */
+
+START_TEST(smp_counts_and_ranges)
+{
+    ck_assert_int_eq(parse("-smp", "1", NULL), 0);
+    ck_assert_int_eq(o.smp, 1);
+    ck_assert_int_eq(parse("-smp", "cpus=4", NULL), 0);
+    ck_assert_int_eq(o.smp, 4);
+    ck_assert_int_eq(parse("-smp", "64", NULL), 0);
+    ck_assert_int_eq(o.smp, 64);
+    ck_assert_int_eq(parse("-smp", "sockets=2,cores=2,threads=2", NULL), 0);
+    ck_assert_int_eq(o.smp, 8);
+    ck_assert_int_eq(parse("-smp", "65", NULL), -1);
+    ck_assert_err_prefix("-smp: ");
+    ck_assert_int_eq(parse("-smp", "0", NULL), -1);
+    ck_assert_err_prefix("-smp: ");
+    ck_assert_int_eq(parse("-smp", "two", NULL), -1);
+    ck_assert_err_prefix("-smp: ");
+    ck_assert_int_eq(parse("-smp", "4,sockets=1,cores=2", NULL), -1);
+    ck_assert_err_prefix("-smp: ");
+    ck_assert_err_has("does not match");
+}
+END_TEST
+
+/* ---- kernel, initrd, bios: files are checked ---- */
+
+START_TEST(kernel_initrd_append_accepted)
+{
+    ck_assert_int_eq(parse("-kernel", kernel, "-initrd", initrd,
+                           "-append", "console=ttyS0 root=/dev/vda", NULL), 0);
+    ck_assert_str_eq(o.kernel, kernel);
+    ck_assert_str_eq(o.initrd, initrd);
+    ck_assert_str_eq(o.append, "console=ttyS0 root=/dev/vda");
+}
+END_TEST
+
+START_TEST(missing_and_directory_files_refused)
+{
+    ck_assert_int_eq(parse("-kernel", "/nonexistent", NULL), -1);
+    ck_assert_str_eq(err, "-kernel: /nonexistent: No such file or directory");
+    ck_assert_int_eq(parse("-kernel", dir, NULL), -1);
+    ck_assert_err_prefix("-kernel: ");
+    ck_assert_err_has("Is a directory");
+    ck_assert_int_eq(parse("-kernel", kernel, "-initrd", "/nonexistent/initrd", NULL), -1);
+    ck_assert_err_prefix("-initrd: /nonexistent/initrd: ");
+    ck_assert_int_eq(parse("-bios", "/nonexistent.bin", NULL), -1);
+    ck_assert_err_prefix("-bios: /nonexistent.bin: ");
+    ck_assert_int_eq(parse("-bios", bios, NULL), 0);
+    ck_assert_str_eq(o.bios, bios);
+    ck_assert_int_eq(parse("-kernel", "", NULL), -1);
+    ck_assert_err_prefix("-kernel: ");
+}
+END_TEST
+
+START_TEST(initrd_and_append_need_kernel)
+{
+    ck_assert_int_eq(parse("-initrd", initrd, NULL), -1);
+    ck_assert_str_eq(err, "-initrd: needs -kernel");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-append", "quiet", NULL), -1);
+    ck_assert_str_eq(err, "-append: needs -kernel");
+    options_free(&o);
+    options_init(&o);
+    /* Order does not matter: -kernel may come after. */
+    ck_assert_int_eq(parse("-append", "quiet", "-kernel", kernel, NULL), 0);
+}
+END_TEST
+
+START_TEST(missing_argument)
+{
+    ck_assert_int_eq(parse("-kernel", NULL), -1);
+    ck_assert_str_eq(err, "-kernel: missing argument");
+    ck_assert_int_eq(parse("--m", NULL), -1);
+    ck_assert_str_eq(err, "-m: missing argument");
+    ck_assert_int_eq(parse("-drive", NULL), -1);
+    ck_assert_str_eq(err, "-drive: missing argument");
+}
+END_TEST
+
+START_TEST(unknown_option)
+{
+    ck_assert_int_eq(parse("-frobnicate", NULL), -1);
+    ck_assert_err_prefix("unknown option '-frobnicate'");
+    ck_assert_int_eq(parse("--frobnicate", NULL), -1);
+    ck_assert_err_prefix("unknown option '--frobnicate'");
+    ck_assert_int_eq(parse("-", NULL), -1);
+    ck_assert_err_prefix("unknown option '-'");
+    /* Option names are exact: no prefixes. */
+    ck_assert_int_eq(parse("-ker", kernel, NULL), -1);
+    ck_assert_err_prefix("unknown option '-ker'");
+}
+END_TEST
+
+START_TEST(double_dash_spellings)
+{
+    ck_assert_int_eq(parse("--kernel", kernel, "--m", "256", "--smp", "1", "--nographic",
+                           "--no-reboot", NULL), 0);
+    ck_assert_str_eq(o.kernel, kernel);
+    ck_assert_uint_eq(o.ram_size, 256 * MIB);
+    ck_assert(o.nographic);
+    ck_assert(o.no_reboot);
+}
+END_TEST
+
+/* ---- drives ---- */
+
+START_TEST(drive_all_parameters)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec),
+             "file=%s,format=qcow2,if=virtio,media=disk,index=1,readonly=on,snapshot=on", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), 0);
+    ck_assert_int_eq(o.ndrives, 1);
+    const DriveOpt *d = &o.drives[0];
+    ck_assert_str_eq(d->file, disk);
+    ck_assert_str_eq(d->format, "qcow2");
+    ck_assert_int_eq(d->iface, DRIVE_IF_VIRTIO);
+    ck_assert_int_eq(d->media, DRIVE_MEDIA_DISK);
+    ck_assert_int_eq(d->index, 1);
+    ck_assert(d->readonly);
+    ck_assert(d->snapshot);
+    ck_assert_str_eq(d->opt, "-drive");
+}
+END_TEST
+
+START_TEST(drive_defaults_and_bare_booleans)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s,readonly", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), 0);
+    const DriveOpt *d = &o.drives[0];
+    ck_assert_ptr_null(d->format);                 /* probe */
+    ck_assert_int_eq(d->iface, DRIVE_IF_IDE);      /* QEMU's default interface */
+    ck_assert_int_eq(d->media, DRIVE_MEDIA_DISK);
+    ck_assert_int_eq(d->index, 0);                 /* first free IDE slot */
+    ck_assert(d->readonly);
+    ck_assert(!d->snapshot);
+}
+END_TEST
+
+START_TEST(drive_comma_escaping)
+{
+    /* "a,b.img" is written a,,b.img inside -drive. */
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s/a,,b.img,format=raw", dir);
+    ck_assert_int_eq(parse("-drive", spec, NULL), 0);
+    ck_assert_str_eq(o.drives[0].file, comma_disk);
+    ck_assert_str_eq(o.drives[0].format, "raw");
+    /* A single comma splits: "a" alone does not exist. */
+    options_free(&o);
+    options_init(&o);
+    snprintf(spec, sizeof(spec), "file=%s/a,b.img", dir);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_err_prefix("-drive: ");
+    /* -hda takes the name whole: no escaping needed. */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-hda", comma_disk, NULL), 0);
+    ck_assert_str_eq(o.drives[0].file, comma_disk);
+}
+END_TEST
+
+START_TEST(drive_bad_values)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s,format=vmdk", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: format 'vmdk' not supported (raw, qcow2)");
+    snprintf(spec, sizeof(spec), "file=%s,if=scsi", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_err_prefix("-drive: ");
+    ck_assert_err_has("scsi");
+    snprintf(spec, sizeof(spec), "file=%s,media=floppy", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_err_has("floppy");
+    snprintf(spec, sizeof(spec), "file=%s,cache=none", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: unknown parameter 'cache'");
+    snprintf(spec, sizeof(spec), "file=%s,readonly=maybe", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_err_prefix("-drive: ");
+    snprintf(spec, sizeof(spec), "file=%s,index=x", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_err_prefix("-drive: ");
+    ck_assert_int_eq(parse("-drive", disk, NULL), -1);           /* bare file name */
+    ck_assert_err_prefix("-drive: ");
+    ck_assert_int_eq(parse("-drive", "format=raw", NULL), -1);   /* no file= */
+    ck_assert_err_prefix("-drive: ");
+    ck_assert_int_eq(parse("-drive", "file=/nonexistent.img", NULL), -1);
+    ck_assert_str_eq(err, "-drive: /nonexistent.img: No such file or directory");
+    ck_assert_int_eq(o.ndrives, 0);
+}
+END_TEST
+
+START_TEST(hda_and_drive_index_conflict)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s,index=0", disk2);
+    ck_assert_int_eq(parse("-hda", disk, "-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-hda and -drive index=0 both use IDE slot 0");
+}
+END_TEST
+
+START_TEST(disk_slots_and_cdrom)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s", disk2);
+    /* -hda takes slot 0; an unindexed -drive gets the next free one. */
+    ck_assert_int_eq(parse("-hda", disk, "-drive", spec, "-cdrom", comma_disk, NULL), 0);
+    ck_assert_int_eq(o.ndrives, 3);
+    ck_assert_int_eq(o.drives[0].index, 0);
+    ck_assert_str_eq(o.drives[0].opt, "-hda");
+    ck_assert_int_eq(o.drives[1].index, 1);
+    ck_assert_int_eq(o.drives[2].index, 2);          /* secondary master */
+    ck_assert_int_eq(o.drives[2].media, DRIVE_MEDIA_CDROM);
+    ck_assert(o.drives[2].readonly);
+    ck_assert_str_eq(o.drives[2].opt, "-cdrom");
+    /* -hdc wants the slot -cdrom holds. */
+    ck_assert_int_eq(parse("-hdc", disk, NULL), -1);
+    ck_assert_str_eq(err, "-cdrom and -hdc both use IDE slot 2");
+}
+END_TEST
+
+START_TEST(more_than_four_ide_devices)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s", disk2);
+    ck_assert_int_eq(parse("-hda", disk, "-hdb", disk, "-hdc", disk, "-hdd", disk,
+                           "-drive", spec, NULL), -1);
+    ck_assert_err_prefix("-drive: ");
+    ck_assert_err_has("more than 4 IDE devices");
+    /* virtio drives do not use IDE slots. */
+    options_free(&o);
+    options_init(&o);
+    snprintf(spec, sizeof(spec), "file=%s,if=virtio", disk2);
+    ck_assert_int_eq(parse("-hda", disk, "-hdb", disk, "-hdc", disk, "-hdd", disk,
+                           "-drive", spec, NULL), 0);
+    ck_assert_int_eq(o.drives[4].index, 0);
+    /* An explicit IDE index past the secondary slave. */
+    options_free(&o);
+    options_init(&o);
+    snprintf(spec, sizeof(spec), "file=%s,index=4", disk2);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_err_prefix("-drive: ");
+    ck_assert_err_has("out of range");
+}
+END_TEST
+
+START_TEST(bare_argument_is_hda)
+{
+    ck_assert_int_eq(parse(disk, NULL), 0);
+    ck_assert_int_eq(o.ndrives, 1);
+    ck_assert_str_eq(o.drives[0].file, disk);
+    ck_assert_int_eq(o.drives[0].index, 0);
+    ck_assert_int_eq(parse("/nonexistent.img", NULL), -1);
+    ck_assert_err_prefix("-hda: /nonexistent.img: ");
+}
+END_TEST
+
+/* ---- boot, serial, display ---- */
+
+START_TEST(boot_order)
+{
+    ck_assert_int_eq(parse("-boot", "order=dc", NULL), 0);
+    ck_assert_str_eq(o.boot_order, "dc");
+    ck_assert_int_eq(parse("-boot", "c", NULL), 0);
+    ck_assert_str_eq(o.boot_order, "c");
+    ck_assert_int_eq(parse("-boot", "order=c,once=d", NULL), 0);
+    ck_assert_str_eq(o.boot_once, "d");
+    ck_assert_int_eq(parse("-boot", "order=cx", NULL), -1);
+    ck_assert_err_prefix("-boot: ");
+    ck_assert_err_has("'x'");
+    ck_assert_int_eq(parse("-boot", "cc", NULL), -1);
+    ck_assert_err_prefix("-boot: ");
+    ck_assert_int_eq(parse("-boot", "order=c,menu=on", NULL), -1);
+    ck_assert_str_eq(err, "-boot: unknown parameter 'menu'");
+}
+END_TEST
+
+START_TEST(serial_backends)
+{
+    ck_assert_int_eq(parse("-serial", "stdio", NULL), 0);
+    ck_assert_int_eq(o.serial, SERIAL_STDIO);
+    ck_assert(o.serial_given);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-serial", "file:/tmp/vx86-serial.txt", NULL), 0);
+    ck_assert_int_eq(o.serial, SERIAL_FILE);
+    ck_assert_str_eq(o.serial_path, "/tmp/vx86-serial.txt");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-serial", "none", NULL), 0);
+    ck_assert_int_eq(o.serial, SERIAL_NONE);
+    ck_assert(o.serial_given);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-serial", "stdio", "-serial", "none", NULL), -1);
+    ck_assert_err_prefix("-serial: ");
+    ck_assert_err_has("twice");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-serial", "pty", NULL), -1);
+    ck_assert_err_prefix("-serial: ");
+    ck_assert_int_eq(parse("-serial", "file:", NULL), -1);
+    ck_assert_err_prefix("-serial: ");
+}
+END_TEST
+
+START_TEST(nographic_and_display)
+{
+    ck_assert_int_eq(parse("-nographic", NULL), 0);
+    ck_assert_int_eq(o.display, DISPLAY_NONE);
+    ck_assert_int_eq(o.serial, SERIAL_STDIO);           /* as in QEMU */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-nographic", "-serial", "none", NULL), 0);
+    ck_assert_int_eq(o.serial, SERIAL_NONE);            /* explicit -serial wins */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-display", "sdl", NULL), 0);
+    ck_assert_int_eq(o.display, DISPLAY_SDL);
+    ck_assert_int_eq(parse("-display", "none", NULL), 0);
+    ck_assert_int_eq(o.display, DISPLAY_NONE);
+    ck_assert_int_eq(parse("-display", "gtk", NULL), -1);
+    ck_assert_err_prefix("-display: ");
+    ck_assert_err_has("gtk");
+}
+END_TEST
+
+START_TEST(nographic_conflicts_with_display_sdl)
+{
+    ck_assert_int_eq(parse("-nographic", "-display", "sdl", NULL), -1);
+    ck_assert_err_prefix("-nographic: ");
+    ck_assert_err_has("-display sdl");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-display", "sdl", "-nographic", NULL), -1);
+    ck_assert_err_prefix("-nographic: ");
+}
+END_TEST
+
+/* ---- accelerators ---- */
+
+START_TEST(accel_order_and_interp)
+{
+    ck_assert_int_eq(parse("-accel", "kvm", "-accel", "tcg,interp=on", NULL), 0);
+    ck_assert_int_eq(o.naccels, 2);
+    ck_assert_str_eq(o.accels[0].name, "kvm");
+    ck_assert(!o.accels[0].interp);
+    ck_assert_str_eq(o.accels[1].name, "tcg");
+    ck_assert(o.accels[1].interp);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-accel", "tcg", "-enable-kvm", "-accel", "accel=tcg,interp=off", NULL), 0);
+    ck_assert_int_eq(o.naccels, 3);
+    ck_assert_str_eq(o.accels[0].name, "tcg");
+    ck_assert_str_eq(o.accels[1].name, "kvm");
+    ck_assert_str_eq(o.accels[2].name, "tcg");
+    ck_assert(!o.accels[2].interp);
+}
+END_TEST
+
+START_TEST(accel_errors)
+{
+    ck_assert_int_eq(parse("-accel", "foo", NULL), -1);
+    ck_assert_str_eq(err, "-accel: unknown accelerator 'foo'");
+    ck_assert_int_eq(parse("-accel", "kvm,interp=on", NULL), -1);
+    ck_assert_err_prefix("-accel: ");
+    ck_assert_int_eq(parse("-accel", "tcg,thread=multi", NULL), -1);
+    ck_assert_str_eq(err, "-accel: unknown parameter 'thread'");
+    ck_assert_int_eq(parse("-accel", "tcg,interp=sometimes", NULL), -1);
+    ck_assert_err_prefix("-accel: ");
+    ck_assert_int_eq(o.naccels, 0);
+    ck_assert_int_eq(parse("-accel", "kvm", "-accel", "tcg", "-accel", "kvm",
+                           "-accel", "tcg", "-accel", "tcg", NULL), -1);
+    ck_assert_err_prefix("-accel: ");
+    ck_assert_err_has("at most 4");
+}
+END_TEST
+
+/* ---- debugging ---- */
+
+START_TEST(d_log_items)
+{
+    ck_assert_int_eq(parse("-d", "int,unimp", NULL), 0);
+    ck_assert_uint_eq(o.log_mask, LOG_INT | LOG_UNIMP);
+    ck_assert_int_eq(parse("-d", "in_asm", "-D", "/tmp/vx86.log", NULL), 0);
+    ck_assert_uint_eq(o.log_mask, LOG_IN_ASM);           /* the last -d wins */
+    ck_assert_str_eq(o.log_file, "/tmp/vx86.log");
+    ck_assert_int_eq(parse("-d", "int,bogus", NULL), -1);
+    ck_assert_err_prefix("-d: ");
+    ck_assert_err_has("'bogus'");
+}
+END_TEST
+
+START_TEST(d_help_stops_parsing)
+{
+    /* Like QEMU, the help request wins over anything after it. */
+    ck_assert_int_eq(parse("-d", "help", "-frobnicate", NULL), 0);
+    ck_assert(o.want_log_help);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+    ck_assert_int_eq(parse("--help", "-frobnicate", NULL), 0);
+    ck_assert(o.want_help);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-h", NULL), 0);
+    ck_assert(o.want_help);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-version", NULL), 0);
+    ck_assert(o.want_version);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("--version", NULL), 0);
+    ck_assert(o.want_version);
+    /* Earlier errors still count. */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-m", "12Q", "--help", NULL), -1);
+}
+END_TEST
+
+START_TEST(gdb_and_flags)
+{
+    ck_assert_int_eq(parse("-s", "-S", "-no-reboot", "-snapshot", "-selftest",
+                           "-cpu", "qemu64", "-monitor", "none", "-qmp", "unix:/tmp/q,server", NULL), 0);
+    ck_assert_str_eq(o.gdb, "tcp::1234");
+    ck_assert(o.start_stopped);
+    ck_assert(o.no_reboot);
+    ck_assert(o.snapshot);
+    ck_assert(o.selftest);
+    ck_assert_str_eq(o.cpu_model, "qemu64");
+    ck_assert_str_eq(o.monitor, "none");
+    ck_assert_str_eq(o.qmp, "unix:/tmp/q,server");
+    ck_assert_int_eq(parse("-gdb", "tcp::4321", NULL), 0);
+    ck_assert_str_eq(o.gdb, "tcp::4321");
+    ck_assert_int_eq(parse("-gdb", "tcp::0", NULL), -1);
+    ck_assert_err_prefix("-gdb: ");
+    ck_assert_int_eq(parse("-gdb", "tcp::65536", NULL), -1);
+    ck_assert_err_prefix("-gdb: ");
+    ck_assert_int_eq(parse("-gdb", "udp::1234", NULL), -1);
+    ck_assert_err_prefix("-gdb: ");
+}
+END_TEST
+
+START_TEST(error_is_one_line)
+{
+    ck_assert_int_eq(parse("-kernel", "/nonexistent\nsecond line", NULL), -1);
+    ck_assert_err_prefix("-kernel: ");
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+START_TEST(readonly_image_needs_readonly_flag)
+{
+    if (geteuid() == 0)
+        return;                        /* root may write anything: nothing to test */
+    ck_assert_int_eq(chmod(disk, 0444), 0);
+    ck_assert_int_eq(parse("-hda", disk, NULL), -1);
+    ck_assert_err_prefix("-hda: ");
+    ck_assert_err_has("readonly=on");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-hda", disk, "-snapshot", NULL), 0);
+}
+END_TEST
+
+START_TEST(debugcon_device_and_kvm_force)
+{
+    ck_assert_int_eq(o.debug_exit_port, 0xf4);
+    ck_assert_int_eq(parse("-debugcon", "file:/tmp/x", "-device", "isa-debug-exit,iobase=0x501,iosize=2",
+                           "-accel", "kvm,force=on", NULL), 0);
+    ck_assert_int_eq(o.debugcon, SERIAL_FILE);
+    ck_assert_str_eq(o.debugcon_path, "/tmp/x");
+    ck_assert_int_eq(o.debug_exit_port, 0x501);
+    ck_assert_int_eq(o.debug_exit_size, 2);
+    ck_assert(o.accels[0].force);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "e1000", NULL), -1);
+    ck_assert_err_prefix("-device:");
+    ck_assert_err_has("not supported yet");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "isa-debug-exit,iosize=3", NULL), -1);
+    ck_assert_err_has("iosize=3");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-accel", "tcg,force=on", NULL), -1);
+    ck_assert_err_has("force= applies only to kvm");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-debugcon", "tcp:1", NULL), -1);
+    ck_assert_err_prefix("-debugcon:");
+}
+END_TEST
+
+static Suite *options_suite(void)
+{
+    Suite *s = suite_create("options");
+    TCase *tc = tcase_create("parse");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, defaults_without_options);
+    tcase_add_test(tc, size_units);
+    tcase_add_test(tc, size_rejects_garbage_zero_overflow);
+    tcase_add_test(tc, m_default_unit_is_mib);
+    tcase_add_test(tc, m_errors_name_the_option);
+    tcase_add_test(tc, smp_counts_and_ranges);
+    tcase_add_test(tc, kernel_initrd_append_accepted);
+    tcase_add_test(tc, missing_and_directory_files_refused);
+    tcase_add_test(tc, initrd_and_append_need_kernel);
+    tcase_add_test(tc, missing_argument);
+    tcase_add_test(tc, unknown_option);
+    tcase_add_test(tc, double_dash_spellings);
+    tcase_add_test(tc, drive_all_parameters);
+    tcase_add_test(tc, drive_defaults_and_bare_booleans);
+    tcase_add_test(tc, drive_comma_escaping);
+    tcase_add_test(tc, drive_bad_values);
+    tcase_add_test(tc, hda_and_drive_index_conflict);
+    tcase_add_test(tc, disk_slots_and_cdrom);
+    tcase_add_test(tc, more_than_four_ide_devices);
+    tcase_add_test(tc, bare_argument_is_hda);
+    tcase_add_test(tc, boot_order);
+    tcase_add_test(tc, serial_backends);
+    tcase_add_test(tc, nographic_and_display);
+    tcase_add_test(tc, nographic_conflicts_with_display_sdl);
+    tcase_add_test(tc, accel_order_and_interp);
+    tcase_add_test(tc, accel_errors);
+    tcase_add_test(tc, d_log_items);
+    tcase_add_test(tc, d_help_stops_parsing);
+    tcase_add_test(tc, help_and_version);
+    tcase_add_test(tc, gdb_and_flags);
+    tcase_add_test(tc, error_is_one_line);
+    tcase_add_test(tc, readonly_image_needs_readonly_flag);
+    tcase_add_test(tc, debugcon_device_and_kvm_force);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_SUITE(options_suite)
