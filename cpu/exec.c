@@ -358,6 +358,8 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
         cpu->current_tb = NULL;
+        if (cpu->exc_pending >= 0)
+            cpu->inhibit_irq = false;   /* an exception ends the shadow */
     }
     for (;;) {
         if (cpu->exc_pending >= 0 && !exec_deliver_exception(cpu)) {
@@ -394,6 +396,11 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
             cpu->in_exec = false;
             return CPU_EXIT_BUDGET;
         }
+        /* The instruction after STI / MOV SS runs alone with interrupts
+         * held off; the shadow ends after it. */
+        bool shadow = cpu->inhibit_irq && cpu->rip == cpu->inhibit_rip;
+        if (shadow)
+            cpu->single_insn_next = true;
         TB *tb = exec_find_tb(cpu);
         if (!tb) {
             cpu->in_exec = false;
@@ -408,6 +415,8 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
         cpu->in_tb = true;
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
+        if (shadow)
+            cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {
             TB *from = (TB *)(uintptr_t)(v & ~(uint64_t)EXIT_TB_SLOT_MASK);
             unsigned slot = (unsigned)(v & EXIT_TB_SLOT_MASK) - 1;
