@@ -382,7 +382,7 @@ CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, siz
         cfg = &def;
     const IREngine *e = cpu_select_engine(cfg->engine);
     if (!e) {
-        snprintf(err, errlen, "unknown CPU engine '%s' (known: interp)", cfg->engine);
+        snprintf(err, errlen, "unknown CPU engine '%s' (known: interp, x86_64)", cfg->engine);
         return NULL;
     }
     CPUState *cpu = aligned_alloc(64, (sizeof(CPUState) + 63) & ~(size_t)63);

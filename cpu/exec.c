@@ -33,7 +33,10 @@ const IREngine *cpu_select_engine(const char *name)
 {
     if (!name || !strcmp(name, "interp"))
         return &ir_engine_interp;
-    /* The host backend plugs in here (tcg/x86_64/) when it is built. */
+#if defined(__x86_64__)
+    if (!strcmp(name, "x86_64"))
+        return &ir_engine_x86_64;
+#endif
     return NULL;
 }
 

@@ -23,14 +23,19 @@ typedef struct Guest {
     CPUState *cpu;
 } Guest;
 
-static Guest guest_new(const uint8_t *code, size_t len)
+/* Each test runs once per engine: _i = 0 interpreter, 1 x86-64 backend. */
+static const char *const engines[] = { "interp", "x86_64" };
+
+static Guest guest_new_engine(const uint8_t *code, size_t len, int engine)
 {
     char err[128];
     Guest g;
     g.m = machine_new(RAM, CLOCK_MANUAL, err, sizeof(err));
     ck_assert_ptr_nonnull(g.m);
     ck_assert_ptr_nonnull(memmap_add_ram(g.m->mem, "ram", 0, RAM, g.m->ram, NULL));
-    g.cpu = cpu_create(g.m, 0, NULL, err, sizeof(err));
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    cfg.engine = engines[engine];
+    g.cpu = cpu_create(g.m, 0, &cfg, err, sizeof(err));
     ck_assert_ptr_nonnull(g.cpu);
     memcpy(g.m->ram + 0x1000, code, len);
     cpu_reset(g.cpu);
@@ -120,9 +125,9 @@ static const uint8_t pm_code[] = {
     0x30, 0x50, 0x00, 0x00, 0xf4,
 };
 
-static Guest enter_protected(void)
+static Guest enter_protected(int engine)
 {
-    Guest g = guest_new(pm_code, sizeof(pm_code));
+    Guest g = guest_new_engine(pm_code, sizeof(pm_code), engine);
     setup_gdt(&g);
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     return g;
@@ -130,7 +135,7 @@ static Guest enter_protected(void)
 
 START_TEST(protected_mode_entry_and_flat_code)
 {
-    Guest g = enter_protected();
+    Guest g = enter_protected(_i);
     CPUState *cpu = g.cpu;
     ck_assert_uint_eq(cpu->seg[R_CS].selector, 0x08);
     ck_assert(cpu->cr[0] & CR0_PE);
@@ -154,7 +159,7 @@ END_TEST
 
 START_TEST(paging_page_fault_cr2_and_error_code)
 {
-    Guest g = enter_protected();
+    Guest g = enter_protected(_i);
     /* Page directory at 0x10000: the first 4 MiB identity-mapped through
      * the table at 0x11000; 0x400000 and above not present. */
     wr32(&g, 0x10000, 0x11000 | 3);
@@ -180,7 +185,7 @@ END_TEST
 
 START_TEST(gp_on_bad_selector_has_selector_error_code)
 {
-    Guest g = enter_protected();
+    Guest g = enter_protected(_i);
     set_gate32(&g, EXC_GP, 0x1082);
     g.cpu->halted = false;
     g.cpu->rip = 0x107b;
@@ -230,7 +235,7 @@ static int pic_ack(void *opaque)
 
 START_TEST(long_mode_entry_64bit_code_and_idt_interrupt)
 {
-    Guest g = guest_new(lm_code, sizeof(lm_code));
+    Guest g = guest_new_engine(lm_code, sizeof(lm_code), _i);
     setup_gdt(&g);
     /* PML4 0x10000 -> PDPT 0x11000 -> PD 0x12000: one 2 MiB identity page */
     wr64(&g, 0x10000, 0x11000 | 3);
@@ -261,10 +266,7 @@ START_TEST(long_mode_entry_64bit_code_and_idt_interrupt)
 
     pic.pending = true;
     cpu_interrupt_request(cpu);
-    int rc = run(&g);
-    if (rc != CPU_EXIT_HALTED)
-        cpu_dump_state(cpu, stderr);
-    ck_assert_int_eq(rc, CPU_EXIT_HALTED);
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     ck_assert_int_eq(pic.acks, 1);
     ck_assert_uint_eq(g.m->ram[0x6010], 0x77);
     /* 64-bit frame on the 16-byte aligned stack: RIP, CS, RFLAGS, RSP, SS */
@@ -300,7 +302,7 @@ static void set_ivt(Guest *g, int vec, uint16_t seg, uint16_t off)
 
 START_TEST(real_mode_interrupt_through_ivt)
 {
-    Guest g = guest_new(rm_code, sizeof(rm_code));
+    Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
     set_ivt(&g, 0x20, 0, 0x1004);
     TestPic pic = { .pending = false, .vector = 0x20 };
     g.cpu->intr_pending = pic_pending;
@@ -324,7 +326,7 @@ END_TEST
 
 START_TEST(interrupt_waits_for_if_and_sti_shadow)
 {
-    Guest g = guest_new(rm_code, sizeof(rm_code));
+    Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
     set_ivt(&g, 0x20, 0, 0x1004);
     /* Pending from the start: STI delays it by one instruction, so the
      * NOP at 0x1001 runs first and the pushed IP is 0x1002. */
@@ -341,7 +343,7 @@ END_TEST
 
 START_TEST(self_modifying_code_runs_new_instruction)
 {
-    Guest g = guest_new(rm_code, sizeof(rm_code));
+    Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
     g.cpu->rip = 0x100a;
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     /* first pass adds 1, the second runs the patched "mov $5, al" */
@@ -354,7 +356,7 @@ END_TEST
 
 START_TEST(divide_error_pushes_faulting_ip)
 {
-    Guest g = guest_new(rm_code, sizeof(rm_code));
+    Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
     set_ivt(&g, EXC_DE, 0, 0x1023);
     g.cpu->rip = 0x101b;
     g.cpu->regs[R_EAX] = 0x1234;
@@ -368,7 +370,7 @@ END_TEST
 
 START_TEST(invalid_opcode_raises_ud)
 {
-    Guest g = guest_new(rm_code, sizeof(rm_code));
+    Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
     set_ivt(&g, EXC_UD, 0, 0x1023);
     g.cpu->rip = 0x1020;
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
@@ -397,15 +399,15 @@ static Suite *cpu_suite(void)
 {
     Suite *s = suite_create("cpu");
     TCase *tc = tcase_create("core");
-    tcase_add_test(tc, protected_mode_entry_and_flat_code);
-    tcase_add_test(tc, paging_page_fault_cr2_and_error_code);
-    tcase_add_test(tc, gp_on_bad_selector_has_selector_error_code);
-    tcase_add_test(tc, long_mode_entry_64bit_code_and_idt_interrupt);
-    tcase_add_test(tc, real_mode_interrupt_through_ivt);
-    tcase_add_test(tc, interrupt_waits_for_if_and_sti_shadow);
-    tcase_add_test(tc, self_modifying_code_runs_new_instruction);
-    tcase_add_test(tc, divide_error_pushes_faulting_ip);
-    tcase_add_test(tc, invalid_opcode_raises_ud);
+    tcase_add_loop_test(tc, protected_mode_entry_and_flat_code, 0, 2);
+    tcase_add_loop_test(tc, paging_page_fault_cr2_and_error_code, 0, 2);
+    tcase_add_loop_test(tc, gp_on_bad_selector_has_selector_error_code, 0, 2);
+    tcase_add_loop_test(tc, long_mode_entry_64bit_code_and_idt_interrupt, 0, 2);
+    tcase_add_loop_test(tc, real_mode_interrupt_through_ivt, 0, 2);
+    tcase_add_loop_test(tc, interrupt_waits_for_if_and_sti_shadow, 0, 2);
+    tcase_add_loop_test(tc, self_modifying_code_runs_new_instruction, 0, 2);
+    tcase_add_loop_test(tc, divide_error_pushes_faulting_ip, 0, 2);
+    tcase_add_loop_test(tc, invalid_opcode_raises_ud, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
     return s;
