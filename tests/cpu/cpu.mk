@@ -3,7 +3,7 @@
 # repository (SINGLESTEP_DIR).
 SINGLESTEP := tests/cpu/singlestep
 SINGLESTEP_DIR ?= /work/shared/testdata/80286/v1_real_mode
-SINGLESTEP_ENGINE ?= interp
+SINGLESTEP_ENGINE ?= both
 
 $(SINGLESTEP): tests/cpu/singlestep.c tests/cpu/moo.c tests/cpu/moo.h $(LIB)
 	$(CC) $(CFLAGS) -o $@ tests/cpu/singlestep.c tests/cpu/moo.c $(LIB) $(LDFLAGS) $(LIBS)
