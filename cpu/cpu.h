@@ -1,0 +1,337 @@
+/*
+ * The x86 CPU model: architectural state (CPUState) and the public API the
+ * board (hw/pc.c), the tests and the accelerators use.
+ *
+ * One CPUState per virtual CPU.  Translated code reaches it through the
+ * env pointer: the general registers, rip and the lazy condition-code
+ * fields are IR globals (an engine may cache them in host registers inside
+ * a block); everything else is read and written by helpers.
+ *
+ *   CPUConfig cfg = CPU_CONFIG_DEFAULT;
+ *   CPUState *cpu = cpu_create(m, 0, &cfg, err, sizeof err);
+ *   cpu->intr_pending = pic_has_intr; cpu->intr_ack = pic_ack; cpu->intr_opaque = pic;
+ *   cpu_reset(cpu);                       // F000:FFF0, real mode
+ *   for (;;) {
+ *       int r = cpu_exec(cpu, clock_now(m->clock) + 1000000);
+ *       if (r == CPU_EXIT_HALTED) wait for a timer/interrupt;
+ *       if (r == CPU_EXIT_SHUTDOWN) machine_request_reset(m);
+ *   }
+ *
+ * Lazy condition codes.  The six arithmetic flags (CF PF AF ZF SF OF) are
+ * not kept in eflags.  The last flag-setting instruction leaves cc_op (what
+ * it was, and its size) and up to three values:
+ *   cc_dst   the result,
+ *   cc_src   the second operand (ADD/SUB/ADC/SBB), the pre-shift value
+ *            (shifts), the high half or overflow indicator (MUL), the old
+ *            carry (INC/DEC), or the computed flags (CC_OP_EFLAGS),
+ *   cc_src2  the carry-in (ADC/SBB).
+ * cpu_cc_compute_all() rebuilds the six flags from them; cpu_get_eflags()
+ * merges them with the other bits.  See docs/cpu.md.
+ */
+#ifndef VX86_CPU_CPU_H
+#define VX86_CPU_CPU_H
+
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/machine.h"
+#include "core/vmstate.h"
+#include "tcg/tlb.h"
+
+/* ---- EFLAGS bits ---- */
+enum {
+    CC_C = 1u << 0, CC_P = 1u << 2, CC_A = 1u << 4, CC_Z = 1u << 6,
+    CC_S = 1u << 7, CC_O = 1u << 11,
+    CC_ALL = CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O,
+    EFL_FIXED = 1u << 1,
+    EFL_TF = 1u << 8, EFL_IF = 1u << 9, EFL_DF = 1u << 10,
+    EFL_IOPL = 3u << 12, EFL_IOPL_SHIFT = 12, EFL_NT = 1u << 14,
+    EFL_RF = 1u << 16, EFL_VM = 1u << 17, EFL_AC = 1u << 18,
+    EFL_VIF = 1u << 19, EFL_VIP = 1u << 20, EFL_ID = 1u << 21,
+};
+
+/* ---- lazy condition-code operations (cc_op); size is op & 3 ---- */
+enum {
+    CC_OP_EFLAGS = 0,      /* cc_src holds the six flags */
+    CC_OP_ADD = 4,         /* +0 byte, +1 word, +2 dword, +3 qword */
+    CC_OP_ADC = 8,
+    CC_OP_SUB = 12,
+    CC_OP_SBB = 16,
+    CC_OP_LOGIC = 20,
+    CC_OP_INC = 24,
+    CC_OP_DEC = 28,
+    CC_OP_SHL = 32,        /* cc_src = value shifted by count-1 */
+    CC_OP_SHR = 36,        /* logical right; cc_src = value >> (count-1) */
+    CC_OP_SAR = 40,
+    CC_OP_MUL = 44,        /* cc_src != 0: CF = OF = 1 */
+    CC_OP_NB = 48,
+    CC_OP_DYNAMIC = 255,   /* translator only: not known statically */
+};
+
+/* ---- segment registers ---- */
+enum { R_ES, R_CS, R_SS, R_DS, R_FS, R_GS, R_LDTR, R_TR, R_NB_SEG };
+/* General registers */
+enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
+
+/* Segment descriptor attribute bits: the descriptor's high dword masked
+ * with 0x00f0ff00 (type 8-11, S 12, DPL 13-14, P 15, AVL 20, L 21,
+ * D/B 22, G 23). */
+enum {
+    SEG_A = 1u << 8,         /* accessed */
+    SEG_W = 1u << 9,         /* data: writable; code: readable (R) */
+    SEG_E = 1u << 10,        /* data: expand-down; code: conforming */
+    SEG_CODE = 1u << 11,
+    SEG_S = 1u << 12,        /* code/data (not system) */
+    SEG_DPL_SHIFT = 13,
+    SEG_P = 1u << 15,
+    SEG_L = 1u << 21,
+    SEG_B = 1u << 22,
+    SEG_G = 1u << 23,
+    SEG_ATTR_MASK = 0x00f0ff00u,
+};
+
+typedef struct SegmentCache {
+    uint32_t selector;
+    uint32_t attr;           /* SEG_* bits */
+    uint64_t base;
+    uint32_t limit;          /* byte granular */
+    uint32_t pad;
+    /* Precomputed limit checks for translated code: an access of size s at
+     * offset o is allowed when (o - lo) + s - 1 <= span (unsigned 64-bit).
+     * Separate pairs for reads and writes (read-only, execute-only,
+     * null and not-present segments fault through these). */
+    uint64_t rd_lo, rd_span, wr_lo, wr_span;
+} SegmentCache;
+
+typedef struct DescTable {
+    uint64_t base;
+    uint32_t limit;
+} DescTable;
+
+/* hflags: the mode bits translation depends on (part of the TB key). */
+enum {
+    HF_CPL_MASK = 3,
+    HF_PE = 1u << 2,         /* protected mode */
+    HF_CS32 = 1u << 3,       /* default operand/address size 32 */
+    HF_SS32 = 1u << 4,       /* stack uses ESP */
+    HF_CS64 = 1u << 5,       /* 64-bit code segment (long mode) */
+    HF_LMA = 1u << 6,        /* long mode active */
+    HF_VM = 1u << 7,         /* virtual-8086 mode */
+    HF_FLAT = 1u << 8,       /* ES/CS/SS/DS base 0, limit 4G: no base add, no checks */
+    HF_TF = 1u << 9,         /* single-step: one instruction per block */
+    HF_IOPL_SHIFT = 10,      /* bits 10-11: IOPL */
+    HF_IOPL = 3u << 10,
+    HF_PG = 1u << 12,        /* paging on */
+    HF_KEY_MASK = 0x1fff,
+};
+
+/* Soft-TLB mmu indices. */
+enum {
+    MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies unless EFLAGS.AC) */
+    MMU_USER = 1,            /* CPL 3 */
+    MMU_SYSTEM = 2,          /* implicit supervisor accesses (GDT/IDT/TSS) */
+};
+
+/* Exceptions */
+enum {
+    EXC_DE = 0, EXC_DB = 1, EXC_NMI = 2, EXC_BP = 3, EXC_OF = 4, EXC_BR = 5,
+    EXC_UD = 6, EXC_NM = 7, EXC_DF = 8, EXC_TS = 10, EXC_NP = 11, EXC_SS = 12,
+    EXC_GP = 13, EXC_PF = 14, EXC_MF = 16, EXC_AC = 17, EXC_MC = 18, EXC_XM = 19,
+};
+
+/* MSR numbers */
+#define MSR_IA32_TSC            0x10
+#define MSR_IA32_APIC_BASE      0x1b
+#define MSR_IA32_SYSENTER_CS    0x174
+#define MSR_IA32_SYSENTER_ESP   0x175
+#define MSR_IA32_SYSENTER_EIP   0x176
+#define MSR_IA32_MISC_ENABLE    0x1a0
+#define MSR_IA32_PAT            0x277
+#define MSR_EFER                0xc0000080
+#define MSR_STAR                0xc0000081
+#define MSR_LSTAR               0xc0000082
+#define MSR_CSTAR               0xc0000083
+#define MSR_FMASK               0xc0000084
+#define MSR_FS_BASE             0xc0000100
+#define MSR_GS_BASE             0xc0000101
+#define MSR_KERNEL_GS_BASE      0xc0000102
+#define MSR_TSC_AUX             0xc0000103
+
+enum {
+    EFER_SCE = 1u << 0, EFER_LME = 1u << 8, EFER_LMA = 1u << 10,
+    EFER_NXE = 1u << 11,
+};
+enum {
+    CR0_PE = 1u << 0, CR0_MP = 1u << 1, CR0_EM = 1u << 2, CR0_TS = 1u << 3,
+    CR0_ET = 1u << 4, CR0_NE = 1u << 5, CR0_WP = 1u << 16, CR0_AM = 1u << 18,
+    CR0_NW = 1u << 29, CR0_CD = 1u << 30, CR0_PG = 1u << 31,
+};
+enum {
+    CR4_VME = 1u << 0, CR4_PVI = 1u << 1, CR4_TSD = 1u << 2, CR4_DE = 1u << 3,
+    CR4_PSE = 1u << 4, CR4_PAE = 1u << 5, CR4_MCE = 1u << 6, CR4_PGE = 1u << 7,
+    CR4_PCE = 1u << 8, CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10,
+    CR4_UMIP = 1u << 11, CR4_FSGSBASE = 1u << 16, CR4_PCIDE = 1u << 17,
+    CR4_OSXSAVE = 1u << 18, CR4_SMEP = 1u << 20, CR4_SMAP = 1u << 21,
+};
+
+/* cpu_exec() results */
+typedef enum CPUExitReason {
+    CPU_EXIT_BUDGET = 0,      /* deadline or instruction budget reached */
+    CPU_EXIT_HALTED,          /* HLT with no interrupt deliverable */
+    CPU_EXIT_STOPPED,         /* machine->stop_requested or cpu_stop() */
+    CPU_EXIT_SHUTDOWN,        /* triple fault: the board should reset */
+    CPU_EXIT_ERROR,           /* emulation error (message in cpu->error) */
+} CPUExitReason;
+
+typedef struct CPUConfig {
+    int family, model, stepping;
+    bool x86_64;              /* long mode supported */
+    bool nx, pae, sse2;
+    uint64_t tsc_hz;          /* 0: 1 GHz */
+    const char *engine;       /* "interp" (default) or "x86_64" */
+} CPUConfig;
+#define CPU_CONFIG_DEFAULT \
+    { .family = 6, .model = 15, .stepping = 1, .x86_64 = true, .nx = true, \
+      .pae = true, .sse2 = false, .tsc_hz = 0, .engine = NULL }
+
+typedef struct TBCache TBCache;
+typedef struct IREngine IREngine;
+typedef struct IREngineCtx IREngineCtx;
+typedef struct X86Translator X86Translator;
+
+struct CPUState {
+    /* ---- IR globals (keep together, at the start) ---- */
+    uint64_t regs[16];
+    uint64_t rip;
+    uint64_t cc_dst, cc_src, cc_src2;
+    uint32_t cc_op;
+    uint32_t eflags;          /* all bits except CC_ALL */
+
+    /* ---- state read by translated code through env ---- */
+    /* Decremented at every block entry; the block exits to the loop when
+     * it goes negative.  cpu_interrupt_request()/cpu_stop() set it to -1. */
+    int32_t exit_budget;
+    uint32_t hflags;          /* HF_* */
+    uint32_t a20_mask;        /* 0xffffffff or ~(1 << 20) applied to phys addresses */
+    SegmentCache seg[R_NB_SEG];
+    DescTable gdt, idt;
+
+    uint64_t cr[9];           /* cr0, cr2, cr3, cr4, cr8 (others unused) */
+    uint64_t efer;
+    uint64_t dr[8];
+    uint64_t star, lstar, cstar, fmask, kernel_gs_base;
+    uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+    uint64_t pat, apic_base, misc_enable, tsc_aux;
+    int64_t tsc_offset;       /* TSC = virtual ns * tsc_hz / 1e9 + offset */
+
+    /* x87/SSE placeholders (filled by the CPU part-two work) */
+    uint8_t fpu_state[512] __attribute__((aligned(16)));
+    uint32_t mxcsr;
+
+    /* ---- interrupts and exceptions ---- */
+    bool halted;
+    bool inhibit_irq;         /* one-instruction shadow after STI / MOV SS */
+    uint64_t inhibit_rip;     /* the shadow applies while rip equals this */
+    bool nmi_pending;
+    int exc_pending;          /* raised, to deliver from the loop, or -1 */
+    uint32_t exc_error;
+    int exc_delivering;       /* exception being delivered, or -1 */
+    int last_exception;       /* last exception vector delivered (tests, -d int) */
+    int first_exception;      /* first one since set to -1 (tests) */
+    uint64_t exception_count;
+    /* INTR pin: set by the board.  intr_pending() says whether the
+     * interrupt controller asserts INTR; intr_ack() runs the INTA cycle
+     * and returns the vector. */
+    bool (*intr_pending)(void *opaque);
+    int (*intr_ack)(void *opaque);
+    void *intr_opaque;
+
+    /* ---- soft TLB ---- */
+    SoftTLB tlb;
+    uint64_t tlb_phys[TLB_NB_MMU_MODES][TLB_SIZE]; /* phys page of each entry */
+
+    /* ---- machine, engine, block cache ---- */
+    Machine *machine;
+    int index;
+    CPUConfig cfg;
+    const IREngine *engine;
+    IREngineCtx *engine_ctx;
+    TBCache *tbs;
+    X86Translator *tr;
+    uint64_t mem_generation;  /* memmap generation the TLB was filled for */
+    sigjmp_buf jmp_env;
+    bool in_exec;
+    bool in_tb;               /* translated code is running */
+    struct TB *current_tb;
+    bool stop;                /* cpu_stop(): leave cpu_exec soon */
+    bool shutdown;            /* triple fault seen */
+    bool single_insn_next;    /* next block: one uncached instruction (SMC) */
+    uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
+    char error[128];
+};
+
+/* ---- public API ---- */
+CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, size_t errlen);
+void cpu_free(CPUState *cpu);
+/* Power-on / RESET state: real mode, CS=F000 base FFFF0000, IP=FFF0. */
+void cpu_reset(CPUState *cpu);
+/* Runs until deadline_ns (virtual clock), HLT, a stop request or a triple
+ * fault; returns a CPUExitReason. */
+int cpu_exec(CPUState *cpu, int64_t deadline_ns);
+void cpu_stop(CPUState *cpu);
+/* The board calls this when the INTR line rises (or anything else needs
+ * the loop's attention): running code returns to the loop at the next
+ * block boundary, which then polls intr_pending(). */
+void cpu_interrupt_request(CPUState *cpu);
+/* Wakes a halted CPU for an NMI. */
+void cpu_raise_nmi(CPUState *cpu);
+void cpu_set_a20(CPUState *cpu, bool on);
+void cpu_dump_state(CPUState *cpu, FILE *f);
+extern const VMStateDesc cpu_vmsd;
+
+/* Setters for direct boot and tests.  Segment loads here take the cache
+ * values as given (no descriptor table access). */
+void cpu_set_seg(CPUState *cpu, int seg, uint16_t selector, uint64_t base,
+                 uint32_t limit, uint32_t attr);
+/* Real-mode style load: base = selector << 4, limit and attributes kept. */
+void cpu_set_seg_real(CPUState *cpu, int seg, uint16_t selector);
+void cpu_set_cr(CPUState *cpu, int n, uint64_t value);
+void cpu_set_efer(CPUState *cpu, uint64_t value);
+void cpu_set_gdt(CPUState *cpu, uint64_t base, uint32_t limit);
+void cpu_set_idt(CPUState *cpu, uint64_t base, uint32_t limit);
+uint32_t cpu_get_eflags(CPUState *cpu);
+void cpu_set_eflags(CPUState *cpu, uint32_t value);
+/* Drops every translated block (tests that rewrite guest memory behind
+ * the CPU's back call this). */
+void cpu_flush_code(CPUState *cpu);
+
+/* ---- internal API shared by the cpu/ files ---- */
+uint32_t cpu_cc_compute_all(uint32_t op, uint64_t dst, uint64_t src, uint64_t src2);
+/* Writes eflags with the mask of bits allowed to change. */
+void cpu_load_eflags(CPUState *cpu, uint32_t value, uint32_t mask);
+void cpu_update_hflags(CPUState *cpu);
+void cpu_seg_update_checks(SegmentCache *s, bool real_mode);
+/* Raises a guest exception: restores the faulting instruction's state from
+ * ra (0: env->rip is already exact) and leaves translated code. */
+void cpu_raise_exception(CPUState *cpu, int vec, uint32_t error_code,
+                         uintptr_t ra) __attribute__((noreturn));
+void cpu_raise_exception_err(CPUState *cpu, int vec, uint32_t error_code)
+    __attribute__((noreturn));
+/* Restores rip (and cc_op) of the instruction running at ra. */
+void cpu_restore_state(CPUState *cpu, uintptr_t ra);
+/* Leaves the current block to the execution loop (rip must be exact). */
+void cpu_loop_exit(CPUState *cpu) __attribute__((noreturn));
+/* Delivers an interrupt or exception now (real, protected or long mode). */
+void cpu_do_interrupt(CPUState *cpu, int vec, bool is_sw, bool has_error,
+                      uint32_t error_code, uint64_t next_rip);
+static inline int cpu_cpl(const CPUState *cpu) { return cpu->hflags & HF_CPL_MASK; }
+static inline int cpu_mmu_index(const CPUState *cpu)
+{
+    return cpu_cpl(cpu) == 3 ? MMU_USER : MMU_KERNEL;
+}
+static inline bool cpu_long_mode(const CPUState *cpu) { return cpu->hflags & HF_LMA; }
+static inline bool cpu_code64(const CPUState *cpu) { return cpu->hflags & HF_CS64; }
+
+#endif

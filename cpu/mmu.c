@@ -1,0 +1,553 @@
+/*
+ * x86 memory management: linear -> physical translation and the soft TLB.
+ *
+ * Translation: without paging the linear address is the physical one;
+ * with CR0.PG one of three walks: 2-level 32-bit (4 KiB / 4 MiB pages with
+ * CR4.PSE), PAE 3-level (4 KiB / 2 MiB), or 4-level long mode (4 KiB /
+ * 2 MiB / 1 GiB).  Rights accumulate over the levels (U/S and R/W must be
+ * set at every level, XD at any level forbids fetches when EFER.NXE);
+ * supervisor writes to read-only pages fault only with CR0.WP; SMEP and
+ * SMAP follow CR4 (SMAP is lifted by EFLAGS.AC for explicit accesses).
+ * Accessed bits are set on every level walked, the dirty bit on writes.
+ * The A20 mask is applied to the physical address.
+ *
+ * The TLB (tcg/tlb.h) caches 4 KiB translations per mmu index.  A write
+ * tag is only filled once the page's dirty bit is set, so the first write
+ * comes back here to set it.  Device pages and ROM writes carry TLB_MMIO,
+ * pages holding translated code carry TLB_CODE in the write tag: such
+ * writes come here and invalidate the blocks first (self-modifying code).
+ */
+#include "cpu/mmu.h"
+
+#include <string.h>
+
+#include "core/log.h"
+#include "cpu/exec.h"
+#include "tcg/tb.h"
+
+enum { PG_P = 1, PG_RW = 2, PG_US = 4, PG_A = 0x20, PG_D = 0x40, PG_PS = 0x80, PG_G = 0x100 };
+#define PG_NX (1ULL << 63)
+#define PG_ADDR_MASK 0x000ffffffffff000ULL
+enum { PROT_R = 1, PROT_W = 2, PROT_X = 4 };
+enum { PFERR_P = 1, PFERR_W = 2, PFERR_U = 4, PFERR_RSVD = 8, PFERR_I = 16 };
+
+/* ---- physical accesses ---- */
+
+static uint64_t phys_mask(CPUState *cpu, uint64_t phys)
+{
+    return phys & ((uint64_t)cpu->a20_mask | ~0xffffffffULL);
+}
+
+uint64_t phys_ld(CPUState *cpu, uint64_t phys, unsigned size)
+{
+    return memmap_read(cpu->machine->mem, phys_mask(cpu, phys), size);
+}
+
+void phys_st(CPUState *cpu, uint64_t phys, uint64_t val, unsigned size)
+{
+    memmap_write(cpu->machine->mem, phys_mask(cpu, phys), val, size);
+}
+
+/* ---- page walk ---- */
+
+typedef struct WalkResult {
+    uint64_t phys;
+    bool user, writable, nx;
+} WalkResult;
+
+static bool smap_applies(CPUState *cpu, int mmu)
+{
+    return (cpu->cr[4] & CR4_SMAP) && mmu == MMU_KERNEL && !(cpu->eflags & EFL_AC);
+}
+
+/* Checks the accumulated rights for one access.  Returns 0 or the #PF
+ * error code bits (without P/W/U/I which the caller adds). */
+static bool walk_allows(CPUState *cpu, const WalkResult *w, MMUAccess acc, int mmu)
+{
+    bool user = mmu == MMU_USER;
+    if (user) {
+        if (!w->user)
+            return false;
+        if (acc == ACC_WRITE && !w->writable)
+            return false;
+        if (acc == ACC_EXEC && w->nx)
+            return false;
+        return true;
+    }
+    switch (acc) {
+    case ACC_READ:
+        return !(w->user && smap_applies(cpu, mmu));
+    case ACC_WRITE:
+        if (!w->writable && (cpu->cr[0] & CR0_WP))
+            return false;
+        return !(w->user && smap_applies(cpu, mmu));
+    case ACC_EXEC:
+        if (w->nx)
+            return false;
+        return !(w->user && (cpu->cr[4] & CR4_SMEP));
+    }
+    return false;
+}
+
+static uint64_t pte_load(CPUState *cpu, uint64_t addr, bool wide)
+{
+    return phys_ld(cpu, addr, wide ? 8 : 4);
+}
+
+static void pte_set_bits(CPUState *cpu, uint64_t addr, uint64_t pte, uint64_t bits, bool wide)
+{
+    if ((pte & bits) != bits)
+        phys_st(cpu, addr, (uint32_t)(pte | bits), 4);
+    (void)wide;
+}
+
+static uint32_t pf_error(CPUState *cpu, MMUAccess acc, int mmu, bool present)
+{
+    uint32_t e = present ? PFERR_P : 0;
+    if (acc == ACC_WRITE)
+        e |= PFERR_W;
+    if (mmu == MMU_USER)
+        e |= PFERR_U;
+    if (acc == ACC_EXEC && ((cpu->efer & EFER_NXE) || (cpu->cr[4] & CR4_SMEP)))
+        e |= PFERR_I;
+    return e;
+}
+
+int mmu_translate(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, bool set_ad,
+                  uint64_t *phys, uint32_t *err)
+{
+    if (!(cpu->cr[0] & CR0_PG)) {
+        *phys = phys_mask(cpu, cpu->hflags & HF_LMA ? lin : (uint32_t)lin);
+        return 0;
+    }
+    bool nxe = cpu->efer & EFER_NXE;
+    WalkResult w = { .user = true, .writable = true, .nx = false };
+    uint64_t entries[5], addrs[5];
+    int nlev = 0;
+    uint64_t page_size = 4096;
+    bool wide;
+
+    if (cpu->hflags & HF_LMA) {
+        /* canonical check */
+        if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin) {
+            *err = 0;
+            return EXC_GP;
+        }
+        wide = true;
+        uint64_t table = cpu->cr[3] & PG_ADDR_MASK;
+        static const int shifts[4] = { 39, 30, 21, 12 };
+        for (int lv = 0; lv < 4; lv++) {
+            uint64_t ea = table + ((lin >> shifts[lv]) & 511) * 8;
+            uint64_t e = pte_load(cpu, ea, true);
+            if (!(e & PG_P)) {
+                *err = pf_error(cpu, acc, mmu, false);
+                return EXC_PF;
+            }
+            addrs[nlev] = ea;
+            entries[nlev++] = e;
+            w.user &= (e & PG_US) != 0;
+            w.writable &= (e & PG_RW) != 0;
+            if (nxe && (e & PG_NX))
+                w.nx = true;
+            if (lv == 0 && (e & PG_PS)) {
+                *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
+                return EXC_PF;
+            }
+            if ((lv == 1 || lv == 2) && (e & PG_PS)) {
+                page_size = lv == 1 ? (1ULL << 30) : (1ULL << 21);
+                break;
+            }
+            table = e & PG_ADDR_MASK;
+        }
+    } else if (cpu->cr[4] & CR4_PAE) {
+        wide = true;
+        uint64_t ea = (cpu->cr[3] & 0xffffffe0u) + ((lin >> 30) & 3) * 8;
+        uint64_t pdpte = pte_load(cpu, ea, true);
+        if (!(pdpte & PG_P)) {
+            *err = pf_error(cpu, acc, mmu, false);
+            return EXC_PF;
+        }
+        uint64_t table = pdpte & PG_ADDR_MASK;
+        for (int lv = 0; lv < 2; lv++) {
+            uint64_t pea = table + ((lin >> (lv == 0 ? 21 : 12)) & 511) * 8;
+            uint64_t e = pte_load(cpu, pea, true);
+            if (!(e & PG_P)) {
+                *err = pf_error(cpu, acc, mmu, false);
+                return EXC_PF;
+            }
+            addrs[nlev] = pea;
+            entries[nlev++] = e;
+            w.user &= (e & PG_US) != 0;
+            w.writable &= (e & PG_RW) != 0;
+            if (nxe && (e & PG_NX))
+                w.nx = true;
+            if (lv == 0 && (e & PG_PS)) {
+                page_size = 1ULL << 21;
+                break;
+            }
+            table = e & PG_ADDR_MASK;
+        }
+    } else {
+        wide = false;
+        uint64_t pdea = (cpu->cr[3] & 0xfffff000u) + (((uint32_t)lin >> 22) & 1023) * 4;
+        uint64_t pde = pte_load(cpu, pdea, false);
+        if (!(pde & PG_P)) {
+            *err = pf_error(cpu, acc, mmu, false);
+            return EXC_PF;
+        }
+        addrs[nlev] = pdea;
+        entries[nlev++] = pde;
+        w.user = (pde & PG_US) != 0;
+        w.writable = (pde & PG_RW) != 0;
+        if ((pde & PG_PS) && (cpu->cr[4] & CR4_PSE)) {
+            page_size = 1ULL << 22;
+            /* PSE-36: bits 13-20 give physical address bits 32-39 */
+            entries[0] = (pde & 0xffc00000u) | ((pde >> 13) & 0xff) << 32 | (pde & 0xfff);
+        } else {
+            uint64_t ptea = (pde & 0xfffff000u) + (((uint32_t)lin >> 12) & 1023) * 4;
+            uint64_t pte = pte_load(cpu, ptea, false);
+            if (!(pte & PG_P)) {
+                *err = pf_error(cpu, acc, mmu, false);
+                return EXC_PF;
+            }
+            addrs[nlev] = ptea;
+            entries[nlev++] = pte;
+            w.user &= (pte & PG_US) != 0;
+            w.writable &= (pte & PG_RW) != 0;
+        }
+    }
+    if (!walk_allows(cpu, &w, acc, mmu)) {
+        *err = pf_error(cpu, acc, mmu, true);
+        return EXC_PF;
+    }
+    uint64_t leaf = entries[nlev - 1];
+    uint64_t base = page_size > 4096 ? (leaf & PG_ADDR_MASK & ~(page_size - 1))
+                                     : (leaf & PG_ADDR_MASK);
+    if (!wide && page_size == 4096)
+        base = leaf & 0xfffff000u;
+    *phys = phys_mask(cpu, base | (lin & (page_size - 1)));
+    if (set_ad) {
+        for (int i = 0; i < nlev; i++) {
+            uint64_t bits = PG_A;
+            if (i == nlev - 1 && acc == ACC_WRITE)
+                bits |= PG_D;
+            uint64_t raw = pte_load(cpu, addrs[i], wide);
+            pte_set_bits(cpu, addrs[i], raw, bits, wide);
+        }
+    }
+    return 0;
+}
+
+/* ---- TLB ---- */
+
+static void tlb_entry_clear(TLBEntry *e)
+{
+    e->addr_read = e->addr_write = e->addr_code = ~(uint64_t)0;
+    e->addend = 0;
+}
+
+void mmu_flush_all(CPUState *cpu)
+{
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++)
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            tlb_entry_clear(&cpu->tlb.table[m][i]);
+    if (cpu->tbs)
+        tb_jc_flush(cpu->tbs);
+    if (cpu->machine)
+        cpu->mem_generation = memmap_generation(cpu->machine->mem);
+}
+
+void mmu_flush_nonglobal(CPUState *cpu)
+{
+    mmu_flush_all(cpu);
+}
+
+void mmu_flush_page(CPUState *cpu, uint64_t lin)
+{
+    uint64_t page = lin & TLB_PAGE_MASK;
+    unsigned i = tlb_index(lin);
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
+        TLBEntry *e = &cpu->tlb.table[m][i];
+        if ((e->addr_read & TLB_PAGE_MASK) == page || (e->addr_write & TLB_PAGE_MASK) == page ||
+            (e->addr_code & TLB_PAGE_MASK) == page)
+            tlb_entry_clear(e);
+    }
+    /* Large pages map more than one TLB slot: drop them all, simply. */
+    if (cpu->tbs)
+        tb_jc_flush(cpu->tbs);
+}
+
+void mmu_flush_smap(CPUState *cpu)
+{
+    for (unsigned i = 0; i < TLB_SIZE; i++)
+        tlb_entry_clear(&cpu->tlb.table[MMU_KERNEL][i]);
+}
+
+void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code)
+{
+    phys_page &= TLB_PAGE_MASK;
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            TLBEntry *e = &cpu->tlb.table[m][i];
+            if (cpu->tlb_phys[m][i] != phys_page || (e->addr_write & TLB_INVALID))
+                continue;
+            if (code)
+                e->addr_write |= TLB_CODE;
+            else if (!(e->addr_write & TLB_MMIO))
+                e->addr_write &= ~(uint64_t)TLB_CODE;
+        }
+    }
+}
+
+/* Fills the TLB entry for lin (for access acc) or raises the fault. */
+static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, uintptr_t ra)
+{
+    uint64_t phys;
+    uint32_t err = 0;
+    int exc = mmu_translate(cpu, lin, acc, mmu, true, &phys, &err);
+    if (exc == EXC_PF) {
+        cpu->cr[2] = lin;
+        cpu_raise_exception(cpu, EXC_PF, err, ra);
+    } else if (exc) {
+        cpu_raise_exception(cpu, exc, err, ra);
+    }
+    uint64_t page = lin & TLB_PAGE_MASK;
+    uint64_t ppage = phys & TLB_PAGE_MASK;
+    unsigned i = tlb_index(lin);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    tlb_entry_clear(e);
+    cpu->tlb_phys[mmu][i] = ppage;
+
+    /* Which other accesses does this translation allow?  Probe without
+     * side effects so a read fill does not make the page dirty. */
+    bool can_read = acc == ACC_READ, can_write = acc == ACC_WRITE, can_exec = acc == ACC_EXEC;
+    uint64_t p2;
+    uint32_t e2;
+    if (!can_read)
+        can_read = mmu_translate(cpu, lin, ACC_READ, mmu, false, &p2, &e2) == 0;
+    if (!can_exec)
+        can_exec = mmu_translate(cpu, lin, ACC_EXEC, mmu, false, &p2, &e2) == 0;
+    if (!can_write && !(cpu->cr[0] & CR0_PG))
+        can_write = true;
+
+    MemMap *mm = cpu->machine->mem;
+    uint8_t *host_r = memmap_host_ptr(mm, ppage, TLB_PAGE_SIZE, false);
+    uint8_t *host_w = memmap_host_ptr(mm, ppage, TLB_PAGE_SIZE, true);
+    bool code = cpu->tbs && tb_page_has_code(cpu->tbs, ppage);
+    if (host_r) {
+        e->addend = (uintptr_t)host_r - (uintptr_t)page;
+        if (can_read)
+            e->addr_read = page;
+        if (can_exec)
+            e->addr_code = page;
+        if (can_write)
+            e->addr_write = host_w ? (page | (code ? TLB_CODE : 0)) : (page | TLB_MMIO);
+    } else {
+        e->addend = 0;
+        if (can_read)
+            e->addr_read = page | TLB_MMIO;
+        if (can_exec)
+            e->addr_code = page | TLB_MMIO;
+        if (can_write)
+            e->addr_write = page | TLB_MMIO;
+    }
+    return e;
+}
+
+static bool tag_matches(uint64_t tag, uint64_t lin)
+{
+    return (tag & TLB_PAGE_MASK) == (lin & TLB_PAGE_MASK) && !(tag & TLB_INVALID);
+}
+
+static uint64_t host_ld(const uint8_t *p, unsigned size)
+{
+    switch (size) {
+    case 1: return *p;
+    case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; memcpy(&v, p, 8); return v; }
+    }
+}
+
+static void host_st(uint8_t *p, uint64_t v, unsigned size)
+{
+    switch (size) {
+    case 1: *p = (uint8_t)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
+static void check_mem_generation(CPUState *cpu)
+{
+    if (cpu->mem_generation != memmap_generation(cpu->machine->mem)) {
+        mmu_flush_all(cpu);
+        cpu_flush_code(cpu);
+    }
+}
+
+/* One access that does not cross a page. */
+static uint64_t load_page(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t ra)
+{
+    TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(lin)];
+    if (!tag_matches(e->addr_read, lin))
+        e = tlb_fill(cpu, lin, ACC_READ, mmu, ra);
+    if (e->addr_read & TLB_MMIO) {
+        uint64_t phys = cpu->tlb_phys[mmu][tlb_index(lin)] | (lin & ~TLB_PAGE_MASK);
+        return memmap_read(cpu->machine->mem, phys, size);
+    }
+    return host_ld((const uint8_t *)(uintptr_t)(lin + e->addend), size);
+}
+
+uint64_t cpu_ld(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t ra)
+{
+    TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(lin)];
+    unsigned off = lin & ~TLB_PAGE_MASK;
+    if ((lin & TLB_PAGE_MASK) == e->addr_read && off <= TLB_PAGE_SIZE - size)
+        return host_ld((const uint8_t *)(uintptr_t)(lin + e->addend), size);
+    if (off + size <= TLB_PAGE_SIZE)
+        return load_page(cpu, lin, size, mmu, ra);
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++)
+        v |= load_page(cpu, lin + i, 1, mmu, ra) << (8 * i);
+    return v;
+}
+
+static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu,
+                       uintptr_t ra)
+{
+    unsigned i = tlb_index(lin);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tag_matches(e->addr_write, lin))
+        e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+    uint64_t phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
+    if (e->addr_write & TLB_MMIO) {
+        memmap_write(cpu->machine->mem, phys, val, size);
+        return;
+    }
+    if (e->addr_write & TLB_CODE) {
+        /* Invalidates the blocks on the page; when the running block is
+         * one of them, restarts this instruction alone (no return). */
+        cpu_smc_check(cpu, phys, size, ra);
+        e = &cpu->tlb.table[mmu][i];
+        if (!tag_matches(e->addr_write, lin)) {
+            /* refill after the invalidation may have cleared the entry */
+            e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+        }
+        if (e->addr_write & TLB_MMIO) {
+            memmap_write(cpu->machine->mem, phys, val, size);
+            return;
+        }
+    }
+    host_st((uint8_t *)(uintptr_t)(lin + e->addend), val, size);
+}
+
+void cpu_probe_write(CPUState *cpu, uint64_t lin, unsigned len, int mmu, uintptr_t ra)
+{
+    uint64_t last = lin + len - 1;
+    for (uint64_t p = lin & TLB_PAGE_MASK; ; p += TLB_PAGE_SIZE) {
+        uint64_t a = p < lin ? lin : p;
+        TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(a)];
+        if (!tag_matches(e->addr_write, a))
+            tlb_fill(cpu, a, ACC_WRITE, mmu, ra);
+        if (p >= (last & TLB_PAGE_MASK))
+            break;
+    }
+}
+
+void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, uintptr_t ra)
+{
+    TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(lin)];
+    unsigned off = lin & ~TLB_PAGE_MASK;
+    if ((lin & TLB_PAGE_MASK) == e->addr_write && off <= TLB_PAGE_SIZE - size) {
+        host_st((uint8_t *)(uintptr_t)(lin + e->addend), val, size);
+        return;
+    }
+    if (off + size <= TLB_PAGE_SIZE) {
+        store_page(cpu, lin, val, size, mmu, ra);
+        return;
+    }
+    /* Crossing a page: both pages must be writable before either changes. */
+    cpu_probe_write(cpu, lin, size, mmu, ra);
+    for (unsigned k = 0; k < size; k++)
+        store_page(cpu, lin + k, val >> (8 * k), 1, mmu, ra);
+}
+
+/* ---- engine callbacks ---- */
+
+static uint64_t x86_mem_load(void *env, uint64_t addr, IRMemOp mo, uintptr_t ra)
+{
+    CPUState *cpu = env;
+    unsigned size = 1u << (mo & IR_MO_SIZE);
+    int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    uint64_t v = cpu_ld(cpu, addr, size, mmu, ra);
+    return v;
+}
+
+static void x86_mem_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, uintptr_t ra)
+{
+    CPUState *cpu = env;
+    unsigned size = 1u << (mo & IR_MO_SIZE);
+    int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    cpu_st(cpu, addr, val, size, mmu, ra);
+}
+
+const IRGuestMemOps x86_guest_mem = {
+    .load = x86_mem_load,
+    .store = x86_mem_store,
+};
+
+/* ---- code fetch ---- */
+
+bool mmu_code_phys_probe(CPUState *cpu, uint64_t lin, uint64_t *phys)
+{
+    int mmu = cpu_mmu_index(cpu);
+    TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(lin)];
+    if (tag_matches(e->addr_code, lin)) {
+        *phys = cpu->tlb_phys[mmu][tlb_index(lin)] | (lin & ~TLB_PAGE_MASK);
+        return true;
+    }
+    uint32_t err;
+    if (mmu_translate(cpu, lin, ACC_EXEC, mmu, false, phys, &err))
+        return false;
+    return true;
+}
+
+uint64_t mmu_code_phys(CPUState *cpu, uint64_t lin)
+{
+    check_mem_generation(cpu);
+    int mmu = cpu_mmu_index(cpu);
+    unsigned i = tlb_index(lin);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tag_matches(e->addr_code, lin))
+        e = tlb_fill(cpu, lin, ACC_EXEC, mmu, 0);
+    if (!tag_matches(e->addr_code, lin)) {
+        /* fill succeeded for exec: cannot happen, but never loop */
+        cpu_raise_exception(cpu, EXC_PF, pf_error(cpu, ACC_EXEC, mmu, true), 0);
+    }
+    return cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
+}
+
+size_t mmu_fetch_code(CPUState *cpu, uint64_t lin, uint8_t *buf, size_t len, uint64_t *phys)
+{
+    size_t done = 0;
+    int mmu = cpu_mmu_index(cpu);
+    while (done < len) {
+        uint64_t a = lin + done;
+        if (!(cpu->hflags & HF_LMA))
+            a = (uint32_t)a;
+        uint64_t p;
+        uint32_t err;
+        if (mmu_translate(cpu, a, ACC_EXEC, mmu, true, &p, &err))
+            break;
+        if (done == 0 && phys)
+            *phys = p;
+        size_t chunk = TLB_PAGE_SIZE - (a & ~TLB_PAGE_MASK);
+        if (chunk > len - done)
+            chunk = len - done;
+        memmap_read_buf(cpu->machine->mem, p, buf + done, chunk);
+        done += chunk;
+    }
+    return done;
+}

@@ -1,0 +1,1011 @@
+/*
+ * The instruction handlers: one gen_<MNEM> per mnemonic, and the handler
+ * table x86_op_info[] indexed by X86Mnem (the only dispatch on mnemonics
+ * in the translator).  System instructions, string and I/O instructions
+ * are in translate-sys.c.
+ *
+ * Every handler follows the same order: read operands (faults here leave
+ * nothing changed), compute, store memory results, then write registers
+ * and the lazy flags.
+ */
+#include "cpu/translate.h"
+#include "cpu/translate-sys.h"
+
+#include "cpu/helpers.h"
+
+typedef enum AluKind { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR,
+                       ALU_CMP, ALU_TEST } AluKind;
+
+static void gen_alu(DisasContext *s, const X86Insn *insn, AluKind k)
+{
+    const X86Operand *d = &insn->op[0];
+    unsigned size = d->size;
+    bool store = k != ALU_CMP && k != ALU_TEST;
+    IRTemp a = store ? gen_load_dest(s, d) : gen_load_operand(s, d);
+    IRTemp bv = gen_load_operand(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s), cf = 0;
+    switch (k) {
+    case ALU_ADD: ir_add(s->b, IR_I64, r, a, bv); break;
+    case ALU_SUB: case ALU_CMP: ir_sub(s->b, IR_I64, r, a, bv); break;
+    case ALU_AND: case ALU_TEST: ir_and(s->b, IR_I64, r, a, bv); break;
+    case ALU_OR: ir_or(s->b, IR_I64, r, a, bv); break;
+    case ALU_XOR: ir_xor(s->b, IR_I64, r, a, bv); break;
+    case ALU_ADC:
+        cf = gen_compute_cf(s);
+        ir_add(s->b, IR_I64, r, a, bv);
+        ir_add(s->b, IR_I64, r, r, cf);
+        break;
+    case ALU_SBB:
+        cf = gen_compute_cf(s);
+        ir_sub(s->b, IR_I64, r, a, bv);
+        ir_sub(s->b, IR_I64, r, r, cf);
+        break;
+    }
+    if (store)
+        gen_store_operand(s, d, r);
+    switch (k) {
+    case ALU_ADD: gen_set_cc(s, CC_OP_ADD, size, r, bv, 0); break;
+    case ALU_SUB: case ALU_CMP: gen_set_cc(s, CC_OP_SUB, size, r, bv, 0); break;
+    case ALU_ADC: gen_set_cc(s, CC_OP_ADC, size, r, bv, cf); break;
+    case ALU_SBB: gen_set_cc(s, CC_OP_SBB, size, r, bv, cf); break;
+    default: gen_set_cc(s, CC_OP_LOGIC, size, r, 0, 0); break;
+    }
+}
+
+static void gen_ADD(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_ADD); }
+static void gen_OR(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_OR); }
+static void gen_ADC(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_ADC); }
+static void gen_SBB(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_SBB); }
+static void gen_AND(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_AND); }
+static void gen_SUB(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_SUB); }
+static void gen_XOR(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_XOR); }
+static void gen_CMP(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_CMP); }
+static void gen_TEST(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_TEST); }
+
+static void gen_incdec(DisasContext *s, const X86Insn *insn, bool inc)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp r = tcg_temp(s);
+    ir_op2(s->b, inc ? IR_add : IR_sub, IR_I64, r, a, tcg_const(s, 1));
+    IRTemp cf = s->cc_dead ? 0 : gen_compute_cf(s);
+    gen_store_operand(s, d, r);
+    gen_set_cc(s, inc ? CC_OP_INC : CC_OP_DEC, d->size, r, cf, 0);
+}
+
+static void gen_INC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, true); }
+static void gen_DEC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, false); }
+
+static void gen_NEG(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp r = tcg_temp(s);
+    ir_op1(s->b, IR_neg, IR_I64, r, a);
+    gen_store_operand(s, d, r);
+    gen_set_cc(s, CC_OP_SUB, d->size, r, a, 0);
+}
+
+static void gen_NOT(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp r = tcg_temp(s);
+    ir_op1(s->b, IR_not, IR_I64, r, a);
+    gen_store_operand(s, d, r);
+}
+
+/* ---- shifts ---- */
+
+static IRTemp gen_shift_count(DisasContext *s, const X86Insn *insn, unsigned size)
+{
+    IRTemp c = gen_load_operand(s, &insn->op[1]);
+    IRTemp t = tcg_temp(s);
+    ir_and(s->b, IR_I64, t, c, tcg_const(s, size == 8 ? 63 : 31));
+    return t;
+}
+
+typedef enum ShiftKind { SH_SHL, SH_SHR, SH_SAR } ShiftKind;
+
+static void gen_shift(DisasContext *s, const X86Insn *insn, ShiftKind k)
+{
+    const X86Operand *d = &insn->op[0];
+    unsigned size = d->size;
+    IRTemp a = gen_load_dest(s, d);
+    const X86Operand *co = &insn->op[1];
+    bool dynamic = co->kind == X86_OPK_REG;
+    IRTemp c;
+    if (co->kind == X86_OPK_IMM) {
+        unsigned cimm = (unsigned)co->imm & (size == 8 ? 63 : 31);
+        if (cimm == 0)
+            return;   /* count 0: neither the operand nor the flags change */
+        c = tcg_const(s, cimm);
+    } else if (dynamic) {
+        c = gen_shift_count(s, insn, size);
+    } else {
+        c = tcg_const(s, 1);   /* the D0/D1 "1" form */
+    }
+    IRTemp v = k == SH_SAR ? gen_ext(s, a, size, true) : a;
+    IROpcode op = k == SH_SHL ? IR_shl : k == SH_SHR ? IR_shr : IR_sar;
+    IRTemp r = tcg_temp(s), c1 = tcg_temp(s), pre = tcg_temp(s);
+    ir_op2(s->b, op, IR_I64, r, v, c);
+    ir_sub(s->b, IR_I64, c1, c, tcg_const(s, 1));
+    ir_op2(s->b, op, IR_I64, pre, v, c1);
+    gen_store_operand(s, d, r);
+    int ccop = (k == SH_SHL ? CC_OP_SHL : k == SH_SHR ? CC_OP_SHR : CC_OP_SAR) + ot_of(size);
+    if (s->cc_dead)
+        return;
+    if (!dynamic) {
+        gen_set_cc(s, ccop & ~3, size, r, pre, 0);
+        return;
+    }
+    /* Count from CL: a zero count leaves the flags alone. */
+    IRTemp zero = tcg_const(s, 0);
+    ir_movcond(s->b, IR_I64, IR_COND_EQ, s->cc_dst, c, zero, s->cc_dst, r);
+    ir_movcond(s->b, IR_I64, IR_COND_EQ, s->cc_src, c, zero, s->cc_src, pre);
+    IRTemp c32 = ir_temp(s->b, IR_I32), op32 = ir_const(s->b, IR_I32, ccop);
+    ir_op1(s->b, IR_extrl_i64, IR_I32, c32, c);
+    ir_movcond(s->b, IR_I32, IR_COND_EQ, s->cc_op_g, c32, ir_const(s->b, IR_I32, 0),
+               s->cc_op_g, op32);
+    s->cc_op = CC_OP_DYNAMIC;
+}
+
+static void gen_SHL(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SHL); }
+static void gen_SHR(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SHR); }
+static void gen_SAR(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SAR); }
+
+static IRTemp gen_count_operand(DisasContext *s, const X86Operand *op)
+{
+    if (op->kind == X86_OPK_REG || op->kind == X86_OPK_IMM)
+        return gen_load_operand(s, op);
+    return tcg_const(s, 1);
+}
+
+/* Rotates: the result and the new flags come from one helper called
+ * twice, the flags only after the store (a faulting store must leave the
+ * flags as they were). */
+static void gen_rotate(DisasContext *s, const X86Insn *insn, int kind)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp c = gen_count_operand(s, &insn->op[1]);
+    IRTemp cf = gen_compute_eflags(s);
+    IRTemp r = tcg_temp(s);
+    IRTemp args[5] = { IR_ENV, tcg_const(s, kind | ot_of(d->size) << 4), a, c, cf };
+    ir_call(s->b, &hlp_rotate, IR_I64, 1, r, 5, args);
+    gen_store_operand(s, d, r);
+    if (s->cc_dead)
+        return;
+    IRTemp f = tcg_temp(s);
+    IRTemp args2[5] = { IR_ENV, tcg_const(s, kind | ot_of(d->size) << 4 | 0x100), a, c, cf };
+    ir_call(s->b, &hlp_rotate, IR_I64, 1, f, 5, args2);
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_ROL(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_ROL); }
+static void gen_ROR(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_ROR); }
+static void gen_RCL(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_RCL); }
+static void gen_RCR(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_RCR); }
+
+static void gen_dshift(DisasContext *s, const X86Insn *insn, const IRHelper *h)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp src = gen_load_operand(s, &insn->op[1]);
+    IRTemp c = gen_load_operand(s, &insn->op[2]);
+    IRTemp f0 = gen_compute_eflags(s);
+    IRTemp r = tcg_temp(s), f = tcg_temp(s);
+    IRTemp args[6] = { tcg_const(s, ot_of(d->size)), a, src, c, f0, tcg_const(s, 0) };
+    ir_call(s->b, h, IR_I64, 1, r, 6, args);
+    gen_store_operand(s, d, r);
+    if (s->cc_dead)
+        return;
+    IRTemp args2[6] = { tcg_const(s, ot_of(d->size)), a, src, c, f0, tcg_const(s, 1) };
+    ir_call(s->b, h, IR_I64, 1, f, 6, args2);
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_SHLD(DisasContext *s, const X86Insn *i) { gen_dshift(s, i, &hlp_shld); }
+static void gen_SHRD(DisasContext *s, const X86Insn *i) { gen_dshift(s, i, &hlp_shrd); }
+
+/* ---- multiply and divide ---- */
+
+static void gen_mul_1op(DisasContext *s, const X86Insn *insn, bool sign)
+{
+    unsigned size = insn->op[0].size;
+    IRTemp bv = gen_load_operand(s, &insn->op[0]);
+    IRTemp a = gen_get_reg(s, R_EAX, size);
+    IRTemp lo = tcg_temp(s), hi = tcg_temp(s), ovf = tcg_temp(s);
+    if (size == 8) {
+        ir_emit(s->b, sign ? IR_muls2 : IR_mulu2, IR_I64, (IRTemp[]){ lo, hi },
+                (IRTemp[]){ a, bv }, NULL);
+        if (sign) {
+            IRTemp sx = tcg_temp(s);
+            ir_op2(s->b, IR_sar, IR_I64, sx, lo, tcg_const(s, 63));
+            ir_sub(s->b, IR_I64, ovf, hi, sx);
+        } else {
+            ir_mov(s->b, IR_I64, ovf, hi);
+        }
+        gen_set_reg(s, R_EAX, 8, lo);
+        gen_set_reg(s, R_EDX, 8, hi);
+        gen_set_cc(s, CC_OP_MUL, size, lo, ovf, 0);
+        return;
+    }
+    IRTemp p = tcg_temp(s);
+    if (sign)
+        ir_op2(s->b, IR_mul, IR_I64, p, gen_ext(s, a, size, true), gen_ext(s, bv, size, true));
+    else
+        ir_op2(s->b, IR_mul, IR_I64, p, a, bv);
+    unsigned bits = size * 8;
+    if (sign)
+        ir_sub(s->b, IR_I64, ovf, p, gen_ext(s, p, size, true));
+    else
+        ir_op2(s->b, IR_shr, IR_I64, ovf, p, tcg_const(s, bits));
+    if (size == 1) {
+        gen_set_reg(s, R_EAX, 2, p);
+    } else {
+        ir_op2(s->b, IR_shr, IR_I64, hi, p, tcg_const(s, bits));
+        gen_set_reg(s, R_EAX, size, p);
+        gen_set_reg(s, R_EDX, size, hi);
+    }
+    gen_set_cc(s, CC_OP_MUL, size, p, ovf, 0);
+}
+
+static void gen_MUL(DisasContext *s, const X86Insn *i) { gen_mul_1op(s, i, false); }
+
+static void gen_IMUL(DisasContext *s, const X86Insn *insn)
+{
+    if (insn->nops == 1) {
+        gen_mul_1op(s, insn, true);
+        return;
+    }
+    const X86Operand *d = &insn->op[0];
+    unsigned size = d->size;
+    IRTemp a, bv;
+    if (insn->nops == 3) {
+        a = gen_load_operand(s, &insn->op[1]);
+        bv = gen_load_operand(s, &insn->op[2]);
+    } else {
+        a = gen_load_operand(s, &insn->op[0]);
+        bv = gen_load_operand(s, &insn->op[1]);
+    }
+    IRTemp lo = tcg_temp(s), ovf = tcg_temp(s);
+    if (size == 8) {
+        IRTemp hi = tcg_temp(s), sx = tcg_temp(s);
+        ir_emit(s->b, IR_muls2, IR_I64, (IRTemp[]){ lo, hi }, (IRTemp[]){ a, bv }, NULL);
+        ir_op2(s->b, IR_sar, IR_I64, sx, lo, tcg_const(s, 63));
+        ir_sub(s->b, IR_I64, ovf, hi, sx);
+    } else {
+        ir_op2(s->b, IR_mul, IR_I64, lo, gen_ext(s, a, size, true), gen_ext(s, bv, size, true));
+        ir_sub(s->b, IR_I64, ovf, lo, gen_ext(s, lo, size, true));
+    }
+    gen_set_reg(s, d->reg, size, lo);
+    gen_set_cc(s, CC_OP_MUL, size, lo, ovf, 0);
+}
+
+static void gen_divide(DisasContext *s, const X86Insn *insn, const IRHelper *h)
+{
+    IRTemp v = gen_load_operand(s, &insn->op[0]);
+    IRTemp args[3] = { IR_ENV, tcg_const(s, ot_of(insn->op[0].size)), v };
+    gen_call_helper(s, h, 0, 3, args);
+}
+
+static void gen_DIV(DisasContext *s, const X86Insn *i) { gen_divide(s, i, &hlp_div); }
+static void gen_IDIV(DisasContext *s, const X86Insn *i) { gen_divide(s, i, &hlp_idiv); }
+
+/* ---- BCD: helpers on AL/AH and the flags ---- */
+
+static void gen_bcd(DisasContext *s, const IRHelper *h, int64_t imm)
+{
+    IRTemp args[2] = { IR_ENV, tcg_const(s, imm) };
+    gen_call_helper(s, h, 0, 2, args);
+    s->cc_op = CC_OP_DYNAMIC;
+}
+
+static void gen_DAA(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_daa, 0); }
+static void gen_DAS(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_das, 0); }
+static void gen_AAA(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aaa, 0); }
+static void gen_AAS(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aas, 0); }
+static void gen_AAM(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aam, i->op[0].imm & 0xff); }
+static void gen_AAD(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aad, i->op[0].imm & 0xff); }
+
+/* ---- data movement ---- */
+
+static void gen_MOV(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    if (d->kind == X86_OPK_CREG || src->kind == X86_OPK_CREG ||
+        d->kind == X86_OPK_DREG || src->kind == X86_OPK_DREG) {
+        gen_mov_crdr(s, insn);
+        return;
+    }
+    if (d->kind == X86_OPK_SEGREG) {
+        if (d->reg == X86_SEG_CS || d->reg > X86_SEG_GS) {
+            gen_exception(s, EXC_UD, 0);
+            return;
+        }
+        X86Operand w = *src;
+        w.size = 2;
+        IRTemp v = gen_load_operand(s, &w);
+        gen_load_seg(s, d->reg, v);
+        return;
+    }
+    if (src->kind == X86_OPK_SEGREG) {
+        if (src->reg > X86_SEG_GS) {
+            gen_exception(s, EXC_UD, 0);
+            return;
+        }
+        IRTemp v = gen_load_operand(s, src);
+        X86Operand w = *d;
+        if (w.kind == X86_OPK_MEM)
+            w.size = 2;
+        gen_store_operand(s, &w, v);
+        return;
+    }
+    IRTemp v = gen_load_operand(s, src);
+    gen_store_operand(s, d, v);
+}
+
+static void gen_movx(DisasContext *s, const X86Insn *insn, bool sign)
+{
+    IRTemp v = gen_load_operand(s, &insn->op[1]);
+    v = gen_ext(s, v, insn->op[1].size, sign);
+    gen_store_operand(s, &insn->op[0], v);
+}
+
+static void gen_MOVZX(DisasContext *s, const X86Insn *i) { gen_movx(s, i, false); }
+static void gen_MOVSX(DisasContext *s, const X86Insn *i) { gen_movx(s, i, true); }
+static void gen_MOVSXD(DisasContext *s, const X86Insn *i) { gen_movx(s, i, true); }
+
+static void gen_LEA(DisasContext *s, const X86Insn *insn)
+{
+    if (insn->op[1].kind != X86_OPK_MEM) {
+        gen_exception(s, EXC_UD, 0);
+        return;
+    }
+    IRTemp ea = gen_ea_offset(s, &insn->mem);
+    gen_set_reg(s, insn->op[0].reg, insn->op[0].size, ea);
+}
+
+static void gen_XCHG(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *a = &insn->op[0], *bo = &insn->op[1];
+    IRTemp va = gen_load_dest(s, a);
+    IRTemp vb = gen_load_dest(s, bo);
+    /* The memory side first: it is the one that can fault. */
+    if (bo->kind == X86_OPK_MEM) {
+        gen_store_operand(s, bo, va);
+        gen_store_operand(s, a, vb);
+    } else {
+        gen_store_operand(s, a, vb);
+        gen_store_operand(s, bo, va);
+    }
+}
+
+static void gen_XLAT(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp off = tcg_temp(s);
+    ir_add(s->b, IR_I64, off, s->regs[R_EBX], gen_get_reg(s, R_EAX, 1));
+    off = gen_trunc_addr(s, off, insn->addrsize);
+    int seg = insn->seg_override != X86_SEG_NONE ? insn->seg_override : X86_SEG_DS;
+    IRTemp v = gen_ld(s, gen_linear(s, seg, off, 1, false), 1, false);
+    gen_set_reg(s, R_EAX, 1, v);
+}
+
+static void gen_CBW(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize;
+    IRTemp v = gen_ext(s, s->regs[R_EAX], size / 2, true);
+    gen_set_reg(s, R_EAX, size, v);
+}
+
+static void gen_CWD(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize;
+    IRTemp v = gen_ext(s, s->regs[R_EAX], size, true);
+    IRTemp h = tcg_temp(s);
+    ir_op2(s->b, IR_sar, IR_I64, h, v, tcg_const(s, 63));
+    gen_set_reg(s, R_EDX, size, h);
+}
+
+static void gen_LAHF(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp f = gen_compute_eflags(s);
+    ir_and(s->b, IR_I64, f, f, tcg_const(s, CC_S | CC_Z | CC_A | CC_P | CC_C));
+    ir_or(s->b, IR_I64, f, f, tcg_const(s, EFL_FIXED));
+    gen_set_reg(s, X86_GPR_AH, 1, f);
+}
+
+static void gen_SAHF(DisasContext *s, const X86Insn *insn)
+{
+    const uint64_t m = CC_S | CC_Z | CC_A | CC_P | CC_C;
+    IRTemp f = gen_compute_eflags(s);
+    IRTemp ah = gen_get_reg(s, X86_GPR_AH, 1);
+    ir_and(s->b, IR_I64, f, f, tcg_const(s, CC_O));
+    ir_and(s->b, IR_I64, ah, ah, tcg_const(s, (int64_t)m));
+    ir_or(s->b, IR_I64, f, f, ah);
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_SALC(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp cf = gen_compute_cf(s);
+    IRTemp v = tcg_temp(s);
+    ir_op1(s->b, IR_neg, IR_I64, v, cf);
+    gen_set_reg(s, R_EAX, 1, v);
+}
+
+static void gen_flag_op(DisasContext *s, uint32_t clear, uint32_t set, uint32_t toggle)
+{
+    IRTemp f = gen_compute_eflags(s);
+    if (clear)
+        ir_and(s->b, IR_I64, f, f, tcg_const(s, ~(int64_t)clear));
+    if (set)
+        ir_or(s->b, IR_I64, f, f, tcg_const(s, set));
+    if (toggle)
+        ir_xor(s->b, IR_I64, f, f, tcg_const(s, toggle));
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_CLC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, CC_C, 0, 0); }
+static void gen_STC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, CC_C, 0); }
+static void gen_CMC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, 0, CC_C); }
+
+static void gen_df(DisasContext *s, bool set)
+{
+    IRTemp f = ir_temp(s->b, IR_I32);
+    ir_ld(s->b, IR_ld, IR_I32, f, IR_ENV, offsetof(CPUState, eflags));
+    if (set)
+        ir_or(s->b, IR_I32, f, f, tcg_const32(s, EFL_DF));
+    else
+        ir_and(s->b, IR_I32, f, f, tcg_const32(s, ~EFL_DF));
+    ir_st(s->b, IR_st, IR_I32, f, IR_ENV, offsetof(CPUState, eflags));
+}
+
+static void gen_CLD(DisasContext *s, const X86Insn *i) { gen_df(s, false); }
+static void gen_STD(DisasContext *s, const X86Insn *i) { gen_df(s, true); }
+
+static void gen_NOP(DisasContext *s, const X86Insn *i) { }
+
+static void gen_UD(DisasContext *s, const X86Insn *i) { gen_exception(s, EXC_UD, 0); }
+
+/* ---- bit operations ---- */
+
+static void gen_SETCC(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp v = gen_cond(s, insn->cond);
+    gen_store_operand(s, &insn->op[0], v);
+}
+
+static void gen_CMOVCC(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp src = gen_load_operand(s, &insn->op[1]);
+    IRTemp old = gen_get_reg(s, d->reg, d->size);
+    IRCond c;
+    IRTemp a, bv;
+    gen_cond_cmp(s, insn->cond, &c, &a, &bv);
+    IRTemp r = tcg_temp(s);
+    ir_movcond(s->b, IR_I64, c, r, a, bv, src, old);
+    gen_set_reg(s, d->reg, d->size, r);
+}
+
+typedef enum BitKind { BIT_T, BIT_S, BIT_R, BIT_C } BitKind;
+
+static void gen_bitop(DisasContext *s, const X86Insn *insn, BitKind k)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    unsigned size = d->size, bits = size * 8;
+    IRTemp off = gen_load_operand(s, src);
+    IRTemp bit = tcg_temp(s);
+    IRTemp a;
+    if (d->kind == X86_OPK_MEM && src->kind == X86_OPK_REG) {
+        /* A register bit offset addresses memory beyond the operand:
+         * signed offset / bits * size bytes. */
+        IRTemp ea = gen_ea_offset(s, &insn->mem);
+        IRTemp so = gen_ext(s, off, size, true), adj = tcg_temp(s);
+        ir_op2(s->b, IR_sar, IR_I64, adj, so, tcg_const(s, ot_of(size) + 3));
+        ir_op2(s->b, IR_shl, IR_I64, adj, adj, tcg_const(s, ot_of(size)));
+        ir_add(s->b, IR_I64, ea, ea, adj);
+        ea = gen_trunc_addr(s, ea, insn->addrsize);
+        s->mem_addr = gen_linear(s, insn->mem.seg, ea, size, k != BIT_T);
+        s->mem_addr_write = k != BIT_T;
+    }
+    a = k == BIT_T ? gen_load_operand(s, d) : gen_load_dest(s, d);
+    ir_and(s->b, IR_I64, bit, off, tcg_const(s, bits - 1));
+    IRTemp cf = tcg_temp(s), m = tcg_temp(s), r = tcg_temp(s);
+    ir_op2(s->b, IR_shr, IR_I64, cf, a, bit);
+    ir_and(s->b, IR_I64, cf, cf, tcg_const(s, 1));
+    ir_op2(s->b, IR_shl, IR_I64, m, tcg_const(s, 1), bit);
+    switch (k) {
+    case BIT_S: ir_or(s->b, IR_I64, r, a, m); break;
+    case BIT_R: ir_op2(s->b, IR_andc, IR_I64, r, a, m); break;
+    case BIT_C: ir_xor(s->b, IR_I64, r, a, m); break;
+    default: break;
+    }
+    if (k != BIT_T)
+        gen_store_operand(s, d, r);
+    if (s->cc_dead)
+        return;
+    IRTemp f = gen_compute_eflags(s);
+    ir_and(s->b, IR_I64, f, f, tcg_const(s, ~(int64_t)CC_C));
+    ir_or(s->b, IR_I64, f, f, cf);
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_BT(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_T); }
+static void gen_BTS(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_S); }
+static void gen_BTR(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_R); }
+static void gen_BTC(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_C); }
+
+static void gen_bitscan(DisasContext *s, const X86Insn *insn, bool reverse)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp src = gen_load_operand(s, &insn->op[1]);
+    IRTemp old = gen_get_reg(s, d->reg, d->size);
+    IRTemp idx = tcg_temp(s), r = tcg_temp(s);
+    if (reverse) {
+        ir_op2(s->b, IR_clz, IR_I64, idx, src, tcg_const(s, 64));
+        ir_sub(s->b, IR_I64, idx, tcg_const(s, 63), idx);
+    } else {
+        ir_op2(s->b, IR_ctz, IR_I64, idx, src, tcg_const(s, 64));
+    }
+    /* Source 0: ZF=1 and the destination keeps its value. */
+    ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
+    gen_set_reg(s, d->reg, d->size, r);
+    gen_set_cc(s, CC_OP_LOGIC, d->size, src, 0, 0);
+}
+
+static void gen_BSF(DisasContext *s, const X86Insn *i) { gen_bitscan(s, i, false); }
+static void gen_BSR(DisasContext *s, const X86Insn *i) { gen_bitscan(s, i, true); }
+
+static void gen_count_bits(DisasContext *s, const X86Insn *insn, int which)
+{
+    const X86Operand *d = &insn->op[0];
+    unsigned bits = d->size * 8;
+    IRTemp src = gen_load_operand(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s), f = tcg_temp(s), t = tcg_temp(s);
+    IRTemp zero = tcg_const(s, 0);
+    if (which == 0) {          /* POPCNT: ZF = (src == 0), the rest clear */
+        ir_op1(s->b, IR_ctpop, IR_I64, r, src);
+        ir_setcond(s->b, IR_I64, IR_COND_EQ, f, src, zero);
+        ir_op2(s->b, IR_shl, IR_I64, f, f, tcg_const(s, 6));
+    } else {
+        if (which == 1) {      /* TZCNT */
+            ir_op2(s->b, IR_ctz, IR_I64, r, src, tcg_const(s, bits));
+        } else {               /* LZCNT */
+            ir_op2(s->b, IR_clz, IR_I64, r, src, tcg_const(s, 64));
+            ir_sub(s->b, IR_I64, r, r, tcg_const(s, 64 - bits));
+        }
+        /* CF = source was zero, ZF = result is zero */
+        ir_setcond(s->b, IR_I64, IR_COND_EQ, f, src, zero);
+        ir_setcond(s->b, IR_I64, IR_COND_EQ, t, r, zero);
+        ir_op2(s->b, IR_shl, IR_I64, t, t, tcg_const(s, 6));
+        ir_or(s->b, IR_I64, f, f, t);
+    }
+    gen_set_reg(s, d->reg, d->size, r);
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_POPCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 0); }
+static void gen_TZCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 1); }
+static void gen_LZCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 2); }
+
+static void gen_BSWAP(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp v = gen_get_reg(s, d->reg, d->size), r = tcg_temp(s);
+    if (d->size == 8)
+        ir_op1(s->b, IR_bswap64, IR_I64, r, v);
+    else if (d->size == 4)
+        ir_op1(s->b, IR_bswap32, IR_I64, r, v);
+    else
+        ir_movi(s->b, IR_I64, r, 0);   /* 16-bit BSWAP: zero on real CPUs */
+    gen_set_reg(s, d->reg, d->size, r);
+}
+
+static void gen_MOVBE(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp v = gen_load_operand(s, &insn->op[1]), r = tcg_temp(s);
+    unsigned size = d->size;
+    ir_op1(s->b, size == 8 ? IR_bswap64 : size == 4 ? IR_bswap32 : IR_bswap16, IR_I64, r, v);
+    gen_store_operand(s, d, r);
+}
+
+static void gen_XADD(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp bv = gen_load_operand(s, src);
+    IRTemp r = tcg_temp(s);
+    ir_add(s->b, IR_I64, r, a, bv);
+    if (d->kind == X86_OPK_MEM) {
+        gen_store_operand(s, d, r);
+        gen_store_operand(s, src, a);
+    } else {
+        gen_store_operand(s, src, a);
+        gen_store_operand(s, d, r);
+    }
+    gen_set_cc(s, CC_OP_ADD, d->size, r, bv, 0);
+}
+
+static void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    unsigned size = d->size;
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp src = gen_load_operand(s, &insn->op[1]);
+    IRTemp acc = gen_get_reg(s, R_EAX, size);
+    IRTemp nv = tcg_temp(s), nacc = tcg_temp(s), diff = tcg_temp(s);
+    ir_movcond(s->b, IR_I64, IR_COND_EQ, nv, a, acc, src, a);
+    ir_movcond(s->b, IR_I64, IR_COND_EQ, nacc, a, acc, acc, a);
+    ir_sub(s->b, IR_I64, diff, acc, a);
+    gen_store_operand(s, d, nv);        /* always written back */
+    gen_set_reg(s, R_EAX, size, nacc);
+    gen_set_cc(s, CC_OP_SUB, size, diff, a, 0);
+}
+
+static void gen_CMPXCHG8B(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp lin = gen_mem_addr(s, insn->mnem == X86_CMPXCHG16B ? 16 : 8, true);
+    IRTemp args[2] = { IR_ENV, lin };
+    gen_call_helper(s, insn->mnem == X86_CMPXCHG16B ? &hlp_cmpxchg16b : &hlp_cmpxchg8b,
+                    0, 2, args);
+    s->cc_op = CC_OP_DYNAMIC;
+}
+
+/* ---- stack ---- */
+
+static void gen_PUSH(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize;
+    const X86Operand *o = &insn->op[0];
+    IRTemp v;
+    if (o->kind == X86_OPK_IMM)
+        v = tcg_const(s, (int64_t)((uint64_t)o->imm & (size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1)));
+    else
+        v = gen_load_operand(s, o);
+    gen_push(s, v, size);
+}
+
+static void gen_POP(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize;
+    const X86Operand *o = &insn->op[0];
+    IRTemp nsp;
+    IRTemp v = gen_pop_value(s, size, &nsp);
+    switch (o->kind) {
+    case X86_OPK_MEM: {
+        /* The address uses rSP after the pop (SDM). */
+        IRTemp ea = gen_ea_offset(s, &insn->mem);
+        if (insn->mem.base == R_ESP) {
+            ir_add(s->b, IR_I64, ea, ea, tcg_const(s, size));
+            ea = gen_trunc_addr(s, ea, insn->addrsize);
+        }
+        IRTemp lin = gen_linear(s, insn->mem.seg, ea, size, true);
+        gen_st(s, lin, v, size);
+        gen_set_sp(s, nsp);
+        break;
+    }
+    case X86_OPK_SEGREG:
+        if (o->reg == X86_SEG_CS) {
+            gen_exception(s, EXC_UD, 0);
+            return;
+        }
+        gen_load_seg(s, o->reg, v);
+        gen_set_sp(s, nsp);
+        break;
+    default:
+        gen_set_sp(s, nsp);
+        gen_set_reg(s, o->reg, size, v);
+        break;
+    }
+}
+
+static void gen_PUSHA(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize, ss = stack_addr_size(s);
+    IRTemp old_sp = gen_get_reg(s, R_ESP, size);
+    for (int r = 0; r < 8; r++) {
+        IRTemp sp = tcg_temp(s);
+        ir_sub(s->b, IR_I64, sp, s->regs[R_ESP], tcg_const(s, (r + 1) * size));
+        sp = gen_trunc_addr(s, sp, ss);
+        IRTemp lin = gen_linear(s, X86_SEG_SS, sp, size, true);
+        gen_st(s, lin, r == R_ESP ? old_sp : gen_get_reg(s, r, size), size);
+    }
+    IRTemp nsp = tcg_temp(s);
+    ir_sub(s->b, IR_I64, nsp, s->regs[R_ESP], tcg_const(s, 8 * size));
+    gen_set_sp(s, gen_trunc_addr(s, nsp, ss));
+}
+
+static void gen_POPA(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize, ss = stack_addr_size(s);
+    IRTemp vals[8];
+    for (int k = 0; k < 8; k++) {
+        IRTemp sp = tcg_temp(s);
+        ir_add(s->b, IR_I64, sp, s->regs[R_ESP], tcg_const(s, k * size));
+        sp = gen_trunc_addr(s, sp, ss);
+        vals[k] = gen_ld(s, gen_linear(s, X86_SEG_SS, sp, size, false), size, false);
+    }
+    IRTemp nsp = tcg_temp(s);
+    ir_add(s->b, IR_I64, nsp, s->regs[R_ESP], tcg_const(s, 8 * size));
+    gen_set_sp(s, gen_trunc_addr(s, nsp, ss));
+    for (int k = 0; k < 8; k++)
+        if (7 - k != R_ESP)
+            gen_set_reg(s, 7 - k, size, vals[k]);
+}
+
+static void gen_LEAVE(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize, ss = stack_addr_size(s);
+    IRTemp bp = gen_trunc_addr(s, s->regs[R_EBP], ss);
+    IRTemp v = gen_ld(s, gen_linear(s, X86_SEG_SS, bp, size, false), size, false);
+    IRTemp nsp = tcg_temp(s);
+    ir_add(s->b, IR_I64, nsp, bp, tcg_const(s, size));
+    gen_set_sp(s, gen_trunc_addr(s, nsp, ss));
+    gen_set_reg(s, R_EBP, size, v);
+}
+
+/* ---- near control transfers ---- */
+
+static uint64_t rel_target(DisasContext *s, const X86Insn *insn)
+{
+    return mask_ip(s, s->next_pc + (uint64_t)insn->op[0].imm, insn->opsize);
+}
+
+static void gen_JMP(DisasContext *s, const X86Insn *insn)
+{
+    if (insn->op[0].kind == X86_OPK_REL) {
+        gen_jmp_static(s, rel_target(s, insn), 0);
+        return;
+    }
+    IRTemp v = gen_load_operand(s, &insn->op[0]);
+    ir_mov(s->b, IR_I64, s->rip, gen_ext(s, v, insn->opsize, false));
+    gen_jmp_dynamic(s);
+}
+
+static void gen_CALL(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize;
+    IRTemp target = 0;
+    if (insn->op[0].kind != X86_OPK_REL)
+        target = gen_ext(s, gen_load_operand(s, &insn->op[0]), size, false);
+    gen_push(s, tcg_const(s, (int64_t)s->next_pc), size);
+    if (!target) {
+        gen_jmp_static(s, rel_target(s, insn), 0);
+        return;
+    }
+    ir_mov(s->b, IR_I64, s->rip, target);
+    gen_jmp_dynamic(s);
+}
+
+static void gen_RET(DisasContext *s, const X86Insn *insn)
+{
+    unsigned size = insn->opsize;
+    IRTemp nsp;
+    IRTemp v = gen_pop_value(s, size, &nsp);
+    if (insn->nops >= 1 && insn->op[0].kind == X86_OPK_IMM) {
+        ir_add(s->b, IR_I64, nsp, nsp, tcg_const(s, insn->op[0].imm & 0xffff));
+        nsp = gen_trunc_addr(s, nsp, stack_addr_size(s));
+    }
+    gen_set_sp(s, nsp);
+    ir_mov(s->b, IR_I64, s->rip, v);
+    gen_jmp_dynamic(s);
+}
+
+static void gen_branch(DisasContext *s, IRCond c, IRTemp a, IRTemp bv, uint64_t target)
+{
+    uint32_t taken = ir_new_label(s->b);
+    ir_brcond(s->b, IR_I64, c, a, bv, taken);
+    gen_jmp_static(s, s->next_pc, 0);
+    ir_set_label(s->b, taken);
+    gen_jmp_static(s, target, 1);
+}
+
+static void gen_JCC(DisasContext *s, const X86Insn *insn)
+{
+    IRCond c;
+    IRTemp a, bv;
+    gen_cond_cmp(s, insn->cond, &c, &a, &bv);
+    gen_branch(s, c, a, bv, rel_target(s, insn));
+}
+
+static void gen_JCXZ(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp cx = gen_ext(s, s->regs[R_ECX], insn->addrsize, false);
+    gen_branch(s, IR_COND_EQ, cx, tcg_const(s, 0), rel_target(s, insn));
+}
+
+static void gen_loop(DisasContext *s, const X86Insn *insn, int zf_cond)
+{
+    unsigned as = insn->addrsize;
+    IRTemp cx = tcg_temp(s);
+    ir_sub(s->b, IR_I64, cx, s->regs[R_ECX], tcg_const(s, 1));
+    cx = gen_ext(s, cx, as, false);
+    IRTemp t = tcg_temp(s);
+    ir_setcond(s->b, IR_I64, IR_COND_NE, t, cx, tcg_const(s, 0));
+    if (zf_cond >= 0) {
+        IRTemp z = gen_cond(s, zf_cond);
+        ir_and(s->b, IR_I64, t, t, z);
+    }
+    gen_set_reg(s, R_ECX, as, cx);
+    gen_branch(s, IR_COND_NE, t, tcg_const(s, 0), rel_target(s, insn));
+}
+
+static void gen_LOOP(DisasContext *s, const X86Insn *i) { gen_loop(s, i, -1); }
+static void gen_LOOPE(DisasContext *s, const X86Insn *i) { gen_loop(s, i, 4); }
+static void gen_LOOPNE(DisasContext *s, const X86Insn *i) { gen_loop(s, i, 5); }
+
+/* ---- the handler table ---- */
+
+#define ALL CC_ALL
+#define CF CC_C
+#define ZF CC_Z
+/*           handler         res_read  cc_read  cc_write fault */
+#define H(m, fn, rr, cr, cw, f) [X86_##m] = { fn, rr, cr, cw, f }
+const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
+    H(ADD, gen_ADD, 0, 0, true, false),
+    H(OR, gen_OR, 0, 0, true, false),
+    H(ADC, gen_ADC, CF, 0, true, false),
+    H(SBB, gen_SBB, CF, 0, true, false),
+    H(AND, gen_AND, 0, 0, true, false),
+    H(SUB, gen_SUB, 0, 0, true, false),
+    H(XOR, gen_XOR, 0, 0, true, false),
+    H(CMP, gen_CMP, 0, 0, true, false),
+    H(TEST, gen_TEST, 0, 0, true, false),
+    H(INC, gen_INC, 0, CF, true, false),
+    H(DEC, gen_DEC, 0, CF, true, false),
+    H(NEG, gen_NEG, 0, 0, true, false),
+    H(NOT, gen_NOT, 0, 0, false, false),
+    H(SHL, gen_SHL, 0, ALL, true, false),
+    H(SHR, gen_SHR, 0, ALL, true, false),
+    H(SAR, gen_SAR, 0, ALL, true, false),
+    H(ROL, gen_ROL, 0, ALL, true, false),
+    H(ROR, gen_ROR, 0, ALL, true, false),
+    H(RCL, gen_RCL, CF, ALL, true, false),
+    H(RCR, gen_RCR, CF, ALL, true, false),
+    H(SHLD, gen_SHLD, 0, ALL, true, false),
+    H(SHRD, gen_SHRD, 0, ALL, true, false),
+    H(MUL, gen_MUL, 0, 0, true, false),
+    H(IMUL, gen_IMUL, 0, 0, true, false),
+    H(DIV, gen_DIV, 0, 0, false, true),
+    H(IDIV, gen_IDIV, 0, 0, false, true),
+    H(DAA, gen_DAA, ALL, 0, true, true),
+    H(DAS, gen_DAS, ALL, 0, true, true),
+    H(AAA, gen_AAA, ALL, 0, true, true),
+    H(AAS, gen_AAS, ALL, 0, true, true),
+    H(AAM, gen_AAM, 0, 0, true, true),
+    H(AAD, gen_AAD, 0, 0, true, true),
+    H(MOV, gen_MOV, 0, 0, false, false),
+    H(MOVZX, gen_MOVZX, 0, 0, false, false),
+    H(MOVSX, gen_MOVSX, 0, 0, false, false),
+    H(MOVSXD, gen_MOVSXD, 0, 0, false, false),
+    H(LEA, gen_LEA, 0, 0, false, false),
+    H(XCHG, gen_XCHG, 0, 0, false, false),
+    H(XLAT, gen_XLAT, 0, 0, false, true),
+    H(CBW, gen_CBW, 0, 0, false, false),
+    H(CWD, gen_CWD, 0, 0, false, false),
+    H(LAHF, gen_LAHF, ALL, 0, false, false),
+    H(SAHF, gen_SAHF, 0, ALL, true, false),
+    H(SALC, gen_SALC, CF, 0, false, false),
+    H(CLC, gen_CLC, 0, ALL, true, false),
+    H(STC, gen_STC, 0, ALL, true, false),
+    H(CMC, gen_CMC, 0, ALL, true, false),
+    H(CLD, gen_CLD, 0, 0, false, false),
+    H(STD, gen_STD, 0, 0, false, false),
+    H(NOP, gen_NOP, 0, 0, false, false),
+    H(PAUSE, gen_NOP, 0, 0, false, false),
+    H(PREFETCHNTA, gen_NOP, 0, 0, false, false),
+    H(PREFETCHT0, gen_NOP, 0, 0, false, false),
+    H(PREFETCHT1, gen_NOP, 0, 0, false, false),
+    H(PREFETCHT2, gen_NOP, 0, 0, false, false),
+    H(PREFETCHW, gen_NOP, 0, 0, false, false),
+    H(LFENCE, gen_NOP, 0, 0, false, false),
+    H(MFENCE, gen_NOP, 0, 0, false, false),
+    H(SFENCE, gen_NOP, 0, 0, false, false),
+    H(CLFLUSH, gen_NOP, 0, 0, false, false),
+    H(CLFLUSHOPT, gen_NOP, 0, 0, false, false),
+    H(CLWB, gen_NOP, 0, 0, false, false),
+    H(UD0, gen_UD, 0, 0, false, true),
+    H(UD1, gen_UD, 0, 0, false, true),
+    H(UD2, gen_UD, 0, 0, false, true),
+    H(SETCC, gen_SETCC, ALL, 0, false, false),
+    H(CMOVCC, gen_CMOVCC, ALL, 0, false, false),
+    H(BT, gen_BT, 0, ALL, true, false),
+    H(BTS, gen_BTS, 0, ALL, true, false),
+    H(BTR, gen_BTR, 0, ALL, true, false),
+    H(BTC, gen_BTC, 0, ALL, true, false),
+    H(BSF, gen_BSF, 0, 0, true, false),
+    H(BSR, gen_BSR, 0, 0, true, false),
+    H(POPCNT, gen_POPCNT, 0, 0, true, false),
+    H(TZCNT, gen_TZCNT, 0, 0, true, false),
+    H(LZCNT, gen_LZCNT, 0, 0, true, false),
+    H(BSWAP, gen_BSWAP, 0, 0, false, false),
+    H(MOVBE, gen_MOVBE, 0, 0, false, false),
+    H(XADD, gen_XADD, 0, 0, true, false),
+    H(CMPXCHG, gen_CMPXCHG, 0, 0, true, false),
+    H(CMPXCHG8B, gen_CMPXCHG8B, 0, 0, true, true),
+    H(CMPXCHG16B, gen_CMPXCHG8B, 0, 0, true, true),
+    H(PUSH, gen_PUSH, 0, 0, false, true),
+    H(POP, gen_POP, 0, 0, false, true),
+    H(PUSHA, gen_PUSHA, 0, 0, false, true),
+    H(POPA, gen_POPA, 0, 0, false, true),
+    H(LEAVE, gen_LEAVE, 0, 0, false, true),
+    H(JMP, gen_JMP, 0, 0, false, false),
+    H(CALL, gen_CALL, 0, 0, false, true),
+    H(RET, gen_RET, 0, 0, false, true),
+    H(JCC, gen_JCC, ALL, 0, false, false),
+    H(JCXZ, gen_JCXZ, 0, 0, false, false),
+    H(LOOP, gen_LOOP, 0, 0, false, false),
+    H(LOOPE, gen_LOOPE, ZF, 0, false, false),
+    H(LOOPNE, gen_LOOPNE, ZF, 0, false, false),
+    /* translate-sys.c */
+    H(PUSHF, gen_PUSHF, ALL, 0, false, true),
+    H(POPF, gen_POPF, 0, 0, true, true),
+    H(ENTER, gen_ENTER, 0, 0, false, true),
+    H(JMPF, gen_JMPF, 0, 0, false, true),
+    H(CALLF, gen_CALLF, 0, 0, false, true),
+    H(RETF, gen_RETF, 0, 0, false, true),
+    H(IRET, gen_IRET, ALL, 0, true, true),
+    H(INT, gen_INT, ALL, 0, false, true),
+    H(INT3, gen_INT3, ALL, 0, false, true),
+    H(INT1, gen_INT1, ALL, 0, false, true),
+    H(INTO, gen_INTO, ALL, 0, false, true),
+    H(BOUND, gen_BOUND, 0, 0, false, true),
+    H(HLT, gen_HLT, 0, 0, false, true),
+    H(CLI, gen_CLI, 0, 0, false, true),
+    H(STI, gen_STI, 0, 0, false, true),
+    H(WAIT, gen_NOP, 0, 0, false, false),
+    H(IN, gen_IN, 0, 0, false, true),
+    H(OUT, gen_OUT, 0, 0, false, true),
+    H(MOVS, gen_MOVS, 0, 0, false, true),
+    H(STOS, gen_STOS, 0, 0, false, true),
+    H(LODS, gen_LODS, 0, 0, false, true),
+    H(CMPS, gen_CMPS, 0, 0, true, true),
+    H(SCAS, gen_SCAS, 0, 0, true, true),
+    H(INS, gen_INS, 0, 0, false, true),
+    H(OUTS, gen_OUTS, 0, 0, false, true),
+    H(LES, gen_LxS, 0, 0, false, true),
+    H(LDS, gen_LxS, 0, 0, false, true),
+    H(LSS, gen_LxS, 0, 0, false, true),
+    H(LFS, gen_LxS, 0, 0, false, true),
+    H(LGS, gen_LxS, 0, 0, false, true),
+    H(CPUID, gen_CPUID, 0, 0, false, true),
+    H(RDTSC, gen_RDTSC, 0, 0, false, true),
+    H(RDTSCP, gen_RDTSCP, 0, 0, false, true),
+    H(RDPMC, gen_RDPMC, 0, 0, false, true),
+    H(RDMSR, gen_RDMSR, 0, 0, false, true),
+    H(WRMSR, gen_WRMSR, 0, 0, false, true),
+    H(LGDT, gen_LGDT, 0, 0, false, true),
+    H(LIDT, gen_LIDT, 0, 0, false, true),
+    H(SGDT, gen_SGDT, 0, 0, false, true),
+    H(SIDT, gen_SIDT, 0, 0, false, true),
+    H(LLDT, gen_LLDT, 0, 0, false, true),
+    H(LTR, gen_LTR, 0, 0, false, true),
+    H(SLDT, gen_SLDT, 0, 0, false, true),
+    H(STR, gen_STR, 0, 0, false, true),
+    H(LMSW, gen_LMSW, 0, 0, false, true),
+    H(SMSW, gen_SMSW, 0, 0, false, true),
+    H(CLTS, gen_CLTS, 0, 0, false, true),
+    H(INVLPG, gen_INVLPG, 0, 0, false, true),
+    H(INVD, gen_NOP, 0, 0, false, true),
+    H(WBINVD, gen_NOP, 0, 0, false, true),
+    H(LAR, gen_LAR, 0, ALL, true, true),
+    H(LSL, gen_LSL, 0, ALL, true, true),
+    H(VERR, gen_VERR, 0, ALL, true, true),
+    H(VERW, gen_VERW, 0, ALL, true, true),
+    H(ARPL, gen_ARPL, 0, ALL, true, true),
+    H(SYSCALL, gen_SYSCALL, ALL, 0, false, true),
+    H(SYSRET, gen_SYSRET, 0, 0, false, true),
+    H(SYSENTER, gen_SYSENTER, ALL, 0, false, true),
+    H(SYSEXIT, gen_SYSEXIT, 0, 0, false, true),
+    H(SWAPGS, gen_SWAPGS, 0, 0, false, true),
+    H(CLAC, gen_CLAC, 0, 0, false, true),
+    H(STAC, gen_STAC, 0, 0, false, true),
+    H(RDFSBASE, gen_RDFSGSBASE, 0, 0, false, true),
+    H(RDGSBASE, gen_RDFSGSBASE, 0, 0, false, true),
+    H(WRFSBASE, gen_WRFSGSBASE, 0, 0, false, true),
+    H(WRGSBASE, gen_WRFSGSBASE, 0, 0, false, true),
+};

@@ -1,0 +1,878 @@
+/*
+ * x86 -> IR translation: the block loop and the plumbing every handler
+ * uses (registers, effective addresses, segment checks, guest memory, the
+ * stack, lazy flags and conditions, block exits).  The per-mnemonic
+ * handlers live in translate-ops.c.
+ *
+ * Precise exceptions: every instruction starts with insn_start(rip, 0);
+ * a guest_ld/guest_st fault restores rip from it (IREngine.restore).
+ * Helpers that can fault get rip stored first (gen_call_helper).  Handlers
+ * order their work as: loads, computation, memory stores, then register
+ * and flag writes, so nothing architectural changes before the last point
+ * where the instruction can still fault.
+ *
+ * Lazy flags: cc_op/cc_dst/cc_src/cc_src2 (see cpu.h).  The translator
+ * tracks cc_op statically inside the block, so conditions after CMP/SUB,
+ * logic ops and the like are computed inline (no EFLAGS materialisation),
+ * and a cc_op store is skipped when it would not change.
+ *
+ * Flag liveness: after pre-decoding the block, a backward pass finds the
+ * instructions whose flag results are overwritten before anything reads
+ * them and before anything can fault; their cc stores are skipped.
+ */
+#include "cpu/translate.h"
+
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "cpu/disas.h"
+#include "cpu/exec.h"
+#include "cpu/helpers.h"
+#include "cpu/mmu.h"
+
+typedef struct InsnRec {
+    X86Insn insn;
+    uint64_t pc;
+    uint8_t status;          /* X86DecodeStatus, or 0xff: #GP (CS limit) */
+    bool cc_dead;
+} InsnRec;
+
+struct X86Translator {
+    IRBlock *b;
+    DisasContext s;
+    InsnRec recs[TB_MAX_INSNS];
+    uint8_t code[TLB_PAGE_SIZE + 32];
+};
+
+static const char *const reg_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+X86Translator *x86_translator_new(void)
+{
+    X86Translator *t = xcalloc(1, sizeof(*t));
+    IRBlock *b = ir_block_new();
+    DisasContext *s = &t->s;
+    for (int i = 0; i < 16; i++)
+        s->regs[i] = ir_global(b, IR_I64, offsetof(CPUState, regs[i]), reg_names[i]);
+    s->rip = ir_global(b, IR_I64, offsetof(CPUState, rip), "rip");
+    s->cc_dst = ir_global(b, IR_I64, offsetof(CPUState, cc_dst), "cc_dst");
+    s->cc_src = ir_global(b, IR_I64, offsetof(CPUState, cc_src), "cc_src");
+    s->cc_src2 = ir_global(b, IR_I64, offsetof(CPUState, cc_src2), "cc_src2");
+    s->cc_op_g = ir_global(b, IR_I32, offsetof(CPUState, cc_op), "cc_op");
+    t->b = b;
+    return t;
+}
+
+void x86_translator_free(X86Translator *t)
+{
+    if (!t)
+        return;
+    ir_block_free(t->b);
+    free(t);
+}
+
+/* ---- temps ---- */
+
+IRTemp tcg_temp(DisasContext *s) { return ir_temp(s->b, IR_I64); }
+IRTemp tcg_local(DisasContext *s) { return ir_local(s->b, IR_I64); }
+IRTemp tcg_const(DisasContext *s, int64_t v) { return ir_const(s->b, IR_I64, v); }
+IRTemp tcg_const32(DisasContext *s, int32_t v) { return ir_const(s->b, IR_I32, v); }
+
+IRTemp gen_ext(DisasContext *s, IRTemp v, unsigned size, bool sign)
+{
+    IRTemp t = tcg_temp(s);
+    static const IROpcode zx[] = { IR_ext8u, IR_ext16u, IR_ext32u };
+    static const IROpcode sx[] = { IR_ext8s, IR_ext16s, IR_ext32s };
+    if (size >= 8) {
+        ir_mov(s->b, IR_I64, t, v);
+        return t;
+    }
+    ir_op1(s->b, (sign ? sx : zx)[ot_of(size)], IR_I64, t, v);
+    return t;
+}
+
+/* ---- registers ---- */
+
+IRTemp gen_get_reg(DisasContext *s, int reg, unsigned size)
+{
+    IRTemp t = tcg_temp(s);
+    if (reg >= 16 && reg < 20) {
+        ir_extract(s->b, IR_I64, t, s->regs[reg - 16], 8, 8);
+        return t;
+    }
+    if (size >= 8) {
+        ir_mov(s->b, IR_I64, t, s->regs[reg & 15]);
+        return t;
+    }
+    return gen_ext(s, s->regs[reg & 15], size, false);
+}
+
+void gen_set_reg(DisasContext *s, int reg, unsigned size, IRTemp v)
+{
+    if (reg >= 16 && reg < 20) {
+        ir_deposit(s->b, IR_I64, s->regs[reg - 16], s->regs[reg - 16], v, 8, 8);
+        return;
+    }
+    IRTemp r = s->regs[reg & 15];
+    switch (size) {
+    case 1: ir_deposit(s->b, IR_I64, r, r, v, 0, 8); break;
+    case 2: ir_deposit(s->b, IR_I64, r, r, v, 0, 16); break;
+    case 4: ir_op1(s->b, IR_ext32u, IR_I64, r, v); break;
+    default: ir_mov(s->b, IR_I64, r, v); break;
+    }
+}
+
+/* ---- helpers and exceptions ---- */
+
+void gen_sync_rip(DisasContext *s)
+{
+    ir_movi(s->b, IR_I64, s->rip, (int64_t)s->pc);
+}
+
+void gen_call_helper(DisasContext *s, const IRHelper *h, IRTemp out, int nargs,
+                     const IRTemp *args)
+{
+    if (h->flags & IR_CALL_CAN_FAULT)
+        gen_sync_rip(s);
+    ir_call(s->b, h, IR_I64, out ? 1 : 0, out, nargs, args);
+}
+
+void gen_exception(DisasContext *s, int vec, uint32_t err)
+{
+    IRTemp args[3] = { IR_ENV, tcg_const(s, vec), tcg_const(s, err) };
+    gen_call_helper(s, &hlp_raise_exception, 0, 3, args);
+    ir_exit_tb(s->b, 0);
+    s->end = DISAS_JUMPED;
+}
+
+/* ---- block exits ---- */
+
+static void gen_tf_trap(DisasContext *s)
+{
+    if (s->flags & HF_TF) {
+        IRTemp args[1] = { IR_ENV };
+        ir_call(s->b, &hlp_single_step, IR_I64, 0, 0, 1, args);
+    }
+}
+
+void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
+{
+    ir_movi(s->b, IR_I64, s->rip, (int64_t)target_rip);
+    gen_tf_trap(s);
+    uint64_t lin = s->cs_base + target_rip;
+    if (s->code_size != 64)
+        lin = (uint32_t)lin;
+    bool same_page = (lin & TLB_PAGE_MASK) == (s->tb->pc & TLB_PAGE_MASK);
+    if (same_page && !(s->tb->cflags & TB_CF_NOCACHE) && !(s->flags & HF_TF)) {
+        ir_goto_tb(s->b, slot);
+        ir_exit_tb(s->b, (uint64_t)(uintptr_t)s->tb | (slot + 1));
+    } else {
+        ir_exit_tb(s->b, 0);
+    }
+    s->end = DISAS_JUMPED;
+}
+
+void gen_jmp_dynamic(DisasContext *s)
+{
+    gen_tf_trap(s);
+    if ((s->tb->cflags & TB_CF_NOCACHE) || (s->flags & HF_TF)) {
+        ir_exit_tb(s->b, 0);
+    } else {
+        IRTemp p = tcg_temp(s);
+        IRTemp args[1] = { IR_ENV };
+        ir_call(s->b, &hlp_lookup_tb_ptr, IR_I64, 1, p, 1, args);
+        ir_goto_ptr(s->b, p);
+    }
+    s->end = DISAS_JUMPED;
+}
+
+uint64_t mask_ip(DisasContext *s, uint64_t ip, unsigned opsize)
+{
+    if (opsize == 2)
+        return ip & 0xffff;
+    if (opsize == 4)
+        return ip & 0xffffffffu;
+    return ip;
+}
+
+/* ---- memory ---- */
+
+IRTemp gen_trunc_addr(DisasContext *s, IRTemp off, unsigned addrsize)
+{
+    if (addrsize >= 8)
+        return off;
+    return gen_ext(s, off, addrsize, false);
+}
+
+IRTemp gen_ea_offset(DisasContext *s, const X86Mem *m)
+{
+    const X86Insn *insn = s->insn;
+    IRTemp ea = tcg_temp(s);
+    if (m->rip_relative) {
+        ir_movi(s->b, IR_I64, ea, (int64_t)(s->next_pc + (uint64_t)m->disp));
+        return gen_trunc_addr(s, ea, insn->addrsize);
+    }
+    ir_movi(s->b, IR_I64, ea, m->disp);
+    if (m->base != X86_GPR_NONE)
+        ir_add(s->b, IR_I64, ea, ea, s->regs[m->base & 15]);
+    if (m->index != X86_GPR_NONE) {
+        IRTemp ix = tcg_temp(s);
+        int sh = m->scale == 8 ? 3 : m->scale == 4 ? 2 : m->scale == 2 ? 1 : 0;
+        ir_op2(s->b, IR_shl, IR_I64, ix, s->regs[m->index & 15], tcg_const(s, sh));
+        ir_add(s->b, IR_I64, ea, ea, ix);
+    }
+    return gen_trunc_addr(s, ea, insn->addrsize);
+}
+
+static uint32_t gen_new_stub(DisasContext *s, int seg)
+{
+    if (s->nstubs >= (int)ARRAY_SIZE(s->stubs))
+        abort();   /* bounded by TB_MAX_INSNS * 4 checks */
+    uint32_t l = ir_new_label(s->b);
+    s->stubs[s->nstubs].label = l;
+    s->stubs[s->nstubs].pc = s->pc;
+    s->stubs[s->nstubs].seg = seg;
+    s->nstubs++;
+    return l;
+}
+
+/* Limit/rights check of [off, off+size) in seg: branches to a stub that
+ * raises #GP(0) / #SS(0). */
+static void gen_seg_check(DisasContext *s, int seg, IRTemp off, unsigned size, bool write)
+{
+    size_t lo_off = offsetof(CPUState, seg[seg]) +
+                    (write ? offsetof(SegmentCache, wr_lo) : offsetof(SegmentCache, rd_lo));
+    size_t span_off = offsetof(CPUState, seg[seg]) +
+                      (write ? offsetof(SegmentCache, wr_span) : offsetof(SegmentCache, rd_span));
+    IRTemp lo = tcg_temp(s), span = tcg_temp(s), t = tcg_temp(s);
+    ir_ld(s->b, IR_ld, IR_I64, lo, IR_ENV, (int64_t)lo_off);
+    ir_ld(s->b, IR_ld, IR_I64, span, IR_ENV, (int64_t)span_off);
+    ir_sub(s->b, IR_I64, t, off, lo);
+    if (size > 1)
+        ir_sub(s->b, IR_I64, span, span, tcg_const(s, size - 1));
+    ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, gen_new_stub(s, seg));
+}
+
+IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool write)
+{
+    if (s->code_size == 64) {
+        if (seg != X86_SEG_FS && seg != X86_SEG_GS)
+            return off;
+        IRTemp base = tcg_temp(s), lin = tcg_temp(s);
+        ir_ld(s->b, IR_ld, IR_I64, base, IR_ENV, offsetof(CPUState, seg[seg].base));
+        ir_add(s->b, IR_I64, lin, off, base);
+        return lin;
+    }
+    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS)
+        return off;
+    gen_seg_check(s, seg, off, size, write);
+    IRTemp base = tcg_temp(s), lin = tcg_temp(s);
+    ir_ld(s->b, IR_ld, IR_I64, base, IR_ENV, offsetof(CPUState, seg[seg].base));
+    ir_add(s->b, IR_I64, lin, off, base);
+    ir_op1(s->b, IR_ext32u, IR_I64, lin, lin);
+    return lin;
+}
+
+IRTemp gen_mem_addr(DisasContext *s, unsigned size, bool write)
+{
+    if (s->mem_addr && (s->mem_addr_write || !write))
+        return s->mem_addr;
+    IRTemp off = gen_ea_offset(s, &s->insn->mem);
+    s->mem_addr = gen_linear(s, s->insn->mem.seg, off, size ? size : 1, write);
+    s->mem_addr_write = write;
+    return s->mem_addr;
+}
+
+IRTemp gen_ld(DisasContext *s, IRTemp lin, unsigned size, bool sign)
+{
+    IRTemp v = tcg_temp(s);
+    ir_guest_ld(s->b, IR_I64, v, lin, ir_memop((unsigned)ot_of(size), sign, s->mmu));
+    return v;
+}
+
+void gen_st(DisasContext *s, IRTemp lin, IRTemp v, unsigned size)
+{
+    ir_guest_st(s->b, IR_I64, v, lin, ir_memop((unsigned)ot_of(size), false, s->mmu));
+}
+
+/* ---- operands ---- */
+
+IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
+{
+    IRTemp t;
+    switch (op->kind) {
+    case X86_OPK_REG:
+        return gen_get_reg(s, op->reg, op->size);
+    case X86_OPK_MEM:
+        return gen_ld(s, gen_mem_addr(s, op->size, false), op->size, false);
+    case X86_OPK_IMM:
+    case X86_OPK_REL:
+        /* Already sign- or zero-extended by the decoder to the operation
+         * size; consumers truncate to their own size. */
+        return tcg_const(s, op->imm);
+    case X86_OPK_SEGREG:
+        t = tcg_temp(s);
+        ir_ld(s->b, IR_ld16u, IR_I64, t, IR_ENV, offsetof(CPUState, seg[op->reg & 7].selector));
+        return t;
+    default:
+        return tcg_const(s, 0);
+    }
+}
+
+IRTemp gen_load_dest(DisasContext *s, const X86Operand *op)
+{
+    if (op->kind == X86_OPK_MEM)
+        return gen_ld(s, gen_mem_addr(s, op->size, true), op->size, false);
+    return gen_load_operand(s, op);
+}
+
+void gen_store_operand(DisasContext *s, const X86Operand *op, IRTemp v)
+{
+    switch (op->kind) {
+    case X86_OPK_REG:
+        gen_set_reg(s, op->reg, op->size, v);
+        break;
+    case X86_OPK_MEM:
+        gen_st(s, gen_mem_addr(s, op->size, true), v, op->size);
+        break;
+    default:
+        break;
+    }
+}
+
+/* ---- stack ---- */
+
+unsigned stack_addr_size(DisasContext *s)
+{
+    if (s->code_size == 64)
+        return 8;
+    return (s->flags & HF_SS32) ? 4 : 2;
+}
+
+IRTemp gen_push_addr(DisasContext *s, unsigned size, IRTemp *new_sp)
+{
+    unsigned ss = stack_addr_size(s);
+    IRTemp sp = tcg_temp(s);
+    ir_sub(s->b, IR_I64, sp, s->regs[R_ESP], tcg_const(s, size));
+    sp = gen_trunc_addr(s, sp, ss);
+    *new_sp = sp;
+    return gen_linear(s, X86_SEG_SS, sp, size, true);
+}
+
+void gen_set_sp(DisasContext *s, IRTemp new_sp)
+{
+    gen_set_reg(s, R_ESP, stack_addr_size(s), new_sp);
+}
+
+void gen_push(DisasContext *s, IRTemp v, unsigned size)
+{
+    IRTemp sp;
+    IRTemp lin = gen_push_addr(s, size, &sp);
+    gen_st(s, lin, v, size);
+    gen_set_sp(s, sp);
+}
+
+IRTemp gen_pop_value(DisasContext *s, unsigned size, IRTemp *new_sp)
+{
+    unsigned ss = stack_addr_size(s);
+    IRTemp sp = gen_trunc_addr(s, s->regs[R_ESP], ss);
+    IRTemp lin = gen_linear(s, X86_SEG_SS, sp, size, false);
+    IRTemp v = gen_ld(s, lin, size, false);
+    IRTemp nsp = tcg_temp(s);
+    ir_add(s->b, IR_I64, nsp, sp, tcg_const(s, size));
+    *new_sp = gen_trunc_addr(s, nsp, ss);
+    return v;
+}
+
+/* ---- lazy flags ---- */
+
+void gen_set_cc(DisasContext *s, int op, unsigned size, IRTemp dst, IRTemp src, IRTemp src2)
+{
+    int ccop = op + ot_of(size);
+    if (s->cc_dead)
+        return;
+    ir_mov(s->b, IR_I64, s->cc_dst, dst);
+    if (src)
+        ir_mov(s->b, IR_I64, s->cc_src, src);
+    if (src2)
+        ir_mov(s->b, IR_I64, s->cc_src2, src2);
+    if (s->cc_op != ccop) {
+        ir_movi(s->b, IR_I32, s->cc_op_g, ccop);
+        s->cc_op = ccop;
+    }
+}
+
+void gen_set_cc_eflags(DisasContext *s, IRTemp flags)
+{
+    if (s->cc_dead)
+        return;
+    ir_and(s->b, IR_I64, s->cc_src, flags, tcg_const(s, CC_ALL));
+    if (s->cc_op != CC_OP_EFLAGS) {
+        ir_movi(s->b, IR_I32, s->cc_op_g, CC_OP_EFLAGS);
+        s->cc_op = CC_OP_EFLAGS;
+    }
+}
+
+IRTemp gen_compute_eflags(DisasContext *s)
+{
+    IRTemp f = tcg_temp(s);
+    if (s->cc_op == CC_OP_EFLAGS) {
+        ir_mov(s->b, IR_I64, f, s->cc_src);
+        return f;
+    }
+    IRTemp op;
+    if (s->cc_op == CC_OP_DYNAMIC) {
+        op = tcg_temp(s);
+        ir_op1(s->b, IR_extu_i32, IR_I64, op, s->cc_op_g);
+    } else {
+        op = tcg_const(s, s->cc_op);
+    }
+    IRTemp args[4] = { op, s->cc_dst, s->cc_src, s->cc_src2 };
+    ir_call(s->b, &hlp_cc_compute_all, IR_I64, 1, f, 4, args);
+    return f;
+}
+
+static unsigned cc_size(int ccop) { return 1u << (ccop & 3); }
+
+/* The first operand of the last SUB/CMP: dst + src, sized. */
+static IRTemp gen_sub_src1(DisasContext *s, unsigned size)
+{
+    IRTemp t = tcg_temp(s);
+    ir_add(s->b, IR_I64, t, s->cc_dst, s->cc_src);
+    return gen_ext(s, t, size, false);
+}
+
+IRTemp gen_compute_cf(DisasContext *s)
+{
+    int op = s->cc_op;
+    IRTemp t = tcg_temp(s);
+    if (op != CC_OP_DYNAMIC) {
+        unsigned size = cc_size(op);
+        switch (op & ~3) {
+        case CC_OP_SUB:
+            ir_setcond(s->b, IR_I64, IR_COND_LTU, t, gen_sub_src1(s, size),
+                       gen_ext(s, s->cc_src, size, false));
+            return t;
+        case CC_OP_ADD:
+            ir_setcond(s->b, IR_I64, IR_COND_LTU, t, gen_ext(s, s->cc_dst, size, false),
+                       gen_ext(s, s->cc_src, size, false));
+            return t;
+        case CC_OP_LOGIC:
+            ir_movi(s->b, IR_I64, t, 0);
+            return t;
+        case CC_OP_EFLAGS:
+        case CC_OP_INC:
+        case CC_OP_DEC:
+        case CC_OP_SHR:
+        case CC_OP_SAR:
+            ir_and(s->b, IR_I64, t, s->cc_src, tcg_const(s, 1));
+            return t;
+        case CC_OP_MUL:
+            ir_setcond(s->b, IR_I64, IR_COND_NE, t, s->cc_src, tcg_const(s, 0));
+            return t;
+        default:
+            break;
+        }
+    }
+    IRTemp f = gen_compute_eflags(s);
+    ir_and(s->b, IR_I64, t, f, tcg_const(s, 1));
+    return t;
+}
+
+static IRCond cond_invert(IRCond c)
+{
+    switch (c) {
+    case IR_COND_NEVER: return IR_COND_ALWAYS;
+    case IR_COND_ALWAYS: return IR_COND_NEVER;
+    case IR_COND_EQ: return IR_COND_NE;
+    case IR_COND_NE: return IR_COND_EQ;
+    case IR_COND_LT: return IR_COND_GE;
+    case IR_COND_GE: return IR_COND_LT;
+    case IR_COND_LE: return IR_COND_GT;
+    case IR_COND_GT: return IR_COND_LE;
+    case IR_COND_LTU: return IR_COND_GEU;
+    case IR_COND_GEU: return IR_COND_LTU;
+    case IR_COND_LEU: return IR_COND_GTU;
+    case IR_COND_GTU: return IR_COND_LEU;
+    case IR_COND_TSTEQ: return IR_COND_TSTNE;
+    case IR_COND_TSTNE: return IR_COND_TSTEQ;
+    }
+    return c;
+}
+
+enum { JCC_O, JCC_B = 2, JCC_Z = 4, JCC_BE = 6, JCC_S = 8, JCC_P = 10, JCC_L = 12, JCC_LE = 14 };
+
+/* Fast paths from the statically known cc_op; false when none applies. */
+static bool gen_cond_fast(DisasContext *s, int base, IRCond *c, IRTemp *a, IRTemp *bv)
+{
+    int op = s->cc_op;
+    if (op == CC_OP_DYNAMIC || op == CC_OP_EFLAGS)
+        return false;
+    unsigned size = cc_size(op);
+    int kind = op & ~3;
+    IRTemp zero = tcg_const(s, 0);
+    if (kind == CC_OP_SUB) {
+        switch (base) {
+        case JCC_B: case JCC_BE:
+            *c = base == JCC_B ? IR_COND_LTU : IR_COND_LEU;
+            *a = gen_sub_src1(s, size);
+            *bv = gen_ext(s, s->cc_src, size, false);
+            return true;
+        case JCC_L: case JCC_LE: {
+            IRTemp s1 = tcg_temp(s);
+            ir_add(s->b, IR_I64, s1, s->cc_dst, s->cc_src);
+            *c = base == JCC_L ? IR_COND_LT : IR_COND_LE;
+            *a = gen_ext(s, s1, size, true);
+            *bv = gen_ext(s, s->cc_src, size, true);
+            return true;
+        }
+        default:
+            break;
+        }
+    }
+    if (kind == CC_OP_LOGIC) {
+        switch (base) {
+        case JCC_O: case JCC_B:
+            *c = IR_COND_NEVER; *a = zero; *bv = zero;
+            return true;
+        case JCC_BE:
+            *c = IR_COND_EQ; *a = gen_ext(s, s->cc_dst, size, false); *bv = zero;
+            return true;
+        case JCC_L:
+            *c = IR_COND_LT; *a = gen_ext(s, s->cc_dst, size, true); *bv = zero;
+            return true;
+        case JCC_LE:
+            *c = IR_COND_LE; *a = gen_ext(s, s->cc_dst, size, true); *bv = zero;
+            return true;
+        default:
+            break;
+        }
+    }
+    if (kind == CC_OP_ADD && base == JCC_B) {
+        *c = IR_COND_LTU;
+        *a = gen_ext(s, s->cc_dst, size, false);
+        *bv = gen_ext(s, s->cc_src, size, false);
+        return true;
+    }
+    /* ZF and SF come straight from the result for every other op. */
+    if (base == JCC_Z) {
+        *c = IR_COND_EQ; *a = gen_ext(s, s->cc_dst, size, false); *bv = zero;
+        return true;
+    }
+    if (base == JCC_S) {
+        *c = IR_COND_LT; *a = gen_ext(s, s->cc_dst, size, true); *bv = zero;
+        return true;
+    }
+    return false;
+}
+
+void gen_cond_cmp(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv)
+{
+    int base = cond & ~1;
+    if (!gen_cond_fast(s, base, c, a, bv)) {
+        IRTemp f = gen_compute_eflags(s);
+        *c = IR_COND_TSTNE;
+        *a = f;
+        switch (base) {
+        case JCC_O: *bv = tcg_const(s, CC_O); break;
+        case JCC_B: *bv = tcg_const(s, CC_C); break;
+        case JCC_Z: *bv = tcg_const(s, CC_Z); break;
+        case JCC_BE: *bv = tcg_const(s, CC_C | CC_Z); break;
+        case JCC_S: *bv = tcg_const(s, CC_S); break;
+        case JCC_P: *bv = tcg_const(s, CC_P); break;
+        case JCC_L:
+        case JCC_LE: {
+            /* SF != OF: move OF (bit 11) onto SF (bit 7) and xor */
+            IRTemp t = tcg_temp(s);
+            ir_op2(s->b, IR_shr, IR_I64, t, f, tcg_const(s, 4));
+            ir_xor(s->b, IR_I64, t, t, f);
+            ir_and(s->b, IR_I64, t, t, tcg_const(s, CC_S));
+            if (base == JCC_LE) {
+                IRTemp z = tcg_temp(s);
+                ir_and(s->b, IR_I64, z, f, tcg_const(s, CC_Z));
+                ir_or(s->b, IR_I64, t, t, z);
+            }
+            *a = t;
+            *bv = tcg_const(s, CC_S | CC_Z);
+            break;
+        }
+        }
+    }
+    if (cond & 1)
+        *c = cond_invert(*c);
+}
+
+IRTemp gen_cond(DisasContext *s, int cond)
+{
+    IRCond c;
+    IRTemp a, bv;
+    gen_cond_cmp(s, cond, &c, &a, &bv);
+    IRTemp t = tcg_temp(s);
+    ir_setcond(s->b, IR_I64, c, t, a, bv);
+    return t;
+}
+
+/* ---- pre-decoding and liveness ---- */
+
+static X86CpuMode decode_mode(uint32_t hf)
+{
+    if (hf & HF_CS64)
+        return X86_MODE64;
+    return (hf & HF_CS32) ? X86_MODE32 : X86_MODE16;
+}
+
+/* Decodes the block's instructions into t->recs; returns how many, 0 when
+ * the first cannot be fetched (*fault_lin set). */
+static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
+                     uint64_t *fault_lin)
+{
+    uint64_t pc0 = tb->pc;
+    bool wide = tb->flags & HF_CS64;
+    size_t page_rem = TLB_PAGE_SIZE - (pc0 & ~TLB_PAGE_MASK);
+    size_t want = page_rem + 15;
+    uint64_t phys0;
+    size_t have = mmu_fetch_code(cpu, pc0, t->code, want, &phys0);
+    /* Bytes past the CS limit cannot be executed. */
+    size_t limit_avail = want;
+    uint64_t rip0 = cpu->rip;
+    if (!wide) {
+        uint64_t lim = cpu->seg[R_CS].limit;
+        limit_avail = rip0 > lim ? 0 : (size_t)MIN((uint64_t)want, lim - rip0 + 1);
+    }
+    size_t avail = MIN(have, limit_avail);
+    X86CpuMode mode = decode_mode(tb->flags);
+    size_t off = 0;
+    int n = 0;
+    while (n < max_insns) {
+        if (n > 0 && off >= page_rem)
+            break;
+        InsnRec *r = &t->recs[n];
+        r->pc = rip0 + off;
+        r->cc_dead = false;
+        X86DecodeStatus st = off < avail ? x86_decode(t->code + off, avail - off, mode, &r->insn)
+                                         : X86_DECODE_NEED_MORE;
+        if (st == X86_DECODE_NEED_MORE) {
+            if (n > 0)
+                break;
+            if (avail < have || limit_avail < want) {
+                /* stopped by the CS limit: #GP(0) */
+                if (have >= limit_avail) {
+                    r->status = 0xff;
+                    memset(&r->insn, 0, sizeof(r->insn));
+                    r->insn.length = 1;
+                    n = 1;
+                    break;
+                }
+            }
+            *fault_lin = pc0 + have;
+            if (!wide)
+                *fault_lin = (uint32_t)*fault_lin;
+            return 0;
+        }
+        r->status = (uint8_t)st;
+        if (st != X86_DECODE_OK) {
+            r->insn.length = r->insn.length ? r->insn.length : 1;
+            n++;
+            off += r->insn.length;
+            break;
+        }
+        n++;
+        off += r->insn.length;
+        if (r->insn.flags & (X86_F_BRANCH | X86_F_ENDBLOCK | X86_F_SERIAL | X86_F_UNIMPL))
+            break;
+        if (off > page_rem)
+            break;     /* this one crossed into the next page */
+        if (tb->flags & HF_TF)
+            break;
+    }
+    tb->size = (uint32_t)off;
+    tb->icount = (uint32_t)n;
+    if (off > page_rem) {
+        uint64_t p2;
+        uint64_t lin2 = (pc0 & TLB_PAGE_MASK) + TLB_PAGE_SIZE;
+        if (!wide)
+            lin2 = (uint32_t)lin2;
+        if (mmu_code_phys_probe(cpu, lin2, &p2))
+            tb->phys_page2 = p2 & TLB_PAGE_MASK;
+    }
+    return n;
+}
+
+static bool insn_may_fault(const InsnRec *r, const X86OpInfo *info)
+{
+    if (r->status != X86_DECODE_OK || !info->gen)
+        return true;
+    if (r->insn.prefixes & X86_PFX_LOCK)
+        return true;
+    if (r->insn.flags & (X86_F_PRIV | X86_F_IO))
+        return true;
+    return info->fault || r->insn.mem.present;
+}
+
+/* Backward pass: which instructions' flag results are dead. */
+static void compute_flag_liveness(X86Translator *t, int n)
+{
+    uint32_t live = CC_ALL;   /* the next block may read anything */
+    for (int i = n - 1; i >= 0; i--) {
+        InsnRec *r = &t->recs[i];
+        const X86OpInfo *info = r->status == X86_DECODE_OK ? &x86_op_info[r->insn.mnem]
+                                                           : &x86_op_info[0];
+        r->cc_dead = info->cc_write && (live & CC_ALL) == 0;
+        uint32_t before = info->cc_write ? 0 : live;
+        before |= info->res_read;
+        if (!r->cc_dead)
+            before |= info->cc_read;
+        if (insn_may_fault(r, info))
+            before = CC_ALL;
+        live = before;
+    }
+}
+
+/* ---- the block ---- */
+
+static void gen_block_prologue(DisasContext *s, uint32_t exit_label)
+{
+    /* Every block entry counts down the budget: the loop gets control
+     * back for interrupts, stop requests and timers (chained blocks never
+     * return otherwise). */
+    IRTemp b = ir_temp(s->b, IR_I32);
+    ir_ld(s->b, IR_ld, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
+    ir_sub(s->b, IR_I32, b, b, tcg_const32(s, 1));
+    ir_st(s->b, IR_st, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
+    ir_brcond(s->b, IR_I32, IR_COND_LT, b, tcg_const32(s, 0), exit_label);
+}
+
+static void gen_stubs(DisasContext *s, uint32_t exit_label)
+{
+    ir_set_label(s->b, exit_label);
+    ir_exit_tb(s->b, 0);
+    for (int i = 0; i < s->nstubs; i++) {
+        ir_set_label(s->b, s->stubs[i].label);
+        ir_movi(s->b, IR_I64, s->rip, (int64_t)s->stubs[i].pc);
+        IRTemp args[2] = { IR_ENV, tcg_const(s, s->stubs[i].seg) };
+        ir_call(s->b, &hlp_seg_fault, IR_I64, 0, 0, 2, args);
+        ir_exit_tb(s->b, 0);
+    }
+}
+
+static bool feature_supported(const CPUState *cpu, int feat)
+{
+    switch (feat) {
+    case X86_FEAT_NONE: case X86_FEAT_CMOV: case X86_FEAT_CX8: case X86_FEAT_TSC:
+    case X86_FEAT_MSR: case X86_FEAT_SEP: case X86_FEAT_POPCNT: case X86_FEAT_MOVBE:
+    case X86_FEAT_LZCNT: case X86_FEAT_BMI1: case X86_FEAT_RDTSCP: case X86_FEAT_CLFLUSH:
+    case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_FXSR:
+        return true;
+    case X86_FEAT_CX16: case X86_FEAT_LAHF64: case X86_FEAT_SYSCALL:
+        return cpu->cfg.x86_64;
+    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void log_guest_code(CPUState *cpu, TB *tb, X86Translator *t)
+{
+    log_printf("IN: pc=%" PRIx64 " (%u insns, %u bytes)\n", tb->pc, tb->icount, tb->size);
+    char line[160];
+    size_t off = 0;
+    for (uint32_t i = 0; i < tb->icount; i++) {
+        size_t n = x86_disas_one(t->code + off, tb->size - off, tb->pc + off,
+                                 decode_mode(tb->flags), line, sizeof(line));
+        log_printf("  %08" PRIx64 ": %s\n", tb->pc + off, n ? line : "(bad)");
+        off += n ? n : t->recs[i].insn.length;
+    }
+    (void)cpu;
+}
+
+static void translate_insn(DisasContext *s, InsnRec *r)
+{
+    const X86Insn *insn = &r->insn;
+    s->insn = insn;
+    s->pc = r->pc;
+    s->next_pc = r->pc + insn->length;
+    if (s->code_size == 16)
+        s->next_pc &= 0xffff;    /* IP wraps (the CS limit check caught the rest) */
+    else if (s->code_size == 32)
+        s->next_pc &= 0xffffffffu;
+    s->cc_dead = r->cc_dead;
+    s->mem_addr = 0;
+    s->end = DISAS_NEXT;
+    ir_insn_start(s->b, s->pc, 0);
+
+    if (r->status == 0xff || r->status == X86_DECODE_TOO_LONG) {
+        gen_exception(s, EXC_GP, 0);
+        return;
+    }
+    if (r->status != X86_DECODE_OK || (insn->flags & X86_F_UNIMPL)) {
+        gen_exception(s, EXC_UD, 0);
+        return;
+    }
+    const X86OpInfo *info = &x86_op_info[insn->mnem];
+    if (!info->gen || !feature_supported(s->cpu, insn->feature)) {
+        LOG(LOG_UNIMP, "unimplemented instruction %s at %" PRIx64 "\n",
+            x86_mnem_name[insn->mnem], s->cs_base + s->pc);
+        gen_exception(s, EXC_UD, 0);
+        return;
+    }
+    if ((insn->prefixes & X86_PFX_LOCK) &&
+        (!(insn->flags & X86_F_LOCK) || insn->op[0].kind != X86_OPK_MEM)) {
+        gen_exception(s, EXC_UD, 0);
+        return;
+    }
+    if ((insn->flags & X86_F_PRIV) && (s->flags & HF_CPL_MASK) != 0) {
+        gen_exception(s, EXC_GP, 0);
+        return;
+    }
+    info->gen(s, insn);
+}
+
+IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
+                             uint64_t *fault_lin)
+{
+    int n = predecode(t, cpu, tb, max_insns, fault_lin);
+    if (n == 0)
+        return NULL;
+    compute_flag_liveness(t, n);
+    if (log_enabled(LOG_IN_ASM))
+        log_guest_code(cpu, tb, t);
+
+    IRBlock *b = t->b;
+    ir_block_reset(b);
+    DisasContext *s = &t->s;
+    s->b = b;
+    s->cpu = cpu;
+    s->tb = tb;
+    s->cs_base = tb->cs_base;
+    s->flags = tb->flags;
+    s->mmu = (tb->flags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
+    s->code_size = (tb->flags & HF_CS64) ? 64 : (tb->flags & HF_CS32) ? 32 : 16;
+    s->cc_op = CC_OP_DYNAMIC;
+    s->nstubs = 0;
+    uint32_t exit_label = ir_new_label(b);
+    gen_block_prologue(s, exit_label);
+
+    for (int i = 0; i < n; i++) {
+        translate_insn(s, &t->recs[i]);
+        if (s->end == DISAS_JUMPED)
+            break;
+        if (s->end == DISAS_STOP) {
+            ir_movi(b, IR_I64, s->rip, (int64_t)s->next_pc);
+            gen_tf_trap(s);
+            ir_exit_tb(b, 0);
+            s->end = DISAS_JUMPED;
+            break;
+        }
+    }
+    if (s->end != DISAS_JUMPED)
+        gen_jmp_static(s, s->next_pc, 0);
+    gen_stubs(s, exit_label);
+    return b;
+}

@@ -1,0 +1,100 @@
+/*
+ * The translation-block cache: guest-independent bookkeeping of translated
+ * blocks (TBs) for an execution loop.
+ *
+ *   - a hash table keyed by (physical pc, virtual pc, cs base, flags);
+ *   - a per-CPU jump cache: virtual pc -> TB, checked against pc, cs base
+ *     and flags (the owner flushes it whenever virtual->physical mappings
+ *     change);
+ *   - per physical page, the list of TBs whose code lies on it, so a write
+ *     to the page (self-modifying code, DMA) invalidates exactly them;
+ *   - direct chaining: tb_link() records outgoing and incoming links and
+ *     patches the engine (IREngine.chain); invalidating a TB unchains
+ *     every block that jumps to it;
+ *   - deferred release: invalidated blocks may still be running (a helper
+ *     can invalidate the block that called it), so their code is freed by
+ *     tb_reap(), which the execution loop calls between blocks.
+ *
+ *   TBCache *c = tb_cache_new(engine, ctx, owner_callbacks, owner);
+ *   TB *tb = tb_jc_lookup(c, pc, cs_base, flags);
+ *   if (!tb) tb = tb_lookup(c, phys_pc, pc, cs_base, flags);
+ *   if (!tb) { tb = tb_new(); ...translate, tb->code = engine->compile(ctx, block);
+ *              tb_insert(c, tb); }
+ */
+#ifndef VX86_TCG_TB_H
+#define VX86_TCG_TB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tcg/engine.h"
+
+#define TB_NO_PAGE (~(uint64_t)0)
+#define TB_PAGE_BITS 12
+#define TB_MAX_BLOCKS (1u << 16)
+
+typedef struct TB {
+    uint64_t pc;            /* virtual (linear) address of the first byte */
+    uint64_t cs_base;
+    uint32_t flags;         /* front-end mode bits */
+    uint32_t size;          /* guest bytes covered */
+    uint32_t icount;        /* guest instructions */
+    uint32_t cflags;        /* TB_CF_* */
+    uint64_t phys_pc;
+    uint64_t phys_page2;    /* second physical page, or TB_NO_PAGE */
+    void *code;             /* engine code */
+
+    /* cache bookkeeping (owned by tb.c) */
+    struct TB *hash_next;
+    uintptr_t page_next[2]; /* tagged (TB * | page slot) list links */
+    struct TB *jmp_dest[2];
+    uintptr_t jmp_in_next[2]; /* tagged (TB * | slot) */
+    uintptr_t jmp_in_first;
+    struct TB *grave_next;
+    bool invalid;
+    bool cached;            /* in the hash table and page lists */
+} TB;
+
+enum {
+    TB_CF_NOCACHE = 1u << 0,   /* one-shot block: never cached or chained */
+};
+
+typedef struct TBCacheOwner {
+    /* A physical page gained its first TB (code=true) or lost its last. */
+    void (*page_code_changed)(void *opaque, uint64_t phys_page, bool code);
+} TBCacheOwner;
+
+typedef struct TBCache TBCache;
+
+TBCache *tb_cache_new(const IREngine *e, IREngineCtx *ctx, const TBCacheOwner *owner,
+                      void *opaque);
+void tb_cache_free(TBCache *c);
+
+TB *tb_jc_lookup(TBCache *c, uint64_t pc, uint64_t cs_base, uint32_t flags);
+TB *tb_lookup(TBCache *c, uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint32_t flags);
+/* A zeroed TB for the front end to fill (pc .. code) before tb_insert;
+ * allocated first so translated code may name it in exit values.  Free an
+ * unused one with tb_discard. */
+TB *tb_new(void);
+void tb_discard(TB *tb);
+/* Registers tb (takes ownership).  NOCACHE blocks are only recorded for
+ * release at the next reap. */
+void tb_insert(TBCache *c, TB *tb);
+/* Records from's chain slot -> to and patches the engine. */
+void tb_link(TBCache *c, TB *from, unsigned slot, TB *to);
+/* Invalidates every TB with code in [start, start+len).  Returns how many. */
+int tb_invalidate_phys_range(TBCache *c, uint64_t start, uint64_t len);
+void tb_invalidate(TBCache *c, TB *tb);
+bool tb_page_has_code(TBCache *c, uint64_t phys_page);
+/* Drops every TB (logically now; code is released by tb_reap). */
+void tb_flush(TBCache *c);
+void tb_jc_flush(TBCache *c);
+/* Frees invalidated TBs and, after a flush, resets the engine.  Only call
+ * when no translated code is running. */
+void tb_reap(TBCache *c);
+size_t tb_count(const TBCache *c);
+bool tb_cache_full(const TBCache *c);
+uint64_t tb_flush_count(const TBCache *c);
+
+#endif
