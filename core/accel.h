@@ -21,6 +21,7 @@
 
 typedef struct Machine Machine;
 struct LinuxBootEntry;
+struct CPUState;
 
 typedef enum AccelExit {
     ACCEL_EXIT_DEADLINE,  /* reached the deadline or a stop request */
@@ -40,6 +41,10 @@ typedef struct AccelOps {
     void (*reset)(void *acc);
     /* Puts the boot CPU in the state the Linux boot protocol asks for. */
     int (*load_linux_entry)(void *acc, const struct LinuxBootEntry *e, char *err, size_t len);
+    /* The boot CPU's architectural state, read the same way under every
+     * accelerator (KVM syncs it out of the kernel first).  Valid until the
+     * next exec(). */
+    struct CPUState *(*cpu_state)(void *acc);
     void (*free)(void *acc);
 } AccelOps;
 

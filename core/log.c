@@ -15,6 +15,7 @@ const LogItem log_items[] = {
     { LOG_UNIMP, "unimp", "unassigned accesses and unimplemented features" },
     { LOG_GUEST_ERRORS, "guest_errors", "guest misuse of devices" },
     { LOG_ACCEL, "accel", "which accelerator runs and why" },
+    { LOG_CPU_EXIT, "cpu_exit", "architectural CPU state when the run ends" },
     { 0, NULL, NULL },
 };
 

@@ -21,6 +21,7 @@ enum {
     LOG_GUEST_ERRORS = 1u << 7, /* guest misprogramming of devices */
     LOG_ACCEL   = 1u << 8,  /* which accelerator runs and why */
     LOG_OP_OPT  = 1u << 9,  /* IR after optimisation */
+    LOG_CPU_EXIT = 1u << 10, /* architectural CPU state when the run ends */
 };
 
 typedef struct LogItem {

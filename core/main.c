@@ -18,6 +18,7 @@
 #include "core/machine.h"
 #include "core/options.h"
 #include "core/selftest.h"
+#include "cpu/cpu.h"
 #include "hw/linuxboot.h"
 #include "hw/pc.h"
 
@@ -142,6 +143,11 @@ static int run_board(Machine *m, const VMOptions *opts)
             fprintf(stderr, "vx86: -kernel: %s\n", err);
         else
             status = machine_run(m, ops, acc);
+        if (log_enabled(LOG_CPU_EXIT) && ops->cpu_state) {
+            struct CPUState *cpu = ops->cpu_state(acc);
+            if (cpu)
+                cpu_dump_arch_state(cpu, log_file ? log_file : stderr);
+        }
         ops->free(acc);
     }
     /* The board's backends and BIOS image outlive the devices using them. */

@@ -289,6 +289,9 @@ void cpu_interrupt_request(CPUState *cpu);
 void cpu_raise_nmi(CPUState *cpu);
 void cpu_set_a20(CPUState *cpu, bool on);
 void cpu_dump_state(CPUState *cpu, FILE *f);
+/* Only architectural state, the same text under every accelerator
+ * (cpu/cpu-arch.c). */
+void cpu_dump_arch_state(CPUState *cpu, FILE *f);
 extern const VMStateDesc cpu_vmsd;
 
 /* Setters for direct boot and tests.  Segment loads here take the cache

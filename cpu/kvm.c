@@ -32,6 +32,7 @@
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/util.h"
+#include "cpu/cpu.h"
 #include "hw/linuxboot.h"
 
 #define KICK_SIGNAL SIGUSR1
@@ -46,6 +47,8 @@ struct KVMAccel {
     timer_t kick_timer;
     bool have_timer;
     bool pending_error;
+    CPUState *shadow;         /* architectural state synced out of KVM */
+    bool exit_incomplete;     /* last exit was IO/MMIO: KVM finishes it on re-entry */
 };
 
 /* The run area of the vCPU this thread runs.  A signal handler can reach
@@ -257,6 +260,7 @@ static void kvm_free(void *acc)
         return;
     if (k->have_timer)
         timer_delete(k->kick_timer);
+    free(k->shadow);
     if (k->run)
         munmap(k->run, k->run_size);
     if (k->vcpu_fd >= 0)
@@ -463,6 +467,7 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
             return ACCEL_EXIT_ERROR;
         }
         struct kvm_run *r = k->run;
+        k->exit_incomplete = r->exit_reason == KVM_EXIT_IO || r->exit_reason == KVM_EXIT_MMIO;
         switch (r->exit_reason) {
         case KVM_EXIT_IO:
             handle_io(k);
@@ -580,6 +585,97 @@ static int kvm_load_linux_entry(void *acc, const LinuxBootEntry *e, char *err, s
     return 0;
 }
 
+/* ---- reading the state out of KVM into a CPUState ---- */
+
+static void seg_from_kvm(SegmentCache *d, const struct kvm_segment *s)
+{
+    d->selector = s->selector;
+    d->base = s->base;
+    d->limit = s->limit;
+    d->attr = (uint32_t)s->type << 8 | (uint32_t)s->s << 12 | (uint32_t)s->dpl << 13 |
+              (uint32_t)(s->present && !s->unusable) << 15 | (uint32_t)s->avl << 20 |
+              (uint32_t)s->l << 21 | (uint32_t)s->db << 22 | (uint32_t)s->g << 23;
+}
+
+static const uint32_t synced_msrs[] = {
+    0x174, 0x175, 0x176,                         /* SYSENTER_CS/ESP/EIP */
+    0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000102, /* STAR..KERNEL_GS_BASE */
+    0x277,                                       /* PAT */
+};
+
+static void msrs_to_cpu(CPUState *c, uint32_t index, uint64_t v)
+{
+    switch (index) {
+    case 0x174: c->sysenter_cs = v; break;
+    case 0x175: c->sysenter_esp = v; break;
+    case 0x176: c->sysenter_eip = v; break;
+    case 0xc0000081: c->star = v; break;
+    case 0xc0000082: c->lstar = v; break;
+    case 0xc0000083: c->cstar = v; break;
+    case 0xc0000084: c->fmask = v; break;
+    case 0xc0000102: c->kernel_gs_base = v; break;
+    case 0x277: c->pat = v; break;
+    }
+}
+
+/* An IO or MMIO instruction KVM exited for completes (RIP moves past it,
+ * an IN's result lands) only on the next KVM_RUN; immediate_exit makes
+ * that KVM_RUN finish it and return without running the guest. */
+static void kvm_complete_exit(KVMAccel *k)
+{
+    if (!k->exit_incomplete)
+        return;
+    k->run->immediate_exit = 1;
+    ioctl(k->vcpu_fd, KVM_RUN, 0);
+    k->run->immediate_exit = 0;
+    k->exit_incomplete = false;
+}
+
+static CPUState *kvm_cpu_state(void *acc)
+{
+    KVMAccel *k = acc;
+    kvm_complete_exit(k);
+    struct kvm_regs r;
+    struct kvm_sregs s;
+    if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+        return NULL;
+    if (!k->shadow)
+        k->shadow = xcalloc(1, sizeof(CPUState));
+    CPUState *c = k->shadow;
+    const uint64_t gpr[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
+                               r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
+    memcpy(c->regs, gpr, sizeof gpr);
+    c->rip = r.rip;
+    c->cc_op = CC_OP_EFLAGS;
+    c->cc_src = r.rflags & CC_ALL;
+    c->eflags = (uint32_t)r.rflags & ~CC_ALL;
+    const struct kvm_segment *segs[R_NB_SEG] = { &s.es, &s.cs, &s.ss, &s.ds, &s.fs, &s.gs,
+                                                 &s.ldt, &s.tr };
+    for (int i = 0; i < R_NB_SEG; i++)
+        seg_from_kvm(&c->seg[i], segs[i]);
+    c->gdt.base = s.gdt.base;
+    c->gdt.limit = s.gdt.limit;
+    c->idt.base = s.idt.base;
+    c->idt.limit = s.idt.limit;
+    c->cr[0] = s.cr0;
+    c->cr[2] = s.cr2;
+    c->cr[3] = s.cr3;
+    c->cr[4] = s.cr4;
+    c->cr[8] = s.cr8;
+    c->efer = s.efer;
+    c->apic_base = s.apic_base;
+    size_t n = ARRAY_SIZE(synced_msrs);
+    struct kvm_msrs *m = xcalloc(1, sizeof(*m) + n * sizeof(struct kvm_msr_entry));
+    m->nmsrs = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        m->entries[i].index = synced_msrs[i];
+    int got = ioctl(k->vcpu_fd, KVM_GET_MSRS, m);
+    for (int i = 0; i < got; i++)
+        msrs_to_cpu(c, m->entries[i].index, m->entries[i].data);
+    free(m);
+    return c;
+}
+
 int kvm_accel_get_regs(KVMAccel *k, struct kvm_regs *r, struct kvm_sregs *s)
 {
     if ((r && ioctl(k->vcpu_fd, KVM_GET_REGS, r) < 0) ||
@@ -604,5 +700,6 @@ const AccelOps kvm_accel_ops = {
     .kick = kvm_kick,
     .reset = kvm_reset,
     .load_linux_entry = kvm_load_linux_entry,
+    .cpu_state = kvm_cpu_state,
     .free = kvm_free,
 };

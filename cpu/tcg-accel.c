@@ -114,6 +114,12 @@ static int tcg_load_linux_entry(void *acc, const LinuxBootEntry *e, char *err, s
     return 0;
 }
 
+static CPUState *tcg_cpu_state(void *acc)
+{
+    TCGAccel *t = acc;
+    return t->cpu;
+}
+
 static void tcg_free(void *acc)
 {
     TCGAccel *t = acc;
@@ -132,5 +138,6 @@ const AccelOps tcg_accel_ops = {
     .kick = tcg_kick,
     .reset = tcg_reset,
     .load_linux_entry = tcg_load_linux_entry,
+    .cpu_state = tcg_cpu_state,
     .free = tcg_free,
 };

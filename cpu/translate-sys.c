@@ -213,6 +213,10 @@ void gen_OUT(DisasContext *s, const X86Insn *insn)
     const X86Operand *src = &insn->op[1];
     IRTemp v = gen_get_reg(s, R_EAX, src->size);
     call1(s, &hlp_out, 3, gen_port(s, &insn->op[0]), v, K(src->size), 0, 0, false);
+    /* A port write may raise an interrupt (PIC EOI/unmask) or stop the
+     * machine (isa-debug-exit): both take effect at the next instruction
+     * boundary, so the loop must look before the next instruction. */
+    s->end = DISAS_STOP;
 }
 
 /* ---- string instructions ---- */
@@ -250,7 +254,12 @@ void gen_LODS(DisasContext *s, const X86Insn *insn) { gen_string(s, insn, STR_LO
 void gen_CMPS(DisasContext *s, const X86Insn *insn) { gen_string(s, insn, STR_CMPS, str_size(insn)); }
 void gen_SCAS(DisasContext *s, const X86Insn *insn) { gen_string(s, insn, STR_SCAS, str_size(insn)); }
 void gen_INS(DisasContext *s, const X86Insn *insn) { gen_string(s, insn, STR_INS, str_size(insn)); }
-void gen_OUTS(DisasContext *s, const X86Insn *insn) { gen_string(s, insn, STR_OUTS, str_size(insn)); }
+void gen_OUTS(DisasContext *s, const X86Insn *insn)
+{
+    gen_string(s, insn, STR_OUTS, str_size(insn));
+    if (s->end == DISAS_NEXT)
+        s->end = DISAS_STOP;   /* as for OUT */
+}
 
 /* ---- segment loads ---- */
 
