@@ -164,8 +164,35 @@ static IRTemp gen_count_operand(DisasContext *s, const X86Operand *op)
 /* Rotates: the result and the new flags come from one helper called
  * twice, the flags only after the store (a faulting store must leave the
  * flags as they were). */
+/* ROL/ROR of a dword or qword whose flags nobody reads: one host rotate.
+ * The IR's count is modulo the width, exactly the x86 mask (31 or 63). */
+static bool gen_rotate_inline(DisasContext *s, const X86Insn *insn, int kind)
+{
+    const X86Operand *d = &insn->op[0];
+    if (!s->cc_dead || (kind != ROT_ROL && kind != ROT_ROR) || (d->size != 4 && d->size != 8))
+        return false;
+    IROpcode op = kind == ROT_ROL ? IR_rotl : IR_rotr;
+    IRTemp a = gen_load_dest(s, d);
+    IRTemp c = gen_count_operand(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s);
+    if (d->size == 8) {
+        ir_op2(s->b, op, IR_I64, r, a, c);
+    } else {
+        IRTemp a32 = ir_temp(s->b, IR_I32), c32 = ir_temp(s->b, IR_I32);
+        IRTemp r32 = ir_temp(s->b, IR_I32);
+        ir_op1(s->b, IR_extrl_i64, IR_I32, a32, a);
+        ir_op1(s->b, IR_extrl_i64, IR_I32, c32, c);
+        ir_op2(s->b, op, IR_I32, r32, a32, c32);
+        ir_op1(s->b, IR_extu_i32, IR_I64, r, r32);
+    }
+    gen_store_operand(s, d, r);
+    return true;
+}
+
 static void gen_rotate(DisasContext *s, const X86Insn *insn, int kind)
 {
+    if (gen_rotate_inline(s, insn, kind))
+        return;
     const X86Operand *d = &insn->op[0];
     IRTemp a = gen_load_dest(s, d);
     IRTemp c = gen_count_operand(s, &insn->op[1]);
