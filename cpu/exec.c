@@ -15,6 +15,7 @@
  * cpu_exec() wakes the CPU when an interrupt is deliverable.
  */
 #include "cpu/exec.h"
+#include "cpu/disas.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -312,6 +313,12 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
         size_t len = 0;
         const uint8_t *hc = cpu->engine->host_code(cpu->engine_ctx, code, &len);
         log_printf("OUT: %zu host bytes%s\n", len, hc ? "" : " (interpreted)");
+        if (hc) {
+            char *text = xmalloc(len * 64 + 64);
+            x86_disas_host(hc, len, (uint64_t)(uintptr_t)hc, text, len * 64 + 64);
+            log_printf("%s", text);
+            free(text);
+        }
     }
     tb_insert(cpu->tbs, tb);
     return tb;
