@@ -63,7 +63,7 @@ static void patch_u32(VMBuf *b, size_t at, uint32_t v)
     b->data[at + 3] = v >> 24;
 }
 
-static uint32_t name_hash(const char *s)
+uint32_t vmstate_field_hash(const char *s)
 {
     uint32_t h = 2166136261u;
     while (*s)
@@ -81,7 +81,7 @@ static void save_scalar(VMBuf *b, const uint8_t *p, size_t size)
 
 static void save_field(VMBuf *b, const VMField *f, uint8_t *base)
 {
-    put_u32(b, name_hash(f->name));
+    put_u32(b, vmstate_field_hash(f->name));
     size_t len_at = b->len;
     put_u32(b, 0);
     size_t start = b->len;
@@ -139,7 +139,7 @@ static int load_field(Reader *r, const VMField *f, uint8_t *base)
     uint32_t h = get_u32(r->data + r->pos);
     uint32_t len = get_u32(r->data + r->pos + 4);
     r->pos += 8;
-    if (h != name_hash(f->name))
+    if (h != vmstate_field_hash(f->name))
         return fail(r, f->name, "field missing or out of order (layout mismatch)");
     if (len > r->end - r->pos)
         return fail(r, f->name, "stream truncated");

@@ -85,6 +85,9 @@ struct VMStateDesc {
       .size = sizeof(((st *)0)->f) / (n), .count = (n), .sub = &(desc) }
 #define VMF_END { .name = NULL, .type = VMF_TYPE_END }
 
+/* The name hash a field carries in the stream (FNV-1a of its name). */
+uint32_t vmstate_field_hash(const char *name);
+
 /* A growable byte buffer for streams. */
 typedef struct VMBuf {
     uint8_t *data;

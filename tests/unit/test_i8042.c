@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/machine.h"
 #include "hw/i8042.h"
@@ -353,32 +352,6 @@ START_TEST(a20_through_port92)
 }
 END_TEST
 
-/* Overwrites a little-endian u16 field of a section in a saved stream and
- * fixes the CRC: well formed, but impossible. */
-static void stream_patch_u16(VMBuf *b, const char *section, const char *field, uint16_t v)
-{
-    size_t slen = strlen(section), at = 0;
-    for (; at + 1 + slen <= b->len; at++)
-        if (b->data[at] == slen && !memcmp(b->data + at + 1, section, slen))
-            break;
-    ck_assert_uint_lt(at + 1 + slen, b->len);
-    uint32_t h = 2166136261u;
-    for (const char *p = field; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    uint8_t hb[4] = { h, h >> 8, h >> 16, h >> 24 };
-    for (size_t i = at; i + 10 <= b->len; i++) {
-        if (!memcmp(b->data + i, hb, 4)) {
-            b->data[i + 8] = (uint8_t)v;
-            b->data[i + 9] = (uint8_t)(v >> 8);
-            uint32_t crc = (uint32_t)crc32(0, b->data, (uInt)(b->len - 4));
-            uint8_t cb[4] = { crc, crc >> 8, crc >> 16, crc >> 24 };
-            memcpy(b->data + b->len - 4, cb, 4);
-            return;
-        }
-    }
-    ck_abort_msg("field %s not found in section %s", field, section);
-}
-
 START_TEST(save_load_round_trip)
 {
     Rig a, b;
@@ -421,7 +394,7 @@ START_TEST(corrupted_queue_count_rejected)
     VMBuf buf;
     vmbuf_init(&buf);
     machine_save_devices(a.m, &buf);
-    stream_patch_u16(&buf, "ps2-kbd", "count", 300);
+    unit_stream_patch(&buf, "ps2-kbd", "count", 0, &(uint16_t){ 300 }, 2);
     char *err = NULL;
     ck_assert_int_eq(machine_load_devices(a.m, buf.data, buf.len, &err), -1);
     ck_assert_ptr_nonnull(err);
@@ -431,7 +404,7 @@ START_TEST(corrupted_queue_count_rejected)
 
     vmbuf_init(&buf);
     machine_save_devices(a.m, &buf);
-    stream_patch_u16(&buf, "ps2-mouse", "head", 256);
+    unit_stream_patch(&buf, "ps2-mouse", "head", 0, &(uint16_t){ 256 }, 2);
     err = NULL;
     ck_assert_int_eq(machine_load_devices(a.m, buf.data, buf.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "ps2-mouse"));

@@ -3,7 +3,6 @@
  * the 1.193182 MHz input clock: tick k falls at ceil(k * 1e9 / 1193182) ns. */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/machine.h"
 #include "core/util.h"
@@ -383,26 +382,6 @@ START_TEST(refresh_toggle_bit4)
 }
 END_TEST
 
-/* Finds the nth occurrence of a field (by the stream's FNV-1a name hash),
- * overwrites its first byte and fixes the CRC, so post_load sees it. */
-static void stream_patch_field(VMBuf *b, const char *field, int nth, uint8_t value)
-{
-    uint32_t h = 2166136261u;
-    for (const char *p = field; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    uint8_t key[4] = { h, h >> 8, h >> 16, h >> 24 };
-    for (size_t i = 12; i + 9 < b->len; i++) {
-        if (memcmp(b->data + i, key, 4) == 0 && nth-- == 0) {
-            b->data[i + 8] = value;
-            uint32_t crc = (uint32_t)crc32(0, b->data, (uInt)(b->len - 4));
-            for (int k = 0; k < 4; k++)
-                b->data[b->len - 4 + k] = (uint8_t)(crc >> (8 * k));
-            return;
-        }
-    }
-    ck_abort_msg("field %s not found in stream", field);
-}
-
 START_TEST(save_load_mid_count_continues)
 {
     Rig *a = rig_new();
@@ -452,13 +431,13 @@ START_TEST(corrupt_stream_refused)
     free(err);
     err = NULL;
     b.data[b.len - 10] ^= 1;
-    stream_patch_field(&b, "mode", 1, 7);
+    unit_stream_patch(&b, NULL, "mode", 1, &(uint8_t){ 7 }, 1);
     ck_assert_int_eq(machine_load_devices(c->m, b.data, b.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "channel 1: mode"));
     free(err);
     err = NULL;
-    stream_patch_field(&b, "mode", 1, 0);
-    stream_patch_field(&b, "rw_mode", 0, 0);
+    unit_stream_patch(&b, NULL, "mode", 1, &(uint8_t){ 0 }, 1);
+    unit_stream_patch(&b, NULL, "rw_mode", 0, &(uint8_t){ 0 }, 1);
     ck_assert_int_eq(machine_load_devices(c->m, b.data, b.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "read/write mode"));
     free(err);

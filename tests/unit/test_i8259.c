@@ -1,7 +1,6 @@
 /* i8259 PIC pair, driven through the IO-port dispatch as a guest would. */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/machine.h"
 #include "core/util.h"
@@ -381,26 +380,6 @@ START_TEST(reinit_clears_mask_and_needs_new_edge)
 }
 END_TEST
 
-/* Finds the nth occurrence of a field (by the stream's FNV-1a name hash),
- * overwrites its first byte and fixes the CRC, so post_load sees it. */
-static void stream_patch_field(VMBuf *b, const char *field, int nth, uint8_t value)
-{
-    uint32_t h = 2166136261u;
-    for (const char *p = field; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    uint8_t key[4] = { h, h >> 8, h >> 16, h >> 24 };
-    for (size_t i = 12; i + 9 < b->len; i++) {
-        if (memcmp(b->data + i, key, 4) == 0 && nth-- == 0) {
-            b->data[i + 8] = value;
-            uint32_t crc = (uint32_t)crc32(0, b->data, (uInt)(b->len - 4));
-            for (int k = 0; k < 4; k++)
-                b->data[b->len - 4 + k] = (uint8_t)(crc >> (8 * k));
-            return;
-        }
-    }
-    ck_abort_msg("field %s not found in stream", field);
-}
-
 START_TEST(save_load_round_trip)
 {
     Rig *a = rig_new();
@@ -449,13 +428,13 @@ START_TEST(corrupt_stream_refused)
     b.data[20] ^= 0x40;
 
     /* A well-formed stream with an impossible value fails post_load. */
-    stream_patch_field(&b, "priority_add", 0, 9);
+    unit_stream_patch(&b, NULL, "priority_add", 0, &(uint8_t){ 9 }, 1);
     ck_assert_int_eq(machine_load_devices(c->m, b.data, b.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "priority"));
     free(err);
     err = NULL;
-    stream_patch_field(&b, "priority_add", 0, 0);
-    stream_patch_field(&b, "vector_base", 1, 0x2c);
+    unit_stream_patch(&b, NULL, "priority_add", 0, &(uint8_t){ 0 }, 1);
+    unit_stream_patch(&b, NULL, "vector_base", 1, &(uint8_t){ 0x2c }, 1);
     ck_assert_int_eq(machine_load_devices(c->m, b.data, b.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "slave"));
     free(err);

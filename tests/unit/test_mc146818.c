@@ -3,7 +3,6 @@
  * rate select 6 = 976.5625 us, flags IRQF 0x80 PF 0x40 AF 0x20 UF 0x10. */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/machine.h"
 #include "core/util.h"
@@ -390,26 +389,6 @@ START_TEST(reset_clears_enables_and_flags)
 }
 END_TEST
 
-/* Finds the nth occurrence of a field (by the stream's FNV-1a name hash),
- * overwrites its first byte and fixes the CRC, so post_load sees it. */
-static void stream_patch_field(VMBuf *b, const char *field, int nth, uint8_t value)
-{
-    uint32_t h = 2166136261u;
-    for (const char *p = field; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    uint8_t key[4] = { h, h >> 8, h >> 16, h >> 24 };
-    for (size_t i = 12; i + 9 < b->len; i++) {
-        if (memcmp(b->data + i, key, 4) == 0 && nth-- == 0) {
-            b->data[i + 8] = value;
-            uint32_t crc = (uint32_t)crc32(0, b->data, (uInt)(b->len - 4));
-            for (int k = 0; k < 4; k++)
-                b->data[b->len - 4 + k] = (uint8_t)(crc >> (8 * k));
-            return;
-        }
-    }
-    ck_abort_msg("field %s not found in stream", field);
-}
-
 START_TEST(save_load_round_trip)
 {
     Rig *a = rig_new(T_SUNDAY_AFTERNOON);
@@ -457,13 +436,13 @@ START_TEST(corrupt_stream_refused)
     free(err);
     err = NULL;
     b.data[30] ^= 0x10;
-    stream_patch_field(&b, "index", 0, 0x80);
+    unit_stream_patch(&b, NULL, "index", 0, &(uint8_t){ 0x80 }, 1);
     ck_assert_int_eq(machine_load_devices(c->m, b.data, b.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "index"));
     free(err);
     err = NULL;
-    stream_patch_field(&b, "index", 0, 0x00);
-    stream_patch_field(&b, "irq_level", 0, 1);    /* IRQ high with C clear */
+    unit_stream_patch(&b, NULL, "index", 0, &(uint8_t){ 0x00 }, 1);
+    unit_stream_patch(&b, NULL, "irq_level", 0, &(uint8_t){ 1 }, 1);    /* IRQ high with C clear */
     ck_assert_int_eq(machine_load_devices(c->m, b.data, b.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "register C"));
     free(err);

@@ -2,7 +2,6 @@
  * register behaviour and the probes Linux's 8250 driver makes. */
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
 
 #include "core/machine.h"
 #include "hw/chardev.h"
@@ -73,33 +72,6 @@ static void wr(Rig *r, int reg, uint8_t v)
 static void push(Rig *r, const char *s)
 {
     chardev_push_input(r->chr, (const uint8_t *)s, strlen(s));
-}
-
-/* Finds field `field` of section `section` in a saved stream, overwrites
- * its first byte and fixes the stream's CRC: a stream that is well formed
- * but carries an impossible value. */
-static void stream_patch_u8(VMBuf *b, const char *section, const char *field, uint8_t v)
-{
-    size_t slen = strlen(section);
-    size_t at = 0;
-    for (; at + 1 + slen <= b->len; at++)
-        if (b->data[at] == slen && !memcmp(b->data + at + 1, section, slen))
-            break;
-    ck_assert_uint_lt(at + 1 + slen, b->len);
-    uint32_t h = 2166136261u;
-    for (const char *p = field; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    uint8_t hb[4] = { h, h >> 8, h >> 16, h >> 24 };
-    for (size_t i = at; i + 8 < b->len; i++) {
-        if (!memcmp(b->data + i, hb, 4)) {
-            b->data[i + 8] = v;
-            uint32_t crc = (uint32_t)crc32(0, b->data, (uInt)(b->len - 4));
-            uint8_t cb[4] = { crc, crc >> 8, crc >> 16, crc >> 24 };
-            memcpy(b->data + b->len - 4, cb, 4);
-            return;
-        }
-    }
-    ck_abort_msg("field %s not found in section %s", field, section);
 }
 
 START_TEST(scratch_register_holds_values)
@@ -493,7 +465,7 @@ START_TEST(corrupted_fifo_count_rejected)
     VMBuf buf;
     vmbuf_init(&buf);
     machine_save_devices(a.m, &buf);
-    stream_patch_u8(&buf, "uart16550", "rx_count", 200);
+    unit_stream_patch(&buf, "uart16550", "rx_count", 0, &(uint8_t){ 200 }, 1);
     char *err = NULL;
     ck_assert_int_eq(machine_load_devices(a.m, buf.data, buf.len, &err), -1);
     ck_assert_ptr_nonnull(err);
@@ -509,7 +481,7 @@ START_TEST(corrupted_fifo_count_rejected)
 
     vmbuf_init(&buf);
     machine_save_devices(a.m, &buf);
-    stream_patch_u8(&buf, "uart16550", "rx_head", 16);
+    unit_stream_patch(&buf, "uart16550", "rx_head", 0, &(uint8_t){ 16 }, 1);
     err = NULL;
     ck_assert_int_eq(machine_load_devices(a.m, buf.data, buf.len, &err), -1);
     ck_assert_ptr_nonnull(strstr(err, "head"));
