@@ -333,6 +333,7 @@ static u64 helper_cmpxchg8b(u64 env, u64 lin)
 {
     CPUState *cpu = (CPUState *)env;
     int mmu = cpu_mmu(cpu);
+    cpu_probe_write(cpu, lin, 8, mmu, 0);   /* a fault has W=1 */
     uint64_t v = cpu_ld(cpu, lin, 8, mmu, 0);
     uint64_t cmp = (uint32_t)cpu->regs[R_EAX] | (cpu->regs[R_EDX] & 0xffffffffULL) << 32;
     uint32_t f = cpu_get_eflags(cpu) & CC_ALL;

@@ -481,6 +481,11 @@ static uint64_t x86_mem_load(void *env, uint64_t addr, IRMemOp mo, uintptr_t ra)
     CPUState *cpu = env;
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    /* The read of a read-modify-write instruction faults as the write
+     * would (#PF error code with W=1, SDM 3A 4.7): only a TLB miss gets
+     * here, and the write follows anyway, so walking for write is safe. */
+    if (mo & IR_MO_WRITE_INTENT)
+        cpu_probe_write(cpu, addr, size, mmu, ra);
     uint64_t v = cpu_ld(cpu, addr, size, mmu, ra);
     return v;
 }

@@ -327,8 +327,12 @@ IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
 
 IRTemp gen_load_dest(DisasContext *s, const X86Operand *op)
 {
-    if (op->kind == X86_OPK_MEM)
-        return gen_ld(s, gen_mem_addr(s, op->size, true), op->size, false);
+    if (op->kind == X86_OPK_MEM) {
+        IRTemp v = tcg_temp(s);
+        ir_guest_ld(s->b, IR_I64, v, gen_mem_addr(s, op->size, true),
+                    ir_memop((unsigned)ot_of(op->size), false, s->mmu) | IR_MO_WRITE_INTENT);
+        return v;
+    }
     return gen_load_operand(s, op);
 }
 
