@@ -117,8 +117,14 @@ static void gen_shift(DisasContext *s, const X86Insn *insn, ShiftKind k)
     IRTemp c;
     if (co->kind == X86_OPK_IMM) {
         unsigned cimm = (unsigned)co->imm & (size == 8 ? 63 : 31);
-        if (cimm == 0)
-            return;   /* count 0: neither the operand nor the flags change */
+        if (cimm == 0) {
+            /* count 0: the flags do not change, but a 32-bit register
+             * destination is still written (zero-extended), as any 32-bit
+             * register write in 64-bit mode (verified by hostdiff) */
+            if (d->kind == X86_OPK_REG && size == 4)
+                gen_set_reg(s, d->reg, 4, a);
+            return;
+        }
         c = tcg_const(s, cimm);
     } else if (dynamic) {
         c = gen_shift_count(s, insn, size);
