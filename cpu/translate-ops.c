@@ -556,9 +556,18 @@ static void gen_bitscan(DisasContext *s, const X86Insn *insn, bool reverse)
     } else {
         ir_op2(s->b, IR_ctz, IR_I64, idx, src, tcg_const(s, 64));
     }
-    /* Source 0: ZF=1 and the destination keeps its value. */
-    ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
-    gen_set_reg(s, d->reg, d->size, r);
+    /* Source 0: ZF=1 and the destination keeps its value.  The Intel SDM
+     * calls it undefined; the AMD APM says unchanged, and the AMD host
+     * (hostdiff) keeps all 64 bits even for a 32-bit operand, so a 32-bit
+     * destination is not zero-extended then. */
+    if (d->size == 4) {
+        old = s->regs[d->reg & 15];
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
+        ir_mov(s->b, IR_I64, old, r);
+    } else {
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
+        gen_set_reg(s, d->reg, d->size, r);
+    }
     gen_set_cc(s, CC_OP_LOGIC, d->size, src, 0, 0);
 }
 
