@@ -656,8 +656,34 @@ static void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
     ir_movcond(s->b, IR_I64, IR_COND_EQ, nv, a, acc, src, a);
     ir_movcond(s->b, IR_I64, IR_COND_EQ, nacc, a, acc, acc, a);
     ir_sub(s->b, IR_I64, diff, acc, a);
-    gen_store_operand(s, d, nv);        /* always written back */
-    gen_set_reg(s, R_EAX, size, nacc);
+    if (size == 4) {
+        /* 64-bit registers: only the register actually written is
+         * zero-extended -- RAX when the compare fails, a register
+         * destination when it succeeds.  The SDM (CMPXCHG Operation)
+         * writes DEST back in both cases ("the destination operand is
+         * written back if the comparison fails"), which would zero-extend
+         * a register destination; the AMD host (hostdiff) leaves it
+         * unchanged, and so do we. */
+        IRTemp rax = tcg_temp(s), ext = tcg_temp(s);
+        ir_op1(s->b, IR_ext32u, IR_I64, ext, a);
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, rax, a, acc, s->regs[R_EAX], ext);
+        if (d->kind == X86_OPK_REG) {
+            IRTemp rd = tcg_temp(s);
+            ir_op1(s->b, IR_ext32u, IR_I64, ext, src);
+            ir_movcond(s->b, IR_I64, IR_COND_EQ, rd, a, acc, ext, s->regs[d->reg & 15]);
+            ir_mov(s->b, IR_I64, s->regs[R_EAX], rax);
+            ir_mov(s->b, IR_I64, s->regs[d->reg & 15], rd);   /* after RAX: may be RAX */
+        } else {
+            gen_store_operand(s, d, nv);        /* always written back */
+            ir_mov(s->b, IR_I64, s->regs[R_EAX], rax);
+        }
+    } else {
+        if (d->kind == X86_OPK_MEM)
+            gen_store_operand(s, d, nv);        /* always written back */
+        gen_set_reg(s, R_EAX, size, nacc);
+        if (d->kind == X86_OPK_REG)
+            gen_store_operand(s, d, nv);        /* after AL/AX: may be AL/AX */
+    }
     gen_set_cc(s, CC_OP_SUB, size, diff, a, 0);
 }
 
