@@ -476,11 +476,27 @@ void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, u
 
 /* ---- engine callbacks ---- */
 
+static bool is_canonical(uint64_t lin)
+{
+    return (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+}
+
+/* SDM 3A 6.14 / vol. 2 "64-Bit Mode Exceptions": a non-canonical address
+ * referencing the stack segment is #SS(0). */
+static void check_stack_canonical(CPUState *cpu, uint64_t addr, unsigned size, IRMemOp mo,
+                                  uintptr_t ra)
+{
+    if ((mo & MO_STACK) && (cpu->hflags & HF_LMA) &&
+        (!is_canonical(addr) || !is_canonical(addr + size - 1)))
+        cpu_raise_exception(cpu, EXC_SS, 0, ra);
+}
+
 static uint64_t x86_mem_load(void *env, uint64_t addr, IRMemOp mo, uintptr_t ra)
 {
     CPUState *cpu = env;
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    check_stack_canonical(cpu, addr, size, mo, ra);
     /* The read of a read-modify-write instruction faults as the write
      * would (#PF error code with W=1, SDM 3A 4.7): only a TLB miss gets
      * here, and the write follows anyway, so walking for write is safe. */
@@ -495,6 +511,7 @@ static void x86_mem_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, ui
     CPUState *cpu = env;
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    check_stack_canonical(cpu, addr, size, mo, ra);
     cpu_st(cpu, addr, val, size, mmu, ra);
 }
 
