@@ -254,8 +254,15 @@ static void gen_seg_check(DisasContext *s, int seg, IRTemp off, unsigned size, b
     ir_ld(s->b, IR_ld, IR_I64, lo, IR_ENV, (int64_t)lo_off);
     ir_ld(s->b, IR_ld, IR_I64, span, IR_ENV, (int64_t)span_off);
     ir_sub(s->b, IR_I64, t, off, lo);
-    if (size > 1)
+    if (size > 1) {
+        /* span < size-1 (a null, not-present or tiny segment) would wrap
+         * the subtraction below and let every offset pass */
+        uint32_t stub = gen_new_stub(s, seg);
+        ir_brcond(s->b, IR_I64, IR_COND_LTU, span, tcg_const(s, size - 1), stub);
         ir_sub(s->b, IR_I64, span, span, tcg_const(s, size - 1));
+        ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, stub);
+        return;
+    }
     ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, gen_new_stub(s, seg));
 }
 
