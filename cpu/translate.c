@@ -283,7 +283,9 @@ IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool writ
         ir_add(s->b, IR_I64, lin, off, base);
         return lin;
     }
-    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS)
+    /* FLAT covers the limits of CS but not its rights: a CS-override
+     * access (rare) is checked (write: #GP(0); execute-only: no read). */
+    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS && seg != X86_SEG_CS)
         return off;
     gen_seg_check(s, seg, off, size, write);
     IRTemp base = tcg_temp(s), lin = tcg_temp(s);
