@@ -745,6 +745,12 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
         }
         if (g->mode == 32 && in->addrsize == 2)
             return false;
+        /* A displacement beyond disp8 range comes from bytes the decoder
+         * read differently than the generator wrote them; far from the
+         * pointer it can reach the host kernel's half, which the host maps
+         * (#PF with P=1) and the guest does not. */
+        if (!in->mem.moffs && (in->mem.disp < -256 || in->mem.disp > 256))
+            return false;
         /* BT* with a register bit offset reaches +-2^63 bits away. */
         if ((mn == X86_BT || mn == X86_BTS || mn == X86_BTR || mn == X86_BTC) &&
             in->op[1].kind == X86_OPK_REG)
