@@ -260,7 +260,7 @@ static void tss_stack(CPUState *cpu, int dpl, uint16_t *ss, uint64_t *sp)
     SegmentCache *tr = &cpu->seg[R_TR];
     if (!(tr->attr & SEG_P))
         raise(cpu, EXC_TS, tr->selector & 0xfffc);
-    unsigned type = (tr->attr >> 8) & 7;
+    unsigned type = (tr->attr >> 8) & 0xf;
     if (cpu->hflags & HF_LMA) {
         uint32_t off = 4 + dpl * 8;
         if (off + 7 > tr->limit)
