@@ -773,6 +773,8 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
     }
     if (mn == X86_XLAT && !((g->ptrs >> 3) & 1))
         return false;
+    if (mn == X86_XLAT && (in->seg_override == X86_SEG_FS || in->seg_override == X86_SEG_GS))
+        return false;             /* implicit DS:[rBX+AL]; the host's FS is its TLS */
     if ((in->flags & X86_F_PRIV) && mn != X86_HLT)
         return false;             /* MOV CRn/DRn: #UD or #GP by register number */
     if (always_traps(in) && chance(&g->r, 75))
