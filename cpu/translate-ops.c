@@ -690,9 +690,10 @@ static void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
 static void gen_CMPXCHG8B(DisasContext *s, const X86Insn *insn)
 {
     IRTemp lin = gen_mem_addr(s, insn->mnem == X86_CMPXCHG16B ? 16 : 8, true);
-    IRTemp args[2] = { IR_ENV, lin };
+    bool stack = s->nss_lin > 0 && s->ss_lin[s->nss_lin - 1] == lin;
+    IRTemp args[3] = { IR_ENV, lin, tcg_const(s, stack) };
     gen_call_helper(s, insn->mnem == X86_CMPXCHG16B ? &hlp_cmpxchg16b : &hlp_cmpxchg8b,
-                    0, 2, args);
+                    0, 3, args);
     s->cc_op = CC_OP_DYNAMIC;
 }
 
