@@ -830,6 +830,48 @@ static void log_guest_code(CPUState *cpu, TB *tb, X86Translator *t)
     (void)cpu;
 }
 
+/* Which CR0.EM/TS/MP check an instruction needs (FPCHK_*), or -1. */
+static int fpu_check_kind(const X86Insn *insn)
+{
+    if (insn->map == X86_MAP_1B && insn->opcode >= 0xd8 && insn->opcode <= 0xdf)
+        return FPCHK_X87;        /* every ESC opcode, FISTTP included */
+    switch (insn->mnem) {
+    case X86_WAIT:
+        return FPCHK_WAIT;
+    case X86_FXSAVE: case X86_FXRSTOR:
+        return FPCHK_FXSR;
+    /* SSE-feature instructions that touch no x87/MMX/XMM state */
+    case X86_PREFETCHNTA: case X86_PREFETCHT0: case X86_PREFETCHT1: case X86_PREFETCHT2:
+    case X86_SFENCE: case X86_LFENCE: case X86_MFENCE: case X86_MOVNTI: case X86_CRC32:
+        return -1;
+    default:
+        break;
+    }
+    switch (insn->feature) {
+    case X86_FEAT_MMX: case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_SSE3:
+    case X86_FEAT_SSSE3: case X86_FEAT_SSE41: case X86_FEAT_SSE42: case X86_FEAT_AES:
+    case X86_FEAT_PCLMUL: case X86_FEAT_SHA:
+        return FPCHK_SSE;
+    default:
+        return -1;
+    }
+}
+
+/* #NM/#UD from CR0 before an x87/MMX/SSE instruction: CR0 is not part of
+ * the block key, so the bits are tested at run time (inline, the helper
+ * only when one of them is set). */
+static void gen_fpu_check(DisasContext *s, int kind)
+{
+    uint64_t mask = kind == FPCHK_WAIT ? CR0_TS : CR0_EM | CR0_TS;
+    IRTemp t = tcg_temp(s);
+    uint32_t ok = ir_new_label(s->b);
+    ir_ld(s->b, IR_ld, IR_I64, t, IR_ENV, offsetof(CPUState, cr[0]));
+    ir_brcond(s->b, IR_I64, IR_COND_TSTEQ, t, tcg_const(s, (int64_t)mask), ok);
+    IRTemp args[2] = { IR_ENV, tcg_const(s, kind) };
+    gen_call_helper(s, &hlp_fpu_check, 0, 2, args);
+    ir_set_label(s->b, ok);
+}
+
 static void translate_insn(DisasContext *s, InsnRec *r)
 {
     const X86Insn *insn = &r->insn;
@@ -855,6 +897,11 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         return;
     }
     const X86OpInfo *info = &x86_op_info[insn->mnem];
+    int fpchk = fpu_check_kind(insn);
+    /* (x87 and WAIT: whatever CPUID says, every ESC opcode checks CR0) */
+    if (fpchk == FPCHK_X87 || fpchk == FPCHK_WAIT ||
+        (fpchk >= 0 && feature_supported(s->cpu, insn->feature)))
+        gen_fpu_check(s, fpchk);
     if (!info->gen || !feature_supported(s->cpu, insn->feature)) {
         LOG(LOG_UNIMP, "unimplemented instruction %s at %" PRIx64 "\n",
             x86_mnem_name[insn->mnem], s->cs_base + s->pc);
