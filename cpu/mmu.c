@@ -497,6 +497,13 @@ static uint64_t x86_mem_load(void *env, uint64_t addr, IRMemOp mo, uintptr_t ra)
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
     check_stack_canonical(cpu, addr, size, mo, ra);
+    if ((mo & IR_MO_ALIGN_CHECK) && (addr & (size - 1))) {
+        /* #AC(0) (SDM 3A 6.15) ranks below #PF: translate first */
+        if (mo & IR_MO_WRITE_INTENT)
+            cpu_probe_write(cpu, addr, size, mmu, ra);
+        cpu_ld(cpu, addr, size, mmu, ra);
+        cpu_raise_exception(cpu, EXC_AC, 0, ra);
+    }
     /* The read of a read-modify-write instruction faults as the write
      * would (#PF error code with W=1, SDM 3A 4.7): only a TLB miss gets
      * here, and the write follows anyway, so walking for write is safe. */
@@ -512,6 +519,10 @@ static void x86_mem_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, ui
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
     check_stack_canonical(cpu, addr, size, mo, ra);
+    if ((mo & IR_MO_ALIGN_CHECK) && (addr & (size - 1))) {
+        cpu_probe_write(cpu, addr, size, mmu, ra);
+        cpu_raise_exception(cpu, EXC_AC, 0, ra);
+    }
     cpu_st(cpu, addr, val, size, mmu, ra);
 }
 

@@ -317,6 +317,8 @@ IRTemp gen_mem_addr(DisasContext *s, unsigned size, bool write)
 static IRMemOp gen_memop(DisasContext *s, IRTemp lin, unsigned size, bool sign)
 {
     IRMemOp mo = ir_memop((unsigned)ot_of(size), sign, s->mmu);
+    if (s->flags & HF_AC)
+        mo |= IR_MO_ALIGN_CHECK;
     for (int i = 0; i < s->nss_lin; i++)
         if (s->ss_lin[i] == lin)
             mo |= MO_STACK;
