@@ -366,9 +366,9 @@ static u64 helper_cmpxchg16b(u64 env, u64 lin, u64 stack)
 {
     CPUState *cpu = (CPUState *)env;
     int mmu = cpu_mmu(cpu);
-    check_canonical(cpu, lin, 16, stack);
-    if (lin & 15)
+    if (lin & 15)      /* before the canonical check, as the host does */
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
+    check_canonical(cpu, lin, 16, stack);
     cpu_probe_write(cpu, lin, 16, mmu, 0);
     uint64_t lo = cpu_ld(cpu, lin, 8, mmu, 0), hi = cpu_ld(cpu, lin + 8, 8, mmu, 0);
     uint32_t f = cpu_get_eflags(cpu) & CC_ALL;
