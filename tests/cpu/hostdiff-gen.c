@@ -783,6 +783,9 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
         return false;             /* JMP r/m */
     if (is_jump && (in->prefixes & X86_PFX_OPSIZE))
         return false;             /* 16-bit rIP truncation; AMD vs Intel in 64-bit */
+    if (is_jump && (in->prefixes & (X86_PFX_REP | X86_PFX_REPNE)))
+        return false;             /* reserved (SDM 2.1.1); the AMD host runs F2 LOOPE
+                                     as LOOPNE and F3 LOOPNE as LOOPE; Intel: BND */
     if (mn == X86_BSWAP && in->opsize == 2)
         return false;             /* SDM: 16-bit BSWAP result undefined */
     if (mn == X86_NOP && !(in->map == X86_MAP_1B || in->opcode == 0x1f))
