@@ -246,8 +246,11 @@ static u64 helper_cpuid(u64 env)
             c |= 1u << 13;
         break;
     case 7:
+        /* FSGSBASE, ADX, SMAP.  Not BMI1: ANDN/BEXTR/BLS* (VEX) are not
+         * implemented; TZCNT still runs as TZCNT (on a CPU without BMI1,
+         * F3 0F BC is BSF: the same result for a non-zero source). */
         if (sub == 0)
-            b = 1u << 0 | 1u << 3 | 1u << 20;   /* FSGSBASE, BMI1 (TZCNT), SMAP */
+            b = 1u << 0 | 1u << 19 | 1u << 20;
         break;
     case 0x80000000:
         a = 0x80000008;

@@ -457,6 +457,36 @@ static void gen_CLC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, CC_C, 0,
 static void gen_STC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, CC_C, 0); }
 static void gen_CMC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, 0, CC_C); }
 
+/* ADCX / ADOX: dest += src + CF (OF); only CF (OF) changes. */
+static void gen_adx(DisasContext *s, const X86Insn *insn, uint32_t flag, int shift)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp a = gen_load_operand(s, d), bv = gen_load_operand(s, &insn->op[1]);
+    IRTemp f = gen_compute_eflags(s);
+    IRTemp cin = tcg_temp(s), r = tcg_temp(s), c = tcg_temp(s), t = tcg_temp(s);
+    ir_op2(s->b, IR_shr, IR_I64, cin, f, tcg_const(s, shift));
+    ir_and(s->b, IR_I64, cin, cin, tcg_const(s, 1));
+    if (d->size == 4) {
+        ir_add(s->b, IR_I64, r, gen_ext(s, a, 4, false), gen_ext(s, bv, 4, false));
+        ir_add(s->b, IR_I64, r, r, cin);
+        ir_op2(s->b, IR_shr, IR_I64, c, r, tcg_const(s, 32));
+    } else {
+        ir_add(s->b, IR_I64, t, a, cin);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, t, cin);   /* a + cin wrapped */
+        ir_add(s->b, IR_I64, r, t, bv);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, t, r, bv);
+        ir_or(s->b, IR_I64, c, c, t);
+    }
+    gen_set_reg(s, d->reg, d->size, r);
+    ir_and(s->b, IR_I64, f, f, tcg_const(s, ~(int64_t)flag));
+    ir_op2(s->b, IR_shl, IR_I64, c, c, tcg_const(s, shift));
+    ir_or(s->b, IR_I64, f, f, c);
+    gen_set_cc_eflags(s, f);
+}
+
+static void gen_ADCX(DisasContext *s, const X86Insn *i) { gen_adx(s, i, CC_C, 0); }
+static void gen_ADOX(DisasContext *s, const X86Insn *i) { gen_adx(s, i, CC_O, 11); }
+
 static void gen_df(DisasContext *s, bool set)
 {
     IRTemp f = ir_temp(s->b, IR_I32);
@@ -891,6 +921,8 @@ const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
     H(ADD, gen_ADD, 0, 0, true, false),
     H(OR, gen_OR, 0, 0, true, false),
     H(ADC, gen_ADC, CF, 0, true, false),
+    H(ADCX, gen_ADCX, CF, ALL, true, false),
+    H(ADOX, gen_ADOX, CC_O, ALL, true, false),
     H(SBB, gen_SBB, CF, 0, true, false),
     H(AND, gen_AND, 0, 0, true, false),
     H(SUB, gen_SUB, 0, 0, true, false),

@@ -811,7 +811,7 @@ static bool feature_supported(const CPUState *cpu, int feat)
         return true;
     case X86_FEAT_CX16: case X86_FEAT_LAHF64: case X86_FEAT_SYSCALL:
         return cpu->cfg.x86_64;
-    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE:
+    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE: case X86_FEAT_ADX:
         return true;
     default:
         return false;
