@@ -744,10 +744,14 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
     return n;
 }
 
+static int fpu_check_kind(const X86Insn *insn);
+
 static bool insn_may_fault(const InsnRec *r, const X86OpInfo *info)
 {
     if (r->status != X86_DECODE_OK || !info->gen)
         return true;
+    if (fpu_check_kind(&r->insn) >= 0)
+        return true;              /* #NM/#UD from CR0 */
     if (r->insn.prefixes & X86_PFX_LOCK)
         return true;
     if (r->insn.flags & (X86_F_PRIV | X86_F_IO))
