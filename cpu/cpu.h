@@ -124,7 +124,8 @@ enum {
     HF_IOPL_SHIFT = 10,      /* bits 10-11: IOPL */
     HF_IOPL = 3u << 10,
     HF_PG = 1u << 12,        /* paging on */
-    HF_KEY_MASK = 0x1fff,
+    HF_AC = 1u << 13,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
+    HF_KEY_MASK = 0x3fff,
 };
 
 /* Soft-TLB mmu indices. */

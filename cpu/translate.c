@@ -254,14 +254,28 @@ static void gen_seg_check(DisasContext *s, int seg, IRTemp off, unsigned size, b
     ir_ld(s->b, IR_ld, IR_I64, lo, IR_ENV, (int64_t)lo_off);
     ir_ld(s->b, IR_ld, IR_I64, span, IR_ENV, (int64_t)span_off);
     ir_sub(s->b, IR_I64, t, off, lo);
-    if (size > 1)
+    if (size > 1) {
+        /* span < size-1 (a null, not-present or tiny segment) would wrap
+         * the subtraction below and let every offset pass */
+        uint32_t stub = gen_new_stub(s, seg);
+        ir_brcond(s->b, IR_I64, IR_COND_LTU, span, tcg_const(s, size - 1), stub);
         ir_sub(s->b, IR_I64, span, span, tcg_const(s, size - 1));
+        ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, stub);
+        return;
+    }
     ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, gen_new_stub(s, seg));
 }
 
 IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool write)
 {
     if (s->code_size == 64) {
+        if (seg == X86_SEG_SS && s->nss_lin < (int)ARRAY_SIZE(s->ss_lin)) {
+            /* a distinct temp so gen_ld/gen_st can mark the access */
+            IRTemp lin = tcg_temp(s);
+            ir_mov(s->b, IR_I64, lin, off);
+            s->ss_lin[s->nss_lin++] = lin;
+            return lin;
+        }
         if (seg != X86_SEG_FS && seg != X86_SEG_GS)
             return off;
         IRTemp base = tcg_temp(s), lin = tcg_temp(s);
@@ -269,7 +283,9 @@ IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool writ
         ir_add(s->b, IR_I64, lin, off, base);
         return lin;
     }
-    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS)
+    /* FLAT covers the limits of CS but not its rights: a CS-override
+     * access (rare) is checked (write: #GP(0); execute-only: no read). */
+    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS && seg != X86_SEG_CS)
         return off;
     gen_seg_check(s, seg, off, size, write);
     IRTemp base = tcg_temp(s), lin = tcg_temp(s);
@@ -284,21 +300,41 @@ IRTemp gen_mem_addr(DisasContext *s, unsigned size, bool write)
     if (s->mem_addr && (s->mem_addr_write || !write))
         return s->mem_addr;
     IRTemp off = gen_ea_offset(s, &s->insn->mem);
-    s->mem_addr = gen_linear(s, s->insn->mem.seg, off, size ? size : 1, write);
+    int seg = s->insn->mem.seg;
+    uint8_t base = s->insn->mem.base;
+    /* 64-bit mode ignores CS/DS/ES/SS overrides: an address based on
+     * rSP/rBP is a stack reference (#SS(0) when non-canonical, also with
+     * an override, as the host does). */
+    if (s->code_size == 64 && seg != X86_SEG_FS && seg != X86_SEG_GS &&
+        !s->insn->mem.rip_relative && base != X86_GPR_NONE &&
+        ((base & 15) == R_ESP || (base & 15) == R_EBP))
+        seg = X86_SEG_SS;
+    s->mem_addr = gen_linear(s, seg, off, size ? size : 1, write);
     s->mem_addr_write = write;
     return s->mem_addr;
+}
+
+static IRMemOp gen_memop(DisasContext *s, IRTemp lin, unsigned size, bool sign)
+{
+    IRMemOp mo = ir_memop((unsigned)ot_of(size), sign, s->mmu);
+    if (s->flags & HF_AC)
+        mo |= IR_MO_ALIGN_CHECK;
+    for (int i = 0; i < s->nss_lin; i++)
+        if (s->ss_lin[i] == lin)
+            mo |= MO_STACK;
+    return mo;
 }
 
 IRTemp gen_ld(DisasContext *s, IRTemp lin, unsigned size, bool sign)
 {
     IRTemp v = tcg_temp(s);
-    ir_guest_ld(s->b, IR_I64, v, lin, ir_memop((unsigned)ot_of(size), sign, s->mmu));
+    ir_guest_ld(s->b, IR_I64, v, lin, gen_memop(s, lin, size, sign));
     return v;
 }
 
 void gen_st(DisasContext *s, IRTemp lin, IRTemp v, unsigned size)
 {
-    ir_guest_st(s->b, IR_I64, v, lin, ir_memop((unsigned)ot_of(size), false, s->mmu));
+    ir_guest_st(s->b, IR_I64, v, lin, gen_memop(s, lin, size, false));
 }
 
 /* ---- operands ---- */
@@ -327,8 +363,12 @@ IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
 
 IRTemp gen_load_dest(DisasContext *s, const X86Operand *op)
 {
-    if (op->kind == X86_OPK_MEM)
-        return gen_ld(s, gen_mem_addr(s, op->size, true), op->size, false);
+    if (op->kind == X86_OPK_MEM) {
+        IRTemp v = tcg_temp(s), lin = gen_mem_addr(s, op->size, true);
+        ir_guest_ld(s->b, IR_I64, v, lin,
+                    gen_memop(s, lin, op->size, false) | IR_MO_WRITE_INTENT);
+        return v;
+    }
     return gen_load_operand(s, op);
 }
 
@@ -704,10 +744,14 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
     return n;
 }
 
+static int fpu_check_kind(const X86Insn *insn);
+
 static bool insn_may_fault(const InsnRec *r, const X86OpInfo *info)
 {
     if (r->status != X86_DECODE_OK || !info->gen)
         return true;
+    if (fpu_check_kind(&r->insn) >= 0)
+        return true;              /* #NM/#UD from CR0 */
     if (r->insn.prefixes & X86_PFX_LOCK)
         return true;
     if (r->insn.flags & (X86_F_PRIV | X86_F_IO))
@@ -771,7 +815,7 @@ static bool feature_supported(const CPUState *cpu, int feat)
         return true;
     case X86_FEAT_CX16: case X86_FEAT_LAHF64: case X86_FEAT_SYSCALL:
         return cpu->cfg.x86_64;
-    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE:
+    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE: case X86_FEAT_ADX:
         return true;
     default:
         return false;
@@ -792,6 +836,48 @@ static void log_guest_code(CPUState *cpu, TB *tb, X86Translator *t)
     (void)cpu;
 }
 
+/* Which CR0.EM/TS/MP check an instruction needs (FPCHK_*), or -1. */
+static int fpu_check_kind(const X86Insn *insn)
+{
+    if (insn->map == X86_MAP_1B && insn->opcode >= 0xd8 && insn->opcode <= 0xdf)
+        return FPCHK_X87;        /* every ESC opcode, FISTTP included */
+    switch (insn->mnem) {
+    case X86_WAIT:
+        return FPCHK_WAIT;
+    case X86_FXSAVE: case X86_FXRSTOR:
+        return FPCHK_FXSR;
+    /* SSE-feature instructions that touch no x87/MMX/XMM state */
+    case X86_PREFETCHNTA: case X86_PREFETCHT0: case X86_PREFETCHT1: case X86_PREFETCHT2:
+    case X86_SFENCE: case X86_LFENCE: case X86_MFENCE: case X86_MOVNTI: case X86_CRC32:
+        return -1;
+    default:
+        break;
+    }
+    switch (insn->feature) {
+    case X86_FEAT_MMX: case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_SSE3:
+    case X86_FEAT_SSSE3: case X86_FEAT_SSE41: case X86_FEAT_SSE42: case X86_FEAT_AES:
+    case X86_FEAT_PCLMUL: case X86_FEAT_SHA:
+        return FPCHK_SSE;
+    default:
+        return -1;
+    }
+}
+
+/* #NM/#UD from CR0 before an x87/MMX/SSE instruction: CR0 is not part of
+ * the block key, so the bits are tested at run time (inline, the helper
+ * only when one of them is set). */
+static void gen_fpu_check(DisasContext *s, int kind)
+{
+    uint64_t mask = kind == FPCHK_WAIT ? CR0_TS : CR0_EM | CR0_TS;
+    IRTemp t = tcg_temp(s);
+    uint32_t ok = ir_new_label(s->b);
+    ir_ld(s->b, IR_ld, IR_I64, t, IR_ENV, offsetof(CPUState, cr[0]));
+    ir_brcond(s->b, IR_I64, IR_COND_TSTEQ, t, tcg_const(s, (int64_t)mask), ok);
+    IRTemp args[2] = { IR_ENV, tcg_const(s, kind) };
+    gen_call_helper(s, &hlp_fpu_check, 0, 2, args);
+    ir_set_label(s->b, ok);
+}
+
 static void translate_insn(DisasContext *s, InsnRec *r)
 {
     const X86Insn *insn = &r->insn;
@@ -804,6 +890,7 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         s->next_pc &= 0xffffffffu;
     s->cc_dead = r->cc_dead;
     s->mem_addr = 0;
+    s->nss_lin = 0;
     s->end = DISAS_NEXT;
     ir_insn_start(s->b, s->pc, 0);
 
@@ -816,6 +903,11 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         return;
     }
     const X86OpInfo *info = &x86_op_info[insn->mnem];
+    int fpchk = fpu_check_kind(insn);
+    /* (x87 and WAIT: whatever CPUID says, every ESC opcode checks CR0) */
+    if (fpchk == FPCHK_X87 || fpchk == FPCHK_WAIT ||
+        (fpchk >= 0 && feature_supported(s->cpu, insn->feature)))
+        gen_fpu_check(s, fpchk);
     if (!info->gen || !feature_supported(s->cpu, insn->feature)) {
         LOG(LOG_UNIMP, "unimplemented instruction %s at %" PRIx64 "\n",
             x86_mnem_name[insn->mnem], s->cs_base + s->pc);

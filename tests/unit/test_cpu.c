@@ -395,6 +395,160 @@ START_TEST(lazy_flags_match_direct_computation)
 }
 END_TEST
 
+/* ---- protected-mode system tests (code at 0x2000, assembled with GNU as):
+ *   0x2100 task_main:   lcall $0x28,$0; hlt
+ *   0x2200 task_b:      movl %ebx,0x5040; pushf; pop %eax; movl %eax,0x5044; iret
+ *   0x2300 ac_user:     movl $0x5001,%ebx; movl (%ebx),%eax; hlt
+ *   0x2340 handler_err: pop %eax; movl %eax,0x5050; hlt
+ *   0x2380 seg_test:    movw $0x30,%ax; movw %ax,%es; movl %es:0x0,%eax; hlt
+ *   0x23c0 nm_test:     fnop; hlt                                        */
+static const struct { uint32_t addr; uint8_t len; uint8_t bytes[16]; } sys_code[] = {
+    { 0x2100, 8, { 0x9a, 0x00, 0x00, 0x00, 0x00, 0x28, 0x00, 0xf4 } },
+    { 0x2200, 14, { 0x89, 0x1d, 0x40, 0x50, 0x00, 0x00, 0x9c, 0x58, 0xa3, 0x44, 0x50, 0x00,
+                    0x00, 0xcf } },
+    { 0x2300, 8, { 0xbb, 0x01, 0x50, 0x00, 0x00, 0x8b, 0x03, 0xf4 } },
+    { 0x2340, 7, { 0x58, 0xa3, 0x50, 0x50, 0x00, 0x00, 0xf4 } },
+    { 0x2380, 13, { 0x66, 0xb8, 0x30, 0x00, 0x8e, 0xc0, 0x26, 0xa1, 0x00, 0x00, 0x00, 0x00,
+                    0xf4 } },
+    { 0x23c0, 3, { 0xd9, 0xd0, 0xf4 } },
+};
+
+static uint64_t seg_desc(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    return (limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)access << 40 |
+           (uint64_t)((limit >> 16) & 0xf) << 48 | (uint64_t)(flags & 0xf) << 52 |
+           (uint64_t)(base >> 24) << 56;
+}
+
+/* Flat protected mode (enter_protected) plus: the code above, a GDT with
+ * the main TSS 0x20 (busy, at 0x3000, ESP0 0x9000), task B's TSS 0x28 (at
+ * 0x3100), a data segment 0x30 with base 0x5000 and limit 0, ring-3 code
+ * 0x3b and data 0x43; TR = 0x20. */
+static Guest enter_protected_sys(int engine)
+{
+    Guest g = enter_protected(engine);
+    for (size_t i = 0; i < sizeof(sys_code) / sizeof(sys_code[0]); i++)
+        memcpy(g.m->ram + sys_code[i].addr, sys_code[i].bytes, sys_code[i].len);
+    wr64(&g, 0x1e20, seg_desc(0x3000, 0x67, 0x8b, 0));
+    wr64(&g, 0x1e28, seg_desc(0x3100, 0x67, 0x89, 0));
+    wr64(&g, 0x1e30, seg_desc(0x5000, 0, 0x92, 0x4));
+    wr64(&g, 0x1e38, seg_desc(0, 0xfffff, 0xfa, 0xc));
+    wr64(&g, 0x1e40, seg_desc(0, 0xfffff, 0xf2, 0xc));
+    cpu_set_gdt(g.cpu, 0x1e00, 0x47);
+    wr32(&g, 0x3004, 0x9000);        /* ESP0 */
+    wr32(&g, 0x3008, 0x10);          /* SS0 */
+    cpu_set_seg(g.cpu, R_TR, 0x20, 0x3000, 0x67, SEG_P | 11u << 8);
+    g.cpu->halted = false;
+    return g;
+}
+
+START_TEST(task_switch_call_and_iret_through_the_link)
+{
+    Guest g = enter_protected_sys(_i);
+    CPUState *cpu = g.cpu;
+    /* task B: EIP, EFLAGS, EBX, ESP, ES CS SS DS, FS/GS null, no LDT */
+    wr32(&g, 0x3100 + 32, 0x2200);
+    wr32(&g, 0x3100 + 36, 0x2);
+    wr32(&g, 0x3100 + 52, 0xb0b0b0b0);
+    wr32(&g, 0x3100 + 56, 0x7000);
+    wr32(&g, 0x3100 + 72, 0x10);
+    wr32(&g, 0x3100 + 76, 0x08);
+    wr32(&g, 0x3100 + 80, 0x10);
+    wr32(&g, 0x3100 + 84, 0x10);
+    cpu->regs[R_EBX] = 0x1234;
+    cpu->rip = 0x2100;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    /* SDM 3A 7.3: B ran with its own registers and NT set by the CALL */
+    ck_assert_uint_eq(rd32(&g, 0x5040), 0xb0b0b0b0u);
+    ck_assert(rd32(&g, 0x5044) & EFL_NT);
+    /* back in the main task after the HLT that follows the CALL */
+    ck_assert_uint_eq(cpu->rip, 0x2108);
+    ck_assert_uint_eq(cpu->seg[R_TR].selector, 0x20);
+    ck_assert_uint_eq(cpu->regs[R_EBX], 0x1234);           /* reloaded from the main TSS */
+    ck_assert(!(cpu_get_eflags(cpu) & EFL_NT));
+    ck_assert(cpu->cr[0] & CR0_TS);                         /* every switch sets TS */
+    ck_assert_uint_eq(rd32(&g, 0x3100) & 0xffff, 0x20);     /* B's previous-task link */
+    ck_assert_uint_eq((rd32(&g, 0x1e2c) >> 8) & 0xf, 9);    /* IRET cleared B's busy bit */
+    ck_assert_uint_eq((rd32(&g, 0x1e24) >> 8) & 0xf, 0xb);  /* main stays busy */
+    ck_assert_uint_eq(rd32(&g, 0x3000 + 32), 0x2107);       /* main's EIP: after the CALL */
+    ck_assert_uint_eq(rd32(&g, 0x3100 + 32), 0x220e);       /* B's EIP: after its IRET */
+    ck_assert_uint_eq(rd32(&g, 0x3100 + 56), 0x7000);
+    guest_free(&g);
+}
+END_TEST
+
+START_TEST(task_switch_to_busy_tss_is_gp_with_selector)
+{
+    Guest g = enter_protected_sys(_i);
+    set_gate32(&g, EXC_GP, 0x2340);
+    wr64(&g, 0x1e28, seg_desc(0x3100, 0x67, 0x8b, 0));      /* B busy */
+    g.cpu->rip = 0x2100;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_int_eq(g.cpu->last_exception, EXC_GP);
+    ck_assert_uint_eq(rd32(&g, 0x5050), 0x28);
+    ck_assert_uint_eq(g.cpu->seg[R_TR].selector, 0x20);
+    ck_assert(!(g.cpu->cr[0] & CR0_TS));                    /* nothing switched */
+    guest_free(&g);
+}
+END_TEST
+
+START_TEST(alignment_check_in_ring3_through_32bit_tss_stack)
+{
+    Guest g = enter_protected_sys(_i);
+    CPUState *cpu = g.cpu;
+    set_gate32(&g, EXC_AC, 0x2340);
+    const uint32_t dpl3 = 3u << SEG_DPL_SHIFT;
+    cpu_set_cr(cpu, 0, cpu->cr[0] | CR0_AM);
+    cpu_set_seg(cpu, R_CS, 0x3b, 0, 0xffffffffu,
+                SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    for (int s = R_ES; s <= R_DS; s++)
+        if (s != R_CS)
+            cpu_set_seg(cpu, s, 0x43, 0, 0xffffffffu,
+                        SEG_P | SEG_S | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    cpu_set_eflags(cpu, 0x2 | EFL_AC);
+    cpu->regs[R_ESP] = 0x8000;
+    cpu->regs[R_EAX] = 0x55;
+    cpu->rip = 0x2300;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    /* SDM 3A 6.15: misaligned load at CPL 3 with AM and AC: #AC(0); the
+     * handler runs on the ring-0 stack from the 32-bit TSS (ESP0 0x9000). */
+    ck_assert_int_eq(cpu->last_exception, EXC_AC);
+    ck_assert_uint_eq(rd32(&g, 0x5050), 0);
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0);          /* the handler's pop */
+    ck_assert_uint_eq(rd32(&g, 0x9000 - 20), 0x2305); /* EIP of the faulting MOV */
+    ck_assert_uint_eq(cpu->seg[R_CS].selector, 0x08);
+    guest_free(&g);
+}
+END_TEST
+
+START_TEST(dword_access_to_limit_zero_segment_is_gp)
+{
+    Guest g = enter_protected_sys(_i);
+    set_gate32(&g, EXC_GP, 0x2340);
+    g.cpu->regs[R_EAX] = 0x11110000;
+    g.cpu->rip = 0x2380;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    /* SDM 3A 5.3: bytes 1-3 of the dword are beyond limit 0 */
+    ck_assert_int_eq(g.cpu->last_exception, EXC_GP);
+    ck_assert_uint_eq(rd32(&g, 0x5050), 0);
+    ck_assert_uint_eq(g.cpu->seg[R_ES].selector, 0x30);
+    guest_free(&g);
+}
+END_TEST
+
+START_TEST(x87_with_cr0_ts_raises_nm)
+{
+    Guest g = enter_protected_sys(_i);
+    set_gate32(&g, EXC_NM, 0x2340);
+    cpu_set_cr(g.cpu, 0, g.cpu->cr[0] | CR0_TS);
+    g.cpu->rip = 0x23c0;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_int_eq(g.cpu->last_exception, EXC_NM);
+    ck_assert_uint_eq(rd32(&g, 0x5050), 0x23c0);   /* no error code: the pop is EIP */
+    guest_free(&g);
+}
+END_TEST
+
 static Suite *cpu_suite(void)
 {
     Suite *s = suite_create("cpu");
@@ -408,6 +562,11 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, self_modifying_code_runs_new_instruction, 0, 2);
     tcase_add_loop_test(tc, divide_error_pushes_faulting_ip, 0, 2);
     tcase_add_loop_test(tc, invalid_opcode_raises_ud, 0, 2);
+    tcase_add_loop_test(tc, task_switch_call_and_iret_through_the_link, 0, 2);
+    tcase_add_loop_test(tc, task_switch_to_busy_tss_is_gp_with_selector, 0, 2);
+    tcase_add_loop_test(tc, alignment_check_in_ring3_through_32bit_tss_stack, 0, 2);
+    tcase_add_loop_test(tc, dword_access_to_limit_zero_segment_is_gp, 0, 2);
+    tcase_add_loop_test(tc, x87_with_cr0_ts_raises_nm, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
     return s;
