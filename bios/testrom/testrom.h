@@ -148,6 +148,21 @@ extern int exc_verbose;
 #define TRY(insns) asm volatile(TRY_SET insns TRY_CLR ::: "memory", "cc")
 #define TRY_CLOB(insns, ...) asm volatile(TRY_SET insns TRY_CLR ::: "memory", "cc", __VA_ARGS__)
 #define TRY_IO(insns, out, ...) asm volatile(TRY_SET insns TRY_CLR : out : __VA_ARGS__ : "memory", "cc")
+/* TRY_CALL(target): call target (code that returns with a plain ret) and
+ * survive a fault at the target: CALL completes (its return address is
+ * pushed) before the fetch at the target faults, so the stack pointer is
+ * restored after the block, or the caller's frame would be off by one
+ * slot and its own return would go astray. */
+#ifdef __x86_64__
+#define TRY_CALL(target) asm volatile("movq %%rsp, %%rbx\n\t" TRY_SET "call *%0" TRY_CLR \
+                                      "\n\tmovq %%rbx, %%rsp" :: "r"((ureg)(target)) \
+                                      : "memory", "cc", "rbx", "rcx", "rdx", "rsi", "rdi", \
+                                        "r8", "r9", "r10", "r11")
+#else
+#define TRY_CALL(target) asm volatile("movl %%esp, %%ebx\n\t" TRY_SET "call *%0" TRY_CLR \
+                                      "\n\tmovl %%ebx, %%esp" :: "r"((ureg)(target)) \
+                                      : "memory", "cc", "ebx", "ecx", "edx")
+#endif
 
 /* ---- output ---- */
 void putc_dbg(char c);

@@ -80,11 +80,11 @@ int main(void)
     pages[2][0x100] = 0xc3;   /* ret, through the NX mapping */
     if (nx) {
         n = exc_count;
-        TRY_IO("call *%0", , "r"(VA + 0x2100));
+        TRY_CALL(VA + 0x2100);
         fault_line(n, "fetch from NX page");
         expect_exc(n, 14, 0x11, "NX fetch");
         n = exc_count;
-        TRY_IO("call *%0", , "r"(VA + 0x3100));
+        TRY_CALL(VA + 0x3100);
         fault_line(n, "fetch from the executable alias");
         expect_no_exc(n, "exec alias");
     } else {

@@ -145,11 +145,11 @@ static void test_pae(void)
     if (nx) {
         wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
         n = exc_count;
-        TRY_IO("call *%0", , "r"(VA_TEST));
+        TRY_CALL(VA_TEST);
         fault_line(n, "pae: execute from an executable page");
         expect_no_exc(n, "exec");
         n = exc_count;
-        TRY_IO("call *%0", , "r"(VA_TEST + 0x1000));
+        TRY_CALL(VA_TEST + 0x1000);
         fault_line(n, "pae: execute from an NX page");
         expect_exc(n, 14, 0x11, "NX fetch");
         n = exc_count;
