@@ -247,6 +247,9 @@ struct CPUState {
     bool (*intr_pending)(void *opaque);
     int (*intr_ack)(void *opaque);
     void *intr_opaque;
+    /* The board's MSRs (Machine.board_msr), or NULL: then there is no
+     * local APIC and CPUID does not report one. */
+    int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
 
     /* ---- soft TLB ---- */
     SoftTLB tlb;

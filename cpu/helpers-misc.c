@@ -240,6 +240,8 @@ static u64 helper_cpuid(u64 env)
             1u << 3 | 1u << 17 | 1u << 19;
         if (cfg->pae)
             d |= 1u << 6;
+        if (cpu->board_msr)
+            d |= 1u << 9;         /* APIC */
         /* ECX: POPCNT MOVBE CX16 */
         c = 1u << 23 | 1u << 22;
         if (cfg->x86_64)
@@ -325,7 +327,12 @@ static u64 helper_rdmsr(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
-    uint64_t v;
+    uint64_t v = 0;
+    int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, false, &v) : 0;
+    if (r < 0)
+        cpu_raise_exception(cpu, EXC_GP, 0, 0);
+    if (r > 0)
+        goto done;
     switch (msr) {
     case MSR_IA32_TSC: v = cpu_tsc(cpu); break;
     case MSR_IA32_APIC_BASE: v = cpu->apic_base; break;
@@ -351,6 +358,7 @@ static u64 helper_rdmsr(u64 env)
         LOG(LOG_UNIMP, "rdmsr 0x%x: #GP\n", msr);
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     }
+done:
     cpu->regs[R_EAX] = (uint32_t)v;
     cpu->regs[R_EDX] = v >> 32;
     return 0;
@@ -362,6 +370,11 @@ static u64 helper_wrmsr(u64 env)
     CPUState *cpu = (CPUState *)env;
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = (uint32_t)cpu->regs[R_EAX] | cpu->regs[R_EDX] << 32;
+    int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, true, &v) : 0;
+    if (r < 0)
+        cpu_raise_exception(cpu, EXC_GP, 0, 0);
+    if (r > 0)
+        return 0;
     switch (msr) {
     case MSR_IA32_TSC: cpu->tsc_offset += (int64_t)(v - cpu_tsc(cpu)); break;
     case MSR_IA32_APIC_BASE: cpu->apic_base = v; break;

@@ -41,6 +41,7 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     cpu->intr_pending = m->intr_pending;
     cpu->intr_ack = m->intr_ack;
     cpu->intr_opaque = m->intr_opaque;
+    cpu->board_msr = m->board_msr;
     m->set_a20 = tcg_set_a20;
     m->a20_opaque = cpu;
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
