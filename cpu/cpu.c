@@ -222,6 +222,14 @@ void cpu_update_hflags(CPUState *cpu)
     hf |= ((cpu->eflags & EFL_IOPL) >> EFL_IOPL_SHIFT) << HF_IOPL_SHIFT;
     if (cpu->cr[0] & CR0_PG)
         hf |= HF_PG;
+    if (cpu->cr[0] & CR0_EM)
+        hf |= HF_EM;
+    if (cpu->cr[0] & CR0_TS)
+        hf |= HF_TS;
+    if (cpu->cr[0] & CR0_MP)
+        hf |= HF_MP;
+    if (cpu->cr[4] & CR4_OSFXSR)
+        hf |= HF_OSFXSR;
     cpu->hflags = hf;
 }
 
@@ -357,8 +365,7 @@ void cpu_reset(CPUState *cpu)
     cpu->rip = 0xfff0;
     cpu->gdt.base = cpu->idt.base = 0;
     cpu->gdt.limit = cpu->idt.limit = 0xffff;
-    memset(cpu->fpu_state, 0, sizeof(cpu->fpu_state));
-    cpu->mxcsr = 0x1f80;
+    cpu_fpu_reset(cpu);
     cpu->halted = false;
     cpu->inhibit_irq = false;
     cpu->nmi_pending = false;
@@ -395,6 +402,10 @@ CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, siz
     cpu->index = index;
     cpu->cfg = *cfg;
     cpu->a20_mask = 0xffffffffu;
+    if (!cpu_model_apply(&cpu->cfg, cfg->model_name, err, errlen)) {
+        free(cpu);
+        return NULL;
+    }
     if (!cpu_exec_init(cpu, e, err, errlen)) {
         free(cpu);
         return NULL;
@@ -521,8 +532,19 @@ static const VMField cpu_fields[] = {
     VMF_U64(misc_enable, CPUState),
     VMF_U64(tsc_aux, CPUState),
     VMF_I64(tsc_offset, CPUState),
-    VMF_BUFFER(fpu_state, CPUState),
+    VMF_BUFFER(xmm, CPUState),
+    VMF_BUFFER(fpregs, CPUState),
     VMF_U32(mxcsr, CPUState),
+    VMF_U16(fpuc, CPUState),
+    VMF_U16(fpus, CPUState),
+    VMF_U32(fpstt, CPUState),
+    VMF_U32(fptag_empty, CPUState),
+    VMF_U16(fpop, CPUState),
+    VMF_U16(fpcs, CPUState),
+    VMF_U16(fpds, CPUState),
+    VMF_U64(fpip, CPUState),
+    VMF_U64(fpdp, CPUState),
+    VMF_U64(xcr0, CPUState),
     VMF_BOOL(halted, CPUState),
     VMF_BOOL(inhibit_irq, CPUState),
     VMF_U64(inhibit_rip, CPUState),

@@ -31,7 +31,8 @@ static void tcg_set_a20(void *opaque, bool on)
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
     CPUConfig cfg = { .x86_64 = true, .nx = true, .pae = true, .sse2 = false,
-                      .engine = opt->interp ? "interp" : "x86_64" };
+                      .engine = opt->interp ? "interp" : "x86_64",
+                      .model_name = m->opts ? m->opts->cpu_model : NULL };
     CPUState *cpu = cpu_create(m, 0, &cfg, err, len);
     if (!cpu)
         return NULL;

@@ -33,6 +33,7 @@
 #include "cpu/exec.h"
 #include "cpu/helpers.h"
 #include "cpu/mmu.h"
+#include "cpu/translate-fpu.h"
 
 typedef struct InsnRec {
     X86Insn insn;
@@ -763,19 +764,7 @@ static void gen_stubs(DisasContext *s, uint32_t exit_label)
 
 static bool feature_supported(const CPUState *cpu, int feat)
 {
-    switch (feat) {
-    case X86_FEAT_NONE: case X86_FEAT_CMOV: case X86_FEAT_CX8: case X86_FEAT_TSC:
-    case X86_FEAT_MSR: case X86_FEAT_SEP: case X86_FEAT_POPCNT: case X86_FEAT_MOVBE:
-    case X86_FEAT_LZCNT: case X86_FEAT_BMI1: case X86_FEAT_RDTSCP: case X86_FEAT_CLFLUSH:
-    case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_FXSR:
-        return true;
-    case X86_FEAT_CX16: case X86_FEAT_LAHF64: case X86_FEAT_SYSCALL:
-        return cpu->cfg.x86_64;
-    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE:
-        return true;
-    default:
-        return false;
-    }
+    return cpu_has_feature(cpu, feat);   /* the CPU model (cpu/cpu-models.c) */
 }
 
 static void log_guest_code(CPUState *cpu, TB *tb, X86Translator *t)
@@ -831,6 +820,8 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         gen_exception(s, EXC_GP, 0);
         return;
     }
+    if (gen_fpu_check(s, insn))
+        return;
     info->gen(s, insn);
 }
 
