@@ -138,7 +138,7 @@ void cpu_load_eflags(CPUState *cpu, uint32_t value, uint32_t mask)
     cpu->eflags = (v & ~CC_ALL) | EFL_FIXED;
     if (changed & EFL_AC)
         mmu_flush_smap(cpu);
-    if (changed & (EFL_TF | EFL_IOPL | EFL_VM))
+    if (changed & (EFL_TF | EFL_IOPL | EFL_VM | EFL_AC))
         cpu_update_hflags(cpu);
 }
 
@@ -230,6 +230,8 @@ void cpu_update_hflags(CPUState *cpu)
         hf |= HF_MP;
     if (cpu->cr[4] & CR4_OSFXSR)
         hf |= HF_OSFXSR;
+    if ((cpu->cr[0] & CR0_AM) && (cpu->eflags & EFL_AC) && (hf & HF_CPL_MASK) == 3)
+        hf |= HF_AC;
     cpu->hflags = hf;
 }
 

@@ -128,7 +128,8 @@ enum {
     HF_TS = 1u << 14,        /* CR0.TS: task switched (FPU/SSE -> #NM) */
     HF_MP = 1u << 15,        /* CR0.MP: WAIT/FWAIT honours TS */
     HF_OSFXSR = 1u << 16,    /* CR4.OSFXSR: SSE instructions allowed */
-    HF_KEY_MASK = 0x1ffff,
+    HF_AC = 1u << 17,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
+    HF_KEY_MASK = 0x3ffff,
 };
 
 /* Soft-TLB mmu indices. */

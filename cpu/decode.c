@@ -254,11 +254,17 @@ static X86DecodeStatus decode_prefixes(Fetch *f, X86Insn *in, uint8_t *last_rep)
         case PK_LOCK: in->prefixes |= X86_PFX_LOCK; break;
         case PK_F2: in->prefixes |= X86_PFX_REPNE; *last_rep = 0xf2; break;
         case PK_F3: in->prefixes |= X86_PFX_REP; *last_rep = 0xf3; break;
-        case PK_SEG:
+        case PK_SEG: {
+            uint8_t so = b == 0x64 ? X86_SEG_FS : b == 0x65 ? X86_SEG_GS
+                       : prefix_seg[(b >> 3) & 3];
             in->prefixes |= X86_PFX_SEG;
-            in->seg_override = b == 0x64 ? X86_SEG_FS : b == 0x65 ? X86_SEG_GS
-                             : prefix_seg[(b >> 3) & 3];
+            /* 64-bit mode ignores ES/CS/SS/DS prefixes: they do not cancel
+             * an earlier FS/GS one (what the host CPU does, hostdiff) */
+            if (!(in->mode == 64 && so < X86_SEG_FS &&
+                  (in->seg_override == X86_SEG_FS || in->seg_override == X86_SEG_GS)))
+                in->seg_override = so;
             break;
+        }
         default:
             return X86_DECODE_OK;
         }

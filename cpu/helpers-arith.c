@@ -329,10 +329,22 @@ static int cpu_mmu(CPUState *cpu)
     return cpu_mmu_index(cpu);
 }
 
-static u64 helper_cmpxchg8b(u64 env, u64 lin)
+/* stack: an SS-relative operand in 64-bit mode (non-canonical: #SS(0)) */
+static void check_canonical(CPUState *cpu, u64 lin, unsigned size, u64 stack)
+{
+    if (!(cpu->hflags & HF_LMA))
+        return;
+    u64 last = lin + size - 1;
+    if ((u64)((int64_t)(lin << 16) >> 16) != lin || (u64)((int64_t)(last << 16) >> 16) != last)
+        cpu_raise_exception(cpu, stack ? EXC_SS : EXC_GP, 0, 0);
+}
+
+static u64 helper_cmpxchg8b(u64 env, u64 lin, u64 stack)
 {
     CPUState *cpu = (CPUState *)env;
     int mmu = cpu_mmu(cpu);
+    check_canonical(cpu, lin, 8, stack);
+    cpu_probe_write(cpu, lin, 8, mmu, 0);   /* a fault has W=1 */
     uint64_t v = cpu_ld(cpu, lin, 8, mmu, 0);
     uint64_t cmp = (uint32_t)cpu->regs[R_EAX] | (cpu->regs[R_EDX] & 0xffffffffULL) << 32;
     uint32_t f = cpu_get_eflags(cpu) & CC_ALL;
@@ -350,12 +362,13 @@ static u64 helper_cmpxchg8b(u64 env, u64 lin)
 }
 const IRHelper hlp_cmpxchg8b = IR_HELPER(helper_cmpxchg8b, FAULT);
 
-static u64 helper_cmpxchg16b(u64 env, u64 lin)
+static u64 helper_cmpxchg16b(u64 env, u64 lin, u64 stack)
 {
     CPUState *cpu = (CPUState *)env;
     int mmu = cpu_mmu(cpu);
-    if (lin & 15)
+    if (lin & 15)      /* before the canonical check, as the host does */
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
+    check_canonical(cpu, lin, 16, stack);
     cpu_probe_write(cpu, lin, 16, mmu, 0);
     uint64_t lo = cpu_ld(cpu, lin, 8, mmu, 0), hi = cpu_ld(cpu, lin + 8, 8, mmu, 0);
     uint32_t f = cpu_get_eflags(cpu) & CC_ALL;

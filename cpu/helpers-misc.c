@@ -468,6 +468,36 @@ static u64 helper_unimplemented(u64 env)
 }
 const IRHelper hlp_unimplemented = IR_HELPER(helper_unimplemented, FAULT);
 
+/* CR0.EM/TS/MP checks of x87, MMX and SSE instructions (SDM 2.5 "CR0",
+ * table 12-1 / 13-? "Action taken for combinations of EM, MP, TS"):
+ * kind FPCHK_X87: EM or TS -> #NM; FPCHK_WAIT: TS and MP -> #NM;
+ * FPCHK_SSE (MMX too): EM -> #UD, else TS -> #NM; FPCHK_FXSR: EM or TS -> #NM.
+ * Returns when the instruction may run. */
+static u64 helper_fpu_check(u64 env, u64 kind)
+{
+    CPUState *cpu = (CPUState *)env;
+    uint64_t cr0 = cpu->cr[0];
+    switch (kind) {
+    case FPCHK_X87:
+    case FPCHK_FXSR:
+        if (cr0 & (CR0_EM | CR0_TS))
+            cpu_raise_exception(cpu, EXC_NM, 0, 0);
+        break;
+    case FPCHK_WAIT:
+        if ((cr0 & (CR0_TS | CR0_MP)) == (CR0_TS | CR0_MP))
+            cpu_raise_exception(cpu, EXC_NM, 0, 0);
+        break;
+    default:
+        if (cr0 & CR0_EM)
+            cpu_raise_exception(cpu, EXC_UD, 0, 0);
+        if (cr0 & CR0_TS)
+            cpu_raise_exception(cpu, EXC_NM, 0, 0);
+        break;
+    }
+    return 0;
+}
+const IRHelper hlp_fpu_check = IR_HELPER(helper_fpu_check, HFLAGS | FAULT);
+
 static u64 helper_into(u64 env, u64 next_rip)
 {
     CPUState *cpu = (CPUState *)env;

@@ -31,6 +31,23 @@ enum { PG_P = 1, PG_RW = 2, PG_US = 4, PG_A = 0x20, PG_D = 0x40, PG_PS = 0x80, P
 enum { PROT_R = 1, PROT_W = 2, PROT_X = 4 };
 enum { PFERR_P = 1, PFERR_W = 2, PFERR_U = 4, PFERR_RSVD = 8, PFERR_I = 16 };
 
+/* Reserved bits of a present PAE or 4-level paging entry (SDM 3A tables
+ * 4-8..4-11, 4-15..4-20; MAXPHYADDR 40 as CPUID 0x80000008 reports):
+ * address bits 51:40 (PAE: 62:40), XD without EFER.NXE, and the low
+ * address bits of a large page (large 1: 2 MiB, bits 20:13; 2: 1 GiB,
+ * bits 29:13).  A PML4E with PS is checked by the walk itself. */
+static bool pte_reserved(CPUState *cpu, uint64_t e, bool pae, int large)
+{
+    uint64_t r = pae ? 0x7fffff0000000000ULL : 0x000fff0000000000ULL;
+    if (!(cpu->efer & EFER_NXE))
+        r |= PG_NX;
+    if (large == 1)
+        r |= 0x1fe000;
+    else if (large == 2)
+        r |= 0x3fffe000;
+    return (e & r) != 0;
+}
+
 /* ---- physical accesses ---- */
 
 static uint64_t phys_mask(CPUState *cpu, uint64_t phys)
@@ -143,6 +160,10 @@ int mmu_translate(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, bool set_
                 *err = pf_error(cpu, acc, mmu, false);
                 return EXC_PF;
             }
+            if (pte_reserved(cpu, e, false, (lv == 1 || lv == 2) && (e & PG_PS) ? 3 - lv : 0)) {
+                *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
+                return EXC_PF;
+            }
             addrs[nlev] = ea;
             entries[nlev++] = e;
             w.user &= (e & PG_US) != 0;
@@ -173,6 +194,10 @@ int mmu_translate(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, bool set_
             uint64_t e = pte_load(cpu, pea, true);
             if (!(e & PG_P)) {
                 *err = pf_error(cpu, acc, mmu, false);
+                return EXC_PF;
+            }
+            if (pte_reserved(cpu, e, true, lv == 0 && (e & PG_PS) ? 1 : 0)) {
+                *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
                 return EXC_PF;
             }
             addrs[nlev] = pea;
@@ -476,11 +501,39 @@ void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, u
 
 /* ---- engine callbacks ---- */
 
+static bool is_canonical(uint64_t lin)
+{
+    return (uint64_t)((int64_t)(lin << 16) >> 16) == lin;
+}
+
+/* SDM 3A 6.14 / vol. 2 "64-Bit Mode Exceptions": a non-canonical address
+ * referencing the stack segment is #SS(0). */
+static void check_stack_canonical(CPUState *cpu, uint64_t addr, unsigned size, IRMemOp mo,
+                                  uintptr_t ra)
+{
+    if ((mo & MO_STACK) && (cpu->hflags & HF_LMA) &&
+        (!is_canonical(addr) || !is_canonical(addr + size - 1)))
+        cpu_raise_exception(cpu, EXC_SS, 0, ra);
+}
+
 static uint64_t x86_mem_load(void *env, uint64_t addr, IRMemOp mo, uintptr_t ra)
 {
     CPUState *cpu = env;
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    check_stack_canonical(cpu, addr, size, mo, ra);
+    if ((mo & IR_MO_ALIGN_CHECK) && (addr & (size - 1))) {
+        /* #AC(0) (SDM 3A 6.15) ranks below #PF: translate first */
+        if (mo & IR_MO_WRITE_INTENT)
+            cpu_probe_write(cpu, addr, size, mmu, ra);
+        cpu_ld(cpu, addr, size, mmu, ra);
+        cpu_raise_exception(cpu, EXC_AC, 0, ra);
+    }
+    /* The read of a read-modify-write instruction faults as the write
+     * would (#PF error code with W=1, SDM 3A 4.7): only a TLB miss gets
+     * here, and the write follows anyway, so walking for write is safe. */
+    if (mo & IR_MO_WRITE_INTENT)
+        cpu_probe_write(cpu, addr, size, mmu, ra);
     uint64_t v = cpu_ld(cpu, addr, size, mmu, ra);
     return v;
 }
@@ -490,6 +543,11 @@ static void x86_mem_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, ui
     CPUState *cpu = env;
     unsigned size = 1u << (mo & IR_MO_SIZE);
     int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    check_stack_canonical(cpu, addr, size, mo, ra);
+    if ((mo & IR_MO_ALIGN_CHECK) && (addr & (size - 1))) {
+        cpu_probe_write(cpu, addr, size, mmu, ra);
+        cpu_raise_exception(cpu, EXC_AC, 0, ra);
+    }
     cpu_st(cpu, addr, val, size, mmu, ra);
 }
 

@@ -16,6 +16,10 @@ typedef enum MMUAccess { ACC_READ = 0, ACC_WRITE = 1, ACC_EXEC = 2 } MMUAccess;
 
 extern const IRGuestMemOps x86_guest_mem;
 
+/* IRMemOp flag: a stack (SS) reference in 64-bit mode; a non-canonical
+ * address raises #SS(0) instead of #GP(0). */
+#define MO_STACK IR_MO_FE_FLAG
+
 /* Loads/stores of 1, 2, 4 or 8 bytes at a linear address.  ra: the caller's
  * fault point (0 when env->rip already names the current instruction). */
 uint64_t cpu_ld(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t ra);

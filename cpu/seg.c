@@ -8,8 +8,8 @@
  *
  * Every helper checks everything that can fault before it changes any
  * register, so a fault leaves the state of the instruction's start.
- * Not implemented: hardware task switches (JMP/CALL to a TSS or task
- * gate, IRET with NT) raise #GP and log under -d unimp.
+ * Hardware task switches (JMP/CALL to a TSS or task gate, IRET with NT,
+ * task-gate interrupts) are in cpu/task.c.
  */
 #include "cpu/helpers.h"
 
@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
+#include "cpu/task.h"
 
 #define FAULT IR_CALL_CAN_FAULT
 
@@ -260,7 +261,7 @@ static void tss_stack(CPUState *cpu, int dpl, uint16_t *ss, uint64_t *sp)
     SegmentCache *tr = &cpu->seg[R_TR];
     if (!(tr->attr & SEG_P))
         raise(cpu, EXC_TS, tr->selector & 0xfffc);
-    unsigned type = (tr->attr >> 8) & 7;
+    unsigned type = (tr->attr >> 8) & 0xf;
     if (cpu->hflags & HF_LMA) {
         uint32_t off = 4 + dpl * 8;
         if (off + 7 > tr->limit)
@@ -370,6 +371,13 @@ static bool is_call_gate(const CPUState *cpu, const Desc *d)
     return t == 4 || t == 12;
 }
 
+/* TSS (16/32-bit, available or busy) or task gate: a task switch. */
+static bool is_task_desc(const Desc *d)
+{
+    int t = desc_type(d);
+    return t == 1 || t == 3 || t == 5 || t == 9 || t == 11;
+}
+
 static u64 helper_ljmp(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
 {
     CPUState *cpu = (CPUState *)env;
@@ -412,8 +420,10 @@ static u64 helper_ljmp(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
         cpu->rip = toff;
         return 0;
     }
-    LOG(LOG_UNIMP, "far jmp to system descriptor type %d (task switch) not implemented\n",
-        desc_type(&d));
+    if (!wide && is_task_desc(&d)) {
+        task_far_transfer(cpu, sel, d.lo, d.hi, false, next_rip);
+        return 0;
+    }
     raise(cpu, EXC_GP, sel & 0xfffc);
 }
 const IRHelper hlp_ljmp = IR_HELPER(helper_ljmp, FAULT);
@@ -454,8 +464,10 @@ static u64 helper_lcall(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
         return 0;
     }
     if (!is_call_gate(cpu, &d)) {
-        LOG(LOG_UNIMP, "far call to system descriptor type %d (task switch) not implemented\n",
-            desc_type(&d));
+        if (!wide && is_task_desc(&d)) {
+            task_far_transfer(cpu, sel, d.lo, d.hi, true, next_rip);
+            return 0;
+        }
         raise(cpu, EXC_GP, sel & 0xfffc);
     }
     if (wide && !read_desc(cpu, sel, &d, true))
@@ -615,8 +627,8 @@ static u64 helper_iret(u64 env, u64 opsize, u64 next_rip)
         return 0;
     }
     if ((cpu->eflags & EFL_NT) && !(cpu->hflags & HF_LMA)) {
-        LOG(LOG_UNIMP, "IRET with NT (task return) not implemented\n");
-        raise(cpu, EXC_GP, 0);
+        task_iret(cpu, next_rip);
+        return 0;
     }
     int cpl = cpu_cpl(cpu);
     uint64_t ip = stack_pop(cpu, &st, osz);
@@ -729,8 +741,12 @@ static void do_interrupt_protected(CPUState *cpu, int vec, bool is_sw, bool has_
     int type = desc_type(&g);
     bool ok = lm ? (type == 14 || type == 15) : (type == 6 || type == 7 || type == 14 || type == 15);
     if (!lm && type == 5) {
-        LOG(LOG_UNIMP, "interrupt %d through a task gate not implemented\n", vec);
-        raise(cpu, EXC_GP, idt_err);
+        if (is_sw && desc_dpl(&g) < cpu_cpl(cpu))
+            raise(cpu, EXC_GP, idt_err);
+        if (!desc_p(&g))
+            raise(cpu, EXC_NP, idt_err);
+        task_gate_interrupt(cpu, g.lo, g.hi, has_err, err, next_rip, is_sw ? 0 : 1);
+        return;
     }
     if (!ok || desc_s(&g))
         raise(cpu, EXC_GP, idt_err);

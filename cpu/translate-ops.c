@@ -118,8 +118,14 @@ static void gen_shift(DisasContext *s, const X86Insn *insn, ShiftKind k)
     IRTemp c;
     if (co->kind == X86_OPK_IMM) {
         unsigned cimm = (unsigned)co->imm & (size == 8 ? 63 : 31);
-        if (cimm == 0)
-            return;   /* count 0: neither the operand nor the flags change */
+        if (cimm == 0) {
+            /* count 0: the flags do not change, but a 32-bit register
+             * destination is still written (zero-extended), as any 32-bit
+             * register write in 64-bit mode (verified by hostdiff) */
+            if (d->kind == X86_OPK_REG && size == 4)
+                gen_set_reg(s, d->reg, 4, a);
+            return;
+        }
         c = tcg_const(s, cimm);
     } else if (dynamic) {
         c = gen_shift_count(s, insn, size);
@@ -551,9 +557,18 @@ static void gen_bitscan(DisasContext *s, const X86Insn *insn, bool reverse)
     } else {
         ir_op2(s->b, IR_ctz, IR_I64, idx, src, tcg_const(s, 64));
     }
-    /* Source 0: ZF=1 and the destination keeps its value. */
-    ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
-    gen_set_reg(s, d->reg, d->size, r);
+    /* Source 0: ZF=1 and the destination keeps its value.  The Intel SDM
+     * calls it undefined; the AMD APM says unchanged, and the AMD host
+     * (hostdiff) keeps all 64 bits even for a 32-bit operand, so a 32-bit
+     * destination is not zero-extended then. */
+    if (d->size == 4) {
+        old = s->regs[d->reg & 15];
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
+        ir_mov(s->b, IR_I64, old, r);
+    } else {
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, r, src, tcg_const(s, 0), old, idx);
+        gen_set_reg(s, d->reg, d->size, r);
+    }
     gen_set_cc(s, CC_OP_LOGIC, d->size, src, 0, 0);
 }
 
@@ -642,17 +657,44 @@ static void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
     ir_movcond(s->b, IR_I64, IR_COND_EQ, nv, a, acc, src, a);
     ir_movcond(s->b, IR_I64, IR_COND_EQ, nacc, a, acc, acc, a);
     ir_sub(s->b, IR_I64, diff, acc, a);
-    gen_store_operand(s, d, nv);        /* always written back */
-    gen_set_reg(s, R_EAX, size, nacc);
+    if (size == 4) {
+        /* 64-bit registers: only the register actually written is
+         * zero-extended -- RAX when the compare fails, a register
+         * destination when it succeeds.  The SDM (CMPXCHG Operation)
+         * writes DEST back in both cases ("the destination operand is
+         * written back if the comparison fails"), which would zero-extend
+         * a register destination; the AMD host (hostdiff) leaves it
+         * unchanged, and so do we. */
+        IRTemp rax = tcg_temp(s), ext = tcg_temp(s);
+        ir_op1(s->b, IR_ext32u, IR_I64, ext, a);
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, rax, a, acc, s->regs[R_EAX], ext);
+        if (d->kind == X86_OPK_REG) {
+            IRTemp rd = tcg_temp(s);
+            ir_op1(s->b, IR_ext32u, IR_I64, ext, src);
+            ir_movcond(s->b, IR_I64, IR_COND_EQ, rd, a, acc, ext, s->regs[d->reg & 15]);
+            ir_mov(s->b, IR_I64, s->regs[R_EAX], rax);
+            ir_mov(s->b, IR_I64, s->regs[d->reg & 15], rd);   /* after RAX: may be RAX */
+        } else {
+            gen_store_operand(s, d, nv);        /* always written back */
+            ir_mov(s->b, IR_I64, s->regs[R_EAX], rax);
+        }
+    } else {
+        if (d->kind == X86_OPK_MEM)
+            gen_store_operand(s, d, nv);        /* always written back */
+        gen_set_reg(s, R_EAX, size, nacc);
+        if (d->kind == X86_OPK_REG)
+            gen_store_operand(s, d, nv);        /* after AL/AX: may be AL/AX */
+    }
     gen_set_cc(s, CC_OP_SUB, size, diff, a, 0);
 }
 
 static void gen_CMPXCHG8B(DisasContext *s, const X86Insn *insn)
 {
     IRTemp lin = gen_mem_addr(s, insn->mnem == X86_CMPXCHG16B ? 16 : 8, true);
-    IRTemp args[2] = { IR_ENV, lin };
+    bool stack = s->nss_lin > 0 && s->ss_lin[s->nss_lin - 1] == lin;
+    IRTemp args[3] = { IR_ENV, lin, tcg_const(s, stack) };
     gen_call_helper(s, insn->mnem == X86_CMPXCHG16B ? &hlp_cmpxchg16b : &hlp_cmpxchg8b,
-                    0, 2, args);
+                    0, 3, args);
     s->cc_op = CC_OP_DYNAMIC;
 }
 

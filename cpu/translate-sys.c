@@ -430,20 +430,31 @@ void gen_ARPL(DisasContext *s, const X86Insn *insn)
     if (!need_protected(s))
         return;
     const X86Operand *d = &insn->op[0];
-    IRTemp a = gen_load_dest(s, d);
+    /* A memory destination is read as a read and written only when the
+     * RPL is raised (the host: #PF error 4, and a CS-override ARPL that
+     * changes nothing completes). */
+    IRTemp a = gen_load_operand(s, d);
     IRTemp bv = gen_load_operand(s, &insn->op[1]);
     IRTemp ra = tcg_temp(s), rb = tcg_temp(s), nv = tcg_temp(s), lt = tcg_temp(s);
+    IRTemp f = tcg_local(s);
     ir_and(s->b, IR_I64, ra, a, K(3));
     ir_and(s->b, IR_I64, rb, bv, K(3));
     ir_setcond(s->b, IR_I64, IR_COND_LTU, lt, ra, rb);
     ir_and(s->b, IR_I64, nv, a, K(~3LL));
     ir_or(s->b, IR_I64, nv, nv, rb);
     ir_movcond(s->b, IR_I64, IR_COND_NE, nv, lt, K(0), nv, a);
-    gen_store_operand(s, d, nv);
-    IRTemp f = gen_compute_eflags(s);
+    ir_mov(s->b, IR_I64, f, gen_compute_eflags(s));
     ir_and(s->b, IR_I64, f, f, K(~(int64_t)CC_Z));
-    ir_op2(s->b, IR_shl, IR_I64, lt, lt, K(6));
-    ir_or(s->b, IR_I64, f, f, lt);
+    ir_op2(s->b, IR_shl, IR_I64, ra, lt, K(6));
+    ir_or(s->b, IR_I64, f, f, ra);
+    if (d->kind == X86_OPK_MEM) {
+        uint32_t skip = ir_new_label(s->b);
+        ir_brcond(s->b, IR_I64, IR_COND_EQ, lt, K(0), skip);
+        gen_store_operand(s, d, nv);
+        ir_set_label(s->b, skip);
+    } else {
+        gen_store_operand(s, d, nv);
+    }
     gen_set_cc_eflags(s, f);
 }
 

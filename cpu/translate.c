@@ -255,14 +255,28 @@ static void gen_seg_check(DisasContext *s, int seg, IRTemp off, unsigned size, b
     ir_ld(s->b, IR_ld, IR_I64, lo, IR_ENV, (int64_t)lo_off);
     ir_ld(s->b, IR_ld, IR_I64, span, IR_ENV, (int64_t)span_off);
     ir_sub(s->b, IR_I64, t, off, lo);
-    if (size > 1)
+    if (size > 1) {
+        /* span < size-1 (a null, not-present or tiny segment) would wrap
+         * the subtraction below and let every offset pass */
+        uint32_t stub = gen_new_stub(s, seg);
+        ir_brcond(s->b, IR_I64, IR_COND_LTU, span, tcg_const(s, size - 1), stub);
         ir_sub(s->b, IR_I64, span, span, tcg_const(s, size - 1));
+        ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, stub);
+        return;
+    }
     ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, gen_new_stub(s, seg));
 }
 
 IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool write)
 {
     if (s->code_size == 64) {
+        if (seg == X86_SEG_SS && s->nss_lin < (int)ARRAY_SIZE(s->ss_lin)) {
+            /* a distinct temp so gen_ld/gen_st can mark the access */
+            IRTemp lin = tcg_temp(s);
+            ir_mov(s->b, IR_I64, lin, off);
+            s->ss_lin[s->nss_lin++] = lin;
+            return lin;
+        }
         if (seg != X86_SEG_FS && seg != X86_SEG_GS)
             return off;
         IRTemp base = tcg_temp(s), lin = tcg_temp(s);
@@ -270,7 +284,9 @@ IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool writ
         ir_add(s->b, IR_I64, lin, off, base);
         return lin;
     }
-    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS)
+    /* FLAT covers the limits of CS but not its rights: a CS-override
+     * access (rare) is checked (write: #GP(0); execute-only: no read). */
+    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS && seg != X86_SEG_CS)
         return off;
     gen_seg_check(s, seg, off, size, write);
     IRTemp base = tcg_temp(s), lin = tcg_temp(s);
@@ -285,21 +301,41 @@ IRTemp gen_mem_addr(DisasContext *s, unsigned size, bool write)
     if (s->mem_addr && (s->mem_addr_write || !write))
         return s->mem_addr;
     IRTemp off = gen_ea_offset(s, &s->insn->mem);
-    s->mem_addr = gen_linear(s, s->insn->mem.seg, off, size ? size : 1, write);
+    int seg = s->insn->mem.seg;
+    uint8_t base = s->insn->mem.base;
+    /* 64-bit mode ignores CS/DS/ES/SS overrides: an address based on
+     * rSP/rBP is a stack reference (#SS(0) when non-canonical, also with
+     * an override, as the host does). */
+    if (s->code_size == 64 && seg != X86_SEG_FS && seg != X86_SEG_GS &&
+        !s->insn->mem.rip_relative && base != X86_GPR_NONE &&
+        ((base & 15) == R_ESP || (base & 15) == R_EBP))
+        seg = X86_SEG_SS;
+    s->mem_addr = gen_linear(s, seg, off, size ? size : 1, write);
     s->mem_addr_write = write;
     return s->mem_addr;
+}
+
+static IRMemOp gen_memop(DisasContext *s, IRTemp lin, unsigned size, bool sign)
+{
+    IRMemOp mo = ir_memop((unsigned)ot_of(size), sign, s->mmu);
+    if (s->flags & HF_AC)
+        mo |= IR_MO_ALIGN_CHECK;
+    for (int i = 0; i < s->nss_lin; i++)
+        if (s->ss_lin[i] == lin)
+            mo |= MO_STACK;
+    return mo;
 }
 
 IRTemp gen_ld(DisasContext *s, IRTemp lin, unsigned size, bool sign)
 {
     IRTemp v = tcg_temp(s);
-    ir_guest_ld(s->b, IR_I64, v, lin, ir_memop((unsigned)ot_of(size), sign, s->mmu));
+    ir_guest_ld(s->b, IR_I64, v, lin, gen_memop(s, lin, size, sign));
     return v;
 }
 
 void gen_st(DisasContext *s, IRTemp lin, IRTemp v, unsigned size)
 {
-    ir_guest_st(s->b, IR_I64, v, lin, ir_memop((unsigned)ot_of(size), false, s->mmu));
+    ir_guest_st(s->b, IR_I64, v, lin, gen_memop(s, lin, size, false));
 }
 
 /* ---- operands ---- */
@@ -328,8 +364,12 @@ IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
 
 IRTemp gen_load_dest(DisasContext *s, const X86Operand *op)
 {
-    if (op->kind == X86_OPK_MEM)
-        return gen_ld(s, gen_mem_addr(s, op->size, true), op->size, false);
+    if (op->kind == X86_OPK_MEM) {
+        IRTemp v = tcg_temp(s), lin = gen_mem_addr(s, op->size, true);
+        ir_guest_ld(s->b, IR_I64, v, lin,
+                    gen_memop(s, lin, op->size, false) | IR_MO_WRITE_INTENT);
+        return v;
+    }
     return gen_load_operand(s, op);
 }
 
@@ -793,6 +833,7 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         s->next_pc &= 0xffffffffu;
     s->cc_dead = r->cc_dead;
     s->mem_addr = 0;
+    s->nss_lin = 0;
     s->end = DISAS_NEXT;
     ir_insn_start(s->b, s->pc, 0);
 

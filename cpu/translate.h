@@ -55,6 +55,8 @@ typedef struct DisasContext {
     DisasEnd end;
     IRTemp mem_addr;         /* linear address of insn->mem (0: not computed) */
     bool mem_addr_write;
+    IRTemp ss_lin[4];        /* 64-bit mode: linear addresses that are SS-relative */
+    int nss_lin;             /* (a non-canonical one raises #SS(0), not #GP(0)) */
 
     /* IR globals */
     IRTemp regs[16];

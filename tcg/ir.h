@@ -76,6 +76,10 @@ enum {
     IR_MO_MMU_SHIFT = 4,          /* bits 4-7: soft-TLB mmu index */
     IR_MO_MMU_MASK = 0xf << 4,
     IR_MO_ALIGN_CHECK = 1 << 8,   /* the slow path checks alignment (#AC/#GP) */
+    IR_MO_WRITE_INTENT = 1 << 9,  /* loads: the read half of a read-modify-write;
+                                     the slow path checks write access too */
+    IR_MO_FE_FLAG = 1 << 10,      /* meaning defined by the front end; passed to
+                                     the slow path untouched */
 };
 static inline IRMemOp ir_memop(unsigned size_log2, bool sign, unsigned mmu_idx)
 {

@@ -745,6 +745,12 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
         }
         if (g->mode == 32 && in->addrsize == 2)
             return false;
+        /* A displacement beyond disp8 range comes from bytes the decoder
+         * read differently than the generator wrote them; far from the
+         * pointer it can reach the host kernel's half, which the host maps
+         * (#PF with P=1) and the guest does not. */
+        if (!in->mem.moffs && (in->mem.disp < -256 || in->mem.disp > 256))
+            return false;
         /* BT* with a register bit offset reaches +-2^63 bits away. */
         if ((mn == X86_BT || mn == X86_BTS || mn == X86_BTR || mn == X86_BTC) &&
             in->op[1].kind == X86_OPK_REG)
@@ -767,6 +773,8 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
     }
     if (mn == X86_XLAT && !((g->ptrs >> 3) & 1))
         return false;
+    if (mn == X86_XLAT && (in->seg_override == X86_SEG_FS || in->seg_override == X86_SEG_GS))
+        return false;             /* implicit DS:[rBX+AL]; the host's FS is its TLS */
     if ((in->flags & X86_F_PRIV) && mn != X86_HLT)
         return false;             /* MOV CRn/DRn: #UD or #GP by register number */
     if (always_traps(in) && chance(&g->r, 75))
@@ -775,6 +783,9 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
         return false;             /* JMP r/m */
     if (is_jump && (in->prefixes & X86_PFX_OPSIZE))
         return false;             /* 16-bit rIP truncation; AMD vs Intel in 64-bit */
+    if (is_jump && (in->prefixes & (X86_PFX_REP | X86_PFX_REPNE)))
+        return false;             /* reserved (SDM 2.1.1); the AMD host runs F2 LOOPE
+                                     as LOOPNE and F3 LOOPNE as LOOPE; Intel: BND */
     if (mn == X86_BSWAP && in->opsize == 2)
         return false;             /* SDM: 16-bit BSWAP result undefined */
     if (mn == X86_NOP && !(in->map == X86_MAP_1B || in->opcode == 0x1f))
