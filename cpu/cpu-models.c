@@ -43,6 +43,7 @@ enum {
     F7B_SHA = B(29),
 };
 enum { F7C_PKU = B(3) };
+enum { F7D_ARCH_CAP = B(29) };   /* IA32_ARCH_CAPABILITIES MSR (cpu_arch_capabilities) */
 /* CPUID.80000001 */
 enum { F81D_SYSCALL = B(11), F81D_NX = B(20), F81D_RDTSCP = B(27), F81D_LM = B(29) };
 enum { F81C_LAHF = B(0), F81C_LZCNT = B(5), F81C_PREFETCHW = B(8) };
@@ -64,6 +65,7 @@ static const CPUModel cpu_models[] = {
                                F1D_PSE36 | F1D_CLFLUSH | F1D_FXSR | F1D_SSE | F1D_SSE2,
             [CPU_FEAT_1_ECX] = F1C_CX16 | F1C_MOVBE | F1C_POPCNT | F1C_XSAVE,
             [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_BMI1 | F7B_SMAP | F7B_NO_FCS_FDS,
+            [CPU_FEAT_7_EDX] = F7D_ARCH_CAP,
             [CPU_FEAT_81_EDX] = F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM,
             [CPU_FEAT_81_ECX] = F81C_LAHF | F81C_LZCNT | F81C_PREFETCHW,
             [CPU_FEAT_D1_EAX] = FD1A_XSAVEOPT,
@@ -211,7 +213,7 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
     r[0] = r[1] = r[2] = r[3] = 0;
     switch (leaf) {
     case 0:
-        r[0] = 0xd;
+        r[0] = 0x15;
         cpuid_str(&r[1], "Genu");
         cpuid_str(&r[3], "ineI");
         cpuid_str(&r[2], "ntel");
@@ -249,6 +251,15 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
         } else if (sub == 1) {
             r[0] = f[CPU_FEAT_D1_EAX];
         }
+        break;
+    case 0x15:
+        /* TSC / core crystal clock.  The crystal is the local APIC's
+         * 1 GHz bus clock (hw/lapic.h), so Linux takes both the TSC rate
+         * and the APIC timer rate from here instead of calibrating them
+         * against the PIT, which host jitter can spoil. */
+        r[0] = 1000;
+        r[1] = (uint32_t)((cfg->tsc_hz ? cfg->tsc_hz : 1000000000ULL) / 1000000);
+        r[2] = 1000000000u;
         break;
     case 0x80000000:
         r[0] = 0x80000008;

@@ -293,6 +293,15 @@ static u64 helper_rdmsr(u64 env)
     case MSR_KERNEL_GS_BASE: v = cpu->kernel_gs_base; break;
     case MSR_TSC_AUX: v = cpu->tsc_aux; break;
     case 0x8b: v = 0; break;                      /* microcode revision */
+    case 0x10a:                                   /* IA32_ARCH_CAPABILITIES */
+        if (!(cpu->cfg.feat[CPU_FEAT_7_EDX] & (1u << 29)))
+            cpu_raise_exception(cpu, EXC_GP, 0, 0);
+        /* No speculative execution at all: RDCL_NO, SSB_NO, MDS_NO,
+         * PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO,
+         * GDS_NO, RFDS_NO (Linux then skips page-table isolation). */
+        v = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 13 | 1u << 14 |
+            1u << 15 | 1u << 20 | 1u << 26 | 1u << 27;
+        break;
     case 0xfe: v = 0; break;                      /* MTRRcap: none */
     case 0x2ff: v = 0; break;                     /* MTRRdefType */
     case 0x179: case 0x17a: v = 0; break;         /* MCG_CAP / MCG_STATUS */
