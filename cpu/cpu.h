@@ -238,6 +238,8 @@ enum {
 /* XCR0 state components */
 enum { XSTATE_X87 = 1u << 0, XSTATE_SSE = 1u << 1, XSTATE_SUPPORTED = 3 };
 
+#define CPU_TLB_VICTIMS 8
+
 typedef struct TBCache TBCache;
 typedef struct IREngine IREngine;
 typedef struct IREngineCtx IREngineCtx;
@@ -306,6 +308,12 @@ struct CPUState {
     /* ---- soft TLB ---- */
     SoftTLB tlb;
     uint64_t tlb_phys[TLB_NB_MMU_MODES][TLB_SIZE]; /* phys page of each entry */
+    /* Entries evicted from the direct-mapped table, looked up before a
+     * page walk: two pages that share a slot (a copy between buffers a
+     * multiple of 1 MiB apart) then cost a swap, not a walk per access. */
+    TLBEntry tlb_victim[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    uint64_t tlb_victim_phys[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    unsigned tlb_victim_next[TLB_NB_MMU_MODES];
 
     /* ---- machine, engine, block cache ---- */
     Machine *machine;
