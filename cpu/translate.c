@@ -231,7 +231,7 @@ IRTemp gen_ea_offset(DisasContext *s, const X86Mem *m)
     return gen_trunc_addr(s, ea, insn->addrsize);
 }
 
-static uint32_t gen_new_stub(DisasContext *s, int seg)
+uint32_t gen_new_stub(DisasContext *s, int seg)
 {
     if (s->nstubs >= (int)ARRAY_SIZE(s->stubs))
         abort();   /* bounded by TB_MAX_INSNS * 4 checks */
@@ -270,7 +270,8 @@ IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool writ
         ir_add(s->b, IR_I64, lin, off, base);
         return lin;
     }
-    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS)
+    /* FLAT: no checks, except that CS is never writable */
+    if ((s->flags & HF_FLAT) && seg <= X86_SEG_DS && !(write && seg == X86_SEG_CS))
         return off;
     gen_seg_check(s, seg, off, size, write);
     IRTemp base = tcg_temp(s), lin = tcg_temp(s);
