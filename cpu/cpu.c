@@ -151,11 +151,14 @@ void cpu_set_eflags(CPUState *cpu, uint32_t value)
 
 void cpu_seg_update_checks(SegmentCache *s, bool real_mode)
 {
-    const uint64_t none_lo = 1ULL << 40;   /* every offset fails */
+    /* Every offset fails: (o - none_lo) is >= 2^63 for any 32-bit offset,
+     * and none_span minus (size - 1) stays near 2^62 (a span of 0 would
+     * wrap to ~2^64 for multi-byte accesses and let them through). */
+    const uint64_t none_lo = 1ULL << 63, none_span = 1ULL << 62;
     bool present = (s->attr & SEG_P) || real_mode;
     if (!present) {
         s->rd_lo = s->wr_lo = none_lo;
-        s->rd_span = s->wr_span = 0;
+        s->rd_span = s->wr_span = none_span;
         return;
     }
     uint64_t lo = 0, hi = s->limit;
@@ -166,7 +169,7 @@ void cpu_seg_update_checks(SegmentCache *s, bool real_mode)
         hi = (s->attr & SEG_B) ? 0xffffffffULL : 0xffffULL;
         if (lo > hi) {
             s->rd_lo = s->wr_lo = none_lo;
-            s->rd_span = s->wr_span = 0;
+            s->rd_span = s->wr_span = none_span;
             return;
         }
     }
@@ -177,11 +180,11 @@ void cpu_seg_update_checks(SegmentCache *s, bool real_mode)
     if (!real_mode) {
         if (code && !(s->attr & SEG_W)) {   /* execute-only */
             s->rd_lo = none_lo;
-            s->rd_span = 0;
+            s->rd_span = none_span;
         }
         if (code || !(s->attr & SEG_W)) {   /* code or read-only data */
             s->wr_lo = none_lo;
-            s->wr_span = 0;
+            s->wr_span = none_span;
         }
     }
 }

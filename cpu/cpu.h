@@ -385,6 +385,11 @@ bool cpu_has_feature(const CPUState *cpu, int x86_feature);
 void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
 /* x87/SSE state at RESET and INIT (cpu/helpers-fpu.c). */
 void cpu_fpu_reset(CPUState *cpu);
+/* The x87/MMX/SSE state as a 512-byte 64-bit FXSAVE image and back (KVM
+ * sync, tests); import returns false (nothing changed) for an MXCSR with
+ * reserved bits set. */
+void cpu_fx_export(CPUState *cpu, uint8_t img[512]);
+bool cpu_fx_import(CPUState *cpu, const uint8_t img[512]);
 
 /* ---- internal API shared by the cpu/ files ---- */
 uint32_t cpu_cc_compute_all(uint32_t op, uint64_t dst, uint64_t src, uint64_t src2);

@@ -34,8 +34,16 @@ void fpu_update_es(CPUState *cpu);
 
 /* FXSAVE argument: 1 = 64-bit image (REX.W), 0 = 32-bit image */
 
-/* helpers-sse.c */
-extern const IRHelper hlp_sse_int, hlp_sse_fp, hlp_sse_toreg, hlp_sse_fromreg,
-    hlp_sse_flags, hlp_sse_maskmov;
+/* helpers-sse-int.c: helper_sse_int(env, mnem, dst_off, src_off, arg),
+ * arg = imm8 | width << 8 | SSEI_IMMCOUNT */
+enum { SSEI_IMMCOUNT = 1u << 16, SSE_Q64 = 1u << 17 };
+extern const IRHelper hlp_sse_int;
+/* helpers-sse-crypto.c: AES rounds (false: not a crypto mnemonic) */
+bool sse_int_op_crypto(unsigned mnem, XMMReg *r, const XMMReg *a, const XMMReg *b,
+                       unsigned imm);
+/* helpers-sse.c: floating point (host SSE under the guest MXCSR) and
+ * operations with general-register operands or flag results */
+extern const IRHelper hlp_sse_fp, hlp_sse_cvt2int, hlp_sse_cvtfromint, hlp_sse_comi,
+    hlp_sse_toreg, hlp_sse_fromreg, hlp_sse_maskmov, hlp_sse_ptest, hlp_probe_write16;
 
 #endif

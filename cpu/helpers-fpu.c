@@ -273,6 +273,24 @@ static u64 helper_fxrstor(u64 env, u64 lin, u64 wide)
 }
 const IRHelper hlp_fxrstor = IR_HELPER(helper_fxrstor, FAULT);
 
+void cpu_fx_export(CPUState *cpu, uint8_t img[512])
+{
+    memset(img, 0, 512);
+    fxsave_image(cpu, img, true, true, true, 16);
+}
+
+bool cpu_fx_import(CPUState *cpu, const uint8_t img[512])
+{
+    uint32_t mxcsr;
+    memcpy(&mxcsr, img + 24, 4);
+    if (mxcsr & ~(uint32_t)MXCSR_MASK_SUPPORTED)
+        return false;
+    fxrstor_image(cpu, img, true, true, true, 16);
+    cpu->mxcsr = mxcsr;
+    fpu_update_es(cpu);
+    return true;
+}
+
 /* ---- XSAVE family (standard form) ---- */
 
 static bool x87_is_init(const CPUState *cpu)

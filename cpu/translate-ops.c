@@ -1052,4 +1052,5 @@ const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
     H(WRGSBASE, gen_WRFSGSBASE, 0, 0, false, true),
     /* translate-fpu.c, translate-sse.c */
     X86_FPU_HANDLERS,
+    X86_SSE_HANDLERS,
 };

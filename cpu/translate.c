@@ -231,7 +231,7 @@ IRTemp gen_ea_offset(DisasContext *s, const X86Mem *m)
     return gen_trunc_addr(s, ea, insn->addrsize);
 }
 
-static uint32_t gen_new_stub(DisasContext *s, int seg)
+uint32_t gen_new_stub(DisasContext *s, int seg)
 {
     if (s->nstubs >= (int)ARRAY_SIZE(s->stubs))
         abort();   /* bounded by TB_MAX_INSNS * 4 checks */
