@@ -123,7 +123,8 @@ def main():
         pos = len(con.buf)
         con.send("dmesg > /tmp/klog; echo klog-lines=$(wc -l < /tmp/klog)\n")
         con.wait_for(r"klog-lines=\d+\r?\n", time.monotonic() + 30, pos)
-        con.send("cat /tmp/klog; echo END-OF-KLOG\n")
+        # (the quotes keep the echoed command line from matching the marker)
+        con.send("cat /tmp/klog; echo END-OF-''KLOG\n")
         con.wait_for(r"END-OF-KLOG\r?\n", time.monotonic() + 60, pos)
         klog = con.buf[pos:].decode(errors="replace")
         bad = [l for l in klog.splitlines() if any(re.search(p, l) for p in BAD_LOG)]
