@@ -293,6 +293,7 @@ static u64 helper_rdmsr(u64 env)
     case MSR_KERNEL_GS_BASE: v = cpu->kernel_gs_base; break;
     case MSR_TSC_AUX: v = cpu->tsc_aux; break;
     case 0x8b: v = 0; break;                      /* microcode revision */
+    case 0x17: v = 0; break;                      /* IA32_PLATFORM_ID (microcode loader) */
     case 0x10a:                                   /* IA32_ARCH_CAPABILITIES */
         if (!(cpu->cfg.feat[CPU_FEAT_7_EDX] & (1u << 29)))
             cpu_raise_exception(cpu, EXC_GP, 0, 0);
