@@ -230,6 +230,43 @@ START_TEST(tlb_slot_conflicts_and_invlpg)
 }
 END_TEST
 
+/* A port write arms a timer due at once (manual clock), as an HPET or
+ * LAPIC register write does while the CPU runs. */
+typedef struct ArmDev {
+    Machine *m;
+    Timer *t;
+    int fired;
+} ArmDev;
+
+static void arm_fire(void *opaque) { ((ArmDev *)opaque)->fired++; }
+static uint64_t arm_read(void *opaque, uint64_t off, unsigned size) { return 0; }
+static void arm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    ArmDev *d = opaque;
+    timer_mod(d->t, clock_now(d->m->clock));
+}
+static const MemOps arm_ops = { arm_read, arm_write, 1, 1 };
+
+/* out 0x80,al; jmp $ -- cpu_exec(deadline = none) must come back for the
+ * timer the guest armed, not spin until its block budget runs out. */
+START_TEST(exec_returns_for_timer_armed_by_guest)
+{
+    static const uint8_t code[] = { 0xe6, 0x80, 0xeb, 0xfe };
+    Guest g = guest_new_engine(code, sizeof(code), _i);
+    ArmDev d = { .m = g.m };
+    d.t = timer_new(g.m->clock, arm_fire, &d);
+    ck_assert(iospace_add(g.m->io, "arm", 0x80, 1, &arm_ops, &d, NULL));
+    g.cpu->insn_budget = 1000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    ck_assert_uint_gt(g.cpu->insn_budget, 0);      /* stopped for the timer */
+    ck_assert_uint_eq(g.cpu->rip, 0x1002);         /* in the loop */
+    ck_assert_int_eq(clock_run_timers(g.m->clock), 1);
+    ck_assert_int_eq(d.fired, 1);
+    timer_free(d.t);
+    guest_free(&g);
+}
+END_TEST
+
 START_TEST(gp_on_bad_selector_has_selector_error_code)
 {
     Guest g = enter_protected(_i);
@@ -456,6 +493,7 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, divide_error_pushes_faulting_ip, 0, 2);
     tcase_add_loop_test(tc, invalid_opcode_raises_ud, 0, 2);
     tcase_add_loop_test(tc, tlb_slot_conflicts_and_invlpg, 0, 2);
+    tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
     return s;
