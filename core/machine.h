@@ -58,6 +58,10 @@ typedef struct Machine {
     bool (*intr_pending)(void *opaque);
     int (*intr_ack)(void *opaque);      /* INTA: returns the vector */
     void *intr_opaque;
+    /* MSRs the board implements (the local APIC's: APIC_BASE, TSC_DEADLINE,
+     * x2APIC), called with intr_opaque: 1 = handled, 0 = not the board's,
+     * -1 = #GP.  NULL when the board has no such MSRs. */
+    int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
 
     /* The A20 gate, as the accelerator applies it (the board calls it). */
     void (*set_a20)(void *opaque, bool on);

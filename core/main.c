@@ -50,7 +50,6 @@ static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
 static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
 static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 static bool uses_snapshot(const VMOptions *o) { return o->snapshot; }
-static bool uses_cpu_model(const VMOptions *o) { return o->cpu_model != NULL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -74,7 +73,6 @@ static const Unsupported not_yet[] = {
     { "-S", uses_start_stopped, NULL },
     { "-display sdl", uses_display_sdl, NULL },
     { "-snapshot", uses_snapshot, NULL },
-    { "-cpu", uses_cpu_model, NULL },              /* only the default model */
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 

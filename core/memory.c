@@ -15,7 +15,8 @@ struct MemMap {
     MemRegion **regions;
     size_t n, cap;
     uint64_t generation;
-    const MemRegion *last_hit;
+    const MemRegion *last_hit;    /* winner over [hit_lo, hit_last] */
+    uint64_t hit_lo, hit_last;
     MemWriteNotify notify;
     void *notify_opaque;
 };
@@ -131,11 +132,15 @@ uint64_t memmap_generation(MemMap *mm)
     return mm->generation;
 }
 
-/* The winner at addr: the enabled region with the highest priority. */
+/* The winner at addr: the enabled region with the highest priority.
+ * The answer is cached with the span around addr over which it stays the
+ * winner (its own range cut by higher-priority regions beside addr), so
+ * RAM with ROM/MMIO windows on top still hits the cache (the page walker
+ * and the TLB fill call this for every access they make). */
 const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
 {
     const MemRegion *h = mm->last_hit;
-    if (h && addr - h->base < h->size)
+    if (h && addr - mm->hit_lo <= mm->hit_last - mm->hit_lo)
         return h;
     const MemRegion *best = NULL;
     for (size_t i = 0; i < mm->n; i++) {
@@ -144,19 +149,24 @@ const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
             (!best || r->priority > best->priority))
             best = r;
     }
-    /* Only cache a hit that no other region overlaps, so the fast check
-     * above can never return a shadowed region. */
-    if (best) {
-        bool alone = true;
-        for (size_t i = 0; i < mm->n && alone; i++) {
-            const MemRegion *r = mm->regions[i];
-            if (r != best && r->enabled &&
-                ranges_overlap(r->base, r->size, best->base, best->size))
-                alone = false;
-        }
-        if (alone)
-            mm->last_hit = best;
+    if (!best)
+        return NULL;
+    uint64_t lo = best->base, last = best->base + best->size - 1;
+    for (size_t i = 0; i < mm->n; i++) {
+        const MemRegion *r = mm->regions[i];
+        if (r == best || !r->enabled || r->priority <= best->priority)
+            continue;
+        uint64_t r_last = r->base + r->size - 1;
+        if (r_last < lo || r->base > last)
+            continue;
+        if (r_last < addr)
+            lo = r_last + 1;
+        else
+            last = r->base - 1;     /* above addr: it does not contain addr */
     }
+    mm->last_hit = best;
+    mm->hit_lo = lo;
+    mm->hit_last = last;
     return best;
 }
 

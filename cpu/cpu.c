@@ -151,11 +151,14 @@ void cpu_set_eflags(CPUState *cpu, uint32_t value)
 
 void cpu_seg_update_checks(SegmentCache *s, bool real_mode)
 {
-    const uint64_t none_lo = 1ULL << 40;   /* every offset fails */
+    /* Every offset fails: (o - none_lo) is >= 2^63 for any 32-bit offset,
+     * and none_span minus (size - 1) stays near 2^62 (a span of 0 would
+     * wrap to ~2^64 for multi-byte accesses and let them through). */
+    const uint64_t none_lo = 1ULL << 63, none_span = 1ULL << 62;
     bool present = (s->attr & SEG_P) || real_mode;
     if (!present) {
         s->rd_lo = s->wr_lo = none_lo;
-        s->rd_span = s->wr_span = 0;
+        s->rd_span = s->wr_span = none_span;
         return;
     }
     uint64_t lo = 0, hi = s->limit;
@@ -166,7 +169,7 @@ void cpu_seg_update_checks(SegmentCache *s, bool real_mode)
         hi = (s->attr & SEG_B) ? 0xffffffffULL : 0xffffULL;
         if (lo > hi) {
             s->rd_lo = s->wr_lo = none_lo;
-            s->rd_span = s->wr_span = 0;
+            s->rd_span = s->wr_span = none_span;
             return;
         }
     }
@@ -177,11 +180,11 @@ void cpu_seg_update_checks(SegmentCache *s, bool real_mode)
     if (!real_mode) {
         if (code && !(s->attr & SEG_W)) {   /* execute-only */
             s->rd_lo = none_lo;
-            s->rd_span = 0;
+            s->rd_span = none_span;
         }
         if (code || !(s->attr & SEG_W)) {   /* code or read-only data */
             s->wr_lo = none_lo;
-            s->wr_span = 0;
+            s->wr_span = none_span;
         }
     }
 }
@@ -222,6 +225,14 @@ void cpu_update_hflags(CPUState *cpu)
     hf |= ((cpu->eflags & EFL_IOPL) >> EFL_IOPL_SHIFT) << HF_IOPL_SHIFT;
     if (cpu->cr[0] & CR0_PG)
         hf |= HF_PG;
+    if (cpu->cr[0] & CR0_EM)
+        hf |= HF_EM;
+    if (cpu->cr[0] & CR0_TS)
+        hf |= HF_TS;
+    if (cpu->cr[0] & CR0_MP)
+        hf |= HF_MP;
+    if (cpu->cr[4] & CR4_OSFXSR)
+        hf |= HF_OSFXSR;
     if ((cpu->cr[0] & CR0_AM) && (cpu->eflags & EFL_AC) && (hf & HF_CPL_MASK) == 3)
         hf |= HF_AC;
     cpu->hflags = hf;
@@ -359,8 +370,7 @@ void cpu_reset(CPUState *cpu)
     cpu->rip = 0xfff0;
     cpu->gdt.base = cpu->idt.base = 0;
     cpu->gdt.limit = cpu->idt.limit = 0xffff;
-    memset(cpu->fpu_state, 0, sizeof(cpu->fpu_state));
-    cpu->mxcsr = 0x1f80;
+    cpu_fpu_reset(cpu);
     cpu->halted = false;
     cpu->inhibit_irq = false;
     cpu->nmi_pending = false;
@@ -397,6 +407,10 @@ CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, siz
     cpu->index = index;
     cpu->cfg = *cfg;
     cpu->a20_mask = 0xffffffffu;
+    if (!cpu_model_apply(&cpu->cfg, cfg->model_name, err, errlen)) {
+        free(cpu);
+        return NULL;
+    }
     if (!cpu_exec_init(cpu, e, err, errlen)) {
         free(cpu);
         return NULL;
@@ -523,8 +537,19 @@ static const VMField cpu_fields[] = {
     VMF_U64(misc_enable, CPUState),
     VMF_U64(tsc_aux, CPUState),
     VMF_I64(tsc_offset, CPUState),
-    VMF_BUFFER(fpu_state, CPUState),
+    VMF_BUFFER(xmm, CPUState),
+    VMF_BUFFER(fpregs, CPUState),
     VMF_U32(mxcsr, CPUState),
+    VMF_U16(fpuc, CPUState),
+    VMF_U16(fpus, CPUState),
+    VMF_U32(fpstt, CPUState),
+    VMF_U32(fptag_empty, CPUState),
+    VMF_U16(fpop, CPUState),
+    VMF_U16(fpcs, CPUState),
+    VMF_U16(fpds, CPUState),
+    VMF_U64(fpip, CPUState),
+    VMF_U64(fpdp, CPUState),
+    VMF_U64(xcr0, CPUState),
     VMF_BOOL(halted, CPUState),
     VMF_BOOL(inhibit_irq, CPUState),
     VMF_U64(inhibit_rip, CPUState),

@@ -124,8 +124,12 @@ enum {
     HF_IOPL_SHIFT = 10,      /* bits 10-11: IOPL */
     HF_IOPL = 3u << 10,
     HF_PG = 1u << 12,        /* paging on */
-    HF_AC = 1u << 13,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
-    HF_KEY_MASK = 0x3fff,
+    HF_EM = 1u << 13,        /* CR0.EM: x87 emulation (x87 -> #NM, MMX/SSE -> #UD) */
+    HF_TS = 1u << 14,        /* CR0.TS: task switched (FPU/SSE -> #NM) */
+    HF_MP = 1u << 15,        /* CR0.MP: WAIT/FWAIT honours TS */
+    HF_OSFXSR = 1u << 16,    /* CR4.OSFXSR: SSE instructions allowed */
+    HF_AC = 1u << 17,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
+    HF_KEY_MASK = 0x3ffff,
 };
 
 /* Soft-TLB mmu indices. */
@@ -191,11 +195,50 @@ typedef struct CPUConfig {
     bool x86_64;              /* long mode supported */
     bool nx, pae, sse2;
     uint64_t tsc_hz;          /* 0: 1 GHz */
+    const char *model_name;   /* CPUID model (cpu/cpu-models.c); NULL: the default */
+    /* Filled by cpu_create() from the model: CPUID feature words. */
+    uint32_t feat[8];         /* CPU_FEAT_* words */
     const char *engine;       /* "interp" (default) or "x86_64" */
 } CPUConfig;
 #define CPU_CONFIG_DEFAULT \
     { .family = 6, .model = 15, .stepping = 1, .x86_64 = true, .nx = true, \
       .pae = true, .sse2 = false, .tsc_hz = 0, .engine = NULL }
+
+/* One x87 register as the 80-bit extended format: 64-bit significand
+ * (explicit integer bit) and sign + 15-bit exponent.  MMX register n is
+ * the significand of physical register n. */
+typedef struct FPReg {
+    uint64_t mant;
+    uint16_t sexp;
+    uint16_t pad[3];
+} FPReg;
+
+/* One 128-bit XMM register (little-endian lanes). */
+typedef union XMMReg {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t d[4];
+    uint64_t q[2];
+    int8_t sb[16];
+    int16_t sw[8];
+    int32_t sd[4];
+    int64_t sq[2];
+    float f[4];
+    double fd[2];
+} XMMReg;
+
+/* MXCSR bits */
+enum {
+    MXCSR_IE = 1u << 0, MXCSR_DE = 1u << 1, MXCSR_ZE = 1u << 2, MXCSR_OE = 1u << 3,
+    MXCSR_UE = 1u << 4, MXCSR_PE = 1u << 5, MXCSR_FLAGS = 0x3f,
+    MXCSR_DAZ = 1u << 6, MXCSR_MASKS = 0x3fu << 7, MXCSR_RC_SHIFT = 13,
+    MXCSR_RC = 3u << 13, MXCSR_FZ = 1u << 15,
+    MXCSR_MASK_SUPPORTED = 0xffff,    /* writable bits (DAZ supported) */
+};
+/* XCR0 state components */
+enum { XSTATE_X87 = 1u << 0, XSTATE_SSE = 1u << 1, XSTATE_SUPPORTED = 3 };
+
+#define CPU_TLB_VICTIMS 8
 
 typedef struct TBCache TBCache;
 typedef struct IREngine IREngine;
@@ -227,9 +270,19 @@ struct CPUState {
     uint64_t pat, apic_base, misc_enable, tsc_aux;
     int64_t tsc_offset;       /* TSC = virtual ns * tsc_hz / 1e9 + offset */
 
-    /* x87/SSE placeholders (filled by the CPU part-two work) */
-    uint8_t fpu_state[512] __attribute__((aligned(16)));
+    /* ---- x87, MMX, SSE (cpu/helpers-fpu.c, cpu/helpers-sse.c) ---- */
+    XMMReg xmm[16] __attribute__((aligned(16)));
+    XMMReg xmm_tmp[2];        /* translator scratch: memory operands */
+    FPReg fpregs[8];          /* physical R0-R7 (ST(i) = fpregs[(fpstt + i) & 7]) */
     uint32_t mxcsr;
+    uint16_t fpuc;            /* control word */
+    uint16_t fpus;            /* status word, TOP bits (11-13) kept in fpstt */
+    uint32_t fpstt;           /* TOP */
+    uint32_t fptag_empty;     /* bit i: physical register i is empty */
+    uint16_t fpop;            /* last non-control opcode (11 bits) */
+    uint16_t fpcs, fpds;      /* last instruction / operand selectors */
+    uint64_t fpip, fpdp;      /* last instruction / operand offsets */
+    uint64_t xcr0;            /* XSAVE feature enable mask */
 
     /* ---- interrupts and exceptions ---- */
     bool halted;
@@ -248,10 +301,19 @@ struct CPUState {
     bool (*intr_pending)(void *opaque);
     int (*intr_ack)(void *opaque);
     void *intr_opaque;
+    /* The board's MSRs (Machine.board_msr), or NULL: then there is no
+     * local APIC and CPUID does not report one. */
+    int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
 
     /* ---- soft TLB ---- */
     SoftTLB tlb;
     uint64_t tlb_phys[TLB_NB_MMU_MODES][TLB_SIZE]; /* phys page of each entry */
+    /* Entries evicted from the direct-mapped table, looked up before a
+     * page walk: two pages that share a slot (a copy between buffers a
+     * multiple of 1 MiB apart) then cost a swap, not a walk per access. */
+    TLBEntry tlb_victim[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    uint64_t tlb_victim_phys[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    unsigned tlb_victim_next[TLB_NB_MMU_MODES];
 
     /* ---- machine, engine, block cache ---- */
     Machine *machine;
@@ -310,6 +372,27 @@ void cpu_set_eflags(CPUState *cpu, uint32_t value);
 /* Drops every translated block (tests that rewrite guest memory behind
  * the CPU's back call this). */
 void cpu_flush_code(CPUState *cpu);
+
+/* CPUID feature words (CPUConfig.feat[]) */
+enum {
+    CPU_FEAT_1_EDX, CPU_FEAT_1_ECX, CPU_FEAT_7_EBX, CPU_FEAT_7_ECX, CPU_FEAT_7_EDX,
+    CPU_FEAT_81_EDX, CPU_FEAT_81_ECX, CPU_FEAT_D1_EAX,
+};
+/* CPU models (cpu/cpu-models.c): fills the model-dependent fields of cfg
+ * for the named model (NULL or "" = the default, "vx86").  False with a
+ * message listing the known names when the name is unknown. */
+bool cpu_model_apply(CPUConfig *cfg, const char *name, char *err, size_t errlen);
+/* Does the CPU's model have this X86Feature (cpu/decode.h)? */
+bool cpu_has_feature(const CPUState *cpu, int x86_feature);
+/* CPUID leaf/subleaf -> eax, ebx, ecx, edx. */
+void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
+/* x87/SSE state at RESET and INIT (cpu/helpers-fpu.c). */
+void cpu_fpu_reset(CPUState *cpu);
+/* The x87/MMX/SSE state as a 512-byte 64-bit FXSAVE image and back (KVM
+ * sync, tests); import returns false (nothing changed) for an MXCSR with
+ * reserved bits set. */
+void cpu_fx_export(CPUState *cpu, uint8_t img[512]);
+bool cpu_fx_import(CPUState *cpu, const uint8_t img[512]);
 
 /* ---- internal API shared by the cpu/ files ---- */
 uint32_t cpu_cc_compute_all(uint32_t op, uint64_t dst, uint64_t src, uint64_t src2);

@@ -385,10 +385,17 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
             cpu->in_exec = false;
             return CPU_EXIT_STOPPED;
         }
-        if (m && (++iter & 31) == 0 && deadline_ns != INT64_MAX &&
-            clock_now(m->clock) >= deadline_ns) {
-            cpu->in_exec = false;
-            return CPU_EXIT_BUDGET;
+        /* Devices may arm an earlier timer while the CPU runs (an MMIO
+         * write to the HPET or LAPIC): the clock's own next deadline
+         * counts too, not only the one the caller saw. */
+        if (m && (++iter & 7) == 0) {
+            int64_t dl = clock_next_deadline(m->clock);
+            if (deadline_ns < dl)
+                dl = deadline_ns;
+            if (dl != INT64_MAX && clock_now(m->clock) >= dl) {
+                cpu->in_exec = false;
+                return CPU_EXIT_BUDGET;
+            }
         }
         if (m && cpu->mem_generation != memmap_generation(m->mem)) {
             mmu_flush_all(cpu);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "cpu/decode.h"
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "tcg/tb.h"
@@ -213,76 +214,16 @@ const IRHelper hlp_out = IR_HELPER(helper_out, FAULT);
 
 /* ---- CPUID ---- */
 
-static void cpuid_str(uint32_t *r, const char *s)
-{
-    memcpy(r, s, 4);
-}
-
+/* The model's CPUID (cpu/cpu-models.c). */
 static u64 helper_cpuid(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
-    uint32_t leaf = (uint32_t)cpu->regs[R_EAX], sub = (uint32_t)cpu->regs[R_ECX];
-    uint32_t a = 0, b = 0, c = 0, d = 0;
-    const CPUConfig *cfg = &cpu->cfg;
-    (void)sub;
-    switch (leaf) {
-    case 0:
-        a = 7;
-        cpuid_str(&b, "Genu");
-        cpuid_str(&d, "ineI");
-        cpuid_str(&c, "ntel");
-        break;
-    case 1:
-        a = (uint32_t)((cfg->family & 0xf) << 8 | (cfg->model & 0xf) << 4 | (cfg->stepping & 0xf));
-        b = (uint32_t)cpu->index << 24 | 8u << 8;   /* APIC id, CLFLUSH size 64 */
-        /* EDX: TSC MSR PAE CX8 SEP PGE CMOV PAT PSE PSE36 CLFLUSH FXSR SSE SSE2 */
-        d = 1u << 4 | 1u << 5 | 1u << 8 | 1u << 11 | 1u << 13 | 1u << 15 | 1u << 16 |
-            1u << 3 | 1u << 17 | 1u << 19;
-        if (cfg->pae)
-            d |= 1u << 6;
-        /* ECX: POPCNT MOVBE CX16 */
-        c = 1u << 23 | 1u << 22;
-        if (cfg->x86_64)
-            c |= 1u << 13;
-        break;
-    case 7:
-        /* FSGSBASE, ADX, SMAP.  Not BMI1: ANDN/BEXTR/BLS* (VEX) are not
-         * implemented; TZCNT still runs as TZCNT (on a CPU without BMI1,
-         * F3 0F BC is BSF: the same result for a non-zero source). */
-        if (sub == 0)
-            b = 1u << 0 | 1u << 19 | 1u << 20;
-        break;
-    case 0x80000000:
-        a = 0x80000008;
-        break;
-    case 0x80000001:
-        c = 1u << 5;              /* LZCNT */
-        if (cfg->x86_64)
-            c |= 1u << 0;         /* LAHF/SAHF in 64-bit mode */
-        d = 1u << 27;             /* RDTSCP */
-        if (cfg->x86_64)
-            d |= 1u << 29 | 1u << 11;   /* LM, SYSCALL */
-        if (cfg->nx)
-            d |= 1u << 20;
-        break;
-    case 0x80000002: case 0x80000003: case 0x80000004: {
-        static const char brand[48] = "vx86 virtual CPU";
-        memcpy(&a, brand + (leaf - 0x80000002) * 16, 4);
-        memcpy(&b, brand + (leaf - 0x80000002) * 16 + 4, 4);
-        memcpy(&c, brand + (leaf - 0x80000002) * 16 + 8, 4);
-        memcpy(&d, brand + (leaf - 0x80000002) * 16 + 12, 4);
-        break;
-    }
-    case 0x80000008:
-        a = 40 | 48u << 8;        /* physical / linear address bits */
-        break;
-    default:
-        break;
-    }
-    cpu->regs[R_EAX] = a;
-    cpu->regs[R_EBX] = b;
-    cpu->regs[R_ECX] = c;
-    cpu->regs[R_EDX] = d;
+    uint32_t r[4];
+    cpu_cpuid(cpu, (uint32_t)cpu->regs[R_EAX], (uint32_t)cpu->regs[R_ECX], r);
+    cpu->regs[R_EAX] = r[0];
+    cpu->regs[R_EBX] = r[1];
+    cpu->regs[R_ECX] = r[2];
+    cpu->regs[R_EDX] = r[3];
     return 0;
 }
 const IRHelper hlp_cpuid = IR_HELPER(helper_cpuid, 0);
@@ -328,7 +269,12 @@ static u64 helper_rdmsr(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
-    uint64_t v;
+    uint64_t v = 0;
+    int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, false, &v) : 0;
+    if (r < 0)
+        cpu_raise_exception(cpu, EXC_GP, 0, 0);
+    if (r > 0)
+        goto done;
     switch (msr) {
     case MSR_IA32_TSC: v = cpu_tsc(cpu); break;
     case MSR_IA32_APIC_BASE: v = cpu->apic_base; break;
@@ -347,6 +293,16 @@ static u64 helper_rdmsr(u64 env)
     case MSR_KERNEL_GS_BASE: v = cpu->kernel_gs_base; break;
     case MSR_TSC_AUX: v = cpu->tsc_aux; break;
     case 0x8b: v = 0; break;                      /* microcode revision */
+    case 0x17: v = 0; break;                      /* IA32_PLATFORM_ID (microcode loader) */
+    case 0x10a:                                   /* IA32_ARCH_CAPABILITIES */
+        if (!(cpu->cfg.feat[CPU_FEAT_7_EDX] & (1u << 29)))
+            cpu_raise_exception(cpu, EXC_GP, 0, 0);
+        /* No speculative execution at all: RDCL_NO, SSB_NO, MDS_NO,
+         * PSCHANGE_MC_NO, TAA_NO, SBDR_SSDP_NO, FBSDP_NO, PSDP_NO, BHI_NO,
+         * GDS_NO, RFDS_NO (Linux then skips page-table isolation). */
+        v = 1u << 0 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 8 | 1u << 13 | 1u << 14 |
+            1u << 15 | 1u << 20 | 1u << 26 | 1u << 27;
+        break;
     case 0xfe: v = 0; break;                      /* MTRRcap: none */
     case 0x2ff: v = 0; break;                     /* MTRRdefType */
     case 0x179: case 0x17a: v = 0; break;         /* MCG_CAP / MCG_STATUS */
@@ -354,6 +310,7 @@ static u64 helper_rdmsr(u64 env)
         LOG(LOG_UNIMP, "rdmsr 0x%x: #GP\n", msr);
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     }
+done:
     cpu->regs[R_EAX] = (uint32_t)v;
     cpu->regs[R_EDX] = v >> 32;
     return 0;
@@ -365,6 +322,11 @@ static u64 helper_wrmsr(u64 env)
     CPUState *cpu = (CPUState *)env;
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = (uint32_t)cpu->regs[R_EAX] | cpu->regs[R_EDX] << 32;
+    int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, true, &v) : 0;
+    if (r < 0)
+        cpu_raise_exception(cpu, EXC_GP, 0, 0);
+    if (r > 0)
+        return 0;
     switch (msr) {
     case MSR_IA32_TSC: cpu->tsc_offset += (int64_t)(v - cpu_tsc(cpu)); break;
     case MSR_IA32_APIC_BASE: cpu->apic_base = v; break;
@@ -430,6 +392,8 @@ static u64 helper_mov_to_cr(u64 env, u64 n, u64 v)
         uint64_t allowed = CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE |
                            CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_FSGSBASE |
                            CR4_SMEP | CR4_SMAP | CR4_UMIP;
+        if (cpu_has_feature(cpu, X86_FEAT_XSAVE))
+            allowed |= CR4_OSXSAVE;
         if (v & ~allowed)
             cpu_raise_exception(cpu, EXC_GP, 0, 0);
         if ((cpu->hflags & HF_LMA) && !(v & CR4_PAE))
@@ -496,6 +460,7 @@ static u64 helper_clts(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
     cpu->cr[0] &= ~(uint64_t)CR0_TS;
+    cpu_update_hflags(cpu);    /* HF_TS */
     return 0;
 }
 const IRHelper hlp_clts = IR_HELPER(helper_clts, HFLAGS);

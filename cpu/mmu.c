@@ -271,11 +271,24 @@ static void tlb_entry_clear(TLBEntry *e)
     e->addend = 0;
 }
 
+static bool tlb_entry_valid(const TLBEntry *e)
+{
+    return !(e->addr_read & e->addr_write & e->addr_code & TLB_INVALID);
+}
+
+static void tlb_victims_clear(CPUState *cpu, int m)
+{
+    for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
+        tlb_entry_clear(&cpu->tlb_victim[m][v]);
+}
+
 void mmu_flush_all(CPUState *cpu)
 {
-    for (int m = 0; m < TLB_NB_MMU_MODES; m++)
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
         for (unsigned i = 0; i < TLB_SIZE; i++)
             tlb_entry_clear(&cpu->tlb.table[m][i]);
+        tlb_victims_clear(cpu, m);
+    }
     if (cpu->tbs)
         tb_jc_flush(cpu->tbs);
     if (cpu->machine)
@@ -296,6 +309,13 @@ void mmu_flush_page(CPUState *cpu, uint64_t lin)
         if ((e->addr_read & TLB_PAGE_MASK) == page || (e->addr_write & TLB_PAGE_MASK) == page ||
             (e->addr_code & TLB_PAGE_MASK) == page)
             tlb_entry_clear(e);
+        for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++) {
+            e = &cpu->tlb_victim[m][v];
+            if ((e->addr_read & TLB_PAGE_MASK) == page ||
+                (e->addr_write & TLB_PAGE_MASK) == page ||
+                (e->addr_code & TLB_PAGE_MASK) == page)
+                tlb_entry_clear(e);
+        }
     }
     /* Large pages map more than one TLB slot: drop them all, simply. */
     if (cpu->tbs)
@@ -306,15 +326,18 @@ void mmu_flush_smap(CPUState *cpu)
 {
     for (unsigned i = 0; i < TLB_SIZE; i++)
         tlb_entry_clear(&cpu->tlb.table[MMU_KERNEL][i]);
+    tlb_victims_clear(cpu, MMU_KERNEL);
 }
 
 void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code)
 {
     phys_page &= TLB_PAGE_MASK;
     for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < TLB_SIZE; i++) {
-            TLBEntry *e = &cpu->tlb.table[m][i];
-            if (cpu->tlb_phys[m][i] != phys_page || (e->addr_write & TLB_INVALID))
+        for (unsigned i = 0; i < TLB_SIZE + CPU_TLB_VICTIMS; i++) {
+            bool victim = i >= TLB_SIZE;
+            TLBEntry *e = victim ? &cpu->tlb_victim[m][i - TLB_SIZE] : &cpu->tlb.table[m][i];
+            uint64_t phys = victim ? cpu->tlb_victim_phys[m][i - TLB_SIZE] : cpu->tlb_phys[m][i];
+            if (phys != phys_page || (e->addr_write & TLB_INVALID))
                 continue;
             if (code)
                 e->addr_write |= TLB_CODE;
@@ -324,9 +347,50 @@ void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code)
     }
 }
 
+static uint64_t *tlb_tag(TLBEntry *e, MMUAccess acc)
+{
+    return acc == ACC_READ ? &e->addr_read : acc == ACC_WRITE ? &e->addr_write : &e->addr_code;
+}
+
+/* A victim entry that allows acc on lin's page moves back into the table
+ * (the table's entry takes its place).  Returns the table entry or NULL. */
+static TLBEntry *tlb_victim_hit(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu)
+{
+    uint64_t page = lin & TLB_PAGE_MASK;
+    for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++) {
+        TLBEntry *ve = &cpu->tlb_victim[mmu][v];
+        uint64_t tag = *tlb_tag(ve, acc);
+        if ((tag & TLB_PAGE_MASK) != page || (tag & TLB_INVALID))
+            continue;
+        unsigned i = tlb_index(lin);
+        TLBEntry *e = &cpu->tlb.table[mmu][i], tmp = *e;
+        uint64_t tmp_phys = cpu->tlb_phys[mmu][i];
+        *e = *ve;
+        cpu->tlb_phys[mmu][i] = cpu->tlb_victim_phys[mmu][v];
+        *ve = tmp;
+        cpu->tlb_victim_phys[mmu][v] = tmp_phys;
+        return e;
+    }
+    return NULL;
+}
+
+/* Keeps the table entry about to be replaced in the victim ring. */
+static void tlb_evict(CPUState *cpu, int mmu, unsigned i)
+{
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tlb_entry_valid(e))
+        return;
+    unsigned v = cpu->tlb_victim_next[mmu]++ % CPU_TLB_VICTIMS;
+    cpu->tlb_victim[mmu][v] = *e;
+    cpu->tlb_victim_phys[mmu][v] = cpu->tlb_phys[mmu][i];
+}
+
 /* Fills the TLB entry for lin (for access acc) or raises the fault. */
 static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, uintptr_t ra)
 {
+    TLBEntry *hit = tlb_victim_hit(cpu, lin, acc, mmu);
+    if (hit)
+        return hit;
     uint64_t phys;
     uint32_t err = 0;
     int exc = mmu_translate(cpu, lin, acc, mmu, true, &phys, &err);
@@ -340,6 +404,9 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
     uint64_t ppage = phys & TLB_PAGE_MASK;
     unsigned i = tlb_index(lin);
     TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if ((e->addr_read & TLB_PAGE_MASK) != page && (e->addr_write & TLB_PAGE_MASK) != page &&
+        (e->addr_code & TLB_PAGE_MASK) != page)
+        tlb_evict(cpu, mmu, i);
     tlb_entry_clear(e);
     cpu->tlb_phys[mmu][i] = ppage;
 

@@ -30,8 +30,9 @@ static void tcg_set_a20(void *opaque, bool on)
 
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
-    CPUConfig cfg = { .x86_64 = true, .nx = true, .pae = true, .sse2 = false,
-                      .engine = opt->interp ? "interp" : "x86_64" };
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    cfg.engine = opt->interp ? "interp" : "x86_64";
+    cfg.model_name = m->opts ? m->opts->cpu_model : NULL;
     CPUState *cpu = cpu_create(m, 0, &cfg, err, len);
     if (!cpu)
         return NULL;
@@ -41,6 +42,7 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     cpu->intr_pending = m->intr_pending;
     cpu->intr_ack = m->intr_ack;
     cpu->intr_opaque = m->intr_opaque;
+    cpu->board_msr = m->board_msr;
     m->set_a20 = tcg_set_a20;
     m->a20_opaque = cpu;
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);

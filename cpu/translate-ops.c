@@ -9,6 +9,7 @@
  * and the lazy flags.
  */
 #include "cpu/translate.h"
+#include "cpu/translate-fpu.h"
 #include "cpu/translate-sys.h"
 
 #include "cpu/helpers.h"
@@ -1058,7 +1059,6 @@ const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
     H(HLT, gen_HLT, 0, 0, false, true),
     H(CLI, gen_CLI, 0, 0, false, true),
     H(STI, gen_STI, 0, 0, false, true),
-    H(WAIT, gen_NOP, 0, 0, false, false),
     H(IN, gen_IN, 0, 0, false, true),
     H(OUT, gen_OUT, 0, 0, false, true),
     H(MOVS, gen_MOVS, 0, 0, false, true),
@@ -1109,4 +1109,7 @@ const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
     H(RDGSBASE, gen_RDFSGSBASE, 0, 0, false, true),
     H(WRFSBASE, gen_WRFSGSBASE, 0, 0, false, true),
     H(WRGSBASE, gen_WRFSGSBASE, 0, 0, false, true),
+    /* translate-fpu.c, translate-sse.c */
+    X86_FPU_HANDLERS,
+    X86_SSE_HANDLERS,
 };

@@ -33,6 +33,7 @@
 #include "cpu/exec.h"
 #include "cpu/helpers.h"
 #include "cpu/mmu.h"
+#include "cpu/translate-fpu.h"
 
 typedef struct InsnRec {
     X86Insn insn;
@@ -230,7 +231,7 @@ IRTemp gen_ea_offset(DisasContext *s, const X86Mem *m)
     return gen_trunc_addr(s, ea, insn->addrsize);
 }
 
-static uint32_t gen_new_stub(DisasContext *s, int seg)
+uint32_t gen_new_stub(DisasContext *s, int seg)
 {
     if (s->nstubs >= (int)ARRAY_SIZE(s->stubs))
         abort();   /* bounded by TB_MAX_INSNS * 4 checks */
@@ -744,14 +745,12 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
     return n;
 }
 
-static int fpu_check_kind(const X86Insn *insn);
-
 static bool insn_may_fault(const InsnRec *r, const X86OpInfo *info)
 {
     if (r->status != X86_DECODE_OK || !info->gen)
         return true;
-    if (fpu_check_kind(&r->insn) >= 0)
-        return true;              /* #NM/#UD from CR0 */
+    if (fpu_insn_checks_cr0(&r->insn))
+        return true;              /* #NM/#UD from CR0/CR4 */
     if (r->insn.prefixes & X86_PFX_LOCK)
         return true;
     if (r->insn.flags & (X86_F_PRIV | X86_F_IO))
@@ -807,19 +806,7 @@ static void gen_stubs(DisasContext *s, uint32_t exit_label)
 
 static bool feature_supported(const CPUState *cpu, int feat)
 {
-    switch (feat) {
-    case X86_FEAT_NONE: case X86_FEAT_CMOV: case X86_FEAT_CX8: case X86_FEAT_TSC:
-    case X86_FEAT_MSR: case X86_FEAT_SEP: case X86_FEAT_POPCNT: case X86_FEAT_MOVBE:
-    case X86_FEAT_LZCNT: case X86_FEAT_BMI1: case X86_FEAT_RDTSCP: case X86_FEAT_CLFLUSH:
-    case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_FXSR:
-        return true;
-    case X86_FEAT_CX16: case X86_FEAT_LAHF64: case X86_FEAT_SYSCALL:
-        return cpu->cfg.x86_64;
-    case X86_FEAT_SMAP: case X86_FEAT_FSGSBASE: case X86_FEAT_ADX:
-        return true;
-    default:
-        return false;
-    }
+    return cpu_has_feature(cpu, feat);   /* the CPU model (cpu/cpu-models.c) */
 }
 
 static void log_guest_code(CPUState *cpu, TB *tb, X86Translator *t)
@@ -834,48 +821,6 @@ static void log_guest_code(CPUState *cpu, TB *tb, X86Translator *t)
         off += n ? n : t->recs[i].insn.length;
     }
     (void)cpu;
-}
-
-/* Which CR0.EM/TS/MP check an instruction needs (FPCHK_*), or -1. */
-static int fpu_check_kind(const X86Insn *insn)
-{
-    if (insn->map == X86_MAP_1B && insn->opcode >= 0xd8 && insn->opcode <= 0xdf)
-        return FPCHK_X87;        /* every ESC opcode, FISTTP included */
-    switch (insn->mnem) {
-    case X86_WAIT:
-        return FPCHK_WAIT;
-    case X86_FXSAVE: case X86_FXRSTOR:
-        return FPCHK_FXSR;
-    /* SSE-feature instructions that touch no x87/MMX/XMM state */
-    case X86_PREFETCHNTA: case X86_PREFETCHT0: case X86_PREFETCHT1: case X86_PREFETCHT2:
-    case X86_SFENCE: case X86_LFENCE: case X86_MFENCE: case X86_MOVNTI: case X86_CRC32:
-        return -1;
-    default:
-        break;
-    }
-    switch (insn->feature) {
-    case X86_FEAT_MMX: case X86_FEAT_SSE: case X86_FEAT_SSE2: case X86_FEAT_SSE3:
-    case X86_FEAT_SSSE3: case X86_FEAT_SSE41: case X86_FEAT_SSE42: case X86_FEAT_AES:
-    case X86_FEAT_PCLMUL: case X86_FEAT_SHA:
-        return FPCHK_SSE;
-    default:
-        return -1;
-    }
-}
-
-/* #NM/#UD from CR0 before an x87/MMX/SSE instruction: CR0 is not part of
- * the block key, so the bits are tested at run time (inline, the helper
- * only when one of them is set). */
-static void gen_fpu_check(DisasContext *s, int kind)
-{
-    uint64_t mask = kind == FPCHK_WAIT ? CR0_TS : CR0_EM | CR0_TS;
-    IRTemp t = tcg_temp(s);
-    uint32_t ok = ir_new_label(s->b);
-    ir_ld(s->b, IR_ld, IR_I64, t, IR_ENV, offsetof(CPUState, cr[0]));
-    ir_brcond(s->b, IR_I64, IR_COND_TSTEQ, t, tcg_const(s, (int64_t)mask), ok);
-    IRTemp args[2] = { IR_ENV, tcg_const(s, kind) };
-    gen_call_helper(s, &hlp_fpu_check, 0, 2, args);
-    ir_set_label(s->b, ok);
 }
 
 static void translate_insn(DisasContext *s, InsnRec *r)
@@ -903,11 +848,6 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         return;
     }
     const X86OpInfo *info = &x86_op_info[insn->mnem];
-    int fpchk = fpu_check_kind(insn);
-    /* (x87 and WAIT: whatever CPUID says, every ESC opcode checks CR0) */
-    if (fpchk == FPCHK_X87 || fpchk == FPCHK_WAIT ||
-        (fpchk >= 0 && feature_supported(s->cpu, insn->feature)))
-        gen_fpu_check(s, fpchk);
     if (!info->gen || !feature_supported(s->cpu, insn->feature)) {
         LOG(LOG_UNIMP, "unimplemented instruction %s at %" PRIx64 "\n",
             x86_mnem_name[insn->mnem], s->cs_base + s->pc);
@@ -923,6 +863,8 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         gen_exception(s, EXC_GP, 0);
         return;
     }
+    if (gen_fpu_check(s, insn))
+        return;
     info->gen(s, insn);
 }
 

@@ -124,6 +124,10 @@ IRTemp gen_cond(DisasContext *s, int cond);
 void gen_cond_cmp(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv);
 void gen_set_cc_eflags(DisasContext *s, IRTemp flags);
 
+/* a label at the block end that sets rip to this instruction and raises
+ * #SS(0) for seg == R_SS, else #GP(0) */
+uint32_t gen_new_stub(DisasContext *s, int seg);
+
 /* control */
 void gen_sync_rip(DisasContext *s);            /* rip = pc of this insn */
 void gen_exception(DisasContext *s, int vec, uint32_t err);

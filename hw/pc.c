@@ -131,6 +131,20 @@ static int pc_intr_ack(void *opaque)
     return i8259_ack(pc->pic);
 }
 
+/* The local APIC's MSRs (APIC_BASE, TSC_DEADLINE, x2APIC range). */
+static int pc_board_msr(void *opaque, uint32_t msr, bool write, uint64_t *val)
+{
+    PCBoard *pc = opaque;
+    if (msr != MSR_IA32_APIC_BASE && msr != MSR_IA32_TSC_DEADLINE &&
+        (msr < 0x800 || msr > 0x8ff))
+        return 0;
+    if (write)
+        return lapic_msr_write(pc->lapic, msr, *val) ? 1 : -1;
+    bool ok;
+    *val = lapic_msr_read(pc->lapic, msr, &ok);
+    return ok ? 1 : -1;
+}
+
 /* ---- A20 ---- */
 
 static void a20_update(PCBoard *pc)
@@ -381,6 +395,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     m->intr_pending = pc_intr_pending;
     m->intr_ack = pc_intr_ack;
     m->intr_opaque = pc;
+    m->board_msr = pc_board_msr;
     machine_reset_devices(m);
     return pc;
 }

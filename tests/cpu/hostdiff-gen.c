@@ -114,6 +114,9 @@ static bool chance(Rng *r, unsigned pct)
 
 /* ---- host features (CPUID) ---- */
 static bool host_feat[X86_FEAT_COUNT];
+static int gen_group;          /* HD_GROUP_* */
+
+const char *const hd_group_names[HD_GROUP_COUNT] = { "int", "sse", "mmx", "x87" };
 static const GenRow *rows[NALLROWS];
 static size_t nrows;
 
@@ -133,6 +136,15 @@ static void features_from(bool f[X86_FEAT_COUNT], HDCpuidFn cpuid, void *opaque)
         f[X86_FEAT_MOVBE] = r[2] & (1u << 22);
         f[X86_FEAT_POPCNT] = r[2] & (1u << 23);
         f[X86_FEAT_SSE42] = r[2] & (1u << 20);
+        f[X86_FEAT_FPU] = r[3] & (1u << 0);
+        f[X86_FEAT_MMX] = r[3] & (1u << 23);
+        f[X86_FEAT_SSE] = r[3] & (1u << 25);
+        f[X86_FEAT_SSE2] = r[3] & (1u << 26);
+        f[X86_FEAT_SSE3] = r[2] & (1u << 0);
+        f[X86_FEAT_PCLMUL] = r[2] & (1u << 1);
+        f[X86_FEAT_SSSE3] = r[2] & (1u << 9);
+        f[X86_FEAT_SSE41] = r[2] & (1u << 19);
+        f[X86_FEAT_AES] = r[2] & (1u << 25);
     }
     if (cpuid(7, 0, r, opaque)) {
         f[X86_FEAT_BMI1] = r[1] & (1u << 3);
@@ -159,12 +171,16 @@ static const char *const feat_names[X86_FEAT_COUNT] = {
     [X86_FEAT_CMOV] = "CMOV", [X86_FEAT_CX8] = "CX8", [X86_FEAT_CX16] = "CX16",
     [X86_FEAT_MOVBE] = "MOVBE", [X86_FEAT_POPCNT] = "POPCNT", [X86_FEAT_SSE42] = "SSE4.2",
     [X86_FEAT_BMI1] = "BMI1", [X86_FEAT_ADX] = "ADX", [X86_FEAT_LZCNT] = "LZCNT",
-    [X86_FEAT_LAHF64] = "LAHF64",
+    [X86_FEAT_LAHF64] = "LAHF64", [X86_FEAT_FPU] = "FPU", [X86_FEAT_MMX] = "MMX",
+    [X86_FEAT_SSE] = "SSE", [X86_FEAT_SSE2] = "SSE2", [X86_FEAT_SSE3] = "SSE3",
+    [X86_FEAT_SSSE3] = "SSSE3", [X86_FEAT_SSE41] = "SSE4.1", [X86_FEAT_AES] = "AES",
+    [X86_FEAT_PCLMUL] = "PCLMUL",
 };
 
-void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who)
+void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group)
 {
     bool guest[X86_FEAT_COUNT];
+    gen_group = group;
     features_from(host_feat, host_cpuid, NULL);
     if (guest_cpuid) {
         features_from(guest, guest_cpuid, opaque);
@@ -186,11 +202,39 @@ void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who)
             rows[nrows++] = &all_rows[i];
 }
 
-/* The integer instructions the generator draws from.  Everything else in
- * the table (x87, SSE, system, control transfer out of the sequence,
- * timing/random sources, segment loads) is never generated. */
+/* MMX/SSE-family mnemonics of the sse and mmx groups (which of the two
+ * is decided by the operands, in accept()). */
+static bool gen_vector_wanted(int mnem)
+{
+    switch (mnem) {
+    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
+    case X86_SHA1NEXTE: case X86_SHA1MSG1: case X86_SHA1MSG2: case X86_SHA1RNDS4:
+    case X86_SHA256RNDS2: case X86_SHA256MSG1: case X86_SHA256MSG2:
+        return false;
+    case X86_LDMXCSR: case X86_STMXCSR:
+        return gen_group == HD_GROUP_SSE;
+    case X86_EMMS:
+        return gen_group == HD_GROUP_MMX;
+    default:
+        return mnem >= X86_ADDPS && mnem <= X86_AESKEYGENASSIST;
+    }
+}
+
+/* x87 mnemonics of the x87 group */
+static bool gen_x87_wanted(int mnem)
+{
+    return (mnem >= X86_F2XM1 && mnem <= X86_FNSETPM) || mnem == X86_WAIT;
+}
+
+/* The instructions the generator draws from: the integer group, or one of
+ * the vector/x87 groups.  System instructions, control transfer out of the
+ * sequence, timing/random sources and segment loads are never generated. */
 static bool gen_mnem_wanted(int mnem)
 {
+    if (gen_group == HD_GROUP_SSE || gen_group == HD_GROUP_MMX)
+        return gen_vector_wanted(mnem);
+    if (gen_group == HD_GROUP_X87)
+        return gen_x87_wanted(mnem);
     switch (mnem) {
     case X86_ADD: case X86_OR: case X86_ADC: case X86_SBB: case X86_AND:
     case X86_SUB: case X86_XOR: case X86_CMP: case X86_INC: case X86_DEC:
@@ -389,6 +433,9 @@ static bool flag_fx(const X86Insn *in, int cl_known, FlagFx *fx)
     case X86_ARPL: case X86_CMPXCHG8B: case X86_CMPXCHG16B:
         fx->defines = HD_ZF;
         break;
+    case X86_COMISS: case X86_COMISD: case X86_UCOMISS: case X86_UCOMISD: case X86_PTEST:
+        fx->defines = HD_ARITH;
+        break;
     default:
         break;
     }
@@ -529,10 +576,22 @@ static uint64_t fault_pointer(Gen *g, int reg)
     }
 }
 
+/* Vector groups: most pointers 16-byte aligned, so aligned-operand rules
+ * are exercised both ways. */
+static uint64_t vec_pointer(Rng *r)
+{
+    uint64_t p = data_pointer(r);
+    if (gen_group != HD_GROUP_INT && chance(r, 92))
+        p &= ~15ull;
+    return p;
+}
+
 static int nregs(const Gen *g)
 {
     return g->mode == 64 ? 16 : 8;
 }
+
+static void gen_fpu_state(Gen *g);
 
 static void gen_state(Gen *g)
 {
@@ -554,6 +613,8 @@ static void gen_state(Gen *g)
      * sequence may use string instructions (then rCX is a small count). */
     g->ptrs = B_SP;
     s->gpr[4] = HD_DATA_ADDR + 0x600 + rnd_below(&g->r, 0x400) * 8 % 0x400;
+    if (gen_group != HD_GROUP_INT && chance(&g->r, 90))
+        s->gpr[4] &= ~15ull;
     g->strings = chance(&g->r, 25);
     if (g->strings) {
         g->ptrs |= B_SI | B_DI;
@@ -567,7 +628,7 @@ static void gen_state(Gen *g)
         if (reg == 4)
             continue;
         g->ptrs |= 1u << reg;
-        s->gpr[reg] = data_pointer(&g->r);
+        s->gpr[reg] = vec_pointer(&g->r);
     }
     if (chance(&g->r, 8))           /* XLAT needs rBX */
         g->ptrs |= B_BX, s->gpr[3] = data_pointer(&g->r);
@@ -583,6 +644,110 @@ static void gen_state(Gen *g)
     if (g->mode == 32)
         for (int i = 0; i < 8; i++)
             s->gpr[i] &= 0xffffffffu;
+    gen_fpu_state(g);
+}
+
+/* ---- floating-point operands ---- */
+
+/* A float (bits) drawn from the interesting classes: zeros, infinities,
+ * quiet and signalling NaNs, denormals, the normal extremes, values near
+ * one, small integers, and random bits. */
+static uint32_t fp32_value(Rng *r)
+{
+    uint32_t sign = chance(r, 50) ? 0x80000000u : 0;
+    uint32_t m = (uint32_t)rnd(r) & 0x7fffff;
+    switch (rnd_below(r, 12)) {
+    case 0: return sign;
+    case 1: return sign | 0x7f800000u;
+    case 2: return sign | 0x7fc00000u | (m & (chance(r, 50) ? 0x3fffff : 0));
+    case 3: return sign | 0x7f800000u | (m ? m & 0x3fffff : 1) ;
+    case 4: return sign | (m ? m : 1);
+    case 5: return sign | 0x00800000u | m;
+    case 6: return sign | 0x7f000000u | m;
+    case 7: return sign | (0x3f000000u + (rnd_below(r, 4) << 23)) | (m & ~0xfffu);
+    case 8: { float f = (float)(int)(rnd_below(r, 2000) - 1000); uint32_t u; memcpy(&u, &f, 4); return u; }
+    case 9: return sign | ((uint32_t)(rnd_below(r, 254) + 1) << 23) | m;
+    default: return (uint32_t)rnd(r);
+    }
+}
+
+static uint64_t fp64_value(Rng *r)
+{
+    uint64_t sign = chance(r, 50) ? 1ull << 63 : 0;
+    uint64_t m = rnd(r) & 0xfffffffffffffull;
+    switch (rnd_below(r, 12)) {
+    case 0: return sign;
+    case 1: return sign | 0x7ff0000000000000ull;
+    case 2: return sign | 0x7ff8000000000000ull | (chance(r, 50) ? m & 0x7ffffffffffffull : 0);
+    case 3: return sign | 0x7ff0000000000000ull | (m & 0x7ffffffffffffull ? m & 0x7ffffffffffffull : 1);
+    case 4: return sign | (m ? m : 1);
+    case 5: return sign | 0x0010000000000000ull | m;
+    case 6: return sign | 0x7fe0000000000000ull | m;
+    case 7: return sign | ((0x3fe0000000000000ull + ((uint64_t)rnd_below(r, 4) << 52)) | (m & ~0xffffffull));
+    case 8: { double d = (double)(int64_t)(rnd_below(r, 2000000) - 1000000); uint64_t u; memcpy(&u, &d, 8); return u; }
+    case 9: return sign | ((uint64_t)(rnd_below(r, 2046) + 1) << 52) | m;
+    case 10: return random_value(r);
+    default: return rnd(r);
+    }
+}
+
+/* 16 bytes of vector data: two doubles, four floats or integers. */
+static void vec_value(Rng *r, uint8_t *out)
+{
+    uint64_t q[2];
+    switch (rnd_below(r, 3)) {
+    case 0:
+        q[0] = fp64_value(r), q[1] = fp64_value(r);
+        break;
+    case 1:
+        for (int i = 0; i < 2; i++)
+            q[i] = fp32_value(r) | (uint64_t)fp32_value(r) << 32;
+        break;
+    default:
+        q[0] = random_value(r), q[1] = random_value(r);
+        break;
+    }
+    memcpy(out, q, 16);
+}
+
+void hd_fpu_default(HDFpu *f)
+{
+    memset(f, 0, sizeof(*f));
+    uint16_t fcw = 0x037f;
+    uint32_t mxcsr = 0x1f80;
+    memcpy(f->fx, &fcw, 2);
+    memcpy(f->fx + 24, &mxcsr, 4);
+}
+
+/* The entry FPU state of a vector-group case: XMM0-15 and MM0-7 from the
+ * classes above, random rounding control, DAZ and FZ, mostly masked
+ * exceptions (sometimes some unmasked, to get #XM), random sticky flags. */
+static void gen_fpu_state(Gen *g)
+{
+    HDFpu *f = &g->c->fin;
+    hd_fpu_default(f);
+    if (gen_group == HD_GROUP_INT)
+        return;
+    Rng *r = &g->r;
+    uint32_t mxcsr = (rnd_below(r, 4) << 13) | 0x1f80;
+    if (chance(r, 20))
+        mxcsr |= 1u << 6;         /* DAZ */
+    if (chance(r, 20))
+        mxcsr |= 1u << 15;        /* FZ */
+    /* Unmasked IE/DE/ZE/PE (#XM).  OM and UM stay masked: with them
+     * unmasked the precision flag depends on the exponent-wrapped result,
+     * which vx86 does not model (docs/cpu.md). */
+    if (chance(r, 10))
+        mxcsr &= ~((uint32_t)rnd(r) & 0x1380);
+    if (chance(r, 30))
+        mxcsr |= (uint32_t)rnd(r) & 0x3f;
+    memcpy(f->fx + 24, &mxcsr, 4);
+    for (int i = 0; i < 16; i++)
+        vec_value(r, f->fx + 160 + 16 * i);
+    for (int i = 0; i < 8; i++) {
+        uint64_t m = chance(r, 50) ? random_value(r) : fp64_value(r);
+        memcpy(f->fx + 32 + 16 * i, &m, 8);
+    }
 }
 
 static int pick_pointer(Gen *g)
@@ -680,6 +845,8 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
         if (b == 4)
             buf[n++] = (uint8_t)(rnd_below(&g->r, 4) << 6 | 4 << 3 | 4);
         int32_t disp = (int32_t)rnd_below(&g->r, 256) - 128;
+        if (gen_group != HD_GROUP_INT && chance(&g->r, 92))
+            disp &= ~15;
         if (mod == 1) {
             buf[n++] = (uint8_t)disp;
         } else if (mod == 2) {
@@ -775,6 +942,17 @@ static bool accept(Gen *g, X86Insn *in, uint8_t *bytes, int idx)
         return false;
     if (mn == X86_XLAT && (in->seg_override == X86_SEG_FS || in->seg_override == X86_SEG_GS))
         return false;             /* implicit DS:[rBX+AL]; the host's FS is its TLS */
+    if (gen_group == HD_GROUP_SSE || gen_group == HD_GROUP_MMX) {
+        bool mmx = mn == X86_EMMS;
+        for (int k = 0; k < in->nops; k++)
+            mmx |= in->op[k].kind == X86_OPK_MMX;
+        if (mmx != (gen_group == HD_GROUP_MMX))
+            return false;
+        if ((mn == X86_MASKMOVQ || mn == X86_MASKMOVDQU) &&
+            (!((g->ptrs >> 7) & 1) || in->seg_override == X86_SEG_FS ||
+             in->seg_override == X86_SEG_GS || (g->mode == 32 && in->addrsize == 2)))
+            return false;
+    }
     if ((in->flags & X86_F_PRIV) && mn != X86_HLT)
         return false;             /* MOV CRn/DRn: #UD or #GP by register number */
     if (always_traps(in) && chance(&g->r, 75))
@@ -925,6 +1103,7 @@ void hd_gen_case(uint64_t seed, uint64_t index, int mode, HDCase *c)
     c->seed = splitmix64(seed * 0x100000001b3ull ^ splitmix64(index + (uint64_t)mode));
     c->mode = mode;
     c->data_seed = splitmix64(c->seed ^ 0xda7a);
+    c->group = gen_group;
     g.r.s = c->seed | 1;
     g.mode = mode;
     g.c = c;
@@ -955,6 +1134,11 @@ void hd_gen_case(uint64_t seed, uint64_t index, int mode, HDCase *c)
 void hd_gen_data(const HDCase *c, HDMemory *mem)
 {
     Rng r = { c->data_seed | 1 };
+    if (c->group != HD_GROUP_INT) {
+        for (size_t i = 0; i < HD_PAGE_SIZE; i += 16)
+            vec_value(&r, mem->data + i);
+        return;
+    }
     for (size_t i = 0; i < HD_PAGE_SIZE; i += 8) {
         uint64_t v = rnd(&r);
         if ((v & 7) == 0)
@@ -1014,6 +1198,7 @@ void hd_case_from_bytes(HDCase *c, int mode, const uint8_t *code, size_t len,
 {
     memset(c, 0, sizeof(*c));
     c->mode = mode;
+    hd_fpu_default(&c->fin);
     memcpy(c->code, code, len);
     c->len = (uint16_t)len;
     c->in = *in;

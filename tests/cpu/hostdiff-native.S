@@ -31,6 +31,9 @@
     push %r14
     push %r15
     mov %rsp, HD_CTRL_ADDR + HDC_HOST_RSP
+    /* The sequence's x87/SSE state; the host's is kept meanwhile. */
+    fxsave64 HD_CTRL_ADDR + HDC_FX_HOST
+    fxrstor64 HD_CTRL_ADDR + HDC_FX_IN
     /* Compatibility-mode code uses DS/ES: give them Linux's flat user
      * data selector (64-bit processes run with null DS/ES). */
     mov $HD_SEL_DATA, %eax
@@ -96,6 +99,8 @@ hd_native_exit:
     mov %r13, OUT(0x68)
     mov %r14, OUT(0x70)
     mov %r15, OUT(0x78)
+    fxsave64 HD_CTRL_ADDR + HDC_FX_OUT
+    fxrstor64 HD_CTRL_ADDR + HDC_FX_HOST
     mov HD_CTRL_ADDR + HDC_HOST_RSP, %rsp
     pushfq
     popq OUT(HDS_RFLAGS)

@@ -33,6 +33,8 @@ typedef struct HDCtrl {
     uint64_t exit64;
     uint32_t far32[2];
     uint32_t far64[2];
+    uint8_t pad[HDC_FX_IN - 0x140];
+    HDFpu fx_in, fx_out, fx_host;
 } HDCtrl;
 _Static_assert(offsetof(HDCtrl, in) == HDC_IN, "HDC_IN");
 _Static_assert(offsetof(HDCtrl, out) == HDC_OUT, "HDC_OUT");
@@ -40,6 +42,9 @@ _Static_assert(offsetof(HDCtrl, host_rsp) == HDC_HOST_RSP, "HDC_HOST_RSP");
 _Static_assert(offsetof(HDCtrl, exit64) == HDC_EXIT64, "HDC_EXIT64");
 _Static_assert(offsetof(HDCtrl, far32) == HDC_FAR32, "HDC_FAR32");
 _Static_assert(offsetof(HDCtrl, far64) == HDC_FAR64, "HDC_FAR64");
+_Static_assert(offsetof(HDCtrl, fx_in) == HDC_FX_IN, "HDC_FX_IN");
+_Static_assert(offsetof(HDCtrl, fx_out) == HDC_FX_OUT, "HDC_FX_OUT");
+_Static_assert(offsetof(HDCtrl, fx_host) == HDC_FX_HOST, "HDC_FX_HOST");
 _Static_assert(offsetof(HDState, rip) == HDS_RIP, "HDS_RIP");
 _Static_assert(offsetof(HDState, rflags) == HDS_RFLAGS, "HDS_RFLAGS");
 
@@ -59,7 +64,7 @@ static HDNativeOut *child_cur;
 int hd_vector_signal(int vector)
 {
     switch (vector) {
-    case 0: return SIGFPE;
+    case 0: case 16: case 19: return SIGFPE;
     case 1: case 3: return SIGTRAP;
     case 4: case 5: case 13: case 14: return SIGSEGV;
     case 6: return SIGILL;
@@ -104,6 +109,9 @@ static void child_signal(int sig, siginfo_t *si, void *uc_)
     o->res.error = (uint32_t)g[REG_ERR];
     o->res.cr2 = o->res.vector == 14 ? (uint64_t)(uintptr_t)si->si_addr : 0;
     o->res.signo = sig;
+    /* The FPU state at the exception (the signal frame's FXSAVE part). */
+    if (uc->uc_mcontext.fpregs)
+        memcpy(o->fout.fx, uc->uc_mcontext.fpregs, 512);
     child_in_seq = 0;
     siglongjmp(child_jmp, 1);
 }
@@ -166,6 +174,7 @@ static void child_run_case(const HDCase *c, HDNativeOut *o)
     o->res.vector = -1;
     CTRL->in = c->in;
     CTRL->in.rip = HD_CODE_ADDR;
+    CTRL->fx_in = c->fin;
     child_cur = o;
     if (sigsetjmp(child_jmp, 0) == 0) {
         child_in_seq = 1;
@@ -176,6 +185,7 @@ static void child_run_case(const HDCase *c, HDNativeOut *o)
         child_in_seq = 0;
         o->out = CTRL->out;
         o->out.rip = HD_CODE_ADDR + c->len;
+        o->fout = CTRL->fx_out;
     }
     memcpy(&o->mem, DATA, sizeof(o->mem));
     if (c->mode == 32) {

@@ -164,7 +164,7 @@ static HDVx86 *vx86_new(const char *engine, char *err, size_t errlen)
     cpu_reset(cpu);
     cpu_set_gdt(cpu, GDT_BASE, 0x4f);
     cpu_set_idt(cpu, IDT_BASE, 256 * 16 - 1);
-    cpu_set_cr(cpu, 4, CR4_PAE | CR4_OSFXSR);
+    cpu_set_cr(cpu, 4, CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT);
     cpu_set_cr(cpu, 3, PML4_BASE);
     cpu_set_efer(cpu, EFER_LME);
     cpu_set_cr(cpu, 0, CR0_PE | CR0_PG | CR0_ET | CR0_NE | CR0_WP | CR0_MP);
@@ -234,7 +234,7 @@ static void guest_load_user(CPUState *cpu, const HDState *s, int mode)
 }
 
 int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
-                int mode, const char *engine, HDResult *res)
+                HDFpu *fpu, int mode, const char *engine, HDResult *res)
 {
     char err[160];
     memset(res, 0, sizeof(*res));
@@ -254,6 +254,11 @@ int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
     memcpy(ram + HD_DATA_ADDR, mem->data, HD_PAGE_SIZE);
     cpu_flush_code(cpu);
     guest_load_user(cpu, in_out, mode);
+    if (!cpu_fx_import(cpu, fpu->fx)) {
+        res->crashed = true;
+        snprintf(res->note, sizeof(res->note), "FXSAVE image with a bad MXCSR");
+        return -1;
+    }
     cpu->insn_budget = 100000;
     int rc = cpu_exec(cpu, INT64_MAX);
     cpu->insn_budget = 0;
@@ -298,6 +303,7 @@ int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
     }
     *in_out = out;
     memcpy(mem->data, ram + HD_DATA_ADDR, HD_PAGE_SIZE);
+    cpu_fx_export(cpu, fpu->fx);
     return 0;
 }
 
@@ -307,13 +313,15 @@ bool hd_vx86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *engine)
     HDState st;
     HDMemory mem;
     HDResult res;
+    HDFpu fpu;
+    hd_fpu_default(&fpu);
     memset(&st, 0, sizeof(st));
     memset(&mem, 0, sizeof(mem));
     st.gpr[0] = leaf;
     st.gpr[1] = sub;
     st.gpr[4] = HD_DATA_ADDR + 0x800;
     st.rflags = HD_FLAGS_FIXED;
-    if (hd_run_vx86(code, sizeof(code), &st, &mem, 64, engine, &res) || res.vector >= 0)
+    if (hd_run_vx86(code, sizeof(code), &st, &mem, &fpu, 64, engine, &res) || res.vector >= 0)
         return false;
     r[0] = (uint32_t)st.gpr[0], r[1] = (uint32_t)st.gpr[3];
     r[2] = (uint32_t)st.gpr[1], r[3] = (uint32_t)st.gpr[2];
@@ -330,9 +338,9 @@ bool hd_vx86_available(const char *engine, const char **why)
 }
 
 int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
-                int mode, const char *engine, HDResult *res)
+                HDFpu *fpu, int mode, const char *engine, HDResult *res)
 {
-    (void)code, (void)len, (void)in_out, (void)mem, (void)mode, (void)engine;
+    (void)code, (void)len, (void)in_out, (void)mem, (void)fpu, (void)mode, (void)engine;
     memset(res, 0, sizeof(*res));
     res->vector = -1;
     res->crashed = true;

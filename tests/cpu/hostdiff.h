@@ -39,6 +39,9 @@
 #define HDC_EXIT64     0x128       /* address of hd_native_exit */
 #define HDC_FAR32      0x130       /* m16:32 far pointer: sequence, 0x23 */
 #define HDC_FAR64      0x138       /* m16:32 far pointer: bounce stub, 0x33 */
+#define HDC_FX_IN      0x200       /* HDFpu in: FXSAVE image loaded before the run */
+#define HDC_FX_OUT     0x400       /* HDFpu out: FXSAVE image after it */
+#define HDC_FX_HOST    0x600       /* the host's own FPU state meanwhile */
 #define HDS_RIP        0x80
 #define HDS_RFLAGS     0x88
 
@@ -68,6 +71,16 @@ typedef struct HDState {
     uint64_t rip;
     uint64_t rflags;
 } HDState;
+
+/* x87/MMX/SSE state as a 64-bit FXSAVE image (FXSAVE64 layout, SDM
+ * Vol. 1 10.5.1): FCW FSW FTW FOP FIP FDP MXCSR, ST0-7, XMM0-15. */
+typedef struct HDFpu {
+    uint8_t fx[512];
+} __attribute__((aligned(16))) HDFpu;
+
+/* Instruction groups (--group): what the generator draws from. */
+enum { HD_GROUP_INT, HD_GROUP_SSE, HD_GROUP_MMX, HD_GROUP_X87, HD_GROUP_COUNT };
+extern const char *const hd_group_names[HD_GROUP_COUNT];
 
 /* The data page's contents before (in) or after (out) the sequence. */
 typedef struct HDMemory {
@@ -102,6 +115,8 @@ typedef struct HDCase {
     uint32_t undef_before[HD_MAX_INSNS + 1];
     HDState in;
     uint64_t data_seed;      /* the data page is filled from this */
+    int group;               /* HD_GROUP_* */
+    HDFpu fin;               /* FPU state on entry */
 } HDCase;
 
 /* ---- hostdiff-gen.c ---- */
@@ -109,9 +124,11 @@ typedef struct HDCase {
 typedef bool (*HDCpuidFn)(uint32_t leaf, uint32_t sub, uint32_t r[4], void *opaque);
 /* Picks the instructions to generate: those whose CPUID feature the host
  * has and, when guest_cpuid is given, the guest (`who`) reports too. */
-void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who);
+void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group);
 /* Builds case `index` of the run seeded `seed`, in mode 64 or 32. */
 void hd_gen_case(uint64_t seed, uint64_t index, int mode, HDCase *c);
+/* The FNINIT state with MXCSR 0x1F80 (integer sequences, self-tests). */
+void hd_fpu_default(HDFpu *f);
 /* Fills the data page of a case (deterministic from c->data_seed). */
 void hd_gen_data(const HDCase *c, HDMemory *mem);
 /* Disassembly-ish one-line description: "ADD CMOVCC DIV" + hex bytes. */
@@ -129,6 +146,7 @@ typedef struct HDNativeOut {
     HDState out;
     HDResult res;
     HDMemory mem;
+    HDFpu fout;
 } HDNativeOut;
 /* Runs n cases in a forked child.  Returns false (with err) when the
  * runner could not start at all; a child that dies on one case marks that
@@ -146,10 +164,11 @@ bool hd_vx86_available(const char *engine, const char **why);
 /* Runs code[0..len) at HD_CODE_ADDR in `mode` (64: 64-bit user code, 32:
  * compatibility mode) on a guest machine for `engine` (created on first
  * use, reused), from *in_out with the data page *mem; on return *in_out is
- * the final (or faulting) state, *mem the data page and *res how it ended.
+ * the final (or faulting) state, *mem the data page, *fpu the FPU state
+ * (in and out) and *res how it ended.
  * Returns 0, or -1 when the harness itself failed (res->note says why). */
 int hd_run_vx86(const uint8_t *code, size_t len, HDState *in_out, HDMemory *mem,
-                int mode, const char *engine, HDResult *res);
+                HDFpu *fpu, int mode, const char *engine, HDResult *res);
 /* CPUID as the guest of `engine` sees it (an HDCpuidFn: opaque is the
  * engine name). */
 bool hd_vx86_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *engine);

@@ -3,11 +3,15 @@
 # compared (tests/cpu/hostdiff.c, docs/hostdiff.md).  x86-64 Linux hosts
 # only: the native half executes the sequences.
 #
-#   make check-hostdiff                      20,000 sequences per mode
-#   make check-hostdiff HOSTDIFF_COUNT=200000
+#   make check-hostdiff                      20,000 integer sequences per mode,
+#                                            and HOSTDIFF_FP_COUNT per mode for
+#                                            each x87/MMX/SSE group
+#   make check-hostdiff HOSTDIFF_COUNT=200000 HOSTDIFF_FP_COUNT=100000
 ifeq ($(shell uname -m),x86_64)
 HOSTDIFF := tests/cpu/hostdiff
 HOSTDIFF_COUNT ?= 20000
+HOSTDIFF_FP_COUNT ?= 10000
+HOSTDIFF_FP_GROUPS ?= sse
 HOSTDIFF_SEED ?= 1
 HOSTDIFF_ENGINE ?= both
 HOSTDIFF_SRCS := tests/cpu/hostdiff.c tests/cpu/hostdiff-gen.c \
@@ -27,6 +31,10 @@ check-hostdiff: $(HOSTDIFF)
 		$(HOSTDIFF) --mode $$m --engine $(HOSTDIFF_ENGINE) --seed $(HOSTDIFF_SEED) \
 			--count $(HOSTDIFF_COUNT) || exit 1; \
 	done
+	@for g in $(HOSTDIFF_FP_GROUPS); do for m in 64 32; do \
+		$(HOSTDIFF) --group $$g --mode $$m --engine $(HOSTDIFF_ENGINE) --no-selftest \
+			--seed $(HOSTDIFF_SEED) --count $(HOSTDIFF_FP_COUNT) || exit 1; \
+	done; done
 
 CHECK_TARGETS += check-hostdiff
 CLEAN_FILES += $(HOSTDIFF)

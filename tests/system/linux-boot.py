@@ -103,7 +103,7 @@ def main():
         print("linux-boot: prompt after %.2f s" % t_prompt)
         pos = m.end()
         con.send("uname -m; grep -c ^processor /proc/cpuinfo; echo r=$((6*7))\n")
-        m = con.wait_for(r"r=(\d+)", time.monotonic() + 60, pos)
+        m = con.wait_for(r"r=(\d+)\r?\n", time.monotonic() + 60, pos)
         out = con.buf[pos:].decode(errors="replace")
         check(re.search(r"^x86_64\r?$", out, re.M) is not None, "uname -m is x86_64")
         check(re.search(r"^%d\r?$" % a.cpus, out, re.M) is not None,
@@ -112,18 +112,19 @@ def main():
         pos = len(con.buf)
         con.send("echo d0=$(date +%s); sleep 5; echo d1=$(date +%s)\n")
         t0 = time.monotonic()
-        m0 = con.wait_for(r"d0=(\d+)", time.monotonic() + 30, pos)
-        m1 = con.wait_for(r"d1=(\d+)", time.monotonic() + 60, m0.end() if m0 else pos)
+        m0 = con.wait_for(r"d0=(\d+)\r?\n", time.monotonic() + 30, pos)
+        m1 = con.wait_for(r"d1=(\d+)\r?\n", time.monotonic() + 60, m0.end() if m0 else pos)
         host = time.monotonic() - t0
         if check(m0 is not None and m1 is not None, "date runs in the guest"):
             guest = int(m1.group(1)) - int(m0.group(1))
-            print("linux-boot: date %s -> %s" % (m0.group(0), m1.group(0)))
+            print("linux-boot: date %s -> %s" % (m0.group(1), m1.group(1)))
             check(abs(guest - host) <= 2.0,
                   "guest date advanced %d s while the host took %.1f s" % (guest, host))
         pos = len(con.buf)
         con.send("dmesg > /tmp/klog; echo klog-lines=$(wc -l < /tmp/klog)\n")
-        con.wait_for(r"klog-lines=\d+", time.monotonic() + 30, pos)
-        con.send("cat /tmp/klog; echo END-OF-KLOG\n")
+        con.wait_for(r"klog-lines=\d+\r?\n", time.monotonic() + 30, pos)
+        # (the quotes keep the echoed command line from matching the marker)
+        con.send("cat /tmp/klog; echo END-OF-''KLOG\n")
         con.wait_for(r"END-OF-KLOG\r?\n", time.monotonic() + 60, pos)
         klog = con.buf[pos:].decode(errors="replace")
         bad = [l for l in klog.splitlines() if any(re.search(p, l) for p in BAD_LOG)]

@@ -14,6 +14,7 @@
 
 #include "core/machine.h"
 #include "cpu/cpu.h"
+#include "cpu/mmu.h"
 #include "tests/unit/unit.h"
 
 #define RAM (4u << 20)
@@ -179,6 +180,89 @@ START_TEST(paging_page_fault_cr2_and_error_code)
     ck_assert_uint_eq(rd32(&g, 0x11000 + 5 * 4) & 0x60, 0x60);
     ck_assert_uint_eq(rd32(&g, 0x400000 - 0x400000 + 0x5014), 0);
     ck_assert_int_eq(g.cpu->last_exception, EXC_PF);
+    guest_free(&g);
+}
+END_TEST
+
+/* Two pages that share a TLB slot (1 MiB apart) take turns; the one
+ * pushed out of the table must still obey INVLPG and CR3 reloads
+ * (SDM 3A 4.10.4): after its PTE changes and the flush, the new frame. */
+START_TEST(tlb_slot_conflicts_and_invlpg)
+{
+    Guest g = enter_protected(_i);
+    CPUState *cpu = g.cpu;
+    wr32(&g, 0x10000, 0x11000 | 3);
+    for (uint32_t i = 0; i < 1024; i++)
+        wr32(&g, 0x11000 + i * 4, i * 4096 | 3);
+    wr32(&g, 0x200000, 0xaaaa0000);
+    wr32(&g, 0x300000, 0xbbbb0000);
+    wr32(&g, 0x380000, 0xcccc0000);
+    wr32(&g, 0x390000, 0xdddd0000);
+    cpu_set_cr(cpu, 3, 0x10000);
+    cpu_set_cr(cpu, 0, cpu->cr[0] | CR0_PG);
+    int mmu = MMU_KERNEL;
+    for (int k = 0; k < 4; k++) {
+        ck_assert_uint_eq(cpu_ld(cpu, 0x200000, 4, mmu, 0), 0xaaaa0000);
+        ck_assert_uint_eq(cpu_ld(cpu, 0x300000, 4, mmu, 0), 0xbbbb0000);
+    }
+    /* 0x200000 now maps frame 0x380000; INVLPG drops the old entry. */
+    wr32(&g, 0x11000 + 0x200 * 4, 0x380000 | 3);
+    mmu_flush_page(cpu, 0x200000);
+    ck_assert_uint_eq(cpu_ld(cpu, 0x300000, 4, mmu, 0), 0xbbbb0000);
+    ck_assert_uint_eq(cpu_ld(cpu, 0x200000, 4, mmu, 0), 0xcccc0000);
+    ck_assert_uint_eq(cpu_ld(cpu, 0x300000, 4, mmu, 0), 0xbbbb0000);
+    /* A CR3 write flushes everything, the displaced entries included. */
+    wr32(&g, 0x11000 + 0x200 * 4, 0x390000 | 3);
+    wr32(&g, 0x11000 + 0x300 * 4, 0x200000 | 3);
+    cpu_set_cr(cpu, 3, 0x10000);
+    ck_assert_uint_eq(cpu_ld(cpu, 0x300000, 4, mmu, 0), 0xaaaa0000);
+    ck_assert_uint_eq(cpu_ld(cpu, 0x200000, 4, mmu, 0), 0xdddd0000);
+    ck_assert_uint_eq(cpu_ld(cpu, 0x300000, 4, mmu, 0), 0xaaaa0000);
+    /* Writes through a displaced entry set D in the right PTE only. */
+    cpu_st(cpu, 0x200000, 1, 4, mmu, 0);
+    cpu_st(cpu, 0x300000, 2, 4, mmu, 0);
+    cpu_st(cpu, 0x200000, 3, 4, mmu, 0);
+    ck_assert_uint_eq(rd32(&g, 0x390000), 3);
+    ck_assert_uint_eq(rd32(&g, 0x200000), 2);
+    ck_assert_uint_eq(rd32(&g, 0x11000 + 0x200 * 4) & 0x60, 0x60);
+    ck_assert_uint_eq(rd32(&g, 0x11000 + 0x300 * 4) & 0x60, 0x60);
+    guest_free(&g);
+}
+END_TEST
+
+/* A port write arms a timer due at once (manual clock), as an HPET or
+ * LAPIC register write does while the CPU runs. */
+typedef struct ArmDev {
+    Machine *m;
+    Timer *t;
+    int fired;
+} ArmDev;
+
+static void arm_fire(void *opaque) { ((ArmDev *)opaque)->fired++; }
+static uint64_t arm_read(void *opaque, uint64_t off, unsigned size) { return 0; }
+static void arm_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    ArmDev *d = opaque;
+    timer_mod(d->t, clock_now(d->m->clock));
+}
+static const MemOps arm_ops = { arm_read, arm_write, 1, 1 };
+
+/* out 0x80,al; jmp $ -- cpu_exec(deadline = none) must come back for the
+ * timer the guest armed, not spin until its block budget runs out. */
+START_TEST(exec_returns_for_timer_armed_by_guest)
+{
+    static const uint8_t code[] = { 0xe6, 0x80, 0xeb, 0xfe };
+    Guest g = guest_new_engine(code, sizeof(code), _i);
+    ArmDev d = { .m = g.m };
+    d.t = timer_new(g.m->clock, arm_fire, &d);
+    ck_assert(iospace_add(g.m->io, "arm", 0x80, 1, &arm_ops, &d, NULL));
+    g.cpu->insn_budget = 1000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    ck_assert_uint_gt(g.cpu->insn_budget, 0);      /* stopped for the timer */
+    ck_assert_uint_eq(g.cpu->rip, 0x1002);         /* in the loop */
+    ck_assert_int_eq(clock_run_timers(g.m->clock), 1);
+    ck_assert_int_eq(d.fired, 1);
+    timer_free(d.t);
     guest_free(&g);
 }
 END_TEST
@@ -567,6 +651,8 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, alignment_check_in_ring3_through_32bit_tss_stack, 0, 2);
     tcase_add_loop_test(tc, dword_access_to_limit_zero_segment_is_gp, 0, 2);
     tcase_add_loop_test(tc, x87_with_cr0_ts_raises_nm, 0, 2);
+    tcase_add_loop_test(tc, tlb_slot_conflicts_and_invlpg, 0, 2);
+    tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
     return s;

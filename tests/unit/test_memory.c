@@ -110,6 +110,37 @@ START_TEST(higher_priority_mmio_shadows_ram)
 }
 END_TEST
 
+/* Alternating accesses on both sides of a window and inside it, with
+ * regions of three priorities: each must reach its own winner whatever
+ * the previous lookup was (memmap_find caches the last winner's span). */
+START_TEST(lookups_alternate_around_shadowing_regions)
+{
+    MemMap *mm = memmap_new();
+    uint8_t ram[256] = { 0 }, rom[16];
+    memset(rom, 0xab, sizeof(rom));
+    TestDev d = { 0 };
+    memmap_add_ram(mm, "ram", 0, 256, ram, NULL);
+    memmap_add_rom(mm, "rom", 64, 16, rom, NULL);                   /* priority 1 */
+    ck_assert_ptr_nonnull(memmap_add_mmio(mm, "dev", 128, 16, &tdev_ops, &d, 2, NULL));
+    static const uint64_t addrs[] = { 10, 70, 100, 130, 200, 63, 64, 79, 80, 127, 128, 143, 144 };
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+            uint64_t a = addrs[(i * (round + 1)) % (sizeof(addrs) / sizeof(addrs[0]))];
+            const MemRegion *r = memmap_find(mm, a);
+            const char *want = a >= 64 && a < 80 ? "rom" : a >= 128 && a < 144 ? "dev" : "ram";
+            ck_assert_str_eq(r->name, want);
+        }
+    }
+    /* The cache must not outlive a change of the map. */
+    ck_assert_str_eq(memmap_find(mm, 100)->name, "ram");
+    ck_assert_ptr_nonnull(memmap_add_mmio(mm, "dev2", 96, 8, &tdev_ops, &d, 3, NULL));
+    ck_assert_str_eq(memmap_find(mm, 100)->name, "dev2");
+    ck_assert_str_eq(memmap_find(mm, 95)->name, "ram");
+    ck_assert_str_eq(memmap_find(mm, 104)->name, "ram");
+    memmap_free(mm);
+}
+END_TEST
+
 START_TEST(rom_ignores_guest_writes_but_loads)
 {
     MemMap *mm = memmap_new();
@@ -322,6 +353,7 @@ static Suite *memory_suite(void)
     tcase_add_test(tc, access_straddling_ram_end);
     tcase_add_test(tc, equal_priority_overlap_refused);
     tcase_add_test(tc, higher_priority_mmio_shadows_ram);
+    tcase_add_test(tc, lookups_alternate_around_shadowing_regions);
     tcase_add_test(tc, rom_ignores_guest_writes_but_loads);
     tcase_add_test(tc, mmio_wide_access_split_for_narrow_device);
     tcase_add_test(tc, mmio_narrow_access_widened_for_dword_device);

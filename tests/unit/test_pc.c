@@ -117,6 +117,33 @@ START_TEST(pci_host_bridge_visible)
 }
 END_TEST
 
+/* The local APIC's MSRs reach the board's LAPIC (the CPU asks through
+ * Machine.board_msr): IA32_APIC_BASE after reset is 0xfee00000 with BSP
+ * (bit 8) and global enable (bit 11) set (SDM 3A 11.4.4); x2APIC MSRs
+ * outside x2APIC mode are #GP (SDM 3A 11.12.1); other MSRs are not the
+ * board's. */
+START_TEST(lapic_msrs_through_board_hook)
+{
+    Rig r;
+    rig_init(&r);
+    void *o = r.m->intr_opaque;
+    uint64_t v = 0;
+    ck_assert_ptr_nonnull(r.m->board_msr);
+    ck_assert_int_eq(r.m->board_msr(o, 0x1b, false, &v), 1);
+    ck_assert_uint_eq(v, 0xfee00900u);
+    ck_assert_int_eq(r.m->board_msr(o, 0x802, false, &v), -1);
+    ck_assert_int_eq(r.m->board_msr(o, 0x10, false, &v), 0);      /* the TSC: the CPU's */
+    /* Moving the APIC page: the registers answer at the new base. */
+    v = 0xfed40000u | 0x900u;
+    ck_assert_int_eq(r.m->board_msr(o, 0x1b, true, &v), 1);
+    ck_assert_uint_eq(memmap_read(r.m->mem, 0xfed40030, 4) & 0xff, 0x14);   /* version */
+    v = 0;
+    ck_assert_int_eq(r.m->board_msr(o, 0x1b, false, &v), 1);
+    ck_assert_uint_eq(v, 0xfed40900u);
+    rig_free(&r);
+}
+END_TEST
+
 static Suite *pc_suite(void)
 {
     Suite *s = suite_create("pc-board");
@@ -125,6 +152,7 @@ static Suite *pc_suite(void)
     tcase_add_test(tc, pit_irq0_through_ioapic_pin2_to_lapic);
     tcase_add_test(tc, ram_map_has_pci_hole_and_firmware_area);
     tcase_add_test(tc, pci_host_bridge_visible);
+    tcase_add_test(tc, lapic_msrs_through_board_hook);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,520 @@
+/*
+ * MMX / SSE / SSE2 / SSE3 / SSSE3 / SSE4.1 / SSE4.2 / AES / PCLMUL
+ * translation.
+ *
+ * Register operands are env-relative: XMM n is cpu->xmm[n], MMX n the
+ * significand of cpu->fpregs[n].  Data movement and bitwise logic are
+ * inline IR (ld/st on env, guest_ld/guest_st for memory, two 64-bit
+ * halves for 128 bits).  Everything else calls a helper with env offsets
+ * of its operands; a memory source is first loaded into the scratch
+ * register cpu->xmm_tmp[0] (the helpers read it like any register), so
+ * the helpers never touch guest memory and cannot fault on it.
+ *
+ * Order (docs/cpu.md): the memory operand is checked and loaded first
+ * (segment limit, then #GP(0) for a misaligned 16-byte operand of a
+ * legacy-SSE instruction other than MOVUPS/MOVUPD/MOVDQU/LDDQU and
+ * PCMPxSTRx), then the helper computes (and may raise #XM), and only
+ * then is the destination written.  A 16-byte store that crosses a page
+ * probes both pages before storing either half.
+ *
+ * MMX instructions (but EMMS) also set TOP = 0, all tags valid, and the
+ * exponent field of a written MMX register to all ones (SDM Vol. 1 9.5).
+ */
+#include "cpu/translate-fpu.h"
+
+#include <stddef.h>
+
+#include "cpu/fpu.h"
+#include "cpu/helpers.h"
+
+static int64_t xmm_off(int r) { return (int64_t)offsetof(CPUState, xmm[r & 15]); }
+static int64_t mmx_off(int r) { return (int64_t)offsetof(CPUState, fpregs[r & 7].mant); }
+static const int64_t TMP_OFF = offsetof(CPUState, xmm_tmp[0]);
+
+static bool is_vreg(const X86Operand *op)
+{
+    return op->kind == X86_OPK_XMM || op->kind == X86_OPK_MMX;
+}
+
+static int64_t vreg_off(const X86Operand *op)
+{
+    return op->kind == X86_OPK_XMM ? xmm_off(op->reg) : mmx_off(op->reg);
+}
+
+static bool insn_has_mmx(const X86Insn *insn)
+{
+    for (int i = 0; i < insn->nops; i++)
+        if (insn->op[i].kind == X86_OPK_MMX)
+            return true;
+    return false;
+}
+
+/* The x87 -> MMX transition; dst_mmx: MMX register written, or -1. */
+static void gen_mmx_enter(DisasContext *s, int dst_mmx)
+{
+    IRTemp z = tcg_const(s, 0);
+    ir_st(s->b, IR_st32, IR_I64, z, IR_ENV, offsetof(CPUState, fpstt));
+    ir_st(s->b, IR_st32, IR_I64, z, IR_ENV, offsetof(CPUState, fptag_empty));
+    if (dst_mmx >= 0)
+        ir_st(s->b, IR_st16, IR_I64, tcg_const(s, 0xffff), IR_ENV,
+              offsetof(CPUState, fpregs[dst_mmx & 7].sexp));
+}
+
+static void gen_mmx_finish(DisasContext *s, const X86Insn *insn)
+{
+    if (!insn_has_mmx(insn))
+        return;
+    const X86Operand *d = &insn->op[0];
+    gen_mmx_enter(s, d->kind == X86_OPK_MMX ? d->reg : -1);
+}
+
+/* Legacy SSE 16-byte memory operands must be aligned, except these. */
+static bool unaligned_ok(int mnem)
+{
+    switch (mnem) {
+    case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQU: case X86_LDDQU:
+    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Linear address of the memory operand of `size` bytes: segment checks,
+ * and the alignment check of 16-byte operands (#GP(0) via a stub). */
+static IRTemp gen_vec_addr(DisasContext *s, unsigned size, bool write)
+{
+    IRTemp lin = gen_mem_addr(s, size, write);
+    if (size == 16 && !unaligned_ok(s->insn->mnem)) {
+        IRTemp t = tcg_temp(s);
+        ir_and(s->b, IR_I64, t, lin, tcg_const(s, 15));
+        ir_brcond(s->b, IR_I64, IR_COND_NE, t, tcg_const(s, 0), gen_new_stub(s, R_DS));
+    }
+    return lin;
+}
+
+static IRTemp gen_env_ld(DisasContext *s, int64_t off, unsigned size)
+{
+    IRTemp t = tcg_temp(s);
+    ir_ld(s->b, size == 8 ? IR_ld : size == 4 ? IR_ld32u : size == 2 ? IR_ld16u : IR_ld8u,
+          IR_I64, t, IR_ENV, off);
+    return t;
+}
+
+static void gen_env_st(DisasContext *s, int64_t off, IRTemp v, unsigned size)
+{
+    ir_st(s->b, size == 8 ? IR_st : size == 4 ? IR_st32 : size == 2 ? IR_st16 : IR_st8,
+          IR_I64, v, IR_ENV, off);
+}
+
+/* Loads size bytes (2, 4, 8, 16) of memory into temps lo/hi. */
+static void gen_vec_ld(DisasContext *s, IRTemp lin, unsigned size, IRTemp *lo, IRTemp *hi)
+{
+    *lo = gen_ld(s, lin, size >= 8 ? 8 : size, false);
+    *hi = 0;
+    if (size == 16) {
+        IRTemp a = tcg_temp(s);
+        ir_add(s->b, IR_I64, a, lin, tcg_const(s, 8));
+        if (s->code_size != 64)
+            ir_op1(s->b, IR_ext32u, IR_I64, a, a);
+        *hi = gen_ld(s, a, 8, false);
+    }
+}
+
+/* Stores lo (and hi for 16 bytes); a 16-byte store crossing a page
+ * first probes both pages. */
+static void gen_vec_st(DisasContext *s, IRTemp lin, unsigned size, IRTemp lo, IRTemp hi)
+{
+    if (size < 16) {
+        gen_st(s, lin, lo, size);
+        return;
+    }
+    IRTemp l = tcg_local(s), v0 = tcg_local(s), v1 = tcg_local(s), t = tcg_temp(s);
+    ir_mov(s->b, IR_I64, l, lin);
+    ir_mov(s->b, IR_I64, v0, lo);
+    ir_mov(s->b, IR_I64, v1, hi);
+    uint32_t skip = ir_new_label(s->b);
+    ir_and(s->b, IR_I64, t, l, tcg_const(s, 0xfff));
+    ir_brcond(s->b, IR_I64, IR_COND_LEU, t, tcg_const(s, 0xff0), skip);
+    gen_call_helper(s, &hlp_probe_write16, 0, 2, (IRTemp[]){ IR_ENV, l });
+    ir_set_label(s->b, skip);
+    gen_st(s, l, v0, 8);
+    IRTemp a = tcg_temp(s);
+    ir_add(s->b, IR_I64, a, l, tcg_const(s, 8));
+    if (s->code_size != 64)
+        ir_op1(s->b, IR_ext32u, IR_I64, a, a);
+    gen_st(s, a, v1, 8);
+    s->mem_addr = 0;    /* the cached address temp died at the label */
+}
+
+/* Source operand for a helper: its env offset (memory is loaded into
+ * xmm_tmp[0]; `size` bytes of it). */
+static int64_t gen_vec_src(DisasContext *s, const X86Operand *op)
+{
+    if (is_vreg(op))
+        return vreg_off(op);
+    unsigned size = op->size ? op->size : 16;
+    IRTemp lo, hi;
+    gen_vec_ld(s, gen_vec_addr(s, size, false), size, &lo, &hi);
+    gen_env_st(s, TMP_OFF, lo, size >= 8 ? 8 : size);
+    if (hi)
+        gen_env_st(s, TMP_OFF + 8, hi, 8);
+    return TMP_OFF;
+}
+
+static unsigned vwidth(const X86Operand *op)
+{
+    return op->kind == X86_OPK_MMX ? 8 : 16;
+}
+
+static int64_t insn_imm8(const X86Insn *insn)
+{
+    for (int i = 0; i < insn->nops; i++)
+        if (insn->op[i].kind == X86_OPK_IMM)
+            return insn->op[i].imm & 0xff;
+    return 0;
+}
+
+/* ---- data movement (inline) ---- */
+
+/* A full-register or full-width move: MOVAPS/MOVUPS/MOVDQA/MOVDQU/LDDQU,
+ * MOVNT*, MOVQ mm. */
+static void gen_vec_move(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    unsigned w = vwidth(is_vreg(d) ? d : src);
+    IRTemp lo, hi = 0;
+    if (is_vreg(src)) {
+        lo = gen_env_ld(s, vreg_off(src), 8);
+        if (w == 16)
+            hi = gen_env_ld(s, vreg_off(src) + 8, 8);
+    } else {
+        gen_vec_ld(s, gen_vec_addr(s, w, false), w, &lo, &hi);
+    }
+    if (is_vreg(d)) {
+        gen_env_st(s, vreg_off(d), lo, 8);
+        if (w == 16)
+            gen_env_st(s, vreg_off(d) + 8, hi, 8);
+    } else {
+        gen_vec_st(s, gen_vec_addr(s, w, true), w, lo, hi);
+    }
+    gen_mmx_finish(s, insn);
+}
+
+/* MOVSS/MOVSD: load zero-extends, register form merges the low lane. */
+static void gen_vec_move_scalar(DisasContext *s, const X86Insn *insn, unsigned size)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    if (d->kind == X86_OPK_MEM) {
+        gen_st(s, gen_vec_addr(s, size, true), gen_env_ld(s, vreg_off(src), size), size);
+        return;
+    }
+    if (is_vreg(src)) {
+        gen_env_st(s, vreg_off(d), gen_env_ld(s, vreg_off(src), size), size);
+        return;
+    }
+    IRTemp v = gen_ld(s, gen_vec_addr(s, size, false), size, false);
+    IRTemp z = tcg_const(s, 0);
+    gen_env_st(s, vreg_off(d), v, 8);     /* zero-extended to 64 bits */
+    gen_env_st(s, vreg_off(d) + 8, z, 8);
+}
+
+/* 64-bit half moves: MOVLPS/MOVLPD/MOVHPS/MOVHPD/MOVHLPS/MOVLHPS.
+ * dhalf/shalf: which quadword of the destination/source. */
+static void gen_vec_move_half(DisasContext *s, const X86Insn *insn, int dhalf, int shalf)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    IRTemp v;
+    if (is_vreg(src))
+        v = gen_env_ld(s, vreg_off(src) + 8 * shalf, 8);
+    else
+        v = gen_ld(s, gen_vec_addr(s, 8, false), 8, false);
+    if (is_vreg(d))
+        gen_env_st(s, vreg_off(d) + 8 * dhalf, v, 8);
+    else
+        gen_st(s, gen_vec_addr(s, 8, true), v, 8);
+}
+
+static void gen_MOVLPx(DisasContext *s, const X86Insn *insn)
+{
+    if (insn->mnem == X86_MOVHLPS)
+        gen_vec_move_half(s, insn, 0, 1);
+    else if (insn->mnem == X86_MOVLHPS)
+        gen_vec_move_half(s, insn, 1, 0);
+    else if (insn->mnem == X86_MOVHPS || insn->mnem == X86_MOVHPD)
+        gen_vec_move_half(s, insn, insn->op[0].kind == X86_OPK_MEM ? 0 : 1,
+                          insn->op[0].kind == X86_OPK_MEM ? 1 : 0);
+    else
+        gen_vec_move_half(s, insn, 0, 0);
+}
+
+/* MOVD/MOVQ between general registers/memory and MMX/XMM, MOVQ xmm
+ * forms, MOVQ2DQ, MOVDQ2Q. */
+static void gen_MOVDQ(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    if (insn->mnem == X86_MOVQ && d->kind == X86_OPK_MMX && src->kind != X86_OPK_REG) {
+        gen_vec_move(s, insn);            /* MOVQ mm, mm/m64 */
+        return;
+    }
+    if (insn->mnem == X86_MOVQ && src->kind == X86_OPK_MMX && d->kind != X86_OPK_REG) {
+        gen_vec_move(s, insn);            /* MOVQ mm/m64, mm */
+        return;
+    }
+    if (is_vreg(d)) {
+        /* to a vector register: zero-extend the value to the register */
+        unsigned size = src->kind == X86_OPK_REG ? src->size
+                        : is_vreg(src) ? 8 : (src->size ? src->size : 8);
+        IRTemp v;
+        if (src->kind == X86_OPK_REG)
+            v = gen_get_reg(s, src->reg, size);
+        else if (is_vreg(src))
+            v = gen_env_ld(s, vreg_off(src), 8);
+        else
+            v = gen_ld(s, gen_vec_addr(s, size, false), size, false);
+        gen_env_st(s, vreg_off(d), v, 8);
+        if (d->kind == X86_OPK_XMM)
+            gen_env_st(s, vreg_off(d) + 8, tcg_const(s, 0), 8);
+        gen_mmx_finish(s, insn);
+        return;
+    }
+    /* from a vector register to a general register or memory */
+    unsigned size = d->size ? d->size : 8;
+    IRTemp v = gen_env_ld(s, vreg_off(src), size);
+    if (d->kind == X86_OPK_REG)
+        gen_set_reg(s, d->reg, size, v);
+    else
+        gen_st(s, gen_vec_addr(s, size, true), v, size);
+    gen_mmx_finish(s, insn);
+}
+
+/* ---- bitwise logic (inline) ---- */
+
+static void gen_vec_logic(DisasContext *s, const X86Insn *insn, IROpcode op, bool not_a)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    unsigned w = vwidth(d);
+    IRTemp b0, b1 = 0;
+    if (is_vreg(src)) {
+        b0 = gen_env_ld(s, vreg_off(src), 8);
+        if (w == 16)
+            b1 = gen_env_ld(s, vreg_off(src) + 8, 8);
+    } else {
+        gen_vec_ld(s, gen_vec_addr(s, w, false), w, &b0, &b1);
+    }
+    for (unsigned h = 0; h < w / 8; h++) {
+        IRTemp a = gen_env_ld(s, vreg_off(d) + 8 * h, 8), r = tcg_temp(s);
+        if (not_a) {
+            IRTemp na = tcg_temp(s);
+            ir_op1(s->b, IR_not, IR_I64, na, a);
+            a = na;
+        }
+        ir_op2(s->b, op, IR_I64, r, a, h ? b1 : b0);
+        gen_env_st(s, vreg_off(d) + 8 * h, r, 8);
+    }
+    gen_mmx_finish(s, insn);
+}
+
+static void gen_AND(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_and, false); }
+static void gen_ANDN(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_and, true); }
+static void gen_OR(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_or, false); }
+static void gen_XOR(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_xor, false); }
+
+/* ---- helper-based operations ---- */
+
+/* dst = op(dst, src[, imm]) on integer lanes */
+static void gen_vec_int(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    int64_t doff = vreg_off(d), soff;
+    unsigned arg = (unsigned)insn_imm8(insn) | vwidth(d) << 8;
+    if (insn->nops >= 2 && insn->op[1].kind != X86_OPK_IMM) {
+        soff = gen_vec_src(s, &insn->op[1]);
+    } else {
+        soff = doff;                 /* shift by immediate */
+        arg |= SSEI_IMMCOUNT;
+    }
+    if (insn->mnem == X86_INSERTPS && insn->op[1].kind == X86_OPK_MEM)
+        arg &= ~0xc0u;               /* the m32 is lane 0 of the scratch */
+    IRTemp args[5] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, doff), tcg_const(s, soff),
+                       tcg_const(s, arg) };
+    gen_call_helper(s, &hlp_sse_int, 0, 5, args);
+    gen_mmx_finish(s, insn);
+}
+
+/* floating point: dst = op(dst, src[, imm]) (may raise #XM) */
+static void gen_vec_fp(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    int64_t soff = gen_vec_src(s, src);
+    /* MMX sources, and the m64/xmm-low-half sources of CVTPI2Px and
+     * CVT(T)PS2PI: only 8 bytes take part (zero lanes raise nothing) */
+    bool half = insn->mnem == X86_CVTPI2PS || insn->mnem == X86_CVTPI2PD ||
+                insn->mnem == X86_CVTPS2PI || insn->mnem == X86_CVTTPS2PI;
+    unsigned swidth = src->kind == X86_OPK_MMX || half ? 8 : 16;
+    unsigned arg = (unsigned)insn_imm8(insn) | swidth << 8 | vwidth(d) << 16;
+    IRTemp args[5] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, vreg_off(d)),
+                       tcg_const(s, soff), tcg_const(s, arg) };
+    gen_call_helper(s, &hlp_sse_fp, 0, 5, args);
+    gen_mmx_finish(s, insn);
+}
+
+static void gen_vec_cvt2int(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    int64_t soff = gen_vec_src(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s);
+    IRTemp args[4] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, soff),
+                       tcg_const(s, d->size) };
+    gen_call_helper(s, &hlp_sse_cvt2int, r, 4, args);
+    gen_set_reg(s, d->reg, d->size, r);
+}
+
+static void gen_vec_cvtfromint(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *src = &insn->op[1];
+    IRTemp v = gen_load_operand(s, src);
+    IRTemp args[5] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, vreg_off(&insn->op[0])),
+                       v, tcg_const(s, src->size) };
+    gen_call_helper(s, &hlp_sse_cvtfromint, 0, 5, args);
+}
+
+static void gen_vec_comi(DisasContext *s, const X86Insn *insn)
+{
+    int64_t soff = gen_vec_src(s, &insn->op[1]);
+    IRTemp f = tcg_temp(s);
+    IRTemp args[4] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, vreg_off(&insn->op[0])),
+                       tcg_const(s, soff) };
+    const IRHelper *h = insn->mnem == X86_PTEST ? &hlp_sse_ptest : &hlp_sse_comi;
+    if (insn->mnem == X86_PTEST)
+        gen_call_helper(s, h, f, 3, (IRTemp[]){ IR_ENV, args[2], args[3] });
+    else
+        gen_call_helper(s, h, f, 4, args);
+    gen_set_cc_eflags(s, f);
+}
+
+/* PMOVMSKB, MOVMSKPS/PD, PEXTRB/W/D/Q, EXTRACTPS -> r or m */
+static void gen_vec_toreg(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    IRTemp r = tcg_temp(s);
+    unsigned arg = (unsigned)insn_imm8(insn) | vwidth(src) << 8;
+    if (insn->mnem == X86_PEXTRD && d->size == 8)
+        arg |= SSE_Q64;              /* PEXTRQ */
+    IRTemp args[4] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, vreg_off(src)),
+                       tcg_const(s, arg) };
+    gen_call_helper(s, &hlp_sse_toreg, r, 4, args);
+    if (d->kind == X86_OPK_MEM) {
+        unsigned size = d->size;
+        gen_st(s, gen_vec_addr(s, size, true), r, size);
+    } else {
+        /* results are zero-extended into the full 32/64-bit register */
+        gen_set_reg(s, d->reg, d->size < 4 ? 4 : d->size, r);
+    }
+    gen_mmx_finish(s, insn);
+}
+
+/* PINSRB/W/D/Q */
+static void gen_vec_fromreg(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    X86Operand o = *src;
+    if (o.kind == X86_OPK_REG && o.size < 4)
+        o.size = 4;
+    IRTemp v = gen_load_operand(s, &o);
+    unsigned arg = (unsigned)insn_imm8(insn) | vwidth(d) << 8;
+    if (insn->mnem == X86_PINSRD && src->size == 8)
+        arg |= SSE_Q64;              /* PINSRQ */
+    IRTemp args[5] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, vreg_off(d)), v,
+                       tcg_const(s, arg) };
+    gen_call_helper(s, &hlp_sse_fromreg, 0, 5, args);
+    gen_mmx_finish(s, insn);
+}
+
+/* MASKMOVQ / MASKMOVDQU: [seg:rDI] */
+static void gen_vec_maskmov(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *m = &insn->op[1];
+    unsigned w = vwidth(d);
+    int seg = insn->seg_override != X86_SEG_NONE ? insn->seg_override : X86_SEG_DS;
+    IRTemp off = gen_trunc_addr(s, s->regs[R_EDI], insn->addrsize);
+    IRTemp lin = gen_linear(s, seg, off, w, true);
+    IRTemp args[5] = { IR_ENV, tcg_const(s, vreg_off(d)), tcg_const(s, vreg_off(m)), lin,
+                       tcg_const(s, w) };
+    gen_call_helper(s, &hlp_sse_maskmov, 0, 5, args);
+    gen_mmx_finish(s, insn);
+}
+
+/* ---- dispatch ---- */
+
+void gen_SSE(DisasContext *s, const X86Insn *insn)
+{
+    switch (insn->mnem) {
+    case X86_MOVAPS: case X86_MOVAPD: case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQA:
+    case X86_MOVDQU: case X86_LDDQU: case X86_MOVNTPS: case X86_MOVNTPD: case X86_MOVNTDQ:
+    case X86_MOVNTDQA: case X86_MOVNTQ:
+        gen_vec_move(s, insn);
+        break;
+    case X86_MOVSS:
+        gen_vec_move_scalar(s, insn, 4);
+        break;
+    case X86_MOVSD:
+        gen_vec_move_scalar(s, insn, 8);
+        break;
+    case X86_MOVLPS: case X86_MOVLPD: case X86_MOVHPS: case X86_MOVHPD: case X86_MOVHLPS:
+    case X86_MOVLHPS:
+        gen_MOVLPx(s, insn);
+        break;
+    case X86_MOVD: case X86_MOVQ: case X86_MOVQ2DQ: case X86_MOVDQ2Q:
+        gen_MOVDQ(s, insn);
+        break;
+    case X86_PAND: case X86_ANDPS: case X86_ANDPD: gen_AND(s, insn); break;
+    case X86_PANDN: case X86_ANDNPS: case X86_ANDNPD: gen_ANDN(s, insn); break;
+    case X86_POR: case X86_ORPS: case X86_ORPD: gen_OR(s, insn); break;
+    case X86_PXOR: case X86_XORPS: case X86_XORPD: gen_XOR(s, insn); break;
+    case X86_CVTSS2SI: case X86_CVTTSS2SI: case X86_CVTSD2SI: case X86_CVTTSD2SI:
+        gen_vec_cvt2int(s, insn);
+        break;
+    case X86_CVTSI2SS: case X86_CVTSI2SD:
+        gen_vec_cvtfromint(s, insn);
+        break;
+    case X86_UCOMISS: case X86_UCOMISD: case X86_COMISS: case X86_COMISD: case X86_PTEST:
+        gen_vec_comi(s, insn);
+        break;
+    case X86_PMOVMSKB: case X86_MOVMSKPS: case X86_MOVMSKPD: case X86_PEXTRB: case X86_PEXTRW:
+    case X86_PEXTRD: case X86_EXTRACTPS:
+        gen_vec_toreg(s, insn);
+        break;
+    case X86_PINSRB: case X86_PINSRW: case X86_PINSRD:
+        gen_vec_fromreg(s, insn);
+        break;
+    case X86_MASKMOVQ: case X86_MASKMOVDQU:
+        gen_vec_maskmov(s, insn);
+        break;
+    case X86_ADDPS: case X86_ADDPD: case X86_ADDSS: case X86_ADDSD: case X86_SUBPS:
+    case X86_SUBPD: case X86_SUBSS: case X86_SUBSD: case X86_MULPS: case X86_MULPD:
+    case X86_MULSS: case X86_MULSD: case X86_DIVPS: case X86_DIVPD: case X86_DIVSS:
+    case X86_DIVSD: case X86_MINPS: case X86_MINPD: case X86_MINSS: case X86_MINSD:
+    case X86_MAXPS: case X86_MAXPD: case X86_MAXSS: case X86_MAXSD: case X86_SQRTPS:
+    case X86_SQRTPD: case X86_SQRTSS: case X86_SQRTSD: case X86_RCPPS: case X86_RCPSS:
+    case X86_RSQRTPS: case X86_RSQRTSS: case X86_CMPPS: case X86_CMPPD: case X86_CMPSS:
+    case X86_CMPSD: case X86_CVTPS2PD: case X86_CVTPD2PS: case X86_CVTSS2SD:
+    case X86_CVTSD2SS: case X86_CVTDQ2PS: case X86_CVTPS2DQ: case X86_CVTTPS2DQ:
+    case X86_CVTDQ2PD: case X86_CVTPD2DQ: case X86_CVTTPD2DQ: case X86_CVTPI2PS:
+    case X86_CVTPI2PD: case X86_CVTPS2PI: case X86_CVTTPS2PI: case X86_CVTPD2PI:
+    case X86_CVTTPD2PI: case X86_ADDSUBPS: case X86_ADDSUBPD: case X86_HADDPS:
+    case X86_HADDPD: case X86_HSUBPS: case X86_HSUBPD: case X86_ROUNDPS: case X86_ROUNDPD:
+    case X86_ROUNDSS: case X86_ROUNDSD: case X86_DPPS: case X86_DPPD:
+        gen_vec_fp(s, insn);
+        break;
+    default:
+        gen_vec_int(s, insn);
+        break;
+    }
+}
+
+/* MOVNTI m32/m64, r: a plain store (the non-temporal hint is ignored) */
+void gen_MOVNTI(DisasContext *s, const X86Insn *insn)
+{
+    gen_store_operand(s, &insn->op[0], gen_load_operand(s, &insn->op[1]));
+}

@@ -1,0 +1,185 @@
+/*
+ * x87/SSE state tests: FNINIT/FNSTSW/FNSTCW/FLDCW, FXSAVE image layout,
+ * LDMXCSR/STMXCSR, the CR0.EM/TS and CR4.OSFXSR rules (#UD, #NM), the
+ * CPU model (CPUID bits, unknown -cpu names) — each under both engines.
+ * Expected values come from the SDM (Vol. 1 8.1, 10.5.1; Vol. 3 2.5, 9.1).
+ * Guest programs are real-mode byte arrays assembled once with GNU as
+ * (source in the comments).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/machine.h"
+#include "cpu/cpu.h"
+#include "tests/unit/unit.h"
+
+#define RAM (1u << 20)
+
+static const char *const engines[] = { "interp", "x86_64" };
+
+typedef struct Guest {
+    Machine *m;
+    CPUState *cpu;
+} Guest;
+
+static Guest guest_new(const uint8_t *code, size_t len, int engine)
+{
+    char err[128];
+    Guest g;
+    g.m = machine_new(RAM, CLOCK_MANUAL, err, sizeof(err));
+    ck_assert_ptr_nonnull(g.m);
+    ck_assert_ptr_nonnull(memmap_add_ram(g.m->mem, "ram", 0, RAM, g.m->ram, NULL));
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    cfg.engine = engines[engine];
+    g.cpu = cpu_create(g.m, 0, &cfg, err, sizeof(err));
+    ck_assert_ptr_nonnull(g.cpu);
+    memcpy(g.m->ram + 0x1000, code, len);
+    cpu_reset(g.cpu);
+    cpu_set_seg_real(g.cpu, R_CS, 0);
+    cpu_set_seg_real(g.cpu, R_SS, 0);
+    cpu_set_seg_real(g.cpu, R_DS, 0);
+    cpu_set_seg_real(g.cpu, R_ES, 0);
+    g.cpu->rip = 0x1000;
+    g.cpu->regs[R_ESP] = 0x8000;
+    return g;
+}
+
+static void guest_free(Guest *g)
+{
+    cpu_free(g->cpu);
+    machine_free(g->m);
+}
+
+static uint16_t rd16(Guest *g, uint32_t a) { uint16_t v; memcpy(&v, g->m->ram + a, 2); return v; }
+static uint32_t rd32(Guest *g, uint32_t a) { uint32_t v; memcpy(&v, g->m->ram + a, 4); return v; }
+
+static void run(Guest *g)
+{
+    g->cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g->cpu, INT64_MAX), CPU_EXIT_HALTED);
+}
+
+/* fninit; fnstsw ax; mov [0x5000],ax; fnstcw [0x5002];
+ * mov word [0x5004],0x027f; fldcw [0x5004]; fnstcw [0x5006];
+ * fxsave [0x5200]; cr4 |= OSFXSR; mov dword [0x5010],0x3f80;
+ * ldmxcsr [0x5010]; stmxcsr [0x5014]; fxsave [0x5400]; hlt */
+static const uint8_t ctl_code[] = {
+    0xdb, 0xe3, 0xdf, 0xe0, 0xa3, 0x00, 0x50, 0xd9, 0x3e, 0x02, 0x50, 0xc7,
+    0x06, 0x04, 0x50, 0x7f, 0x02, 0xd9, 0x2e, 0x04, 0x50, 0xd9, 0x3e, 0x06,
+    0x50, 0x0f, 0xae, 0x06, 0x00, 0x52, 0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00,
+    0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0, 0x66, 0xc7, 0x06, 0x10, 0x50, 0x80,
+    0x3f, 0x00, 0x00, 0x0f, 0xae, 0x16, 0x10, 0x50, 0x0f, 0xae, 0x1e, 0x14,
+    0x50, 0x0f, 0xae, 0x06, 0x00, 0x54, 0xf4
+};
+
+START_TEST(fninit_control_word_and_fxsave_image)
+{
+    Guest g = guest_new(ctl_code, sizeof(ctl_code), _i);
+    g.cpu->xmm[3].q[0] = 0x1122334455667788ULL;
+    g.cpu->xmm[3].q[1] = 0x99aabbccddeeff00ULL;
+    run(&g);
+    ck_assert_uint_eq(rd16(&g, 0x5000), 0);          /* FSW after FNINIT */
+    ck_assert_uint_eq(rd16(&g, 0x5002), 0x037f);     /* FCW after FNINIT */
+    ck_assert_uint_eq(rd16(&g, 0x5006), 0x027f);     /* FLDCW took effect */
+    /* FXSAVE: FCW, FSW, abridged FTW (all empty = 0), MXCSR, MXCSR_MASK, XMM3 */
+    ck_assert_uint_eq(rd16(&g, 0x5200), 0x027f);
+    ck_assert_uint_eq(rd16(&g, 0x5202), 0);
+    ck_assert_uint_eq(g.m->ram[0x5204], 0);
+    ck_assert_uint_eq(rd32(&g, 0x5200 + 24), 0x1f80);
+    ck_assert_uint_ne(rd32(&g, 0x5200 + 28) & 0xffbf, 0);
+    ck_assert_uint_eq(rd32(&g, 0x5200 + 160 + 48), 0x55667788);
+    ck_assert_uint_eq(rd32(&g, 0x5200 + 160 + 60), 0x99aabbcc);
+    ck_assert_uint_eq(rd32(&g, 0x5014), 0x3f80);     /* STMXCSR */
+    ck_assert_uint_eq(rd32(&g, 0x5400 + 24), 0x3f80);
+    guest_free(&g);
+}
+END_TEST
+
+/* 0x1000: ldmxcsr [0x5010] (OSFXSR clear: #UD); mov word [0x5022],0x1111;
+ *         cr0 |= TS; fninit (#NM); mov word [0x5024],0x2222; clts; fninit;
+ *         fnstsw [0x5026]; hlt
+ * 0x1040: #UD handler: mov word [0x5020],0x66; skip 5 bytes; iret
+ * 0x1060: #NM handler: inc word [0x5028]; clts; iret                      */
+static const uint8_t exc_code[] = {
+    0x0f, 0xae, 0x16, 0x10, 0x50, 0xc7, 0x06, 0x22, 0x50, 0x11, 0x11, 0x0f,
+    0x20, 0xc0, 0x66, 0x83, 0xc8, 0x08, 0x0f, 0x22, 0xc0, 0xdb, 0xe3, 0xc7,
+    0x06, 0x24, 0x50, 0x22, 0x22, 0x0f, 0x06, 0xdb, 0xe3, 0xdd, 0x3e, 0x26,
+    0x50, 0xf4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xc7, 0x06, 0x20, 0x50, 0x66, 0x00, 0x58, 0x83,
+    0xc0, 0x05, 0x50, 0xcf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xff, 0x06, 0x28, 0x50, 0x0f, 0x06, 0xcf
+};
+
+START_TEST(sse_needs_osfxsr_and_ts_raises_nm)
+{
+    Guest g = guest_new(exc_code, sizeof(exc_code), _i);
+    uint32_t ud = 0x1040, nm = 0x1060;
+    memcpy(g.m->ram + 6 * 4, &ud, 4);   /* IVT: offset 0x1040, segment 0 */
+    memcpy(g.m->ram + 7 * 4, &nm, 4);
+    g.m->ram[0x5026] = 0xff;
+    run(&g);
+    ck_assert_uint_eq(rd16(&g, 0x5020), 0x66);       /* #UD taken */
+    ck_assert_uint_eq(rd16(&g, 0x5022), 0x1111);     /* resumed after it */
+    ck_assert_uint_eq(rd16(&g, 0x5028), 1);          /* one #NM, then retried */
+    ck_assert_uint_eq(rd16(&g, 0x5024), 0x2222);
+    ck_assert_uint_eq(rd16(&g, 0x5026), 0);
+    guest_free(&g);
+}
+END_TEST
+
+/* cpuid with eax=1 -> [0x5000] edx, [0x5004] ecx; hlt */
+static const uint8_t cpuid_code[] = {
+    0x66, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0x66, 0x89, 0x16, 0x00, 0x50,
+    0x66, 0x89, 0x0e, 0x04, 0x50, 0xf4,
+};
+
+START_TEST(cpuid_reports_fpu_fxsr_sse_sse2)
+{
+    Guest g = guest_new(cpuid_code, sizeof(cpuid_code), _i);
+    run(&g);
+    uint32_t edx = rd32(&g, 0x5000);
+    /* FPU (0), FXSR (24), SSE (25), SSE2 (26): what Linux's verify_cpu needs */
+    ck_assert_uint_eq(edx & (1u << 0 | 1u << 24 | 1u << 25 | 1u << 26),
+                      1u << 0 | 1u << 24 | 1u << 25 | 1u << 26);
+    /* OSXSAVE (27) follows CR4.OSXSAVE, which is clear */
+    ck_assert_uint_eq(rd32(&g, 0x5004) & (1u << 27), 0);
+    guest_free(&g);
+}
+END_TEST
+
+START_TEST(unknown_cpu_model_is_refused)
+{
+    char err[160];
+    Machine *m = machine_new(RAM, CLOCK_MANUAL, err, sizeof(err));
+    ck_assert_ptr_nonnull(m);
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    cfg.model_name = "pentium9000";
+    ck_assert_ptr_null(cpu_create(m, 0, &cfg, err, sizeof(err)));
+    ck_assert_ptr_nonnull(strstr(err, "pentium9000"));
+    ck_assert_ptr_nonnull(strstr(err, "vx86"));
+    cfg.model_name = "qemu64";
+    CPUState *cpu = cpu_create(m, 0, &cfg, err, sizeof(err));
+    ck_assert_ptr_nonnull(cpu);
+    uint32_t r[4];
+    cpu_cpuid(cpu, 1, 0, r);
+    ck_assert_uint_eq(r[2] & (1u << 26), 0);   /* qemu64: no XSAVE */
+    cpu_free(cpu);
+    machine_free(m);
+}
+END_TEST
+
+static Suite *fpu_suite(void)
+{
+    Suite *s = suite_create("fpu");
+    TCase *tc = tcase_create("state");
+    tcase_add_loop_test(tc, fninit_control_word_and_fxsave_image, 0, 2);
+    tcase_add_loop_test(tc, sse_needs_osfxsr_and_ts_raises_nm, 0, 2);
+    tcase_add_loop_test(tc, cpuid_reports_fpu_fxsr_sse_sse2, 0, 2);
+    tcase_add_test(tc, unknown_cpu_model_is_refused);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_SUITE(fpu_suite)
