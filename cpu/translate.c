@@ -670,6 +670,21 @@ static X86CpuMode decode_mode(uint32_t hf)
 
 /* Decodes the block's instructions into t->recs; returns how many, 0 when
  * the first cannot be fetched (*fault_lin set). */
+/* On a CPU without BMI1 / LZCNT the F3 prefix of F3 0F BC / F3 0F BD is
+ * ignored: they run as BSF / BSR (SDM TZCNT/LZCNT notes).  Software such as
+ * Linux relies on that, so the model decides before anything else looks
+ * at the instruction (flag liveness included). */
+static void apply_model_encodings(const CPUState *cpu, X86Insn *insn)
+{
+    if (insn->mnem == X86_TZCNT && !cpu_has_feature(cpu, X86_FEAT_BMI1)) {
+        insn->mnem = X86_BSF;
+        insn->feature = X86_FEAT_NONE;
+    } else if (insn->mnem == X86_LZCNT && !cpu_has_feature(cpu, X86_FEAT_LZCNT)) {
+        insn->mnem = X86_BSR;
+        insn->feature = X86_FEAT_NONE;
+    }
+}
+
 static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
                      uint64_t *fault_lin)
 {
@@ -698,6 +713,8 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
         r->cc_dead = false;
         X86DecodeStatus st = off < avail ? x86_decode(t->code + off, avail - off, mode, &r->insn)
                                          : X86_DECODE_NEED_MORE;
+        if (st == X86_DECODE_OK)
+            apply_model_encodings(cpu, &r->insn);
         if (st == X86_DECODE_NEED_MORE) {
             if (n > 0)
                 break;
