@@ -337,10 +337,13 @@ static void check_code_target(CPUState *cpu, uint16_t sel, Desc *d, bool *confor
         raise(cpu, EXC_NP, err);
 }
 
+/* The new rip must be within the target's limit or, for a 64-bit code
+ * segment, canonical: #GP(0) at the far transfer itself (SDM 2A JMP/CALL,
+ * 2B RET/IRET), not at the fetch. */
 static void check_ip_in_limit(CPUState *cpu, const Desc *d, uint64_t ip)
 {
     bool l64 = (cpu->hflags & HF_LMA) && (d->hi & SEG_L);
-    if (!l64 && ip > desc_limit(d))
+    if (l64 ? (uint64_t)((int64_t)(ip << 16) >> 16) != ip : ip > desc_limit(d))
         raise(cpu, EXC_GP, 0);
 }
 
