@@ -190,12 +190,14 @@ typedef struct CPUConfig {
     int family, model, stepping;
     bool x86_64;              /* long mode supported */
     bool nx, pae, sse2;
+    bool page1gb;             /* 1 GiB pages (CPUID.80000001H:EDX[26]); else PS in a
+                                 PDPTE is a reserved bit */
     uint64_t tsc_hz;          /* 0: 1 GHz */
     const char *engine;       /* "interp" (default) or "x86_64" */
 } CPUConfig;
 #define CPU_CONFIG_DEFAULT \
     { .family = 6, .model = 15, .stepping = 1, .x86_64 = true, .nx = true, \
-      .pae = true, .sse2 = false, .tsc_hz = 0, .engine = NULL }
+      .pae = true, .sse2 = false, .page1gb = true, .tsc_hz = 0, .engine = NULL }
 
 typedef struct TBCache TBCache;
 typedef struct IREngine IREngine;

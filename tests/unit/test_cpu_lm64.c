@@ -1,16 +1,22 @@
 /*
- * 64-bit branch targets: a near or far branch to a non-canonical address
- * raises #GP(0) at the branch itself with nothing changed (SDM 2A JMP,
- * CALL, Jcc, LOOP; 2B RET; 3A 6.5: faults report the faulting
- * instruction), not at the fetch of the target.
+ * 64-bit mode checks.
+ *
+ * Branch targets: a near or far branch to a non-canonical address raises
+ * #GP(0) at the branch itself with nothing changed (SDM 2A JMP, CALL,
+ * Jcc, LOOP; 2B RET; 3A 6.5: faults report the faulting instruction),
+ * not at the fetch of the target.  Static targets are tested from code at
+ * the top of the lower canonical half (0x7fff_ffff_fff0), where a rel32
+ * reaches 0x0000_8000_0000_0000; computed targets (JMP/CALL reg, RET, far
+ * RET, far JMP) from low memory.
+ *
+ * 1 GiB pages: PS in a PDPTE maps a 1 GiB page only when the CPU has the
+ * feature (CPUConfig.page1gb, CPUID.80000001H:EDX[26]); otherwise the bit
+ * is reserved and the access is a #PF with RSVD and P (SDM 3A 4.5).
  *
  * Each test enters long mode directly (setters, no boot code), places a
- * few hand-assembled instructions, and runs until the #GP handler halts.
- * The handler saves the error code, the saved RIP and the saved RSP of
- * its 64-bit frame.  Static targets are tested from code at the top of
- * the lower canonical half (0x7fff_ffff_fff0), where a rel32 reaches
- * 0x0000_8000_0000_0000; computed targets (JMP/CALL reg, RET, far RET,
- * far JMP) are tested from low memory.
+ * few hand-assembled instructions, and runs until the exception handler
+ * halts.  The handler saves the error code, the saved RIP and the saved
+ * RSP of its 64-bit frame.
  */
 #include <string.h>
 
@@ -21,9 +27,10 @@
 #define RAM (4u << 20)
 #define NONCANON 0x0000800000000000ULL
 #define TOP_CODE 0x00007ffffffffff0ULL   /* virtual; physical 0x3ffff0 */
-#define GP_HANDLER 0x1800
+#define GP_HANDLER 0x1800        /* #GP and #PF */
 #define STACK_TOP 0x9000ULL
 #define FRAME 0x6000             /* handler output: error, rip, rsp */
+
 
 typedef struct Guest {
     Machine *m;
@@ -52,9 +59,13 @@ static const uint8_t gp_handler[] = {
     0xf4,
 };
 
-/* Long mode with two 2 MiB pages: 0 -> 0 and 0x7fff_ffe0_0000 -> 0x200000;
- * GDT: 0x08 32-bit code, 0x10 data, 0x18 64-bit code; IDT vector 13. */
-static Guest lm_guest(int engine, uint64_t rip, const uint8_t *code, size_t len)
+/* Long mode with two 2 MiB pages: 0 -> 0 and 0x7fff_ffe0_0000 -> 0x200000,
+ * and PS in PML4[2]'s PDPTE 0 (VA1G: 1 GiB page -> 0 when page1gb);
+ * GDT: 0x08 32-bit code, 0x10 data, 0x18 64-bit code; IDT vectors 13, 14. */
+#define VA1G 0x0000010000000000ULL
+
+static Guest lm_guest_cfg(int engine, bool page1gb, uint64_t rip, const uint8_t *code,
+                          size_t len)
 {
     char err[128];
     Guest g;
@@ -63,6 +74,7 @@ static Guest lm_guest(int engine, uint64_t rip, const uint8_t *code, size_t len)
     ck_assert_ptr_nonnull(memmap_add_ram(g.m->mem, "ram", 0, RAM, g.m->ram, NULL));
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
     cfg.engine = engines[engine];
+    cfg.page1gb = page1gb;
     g.cpu = cpu_create(g.m, 0, &cfg, err, sizeof(err));
     ck_assert_ptr_nonnull(g.cpu);
     cpu_reset(g.cpu);
@@ -73,6 +85,8 @@ static Guest lm_guest(int engine, uint64_t rip, const uint8_t *code, size_t len)
     wr64(&g, 0x12000, 0x000000 | 0x83);
     wr64(&g, 0x13000 + 511 * 8, 0x14000 | 3);
     wr64(&g, 0x14000 + 511 * 8, 0x200000 | 0x83);
+    wr64(&g, 0x10000 + 2 * 8, 0x15000 | 3);         /* PML4[2] */
+    wr64(&g, 0x15000, 0x000000 | 0x83);             /* PS in the PDPTE */
     wr64(&g, 0x1e00, 0);
     wr64(&g, 0x1e08, 0x00cf9a000000ffffULL);
     wr64(&g, 0x1e10, 0x00cf92000000ffffULL);
@@ -81,6 +95,9 @@ static Guest lm_guest(int engine, uint64_t rip, const uint8_t *code, size_t len)
     wr32(&g, 0x20000 + 13 * 16, GP_HANDLER | 0x18u << 16);
     wr32(&g, 0x20000 + 13 * 16 + 4, 0x8e00);
     wr64(&g, 0x20000 + 13 * 16 + 8, 0);
+    wr32(&g, 0x20000 + 14 * 16, GP_HANDLER | 0x18u << 16);
+    wr32(&g, 0x20000 + 14 * 16 + 4, 0x8e00);
+    wr64(&g, 0x20000 + 14 * 16 + 8, 0);
     cpu_set_idt(g.cpu, 0x20000, 256 * 16 - 1);
     memcpy(g.m->ram + GP_HANDLER, gp_handler, sizeof(gp_handler));
 
@@ -102,6 +119,11 @@ static Guest lm_guest(int engine, uint64_t rip, const uint8_t *code, size_t len)
     g.cpu->rip = rip;
     g.cpu->regs[R_ESP] = STACK_TOP;
     return g;
+}
+
+static Guest lm_guest(int engine, uint64_t rip, const uint8_t *code, size_t len)
+{
+    return lm_guest_cfg(engine, true, rip, code, len);
 }
 
 static void guest_free(Guest *g)
@@ -217,9 +239,39 @@ START_TEST(far_ret_and_jmp_to_noncanonical_fault_at_the_branch)
 }
 END_TEST
 
-static Suite *cpu_branch_suite(void)
+/* movabs VA1G+0x5000,%rax; hlt */
+static const uint8_t read_1g[] = { 0x48, 0xa1, 0x00, 0x50, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+                                   0xf4 };
+
+START_TEST(pdpte_ps_maps_a_1gib_page_with_the_feature)
 {
-    Suite *s = suite_create("cpu-branch");
+    Guest g = lm_guest_cfg(_i, true, 0x1000, read_1g, sizeof(read_1g));
+    wr64(&g, 0x5000, 0x1122334455667788ULL);
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    ck_assert_int_ne(g.cpu->last_exception, EXC_PF);
+    ck_assert_uint_eq(g.cpu->regs[R_EAX], 0x1122334455667788ULL);
+    ck_assert(rd64(&g, 0x15000) & 0x20);            /* accessed bit in the PDPTE */
+    guest_free(&g);
+}
+END_TEST
+
+START_TEST(pdpte_ps_is_reserved_without_the_feature)
+{
+    Guest g = lm_guest_cfg(_i, false, 0x1000, read_1g, sizeof(read_1g));
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    ck_assert_int_eq(g.cpu->last_exception, EXC_PF);
+    ck_assert_uint_eq(rd64(&g, FRAME), 9);          /* RSVD | P, supervisor read */
+    ck_assert_uint_eq(rd64(&g, FRAME + 8), 0x1000);
+    ck_assert_uint_eq(g.cpu->cr[2], VA1G + 0x5000);
+    guest_free(&g);
+}
+END_TEST
+
+static Suite *cpu_lm64_suite(void)
+{
+    Suite *s = suite_create("cpu-lm64");
     TCase *tc = tcase_create("noncanonical");
     tcase_add_loop_test(tc, jmp_rel32_to_noncanonical_faults_at_the_jmp, 0, 2);
     tcase_add_loop_test(tc, call_rel32_to_noncanonical_faults_before_the_push, 0, 2);
@@ -229,7 +281,11 @@ static Suite *cpu_branch_suite(void)
     tcase_add_loop_test(tc, ret_to_noncanonical_faults_before_the_pop_commits, 0, 2);
     tcase_add_loop_test(tc, far_ret_and_jmp_to_noncanonical_fault_at_the_branch, 0, 2);
     suite_add_tcase(s, tc);
+    tc = tcase_create("page1gb");
+    tcase_add_loop_test(tc, pdpte_ps_maps_a_1gib_page_with_the_feature, 0, 2);
+    tcase_add_loop_test(tc, pdpte_ps_is_reserved_without_the_feature, 0, 2);
+    suite_add_tcase(s, tc);
     return s;
 }
 
-UNIT_SUITE(cpu_branch_suite)
+UNIT_SUITE(cpu_lm64_suite)
