@@ -194,6 +194,8 @@ typedef struct CPUConfig {
     int family, model, stepping;
     bool x86_64;              /* long mode supported */
     bool nx, pae, sse2;
+    bool page1gb;             /* 1 GiB pages (CPUID.80000001H:EDX[26]); else PS in a
+                                 PDPTE is a reserved bit */
     uint64_t tsc_hz;          /* 0: 1 GHz */
     const char *model_name;   /* CPUID model (cpu/cpu-models.c); NULL: the default */
     /* Filled by cpu_create() from the model: CPUID feature words. */
@@ -202,7 +204,7 @@ typedef struct CPUConfig {
 } CPUConfig;
 #define CPU_CONFIG_DEFAULT \
     { .family = 6, .model = 15, .stepping = 1, .x86_64 = true, .nx = true, \
-      .pae = true, .sse2 = false, .tsc_hz = 0, .engine = NULL }
+      .pae = true, .sse2 = false, .page1gb = true, .tsc_hz = 0, .engine = NULL }
 
 /* One x87 register as the 80-bit extended format: 64-bit significand
  * (explicit integer bit) and sign + 15-bit exponent.  MMX register n is

@@ -4,8 +4,9 @@
  * Translation: without paging the linear address is the physical one;
  * with CR0.PG one of three walks: 2-level 32-bit (4 KiB / 4 MiB pages with
  * CR4.PSE), PAE 3-level (4 KiB / 2 MiB), or 4-level long mode (4 KiB /
- * 2 MiB / 1 GiB).  Rights accumulate over the levels (U/S and R/W must be
- * set at every level, XD at any level forbids fetches when EFER.NXE);
+ * 2 MiB / 1 GiB when CPUConfig.page1gb).  Rights accumulate over the
+ * levels (U/S and R/W must be set at every level, XD at any level forbids
+ * fetches when EFER.NXE);
  * supervisor writes to read-only pages fault only with CR0.WP; SMEP and
  * SMAP follow CR4 (SMAP is lifted by EFLAGS.AC for explicit accesses).
  * Accessed bits are set on every level walked, the dirty bit on writes.
@@ -170,7 +171,9 @@ int mmu_translate(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, bool set_
             w.writable &= (e & PG_RW) != 0;
             if (nxe && (e & PG_NX))
                 w.nx = true;
-            if (lv == 0 && (e & PG_PS)) {
+            /* PS is reserved in a PML4E, and in a PDPTE unless the CPU has
+             * 1 GiB pages (SDM 3A 4.5, table 4-15) */
+            if ((lv == 0 || (lv == 1 && !cpu->cfg.page1gb)) && (e & PG_PS)) {
                 *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
                 return EXC_PF;
             }

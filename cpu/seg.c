@@ -38,6 +38,7 @@ static void raise(CPUState *cpu, int vec, uint32_t err)
 typedef struct Desc {
     uint32_t lo, hi;
     uint32_t hi2;            /* long-mode system descriptors: bits 64-95 */
+    uint32_t hi3;            /* bits 96-127 (type field 12:8 must be 0) */
 } Desc;
 
 static int desc_dpl(const Desc *d) { return (d->hi >> 13) & 3; }
@@ -78,7 +79,9 @@ static bool read_desc(CPUState *cpu, uint16_t sel, Desc *d, bool wide)
     uint64_t v = cpu_ld(cpu, base + off, 8, MMU_SYSTEM, 0);
     d->lo = (uint32_t)v;
     d->hi = (uint32_t)(v >> 32);
-    d->hi2 = wide ? (uint32_t)cpu_ld(cpu, base + off + 8, 4, MMU_SYSTEM, 0) : 0;
+    uint64_t v2 = wide ? cpu_ld(cpu, base + off + 8, 8, MMU_SYSTEM, 0) : 0;
+    d->hi2 = (uint32_t)v2;
+    d->hi3 = (uint32_t)(v2 >> 32);
     return true;
 }
 
@@ -334,10 +337,13 @@ static void check_code_target(CPUState *cpu, uint16_t sel, Desc *d, bool *confor
         raise(cpu, EXC_NP, err);
 }
 
+/* The new rip must be within the target's limit or, for a 64-bit code
+ * segment, canonical: #GP(0) at the far transfer itself (SDM 2A JMP/CALL,
+ * 2B RET/IRET), not at the fetch. */
 static void check_ip_in_limit(CPUState *cpu, const Desc *d, uint64_t ip)
 {
     bool l64 = (cpu->hflags & HF_LMA) && (d->hi & SEG_L);
-    if (!l64 && ip > desc_limit(d))
+    if (l64 ? (uint64_t)((int64_t)(ip << 16) >> 16) != ip : ip > desc_limit(d))
         raise(cpu, EXC_GP, 0);
 }
 
@@ -349,6 +355,11 @@ static void read_call_gate(CPUState *cpu, uint16_t sel, Desc *gate, uint16_t *ts
     uint16_t err = sel & 0xfffc;
     if (desc_dpl(gate) < cpl || desc_dpl(gate) < (sel & 3))
         raise(cpu, EXC_GP, err);
+    /* IA-32e: the upper half's type field (bits 12:8 of the highest dword)
+     * must be 0, so a legacy descriptor is never taken as a gate's upper
+     * half (SDM 3A 5.8.3.1). */
+    if ((cpu->hflags & HF_LMA) && (gate->hi3 & 0x1f00))
+        raise(cpu, EXC_GP, err);
     if (!desc_p(gate))
         raise(cpu, EXC_NP, err);
     *tsel = (uint16_t)(gate->lo >> 16);
@@ -358,6 +369,9 @@ static void read_call_gate(CPUState *cpu, uint16_t sel, Desc *gate, uint16_t *ts
     if ((*tsel & 0xfffc) == 0)
         raise(cpu, EXC_GP, 0);
     if (!read_desc(cpu, *tsel, code, false) || !desc_code(code) || desc_dpl(code) > cpl)
+        raise(cpu, EXC_GP, *tsel & 0xfffc);
+    /* A 64-bit gate must lead to a 64-bit code segment (L=1, D=0). */
+    if ((cpu->hflags & HF_LMA) && (!(code->hi & SEG_L) || (code->hi & SEG_B)))
         raise(cpu, EXC_GP, *tsel & 0xfffc);
     if (!desc_p(code))
         raise(cpu, EXC_NP, *tsel & 0xfffc);

@@ -855,14 +855,24 @@ static uint64_t rel_target(DisasContext *s, const X86Insn *insn)
     return mask_ip(s, s->next_pc + (uint64_t)insn->op[0].imm, insn->opsize);
 }
 
+/* A static target: jump to it, or raise #GP(0) when it is non-canonical. */
+static void gen_jmp_target(DisasContext *s, uint64_t target)
+{
+    if (gen_static_target_fault(s, target))
+        gen_exception(s, EXC_GP, 0);
+    else
+        gen_jmp_static(s, target, 0);
+}
+
 static void gen_JMP(DisasContext *s, const X86Insn *insn)
 {
     if (insn->op[0].kind == X86_OPK_REL) {
-        gen_jmp_static(s, rel_target(s, insn), 0);
+        gen_jmp_target(s, rel_target(s, insn));
         return;
     }
-    IRTemp v = gen_load_operand(s, &insn->op[0]);
-    ir_mov(s->b, IR_I64, s->rip, gen_ext(s, v, insn->opsize, false));
+    IRTemp v = gen_ext(s, gen_load_operand(s, &insn->op[0]), insn->opsize, false);
+    gen_check_branch_target(s, v);
+    ir_mov(s->b, IR_I64, s->rip, v);
     gen_jmp_dynamic(s);
 }
 
@@ -870,8 +880,13 @@ static void gen_CALL(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     IRTemp target = 0;
-    if (insn->op[0].kind != X86_OPK_REL)
+    if (insn->op[0].kind != X86_OPK_REL) {
         target = gen_ext(s, gen_load_operand(s, &insn->op[0]), size, false);
+        gen_check_branch_target(s, target);
+    } else if (gen_static_target_fault(s, rel_target(s, insn))) {
+        gen_exception(s, EXC_GP, 0);
+        return;
+    }
     gen_push(s, tcg_const(s, (int64_t)s->next_pc), size);
     if (!target) {
         gen_jmp_static(s, rel_target(s, insn), 0);
@@ -886,6 +901,7 @@ static void gen_RET(DisasContext *s, const X86Insn *insn)
     unsigned size = insn->opsize;
     IRTemp nsp;
     IRTemp v = gen_pop_value(s, size, &nsp);
+    gen_check_branch_target(s, v);
     if (insn->nops >= 1 && insn->op[0].kind == X86_OPK_IMM) {
         ir_add(s->b, IR_I64, nsp, nsp, tcg_const(s, insn->op[0].imm & 0xffff));
         nsp = gen_trunc_addr(s, nsp, stack_addr_size(s));
@@ -895,11 +911,15 @@ static void gen_RET(DisasContext *s, const X86Insn *insn)
     gen_jmp_dynamic(s);
 }
 
+/* A conditional branch; taken to a non-canonical target is #GP(0). */
 static void gen_branch(DisasContext *s, IRCond c, IRTemp a, IRTemp bv, uint64_t target)
 {
-    uint32_t taken = ir_new_label(s->b);
+    uint32_t fault = gen_static_target_fault(s, target);
+    uint32_t taken = fault ? fault : ir_new_label(s->b);
     ir_brcond(s->b, IR_I64, c, a, bv, taken);
     gen_jmp_static(s, s->next_pc, 0);
+    if (fault)
+        return;
     ir_set_label(s->b, taken);
     gen_jmp_static(s, target, 1);
 }
@@ -930,6 +950,10 @@ static void gen_loop(DisasContext *s, const X86Insn *insn, int zf_cond)
         IRTemp z = gen_cond(s, zf_cond);
         ir_and(s->b, IR_I64, t, t, z);
     }
+    /* a taken LOOP to a non-canonical target faults before rCX changes */
+    uint32_t fault = gen_static_target_fault(s, rel_target(s, insn));
+    if (fault)
+        ir_brcond(s->b, IR_I64, IR_COND_NE, t, tcg_const(s, 0), fault);
     gen_set_reg(s, R_ECX, as, cx);
     gen_branch(s, IR_COND_NE, t, tcg_const(s, 0), rel_target(s, insn));
 }

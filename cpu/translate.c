@@ -267,6 +267,36 @@ static void gen_seg_check(DisasContext *s, int seg, IRTemp off, unsigned size, b
     ir_brcond(s->b, IR_I64, IR_COND_GTU, t, span, gen_new_stub(s, seg));
 }
 
+/* ---- 64-bit near branch targets ---- */
+
+/* A near branch to a non-canonical target raises #GP(0) at the branch, with
+ * nothing changed (SDM 2A JMP/CALL/Jcc, 2B RET, 3A 6.5), rather than at the
+ * fetch of the target.  Only 64-bit code can form such a target. */
+static bool target_noncanonical(const DisasContext *s, uint64_t target)
+{
+    return s->code_size == 64 && (uint64_t)((int64_t)(target << 16) >> 16) != target;
+}
+
+/* Label of an out-of-line stub raising #GP(0) at this instruction for a
+ * static non-canonical target, or 0 when the target is fine. */
+uint32_t gen_static_target_fault(DisasContext *s, uint64_t target)
+{
+    return target_noncanonical(s, target) ? gen_new_stub(s, X86_SEG_CS) : 0;
+}
+
+/* Run-time check of a computed target (indirect JMP/CALL, RET): one add and
+ * one compare-and-branch to a #GP(0) stub; emitted before the instruction
+ * changes any state. */
+void gen_check_branch_target(DisasContext *s, IRTemp target)
+{
+    if (s->code_size != 64)
+        return;
+    IRTemp t = tcg_temp(s);
+    ir_add(s->b, IR_I64, t, target, tcg_const(s, (int64_t)1 << 47));
+    ir_brcond(s->b, IR_I64, IR_COND_GTU, t, tcg_const(s, ((int64_t)1 << 48) - 1),
+              gen_new_stub(s, X86_SEG_CS));
+}
+
 IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool write)
 {
     if (s->code_size == 64) {

@@ -133,6 +133,9 @@ void gen_sync_rip(DisasContext *s);            /* rip = pc of this insn */
 void gen_exception(DisasContext *s, int vec, uint32_t err);
 void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot);
 void gen_jmp_dynamic(DisasContext *s);         /* rip already stored */
+/* 64-bit mode: #GP(0) at the branch for a non-canonical near target */
+void gen_check_branch_target(DisasContext *s, IRTemp target);
+uint32_t gen_static_target_fault(DisasContext *s, uint64_t target); /* stub label or 0 */
 void gen_call_helper(DisasContext *s, const IRHelper *h, IRTemp out, int nargs,
                      const IRTemp *args);
 uint64_t mask_ip(DisasContext *s, uint64_t ip, unsigned opsize);
