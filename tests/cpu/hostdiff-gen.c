@@ -445,8 +445,10 @@ static bool flag_fx(const X86Insn *in, int cl_known, FlagFx *fx)
 /* ---- registers an instruction may write (conservative) ---- */
 static uint32_t reg_bit(uint8_t r)
 {
+    /* byte registers 16-19 are AH-BH; in the vector groups a byte-sized
+     * register operand (PEXTRB/PINSRB) is the full r32 rm names: SP-DI */
     if (r >= X86_GPR_AH && r <= X86_GPR_BH)
-        return 1u << (r - X86_GPR_AH);
+        return 1u << (r - X86_GPR_AH + (gen_group == HD_GROUP_INT ? 0 : 4));
     return r < 16 ? 1u << r : 0;
 }
 
