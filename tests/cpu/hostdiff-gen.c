@@ -712,6 +712,44 @@ static void vec_value(Rng *r, uint8_t *out)
     memcpy(out, q, 16);
 }
 
+/* An x87 80-bit value (significand, sign/exponent) from the classes the
+ * x87 treats differently: zeros, infinities, QNaN/SNaN, denormals,
+ * pseudo-denormals, unnormals and pseudo-NaN/infinities (invalid
+ * encodings), normals near 1, integers, extremes, random bits. */
+static void fp80_value(Rng *r, uint8_t *out)
+{
+    uint64_t m = rnd(r);
+    uint16_t se = (uint16_t)(chance(r, 50) ? 0x8000 : 0);
+    const uint64_t J = 1ull << 63;
+    switch (rnd_below(r, 14)) {
+    case 0: m = 0; break;
+    case 1: se |= 0x7fff; m = J; break;
+    case 2: se |= 0x7fff; m |= J | (1ull << 62); break;
+    case 3: se |= 0x7fff; m = (m | J) & ~(1ull << 62); m |= m == J ? 1 : 0; break;
+    case 4: m &= ~J; m |= m ? 0 : 1; break;
+    case 5: m |= J; break;                                 /* pseudo-denormal */
+    case 6: se |= (uint16_t)(1 + rnd_below(r, 0x7ffe)); m &= ~J; break;   /* unnormal */
+    case 7: se |= 0x3fff - 2 + (uint16_t)rnd_below(r, 4); m |= J; break;
+    case 8: {                                              /* an integer */
+        int64_t v = (int64_t)rnd_below(r, 2000001) - 1000000;
+        uint64_t a = (uint64_t)(v < 0 ? -v : v);
+        se = (uint16_t)(v < 0 ? 0x8000 : 0);
+        if (!a) { m = 0; break; }
+        int lz = __builtin_clzll(a);
+        m = a << lz;
+        se |= (uint16_t)(0x3fff + 63 - lz);
+        break;
+    }
+    case 9: se |= (uint16_t)(0x7ffe - rnd_below(r, 64)); m |= J; break;
+    case 10: se |= (uint16_t)(1 + rnd_below(r, 64)); m |= J; break;
+    case 11: se |= (uint16_t)(0x3fff - 64 + rnd_below(r, 128)); m |= J; break;
+    case 12: se = (uint16_t)rnd(r); break;
+    default: se |= (uint16_t)(1 + rnd_below(r, 0x7ffe)); m |= J; break;
+    }
+    memcpy(out, &m, 8);
+    memcpy(out + 8, &se, 2);
+}
+
 void hd_fpu_default(HDFpu *f)
 {
     memset(f, 0, sizeof(*f));
@@ -750,6 +788,28 @@ static void gen_fpu_state(Gen *g)
         uint64_t m = chance(r, 50) ? random_value(r) : fp64_value(r);
         memcpy(f->fx + 32 + 16 * i, &m, 8);
     }
+    if (gen_group != HD_GROUP_X87)
+        return;
+    /* x87: random precision/rounding control, mostly masked exceptions,
+     * TOP, empty registers, condition codes; ES/B consistent with them. */
+    uint16_t fcw = (uint16_t)(0x3f | 0x40 | rnd_below(r, 4) << 8 | rnd_below(r, 4) << 10);
+    if (chance(r, 10))
+        fcw &= (uint16_t)~(rnd(r) & 0x3d);   /* unmask some (IE DE ZE OE UE, rarely PE) */
+    uint16_t fsw = (uint16_t)(rnd_below(r, 8) << 11);
+    if (chance(r, 30))
+        fsw |= (uint16_t)(rnd(r) & 0x3f);
+    fsw |= (uint16_t)(rnd(r) & 0x4700);       /* C0-C3 */
+    if (fsw & ~fcw & 0x3f)
+        fsw |= 0x8080;
+    uint8_t valid = 0;
+    for (int i = 0; i < 8; i++)
+        if (!chance(r, 30))
+            valid |= (uint8_t)(1u << i);
+    memcpy(f->fx, &fcw, 2);
+    memcpy(f->fx + 2, &fsw, 2);
+    f->fx[4] = valid;
+    for (int i = 0; i < 8; i++)
+        fp80_value(r, f->fx + 32 + 16 * i);
 }
 
 static int pick_pointer(Gen *g)

@@ -11,7 +11,7 @@ ifeq ($(shell uname -m),x86_64)
 HOSTDIFF := tests/cpu/hostdiff
 HOSTDIFF_COUNT ?= 20000
 HOSTDIFF_FP_COUNT ?= 10000
-HOSTDIFF_FP_GROUPS ?= sse
+HOSTDIFF_FP_GROUPS ?= sse mmx x87
 HOSTDIFF_SEED ?= 1
 HOSTDIFF_ENGINE ?= both
 HOSTDIFF_SRCS := tests/cpu/hostdiff.c tests/cpu/hostdiff-gen.c \
