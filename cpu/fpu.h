@@ -46,6 +46,9 @@ extern const IRHelper hlp_sse_int;
 /* helpers-sse-crypto.c: AES rounds (false: not a crypto mnemonic) */
 bool sse_int_op_crypto(unsigned mnem, XMMReg *r, const XMMReg *a, const XMMReg *b,
                        unsigned imm);
+/* helpers-sse-str.c: PCMPxSTRx (op = mnem | imm8 << 16 | REX.W << 24,
+ * returns flags | index << 16) and CRC32 (crc, value, bytes) */
+extern const IRHelper hlp_pcmpstr, hlp_crc32;
 /* helpers-sse.c: floating point (host SSE under the guest MXCSR) and
  * operations with general-register operands or flag results */
 extern const IRHelper hlp_sse_fp, hlp_sse_cvt2int, hlp_sse_cvtfromint, hlp_sse_comi,

@@ -87,11 +87,32 @@ static void sse_raise_flags(CPUState *cpu, uint32_t flags)
     sse_raise_flags_soft(cpu, flags, 0);
 }
 
-/* Set by DPPS/DPPD when DE came from an intermediate product. */
-static __thread uint32_t dp_soft_flags;
+/* DPPS/DPPD run as steps (multiply, then the additions), each checked
+ * against the guest's masks (dp_gmask, set by the helper): an unmasked
+ * invalid/denormal/divide exception stops at its step reporting the
+ * flags of the earlier steps plus its own pre-computation flags; an
+ * unmasked overflow/underflow stops reporting the step's flags but PE. */
+static __thread uint32_t dp_gmask;
 
-/* One add step of DPPS/DPPD (flags accumulate in *csrp). */
-#define DP_ADD(insn, x, y, csrp) HOST2(insn, x, y, *(csrp))
+static bool dp_step(uint32_t *acc, uint32_t step)
+{
+    const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
+    step &= MXCSR_FLAGS;
+    uint32_t unm = step & ~dp_gmask;
+    if (unm & pre) {
+        *acc |= step & pre;
+        return true;
+    }
+    if (unm & (MXCSR_OE | MXCSR_UE)) {
+        *acc |= step & ~(uint32_t)MXCSR_PE;
+        return true;
+    }
+    *acc |= step;
+    return false;
+}
+
+#define DP_RUN(insn, x, y) \
+    ({ uint32_t c_ = base; HOST2(insn, x, y, c_); dp_step(&acc, c_); })
 
 #define CMP8(insn, imm, d, s, csr) \
     switch ((imm) & 7) { \
@@ -121,7 +142,9 @@ static __thread uint32_t dp_soft_flags;
  * pseudocode does, each step rounded under MXCSR; one host op at a time. */
 static v2di dpps(v2di a, v2di b, unsigned imm, uint32_t *csr)
 {
-    float fa[4], fb[4], p[4];
+    float fa[4], fb[4], p[4], out[4] = { 0, 0, 0, 0 };
+    uint32_t base = *csr & ~(uint32_t)MXCSR_FLAGS, acc = 0;
+    v2di r = a;
     memcpy(fa, &a, 16);
     memcpy(fb, &b, 16);
     /* lanes not selected take no part (no flags) and contribute +0.0 */
@@ -130,33 +153,31 @@ static v2di dpps(v2di a, v2di b, unsigned imm, uint32_t *csr)
             fa[i] = fb[i] = 0.0f;
     memcpy(&a, fa, 16);
     memcpy(&b, fb, 16);
-    v2di t = a;
-    HOST2("mulps", t, b, *csr);
+    v2di t = a, x = { 0, 0 }, y = { 0, 0 }, z = { 0, 0 }, w = { 0, 0 };
+    if (DP_RUN("mulps", t, b))
+        goto out;
     memcpy(p, &t, 16);
-    v2di x = { 0, 0 }, y = { 0, 0 };
     memcpy(&x, &p[0], 4);
     memcpy(&y, &p[1], 4);
-    uint32_t mul_flags = *csr & MXCSR_DE;
-    DP_ADD("addss", x, y, csr);       /* p0 + p1 */
-    v2di z = { 0, 0 }, w = { 0, 0 };
     memcpy(&z, &p[2], 4);
     memcpy(&w, &p[3], 4);
-    DP_ADD("addss", z, w, csr);       /* p2 + p3 */
-    DP_ADD("addss", x, z, csr);
-    if (!mul_flags && (*csr & MXCSR_DE))
-        dp_soft_flags |= MXCSR_DE;
-    float sum, out[4];
+    if (DP_RUN("addss", x, y) || DP_RUN("addss", z, w) || DP_RUN("addss", x, z))
+        goto out;
+    float sum;
     memcpy(&sum, &x, 4);
     for (int i = 0; i < 4; i++)
         out[i] = ((imm >> i) & 1) ? sum : 0.0f;
-    v2di r;
     memcpy(&r, out, 16);
+out:
+    *csr = base | acc;
     return r;
 }
 
 static v2di dppd(v2di a, v2di b, unsigned imm, uint32_t *csr)
 {
-    double p[2], fa[2], fb[2];
+    double p[2], fa[2], fb[2], out[2] = { 0, 0 };
+    uint32_t base = *csr & ~(uint32_t)MXCSR_FLAGS, acc = 0;
+    v2di r = a;
     memcpy(fa, &a, 16);
     memcpy(fb, &b, 16);
     for (int i = 0; i < 2; i++)
@@ -164,22 +185,21 @@ static v2di dppd(v2di a, v2di b, unsigned imm, uint32_t *csr)
             fa[i] = fb[i] = 0.0;
     memcpy(&a, fa, 16);
     memcpy(&b, fb, 16);
-    v2di t = a;
-    HOST2("mulpd", t, b, *csr);
+    v2di t = a, x = { 0, 0 }, y = { 0, 0 };
+    if (DP_RUN("mulpd", t, b))
+        goto out;
     memcpy(p, &t, 16);
-    v2di x = { 0, 0 }, y = { 0, 0 };
     memcpy(&x, &p[0], 8);
     memcpy(&y, &p[1], 8);
-    uint32_t mul_flags = *csr & MXCSR_DE;
-    DP_ADD("addsd", x, y, csr);
-    if (!mul_flags && (*csr & MXCSR_DE))
-        dp_soft_flags |= MXCSR_DE;
-    double sum, out[2];
+    if (DP_RUN("addsd", x, y))
+        goto out;
+    double sum;
     memcpy(&sum, &x, 8);
     for (int i = 0; i < 2; i++)
         out[i] = ((imm >> i) & 1) ? sum : 0.0;
-    v2di r;
     memcpy(&r, out, 16);
+out:
+    *csr = base | acc;
     return r;
 }
 
@@ -278,10 +298,11 @@ static u64 helper_sse_fp(u64 env, u64 mnem, u64 doff, u64 soff, u64 arg)
     memcpy(&s, (uint8_t *)cpu + soff, swidth);
     v2di d0 = d;
     uint32_t csr = host_csr(cpu);
-    dp_soft_flags = 0;
+    dp_gmask = (cpu->mxcsr >> 7) & MXCSR_FLAGS;
     if (!sse_fp_compute((unsigned)mnem, &d, s, imm, &csr))
         return 0;
-    uint32_t soft = dp_soft_flags;
+    /* DPPS/DPPD filtered their flags step by step (dp_step) */
+    uint32_t soft = mnem == X86_DPPS || mnem == X86_DPPD;
     /* An unmasked underflow traps on a tiny result even when it is exact
      * (the masked rule needs inexact too): a run with FZ set flags every
      * tiny result with UE. */

@@ -18,7 +18,7 @@ bool gen_fpu_check(DisasContext *s, const X86Insn *insn);
 X(FNINIT) X(FNCLEX) X(FNSTSW) X(FNSTCW) X(FLDCW) X(FWAIT) X(FNOP) X(FXSAVE) X(FXRSTOR)
 X(LDMXCSR) X(STMXCSR) X(XSAVE) X(XRSTOR) X(XGETBV) X(XSETBV) X(EMMS) X(X87) X(X87ENV)
 /* translate-sse.c */
-X(SSE) X(MOVNTI)
+X(SSE) X(MOVNTI) X(CRC32)
 #undef X
 
 /* Handler-table rows (expanded inside x86_op_info[] of translate-ops.c,
@@ -377,6 +377,11 @@ X(SSE) X(MOVNTI)
     H(AESENCLAST, gen_SSE, 0, 0, false, true), \
     H(AESIMC, gen_SSE, 0, 0, false, true), \
     H(AESKEYGENASSIST, gen_SSE, 0, 0, false, true), \
-    H(MOVNTI, gen_MOVNTI, 0, 0, false, false)
+    H(MOVNTI, gen_MOVNTI, 0, 0, false, false), \
+    H(CRC32, gen_CRC32, 0, 0, false, false), \
+    H(PCMPESTRI, gen_SSE, 0, 0, true, true), \
+    H(PCMPESTRM, gen_SSE, 0, 0, true, true), \
+    H(PCMPISTRI, gen_SSE, 0, 0, true, true), \
+    H(PCMPISTRM, gen_SSE, 0, 0, true, true)
 
 #endif

@@ -468,6 +468,36 @@ static void gen_vec_maskmov(DisasContext *s, const X86Insn *insn)
     gen_mmx_finish(s, insn);
 }
 
+/* PCMPESTRI/M, PCMPISTRI/M: flags, and ECX (-I) or XMM0 (-M) */
+static void gen_vec_pcmpstr(DisasContext *s, const X86Insn *insn)
+{
+    int64_t soff = gen_vec_src(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s);
+    int64_t op = insn->mnem | (insn_imm8(insn) << 16) | (int64_t)insn->rex_w << 24;
+    IRTemp args[6] = { IR_ENV, tcg_const(s, op), tcg_const(s, vreg_off(&insn->op[0])),
+                       tcg_const(s, soff), s->regs[R_EAX], s->regs[R_EDX] };
+    gen_call_helper(s, &hlp_pcmpstr, r, 6, args);
+    if (insn->mnem == X86_PCMPESTRI || insn->mnem == X86_PCMPISTRI) {
+        IRTemp idx = tcg_temp(s);
+        ir_op2(s->b, IR_shr, IR_I64, idx, r, tcg_const(s, 16));
+        gen_set_reg(s, R_ECX, 4, idx);
+    }
+    IRTemp f = tcg_temp(s);
+    ir_and(s->b, IR_I64, f, r, tcg_const(s, CC_ALL));
+    gen_set_cc_eflags(s, f);
+}
+
+/* CRC32 r32/r64, r/m8/16/32/64 (the result is 32 bits, zero-extended) */
+void gen_CRC32(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    IRTemp v = gen_load_operand(s, src);
+    IRTemp crc = gen_get_reg(s, d->reg, 4), r = tcg_temp(s);
+    IRTemp args[3] = { crc, v, tcg_const(s, src->size) };
+    gen_call_helper(s, &hlp_crc32, r, 3, args);
+    gen_set_reg(s, d->reg, 4, r);
+}
+
 /* ---- dispatch ---- */
 
 void gen_SSE(DisasContext *s, const X86Insn *insn)
@@ -513,6 +543,9 @@ void gen_SSE(DisasContext *s, const X86Insn *insn)
         break;
     case X86_MASKMOVQ: case X86_MASKMOVDQU:
         gen_vec_maskmov(s, insn);
+        break;
+    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
+        gen_vec_pcmpstr(s, insn);
         break;
     case X86_ADDPS: case X86_ADDPD: case X86_ADDSS: case X86_ADDSD: case X86_SUBPS:
     case X86_SUBPD: case X86_SUBSS: case X86_SUBSD: case X86_MULPS: case X86_MULPD:

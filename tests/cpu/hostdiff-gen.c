@@ -207,7 +207,6 @@ void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group
 static bool gen_vector_wanted(int mnem)
 {
     switch (mnem) {
-    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
     case X86_SHA1NEXTE: case X86_SHA1MSG1: case X86_SHA1MSG2: case X86_SHA1RNDS4:
     case X86_SHA256RNDS2: case X86_SHA256MSG1: case X86_SHA256MSG2:
         return false;
@@ -434,6 +433,7 @@ static bool flag_fx(const X86Insn *in, int cl_known, FlagFx *fx)
         fx->defines = HD_ZF;
         break;
     case X86_COMISS: case X86_COMISD: case X86_UCOMISS: case X86_UCOMISD: case X86_PTEST:
+    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
         fx->defines = HD_ARITH;
         break;
     default:
@@ -490,7 +490,8 @@ static uint32_t insn_writes(const X86Insn *in, bool *stack_moves)
     case X86_CMPXCHG8B: case X86_CMPXCHG16B:
         w |= B_AX | B_DX;
         break;
-    case X86_LOOP: case X86_LOOPE: case X86_LOOPNE:
+    case X86_LOOP: case X86_LOOPE: case X86_LOOPNE: case X86_PCMPESTRI:
+    case X86_PCMPISTRI:
         w |= B_CX;
         break;
     case X86_PUSH: case X86_POP: case X86_PUSHF: case X86_PUSHA:
