@@ -277,6 +277,8 @@ static void env_build(CPUState *cpu, uint8_t *e, unsigned arg)
     bool o32 = (arg & 0xff) == 4, real = (arg >> 8) & 1;
     uint16_t v[14];
     uint32_t ip = (uint32_t)cpu->fpip, dp = (uint32_t)cpu->fpdp;
+    if (real)      /* the real-mode layouts hold the linear instruction address */
+        ip = (uint32_t)cpu->fpcs * 16 + (uint32_t)(cpu->fpip & 0xffff);
     memset(v, 0, sizeof(v));
     memset(e, 0, 28);
     uint16_t fsw = fpu_get_fsw(cpu), ftw = fpu_full_tags(cpu);

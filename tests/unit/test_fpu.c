@@ -188,6 +188,25 @@ START_TEST(xsave_xrstor_xcr0_and_cpuid_leaf_d)
 }
 END_TEST
 
+/* fninit; fld1 (at 0x1002); fnstenv [0x5000] (16-bit real-mode layout); hlt */
+static const uint8_t fstenv_code[] = { 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0x36, 0x00, 0x50, 0xf4 };
+
+START_TEST(fnstenv_real_mode_layout)
+{
+    Guest g = guest_new(fstenv_code, sizeof(fstenv_code), _i);
+    run(&g);
+    ck_assert_uint_eq(rd16(&g, 0x5000), 0x037f);     /* FCW */
+    ck_assert_uint_eq(rd16(&g, 0x5002), 0x3800);     /* FSW: TOP = 7 after one push */
+    ck_assert_uint_eq(rd16(&g, 0x5004), 0x3fff);     /* FTW: R7 valid (00), others empty */
+    ck_assert_uint_eq(rd16(&g, 0x5006), 0x1002);     /* FIP 15:0, linear */
+    ck_assert_uint_eq(rd16(&g, 0x5008), 0x01e8);     /* FIP 19:16 << 12 | FOP (D9 E8) */
+    /* the value itself: ST0 = +1.0 in the 80-bit format */
+    ck_assert_uint_eq(g.cpu->fpregs[7].mant, 0x8000000000000000ULL);
+    ck_assert_uint_eq(g.cpu->fpregs[7].sexp, 0x3fff);
+    guest_free(&g);
+}
+END_TEST
+
 START_TEST(unknown_cpu_model_is_refused)
 {
     char err[160];
@@ -217,6 +236,7 @@ static Suite *fpu_suite(void)
     tcase_add_loop_test(tc, sse_needs_osfxsr_and_ts_raises_nm, 0, 2);
     tcase_add_loop_test(tc, cpuid_reports_fpu_fxsr_sse_sse2, 0, 2);
     tcase_add_loop_test(tc, xsave_xrstor_xcr0_and_cpuid_leaf_d, 0, 2);
+    tcase_add_loop_test(tc, fnstenv_real_mode_layout, 0, 2);
     tcase_add_test(tc, unknown_cpu_model_is_refused);
     suite_add_tcase(s, tc);
     return s;
