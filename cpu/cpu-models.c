@@ -62,9 +62,12 @@ static const CPUModel cpu_models[] = {
         {
             [CPU_FEAT_1_EDX] = F1D_FPU | F1D_DE | F1D_PSE | F1D_TSC | F1D_MSR | F1D_PAE |
                                F1D_CX8 | F1D_APIC | F1D_SEP | F1D_PGE | F1D_CMOV | F1D_PAT |
-                               F1D_PSE36 | F1D_CLFLUSH | F1D_FXSR | F1D_SSE | F1D_SSE2,
-            [CPU_FEAT_1_ECX] = F1C_CX16 | F1C_MOVBE | F1C_POPCNT | F1C_XSAVE,
-            /* Not BMI1: ANDN/BEXTR/BLS* are not implemented. */
+                               F1D_PSE36 | F1D_CLFLUSH | F1D_MMX | F1D_FXSR | F1D_SSE |
+                               F1D_SSE2,
+            [CPU_FEAT_1_ECX] = F1C_SSE3 | F1C_PCLMUL | F1C_SSSE3 | F1C_CX16 | F1C_SSE41 |
+                               F1C_SSE42 | F1C_MOVBE | F1C_POPCNT | F1C_AES | F1C_XSAVE,
+            /* Not BMI1: ANDN/BEXTR/BLS* are not implemented (TZCNT's encoding
+             * then runs as BSF, as on such CPUs). */
             [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_ADX | F7B_SMAP | F7B_NO_FCS_FDS,
             [CPU_FEAT_7_EDX] = F7D_ARCH_CAP,
             [CPU_FEAT_81_EDX] = F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM,

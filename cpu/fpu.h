@@ -32,7 +32,12 @@ uint16_t fpu_get_fsw(const CPUState *cpu);
 /* sets ES/B from the exception flags and the control word masks */
 void fpu_update_es(CPUState *cpu);
 
-/* FXSAVE argument: 1 = 64-bit image (REX.W), 0 = 32-bit image */
+/* helpers-x87.c: helper_x87(env, lin, opcode << 8 | modrm, eflags) runs
+ * one D8-DF instruction; helper_x87_env(env, lin, kind, opsize | real << 8)
+ * does FNSTENV (0), FLDENV (1), FNSAVE (2), FRSTOR (3). */
+extern const IRHelper hlp_x87, hlp_x87_env;
+/* Memory operand size (0: none) and direction of x87 opcode /reg. */
+unsigned x87_operand_size(unsigned opcode, unsigned reg, bool *write);
 
 /* helpers-sse-int.c: helper_sse_int(env, mnem, dst_off, src_off, arg),
  * arg = imm8 | width << 8 | SSEI_IMMCOUNT */
@@ -41,6 +46,9 @@ extern const IRHelper hlp_sse_int;
 /* helpers-sse-crypto.c: AES rounds (false: not a crypto mnemonic) */
 bool sse_int_op_crypto(unsigned mnem, XMMReg *r, const XMMReg *a, const XMMReg *b,
                        unsigned imm);
+/* helpers-sse-str.c: PCMPxSTRx (op = mnem | imm8 << 16 | REX.W << 24,
+ * returns flags | index << 16) and CRC32 (crc, value, bytes) */
+extern const IRHelper hlp_pcmpstr, hlp_crc32;
 /* helpers-sse.c: floating point (host SSE under the guest MXCSR) and
  * operations with general-register operands or flag results */
 extern const IRHelper hlp_sse_fp, hlp_sse_cvt2int, hlp_sse_cvtfromint, hlp_sse_comi,

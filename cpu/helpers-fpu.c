@@ -74,11 +74,15 @@ const IRHelper hlp_fnclex = IR_HELPER(helper_fnclex, NOGLOB);
 static u64 helper_fldcw(u64 env, u64 cw)
 {
     CPUState *cpu = (CPUState *)env;
-    cpu->fpuc = (uint16_t)(cw | 0x40);   /* bit 6 reads as 1 (SDM 8.1.5) */
+    /* FLDCW waits: a pending unmasked exception is reported first */
+    if ((cpu->fpus & FSW_ES) && (cpu->cr[0] & CR0_NE))
+        cpu_raise_exception(cpu, EXC_MF, 0, 0);
+    /* reserved bits 13-15 read as 0, bit 6 as 1 (SDM 8.1.5) */
+    cpu->fpuc = (uint16_t)((cw & 0x1f3f) | 0x40);
     fpu_update_es(cpu);
     return 0;
 }
-const IRHelper hlp_fldcw = IR_HELPER(helper_fldcw, NOGLOB);
+const IRHelper hlp_fldcw = IR_HELPER(helper_fldcw, FAULT);
 
 static u64 helper_fnstsw(u64 env)
 {

@@ -341,6 +341,15 @@ static bool sse_int_op(CPUState *cpu, unsigned mnem, XMMReg *r, const XMMReg *a,
         }
         break;
     }
+    case X86_INSERTPS: {
+        /* the translator clears imm[7:6] for a memory source (lane 0) */
+        uint32_t v = b->d[(imm >> 6) & 3];
+        r->d[(imm >> 4) & 3] = v;
+        for (unsigned i = 0; i < 4; i++)
+            if ((imm >> i) & 1)
+                r->d[i] = 0;
+        break;
+    }
     case X86_MOVSLDUP: r->d[0] = r->d[1] = b->d[0]; r->d[2] = r->d[3] = b->d[2]; break;
     case X86_MOVSHDUP: r->d[0] = r->d[1] = b->d[1]; r->d[2] = r->d[3] = b->d[3]; break;
     case X86_MOVDDUP: r->q[0] = r->q[1] = b->q[0]; break;

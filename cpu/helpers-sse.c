@@ -60,7 +60,10 @@ static inline uint32_t host_csr(const CPUState *cpu)
 
 /* Applies the flags of an operation: false (after raising) when an
  * unmasked exception occurred. */
-static void sse_raise_flags(CPUState *cpu, uint32_t flags)
+/* all_flags: report every flag even when an unmasked pre-computation
+ * exception traps (DPPS/DPPD: a denormal intermediate product is seen
+ * only after the multiplications have set their flags). */
+static void sse_raise_flags_soft(CPUState *cpu, uint32_t flags, uint32_t all_flags)
 {
     flags &= MXCSR_FLAGS;
     uint32_t unmasked = flags & ~(cpu->mxcsr >> 7) & MXCSR_FLAGS;
@@ -71,13 +74,45 @@ static void sse_raise_flags(CPUState *cpu, uint32_t flags)
     /* An unmasked pre-computation exception (invalid, denormal, divide by
      * zero) stops the operation before the post-computation checks. */
     uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
-    if (unmasked & pre)
+    if ((unmasked & pre) && !all_flags)
         flags &= pre;
     else if (unmasked & (MXCSR_OE | MXCSR_UE))
         flags &= ~(uint32_t)MXCSR_PE;    /* no result delivered: no precision flag */
     cpu->mxcsr |= flags;
     cpu_raise_exception(cpu, (cpu->cr[4] & CR4_OSXMMEXCPT) ? EXC_XM : EXC_UD, 0, 0);
 }
+
+static void sse_raise_flags(CPUState *cpu, uint32_t flags)
+{
+    sse_raise_flags_soft(cpu, flags, 0);
+}
+
+/* DPPS/DPPD run as steps (multiply, then the additions), each checked
+ * against the guest's masks (dp_gmask, set by the helper): an unmasked
+ * invalid/denormal/divide exception stops at its step reporting the
+ * flags of the earlier steps plus its own pre-computation flags; an
+ * unmasked overflow/underflow stops reporting the step's flags but PE. */
+static __thread uint32_t dp_gmask;
+
+static bool dp_step(uint32_t *acc, uint32_t step)
+{
+    const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
+    step &= MXCSR_FLAGS;
+    uint32_t unm = step & ~dp_gmask;
+    if (unm & pre) {
+        *acc |= step & pre;
+        return true;
+    }
+    if (unm & (MXCSR_OE | MXCSR_UE)) {
+        *acc |= step & ~(uint32_t)MXCSR_PE;
+        return true;
+    }
+    *acc |= step;
+    return false;
+}
+
+#define DP_RUN(insn, x, y) \
+    ({ uint32_t c_ = base; HOST2(insn, x, y, c_); dp_step(&acc, c_); })
 
 #define CMP8(insn, imm, d, s, csr) \
     switch ((imm) & 7) { \
@@ -107,52 +142,64 @@ static void sse_raise_flags(CPUState *cpu, uint32_t flags)
  * pseudocode does, each step rounded under MXCSR; one host op at a time. */
 static v2di dpps(v2di a, v2di b, unsigned imm, uint32_t *csr)
 {
-    float fa[4], fb[4], p[4];
-    v2di t = a;
-    HOST2("mulps", t, b, *csr);
-    memcpy(p, &t, 16);
+    float fa[4], fb[4], p[4], out[4] = { 0, 0, 0, 0 };
+    uint32_t base = *csr & ~(uint32_t)MXCSR_FLAGS, acc = 0;
+    v2di r = a;
     memcpy(fa, &a, 16);
     memcpy(fb, &b, 16);
+    /* lanes not selected take no part (no flags) and contribute +0.0 */
     for (int i = 0; i < 4; i++)
         if (!((imm >> (4 + i)) & 1))
-            p[i] = 0.0f;
-    v2di x = { 0, 0 }, y = { 0, 0 };
+            fa[i] = fb[i] = 0.0f;
+    memcpy(&a, fa, 16);
+    memcpy(&b, fb, 16);
+    v2di t = a, x = { 0, 0 }, y = { 0, 0 }, z = { 0, 0 }, w = { 0, 0 };
+    if (DP_RUN("mulps", t, b))
+        goto out;
+    memcpy(p, &t, 16);
     memcpy(&x, &p[0], 4);
     memcpy(&y, &p[1], 4);
-    HOST2("addss", x, y, *csr);       /* p0 + p1 */
-    v2di z = { 0, 0 }, w = { 0, 0 };
     memcpy(&z, &p[2], 4);
     memcpy(&w, &p[3], 4);
-    HOST2("addss", z, w, *csr);       /* p2 + p3 */
-    HOST2("addss", x, z, *csr);
-    float sum, out[4];
+    if (DP_RUN("addss", x, y) || DP_RUN("addss", z, w) || DP_RUN("addss", x, z))
+        goto out;
+    float sum;
     memcpy(&sum, &x, 4);
     for (int i = 0; i < 4; i++)
         out[i] = ((imm >> i) & 1) ? sum : 0.0f;
-    v2di r;
     memcpy(&r, out, 16);
+out:
+    *csr = base | acc;
     return r;
 }
 
 static v2di dppd(v2di a, v2di b, unsigned imm, uint32_t *csr)
 {
-    double p[2];
-    v2di t = a;
-    HOST2("mulpd", t, b, *csr);
-    memcpy(p, &t, 16);
+    double p[2], fa[2], fb[2], out[2] = { 0, 0 };
+    uint32_t base = *csr & ~(uint32_t)MXCSR_FLAGS, acc = 0;
+    v2di r = a;
+    memcpy(fa, &a, 16);
+    memcpy(fb, &b, 16);
     for (int i = 0; i < 2; i++)
         if (!((imm >> (4 + i)) & 1))
-            p[i] = 0.0;
-    v2di x = { 0, 0 }, y = { 0, 0 };
+            fa[i] = fb[i] = 0.0;
+    memcpy(&a, fa, 16);
+    memcpy(&b, fb, 16);
+    v2di t = a, x = { 0, 0 }, y = { 0, 0 };
+    if (DP_RUN("mulpd", t, b))
+        goto out;
+    memcpy(p, &t, 16);
     memcpy(&x, &p[0], 8);
     memcpy(&y, &p[1], 8);
-    HOST2("addsd", x, y, *csr);
-    double sum, out[2];
+    if (DP_RUN("addsd", x, y))
+        goto out;
+    double sum;
     memcpy(&sum, &x, 8);
     for (int i = 0; i < 2; i++)
         out[i] = ((imm >> i) & 1) ? sum : 0.0;
-    v2di r;
     memcpy(&r, out, 16);
+out:
+    *csr = base | acc;
     return r;
 }
 
@@ -251,8 +298,11 @@ static u64 helper_sse_fp(u64 env, u64 mnem, u64 doff, u64 soff, u64 arg)
     memcpy(&s, (uint8_t *)cpu + soff, swidth);
     v2di d0 = d;
     uint32_t csr = host_csr(cpu);
+    dp_gmask = (cpu->mxcsr >> 7) & MXCSR_FLAGS;
     if (!sse_fp_compute((unsigned)mnem, &d, s, imm, &csr))
         return 0;
+    /* DPPS/DPPD filtered their flags step by step (dp_step) */
+    uint32_t soft = mnem == X86_DPPS || mnem == X86_DPPD;
     /* An unmasked underflow traps on a tiny result even when it is exact
      * (the masked rule needs inexact too): a run with FZ set flags every
      * tiny result with UE. */
@@ -262,7 +312,7 @@ static u64 helper_sse_fp(u64 env, u64 mnem, u64 doff, u64 soff, u64 arg)
         sse_fp_compute((unsigned)mnem, &t, s, imm, &c2);
         csr |= c2 & MXCSR_UE;
     }
-    sse_raise_flags(cpu, csr);
+    sse_raise_flags_soft(cpu, csr, soft);
     memcpy(dp, &d, dwidth);
     return 0;
 }
@@ -425,8 +475,8 @@ static u64 helper_sse_ptest(u64 env, u64 doff, u64 soff)
 const IRHelper hlp_sse_ptest = IR_HELPER(helper_sse_ptest, NOGLOB | IR_CALL_PURE);
 
 /* MASKMOVQ / MASKMOVDQU: bytes of src whose mask byte has bit 7 go to
- * [seg:rDI] (lin: the linear address); the written bytes are checked
- * first so a fault leaves memory unchanged. */
+ * [seg:rDI] (lin: the linear address); the whole range is checked first
+ * so a fault leaves memory unchanged. */
 static u64 helper_sse_maskmov(u64 env, u64 soff, u64 moff, u64 lin, u64 w)
 {
     CPUState *cpu = (CPUState *)env;
@@ -437,11 +487,9 @@ static u64 helper_sse_maskmov(u64 env, u64 soff, u64 moff, u64 lin, u64 w)
     memcpy(&m, (uint8_t *)cpu + moff, w);
     int mmu = cpu_mmu_index(cpu);
     uint64_t amask = cpu_code64(cpu) ? ~0ULL : 0xffffffffULL;
-    bool any = false;
-    for (unsigned i = 0; i < w; i++)
-        any |= (m.b[i] & 0x80) != 0;
-    if (any)     /* the access is checked as a whole (as the host does) */
-        cpu_probe_write(cpu, lin & amask, (unsigned)w, mmu, 0);
+    /* The access is checked as a whole, even with an all-zero mask (the
+     * SDM leaves that implementation-dependent; the reference host does). */
+    cpu_probe_write(cpu, lin & amask, (unsigned)w, mmu, 0);
     for (unsigned i = 0; i < w; i++)
         if (m.b[i] & 0x80)
             cpu_st(cpu, (lin + i) & amask, s.b[i], 1, mmu, 0);

@@ -20,6 +20,8 @@
  */
 #include "cpu/mmu.h"
 
+#include "cpu/decode.h"
+
 #include <string.h>
 
 #include "core/log.h"
@@ -388,6 +390,31 @@ static void tlb_evict(CPUState *cpu, int mmu, unsigned i)
     cpu->tlb_victim_phys[mmu][v] = cpu->tlb_phys[mmu][i];
 }
 
+/* A non-canonical address in 64-bit code is #SS(0) when the access goes
+ * through the stack segment, else #GP(0) (SDM Vol. 3 6.15).  Accesses the
+ * translator tags MO_STACK are caught earlier (check_stack_canonical);
+ * this covers the rest (helpers with memory operands).  The walker
+ * does not know the segment: on this cold path the faulting instruction
+ * (cpu->rip, already restored) is decoded again to find out. */
+static int noncanonical_vector(CPUState *cpu)
+{
+    uint8_t buf[16];
+    uint64_t phys;
+    X86Insn in;
+    size_t n = mmu_fetch_code(cpu, cpu->seg[R_CS].base + cpu->rip, buf, 15, &phys);
+    if (x86_decode(buf, n, X86_MODE64, &in) != X86_DECODE_OK)
+        return EXC_GP;
+    if (in.mem.present)
+        return in.mem.seg == X86_SEG_SS ? EXC_SS : EXC_GP;
+    switch (in.mnem) {
+    case X86_PUSH: case X86_POP: case X86_PUSHF: case X86_POPF: case X86_CALL:
+    case X86_RET: case X86_ENTER: case X86_LEAVE: case X86_PUSHA: case X86_POPA:
+        return EXC_SS;
+    default:
+        return EXC_GP;
+    }
+}
+
 /* Fills the TLB entry for lin (for access acc) or raises the fault. */
 static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, uintptr_t ra)
 {
@@ -400,6 +427,10 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
     if (exc == EXC_PF) {
         cpu->cr[2] = lin;
         cpu_raise_exception(cpu, EXC_PF, err, ra);
+    } else if (exc == EXC_GP && cpu_code64(cpu) && acc != ACC_EXEC) {
+        if (ra)
+            cpu_restore_state(cpu, ra);
+        cpu_raise_exception(cpu, noncanonical_vector(cpu), err, 0);
     } else if (exc) {
         cpu_raise_exception(cpu, exc, err, ra);
     }

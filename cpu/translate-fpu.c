@@ -133,6 +133,7 @@ void gen_FNSTCW(DisasContext *s, const X86Insn *insn)
 void gen_FLDCW(DisasContext *s, const X86Insn *insn)
 {
     (void)insn;
+    gen_env_call(s, &hlp_fwait, 1, (IRTemp[]){ IR_ENV });   /* #MF before the load */
     IRTemp v = gen_ld(s, gen_mem_addr(s, 2, false), 2, false);
     gen_env_call(s, &hlp_fldcw, 2, (IRTemp[]){ IR_ENV, v });
 }
@@ -196,4 +197,51 @@ void gen_XSETBV(DisasContext *s, const X86Insn *insn)
 {
     (void)insn;
     gen_env_call(s, &hlp_xsetbv, 1, (IRTemp[]){ IR_ENV });
+}
+
+/* ---- x87 arithmetic, loads/stores, compares, stack (helpers-x87.c) ---- */
+
+void gen_X87(DisasContext *s, const X86Insn *insn)
+{
+    IRTemp lin = tcg_const(s, 0);
+    /* A pending x87 exception (#MF) comes before the segment checks of the
+     * memory operand (the helper checks it before its own accesses). */
+    if (insn->mod != 3 && s->code_size != 64 && insn->mnem != X86_FNSTSW)
+        gen_env_call(s, &hlp_fwait, 1, (IRTemp[]){ IR_ENV });
+    if (insn->mod != 3) {
+        bool write = false;
+        unsigned size = x87_operand_size(insn->opcode, insn->reg, &write);
+        lin = gen_mem_addr(s, size ? size : 1, write);
+    }
+    IRTemp fl = tcg_const(s, 0);
+    int m = insn->mnem;
+    bool fcmov = m == X86_FCMOVB || m == X86_FCMOVE || m == X86_FCMOVBE || m == X86_FCMOVU ||
+                 m == X86_FCMOVNB || m == X86_FCMOVNE || m == X86_FCMOVNBE || m == X86_FCMOVNU;
+    if (fcmov)
+        fl = gen_compute_eflags(s);
+    IRTemp r = tcg_temp(s);
+    int64_t enc = insn->opcode << 8 | insn->modrm | (insn->mem.present ? insn->mem.seg & 7 : 0) << 16;
+    IRTemp args[4] = { IR_ENV, lin, tcg_const(s, enc), fl };
+    gen_call_helper(s, &hlp_x87, r, 4, args);
+    if (m == X86_FCOMI || m == X86_FCOMIP || m == X86_FUCOMI || m == X86_FUCOMIP) {
+        IRTemp f = tcg_temp(s);
+        ir_and(s->b, IR_I64, f, r, tcg_const(s, CC_ALL));
+        gen_set_cc_eflags(s, f);
+    }
+}
+
+/* FNSTENV FLDENV FNSAVE FRSTOR: the image layout follows the operand size
+ * and real/VM86 vs protected mode. */
+void gen_X87ENV(DisasContext *s, const X86Insn *insn)
+{
+    int m = insn->mnem;
+    unsigned kind = m == X86_FNSTENV ? 0 : m == X86_FLDENV ? 1 : m == X86_FNSAVE ? 2 : 3;
+    unsigned osz = insn->opsize == 2 ? 2 : 4;
+    bool real = !(s->flags & HF_PE) || (s->flags & HF_VM);
+    unsigned size = (osz == 4 ? 28 : 14) + (kind >= 2 ? 80 : 0);
+    if ((kind == 1 || kind == 3) && s->code_size != 64)
+        gen_env_call(s, &hlp_fwait, 1, (IRTemp[]){ IR_ENV });   /* they wait */
+    IRTemp lin = gen_mem_addr(s, size, kind == 0 || kind == 2);
+    IRTemp args[4] = { IR_ENV, lin, tcg_const(s, kind), tcg_const(s, osz | (real ? 256 : 0)) };
+    gen_call_helper(s, &hlp_x87_env, 0, 4, args);
 }

@@ -19,9 +19,9 @@ bool gen_fpu_check(DisasContext *s, const X86Insn *insn);
 #define X(n) void gen_##n(DisasContext *s, const X86Insn *insn);
 /* translate-fpu.c */
 X(FNINIT) X(FNCLEX) X(FNSTSW) X(FNSTCW) X(FLDCW) X(FWAIT) X(FNOP) X(FXSAVE) X(FXRSTOR)
-X(LDMXCSR) X(STMXCSR) X(XSAVE) X(XRSTOR) X(XGETBV) X(XSETBV) X(EMMS)
+X(LDMXCSR) X(STMXCSR) X(XSAVE) X(XRSTOR) X(XGETBV) X(XSETBV) X(EMMS) X(X87) X(X87ENV)
 /* translate-sse.c */
-X(SSE) X(MOVNTI)
+X(SSE) X(MOVNTI) X(CRC32)
 #undef X
 
 /* Handler-table rows (expanded inside x86_op_info[] of translate-ops.c,
@@ -33,7 +33,6 @@ X(SSE) X(MOVNTI)
     H(FNSTCW, gen_FNSTCW, 0, 0, false, true), \
     H(FLDCW, gen_FLDCW, 0, 0, false, true), \
     H(WAIT, gen_FWAIT, 0, 0, false, true), \
-    H(FNOP, gen_FNOP, 0, 0, false, true), \
     H(FNENI, gen_FNOP, 0, 0, false, true), \
     H(FNDISI, gen_FNOP, 0, 0, false, true), \
     H(FNSETPM, gen_FNOP, 0, 0, false, true), \
@@ -47,6 +46,90 @@ X(SSE) X(MOVNTI)
     H(XGETBV, gen_XGETBV, 0, 0, false, true), \
     H(XSETBV, gen_XSETBV, 0, 0, false, true), \
     H(EMMS, gen_EMMS, 0, 0, false, true)
+
+#define X86_X87_HANDLERS \
+    H(F2XM1, gen_X87, 0, 0, false, true), \
+    H(FABS, gen_X87, 0, 0, false, true), \
+    H(FADD, gen_X87, 0, 0, false, true), \
+    H(FADDP, gen_X87, 0, 0, false, true), \
+    H(FBLD, gen_X87, 0, 0, false, true), \
+    H(FBSTP, gen_X87, 0, 0, false, true), \
+    H(FCHS, gen_X87, 0, 0, false, true), \
+    H(FCMOVB, gen_X87, ALL, 0, false, true), \
+    H(FCMOVE, gen_X87, ALL, 0, false, true), \
+    H(FCMOVBE, gen_X87, ALL, 0, false, true), \
+    H(FCMOVU, gen_X87, ALL, 0, false, true), \
+    H(FCMOVNB, gen_X87, ALL, 0, false, true), \
+    H(FCMOVNE, gen_X87, ALL, 0, false, true), \
+    H(FCMOVNBE, gen_X87, ALL, 0, false, true), \
+    H(FCMOVNU, gen_X87, ALL, 0, false, true), \
+    H(FCOM, gen_X87, 0, 0, false, true), \
+    H(FCOMP, gen_X87, 0, 0, false, true), \
+    H(FCOMPP, gen_X87, 0, 0, false, true), \
+    H(FCOMI, gen_X87, 0, 0, true, true), \
+    H(FCOMIP, gen_X87, 0, 0, true, true), \
+    H(FUCOMI, gen_X87, 0, 0, true, true), \
+    H(FUCOMIP, gen_X87, 0, 0, true, true), \
+    H(FCOS, gen_X87, 0, 0, false, true), \
+    H(FDECSTP, gen_X87, 0, 0, false, true), \
+    H(FDIV, gen_X87, 0, 0, false, true), \
+    H(FDIVP, gen_X87, 0, 0, false, true), \
+    H(FDIVR, gen_X87, 0, 0, false, true), \
+    H(FDIVRP, gen_X87, 0, 0, false, true), \
+    H(FFREE, gen_X87, 0, 0, false, true), \
+    H(FFREEP, gen_X87, 0, 0, false, true), \
+    H(FIADD, gen_X87, 0, 0, false, true), \
+    H(FICOM, gen_X87, 0, 0, false, true), \
+    H(FICOMP, gen_X87, 0, 0, false, true), \
+    H(FIDIV, gen_X87, 0, 0, false, true), \
+    H(FIDIVR, gen_X87, 0, 0, false, true), \
+    H(FILD, gen_X87, 0, 0, false, true), \
+    H(FIMUL, gen_X87, 0, 0, false, true), \
+    H(FINCSTP, gen_X87, 0, 0, false, true), \
+    H(FIST, gen_X87, 0, 0, false, true), \
+    H(FISTP, gen_X87, 0, 0, false, true), \
+    H(FISTTP, gen_X87, 0, 0, false, true), \
+    H(FISUB, gen_X87, 0, 0, false, true), \
+    H(FISUBR, gen_X87, 0, 0, false, true), \
+    H(FLD, gen_X87, 0, 0, false, true), \
+    H(FLD1, gen_X87, 0, 0, false, true), \
+    H(FLDENV, gen_X87ENV, 0, 0, false, true), \
+    H(FLDL2E, gen_X87, 0, 0, false, true), \
+    H(FLDL2T, gen_X87, 0, 0, false, true), \
+    H(FLDLG2, gen_X87, 0, 0, false, true), \
+    H(FLDLN2, gen_X87, 0, 0, false, true), \
+    H(FLDPI, gen_X87, 0, 0, false, true), \
+    H(FLDZ, gen_X87, 0, 0, false, true), \
+    H(FMUL, gen_X87, 0, 0, false, true), \
+    H(FMULP, gen_X87, 0, 0, false, true), \
+    H(FNOP, gen_X87, 0, 0, false, true), \
+    H(FPATAN, gen_X87, 0, 0, false, true), \
+    H(FPREM, gen_X87, 0, 0, false, true), \
+    H(FPREM1, gen_X87, 0, 0, false, true), \
+    H(FPTAN, gen_X87, 0, 0, false, true), \
+    H(FRNDINT, gen_X87, 0, 0, false, true), \
+    H(FRSTOR, gen_X87ENV, 0, 0, false, true), \
+    H(FNSAVE, gen_X87ENV, 0, 0, false, true), \
+    H(FSCALE, gen_X87, 0, 0, false, true), \
+    H(FSIN, gen_X87, 0, 0, false, true), \
+    H(FSINCOS, gen_X87, 0, 0, false, true), \
+    H(FSQRT, gen_X87, 0, 0, false, true), \
+    H(FST, gen_X87, 0, 0, false, true), \
+    H(FNSTENV, gen_X87ENV, 0, 0, false, true), \
+    H(FSTP, gen_X87, 0, 0, false, true), \
+    H(FSUB, gen_X87, 0, 0, false, true), \
+    H(FSUBP, gen_X87, 0, 0, false, true), \
+    H(FSUBR, gen_X87, 0, 0, false, true), \
+    H(FSUBRP, gen_X87, 0, 0, false, true), \
+    H(FTST, gen_X87, 0, 0, false, true), \
+    H(FUCOM, gen_X87, 0, 0, false, true), \
+    H(FUCOMP, gen_X87, 0, 0, false, true), \
+    H(FUCOMPP, gen_X87, 0, 0, false, true), \
+    H(FXAM, gen_X87, 0, 0, false, true), \
+    H(FXCH, gen_X87, 0, 0, false, true), \
+    H(FXTRACT, gen_X87, 0, 0, false, true), \
+    H(FYL2X, gen_X87, 0, 0, false, true), \
+    H(FYL2XP1, gen_X87, 0, 0, false, true)
 
 #define X86_SSE_HANDLERS \
     H(ADDPS, gen_SSE, 0, 0, false, true), \
@@ -297,6 +380,11 @@ X(SSE) X(MOVNTI)
     H(AESENCLAST, gen_SSE, 0, 0, false, true), \
     H(AESIMC, gen_SSE, 0, 0, false, true), \
     H(AESKEYGENASSIST, gen_SSE, 0, 0, false, true), \
-    H(MOVNTI, gen_MOVNTI, 0, 0, false, false)
+    H(MOVNTI, gen_MOVNTI, 0, 0, false, false), \
+    H(CRC32, gen_CRC32, 0, 0, false, false), \
+    H(PCMPESTRI, gen_SSE, 0, 0, true, true), \
+    H(PCMPESTRM, gen_SSE, 0, 0, true, true), \
+    H(PCMPISTRI, gen_SSE, 0, 0, true, true), \
+    H(PCMPISTRM, gen_SSE, 0, 0, true, true)
 
 #endif

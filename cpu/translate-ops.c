@@ -1136,4 +1136,5 @@ const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
     /* translate-fpu.c, translate-sse.c */
     X86_FPU_HANDLERS,
     X86_SSE_HANDLERS,
+    X86_X87_HANDLERS,
 };

@@ -65,7 +65,8 @@ static void gen_mmx_finish(DisasContext *s, const X86Insn *insn)
     if (!insn_has_mmx(insn))
         return;
     const X86Operand *d = &insn->op[0];
-    gen_mmx_enter(s, d->kind == X86_OPK_MMX ? d->reg : -1);
+    bool writes = d->kind == X86_OPK_MMX && insn->mnem != X86_MASKMOVQ;
+    gen_mmx_enter(s, writes ? d->reg : -1);
 }
 
 /* Legacy SSE 16-byte memory operands must be aligned, except these. */
@@ -154,12 +155,26 @@ static int64_t gen_vec_src(DisasContext *s, const X86Operand *op)
     if (is_vreg(op))
         return vreg_off(op);
     unsigned size = op->size ? op->size : 16;
+    int m = s->insn->mnem;
+    if (m == X86_CVTPS2PI || m == X86_CVTTPS2PI)
+        size = 8;                    /* xmm/m64 */
+    if ((m == X86_PUNPCKLBW || m == X86_PUNPCKLWD || m == X86_PUNPCKLDQ) &&
+        s->insn->op[0].kind == X86_OPK_MMX)
+        size = 4;                    /* mm, mm/m32 */
     IRTemp lo, hi;
     gen_vec_ld(s, gen_vec_addr(s, size, false), size, &lo, &hi);
     gen_env_st(s, TMP_OFF, lo, size >= 8 ? 8 : size);
     if (hi)
         gen_env_st(s, TMP_OFF + 8, hi, 8);
     return TMP_OFF;
+}
+
+/* The general register of a byte-sized register operand (PEXTRB r32,
+ * PINSRB r32): always a full register, never AH-BH (decoded as 16-19 for
+ * ModRM.rm 4-7 without REX). */
+static int vec_gpr(const X86Operand *op)
+{
+    return op->reg >= X86_GPR_AH && op->reg <= X86_GPR_BH ? op->reg - X86_GPR_AH + 4 : op->reg;
 }
 
 static unsigned vwidth(const X86Operand *op)
@@ -355,6 +370,10 @@ static void gen_vec_fp(DisasContext *s, const X86Insn *insn)
     unsigned arg = (unsigned)insn_imm8(insn) | swidth << 8 | vwidth(d) << 16;
     IRTemp args[5] = { IR_ENV, tcg_const(s, insn->mnem), tcg_const(s, vreg_off(d)),
                        tcg_const(s, soff), tcg_const(s, arg) };
+    /* CVTPI2Px / CVTPx2PI: the x87->MMX transition happens even when the
+     * conversion then raises #XM */
+    if (insn_has_mmx(insn))
+        gen_mmx_enter(s, -1);
     gen_call_helper(s, &hlp_sse_fp, 0, 5, args);
     gen_mmx_finish(s, insn);
 }
@@ -409,7 +428,7 @@ static void gen_vec_toreg(DisasContext *s, const X86Insn *insn)
         gen_st(s, gen_vec_addr(s, size, true), r, size);
     } else {
         /* results are zero-extended into the full 32/64-bit register */
-        gen_set_reg(s, d->reg, d->size < 4 ? 4 : d->size, r);
+        gen_set_reg(s, vec_gpr(d), d->size < 4 ? 4 : d->size, r);
     }
     gen_mmx_finish(s, insn);
 }
@@ -419,8 +438,10 @@ static void gen_vec_fromreg(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     X86Operand o = *src;
-    if (o.kind == X86_OPK_REG && o.size < 4)
+    if (o.kind == X86_OPK_REG && o.size < 4) {
         o.size = 4;
+        o.reg = (uint8_t)vec_gpr(src);
+    }
     IRTemp v = gen_load_operand(s, &o);
     unsigned arg = (unsigned)insn_imm8(insn) | vwidth(d) << 8;
     if (insn->mnem == X86_PINSRD && src->size == 8)
@@ -437,12 +458,44 @@ static void gen_vec_maskmov(DisasContext *s, const X86Insn *insn)
     const X86Operand *d = &insn->op[0], *m = &insn->op[1];
     unsigned w = vwidth(d);
     int seg = insn->seg_override != X86_SEG_NONE ? insn->seg_override : X86_SEG_DS;
+    if (insn_has_mmx(insn))
+        gen_mmx_enter(s, -1);        /* before the store can fault (as the host) */
     IRTemp off = gen_trunc_addr(s, s->regs[R_EDI], insn->addrsize);
     IRTemp lin = gen_linear(s, seg, off, w, true);
     IRTemp args[5] = { IR_ENV, tcg_const(s, vreg_off(d)), tcg_const(s, vreg_off(m)), lin,
                        tcg_const(s, w) };
     gen_call_helper(s, &hlp_sse_maskmov, 0, 5, args);
     gen_mmx_finish(s, insn);
+}
+
+/* PCMPESTRI/M, PCMPISTRI/M: flags, and ECX (-I) or XMM0 (-M) */
+static void gen_vec_pcmpstr(DisasContext *s, const X86Insn *insn)
+{
+    int64_t soff = gen_vec_src(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s);
+    int64_t op = insn->mnem | (insn_imm8(insn) << 16) | (int64_t)insn->rex_w << 24;
+    IRTemp args[6] = { IR_ENV, tcg_const(s, op), tcg_const(s, vreg_off(&insn->op[0])),
+                       tcg_const(s, soff), s->regs[R_EAX], s->regs[R_EDX] };
+    gen_call_helper(s, &hlp_pcmpstr, r, 6, args);
+    if (insn->mnem == X86_PCMPESTRI || insn->mnem == X86_PCMPISTRI) {
+        IRTemp idx = tcg_temp(s);
+        ir_op2(s->b, IR_shr, IR_I64, idx, r, tcg_const(s, 16));
+        gen_set_reg(s, R_ECX, 4, idx);
+    }
+    IRTemp f = tcg_temp(s);
+    ir_and(s->b, IR_I64, f, r, tcg_const(s, CC_ALL));
+    gen_set_cc_eflags(s, f);
+}
+
+/* CRC32 r32/r64, r/m8/16/32/64 (the result is 32 bits, zero-extended) */
+void gen_CRC32(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    IRTemp v = gen_load_operand(s, src);
+    IRTemp crc = gen_get_reg(s, d->reg, 4), r = tcg_temp(s);
+    IRTemp args[3] = { crc, v, tcg_const(s, src->size) };
+    gen_call_helper(s, &hlp_crc32, r, 3, args);
+    gen_set_reg(s, d->reg, 4, r);
 }
 
 /* ---- dispatch ---- */
@@ -490,6 +543,9 @@ void gen_SSE(DisasContext *s, const X86Insn *insn)
         break;
     case X86_MASKMOVQ: case X86_MASKMOVDQU:
         gen_vec_maskmov(s, insn);
+        break;
+    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
+        gen_vec_pcmpstr(s, insn);
         break;
     case X86_ADDPS: case X86_ADDPD: case X86_ADDSS: case X86_ADDSD: case X86_SUBPS:
     case X86_SUBPD: case X86_SUBSS: case X86_SUBSD: case X86_MULPS: case X86_MULPD:

@@ -207,7 +207,6 @@ void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group
 static bool gen_vector_wanted(int mnem)
 {
     switch (mnem) {
-    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
     case X86_SHA1NEXTE: case X86_SHA1MSG1: case X86_SHA1MSG2: case X86_SHA1RNDS4:
     case X86_SHA256RNDS2: case X86_SHA256MSG1: case X86_SHA256MSG2:
         return false;
@@ -434,6 +433,7 @@ static bool flag_fx(const X86Insn *in, int cl_known, FlagFx *fx)
         fx->defines = HD_ZF;
         break;
     case X86_COMISS: case X86_COMISD: case X86_UCOMISS: case X86_UCOMISD: case X86_PTEST:
+    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
         fx->defines = HD_ARITH;
         break;
     default:
@@ -445,8 +445,10 @@ static bool flag_fx(const X86Insn *in, int cl_known, FlagFx *fx)
 /* ---- registers an instruction may write (conservative) ---- */
 static uint32_t reg_bit(uint8_t r)
 {
+    /* byte registers 16-19 are AH-BH; in the vector groups a byte-sized
+     * register operand (PEXTRB/PINSRB) is the full r32 rm names: SP-DI */
     if (r >= X86_GPR_AH && r <= X86_GPR_BH)
-        return 1u << (r - X86_GPR_AH);
+        return 1u << (r - X86_GPR_AH + (gen_group == HD_GROUP_INT ? 0 : 4));
     return r < 16 ? 1u << r : 0;
 }
 
@@ -488,7 +490,8 @@ static uint32_t insn_writes(const X86Insn *in, bool *stack_moves)
     case X86_CMPXCHG8B: case X86_CMPXCHG16B:
         w |= B_AX | B_DX;
         break;
-    case X86_LOOP: case X86_LOOPE: case X86_LOOPNE:
+    case X86_LOOP: case X86_LOOPE: case X86_LOOPNE: case X86_PCMPESTRI:
+    case X86_PCMPISTRI:
         w |= B_CX;
         break;
     case X86_PUSH: case X86_POP: case X86_PUSHF: case X86_PUSHA:
@@ -710,6 +713,44 @@ static void vec_value(Rng *r, uint8_t *out)
     memcpy(out, q, 16);
 }
 
+/* An x87 80-bit value (significand, sign/exponent) from the classes the
+ * x87 treats differently: zeros, infinities, QNaN/SNaN, denormals,
+ * pseudo-denormals, unnormals and pseudo-NaN/infinities (invalid
+ * encodings), normals near 1, integers, extremes, random bits. */
+static void fp80_value(Rng *r, uint8_t *out)
+{
+    uint64_t m = rnd(r);
+    uint16_t se = (uint16_t)(chance(r, 50) ? 0x8000 : 0);
+    const uint64_t J = 1ull << 63;
+    switch (rnd_below(r, 14)) {
+    case 0: m = 0; break;
+    case 1: se |= 0x7fff; m = J; break;
+    case 2: se |= 0x7fff; m |= J | (1ull << 62); break;
+    case 3: se |= 0x7fff; m = (m | J) & ~(1ull << 62); m |= m == J ? 1 : 0; break;
+    case 4: m &= ~J; m |= m ? 0 : 1; break;
+    case 5: m |= J; break;                                 /* pseudo-denormal */
+    case 6: se |= (uint16_t)(1 + rnd_below(r, 0x7ffe)); m &= ~J; break;   /* unnormal */
+    case 7: se |= 0x3fff - 2 + (uint16_t)rnd_below(r, 4); m |= J; break;
+    case 8: {                                              /* an integer */
+        int64_t v = (int64_t)rnd_below(r, 2000001) - 1000000;
+        uint64_t a = (uint64_t)(v < 0 ? -v : v);
+        se = (uint16_t)(v < 0 ? 0x8000 : 0);
+        if (!a) { m = 0; break; }
+        int lz = __builtin_clzll(a);
+        m = a << lz;
+        se |= (uint16_t)(0x3fff + 63 - lz);
+        break;
+    }
+    case 9: se |= (uint16_t)(0x7ffe - rnd_below(r, 64)); m |= J; break;
+    case 10: se |= (uint16_t)(1 + rnd_below(r, 64)); m |= J; break;
+    case 11: se |= (uint16_t)(0x3fff - 64 + rnd_below(r, 128)); m |= J; break;
+    case 12: se = (uint16_t)rnd(r); break;
+    default: se |= (uint16_t)(1 + rnd_below(r, 0x7ffe)); m |= J; break;
+    }
+    memcpy(out, &m, 8);
+    memcpy(out + 8, &se, 2);
+}
+
 void hd_fpu_default(HDFpu *f)
 {
     memset(f, 0, sizeof(*f));
@@ -748,6 +789,28 @@ static void gen_fpu_state(Gen *g)
         uint64_t m = chance(r, 50) ? random_value(r) : fp64_value(r);
         memcpy(f->fx + 32 + 16 * i, &m, 8);
     }
+    if (gen_group != HD_GROUP_X87)
+        return;
+    /* x87: random precision/rounding control, mostly masked exceptions,
+     * TOP, empty registers, condition codes; ES/B consistent with them. */
+    uint16_t fcw = (uint16_t)(0x3f | 0x40 | rnd_below(r, 4) << 8 | rnd_below(r, 4) << 10);
+    if (chance(r, 10))
+        fcw &= (uint16_t)~(rnd(r) & 0x3d);   /* unmask some (IE DE ZE OE UE, rarely PE) */
+    uint16_t fsw = (uint16_t)(rnd_below(r, 8) << 11);
+    if (chance(r, 30))
+        fsw |= (uint16_t)(rnd(r) & 0x3f);
+    fsw |= (uint16_t)(rnd(r) & 0x4700);       /* C0-C3 */
+    if (fsw & ~fcw & 0x3f)
+        fsw |= 0x8080;
+    uint8_t valid = 0;
+    for (int i = 0; i < 8; i++)
+        if (!chance(r, 30))
+            valid |= (uint8_t)(1u << i);
+    memcpy(f->fx, &fcw, 2);
+    memcpy(f->fx + 2, &fsw, 2);
+    f->fx[4] = valid;
+    for (int i = 0; i < 8; i++)
+        fp80_value(r, f->fx + 32 + 16 * i);
 }
 
 static int pick_pointer(Gen *g)

@@ -11,7 +11,7 @@ ifeq ($(shell uname -m),x86_64)
 HOSTDIFF := tests/cpu/hostdiff
 HOSTDIFF_COUNT ?= 20000
 HOSTDIFF_FP_COUNT ?= 10000
-HOSTDIFF_FP_GROUPS ?= sse
+HOSTDIFF_FP_GROUPS ?= sse mmx x87
 HOSTDIFF_SEED ?= 1
 HOSTDIFF_ENGINE ?= both
 HOSTDIFF_SRCS := tests/cpu/hostdiff.c tests/cpu/hostdiff-gen.c \
@@ -27,14 +27,14 @@ $(HOSTDIFF): $(HOSTDIFF_OBJS) $(LIB)
 
 .PHONY: check-hostdiff
 check-hostdiff: $(HOSTDIFF)
-	@for m in 64 32; do \
+	@rc=0; for m in 64 32; do \
 		$(HOSTDIFF) --mode $$m --engine $(HOSTDIFF_ENGINE) --seed $(HOSTDIFF_SEED) \
-			--count $(HOSTDIFF_COUNT) || exit 1; \
-	done
-	@for g in $(HOSTDIFF_FP_GROUPS); do for m in 64 32; do \
+			--count $(HOSTDIFF_COUNT) || rc=1; \
+	done; \
+	for g in $(HOSTDIFF_FP_GROUPS); do for m in 64 32; do \
 		$(HOSTDIFF) --group $$g --mode $$m --engine $(HOSTDIFF_ENGINE) --no-selftest \
-			--seed $(HOSTDIFF_SEED) --count $(HOSTDIFF_FP_COUNT) || exit 1; \
-	done; done
+			--seed $(HOSTDIFF_SEED) --count $(HOSTDIFF_FP_COUNT) || rc=1; \
+	done; done; exit $$rc
 
 CHECK_TARGETS += check-hostdiff
 CLEAN_FILES += $(HOSTDIFF)

@@ -149,6 +149,64 @@ START_TEST(cpuid_reports_fpu_fxsr_sse_sse2)
 }
 END_TEST
 
+/* cr4 |= OSXSAVE|OSFXSR; xgetbv(0) -> [0x5000]; xsetbv(0, 3); xgetbv ->
+ * [0x5004]; cpuid(1).ecx -> [0x5008]; cpuid(0xd,0) ebx -> [0x500c],
+ * eax -> [0x5010]; fninit; xsave [0x6000] with edx:eax = -1; pxor xmm1;
+ * xrstor [0x6000]; movups [0x5020], xmm1; hlt */
+static const uint8_t xsave_code[] = {
+    0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00, 0x02, 0x04, 0x00, 0x0f, 0x22, 0xe0,
+    0x66, 0x31, 0xc9, 0x0f, 0x01, 0xd0, 0x66, 0xa3, 0x00, 0x50, 0x66, 0xb8,
+    0x03, 0x00, 0x00, 0x00, 0x66, 0x31, 0xd2, 0x0f, 0x01, 0xd1, 0x0f, 0x01,
+    0xd0, 0x66, 0xa3, 0x04, 0x50, 0x66, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f,
+    0xa2, 0x66, 0x89, 0x0e, 0x08, 0x50, 0x66, 0xb8, 0x0d, 0x00, 0x00, 0x00,
+    0x66, 0x31, 0xc9, 0x0f, 0xa2, 0x66, 0x89, 0x1e, 0x0c, 0x50, 0x66, 0xa3,
+    0x10, 0x50, 0xdb, 0xe3, 0x66, 0xb8, 0xff, 0xff, 0xff, 0xff, 0x66, 0xba,
+    0xff, 0xff, 0xff, 0xff, 0x0f, 0xae, 0x26, 0x00, 0x60, 0x66, 0x0f, 0xef,
+    0xc9, 0x0f, 0xae, 0x2e, 0x00, 0x60, 0x0f, 0x11, 0x0e, 0x20, 0x50, 0xf4
+};
+
+START_TEST(xsave_xrstor_xcr0_and_cpuid_leaf_d)
+{
+    Guest g = guest_new(xsave_code, sizeof(xsave_code), _i);
+    g.cpu->xmm[1].q[0] = 0x0123456789abcdefULL;
+    g.cpu->xmm[1].q[1] = 0xfedcba9876543210ULL;
+    memset(g.m->ram + 0x6200, 0, 64);        /* XSAVE header */
+    g.m->ram[0x6200] = 1;                     /* stale x87 bit: XSAVE must clear it */
+    run(&g);
+    ck_assert_uint_eq(rd32(&g, 0x5000), 1);             /* XCR0 at reset: x87 */
+    ck_assert_uint_eq(rd32(&g, 0x5004), 3);             /* after XSETBV */
+    ck_assert_uint_ne(rd32(&g, 0x5008) & (1u << 27), 0); /* CPUID.1:ECX.OSXSAVE */
+    ck_assert_uint_eq(rd32(&g, 0x500c), 576);           /* size for XCR0 = 3 */
+    ck_assert_uint_eq(rd32(&g, 0x5010), 3);             /* supported components */
+    /* XSTATE_BV: x87 in its initial state after FNINIT (bit 0 clear), SSE
+     * in use (bit 1); the XMM image holds xmm1; XRSTOR brought it back */
+    ck_assert_uint_eq(g.m->ram[0x6200] & 3, 2);
+    ck_assert_uint_eq(rd32(&g, 0x6000 + 160 + 16), 0x89abcdef);
+    ck_assert_uint_eq(rd32(&g, 0x5020), 0x89abcdef);
+    ck_assert_uint_eq(rd32(&g, 0x502c), 0xfedcba98);
+    guest_free(&g);
+}
+END_TEST
+
+/* fninit; fld1 (at 0x1002); fnstenv [0x5000] (16-bit real-mode layout); hlt */
+static const uint8_t fstenv_code[] = { 0xdb, 0xe3, 0xd9, 0xe8, 0xd9, 0x36, 0x00, 0x50, 0xf4 };
+
+START_TEST(fnstenv_real_mode_layout)
+{
+    Guest g = guest_new(fstenv_code, sizeof(fstenv_code), _i);
+    run(&g);
+    ck_assert_uint_eq(rd16(&g, 0x5000), 0x037f);     /* FCW */
+    ck_assert_uint_eq(rd16(&g, 0x5002), 0x3800);     /* FSW: TOP = 7 after one push */
+    ck_assert_uint_eq(rd16(&g, 0x5004), 0x3fff);     /* FTW: R7 valid (00), others empty */
+    ck_assert_uint_eq(rd16(&g, 0x5006), 0x1002);     /* FIP 15:0, linear */
+    ck_assert_uint_eq(rd16(&g, 0x5008), 0x01e8);     /* FIP 19:16 << 12 | FOP (D9 E8) */
+    /* the value itself: ST0 = +1.0 in the 80-bit format */
+    ck_assert_uint_eq(g.cpu->fpregs[7].mant, 0x8000000000000000ULL);
+    ck_assert_uint_eq(g.cpu->fpregs[7].sexp, 0x3fff);
+    guest_free(&g);
+}
+END_TEST
+
 START_TEST(unknown_cpu_model_is_refused)
 {
     char err[160];
@@ -177,6 +235,8 @@ static Suite *fpu_suite(void)
     tcase_add_loop_test(tc, fninit_control_word_and_fxsave_image, 0, 2);
     tcase_add_loop_test(tc, sse_needs_osfxsr_and_ts_raises_nm, 0, 2);
     tcase_add_loop_test(tc, cpuid_reports_fpu_fxsr_sse_sse2, 0, 2);
+    tcase_add_loop_test(tc, xsave_xrstor_xcr0_and_cpuid_leaf_d, 0, 2);
+    tcase_add_loop_test(tc, fnstenv_real_mode_layout, 0, 2);
     tcase_add_test(tc, unknown_cpu_model_is_refused);
     suite_add_tcase(s, tc);
     return s;

@@ -1,0 +1,112 @@
+#!/bin/sh
+# Guest differential test of x87/SSE/string work (tests/guest/fpvec/*.c):
+# the programs are built statically with gcc (-O2 -msse4.2; aes.c also
+# -maes -mpclmul), run natively, then run inside the Linux guest of
+# tests/guest/mkguest.sh booted under vx86; the outputs must be identical
+# byte for byte.
+#
+#   tests/guest/fpvec.sh [--emulator ./vx86] [--timeout 900] [--keep DIR]
+#                        [--append "extra kernel arguments"]
+#
+# The guest gets the stock initramfs plus a second cpio archive (the kernel
+# unpacks concatenated archives in order, later files win) holding the
+# programs and an /init that runs each one between "=== fpvec NAME ==="
+# markers and powers off.  Prints SKIP with the reason (and exits 0) when
+# the compiler, the guest kernel or a booting guest is not available; exits
+# 1 on any difference.  --emulator qemu-system-x86_64 checks the plumbing
+# (QEMU's own FP results may legitimately differ from the host's).
+set -eu
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+emulator=$root/vx86
+timeout=900
+keep=
+extra=
+while [ $# -gt 0 ]; do
+    case $1 in
+    --append) extra=$2; shift 2 ;;
+    --emulator) emulator=$2; shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
+    --keep) keep=$2; shift 2 ;;
+    *) echo "usage: $0 [--emulator PATH] [--timeout SECONDS] [--keep DIR] [--append ARGS]" >&2
+       exit 2 ;;
+    esac
+done
+
+skip() {
+    echo "SKIP: fpvec guest test: $*"
+    exit 0
+}
+
+tmp=${keep:-$(mktemp -d)}
+mkdir -p "$tmp"
+[ -n "$keep" ] || trap 'rm -rf "$tmp"' EXIT
+progs="fpmath strvec aes"
+
+command -v gcc >/dev/null 2>&1 || skip "gcc not found"
+for p in $progs; do
+    flags="-O2 -msse4.2"
+    [ "$p" = aes ] && flags="$flags -maes -mpclmul"
+    gcc $flags -static -o "$tmp/$p" "$root/tests/guest/fpvec/$p.c" -lm 2>"$tmp/$p.cc.log" ||
+        skip "static build of $p.c failed (glibc static libraries missing?): $(head -c 200 "$tmp/$p.cc.log")"
+done
+
+# Native reference (this host must have SSE4.2, AES-NI and PCLMULQDQ).
+: >"$tmp/native.out"
+for p in $progs; do
+    echo "=== fpvec $p ===" >>"$tmp/native.out"
+    "$tmp/$p" >>"$tmp/native.out" 2>&1 || skip "native run of $p failed (host CPU features?)"
+done
+
+paths=$("$root/tests/guest/mkguest.sh" 2>"$tmp/mkguest.log") ||
+    skip "no guest kernel/initramfs (tests/guest/mkguest.sh: $(tail -n 1 "$tmp/mkguest.log"))"
+set -- $paths
+kernel=$1
+initrd=$2
+[ -x "$emulator" ] || command -v "$emulator" >/dev/null 2>&1 || skip "emulator $emulator not found"
+
+# The extra archive: /fpvec/<programs> and an /init that runs them.
+tree=$tmp/tree
+mkdir -p "$tree/fpvec"
+for p in $progs; do cp "$tmp/$p" "$tree/fpvec/$p"; done
+cat >"$tree/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "=== fpvec begin ==="
+for p in fpmath strvec aes; do
+    echo "=== fpvec $p ==="
+    /fpvec/$p 2>&1
+done
+echo "=== fpvec end ==="
+poweroff -f
+INIT
+chmod 755 "$tree/init" "$tree/fpvec/"*
+(cd "$tree" && find . | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$tmp/extra.cpio.gz"
+cat "$initrd" "$tmp/extra.cpio.gz" >"$tmp/initrd.gz"
+
+status=0
+timeout "$timeout" "$emulator" -kernel "$kernel" -initrd "$tmp/initrd.gz" \
+    -append "console=ttyS0 quiet panic=-1 $extra" -nographic -m 512M -no-reboot \
+    </dev/null >"$tmp/guest.log" 2>&1 || status=$?
+tr -d '\r' <"$tmp/guest.log" >"$tmp/guest.clean"
+if ! grep -q "=== fpvec end ===" "$tmp/guest.clean"; then
+    if grep -q "=== fpvec begin ===" "$tmp/guest.clean"; then
+        echo "FAIL: fpvec guest test: the programs started but did not all finish (exit $status)"
+        tail -n 20 "$tmp/guest.clean"
+        exit 1
+    fi
+    skip "the Linux guest did not reach the test runner under $(basename "$emulator") (exit $status; last line: $(tail -n 1 "$tmp/guest.clean" | head -c 160))"
+fi
+sed -n '/=== fpvec begin ===/,/=== fpvec end ===/p' "$tmp/guest.clean" |
+    sed '1d;$d' >"$tmp/guest.out"
+if cmp -s "$tmp/native.out" "$tmp/guest.out"; then
+    echo "fpvec guest test: $(wc -l <"$tmp/native.out") lines identical to the native run ($progs)"
+    exit 0
+fi
+echo "FAIL: fpvec guest test: output differs from the native run"
+diff "$tmp/native.out" "$tmp/guest.out" | head -n 40
+exit 1
