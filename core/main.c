@@ -98,6 +98,14 @@ static void print_log_items(void)
         printf("  %-14s %s\n", it->name, it->help);
 }
 
+/* An unknown -cpu name is a command-line error, reported before anything
+ * starts (not as the accelerator's refusal). */
+static bool cpu_model_known(const VMOptions *o, char *err, size_t len)
+{
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    return !o->cpu_model || cpu_model_apply(&cfg, o->cpu_model, err, len);
+}
+
 /* Logging is process-wide: set it up before anything can log. */
 static int setup_logging(const VMOptions *o)
 {
@@ -200,6 +208,11 @@ int main(int argc, char **argv)
         print_log_items();
     } else if (opts.want_accel_help) {
         accel_print_help(NULL, stdout);
+    } else if (opts.cpu_model && !strcmp(opts.cpu_model, "help")) {
+        cpu_models_print(stdout);
+    } else if (!cpu_model_known(&opts, err, sizeof err)) {
+        fprintf(stderr, "vx86: -cpu: %s\n", err);
+        status = 1;
     } else if ((missing = first_unsupported(&opts))) {
         fprintf(stderr, "vx86: %s: %s\n", missing->name,
                 missing->why ? missing->why : "not supported yet");

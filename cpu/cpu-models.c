@@ -37,7 +37,7 @@ enum {
 };
 /* CPUID.7.0:EBX */
 enum {
-    F7B_FSGSBASE = B(0), F7B_SGX = B(2), F7B_BMI1 = B(3), F7B_INVPCID = B(10),
+    F7B_FSGSBASE = B(0), F7B_SGX = B(2), F7B_BMI1 = B(3), F7B_SMEP = B(7), F7B_INVPCID = B(10),
     F7B_RTM = B(11), F7B_FDP_EXCPTN = B(6), F7B_NO_FCS_FDS = B(13), F7B_RDSEED = B(18),
     F7B_ADX = B(19), F7B_SMAP = B(20), F7B_CLFLUSHOPT = B(23), F7B_CLWB = B(24),
     F7B_SHA = B(29),
@@ -45,7 +45,8 @@ enum {
 enum { F7C_PKU = B(3) };
 enum { F7D_ARCH_CAP = B(29) };   /* IA32_ARCH_CAPABILITIES MSR (cpu_arch_capabilities) */
 /* CPUID.80000001 */
-enum { F81D_SYSCALL = B(11), F81D_NX = B(20), F81D_RDTSCP = B(27), F81D_LM = B(29) };
+enum { F81D_SYSCALL = B(11), F81D_NX = B(20), F81D_PDPE1GB = B(26), F81D_RDTSCP = B(27),
+       F81D_LM = B(29) };
 enum { F81C_LAHF = B(0), F81C_LZCNT = B(5), F81C_PREFETCHW = B(8) };
 /* CPUID.(0xD,1):EAX */
 enum { FD1A_XSAVEOPT = B(0), FD1A_XSAVEC = B(1), FD1A_XSAVES = B(3) };
@@ -68,9 +69,9 @@ static const CPUModel cpu_models[] = {
                                F1C_SSE42 | F1C_MOVBE | F1C_POPCNT | F1C_AES | F1C_XSAVE,
             /* Not BMI1: ANDN/BEXTR/BLS* are not implemented (TZCNT's encoding
              * then runs as BSF, as on such CPUs). */
-            [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_ADX | F7B_SMAP | F7B_NO_FCS_FDS,
+            [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_SMEP | F7B_ADX | F7B_SMAP | F7B_NO_FCS_FDS,
             [CPU_FEAT_7_EDX] = F7D_ARCH_CAP,
-            [CPU_FEAT_81_EDX] = F81D_SYSCALL | F81D_NX | F81D_RDTSCP | F81D_LM,
+            [CPU_FEAT_81_EDX] = F81D_SYSCALL | F81D_NX | F81D_PDPE1GB | F81D_RDTSCP | F81D_LM,
             [CPU_FEAT_81_ECX] = F81C_LAHF | F81C_LZCNT | F81C_PREFETCHW,
             [CPU_FEAT_D1_EAX] = FD1A_XSAVEOPT,
         },
@@ -88,10 +89,27 @@ static const CPUModel cpu_models[] = {
     },
 };
 
+/* QEMU's names for "everything this emulator implements". */
+static const struct { const char *alias, *model; } cpu_model_aliases[] = {
+    { "max", "vx86" },
+};
+
+void cpu_models_print(FILE *f)
+{
+    fprintf(f, "CPU models (-cpu NAME):\n");
+    for (size_t i = 0; i < sizeof(cpu_models) / sizeof(cpu_models[0]); i++)
+        fprintf(f, "  %-8s %s\n", cpu_models[i].name, cpu_models[i].desc);
+    for (size_t i = 0; i < sizeof(cpu_model_aliases) / sizeof(cpu_model_aliases[0]); i++)
+        fprintf(f, "  %-8s the same as %s\n", cpu_model_aliases[i].alias, cpu_model_aliases[i].model);
+}
+
 bool cpu_model_apply(CPUConfig *cfg, const char *name, char *err, size_t errlen)
 {
     if (!name || !*name)
         name = cpu_models[0].name;
+    for (size_t i = 0; i < sizeof(cpu_model_aliases) / sizeof(cpu_model_aliases[0]); i++)
+        if (strcmp(cpu_model_aliases[i].alias, name) == 0)
+            name = cpu_model_aliases[i].model;
     const CPUModel *m = NULL;
     for (size_t i = 0; i < sizeof(cpu_models) / sizeof(cpu_models[0]); i++)
         if (strcmp(cpu_models[i].name, name) == 0)
@@ -117,6 +135,10 @@ bool cpu_model_apply(CPUConfig *cfg, const char *name, char *err, size_t errlen)
         cfg->feat[CPU_FEAT_81_EDX] &= ~(uint32_t)F81D_NX;
     if (!cfg->pae)
         cfg->feat[CPU_FEAT_1_EDX] &= ~(uint32_t)F1D_PAE;
+    /* The page walker honours PS in a PDPTE only when CPUID says so. */
+    if (!cfg->page1gb)
+        cfg->feat[CPU_FEAT_81_EDX] &= ~(uint32_t)F81D_PDPE1GB;
+    cfg->page1gb = cfg->feat[CPU_FEAT_81_EDX] & F81D_PDPE1GB;
     return true;
 }
 

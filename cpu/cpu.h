@@ -384,6 +384,8 @@ enum {
  * for the named model (NULL or "" = the default, "vx86").  False with a
  * message listing the known names when the name is unknown. */
 bool cpu_model_apply(CPUConfig *cfg, const char *name, char *err, size_t errlen);
+/* -cpu help: the models and their aliases. */
+void cpu_models_print(FILE *f);
 /* Does the CPU's model have this X86Feature (cpu/decode.h)? */
 bool cpu_has_feature(const CPUState *cpu, int x86_feature);
 /* CPUID leaf/subleaf -> eax, ebx, ecx, edx. */

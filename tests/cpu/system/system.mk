@@ -16,9 +16,7 @@ $(foreach i,$(SYSTEM_IMAGES),$(eval $(call testrom_image,$(word 1,$(subst :, ,$(
 .PHONY: testrom-images check-qemudiff
 testrom-images: $(TESTROM_BINS)
 
-# In check-full until vx86 passes every image (task switch, x87 #NM and
-# ring-3 paths are being fixed); moves back to CHECK_TARGETS when green.
-CHECK_FULL_TARGETS += check-qemudiff
+CHECK_TARGETS += check-qemudiff
 check-qemudiff: vx86 testrom-images
 	tests/cpu/qemudiff --no-build --engine both
 endif
