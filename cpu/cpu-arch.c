@@ -27,6 +27,31 @@ static void dump_seg(const CPUState *cpu, int s, FILE *f)
             sc->selector, sc->base, sc->limit, sc->attr & SEG_ATTR_MASK);
 }
 
+static unsigned get16(const uint8_t *p) { return p[0] | p[1] << 8; }
+
+/* x87 and SSE state from the FXSAVE image (the form KVM hands over too).
+ * FIP/FDP/FOP are left out: vendors and KVM differ on them. */
+static void dump_fpu(CPUState *cpu, FILE *f)
+{
+    uint8_t img[512];
+    cpu_fx_export(cpu, img);
+    uint32_t mxcsr = img[24] | img[25] << 8 | (uint32_t)img[26] << 16 | (uint32_t)img[27] << 24;
+    fprintf(f, "FCW=%04x FSW=%04x FTW=%02x MXCSR=%08x\n", get16(img), get16(img + 2),
+            img[4], mxcsr);
+    for (int i = 0; i < 8; i++) {
+        const uint8_t *st = img + 32 + 16 * i;
+        fprintf(f, "ST%d=%04x%02x%02x%02x%02x%02x%02x%02x%02x%s", i, get16(st + 8), st[7], st[6],
+                st[5], st[4], st[3], st[2], st[1], st[0], (i & 3) == 3 ? "\n" : " ");
+    }
+    for (int i = 0; i < 16; i++) {
+        const uint8_t *x = img + 160 + 16 * i;
+        fprintf(f, "XMM%02d=", i);
+        for (int b = 15; b >= 0; b--)
+            fprintf(f, "%02x", x[b]);
+        fprintf(f, "%s", (i & 1) ? "\n" : " ");
+    }
+}
+
 void cpu_dump_arch_state(CPUState *cpu, FILE *f)
 {
     static const char *const r64[16] = { "RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
@@ -48,4 +73,5 @@ void cpu_dump_arch_state(CPUState *cpu, FILE *f)
             cpu->fmask, cpu->kernel_gs_base);
     fprintf(f, "SYSENTER_CS=%04" PRIx64 " ESP=%016" PRIx64 " EIP=%016" PRIx64 "\n",
             cpu->sysenter_cs, cpu->sysenter_esp, cpu->sysenter_eip);
+    dump_fpu(cpu, f);
 }

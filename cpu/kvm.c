@@ -211,8 +211,49 @@ static void add_slot(void *opaque, const MemRegion *r, uint64_t start, uint64_t 
 
 /* ---- vCPU setup ---- */
 
+/* One CPUID word: what this KVM supports, limited to what the machine's
+ * CPU model offers, so a guest sees the same features under both
+ * accelerators (where KVM can provide them). */
+static void cpuid_filter_by_model(struct kvm_cpuid_entry2 *e, const CPUConfig *cfg)
+{
+    switch (e->function) {
+    case 1:
+        e->edx &= cfg->feat[CPU_FEAT_1_EDX];
+        /* OSXSAVE follows CR4 (KVM keeps it live); hypervisor present. */
+        e->ecx = (e->ecx & (cfg->feat[CPU_FEAT_1_ECX] | (1u << 27))) | (1u << 31);
+        break;
+    case 7:
+        if (e->index == 0) {
+            e->ebx &= cfg->feat[CPU_FEAT_7_EBX];
+            e->ecx &= cfg->feat[CPU_FEAT_7_ECX];
+            e->edx &= cfg->feat[CPU_FEAT_7_EDX];
+        } else {
+            e->eax = e->ebx = e->ecx = e->edx = 0;
+        }
+        break;
+    case 0xd:
+        /* The model's XSAVE state: x87 and SSE only. */
+        if (e->index == 0) {
+            e->eax &= 3;
+            e->edx = 0;
+        } else if (e->index == 1) {
+            e->eax &= cfg->feat[CPU_FEAT_D1_EAX];
+        } else {
+            e->eax = e->ebx = e->ecx = e->edx = 0;
+        }
+        break;
+    case 0x80000001:
+        e->edx &= cfg->feat[CPU_FEAT_81_EDX];
+        e->ecx &= cfg->feat[CPU_FEAT_81_ECX];
+        break;
+    }
+}
+
 static int setup_cpuid(KVMAccel *k, char *err, size_t len)
 {
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    if (!cpu_model_apply(&cfg, k->m->opts ? k->m->opts->cpu_model : NULL, err, len))
+        return -1;
     int n = 128;
     struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
     c->nent = n;
@@ -221,14 +262,8 @@ static int setup_cpuid(KVMAccel *k, char *err, size_t len)
         free(c);
         return -1;
     }
-    for (unsigned i = 0; i < c->nent; i++) {
-        struct kvm_cpuid_entry2 *e = &c->entries[i];
-        if (e->function == 1) {
-            e->ecx &= ~(1u << 5);      /* VMX: no nested virtualisation offered */
-            e->ecx |= 1u << 31;        /* hypervisor present */
-            e->ecx &= ~(1u << 21);     /* x2APIC: our LAPIC is MMIO-only under KVM */
-        }
-    }
+    for (unsigned i = 0; i < c->nent; i++)
+        cpuid_filter_by_model(&c->entries[i], &cfg);
     int rc = ioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
     free(c);
     if (rc < 0) {
@@ -538,6 +573,19 @@ static void kvm_reset(void *acc)
     s.cr3 = s.cr4 = s.efer = 0;
     ioctl(k->vcpu_fd, KVM_SET_SREGS, &s);
     ioctl(k->vcpu_fd, KVM_SET_REGS, &g);
+    /* x87/SSE as after RESET (SDM vol. 3 table 9-1: FCW 0040H, MXCSR
+     * 1F80H; KVM's own vCPU init is the FINIT state), as the translator
+     * has it.  Through XSAVE with both components marked in use. */
+    struct kvm_xsave xs;
+    memset(&xs, 0, sizeof xs);
+    uint8_t *img = (uint8_t *)xs.region;
+    uint32_t mxcsr = 0x1f80, mxcsr_mask = 0xffff;
+    uint64_t bv = 3;
+    img[0] = 0x40;
+    memcpy(img + 24, &mxcsr, 4);
+    memcpy(img + 28, &mxcsr_mask, 4);
+    memcpy(img + 512, &bv, 8);
+    ioctl(k->vcpu_fd, KVM_SET_XSAVE, &xs);
 }
 
 /* A GDT descriptor as KVM's segment cache. */
@@ -639,8 +687,10 @@ static CPUState *kvm_cpu_state(void *acc)
     struct kvm_sregs s;
     if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
         return NULL;
-    if (!k->shadow)
+    if (!k->shadow) {
         k->shadow = xcalloc(1, sizeof(CPUState));
+        cpu_fpu_reset(k->shadow);
+    }
     CPUState *c = k->shadow;
     const uint64_t gpr[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
                                r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
@@ -673,6 +723,29 @@ static CPUState *kvm_cpu_state(void *acc)
     for (int i = 0; i < got; i++)
         msrs_to_cpu(c, m->entries[i].index, m->entries[i].data);
     free(m);
+    /* x87/SSE from KVM's XSAVE area, whose legacy region is an FXSAVE
+     * image.  A component whose XSTATE_BV bit is clear is in its init
+     * state (SDM vol. 1 13.6), whatever the region holds.  (KVM_GET_FPU
+     * loses MXCSR on some KVMs, so it is not used.) */
+    struct kvm_xsave xs;
+    if (ioctl(k->vcpu_fd, KVM_GET_XSAVE, &xs) == 0) {
+        uint8_t *img = (uint8_t *)xs.region;
+        uint64_t bv;
+        memcpy(&bv, img + 512, 8);
+        if (!(bv & 1)) {                 /* x87 init: FCW 037FH, the rest 0 */
+            memset(img, 0, 24);
+            img[0] = 0x7f;
+            img[1] = 0x03;
+            memset(img + 32, 0, 128);
+        }
+        if (!(bv & 2))                   /* SSE init: XMM registers 0 */
+            memset(img + 160, 0, 256);
+        if (!(bv & 6)) {                 /* MXCSR init */
+            uint32_t mx = 0x1f80;
+            memcpy(img + 24, &mx, 4);
+        }
+        cpu_fx_import(c, img);
+    }
     return c;
 }
 
