@@ -88,6 +88,30 @@ expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$
 expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
 expect_error "-D unwritable" "-D: " -D "$tmp/no/such/dir/log" -selftest
 
+# Malformed guest images (issue 5): one clear line each, exit 1.
+head -c 65536 /dev/urandom >"$tmp/random.bin"
+expect_error "-kernel of random bytes" "is not a Linux bzImage" -kernel "$tmp/random.bin"
+# A 32-bit ELF header (ELFCLASS32, EM_386), the rest zero.
+printf '\177ELF\001\001\001\000\000\000\000\000\000\000\000\000\002\000\003\000\001\000\000\000' >"$tmp/elf32"
+head -c 4096 /dev/zero >>"$tmp/elf32"
+expect_error "-kernel 32-bit ELF" "is an ELF image, not a bzImage" -kernel "$tmp/elf32"
+# A bzImage cut short: the boot sector with a valid setup header claiming
+# more setup sectors than the file has.
+python3 - "$tmp/trunc.bin" <<'PY'
+import struct, sys
+b = bytearray(1024)
+b[0x1f1] = 30                                  # setup_sects
+b[0x1fe:0x200] = b"\x55\xaa"                  # boot flag
+b[0x202:0x206] = b"HdrS"
+b[0x206:0x208] = struct.pack("<H", 0x20f)      # protocol 2.15
+open(sys.argv[1], "wb").write(b)
+PY
+expect_error "-kernel truncated" "truncated" -kernel "$tmp/trunc.bin"
+if [ -f .cache/guest/vmlinuz ]; then
+    head -c 33554432 /dev/zero >"$tmp/big.initrd"
+    expect_error "-initrd larger than RAM" "-initrd: " -m 96 -kernel .cache/guest/vmlinuz -initrd "$tmp/big.initrd"
+fi
+
 expect_ok "--version" "vx86 $version" --version
 expect_ok "-version" "vx86 $version" -version
 expect_ok "--help" "-kernel" --help
