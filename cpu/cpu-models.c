@@ -37,7 +37,7 @@ enum {
 };
 /* CPUID.7.0:EBX */
 enum {
-    F7B_FSGSBASE = B(0), F7B_SGX = B(2), F7B_BMI1 = B(3), F7B_SMEP = B(7), F7B_INVPCID = B(10),
+    F7B_FSGSBASE = B(0), F7B_SGX = B(2), F7B_BMI1 = B(3), F7B_BMI2 = B(8), F7B_SMEP = B(7), F7B_INVPCID = B(10),
     F7B_RTM = B(11), F7B_FDP_EXCPTN = B(6), F7B_NO_FCS_FDS = B(13), F7B_RDSEED = B(18),
     F7B_ADX = B(19), F7B_SMAP = B(20), F7B_CLFLUSHOPT = B(23), F7B_CLWB = B(24),
     F7B_SHA = B(29),
@@ -67,9 +67,8 @@ static const CPUModel cpu_models[] = {
                                F1D_SSE2,
             [CPU_FEAT_1_ECX] = F1C_SSE3 | F1C_PCLMUL | F1C_SSSE3 | F1C_CX16 | F1C_SSE41 |
                                F1C_SSE42 | F1C_MOVBE | F1C_POPCNT | F1C_AES | F1C_XSAVE,
-            /* Not BMI1: ANDN/BEXTR/BLS* are not implemented (TZCNT's encoding
-             * then runs as BSF, as on such CPUs). */
-            [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_SMEP | F7B_ADX | F7B_SMAP | F7B_NO_FCS_FDS,
+            [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_BMI1 | F7B_SMEP | F7B_BMI2 | F7B_ADX |
+                               F7B_SMAP | F7B_NO_FCS_FDS,
             [CPU_FEAT_7_EDX] = F7D_ARCH_CAP,
             [CPU_FEAT_81_EDX] = F81D_SYSCALL | F81D_NX | F81D_PDPE1GB | F81D_RDTSCP | F81D_LM,
             [CPU_FEAT_81_ECX] = F81C_LAHF | F81C_LZCNT | F81C_PREFETCHW,
@@ -164,6 +163,7 @@ static const struct { int8_t word; uint32_t bit; } feature_bits[X86_FEAT_COUNT] 
     [X86_FEAT_RDSEED] = { CPU_FEAT_7_EBX, F7B_RDSEED },
     [X86_FEAT_FSGSBASE] = { CPU_FEAT_7_EBX, F7B_FSGSBASE },
     [X86_FEAT_BMI1] = { CPU_FEAT_7_EBX, F7B_BMI1 },
+    [X86_FEAT_BMI2] = { CPU_FEAT_7_EBX, F7B_BMI2 },
     [X86_FEAT_LZCNT] = { CPU_FEAT_81_ECX, F81C_LZCNT },
     [X86_FEAT_ADX] = { CPU_FEAT_7_EBX, F7B_ADX },
     [X86_FEAT_XSAVE] = { CPU_FEAT_1_ECX, F1C_XSAVE },

@@ -25,6 +25,7 @@ enum {
     KEY_W = 0x200,
     KEY_X64 = 0x400,
     KEY_B = 0x800,
+    KEY_VEX = 0x1000,     /* VEX-encoded (rows with the VX selector) */
     KEY_MODRM_BITS = KEY_RM | KEY_REG | KEY_MOD3,
 };
 #define SEL(mask, val) (((uint32_t)(mask) << 16) | (uint32_t)(val))
@@ -58,6 +59,7 @@ typedef struct X86OpRow {
 #define N64 SEL(KEY_X64, 0)
 #define B0 SEL(KEY_B, 0)
 #define B1 SEL(KEY_B, KEY_B)
+#define VX SEL(KEY_VEX, KEY_VEX)
 #define LK X86_F_LOCK
 #define I64 X86_F_I64
 #define O64 X86_F_O64
@@ -102,6 +104,7 @@ static const uint8_t x86_vex_imm[][2] = {
 #undef N64
 #undef B0
 #undef B1
+#undef VX
 #undef LK
 #undef I64
 #undef O64
@@ -133,6 +136,12 @@ static uint16_t x86_first[X86_MAP_COUNT * 256];
 static uint8_t x86_count[X86_MAP_COUNT * 256];
 static uint8_t x86_has_modrm[X86_MAP_COUNT * 256];
 static uint8_t x86_vex_has_imm[X86_MAP_COUNT * 256];
+static uint8_t x86_has_legacy[X86_MAP_COUNT * 256];  /* a non-VX row exists */
+
+static bool row_is_vex(const X86OpRow *r)
+{
+    return SEL_MASK(r->sel) & KEY_VEX;
+}
 
 static bool spec_uses_modrm(uint16_t spec)
 {
@@ -182,7 +191,10 @@ static void __attribute__((constructor)) x86_decode_build_index(void)
             }
             x86_cand[j] = (uint16_t)i;
             n++;
-            if (row_uses_modrm(r))
+            /* VX rows do not change how legacy encodings are measured */
+            if (!row_is_vex(r))
+                x86_has_legacy[slot] = 1;
+            if (!row_is_vex(r) && row_uses_modrm(r))
                 x86_has_modrm[slot] = 1;
         }
         x86_count[slot] = (uint8_t)(n - x86_first[slot]);
@@ -548,6 +560,60 @@ static bool resolve_operand(X86Insn *in, X86Operand *o, unsigned am,
     }
 }
 
+/* ---- VEX-encoded rows (BMI1/BMI2): operands of a measured VEX insn ---- */
+static const X86OpRow *find_row(unsigned slot, unsigned key);
+
+/* Gives a measured VEX instruction the mnemonic and operands of its VX
+ * row, if it has one and the encoding is valid for it (VEX.L = 0, vvvv =
+ * 1111b when the row has no B operand).  Otherwise it stays X86_VEX with
+ * X86_F_UNIMPL (#UD in the translator), so lengths never change. */
+static void decode_vex_row(X86Insn *in)
+{
+    if (in->vex.kind != 0xc4 && in->vex.kind != 0xc5)
+        return;
+    if (in->map < X86_MAP_0F || in->map > X86_MAP_0F3A || !in->has_modrm || in->vex.L)
+        return;
+    static const unsigned pp_key[4] = { 0, 0x80, 0x100, 0x180 };
+    unsigned key = (in->modrm & 0x3f) | (in->mod == 3 ? KEY_MOD3 : 0) |
+                   pp_key[in->vex.pp & 3] | KEY_VEX;
+    if (in->mode == X86_MODE64)
+        key |= KEY_X64 | (in->vex.W ? KEY_W : 0);
+    const X86OpRow *row = find_row(in->map * 256u + in->opcode, key);
+    if (!row || !row_is_vex(row))
+        return;
+    bool uses_vvvv = false;
+    for (unsigned i = 0; i < 3; i++)
+        uses_vvvv |= X86_OPND_AM(row->ops[i]) == X86_AM_B;
+    if (!uses_vvvv && in->vex.vvvv != 0)
+        return;
+    X86Insn t = *in;
+    /* VEX.W selects 64-bit operands in 64-bit mode and is ignored elsewhere */
+    t.opsize = in->mode == X86_MODE64 && in->vex.W ? 8 : 4;
+    t.mnem = row->mnem;
+    t.feature = row->feature;
+    t.flags = (row->flags & 0xffff) | X86_F_MODRM;
+    t.mandatory = (uint8_t)(in->vex.pp == 1 ? 0x66 : in->vex.pp == 2 ? 0xf3 :
+                            in->vex.pp == 3 ? 0xf2 : 0);
+    unsigned nops = 0;
+    for (unsigned i = 0; i < 3 && row->ops[i]; i++, nops++) {
+        X86Operand *o = &t.op[i];
+        unsigned am = X86_OPND_AM(row->ops[i]), sz = X86_OPND_SZ(row->ops[i]);
+        o->spec = row->ops[i];
+        o->size = (uint8_t)spec_size(&t, sz);
+        if (am == X86_AM_B) {
+            o->kind = X86_OPK_REG;
+            o->reg = (uint8_t)(in->mode == X86_MODE64 ? in->vex.vvvv : in->vex.vvvv & 7);
+        } else if (am == X86_AM_I) {
+            o->kind = X86_OPK_IMM;
+            o->imm = in->imm;          /* measured by decode_vex */
+        } else if (!resolve_operand(&t, o, am, o->size, in->mod == 3)) {
+            return;
+        }
+    }
+    t.nops = (uint8_t)nops;
+    *in = t;
+}
+
 /* ---- VEX / EVEX / XOP: length only ---- */
 static X86DecodeStatus decode_vex(Fetch *f, X86Insn *in, uint8_t kind)
 {
@@ -624,6 +690,7 @@ static X86DecodeStatus decode_vex(Fetch *f, X86Insn *in, uint8_t kind)
     in->imm = sign_extend(fetch_le(f, imm), imm ? imm : 1);
     in->imm_size = (uint8_t)imm;
     in->length = (uint8_t)f->pos;
+    decode_vex_row(in);
     return X86_DECODE_OK;
 }
 
@@ -722,7 +789,7 @@ X86DecodeStatus x86_decode(const uint8_t *bytes, size_t avail, X86CpuMode mode,
     in->map = (uint8_t)map;
     in->opcode = op;
     unsigned slot = map * 256 + op;
-    if (!x86_count[slot])
+    if (!x86_has_legacy[slot])
         return X86_DECODE_UD;
 
     /* the selection key */

@@ -11,6 +11,7 @@
 #include "cpu/translate.h"
 #include "cpu/translate-fpu.h"
 #include "cpu/translate-sys.h"
+#include "cpu/translate-bmi.h"
 
 #include "cpu/helpers.h"
 
@@ -1137,4 +1138,5 @@ const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
     X86_FPU_HANDLERS,
     X86_SSE_HANDLERS,
     X86_X87_HANDLERS,
+    X86_BMI_HANDLERS,
 };

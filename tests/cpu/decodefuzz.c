@@ -23,7 +23,7 @@
 
 /* ---- the table rows, read from the same .def as the decoder ---- */
 enum { K_RM = 7, K_REG = 0x38, K_MOD3 = 0x40, K_PFX = 0x180, K_W = 0x200,
-       K_X64 = 0x400, K_B = 0x800 };
+       K_X64 = 0x400, K_B = 0x800, K_VEX = 0x1000 };
 #define SEL(mask, val) (((uint32_t)(mask) << 16) | (uint32_t)(val))
 typedef struct FuzzRow {
     uint8_t map, opcode;
@@ -45,6 +45,7 @@ typedef struct FuzzRow {
 #define N64 SEL(K_X64, 0)
 #define B0 SEL(K_B, 0)
 #define B1 SEL(K_B, K_B)
+#define VX SEL(K_VEX, K_VEX)
 #define OP(map_, opc, sel_, mn, ...) { X86_MAP_##map_, (opc), (sel_), X86_##mn },
 static const FuzzRow rows[] = {
 #include "cpu/opcodes.def"
@@ -108,6 +109,22 @@ static int gen_insn(uint8_t *b, int mode)
         row = (int)rndn(NROWS);
         const FuzzRow *r = &rows[row];
         uint16_t mask = r->sel >> 16, val = r->sel & 0xffff;
+        if (mask & K_VEX) {
+            /* 3-byte VEX: R X B inverted (all 1 outside 64-bit mode, else
+             * LES), map, W, vvvv, L = 0 mostly, pp = the row's class */
+            static const uint8_t pp[4] = { 0, 1, 3, 2 };  /* 66 F3 F2 */
+            b[n++] = 0xc4;
+            b[n++] = (uint8_t)((mode == 64 ? rnd() & 0xe0 : 0xe0) |
+                               (r->map == X86_MAP_0F38 ? 2 : 3));
+            b[n++] = (uint8_t)((rnd() & 0xf8) | (rndn(8) ? 0 : 4) |
+                               pp[(val & K_PFX) >> 7]);
+            b[n++] = r->opcode;
+            uint8_t modrm = (uint8_t)rnd();
+            if (mask & K_REG)
+                modrm = (uint8_t)((modrm & ~0x38) | (val & 0x38));
+            b[n++] = modrm;
+            return row;
+        }
         if ((mask & K_PFX) && rndn(8)) {
             unsigned cls = (val & K_PFX) >> 7;
             static const uint8_t pfx[4] = { 0, 0x66, 0xf3, 0xf2 };

@@ -30,7 +30,7 @@
 
 /* ---- the table rows, read from the same .def as the decoder ---- */
 enum { K_RM = 7, K_REG = 0x38, K_MOD3 = 0x40, K_PFX = 0x180, K_W = 0x200,
-       K_X64 = 0x400, K_B = 0x800 };
+       K_X64 = 0x400, K_B = 0x800, K_VEX = 0x1000 };
 #define SEL(mask, val) (((uint32_t)(mask) << 16) | (uint32_t)(val))
 #define SEL_HAS(s, k) ((((s) >> 16) & (k)) != 0)
 #define SEL_VAL(s, k) ((s) & (k))
@@ -56,6 +56,7 @@ typedef struct GenRow {
 #define N64 SEL(K_X64, 0)
 #define B0 SEL(K_B, 0)
 #define B1 SEL(K_B, K_B)
+#define VX SEL(K_VEX, K_VEX)
 #define LK X86_F_LOCK
 #define I64 X86_F_I64
 #define O64 X86_F_O64
@@ -148,6 +149,7 @@ static void features_from(bool f[X86_FEAT_COUNT], HDCpuidFn cpuid, void *opaque)
     }
     if (cpuid(7, 0, r, opaque)) {
         f[X86_FEAT_BMI1] = r[1] & (1u << 3);
+        f[X86_FEAT_BMI2] = r[1] & (1u << 8);
         f[X86_FEAT_ADX] = r[1] & (1u << 19);
     }
     if (cpuid(0x80000001, 0, r, opaque)) {
@@ -170,7 +172,7 @@ static bool host_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4], void *opaque)
 static const char *const feat_names[X86_FEAT_COUNT] = {
     [X86_FEAT_CMOV] = "CMOV", [X86_FEAT_CX8] = "CX8", [X86_FEAT_CX16] = "CX16",
     [X86_FEAT_MOVBE] = "MOVBE", [X86_FEAT_POPCNT] = "POPCNT", [X86_FEAT_SSE42] = "SSE4.2",
-    [X86_FEAT_BMI1] = "BMI1", [X86_FEAT_ADX] = "ADX", [X86_FEAT_LZCNT] = "LZCNT",
+    [X86_FEAT_BMI1] = "BMI1", [X86_FEAT_BMI2] = "BMI2", [X86_FEAT_ADX] = "ADX", [X86_FEAT_LZCNT] = "LZCNT",
     [X86_FEAT_LAHF64] = "LAHF64", [X86_FEAT_FPU] = "FPU", [X86_FEAT_MMX] = "MMX",
     [X86_FEAT_SSE] = "SSE", [X86_FEAT_SSE2] = "SSE2", [X86_FEAT_SSE3] = "SSE3",
     [X86_FEAT_SSSE3] = "SSSE3", [X86_FEAT_SSE41] = "SSE4.1", [X86_FEAT_AES] = "AES",
@@ -255,7 +257,9 @@ static bool gen_mnem_wanted(int mnem)
     case X86_UD1: case X86_BOUND: case X86_ARPL: case X86_DAA: case X86_DAS:
     case X86_AAA: case X86_AAS: case X86_AAM: case X86_AAD: case X86_SALC:
     case X86_PUSHA: case X86_POPA: case X86_HLT: case X86_CLI: case X86_STI:
-    case X86_IN: case X86_OUT:
+    case X86_IN: case X86_OUT: case X86_ANDN: case X86_BEXTR: case X86_BLSI:
+    case X86_BLSMSK: case X86_BLSR: case X86_BZHI: case X86_MULX: case X86_PDEP:
+    case X86_PEXT: case X86_RORX: case X86_SARX: case X86_SHLX: case X86_SHRX:
         return true;
     default:
         return false;
@@ -432,6 +436,14 @@ static bool flag_fx(const X86Insn *in, int cl_known, FlagFx *fx)
     case X86_ARPL: case X86_CMPXCHG8B: case X86_CMPXCHG16B:
         fx->defines = HD_ZF;
         break;
+    case X86_ANDN: case X86_BLSI: case X86_BLSMSK: case X86_BLSR: case X86_BZHI:
+        fx->defines = HD_SF | HD_ZF | HD_CF | HD_OF;
+        fx->undef = HD_AF | HD_PF;
+        break;
+    case X86_BEXTR:
+        fx->defines = HD_ZF | HD_CF | HD_OF;
+        fx->undef = HD_AF | HD_SF | HD_PF;
+        break;
     case X86_COMISS: case X86_COMISD: case X86_UCOMISS: case X86_UCOMISD: case X86_PTEST:
     case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
         fx->defines = HD_ARITH;
@@ -471,7 +483,7 @@ static uint32_t insn_writes(const X86Insn *in, bool *stack_moves)
         break;
     }
     switch (in->mnem) {
-    case X86_XCHG: case X86_XADD:
+    case X86_XCHG: case X86_XADD: case X86_MULX:
         if (in->op[1].kind == X86_OPK_REG)
             w |= reg_bit(in->op[1].reg);
         break;
@@ -831,7 +843,8 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
     uint8_t pfx[8];
     size_t np = 0, n = 0;
     uint32_t sel = row->sel;
-    bool need_pfx = SEL_HAS(sel, K_PFX);
+    bool vex = SEL_HAS(sel, K_VEX);     /* BMI rows: VEX.pp, not prefixes */
+    bool need_pfx = SEL_HAS(sel, K_PFX) && !vex;
     unsigned pclass = SEL_VAL(sel, K_PFX);
     bool is_jump = row->mnem == X86_JCC || row->mnem == X86_JMP ||
                    row->mnem == X86_JCXZ || row->mnem == X86_LOOP ||
@@ -839,7 +852,7 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
 
     if (need_pfx && pclass == 0x80)
         pfx[np++] = 0x66;
-    else if (!is_jump && (!need_pfx || pclass != 0) && chance(&g->r, 20))
+    else if (!vex && !is_jump && (!need_pfx || pclass != 0) && chance(&g->r, 20))
         pfx[np++] = 0x66;
     if (need_pfx && pclass == 0x100)
         pfx[np++] = 0xf3;
@@ -883,7 +896,24 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
     int base = memform ? pick_pointer(g) : -1;
     unsigned rmf = SEL_HAS(sel, K_RM) ? SEL_VAL(sel, K_RM) : rnd_below(&g->r, 8);
 
-    if (g->mode == 64) {
+    if (vex) {
+        /* 3-byte VEX (C4): inverted R X B, map; W, inverted vvvv, L, pp.
+         * Outside 64-bit mode R and X must be 1 (else LES) and vvvv names
+         * one of eight registers.  L = 1 (#UD) now and then. */
+        static const uint8_t pp[4] = { 0, 1, 3, 2 };   /* none 66 F3 F2 */
+        bool rex_r = g->mode == 64 && chance(&g->r, 40);
+        bool rex_x = g->mode == 64 && chance(&g->r, 20);
+        bool rex_b = g->mode == 64 && (memform ? base >= 8 : chance(&g->r, 40));
+        unsigned vvvv = rnd_below(&g->r, g->mode == 64 ? 16 : 8);
+        if (row->mnem == X86_RORX && !(g->want_ud && chance(&g->r, 30)))
+            vvvv = 0;
+        bool l1 = chance(&g->r, g->want_ud ? 30 : 1);
+        buf[n++] = 0xc4;
+        buf[n++] = (uint8_t)((rex_r ? 0 : 0x80) | (rex_x ? 0 : 0x40) | (rex_b ? 0 : 0x20) |
+                             (row->map == X86_MAP_0F38 ? 2 : 3));
+        buf[n++] = (uint8_t)((chance(&g->r, 50) ? 0x80 : 0) | (~vvvv & 15) << 3 |
+                             (l1 ? 4 : 0) | pp[pclass >> 7]);
+    } else if (g->mode == 64) {
         bool want_w = SEL_HAS(sel, K_W) ? SEL_VAL(sel, K_W) != 0 : chance(&g->r, 50);
         bool rex_b = memform ? base >= 8
                    : SEL_HAS(sel, K_B) ? SEL_VAL(sel, K_B) != 0 : chance(&g->r, 40);
@@ -892,11 +922,11 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
             buf[n++] = (uint8_t)(0x40 | (want_w ? 8 : 0) | (rex_r ? 4 : 0) |
                                  (rex_b ? 1 : 0));
     }
-    if (row->map != X86_MAP_1B)
+    if (row->map != X86_MAP_1B && !vex)
         buf[n++] = 0x0f;
-    if (row->map == X86_MAP_0F38)
+    if (row->map == X86_MAP_0F38 && !vex)
         buf[n++] = 0x38;
-    if (row->map == X86_MAP_0F3A)
+    if (row->map == X86_MAP_0F3A && !vex)
         buf[n++] = 0x3a;
     buf[n++] = row->opcode;
     if (!memform) {
@@ -1120,6 +1150,16 @@ static int gen_one(Gen *g, int idx)
             continue;
         if (c->len + in.length > HD_MAX_CODE - 16)
             continue;
+        if (in.mnem == X86_VEX && g->want_ud && !in.mem.present) {
+            /* a BMI row with VEX.L = 1 or RORX with vvvv != 1111b: #UD */
+            memcpy(c->code + c->len, buf, in.length);
+            c->insn_off[idx] = (uint8_t)c->len;
+            c->insn_mnem[idx] = X86_INVALID;
+            c->undef_before[idx] = g->taint;
+            g->jump_target[idx] = -1;
+            c->len = (uint16_t)(c->len + in.length);
+            return 1;
+        }
         if (!accept(g, &in, buf, idx))
             continue;
         memcpy(c->code + c->len, buf, in.length);
