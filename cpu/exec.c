@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -268,6 +269,30 @@ static void exec_log_block(CPUState *cpu, const IRBlock *b, const char *what)
     ir_dump(b, log_file ? log_file : stderr);
 }
 
+/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
+ * format `perf report` reads for JIT code) by its guest linear pc. */
+static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
+{
+    static int enabled = -1;
+    static FILE *map;
+    if (enabled < 0) {
+        const char *e = getenv("VX86_PERFMAP");
+        enabled = e && *e && *e != '0';
+        if (enabled) {
+            char path[64];
+            snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+            map = fopen(path, "w");
+            enabled = map != NULL;
+        }
+    }
+    size_t len = 0;
+    const uint8_t *hc = enabled ? cpu->engine->host_code(cpu->engine_ctx, code, &len) : NULL;
+    if (!hc)
+        return;
+    fprintf(map, "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc, len, tb->pc);
+    fflush(map);
+}
+
 static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags,
                          uint64_t phys, uint32_t cflags, int max_insns)
 {
@@ -309,6 +334,7 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
         }
     }
     tb->code = code;
+    exec_perfmap_add(cpu, tb, code);
     if (log_enabled(LOG_OUT_ASM)) {
         size_t len = 0;
         const uint8_t *hc = cpu->engine->host_code(cpu->engine_ctx, code, &len);

@@ -569,6 +569,24 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
     host_st((uint8_t *)(uintptr_t)(lin + e->addend), val, size);
 }
 
+uint8_t *cpu_tlb_host_page(CPUState *cpu, uint64_t lin, bool write, int mmu)
+{
+    const TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(lin)];
+    uint64_t tag = write ? e->addr_write : e->addr_read;
+    /* An exact match: no flag bits (invalid, MMIO, code page) in the tag. */
+    if ((lin & TLB_PAGE_MASK) == tag)
+        return (uint8_t *)(uintptr_t)(lin + e->addend);
+    /* A source and a destination page that share an index evict each
+     * other from the table: the victims still hold one of them. */
+    for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++) {
+        e = &cpu->tlb_victim[mmu][v];
+        tag = write ? e->addr_write : e->addr_read;
+        if ((lin & TLB_PAGE_MASK) == tag)
+            return (uint8_t *)(uintptr_t)(lin + e->addend);
+    }
+    return NULL;
+}
+
 void cpu_probe_write(CPUState *cpu, uint64_t lin, unsigned len, int mmu, uintptr_t ra)
 {
     uint64_t last = lin + len - 1;

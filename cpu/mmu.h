@@ -28,6 +28,13 @@ void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, u
  * so multi-part stores can be made atomic with respect to faults. */
 void cpu_probe_write(CPUState *cpu, uint64_t lin, unsigned len, int mmu, uintptr_t ra);
 
+/* Host address of lin when the soft TLB already maps its page as plain
+ * RAM for this access (for a write: no translated code on the page), else
+ * NULL.  Fills nothing and never faults: bulk paths (REP MOVS/STOS) use
+ * it and fall back to cpu_ld/cpu_st, which fill and fault exactly.  The
+ * result is valid up to the end of lin's page. */
+uint8_t *cpu_tlb_host_page(CPUState *cpu, uint64_t lin, bool write, int mmu);
+
 /* Page walk without side effects on failure.  Returns 0 and the physical
  * address, or the exception vector (EXC_PF, EXC_GP) and the #PF error
  * code.  set_ad: update accessed/dirty bits. */

@@ -14,7 +14,10 @@
  *    folding agrees with the interpreter), algebraic simplification
  *    (x+0, x&0, x&-1, x^x, shifts by 0, ...), canonicalisation (constants
  *    as the second operand), branch folding.  Knowledge is kept per temp:
- *    "holds constant v" and a ring of temps known to hold the same value.
+ *    "holds constant v", a ring of temps known to hold the same value, and
+ *    which bits may be set (zmask: from zero-extending loads, ext*u, and
+ *    with a constant, shr by a constant, setcond, or/xor/movcond of such),
+ *    so that an ext*u or an and-mask that clears nothing becomes a move.
  *    It is forgotten at labels that are still branched to, for globals at
  *    calls that may write them and at guest memory ops (whose slow path
  *    may change globals), and for a temp when it is redefined.
@@ -47,6 +50,7 @@ typedef struct OptContext {
     uint32_t cap;            /* size of the per-temp arrays */
     uint8_t *known;          /* temp holds the constant val[t] */
     uint64_t *val;           /* canonical: i32 values zero-extended */
+    uint64_t *zmask;         /* bits of t that may be set (~0: nothing known) */
     IRTemp *next_copy, *prev_copy;   /* ring of temps with equal values */
     uint32_t *label_refs;    /* branches still targeting each label */
     uint32_t labels_cap;
@@ -105,6 +109,7 @@ static void grow_temp_arrays(OptContext *c, uint32_t need)
     uint32_t old = c->cap, n = need + need / 2 + 16;
     c->known = xrealloc(c->known, n);
     c->val = xrealloc(c->val, n * sizeof(*c->val));
+    c->zmask = xrealloc(c->zmask, n * sizeof(*c->zmask));
     c->next_copy = xrealloc(c->next_copy, n * sizeof(IRTemp));
     c->prev_copy = xrealloc(c->prev_copy, n * sizeof(IRTemp));
     c->touched = xrealloc(c->touched, n * sizeof(IRTemp));
@@ -114,6 +119,7 @@ static void grow_temp_arrays(OptContext *c, uint32_t need)
     c->live = xrealloc(c->live, n);
     for (uint32_t t = old; t < n; t++) {
         c->known[t] = 0;
+        c->zmask[t] = ~0ULL;
         c->is_touched[t] = 0;
         c->next_copy[t] = c->prev_copy[t] = t;
     }
@@ -180,6 +186,7 @@ static void reset_temp(OptContext *c, IRTemp t)
     c->prev_copy[n] = p;
     c->next_copy[t] = c->prev_copy[t] = t;
     c->known[t] = 0;
+    c->zmask[t] = ~0ULL;
 }
 
 static void reset_globals(OptContext *c)
@@ -203,6 +210,7 @@ static void reset_all(OptContext *c)
         IRTemp t = c->touched[i];
         c->next_copy[t] = c->prev_copy[t] = t;
         c->known[t] = 0;
+        c->zmask[t] = ~0ULL;
         c->is_touched[t] = 0;
     }
     c->ntouched = 0;
@@ -237,6 +245,17 @@ static IRTemp best_copy(OptContext *c, IRTemp t)
         }
     }
     return best;
+}
+
+/* Bits of t's value that may be 1 (known bits: a set bit is "unknown"). */
+static uint64_t zm(const OptContext *c, IRTemp t)
+{
+    const IRTempInfo *ti = &c->b->temps[t];
+    if (ti->kind == IR_TEMP_CONST)
+        return const_val(c, t);
+    if (c->known[t])
+        return c->val[t];
+    return trunc_t((IRType)ti->type, c->zmask[t]);
 }
 
 /* ---- rewriting helpers ---- */
@@ -490,6 +509,8 @@ static void fold_and(OptContext *c, IRInsn *op)
         return;
     if (in(op, 0) == in(op, 1))
         make_mov(c, op, d, in(op, 0));
+    else if (is_const(c, in(op, 1)) && (zm(c, in(op, 0)) & ~const_val(c, in(op, 1))) == 0)
+        make_mov(c, op, d, in(op, 0));    /* the mask clears nothing that may be set */
 }
 
 static void fold_andc(OptContext *c, IRInsn *op)
@@ -591,11 +612,20 @@ static void fold_exit_tb(OptContext *c, IRInsn *op)
 }
 
 static void fold_ext16s(OptContext *c, IRInsn *op) { fold_const_unary(c, op); }
-static void fold_ext16u(OptContext *c, IRInsn *op) { fold_const_unary(c, op); }
+/* ext*u of a value whose other bits are known zero is a move. */
+static void fold_zero_ext(OptContext *c, IRInsn *op, uint64_t mask)
+{
+    if (fold_const_unary(c, op))
+        return;
+    if ((zm(c, in(op, 0)) & ~mask) == 0)
+        make_mov(c, op, (IRTemp)op->args[0], in(op, 0));
+}
+
+static void fold_ext16u(OptContext *c, IRInsn *op) { fold_zero_ext(c, op, 0xffff); }
 static void fold_ext32s(OptContext *c, IRInsn *op) { fold_const_unary(c, op); }
-static void fold_ext32u(OptContext *c, IRInsn *op) { fold_const_unary(c, op); }
+static void fold_ext32u(OptContext *c, IRInsn *op) { fold_zero_ext(c, op, 0xffffffffu); }
 static void fold_ext8s(OptContext *c, IRInsn *op) { fold_const_unary(c, op); }
-static void fold_ext8u(OptContext *c, IRInsn *op) { fold_const_unary(c, op); }
+static void fold_ext8u(OptContext *c, IRInsn *op) { fold_zero_ext(c, op, 0xff); }
 
 static void fold_extract(OptContext *c, IRInsn *op)
 {
@@ -883,9 +913,45 @@ static bool call_may_write_globals(const IRInsn *op)
     return !(h->flags & IR_CALL_NO_WRITE_GLOBALS);
 }
 
+/* The bits the output of op may have set, from its inputs' (~0: unknown). */
+static uint64_t out_zmask(OptContext *c, const IRInsn *op)
+{
+    IRType t = (IRType)op->type;
+    switch ((IROpcode)op->op) {
+    case IR_ext8u: return zm(c, in(op, 0)) & 0xff;
+    case IR_ext16u: return zm(c, in(op, 0)) & 0xffff;
+    case IR_ext32u: case IR_extu_i32: return zm(c, in(op, 0)) & 0xffffffffu;
+    case IR_and: return zm(c, in(op, 0)) & zm(c, in(op, 1));
+    case IR_or: case IR_xor: return zm(c, in(op, 0)) | zm(c, in(op, 1));
+    case IR_shr:
+        if (is_const(c, in(op, 1)))
+            return zm(c, in(op, 0)) >> (const_val(c, in(op, 1)) & (width_t(t) - 1));
+        return ~0ULL;
+    case IR_movcond: return zm(c, in(op, 2)) | zm(c, in(op, 3));
+    case IR_setcond: return 1;
+    case IR_ld8u: return 0xff;
+    case IR_ld16u: return 0xffff;
+    case IR_ld32u: return 0xffffffffu;
+    case IR_extract: {
+        unsigned len = (unsigned)kon(op, 1);
+        return len >= 64 ? ~0ULL : (1ULL << len) - 1;
+    }
+    case IR_guest_ld: {
+        IRMemOp mo = (IRMemOp)kon(op, 0);
+        unsigned bits = 8u << (mo & IR_MO_SIZE);
+        if ((mo & IR_MO_SIGN) || bits >= 64)
+            return ~0ULL;
+        return (1ULL << bits) - 1;
+    }
+    default:
+        return ~0ULL;
+    }
+}
+
 /* Records what the emitted op tells about its outputs. */
 static void learn_from(OptContext *c, const IRInsn *op)
 {
+    uint64_t z = op->nout == 1 ? out_zmask(c, op) : ~0ULL;   /* before outputs change */
     switch ((IROpcode)op->op) {
     case IR_movi: {
         IRTemp d = (IRTemp)op->args[0];
@@ -906,6 +972,7 @@ static void learn_from(OptContext *c, const IRInsn *op)
         c->prev_copy[d] = s;
         c->next_copy[d] = n;
         c->prev_copy[n] = d;
+        c->zmask[d] = zm(c, s);
         return;
     }
     case IR_set_label:
@@ -928,6 +995,11 @@ static void learn_from(OptContext *c, const IRInsn *op)
     }
     for (unsigned k = 0; k < op->nout; k++)
         reset_temp(c, (IRTemp)op->args[k]);
+    if (op->nout == 1 && trunc_t((IRType)op->type, z) != trunc_t((IRType)op->type, ~0ULL)) {
+        IRTemp d = (IRTemp)op->args[0];
+        c->zmask[d] = z;
+        touch(c, d);
+    }
 }
 
 static bool is_branch(const IRInsn *op)
@@ -1104,6 +1176,7 @@ void ir_optimize(IRBlock *b)
     grow_temp_arrays(c, b->ntemps);
     for (IRTemp t = 0; t < b->ntemps; t++) {
         c->known[t] = 0;
+        c->zmask[t] = ~0ULL;
         c->is_touched[t] = 0;
         c->next_copy[t] = c->prev_copy[t] = t;
     }

@@ -1202,6 +1202,65 @@ static bool op_ends_flow(const IRInsn *op)
     return op->op == IR_br || op->op == IR_exit_tb || op->op == IR_goto_ptr;
 }
 
+/* The front end's block-entry countdown
+ *     ld_i32 t, env, off; add_i32 t, t, k; st_i32 t, env, off;
+ *     brcond_i32 t, 0, lt, L        (t used nowhere else)
+ * becomes `add dword [env + off], k; js L`: one read-modify-write instead
+ * of load, add, store and compare.  js, not jl: the branch is on the sign
+ * of the stored result, as the compare with 0 was.  Returns the number of
+ * ops consumed (0: no match). */
+static bool temp_used_from(const IRBlock *b, uint32_t from, IRTemp t)
+{
+    for (uint32_t m = from; m < b->ninsns; m++) {
+        const IRInsn *op = &b->insns[m];
+        for (unsigned k = 0; k < op->nout + op->nin; k++)
+            if (op->args[k] == t)
+                return true;
+    }
+    return false;
+}
+
+static uint32_t gen_fused_countdown(IREngineCtx *s, uint32_t n)
+{
+    const IRBlock *b = s->b;
+    if (n + 4 > b->ninsns)
+        return 0;
+    const IRInsn *ld = &b->insns[n], *add = &b->insns[n + 1];
+    const IRInsn *st = &b->insns[n + 2], *br = &b->insns[n + 3];
+    if (ld->op != IR_ld || ld->type != IR_I32 || ld->args[1] != IR_ENV)
+        return 0;
+    IRTemp t = (IRTemp)ld->args[0];
+    int64_t off = (int64_t)ld->args[2];
+    if (b->temps[t].kind != IR_TEMP_EBB || off != (int32_t)off)
+        return 0;
+    if (add->op != IR_add || add->type != IR_I32 || add->args[0] != t || add->args[1] != t ||
+        b->temps[add->args[2]].kind != IR_TEMP_CONST)
+        return 0;
+    int32_t k = (int32_t)(uint32_t)b->temps[add->args[2]].value;
+    if (st->op != IR_st || st->type != IR_I32 || st->args[0] != t || st->args[1] != IR_ENV ||
+        (int64_t)st->args[2] != off)
+        return 0;
+    if (br->op != IR_brcond || br->type != IR_I32 || br->args[0] != t ||
+        b->temps[br->args[1]].kind != IR_TEMP_CONST ||
+        (uint32_t)b->temps[br->args[1]].value != 0 || br->args[2] != IR_COND_LT)
+        return 0;
+    if (temp_used_from(b, n + 4, t))
+        return 0;
+    X86Asm *a = &s->a;
+    ra_bb_end_sync(s);
+    if (fits_i8(k)) {
+        x86_modrm_mem(a, OPC_ARITH_EvIb, ALU_ADD, X86_ENV_REG, -1, 0, (int32_t)off);
+        x86_byte(a, (uint8_t)k);
+    } else {
+        x86_modrm_mem(a, OPC_ARITH_EvIz, ALU_ADD, X86_ENV_REG, -1, 0, (int32_t)off);
+        x86_u32(a, (uint32_t)k);
+    }
+    x86_opc(a, OPC_JCC_J32 + CC_S, 0, 0, 0);
+    add_reloc(s, (uint32_t)br->args[3]);
+    x86_u32(a, 0);
+    return 4;
+}
+
 void *x86_compile_block(IREngineCtx *s, const IRBlock *b)
 {
     s->b = b;
@@ -1232,6 +1291,11 @@ void *x86_compile_block(IREngineCtx *s, const IRBlock *b)
         reachable = true;
         s->cur = n;
         s->locked = 0;
+        uint32_t fused = op->op == IR_ld ? gen_fused_countdown(s, n) : 0;
+        if (fused) {
+            n += fused - 1;
+            continue;
+        }
         gen_op(s, op);
         if (op_ends_flow(op))
             reachable = false;

@@ -223,6 +223,45 @@ START_TEST(backend_loop_sums)
 }
 END_TEST
 
+/* The block-entry countdown (ld; add -1; st; brcond lt 0 on a temp used
+ * nowhere else) is emitted as one add to memory and a branch on the sign;
+ * with the temp used later it takes the general path.  Both must branch
+ * exactly when the stored result is negative as an int32 (INT32_MIN - 1
+ * wraps to INT32_MAX: no branch). */
+START_TEST(backend_countdown_branches_on_sign)
+{
+    static const int32_t start[] = { 1, 0, 5, INT32_MIN, -7 };
+    for (int used_later = 0; used_later < 2; used_later++) {
+        for (unsigned i = 0; i < sizeof(start) / sizeof(start[0]); i++) {
+            IREngineCtx *c = new_ctx(1 << 20);
+            IRTemp r[6], w[2];
+            IRBlock *b = new_block(r, w);
+            uint32_t l = ir_new_label(b);
+            IRTemp t = ir_temp(b, IR_I32);
+            ir_ld(b, IR_ld, IR_I32, t, IR_ENV, offsetof(Env, ptr));
+            ir_add(b, IR_I32, t, t, ir_const(b, IR_I32, -1));
+            ir_st(b, IR_st, IR_I32, t, IR_ENV, offsetof(Env, ptr));
+            ir_brcond(b, IR_I32, IR_COND_LT, t, ir_const(b, IR_I32, 0), l);
+            if (used_later)
+                ir_mov(b, IR_I32, w[0], t);
+            ir_exit_tb(b, 1);
+            ir_set_label(b, l);
+            ir_exit_tb(b, 2);
+            Env e;
+            env_init(&e);
+            e.ptr = 0xabcdef0000000000ULL | (uint32_t)start[i];
+            int32_t after = (int32_t)((uint32_t)start[i] - 1u);
+            ck_assert_uint_eq(compile_run(c, b, &e), (after < 0 ? 2u : 1u));
+            ck_assert_uint_eq(e.ptr, 0xabcdef0000000000ULL | (uint32_t)after);
+            if (used_later && after >= 0)
+                ck_assert_uint_eq(e.w[0], (uint32_t)after);
+            ir_block_free(b);
+            ir_engine_x86_64.destroy(c);
+        }
+    }
+}
+END_TEST
+
 START_TEST(backend_chaining_and_goto_ptr)
 {
     IREngineCtx *c = new_ctx(1 << 20);
@@ -443,6 +482,7 @@ static Suite *backend_suite(void)
     tcase_add_test(tc, backend_rotates_and_shift_counts);
     tcase_add_test(tc, backend_count_zeros_fallback);
     tcase_add_test(tc, backend_loop_sums);
+    tcase_add_test(tc, backend_countdown_branches_on_sign);
     tcase_add_test(tc, backend_call_passes_six_args_zero_extended);
     tcase_add_test(tc, backend_register_pressure_spills);
     suite_add_tcase(s, tc);

@@ -252,6 +252,71 @@ START_TEST(opt_forgets_at_labels)
 }
 END_TEST
 
+/* Known zero bits: a zero-extending load, ext8u/ext32u of its result and
+ * an and-mask covering every bit that may be set change nothing, so they
+ * become moves; a 16-bit load under ext8u, a sign-extending load under
+ * ext32u, and a value redefined by a helper keep their extensions. */
+START_TEST(opt_known_zero_bits_drop_extensions)
+{
+    IRBlock *b = ir_block_new();
+    IRTemp r0 = ir_global(b, IR_I64, offsetof(Env, r[0]), "r0");
+    IRTemp r1 = ir_global(b, IR_I64, offsetof(Env, r[1]), "r1");
+    IRTemp r2 = ir_global(b, IR_I64, offsetof(Env, r[2]), "r2");
+    IRTemp r3 = ir_global(b, IR_I64, offsetof(Env, r[3]), "r3");
+    IRTemp a = ir_temp(b, IR_I64), x = ir_temp(b, IR_I64), y = ir_temp(b, IR_I64);
+    IRTemp h = ir_temp(b, IR_I64), s = ir_temp(b, IR_I64);
+    ir_mov(b, IR_I64, a, r3);
+    ir_guest_ld(b, IR_I64, x, a, ir_memop(0, false, 0));        /* 8-bit, zero-extended */
+    ir_op1(b, IR_ext8u, IR_I64, y, x);                           /* no-op */
+    ir_op1(b, IR_ext32u, IR_I64, r0, y);                         /* no-op */
+    ir_op2(b, IR_and, IR_I64, r1, x, ir_const(b, IR_I64, 0x1ff)); /* no-op */
+    ir_guest_ld(b, IR_I64, h, a, ir_memop(1, false, 0));        /* 16-bit */
+    ir_op1(b, IR_ext8u, IR_I64, r2, h);                          /* kept */
+    ir_guest_ld(b, IR_I64, s, a, ir_memop(0, true, 0));         /* 8-bit, sign-extended */
+    ir_op1(b, IR_ext32u, IR_I64, r3, s);                         /* kept */
+    ir_exit_tb(b, 0);
+    ir_optimize(b);
+    ck_assert(ir_verify(b, stderr));
+    ck_assert_uint_eq(count_op(b, IR_ext8u), 1);
+    ck_assert_uint_eq(count_op(b, IR_ext32u), 1);
+    ck_assert_uint_eq(count_op(b, IR_and), 0);
+    ck_assert_uint_eq(find_op(b, IR_ext8u, 0)->args[1], h);
+    ck_assert_uint_eq(find_op(b, IR_ext32u, 0)->args[1], s);
+    ir_block_free(b);
+}
+END_TEST
+
+START_TEST(opt_known_zero_bits_forgotten_on_redefinition)
+{
+    /* r0 = ext8u(load8) is known to fit a byte, until a helper that may
+     * write globals runs, and after a label. */
+    for (int where = 0; where < 2; where++) {
+        IRBlock *b = ir_block_new();
+        IRTemp r0 = ir_global(b, IR_I64, offsetof(Env, r[0]), "r0");
+        IRTemp r1 = ir_global(b, IR_I64, offsetof(Env, r[1]), "r1");
+        IRTemp a = ir_temp(b, IR_I64), x = ir_temp(b, IR_I64);
+        IRTemp arg = ir_const(b, IR_I64, 1);
+        uint32_t l = ir_new_label(b);
+        ir_mov(b, IR_I64, a, r1);
+        ir_guest_ld(b, IR_I64, x, a, ir_memop(0, false, 0));
+        ir_mov(b, IR_I64, r0, x);
+        if (where == 0) {
+            ir_call(b, &h_writes, IR_I64, 0, 0, 1, &arg);
+        } else {
+            ir_brcond(b, IR_I64, IR_COND_EQ, r1, ir_const(b, IR_I64, 0), l);
+            ir_movi(b, IR_I64, r0, 0x12345);
+            ir_set_label(b, l);
+        }
+        ir_op1(b, IR_ext8u, IR_I64, r1, r0);
+        ir_exit_tb(b, 0);
+        ir_optimize(b);
+        ck_assert(ir_verify(b, stderr));
+        ck_assert_uint_eq(count_op(b, IR_ext8u), 1);
+        ir_block_free(b);
+    }
+}
+END_TEST
+
 START_TEST(opt_mulu2_with_dead_high_half_becomes_mul)
 {
     IRBlock *b = ir_block_new();
@@ -289,6 +354,8 @@ static Suite *optimize_suite(void)
     tcase_add_test(tc, opt_global_stores_around_calls_follow_flags);
     tcase_add_test(tc, opt_removes_unused_pure_call);
     tcase_add_test(tc, opt_mulu2_with_dead_high_half_becomes_mul);
+    tcase_add_test(tc, opt_known_zero_bits_drop_extensions);
+    tcase_add_test(tc, opt_known_zero_bits_forgotten_on_redefinition);
     suite_add_tcase(s, tc);
     return s;
 }
