@@ -26,6 +26,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("VX86_CACHE", os.path.join(ROOT, ".cache"))
 BENCH_CACHE = os.path.join(CACHE, "bench")
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+# BENCH_ENGINES=vx86-tcg,qemu-tcg,native runs only those columns (the rest
+# are shown as "not selected").
+SELECTED = [e for e in os.environ.get("BENCH_ENGINES", "").split(",") if e]
 WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench"]
 # Per-run limits: a hung or hopelessly slow engine is cut off, never waited on.
 # The interpreter gets a bounded share so BENCH_RUNS=1 stays under 30 minutes.
@@ -184,7 +187,10 @@ def main():
     na = {}
     sums = {}
     eng = engines(kernel, initrd)
-    for name, _ in eng:
+    for name, _ in eng + [("native", None)]:
+        if SELECTED and name not in SELECTED:
+            na[name] = "not selected (BENCH_ENGINES)"
+            continue
         if name.endswith("kvm"):
             why = probe_kvm(name)
             if why:
@@ -204,6 +210,8 @@ def main():
                     table.setdefault(name, {}).setdefault(w, []).append(res[w])
                 if w + ":sum" in res:
                     sums.setdefault(w, {})[name] = res[w + ":sum"]
+        if "native" in na:
+            continue
         print(f"bench: run {run + 1}/{RUNS} native ...", file=sys.stderr, flush=True)
         res, _, err = run_native(stage)
         if err:
