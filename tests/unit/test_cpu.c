@@ -15,31 +15,15 @@
 #include "core/machine.h"
 #include "cpu/cpu.h"
 #include "cpu/mmu.h"
+#include "tests/unit/cpu-guest.h"
 #include "tests/unit/unit.h"
 
 #define RAM (4u << 20)
 
-typedef struct Guest {
-    Machine *m;
-    CPUState *cpu;
-} Guest;
-
-/* Each test runs once per engine: _i = 0 interpreter, 1 x86-64 backend. */
-static const char *const engines[] = { "interp", "x86_64" };
-
 static Guest guest_new_engine(const uint8_t *code, size_t len, int engine)
 {
-    char err[128];
-    Guest g;
-    g.m = machine_new(RAM, CLOCK_MANUAL, err, sizeof(err));
-    ck_assert_ptr_nonnull(g.m);
-    ck_assert_ptr_nonnull(memmap_add_ram(g.m->mem, "ram", 0, RAM, g.m->ram, NULL));
-    CPUConfig cfg = CPU_CONFIG_DEFAULT;
-    cfg.engine = engines[engine];
-    g.cpu = cpu_create(g.m, 0, &cfg, err, sizeof(err));
-    ck_assert_ptr_nonnull(g.cpu);
+    Guest g = unit_guest_new(RAM, engine);
     memcpy(g.m->ram + 0x1000, code, len);
-    cpu_reset(g.cpu);
     cpu_set_seg_real(g.cpu, R_CS, 0);
     cpu_set_seg_real(g.cpu, R_SS, 0);
     cpu_set_seg_real(g.cpu, R_DS, 0);
@@ -51,26 +35,9 @@ static Guest guest_new_engine(const uint8_t *code, size_t len, int engine)
 
 static void guest_free(Guest *g)
 {
-    cpu_free(g->cpu);
-    machine_free(g->m);
+    unit_guest_free(g);
 }
 
-static uint32_t rd32(Guest *g, uint32_t a)
-{
-    uint32_t v;
-    memcpy(&v, g->m->ram + a, 4);
-    return v;
-}
-
-static uint64_t rd64(Guest *g, uint32_t a)
-{
-    uint64_t v;
-    memcpy(&v, g->m->ram + a, 8);
-    return v;
-}
-
-static void wr32(Guest *g, uint32_t a, uint32_t v) { memcpy(g->m->ram + a, &v, 4); }
-static void wr64(Guest *g, uint32_t a, uint64_t v) { memcpy(g->m->ram + a, &v, 8); }
 
 static int run(Guest *g)
 {

@@ -11,35 +11,18 @@
 
 #include "core/machine.h"
 #include "cpu/cpu.h"
+#include "tests/unit/cpu-guest.h"
 #include "tests/unit/unit.h"
 
 #define RAM (4u << 20)
 #define CODE 0x1000
 #define UD_HANDLER 0x1800
 
-typedef struct Guest {
-    Machine *m;
-    CPUState *cpu;
-} Guest;
-
-static const char *const engines[] = { "interp", "x86_64" };
-
-static void wr32(Guest *g, uint32_t a, uint32_t v) { memcpy(g->m->ram + a, &v, 4); }
-static void wr64(Guest *g, uint32_t a, uint64_t v) { memcpy(g->m->ram + a, &v, 8); }
 
 /* Long mode, 0-2 MiB identity mapped, #UD (vector 6) to a HLT. */
 static Guest bmi_guest(int engine, const uint8_t *code, size_t len)
 {
-    char err[128];
-    Guest g;
-    g.m = machine_new(RAM, CLOCK_MANUAL, err, sizeof(err));
-    ck_assert_ptr_nonnull(g.m);
-    ck_assert_ptr_nonnull(memmap_add_ram(g.m->mem, "ram", 0, RAM, g.m->ram, NULL));
-    CPUConfig cfg = CPU_CONFIG_DEFAULT;
-    cfg.engine = engines[engine];
-    g.cpu = cpu_create(g.m, 0, &cfg, err, sizeof(err));
-    ck_assert_ptr_nonnull(g.cpu);
-    cpu_reset(g.cpu);
+    Guest g = unit_guest_new(RAM, engine);
     wr64(&g, 0x10000, 0x11000 | 3);
     wr64(&g, 0x11000, 0x12000 | 3);
     wr64(&g, 0x12000, 0x000000 | 0x83);
@@ -75,8 +58,7 @@ static void run(Guest *g)
 
 static void guest_free(Guest *g)
 {
-    cpu_free(g->cpu);
-    machine_free(g->m);
+    unit_guest_free(g);
 }
 
 #define FL_ARITH (CC_C | CC_Z | CC_S | CC_O)

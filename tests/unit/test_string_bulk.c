@@ -18,6 +18,7 @@
 
 #include "core/machine.h"
 #include "cpu/cpu.h"
+#include "tests/unit/cpu-guest.h"
 #include "tests/unit/unit.h"
 
 #define RAM (8u << 20)
@@ -26,29 +27,11 @@
 #define IDT 0x20000
 #define STACK_TOP 0x9000
 
-typedef struct Guest {
-    Machine *m;
-    CPUState *cpu;
-} Guest;
-
-static const char *const engines[] = { "interp", "x86_64" };
-
-static void wr32(Guest *g, uint32_t a, uint32_t v) { memcpy(g->m->ram + a, &v, 4); }
-static void wr64(Guest *g, uint32_t a, uint64_t v) { memcpy(g->m->ram + a, &v, 8); }
 
 /* 32-bit flat protected mode at CODE; #PF (vector 14) goes to a HLT. */
 static Guest pm_guest(int engine, const uint8_t *code, size_t len)
 {
-    char err[128];
-    Guest g;
-    g.m = machine_new(RAM, CLOCK_MANUAL, err, sizeof(err));
-    ck_assert_ptr_nonnull(g.m);
-    ck_assert_ptr_nonnull(memmap_add_ram(g.m->mem, "ram", 0, RAM, g.m->ram, NULL));
-    CPUConfig cfg = CPU_CONFIG_DEFAULT;
-    cfg.engine = engines[engine];
-    g.cpu = cpu_create(g.m, 0, &cfg, err, sizeof(err));
-    ck_assert_ptr_nonnull(g.cpu);
-    cpu_reset(g.cpu);
+    Guest g = unit_guest_new(RAM, engine);
     wr64(&g, 0x1e00, 0);
     wr64(&g, 0x1e08, 0x00cf9a000000ffffULL);
     wr64(&g, 0x1e10, 0x00cf92000000ffffULL);
@@ -78,8 +61,7 @@ static void run_to_hlt(Guest *g)
 
 static void guest_free(Guest *g)
 {
-    cpu_free(g->cpu);
-    machine_free(g->m);
+    unit_guest_free(g);
 }
 
 /* rep movsb; hlt */
