@@ -19,6 +19,19 @@ Guest unit_guest_new(uint32_t ram_size, int engine)
     return g;
 }
 
+Guest unit_guest_new_real(uint32_t ram_size, int engine, const uint8_t *code, size_t len)
+{
+    Guest g = unit_guest_new(ram_size, engine);
+    memcpy(g.m->ram + 0x1000, code, len);
+    cpu_set_seg_real(g.cpu, R_CS, 0);
+    cpu_set_seg_real(g.cpu, R_SS, 0);
+    cpu_set_seg_real(g.cpu, R_DS, 0);
+    cpu_set_seg_real(g.cpu, R_ES, 0);
+    g.cpu->rip = 0x1000;
+    g.cpu->regs[R_ESP] = 0x8000;
+    return g;
+}
+
 void unit_guest_free(Guest *g)
 {
     cpu_free(g->cpu);

@@ -20,6 +20,8 @@ typedef struct Guest {
 extern const char *const unit_engines[2];
 
 Guest unit_guest_new(uint32_t ram_size, int engine);
+/* Real mode, segments 0, code copied to and started at 0x1000, SP 0x8000. */
+Guest unit_guest_new_real(uint32_t ram_size, int engine, const uint8_t *code, size_t len);
 void unit_guest_free(Guest *g);
 
 static inline uint32_t rd32(Guest *g, uint32_t a) { uint32_t v; memcpy(&v, g->m->ram + a, 4); return v; }

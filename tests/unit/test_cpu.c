@@ -22,20 +22,7 @@
 
 static Guest guest_new_engine(const uint8_t *code, size_t len, int engine)
 {
-    Guest g = unit_guest_new(RAM, engine);
-    memcpy(g.m->ram + 0x1000, code, len);
-    cpu_set_seg_real(g.cpu, R_CS, 0);
-    cpu_set_seg_real(g.cpu, R_SS, 0);
-    cpu_set_seg_real(g.cpu, R_DS, 0);
-    cpu_set_seg_real(g.cpu, R_ES, 0);
-    g.cpu->rip = 0x1000;
-    g.cpu->regs[R_ESP] = 0x8000;
-    return g;
-}
-
-static void guest_free(Guest *g)
-{
-    unit_guest_free(g);
+    return unit_guest_new_real(RAM, engine, code, len);
 }
 
 
@@ -121,7 +108,7 @@ START_TEST(protected_mode_entry_and_flat_code)
     ck_assert_uint_eq(cpu->rip, 0x1044);           /* one past the HLT */
     /* The accessed bit was set in the data descriptor when DS was loaded. */
     ck_assert(rd32(&g, 0x1e14) & 0x100);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -147,7 +134,7 @@ START_TEST(paging_page_fault_cr2_and_error_code)
     ck_assert_uint_eq(rd32(&g, 0x11000 + 5 * 4) & 0x60, 0x60);
     ck_assert_uint_eq(rd32(&g, 0x400000 - 0x400000 + 0x5014), 0);
     ck_assert_int_eq(g.cpu->last_exception, EXC_PF);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -193,7 +180,7 @@ START_TEST(tlb_slot_conflicts_and_invlpg)
     ck_assert_uint_eq(rd32(&g, 0x200000), 2);
     ck_assert_uint_eq(rd32(&g, 0x11000 + 0x200 * 4) & 0x60, 0x60);
     ck_assert_uint_eq(rd32(&g, 0x11000 + 0x300 * 4) & 0x60, 0x60);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -230,7 +217,7 @@ START_TEST(exec_returns_for_timer_armed_by_guest)
     ck_assert_int_eq(clock_run_timers(g.m->clock), 1);
     ck_assert_int_eq(d.fired, 1);
     timer_free(d.t);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -246,7 +233,7 @@ START_TEST(gp_on_bad_selector_has_selector_error_code)
     ck_assert_uint_eq(rd32(&g, 0x5030), 0x1234);
     /* DS kept its old value: the load faulted before changing it */
     ck_assert_uint_eq(g.cpu->seg[R_DS].selector, 0x10);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -327,7 +314,7 @@ START_TEST(long_mode_entry_64bit_code_and_idt_interrupt)
     ck_assert(rd64(&g, 0x9000 - 24) & EFL_IF);
     ck_assert_uint_eq(rd64(&g, 0x9000 - 16), 0x9000);
     ck_assert(!(cpu_get_eflags(cpu) & EFL_IF));  /* interrupt gate clears IF */
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -371,7 +358,7 @@ START_TEST(real_mode_interrupt_through_ivt)
     ck_assert_uint_eq(rd32(&g, 0x7ffa) & 0xffff, 0x1002);
     ck_assert(rd32(&g, 0x7ffe) & EFL_IF);
     ck_assert(!(cpu_get_eflags(g.cpu) & EFL_IF));
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -388,7 +375,7 @@ START_TEST(interrupt_waits_for_if_and_sti_shadow)
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     ck_assert_uint_eq(rd32(&g, 0x7ffa) & 0xffff, 0x1002);
     ck_assert_int_eq(pic.acks, 1);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -401,7 +388,7 @@ START_TEST(self_modifying_code_runs_new_instruction)
     ck_assert_uint_eq(g.cpu->regs[R_EBX] & 0xff, 6);
     ck_assert_uint_eq(g.m->ram[0x1010], 5);
     ck_assert_uint_eq(g.cpu->regs[R_ECX] & 0xffff, 0);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -415,7 +402,7 @@ START_TEST(divide_error_pushes_faulting_ip)
     ck_assert_int_eq(g.cpu->last_exception, EXC_DE);
     ck_assert_uint_eq(rd32(&g, 0x600) & 0xffff, 0x101d);   /* the DIV itself */
     ck_assert_uint_eq(g.cpu->regs[R_EAX] & 0xffff, 0x101d); /* AX from the frame */
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -427,7 +414,7 @@ START_TEST(invalid_opcode_raises_ud)
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     ck_assert_int_eq(g.cpu->last_exception, EXC_UD);
     ck_assert_uint_eq(rd32(&g, 0x600) & 0xffff, 0x1020);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -524,7 +511,7 @@ START_TEST(task_switch_call_and_iret_through_the_link)
     ck_assert_uint_eq(rd32(&g, 0x3000 + 32), 0x2107);       /* main's EIP: after the CALL */
     ck_assert_uint_eq(rd32(&g, 0x3100 + 32), 0x220e);       /* B's EIP: after its IRET */
     ck_assert_uint_eq(rd32(&g, 0x3100 + 56), 0x7000);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -539,7 +526,7 @@ START_TEST(task_switch_to_busy_tss_is_gp_with_selector)
     ck_assert_uint_eq(rd32(&g, 0x5050), 0x28);
     ck_assert_uint_eq(g.cpu->seg[R_TR].selector, 0x20);
     ck_assert(!(g.cpu->cr[0] & CR0_TS));                    /* nothing switched */
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -568,7 +555,7 @@ START_TEST(alignment_check_in_ring3_through_32bit_tss_stack)
     ck_assert_uint_eq(cpu->regs[R_EAX], 0);          /* the handler's pop */
     ck_assert_uint_eq(rd32(&g, 0x9000 - 20), 0x2305); /* EIP of the faulting MOV */
     ck_assert_uint_eq(cpu->seg[R_CS].selector, 0x08);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -583,7 +570,7 @@ START_TEST(dword_access_to_limit_zero_segment_is_gp)
     ck_assert_int_eq(g.cpu->last_exception, EXC_GP);
     ck_assert_uint_eq(rd32(&g, 0x5050), 0);
     ck_assert_uint_eq(g.cpu->seg[R_ES].selector, 0x30);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -596,7 +583,7 @@ START_TEST(x87_with_cr0_ts_raises_nm)
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     ck_assert_int_eq(g.cpu->last_exception, EXC_NM);
     ck_assert_uint_eq(rd32(&g, 0x5050), 0x23c0);   /* no error code: the pop is EIP */
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 

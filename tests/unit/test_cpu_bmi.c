@@ -56,11 +56,6 @@ static void run(Guest *g)
     ck_assert_int_eq(cpu_exec(g->cpu, INT64_MAX), CPU_EXIT_HALTED);
 }
 
-static void guest_free(Guest *g)
-{
-    unit_guest_free(g);
-}
-
 #define FL_ARITH (CC_C | CC_Z | CC_S | CC_O)
 
 /* pdep rax, rbx, rcx; pext rdx, rsi, rdi; hlt */
@@ -81,7 +76,7 @@ START_TEST(pdep_and_pext_follow_the_mask_order)
     ck_assert_uint_eq(g.cpu->regs[R_EAX], 0x25670000);
     ck_assert_uint_eq(g.cpu->regs[R_EDX], 0x12567);
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, CC_C | CC_Z);  /* unchanged */
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -106,7 +101,7 @@ START_TEST(bzhi_index_edge_cases)
         run(&g);
         ck_assert_uint_eq(g.cpu->regs[R_EAX], t[k].want);
         ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, t[k].flags);
-        guest_free(&g);
+        unit_guest_free(&g);
     }
 }
 END_TEST
@@ -132,7 +127,7 @@ START_TEST(bextr_start_and_length)
         ck_assert_uint_eq(g.cpu->regs[R_EAX], t[k].want);
         ck_assert_uint_eq(cpu_get_eflags(g.cpu) & (CC_C | CC_Z | CC_O),
                           t[k].want ? 0 : CC_Z);
-        guest_free(&g);
+        unit_guest_free(&g);
     }
 }
 END_TEST
@@ -154,7 +149,7 @@ START_TEST(bls_results_and_flags)
     ck_assert_uint_eq(g.cpu->regs[R_ECX], 0x0f);     /* up to the lowest set bit */
     ck_assert_uint_eq(g.cpu->regs[R_EDX], 0x20);     /* lowest set bit cleared */
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, 0);  /* BLSR: src != 0 */
-    guest_free(&g);
+    unit_guest_free(&g);
 
     /* BLSMSK of 0: all ones, CF (source zero), SF, ZF cleared */
     g = bmi_guest(_i, blsmsk, sizeof(blsmsk));
@@ -163,7 +158,7 @@ START_TEST(bls_results_and_flags)
     run(&g);
     ck_assert_uint_eq(g.cpu->regs[R_ECX], ~0ULL);
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, CC_C | CC_S);
-    guest_free(&g);
+    unit_guest_free(&g);
 
     /* BLSI: CF = source != 0; of 0: ZF, no CF */
     g = bmi_guest(_i, blsi, sizeof(blsi));
@@ -171,14 +166,14 @@ START_TEST(bls_results_and_flags)
     run(&g);
     ck_assert_uint_eq(g.cpu->regs[R_EAX], 0x8000000000000000ULL);
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, CC_C | CC_S);
-    guest_free(&g);
+    unit_guest_free(&g);
     g = bmi_guest(_i, blsi, sizeof(blsi));
     g.cpu->regs[R_EBX] = 0;
     cpu_set_eflags(g.cpu, 0x2 | CC_C);
     run(&g);
     ck_assert_uint_eq(g.cpu->regs[R_EAX], 0);
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, CC_Z);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -198,7 +193,7 @@ START_TEST(mulx_high_half_wins_for_the_same_register)
     ck_assert_uint_eq(g.cpu->regs[R_EDI], 0xfffffffffffffffeULL);
     ck_assert_uint_eq(g.cpu->regs[R_EDX], ~0ULL);
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, CC_Z | CC_S);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -223,7 +218,7 @@ START_TEST(shifts_mask_the_count_and_andn_sets_flags)
     /* ANDN: ~rbx & rcx = 0x40, SF ZF clear, CF OF cleared */
     ck_assert_uint_eq(g.cpu->regs[8], 0x40);
     ck_assert_uint_eq(cpu_get_eflags(g.cpu) & FL_ARITH, 0);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -237,7 +232,7 @@ START_TEST(vex_l1_is_ud)
     run(&g);
     ck_assert_int_eq(g.cpu->last_exception, EXC_UD);
     ck_assert_uint_eq(g.cpu->regs[R_EAX], 0x1234);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 

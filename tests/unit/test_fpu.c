@@ -18,20 +18,7 @@
 
 static Guest guest_new(const uint8_t *code, size_t len, int engine)
 {
-    Guest g = unit_guest_new(RAM, engine);
-    memcpy(g.m->ram + 0x1000, code, len);
-    cpu_set_seg_real(g.cpu, R_CS, 0);
-    cpu_set_seg_real(g.cpu, R_SS, 0);
-    cpu_set_seg_real(g.cpu, R_DS, 0);
-    cpu_set_seg_real(g.cpu, R_ES, 0);
-    g.cpu->rip = 0x1000;
-    g.cpu->regs[R_ESP] = 0x8000;
-    return g;
-}
-
-static void guest_free(Guest *g)
-{
-    unit_guest_free(g);
+    return unit_guest_new_real(RAM, engine, code, len);
 }
 
 static uint16_t rd16(Guest *g, uint32_t a) { uint16_t v; memcpy(&v, g->m->ram + a, 2); return v; }
@@ -74,7 +61,7 @@ START_TEST(fninit_control_word_and_fxsave_image)
     ck_assert_uint_eq(rd32(&g, 0x5200 + 160 + 60), 0x99aabbcc);
     ck_assert_uint_eq(rd32(&g, 0x5014), 0x3f80);     /* STMXCSR */
     ck_assert_uint_eq(rd32(&g, 0x5400 + 24), 0x3f80);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -108,7 +95,7 @@ START_TEST(sse_needs_osfxsr_and_ts_raises_nm)
     ck_assert_uint_eq(rd16(&g, 0x5028), 1);          /* one #NM, then retried */
     ck_assert_uint_eq(rd16(&g, 0x5024), 0x2222);
     ck_assert_uint_eq(rd16(&g, 0x5026), 0);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -128,7 +115,7 @@ START_TEST(cpuid_reports_fpu_fxsr_sse_sse2)
                       1u << 0 | 1u << 24 | 1u << 25 | 1u << 26);
     /* OSXSAVE (27) follows CR4.OSXSAVE, which is clear */
     ck_assert_uint_eq(rd32(&g, 0x5004) & (1u << 27), 0);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -167,7 +154,7 @@ START_TEST(xsave_xrstor_xcr0_and_cpuid_leaf_d)
     ck_assert_uint_eq(rd32(&g, 0x6000 + 160 + 16), 0x89abcdef);
     ck_assert_uint_eq(rd32(&g, 0x5020), 0x89abcdef);
     ck_assert_uint_eq(rd32(&g, 0x502c), 0xfedcba98);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -186,7 +173,7 @@ START_TEST(fnstenv_real_mode_layout)
     /* the value itself: ST0 = +1.0 in the 80-bit format */
     ck_assert_uint_eq(g.cpu->fpregs[7].mant, 0x8000000000000000ULL);
     ck_assert_uint_eq(g.cpu->fpregs[7].sexp, 0x3fff);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 

@@ -59,11 +59,6 @@ static void run_to_hlt(Guest *g)
     ck_assert_int_eq(cpu_exec(g->cpu, INT64_MAX), CPU_EXIT_HALTED);
 }
 
-static void guest_free(Guest *g)
-{
-    unit_guest_free(g);
-}
-
 /* rep movsb; hlt */
 static const uint8_t rep_movsb[] = { 0xf3, 0xa4, 0xf4 };
 /* rep movsd; hlt */
@@ -93,7 +88,7 @@ START_TEST(movsb_overlap_replicates_forward)
     ck_assert_uint_eq(g.cpu->regs[R_ECX], 0);
     ck_assert_uint_eq(g.cpu->regs[R_ESI], src + n);
     ck_assert_uint_eq(g.cpu->regs[R_EDI], src + 3 + n);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -115,7 +110,7 @@ START_TEST(movsd_unaligned_same_tlb_index)
     ck_assert_uint_eq(g.cpu->regs[R_ECX], 0);
     ck_assert_uint_eq(g.cpu->regs[R_ESI], src + 4 * n);
     ck_assert_uint_eq(g.cpu->regs[R_EDI], dst + 4 * n);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -137,7 +132,7 @@ START_TEST(stosw_unaligned_across_pages)
     ck_assert_int_eq(g.m->ram[dst + 2 * n], 0x22);
     ck_assert_uint_eq(g.cpu->regs[R_EDI], dst + 2 * n);
     ck_assert_uint_eq(g.cpu->regs[R_ECX], 0);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -159,7 +154,7 @@ START_TEST(stosb_addr16_wraps_di)
     ck_assert_int_eq(g.m->ram[es + 0x10], 0);
     ck_assert_uint_eq(g.cpu->regs[R_EDI], 0xabcd0010);
     ck_assert_uint_eq(g.cpu->regs[R_ECX], 0x55550000);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
@@ -191,7 +186,7 @@ START_TEST(stosd_page_fault_midway_keeps_progress)
     uint32_t eip;
     memcpy(&eip, g.m->ram + STACK_TOP - 12, 4);   /* error code, EIP, CS, EFLAGS */
     ck_assert_uint_eq(eip, CODE);
-    guest_free(&g);
+    unit_guest_free(&g);
 }
 END_TEST
 
