@@ -116,8 +116,20 @@ uint32_t cpu_cc_compute_all(uint32_t op, uint64_t dst, uint64_t src, uint64_t sr
     }
 }
 
+void cpu_cc_settle_pending(CPUState *cpu)
+{
+    /* INC/DEC keep CF: it is the carry of the state they were applied to. */
+    uint32_t cf = cpu_cc_compute_all(cpu->cc_op, cpu->cc_dst, cpu->cc_src, cpu->cc_src2) & CC_C;
+    cpu->cc_op = cpu->cc_pend_op;
+    cpu->cc_dst = cpu->cc_pend;
+    cpu->cc_src = cf;
+    cpu->cc_src2 = 0;
+    cpu->cc_pend_op = 0;
+}
+
 uint32_t cpu_get_eflags(CPUState *cpu)
 {
+    cpu_cc_settle(cpu);
     return (cpu->eflags & ~CC_ALL) | EFL_FIXED |
            cpu_cc_compute_all(cpu->cc_op, cpu->cc_dst, cpu->cc_src, cpu->cc_src2);
 }
@@ -339,6 +351,7 @@ void cpu_reset(CPUState *cpu)
                        (cpu->cfg.model & 0xf) << 4 | (cpu->cfg.stepping & 0xf);
     cpu->cc_op = CC_OP_EFLAGS;
     cpu->cc_src = cpu->cc_dst = cpu->cc_src2 = 0;
+    cpu->cc_pend_op = 0;
     cpu->eflags = EFL_FIXED;
     memset(cpu->cr, 0, sizeof(cpu->cr));
     cpu->cr[0] = CR0_ET | CR0_CD | CR0_NW;

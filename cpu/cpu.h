@@ -253,6 +253,11 @@ struct CPUState {
     uint64_t rip;
     uint64_t cc_dst, cc_src, cc_src2;
     uint32_t cc_op;
+    /* A pending INC/DEC (translate.c gen_incdec): when cc_pend_op is not
+     * 0, the flags are those of INC/DEC cc_pend_op applied on top of the
+     * state above, with result cc_pend.  cpu_cc_settle() folds it in. */
+    uint32_t cc_pend_op;
+    uint64_t cc_pend;
     uint32_t eflags;          /* all bits except CC_ALL */
 
     /* ---- state read by translated code through env ---- */
@@ -400,6 +405,13 @@ bool cpu_fx_import(CPUState *cpu, const uint8_t img[512]);
 
 /* ---- internal API shared by the cpu/ files ---- */
 uint32_t cpu_cc_compute_all(uint32_t op, uint64_t dst, uint64_t src, uint64_t src2);
+void cpu_cc_settle_pending(CPUState *cpu);
+/* Folds a pending INC/DEC into cc_op/cc_dst/cc_src (cheap when none). */
+static inline void cpu_cc_settle(CPUState *cpu)
+{
+    if (cpu->cc_pend_op)
+        cpu_cc_settle_pending(cpu);
+}
 /* Writes eflags with the mask of bits allowed to change. */
 void cpu_load_eflags(CPUState *cpu, uint32_t value, uint32_t mask);
 void cpu_update_hflags(CPUState *cpu);

@@ -393,6 +393,7 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
+        cpu_cc_settle(cpu);       /* the next block expects settled flags */
         cpu->current_tb = NULL;
         if (cpu->exc_pending >= 0)
             cpu->inhibit_irq = false;   /* an exception ends the shadow */
@@ -458,6 +459,7 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
         cpu->in_tb = true;
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
+        cpu_cc_settle(cpu);
         if (shadow)
             cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {

@@ -70,9 +70,17 @@ static void gen_incdec(DisasContext *s, const X86Insn *insn, bool inc)
     IRTemp a = gen_load_dest(s, d);
     IRTemp r = tcg_temp(s);
     ir_op2(s->b, inc ? IR_add : IR_sub, IR_I64, r, a, tcg_const(s, 1));
+    int op = inc ? CC_OP_INC : CC_OP_DEC;
+    if (s->cc_fault_only && !s->cc_dead) {
+        gen_store_operand(s, d, r);
+        if (gen_cc_try_pend(s, op, d->size, r))
+            return;
+        gen_set_cc(s, op, d->size, r, gen_compute_cf(s), 0);
+        return;
+    }
     IRTemp cf = s->cc_dead ? 0 : gen_compute_cf(s);
     gen_store_operand(s, d, r);
-    gen_set_cc(s, inc ? CC_OP_INC : CC_OP_DEC, d->size, r, cf, 0);
+    gen_set_cc(s, op, d->size, r, cf, 0);
 }
 
 static void gen_INC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, true); }
@@ -148,6 +156,7 @@ static void gen_shift(DisasContext *s, const X86Insn *insn, ShiftKind k)
         return;
     }
     /* Count from CL: a zero count leaves the flags alone. */
+    gen_cc_settle(s);
     IRTemp zero = tcg_const(s, 0);
     ir_movcond(s->b, IR_I64, IR_COND_EQ, s->cc_dst, c, zero, s->cc_dst, r);
     ir_movcond(s->b, IR_I64, IR_COND_EQ, s->cc_src, c, zero, s->cc_src, pre);

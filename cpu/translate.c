@@ -19,6 +19,16 @@
  * Flag liveness: after pre-decoding the block, a backward pass finds the
  * instructions whose flag results are overwritten before anything reads
  * them and before anything can fault; their cc stores are skipped.
+ *
+ * Pending INC/DEC: INC and DEC keep CF, so after a block entry (flags
+ * unknown statically) they would need a helper call to extract the old
+ * CF.  When only a fault of a later instruction could observe their flags
+ * (`inc rax; cmp byte [rax], 0; jne` loops), they store just their result
+ * in cc_pend and their cc_op in cc_pend_op, leaving the older state in
+ * the cc globals; the next full flag write clears cc_pend_op.  Anything
+ * that reads the flags in translated code settles first (gen_cc_settle),
+ * and so does C code (cpu_cc_settle: after a fault, after each block,
+ * in cpu_get_eflags).
  */
 #include "cpu/translate.h"
 
@@ -40,6 +50,7 @@ typedef struct InsnRec {
     uint64_t pc;
     uint8_t status;          /* X86DecodeStatus, or 0xff: #GP (CS limit) */
     bool cc_dead;
+    bool cc_fault_only;
 } InsnRec;
 
 struct X86Translator {
@@ -66,6 +77,8 @@ X86Translator *x86_translator_new(void)
     s->cc_src = ir_global(b, IR_I64, offsetof(CPUState, cc_src), "cc_src");
     s->cc_src2 = ir_global(b, IR_I64, offsetof(CPUState, cc_src2), "cc_src2");
     s->cc_op_g = ir_global(b, IR_I32, offsetof(CPUState, cc_op), "cc_op");
+    s->cc_pend_g = ir_global(b, IR_I64, offsetof(CPUState, cc_pend), "cc_pend");
+    s->cc_pend_op_g = ir_global(b, IR_I32, offsetof(CPUState, cc_pend_op), "cc_pend_op");
     t->b = b;
     return t;
 }
@@ -139,6 +152,9 @@ void gen_sync_rip(DisasContext *s)
 void gen_call_helper(DisasContext *s, const IRHelper *h, IRTemp out, int nargs,
                      const IRTemp *args)
 {
+    const unsigned no_globals = IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS;
+    if ((h->flags & no_globals) != no_globals)
+        gen_cc_settle(s);      /* the helper may read or write the flags */
     if (h->flags & IR_CALL_CAN_FAULT)
         gen_sync_rip(s);
     ir_call(s->b, h, IR_I64, out ? 1 : 0, out, nargs, args);
@@ -154,8 +170,10 @@ void gen_exception(DisasContext *s, int vec, uint32_t err)
 
 /* ---- block exits ---- */
 
+/* Every way out of a block to another block passes here. */
 static void gen_tf_trap(DisasContext *s)
 {
+    gen_cc_settle(s);
     if (s->flags & HF_TF) {
         IRTemp args[1] = { IR_ENV };
         ir_call(s->b, &hlp_single_step, IR_I64, 0, 0, 1, args);
@@ -463,11 +481,21 @@ IRTemp gen_pop_value(DisasContext *s, unsigned size, IRTemp *new_sp)
 
 /* ---- lazy flags ---- */
 
+/* A full flag write supersedes a pending INC/DEC. */
+static void gen_cc_drop_pending(DisasContext *s)
+{
+    if (s->cc_pend) {
+        ir_movi(s->b, IR_I32, s->cc_pend_op_g, 0);
+        s->cc_pend = 0;
+    }
+}
+
 void gen_set_cc(DisasContext *s, int op, unsigned size, IRTemp dst, IRTemp src, IRTemp src2)
 {
     int ccop = op + ot_of(size);
     if (s->cc_dead)
         return;
+    gen_cc_drop_pending(s);
     ir_mov(s->b, IR_I64, s->cc_dst, dst);
     if (src)
         ir_mov(s->b, IR_I64, s->cc_src, src);
@@ -483,6 +511,7 @@ void gen_set_cc_eflags(DisasContext *s, IRTemp flags)
 {
     if (s->cc_dead)
         return;
+    gen_cc_drop_pending(s);
     ir_and(s->b, IR_I64, s->cc_src, flags, tcg_const(s, CC_ALL));
     if (s->cc_op != CC_OP_EFLAGS) {
         ir_movi(s->b, IR_I32, s->cc_op_g, CC_OP_EFLAGS);
@@ -490,8 +519,48 @@ void gen_set_cc_eflags(DisasContext *s, IRTemp flags)
     }
 }
 
+/* Whether gen_compute_cf works inline, without the helper. */
+static bool cc_cf_inline(const DisasContext *s)
+{
+    switch (s->cc_op == CC_OP_DYNAMIC ? -1 : s->cc_op & ~3) {
+    case CC_OP_SUB: case CC_OP_ADD: case CC_OP_LOGIC: case CC_OP_EFLAGS:
+    case CC_OP_INC: case CC_OP_DEC: case CC_OP_SHR: case CC_OP_SAR: case CC_OP_MUL:
+        return !s->cc_pend;
+    default:
+        return false;
+    }
+}
+
+bool gen_cc_try_pend(DisasContext *s, int op, unsigned size, IRTemp result)
+{
+    if (s->cc_dead || !s->cc_fault_only || cc_cf_inline(s))
+        return false;
+    int ccop = op + ot_of(size);
+    ir_mov(s->b, IR_I64, s->cc_pend_g, result);
+    if (s->cc_pend != ccop)
+        ir_movi(s->b, IR_I32, s->cc_pend_op_g, ccop);
+    s->cc_pend = ccop;
+    return true;
+}
+
+void gen_cc_settle(DisasContext *s)
+{
+    if (!s->cc_pend)
+        return;
+    int ccop = s->cc_pend;
+    s->cc_pend = 0;
+    IRTemp cf = tcg_temp(s);
+    ir_and(s->b, IR_I64, cf, gen_compute_eflags(s), tcg_const(s, CC_C));
+    ir_mov(s->b, IR_I64, s->cc_dst, s->cc_pend_g);
+    ir_mov(s->b, IR_I64, s->cc_src, cf);
+    ir_movi(s->b, IR_I32, s->cc_op_g, ccop);
+    ir_movi(s->b, IR_I32, s->cc_pend_op_g, 0);
+    s->cc_op = ccop;
+}
+
 IRTemp gen_compute_eflags(DisasContext *s)
 {
+    gen_cc_settle(s);
     IRTemp f = tcg_temp(s);
     if (s->cc_op == CC_OP_EFLAGS) {
         ir_mov(s->b, IR_I64, f, s->cc_src);
@@ -809,18 +878,25 @@ static bool insn_may_fault(const InsnRec *r, const X86OpInfo *info)
 static void compute_flag_liveness(X86Translator *t, int n)
 {
     uint32_t live = CC_ALL;   /* the next block may read anything */
+    uint32_t read = CC_ALL;   /* the same, not counting faults */
     for (int i = n - 1; i >= 0; i--) {
         InsnRec *r = &t->recs[i];
         const X86OpInfo *info = r->status == X86_DECODE_OK ? &x86_op_info[r->insn.mnem]
                                                            : &x86_op_info[0];
         r->cc_dead = info->cc_write && (live & CC_ALL) == 0;
+        r->cc_fault_only = info->cc_write && !r->cc_dead && (read & CC_ALL) == 0;
         uint32_t before = info->cc_write ? 0 : live;
+        uint32_t before_read = info->cc_write ? 0 : read;
         before |= info->res_read;
+        before_read |= info->res_read;
         if (!r->cc_dead)
             before |= info->cc_read;
+        if (!r->cc_dead && !r->cc_fault_only)
+            before_read |= info->cc_read;
         if (insn_may_fault(r, info))
             before = CC_ALL;
         live = before;
+        read = before_read;
     }
 }
 
@@ -881,6 +957,7 @@ static void translate_insn(DisasContext *s, InsnRec *r)
     else if (s->code_size == 32)
         s->next_pc &= 0xffffffffu;
     s->cc_dead = r->cc_dead;
+    s->cc_fault_only = r->cc_fault_only;
     s->mem_addr = 0;
     s->nss_lin = 0;
     s->end = DISAS_NEXT;
@@ -936,6 +1013,7 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     s->mmu = (tb->flags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
     s->code_size = (tb->flags & HF_CS64) ? 64 : (tb->flags & HF_CS32) ? 32 : 16;
     s->cc_op = CC_OP_DYNAMIC;
+    s->cc_pend = 0;
     s->nstubs = 0;
     uint32_t exit_label = ir_new_label(b);
     gen_block_prologue(s, exit_label);

@@ -52,6 +52,8 @@ typedef struct DisasContext {
     int code_size;           /* 16, 32, 64 */
     int cc_op;               /* statically known cc_op, or CC_OP_DYNAMIC */
     bool cc_dead;            /* this insn's flag results are never read */
+    bool cc_fault_only;      /* ...only if a later insn of the block faults */
+    int cc_pend;             /* a pending INC/DEC's cc_op (0: none), see gen_incdec */
     DisasEnd end;
     IRTemp mem_addr;         /* linear address of insn->mem (0: not computed) */
     bool mem_addr_write;
@@ -62,6 +64,7 @@ typedef struct DisasContext {
     IRTemp regs[16];
     IRTemp rip;
     IRTemp cc_dst, cc_src, cc_src2, cc_op_g;
+    IRTemp cc_pend_g, cc_pend_op_g;
 
     /* out-of-line fault stubs, emitted at the end of the block */
     struct { uint32_t label; uint64_t pc; int seg; } stubs[TB_MAX_INSNS * 4];
@@ -123,6 +126,12 @@ IRTemp gen_compute_cf(DisasContext *s);
 IRTemp gen_cond(DisasContext *s, int cond);
 void gen_cond_cmp(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv);
 void gen_set_cc_eflags(DisasContext *s, IRTemp flags);
+/* Makes the cc globals describe the flags again when an INC/DEC is
+ * pending (before anything that reads them or leaves the block). */
+void gen_cc_settle(DisasContext *s);
+/* INC/DEC whose flags only a fault could observe, on top of flags the
+ * block does not know statically: records its result, no flag work. */
+bool gen_cc_try_pend(DisasContext *s, int op, unsigned size, IRTemp result);
 
 /* a label at the block end that sets rip to this instruction and raises
  * #SS(0) for seg == R_SS, else #GP(0) */

@@ -418,6 +418,51 @@ START_TEST(invalid_opcode_raises_ud)
 }
 END_TEST
 
+/* A block entered with flags the translator does not know statically:
+ * INC AX (0x7fff -> 0x8000: OF SF AF set, CF kept) whose flags only a
+ * fault of the following CMP could show.  The CMP below writes every flag
+ * and PUSHF must see the CMP's flags, not the pending INC's. */
+static const uint8_t inc_then_cmp[] = {
+    0x40,                               /* 0x1000 inc ax */
+    0x83, 0x3e, 0x00, 0x05, 0x00,       /* 0x1001 cmp word [0x500], 0 */
+    0x9c, 0x5b, 0xf4,                   /* 0x1006 pushf; pop bx; hlt */
+    0x40,                               /* 0x1009 inc ax */
+    0x83, 0x3e, 0xff, 0xff, 0x00,       /* 0x100a cmp word [0xffff], 0: #GP */
+    0xf4,                               /* 0x100f hlt */
+    0xf4,                               /* 0x1010 #GP handler: hlt */
+};
+
+START_TEST(pending_inc_flags_after_full_write)
+{
+    Guest g = guest_new_engine(inc_then_cmp, sizeof(inc_then_cmp), _i);
+    wr32(&g, 0x500, 5);
+    g.cpu->regs[R_EAX] = 0x7fff;
+    cpu_load_eflags(g.cpu, CC_C, CC_C);
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    /* CMP 5, 0: only PF (5 has two bits set) */
+    ck_assert_uint_eq(g.cpu->regs[R_EBX] & CC_ALL, CC_P);
+    ck_assert_uint_eq(g.cpu->regs[R_EAX] & 0xffff, 0x8000);
+    unit_guest_free(&g);
+}
+END_TEST
+
+START_TEST(pending_inc_flags_seen_by_fault_handler)
+{
+    Guest g = guest_new_engine(inc_then_cmp, sizeof(inc_then_cmp), _i);
+    set_ivt(&g, EXC_GP, 0, 0x1010);
+    g.cpu->rip = 0x1009;
+    g.cpu->regs[R_EAX] = 0x7fff;
+    cpu_load_eflags(g.cpu, CC_C, CC_C);
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_int_eq(g.cpu->last_exception, EXC_GP);
+    /* frame: IP of the CMP, CS, FLAGS of the INC with CF kept */
+    ck_assert_uint_eq(rd32(&g, 0x7ffa) & 0xffff, 0x100a);
+    ck_assert_uint_eq(rd32(&g, 0x7ffe) & CC_ALL, CC_C | CC_O | CC_S | CC_A | CC_P);
+    ck_assert_uint_eq(cpu_get_eflags(g.cpu) & CC_ALL, CC_C | CC_O | CC_S | CC_A | CC_P);
+    unit_guest_free(&g);
+}
+END_TEST
+
 START_TEST(lazy_flags_match_direct_computation)
 {
     /* ADD 0x7f + 1 (8-bit): OF, SF, AF set; ZF, CF clear. */
@@ -606,6 +651,8 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, dword_access_to_limit_zero_segment_is_gp, 0, 2);
     tcase_add_loop_test(tc, x87_with_cr0_ts_raises_nm, 0, 2);
     tcase_add_loop_test(tc, tlb_slot_conflicts_and_invlpg, 0, 2);
+    tcase_add_loop_test(tc, pending_inc_flags_after_full_write, 0, 2);
+    tcase_add_loop_test(tc, pending_inc_flags_seen_by_fault_handler, 0, 2);
     tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
