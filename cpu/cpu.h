@@ -132,6 +132,12 @@ enum {
     HF_KEY_MASK = 0x3ffff,
 };
 
+/* In a TB key only, never in cpu->hflags: a one-instruction block for the
+ * instruction after STI / MOV SS (the interrupt shadow).  Linux runs such
+ * shadows constantly (local_irq_enable), so they are cached like any block;
+ * they never chain, so the loop checks interrupts right after them. */
+#define TB_KEY_ONE_INSN (1u << 31)
+
 /* Soft-TLB mmu indices. */
 enum {
     MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies unless EFLAGS.AC) */
@@ -337,6 +343,7 @@ struct CPUState {
     struct TB *current_tb;
     bool stop;                /* cpu_stop(): leave cpu_exec soon */
     bool shutdown;            /* triple fault seen */
+    uint64_t translations;    /* blocks translated so far (statistics, tests) */
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */
     uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
     char error[128];

@@ -306,6 +306,7 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
     tb->phys_pc = phys;
     tb->phys_page2 = TB_NO_PAGE;
     tb->cflags = cflags;
+    cpu->translations++;
     uint64_t fault_lin = 0;
     IRBlock *b = x86_translate_block(cpu->tr, cpu, tb, max_insns, &fault_lin);
     if (!b) {
@@ -350,12 +351,18 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
     return tb;
 }
 
-static TB *exec_find_tb(CPUState *cpu)
+static TB *exec_find_tb(CPUState *cpu, bool shadow)
 {
     uint64_t cs_base = cpu->seg[R_CS].base;
     uint64_t pc = cpu_linear_pc(cpu);
     uint32_t flags = cpu->hflags & HF_KEY_MASK;
+    int max_insns = TB_MAX_INSNS;
+    if (shadow) {
+        flags |= TB_KEY_ONE_INSN;
+        max_insns = 1;
+    }
     if (cpu->single_insn_next) {
+        /* after self-modifying code: the instruction's bytes may change */
         cpu->single_insn_next = false;
         uint64_t phys = mmu_code_phys(cpu, pc);
         return exec_gen_code(cpu, pc, cs_base, flags, phys, TB_CF_NOCACHE, 1);
@@ -376,7 +383,7 @@ static TB *exec_find_tb(CPUState *cpu)
         }
     }
     if (!tb)
-        tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, TB_MAX_INSNS);
+        tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, max_insns);
     return tb;
 }
 
@@ -443,9 +450,7 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
         /* The instruction after STI / MOV SS runs alone with interrupts
          * held off; the shadow ends after it. */
         bool shadow = cpu->inhibit_irq && cpu->rip == cpu->inhibit_rip;
-        if (shadow)
-            cpu->single_insn_next = true;
-        TB *tb = exec_find_tb(cpu);
+        TB *tb = exec_find_tb(cpu, shadow);
         if (!tb) {
             cpu->in_exec = false;
             return CPU_EXIT_ERROR;

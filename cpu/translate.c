@@ -188,7 +188,8 @@ void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
     if (s->code_size != 64)
         lin = (uint32_t)lin;
     bool same_page = (lin & TLB_PAGE_MASK) == (s->tb->pc & TLB_PAGE_MASK);
-    if (same_page && !(s->tb->cflags & TB_CF_NOCACHE) && !(s->flags & HF_TF)) {
+    if (same_page && !(s->tb->cflags & TB_CF_NOCACHE) && !(s->flags & HF_TF) &&
+        !(s->flags & TB_KEY_ONE_INSN)) {
         ir_goto_tb(s->b, slot);
         ir_exit_tb(s->b, (uint64_t)(uintptr_t)s->tb | (slot + 1));
     } else {
@@ -200,7 +201,7 @@ void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
 void gen_jmp_dynamic(DisasContext *s)
 {
     gen_tf_trap(s);
-    if ((s->tb->cflags & TB_CF_NOCACHE) || (s->flags & HF_TF)) {
+    if ((s->tb->cflags & TB_CF_NOCACHE) || (s->flags & (HF_TF | TB_KEY_ONE_INSN))) {
         ir_exit_tb(s->b, 0);
     } else {
         IRTemp p = tcg_temp(s);

@@ -379,6 +379,25 @@ START_TEST(interrupt_waits_for_if_and_sti_shadow)
 }
 END_TEST
 
+/* 0x1000: sti; inc ax; cli; jmp 0x1000 -- INC sits in the STI shadow. */
+static const uint8_t sti_loop[] = { 0xfb, 0x40, 0xfa, 0xeb, 0xfb };
+
+START_TEST(interrupt_shadow_blocks_are_cached)
+{
+    Guest g = guest_new_engine(sti_loop, sizeof(sti_loop), _i);
+    g.cpu->insn_budget = 300;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    uint64_t after_first = g.cpu->translations;
+    ck_assert_uint_gt(g.cpu->regs[R_EAX] & 0xffff, 50);   /* looped */
+    g.cpu->insn_budget = 3000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    /* the one-instruction shadow block is reused, not translated again */
+    ck_assert_uint_eq(g.cpu->translations, after_first);
+    ck_assert_uint_gt(g.cpu->regs[R_EAX] & 0xffff, 500);
+    unit_guest_free(&g);
+}
+END_TEST
+
 START_TEST(self_modifying_code_runs_new_instruction)
 {
     Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
@@ -652,6 +671,7 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, x87_with_cr0_ts_raises_nm, 0, 2);
     tcase_add_loop_test(tc, tlb_slot_conflicts_and_invlpg, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_after_full_write, 0, 2);
+    tcase_add_loop_test(tc, interrupt_shadow_blocks_are_cached, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_seen_by_fault_handler, 0, 2);
     tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
