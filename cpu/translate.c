@@ -29,6 +29,13 @@
  * that reads the flags in translated code settles first (gen_cc_settle),
  * and so does C code (cpu_cc_settle: after a fault, after each block,
  * in cpu_get_eflags).
+ *
+ * Guessed cc_op: a block that reads flags set by the block before it
+ * (`cmp; je` ends one block, `ja` starts the next; `dec r9d` needing the
+ * old CF) does not know cc_op statically.  It is translated just before it
+ * first runs, so the CPU's cc_op then is a good guess for every later
+ * entry: the read becomes "if cc_op == guess, the inline condition, else
+ * the helper".
  */
 #include "cpu/translate.h"
 
@@ -589,7 +596,16 @@ static IRTemp gen_sub_src1(DisasContext *s, unsigned size)
     return gen_ext(s, t, size, false);
 }
 
+static IRTemp gen_compute_cf_static(DisasContext *s);
+
 IRTemp gen_compute_cf(DisasContext *s)
+{
+    if (s->guessed_cf)
+        return s->guessed_cf;
+    return gen_compute_cf_static(s);
+}
+
+static IRTemp gen_compute_cf_static(DisasContext *s)
 {
     int op = s->cc_op;
     IRTemp t = tcg_temp(s);
@@ -713,7 +729,20 @@ static bool gen_cond_fast(DisasContext *s, int base, IRCond *c, IRTemp *a, IRTem
     return false;
 }
 
+static void gen_cond_cmp_static(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv);
+
 void gen_cond_cmp(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv)
+{
+    if (s->guessed_cond && cond == s->insn->cond) {
+        *c = IR_COND_NE;
+        *a = s->guessed_cond;
+        *bv = tcg_const(s, 0);
+        return;
+    }
+    gen_cond_cmp_static(s, cond, c, a, bv);
+}
+
+static void gen_cond_cmp_static(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv)
 {
     int base = cond & ~1;
     if (!gen_cond_fast(s, base, c, a, bv)) {
@@ -747,6 +776,60 @@ void gen_cond_cmp(DisasContext *s, int cond, IRCond *c, IRTemp *a, IRTemp *bv)
     }
     if (cond & 1)
         *c = cond_invert(*c);
+}
+
+static IRTemp gen_cond_value(DisasContext *s, int cond)
+{
+    IRCond c;
+    IRTemp a, bv;
+    gen_cond_cmp_static(s, cond, &c, &a, &bv);
+    IRTemp t = tcg_temp(s);
+    ir_setcond(s->b, IR_I64, c, t, a, bv);
+    return t;
+}
+
+/* Whether the guessed cc_op gives this instruction an inline condition or
+ * CF.  (The probe's IR computes values nobody uses: dead code, dropped by
+ * the optimiser.) */
+static bool cc_guess_useful(DisasContext *s, bool cond_reader, int cond)
+{
+    s->cc_op = s->cc_guess;
+    IRCond c;
+    IRTemp a, bv;
+    bool useful = cond_reader ? gen_cond_fast(s, cond & ~1, &c, &a, &bv) : cc_cf_inline(s);
+    s->cc_op = CC_OP_DYNAMIC;
+    return useful;
+}
+
+/* Guessed cc_op (see the top of the file): this instruction's condition
+ * or CF, computed at its start -- no temp is live across the branch. */
+static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
+{
+    s->guessed_cf = 0;
+    s->guessed_cond = 0;
+    if (s->cc_op != CC_OP_DYNAMIC || s->cc_pend || s->cc_guess < 0 || r->status != X86_DECODE_OK)
+        return;
+    const X86Insn *insn = &r->insn;
+    int m = insn->mnem;
+    bool cond_reader = m == X86_JCC || m == X86_SETCC || m == X86_CMOVCC;
+    bool cf_reader = m == X86_ADC || m == X86_SBB ||
+                     ((m == X86_INC || m == X86_DEC) && !r->cc_dead && !r->cc_fault_only);
+    if (!(cond_reader || cf_reader) || !cc_guess_useful(s, cond_reader, insn->cond))
+        return;
+    IRTemp t = tcg_local(s);
+    uint32_t slow = ir_new_label(s->b), done = ir_new_label(s->b);
+    ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, s->cc_guess), slow);
+    s->cc_op = s->cc_guess;
+    ir_mov(s->b, IR_I64, t, cond_reader ? gen_cond_value(s, insn->cond) : gen_compute_cf_static(s));
+    ir_br(s->b, done);
+    ir_set_label(s->b, slow);
+    s->cc_op = CC_OP_DYNAMIC;
+    ir_mov(s->b, IR_I64, t, cond_reader ? gen_cond_value(s, insn->cond) : gen_compute_cf_static(s));
+    ir_set_label(s->b, done);
+    if (cond_reader)
+        s->guessed_cond = t;
+    else
+        s->guessed_cf = t;
 }
 
 IRTemp gen_cond(DisasContext *s, int cond)
@@ -990,7 +1073,9 @@ static void translate_insn(DisasContext *s, InsnRec *r)
     }
     if (gen_fpu_check(s, insn))
         return;
+    gen_cc_guess_insn(s, r);
     info->gen(s, insn);
+    s->guessed_cf = s->guessed_cond = 0;
 }
 
 IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
@@ -1015,6 +1100,7 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     s->code_size = (tb->flags & HF_CS64) ? 64 : (tb->flags & HF_CS32) ? 32 : 16;
     s->cc_op = CC_OP_DYNAMIC;
     s->cc_pend = 0;
+    s->cc_guess = cpu->cc_pend_op == 0 && cpu->cc_op < CC_OP_NB ? (int)cpu->cc_op : -1;
     s->nstubs = 0;
     uint32_t exit_label = ir_new_label(b);
     gen_block_prologue(s, exit_label);

@@ -54,6 +54,9 @@ typedef struct DisasContext {
     bool cc_dead;            /* this insn's flag results are never read */
     bool cc_fault_only;      /* ...only if a later insn of the block faults */
     int cc_pend;             /* a pending INC/DEC's cc_op (0: none), see gen_incdec */
+    int cc_guess;            /* cc_op at block entry when translated (-1: none) */
+    IRTemp guessed_cf;       /* this insn's CF, computed under the guess (or 0) */
+    IRTemp guessed_cond;     /* this insn's condition insn->cond (or 0) */
     DisasEnd end;
     IRTemp mem_addr;         /* linear address of insn->mem (0: not computed) */
     bool mem_addr_write;

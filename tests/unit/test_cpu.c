@@ -482,6 +482,59 @@ START_TEST(pending_inc_flags_seen_by_fault_handler)
 }
 END_TEST
 
+/* Blocks that read flags set by another block (entered from two places
+ * with different cc_ops): the guessed-cc_op inline path and its fallback.
+ *   0x1000 cmp ax,bx; je 0x100a | 0x1004 B: ja 0x1008; inc cx; hlt
+ *   0x1008 inc dx; hlt | 0x100a hlt | 0x1020 test ax,ax; jmp B
+ *   0x1030 cmp ax,bx; jb C; hlt | 0x1035 C: dec si; adc dx,0; hlt
+ *   0x1040 stc; jmp C | 0x1048 clc; jmp C                              */
+static const uint8_t guess_code[] = {
+    0x39, 0xd8, 0x74, 0x06, 0x77, 0x02, 0x41, 0xf4, 0x42, 0xf4, 0xf4, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x85, 0xc0, 0xeb, 0xe0,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x39, 0xd8, 0x72, 0x01, 0xf4, 0x4e, 0x83, 0xd2, 0x00, 0xf4, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xf9, 0xeb, 0xf2, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xf8, 0xeb, 0xea,
+};
+
+static void run_from(Guest *g, uint16_t ip, uint16_t ax, uint16_t bx)
+{
+    g->cpu->halted = false;
+    g->cpu->rip = ip;
+    g->cpu->regs[R_EAX] = ax;
+    g->cpu->regs[R_EBX] = bx;
+    ck_assert_int_eq(run(g), CPU_EXIT_HALTED);
+}
+
+START_TEST(flags_from_another_block_with_guessed_cc_op)
+{
+    Guest g = guest_new_engine(guess_code, sizeof(guess_code), _i);
+    g.cpu->regs[R_ECX] = g.cpu->regs[R_EDX] = g.cpu->regs[R_ESI] = 0;
+    run_from(&g, 0x1000, 5, 3);      /* B translated after CMP: 5 > 3 */
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 1);
+    run_from(&g, 0x1020, 0, 0);      /* B after TEST (not the guess): ZF */
+    ck_assert_uint_eq(g.cpu->regs[R_ECX] & 0xffff, 1);
+    run_from(&g, 0x1000, 2, 3);      /* the guess again: 2 < 3 */
+    ck_assert_uint_eq(g.cpu->regs[R_ECX] & 0xffff, 2);
+    run_from(&g, 0x1020, 7, 0);      /* TEST, ZF clear: above */
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 2);
+
+    run_from(&g, 0x1030, 1, 2);      /* C translated after CMP, CF=1 */
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 3);
+    run_from(&g, 0x1040, 0, 0);      /* STC: not the guess */
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 4);
+    run_from(&g, 0x1048, 0, 0);      /* CLC */
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 4);
+    run_from(&g, 0x1030, 1, 2);
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 5);
+    run_from(&g, 0x1030, 3, 2);      /* CF=0: JB not taken, C not run */
+    ck_assert_uint_eq(g.cpu->regs[R_EDX] & 0xffff, 5);
+    ck_assert_uint_eq(g.cpu->regs[R_ESI] & 0xffff, 0x10000 - 4);
+    unit_guest_free(&g);
+}
+END_TEST
+
 START_TEST(lazy_flags_match_direct_computation)
 {
     /* ADD 0x7f + 1 (8-bit): OF, SF, AF set; ZF, CF clear. */
@@ -671,6 +724,7 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, x87_with_cr0_ts_raises_nm, 0, 2);
     tcase_add_loop_test(tc, tlb_slot_conflicts_and_invlpg, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_after_full_write, 0, 2);
+    tcase_add_loop_test(tc, flags_from_another_block_with_guessed_cc_op, 0, 2);
     tcase_add_loop_test(tc, interrupt_shadow_blocks_are_cached, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_seen_by_fault_handler, 0, 2);
     tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
