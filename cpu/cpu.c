@@ -247,6 +247,8 @@ void cpu_update_hflags(CPUState *cpu)
         hf |= HF_OSFXSR;
     if ((cpu->cr[0] & CR0_AM) && (cpu->eflags & EFL_AC) && (hf & HF_CPL_MASK) == 3)
         hf |= HF_AC;
+    if ((cpu->mxcsr & ~(uint32_t)MXCSR_FLAGS) == 0x1f80)
+        hf |= HF_SSE_FAST;
     cpu->hflags = hf;
 }
 

@@ -129,7 +129,8 @@ enum {
     HF_MP = 1u << 15,        /* CR0.MP: WAIT/FWAIT honours TS */
     HF_OSFXSR = 1u << 16,    /* CR4.OSFXSR: SSE instructions allowed */
     HF_AC = 1u << 17,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
-    HF_KEY_MASK = 0x3ffff,
+    HF_SSE_FAST = 1u << 18,  /* MXCSR control bits are 0x1f80: SSE FP inline (cpu_mxcsr_*) */
+    HF_KEY_MASK = 0x7ffff,
 };
 
 /* In a TB key only, never in cpu->hflags: a one-instruction block for the
@@ -409,6 +410,18 @@ void cpu_fpu_reset(CPUState *cpu);
  * reserved bits set. */
 void cpu_fx_export(CPUState *cpu, uint8_t img[512]);
 bool cpu_fx_import(CPUState *cpu, const uint8_t img[512]);
+
+/* The SSE fast path's MXCSR (docs/performance.md, "SSE"): while
+ * translated code runs (cpu->in_tb), inline SSE instructions leave the
+ * guest's sticky exception flags in the host MXCSR.  Every reader of
+ * cpu->mxcsr that can run then calls cpu_mxcsr_sync() first, every writer
+ * uses cpu_mxcsr_set().  The execution loop starts each run with clean
+ * host flags (cpu_mxcsr_enter) and folds them when the run ends or an
+ * exception leaves it (cpu_mxcsr_leave). */
+void cpu_mxcsr_sync(CPUState *cpu);
+void cpu_mxcsr_set(CPUState *cpu, uint32_t v);
+void cpu_mxcsr_enter(void);
+void cpu_mxcsr_leave(CPUState *cpu);
 
 /* ---- internal API shared by the cpu/ files ---- */
 uint32_t cpu_cc_compute_all(uint32_t op, uint64_t dst, uint64_t src, uint64_t src2);

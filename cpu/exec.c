@@ -399,6 +399,10 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
     volatile uint32_t iter = 0;
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
+        /* Left translated code through an exception: the SSE flags the
+         * block's inline instructions set before it are the guest's. */
+        if (cpu->in_tb)
+            cpu_mxcsr_leave(cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
         cpu->current_tb = NULL;
@@ -462,7 +466,9 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
             cpu_dump_state(cpu, log_file ? log_file : stderr);
         cpu->current_tb = tb;
         cpu->in_tb = true;
+        cpu_mxcsr_enter();
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
+        cpu_mxcsr_leave(cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
         if (shadow)

@@ -25,7 +25,7 @@ enum {
 
 /* helpers-fpu.c: control, state save/restore */
 extern const IRHelper hlp_fninit, hlp_fnclex, hlp_fldcw, hlp_fnstsw, hlp_fwait,
-    hlp_fxsave, hlp_fxrstor, hlp_ldmxcsr, hlp_xsave, hlp_xrstor, hlp_xgetbv, hlp_xsetbv,
+    hlp_fxsave, hlp_fxrstor, hlp_ldmxcsr, hlp_stmxcsr, hlp_xsave, hlp_xrstor, hlp_xgetbv, hlp_xsetbv,
     hlp_fpu_enter_mmx, hlp_emms;
 /* the x87 status word with TOP */
 uint16_t fpu_get_fsw(const CPUState *cpu);

@@ -17,11 +17,71 @@
 #define FAULT IR_CALL_CAN_FAULT
 #define NOGLOB (IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS)
 
+/* ---- the guest MXCSR and the host's (see cpu.h) ---- */
+
+/* The host MXCSR translated code runs under: all exceptions masked,
+ * round to nearest, no DAZ/FZ, no flags. */
+#define HOST_MXCSR_RUN 0x1f80u
+
+static inline uint32_t host_mxcsr_read(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+static inline void host_mxcsr_write(uint32_t v)
+{
+    __asm__ volatile("ldmxcsr %0" : : "m"(v));
+}
+
+/* Moves the host flags into the guest MXCSR (they are the guest's while
+ * in_tb) and clears them. */
+void cpu_mxcsr_sync(CPUState *cpu)
+{
+    if (!cpu->in_tb)
+        return;
+    uint32_t h = host_mxcsr_read();
+    if (h & MXCSR_FLAGS) {
+        cpu->mxcsr |= h & MXCSR_FLAGS;
+        host_mxcsr_write(h & ~(uint32_t)MXCSR_FLAGS);
+    }
+}
+
+/* A new guest MXCSR: flags the inline code left in the host belong to
+ * the old value and are dropped.  The control bits decide HF_SSE_FAST;
+ * translated writers end their block (the key changes). */
+void cpu_mxcsr_set(CPUState *cpu, uint32_t v)
+{
+    if (cpu->in_tb) {
+        uint32_t h = host_mxcsr_read();
+        if (h & MXCSR_FLAGS)
+            host_mxcsr_write(h & ~(uint32_t)MXCSR_FLAGS);
+    }
+    cpu->mxcsr = v;
+    cpu_update_hflags(cpu);
+}
+
+/* Before a run: whatever the emulator's own C code did to the host MXCSR
+ * (any double arithmetic sets PE), translated code starts with the
+ * default control bits and no flags. */
+void cpu_mxcsr_enter(void)
+{
+    if (host_mxcsr_read() != HOST_MXCSR_RUN)
+        host_mxcsr_write(HOST_MXCSR_RUN);
+}
+
+/* After a run, normal or through an exception: fold (in_tb still set). */
+void cpu_mxcsr_leave(CPUState *cpu)
+{
+    cpu_mxcsr_sync(cpu);
+}
+
 void cpu_fpu_reset(CPUState *cpu)
 {
     memset(cpu->xmm, 0, sizeof(cpu->xmm));
     memset(cpu->fpregs, 0, sizeof(cpu->fpregs));
-    cpu->mxcsr = 0x1f80;
+    cpu_mxcsr_set(cpu, 0x1f80);
     cpu->fpuc = 0x0040;        /* RESET value (SDM Table 9-1); FNINIT makes it 037F */
     cpu->fpus = 0;
     cpu->fpstt = 0;
@@ -128,10 +188,19 @@ static u64 helper_ldmxcsr(u64 env, u64 v)
     CPUState *cpu = (CPUState *)env;
     if (v & ~(u64)MXCSR_MASK_SUPPORTED)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
-    cpu->mxcsr = (uint32_t)v;
+    cpu_mxcsr_set(cpu, (uint32_t)v);
     return 0;
 }
 const IRHelper hlp_ldmxcsr = IR_HELPER(helper_ldmxcsr, FAULT);
+
+/* STMXCSR's value: with the flags inline SSE code left in the host. */
+static u64 helper_stmxcsr(u64 env)
+{
+    CPUState *cpu = (CPUState *)env;
+    cpu_mxcsr_sync(cpu);
+    return cpu->mxcsr;
+}
+const IRHelper hlp_stmxcsr = IR_HELPER(helper_stmxcsr, NOGLOB);
 
 /* ---- FXSAVE / FXRSTOR ---- */
 
@@ -172,6 +241,7 @@ static void fxsave_image(CPUState *cpu, uint8_t *img, bool wide, bool x87, bool 
     }
     if (x87 || sse) {
         uint32_t mask = MXCSR_MASK_SUPPORTED;
+        cpu_mxcsr_sync(cpu);
         memcpy(img + 24, &cpu->mxcsr, 4);
         memcpy(img + 28, &mask, 4);
     }
@@ -271,7 +341,7 @@ static u64 helper_fxrstor(u64 env, u64 lin, u64 wide)
     if (mxcsr & ~(uint32_t)MXCSR_MASK_SUPPORTED)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     fxrstor_image(cpu, img, wide != 0, true, true, nxmm_regs(cpu));
-    cpu->mxcsr = mxcsr;
+    cpu_mxcsr_set(cpu, mxcsr);
     fpu_update_es(cpu);
     return 0;
 }
@@ -290,7 +360,7 @@ bool cpu_fx_import(CPUState *cpu, const uint8_t img[512])
     if (mxcsr & ~(uint32_t)MXCSR_MASK_SUPPORTED)
         return false;
     fxrstor_image(cpu, img, true, true, true, 16);
-    cpu->mxcsr = mxcsr;
+    cpu_mxcsr_set(cpu, mxcsr);
     fpu_update_es(cpu);
     return true;
 }
@@ -395,7 +465,7 @@ static u64 helper_xrstor(u64 env, u64 lin, u64 wide)
             fxrstor_image(cpu, img, wide != 0, false, true, nxmm_regs(cpu));
         else
             memset(cpu->xmm, 0, (size_t)nxmm_regs(cpu) * 16);
-        cpu->mxcsr = mxcsr;
+        cpu_mxcsr_set(cpu, mxcsr);
     }
     return 0;
 }

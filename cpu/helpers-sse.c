@@ -91,7 +91,8 @@ static void sse_raise_flags(CPUState *cpu, uint32_t flags)
  * against the guest's masks (dp_gmask, set by the helper): an unmasked
  * invalid/denormal/divide exception stops at its step reporting the
  * flags of the earlier steps plus its own pre-computation flags; an
- * unmasked overflow/underflow stops reporting the step's flags but PE. */
+ * unmasked overflow/underflow stops reporting the step's flags but PE;
+ * an unmasked precision exception stops reporting the step's flags. */
 static __thread uint32_t dp_gmask;
 
 static bool dp_step(uint32_t *acc, uint32_t step)
@@ -108,7 +109,9 @@ static bool dp_step(uint32_t *acc, uint32_t step)
         return true;
     }
     *acc |= step;
-    return false;
+    /* an unmasked precision exception stops at its step as well (the
+     * reference host reports no flags of the later additions) */
+    return unm != 0;
 }
 
 #define DP_RUN(insn, x, y) \

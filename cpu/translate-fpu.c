@@ -157,21 +157,37 @@ void gen_FXSAVE(DisasContext *s, const X86Insn *insn)
     gen_env_call(s, h, 3, (IRTemp[]){ IR_ENV, lin, tcg_const(s, insn->rex_w) });
 }
 
-void gen_FXRSTOR(DisasContext *s, const X86Insn *insn) { gen_FXSAVE(s, insn); }
+/* An instruction that writes MXCSR may change HF_SSE_FAST (whether the
+ * SSE arithmetic after it is inline): the block ends after it. */
+static void end_block_mxcsr(DisasContext *s)
+{
+    if (s->end == DISAS_NEXT)
+        s->end = DISAS_STOP;
+}
+
+void gen_FXRSTOR(DisasContext *s, const X86Insn *insn)
+{
+    gen_FXSAVE(s, insn);
+    end_block_mxcsr(s);
+}
 
 void gen_LDMXCSR(DisasContext *s, const X86Insn *insn)
 {
     (void)insn;
     IRTemp v = gen_ld(s, gen_mem_addr(s, 4, false), 4, false);
     gen_env_call(s, &hlp_ldmxcsr, 2, (IRTemp[]){ IR_ENV, v });
+    end_block_mxcsr(s);
 }
 
+/* The value comes from a helper: the sticky flags of inline SSE code may
+ * still be in the host MXCSR. */
 void gen_STMXCSR(DisasContext *s, const X86Insn *insn)
 {
     (void)insn;
+    IRTemp lin = gen_mem_addr(s, 4, true);
     IRTemp v = tcg_temp(s);
-    ir_ld(s->b, IR_ld32u, IR_I64, v, IR_ENV, offsetof(CPUState, mxcsr));
-    gen_st(s, gen_mem_addr(s, 4, true), v, 4);
+    gen_call_helper(s, &hlp_stmxcsr, v, 1, (IRTemp[]){ IR_ENV });
+    gen_st(s, lin, v, 4);
 }
 
 void gen_XSAVE(DisasContext *s, const X86Insn *insn)
@@ -185,6 +201,7 @@ void gen_XRSTOR(DisasContext *s, const X86Insn *insn)
 {
     IRTemp lin = gen_mem_addr(s, 576, false);
     gen_env_call(s, &hlp_xrstor, 3, (IRTemp[]){ IR_ENV, lin, tcg_const(s, insn->rex_w) });
+    end_block_mxcsr(s);
 }
 
 void gen_XGETBV(DisasContext *s, const X86Insn *insn)

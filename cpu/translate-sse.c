@@ -498,10 +498,206 @@ void gen_CRC32(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, d->reg, 4, r);
 }
 
+/* ---- inline host SSE (IR vec ops) ----
+ *
+ * The common SSE/SSE2 instructions on XMM registers become one IR vec op
+ * (tcg/vec-ops.def): the backend emits the host instruction itself on the
+ * env slots, instead of a helper call.  Memory sources go through
+ * gen_vec_src (segment and alignment checks, then xmm_tmp[0]) as for the
+ * helpers, so faults stay precise.  Floating point runs under the host
+ * MXCSR, so it is inline only in blocks translated with HF_SSE_FAST (the
+ * guest's control bits are the default 0x1f80, identical to the host's);
+ * its flags accumulate in the host MXCSR (cpu_mxcsr_sync in cpu.h).
+ * Integer and shuffle instructions do not touch MXCSR: always inline. */
+
+typedef struct VecMap {
+    IRVecOp op;
+    bool fp;                 /* needs HF_SSE_FAST */
+} VecMap;
+
+/* mnemonic -> vec op of the dst = op(dst, src) forms; false if none */
+static bool vec_map(int mnem, VecMap *m)
+{
+    static const struct { uint16_t mnem; uint8_t op; bool fp; } tab[] = {
+#define F(n) { X86_##n, IR_VEC_##n, true }
+#define I(n) { X86_##n, IR_VEC_##n, false }
+        F(ADDSS), F(ADDSD), F(ADDPS), F(ADDPD), F(SUBSS), F(SUBSD), F(SUBPS), F(SUBPD),
+        F(MULSS), F(MULSD), F(MULPS), F(MULPD), F(DIVSS), F(DIVSD), F(DIVPS), F(DIVPD),
+        F(MINSS), F(MINSD), F(MINPS), F(MINPD), F(MAXSS), F(MAXSD), F(MAXPS), F(MAXPD),
+        F(SQRTSS), F(SQRTSD), F(SQRTPS), F(SQRTPD), F(CVTSS2SD), F(CVTSD2SS),
+        F(CVTPS2PD), F(CVTPD2PS), F(CVTDQ2PS), F(CVTTPS2DQ), F(CVTDQ2PD), F(CVTTPD2DQ),
+        I(UNPCKLPS), I(UNPCKLPD), I(UNPCKHPS), I(UNPCKHPD), I(PUNPCKLBW), I(PUNPCKLWD),
+        I(PUNPCKLDQ), I(PUNPCKLQDQ), I(PUNPCKHBW), I(PUNPCKHWD), I(PUNPCKHDQ),
+        I(PUNPCKHQDQ), I(PCMPGTB), I(PCMPGTW), I(PCMPGTD), I(PCMPEQB), I(PCMPEQW),
+        I(PCMPEQD), I(PADDQ), I(PMULLW), I(PSUBUSB), I(PSUBUSW), I(PMINUB), I(PADDUSB),
+        I(PADDUSW), I(PMAXUB), I(PAVGB), I(PAVGW), I(PMINSW), I(PMAXSW), I(PMULUDQ),
+        I(PSUBB), I(PSUBW), I(PSUBD), I(PSUBQ), I(PADDB), I(PADDW), I(PADDD),
+        I(PAND), I(PANDN), I(POR), I(PXOR), I(PSHUFD), I(PSHUFLW), I(PSHUFHW),
+        I(SHUFPS), I(SHUFPD),
+        { X86_ANDPS, IR_VEC_PAND, false }, { X86_ANDPD, IR_VEC_PAND, false },
+        { X86_ANDNPS, IR_VEC_PANDN, false }, { X86_ANDNPD, IR_VEC_PANDN, false },
+        { X86_ORPS, IR_VEC_POR, false }, { X86_ORPD, IR_VEC_POR, false },
+        { X86_XORPS, IR_VEC_PXOR, false }, { X86_XORPD, IR_VEC_PXOR, false },
+#undef F
+#undef I
+    };
+    static int8_t index[X86_MNEM_COUNT];   /* position + 1, 0 = none */
+    static bool ready;
+    if (!ready) {
+        for (unsigned i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+            index[tab[i].mnem] = (int8_t)(i + 1);
+        ready = true;
+    }
+    _Static_assert(sizeof(tab) / sizeof(tab[0]) < 127, "index is int8_t");
+    int k = index[mnem] - 1;
+    if (k < 0)
+        return false;
+    m->op = (IRVecOp)tab[k].op;
+    m->fp = tab[k].fp;
+    return true;
+}
+
+/* PSRLW/PSRAW/PSLLW/.../PSLLDQ xmm, imm8 */
+static bool vec_shift_imm_op(int mnem, IRVecOp *op)
+{
+    switch (mnem) {
+    case X86_PSRLW: *op = IR_VEC_PSRLW; return true;
+    case X86_PSRAW: *op = IR_VEC_PSRAW; return true;
+    case X86_PSLLW: *op = IR_VEC_PSLLW; return true;
+    case X86_PSRLD: *op = IR_VEC_PSRLD; return true;
+    case X86_PSRAD: *op = IR_VEC_PSRAD; return true;
+    case X86_PSLLD: *op = IR_VEC_PSLLD; return true;
+    case X86_PSRLQ: *op = IR_VEC_PSRLQ; return true;
+    case X86_PSLLQ: *op = IR_VEC_PSLLQ; return true;
+    case X86_PSRLDQ: *op = IR_VEC_PSRLDQ; return true;
+    case X86_PSLLDQ: *op = IR_VEC_PSLLDQ; return true;
+    default: return false;
+    }
+}
+
+static bool is_xmm(const X86Operand *op) { return op->kind == X86_OPK_XMM; }
+static bool is_xmm_or_mem(const X86Operand *op) { return is_xmm(op) || op->kind == X86_OPK_MEM; }
+
+/* xmm, xmm/m [, imm8] */
+static bool gen_inline_binary(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    VecMap m;
+    if (insn->nops < 2 || !is_xmm(d))
+        return false;
+    IRVecOp sh;
+    if (src->kind == X86_OPK_IMM && vec_shift_imm_op(insn->mnem, &sh)) {
+        ir_vec(s->b, ir_vec_code(sh, (unsigned)insn_imm8(insn)), xmm_off(d->reg),
+               xmm_off(d->reg));
+        return true;
+    }
+    if (!is_xmm_or_mem(src) || !vec_map(insn->mnem, &m) || (m.fp && !(s->flags & HF_SSE_FAST)))
+        return false;
+    int64_t soff = gen_vec_src(s, src);
+    ir_vec(s->b, ir_vec_code(m.op, (unsigned)insn_imm8(insn)), xmm_off(d->reg), soff);
+    return true;
+}
+
+/* UCOMISx/COMISx: ZF PF CF from the host instruction, OF SF AF clear */
+static bool gen_inline_comi(DisasContext *s, const X86Insn *insn)
+{
+    static const struct { uint16_t mnem; uint8_t op; } tab[] = {
+        { X86_UCOMISS, IR_VEC_UCOMISS }, { X86_UCOMISD, IR_VEC_UCOMISD },
+        { X86_COMISS, IR_VEC_COMISS }, { X86_COMISD, IR_VEC_COMISD },
+    };
+    if (!(s->flags & HF_SSE_FAST) || !is_xmm(&insn->op[0]) || !is_xmm_or_mem(&insn->op[1]))
+        return false;
+    for (unsigned i = 0; i < 4; i++) {
+        if (tab[i].mnem != insn->mnem)
+            continue;
+        int64_t soff = gen_vec_src(s, &insn->op[1]);
+        IRTemp f = tcg_temp(s);
+        ir_vec_to(s->b, ir_vec_code((IRVecOp)tab[i].op, 0), f, xmm_off(insn->op[0].reg), soff);
+        gen_set_cc_eflags(s, f);
+        return true;
+    }
+    return false;
+}
+
+/* CVT(T)SS2SI / CVT(T)SD2SI r32/r64, xmm/m */
+static bool gen_inline_cvt2int(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0];
+    if (!(s->flags & HF_SSE_FAST) || !is_xmm_or_mem(&insn->op[1]))
+        return false;
+    bool q = d->size == 8;
+    IRVecOp op;
+    switch (insn->mnem) {
+    case X86_CVTTSS2SI: op = q ? IR_VEC_CVTTSS2SIQ : IR_VEC_CVTTSS2SIL; break;
+    case X86_CVTTSD2SI: op = q ? IR_VEC_CVTTSD2SIQ : IR_VEC_CVTTSD2SIL; break;
+    case X86_CVTSS2SI: op = q ? IR_VEC_CVTSS2SIQ : IR_VEC_CVTSS2SIL; break;
+    default: op = q ? IR_VEC_CVTSD2SIQ : IR_VEC_CVTSD2SIL; break;
+    }
+    int64_t soff = gen_vec_src(s, &insn->op[1]);
+    IRTemp r = tcg_temp(s);
+    ir_vec_to(s->b, ir_vec_code(op, 0), r, soff, soff);
+    gen_set_reg(s, d->reg, d->size, r);
+    return true;
+}
+
+/* CVTSI2SS / CVTSI2SD xmm, r/m32|64 */
+static bool gen_inline_cvtfromint(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *src = &insn->op[1];
+    if (!(s->flags & HF_SSE_FAST) || !is_xmm(&insn->op[0]))
+        return false;
+    bool q = src->size == 8;
+    IRVecOp op = insn->mnem == X86_CVTSI2SS ? (q ? IR_VEC_CVTSI2SSQ : IR_VEC_CVTSI2SSL)
+                                             : (q ? IR_VEC_CVTSI2SDQ : IR_VEC_CVTSI2SDL);
+    IRTemp v = gen_load_operand(s, src);
+    ir_vec_from(s->b, ir_vec_code(op, 0), xmm_off(insn->op[0].reg), v);
+    return true;
+}
+
+/* PMOVMSKB / MOVMSKPS / MOVMSKPD r, xmm */
+static bool gen_inline_movmsk(DisasContext *s, const X86Insn *insn)
+{
+    const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    if (!is_xmm(src) || d->kind != X86_OPK_REG)
+        return false;
+    IRVecOp op = insn->mnem == X86_PMOVMSKB ? IR_VEC_PMOVMSKB
+               : insn->mnem == X86_MOVMSKPS ? IR_VEC_MOVMSKPS : IR_VEC_MOVMSKPD;
+    IRTemp r = tcg_temp(s);
+    ir_vec_to(s->b, ir_vec_code(op, 0), r, xmm_off(src->reg), xmm_off(src->reg));
+    gen_set_reg(s, vec_gpr(d), d->size < 4 ? 4 : d->size, r);
+    return true;
+}
+
+/* The inline form of insn, if it has one. */
+static bool gen_sse_inline(DisasContext *s, const X86Insn *insn)
+{
+    switch (insn->mnem) {
+    case X86_UCOMISS: case X86_UCOMISD: case X86_COMISS: case X86_COMISD:
+        return gen_inline_comi(s, insn);
+    case X86_CVTSS2SI: case X86_CVTTSS2SI: case X86_CVTSD2SI: case X86_CVTTSD2SI:
+        return gen_inline_cvt2int(s, insn);
+    case X86_CVTSI2SS: case X86_CVTSI2SD:
+        return gen_inline_cvtfromint(s, insn);
+    case X86_PMOVMSKB: case X86_MOVMSKPS: case X86_MOVMSKPD:
+        return gen_inline_movmsk(s, insn);
+    case X86_MOVAPS: case X86_MOVAPD: case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQA:
+    case X86_MOVDQU:
+        if (!is_xmm(&insn->op[0]) || !is_xmm(&insn->op[1]))
+            return false;
+        ir_vec(s->b, ir_vec_code(IR_VEC_MOV, 0), xmm_off(insn->op[0].reg),
+               xmm_off(insn->op[1].reg));
+        return true;
+    default:
+        return gen_inline_binary(s, insn);
+    }
+}
+
 /* ---- dispatch ---- */
 
 void gen_SSE(DisasContext *s, const X86Insn *insn)
 {
+    if (gen_sse_inline(s, insn))
+        return;
     switch (insn->mnem) {
     case X86_MOVAPS: case X86_MOVAPD: case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQA:
     case X86_MOVDQU: case X86_LDDQU: case X86_MOVNTPS: case X86_MOVNTPD: case X86_MOVNTDQ:

@@ -308,6 +308,9 @@ uint64_t ir_interp_run(const IRInterpCode *c, void *env, IRInterpState *st)
         case IR_exit_tb: return K(0);
         case IR_goto_ptr: return IN(0);
         case IR_mb: __atomic_thread_fence(__ATOMIC_SEQ_CST); break;
+        case IR_vec: ir_vec_run(K(0), env, (int64_t)K(1), (int64_t)K(2)); break;
+        case IR_vec_to: OUT(0, ir_vec_run_to(K(0), env, (int64_t)K(1), (int64_t)K(2))); break;
+        case IR_vec_from: ir_vec_run_from(K(0), env, (int64_t)K(1), IN(0)); break;
         case IR_NB_OPS: break;
         }
 #undef IN

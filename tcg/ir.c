@@ -197,6 +197,60 @@ void ir_st(IRBlock *b, IROpcode op, IRType t, IRTemp v, IRTemp ptr, int64_t off)
     ir_emit(b, op, t, NULL, in, &k);
 }
 
+const uint8_t ir_vec_kind[IR_VEC_NB] = {
+#define VEC_BIN(n, opc, mn) [IR_VEC_##n] = IR_VK_BIN,
+#define VEC_MOV(n, opc, mn) [IR_VEC_##n] = IR_VK_MOV,
+#define VEC_IMM(n, opc) [IR_VEC_##n] = IR_VK_IMM,
+#define VEC_SHI(n, opc, ext) [IR_VEC_##n] = IR_VK_SHI,
+#define VEC_TO(n, opc, mn, w) [IR_VEC_##n] = IR_VK_TO,
+#define VEC_FROM(n, opc, mn, w) [IR_VEC_##n] = IR_VK_FROM,
+#define VEC_CMP(n, opc, mn) [IR_VEC_##n] = IR_VK_CMP,
+#include "tcg/vec-ops.def"
+};
+
+const char *const ir_vec_names[IR_VEC_NB] = {
+#define VEC_BIN(n, opc, mn) [IR_VEC_##n] = #n,
+#define VEC_MOV(n, opc, mn) [IR_VEC_##n] = #n,
+#define VEC_IMM(n, opc) [IR_VEC_##n] = #n,
+#define VEC_SHI(n, opc, ext) [IR_VEC_##n] = #n,
+#define VEC_TO(n, opc, mn, w) [IR_VEC_##n] = #n,
+#define VEC_FROM(n, opc, mn, w) [IR_VEC_##n] = #n,
+#define VEC_CMP(n, opc, mn) [IR_VEC_##n] = #n,
+#include "tcg/vec-ops.def"
+};
+
+/* Whether a vec* op's const 0 names an operation of the right kind. */
+static bool vec_code_ok(const IRInsn *i)
+{
+    uint64_t code = i->args[i->nout + i->nin];
+    IRVecOp v = ir_vec_op(code);
+    if (v >= IR_VEC_NB || (code >> 24))
+        return false;
+    IRVecKind k = (IRVecKind)ir_vec_kind[v];
+    switch (i->op) {
+    case IR_vec: return k <= IR_VK_SHI;
+    case IR_vec_to: return k == IR_VK_TO || k == IR_VK_CMP;
+    default: return k == IR_VK_FROM;
+    }
+}
+
+void ir_vec(IRBlock *b, uint64_t code, int64_t dst_off, int64_t src_off)
+{
+    ir_emit(b, IR_vec, IR_I64, NULL, NULL,
+            (uint64_t[]){ code, (uint64_t)dst_off, (uint64_t)src_off });
+}
+
+void ir_vec_to(IRBlock *b, uint64_t code, IRTemp d, int64_t a_off, int64_t b_off)
+{
+    ir_emit(b, IR_vec_to, IR_I64, &d, NULL,
+            (uint64_t[]){ code, (uint64_t)a_off, (uint64_t)b_off });
+}
+
+void ir_vec_from(IRBlock *b, uint64_t code, int64_t dst_off, IRTemp v)
+{
+    ir_emit(b, IR_vec_from, IR_I64, NULL, &v, (uint64_t[]){ code, (uint64_t)dst_off });
+}
+
 void ir_guest_ld(IRBlock *b, IRType t, IRTemp d, IRTemp addr, IRMemOp mo)
 {
     uint64_t k = mo;
@@ -330,6 +384,9 @@ void ir_dump(const IRBlock *b, FILE *f)
                 fprintf(f, "%s", cond_names[i->args[k]]);
             else if (i->op == IR_call)
                 fprintf(f, "%s", ((const IRHelper *)(uintptr_t)i->args[k])->name);
+            else if ((i->op == IR_vec || i->op == IR_vec_to || i->op == IR_vec_from) && j == 0 &&
+                     ir_vec_op(i->args[k]) < IR_VEC_NB)
+                fprintf(f, "%s/%u", ir_vec_names[ir_vec_op(i->args[k])], ir_vec_imm(i->args[k]));
             else if ((i->op == IR_br && j == 0) || (i->op == IR_brcond && j == 1))
                 fprintf(f, "L%" PRIu64, i->args[k]);
             else
@@ -404,6 +461,9 @@ bool ir_verify(const IRBlock *b, FILE *f)
                 ok = verify_fail(f, n, "operand type does not match the op");
         }
         unsigned cbase = i->nout + i->nin;
+        if (ok && (i->op == IR_vec || i->op == IR_vec_to || i->op == IR_vec_from) &&
+            (i->type != IR_I64 || !vec_code_ok(i)))
+            ok = verify_fail(f, n, "bad vector operation");
         if (i->op == IR_set_label || i->op == IR_br || i->op == IR_brcond) {
             uint64_t l = i->args[cbase + (i->op == IR_brcond ? 1 : 0)];
             if (l >= b->nlabels) {

@@ -51,6 +51,42 @@ typedef enum IROpcode {
     IR_NB_OPS
 } IROpcode;
 
+/* Vector operations of the vec* ops (one per host SSE instruction). */
+typedef enum IRVecOp {
+#define VEC_BIN(n, opc, mn) IR_VEC_##n,
+#define VEC_MOV(n, opc, mn) IR_VEC_##n,
+#define VEC_IMM(n, opc) IR_VEC_##n,
+#define VEC_SHI(n, opc, ext) IR_VEC_##n,
+#define VEC_TO(n, opc, mn, w) IR_VEC_##n,
+#define VEC_FROM(n, opc, mn, w) IR_VEC_##n,
+#define VEC_CMP(n, opc, mn) IR_VEC_##n,
+#include "tcg/vec-ops.def"
+    IR_VEC_NB
+} IRVecOp;
+
+typedef enum IRVecKind {
+    IR_VK_BIN, IR_VK_MOV, IR_VK_IMM, IR_VK_SHI,   /* IR_vec */
+    IR_VK_TO, IR_VK_CMP,                          /* IR_vec_to */
+    IR_VK_FROM,                                   /* IR_vec_from */
+} IRVecKind;
+
+extern const uint8_t ir_vec_kind[IR_VEC_NB];      /* IRVecKind */
+extern const char *const ir_vec_names[IR_VEC_NB];
+
+/* const 0 of a vec* op */
+static inline uint64_t ir_vec_code(IRVecOp v, unsigned imm8)
+{
+    return (uint64_t)v | (uint64_t)(imm8 & 0xff) << 16;
+}
+
+/* Reference semantics (tcg/vec.c): env is the env pointer. */
+void ir_vec_run(uint64_t code, uint8_t *env, int64_t dst_off, int64_t src_off);
+uint64_t ir_vec_run_to(uint64_t code, const uint8_t *env, int64_t a_off, int64_t b_off);
+void ir_vec_run_from(uint64_t code, uint8_t *env, int64_t dst_off, uint64_t v);
+
+static inline IRVecOp ir_vec_op(uint64_t code) { return (IRVecOp)(code & 0xffff); }
+static inline unsigned ir_vec_imm(uint64_t code) { return (unsigned)(code >> 16) & 0xff; }
+
 typedef struct IROpDef {
     const char *name;
     uint8_t nout, nin, nconst;
@@ -178,6 +214,10 @@ void ir_br(IRBlock *b, uint32_t label);
 void ir_set_label(IRBlock *b, uint32_t label);
 void ir_ld(IRBlock *b, IROpcode op, IRType t, IRTemp d, IRTemp ptr, int64_t off);
 void ir_st(IRBlock *b, IROpcode op, IRType t, IRTemp v, IRTemp ptr, int64_t off);
+/* vec ops (code = ir_vec_code(op, imm8); offsets into env; d/v are i64) */
+void ir_vec(IRBlock *b, uint64_t code, int64_t dst_off, int64_t src_off);
+void ir_vec_to(IRBlock *b, uint64_t code, IRTemp d, int64_t a_off, int64_t b_off);
+void ir_vec_from(IRBlock *b, uint64_t code, int64_t dst_off, IRTemp v);
 void ir_guest_ld(IRBlock *b, IRType t, IRTemp d, IRTemp addr, IRMemOp mo);
 void ir_guest_st(IRBlock *b, IRType t, IRTemp v, IRTemp addr, IRMemOp mo);
 void ir_extract(IRBlock *b, IRType t, IRTemp d, IRTemp a, unsigned pos, unsigned len);

@@ -824,6 +824,19 @@ static void fold_sub(OptContext *c, IRInsn *op)
     }
 }
 
+/* Vector ops work on env memory, which is not tracked. */
+static void fold_vec(OptContext *c, IRInsn *op)
+{
+}
+
+static void fold_vec_from(OptContext *c, IRInsn *op)
+{
+}
+
+static void fold_vec_to(OptContext *c, IRInsn *op)
+{
+}
+
 static void fold_xor(OptContext *c, IRInsn *op)
 {
     canon_commutative(c, op);
@@ -898,6 +911,9 @@ static void fold_insn(OptContext *c, IRInsn *op)
     case IR_st32: fold_st32(c, op); break;
     case IR_st8: fold_st8(c, op); break;
     case IR_sub: fold_sub(c, op); break;
+    case IR_vec: fold_vec(c, op); break;
+    case IR_vec_from: fold_vec_from(c, op); break;
+    case IR_vec_to: fold_vec_to(c, op); break;
     case IR_xor: fold_xor(c, op); break;
     default: done = false; break;
     }

@@ -1085,6 +1085,95 @@ static void gen_call(IREngineCtx *s, const IRInsn *op)
     }
 }
 
+/* ---- vector ops on env slots (tcg/vec-ops.def) ---- */
+
+/* Host encodings.  The ops use xmm0 and xmm1 as scratch: the backend
+ * keeps nothing in XMM registers, and helpers may clobber them. */
+typedef struct VecEnc {
+    int opc;
+    uint8_t ext;             /* modrm.reg of the shift-by-immediate forms */
+} VecEnc;
+
+static const VecEnc vec_enc[IR_VEC_NB] = {
+#define VEC_BIN(n, opc, mn) [IR_VEC_##n] = { opc, 0 },
+#define VEC_MOV(n, opc, mn) [IR_VEC_##n] = { opc, 0 },
+#define VEC_IMM(n, opc) [IR_VEC_##n] = { opc, 0 },
+#define VEC_SHI(n, opc, ext) [IR_VEC_##n] = { opc, ext },
+#define VEC_TO(n, opc, mn, w) [IR_VEC_##n] = { opc, 0 },
+#define VEC_FROM(n, opc, mn, w) [IR_VEC_##n] = { opc, 0 },
+#define VEC_CMP(n, opc, mn) [IR_VEC_##n] = { opc, 0 },
+#include "tcg/vec-ops.def"
+};
+
+#define OPC_MOVDQU_LD (0x6f | P_EXT | P_F3)
+#define OPC_MOVDQU_ST (0x7f | P_EXT | P_F3)
+
+/* movdqu xmmN, [rbp + off]: unaligned, so any env offset works */
+static void vec_load(IREngineCtx *s, int xmm, uint64_t off)
+{
+    x86_modrm_mem(&s->a, OPC_MOVDQU_LD, xmm, X86_RBP, -1, 0, (int32_t)off);
+}
+
+static void vec_store(IREngineCtx *s, int xmm, uint64_t off)
+{
+    x86_modrm_mem(&s->a, OPC_MOVDQU_ST, xmm, X86_RBP, -1, 0, (int32_t)off);
+}
+
+static void gen_vec(IREngineCtx *s, const IRInsn *op)
+{
+    IRVecOp v = ir_vec_op(KON(0));
+    unsigned imm = ir_vec_imm(KON(0));
+    uint64_t doff = KON(1), soff = KON(2);
+    const VecEnc *e = &vec_enc[v];
+    switch ((IRVecKind)ir_vec_kind[v]) {
+    case IR_VK_MOV:
+        vec_load(s, 0, soff);
+        break;
+    case IR_VK_SHI:
+        vec_load(s, 0, doff);
+        x86_modrm(&s->a, e->opc, e->ext, 0);
+        x86_byte(&s->a, imm);
+        break;
+    default:                 /* BIN, IMM: op xmm0, xmm1 [, imm8] */
+        vec_load(s, 0, doff);
+        if (soff != doff)
+            vec_load(s, 1, soff);
+        x86_modrm(&s->a, e->opc, 0, soff != doff ? 1 : 0);
+        if (ir_vec_kind[v] == IR_VK_IMM)
+            x86_byte(&s->a, imm);
+        break;
+    }
+    vec_store(s, 0, doff);
+}
+
+static void gen_vec_to(IREngineCtx *s, const IRInsn *op)
+{
+    IRVecOp v = ir_vec_op(KON(0));
+    int rd = ra_alloc_reg(s, X86_ALLOCATABLE, s->ts[OUT(0)].across_call);
+    vec_load(s, 0, KON(1));
+    if (ir_vec_kind[v] == IR_VK_CMP) {
+        /* (u)comis xmm0, xmm1; the flags it sets: pushfq; pop rd; and 0x45 */
+        vec_load(s, 1, KON(2));
+        x86_modrm(&s->a, vec_enc[v].opc, 0, 1);
+        x86_byte(&s->a, 0x9c);
+        x86_pop(&s->a, rd);
+        x86_alu_ri(&s->a, ALU_AND, false, rd, 0x45);
+    } else {
+        x86_modrm(&s->a, vec_enc[v].opc, rd, 0);
+    }
+    finish1(s, op, rd);
+}
+
+static void gen_vec_from(IREngineCtx *s, const IRInsn *op)
+{
+    IRVecOp v = ir_vec_op(KON(0));
+    int r = ra_temp_load(s, IN(0), X86_ALLOCATABLE);
+    vec_load(s, 0, KON(1));
+    x86_modrm(&s->a, vec_enc[v].opc, 0, r);
+    vec_store(s, 0, KON(1));
+    ra_release_dead_inputs(s, op);
+}
+
 /* ---- dispatch ---- */
 
 static bool op_is_pure(const IRInsn *op)
@@ -1165,6 +1254,9 @@ static void gen_op(IREngineCtx *s, const IRInsn *op)
     case IR_exit_tb: gen_exit_tb(s, op); break;
     case IR_goto_ptr: gen_goto_ptr(s, op); break;
     case IR_mb: gen_mb(s, op); break;
+    case IR_vec: gen_vec(s, op); break;
+    case IR_vec_to: gen_vec_to(s, op); break;
+    case IR_vec_from: gen_vec_from(s, op); break;
     case IR_NB_OPS: break;
     }
 }

@@ -198,6 +198,84 @@ START_TEST(unknown_cpu_model_is_refused)
 }
 END_TEST
 
+/* The SSE fast path keeps the guest's sticky MXCSR flags in the host
+ * MXCSR while translated code runs (cpu.h, cpu_mxcsr_*).  0x1000:
+ *   cr4 |= OSFXSR; movsd xmm0,[0x5100] (1.0); addsd xmm0,xmm0 (exact);
+ *   movsd [0x5108],xmm0; hlt
+ *   -- the test does inexact host arithmetic here, then resumes --
+ *   stmxcsr [0x5010] (no PE: the host's flag is not the guest's);
+ *   movsd xmm1,[0x5100]; divsd xmm1,[0x5110] (1/10: PE); stmxcsr [0x5014];
+ *   ldmxcsr [0x5020] (0x1f80); stmxcsr [0x5018] (PE gone);
+ *   divsd xmm1,[0x5110] (PE); hlt  -- cpu->mxcsr has PE after the run --
+ *   ucomisd xmm1,[0x5110]; ja +6; mov word [0x5030],0x77;
+ *   cvttsd2si eax,[0x5110]; mov [0x5034],eax;
+ *   ldmxcsr [0x5020]; movsd xmm1,[0x5100]; divsd xmm1,[0x5110] (PE);
+ *   mov ax,[0xffff] (#GP)
+ * 0x1100: #GP/#SS handler: stmxcsr [0x5040]; hlt                          */
+static const uint8_t mxcsr_code[] = {
+    0x0f, 0x20, 0xe0, 0x66, 0x0d, 0x00, 0x02, 0x00, 0x00, 0x0f, 0x22, 0xe0,
+    0xf2, 0x0f, 0x10, 0x06, 0x00, 0x51, 0xf2, 0x0f, 0x58, 0xc0, 0xf2, 0x0f,
+    0x11, 0x06, 0x08, 0x51, 0xf4, 0x0f, 0xae, 0x1e, 0x10, 0x50, 0xf2, 0x0f,
+    0x10, 0x0e, 0x00, 0x51, 0xf2, 0x0f, 0x5e, 0x0e, 0x10, 0x51, 0x0f, 0xae,
+    0x1e, 0x14, 0x50, 0x0f, 0xae, 0x16, 0x20, 0x50, 0x0f, 0xae, 0x1e, 0x18,
+    0x50, 0xf2, 0x0f, 0x5e, 0x0e, 0x10, 0x51, 0xf4, 0x66, 0x0f, 0x2e, 0x0e,
+    0x10, 0x51, 0x77, 0x06, 0xc7, 0x06, 0x30, 0x50, 0x77, 0x00, 0xf2, 0x0f,
+    0x2c, 0x06, 0x10, 0x51, 0x66, 0xa3, 0x34, 0x50, 0x0f, 0xae, 0x16, 0x20,
+    0x50, 0xf2, 0x0f, 0x10, 0x0e, 0x00, 0x51, 0xf2, 0x0f, 0x5e, 0x0e, 0x10,
+    0x51, 0xa1, 0xff, 0xff, 0xf4,
+};
+
+static uint32_t host_mxcsr(void)
+{
+    uint32_t v;
+    __asm__ volatile("stmxcsr %0" : "=m"(v));
+    return v;
+}
+
+/* Inexact double arithmetic in the emulator's own code: sets the host PE. */
+static void host_inexact(void)
+{
+    volatile double one = 1.0, three = 3.0;
+    volatile double q = one / three;
+    (void)q;
+}
+
+static void resume(Guest *g)
+{
+    g->cpu->halted = false;
+    run(g);
+}
+
+START_TEST(sse_flags_live_in_host_mxcsr_only_for_the_guest)
+{
+    Guest g = guest_new(mxcsr_code, sizeof(mxcsr_code), _i);
+    static const uint8_t handler[] = { 0x0f, 0xae, 0x1e, 0x40, 0x50, 0xf4 };
+    memcpy(g.m->ram + 0x1100, handler, sizeof(handler));
+    wr32(&g, 12 * 4, 0x1100);                 /* IVT: #SS and #GP -> 0:1100 */
+    wr32(&g, 13 * 4, 0x1100);
+    wr64(&g, 0x5100, 0x3ff0000000000000ULL);  /* 1.0 */
+    wr64(&g, 0x5110, 0x4024000000000000ULL);  /* 10.0: 1/10, 1/100 inexact */
+    wr32(&g, 0x5020, 0x1f80);
+    host_inexact();
+    ck_assert_uint_ne(host_mxcsr() & MXCSR_PE, 0);
+    run(&g);
+    ck_assert_uint_eq(rd64(&g, 0x5108), 0x4000000000000000ULL);   /* 2.0 */
+    ck_assert_uint_eq(g.cpu->mxcsr, 0x1f80);
+    host_inexact();
+    ck_assert_uint_ne(host_mxcsr() & MXCSR_PE, 0);
+    resume(&g);
+    ck_assert_uint_eq(rd32(&g, 0x5010), 0x1f80);   /* the host's PE did not leak */
+    ck_assert_uint_eq(rd32(&g, 0x5014), 0x1fa0);   /* the guest's own PE */
+    ck_assert_uint_eq(rd32(&g, 0x5018), 0x1f80);   /* LDMXCSR dropped it */
+    ck_assert_uint_eq(g.cpu->mxcsr, 0x1fa0);       /* folded when the run ended */
+    resume(&g);
+    ck_assert_uint_eq(rd32(&g, 0x5030) & 0xffff, 0x77);   /* 0.001 < 10: JA not taken */
+    ck_assert_uint_eq(rd32(&g, 0x5034), 10);
+    ck_assert_uint_eq(rd32(&g, 0x5040), 0x1fa0);   /* folded on the #GP exit too */
+    unit_guest_free(&g);
+}
+END_TEST
+
 static Suite *fpu_suite(void)
 {
     Suite *s = suite_create("fpu");
@@ -205,6 +283,7 @@ static Suite *fpu_suite(void)
     tcase_add_loop_test(tc, fninit_control_word_and_fxsave_image, 0, 2);
     tcase_add_loop_test(tc, sse_needs_osfxsr_and_ts_raises_nm, 0, 2);
     tcase_add_loop_test(tc, cpuid_reports_fpu_fxsr_sse_sse2, 0, 2);
+    tcase_add_loop_test(tc, sse_flags_live_in_host_mxcsr_only_for_the_guest, 0, 2);
     tcase_add_loop_test(tc, xsave_xrstor_xcr0_and_cpuid_leaf_d, 0, 2);
     tcase_add_loop_test(tc, fnstenv_real_mode_layout, 0, 2);
     tcase_add_test(tc, unknown_cpu_model_is_refused);
