@@ -341,6 +341,7 @@ struct CPUState {
     sigjmp_buf jmp_env;
     bool in_exec;
     bool in_tb;               /* translated code is running */
+    bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
     bool stop;                /* cpu_stop(): leave cpu_exec soon */
     bool shutdown;            /* triple fault seen */
@@ -412,15 +413,15 @@ void cpu_fx_export(CPUState *cpu, uint8_t img[512]);
 bool cpu_fx_import(CPUState *cpu, const uint8_t img[512]);
 
 /* The SSE fast path's MXCSR (docs/performance.md, "SSE"): while
- * translated code runs (cpu->in_tb), inline SSE instructions leave the
+ * cpu_exec runs (cpu->mxcsr_in_host), inline SSE instructions leave the
  * guest's sticky exception flags in the host MXCSR.  Every reader of
  * cpu->mxcsr that can run then calls cpu_mxcsr_sync() first, every writer
- * uses cpu_mxcsr_set().  The execution loop starts each run with clean
- * host flags (cpu_mxcsr_enter) and folds them when the run ends or an
- * exception leaves it (cpu_mxcsr_leave). */
+ * uses cpu_mxcsr_set().  cpu_exec starts with clean host flags
+ * (cpu_mxcsr_enter) and folds them when it returns (cpu_mxcsr_leave); the
+ * C code it runs between blocks must do no floating point of its own. */
 void cpu_mxcsr_sync(CPUState *cpu);
 void cpu_mxcsr_set(CPUState *cpu, uint32_t v);
-void cpu_mxcsr_enter(void);
+void cpu_mxcsr_enter(CPUState *cpu);
 void cpu_mxcsr_leave(CPUState *cpu);
 
 /* ---- internal API shared by the cpu/ files ---- */

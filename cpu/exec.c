@@ -389,7 +389,20 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
 
 /* ---- the loop ---- */
 
+static int exec_loop(CPUState *cpu, int64_t deadline_ns);
+
+/* The guest's SSE flags live in the host MXCSR for the whole loop (the
+ * loop's own C code does no floating point): entering and leaving once per
+ * call instead of once per block run saves two STMXCSR per block. */
 int cpu_exec(CPUState *cpu, int64_t deadline_ns)
+{
+    cpu_mxcsr_enter(cpu);
+    int r = exec_loop(cpu, deadline_ns);
+    cpu_mxcsr_leave(cpu);
+    return r;
+}
+
+static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 {
     Machine *m = cpu->machine;
     cpu->in_exec = true;
@@ -399,10 +412,6 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
     volatile uint32_t iter = 0;
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
-        /* Left translated code through an exception: the SSE flags the
-         * block's inline instructions set before it are the guest's. */
-        if (cpu->in_tb)
-            cpu_mxcsr_leave(cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
         cpu->current_tb = NULL;
@@ -466,9 +475,7 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
             cpu_dump_state(cpu, log_file ? log_file : stderr);
         cpu->current_tb = tb;
         cpu->in_tb = true;
-        cpu_mxcsr_enter();
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
-        cpu_mxcsr_leave(cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
         if (shadow)

@@ -36,10 +36,10 @@ static inline void host_mxcsr_write(uint32_t v)
 }
 
 /* Moves the host flags into the guest MXCSR (they are the guest's while
- * in_tb) and clears them. */
+ * mxcsr_in_host) and clears them. */
 void cpu_mxcsr_sync(CPUState *cpu)
 {
-    if (!cpu->in_tb)
+    if (!cpu->mxcsr_in_host)
         return;
     uint32_t h = host_mxcsr_read();
     if (h & MXCSR_FLAGS) {
@@ -53,7 +53,7 @@ void cpu_mxcsr_sync(CPUState *cpu)
  * translated writers end their block (the key changes). */
 void cpu_mxcsr_set(CPUState *cpu, uint32_t v)
 {
-    if (cpu->in_tb) {
+    if (cpu->mxcsr_in_host) {
         uint32_t h = host_mxcsr_read();
         if (h & MXCSR_FLAGS)
             host_mxcsr_write(h & ~(uint32_t)MXCSR_FLAGS);
@@ -65,16 +65,18 @@ void cpu_mxcsr_set(CPUState *cpu, uint32_t v)
 /* Before a run: whatever the emulator's own C code did to the host MXCSR
  * (any double arithmetic sets PE), translated code starts with the
  * default control bits and no flags. */
-void cpu_mxcsr_enter(void)
+void cpu_mxcsr_enter(CPUState *cpu)
 {
     if (host_mxcsr_read() != HOST_MXCSR_RUN)
         host_mxcsr_write(HOST_MXCSR_RUN);
+    cpu->mxcsr_in_host = true;
 }
 
-/* After a run, normal or through an exception: fold (in_tb still set). */
+/* When cpu_exec returns: the host flags are folded into the guest's. */
 void cpu_mxcsr_leave(CPUState *cpu)
 {
     cpu_mxcsr_sync(cpu);
+    cpu->mxcsr_in_host = false;
 }
 
 void cpu_fpu_reset(CPUState *cpu)
