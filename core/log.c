@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 const LogItem log_items[] = {
@@ -21,6 +22,88 @@ const LogItem log_items[] = {
 
 unsigned log_mask;
 FILE *log_file;
+static LogRange log_ranges[LOG_MAX_RANGES];
+static int log_nranges;
+
+/* One number: decimal, 0x hex or 0 octal, the whole text. */
+static bool parse_addr(const char *s, size_t n, uint64_t *v)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof(buf))
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    char *end;
+    errno = 0;
+    *v = strtoull(buf, &end, 0);
+    return errno == 0 && *end == 0 && buf[0] != '-' && buf[0] != '+';
+}
+
+static bool parse_range(const char *s, size_t n, LogRange *r)
+{
+    const char *dots = memmem(s, n, "..", 2);
+    const char *sep = dots ? dots : memchr(s, '+', n);
+    if (!sep && n > 1)
+        sep = memchr(s + 1, '-', n - 1);
+    uint64_t a, b;
+    if (!sep || !parse_addr(s, (size_t)(sep - s), &a))
+        return false;
+    size_t skip = dots ? 2 : 1;
+    if (!parse_addr(sep + skip, n - (size_t)(sep - s) - skip, &b))
+        return false;
+    if (dots) {
+        if (b < a)
+            return false;
+        *r = (LogRange){ a, b };
+    } else if (*sep == '+') {
+        if (b == 0 || a + (b - 1) < a)
+            return false;
+        *r = (LogRange){ a, a + (b - 1) };
+    } else {
+        if (b == 0 || b - 1 > a)
+            return false;
+        *r = (LogRange){ a - (b - 1), a };
+    }
+    return true;
+}
+
+bool log_parse_ranges(const char *list, LogRange *r, int *n, char *err, size_t errlen)
+{
+    int count = 0;
+    const char *p = list;
+    do {
+        size_t len = strcspn(p, ",");
+        if (count == LOG_MAX_RANGES) {
+            snprintf(err, errlen, "more than %d ranges", LOG_MAX_RANGES);
+            return false;
+        }
+        if (!parse_range(p, len, &r[count])) {
+            snprintf(err, errlen, "bad range '%.*s' (START+LEN, START..END or END-LEN)",
+                     (int)len, p);
+            return false;
+        }
+        count++;
+        p += len;
+    } while (*p++ == ',');
+    *n = count;
+    return true;
+}
+
+void log_set_ranges(const LogRange *r, int n)
+{
+    log_nranges = n < LOG_MAX_RANGES ? n : LOG_MAX_RANGES;
+    memcpy(log_ranges, r, (size_t)log_nranges * sizeof(*r));
+}
+
+bool log_block_selected(uint64_t start, uint64_t end)
+{
+    if (!log_nranges)
+        return true;
+    for (int i = 0; i < log_nranges; i++)
+        if (start <= log_ranges[i].end && end >= log_ranges[i].start)
+            return true;
+    return false;
+}
 
 bool log_parse_mask(const char *list, unsigned *mask, char *bad, size_t badlen)
 {

@@ -41,6 +41,21 @@ bool log_open_file(const char *path, char *err, size_t errlen);
 void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static inline bool log_enabled(unsigned what) { return (log_mask & what) != 0; }
+
+/* -dfilter: guest address ranges the per-block items (in_asm, op, op_opt,
+ * out_asm) are limited to; none means every block. */
+#define LOG_MAX_RANGES 16
+typedef struct LogRange {
+    uint64_t start, end;      /* inclusive */
+} LogRange;
+
+/* Parses "0x1000+0x100,0x2000..0x2fff,0x3000-0x10" (start+length,
+ * start..end, end-length, as QEMU's -dfilter).  On error names the bad
+ * range in err. */
+bool log_parse_ranges(const char *list, LogRange *r, int *n, char *err, size_t errlen);
+void log_set_ranges(const LogRange *r, int n);
+/* Whether a block whose code spans [start, end] is selected. */
+bool log_block_selected(uint64_t start, uint64_t end);
 #define LOG(what, ...) do { if (log_enabled(what)) log_printf(__VA_ARGS__); } while (0)
 
 #endif

@@ -111,6 +111,7 @@ static int setup_logging(const VMOptions *o)
 {
     char err[512];
     log_mask = o->log_mask;
+    log_set_ranges(o->log_ranges, o->log_nranges);
     if (o->log_file && !log_open_file(o->log_file, err, sizeof(err))) {
         fprintf(stderr, "vx86: -D: %s\n", err);
         return -1;

@@ -811,6 +811,14 @@ static int opt_d(Ctx *c, const char *arg)
     return 0;
 }
 
+static int opt_dfilter(Ctx *c, const char *arg)
+{
+    char err[160];
+    if (!log_parse_ranges(arg, c->o->log_ranges, &c->o->log_nranges, err, sizeof(err)))
+        return fail(c, "%s", err);
+    return 0;
+}
+
 static int opt_D(Ctx *c, const char *a)
 {
     if (!*a)
@@ -906,6 +914,7 @@ static const OptDef opt_defs[] = {
     { "gdb", true, opt_gdb, "tcp::PORT", "wait for a gdb connection" },
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
     { "D", true, opt_D, "FILE", "write the debug log to FILE" },
+    { "dfilter", true, opt_dfilter, "RANGE,...", "limit per-block log items to guest addresses (0x1000+0x100, 0x1000..0x10ff)" },
     { "selftest", false, opt_selftest, NULL, "run the machine self-test and exit" },
     { "h", false, opt_help, NULL, "this help (also -help, --help)" },
     { "help", false, opt_help, NULL, NULL },

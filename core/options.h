@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/log.h"
+
 #define MAX_DRIVES 8
 #define MAX_ACCELS 4
 
@@ -62,6 +64,8 @@ typedef struct VMOptions {
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
     char *qmp;
     unsigned log_mask;    /* -d */
+    LogRange log_ranges[LOG_MAX_RANGES];   /* -dfilter */
+    int log_nranges;
     char *log_file;       /* -D */
     bool no_reboot;
     bool snapshot;

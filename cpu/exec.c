@@ -316,10 +316,11 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
         cpu->cr[2] = fault_lin;
         cpu_raise_exception(cpu, EXC_PF, 0x10, 0);
     }
-    if (log_enabled(LOG_OP))
+    bool log_this = log_block_selected(tb->pc, tb->pc + tb->size - 1);
+    if (log_enabled(LOG_OP) && log_this)
         exec_log_block(cpu, b, "OP");
     ir_optimize(b);
-    if (log_enabled(LOG_OP_OPT))
+    if (log_enabled(LOG_OP_OPT) && log_this)
         exec_log_block(cpu, b, "OP after optimisation");
     void *code = cpu->engine->compile(cpu->engine_ctx, b);
     if (!code) {
@@ -336,7 +337,7 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
     }
     tb->code = code;
     exec_perfmap_add(cpu, tb, code);
-    if (log_enabled(LOG_OUT_ASM)) {
+    if (log_enabled(LOG_OUT_ASM) && log_this) {
         size_t len = 0;
         const uint8_t *hc = cpu->engine->host_code(cpu->engine_ctx, code, &len);
         log_printf("OUT: %zu host bytes%s\n", len, hc ? "" : " (interpreted)");

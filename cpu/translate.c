@@ -1085,7 +1085,7 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     if (n == 0)
         return NULL;
     compute_flag_liveness(t, n);
-    if (log_enabled(LOG_IN_ASM))
+    if (log_enabled(LOG_IN_ASM) && log_block_selected(tb->pc, tb->pc + tb->size - 1))
         log_guest_code(cpu, tb, t);
 
     IRBlock *b = t->b;

@@ -116,6 +116,21 @@ expect_ok "--version" "vx86 $version" --version
 expect_ok "-version" "vx86 $version" -version
 expect_ok "--help" "-kernel" --help
 expect_ok "-d help" "in_asm" -d help
+expect_error "-dfilter without a length" "bad range '0x1000'" -dfilter 0x1000
+expect_error "-dfilter end before start" "bad range '5..3'" -dfilter 0x10+4,5..3
+
+# -dfilter: only blocks in the range are logged (the test ROM starts with a
+# one-instruction block at fffffff0 and continues at f0000).
+if [ -f build/testrom/hello.bin ]; then
+    cases=$((cases + 1))
+    "$VX86" -accel tcg -bios build/testrom/hello.bin -nographic -debugcon none \
+        -d in_asm -D "$tmp/log" -dfilter 0xf0000..0xf0000 </dev/null >/dev/null 2>&1
+    if [ "$(grep -c '^IN:' "$tmp/log")" != 1 ] || ! grep -q '^IN: pc=f0000 ' "$tmp/log"; then
+        fail "-dfilter selects one block" "log: $(grep '^IN:' "$tmp/log" | head -3)"
+    else
+        pass "-dfilter selects one block"
+    fi
+fi
 expect_ok "16G self-test (lazy RAM)" "checks passed" -m 16G -selftest
 expect_ok "no guest: self-test" "no guest to boot yet; running the machine self-test" -m 64
 
