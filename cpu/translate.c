@@ -84,7 +84,6 @@ X86Translator *x86_translator_new(void)
     s->cc_src = ir_global(b, IR_I64, offsetof(CPUState, cc_src), "cc_src");
     s->cc_src2 = ir_global(b, IR_I64, offsetof(CPUState, cc_src2), "cc_src2");
     s->cc_op_g = ir_global(b, IR_I32, offsetof(CPUState, cc_op), "cc_op");
-    s->cc_pend_g = ir_global(b, IR_I64, offsetof(CPUState, cc_pend), "cc_pend");
     s->cc_pend_op_g = ir_global(b, IR_I32, offsetof(CPUState, cc_pend_op), "cc_pend_op");
     t->b = b;
     return t;
@@ -544,7 +543,9 @@ bool gen_cc_try_pend(DisasContext *s, int op, unsigned size, IRTemp result)
     if (s->cc_dead || !s->cc_fault_only || cc_cf_inline(s))
         return false;
     int ccop = op + ot_of(size);
-    ir_mov(s->b, IR_I64, s->cc_pend_g, result);
+    /* A plain store, not a global: as a global, copy propagation would
+     * let later uses of the result read it back from env. */
+    ir_st(s->b, IR_st, IR_I64, result, IR_ENV, offsetof(CPUState, cc_pend));
     if (s->cc_pend != ccop)
         ir_movi(s->b, IR_I32, s->cc_pend_op_g, ccop);
     s->cc_pend = ccop;
@@ -559,7 +560,7 @@ void gen_cc_settle(DisasContext *s)
     s->cc_pend = 0;
     IRTemp cf = tcg_temp(s);
     ir_and(s->b, IR_I64, cf, gen_compute_eflags(s), tcg_const(s, CC_C));
-    ir_mov(s->b, IR_I64, s->cc_dst, s->cc_pend_g);
+    ir_ld(s->b, IR_ld, IR_I64, s->cc_dst, IR_ENV, offsetof(CPUState, cc_pend));
     ir_mov(s->b, IR_I64, s->cc_src, cf);
     ir_movi(s->b, IR_I32, s->cc_op_g, ccop);
     ir_movi(s->b, IR_I32, s->cc_pend_op_g, 0);

@@ -67,7 +67,7 @@ typedef struct DisasContext {
     IRTemp regs[16];
     IRTemp rip;
     IRTemp cc_dst, cc_src, cc_src2, cc_op_g;
-    IRTemp cc_pend_g, cc_pend_op_g;
+    IRTemp cc_pend_op_g;
 
     /* out-of-line fault stubs, emitted at the end of the block */
     struct { uint32_t label; uint64_t pc; int seg; } stubs[TB_MAX_INSNS * 4];
