@@ -24,7 +24,11 @@ static void gen_alu(DisasContext *s, const X86Insn *insn, AluKind k)
     unsigned size = d->size;
     bool store = k != ALU_CMP && k != ALU_TEST;
     IRTemp a = store ? gen_load_dest(s, d) : gen_load_operand(s, d);
-    IRTemp bv = gen_load_operand(s, &insn->op[1]);
+    const X86Operand *o = &insn->op[1];
+    /* xor eax,eax / test eax,eax: one load, so the optimiser sees x^x, x&x */
+    bool same = o->kind == X86_OPK_REG && d->kind == X86_OPK_REG && o->reg == d->reg &&
+                o->size == d->size;
+    IRTemp bv = same ? a : gen_load_operand(s, o);
     IRTemp r = tcg_temp(s), cf = 0;
     switch (k) {
     case ALU_ADD: ir_add(s->b, IR_I64, r, a, bv); break;
