@@ -835,12 +835,9 @@ static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
 
 IRTemp gen_cond(DisasContext *s, int cond)
 {
-    IRCond c;
-    IRTemp a, bv;
-    gen_cond_cmp(s, cond, &c, &a, &bv);
-    IRTemp t = tcg_temp(s);
-    ir_setcond(s->b, IR_I64, c, t, a, bv);
-    return t;
+    if (s->guessed_cond && cond == s->insn->cond)
+        return s->guessed_cond;      /* already 0 or 1 */
+    return gen_cond_value(s, cond);
 }
 
 /* ---- pre-decoding and liveness ---- */
