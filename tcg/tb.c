@@ -9,8 +9,10 @@
 
 #include "core/util.h"
 
+
 #define TB_HASH_BITS 15
 #define TB_HASH_SIZE (1u << TB_HASH_BITS)
+#define TB_JC_LOG_SIZE 2048
 #define PAGE_HASH_BITS 12
 #define PAGE_HASH_SIZE (1u << PAGE_HASH_BITS)
 
@@ -27,6 +29,11 @@ struct TBCache {
     void *opaque;
     TB *hash[TB_HASH_SIZE];
     TBJCEntry *jc;            /* TB_JC_SIZE entries, never moved */
+    /* Indexes filled since the last jump-cache flush: a flush (every TLB
+     * flush: CR3 writes, INVLPG) clears only those, unless the log
+     * overflowed, so the table can be large and the flush stays cheap. */
+    uint32_t jc_log[TB_JC_LOG_SIZE];
+    unsigned jc_nlog;         /* > TB_JC_LOG_SIZE: overflowed */
     PageDesc *pages[PAGE_HASH_SIZE];
     TB *grave;                /* invalidated, not yet released */
     size_t ntbs;
@@ -40,13 +47,24 @@ static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint32_
     return (unsigned)(h >> (64 - TB_HASH_BITS));
 }
 
+static void tb_jc_clear(TBJCEntry *e)
+{
+    /* pc ~0 and key TB_JC_NOKEY, which no lookup matches. */
+    *e = (TBJCEntry){ ~(uint64_t)0, TB_JC_NOKEY, NULL, NULL };
+}
+
 /* Records tb in its jump-cache slot (unless its key cannot be packed). */
 static void tb_jc_set(TBCache *c, TB *tb)
 {
     uint64_t key = tb_jc_key(tb->cs_base, tb->flags);
     if (key == TB_JC_NOKEY)
         return;
-    c->jc[tb_jc_index(tb->pc)] = (TBJCEntry){ tb->pc, key, tb->code, tb };
+    unsigned i = tb_jc_index(tb->pc);
+    if (c->jc_nlog < TB_JC_LOG_SIZE)
+        c->jc_log[c->jc_nlog] = i;
+    if (c->jc_nlog <= TB_JC_LOG_SIZE)
+        c->jc_nlog++;
+    c->jc[i] = (TBJCEntry){ tb->pc, key, tb->code, tb };
 }
 
 static unsigned page_hash(uint64_t page)
@@ -67,6 +85,7 @@ TBCache *tb_cache_new(const IREngine *e, IREngineCtx *ctx, const TBCacheOwner *o
     c->jc = aligned_alloc(64, TB_JC_SIZE * sizeof(*c->jc));
     if (!c->jc)
         abort();
+    c->jc_nlog = TB_JC_LOG_SIZE + 1;   /* the first flush clears it all */
     tb_jc_flush(c);
     return c;
 }
@@ -254,7 +273,7 @@ void tb_invalidate(TBCache *c, TB *tb)
         *pp = tb->hash_next;
     TBJCEntry *e = &c->jc[tb_jc_index(tb->pc)];
     if (e->tb == tb)
-        *e = (TBJCEntry){ 0, TB_JC_NOKEY, NULL, NULL };
+        tb_jc_clear(e);
     page_remove_tb(c, tb->phys_pc >> TB_PAGE_BITS, tb, 0);
     if (tb->phys_page2 != TB_NO_PAGE)
         page_remove_tb(c, tb->phys_page2 >> TB_PAGE_BITS, tb, 1);
@@ -361,8 +380,13 @@ void tb_flush(TBCache *c)
 
 void tb_jc_flush(TBCache *c)
 {
-    /* All-ones: pc ~0 and key TB_JC_NOKEY, which no lookup matches. */
-    memset(c->jc, 0xff, TB_JC_SIZE * sizeof(*c->jc));
+    if (c->jc_nlog > TB_JC_LOG_SIZE) {
+        memset(c->jc, 0xff, TB_JC_SIZE * sizeof(*c->jc));   /* all-ones = cleared */
+    } else {
+        for (unsigned k = 0; k < c->jc_nlog; k++)
+            tb_jc_clear(&c->jc[c->jc_log[k]]);
+    }
+    c->jc_nlog = 0;
 }
 
 void tb_reap(TBCache *c)

@@ -76,8 +76,8 @@ END_TEST
 START_TEST(invalidate_clears_only_its_own_entry)
 {
     TBCache *c = new_cache();
-    /* Same index: pc ^ pc >> 12 agrees for these two. */
-    uint64_t a = 0x1000 | 0x123, b = 0x2000 | (0x123 ^ 0x1 ^ 0x2);
+    /* Same index: flipping bit 0 of both halves of pc ^ pc >> bits. */
+    uint64_t a = 0x1123, b = a ^ ((uint64_t)1 << TB_JC_BITS) ^ 1;
     ck_assert_uint_eq(tb_jc_index(a), tb_jc_index(b));
     TB *ta = make_tb(c, a, 0, 7, 3);
     TB *tb = make_tb(c, b, 0, 7, 4);
@@ -120,6 +120,32 @@ START_TEST(flush_empties_the_jump_cache)
 }
 END_TEST
 
+/* A flush clears exactly what was filled since the last one, or the
+ * whole table once more was filled than the cache keeps track of. */
+static void fill_flush_check(int n)
+{
+    TBCache *c = new_cache();
+    for (int i = 0; i < n; i++)
+        make_tb(c, 0x10000000 + (uint64_t)i * 16, 0, 1, 0);
+    ck_assert_ptr_nonnull(tb_jc_lookup(c, 0x10000000, 0, 1));
+    tb_jc_flush(c);
+    for (int i = 0; i < n; i++)
+        ck_assert_ptr_null(tb_jc_lookup(c, 0x10000000 + (uint64_t)i * 16, 0, 1));
+    /* Refilled after the flush, then flushed again. */
+    ck_assert_ptr_nonnull(tb_lookup(c, 0x100000, 0x10000000, 0, 1));
+    ck_assert_ptr_nonnull(tb_jc_lookup(c, 0x10000000, 0, 1));
+    tb_jc_flush(c);
+    ck_assert_ptr_null(tb_jc_lookup(c, 0x10000000, 0, 1));
+    tb_cache_free(c);
+}
+
+START_TEST(flush_after_few_and_many_fills)
+{
+    fill_flush_check(3);
+    fill_flush_check(5000);   /* more than the fill log holds */
+}
+END_TEST
+
 static Suite *tb_suite(void)
 {
     Suite *s = suite_create("tb");
@@ -129,6 +155,7 @@ static Suite *tb_suite(void)
     tcase_add_test(tc, invalidate_clears_only_its_own_entry);
     tcase_add_test(tc, wide_cs_base_is_never_cached);
     tcase_add_test(tc, flush_empties_the_jump_cache);
+    tcase_add_test(tc, flush_after_few_and_many_fills);
     suite_add_tcase(s, tc);
     return s;
 }
