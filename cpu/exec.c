@@ -73,6 +73,10 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
     cpu->tr = x86_translator_new();
     if (cpu->machine && cpu->index == 0)
         memmap_set_write_notify(cpu->machine->mem, exec_mem_write_notify, cpu);
+    if (cpu->machine && cpu->machine->mem && cpu->machine->io) {
+        cpu->mmio_accesses = memmap_device_accesses(cpu->machine->mem);
+        cpu->pio_accesses = iospace_device_accesses(cpu->machine->io);
+    }
     return true;
 }
 
@@ -97,6 +101,7 @@ void cpu_flush_code(CPUState *cpu)
 
 void cpu_interrupt_request(CPUState *cpu)
 {
+    cpu->intr_poll = true;
     __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
 }
 
@@ -202,6 +207,23 @@ static bool exec_deliver_exception(CPUState *cpu)
     return true;
 }
 
+/* Could an external interrupt have become pending since a poll last found
+ * none?  Controllers change state only when the guest touches a device
+ * (port, MMIO: the machine's access counters; board MSRs set intr_poll)
+ * or from timers and input, which run outside cpu_exec (whose entry sets
+ * intr_poll).  Without a machine's counters, always ask. */
+static bool exec_intr_may_be_pending(CPUState *cpu)
+{
+    if (!cpu->mmio_accesses)
+        return true;
+    uint64_t n = *cpu->mmio_accesses + *cpu->pio_accesses;
+    if (n != cpu->dev_accesses_seen) {
+        cpu->dev_accesses_seen = n;
+        cpu->intr_poll = true;
+    }
+    return cpu->intr_poll;
+}
+
 /* Delivers an NMI or an external interrupt when one is deliverable.
  * Returns true when it did. */
 static bool exec_check_interrupts(CPUState *cpu)
@@ -220,10 +242,14 @@ static bool exec_check_interrupts(CPUState *cpu)
         cpu->exc_delivering = -1;
         return true;
     }
-    if (!(cpu->eflags & EFL_IF) || !cpu->intr_pending ||
-        !cpu->intr_pending(cpu->intr_opaque))
+    if (!(cpu->eflags & EFL_IF) || !cpu->intr_pending || !exec_intr_may_be_pending(cpu))
         return false;
+    if (!cpu->intr_pending(cpu->intr_opaque)) {
+        cpu->intr_poll = false;   /* until a device is touched again */
+        return false;
+    }
     int vec = cpu->intr_ack ? cpu->intr_ack(cpu->intr_opaque) : -1;
+    cpu->intr_poll = true;        /* the acknowledge changed the controllers */
     if (vec < 0 || vec > 255)
         return false;
     cpu->halted = false;
@@ -389,7 +415,11 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
     cpu->stop = false;
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
+    cpu->intr_poll = true;   /* timers and input ran since the last call */
     volatile uint32_t iter = 0;
+    /* The last block ran its exit budget out: a chain of blocks ran for a
+     * while without coming back, so the clock is worth reading now. */
+    volatile bool budget_out = false;
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
@@ -414,7 +444,8 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && (++iter & 7) == 0) {
+        if (m && ((++iter & 7) == 0 || budget_out)) {
+            budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)
                 dl = deadline_ns;
@@ -458,6 +489,7 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
         cpu->in_tb = true;
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
+        budget_out = cpu->exit_budget < 0;
         if (shadow)
             cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {

@@ -271,6 +271,7 @@ static u64 helper_rdmsr(u64 env)
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = 0;
     int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, false, &v) : 0;
+    cpu->intr_poll = true;   /* board MSRs are the local APIC's */
     if (r < 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     if (r > 0)
@@ -323,6 +324,7 @@ static u64 helper_wrmsr(u64 env)
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = (uint32_t)cpu->regs[R_EAX] | cpu->regs[R_EDX] << 32;
     int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, true, &v) : 0;
+    cpu->intr_poll = true;   /* board MSRs are the local APIC's */
     if (r < 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     if (r > 0)
