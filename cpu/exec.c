@@ -376,6 +376,26 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
     return tb;
 }
 
+/* The cached block for (pc, cs_base, flags) on physical page phys, after
+ * the jump cache missed; NULL when there is none or its second page no
+ * longer maps what it was translated from (then it is invalidated). */
+static TB *exec_lookup_tb(CPUState *cpu, uint64_t phys, uint64_t pc, uint64_t cs_base,
+                          uint32_t flags)
+{
+    TB *tb = tb_lookup(cpu->tbs, phys, pc, cs_base, flags);
+    if (tb && tb->phys_page2 != TB_NO_PAGE) {
+        /* The block spans two pages: the second must still map the same. */
+        uint64_t p2;
+        uint64_t next_page = (pc & TLB_PAGE_MASK) + TLB_PAGE_SIZE;
+        if (!mmu_code_phys_probe(cpu, next_page, &p2) ||
+            (p2 & TLB_PAGE_MASK) != tb->phys_page2) {
+            tb_invalidate(cpu->tbs, tb);
+            tb = NULL;
+        }
+    }
+    return tb;
+}
+
 static TB *exec_find_tb(CPUState *cpu)
 {
     uint64_t cs_base = cpu->seg[R_CS].base;
@@ -390,20 +410,27 @@ static TB *exec_find_tb(CPUState *cpu)
     if (tb)
         return tb;
     uint64_t phys = mmu_code_phys(cpu, pc);
-    tb = tb_lookup(cpu->tbs, phys, pc, cs_base, flags);
-    if (tb && tb->phys_page2 != TB_NO_PAGE) {
-        /* The block spans two pages: the second must still map the same. */
-        uint64_t p2;
-        uint64_t next_page = (pc & TLB_PAGE_MASK) + TLB_PAGE_SIZE;
-        if (!mmu_code_phys_probe(cpu, next_page, &p2) ||
-            (p2 & TLB_PAGE_MASK) != tb->phys_page2) {
-            tb_invalidate(cpu->tbs, tb);
-            tb = NULL;
-        }
-    }
+    tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
     if (!tb)
         tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, TB_MAX_INSNS);
     return tb;
+}
+
+TB *cpu_find_cached_tb(CPUState *cpu)
+{
+    uint64_t cs_base = cpu->seg[R_CS].base;
+    uint64_t pc = cpu_linear_pc(cpu);
+    uint32_t flags = cpu->hflags & HF_KEY_MASK;
+    TB *tb = tb_jc_lookup(cpu->tbs, pc, cs_base, flags);
+    if (tb)
+        return tb;
+    /* The probe walks without side effects; once it succeeds, the real
+     * fill (accessed bit, TLB entry) cannot fault. */
+    uint64_t phys;
+    if (!mmu_code_phys_probe(cpu, pc, &phys))
+        return NULL;
+    phys = mmu_code_phys(cpu, pc);
+    return exec_lookup_tb(cpu, phys, pc, cs_base, flags);
 }
 
 /* ---- the loop ---- */
@@ -498,9 +525,9 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
             /* Chain the slot when the next block is found right away. */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
                 cpu->exit_budget >= 0 && !cpu->single_insn_next) {
-                uint64_t pc = cpu_linear_pc(cpu);
-                TB *next = tb_jc_lookup(cpu->tbs, pc, cpu->seg[R_CS].base,
-                                        cpu->hflags & HF_KEY_MASK);
+                /* The hash table too: the jump cache loses its entries
+                 * at every TLB flush, and the link outlives them. */
+                TB *next = cpu_find_cached_tb(cpu);
                 if (next && !next->invalid && (next->pc & TLB_PAGE_MASK) ==
                     (from->pc & TLB_PAGE_MASK))
                     tb_link(cpu->tbs, from, slot, next);

@@ -196,6 +196,17 @@ static bool gen_jc_usable(DisasContext *s)
            gen_jc_key(s) != TB_JC_NOKEY;
 }
 
+/* After a jump-cache miss: the helper looks in the hash table (entries
+ * are lost on every TLB flush, the blocks are not) and refills the entry;
+ * 0 means translate or fault in the loop, which goto_ptr exits to. */
+static void gen_lookup_miss(DisasContext *s)
+{
+    IRTemp p = tcg_temp(s);
+    IRTemp args[1] = { IR_ENV };
+    ir_call(s->b, &hlp_lookup_tb_ptr, IR_I64, 1, p, 1, args);
+    ir_goto_ptr(s->b, p);
+}
+
 static const TBJCEntry *gen_jc_table(DisasContext *s)
 {
     return tb_jc_table(s->cpu->tbs);
@@ -220,7 +231,7 @@ void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
         const TBJCEntry *e = &gen_jc_table(s)[tb_jc_index(lin)];
         gen_jc_probe(s, tcg_const(s, (int64_t)(uintptr_t)e), tcg_const(s, (int64_t)lin), miss);
         ir_set_label(s->b, miss);
-        ir_exit_tb(s->b, 0);
+        gen_lookup_miss(s);
     } else {
         ir_exit_tb(s->b, 0);
     }
@@ -255,10 +266,8 @@ void gen_jmp_dynamic(DisasContext *s)
     ir_add(s->b, IR_I64, h, h, tcg_const(s, (int64_t)(uintptr_t)gen_jc_table(s)));
     uint32_t miss = ir_new_label(s->b);
     gen_jc_probe(s, h, lin, miss);
-    /* A miss returns to the loop, which translates or finds the block in
-     * the hash table and refills the entry. */
     ir_set_label(s->b, miss);
-    ir_exit_tb(s->b, 0);
+    gen_lookup_miss(s);
     s->end = DISAS_JUMPED;
 }
 
@@ -268,11 +277,7 @@ void gen_jmp_dynamic_key_changed(DisasContext *s)
     if ((s->tb->cflags & TB_CF_NOCACHE) || (s->flags & HF_TF)) {
         ir_exit_tb(s->b, 0);
     } else {
-        /* The helper builds the key from the CPU state at run time. */
-        IRTemp p = tcg_temp(s);
-        IRTemp args[1] = { IR_ENV };
-        ir_call(s->b, &hlp_lookup_tb_ptr, IR_I64, 1, p, 1, args);
-        ir_goto_ptr(s->b, p);
+        gen_lookup_miss(s);   /* the helper builds the key at run time */
     }
     s->end = DISAS_JUMPED;
 }

@@ -1,9 +1,11 @@
 /* The execution loop's interrupt polling and block dispatch (cpu/exec.c). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/memory.h"
 #include "cpu/exec.h"
+#include "tcg/tb.h"
 #include "tests/unit/cpu-guest.h"
 #include "tests/unit/unit.h"
 
@@ -95,12 +97,53 @@ START_TEST(no_device_access_no_controller_poll)
 }
 END_TEST
 
+/* 0x1000: inc word [0x500]; jmp 0x2000     0x2000: jmp 0x1000
+ * Every jump crosses a page: with the host backend they go block to block
+ * through the inline jump-cache probe, not through the loop (the
+ * interpreter returns to the loop at every goto_ptr). */
+static const uint8_t ping[] = { 0xff, 0x06, 0x00, 0x05, 0xe9, 0xf9, 0x0f };
+static const uint8_t pong[] = { 0xe9, 0xfd, 0xef };
+
+static unsigned counter(Guest *g)
+{
+    return g->m->ram[0x500] | g->m->ram[0x501] << 8;
+}
+
+START_TEST(cross_page_jumps_stay_in_translated_code)
+{
+    Guest g = unit_guest_new_real(RAM, _i, ping, sizeof(ping));
+    memcpy(g.m->ram + 0x2000, pong, sizeof(pong));
+    /* insn_budget n runs n - 1 loop iterations: A (translated; its jump
+     * to B finds nothing), then B, translated, and the rest of the budget. */
+    g.cpu->insn_budget = 3;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    unsigned n = counter(&g);
+    if (_i == 1)
+        ck_assert_uint_gt(n, 1000);
+    else
+        ck_assert_uint_ge(n, 1);
+    /* A TLB flush empties the jump cache: a miss finds the blocks in the
+     * hash table from translated code, so one loop iteration still runs
+     * a whole budget. */
+    tb_jc_flush(g.cpu->tbs);
+    g.cpu->insn_budget = 2;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    if (_i == 1)
+        ck_assert_uint_gt((counter(&g) - n) & 0xffff, 1000);
+    ck_assert(g.cpu->rip == 0x1000 || g.cpu->rip == 0x2000);   /* left at a block entry */
+    unit_guest_free(&g);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
     Suite *s = suite_create("exec");
     TCase *tc = tcase_create("interrupt polling");
     tcase_add_loop_test(tc, device_access_makes_the_loop_ask_again, 0, 2);
     tcase_add_loop_test(tc, no_device_access_no_controller_poll, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dispatch");
+    tcase_add_loop_test(tc, cross_page_jumps_stay_in_translated_code, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
