@@ -85,23 +85,25 @@ void machine_reset_devices(Machine *m)
             d->ops->reset(d->opaque);
 }
 
+void machine_request_stop(Machine *m)
+{
+    m->stop_requested = true;
+    if (m->kick)
+        m->kick(m->kick_opaque);
+}
+
 void machine_request_shutdown(Machine *m, int exit_code)
 {
     m->state = RUN_SHUTDOWN;
     m->exit_code = exit_code;
-    m->stop_requested = true;
+    machine_request_stop(m);
 }
 
 void machine_request_reset(Machine *m)
 {
     if (m->state == RUN_RUNNING)
         m->state = RUN_RESET;
-    m->stop_requested = true;
-}
-
-void machine_request_stop(Machine *m)
-{
-    m->stop_requested = true;
+    machine_request_stop(m);
 }
 
 /* The virtual clock leads the stream: devices save absolute deadlines. */

@@ -63,6 +63,13 @@ typedef struct Machine {
      * -1 = #GP.  NULL when the board has no such MSRs. */
     int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
 
+    /* Makes a running CPU leave translated code at its next block entry
+     * (set by the TCG accelerator): a stop request, e.g. the interrupt
+     * controller raising INTR during an I/O access, then takes effect
+     * without waiting for the chain of blocks to run its budget out. */
+    void (*kick)(void *opaque);
+    void *kick_opaque;
+
     /* The A20 gate, as the accelerator applies it (the board calls it). */
     void (*set_a20)(void *opaque, bool on);
     void *a20_opaque;

@@ -19,6 +19,7 @@ struct MemMap {
     uint64_t hit_lo, hit_last;
     MemWriteNotify notify;
     void *notify_opaque;
+    uint64_t device_accesses;     /* MMIO dispatches, see memory.h */
 };
 
 MemMap *memmap_new(void)
@@ -130,6 +131,11 @@ void memmap_remove(MemMap *mm, MemRegion *r)
 uint64_t memmap_generation(MemMap *mm)
 {
     return mm->generation;
+}
+
+const uint64_t *memmap_device_accesses(MemMap *mm)
+{
+    return &mm->device_accesses;
 }
 
 /* The winner at addr: the enabled region with the highest priority.
@@ -293,8 +299,10 @@ uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size)
     uint64_t off = addr - r->base;
     if (size > 1 && (off + size > r->size || memmap_find(mm, addr + size - 1) != r))
         return memmap_read_byte_path(mm, addr, size);
-    if (r->kind == MEM_MMIO)
+    if (r->kind == MEM_MMIO) {
+        mm->device_accesses++;
         return ops_read(r->ops, r->opaque, off, size);
+    }
     uint64_t v = 0;
     memcpy(&v, r->host + off, size);
     return v;
@@ -316,6 +324,7 @@ void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size)
     }
     switch (r->kind) {
     case MEM_MMIO:
+        mm->device_accesses++;
         ops_write(r->ops, r->opaque, off, value, size);
         break;
     case MEM_ROM:
@@ -353,6 +362,7 @@ static bool memmap_copy(MemMap *mm, uint64_t addr, uint8_t *rd, const uint8_t *w
                 chunk = o->base - addr;
         }
         if (r->kind == MEM_MMIO) {
+            mm->device_accesses++;
             for (size_t i = 0; i < chunk; i++) {
                 if (rd)
                     rd[i] = ops_read(r->ops, r->opaque, off + i, 1);
@@ -402,6 +412,7 @@ typedef struct IORange {
 
 struct IOSpace {
     IORange *port[65536];   /* owner of each port, NULL when unassigned */
+    uint64_t device_accesses;
 };
 
 IOSpace *iospace_new(void)
@@ -472,6 +483,11 @@ void iospace_remove(IOSpace *io, uint32_t base, uint32_t count)
     }
 }
 
+const uint64_t *iospace_device_accesses(IOSpace *io)
+{
+    return &io->device_accesses;
+}
+
 const char *iospace_owner(IOSpace *io, uint16_t port)
 {
     return io->port[port] ? io->port[port]->name : NULL;
@@ -492,6 +508,7 @@ uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
         LOG(LOG_UNIMP, "unassigned port read  0x%04x size %u\n", port, size);
         return (uint32_t)size_mask(size);
     }
+    io->device_accesses++;
     return (uint32_t)ops_read(r->ops, r->opaque, port - r->base, size);
 }
 
@@ -508,5 +525,6 @@ void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
             port, size, value);
         return;
     }
+    io->device_accesses++;
     ops_write(r->ops, r->opaque, port - r->base, value, size);
 }

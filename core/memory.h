@@ -72,6 +72,12 @@ uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write
 /* Bumped whenever the map changes, so caches of lookups (the CPU's TLB)
  * know to flush. */
 uint64_t memmap_generation(MemMap *mm);
+/* A counter bumped by every access dispatched to a device (MMIO here,
+ * ports in iospace_device_accesses): device state changes only through
+ * these or from the main loop, so the CPU loop re-polls the interrupt
+ * controllers only when it moved.  The address is stable for the map's
+ * life, so a caller may keep it and read it without a call. */
+const uint64_t *memmap_device_accesses(MemMap *mm);
 
 /* Calls fn for each maximal range of the flattened map (the winning
  * region at every address), in address order; unassigned gaps are not
@@ -103,6 +109,7 @@ bool iospace_add(IOSpace *io, const char *name, uint32_t base, uint32_t count,
                  const MemOps *ops, void *opaque, char **err);
 void iospace_remove(IOSpace *io, uint32_t base, uint32_t count);
 const char *iospace_owner(IOSpace *io, uint16_t port);
+const uint64_t *iospace_device_accesses(IOSpace *io);   /* as memmap_device_accesses */
 uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size);
 void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size);
 

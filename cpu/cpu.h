@@ -338,6 +338,12 @@ struct CPUState {
     TBCache *tbs;
     X86Translator *tr;
     uint64_t mem_generation;  /* memmap generation the TLB was filled for */
+    /* Interrupt polling (cpu/exec.c): the controllers are asked only when
+     * something may have changed since a poll found nothing pending. */
+    bool intr_poll;                 /* ask them at the next boundary */
+    uint64_t dev_accesses_seen;     /* device-access counters, last look */
+    const uint64_t *mmio_accesses;  /* the machine's counters, or NULL */
+    const uint64_t *pio_accesses;
     sigjmp_buf jmp_env;
     bool in_exec;
     bool in_tb;               /* translated code is running */

@@ -73,6 +73,10 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
     cpu->tr = x86_translator_new();
     if (cpu->machine && cpu->index == 0)
         memmap_set_write_notify(cpu->machine->mem, exec_mem_write_notify, cpu);
+    if (cpu->machine && cpu->machine->mem && cpu->machine->io) {
+        cpu->mmio_accesses = memmap_device_accesses(cpu->machine->mem);
+        cpu->pio_accesses = iospace_device_accesses(cpu->machine->io);
+    }
     return true;
 }
 
@@ -97,6 +101,7 @@ void cpu_flush_code(CPUState *cpu)
 
 void cpu_interrupt_request(CPUState *cpu)
 {
+    cpu->intr_poll = true;
     __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
 }
 
@@ -202,6 +207,23 @@ static bool exec_deliver_exception(CPUState *cpu)
     return true;
 }
 
+/* Could an external interrupt have become pending since a poll last found
+ * none?  Controllers change state only when the guest touches a device
+ * (port, MMIO: the machine's access counters; board MSRs set intr_poll)
+ * or from timers and input, which run outside cpu_exec (whose entry sets
+ * intr_poll).  Without a machine's counters, always ask. */
+static bool exec_intr_may_be_pending(CPUState *cpu)
+{
+    if (!cpu->mmio_accesses)
+        return true;
+    uint64_t n = *cpu->mmio_accesses + *cpu->pio_accesses;
+    if (n != cpu->dev_accesses_seen) {
+        cpu->dev_accesses_seen = n;
+        cpu->intr_poll = true;
+    }
+    return cpu->intr_poll;
+}
+
 /* Delivers an NMI or an external interrupt when one is deliverable.
  * Returns true when it did. */
 static bool exec_check_interrupts(CPUState *cpu)
@@ -220,10 +242,14 @@ static bool exec_check_interrupts(CPUState *cpu)
         cpu->exc_delivering = -1;
         return true;
     }
-    if (!(cpu->eflags & EFL_IF) || !cpu->intr_pending ||
-        !cpu->intr_pending(cpu->intr_opaque))
+    if (!(cpu->eflags & EFL_IF) || !cpu->intr_pending || !exec_intr_may_be_pending(cpu))
         return false;
+    if (!cpu->intr_pending(cpu->intr_opaque)) {
+        cpu->intr_poll = false;   /* until a device is touched again */
+        return false;
+    }
     int vec = cpu->intr_ack ? cpu->intr_ack(cpu->intr_opaque) : -1;
+    cpu->intr_poll = true;        /* the acknowledge changed the controllers */
     if (vec < 0 || vec > 255)
         return false;
     cpu->halted = false;
@@ -352,6 +378,26 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
     return tb;
 }
 
+/* The cached block for (pc, cs_base, flags) on physical page phys, after
+ * the jump cache missed; NULL when there is none or its second page no
+ * longer maps what it was translated from (then it is invalidated). */
+static TB *exec_lookup_tb(CPUState *cpu, uint64_t phys, uint64_t pc, uint64_t cs_base,
+                          uint32_t flags)
+{
+    TB *tb = tb_lookup(cpu->tbs, phys, pc, cs_base, flags);
+    if (tb && tb->phys_page2 != TB_NO_PAGE) {
+        /* The block spans two pages: the second must still map the same. */
+        uint64_t p2;
+        uint64_t next_page = (pc & TLB_PAGE_MASK) + TLB_PAGE_SIZE;
+        if (!mmu_code_phys_probe(cpu, next_page, &p2) ||
+            (p2 & TLB_PAGE_MASK) != tb->phys_page2) {
+            tb_invalidate(cpu->tbs, tb);
+            tb = NULL;
+        }
+    }
+    return tb;
+}
+
 static TB *exec_find_tb(CPUState *cpu, bool shadow)
 {
     uint64_t cs_base = cpu->seg[R_CS].base;
@@ -372,20 +418,27 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
     if (tb)
         return tb;
     uint64_t phys = mmu_code_phys(cpu, pc);
-    tb = tb_lookup(cpu->tbs, phys, pc, cs_base, flags);
-    if (tb && tb->phys_page2 != TB_NO_PAGE) {
-        /* The block spans two pages: the second must still map the same. */
-        uint64_t p2;
-        uint64_t next_page = (pc & TLB_PAGE_MASK) + TLB_PAGE_SIZE;
-        if (!mmu_code_phys_probe(cpu, next_page, &p2) ||
-            (p2 & TLB_PAGE_MASK) != tb->phys_page2) {
-            tb_invalidate(cpu->tbs, tb);
-            tb = NULL;
-        }
-    }
+    tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
     if (!tb)
         tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, max_insns);
     return tb;
+}
+
+TB *cpu_find_cached_tb(CPUState *cpu)
+{
+    uint64_t cs_base = cpu->seg[R_CS].base;
+    uint64_t pc = cpu_linear_pc(cpu);
+    uint32_t flags = cpu->hflags & HF_KEY_MASK;
+    TB *tb = tb_jc_lookup(cpu->tbs, pc, cs_base, flags);
+    if (tb)
+        return tb;
+    /* The probe walks without side effects; once it succeeds, the real
+     * fill (accessed bit, TLB entry) cannot fault. */
+    uint64_t phys;
+    if (!mmu_code_phys_probe(cpu, pc, &phys))
+        return NULL;
+    phys = mmu_code_phys(cpu, pc);
+    return exec_lookup_tb(cpu, phys, pc, cs_base, flags);
 }
 
 /* ---- the loop ---- */
@@ -410,7 +463,11 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
     cpu->stop = false;
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
+    cpu->intr_poll = true;   /* timers and input ran since the last call */
     volatile uint32_t iter = 0;
+    /* The last block ran its exit budget out: a chain of blocks ran for a
+     * while without coming back, so the clock is worth reading now. */
+    volatile bool budget_out = false;
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
@@ -436,7 +493,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && (++iter & 7) == 0) {
+        if (m && ((++iter & 7) == 0 || budget_out)) {
+            budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)
                 dl = deadline_ns;
@@ -479,6 +537,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
+        budget_out = cpu->exit_budget < 0;
         if (shadow)
             cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {
@@ -487,9 +546,9 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             /* Chain the slot when the next block is found right away. */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
                 cpu->exit_budget >= 0 && !cpu->single_insn_next) {
-                uint64_t pc = cpu_linear_pc(cpu);
-                TB *next = tb_jc_lookup(cpu->tbs, pc, cpu->seg[R_CS].base,
-                                        cpu->hflags & HF_KEY_MASK);
+                /* The hash table too: the jump cache loses its entries
+                 * at every TLB flush, and the link outlives them. */
+                TB *next = cpu_find_cached_tb(cpu);
                 if (next && !next->invalid && (next->pc & TLB_PAGE_MASK) ==
                     (from->pc & TLB_PAGE_MASK))
                     tb_link(cpu->tbs, from, slot, next);

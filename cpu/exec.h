@@ -36,6 +36,11 @@ void cpu_smc_check(CPUState *cpu, uint64_t phys, unsigned size, uintptr_t ra);
 /* Linear pc of the current instruction (cs base + rip). */
 uint64_t cpu_linear_pc(const CPUState *cpu);
 
+/* The translated block for the CPU's current pc and mode from the block
+ * cache (refilling the jump cache), without translating and without
+ * faulting: NULL when there is none or its code page is not mapped. */
+struct TB *cpu_find_cached_tb(CPUState *cpu);
+
 /* Guest exceptions: the vectors that push an error code. */
 bool cpu_exception_has_error(int vec);
 

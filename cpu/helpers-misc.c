@@ -59,9 +59,10 @@ const IRHelper hlp_bound = IR_HELPER(helper_bound, FAULT | HFLAGS);
 
 static u64 helper_lookup_tb_ptr(u64 env)
 {
-    CPUState *cpu = (CPUState *)env;
-    TB *tb = tb_jc_lookup(cpu->tbs, cpu_linear_pc(cpu), cpu->seg[R_CS].base,
-                          cpu->hflags & HF_KEY_MASK);
+    /* Also reached when an inline jump-cache probe missed: the block may
+     * be in the hash table still (the jump cache is flushed with the
+     * TLB), which is much cheaper to find here than through the loop. */
+    TB *tb = cpu_find_cached_tb((CPUState *)env);
     return tb && !tb->invalid ? (u64)(uintptr_t)tb->code : 0;
 }
 const IRHelper hlp_lookup_tb_ptr = IR_HELPER(helper_lookup_tb_ptr, 0);
@@ -271,6 +272,7 @@ static u64 helper_rdmsr(u64 env)
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = 0;
     int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, false, &v) : 0;
+    cpu->intr_poll = true;   /* board MSRs are the local APIC's */
     if (r < 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     if (r > 0)
@@ -323,6 +325,7 @@ static u64 helper_wrmsr(u64 env)
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = (uint32_t)cpu->regs[R_EAX] | cpu->regs[R_EDX] << 32;
     int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, true, &v) : 0;
+    cpu->intr_poll = true;   /* board MSRs are the local APIC's */
     if (r < 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     if (r > 0)

@@ -28,6 +28,11 @@ static void tcg_set_a20(void *opaque, bool on)
     cpu_set_a20(opaque, on);
 }
 
+static void tcg_kick_cpu(void *opaque)
+{
+    cpu_interrupt_request(opaque);
+}
+
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
@@ -45,6 +50,8 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     cpu->board_msr = m->board_msr;
     m->set_a20 = tcg_set_a20;
     m->a20_opaque = cpu;
+    m->kick = tcg_kick_cpu;
+    m->kick_opaque = cpu;
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
     return t;
 }
@@ -128,6 +135,7 @@ static void tcg_free(void *acc)
     if (!t)
         return;
     t->m->set_a20 = NULL;
+    t->m->kick = NULL;
     cpu_free(t->cpu);
     free(t);
 }

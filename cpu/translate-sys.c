@@ -129,7 +129,7 @@ static void gen_far(DisasContext *s, const X86Insn *insn, const IRHelper *h)
     }
     call1(s, h, 4, sel, off, K(s->next_pc), K(insn->opsize), 0, false);
     s->cc_op = CC_OP_DYNAMIC;
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_JMPF(DisasContext *s, const X86Insn *insn) { gen_far(s, insn, &hlp_ljmp); }
@@ -140,20 +140,20 @@ void gen_RETF(DisasContext *s, const X86Insn *insn)
     int64_t imm = insn->nops && insn->op[0].kind == X86_OPK_IMM ? insn->op[0].imm & 0xffff : 0;
     call1(s, &hlp_lret, 2, K(insn->opsize), K(imm), 0, 0, 0, false);
     s->cc_op = CC_OP_DYNAMIC;
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_IRET(DisasContext *s, const X86Insn *insn)
 {
     call1(s, &hlp_iret, 2, K(insn->opsize), K(s->next_pc), 0, 0, 0, false);
     s->cc_op = CC_OP_DYNAMIC;
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 static void gen_swint(DisasContext *s, int vec, int kind)
 {
     call1(s, &hlp_int, 3, K(vec), K(s->next_pc), K(kind), 0, 0, false);
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_INT(DisasContext *s, const X86Insn *insn) { gen_swint(s, (int)(insn->op[0].imm & 0xff), 0); }
@@ -163,7 +163,7 @@ void gen_INT1(DisasContext *s, const X86Insn *insn) { gen_swint(s, EXC_DB, 2); }
 void gen_INTO(DisasContext *s, const X86Insn *insn)
 {
     call1(s, &hlp_into, 1, K(s->next_pc), 0, 0, 0, 0, false);
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_BOUND(DisasContext *s, const X86Insn *insn)
@@ -473,26 +473,26 @@ void gen_SYSCALL(DisasContext *s, const X86Insn *insn)
 {
     call1(s, &hlp_syscall, 1, K(s->next_pc), 0, 0, 0, 0, false);
     s->cc_op = CC_OP_DYNAMIC;
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_SYSRET(DisasContext *s, const X86Insn *insn)
 {
     call1(s, &hlp_sysret, 1, K(insn->opsize), 0, 0, 0, 0, false);
     s->cc_op = CC_OP_DYNAMIC;
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_SYSENTER(DisasContext *s, const X86Insn *insn)
 {
     gen_env_helper(s, &hlp_sysenter);
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_SYSEXIT(DisasContext *s, const X86Insn *insn)
 {
     call1(s, &hlp_sysexit, 1, K(insn->opsize), 0, 0, 0, 0, false);
-    gen_jmp_dynamic(s);
+    gen_jmp_dynamic_key_changed(s);
 }
 
 void gen_SWAPGS(DisasContext *s, const X86Insn *insn)

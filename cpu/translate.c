@@ -186,6 +186,57 @@ static void gen_tf_trap(DisasContext *s)
     }
 }
 
+/* The jump-cache key of the block being translated.  cs base and the
+ * mode flags are part of the TB key, and every instruction that changes
+ * them ends its block through gen_jmp_dynamic_key_changed() or an exit,
+ * so near jumps can compare against translation-time constants. */
+static uint64_t gen_jc_key(DisasContext *s)
+{
+    return tb_jc_key(s->cs_base, s->flags & HF_KEY_MASK);
+}
+
+/* Probes the jump-cache entry at `entry` (an i64 host pointer) for linear
+ * pc `lin` and jumps to its code on a hit; a miss branches to `miss`.
+ * A hit skips the execution loop, so the next block's exit-budget
+ * countdown is what still bounds the time between interrupt polls. */
+static void gen_jc_probe(DisasContext *s, IRTemp entry, IRTemp lin, uint32_t miss)
+{
+    IRTemp v = tcg_temp(s);
+    ir_ld(s->b, IR_ld, IR_I64, v, entry, offsetof(TBJCEntry, pc));
+    ir_brcond(s->b, IR_I64, IR_COND_NE, v, lin, miss);
+    ir_ld(s->b, IR_ld, IR_I64, v, entry, offsetof(TBJCEntry, key));
+    ir_brcond(s->b, IR_I64, IR_COND_NE, v, tcg_const(s, (int64_t)gen_jc_key(s)), miss);
+    ir_ld(s->b, IR_ld, IR_I64, v, entry, offsetof(TBJCEntry, code));
+    ir_goto_ptr(s->b, v);
+}
+
+/* Can this block leave through the jump cache?  Not when it must return
+ * to the loop after every instruction (TF, one-shot blocks, interrupt
+ * shadows), not when its
+ * key cannot be packed into an entry, and not without a TB cache (a test
+ * translating blocks on its own). */
+static bool gen_jc_usable(DisasContext *s)
+{
+    return s->cpu->tbs && !(s->tb->cflags & TB_CF_NOCACHE) &&
+           !(s->flags & (HF_TF | TB_KEY_ONE_INSN)) && gen_jc_key(s) != TB_JC_NOKEY;
+}
+
+/* After a jump-cache miss: the helper looks in the hash table (entries
+ * are lost on every TLB flush, the blocks are not) and refills the entry;
+ * 0 means translate or fault in the loop, which goto_ptr exits to. */
+static void gen_lookup_miss(DisasContext *s)
+{
+    IRTemp p = tcg_temp(s);
+    IRTemp args[1] = { IR_ENV };
+    ir_call(s->b, &hlp_lookup_tb_ptr, IR_I64, 1, p, 1, args);
+    ir_goto_ptr(s->b, p);
+}
+
+static const TBJCEntry *gen_jc_table(DisasContext *s)
+{
+    return tb_jc_table(s->cpu->tbs);
+}
+
 void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
 {
     ir_movi(s->b, IR_I64, s->rip, (int64_t)target_rip);
@@ -198,22 +249,61 @@ void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
         !(s->flags & TB_KEY_ONE_INSN)) {
         ir_goto_tb(s->b, slot);
         ir_exit_tb(s->b, (uint64_t)(uintptr_t)s->tb | (slot + 1));
+    } else if (gen_jc_usable(s)) {
+        /* Another page may map elsewhere next time, so no direct chain:
+         * the jump cache (flushed with the TLB) is keyed by virtual pc.
+         * The entry's address is a constant here. */
+        uint32_t miss = ir_new_label(s->b);
+        const TBJCEntry *e = &gen_jc_table(s)[tb_jc_index(lin)];
+        gen_jc_probe(s, tcg_const(s, (int64_t)(uintptr_t)e), tcg_const(s, (int64_t)lin), miss);
+        ir_set_label(s->b, miss);
+        gen_lookup_miss(s);
     } else {
         ir_exit_tb(s->b, 0);
     }
     s->end = DISAS_JUMPED;
 }
 
+/* The linear pc of the new rip: cs base + rip, 32 bits outside 64-bit code. */
+static IRTemp gen_linear_rip(DisasContext *s)
+{
+    IRTemp lin = tcg_temp(s);
+    ir_add(s->b, IR_I64, lin, s->rip, tcg_const(s, (int64_t)s->cs_base));
+    if (s->code_size != 64)
+        ir_op1(s->b, IR_ext32u, IR_I64, lin, lin);
+    return lin;
+}
+
 void gen_jmp_dynamic(DisasContext *s)
+{
+    gen_tf_trap(s);
+    if (!gen_jc_usable(s)) {
+        ir_exit_tb(s->b, 0);
+        s->end = DISAS_JUMPED;
+        return;
+    }
+    /* entry = table + ((lin ^ lin >> 12) & (size - 1)) * 32, as tb_jc_index */
+    IRTemp lin = gen_linear_rip(s);
+    IRTemp h = tcg_temp(s);
+    ir_op2(s->b, IR_shr, IR_I64, h, lin, tcg_const(s, TB_JC_BITS));
+    ir_xor(s->b, IR_I64, h, h, lin);
+    ir_and(s->b, IR_I64, h, h, tcg_const(s, TB_JC_SIZE - 1));
+    ir_op2(s->b, IR_shl, IR_I64, h, h, tcg_const(s, 5));
+    ir_add(s->b, IR_I64, h, h, tcg_const(s, (int64_t)(uintptr_t)gen_jc_table(s)));
+    uint32_t miss = ir_new_label(s->b);
+    gen_jc_probe(s, h, lin, miss);
+    ir_set_label(s->b, miss);
+    gen_lookup_miss(s);
+    s->end = DISAS_JUMPED;
+}
+
+void gen_jmp_dynamic_key_changed(DisasContext *s)
 {
     gen_tf_trap(s);
     if ((s->tb->cflags & TB_CF_NOCACHE) || (s->flags & (HF_TF | TB_KEY_ONE_INSN))) {
         ir_exit_tb(s->b, 0);
     } else {
-        IRTemp p = tcg_temp(s);
-        IRTemp args[1] = { IR_ENV };
-        ir_call(s->b, &hlp_lookup_tb_ptr, IR_I64, 1, p, 1, args);
-        ir_goto_ptr(s->b, p);
+        gen_lookup_miss(s);   /* the helper builds the key at run time */
     }
     s->end = DISAS_JUMPED;
 }

@@ -144,7 +144,10 @@ uint32_t gen_new_stub(DisasContext *s, int seg);
 void gen_sync_rip(DisasContext *s);            /* rip = pc of this insn */
 void gen_exception(DisasContext *s, int vec, uint32_t err);
 void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot);
-void gen_jmp_dynamic(DisasContext *s);         /* rip already stored */
+void gen_jmp_dynamic(DisasContext *s);         /* rip already stored; same cs base and mode */
+/* rip already stored by a helper that may have changed CS or the mode
+ * flags (far transfers, interrupts, sys*): looks the key up at run time. */
+void gen_jmp_dynamic_key_changed(DisasContext *s);
 /* 64-bit mode: #GP(0) at the branch for a non-canonical near target */
 void gen_check_branch_target(DisasContext *s, IRTemp target);
 uint32_t gen_static_target_fault(DisasContext *s, uint64_t target); /* stub label or 0 */

@@ -9,10 +9,10 @@
 
 #include "core/util.h"
 
+
 #define TB_HASH_BITS 15
 #define TB_HASH_SIZE (1u << TB_HASH_BITS)
-#define TB_JC_BITS 12
-#define TB_JC_SIZE (1u << TB_JC_BITS)
+#define TB_JC_LOG_SIZE 2048
 #define PAGE_HASH_BITS 12
 #define PAGE_HASH_SIZE (1u << PAGE_HASH_BITS)
 
@@ -28,7 +28,12 @@ struct TBCache {
     TBCacheOwner owner;
     void *opaque;
     TB *hash[TB_HASH_SIZE];
-    TB *jc[TB_JC_SIZE];
+    TBJCEntry *jc;            /* TB_JC_SIZE entries, never moved */
+    /* Indexes filled since the last jump-cache flush: a flush (every TLB
+     * flush: CR3 writes, INVLPG) clears only those, unless the log
+     * overflowed, so the table can be large and the flush stays cheap. */
+    uint32_t jc_log[TB_JC_LOG_SIZE];
+    unsigned jc_nlog;         /* > TB_JC_LOG_SIZE: overflowed */
     PageDesc *pages[PAGE_HASH_SIZE];
     TB *grave;                /* invalidated, not yet released */
     size_t ntbs;
@@ -42,9 +47,24 @@ static unsigned tb_hash(uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint32_
     return (unsigned)(h >> (64 - TB_HASH_BITS));
 }
 
-static unsigned tb_jc_hash(uint64_t pc)
+static void tb_jc_clear(TBJCEntry *e)
 {
-    return (unsigned)((pc ^ (pc >> TB_JC_BITS)) & (TB_JC_SIZE - 1));
+    /* pc ~0 and key TB_JC_NOKEY, which no lookup matches. */
+    *e = (TBJCEntry){ ~(uint64_t)0, TB_JC_NOKEY, NULL, NULL };
+}
+
+/* Records tb in its jump-cache slot (unless its key cannot be packed). */
+static void tb_jc_set(TBCache *c, TB *tb)
+{
+    uint64_t key = tb_jc_key(tb->cs_base, tb->flags);
+    if (key == TB_JC_NOKEY)
+        return;
+    unsigned i = tb_jc_index(tb->pc);
+    if (c->jc_nlog < TB_JC_LOG_SIZE)
+        c->jc_log[c->jc_nlog] = i;
+    if (c->jc_nlog <= TB_JC_LOG_SIZE)
+        c->jc_nlog++;
+    c->jc[i] = (TBJCEntry){ tb->pc, key, tb->code, tb };
 }
 
 static unsigned page_hash(uint64_t page)
@@ -61,6 +81,12 @@ TBCache *tb_cache_new(const IREngine *e, IREngineCtx *ctx, const TBCacheOwner *o
     if (owner)
         c->owner = *owner;
     c->opaque = opaque;
+    /* Line-aligned: an entry never straddles two cache lines. */
+    c->jc = aligned_alloc(64, TB_JC_SIZE * sizeof(*c->jc));
+    if (!c->jc)
+        abort();
+    c->jc_nlog = TB_JC_LOG_SIZE + 1;   /* the first flush clears it all */
+    tb_jc_flush(c);
     return c;
 }
 
@@ -77,15 +103,22 @@ void tb_cache_free(TBCache *c)
         return;
     tb_flush(c);
     tb_reap(c);
+    free(c->jc);
     free(c);
 }
 
 TB *tb_jc_lookup(TBCache *c, uint64_t pc, uint64_t cs_base, uint32_t flags)
 {
-    TB *tb = c->jc[tb_jc_hash(pc)];
-    if (tb && tb->pc == pc && tb->cs_base == cs_base && tb->flags == flags)
-        return tb;
+    uint64_t key = tb_jc_key(cs_base, flags);
+    const TBJCEntry *e = &c->jc[tb_jc_index(pc)];
+    if (e->pc == pc && e->key == key && key != TB_JC_NOKEY)
+        return e->tb;
     return NULL;
+}
+
+const TBJCEntry *tb_jc_table(const TBCache *c)
+{
+    return c->jc;
 }
 
 TB *tb_lookup(TBCache *c, uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint32_t flags)
@@ -93,7 +126,7 @@ TB *tb_lookup(TBCache *c, uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint3
     for (TB *tb = c->hash[tb_hash(phys_pc, pc, cs_base, flags)]; tb; tb = tb->hash_next) {
         if (tb->phys_pc == phys_pc && tb->pc == pc && tb->cs_base == cs_base &&
             tb->flags == flags) {
-            c->jc[tb_jc_hash(pc)] = tb;
+            tb_jc_set(c, tb);
             return tb;
         }
     }
@@ -191,7 +224,7 @@ void tb_insert(TBCache *c, TB *tb)
     unsigned h = tb_hash(tb->phys_pc, tb->pc, tb->cs_base, tb->flags);
     tb->hash_next = c->hash[h];
     c->hash[h] = tb;
-    c->jc[tb_jc_hash(tb->pc)] = tb;
+    tb_jc_set(c, tb);
     page_add_tb(c, tb->phys_pc >> TB_PAGE_BITS, tb, 0);
     if (tb->phys_page2 != TB_NO_PAGE)
         page_add_tb(c, tb->phys_page2 >> TB_PAGE_BITS, tb, 1);
@@ -238,9 +271,9 @@ void tb_invalidate(TBCache *c, TB *tb)
         pp = &(*pp)->hash_next;
     if (*pp)
         *pp = tb->hash_next;
-    unsigned j = tb_jc_hash(tb->pc);
-    if (c->jc[j] == tb)
-        c->jc[j] = NULL;
+    TBJCEntry *e = &c->jc[tb_jc_index(tb->pc)];
+    if (e->tb == tb)
+        tb_jc_clear(e);
     page_remove_tb(c, tb->phys_pc >> TB_PAGE_BITS, tb, 0);
     if (tb->phys_page2 != TB_NO_PAGE)
         page_remove_tb(c, tb->phys_page2 >> TB_PAGE_BITS, tb, 1);
@@ -337,7 +370,7 @@ void tb_flush(TBCache *c)
         }
         c->pages[h] = NULL;
     }
-    memset(c->jc, 0, sizeof(c->jc));
+    tb_jc_flush(c);
     c->ntbs = 0;
     c->flushes++;
     /* Release each block now through the graveyard; the engine-wide reset
@@ -347,7 +380,13 @@ void tb_flush(TBCache *c)
 
 void tb_jc_flush(TBCache *c)
 {
-    memset(c->jc, 0, sizeof(c->jc));
+    if (c->jc_nlog > TB_JC_LOG_SIZE) {
+        memset(c->jc, 0xff, TB_JC_SIZE * sizeof(*c->jc));   /* all-ones = cleared */
+    } else {
+        for (unsigned k = 0; k < c->jc_nlog; k++)
+            tb_jc_clear(&c->jc[c->jc_log[k]]);
+    }
+    c->jc_nlog = 0;
 }
 
 void tb_reap(TBCache *c)

@@ -3,9 +3,11 @@
  * blocks (TBs) for an execution loop.
  *
  *   - a hash table keyed by (physical pc, virtual pc, cs base, flags);
- *   - a per-CPU jump cache: virtual pc -> TB, checked against pc, cs base
- *     and flags (the owner flushes it whenever virtual->physical mappings
- *     change);
+ *   - a per-CPU jump cache: virtual pc -> (key, code, TB), checked against
+ *     pc, cs base and flags (the owner flushes it whenever virtual->physical
+ *     mappings change).  Each entry holds its key and the engine code
+ *     inline, so translated code can probe it without touching the TB
+ *     (see TBJCEntry);
  *   - per physical page, the list of TBs whose code lies on it, so a write
  *     to the page (self-modifying code, DMA) invalidates exactly them;
  *   - direct chaining: tb_link() records outgoing and incoming links and
@@ -60,6 +62,40 @@ enum {
     TB_CF_NOCACHE = 1u << 0,   /* one-shot block: never cached or chained */
 };
 
+/* Jump cache: direct-mapped on the virtual pc, 32-byte entries (two per
+ * cache line), 64 Ki of them (2 MiB; a 4 Ki table thrashed: 90% of the
+ * refills on the busybox shell loop evicted a live entry).  Translated code probes it inline for indirect and
+ * cross-page jumps, so the layout is an ABI between tb.c and the front
+ * end: a hit is pc == entry.pc && key == entry.key, then jump to code.
+ * The table never moves for the life of the cache (code embeds its
+ * address).  Empty entries have key TB_JC_NOKEY, which no lookup uses. */
+#define TB_JC_BITS 16
+#define TB_JC_SIZE (1u << TB_JC_BITS)
+#define TB_JC_NOKEY (~(uint64_t)0)
+
+typedef struct TBJCEntry {
+    uint64_t pc;
+    uint64_t key;           /* tb_jc_key(cs_base, flags) */
+    void *code;
+    TB *tb;
+} TBJCEntry;
+
+_Static_assert(sizeof(TBJCEntry) == 32, "translated code scales the index by 32");
+
+static inline unsigned tb_jc_index(uint64_t pc)
+{
+    return (unsigned)((pc ^ (pc >> TB_JC_BITS)) & (TB_JC_SIZE - 1));
+}
+
+/* cs base and flags in one word.  A CS base is a 32-bit descriptor field
+ * (0 in 64-bit code); a wider one cannot be packed and is never cached. */
+static inline uint64_t tb_jc_key(uint64_t cs_base, uint32_t flags)
+{
+    if (cs_base >> 32)
+        return TB_JC_NOKEY;
+    return cs_base | (uint64_t)flags << 32;
+}
+
 typedef struct TBCacheOwner {
     /* A physical page gained its first TB (code=true) or lost its last. */
     void (*page_code_changed)(void *opaque, uint64_t phys_page, bool code);
@@ -72,6 +108,8 @@ TBCache *tb_cache_new(const IREngine *e, IREngineCtx *ctx, const TBCacheOwner *o
 void tb_cache_free(TBCache *c);
 
 TB *tb_jc_lookup(TBCache *c, uint64_t pc, uint64_t cs_base, uint32_t flags);
+/* The jump-cache table (TB_JC_SIZE entries) for translated code to probe. */
+const TBJCEntry *tb_jc_table(const TBCache *c);
 TB *tb_lookup(TBCache *c, uint64_t phys_pc, uint64_t pc, uint64_t cs_base, uint32_t flags);
 /* A zeroed TB for the front end to fill (pc .. code) before tb_insert;
  * allocated first so translated code may name it in exit values.  Free an
