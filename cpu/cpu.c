@@ -136,8 +136,6 @@ void cpu_load_eflags(CPUState *cpu, uint32_t value, uint32_t mask)
     cpu->cc_dst = 0;
     uint32_t changed = (cpu->eflags ^ v) & ~CC_ALL;
     cpu->eflags = (v & ~CC_ALL) | EFL_FIXED;
-    if (changed & EFL_AC)
-        mmu_flush_smap(cpu);
     if (changed & (EFL_TF | EFL_IOPL | EFL_VM | EFL_AC))
         cpu_update_hflags(cpu);
 }
@@ -235,6 +233,8 @@ void cpu_update_hflags(CPUState *cpu)
         hf |= HF_OSFXSR;
     if ((cpu->cr[0] & CR0_AM) && (cpu->eflags & EFL_AC) && (hf & HF_CPL_MASK) == 3)
         hf |= HF_AC;
+    if ((cpu->cr[4] & CR4_SMAP) && (cpu->eflags & EFL_AC) && (hf & HF_CPL_MASK) != 3)
+        hf |= HF_SMAP_AC;
     cpu->hflags = hf;
 }
 

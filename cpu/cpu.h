@@ -129,15 +129,30 @@ enum {
     HF_MP = 1u << 15,        /* CR0.MP: WAIT/FWAIT honours TS */
     HF_OSFXSR = 1u << 16,    /* CR4.OSFXSR: SSE instructions allowed */
     HF_AC = 1u << 17,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
-    HF_KEY_MASK = 0x3ffff,
+    /* CR4.SMAP, EFLAGS.AC and CPL < 3: explicit data accesses may touch
+     * user pages, so they use their own TLB (MMU_KERNEL_AC) and STAC/CLAC
+     * switch TLBs instead of flushing one (Linux does both around every
+     * user copy). */
+    HF_SMAP_AC = 1u << 18,
+    HF_KEY_MASK = 0x7ffff,
 };
 
 /* Soft-TLB mmu indices. */
 enum {
-    MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies unless EFLAGS.AC) */
+    MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies when CR4.SMAP) */
     MMU_USER = 1,            /* CPL 3 */
     MMU_SYSTEM = 2,          /* implicit supervisor accesses (GDT/IDT/TSS) */
+    MMU_KERNEL_AC = 3,       /* CPL 0-2 with HF_SMAP_AC: SMAP lifted */
 };
+
+/* The mmu index of explicit accesses in the mode described by hflags
+ * (translated code takes it from the block's key). */
+static inline int hflags_mmu_index(uint32_t hf)
+{
+    if ((hf & HF_CPL_MASK) == 3)
+        return MMU_USER;
+    return hf & HF_SMAP_AC ? MMU_KERNEL_AC : MMU_KERNEL;
+}
 
 /* Exceptions */
 enum {
@@ -420,7 +435,7 @@ void cpu_do_interrupt(CPUState *cpu, int vec, bool is_sw, bool has_error,
 static inline int cpu_cpl(const CPUState *cpu) { return cpu->hflags & HF_CPL_MASK; }
 static inline int cpu_mmu_index(const CPUState *cpu)
 {
-    return cpu_cpl(cpu) == 3 ? MMU_USER : MMU_KERNEL;
+    return hflags_mmu_index(cpu->hflags);
 }
 static inline bool cpu_long_mode(const CPUState *cpu) { return cpu->hflags & HF_LMA; }
 static inline bool cpu_code64(const CPUState *cpu) { return cpu->hflags & HF_CS64; }

@@ -75,9 +75,12 @@ typedef struct WalkResult {
     bool user, writable, nx;
 } WalkResult;
 
+/* Explicit supervisor accesses with EFLAGS.AC = 1 use MMU_KERNEL_AC, so
+ * the index alone says whether SMAP is lifted: entries of one index never
+ * depend on the current AC. */
 static bool smap_applies(CPUState *cpu, int mmu)
 {
-    return (cpu->cr[4] & CR4_SMAP) && mmu == MMU_KERNEL && !(cpu->eflags & EFL_AC);
+    return (cpu->cr[4] & CR4_SMAP) && mmu == MMU_KERNEL;
 }
 
 /* Checks the accumulated rights for one access.  Returns 0 or the #PF
@@ -325,13 +328,6 @@ void mmu_flush_page(CPUState *cpu, uint64_t lin)
     /* Large pages map more than one TLB slot: drop them all, simply. */
     if (cpu->tbs)
         tb_jc_flush(cpu->tbs);
-}
-
-void mmu_flush_smap(CPUState *cpu)
-{
-    for (unsigned i = 0; i < TLB_SIZE; i++)
-        tlb_entry_clear(&cpu->tlb.table[MMU_KERNEL][i]);
-    tlb_victims_clear(cpu, MMU_KERNEL);
 }
 
 void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code)
