@@ -331,6 +331,22 @@ struct CPUState {
     TLBEntry tlb_victim[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
     uint64_t tlb_victim_phys[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
     unsigned tlb_victim_next[TLB_NB_MMU_MODES];
+    /* Entries that map a global page (CR4.PGE and G in the leaf entry):
+     * a CR3 write keeps them (SDM 3A 4.10.4.1). */
+    bool tlb_global[TLB_NB_MMU_MODES][TLB_SIZE];
+    bool tlb_victim_global[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    /* The table indices filled since the last flush, so a flush clears
+     * those instead of every entry (CR3 writes come at every context
+     * switch).  tlb_used_ok false (after calloc, or on overflow): the
+     * list is incomplete and the next flush clears the whole table. */
+    uint16_t tlb_used[TLB_NB_MMU_MODES][TLB_SIZE];
+    unsigned tlb_nused[TLB_NB_MMU_MODES];
+    bool tlb_used_ok[TLB_NB_MMU_MODES];
+    /* The RAM range the page walker last read an entry from (cpu/mmu.c
+     * pte_ptr): entries are read through it without a memory-map lookup.
+     * Cleared with the TLB when the memory map changes. */
+    uint8_t *pt_host;
+    uint64_t pt_lo, pt_len;
 
     /* ---- machine, engine, block cache ---- */
     Machine *machine;

@@ -18,6 +18,10 @@
  * (SDM 3A 4.6.1).  Switching AC must not flush the supervisor TLB: the
  * AC = 1 accesses have their own mmu index (MMU_KERNEL_AC).
  *
+ * Global pages: with CR4.PGE a CR3 write keeps the TLB entries of pages
+ * whose leaf entry has G and drops the others (SDM 3A 4.10.4.1); clearing
+ * CR4.PGE drops them all.
+ *
  * Each test enters long mode directly (setters, no boot code), places a
  * few hand-assembled instructions, and runs until the exception handler
  * halts.  The handler saves the error code, the saved RIP and the saved
@@ -27,6 +31,7 @@
 
 #include "core/machine.h"
 #include "cpu/cpu.h"
+#include "cpu/mmu.h"
 #include "tests/unit/unit.h"
 
 #define RAM (4u << 20)
@@ -342,6 +347,45 @@ START_TEST(popf_ac_lifts_smap_and_restores_it_without_a_flush)
 }
 END_TEST
 
+/* movabs VA1G+0x5000,%rax (global 1 GiB page); mov 0x3000,%rbx (the
+ * non-global 2 MiB page); hlt */
+static const uint8_t read_global_and_not[] = {
+    0x48, 0xa1, 0x00, 0x50, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x48, 0x8b, 0x1c, 0x25, 0x00, 0x30, 0x00, 0x00, 0xf4,
+};
+
+START_TEST(cr3_write_keeps_global_entries_only)
+{
+    Guest g = lm_guest_cfg(_i, true, 0x1000, read_global_and_not, sizeof(read_global_and_not));
+    wr64(&g, 0x15000, 0x000000 | 0x183);            /* the 1 GiB page: G */
+    wr64(&g, 0x3000, 0x33);
+    wr64(&g, 0x5000, 0x55);
+    cpu_set_cr(g.cpu, 4, CR4_PAE | CR4_PGE);
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(g.cpu->regs[R_EAX], 0x55);
+    ck_assert_uint_eq(g.cpu->regs[R_EBX], 0x33);
+    const TLBEntry *glob = &g.cpu->tlb.table[MMU_KERNEL][tlb_index(VA1G + 0x5000)];
+    const TLBEntry *local = &g.cpu->tlb.table[MMU_KERNEL][tlb_index(0x3000)];
+    ck_assert_uint_eq(glob->addr_read, VA1G + 0x5000);
+    ck_assert_uint_eq(local->addr_read, 0x3000);
+
+    cpu_set_cr(g.cpu, 3, 0x10000);
+    ck_assert_uint_eq(glob->addr_read, VA1G + 0x5000);
+    ck_assert(local->addr_read & TLB_INVALID);
+    /* a non-global translation is walked again: it sees the new entry */
+    wr64(&g, 0x12000, 0x200000 | 0x83);             /* 0-2 MiB now -> 2-4 MiB */
+    wr64(&g, 0x203000, 0x77);
+    cpu_set_cr(g.cpu, 3, 0x10000);
+    ck_assert_uint_eq(cpu_ld(g.cpu, 0x3000, 8, MMU_KERNEL, 0), 0x77);
+    wr64(&g, 0x12000, 0x000000 | 0x83);
+
+    cpu_set_cr(g.cpu, 4, CR4_PAE);                  /* PGE off: everything goes */
+    ck_assert(glob->addr_read & TLB_INVALID);
+    guest_free(&g);
+}
+END_TEST
+
 static Suite *cpu_lm64_suite(void)
 {
     Suite *s = suite_create("cpu-lm64");
@@ -357,6 +401,9 @@ static Suite *cpu_lm64_suite(void)
     tc = tcase_create("page1gb");
     tcase_add_loop_test(tc, pdpte_ps_maps_a_1gib_page_with_the_feature, 0, 2);
     tcase_add_loop_test(tc, pdpte_ps_is_reserved_without_the_feature, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("global");
+    tcase_add_loop_test(tc, cr3_write_keeps_global_entries_only, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("smap");
     tcase_add_loop_test(tc, stac_lifts_smap_and_clac_restores_it_without_a_flush, 0, 2);
