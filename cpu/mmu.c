@@ -460,21 +460,35 @@ void mmu_flush_page(CPUState *cpu, uint64_t lin)
         tb_jc_flush(cpu->tbs);
 }
 
+/* Sets or clears TLB_CODE in the write tag of e when it maps phys_page. */
+static void tlb_entry_set_code(TLBEntry *e, uint64_t phys, uint64_t phys_page, bool code)
+{
+    if (phys != phys_page || (e->addr_write & TLB_INVALID))
+        return;
+    if (code)
+        e->addr_write |= TLB_CODE;
+    else if (!(e->addr_write & TLB_MMIO))
+        e->addr_write &= ~(uint64_t)TLB_CODE;
+}
+
 void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code)
 {
     phys_page &= TLB_PAGE_MASK;
     for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < TLB_SIZE + CPU_TLB_VICTIMS; i++) {
-            bool victim = i >= TLB_SIZE;
-            TLBEntry *e = victim ? &cpu->tlb_victim[m][i - TLB_SIZE] : &cpu->tlb.table[m][i];
-            uint64_t phys = victim ? cpu->tlb_victim_phys[m][i - TLB_SIZE] : cpu->tlb_phys[m][i];
-            if (phys != phys_page || (e->addr_write & TLB_INVALID))
-                continue;
-            if (code)
-                e->addr_write |= TLB_CODE;
-            else if (!(e->addr_write & TLB_MMIO))
-                e->addr_write &= ~(uint64_t)TLB_CODE;
+        /* Only entries filled since the last flush can be valid: visit
+         * those (called for every page that gains or loses code). */
+        if (cpu->tlb_used_ok[m]) {
+            for (unsigned k = 0; k < cpu->tlb_nused[m]; k++) {
+                unsigned i = cpu->tlb_used[m][k];
+                tlb_entry_set_code(&cpu->tlb.table[m][i], cpu->tlb_phys[m][i], phys_page, code);
+            }
+        } else {
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                tlb_entry_set_code(&cpu->tlb.table[m][i], cpu->tlb_phys[m][i], phys_page, code);
         }
+        for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
+            tlb_entry_set_code(&cpu->tlb_victim[m][v], cpu->tlb_victim_phys[m][v], phys_page,
+                               code);
     }
 }
 
