@@ -12,11 +12,13 @@
  * Accessed bits are set on every level walked, the dirty bit on writes.
  * The A20 mask is applied to the physical address.
  *
- * The TLB (tcg/tlb.h) caches 4 KiB translations per mmu index.  A write
- * tag is only filled once the page's dirty bit is set, so the first write
- * comes back here to set it.  Device pages and ROM writes carry TLB_MMIO,
- * pages holding translated code carry TLB_CODE in the write tag: such
- * writes come here and invalidate the blocks first (self-modifying code).
+ * The TLB (tcg/tlb.h) caches 4 KiB translations per mmu index, filled
+ * from one walk per miss.  A write tag is only filled once the page's
+ * dirty bit is set, so the first write comes back here to set it.  Device
+ * pages and ROM writes carry TLB_MMIO, pages holding translated code carry
+ * TLB_CODE in the write tag: such writes come here and invalidate the
+ * blocks first (self-modifying code).  Flushes visit only the entries
+ * filled since the previous flush; CR3 writes keep global pages.
  */
 #include "cpu/mmu.h"
 
