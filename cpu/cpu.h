@@ -137,6 +137,9 @@ enum {
     HF_KEY_MASK = 0x7ffff,
 };
 
+/* CPUState.tlb_info bits */
+enum { TLBI_SHIFT = 0x3f, TLBI_GLOBAL = 0x80 };
+
 /* Soft-TLB mmu indices. */
 enum {
     MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies when CR4.SMAP) */
@@ -331,10 +334,15 @@ struct CPUState {
     TLBEntry tlb_victim[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
     uint64_t tlb_victim_phys[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
     unsigned tlb_victim_next[TLB_NB_MMU_MODES];
-    /* Entries that map a global page (CR4.PGE and G in the leaf entry):
-     * a CR3 write keeps them (SDM 3A 4.10.4.1). */
-    bool tlb_global[TLB_NB_MMU_MODES][TLB_SIZE];
-    bool tlb_victim_global[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    /* Per entry: TLBI_GLOBAL when it maps a global page (CR4.PGE and G in
+     * the leaf entry: a CR3 write keeps it, SDM 3A 4.10.4.1), and the log2
+     * size of the guest page it is part of (TLBI_SHIFT: 12, or 21/22/30
+     * for a large page, which INVLPG drops as a whole). */
+    uint8_t tlb_info[TLB_NB_MMU_MODES][TLB_SIZE];
+    uint8_t tlb_victim_info[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    /* Linear range covered by large-page entries since the last full
+     * flush (lo > hi: none): INVLPG outside it needs no search. */
+    uint64_t tlb_large_lo[TLB_NB_MMU_MODES], tlb_large_hi[TLB_NB_MMU_MODES];
     /* The table indices filled since the last flush, so a flush clears
      * those instead of every entry (CR3 writes come at every context
      * switch).  tlb_used_ok false (after calloc, or on overflow): the

@@ -80,6 +80,7 @@ typedef struct Walk {
     bool user, writable, nx;
     bool dirty;             /* the leaf's D bit was already set */
     bool global;            /* the leaf's G bit */
+    uint8_t page_shift;     /* log2 of the page size: 12, 21, 22 or 30 */
 } Walk;
 
 /* Explicit supervisor accesses with EFLAGS.AC = 1 use MMU_KERNEL_AC, so
@@ -322,6 +323,7 @@ static int walk(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w, ui
     w->phys = phys_mask(cpu, base | (lin & (page_size - 1)));
     w->dirty = (leaf & PG_D) != 0;
     w->global = (leaf & PG_G) != 0;
+    w->page_shift = (uint8_t)__builtin_ctzll(page_size);
     return 0;
 }
 
@@ -375,7 +377,7 @@ static bool tlb_entry_valid(const TLBEntry *e)
 static void tlb_victims_clear(CPUState *cpu, int m, bool keep_global)
 {
     for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
-        if (!keep_global || !cpu->tlb_victim_global[m][v])
+        if (!keep_global || !(cpu->tlb_victim_info[m][v] & TLBI_GLOBAL))
             tlb_entry_clear(&cpu->tlb_victim[m][v]);
 }
 
@@ -397,7 +399,7 @@ static void tlb_flush_mode(CPUState *cpu, int m, bool keep_global)
         for (unsigned k = 0; k < cpu->tlb_nused[m]; k++) {
             unsigned i = cpu->tlb_used[m][k];
             TLBEntry *e = &cpu->tlb.table[m][i];
-            if (keep_global && cpu->tlb_global[m][i] && tlb_entry_valid(e))
+            if (keep_global && (cpu->tlb_info[m][i] & TLBI_GLOBAL) && tlb_entry_valid(e))
                 cpu->tlb_used[m][kept++] = (uint16_t)i;   /* may repeat: harmless */
             else
                 tlb_entry_clear(e);
@@ -405,7 +407,7 @@ static void tlb_flush_mode(CPUState *cpu, int m, bool keep_global)
     } else {
         for (unsigned i = 0; i < TLB_SIZE; i++) {
             TLBEntry *e = &cpu->tlb.table[m][i];
-            if (keep_global && cpu->tlb_global[m][i] && tlb_entry_valid(e))
+            if (keep_global && (cpu->tlb_info[m][i] & TLBI_GLOBAL) && tlb_entry_valid(e))
                 cpu->tlb_used[m][kept++] = (uint16_t)i;
             else
                 tlb_entry_clear(e);
@@ -413,6 +415,10 @@ static void tlb_flush_mode(CPUState *cpu, int m, bool keep_global)
     }
     cpu->tlb_nused[m] = kept;
     cpu->tlb_used_ok[m] = true;
+    if (!keep_global) {
+        cpu->tlb_large_lo[m] = ~(uint64_t)0;
+        cpu->tlb_large_hi[m] = 0;
+    }
     tlb_victims_clear(cpu, m, keep_global);
 }
 
@@ -440,6 +446,51 @@ void mmu_flush_nonglobal(CPUState *cpu)
         tb_jc_flush(cpu->tbs);
 }
 
+/* The linear page of a valid entry. */
+static uint64_t tlb_entry_page(const TLBEntry *e)
+{
+    uint64_t t = !(e->addr_read & TLB_INVALID) ? e->addr_read
+               : !(e->addr_write & TLB_INVALID) ? e->addr_write : e->addr_code;
+    return t & TLB_PAGE_MASK;
+}
+
+/* Drops e when it is a piece of the large page that contains lin. */
+static void tlb_entry_drop_large(TLBEntry *e, uint8_t info, uint64_t lin)
+{
+    unsigned shift = info & TLBI_SHIFT;
+    if (shift <= TLB_PAGE_BITS || !tlb_entry_valid(e))
+        return;
+    if ((tlb_entry_page(e) ^ lin) >> shift == 0)
+        tlb_entry_clear(e);
+}
+
+/* INVLPG of an address in a large page invalidates the whole page (SDM 3A
+ * 4.10.4.1), which the TLB holds as up to 2^18 4 KiB entries. */
+static void tlb_flush_large(CPUState *cpu, int m, uint64_t lin)
+{
+    if (cpu->tlb_used_ok[m]) {
+        for (unsigned k = 0; k < cpu->tlb_nused[m]; k++) {
+            unsigned i = cpu->tlb_used[m][k];
+            tlb_entry_drop_large(&cpu->tlb.table[m][i], cpu->tlb_info[m][i], lin);
+        }
+    } else {
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            tlb_entry_drop_large(&cpu->tlb.table[m][i], cpu->tlb_info[m][i], lin);
+    }
+    for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
+        tlb_entry_drop_large(&cpu->tlb_victim[m][v], cpu->tlb_victim_info[m][v], lin);
+}
+
+/* Widens the linear range INVLPG must search for large-page entries. */
+static void tlb_note_large(CPUState *cpu, int m, uint64_t lin, unsigned shift)
+{
+    uint64_t lo = lin & ~((1ULL << shift) - 1), hi = lo + (1ULL << shift) - 1;
+    if (lo < cpu->tlb_large_lo[m])
+        cpu->tlb_large_lo[m] = lo;
+    if (hi > cpu->tlb_large_hi[m])
+        cpu->tlb_large_hi[m] = hi;
+}
+
 void mmu_flush_page(CPUState *cpu, uint64_t lin)
 {
     uint64_t page = lin & TLB_PAGE_MASK;
@@ -457,7 +508,9 @@ void mmu_flush_page(CPUState *cpu, uint64_t lin)
                 tlb_entry_clear(e);
         }
     }
-    /* Large pages map more than one TLB slot: drop them all, simply. */
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++)
+        if (lin >= cpu->tlb_large_lo[m] && lin <= cpu->tlb_large_hi[m])
+            tlb_flush_large(cpu, m, lin);
     if (cpu->tbs)
         tb_jc_flush(cpu->tbs);
 }
@@ -512,15 +565,15 @@ static TLBEntry *tlb_victim_hit(CPUState *cpu, uint64_t lin, MMUAccess acc, int 
         unsigned i = tlb_index(lin);
         TLBEntry *e = &cpu->tlb.table[mmu][i], tmp = *e;
         uint64_t tmp_phys = cpu->tlb_phys[mmu][i];
-        bool tmp_global = cpu->tlb_global[mmu][i];
+        uint8_t tmp_info = cpu->tlb_info[mmu][i];
         if (!tlb_entry_valid(e))
             tlb_mark_used(cpu, mmu, i);
         *e = *ve;
         cpu->tlb_phys[mmu][i] = cpu->tlb_victim_phys[mmu][v];
-        cpu->tlb_global[mmu][i] = cpu->tlb_victim_global[mmu][v];
+        cpu->tlb_info[mmu][i] = cpu->tlb_victim_info[mmu][v];
         *ve = tmp;
         cpu->tlb_victim_phys[mmu][v] = tmp_phys;
-        cpu->tlb_victim_global[mmu][v] = tmp_global;
+        cpu->tlb_victim_info[mmu][v] = tmp_info;
         return e;
     }
     return NULL;
@@ -535,7 +588,7 @@ static void tlb_evict(CPUState *cpu, int mmu, unsigned i)
     unsigned v = cpu->tlb_victim_next[mmu]++ % CPU_TLB_VICTIMS;
     cpu->tlb_victim[mmu][v] = *e;
     cpu->tlb_victim_phys[mmu][v] = cpu->tlb_phys[mmu][i];
-    cpu->tlb_victim_global[mmu][v] = cpu->tlb_global[mmu][i];
+    cpu->tlb_victim_info[mmu][v] = cpu->tlb_info[mmu][i];
 }
 
 /* A non-canonical address in 64-bit code is #SS(0) when the access goes
@@ -583,6 +636,7 @@ typedef struct PageRights {
     uint64_t phys;
     bool read, write, exec;
     bool global;            /* survives CR3 writes */
+    uint8_t page_shift;     /* log2 of the guest page size */
 } PageRights;
 
 /* Translates lin for acc (faulting as the access would, setting A/D for
@@ -594,7 +648,8 @@ static PageRights page_rights(CPUState *cpu, uint64_t lin, MMUAccess acc, int mm
 {
     if (!(cpu->cr[0] & CR0_PG)) {
         uint64_t phys = phys_mask(cpu, cpu->hflags & HF_LMA ? lin : (uint32_t)lin);
-        return (PageRights){ .phys = phys, .read = true, .write = true, .exec = true };
+        return (PageRights){ .phys = phys, .read = true, .write = true, .exec = true,
+                             .page_shift = TLB_PAGE_BITS };
     }
     Walk w;
     uint32_t err = 0;
@@ -611,6 +666,7 @@ static PageRights page_rights(CPUState *cpu, uint64_t lin, MMUAccess acc, int mm
     r.exec = acc == ACC_EXEC || walk_allows(cpu, &w, ACC_EXEC, mmu);
     r.write = acc == ACC_WRITE || (w.dirty && walk_allows(cpu, &w, ACC_WRITE, mmu));
     r.global = w.global && (cpu->cr[4] & CR4_PGE);
+    r.page_shift = w.page_shift;
     return r;
 }
 
@@ -632,7 +688,9 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
         tlb_evict(cpu, mmu, i);
     tlb_entry_clear(e);
     cpu->tlb_phys[mmu][i] = ppage;
-    cpu->tlb_global[mmu][i] = r.global;
+    cpu->tlb_info[mmu][i] = (uint8_t)(r.page_shift | (r.global ? TLBI_GLOBAL : 0));
+    if (r.page_shift > TLB_PAGE_BITS)
+        tlb_note_large(cpu, mmu, lin, r.page_shift);
 
     bool ram;
     uint8_t *host = memmap_host_ptr_rw(cpu->machine->mem, ppage, TLB_PAGE_SIZE, &ram);

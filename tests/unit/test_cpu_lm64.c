@@ -22,6 +22,9 @@
  * whose leaf entry has G and drops the others (SDM 3A 4.10.4.1); clearing
  * CR4.PGE drops them all.
  *
+ * INVLPG of one address in a large page drops the whole page, which the
+ * soft TLB holds as separate 4 KiB entries, and nothing of other pages.
+ *
  * Each test enters long mode directly (setters, no boot code), places a
  * few hand-assembled instructions, and runs until the exception handler
  * halts.  The handler saves the error code, the saved RIP and the saved
@@ -386,6 +389,30 @@ START_TEST(cr3_write_keeps_global_entries_only)
 }
 END_TEST
 
+/* movabs VA1G+0x7000,%rax; mov 0x3000,%rbx; mov 0x5000,%rcx; hlt */
+static const uint8_t read_three[] = {
+    0x48, 0xa1, 0x00, 0x70, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x48, 0x8b, 0x1c, 0x25, 0x00, 0x30, 0x00, 0x00,
+    0x48, 0x8b, 0x0c, 0x25, 0x00, 0x50, 0x00, 0x00, 0xf4,
+};
+
+START_TEST(invlpg_drops_the_whole_large_page)
+{
+    Guest g = lm_guest_cfg(_i, true, 0x1000, read_three, sizeof(read_three));
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    const TLBEntry *k = g.cpu->tlb.table[MMU_KERNEL];
+    ck_assert_uint_eq(k[tlb_index(0x3000)].addr_read, 0x3000);
+    ck_assert_uint_eq(k[tlb_index(0x5000)].addr_read, 0x5000);
+    ck_assert_uint_eq(k[tlb_index(VA1G + 0x7000)].addr_read, VA1G + 0x7000);
+    mmu_flush_page(g.cpu, 0x3000);                  /* in the 2 MiB page at 0 */
+    ck_assert(k[tlb_index(0x3000)].addr_read & TLB_INVALID);
+    ck_assert(k[tlb_index(0x5000)].addr_read & TLB_INVALID);
+    ck_assert_uint_eq(k[tlb_index(VA1G + 0x7000)].addr_read, VA1G + 0x7000);
+    guest_free(&g);
+}
+END_TEST
+
 static Suite *cpu_lm64_suite(void)
 {
     Suite *s = suite_create("cpu-lm64");
@@ -402,8 +429,9 @@ static Suite *cpu_lm64_suite(void)
     tcase_add_loop_test(tc, pdpte_ps_maps_a_1gib_page_with_the_feature, 0, 2);
     tcase_add_loop_test(tc, pdpte_ps_is_reserved_without_the_feature, 0, 2);
     suite_add_tcase(s, tc);
-    tc = tcase_create("global");
+    tc = tcase_create("tlb-flush");
     tcase_add_loop_test(tc, cr3_write_keeps_global_entries_only, 0, 2);
+    tcase_add_loop_test(tc, invlpg_drops_the_whole_large_page, 0, 2);
     suite_add_tcase(s, tc);
     tc = tcase_create("smap");
     tcase_add_loop_test(tc, stac_lifts_smap_and_clac_restores_it_without_a_flush, 0, 2);
