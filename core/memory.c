@@ -176,17 +176,34 @@ const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
     return best;
 }
 
-uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write)
+uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writable)
 {
     const MemRegion *r = memmap_find(mm, addr);
-    if (!r || r->kind == MEM_MMIO || (for_write && r->kind == MEM_ROM))
+    if (!r || r->kind == MEM_MMIO)
         return NULL;
-    if (len > r->size - (addr - r->base))
+    /* [hit_lo, hit_last] is the part of r around addr that no other
+     * region shadows (memmap_find just set it). */
+    if (len && len - 1 > mm->hit_last - addr)
         return NULL;
-    /* A higher-priority region may shadow part of the range. */
-    if (len > 1 && memmap_find(mm, addr + len - 1) != r)
-        return NULL;
+    *writable = r->kind == MEM_RAM;
     return r->host + (addr - r->base);
+}
+
+uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write)
+{
+    bool writable;
+    uint8_t *p = memmap_host_ptr_rw(mm, addr, len, &writable);
+    return p && (writable || !for_write) ? p : NULL;
+}
+
+uint8_t *memmap_ram_range(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *len)
+{
+    const MemRegion *r = memmap_find(mm, addr);
+    if (!r || r->kind != MEM_RAM)
+        return NULL;
+    *lo = mm->hit_lo;
+    *len = mm->hit_last - mm->hit_lo + 1;
+    return r->host + (mm->hit_lo - r->base);
 }
 
 static int cmp_u64(const void *a, const void *b)

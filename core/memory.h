@@ -69,6 +69,12 @@ const MemRegion *memmap_find(MemMap *mm, uint64_t addr);
 /* Host pointer for len bytes of RAM (writable) or ROM (when !for_write) at
  * addr, or NULL when [addr, addr+len) is not wholly such memory. */
 uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write);
+/* The same for RAM or ROM in one lookup; *writable: it is RAM. */
+uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writable);
+/* The largest RAM range around addr that one region owns unshadowed: its
+ * first address and length in *lo / *len, and the host pointer of *lo;
+ * NULL when addr is not RAM.  Valid until the map changes (generation). */
+uint8_t *memmap_ram_range(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *len);
 /* Bumped whenever the map changes, so caches of lookups (the CPU's TLB)
  * know to flush. */
 uint64_t memmap_generation(MemMap *mm);

@@ -148,8 +148,6 @@ void cpu_load_eflags(CPUState *cpu, uint32_t value, uint32_t mask)
     cpu->cc_dst = 0;
     uint32_t changed = (cpu->eflags ^ v) & ~CC_ALL;
     cpu->eflags = (v & ~CC_ALL) | EFL_FIXED;
-    if (changed & EFL_AC)
-        mmu_flush_smap(cpu);
     if (changed & (EFL_TF | EFL_IOPL | EFL_VM | EFL_AC))
         cpu_update_hflags(cpu);
 }
@@ -249,6 +247,8 @@ void cpu_update_hflags(CPUState *cpu)
         hf |= HF_AC;
     if ((cpu->mxcsr & ~(uint32_t)MXCSR_FLAGS) == 0x1f80)
         hf |= HF_SSE_FAST;
+    if ((cpu->cr[4] & CR4_SMAP) && (cpu->eflags & EFL_AC) && (hf & HF_CPL_MASK) != 3)
+        hf |= HF_SMAP_AC;
     cpu->hflags = hf;
 }
 

@@ -130,7 +130,12 @@ enum {
     HF_OSFXSR = 1u << 16,    /* CR4.OSFXSR: SSE instructions allowed */
     HF_AC = 1u << 17,        /* alignment checks: CR0.AM, EFLAGS.AC and CPL 3 */
     HF_SSE_FAST = 1u << 18,  /* MXCSR control bits are 0x1f80: SSE FP inline (cpu_mxcsr_*) */
-    HF_KEY_MASK = 0x7ffff,
+    /* CR4.SMAP, EFLAGS.AC and CPL < 3: explicit data accesses may touch
+     * user pages, so they use their own TLB (MMU_KERNEL_AC) and STAC/CLAC
+     * switch TLBs instead of flushing one (Linux does both around every
+     * user copy). */
+    HF_SMAP_AC = 1u << 19,
+    HF_KEY_MASK = 0xfffff,
 };
 
 /* In a TB key only, never in cpu->hflags: a one-instruction block for the
@@ -139,12 +144,25 @@ enum {
  * they never chain, so the loop checks interrupts right after them. */
 #define TB_KEY_ONE_INSN (1u << 31)
 
+/* CPUState.tlb_info bits */
+enum { TLBI_SHIFT = 0x3f, TLBI_GLOBAL = 0x80 };
+
 /* Soft-TLB mmu indices. */
 enum {
-    MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies unless EFLAGS.AC) */
+    MMU_KERNEL = 0,          /* CPL 0-2 (SMAP applies when CR4.SMAP) */
     MMU_USER = 1,            /* CPL 3 */
     MMU_SYSTEM = 2,          /* implicit supervisor accesses (GDT/IDT/TSS) */
+    MMU_KERNEL_AC = 3,       /* CPL 0-2 with HF_SMAP_AC: SMAP lifted */
 };
+
+/* The mmu index of explicit accesses in the mode described by hflags
+ * (translated code takes it from the block's key). */
+static inline int hflags_mmu_index(uint32_t hf)
+{
+    if ((hf & HF_CPL_MASK) == 3)
+        return MMU_USER;
+    return hf & HF_SMAP_AC ? MMU_KERNEL_AC : MMU_KERNEL;
+}
 
 /* Exceptions */
 enum {
@@ -328,6 +346,27 @@ struct CPUState {
     TLBEntry tlb_victim[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
     uint64_t tlb_victim_phys[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
     unsigned tlb_victim_next[TLB_NB_MMU_MODES];
+    /* Per entry: TLBI_GLOBAL when it maps a global page (CR4.PGE and G in
+     * the leaf entry: a CR3 write keeps it, SDM 3A 4.10.4.1), and the log2
+     * size of the guest page it is part of (TLBI_SHIFT: 12, or 21/22/30
+     * for a large page, which INVLPG drops as a whole). */
+    uint8_t tlb_info[TLB_NB_MMU_MODES][TLB_SIZE];
+    uint8_t tlb_victim_info[TLB_NB_MMU_MODES][CPU_TLB_VICTIMS];
+    /* Linear range covered by large-page entries since the last full
+     * flush (lo > hi: none): INVLPG outside it needs no search. */
+    uint64_t tlb_large_lo[TLB_NB_MMU_MODES], tlb_large_hi[TLB_NB_MMU_MODES];
+    /* The table indices filled since the last flush, so a flush clears
+     * those instead of every entry (CR3 writes come at every context
+     * switch).  tlb_used_ok false (after calloc, or on overflow): the
+     * list is incomplete and the next flush clears the whole table. */
+    uint16_t tlb_used[TLB_NB_MMU_MODES][TLB_SIZE];
+    unsigned tlb_nused[TLB_NB_MMU_MODES];
+    bool tlb_used_ok[TLB_NB_MMU_MODES];
+    /* The RAM range the page walker last read an entry from (cpu/mmu.c
+     * pte_ptr): entries are read through it without a memory-map lookup.
+     * Cleared with the TLB when the memory map changes. */
+    uint8_t *pt_host;
+    uint64_t pt_lo, pt_len;
 
     /* ---- machine, engine, block cache ---- */
     Machine *machine;
@@ -459,7 +498,7 @@ void cpu_do_interrupt(CPUState *cpu, int vec, bool is_sw, bool has_error,
 static inline int cpu_cpl(const CPUState *cpu) { return cpu->hflags & HF_CPL_MASK; }
 static inline int cpu_mmu_index(const CPUState *cpu)
 {
-    return cpu_cpl(cpu) == 3 ? MMU_USER : MMU_KERNEL;
+    return hflags_mmu_index(cpu->hflags);
 }
 static inline bool cpu_long_mode(const CPUState *cpu) { return cpu->hflags & HF_LMA; }
 static inline bool cpu_code64(const CPUState *cpu) { return cpu->hflags & HF_CS64; }

@@ -150,7 +150,7 @@ static u64 helper_clac(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
     cpu->eflags &= ~EFL_AC;
-    mmu_flush_smap(cpu);
+    cpu_update_hflags(cpu);   /* picks the TLB of the new AC (HF_SMAP_AC) */
     return 0;
 }
 const IRHelper hlp_clac = IR_HELPER(helper_clac, HFLAGS);
@@ -159,7 +159,7 @@ static u64 helper_stac(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
     cpu->eflags |= EFL_AC;
-    mmu_flush_smap(cpu);
+    cpu_update_hflags(cpu);   /* picks the TLB of the new AC (HF_SMAP_AC) */
     return 0;
 }
 const IRHelper hlp_stac = IR_HELPER(helper_stac, HFLAGS);

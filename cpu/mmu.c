@@ -12,11 +12,13 @@
  * Accessed bits are set on every level walked, the dirty bit on writes.
  * The A20 mask is applied to the physical address.
  *
- * The TLB (tcg/tlb.h) caches 4 KiB translations per mmu index.  A write
- * tag is only filled once the page's dirty bit is set, so the first write
- * comes back here to set it.  Device pages and ROM writes carry TLB_MMIO,
- * pages holding translated code carry TLB_CODE in the write tag: such
- * writes come here and invalidate the blocks first (self-modifying code).
+ * The TLB (tcg/tlb.h) caches 4 KiB translations per mmu index, filled
+ * from one walk per miss.  A write tag is only filled once the page's
+ * dirty bit is set, so the first write comes back here to set it.  Device
+ * pages and ROM writes carry TLB_MMIO, pages holding translated code carry
+ * TLB_CODE in the write tag: such writes come here and invalidate the
+ * blocks first (self-modifying code).  Flushes visit only the entries
+ * filled since the previous flush; CR3 writes keep global pages.
  */
 #include "cpu/mmu.h"
 
@@ -70,19 +72,27 @@ void phys_st(CPUState *cpu, uint64_t phys, uint64_t val, unsigned size)
 
 /* ---- page walk ---- */
 
-typedef struct WalkResult {
-    uint64_t phys;
+/* One walk: the entries it read and the rights they grant together. */
+typedef struct Walk {
+    uint64_t phys;          /* physical address of the linear address */
+    uint64_t pte_addr[4];   /* physical address of each entry, top level first */
+    int nlev;
     bool user, writable, nx;
-} WalkResult;
+    bool dirty;             /* the leaf's D bit was already set */
+    bool global;            /* the leaf's G bit */
+    uint8_t page_shift;     /* log2 of the page size: 12, 21, 22 or 30 */
+} Walk;
 
+/* Explicit supervisor accesses with EFLAGS.AC = 1 use MMU_KERNEL_AC, so
+ * the index alone says whether SMAP is lifted: entries of one index never
+ * depend on the current AC. */
 static bool smap_applies(CPUState *cpu, int mmu)
 {
-    return (cpu->cr[4] & CR4_SMAP) && mmu == MMU_KERNEL && !(cpu->eflags & EFL_AC);
+    return (cpu->cr[4] & CR4_SMAP) && mmu == MMU_KERNEL;
 }
 
-/* Checks the accumulated rights for one access.  Returns 0 or the #PF
- * error code bits (without P/W/U/I which the caller adds). */
-static bool walk_allows(CPUState *cpu, const WalkResult *w, MMUAccess acc, int mmu)
+/* Whether the rights accumulated by a walk allow one access. */
+static bool walk_allows(CPUState *cpu, const Walk *w, MMUAccess acc, int mmu)
 {
     bool user = mmu == MMU_USER;
     if (user) {
@@ -109,16 +119,61 @@ static bool walk_allows(CPUState *cpu, const WalkResult *w, MMUAccess acc, int m
     return false;
 }
 
-static uint64_t pte_load(CPUState *cpu, uint64_t addr, bool wide)
+/* Host pointer to size bytes of page-table memory at pa (A20 already
+ * applied), or NULL when it is not plain RAM.  Page tables live in RAM,
+ * so the walker keeps the RAM range of the last entry it read and reads
+ * entries directly instead of dispatching each through the memory map. */
+static const uint8_t *pte_ptr(CPUState *cpu, uint64_t pa, unsigned size)
 {
-    return phys_ld(cpu, addr, wide ? 8 : 4);
+    uint64_t off = pa - cpu->pt_lo;
+    if (off < cpu->pt_len && cpu->pt_len - off >= size)
+        return cpu->pt_host + off;
+    uint64_t lo, len;
+    uint8_t *host = memmap_ram_range(cpu->machine->mem, pa, &lo, &len);
+    if (!host)
+        return NULL;
+    cpu->pt_host = host;
+    cpu->pt_lo = lo;
+    cpu->pt_len = len;
+    off = pa - lo;
+    return len - off >= size ? host + off : NULL;
 }
 
-static void pte_set_bits(CPUState *cpu, uint64_t addr, uint64_t pte, uint64_t bits, bool wide)
+/* Forgets the page-table RAM range (the memory map may have changed). */
+static void pte_window_clear(CPUState *cpu)
 {
-    if ((pte & bits) != bits)
-        phys_st(cpu, addr, (uint32_t)(pte | bits), 4);
-    (void)wide;
+    cpu->pt_host = NULL;
+    cpu->pt_lo = 0;
+    cpu->pt_len = 0;
+}
+
+static uint64_t pte_load(CPUState *cpu, uint64_t addr, bool wide)
+{
+    unsigned size = wide ? 8 : 4;
+    addr = phys_mask(cpu, addr);
+    const uint8_t *p = pte_ptr(cpu, addr, size);
+    if (!p)
+        return memmap_read(cpu->machine->mem, addr, size);
+    if (wide) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Sets A (and D) bits in the low dword of an entry.  Reads the entry
+ * again: with recursive page tables one entry can be several levels of
+ * the same walk, and an earlier level's update must not be lost.  The
+ * write goes through the memory map (rare: only when a bit is missing)
+ * so a page-table page that also holds translated code is invalidated. */
+static void pte_set_bits(CPUState *cpu, uint64_t addr, uint32_t bits)
+{
+    uint32_t v = (uint32_t)pte_load(cpu, addr, false);
+    if ((v & bits) != bits)
+        phys_st(cpu, addr, v | bits, 4);
 }
 
 static uint32_t pf_error(CPUState *cpu, MMUAccess acc, int mmu, bool present)
@@ -133,6 +188,157 @@ static uint32_t pf_error(CPUState *cpu, MMUAccess acc, int mmu, bool present)
     return e;
 }
 
+/* Adds one present entry's rights to the walk. */
+static void walk_add(CPUState *cpu, Walk *w, uint64_t ea, uint64_t e)
+{
+    w->pte_addr[w->nlev++] = ea;
+    w->user &= (e & PG_US) != 0;
+    w->writable &= (e & PG_RW) != 0;
+    if ((cpu->efer & EFER_NXE) && (e & PG_NX))
+        w->nx = true;
+}
+
+/* 4-level long-mode walk.  Returns 0 with *leaf and *page_size, or the
+ * fault (acc and mmu only shape the error code). */
+static int walk_long(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
+                     uint64_t *leaf, uint64_t *page_size, uint32_t *err)
+{
+    if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin) {
+        *err = 0;
+        return EXC_GP;
+    }
+    uint64_t table = cpu->cr[3] & PG_ADDR_MASK;
+    static const int shifts[4] = { 39, 30, 21, 12 };
+    for (int lv = 0; lv < 4; lv++) {
+        uint64_t ea = table + ((lin >> shifts[lv]) & 511) * 8;
+        uint64_t e = pte_load(cpu, ea, true);
+        if (!(e & PG_P)) {
+            *err = pf_error(cpu, acc, mmu, false);
+            return EXC_PF;
+        }
+        bool large = (lv == 1 || lv == 2) && (e & PG_PS);
+        if (pte_reserved(cpu, e, false, large ? 3 - lv : 0)) {
+            *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
+            return EXC_PF;
+        }
+        walk_add(cpu, w, ea, e);
+        /* PS is reserved in a PML4E, and in a PDPTE unless the CPU has
+         * 1 GiB pages (SDM 3A 4.5, table 4-15) */
+        if ((lv == 0 || (lv == 1 && !cpu->cfg.page1gb)) && (e & PG_PS)) {
+            *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
+            return EXC_PF;
+        }
+        *leaf = e;
+        if (large) {
+            *page_size = lv == 1 ? (1ULL << 30) : (1ULL << 21);
+            return 0;
+        }
+        table = e & PG_ADDR_MASK;
+    }
+    *page_size = 4096;
+    return 0;
+}
+
+/* PAE 3-level walk (PDPTE from CR3, then PDE and PTE). */
+static int walk_pae(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
+                    uint64_t *leaf, uint64_t *page_size, uint32_t *err)
+{
+    uint64_t ea = (cpu->cr[3] & 0xffffffe0u) + ((lin >> 30) & 3) * 8;
+    uint64_t pdpte = pte_load(cpu, ea, true);
+    if (!(pdpte & PG_P)) {
+        *err = pf_error(cpu, acc, mmu, false);
+        return EXC_PF;
+    }
+    uint64_t table = pdpte & PG_ADDR_MASK;
+    for (int lv = 0; lv < 2; lv++) {
+        uint64_t pea = table + ((lin >> (lv == 0 ? 21 : 12)) & 511) * 8;
+        uint64_t e = pte_load(cpu, pea, true);
+        if (!(e & PG_P)) {
+            *err = pf_error(cpu, acc, mmu, false);
+            return EXC_PF;
+        }
+        bool large = lv == 0 && (e & PG_PS);
+        if (pte_reserved(cpu, e, true, large ? 1 : 0)) {
+            *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
+            return EXC_PF;
+        }
+        walk_add(cpu, w, pea, e);
+        *leaf = e;
+        if (large) {
+            *page_size = 1ULL << 21;
+            return 0;
+        }
+        table = e & PG_ADDR_MASK;
+    }
+    *page_size = 4096;
+    return 0;
+}
+
+/* 2-level 32-bit walk (4 MiB pages with CR4.PSE, PSE-36). */
+static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
+                   uint64_t *leaf, uint64_t *page_size, uint32_t *err)
+{
+    uint64_t pdea = (cpu->cr[3] & 0xfffff000u) + (((uint32_t)lin >> 22) & 1023) * 4;
+    uint64_t pde = pte_load(cpu, pdea, false);
+    if (!(pde & PG_P)) {
+        *err = pf_error(cpu, acc, mmu, false);
+        return EXC_PF;
+    }
+    walk_add(cpu, w, pdea, pde & ~PG_NX);
+    if ((pde & PG_PS) && (cpu->cr[4] & CR4_PSE)) {
+        *page_size = 1ULL << 22;
+        /* PSE-36: bits 13-20 give physical address bits 32-39 */
+        *leaf = (pde & 0xffc00000u) | ((pde >> 13) & 0xff) << 32 | (pde & 0xfff);
+        return 0;
+    }
+    uint64_t ptea = (pde & 0xfffff000u) + (((uint32_t)lin >> 12) & 1023) * 4;
+    uint64_t pte = pte_load(cpu, ptea, false);
+    if (!(pte & PG_P)) {
+        *err = pf_error(cpu, acc, mmu, false);
+        return EXC_PF;
+    }
+    walk_add(cpu, w, ptea, pte & ~PG_NX);
+    *leaf = pte;
+    *page_size = 4096;
+    return 0;
+}
+
+/* Walks the page tables for lin with paging on: fills *w (rights, entry
+ * addresses, physical address) without checking rights or touching A/D.
+ * Returns 0 or the fault of a missing or malformed entry. */
+static int walk(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w, uint32_t *err)
+{
+    *w = (Walk){ .user = true, .writable = true, .nx = false };
+    uint64_t leaf = 0, page_size = 4096;
+    int exc;
+    if (cpu->hflags & HF_LMA)
+        exc = walk_long(cpu, lin, acc, mmu, w, &leaf, &page_size, err);
+    else if (cpu->cr[4] & CR4_PAE)
+        exc = walk_pae(cpu, lin, acc, mmu, w, &leaf, &page_size, err);
+    else
+        exc = walk_32(cpu, lin, acc, mmu, w, &leaf, &page_size, err);
+    if (exc)
+        return exc;
+    uint64_t base = leaf & PG_ADDR_MASK & ~(page_size - 1);
+    w->phys = phys_mask(cpu, base | (lin & (page_size - 1)));
+    w->dirty = (leaf & PG_D) != 0;
+    w->global = (leaf & PG_G) != 0;
+    w->page_shift = (uint8_t)__builtin_ctzll(page_size);
+    return 0;
+}
+
+/* Sets the accessed bit of every entry walked, and the leaf's dirty bit
+ * for a write (SDM 3A 4.8). */
+static void walk_set_ad(CPUState *cpu, const Walk *w, MMUAccess acc)
+{
+    for (int i = 0; i < w->nlev; i++) {
+        uint32_t bits = PG_A;
+        if (i == w->nlev - 1 && acc == ACC_WRITE)
+            bits |= PG_D;
+        pte_set_bits(cpu, w->pte_addr[i], bits);
+    }
+}
+
 int mmu_translate(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, bool set_ad,
                   uint64_t *phys, uint32_t *err)
 {
@@ -140,131 +346,17 @@ int mmu_translate(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, bool set_
         *phys = phys_mask(cpu, cpu->hflags & HF_LMA ? lin : (uint32_t)lin);
         return 0;
     }
-    bool nxe = cpu->efer & EFER_NXE;
-    WalkResult w = { .user = true, .writable = true, .nx = false };
-    uint64_t entries[5], addrs[5];
-    int nlev = 0;
-    uint64_t page_size = 4096;
-    bool wide;
-
-    if (cpu->hflags & HF_LMA) {
-        /* canonical check */
-        if ((uint64_t)((int64_t)(lin << 16) >> 16) != lin) {
-            *err = 0;
-            return EXC_GP;
-        }
-        wide = true;
-        uint64_t table = cpu->cr[3] & PG_ADDR_MASK;
-        static const int shifts[4] = { 39, 30, 21, 12 };
-        for (int lv = 0; lv < 4; lv++) {
-            uint64_t ea = table + ((lin >> shifts[lv]) & 511) * 8;
-            uint64_t e = pte_load(cpu, ea, true);
-            if (!(e & PG_P)) {
-                *err = pf_error(cpu, acc, mmu, false);
-                return EXC_PF;
-            }
-            if (pte_reserved(cpu, e, false, (lv == 1 || lv == 2) && (e & PG_PS) ? 3 - lv : 0)) {
-                *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
-                return EXC_PF;
-            }
-            addrs[nlev] = ea;
-            entries[nlev++] = e;
-            w.user &= (e & PG_US) != 0;
-            w.writable &= (e & PG_RW) != 0;
-            if (nxe && (e & PG_NX))
-                w.nx = true;
-            /* PS is reserved in a PML4E, and in a PDPTE unless the CPU has
-             * 1 GiB pages (SDM 3A 4.5, table 4-15) */
-            if ((lv == 0 || (lv == 1 && !cpu->cfg.page1gb)) && (e & PG_PS)) {
-                *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
-                return EXC_PF;
-            }
-            if ((lv == 1 || lv == 2) && (e & PG_PS)) {
-                page_size = lv == 1 ? (1ULL << 30) : (1ULL << 21);
-                break;
-            }
-            table = e & PG_ADDR_MASK;
-        }
-    } else if (cpu->cr[4] & CR4_PAE) {
-        wide = true;
-        uint64_t ea = (cpu->cr[3] & 0xffffffe0u) + ((lin >> 30) & 3) * 8;
-        uint64_t pdpte = pte_load(cpu, ea, true);
-        if (!(pdpte & PG_P)) {
-            *err = pf_error(cpu, acc, mmu, false);
-            return EXC_PF;
-        }
-        uint64_t table = pdpte & PG_ADDR_MASK;
-        for (int lv = 0; lv < 2; lv++) {
-            uint64_t pea = table + ((lin >> (lv == 0 ? 21 : 12)) & 511) * 8;
-            uint64_t e = pte_load(cpu, pea, true);
-            if (!(e & PG_P)) {
-                *err = pf_error(cpu, acc, mmu, false);
-                return EXC_PF;
-            }
-            if (pte_reserved(cpu, e, true, lv == 0 && (e & PG_PS) ? 1 : 0)) {
-                *err = pf_error(cpu, acc, mmu, true) | PFERR_RSVD;
-                return EXC_PF;
-            }
-            addrs[nlev] = pea;
-            entries[nlev++] = e;
-            w.user &= (e & PG_US) != 0;
-            w.writable &= (e & PG_RW) != 0;
-            if (nxe && (e & PG_NX))
-                w.nx = true;
-            if (lv == 0 && (e & PG_PS)) {
-                page_size = 1ULL << 21;
-                break;
-            }
-            table = e & PG_ADDR_MASK;
-        }
-    } else {
-        wide = false;
-        uint64_t pdea = (cpu->cr[3] & 0xfffff000u) + (((uint32_t)lin >> 22) & 1023) * 4;
-        uint64_t pde = pte_load(cpu, pdea, false);
-        if (!(pde & PG_P)) {
-            *err = pf_error(cpu, acc, mmu, false);
-            return EXC_PF;
-        }
-        addrs[nlev] = pdea;
-        entries[nlev++] = pde;
-        w.user = (pde & PG_US) != 0;
-        w.writable = (pde & PG_RW) != 0;
-        if ((pde & PG_PS) && (cpu->cr[4] & CR4_PSE)) {
-            page_size = 1ULL << 22;
-            /* PSE-36: bits 13-20 give physical address bits 32-39 */
-            entries[0] = (pde & 0xffc00000u) | ((pde >> 13) & 0xff) << 32 | (pde & 0xfff);
-        } else {
-            uint64_t ptea = (pde & 0xfffff000u) + (((uint32_t)lin >> 12) & 1023) * 4;
-            uint64_t pte = pte_load(cpu, ptea, false);
-            if (!(pte & PG_P)) {
-                *err = pf_error(cpu, acc, mmu, false);
-                return EXC_PF;
-            }
-            addrs[nlev] = ptea;
-            entries[nlev++] = pte;
-            w.user &= (pte & PG_US) != 0;
-            w.writable &= (pte & PG_RW) != 0;
-        }
-    }
+    Walk w;
+    int exc = walk(cpu, lin, acc, mmu, &w, err);
+    if (exc)
+        return exc;
     if (!walk_allows(cpu, &w, acc, mmu)) {
         *err = pf_error(cpu, acc, mmu, true);
         return EXC_PF;
     }
-    uint64_t leaf = entries[nlev - 1];
-    uint64_t base = page_size > 4096 ? (leaf & PG_ADDR_MASK & ~(page_size - 1))
-                                     : (leaf & PG_ADDR_MASK);
-    if (!wide && page_size == 4096)
-        base = leaf & 0xfffff000u;
-    *phys = phys_mask(cpu, base | (lin & (page_size - 1)));
-    if (set_ad) {
-        for (int i = 0; i < nlev; i++) {
-            uint64_t bits = PG_A;
-            if (i == nlev - 1 && acc == ACC_WRITE)
-                bits |= PG_D;
-            uint64_t raw = pte_load(cpu, addrs[i], wide);
-            pte_set_bits(cpu, addrs[i], raw, bits, wide);
-        }
-    }
+    if (set_ad)
+        walk_set_ad(cpu, &w, acc);
+    *phys = w.phys;
     return 0;
 }
 
@@ -281,28 +373,122 @@ static bool tlb_entry_valid(const TLBEntry *e)
     return !(e->addr_read & e->addr_write & e->addr_code & TLB_INVALID);
 }
 
-static void tlb_victims_clear(CPUState *cpu, int m)
+/* Clears the victim ring of mode m (all of it, or keeps global pages). */
+static void tlb_victims_clear(CPUState *cpu, int m, bool keep_global)
 {
     for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
-        tlb_entry_clear(&cpu->tlb_victim[m][v]);
+        if (!keep_global || !(cpu->tlb_victim_info[m][v] & TLBI_GLOBAL))
+            tlb_entry_clear(&cpu->tlb_victim[m][v]);
+}
+
+/* Notes that table entry i of mode m became valid. */
+static void tlb_mark_used(CPUState *cpu, int m, unsigned i)
+{
+    if (cpu->tlb_nused[m] < TLB_SIZE)
+        cpu->tlb_used[m][cpu->tlb_nused[m]++] = (uint16_t)i;
+    else
+        cpu->tlb_used_ok[m] = false;
+}
+
+/* Clears the table of mode m, or only its non-global entries.  Visits
+ * the indices filled since the last flush when that list is complete. */
+static void tlb_flush_mode(CPUState *cpu, int m, bool keep_global)
+{
+    unsigned kept = 0;
+    if (cpu->tlb_used_ok[m]) {
+        for (unsigned k = 0; k < cpu->tlb_nused[m]; k++) {
+            unsigned i = cpu->tlb_used[m][k];
+            TLBEntry *e = &cpu->tlb.table[m][i];
+            if (keep_global && (cpu->tlb_info[m][i] & TLBI_GLOBAL) && tlb_entry_valid(e))
+                cpu->tlb_used[m][kept++] = (uint16_t)i;   /* may repeat: harmless */
+            else
+                tlb_entry_clear(e);
+        }
+    } else {
+        for (unsigned i = 0; i < TLB_SIZE; i++) {
+            TLBEntry *e = &cpu->tlb.table[m][i];
+            if (keep_global && (cpu->tlb_info[m][i] & TLBI_GLOBAL) && tlb_entry_valid(e))
+                cpu->tlb_used[m][kept++] = (uint16_t)i;
+            else
+                tlb_entry_clear(e);
+        }
+    }
+    cpu->tlb_nused[m] = kept;
+    cpu->tlb_used_ok[m] = true;
+    if (!keep_global) {
+        cpu->tlb_large_lo[m] = ~(uint64_t)0;
+        cpu->tlb_large_hi[m] = 0;
+    }
+    tlb_victims_clear(cpu, m, keep_global);
 }
 
 void mmu_flush_all(CPUState *cpu)
 {
-    for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < TLB_SIZE; i++)
-            tlb_entry_clear(&cpu->tlb.table[m][i]);
-        tlb_victims_clear(cpu, m);
-    }
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++)
+        tlb_flush_mode(cpu, m, false);
     if (cpu->tbs)
         tb_jc_flush(cpu->tbs);
+    pte_window_clear(cpu);
     if (cpu->machine)
         cpu->mem_generation = memmap_generation(cpu->machine->mem);
 }
 
 void mmu_flush_nonglobal(CPUState *cpu)
 {
-    mmu_flush_all(cpu);
+    if (!(cpu->cr[4] & CR4_PGE)) {
+        mmu_flush_all(cpu);
+        return;
+    }
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++)
+        tlb_flush_mode(cpu, m, true);
+    /* The jump cache is keyed by linear pc: user blocks may now be others */
+    if (cpu->tbs)
+        tb_jc_flush(cpu->tbs);
+}
+
+/* The linear page of a valid entry. */
+static uint64_t tlb_entry_page(const TLBEntry *e)
+{
+    uint64_t t = !(e->addr_read & TLB_INVALID) ? e->addr_read
+               : !(e->addr_write & TLB_INVALID) ? e->addr_write : e->addr_code;
+    return t & TLB_PAGE_MASK;
+}
+
+/* Drops e when it is a piece of the large page that contains lin. */
+static void tlb_entry_drop_large(TLBEntry *e, uint8_t info, uint64_t lin)
+{
+    unsigned shift = info & TLBI_SHIFT;
+    if (shift <= TLB_PAGE_BITS || !tlb_entry_valid(e))
+        return;
+    if ((tlb_entry_page(e) ^ lin) >> shift == 0)
+        tlb_entry_clear(e);
+}
+
+/* INVLPG of an address in a large page invalidates the whole page (SDM 3A
+ * 4.10.4.1), which the TLB holds as up to 2^18 4 KiB entries. */
+static void tlb_flush_large(CPUState *cpu, int m, uint64_t lin)
+{
+    if (cpu->tlb_used_ok[m]) {
+        for (unsigned k = 0; k < cpu->tlb_nused[m]; k++) {
+            unsigned i = cpu->tlb_used[m][k];
+            tlb_entry_drop_large(&cpu->tlb.table[m][i], cpu->tlb_info[m][i], lin);
+        }
+    } else {
+        for (unsigned i = 0; i < TLB_SIZE; i++)
+            tlb_entry_drop_large(&cpu->tlb.table[m][i], cpu->tlb_info[m][i], lin);
+    }
+    for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
+        tlb_entry_drop_large(&cpu->tlb_victim[m][v], cpu->tlb_victim_info[m][v], lin);
+}
+
+/* Widens the linear range INVLPG must search for large-page entries. */
+static void tlb_note_large(CPUState *cpu, int m, uint64_t lin, unsigned shift)
+{
+    uint64_t lo = lin & ~((1ULL << shift) - 1), hi = lo + (1ULL << shift) - 1;
+    if (lo < cpu->tlb_large_lo[m])
+        cpu->tlb_large_lo[m] = lo;
+    if (hi > cpu->tlb_large_hi[m])
+        cpu->tlb_large_hi[m] = hi;
 }
 
 void mmu_flush_page(CPUState *cpu, uint64_t lin)
@@ -322,33 +508,42 @@ void mmu_flush_page(CPUState *cpu, uint64_t lin)
                 tlb_entry_clear(e);
         }
     }
-    /* Large pages map more than one TLB slot: drop them all, simply. */
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++)
+        if (lin >= cpu->tlb_large_lo[m] && lin <= cpu->tlb_large_hi[m])
+            tlb_flush_large(cpu, m, lin);
     if (cpu->tbs)
         tb_jc_flush(cpu->tbs);
 }
 
-void mmu_flush_smap(CPUState *cpu)
+/* Sets or clears TLB_CODE in the write tag of e when it maps phys_page. */
+static void tlb_entry_set_code(TLBEntry *e, uint64_t phys, uint64_t phys_page, bool code)
 {
-    for (unsigned i = 0; i < TLB_SIZE; i++)
-        tlb_entry_clear(&cpu->tlb.table[MMU_KERNEL][i]);
-    tlb_victims_clear(cpu, MMU_KERNEL);
+    if (phys != phys_page || (e->addr_write & TLB_INVALID))
+        return;
+    if (code)
+        e->addr_write |= TLB_CODE;
+    else if (!(e->addr_write & TLB_MMIO))
+        e->addr_write &= ~(uint64_t)TLB_CODE;
 }
 
 void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code)
 {
     phys_page &= TLB_PAGE_MASK;
     for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
-        for (unsigned i = 0; i < TLB_SIZE + CPU_TLB_VICTIMS; i++) {
-            bool victim = i >= TLB_SIZE;
-            TLBEntry *e = victim ? &cpu->tlb_victim[m][i - TLB_SIZE] : &cpu->tlb.table[m][i];
-            uint64_t phys = victim ? cpu->tlb_victim_phys[m][i - TLB_SIZE] : cpu->tlb_phys[m][i];
-            if (phys != phys_page || (e->addr_write & TLB_INVALID))
-                continue;
-            if (code)
-                e->addr_write |= TLB_CODE;
-            else if (!(e->addr_write & TLB_MMIO))
-                e->addr_write &= ~(uint64_t)TLB_CODE;
+        /* Only entries filled since the last flush can be valid: visit
+         * those (called for every page that gains or loses code). */
+        if (cpu->tlb_used_ok[m]) {
+            for (unsigned k = 0; k < cpu->tlb_nused[m]; k++) {
+                unsigned i = cpu->tlb_used[m][k];
+                tlb_entry_set_code(&cpu->tlb.table[m][i], cpu->tlb_phys[m][i], phys_page, code);
+            }
+        } else {
+            for (unsigned i = 0; i < TLB_SIZE; i++)
+                tlb_entry_set_code(&cpu->tlb.table[m][i], cpu->tlb_phys[m][i], phys_page, code);
         }
+        for (unsigned v = 0; v < CPU_TLB_VICTIMS; v++)
+            tlb_entry_set_code(&cpu->tlb_victim[m][v], cpu->tlb_victim_phys[m][v], phys_page,
+                               code);
     }
 }
 
@@ -370,10 +565,15 @@ static TLBEntry *tlb_victim_hit(CPUState *cpu, uint64_t lin, MMUAccess acc, int 
         unsigned i = tlb_index(lin);
         TLBEntry *e = &cpu->tlb.table[mmu][i], tmp = *e;
         uint64_t tmp_phys = cpu->tlb_phys[mmu][i];
+        uint8_t tmp_info = cpu->tlb_info[mmu][i];
+        if (!tlb_entry_valid(e))
+            tlb_mark_used(cpu, mmu, i);
         *e = *ve;
         cpu->tlb_phys[mmu][i] = cpu->tlb_victim_phys[mmu][v];
+        cpu->tlb_info[mmu][i] = cpu->tlb_victim_info[mmu][v];
         *ve = tmp;
         cpu->tlb_victim_phys[mmu][v] = tmp_phys;
+        cpu->tlb_victim_info[mmu][v] = tmp_info;
         return e;
     }
     return NULL;
@@ -388,6 +588,7 @@ static void tlb_evict(CPUState *cpu, int mmu, unsigned i)
     unsigned v = cpu->tlb_victim_next[mmu]++ % CPU_TLB_VICTIMS;
     cpu->tlb_victim[mmu][v] = *e;
     cpu->tlb_victim_phys[mmu][v] = cpu->tlb_phys[mmu][i];
+    cpu->tlb_victim_info[mmu][v] = cpu->tlb_info[mmu][i];
 }
 
 /* A non-canonical address in 64-bit code is #SS(0) when the access goes
@@ -415,15 +616,10 @@ static int noncanonical_vector(CPUState *cpu)
     }
 }
 
-/* Fills the TLB entry for lin (for access acc) or raises the fault. */
-static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, uintptr_t ra)
+/* Raises the fault a failed translation of lin reported. */
+static void tlb_fault(CPUState *cpu, uint64_t lin, MMUAccess acc, int exc, uint32_t err,
+                      uintptr_t ra)
 {
-    TLBEntry *hit = tlb_victim_hit(cpu, lin, acc, mmu);
-    if (hit)
-        return hit;
-    uint64_t phys;
-    uint32_t err = 0;
-    int exc = mmu_translate(cpu, lin, acc, mmu, true, &phys, &err);
     if (exc == EXC_PF) {
         cpu->cr[2] = lin;
         cpu_raise_exception(cpu, EXC_PF, err, ra);
@@ -431,50 +627,90 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
         if (ra)
             cpu_restore_state(cpu, ra);
         cpu_raise_exception(cpu, noncanonical_vector(cpu), err, 0);
-    } else if (exc) {
-        cpu_raise_exception(cpu, exc, err, ra);
     }
+    cpu_raise_exception(cpu, exc, err, ra);
+}
+
+/* The accesses one translation allows, from a single walk. */
+typedef struct PageRights {
+    uint64_t phys;
+    bool read, write, exec;
+    bool global;            /* survives CR3 writes */
+    uint8_t page_shift;     /* log2 of the guest page size */
+} PageRights;
+
+/* Translates lin for acc (faulting as the access would, setting A/D for
+ * it) and says which other accesses the same walk allows.  A write tag
+ * needs the dirty bit already set: the first write must come back here
+ * to set it.  A read fill of a page that is already dirty gets its write
+ * tag too (the write would set nothing new). */
+static PageRights page_rights(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, uintptr_t ra)
+{
+    if (!(cpu->cr[0] & CR0_PG)) {
+        uint64_t phys = phys_mask(cpu, cpu->hflags & HF_LMA ? lin : (uint32_t)lin);
+        return (PageRights){ .phys = phys, .read = true, .write = true, .exec = true,
+                             .page_shift = TLB_PAGE_BITS };
+    }
+    Walk w;
+    uint32_t err = 0;
+    int exc = walk(cpu, lin, acc, mmu, &w, &err);
+    if (!exc && !walk_allows(cpu, &w, acc, mmu)) {
+        exc = EXC_PF;
+        err = pf_error(cpu, acc, mmu, true);
+    }
+    if (exc)
+        tlb_fault(cpu, lin, acc, exc, err, ra);
+    walk_set_ad(cpu, &w, acc);
+    PageRights r = { .phys = w.phys };
+    r.read = acc == ACC_READ || walk_allows(cpu, &w, ACC_READ, mmu);
+    r.exec = acc == ACC_EXEC || walk_allows(cpu, &w, ACC_EXEC, mmu);
+    r.write = acc == ACC_WRITE || (w.dirty && walk_allows(cpu, &w, ACC_WRITE, mmu));
+    r.global = w.global && (cpu->cr[4] & CR4_PGE);
+    r.page_shift = w.page_shift;
+    return r;
+}
+
+/* Fills the TLB entry for lin (for access acc) or raises the fault. */
+static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, uintptr_t ra)
+{
+    TLBEntry *hit = tlb_victim_hit(cpu, lin, acc, mmu);
+    if (hit)
+        return hit;
+    PageRights r = page_rights(cpu, lin, acc, mmu, ra);
     uint64_t page = lin & TLB_PAGE_MASK;
-    uint64_t ppage = phys & TLB_PAGE_MASK;
+    uint64_t ppage = r.phys & TLB_PAGE_MASK;
     unsigned i = tlb_index(lin);
     TLBEntry *e = &cpu->tlb.table[mmu][i];
-    if ((e->addr_read & TLB_PAGE_MASK) != page && (e->addr_write & TLB_PAGE_MASK) != page &&
-        (e->addr_code & TLB_PAGE_MASK) != page)
+    if (!tlb_entry_valid(e))
+        tlb_mark_used(cpu, mmu, i);
+    else if ((e->addr_read & TLB_PAGE_MASK) != page && (e->addr_write & TLB_PAGE_MASK) != page &&
+             (e->addr_code & TLB_PAGE_MASK) != page)
         tlb_evict(cpu, mmu, i);
     tlb_entry_clear(e);
     cpu->tlb_phys[mmu][i] = ppage;
+    cpu->tlb_info[mmu][i] = (uint8_t)(r.page_shift | (r.global ? TLBI_GLOBAL : 0));
+    if (r.page_shift > TLB_PAGE_BITS)
+        tlb_note_large(cpu, mmu, lin, r.page_shift);
 
-    /* Which other accesses does this translation allow?  Probe without
-     * side effects so a read fill does not make the page dirty. */
-    bool can_read = acc == ACC_READ, can_write = acc == ACC_WRITE, can_exec = acc == ACC_EXEC;
-    uint64_t p2;
-    uint32_t e2;
-    if (!can_read)
-        can_read = mmu_translate(cpu, lin, ACC_READ, mmu, false, &p2, &e2) == 0;
-    if (!can_exec)
-        can_exec = mmu_translate(cpu, lin, ACC_EXEC, mmu, false, &p2, &e2) == 0;
-    if (!can_write && !(cpu->cr[0] & CR0_PG))
-        can_write = true;
-
-    MemMap *mm = cpu->machine->mem;
-    uint8_t *host_r = memmap_host_ptr(mm, ppage, TLB_PAGE_SIZE, false);
-    uint8_t *host_w = memmap_host_ptr(mm, ppage, TLB_PAGE_SIZE, true);
-    bool code = cpu->tbs && tb_page_has_code(cpu->tbs, ppage);
-    if (host_r) {
-        e->addend = (uintptr_t)host_r - (uintptr_t)page;
-        if (can_read)
+    bool ram;
+    uint8_t *host = memmap_host_ptr_rw(cpu->machine->mem, ppage, TLB_PAGE_SIZE, &ram);
+    if (host) {
+        e->addend = (uintptr_t)host - (uintptr_t)page;
+        if (r.read)
             e->addr_read = page;
-        if (can_exec)
+        if (r.exec)
             e->addr_code = page;
-        if (can_write)
-            e->addr_write = host_w ? (page | (code ? TLB_CODE : 0)) : (page | TLB_MMIO);
+        if (r.write) {
+            bool code = ram && cpu->tbs && tb_page_has_code(cpu->tbs, ppage);
+            e->addr_write = ram ? (page | (code ? TLB_CODE : 0)) : (page | TLB_MMIO);
+        }
     } else {
         e->addend = 0;
-        if (can_read)
+        if (r.read)
             e->addr_read = page | TLB_MMIO;
-        if (can_exec)
+        if (r.exec)
             e->addr_code = page | TLB_MMIO;
-        if (can_write)
+        if (r.write)
             e->addr_write = page | TLB_MMIO;
     }
     return e;

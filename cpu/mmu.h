@@ -55,7 +55,6 @@ bool mmu_code_phys_probe(CPUState *cpu, uint64_t lin, uint64_t *phys);
 void mmu_flush_all(CPUState *cpu);
 void mmu_flush_nonglobal(CPUState *cpu);
 void mmu_flush_page(CPUState *cpu, uint64_t lin);
-void mmu_flush_smap(CPUState *cpu);
 /* A physical page gained or lost translated code: writes through the TLB
  * must (or need no longer) take the slow path. */
 void mmu_set_code_page(CPUState *cpu, uint64_t phys_page, bool code);

@@ -1184,7 +1184,7 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     s->tb = tb;
     s->cs_base = tb->cs_base;
     s->flags = tb->flags;
-    s->mmu = (tb->flags & HF_CPL_MASK) == 3 ? MMU_USER : MMU_KERNEL;
+    s->mmu = hflags_mmu_index(tb->flags);
     s->code_size = (tb->flags & HF_CS64) ? 64 : (tb->flags & HF_CS32) ? 32 : 16;
     s->cc_op = CC_OP_DYNAMIC;
     s->cc_pend = 0;

@@ -13,6 +13,18 @@
  * feature (CPUConfig.page1gb, CPUID.80000001H:EDX[26]); otherwise the bit
  * is reserved and the access is a #PF with RSVD and P (SDM 3A 4.5).
  *
+ * SMAP override: with CR4.SMAP, EFLAGS.AC = 1 (STAC, POPF) lets CPL 0 read
+ * a user page and AC = 0 (CLAC, POPF) makes the same read #PF with P
+ * (SDM 3A 4.6.1).  Switching AC must not flush the supervisor TLB: the
+ * AC = 1 accesses have their own mmu index (MMU_KERNEL_AC).
+ *
+ * Global pages: with CR4.PGE a CR3 write keeps the TLB entries of pages
+ * whose leaf entry has G and drops the others (SDM 3A 4.10.4.1); clearing
+ * CR4.PGE drops them all.
+ *
+ * INVLPG of one address in a large page drops the whole page, which the
+ * soft TLB holds as separate 4 KiB entries, and nothing of other pages.
+ *
  * Each test enters long mode directly (setters, no boot code), places a
  * few hand-assembled instructions, and runs until the exception handler
  * halts.  The handler saves the error code, the saved RIP and the saved
@@ -22,6 +34,7 @@
 
 #include "core/machine.h"
 #include "cpu/cpu.h"
+#include "cpu/mmu.h"
 #include "tests/unit/unit.h"
 
 #define RAM (4u << 20)
@@ -269,6 +282,137 @@ START_TEST(pdpte_ps_is_reserved_without_the_feature)
 }
 END_TEST
 
+/* mov 0x3000,%r8 (a supervisor page, before AC changes); <set AC>;
+ * movabs VA1G+0x5000,%rax (user page); mov %rax,%rsi; <clear AC>;
+ * movabs $VA1G+0x5000,%rcx; mov (%rcx),%rdx; hlt.
+ * Returns the length; *fault_rip is the address of the second read. */
+static size_t smap_code(uint8_t *buf, const uint8_t *set, size_t nset, const uint8_t *clr,
+                        size_t nclr, uint64_t *fault_rip)
+{
+    static const uint8_t ld_r8[] = { 0x4c, 0x8b, 0x04, 0x25, 0x00, 0x30, 0x00, 0x00 };
+    static const uint8_t rd_rcx[] = { 0x48, 0x8b, 0x11, 0xf4 };
+    size_t n = 0;
+    memcpy(buf + n, ld_r8, sizeof(ld_r8)), n += sizeof(ld_r8);
+    memcpy(buf + n, set, nset), n += nset;
+    memcpy(buf + n, read_1g, 10), n += 10;                 /* movabs ...,%rax */
+    buf[n++] = 0x48, buf[n++] = 0x89, buf[n++] = 0xc6;     /* mov %rax,%rsi (the
+                                                              handler uses rax) */
+    memcpy(buf + n, clr, nclr), n += nclr;
+    buf[n++] = 0x48, buf[n++] = 0xb9;                      /* movabs $imm64,%rcx */
+    uint64_t va = VA1G + 0x5000;
+    memcpy(buf + n, &va, 8), n += 8;
+    *fault_rip = 0x1000 + n;
+    memcpy(buf + n, rd_rcx, sizeof(rd_rcx)), n += sizeof(rd_rcx);
+    return n;
+}
+
+static void check_smap_override(int engine, const uint8_t *set, size_t nset, const uint8_t *clr,
+                                size_t nclr)
+{
+    uint8_t code[64];
+    uint64_t fault_rip;
+    size_t n = smap_code(code, set, nset, clr, nclr, &fault_rip);
+    Guest g = lm_guest_cfg(engine, true, 0x1000, code, n);
+    wr64(&g, 0x10000 + 2 * 8, 0x15000 | 7);         /* PML4[2] and its 1 GiB page: user */
+    wr64(&g, 0x15000, 0x000000 | 0x87);
+    wr64(&g, 0x3000, 0xabcdef);
+    wr64(&g, 0x5000, 0x1122334455667788ULL);
+    cpu_set_cr(g.cpu, 4, CR4_PAE | CR4_SMAP);
+    g.cpu->regs[R_EDX] = 0x77;
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(g.cpu->regs[8], 0xabcdef);
+    ck_assert_uint_eq(g.cpu->regs[R_ESI], 0x1122334455667788ULL);   /* AC = 1: allowed */
+    ck_assert_int_eq(g.cpu->last_exception, EXC_PF);                 /* AC = 0: #PF */
+    ck_assert_uint_eq(rd64(&g, FRAME), 1);          /* P, supervisor read */
+    ck_assert_uint_eq(rd64(&g, FRAME + 8), fault_rip);
+    ck_assert_uint_eq(g.cpu->cr[2], VA1G + 0x5000);
+    ck_assert_uint_eq(g.cpu->regs[R_EDX], 0x77);
+    /* No flush in between: the supervisor entry filled before AC changed
+     * is still there. */
+    ck_assert_uint_eq(g.cpu->tlb.table[MMU_KERNEL][tlb_index(0x3000)].addr_read, 0x3000);
+    guest_free(&g);
+}
+
+START_TEST(stac_lifts_smap_and_clac_restores_it_without_a_flush)
+{
+    static const uint8_t stac[] = { 0x0f, 0x01, 0xcb }, clac[] = { 0x0f, 0x01, 0xca };
+    check_smap_override(_i, stac, sizeof(stac), clac, sizeof(clac));
+}
+END_TEST
+
+START_TEST(popf_ac_lifts_smap_and_restores_it_without_a_flush)
+{
+    /* pushfq; orl $0x40000,(%rsp); popfq  and the same with andl $~0x40000 */
+    static const uint8_t set[] = { 0x9c, 0x81, 0x0c, 0x24, 0x00, 0x00, 0x04, 0x00, 0x9d };
+    static const uint8_t clr[] = { 0x9c, 0x81, 0x24, 0x24, 0xff, 0xff, 0xfb, 0xff, 0x9d };
+    check_smap_override(_i, set, sizeof(set), clr, sizeof(clr));
+}
+END_TEST
+
+/* movabs VA1G+0x5000,%rax (global 1 GiB page); mov 0x3000,%rbx (the
+ * non-global 2 MiB page); hlt */
+static const uint8_t read_global_and_not[] = {
+    0x48, 0xa1, 0x00, 0x50, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x48, 0x8b, 0x1c, 0x25, 0x00, 0x30, 0x00, 0x00, 0xf4,
+};
+
+START_TEST(cr3_write_keeps_global_entries_only)
+{
+    Guest g = lm_guest_cfg(_i, true, 0x1000, read_global_and_not, sizeof(read_global_and_not));
+    wr64(&g, 0x15000, 0x000000 | 0x183);            /* the 1 GiB page: G */
+    wr64(&g, 0x3000, 0x33);
+    wr64(&g, 0x5000, 0x55);
+    cpu_set_cr(g.cpu, 4, CR4_PAE | CR4_PGE);
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(g.cpu->regs[R_EAX], 0x55);
+    ck_assert_uint_eq(g.cpu->regs[R_EBX], 0x33);
+    const TLBEntry *glob = &g.cpu->tlb.table[MMU_KERNEL][tlb_index(VA1G + 0x5000)];
+    const TLBEntry *local = &g.cpu->tlb.table[MMU_KERNEL][tlb_index(0x3000)];
+    ck_assert_uint_eq(glob->addr_read, VA1G + 0x5000);
+    ck_assert_uint_eq(local->addr_read, 0x3000);
+
+    cpu_set_cr(g.cpu, 3, 0x10000);
+    ck_assert_uint_eq(glob->addr_read, VA1G + 0x5000);
+    ck_assert(local->addr_read & TLB_INVALID);
+    /* a non-global translation is walked again: it sees the new entry */
+    wr64(&g, 0x12000, 0x200000 | 0x83);             /* 0-2 MiB now -> 2-4 MiB */
+    wr64(&g, 0x203000, 0x77);
+    cpu_set_cr(g.cpu, 3, 0x10000);
+    ck_assert_uint_eq(cpu_ld(g.cpu, 0x3000, 8, MMU_KERNEL, 0), 0x77);
+    wr64(&g, 0x12000, 0x000000 | 0x83);
+
+    cpu_set_cr(g.cpu, 4, CR4_PAE);                  /* PGE off: everything goes */
+    ck_assert(glob->addr_read & TLB_INVALID);
+    guest_free(&g);
+}
+END_TEST
+
+/* movabs VA1G+0x7000,%rax; mov 0x3000,%rbx; mov 0x5000,%rcx; hlt */
+static const uint8_t read_three[] = {
+    0x48, 0xa1, 0x00, 0x70, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+    0x48, 0x8b, 0x1c, 0x25, 0x00, 0x30, 0x00, 0x00,
+    0x48, 0x8b, 0x0c, 0x25, 0x00, 0x50, 0x00, 0x00, 0xf4,
+};
+
+START_TEST(invlpg_drops_the_whole_large_page)
+{
+    Guest g = lm_guest_cfg(_i, true, 0x1000, read_three, sizeof(read_three));
+    g.cpu->insn_budget = 10000;
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+    const TLBEntry *k = g.cpu->tlb.table[MMU_KERNEL];
+    ck_assert_uint_eq(k[tlb_index(0x3000)].addr_read, 0x3000);
+    ck_assert_uint_eq(k[tlb_index(0x5000)].addr_read, 0x5000);
+    ck_assert_uint_eq(k[tlb_index(VA1G + 0x7000)].addr_read, VA1G + 0x7000);
+    mmu_flush_page(g.cpu, 0x3000);                  /* in the 2 MiB page at 0 */
+    ck_assert(k[tlb_index(0x3000)].addr_read & TLB_INVALID);
+    ck_assert(k[tlb_index(0x5000)].addr_read & TLB_INVALID);
+    ck_assert_uint_eq(k[tlb_index(VA1G + 0x7000)].addr_read, VA1G + 0x7000);
+    guest_free(&g);
+}
+END_TEST
+
 static Suite *cpu_lm64_suite(void)
 {
     Suite *s = suite_create("cpu-lm64");
@@ -284,6 +428,14 @@ static Suite *cpu_lm64_suite(void)
     tc = tcase_create("page1gb");
     tcase_add_loop_test(tc, pdpte_ps_maps_a_1gib_page_with_the_feature, 0, 2);
     tcase_add_loop_test(tc, pdpte_ps_is_reserved_without_the_feature, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("tlb-flush");
+    tcase_add_loop_test(tc, cr3_write_keeps_global_entries_only, 0, 2);
+    tcase_add_loop_test(tc, invlpg_drops_the_whole_large_page, 0, 2);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("smap");
+    tcase_add_loop_test(tc, stac_lifts_smap_and_clac_restores_it_without_a_flush, 0, 2);
+    tcase_add_loop_test(tc, popf_ac_lifts_smap_and_restores_it_without_a_flush, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
