@@ -227,7 +227,11 @@ static int kind_rank(IRTempKind k)
     }
 }
 
-/* The best temp known to hold the same value as t. */
+/* The best temp known to hold the same value as t.  Between two globals
+ * the one registered first wins: front ends register the register file
+ * first (the backend keeps those in host registers) and bookkeeping
+ * globals such as x86's cc_dst later (those are stored and reloaded), so
+ * `mov cc_dst, rax` followed by a use does not turn into a reload. */
 static IRTemp best_copy(OptContext *c, IRTemp t)
 {
     const IRTempInfo *ti = &c->b->temps[t];
@@ -239,7 +243,8 @@ static IRTemp best_copy(OptContext *c, IRTemp t)
     int rank = kind_rank((IRTempKind)ti->kind);
     for (IRTemp i = c->next_copy[t]; i != t; i = c->next_copy[i]) {
         int r = kind_rank((IRTempKind)c->b->temps[i].kind);
-        if (r > rank) {
+        bool earlier_global = r == rank && r == kind_rank(IR_TEMP_GLOBAL) && i < best;
+        if (r > rank || earlier_global) {
             rank = r;
             best = i;
         }
