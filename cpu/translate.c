@@ -237,17 +237,26 @@ static const TBJCEntry *gen_jc_table(DisasContext *s)
     return tb_jc_table(s->cpu->tbs);
 }
 
+/* Direct jumps: a chained goto_tb does not store rip, only its not-yet-
+ * chained fallthrough does.  The block it enters does not need it: its
+ * faults restore rip from insn_start, helpers that can fault get it stored
+ * first, and its exit-budget exit stores its own rip (gen_stubs).  (The
+ * jump-cache path keeps the store: the interpreter's goto_ptr returns to
+ * the loop, which reads rip.) */
 void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
 {
-    ir_movi(s->b, IR_I64, s->rip, (int64_t)target_rip);
-    gen_tf_trap(s);
     uint64_t lin = s->cs_base + target_rip;
     if (s->code_size != 64)
         lin = (uint32_t)lin;
     bool same_page = (lin & TLB_PAGE_MASK) == (s->tb->pc & TLB_PAGE_MASK);
-    if (same_page && !(s->tb->cflags & TB_CF_NOCACHE) && !(s->flags & HF_TF) &&
-        !(s->flags & TB_KEY_ONE_INSN)) {
+    bool chain = same_page && !(s->tb->cflags & TB_CF_NOCACHE) && !(s->flags & HF_TF) &&
+                 !(s->flags & TB_KEY_ONE_INSN);
+    if (!chain)
+        ir_movi(s->b, IR_I64, s->rip, (int64_t)target_rip);
+    gen_tf_trap(s);
+    if (chain) {
         ir_goto_tb(s->b, slot);
+        ir_movi(s->b, IR_I64, s->rip, (int64_t)target_rip);   /* not chained yet */
         ir_exit_tb(s->b, (uint64_t)(uintptr_t)s->tb | (slot + 1));
     } else if (gen_jc_usable(s)) {
         /* Another page may map elsewhere next time, so no direct chain:
@@ -1089,6 +1098,7 @@ static void gen_block_prologue(DisasContext *s, uint32_t exit_label)
 static void gen_stubs(DisasContext *s, uint32_t exit_label)
 {
     ir_set_label(s->b, exit_label);
+    ir_movi(s->b, IR_I64, s->rip, (int64_t)s->block_rip);   /* see gen_jmp_static */
     ir_exit_tb(s->b, 0);
     for (int i = 0; i < s->nstubs; i++) {
         ir_set_label(s->b, s->stubs[i].label);
@@ -1187,6 +1197,7 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     s->mmu = hflags_mmu_index(tb->flags);
     s->code_size = (tb->flags & HF_CS64) ? 64 : (tb->flags & HF_CS32) ? 32 : 16;
     s->cc_op = CC_OP_DYNAMIC;
+    s->block_rip = cpu->rip;
     s->cc_pend = 0;
     s->cc_guess = cpu->cc_pend_op == 0 && cpu->cc_op < CC_OP_NB ? (int)cpu->cc_op : -1;
     s->nstubs = 0;

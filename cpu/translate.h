@@ -55,6 +55,7 @@ typedef struct DisasContext {
     bool cc_fault_only;      /* ...only if a later insn of the block faults */
     int cc_pend;             /* a pending INC/DEC's cc_op (0: none), see gen_incdec */
     int cc_guess;            /* cc_op at block entry when translated (-1: none) */
+    uint64_t block_rip;      /* rip of the block's first instruction */
     IRTemp guessed_cf;       /* this insn's CF, computed under the guess (or 0) */
     IRTemp guessed_cond;     /* this insn's condition insn->cond (or 0) */
     DisasEnd end;

@@ -221,6 +221,34 @@ START_TEST(exec_returns_for_timer_armed_by_guest)
 }
 END_TEST
 
+/* Three blocks chained in a ring (A: inc ax; jmp B -- B: inc bx; jmp C --
+ * C: inc cx; jmp A).  Chained jumps do not store rip, so every exit-budget
+ * exit must store the rip of the block it leaves from, or the loop would
+ * run some block again and the counts would drift apart.  (4096 block
+ * entries per budget is not a multiple of 3: exits rotate over A, B, C.) */
+static const uint8_t block_ring[] = {
+    0x40, 0xeb, 0x01, 0x90,   /* 0x1000 A: inc ax; jmp 0x1004 */
+    0x43, 0xeb, 0x01, 0x90,   /* 0x1004 B: inc bx; jmp 0x1008 */
+    0x41, 0xeb, 0xf5,         /* 0x1008 C: inc cx; jmp 0x1000 */
+};
+
+START_TEST(budget_exits_from_chained_blocks_keep_rip)
+{
+    Guest g = guest_new_engine(block_ring, sizeof(block_ring), _i);
+    g.cpu->regs[R_EAX] = g.cpu->regs[R_EBX] = g.cpu->regs[R_ECX] = 0;
+    g.cpu->insn_budget = 12;               /* loop iterations: budget exits */
+    ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_BUDGET);
+    uint32_t ax = g.cpu->regs[R_EAX] & 0xffff, bx = g.cpu->regs[R_EBX] & 0xffff;
+    uint32_t cx = g.cpu->regs[R_ECX] & 0xffff;
+    if (_i == 1)                           /* chained: budget exits happened */
+        ck_assert_uint_gt(ax, 8000);
+    ck_assert(ax >= bx && bx >= cx && ax - cx <= 1);
+    uint64_t want = ax == cx ? 0x1000 : ax == bx ? 0x1008 : 0x1004;
+    ck_assert_uint_eq(g.cpu->rip, want);
+    unit_guest_free(&g);
+}
+END_TEST
+
 START_TEST(gp_on_bad_selector_has_selector_error_code)
 {
     Guest g = enter_protected(_i);
@@ -728,6 +756,7 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, interrupt_shadow_blocks_are_cached, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_seen_by_fault_handler, 0, 2);
     tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
+    tcase_add_loop_test(tc, budget_exits_from_chained_blocks_keep_rip, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
     return s;
