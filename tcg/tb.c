@@ -10,7 +10,7 @@
 #include "core/util.h"
 
 
-#define TB_HASH_BITS 15
+#define TB_HASH_BITS 17
 #define TB_HASH_SIZE (1u << TB_HASH_BITS)
 #define TB_JC_LOG_SIZE 2048
 #define PAGE_HASH_BITS 12

@@ -34,7 +34,7 @@
 
 #define TB_NO_PAGE (~(uint64_t)0)
 #define TB_PAGE_BITS 12
-#define TB_MAX_BLOCKS (1u << 16)
+#define TB_MAX_BLOCKS (1u << 18)
 
 typedef struct TB {
     uint64_t pc;            /* virtual (linear) address of the first byte */

@@ -7,7 +7,7 @@
  *   void *code = ir_engine_x86_64.compile(c, block);   // NULL: buffer full
  *   uint64_t v = ir_engine_x86_64.run(c, code, env);
  *
- * Buffer: one RWX mapping (default 32 MiB) filled by a bump pointer; a
+ * Buffer: one RWX mapping (default 128 MiB) filled by a bump pointer; a
  * full buffer makes compile return NULL and the caller flushes everything.
  * Layout: [prologue, exit0, epilogue] then blocks, each 16-aligned as
  * [X86BlockHeader][code][slow paths][restore table].

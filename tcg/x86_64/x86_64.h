@@ -14,7 +14,7 @@
 
 #include "tcg/engine.h"
 
-#define X86_64_DEFAULT_CODE_SIZE (32u << 20)
+#define X86_64_DEFAULT_CODE_SIZE (128u << 20)
 
 IREngineCtx *x86_64_create_sized(const IREngineTarget *tgt, size_t code_size);
 /* Host features in use (X86_HAS_* bits of tcg/x86_64/backend.h). */
