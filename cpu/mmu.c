@@ -433,6 +433,21 @@ void mmu_flush_all(CPUState *cpu)
         cpu->mem_generation = memmap_generation(cpu->machine->mem);
 }
 
+/* Whether pc's page still has a global code mapping in the TLB (after a
+ * flush that kept global entries): its jump-cache entry stays valid. */
+static bool code_page_kept_global(void *opaque, uint64_t pc)
+{
+    CPUState *cpu = opaque;
+    unsigned i = tlb_index(pc);
+    for (int m = 0; m < TLB_NB_MMU_MODES; m++) {
+        const TLBEntry *e = &cpu->tlb.table[m][i];
+        if ((cpu->tlb_info[m][i] & TLBI_GLOBAL) && tlb_entry_valid(e) &&
+            !(e->addr_code & TLB_INVALID) && (e->addr_code & TLB_PAGE_MASK) == (pc & TLB_PAGE_MASK))
+            return true;
+    }
+    return false;
+}
+
 void mmu_flush_nonglobal(CPUState *cpu)
 {
     if (!(cpu->cr[4] & CR4_PGE)) {
@@ -441,9 +456,10 @@ void mmu_flush_nonglobal(CPUState *cpu)
     }
     for (int m = 0; m < TLB_NB_MMU_MODES; m++)
         tlb_flush_mode(cpu, m, true);
-    /* The jump cache is keyed by linear pc: user blocks may now be others */
+    /* The jump cache is keyed by linear pc: user blocks may now be others;
+     * blocks on global pages (the kernel's) stay where they are. */
     if (cpu->tbs)
-        tb_jc_flush(cpu->tbs);
+        tb_jc_flush_keep(cpu->tbs, code_page_kept_global, cpu);
 }
 
 /* The linear page of a valid entry. */

@@ -389,6 +389,24 @@ void tb_jc_flush(TBCache *c)
     c->jc_nlog = 0;
 }
 
+void tb_jc_flush_keep(TBCache *c, bool (*keep)(void *opaque, uint64_t pc), void *opaque)
+{
+    if (c->jc_nlog > TB_JC_LOG_SIZE) {
+        tb_jc_flush(c);         /* lost track of what was filled */
+        return;
+    }
+    unsigned kept = 0;
+    for (unsigned k = 0; k < c->jc_nlog; k++) {
+        unsigned i = c->jc_log[k];
+        TBJCEntry *e = &c->jc[i];
+        if (e->key != TB_JC_NOKEY && keep(opaque, e->pc))
+            c->jc_log[kept++] = i;   /* still filled: a later flush clears it */
+        else
+            tb_jc_clear(e);
+    }
+    c->jc_nlog = kept;
+}
+
 void tb_reap(TBCache *c)
 {
     bool flush = c->flush_pending;

@@ -146,6 +146,28 @@ START_TEST(flush_after_few_and_many_fills)
 }
 END_TEST
 
+static bool keep_upper_half(void *opaque, uint64_t pc)
+{
+    (void)opaque;
+    return pc >= 0x80000000u;
+}
+
+START_TEST(flush_keep_spares_vouched_entries_until_a_full_flush)
+{
+    TBCache *c = new_cache();
+    TB *kernel = make_tb(c, 0xc0101234, 0, 0x10, 1);
+    TB *user = make_tb(c, 0x00401234, 0, 0x13, 2);
+    tb_jc_flush_keep(c, keep_upper_half, NULL);
+    ck_assert_ptr_eq(tb_jc_lookup(c, 0xc0101234, 0, 0x10), kernel);
+    ck_assert_ptr_null(tb_jc_lookup(c, 0x00401234, 0, 0x13));
+    (void)user;
+    /* The kept entry is still on the fill log: a plain flush clears it. */
+    tb_jc_flush(c);
+    ck_assert_ptr_null(tb_jc_lookup(c, 0xc0101234, 0, 0x10));
+    tb_cache_free(c);
+}
+END_TEST
+
 static Suite *tb_suite(void)
 {
     Suite *s = suite_create("tb");
@@ -156,6 +178,7 @@ static Suite *tb_suite(void)
     tcase_add_test(tc, wide_cs_base_is_never_cached);
     tcase_add_test(tc, flush_empties_the_jump_cache);
     tcase_add_test(tc, flush_after_few_and_many_fills);
+    tcase_add_test(tc, flush_keep_spares_vouched_entries_until_a_full_flush);
     suite_add_tcase(s, tc);
     return s;
 }
