@@ -57,6 +57,7 @@ typedef struct DisasContext {
     int cc_guess;            /* cc_op at block entry when translated (-1: none) */
     IRTemp guessed_cf;       /* this insn's CF, computed under the guess (or 0) */
     IRTemp guessed_cond;     /* this insn's condition insn->cond (or 0) */
+    IRTemp guessed_eflags;   /* the six flags before this insn (or 0) */
     DisasEnd end;
     IRTemp mem_addr;         /* linear address of insn->mem (0: not computed) */
     bool mem_addr_write;
