@@ -930,31 +930,75 @@ static bool cc_guess_useful(DisasContext *s, bool cond_reader, int cond)
     return useful;
 }
 
-/* The flags of a logic op of any size (cc_op is CC_OP_LOGIC + size at
- * run time): ZF SF PF of cc_dst moved to the top of the register.  One
- * guess then covers the `test eax` and `test rax` callers of a function
- * that starts with BT (stdio's lock check is entered after both). */
-static IRTemp gen_flags_logic_any_size(DisasContext *s)
+/* The six flags after a logic op, ADD or SUB of any size (kind: the
+ * cc_op without its size, which is read at run time).  The result and
+ * source are moved to the top of a 64-bit register (<< 64 - bits), where
+ * CF (unsigned order), OF, SF and ZF of the sized operation are those of a
+ * 64-bit one; AF and PF only look at the low byte. */
+static IRTemp gen_flags_any_size(DisasContext *s, int kind)
 {
-    IRTemp sz = tcg_temp(s), sh = tcg_temp(s), top = tcg_temp(s), p = tcg_temp(s);
+    IRTemp sz = tcg_temp(s), sh = tcg_temp(s), r = tcg_temp(s), p = tcg_temp(s);
     IRTemp f = tcg_temp(s);
     ir_op1(s->b, IR_extu_i32, IR_I64, sz, s->cc_op_g);
     ir_and(s->b, IR_I64, sz, sz, tcg_const(s, 3));
     ir_op2(s->b, IR_shl, IR_I64, sh, tcg_const(s, 8), sz);         /* bits */
     ir_sub(s->b, IR_I64, sh, tcg_const(s, 64), sh);
-    ir_op2(s->b, IR_shl, IR_I64, top, s->cc_dst, sh);              /* result << (64 - bits) */
-    ir_setcond(s->b, IR_I64, IR_COND_EQ, f, top, tcg_const(s, 0));
+    ir_op2(s->b, IR_shl, IR_I64, r, s->cc_dst, sh);
+    ir_setcond(s->b, IR_I64, IR_COND_EQ, f, r, tcg_const(s, 0));
     ir_op2(s->b, IR_shl, IR_I64, f, f, tcg_const(s, 6));            /* ZF */
-    ir_op2(s->b, IR_shr, IR_I64, top, top, tcg_const(s, 63));
-    ir_op2(s->b, IR_shl, IR_I64, top, top, tcg_const(s, 7));        /* SF */
-    ir_or(s->b, IR_I64, f, f, top);
+    gen_or_into(s, f, gen_move_bit(s, r, 63, 7));                    /* SF */
     ir_and(s->b, IR_I64, p, s->cc_dst, tcg_const(s, 0xff));
     ir_op1(s->b, IR_ctpop, IR_I64, p, p);
     ir_and(s->b, IR_I64, p, p, tcg_const(s, 1));
     ir_xor(s->b, IR_I64, p, p, tcg_const(s, 1));
     ir_op2(s->b, IR_shl, IR_I64, p, p, tcg_const(s, 2));            /* PF */
-    ir_or(s->b, IR_I64, f, f, p);
+    gen_or_into(s, f, p);
+    if (kind == CC_OP_LOGIC)
+        return f;
+    /* ADD: a + b = r; SUB: a - b = r; top-aligned a, b for CF/OF, the
+     * plain values for AF */
+    IRTemp b = tcg_temp(s), a = tcg_temp(s), c = tcg_temp(s), x = tcg_temp(s);
+    IRTemp y = tcg_temp(s), al = tcg_temp(s);
+    ir_op2(s->b, IR_shl, IR_I64, b, s->cc_src, sh);
+    if (kind == CC_OP_ADD) {
+        ir_sub(s->b, IR_I64, a, r, b);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, r, a);
+        ir_xor(s->b, IR_I64, x, a, r);
+        ir_xor(s->b, IR_I64, y, b, r);
+        ir_sub(s->b, IR_I64, al, s->cc_dst, s->cc_src);
+    } else {
+        ir_add(s->b, IR_I64, a, r, b);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, a, b);
+        ir_xor(s->b, IR_I64, x, a, b);
+        ir_xor(s->b, IR_I64, y, a, r);
+        ir_add(s->b, IR_I64, al, s->cc_dst, s->cc_src);
+    }
+    gen_or_into(s, f, c);
+    gen_flags_af(s, f, al, s->cc_src, s->cc_dst);
+    gen_flags_of(s, f, x, y, 64);
     return f;
+}
+
+/* All six flags with cc_op known only at run time (a BT or rotate that
+ * starts a block: stdio's `bt dword [rdi], 0xc` lock check is entered
+ * after logic ops, ADDs and SUBs of every size): inline for those three
+ * kinds, the helper for the others. */
+static IRTemp gen_flags_dynamic(DisasContext *s)
+{
+    static const int kinds[] = { CC_OP_LOGIC, CC_OP_ADD, CC_OP_SUB };
+    IRTemp t = tcg_local(s), k = ir_temp(s->b, IR_I32);
+    uint32_t done = ir_new_label(s->b);
+    for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        uint32_t next = ir_new_label(s->b);
+        ir_and(s->b, IR_I32, k, s->cc_op_g, tcg_const32(s, ~3));
+        ir_brcond(s->b, IR_I32, IR_COND_NE, k, tcg_const32(s, kinds[i]), next);
+        ir_mov(s->b, IR_I64, t, gen_flags_any_size(s, kinds[i]));
+        ir_br(s->b, done);
+        ir_set_label(s->b, next);
+    }
+    ir_mov(s->b, IR_I64, t, gen_compute_eflags_static(s));
+    ir_set_label(s->b, done);
+    return t;
 }
 
 /* Whether the translation of r certainly computes all six flags
@@ -988,7 +1032,7 @@ static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
     s->guessed_cf = 0;
     s->guessed_cond = 0;
     s->guessed_eflags = 0;
-    if (s->cc_op != CC_OP_DYNAMIC || s->cc_pend || s->cc_guess < 0 || r->status != X86_DECODE_OK)
+    if (s->cc_op != CC_OP_DYNAMIC || s->cc_pend || r->status != X86_DECODE_OK)
         return;
     const X86Insn *insn = &r->insn;
     int m = insn->mnem;
@@ -998,25 +1042,20 @@ static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
     bool all_reader = !cond_reader && !cf_reader && insn_reads_eflags(r);
     if (!(cond_reader || cf_reader || all_reader))
         return;
-    if (all_reader ? !(s->cc_guess == CC_OP_EFLAGS || cc_eflags_inline(s->cc_guess))
-                   : !cc_guess_useful(s, cond_reader, insn->cond))
+    if (all_reader) {
+        /* no guess: the common kinds are checked at run time */
+        s->guessed_eflags = gen_flags_dynamic(s);
+        return;
+    }
+    if (s->cc_guess < 0 || !cc_guess_useful(s, cond_reader, insn->cond))
         return;
     IRTemp t = tcg_local(s);
     uint32_t slow = ir_new_label(s->b), done = ir_new_label(s->b);
-    bool any_logic = all_reader && (s->cc_guess & ~3) == CC_OP_LOGIC;
-    if (any_logic) {
-        IRTemp k = ir_temp(s->b, IR_I32);
-        ir_and(s->b, IR_I32, k, s->cc_op_g, tcg_const32(s, ~3));
-        ir_brcond(s->b, IR_I32, IR_COND_NE, k, tcg_const32(s, CC_OP_LOGIC), slow);
-    } else {
-        ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, s->cc_guess), slow);
-    }
+    ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, s->cc_guess), slow);
     for (int guessed = 1; guessed >= 0; guessed--) {
         s->cc_op = guessed ? s->cc_guess : CC_OP_DYNAMIC;
         IRTemp v = cond_reader ? gen_cond_value(s, insn->cond)
-                   : cf_reader ? gen_compute_cf_static(s)
-                   : guessed && any_logic ? gen_flags_logic_any_size(s)
-                   : gen_compute_eflags_static(s);
+                   : cf_reader ? gen_compute_cf_static(s) : gen_compute_eflags_static(s);
         ir_mov(s->b, IR_I64, t, v);
         if (guessed) {
             ir_br(s->b, done);
@@ -1026,10 +1065,8 @@ static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
     ir_set_label(s->b, done);
     if (cond_reader)
         s->guessed_cond = t;
-    else if (cf_reader)
-        s->guessed_cf = t;
     else
-        s->guessed_eflags = t;
+        s->guessed_cf = t;
 }
 
 IRTemp gen_cond(DisasContext *s, int cond)
