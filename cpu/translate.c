@@ -982,12 +982,25 @@ static IRTemp gen_flags_any_size(DisasContext *s, int kind)
 /* All six flags with cc_op known only at run time (a BT or rotate that
  * starts a block: stdio's `bt dword [rdi], 0xc` lock check is entered
  * after logic ops, ADDs and SUBs of every size): inline for those three
- * kinds, the helper for the others. */
+ * kinds and for the guessed cc_op (see the top of the file) when it is
+ * another op with an inline form (INC/DEC, EFLAGS), the helper for the
+ * others. */
 static IRTemp gen_flags_dynamic(DisasContext *s)
 {
     static const int kinds[] = { CC_OP_LOGIC, CC_OP_ADD, CC_OP_SUB };
     IRTemp t = tcg_local(s), k = ir_temp(s->b, IR_I32);
     uint32_t done = ir_new_label(s->b);
+    int g = s->cc_guess, gk = g & ~3;
+    if (g == CC_OP_EFLAGS || (g >= 0 && cc_eflags_inline(g) && gk != CC_OP_LOGIC &&
+                              gk != CC_OP_ADD && gk != CC_OP_SUB)) {
+        uint32_t next = ir_new_label(s->b);
+        ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, g), next);
+        s->cc_op = g;
+        ir_mov(s->b, IR_I64, t, gen_compute_eflags_static(s));
+        s->cc_op = CC_OP_DYNAMIC;
+        ir_br(s->b, done);
+        ir_set_label(s->b, next);
+    }
     for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
         uint32_t next = ir_new_label(s->b);
         ir_and(s->b, IR_I32, k, s->cc_op_g, tcg_const32(s, ~3));

@@ -538,8 +538,9 @@ END_TEST
 /* BT in a block of its own keeps the five flags it does not define from
  * the block before (the glibc stdio lock check `bt dword [rdi], 0xc; jb`
  * starts a block): all six flags inline when a logic op, ADD or SUB of any
- * size set them, the helper after other ops (INC here).  LAHF and SETO
- * show what BT left.
+ * size set them or the op guessed when D was translated (INC in the third
+ * run), the helper after other ops (INC in the first).  LAHF and SETO show
+ * what BT left.
  *   0x1000 cmp ax,bx; jmp D | 0x1020 test ax,ax; jmp D | 0x1030 add ax,bx; jmp D
  *   0x1040 test al,al; jmp D | 0x1050 inc ax; jmp D
  *   0x1010 D: bt cx,0; lahf; seto dl; hlt                                  */
@@ -590,6 +591,13 @@ START_TEST(bt_keeps_flags_from_another_block)
     check_bt_after(&g, 0x1040, 0x0103, 0, 1);     /* 8-bit: PF from 0x03 */
     check_bt_after(&g, 0x1000, 5, 3, 1);          /* CMP */
     check_bt_after(&g, 0x1020, 0x0100, 0, 0);     /* 16-bit: not ZF */
+    unit_guest_free(&g);
+
+    g = guest_new_engine(bt_guess_code, sizeof(bt_guess_code), _i);
+    check_bt_after(&g, 0x1050, 0x0001, 0, 1);     /* D translated after INC: the guess */
+    check_bt_after(&g, 0x1050, 0x7fff, 0, 0);     /* the guess: OF SF AF PF */
+    check_bt_after(&g, 0x1040, 0x0000, 0, 1);     /* TEST: ZF PF */
+    check_bt_after(&g, 0x1050, 0xffff, 0, 0);     /* the guess: ZF AF PF */
     unit_guest_free(&g);
 }
 END_TEST
