@@ -49,6 +49,15 @@ bool sse_int_op_crypto(unsigned mnem, XMMReg *r, const XMMReg *a, const XMMReg *
 /* helpers-sse-str.c: PCMPxSTRx (op = mnem | imm8 << 16 | REX.W << 24,
  * returns flags | index << 16) and CRC32 (crc, value, bytes) */
 extern const IRHelper hlp_pcmpstr, hlp_crc32;
+/* The two implementations behind hlp_pcmpstr, for the unit tests: the
+ * generic one (the -M forms store into *mask), and the host's own SSE4.2
+ * instruction for PCMPISTRI and 32-bit PCMPESTRI (false: not available for
+ * this op or host). */
+uint64_t pcmpstr_generic(uint64_t op, const XMMReg *a, const XMMReg *b, uint64_t rax,
+                         uint64_t rdx, XMMReg *mask);
+bool pcmpstr_host(uint64_t op, const XMMReg *a, const XMMReg *b, uint64_t rax, uint64_t rdx,
+                  uint64_t *res);
+bool pcmpstr_host_ok(void);
 /* helpers-sse.c: floating point (host SSE under the guest MXCSR) and
  * operations with general-register operands or flag results */
 extern const IRHelper hlp_sse_fp, hlp_sse_cvt2int, hlp_sse_cvtfromint, hlp_sse_comi,

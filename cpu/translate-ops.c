@@ -182,16 +182,20 @@ static IRTemp gen_count_operand(DisasContext *s, const X86Operand *op)
     return tcg_const(s, 1);
 }
 
-/* Rotates: the result and the new flags come from one helper called
- * twice, the flags only after the store (a faulting store must leave the
- * flags as they were). */
-/* ROL/ROR of a dword or qword whose flags nobody reads: one host rotate.
- * The IR's count is modulo the width, exactly the x86 mask (31 or 63). */
-static bool gen_rotate_inline(DisasContext *s, const X86Insn *insn, int kind)
+/* Rotates.  ROL/ROR of a dword or qword are inline: one host rotate
+ * (the IR's count is modulo the width, exactly the x86 mask, 31 or 63),
+ * and when the flags are live, CF and OF from the result (SDM ROL/ROR:
+ * CF is the bit rotated into bit 0 / the msb; OF is msb XOR CF for ROL,
+ * the xor of the two top bits for ROR, as the helper computes it for every
+ * count), the other flags unchanged, nothing changed for a masked count of
+ * zero.  RCL/RCR and byte/word rotates call one helper twice, for the
+ * result and then the flags, the flags only after the store (a faulting
+ * store must leave the flags as they were). */
+
+/* Rotates the destination, stores it; returns the result and the count. */
+static IRTemp gen_rotate_value(DisasContext *s, const X86Insn *insn, int kind, IRTemp *count)
 {
     const X86Operand *d = &insn->op[0];
-    if (!s->cc_dead || (kind != ROT_ROL && kind != ROT_ROR) || (d->size != 4 && d->size != 8))
-        return false;
     IROpcode op = kind == ROT_ROL ? IR_rotl : IR_rotr;
     IRTemp a = gen_load_dest(s, d);
     IRTemp c = gen_count_operand(s, &insn->op[1]);
@@ -207,6 +211,54 @@ static bool gen_rotate_inline(DisasContext *s, const X86Insn *insn, int kind)
         ir_op1(s->b, IR_extu_i32, IR_I64, r, r32);
     }
     gen_store_operand(s, d, r);
+    *count = c;
+    return r;
+}
+
+/* Bit n of v, as 0 or 1. */
+static IRTemp gen_bit(DisasContext *s, IRTemp v, unsigned n)
+{
+    IRTemp t = tcg_temp(s);
+    ir_op2(s->b, IR_shr, IR_I64, t, v, tcg_const(s, n));
+    ir_and(s->b, IR_I64, t, t, tcg_const(s, 1));
+    return t;
+}
+
+/* The flags after ROL/ROR with result r (zero-extended), given old. */
+static IRTemp gen_rotate_flags(DisasContext *s, int kind, unsigned bits, IRTemp r, IRTemp old)
+{
+    IRTemp msb = gen_bit(s, r, bits - 1);
+    IRTemp cf = kind == ROT_ROL ? gen_bit(s, r, 0) : msb;
+    IRTemp of = tcg_temp(s), f = tcg_temp(s);
+    ir_op2(s->b, IR_xor, IR_I64, of, msb, kind == ROT_ROL ? cf : gen_bit(s, r, bits - 2));
+    ir_op2(s->b, IR_shl, IR_I64, of, of, tcg_const(s, 11));          /* CC_O */
+    ir_and(s->b, IR_I64, f, old, tcg_const(s, ~(uint64_t)(CC_C | CC_O)));
+    ir_op2(s->b, IR_or, IR_I64, f, f, cf);
+    ir_op2(s->b, IR_or, IR_I64, f, f, of);
+    return f;
+}
+
+static bool gen_rotate_inline(DisasContext *s, const X86Insn *insn, int kind)
+{
+    const X86Operand *d = &insn->op[0], *co = &insn->op[1];
+    if ((kind != ROT_ROL && kind != ROT_ROR) || (d->size != 4 && d->size != 8))
+        return false;
+    unsigned bits = 8 * d->size, mask = bits - 1;
+    IRTemp c;
+    IRTemp r = gen_rotate_value(s, insn, kind, &c);
+    if (s->cc_dead)
+        return true;
+    bool is_imm = co->kind == X86_OPK_IMM;
+    if (is_imm && (co->imm & mask) == 0)
+        return true;                           /* count 0: flags unchanged */
+    IRTemp old = gen_compute_eflags(s);
+    IRTemp f = gen_rotate_flags(s, kind, bits, r, old);
+    if (co->kind == X86_OPK_REG) {
+        IRTemp cm = tcg_temp(s);
+        ir_and(s->b, IR_I64, cm, c, tcg_const(s, mask));
+        ir_movcond(s->b, IR_I64, IR_COND_EQ, f, cm, tcg_const(s, 0), old, f);
+    }
+    gen_set_cc_eflags(s, f);
     return true;
 }
 

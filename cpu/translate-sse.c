@@ -533,7 +533,7 @@ static bool vec_map(int mnem, VecMap *m)
         I(PADDUSW), I(PMAXUB), I(PAVGB), I(PAVGW), I(PMINSW), I(PMAXSW), I(PMULUDQ),
         I(PSUBB), I(PSUBW), I(PSUBD), I(PSUBQ), I(PADDB), I(PADDW), I(PADDD),
         I(PAND), I(PANDN), I(POR), I(PXOR), I(PSHUFD), I(PSHUFLW), I(PSHUFHW),
-        I(SHUFPS), I(SHUFPD),
+        I(SHUFPS), I(SHUFPD), I(PSHUFB), I(PALIGNR),
         { X86_ANDPS, IR_VEC_PAND, false }, { X86_ANDPD, IR_VEC_PAND, false },
         { X86_ANDNPS, IR_VEC_PANDN, false }, { X86_ANDNPD, IR_VEC_PANDN, false },
         { X86_ORPS, IR_VEC_POR, false }, { X86_ORPD, IR_VEC_POR, false },
@@ -593,6 +593,8 @@ static bool gen_inline_binary(DisasContext *s, const X86Insn *insn)
     }
     if (!is_xmm_or_mem(src) || !vec_map(insn->mnem, &m) || (m.fp && !(s->flags & HF_SSE_FAST)))
         return false;
+    if (!ir_vec_host_has(m.op))
+        return false;            /* SSSE3 row on an SSE2-only host: the helper */
     int64_t soff = gen_vec_src(s, src);
     ir_vec(s->b, ir_vec_code(m.op, (unsigned)insn_imm8(insn)), xmm_off(d->reg), soff);
     return true;

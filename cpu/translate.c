@@ -601,6 +601,7 @@ void gen_set_cc(DisasContext *s, int op, unsigned size, IRTemp dst, IRTemp src, 
     int ccop = op + ot_of(size);
     if (s->cc_dead)
         return;
+    s->guessed_eflags = 0;           /* the flags it was guessed for are gone */
     gen_cc_drop_pending(s);
     ir_mov(s->b, IR_I64, s->cc_dst, dst);
     if (src)
@@ -617,6 +618,7 @@ void gen_set_cc_eflags(DisasContext *s, IRTemp flags)
 {
     if (s->cc_dead)
         return;
+    s->guessed_eflags = 0;
     gen_cc_drop_pending(s);
     ir_and(s->b, IR_I64, s->cc_src, flags, tcg_const(s, CC_ALL));
     if (s->cc_op != CC_OP_EFLAGS) {
@@ -642,6 +644,7 @@ bool gen_cc_try_pend(DisasContext *s, int op, unsigned size, IRTemp result)
     if (s->cc_dead || !s->cc_fault_only || cc_cf_inline(s))
         return false;
     int ccop = op + ot_of(size);
+    s->guessed_eflags = 0;
     /* A plain store, not a global: as a global, copy propagation would
      * let later uses of the result read it back from env. */
     ir_st(s->b, IR_st, IR_I64, result, IR_ENV, offsetof(CPUState, cc_pend));
@@ -666,12 +669,138 @@ void gen_cc_settle(DisasContext *s)
     s->cc_op = ccop;
 }
 
+static unsigned cc_size(int ccop);
+static IRTemp gen_sub_src1(DisasContext *s, unsigned size);
+static IRTemp gen_compute_eflags_static(DisasContext *s);
+
+/* ---- the six flags inline, for a statically known cc_op ----
+ * The same values as cpu_cc_compute_all (cpu/cpu.c) for the ops that
+ * glibc's hot paths leave before BT/ROL/PUSHF (`xor; rol` in setjmp's
+ * pointer mangling, `test; ...; bt` in stdio's lock check): a helper call
+ * costs more than these dozen to thirty IR ops. */
+
+static bool cc_eflags_inline(int op)
+{
+    switch (op == CC_OP_DYNAMIC ? -1 : op & ~3) {
+    case CC_OP_LOGIC: case CC_OP_ADD: case CC_OP_SUB: case CC_OP_INC: case CC_OP_DEC:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* (v >> from & 1) << to */
+static IRTemp gen_move_bit(DisasContext *s, IRTemp v, unsigned from, unsigned to)
+{
+    IRTemp t = tcg_temp(s);
+    ir_op2(s->b, IR_shr, IR_I64, t, v, tcg_const(s, from));
+    ir_and(s->b, IR_I64, t, t, tcg_const(s, 1));
+    if (to)
+        ir_op2(s->b, IR_shl, IR_I64, t, t, tcg_const(s, to));
+    return t;
+}
+
+static void gen_or_into(DisasContext *s, IRTemp f, IRTemp v)
+{
+    ir_or(s->b, IR_I64, f, f, v);
+}
+
+/* ZF SF PF of the zero-extended result r of `bits` bits. */
+static IRTemp gen_flags_szp(DisasContext *s, IRTemp r, unsigned bits)
+{
+    IRTemp f = tcg_temp(s), p = tcg_temp(s);
+    ir_setcond(s->b, IR_I64, IR_COND_EQ, f, r, tcg_const(s, 0));
+    ir_op2(s->b, IR_shl, IR_I64, f, f, tcg_const(s, 6));                 /* ZF */
+    gen_or_into(s, f, gen_move_bit(s, r, bits - 1, 7));                   /* SF */
+    ir_and(s->b, IR_I64, p, r, tcg_const(s, 0xff));
+    ir_op1(s->b, IR_ctpop, IR_I64, p, p);
+    ir_and(s->b, IR_I64, p, p, tcg_const(s, 1));
+    ir_xor(s->b, IR_I64, p, p, tcg_const(s, 1));                         /* even: PF */
+    ir_op2(s->b, IR_shl, IR_I64, p, p, tcg_const(s, 2));
+    gen_or_into(s, f, p);
+    return f;
+}
+
+/* AF from the operands and result: bit 4 of a ^ b ^ r. */
+static void gen_flags_af(DisasContext *s, IRTemp f, IRTemp a, IRTemp b, IRTemp r)
+{
+    IRTemp t = tcg_temp(s);
+    ir_xor(s->b, IR_I64, t, a, b);
+    ir_xor(s->b, IR_I64, t, t, r);
+    ir_and(s->b, IR_I64, t, t, tcg_const(s, CC_A));
+    gen_or_into(s, f, t);
+}
+
+/* OF: the sign bit of x & y, moved to bit 11. */
+static void gen_flags_of(DisasContext *s, IRTemp f, IRTemp x, IRTemp y, unsigned bits)
+{
+    IRTemp t = tcg_temp(s);
+    ir_and(s->b, IR_I64, t, x, y);
+    gen_or_into(s, f, gen_move_bit(s, t, bits - 1, 11));
+}
+
+static IRTemp gen_compute_eflags_inline(DisasContext *s)
+{
+    int op = s->cc_op, kind = op & ~3;
+    unsigned size = cc_size(op), bits = 8 * size;
+    IRTemp r = gen_ext(s, s->cc_dst, size, false);
+    IRTemp f = gen_flags_szp(s, r, bits);
+    if (kind == CC_OP_LOGIC)
+        return f;
+    if (kind == CC_OP_INC || kind == CC_OP_DEC) {
+        /* src = CF before; a = the operand; OF: r is 0x80.. (INC) or 0x7f.. (DEC) */
+        uint64_t sb = 1ULL << (bits - 1);
+        IRTemp a = tcg_temp(s), c = tcg_temp(s), o = tcg_temp(s);
+        ir_add(s->b, IR_I64, a, r, tcg_const(s, kind == CC_OP_INC ? -1 : 1));
+        ir_and(s->b, IR_I64, c, s->cc_src, tcg_const(s, CC_C));
+        gen_or_into(s, f, c);
+        gen_flags_af(s, f, a, tcg_const(s, 0), r);
+        ir_setcond(s->b, IR_I64, IR_COND_EQ, o, r, tcg_const(s, kind == CC_OP_INC ? sb : sb - 1));
+        ir_op2(s->b, IR_shl, IR_I64, o, o, tcg_const(s, 11));
+        gen_or_into(s, f, o);
+        return f;
+    }
+    /* ADD: a + b = r; SUB: a - b = r (b = src, a recovered from r and b) */
+    IRTemp b = gen_ext(s, s->cc_src, size, false), a = tcg_temp(s), c = tcg_temp(s);
+    IRTemp x = tcg_temp(s), y = tcg_temp(s);
+    if (kind == CC_OP_ADD) {
+        ir_sub(s->b, IR_I64, a, r, b);
+        a = gen_ext(s, a, size, false);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, r, a);
+        ir_xor(s->b, IR_I64, x, a, r);
+        ir_xor(s->b, IR_I64, y, b, r);
+    } else {
+        a = gen_sub_src1(s, size);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, a, b);
+        ir_xor(s->b, IR_I64, x, a, b);
+        ir_xor(s->b, IR_I64, y, a, r);
+    }
+    gen_or_into(s, f, c);
+    gen_flags_af(s, f, a, b, r);
+    gen_flags_of(s, f, x, y, bits);
+    return f;
+}
+
 IRTemp gen_compute_eflags(DisasContext *s)
+{
+    if (s->guessed_eflags) {
+        IRTemp f = tcg_temp(s);       /* callers edit their copy in place */
+        ir_mov(s->b, IR_I64, f, s->guessed_eflags);
+        return f;
+    }
+    return gen_compute_eflags_static(s);
+}
+
+static IRTemp gen_compute_eflags_static(DisasContext *s)
 {
     gen_cc_settle(s);
     IRTemp f = tcg_temp(s);
     if (s->cc_op == CC_OP_EFLAGS) {
         ir_mov(s->b, IR_I64, f, s->cc_src);
+        return f;
+    }
+    if (cc_eflags_inline(s->cc_op)) {
+        ir_mov(s->b, IR_I64, f, gen_compute_eflags_inline(s));
         return f;
     }
     IRTemp op;
@@ -901,30 +1030,151 @@ static bool cc_guess_useful(DisasContext *s, bool cond_reader, int cond)
     return useful;
 }
 
-/* Guessed cc_op (see the top of the file): this instruction's condition
- * or CF, computed at its start -- no temp is live across the branch. */
+/* The six flags after a logic op, ADD or SUB of any size (kind: the
+ * cc_op without its size, which is read at run time).  The result and
+ * source are moved to the top of a 64-bit register (<< 64 - bits), where
+ * CF (unsigned order), OF, SF and ZF of the sized operation are those of a
+ * 64-bit one; AF and PF only look at the low byte. */
+static IRTemp gen_flags_any_size(DisasContext *s, int kind)
+{
+    IRTemp sz = tcg_temp(s), sh = tcg_temp(s), r = tcg_temp(s), p = tcg_temp(s);
+    IRTemp f = tcg_temp(s);
+    ir_op1(s->b, IR_extu_i32, IR_I64, sz, s->cc_op_g);
+    ir_and(s->b, IR_I64, sz, sz, tcg_const(s, 3));
+    ir_op2(s->b, IR_shl, IR_I64, sh, tcg_const(s, 8), sz);         /* bits */
+    ir_sub(s->b, IR_I64, sh, tcg_const(s, 64), sh);
+    ir_op2(s->b, IR_shl, IR_I64, r, s->cc_dst, sh);
+    ir_setcond(s->b, IR_I64, IR_COND_EQ, f, r, tcg_const(s, 0));
+    ir_op2(s->b, IR_shl, IR_I64, f, f, tcg_const(s, 6));            /* ZF */
+    gen_or_into(s, f, gen_move_bit(s, r, 63, 7));                    /* SF */
+    ir_and(s->b, IR_I64, p, s->cc_dst, tcg_const(s, 0xff));
+    ir_op1(s->b, IR_ctpop, IR_I64, p, p);
+    ir_and(s->b, IR_I64, p, p, tcg_const(s, 1));
+    ir_xor(s->b, IR_I64, p, p, tcg_const(s, 1));
+    ir_op2(s->b, IR_shl, IR_I64, p, p, tcg_const(s, 2));            /* PF */
+    gen_or_into(s, f, p);
+    if (kind == CC_OP_LOGIC)
+        return f;
+    /* ADD: a + b = r; SUB: a - b = r; top-aligned a, b for CF/OF, the
+     * plain values for AF */
+    IRTemp b = tcg_temp(s), a = tcg_temp(s), c = tcg_temp(s), x = tcg_temp(s);
+    IRTemp y = tcg_temp(s), al = tcg_temp(s);
+    ir_op2(s->b, IR_shl, IR_I64, b, s->cc_src, sh);
+    if (kind == CC_OP_ADD) {
+        ir_sub(s->b, IR_I64, a, r, b);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, r, a);
+        ir_xor(s->b, IR_I64, x, a, r);
+        ir_xor(s->b, IR_I64, y, b, r);
+        ir_sub(s->b, IR_I64, al, s->cc_dst, s->cc_src);
+    } else {
+        ir_add(s->b, IR_I64, a, r, b);
+        ir_setcond(s->b, IR_I64, IR_COND_LTU, c, a, b);
+        ir_xor(s->b, IR_I64, x, a, b);
+        ir_xor(s->b, IR_I64, y, a, r);
+        ir_add(s->b, IR_I64, al, s->cc_dst, s->cc_src);
+    }
+    gen_or_into(s, f, c);
+    gen_flags_af(s, f, al, s->cc_src, s->cc_dst);
+    gen_flags_of(s, f, x, y, 64);
+    return f;
+}
+
+/* All six flags with cc_op known only at run time (a BT or rotate that
+ * starts a block: stdio's `bt dword [rdi], 0xc` lock check is entered
+ * after logic ops, ADDs and SUBs of every size): inline for those three
+ * kinds and for the guessed cc_op (see the top of the file) when it is
+ * another op with an inline form (INC/DEC, EFLAGS), the helper for the
+ * others. */
+static IRTemp gen_flags_dynamic(DisasContext *s)
+{
+    static const int kinds[] = { CC_OP_LOGIC, CC_OP_ADD, CC_OP_SUB };
+    IRTemp t = tcg_local(s), k = ir_temp(s->b, IR_I32);
+    uint32_t done = ir_new_label(s->b);
+    int g = s->cc_guess, gk = g & ~3;
+    if (g == CC_OP_EFLAGS || (g >= 0 && cc_eflags_inline(g) && gk != CC_OP_LOGIC &&
+                              gk != CC_OP_ADD && gk != CC_OP_SUB)) {
+        uint32_t next = ir_new_label(s->b);
+        ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, g), next);
+        s->cc_op = g;
+        ir_mov(s->b, IR_I64, t, gen_compute_eflags_static(s));
+        s->cc_op = CC_OP_DYNAMIC;
+        ir_br(s->b, done);
+        ir_set_label(s->b, next);
+    }
+    for (unsigned i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        uint32_t next = ir_new_label(s->b);
+        ir_and(s->b, IR_I32, k, s->cc_op_g, tcg_const32(s, ~3));
+        ir_brcond(s->b, IR_I32, IR_COND_NE, k, tcg_const32(s, kinds[i]), next);
+        ir_mov(s->b, IR_I64, t, gen_flags_any_size(s, kinds[i]));
+        ir_br(s->b, done);
+        ir_set_label(s->b, next);
+    }
+    ir_mov(s->b, IR_I64, t, gen_compute_eflags_static(s));
+    ir_set_label(s->b, done);
+    return t;
+}
+
+/* Whether the translation of r certainly computes all six flags
+ * (gen_compute_eflags): BT* and rotates that keep the flags they do not
+ * define.  (ROL/ROR of a dword/qword by an immediate that masks to zero
+ * change nothing and read nothing.) */
+static bool insn_reads_eflags(const InsnRec *r)
+{
+    const X86Insn *insn = &r->insn;
+    switch (insn->mnem) {
+    case X86_BT: case X86_BTS: case X86_BTR: case X86_BTC:
+        return !r->cc_dead;
+    case X86_RCL: case X86_RCR:
+        return true;
+    case X86_ROL: case X86_ROR: {
+        const X86Operand *d = &insn->op[0], *c = &insn->op[1];
+        if (d->size != 4 && d->size != 8)
+            return true;
+        return !r->cc_dead && !(c->kind == X86_OPK_IMM && (c->imm & (8 * d->size - 1)) == 0);
+    }
+    default:
+        return false;
+    }
+}
+
+/* Guessed cc_op (see the top of the file): this instruction's condition,
+ * CF or six flags, computed at its start -- no temp is live across the
+ * branch. */
 static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
 {
     s->guessed_cf = 0;
     s->guessed_cond = 0;
-    if (s->cc_op != CC_OP_DYNAMIC || s->cc_pend || s->cc_guess < 0 || r->status != X86_DECODE_OK)
+    s->guessed_eflags = 0;
+    if (s->cc_op != CC_OP_DYNAMIC || s->cc_pend || r->status != X86_DECODE_OK)
         return;
     const X86Insn *insn = &r->insn;
     int m = insn->mnem;
     bool cond_reader = m == X86_JCC || m == X86_SETCC || m == X86_CMOVCC;
     bool cf_reader = m == X86_ADC || m == X86_SBB ||
                      ((m == X86_INC || m == X86_DEC) && !r->cc_dead && !r->cc_fault_only);
-    if (!(cond_reader || cf_reader) || !cc_guess_useful(s, cond_reader, insn->cond))
+    bool all_reader = !cond_reader && !cf_reader && insn_reads_eflags(r);
+    if (!(cond_reader || cf_reader || all_reader))
+        return;
+    if (all_reader) {
+        /* no guess: the common kinds are checked at run time */
+        s->guessed_eflags = gen_flags_dynamic(s);
+        return;
+    }
+    if (s->cc_guess < 0 || !cc_guess_useful(s, cond_reader, insn->cond))
         return;
     IRTemp t = tcg_local(s);
     uint32_t slow = ir_new_label(s->b), done = ir_new_label(s->b);
     ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, s->cc_guess), slow);
-    s->cc_op = s->cc_guess;
-    ir_mov(s->b, IR_I64, t, cond_reader ? gen_cond_value(s, insn->cond) : gen_compute_cf_static(s));
-    ir_br(s->b, done);
-    ir_set_label(s->b, slow);
-    s->cc_op = CC_OP_DYNAMIC;
-    ir_mov(s->b, IR_I64, t, cond_reader ? gen_cond_value(s, insn->cond) : gen_compute_cf_static(s));
+    for (int guessed = 1; guessed >= 0; guessed--) {
+        s->cc_op = guessed ? s->cc_guess : CC_OP_DYNAMIC;
+        IRTemp v = cond_reader ? gen_cond_value(s, insn->cond)
+                   : cf_reader ? gen_compute_cf_static(s) : gen_compute_eflags_static(s);
+        ir_mov(s->b, IR_I64, t, v);
+        if (guessed) {
+            ir_br(s->b, done);
+            ir_set_label(s->b, slow);
+        }
+    }
     ir_set_label(s->b, done);
     if (cond_reader)
         s->guessed_cond = t;
@@ -1173,7 +1423,7 @@ static void translate_insn(DisasContext *s, InsnRec *r)
         return;
     gen_cc_guess_insn(s, r);
     info->gen(s, insn);
-    s->guessed_cf = s->guessed_cond = 0;
+    s->guessed_cf = s->guessed_cond = s->guessed_eflags = 0;
 }
 
 IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,

@@ -58,6 +58,7 @@ typedef struct DisasContext {
     uint64_t block_rip;      /* rip of the block's first instruction */
     IRTemp guessed_cf;       /* this insn's CF, computed under the guess (or 0) */
     IRTemp guessed_cond;     /* this insn's condition insn->cond (or 0) */
+    IRTemp guessed_eflags;   /* the six flags before this insn (or 0) */
     DisasEnd end;
     IRTemp mem_addr;         /* linear address of insn->mem (0: not computed) */
     bool mem_addr_write;

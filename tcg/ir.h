@@ -79,6 +79,10 @@ static inline uint64_t ir_vec_code(IRVecOp v, unsigned imm8)
     return (uint64_t)v | (uint64_t)(imm8 & 0xff) << 16;
 }
 
+/* Whether the host has the instruction of op (the SSSE3 rows of
+ * tcg/vec-ops.def; every SSE2 row is always there). */
+bool ir_vec_host_has(IRVecOp op);
+
 /* Reference semantics (tcg/vec.c): env is the env pointer. */
 void ir_vec_run(uint64_t code, uint8_t *env, int64_t dst_off, int64_t src_off);
 uint64_t ir_vec_run_to(uint64_t code, const uint8_t *env, int64_t a_off, int64_t b_off);

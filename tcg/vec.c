@@ -79,6 +79,17 @@ static void vec_shift_bytes(VecReg *d, unsigned n, bool left)
     *d = r;
 }
 
+/* PALIGNR: bytes imm.. of the 32-byte concatenation d:s (s low), zero
+ * past its end. */
+static void vec_palignr(VecReg *r, const VecReg *d, const VecReg *s, unsigned imm)
+{
+    uint8_t cat[32];
+    memcpy(cat, s->b, 16);
+    memcpy(cat + 16, d->b, 16);
+    for (unsigned i = 0; i < 16; i++)
+        r->b[i] = imm + i < 32 ? cat[imm + i] : 0;
+}
+
 static void vec_imm(IRVecOp op, VecReg *d, const VecReg *s, unsigned imm)
 {
     VecReg r = *d;
@@ -103,6 +114,9 @@ static void vec_imm(IRVecOp op, VecReg *d, const VecReg *s, unsigned imm)
         r.d[2] = s->d[(imm >> 4) & 3];
         r.d[3] = s->d[(imm >> 6) & 3];
         break;
+    case IR_VEC_PALIGNR:
+        vec_palignr(&r, d, s, imm);
+        break;
     default:                                          /* SHUFPD */
         r.q[0] = d->q[imm & 1];
         r.q[1] = s->q[(imm >> 1) & 1];
@@ -124,6 +138,19 @@ static void vec_shi(IRVecOp op, VecReg *d, unsigned n)
     case IR_VEC_PSLLQ: vec_shift_lanes(d, 64, n, 2); break;
     case IR_VEC_PSRLDQ: vec_shift_bytes(d, n, false); break;
     default: vec_shift_bytes(d, n, true); break;      /* PSLLDQ */
+    }
+}
+
+bool ir_vec_host_has(IRVecOp op)
+{
+    static int ssse3 = -1;
+    switch (op) {
+    case IR_VEC_PSHUFB: case IR_VEC_PALIGNR:
+        if (ssse3 < 0)
+            ssse3 = __builtin_cpu_supports("ssse3") ? 1 : 0;
+        return ssse3;
+    default:
+        return true;
     }
 }
 

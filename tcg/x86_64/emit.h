@@ -31,6 +31,8 @@ enum {
 #define P_REXB_RM 0x4000     /* r/m field is a byte register */
 #define P_F3      0x10000
 #define P_F2      0x20000
+#define P_EXT38   0x40000    /* 0x0f 0x38 escape (SSSE3/SSE4.1 rows of vec-ops.def) */
+#define P_EXT3A   0x80000    /* 0x0f 0x3a escape */
 
 #define OPC_ARITH_EvIz  0x81
 #define OPC_ARITH_EvIb  0x83
@@ -126,8 +128,12 @@ static inline void x86_opc(X86Asm *a, int opc, int r, int rm, int index)
         x86_byte(a, 0xf2);
     if (rex)
         x86_byte(a, 0x40 | (rex & 0xf));
-    if (opc & P_EXT)
+    if (opc & (P_EXT | P_EXT38 | P_EXT3A))
         x86_byte(a, 0x0f);
+    if (opc & P_EXT38)
+        x86_byte(a, 0x38);
+    else if (opc & P_EXT3A)
+        x86_byte(a, 0x3a);
     x86_byte(a, opc & 0xff);
 }
 

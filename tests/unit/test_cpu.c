@@ -563,6 +563,73 @@ START_TEST(flags_from_another_block_with_guessed_cc_op)
 }
 END_TEST
 
+/* BT in a block of its own keeps the five flags it does not define from
+ * the block before (the glibc stdio lock check `bt dword [rdi], 0xc; jb`
+ * starts a block): all six flags inline when a logic op, ADD or SUB of any
+ * size set them or the op guessed when D was translated (INC in the third
+ * run), the helper after other ops (INC in the first).  LAHF and SETO show
+ * what BT left.
+ *   0x1000 cmp ax,bx; jmp D | 0x1020 test ax,ax; jmp D | 0x1030 add ax,bx; jmp D
+ *   0x1040 test al,al; jmp D | 0x1050 inc ax; jmp D
+ *   0x1010 D: bt cx,0; lahf; seto dl; hlt                                  */
+static const uint8_t bt_guess_code[] = {
+    0x39, 0xd8, 0xeb, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x0f, 0xba, 0xe1, 0x00, 0x9f, 0x0f, 0x90, 0xc2,
+    0xf4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x85, 0xc0, 0xeb, 0xec,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0xd8, 0xeb, 0xdc, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x84, 0xc0, 0xeb, 0xcc, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x40, 0xeb, 0xbd,
+};
+
+static void check_bt_after(Guest *g, uint16_t ip, uint16_t ax, uint16_t bx, uint16_t cx)
+{
+    uint32_t op = ip == 0x1000 ? CC_OP_SUB + 1 : ip == 0x1020 ? CC_OP_LOGIC + 1
+                : ip == 0x1040 ? CC_OP_LOGIC : ip == 0x1050 ? CC_OP_INC + 1 : CC_OP_ADD + 1;
+    uint16_t r = ip == 0x1000 ? (uint16_t)(ax - bx) : ip == 0x1020 ? ax
+               : ip == 0x1040 ? (uint8_t)ax : ip == 0x1050 ? (uint16_t)(ax + 1)
+               : (uint16_t)(ax + bx);
+    uint32_t f = cpu_cc_compute_all(op, r, ip == 0x1000 || ip == 0x1030 ? bx : 0, 0);
+    f = (f & ~(uint32_t)CC_C) | (cx & 1);
+    g->cpu->regs[R_ECX] = cx;
+    g->cpu->regs[R_EDX] = 0x5a5a;
+    run_from(g, ip, ax, bx);
+    ck_assert_uint_eq((g->cpu->regs[R_EAX] >> 8) & 0xff, (f & 0xd5) | 2);   /* LAHF */
+    ck_assert_uint_eq(g->cpu->regs[R_EDX] & 0xff, (f & CC_O) ? 1 : 0);     /* SETO */
+}
+
+START_TEST(bt_keeps_flags_from_another_block)
+{
+    Guest g = guest_new_engine(bt_guess_code, sizeof(bt_guess_code), _i);
+    check_bt_after(&g, 0x1000, 0x8000, 1, 1);     /* after CMP: OF AF PF */
+    check_bt_after(&g, 0x1000, 3, 3, 0);          /* ZF PF */
+    check_bt_after(&g, 0x1000, 1, 2, 0);          /* SF AF PF, CF from BT */
+    check_bt_after(&g, 0x1020, 0x80, 0, 1);       /* TEST */
+    check_bt_after(&g, 0x1030, 0x7fff, 1, 0);     /* ADD: OF AF */
+    check_bt_after(&g, 0x1030, 0xffff, 2, 1);     /* ADD: carry out (replaced by BT) */
+    check_bt_after(&g, 0x1050, 0x7fff, 0, 0);     /* INC: the helper; OF */
+    check_bt_after(&g, 0x1050, 0xffff, 0, 1);     /* INC: ZF AF */
+    check_bt_after(&g, 0x1000, 0x7fff, 0xffff, 1);  /* OF SF */
+    unit_guest_free(&g);
+
+    g = guest_new_engine(bt_guess_code, sizeof(bt_guess_code), _i);
+    check_bt_after(&g, 0x1020, 0x8000, 0, 0);     /* 16-bit TEST: SF */
+    check_bt_after(&g, 0x1040, 0x8000, 0, 1);     /* 8-bit TEST: ZF PF (not SF) */
+    check_bt_after(&g, 0x1040, 0x0080, 0, 0);     /* 8-bit: SF */
+    check_bt_after(&g, 0x1040, 0x0103, 0, 1);     /* 8-bit: PF from 0x03 */
+    check_bt_after(&g, 0x1000, 5, 3, 1);          /* CMP */
+    check_bt_after(&g, 0x1020, 0x0100, 0, 0);     /* 16-bit: not ZF */
+    unit_guest_free(&g);
+
+    g = guest_new_engine(bt_guess_code, sizeof(bt_guess_code), _i);
+    check_bt_after(&g, 0x1050, 0x0001, 0, 1);     /* D translated after INC: the guess */
+    check_bt_after(&g, 0x1050, 0x7fff, 0, 0);     /* the guess: OF SF AF PF */
+    check_bt_after(&g, 0x1040, 0x0000, 0, 1);     /* TEST: ZF PF */
+    check_bt_after(&g, 0x1050, 0xffff, 0, 0);     /* the guess: ZF AF PF */
+    unit_guest_free(&g);
+}
+END_TEST
+
 START_TEST(lazy_flags_match_direct_computation)
 {
     /* ADD 0x7f + 1 (8-bit): OF, SF, AF set; ZF, CF clear. */
@@ -753,6 +820,7 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, tlb_slot_conflicts_and_invlpg, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_after_full_write, 0, 2);
     tcase_add_loop_test(tc, flags_from_another_block_with_guessed_cc_op, 0, 2);
+    tcase_add_loop_test(tc, bt_keeps_flags_from_another_block, 0, 2);
     tcase_add_loop_test(tc, interrupt_shadow_blocks_are_cached, 0, 2);
     tcase_add_loop_test(tc, pending_inc_flags_seen_by_fault_handler, 0, 2);
     tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
