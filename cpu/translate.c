@@ -408,17 +408,18 @@ uint32_t gen_static_target_fault(DisasContext *s, uint64_t target)
     return target_noncanonical(s, target) ? gen_new_stub(s, X86_SEG_CS) : 0;
 }
 
-/* Run-time check of a computed target (indirect JMP/CALL, RET): one add and
- * one compare-and-branch to a #GP(0) stub; emitted before the instruction
- * changes any state. */
+/* Run-time check of a computed target (indirect JMP/CALL, RET), emitted
+ * before the instruction changes any state: canonical means bits 63..47
+ * all equal, i.e. target >> 47 (arithmetic) is 0 or -1, i.e. that plus
+ * one is at most 1 unsigned -- small immediates only, no 64-bit ones. */
 void gen_check_branch_target(DisasContext *s, IRTemp target)
 {
     if (s->code_size != 64)
         return;
     IRTemp t = tcg_temp(s);
-    ir_add(s->b, IR_I64, t, target, tcg_const(s, (int64_t)1 << 47));
-    ir_brcond(s->b, IR_I64, IR_COND_GTU, t, tcg_const(s, ((int64_t)1 << 48) - 1),
-              gen_new_stub(s, X86_SEG_CS));
+    ir_op2(s->b, IR_sar, IR_I64, t, target, tcg_const(s, 47));
+    ir_add(s->b, IR_I64, t, t, tcg_const(s, 1));
+    ir_brcond(s->b, IR_I64, IR_COND_GTU, t, tcg_const(s, 1), gen_new_stub(s, X86_SEG_CS));
 }
 
 IRTemp gen_linear(DisasContext *s, int seg, IRTemp off, unsigned size, bool write)
