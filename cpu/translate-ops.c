@@ -75,16 +75,10 @@ static void gen_incdec(DisasContext *s, const X86Insn *insn, bool inc)
     IRTemp r = tcg_temp(s);
     ir_op2(s->b, inc ? IR_add : IR_sub, IR_I64, r, a, tcg_const(s, 1));
     int op = inc ? CC_OP_INC : CC_OP_DEC;
-    if (s->cc_fault_only && !s->cc_dead) {
-        gen_store_operand(s, d, r);
-        if (gen_cc_try_pend(s, op, d->size, r))
-            return;
-        gen_set_cc(s, op, d->size, r, gen_compute_cf(s), 0);
-        return;
-    }
-    IRTemp cf = s->cc_dead ? 0 : gen_compute_cf(s);
     gen_store_operand(s, d, r);
-    gen_set_cc(s, op, d->size, r, cf, 0);
+    /* the old CF comes from the cc globals, which the store leaves alone */
+    if (!gen_cc_try_pend(s, op, d->size, r))
+        gen_set_cc(s, op, d->size, r, s->cc_dead ? 0 : gen_compute_cf(s), 0);
 }
 
 static void gen_INC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, true); }
@@ -215,22 +209,13 @@ static IRTemp gen_rotate_value(DisasContext *s, const X86Insn *insn, int kind, I
     return r;
 }
 
-/* Bit n of v, as 0 or 1. */
-static IRTemp gen_bit(DisasContext *s, IRTemp v, unsigned n)
-{
-    IRTemp t = tcg_temp(s);
-    ir_op2(s->b, IR_shr, IR_I64, t, v, tcg_const(s, n));
-    ir_and(s->b, IR_I64, t, t, tcg_const(s, 1));
-    return t;
-}
-
 /* The flags after ROL/ROR with result r (zero-extended), given old. */
 static IRTemp gen_rotate_flags(DisasContext *s, int kind, unsigned bits, IRTemp r, IRTemp old)
 {
-    IRTemp msb = gen_bit(s, r, bits - 1);
-    IRTemp cf = kind == ROT_ROL ? gen_bit(s, r, 0) : msb;
+    IRTemp msb = gen_move_bit(s, r, bits - 1, 0);
+    IRTemp cf = kind == ROT_ROL ? gen_move_bit(s, r, 0, 0) : msb;
     IRTemp of = tcg_temp(s), f = tcg_temp(s);
-    ir_op2(s->b, IR_xor, IR_I64, of, msb, kind == ROT_ROL ? cf : gen_bit(s, r, bits - 2));
+    ir_op2(s->b, IR_xor, IR_I64, of, msb, kind == ROT_ROL ? cf : gen_move_bit(s, r, bits - 2, 0));
     ir_op2(s->b, IR_shl, IR_I64, of, of, tcg_const(s, 11));          /* CC_O */
     ir_and(s->b, IR_I64, f, old, tcg_const(s, ~(uint64_t)(CC_C | CC_O)));
     ir_op2(s->b, IR_or, IR_I64, f, f, cf);

@@ -210,15 +210,20 @@ static void gen_jc_probe(DisasContext *s, IRTemp entry, IRTemp lin, uint32_t mis
     ir_goto_ptr(s->b, v);
 }
 
+/* Must this block return to the loop, not go on to another block?  After
+ * TF single steps, one-shot blocks and interrupt shadows (the loop checks
+ * interrupts after them). */
+static bool gen_block_must_exit(DisasContext *s)
+{
+    return (s->tb->cflags & TB_CF_NOCACHE) || (s->flags & (HF_TF | TB_KEY_ONE_INSN));
+}
+
 /* Can this block leave through the jump cache?  Not when it must return
- * to the loop after every instruction (TF, one-shot blocks, interrupt
- * shadows), not when its
- * key cannot be packed into an entry, and not without a TB cache (a test
- * translating blocks on its own). */
+ * to the loop, not when its key cannot be packed into an entry, and not
+ * without a TB cache (a test translating blocks on its own). */
 static bool gen_jc_usable(DisasContext *s)
 {
-    return s->cpu->tbs && !(s->tb->cflags & TB_CF_NOCACHE) &&
-           !(s->flags & (HF_TF | TB_KEY_ONE_INSN)) && gen_jc_key(s) != TB_JC_NOKEY;
+    return s->cpu->tbs && !gen_block_must_exit(s) && gen_jc_key(s) != TB_JC_NOKEY;
 }
 
 /* After a jump-cache miss: the helper looks in the hash table (entries
@@ -249,8 +254,7 @@ void gen_jmp_static(DisasContext *s, uint64_t target_rip, int slot)
     if (s->code_size != 64)
         lin = (uint32_t)lin;
     bool same_page = (lin & TLB_PAGE_MASK) == (s->tb->pc & TLB_PAGE_MASK);
-    bool chain = same_page && !(s->tb->cflags & TB_CF_NOCACHE) && !(s->flags & HF_TF) &&
-                 !(s->flags & TB_KEY_ONE_INSN);
+    bool chain = same_page && !gen_block_must_exit(s);
     if (!chain)
         ir_movi(s->b, IR_I64, s->rip, (int64_t)target_rip);
     gen_tf_trap(s);
@@ -291,7 +295,7 @@ void gen_jmp_dynamic(DisasContext *s)
         s->end = DISAS_JUMPED;
         return;
     }
-    /* entry = table + ((lin ^ lin >> 12) & (size - 1)) * 32, as tb_jc_index */
+    /* entry = table + ((lin ^ lin >> TB_JC_BITS) & (size - 1)) * 32, as tb_jc_index */
     IRTemp lin = gen_linear_rip(s);
     IRTemp h = tcg_temp(s);
     ir_op2(s->b, IR_shr, IR_I64, h, lin, tcg_const(s, TB_JC_BITS));
@@ -309,7 +313,7 @@ void gen_jmp_dynamic(DisasContext *s)
 void gen_jmp_dynamic_key_changed(DisasContext *s)
 {
     gen_tf_trap(s);
-    if ((s->tb->cflags & TB_CF_NOCACHE) || (s->flags & (HF_TF | TB_KEY_ONE_INSN))) {
+    if (gen_block_must_exit(s)) {
         ir_exit_tb(s->b, 0);
     } else {
         gen_lookup_miss(s);   /* the helper builds the key at run time */
@@ -690,8 +694,7 @@ static bool cc_eflags_inline(int op)
     }
 }
 
-/* (v >> from & 1) << to */
-static IRTemp gen_move_bit(DisasContext *s, IRTemp v, unsigned from, unsigned to)
+IRTemp gen_move_bit(DisasContext *s, IRTemp v, unsigned from, unsigned to)
 {
     IRTemp t = tcg_temp(s);
     ir_op2(s->b, IR_shr, IR_I64, t, v, tcg_const(s, from));
@@ -706,19 +709,33 @@ static void gen_or_into(DisasContext *s, IRTemp f, IRTemp v)
     ir_or(s->b, IR_I64, f, f, v);
 }
 
-/* ZF SF PF of the zero-extended result r of `bits` bits. */
-static IRTemp gen_flags_szp(DisasContext *s, IRTemp r, unsigned bits)
+/* ZF and SF of r, whose sign is bit `bits - 1` and which is zero above. */
+static IRTemp gen_flags_zs(DisasContext *s, IRTemp r, unsigned bits)
 {
-    IRTemp f = tcg_temp(s), p = tcg_temp(s);
+    IRTemp f = tcg_temp(s);
     ir_setcond(s->b, IR_I64, IR_COND_EQ, f, r, tcg_const(s, 0));
     ir_op2(s->b, IR_shl, IR_I64, f, f, tcg_const(s, 6));                 /* ZF */
     gen_or_into(s, f, gen_move_bit(s, r, bits - 1, 7));                   /* SF */
-    ir_and(s->b, IR_I64, p, r, tcg_const(s, 0xff));
+    return f;
+}
+
+/* f |= PF of the low byte of v (set when its bit count is even). */
+static void gen_flags_pf(DisasContext *s, IRTemp f, IRTemp v)
+{
+    IRTemp p = tcg_temp(s);
+    ir_and(s->b, IR_I64, p, v, tcg_const(s, 0xff));
     ir_op1(s->b, IR_ctpop, IR_I64, p, p);
     ir_and(s->b, IR_I64, p, p, tcg_const(s, 1));
-    ir_xor(s->b, IR_I64, p, p, tcg_const(s, 1));                         /* even: PF */
+    ir_xor(s->b, IR_I64, p, p, tcg_const(s, 1));
     ir_op2(s->b, IR_shl, IR_I64, p, p, tcg_const(s, 2));
     gen_or_into(s, f, p);
+}
+
+/* ZF SF PF of the zero-extended result r of `bits` bits. */
+static IRTemp gen_flags_szp(DisasContext *s, IRTemp r, unsigned bits)
+{
+    IRTemp f = gen_flags_zs(s, r, bits);
+    gen_flags_pf(s, f, r);
     return f;
 }
 
@@ -1038,22 +1055,14 @@ static bool cc_guess_useful(DisasContext *s, bool cond_reader, int cond)
  * 64-bit one; AF and PF only look at the low byte. */
 static IRTemp gen_flags_any_size(DisasContext *s, int kind)
 {
-    IRTemp sz = tcg_temp(s), sh = tcg_temp(s), r = tcg_temp(s), p = tcg_temp(s);
-    IRTemp f = tcg_temp(s);
+    IRTemp sz = tcg_temp(s), sh = tcg_temp(s), r = tcg_temp(s);
     ir_op1(s->b, IR_extu_i32, IR_I64, sz, s->cc_op_g);
     ir_and(s->b, IR_I64, sz, sz, tcg_const(s, 3));
     ir_op2(s->b, IR_shl, IR_I64, sh, tcg_const(s, 8), sz);         /* bits */
     ir_sub(s->b, IR_I64, sh, tcg_const(s, 64), sh);
     ir_op2(s->b, IR_shl, IR_I64, r, s->cc_dst, sh);
-    ir_setcond(s->b, IR_I64, IR_COND_EQ, f, r, tcg_const(s, 0));
-    ir_op2(s->b, IR_shl, IR_I64, f, f, tcg_const(s, 6));            /* ZF */
-    gen_or_into(s, f, gen_move_bit(s, r, 63, 7));                    /* SF */
-    ir_and(s->b, IR_I64, p, s->cc_dst, tcg_const(s, 0xff));
-    ir_op1(s->b, IR_ctpop, IR_I64, p, p);
-    ir_and(s->b, IR_I64, p, p, tcg_const(s, 1));
-    ir_xor(s->b, IR_I64, p, p, tcg_const(s, 1));
-    ir_op2(s->b, IR_shl, IR_I64, p, p, tcg_const(s, 2));            /* PF */
-    gen_or_into(s, f, p);
+    IRTemp f = gen_flags_zs(s, r, 64);
+    gen_flags_pf(s, f, s->cc_dst);
     if (kind == CC_OP_LOGIC)
         return f;
     /* ADD: a + b = r; SUB: a - b = r; top-aligned a, b for CF/OF, the
@@ -1168,8 +1177,7 @@ static void gen_cc_guess_insn(DisasContext *s, const InsnRec *r)
     ir_brcond(s->b, IR_I32, IR_COND_NE, s->cc_op_g, tcg_const32(s, s->cc_guess), slow);
     for (int guessed = 1; guessed >= 0; guessed--) {
         s->cc_op = guessed ? s->cc_guess : CC_OP_DYNAMIC;
-        IRTemp v = cond_reader ? gen_cond_value(s, insn->cond)
-                   : cf_reader ? gen_compute_cf_static(s) : gen_compute_eflags_static(s);
+        IRTemp v = cond_reader ? gen_cond_value(s, insn->cond) : gen_compute_cf_static(s);
         ir_mov(s->b, IR_I64, t, v);
         if (guessed) {
             ir_br(s->b, done);

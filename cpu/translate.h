@@ -134,6 +134,8 @@ void gen_set_cc_eflags(DisasContext *s, IRTemp flags);
 /* Makes the cc globals describe the flags again when an INC/DEC is
  * pending (before anything that reads them or leaves the block). */
 void gen_cc_settle(DisasContext *s);
+/* (v >> from & 1) << to: one bit of v moved to bit `to`. */
+IRTemp gen_move_bit(DisasContext *s, IRTemp v, unsigned from, unsigned to);
 /* INC/DEC whose flags only a fault could observe, on top of flags the
  * block does not know statically: records its result, no flag work. */
 bool gen_cc_try_pend(DisasContext *s, int op, unsigned size, IRTemp result);

@@ -380,26 +380,23 @@ void tb_flush(TBCache *c)
 
 void tb_jc_flush(TBCache *c)
 {
-    if (c->jc_nlog > TB_JC_LOG_SIZE) {
-        memset(c->jc, 0xff, TB_JC_SIZE * sizeof(*c->jc));   /* all-ones = cleared */
-    } else {
-        for (unsigned k = 0; k < c->jc_nlog; k++)
-            tb_jc_clear(&c->jc[c->jc_log[k]]);
-    }
-    c->jc_nlog = 0;
+    tb_jc_flush_keep(c, NULL, NULL);
 }
 
+/* keep NULL: keep nothing. */
 void tb_jc_flush_keep(TBCache *c, bool (*keep)(void *opaque, uint64_t pc), void *opaque)
 {
     if (c->jc_nlog > TB_JC_LOG_SIZE) {
-        tb_jc_flush(c);         /* lost track of what was filled */
+        /* lost track of what was filled: everything goes */
+        memset(c->jc, 0xff, TB_JC_SIZE * sizeof(*c->jc));   /* all-ones = cleared */
+        c->jc_nlog = 0;
         return;
     }
     unsigned kept = 0;
     for (unsigned k = 0; k < c->jc_nlog; k++) {
         unsigned i = c->jc_log[k];
         TBJCEntry *e = &c->jc[i];
-        if (e->key != TB_JC_NOKEY && keep(opaque, e->pc))
+        if (keep && e->key != TB_JC_NOKEY && keep(opaque, e->pc))
             c->jc_log[kept++] = i;   /* still filled: a later flush clears it */
         else
             tb_jc_clear(e);

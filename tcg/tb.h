@@ -130,7 +130,8 @@ void tb_flush(TBCache *c);
 void tb_jc_flush(TBCache *c);
 /* Clears the jump-cache entries filled since the last flush except those
  * keep(opaque, pc) vouches for (the front end: pc is on a page whose
- * mapping survives, e.g. a global page across a CR3 write). */
+ * mapping survives, e.g. a global page across a CR3 write); keep NULL
+ * keeps none (tb_jc_flush). */
 void tb_jc_flush_keep(TBCache *c, bool (*keep)(void *opaque, uint64_t pc), void *opaque);
 /* Frees invalidated TBs and, after a flush, resets the engine.  Only call
  * when no translated code is running. */
