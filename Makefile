@@ -26,12 +26,12 @@ endif
 # Programs' own entry points; everything else goes into the library.
 MAIN_SRCS := core/main.c block/img-main.c
 LIB_SRCS := $(filter-out $(MAIN_SRCS), \
-	$(wildcard core/*.c cpu/*.c tcg/*.c tcg/*/*.c hw/*.c block/*.c ui/*.c))
+	$(wildcard core/*.c cpu/*.c tcg/*.c tcg/*/*.c accel/*.c hw/*.c hw/*/*.c host/*.c block/*.c ui/*.c))
 ifneq ($(CONFIG_SDL),yes)
 LIB_SRCS := $(filter-out ui/sdl%.c, $(LIB_SRCS))
 endif
 ifneq ($(CONFIG_KVM),yes)
-LIB_SRCS := $(filter-out cpu/kvm%.c, $(LIB_SRCS))
+LIB_SRCS := $(filter-out accel/kvm%.c, $(LIB_SRCS))
 endif
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(patsubst %.S,$(BUILD)/%.o,$(wildcard tcg/*/*.S cpu/*.S))
 LIB := $(BUILD)/libvx86.a

@@ -3,24 +3,21 @@
  * name what the emulator cannot do yet, set up logging, build the Machine
  * and run it.
  *
- * Until the board (hw/pc.c) and the CPU exist, "run" means: without
- * -kernel, the machine self-test (core/selftest.c); with -kernel, a clear
- * refusal.  Errors are one line on stderr, "vx86: OPTION: problem", and
- * exit status 1.
+ * Errors are one line on stderr, "vx86: OPTION: problem", and exit
+ * status 1.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "core/accel.h"
+#include "accel/accel.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/options.h"
-#include "core/selftest.h"
 #include "cpu/cpu.h"
-#include "hw/linuxboot.h"
-#include "hw/pc.h"
+#include "hw/pc/linuxboot.h"
+#include "hw/pc/pc.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -174,16 +171,10 @@ static int run(const VMOptions *opts)
     }
     m->opts = opts;
 
-    int status;
-    if (opts->selftest) {
-        status = machine_selftest(m, stdout);
-    } else if (opts->kernel || opts->bios) {
+    if (opts->kernel || opts->bios)
         return run_board(m, opts);          /* frees m */
-    } else {
-        printf("vx86: no guest to boot yet; running the machine self-test\n");
-        fflush(stdout);
-        status = machine_selftest(m, stdout);
-    }
+    fprintf(stderr, "vx86: nothing to boot: give -kernel or -bios (SeaBIOS boot is not there yet)\n");
+    int status = 1;
     machine_free(m);
     return status;
 }

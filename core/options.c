@@ -849,7 +849,6 @@ static int opt_s(Ctx *c, const char *arg)
 static int opt_S(Ctx *c, const char *a) { c->o->start_stopped = true; return 0; }
 static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
-static int opt_selftest(Ctx *c, const char *a) { c->o->selftest = true; return 0; }
 
 static int opt_cpu(Ctx *c, const char *a)
 {
@@ -915,7 +914,6 @@ static const OptDef opt_defs[] = {
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
     { "D", true, opt_D, "FILE", "write the debug log to FILE" },
     { "dfilter", true, opt_dfilter, "RANGE,...", "limit per-block log items to guest addresses (0x1000+0x100, 0x1000..0x10ff)" },
-    { "selftest", false, opt_selftest, NULL, "run the machine self-test and exit" },
     { "h", false, opt_help, NULL, "this help (also -help, --help)" },
     { "help", false, opt_help, NULL, NULL },
     { "version", false, opt_version, NULL, "print the version" },

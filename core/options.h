@@ -70,7 +70,6 @@ typedef struct VMOptions {
     bool no_reboot;
     bool snapshot;
     char *cpu_model;
-    bool selftest;        /* run the machine self-test and exit */
     char *gdb;            /* -s / -gdb */
     bool start_stopped;   /* -S */
     bool want_help, want_version;

@@ -8,7 +8,7 @@
 #include <poll.h>
 #include <stdio.h>
 
-#include "core/accel.h"
+#include "accel/accel.h"
 #include "core/machine.h"
 
 bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque)

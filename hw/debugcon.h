@@ -12,7 +12,7 @@
 #include <stdint.h>
 
 #include "core/machine.h"
-#include "hw/chardev.h"
+#include "host/chardev.h"
 
 typedef struct DebugconState DebugconState;
 

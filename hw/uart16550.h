@@ -18,7 +18,7 @@
 
 #include "core/irq.h"
 #include "core/machine.h"
-#include "hw/chardev.h"
+#include "host/chardev.h"
 
 typedef struct UARTState UARTState;
 

@@ -15,8 +15,8 @@
 
 #include "core/machine.h"
 #include "core/util.h"
-#include "hw/e820.h"
-#include "hw/linuxboot.h"
+#include "hw/pc/e820.h"
+#include "hw/pc/linuxboot.h"
 
 #define MiB (1ULL << 20)
 

@@ -17,9 +17,9 @@
 
 #include "core/machine.h"
 #include "core/util.h"
-#include "hw/e820.h"
-#include "hw/linuxboot.h"
-#include "hw/mptable.h"
+#include "hw/pc/e820.h"
+#include "hw/pc/linuxboot.h"
+#include "hw/pc/mptable.h"
 
 #define FW_SIZE 0x20000
 #define FW_MPTABLE_OFFSET 0x10000   /* the firmware's copy at 0xe0000 + this */

@@ -2,5 +2,5 @@
 .PHONY: check-cli
 CHECK_TARGETS += check-cli
 
-check-cli: vx86
+check-cli: vx86 $(TESTROM_DIR)/hello.bin
 	tests/system/cli.sh ./vx86

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/machine.h"
-#include "hw/acpi.h"
+#include "hw/pc/acpi.h"
 #include "hw/fwcfg.h"
 #include "hw/hpet.h"
 #include "tests/unit/unit.h"

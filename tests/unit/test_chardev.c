@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hw/chardev.h"
+#include "host/chardev.h"
 #include "tests/unit/unit.h"
 
 typedef struct Sink {

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "core/machine.h"
-#include "hw/chardev.h"
+#include "host/chardev.h"
 #include "hw/debugcon.h"
 #include "tests/unit/unit.h"
 

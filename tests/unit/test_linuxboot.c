@@ -12,9 +12,9 @@
 
 #include "core/machine.h"
 #include "core/memory.h"
-#include "hw/e820.h"
-#include "hw/linuxboot.h"
-#include "hw/mptable.h"
+#include "hw/pc/e820.h"
+#include "hw/pc/linuxboot.h"
+#include "hw/pc/mptable.h"
 #include "tests/unit/unit.h"
 
 #define MiB (1ULL << 20)

@@ -609,13 +609,12 @@ END_TEST
 
 START_TEST(gdb_and_flags)
 {
-    ck_assert_int_eq(parse("-s", "-S", "-no-reboot", "-snapshot", "-selftest",
+    ck_assert_int_eq(parse("-s", "-S", "-no-reboot", "-snapshot",
                            "-cpu", "qemu64", "-monitor", "none", "-qmp", "unix:/tmp/q,server", NULL), 0);
     ck_assert_str_eq(o.gdb, "tcp::1234");
     ck_assert(o.start_stopped);
     ck_assert(o.no_reboot);
     ck_assert(o.snapshot);
-    ck_assert(o.selftest);
     ck_assert_str_eq(o.cpu_model, "qemu64");
     ck_assert_str_eq(o.monitor, "none");
     ck_assert_str_eq(o.qmp, "unix:/tmp/q,server");

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "core/options.h"
-#include "hw/pc.h"
+#include "hw/pc/pc.h"
 #include "tests/unit/unit.h"
 
 typedef struct Rig {

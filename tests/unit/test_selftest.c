@@ -1,11 +1,11 @@
-/* The machine self-test (core/selftest.c) on small machines of both clock
+/* The machine self-test (tests/unit/selftest.c) on small machines of both clock
  * modes, and that it leaves the machine as it found it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "core/machine.h"
-#include "core/selftest.h"
+#include "tests/unit/selftest.h"
 #include "tests/unit/unit.h"
 
 /* Runs the self-test and returns its output (malloc'ed). */

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/machine.h"
-#include "hw/chardev.h"
+#include "host/chardev.h"
 #include "hw/uart16550.h"
 #include "tests/unit/unit.h"
 

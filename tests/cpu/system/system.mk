@@ -6,7 +6,7 @@
 #   make check-qemudiff    run them under QEMU (cached) and vx86, compare
 ifndef SYSTEM_TESTS_MK
 SYSTEM_TESTS_MK := 1
-include bios/testrom/testrom.mk
+include tests/testrom/testrom.mk
 
 SYSTEM_IMAGES_LIST := tests/cpu/system/images.list
 SYSTEM_IMAGES := $(shell awk '!/^\#/ && NF >= 2 { print $$1 ":" $$2 }' $(SYSTEM_IMAGES_LIST))

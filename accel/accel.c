@@ -2,7 +2,7 @@
  * Accelerator registry and selection (QEMU's rules: the first -accel that
  * works wins; no -accel means kvm where usable, else tcg).
  */
-#include "core/accel.h"
+#include "accel/accel.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,7 +11,7 @@
 #include "core/log.h"
 #include "core/machine.h"
 #ifdef CONFIG_KVM
-#include "cpu/kvm.h"
+#include "accel/kvm.h"
 #endif
 
 extern const AccelOps tcg_accel_ops;

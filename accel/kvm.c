@@ -13,7 +13,7 @@
  *   errors: one line with the reason and RIP (internal errors also with the
  *           instruction bytes disassembled by capstone), exit non-zero.
  */
-#include "cpu/kvm.h"
+#include "accel/kvm.h"
 
 #include <capstone/capstone.h>
 #include <errno.h>
@@ -33,7 +33,7 @@
 #include "core/machine.h"
 #include "core/util.h"
 #include "cpu/cpu.h"
-#include "hw/linuxboot.h"
+#include "hw/pc/linuxboot.h"
 
 #define KICK_SIGNAL SIGUSR1
 #define MAX_SLOTS 32

@@ -10,7 +10,7 @@
  * linuxboot_write_*() fill guest RAM.  Nothing is written to the guest
  * before every check has passed.
  */
-#include "hw/linuxboot.h"
+#include "hw/pc/linuxboot.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "core/machine.h"
-#include "hw/e820.h"
+#include "hw/pc/e820.h"
 
 /* Guest-physical layout used by the loader (see above). */
 #define LINUXBOOT_GDT_ADDR        0x6000ULL

@@ -2,7 +2,7 @@
  * The PC's E820 memory map: building it from the RAM size, and keeping a
  * hand-edited map sorted and free of overlaps.  See hw/e820.h for the layout.
  */
-#include "hw/e820.h"
+#include "hw/pc/e820.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,7 +4,7 @@
  * Everything is little-endian byte layout written with explicit offsets,
  * so the result does not depend on host struct packing.
  */
-#include "hw/mptable.h"
+#include "hw/pc/mptable.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * the PIC pair (and, once the chipset is wired, the IOAPIC); the CPU's
  * INTR pin asks the interrupt controllers in priority order.
  */
-#include "hw/pc.h"
+#include "hw/pc/pc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 
 #include "core/log.h"
 #include "core/util.h"
-#include "hw/acpi.h"
-#include "hw/chardev.h"
+#include "hw/pc/acpi.h"
+#include "host/chardev.h"
 #include "hw/fwcfg.h"
 #include "hw/hpet.h"
 #include "hw/i440fx.h"
@@ -25,8 +25,8 @@
 #include "hw/i8042.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
-#include "hw/linuxboot.h"
-#include "hw/mptable.h"
+#include "hw/pc/linuxboot.h"
+#include "hw/pc/mptable.h"
 #include "hw/mc146818.h"
 #include "hw/port92.h"
 #include "hw/uart16550.h"

@@ -1,4 +1,4 @@
-# Test ROM framework (bios/testrom): builds 64 KiB bare-metal BIOS images
+# Test ROM framework (tests/testrom): builds 64 KiB bare-metal BIOS images
 # from a test source (C or assembly) plus start.S + lib.c.  Included from
 # tests/cpu/system/system.mk.  Images are the same whatever $(CC) builds
 # vx86, so they always use gcc and live in build/testrom/.
@@ -12,23 +12,23 @@ TESTROM_CC := gcc
 TESTROM_CFLAGS := -ffreestanding -fno-pic -fno-pie -fno-builtin -nostdlib \
 	-mno-sse -mno-mmx -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none \
-	-fno-jump-tables -O2 -Wall -Wextra -Werror -Ibios/testrom
+	-fno-jump-tables -O2 -Wall -Wextra -Werror -Itests/testrom
 TESTROM_CFLAGS32 := -m32 -march=i686 $(TESTROM_CFLAGS)
 TESTROM_CFLAGS64 := -m64 -mcmodel=small $(TESTROM_CFLAGS)
-TESTROM_LD32 := ld -m elf_i386 -nostdlib -T bios/testrom/testrom.ld --no-warn-rwx-segments
-TESTROM_LD64 := ld -m elf_x86_64 -nostdlib -T bios/testrom/testrom.ld --no-warn-rwx-segments
-TESTROM_HDRS := bios/testrom/testrom.h bios/testrom/testrom.mk bios/testrom/testrom.ld
+TESTROM_LD32 := ld -m elf_i386 -nostdlib -T tests/testrom/testrom.ld --no-warn-rwx-segments
+TESTROM_LD64 := ld -m elf_x86_64 -nostdlib -T tests/testrom/testrom.ld --no-warn-rwx-segments
+TESTROM_HDRS := tests/testrom/testrom.h tests/testrom/testrom.mk tests/testrom/testrom.ld
 
-$(TESTROM_DIR)/start32.o: bios/testrom/start.S $(TESTROM_HDRS)
+$(TESTROM_DIR)/start32.o: tests/testrom/start.S $(TESTROM_HDRS)
 	@mkdir -p $(dir $@)
 	$(TESTROM_CC) $(TESTROM_CFLAGS32) -c $< -o $@
-$(TESTROM_DIR)/start64.o: bios/testrom/start.S $(TESTROM_HDRS)
+$(TESTROM_DIR)/start64.o: tests/testrom/start.S $(TESTROM_HDRS)
 	@mkdir -p $(dir $@)
 	$(TESTROM_CC) $(TESTROM_CFLAGS64) -c $< -o $@
-$(TESTROM_DIR)/lib32.o: bios/testrom/lib.c $(TESTROM_HDRS)
+$(TESTROM_DIR)/lib32.o: tests/testrom/lib.c $(TESTROM_HDRS)
 	@mkdir -p $(dir $@)
 	$(TESTROM_CC) $(TESTROM_CFLAGS32) -c $< -o $@
-$(TESTROM_DIR)/lib64.o: bios/testrom/lib.c $(TESTROM_HDRS)
+$(TESTROM_DIR)/lib64.o: tests/testrom/lib.c $(TESTROM_HDRS)
 	@mkdir -p $(dir $@)
 	$(TESTROM_CC) $(TESTROM_CFLAGS64) -c $< -o $@
 

@@ -13,7 +13,7 @@
  * ZeroOp 0x00, OneOp 0x01, BytePrefix 0x0a).  The fw_cfg linker/loader
  * command layout is QEMU's/SeaBIOS's romfile_loader_entry_s (128 bytes).
  */
-#include "hw/acpi.h"
+#include "hw/pc/acpi.h"
 
 #include <stdio.h>
 #include <stdlib.h>

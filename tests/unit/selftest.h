@@ -1,5 +1,5 @@
 /*
- * The machine self-test (vx86 -selftest): exercises the core services of a
+ * The machine self-test (run by tests/unit/test_selftest.c): exercises the core services of a
  * live Machine (RAM, memory map and IO dispatch, clock and timers, device
  * state save/load) without a CPU or a guest.
  */

@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/accel.h"
+#include "accel/accel.h"
 
 extern const AccelOps kvm_accel_ops;
 

@@ -8,7 +8,7 @@
  * of which can be handed a pointer.  Every other piece of state lives in the
  * CharDev.
  */
-#include "hw/chardev.h"
+#include "host/chardev.h"
 
 #include <errno.h>
 #include <fcntl.h>

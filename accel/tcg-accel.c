@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "core/accel.h"
+#include "accel/accel.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/util.h"
 #include "cpu/cpu.h"
-#include "hw/linuxboot.h"
+#include "hw/pc/linuxboot.h"
 
 typedef struct TCGAccel {
     Machine *m;

@@ -1,8 +1,8 @@
 /*
- * The machine self-test: `vx86 -selftest` (and plain `vx86` while there is
- * no guest to boot) runs it on the machine built from the command line, so
- * a user can see that the core works on their host, RAM size included
- * (`vx86 -m 16G -selftest` maps 16 GiB lazily and touches two pages).
+ * The machine self-test: checks of the core (memory map, ports, timers,
+ * state stream) run on a whole Machine by tests/unit/test_selftest.c.
+ * It used to ship in the binary (`vx86 -selftest`); it lives with the
+ * unit tests now.
  *
  * Each check has a short name; the first that fails is printed and the
  * test stops.  The expected values come from the documented behaviour of
@@ -19,7 +19,7 @@
  *     truncated stream is refused and changes nothing.
  * Everything registered here is removed again before returning.
  */
-#include "core/selftest.h"
+#include "tests/unit/selftest.h"
 
 #include <stdlib.h>
 #include <string.h>
