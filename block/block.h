@@ -1,0 +1,94 @@
+/*
+ * The block layer: disk images behind one asynchronous request API, used by
+ * every disk device (IDE, floppy, virtio-blk, SCSI) and knowing nothing of
+ * them.  A request never stops the vCPU: it runs on a worker thread and its
+ * completion callback runs later on the machine's main thread, from the main
+ * loop (or from blk_drain).
+ *
+ *   BlockOpenOptions o = { .filename = "disk.img", .format = "raw",
+ *                          .cache = BLK_CACHE_WRITEBACK };
+ *   BlockBackend *bb = blk_open(&o, err, sizeof err);   // NULL + err on failure
+ *   blk_attach(bb, m);               // completions through m's main loop
+ *   blk_aio_read(bb, offset, buf, len, done_cb, dev);   // done_cb(dev, 0 or -errno)
+ *   ...
+ *   blk_drain(bb);                   // waits for and completes all requests
+ *   blk_close(bb);
+ *
+ * Offsets and lengths are in bytes; devices convert sectors themselves and
+ * must range-check guest values against blk_size() before calling (a
+ * request past the end fails with -EIO and touches nothing).  Buffers stay
+ * owned by the caller and must stay valid until the callback ran.
+ *
+ * Threading: blk_* functions are called on the main thread only; callbacks
+ * run on the main thread only.  Workers touch only the image file and the
+ * request they were given.
+ */
+#ifndef VX86_BLOCK_BLOCK_H
+#define VX86_BLOCK_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct Machine;
+
+typedef struct BlockBackend BlockBackend;
+
+/* QEMU's cache= modes: writeback (host page cache, flush honoured),
+ * none (O_DIRECT, flush honoured), unsafe (flush ignored), directsync
+ * (O_DIRECT + O_DSYNC, every write stable). */
+typedef enum BlockCacheMode {
+    BLK_CACHE_WRITEBACK,
+    BLK_CACHE_NONE,
+    BLK_CACHE_UNSAFE,
+    BLK_CACHE_DIRECTSYNC,
+} BlockCacheMode;
+
+typedef struct BlockOpenOptions {
+    const char *filename;
+    const char *format;       /* "raw", ... ; NULL: probe */
+    bool read_only;
+    bool snapshot;            /* writes go to a temporary overlay */
+    BlockCacheMode cache;
+    bool no_lock;             /* skip the image lock (tests, vx86-img info) */
+} BlockOpenOptions;
+
+/* Completion: ret is 0 on success or a negative errno. */
+typedef void (*BlockCompletionFunc)(void *opaque, int ret);
+
+/* Opens an image; NULL with one line in err ("FILE: reason") on failure:
+ * missing, unreadable, a directory, zero length, locked by another process
+ * (QEMU-compatible fcntl locks), or a malformed image.  Never writes to the
+ * file when it fails. */
+BlockBackend *blk_open(const BlockOpenOptions *o, char *err, size_t errlen);
+/* Drains, then closes and frees (NULL is fine). */
+void blk_close(BlockBackend *bb);
+
+/* Delivers completions through m's main loop (watched fd + kick). */
+void blk_attach(BlockBackend *bb, struct Machine *m);
+
+uint64_t blk_size(const BlockBackend *bb);     /* bytes the guest sees */
+bool blk_is_read_only(const BlockBackend *bb);
+const char *blk_filename(const BlockBackend *bb);
+
+/* Asynchronous requests.  Return 0 when queued, or a negative errno when
+ * refused at once (then the callback is not called): -EIO out of range,
+ * -EROFS write to a read-only backend. */
+int blk_aio_read(BlockBackend *bb, uint64_t offset, void *buf, size_t len,
+                 BlockCompletionFunc cb, void *opaque);
+int blk_aio_write(BlockBackend *bb, uint64_t offset, const void *buf, size_t len,
+                  BlockCompletionFunc cb, void *opaque);
+int blk_aio_flush(BlockBackend *bb, BlockCompletionFunc cb, void *opaque);
+
+/* Synchronous versions (firmware loaders, tools, tests): 0 or -errno. */
+int blk_pread(BlockBackend *bb, uint64_t offset, void *buf, size_t len);
+int blk_pwrite(BlockBackend *bb, uint64_t offset, const void *buf, size_t len);
+int blk_flush(BlockBackend *bb);
+
+/* Waits until no request of bb is in flight, running their callbacks
+ * (snapshots, reset, shutdown, unit tests). */
+void blk_drain(BlockBackend *bb);
+/* Number of requests queued or running. */
+int blk_in_flight(const BlockBackend *bb);
+
+#endif
