@@ -175,6 +175,7 @@ static void child_run_case(const HDCase *c, HDNativeOut *o)
     CTRL->in = c->in;
     CTRL->in.rip = HD_CODE_ADDR;
     CTRL->fx_in = c->fin;
+    CTRL->far32[1] = c->sel32 ? c->sel32 : HD_SEL_CODE32;
     child_cur = o;
     if (sigsetjmp(child_jmp, 0) == 0) {
         child_in_seq = 1;

@@ -10,6 +10,8 @@
  *   hostdiff-native.c  runs a sequence on the host CPU in a child process
  *                      (+ hostdiff-native.S, the register-loading trampoline)
  *   hostdiff-vx86.c    runs the same sequence under vx86 (hd_run_vx86)
+ *   hostdiff-probe.c   what the host can run (32-bit code) and where its
+ *                      results differ from the SDM (INT n quirks)
  *   hostdiff.c         command line, comparison, self-tests
  *
  * The part above `#ifndef __ASSEMBLER__` is also read by the trampoline.
@@ -117,6 +119,8 @@ typedef struct HDCase {
     uint64_t data_seed;      /* the data page is filled from this */
     int group;               /* HD_GROUP_* */
     HDFpu fin;               /* FPU state on entry */
+    uint16_t sel32;          /* mode 32: code selector the native runner far-jumps
+                                to (0: HD_SEL_CODE32; the probe's test hook) */
 } HDCase;
 
 /* ---- hostdiff-gen.c ---- */
@@ -156,6 +160,44 @@ bool hd_native_run_batch(const HDCase *cases, size_t n, HDNativeOut *out,
 /* Host signal expected for an exception vector under Linux. */
 int hd_vector_signal(int vector);
 const char *hd_vector_name(int vector);
+
+/* ---- hostdiff-probe.c: the host's abilities and quirks ---- */
+/* Runs a 32-bit sequence natively (in the runner's child): true when the
+ * host runs compatibility-mode code, else false and *why says what was
+ * seen (e.g. "#GP error 0x20, signal 11, at the far jump ...").
+ * HOSTDIFF_FORCE_NO32=1 makes it far-jump to a data selector, which every
+ * host refuses: the test hook for the SKIP path. */
+bool hd_probe_compat32(char *why, size_t len);
+
+/* Where a host left rip, relative to the INT instruction. */
+enum { HD_AT_START, HD_AT_OPCODE, HD_AT_NEXT, HD_AT_OTHER };
+/* How the host ran INT n at CPL 3 where that differs from the SDM. */
+typedef struct HDIntQuirk {
+    bool known;              /* the host does not raise #GP(n*8+2) at the INT */
+    bool usable;             /* and does so consistently, ending in a way a case
+                                can be recognised by: such cases are excludable */
+    int vector;              /* what it raised (-1: nothing, it went on) */
+    uint32_t error;
+    int signo;
+    int at;                  /* HD_AT_*: where rip was left */
+    bool changes_state;      /* registers, flags or memory changed (reported) */
+} HDIntQuirk;
+typedef struct HDQuirks {
+    int mode;
+    HDIntQuirk intn[2][256]; /* [0] bare CD ib, [1] with prefixes */
+    unsigned nquirks;
+} HDQuirks;
+/* Learns the host's INT n behaviour in `mode` for every n but Linux's
+ * DPL-3 gates, bare and with prefixes; prints one line if any differs
+ * from the SDM. */
+void hd_probe_int_quirks(int mode, HDQuirks *q);
+/* When the host run of case c (host_st, host_res) ended as a learned quirk
+ * of one of c's INT n instructions, returns that instruction's index (and
+ * a description in *what), else -1.  The caller replays the case natively
+ * up to that INT and compares vx86 with the SDM's outcome from there
+ * (#GP(n*8+2) at the INT), in full. */
+int hd_quirk_match(const HDQuirks *q, const HDCase *c, const HDState *host_st,
+                   const HDResult *host_res, char *what, size_t len);
 
 /* ---- hostdiff-vx86.c: the vx86 side of the seam ---- */
 /* True when this build has the vx86 CPU and `engine` ("interp", "x86_64")

@@ -1,7 +1,8 @@
 /*
  * Reader for the MOO CPU-test format (SingleStepTests 80286 set), written
- * from the description in /work/shared/testdata/README.md, plus a tiny
- * JSON reader for the set's metadata.json (undefined-flag masks).
+ * from the description in the test data's README.md (../shared/testdata/,
+ * next to the repository root), plus a tiny JSON reader for the set's
+ * metadata.json (undefined-flag masks).
  *
  *   MooFile *f = moo_load("00.MOO.gz", err, sizeof err);
  *   for (uint32_t i = 0; i < f->ntests; i++) run(&f->tests[i]);

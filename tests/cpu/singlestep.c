@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/machine.h"
 #include "core/util.h"
@@ -24,7 +25,30 @@
 #include "cpu/decode.h"
 #include "tests/cpu/moo.h"
 
-#define DEFAULT_DIR "/work/shared/testdata/80286/v1_real_mode"
+/* The data set lives outside the repository, in ../shared/testdata/ next
+ * to the checkout's root.  tests/cpu/cpu.mk passes that directory as
+ * SINGLESTEP_DEFAULT_DIR; a binary built without it finds the data from
+ * its own place (<root>/tests/cpu/singlestep). */
+#define DATA_SUBDIR "shared/testdata/80286/v1_real_mode"
+
+static const char *default_dir(void)
+{
+#ifdef SINGLESTEP_DEFAULT_DIR
+    return SINGLESTEP_DEFAULT_DIR;
+#else
+    static char path[4096];
+    char exe[4000];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return "../shared/testdata/80286/v1_real_mode";   /* run from the root */
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = 0;
+    snprintf(path, sizeof(path), "%s/../../../" DATA_SUBDIR, exe);
+    return path;
+#endif
+}
 #define RAM_SIZE (2u << 20)
 
 enum {
@@ -350,7 +374,7 @@ static int run_engine(const char *engine, const char *dir, char **files, int nfi
 
 int main(int argc, char **argv)
 {
-    const char *dir = DEFAULT_DIR, *engine = "interp";
+    const char *dir = default_dir(), *engine = "interp";
     bool verbose = false;
     unsigned limit = 0;
     char **files = xcalloc((size_t)argc + 1, sizeof(char *));

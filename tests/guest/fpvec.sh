@@ -11,9 +11,12 @@
 # The guest gets the stock initramfs plus a second cpio archive (the kernel
 # unpacks concatenated archives in order, later files win) holding the
 # programs and an /init that runs each one between "=== fpvec NAME ==="
-# markers and powers off.  Prints SKIP with the reason (and exits 0) when
-# the compiler, the guest kernel or a booting guest is not available; exits
-# 1 on any difference.  --emulator qemu-system-x86_64 checks the plumbing
+# markers and powers off.  Prints SKIP with the reason (and exits 0) only
+# for a missing host feature: no gcc or no static C libraries, or a host
+# CPU without SSE4.2, AES-NI or PCLMULQDQ (the native reference needs
+# them).  Everything after that is the subject and FAILs (exit 1): no guest
+# kernel/initramfs, no emulator, a guest that never reaches the runner (a
+# boot regression), a runner that does not finish, any output difference.  --emulator qemu-system-x86_64 checks the plumbing
 # (QEMU's own FP results may legitimately differ from the host's).
 set -eu
 
@@ -38,32 +41,51 @@ skip() {
     exit 0
 }
 
+fail() {
+    echo "FAIL: fpvec guest test: $*"
+    exit 1
+}
+
 tmp=${keep:-$(mktemp -d)}
 mkdir -p "$tmp"
 [ -n "$keep" ] || trap 'rm -rf "$tmp"' EXIT
 progs="fpmath strvec aes"
 
-command -v gcc >/dev/null 2>&1 || skip "gcc not found"
+# Host features the native reference needs.
+command -v gcc >/dev/null 2>&1 || skip "host has no gcc"
+# Can gcc link a static program at all?  (A failure of the real programs
+# below is then theirs, not the host's.)
+printf 'int main(void) { return 0; }\n' >"$tmp/static.c"
+gcc -static -o "$tmp/static" "$tmp/static.c" 2>"$tmp/static.log" ||
+    skip "host gcc cannot link static programs (glibc static libraries missing?): $(head -c 200 "$tmp/static.log")"
+cpuflags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
+for f in sse4_2 aes pclmulqdq; do
+    case " ${cpuflags#*:} " in
+    *" $f "*) ;;
+    *) skip "host CPU lacks $f (the native reference runs the programs on it)" ;;
+    esac
+done
+
 for p in $progs; do
     flags="-O2 -msse4.2"
     [ "$p" = aes ] && flags="$flags -maes -mpclmul"
     gcc $flags -static -o "$tmp/$p" "$root/tests/guest/fpvec/$p.c" -lm 2>"$tmp/$p.cc.log" ||
-        skip "static build of $p.c failed (glibc static libraries missing?): $(head -c 200 "$tmp/$p.cc.log")"
+        fail "static build of $p.c failed: $(head -c 200 "$tmp/$p.cc.log")"
 done
 
-# Native reference (this host must have SSE4.2, AES-NI and PCLMULQDQ).
+# Native reference.
 : >"$tmp/native.out"
 for p in $progs; do
     echo "=== fpvec $p ===" >>"$tmp/native.out"
-    "$tmp/$p" >>"$tmp/native.out" 2>&1 || skip "native run of $p failed (host CPU features?)"
+    "$tmp/$p" >>"$tmp/native.out" 2>&1 || fail "native run of $p failed (exit $?)"
 done
 
 paths=$("$root/tests/guest/mkguest.sh" 2>"$tmp/mkguest.log") ||
-    skip "no guest kernel/initramfs (tests/guest/mkguest.sh: $(tail -n 1 "$tmp/mkguest.log"))"
+    fail "no guest kernel/initramfs (tests/guest/mkguest.sh: $(tail -n 1 "$tmp/mkguest.log"))"
 set -- $paths
 kernel=$1
 initrd=$2
-[ -x "$emulator" ] || command -v "$emulator" >/dev/null 2>&1 || skip "emulator $emulator not found"
+[ -x "$emulator" ] || command -v "$emulator" >/dev/null 2>&1 || fail "emulator $emulator not found"
 
 # The extra archive: /fpvec/<programs> and an /init that runs them.
 tree=$tmp/tree
@@ -99,7 +121,11 @@ if ! grep -q "=== fpvec end ===" "$tmp/guest.clean"; then
         tail -n 20 "$tmp/guest.clean"
         exit 1
     fi
-    skip "the Linux guest did not reach the test runner under $(basename "$emulator") (exit $status; last line: $(tail -n 1 "$tmp/guest.clean" | head -c 160))"
+    # The guest never got to the runner: a boot regression, not a host
+    # feature.
+    echo "FAIL: fpvec guest test: the Linux guest did not reach the test runner under $(basename "$emulator") (exit $status; last line: $(tail -n 1 "$tmp/guest.clean" | head -c 160))"
+    tail -n 20 "$tmp/guest.clean"
+    exit 1
 fi
 sed -n '/=== fpvec begin ===/,/=== fpvec end ===/p' "$tmp/guest.clean" |
     sed '1d;$d' >"$tmp/guest.out"

@@ -4,9 +4,11 @@
  *
  *   build/<cc>/tests/guest/loadcheck [vmlinuz [initramfs]]
  *
- * Prints "SKIP" and exits 0 when the kernel has not been fetched (make
- * guest), so `make check` never needs the network.  Exits 1 on a failed
- * check, naming it.
+ * `make check-linuxboot-real` fetches the guest first (make guest) and
+ * passes the paths tests/guest/mkguest.sh prints.  A kernel or initramfs
+ * that is not there is a FAIL (the check cannot reach its subject; a
+ * SKIP would let a broken guest build pass).  Exits 1 on a failed check,
+ * naming it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +55,8 @@ int main(int argc, char **argv)
     const char *kernel = argc > 1 ? argv[1] : ".cache/guest/vmlinuz";
     const char *initrd = argc > 2 ? argv[2] : ".cache/guest/initramfs.cpio.gz";
     if (access(kernel, R_OK) != 0 || access(initrd, R_OK) != 0) {
-        printf("loadcheck: SKIP (no %s or %s; run `make guest` to fetch them)\n",
-               kernel, initrd);
-        return 0;
+        printf("loadcheck: FAIL: no %s or %s (make guest fetches them)\n", kernel, initrd);
+        return 1;
     }
     char err[512];
     size_t klen, ilen;

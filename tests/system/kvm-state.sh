@@ -8,8 +8,10 @@
 #
 #   tests/system/kvm-state.sh [path/to/vx86]         (make check-kvm)
 #
-# When vx86 has no translator ("-accel tcg" refused) the comparison prints
-# SKIP with vx86's reason and exits 0; SKIP too when KVM is unusable.
+# When vx86 refuses -accel tcg on this host ("vx86: -accel tcg: ...") the
+# comparison prints SKIP with vx86's reason and exits 0; SKIP too when
+# the host's KVM is unusable (kvm_init).  A hello image that fails under
+# tcg is a FAIL.
 VX86=${1:-./vx86}
 KVM_STATE_IMAGES=${KVM_STATE_IMAGES:-"kvm-devices kvm-irq kvm-ring3"}
 . "$(dirname "$0")/kvm-common.sh"
@@ -17,7 +19,12 @@ kvm_init kvm-state
 
 guest_run tcg hello "$tmp/tcg-hello" 30
 if ! guest_ok "$tmp/tcg-hello"; then
-    skip "kvm-state: tcg not available ($(guest_why "$tmp/tcg-hello"))"
+    why=$(accel_refused "$tmp/tcg-hello" tcg)
+    if [ -n "$why" ]; then
+        skip "kvm-state: vx86 has no translator on this host ($why)"
+    else
+        fail "kvm-state: hello under -accel tcg ($(guest_why "$tmp/tcg-hello"))"
+    fi
     kvm_finish
 fi
 
