@@ -41,6 +41,18 @@
 #define BLK_WORKERS 8
 #define PROBE_BYTES 4096
 
+/* glib's queue hands requests to workers through futexes a thread
+ * sanitizer does not see: tell it about the hand-over. */
+#ifdef __SANITIZE_THREAD__
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define TSAN_RELEASE(p) __tsan_release(p)
+#define TSAN_ACQUIRE(p) __tsan_acquire(p)
+#else
+#define TSAN_RELEASE(p) ((void)(p))
+#define TSAN_ACQUIRE(p) ((void)(p))
+#endif
+
 typedef enum BlkReqType { REQ_READ, REQ_WRITE, REQ_FLUSH } BlkReqType;
 
 typedef struct BlkRequest {
@@ -66,9 +78,13 @@ struct BlockBackend {
     int efd;                      /* completions waiting for the main thread */
     Machine *m;                   /* attached machine (read by workers) */
 
-    pthread_mutex_t lock;         /* guards the completion list */
+    pthread_mutex_t lock;         /* guards the completion list and finishing */
     pthread_cond_t done_cond;
     BlkRequest *done_head, **done_tail;
+    /* Workers between publishing a completion and their last touch of
+     * the backend (eventfd, notify): drain waits for them too, so a
+     * backend can be closed, or its machine freed, right after. */
+    int finishing;
     int in_flight;                /* submitted, callback not run yet (main thread) */
 };
 
@@ -100,12 +116,14 @@ static void worker(gpointer data, gpointer user_data)
 {
     BlkRequest *r = data;
     BlockBackend *bb = user_data;
+    TSAN_ACQUIRE(r);
     r->ret = do_request(bb, r->type, r->offset, r->buf, r->len);
 
     pthread_mutex_lock(&bb->lock);
     r->next = NULL;
     *bb->done_tail = r;
     bb->done_tail = &r->next;
+    bb->finishing++;
     pthread_cond_broadcast(&bb->done_cond);
     pthread_mutex_unlock(&bb->lock);
 
@@ -118,6 +136,11 @@ static void worker(gpointer data, gpointer user_data)
     Machine *m = __atomic_load_n(&bb->m, __ATOMIC_ACQUIRE);
     if (m)
         machine_notify(m);
+
+    pthread_mutex_lock(&bb->lock);
+    if (--bb->finishing == 0)
+        pthread_cond_broadcast(&bb->done_cond);
+    pthread_mutex_unlock(&bb->lock);
 }
 
 /* ---- completions (main thread) ---- */
@@ -173,11 +196,14 @@ void blk_drain(BlockBackend *bb)
 {
     if (!bb)
         return;
-    while (bb->in_flight > 0) {
+    for (;;) {
         pthread_mutex_lock(&bb->lock);
-        while (!bb->done_head)
+        while (!bb->done_head && (bb->in_flight > 0 || bb->finishing > 0))
             pthread_cond_wait(&bb->done_cond, &bb->lock);
+        bool more = bb->done_head != NULL;
         pthread_mutex_unlock(&bb->lock);
+        if (!more)
+            break;                /* nothing queued, running or finishing */
         run_completions(bb);      /* callbacks may queue more: loop */
     }
     clear_eventfd(bb);
@@ -368,6 +394,7 @@ static int submit(BlockBackend *bb, BlkReqType type, uint64_t offset, void *buf,
     *req = (BlkRequest){ .type = type, .offset = offset, .buf = buf, .len = len,
                          .cb = cb, .opaque = opaque };
     bb->in_flight++;
+    TSAN_RELEASE(req);
     g_thread_pool_push(bb->pool, req, NULL);
     return 0;
 }
