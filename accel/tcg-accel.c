@@ -50,8 +50,7 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     cpu->board_msr = m->board_msr;
     m->set_a20 = tcg_set_a20;
     m->a20_opaque = cpu;
-    m->kick = tcg_kick_cpu;
-    m->kick_opaque = cpu;
+    machine_set_kick(m, tcg_kick_cpu, cpu);
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
     return t;
 }
@@ -135,7 +134,7 @@ static void tcg_free(void *acc)
     if (!t)
         return;
     t->m->set_a20 = NULL;
-    t->m->kick = NULL;
+    machine_set_kick(t->m, NULL, NULL);
     cpu_free(t->cpu);
     free(t);
 }

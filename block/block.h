@@ -36,12 +36,14 @@ typedef struct BlockBackend BlockBackend;
 
 /* QEMU's cache= modes: writeback (host page cache, flush honoured),
  * none (O_DIRECT, flush honoured), unsafe (flush ignored), directsync
- * (O_DIRECT + O_DSYNC, every write stable). */
+ * (O_DIRECT + O_DSYNC, every write stable), writethrough (page cache +
+ * O_DSYNC). */
 typedef enum BlockCacheMode {
     BLK_CACHE_WRITEBACK,
     BLK_CACHE_NONE,
     BLK_CACHE_UNSAFE,
     BLK_CACHE_DIRECTSYNC,
+    BLK_CACHE_WRITETHROUGH,
 } BlockCacheMode;
 
 typedef struct BlockOpenOptions {
@@ -64,12 +66,23 @@ BlockBackend *blk_open(const BlockOpenOptions *o, char *err, size_t errlen);
 /* Drains, then closes and frees (NULL is fine). */
 void blk_close(BlockBackend *bb);
 
-/* Delivers completions through m's main loop (watched fd + kick). */
+/* Delivers completions through m's main loop: the backend's eventfd is
+ * watched (machine_watch_fd) and a finished request calls machine_notify,
+ * which kicks a running CPU out of translated code.  Until attached,
+ * callbacks run only from blk_drain / blk_poll.  Close (or detach) the
+ * backend before freeing m: a device's free function does that. */
 void blk_attach(BlockBackend *bb, struct Machine *m);
+/* Drains, then stops watching (no-op when not attached). */
+void blk_detach(BlockBackend *bb);
+/* Runs the callbacks of requests already finished, without waiting;
+ * returns how many ran (for code that has no main loop). */
+int blk_poll(BlockBackend *bb);
 
 uint64_t blk_size(const BlockBackend *bb);     /* bytes the guest sees */
 bool blk_is_read_only(const BlockBackend *bb);
 const char *blk_filename(const BlockBackend *bb);
+const char *blk_format_name(const BlockBackend *bb);   /* "raw", ... */
+bool blk_is_snapshot(const BlockBackend *bb);           /* writes go to an overlay */
 
 /* Asynchronous requests.  Return 0 when queued, or a negative errno when
  * refused at once (then the callback is not called): -EIO out of range,

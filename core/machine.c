@@ -32,6 +32,7 @@ Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t 
     m->io = iospace_new();
     m->clock = clock_new(clock_mode);
     m->state = RUN_PAUSED;
+    pthread_mutex_init(&m->kick_lock, NULL);
     return m;
 }
 
@@ -51,6 +52,7 @@ void machine_free(Machine *m)
     iospace_free(m->io);
     clock_free(m->clock);
     munmap(m->ram, m->ram_size);
+    pthread_mutex_destroy(&m->kick_lock);
     free(m);
 }
 
@@ -90,6 +92,25 @@ void machine_request_stop(Machine *m)
     m->stop_requested = true;
     if (m->kick)
         m->kick(m->kick_opaque);
+}
+
+void machine_set_kick(Machine *m, void (*kick)(void *opaque), void *opaque)
+{
+    pthread_mutex_lock(&m->kick_lock);
+    m->kick = kick;
+    m->kick_opaque = opaque;
+    pthread_mutex_unlock(&m->kick_lock);
+}
+
+void machine_notify(Machine *m)
+{
+    /* The CPU loops read stop_requested between blocks (KVM: between
+     * exits); the kick ends the current chain of blocks. */
+    __atomic_store_n(&m->stop_requested, true, __ATOMIC_SEQ_CST);
+    pthread_mutex_lock(&m->kick_lock);
+    if (m->kick)
+        m->kick(m->kick_opaque);
+    pthread_mutex_unlock(&m->kick_lock);
 }
 
 void machine_request_shutdown(Machine *m, int exit_code)

@@ -6,6 +6,7 @@
 #ifndef VX86_CORE_MACHINE_H
 #define VX86_CORE_MACHINE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -69,12 +70,16 @@ typedef struct Machine {
      * without waiting for the chain of blocks to run its budget out. */
     void (*kick)(void *opaque);
     void *kick_opaque;
+    /* Held while kick is called from another thread (machine_notify) and
+     * while it changes (machine_set_kick), so a worker never kicks a CPU
+     * being freed. */
+    pthread_mutex_t kick_lock;
 
     /* The A20 gate, as the accelerator applies it (the board calls it). */
     void (*set_a20)(void *opaque, bool on);
     void *a20_opaque;
 
-    FdWatch fds[8];               /* input sources the main loop polls */
+    FdWatch fds[16];              /* input sources the main loop polls */
     int nfds;
 
     RunState state;
@@ -92,8 +97,17 @@ Device *machine_add_device(Machine *m, const DeviceOps *ops, void *opaque);
 Device *machine_find_device(Machine *m, const char *id);
 void machine_reset_devices(Machine *m);
 
-/* Input sources (terminal, sockets): on_readable runs from the main loop. */
+/* Input sources (terminal, sockets, block completions): on_readable runs
+ * from the main loop.  false when the table is full. */
 bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque);
+/* Stops watching every source registered with opaque. */
+void machine_unwatch_fd(Machine *m, void *opaque);
+/* Thread-safe, for worker threads that just made a watched fd readable:
+ * makes the main loop poll its inputs soon (the running CPU leaves
+ * translated code and returns to the loop at its next block boundary). */
+void machine_notify(Machine *m);
+/* Sets (or clears, kick NULL) the accelerator's kick under kick_lock. */
+void machine_set_kick(Machine *m, void (*kick)(void *opaque), void *opaque);
 
 /* Runs the machine with an initialised accelerator until the guest powers
  * off or an error; returns the process exit status. */

@@ -40,6 +40,8 @@ static bool uses_hdb(const VMOptions *o) { return drive_from(o, "-hdb"); }
 static bool uses_hdc(const VMOptions *o) { return drive_from(o, "-hdc"); }
 static bool uses_hdd(const VMOptions *o) { return drive_from(o, "-hdd"); }
 static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
+static bool uses_fda(const VMOptions *o) { return drive_from(o, "-fda"); }
+static bool uses_fdb(const VMOptions *o) { return drive_from(o, "-fdb"); }
 static bool uses_boot(const VMOptions *o) { return o->boot_order[0] || o->boot_once[0]; }
 static bool uses_monitor(const VMOptions *o) { return o->monitor && strcmp(o->monitor, "none"); }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
@@ -63,6 +65,8 @@ static const Unsupported not_yet[] = {
     { "-hdc", uses_hdc, NULL },
     { "-hdd", uses_hdd, NULL },
     { "-cdrom", uses_cdrom, NULL },
+    { "-fda", uses_fda, NULL },
+    { "-fdb", uses_fdb, NULL },
     { "-boot", uses_boot, NULL },
     { "-monitor", uses_monitor, NULL },            /* only -monitor none */
     { "-qmp", uses_qmp, NULL },

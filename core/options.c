@@ -38,6 +38,7 @@
 #define RAM_DEFAULT (128 * MIB)       /* QEMU's default too */
 #define RAM_ALIGN 4096ULL             /* -m is rounded up to whole pages */
 #define IDE_SLOTS 4
+#define FLOPPY_SLOTS 2
 #define VIRTIO_SLOTS 32
 #define KV_MAX 16
 
@@ -313,7 +314,23 @@ static int set_file(Ctx *c, char **field, const char *path)
 
 static const char *drive_if_name(DriveIf i)
 {
-    return i == DRIVE_IF_IDE ? "IDE" : i == DRIVE_IF_VIRTIO ? "virtio" : "none";
+    switch (i) {
+    case DRIVE_IF_IDE: return "IDE";
+    case DRIVE_IF_VIRTIO: return "virtio";
+    case DRIVE_IF_FLOPPY: return "floppy";
+    default: return "none";
+    }
+}
+
+/* if= spelling. */
+static const char *drive_if_key(DriveIf i)
+{
+    return i == DRIVE_IF_IDE ? "ide" : drive_if_name(i);
+}
+
+static int drive_slots(DriveIf i)
+{
+    return i == DRIVE_IF_IDE ? IDE_SLOTS : i == DRIVE_IF_FLOPPY ? FLOPPY_SLOTS : VIRTIO_SLOTS;
 }
 
 static void drive_describe(const DriveOpt *d, char *buf, size_t len)
@@ -331,7 +348,7 @@ static int drive_place(Ctx *c, DriveOpt *d)
     VMOptions *o = c->o;
     if (d->iface == DRIVE_IF_NONE)
         return 0;
-    int slots = d->iface == DRIVE_IF_IDE ? IDE_SLOTS : VIRTIO_SLOTS;
+    int slots = drive_slots(d->iface);
     bool used[VIRTIO_SLOTS] = { false };
     const DriveOpt *owner[VIRTIO_SLOTS] = { NULL };
     for (int i = 0; i < o->ndrives; i++) {
@@ -351,7 +368,7 @@ static int drive_place(Ctx *c, DriveOpt *d)
     }
     if (d->index >= slots)
         return fail(c, "index %d is out of range for if=%s (0..%d)", d->index,
-                    d->iface == DRIVE_IF_IDE ? "ide" : "virtio", slots - 1);
+                    drive_if_key(d->iface), slots - 1);
     if (used[d->index]) {
         char a[32], b[32];
         drive_describe(owner[d->index], a, sizeof(a));
@@ -403,10 +420,12 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->iface = DRIVE_IF_IDE;
         else if (!strcmp(v, "virtio"))
             d->iface = DRIVE_IF_VIRTIO;
+        else if (!strcmp(v, "floppy"))
+            d->iface = DRIVE_IF_FLOPPY;
         else if (!strcmp(v, "none"))
             d->iface = DRIVE_IF_NONE;
         else
-            return fail(c, "interface if=%s not supported (ide, virtio, none)", v);
+            return fail(c, "interface if=%s not supported (ide, floppy, virtio, none)", v);
     } else if (!strcmp(k, "media")) {
         if (!strcmp(v, "disk"))
             d->media = DRIVE_MEDIA_DISK;
@@ -414,6 +433,27 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->media = DRIVE_MEDIA_CDROM;
         else
             return fail(c, "media=%s not supported (disk, cdrom)", v);
+    } else if (!strcmp(k, "cache")) {
+        static const char *const names[] = {
+            [DRIVE_CACHE_WRITEBACK] = "writeback", [DRIVE_CACHE_NONE] = "none",
+            [DRIVE_CACHE_UNSAFE] = "unsafe", [DRIVE_CACHE_DIRECTSYNC] = "directsync",
+            [DRIVE_CACHE_WRITETHROUGH] = "writethrough",
+        };
+        size_t i = 0;
+        while (i < ARRAY_SIZE(names) && strcmp(v, names[i]))
+            i++;
+        if (i == ARRAY_SIZE(names))
+            return fail(c, "cache=%s not supported (writeback, none, writethrough, directsync, unsafe)", v);
+        d->cache = (DriveCache)i;
+    } else if (!strcmp(k, "aio")) {
+        if (!strcmp(v, "threads"))
+            d->aio = DRIVE_AIO_THREADS;
+        else if (!strcmp(v, "native"))
+            d->aio = DRIVE_AIO_NATIVE;
+        else if (!strcmp(v, "io_uring"))
+            d->aio = DRIVE_AIO_IO_URING;
+        else
+            return fail(c, "aio=%s not supported (threads, native, io_uring)", v);
     } else if (!strcmp(k, "index")) {
         uint64_t n;
         if (!parse_uint(v, 0, 1000, &n))
@@ -443,6 +483,12 @@ static int opt_drive(Ctx *c, const char *arg)
     }
     if (rc == 0 && d.iface == DRIVE_IF_NONE && d.index_given)
         rc = fail(c, "index= has no meaning with if=none");
+    if (rc == 0 && d.iface == DRIVE_IF_FLOPPY && d.media == DRIVE_MEDIA_CDROM)
+        rc = fail(c, "media=cdrom is not possible with if=floppy");
+    /* QEMU's rule: native AIO is O_DIRECT only. */
+    if (rc == 0 && d.aio == DRIVE_AIO_NATIVE && d.cache != DRIVE_CACHE_NONE &&
+        d.cache != DRIVE_CACHE_DIRECTSYNC)
+        rc = fail(c, "aio=native needs cache=none or cache=directsync");
     if (rc == 0 && !d.file && d.media == DRIVE_MEDIA_DISK)
         rc = fail(c, "file= is required (only an empty media=cdrom drive may omit it)");
     if (rc == 0)
@@ -466,6 +512,16 @@ static int opt_hdc(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-hdc", 2
 static int opt_hdd(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-hdd", 3, DRIVE_MEDIA_DISK); }
 /* QEMU puts -cdrom on the secondary master. */
 static int opt_cdrom(Ctx *c, const char *a) { return opt_disk_slot(c, a, "-cdrom", 2, DRIVE_MEDIA_CDROM); }
+
+static int opt_floppy_slot(Ctx *c, const char *arg, const char *opt, int index)
+{
+    DriveOpt d = { .file = (char *)arg, .iface = DRIVE_IF_FLOPPY, .media = DRIVE_MEDIA_DISK,
+                   .index = index, .index_given = true, .opt = opt };
+    return drive_add(c, &d);
+}
+
+static int opt_fda(Ctx *c, const char *a) { return opt_floppy_slot(c, a, "-fda", 0); }
+static int opt_fdb(Ctx *c, const char *a) { return opt_floppy_slot(c, a, "-fdb", 1); }
 
 /* ---- machine shape ---- */
 
@@ -892,7 +948,9 @@ static const OptDef opt_defs[] = {
     { "initrd", true, opt_initrd, "FILE", "initial ramdisk (needs -kernel)" },
     { "append", true, opt_append, "CMDLINE", "kernel command line (needs -kernel)" },
     { "bios", true, opt_bios, "FILE", "firmware image" },
-    { "drive", true, opt_drive, "file=F,format=raw|qcow2,if=ide|virtio|none,...", "add a drive (see docs/usage.md)" },
+    { "drive", true, opt_drive, "file=F,format=raw|qcow2,if=ide|floppy|virtio|none,...", "add a drive (see docs/usage.md)" },
+    { "fda", true, opt_fda, "FILE", "floppy disk A:" },
+    { "fdb", true, opt_fdb, "FILE", "floppy disk B:" },
     { "hda", true, opt_hda, "FILE", "IDE primary master disk" },
     { "hdb", true, opt_hdb, "FILE", "IDE primary slave disk" },
     { "hdc", true, opt_hdc, "FILE", "IDE secondary master disk" },

@@ -16,20 +16,33 @@
 #define MAX_DRIVES 8
 #define MAX_ACCELS 4
 
-typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE } DriveIf;
+typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY } DriveIf;
 typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
+/* cache=: the same order as BlockCacheMode (block/block.h). */
+typedef enum DriveCache {
+    DRIVE_CACHE_WRITEBACK,    /* QEMU's default */
+    DRIVE_CACHE_NONE,
+    DRIVE_CACHE_UNSAFE,
+    DRIVE_CACHE_DIRECTSYNC,
+    DRIVE_CACHE_WRITETHROUGH,
+} DriveCache;
+/* aio=: accepted for QEMU command lines; vx86 always uses its I/O threads. */
+typedef enum DriveAio { DRIVE_AIO_THREADS, DRIVE_AIO_NATIVE, DRIVE_AIO_IO_URING } DriveAio;
 
 typedef struct DriveOpt {
     char *file;           /* NULL only for an empty CD-ROM drive */
     char *format;         /* "raw", "qcow2" or NULL (probe) */
     DriveIf iface;
     DriveMedia media;
-    int index;            /* -1: next free; after options_parse, IDE and
-                           * virtio drives hold their resolved slot (IDE:
-                           * 0 primary master .. 3 secondary slave) */
+    int index;            /* -1: next free; after options_parse, IDE,
+                           * floppy and virtio drives hold their resolved
+                           * slot (IDE: 0 primary master .. 3 secondary
+                           * slave; floppy: 0 A:, 1 B:) */
     bool readonly;        /* always true for media=cdrom */
     bool snapshot;        /* also implied by the global -snapshot */
-    const char *opt;      /* option that created it: "-drive", "-hda", "-cdrom", ... */
+    DriveCache cache;
+    DriveAio aio;
+    const char *opt;      /* option that created it: "-drive", "-hda", "-cdrom", "-fda", ... */
     bool index_given;     /* index= was explicit (or implied by -hdX/-cdrom) */
 } DriveOpt;
 

@@ -3,10 +3,21 @@
  * deadline, fires due timers, polls input sources, and acts on reset and
  * shutdown requests.  When every CPU is halted it sleeps in poll() until
  * the next deadline or input, so an idle guest costs no host CPU.
+ *
+ * Input is polled each time the accelerator returns, and a busy CPU
+ * returns only at the next timer deadline, which may be far (or never,
+ * with no timer armed).  So a worker thread that makes a watched fd
+ * readable (block-layer completions) calls machine_notify(): it sets
+ * stop_requested and kicks the CPU, which leaves translated code at its
+ * next block entry and returns here.  stop_requested is cleared just
+ * before polling, not before running: a notification that comes after the
+ * clear ends the next run at once, one that came before it is seen by
+ * this poll (workers make their fd readable before notifying).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "accel/accel.h"
 #include "core/machine.h"
@@ -19,18 +30,31 @@ bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *
     return true;
 }
 
+void machine_unwatch_fd(Machine *m, void *opaque)
+{
+    int n = 0;
+    for (int i = 0; i < m->nfds; i++)
+        if (m->fds[i].opaque != opaque)
+            m->fds[n++] = m->fds[i];
+    m->nfds = n;
+}
+
 /* Waits up to timeout_ms for input and dispatches what is readable. */
 static void poll_inputs(Machine *m, int timeout_ms)
 {
-    struct pollfd p[8];
+    struct pollfd p[sizeof(m->fds) / sizeof(m->fds[0])];
     for (int i = 0; i < m->nfds; i++)
         p[i] = (struct pollfd){ .fd = m->fds[i].get_fd(m->fds[i].opaque), .events = POLLIN };
-    int n = poll(p, (nfds_t)m->nfds, timeout_ms);
+    int nfds = m->nfds;
+    int n = poll(p, (nfds_t)nfds, timeout_ms);
     if (n <= 0)
         return;
-    for (int i = 0; i < m->nfds; i++)
+    /* A handler may unwatch (its source closed): walk a copy. */
+    FdWatch w[sizeof(m->fds) / sizeof(m->fds[0])];
+    memcpy(w, m->fds, sizeof(FdWatch) * (size_t)nfds);
+    for (int i = 0; i < nfds; i++)
         if (p[i].revents & (POLLIN | POLLHUP))
-            m->fds[i].on_readable(m->fds[i].opaque);
+            w[i].on_readable(w[i].opaque);
 }
 
 static int ms_until(Machine *m, int64_t deadline)
@@ -58,7 +82,6 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             ops->reset(acc);
             m->state = RUN_RUNNING;
         }
-        m->stop_requested = false;
         AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
         if (e == ACCEL_EXIT_ERROR) {
             if (m->state == RUN_RUNNING) {
@@ -68,6 +91,7 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             break;
         }
         clock_run_timers(m->clock);
+        __atomic_store_n(&m->stop_requested, false, __ATOMIC_SEQ_CST);
         poll_inputs(m, e == ACCEL_EXIT_HALTED ? ms_until(m, clock_next_deadline(m->clock)) : 0);
         clock_run_timers(m->clock);
     }

@@ -356,9 +356,24 @@ START_TEST(drive_bad_values)
     snprintf(spec, sizeof(spec), "file=%s,media=floppy", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
     ck_assert_err_has("floppy");
-    snprintf(spec, sizeof(spec), "file=%s,cache=none", disk);
+    snprintf(spec, sizeof(spec), "file=%s,cache=sometimes", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
-    ck_assert_str_eq(err, "-drive: unknown parameter 'cache'");
+    ck_assert_str_eq(err, "-drive: cache=sometimes not supported (writeback, none, writethrough, directsync, unsafe)");
+    snprintf(spec, sizeof(spec), "file=%s,aio=posix", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: aio=posix not supported (threads, native, io_uring)");
+    snprintf(spec, sizeof(spec), "file=%s,aio=native", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: aio=native needs cache=none or cache=directsync");
+    snprintf(spec, sizeof(spec), "file=%s,if=floppy,media=cdrom", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: media=cdrom is not possible with if=floppy");
+    snprintf(spec, sizeof(spec), "file=%s,if=floppy,index=2", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: index 2 is out of range for if=floppy (0..1)");
+    snprintf(spec, sizeof(spec), "file=%s,blah=1", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: unknown parameter 'blah'");
     snprintf(spec, sizeof(spec), "file=%s,readonly=maybe", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
     ck_assert_err_prefix("-drive: ");
@@ -372,6 +387,66 @@ START_TEST(drive_bad_values)
     ck_assert_int_eq(parse("-drive", "file=/nonexistent.img", NULL), -1);
     ck_assert_str_eq(err, "-drive: /nonexistent.img: No such file or directory");
     ck_assert_int_eq(o.ndrives, 0);
+}
+END_TEST
+
+START_TEST(drive_cache_and_aio)
+{
+    static const struct { const char *v; DriveCache c; } modes[] = {
+        { "writeback", DRIVE_CACHE_WRITEBACK }, { "none", DRIVE_CACHE_NONE },
+        { "unsafe", DRIVE_CACHE_UNSAFE }, { "directsync", DRIVE_CACHE_DIRECTSYNC },
+        { "writethrough", DRIVE_CACHE_WRITETHROUGH },
+    };
+    char spec[512];
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        options_free(&o);
+        options_init(&o);
+        snprintf(spec, sizeof(spec), "file=%s,cache=%s", disk, modes[i].v);
+        ck_assert_int_eq(parse("-drive", spec, NULL), 0);
+        ck_assert_int_eq(o.drives[0].cache, modes[i].c);
+        ck_assert_int_eq(o.drives[0].aio, DRIVE_AIO_THREADS);
+    }
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-hda", disk, NULL), 0);
+    ck_assert_int_eq(o.drives[0].cache, DRIVE_CACHE_WRITEBACK);     /* QEMU's default */
+    options_free(&o);
+    options_init(&o);
+    snprintf(spec, sizeof(spec), "file=%s,cache=none,aio=native", disk);
+    ck_assert_int_eq(parse("-drive", spec, NULL), 0);
+    ck_assert_int_eq(o.drives[0].aio, DRIVE_AIO_NATIVE);
+    snprintf(spec, sizeof(spec), "file=%s,aio=io_uring", disk2);
+    ck_assert_int_eq(parse("-drive", spec, NULL), 0);
+    ck_assert_int_eq(o.drives[1].aio, DRIVE_AIO_IO_URING);
+}
+END_TEST
+
+START_TEST(floppy_drives)
+{
+    char spec[512];
+    snprintf(spec, sizeof(spec), "file=%s,if=floppy", disk2);
+    /* -fda is A: (slot 0); an unindexed floppy -drive takes B:. */
+    ck_assert_int_eq(parse("-fda", disk, "-drive", spec, "-hda", disk, NULL), 0);
+    ck_assert_int_eq(o.ndrives, 3);
+    ck_assert_int_eq(o.drives[0].iface, DRIVE_IF_FLOPPY);
+    ck_assert_int_eq(o.drives[0].index, 0);
+    ck_assert_str_eq(o.drives[0].opt, "-fda");
+    ck_assert_int_eq(o.drives[1].iface, DRIVE_IF_FLOPPY);
+    ck_assert_int_eq(o.drives[1].index, 1);
+    ck_assert(!o.drives[1].readonly);
+    ck_assert_int_eq(o.drives[2].iface, DRIVE_IF_IDE);
+    ck_assert_int_eq(o.drives[2].index, 0);            /* IDE slots are separate */
+    ck_assert_int_eq(parse("-fdb", disk, NULL), -1);
+    ck_assert_str_eq(err, "-drive and -fdb both use floppy slot 1");
+    options_free(&o);
+    options_init(&o);
+    snprintf(spec, sizeof(spec), "file=%s,if=floppy", disk2);
+    ck_assert_int_eq(parse("-fda", disk, "-fdb", disk, "-drive", spec, NULL), -1);
+    ck_assert_str_eq(err, "-drive: more than 2 floppy devices");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-fdb", "/nonexistent.img", NULL), -1);
+    ck_assert_str_eq(err, "-fdb: /nonexistent.img: No such file or directory");
 }
 END_TEST
 
@@ -702,6 +777,8 @@ static Suite *options_suite(void)
     tcase_add_test(tc, drive_defaults_and_bare_booleans);
     tcase_add_test(tc, drive_comma_escaping);
     tcase_add_test(tc, drive_bad_values);
+    tcase_add_test(tc, drive_cache_and_aio);
+    tcase_add_test(tc, floppy_drives);
     tcase_add_test(tc, hda_and_drive_index_conflict);
     tcase_add_test(tc, disk_slots_and_cdrom);
     tcase_add_test(tc, more_than_four_ide_devices);
