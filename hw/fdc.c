@@ -673,9 +673,11 @@ static void fdc_reset(void *opaque)
 static void fdc_free(void *opaque)
 {
     FDCState *s = opaque;
+    /* The board closes the images after the machine is gone: stop their
+     * completions from reaching this machine first. */
     for (int i = 0; i < 2; i++)
         if (s->drive[i].bb)
-            blk_drain(s->drive[i].bb);
+            blk_detach(s->drive[i].bb);
     iospace_remove(s->m->io, s->base, 6);
     iospace_remove(s->m->io, s->base + 7, 1);
     free(s);
