@@ -1,0 +1,3 @@
+#define TEXT_CURSOR 1
+#define TEXT_BLINK 1
+#include "vga-text.c"
