@@ -5,7 +5,7 @@
 #   make check-vga      build the images, run the comparison
 include tests/testrom/testrom.mk
 
-VGA_IMAGES := vga-text vga-text50 vga-textblink vga-13h vga-vbe
+VGA_IMAGES := vga-text vga-text50 vga-textcursor vga-13h vga-vbe
 $(foreach i,$(VGA_IMAGES),$(eval $(call testrom_image,$(i),tests/vga/$(i).c,32)))
 $(foreach i,$(VGA_IMAGES),$(eval $(TESTROM_DIR)/$(i).o: tests/vga/vga-common.h tests/vga/vga-text.c))
 
