@@ -14,6 +14,8 @@
 #include "accel/accel.h"
 #include "core/log.h"
 #include "core/machine.h"
+#include "core/monitor.h"
+#include "host/chardev.h"
 #include "core/options.h"
 #include "cpu/cpu.h"
 #include "hw/pc/linuxboot.h"
@@ -43,7 +45,6 @@ static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
 static bool uses_fda(const VMOptions *o) { return drive_from(o, "-fda"); }
 static bool uses_fdb(const VMOptions *o) { return drive_from(o, "-fdb"); }
 static bool uses_boot(const VMOptions *o) { return o->boot_order[0] || o->boot_once[0]; }
-static bool uses_monitor(const VMOptions *o) { return o->monitor && strcmp(o->monitor, "none"); }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
 static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
@@ -68,7 +69,6 @@ static const Unsupported not_yet[] = {
     { "-fda", uses_fda, NULL },
     { "-fdb", uses_fdb, NULL },
     { "-boot", uses_boot, NULL },
-    { "-monitor", uses_monitor, NULL },            /* only -monitor none */
     { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
     { "-S", uses_start_stopped, NULL },
@@ -120,6 +120,43 @@ static int setup_logging(const VMOptions *o)
     return 0;
 }
 
+/* ---- the human monitor ---- */
+
+static int monitor_poll_fd(void *opaque) { return chardev_poll_fd(opaque); }
+static void monitor_readable(void *opaque) { chardev_handle_input(opaque); }
+
+/* Opens -monitor's backend and starts the monitor on it; true with
+ * *chr NULL when there is none. */
+static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, CharDev **chr,
+                          Monitor **mon)
+{
+    char err[512];
+    *chr = NULL;
+    *mon = NULL;
+    if (!o->monitor || !strcmp(o->monitor, "none"))
+        return true;
+    if (!strcmp(o->monitor, "stdio") && o->serial == SERIAL_STDIO) {
+        fprintf(stderr, "vx86: -monitor stdio: stdio is already the serial port "
+                        "(sharing it is not supported yet; use -monitor unix:PATH,server,nowait)\n");
+        return false;
+    }
+    if (strcmp(o->monitor, "stdio") && strncmp(o->monitor, "unix:", 5)) {
+        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, none)\n",
+                o->monitor);
+        return false;
+    }
+    *chr = chardev_open(o->monitor, err, sizeof err);
+    if (!*chr) {
+        fprintf(stderr, "vx86: -monitor: %s\n", err);
+        return false;
+    }
+    chardev_set_quit_handler(*chr, NULL, NULL);
+    MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
+    *mon = monitor_new(m, *chr, &h);
+    machine_watch_fd(m, monitor_poll_fd, monitor_readable, *chr);
+    return true;
+}
+
 /* Builds the PC around m, picks the accelerator and runs until the guest
  * powers off.  Takes ownership of m.  Returns the exit status. */
 static int run_board(Machine *m, const VMOptions *opts)
@@ -133,8 +170,12 @@ static int run_board(Machine *m, const VMOptions *opts)
     /* Load the kernel before choosing the accelerator: a bad -kernel is
      * reported the same way whatever would have run it. */
     LinuxBootEntry entry;
-    if (opts->kernel && !pc_load_linux(pc, opts, &entry, err, sizeof err)) {
+    CharDev *mon_chr = NULL;
+    Monitor *mon = NULL;
+    bool ok = !opts->kernel || pc_load_linux(pc, opts, &entry, err, sizeof err);
+    if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
+    if (!ok || !start_monitor(m, pc, opts, &mon_chr, &mon)) {
         m->board = NULL;
         machine_free(m);
         pc_free(pc);
@@ -161,6 +202,8 @@ static int run_board(Machine *m, const VMOptions *opts)
     /* The board's backends and BIOS image outlive the devices using them. */
     m->board = NULL;
     machine_free(m);
+    monitor_free(mon);
+    chardev_free(mon_chr);
     pc_free(pc);
     return status;
 }

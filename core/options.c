@@ -828,6 +828,40 @@ static int opt_display(Ctx *c, const char *arg)
     return rc;
 }
 
+static int opt_vga(Ctx *c, const char *arg)
+{
+    if (!strcmp(arg, "std"))
+        c->o->vga = VGA_STD;
+    else if (!strcmp(arg, "none"))
+        c->o->vga = VGA_NONE;
+    else
+        return fail(c, "unsupported VGA card '%s' (std, none)", arg);
+    return 0;
+}
+
+static int opt_nodefaults(Ctx *c, const char *arg)
+{
+    c->o->nodefaults = true;
+    return 0;
+}
+
+/* -global DRIVER.PROP=VALUE: the properties vx86 has (VGA.vgamem_mb). */
+static int opt_global(Ctx *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq)
+        return fail(c, "'%s': expected DRIVER.PROP=VALUE", arg);
+    size_t klen = (size_t)(eq - arg);
+    if (klen == strlen("VGA.vgamem_mb") && !strncmp(arg, "VGA.vgamem_mb", klen)) {
+        uint64_t v;
+        if (!parse_uint(eq + 1, 1, 256, &v) || (v & (v - 1)))
+            return fail(c, "VGA.vgamem_mb=%s: expected a power of two from 1 to 256", eq + 1);
+        c->o->vgamem_mb = (unsigned)v;
+        return 0;
+    }
+    return fail(c, "unknown property '%.*s' (VGA.vgamem_mb)", (int)klen, arg);
+}
+
 static int opt_nographic(Ctx *c, const char *arg)
 {
     c->o->nographic = true;
@@ -963,7 +997,10 @@ static const OptDef opt_defs[] = {
     { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
     { "display", true, opt_display, "sdl|none", "display backend" },
-    { "monitor", true, opt_monitor, "SPEC", "human monitor (none)" },
+    { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
+    { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no VGA unless -vga)" },
+    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (VGA.vgamem_mb=MB)" },
+    { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
     { "qmp", true, opt_qmp, "SPEC", "QMP monitor" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },

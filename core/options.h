@@ -48,6 +48,7 @@ typedef struct DriveOpt {
 
 typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
+typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
 typedef struct AccelOpt {
     char name[8];         /* "kvm" or "tcg" */
@@ -68,6 +69,9 @@ typedef struct VMOptions {
     bool serial_given;
     bool nographic;
     DisplayKind display;
+    VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
+    unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
+    bool nodefaults;      /* -nodefaults: no default devices (VGA) */
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
     SerialKind debugcon;  /* -debugcon: port 0xe9 output */

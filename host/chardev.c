@@ -1,6 +1,9 @@
 /*
  * Character backends (see chardev.h): stdio with a QEMU-style Ctrl-A escape,
- * output files, a null sink and an in-memory buffer for tests.
+ * output files, a null sink, an in-memory buffer for tests and a listening
+ * Unix socket (one client at a time; output is dropped while none is
+ * connected, and a client that goes away puts the socket back to
+ * listening).
  *
  * The one piece of process-wide mutable state is the terminal record below:
  * the terminal settings belong to the process, not to a machine, and they
@@ -17,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -25,7 +30,7 @@
 #define CHARDEV_INPUT_QUEUE 4096
 #define CTRL_A 0x01
 
-typedef enum CharKind { CHAR_STDIO, CHAR_FILE, CHAR_NONE, CHAR_BUFFER } CharKind;
+typedef enum CharKind { CHAR_STDIO, CHAR_FILE, CHAR_NONE, CHAR_BUFFER, CHAR_SOCKET } CharKind;
 
 struct CharDev {
     CharKind kind;
@@ -44,6 +49,12 @@ struct CharDev {
     void *fe_opaque;
     CharQuitFn quit;
     void *quit_opaque;
+
+    /* "unix:" server: the listening socket (in_fd/out_fd are the client). */
+    int listen_fd;
+    char *sock_path;
+    CharConnectFn on_connect;
+    void *connect_opaque;
 
     /* "buffer" backend output. */
     uint8_t *buf;
@@ -131,7 +142,76 @@ static CharDev *chardev_alloc(CharKind kind)
     c->kind = kind;
     c->in_fd = -1;
     c->out_fd = -1;
+    c->listen_fd = -1;
     return c;
+}
+
+/* "unix:PATH,server[=on][,nowait|,wait=off]": a listening socket.  With
+ * wait (QEMU's default for a server) opening blocks until a client comes. */
+static CharDev *open_unix_server(const char *spec, char *err, size_t errlen)
+{
+    char *copy = xstrdup(spec + 5);
+    char *path = copy, *opts = strchr(copy, ',');
+    bool server = false, wait = true;
+    if (opts)
+        *opts++ = '\0';
+    for (char *o = opts; o && *o;) {
+        char *next = strchr(o, ',');
+        if (next)
+            *next++ = '\0';
+        if (!strcmp(o, "server") || !strcmp(o, "server=on"))
+            server = true;
+        else if (!strcmp(o, "nowait") || !strcmp(o, "wait=off"))
+            wait = false;
+        else if (!strcmp(o, "wait=on"))
+            wait = true;
+        else {
+            snprintf(err, errlen, "unix: unknown option '%s' (server, nowait)", o);
+            free(copy);
+            return NULL;
+        }
+        o = next;
+    }
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    if (!server || !*path || strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "unix:%s: only a server with a path shorter than %zu bytes "
+                 "is supported (unix:PATH,server,nowait)", path, sizeof(sa.sun_path));
+        free(copy);
+        return NULL;
+    }
+    strcpy(sa.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(path);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(fd, 1) < 0) {
+        snprintf(err, errlen, "unix:%s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(copy);
+        return NULL;
+    }
+    CharDev *c = chardev_alloc(CHAR_SOCKET);
+    c->listen_fd = fd;
+    c->sock_path = copy;
+    if (wait) {
+        fprintf(stderr, "vx86: waiting for a connection on unix:%s\n", path);
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd >= 0)
+            c->in_fd = c->out_fd = cfd;
+    }
+    return c;
+}
+
+void chardev_set_connect_handler(CharDev *c, CharConnectFn fn, void *opaque)
+{
+    c->on_connect = fn;
+    c->connect_opaque = opaque;
+    if (fn && c->kind == CHAR_SOCKET && c->in_fd >= 0)
+        fn(opaque);
+}
+
+bool chardev_connected(const CharDev *c)
+{
+    return c->kind != CHAR_SOCKET || c->in_fd >= 0;
 }
 
 CharDev *chardev_open(const char *spec, char *err, size_t errlen)
@@ -151,6 +231,8 @@ CharDev *chardev_open(const char *spec, char *err, size_t errlen)
         return chardev_alloc(CHAR_NONE);
     if (!strcmp(spec, "buffer"))
         return chardev_alloc(CHAR_BUFFER);
+    if (!strncmp(spec, "unix:", 5))
+        return open_unix_server(spec, err, errlen);
     if (!strncmp(spec, "file:", 5)) {
         const char *path = spec + 5;
         if (!*path) {
@@ -167,7 +249,8 @@ CharDev *chardev_open(const char *spec, char *err, size_t errlen)
         c->owns_out_fd = true;
         return c;
     }
-    snprintf(err, errlen, "unknown character device '%s' (stdio, file:PATH, none)", spec);
+    snprintf(err, errlen, "unknown character device '%s' (stdio, file:PATH, none, "
+             "unix:PATH,server,nowait)", spec);
     return NULL;
 }
 
@@ -179,13 +262,20 @@ void chardev_free(CharDev *c)
         term_leave_raw();
     if (c->owns_out_fd)
         close(c->out_fd);
+    if (c->kind == CHAR_SOCKET) {
+        if (c->in_fd >= 0)
+            close(c->in_fd);
+        close(c->listen_fd);
+        unlink(c->sock_path);
+        free(c->sock_path);
+    }
     free(c->buf);
     free(c);
 }
 
 const char *chardev_kind(const CharDev *c)
 {
-    static const char *const names[] = { "stdio", "file", "none", "buffer" };
+    static const char *const names[] = { "stdio", "file", "none", "buffer", "unix" };
     return names[c->kind];
 }
 
@@ -231,6 +321,19 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
         break;
     case CHAR_BUFFER:
         buffer_append(c, buf, len);
+        break;
+    case CHAR_SOCKET:
+        /* send() with MSG_NOSIGNAL: a client that went away must not
+         * kill the process with SIGPIPE. */
+        while (c->out_fd >= 0 && len > 0) {
+            ssize_t n = send(c->out_fd, buf, len, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            buf += n;
+            len -= (size_t)n;
+        }
         break;
     case CHAR_NONE:
         break;
@@ -358,6 +461,8 @@ static void stdio_filter_input(CharDev *c, const uint8_t *p, size_t len)
 
 int chardev_poll_fd(CharDev *c)
 {
+    if (c && c->kind == CHAR_SOCKET && c->in_fd < 0)
+        return c->listen_fd;
     if (!c || c->in_fd < 0 || c->in_eof || c->inq_count >= CHARDEV_INPUT_QUEUE)
         return -1;
     return c->in_fd;
@@ -365,6 +470,16 @@ int chardev_poll_fd(CharDev *c)
 
 void chardev_handle_input(CharDev *c)
 {
+    if (c && c->kind == CHAR_SOCKET && c->in_fd < 0) {
+        int fd = accept4(c->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        if (fd < 0)
+            return;
+        c->in_fd = c->out_fd = fd;
+        c->in_eof = false;
+        if (c->on_connect)
+            c->on_connect(c->connect_opaque);
+        return;
+    }
     if (chardev_poll_fd(c) < 0) {
         chardev_accept_input(c);
         return;
@@ -375,10 +490,17 @@ void chardev_handle_input(CharDev *c)
         uint8_t buf[256];
         size_t room = MIN(sizeof(buf), CHARDEV_INPUT_QUEUE - c->inq_count);
         ssize_t n = read(c->in_fd, buf, room);
-        if (n == 0)
+        if (c->kind == CHAR_SOCKET && (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))) {
+            /* The client left: listen for the next one. */
+            close(c->in_fd);
+            c->in_fd = c->out_fd = -1;
+        } else if (n == 0) {
             c->in_eof = true;
-        else if (n > 0)
+        } else if (n > 0 && c->kind == CHAR_SOCKET) {
+            inq_put(c, buf, (size_t)n);
+        } else if (n > 0) {
             stdio_filter_input(c, buf, (size_t)n);
+        }
     }
     chardev_accept_input(c);
 }

@@ -7,6 +7,8 @@
  *   "file:PATH"  output appended to a file truncated at open; no input
  *   "none"       output dropped, no input
  *   "buffer"     output kept in memory, input injected by the caller (tests)
+ *   "unix:PATH,server,nowait"  a listening Unix socket, one client at a
+ *                time (without nowait, opening waits for the first client)
  *
  * Input is pulled by the frontend (the UART): bytes from the backend wait in
  * a bounded queue inside the CharDev and are handed over only as far as the
@@ -38,6 +40,9 @@ typedef void (*CharReceiveFn)(void *opaque, const uint8_t *buf, size_t len);
  * Without a handler the process restores the terminal and exits(0). */
 typedef void (*CharQuitFn)(void *opaque);
 
+/* A client connected to a socket backend (the monitor prints its banner). */
+typedef void (*CharConnectFn)(void *opaque);
+
 /* Opens a backend from its spec.  NULL with one line in err on failure. */
 CharDev *chardev_open(const char *spec, char *err, size_t errlen);
 void chardev_free(CharDev *c);
@@ -49,6 +54,11 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len);
 void chardev_set_frontend(CharDev *c, CharCanReceiveFn can_receive,
                           CharReceiveFn receive, void *opaque);
 void chardev_set_quit_handler(CharDev *c, CharQuitFn fn, void *opaque);
+/* Called on each new client of a socket backend (at once if one is
+ * already connected); never for the other backends. */
+void chardev_set_connect_handler(CharDev *c, CharConnectFn fn, void *opaque);
+/* False only for a socket backend without a client. */
+bool chardev_connected(const CharDev *c);
 
 /* The fd the main loop should poll for input, or -1 when there is none or
  * the input queue is full (so a guest that never reads does not make the

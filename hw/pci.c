@@ -8,7 +8,11 @@
  * how software sizes it by writing all ones; the command register's bits
  * 0/1 enable IO/memory decode, bit 2 bus mastering, bit 10 disables INTx;
  * status bit 3 shows a pending INTx; status bits 15:11 and 8 are
- * write-one-to-clear.
+ * write-one-to-clear.  The expansion ROM base address register (0x30)
+ * holds the ROM's address in bits 31:11 (the bits below its size read as
+ * zero, so software sizes it like a BAR) and an enable in bit 0; the ROM
+ * decodes only while bit 0 and the command register's memory enable are
+ * both set (section 6.2.5.2).
  */
 #include "hw/pci.h"
 
@@ -166,8 +170,72 @@ static bool pci_bar_wanted(PCIDevice *d, int i, uint32_t *addr_out)
     return (cmd & PCI_COMMAND_MEMORY) && (uint64_t)addr + b->size <= (1ULL << 32);
 }
 
+static void pci_unmap_rom(PCIDevice *d)
+{
+    PCIRom *r = &d->rom;
+    if (!r->mapped)
+        return;
+    memmap_remove(d->bus->m->mem, r->region);
+    r->region = NULL;
+    r->mapped = false;
+}
+
+static void pci_update_rom(PCIDevice *d)
+{
+    PCIRom *r = &d->rom;
+    if (!r->size)
+        return;
+    uint32_t v = pci_get_long(d, PCI_ROM_ADDRESS);
+    uint32_t addr = v & ~(r->size - 1) & ~0x7ffu;
+    uint32_t sizing = ~(r->size - 1) & ~0x7ffu;
+    bool want = (v & 1) && (pci_get_word(d, PCI_COMMAND) & PCI_COMMAND_MEMORY) &&
+                addr != 0 && addr != sizing;
+    if (r->mapped && (!want || addr != r->mapped_addr))
+        pci_unmap_rom(d);
+    if (!want || r->mapped)
+        return;
+    char *err = NULL;
+    r->region = memmap_add_rom(d->bus->m->mem, d->name, addr, r->size, r->data, &err);
+    if (!r->region) {
+        LOG(LOG_GUEST_ERRORS, "pci %s: ROM at 0x%x not mapped: %s\n", d->name, addr,
+            err ? err : "?");
+        free(err);
+        return;
+    }
+    r->mapped = true;
+    r->mapped_addr = addr;
+}
+
+bool pci_register_rom(PCIDevice *d, const void *image, size_t len)
+{
+    if (len == 0 || len > (16u << 20))
+        return false;
+    uint32_t sz = 2048;
+    while (sz < len)
+        sz <<= 1;
+    pci_unmap_rom(d);
+    free(d->rom.data);
+    if (posix_memalign((void **)&d->rom.data, 4096, sz < 4096 ? 4096 : sz))
+        return false;
+    memset(d->rom.data, 0xff, sz);
+    memcpy(d->rom.data, image, len);
+    d->rom.size = sz;
+    pci_set_long(d, PCI_ROM_ADDRESS, 0);
+    pci_set_wmask_long(d, PCI_ROM_ADDRESS, (~(sz - 1) & ~0x7ffu) | 1u);
+    return true;
+}
+
+void pci_bar_set_prefetchable(PCIDevice *d, int bar)
+{
+    if (bar < 0 || bar >= PCI_NUM_BARS || !d->bars[bar].size || d->bars[bar].io)
+        return;
+    d->bars[bar].prefetch = true;
+    d->config[PCI_BAR0 + 4 * bar] |= 0x08;
+}
+
 void pci_update_mappings(PCIDevice *d)
 {
+    pci_update_rom(d);
     for (int i = 0; i < PCI_NUM_BARS; i++) {
         PCIBar *b = &d->bars[i];
         if (!b->size)
@@ -223,7 +291,8 @@ void pci_default_config_write(PCIDevice *d, uint32_t addr, uint32_t val,
         d->config[a] &= (uint8_t)~(v & d->w1cmask[a]);
     }
     if (ranges_touch(addr, size, PCI_COMMAND, 2) ||
-        ranges_touch(addr, size, PCI_BAR0, 4 * PCI_NUM_BARS))
+        ranges_touch(addr, size, PCI_BAR0, 4 * PCI_NUM_BARS) ||
+        ranges_touch(addr, size, PCI_ROM_ADDRESS, 4))
         pci_update_mappings(d);
     if (ranges_touch(addr, size, PCI_COMMAND + 1, 1))
         pci_update_irq(d);
@@ -274,7 +343,9 @@ static void pci_function_reset(void *opaque)
     d->config[PCI_INTERRUPT_LINE] = 0;
     for (int i = 0; i < PCI_NUM_BARS; i++)
         if (d->bars[i].size)
-            pci_set_long(d, PCI_BAR0 + 4 * i, d->bars[i].io ? 1u : 0u);
+            pci_set_long(d, PCI_BAR0 + 4 * i, d->bars[i].io ? 1u :
+                         d->bars[i].prefetch ? 8u : 0u);
+    pci_set_long(d, PCI_ROM_ADDRESS, 0);
     pci_update_mappings(d);
     /* The device model's own reset lowers its line; keep status honest. */
     if (d->irq_level)
@@ -377,8 +448,11 @@ static void pci_bus_free(void *opaque)
 {
     PCIBus *bus = opaque;
     /* The memory and IO maps are freed with the machine, regions too. */
-    for (int i = 0; i < 256; i++)
+    for (int i = 0; i < 256; i++) {
+        if (bus->devs[i])
+            free(bus->devs[i]->rom.data);
         free(bus->devs[i]);
+    }
     free(bus);
 }
 

@@ -96,7 +96,19 @@ typedef struct PCIBar {
     bool mapped;
     uint32_t mapped_addr;
     MemRegion *region;        /* memory BAR while mapped */
+    bool prefetch;            /* memory BAR: bit 3 reads as 1 */
 } PCIBar;
+
+/* The expansion ROM BAR (config 0x30): bits 31:11 the address, bit 0 the
+ * enable.  Mapped read-only while enabled, memory decode is on and the
+ * address is assigned. */
+typedef struct PCIRom {
+    uint8_t *data;            /* page-aligned, size bytes (image + 0xff pad) */
+    uint32_t size;            /* power of two >= 2 KiB; 0 = no ROM */
+    bool mapped;
+    uint32_t mapped_addr;
+    MemRegion *region;
+} PCIRom;
 
 struct PCIDevice {
     PCIBus *bus;
@@ -106,6 +118,7 @@ struct PCIDevice {
     uint8_t wmask[256];       /* bits the guest may change */
     uint8_t w1cmask[256];     /* bits the guest clears by writing 1 */
     PCIBar bars[PCI_NUM_BARS];
+    PCIRom rom;
     PCIConfigReadFn config_read;
     PCIConfigWriteFn config_write;
     void *opaque;             /* the device model's state */
@@ -134,6 +147,12 @@ PCIDevice *pci_register_function(PCIBus *bus, int devfn, const PCIConfigInit *id
  * the BAR base. */
 void pci_register_bar(PCIDevice *d, int bar, uint32_t size, bool io,
                       const MemOps *ops, void *opaque);
+/* Marks memory BAR n prefetchable (bit 3), as display framebuffers are. */
+void pci_bar_set_prefetchable(PCIDevice *d, int bar);
+/* Gives the function an expansion ROM (PCI_ROM_ADDRESS): len bytes of
+ * image, copied; the BAR's size is len rounded up to a power of two (at
+ * least 2 KiB).  False when len is 0 or above 16 MiB. */
+bool pci_register_rom(PCIDevice *d, const void *image, size_t len);
 /* Current guest-programmed base of BAR n (flag bits stripped). */
 uint32_t pci_bar_address(PCIDevice *d, int bar);
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -23,6 +24,7 @@
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
 #include "hw/i8042.h"
+#include "hw/ps2.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
 #include "hw/pc/linuxboot.h"
@@ -30,6 +32,7 @@
 #include "hw/mc146818.h"
 #include "hw/port92.h"
 #include "hw/uart16550.h"
+#include "hw/vga.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -52,6 +55,7 @@ struct PCBoard {
     IOAPICState *ioapic;
     HPETState *hpet;
     FWCfgState *fwcfg;
+    VGAState *vga;
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
@@ -373,6 +377,34 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     return pc->uart != NULL;
 }
 
+/* The standard VGA at PCI slot 2, as QEMU's pc machine places it;
+ * -vga none or -nodefaults (without -vga) leave it out.  Its VGA BIOS is
+ * Debian's SeaBIOS vgabios-stdvga.bin when installed. */
+#define VGA_BIOS_PATH "/usr/share/seabios/vgabios-stdvga.bin"
+
+static bool create_display(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    VGAKind kind = o->vga != VGA_DEFAULT ? o->vga : (o->nodefaults ? VGA_NONE : VGA_STD);
+    if (kind == VGA_NONE)
+        return true;
+    VGAConfig cfg = { .vgamem_mb = o->vgamem_mb };
+    if (access(VGA_BIOS_PATH, R_OK) == 0)
+        cfg.romfile = VGA_BIOS_PATH;
+    pc->vga = vga_create(pc->m, pc->pci, PCI_DEVFN(2, 0), &cfg, err, len);
+    return pc->vga != NULL;
+}
+
+Console *pc_console(PCBoard *pc)
+{
+    return pc->vga ? vga_console(pc->vga) : NULL;
+}
+
+void pc_send_key(void *opaque, int keycode, bool down)
+{
+    PCBoard *pc = opaque;
+    ps2_kbd_key_event(i8042_kbd(pc->kbc), keycode, down);
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -387,7 +419,8 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     if (!map_ram(pc, o, err, errlen) ||
         (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
         !create_chipset(pc, err, errlen) ||
-        !create_legacy_devices(pc, o, err, errlen)) {
+        !create_legacy_devices(pc, o, err, errlen) ||
+        !create_display(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
         return NULL;

@@ -11,7 +11,7 @@
  *
  * Memory map (RAM size R):
  *   0 .. min(R, 640 KiB)        RAM
- *   0xA0000 .. 0xBFFFF           VGA window (unassigned until a VGA exists)
+ *   0xA0000 .. 0xBFFFF           VGA window (hw/vga.c; unassigned with -vga none)
  *   0xC0000 .. 0xFFFFF           firmware: the last 128 KiB of -bios (ROM),
  *                                or RAM when booting a kernel directly
  *   1 MiB .. min(R, 3 GiB)       RAM
@@ -44,5 +44,12 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, struct LinuxBootEntry *entry
 /* A20: the OR of the i8042 output port and port 0x92; changes reach the
  * accelerator through m->set_a20. */
 bool pc_a20_enabled(PCBoard *pc);
+
+/* The display console of the VGA, NULL without one (-vga none). */
+struct Console;
+struct Console *pc_console(PCBoard *pc);
+/* A key event into the PS/2 keyboard (set 2 keycode, see hw/ps2.h); the
+ * opaque is the board, so the monitor can take it as a hook. */
+void pc_send_key(void *opaque, int keycode, bool down);
 
 #endif

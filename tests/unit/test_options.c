@@ -726,6 +726,33 @@ START_TEST(readonly_image_needs_readonly_flag)
 }
 END_TEST
 
+START_TEST(vga_options)
+{
+    ck_assert_int_eq(parse("-kernel", kernel, NULL), 0);
+    ck_assert_int_eq(o.vga, VGA_DEFAULT);
+    ck_assert(!o.nodefaults);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-kernel", kernel, "-vga", "none", "-nodefaults",
+                           "-global", "VGA.vgamem_mb=32", NULL), 0);
+    ck_assert_int_eq(o.vga, VGA_NONE);
+    ck_assert(o.nodefaults);
+    ck_assert_uint_eq(o.vgamem_mb, 32);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-vga", "cirrus", NULL), -1);
+    ck_assert_msg(starts_with(err, "-vga: unsupported VGA card 'cirrus'"), "%s", err);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-global", "VGA.vgamem_mb=3", NULL), -1);
+    ck_assert_msg(starts_with(err, "-global: VGA.vgamem_mb=3"), "%s", err);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-global", "e1000.mac=1", NULL), -1);
+    ck_assert_msg(starts_with(err, "-global: unknown property 'e1000.mac'"), "%s", err);
+}
+END_TEST
+
 START_TEST(debugcon_device_and_kvm_force)
 {
     ck_assert_int_eq(o.debug_exit_port, 0xf4);
@@ -796,6 +823,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, error_is_one_line);
     tcase_add_test(tc, readonly_image_needs_readonly_flag);
     tcase_add_test(tc, debugcon_device_and_kvm_force);
+    tcase_add_test(tc, vga_options);
     suite_add_tcase(s, tc);
     return s;
 }

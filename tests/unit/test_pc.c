@@ -99,11 +99,44 @@ START_TEST(ram_map_has_pci_hole_and_firmware_area)
     rig_init(&r);
     r.m->ram[0x1234] = 0x5a;
     ck_assert_uint_eq(memmap_read(r.m->mem, 0x1234, 1), 0x5a);
-    ck_assert_uint_eq(memmap_read(r.m->mem, 0xa0000, 1), 0xff);   /* VGA window unassigned */
+    /* the VGA window belongs to the standard VGA (-vga std by default) */
+    const MemRegion *vr = memmap_find(r.m->mem, 0xa0000);
+    ck_assert_ptr_nonnull(vr);
+    ck_assert_str_eq(vr->name, "vga-lowmem");
+    ck_assert_ptr_nonnull(pc_console(r.pc));
+    /* PCI 00:02.0 is the VGA: 1234:1111, class 0x0300 */
+    iospace_write(r.m->io, 0xcf8, 0x80000000u | 2u << 11, 4);
+    ck_assert_uint_eq(iospace_read(r.m->io, 0xcfc, 4), 0x11111234u);
+    iospace_write(r.m->io, 0xcf8, 0x80000008u | 2u << 11, 4);
+    ck_assert_uint_eq(iospace_read(r.m->io, 0xcfc, 4) >> 16, 0x0300);
     ck_assert_uint_eq(memmap_read(r.m->mem, 64 << 20, 1), 0xff);  /* past RAM */
     /* The LAPIC answers its version register at 0xfee00030. */
     ck_assert_uint_eq(memmap_read(r.m->mem, 0xfee00030, 4) & 0xff, 0x14);
     rig_free(&r);
+}
+END_TEST
+
+/* -vga none and -nodefaults leave the window unassigned, slot 2 empty. */
+START_TEST(vga_none_and_nodefaults)
+{
+    for (int variant = 0; variant < 2; variant++) {
+        char err[256];
+        Rig r;
+        options_init(&r.o);
+        if (variant == 0)
+            r.o.vga = VGA_NONE;
+        else
+            r.o.nodefaults = true;
+        r.m = machine_new(64 << 20, CLOCK_MANUAL, err, sizeof err);
+        r.m->opts = &r.o;
+        r.pc = pc_create(r.m, &r.o, err, sizeof err);
+        ck_assert_msg(r.pc != NULL, "%s", err);
+        ck_assert_uint_eq(memmap_read(r.m->mem, 0xa0000, 1), 0xff);
+        ck_assert_ptr_null(pc_console(r.pc));
+        iospace_write(r.m->io, 0xcf8, 0x80000000u | 2u << 11, 4);
+        ck_assert_uint_eq(iospace_read(r.m->io, 0xcfc, 4), 0xffffffffu);
+        rig_free(&r);
+    }
 }
 END_TEST
 
@@ -151,6 +184,7 @@ static Suite *pc_suite(void)
     tcase_add_test(tc, pit_irq0_reaches_cpu_through_pic_virtual_wire);
     tcase_add_test(tc, pit_irq0_through_ioapic_pin2_to_lapic);
     tcase_add_test(tc, ram_map_has_pci_hole_and_firmware_area);
+    tcase_add_test(tc, vga_none_and_nodefaults);
     tcase_add_test(tc, pci_host_bridge_visible);
     tcase_add_test(tc, lapic_msrs_through_board_hook);
     suite_add_tcase(s, tc);

@@ -194,6 +194,52 @@ START_TEST(memory_decode_maps_bar)
 }
 END_TEST
 
+/* Expansion ROM BAR (0x30): size probe, enable bit AND memory decode,
+ * read-only mapping, moves, reset. */
+START_TEST(rom_bar)
+{
+    PciBench *b = bench_new();
+    BarDev bd = { { 0 } };
+    PCIDevice *d = add_bardev(b, &bd);
+    uint8_t img[5000];
+    for (size_t i = 0; i < sizeof img; i++)
+        img[i] = (uint8_t)(i * 7);
+    img[0] = 0x55;
+    img[1] = 0xaa;
+    ck_assert(pci_register_rom(d, img, sizeof img));
+    /* 5000 bytes -> an 8 KiB BAR; bits 10:1 reserved (zero) */
+    cfg_write(b, 3, 0, 0x30, 0xfffffffe, 4);
+    ck_assert_uint_eq(cfg_read(b, 3, 0, 0x30, 4), 0xffffe000u);
+    cfg_write(b, 3, 0, 0x30, 0xfebc0000, 4);
+    cfg_write(b, 3, 0, 0x04, PCI_COMMAND_MEMORY, 2);
+    /* enable bit clear: not decoded */
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0000, 2), 0xffffu);
+    cfg_write(b, 3, 0, 0x30, 0xfebc0001, 4);
+    ck_assert_uint_eq(cfg_read(b, 3, 0, 0x30, 4), 0xfebc0001u);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0000, 2), 0xaa55u);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0000 + 4999, 1), (uint8_t)(4999 * 7));
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0000 + 6000, 1), 0xff);   /* padding */
+    /* read only */
+    memmap_write(b->m->mem, 0xfebc0010, 0, 1);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0010, 1), (uint8_t)(16 * 7));
+    /* memory decode off: gone, though enabled */
+    cfg_write(b, 3, 0, 0x04, 0, 2);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0000, 2), 0xffffu);
+    /* moved */
+    cfg_write(b, 3, 0, 0x04, PCI_COMMAND_MEMORY, 2);
+    cfg_write(b, 3, 0, 0x30, 0xfebe0001, 4);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebc0000, 2), 0xffffu);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebe0000, 2), 0xaa55u);
+    machine_reset_devices(b->m);
+    ck_assert_uint_eq(cfg_read(b, 3, 0, 0x30, 4), 0);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xfebe0000, 2), 0xffffu);
+    /* a function without a ROM has a read-only zero register */
+    cfg_write(b, 0, 0, 0x30, 0xffffffff, 4);
+    ck_assert_uint_eq(cfg_read(b, 0, 0, 0x30, 4), 0);
+    bench_free(b);
+}
+END_TEST
+
 START_TEST(io_decode_maps_bar)
 {
     PciBench *b = bench_new();
@@ -344,6 +390,7 @@ static Suite *pci_suite(void)
     tcase_add_test(tc, bar_sizing);
     tcase_add_test(tc, memory_decode_maps_bar);
     tcase_add_test(tc, io_decode_maps_bar);
+    tcase_add_test(tc, rom_bar);
     tcase_add_test(tc, command_and_status_masks);
     tcase_add_test(tc, intx_routed_through_pirq);
     tcase_add_test(tc, intx_disable_masks_line);
