@@ -54,6 +54,7 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW(lapic, MMIO(0xfee00000, 0x1000))
     FUZZ_DEVICE_ROW(ioapic, MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(dma, PIO(0x00, 16), PIO(0xc0, 32), PIO(0x81, 15))
+    FUZZ_DEVICE_ROW(vga, PIO(0x3b0, 0x30), PIO(0x1ce, 2), MMIO(0xa0000, 0x20000))
 };
 
 #define STR_(x) #x
