@@ -23,14 +23,15 @@ static bool tcg_probe(Machine *m, char *why, size_t len)
     return true;    /* the translator runs on every x86-64 host */
 }
 
-static void tcg_set_a20(void *opaque, bool on)
+static void tcg_set_a20(void *opaque, int n, int level)
 {
-    cpu_set_a20(opaque, on);
+    cpu_set_a20(opaque, level);
 }
 
-static void tcg_kick_cpu(void *opaque)
+static void tcg_kick_cpu(void *opaque, int n, int level)
 {
-    cpu_interrupt_request(opaque);
+    if (level)
+        cpu_interrupt_request(opaque);
 }
 
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
@@ -44,14 +45,10 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     TCGAccel *t = xcalloc(1, sizeof(*t));
     t->m = m;
     t->cpu = cpu;
-    cpu->intr_pending = m->intr_pending;
-    cpu->intr_ack = m->intr_ack;
-    cpu->intr_opaque = m->intr_opaque;
-    cpu->board_msr = m->board_msr;
-    m->set_a20 = tcg_set_a20;
-    m->a20_opaque = cpu;
-    m->kick = tcg_kick_cpu;
-    m->kick_opaque = cpu;
+    cpu->board = m->cpu_ops;
+    cpu->board_opaque = m->cpu_opaque;
+    irq_connect(&m->a20, tcg_set_a20, cpu, 0);
+    irq_connect(&m->kick, tcg_kick_cpu, cpu, 0);
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
     return t;
 }
@@ -134,8 +131,8 @@ static void tcg_free(void *acc)
     TCGAccel *t = acc;
     if (!t)
         return;
-    t->m->set_a20 = NULL;
-    t->m->kick = NULL;
+    irq_connect(&t->m->a20, NULL, NULL, 0);
+    irq_connect(&t->m->kick, NULL, NULL, 0);
     cpu_free(t->cpu);
     free(t);
 }

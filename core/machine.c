@@ -32,6 +32,8 @@ Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t 
     m->io = iospace_new();
     m->clock = clock_new(clock_mode);
     m->state = RUN_PAUSED;
+    irq_init(&m->a20, NULL, NULL, 0);
+    irq_init(&m->kick, NULL, NULL, 0);
     return m;
 }
 
@@ -88,8 +90,7 @@ void machine_reset_devices(Machine *m)
 void machine_request_stop(Machine *m)
 {
     m->stop_requested = true;
-    if (m->kick)
-        m->kick(m->kick_opaque);
+    irq_pulse(&m->kick);
 }
 
 void machine_request_shutdown(Machine *m, int exit_code)

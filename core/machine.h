@@ -40,6 +40,20 @@ typedef struct FdWatch {
     void *opaque;
 } FdWatch;
 
+/*
+ * What a CPU asks the board: the INTR pin's level and INTA cycle (the
+ * interrupt controllers answer), and the MSRs that live on the board (the
+ * local APIC's: APIC_BASE, TSC_DEADLINE, x2APIC).  The board fills in
+ * Machine.cpu_ops; the accelerators hand it to each CPU.
+ */
+typedef struct CPUBoardOps {
+    bool (*intr_pending)(void *opaque);   /* INTR asserted */
+    int (*intr_ack)(void *opaque);        /* INTA: returns the vector */
+    /* 1 = handled, 0 = not the board's MSR, -1 = #GP.  NULL when the board
+     * has no MSRs (then there is no local APIC). */
+    int (*msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
+} CPUBoardOps;
+
 typedef struct Machine {
     const VMOptions *opts;
     uint64_t ram_size;
@@ -53,26 +67,22 @@ typedef struct Machine {
     Accel *accel;
     void *board;                  /* the board's (hw/pc.c) own state */
 
-    /* The CPU's INTR pin, wired by the board to the interrupt controllers
-     * (PIC / LAPIC): both accelerators ask through these. */
-    bool (*intr_pending)(void *opaque);
-    int (*intr_ack)(void *opaque);      /* INTA: returns the vector */
-    void *intr_opaque;
-    /* MSRs the board implements (the local APIC's: APIC_BASE, TSC_DEADLINE,
-     * x2APIC), called with intr_opaque: 1 = handled, 0 = not the board's,
-     * -1 = #GP.  NULL when the board has no such MSRs. */
-    int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
-
-    /* Makes a running CPU leave translated code at its next block entry
-     * (set by the TCG accelerator): a stop request, e.g. the interrupt
-     * controller raising INTR during an I/O access, then takes effect
-     * without waiting for the chain of blocks to run its budget out. */
-    void (*kick)(void *opaque);
-    void *kick_opaque;
-
-    /* The A20 gate, as the accelerator applies it (the board calls it). */
-    void (*set_a20)(void *opaque, bool on);
-    void *a20_opaque;
+    /* The CPU socket: every wire between the board and the CPUs.
+     *
+     * CPU -> board: cpu_ops (with cpu_opaque), set by the board; both
+     * accelerators ask the interrupt controllers and board MSRs through it.
+     *
+     * board -> CPU: two lines the accelerator connects to its CPUs with
+     * irq_connect() (unconnected, they only keep their level):
+     *   a20   level, driven by the board: 1 = address line 20 passes.
+     *   kick  pulsed by machine_request_stop(): a running CPU leaves
+     *         translated code at its next block entry, so a stop request
+     *         (the interrupt controller raising INTR during an I/O access)
+     *         takes effect without waiting for a chain of blocks. */
+    const CPUBoardOps *cpu_ops;
+    void *cpu_opaque;
+    IRQLine a20;
+    IRQLine kick;
 
     FdWatch fds[8];               /* input sources the main loop polls */
     int nfds;

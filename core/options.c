@@ -749,6 +749,24 @@ static int opt_device(Ctx *c, const char *arg)
     return rc;
 }
 
+/* -global DRIVER.PROP=VALUE for the properties vx86 has:
+ * isa-debugcon.iobase (SeaBIOS logs to 0x402). */
+static int opt_global(Ctx *c, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    uint64_t v;
+    if (!eq || !strchr(arg, '.') || strchr(arg, '.') > eq)
+        return fail(c, "'%s': expected DRIVER.PROP=VALUE", arg);
+    size_t n = (size_t)(eq - arg);
+    if (n == strlen("isa-debugcon.iobase") && !strncmp(arg, "isa-debugcon.iobase", n)) {
+        if (!parse_port(eq + 1, 0xffff, &v))
+            return fail(c, "isa-debugcon.iobase=%s: expected a port 0..0xffff", eq + 1);
+        c->o->debugcon_port = (uint16_t)v;
+        return 0;
+    }
+    return fail(c, "'%.*s': property not supported (isa-debugcon.iobase)", (int)n, arg);
+}
+
 static int opt_display(Ctx *c, const char *arg)
 {
     KVList l;
@@ -900,7 +918,8 @@ static const OptDef opt_defs[] = {
     { "cdrom", true, opt_cdrom, "FILE", "CD-ROM image (IDE secondary master)" },
     { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS]", "boot order: c disk, d cdrom, n network, a floppy" },
     { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
-    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console on port 0xe9" },
+    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console (port 0xe9; see -global)" },
+    { "global", true, opt_global, "isa-debugcon.iobase=PORT", "set a device property" },
     { "device", true, opt_device, "isa-debug-exit[,iobase=P,iosize=N]", "test exit device (always present at 0xf4)" },
     { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
@@ -972,6 +991,7 @@ void options_init(VMOptions *o)
     o->debugcon = SERIAL_NONE;
     o->debug_exit_port = 0xf4;
     o->debug_exit_size = 4;
+    o->debugcon_port = 0xe9;
 }
 
 void options_free(VMOptions *o)

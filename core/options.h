@@ -57,8 +57,9 @@ typedef struct VMOptions {
     DisplayKind display;
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
-    SerialKind debugcon;  /* -debugcon: port 0xe9 output */
+    SerialKind debugcon;  /* -debugcon: the debug console's output */
     char *debugcon_path;
+    uint16_t debugcon_port;    /* -global isa-debugcon.iobase= (default 0xe9) */
     uint16_t debug_exit_port;  /* -device isa-debug-exit,iobase= (default 0xf4) */
     uint16_t debug_exit_size;
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */

@@ -5,7 +5,7 @@
  * low write starts the transfer).  SeaBIOS and Linux's qemu_fw_cfg driver
  * talk to it exactly as to QEMU's.
  *
- *   FWCfgState *fw = fwcfg_create(m);
+ *   FWCfgState *fw = fwcfg_create(m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
  *   fwcfg_add_i32(fw, FW_CFG_NB_CPUS, 1);
  *   fwcfg_add_file(fw, "etc/e820", e820, len);
  *
@@ -72,7 +72,10 @@ typedef struct FWCfgState FWCfgState;
  * can refresh an item (e.g. ACPI tables after firmware moved PM IO). */
 typedef void (*FWCfgSelectFn)(void *opaque, FWCfgState *s, uint16_t key);
 
-FWCfgState *fwcfg_create(Machine *m);
+/* Claims base..base+1 (selector, data) and dma_base..dma_base+7 (the PC:
+ * FW_CFG_PORT_SEL, FW_CFG_PORT_DMA) and registers "fw_cfg"; NULL when a
+ * port is taken. */
+FWCfgState *fwcfg_create(Machine *m, uint16_t base, uint16_t dma_base);
 /* Adds or replaces the item at key (files: use fwcfg_add_file). */
 bool fwcfg_add_bytes(FWCfgState *s, uint16_t key, const void *data, size_t len);
 bool fwcfg_add_i16(FWCfgState *s, uint16_t key, uint16_t v);

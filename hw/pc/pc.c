@@ -57,9 +57,9 @@ struct PCBoard {
     bool hpet_legacy;
     IRQLine pic_out;          /* the PIC's INT output, to LAPIC LINT0 */
     IRQLine cpu_intr;         /* the LAPIC's output: the CPU's INTR pin */
+    IRQLine a20_kbc, a20_port92; /* the two A20 gates, ORed onto m->a20 */
     uint8_t *bios;            /* -bios image, BIOS_MAX at most */
     size_t bios_size;
-    bool a20_kbc, a20_port92;
 };
 
 /* ---- interrupts ---- */
@@ -145,31 +145,24 @@ static int pc_board_msr(void *opaque, uint32_t msr, bool write, uint64_t *val)
     return ok ? 1 : -1;
 }
 
+static const CPUBoardOps pc_cpu_ops = {
+    .intr_pending = pc_intr_pending,
+    .intr_ack = pc_intr_ack,
+    .msr = pc_board_msr,
+};
+
 /* ---- A20 ---- */
 
-static void a20_update(PCBoard *pc)
-{
-    if (pc->m->set_a20)
-        pc->m->set_a20(pc->m->a20_opaque, pc_a20_enabled(pc));
-}
-
-static void a20_from_kbc(void *opaque, bool on)
+/* Either gate's line changed: the CPU's A20 input is their OR. */
+static void a20_gate_changed(void *opaque, int n, int level)
 {
     PCBoard *pc = opaque;
-    pc->a20_kbc = on;
-    a20_update(pc);
-}
-
-static void a20_from_port92(void *opaque, bool on)
-{
-    PCBoard *pc = opaque;
-    pc->a20_port92 = on;
-    a20_update(pc);
+    irq_set(&pc->m->a20, pc_a20_enabled(pc));
 }
 
 bool pc_a20_enabled(PCBoard *pc)
 {
-    return pc->a20_kbc || pc->a20_port92;
+    return pc->a20_kbc.level || pc->a20_port92.level;
 }
 
 
@@ -327,7 +320,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     }
     pc->piix3 = pc->host ? piix3_create(m, pc->pci, isa) : NULL;
     pc->hpet = hpet_create(m, HPET_DEFAULT_BASE, all);
-    pc->fwcfg = fwcfg_create(m);
+    pc->fwcfg = fwcfg_create(m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
     if (!pc->lapic || !pc->ioapic || !pc->host || !pc->piix3 || !pc->hpet || !pc->fwcfg) {
         snprintf(err, len, "board: a chipset device could not be created");
         return false;
@@ -340,11 +333,11 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
 static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     Machine *m = pc->m;
-    pc->pic = i8259_create(m, &pc->pic_out);
-    pc->pit = i8254_create(m, &pc->pit_irq);
-    pc->rtc = mc146818_create(m, &pc->rtc_irq, -1);
-    pc->kbc = i8042_create(m, &pc->gsi[1], &pc->gsi[12], a20_from_kbc, pc);
-    pc->port92 = port92_create(m, a20_from_port92, pc);
+    pc->pic = i8259_create(m, 0x20, 0xa0, 0x4d0, &pc->pic_out);
+    pc->pit = i8254_create(m, 0x40, 0x61, &pc->pit_irq);
+    pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, -1);
+    pc->kbc = i8042_create(m, 0x60, 0x64, &pc->gsi[1], &pc->gsi[12], &pc->a20_kbc);
+    pc->port92 = port92_create(m, 0x92, &pc->a20_port92);
     pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
         snprintf(err, len, "board: legacy device ports already taken");
@@ -361,16 +354,24 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
         return false;
     chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
     pc->uart = uart16550_create(m, 0x3f8, &pc->gsi[4], pc->serial_chr);
+    if (!pc->uart) {
+        snprintf(err, len, "board: serial port 0x3f8 already taken");
+        return false;
+    }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
     if (o->debugcon != SERIAL_NONE) {
         pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
         if (!pc->debugcon_chr)
             return false;
-        pc->debugcon = debugcon_create(m, 0xe9, pc->debugcon_chr);
+        pc->debugcon = debugcon_create(m, o->debugcon_port, pc->debugcon_chr);
+        if (!pc->debugcon) {
+            snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
+            return false;
+        }
     }
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
-    return pc->uart != NULL;
+    return true;
 }
 
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
@@ -384,6 +385,8 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     irq_init(&pc->rtc_irq, legacy_timer_irq, pc, 8);
     irq_init(&pc->pic_out, pic_output_changed, pc, 0);
     irq_init(&pc->cpu_intr, cpu_intr_changed, pc, 0);
+    irq_init(&pc->a20_kbc, a20_gate_changed, pc, 0);
+    irq_init(&pc->a20_port92, a20_gate_changed, pc, 1);
     if (!map_ram(pc, o, err, errlen) ||
         (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
         !create_chipset(pc, err, errlen) ||
@@ -392,10 +395,8 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         m->board = NULL;
         return NULL;
     }
-    m->intr_pending = pc_intr_pending;
-    m->intr_ack = pc_intr_ack;
-    m->intr_opaque = pc;
-    m->board_msr = pc_board_msr;
+    m->cpu_ops = &pc_cpu_ops;
+    m->cpu_opaque = pc;
     machine_reset_devices(m);
     return pc;
 }
