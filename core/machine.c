@@ -100,6 +100,19 @@ void machine_request_shutdown(Machine *m, int exit_code)
     machine_request_stop(m);
 }
 
+void machine_request_poweroff(Machine *m)
+{
+    if (m->opts && m->opts->no_shutdown) {
+        if (m->state != RUN_POWERED_OFF)
+            fprintf(stderr, "vx86: the guest powered off; -no-shutdown keeps vx86 "
+                    "running (Ctrl-A x quits)\n");
+        m->state = RUN_POWERED_OFF;
+        machine_request_stop(m);
+        return;
+    }
+    machine_request_shutdown(m, 0);
+}
+
 void machine_request_reset(Machine *m)
 {
     if (m->state == RUN_RUNNING)

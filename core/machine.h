@@ -29,6 +29,7 @@ typedef enum RunState {
     RUN_SHUTDOWN,     /* guest powered off: exit status exit_code */
     RUN_RESET,        /* reset requested */
     RUN_ERROR,        /* emulation error: exit non-zero */
+    RUN_POWERED_OFF,  /* guest powered off under -no-shutdown: wait for quit */
 } RunState;
 
 typedef void (*FdHandler)(void *opaque);
@@ -112,6 +113,10 @@ int machine_run(Machine *m, const struct AccelOps *ops, void *acc);
 
 /* Requests from devices and the monitor; the main loop acts on them. */
 void machine_request_shutdown(Machine *m, int exit_code);
+/* The guest powered itself off (ACPI S5): exit status 0, or with
+ * -no-shutdown the machine stops (RUN_POWERED_OFF) and vx86 keeps running
+ * until told to quit (Ctrl-A x), as QEMU does. */
+void machine_request_poweroff(Machine *m);
 void machine_request_reset(Machine *m);
 void machine_request_stop(Machine *m);
 

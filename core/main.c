@@ -40,7 +40,6 @@ static bool uses_hdb(const VMOptions *o) { return drive_from(o, "-hdb"); }
 static bool uses_hdc(const VMOptions *o) { return drive_from(o, "-hdc"); }
 static bool uses_hdd(const VMOptions *o) { return drive_from(o, "-hdd"); }
 static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
-static bool uses_boot(const VMOptions *o) { return o->boot_order[0] || o->boot_once[0]; }
 static bool uses_monitor(const VMOptions *o) { return o->monitor && strcmp(o->monitor, "none"); }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
@@ -63,7 +62,6 @@ static const Unsupported not_yet[] = {
     { "-hdc", uses_hdc, NULL },
     { "-hdd", uses_hdd, NULL },
     { "-cdrom", uses_cdrom, NULL },
-    { "-boot", uses_boot, NULL },
     { "-monitor", uses_monitor, NULL },            /* only -monitor none */
     { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
@@ -171,12 +169,8 @@ static int run(const VMOptions *opts)
     }
     m->opts = opts;
 
-    if (opts->kernel || opts->bios)
-        return run_board(m, opts);          /* frees m */
-    fprintf(stderr, "vx86: nothing to boot: give -kernel or -bios (SeaBIOS boot is not there yet)\n");
-    int status = 1;
-    machine_free(m);
-    return status;
+    /* Without -kernel or -bios the board runs SeaBIOS (PC_DEFAULT_BIOS). */
+    return run_board(m, opts);              /* frees m */
 }
 
 int main(int argc, char **argv)

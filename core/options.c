@@ -583,7 +583,10 @@ static int opt_boot(Ctx *c, const char *arg)
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
         bool order = !strcmp(kv->key, "order");
-        if (!order && strcmp(kv->key, "once"))
+        if (!strcmp(kv->key, "menu")) {
+            if (!parse_bool(kv->val, &c->o->boot_menu))
+                rc = fail(c, "menu=%s: expected on or off", kv->val ? kv->val : "");
+        } else if (!order && strcmp(kv->key, "once"))
             rc = kv_unknown(c, kv);
         else if (!kv->val)
             rc = kv_need_value(c, kv);
@@ -646,6 +649,35 @@ static int opt_accel(Ctx *c, const char *arg)
         return fail(c, "at most %d accelerators may be given", MAX_ACCELS);
     o->accels[o->naccels++] = a;
     return 0;
+}
+
+/* -machine [type=]pc[,accel=kvm:tcg] / -M: the one board vx86 has. */
+static int opt_machine(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "type", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "type")) {
+            if (!kv->val || (strcmp(kv->val, "pc") && strcmp(kv->val, "pc-i440fx")))
+                rc = fail(c, "machine type '%s' not supported (pc)", kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "accel")) {
+            /* QEMU's colon-separated fallback list. */
+            char *list = kv->val ? xstrdup(kv->val) : xstrdup("");
+            char *save = NULL;
+            for (char *t = strtok_r(list, ":", &save); t && rc == 0; t = strtok_r(NULL, ":", &save))
+                rc = opt_accel(c, t);
+            if (rc == 0 && !kv->val)
+                rc = kv_need_value(c, kv);
+            free(list);
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    return rc;
 }
 
 static int opt_enable_kvm(Ctx *c, const char *arg)
@@ -866,6 +898,8 @@ static int opt_s(Ctx *c, const char *arg)
 
 static int opt_S(Ctx *c, const char *a) { c->o->start_stopped = true; return 0; }
 static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return 0; }
+static int opt_no_shutdown(Ctx *c, const char *a) { c->o->no_shutdown = true; return 0; }
+static int opt_nodefaults(Ctx *c, const char *a) { c->o->nodefaults = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
 
 static int opt_cpu(Ctx *c, const char *a)
@@ -916,7 +950,7 @@ static const OptDef opt_defs[] = {
     { "hdc", true, opt_hdc, "FILE", "IDE secondary master disk" },
     { "hdd", true, opt_hdd, "FILE", "IDE secondary slave disk" },
     { "cdrom", true, opt_cdrom, "FILE", "CD-ROM image (IDE secondary master)" },
-    { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS]", "boot order: c disk, d cdrom, n network, a floppy" },
+    { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS][,menu=on]", "boot order: c disk, d cdrom, n network, a floppy" },
     { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
     { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console (port 0xe9; see -global)" },
     { "global", true, opt_global, "isa-debugcon.iobase=PORT", "set a device property" },
@@ -927,6 +961,10 @@ static const OptDef opt_defs[] = {
     { "monitor", true, opt_monitor, "SPEC", "human monitor (none)" },
     { "qmp", true, opt_qmp, "SPEC", "QMP monitor" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
+    { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
+    { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial)" },
+    { "machine", true, opt_machine, "pc[,accel=kvm:tcg]", "board type (only pc) and accelerators" },
+    { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },
     { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
     { "gdb", true, opt_gdb, "tcp::PORT", "wait for a gdb connection" },

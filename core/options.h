@@ -50,6 +50,7 @@ typedef struct VMOptions {
     int ndrives;
     char boot_order[8];   /* e.g. "cd"; empty: firmware default */
     char boot_once[8];    /* -boot once=d: order for the first boot only */
+    bool boot_menu;       /* -boot menu=on */
     SerialKind serial;    /* SERIAL_NONE unless -serial or -nographic */
     char *serial_path;    /* SERIAL_FILE */
     bool serial_given;
@@ -69,6 +70,8 @@ typedef struct VMOptions {
     int log_nranges;
     char *log_file;       /* -D */
     bool no_reboot;
+    bool no_shutdown;     /* guest power-off pauses instead of exiting */
+    bool nodefaults;      /* no default devices (COM1 unless -serial) */
     bool snapshot;
     char *cpu_model;
     char *gdb;            /* -s / -gdb */

@@ -34,12 +34,14 @@
 #define FW_CFG_RAM_SIZE       0x0003
 #define FW_CFG_NOGRAPHIC      0x0004
 #define FW_CFG_NB_CPUS        0x0005
+#define FW_CFG_MACHINE_ID     0x0006
 #define FW_CFG_KERNEL_ADDR    0x0007
 #define FW_CFG_KERNEL_SIZE    0x0008
 #define FW_CFG_KERNEL_CMDLINE 0x0009
 #define FW_CFG_INITRD_ADDR    0x000a
 #define FW_CFG_INITRD_SIZE    0x000b
 #define FW_CFG_BOOT_DEVICE    0x000c
+#define FW_CFG_NUMA           0x000d
 #define FW_CFG_BOOT_MENU      0x000e
 #define FW_CFG_MAX_CPUS       0x000f
 #define FW_CFG_KERNEL_ENTRY   0x0010
@@ -55,6 +57,12 @@
 #define FW_CFG_FILE_FIRST     0x0020
 #define FW_CFG_WRITE_CHANNEL  0x4000
 #define FW_CFG_ARCH_LOCAL     0x8000
+/* x86 (arch-local) items, as QEMU numbers them */
+#define FW_CFG_ACPI_TABLES    (FW_CFG_ARCH_LOCAL + 0)
+#define FW_CFG_SMBIOS_ENTRIES (FW_CFG_ARCH_LOCAL + 1)
+#define FW_CFG_IRQ0_OVERRIDE  (FW_CFG_ARCH_LOCAL + 2)
+#define FW_CFG_E820_TABLE     (FW_CFG_ARCH_LOCAL + 3)
+#define FW_CFG_HPET           (FW_CFG_ARCH_LOCAL + 4)
 #define FW_CFG_MAX_FILE_PATH  56
 
 #define FW_CFG_ID_TRADITIONAL 0x01

@@ -25,6 +25,7 @@
 #include "hw/i8042.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
+#include "hw/pc/e820.h"
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/mptable.h"
 #include "hw/mc146818.h"
@@ -60,6 +61,8 @@ struct PCBoard {
     IRQLine a20_kbc, a20_port92; /* the two A20 gates, ORed onto m->a20 */
     uint8_t *bios;            /* -bios image, BIOS_MAX at most */
     size_t bios_size;
+    const char *boot_order, *boot_once;   /* CMOS boot devices, see pc_boot_reset */
+    int resets;
 };
 
 /* ---- interrupts ---- */
@@ -168,7 +171,7 @@ bool pc_a20_enabled(PCBoard *pc)
 
 /* ---- memory ---- */
 
-static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+static bool map_ram(PCBoard *pc, const char *bios, char *err, size_t len)
 {
     Machine *m = pc->m;
     uint64_t ram = m->ram_size;
@@ -177,7 +180,7 @@ static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     bool ok = memmap_add_ram(m->mem, "ram-low", 0, MIN(below, 0xa0000), m->ram, &e) != NULL;
     /* Without a BIOS image the firmware area is plain RAM (the direct
      * Linux boot path puts its MP/ACPI tables there). */
-    if (ok && !o->bios && below > 0xc0000)
+    if (ok && !bios && below > 0xc0000)
         ok = memmap_add_ram(m->mem, "ram-fw", 0xc0000, MIN(below, 0x100000) - 0xc0000,
                             m->ram + 0xc0000, &e) != NULL;
     if (ok && below > 0x100000)
@@ -193,13 +196,17 @@ static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     return ok;
 }
 
-static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
+static bool load_bios(PCBoard *pc, const char *path, bool is_default, char *err, size_t len)
 {
     char rerr[256];
     size_t size;
     uint8_t *img = read_file(path, &size, rerr, sizeof rerr);
     if (!img) {
-        snprintf(err, len, "-bios: %s", rerr);
+        if (is_default)
+            snprintf(err, len, "no firmware: %s (the default BIOS: install Debian's "
+                     "seabios package, or give -bios FILE or -kernel FILE)", rerr);
+        else
+            snprintf(err, len, "-bios: %s", rerr);
         return false;
     }
     if (size == 0 || size > BIOS_MAX || size % 4096) {
@@ -230,6 +237,98 @@ static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
         return false;
     }
     return true;
+}
+
+/* ---- firmware configuration: fw_cfg and CMOS, as QEMU's pc fills them ---- */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* CMOS 0x3d (first device in bits 3:0, second in 7:4) and 0x38 bits 7:4
+ * (third): 1 floppy, 2 hard disk, 3 CD-ROM, 4 network.  SeaBIOS orders
+ * its boot menu by them when no bootorder file names a device. */
+static void set_cmos_boot_order(PCBoard *pc, const char *order)
+{
+    uint8_t code[3] = { 0, 0, 0 };
+    for (int i = 0; i < 3 && order[i]; i++) {
+        switch (order[i]) {
+        case 'a': code[i] = 1; break;
+        case 'c': code[i] = 2; break;
+        case 'd': code[i] = 3; break;
+        case 'n': code[i] = 4; break;
+        default: break;
+        }
+    }
+    mc146818_set_cmos(pc->rtc, 0x3d, (uint8_t)(code[1] << 4 | code[0]));
+    mc146818_set_cmos(pc->rtc, 0x38, (uint8_t)(code[2] << 4));
+}
+
+/* -boot once= applies to the first boot; every later reset goes back to
+ * order= (QEMU's rule).  A board "device" so it runs with every reset,
+ * after the RTC's. */
+static void pc_boot_reset(void *opaque)
+{
+    PCBoard *pc = opaque;
+    const char *o = pc->resets++ == 0 && pc->boot_once[0] ? pc->boot_once : pc->boot_order;
+    set_cmos_boot_order(pc, o);
+}
+
+static const DeviceOps pc_boot_ops = { .name = "pc-boot", .reset = pc_boot_reset };
+
+/* What SeaBIOS (and QEMU's other firmware) read from fw_cfg on a pc
+ * machine: the numbered items (QEMU's numbers, little-endian) and the
+ * named files.  ACPI, MP and SMBIOS tables: SeaBIOS builds its own when
+ * there is no etc/table-loader (docs/devices-chipset.md). */
+static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    FWCfgState *fw = pc->fwcfg;
+    Machine *m = pc->m;
+    int ncpus = o->smp > 0 ? o->smp : 1;
+    bool ok = fwcfg_add_i64(fw, FW_CFG_RAM_SIZE, m->ram_size) &&
+              fwcfg_add_i16(fw, FW_CFG_NOGRAPHIC, o->nographic) &&
+              fwcfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)ncpus) &&
+              fwcfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)ncpus) &&
+              fwcfg_add_i16(fw, FW_CFG_BOOT_MENU, o->boot_menu);
+    /* NUMA: node count (0), then a node per APIC ID and a size per node. */
+    uint8_t numa[8 * (1 + 64)] = { 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_NUMA, numa, 8 * (1 + (size_t)ncpus));
+    /* Legacy arch-local items: no -acpitable blobs (count 0), IRQ0 is
+     * overridden to GSI 2, an empty reservations-only e820 table. */
+    uint8_t acpi_tables[2] = { 0, 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_ACPI_TABLES, acpi_tables, sizeof acpi_tables) &&
+         fwcfg_add_i32(fw, FW_CFG_IRQ0_OVERRIDE, 1);
+    uint8_t e820_legacy[4 + 16 * 20] = { 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_E820_TABLE, e820_legacy, sizeof e820_legacy);
+    /* etc/e820: the RAM ranges, 20-byte little-endian entries. */
+    uint64_t low = e820_pc_low_ram(m->ram_size), high = e820_pc_high_ram(m->ram_size);
+    uint8_t e820[2 * 20] = { 0 };
+    size_t n = 0;
+    put_le64(e820, 0);
+    put_le64(e820 + 8, low);
+    put_le32(e820 + 16, E820_RAM);
+    n += 20;
+    if (high) {
+        put_le64(e820 + n, E820_PC_4G);
+        put_le64(e820 + n + 8, high);
+        put_le32(e820 + n + 16, E820_RAM);
+        n += 20;
+    }
+    ok = ok && fwcfg_add_file(fw, "etc/e820", e820, n) >= 0;
+    /* No device has a bootindex yet: an empty bootorder file, so the
+     * CMOS order (-boot order=) decides. */
+    ok = ok && fwcfg_add_file(fw, "bootorder", "", 0) >= 0;
+    if (!ok)
+        snprintf(err, len, "board: cannot fill fw_cfg");
+    return ok;
 }
 
 /* ---- direct Linux boot ---- */
@@ -311,7 +410,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     pc->lapic = lapic_create(m, 0, true, true, &pc->cpu_intr);
     pc->ioapic = ioapic_create(m, IOAPIC_DEFAULT_BASE, 1, ioapic_to_lapic, pc);
     pc->pci = pci_bus_new(m);
-    pc->host = pc->pci ? i440fx_create(m, pc->pci) : NULL;
+    pc->host = pc->pci ? i440fx_create(m, pc->pci, I440FX_CONFIG_ADDRESS) : NULL;
     IRQLine *isa[16], *all[24];
     for (int i = 0; i < 24; i++) {
         all[i] = &pc->gsi[i];
@@ -348,6 +447,8 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
                  o->debug_exit_port, o->debug_exit_size);
         return false;
     }
+    if (o->nodefaults && !o->serial_given)
+        goto no_serial;           /* -nodefaults: no COM1 unless asked for */
     SerialKind sk = o->serial_given ? o->serial : (o->nographic ? SERIAL_STDIO : SERIAL_NONE);
     pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
     if (!pc->serial_chr)
@@ -359,6 +460,7 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
         return false;
     }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
+no_serial:
     if (o->debugcon != SERIAL_NONE) {
         pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
         if (!pc->debugcon_chr)
@@ -371,12 +473,17 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     }
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
+    machine_add_device(m, &pc_boot_ops, pc);
     return true;
 }
 
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
+    /* SeaBIOS unless a kernel is booted directly or -bios names another. */
+    const char *bios = o->bios ? o->bios : (o->kernel ? NULL : PC_DEFAULT_BIOS);
+    pc->boot_order = o->boot_order[0] ? o->boot_order : "cad";   /* QEMU's default */
+    pc->boot_once = o->boot_once;
     pc->m = m;
     m->board = pc;
     for (int i = 0; i < 24; i++)
@@ -387,10 +494,11 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     irq_init(&pc->cpu_intr, cpu_intr_changed, pc, 0);
     irq_init(&pc->a20_kbc, a20_gate_changed, pc, 0);
     irq_init(&pc->a20_port92, a20_gate_changed, pc, 1);
-    if (!map_ram(pc, o, err, errlen) ||
-        (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
+    if (!map_ram(pc, bios, err, errlen) ||
+        (bios && !load_bios(pc, bios, !o->bios, err, errlen)) ||
         !create_chipset(pc, err, errlen) ||
-        !create_legacy_devices(pc, o, err, errlen)) {
+        !create_legacy_devices(pc, o, err, errlen) ||
+        !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
         return NULL;

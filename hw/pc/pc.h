@@ -28,6 +28,8 @@
 #include "core/machine.h"
 
 #define PC_LOW_RAM_END 0xc0000000ULL   /* the PCI hole starts at 3 GiB */
+/* The firmware when neither -bios nor -kernel is given: Debian's SeaBIOS. */
+#define PC_DEFAULT_BIOS "/usr/share/seabios/bios-256k.bin"
 
 typedef struct PCBoard PCBoard;
 
