@@ -418,10 +418,10 @@ static void inject_interrupts(KVMAccel *k)
     Machine *m = k->m;
     struct kvm_run *r = k->run;
     r->request_interrupt_window = 0;
-    if (!m->intr_pending || !m->intr_pending(m->intr_opaque))
+    if (!m->cpu_ops || !m->cpu_ops->intr_pending(m->cpu_opaque))
         return;
     if (r->ready_for_interrupt_injection && r->if_flag) {
-        struct kvm_interrupt irq = { .irq = (uint32_t)m->intr_ack(m->intr_opaque) };
+        struct kvm_interrupt irq = { .irq = (uint32_t)m->cpu_ops->intr_ack(m->cpu_opaque) };
         if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0)
             LOG(LOG_ACCEL, "kvm: KVM_INTERRUPT: %s\n", strerror(errno));
     } else {
@@ -515,7 +515,7 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
             break;
         case KVM_EXIT_HLT:
             /* Sleep in the main loop until a timer or input raises an interrupt. */
-            if (!m->intr_pending || !m->intr_pending(m->intr_opaque))
+            if (!m->cpu_ops || !m->cpu_ops->intr_pending(m->cpu_opaque))
                 return ACCEL_EXIT_HALTED;
             break;
         case KVM_EXIT_SHUTDOWN:

@@ -23,14 +23,15 @@ static bool tcg_probe(Machine *m, char *why, size_t len)
     return true;    /* the translator runs on every x86-64 host */
 }
 
-static void tcg_set_a20(void *opaque, bool on)
+static void tcg_set_a20(void *opaque, int n, int level)
 {
-    cpu_set_a20(opaque, on);
+    cpu_set_a20(opaque, level);
 }
 
-static void tcg_kick_cpu(void *opaque)
+static void tcg_kick_cpu(void *opaque, int n, int level)
 {
-    cpu_interrupt_request(opaque);
+    if (level)
+        cpu_interrupt_request(opaque);
 }
 
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
@@ -44,12 +45,9 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     TCGAccel *t = xcalloc(1, sizeof(*t));
     t->m = m;
     t->cpu = cpu;
-    cpu->intr_pending = m->intr_pending;
-    cpu->intr_ack = m->intr_ack;
-    cpu->intr_opaque = m->intr_opaque;
-    cpu->board_msr = m->board_msr;
-    m->set_a20 = tcg_set_a20;
-    m->a20_opaque = cpu;
+    cpu->board = m->cpu_ops;
+    cpu->board_opaque = m->cpu_opaque;
+    irq_connect(&m->a20, tcg_set_a20, cpu, 0);
     machine_set_kick(m, tcg_kick_cpu, cpu);
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
     return t;
@@ -133,7 +131,7 @@ static void tcg_free(void *acc)
     TCGAccel *t = acc;
     if (!t)
         return;
-    t->m->set_a20 = NULL;
+    irq_connect(&t->m->a20, NULL, NULL, 0);
     machine_set_kick(t->m, NULL, NULL);
     cpu_free(t->cpu);
     free(t);

@@ -23,6 +23,16 @@ static inline void irq_init(IRQLine *l, IRQHandler h, void *opaque, int n)
     l->level = 0;
 }
 
+/* Connects (or, with h NULL, disconnects) the receiving end of a line
+ * another party owns, keeping its level: an accelerator attaching its
+ * CPU to a wire the board already drives. */
+static inline void irq_connect(IRQLine *l, IRQHandler h, void *opaque, int n)
+{
+    l->handler = h;
+    l->opaque = opaque;
+    l->n = n;
+}
+
 /* Unconnected lines (handler NULL) are allowed and do nothing. */
 static inline void irq_set(IRQLine *l, int level)
 {

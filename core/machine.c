@@ -33,6 +33,8 @@ Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t 
     m->clock = clock_new(clock_mode);
     m->state = RUN_PAUSED;
     pthread_mutex_init(&m->kick_lock, NULL);
+    irq_init(&m->a20, NULL, NULL, 0);
+    irq_init(&m->kick, NULL, NULL, 0);
     return m;
 }
 
@@ -90,15 +92,13 @@ void machine_reset_devices(Machine *m)
 void machine_request_stop(Machine *m)
 {
     m->stop_requested = true;
-    if (m->kick)
-        m->kick(m->kick_opaque);
+    irq_pulse(&m->kick);
 }
 
-void machine_set_kick(Machine *m, void (*kick)(void *opaque), void *opaque)
+void machine_set_kick(Machine *m, IRQHandler kick, void *opaque)
 {
     pthread_mutex_lock(&m->kick_lock);
-    m->kick = kick;
-    m->kick_opaque = opaque;
+    irq_connect(&m->kick, kick, opaque, 0);
     pthread_mutex_unlock(&m->kick_lock);
 }
 
@@ -108,8 +108,7 @@ void machine_notify(Machine *m)
      * exits); the kick ends the current chain of blocks. */
     __atomic_store_n(&m->stop_requested, true, __ATOMIC_SEQ_CST);
     pthread_mutex_lock(&m->kick_lock);
-    if (m->kick)
-        m->kick(m->kick_opaque);
+    irq_pulse(&m->kick);
     pthread_mutex_unlock(&m->kick_lock);
 }
 
@@ -118,6 +117,19 @@ void machine_request_shutdown(Machine *m, int exit_code)
     m->state = RUN_SHUTDOWN;
     m->exit_code = exit_code;
     machine_request_stop(m);
+}
+
+void machine_request_poweroff(Machine *m)
+{
+    if (m->opts && m->opts->no_shutdown) {
+        if (m->state != RUN_POWERED_OFF)
+            fprintf(stderr, "vx86: the guest powered off; -no-shutdown keeps vx86 "
+                    "running (Ctrl-A x quits)\n");
+        m->state = RUN_POWERED_OFF;
+        machine_request_stop(m);
+        return;
+    }
+    machine_request_shutdown(m, 0);
 }
 
 void machine_request_reset(Machine *m)

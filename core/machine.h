@@ -30,6 +30,7 @@ typedef enum RunState {
     RUN_SHUTDOWN,     /* guest powered off: exit status exit_code */
     RUN_RESET,        /* reset requested */
     RUN_ERROR,        /* emulation error: exit non-zero */
+    RUN_POWERED_OFF,  /* guest powered off under -no-shutdown: wait for quit */
 } RunState;
 
 typedef void (*FdHandler)(void *opaque);
@@ -40,6 +41,20 @@ typedef struct FdWatch {
     FdHandler on_readable;
     void *opaque;
 } FdWatch;
+
+/*
+ * What a CPU asks the board: the INTR pin's level and INTA cycle (the
+ * interrupt controllers answer), and the MSRs that live on the board (the
+ * local APIC's: APIC_BASE, TSC_DEADLINE, x2APIC).  The board fills in
+ * Machine.cpu_ops; the accelerators hand it to each CPU.
+ */
+typedef struct CPUBoardOps {
+    bool (*intr_pending)(void *opaque);   /* INTR asserted */
+    int (*intr_ack)(void *opaque);        /* INTA: returns the vector */
+    /* 1 = handled, 0 = not the board's MSR, -1 = #GP.  NULL when the board
+     * has no MSRs (then there is no local APIC). */
+    int (*msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
+} CPUBoardOps;
 
 typedef struct Machine {
     const VMOptions *opts;
@@ -54,30 +69,26 @@ typedef struct Machine {
     Accel *accel;
     void *board;                  /* the board's (hw/pc.c) own state */
 
-    /* The CPU's INTR pin, wired by the board to the interrupt controllers
-     * (PIC / LAPIC): both accelerators ask through these. */
-    bool (*intr_pending)(void *opaque);
-    int (*intr_ack)(void *opaque);      /* INTA: returns the vector */
-    void *intr_opaque;
-    /* MSRs the board implements (the local APIC's: APIC_BASE, TSC_DEADLINE,
-     * x2APIC), called with intr_opaque: 1 = handled, 0 = not the board's,
-     * -1 = #GP.  NULL when the board has no such MSRs. */
-    int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
-
-    /* Makes a running CPU leave translated code at its next block entry
-     * (set by the TCG accelerator): a stop request, e.g. the interrupt
-     * controller raising INTR during an I/O access, then takes effect
-     * without waiting for the chain of blocks to run its budget out. */
-    void (*kick)(void *opaque);
-    void *kick_opaque;
-    /* Held while kick is called from another thread (machine_notify) and
-     * while it changes (machine_set_kick), so a worker never kicks a CPU
-     * being freed. */
+    /* The CPU socket: every wire between the board and the CPUs.
+     *
+     * CPU -> board: cpu_ops (with cpu_opaque), set by the board; both
+     * accelerators ask the interrupt controllers and board MSRs through it.
+     *
+     * board -> CPU: two lines the accelerator connects to its CPUs with
+     * irq_connect() (unconnected, they only keep their level):
+     *   a20   level, driven by the board: 1 = address line 20 passes.
+     *   kick  pulsed by machine_request_stop(): a running CPU leaves
+     *         translated code at its next block entry, so a stop request
+     *         (the interrupt controller raising INTR during an I/O access)
+     *         takes effect without waiting for a chain of blocks. */
+    const CPUBoardOps *cpu_ops;
+    void *cpu_opaque;
+    IRQLine a20;
+    IRQLine kick;
+    /* Held while kick is pulsed from another thread (machine_notify) and
+     * while it is connected (machine_set_kick), so a worker never kicks a
+     * CPU being freed. */
     pthread_mutex_t kick_lock;
-
-    /* The A20 gate, as the accelerator applies it (the board calls it). */
-    void (*set_a20)(void *opaque, bool on);
-    void *a20_opaque;
 
     FdWatch fds[16];              /* input sources the main loop polls */
     int nfds;
@@ -106,8 +117,9 @@ void machine_unwatch_fd(Machine *m, void *opaque);
  * makes the main loop poll its inputs soon (the running CPU leaves
  * translated code and returns to the loop at its next block boundary). */
 void machine_notify(Machine *m);
-/* Sets (or clears, kick NULL) the accelerator's kick under kick_lock. */
-void machine_set_kick(Machine *m, void (*kick)(void *opaque), void *opaque);
+/* Connects (or disconnects, kick NULL) the accelerator to the kick line
+ * under kick_lock. */
+void machine_set_kick(Machine *m, IRQHandler kick, void *opaque);
 
 /* Runs the machine with an initialised accelerator until the guest powers
  * off or an error; returns the process exit status. */
@@ -116,6 +128,10 @@ int machine_run(Machine *m, const struct AccelOps *ops, void *acc);
 
 /* Requests from devices and the monitor; the main loop acts on them. */
 void machine_request_shutdown(Machine *m, int exit_code);
+/* The guest powered itself off (ACPI S5): exit status 0, or with
+ * -no-shutdown the machine stops (RUN_POWERED_OFF) and vx86 keeps running
+ * until told to quit (Ctrl-A x), as QEMU does. */
+void machine_request_poweroff(Machine *m);
 void machine_request_reset(Machine *m);
 void machine_request_stop(Machine *m);
 

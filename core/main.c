@@ -44,7 +44,6 @@ static bool uses_hdd(const VMOptions *o) { return drive_from(o, "-hdd"); }
 static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
 static bool uses_fda(const VMOptions *o) { return drive_from(o, "-fda"); }
 static bool uses_fdb(const VMOptions *o) { return drive_from(o, "-fdb"); }
-static bool uses_boot(const VMOptions *o) { return o->boot_order[0] || o->boot_once[0]; }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
 static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
@@ -68,7 +67,6 @@ static const Unsupported not_yet[] = {
     { "-cdrom", uses_cdrom, NULL },
     { "-fda", uses_fda, NULL },
     { "-fdb", uses_fdb, NULL },
-    { "-boot", uses_boot, NULL },
     { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
     { "-S", uses_start_stopped, NULL },
@@ -218,12 +216,8 @@ static int run(const VMOptions *opts)
     }
     m->opts = opts;
 
-    if (opts->kernel || opts->bios)
-        return run_board(m, opts);          /* frees m */
-    fprintf(stderr, "vx86: nothing to boot: give -kernel or -bios (SeaBIOS boot is not there yet)\n");
-    int status = 1;
-    machine_free(m);
-    return status;
+    /* Without -kernel or -bios the board runs SeaBIOS (PC_DEFAULT_BIOS). */
+    return run_board(m, opts);              /* frees m */
 }
 
 int main(int argc, char **argv)

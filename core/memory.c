@@ -99,6 +99,15 @@ MemRegion *memmap_add_mmio(MemMap *mm, const char *name, uint64_t base,
     return memmap_add(mm, &t, err);
 }
 
+MemRegion *memmap_add_host(MemMap *mm, const char *name, uint64_t base, uint64_t size,
+                           uint8_t *host, bool writable, int priority, char **err)
+{
+    MemRegion t = { .name = name, .base = base, .size = size,
+                    .kind = writable ? MEM_RAM : MEM_ROM, .host = host,
+                    .priority = priority };
+    return memmap_add(mm, &t, err);
+}
+
 void memmap_set_priority(MemRegion *r, int priority)
 {
     r->priority = priority;
@@ -322,6 +331,29 @@ uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size)
     }
     uint64_t v = 0;
     memcpy(&v, r->host + off, size);
+    return v;
+}
+
+uint64_t memmap_read_below(MemMap *mm, int priority, uint64_t addr, unsigned size)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < size; i++, addr++) {
+        const MemRegion *best = NULL;
+        for (size_t k = 0; k < mm->n; k++) {
+            const MemRegion *r = mm->regions[k];
+            if (r->enabled && r->priority < priority && addr - r->base < r->size &&
+                (!best || r->priority > best->priority))
+                best = r;
+        }
+        uint64_t b = 0xff;
+        if (best && best->kind == MEM_MMIO) {
+            mm->device_accesses++;
+            b = ops_read(best->ops, best->opaque, addr - best->base, 1);
+        } else if (best) {
+            b = best->host[addr - best->base];
+        }
+        v |= (b & 0xff) << (8 * i);
+    }
     return v;
 }
 

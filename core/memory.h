@@ -60,6 +60,10 @@ MemRegion *memmap_add_rom(MemMap *mm, const char *name, uint64_t base,
 MemRegion *memmap_add_mmio(MemMap *mm, const char *name, uint64_t base,
                            uint64_t size, const MemOps *ops, void *opaque,
                            int priority, char **err);
+/* RAM (writable) or ROM at a given priority: a chipset's shadow window
+ * over lower-priority memory (i440FX PAM). */
+MemRegion *memmap_add_host(MemMap *mm, const char *name, uint64_t base, uint64_t size,
+                           uint8_t *host, bool writable, int priority, char **err);
 void memmap_set_priority(MemRegion *r, int priority);
 void memmap_enable(MemMap *mm, MemRegion *r, bool on);
 void memmap_remove(MemMap *mm, MemRegion *r);
@@ -93,6 +97,10 @@ void memmap_flatten(MemMap *mm, MemFlatFn fn, void *opaque);
 
 uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size);
 void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size);
+/* What a read at addr returns from the regions below priority (those at
+ * priority or above ignored): a chipset whose shadow window forwards
+ * reads to the bus underneath (i440FX PAM write-only mode). */
+uint64_t memmap_read_below(MemMap *mm, int priority, uint64_t addr, unsigned size);
 /* Bulk copies (DMA, loaders).  Return false if any byte hit no RAM/ROM/MMIO. */
 bool memmap_read_buf(MemMap *mm, uint64_t addr, void *buf, size_t len);
 bool memmap_write_buf(MemMap *mm, uint64_t addr, const void *buf, size_t len);

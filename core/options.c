@@ -639,7 +639,10 @@ static int opt_boot(Ctx *c, const char *arg)
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
         bool order = !strcmp(kv->key, "order");
-        if (!order && strcmp(kv->key, "once"))
+        if (!strcmp(kv->key, "menu")) {
+            if (!parse_bool(kv->val, &c->o->boot_menu))
+                rc = fail(c, "menu=%s: expected on or off", kv->val ? kv->val : "");
+        } else if (!order && strcmp(kv->key, "once"))
             rc = kv_unknown(c, kv);
         else if (!kv->val)
             rc = kv_need_value(c, kv);
@@ -702,6 +705,35 @@ static int opt_accel(Ctx *c, const char *arg)
         return fail(c, "at most %d accelerators may be given", MAX_ACCELS);
     o->accels[o->naccels++] = a;
     return 0;
+}
+
+/* -machine [type=]pc[,accel=kvm:tcg] / -M: the one board vx86 has. */
+static int opt_machine(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "type", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "type")) {
+            if (!kv->val || (strcmp(kv->val, "pc") && strcmp(kv->val, "pc-i440fx")))
+                rc = fail(c, "machine type '%s' not supported (pc)", kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "accel")) {
+            /* QEMU's colon-separated fallback list. */
+            char *list = kv->val ? xstrdup(kv->val) : xstrdup("");
+            char *save = NULL;
+            for (char *t = strtok_r(list, ":", &save); t && rc == 0; t = strtok_r(NULL, ":", &save))
+                rc = opt_accel(c, t);
+            if (rc == 0 && !kv->val)
+                rc = kv_need_value(c, kv);
+            free(list);
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    return rc;
 }
 
 static int opt_enable_kvm(Ctx *c, const char *arg)
@@ -839,27 +871,44 @@ static int opt_vga(Ctx *c, const char *arg)
     return 0;
 }
 
-static int opt_nodefaults(Ctx *c, const char *arg)
+/* -global DRIVER.PROP=VALUE: one row per device property vx86 has. */
+static int global_debugcon_iobase(Ctx *c, const char *val)
 {
-    c->o->nodefaults = true;
+    uint64_t v;
+    if (!parse_port(val, 0xffff, &v))
+        return fail(c, "isa-debugcon.iobase=%s: expected a port 0..0xffff", val);
+    c->o->debugcon_port = (uint16_t)v;
     return 0;
 }
 
-/* -global DRIVER.PROP=VALUE: the properties vx86 has (VGA.vgamem_mb). */
+static int global_vga_vgamem_mb(Ctx *c, const char *val)
+{
+    uint64_t v;
+    if (!parse_uint(val, 1, 256, &v) || (v & (v - 1)))
+        return fail(c, "VGA.vgamem_mb=%s: expected a power of two from 1 to 256", val);
+    c->o->vgamem_mb = (unsigned)v;
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int (*set)(Ctx *c, const char *val);
+} global_props[] = {
+    { "isa-debugcon.iobase", global_debugcon_iobase },   /* SeaBIOS logs to 0x402 */
+    { "VGA.vgamem_mb", global_vga_vgamem_mb },
+};
+
 static int opt_global(Ctx *c, const char *arg)
 {
     const char *eq = strchr(arg, '=');
-    if (!eq)
+    if (!eq || !strchr(arg, '.') || strchr(arg, '.') > eq)
         return fail(c, "'%s': expected DRIVER.PROP=VALUE", arg);
-    size_t klen = (size_t)(eq - arg);
-    if (klen == strlen("VGA.vgamem_mb") && !strncmp(arg, "VGA.vgamem_mb", klen)) {
-        uint64_t v;
-        if (!parse_uint(eq + 1, 1, 256, &v) || (v & (v - 1)))
-            return fail(c, "VGA.vgamem_mb=%s: expected a power of two from 1 to 256", eq + 1);
-        c->o->vgamem_mb = (unsigned)v;
-        return 0;
-    }
-    return fail(c, "unknown property '%.*s' (VGA.vgamem_mb)", (int)klen, arg);
+    size_t n = (size_t)(eq - arg);
+    for (size_t i = 0; i < sizeof(global_props) / sizeof(global_props[0]); i++)
+        if (strlen(global_props[i].name) == n && !strncmp(arg, global_props[i].name, n))
+            return global_props[i].set(c, eq + 1);
+    return fail(c, "'%.*s': property not supported (isa-debugcon.iobase, VGA.vgamem_mb)",
+                (int)n, arg);
 }
 
 static int opt_nographic(Ctx *c, const char *arg)
@@ -938,6 +987,8 @@ static int opt_s(Ctx *c, const char *arg)
 
 static int opt_S(Ctx *c, const char *a) { c->o->start_stopped = true; return 0; }
 static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return 0; }
+static int opt_no_shutdown(Ctx *c, const char *a) { c->o->no_shutdown = true; return 0; }
+static int opt_nodefaults(Ctx *c, const char *a) { c->o->nodefaults = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
 
 static int opt_cpu(Ctx *c, const char *a)
@@ -990,19 +1041,22 @@ static const OptDef opt_defs[] = {
     { "hdc", true, opt_hdc, "FILE", "IDE secondary master disk" },
     { "hdd", true, opt_hdd, "FILE", "IDE secondary slave disk" },
     { "cdrom", true, opt_cdrom, "FILE", "CD-ROM image (IDE secondary master)" },
-    { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS]", "boot order: c disk, d cdrom, n network, a floppy" },
+    { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS][,menu=on]", "boot order: c disk, d cdrom, n network, a floppy" },
     { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
-    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console on port 0xe9" },
+    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console (port 0xe9; see -global)" },
     { "device", true, opt_device, "isa-debug-exit[,iobase=P,iosize=N]", "test exit device (always present at 0xf4)" },
     { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
     { "display", true, opt_display, "sdl|none", "display backend" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
-    { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no VGA unless -vga)" },
-    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (VGA.vgamem_mb=MB)" },
+    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
     { "qmp", true, opt_qmp, "SPEC", "QMP monitor" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
+    { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
+    { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
+    { "machine", true, opt_machine, "pc[,accel=kvm:tcg]", "board type (only pc) and accelerators" },
+    { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },
     { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
     { "gdb", true, opt_gdb, "tcp::PORT", "wait for a gdb connection" },
@@ -1067,6 +1121,7 @@ void options_init(VMOptions *o)
     o->debugcon = SERIAL_NONE;
     o->debug_exit_port = 0xf4;
     o->debug_exit_size = 4;
+    o->debugcon_port = 0xe9;
 }
 
 void options_free(VMOptions *o)

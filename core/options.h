@@ -64,6 +64,7 @@ typedef struct VMOptions {
     int ndrives;
     char boot_order[8];   /* e.g. "cd"; empty: firmware default */
     char boot_once[8];    /* -boot once=d: order for the first boot only */
+    bool boot_menu;       /* -boot menu=on */
     SerialKind serial;    /* SERIAL_NONE unless -serial or -nographic */
     char *serial_path;    /* SERIAL_FILE */
     bool serial_given;
@@ -71,11 +72,11 @@ typedef struct VMOptions {
     DisplayKind display;
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
-    bool nodefaults;      /* -nodefaults: no default devices (VGA) */
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
-    SerialKind debugcon;  /* -debugcon: port 0xe9 output */
+    SerialKind debugcon;  /* -debugcon: the debug console's output */
     char *debugcon_path;
+    uint16_t debugcon_port;    /* -global isa-debugcon.iobase= (default 0xe9) */
     uint16_t debug_exit_port;  /* -device isa-debug-exit,iobase= (default 0xf4) */
     uint16_t debug_exit_size;
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
@@ -85,6 +86,8 @@ typedef struct VMOptions {
     int log_nranges;
     char *log_file;       /* -D */
     bool no_reboot;
+    bool no_shutdown;     /* guest power-off pauses instead of exiting */
+    bool nodefaults;      /* no default devices (COM1 unless -serial, VGA unless -vga) */
     bool snapshot;
     char *cpu_model;
     char *gdb;            /* -s / -gdb */

@@ -71,7 +71,13 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
     m->state = RUN_RUNNING;
     clock_start(m->clock);
-    while (m->state == RUN_RUNNING || m->state == RUN_RESET) {
+    while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
+           m->state == RUN_POWERED_OFF) {
+        if (m->state == RUN_POWERED_OFF) {
+            /* -no-shutdown: the CPU is stopped; only input (quit) moves. */
+            poll_inputs(m, 100);
+            continue;
+        }
         if (m->state == RUN_RESET) {
             if (m->opts && m->opts->no_reboot) {
                 m->state = RUN_SHUTDOWN;

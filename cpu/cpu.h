@@ -9,7 +9,7 @@
  *
  *   CPUConfig cfg = CPU_CONFIG_DEFAULT;
  *   CPUState *cpu = cpu_create(m, 0, &cfg, err, sizeof err);
- *   cpu->intr_pending = pic_has_intr; cpu->intr_ack = pic_ack; cpu->intr_opaque = pic;
+ *   cpu->board = &board_ops; cpu->board_opaque = pic;   // INTR/INTA, board MSRs
  *   cpu_reset(cpu);                       // F000:FFF0, real mode
  *   for (;;) {
  *       int r = cpu_exec(cpu, clock_now(m->clock) + 1000000);
@@ -327,15 +327,13 @@ struct CPUState {
     int last_exception;       /* last exception vector delivered (tests, -d int) */
     int first_exception;      /* first one since set to -1 (tests) */
     uint64_t exception_count;
-    /* INTR pin: set by the board.  intr_pending() says whether the
-     * interrupt controller asserts INTR; intr_ack() runs the INTA cycle
-     * and returns the vector. */
-    bool (*intr_pending)(void *opaque);
-    int (*intr_ack)(void *opaque);
-    void *intr_opaque;
-    /* The board's MSRs (Machine.board_msr), or NULL: then there is no
-     * local APIC and CPUID does not report one. */
-    int (*board_msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
+    /* The board's side of the socket (Machine.cpu_ops, core/machine.h):
+     * intr_pending() says whether the interrupt controller asserts INTR,
+     * intr_ack() runs the INTA cycle; msr (may be NULL: then there is no
+     * local APIC and CPUID does not report one) the board's MSRs.  NULL
+     * board: nothing connected. */
+    const CPUBoardOps *board;
+    void *board_opaque;
 
     /* ---- soft TLB ---- */
     SoftTLB tlb;

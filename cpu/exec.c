@@ -2,7 +2,7 @@
  * The CPU execution loop.
  *
  * cpu_exec() repeats: deliver a pending exception, check NMI/INTR (the
- * board's intr_pending/intr_ack callbacks), find the translation block for
+ * board's intr_pending/intr_ack, cpu->board), find the translation block for
  * (cs base + rip, hflags) in the jump cache or the TB cache (translating it
  * on a miss), run it through the engine, and chain the block it left
  * through a goto_tb slot to the next one.  Guest exceptions leave
@@ -242,13 +242,13 @@ static bool exec_check_interrupts(CPUState *cpu)
         cpu->exc_delivering = -1;
         return true;
     }
-    if (!(cpu->eflags & EFL_IF) || !cpu->intr_pending || !exec_intr_may_be_pending(cpu))
+    if (!(cpu->eflags & EFL_IF) || !cpu->board || !exec_intr_may_be_pending(cpu))
         return false;
-    if (!cpu->intr_pending(cpu->intr_opaque)) {
+    if (!cpu->board->intr_pending(cpu->board_opaque)) {
         cpu->intr_poll = false;   /* until a device is touched again */
         return false;
     }
-    int vec = cpu->intr_ack ? cpu->intr_ack(cpu->intr_opaque) : -1;
+    int vec = cpu->board->intr_ack ? cpu->board->intr_ack(cpu->board_opaque) : -1;
     cpu->intr_poll = true;        /* the acknowledge changed the controllers */
     if (vec < 0 || vec > 255)
         return false;

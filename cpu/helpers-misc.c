@@ -271,7 +271,8 @@ static u64 helper_rdmsr(u64 env)
     CPUState *cpu = (CPUState *)env;
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = 0;
-    int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, false, &v) : 0;
+    int r = cpu->board && cpu->board->msr ?
+            cpu->board->msr(cpu->board_opaque, msr, false, &v) : 0;
     cpu->intr_poll = true;   /* board MSRs are the local APIC's */
     if (r < 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
@@ -324,7 +325,8 @@ static u64 helper_wrmsr(u64 env)
     CPUState *cpu = (CPUState *)env;
     uint32_t msr = (uint32_t)cpu->regs[R_ECX];
     uint64_t v = (uint32_t)cpu->regs[R_EAX] | cpu->regs[R_EDX] << 32;
-    int r = cpu->board_msr ? cpu->board_msr(cpu->intr_opaque, msr, true, &v) : 0;
+    int r = cpu->board && cpu->board->msr ?
+            cpu->board->msr(cpu->board_opaque, msr, true, &v) : 0;
     cpu->intr_poll = true;   /* board MSRs are the local APIC's */
     if (r < 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);

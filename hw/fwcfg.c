@@ -364,17 +364,17 @@ static const DeviceOps fwcfg_device_ops = {
     .name = "fw_cfg", .reset = fwcfg_reset, .free = fwcfg_free, .vmsd = &fwcfg_vmsd,
 };
 
-FWCfgState *fwcfg_create(Machine *m)
+FWCfgState *fwcfg_create(Machine *m, uint16_t base, uint16_t dma_base)
 {
     FWCfgState *s = xcalloc(1, sizeof(*s));
     s->m = m;
     s->next_file_key = FW_CFG_FILE_FIRST;
-    if (!iospace_add(m->io, "fw_cfg", FW_CFG_PORT_SEL, 2, &fwcfg_io_ops, s, NULL)) {
+    if (!iospace_add(m->io, "fw_cfg", base, 2, &fwcfg_io_ops, s, NULL)) {
         fwcfg_free(s);
         return NULL;
     }
-    if (!iospace_add(m->io, "fw_cfg-dma", FW_CFG_PORT_DMA, 8, &fwcfg_dma_ops, s, NULL)) {
-        iospace_remove(m->io, FW_CFG_PORT_SEL, 2);
+    if (!iospace_add(m->io, "fw_cfg-dma", dma_base, 8, &fwcfg_dma_ops, s, NULL)) {
+        iospace_remove(m->io, base, 2);
         fwcfg_free(s);
         return NULL;
     }

@@ -5,7 +5,7 @@
  * low write starts the transfer).  SeaBIOS and Linux's qemu_fw_cfg driver
  * talk to it exactly as to QEMU's.
  *
- *   FWCfgState *fw = fwcfg_create(m);
+ *   FWCfgState *fw = fwcfg_create(m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
  *   fwcfg_add_i32(fw, FW_CFG_NB_CPUS, 1);
  *   fwcfg_add_file(fw, "etc/e820", e820, len);
  *
@@ -34,12 +34,14 @@
 #define FW_CFG_RAM_SIZE       0x0003
 #define FW_CFG_NOGRAPHIC      0x0004
 #define FW_CFG_NB_CPUS        0x0005
+#define FW_CFG_MACHINE_ID     0x0006
 #define FW_CFG_KERNEL_ADDR    0x0007
 #define FW_CFG_KERNEL_SIZE    0x0008
 #define FW_CFG_KERNEL_CMDLINE 0x0009
 #define FW_CFG_INITRD_ADDR    0x000a
 #define FW_CFG_INITRD_SIZE    0x000b
 #define FW_CFG_BOOT_DEVICE    0x000c
+#define FW_CFG_NUMA           0x000d
 #define FW_CFG_BOOT_MENU      0x000e
 #define FW_CFG_MAX_CPUS       0x000f
 #define FW_CFG_KERNEL_ENTRY   0x0010
@@ -55,6 +57,12 @@
 #define FW_CFG_FILE_FIRST     0x0020
 #define FW_CFG_WRITE_CHANNEL  0x4000
 #define FW_CFG_ARCH_LOCAL     0x8000
+/* x86 (arch-local) items, as QEMU numbers them */
+#define FW_CFG_ACPI_TABLES    (FW_CFG_ARCH_LOCAL + 0)
+#define FW_CFG_SMBIOS_ENTRIES (FW_CFG_ARCH_LOCAL + 1)
+#define FW_CFG_IRQ0_OVERRIDE  (FW_CFG_ARCH_LOCAL + 2)
+#define FW_CFG_E820_TABLE     (FW_CFG_ARCH_LOCAL + 3)
+#define FW_CFG_HPET           (FW_CFG_ARCH_LOCAL + 4)
 #define FW_CFG_MAX_FILE_PATH  56
 
 #define FW_CFG_ID_TRADITIONAL 0x01
@@ -72,7 +80,10 @@ typedef struct FWCfgState FWCfgState;
  * can refresh an item (e.g. ACPI tables after firmware moved PM IO). */
 typedef void (*FWCfgSelectFn)(void *opaque, FWCfgState *s, uint16_t key);
 
-FWCfgState *fwcfg_create(Machine *m);
+/* Claims base..base+1 (selector, data) and dma_base..dma_base+7 (the PC:
+ * FW_CFG_PORT_SEL, FW_CFG_PORT_DMA) and registers "fw_cfg"; NULL when a
+ * port is taken. */
+FWCfgState *fwcfg_create(Machine *m, uint16_t base, uint16_t dma_base);
 /* Adds or replaces the item at key (files: use fwcfg_add_file). */
 bool fwcfg_add_bytes(FWCfgState *s, uint16_t key, const void *data, size_t len);
 bool fwcfg_add_i16(FWCfgState *s, uint16_t key, uint16_t v);

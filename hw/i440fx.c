@@ -12,6 +12,7 @@
 #include "hw/i440fx.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/log.h"
 #include "core/util.h"
@@ -88,13 +89,105 @@ static void i440fx_io_write(void *opaque, uint64_t off, uint64_t val, unsigned s
             machine_request_reset(s->m);
     } else {
         LOG(LOG_GUEST_ERRORS, "i440fx: %u-byte write to port 0x%x ignored\n",
-            size, (unsigned)(I440FX_CONFIG_ADDRESS + off));
+            size, (unsigned)(s->config_port + off));
     }
 }
 
 static const MemOps i440fx_io_ops = {
     .read = i440fx_io_read, .write = i440fx_io_write, .min_size = 1, .max_size = 4,
 };
+
+/* ---- PAM: the shadow windows of 0xC0000-0xFFFFF ---- */
+
+#define PAM_RE 1
+#define PAM_WE 2
+
+static const char *const pam_names[I440FX_PAM_SEGMENTS] = {
+    "pam-f0000", "pam-c0000", "pam-c4000", "pam-c8000", "pam-cc000",
+    "pam-d0000", "pam-d4000", "pam-d8000", "pam-dc000", "pam-e0000",
+    "pam-e4000", "pam-e8000", "pam-ec000",
+};
+
+/* Segment i: 0 is 0xF0000 (64 KiB, PAM0 bits 5:4); 1..12 the 16 KiB
+ * segments from 0xC0000, two per register from PAM1. */
+static uint64_t pam_base(int i) { return i ? 0xc0000 + (uint64_t)(i - 1) * 0x4000 : 0xf0000; }
+static uint64_t pam_size(int i) { return i ? 0x4000 : 0x10000; }
+
+static uint8_t pam_attr(I440FXState *s, int i)
+{
+    int reg = i ? I440FX_PAM0 + 1 + (i - 1) / 2 : I440FX_PAM0;
+    int shift = i ? ((i - 1) & 1) * 4 : 4;
+    return (s->dev->config[reg] >> shift) & (PAM_RE | PAM_WE);
+}
+
+/* Write-only shadow: reads come from the bus below, writes fill DRAM. */
+static uint64_t pam_wo_read(void *opaque, uint64_t off, unsigned size)
+{
+    I440FXPamWindow *w = opaque;
+    return memmap_read_below(w->s->m->mem, I440FX_PAM_PRIORITY, w->base + off, size);
+}
+
+static void pam_wo_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    I440FXPamWindow *w = opaque;
+    memcpy(w->s->dram + (w->base - 0xc0000) + off, &val, size);   /* little-endian host */
+}
+
+static const MemOps pam_wo_ops = {
+    .read = pam_wo_read, .write = pam_wo_write, .min_size = 1, .max_size = 8,
+};
+
+static void pam_map(I440FXState *s, int i, uint8_t attr)
+{
+    MemMap *mm = s->m->mem;
+    if (s->pam_region[i])
+        memmap_remove(mm, s->pam_region[i]);
+    s->pam_region[i] = NULL;
+    s->pam_attr[i] = attr;
+    uint64_t base = pam_base(i), size = pam_size(i);
+    uint8_t *host = s->dram + (base - 0xc0000);
+    char *err = NULL;
+    switch (attr) {
+    case PAM_RE:
+        s->pam_region[i] = memmap_add_host(mm, pam_names[i], base, size, host, false,
+                                           I440FX_PAM_PRIORITY, &err);
+        break;
+    case PAM_WE:
+        s->pam_win[i].s = s;
+        s->pam_win[i].base = base;
+        s->pam_region[i] = memmap_add_mmio(mm, pam_names[i], base, size, &pam_wo_ops,
+                                           &s->pam_win[i], I440FX_PAM_PRIORITY, &err);
+        break;
+    case PAM_RE | PAM_WE:
+        s->pam_region[i] = memmap_add_host(mm, pam_names[i], base, size, host, true,
+                                           I440FX_PAM_PRIORITY, &err);
+        break;
+    default:
+        break;
+    }
+    if (err) {
+        LOG(LOG_GUEST_ERRORS, "i440fx: %s\n", err);
+        free(err);
+    }
+}
+
+static void pam_update(I440FXState *s)
+{
+    if (!s->dram)
+        return;
+    for (int i = 0; i < I440FX_PAM_SEGMENTS; i++) {
+        uint8_t a = pam_attr(s, i);
+        if (a != s->pam_attr[i])
+            pam_map(s, i, a);
+    }
+}
+
+static void i440fx_config_write(PCIDevice *d, uint32_t addr, uint32_t val, unsigned size)
+{
+    pci_default_config_write(d, addr, val, size);
+    if (addr < I440FX_PAM0 + 7 && addr + size > I440FX_PAM0)
+        pam_update(d->opaque);
+}
 
 static void i440fx_reset(void *opaque)
 {
@@ -104,6 +197,7 @@ static void i440fx_reset(void *opaque)
     for (int i = 0; i < 7; i++)
         s->dev->config[I440FX_PAM0 + i] = 0;
     s->dev->config[I440FX_SMRAM] = 0x02;
+    pam_update(s);
 }
 
 static void i440fx_free(void *opaque)
@@ -118,6 +212,7 @@ static int i440fx_post_load(void *opaque, int version, char **err)
     (void)err;
     s->config_address &= CA_MASK;
     s->reset_control &= RC_SYS_RST;
+    pam_update(s);
     return 0;
 }
 
@@ -136,21 +231,36 @@ static const DeviceOps i440fx_device_ops = {
     .name = "i440fx", .reset = i440fx_reset, .free = i440fx_free, .vmsd = &i440fx_vmsd,
 };
 
-I440FXState *i440fx_create(Machine *m, PCIBus *bus)
+I440FXState *i440fx_create(Machine *m, PCIBus *bus, uint16_t config_port)
 {
+    /* Subsystem 1af4:1100 ("QEMU virtual machine"): SeaBIOS looks for it
+     * on 00.0 before it trusts fw_cfg and the QEMU board layout. */
     static const PCIConfigInit ids = {
         .vendor_id = 0x8086, .device_id = 0x1237, .revision = 0x02,
         .class_code = 0x060000,   /* bridge, host */
+        .subsys_vendor_id = 0x1af4, .subsys_id = 0x1100,
     };
     I440FXState *s = xcalloc(1, sizeof(*s));
     s->m = m;
     s->bus = bus;
-    s->dev = pci_register_function(bus, PCI_DEVFN(0, 0), &ids, "i440fx", NULL, NULL, s);
-    if (!s->dev || !iospace_add(m->io, "pci-conf", I440FX_CONFIG_ADDRESS, 8,
-                                &i440fx_io_ops, s, NULL)) {
+    s->config_port = config_port;
+    if (!iospace_add(m->io, "pci-conf", config_port, 8, &i440fx_io_ops, s, NULL)) {
         free(s);
         return NULL;
     }
+    s->dev = pci_register_function(bus, PCI_DEVFN(0, 0), &ids, "i440fx", NULL,
+                                   i440fx_config_write, s);
+    if (!s->dev) {
+        iospace_remove(m->io, config_port, 8);
+        free(s);
+        return NULL;
+    }
+    /* PAM0-6 are read/write (PAM0 bits 3:0 reserved); SMRAM as well. */
+    s->dev->wmask[I440FX_PAM0] = 0x30;
+    for (int i = 1; i < 7; i++)
+        s->dev->wmask[I440FX_PAM0 + i] = 0x33;
+    if (m->ram_size >= 0x100000)
+        s->dram = m->ram + 0xc0000;
     machine_add_device(m, &i440fx_device_ops, s);
     i440fx_reset(s);
     return s;

@@ -59,8 +59,7 @@
 struct I8042State {
     Machine *m;
     IRQLine *irq1, *irq12;
-    void (*a20_cb)(void *, bool);
-    void *a20_opaque;
+    IRQLine *a20;
     PS2Kbd *kbd;
     PS2Mouse *mouse;
 
@@ -139,8 +138,7 @@ static void i8042_device_notify(void *opaque)
 
 static void i8042_set_a20(I8042State *s, bool on)
 {
-    if (s->a20_cb)
-        s->a20_cb(s->a20_opaque, on);
+    irq_set(s->a20, on);
 }
 
 static void i8042_write_outport(I8042State *s, uint8_t v)
@@ -341,21 +339,20 @@ static const DeviceOps i8042_device_ops = {
     .name = "i8042", .reset = i8042_reset, .free = free, .vmsd = &i8042_vmsd,
 };
 
-I8042State *i8042_create(Machine *m, IRQLine *irq1, IRQLine *irq12,
-                         void (*a20_cb)(void *opaque, bool on), void *a20_opaque)
+I8042State *i8042_create(Machine *m, uint16_t data_port, uint16_t cmd_port,
+                         IRQLine *irq1, IRQLine *irq12, IRQLine *a20)
 {
     I8042State *s = xcalloc(1, sizeof(*s));
     s->m = m;
     s->irq1 = irq1;
     s->irq12 = irq12;
-    s->a20_cb = a20_cb;
-    s->a20_opaque = a20_opaque;
-    if (!iospace_add(m->io, "i8042-data", 0x60, 1, &i8042_data_ops, s, NULL)) {
+    s->a20 = a20;
+    if (!iospace_add(m->io, "i8042-data", data_port, 1, &i8042_data_ops, s, NULL)) {
         free(s);
         return NULL;
     }
-    if (!iospace_add(m->io, "i8042-cmd", 0x64, 1, &i8042_cmd_ops, s, NULL)) {
-        iospace_remove(m->io, 0x60, 1);
+    if (!iospace_add(m->io, "i8042-cmd", cmd_port, 1, &i8042_cmd_ops, s, NULL)) {
+        iospace_remove(m->io, data_port, 1);
         free(s);
         return NULL;
     }

@@ -599,14 +599,21 @@ static const DeviceOps pit_device_ops = {
     .name = "i8254", .reset = pit_reset, .free = pit_free, .vmsd = &pit_vmsd,
 };
 
-PITState *i8254_create(Machine *m, IRQLine *irq0)
+PITState *i8254_create(Machine *m, uint16_t base, uint16_t port61, IRQLine *irq0)
 {
     PITState *s = xcalloc(1, sizeof(*s));
     s->clock = m->clock;
     s->irq0 = irq0;
+    if (!iospace_add(m->io, "pit", base, 4, &pit_io_ops, s, NULL)) {
+        free(s);
+        return NULL;
+    }
+    if (!iospace_add(m->io, "port61", port61, 1, &port61_ops, s, NULL)) {
+        iospace_remove(m->io, base, 4);
+        free(s);
+        return NULL;
+    }
     s->irq_timer = timer_new(m->clock, pit_irq_timer_fire, s);
-    iospace_add(m->io, "pit", 0x40, 4, &pit_io_ops, s, NULL);
-    iospace_add(m->io, "port61", 0x61, 1, &port61_ops, s, NULL);
     machine_add_device(m, &pit_device_ops, s);
     pit_reset(s);
     return s;

@@ -7,7 +7,7 @@
  * channel 1 (DRAM refresh on old PCs) runs but drives nothing; channel 2's
  * gate and OUT are reached through port 0x61.
  *
- *   PITState *pit = i8254_create(m, i8259_irq(pic, 0));
+ *   PITState *pit = i8254_create(m, 0x40, 0x61, i8259_irq(pic, 0));
  */
 #ifndef VX86_HW_I8254_H
 #define VX86_HW_I8254_H
@@ -19,8 +19,9 @@
 
 typedef struct PITState PITState;
 
-/* Registers ports 0x40-0x43 and 0x61 and the device "i8254".  irq0 may be
- * NULL (nothing connected). */
-PITState *i8254_create(Machine *m, IRQLine *irq0);
+/* Claims ports base..base+3 (the PC: 0x40) and port61 (the PC: 0x61) and
+ * registers the device "i8254".  irq0 may be NULL (nothing connected).
+ * Returns NULL when a port is taken. */
+PITState *i8254_create(Machine *m, uint16_t base, uint16_t port61, IRQLine *irq0);
 
 #endif

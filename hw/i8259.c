@@ -447,7 +447,8 @@ static const DeviceOps pic_device_ops = {
     .name = "i8259", .reset = pic_reset, .free = pic_free, .vmsd = &pic_vmsd,
 };
 
-PICState *i8259_create(Machine *m, IRQLine *cpu_intr)
+PICState *i8259_create(Machine *m, uint16_t master, uint16_t slave, uint16_t elcr,
+                       IRQLine *cpu_intr)
 {
     PICState *s = xcalloc(1, sizeof(*s));
     s->cpu_intr = cpu_intr;
@@ -457,9 +458,21 @@ PICState *i8259_create(Machine *m, IRQLine *cpu_intr)
     s->elcr_mask[1] = 0xde;
     for (int n = 0; n < 16; n++)
         irq_init(&s->in[n], pic_input_handler, s, n);
-    iospace_add(m->io, "pic-master", 0x20, 2, &pic_master_ops, s, NULL);
-    iospace_add(m->io, "pic-slave", 0xa0, 2, &pic_slave_ops, s, NULL);
-    iospace_add(m->io, "elcr", 0x4d0, 2, &pic_elcr_ops, s, NULL);
+    if (!iospace_add(m->io, "pic-master", master, 2, &pic_master_ops, s, NULL)) {
+        free(s);
+        return NULL;
+    }
+    if (!iospace_add(m->io, "pic-slave", slave, 2, &pic_slave_ops, s, NULL)) {
+        iospace_remove(m->io, master, 2);
+        free(s);
+        return NULL;
+    }
+    if (!iospace_add(m->io, "elcr", elcr, 2, &pic_elcr_ops, s, NULL)) {
+        iospace_remove(m->io, master, 2);
+        iospace_remove(m->io, slave, 2);
+        free(s);
+        return NULL;
+    }
     machine_add_device(m, &pic_device_ops, s);
     pic_reset(s);
     return s;

@@ -8,7 +8,7 @@
  * delivered, and the CPU runs the interrupt-acknowledge cycle with
  * i8259_ack() to get the vector.
  *
- *   PICState *pic = i8259_create(m, &cpu->intr_line);
+ *   PICState *pic = i8259_create(m, 0x20, 0xa0, 0x4d0, &intr_line);
  *   irq_raise(i8259_irq(pic, 4));          // COM1
  *   if (i8259_has_interrupt(pic)) vector = i8259_ack(pic);
  */
@@ -22,9 +22,11 @@
 
 typedef struct PICState PICState;
 
-/* Registers ports 0x20-0x21, 0xa0-0xa1, 0x4d0-0x4d1 and the device
- * "i8259".  cpu_intr may be NULL (nothing connected). */
-PICState *i8259_create(Machine *m, IRQLine *cpu_intr);
+/* Claims two ports each at master, slave and elcr (the PC: 0x20, 0xa0,
+ * 0x4d0) and registers the device "i8259".  cpu_intr may be NULL (nothing
+ * connected).  Returns NULL when a port is taken. */
+PICState *i8259_create(Machine *m, uint16_t master, uint16_t slave, uint16_t elcr,
+                       IRQLine *cpu_intr);
 /* Input line n (0..15; 8..15 are the slave's IR0..IR7).  NULL for other n. */
 IRQLine *i8259_irq(PICState *s, int n);
 /* True when an unmasked request would be delivered (the INTR pin level). */

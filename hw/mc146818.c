@@ -630,9 +630,14 @@ static const DeviceOps rtc_device_ops = {
     .name = "mc146818", .reset = rtc_reset, .free = rtc_free, .vmsd = &rtc_vmsd,
 };
 
-RTCState *mc146818_create(Machine *m, IRQLine *irq8, int64_t start_epoch_seconds)
+RTCState *mc146818_create(Machine *m, uint16_t base, IRQLine *irq8,
+                          int64_t start_epoch_seconds)
 {
     RTCState *s = xcalloc(1, sizeof(*s));
+    if (!iospace_add(m->io, "rtc", base, 2, &rtc_io_ops, s, NULL)) {
+        free(s);
+        return NULL;
+    }
     int64_t now = clock_now(m->clock);
     s->clock = m->clock;
     s->irq = irq8;
@@ -650,7 +655,6 @@ RTCState *mc146818_create(Machine *m, IRQLine *irq8, int64_t start_epoch_seconds
     gmtime_r(&t, &tm);
     int century = (tm.tm_year + 1900) / 100 % 100;
     s->cmos[CMOS_CENTURY] = (uint8_t)((century / 10) << 4 | century % 10);
-    iospace_add(m->io, "rtc", 0x70, 2, &rtc_io_ops, s, NULL);
     machine_add_device(m, &rtc_device_ops, s);
     rtc_schedule(s);
     return s;

@@ -3,7 +3,7 @@
  * ports 0x70 (index; bit 7 is the PC's NMI mask) and 0x71 (data).  The
  * alarm / periodic / update-ended interrupt drives irq8.
  *
- *   RTCState *rtc = mc146818_create(m, i8259_irq(pic, 8), -1);
+ *   RTCState *rtc = mc146818_create(m, 0x70, i8259_irq(pic, 8), -1);
  *   mc146818_set_memory_size(rtc, below_4g, above_4g);
  *   mc146818_set_cmos(rtc, 0x14, equipment_byte);
  */
@@ -18,11 +18,13 @@
 
 typedef struct RTCState RTCState;
 
-/* Registers ports 0x70-0x71 and the device "mc146818".  The guest clock
+/* Claims ports base and base+1 (the PC: 0x70) and registers the device
+ * "mc146818" (NULL when the ports are taken).  The guest clock
  * starts at start_epoch_seconds (UTC seconds since 1970), or at the host's
  * UTC time when it is -1, and advances with the virtual clock.  irq8 may
  * be NULL. */
-RTCState *mc146818_create(Machine *m, IRQLine *irq8, int64_t start_epoch_seconds);
+RTCState *mc146818_create(Machine *m, uint16_t base, IRQLine *irq8,
+                          int64_t start_epoch_seconds);
 /* Sets a CMOS byte (index 0..127) as the firmware would find it.  Bytes
  * 0x10..0x2d keep the standard checksum at 0x2e (high) / 0x2f (low). */
 void mc146818_set_cmos(RTCState *s, int index, uint8_t value);

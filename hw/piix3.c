@@ -105,7 +105,7 @@ static void piix3_sleep(PIIX3State *s)
 {
     unsigned typ = (s->pm1_cnt >> PM1_CNT_SLP_TYP_SHIFT) & 7;
     if (typ == PIIX4_SLP_TYP_S5) {
-        machine_request_shutdown(s->m, 0);
+        machine_request_poweroff(s->m);
         return;
     }
     /* Only S5 is offered in the DSDT; anything else wakes at once. */
@@ -284,6 +284,10 @@ static void piix3_reset(void *opaque)
     memset(s->pm->config + 0x40, 0, 256 - 0x40);
     pci_set_long(s->pm, PIIX4_PMBA, PIIX4_PM_DEFAULT_BASE | 1);
     s->pm->config[PIIX4_PMREGMISC] = 1;
+    /* DEVACTB (0x58) bit 25, APMC_EN: set as if firmware had already set
+     * up SMM, which this chipset does not have (QEMU does the same with
+     * SMM off), so SeaBIOS skips its SMI handshake. */
+    s->pm->config[PIIX4_DEVACTB + 3] = PIIX4_DEVACTB_APMC_EN >> 24;
     s->pm1_sts = s->pm1_en = s->pm1_cnt = 0;
     s->gpe_sts = s->gpe_en = 0;
     s->apm_cnt = s->apm_sts = 0;
@@ -373,6 +377,7 @@ PIIX3State *piix3_create(Machine *m, PCIBus *bus, IRQLine *const isa_irq[16])
     s->pm->wmask[PIIX4_PMBA] = 0xc0;
     s->pm->wmask[PIIX4_PMBA + 1] = 0xff;
     s->pm->wmask[PIIX4_PMREGMISC] = 0x01;
+    s->pm->wmask[PIIX4_DEVACTB + 3] &= (uint8_t)~(PIIX4_DEVACTB_APMC_EN >> 24);
     s->tmr_overflow = timer_new(m->clock, piix3_pm_timer_fire, s);
     pci_bus_set_pirq_router(bus, piix3_pirq_changed, s);
     machine_add_device(m, &piix3_device_ops, s);

@@ -34,6 +34,8 @@
 #define PIIX3_PIRQRC            0x60    /* 0x60..0x63: PIRQA..PIRQD route */
 #define PIIX4_PMBA              0x40
 #define PIIX4_PMREGMISC         0x80
+#define PIIX4_DEVACTB           0x58     /* device activity B */
+#define PIIX4_DEVACTB_APMC_EN   (1u << 25)
 #define PIIX4_PM_DEFAULT_BASE   0x600
 #define PIIX4_PM_IO_SIZE        64
 #define PIIX4_SCI_IRQ           9

@@ -18,15 +18,13 @@
 
 struct Port92State {
     Machine *m;
-    void (*a20_cb)(void *, bool);
-    void *opaque;
+    IRQLine *a20;
     uint8_t value;
 };
 
 static void port92_set_a20(Port92State *s)
 {
-    if (s->a20_cb)
-        s->a20_cb(s->opaque, s->value & P92_A20);
+    irq_set(s->a20, !!(s->value & P92_A20));
 }
 
 static uint64_t port92_read(void *opaque, uint64_t off, unsigned size)
@@ -83,13 +81,12 @@ static const DeviceOps port92_device_ops = {
     .name = "port92", .reset = port92_reset, .free = free, .vmsd = &port92_vmsd,
 };
 
-Port92State *port92_create(Machine *m, void (*a20_cb)(void *opaque, bool on), void *opaque)
+Port92State *port92_create(Machine *m, uint16_t port, IRQLine *a20)
 {
     Port92State *s = xcalloc(1, sizeof(*s));
     s->m = m;
-    s->a20_cb = a20_cb;
-    s->opaque = opaque;
-    if (!iospace_add(m->io, "port92", 0x92, 1, &port92_ops, s, NULL)) {
+    s->a20 = a20;
+    if (!iospace_add(m->io, "port92", port, 1, &port92_ops, s, NULL)) {
         free(s);
         return NULL;
     }

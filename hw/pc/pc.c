@@ -27,6 +27,7 @@
 #include "hw/ps2.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
+#include "hw/pc/e820.h"
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/mptable.h"
 #include "hw/mc146818.h"
@@ -61,9 +62,11 @@ struct PCBoard {
     bool hpet_legacy;
     IRQLine pic_out;          /* the PIC's INT output, to LAPIC LINT0 */
     IRQLine cpu_intr;         /* the LAPIC's output: the CPU's INTR pin */
+    IRQLine a20_kbc, a20_port92; /* the two A20 gates, ORed onto m->a20 */
     uint8_t *bios;            /* -bios image, BIOS_MAX at most */
     size_t bios_size;
-    bool a20_kbc, a20_port92;
+    const char *boot_order, *boot_once;   /* CMOS boot devices, see pc_boot_reset */
+    int resets;
 };
 
 /* ---- interrupts ---- */
@@ -149,37 +152,30 @@ static int pc_board_msr(void *opaque, uint32_t msr, bool write, uint64_t *val)
     return ok ? 1 : -1;
 }
 
+static const CPUBoardOps pc_cpu_ops = {
+    .intr_pending = pc_intr_pending,
+    .intr_ack = pc_intr_ack,
+    .msr = pc_board_msr,
+};
+
 /* ---- A20 ---- */
 
-static void a20_update(PCBoard *pc)
-{
-    if (pc->m->set_a20)
-        pc->m->set_a20(pc->m->a20_opaque, pc_a20_enabled(pc));
-}
-
-static void a20_from_kbc(void *opaque, bool on)
+/* Either gate's line changed: the CPU's A20 input is their OR. */
+static void a20_gate_changed(void *opaque, int n, int level)
 {
     PCBoard *pc = opaque;
-    pc->a20_kbc = on;
-    a20_update(pc);
-}
-
-static void a20_from_port92(void *opaque, bool on)
-{
-    PCBoard *pc = opaque;
-    pc->a20_port92 = on;
-    a20_update(pc);
+    irq_set(&pc->m->a20, pc_a20_enabled(pc));
 }
 
 bool pc_a20_enabled(PCBoard *pc)
 {
-    return pc->a20_kbc || pc->a20_port92;
+    return pc->a20_kbc.level || pc->a20_port92.level;
 }
 
 
 /* ---- memory ---- */
 
-static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+static bool map_ram(PCBoard *pc, const char *bios, char *err, size_t len)
 {
     Machine *m = pc->m;
     uint64_t ram = m->ram_size;
@@ -188,7 +184,7 @@ static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     bool ok = memmap_add_ram(m->mem, "ram-low", 0, MIN(below, 0xa0000), m->ram, &e) != NULL;
     /* Without a BIOS image the firmware area is plain RAM (the direct
      * Linux boot path puts its MP/ACPI tables there). */
-    if (ok && !o->bios && below > 0xc0000)
+    if (ok && !bios && below > 0xc0000)
         ok = memmap_add_ram(m->mem, "ram-fw", 0xc0000, MIN(below, 0x100000) - 0xc0000,
                             m->ram + 0xc0000, &e) != NULL;
     if (ok && below > 0x100000)
@@ -204,13 +200,17 @@ static bool map_ram(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     return ok;
 }
 
-static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
+static bool load_bios(PCBoard *pc, const char *path, bool is_default, char *err, size_t len)
 {
     char rerr[256];
     size_t size;
     uint8_t *img = read_file(path, &size, rerr, sizeof rerr);
     if (!img) {
-        snprintf(err, len, "-bios: %s", rerr);
+        if (is_default)
+            snprintf(err, len, "no firmware: %s (the default BIOS: install Debian's "
+                     "seabios package, or give -bios FILE or -kernel FILE)", rerr);
+        else
+            snprintf(err, len, "-bios: %s", rerr);
         return false;
     }
     if (size == 0 || size > BIOS_MAX || size % 4096) {
@@ -241,6 +241,98 @@ static bool load_bios(PCBoard *pc, const char *path, char *err, size_t len)
         return false;
     }
     return true;
+}
+
+/* ---- firmware configuration: fw_cfg and CMOS, as QEMU's pc fills them ---- */
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* CMOS 0x3d (first device in bits 3:0, second in 7:4) and 0x38 bits 7:4
+ * (third): 1 floppy, 2 hard disk, 3 CD-ROM, 4 network.  SeaBIOS orders
+ * its boot menu by them when no bootorder file names a device. */
+static void set_cmos_boot_order(PCBoard *pc, const char *order)
+{
+    uint8_t code[3] = { 0, 0, 0 };
+    for (int i = 0; i < 3 && order[i]; i++) {
+        switch (order[i]) {
+        case 'a': code[i] = 1; break;
+        case 'c': code[i] = 2; break;
+        case 'd': code[i] = 3; break;
+        case 'n': code[i] = 4; break;
+        default: break;
+        }
+    }
+    mc146818_set_cmos(pc->rtc, 0x3d, (uint8_t)(code[1] << 4 | code[0]));
+    mc146818_set_cmos(pc->rtc, 0x38, (uint8_t)(code[2] << 4));
+}
+
+/* -boot once= applies to the first boot; every later reset goes back to
+ * order= (QEMU's rule).  A board "device" so it runs with every reset,
+ * after the RTC's. */
+static void pc_boot_reset(void *opaque)
+{
+    PCBoard *pc = opaque;
+    const char *o = pc->resets++ == 0 && pc->boot_once[0] ? pc->boot_once : pc->boot_order;
+    set_cmos_boot_order(pc, o);
+}
+
+static const DeviceOps pc_boot_ops = { .name = "pc-boot", .reset = pc_boot_reset };
+
+/* What SeaBIOS (and QEMU's other firmware) read from fw_cfg on a pc
+ * machine: the numbered items (QEMU's numbers, little-endian) and the
+ * named files.  ACPI, MP and SMBIOS tables: SeaBIOS builds its own when
+ * there is no etc/table-loader (docs/devices-chipset.md). */
+static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    FWCfgState *fw = pc->fwcfg;
+    Machine *m = pc->m;
+    int ncpus = o->smp > 0 ? o->smp : 1;
+    bool ok = fwcfg_add_i64(fw, FW_CFG_RAM_SIZE, m->ram_size) &&
+              fwcfg_add_i16(fw, FW_CFG_NOGRAPHIC, o->nographic) &&
+              fwcfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)ncpus) &&
+              fwcfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)ncpus) &&
+              fwcfg_add_i16(fw, FW_CFG_BOOT_MENU, o->boot_menu);
+    /* NUMA: node count (0), then a node per APIC ID and a size per node. */
+    uint8_t numa[8 * (1 + 64)] = { 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_NUMA, numa, 8 * (1 + (size_t)ncpus));
+    /* Legacy arch-local items: no -acpitable blobs (count 0), IRQ0 is
+     * overridden to GSI 2, an empty reservations-only e820 table. */
+    uint8_t acpi_tables[2] = { 0, 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_ACPI_TABLES, acpi_tables, sizeof acpi_tables) &&
+         fwcfg_add_i32(fw, FW_CFG_IRQ0_OVERRIDE, 1);
+    uint8_t e820_legacy[4 + 16 * 20] = { 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_E820_TABLE, e820_legacy, sizeof e820_legacy);
+    /* etc/e820: the RAM ranges, 20-byte little-endian entries. */
+    uint64_t low = e820_pc_low_ram(m->ram_size), high = e820_pc_high_ram(m->ram_size);
+    uint8_t e820[2 * 20] = { 0 };
+    size_t n = 0;
+    put_le64(e820, 0);
+    put_le64(e820 + 8, low);
+    put_le32(e820 + 16, E820_RAM);
+    n += 20;
+    if (high) {
+        put_le64(e820 + n, E820_PC_4G);
+        put_le64(e820 + n + 8, high);
+        put_le32(e820 + n + 16, E820_RAM);
+        n += 20;
+    }
+    ok = ok && fwcfg_add_file(fw, "etc/e820", e820, n) >= 0;
+    /* No device has a bootindex yet: an empty bootorder file, so the
+     * CMOS order (-boot order=) decides. */
+    ok = ok && fwcfg_add_file(fw, "bootorder", "", 0) >= 0;
+    if (!ok)
+        snprintf(err, len, "board: cannot fill fw_cfg");
+    return ok;
 }
 
 /* ---- direct Linux boot ---- */
@@ -322,7 +414,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     pc->lapic = lapic_create(m, 0, true, true, &pc->cpu_intr);
     pc->ioapic = ioapic_create(m, IOAPIC_DEFAULT_BASE, 1, ioapic_to_lapic, pc);
     pc->pci = pci_bus_new(m);
-    pc->host = pc->pci ? i440fx_create(m, pc->pci) : NULL;
+    pc->host = pc->pci ? i440fx_create(m, pc->pci, I440FX_CONFIG_ADDRESS) : NULL;
     IRQLine *isa[16], *all[24];
     for (int i = 0; i < 24; i++) {
         all[i] = &pc->gsi[i];
@@ -331,7 +423,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     }
     pc->piix3 = pc->host ? piix3_create(m, pc->pci, isa) : NULL;
     pc->hpet = hpet_create(m, HPET_DEFAULT_BASE, all);
-    pc->fwcfg = fwcfg_create(m);
+    pc->fwcfg = fwcfg_create(m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
     if (!pc->lapic || !pc->ioapic || !pc->host || !pc->piix3 || !pc->hpet || !pc->fwcfg) {
         snprintf(err, len, "board: a chipset device could not be created");
         return false;
@@ -344,11 +436,11 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
 static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     Machine *m = pc->m;
-    pc->pic = i8259_create(m, &pc->pic_out);
-    pc->pit = i8254_create(m, &pc->pit_irq);
-    pc->rtc = mc146818_create(m, &pc->rtc_irq, -1);
-    pc->kbc = i8042_create(m, &pc->gsi[1], &pc->gsi[12], a20_from_kbc, pc);
-    pc->port92 = port92_create(m, a20_from_port92, pc);
+    pc->pic = i8259_create(m, 0x20, 0xa0, 0x4d0, &pc->pic_out);
+    pc->pit = i8254_create(m, 0x40, 0x61, &pc->pit_irq);
+    pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, -1);
+    pc->kbc = i8042_create(m, 0x60, 0x64, &pc->gsi[1], &pc->gsi[12], &pc->a20_kbc);
+    pc->port92 = port92_create(m, 0x92, &pc->a20_port92);
     pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
         snprintf(err, len, "board: legacy device ports already taken");
@@ -359,22 +451,34 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
                  o->debug_exit_port, o->debug_exit_size);
         return false;
     }
+    if (o->nodefaults && !o->serial_given)
+        goto no_serial;           /* -nodefaults: no COM1 unless asked for */
     SerialKind sk = o->serial_given ? o->serial : (o->nographic ? SERIAL_STDIO : SERIAL_NONE);
     pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
     if (!pc->serial_chr)
         return false;
     chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
     pc->uart = uart16550_create(m, 0x3f8, &pc->gsi[4], pc->serial_chr);
+    if (!pc->uart) {
+        snprintf(err, len, "board: serial port 0x3f8 already taken");
+        return false;
+    }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
+no_serial:
     if (o->debugcon != SERIAL_NONE) {
         pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
         if (!pc->debugcon_chr)
             return false;
-        pc->debugcon = debugcon_create(m, 0xe9, pc->debugcon_chr);
+        pc->debugcon = debugcon_create(m, o->debugcon_port, pc->debugcon_chr);
+        if (!pc->debugcon) {
+            snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
+            return false;
+        }
     }
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
-    return pc->uart != NULL;
+    machine_add_device(m, &pc_boot_ops, pc);
+    return true;
 }
 
 /* The standard VGA at PCI slot 2, as QEMU's pc machine places it;
@@ -408,6 +512,10 @@ void pc_send_key(void *opaque, int keycode, bool down)
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
+    /* SeaBIOS unless a kernel is booted directly or -bios names another. */
+    const char *bios = o->bios ? o->bios : (o->kernel ? NULL : PC_DEFAULT_BIOS);
+    pc->boot_order = o->boot_order[0] ? o->boot_order : "cad";   /* QEMU's default */
+    pc->boot_once = o->boot_once;
     pc->m = m;
     m->board = pc;
     for (int i = 0; i < 24; i++)
@@ -416,19 +524,21 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     irq_init(&pc->rtc_irq, legacy_timer_irq, pc, 8);
     irq_init(&pc->pic_out, pic_output_changed, pc, 0);
     irq_init(&pc->cpu_intr, cpu_intr_changed, pc, 0);
-    if (!map_ram(pc, o, err, errlen) ||
-        (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
+    irq_init(&pc->a20_kbc, a20_gate_changed, pc, 0);
+    irq_init(&pc->a20_port92, a20_gate_changed, pc, 1);
+    if (!map_ram(pc, bios, err, errlen) ||
+        (bios && !load_bios(pc, bios, !o->bios, err, errlen)) ||
         !create_chipset(pc, err, errlen) ||
         !create_legacy_devices(pc, o, err, errlen) ||
-        !create_display(pc, o, err, errlen)) {
+        !create_display(pc, o, err, errlen) ||
+
+        !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
         return NULL;
     }
-    m->intr_pending = pc_intr_pending;
-    m->intr_ack = pc_intr_ack;
-    m->intr_opaque = pc;
-    m->board_msr = pc_board_msr;
+    m->cpu_ops = &pc_cpu_ops;
+    m->cpu_opaque = pc;
     machine_reset_devices(m);
     return pc;
 }

@@ -1,7 +1,7 @@
 /*
  * The PC board: wires the device models of hw/ into a machine the way an
  * i440FX/PIIX3 PC is wired, maps RAM and firmware, and provides the CPU's
- * interrupt pin (m->intr_pending / m->intr_ack).  It is the only file that
+ * interrupt pin (m->cpu_ops).  It is the only file that
  * knows which device sits where.
  *
  *   Machine *m = machine_new(ram, CLOCK_HOST, err, len);
@@ -28,6 +28,8 @@
 #include "core/machine.h"
 
 #define PC_LOW_RAM_END 0xc0000000ULL   /* the PCI hole starts at 3 GiB */
+/* The firmware when neither -bios nor -kernel is given: Debian's SeaBIOS. */
+#define PC_DEFAULT_BIOS "/usr/share/seabios/bios-256k.bin"
 
 typedef struct PCBoard PCBoard;
 
@@ -42,7 +44,7 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, struct LinuxBootEntry *entry
                    char *err, size_t errlen);
 
 /* A20: the OR of the i8042 output port and port 0x92; changes reach the
- * accelerator through m->set_a20. */
+ * accelerator through the m->a20 line. */
 bool pc_a20_enabled(PCBoard *pc);
 
 /* The display console of the VGA, NULL without one (-vga none). */

@@ -142,7 +142,14 @@ if [ -f build/testrom/hello.bin ]; then
         pass "16G test ROM (lazy RAM)"
     fi
 fi
-expect_error "nothing to boot" "nothing to boot" -m 64
+# With nothing to boot vx86 runs SeaBIOS (tests/system/seabios.sh); here
+# only the options that shape the board.
+expect_error "-M q35 refused" "machine type 'q35' not supported" -M q35
+expect_error "-machine accel= checked" "unknown accelerator 'xen'" -machine pc,accel=xen
+expect_error "-boot menu= checked" "menu=maybe: expected on or off" -boot menu=maybe
+expect_error "-global unknown property" "property not supported" -global foo.bar=1
+expect_error "-global isa-debugcon.iobase checked" "expected a port" -global isa-debugcon.iobase=0x10000
+expect_error "-bios missing file" "No such file" -bios "$tmp/no-such-bios.bin"
 
 echo "cli: $((cases - failures))/$cases passed"
 [ "$failures" -eq 0 ]

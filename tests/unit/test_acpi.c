@@ -271,7 +271,7 @@ static uint8_t *fw_file(Machine *m, FWCfgState *fw, const char *name, size_t *le
 START_TEST(fwcfg_loader_script_produces_valid_tables)
 {
     Machine *m = acpi_machine();
-    FWCfgState *fw = fwcfg_create(m);
+    FWCfgState *fw = fwcfg_create(m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
     AcpiTables *t = build_default(2);
     ck_assert(acpi_tables_add_fwcfg(t, fw));
     ck_assert(acpi_tables_add_fwcfg(t, fw));           /* rebuild replaces */

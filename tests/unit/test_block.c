@@ -537,7 +537,7 @@ END_TEST
 
 static int kicks;
 
-static void count_kick(void *opaque)
+static void count_kick(void *opaque, int n, int level)
 {
     __atomic_fetch_add(&kicks, 1, __ATOMIC_RELAXED);
 }

@@ -299,6 +299,8 @@ static int pic_ack(void *opaque)
     return p->vector;
 }
 
+static const CPUBoardOps test_pic_ops = { .intr_pending = pic_pending, .intr_ack = pic_ack };
+
 START_TEST(long_mode_entry_64bit_code_and_idt_interrupt)
 {
     Guest g = guest_new_engine(lm_code, sizeof(lm_code), _i);
@@ -315,9 +317,8 @@ START_TEST(long_mode_entry_64bit_code_and_idt_interrupt)
     g.m->ram[0x1f11] = 0x0f;
     wr64(&g, 0x1f12, 0x13000);
     TestPic pic = { .pending = false, .vector = 0x30 };
-    g.cpu->intr_pending = pic_pending;
-    g.cpu->intr_ack = pic_ack;
-    g.cpu->intr_opaque = &pic;
+    g.cpu->board = &test_pic_ops;
+    g.cpu->board_opaque = &pic;
 
     /* Runs into the idle loop: stops on the block budget. */
     ck_assert_int_eq(run(&g), CPU_EXIT_BUDGET);
@@ -371,9 +372,8 @@ START_TEST(real_mode_interrupt_through_ivt)
     Guest g = guest_new_engine(rm_code, sizeof(rm_code), _i);
     set_ivt(&g, 0x20, 0, 0x1004);
     TestPic pic = { .pending = false, .vector = 0x20 };
-    g.cpu->intr_pending = pic_pending;
-    g.cpu->intr_ack = pic_ack;
-    g.cpu->intr_opaque = &pic;
+    g.cpu->board = &test_pic_ops;
+    g.cpu->board_opaque = &pic;
     ck_assert_int_eq(run(&g), CPU_EXIT_BUDGET);
     ck_assert_uint_eq(g.cpu->rip, 0x1002);
     ck_assert(cpu_get_eflags(g.cpu) & EFL_IF);
@@ -397,9 +397,8 @@ START_TEST(interrupt_waits_for_if_and_sti_shadow)
     /* Pending from the start: STI delays it by one instruction, so the
      * NOP at 0x1001 runs first and the pushed IP is 0x1002. */
     TestPic pic = { .pending = true, .vector = 0x20 };
-    g.cpu->intr_pending = pic_pending;
-    g.cpu->intr_ack = pic_ack;
-    g.cpu->intr_opaque = &pic;
+    g.cpu->board = &test_pic_ops;
+    g.cpu->board_opaque = &pic;
     ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
     ck_assert_uint_eq(rd32(&g, 0x7ffa) & 0xffff, 0x1002);
     ck_assert_int_eq(pic.acks, 1);

@@ -32,6 +32,8 @@ static int fake_ack(void *opaque)
     return 0x20;
 }
 
+static const CPUBoardOps fake_board_ops = { .intr_pending = fake_pending, .intr_ack = fake_ack };
+
 /* Port 0x80: a write raises the fake PIC's line, as a device would. */
 static uint64_t port_read(void *opaque, uint64_t off, unsigned size) { return 0; }
 static void port_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
@@ -53,9 +55,8 @@ static Guest guest_with_pic(int engine, FakePic *pic)
 {
     Guest g = unit_guest_new_real(RAM, engine, code, sizeof(code));
     wr32(&g, 0x20 * 4, 0x1006);                    /* IVT: vector 0x20 -> 0:1006 */
-    g.cpu->intr_pending = fake_pending;
-    g.cpu->intr_ack = fake_ack;
-    g.cpu->intr_opaque = pic;
+    g.cpu->board = &fake_board_ops;
+    g.cpu->board_opaque = pic;
     char *err = NULL;
     ck_assert(iospace_add(g.m->io, "fakepic", 0x80, 1, &port_ops, pic, &err));
     return g;

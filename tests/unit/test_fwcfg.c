@@ -20,7 +20,7 @@ static FwBench *fw_new(void)
     b->m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof(err));
     ck_assert_ptr_nonnull(b->m);
     ck_assert_ptr_nonnull(memmap_add_ram(b->m->mem, "ram", 0, b->m->ram_size, b->m->ram, NULL));
-    b->fw = fwcfg_create(b->m);
+    b->fw = fwcfg_create(b->m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
     ck_assert_ptr_nonnull(b->fw);
     return b;
 }

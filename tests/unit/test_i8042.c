@@ -28,15 +28,16 @@ typedef struct Rig {
     I8042State *kbc;
     IRQLine irq1, irq12;
     IrqRec rec1, rec12;
+    IRQLine a20_line;
     int a20_calls;
     bool a20;
 } Rig;
 
-static void a20_record(void *opaque, bool on)
+static void a20_record(void *opaque, int n, int level)
 {
     Rig *r = opaque;
     r->a20_calls++;
-    r->a20 = on;
+    r->a20 = level;
 }
 
 static void rig_init(Rig *r)
@@ -47,7 +48,8 @@ static void rig_init(Rig *r)
     ck_assert_ptr_nonnull(r->m);
     irq_init(&r->irq1, irq_record, &r->rec1, 1);
     irq_init(&r->irq12, irq_record, &r->rec12, 12);
-    r->kbc = i8042_create(r->m, &r->irq1, &r->irq12, a20_record, r);
+    irq_init(&r->a20_line, a20_record, r, 0);
+    r->kbc = i8042_create(r->m, 0x60, 0x64, &r->irq1, &r->irq12, &r->a20_line);
     ck_assert_ptr_nonnull(r->kbc);
 }
 
@@ -340,7 +342,7 @@ START_TEST(a20_through_port92)
 {
     Rig r;
     rig_init(&r);
-    Port92State *p = port92_create(r.m, a20_record, &r);
+    Port92State *p = port92_create(r.m, 0x92, &r.a20_line);
     ck_assert_ptr_nonnull(p);
     ck_assert(!r.a20);                    /* port 0x92 resets to gate off */
     iospace_write(r.m->io, 0x92, 0x02, 1);

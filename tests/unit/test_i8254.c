@@ -43,7 +43,7 @@ static Rig *rig_new(void)
     ck_assert_ptr_nonnull(r->m);
     r->pin.clock = r->m->clock;
     irq_init(&r->irq0, pin_handler, &r->pin, 0);
-    r->pit = i8254_create(r->m, &r->irq0);
+    r->pit = i8254_create(r->m, 0x40, 0x61, &r->irq0);
     return r;
 }
 

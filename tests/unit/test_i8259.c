@@ -33,7 +33,7 @@ static Rig *rig_new(void)
     r->m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof(err));
     ck_assert_ptr_nonnull(r->m);
     irq_init(&r->intr, pin_handler, &r->pin, 0);
-    r->pic = i8259_create(r->m, &r->intr);
+    r->pic = i8259_create(r->m, 0x20, 0xa0, 0x4d0, &r->intr);
     return r;
 }
 

@@ -50,7 +50,7 @@ static Rig *rig_new(int64_t epoch)
     ck_assert_ptr_nonnull(r->m);
     r->pin.clock = r->m->clock;
     irq_init(&r->irq8, pin_handler, &r->pin, 0);
-    r->rtc = mc146818_create(r->m, &r->irq8, epoch);
+    r->rtc = mc146818_create(r->m, 0x70, &r->irq8, epoch);
     return r;
 }
 

@@ -530,8 +530,32 @@ START_TEST(boot_order)
     ck_assert_err_has("'x'");
     ck_assert_int_eq(parse("-boot", "cc", NULL), -1);
     ck_assert_err_prefix("-boot: ");
-    ck_assert_int_eq(parse("-boot", "order=c,menu=on", NULL), -1);
-    ck_assert_str_eq(err, "-boot: unknown parameter 'menu'");
+    ck_assert_int_eq(parse("-boot", "order=c,menu=on", NULL), 0);
+    ck_assert(o.boot_menu);
+    ck_assert_int_eq(parse("-boot", "menu=maybe", NULL), -1);
+    ck_assert_str_eq(err, "-boot: menu=maybe: expected on or off");
+    ck_assert_int_eq(parse("-boot", "order=c,splash=x", NULL), -1);
+    ck_assert_str_eq(err, "-boot: unknown parameter 'splash'");
+}
+END_TEST
+
+START_TEST(machine_and_board_switches)
+{
+    ck_assert_int_eq(parse("-M", "pc", NULL), 0);
+    ck_assert_int_eq(parse("-machine", "pc,accel=kvm:tcg", NULL), 0);
+    ck_assert_int_eq(o.naccels, 2);
+    ck_assert_str_eq(o.accels[0].name, "kvm");
+    ck_assert_str_eq(o.accels[1].name, "tcg");
+    ck_assert_int_eq(parse("-machine", "type=pc,accel=tcg", NULL), 0);
+    ck_assert_int_eq(parse("-M", "q35", NULL), -1);
+    ck_assert_str_eq(err, "-M: machine type 'q35' not supported (pc)");
+    ck_assert_int_eq(parse("-no-shutdown", "-nodefaults", NULL), 0);
+    ck_assert(o.no_shutdown);
+    ck_assert(o.nodefaults);
+    ck_assert_int_eq(parse("-global", "isa-debugcon.iobase=0x402", NULL), 0);
+    ck_assert_uint_eq(o.debugcon_port, 0x402);
+    ck_assert_int_eq(parse("-global", "isa-debugcon.chardev=x", NULL), -1);
+    ck_assert_err_prefix("-global: ");
 }
 END_TEST
 
@@ -749,7 +773,7 @@ START_TEST(vga_options)
     options_free(&o);
     options_init(&o);
     ck_assert_int_eq(parse("-global", "e1000.mac=1", NULL), -1);
-    ck_assert_msg(starts_with(err, "-global: unknown property 'e1000.mac'"), "%s", err);
+    ck_assert_msg(starts_with(err, "-global: 'e1000.mac': property not supported"), "%s", err);
 }
 END_TEST
 
@@ -811,6 +835,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, more_than_four_ide_devices);
     tcase_add_test(tc, bare_argument_is_hda);
     tcase_add_test(tc, boot_order);
+    tcase_add_test(tc, machine_and_board_switches);
     tcase_add_test(tc, serial_backends);
     tcase_add_test(tc, nographic_and_display);
     tcase_add_test(tc, nographic_conflicts_with_display_sdl);

@@ -64,11 +64,11 @@ START_TEST(pit_irq0_reaches_cpu_through_pic_virtual_wire)
     memmap_write(r.m->mem, 0xfee000f0, 0x1ff, 4);
     memmap_write(r.m->mem, 0xfee00350, 0x700, 4);
     memmap_write(r.m->mem, 0xfee00360, 0x400, 4);
-    ck_assert(!r.m->intr_pending(r.m->intr_opaque));
+    ck_assert(!r.m->cpu_ops->intr_pending(r.m->cpu_opaque));
     pit_start(&r);
     clock_advance(r.m->clock, 2000000);      /* 2 ms: at least one terminal count */
-    ck_assert(r.m->intr_pending(r.m->intr_opaque));
-    ck_assert_int_eq(r.m->intr_ack(r.m->intr_opaque), 0x20);
+    ck_assert(r.m->cpu_ops->intr_pending(r.m->cpu_opaque));
+    ck_assert_int_eq(r.m->cpu_ops->intr_ack(r.m->cpu_opaque), 0x20);
     rig_free(&r);
 }
 END_TEST
@@ -86,8 +86,8 @@ START_TEST(pit_irq0_through_ioapic_pin2_to_lapic)
     memmap_write(mm, 0xfec00010, 0, 4);      /* destination APIC 0 */
     pit_start(&r);
     clock_advance(r.m->clock, 2000000);
-    ck_assert(r.m->intr_pending(r.m->intr_opaque));
-    ck_assert_int_eq(r.m->intr_ack(r.m->intr_opaque), 0x41);
+    ck_assert(r.m->cpu_ops->intr_pending(r.m->cpu_opaque));
+    ck_assert_int_eq(r.m->cpu_ops->intr_ack(r.m->cpu_opaque), 0x41);
     memmap_write(mm, 0xfee000b0, 0, 4);      /* EOI */
     rig_free(&r);
 }
@@ -151,7 +151,7 @@ START_TEST(pci_host_bridge_visible)
 END_TEST
 
 /* The local APIC's MSRs reach the board's LAPIC (the CPU asks through
- * Machine.board_msr): IA32_APIC_BASE after reset is 0xfee00000 with BSP
+ * Machine.cpu_ops->msr): IA32_APIC_BASE after reset is 0xfee00000 with BSP
  * (bit 8) and global enable (bit 11) set (SDM 3A 11.4.4); x2APIC MSRs
  * outside x2APIC mode are #GP (SDM 3A 11.12.1); other MSRs are not the
  * board's. */
@@ -159,19 +159,19 @@ START_TEST(lapic_msrs_through_board_hook)
 {
     Rig r;
     rig_init(&r);
-    void *o = r.m->intr_opaque;
+    void *o = r.m->cpu_opaque;
     uint64_t v = 0;
-    ck_assert_ptr_nonnull(r.m->board_msr);
-    ck_assert_int_eq(r.m->board_msr(o, 0x1b, false, &v), 1);
+    ck_assert_ptr_nonnull(r.m->cpu_ops->msr);
+    ck_assert_int_eq(r.m->cpu_ops->msr(o, 0x1b, false, &v), 1);
     ck_assert_uint_eq(v, 0xfee00900u);
-    ck_assert_int_eq(r.m->board_msr(o, 0x802, false, &v), -1);
-    ck_assert_int_eq(r.m->board_msr(o, 0x10, false, &v), 0);      /* the TSC: the CPU's */
+    ck_assert_int_eq(r.m->cpu_ops->msr(o, 0x802, false, &v), -1);
+    ck_assert_int_eq(r.m->cpu_ops->msr(o, 0x10, false, &v), 0);      /* the TSC: the CPU's */
     /* Moving the APIC page: the registers answer at the new base. */
     v = 0xfed40000u | 0x900u;
-    ck_assert_int_eq(r.m->board_msr(o, 0x1b, true, &v), 1);
+    ck_assert_int_eq(r.m->cpu_ops->msr(o, 0x1b, true, &v), 1);
     ck_assert_uint_eq(memmap_read(r.m->mem, 0xfed40030, 4) & 0xff, 0x14);   /* version */
     v = 0;
-    ck_assert_int_eq(r.m->board_msr(o, 0x1b, false, &v), 1);
+    ck_assert_int_eq(r.m->cpu_ops->msr(o, 0x1b, false, &v), 1);
     ck_assert_uint_eq(v, 0xfed40900u);
     rig_free(&r);
 }

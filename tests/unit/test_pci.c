@@ -40,7 +40,7 @@ static PciBench *bench_new(void)
         b->isa_ptr[i] = &b->isa[i];
     }
     b->bus = pci_bus_new(b->m);
-    b->hb = i440fx_create(b->m, b->bus);
+    b->hb = i440fx_create(b->m, b->bus, I440FX_CONFIG_ADDRESS);
     b->sb = piix3_create(b->m, b->bus, b->isa_ptr);
     ck_assert_ptr_nonnull(b->hb);
     ck_assert_ptr_nonnull(b->sb);

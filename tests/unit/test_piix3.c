@@ -32,7 +32,7 @@ static PmBench *pm_new(void)
         b->isa_ptr[i] = &b->isa[i];
     }
     PCIBus *bus = pci_bus_new(b->m);
-    ck_assert_ptr_nonnull(i440fx_create(b->m, bus));
+    ck_assert_ptr_nonnull(i440fx_create(b->m, bus, I440FX_CONFIG_ADDRESS));
     b->sb = piix3_create(b->m, bus, b->isa_ptr);
     ck_assert_ptr_nonnull(b->sb);
     return b;
@@ -115,6 +115,24 @@ START_TEST(s5_with_slp_en_shuts_down)
 }
 END_TEST
 
+/* -no-shutdown: the power-off stops the machine; vx86 waits for quit. */
+START_TEST(s5_with_no_shutdown_stops)
+{
+    PmBench *b = pm_new();
+    VMOptions o;
+    options_init(&o);
+    o.no_shutdown = true;
+    b->m->opts = &o;
+    b->m->state = RUN_RUNNING;
+    wr(b, PM1_CNT, (PIIX4_SLP_TYP_S5 << PM1_CNT_SLP_TYP_SHIFT) | PM1_CNT_SLP_EN, 2);
+    ck_assert_int_eq(b->m->state, RUN_POWERED_OFF);
+    ck_assert(b->m->stop_requested);
+    machine_request_shutdown(b->m, 0);          /* Ctrl-A x */
+    ck_assert_int_eq(b->m->state, RUN_SHUTDOWN);
+    pm_free(b);
+}
+END_TEST
+
 START_TEST(other_sleep_type_does_not_power_off)
 {
     PmBench *b = pm_new();
@@ -192,6 +210,7 @@ static Suite *piix3_suite(void)
     tcase_add_test(tc, pm_timer_is_24_bit);
     tcase_add_test(tc, pm_timer_overflow_raises_sci);
     tcase_add_test(tc, s5_with_slp_en_shuts_down);
+    tcase_add_test(tc, s5_with_no_shutdown_stops);
     tcase_add_test(tc, other_sleep_type_does_not_power_off);
     tcase_add_test(tc, apm_enable_sets_sci_en_and_power_button);
     tcase_add_test(tc, pm_block_relocates_with_pmba);

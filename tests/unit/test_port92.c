@@ -11,12 +11,13 @@ typedef struct A20Rec {
     bool on;
 } A20Rec;
 
-static void a20_record(void *opaque, bool on)
+static void a20_record(void *opaque, int n, int level)
 {
     A20Rec *r = opaque;
     r->calls++;
-    r->on = on;
+    r->on = level;
 }
+
 
 static Machine *new_machine(void)
 {
@@ -30,7 +31,9 @@ START_TEST(fast_a20_bit)
 {
     Machine *m = new_machine();
     A20Rec rec = { 0, true };
-    ck_assert_ptr_nonnull(port92_create(m, a20_record, &rec));
+    IRQLine line;
+    irq_init(&line, a20_record, &rec, 0);
+    ck_assert_ptr_nonnull(port92_create(m, 0x92, &line));
     ck_assert(!rec.on);
     ck_assert_uint_eq(iospace_read(m->io, 0x92, 1), 0x00);
     iospace_write(m->io, 0x92, 0x02, 1);
@@ -49,7 +52,9 @@ START_TEST(bit0_requests_reset)
 {
     Machine *m = new_machine();
     A20Rec rec = { 0 };
-    port92_create(m, a20_record, &rec);
+    IRQLine line;
+    irq_init(&line, a20_record, &rec, 0);
+    port92_create(m, 0x92, &line);
     m->state = RUN_RUNNING;
     iospace_write(m->io, 0x92, 0x02, 1);
     ck_assert_int_eq(m->state, RUN_RUNNING);
@@ -65,8 +70,11 @@ START_TEST(save_load_restores_a20)
 {
     Machine *a = new_machine(), *b = new_machine();
     A20Rec ra = { 0 }, rb = { 0 };
-    port92_create(a, a20_record, &ra);
-    port92_create(b, a20_record, &rb);
+    IRQLine la, lb;
+    irq_init(&la, a20_record, &ra, 0);
+    irq_init(&lb, a20_record, &rb, 0);
+    port92_create(a, 0x92, &la);
+    port92_create(b, 0x92, &lb);
     iospace_write(a->io, 0x92, 0x02, 1);
     VMBuf buf;
     vmbuf_init(&buf);

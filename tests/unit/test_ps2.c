@@ -21,7 +21,7 @@ static void rig_init(Rig *r)
     char err[128];
     r->m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
     ck_assert_ptr_nonnull(r->m);
-    r->kbc = i8042_create(r->m, NULL, NULL, NULL, NULL);
+    r->kbc = i8042_create(r->m, 0x60, 0x64, NULL, NULL, NULL);
     ck_assert_ptr_nonnull(r->kbc);
     r->kbd = i8042_kbd(r->kbc);
     r->mouse = i8042_mouse(r->kbc);
