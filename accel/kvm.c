@@ -50,6 +50,7 @@ struct KVMAccel {
     CPUState *shadow;         /* the CPU's state for saved machines (kvm_sync_shadow) */
     bool exit_incomplete;     /* last exit was IO/MMIO: KVM finishes it on re-entry */
     bool halted;              /* in HLT (KVM keeps no HLT state without its irqchip) */
+    bool halt_if;             /* EFLAGS.IF while halted: can an interrupt wake it */
     bool have_xcrs;           /* KVM_CAP_XCRS: XCR0 can be read and set */
     bool have_shadow;         /* KVM_CAP_INTR_SHADOW: the STI/MOV SS shadow travels */
     uint32_t msr_ok;          /* bit i: arch_msrs[i] is available */
@@ -516,10 +517,10 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
     k->run->immediate_exit = 0;
     arm_kick(k, deadline_ns);
     while (!m->stop_requested) {
-        /* HLT ends with an interrupt the guest takes (if_flag: as of the
-         * last exit, which was the HLT) or an NMI. */
+        /* HLT ends with an interrupt the guest takes (IF as it was at the
+         * HLT, or as put) or an NMI (not delivered under KVM yet). */
         if (k->halted) {
-            bool irq = m->intr_pending && m->intr_pending(m->intr_opaque) && k->run->if_flag;
+            bool irq = k->halt_if && m->intr_pending && m->intr_pending(m->intr_opaque);
             if (!irq)
                 return ACCEL_EXIT_HALTED;
             k->halted = false;
@@ -550,6 +551,7 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
             /* RIP is past the HLT: the CPU waits in k->halted; the main
              * loop sleeps until a timer or input raises an interrupt. */
             k->halted = true;
+            k->halt_if = r->if_flag;
             break;
         case KVM_EXIT_SHUTDOWN:
             report_error(k, "triple fault (shutdown)");
@@ -662,9 +664,9 @@ static uint64_t *arch_msr_field(X86ArchState *s, size_t i)
 }
 
 /* Which of arch_msrs this KVM reads back (KVM_GET_MSRS stops at the first
- * one it refuses, so each is tried alone): TSC_AUX needs RDTSCP on the
- * host, CSTAR is Intel-less on some, ...  The rest are not transferred
- * (a put of a non-zero value there is refused with the MSR's name). */
+ * one it refuses, so each is tried alone; TSC_AUX, for one, needs RDTSCP
+ * or RDPID on the host).  The others are not transferred: get leaves them
+ * 0 and a put of a non-zero value is refused with the MSR's name. */
 static void probe_msrs(KVMAccel *k)
 {
     struct { struct kvm_msrs h; struct kvm_msr_entry e; } one;
@@ -938,6 +940,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
     if (ioctl(k->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
         return fail_errno(err, len, "KVM_SET_VCPU_EVENTS");
     k->halted = st->halted;
+    k->halt_if = (st->rflags & EFL_IF) != 0;
     return 0;
 }
 

@@ -14,7 +14,7 @@
  *   for (;;) {
  *       int r = cpu_exec(cpu, clock_now(m->clock) + 1000000);
  *       if (r == CPU_EXIT_HALTED) wait for a timer/interrupt;
- *       if (r == CPU_EXIT_SHUTDOWN) machine_request_reset(m);
+ *       if (r == CPU_EXIT_SHUTDOWN) machine_triple_fault(m);
  *   }
  *
  * Lazy condition codes.  The six arithmetic flags (CF PF AF ZF SF OF) are
@@ -190,7 +190,7 @@ typedef enum CPUExitReason {
     CPU_EXIT_BUDGET = 0,      /* deadline or instruction budget reached */
     CPU_EXIT_HALTED,          /* HLT with no interrupt deliverable */
     CPU_EXIT_STOPPED,         /* machine->stop_requested or cpu_stop() */
-    CPU_EXIT_SHUTDOWN,        /* triple fault: the board should reset */
+    CPU_EXIT_SHUTDOWN,        /* triple fault: the machine decides (machine_triple_fault) */
     CPU_EXIT_ERROR,           /* emulation error (message in cpu->error) */
 } CPUExitReason;
 
