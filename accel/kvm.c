@@ -667,19 +667,27 @@ static uint64_t *arch_msr_field(X86ArchState *s, size_t i)
  * one it refuses, so each is tried alone; TSC_AUX, for one, needs RDTSCP
  * or RDPID on the host).  The others are not transferred: get leaves them
  * 0 and a put of a non-zero value is refused with the MSR's name. */
+/* A KVM_GET/SET_MSRS buffer for n entries (free() it). */
+static struct kvm_msrs *msrs_new(size_t n)
+{
+    struct kvm_msrs *m = xcalloc(1, sizeof(*m) + n * sizeof(struct kvm_msr_entry));
+    m->nmsrs = (uint32_t)n;
+    return m;
+}
+
 static void probe_msrs(KVMAccel *k)
 {
-    struct { struct kvm_msrs h; struct kvm_msr_entry e; } one;
+    struct kvm_msrs *one = msrs_new(1);
     for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++) {
-        memset(&one, 0, sizeof one);
-        one.h.nmsrs = 1;
-        one.e.index = arch_msrs[i].index;
-        if (ioctl(k->vcpu_fd, KVM_GET_MSRS, &one) == 1)
+        one->nmsrs = 1;
+        one->entries[0] = (struct kvm_msr_entry){ .index = arch_msrs[i].index };
+        if (ioctl(k->vcpu_fd, KVM_GET_MSRS, one) == 1)
             k->msr_ok |= 1u << i;
         else
             LOG(LOG_ACCEL, "kvm: MSR %s (%#x) not available\n", arch_msrs[i].name,
                 arch_msrs[i].index);
     }
+    free(one);
 }
 
 /* An IO or MMIO instruction KVM exited for completes (RIP moves past it,
@@ -733,25 +741,29 @@ static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
     st->efer = s.efer;
     st->apic_base = s.apic_base;
 
-    struct { struct kvm_msrs h; struct kvm_msr_entry e[ARRAY_SIZE(arch_msrs)]; } msrs;
-    memset(&msrs, 0, sizeof msrs);
+    struct kvm_msrs *msrs = msrs_new(ARRAY_SIZE(arch_msrs));
     size_t n = 0, which[ARRAY_SIZE(arch_msrs)];
     for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++)
         if (k->msr_ok & (1u << i)) {
             which[n] = i;
-            msrs.e[n++].index = arch_msrs[i].index;
+            msrs->entries[n++].index = arch_msrs[i].index;
         }
-    msrs.h.nmsrs = (uint32_t)n;
-    int got = ioctl(k->vcpu_fd, KVM_GET_MSRS, &msrs);
-    if (got < 0)
+    msrs->nmsrs = (uint32_t)n;
+    int got = ioctl(k->vcpu_fd, KVM_GET_MSRS, msrs);
+    if (got >= 0 && (size_t)got == n)
+        for (size_t j = 0; j < n; j++)
+            *arch_msr_field(st, which[j]) = msrs->entries[j].data;
+    int saved_errno = errno;
+    free(msrs);
+    if (got < 0) {
+        errno = saved_errno;
         return fail_errno(err, len, "KVM_GET_MSRS");
+    }
     if ((size_t)got < n) {
         snprintf(err, len, "KVM_GET_MSRS: MSR %s (%#x) refused", arch_msrs[which[got]].name,
                  arch_msrs[which[got]].index);
         return -1;
     }
-    for (size_t j = 0; j < n; j++)
-        *arch_msr_field(st, which[j]) = msrs.e[j].data;
 
     /* x87/SSE from KVM's XSAVE area, whose legacy region is an FXSAVE64
      * image.  A component whose XSTATE_BV bit is clear is in its init
@@ -870,23 +882,27 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
     if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
         return fail_errno(err, len, "KVM_SET_REGS");
 
-    struct { struct kvm_msrs h; struct kvm_msr_entry e[ARRAY_SIZE(arch_msrs)]; } msrs;
-    memset(&msrs, 0, sizeof msrs);
+    struct kvm_msrs *msrs = msrs_new(ARRAY_SIZE(arch_msrs));
     size_t n = 0, which[ARRAY_SIZE(arch_msrs)];
     for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++)
         if (k->msr_ok & (1u << i)) {
             which[n] = i;
-            msrs.e[n].index = arch_msrs[i].index;
-            msrs.e[n++].data = *(const uint64_t *)((const uint8_t *)st + arch_msrs[i].offset);
+            msrs->entries[n].index = arch_msrs[i].index;
+            msrs->entries[n++].data = *(const uint64_t *)((const uint8_t *)st + arch_msrs[i].offset);
         }
-    msrs.h.nmsrs = (uint32_t)n;
-    int set = ioctl(k->vcpu_fd, KVM_SET_MSRS, &msrs);
-    if (set < 0)
+    msrs->nmsrs = (uint32_t)n;
+    int set = ioctl(k->vcpu_fd, KVM_SET_MSRS, msrs);
+    int saved_errno = errno;
+    uint64_t refused = set >= 0 && (size_t)set < n ? msrs->entries[set].data : 0;
+    free(msrs);
+    if (set < 0) {
+        errno = saved_errno;
         return fail_errno(err, len, "KVM_SET_MSRS");
+    }
     if ((size_t)set < n) {
         snprintf(err, len, "KVM_SET_MSRS: MSR %s (%#x) refused %#llx",
                  arch_msrs[which[set]].name, arch_msrs[which[set]].index,
-                 (unsigned long long)msrs.e[set].data);
+                 (unsigned long long)refused);
         return -1;
     }
 
