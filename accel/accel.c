@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core/log.h"
 #include "core/machine.h"
+#include "cpu/cpu.h"
 #ifdef CONFIG_KVM
 #include "accel/kvm.h"
 #endif
@@ -87,4 +88,21 @@ const AccelOps *accel_select(Machine *m, const VMOptions *o, void **acc,
     else
         snprintf(err, len, "-accel: no accelerator usable (%s)", refused);
     return NULL;
+}
+
+bool accel_reset_state(Machine *m, X86ArchState *s, char *err, size_t len)
+{
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    if (!cpu_model_apply(&cfg, m->opts ? m->opts->cpu_model : NULL, err, len))
+        return false;
+    cpu_arch_reset_state(s, &cfg, 0);
+    return true;
+}
+
+int accel_reset_cpu(Machine *m, const AccelOps *ops, void *acc, char *err, size_t len)
+{
+    X86ArchState s;
+    if (!accel_reset_state(m, &s, err, len))
+        return -1;
+    return ops->put_cpu_state(acc, &s, err, len);
 }

@@ -1,9 +1,15 @@
 /*
  * Accelerators: what runs the guest CPUs.  The translator (TCG, in
- * cpu/exec.c) and KVM (cpu/kvm.c) both sit in front of the same Machine;
- * no device knows which one runs.  The main loop (core/runloop.c) calls
- * exec() with the next timer deadline, fires due timers, polls input, and
- * handles reset and shutdown requests.
+ * cpu/exec.c, glued in accel/tcg-accel.c) and KVM (accel/kvm.c) both sit
+ * in front of the same Machine; no device knows which one runs.  The main
+ * loop (core/runloop.c) calls exec() with the next timer deadline, fires
+ * due timers, polls input, and handles reset and shutdown requests.
+ *
+ * The CPU's state crosses the interface only as architectural state
+ * (cpu/arch-state.h), got and put whole: RESET (accel_reset_cpu), direct
+ * Linux boot (hw/pc/linuxboot.c builds the entry state), `-d cpu_exit`,
+ * saved machines (the "cpu" section; under KVM saving gets the state
+ * first) and, later, a switch between accelerators.
  *
  * Selection follows QEMU: `-accel kvm -accel tcg` tries each in order, the
  * first whose probe and init succeed wins; with no -accel the default is
@@ -19,13 +25,15 @@
 
 #include "core/options.h"
 
+#include "cpu/arch-state.h"
+
 typedef struct Machine Machine;
-struct LinuxBootEntry;
-struct CPUState;
 
 typedef enum AccelExit {
     ACCEL_EXIT_DEADLINE,  /* reached the deadline or a stop request */
     ACCEL_EXIT_HALTED,    /* all CPUs halted: sleep until an event */
+    ACCEL_EXIT_SHUTDOWN,  /* triple fault, already reported on stderr with
+                             where: the machine decides (machine_triple_fault) */
     ACCEL_EXIT_ERROR,     /* emulation error: already reported on stderr */
 } AccelExit;
 
@@ -38,13 +46,11 @@ typedef struct AccelOps {
     AccelExit (*exec)(void *acc, int64_t deadline_ns);
     /* Called from another thread or a signal handler: make exec() return soon. */
     void (*kick)(void *acc);
-    void (*reset)(void *acc);
-    /* Puts the boot CPU in the state the Linux boot protocol asks for. */
-    int (*load_linux_entry)(void *acc, const struct LinuxBootEntry *e, char *err, size_t len);
-    /* The boot CPU's architectural state, read the same way under every
-     * accelerator (KVM syncs it out of the kernel first).  Valid until the
-     * next exec(). */
-    struct CPUState *(*cpu_state)(void *acc);
+    /* The boot CPU's whole architectural state, between exec() calls.
+     * get reads it; put replaces it (-1 with err set, the CPU unchanged
+     * as far as the accelerator can tell, when it cannot hold s). */
+    int (*get_cpu_state)(void *acc, X86ArchState *s, char *err, size_t len);
+    int (*put_cpu_state)(void *acc, const X86ArchState *s, char *err, size_t len);
     void (*free)(void *acc);
 } AccelOps;
 
@@ -61,5 +67,11 @@ void accel_print_help(Machine *m, FILE *f);
  * line naming every refusal when none works. */
 const AccelOps *accel_select(Machine *m, const VMOptions *o, void **acc,
                              char *err, size_t len);
+
+/* The power-on state of the machine's -cpu model (cpu_arch_reset_state),
+ * for RESET and as the base of other start states. */
+bool accel_reset_state(Machine *m, X86ArchState *s, char *err, size_t len);
+/* Puts the boot CPU in its power-on state (machine reset, start-up). */
+int accel_reset_cpu(Machine *m, const AccelOps *ops, void *acc, char *err, size_t len);
 
 #endif

@@ -33,7 +33,6 @@
 #include "core/machine.h"
 #include "core/util.h"
 #include "cpu/cpu.h"
-#include "hw/pc/linuxboot.h"
 
 #define KICK_SIGNAL SIGUSR1
 #define MAX_SLOTS 32
@@ -47,9 +46,18 @@ struct KVMAccel {
     timer_t kick_timer;
     bool have_timer;
     bool pending_error;
-    CPUState *shadow;         /* architectural state synced out of KVM */
+    CPUConfig cfg;            /* the -cpu model (CPUID, the RESET signature) */
+    CPUState *shadow;         /* the CPU's state for saved machines (kvm_sync_shadow) */
     bool exit_incomplete;     /* last exit was IO/MMIO: KVM finishes it on re-entry */
+    bool halted;              /* in HLT (KVM keeps no HLT state without its irqchip) */
+    bool halt_if;             /* EFLAGS.IF while halted: can an interrupt wake it */
+    bool have_xcrs;           /* KVM_CAP_XCRS: XCR0 can be read and set */
+    bool have_shadow;         /* KVM_CAP_INTR_SHADOW: the STI/MOV SS shadow travels */
+    uint32_t msr_ok;          /* bit i: arch_msrs[i] is available */
 };
+
+static void probe_msrs(KVMAccel *k);
+static int kvm_sync_shadow(void *opaque, CPUState *cpu, bool to_accel, char *err, size_t len);
 
 /* The run area of the vCPU this thread runs.  A signal handler can reach
  * nothing else; it is per thread, not machine state. */
@@ -252,8 +260,10 @@ static void cpuid_filter_by_model(struct kvm_cpuid_entry2 *e, const CPUConfig *c
 static int setup_cpuid(KVMAccel *k, char *err, size_t len)
 {
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
-    if (!cpu_model_apply(&cfg, k->m->opts ? k->m->opts->cpu_model : NULL, err, len))
+    cfg.model_name = k->m->opts ? k->m->opts->cpu_model : NULL;
+    if (!cpu_model_apply(&cfg, cfg.model_name, err, len))
         return -1;
+    k->cfg = cfg;
     int n = 128;
     struct kvm_cpuid2 *c = xcalloc(1, sizeof(*c) + n * sizeof(struct kvm_cpuid_entry2));
     c->nent = n;
@@ -295,7 +305,7 @@ static void kvm_free(void *acc)
         return;
     if (k->have_timer)
         timer_delete(k->kick_timer);
-    free(k->shadow);
+    cpu_free(k->shadow);
     if (k->run)
         munmap(k->run, k->run_size);
     if (k->vcpu_fd >= 0)
@@ -320,11 +330,21 @@ static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
         snprintf(err, len, "KVM_CREATE_VM: %s", strerror(errno));
         goto fail;
     }
-    if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_READONLY_MEM) <= 0 ||
-        ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IMMEDIATE_EXIT) <= 0) {
-        snprintf(err, len, "KVM lacks read-only memory or immediate exit support");
-        goto fail;
+    static const struct { int cap; const char *name; } needed[] = {
+        { KVM_CAP_READONLY_MEM, "KVM_CAP_READONLY_MEM" },
+        { KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+        { KVM_CAP_VCPU_EVENTS, "KVM_CAP_VCPU_EVENTS" },
+        { KVM_CAP_DEBUGREGS, "KVM_CAP_DEBUGREGS" },
+        { KVM_CAP_XSAVE, "KVM_CAP_XSAVE" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(needed); i++) {
+        if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, needed[i].cap) <= 0) {
+            snprintf(err, len, "this KVM lacks %s", needed[i].name);
+            goto fail;
+        }
     }
+    k->have_xcrs = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
+    k->have_shadow = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_INTR_SHADOW) > 0;
     SlotCtx sc = { .k = k };
     memmap_flatten(m->mem, add_slot, &sc);
     if (sc.error) {
@@ -350,6 +370,12 @@ static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     }
     if (setup_cpuid(k, err, len) < 0 || setup_kick_timer(k, err, len) < 0)
         goto fail;
+    probe_msrs(k);
+    k->shadow = cpu_create_state_only(m, 0, &k->cfg, err, len);
+    if (!k->shadow)
+        goto fail;
+    k->shadow->accel_sync = kvm_sync_shadow;
+    k->shadow->accel_sync_opaque = k;
     LOG(LOG_ACCEL, "kvm: %d memory slots, vCPU 0 created\n", k->nslots);
     return k;
 fail:
@@ -491,6 +517,14 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
     k->run->immediate_exit = 0;
     arm_kick(k, deadline_ns);
     while (!m->stop_requested) {
+        /* HLT ends with an interrupt the guest takes (IF as it was at the
+         * HLT, or as put) or an NMI (not delivered under KVM yet). */
+        if (k->halted) {
+            bool irq = k->halt_if && m->cpu_ops && m->cpu_ops->intr_pending(m->cpu_opaque);
+            if (!irq)
+                return ACCEL_EXIT_HALTED;
+            k->halted = false;
+        }
         inject_interrupts(k);
         int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
         if (rc < 0) {
@@ -514,18 +548,14 @@ static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
         case KVM_EXIT_INTR:
             break;
         case KVM_EXIT_HLT:
-            /* Sleep in the main loop until a timer or input raises an interrupt. */
-            if (!m->cpu_ops || !m->cpu_ops->intr_pending(m->cpu_opaque))
-                return ACCEL_EXIT_HALTED;
+            /* RIP is past the HLT: the CPU waits in k->halted; the main
+             * loop sleeps until a timer or input raises an interrupt. */
+            k->halted = true;
+            k->halt_if = r->if_flag;
             break;
         case KVM_EXIT_SHUTDOWN:
             report_error(k, "triple fault (shutdown)");
-            if (m->opts && m->opts->no_reboot) {
-                machine_request_shutdown(m, EXIT_EMULATION_ERROR);
-                return ACCEL_EXIT_ERROR;
-            }
-            machine_request_reset(m);
-            return ACCEL_EXIT_DEADLINE;
+            return ACCEL_EXIT_SHUTDOWN;
         case KVM_EXIT_INTERNAL_ERROR: {
             char what[96];
             snprintf(what, sizeof what, "internal error (suberror %u%s)", r->internal.suberror,
@@ -559,83 +589,24 @@ static void kvm_kick(void *acc)
     k->run->immediate_exit = 1;
 }
 
-static void kvm_reset(void *acc)
-{
-    KVMAccel *k = acc;
-    /* Power-on state: real mode at F000:FFF0 (KVM's vCPU reset values). */
-    struct kvm_sregs s;
-    struct kvm_regs g = { .rip = 0xfff0, .rflags = 2, .rdx = 0x600 };
-    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-        return;
-    s.cs.selector = 0xf000;
-    s.cs.base = 0xffff0000;
-    s.cr0 = 0x60000010;
-    s.cr3 = s.cr4 = s.efer = 0;
-    ioctl(k->vcpu_fd, KVM_SET_SREGS, &s);
-    ioctl(k->vcpu_fd, KVM_SET_REGS, &g);
-    /* x87/SSE as after RESET (SDM vol. 3 table 9-1: FCW 0040H, MXCSR
-     * 1F80H; KVM's own vCPU init is the FINIT state), as the translator
-     * has it.  Through XSAVE with both components marked in use. */
-    struct kvm_xsave xs;
-    memset(&xs, 0, sizeof xs);
-    uint8_t *img = (uint8_t *)xs.region;
-    uint32_t mxcsr = 0x1f80, mxcsr_mask = 0xffff;
-    uint64_t bv = 3;
-    img[0] = 0x40;
-    memcpy(img + 24, &mxcsr, 4);
-    memcpy(img + 28, &mxcsr_mask, 4);
-    memcpy(img + 512, &bv, 8);
-    ioctl(k->vcpu_fd, KVM_SET_XSAVE, &xs);
-}
+/* ---- architectural state: get and put ----
+ *
+ * The vCPU's state lives in the kernel; these move it whole between KVM
+ * and an X86ArchState (cpu/arch-state.h), whose conventions are those of
+ * VMX/SVM guest state already (CPL = SS.DPL, byte-granular limits,
+ * unusable segments).  Put order: special registers first (CR0/CR4/EFER
+ * decide what is valid for the rest; CPUID was set at init), then the
+ * general registers, MSRs, XCR0 before the XSAVE image, debug registers,
+ * and the events last (KVM_SET_SREGS could queue an interrupt from its
+ * interrupt_bitmap; it is always 0 here, the events carry it).
+ *
+ * Halted: without the in-kernel irqchip KVM does not keep HLT state (HLT
+ * exits to us with RIP past it, and KVM_SET_MP_STATE refuses anything but
+ * RUNNABLE), so the halted flag is ours (k->halted) and exec honours it.
+ * A20: KVM has no A20 gate (neither does the board wire one to it): get
+ * says enabled and put ignores a masked gate. */
 
-/* A GDT descriptor as KVM's segment cache. */
-static struct kvm_segment segment_from_desc(uint16_t sel, uint64_t d)
-{
-    struct kvm_segment s = {
-        .selector = sel,
-        .base = (uint32_t)(((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000)),
-        .limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000)),
-        .type = (d >> 40) & 0xf,
-        .s = (d >> 44) & 1,
-        .dpl = (d >> 45) & 3,
-        .present = (d >> 47) & 1,
-        .avl = (d >> 52) & 1,
-        .l = (d >> 53) & 1,
-        .db = (d >> 54) & 1,
-        .g = (d >> 55) & 1,
-    };
-    if (s.g)
-        s.limit = (s.limit << 12) | 0xfff;
-    return s;
-}
-
-static int kvm_load_linux_entry(void *acc, const LinuxBootEntry *e, char *err, size_t len)
-{
-    KVMAccel *k = acc;
-    struct kvm_sregs s;
-    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0) {
-        snprintf(err, len, "KVM_GET_SREGS: %s", strerror(errno));
-        return -1;
-    }
-    s.cs = segment_from_desc(e->cs, e->cs_desc);
-    s.ds = s.es = s.ss = s.fs = s.gs = segment_from_desc(e->ds, e->ds_desc);
-    s.gdt.base = e->gdt_base;
-    s.gdt.limit = e->gdt_limit;
-    s.cr0 = e->cr0;
-    s.cr3 = e->cr3;
-    s.cr4 = e->cr4;
-    s.efer = e->efer;
-    struct kvm_regs r = { .rip = e->rip, .rsi = e->rsi, .rflags = e->rflags };
-    if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0 || ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0) {
-        snprintf(err, len, "KVM_SET_SREGS/REGS for the Linux entry: %s", strerror(errno));
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- reading the state out of KVM into a CPUState ---- */
-
-static void seg_from_kvm(SegmentCache *d, const struct kvm_segment *s)
+static void seg_from_kvm(X86ArchSegment *d, const struct kvm_segment *s)
 {
     d->selector = s->selector;
     d->base = s->base;
@@ -645,30 +616,85 @@ static void seg_from_kvm(SegmentCache *d, const struct kvm_segment *s)
               (uint32_t)s->l << 21 | (uint32_t)s->db << 22 | (uint32_t)s->g << 23;
 }
 
-static const uint32_t synced_msrs[] = {
-    0x174, 0x175, 0x176,                         /* SYSENTER_CS/ESP/EIP */
-    0xc0000081, 0xc0000082, 0xc0000083, 0xc0000084, 0xc0000102, /* STAR..KERNEL_GS_BASE */
-    0x277,                                       /* PAT */
+/* ES..GS are usable whatever their P bit in real and virtual-8086 mode. */
+static void seg_to_kvm(struct kvm_segment *d, const X86ArchSegment *s, bool always_usable)
+{
+    bool present = (s->attr & SEG_P) || always_usable;
+    *d = (struct kvm_segment){
+        .base = s->base,
+        .limit = s->limit,
+        .selector = s->selector,
+        .type = (s->attr >> 8) & 0xf,
+        .present = present,
+        .dpl = (s->attr >> SEG_DPL_SHIFT) & 3,
+        .db = (s->attr & SEG_B) != 0,
+        .s = (s->attr & SEG_S) != 0,
+        .l = (s->attr & SEG_L) != 0,
+        .g = (s->attr & SEG_G) != 0,
+        .avl = (s->attr >> 20) & 1,
+        .unusable = !present,
+    };
+}
+
+/* The MSRs of X86ArchState that KVM keeps outside kvm_sregs (EFER and
+ * APIC_BASE are in it; FS/GS base are segment bases). */
+#define ARCH_MSR(idx, field) { idx, offsetof(X86ArchState, field), #field }
+static const struct ArchMsr {
+    uint32_t index;
+    size_t offset;
+    const char *name;
+} arch_msrs[] = {
+    ARCH_MSR(MSR_IA32_SYSENTER_CS, sysenter_cs),
+    ARCH_MSR(MSR_IA32_SYSENTER_ESP, sysenter_esp),
+    ARCH_MSR(MSR_IA32_SYSENTER_EIP, sysenter_eip),
+    ARCH_MSR(MSR_STAR, star),
+    ARCH_MSR(MSR_LSTAR, lstar),
+    ARCH_MSR(MSR_CSTAR, cstar),
+    ARCH_MSR(MSR_FMASK, sfmask),
+    ARCH_MSR(MSR_KERNEL_GS_BASE, kernel_gs_base),
+    ARCH_MSR(MSR_IA32_PAT, pat),
+    ARCH_MSR(MSR_IA32_TSC, tsc),
+    ARCH_MSR(MSR_IA32_MISC_ENABLE, misc_enable),
+    ARCH_MSR(MSR_TSC_AUX, tsc_aux),
 };
 
-static void msrs_to_cpu(CPUState *c, uint32_t index, uint64_t v)
+static uint64_t *arch_msr_field(X86ArchState *s, size_t i)
 {
-    switch (index) {
-    case 0x174: c->sysenter_cs = v; break;
-    case 0x175: c->sysenter_esp = v; break;
-    case 0x176: c->sysenter_eip = v; break;
-    case 0xc0000081: c->star = v; break;
-    case 0xc0000082: c->lstar = v; break;
-    case 0xc0000083: c->cstar = v; break;
-    case 0xc0000084: c->fmask = v; break;
-    case 0xc0000102: c->kernel_gs_base = v; break;
-    case 0x277: c->pat = v; break;
+    return (uint64_t *)((uint8_t *)s + arch_msrs[i].offset);
+}
+
+/* Which of arch_msrs this KVM reads back (KVM_GET_MSRS stops at the first
+ * one it refuses, so each is tried alone; TSC_AUX, for one, needs RDTSCP
+ * or RDPID on the host).  The others are not transferred: get leaves them
+ * 0 and a put of a non-zero value is refused with the MSR's name. */
+/* A KVM_GET/SET_MSRS buffer for n entries (free() it). */
+static struct kvm_msrs *msrs_new(size_t n)
+{
+    struct kvm_msrs *m = xcalloc(1, sizeof(*m) + n * sizeof(struct kvm_msr_entry));
+    m->nmsrs = (uint32_t)n;
+    return m;
+}
+
+static void probe_msrs(KVMAccel *k)
+{
+    struct kvm_msrs *one = msrs_new(1);
+    for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++) {
+        one->nmsrs = 1;
+        one->entries[0] = (struct kvm_msr_entry){ .index = arch_msrs[i].index };
+        if (ioctl(k->vcpu_fd, KVM_GET_MSRS, one) == 1)
+            k->msr_ok |= 1u << i;
+        else
+            LOG(LOG_ACCEL, "kvm: MSR %s (%#x) not available\n", arch_msrs[i].name,
+                arch_msrs[i].index);
     }
+    free(one);
 }
 
 /* An IO or MMIO instruction KVM exited for completes (RIP moves past it,
  * an IN's result lands) only on the next KVM_RUN; immediate_exit makes
- * that KVM_RUN finish it and return without running the guest. */
+ * that KVM_RUN finish it and return without running the guest.  Both get
+ * and put need it: a put followed by the completion would see RIP and RAX
+ * changed behind its back. */
 static void kvm_complete_exit(KVMAccel *k)
 {
     if (!k->exit_incomplete)
@@ -679,90 +705,274 @@ static void kvm_complete_exit(KVMAccel *k)
     k->exit_incomplete = false;
 }
 
-static CPUState *kvm_cpu_state(void *acc)
+static int fail_errno(char *err, size_t len, const char *what)
+{
+    snprintf(err, len, "%s: %s", what, strerror(errno));
+    return -1;
+}
+
+static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
 {
     KVMAccel *k = acc;
     kvm_complete_exit(k);
+    memset(st, 0, sizeof(*st));
     struct kvm_regs r;
     struct kvm_sregs s;
-    if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0 || ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
-        return NULL;
-    if (!k->shadow) {
-        k->shadow = xcalloc(1, sizeof(CPUState));
-        cpu_fpu_reset(k->shadow);
-    }
-    CPUState *c = k->shadow;
+    if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+        return fail_errno(err, len, "KVM_GET_REGS");
+    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+        return fail_errno(err, len, "KVM_GET_SREGS");
     const uint64_t gpr[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
                                r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
-    memcpy(c->regs, gpr, sizeof gpr);
-    c->rip = r.rip;
-    c->cc_op = CC_OP_EFLAGS;
-    c->cc_src = r.rflags & CC_ALL;
-    c->eflags = (uint32_t)r.rflags & ~CC_ALL;
+    memcpy(st->regs, gpr, sizeof gpr);
+    st->rip = r.rip;
+    st->rflags = r.rflags;
     const struct kvm_segment *segs[R_NB_SEG] = { &s.es, &s.cs, &s.ss, &s.ds, &s.fs, &s.gs,
                                                  &s.ldt, &s.tr };
     for (int i = 0; i < R_NB_SEG; i++)
-        seg_from_kvm(&c->seg[i], segs[i]);
-    c->gdt.base = s.gdt.base;
-    c->gdt.limit = s.gdt.limit;
-    c->idt.base = s.idt.base;
-    c->idt.limit = s.idt.limit;
-    c->cr[0] = s.cr0;
-    c->cr[2] = s.cr2;
-    c->cr[3] = s.cr3;
-    c->cr[4] = s.cr4;
-    c->cr[8] = s.cr8;
-    c->efer = s.efer;
-    c->apic_base = s.apic_base;
-    size_t n = ARRAY_SIZE(synced_msrs);
-    struct kvm_msrs *m = xcalloc(1, sizeof(*m) + n * sizeof(struct kvm_msr_entry));
-    m->nmsrs = (uint32_t)n;
-    for (size_t i = 0; i < n; i++)
-        m->entries[i].index = synced_msrs[i];
-    int got = ioctl(k->vcpu_fd, KVM_GET_MSRS, m);
-    for (int i = 0; i < got; i++)
-        msrs_to_cpu(c, m->entries[i].index, m->entries[i].data);
-    free(m);
-    /* x87/SSE from KVM's XSAVE area, whose legacy region is an FXSAVE
+        seg_from_kvm(&st->seg[i], segs[i]);
+    st->gdt = (X86ArchTable){ s.gdt.base, s.gdt.limit };
+    st->idt = (X86ArchTable){ s.idt.base, s.idt.limit };
+    st->cr0 = s.cr0;
+    st->cr2 = s.cr2;
+    st->cr3 = s.cr3;
+    st->cr4 = s.cr4;
+    st->cr8 = s.cr8;
+    st->efer = s.efer;
+    st->apic_base = s.apic_base;
+
+    struct kvm_msrs *msrs = msrs_new(ARRAY_SIZE(arch_msrs));
+    size_t n = 0, which[ARRAY_SIZE(arch_msrs)];
+    for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++)
+        if (k->msr_ok & (1u << i)) {
+            which[n] = i;
+            msrs->entries[n++].index = arch_msrs[i].index;
+        }
+    msrs->nmsrs = (uint32_t)n;
+    int got = ioctl(k->vcpu_fd, KVM_GET_MSRS, msrs);
+    if (got >= 0 && (size_t)got == n)
+        for (size_t j = 0; j < n; j++)
+            *arch_msr_field(st, which[j]) = msrs->entries[j].data;
+    int saved_errno = errno;
+    free(msrs);
+    if (got < 0) {
+        errno = saved_errno;
+        return fail_errno(err, len, "KVM_GET_MSRS");
+    }
+    if ((size_t)got < n) {
+        snprintf(err, len, "KVM_GET_MSRS: MSR %s (%#x) refused", arch_msrs[which[got]].name,
+                 arch_msrs[which[got]].index);
+        return -1;
+    }
+
+    /* x87/SSE from KVM's XSAVE area, whose legacy region is an FXSAVE64
      * image.  A component whose XSTATE_BV bit is clear is in its init
      * state (SDM vol. 1 13.6), whatever the region holds.  (KVM_GET_FPU
      * loses MXCSR on some KVMs, so it is not used.) */
     struct kvm_xsave xs;
-    if (ioctl(k->vcpu_fd, KVM_GET_XSAVE, &xs) == 0) {
-        uint8_t *img = (uint8_t *)xs.region;
-        uint64_t bv;
-        memcpy(&bv, img + 512, 8);
-        if (!(bv & 1)) {                 /* x87 init: FCW 037FH, the rest 0 */
-            memset(img, 0, 24);
-            img[0] = 0x7f;
-            img[1] = 0x03;
-            memset(img + 32, 0, 128);
-        }
-        if (!(bv & 2))                   /* SSE init: XMM registers 0 */
-            memset(img + 160, 0, 256);
-        if (!(bv & 6)) {                 /* MXCSR init */
-            uint32_t mx = 0x1f80;
-            memcpy(img + 24, &mx, 4);
-        }
-        cpu_fx_import(c, img);
+    if (ioctl(k->vcpu_fd, KVM_GET_XSAVE, &xs) < 0)
+        return fail_errno(err, len, "KVM_GET_XSAVE");
+    uint8_t *img = (uint8_t *)xs.region;
+    uint64_t bv;
+    memcpy(&bv, img + 512, 8);
+    if (!(bv & XSTATE_X87)) {            /* x87 init: FCW 037FH, the rest 0 */
+        memset(img, 0, 24);
+        img[0] = 0x7f;
+        img[1] = 0x03;
+        memset(img + 32, 0, 128);
     }
-    return c;
-}
+    if (!(bv & XSTATE_SSE))              /* SSE init: XMM registers 0 */
+        memset(img + 160, 0, 256);
+    if (!(bv & (XSTATE_SSE | 4))) {      /* MXCSR init (SSE or AVX in use keeps it) */
+        uint32_t mx = 0x1f80;
+        memcpy(img + 24, &mx, 4);
+    }
+    memcpy(st->fxsave, img, 464);
+    st->xcr0 = XSTATE_X87;
+    if (k->have_xcrs) {
+        struct kvm_xcrs xcrs;
+        if (ioctl(k->vcpu_fd, KVM_GET_XCRS, &xcrs) < 0)
+            return fail_errno(err, len, "KVM_GET_XCRS");
+        for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
+            if (xcrs.xcrs[i].xcr == 0)
+                st->xcr0 = xcrs.xcrs[i].value;
+    }
 
-int kvm_accel_get_regs(KVMAccel *k, struct kvm_regs *r, struct kvm_sregs *s)
-{
-    if ((r && ioctl(k->vcpu_fd, KVM_GET_REGS, r) < 0) ||
-        (s && ioctl(k->vcpu_fd, KVM_GET_SREGS, s) < 0))
-        return -1;
+    struct kvm_debugregs dr;
+    if (ioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &dr) < 0)
+        return fail_errno(err, len, "KVM_GET_DEBUGREGS");
+    memcpy(st->dr, dr.db, sizeof dr.db);
+    st->dr[6] = dr.dr6;
+    st->dr[7] = dr.dr7;
+
+    struct kvm_vcpu_events ev;
+    if (ioctl(k->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+        return fail_errno(err, len, "KVM_GET_VCPU_EVENTS");
+    st->exception = -1;
+    if (ev.exception.injected || ev.exception.pending) {
+        st->exception = ev.exception.nr;
+        st->exception_injected = ev.exception.injected;
+        st->exception_has_error = ev.exception.has_error_code;
+        st->exception_error = ev.exception.has_error_code ? ev.exception.error_code : 0;
+    }
+    st->interrupt = ev.interrupt.injected ? ev.interrupt.nr : -1;
+    st->interrupt_soft = ev.interrupt.injected && ev.interrupt.soft;
+    st->interrupt_shadow = (ev.flags & KVM_VCPUEVENT_VALID_SHADOW) && ev.interrupt.shadow;
+    /* An NMI whose injection had begun is delivered again from the start. */
+    st->nmi_pending = ev.nmi.pending || ev.nmi.injected;
+    st->nmi_masked = ev.nmi.masked;
+    st->a20 = true;
+    st->halted = k->halted;
     return 0;
 }
 
-int kvm_accel_set_regs(KVMAccel *k, const struct kvm_regs *r, const struct kvm_sregs *s)
+static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_t len)
 {
-    if ((s && ioctl(k->vcpu_fd, KVM_SET_SREGS, s) < 0) ||
-        (r && ioctl(k->vcpu_fd, KVM_SET_REGS, r) < 0))
+    KVMAccel *k = acc;
+    if (st->exception < -1 || st->exception > 31 || st->exception == 2) {
+        snprintf(err, len, "pending exception vector %d is not an exception", st->exception);
         return -1;
+    }
+    if (st->xcr0 != XSTATE_X87 && !k->have_xcrs) {
+        snprintf(err, len, "XCR0 %#llx: this KVM cannot set XCR0 (no KVM_CAP_XCRS)",
+                 (unsigned long long)st->xcr0);
+        return -1;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++) {
+        const uint64_t *v = (const uint64_t *)((const uint8_t *)st + arch_msrs[i].offset);
+        /* TSC and MISC_ENABLE always have a value; a missing one is 0 here. */
+        if (!(k->msr_ok & (1u << i)) && *v && arch_msrs[i].index != MSR_IA32_TSC &&
+            arch_msrs[i].index != MSR_IA32_MISC_ENABLE) {
+            snprintf(err, len, "this KVM has no MSR %s (%#x) to put %#llx into",
+                     arch_msrs[i].name, arch_msrs[i].index, (unsigned long long)*v);
+            return -1;
+        }
+    }
+    kvm_complete_exit(k);
+
+    struct kvm_sregs s;
+    memset(&s, 0, sizeof s);          /* interrupt_bitmap 0: events carry it */
+    bool real = !(st->cr0 & CR0_PE) || (st->rflags & EFL_VM);
+    struct kvm_segment *segs[R_NB_SEG] = { &s.es, &s.cs, &s.ss, &s.ds, &s.fs, &s.gs,
+                                           &s.ldt, &s.tr };
+    for (int i = 0; i < R_NB_SEG; i++)
+        seg_to_kvm(segs[i], &st->seg[i], real && i < R_LDTR);
+    s.gdt.base = st->gdt.base;
+    s.gdt.limit = (uint16_t)st->gdt.limit;
+    s.idt.base = st->idt.base;
+    s.idt.limit = (uint16_t)st->idt.limit;
+    s.cr0 = st->cr0;
+    s.cr2 = st->cr2;
+    s.cr3 = st->cr3;
+    s.cr4 = st->cr4;
+    s.cr8 = st->cr8;
+    s.efer = st->efer;
+    s.apic_base = st->apic_base;
+    if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+        return fail_errno(err, len, "KVM_SET_SREGS");
+
+    const uint64_t *g = st->regs;
+    struct kvm_regs r = {
+        .rax = g[R_EAX], .rbx = g[R_EBX], .rcx = g[R_ECX], .rdx = g[R_EDX],
+        .rsi = g[R_ESI], .rdi = g[R_EDI], .rsp = g[R_ESP], .rbp = g[R_EBP],
+        .r8 = g[8], .r9 = g[9], .r10 = g[10], .r11 = g[11],
+        .r12 = g[12], .r13 = g[13], .r14 = g[14], .r15 = g[15],
+        .rip = st->rip, .rflags = st->rflags | EFL_FIXED,
+    };
+    if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
+        return fail_errno(err, len, "KVM_SET_REGS");
+
+    struct kvm_msrs *msrs = msrs_new(ARRAY_SIZE(arch_msrs));
+    size_t n = 0, which[ARRAY_SIZE(arch_msrs)];
+    for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++)
+        if (k->msr_ok & (1u << i)) {
+            which[n] = i;
+            msrs->entries[n].index = arch_msrs[i].index;
+            msrs->entries[n++].data = *(const uint64_t *)((const uint8_t *)st + arch_msrs[i].offset);
+        }
+    msrs->nmsrs = (uint32_t)n;
+    int set = ioctl(k->vcpu_fd, KVM_SET_MSRS, msrs);
+    int saved_errno = errno;
+    uint64_t refused = set >= 0 && (size_t)set < n ? msrs->entries[set].data : 0;
+    free(msrs);
+    if (set < 0) {
+        errno = saved_errno;
+        return fail_errno(err, len, "KVM_SET_MSRS");
+    }
+    if ((size_t)set < n) {
+        snprintf(err, len, "KVM_SET_MSRS: MSR %s (%#x) refused %#llx",
+                 arch_msrs[which[set]].name, arch_msrs[which[set]].index,
+                 (unsigned long long)refused);
+        return -1;
+    }
+
+    if (k->have_xcrs) {
+        struct kvm_xcrs xcrs;
+        memset(&xcrs, 0, sizeof xcrs);
+        xcrs.nr_xcrs = 1;
+        xcrs.xcrs[0].xcr = 0;
+        xcrs.xcrs[0].value = st->xcr0;
+        if (ioctl(k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
+            return fail_errno(err, len, "KVM_SET_XCRS");
+    }
+    /* The image in standard form with x87 and SSE marked in use
+     * (XSTATE_BV 3, XCOMP_BV and the header's reserved bytes 0). */
+    struct kvm_xsave xs;
+    memset(&xs, 0, sizeof xs);
+    uint8_t *img = (uint8_t *)xs.region;
+    memcpy(img, st->fxsave, 464);
+    uint64_t bv = XSTATE_X87 | XSTATE_SSE;
+    memcpy(img + 512, &bv, 8);
+    if (ioctl(k->vcpu_fd, KVM_SET_XSAVE, &xs) < 0)
+        return fail_errno(err, len, "KVM_SET_XSAVE");
+
+    struct kvm_debugregs dr;
+    memset(&dr, 0, sizeof dr);
+    memcpy(dr.db, st->dr, sizeof dr.db);
+    dr.dr6 = st->dr[6];
+    dr.dr7 = st->dr[7];
+    if (ioctl(k->vcpu_fd, KVM_SET_DEBUGREGS, &dr) < 0)
+        return fail_errno(err, len, "KVM_SET_DEBUGREGS");
+
+    /* Without KVM_CAP_EXCEPTION_PAYLOAD (not enabled) KVM knows only
+     * "injected" exceptions: a raised one is delivered the same way. */
+    struct kvm_vcpu_events ev;
+    memset(&ev, 0, sizeof ev);
+    if (st->exception >= 0) {
+        ev.exception.injected = 1;
+        ev.exception.nr = (uint8_t)st->exception;
+        ev.exception.has_error_code = st->exception_has_error;
+        ev.exception.error_code = st->exception_error;
+    }
+    if (st->interrupt >= 0) {
+        ev.interrupt.injected = 1;
+        ev.interrupt.nr = (uint8_t)st->interrupt;
+        ev.interrupt.soft = st->interrupt_soft;
+    }
+    ev.interrupt.shadow = st->interrupt_shadow ? KVM_X86_SHADOW_INT_STI : 0;
+    ev.nmi.pending = st->nmi_pending;
+    ev.nmi.masked = st->nmi_masked;
+    ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | (k->have_shadow ? KVM_VCPUEVENT_VALID_SHADOW : 0);
+    if (ioctl(k->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+        return fail_errno(err, len, "KVM_SET_VCPU_EVENTS");
+    k->halted = st->halted;
+    k->halt_if = (st->rflags & EFL_IF) != 0;
     return 0;
+}
+
+/* The "cpu" section of a saved machine holds k->shadow: synced out of
+ * KVM before a save, put back into KVM after a load. */
+static int kvm_sync_shadow(void *opaque, CPUState *cpu, bool to_accel, char *err, size_t len)
+{
+    KVMAccel *k = opaque;
+    X86ArchState s;
+    if (to_accel) {
+        cpu_get_arch_state(cpu, &s);
+        return kvm_put_cpu_state(k, &s, err, len);
+    }
+    if (kvm_get_cpu_state(k, &s, err, len) < 0)
+        return -1;
+    return cpu_put_arch_state(cpu, &s, err, len);
 }
 
 const AccelOps kvm_accel_ops = {
@@ -771,8 +981,7 @@ const AccelOps kvm_accel_ops = {
     .init = kvm_init,
     .exec = kvm_exec,
     .kick = kvm_kick,
-    .reset = kvm_reset,
-    .load_linux_entry = kvm_load_linux_entry,
-    .cpu_state = kvm_cpu_state,
+    .get_cpu_state = kvm_get_cpu_state,
+    .put_cpu_state = kvm_put_cpu_state,
     .free = kvm_free,
 };

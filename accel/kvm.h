@@ -33,10 +33,4 @@ typedef struct KVMAccel KVMAccel;
  * loop cost (for reports), may be NULL. */
 bool kvm_probe_speed(char *why, size_t len, double *ns_per_iter);
 
-/* Register state in KVM's own layout, for tests and direct boot. */
-struct kvm_regs;
-struct kvm_sregs;
-int kvm_accel_get_regs(KVMAccel *k, struct kvm_regs *r, struct kvm_sregs *s);
-int kvm_accel_set_regs(KVMAccel *k, const struct kvm_regs *r, const struct kvm_sregs *s);
-
 #endif

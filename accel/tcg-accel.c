@@ -11,7 +11,6 @@
 #include "core/machine.h"
 #include "core/util.h"
 #include "cpu/cpu.h"
-#include "hw/pc/linuxboot.h"
 
 typedef struct TCGAccel {
     Machine *m;
@@ -62,12 +61,7 @@ static AccelExit tcg_exec(void *acc, int64_t deadline_ns)
     case CPU_EXIT_SHUTDOWN:
         fprintf(stderr, "vx86: triple fault at %04x:%016llx\n",
                 t->cpu->seg[R_CS].selector, (unsigned long long)t->cpu->rip);
-        if (t->m->opts && t->m->opts->no_reboot) {
-            machine_request_shutdown(t->m, EXIT_EMULATION_ERROR);
-            return ACCEL_EXIT_ERROR;
-        }
-        machine_request_reset(t->m);
-        return ACCEL_EXIT_DEADLINE;
+        return ACCEL_EXIT_SHUTDOWN;
     case CPU_EXIT_ERROR:
         fprintf(stderr, "vx86: tcg: %s at %04x:%016llx\n", t->cpu->error,
                 t->cpu->seg[R_CS].selector, (unsigned long long)t->cpu->rip);
@@ -83,47 +77,17 @@ static void tcg_kick(void *acc)
     cpu_interrupt_request(t->cpu);
 }
 
-static void tcg_reset(void *acc)
+static int tcg_get_cpu_state(void *acc, X86ArchState *s, char *err, size_t len)
 {
     TCGAccel *t = acc;
-    cpu_reset(t->cpu);
-}
-
-/* Loads a segment register from a raw 8-byte GDT descriptor. */
-static void load_seg_desc(CPUState *cpu, int seg, uint16_t sel, uint64_t d)
-{
-    uint64_t base = ((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000);
-    uint32_t limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000));
-    if (d & (1ULL << 55))
-        limit = (limit << 12) | 0xfff;
-    cpu_set_seg(cpu, seg, sel, base, limit, (uint32_t)(d >> 32));
-}
-
-/* The Linux boot protocol's entry state (see hw/linuxboot.h). */
-static int tcg_load_linux_entry(void *acc, const LinuxBootEntry *e, char *err, size_t len)
-{
-    TCGAccel *t = acc;
-    CPUState *cpu = t->cpu;
-    cpu_set_cr(cpu, 4, e->cr4);
-    cpu_set_cr(cpu, 3, e->cr3);
-    cpu_set_efer(cpu, e->efer);
-    cpu_set_cr(cpu, 0, e->cr0);
-    cpu_set_gdt(cpu, e->gdt_base, e->gdt_limit);
-    load_seg_desc(cpu, R_CS, e->cs, e->cs_desc);
-    for (int s = 0; s < 6; s++)
-        if (s != R_CS)
-            load_seg_desc(cpu, s, e->ds, e->ds_desc);
-    cpu->regs[R_ESI] = e->rsi;
-    cpu->rip = e->rip;
-    cpu_set_eflags(cpu, (uint32_t)e->rflags);
-    cpu_update_hflags(cpu);
+    cpu_get_arch_state(t->cpu, s);
     return 0;
 }
 
-static CPUState *tcg_cpu_state(void *acc)
+static int tcg_put_cpu_state(void *acc, const X86ArchState *s, char *err, size_t len)
 {
     TCGAccel *t = acc;
-    return t->cpu;
+    return cpu_put_arch_state(t->cpu, s, err, len);
 }
 
 static void tcg_free(void *acc)
@@ -143,8 +107,7 @@ const AccelOps tcg_accel_ops = {
     .init = tcg_init,
     .exec = tcg_exec,
     .kick = tcg_kick,
-    .reset = tcg_reset,
-    .load_linux_entry = tcg_load_linux_entry,
-    .cpu_state = tcg_cpu_state,
+    .get_cpu_state = tcg_get_cpu_state,
+    .put_cpu_state = tcg_put_cpu_state,
     .free = tcg_free,
 };

@@ -82,6 +82,17 @@ Device *machine_add_device(Machine *m, const DeviceOps *ops, void *opaque)
     return d;
 }
 
+void machine_remove_device(Machine *m, Device *d)
+{
+    for (Device **pp = &m->devices; *pp; pp = &(*pp)->next) {
+        if (*pp == d) {
+            *pp = d->next;
+            free(d);
+            return;
+        }
+    }
+}
+
 void machine_reset_devices(Machine *m)
 {
     for (Device *d = m->devices; d; d = d->next)
@@ -132,11 +143,28 @@ void machine_request_poweroff(Machine *m)
     machine_request_shutdown(m, 0);
 }
 
+/* The -no-reboot policy: a reset, or an exit with no_reboot_status. */
+static void machine_reset_or_exit(Machine *m, int no_reboot_status)
+{
+    if (m->state == RUN_RUNNING) {
+        if (m->opts && m->opts->no_reboot) {
+            m->state = RUN_SHUTDOWN;
+            m->exit_code = no_reboot_status;
+        } else {
+            m->state = RUN_RESET;
+        }
+    }
+    machine_request_stop(m);
+}
+
 void machine_request_reset(Machine *m)
 {
-    if (m->state == RUN_RUNNING)
-        m->state = RUN_RESET;
-    machine_request_stop(m);
+    machine_reset_or_exit(m, 0);
+}
+
+void machine_triple_fault(Machine *m)
+{
+    machine_reset_or_exit(m, EXIT_EMULATION_ERROR);
 }
 
 /* The virtual clock leads the stream: devices save absolute deadlines. */

@@ -105,6 +105,8 @@ void machine_free(Machine *m);
 
 /* Device list: ids are unique ("uart", "uart.1", ...). */
 Device *machine_add_device(Machine *m, const DeviceOps *ops, void *opaque);
+/* Unlists d (its free hook is not called: the caller owns the opaque). */
+void machine_remove_device(Machine *m, Device *d);
 Device *machine_find_device(Machine *m, const char *id);
 void machine_reset_devices(Machine *m);
 
@@ -132,8 +134,15 @@ void machine_request_shutdown(Machine *m, int exit_code);
  * -no-shutdown the machine stops (RUN_POWERED_OFF) and vx86 keeps running
  * until told to quit (Ctrl-A x), as QEMU does. */
 void machine_request_poweroff(Machine *m);
-void machine_request_reset(Machine *m);
 void machine_request_stop(Machine *m);
+/* A reset, and what -no-reboot makes of it, decided here and nowhere
+ * else: the guest asked for one (port 0xcf9, the keyboard controller's
+ * reset line, ...): with -no-reboot vx86 exits with status 0. */
+void machine_request_reset(Machine *m);
+/* The CPU shut down (triple fault), as the accelerator reports it after
+ * printing where: a reset, or with -no-reboot an exit with
+ * EXIT_EMULATION_ERROR. */
+void machine_triple_fault(Machine *m);
 
 /* Saves every device's state into one stream; loads it back.  Load checks
  * the whole stream before changing any device. */

@@ -185,15 +185,23 @@ static int run_board(Machine *m, const VMOptions *opts)
     if (!ops) {
         fprintf(stderr, "vx86: %s\n", err);
     } else {
-        ops->reset(acc);
-        if (opts->kernel && ops->load_linux_entry(acc, &entry, err, sizeof err) < 0)
-            fprintf(stderr, "vx86: -kernel: %s\n", err);
-        else
-            status = machine_run(m, ops, acc);
-        if (log_enabled(LOG_CPU_EXIT) && ops->cpu_state) {
-            struct CPUState *cpu = ops->cpu_state(acc);
-            if (cpu)
-                cpu_dump_arch_state(cpu, log_file ? log_file : stderr);
+        /* The boot CPU starts at RESET, or at the kernel's entry. */
+        X86ArchState s;
+        if (!accel_reset_state(m, &s, err, sizeof err)) {
+            fprintf(stderr, "vx86: -cpu: %s\n", err);
+        } else {
+            if (opts->kernel)
+                linuxboot_entry_state(&entry, &s);
+            if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
+                fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
+            else
+                status = machine_run(m, ops, acc);
+        }
+        if (log_enabled(LOG_CPU_EXIT)) {
+            if (ops->get_cpu_state(acc, &s, err, sizeof err) == 0)
+                x86_arch_state_dump(&s, log_file ? log_file : stderr);
+            else
+                fprintf(stderr, "vx86: -d cpu_exit: %s\n", err);
         }
         ops->free(acc);
     }

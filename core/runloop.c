@@ -79,16 +79,22 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             continue;
         }
         if (m->state == RUN_RESET) {
-            if (m->opts && m->opts->no_reboot) {
-                m->state = RUN_SHUTDOWN;
-                m->exit_code = 0;
+            /* -no-reboot was applied when the reset was requested. */
+            char err[256];
+            machine_reset_devices(m);
+            if (accel_reset_cpu(m, ops, acc, err, sizeof err) < 0) {
+                fprintf(stderr, "vx86: reset: %s\n", err);
+                m->state = RUN_ERROR;
+                m->exit_code = EXIT_EMULATION_ERROR;
                 break;
             }
-            machine_reset_devices(m);
-            ops->reset(acc);
             m->state = RUN_RUNNING;
         }
         AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
+        if (e == ACCEL_EXIT_SHUTDOWN) {
+            machine_triple_fault(m);
+            continue;
+        }
         if (e == ACCEL_EXIT_ERROR) {
             if (m->state == RUN_RUNNING) {
                 m->state = RUN_ERROR;

@@ -348,70 +348,27 @@ void cpu_set_a20(CPUState *cpu, bool on)
 
 void cpu_reset(CPUState *cpu)
 {
-    memset(cpu->regs, 0, sizeof(cpu->regs));
-    cpu->regs[R_EDX] = 0x600 | (cpu->cfg.family & 0xf) << 8 |
-                       (cpu->cfg.model & 0xf) << 4 | (cpu->cfg.stepping & 0xf);
-    cpu->cc_op = CC_OP_EFLAGS;
-    cpu->cc_src = cpu->cc_dst = cpu->cc_src2 = 0;
-    cpu->cc_pend_op = 0;
-    cpu->eflags = EFL_FIXED;
-    memset(cpu->cr, 0, sizeof(cpu->cr));
-    cpu->cr[0] = CR0_ET | CR0_CD | CR0_NW;
-    cpu->efer = 0;
-    memset(cpu->dr, 0, sizeof(cpu->dr));
-    cpu->dr[6] = 0xffff0ff0;
-    cpu->dr[7] = 0x400;
-    cpu->star = cpu->lstar = cpu->cstar = cpu->fmask = cpu->kernel_gs_base = 0;
-    cpu->sysenter_cs = cpu->sysenter_esp = cpu->sysenter_eip = 0;
-    cpu->pat = 0x0007040600070406ULL;
-    cpu->apic_base = 0xfee00000ULL | (1u << 11) | (cpu->index == 0 ? 1u << 8 : 0);
-    cpu->misc_enable = 1;  /* fast strings */
-    cpu->tsc_aux = 0;
-    cpu->tsc_offset = 0;
-    cpu->hflags = 0;
-    cpu->a20_mask = 0xffffffffu;
-    for (int s = 0; s < R_NB_SEG; s++) {
-        SegmentCache *sc = &cpu->seg[s];
-        memset(sc, 0, sizeof(*sc));
-        sc->limit = 0xffff;
-        sc->attr = SEG_P | SEG_S | SEG_W | SEG_A;
-        cpu_seg_update_checks(sc, true);
+    X86ArchState s;
+    char err[128];
+    cpu_arch_reset_state(&s, &cpu->cfg, cpu->index);
+    if (cpu_put_arch_state(cpu, &s, err, sizeof err) < 0) {
+        fprintf(stderr, "vx86: CPU reset state refused: %s\n", err);
+        abort();
     }
-    cpu->seg[R_CS].selector = 0xf000;
-    cpu->seg[R_CS].base = 0xffff0000ULL;
-    cpu->seg[R_CS].attr = SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A;
-    cpu->seg[R_LDTR].attr = SEG_P | 2u << 8;
-    cpu->seg[R_TR].attr = SEG_P | 11u << 8;
-    cpu->rip = 0xfff0;
-    cpu->gdt.base = cpu->idt.base = 0;
-    cpu->gdt.limit = cpu->idt.limit = 0xffff;
-    cpu_fpu_reset(cpu);
-    cpu->halted = false;
-    cpu->inhibit_irq = false;
-    cpu->nmi_pending = false;
-    cpu->exc_pending = -1;
-    cpu->exc_delivering = -1;
     cpu->last_exception = -1;
     cpu->first_exception = -1;
-    cpu->shutdown = false;
-    cpu->single_insn_next = false;
-    cpu_update_hflags(cpu);
-    mmu_flush_all(cpu);
-    cpu_flush_code(cpu);
 }
 
 /* ---- creation ---- */
 
-CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, size_t errlen)
+static const DeviceOps cpu_section_ops = { .name = "cpu", .vmsd = &cpu_vmsd };
+
+static CPUState *cpu_alloc(Machine *m, int index, const CPUConfig *cfg, char *err,
+                           size_t errlen)
 {
     CPUConfig def = CPU_CONFIG_DEFAULT;
     if (!cfg)
         cfg = &def;
-    const IREngine *e = cpu_select_engine(cfg->engine);
-    if (!e) {
-        snprintf(err, errlen, "unknown CPU engine '%s' (known: interp, x86_64)", cfg->engine);
-        return NULL;
-    }
     CPUState *cpu = aligned_alloc(64, (sizeof(CPUState) + 63) & ~(size_t)63);
     if (!cpu) {
         snprintf(err, errlen, "out of memory for the CPU state");
@@ -426,23 +383,55 @@ CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, siz
         free(cpu);
         return NULL;
     }
+    return cpu;
+}
+
+/* Lists cpu in its machine (m->cpus, the "cpu" state section) and resets it. */
+static CPUState *cpu_attach(CPUState *cpu)
+{
+    Machine *m = cpu->machine;
+    if (m && cpu->index >= 0 && cpu->index < 64) {
+        m->cpus[cpu->index] = cpu;
+        if (m->ncpus <= cpu->index)
+            m->ncpus = cpu->index + 1;
+    }
+    if (m)
+        cpu->section = machine_add_device(m, &cpu_section_ops, cpu);
+    cpu_reset(cpu);
+    return cpu;
+}
+
+CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, size_t errlen)
+{
+    const char *engine = cfg ? cfg->engine : NULL;
+    const IREngine *e = cpu_select_engine(engine);
+    if (!e) {
+        snprintf(err, errlen, "unknown CPU engine '%s' (known: interp, x86_64)", engine);
+        return NULL;
+    }
+    CPUState *cpu = cpu_alloc(m, index, cfg, err, errlen);
+    if (!cpu)
+        return NULL;
     if (!cpu_exec_init(cpu, e, err, errlen)) {
         free(cpu);
         return NULL;
     }
-    if (m && index >= 0 && index < 64) {
-        m->cpus[index] = cpu;
-        if (m->ncpus <= index)
-            m->ncpus = index + 1;
-    }
-    cpu_reset(cpu);
-    return cpu;
+    return cpu_attach(cpu);
+}
+
+CPUState *cpu_create_state_only(Machine *m, int index, const CPUConfig *cfg, char *err,
+                                size_t errlen)
+{
+    CPUState *cpu = cpu_alloc(m, index, cfg, err, errlen);
+    return cpu ? cpu_attach(cpu) : NULL;
 }
 
 void cpu_free(CPUState *cpu)
 {
     if (!cpu)
         return;
+    if (cpu->section)
+        machine_remove_device(cpu->machine, cpu->section);
     if (cpu->machine && cpu->index >= 0 && cpu->index < 64 &&
         cpu->machine->cpus[cpu->index] == cpu)
         cpu->machine->cpus[cpu->index] = NULL;
@@ -501,6 +490,10 @@ static const VMStateDesc dt_vmsd = {
 static void cpu_pre_save(void *opaque)
 {
     CPUState *cpu = opaque;
+    char err[256];
+    /* Under KVM this CPUState is a copy: bring it up to date first. */
+    if (cpu->accel_sync && cpu->accel_sync(cpu->accel_sync_opaque, cpu, false, err, sizeof err) < 0)
+        fprintf(stderr, "vx86: saving the CPU: %s (its last known state is saved)\n", err);
     /* Store flags in the canonical form: cc_op EFLAGS. */
     uint32_t fl = cpu_get_eflags(cpu);
     cpu->cc_op = CC_OP_EFLAGS;
@@ -514,12 +507,24 @@ static int cpu_post_load(void *opaque, int version, char **err)
         set_error(err, "cpu: bad cc_op %u", cpu->cc_op);
         return -1;
     }
+    if (cpu->exc_pending < -1 || cpu->exc_pending > 31) {
+        set_error(err, "cpu: bad pending exception %d", cpu->exc_pending);
+        return -1;
+    }
     bool real = !(cpu->cr[0] & CR0_PE) || (cpu->eflags & EFL_VM);
     for (int s = 0; s < R_NB_SEG; s++)
         cpu_seg_update_checks(&cpu->seg[s], real && s < R_LDTR);
     cpu_update_hflags(cpu);
     mmu_flush_all(cpu);
     cpu_flush_code(cpu);
+    cpu->exc_delivering = -1;
+    cpu->shutdown = false;
+    cpu->single_insn_next = false;
+    char e[256];
+    if (cpu->accel_sync && cpu->accel_sync(cpu->accel_sync_opaque, cpu, true, e, sizeof e) < 0) {
+        set_error(err, "cpu: %s", e);
+        return -1;
+    }
     return 0;
 }
 
@@ -569,10 +574,14 @@ static const VMField cpu_fields[] = {
     VMF_BOOL(inhibit_irq, CPUState),
     VMF_U64(inhibit_rip, CPUState),
     VMF_BOOL(nmi_pending, CPUState),
+    VMF_I32(exc_pending, CPUState),
+    VMF_U32(exc_error, CPUState),
     VMF_END
 };
 
+/* Version 2 added the pending exception.  No version-1 stream was ever
+ * written outside tests (nothing saved the CPU before). */
 const VMStateDesc cpu_vmsd = {
-    .name = "cpu", .version = 1, .min_version = 1, .fields = cpu_fields,
+    .name = "cpu", .version = 2, .min_version = 2, .fields = cpu_fields,
     .pre_save = cpu_pre_save, .post_load = cpu_post_load,
 };

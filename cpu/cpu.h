@@ -14,7 +14,7 @@
  *   for (;;) {
  *       int r = cpu_exec(cpu, clock_now(m->clock) + 1000000);
  *       if (r == CPU_EXIT_HALTED) wait for a timer/interrupt;
- *       if (r == CPU_EXIT_SHUTDOWN) machine_request_reset(m);
+ *       if (r == CPU_EXIT_SHUTDOWN) machine_triple_fault(m);
  *   }
  *
  * Lazy condition codes.  The six arithmetic flags (CF PF AF ZF SF OF) are
@@ -38,6 +38,7 @@
 
 #include "core/machine.h"
 #include "core/vmstate.h"
+#include "cpu/arch-state.h"
 #include "tcg/tlb.h"
 
 /* ---- EFLAGS bits ---- */
@@ -68,28 +69,6 @@ enum {
     CC_OP_MUL = 44,        /* cc_src != 0: CF = OF = 1 */
     CC_OP_NB = 48,
     CC_OP_DYNAMIC = 255,   /* translator only: not known statically */
-};
-
-/* ---- segment registers ---- */
-enum { R_ES, R_CS, R_SS, R_DS, R_FS, R_GS, R_LDTR, R_TR, R_NB_SEG };
-/* General registers */
-enum { R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI };
-
-/* Segment descriptor attribute bits: the descriptor's high dword masked
- * with 0x00f0ff00 (type 8-11, S 12, DPL 13-14, P 15, AVL 20, L 21,
- * D/B 22, G 23). */
-enum {
-    SEG_A = 1u << 8,         /* accessed */
-    SEG_W = 1u << 9,         /* data: writable; code: readable (R) */
-    SEG_E = 1u << 10,        /* data: expand-down; code: conforming */
-    SEG_CODE = 1u << 11,
-    SEG_S = 1u << 12,        /* code/data (not system) */
-    SEG_DPL_SHIFT = 13,
-    SEG_P = 1u << 15,
-    SEG_L = 1u << 21,
-    SEG_B = 1u << 22,
-    SEG_G = 1u << 23,
-    SEG_ATTR_MASK = 0x00f0ff00u,
 };
 
 typedef struct SegmentCache {
@@ -211,7 +190,7 @@ typedef enum CPUExitReason {
     CPU_EXIT_BUDGET = 0,      /* deadline or instruction budget reached */
     CPU_EXIT_HALTED,          /* HLT with no interrupt deliverable */
     CPU_EXIT_STOPPED,         /* machine->stop_requested or cpu_stop() */
-    CPU_EXIT_SHUTDOWN,        /* triple fault: the board should reset */
+    CPU_EXIT_SHUTDOWN,        /* triple fault: the machine decides (machine_triple_fault) */
     CPU_EXIT_ERROR,           /* emulation error (message in cpu->error) */
 } CPUExitReason;
 
@@ -392,12 +371,28 @@ struct CPUState {
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */
     uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
     char error[128];
+
+    /* ---- the machine's "cpu" state section (cpu_vmsd) ---- */
+    struct Device *section;
+    /* Set by an accelerator that keeps the live state elsewhere (KVM, whose
+     * copy this CPUState then is): before a save it brings this copy up
+     * to date (to_accel false), after a load it puts the loaded state into
+     * the accelerator (to_accel true).  NULL: this CPUState is the live one. */
+    int (*accel_sync)(void *opaque, CPUState *cpu, bool to_accel, char *err, size_t len);
+    void *accel_sync_opaque;
 };
 
 /* ---- public API ---- */
+/* A CPU that runs on the translator, listed in m->cpus[index] and in m's
+ * saved state as section "cpu" (cpu_vmsd). */
 CPUState *cpu_create(Machine *m, int index, const CPUConfig *cfg, char *err, size_t errlen);
+/* The same without an execution engine: it holds the state of a CPU some
+ * other accelerator runs (KVM), for saved machines and dumps. */
+CPUState *cpu_create_state_only(Machine *m, int index, const CPUConfig *cfg, char *err,
+                                size_t errlen);
 void cpu_free(CPUState *cpu);
-/* Power-on / RESET state: real mode, CS=F000 base FFFF0000, IP=FFF0. */
+/* Power-on / RESET state: real mode, CS=F000 base FFFF0000, IP=FFF0
+ * (cpu_arch_reset_state put into the CPU). */
 void cpu_reset(CPUState *cpu);
 /* Runs until deadline_ns (virtual clock), HLT, a stop request or a triple
  * fault; returns a CPUExitReason. */
@@ -411,10 +406,21 @@ void cpu_interrupt_request(CPUState *cpu);
 void cpu_raise_nmi(CPUState *cpu);
 void cpu_set_a20(CPUState *cpu, bool on);
 void cpu_dump_state(CPUState *cpu, FILE *f);
-/* Only architectural state, the same text under every accelerator
- * (cpu/cpu-arch.c). */
-void cpu_dump_arch_state(CPUState *cpu, FILE *f);
 extern const VMStateDesc cpu_vmsd;
+
+/* The architectural state (cpu/arch-state.h; cpu/cpu-arch.c).  The
+ * power-on state of a CPU of model cfg, the index-th of its machine: */
+void cpu_arch_reset_state(X86ArchState *s, const CPUConfig *cfg, int index);
+/* Reads cpu's state (outside cpu_exec). */
+void cpu_get_arch_state(CPUState *cpu, X86ArchState *s);
+/* Makes s cpu's state, with everything the translator derives from it;
+ * -1 with err set, and nothing changed, for a state the translator cannot
+ * hold (reserved MXCSR or XCR0 bits, an undelivered acknowledged
+ * interrupt, a pending "exception" that is not one). */
+int cpu_put_arch_state(CPUState *cpu, const X86ArchState *s, char *err, size_t len);
+/* The time-stamp counter (virtual time at the model's rate plus an offset). */
+uint64_t cpu_get_tsc(CPUState *cpu);
+void cpu_set_tsc(CPUState *cpu, uint64_t value);
 
 /* Setters for direct boot and tests.  Segment loads here take the cache
  * values as given (no descriptor table access). */
@@ -447,8 +453,6 @@ void cpu_models_print(FILE *f);
 bool cpu_has_feature(const CPUState *cpu, int x86_feature);
 /* CPUID leaf/subleaf -> eax, ebx, ecx, edx. */
 void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4]);
-/* x87/SSE state at RESET and INIT (cpu/helpers-fpu.c). */
-void cpu_fpu_reset(CPUState *cpu);
 /* The x87/MMX/SSE state as a 512-byte 64-bit FXSAVE image and back (KVM
  * sync, tests); import returns false (nothing changed) for an MXCSR with
  * reserved bits set. */

@@ -79,21 +79,6 @@ void cpu_mxcsr_leave(CPUState *cpu)
     cpu->mxcsr_in_host = false;
 }
 
-void cpu_fpu_reset(CPUState *cpu)
-{
-    memset(cpu->xmm, 0, sizeof(cpu->xmm));
-    memset(cpu->fpregs, 0, sizeof(cpu->fpregs));
-    cpu_mxcsr_set(cpu, 0x1f80);
-    cpu->fpuc = 0x0040;        /* RESET value (SDM Table 9-1); FNINIT makes it 037F */
-    cpu->fpus = 0;
-    cpu->fpstt = 0;
-    cpu->fptag_empty = 0xff;
-    cpu->fpop = 0;
-    cpu->fpcs = cpu->fpds = 0;
-    cpu->fpip = cpu->fpdp = 0;
-    cpu->xcr0 = XSTATE_X87;
-}
-
 uint16_t fpu_get_fsw(const CPUState *cpu)
 {
     return (uint16_t)((cpu->fpus & ~FSW_TOP) | (cpu->fpstt & 7) << 11);

@@ -231,7 +231,7 @@ const IRHelper hlp_cpuid = IR_HELPER(helper_cpuid, 0);
 
 /* ---- TSC and MSRs ---- */
 
-static uint64_t cpu_tsc(CPUState *cpu)
+uint64_t cpu_get_tsc(CPUState *cpu)
 {
     uint64_t hz = cpu->cfg.tsc_hz ? cpu->cfg.tsc_hz : 1000000000ULL;
     int64_t ns = cpu->machine ? clock_now(cpu->machine->clock) : 0;
@@ -239,12 +239,17 @@ static uint64_t cpu_tsc(CPUState *cpu)
            (uint64_t)cpu->tsc_offset;
 }
 
+void cpu_set_tsc(CPUState *cpu, uint64_t value)
+{
+    cpu->tsc_offset += (int64_t)(value - cpu_get_tsc(cpu));
+}
+
 static u64 helper_rdtsc(u64 env)
 {
     CPUState *cpu = (CPUState *)env;
     if ((cpu->cr[4] & CR4_TSD) && cpu_cpl(cpu) != 0)
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
-    uint64_t t = cpu_tsc(cpu);
+    uint64_t t = cpu_get_tsc(cpu);
     cpu->regs[R_EAX] = (uint32_t)t;
     cpu->regs[R_EDX] = t >> 32;
     return 0;
@@ -279,7 +284,7 @@ static u64 helper_rdmsr(u64 env)
     if (r > 0)
         goto done;
     switch (msr) {
-    case MSR_IA32_TSC: v = cpu_tsc(cpu); break;
+    case MSR_IA32_TSC: v = cpu_get_tsc(cpu); break;
     case MSR_IA32_APIC_BASE: v = cpu->apic_base; break;
     case MSR_IA32_SYSENTER_CS: v = cpu->sysenter_cs; break;
     case MSR_IA32_SYSENTER_ESP: v = cpu->sysenter_esp; break;
@@ -333,7 +338,7 @@ static u64 helper_wrmsr(u64 env)
     if (r > 0)
         return 0;
     switch (msr) {
-    case MSR_IA32_TSC: cpu->tsc_offset += (int64_t)(v - cpu_tsc(cpu)); break;
+    case MSR_IA32_TSC: cpu_set_tsc(cpu, v); break;
     case MSR_IA32_APIC_BASE: cpu->apic_base = v; break;
     case MSR_IA32_SYSENTER_CS: cpu->sysenter_cs = v & 0xffff; break;
     case MSR_IA32_SYSENTER_ESP: cpu->sysenter_esp = v; break;

@@ -633,6 +633,37 @@ out:
     return ret;
 }
 
+/* A GDT descriptor as a segment register's cache. */
+static X86ArchSegment segment_from_desc(uint16_t sel, uint64_t d)
+{
+    X86ArchSegment s = {
+        .selector = sel,
+        .base = ((d >> 16) & 0xffffff) | ((d >> 32) & 0xff000000),
+        .limit = (uint32_t)((d & 0xffff) | ((d >> 32) & 0xf0000)),
+        .attr = (uint32_t)(d >> 32) & SEG_ATTR_MASK,
+    };
+    if (s.attr & SEG_G)
+        s.limit = (s.limit << 12) | 0xfff;
+    return s;
+}
+
+void linuxboot_entry_state(const LinuxBootEntry *e, X86ArchState *s)
+{
+    memset(s->regs, 0, sizeof(s->regs));
+    s->regs[R_ESI] = e->rsi;
+    s->rip = e->rip;
+    s->rflags = e->rflags;
+    s->cr0 = e->cr0;
+    s->cr3 = e->cr3;
+    s->cr4 = e->cr4;
+    s->efer = e->efer;
+    s->gdt.base = e->gdt_base;
+    s->gdt.limit = e->gdt_limit;
+    for (int i = R_ES; i <= R_GS; i++)
+        s->seg[i] = segment_from_desc(e->ds, e->ds_desc);
+    s->seg[R_CS] = segment_from_desc(e->cs, e->cs_desc);
+}
+
 bool linuxboot_set_acpi_rsdp(Machine *m, uint64_t rsdp_addr)
 {
     uint8_t v[8];

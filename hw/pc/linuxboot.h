@@ -29,7 +29,8 @@
  *       die("%s", err);       // one line, e.g. "-kernel: ... not a bzImage"
  *   size_t n = mptable_build(buf, sizeof(buf), 0xf0000, ncpus, NULL);
  *   memmap_load_buf(m->mem, 0xf0000, buf, n);
- *   ... then put the boot CPU into `entry` (see LinuxBootEntry)
+ *   X86ArchState s;  accel_reset_state(m, &s, ...);   // then, with the CPU's accelerator:
+ *   linuxboot_entry_state(&entry, &s);  ops->put_cpu_state(acc, &s, ...);
  */
 #ifndef VX86_HW_LINUXBOOT_H
 #define VX86_HW_LINUXBOOT_H
@@ -39,6 +40,7 @@
 #include <stdint.h>
 
 #include "core/machine.h"
+#include "cpu/arch-state.h"
 #include "hw/pc/e820.h"
 
 /* Guest-physical layout used by the loader (see above). */
@@ -128,6 +130,12 @@ int linuxboot_load_image(Machine *m, const uint8_t *image, size_t image_len,
                          size_t initrd_len, const char *initrd_name,
                          const char *cmdline, const E820Map *e820,
                          LinuxBootEntry *entry, char *err, size_t errlen);
+
+/* Turns s, a power-on state (cpu_arch_reset_state), into the kernel's
+ * entry state: e's registers, control registers, GDTR and segments (CS from
+ * e->cs_desc, DS/ES/SS/FS/GS from e->ds_desc), every general register but
+ * RSI zero; the rest (IDTR, LDTR, TR, MSRs, x87/SSE) stays as at RESET. */
+void linuxboot_entry_state(const LinuxBootEntry *e, X86ArchState *s);
 
 /* Sets boot_params.acpi_rsdp_addr (read by protocol 2.14+ kernels) after
  * linuxboot_load, for boards that build ACPI tables.  False if boot_params
