@@ -1072,6 +1072,9 @@ static const VMStateDesc ide_bus_vmsd = {
 
 static void ide_bus_free(void *opaque)
 {
+    /* The board closes the images after the machine: no completion may
+     * come back to a freed channel. */
+    ide_bus_drain(opaque);
     free(opaque);
 }
 

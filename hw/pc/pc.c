@@ -20,6 +20,7 @@
 #include "hw/lapic.h"
 #include "hw/pci.h"
 #include "hw/piix3.h"
+#include "hw/piix-ide.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
 #include "hw/i8042.h"
@@ -48,6 +49,8 @@ struct PCBoard {
     PCIBus *pci;
     I440FXState *host;
     PIIX3State *piix3;
+    PIIXIDEState *ide;
+    BlockBackend *drive_bb[MAX_DRIVES];
     LAPICState *lapic;
     IOAPICState *ioapic;
     HPETState *hpet;
@@ -373,6 +376,46 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     return pc->uart != NULL;
 }
 
+/* ---- disks ---- */
+
+/* The PIIX3 IDE function (00:01.1) with the -drive if=ide / -hdX / -cdrom
+ * drives: index 0..3 = primary master .. secondary slave. */
+static bool create_ide(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    PIIXIDEConfig c = { .devfn = PCI_DEVFN(1, 1), .port = { 0x1f0, 0x170 },
+                        .ctl = { 0x3f6, 0x376 }, .irq = { &pc->gsi[14], &pc->gsi[15] } };
+    pc->ide = piix_ide_create(pc->m, pc->pci, &c);
+    if (!pc->ide) {
+        snprintf(err, len, "board: the IDE ports are taken");
+        return false;
+    }
+    for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++) {
+        const DriveOpt *d = &o->drives[i];
+        if (d->iface != DRIVE_IF_IDE || d->index < 0 || d->index > 3)
+            continue;
+        BlockBackend *bb = NULL;
+        if (d->file) {
+            /* TODO: the block layer's drive helper once it has one. */
+            char berr[512];
+            BlockOpenOptions bo = {
+                .filename = d->file, .format = d->format,
+                .read_only = d->readonly || d->media == DRIVE_MEDIA_CDROM,
+                .snapshot = d->snapshot || o->snapshot, .cache = BLK_CACHE_WRITEBACK,
+            };
+            bb = blk_open(&bo, berr, sizeof berr);
+            if (!bb) {
+                snprintf(err, len, "%s: %s", d->opt, berr);
+                return false;
+            }
+            blk_attach(bb, pc->m);
+            pc->drive_bb[i] = bb;
+        }
+        ide_drive_attach(piix_ide_bus(pc->ide, d->index / 2), d->index % 2,
+                         d->media == DRIVE_MEDIA_CDROM ? IDE_CD : IDE_HD, bb);
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -387,6 +430,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     if (!map_ram(pc, o, err, errlen) ||
         (o->bios && !load_bios(pc, o->bios, err, errlen)) ||
         !create_chipset(pc, err, errlen) ||
+        !create_ide(pc, o, err, errlen) ||
         !create_legacy_devices(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
@@ -411,6 +455,8 @@ void pc_free(PCBoard *pc)
         chardev_free(pc->serial_chr);
     if (pc->debugcon_chr)
         chardev_free(pc->debugcon_chr);
+    for (int i = 0; i < MAX_DRIVES; i++)
+        blk_close(pc->drive_bb[i]);
     free(pc->bios);
     free(pc);
 }
