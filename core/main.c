@@ -28,27 +28,18 @@
  * silently: main() refuses the first row that applies, naming the option.
  */
 
-static bool drive_from(const VMOptions *o, const char *opt)
+/* IDE and floppy drives exist (hw/piix-ide.c, hw/fdc.c); virtio not yet. */
+static bool uses_drive(const VMOptions *o)
 {
     for (int i = 0; i < o->ndrives; i++)
-        if (!strcmp(o->drives[i].opt, opt))
+        if (o->drives[i].iface != DRIVE_IF_IDE && o->drives[i].iface != DRIVE_IF_FLOPPY)
             return true;
     return false;
 }
-
-static bool uses_drive(const VMOptions *o) { return drive_from(o, "-drive"); }
-static bool uses_hda(const VMOptions *o) { return drive_from(o, "-hda"); }
-static bool uses_hdb(const VMOptions *o) { return drive_from(o, "-hdb"); }
-static bool uses_hdc(const VMOptions *o) { return drive_from(o, "-hdc"); }
-static bool uses_hdd(const VMOptions *o) { return drive_from(o, "-hdd"); }
-static bool uses_cdrom(const VMOptions *o) { return drive_from(o, "-cdrom"); }
-static bool uses_fda(const VMOptions *o) { return drive_from(o, "-fda"); }
-static bool uses_fdb(const VMOptions *o) { return drive_from(o, "-fdb"); }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
 static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
 static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
-static bool uses_snapshot(const VMOptions *o) { return o->snapshot; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -59,19 +50,11 @@ typedef struct Unsupported {
 } Unsupported;
 
 static const Unsupported not_yet[] = {
-    { "-drive", uses_drive, NULL },                /* no disk models yet */
-    { "-hda", uses_hda, NULL },
-    { "-hdb", uses_hdb, NULL },
-    { "-hdc", uses_hdc, NULL },
-    { "-hdd", uses_hdd, NULL },
-    { "-cdrom", uses_cdrom, NULL },
-    { "-fda", uses_fda, NULL },
-    { "-fdb", uses_fdb, NULL },
+    { "-drive", uses_drive, "only if=ide and if=floppy drives are supported yet" },
     { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
     { "-S", uses_start_stopped, NULL },
     { "-display sdl", uses_display_sdl, NULL },
-    { "-snapshot", uses_snapshot, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 

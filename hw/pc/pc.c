@@ -21,9 +21,13 @@
 #include "hw/lapic.h"
 #include "hw/pci.h"
 #include "hw/piix3.h"
+#include "hw/piix-ide.h"
+#include "block/drive.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
+#include "hw/fdc.h"
 #include "hw/i8042.h"
+#include "hw/i8237.h"
 #include "hw/ps2.h"
 #include "hw/i8254.h"
 #include "hw/i8259.h"
@@ -52,6 +56,10 @@ struct PCBoard {
     PCIBus *pci;
     I440FXState *host;
     PIIX3State *piix3;
+    PIIXIDEState *ide;
+    I8237State *dma;
+    FDCState *fdc;
+    BlockBackend *drive_bb[MAX_DRIVES];
     LAPICState *lapic;
     IOAPICState *ioapic;
     HPETState *hpet;
@@ -509,6 +517,74 @@ void pc_send_key(void *opaque, int keycode, bool down)
     ps2_kbd_key_event(i8042_kbd(pc->kbc), keycode, down);
 }
 
+/* ---- disks ---- */
+
+/* The PIIX3 IDE function (00:01.1) with the -drive if=ide / -hdX / -cdrom
+ * drives: index 0..3 = primary master .. secondary slave. */
+static bool create_ide(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    PIIXIDEConfig c = { .devfn = PCI_DEVFN(1, 1), .port = { 0x1f0, 0x170 },
+                        .ctl = { 0x3f6, 0x376 }, .irq = { &pc->gsi[14], &pc->gsi[15] } };
+    pc->ide = piix_ide_create(pc->m, pc->pci, &c);
+    if (!pc->ide) {
+        snprintf(err, len, "board: the IDE ports are taken");
+        return false;
+    }
+    for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++) {
+        const DriveOpt *d = &o->drives[i];
+        if (d->iface != DRIVE_IF_IDE || d->index < 0 || d->index > 3)
+            continue;
+        BlockBackend *bb = NULL;
+        if (d->file) {
+            bb = drive_open(d, o->snapshot, err, len);
+            if (!bb)
+                return false;
+            blk_attach(bb, pc->m);
+            pc->drive_bb[i] = bb;
+        }
+        ide_drive_attach(piix_ide_bus(pc->ide, d->index / 2), d->index % 2,
+                         d->media == DRIVE_MEDIA_CDROM ? IDE_CD : IDE_HD, bb);
+    }
+    return true;
+}
+
+/* The ISA DMA controllers and the floppy controller at 0x3f0 (IRQ 6, DMA
+ * channel 2) with -fda/-fdb or if=floppy images; the drive types go into
+ * CMOS 0x10 and the equipment byte 0x14, where PC BIOSes look for them. */
+static bool create_floppy(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    pc->dma = i8237_create(pc->m, 0x00, 0xc0, 0x80, err, len);
+    if (!pc->dma)
+        return false;
+    pc->fdc = fdc_create(pc->m, 0x3f0, &pc->gsi[6], pc->dma, 2, err, len);
+    if (!pc->fdc)
+        return false;
+    int drives = 0;
+    for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++) {
+        const DriveOpt *d = &o->drives[i];
+        if (d->iface != DRIVE_IF_FLOPPY || d->index < 0 || d->index > 1 || !d->file)
+            continue;
+        BlockBackend *bb = drive_open(d, o->snapshot, err, len);
+        if (!bb)
+            return false;
+        blk_attach(bb, pc->m);
+        pc->drive_bb[i] = bb;
+        char ferr[512];
+        if (!fdc_insert(pc->fdc, d->index, bb, ferr, sizeof ferr)) {
+            snprintf(err, len, "%s: %s", d->opt, ferr);
+            return false;
+        }
+        drives++;
+    }
+    mc146818_set_cmos(pc->rtc, 0x10, (uint8_t)(fdc_cmos_type(pc->fdc, 0) << 4 |
+                                              fdc_cmos_type(pc->fdc, 1)));
+    uint8_t equip = mc146818_get_cmos(pc->rtc, 0x14) & 0x3e;
+    if (drives)
+        equip |= (uint8_t)(0x01 | (drives - 1) << 6);
+    mc146818_set_cmos(pc->rtc, 0x14, equip);
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -529,9 +605,10 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     if (!map_ram(pc, bios, err, errlen) ||
         (bios && !load_bios(pc, bios, !o->bios, err, errlen)) ||
         !create_chipset(pc, err, errlen) ||
+        !create_ide(pc, o, err, errlen) ||
         !create_legacy_devices(pc, o, err, errlen) ||
+        !create_floppy(pc, o, err, errlen) ||
         !create_display(pc, o, err, errlen) ||
-
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
@@ -554,6 +631,8 @@ void pc_free(PCBoard *pc)
         chardev_free(pc->serial_chr);
     if (pc->debugcon_chr)
         chardev_free(pc->debugcon_chr);
+    for (int i = 0; i < MAX_DRIVES; i++)
+        blk_close(pc->drive_bb[i]);
     free(pc->bios);
     free(pc);
 }

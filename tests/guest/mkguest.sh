@@ -5,6 +5,12 @@
 #   .cache/guest/initramfs.cpio.gz  busybox initramfs: /init mounts proc, sys
 #                                   and devtmpfs, prints "vx86-guest ready" and
 #                                   runs a shell with PS1='~ # ' on the console
+#   .cache/guest/initramfs-ide.cpio.gz  the same plus the kernel's IDE, SCSI
+#                                   disk/CD and ext4/iso9660 modules (from the
+#                                   same linux-image package) in /lib/modules;
+#                                   /init loads them when the kernel command
+#                                   line says vx86.modules=ide (the default
+#                                   initramfs stays small, so boots stay fast)
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
@@ -125,6 +131,22 @@ mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts
 mount -t devpts devpts /dev/pts 2>/dev/null
 hostname vx86-guest
+# vx86.modules=SET loads /lib/modules/SET.list (module file names in
+# dependency order), when the initramfs has it.
+for arg in $(cat /proc/cmdline); do
+    case $arg in
+    vx86.modules=*)
+        set=${arg#vx86.modules=}
+        if [ -f "/lib/modules/$set.list" ]; then
+            while read -r mod; do
+                insmod "/lib/modules/$mod" || echo "init: insmod $mod failed"
+            done <"/lib/modules/$set.list"
+        else
+            echo "init: no module set '$set' in this initramfs"
+        fi
+        ;;
+    esac
+done
 echo "vx86-guest ready"
 export PS1='~ # ' HOME=/root TERM=${TERM:-vt100}
 cd /root
@@ -180,8 +202,52 @@ build_initramfs() {
     mv "$initramfs.tmp" "$initramfs"
 }
 
+# Modules of the "ide" set and, through the depends= field of each .ko's
+# modinfo (the package ships no modules.dep), everything they need.
+IDE_MODULES="ata_piix sd_mod sr_mod isofs crc32c_generic ext4"
+modules_ide=$cache/initramfs-ide.cpio.gz
+
+add_module() { # name: appends it after its dependencies to $tmp/mods/ide.list
+    local n f deps d
+    n=$(echo "$1" | tr - _)
+    grep -qx "$n.ko" "$tmp/mods/lib/modules/ide.list" 2>/dev/null && return 0
+    f=$(awk -v n="$n" '$1 == n { print $2; exit }' "$tmp/modindex")
+    [ -n "$f" ] || die "module $n is not in the kernel package"
+    deps=$(tr '\000' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1 | tr , ' ')
+    for d in $deps; do
+        add_module "$d"
+    done
+    cp "$f" "$tmp/mods/lib/modules/$n.ko"
+    echo "$n.ko" >>"$tmp/mods/lib/modules/ide.list"
+}
+
+build_modules() {
+    if fresh "$modules_ide" && newer "$modules_ide" "$initramfs"; then
+        return 0
+    fi
+    echo "mkguest: building $modules_ide" >&2
+    pkg=$(cat "$cache/kernel-package" 2>/dev/null) || pkg=$(kernel_package)
+    [ -d "$tmp/$pkg/root" ] || fetch_package "$pkg"
+    moddir=$(ls -d "$tmp/$pkg/root/lib/modules"/* 2>/dev/null | head -n 1)
+    [ -n "$moddir" ] || die "$pkg holds no lib/modules"
+    find "$moddir/kernel" -name '*.ko' | while read -r f; do
+        echo "$(basename "$f" .ko | tr - _) $f"
+    done >"$tmp/modindex"
+    mkdir -p "$tmp/mods/lib/modules"
+    : >"$tmp/mods/lib/modules/ide.list"
+    for m in $IDE_MODULES; do
+        add_module "$m"
+    done
+    # The kernel unpacks a second cpio archive over the first one.
+    (cd "$tmp/mods" && find . -mindepth 1 | LC_ALL=C sort |
+        cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp/mods.cpio.gz" ||
+        die "cpio of the modules failed"
+    cat "$initramfs" "$tmp/mods.cpio.gz" >"$modules_ide.tmp" && mv "$modules_ide.tmp" "$modules_ide"
+}
+
 fetch_kernel
 fetch_busybox
 build_initramfs
+build_modules
 echo "$kernel"
 echo "$initramfs"

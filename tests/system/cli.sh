@@ -82,7 +82,12 @@ expect_error "bad drive format" "-drive: format 'vmdk' not supported (raw, qcow2
 expect_error "unknown accelerator" "-accel: unknown accelerator 'foo'" -accel foo
 expect_error "unknown log item" "-d: " -d nonsense
 expect_error "-smp 2 refused" "-smp: more than 1 CPU is not supported yet" -smp 2
-expect_error "-hda refused by name" "-hda: not supported yet" -hda "$tmp/disk.img"
+# Disks exist now (IDE): a bad image is refused by the block layer with one
+# line naming the option and the file.
+expect_error "-hda zero-length image" "-hda: $tmp/disk.img" -hda "$tmp/disk.img"
+expect_error "-cdrom directory" "-cdrom: " -cdrom "$tmp"
+expect_error "-drive if=virtio refused" "-drive: only if=ide and if=floppy drives are supported yet" \
+    -drive "file=$tmp/disk.img,if=virtio"
 expect_error "-s refused by name" "-gdb: not supported yet" -s
 expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$tmp/kernel"
 expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
