@@ -32,7 +32,7 @@ static const uint8_t x86_vex_imm[][2] = {
 #undef X86_OPCODES_NOTATION
 #include "cpu/opcodes.h"
 
-#define MNEM(name) #name,
+#define MNEM(name, ...) #name,
 const char *const x86_mnem_name[X86_MNEM_COUNT] = {
 #include "cpu/opcodes.def"
 };
