@@ -37,11 +37,12 @@ typedef enum X86Mnem {
     X86_MNEM_COUNT
 } X86Mnem;
 
-/* The attrs column of the mnemonic rows of cpu/opcodes.def (CCW FLT STM). */
+/* The attrs column of the mnemonic rows of cpu/opcodes.def (CCW FLT STM UNA). */
 enum {
     X86_ATTR_CCW = 1 << 0,   /* writes the arithmetic flags */
     X86_ATTR_FLT = 1 << 1,   /* may fault without a memory operand */
     X86_ATTR_STM = 1 << 2,   /* x87: stores to its memory operand */
+    X86_ATTR_UNA = 1 << 3,   /* SSE: a 16-byte memory operand may be misaligned */
 };
 
 /* Upper-case SDM names ("ADD", "CMPXCHG8B"), indexed by X86Mnem. */

@@ -69,24 +69,21 @@ static void gen_mmx_finish(DisasContext *s, const X86Insn *insn)
     gen_mmx_enter(s, writes ? d->reg : -1);
 }
 
-/* Legacy SSE 16-byte memory operands must be aligned, except these. */
-static bool unaligned_ok(int mnem)
-{
-    switch (mnem) {
-    case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQU: case X86_LDDQU:
-    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
-        return true;
-    default:
-        return false;
-    }
-}
+/* Legacy SSE 16-byte memory operands must be aligned, except those of the
+ * rows with the UNA attribute (cpu/opcodes.def). */
+#define MNEM(name, gen, reads, cc_reads, attrs, vec, lanes) \
+    [X86_##name] = ((attrs) & X86_ATTR_UNA) != 0,
+static const bool vec_unaligned_ok[X86_MNEM_COUNT] = {
+#include "cpu/opcodes.def"
+};
+#undef MNEM
 
 /* Linear address of the memory operand of `size` bytes: segment checks,
  * and the alignment check of 16-byte operands (#GP(0) via a stub). */
 static IRTemp gen_vec_addr(DisasContext *s, unsigned size, bool write)
 {
     IRTemp lin = gen_mem_addr(s, size, write);
-    if (size == 16 && !unaligned_ok(s->insn->mnem)) {
+    if (size == 16 && !vec_unaligned_ok[s->insn->mnem]) {
         IRTemp t = tcg_temp(s);
         ir_and(s->b, IR_I64, t, lin, tcg_const(s, 15));
         ir_brcond(s->b, IR_I64, IR_COND_NE, t, tcg_const(s, 0), gen_new_stub(s, R_DS));
