@@ -680,6 +680,108 @@ static void sse_pclmulqdq(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMR
     r->q[1] = hi;
 }
 
+/* SHA extensions (SDM Vol. 2: SHA1MSG1 ... SHA256RNDS2).  Dword 3 of an
+ * operand is its bits 127:96, the SDM's first message word or state word. */
+
+static uint32_t rol32(uint32_t v, unsigned n) { return n ? v << n | v >> (32 - n) : v; }
+static uint32_t ror32(uint32_t v, unsigned n) { return rol32(v, (32 - n) & 31); }
+
+static void sse_sha1msg1(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    r->d[3] = a->d[3] ^ a->d[1];
+    r->d[2] = a->d[2] ^ a->d[0];
+    r->d[1] = a->d[1] ^ b->d[3];
+    r->d[0] = a->d[0] ^ b->d[2];
+}
+
+static void sse_sha1msg2(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    uint32_t w16 = rol32(a->d[3] ^ b->d[2], 1);
+    uint32_t w17 = rol32(a->d[2] ^ b->d[1], 1);
+    uint32_t w18 = rol32(a->d[1] ^ b->d[0], 1);
+    uint32_t w19 = rol32(a->d[0] ^ w16, 1);
+    r->d[3] = w16;
+    r->d[2] = w17;
+    r->d[1] = w18;
+    r->d[0] = w19;
+}
+
+static void sse_sha1nexte(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    *r = *b;
+    r->d[3] = b->d[3] + rol32(a->d[3], 30);
+}
+
+/* four SHA-1 rounds; imm8[1:0] selects the function and constant */
+static void sse_sha1rnds4(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    static const uint32_t k[4] = { 0x5a827999, 0x6ed9eba1, 0x8f1bbcdc, 0xca62c1d6 };
+    unsigned fn = o->imm & 3;
+    uint32_t A = a->d[3], B = a->d[2], C = a->d[1], D = a->d[0], E = 0;
+    for (int i = 0; i < 4; i++) {
+        uint32_t f = fn == 0 ? (B & C) ^ (~B & D)
+                   : fn == 2 ? (B & C) ^ (B & D) ^ (C & D) : B ^ C ^ D;
+        uint32_t t = f + rol32(A, 5) + b->d[3 - i] + E + k[fn];
+        E = D;
+        D = C;
+        C = rol32(B, 30);
+        B = A;
+        A = t;
+    }
+    r->d[3] = A;
+    r->d[2] = B;
+    r->d[1] = C;
+    r->d[0] = D;
+}
+
+static uint32_t sha256_s0(uint32_t w) { return ror32(w, 7) ^ ror32(w, 18) ^ w >> 3; }
+static uint32_t sha256_s1(uint32_t w) { return ror32(w, 17) ^ ror32(w, 19) ^ w >> 10; }
+
+static void sse_sha256msg1(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    r->d[3] = a->d[3] + sha256_s0(b->d[0]);
+    r->d[2] = a->d[2] + sha256_s0(a->d[3]);
+    r->d[1] = a->d[1] + sha256_s0(a->d[2]);
+    r->d[0] = a->d[0] + sha256_s0(a->d[1]);
+}
+
+static void sse_sha256msg2(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    uint32_t w16 = a->d[0] + sha256_s1(b->d[2]);
+    uint32_t w17 = a->d[1] + sha256_s1(b->d[3]);
+    uint32_t w18 = a->d[2] + sha256_s1(w16);
+    uint32_t w19 = a->d[3] + sha256_s1(w17);
+    r->d[0] = w16;
+    r->d[1] = w17;
+    r->d[2] = w18;
+    r->d[3] = w19;
+}
+
+/* two SHA-256 rounds: state C D G H in the destination, A B E F in the
+ * source, the message + constant words in XMM0[63:0] */
+static void sse_sha256rnds2(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
+{
+    uint32_t A = b->d[3], B = b->d[2], C = a->d[3], D = a->d[2];
+    uint32_t E = b->d[1], F = b->d[0], G = a->d[1], H = a->d[0];
+    for (int i = 0; i < 2; i++) {
+        uint32_t ch = (E & F) ^ (~E & G), maj = (A & B) ^ (A & C) ^ (B & C);
+        uint32_t t1 = ch + (ror32(E, 6) ^ ror32(E, 11) ^ ror32(E, 25)) + o->cpu->xmm[0].d[i] + H;
+        uint32_t t2 = maj + (ror32(A, 2) ^ ror32(A, 13) ^ ror32(A, 22));
+        H = G;
+        G = F;
+        F = E;
+        E = D + t1;
+        D = C;
+        C = B;
+        B = A;
+        A = t1 + t2;
+    }
+    r->d[3] = A;
+    r->d[2] = B;
+    r->d[1] = E;
+    r->d[0] = F;
+}
+
 /* AESENC AESENCLAST AESDEC AESDECLAST AESIMC AESKEYGENASSIST */
 static void sse_aes(const SseOp *o, XMMReg *r, const XMMReg *a, const XMMReg *b)
 {

@@ -105,6 +105,7 @@ static void features_from(bool f[X86_FEAT_COUNT], HDCpuidFn cpuid, void *opaque)
         f[X86_FEAT_BMI1] = r[1] & (1u << 3);
         f[X86_FEAT_BMI2] = r[1] & (1u << 8);
         f[X86_FEAT_ADX] = r[1] & (1u << 19);
+        f[X86_FEAT_SHA] = r[1] & (1u << 29);
     }
     if (cpuid(0x80000001, 0, r, opaque)) {
         f[X86_FEAT_LZCNT] = r[2] & (1u << 5);
@@ -167,15 +168,12 @@ void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group
 static bool gen_vector_wanted(int mnem)
 {
     switch (mnem) {
-    case X86_SHA1NEXTE: case X86_SHA1MSG1: case X86_SHA1MSG2: case X86_SHA1RNDS4:
-    case X86_SHA256RNDS2: case X86_SHA256MSG1: case X86_SHA256MSG2:
-        return false;
     case X86_LDMXCSR: case X86_STMXCSR:
         return gen_group == HD_GROUP_SSE;
     case X86_EMMS:
         return gen_group == HD_GROUP_MMX;
     default:
-        return mnem >= X86_ADDPS && mnem <= X86_AESKEYGENASSIST;
+        return mnem >= X86_ADDPS && mnem <= X86_SHA256MSG2;
     }
 }
 
