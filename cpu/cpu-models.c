@@ -68,7 +68,7 @@ static const CPUModel cpu_models[] = {
             [CPU_FEAT_1_ECX] = F1C_SSE3 | F1C_PCLMUL | F1C_SSSE3 | F1C_CX16 | F1C_SSE41 |
                                F1C_SSE42 | F1C_MOVBE | F1C_POPCNT | F1C_AES | F1C_XSAVE,
             [CPU_FEAT_7_EBX] = F7B_FSGSBASE | F7B_BMI1 | F7B_SMEP | F7B_BMI2 | F7B_ADX |
-                               F7B_SMAP | F7B_NO_FCS_FDS,
+                               F7B_SMAP | F7B_NO_FCS_FDS | F7B_SHA,
             [CPU_FEAT_7_EDX] = F7D_ARCH_CAP,
             [CPU_FEAT_81_EDX] = F81D_SYSCALL | F81D_NX | F81D_PDPE1GB | F81D_RDTSCP | F81D_LM,
             [CPU_FEAT_81_ECX] = F81C_LAHF | F81C_LZCNT | F81C_PREFETCHW,
