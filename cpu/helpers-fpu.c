@@ -79,18 +79,28 @@ void cpu_mxcsr_leave(CPUState *cpu)
     cpu->mxcsr_in_host = false;
 }
 
-void cpu_fpu_reset(CPUState *cpu)
+/* The x87 state FNINIT sets (SDM 2A FINIT/FNINIT): control word 037F,
+ * status and tags cleared, pointers zero; the data registers keep their
+ * contents.  RESET (cpu_fpu_reset) is the same plus zeroed registers and
+ * a control word of 0040. */
+static void fpu_init(CPUState *cpu)
 {
-    memset(cpu->xmm, 0, sizeof(cpu->xmm));
-    memset(cpu->fpregs, 0, sizeof(cpu->fpregs));
-    cpu_mxcsr_set(cpu, 0x1f80);
-    cpu->fpuc = 0x0040;        /* RESET value (SDM Table 9-1); FNINIT makes it 037F */
+    cpu->fpuc = FPUC_DEFAULT;
     cpu->fpus = 0;
     cpu->fpstt = 0;
     cpu->fptag_empty = 0xff;
     cpu->fpop = 0;
     cpu->fpcs = cpu->fpds = 0;
     cpu->fpip = cpu->fpdp = 0;
+}
+
+void cpu_fpu_reset(CPUState *cpu)
+{
+    memset(cpu->xmm, 0, sizeof(cpu->xmm));
+    memset(cpu->fpregs, 0, sizeof(cpu->fpregs));
+    cpu_mxcsr_set(cpu, 0x1f80);
+    fpu_init(cpu);
+    cpu->fpuc = 0x0040;        /* RESET value (SDM 3A Table 9-1); FNINIT makes it 037F */
     cpu->xcr0 = XSTATE_X87;
 }
 
@@ -105,17 +115,6 @@ void fpu_update_es(CPUState *cpu)
         cpu->fpus |= FSW_ES | FSW_B;
     else
         cpu->fpus &= (uint16_t)~(FSW_ES | FSW_B);
-}
-
-static void fpu_init(CPUState *cpu)
-{
-    cpu->fpuc = FPUC_DEFAULT;
-    cpu->fpus = 0;
-    cpu->fpstt = 0;
-    cpu->fptag_empty = 0xff;
-    cpu->fpop = 0;
-    cpu->fpcs = cpu->fpds = 0;
-    cpu->fpip = cpu->fpdp = 0;
 }
 
 static u64 helper_fninit(u64 env)
