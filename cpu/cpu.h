@@ -363,6 +363,10 @@ struct CPUState {
     sigjmp_buf jmp_env;
     bool in_exec;
     bool in_tb;               /* translated code is running */
+    /* Set by the clock's alarm (a signal handler) when a timer deadline
+     * passed; exec_loop then reads the clock (core/clock.h). */
+    volatile int clock_alarm;   /* a plain int: the handler runs on this thread */
+    bool clock_alarm_set;     /* the alarm is installed on the machine clock */
     bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
     bool stop;                /* cpu_stop(): leave cpu_exec soon */
