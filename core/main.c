@@ -232,6 +232,8 @@ int main(int argc, char **argv)
         print_log_items();
     } else if (opts.want_accel_help) {
         accel_print_help(NULL, stdout);
+    } else if (opts.want_device_help) {
+        options_print_devices(stdout);
     } else if (opts.cpu_model && !strcmp(opts.cpu_model, "help")) {
         cpu_models_print(stdout);
     } else if (!cpu_model_known(&opts, err, sizeof err)) {

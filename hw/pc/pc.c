@@ -25,6 +25,7 @@
 #include "block/drive.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
+#include "hw/testdev.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
 #include "hw/i8237.h"
@@ -50,9 +51,9 @@ struct PCBoard {
     UARTState *uart;
     I8042State *kbc;
     Port92State *port92;
-    DebugExitState *debug_exit;
-    DebugconState *debugcon;
     CharDev *serial_chr, *debugcon_chr;
+    bool serial_chr_owned, debugcon_chr_owned;  /* else one of chardevs[] */
+    CharDev *chardevs[MAX_CHARDEVS];            /* -chardev, in option order */
     PCIBus *pci;
     I440FXState *host;
     PIIX3State *piix3;
@@ -384,6 +385,26 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
 
 /* ---- character backends ---- */
 
+/* The -chardev named id (opened by open_named_chardevs). */
+static CharDev *named_chardev(PCBoard *pc, const VMOptions *o, const char *id)
+{
+    const ChardevOpt *d = id ? options_find_chardev(o, id) : NULL;
+    return d ? pc->chardevs[d - o->chardevs] : NULL;
+}
+
+static bool open_named_chardevs(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int i = 0; i < o->nchardevs; i++) {
+        char cerr[512];
+        pc->chardevs[i] = chardev_open_opt(&o->chardevs[i], cerr, sizeof cerr);
+        if (!pc->chardevs[i]) {
+            snprintf(err, len, "-chardev %s: %s", o->chardevs[i].id, cerr);
+            return false;
+        }
+    }
+    return true;
+}
+
 static CharDev *open_chardev(SerialKind kind, const char *path, const char *opt,
                              char *err, size_t len)
 {
@@ -449,20 +470,21 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, -1);
     pc->kbc = i8042_create(m, 0x60, 0x64, &pc->gsi[1], &pc->gsi[12], &pc->a20_kbc);
     pc->port92 = port92_create(m, 0x92, &pc->a20_port92);
-    pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
         snprintf(err, len, "board: legacy device ports already taken");
         return false;
     }
-    if (!pc->debug_exit) {
-        snprintf(err, len, "-device isa-debug-exit: ports 0x%x+%u are taken",
-                 o->debug_exit_port, o->debug_exit_size);
+    if (!open_named_chardevs(pc, o, err, len))
         return false;
-    }
     if (o->nodefaults && !o->serial_given)
         goto no_serial;           /* -nodefaults: no COM1 unless asked for */
     SerialKind sk = o->serial_given ? o->serial : (o->nographic ? SERIAL_STDIO : SERIAL_NONE);
-    pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
+    if (sk == SERIAL_CHARDEV) {
+        pc->serial_chr = named_chardev(pc, o, o->serial_path);
+    } else {
+        pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
+        pc->serial_chr_owned = true;
+    }
     if (!pc->serial_chr)
         return false;
     chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
@@ -473,19 +495,86 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
 no_serial:
-    if (o->debugcon != SERIAL_NONE) {
+    if (o->debugcon == SERIAL_CHARDEV) {
+        pc->debugcon_chr = named_chardev(pc, o, o->debugcon_path);
+    } else if (o->debugcon != SERIAL_NONE) {
         pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
         if (!pc->debugcon_chr)
             return false;
-        pc->debugcon = debugcon_create(m, o->debugcon_port, pc->debugcon_chr);
-        if (!pc->debugcon) {
-            snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
-            return false;
-        }
+        pc->debugcon_chr_owned = true;
+    }
+    if (pc->debugcon_chr && !debugcon_create(m, o->debugcon_port, pc->debugcon_chr)) {
+        snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
+        return false;
     }
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
     machine_add_device(m, &pc_boot_ops, pc);
+    return true;
+}
+
+/* -device: the ISA and PCI test devices, in command-line order; the
+ * isa-debug-exit at 0xf4 (QEMU's usual place for it) unless -device
+ * isa-debug-exit gives its own. */
+static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    bool have_exit = false;
+    for (int i = 0; i < o->ndevices; i++)
+        have_exit |= o->devices[i].type == DEVICE_ISA_DEBUG_EXIT;
+    if (!have_exit && !debugexit_create(m, 0xf4, 4)) {
+        snprintf(err, len, "board: isa-debug-exit ports 0xf4+4 are taken");
+        return false;
+    }
+    int next_slot = 1;
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *d = &o->devices[i];
+        switch (d->type) {
+        case DEVICE_ISA_DEBUG_EXIT:
+            if (!debugexit_create(m, (uint16_t)d->iobase, (uint16_t)d->iosize)) {
+                snprintf(err, len, "-device isa-debug-exit: ports 0x%x+%u are taken",
+                         d->iobase, d->iosize);
+                return false;
+            }
+            break;
+        case DEVICE_ISA_DEBUGCON:
+            if (!debugcon_create(m, (uint16_t)d->iobase, named_chardev(pc, o, d->chardev))) {
+                snprintf(err, len, "-device isa-debugcon: port 0x%x is taken", d->iobase);
+                return false;
+            }
+            break;
+        case DEVICE_PC_TESTDEV: {
+            IRQLine *irq[PC_TESTDEV_NIRQ];
+            for (int n = 0; n < PC_TESTDEV_NIRQ; n++)
+                irq[n] = &pc->gsi[n];
+            if (!pc_testdev_create(m, (uint16_t)d->iobase, PC_TESTDEV_IRQ_PORT,
+                                   PC_TESTDEV_IOMEM_BASE, irq)) {
+                snprintf(err, len, "-device pc-testdev: its ports (0x%x-0x%x, 0x%x+%d) or "
+                         "memory at 0x%llx are taken", d->iobase, d->iobase + 11,
+                         PC_TESTDEV_IRQ_PORT, PC_TESTDEV_NIRQ,
+                         (unsigned long long)PC_TESTDEV_IOMEM_BASE);
+                return false;
+            }
+            break;
+        }
+        case DEVICE_PCI_TESTDEV: {
+            int devfn = d->devfn;
+            while (devfn < 0 && next_slot < 32) {
+                if (!pci_bus_find(pc->pci, PCI_DEVFN(next_slot, 0)))
+                    devfn = PCI_DEVFN(next_slot, 0);
+                next_slot++;
+            }
+            if (devfn < 0 || !pci_testdev_create(m, pc->pci, devfn)) {
+                snprintf(err, len, "-device pci-testdev: PCI address %02x.%x is taken",
+                         devfn < 0 ? 31 : PCI_SLOT(devfn), devfn < 0 ? 0 : PCI_FUNC(devfn));
+                return false;
+            }
+            break;
+        }
+        case DEVICE_VGA:
+            break;                        /* created by create_display */
+        }
+    }
     return true;
 }
 
@@ -609,6 +698,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_legacy_devices(pc, o, err, errlen) ||
         !create_floppy(pc, o, err, errlen) ||
         !create_display(pc, o, err, errlen) ||
+        !create_devices(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
@@ -627,10 +717,12 @@ void pc_free(PCBoard *pc)
     /* Devices belong to the machine; the board owns the backends and the
      * BIOS image, which the memory map points into: free after the
      * machine.  This is called after machine_free(). */
-    if (pc->serial_chr)
+    if (pc->serial_chr_owned)
         chardev_free(pc->serial_chr);
-    if (pc->debugcon_chr)
+    if (pc->debugcon_chr_owned)
         chardev_free(pc->debugcon_chr);
+    for (int i = 0; i < MAX_CHARDEVS; i++)
+        chardev_free(pc->chardevs[i]);
     for (int i = 0; i < MAX_DRIVES; i++)
         blk_close(pc->drive_bb[i]);
     free(pc->bios);
