@@ -12,8 +12,14 @@
 
 /* ---- pc-testdev ---- */
 
+typedef struct PCTestdevLane {
+    struct PCTestdevState *s;
+    unsigned lane;                    /* byte of the scratch register */
+} PCTestdevLane;
+
 struct PCTestdevState {
     Machine *m;
+    PCTestdevLane lanes[4];           /* the byte window, one port each */
     uint32_t scratch;                 /* ports 0xe0-0xe3 / 0xe8-0xeb */
     uint8_t iomem[PC_TESTDEV_IOMEM_SIZE];
     IRQLine *irq[PC_TESTDEV_NIRQ];
@@ -41,8 +47,20 @@ static const MemOps scratch_ops = {
     .read = scratch_read, .write = scratch_write, .min_size = 1, .max_size = 4,
 };
 
+static uint64_t lane_read(void *opaque, uint64_t off, unsigned size)
+{
+    PCTestdevLane *l = opaque;
+    return scratch_read(l->s, l->lane, 1);
+}
+
+static void lane_write(void *opaque, uint64_t off, uint64_t v, unsigned size)
+{
+    PCTestdevLane *l = opaque;
+    scratch_write(l->s, l->lane, v, 1);
+}
+
 static const MemOps scratch_byte_ops = {
-    .read = scratch_read, .write = scratch_write, .min_size = 1, .max_size = 1,
+    .read = lane_read, .write = lane_write, .min_size = 1, .max_size = 1,
 };
 
 static uint64_t zero_read(void *opaque, uint64_t off, unsigned size)
@@ -129,13 +147,19 @@ PCTestdevState *pc_testdev_create(Machine *m, uint16_t base, uint16_t irq_port,
         free(s);
         return NULL;
     }
-    if (!iospace_add(m->io, "pc-testdev-byte", base + 8, 4, &scratch_byte_ops, s, NULL)) {
-        iospace_remove(m->io, base, 8);
-        free(s);
-        return NULL;
+    /* The byte window port by port: a port of it another device already
+     * has (a debug console at 0xe9) stays with that device. */
+    bool lane_added[4] = { false };
+    for (unsigned i = 0; i < 4; i++) {
+        s->lanes[i] = (PCTestdevLane){ .s = s, .lane = i };
+        lane_added[i] = iospace_add(m->io, "pc-testdev-byte", base + 8 + i, 1,
+                                    &scratch_byte_ops, &s->lanes[i], NULL);
     }
     if (!iospace_add(m->io, "pc-testdev-irq", irq_port, PC_TESTDEV_NIRQ, &irq_ops, s, NULL)) {
-        iospace_remove(m->io, base, 12);
+        iospace_remove(m->io, base, 8);
+        for (unsigned i = 0; i < 4; i++)
+            if (lane_added[i])
+                iospace_remove(m->io, base + 8 + i, 1);
         free(s);
         return NULL;
     }
@@ -143,7 +167,10 @@ PCTestdevState *pc_testdev_create(Machine *m, uint16_t base, uint16_t irq_port,
     if (!memmap_add_mmio(m->mem, "pc-testdev-iomem", iomem_base, PC_TESTDEV_IOMEM_SIZE,
                          &iomem_ops, s, 0, &e)) {
         free(e);
-        iospace_remove(m->io, base, 12);
+        iospace_remove(m->io, base, 8);
+        for (unsigned i = 0; i < 4; i++)
+            if (lane_added[i])
+                iospace_remove(m->io, base + 8 + i, 1);
         iospace_remove(m->io, irq_port, PC_TESTDEV_NIRQ);
         free(s);
         return NULL;

@@ -7,7 +7,10 @@
  *              0xe0+k reads/writes its bytes k.. (little-endian lanes)
  *   0xe4-0xe7  "flush page": a 32-bit write of a guest-physical address
  *              (QEMU re-protects the host page; nothing to do here)
- *   0xe8-0xeb  the same scratch register, accesses split into bytes
+ *   0xe8-0xeb  the same scratch register, accesses split into bytes; a
+ *              port of these another device already has (a debug console
+ *              at 0xe9) stays with it, as in QEMU when the debug console
+ *              is added after pc-testdev
  *   0x2000-0x2017  IRQ lines: writing V to 0x2000+n sets ISA/GSI line n
  *              to (V != 0); reads return 0
  *   MMIO 0xff000000, 64 KiB: a plain byte buffer
@@ -45,7 +48,8 @@
 typedef struct PCTestdevState PCTestdevState;
 typedef struct PCITestdevState PCITestdevState;
 
-/* Claims ports base..base+11, irq_port..+23 and the 64 KiB MMIO window;
+/* Claims ports base..base+11 (of base+8..+11 those still free),
+ * irq_port..+23 and the 64 KiB MMIO window;
  * irq[n] (n < 24, entries may be NULL) are the lines 0x2000+n drives.
  * NULL when something is taken. */
 PCTestdevState *pc_testdev_create(Machine *m, uint16_t base, uint16_t irq_port,

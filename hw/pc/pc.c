@@ -383,6 +383,122 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     return ok;
 }
 
+/* ---- -kernel: Linux or Multiboot, and fw_cfg's legacy kernel items ---- */
+
+/* fw_cfg item key with the bytes of guest RAM [addr, addr + len), if they
+ * are RAM. */
+static bool fwcfg_add_guest(PCBoard *pc, uint16_t key, uint64_t addr, uint64_t len)
+{
+    if (!len)
+        return fwcfg_add_bytes(pc->fwcfg, key, "", 0);
+    uint8_t *buf = malloc(len);
+    bool ok = buf && memmap_read_buf(pc->m->mem, addr, buf, len) &&
+              fwcfg_add_bytes(pc->fwcfg, key, buf, len);
+    free(buf);
+    return ok;
+}
+
+/* QEMU's numbered items for a -kernel (FW_CFG_KERNEL_ADDR .. SETUP_DATA,
+ * keys 0x07-0x18): where each part is and its bytes, for firmware that
+ * loads the kernel itself.  vx86 has already put them in RAM; the items
+ * describe that placement.  Linux: kernel = the protected-mode part at
+ * 1 MiB, setup = the real-mode sectors with the loader fields filled in
+ * (QEMU's real-mode address 0x10000), cmdline at 0x20000, the initrd.
+ * Multiboot (as QEMU's multiboot option ROM reads them): kernel = the
+ * loaded image with its entry point, "initrd" = the info structure. */
+static bool fill_fwcfg_kernel(PCBoard *pc, const VMOptions *o, const PCBootEntry *e,
+                              const uint8_t *image, size_t image_len)
+{
+    FWCfgState *fw = pc->fwcfg;
+    const char *cmdline = o->append ? o->append : "";
+    uint32_t cmdlen = (uint32_t)strlen(cmdline) + 1;
+    bool ok = fwcfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, cmdlen) &&
+              fwcfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, cmdline, cmdlen);
+    if (e->multiboot) {
+        const MultibootEntry *mb = &e->mb;
+        uint32_t size = mb->load_end - mb->load_start;
+        return ok && fwcfg_add_i32(fw, FW_CFG_KERNEL_ADDR, mb->load_start) &&
+               fwcfg_add_i32(fw, FW_CFG_KERNEL_SIZE, size) &&
+               fwcfg_add_i32(fw, FW_CFG_KERNEL_ENTRY, mb->entry) &&
+               fwcfg_add_guest(pc, FW_CFG_KERNEL_DATA, mb->load_start, size) &&
+               fwcfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, 0) &&
+               fwcfg_add_i32(fw, FW_CFG_INITRD_ADDR, mb->info) &&
+               fwcfg_add_i32(fw, FW_CFG_INITRD_SIZE, 88) &&
+               fwcfg_add_guest(pc, FW_CFG_INITRD_DATA, mb->info, 88);
+    }
+    const LinuxBootEntry *le = &e->linux_entry;
+    /* The setup sectors: (setup_sects or 4, + 1) x 512 bytes. */
+    size_t setup = ((image_len > 0x1f1 && image[0x1f1] ? image[0x1f1] : 4) + 1) * 512u;
+    setup = MIN(setup, image_len);
+    uint8_t *sbuf = xmalloc(setup ? setup : 1);
+    memcpy(sbuf, image, setup);
+    if (setup >= 0x230) {
+        sbuf[0x210] = 0xff;                                  /* type_of_loader */
+        sbuf[0x211] |= 0x80;                                 /* CAN_USE_HEAP */
+        put_le32(sbuf + 0x218, (uint32_t)le->initrd_addr);   /* ramdisk_image */
+        put_le32(sbuf + 0x21c, (uint32_t)le->initrd_size);
+        sbuf[0x224] = 0x00, sbuf[0x225] = 0xfe;              /* heap_end_ptr 0xfe00 */
+        put_le32(sbuf + 0x228, (uint32_t)le->cmdline_addr);  /* cmd_line_ptr */
+    }
+    ok = ok && fwcfg_add_i32(fw, FW_CFG_SETUP_ADDR, 0x10000) &&
+         fwcfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)setup) &&
+         fwcfg_add_bytes(fw, FW_CFG_SETUP_DATA, sbuf, setup);
+    free(sbuf);
+    return ok && fwcfg_add_i32(fw, FW_CFG_KERNEL_ADDR, (uint32_t)le->kernel_addr) &&
+           fwcfg_add_i32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)le->kernel_size) &&
+           fwcfg_add_guest(pc, FW_CFG_KERNEL_DATA, le->kernel_addr, le->kernel_size) &&
+           fwcfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, (uint32_t)le->cmdline_addr) &&
+           fwcfg_add_i32(fw, FW_CFG_INITRD_ADDR, (uint32_t)le->initrd_addr) &&
+           fwcfg_add_i32(fw, FW_CFG_INITRD_SIZE, (uint32_t)le->initrd_size) &&
+           fwcfg_add_guest(pc, FW_CFG_INITRD_DATA, le->initrd_addr, le->initrd_size);
+}
+
+bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *err,
+                    size_t errlen)
+{
+    char rerr[256];
+    size_t len;
+    uint8_t *img = read_file(o->kernel, &len, rerr, sizeof rerr);
+    if (!img) {
+        snprintf(err, errlen, "-kernel: %s", rerr);
+        return false;
+    }
+    memset(entry, 0, sizeof(*entry));
+    bool bzimage = len >= 0x206 && !memcmp(img + 0x202, "HdrS", 4);
+    entry->multiboot = !bzimage && multiboot_probe(img, len, NULL);
+    bool ok;
+    if (entry->multiboot) {
+        E820Map map;
+        e820_build_pc(&map, pc->m->ram_size);
+        ok = multiboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "", &map,
+                            &entry->mb, err, errlen) == 0;
+        if (ok) {
+            /* No firmware runs: the LAPIC in virtual wire mode, as a BIOS leaves it. */
+            lapic_set_virtual_wire(pc->lapic);
+        }
+    } else if (o->initrd && access(o->initrd, R_OK) < 0) {
+        snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel; %s is "
+                 "a Linux kernel", o->kernel);
+        ok = false;
+    } else {
+        ok = pc_load_linux(pc, o, &entry->linux_entry, err, errlen);
+    }
+    if (ok && !fill_fwcfg_kernel(pc, o, entry, img, len)) {
+        snprintf(err, errlen, "-kernel: cannot fill fw_cfg's kernel items");
+        ok = false;
+    }
+    free(img);
+    return ok;
+}
+
+void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s)
+{
+    if (entry->multiboot)
+        multiboot_entry_state(&entry->mb, s);
+    else
+        linuxboot_entry_state(&entry->linux_entry, s);
+}
+
 /* ---- character backends ---- */
 
 /* The -chardev named id (opened by open_named_chardevs). */
@@ -527,8 +643,13 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
         return false;
     }
     int next_slot = 1;
+    /* Two passes: pc-testdev last, so the ports of its byte window that a
+     * debug console uses stay with the console (see hw/testdev.h). */
+    for (int pass = 0; pass < 2; pass++)
     for (int i = 0; i < o->ndevices; i++) {
         const DeviceOpt *d = &o->devices[i];
+        if ((d->type == DEVICE_PC_TESTDEV) != (pass == 1))
+            continue;
         switch (d->type) {
         case DEVICE_ISA_DEBUG_EXIT:
             if (!debugexit_create(m, (uint16_t)d->iobase, (uint16_t)d->iosize)) {
