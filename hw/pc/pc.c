@@ -477,8 +477,8 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
             lapic_set_virtual_wire(pc->lapic);
         }
     } else if (o->initrd && access(o->initrd, R_OK) < 0) {
-        snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel; %s is "
-                 "a Linux kernel", o->kernel);
+        snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel (%s has "
+                 "no Multiboot header)", o->kernel);
         ok = false;
     } else {
         ok = pc_load_linux(pc, o, &entry->linux_entry, err, errlen);
