@@ -150,10 +150,10 @@ static int run_board(Machine *m, const VMOptions *opts)
     }
     /* Load the kernel before choosing the accelerator: a bad -kernel is
      * reported the same way whatever would have run it. */
-    LinuxBootEntry entry;
+    PCBootEntry entry;
     CharDev *mon_chr = NULL;
     Monitor *mon = NULL;
-    bool ok = !opts->kernel || pc_load_linux(pc, opts, &entry, err, sizeof err);
+    bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
     if (!ok || !start_monitor(m, pc, opts, &mon_chr, &mon)) {
@@ -174,7 +174,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             fprintf(stderr, "vx86: -cpu: %s\n", err);
         } else {
             if (opts->kernel)
-                linuxboot_entry_state(&entry, &s);
+                pc_boot_entry_state(&entry, &s);
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
             else
@@ -232,6 +232,8 @@ int main(int argc, char **argv)
         print_log_items();
     } else if (opts.want_accel_help) {
         accel_print_help(NULL, stdout);
+    } else if (opts.want_device_help) {
+        options_print_devices(stdout);
     } else if (opts.cpu_model && !strcmp(opts.cpu_model, "help")) {
         cpu_models_print(stdout);
     } else if (!cpu_model_known(&opts, err, sizeof err)) {
