@@ -212,8 +212,9 @@ int qcow2_check(Qcow2 *q, unsigned fix, Qcow2CheckResult *res, FILE *out)
     }
     walk(q, &rf, res, out, fix, q->l1, q->l1_size, true);
 
-    /* Compare with the stored refcounts. */
-    uint64_t n = MAX(rf.size, q->rt_entries * q->rb_entries);
+    /* Compare with the stored refcounts, as far as the file and the
+     * references reach (as QEMU: refcounts past both are not looked at). */
+    uint64_t n = rf.size;
     uint64_t highest = 0;
     for (uint64_t c = 0; c < n; c++) {
         uint64_t idx = c / q->rb_entries;
