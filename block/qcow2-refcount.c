@@ -270,9 +270,20 @@ static int ensure_block(Qcow2 *q, uint64_t idx)
     if (q->rt[idx])
         return 0;
     uint64_t c = idx * q->rb_entries;
-    uint64_t off = c << q->cluster_bits;
+    uint64_t off = c << q->cluster_bits, cs = q->cluster_size;
     if (off >> 56)
         return -EFBIG;
+    /* Only a corrupt image lacks the block covering its own metadata:
+     * never put a block over the header or the tables. */
+    uint64_t l1_end = q->l1_offset + (uint64_t)q->l1_size * 8;
+    uint64_t rt_end = q->rt_offset + (uint64_t)q->rt_clusters * cs;
+    if (off < cs || (off < l1_end && q->l1_offset < off + cs) ||
+        (off < rt_end && q->rt_offset < off + cs) ||
+        (q->snap_table_bytes && off < q->snapshots_offset + q->snap_table_bytes &&
+         q->snapshots_offset < off + cs)) {
+        q->broken = true;
+        return -EIO;
+    }
     int r;
     uint8_t *b = cache_get(q, &q->rbc, off, true, &r);
     if (!b)
