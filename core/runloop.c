@@ -67,12 +67,36 @@ static int ms_until(Machine *m, int64_t deadline)
     return ns > 100000000 ? 100 : (int)((ns + 999999) / 1000000);
 }
 
+void machine_pause(Machine *m)
+{
+    if (m->state == RUN_RUNNING) {
+        m->state = RUN_PAUSED;
+        clock_stop(m->clock);
+    }
+}
+
+void machine_resume(Machine *m)
+{
+    if (m->state == RUN_PAUSED) {
+        m->state = RUN_RUNNING;
+        clock_start(m->clock);
+    }
+}
+
 int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
     m->state = RUN_RUNNING;
-    clock_start(m->clock);
+    if (m->start_paused)
+        m->state = RUN_PAUSED;
+    else
+        clock_start(m->clock);
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
-           m->state == RUN_POWERED_OFF) {
+           m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+        if (m->state == RUN_PAUSED) {
+            /* -S or a debugger's stop: only input (gdb, monitor) moves. */
+            poll_inputs(m, 100);
+            continue;
+        }
         if (m->state == RUN_POWERED_OFF) {
             /* -no-shutdown: the CPU is stopped; only input (quit) moves. */
             poll_inputs(m, 100);
@@ -93,6 +117,11 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
         AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
         if (e == ACCEL_EXIT_SHUTDOWN) {
             machine_triple_fault(m);
+            continue;
+        }
+        if (e == ACCEL_EXIT_DEBUG) {
+            if (m->debug_stop)
+                m->debug_stop(m->debug_opaque);
             continue;
         }
         if (e == ACCEL_EXIT_ERROR) {
