@@ -28,7 +28,10 @@ store:
     movw    %dx, counter        /* 21: counter=7f6c (the watched write) */
     .globl after_store
 after_store:
-    movw    $0x00ff, %ax        /* 22 */
+    movb    $'G', %al           /* 22 */
+    outb    %al, $0xe9          /* debugcon: the code ran to the end */
+    movb    $0x10, %al
+    outb    %al, $0xf4          /* isa-debug-exit: vx86 exits with 0x21 */
     .globl hang
 hang:
     hlt
