@@ -1072,7 +1072,13 @@ static void client_readable(void *opaque)
         client_close(g);
         return;
     }
-    for (ssize_t i = 0; i < n && g->fd >= 0; i++) {
+    if (n > 0)
+        gdbstub_feed(g, buf, (size_t)n);
+}
+
+void gdbstub_feed(GdbStub *g, const uint8_t *buf, size_t n)
+{
+    for (size_t i = 0; i < n && g->fd >= 0; i++) {
         switch (gdb_parser_feed(&g->parser, buf[i])) {
         case GDB_EV_PACKET:
             if (!g->noack)
@@ -1118,6 +1124,11 @@ void gdbstub_attach_fd(GdbStub *g, int fd)
 static int listen_get_fd(void *opaque)
 {
     return ((GdbStub *)opaque)->listen_fd;
+}
+
+bool gdbstub_connected(const GdbStub *g)
+{
+    return g->fd >= 0;
 }
 
 static void listen_readable(void *opaque)

@@ -17,7 +17,9 @@
 #ifndef VX86_CORE_GDBSTUB_H
 #define VX86_CORE_GDBSTUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "accel/accel.h"
 #include "core/machine.h"
@@ -35,6 +37,9 @@ void gdbstub_free(GdbStub *g);
 
 /* For tests and the fuzzer: serve an already connected fd. */
 void gdbstub_attach_fd(GdbStub *g, int fd);
+/* Bytes from the client, as if read from its fd (tests, the fuzzer). */
+void gdbstub_feed(GdbStub *g, const uint8_t *buf, size_t len);
+bool gdbstub_connected(const GdbStub *g);
 /* A stub without a listening socket (tests). */
 GdbStub *gdbstub_new_unbound(Machine *m, const AccelOps *ops, void *acc);
 
