@@ -13,6 +13,10 @@
  * before polling, not before running: a notification that comes after the
  * clear ends the next run at once, one that came before it is seen by
  * this poll (workers make their fd readable before notifying).
+ *
+ * RUN_PAUSED (-S, a debugger's stop: machine_pause/machine_resume) runs
+ * no CPU and stops the virtual clock; input is still polled.  An
+ * accelerator's ACCEL_EXIT_DEBUG goes to the debugger's m->debug_stop.
  */
 #include <errno.h>
 #include <poll.h>
