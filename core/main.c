@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "accel/accel.h"
+#include "core/gdbstub.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/monitor.h"
@@ -37,8 +38,6 @@ static bool uses_drive(const VMOptions *o)
     return false;
 }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
-static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
-static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
 static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
@@ -52,8 +51,6 @@ typedef struct Unsupported {
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "only if=ide and if=floppy drives are supported yet" },
     { "-qmp", uses_qmp, NULL },
-    { "-s/-gdb", uses_gdb, NULL },
-    { "-S", uses_start_stopped, NULL },
     { "-display sdl", uses_display_sdl, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
@@ -165,8 +162,21 @@ static int run_board(Machine *m, const VMOptions *opts)
     void *acc = NULL;
     const AccelOps *ops = accel_select(m, opts, &acc, err, sizeof err);
     int status = 1;
+    GdbStub *gdb = NULL;
+    if (ops && opts->gdb) {
+        MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
+        gdb = gdbstub_new(m, ops, acc, opts->gdb, &h, err, sizeof err);
+        if (!gdb) {
+            fprintf(stderr, "vx86: -gdb: %s\n", err);
+            ops->free(acc);
+            ops = NULL;
+            err[0] = 0;
+        }
+    }
+    m->start_paused = opts->start_stopped;
     if (!ops) {
-        fprintf(stderr, "vx86: %s\n", err);
+        if (err[0])
+            fprintf(stderr, "vx86: %s\n", err);
     } else {
         /* The boot CPU starts at RESET, or at the kernel's entry. */
         X86ArchState s;
@@ -186,6 +196,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             else
                 fprintf(stderr, "vx86: -d cpu_exit: %s\n", err);
         }
+        gdbstub_free(gdb);
         ops->free(acc);
     }
     /* The board's backends and BIOS image outlive the devices using them. */

@@ -1344,11 +1344,19 @@ static int opt_D(Ctx *c, const char *a)
     return 0;
 }
 
-/* -gdb tcp:[HOST]:PORT */
+/* -gdb tcp:[HOST]:PORT | unix:PATH,server[,nowait] */
 static int opt_gdb(Ctx *c, const char *arg)
 {
+    if (!strncmp(arg, "unix:", 5)) {
+        const char *comma = strchr(arg + 5, ',');
+        if (comma == arg + 5 || !comma || strncmp(comma, ",server", 7) ||
+            (comma[7] && strcmp(comma + 7, ",nowait")))
+            return fail(c, "expected unix:PATH,server in '%s'", arg);
+        set_string(&c->o->gdb, arg);
+        return 0;
+    }
     if (strncmp(arg, "tcp:", 4))
-        return fail(c, "unsupported device '%s' (tcp::PORT)", arg);
+        return fail(c, "unsupported device '%s' (tcp::PORT, unix:PATH,server)", arg);
     const char *colon = strrchr(arg + 4, ':');
     uint64_t port;
     if (!colon || !parse_uint(colon + 1, 1, 65535, &port))
@@ -1438,7 +1446,7 @@ static const OptDef opt_defs[] = {
     { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },
     { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
-    { "gdb", true, opt_gdb, "tcp::PORT", "wait for a gdb connection" },
+    { "gdb", true, opt_gdb, "tcp::PORT|unix:PATH,server", "listen for a gdb connection" },
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
     { "D", true, opt_D, "FILE", "write the debug log to FILE" },
     { "dfilter", true, opt_dfilter, "RANGE,...", "limit per-block log items to guest addresses (0x1000+0x100, 0x1000..0x10ff)" },

@@ -88,7 +88,7 @@ expect_error "-hda zero-length image" "-hda: $tmp/disk.img" -hda "$tmp/disk.img"
 expect_error "-cdrom directory" "-cdrom: " -cdrom "$tmp"
 expect_error "-drive if=virtio refused" "-drive: only if=ide and if=floppy drives are supported yet" \
     -drive "file=$tmp/disk.img,if=virtio"
-expect_error "-s refused by name" "-gdb: not supported yet" -s
+expect_error "-gdb with a bad spec refused" "-gdb: " -gdb udp::1234
 expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$tmp/kernel"
 expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
 expect_error "-D unwritable" "-D: " -D "$tmp/no/such/dir/log" -kernel "$tmp/kernel"
