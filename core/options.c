@@ -454,6 +454,10 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->aio = DRIVE_AIO_IO_URING;
         else
             return fail(c, "aio=%s not supported (threads, native, io_uring)", v);
+    } else if (!strcmp(k, "id")) {
+        if (!*v || strlen(v) >= sizeof d->id)
+            return fail(c, "id=%s: expected 1..%zu characters", v, sizeof d->id - 1);
+        snprintf(d->id, sizeof d->id, "%s", v);
     } else if (!strcmp(k, "index")) {
         uint64_t n;
         if (!parse_uint(v, 0, 1000, &n))
@@ -802,19 +806,57 @@ static bool parse_port(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* -device: only the test device isa-debug-exit is known so far. */
+/* -device virtio-blk-pci,drive=ID[,num-queues=N] and virtio-rng-pci. */
+static int opt_device_virtio(Ctx *c, const KVList *l, VirtioDevKind kind)
+{
+    VMOptions *o = c->o;
+    if (o->nvirtio == MAX_VIRTIO_DEVICES)
+        return fail(c, "too many virtio devices (at most %d)", MAX_VIRTIO_DEVICES);
+    VirtioDevOpt v = { .kind = kind };
+    for (int i = 1; i < l->n; i++) {
+        const KV *kv = &l->items[i];
+        uint64_t n;
+        if (kind == VIRTIO_DEV_BLK && !strcmp(kv->key, "drive") && kv->val && *kv->val &&
+            strlen(kv->val) < sizeof v.drive)
+            snprintf(v.drive, sizeof v.drive, "%s", kv->val);
+        else if (kind == VIRTIO_DEV_BLK && !strcmp(kv->key, "num-queues") && kv->val &&
+                 parse_uint(kv->val, 1, 16, &n))
+            v.num_queues = (int)n;
+        else if (!strcmp(kv->key, "drive") || !strcmp(kv->key, "num-queues"))
+            return fail(c, "%s=%s: invalid value", kv->key, kv->val ? kv->val : "");
+        else
+            return kv_unknown(c, kv);
+    }
+    if (kind == VIRTIO_DEV_BLK && !v.drive[0])
+        return fail(c, "virtio-blk-pci needs drive=ID (an -drive if=none,id=ID)");
+    o->virtio[o->nvirtio++] = v;
+    return 0;
+}
+
+/* -device: isa-debug-exit and the virtio devices. */
 static int opt_device(Ctx *c, const char *arg)
 {
     KVList l;
     if (kv_parse(c, arg, "driver", &l) < 0)
         return -1;
     int rc = 0;
+    static const struct { const char *name; VirtioDevKind kind; } virtio_types[] = {
+        { "virtio-blk-pci", VIRTIO_DEV_BLK },
+        { "virtio-rng-pci", VIRTIO_DEV_RNG },
+    };
+    for (size_t i = 0; l.n && l.items[0].val && i < ARRAY_SIZE(virtio_types); i++) {
+        if (!strcmp(l.items[0].key, "driver") && !strcmp(l.items[0].val, virtio_types[i].name)) {
+            rc = opt_device_virtio(c, &l, virtio_types[i].kind);
+            kv_free(&l);
+            return rc;
+        }
+    }
     uint64_t base = 0xf4, size = 4;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
         if (!strcmp(kv->key, "driver")) {
             if (!kv->val || strcmp(kv->val, "isa-debug-exit"))
-                rc = fail(c, "device '%s' not supported yet (isa-debug-exit)",
+                rc = fail(c, "device '%s' not supported yet (isa-debug-exit, virtio-blk-pci, virtio-rng-pci)",
                           kv->val ? kv->val : "");
         } else if (!strcmp(kv->key, "iobase")) {
             if (!parse_port(kv->val, 0xffff, &base))
@@ -1044,7 +1086,7 @@ static const OptDef opt_defs[] = {
     { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS][,menu=on]", "boot order: c disk, d cdrom, n network, a floppy" },
     { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
     { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console (port 0xe9; see -global)" },
-    { "device", true, opt_device, "isa-debug-exit[,iobase=P,iosize=N]", "test exit device (always present at 0xf4)" },
+    { "device", true, opt_device, "DRIVER[,PROP=V...]", "isa-debug-exit[,iobase=P,iosize=N] (always at 0xf4), virtio-blk-pci,drive=ID[,num-queues=N], virtio-rng-pci" },
     { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
     { "display", true, opt_display, "sdl|none", "display backend" },
@@ -1097,6 +1139,33 @@ static int options_finish(Ctx *c)
         if (!o->serial_given)
             o->serial = SERIAL_STDIO;
     }
+    /* Each virtio-blk-pci names an if=none drive no other device uses. */
+    for (int i = 0; i < o->nvirtio; i++) {
+        const VirtioDevOpt *v = &o->virtio[i];
+        if (v->kind != VIRTIO_DEV_BLK)
+            continue;
+        c->opt = "-device";
+        int found = -1;
+        for (int k = 0; k < o->ndrives; k++)
+            if (!strcmp(o->drives[k].id, v->drive))
+                found = k;
+        if (found < 0)
+            return fail(c, "virtio-blk-pci: no -drive with id=%s", v->drive);
+        if (o->drives[found].iface != DRIVE_IF_NONE)
+            return fail(c, "virtio-blk-pci: drive %s is already attached (use if=none)",
+                        v->drive);
+        if (o->drives[found].media == DRIVE_MEDIA_CDROM)
+            return fail(c, "virtio-blk-pci: drive %s is a CD-ROM", v->drive);
+        for (int k = 0; k < i; k++)
+            if (o->virtio[k].kind == VIRTIO_DEV_BLK && !strcmp(o->virtio[k].drive, v->drive))
+                return fail(c, "virtio-blk-pci: drive %s is used twice", v->drive);
+    }
+    for (int i = 0; i < o->ndrives; i++)
+        for (int k = 0; k < i; k++)
+            if (o->drives[i].id[0] && !strcmp(o->drives[i].id, o->drives[k].id)) {
+                c->opt = "-drive";
+                return fail(c, "id=%s given twice", o->drives[i].id);
+            }
     /* A writable disk image must be writable, unless writes go to a
      * temporary overlay. */
     for (int i = 0; i < o->ndrives; i++) {

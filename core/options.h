@@ -44,7 +44,17 @@ typedef struct DriveOpt {
     DriveAio aio;
     const char *opt;      /* option that created it: "-drive", "-hda", "-cdrom", "-fda", ... */
     bool index_given;     /* index= was explicit (or implied by -hdX/-cdrom) */
+    char id[32];          /* id= (for -device ...,drive=ID); "" when not given */
 } DriveOpt;
+
+/* -device virtio-*-pci (hw/virtio-blk.c, hw/virtio-rng.c). */
+#define MAX_VIRTIO_DEVICES 8
+typedef enum VirtioDevKind { VIRTIO_DEV_BLK, VIRTIO_DEV_RNG } VirtioDevKind;
+typedef struct VirtioDevOpt {
+    VirtioDevKind kind;
+    char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
+    int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
+} VirtioDevOpt;
 
 typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
@@ -62,6 +72,8 @@ typedef struct VMOptions {
     char *kernel, *initrd, *append, *bios;
     DriveOpt drives[MAX_DRIVES];
     int ndrives;
+    VirtioDevOpt virtio[MAX_VIRTIO_DEVICES];
+    int nvirtio;
     char boot_order[8];   /* e.g. "cd"; empty: firmware default */
     char boot_once[8];    /* -boot once=d: order for the first boot only */
     bool boot_menu;       /* -boot menu=on */

@@ -38,6 +38,9 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/virtio-blk.h"
+#include "hw/virtio-pci.h"
+#include "hw/virtio-rng.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -122,6 +125,13 @@ static void ioapic_to_lapic(void *opaque, int dest, int vector, int mode, bool l
     PCBoard *pc = opaque;
     if (lapic_match_dest(pc->lapic, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL))
         lapic_deliver(pc->lapic, mode, vector, level);
+}
+
+/* PCI interrupt messages (MSI, MSI-X) to the one local APIC. */
+static void pci_msi_to_lapic(void *opaque, uint64_t addr, uint32_t data)
+{
+    PCBoard *pc = opaque;
+    lapic_deliver_msi(pc->lapic, addr, data);
 }
 
 static void lapic_eoi_to_ioapic(void *opaque, int vector)
@@ -437,6 +447,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
         return false;
     }
     lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
+    pci_bus_set_msi_handler(pc->pci, pci_msi_to_lapic, pc);
     hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
     return true;
 }
@@ -585,6 +596,73 @@ static bool create_floppy(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return true;
 }
 
+/* ---- virtio ---- */
+
+/* The next free PCI slot from 3 up (0 host bridge, 1 PIIX3, 2 VGA), as
+ * QEMU fills its pc machine; -1 when the bus is full.  INTA# of slot s
+ * reaches PIRQ (s + 0) mod 4 through the PIIX3 router. */
+static int next_free_slot(PCBoard *pc)
+{
+    for (int slot = 3; slot < 32; slot++)
+        if (!pci_bus_find(pc->pci, PCI_DEVFN(slot, 0)))
+            return PCI_DEVFN(slot, 0);
+    return -1;
+}
+
+static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_queues,
+                           char *err, size_t len)
+{
+    const DriveOpt *d = &o->drives[drive];
+    int devfn = next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "%s: no free PCI slot for virtio-blk", d->opt);
+        return false;
+    }
+    BlockBackend *bb = drive_open(d, o->snapshot, err, len);
+    if (!bb)
+        return false;
+    blk_attach(bb, pc->m);
+    pc->drive_bb[drive] = bb;
+    VirtIOBlkConfig c = { .num_queues = num_queues, .serial = d->id };
+    VirtIOBlk *b = virtio_blk_create(pc->m, bb, &c);
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
+}
+
+/* -drive if=virtio (by index), then each -device virtio-*-pci in order. */
+static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int idx = 0; idx < 32; idx++)
+        for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
+            if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].index == idx &&
+                !add_virtio_blk(pc, o, i, 1, err, len))
+                return false;
+    for (int v = 0; v < o->nvirtio; v++) {
+        const VirtioDevOpt *vo = &o->virtio[v];
+        if (vo->kind == VIRTIO_DEV_BLK) {
+            int drive = -1;
+            for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
+                if (!strcmp(o->drives[i].id, vo->drive))
+                    drive = i;
+            if (drive < 0) {
+                snprintf(err, len, "-device virtio-blk-pci: no drive %s", vo->drive);
+                return false;
+            }
+            if (!add_virtio_blk(pc, o, drive, vo->num_queues, err, len))
+                return false;
+        } else {
+            int devfn = next_free_slot(pc);
+            if (devfn < 0) {
+                snprintf(err, len, "-device virtio-rng-pci: no free PCI slot");
+                return false;
+            }
+            VirtIORNG *r = virtio_rng_create(pc->m);
+            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
+                return false;
+        }
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -609,6 +687,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_legacy_devices(pc, o, err, errlen) ||
         !create_floppy(pc, o, err, errlen) ||
         !create_display(pc, o, err, errlen) ||
+        !create_virtio(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
