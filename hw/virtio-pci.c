@@ -163,7 +163,8 @@ static void vpci_common_write(VirtIOPCIState *t, uint32_t off, uint32_t val)
         if (qw && val == 1) {
             vq->ready = true;
             vq->last_avail_idx = vq->used_idx = 0;
-            vq->signalled_used_valid = false;
+            vq->signalled_used = 0;
+            vq->signalled_used_valid = true;
         }
         break;
     case VIRTIO_PCI_COMMON_Q_DESCLO: if (qw) set_lo(&vq->desc, val); break;
@@ -296,7 +297,8 @@ static void vpci_legacy_write(void *opaque, uint64_t off, uint64_t val, unsigned
             vq->num = vq->num_max;
             virtqueue_set_legacy_layout(vq, (uint64_t)(uint32_t)val << 12);
             vq->last_avail_idx = vq->used_idx = 0;
-            vq->signalled_used_valid = false;
+            vq->signalled_used = 0;
+            vq->signalled_used_valid = true;
             vq->ready = true;
         }
         break;
@@ -435,7 +437,7 @@ VirtIOPCIState *virtio_pci_create(Machine *m, PCIBus *bus, int devfn, VirtIODevi
     const VirtIODeviceClass *cls = vdev->cls;
     PCIConfigInit ids = {
         .vendor_id = VIRTIO_PCI_VENDOR_ID,
-        .device_id = (uint16_t)(0x1000 + cls->device_id - 1),
+        .device_id = (uint16_t)VIRTIO_PCI_TRANSITIONAL_ID(cls->device_id),
         .revision = 0,
         .class_code = cls->pci_class,
         .subsys_vendor_id = VIRTIO_PCI_VENDOR_ID,

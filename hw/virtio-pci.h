@@ -13,7 +13,7 @@
  *          (queue n at 0x3000 + 4 n: notify_off_multiplier 4)
  *   capabilities: common, notify, ISR, device, PCI configuration access,
  *   MSI-X.
- * PCI IDs: vendor 0x1af4, device 0x1000 + virtio ID - 1 (transitional),
+ * PCI IDs: vendor 0x1af4, the transitional device ID (0x1001 block, 0x1005 entropy),
  * revision 0, subsystem 0x1af4:virtio ID, INTA#.  Without MSI-X the
  * transport raises INTx until the driver reads the ISR.
  */
@@ -24,6 +24,10 @@
 #include "hw/virtio.h"
 
 #define VIRTIO_PCI_VENDOR_ID        0x1af4
+/* Transitional PCI device IDs (4.1.2.3) by virtio device ID. */
+#define VIRTIO_PCI_TRANSITIONAL_ID(id) \
+    ((id) == 1 ? 0x1000 : (id) == 2 ? 0x1001 : (id) == 5 ? 0x1002 : (id) == 3 ? 0x1003 : \
+     (id) == 8 ? 0x1004 : (id) == 4 ? 0x1005 : (id) == 9 ? 0x1009 : 0x1040 + (id))
 #define VIRTIO_PCI_LEGACY_BAR       0
 #define VIRTIO_PCI_MSIX_BAR         1
 #define VIRTIO_PCI_MODERN_BAR       4
