@@ -32,7 +32,15 @@ struct VirtIOBlk {
     bool cancelling;          /* reset or free: completions only clean up */
     char serial[VIRTIO_BLK_ID_BYTES];
     VirtIOBlkReq *inflight;   /* doubly linked */
+    uint64_t inflight_bytes;  /* bounce buffers held by requests in flight */
+    bool throttled;           /* stopped popping at the cap: resume on completion */
 };
+
+/* Bounce memory the guest can make vx86 hold at once: beyond it the
+ * device stops taking requests until some complete. */
+#define VIRTIO_BLK_MAX_INFLIGHT (256ull << 20)
+
+static void vblk_queue_notify(VirtIODevice *vdev, VirtQueue *vq);
 
 struct VirtIOBlkReq {
     VirtIOBlk *s;
@@ -85,6 +93,7 @@ static void vblk_req_done(void *opaque, int ret)
         s->inflight = r->next;
     if (r->next)
         r->next->prev = r->prev;
+    s->inflight_bytes -= r->len;
     if (s->cancelling) {
         virtqueue_discard(r->vq, r->e);
     } else {
@@ -98,6 +107,11 @@ static void vblk_req_done(void *opaque, int ret)
     }
     free(r->buf);
     free(r);
+    if (s->throttled && !s->cancelling && s->inflight_bytes < VIRTIO_BLK_MAX_INFLIGHT) {
+        s->throttled = false;
+        for (int q = 0; q < s->vdev.nvq; q++)
+            virtio_queue_notify(&s->vdev, q);
+    }
 }
 
 /* Queues r on the block layer; false when refused at once. */
@@ -109,6 +123,7 @@ static bool vblk_submit(VirtIOBlk *s, VirtIOBlkReq *r, uint64_t offset)
     if (s->inflight)
         s->inflight->prev = r;
     s->inflight = r;
+    s->inflight_bytes += r->len;
     int rc;
     switch (r->type) {
     case VIRTIO_BLK_T_IN: rc = blk_aio_read(s->bb, offset, r->buf, r->len, vblk_req_done, r); break;
@@ -116,6 +131,7 @@ static bool vblk_submit(VirtIOBlk *s, VirtIOBlkReq *r, uint64_t offset)
     default: rc = blk_aio_write(s->bb, offset, r->buf, r->len, vblk_req_done, r); break;
     }
     if (rc < 0) {
+        s->inflight_bytes -= r->len;
         s->inflight = r->next;
         if (r->next)
             r->next->prev = NULL;
@@ -174,9 +190,9 @@ static void vblk_handle_request(VirtIOBlk *s, VirtQueue *vq, VirtQueueElement *e
     VirtIODevice *vdev = &s->vdev;
     uint8_t hdr[16];
     if (e->out_len < 16 || e->in_len < 1 || virtio_elem_read(vdev, e, 0, hdr, 16) != 16) {
-        virtqueue_discard(vq, e);
         virtio_error(vdev, "request without header or status byte (out %llu, in %llu)",
                      (unsigned long long)e->out_len, (unsigned long long)e->in_len);
+        virtqueue_discard(vq, e);
         return;
     }
     uint32_t type = ld32(hdr);
@@ -251,8 +267,15 @@ static void vblk_queue_notify(VirtIODevice *vdev, VirtQueue *vq)
     VirtQueueElement *e;
     /* At most a queue's worth per notification round; the loop ends
      * because pop consumes an entry each time. */
-    while (!vdev->broken && (e = virtqueue_pop(vq)))
+    while (!vdev->broken) {
+        if (s->inflight_bytes >= VIRTIO_BLK_MAX_INFLIGHT) {
+            s->throttled = true;
+            return;
+        }
+        if (!(e = virtqueue_pop(vq)))
+            break;
         vblk_handle_request(s, vq, e);
+    }
 }
 
 static void vblk_get_config(VirtIODevice *vdev, uint8_t *c)
@@ -281,7 +304,9 @@ static void vblk_cancel(VirtIOBlk *s)
 
 static void vblk_reset(VirtIODevice *vdev)
 {
-    vblk_cancel((VirtIOBlk *)vdev);
+    VirtIOBlk *s = (VirtIOBlk *)vdev;
+    vblk_cancel(s);
+    s->throttled = false;
 }
 
 static const VirtIODeviceClass virtio_blk_class = {

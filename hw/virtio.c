@@ -378,7 +378,8 @@ VirtQueueElement *virtqueue_pop(VirtQueue *vq)
     vq->last_avail_idx++;
     vq_set_avail_event(vq);
     VirtQueueElement *e = xmalloc(sizeof(*e) + (nseg ? nseg : 1) * sizeof(VirtIOSeg));
-    memcpy(e->segs, vdev->scratch, nseg * sizeof(VirtIOSeg));
+    if (nseg)
+        memcpy(e->segs, vdev->scratch, nseg * sizeof(VirtIOSeg));
     e->head = head;
     e->out_num = out_num;
     e->in_num = in_num;
