@@ -355,6 +355,39 @@ static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 
 /* ---- direct Linux boot ---- */
 
+/* What SeaBIOS does for INTx when it boots a PC: PIRQA..D steered to ISA
+ * IRQs 10, 10, 11, 11 in the PIIX3, every function's interrupt line set.
+ * A direct boot has no firmware, so the board does it and lists the
+ * routes (slot, pin -> IOAPIC pin) for the MP table; functions of the
+ * chipset slot 1 use legacy ISA IRQs and are left out.  Returns the
+ * number of routes written. */
+static const uint8_t pirq_isa_irq[PCI_NUM_PIRQS] = { 10, 10, 11, 11 };
+
+static int route_pci_intx(PCBoard *pc, MPTablePciIrq *out, int max)
+{
+    for (int n = 0; n < PCI_NUM_PIRQS; n++)
+        pci_bus_config_write(pc->pci, PCI_DEVFN(1, 0), PIIX3_PIRQRC + (uint32_t)n,
+                             pirq_isa_irq[n], 1);
+    int count = 0;
+    for (int slot = 2; slot < 32; slot++) {
+        bool pin_done[4] = { false };
+        for (int fn = 0; fn < 8; fn++) {
+            PCIDevice *d = pci_bus_find(pc->pci, PCI_DEVFN(slot, fn));
+            int pirq = d ? pci_device_pirq(d) : -1;
+            if (pirq < 0)
+                continue;
+            int pin = d->config[PCI_INTERRUPT_PIN] - 1;
+            d->config[PCI_INTERRUPT_LINE] = pirq_isa_irq[pirq];
+            if (pin_done[pin] || count == max)
+                continue;
+            pin_done[pin] = true;
+            out[count++] = (MPTablePciIrq){ .slot = (uint8_t)slot, .pin = (uint8_t)pin,
+                                            .ioapic_pin = pirq_isa_irq[pirq] };
+        }
+    }
+    return count;
+}
+
 bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
                    char *err, size_t errlen)
 {
@@ -370,8 +403,11 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
      * with the PIIX PM block, so poweroff works) for the others.  Both sit
      * in the firmware area, which the e820 map keeps out of RAM. */
-    uint8_t mp[1024];
-    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, NULL);
+    MPTablePciIrq routes[64];
+    MPTableConfig mc = { .ioapic_id = -1, .pci = true, .pci_irqs = routes };
+    mc.n_pci_irqs = route_pci_intx(pc, routes, (int)ARRAY_SIZE(routes));
+    uint8_t mp[2048];
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, &mc);
     if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
         snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
         return false;

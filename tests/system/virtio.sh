@@ -9,7 +9,9 @@
 #      virtio-blk-pci,drive=d0,num-queues=2 -device virtio-rng-pci checks
 #      every file (md5sum -c), reads /dev/hwrng, then reloads virtio_pci
 #      with force_legacy=1 (the legacy I/O BAR interface) and checks again;
-#   3. on the host, fsck.ext4 -fn finds the image clean and debugfs reads
+#   3. a third boot with pci=nomsi checks the files over INTx (the PIRQ
+#      routes and MP table entries the board makes for a direct boot);
+#   4. on the host, fsck.ext4 -fn finds the image clean and debugfs reads
 #      a file with the checksum the guest wrote down.
 #
 # Both boots use MSI-X (the guest's /proc/interrupts is checked for
@@ -45,7 +47,8 @@ run_guest() {
 import os, re, select, subprocess, sys, time
 vx86, kernel, initrd, cmds = sys.argv[1:5]
 cmd = [vx86, "-m", "256M", "-nographic", "-kernel", kernel, "-initrd", initrd,
-       "-append", "console=ttyS0 quiet vx86.modules=virtio pci=noacpi"] + sys.argv[5:]
+       "-append", "console=ttyS0 quiet vx86.modules=virtio pci=noacpi " +
+       os.environ.get("APPEND_EXTRA", "")] + sys.argv[5:]
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 buf = b""
 def wait(rx, t):
@@ -130,6 +133,15 @@ echo "$out" | grep -qE "^out: rng=256 ([0-9a-f]{8}) ([0-9a-f]{8})" &&
 echo "$out" | grep -q "guest-legacy=0" && pass "boot 2: force_legacy=1 drives the legacy I/O BAR (no VERSION_1)" || bad "boot 2: legacy reload"
 [ "$n" -ge 2 ] && pass "boot 2: checksums match through the legacy interface" || bad "boot 2: legacy checksums"
 echo "$out" | grep -q "rng=256 legacy" && pass "boot 2: legacy virtio-rng reads" || bad "boot 2: legacy rng"
+
+# 3. INTx instead of MSI-X (pci=nomsi): the board's PIRQ routes and MP
+#    table entries for a direct boot, level-triggered on the IOAPIC.
+intx="$wait_vda; $verify;;grep -E 'virtio' /proc/interrupts | sed 's/^/irq: /'"
+out=$(APPEND_EXTRA=pci=nomsi run_guest "$intx" -drive file="$tmp/disk.img",format=raw,if=virtio \
+    -device virtio-rng-pci "$@")
+echo "$out" | sed -n 's/^out: /  guest: /p'
+echo "$out" | grep -q "guest-check=$files/$files" && pass "boot 3: checksums match over INTx (pci=nomsi)" || bad "boot 3: INTx checksums"
+echo "$out" | grep -q "irq: .*IO-APIC.*fasteoi.*virtio0" && pass "boot 3: virtio-blk on a level-triggered IOAPIC pin" || bad "boot 3: INTx routing"
 
 sum1=$(debugfs -R 'cat /sums' "$tmp/disk.img" 2>/dev/null | sed -n 's/^\([0-9a-f]*\)  f1$/\1/p')
 hsum=$(debugfs -R 'cat /f1' "$tmp/disk.img" 2>/dev/null | md5sum | cut -d' ' -f1)
