@@ -46,6 +46,20 @@ typedef struct DriveOpt {
     bool index_given;     /* index= was explicit (or implied by -hdX/-cdrom) */
 } DriveOpt;
 
+/* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */
+#define MAX_NETDEVS 8
+#define MAX_NICS 8
+typedef struct NetdevOpt {
+    char id[32];
+    char *spec;           /* "user,id=n0,hostfwd=..." as net/netdev_open takes it */
+} NetdevOpt;
+typedef struct NicOpt {
+    char model[24];       /* "e1000" */
+    char netdev[32];      /* the backend's id; "" = no cable */
+    uint8_t mac[6];
+    bool has_mac;         /* else 52:54:00:12:34:56 + the NIC's index */
+} NicOpt;
+
 typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
@@ -62,6 +76,11 @@ typedef struct VMOptions {
     char *kernel, *initrd, *append, *bios;
     DriveOpt drives[MAX_DRIVES];
     int ndrives;
+    NetdevOpt netdevs[MAX_NETDEVS];
+    int nnetdevs;
+    NicOpt nics[MAX_NICS];  /* in PCI slot order */
+    int nnics;
+    bool net_given;       /* any -net/-nic/-netdev: no default NIC */
     char boot_order[8];   /* e.g. "cd"; empty: firmware default */
     char boot_once[8];    /* -boot once=d: order for the first boot only */
     bool boot_menu;       /* -boot menu=on */

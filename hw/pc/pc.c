@@ -25,6 +25,7 @@
 #include "block/drive.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
+#include "hw/e1000.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
 #include "hw/i8237.h"
@@ -38,6 +39,7 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -585,6 +587,56 @@ static bool create_floppy(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return true;
 }
 
+/* ---- network ---- */
+
+/* The next free PCI slot from 3 up (0 host bridge, 1 PIIX3, 2 VGA), as
+ * QEMU fills its pc machine; -1 when the bus is full. */
+static int net_free_slot(PCBoard *pc)
+{
+    for (int slot = 3; slot < 32; slot++)
+        if (!pci_bus_find(pc->pci, PCI_DEVFN(slot, 0)))
+            return PCI_DEVFN(slot, 0);
+    return -1;
+}
+
+/* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
+ * order, at the next free slot, on its backend. */
+static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    NetClient *backends[MAX_NETDEVS] = { NULL };
+    for (int i = 0; i < o->nnetdevs; i++) {
+        char e[256];
+        backends[i] = netdev_open(pc->m, o->netdevs[i].spec, o->netdevs[i].id, e, sizeof e);
+        if (!backends[i]) {
+            snprintf(err, len, "-netdev %s: %s", o->netdevs[i].id, e);
+            return false;
+        }
+    }
+    for (int i = 0; i < o->nnics; i++) {
+        const NicOpt *n = &o->nics[i];
+        NetClient *be = NULL;
+        for (int k = 0; k < o->nnetdevs; k++)
+            if (!strcmp(o->netdevs[k].id, n->netdev))
+                be = backends[k];
+        if (be && be->peer) {
+            snprintf(err, len, "%s: backend %s already has a NIC", n->model, n->netdev);
+            return false;
+        }
+        E1000Config c = { .devfn = net_free_slot(pc) };
+        if (c.devfn < 0) {
+            snprintf(err, len, "%s: no free PCI slot", n->model);
+            return false;
+        }
+        if (n->has_mac)
+            memcpy(c.mac, n->mac, 6);
+        else
+            net_default_mac(i, c.mac);
+        if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
+            return false;
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -609,6 +661,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_legacy_devices(pc, o, err, errlen) ||
         !create_floppy(pc, o, err, errlen) ||
         !create_display(pc, o, err, errlen) ||
+        !create_net(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
