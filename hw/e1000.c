@@ -340,7 +340,7 @@ static void e1000_update_irq(E1000State *s)
         return;
     int64_t now = clock_now(s->m->clock);
     int64_t interval = (int64_t)(REG(s, E1000_ITR) & 0xffff) * 256;
-    if (interval && s->last_irq_ns && now < s->last_irq_ns + interval) {
+    if (interval && s->last_irq_ns != INT64_MIN && now < s->last_irq_ns + interval) {
         if (!timer_pending(s->itr_timer))
             timer_mod(s->itr_timer, s->last_irq_ns + interval);
         return;
@@ -495,13 +495,15 @@ static bool e1000_receive(NetClient *nc, const uint8_t *buf, size_t len)
         uint8_t d[16];
         size_t chunk = MIN((size_t)bufsize, n - done);
         uint8_t errors = 0;
-        if (!pci_dma_read(s->dev, daddr, d, 16)) {
+        bool have_desc = pci_dma_read(s->dev, daddr, d, 16);
+        if (!have_desc) {
             LOG(LOG_GUEST_ERRORS, "e1000: RX descriptor at 0x%llx outside RAM\n",
                      (unsigned long long)daddr);
             memset(d, 0, 16);
+            errors |= RXD_ERR_RXE;
         }
         uint64_t baddr = ld64(d);
-        if (!pci_dma_write(s->dev, baddr, f + done, chunk)) {
+        if (have_desc && !pci_dma_write(s->dev, baddr, f + done, chunk)) {
             LOG(LOG_GUEST_ERRORS, "e1000: RX buffer at 0x%llx outside RAM\n",
                      (unsigned long long)baddr);
             errors |= RXD_ERR_RXE;
@@ -776,7 +778,7 @@ static void e1000_reset_regs(E1000State *s)
     s->tx_len = 0;
     s->tx_overflow = false;
     memset(&s->ctx, 0, sizeof s->ctx);
-    s->last_irq_ns = 0;
+    s->last_irq_ns = INT64_MIN;
     if (s->irq_level) {
         s->irq_level = false;
         pci_set_irq(s->dev, 0);
@@ -963,7 +965,7 @@ static int e1000_post_load(void *opaque, int version, char **err)
     s->irq_level = false;
     pci_set_irq(s->dev, 0);
     timer_del(s->itr_timer);
-    s->last_irq_ns = 0;
+    s->last_irq_ns = INT64_MIN;
     e1000_update_irq(s);
     return 0;
 }

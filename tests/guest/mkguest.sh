@@ -271,7 +271,7 @@ build_module_set() { # set "modules..."
         add_module "$1" "$m"
     done
     if [ "$1" = net ]; then
-        write_udhcpc_script "$tmp/mods/usr/share/udhcpc/default.script"
+        write_udhcpc_script "$tmp/mods/etc/udhcpc/default.script"
     fi
     # The kernel unpacks a second cpio archive over the first one.
     (cd "$tmp/mods" && find . -mindepth 1 | LC_ALL=C sort |
