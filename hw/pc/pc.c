@@ -362,8 +362,26 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
      * with the PIIX PM block, so poweroff works) for the others.  Both sit
      * in the firmware area, which the e820 map keeps out of RAM. */
+    /* No firmware routes PCI interrupts either: do what SeaBIOS does
+     * (PIRQA-D to ISA IRQs 10, 10, 11, 11, INTERRUPT_LINE of each
+     * function with a pin) and list the routes in the MP table. */
+    static const uint8_t pirq_irq[PCI_NUM_PIRQS] = { 10, 10, 11, 11 };
+    MPTablePciIrq routes[32];
+    MPTableConfig mpc = { .ioapic_id = -1, .pci = true, .pci_irqs = routes };
+    for (int p = 0; p < PCI_NUM_PIRQS; p++)
+        pci_bus_config_write(pc->pci, PCI_DEVFN(1, 0), PIIX3_PIRQRC + p, pirq_irq[p], 1);
+    for (int slot = 0; slot < 32; slot++) {
+        PCIDevice *d = pci_bus_find(pc->pci, PCI_DEVFN(slot, 0));
+        int pirq = d ? pci_device_pirq(d) : -1;
+        if (pirq < 0)
+            continue;
+        pci_bus_config_write(pc->pci, d->devfn, PCI_INTERRUPT_LINE, pirq_irq[pirq], 1);
+        routes[mpc.n_pci_irqs++] = (MPTablePciIrq){ (uint8_t)slot,
+                                                    (uint8_t)(d->config[PCI_INTERRUPT_PIN] - 1),
+                                                    pirq_irq[pirq] };
+    }
     uint8_t mp[1024];
-    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, NULL);
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, &mpc);
     if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
         snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
         return false;

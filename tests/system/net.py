@@ -7,7 +7,9 @@ VX86, TESTS = sys.argv[1], sys.argv[2].split()
 EXTRA = sys.argv[3:]
 KERNEL, INITRD = os.environ["NET_KERNEL"], os.environ["NET_INITRD"]
 TMP, MB = os.environ["NET_TMP"], int(os.environ.get("NET_MB", "50"))
-APPEND = "console=ttyS0 quiet vx86.modules=net pci=noacpi"
+# noapic: without firmware, PCI INTx reaches Linux through the PIC and
+# INTERRUPT_LINE (the direct-boot DSDT has no _PRT; see docs/devices-net.md).
+APPEND = "console=ttyS0 quiet vx86.modules=net pci=noacpi noapic"
 failed = False
 
 
@@ -71,7 +73,8 @@ class Guest:
         m = self.wait(re.escape(tag[:-2] + "rc=") + r"(\d+)", t)
         if not m:
             return None
-        return self.buf[:m.start()].decode(errors="replace")
+        start = self.buf.rfind(b"\n", 0, max(0, self.buf.find(tag[:-2].encode() + b"rc=")))
+        return self.buf[max(0, start):m.start()].decode(errors="replace")
 
     def boot(self):
         return self.wait(r"~ # ", 300) is not None
@@ -122,9 +125,9 @@ def test_slirp():
         if not g.boot():
             result(False, "slirp: guest did not boot\n" + g.tail())
             return
-        out = g.run("udhcpc -i eth0 -q -f -n -t 5 -s /etc/udhcpc/default.script", 60)
-        result(out is not None and "udhcpc: eth0 10.0.2.15" in out,
-               "slirp: DHCP gave eth0 10.0.2.15")
+        out = g.run("udhcpc -i eth0 -q -f -n -t 5 -s /etc/udhcpc/default.script", 240)
+        ok = out is not None and "udhcpc: eth0 10.0.2.15" in out
+        result(ok, "slirp: DHCP gave eth0 10.0.2.15" + ("" if ok else "\n" + g.tail()))
         t0 = time.monotonic()
         out = g.run("wget -q -O - http://10.0.2.2:%d/big.bin | md5sum" % http_port, 900)
         dt = time.monotonic() - t0
