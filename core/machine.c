@@ -55,6 +55,7 @@ void machine_free(Machine *m)
     clock_free(m->clock);
     munmap(m->ram, m->ram_size);
     pthread_mutex_destroy(&m->kick_lock);
+    free(m->pollset.fds);
     free(m);
 }
 

@@ -26,6 +26,7 @@
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
 #include "hw/testdev.h"
+#include "hw/e1000.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
 #include "hw/i8237.h"
@@ -42,6 +43,7 @@
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
+#include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -743,7 +745,8 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
             break;                        /* created by create_display */
         case DEVICE_VIRTIO_BLK:
         case DEVICE_VIRTIO_RNG:
-            break;                        /* created by create_virtio */
+        case DEVICE_NIC:
+            break;                        /* created by create_virtio / create_net */
         }
     }
     return true;
@@ -914,6 +917,44 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return true;
 }
 
+/* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
+ * order, at the next free slot, on its backend. */
+static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    NetClient *backends[MAX_NETDEVS] = { NULL };
+    for (int i = 0; i < o->nnetdevs; i++) {
+        char e[256];
+        backends[i] = netdev_open(pc->m, o->netdevs[i].spec, o->netdevs[i].id, e, sizeof e);
+        if (!backends[i]) {
+            snprintf(err, len, "-netdev %s: %s", o->netdevs[i].id, e);
+            return false;
+        }
+    }
+    for (int i = 0; i < o->nnics; i++) {
+        const NicOpt *n = &o->nics[i];
+        NetClient *be = NULL;
+        for (int k = 0; k < o->nnetdevs; k++)
+            if (!strcmp(o->netdevs[k].id, n->netdev))
+                be = backends[k];
+        if (be && be->peer) {
+            snprintf(err, len, "%s: backend %s already has a NIC", n->model, n->netdev);
+            return false;
+        }
+        E1000Config c = { .devfn = next_free_slot(pc) };
+        if (c.devfn < 0) {
+            snprintf(err, len, "%s: no free PCI slot", n->model);
+            return false;
+        }
+        if (n->has_mac)
+            memcpy(c.mac, n->mac, 6);
+        else
+            net_default_mac(i, c.mac);
+        if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
+            return false;
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -940,6 +981,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_display(pc, o, err, errlen) ||
         !create_virtio(pc, o, err, errlen) ||
         !create_devices(pc, o, err, errlen) ||
+        !create_net(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;

@@ -175,7 +175,7 @@ expect_error "-chardev pipe missing" "pipe: cannot open" -chardev pipe,id=a,path
 expect_error "-chardev socket refused" "-chardev a: unix:" -chardev socket,id=a,path="$tmp/nosock" -bios "$TESTROM"
 expect_error "-serial unknown chardev" "-serial: chardev 'nope' not found" -serial chardev:nope
 expect_error "-serial and -debugcon share a chardev" "already used by -serial" -chardev null,id=c -serial chardev:c -debugcon chardev:c
-expect_error "-device unknown" "device 'e1000' not supported" -device e1000
+expect_error "-device unknown" "device 'ne2k_pci' not supported" -device ne2k_pci
 expect_error "-device unknown property" "isa-debugcon: unknown property 'size'" -device isa-debugcon,size=1
 expect_error "-device bad port" "iobase=0x10000: expected a port" -device isa-debugcon,iobase=0x10000
 expect_error "-device unknown chardev" "chardev 'x' not found" -device isa-debugcon,chardev=x
