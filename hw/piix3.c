@@ -39,12 +39,23 @@ static void piix3_update_irqs(PIIX3State *s)
     }
     if (s->sci_level)
         want[PIIX4_SCI_IRQ] = 1;
+    for (int p = 0; p < PCI_NUM_PIRQS; p++) {
+        int level = pci_bus_pirq_level(s->bus, p);
+        if (s->apic_pirq[p] && s->apic_pirq[p]->level != level)
+            irq_set(s->apic_pirq[p], level);
+    }
     for (int i = 0; i < 16; i++) {
         if (want[i] != s->out_level[i]) {
             s->out_level[i] = want[i];
             irq_set(s->irq_out[i], want[i]);
         }
     }
+}
+
+void piix3_connect_apic_pirqs(PIIX3State *s, IRQLine *const lines[4])
+{
+    memcpy(s->apic_pirq, lines, sizeof(s->apic_pirq));
+    piix3_update_irqs(s);
 }
 
 static void piix3_pirq_changed(void *opaque, int pirq, int level)

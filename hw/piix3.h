@@ -68,6 +68,7 @@ typedef struct PIIX3State {
     PCIDevice *pm;           /* 01.3 */
     IRQLine *irq_out[16];
     uint8_t out_level[16];   /* level this chip drives on each ISA IRQ */
+    IRQLine *apic_pirq[4];   /* PIRQA-D straight to IOAPIC inputs (board) */
 
     uint16_t pm_io_base;     /* where the PM block is mapped, 0 = not */
     uint16_t pm1_sts, pm1_en, pm1_cnt;
@@ -78,6 +79,10 @@ typedef struct PIIX3State {
 } PIIX3State;
 
 PIIX3State *piix3_create(Machine *m, PCIBus *bus, IRQLine *const isa_irq[16]);
+/* The board's wiring of PIRQA-D to IOAPIC inputs (GSI 16-19 on the pc
+ * board, which the DSDT's _PRT names): those lines follow the PCI INTx
+ * levels whatever PIRQRC says.  NULL entries stay unconnected. */
+void piix3_connect_apic_pirqs(PIIX3State *s, IRQLine *const lines[4]);
 /* Press the ACPI fixed-feature power button (e.g. monitor system_powerdown). */
 void piix3_power_button(PIIX3State *s);
 /* Current PM IO base (0 when disabled): the board's ACPI tables use it. */
