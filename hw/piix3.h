@@ -50,6 +50,10 @@
 #define PM1_EN                  0x02
 #define PM1_CNT                 0x04
 #define PM_TMR                  0x08
+/* QEMU pc-board ports that SeaBIOS's own ACPI tables use: GPE0 (an alias
+ * of PMBA+0x0c..0x0f) and the PCI hotplug block (reads 0, no hotplug). */
+#define PIIX4_QEMU_GPE0_PORT    0xafe0
+#define PIIX4_QEMU_PCIHP_PORT   0xae00
 #define GPE0_STS                0x0c
 #define GPE0_EN                 0x0e
 #define PM1_TMR_STS             0x0001
