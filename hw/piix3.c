@@ -39,11 +39,6 @@ static void piix3_update_irqs(PIIX3State *s)
     }
     if (s->sci_level)
         want[PIIX4_SCI_IRQ] = 1;
-    for (int p = 0; p < PCI_NUM_PIRQS; p++) {
-        int level = pci_bus_pirq_level(s->bus, p);
-        if (s->apic_pirq[p] && s->apic_pirq[p]->level != level)
-            irq_set(s->apic_pirq[p], level);
-    }
     for (int i = 0; i < 16; i++) {
         if (want[i] != s->out_level[i]) {
             s->out_level[i] = want[i];
@@ -55,14 +50,19 @@ static void piix3_update_irqs(PIIX3State *s)
 void piix3_connect_apic_pirqs(PIIX3State *s, IRQLine *const lines[4])
 {
     memcpy(s->apic_pirq, lines, sizeof(s->apic_pirq));
-    piix3_update_irqs(s);
+    for (int p = 0; p < PCI_NUM_PIRQS; p++)
+        irq_set(s->apic_pirq[p], pci_bus_pirq_level(s->bus, p));
 }
 
+/* A PIRQ's wired-OR level changed: the IOAPIC input follows it directly
+ * (no state here, so nothing to restore after a snapshot: the IOAPIC keeps
+ * its pin levels), the ISA outputs through PIRQRC. */
 static void piix3_pirq_changed(void *opaque, int pirq, int level)
 {
-    (void)pirq;
-    (void)level;
-    piix3_update_irqs(opaque);
+    PIIX3State *s = opaque;
+    if (pirq >= 0 && pirq < PCI_NUM_PIRQS)
+        irq_set(s->apic_pirq[pirq], level);
+    piix3_update_irqs(s);
 }
 
 static void piix3_isa_config_write(PCIDevice *d, uint32_t addr, uint32_t val,
