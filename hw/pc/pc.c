@@ -419,6 +419,7 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     acpi_config_default(&ac, ncpus);
     ac.pm_base = piix3_pm_base(pc->piix3);
     ac.hpet_block_id = hpet_block_id();
+    ac.pci_mmio_start = (uint32_t)e820_pc_low_ram(pc->m->ram_size);
     AcpiTables *t = acpi_build_tables(&ac);
     char *e = NULL;
     bool ok = t && acpi_tables_install(t, pc->m->mem, 0xe0000, 0xf8000, &e);
@@ -621,6 +622,9 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
         snprintf(err, len, "board: a chipset device could not be created");
         return false;
     }
+    /* PCI INTx also reaches the IOAPIC directly: PIRQA-D on GSI 16-19,
+     * as the direct-boot DSDT's _PRT says (the HPET uses 20-23). */
+    piix3_connect_apic_pirqs(pc->piix3, all + 16);
     lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
     pci_bus_set_msi_handler(pc->pci, pci_msi_to_lapic, pc);
     hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
