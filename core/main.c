@@ -20,6 +20,7 @@
 #include "cpu/cpu.h"
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/pc.h"
+#include "ui/display.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -39,7 +40,6 @@ static bool uses_drive(const VMOptions *o)
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
 static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
-static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -54,7 +54,6 @@ static const Unsupported not_yet[] = {
     { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
     { "-S", uses_start_stopped, NULL },
-    { "-display sdl", uses_display_sdl, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 
@@ -175,10 +174,15 @@ static int run_board(Machine *m, const VMOptions *opts)
         } else {
             if (opts->kernel)
                 linuxboot_entry_state(&entry, &s);
+            Display *disp = NULL;
+            DisplayInput in = { pc_send_key, pc_send_mouse, pc };
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
+            else if (!display_open(m, pc_console(pc), &in, opts, &disp, err, sizeof err))
+                fprintf(stderr, "vx86: %s\n", err);
             else
                 status = machine_run(m, ops, acc);
+            display_close(disp);
         }
         if (log_enabled(LOG_CPU_EXIT)) {
             if (ops->get_cpu_state(acc, &s, err, sizeof err) == 0)

@@ -47,7 +47,7 @@ typedef struct DriveOpt {
 } DriveOpt;
 
 typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
-typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
+typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
 typedef struct AccelOpt {
@@ -70,6 +70,8 @@ typedef struct VMOptions {
     bool serial_given;
     bool nographic;
     DisplayKind display;
+    bool full_screen;     /* -full-screen: the SDL window starts full screen */
+    char *name;           /* -name: shown in the window title */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
     AccelOpt accels[MAX_ACCELS];

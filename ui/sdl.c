@@ -1,0 +1,371 @@
+/*
+ * The SDL2 display (-display sdl): one window showing the console surface.
+ *
+ * Drawing: a console listener collects the dirty rectangle; each refresh
+ * (display.c's timer, every DISPLAY_REFRESH_NS) asks the device to render
+ * what changed and, only when something did, uploads that rectangle into
+ * a streaming texture and presents the frame.  A static screen costs one
+ * event poll and the device's change check per refresh.  The renderer's
+ * logical size is the guest screen, so a resized or full-screen window
+ * scales it with the aspect ratio kept (letterboxed), nearest-neighbour:
+ * at the guest size the window shows the guest's pixels exactly.
+ *
+ * Input: SDL scancodes (USB HID positions) -> PS/2 set 2 keycodes by the
+ * table below; key repeat is passed on as repeated make codes, as a PS/2
+ * keyboard's typematic does.  The mouse goes to the PS/2 mouse as
+ * relative motion while grabbed (a click in the window grabs it,
+ * Ctrl-Alt-G releases; the title says so).  Ctrl-Alt-F toggles full
+ * screen.  Closing the window quits, as QEMU's SDL display does.
+ * Everything runs on the main-loop thread, which SDL requires.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <SDL.h>
+
+#include "core/util.h"
+#include "ui/display.h"
+
+typedef struct SDLDisplay {
+    Machine *m;
+    Console *con;
+    DisplayInput in;
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    SDL_Texture *tex;
+    int tex_w, tex_h;
+    bool dirty;                 /* the surface changed since the last frame */
+    ConsoleRect rect;           /* ... in this rectangle */
+    bool need_present;          /* the window needs a new frame (expose) */
+    bool grabbed;
+    bool full_screen;
+    unsigned buttons;
+    char title_state[16];       /* "" or "[Paused]" / "[Stopped]" */
+    uint8_t down[SDL_NUM_SCANCODES];   /* keys the guest sees pressed */
+} SDLDisplay;
+
+/* SDL scancode -> set 2 keycode (0: no PS/2 key). */
+static const int sdl_to_set2[SDL_NUM_SCANCODES] = {
+    [SDL_SCANCODE_A] = 0x1c, [SDL_SCANCODE_B] = 0x32, [SDL_SCANCODE_C] = 0x21,
+    [SDL_SCANCODE_D] = 0x23, [SDL_SCANCODE_E] = 0x24, [SDL_SCANCODE_F] = 0x2b,
+    [SDL_SCANCODE_G] = 0x34, [SDL_SCANCODE_H] = 0x33, [SDL_SCANCODE_I] = 0x43,
+    [SDL_SCANCODE_J] = 0x3b, [SDL_SCANCODE_K] = 0x42, [SDL_SCANCODE_L] = 0x4b,
+    [SDL_SCANCODE_M] = 0x3a, [SDL_SCANCODE_N] = 0x31, [SDL_SCANCODE_O] = 0x44,
+    [SDL_SCANCODE_P] = 0x4d, [SDL_SCANCODE_Q] = 0x15, [SDL_SCANCODE_R] = 0x2d,
+    [SDL_SCANCODE_S] = 0x1b, [SDL_SCANCODE_T] = 0x2c, [SDL_SCANCODE_U] = 0x3c,
+    [SDL_SCANCODE_V] = 0x2a, [SDL_SCANCODE_W] = 0x1d, [SDL_SCANCODE_X] = 0x22,
+    [SDL_SCANCODE_Y] = 0x35, [SDL_SCANCODE_Z] = 0x1a,
+    [SDL_SCANCODE_1] = 0x16, [SDL_SCANCODE_2] = 0x1e, [SDL_SCANCODE_3] = 0x26,
+    [SDL_SCANCODE_4] = 0x25, [SDL_SCANCODE_5] = 0x2e, [SDL_SCANCODE_6] = 0x36,
+    [SDL_SCANCODE_7] = 0x3d, [SDL_SCANCODE_8] = 0x3e, [SDL_SCANCODE_9] = 0x46,
+    [SDL_SCANCODE_0] = 0x45,
+    [SDL_SCANCODE_RETURN] = 0x5a, [SDL_SCANCODE_ESCAPE] = 0x76,
+    [SDL_SCANCODE_BACKSPACE] = 0x66, [SDL_SCANCODE_TAB] = 0x0d, [SDL_SCANCODE_SPACE] = 0x29,
+    [SDL_SCANCODE_MINUS] = 0x4e, [SDL_SCANCODE_EQUALS] = 0x55,
+    [SDL_SCANCODE_LEFTBRACKET] = 0x54, [SDL_SCANCODE_RIGHTBRACKET] = 0x5b,
+    [SDL_SCANCODE_BACKSLASH] = 0x5d, [SDL_SCANCODE_NONUSHASH] = 0x5d,
+    [SDL_SCANCODE_SEMICOLON] = 0x4c, [SDL_SCANCODE_APOSTROPHE] = 0x52,
+    [SDL_SCANCODE_GRAVE] = 0x0e, [SDL_SCANCODE_COMMA] = 0x41, [SDL_SCANCODE_PERIOD] = 0x49,
+    [SDL_SCANCODE_SLASH] = 0x4a, [SDL_SCANCODE_CAPSLOCK] = 0x58,
+    [SDL_SCANCODE_NONUSBACKSLASH] = 0x61,
+    [SDL_SCANCODE_F1] = 0x05, [SDL_SCANCODE_F2] = 0x06, [SDL_SCANCODE_F3] = 0x04,
+    [SDL_SCANCODE_F4] = 0x0c, [SDL_SCANCODE_F5] = 0x03, [SDL_SCANCODE_F6] = 0x0b,
+    [SDL_SCANCODE_F7] = 0x83, [SDL_SCANCODE_F8] = 0x0a, [SDL_SCANCODE_F9] = 0x01,
+    [SDL_SCANCODE_F10] = 0x09, [SDL_SCANCODE_F11] = 0x78, [SDL_SCANCODE_F12] = 0x07,
+    [SDL_SCANCODE_PRINTSCREEN] = DISPLAY_KEY_PRINT, [SDL_SCANCODE_SYSREQ] = 0x84,
+    [SDL_SCANCODE_SCROLLLOCK] = 0x7e, [SDL_SCANCODE_PAUSE] = DISPLAY_KEY_PAUSE,
+    [SDL_SCANCODE_INSERT] = 0xe070, [SDL_SCANCODE_HOME] = 0xe06c,
+    [SDL_SCANCODE_PAGEUP] = 0xe07d, [SDL_SCANCODE_DELETE] = 0xe071,
+    [SDL_SCANCODE_END] = 0xe069, [SDL_SCANCODE_PAGEDOWN] = 0xe07a,
+    [SDL_SCANCODE_RIGHT] = 0xe074, [SDL_SCANCODE_LEFT] = 0xe06b,
+    [SDL_SCANCODE_DOWN] = 0xe072, [SDL_SCANCODE_UP] = 0xe075,
+    [SDL_SCANCODE_NUMLOCKCLEAR] = 0x77, [SDL_SCANCODE_KP_DIVIDE] = 0xe04a,
+    [SDL_SCANCODE_KP_MULTIPLY] = 0x7c, [SDL_SCANCODE_KP_MINUS] = 0x7b,
+    [SDL_SCANCODE_KP_PLUS] = 0x79, [SDL_SCANCODE_KP_ENTER] = 0xe05a,
+    [SDL_SCANCODE_KP_1] = 0x69, [SDL_SCANCODE_KP_2] = 0x72, [SDL_SCANCODE_KP_3] = 0x7a,
+    [SDL_SCANCODE_KP_4] = 0x6b, [SDL_SCANCODE_KP_5] = 0x73, [SDL_SCANCODE_KP_6] = 0x74,
+    [SDL_SCANCODE_KP_7] = 0x6c, [SDL_SCANCODE_KP_8] = 0x75, [SDL_SCANCODE_KP_9] = 0x7d,
+    [SDL_SCANCODE_KP_0] = 0x70, [SDL_SCANCODE_KP_PERIOD] = 0x71,
+    [SDL_SCANCODE_APPLICATION] = 0xe02f,
+    [SDL_SCANCODE_LCTRL] = 0x14, [SDL_SCANCODE_LSHIFT] = 0x12, [SDL_SCANCODE_LALT] = 0x11,
+    [SDL_SCANCODE_LGUI] = 0xe01f, [SDL_SCANCODE_RCTRL] = 0xe014,
+    [SDL_SCANCODE_RSHIFT] = 0x59, [SDL_SCANCODE_RALT] = 0xe011, [SDL_SCANCODE_RGUI] = 0xe027,
+};
+
+static void sdl_update_title(SDLDisplay *d)
+{
+    char title[256];
+    const char *name = d->m->opts && d->m->opts->name ? d->m->opts->name : NULL;
+    snprintf(title, sizeof title, "vx86%s%s%s%s%s", name ? " (" : "", name ? name : "",
+             name ? ")" : "", d->title_state[0] ? " " : "", d->title_state);
+    if (d->grabbed)
+        snprintf(title + strlen(title), sizeof title - strlen(title),
+                 " - Press Ctrl-Alt-G to exit grab");
+    SDL_SetWindowTitle(d->win, title);
+}
+
+static void sdl_set_grab(SDLDisplay *d, bool on)
+{
+    if (d->grabbed == on)
+        return;
+    d->grabbed = on;
+    SDL_SetWindowGrab(d->win, on ? SDL_TRUE : SDL_FALSE);
+    SDL_SetRelativeMouseMode(on ? SDL_TRUE : SDL_FALSE);
+    if (!on && d->buttons) {
+        d->buttons = 0;
+        if (d->in.mouse)
+            d->in.mouse(d->in.opaque, 0, 0, 0, 0);
+    }
+    sdl_update_title(d);
+}
+
+/* Releases every key the guest sees pressed (focus lost, hot keys). */
+static void sdl_release_keys(SDLDisplay *d)
+{
+    for (int sc = 0; sc < SDL_NUM_SCANCODES; sc++) {
+        if (d->down[sc]) {
+            d->down[sc] = 0;
+            display_send_key(&d->in, sdl_to_set2[sc], false);
+        }
+    }
+}
+
+/* ---- drawing ---- */
+
+static void sdl_resize(void *opaque, DisplaySurface *s)
+{
+    SDLDisplay *d = opaque;
+    if (d->tex && d->tex_w == s->width && d->tex_h == s->height)
+        return;
+    if (d->tex)
+        SDL_DestroyTexture(d->tex);
+    d->tex = NULL;
+    d->tex_w = s->width;
+    d->tex_h = s->height;
+    d->dirty = false;
+    d->need_present = true;
+    if (!s->width || !s->height)
+        return;
+    d->tex = SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
+                               s->width, s->height);
+    SDL_RenderSetLogicalSize(d->ren, s->width, s->height);
+    if (!d->full_screen)
+        SDL_SetWindowSize(d->win, s->width, s->height);
+}
+
+static void sdl_dirty(void *opaque, int x, int y, int w, int h)
+{
+    SDLDisplay *d = opaque;
+    if (!d->dirty) {
+        d->rect = (ConsoleRect){ x, y, w, h };
+        d->dirty = true;
+        return;
+    }
+    ConsoleRect *r = &d->rect;
+    int x1 = MAX(r->x + r->w, x + w), y1 = MAX(r->y + r->h, y + h);
+    r->x = MIN(r->x, x);
+    r->y = MIN(r->y, y);
+    r->w = x1 - r->x;
+    r->h = y1 - r->y;
+}
+
+static void sdl_draw(SDLDisplay *d)
+{
+    DisplaySurface *s = console_surface(d->con);
+    if (d->dirty && d->tex && s->pixels) {
+        SDL_Rect r = { d->rect.x, d->rect.y, d->rect.w, d->rect.h };
+        const uint8_t *p = (const uint8_t *)s->pixels + (size_t)r.y * (size_t)s->stride +
+                           (size_t)r.x * 4;
+        SDL_UpdateTexture(d->tex, &r, p, s->stride);
+        d->need_present = true;
+    }
+    d->dirty = false;
+    if (!d->need_present)
+        return;
+    d->need_present = false;
+    SDL_SetRenderDrawColor(d->ren, 0, 0, 0, 255);
+    SDL_RenderClear(d->ren);
+    if (d->tex)
+        SDL_RenderCopy(d->ren, d->tex, NULL, NULL);
+    SDL_RenderPresent(d->ren);
+}
+
+/* ---- events ---- */
+
+/* Ctrl-Alt-KEY: true when it was one of ours (not passed to the guest). */
+static bool sdl_hotkey(SDLDisplay *d, const SDL_KeyboardEvent *k)
+{
+    SDL_Keymod mod = SDL_GetModState();
+    if (!(mod & KMOD_CTRL) || !(mod & KMOD_ALT))
+        return false;
+    switch (k->keysym.scancode) {
+    case SDL_SCANCODE_G:
+        sdl_release_keys(d);
+        sdl_set_grab(d, !d->grabbed);
+        return true;
+    case SDL_SCANCODE_F:
+        sdl_release_keys(d);
+        d->full_screen = !d->full_screen;
+        SDL_SetWindowFullscreen(d->win, d->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
+        if (!d->full_screen && d->tex_w)
+            SDL_SetWindowSize(d->win, d->tex_w, d->tex_h);
+        d->need_present = true;
+        return true;
+    case SDL_SCANCODE_1:
+        /* The guest screen: the only console this window has; the human
+         * monitor stays on its -monitor chardev. */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void sdl_key(SDLDisplay *d, const SDL_KeyboardEvent *k)
+{
+    bool down = k->type == SDL_KEYDOWN;
+    SDL_Scancode sc = k->keysym.scancode;
+    if (down && sdl_hotkey(d, k))
+        return;
+    if ((unsigned)sc >= SDL_NUM_SCANCODES || !sdl_to_set2[sc])
+        return;
+    if (!down && !d->down[sc])
+        return;                 /* its press went to a hot key */
+    d->down[sc] = down;
+    display_send_key(&d->in, sdl_to_set2[sc], down);
+}
+
+static unsigned sdl_buttons(uint32_t state)
+{
+    return ((state & SDL_BUTTON_LMASK) ? DISPLAY_BUTTON_LEFT : 0) |
+           ((state & SDL_BUTTON_RMASK) ? DISPLAY_BUTTON_RIGHT : 0) |
+           ((state & SDL_BUTTON_MMASK) ? DISPLAY_BUTTON_MIDDLE : 0);
+}
+
+static void sdl_event(SDLDisplay *d, const SDL_Event *e)
+{
+    switch (e->type) {
+    case SDL_QUIT:
+        machine_request_shutdown(d->m, 0);
+        break;
+    case SDL_KEYDOWN:
+    case SDL_KEYUP:
+        sdl_key(d, &e->key);
+        break;
+    case SDL_MOUSEMOTION:
+        if (d->grabbed && d->in.mouse)
+            d->in.mouse(d->in.opaque, e->motion.xrel, e->motion.yrel, 0,
+                        sdl_buttons(e->motion.state));
+        break;
+    case SDL_MOUSEBUTTONDOWN:
+    case SDL_MOUSEBUTTONUP:
+        if (!d->grabbed) {
+            if (e->type == SDL_MOUSEBUTTONDOWN && e->button.button == SDL_BUTTON_LEFT)
+                sdl_set_grab(d, true);
+            break;
+        }
+        d->buttons = sdl_buttons(SDL_GetMouseState(NULL, NULL));
+        if (d->in.mouse)
+            d->in.mouse(d->in.opaque, 0, 0, 0, d->buttons);
+        break;
+    case SDL_MOUSEWHEEL:
+        if (d->grabbed && d->in.mouse && e->wheel.y)
+            d->in.mouse(d->in.opaque, 0, 0, e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ?
+                        e->wheel.y : -e->wheel.y, d->buttons);
+        break;
+    case SDL_WINDOWEVENT:
+        switch (e->window.event) {
+        case SDL_WINDOWEVENT_CLOSE:
+            machine_request_shutdown(d->m, 0);
+            break;
+        case SDL_WINDOWEVENT_FOCUS_LOST:
+            sdl_release_keys(d);
+            break;
+        case SDL_WINDOWEVENT_EXPOSED:
+        case SDL_WINDOWEVENT_SIZE_CHANGED:
+        case SDL_WINDOWEVENT_RESTORED:
+            d->need_present = true;
+            break;
+        }
+        break;
+    }
+}
+
+static void sdl_refresh(void *opaque)
+{
+    SDLDisplay *d = opaque;
+    SDL_Event e;
+    while (SDL_PollEvent(&e))
+        sdl_event(d, &e);
+    const char *st = d->m->state == RUN_PAUSED ? "[Paused]" :
+                     d->m->state == RUN_POWERED_OFF ? "[Stopped]" : "";
+    if (strcmp(st, d->title_state)) {
+        snprintf(d->title_state, sizeof d->title_state, "%s", st);
+        sdl_update_title(d);
+    }
+    console_refresh(d->con, false);
+    sdl_draw(d);
+}
+
+/* ---- open / close ---- */
+
+static void sdl_close(void *opaque)
+{
+    SDLDisplay *d = opaque;
+    if (!d)
+        return;
+    if (d->con)
+        console_remove_listener(d->con, d);
+    if (d->tex)
+        SDL_DestroyTexture(d->tex);
+    if (d->ren)
+        SDL_DestroyRenderer(d->ren);
+    if (d->win)
+        SDL_DestroyWindow(d->win);
+    SDL_QuitSubSystem(SDL_INIT_VIDEO);
+    free(d);
+}
+
+static void *sdl_open(Machine *m, Console *con, const DisplayInput *in, const VMOptions *o,
+                      char *err, size_t errlen)
+{
+    /* vx86 keeps its own SIGINT/SIGTERM behaviour. */
+    SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
+    SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
+    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "nearest");
+    SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
+    if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
+        snprintf(err, errlen, "cannot start SDL video: %s", SDL_GetError());
+        return NULL;
+    }
+    SDLDisplay *d = xcalloc(1, sizeof(*d));
+    d->m = m;
+    d->con = con;
+    d->in = *in;
+    d->full_screen = o->full_screen;
+    DisplaySurface *s = con ? console_surface(con) : NULL;
+    int w = s && s->width ? s->width : 640, h = s && s->height ? s->height : 480;
+    d->win = SDL_CreateWindow("vx86", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w, h,
+                              SDL_WINDOW_RESIZABLE |
+                              (d->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
+    if (d->win)
+        d->ren = SDL_CreateRenderer(d->win, -1, 0);
+    if (!d->win || !d->ren) {
+        snprintf(err, errlen, "cannot open the window: %s", SDL_GetError());
+        sdl_close(d);
+        return NULL;
+    }
+    SDL_RenderSetLogicalSize(d->ren, w, h);
+    sdl_update_title(d);
+    d->need_present = true;
+    if (con) {
+        ConsoleListener l = { sdl_resize, sdl_dirty, d };
+        console_add_listener(con, &l);
+        console_refresh(con, true);
+    }
+    sdl_draw(d);
+    return d;
+}
+
+const DisplayBackend sdl_display_backend = { "sdl", sdl_open, sdl_refresh, sdl_close };
