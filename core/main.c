@@ -155,7 +155,16 @@ static int run_board(Machine *m, const VMOptions *opts)
     bool ok = !opts->kernel || pc_load_linux(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
+    /* The display starts before the accelerator: one that cannot start
+     * is the only line the user sees. */
+    Display *disp = NULL;
+    DisplayInput in = { pc_send_key, pc_send_mouse, pc };
+    if (ok && !display_open(m, pc_console(pc), &in, opts, &disp, err, sizeof err)) {
+        fprintf(stderr, "vx86: %s\n", err);
+        ok = false;
+    }
     if (!ok || !start_monitor(m, pc, opts, &mon_chr, &mon)) {
+        display_close(disp);
         m->board = NULL;
         machine_free(m);
         pc_free(pc);
@@ -174,15 +183,10 @@ static int run_board(Machine *m, const VMOptions *opts)
         } else {
             if (opts->kernel)
                 linuxboot_entry_state(&entry, &s);
-            Display *disp = NULL;
-            DisplayInput in = { pc_send_key, pc_send_mouse, pc };
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
-            else if (!display_open(m, pc_console(pc), &in, opts, &disp, err, sizeof err))
-                fprintf(stderr, "vx86: %s\n", err);
             else
                 status = machine_run(m, ops, acc);
-            display_close(disp);
         }
         if (log_enabled(LOG_CPU_EXIT)) {
             if (ops->get_cpu_state(acc, &s, err, sizeof err) == 0)
@@ -192,6 +196,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         }
         ops->free(acc);
     }
+    display_close(disp);
     /* The board's backends and BIOS image outlive the devices using them. */
     m->board = NULL;
     machine_free(m);

@@ -247,6 +247,7 @@ static void curses_show_notice(CursesDisplay *d, int w, int h)
     d->notice_h = h;
     attrset(A_NORMAL | (d->colours ? COLOR_PAIR(7) : 0));
     erase();
+    clearok(curscr, TRUE);
     if (w && h)
         mvprintw(0, 0, "vx86: the guest shows a %dx%d graphics mode (not shown on a text "
                        "terminal; use -display sdl, or screendump)", w, h);
@@ -261,6 +262,8 @@ static void curses_refresh(void *opaque)
     CursesDisplay *d = opaque;
     ConsoleText t = { .cells = d->cells, .max_cells = CONSOLE_TEXT_MAX_CELLS };
     if (!d->con) {
+        if (d->redraw)
+            clearok(curscr, TRUE);
         curses_show_notice(d, 0, 0);
         d->redraw = false;
         return;
@@ -276,6 +279,7 @@ static void curses_refresh(void *opaque)
     if (full) {
         attrset(A_NORMAL);
         erase();
+        clearok(curscr, TRUE);   /* what others wrote to the terminal goes too */
     }
     d->mode = 1;
     d->cols = t.cols;
@@ -372,9 +376,10 @@ static void *curses_open(Machine *m, Console *con, const DisplayInput *in, const
                 if (bg || fg)
                     init_pair((short)(bg * 8 + fg), vga_to_curses[fg], vga_to_curses[bg]);
     }
+    /* The first refresh, once the machine runs, repaints the whole
+     * terminal (notices printed after this point included). */
     d->redraw = true;
     machine_watch_fd(m, curses_fd, curses_readable, d);
-    curses_refresh(d);
     return d;
 }
 

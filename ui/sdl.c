@@ -21,6 +21,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <SDL.h>
@@ -197,8 +198,11 @@ static void sdl_draw(SDLDisplay *d)
 /* Ctrl-Alt-KEY: true when it was one of ours (not passed to the guest). */
 static bool sdl_hotkey(SDLDisplay *d, const SDL_KeyboardEvent *k)
 {
-    SDL_Keymod mod = SDL_GetModState();
-    if (!(mod & KMOD_CTRL) || !(mod & KMOD_ALT))
+    /* The modifiers as this window saw them go down (SDL's own modifier
+     * state can lag behind synthetic input). */
+    bool ctrl = d->down[SDL_SCANCODE_LCTRL] || d->down[SDL_SCANCODE_RCTRL];
+    bool alt = d->down[SDL_SCANCODE_LALT] || d->down[SDL_SCANCODE_RALT];
+    if (!ctrl || !alt)
         return false;
     switch (k->keysym.scancode) {
     case SDL_SCANCODE_G:
@@ -335,8 +339,17 @@ static void *sdl_open(Machine *m, Console *con, const DisplayInput *in, const VM
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "nearest");
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
+    /* Only a window system will do: without SDL_VIDEODRIVER, SDL would
+     * fall back to its offscreen driver and show nothing. */
+    const char *want = getenv("SDL_VIDEODRIVER");
+    if (!want || !*want) {
+        const char *wl = getenv("WAYLAND_DISPLAY");
+        SDL_SetHint(SDL_HINT_VIDEODRIVER, wl && *wl ? "wayland,x11" : "x11");
+    }
     if (SDL_InitSubSystem(SDL_INIT_VIDEO) < 0) {
-        snprintf(err, errlen, "cannot start SDL video: %s", SDL_GetError());
+        const char *x = getenv("DISPLAY");
+        snprintf(err, errlen, "cannot open a window on the display%s%s: %s", x ? " " : "",
+                 x ? x : "", SDL_GetError());
         return NULL;
     }
     SDLDisplay *d = xcalloc(1, sizeof(*d));

@@ -7,7 +7,9 @@
  * printed as "key XX" (keyboard, set 1 after the controller's
  * translation) or "aux XX" (mouse) on the debug console and appended in
  * hex to the bottom rows of the screen, so typed keys also change the
- * picture.
+ * picture.  F1's release (and the start) print the whole text buffer between
+ * "screen begin" and "screen end" lines ('.' for characters outside
+ * printable ASCII): what a text terminal must show.
  */
 #include "vga-common.h"
 
@@ -17,6 +19,19 @@ static void put_str(int row, int col, const char *s, uint8_t attr)
 {
     for (; *s && col < 80; s++, col++)
         text[row * 80 + col] = (uint16_t)((uint8_t)*s | attr << 8);
+}
+
+static void dump_screen(void)
+{
+    tprintf("screen begin\n");
+    for (int r = 0; r < 25; r++) {
+        for (int c = 0; c < 80; c++) {
+            uint8_t ch = (uint8_t)text[r * 80 + c];
+            tprintf("%c", ch >= 0x20 && ch < 0x7f ? ch : '.');
+        }
+        tprintf("\n");
+    }
+    tprintf("screen end\n");
 }
 
 static void kbc_wait_write(void)
@@ -68,6 +83,7 @@ int main(void)
     outb(0x60, 0xf4);
 
     tprintf("ready\n");
+    dump_screen();
     int pos = 0;
     static const char hex[] = "0123456789abcdef";
     for (;;) {
@@ -83,6 +99,8 @@ int main(void)
         text[cell] = (uint16_t)(hex[b >> 4] | 0x0e << 8);
         text[cell + 1] = (uint16_t)(hex[b & 15] | 0x0e << 8);
         pos++;
+        if (b == 0xbb)                 /* F1 released */
+            dump_screen();
     }
     return 0;
 }

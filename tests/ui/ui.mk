@@ -1,4 +1,4 @@
-# Display tests (tests/ui/ui.sh): -display sdl under Xvfb (screenshots of
+# Display tests (tests/ui/ui.py): -display sdl under Xvfb (screenshots of
 # the window against vx86's own screendump, keys typed with xdotool, the
 # grab title) and -display curses under tmux (the pane against the VGA text
 # buffer, keys sent with tmux send-keys), with tests/ui/ui-keys.c as guest.
@@ -11,7 +11,7 @@ $(TESTROM_DIR)/ui-keys.o: tests/vga/vga-common.h
 $(TESTROM_DIR)/ui-keys.o: TESTROM_CFLAGS32 += -Itests/vga
 
 .PHONY: check-ui
-check-ui: vx86 $(TESTROM_DIR)/ui-keys.bin
-	tests/ui/ui.sh ./vx86
+check-ui: vx86 $(TESTROM_DIR)/ui-keys.bin $(TESTROM_DIR)/vga-13h.bin
+	tests/ui/ui.py --vx86 ./vx86
 
 CHECK_TARGETS += check-ui
