@@ -66,6 +66,8 @@ if [ ! -x "$VX86" ]; then
     exit 1
 fi
 version=$(cat "$(dirname "$0")/../../VERSION" 2>/dev/null || echo "")
+# No case needs a window; the display cases below rely on there being none.
+unset DISPLAY WAYLAND_DISPLAY SDL_VIDEODRIVER
 : >"$tmp/kernel"
 : >"$tmp/disk.img"
 
@@ -155,6 +157,46 @@ expect_error "-boot menu= checked" "menu=maybe: expected on or off" -boot menu=m
 expect_error "-global unknown property" "property not supported" -global foo.bar=1
 expect_error "-global isa-debugcon.iobase checked" "expected a port" -global isa-debugcon.iobase=0x10000
 expect_error "-bios missing file" "No such file" -bios "$tmp/no-such-bios.bin"
+
+# Displays (issue 13): one that cannot start is one line and exit 1; the
+# default display falls back to none with a one-line notice.
+expect_error "-display sdl without X" "-display sdl: no X or Wayland display" -display sdl
+nodisp=:4242
+while [ -e "/tmp/.X11-unix/X${nodisp#:}" ]; do nodisp=":$((${nodisp#:} + 1))"; done
+export DISPLAY=$nodisp
+expect_error "-display sdl, no X server there" "-display sdl: cannot open a window on the display $nodisp" \
+    -display sdl
+unset DISPLAY
+expect_error "-display curses without a terminal" "-display curses: the standard input and output must be a terminal" \
+    -display curses
+expect_error "-display curses with -serial stdio" "-display curses: the terminal is already used by -serial stdio" \
+    -display curses -serial stdio
+expect_error "-nographic -display curses" "-nographic: cannot be combined with -display curses" \
+    -nographic -display curses
+expect_error "-display gtk refused" "unsupported display 'gtk'" -display gtk
+# default_display NAME TEXT: the default display falls back to none: the
+# test ROM runs to its end (status 1: its exit value 0), one notice line.
+default_display() {
+    cases=$((cases + 1))
+    run -accel tcg -bios build/testrom/hello.bin -debugcon stdio
+    if [ "$rc" -ne 1 ] || ! grep -qF "checks: all passed" "$tmp/out"; then
+        fail "$1" "exit $rc, stdout: $(cat "$tmp/out"), stderr: $(cat "$tmp/err")"
+    elif [ "$(lines "$tmp/err")" != 1 ] || ! grep -qF -- "$2" "$tmp/err"; then
+        fail "$1" "stderr: $(cat "$tmp/err")"
+    else
+        pass "$1"
+    fi
+}
+if [ -f build/testrom/hello.bin ] && grep -q "CONFIG_SDL" config.h 2>/dev/null; then
+    default_display "default display without X: none, one notice" \
+        "no X or Wayland display (DISPLAY is not set): running with -display none"
+    if true; then
+        export DISPLAY=$nodisp
+        default_display "default display, no X server there: none, one notice" \
+            "cannot open the SDL window"
+        unset DISPLAY
+    fi
+fi
 
 echo "cli: $((cases - failures))/$cases passed"
 [ "$failures" -eq 0 ]
