@@ -3,12 +3,16 @@
  *
  * Drawing: a console listener collects the dirty rectangle; each refresh
  * (display.c's timer, every DISPLAY_REFRESH_NS) asks the device to render
- * what changed and, only when something did, uploads that rectangle into
- * a streaming texture and presents the frame.  A static screen costs one
- * event poll and the device's change check per refresh.  The renderer's
- * logical size is the guest screen, so a resized or full-screen window
- * scales it with the aspect ratio kept (letterboxed), nearest-neighbour:
- * at the guest size the window shows the guest's pixels exactly.
+ * what changed and, only when something did, copies that rectangle into
+ * the window's framebuffer (SDL's window surface: shared memory with the X
+ * server) and updates just that rectangle on screen.  A static screen
+ * costs one event poll and the device's change check per refresh; a
+ * blinking cursor one cell.  No GPU renderer: on a machine without one
+ * (Xvfb, ssh -X, VMs) a GL renderer would rasterise every frame on the CPU.
+ * A window of another size shows the screen scaled with the aspect ratio
+ * kept (letterboxed), nearest-neighbour (then each change redraws the
+ * whole scaled frame); at the guest size the window shows the guest's
+ * pixels exactly.
  *
  * Input: SDL scancodes (USB HID positions) -> PS/2 set 2 keycodes by the
  * table below; key repeat is passed on as repeated make codes, as a PS/2
@@ -34,9 +38,8 @@ typedef struct SDLDisplay {
     Console *con;
     DisplayInput in;
     SDL_Window *win;
-    SDL_Renderer *ren;
-    SDL_Texture *tex;
-    int tex_w, tex_h;
+    SDL_Surface *src;           /* wraps the console surface's pixels */
+    int src_w, src_h;
     bool dirty;                 /* the surface changed since the last frame */
     ConsoleRect rect;           /* ... in this rectangle */
     bool need_present;          /* the window needs a new frame (expose) */
@@ -138,21 +141,19 @@ static void sdl_release_keys(SDLDisplay *d)
 static void sdl_resize(void *opaque, DisplaySurface *s)
 {
     SDLDisplay *d = opaque;
-    if (d->tex && d->tex_w == s->width && d->tex_h == s->height)
-        return;
-    if (d->tex)
-        SDL_DestroyTexture(d->tex);
-    d->tex = NULL;
-    d->tex_w = s->width;
-    d->tex_h = s->height;
+    bool same = d->src_w == s->width && d->src_h == s->height;
+    if (d->src)
+        SDL_FreeSurface(d->src);
+    d->src = NULL;
+    d->src_w = s->width;
+    d->src_h = s->height;
     d->dirty = false;
     d->need_present = true;
-    if (!s->width || !s->height)
+    if (!s->width || !s->height || !s->pixels)
         return;
-    d->tex = SDL_CreateTexture(d->ren, SDL_PIXELFORMAT_RGB888, SDL_TEXTUREACCESS_STREAMING,
-                               s->width, s->height);
-    SDL_RenderSetLogicalSize(d->ren, s->width, s->height);
-    if (!d->full_screen)
+    d->src = SDL_CreateRGBSurfaceWithFormatFrom(s->pixels, s->width, s->height, 32, s->stride,
+                                                SDL_PIXELFORMAT_RGB888);
+    if (!same && !d->full_screen)
         SDL_SetWindowSize(d->win, s->width, s->height);
 }
 
@@ -172,25 +173,51 @@ static void sdl_dirty(void *opaque, int x, int y, int w, int h)
     r->h = y1 - r->y;
 }
 
+/* Where the screen goes in a window of the given size: scaled to fit,
+ * aspect ratio kept, centred. */
+static SDL_Rect sdl_viewport(const SDLDisplay *d, int ww, int wh)
+{
+    SDL_Rect v = { 0, 0, ww, wh };
+    if (!d->src_w || !d->src_h)
+        return v;
+    if ((int64_t)ww * d->src_h > (int64_t)wh * d->src_w)
+        v.w = (int)((int64_t)wh * d->src_w / d->src_h);
+    else
+        v.h = (int)((int64_t)ww * d->src_h / d->src_w);
+    v.x = (ww - v.w) / 2;
+    v.y = (wh - v.h) / 2;
+    return v;
+}
+
 static void sdl_draw(SDLDisplay *d)
 {
-    DisplaySurface *s = console_surface(d->con);
-    if (d->dirty && d->tex && s->pixels) {
+    if (!d->dirty && !d->need_present)
+        return;
+    SDL_Surface *ws = SDL_GetWindowSurface(d->win);
+    if (!ws)
+        return;
+    SDL_Rect v = sdl_viewport(d, ws->w, ws->h);
+    bool unscaled = v.w == d->src_w && v.h == d->src_h;
+    if (d->need_present || !unscaled || !d->src) {
+        /* Everything: the black bars, the (scaled) screen. */
+        SDL_FillRect(ws, NULL, SDL_MapRGB(ws->format, 0, 0, 0));
+        if (d->src) {
+            if (unscaled)
+                SDL_BlitSurface(d->src, NULL, ws, &v);
+            else
+                SDL_BlitScaled(d->src, NULL, ws, &v);
+        }
+        SDL_UpdateWindowSurface(d->win);
+    } else {
+        /* Only the rectangle that changed. */
         SDL_Rect r = { d->rect.x, d->rect.y, d->rect.w, d->rect.h };
-        const uint8_t *p = (const uint8_t *)s->pixels + (size_t)r.y * (size_t)s->stride +
-                           (size_t)r.x * 4;
-        SDL_UpdateTexture(d->tex, &r, p, s->stride);
-        d->need_present = true;
+        SDL_Rect to = { v.x + r.x, v.y + r.y, r.w, r.h };
+        SDL_BlitSurface(d->src, &r, ws, &to);
+        to = (SDL_Rect){ v.x + r.x, v.y + r.y, r.w, r.h };
+        SDL_UpdateWindowSurfaceRects(d->win, &to, 1);
     }
     d->dirty = false;
-    if (!d->need_present)
-        return;
     d->need_present = false;
-    SDL_SetRenderDrawColor(d->ren, 0, 0, 0, 255);
-    SDL_RenderClear(d->ren);
-    if (d->tex)
-        SDL_RenderCopy(d->ren, d->tex, NULL, NULL);
-    SDL_RenderPresent(d->ren);
 }
 
 /* ---- events ---- */
@@ -213,8 +240,8 @@ static bool sdl_hotkey(SDLDisplay *d, const SDL_KeyboardEvent *k)
         sdl_release_keys(d);
         d->full_screen = !d->full_screen;
         SDL_SetWindowFullscreen(d->win, d->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
-        if (!d->full_screen && d->tex_w)
-            SDL_SetWindowSize(d->win, d->tex_w, d->tex_h);
+        if (!d->full_screen && d->src_w)
+            SDL_SetWindowSize(d->win, d->src_w, d->src_h);
         d->need_present = true;
         return true;
     case SDL_SCANCODE_1:
@@ -321,10 +348,8 @@ static void sdl_close(void *opaque)
         return;
     if (d->con)
         console_remove_listener(d->con, d);
-    if (d->tex)
-        SDL_DestroyTexture(d->tex);
-    if (d->ren)
-        SDL_DestroyRenderer(d->ren);
+    if (d->src)
+        SDL_FreeSurface(d->src);
     if (d->win)
         SDL_DestroyWindow(d->win);
     SDL_QuitSubSystem(SDL_INIT_VIDEO);
@@ -337,7 +362,9 @@ static void *sdl_open(Machine *m, Console *con, const DisplayInput *in, const VM
     /* vx86 keeps its own SIGINT/SIGTERM behaviour. */
     SDL_SetHint(SDL_HINT_NO_SIGNAL_HANDLERS, "1");
     SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
-    SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "nearest");
+    /* The window surface in the X server's shared memory, not a GL
+     * texture (see the top of the file). */
+    SDL_SetHint(SDL_HINT_FRAMEBUFFER_ACCELERATION, "0");
     SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "1");
     /* Only a window system will do: without SDL_VIDEODRIVER, SDL would
      * fall back to its offscreen driver and show nothing. */
@@ -362,14 +389,11 @@ static void *sdl_open(Machine *m, Console *con, const DisplayInput *in, const VM
     d->win = SDL_CreateWindow("vx86", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w, h,
                               SDL_WINDOW_RESIZABLE |
                               (d->full_screen ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0));
-    if (d->win)
-        d->ren = SDL_CreateRenderer(d->win, -1, 0);
-    if (!d->win || !d->ren) {
+    if (!d->win) {
         snprintf(err, errlen, "cannot open the window: %s", SDL_GetError());
         sdl_close(d);
         return NULL;
     }
-    SDL_RenderSetLogicalSize(d->ren, w, h);
     sdl_update_title(d);
     d->need_present = true;
     if (con) {
