@@ -92,6 +92,10 @@ typedef struct Machine {
 
     FdWatch fds[16];              /* input sources the main loop polls */
     int nfds;
+    /* The display's refresh while the machine stands still (powered off
+     * under -no-shutdown: no timers run), so its window still answers. */
+    void (*stopped_refresh)(void *opaque);
+    void *stopped_refresh_opaque;
 
     RunState state;
     int exit_code;

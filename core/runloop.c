@@ -74,8 +74,11 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
            m->state == RUN_POWERED_OFF) {
         if (m->state == RUN_POWERED_OFF) {
-            /* -no-shutdown: the CPU is stopped; only input (quit) moves. */
-            poll_inputs(m, 100);
+            /* -no-shutdown: the CPU is stopped; only input (quit) and the
+             * display move. */
+            poll_inputs(m, m->stopped_refresh ? 30 : 100);
+            if (m->stopped_refresh)
+                m->stopped_refresh(m->stopped_refresh_opaque);
             continue;
         }
         if (m->state == RUN_RESET) {

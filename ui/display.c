@@ -24,6 +24,12 @@ static void display_tick(void *opaque)
     timer_mod(d->timer, clock_now(d->m->clock) + DISPLAY_REFRESH_NS);
 }
 
+static void display_stopped_refresh(void *opaque)
+{
+    Display *d = opaque;
+    d->be->refresh(d->state);
+}
+
 static bool have_window_system(void)
 {
     const char *x = getenv("DISPLAY"), *w = getenv("WAYLAND_DISPLAY");
@@ -90,6 +96,8 @@ bool display_open(Machine *m, Console *con, const DisplayInput *in, const VMOpti
     d->m = m;
     d->timer = timer_new(m->clock, display_tick, d);
     timer_mod(d->timer, clock_now(m->clock));
+    m->stopped_refresh = display_stopped_refresh;
+    m->stopped_refresh_opaque = d;
     *out = d;
     return true;
 }
@@ -99,6 +107,8 @@ void display_close(Display *d)
     if (!d)
         return;
     timer_free(d->timer);
+    if (d->m->stopped_refresh_opaque == d)
+        d->m->stopped_refresh = NULL;
     d->be->close(d->state);
     free(d);
 }

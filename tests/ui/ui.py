@@ -308,6 +308,14 @@ def sdl_tests(vx86, tmp):
                          else None, 5)
         check(bool(aux) and len(aux) % 3 == 0 and int(aux[0], 16) & 0x08,
               "sdl: grabbed mouse motion reaches the PS/2 mouse", str(aux))
+        since = len(g.text())
+        run(["xdotool", "mousedown", "1"], env=env)
+        time.sleep(0.2)
+        run(["xdotool", "mouseup", "1"], env=env)
+        aux = wait_until(lambda: g.codes(since, "aux") if len(g.codes(since, "aux")) >= 6
+                         else None, 5)
+        check(bool(aux) and int(aux[0], 16) & 0x01 and not int(aux[3], 16) & 0x01,
+              "sdl: grabbed left button press and release reach the PS/2 mouse", str(aux))
         run(["xdotool", "key", "ctrl+alt+g"], env=env)
         t = wait_until(lambda: window_name(win, env) == "vx86 (uitest)", 5)
         check(t, "sdl: Ctrl-Alt-G again releases (title)", window_name(win, env))
