@@ -845,7 +845,13 @@ static int opt_display(Ctx *c, const char *arg)
     int rc = 0;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
-        if (strcmp(kv->key, "type"))
+        if (!strcmp(kv->key, "window-close")) {
+            bool on;
+            if (!parse_bool(kv->val, &on))
+                rc = fail(c, "window-close=%s: expected on or off", kv->val ? kv->val : "");
+            else
+                c->o->no_quit = !on;
+        } else if (strcmp(kv->key, "type"))
             rc = kv_unknown(c, kv);
         else if (!kv->val)
             rc = kv_need_value(c, kv);
@@ -1005,6 +1011,7 @@ static int opt_no_shutdown(Ctx *c, const char *a) { c->o->no_shutdown = true; re
 static int opt_nodefaults(Ctx *c, const char *a) { c->o->nodefaults = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
 static int opt_full_screen(Ctx *c, const char *a) { c->o->full_screen = true; return 0; }
+static int opt_no_quit(Ctx *c, const char *a) { c->o->no_quit = true; return 0; }
 
 static int opt_cpu(Ctx *c, const char *a)
 {
@@ -1064,6 +1071,7 @@ static const OptDef opt_defs[] = {
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
     { "display", true, opt_display, "sdl|curses|none", "display backend" },
     { "full-screen", false, opt_full_screen, NULL, "start the SDL window in full screen" },
+    { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
     { "name", true, opt_name, "NAME", "the VM's name (window title)" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
     { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },

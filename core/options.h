@@ -71,6 +71,7 @@ typedef struct VMOptions {
     bool nographic;
     DisplayKind display;
     bool full_screen;     /* -full-screen: the SDL window starts full screen */
+    bool no_quit;         /* -no-quit, -display sdl,window-close=off */
     char *name;           /* -name: shown in the window title */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */

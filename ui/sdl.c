@@ -19,7 +19,8 @@
  * keyboard's typematic does.  The mouse goes to the PS/2 mouse as
  * relative motion while grabbed (a click in the window grabs it,
  * Ctrl-Alt-G releases; the title says so).  Ctrl-Alt-F toggles full
- * screen.  Closing the window quits, as QEMU's SDL display does.
+ * screen.  Closing the window quits, as QEMU's SDL display does (not with
+ * -no-quit or -display sdl,window-close=off).
  * Everything runs on the main-loop thread, which SDL requires.
  */
 #include "config.h"
@@ -45,6 +46,7 @@ typedef struct SDLDisplay {
     bool need_present;          /* the window needs a new frame (expose) */
     bool grabbed;
     bool full_screen;
+    bool no_quit;               /* -no-quit: closing the window does nothing */
     unsigned buttons;
     char title_state[16];       /* "" or "[Paused]" / "[Stopped]" */
     uint8_t down[SDL_NUM_SCANCODES];   /* keys the guest sees pressed */
@@ -278,7 +280,8 @@ static void sdl_event(SDLDisplay *d, const SDL_Event *e)
 {
     switch (e->type) {
     case SDL_QUIT:
-        machine_request_shutdown(d->m, 0);
+        if (!d->no_quit)
+            machine_request_shutdown(d->m, 0);
         break;
     case SDL_KEYDOWN:
     case SDL_KEYUP:
@@ -308,7 +311,8 @@ static void sdl_event(SDLDisplay *d, const SDL_Event *e)
     case SDL_WINDOWEVENT:
         switch (e->window.event) {
         case SDL_WINDOWEVENT_CLOSE:
-            machine_request_shutdown(d->m, 0);
+            if (!d->no_quit)
+                machine_request_shutdown(d->m, 0);
             break;
         case SDL_WINDOWEVENT_FOCUS_LOST:
             sdl_release_keys(d);
@@ -384,6 +388,7 @@ static void *sdl_open(Machine *m, Console *con, const DisplayInput *in, const VM
     d->con = con;
     d->in = *in;
     d->full_screen = o->full_screen;
+    d->no_quit = o->no_quit;
     DisplaySurface *s = con ? console_surface(con) : NULL;
     int w = s && s->width ? s->width : 640, h = s && s->height ? s->height : 480;
     d->win = SDL_CreateWindow("vx86", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED, w, h,

@@ -16,7 +16,7 @@ guest as the scan codes a PC keyboard sends; Ctrl-Alt-G must say "grab" in
 the title and pass relative mouse motion to the PS/2 mouse; a resized
 window must show the screen scaled with its aspect ratio kept; closing
 the window (WM_DELETE_WINDOW, as a window
-manager's close button sends) must end vx86 with status 0.
+manager's close button sends) must end vx86 with status 0 (and must not with window-close=off).
 
 curses (needs tmux): vx86 with -display curses in a private tmux server:
 the pane must show the guest's text buffer (as the guest itself printed
@@ -339,6 +339,22 @@ def sdl_tests(vx86, tmp):
         except subprocess.TimeoutExpired:
             pass
         check(rc == 0, "sdl: closing the window quits (status 0)", "status %s" % rc)
+        g.stop()
+
+        # window-close=off (QEMU's -no-quit): closing does nothing.
+        g = Guest(vx86, tmp, "sdl-noquit", ["-display", "sdl,window-close=off"], env=env)
+        g.wait_log("ready")
+        out = run(["xdotool", "search", "--sync", "--name", "^vx86"], env=env)
+        win = out.stdout.decode().split()[0]
+        close_window(display, win)
+        time.sleep(1.5)
+        check(g.p.poll() is None, "sdl: window-close=off: closing the window does not quit")
+        g.monitor("quit")
+        try:
+            rc = g.p.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "sdl: ... the monitor's quit still does", "status %s" % rc)
     finally:
         g.stop()
         xvfb.kill()

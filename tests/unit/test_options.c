@@ -615,6 +615,11 @@ START_TEST(nographic_and_display)
     ck_assert(o.full_screen);
     ck_assert_int_eq(parse("-name", "a,debug-threads=on", NULL), -1);
     ck_assert_err_prefix("-name: ");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-display", "sdl,window-close=off", NULL), 0);
+    ck_assert(o.no_quit);
+    ck_assert_int_eq(parse("-display", "sdl,window-close=maybe", NULL), -1);
     ck_assert_int_eq(parse("-nographic", "-display", "curses", NULL), -1);
     ck_assert_err_prefix("-nographic: ");
 }
