@@ -22,6 +22,9 @@ curses (needs tmux): vx86 with -display curses in a private tmux server:
 the pane must show the guest's text buffer (as the guest itself printed
 it), its colours and cursor; keys sent with `tmux send-keys` must reach the
 guest; a graphics mode shows its one-line notice.
+
+Both also run the real firmware: SeaBIOS (-boot menu=on) shows its
+banner, Esc typed into the window or the terminal opens its boot menu.
 """
 import argparse
 import ctypes
@@ -67,9 +70,11 @@ class Guest:
         self.log = os.path.join(tmp, tag + ".log")
         self.sock = os.path.join(tmp, tag + ".sock")
         self.err = os.path.join(tmp, tag + ".err")
-        cmd = [vx86, "-accel", "tcg", "-bios", img, "-m", "64M", "-serial", "none",
+        # img None: the default firmware (SeaBIOS), its log on port 0x402.
+        fw = ["-bios", img] if img else ["-global", "isa-debugcon.iobase=0x402"]
+        cmd = [vx86, "-accel", "tcg", "-m", "64M", "-serial", "none",
                "-debugcon", "file:" + self.log,
-               "-monitor", "unix:%s,server,nowait" % self.sock] + display_args
+               "-monitor", "unix:%s,server,nowait" % self.sock] + fw + display_args
         if wrap:
             # Run inside something else (tmux): it owns the process.
             self.p = None
@@ -154,21 +159,39 @@ def rgb_of(args, env):
     return int(parts[1]), int(parts[2]), out[i + 1:]
 
 
-def diff_pixels(a, b):
+def diff_pixels(a, b, width=1, ignore=None):
+    """How many pixels differ (-1: sizes differ), not counting those in
+    the ignore rectangle (x, y, w, h)."""
     if len(a) != len(b):
         return -1
-    return sum(1 for i in range(0, len(a), 3) if a[i:i + 3] != b[i:i + 3])
+    n = 0
+    for i in range(0, len(a), 3):
+        if a[i:i + 3] != b[i:i + 3]:
+            x, y = (i // 3) % width, (i // 3) // width
+            if not (ignore and ignore[0] <= x < ignore[0] + ignore[2] and
+                    ignore[1] <= y < ignore[1] + ignore[3]):
+                n += 1
+    return n
 
 
-def window_matches_dump(g, win, env, tmp, scale=1, offset=(0, 0), tries=10):
-    """Screenshot == screendump (scaled); the text cursor blinks on the
-    virtual clock, so a few tries catch both in the same phase."""
+# ui-keys.bin's cursor cell (column 10, row 12 of 9x16 cells).
+UI_KEYS_CURSOR = (90, 192, 9, 16)
+# Any one 9x16 text cell: where a firmware leaves its cursor.
+ANY_CELL = "any cell"
+
+
+def window_matches_dump(g, win, env, tmp, scale=1, offset=(0, 0), tries=10, cursor=None):
+    """Screenshot == screendump (scaled).  The text cursor blinks on the
+    virtual clock, so the window may show the other phase than the dump:
+    a few tries, and at the last one the cursor cell (cursor, unscaled) is
+    left out of the comparison."""
     dump = os.path.join(tmp, "dump.ppm")
     detail = ""
     for _ in range(tries):
         if os.path.exists(dump):
             os.unlink(dump)
         g.monitor("screendump " + dump)
+        time.sleep(0.05)              # the window's next frame (30 ms)
         shot = rgb_of(["import", "-window", win], env)
         conv = ["convert", dump] + (["-scale", "%d%%" % (scale * 100)] if scale != 1 else [])
         ref = rgb_of(conv, env)
@@ -179,13 +202,31 @@ def window_matches_dump(g, win, env, tmp, scale=1, offset=(0, 0), tries=10):
                     "+repage"]
             px = subprocess.run(crop + ["rgb:-"], input=b"P6 %d %d 255\n" % (w, h) + px,
                                 capture_output=True).stdout
-        n = diff_pixels(px, ref[2])
+        last = _ == tries - 1
+        ign = None
+        if cursor == ANY_CELL and last:
+            ign = one_cell_of_diffs(px, ref[2], ref[0], 9 * scale, 16 * scale)
+        elif cursor and last:
+            ign = tuple(v * scale for v in cursor)
+        n = diff_pixels(px, ref[2], ref[0], ign)
         if n == 0:
             return True, ""
         detail = "window %dx%d, dump %dx%d scaled x%d: %s pixels differ" % (
             w, h, ref[0] // scale, ref[1] // scale, scale, n)
         time.sleep(0.1)
     return False, detail
+
+
+def one_cell_of_diffs(a, b, width, cw, ch):
+    """The text cell holding every differing pixel, if there is one."""
+    cells = set()
+    for i in range(0, min(len(a), len(b)), 3):
+        if a[i:i + 3] != b[i:i + 3]:
+            cells.add(((i // 3) % width // cw, (i // 3) // width // ch))
+    if len(cells) != 1:
+        return None
+    cx, cy = cells.pop()
+    return (cx * cw, cy * ch, cw, ch)
 
 
 def window_name(win, env):
@@ -275,7 +316,7 @@ def sdl_tests(vx86, tmp):
             return
         check(window_name(win, env) == "vx86 (uitest)", "sdl: title names the VM",
               window_name(win, env))
-        ok, why = window_matches_dump(g, win, env, tmp)
+        ok, why = window_matches_dump(g, win, env, tmp, cursor=UI_KEYS_CURSOR)
         check(ok, "sdl: window == screendump", why)
 
         # Keyboard focus follows the pointer (no window manager).
@@ -293,7 +334,7 @@ def sdl_tests(vx86, tmp):
         expect_codes(g, "sdl: Pause", xd("key", "Pause"), "e1 1d 45 e1 9d c5".split())
         expect_codes(g, "sdl: PrintScreen", xd("key", "Print"),
                      "e0 2a e0 37 e0 b7 e0 aa".split())
-        ok, why = window_matches_dump(g, win, env, tmp)
+        ok, why = window_matches_dump(g, win, env, tmp, cursor=UI_KEYS_CURSOR)
         check(ok, "sdl: window == screendump after typing (changed cells redrawn)", why)
 
         # Grab: the title says so, the mouse moves the PS/2 mouse.
@@ -325,11 +366,12 @@ def sdl_tests(vx86, tmp):
         w0, h0 = window_size(win, env)
         run(["xdotool", "windowsize", win, str(w0 * 2), str(h0 * 2)], env=env)
         time.sleep(0.5)
-        ok, why = window_matches_dump(g, win, env, tmp, scale=2)
+        ok, why = window_matches_dump(g, win, env, tmp, scale=2, cursor=UI_KEYS_CURSOR)
         check(ok, "sdl: window resized to 2x shows the screen scaled 2x", why)
         run(["xdotool", "windowsize", win, str(w0 * 2), str(h0 * 2 + 200)], env=env)
         time.sleep(0.5)
-        ok, why = window_matches_dump(g, win, env, tmp, scale=2, offset=(0, 100))
+        ok, why = window_matches_dump(g, win, env, tmp, scale=2, offset=(0, 100),
+                                       cursor=UI_KEYS_CURSOR)
         check(ok, "sdl: a taller window letterboxes (aspect ratio kept)", why)
 
         close_window(display, win)
@@ -339,6 +381,21 @@ def sdl_tests(vx86, tmp):
         except subprocess.TimeoutExpired:
             pass
         check(rc == 0, "sdl: closing the window quits (status 0)", "status %s" % rc)
+        g.stop()
+
+        # Real firmware: SeaBIOS with the VGA BIOS's font; Esc (read by
+        # SeaBIOS's own keyboard driver) opens its boot menu.
+        g = Guest(vx86, tmp, "sdl-seabios", ["-display", "sdl", "-boot", "menu=on"], env=env,
+                  img=None)
+        if check(g.wait_log("Press ESC for boot menu"), "sdl: SeaBIOS asks for ESC", g.stderr()):
+            out = run(["xdotool", "search", "--sync", "--name", "^vx86"], env=env)
+            win = out.stdout.decode().split()[0]
+            run(["xdotool", "mousemove", "--window", win, "20", "20"], env=env)
+            run(["xdotool", "key", "Escape"], env=env)
+            check(g.wait_log("Select boot device", 10), "sdl: Esc opens SeaBIOS's boot menu")
+            time.sleep(0.5)
+            ok, why = window_matches_dump(g, win, env, tmp, cursor=ANY_CELL)
+            check(ok, "sdl: SeaBIOS boot menu: window == screendump", why)
         g.stop()
 
         # window-close=off (QEMU's -no-quit): closing does nothing.
@@ -370,11 +427,17 @@ def curses_tests(vx86, tmp):
     server = "vx86ui-%d" % os.getpid()
     tmux = lambda *a: run(["tmux", "-L", server] + list(a))
 
+    # One session per guest ("ui" is the current one); the server goes at
+    # the end (killing the last session would end the server under us).
+    sess = ["ui"]
+
     def start(cmd, errfile):
         line = " ".join("'%s'" % a for a in cmd) + " 2>'%s'; sleep 30" % errfile
-        tmux("new-session", "-d", "-s", "ui", "-x", "100", "-y", "30", line)
+        sess[0] = "ui%d" % (int(sess[0][2:] or 0) + 1)
+        tmux("new-session", "-d", "-s", sess[0], "-x", "100", "-y", "30", line)
 
-    pane = lambda *a: tmux("capture-pane", "-p", "-t", "ui", *a).stdout.decode("utf-8", "replace")
+    pane = lambda *a: tmux("capture-pane", "-p", "-t", sess[0],
+                           *a).stdout.decode("utf-8", "replace")
     env_term = os.environ.get("TERM")
     os.environ["TERM"] = "xterm"       # tmux's own default-terminal is set below
     try:
@@ -396,14 +459,14 @@ def curses_tests(vx86, tmp):
                                                     else None, want[bad[0]]) if bad else "")
 
         check_pane("curses: pane == the guest's text buffer")
-        cur = tmux("display", "-p", "-t", "ui", "#{cursor_x},#{cursor_y}").stdout.decode().strip()
+        cur = tmux("display", "-p", "-t", sess[0], "#{cursor_x},#{cursor_y}").stdout.decode().strip()
         check(cur == "10,12", "curses: cursor where the guest put it", cur)
         row3 = pane("-e").split("\n")[3]
         check("\x1b[31m[red on black]" in row3 and re.search(r"44m\[yellow on blue\]", row3)
               and re.search(r"46m\[black on cyan\]", row3), "curses: colours", repr(row3))
 
         def keys(*k):
-            return lambda: tmux("send-keys", "-t", "ui", *k)
+            return lambda: tmux("send-keys", "-t", sess[0], *k)
         expect_codes(g, "curses: letters and Enter", keys("hEl", "Enter"),
                      "23 a3 2a 12 92 aa 26 a6 1c 9c".split())
         expect_codes(g, "curses: arrows and F5", keys("Up", "Left", "F5"),
@@ -420,8 +483,18 @@ def curses_tests(vx86, tmp):
         g.monitor("quit")
         g.stop()
 
+        # Real firmware: SeaBIOS's screen, Esc opens its boot menu.
+        g = Guest(vx86, tmp, "curses-seabios", ["-display", "curses", "-boot", "menu=on"],
+                  img=None, wrap=start)
+        ok = wait_until(lambda: "Press ESC for boot menu" in pane(), TIMEOUT)
+        if check(ok, "curses: SeaBIOS's banner in the pane", g.stderr()):
+            tmux("send-keys", "-t", sess[0], "Escape")
+            ok = wait_until(lambda: "Select boot device" in pane(), 10)
+            check(ok, "curses: Esc opens SeaBIOS's boot menu", pane())
+        g.monitor("quit")
+        g.stop()
+
         # A graphics mode: one notice line.
-        tmux("kill-session", "-t", "ui")
         g = Guest(vx86, tmp, "curses-gfx", ["-display", "curses"], img=GFX_IMG, wrap=start)
         g.wait_log("ready")
         ok = wait_until(lambda: "graphics mode" in pane(), 5)
