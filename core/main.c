@@ -106,22 +106,36 @@ static int monitor_poll_fd(void *opaque) { return chardev_poll_fd(opaque); }
 static void monitor_readable(void *opaque) { chardev_handle_input(opaque); }
 
 /* Opens -monitor's backend and starts the monitor on it; true with
- * *chr NULL when there is none. */
-static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, CharDev **chr,
-                          Monitor **mon)
+ * *chr NULL when there is none.  Without -monitor, a display that can
+ * show the monitor (the SDL window: Ctrl-Alt-2) gets it, as in QEMU. */
+static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, Display *disp,
+                          CharDev **chr, Monitor **mon)
 {
     char err[512];
     *chr = NULL;
     *mon = NULL;
-    if (!o->monitor || !strcmp(o->monitor, "none"))
+    const char *spec = o->monitor ? o->monitor : display_can_show_monitor(disp) ? "vc" : NULL;
+    if (!spec || !strcmp(spec, "none"))
         return true;
+    if (!strcmp(spec, "vc")) {
+        *chr = chardev_open("buffer", err, sizeof err);
+        if (!*chr || !display_set_monitor(disp, *chr, err, sizeof err)) {
+            fprintf(stderr, "vx86: -monitor vc: %s\n", err);
+            chardev_free(*chr);
+            *chr = NULL;
+            return false;
+        }
+        MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
+        *mon = monitor_new(m, *chr, &h);
+        return true;
+    }
     if (!strcmp(o->monitor, "stdio") && o->serial == SERIAL_STDIO) {
         fprintf(stderr, "vx86: -monitor stdio: stdio is already the serial port "
                         "(sharing it is not supported yet; use -monitor unix:PATH,server,nowait)\n");
         return false;
     }
     if (strcmp(o->monitor, "stdio") && strncmp(o->monitor, "unix:", 5)) {
-        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, none)\n",
+        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, vc, none)\n",
                 o->monitor);
         return false;
     }
@@ -163,7 +177,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         fprintf(stderr, "vx86: %s\n", err);
         ok = false;
     }
-    if (!ok || !start_monitor(m, pc, opts, &mon_chr, &mon)) {
+    if (!ok || !start_monitor(m, pc, opts, disp, &mon_chr, &mon)) {
         display_close(disp);
         m->board = NULL;
         machine_free(m);

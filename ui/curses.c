@@ -383,5 +383,6 @@ static void *curses_open(Machine *m, Console *con, const DisplayInput *in, const
     return d;
 }
 
-const DisplayBackend curses_display_backend = { "curses", curses_open, curses_refresh,
-                                                curses_close };
+const DisplayBackend curses_display_backend = {
+    .name = "curses", .open = curses_open, .refresh = curses_refresh, .close = curses_close,
+};

@@ -113,6 +113,20 @@ void display_close(Display *d)
     free(d);
 }
 
+bool display_can_show_monitor(const Display *d)
+{
+    return d && d->be->set_monitor;
+}
+
+bool display_set_monitor(Display *d, struct CharDev *chr, char *err, size_t errlen)
+{
+    if (!display_can_show_monitor(d)) {
+        snprintf(err, errlen, "needs -display sdl (the monitor's console in the window)");
+        return false;
+    }
+    return d->be->set_monitor(d->state, chr, err, errlen);
+}
+
 void display_send_key(const DisplayInput *in, int keycode, bool down)
 {
     if (!in->key)

@@ -31,6 +31,8 @@
 
 #define DISPLAY_REFRESH_NS (30 * 1000000LL)
 
+struct CharDev;
+
 /* Keycodes beyond plain set 2 codes. */
 #define DISPLAY_KEY_PAUSE 0xe11477   /* = PS2_KEY_PAUSE: make only */
 #define DISPLAY_KEY_PRINT 0xe07c     /* PrintScreen: sent as E0 12 E0 7C */
@@ -56,6 +58,10 @@ typedef struct DisplayBackend {
      * what changed. */
     void (*refresh)(void *state);
     void (*close)(void *state);
+    /* Optional: show the human monitor's stream (a "buffer" chardev) on a
+     * text console of the display's own (SDL: Ctrl-Alt-2).  False when it
+     * cannot (one line in err). */
+    bool (*set_monitor)(void *state, struct CharDev *chr, char *err, size_t errlen);
 } DisplayBackend;
 
 #ifdef CONFIG_SDL
@@ -75,6 +81,10 @@ typedef struct Display Display;
 bool display_open(Machine *m, Console *con, const DisplayInput *in, const VMOptions *o,
                   Display **out, char *err, size_t errlen);
 void display_close(Display *d);
+/* -monitor vc: the monitor on the display's text console (QEMU's default
+ * with a window).  display_can_show_monitor says whether d can. */
+bool display_can_show_monitor(const Display *d);
+bool display_set_monitor(Display *d, struct CharDev *chr, char *err, size_t errlen);
 
 /* One key press into the machine, expanding PrintScreen's fake shift
  * (for backends). */

@@ -19,7 +19,9 @@
  * keyboard's typematic does.  The mouse goes to the PS/2 mouse as
  * relative motion while grabbed (a click in the window grabs it,
  * Ctrl-Alt-G releases; the title says so).  Ctrl-Alt-F toggles full
- * screen.  Closing the window quits, as QEMU's SDL display does (not with
+ * screen.  Ctrl-Alt-2 shows the human monitor on a text console of the
+ * window's own (ui/vc.c; typed text goes to the monitor), Ctrl-Alt-1 the
+ * guest again.  Closing the window quits, as QEMU's SDL display does (not with
  * -no-quit or -display sdl,window-close=off).
  * Everything runs on the main-loop thread, which SDL requires.
  */
@@ -32,11 +34,16 @@
 #include <SDL.h>
 
 #include "core/util.h"
+#include "host/chardev.h"
 #include "ui/display.h"
+#include "ui/vc.h"
 
 typedef struct SDLDisplay {
     Machine *m;
-    Console *con;
+    Console *con;               /* the guest's screen */
+    Console *shown;             /* what the window shows: con or the monitor's */
+    TextConsole *vc;            /* the monitor's text console (Ctrl-Alt-2) */
+    CharDev *mon;               /* ... and the monitor's stream */
     DisplayInput in;
     SDL_Window *win;
     SDL_Surface *src;           /* wraps the console surface's pixels */
@@ -50,6 +57,7 @@ typedef struct SDLDisplay {
     unsigned buttons;
     char title_state[16];       /* "" or "[Paused]" / "[Stopped]" */
     uint8_t down[SDL_NUM_SCANCODES];   /* keys the guest sees pressed */
+    uint8_t held[SDL_NUM_SCANCODES];   /* keys held on the host (hot keys) */
 } SDLDisplay;
 
 /* SDL scancode -> set 2 keycode (0: no PS/2 key). */
@@ -106,6 +114,8 @@ static void sdl_update_title(SDLDisplay *d)
     const char *name = d->m->opts && d->m->opts->name ? d->m->opts->name : NULL;
     snprintf(title, sizeof title, "vx86%s%s%s%s%s", name ? " (" : "", name ? name : "",
              name ? ")" : "", d->title_state[0] ? " " : "", d->title_state);
+    if (d->vc && d->shown == vc_console(d->vc))
+        snprintf(title + strlen(title), sizeof title - strlen(title), " - monitor");
     if (d->grabbed)
         snprintf(title + strlen(title), sizeof title - strlen(title),
                  " - Press Ctrl-Alt-G to exit grab");
@@ -224,13 +234,42 @@ static void sdl_draw(SDLDisplay *d)
 
 /* ---- events ---- */
 
+/* Shows another console in the window (the guest's or the monitor's). */
+static void sdl_show(SDLDisplay *d, Console *c)
+{
+    if (!c || c == d->shown)
+        return;
+    if (d->shown)
+        console_remove_listener(d->shown, d);
+    d->shown = c;
+    ConsoleListener l = { sdl_resize, sdl_dirty, d };
+    console_add_listener(c, &l);
+    console_refresh(c, true);
+    d->need_present = true;
+    sdl_update_title(d);
+}
+
+/* A key for the monitor's console: the text comes as SDL_TEXTINPUT,
+ * here only the keys that make no text. */
+static void sdl_monitor_key(SDLDisplay *d, const SDL_KeyboardEvent *k)
+{
+    uint8_t ch;
+    switch (k->keysym.scancode) {
+    case SDL_SCANCODE_RETURN:
+    case SDL_SCANCODE_KP_ENTER: ch = '\r'; break;
+    case SDL_SCANCODE_BACKSPACE: ch = 0x7f; break;
+    default: return;
+    }
+    chardev_push_input(d->mon, &ch, 1);
+}
+
 /* Ctrl-Alt-KEY: true when it was one of ours (not passed to the guest). */
 static bool sdl_hotkey(SDLDisplay *d, const SDL_KeyboardEvent *k)
 {
     /* The modifiers as this window saw them go down (SDL's own modifier
      * state can lag behind synthetic input). */
-    bool ctrl = d->down[SDL_SCANCODE_LCTRL] || d->down[SDL_SCANCODE_RCTRL];
-    bool alt = d->down[SDL_SCANCODE_LALT] || d->down[SDL_SCANCODE_RALT];
+    bool ctrl = d->held[SDL_SCANCODE_LCTRL] || d->held[SDL_SCANCODE_RCTRL];
+    bool alt = d->held[SDL_SCANCODE_LALT] || d->held[SDL_SCANCODE_RALT];
     if (!ctrl || !alt)
         return false;
     switch (k->keysym.scancode) {
@@ -247,8 +286,13 @@ static bool sdl_hotkey(SDLDisplay *d, const SDL_KeyboardEvent *k)
         d->need_present = true;
         return true;
     case SDL_SCANCODE_1:
-        /* The guest screen: the only console this window has; the human
-         * monitor stays on its -monitor chardev. */
+        sdl_show(d, d->con);
+        return true;
+    case SDL_SCANCODE_2:
+        if (d->vc) {
+            sdl_release_keys(d);
+            sdl_show(d, vc_console(d->vc));
+        }
         return true;
     default:
         return false;
@@ -259,8 +303,15 @@ static void sdl_key(SDLDisplay *d, const SDL_KeyboardEvent *k)
 {
     bool down = k->type == SDL_KEYDOWN;
     SDL_Scancode sc = k->keysym.scancode;
+    if ((unsigned)sc < SDL_NUM_SCANCODES)
+        d->held[sc] = down;
     if (down && sdl_hotkey(d, k))
         return;
+    if (d->shown != d->con) {
+        if (down && d->mon)
+            sdl_monitor_key(d, k);
+        return;
+    }
     if ((unsigned)sc >= SDL_NUM_SCANCODES || !sdl_to_set2[sc])
         return;
     if (!down && !d->down[sc])
@@ -286,6 +337,14 @@ static void sdl_event(SDLDisplay *d, const SDL_Event *e)
     case SDL_KEYDOWN:
     case SDL_KEYUP:
         sdl_key(d, &e->key);
+        break;
+    case SDL_TEXTINPUT:
+        if (d->shown != d->con && d->mon) {
+            /* ASCII only: the monitor's commands and file names. */
+            for (const char *t = e->text.text; *t; t++)
+                if ((uint8_t)*t >= 0x20 && (uint8_t)*t < 0x7f)
+                    chardev_push_input(d->mon, (const uint8_t *)t, 1);
+        }
         break;
     case SDL_MOUSEMOTION:
         if (d->grabbed && d->in.mouse)
@@ -316,6 +375,7 @@ static void sdl_event(SDLDisplay *d, const SDL_Event *e)
             break;
         case SDL_WINDOWEVENT_FOCUS_LOST:
             sdl_release_keys(d);
+            memset(d->held, 0, sizeof d->held);
             break;
         case SDL_WINDOWEVENT_EXPOSED:
         case SDL_WINDOWEVENT_SIZE_CHANGED:
@@ -339,8 +399,28 @@ static void sdl_refresh(void *opaque)
         snprintf(d->title_state, sizeof d->title_state, "%s", st);
         sdl_update_title(d);
     }
-    console_refresh(d->con, false);
+    if (d->mon) {
+        size_t n;
+        const uint8_t *out = chardev_buffer_data(d->mon, &n);
+        if (n) {
+            vc_write(d->vc, out, n);
+            chardev_buffer_clear(d->mon);
+        }
+    }
+    if (d->shown)
+        console_refresh(d->shown, false);
     sdl_draw(d);
+}
+
+static bool sdl_set_monitor(void *opaque, CharDev *chr, char *err, size_t errlen)
+{
+    SDLDisplay *d = opaque;
+    uint8_t font[VC_FONT_SIZE];
+    if (!vc_font_load(font, err, errlen))
+        return false;
+    d->vc = vc_new("monitor", font);
+    d->mon = chr;
+    return true;
 }
 
 /* ---- open / close ---- */
@@ -350,8 +430,9 @@ static void sdl_close(void *opaque)
     SDLDisplay *d = opaque;
     if (!d)
         return;
-    if (d->con)
-        console_remove_listener(d->con, d);
+    if (d->shown)
+        console_remove_listener(d->shown, d);
+    vc_free(d->vc);
     if (d->src)
         SDL_FreeSurface(d->src);
     if (d->win)
@@ -401,13 +482,12 @@ static void *sdl_open(Machine *m, Console *con, const DisplayInput *in, const VM
     }
     sdl_update_title(d);
     d->need_present = true;
-    if (con) {
-        ConsoleListener l = { sdl_resize, sdl_dirty, d };
-        console_add_listener(con, &l);
-        console_refresh(con, true);
-    }
+    sdl_show(d, con);
     sdl_draw(d);
     return d;
 }
 
-const DisplayBackend sdl_display_backend = { "sdl", sdl_open, sdl_refresh, sdl_close };
+const DisplayBackend sdl_display_backend = {
+    .name = "sdl", .open = sdl_open, .refresh = sdl_refresh, .close = sdl_close,
+    .set_monitor = sdl_set_monitor,
+};

@@ -174,6 +174,8 @@ expect_error "-display curses with -serial stdio" "-display curses: the terminal
 expect_error "-nographic -display curses" "-nographic: cannot be combined with -display curses" \
     -nographic -display curses
 expect_error "-display gtk refused" "unsupported display 'gtk'" -display gtk
+expect_error "-monitor vc without a window" "-monitor vc: needs -display sdl" \
+    -display none -monitor vc
 # default_display NAME TEXT: the default display falls back to none: the
 # test ROM runs to its end (status 1: its exit value 0), one notice line.
 default_display() {

@@ -16,7 +16,9 @@ guest as the scan codes a PC keyboard sends; Ctrl-Alt-G must say "grab" in
 the title and pass relative mouse motion to the PS/2 mouse; a resized
 window must show the screen scaled with its aspect ratio kept; closing
 the window (WM_DELETE_WINDOW, as a window
-manager's close button sends) must end vx86 with status 0 (and must not with window-close=off).
+manager's close button sends) must end vx86 with status 0; without
+-monitor, Ctrl-Alt-2 must show the monitor in the window and take typed
+commands, Ctrl-Alt-1 the guest again (and must not with window-close=off).
 
 curses (needs tmux): vx86 with -display curses in a private tmux server:
 the pane must show the guest's text buffer (as the guest itself printed
@@ -66,15 +68,16 @@ def wait_until(fn, timeout=TIMEOUT, step=0.05):
 class Guest:
     """vx86 running ui-keys.bin with a debug-console log and a monitor."""
 
-    def __init__(self, vx86, tmp, tag, display_args, env=None, img=IMG, wrap=None):
+    def __init__(self, vx86, tmp, tag, display_args, env=None, img=IMG, wrap=None,
+                 monitor=True):
         self.log = os.path.join(tmp, tag + ".log")
         self.sock = os.path.join(tmp, tag + ".sock")
         self.err = os.path.join(tmp, tag + ".err")
         # img None: the default firmware (SeaBIOS), its log on port 0x402.
         fw = ["-bios", img] if img else ["-global", "isa-debugcon.iobase=0x402"]
+        mon = ["-monitor", "unix:%s,server,nowait" % self.sock] if monitor else []
         cmd = [vx86, "-accel", "tcg", "-m", "64M", "-serial", "none",
-               "-debugcon", "file:" + self.log,
-               "-monitor", "unix:%s,server,nowait" % self.sock] + fw + display_args
+               "-debugcon", "file:" + self.log] + mon + fw + display_args
         if wrap:
             # Run inside something else (tmux): it owns the process.
             self.p = None
@@ -396,6 +399,39 @@ def sdl_tests(vx86, tmp):
             time.sleep(0.5)
             ok, why = window_matches_dump(g, win, env, tmp, cursor=ANY_CELL)
             check(ok, "sdl: SeaBIOS boot menu: window == screendump", why)
+        g.stop()
+
+        # Without -monitor the monitor is on the window's text console:
+        # Ctrl-Alt-2 shows it, typed text goes to it (not to the guest),
+        # Ctrl-Alt-1 brings the guest back.
+        g = Guest(vx86, tmp, "sdl-vc", ["-display", "sdl"], env=env, monitor=False)
+        g.wait_log("screen end")
+        out = run(["xdotool", "search", "--sync", "--name", "^vx86"], env=env)
+        win = out.stdout.decode().split()[0]
+        run(["xdotool", "mousemove", "--window", win, "20", "20"], env=env)
+        expect_codes(g, "sdl: Ctrl-Alt-2, then 'sendkey a' typed into the monitor",
+                     lambda: (xd("key", "ctrl+alt+2")(), time.sleep(0.3),
+                              xd("type", "--delay", "20", "sendkey a")(),
+                              xd("key", "Return")()),
+                     "1d 38 9d b8 1e 9e".split())
+        check(window_name(win, env).endswith(" - monitor") and
+              window_size(win, env) == (640, 400), "sdl: the monitor console is shown",
+              "%s %s" % (window_name(win, env), window_size(win, env)))
+        expect_codes(g, "sdl: Ctrl-Alt-1: keys reach the guest again",
+                     lambda: (xd("key", "ctrl+alt+1")(), time.sleep(0.3), xd("key", "b")()),
+                     ["30", "b0"])
+        check(window_name(win, env) == "vx86" and window_size(win, env) == (720, 400),
+              "sdl: the guest's screen is shown again",
+              "%s %s" % (window_name(win, env), window_size(win, env)))
+        run(["xdotool", "key", "ctrl+alt+2"], env=env)
+        time.sleep(0.3)
+        run(["xdotool", "type", "--delay", "20", "quit"], env=env)
+        run(["xdotool", "key", "Return"], env=env)
+        try:
+            rc = g.p.wait(10)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "sdl: 'quit' typed into the monitor console ends vx86", "status %s" % rc)
         g.stop()
 
         # window-close=off (QEMU's -no-quit): closing does nothing.
