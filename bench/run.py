@@ -29,6 +29,10 @@ RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # BENCH_ENGINES=vx86-tcg,qemu-tcg,native runs only those columns (the rest
 # are shown as "not selected").
 SELECTED = [e for e in os.environ.get("BENCH_ENGINES", "").split(",") if e]
+# VX86_BASE=/path/to/an/older/vx86 adds a column "vx86-base" run in the same
+# rounds, and a "vx86-tcg / vx86-base" ratio: how a change moved each row
+# against the build it started from, with the same machine noise.
+BASE = os.environ.get("VX86_BASE")
 ALL_WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench"]
 # BENCH_WORKLOADS=fpbench,sort-1M runs only those rows (boot always runs).
 ONLY = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
@@ -81,6 +85,7 @@ def engines(kernel, initrd):
     qemu = shutil.which("qemu-system-x86_64")
     e = [
         ("vx86-tcg", [vx86, "-accel", "tcg"] + common),
+    ] + ([("vx86-base", [BASE, "-accel", "tcg"] + common)] if BASE else []) + [
         ("vx86-interp", [vx86, "-accel", "tcg,interp=on"] + common),
         ("vx86-kvm", [vx86, "-accel", "kvm"] + common),
         ("qemu-tcg", [qemu or "qemu-system-x86_64", "-accel", "tcg", "-cpu", "max"] + common),
@@ -237,8 +242,9 @@ def main():
                  f"others: guest-measured).  Host: {os.cpu_count()} CPUs, "
                  f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.")
     lines.append("")
-    lines.append("| workload | " + " | ".join(cols) + " | vx86-tcg / qemu-tcg |")
-    lines.append("|---" * (len(cols) + 2) + "|")
+    base_col = " | vx86-tcg / vx86-base" if BASE else ""
+    lines.append("| workload | " + " | ".join(cols) + " | vx86-tcg / qemu-tcg" + base_col + " |")
+    lines.append("|---" * (len(cols) + 2 + (1 if BASE else 0)) + "|")
     ratios = []
     for w in WORKLOADS:
         cells = []
@@ -253,6 +259,9 @@ def main():
             cells.append(f"{r:.2f}")
         else:
             cells.append("n/a")
+        if BASE:
+            c = table.get("vx86-base", {}).get(w)
+            cells.append(f"{statistics.median(a) / statistics.median(c):.2f}" if a and c else "n/a")
         lines.append(f"| {w} | " + " | ".join(cells) + " |")
     if ratios:
         g = math.exp(sum(math.log(r) for r in ratios) / len(ratios))

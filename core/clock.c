@@ -1,11 +1,25 @@
 /*
  * The virtual clock and its timer list.  Timers sit in a list sorted by
  * deadline; there are few (tens) per machine, so insertion is linear.
+ *
+ * The alarm (host mode): a POSIX timer on CLOCK_MONOTONIC, aimed at this
+ * thread, kept armed at the earliest deadline.  Its signal handler calls
+ * the owner's callback, which asks the CPU to leave translated code, so a
+ * timer interrupt is taken where the guest is when its deadline passes
+ * (not where the execution loop next happens to look at the clock: that
+ * was almost always in the kernel, which returns to the loop far more
+ * often than user code, and skewed the guest's user/system accounting).
+ * Re-arming costs a syscall, so the alarm is moved only earlier, or after
+ * it fired; a head timer moved later just gets an early, spurious alarm,
+ * after which the owner calls clock_rearm().
  */
 #include "core/clock.h"
 
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/util.h"
 
@@ -24,7 +38,16 @@ struct VClock {
     int64_t host_offset;     /* CLOCK_HOST: virtual = host - offset */
     int64_t stopped_at;      /* CLOCK_HOST while stopped, else -1 */
     Timer *armed;            /* sorted by expire */
+    /* the alarm (clock_set_alarm) */
+    timer_t alarm;
+    bool have_alarm;
+    ClockAlarmFn alarm_fn;
+    void *alarm_opaque;
+    int64_t alarm_at;        /* virtual deadline armed in the host timer, or INT64_MAX */
+    volatile sig_atomic_t alarm_fired;
 };
+
+#define ALARM_SIGNAL SIGUSR2   /* SIGUSR1 is the KVM accelerator's kick */
 
 static int64_t host_ns(void)
 {
@@ -44,7 +67,83 @@ VClock *clock_new(ClockMode mode)
 
 void clock_free(VClock *c)
 {
+    if (c && c->have_alarm)
+        timer_delete(c->alarm);
     free(c);
+}
+
+static void alarm_handler(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    if (si->si_code != SI_TIMER)
+        return;
+    VClock *c = si->si_value.sival_ptr;
+    c->alarm_fired = 1;
+    if (c->alarm_fn)
+        c->alarm_fn(c->alarm_opaque);
+}
+
+/* Points the host timer at virtual time at (INT64_MAX: disarmed). */
+static void alarm_arm(VClock *c, int64_t at)
+{
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+    c->alarm_at = at;
+    c->alarm_fired = 0;
+    if (at != INT64_MAX) {
+        int64_t host = at + c->host_offset;
+        if (host <= 0)
+            host = 1;
+        its.it_value.tv_sec = host / NS_PER_SEC;
+        its.it_value.tv_nsec = host % NS_PER_SEC;
+    }
+    timer_settime(c->alarm, TIMER_ABSTIME, &its, NULL);
+}
+
+/* Keeps the alarm at or before the earliest deadline (see the top). */
+static void alarm_update(VClock *c)
+{
+    if (!c->have_alarm || !c->alarm_fn || c->stopped_at >= 0)
+        return;
+    int64_t want = c->armed ? c->armed->expire : INT64_MAX;
+    if (want < c->alarm_at || (c->alarm_fired && want != INT64_MAX))
+        alarm_arm(c, want);
+}
+
+bool clock_set_alarm(VClock *c, ClockAlarmFn fn, void *opaque)
+{
+    if (c->mode != CLOCK_HOST)
+        return false;
+    if (!fn) {
+        c->alarm_fn = NULL;
+        if (c->have_alarm)
+            alarm_arm(c, INT64_MAX);
+        return true;
+    }
+    if (!c->have_alarm) {
+        struct sigaction sa = { .sa_sigaction = alarm_handler, .sa_flags = SA_SIGINFO | SA_RESTART };
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(ALARM_SIGNAL, &sa, NULL) < 0)
+            return false;
+        struct sigevent sev = { .sigev_notify = SIGEV_THREAD_ID, .sigev_signo = ALARM_SIGNAL };
+        sev.sigev_value.sival_ptr = c;
+        sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+        if (timer_create(CLOCK_MONOTONIC, &sev, &c->alarm) < 0)
+            return false;
+        c->have_alarm = true;
+    }
+    c->alarm_opaque = opaque;
+    c->alarm_fn = fn;
+    c->alarm_at = INT64_MAX;
+    c->alarm_fired = 1;       /* arm at the next update */
+    alarm_update(c);
+    return true;
+}
+
+void clock_rearm(VClock *c)
+{
+    if (c->have_alarm && c->alarm_fn && c->stopped_at < 0)
+        alarm_arm(c, c->armed ? c->armed->expire : INT64_MAX);
 }
 
 int64_t clock_now(VClock *c)
@@ -58,8 +157,11 @@ int64_t clock_now(VClock *c)
 
 void clock_stop(VClock *c)
 {
-    if (c->mode == CLOCK_HOST && c->stopped_at < 0)
+    if (c->mode == CLOCK_HOST && c->stopped_at < 0) {
         c->stopped_at = clock_now(c);
+        if (c->have_alarm)
+            alarm_arm(c, INT64_MAX);
+    }
 }
 
 void clock_start(VClock *c)
@@ -67,6 +169,7 @@ void clock_start(VClock *c)
     if (c->mode == CLOCK_HOST && c->stopped_at >= 0) {
         c->host_offset = host_ns() - c->stopped_at;
         c->stopped_at = -1;
+        clock_rearm(c);
     }
 }
 
@@ -76,8 +179,10 @@ void clock_set(VClock *c, int64_t ns)
         c->manual_now = ns;
     else if (c->stopped_at >= 0)
         c->stopped_at = ns;
-    else
+    else {
         c->host_offset = host_ns() - ns;
+        clock_rearm(c);
+    }
 }
 
 int clock_run_timers(VClock *c)
@@ -92,6 +197,7 @@ int clock_run_timers(VClock *c)
         t->cb(t->opaque);
         fired++;
     }
+    alarm_update(c);
     return fired;
 }
 
@@ -145,6 +251,11 @@ void timer_free(Timer *t)
     free(t);
 }
 
+static bool timer_is_head(const Timer *t)
+{
+    return t->clock->armed == t;
+}
+
 void timer_mod(Timer *t, int64_t expire_ns)
 {
     timer_del(t);
@@ -156,6 +267,8 @@ void timer_mod(Timer *t, int64_t expire_ns)
     t->next = *pp;
     *pp = t;
     t->armed = true;
+    if (timer_is_head(t))
+        alarm_update(t->clock);
 }
 
 bool timer_pending(const Timer *t)

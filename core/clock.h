@@ -42,6 +42,15 @@ int clock_run_timers(VClock *c);
 /* Earliest armed deadline, or INT64_MAX when none. */
 int64_t clock_next_deadline(VClock *c);
 
+/* Host mode: fn(opaque) is called from a signal handler on the calling
+ * thread when the earliest deadline passes (so it must be async-signal
+ * safe: set a flag).  It may also be called early, before a deadline that
+ * moved later; the owner then calls clock_rearm().  fn NULL removes it.
+ * Returns false in manual mode or when the host timer cannot be made. */
+typedef void (*ClockAlarmFn)(void *opaque);
+bool clock_set_alarm(VClock *c, ClockAlarmFn fn, void *opaque);
+void clock_rearm(VClock *c);
+
 Timer *timer_new(VClock *c, TimerCallback cb, void *opaque);
 void timer_free(Timer *t);
 void timer_mod(Timer *t, int64_t expire_ns);

@@ -92,10 +92,18 @@ typedef struct Machine {
 
     FdWatch fds[16];              /* input sources the main loop polls */
     int nfds;
-    /* The display's refresh while the machine stands still (powered off
-     * under -no-shutdown: no timers run), so its window still answers. */
+    /* The display's refresh while the machine stands still (paused, or
+     * powered off under -no-shutdown: no timers run), so its window still
+     * answers. */
     void (*stopped_refresh)(void *opaque);
     void *stopped_refresh_opaque;
+
+    /* A debugger (core/gdbstub.c): debug_stop runs when the accelerator
+     * returned ACCEL_EXIT_DEBUG (it pauses the machine and tells the
+     * client).  start_paused: machine_run starts in RUN_PAUSED (-S). */
+    void (*debug_stop)(void *opaque);
+    void *debug_opaque;
+    bool start_paused;
 
     RunState state;
     int exit_code;
@@ -131,6 +139,12 @@ void machine_set_kick(Machine *m, IRQHandler kick, void *opaque);
  * off or an error; returns the process exit status. */
 struct AccelOps;
 int machine_run(Machine *m, const struct AccelOps *ops, void *acc);
+
+/* RUN_RUNNING <-> RUN_PAUSED (the debugger, -S): a paused machine runs no
+ * CPU and no timer (the virtual clock stops); input is still polled.
+ * Other states are left alone. */
+void machine_pause(Machine *m);
+void machine_resume(Machine *m);
 
 /* Requests from devices and the monitor; the main loop acts on them. */
 void machine_request_shutdown(Machine *m, int exit_code);

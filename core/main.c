@@ -12,6 +12,7 @@
 
 #include "config.h"
 #include "accel/accel.h"
+#include "core/gdbstub.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/monitor.h"
@@ -38,8 +39,6 @@ static bool uses_drive(const VMOptions *o)
     return false;
 }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
-static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
-static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -52,8 +51,6 @@ typedef struct Unsupported {
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "only if=ide and if=floppy drives are supported yet" },
     { "-qmp", uses_qmp, NULL },
-    { "-s/-gdb", uses_gdb, NULL },
-    { "-S", uses_start_stopped, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 
@@ -163,10 +160,10 @@ static int run_board(Machine *m, const VMOptions *opts)
     }
     /* Load the kernel before choosing the accelerator: a bad -kernel is
      * reported the same way whatever would have run it. */
-    LinuxBootEntry entry;
+    PCBootEntry entry;
     CharDev *mon_chr = NULL;
     Monitor *mon = NULL;
-    bool ok = !opts->kernel || pc_load_linux(pc, opts, &entry, err, sizeof err);
+    bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
     /* The display starts before the accelerator: one that cannot start
@@ -187,8 +184,21 @@ static int run_board(Machine *m, const VMOptions *opts)
     void *acc = NULL;
     const AccelOps *ops = accel_select(m, opts, &acc, err, sizeof err);
     int status = 1;
+    GdbStub *gdb = NULL;
+    if (ops && opts->gdb) {
+        MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
+        gdb = gdbstub_new(m, ops, acc, opts->gdb, &h, err, sizeof err);
+        if (!gdb) {
+            fprintf(stderr, "vx86: -gdb: %s\n", err);
+            ops->free(acc);
+            ops = NULL;
+            err[0] = 0;
+        }
+    }
+    m->start_paused = opts->start_stopped;
     if (!ops) {
-        fprintf(stderr, "vx86: %s\n", err);
+        if (err[0])
+            fprintf(stderr, "vx86: %s\n", err);
     } else {
         /* The boot CPU starts at RESET, or at the kernel's entry. */
         X86ArchState s;
@@ -196,7 +206,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             fprintf(stderr, "vx86: -cpu: %s\n", err);
         } else {
             if (opts->kernel)
-                linuxboot_entry_state(&entry, &s);
+                pc_boot_entry_state(&entry, &s);
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
             else
@@ -208,6 +218,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             else
                 fprintf(stderr, "vx86: -d cpu_exit: %s\n", err);
         }
+        gdbstub_free(gdb);
         ops->free(acc);
     }
     display_close(disp);
@@ -255,6 +266,8 @@ int main(int argc, char **argv)
         print_log_items();
     } else if (opts.want_accel_help) {
         accel_print_help(NULL, stdout);
+    } else if (opts.want_device_help) {
+        options_print_devices(stdout);
     } else if (opts.cpu_model && !strcmp(opts.cpu_model, "help")) {
         cpu_models_print(stdout);
     } else if (!cpu_model_known(&opts, err, sizeof err)) {

@@ -168,6 +168,16 @@ static void cmd_system_reset(Monitor *mon, int argc, char **argv)
     machine_request_reset(mon->m);
 }
 
+static void cmd_stop(Monitor *mon, int argc, char **argv)
+{
+    machine_pause(mon->m);
+}
+
+static void cmd_cont(Monitor *mon, int argc, char **argv)
+{
+    machine_resume(mon->m);
+}
+
 static void cmd_quit(Monitor *mon, int argc, char **argv)
 {
     machine_request_shutdown(mon->m, 0);
@@ -211,6 +221,9 @@ static const MonCmd mon_cmds[] = {
       cmd_screendump },
     { "sendkey", "keys [hold_ms]", "send keys to the VM (e.g. 'sendkey ctrl-alt-f1')", cmd_sendkey },
     { "system_reset", "", "reset the system", cmd_system_reset },
+    { "stop", "", "stop the VM", cmd_stop },
+    { "cont", "", "resume the VM (after -S or stop)", cmd_cont },
+    { "c", "", "resume the VM (after -S or stop)", cmd_cont },
     { "quit", "", "quit the emulator", cmd_quit },
     { "q", "", "quit the emulator", cmd_quit },
 };

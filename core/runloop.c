@@ -13,6 +13,10 @@
  * before polling, not before running: a notification that comes after the
  * clear ends the next run at once, one that came before it is seen by
  * this poll (workers make their fd readable before notifying).
+ *
+ * RUN_PAUSED (-S, a debugger's stop: machine_pause/machine_resume) runs
+ * no CPU and stops the virtual clock; input is still polled.  An
+ * accelerator's ACCEL_EXIT_DEBUG goes to the debugger's m->debug_stop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -67,15 +71,35 @@ static int ms_until(Machine *m, int64_t deadline)
     return ns > 100000000 ? 100 : (int)((ns + 999999) / 1000000);
 }
 
+void machine_pause(Machine *m)
+{
+    if (m->state == RUN_RUNNING) {
+        m->state = RUN_PAUSED;
+        clock_stop(m->clock);
+    }
+}
+
+void machine_resume(Machine *m)
+{
+    if (m->state == RUN_PAUSED) {
+        m->state = RUN_RUNNING;
+        clock_start(m->clock);
+    }
+}
+
 int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
     m->state = RUN_RUNNING;
-    clock_start(m->clock);
+    if (m->start_paused)
+        m->state = RUN_PAUSED;
+    else
+        clock_start(m->clock);
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
-           m->state == RUN_POWERED_OFF) {
-        if (m->state == RUN_POWERED_OFF) {
-            /* -no-shutdown: the CPU is stopped; only input (quit) and the
-             * display move. */
+           m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+        if (m->state == RUN_PAUSED || m->state == RUN_POWERED_OFF) {
+            /* -S or a debugger's stop, or -no-shutdown after a power-off:
+             * the CPU is stopped, no timer runs; only input (gdb, monitor,
+             * quit) and the display move. */
             poll_inputs(m, m->stopped_refresh ? 30 : 100);
             if (m->stopped_refresh)
                 m->stopped_refresh(m->stopped_refresh_opaque);
@@ -96,6 +120,11 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
         AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
         if (e == ACCEL_EXIT_SHUTDOWN) {
             machine_triple_fault(m);
+            continue;
+        }
+        if (e == ACCEL_EXIT_DEBUG) {
+            if (m->debug_stop)
+                m->debug_stop(m->debug_opaque);
             continue;
         }
         if (e == ACCEL_EXIT_ERROR) {

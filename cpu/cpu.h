@@ -192,6 +192,7 @@ typedef enum CPUExitReason {
     CPU_EXIT_STOPPED,         /* machine->stop_requested or cpu_stop() */
     CPU_EXIT_SHUTDOWN,        /* triple fault: the machine decides (machine_triple_fault) */
     CPU_EXIT_ERROR,           /* emulation error (message in cpu->error) */
+    CPU_EXIT_DEBUG,           /* a debugger's breakpoint, watchpoint or step (cpu/debug.h) */
 } CPUExitReason;
 
 typedef struct CPUConfig {
@@ -363,6 +364,10 @@ struct CPUState {
     sigjmp_buf jmp_env;
     bool in_exec;
     bool in_tb;               /* translated code is running */
+    /* Set by the clock's alarm (a signal handler) when a timer deadline
+     * passed; exec_loop then reads the clock (core/clock.h). */
+    volatile int clock_alarm;   /* a plain int: the handler runs on this thread */
+    bool clock_alarm_set;     /* the alarm is installed on the machine clock */
     bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
     bool stop;                /* cpu_stop(): leave cpu_exec soon */
@@ -370,6 +375,9 @@ struct CPUState {
     uint64_t translations;    /* blocks translated so far (statistics, tests) */
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */
     uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
+    /* Breakpoints, watchpoints, steps (cpu/debug.h); NULL until a debugger
+     * or the guest's DR7 asks for them. */
+    struct CPUDebug *dbg;
     char error[128];
 
     /* ---- the machine's "cpu" state section (cpu_vmsd) ---- */

@@ -16,121 +16,30 @@
 
 #include "cpu/decode.h"
 
-/* ---- selection key bits ---- */
-enum {
-    KEY_RM = 0x007,
-    KEY_REG = 0x038,
-    KEY_MOD3 = 0x040,
-    KEY_PFX = 0x180,      /* 0 none, 0x80 66, 0x100 F3, 0x180 F2 */
-    KEY_W = 0x200,
-    KEY_X64 = 0x400,
-    KEY_B = 0x800,
-    KEY_VEX = 0x1000,     /* VEX-encoded (rows with the VX selector) */
-    KEY_MODRM_BITS = KEY_RM | KEY_REG | KEY_MOD3,
-};
-#define SEL(mask, val) (((uint32_t)(mask) << 16) | (uint32_t)(val))
-#define SEL_MASK(s) ((uint16_t)((s) >> 16))
-#define SEL_VAL(s) ((uint16_t)((s) & 0xffff))
-
-/* Internal row flag: ModRM.mod is ignored (MOV to/from CRn/DRn). */
-#define X86_F_FREG (1u << 16)
-
-typedef struct X86OpRow {
-    uint32_t sel;
-    uint32_t flags;
-    uint16_t mnem;
-    uint16_t ops[3];
-    uint8_t map, opcode, feature;
-} X86OpRow;
-
-/* ---- the table ---- */
-#define ANY 0
-#define RG(n) SEL(KEY_REG, (n) << 3)
-#define RM(n) SEL(KEY_RM, (n))
-#define M3 SEL(KEY_MOD3, KEY_MOD3)
-#define MEM SEL(KEY_MOD3, 0)
-#define NP SEL(KEY_PFX, 0)
-#define P66 SEL(KEY_PFX, 0x80)
-#define PF3 SEL(KEY_PFX, 0x100)
-#define PF2 SEL(KEY_PFX, 0x180)
-#define W0 SEL(KEY_W, 0)
-#define W1 SEL(KEY_W, KEY_W)
-#define X64 SEL(KEY_X64, KEY_X64)
-#define N64 SEL(KEY_X64, 0)
-#define B0 SEL(KEY_B, 0)
-#define B1 SEL(KEY_B, KEY_B)
-#define VX SEL(KEY_VEX, KEY_VEX)
-#define LK X86_F_LOCK
-#define I64 X86_F_I64
-#define O64 X86_F_O64
-#define D64 X86_F_D64
-#define F64 X86_F_F64
-#define REP X86_F_REP
-#define REPNE X86_F_REPNE
-#define PRIV X86_F_PRIV
-#define SER X86_F_SERIAL
-#define BR X86_F_BRANCH
-#define END X86_F_ENDBLOCK
-#define IO X86_F_IO
-#define SHD X86_F_SHADOW
-#define UNDOC X86_F_UNDOC
-#define FREG X86_F_FREG
-#define O(am, sz) X86_OPND(am, sz)
-#define NO 0
-#define OP(map_, opc, sel_, mn, fl, feat, o1, o2, o3)                     \
-    { .sel = (sel_), .flags = (fl), .mnem = X86_##mn, .ops = { o1, o2, o3 }, \
-      .map = X86_MAP_##map_, .opcode = (opc), .feature = X86_FEAT_##feat },
-static const X86OpRow x86_rows[] = {
+/* ---- the table (cpu/opcodes.h: the row type and the notation) ---- */
+#define X86_OPCODES_NOTATION
+#include "cpu/opcodes.h"
+const X86OpRow x86_op_rows[] = {
 #include "cpu/opcodes.def"
 };
+const size_t x86_op_nrows = sizeof(x86_op_rows) / sizeof(x86_op_rows[0]);
 #undef OP
 #define VEXIMM(map_, opc) { X86_MAP_##map_, opc },
 static const uint8_t x86_vex_imm[][2] = {
 #include "cpu/opcodes.def"
 };
 #undef VEXIMM
-#undef ANY
-#undef RG
-#undef RM
-#undef M3
-#undef MEM
-#undef NP
-#undef P66
-#undef PF3
-#undef PF2
-#undef W0
-#undef W1
-#undef X64
-#undef N64
-#undef B0
-#undef B1
-#undef VX
-#undef LK
-#undef I64
-#undef O64
-#undef D64
-#undef F64
-#undef REP
-#undef REPNE
-#undef PRIV
-#undef SER
-#undef BR
-#undef END
-#undef IO
-#undef SHD
-#undef UNDOC
-#undef FREG
-#undef O
-#undef NO
+#undef X86_OPCODES_NOTATION
+#include "cpu/opcodes.h"
 
-#define MNEM(name) #name,
+#define MNEM(name, ...) #name,
 const char *const x86_mnem_name[X86_MNEM_COUNT] = {
 #include "cpu/opcodes.def"
 };
 #undef MNEM
 
 /* ---- index built once from the table ---- */
-#define NROWS (sizeof(x86_rows) / sizeof(x86_rows[0]))
+#define NROWS (sizeof(x86_op_rows) / sizeof(x86_op_rows[0]))
 static uint16_t x86_cand[NROWS];                   /* row numbers */
 static uint16_t x86_first[X86_MAP_COUNT * 256];
 static uint8_t x86_count[X86_MAP_COUNT * 256];
@@ -140,7 +49,7 @@ static uint8_t x86_has_legacy[X86_MAP_COUNT * 256];  /* a non-VX row exists */
 
 static bool row_is_vex(const X86OpRow *r)
 {
-    return SEL_MASK(r->sel) & KEY_VEX;
+    return X86_SEL_MASK(r->sel) & X86_KEY_VEX;
 }
 
 static bool spec_uses_modrm(uint16_t spec)
@@ -158,7 +67,7 @@ static bool spec_uses_modrm(uint16_t spec)
 
 static bool row_uses_modrm(const X86OpRow *r)
 {
-    if (SEL_MASK(r->sel) & KEY_MODRM_BITS)
+    if (X86_SEL_MASK(r->sel) & X86_KEY_MODRM_BITS)
         return true;
     for (int i = 0; i < 3; i++)
         if (spec_uses_modrm(r->ops[i]))
@@ -169,7 +78,7 @@ static bool row_uses_modrm(const X86OpRow *r)
 /* More constrained selectors are tried first. */
 static int row_specificity(const X86OpRow *r)
 {
-    return __builtin_popcount(SEL_MASK(r->sel));
+    return __builtin_popcount(X86_SEL_MASK(r->sel));
 }
 
 static void __attribute__((constructor)) x86_decode_build_index(void)
@@ -179,13 +88,13 @@ static void __attribute__((constructor)) x86_decode_build_index(void)
         unsigned map = slot >> 8, opc = slot & 0xff;
         x86_first[slot] = (uint16_t)n;
         for (unsigned i = 0; i < NROWS; i++) {
-            const X86OpRow *r = &x86_rows[i];
+            const X86OpRow *r = &x86_op_rows[i];
             if (r->map != map || r->opcode != opc)
                 continue;
             /* insertion sort by specificity, stable */
             unsigned j = n;
             while (j > x86_first[slot] &&
-                   row_specificity(&x86_rows[x86_cand[j - 1]]) < row_specificity(r)) {
+                   row_specificity(&x86_op_rows[x86_cand[j - 1]]) < row_specificity(r)) {
                 x86_cand[j] = x86_cand[j - 1];
                 j--;
             }
@@ -574,10 +483,10 @@ static void decode_vex_row(X86Insn *in)
     if (in->map < X86_MAP_0F || in->map > X86_MAP_0F3A || !in->has_modrm || in->vex.L)
         return;
     static const unsigned pp_key[4] = { 0, 0x80, 0x100, 0x180 };
-    unsigned key = (in->modrm & 0x3f) | (in->mod == 3 ? KEY_MOD3 : 0) |
-                   pp_key[in->vex.pp & 3] | KEY_VEX;
+    unsigned key = (in->modrm & 0x3f) | (in->mod == 3 ? X86_KEY_MOD3 : 0) |
+                   pp_key[in->vex.pp & 3] | X86_KEY_VEX;
     if (in->mode == X86_MODE64)
-        key |= KEY_X64 | (in->vex.W ? KEY_W : 0);
+        key |= X86_KEY_X64 | (in->vex.W ? X86_KEY_W : 0);
     const X86OpRow *row = find_row(in->map * 256u + in->opcode, key);
     if (!row || !row_is_vex(row))
         return;
@@ -723,8 +632,8 @@ static const X86OpRow *find_row(unsigned slot, unsigned key)
 {
     const uint16_t *c = &x86_cand[x86_first[slot]];
     for (unsigned i = 0, n = x86_count[slot]; i < n; i++) {
-        const X86OpRow *r = &x86_rows[c[i]];
-        if ((key & SEL_MASK(r->sel)) == SEL_VAL(r->sel))
+        const X86OpRow *r = &x86_op_rows[c[i]];
+        if ((key & X86_SEL_MASK(r->sel)) == X86_SEL_VAL(r->sel))
             return r;
     }
     return NULL;
@@ -801,7 +710,7 @@ X86DecodeStatus x86_decode(const uint8_t *bytes, size_t avail, X86CpuMode mode,
         in->mod = in->modrm >> 6;
         in->reg = (in->modrm >> 3) & 7;
         in->rm = in->modrm & 7;
-        key = (in->modrm & 0x3f) | (in->mod == 3 ? KEY_MOD3 : 0);
+        key = (in->modrm & 0x3f) | (in->mod == 3 ? X86_KEY_MOD3 : 0);
     }
     if (last_rep == 0xf3)
         in->mandatory = 0xf3, key |= 0x100;
@@ -810,23 +719,23 @@ X86DecodeStatus x86_decode(const uint8_t *bytes, size_t avail, X86CpuMode mode,
     else if (in->prefixes & X86_PFX_OPSIZE)
         in->mandatory = 0x66, key |= 0x80;
     if (in->rex_w)
-        key |= KEY_W;
+        key |= X86_KEY_W;
     if (mode == X86_MODE64)
-        key |= KEY_X64;
+        key |= X86_KEY_X64;
     if (in->rex_b)
-        key |= KEY_B;
+        key |= X86_KEY_B;
 
     /* No row for the mandatory-prefix class: fall back to the 66 form (when
      * 66 is present too), then to the unprefixed one, as the hardware
      * ignores an F2/F3/66 that the opcode does not use. */
     const X86OpRow *row = find_row(slot, key);
-    if (!row && (key & KEY_PFX) >= 0x100 && (in->prefixes & X86_PFX_OPSIZE)) {
-        key = (key & ~KEY_PFX) | 0x80;
+    if (!row && (key & X86_KEY_PFX) >= 0x100 && (in->prefixes & X86_PFX_OPSIZE)) {
+        key = (key & ~X86_KEY_PFX) | 0x80;
         in->mandatory = 0x66;
         row = find_row(slot, key);
     }
-    if (!row && (key & KEY_PFX)) {
-        key &= ~KEY_PFX;
+    if (!row && (key & X86_KEY_PFX)) {
+        key &= ~X86_KEY_PFX;
         in->mandatory = 0;
         row = find_row(slot, key);
     }
@@ -837,7 +746,7 @@ X86DecodeStatus x86_decode(const uint8_t *bytes, size_t avail, X86CpuMode mode,
         return X86_DECODE_UD;
     if ((flags & X86_F_O64) && mode != X86_MODE64)
         return X86_DECODE_UD;
-    if (SEL_MASK(row->sel) & KEY_PFX) {
+    if (X86_SEL_MASK(row->sel) & X86_KEY_PFX) {
         /* a mandatory prefix is not an operand-size / REP prefix */
     } else {
         in->mandatory = 0;

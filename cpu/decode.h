@@ -4,9 +4,10 @@
  * The decoder turns guest bytes into an X86Insn: mnemonic, length, operand
  * and address size, prefixes, ModRM/SIB split, the memory operand, resolved
  * register numbers, immediates and an operand list in Intel order.  It is
- * driven by one declarative table, cpu/opcodes.def (see docs/decoder.md);
- * the translator keeps its own handler table indexed by X86Mnem and reads
- * every per-instruction property (lockable, mode limits, CPUID feature,
+ * driven by one declarative table, cpu/opcodes.def (see docs/decoder.md),
+ * whose mnemonic rows also carry the translator's per-mnemonic semantics
+ * (handler, flag liveness, SSE forms); the translator reads
+ * every per-encoding property (lockable, mode limits, CPUID feature,
  * privileged, ends-block ...) from X86Insn.flags / X86Insn.feature.
  *
  * Usage:
@@ -30,11 +31,19 @@
 
 /* ---- mnemonics: one enum entry per MNEM() row of cpu/opcodes.def ---- */
 typedef enum X86Mnem {
-#define MNEM(name) X86_##name,
+#define MNEM(name, ...) X86_##name,
 #include "cpu/opcodes.def"
 #undef MNEM
     X86_MNEM_COUNT
 } X86Mnem;
+
+/* The attrs column of the mnemonic rows of cpu/opcodes.def (CCW FLT STM UNA). */
+enum {
+    X86_ATTR_CCW = 1 << 0,   /* writes the arithmetic flags */
+    X86_ATTR_FLT = 1 << 1,   /* may fault without a memory operand */
+    X86_ATTR_STM = 1 << 2,   /* x87: stores to its memory operand */
+    X86_ATTR_UNA = 1 << 3,   /* SSE: a 16-byte memory operand may be misaligned */
+};
 
 /* Upper-case SDM names ("ADD", "CMPXCHG8B"), indexed by X86Mnem. */
 extern const char *const x86_mnem_name[X86_MNEM_COUNT];

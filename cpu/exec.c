@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "cpu/debug.h"
 #include "cpu/mmu.h"
 #include "cpu/translate.h"
 #include "tcg/optimize.h"
@@ -82,6 +83,9 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
 
 void cpu_exec_destroy(CPUState *cpu)
 {
+    if (cpu->clock_alarm_set)
+        clock_set_alarm(cpu->machine->clock, NULL, NULL);
+    cpu->clock_alarm_set = false;
     if (cpu->machine && cpu->index == 0)
         memmap_set_write_notify(cpu->machine->mem, NULL, NULL);
     tb_cache_free(cpu->tbs);
@@ -102,6 +106,19 @@ void cpu_flush_code(CPUState *cpu)
 void cpu_interrupt_request(CPUState *cpu)
 {
     cpu->intr_poll = true;
+    __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
+}
+
+/* The clock's alarm, in a signal handler: a timer deadline passed.  The
+ * flag tells the loop to read the clock; the budget makes translated code
+ * return to the loop at its next block entry, as a kick does.  A block
+ * prologue that was between its load and store of exit_budget when the
+ * signal came overwrites the -1: the flag stays, and the loop sees it at
+ * its next visit (the old, polled behaviour, now the rare case). */
+static void exec_clock_alarm(void *opaque)
+{
+    CPUState *cpu = opaque;
+    cpu->clock_alarm = 1;
     __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
 }
 
@@ -233,6 +250,8 @@ static bool exec_check_interrupts(CPUState *cpu)
             return false;
         cpu->inhibit_irq = false;
     }
+    if (cpu->dbg && cpu_debug_irqs_held(cpu))
+        return false;
     if (cpu->nmi_pending) {
         cpu->nmi_pending = false;
         cpu->halted = false;
@@ -469,6 +488,11 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
      * while without coming back, so the clock is worth reading now. */
     volatile bool budget_out = false;
 
+    /* Host clock: an alarm at each timer deadline stops translated code
+     * then (manual clocks in tests have none; polling below covers them). */
+    if (m && !cpu->clock_alarm_set)
+        cpu->clock_alarm_set = clock_set_alarm(m->clock, exec_clock_alarm, cpu);
+
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
@@ -477,6 +501,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             cpu->inhibit_irq = false;   /* an exception ends the shadow */
     }
     for (;;) {
+        if (cpu->dbg)
+            cpu_debug_insn_end(cpu);
         if (cpu->exc_pending >= 0 && !exec_deliver_exception(cpu)) {
             cpu->in_exec = false;
             return CPU_EXIT_SHUTDOWN;
@@ -485,15 +511,25 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             cpu->in_exec = false;
             return CPU_EXIT_SHUTDOWN;
         }
+        if (cpu->dbg && cpu->dbg->stop.reason) {
+            cpu->in_exec = false;
+            return CPU_EXIT_DEBUG;
+        }
         if (cpu->stop || (m && m->stop_requested)) {
             cpu->stop = false;
             cpu->in_exec = false;
             return CPU_EXIT_STOPPED;
         }
+        /* Reset before the alarm flag is read: an alarm from here on
+         * leaves -1 for the next block to see. */
+        cpu->exit_budget = EXIT_BUDGET_BLOCKS;
+        bool alarm = cpu->clock_alarm;
+        if (alarm)
+            cpu->clock_alarm = 0;
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && ((++iter & 7) == 0 || budget_out)) {
+        if (m && (alarm || (++iter & 7) == 0 || budget_out)) {
             budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)
@@ -502,12 +538,13 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
                 cpu->in_exec = false;
                 return CPU_EXIT_BUDGET;
             }
+            if (alarm)
+                clock_rearm(m->clock);   /* early: the deadline moved later */
         }
         if (m && cpu->mem_generation != memmap_generation(m->mem)) {
             mmu_flush_all(cpu);
             tb_flush(cpu->tbs);
         }
-        cpu->exit_budget = EXIT_BUDGET_BLOCKS;
         if (exec_check_interrupts(cpu))
             continue;
         if (cpu->halted) {
@@ -522,6 +559,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         /* The instruction after STI / MOV SS runs alone with interrupts
          * held off; the shadow ends after it. */
         bool shadow = cpu->inhibit_irq && cpu->rip == cpu->inhibit_rip;
+        if (cpu->dbg)
+            cpu_debug_block_start(cpu);
         TB *tb = exec_find_tb(cpu, shadow);
         if (!tb) {
             cpu->in_exec = false;

@@ -79,6 +79,21 @@ void cpu_mxcsr_leave(CPUState *cpu)
     cpu->mxcsr_in_host = false;
 }
 
+/* The x87 state FNINIT sets (SDM 2A FINIT/FNINIT): control word 037F,
+ * status and tags cleared, pointers zero; the data registers keep their
+ * contents.  RESET is cpu_arch_reset_state (cpu/cpu-arch.c): the same
+ * plus zeroed registers and a control word of 0040. */
+static void fpu_init(CPUState *cpu)
+{
+    cpu->fpuc = FPUC_DEFAULT;
+    cpu->fpus = 0;
+    cpu->fpstt = 0;
+    cpu->fptag_empty = 0xff;
+    cpu->fpop = 0;
+    cpu->fpcs = cpu->fpds = 0;
+    cpu->fpip = cpu->fpdp = 0;
+}
+
 uint16_t fpu_get_fsw(const CPUState *cpu)
 {
     return (uint16_t)((cpu->fpus & ~FSW_TOP) | (cpu->fpstt & 7) << 11);
@@ -90,17 +105,6 @@ void fpu_update_es(CPUState *cpu)
         cpu->fpus |= FSW_ES | FSW_B;
     else
         cpu->fpus &= (uint16_t)~(FSW_ES | FSW_B);
-}
-
-static void fpu_init(CPUState *cpu)
-{
-    cpu->fpuc = FPUC_DEFAULT;
-    cpu->fpus = 0;
-    cpu->fpstt = 0;
-    cpu->fptag_empty = 0xff;
-    cpu->fpop = 0;
-    cpu->fpcs = cpu->fpds = 0;
-    cpu->fpip = cpu->fpdp = 0;
 }
 
 static u64 helper_fninit(u64 env)

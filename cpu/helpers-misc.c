@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "cpu/debug.h"
 #include "cpu/decode.h"
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
@@ -176,8 +177,11 @@ const IRHelper hlp_hlt = IR_HELPER(helper_hlt, 0);
 
 /* ---- I/O ---- */
 
-/* Protected mode with CPL > IOPL (or VM86): the TSS I/O bitmap decides. */
-static void io_check(CPUState *cpu, unsigned port, unsigned size)
+/* The one I/O permission check (IN/OUT here, INS/OUTS in
+ * helpers-string.c), SDM 1 19.5: protected mode with CPL > IOPL, or VM86,
+ * consults the I/O bitmap of the TSS.  Only a 32-bit TSS has one: with a
+ * 16-bit TSS every such access is #GP(0). */
+void cpu_io_check(CPUState *cpu, unsigned port, unsigned size)
 {
     if (!(cpu->cr[0] & CR0_PE))
         return;
@@ -199,7 +203,7 @@ static void io_check(CPUState *cpu, unsigned port, unsigned size)
 static u64 helper_in(u64 env, u64 port, u64 size)
 {
     CPUState *cpu = (CPUState *)env;
-    io_check(cpu, (unsigned)port, (unsigned)size);
+    cpu_io_check(cpu, (unsigned)port, (unsigned)size);
     return iospace_read(cpu->machine->io, (uint16_t)port, (unsigned)size);
 }
 const IRHelper hlp_in = IR_HELPER(helper_in, FAULT);
@@ -207,7 +211,7 @@ const IRHelper hlp_in = IR_HELPER(helper_in, FAULT);
 static u64 helper_out(u64 env, u64 port, u64 val, u64 size)
 {
     CPUState *cpu = (CPUState *)env;
-    io_check(cpu, (unsigned)port, (unsigned)size);
+    cpu_io_check(cpu, (unsigned)port, (unsigned)size);
     iospace_write(cpu->machine->io, (uint16_t)port, (uint32_t)val, (unsigned)size);
     return 0;
 }
@@ -440,7 +444,9 @@ static u64 helper_mov_to_dr(u64 env, u64 n, u64 v)
         n += 2;
     if (n > 7 || n == 4 || n == 5)
         cpu_raise_exception(cpu, EXC_UD, 0, 0);
-    cpu->dr[n] = v;   /* breakpoints are recorded, not enforced */
+    cpu->dr[n] = v;
+    if (n != 6)
+        cpu_debug_dr_changed(cpu);   /* breakpoints are enforced (cpu/debug.c) */
     return 0;
 }
 const IRHelper hlp_mov_to_dr = IR_HELPER(helper_mov_to_dr, FAULT);

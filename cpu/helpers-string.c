@@ -58,27 +58,6 @@ static void set_areg(CPUState *cpu, int r, uint64_t v, unsigned alog2)
         cpu->regs[r] = (cpu->regs[r] & ~m) | (v & m);
 }
 
-static void io_permission(CPUState *cpu, unsigned port, unsigned size)
-{
-    /* The IN/OUT helpers hold the full check; reuse it via a dummy-free
-     * path: protected mode with CPL > IOPL consults the TSS bitmap. */
-    if (!(cpu->cr[0] & CR0_PE))
-        return;
-    int iopl = (cpu->eflags & EFL_IOPL) >> EFL_IOPL_SHIFT;
-    if (!(cpu->eflags & EFL_VM) && cpu_cpl(cpu) <= iopl)
-        return;
-    SegmentCache *tr = &cpu->seg[R_TR];
-    if (!(tr->attr & SEG_P) || tr->limit < 103)
-        cpu_raise_exception(cpu, EXC_GP, 0, 0);
-    uint32_t base = (uint32_t)cpu_ld(cpu, tr->base + 102, 2, MMU_SYSTEM, 0);
-    uint32_t off = base + port / 8;
-    if (off + 1 > tr->limit)
-        cpu_raise_exception(cpu, EXC_GP, 0, 0);
-    uint32_t bits = (uint32_t)cpu_ld(cpu, tr->base + off, 2, MMU_SYSTEM, 0);
-    if ((bits >> (port & 7)) & ((1u << size) - 1))
-        cpu_raise_exception(cpu, EXC_GP, 0, 0);
-}
-
 /* Largest n <= count such that n elements of size bytes from offset off
  * stay inside the address size (no wrap of the offset), inside lin's page,
  * and inside the segment (first and last element checked: the valid
@@ -177,7 +156,7 @@ static u64 helper_string(u64 env, u64 desc, u64 next_rip)
     uint64_t done = 0;
 
     if (kind == STR_INS || kind == STR_OUTS)
-        io_permission(cpu, (uint16_t)cpu->regs[R_EDX], size);
+        cpu_io_check(cpu, (uint16_t)cpu->regs[R_EDX], size);
     bool bulk = rep && step > 0 && (kind == STR_MOVS || kind == STR_STOS);
     for (;;) {
         if (rep && (cpu->regs[R_ECX] & am) == 0)

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cpu/decode.h"
 #include "cpu/fpu.h"
 #include "cpu/helpers.h"
 #include "cpu/mmu.h"
@@ -151,24 +152,42 @@ static void image_to_cpu(CPUState *cpu, const X87Image *img)
 
 /* ---- memory operands ---- */
 
-/* Size and direction of the memory operand of opcode /reg (0: none or a
- * control-instruction image handled elsewhere). */
+/* Size and direction of the memory operand of opcode /reg, derived once
+ * from the opcode table: the decoder's operand size of the memory form, and
+ * the STM attribute of the mnemonic's row (cpu/opcodes.def).  Only the
+ * rows whose handler is gen_X87 reach hlp_x87; the control and environment
+ * instructions (FLDCW, FNSTENV ...) have their own helpers. */
+#define MNEM(name, gen, reads, cc_reads, attrs, vec, lanes) \
+    [X86_##name] = ((attrs) & X86_ATTR_STM) != 0,
+static const bool x87_stores[X86_MNEM_COUNT] = {
+#include "cpu/opcodes.def"
+};
+#undef MNEM
+
+static uint8_t x87_msize[8][8];
+static bool x87_mwrite[8][8];
+static pthread_once_t x87_mem_once = PTHREAD_ONCE_INIT;
+
+static void x87_mem_init(void)
+{
+    for (unsigned o = 0; o < 8; o++)
+        for (unsigned reg = 0; reg < 8; reg++) {
+            const uint8_t bytes[2] = { (uint8_t)(0xd8 + o), (uint8_t)(reg << 3) }; /* [eax] */
+            X86Insn in;
+            if (x86_decode(bytes, sizeof(bytes), X86_MODE32, &in) != X86_DECODE_OK ||
+                in.nops < 1 || in.op[0].kind != X86_OPK_MEM)
+                continue;
+            x87_msize[o][reg] = (uint8_t)in.op[0].size;
+            x87_mwrite[o][reg] = x87_stores[in.mnem];
+        }
+}
+
 static unsigned x87_mem_size(unsigned opcode, unsigned reg, bool *write)
 {
-    static const uint8_t sz[8][8] = {
-        { 4, 4, 4, 4, 4, 4, 4, 4 },    /* D8: m32real */
-        { 4, 0, 4, 4, 0, 0, 0, 0 },    /* D9: FLD FST FSTP m32 */
-        { 4, 4, 4, 4, 4, 4, 4, 4 },    /* DA: m32int */
-        { 4, 4, 4, 4, 0, 10, 0, 10 },  /* DB: FILD FISTTP FIST FISTP m32, FLD/FSTP m80 */
-        { 8, 8, 8, 8, 8, 8, 8, 8 },    /* DC: m64real */
-        { 8, 8, 8, 8, 0, 0, 0, 0 },    /* DD: FLD FISTTP FST FSTP m64 */
-        { 2, 2, 2, 2, 2, 2, 2, 2 },    /* DE: m16int */
-        { 2, 2, 2, 2, 10, 8, 10, 8 },  /* DF: FILD FISTTP FIST FISTP m16, FBLD, FILD m64, FBSTP, FISTP m64 */
-    };
-    static const uint8_t wr[8] = { 0x00, 0x0c, 0x00, 0x8e, 0x00, 0x0e, 0x00, 0xce };
+    pthread_once(&x87_mem_once, x87_mem_init);
     unsigned o = (opcode - 0xd8) & 7;
-    *write = (wr[o] >> reg) & 1;
-    return sz[o][reg & 7];
+    *write = x87_mwrite[o][reg & 7];
+    return x87_msize[o][reg & 7];
 }
 
 static void mem_read(CPUState *cpu, uint64_t lin, uint8_t *buf, unsigned n, int mmu)

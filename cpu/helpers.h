@@ -51,5 +51,7 @@ enum { ROT_ROL, ROT_ROR, ROT_RCL, ROT_RCR };
 void seg_push(CPUState *cpu, uint64_t *sp, unsigned size, uint64_t val, unsigned sp_size);
 uint64_t seg_pop(CPUState *cpu, uint64_t *sp, unsigned size, unsigned sp_size);
 uint32_t cpu_read_eflags_for_push(CPUState *cpu);
+/* I/O permission for IN/OUT/INS/OUTS: #GP(0) unless allowed. */
+void cpu_io_check(CPUState *cpu, unsigned port, unsigned size);
 
 #endif

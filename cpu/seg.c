@@ -1062,27 +1062,61 @@ const IRHelper hlp_verw = IR_HELPER(helper_verw, FAULT);
 
 /* ---- ENTER ---- */
 
+/* SDM 2A ENTER.  The stack-size attribute (SS.B, 64 in 64-bit mode) picks
+ * SP or ESP as the stack pointer and BP or EBP as the frame pointer; a
+ * 16-bit operand size writes only BP.  So in 32-bit code on a 16-bit stack
+ * only BP and SP change, the upper halves of EBP and ESP stay.
+ *
+ * ENTER faults before it changes anything, including "a write using the
+ * final value of the stack pointer": a first pass walks every push slot,
+ * the nesting reads and the final stack top (segment limits, then pages,
+ * with the instruction's own privilege), and only then does the second
+ * pass read and store, which can no longer fault. */
+/* One push of ENTER: stored (commit) or only checked for writing. */
+static void enter_push(CPUState *cpu, Stack *st, unsigned osz, uint64_t v, bool commit)
+{
+    if (commit) {
+        stack_push(cpu, st, osz, v);
+        return;
+    }
+    uint64_t sp = (st->sp - osz) & st->mask;
+    cpu_probe_write(cpu, stack_lin(cpu, st, sp, osz, true), osz, st->mmu, 0);
+    st->sp = (st->sp & ~st->mask) | sp;
+}
+
+/* The pushes of ENTER and the new stack pointer; returns the frame
+ * pointer (the stack pointer after pushing the old one). */
+static uint64_t enter_frame(CPUState *cpu, unsigned osz, uint64_t alloc, unsigned level,
+                            bool commit)
+{
+    Stack st = stack_current(cpu);
+    uint64_t bp = cpu->regs[R_EBP];
+    enter_push(cpu, &st, osz, bp, commit);
+    uint64_t frame = st.sp & st.mask;
+    for (unsigned i = 1; i <= level; i++) {
+        uint64_t v = frame;                 /* the last push: the new frame */
+        if (i < level) {
+            bp = (bp - osz) & st.mask;
+            v = cpu_ld(cpu, stack_lin(cpu, &st, bp, osz, false), osz, st.mmu, 0);
+        }
+        enter_push(cpu, &st, osz, v, commit);
+    }
+    st.sp = (st.sp & ~st.mask) | ((st.sp - alloc) & st.mask);
+    if (commit)
+        stack_commit(cpu, &st);
+    else if (alloc)
+        cpu_probe_write(cpu, stack_lin(cpu, &st, st.sp & st.mask, 1, true), 1, st.mmu, 0);
+    return frame;
+}
+
 static u64 helper_enter(u64 env, u64 opsize, u64 alloc, u64 level)
 {
     CPUState *cpu = (CPUState *)env;
     unsigned osz = (unsigned)opsize;
+    enter_frame(cpu, osz, alloc, (unsigned)level, false);
+    uint64_t frame = enter_frame(cpu, osz, alloc, (unsigned)level, true);
     Stack st = stack_current(cpu);
-    stack_push(cpu, &st, osz, cpu->regs[R_EBP]);
-    uint64_t frame = st.sp & st.mask;
-    uint64_t bp = cpu->regs[R_EBP];
-    for (unsigned i = 1; i < level; i++) {
-        bp = (bp - osz) & st.mask;
-        uint64_t v = cpu_ld(cpu, stack_lin(cpu, &st, bp, osz, false), osz, st.mmu, 0);
-        stack_push(cpu, &st, osz, v);
-    }
-    if (level)
-        stack_push(cpu, &st, osz, frame);
-    st.sp = (st.sp & ~st.mask) | ((st.sp - alloc) & st.mask);
-    /* The new stack top must be writable (SDM: checked before commit). */
-    if (alloc)
-        stack_lin(cpu, &st, st.sp & st.mask, 1, true);
-    stack_commit(cpu, &st);
-    if (osz == 2)
+    if (osz == 2 || st.mask == 0xffffULL)
         cpu->regs[R_EBP] = (cpu->regs[R_EBP] & ~0xffffULL) | (frame & 0xffff);
     else if (osz == 4)
         cpu->regs[R_EBP] = (uint32_t)frame;

@@ -6,13 +6,13 @@
  *
  * The decoder gives these instructions their operands (cpu/opcodes.def, VX
  * rows: op[0] ModRM.reg, the VEX.vvvv register as a B operand) only for
- * valid encodings (VEX.L = 0); their rows in x86_op_info[] come from
- * X86_BMI_HANDLERS (translate-bmi.h).  Everything is inline IR except
+ * valid encodings (VEX.L = 0); their semantics rows are the X86I rows of
+ * cpu/opcodes.def (all FLT: #UD in real/V86 mode; the BMI1 ones and BZHI
+ * CCW).  Everything is inline IR except
  * PDEP/PEXT, which call a small pure helper.  Flags follow the SDM vol. 2
  * "Flags Affected" of each page; the BMI2 instructions leave them alone.
  */
 #include "cpu/translate.h"
-#include "cpu/translate-bmi.h"
 
 /* VEX instructions are #UD in real and virtual-8086 mode (SDM vol. 2
  * 2.3.2; in real mode C4/C5 with mod = 11b are LES/LDS register forms,

@@ -231,16 +231,16 @@ void gen_X87(DisasContext *s, const X86Insn *insn)
         lin = gen_mem_addr(s, size ? size : 1, write);
     }
     IRTemp fl = tcg_const(s, 0);
-    int m = insn->mnem;
-    bool fcmov = m == X86_FCMOVB || m == X86_FCMOVE || m == X86_FCMOVBE || m == X86_FCMOVU ||
-                 m == X86_FCMOVNB || m == X86_FCMOVNE || m == X86_FCMOVNBE || m == X86_FCMOVNU;
-    if (fcmov)
+    /* the rows say which ones read EFLAGS (FCMOVcc) and which set ZF PF CF
+     * (FCOMI FCOMIP FUCOMI FUCOMIP) */
+    const X86OpInfo *info = &x86_op_info[insn->mnem];
+    if (info->res_read)
         fl = gen_compute_eflags(s);
     IRTemp r = tcg_temp(s);
     int64_t enc = insn->opcode << 8 | insn->modrm | (insn->mem.present ? insn->mem.seg & 7 : 0) << 16;
     IRTemp args[4] = { IR_ENV, lin, tcg_const(s, enc), fl };
     gen_call_helper(s, &hlp_x87, r, 4, args);
-    if (m == X86_FCOMI || m == X86_FCOMIP || m == X86_FUCOMI || m == X86_FUCOMIP) {
+    if (info->cc_write) {
         IRTemp f = tcg_temp(s);
         ir_and(s->b, IR_I64, f, r, tcg_const(s, CC_ALL));
         gen_set_cc_eflags(s, f);

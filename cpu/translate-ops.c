@@ -1,8 +1,9 @@
 /*
- * The instruction handlers: one gen_<MNEM> per mnemonic, and the handler
- * table x86_op_info[] indexed by X86Mnem (the only dispatch on mnemonics
- * in the translator).  System instructions, string and I/O instructions
- * are in translate-sys.c.
+ * The integer instruction handlers: one gen_<MNEM> per mnemonic, and the
+ * handler table x86_op_info[] indexed by X86Mnem (the only dispatch on
+ * mnemonics in the translator), expanded from the mnemonic rows of
+ * cpu/opcodes.def.  System instructions, string and I/O instructions are
+ * in translate-sys.c.
  *
  * Every handler follows the same order: read operands (faults here leave
  * nothing changed), compute, store memory results, then write registers
@@ -11,7 +12,6 @@
 #include "cpu/translate.h"
 #include "cpu/translate-fpu.h"
 #include "cpu/translate-sys.h"
-#include "cpu/translate-bmi.h"
 
 #include "cpu/helpers.h"
 
@@ -58,15 +58,15 @@ static void gen_alu(DisasContext *s, const X86Insn *insn, AluKind k)
     }
 }
 
-static void gen_ADD(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_ADD); }
-static void gen_OR(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_OR); }
-static void gen_ADC(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_ADC); }
-static void gen_SBB(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_SBB); }
-static void gen_AND(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_AND); }
-static void gen_SUB(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_SUB); }
-static void gen_XOR(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_XOR); }
-static void gen_CMP(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_CMP); }
-static void gen_TEST(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_TEST); }
+void gen_ADD(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_ADD); }
+void gen_OR(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_OR); }
+void gen_ADC(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_ADC); }
+void gen_SBB(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_SBB); }
+void gen_AND(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_AND); }
+void gen_SUB(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_SUB); }
+void gen_XOR(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_XOR); }
+void gen_CMP(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_CMP); }
+void gen_TEST(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_TEST); }
 
 static void gen_incdec(DisasContext *s, const X86Insn *insn, bool inc)
 {
@@ -81,10 +81,10 @@ static void gen_incdec(DisasContext *s, const X86Insn *insn, bool inc)
         gen_set_cc(s, op, d->size, r, s->cc_dead ? 0 : gen_compute_cf(s), 0);
 }
 
-static void gen_INC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, true); }
-static void gen_DEC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, false); }
+void gen_INC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, true); }
+void gen_DEC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, false); }
 
-static void gen_NEG(DisasContext *s, const X86Insn *insn)
+void gen_NEG(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     IRTemp a = gen_load_dest(s, d);
@@ -94,7 +94,7 @@ static void gen_NEG(DisasContext *s, const X86Insn *insn)
     gen_set_cc(s, CC_OP_SUB, d->size, r, a, 0);
 }
 
-static void gen_NOT(DisasContext *s, const X86Insn *insn)
+void gen_NOT(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     IRTemp a = gen_load_dest(s, d);
@@ -165,9 +165,9 @@ static void gen_shift(DisasContext *s, const X86Insn *insn, ShiftKind k)
     s->cc_op = CC_OP_DYNAMIC;
 }
 
-static void gen_SHL(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SHL); }
-static void gen_SHR(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SHR); }
-static void gen_SAR(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SAR); }
+void gen_SHL(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SHL); }
+void gen_SHR(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SHR); }
+void gen_SAR(DisasContext *s, const X86Insn *i) { gen_shift(s, i, SH_SAR); }
 
 static IRTemp gen_count_operand(DisasContext *s, const X86Operand *op)
 {
@@ -267,10 +267,10 @@ static void gen_rotate(DisasContext *s, const X86Insn *insn, int kind)
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_ROL(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_ROL); }
-static void gen_ROR(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_ROR); }
-static void gen_RCL(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_RCL); }
-static void gen_RCR(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_RCR); }
+void gen_ROL(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_ROL); }
+void gen_ROR(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_ROR); }
+void gen_RCL(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_RCL); }
+void gen_RCR(DisasContext *s, const X86Insn *i) { gen_rotate(s, i, ROT_RCR); }
 
 static void gen_dshift(DisasContext *s, const X86Insn *insn, const IRHelper *h)
 {
@@ -290,8 +290,8 @@ static void gen_dshift(DisasContext *s, const X86Insn *insn, const IRHelper *h)
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_SHLD(DisasContext *s, const X86Insn *i) { gen_dshift(s, i, &hlp_shld); }
-static void gen_SHRD(DisasContext *s, const X86Insn *i) { gen_dshift(s, i, &hlp_shrd); }
+void gen_SHLD(DisasContext *s, const X86Insn *i) { gen_dshift(s, i, &hlp_shld); }
+void gen_SHRD(DisasContext *s, const X86Insn *i) { gen_dshift(s, i, &hlp_shrd); }
 
 /* ---- multiply and divide ---- */
 
@@ -336,9 +336,9 @@ static void gen_mul_1op(DisasContext *s, const X86Insn *insn, bool sign)
     gen_set_cc(s, CC_OP_MUL, size, p, ovf, 0);
 }
 
-static void gen_MUL(DisasContext *s, const X86Insn *i) { gen_mul_1op(s, i, false); }
+void gen_MUL(DisasContext *s, const X86Insn *i) { gen_mul_1op(s, i, false); }
 
-static void gen_IMUL(DisasContext *s, const X86Insn *insn)
+void gen_IMUL(DisasContext *s, const X86Insn *insn)
 {
     if (insn->nops == 1) {
         gen_mul_1op(s, insn, true);
@@ -375,8 +375,8 @@ static void gen_divide(DisasContext *s, const X86Insn *insn, const IRHelper *h)
     gen_call_helper(s, h, 0, 3, args);
 }
 
-static void gen_DIV(DisasContext *s, const X86Insn *i) { gen_divide(s, i, &hlp_div); }
-static void gen_IDIV(DisasContext *s, const X86Insn *i) { gen_divide(s, i, &hlp_idiv); }
+void gen_DIV(DisasContext *s, const X86Insn *i) { gen_divide(s, i, &hlp_div); }
+void gen_IDIV(DisasContext *s, const X86Insn *i) { gen_divide(s, i, &hlp_idiv); }
 
 /* ---- BCD: helpers on AL/AH and the flags ---- */
 
@@ -387,16 +387,16 @@ static void gen_bcd(DisasContext *s, const IRHelper *h, int64_t imm)
     s->cc_op = CC_OP_DYNAMIC;
 }
 
-static void gen_DAA(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_daa, 0); }
-static void gen_DAS(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_das, 0); }
-static void gen_AAA(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aaa, 0); }
-static void gen_AAS(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aas, 0); }
-static void gen_AAM(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aam, i->op[0].imm & 0xff); }
-static void gen_AAD(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aad, i->op[0].imm & 0xff); }
+void gen_DAA(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_daa, 0); }
+void gen_DAS(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_das, 0); }
+void gen_AAA(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aaa, 0); }
+void gen_AAS(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aas, 0); }
+void gen_AAM(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aam, i->op[0].imm & 0xff); }
+void gen_AAD(DisasContext *s, const X86Insn *i) { gen_bcd(s, &hlp_aad, i->op[0].imm & 0xff); }
 
 /* ---- data movement ---- */
 
-static void gen_MOV(DisasContext *s, const X86Insn *insn)
+void gen_MOV(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     if (d->kind == X86_OPK_CREG || src->kind == X86_OPK_CREG ||
@@ -438,11 +438,11 @@ static void gen_movx(DisasContext *s, const X86Insn *insn, bool sign)
     gen_store_operand(s, &insn->op[0], v);
 }
 
-static void gen_MOVZX(DisasContext *s, const X86Insn *i) { gen_movx(s, i, false); }
-static void gen_MOVSX(DisasContext *s, const X86Insn *i) { gen_movx(s, i, true); }
-static void gen_MOVSXD(DisasContext *s, const X86Insn *i) { gen_movx(s, i, true); }
+void gen_MOVZX(DisasContext *s, const X86Insn *i) { gen_movx(s, i, false); }
+void gen_MOVSX(DisasContext *s, const X86Insn *i) { gen_movx(s, i, true); }
+void gen_MOVSXD(DisasContext *s, const X86Insn *i) { gen_movx(s, i, true); }
 
-static void gen_LEA(DisasContext *s, const X86Insn *insn)
+void gen_LEA(DisasContext *s, const X86Insn *insn)
 {
     if (insn->op[1].kind != X86_OPK_MEM) {
         gen_exception(s, EXC_UD, 0);
@@ -452,7 +452,7 @@ static void gen_LEA(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, insn->op[0].reg, insn->op[0].size, ea);
 }
 
-static void gen_XCHG(DisasContext *s, const X86Insn *insn)
+void gen_XCHG(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *a = &insn->op[0], *bo = &insn->op[1];
     IRTemp va = gen_load_dest(s, a);
@@ -467,7 +467,7 @@ static void gen_XCHG(DisasContext *s, const X86Insn *insn)
     }
 }
 
-static void gen_XLAT(DisasContext *s, const X86Insn *insn)
+void gen_XLAT(DisasContext *s, const X86Insn *insn)
 {
     IRTemp off = tcg_temp(s);
     ir_add(s->b, IR_I64, off, s->regs[R_EBX], gen_get_reg(s, R_EAX, 1));
@@ -477,14 +477,14 @@ static void gen_XLAT(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, R_EAX, 1, v);
 }
 
-static void gen_CBW(DisasContext *s, const X86Insn *insn)
+void gen_CBW(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     IRTemp v = gen_ext(s, s->regs[R_EAX], size / 2, true);
     gen_set_reg(s, R_EAX, size, v);
 }
 
-static void gen_CWD(DisasContext *s, const X86Insn *insn)
+void gen_CWD(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     IRTemp v = gen_ext(s, s->regs[R_EAX], size, true);
@@ -493,7 +493,7 @@ static void gen_CWD(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, R_EDX, size, h);
 }
 
-static void gen_LAHF(DisasContext *s, const X86Insn *insn)
+void gen_LAHF(DisasContext *s, const X86Insn *insn)
 {
     IRTemp f = gen_compute_eflags(s);
     ir_and(s->b, IR_I64, f, f, tcg_const(s, CC_S | CC_Z | CC_A | CC_P | CC_C));
@@ -501,7 +501,7 @@ static void gen_LAHF(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, X86_GPR_AH, 1, f);
 }
 
-static void gen_SAHF(DisasContext *s, const X86Insn *insn)
+void gen_SAHF(DisasContext *s, const X86Insn *insn)
 {
     const uint64_t m = CC_S | CC_Z | CC_A | CC_P | CC_C;
     IRTemp f = gen_compute_eflags(s);
@@ -512,7 +512,7 @@ static void gen_SAHF(DisasContext *s, const X86Insn *insn)
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_SALC(DisasContext *s, const X86Insn *insn)
+void gen_SALC(DisasContext *s, const X86Insn *insn)
 {
     IRTemp cf = gen_compute_cf(s);
     IRTemp v = tcg_temp(s);
@@ -532,9 +532,9 @@ static void gen_flag_op(DisasContext *s, uint32_t clear, uint32_t set, uint32_t 
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_CLC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, CC_C, 0, 0); }
-static void gen_STC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, CC_C, 0); }
-static void gen_CMC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, 0, CC_C); }
+void gen_CLC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, CC_C, 0, 0); }
+void gen_STC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, CC_C, 0); }
+void gen_CMC(DisasContext *s, const X86Insn *i) { gen_flag_op(s, 0, 0, CC_C); }
 
 /* ADCX / ADOX: dest += src + CF (OF); only CF (OF) changes. */
 static void gen_adx(DisasContext *s, const X86Insn *insn, uint32_t flag, int shift)
@@ -563,8 +563,8 @@ static void gen_adx(DisasContext *s, const X86Insn *insn, uint32_t flag, int shi
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_ADCX(DisasContext *s, const X86Insn *i) { gen_adx(s, i, CC_C, 0); }
-static void gen_ADOX(DisasContext *s, const X86Insn *i) { gen_adx(s, i, CC_O, 11); }
+void gen_ADCX(DisasContext *s, const X86Insn *i) { gen_adx(s, i, CC_C, 0); }
+void gen_ADOX(DisasContext *s, const X86Insn *i) { gen_adx(s, i, CC_O, 11); }
 
 static void gen_df(DisasContext *s, bool set)
 {
@@ -577,22 +577,22 @@ static void gen_df(DisasContext *s, bool set)
     ir_st(s->b, IR_st, IR_I32, f, IR_ENV, offsetof(CPUState, eflags));
 }
 
-static void gen_CLD(DisasContext *s, const X86Insn *i) { gen_df(s, false); }
-static void gen_STD(DisasContext *s, const X86Insn *i) { gen_df(s, true); }
+void gen_CLD(DisasContext *s, const X86Insn *i) { gen_df(s, false); }
+void gen_STD(DisasContext *s, const X86Insn *i) { gen_df(s, true); }
 
-static void gen_NOP(DisasContext *s, const X86Insn *i) { }
+void gen_NOP(DisasContext *s, const X86Insn *i) { }
 
-static void gen_UD(DisasContext *s, const X86Insn *i) { gen_exception(s, EXC_UD, 0); }
+void gen_UD(DisasContext *s, const X86Insn *i) { gen_exception(s, EXC_UD, 0); }
 
 /* ---- bit operations ---- */
 
-static void gen_SETCC(DisasContext *s, const X86Insn *insn)
+void gen_SETCC(DisasContext *s, const X86Insn *insn)
 {
     IRTemp v = gen_cond(s, insn->cond);
     gen_store_operand(s, &insn->op[0], v);
 }
 
-static void gen_CMOVCC(DisasContext *s, const X86Insn *insn)
+void gen_CMOVCC(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     IRTemp src = gen_load_operand(s, &insn->op[1]);
@@ -648,10 +648,10 @@ static void gen_bitop(DisasContext *s, const X86Insn *insn, BitKind k)
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_BT(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_T); }
-static void gen_BTS(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_S); }
-static void gen_BTR(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_R); }
-static void gen_BTC(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_C); }
+void gen_BT(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_T); }
+void gen_BTS(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_S); }
+void gen_BTR(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_R); }
+void gen_BTC(DisasContext *s, const X86Insn *i) { gen_bitop(s, i, BIT_C); }
 
 static void gen_bitscan(DisasContext *s, const X86Insn *insn, bool reverse)
 {
@@ -680,8 +680,8 @@ static void gen_bitscan(DisasContext *s, const X86Insn *insn, bool reverse)
     gen_set_cc(s, CC_OP_LOGIC, d->size, src, 0, 0);
 }
 
-static void gen_BSF(DisasContext *s, const X86Insn *i) { gen_bitscan(s, i, false); }
-static void gen_BSR(DisasContext *s, const X86Insn *i) { gen_bitscan(s, i, true); }
+void gen_BSF(DisasContext *s, const X86Insn *i) { gen_bitscan(s, i, false); }
+void gen_BSR(DisasContext *s, const X86Insn *i) { gen_bitscan(s, i, true); }
 
 static void gen_count_bits(DisasContext *s, const X86Insn *insn, int which)
 {
@@ -711,11 +711,11 @@ static void gen_count_bits(DisasContext *s, const X86Insn *insn, int which)
     gen_set_cc_eflags(s, f);
 }
 
-static void gen_POPCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 0); }
-static void gen_TZCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 1); }
-static void gen_LZCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 2); }
+void gen_POPCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 0); }
+void gen_TZCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 1); }
+void gen_LZCNT(DisasContext *s, const X86Insn *i) { gen_count_bits(s, i, 2); }
 
-static void gen_BSWAP(DisasContext *s, const X86Insn *insn)
+void gen_BSWAP(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     IRTemp v = gen_get_reg(s, d->reg, d->size), r = tcg_temp(s);
@@ -728,7 +728,7 @@ static void gen_BSWAP(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, d->reg, d->size, r);
 }
 
-static void gen_MOVBE(DisasContext *s, const X86Insn *insn)
+void gen_MOVBE(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     IRTemp v = gen_load_operand(s, &insn->op[1]), r = tcg_temp(s);
@@ -737,7 +737,7 @@ static void gen_MOVBE(DisasContext *s, const X86Insn *insn)
     gen_store_operand(s, d, r);
 }
 
-static void gen_XADD(DisasContext *s, const X86Insn *insn)
+void gen_XADD(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     IRTemp a = gen_load_dest(s, d);
@@ -754,7 +754,7 @@ static void gen_XADD(DisasContext *s, const X86Insn *insn)
     gen_set_cc(s, CC_OP_ADD, d->size, r, bv, 0);
 }
 
-static void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
+void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     unsigned size = d->size;
@@ -796,7 +796,7 @@ static void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
     gen_set_cc(s, CC_OP_SUB, size, diff, a, 0);
 }
 
-static void gen_CMPXCHG8B(DisasContext *s, const X86Insn *insn)
+void gen_CMPXCHG8B(DisasContext *s, const X86Insn *insn)
 {
     IRTemp lin = gen_mem_addr(s, insn->mnem == X86_CMPXCHG16B ? 16 : 8, true);
     bool stack = s->nss_lin > 0 && s->ss_lin[s->nss_lin - 1] == lin;
@@ -808,7 +808,7 @@ static void gen_CMPXCHG8B(DisasContext *s, const X86Insn *insn)
 
 /* ---- stack ---- */
 
-static void gen_PUSH(DisasContext *s, const X86Insn *insn)
+void gen_PUSH(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     const X86Operand *o = &insn->op[0];
@@ -820,7 +820,7 @@ static void gen_PUSH(DisasContext *s, const X86Insn *insn)
     gen_push(s, v, size);
 }
 
-static void gen_POP(DisasContext *s, const X86Insn *insn)
+void gen_POP(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     const X86Operand *o = &insn->op[0];
@@ -854,7 +854,7 @@ static void gen_POP(DisasContext *s, const X86Insn *insn)
     }
 }
 
-static void gen_PUSHA(DisasContext *s, const X86Insn *insn)
+void gen_PUSHA(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize, ss = stack_addr_size(s);
     IRTemp old_sp = gen_get_reg(s, R_ESP, size);
@@ -870,7 +870,7 @@ static void gen_PUSHA(DisasContext *s, const X86Insn *insn)
     gen_set_sp(s, gen_trunc_addr(s, nsp, ss));
 }
 
-static void gen_POPA(DisasContext *s, const X86Insn *insn)
+void gen_POPA(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize, ss = stack_addr_size(s);
     IRTemp vals[8];
@@ -888,7 +888,7 @@ static void gen_POPA(DisasContext *s, const X86Insn *insn)
             gen_set_reg(s, 7 - k, size, vals[k]);
 }
 
-static void gen_LEAVE(DisasContext *s, const X86Insn *insn)
+void gen_LEAVE(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize, ss = stack_addr_size(s);
     IRTemp bp = gen_trunc_addr(s, s->regs[R_EBP], ss);
@@ -915,7 +915,7 @@ static void gen_jmp_target(DisasContext *s, uint64_t target)
         gen_jmp_static(s, target, 0);
 }
 
-static void gen_JMP(DisasContext *s, const X86Insn *insn)
+void gen_JMP(DisasContext *s, const X86Insn *insn)
 {
     if (insn->op[0].kind == X86_OPK_REL) {
         gen_jmp_target(s, rel_target(s, insn));
@@ -927,7 +927,7 @@ static void gen_JMP(DisasContext *s, const X86Insn *insn)
     gen_jmp_dynamic(s);
 }
 
-static void gen_CALL(DisasContext *s, const X86Insn *insn)
+void gen_CALL(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     IRTemp target = 0;
@@ -947,7 +947,7 @@ static void gen_CALL(DisasContext *s, const X86Insn *insn)
     gen_jmp_dynamic(s);
 }
 
-static void gen_RET(DisasContext *s, const X86Insn *insn)
+void gen_RET(DisasContext *s, const X86Insn *insn)
 {
     unsigned size = insn->opsize;
     IRTemp nsp;
@@ -975,7 +975,7 @@ static void gen_branch(DisasContext *s, IRCond c, IRTemp a, IRTemp bv, uint64_t 
     gen_jmp_static(s, target, 1);
 }
 
-static void gen_JCC(DisasContext *s, const X86Insn *insn)
+void gen_JCC(DisasContext *s, const X86Insn *insn)
 {
     IRCond c;
     IRTemp a, bv;
@@ -983,7 +983,7 @@ static void gen_JCC(DisasContext *s, const X86Insn *insn)
     gen_branch(s, c, a, bv, rel_target(s, insn));
 }
 
-static void gen_JCXZ(DisasContext *s, const X86Insn *insn)
+void gen_JCXZ(DisasContext *s, const X86Insn *insn)
 {
     IRTemp cx = gen_ext(s, s->regs[R_ECX], insn->addrsize, false);
     gen_branch(s, IR_COND_EQ, cx, tcg_const(s, 0), rel_target(s, insn));
@@ -1009,184 +1009,18 @@ static void gen_loop(DisasContext *s, const X86Insn *insn, int zf_cond)
     gen_branch(s, IR_COND_NE, t, tcg_const(s, 0), rel_target(s, insn));
 }
 
-static void gen_LOOP(DisasContext *s, const X86Insn *i) { gen_loop(s, i, -1); }
-static void gen_LOOPE(DisasContext *s, const X86Insn *i) { gen_loop(s, i, 4); }
-static void gen_LOOPNE(DisasContext *s, const X86Insn *i) { gen_loop(s, i, 5); }
+void gen_LOOP(DisasContext *s, const X86Insn *i) { gen_loop(s, i, -1); }
+void gen_LOOPE(DisasContext *s, const X86Insn *i) { gen_loop(s, i, 4); }
+void gen_LOOPNE(DisasContext *s, const X86Insn *i) { gen_loop(s, i, 5); }
 
-/* ---- the handler table ---- */
+/* ---- the handler table: the mnemonic rows of cpu/opcodes.def ---- */
 
-#define ALL CC_ALL
-#define CF CC_C
-#define ZF CC_Z
-/*           handler         res_read  cc_read  cc_write fault */
-#define H(m, fn, rr, cr, cw, f) [X86_##m] = { fn, rr, cr, cw, f }
+#define NOGEN NULL
+#define MNEM(name, gen, reads, cc_reads, attrs, vec, lanes)                  \
+    [X86_##name] = { gen, (reads), (cc_reads), ((attrs) & X86_ATTR_CCW) != 0, \
+                     ((attrs) & X86_ATTR_FLT) != 0 },
 const X86OpInfo x86_op_info[X86_MNEM_COUNT] = {
-    H(ADD, gen_ADD, 0, 0, true, false),
-    H(OR, gen_OR, 0, 0, true, false),
-    H(ADC, gen_ADC, CF, 0, true, false),
-    H(ADCX, gen_ADCX, CF, ALL, true, false),
-    H(ADOX, gen_ADOX, CC_O, ALL, true, false),
-    H(SBB, gen_SBB, CF, 0, true, false),
-    H(AND, gen_AND, 0, 0, true, false),
-    H(SUB, gen_SUB, 0, 0, true, false),
-    H(XOR, gen_XOR, 0, 0, true, false),
-    H(CMP, gen_CMP, 0, 0, true, false),
-    H(TEST, gen_TEST, 0, 0, true, false),
-    H(INC, gen_INC, 0, CF, true, false),
-    H(DEC, gen_DEC, 0, CF, true, false),
-    H(NEG, gen_NEG, 0, 0, true, false),
-    H(NOT, gen_NOT, 0, 0, false, false),
-    H(SHL, gen_SHL, 0, ALL, true, false),
-    H(SHR, gen_SHR, 0, ALL, true, false),
-    H(SAR, gen_SAR, 0, ALL, true, false),
-    H(ROL, gen_ROL, 0, ALL, true, false),
-    H(ROR, gen_ROR, 0, ALL, true, false),
-    H(RCL, gen_RCL, CF, ALL, true, false),
-    H(RCR, gen_RCR, CF, ALL, true, false),
-    H(SHLD, gen_SHLD, 0, ALL, true, false),
-    H(SHRD, gen_SHRD, 0, ALL, true, false),
-    H(MUL, gen_MUL, 0, 0, true, false),
-    H(IMUL, gen_IMUL, 0, 0, true, false),
-    H(DIV, gen_DIV, 0, 0, false, true),
-    H(IDIV, gen_IDIV, 0, 0, false, true),
-    H(DAA, gen_DAA, ALL, 0, true, true),
-    H(DAS, gen_DAS, ALL, 0, true, true),
-    H(AAA, gen_AAA, ALL, 0, true, true),
-    H(AAS, gen_AAS, ALL, 0, true, true),
-    H(AAM, gen_AAM, 0, 0, true, true),
-    H(AAD, gen_AAD, 0, 0, true, true),
-    H(MOV, gen_MOV, 0, 0, false, false),
-    H(MOVZX, gen_MOVZX, 0, 0, false, false),
-    H(MOVSX, gen_MOVSX, 0, 0, false, false),
-    H(MOVSXD, gen_MOVSXD, 0, 0, false, false),
-    H(LEA, gen_LEA, 0, 0, false, false),
-    H(XCHG, gen_XCHG, 0, 0, false, false),
-    H(XLAT, gen_XLAT, 0, 0, false, true),
-    H(CBW, gen_CBW, 0, 0, false, false),
-    H(CWD, gen_CWD, 0, 0, false, false),
-    H(LAHF, gen_LAHF, ALL, 0, false, false),
-    H(SAHF, gen_SAHF, 0, ALL, true, false),
-    H(SALC, gen_SALC, CF, 0, false, false),
-    H(CLC, gen_CLC, 0, ALL, true, false),
-    H(STC, gen_STC, 0, ALL, true, false),
-    H(CMC, gen_CMC, 0, ALL, true, false),
-    H(CLD, gen_CLD, 0, 0, false, false),
-    H(STD, gen_STD, 0, 0, false, false),
-    H(NOP, gen_NOP, 0, 0, false, false),
-    H(PAUSE, gen_NOP, 0, 0, false, false),
-    H(PREFETCHNTA, gen_NOP, 0, 0, false, false),
-    H(PREFETCHT0, gen_NOP, 0, 0, false, false),
-    H(PREFETCHT1, gen_NOP, 0, 0, false, false),
-    H(PREFETCHT2, gen_NOP, 0, 0, false, false),
-    H(PREFETCHW, gen_NOP, 0, 0, false, false),
-    H(LFENCE, gen_NOP, 0, 0, false, false),
-    H(MFENCE, gen_NOP, 0, 0, false, false),
-    H(SFENCE, gen_NOP, 0, 0, false, false),
-    H(CLFLUSH, gen_NOP, 0, 0, false, false),
-    H(CLFLUSHOPT, gen_NOP, 0, 0, false, false),
-    H(CLWB, gen_NOP, 0, 0, false, false),
-    H(UD0, gen_UD, 0, 0, false, true),
-    H(UD1, gen_UD, 0, 0, false, true),
-    H(UD2, gen_UD, 0, 0, false, true),
-    H(SETCC, gen_SETCC, ALL, 0, false, false),
-    H(CMOVCC, gen_CMOVCC, ALL, 0, false, false),
-    H(BT, gen_BT, 0, ALL, true, false),
-    H(BTS, gen_BTS, 0, ALL, true, false),
-    H(BTR, gen_BTR, 0, ALL, true, false),
-    H(BTC, gen_BTC, 0, ALL, true, false),
-    H(BSF, gen_BSF, 0, 0, true, false),
-    H(BSR, gen_BSR, 0, 0, true, false),
-    H(POPCNT, gen_POPCNT, 0, 0, true, false),
-    H(TZCNT, gen_TZCNT, 0, 0, true, false),
-    H(LZCNT, gen_LZCNT, 0, 0, true, false),
-    H(BSWAP, gen_BSWAP, 0, 0, false, false),
-    H(MOVBE, gen_MOVBE, 0, 0, false, false),
-    H(XADD, gen_XADD, 0, 0, true, false),
-    H(CMPXCHG, gen_CMPXCHG, 0, 0, true, false),
-    H(CMPXCHG8B, gen_CMPXCHG8B, 0, 0, true, true),
-    H(CMPXCHG16B, gen_CMPXCHG8B, 0, 0, true, true),
-    H(PUSH, gen_PUSH, 0, 0, false, true),
-    H(POP, gen_POP, 0, 0, false, true),
-    H(PUSHA, gen_PUSHA, 0, 0, false, true),
-    H(POPA, gen_POPA, 0, 0, false, true),
-    H(LEAVE, gen_LEAVE, 0, 0, false, true),
-    H(JMP, gen_JMP, 0, 0, false, false),
-    H(CALL, gen_CALL, 0, 0, false, true),
-    H(RET, gen_RET, 0, 0, false, true),
-    H(JCC, gen_JCC, ALL, 0, false, false),
-    H(JCXZ, gen_JCXZ, 0, 0, false, false),
-    H(LOOP, gen_LOOP, 0, 0, false, false),
-    H(LOOPE, gen_LOOPE, ZF, 0, false, false),
-    H(LOOPNE, gen_LOOPNE, ZF, 0, false, false),
-    /* translate-sys.c */
-    H(PUSHF, gen_PUSHF, ALL, 0, false, true),
-    H(POPF, gen_POPF, 0, 0, true, true),
-    H(ENTER, gen_ENTER, 0, 0, false, true),
-    H(JMPF, gen_JMPF, 0, 0, false, true),
-    H(CALLF, gen_CALLF, 0, 0, false, true),
-    H(RETF, gen_RETF, 0, 0, false, true),
-    H(IRET, gen_IRET, ALL, 0, true, true),
-    H(INT, gen_INT, ALL, 0, false, true),
-    H(INT3, gen_INT3, ALL, 0, false, true),
-    H(INT1, gen_INT1, ALL, 0, false, true),
-    H(INTO, gen_INTO, ALL, 0, false, true),
-    H(BOUND, gen_BOUND, 0, 0, false, true),
-    H(HLT, gen_HLT, 0, 0, false, true),
-    H(CLI, gen_CLI, 0, 0, false, true),
-    H(STI, gen_STI, 0, 0, false, true),
-    H(IN, gen_IN, 0, 0, false, true),
-    H(OUT, gen_OUT, 0, 0, false, true),
-    H(MOVS, gen_MOVS, 0, 0, false, true),
-    H(STOS, gen_STOS, 0, 0, false, true),
-    H(LODS, gen_LODS, 0, 0, false, true),
-    H(CMPS, gen_CMPS, 0, 0, true, true),
-    H(SCAS, gen_SCAS, 0, 0, true, true),
-    H(INS, gen_INS, 0, 0, false, true),
-    H(OUTS, gen_OUTS, 0, 0, false, true),
-    H(LES, gen_LxS, 0, 0, false, true),
-    H(LDS, gen_LxS, 0, 0, false, true),
-    H(LSS, gen_LxS, 0, 0, false, true),
-    H(LFS, gen_LxS, 0, 0, false, true),
-    H(LGS, gen_LxS, 0, 0, false, true),
-    H(CPUID, gen_CPUID, 0, 0, false, true),
-    H(RDTSC, gen_RDTSC, 0, 0, false, true),
-    H(RDTSCP, gen_RDTSCP, 0, 0, false, true),
-    H(RDPMC, gen_RDPMC, 0, 0, false, true),
-    H(RDMSR, gen_RDMSR, 0, 0, false, true),
-    H(WRMSR, gen_WRMSR, 0, 0, false, true),
-    H(LGDT, gen_LGDT, 0, 0, false, true),
-    H(LIDT, gen_LIDT, 0, 0, false, true),
-    H(SGDT, gen_SGDT, 0, 0, false, true),
-    H(SIDT, gen_SIDT, 0, 0, false, true),
-    H(LLDT, gen_LLDT, 0, 0, false, true),
-    H(LTR, gen_LTR, 0, 0, false, true),
-    H(SLDT, gen_SLDT, 0, 0, false, true),
-    H(STR, gen_STR, 0, 0, false, true),
-    H(LMSW, gen_LMSW, 0, 0, false, true),
-    H(SMSW, gen_SMSW, 0, 0, false, true),
-    H(CLTS, gen_CLTS, 0, 0, false, true),
-    H(INVLPG, gen_INVLPG, 0, 0, false, true),
-    H(INVD, gen_NOP, 0, 0, false, true),
-    H(WBINVD, gen_NOP, 0, 0, false, true),
-    H(LAR, gen_LAR, 0, ALL, true, true),
-    H(LSL, gen_LSL, 0, ALL, true, true),
-    H(VERR, gen_VERR, 0, ALL, true, true),
-    H(VERW, gen_VERW, 0, ALL, true, true),
-    H(ARPL, gen_ARPL, 0, ALL, true, true),
-    H(SYSCALL, gen_SYSCALL, ALL, 0, false, true),
-    H(SYSRET, gen_SYSRET, 0, 0, false, true),
-    H(SYSENTER, gen_SYSENTER, ALL, 0, false, true),
-    H(SYSEXIT, gen_SYSEXIT, 0, 0, false, true),
-    H(SWAPGS, gen_SWAPGS, 0, 0, false, true),
-    H(CLAC, gen_CLAC, 0, 0, false, true),
-    H(STAC, gen_STAC, 0, 0, false, true),
-    H(RDFSBASE, gen_RDFSGSBASE, 0, 0, false, true),
-    H(RDGSBASE, gen_RDFSGSBASE, 0, 0, false, true),
-    H(WRFSBASE, gen_WRFSGSBASE, 0, 0, false, true),
-    H(WRGSBASE, gen_WRFSGSBASE, 0, 0, false, true),
-    /* translate-fpu.c, translate-sse.c */
-    X86_FPU_HANDLERS,
-    X86_SSE_HANDLERS,
-    X86_X87_HANDLERS,
-    X86_BMI_HANDLERS,
+#include "cpu/opcodes.def"
 };
+#undef MNEM
+#undef NOGEN

@@ -69,24 +69,21 @@ static void gen_mmx_finish(DisasContext *s, const X86Insn *insn)
     gen_mmx_enter(s, writes ? d->reg : -1);
 }
 
-/* Legacy SSE 16-byte memory operands must be aligned, except these. */
-static bool unaligned_ok(int mnem)
-{
-    switch (mnem) {
-    case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQU: case X86_LDDQU:
-    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
-        return true;
-    default:
-        return false;
-    }
-}
+/* Legacy SSE 16-byte memory operands must be aligned, except those of the
+ * rows with the UNA attribute (cpu/opcodes.def). */
+#define MNEM(name, gen, reads, cc_reads, attrs, vec, lanes) \
+    [X86_##name] = ((attrs) & X86_ATTR_UNA) != 0,
+static const bool vec_unaligned_ok[X86_MNEM_COUNT] = {
+#include "cpu/opcodes.def"
+};
+#undef MNEM
 
 /* Linear address of the memory operand of `size` bytes: segment checks,
  * and the alignment check of 16-byte operands (#GP(0) via a stub). */
 static IRTemp gen_vec_addr(DisasContext *s, unsigned size, bool write)
 {
     IRTemp lin = gen_mem_addr(s, size, write);
-    if (size == 16 && !unaligned_ok(s->insn->mnem)) {
+    if (size == 16 && !vec_unaligned_ok[s->insn->mnem]) {
         IRTemp t = tcg_temp(s);
         ir_and(s->b, IR_I64, t, lin, tcg_const(s, 15));
         ir_brcond(s->b, IR_I64, IR_COND_NE, t, tcg_const(s, 0), gen_new_stub(s, R_DS));
@@ -194,7 +191,7 @@ static int64_t insn_imm8(const X86Insn *insn)
 
 /* A full-register or full-width move: MOVAPS/MOVUPS/MOVDQA/MOVDQU/LDDQU,
  * MOVNT*, MOVQ mm. */
-static void gen_vec_move(DisasContext *s, const X86Insn *insn)
+static void gen_vec_copy(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     unsigned w = vwidth(is_vreg(d) ? d : src);
@@ -250,7 +247,7 @@ static void gen_vec_move_half(DisasContext *s, const X86Insn *insn, int dhalf, i
         gen_st(s, gen_vec_addr(s, 8, true), v, 8);
 }
 
-static void gen_MOVLPx(DisasContext *s, const X86Insn *insn)
+void gen_MOVLPx(DisasContext *s, const X86Insn *insn)
 {
     if (insn->mnem == X86_MOVHLPS)
         gen_vec_move_half(s, insn, 0, 1);
@@ -265,15 +262,15 @@ static void gen_MOVLPx(DisasContext *s, const X86Insn *insn)
 
 /* MOVD/MOVQ between general registers/memory and MMX/XMM, MOVQ xmm
  * forms, MOVQ2DQ, MOVDQ2Q. */
-static void gen_MOVDQ(DisasContext *s, const X86Insn *insn)
+void gen_MOVDQ(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     if (insn->mnem == X86_MOVQ && d->kind == X86_OPK_MMX && src->kind != X86_OPK_REG) {
-        gen_vec_move(s, insn);            /* MOVQ mm, mm/m64 */
+        gen_vec_copy(s, insn);            /* MOVQ mm, mm/m64 */
         return;
     }
     if (insn->mnem == X86_MOVQ && src->kind == X86_OPK_MMX && d->kind != X86_OPK_REG) {
-        gen_vec_move(s, insn);            /* MOVQ mm/m64, mm */
+        gen_vec_copy(s, insn);            /* MOVQ mm/m64, mm */
         return;
     }
     if (is_vreg(d)) {
@@ -305,7 +302,7 @@ static void gen_MOVDQ(DisasContext *s, const X86Insn *insn)
 
 /* ---- bitwise logic (inline) ---- */
 
-static void gen_vec_logic(DisasContext *s, const X86Insn *insn, IROpcode op, bool not_a)
+static void gen_vec_logic_op(DisasContext *s, const X86Insn *insn, IROpcode op, bool not_a)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     unsigned w = vwidth(d);
@@ -330,15 +327,11 @@ static void gen_vec_logic(DisasContext *s, const X86Insn *insn, IROpcode op, boo
     gen_mmx_finish(s, insn);
 }
 
-static void gen_AND(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_and, false); }
-static void gen_ANDN(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_and, true); }
-static void gen_OR(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_or, false); }
-static void gen_XOR(DisasContext *s, const X86Insn *i) { gen_vec_logic(s, i, IR_xor, false); }
 
 /* ---- helper-based operations ---- */
 
 /* dst = op(dst, src[, imm]) on integer lanes */
-static void gen_vec_int(DisasContext *s, const X86Insn *insn)
+static void gen_vec_int_call(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     int64_t doff = vreg_off(d), soff;
@@ -358,7 +351,7 @@ static void gen_vec_int(DisasContext *s, const X86Insn *insn)
 }
 
 /* floating point: dst = op(dst, src[, imm]) (may raise #XM) */
-static void gen_vec_fp(DisasContext *s, const X86Insn *insn)
+static void gen_vec_fp_call(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     int64_t soff = gen_vec_src(s, src);
@@ -378,7 +371,7 @@ static void gen_vec_fp(DisasContext *s, const X86Insn *insn)
     gen_mmx_finish(s, insn);
 }
 
-static void gen_vec_cvt2int(DisasContext *s, const X86Insn *insn)
+static void gen_vec_cvt2int_call(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     int64_t soff = gen_vec_src(s, &insn->op[1]);
@@ -389,7 +382,7 @@ static void gen_vec_cvt2int(DisasContext *s, const X86Insn *insn)
     gen_set_reg(s, d->reg, d->size, r);
 }
 
-static void gen_vec_cvtfromint(DisasContext *s, const X86Insn *insn)
+static void gen_vec_cvtfromint_call(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *src = &insn->op[1];
     IRTemp v = gen_load_operand(s, src);
@@ -398,7 +391,7 @@ static void gen_vec_cvtfromint(DisasContext *s, const X86Insn *insn)
     gen_call_helper(s, &hlp_sse_cvtfromint, 0, 5, args);
 }
 
-static void gen_vec_comi(DisasContext *s, const X86Insn *insn)
+static void gen_vec_comi_call(DisasContext *s, const X86Insn *insn)
 {
     int64_t soff = gen_vec_src(s, &insn->op[1]);
     IRTemp f = tcg_temp(s);
@@ -413,7 +406,7 @@ static void gen_vec_comi(DisasContext *s, const X86Insn *insn)
 }
 
 /* PMOVMSKB, MOVMSKPS/PD, PEXTRB/W/D/Q, EXTRACTPS -> r or m */
-static void gen_vec_toreg(DisasContext *s, const X86Insn *insn)
+static void gen_vec_toreg_call(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     IRTemp r = tcg_temp(s);
@@ -434,7 +427,7 @@ static void gen_vec_toreg(DisasContext *s, const X86Insn *insn)
 }
 
 /* PINSRB/W/D/Q */
-static void gen_vec_fromreg(DisasContext *s, const X86Insn *insn)
+void gen_vec_fromreg(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
     X86Operand o = *src;
@@ -453,7 +446,7 @@ static void gen_vec_fromreg(DisasContext *s, const X86Insn *insn)
 }
 
 /* MASKMOVQ / MASKMOVDQU: [seg:rDI] */
-static void gen_vec_maskmov(DisasContext *s, const X86Insn *insn)
+void gen_vec_maskmov(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *m = &insn->op[1];
     unsigned w = vwidth(d);
@@ -469,7 +462,7 @@ static void gen_vec_maskmov(DisasContext *s, const X86Insn *insn)
 }
 
 /* PCMPESTRI/M, PCMPISTRI/M: flags, and ECX (-I) or XMM0 (-M) */
-static void gen_vec_pcmpstr(DisasContext *s, const X86Insn *insn)
+void gen_vec_pcmpstr(DisasContext *s, const X86Insn *insn)
 {
     int64_t soff = gen_vec_src(s, &insn->op[1]);
     IRTemp r = tcg_temp(s);
@@ -510,69 +503,50 @@ void gen_CRC32(DisasContext *s, const X86Insn *insn)
  * its flags accumulate in the host MXCSR (cpu_mxcsr_sync in cpu.h).
  * Integer and shuffle instructions do not touch MXCSR: always inline. */
 
-typedef struct VecMap {
-    IRVecOp op;
-    bool fp;                 /* needs HF_SSE_FAST */
-} VecMap;
+/* The inline form of each mnemonic: the vec column of its row in
+ * cpu/opcodes.def. */
+typedef enum VecKind {
+    VK_NONE,        /* NOVEC: the helper only */
+    VK_INT,         /* VI: integer / shuffle / move, always inline */
+    VK_FP,          /* VF: floating point, inline under HF_SSE_FAST */
+    VK_FP_LQ,       /* VFLQ: floating point with a 32- or 64-bit GPR */
+    VK_SHIFT,       /* VSH: the xmm, imm8 shift form only */
+} VecKind;
 
-/* mnemonic -> vec op of the dst = op(dst, src) forms; false if none */
-static bool vec_map(int mnem, VecMap *m)
-{
-    static const struct { uint16_t mnem; uint8_t op; bool fp; } tab[] = {
-#define F(n) { X86_##n, IR_VEC_##n, true }
-#define I(n) { X86_##n, IR_VEC_##n, false }
-        F(ADDSS), F(ADDSD), F(ADDPS), F(ADDPD), F(SUBSS), F(SUBSD), F(SUBPS), F(SUBPD),
-        F(MULSS), F(MULSD), F(MULPS), F(MULPD), F(DIVSS), F(DIVSD), F(DIVPS), F(DIVPD),
-        F(MINSS), F(MINSD), F(MINPS), F(MINPD), F(MAXSS), F(MAXSD), F(MAXPS), F(MAXPD),
-        F(SQRTSS), F(SQRTSD), F(SQRTPS), F(SQRTPD), F(CVTSS2SD), F(CVTSD2SS),
-        F(CVTPS2PD), F(CVTPD2PS), F(CVTDQ2PS), F(CVTTPS2DQ), F(CVTDQ2PD), F(CVTTPD2DQ),
-        I(UNPCKLPS), I(UNPCKLPD), I(UNPCKHPS), I(UNPCKHPD), I(PUNPCKLBW), I(PUNPCKLWD),
-        I(PUNPCKLDQ), I(PUNPCKLQDQ), I(PUNPCKHBW), I(PUNPCKHWD), I(PUNPCKHDQ),
-        I(PUNPCKHQDQ), I(PCMPGTB), I(PCMPGTW), I(PCMPGTD), I(PCMPEQB), I(PCMPEQW),
-        I(PCMPEQD), I(PADDQ), I(PMULLW), I(PSUBUSB), I(PSUBUSW), I(PMINUB), I(PADDUSB),
-        I(PADDUSW), I(PMAXUB), I(PAVGB), I(PAVGW), I(PMINSW), I(PMAXSW), I(PMULUDQ),
-        I(PSUBB), I(PSUBW), I(PSUBD), I(PSUBQ), I(PADDB), I(PADDW), I(PADDD),
-        I(PAND), I(PANDN), I(POR), I(PXOR), I(PSHUFD), I(PSHUFLW), I(PSHUFHW),
-        I(SHUFPS), I(SHUFPD), I(PSHUFB), I(PALIGNR),
-        { X86_ANDPS, IR_VEC_PAND, false }, { X86_ANDPD, IR_VEC_PAND, false },
-        { X86_ANDNPS, IR_VEC_PANDN, false }, { X86_ANDNPD, IR_VEC_PANDN, false },
-        { X86_ORPS, IR_VEC_POR, false }, { X86_ORPD, IR_VEC_POR, false },
-        { X86_XORPS, IR_VEC_PXOR, false }, { X86_XORPD, IR_VEC_PXOR, false },
-#undef F
-#undef I
-    };
-    static int8_t index[X86_MNEM_COUNT];   /* position + 1, 0 = none */
-    static bool ready;
-    if (!ready) {
-        for (unsigned i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
-            index[tab[i].mnem] = (int8_t)(i + 1);
-        ready = true;
-    }
-    _Static_assert(sizeof(tab) / sizeof(tab[0]) < 127, "index is int8_t");
-    int k = index[mnem] - 1;
-    if (k < 0)
-        return false;
-    m->op = (IRVecOp)tab[k].op;
-    m->fp = tab[k].fp;
-    return true;
-}
+typedef struct VecForm {
+    uint8_t kind;            /* VecKind */
+    uint8_t op, op64;        /* IRVecOp (op64: the 64-bit GPR form of VK_FP_LQ) */
+} VecForm;
 
-/* PSRLW/PSRAW/PSLLW/.../PSLLDQ xmm, imm8 */
-static bool vec_shift_imm_op(int mnem, IRVecOp *op)
+/* kind | op << 8 | op64 << 16 (one value, so a row's column stays one
+ * macro argument) */
+#define NOVEC VK_NONE
+#define VI(o) (VK_INT | IR_VEC_##o << 8)
+#define VF(o) (VK_FP | IR_VEC_##o << 8)
+#define VFLQ(o) (VK_FP_LQ | IR_VEC_##o##L << 8 | IR_VEC_##o##Q << 16)
+#define VSH(o) (VK_SHIFT | IR_VEC_##o << 8)
+#define MNEM(name, gen, reads, cc_reads, attrs, vec, lanes)                  \
+    [X86_##name] = { (vec) & 0xff, ((vec) >> 8) & 0xff, ((vec) >> 16) & 0xff },
+static const VecForm vec_forms[X86_MNEM_COUNT] = {
+#include "cpu/opcodes.def"
+};
+#undef MNEM
+#undef NOVEC
+#undef VI
+#undef VF
+#undef VFLQ
+#undef VSH
+_Static_assert(IR_VEC_NB <= 256, "VecForm holds an IRVecOp in 8 bits");
+
+/* The inline form allowed in this block, or NULL. */
+static const VecForm *vec_form(DisasContext *s, const X86Insn *insn, VecKind kind)
 {
-    switch (mnem) {
-    case X86_PSRLW: *op = IR_VEC_PSRLW; return true;
-    case X86_PSRAW: *op = IR_VEC_PSRAW; return true;
-    case X86_PSLLW: *op = IR_VEC_PSLLW; return true;
-    case X86_PSRLD: *op = IR_VEC_PSRLD; return true;
-    case X86_PSRAD: *op = IR_VEC_PSRAD; return true;
-    case X86_PSLLD: *op = IR_VEC_PSLLD; return true;
-    case X86_PSRLQ: *op = IR_VEC_PSRLQ; return true;
-    case X86_PSLLQ: *op = IR_VEC_PSLLQ; return true;
-    case X86_PSRLDQ: *op = IR_VEC_PSRLDQ; return true;
-    case X86_PSLLDQ: *op = IR_VEC_PSLLDQ; return true;
-    default: return false;
-    }
+    const VecForm *f = &vec_forms[insn->mnem];
+    if (f->kind != kind)
+        return NULL;
+    if ((kind == VK_FP || kind == VK_FP_LQ) && !(s->flags & HF_SSE_FAST))
+        return NULL;
+    return f;
 }
 
 static bool is_xmm(const X86Operand *op) { return op->kind == X86_OPK_XMM; }
@@ -582,59 +556,49 @@ static bool is_xmm_or_mem(const X86Operand *op) { return is_xmm(op) || op->kind 
 static bool gen_inline_binary(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
-    VecMap m;
+    const VecForm *f;
     if (insn->nops < 2 || !is_xmm(d))
         return false;
-    IRVecOp sh;
-    if (src->kind == X86_OPK_IMM && vec_shift_imm_op(insn->mnem, &sh)) {
-        ir_vec(s->b, ir_vec_code(sh, (unsigned)insn_imm8(insn)), xmm_off(d->reg),
+    if (src->kind == X86_OPK_IMM && (f = vec_form(s, insn, VK_SHIFT))) {
+        ir_vec(s->b, ir_vec_code((IRVecOp)f->op, (unsigned)insn_imm8(insn)), xmm_off(d->reg),
                xmm_off(d->reg));
         return true;
     }
-    if (!is_xmm_or_mem(src) || !vec_map(insn->mnem, &m) || (m.fp && !(s->flags & HF_SSE_FAST)))
+    if (!is_xmm_or_mem(src))
         return false;
-    if (!ir_vec_host_has(m.op))
+    f = vec_form(s, insn, VK_INT);
+    if (!f)
+        f = vec_form(s, insn, VK_FP);
+    if (!f)
+        return false;
+    if (!ir_vec_host_has((IRVecOp)f->op))
         return false;            /* SSSE3 row on an SSE2-only host: the helper */
     int64_t soff = gen_vec_src(s, src);
-    ir_vec(s->b, ir_vec_code(m.op, (unsigned)insn_imm8(insn)), xmm_off(d->reg), soff);
+    ir_vec(s->b, ir_vec_code((IRVecOp)f->op, (unsigned)insn_imm8(insn)), xmm_off(d->reg), soff);
     return true;
 }
 
 /* UCOMISx/COMISx: ZF PF CF from the host instruction, OF SF AF clear */
 static bool gen_inline_comi(DisasContext *s, const X86Insn *insn)
 {
-    static const struct { uint16_t mnem; uint8_t op; } tab[] = {
-        { X86_UCOMISS, IR_VEC_UCOMISS }, { X86_UCOMISD, IR_VEC_UCOMISD },
-        { X86_COMISS, IR_VEC_COMISS }, { X86_COMISD, IR_VEC_COMISD },
-    };
-    if (!(s->flags & HF_SSE_FAST) || !is_xmm(&insn->op[0]) || !is_xmm_or_mem(&insn->op[1]))
+    const VecForm *f = vec_form(s, insn, VK_FP);
+    if (!f || !is_xmm(&insn->op[0]) || !is_xmm_or_mem(&insn->op[1]))
         return false;
-    for (unsigned i = 0; i < 4; i++) {
-        if (tab[i].mnem != insn->mnem)
-            continue;
-        int64_t soff = gen_vec_src(s, &insn->op[1]);
-        IRTemp f = tcg_temp(s);
-        ir_vec_to(s->b, ir_vec_code((IRVecOp)tab[i].op, 0), f, xmm_off(insn->op[0].reg), soff);
-        gen_set_cc_eflags(s, f);
-        return true;
-    }
-    return false;
+    int64_t soff = gen_vec_src(s, &insn->op[1]);
+    IRTemp fl = tcg_temp(s);
+    ir_vec_to(s->b, ir_vec_code((IRVecOp)f->op, 0), fl, xmm_off(insn->op[0].reg), soff);
+    gen_set_cc_eflags(s, fl);
+    return true;
 }
 
 /* CVT(T)SS2SI / CVT(T)SD2SI r32/r64, xmm/m */
 static bool gen_inline_cvt2int(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
-    if (!(s->flags & HF_SSE_FAST) || !is_xmm_or_mem(&insn->op[1]))
+    const VecForm *f = vec_form(s, insn, VK_FP_LQ);
+    if (!f || !is_xmm_or_mem(&insn->op[1]))
         return false;
-    bool q = d->size == 8;
-    IRVecOp op;
-    switch (insn->mnem) {
-    case X86_CVTTSS2SI: op = q ? IR_VEC_CVTTSS2SIQ : IR_VEC_CVTTSS2SIL; break;
-    case X86_CVTTSD2SI: op = q ? IR_VEC_CVTTSD2SIQ : IR_VEC_CVTTSD2SIL; break;
-    case X86_CVTSS2SI: op = q ? IR_VEC_CVTSS2SIQ : IR_VEC_CVTSS2SIL; break;
-    default: op = q ? IR_VEC_CVTSD2SIQ : IR_VEC_CVTSD2SIL; break;
-    }
+    IRVecOp op = (IRVecOp)(d->size == 8 ? f->op64 : f->op);
     int64_t soff = gen_vec_src(s, &insn->op[1]);
     IRTemp r = tcg_temp(s);
     ir_vec_to(s->b, ir_vec_code(op, 0), r, soff, soff);
@@ -646,11 +610,10 @@ static bool gen_inline_cvt2int(DisasContext *s, const X86Insn *insn)
 static bool gen_inline_cvtfromint(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *src = &insn->op[1];
-    if (!(s->flags & HF_SSE_FAST) || !is_xmm(&insn->op[0]))
+    const VecForm *f = vec_form(s, insn, VK_FP_LQ);
+    if (!f || !is_xmm(&insn->op[0]))
         return false;
-    bool q = src->size == 8;
-    IRVecOp op = insn->mnem == X86_CVTSI2SS ? (q ? IR_VEC_CVTSI2SSQ : IR_VEC_CVTSI2SSL)
-                                             : (q ? IR_VEC_CVTSI2SDQ : IR_VEC_CVTSI2SDL);
+    IRVecOp op = (IRVecOp)(src->size == 8 ? f->op64 : f->op);
     IRTemp v = gen_load_operand(s, src);
     ir_vec_from(s->b, ir_vec_code(op, 0), xmm_off(insn->op[0].reg), v);
     return true;
@@ -660,111 +623,89 @@ static bool gen_inline_cvtfromint(DisasContext *s, const X86Insn *insn)
 static bool gen_inline_movmsk(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
-    if (!is_xmm(src) || d->kind != X86_OPK_REG)
+    const VecForm *f = vec_form(s, insn, VK_INT);
+    if (!f || !is_xmm(src) || d->kind != X86_OPK_REG)
         return false;
-    IRVecOp op = insn->mnem == X86_PMOVMSKB ? IR_VEC_PMOVMSKB
-               : insn->mnem == X86_MOVMSKPS ? IR_VEC_MOVMSKPS : IR_VEC_MOVMSKPD;
     IRTemp r = tcg_temp(s);
-    ir_vec_to(s->b, ir_vec_code(op, 0), r, xmm_off(src->reg), xmm_off(src->reg));
+    ir_vec_to(s->b, ir_vec_code((IRVecOp)f->op, 0), r, xmm_off(src->reg), xmm_off(src->reg));
     gen_set_reg(s, vec_gpr(d), d->size < 4 ? 4 : d->size, r);
     return true;
 }
 
-/* The inline form of insn, if it has one. */
-static bool gen_sse_inline(DisasContext *s, const X86Insn *insn)
+/* ---- the handlers (named by the X86V rows of cpu/opcodes.def) ----
+ *
+ * Each tries the inline form of its row first (when the block and the
+ * operands allow it), else emits the generic IR or helper call. */
+
+/* MOVAPS MOVAPD MOVUPS MOVUPD MOVDQA MOVDQU LDDQU MOVNTPS MOVNTPD MOVNTDQ
+ * MOVNTDQA MOVNTQ */
+void gen_vec_move(DisasContext *s, const X86Insn *insn)
 {
-    switch (insn->mnem) {
-    case X86_UCOMISS: case X86_UCOMISD: case X86_COMISS: case X86_COMISD:
-        return gen_inline_comi(s, insn);
-    case X86_CVTSS2SI: case X86_CVTTSS2SI: case X86_CVTSD2SI: case X86_CVTTSD2SI:
-        return gen_inline_cvt2int(s, insn);
-    case X86_CVTSI2SS: case X86_CVTSI2SD:
-        return gen_inline_cvtfromint(s, insn);
-    case X86_PMOVMSKB: case X86_MOVMSKPS: case X86_MOVMSKPD:
-        return gen_inline_movmsk(s, insn);
-    case X86_MOVAPS: case X86_MOVAPD: case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQA:
-    case X86_MOVDQU:
-        if (!is_xmm(&insn->op[0]) || !is_xmm(&insn->op[1]))
-            return false;
-        ir_vec(s->b, ir_vec_code(IR_VEC_MOV, 0), xmm_off(insn->op[0].reg),
+    const VecForm *f = vec_form(s, insn, VK_INT);
+    if (f && is_xmm(&insn->op[0]) && is_xmm(&insn->op[1])) {
+        ir_vec(s->b, ir_vec_code((IRVecOp)f->op, 0), xmm_off(insn->op[0].reg),
                xmm_off(insn->op[1].reg));
-        return true;
-    default:
-        return gen_inline_binary(s, insn);
+        return;
+    }
+    gen_vec_copy(s, insn);
+}
+
+void gen_MOVSS(DisasContext *s, const X86Insn *insn) { gen_vec_move_scalar(s, insn, 4); }
+void gen_MOVSD(DisasContext *s, const X86Insn *insn) { gen_vec_move_scalar(s, insn, 8); }
+
+/* PAND PANDN POR PXOR and the PS/PD forms: the vec column says which */
+void gen_vec_logic(DisasContext *s, const X86Insn *insn)
+{
+    if (gen_inline_binary(s, insn))
+        return;
+    switch (vec_forms[insn->mnem].op) {
+    case IR_VEC_PAND: gen_vec_logic_op(s, insn, IR_and, false); break;
+    case IR_VEC_PANDN: gen_vec_logic_op(s, insn, IR_and, true); break;
+    case IR_VEC_POR: gen_vec_logic_op(s, insn, IR_or, false); break;
+    default: gen_vec_logic_op(s, insn, IR_xor, false); break;
     }
 }
 
-/* ---- dispatch ---- */
-
-void gen_SSE(DisasContext *s, const X86Insn *insn)
+/* integer lanes: hlp_sse_int and the lanes column */
+void gen_vec_int(DisasContext *s, const X86Insn *insn)
 {
-    if (gen_sse_inline(s, insn))
-        return;
-    switch (insn->mnem) {
-    case X86_MOVAPS: case X86_MOVAPD: case X86_MOVUPS: case X86_MOVUPD: case X86_MOVDQA:
-    case X86_MOVDQU: case X86_LDDQU: case X86_MOVNTPS: case X86_MOVNTPD: case X86_MOVNTDQ:
-    case X86_MOVNTDQA: case X86_MOVNTQ:
-        gen_vec_move(s, insn);
-        break;
-    case X86_MOVSS:
-        gen_vec_move_scalar(s, insn, 4);
-        break;
-    case X86_MOVSD:
-        gen_vec_move_scalar(s, insn, 8);
-        break;
-    case X86_MOVLPS: case X86_MOVLPD: case X86_MOVHPS: case X86_MOVHPD: case X86_MOVHLPS:
-    case X86_MOVLHPS:
-        gen_MOVLPx(s, insn);
-        break;
-    case X86_MOVD: case X86_MOVQ: case X86_MOVQ2DQ: case X86_MOVDQ2Q:
-        gen_MOVDQ(s, insn);
-        break;
-    case X86_PAND: case X86_ANDPS: case X86_ANDPD: gen_AND(s, insn); break;
-    case X86_PANDN: case X86_ANDNPS: case X86_ANDNPD: gen_ANDN(s, insn); break;
-    case X86_POR: case X86_ORPS: case X86_ORPD: gen_OR(s, insn); break;
-    case X86_PXOR: case X86_XORPS: case X86_XORPD: gen_XOR(s, insn); break;
-    case X86_CVTSS2SI: case X86_CVTTSS2SI: case X86_CVTSD2SI: case X86_CVTTSD2SI:
-        gen_vec_cvt2int(s, insn);
-        break;
-    case X86_CVTSI2SS: case X86_CVTSI2SD:
-        gen_vec_cvtfromint(s, insn);
-        break;
-    case X86_UCOMISS: case X86_UCOMISD: case X86_COMISS: case X86_COMISD: case X86_PTEST:
-        gen_vec_comi(s, insn);
-        break;
-    case X86_PMOVMSKB: case X86_MOVMSKPS: case X86_MOVMSKPD: case X86_PEXTRB: case X86_PEXTRW:
-    case X86_PEXTRD: case X86_EXTRACTPS:
-        gen_vec_toreg(s, insn);
-        break;
-    case X86_PINSRB: case X86_PINSRW: case X86_PINSRD:
-        gen_vec_fromreg(s, insn);
-        break;
-    case X86_MASKMOVQ: case X86_MASKMOVDQU:
-        gen_vec_maskmov(s, insn);
-        break;
-    case X86_PCMPESTRI: case X86_PCMPESTRM: case X86_PCMPISTRI: case X86_PCMPISTRM:
-        gen_vec_pcmpstr(s, insn);
-        break;
-    case X86_ADDPS: case X86_ADDPD: case X86_ADDSS: case X86_ADDSD: case X86_SUBPS:
-    case X86_SUBPD: case X86_SUBSS: case X86_SUBSD: case X86_MULPS: case X86_MULPD:
-    case X86_MULSS: case X86_MULSD: case X86_DIVPS: case X86_DIVPD: case X86_DIVSS:
-    case X86_DIVSD: case X86_MINPS: case X86_MINPD: case X86_MINSS: case X86_MINSD:
-    case X86_MAXPS: case X86_MAXPD: case X86_MAXSS: case X86_MAXSD: case X86_SQRTPS:
-    case X86_SQRTPD: case X86_SQRTSS: case X86_SQRTSD: case X86_RCPPS: case X86_RCPSS:
-    case X86_RSQRTPS: case X86_RSQRTSS: case X86_CMPPS: case X86_CMPPD: case X86_CMPSS:
-    case X86_CMPSD: case X86_CVTPS2PD: case X86_CVTPD2PS: case X86_CVTSS2SD:
-    case X86_CVTSD2SS: case X86_CVTDQ2PS: case X86_CVTPS2DQ: case X86_CVTTPS2DQ:
-    case X86_CVTDQ2PD: case X86_CVTPD2DQ: case X86_CVTTPD2DQ: case X86_CVTPI2PS:
-    case X86_CVTPI2PD: case X86_CVTPS2PI: case X86_CVTTPS2PI: case X86_CVTPD2PI:
-    case X86_CVTTPD2PI: case X86_ADDSUBPS: case X86_ADDSUBPD: case X86_HADDPS:
-    case X86_HADDPD: case X86_HSUBPS: case X86_HSUBPD: case X86_ROUNDPS: case X86_ROUNDPD:
-    case X86_ROUNDSS: case X86_ROUNDSD: case X86_DPPS: case X86_DPPD:
-        gen_vec_fp(s, insn);
-        break;
-    default:
-        gen_vec_int(s, insn);
-        break;
-    }
+    if (!gen_inline_binary(s, insn))
+        gen_vec_int_call(s, insn);
+}
+
+/* floating point: hlp_sse_fp */
+void gen_vec_fp(DisasContext *s, const X86Insn *insn)
+{
+    if (!gen_inline_binary(s, insn))
+        gen_vec_fp_call(s, insn);
+}
+
+/* CVT(T)SS2SI CVT(T)SD2SI */
+void gen_vec_cvt2int(DisasContext *s, const X86Insn *insn)
+{
+    if (!gen_inline_cvt2int(s, insn))
+        gen_vec_cvt2int_call(s, insn);
+}
+
+/* CVTSI2SS CVTSI2SD */
+void gen_vec_cvtfromint(DisasContext *s, const X86Insn *insn)
+{
+    if (!gen_inline_cvtfromint(s, insn))
+        gen_vec_cvtfromint_call(s, insn);
+}
+
+/* UCOMISS UCOMISD COMISS COMISD PTEST */
+void gen_vec_comi(DisasContext *s, const X86Insn *insn)
+{
+    if (!gen_inline_comi(s, insn))
+        gen_vec_comi_call(s, insn);
+}
+
+/* PMOVMSKB MOVMSKPS MOVMSKPD PEXTRB PEXTRW PEXTRD EXTRACTPS */
+void gen_vec_toreg(DisasContext *s, const X86Insn *insn)
+{
+    if (!gen_inline_movmsk(s, insn))
+        gen_vec_toreg_call(s, insn);
 }
 
 /* MOVNTI m32/m64, r: a plain store (the non-temporal hint is ignored) */

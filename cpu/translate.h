@@ -1,7 +1,8 @@
 /*
  * The x86 -> IR front end: shared declarations of cpu/translate.c (block
- * loop, flag liveness, operand and flag plumbing) and cpu/translate-ops.c
- * (one gen_<MNEM> per mnemonic and the handler table).
+ * loop, flag liveness, operand and flag plumbing) and of the handlers
+ * (translate-ops.c, -sys.c, -fpu.c, -sse.c, -bmi.c), which the mnemonic
+ * rows of cpu/opcodes.def name.
  *
  * A block is built in two passes: first every instruction is decoded
  * (until a branch, an instruction that changes the translation state, the
@@ -78,7 +79,16 @@ typedef struct DisasContext {
 
 typedef void (*GenFn)(DisasContext *s, const X86Insn *insn);
 
-/* Per-mnemonic translation info (the handler table, translate-ops.c). */
+/* Every handler a mnemonic row of cpu/opcodes.def names, declared from the
+ * table itself (NOGEN rows declare a function nobody defines or calls). */
+#define NOGEN gen_NOGEN_
+#define MNEM(name, gen, ...) void gen(DisasContext *s, const X86Insn *insn);
+#include "cpu/opcodes.def"
+#undef MNEM
+#undef NOGEN
+
+/* Per-mnemonic translation info, built from the mnemonic rows of
+ * cpu/opcodes.def (translate-ops.c). */
 typedef struct X86OpInfo {
     GenFn gen;
     uint16_t res_read;     /* flags the result or control flow depends on */

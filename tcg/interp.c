@@ -97,27 +97,12 @@ static void set(const Frame *f, uint64_t t, uint64_t val)
         f->v[t] = val;
 }
 
-static uint64_t trunc_type(IRType t, uint64_t v)
-{
-    return t == IR_I32 ? (uint32_t)v : v;
-}
-
-static unsigned width(IRType t)
-{
-    return t == IR_I32 ? 32 : 64;
-}
-
-static uint64_t sext(uint64_t v, unsigned bits)
-{
-    return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-}
-
 static uint64_t rotl(IRType t, uint64_t a, unsigned n)
 {
-    unsigned w = width(t);
+    unsigned w = ir_type_bits(t);
     n &= w - 1;
-    a = trunc_type(t, a);
-    return n ? trunc_type(t, (a << n) | (a >> (w - n))) : a;
+    a = ir_trunc(t, a);
+    return n ? ir_trunc(t, (a << n) | (a >> (w - n))) : a;
 }
 
 static uint64_t call_helper(const IRHelper *h, const uint64_t *a, unsigned n)
@@ -184,7 +169,7 @@ uint64_t ir_interp_run(const IRInterpCode *c, void *env, IRInterpState *st)
         const IRInsn *i = &c->insns[pc];
         const uint64_t *a = i->args;
         IRType t = i->type;
-        unsigned w = width(t);
+        unsigned w = ir_type_bits(t);
         /* Positional helpers: inputs follow outputs, consts follow inputs. */
 #define IN(k) get(&f, a[i->nout + (k)])
 #define K(k) a[i->nout + i->nin + (k)]
@@ -211,34 +196,34 @@ uint64_t ir_interp_run(const IRInterpCode *c, void *env, IRInterpState *st)
         case IR_neg: OUT(0, -IN(0)); break;
         case IR_not: OUT(0, ~IN(0)); break;
         case IR_shl: OUT(0, IN(0) << (IN(1) & (w - 1))); break;
-        case IR_shr: OUT(0, trunc_type(t, IN(0)) >> (IN(1) & (w - 1))); break;
-        case IR_sar: OUT(0, (uint64_t)((int64_t)sext(IN(0), w) >> (IN(1) & (w - 1)))); break;
+        case IR_shr: OUT(0, ir_trunc(t, IN(0)) >> (IN(1) & (w - 1))); break;
+        case IR_sar: OUT(0, (uint64_t)((int64_t)ir_sext(IN(0), w) >> (IN(1) & (w - 1)))); break;
         case IR_rotl: OUT(0, rotl(t, IN(0), (unsigned)IN(1))); break;
         case IR_rotr: OUT(0, rotl(t, IN(0), (w - (unsigned)(IN(1) & (w - 1))) & (w - 1))); break;
-        case IR_ext8s: OUT(0, sext(IN(0), 8)); break;
+        case IR_ext8s: OUT(0, ir_sext(IN(0), 8)); break;
         case IR_ext8u: OUT(0, IN(0) & 0xff); break;
-        case IR_ext16s: OUT(0, sext(IN(0), 16)); break;
+        case IR_ext16s: OUT(0, ir_sext(IN(0), 16)); break;
         case IR_ext16u: OUT(0, IN(0) & 0xffff); break;
-        case IR_ext32s: OUT(0, sext(IN(0), 32)); break;
+        case IR_ext32s: OUT(0, ir_sext(IN(0), 32)); break;
         case IR_ext32u: OUT(0, IN(0) & 0xffffffffu); break;
         case IR_extu_i32: OUT(0, (uint32_t)IN(0)); break;
-        case IR_exts_i32: OUT(0, sext(IN(0), 32)); break;
+        case IR_exts_i32: OUT(0, ir_sext(IN(0), 32)); break;
         case IR_extrl_i64: OUT(0, (uint32_t)IN(0)); break;
         case IR_extrh_i64: OUT(0, IN(0) >> 32); break;
         case IR_bswap16: OUT(0, __builtin_bswap16((uint16_t)IN(0))); break;
         case IR_bswap32: OUT(0, __builtin_bswap32((uint32_t)IN(0))); break;
         case IR_bswap64: OUT(0, __builtin_bswap64(IN(0))); break;
         case IR_clz: {
-            uint64_t x = trunc_type(t, IN(0));
+            uint64_t x = ir_trunc(t, IN(0));
             OUT(0, x ? (uint64_t)(__builtin_clzll(x) - (64 - w)) : IN(1));
             break;
         }
         case IR_ctz: {
-            uint64_t x = trunc_type(t, IN(0));
+            uint64_t x = ir_trunc(t, IN(0));
             OUT(0, x ? (uint64_t)__builtin_ctzll(x) : IN(1));
             break;
         }
-        case IR_ctpop: OUT(0, (uint64_t)__builtin_popcountll(trunc_type(t, IN(0)))); break;
+        case IR_ctpop: OUT(0, (uint64_t)__builtin_popcountll(ir_trunc(t, IN(0)))); break;
         case IR_extract: {
             unsigned pos = (unsigned)K(0), len = (unsigned)K(1);
             uint64_t x = IN(0) >> pos;
@@ -247,7 +232,7 @@ uint64_t ir_interp_run(const IRInterpCode *c, void *env, IRInterpState *st)
         }
         case IR_sextract: {
             unsigned pos = (unsigned)K(0), len = (unsigned)K(1);
-            OUT(0, sext(IN(0) >> pos, len));
+            OUT(0, ir_sext(IN(0) >> pos, len));
             break;
         }
         case IR_deposit: {
@@ -284,7 +269,7 @@ uint64_t ir_interp_run(const IRInterpCode *c, void *env, IRInterpState *st)
             uint64_t v = st->mem->load(env, IN(0), mo, ra);
             unsigned bits = 8u << (mo & IR_MO_SIZE);
             if ((mo & IR_MO_SIGN) && bits < 64)
-                v = sext(v, bits);
+                v = ir_sext(v, bits);
             OUT(0, v);
             break;
         }

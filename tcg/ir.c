@@ -304,6 +304,38 @@ void ir_discard(IRBlock *b, IRTemp t)
     ir_emit(b, IR_discard, b->temps[t].type, NULL, &t, NULL);
 }
 
+IRCond ir_cond_swap(IRCond c)
+{
+    switch (c) {
+    case IR_COND_LT: return IR_COND_GT;
+    case IR_COND_GT: return IR_COND_LT;
+    case IR_COND_LE: return IR_COND_GE;
+    case IR_COND_GE: return IR_COND_LE;
+    case IR_COND_LTU: return IR_COND_GTU;
+    case IR_COND_GTU: return IR_COND_LTU;
+    case IR_COND_LEU: return IR_COND_GEU;
+    case IR_COND_GEU: return IR_COND_LEU;
+    default: return c;     /* EQ NE TSTEQ TSTNE ALWAYS NEVER are symmetric */
+    }
+}
+
+bool ir_op_uses_globals(const IRInsn *op)
+{
+    switch ((IROpcode)op->op) {
+    case IR_guest_ld: case IR_guest_st:
+    case IR_goto_tb: case IR_exit_tb: case IR_goto_ptr:
+    case IR_br: case IR_brcond: case IR_set_label:
+        return true;
+    case IR_call: {
+        const IRHelper *h = (const IRHelper *)(uintptr_t)op->args[op->nout + op->nin];
+        unsigned quiet = IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS;
+        return (h->flags & quiet) != quiet || (h->flags & IR_CALL_CAN_FAULT);
+    }
+    default:
+        return false;
+    }
+}
+
 bool ir_cond_eval(IRCond c, IRType t, uint64_t a, uint64_t b)
 {
     if (t == IR_I32) {

@@ -235,6 +235,22 @@ void ir_discard(IRBlock *b, IRTemp t);
 /* Evaluates a condition on two values of the given type (used by the
  * interpreter and constant folding, so both agree by construction). */
 bool ir_cond_eval(IRCond c, IRType t, uint64_t a, uint64_t b);
+/* The condition with its operands exchanged: c(a, b) == swap(c)(b, a). */
+IRCond ir_cond_swap(IRCond c);
+/* Does this op read (or need in env) every global?  Memory accesses,
+ * branches, block exits and calls that touch globals or can fault: the
+ * optimiser's dead-store pass and the backend's register allocator must
+ * have the globals in env there. */
+bool ir_op_uses_globals(const IRInsn *op);
+
+/* Value helpers shared by the interpreter and constant folding. */
+static inline unsigned ir_type_bits(IRType t) { return t == IR_I32 ? 32 : 64; }
+static inline uint64_t ir_trunc(IRType t, uint64_t v) { return t == IR_I32 ? (uint32_t)v : v; }
+/* Sign-extends the low bits of v (1 <= bits <= 64). */
+static inline uint64_t ir_sext(uint64_t v, unsigned bits)
+{
+    return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
+}
 
 /* Checks the block: arities, types, labels defined once and used,
  * temps of the right kind.  Returns false and prints to f on error. */

@@ -69,21 +69,6 @@ typedef struct OptContext {
     bool drop;               /* set by a fold function: do not emit */
 } OptContext;
 
-static uint64_t trunc_t(IRType t, uint64_t v)
-{
-    return t == IR_I32 ? (uint32_t)v : v;
-}
-
-static unsigned width_t(IRType t)
-{
-    return t == IR_I32 ? 32 : 64;
-}
-
-static uint64_t sext_bits(uint64_t v, unsigned bits)
-{
-    return (uint64_t)((int64_t)(v << (64 - bits)) >> (64 - bits));
-}
-
 static bool is_const(const OptContext *c, IRTemp t)
 {
     return c->b->temps[t].kind == IR_TEMP_CONST;
@@ -92,12 +77,12 @@ static bool is_const(const OptContext *c, IRTemp t)
 static uint64_t const_val(const OptContext *c, IRTemp t)
 {
     const IRTempInfo *ti = &c->b->temps[t];
-    return trunc_t((IRType)ti->type, (uint64_t)ti->value);
+    return ir_trunc((IRType)ti->type, (uint64_t)ti->value);
 }
 
 static bool is_const_val(const OptContext *c, IRTemp t, uint64_t v)
 {
-    return is_const(c, t) && const_val(c, t) == trunc_t((IRType)c->b->temps[t].type, v);
+    return is_const(c, t) && const_val(c, t) == ir_trunc((IRType)c->b->temps[t].type, v);
 }
 
 /* ---- per-temp knowledge ---- */
@@ -165,7 +150,7 @@ static void ctab_insert(OptContext *c, IRTemp t)
 /* A const temp of the given type and value (reused when one exists). */
 static IRTemp const_temp(OptContext *c, IRType type, uint64_t v)
 {
-    v = trunc_t(type, v);
+    v = ir_trunc(type, v);
     uint32_t k = ctab_hash(type, v) & c->ctab_mask;
     for (; c->ctab[k]; k = (k + 1) & c->ctab_mask) {
         IRTemp t = c->ctab[k];
@@ -260,7 +245,7 @@ static uint64_t zm(const OptContext *c, IRTemp t)
         return const_val(c, t);
     if (c->known[t])
         return c->val[t];
-    return trunc_t((IRType)ti->type, c->zmask[t]);
+    return ir_trunc((IRType)ti->type, c->zmask[t]);
 }
 
 /* ---- rewriting helpers ---- */
@@ -274,7 +259,7 @@ static void make_movi(OptContext *c, IRInsn *op, IRTemp d, uint64_t v)
     op->nin = 0;
     op->nconst = 1;
     op->args[0] = d;
-    op->args[1] = trunc_t(t, v);
+    op->args[1] = ir_trunc(t, v);
 }
 
 static void make_mov(OptContext *c, IRInsn *op, IRTemp d, IRTemp s)
@@ -311,21 +296,6 @@ static void swap_args(IRInsn *op, unsigned i, unsigned j)
     uint64_t x = op->args[i];
     op->args[i] = op->args[j];
     op->args[j] = x;
-}
-
-static IRCond swap_cond(IRCond cond)
-{
-    switch (cond) {
-    case IR_COND_LT: return IR_COND_GT;
-    case IR_COND_GT: return IR_COND_LT;
-    case IR_COND_LE: return IR_COND_GE;
-    case IR_COND_GE: return IR_COND_LE;
-    case IR_COND_LTU: return IR_COND_GTU;
-    case IR_COND_GTU: return IR_COND_LTU;
-    case IR_COND_LEU: return IR_COND_GEU;
-    case IR_COND_GEU: return IR_COND_LEU;
-    default: return cond;
-    }
 }
 
 /* Result of comparing a value with itself: 1 true, 0 false, -1 unknown. */
@@ -373,35 +343,35 @@ static uint64_t eval_unary(IROpcode op, IRType t, uint64_t a)
     switch (op) {
     case IR_neg: return -a;
     case IR_not: return ~a;
-    case IR_ext8s: return sext_bits(a, 8);
+    case IR_ext8s: return ir_sext(a, 8);
     case IR_ext8u: return a & 0xff;
-    case IR_ext16s: return sext_bits(a, 16);
+    case IR_ext16s: return ir_sext(a, 16);
     case IR_ext16u: return a & 0xffff;
-    case IR_ext32s: return sext_bits(a, 32);
+    case IR_ext32s: return ir_sext(a, 32);
     case IR_ext32u: return a & 0xffffffffu;
     case IR_extu_i32: return (uint32_t)a;
-    case IR_exts_i32: return sext_bits(a, 32);
+    case IR_exts_i32: return ir_sext(a, 32);
     case IR_extrl_i64: return (uint32_t)a;
     case IR_extrh_i64: return a >> 32;
     case IR_bswap16: return __builtin_bswap16((uint16_t)a);
     case IR_bswap32: return __builtin_bswap32((uint32_t)a);
     case IR_bswap64: return __builtin_bswap64(a);
-    case IR_ctpop: return (uint64_t)__builtin_popcountll(trunc_t(t, a));
+    case IR_ctpop: return (uint64_t)__builtin_popcountll(ir_trunc(t, a));
     default: abort();
     }
 }
 
 static uint64_t eval_rotl(IRType t, uint64_t a, unsigned n)
 {
-    unsigned w = width_t(t);
+    unsigned w = ir_type_bits(t);
     n &= w - 1;
-    a = trunc_t(t, a);
+    a = ir_trunc(t, a);
     return n ? (a << n) | (a >> (w - n)) : a;
 }
 
 static uint64_t eval_binary(IROpcode op, IRType t, uint64_t a, uint64_t b)
 {
-    unsigned w = width_t(t);
+    unsigned w = ir_type_bits(t);
     switch (op) {
     case IR_add: return a + b;
     case IR_sub: return a - b;
@@ -411,8 +381,8 @@ static uint64_t eval_binary(IROpcode op, IRType t, uint64_t a, uint64_t b)
     case IR_xor: return a ^ b;
     case IR_andc: return a & ~b;
     case IR_shl: return a << (b & (w - 1));
-    case IR_shr: return trunc_t(t, a) >> (b & (w - 1));
-    case IR_sar: return (uint64_t)((int64_t)sext_bits(a, w) >> (b & (w - 1)));
+    case IR_shr: return ir_trunc(t, a) >> (b & (w - 1));
+    case IR_sar: return (uint64_t)((int64_t)ir_sext(a, w) >> (b & (w - 1)));
     case IR_rotl: return eval_rotl(t, a, (unsigned)b);
     case IR_rotr: return eval_rotl(t, a, (w - (unsigned)(b & (w - 1))) & (w - 1));
     default: abort();
@@ -479,7 +449,7 @@ static void fold_shift_common(OptContext *c, IRInsn *op)
     if (fold_const_binary(c, op))
         return;
     IRType t = (IRType)op->type;
-    if (is_const(c, in(op, 1)) && (const_val(c, in(op, 1)) & (width_t(t) - 1)) == 0) {
+    if (is_const(c, in(op, 1)) && (const_val(c, in(op, 1)) & (ir_type_bits(t) - 1)) == 0) {
         make_mov(c, op, (IRTemp)op->args[0], in(op, 0));
         return;
     }
@@ -490,8 +460,8 @@ static void fold_shift_common(OptContext *c, IRInsn *op)
     /* Counts are modulo the width: keep the constant in range. */
     if (is_const(c, in(op, 1))) {
         uint64_t n = const_val(c, in(op, 1));
-        if (n >= width_t(t))
-            op->args[2] = const_temp(c, t, n & (width_t(t) - 1));
+        if (n >= ir_type_bits(t))
+            op->args[2] = const_temp(c, t, n & (ir_type_bits(t) - 1));
     }
 }
 
@@ -546,7 +516,7 @@ static void fold_brcond(OptContext *c, IRInsn *op)
     IRType t = (IRType)op->type;
     if (is_const(c, in(op, 0)) && !is_const(c, in(op, 1))) {
         swap_args(op, 0, 1);
-        op->args[2] = swap_cond((IRCond)op->args[2]);
+        op->args[2] = ir_cond_swap((IRCond)op->args[2]);
     }
     int r = cond_decide(c, t, (IRCond)kon(op, 0), in(op, 0), in(op, 1));
     uint64_t label = kon(op, 1);
@@ -581,7 +551,7 @@ static void fold_count_zeros(OptContext *c, IRInsn *op, bool leading)
         make_mov(c, op, d, in(op, 1));
         return;
     }
-    uint64_t r = leading ? (uint64_t)(__builtin_clzll(x) - (64 - width_t(t)))
+    uint64_t r = leading ? (uint64_t)(__builtin_clzll(x) - (64 - ir_type_bits(t)))
                          : (uint64_t)__builtin_ctzll(x);
     make_movi(c, op, d, r);
 }
@@ -597,7 +567,7 @@ static void fold_deposit(OptContext *c, IRInsn *op)
     IRTemp d = (IRTemp)op->args[0];
     if (pos >= 64 || len == 0 || len > 64)
         return;
-    if (pos == 0 && len >= width_t(t)) {
+    if (pos == 0 && len >= ir_type_bits(t)) {
         make_mov(c, op, d, in(op, 1));
         return;
     }
@@ -695,7 +665,7 @@ static void fold_movcond(OptContext *c, IRInsn *op)
     IRTemp d = (IRTemp)op->args[0];
     if (is_const(c, in(op, 0)) && !is_const(c, in(op, 1))) {
         swap_args(op, 1, 2);
-        op->args[5] = swap_cond((IRCond)op->args[5]);
+        op->args[5] = ir_cond_swap((IRCond)op->args[5]);
     }
     if (in(op, 2) == in(op, 3)) {
         make_mov(c, op, d, in(op, 2));
@@ -708,7 +678,7 @@ static void fold_movcond(OptContext *c, IRInsn *op)
 
 static void fold_movi(OptContext *c, IRInsn *op)
 {
-    op->args[1] = trunc_t((IRType)c->b->temps[op->args[0]].type, op->args[1]);
+    op->args[1] = ir_trunc((IRType)c->b->temps[op->args[0]].type, op->args[1]);
 }
 
 static void fold_mul(OptContext *c, IRInsn *op)
@@ -742,7 +712,7 @@ static void fold_mul_wide(OptContext *c, IRInsn *op, bool sign)
     make_movi(c, op, dlo, lo);          /* in place; the high half follows */
     reset_temp(c, dlo);
     c->known[dlo] = 1;
-    c->val[dlo] = trunc_t(t, lo);
+    c->val[dlo] = ir_trunc(t, lo);
     touch(c, dlo);
     c->nout++;
     IRInsn *second = out_slot(c);       /* may move out[]: op is stale now */
@@ -789,7 +759,7 @@ static void fold_setcond(OptContext *c, IRInsn *op)
     IRType t = (IRType)op->type;
     if (is_const(c, in(op, 0)) && !is_const(c, in(op, 1))) {
         swap_args(op, 1, 2);
-        op->args[3] = swap_cond((IRCond)op->args[3]);
+        op->args[3] = ir_cond_swap((IRCond)op->args[3]);
     }
     int r = cond_decide(c, t, (IRCond)kon(op, 0), in(op, 0), in(op, 1));
     if (r >= 0)
@@ -801,7 +771,7 @@ static void fold_sextract(OptContext *c, IRInsn *op)
     unsigned pos = (unsigned)kon(op, 0), len = (unsigned)kon(op, 1);
     if (pos >= 64 || len == 0 || len > 64 || !is_const(c, in(op, 0)))
         return;
-    make_movi(c, op, (IRTemp)op->args[0], sext_bits(const_val(c, in(op, 0)) >> pos, len));
+    make_movi(c, op, (IRTemp)op->args[0], ir_sext(const_val(c, in(op, 0)) >> pos, len));
 }
 
 static void fold_shl(OptContext *c, IRInsn *op) { fold_shift_common(c, op); }
@@ -946,7 +916,7 @@ static uint64_t out_zmask(OptContext *c, const IRInsn *op)
     case IR_or: case IR_xor: return zm(c, in(op, 0)) | zm(c, in(op, 1));
     case IR_shr:
         if (is_const(c, in(op, 1)))
-            return zm(c, in(op, 0)) >> (const_val(c, in(op, 1)) & (width_t(t) - 1));
+            return zm(c, in(op, 0)) >> (const_val(c, in(op, 1)) & (ir_type_bits(t) - 1));
         return ~0ULL;
     case IR_movcond: return zm(c, in(op, 2)) | zm(c, in(op, 3));
     case IR_setcond: return 1;
@@ -1016,7 +986,7 @@ static void learn_from(OptContext *c, const IRInsn *op)
     }
     for (unsigned k = 0; k < op->nout; k++)
         reset_temp(c, (IRTemp)op->args[k]);
-    if (op->nout == 1 && trunc_t((IRType)op->type, z) != trunc_t((IRType)op->type, ~0ULL)) {
+    if (op->nout == 1 && ir_trunc((IRType)op->type, z) != ir_trunc((IRType)op->type, ~0ULL)) {
         IRTemp d = (IRTemp)op->args[0];
         c->zmask[d] = z;
         touch(c, d);
@@ -1085,24 +1055,6 @@ static bool op_removable(const IRInsn *op)
     return !(d->flags & (IR_OPF_SIDE_EFFECTS | IR_OPF_CAN_FAULT | IR_OPF_BB_END));
 }
 
-/* Does this op read (or need in env) every global? */
-static bool op_uses_globals(const IRInsn *op)
-{
-    switch ((IROpcode)op->op) {
-    case IR_guest_ld: case IR_guest_st:
-    case IR_goto_tb: case IR_exit_tb: case IR_goto_ptr:
-    case IR_br: case IR_brcond: case IR_set_label:
-        return true;
-    case IR_call: {
-        const IRHelper *h = (const IRHelper *)(uintptr_t)op->args[op->nout + op->nin];
-        unsigned quiet = IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS;
-        return (h->flags & quiet) != quiet || (h->flags & IR_CALL_CAN_FAULT);
-    }
-    default:
-        return false;
-    }
-}
-
 static void backward_pass(OptContext *c)
 {
     IRBlock *b = c->b;
@@ -1166,7 +1118,7 @@ static void backward_pass(OptContext *c)
         }
         for (unsigned k = 0; k < op->nout; k++)
             live[op->args[k]] = 0;
-        if (op_uses_globals(op))
+        if (ir_op_uses_globals(op))
             for (IRTemp t = 1; t < b->nglobals; t++)
                 live[t] = 1;
         for (unsigned k = 0; k < op->nin; k++)

@@ -11,7 +11,8 @@
  * and then the host address is addr + entry.addend.  Flag bits below the
  * page boundary in a tag make every compare fail, so the access takes the
  * slow path: TLB_INVALID (empty), TLB_MMIO (device memory), TLB_CODE
- * (write to a page holding translated code: must invalidate it first).
+ * (write to a page holding translated code: must invalidate it first),
+ * TLB_WATCH (a page with a watchpoint or data breakpoint).
  */
 #ifndef VX86_TCG_TLB_H
 #define VX86_TCG_TLB_H
@@ -32,6 +33,7 @@
 #define TLB_INVALID (1u << 0)
 #define TLB_MMIO (1u << 1)
 #define TLB_CODE (1u << 2)
+#define TLB_WATCH (1u << 3)   /* a watched page: check each access (cpu/debug.h) */
 
 typedef struct TLBEntry {
     uint64_t addr_read;

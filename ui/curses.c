@@ -334,6 +334,9 @@ static void *curses_open(Machine *m, Console *con, const DisplayInput *in, const
     const char *user = o->serial == SERIAL_STDIO ? "-serial stdio" :
                        o->debugcon == SERIAL_STDIO ? "-debugcon stdio" :
                        o->monitor && !strcmp(o->monitor, "stdio") ? "-monitor stdio" : NULL;
+    for (int i = 0; i < o->nchardevs && !user; i++)
+        if (o->chardevs[i].backend == CHARDEV_STDIO)
+            user = "-chardev stdio";
     if (user) {
         snprintf(err, errlen, "the terminal is already used by %s", user);
         return NULL;

@@ -526,21 +526,6 @@ static int cond_cc(IRCond c)
     }
 }
 
-static IRCond cond_swap(IRCond c)
-{
-    switch (c) {
-    case IR_COND_LT: return IR_COND_GT;
-    case IR_COND_GT: return IR_COND_LT;
-    case IR_COND_LE: return IR_COND_GE;
-    case IR_COND_GE: return IR_COND_LE;
-    case IR_COND_LTU: return IR_COND_GTU;
-    case IR_COND_GTU: return IR_COND_LTU;
-    case IR_COND_LEU: return IR_COND_GEU;
-    case IR_COND_GEU: return IR_COND_LEU;
-    default: return c;
-    }
-}
-
 /* Loads the operands of cond(a, b) (locked); emit with cmp_emit. */
 static void cmp_prepare(IREngineCtx *s, Cmp *c, IRType t, IRCond cond, IRTemp a, IRTemp b)
 {
@@ -549,7 +534,7 @@ static void cmp_prepare(IREngineCtx *s, Cmp *c, IRType t, IRCond cond, IRTemp a,
         IRTemp x = a;
         a = b;
         b = x;
-        cond = cond_swap(cond);
+        cond = ir_cond_swap(cond);
     }
     c->is64 = x86_type64(t);
     c->test = cond == IR_COND_TSTEQ || cond == IR_COND_TSTNE;

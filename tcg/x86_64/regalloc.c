@@ -35,23 +35,6 @@ static const uint8_t callee_order[] = {
     X86_RBX, X86_R12, X86_R13, X86_R14, X86_R15,
 };
 
-static bool op_uses_globals(const IRInsn *op)
-{
-    switch ((IROpcode)op->op) {
-    case IR_guest_ld: case IR_guest_st:
-    case IR_goto_tb: case IR_exit_tb: case IR_goto_ptr:
-    case IR_br: case IR_brcond: case IR_set_label:
-        return true;
-    case IR_call: {
-        const IRHelper *h = (const IRHelper *)(uintptr_t)op->args[op->nout + op->nin];
-        unsigned quiet = IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS;
-        return (h->flags & quiet) != quiet || (h->flags & IR_CALL_CAN_FAULT);
-    }
-    default:
-        return false;
-    }
-}
-
 static bool temp_tracked(const IRBlock *b, IRTemp t)
 {
     uint8_t k = b->temps[t].kind;
@@ -128,7 +111,7 @@ void ra_liveness(IREngineCtx *s)
             for (IRTemp t = 1; t < b->nglobals; t++)
                 s->ts[t].across_call |= live[t];
         }
-        if (op_uses_globals(op))
+        if (ir_op_uses_globals(op))
             for (IRTemp t = 1; t < b->nglobals; t++)
                 live[t] = 1;
         if (op->op == IR_discard) {

@@ -4,7 +4,7 @@
 DECODEFUZZ := tests/cpu/decodefuzz
 DECODEFUZZ_COUNT ?= 2000000
 
-$(DECODEFUZZ): tests/cpu/decodefuzz.c $(BUILD)/cpu/decode.o cpu/decode.h cpu/opcodes.def
+$(DECODEFUZZ): tests/cpu/decodefuzz.c $(BUILD)/cpu/decode.o cpu/decode.h cpu/opcodes.h cpu/opcodes.def
 	$(CC) $(CFLAGS) -o $@ tests/cpu/decodefuzz.c $(BUILD)/cpu/decode.o $(LDFLAGS) $(LIBS)
 
 .PHONY: check-decodefuzz

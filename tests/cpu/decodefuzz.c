@@ -20,38 +20,10 @@
 #include <string.h>
 
 #include "cpu/decode.h"
+#include "cpu/opcodes.h"
 
-/* ---- the table rows, read from the same .def as the decoder ---- */
-enum { K_RM = 7, K_REG = 0x38, K_MOD3 = 0x40, K_PFX = 0x180, K_W = 0x200,
-       K_X64 = 0x400, K_B = 0x800, K_VEX = 0x1000 };
-#define SEL(mask, val) (((uint32_t)(mask) << 16) | (uint32_t)(val))
-typedef struct FuzzRow {
-    uint8_t map, opcode;
-    uint32_t sel;
-    uint16_t mnem;
-} FuzzRow;
-#define ANY 0
-#define RG(n) SEL(K_REG, (n) << 3)
-#define RM(n) SEL(K_RM, (n))
-#define M3 SEL(K_MOD3, K_MOD3)
-#define MEM SEL(K_MOD3, 0)
-#define NP SEL(K_PFX, 0)
-#define P66 SEL(K_PFX, 0x80)
-#define PF3 SEL(K_PFX, 0x100)
-#define PF2 SEL(K_PFX, 0x180)
-#define W0 SEL(K_W, 0)
-#define W1 SEL(K_W, K_W)
-#define X64 SEL(K_X64, K_X64)
-#define N64 SEL(K_X64, 0)
-#define B0 SEL(K_B, 0)
-#define B1 SEL(K_B, K_B)
-#define VX SEL(K_VEX, K_VEX)
-#define OP(map_, opc, sel_, mn, ...) { X86_MAP_##map_, (opc), (sel_), X86_##mn },
-static const FuzzRow rows[] = {
-#include "cpu/opcodes.def"
-};
-#undef OP
-#define NROWS (sizeof(rows) / sizeof(rows[0]))
+/* ---- the table rows: the decoder's own (cpu/opcodes.h) ---- */
+typedef X86OpRow FuzzRow;
 
 /* ---- random numbers (xorshift64*) ---- */
 static uint64_t rng_state;
@@ -106,10 +78,10 @@ static int gen_insn(uint8_t *b, int mode)
         return -1;
     }
     if (kind < 12) {                            /* a table row */
-        row = (int)rndn(NROWS);
-        const FuzzRow *r = &rows[row];
+        row = (int)rndn((unsigned)x86_op_nrows);
+        const FuzzRow *r = &x86_op_rows[row];
         uint16_t mask = r->sel >> 16, val = r->sel & 0xffff;
-        if (mask & K_VEX) {
+        if (mask & X86_KEY_VEX) {
             /* 3-byte VEX: R X B inverted (all 1 outside 64-bit mode, else
              * LES), map, W, vvvv, L = 0 mostly, pp = the row's class */
             static const uint8_t pp[4] = { 0, 1, 3, 2 };  /* 66 F3 F2 */
@@ -117,16 +89,16 @@ static int gen_insn(uint8_t *b, int mode)
             b[n++] = (uint8_t)((mode == 64 ? rnd() & 0xe0 : 0xe0) |
                                (r->map == X86_MAP_0F38 ? 2 : 3));
             b[n++] = (uint8_t)((rnd() & 0xf8) | (rndn(8) ? 0 : 4) |
-                               pp[(val & K_PFX) >> 7]);
+                               pp[(val & X86_KEY_PFX) >> 7]);
             b[n++] = r->opcode;
             uint8_t modrm = (uint8_t)rnd();
-            if (mask & K_REG)
+            if (mask & X86_KEY_REG)
                 modrm = (uint8_t)((modrm & ~0x38) | (val & 0x38));
             b[n++] = modrm;
             return row;
         }
-        if ((mask & K_PFX) && rndn(8)) {
-            unsigned cls = (val & K_PFX) >> 7;
+        if ((mask & X86_KEY_PFX) && rndn(8)) {
+            unsigned cls = (val & X86_KEY_PFX) >> 7;
             static const uint8_t pfx[4] = { 0, 0x66, 0xf3, 0xf2 };
             if (cls) {
                 /* insert before any trailing REX so the REX stays effective */
@@ -146,11 +118,11 @@ static int gen_insn(uint8_t *b, int mode)
             b[n++] = 0x3a;
         b[n++] = r->opcode;
         uint8_t modrm = (uint8_t)rnd();
-        if (mask & K_MOD3)
-            modrm = (uint8_t)((val & K_MOD3) ? (modrm | 0xc0) : ((modrm & 0x3f) | (rndn(3) << 6)));
-        if (mask & K_REG)
+        if (mask & X86_KEY_MOD3)
+            modrm = (uint8_t)((val & X86_KEY_MOD3) ? (modrm | 0xc0) : ((modrm & 0x3f) | (rndn(3) << 6)));
+        if (mask & X86_KEY_REG)
             modrm = (uint8_t)((modrm & ~0x38) | (val & 0x38));
-        if (mask & K_RM)
+        if (mask & X86_KEY_RM)
             modrm = (uint8_t)((modrm & ~7) | (val & 7));
         b[n++] = modrm;
         return row;
@@ -451,7 +423,9 @@ int main(int argc, char **argv)
         return 2;
     }
     cs_insn *ci = cs_malloc(h);
-    static unsigned long row_hits[NROWS];
+    unsigned long *row_hits = calloc(x86_op_nrows, sizeof(*row_hits));
+    if (!row_hits)
+        return 2;
     unsigned long agreed = 0, disagreed = 0, excepted = 0, valid = 0;
     for (unsigned long t = 0; t < count; t++) {
         uint8_t b[BUFLEN];
@@ -463,8 +437,8 @@ int main(int argc, char **argv)
         uint64_t addr = 0x1000;
         unsigned cs_len = cs_disasm_iter(h, &p, &left, &addr, ci) ? ci->size : 0;
         bool ok = st == X86_DECODE_OK;
-        if (row >= 0 && ok && in.mnem == rows[row].mnem && in.map == rows[row].map &&
-            in.opcode == rows[row].opcode)
+        if (row >= 0 && ok && in.mnem == x86_op_rows[row].mnem && in.map == x86_op_rows[row].map &&
+            in.opcode == x86_op_rows[row].opcode)
             row_hits[row]++;
         if (ok)
             valid++;
@@ -492,13 +466,13 @@ int main(int argc, char **argv)
         }
     }
     unsigned long unhit = 0;
-    for (unsigned i = 0; i < NROWS; i++) {
+    for (unsigned i = 0; i < x86_op_nrows; i++) {
         if (row_hits[i])
             continue;
         unhit++;
         if (show > 20)
             printf("row never decoded: map %u opcode %02x sel %08x\n",
-                   rows[i].map, rows[i].opcode, (unsigned)rows[i].sel);
+                   x86_op_rows[i].map, x86_op_rows[i].opcode, (unsigned)x86_op_rows[i].sel);
     }
     printf("decodefuzz mode %d: %lu agreed, %lu disagreed, %lu excepted (", mode,
            agreed, disagreed, excepted);
@@ -510,7 +484,8 @@ int main(int argc, char **argv)
         first = false;
     }
     printf("%s); %lu valid; %lu of %zu table rows never decoded\n",
-           first ? "none" : "", valid, unhit, (size_t)NROWS);
+           first ? "none" : "", valid, unhit, (size_t)x86_op_nrows);
+    free(row_hits);
     cs_free(ci, 1);
     cs_close(&h);
     return disagreed ? 1 : 0;

@@ -23,63 +23,17 @@
  */
 #include <cpuid.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu/decode.h"
+#include "cpu/opcodes.h"
 #include "tests/cpu/hostdiff.h"
 
-/* ---- the table rows, read from the same .def as the decoder ---- */
-enum { K_RM = 7, K_REG = 0x38, K_MOD3 = 0x40, K_PFX = 0x180, K_W = 0x200,
-       K_X64 = 0x400, K_B = 0x800, K_VEX = 0x1000 };
-#define SEL(mask, val) (((uint32_t)(mask) << 16) | (uint32_t)(val))
-#define SEL_HAS(s, k) ((((s) >> 16) & (k)) != 0)
-#define SEL_VAL(s, k) ((s) & (k))
-typedef struct GenRow {
-    uint8_t map, opcode;
-    uint32_t sel;
-    uint16_t mnem;
-    uint32_t flags;
-    uint8_t feat;
-} GenRow;
-#define ANY 0
-#define RG(n) SEL(K_REG, (n) << 3)
-#define RM(n) SEL(K_RM, (n))
-#define M3 SEL(K_MOD3, K_MOD3)
-#define MEM SEL(K_MOD3, 0)
-#define NP SEL(K_PFX, 0)
-#define P66 SEL(K_PFX, 0x80)
-#define PF3 SEL(K_PFX, 0x100)
-#define PF2 SEL(K_PFX, 0x180)
-#define W0 SEL(K_W, 0)
-#define W1 SEL(K_W, K_W)
-#define X64 SEL(K_X64, K_X64)
-#define N64 SEL(K_X64, 0)
-#define B0 SEL(K_B, 0)
-#define B1 SEL(K_B, K_B)
-#define VX SEL(K_VEX, K_VEX)
-#define LK X86_F_LOCK
-#define I64 X86_F_I64
-#define O64 X86_F_O64
-#define D64 X86_F_D64
-#define F64 X86_F_F64
-#define REP X86_F_REP
-#define REPNE X86_F_REPNE
-#define PRIV X86_F_PRIV
-#define SER X86_F_SERIAL
-#define BR X86_F_BRANCH
-#define END X86_F_ENDBLOCK
-#define IO X86_F_IO
-#define SHD X86_F_SHADOW
-#define UNDOC X86_F_UNDOC
-#define FREG 0
-#define UNIMPL X86_F_UNIMPL
-#define OP(map_, opc, sel_, mn, fl, ft, ...) \
-    { X86_MAP_##map_, (opc), (sel_), X86_##mn, (fl), X86_FEAT_##ft },
-static const GenRow all_rows[] = {
-#include "cpu/opcodes.def"
-};
-#undef OP
-#define NALLROWS (sizeof(all_rows) / sizeof(all_rows[0]))
+/* ---- the table rows: the decoder's own (cpu/opcodes.h) ---- */
+typedef X86OpRow GenRow;
+#define SEL_HAS(s, k) ((X86_SEL_MASK(s) & (k)) != 0)
+#define SEL_VAL(s, k) (X86_SEL_VAL(s) & (k))
 
 /* ---- random numbers: splitmix64 seeding, xorshift64* stream ---- */
 typedef struct Rng {
@@ -118,7 +72,7 @@ static bool host_feat[X86_FEAT_COUNT];
 static int gen_group;          /* HD_GROUP_* */
 
 const char *const hd_group_names[HD_GROUP_COUNT] = { "int", "sse", "mmx", "x87" };
-static const GenRow *rows[NALLROWS];
+static const GenRow **rows;      /* the rows of the group, from x86_op_rows[] */
 static size_t nrows;
 
 static bool gen_mnem_wanted(int mnem);
@@ -151,6 +105,7 @@ static void features_from(bool f[X86_FEAT_COUNT], HDCpuidFn cpuid, void *opaque)
         f[X86_FEAT_BMI1] = r[1] & (1u << 3);
         f[X86_FEAT_BMI2] = r[1] & (1u << 8);
         f[X86_FEAT_ADX] = r[1] & (1u << 19);
+        f[X86_FEAT_SHA] = r[1] & (1u << 29);
     }
     if (cpuid(0x80000001, 0, r, opaque)) {
         f[X86_FEAT_LZCNT] = r[2] & (1u << 5);
@@ -199,9 +154,13 @@ void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group
                    off, who);
     }
     nrows = 0;
-    for (size_t i = 0; i < NALLROWS; i++)
-        if (gen_mnem_wanted(all_rows[i].mnem) && host_feat[all_rows[i].feat])
-            rows[nrows++] = &all_rows[i];
+    free(rows);
+    rows = calloc(x86_op_nrows, sizeof(*rows));
+    if (!rows)
+        abort();
+    for (size_t i = 0; i < x86_op_nrows; i++)
+        if (gen_mnem_wanted(x86_op_rows[i].mnem) && host_feat[x86_op_rows[i].feature])
+            rows[nrows++] = &x86_op_rows[i];
 }
 
 /* MMX/SSE-family mnemonics of the sse and mmx groups (which of the two
@@ -209,15 +168,12 @@ void hd_gen_init(HDCpuidFn guest_cpuid, void *opaque, const char *who, int group
 static bool gen_vector_wanted(int mnem)
 {
     switch (mnem) {
-    case X86_SHA1NEXTE: case X86_SHA1MSG1: case X86_SHA1MSG2: case X86_SHA1RNDS4:
-    case X86_SHA256RNDS2: case X86_SHA256MSG1: case X86_SHA256MSG2:
-        return false;
     case X86_LDMXCSR: case X86_STMXCSR:
         return gen_group == HD_GROUP_SSE;
     case X86_EMMS:
         return gen_group == HD_GROUP_MMX;
     default:
-        return mnem >= X86_ADDPS && mnem <= X86_AESKEYGENASSIST;
+        return mnem >= X86_ADDPS && mnem <= X86_SHA256MSG2;
     }
 }
 
@@ -848,9 +804,9 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
     uint8_t pfx[8];
     size_t np = 0, n = 0;
     uint32_t sel = row->sel;
-    bool vex = SEL_HAS(sel, K_VEX);     /* BMI rows: VEX.pp, not prefixes */
-    bool need_pfx = SEL_HAS(sel, K_PFX) && !vex;
-    unsigned pclass = SEL_VAL(sel, K_PFX);
+    bool vex = SEL_HAS(sel, X86_KEY_VEX);     /* BMI rows: VEX.pp, not prefixes */
+    bool need_pfx = SEL_HAS(sel, X86_KEY_PFX) && !vex;
+    unsigned pclass = SEL_VAL(sel, X86_KEY_PFX);
     bool is_jump = row->mnem == X86_JCC || row->mnem == X86_JMP ||
                    row->mnem == X86_JCXZ || row->mnem == X86_LOOP ||
                    row->mnem == X86_LOOPE || row->mnem == X86_LOOPNE;
@@ -893,13 +849,13 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
 
     /* ModRM: register or memory form as the selector allows. */
     bool memform;
-    if (SEL_HAS(sel, K_MOD3))
-        memform = SEL_VAL(sel, K_MOD3) == 0;
+    if (SEL_HAS(sel, X86_KEY_MOD3))
+        memform = SEL_VAL(sel, X86_KEY_MOD3) == 0;
     else
         memform = chance(&g->r, 55);
-    unsigned regf = SEL_HAS(sel, K_REG) ? SEL_VAL(sel, K_REG) >> 3 : rnd_below(&g->r, 8);
+    unsigned regf = SEL_HAS(sel, X86_KEY_REG) ? SEL_VAL(sel, X86_KEY_REG) >> 3 : rnd_below(&g->r, 8);
     int base = memform ? pick_pointer(g) : -1;
-    unsigned rmf = SEL_HAS(sel, K_RM) ? SEL_VAL(sel, K_RM) : rnd_below(&g->r, 8);
+    unsigned rmf = SEL_HAS(sel, X86_KEY_RM) ? SEL_VAL(sel, X86_KEY_RM) : rnd_below(&g->r, 8);
 
     if (vex) {
         /* 3-byte VEX (C4): inverted R X B, map; W, inverted vvvv, L, pp.
@@ -919,9 +875,9 @@ static size_t build_candidate(Gen *g, const GenRow *row, uint8_t *buf)
         buf[n++] = (uint8_t)((chance(&g->r, 50) ? 0x80 : 0) | (~vvvv & 15) << 3 |
                              (l1 ? 4 : 0) | pp[pclass >> 7]);
     } else if (g->mode == 64) {
-        bool want_w = SEL_HAS(sel, K_W) ? SEL_VAL(sel, K_W) != 0 : chance(&g->r, 50);
+        bool want_w = SEL_HAS(sel, X86_KEY_W) ? SEL_VAL(sel, X86_KEY_W) != 0 : chance(&g->r, 50);
         bool rex_b = memform ? base >= 8
-                   : SEL_HAS(sel, K_B) ? SEL_VAL(sel, K_B) != 0 : chance(&g->r, 40);
+                   : SEL_HAS(sel, X86_KEY_B) ? SEL_VAL(sel, X86_KEY_B) != 0 : chance(&g->r, 40);
         bool rex_r = chance(&g->r, 40);
         if (want_w || rex_b || rex_r || chance(&g->r, 30))
             buf[n++] = (uint8_t)(0x40 | (want_w ? 8 : 0) | (rex_r ? 4 : 0) |

@@ -798,6 +798,291 @@ START_TEST(x87_with_cr0_ts_raises_nm)
 }
 END_TEST
 
+/* ---- 16-bit stacks (SS.B=0) in 32-bit code, ENTER, 286 TSSs ----
+ * Code at 0x2400 (GNU as, .code32):
+ *   0x2400 enter16:  enter $8,$3; hlt; leave; hlt
+ *   0x2410 stack16:  push %eax; pusha; popa; pushf; popf; call 1f;
+ *                    1: pop %ecx; lcall $8,$0x2460; pop %ebx; pushw $0x1234;
+ *                    popw %dx; pushfl; pushl %cs; pushl $0x2431; iretl;
+ *                    0x2431: int $0x40; mov %esp,%esi; hlt
+ *   0x2460 far:      lret
+ *   0x2461 isr:      iretl
+ *   0x2470 uenter:   enter $0x1000,$1; hlt
+ *   0x2480 task16:   hlt; iret; hlt                                       */
+static const uint8_t stack16_code[] = {
+    0xc8, 0x08, 0x00, 0x03, 0xf4, 0xc9, 0xf4, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x50, 0x60, 0x61, 0x9c, 0x9d, 0xe8, 0x00, 0x00,
+    0x00, 0x00, 0x59, 0x9a, 0x60, 0x24, 0x00, 0x00, 0x08, 0x00, 0x5b, 0x66,
+    0x68, 0x34, 0x12, 0x66, 0x5a, 0x9c, 0x0e, 0x68, 0x31, 0x24, 0x00, 0x00,
+    0xcf, 0xcd, 0x40, 0x89, 0xe6, 0xf4, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0xcb, 0xcf, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0xc8, 0x00, 0x10, 0x01, 0xf4, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xf4, 0xcf, 0xf4,
+};
+
+#define SS16_BASE 0x10000u
+
+/* Flat ring-0 protected mode with SS a 16-bit (B=0) data segment at
+ * SS16_BASE, limit 0xffff, and the stack16_code above at 0x2400. */
+static Guest enter_stack16(int engine)
+{
+    Guest g = enter_protected_sys(engine);
+    memcpy(g.m->ram + 0x2400, stack16_code, sizeof(stack16_code));
+    cpu_set_seg(g.cpu, R_SS, 0x10, SS16_BASE, 0xffff, SEG_P | SEG_S | SEG_W | SEG_A);
+    ck_assert(!(g.cpu->hflags & HF_SS32));
+    return g;
+}
+
+/* SDM 2A ENTER: "the stack-size attribute determines whether BP (16 bits)
+ * or EBP (32 bits) is the frame pointer and whether SP or ESP is the stack
+ * pointer": with a 32-bit operand size on a 16-bit stack, the upper halves
+ * of EBP and ESP stay as they were.  LEAVE: SP <- BP, then EBP <- Pop(). */
+START_TEST(enter_and_leave_on_16bit_stack_in_32bit_code)
+{
+    Guest g = enter_stack16(_i);
+    CPUState *cpu = g.cpu;
+    cpu->regs[R_EBP] = 0x00010080;
+    cpu->regs[R_ESP] = 0x00010000;       /* SP 0: the first push wraps */
+    wr32(&g, SS16_BASE + 0x7c, 0xaaaa0001);
+    wr32(&g, SS16_BASE + 0x78, 0xbbbb0002);
+    cpu->rip = 0x2400;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xfffc), 0x00010080);   /* old EBP */
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xfff8), 0xaaaa0001);   /* from [BP-4] */
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xfff4), 0xbbbb0002);   /* from [BP-8] */
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xfff0) & 0xffff, 0xfffc);  /* the frame */
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x0001fffc);
+    ck_assert_uint_eq(cpu->regs[R_ESP], 0x0001ffe8);
+    cpu->halted = false;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);                    /* leave */
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x00010080);
+    ck_assert_uint_eq(cpu->regs[R_ESP], 0x00010000);
+    ck_assert_uint_eq(cpu->rip, 0x2407);
+    unit_guest_free(&g);
+}
+END_TEST
+
+/* Every stack access in 32-bit code addresses SS:SP and updates only SP
+ * when SS.B=0 (SDM 1 6.2.3, 3A 5.x): PUSH/POP, PUSHA/POPA, PUSHF/POPF,
+ * near and far CALL/RET, IRET and an interrupt through a 32-bit gate. */
+START_TEST(stack_instructions_on_16bit_stack_in_32bit_code)
+{
+    Guest g = enter_stack16(_i);
+    CPUState *cpu = g.cpu;
+    set_gate32(&g, 0x40, 0x2461);
+    cpu->regs[R_EAX] = 0xa5a50001;
+    cpu->regs[R_ESP] = 0x12340000;
+    cpu->rip = 0x2410;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(cpu->rip, 0x2436);
+    ck_assert_uint_eq(cpu->regs[R_ESP], 0x12340000);
+    ck_assert_uint_eq(cpu->regs[R_ESI], 0x12340000);       /* after the interrupt */
+    ck_assert_uint_eq(cpu->regs[R_EAX], 0xa5a50001);       /* POPA */
+    ck_assert_uint_eq(cpu->regs[R_ECX], 0x241a);           /* near CALL's return EIP */
+    ck_assert_uint_eq(cpu->regs[R_EBX], 0xa5a50001);       /* PUSH EAX after CALL/RET far */
+    ck_assert_uint_eq(cpu->regs[R_EDX] & 0xffff, 0x1234);
+    /* the interrupt frame: EFLAGS, CS, EIP below SP 0 */
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xfff4), 0x2433);
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xfff8) & 0xffff, 0x08);
+    ck_assert_uint_eq(rd32(&g, SS16_BASE + 0xffe8), 0x1234fffc);   /* PUSHA's ESP */
+    unit_guest_free(&g);
+}
+END_TEST
+
+/* SDM 2A ENTER, protected-mode exceptions: "#PF if a page fault occurs or
+ * if a write using the final value of the stack pointer would cause a page
+ * fault".  The fault comes before ENTER changes anything: no pushes in
+ * memory, EBP and ESP as they were (the user ESP in the ring-0 frame). */
+START_TEST(enter_faults_before_changing_anything)
+{
+    Guest g = enter_protected_sys(_i);
+    CPUState *cpu = g.cpu;
+    memcpy(g.m->ram + 0x2400, stack16_code, sizeof(stack16_code));
+    set_gate32(&g, EXC_PF, 0x2340);
+    /* identity map 4 MiB for user mode, except 0x6000: supervisor only */
+    wr32(&g, 0x10000, 0x11000 | 7);
+    for (uint32_t i = 0; i < 1024; i++)
+        wr32(&g, 0x11000 + i * 4, i * 4096 | (i == 6 ? 3 : 7));
+    cpu_set_cr(cpu, 3, 0x10000);
+    cpu_set_cr(cpu, 0, cpu->cr[0] | CR0_PG);
+    const uint32_t dpl3 = 3u << SEG_DPL_SHIFT;
+    cpu_set_seg(cpu, R_CS, 0x3b, 0, 0xffffffffu,
+                SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    for (int s = R_ES; s <= R_DS; s++)
+        if (s != R_CS)
+            cpu_set_seg(cpu, s, 0x43, 0, 0xffffffffu,
+                        SEG_P | SEG_S | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    wr32(&g, 0x7004, 0x11111111);
+    wr32(&g, 0x7000, 0x22222222);
+    cpu->regs[R_EBP] = 0x7100;
+    cpu->regs[R_ESP] = 0x7008;
+    cpu->rip = 0x2470;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_int_eq(cpu->last_exception, EXC_PF);
+    ck_assert_uint_eq(rd32(&g, 0x5050), 7);          /* P W U */
+    ck_assert_uint_eq(cpu->cr[2], 0x6000);           /* the final ESP */
+    ck_assert_uint_eq(rd32(&g, 0x7004), 0x11111111);
+    ck_assert_uint_eq(rd32(&g, 0x7000), 0x22222222);
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x7100);
+    ck_assert_uint_eq(rd32(&g, 0x9000 - 8), 0x7008);     /* user ESP in the frame */
+    ck_assert_uint_eq(rd32(&g, 0x9000 - 20), 0x2470);    /* EIP of the ENTER */
+    /* with the page user-accessible, the same ENTER completes (and the
+     * HLT after it is #GP at CPL 3) */
+    set_gate32(&g, EXC_GP, 0x2340);
+    wr32(&g, 0x11000 + 6 * 4, 0x6000 | 7);
+    cpu_set_cr(cpu, 3, 0x10000);
+    cpu_set_seg(cpu, R_CS, 0x3b, 0, 0xffffffffu,
+                SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    cpu_set_seg(cpu, R_SS, 0x43, 0, 0xffffffffu,
+                SEG_P | SEG_S | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    cpu->regs[R_ESP] = 0x7008;
+    cpu->rip = 0x2470;
+    cpu->halted = false;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_int_eq(cpu->last_exception, EXC_GP);
+    ck_assert_uint_eq(rd32(&g, 0x9000 - 20), 0x2474);    /* the HLT */
+    ck_assert_uint_eq(rd32(&g, 0x7004), 0x7100);
+    ck_assert_uint_eq(rd32(&g, 0x7000), 0x7004);
+    ck_assert_uint_eq(cpu->regs[R_EBP], 0x7004);
+    ck_assert_uint_eq(rd32(&g, 0x9000 - 8), 0x6000);     /* the new user ESP */
+    unit_guest_free(&g);
+}
+END_TEST
+
+/* 16-bit TSS field offsets (SDM 3A Figure 7-11). */
+enum { T16_IP = 14, T16_FLAGS = 16, T16_REGS = 18, T16_ES = 34, T16_CS = 36, T16_SS = 38,
+       T16_DS = 40, T16_LDT = 42 };
+
+/* SDM 3A 7.6: a task switch to a 16-bit TSS loads only the low words of
+ * the general registers ("the upper 16 bits are undefined" is how the SDM
+ * puts it; processors leave them as they were, and so does this model);
+ * the save into an outgoing 16-bit TSS writes only its 16-bit fields. */
+START_TEST(task_switch_to_16bit_tss_loads_low_words)
+{
+    Guest g = enter_stack16(_i);
+    CPUState *cpu = g.cpu;
+    cpu_set_seg(cpu, R_SS, 0x10, 0, 0xffffffffu, SEG_P | SEG_S | SEG_W | SEG_A | SEG_B | SEG_G);
+    wr64(&g, 0x1e28, seg_desc(0x3100, 0x2b, 0x81, 0));   /* 16-bit TSS, available */
+    memset(g.m->ram + 0x3100, 0xee, 0x40);
+    wr32(&g, 0x3100, 0);
+    uint16_t w;
+    w = 0x2480; memcpy(g.m->ram + 0x3100 + T16_IP, &w, 2);
+    w = 0x0002; memcpy(g.m->ram + 0x3100 + T16_FLAGS, &w, 2);
+    for (int r = 0; r < 8; r++) {
+        w = (uint16_t)(0x1120 + r);
+        memcpy(g.m->ram + 0x3100 + T16_REGS + 2 * r, &w, 2);
+    }
+    w = 0x10; memcpy(g.m->ram + 0x3100 + T16_ES, &w, 2);
+    w = 0x08; memcpy(g.m->ram + 0x3100 + T16_CS, &w, 2);
+    w = 0x10; memcpy(g.m->ram + 0x3100 + T16_SS, &w, 2);
+    w = 0x10; memcpy(g.m->ram + 0x3100 + T16_DS, &w, 2);
+    w = 0;    memcpy(g.m->ram + 0x3100 + T16_LDT, &w, 2);
+    for (int r = 0; r < 8; r++)
+        cpu->regs[r] = 0xffff0000u | (uint32_t)(0x10 * r);
+    cpu->regs[R_ESP] = 0xffff8000u;      /* only the low word is an address */
+    cpu_set_seg(cpu, R_SS, 0x10, 0, 0xffff, SEG_P | SEG_S | SEG_W | SEG_A);
+    cpu->rip = 0x2100;                   /* lcall $0x28,$0; hlt */
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(cpu->seg[R_TR].selector, 0x28);
+    ck_assert_uint_eq(cpu->rip, 0x2481);
+    for (int r = 0; r < 8; r++)
+        ck_assert_uint_eq(cpu->regs[r], 0xffff0000u | (uint32_t)(0x1120 + r));
+    /* B changes its registers, then IRET (NT) saves them into its 16-bit
+     * TSS and returns to the 32-bit main task */
+    cpu->regs[R_EAX] = 0x77778888;
+    cpu->halted = false;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(cpu->seg[R_TR].selector, 0x20);
+    ck_assert_uint_eq(cpu->rip, 0x2108);
+    memcpy(&w, g.m->ram + 0x3100 + T16_IP, 2);
+    ck_assert_uint_eq(w, 0x2482);
+    memcpy(&w, g.m->ram + 0x3100 + T16_REGS, 2);
+    ck_assert_uint_eq(w, 0x8888);
+    memcpy(&w, g.m->ram + 0x3100 + T16_REGS + 2, 2);
+    ck_assert_uint_eq(w, 0x1121);
+    /* nothing past the 16-bit TSS's last field was written */
+    ck_assert_uint_eq(rd32(&g, 0x3100 + 44), 0xeeeeeeee);
+    /* back in the 32-bit task: all 32 bits from its TSS */
+    ck_assert_uint_eq(cpu->regs[R_EBX], rd32(&g, 0x3000 + 52));
+    unit_guest_free(&g);
+}
+END_TEST
+
+/* IRET with NT back to a 16-bit task: only the low words come from its
+ * TSS, the upper halves are what the 32-bit task left in the registers. */
+START_TEST(iret_to_16bit_task_keeps_upper_register_halves)
+{
+    Guest g = enter_protected_sys(_i);
+    CPUState *cpu = g.cpu;
+    /* the main task runs on a 16-bit TSS at 0x3000 (busy), B is 32-bit */
+    wr64(&g, 0x1e20, seg_desc(0x3000, 0x2b, 0x83, 0));
+    cpu_set_seg(cpu, R_TR, 0x20, 0x3000, 0x2b, SEG_P | 3u << 8);
+    wr32(&g, 0x3100 + 32, 0x2200);
+    wr32(&g, 0x3100 + 36, 0x2);
+    for (int r = 0; r < 8; r++)
+        wr32(&g, 0x3100 + 40 + 4 * r, 0xb0b00000u | (uint32_t)r);
+    wr32(&g, 0x3100 + 56, 0x7000);
+    wr32(&g, 0x3100 + 72, 0x10);
+    wr32(&g, 0x3100 + 76, 0x08);
+    wr32(&g, 0x3100 + 80, 0x10);
+    wr32(&g, 0x3100 + 84, 0x10);
+    for (int r = 0; r < 8; r++)
+        cpu->regs[r] = 0x12340000u | (uint32_t)(0x100 * r);
+    cpu->regs[R_ESP] = 0x9000;
+    cpu->rip = 0x2100;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(rd32(&g, 0x5040), 0xb0b00003u);     /* B's EBX */
+    ck_assert_uint_eq(cpu->seg[R_TR].selector, 0x20);
+    ck_assert_uint_eq(cpu->rip, 0x2108);
+    /* B left EAX = its EFLAGS (pushf; pop %eax); the rest as loaded */
+    ck_assert_uint_eq(cpu->regs[R_EBX], 0xb0b00300u);
+    ck_assert_uint_eq(cpu->regs[R_ESP], 0x00009000u);     /* B's 0x7000 upper half is 0 */
+    ck_assert_uint_eq(cpu->regs[R_EDI], 0xb0b00700u);
+    ck_assert_uint_eq(cpu->regs[R_EAX] & 0xffff, 0);      /* AX from the 16-bit TSS */
+    unit_guest_free(&g);
+}
+END_TEST
+
+/* INS/OUTS use the same I/O permission check as IN/OUT (SDM 1 19.5.2):
+ * a 16-bit TSS has no I/O bitmap, so at CPL > IOPL every port is #GP(0). */
+START_TEST(string_io_with_16bit_tss_is_gp)
+{
+    /* 0x2340: handler (pop -> 0x5050; hlt).  0x2500: outsb; hlt */
+    static const uint8_t outsb[] = { 0x6e, 0xf4 };
+    Guest g = enter_protected_sys(_i);
+    CPUState *cpu = g.cpu;
+    memcpy(g.m->ram + 0x2500, outsb, sizeof(outsb));
+    set_gate32(&g, EXC_GP, 0x2340);
+    /* a 16-bit TSS of limit 0x67 (104 bytes) at 0x3000: large enough for
+     * the 32-bit TSS's bitmap field, which a 16-bit TSS does not have */
+    wr64(&g, 0x1e20, seg_desc(0x3000, 0x67, 0x83, 0));
+    cpu_set_seg(cpu, R_TR, 0x20, 0x3000, 0x67, SEG_P | 3u << 8);
+    wr32(&g, 0x3002, 0x9000);      /* SP0 */
+    wr32(&g, 0x3004, 0x10);        /* SS0 */
+    memset(g.m->ram + 0x3010, 0, 0x58);   /* bitmap offset 0, all ports allowed */
+    const uint32_t dpl3 = 3u << SEG_DPL_SHIFT;
+    cpu_set_seg(cpu, R_CS, 0x3b, 0, 0xffffffffu,
+                SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    for (int s = R_ES; s <= R_DS; s++)
+        if (s != R_CS)
+            cpu_set_seg(cpu, s, 0x43, 0, 0xffffffffu,
+                        SEG_P | SEG_S | SEG_W | SEG_A | SEG_B | SEG_G | dpl3);
+    cpu->regs[R_EDX] = 0x80;
+    cpu->regs[R_ESI] = 0x5000;
+    cpu->regs[R_ESP] = 0x8000;
+    cpu->rip = 0x2500;
+    ck_assert_int_eq(run(&g), CPU_EXIT_HALTED);
+    ck_assert_int_eq(cpu->last_exception, EXC_GP);
+    ck_assert_uint_eq(rd32(&g, 0x5050), 0);
+    ck_assert_uint_eq(cpu->regs[R_ESI], 0x5000);          /* OUTSB did not run */
+    ck_assert_uint_eq(rd32(&g, 0x9000 - 20), 0x2500);     /* #GP at the OUTSB */
+    unit_guest_free(&g);
+}
+END_TEST
+
 static Suite *cpu_suite(void)
 {
     Suite *s = suite_create("cpu");
@@ -824,6 +1109,12 @@ static Suite *cpu_suite(void)
     tcase_add_loop_test(tc, pending_inc_flags_seen_by_fault_handler, 0, 2);
     tcase_add_loop_test(tc, exec_returns_for_timer_armed_by_guest, 0, 2);
     tcase_add_loop_test(tc, budget_exits_from_chained_blocks_keep_rip, 0, 2);
+    tcase_add_loop_test(tc, enter_and_leave_on_16bit_stack_in_32bit_code, 0, 2);
+    tcase_add_loop_test(tc, stack_instructions_on_16bit_stack_in_32bit_code, 0, 2);
+    tcase_add_loop_test(tc, enter_faults_before_changing_anything, 0, 2);
+    tcase_add_loop_test(tc, task_switch_to_16bit_tss_loads_low_words, 0, 2);
+    tcase_add_loop_test(tc, iret_to_16bit_task_keeps_upper_register_halves, 0, 2);
+    tcase_add_loop_test(tc, string_io_with_16bit_tss_is_gp, 0, 2);
     tcase_add_test(tc, lazy_flags_match_direct_computation);
     suite_add_tcase(s, tc);
     return s;
