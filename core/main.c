@@ -30,11 +30,12 @@
  * silently: main() refuses the first row that applies, naming the option.
  */
 
-/* IDE and floppy drives exist (hw/piix-ide.c, hw/fdc.c); virtio not yet. */
+/* IDE, floppy and virtio drives exist (hw/piix-ide.c, hw/fdc.c,
+ * hw/virtio-blk.c); CD-ROMs only on IDE. */
 static bool uses_drive(const VMOptions *o)
 {
     for (int i = 0; i < o->ndrives; i++)
-        if (o->drives[i].iface != DRIVE_IF_IDE && o->drives[i].iface != DRIVE_IF_FLOPPY)
+        if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].media == DRIVE_MEDIA_CDROM)
             return true;
     return false;
 }
@@ -49,7 +50,7 @@ typedef struct Unsupported {
 } Unsupported;
 
 static const Unsupported not_yet[] = {
-    { "-drive", uses_drive, "only if=ide and if=floppy drives are supported yet" },
+    { "-drive", uses_drive, "media=cdrom is only supported with if=ide" },
     { "-qmp", uses_qmp, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };

@@ -315,7 +315,7 @@ Monitor *monitor_new(Machine *m, CharDev *chr, const MonitorHooks *hooks)
     if (hooks)
         mon->hooks = *hooks;
     chardev_set_frontend(chr, mon_can_receive, mon_receive, mon);
-    if (!strcmp(chardev_kind(chr), "unix"))
+    if (chardev_is_listening(chr))
         chardev_set_connect_handler(chr, mon_banner, mon);
     else
         mon_banner(mon);

@@ -454,6 +454,10 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->aio = DRIVE_AIO_IO_URING;
         else
             return fail(c, "aio=%s not supported (threads, native, io_uring)", v);
+    } else if (!strcmp(k, "id")) {
+        if (!*v || strlen(v) >= sizeof d->id)
+            return fail(c, "id=%s: expected 1..%zu characters", v, sizeof d->id - 1);
+        snprintf(d->id, sizeof d->id, "%s", v);
     } else if (!strcmp(k, "index")) {
         uint64_t n;
         if (!parse_uint(v, 0, 1000, &n))
@@ -1038,7 +1042,8 @@ static int opt_chardev(Ctx *c, const char *arg)
 /* ---- -device: one table of device types and their properties ---- */
 
 /* Property kinds. */
-typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM } PropKind;
+typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM,
+                       PROP_DRIVE, PROP_NUM_QUEUES } PropKind;
 
 typedef struct DevPropDef {
     const char *name;
@@ -1076,6 +1081,12 @@ static const DeviceTypeDef device_types[] = {
     { "VGA", DEVICE_VGA, "PCI", "the standard VGA with Bochs VBE (same as -vga std)", 0, 0, 1,
       { { "vgamem_mb", PROP_VGAMEM, "video memory in MiB (power of two 1-256, default 16)" },
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (only 2, where QEMU puts it)" } } },
+    { "virtio-blk-pci", DEVICE_VIRTIO_BLK, "PCI", "virtio disk (docs/devices-virtio.md)", 0, 0, 8,
+      { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it uses" },
+        { "num-queues", PROP_NUM_QUEUES, "request queues 1..16 (default 1)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "virtio-rng-pci", DEVICE_VIRTIO_RNG, "PCI", "virtio entropy source fed by getrandom", 0, 0, 4,
+      { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
 };
 
 static const DeviceTypeDef *device_type_find(const char *name)
@@ -1158,6 +1169,16 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
                         t->name, v);
         d->vgamem_mb = (unsigned)n;
         break;
+    case PROP_DRIVE:
+        if (!*v || strlen(v) >= sizeof d->drive)
+            return fail(c, "%s: drive=%s: expected a drive id", t->name, v);
+        snprintf(d->drive, sizeof d->drive, "%s", v);
+        break;
+    case PROP_NUM_QUEUES:
+        if (!parse_uint(v, 1, 16, &n))
+            return fail(c, "%s: num-queues=%s: expected 1..16", t->name, v);
+        d->num_queues = (int)n;
+        break;
     }
     return 0;
 }
@@ -1200,6 +1221,8 @@ static int opt_device(Ctx *c, const char *arg)
         rc = fail(c, "%s: at most %d may be given", t->name, t->max);
     if (rc == 0 && t->type == DEVICE_VGA && d.devfn >= 0 && d.devfn != 2 << 3)
         rc = fail(c, "VGA: addr= must be 2 (the slot QEMU's pc machine gives it)");
+    if (rc == 0 && t->type == DEVICE_VIRTIO_BLK && !d.drive[0])
+        rc = fail(c, "virtio-blk-pci needs drive=ID (an -drive if=none,id=ID)");
     if (rc == 0 && o->ndevices == MAX_DEVICES)
         rc = fail(c, "too many devices (at most %d)", MAX_DEVICES);
     if (rc < 0) {
@@ -1545,6 +1568,33 @@ static int options_finish(Ctx *c)
         if (!o->serial_given)
             o->serial = SERIAL_STDIO;
     }
+    /* Each virtio-blk-pci names an if=none drive no other device uses. */
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *v = &o->devices[i];
+        if (v->type != DEVICE_VIRTIO_BLK)
+            continue;
+        c->opt = "-device";
+        int found = -1;
+        for (int k = 0; k < o->ndrives; k++)
+            if (!strcmp(o->drives[k].id, v->drive))
+                found = k;
+        if (found < 0)
+            return fail(c, "virtio-blk-pci: no -drive with id=%s", v->drive);
+        if (o->drives[found].iface != DRIVE_IF_NONE)
+            return fail(c, "virtio-blk-pci: drive %s is already attached (use if=none)",
+                        v->drive);
+        if (o->drives[found].media == DRIVE_MEDIA_CDROM)
+            return fail(c, "virtio-blk-pci: drive %s is a CD-ROM", v->drive);
+        for (int k = 0; k < i; k++)
+            if (o->devices[k].type == DEVICE_VIRTIO_BLK && !strcmp(o->devices[k].drive, v->drive))
+                return fail(c, "virtio-blk-pci: drive %s is used twice", v->drive);
+    }
+    for (int i = 0; i < o->ndrives; i++)
+        for (int k = 0; k < i; k++)
+            if (o->drives[i].id[0] && !strcmp(o->drives[i].id, o->drives[k].id)) {
+                c->opt = "-drive";
+                return fail(c, "id=%s given twice", o->drives[i].id);
+            }
     /* A writable disk image must be writable, unless writes go to a
      * temporary overlay. */
     for (int i = 0; i < o->ndrives; i++) {

@@ -46,6 +46,7 @@ typedef struct DriveOpt {
     DriveAio aio;
     const char *opt;      /* option that created it: "-drive", "-hda", "-cdrom", "-fda", ... */
     bool index_given;     /* index= was explicit (or implied by -hdX/-cdrom) */
+    char id[32];          /* id= (for -device ...,drive=ID); "" when not given */
 } DriveOpt;
 
 /* SERIAL_CHARDEV: the backend is the -chardev whose id is in *_path. */
@@ -72,7 +73,7 @@ typedef struct ChardevOpt {
  * core/options.c, `-device help` lists it). */
 typedef enum DeviceType {
     DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
-    DEVICE_VGA,
+    DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
 } DeviceType;
 
 typedef struct DeviceOpt {
@@ -81,6 +82,8 @@ typedef struct DeviceOpt {
     char *chardev;        /* isa-debugcon: the -chardev id (NULL: output dropped) */
     int devfn;            /* PCI devices: addr=SLOT[.FN]; -1: next free slot */
     unsigned vgamem_mb;   /* VGA: 0 = default */
+    char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
+    int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
 } DeviceOpt;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;

@@ -431,6 +431,11 @@ void chardev_free(CharDev *c)
     free(c);
 }
 
+bool chardev_is_listening(const CharDev *c)
+{
+    return c->listen_fd >= 0;
+}
+
 const char *chardev_kind(const CharDev *c)
 {
     static const char *const names[] = { "stdio", "file", "none", "buffer", "socket", "pipe",

@@ -87,6 +87,9 @@ const uint8_t *chardev_buffer_data(const CharDev *c, size_t *len);
 void chardev_buffer_clear(CharDev *c);
 
 /* The backend's kind as given in the spec: "stdio", "file", "none", "buffer". */
+/* True for a server socket that waits for its peer: the frontend greets
+ * each client from the connect handler instead of at start-up. */
+bool chardev_is_listening(const CharDev *c);
 const char *chardev_kind(const CharDev *c);
 
 #endif

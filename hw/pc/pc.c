@@ -39,6 +39,9 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/virtio-blk.h"
+#include "hw/virtio-pci.h"
+#include "hw/virtio-rng.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -123,6 +126,13 @@ static void ioapic_to_lapic(void *opaque, int dest, int vector, int mode, bool l
     PCBoard *pc = opaque;
     if (lapic_match_dest(pc->lapic, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL))
         lapic_deliver(pc->lapic, mode, vector, level);
+}
+
+/* PCI interrupt messages (MSI, MSI-X) to the one local APIC. */
+static void pci_msi_to_lapic(void *opaque, uint64_t addr, uint32_t data)
+{
+    PCBoard *pc = opaque;
+    lapic_deliver_msi(pc->lapic, addr, data);
 }
 
 static void lapic_eoi_to_ioapic(void *opaque, int vector)
@@ -346,6 +356,39 @@ static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 
 /* ---- direct Linux boot ---- */
 
+/* What SeaBIOS does for INTx when it boots a PC: PIRQA..D steered to ISA
+ * IRQs 10, 10, 11, 11 in the PIIX3, every function's interrupt line set.
+ * A direct boot has no firmware, so the board does it and lists the
+ * routes (slot, pin -> IOAPIC pin) for the MP table; functions of the
+ * chipset slot 1 use legacy ISA IRQs and are left out.  Returns the
+ * number of routes written. */
+static const uint8_t pirq_isa_irq[PCI_NUM_PIRQS] = { 10, 10, 11, 11 };
+
+static int route_pci_intx(PCBoard *pc, MPTablePciIrq *out, int max)
+{
+    for (int n = 0; n < PCI_NUM_PIRQS; n++)
+        pci_bus_config_write(pc->pci, PCI_DEVFN(1, 0), PIIX3_PIRQRC + (uint32_t)n,
+                             pirq_isa_irq[n], 1);
+    int count = 0;
+    for (int slot = 2; slot < 32; slot++) {
+        bool pin_done[4] = { false };
+        for (int fn = 0; fn < 8; fn++) {
+            PCIDevice *d = pci_bus_find(pc->pci, PCI_DEVFN(slot, fn));
+            int pirq = d ? pci_device_pirq(d) : -1;
+            if (pirq < 0)
+                continue;
+            int pin = d->config[PCI_INTERRUPT_PIN] - 1;
+            d->config[PCI_INTERRUPT_LINE] = pirq_isa_irq[pirq];
+            if (pin_done[pin] || count == max)
+                continue;
+            pin_done[pin] = true;
+            out[count++] = (MPTablePciIrq){ .slot = (uint8_t)slot, .pin = (uint8_t)pin,
+                                            .ioapic_pin = pirq_isa_irq[pirq] };
+        }
+    }
+    return count;
+}
+
 bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
                    char *err, size_t errlen)
 {
@@ -361,8 +404,11 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
      * with the PIIX PM block, so poweroff works) for the others.  Both sit
      * in the firmware area, which the e820 map keeps out of RAM. */
-    uint8_t mp[1024];
-    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, NULL);
+    MPTablePciIrq routes[64];
+    MPTableConfig mc = { .ioapic_id = -1, .pci = true, .pci_irqs = routes };
+    mc.n_pci_irqs = route_pci_intx(pc, routes, (int)ARRAY_SIZE(routes));
+    uint8_t mp[2048];
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, &mc);
     if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
         snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
         return false;
@@ -574,6 +620,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
         return false;
     }
     lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
+    pci_bus_set_msi_handler(pc->pci, pci_msi_to_lapic, pc);
     hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
     return true;
 }
@@ -694,6 +741,9 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
         }
         case DEVICE_VGA:
             break;                        /* created by create_display */
+        case DEVICE_VIRTIO_BLK:
+        case DEVICE_VIRTIO_RNG:
+            break;                        /* created by create_virtio */
         }
     }
     return true;
@@ -801,6 +851,75 @@ static bool create_floppy(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return true;
 }
 
+/* ---- virtio ---- */
+
+/* The next free PCI slot from 3 up (0 host bridge, 1 PIIX3, 2 VGA), as
+ * QEMU fills its pc machine; -1 when the bus is full.  INTA# of slot s
+ * reaches PIRQ (s + 0) mod 4 through the PIIX3 router. */
+static int next_free_slot(PCBoard *pc)
+{
+    for (int slot = 3; slot < 32; slot++)
+        if (!pci_bus_find(pc->pci, PCI_DEVFN(slot, 0)))
+            return PCI_DEVFN(slot, 0);
+    return -1;
+}
+
+static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_queues,
+                           int devfn, char *err, size_t len)
+{
+    const DriveOpt *d = &o->drives[drive];
+    if (devfn < 0)
+        devfn = next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "%s: no free PCI slot for virtio-blk", d->opt);
+        return false;
+    }
+    BlockBackend *bb = drive_open(d, o->snapshot, err, len);
+    if (!bb)
+        return false;
+    blk_attach(bb, pc->m);
+    pc->drive_bb[drive] = bb;
+    VirtIOBlkConfig c = { .num_queues = num_queues, .serial = d->id };
+    VirtIOBlk *b = virtio_blk_create(pc->m, bb, &c);
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
+}
+
+/* -drive if=virtio (by index), then each -device virtio-*-pci in order
+ * (at its addr= or the next free slot). */
+static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int idx = 0; idx < 32; idx++)
+        for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
+            if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].index == idx &&
+                !add_virtio_blk(pc, o, i, 1, -1, err, len))
+                return false;
+    for (int v = 0; v < o->ndevices; v++) {
+        const DeviceOpt *vo = &o->devices[v];
+        if (vo->type == DEVICE_VIRTIO_BLK) {
+            int drive = -1;
+            for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
+                if (!strcmp(o->drives[i].id, vo->drive))
+                    drive = i;
+            if (drive < 0) {
+                snprintf(err, len, "-device virtio-blk-pci: no drive %s", vo->drive);
+                return false;
+            }
+            if (!add_virtio_blk(pc, o, drive, vo->num_queues, vo->devfn, err, len))
+                return false;
+        } else if (vo->type == DEVICE_VIRTIO_RNG) {
+            int devfn = vo->devfn >= 0 ? vo->devfn : next_free_slot(pc);
+            if (devfn < 0) {
+                snprintf(err, len, "-device virtio-rng-pci: no free PCI slot");
+                return false;
+            }
+            VirtIORNG *r = virtio_rng_create(pc->m);
+            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
+                return false;
+        }
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -825,6 +944,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_legacy_devices(pc, o, err, errlen) ||
         !create_floppy(pc, o, err, errlen) ||
         !create_display(pc, o, err, errlen) ||
+        !create_virtio(pc, o, err, errlen) ||
         !create_devices(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);

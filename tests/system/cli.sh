@@ -88,8 +88,14 @@ expect_error "-smp 2 refused" "-smp: more than 1 CPU is not supported yet" -smp 
 # line naming the option and the file.
 expect_error "-hda zero-length image" "-hda: $tmp/disk.img" -hda "$tmp/disk.img"
 expect_error "-cdrom directory" "-cdrom: " -cdrom "$tmp"
-expect_error "-drive if=virtio refused" "-drive: only if=ide and if=floppy drives are supported yet" \
+expect_error "-drive if=virtio zero-length image" "-drive: $tmp/disk.img" \
     -drive "file=$tmp/disk.img,if=virtio"
+expect_error "virtio CD-ROM refused" "-drive: media=cdrom is only supported with if=ide" \
+    -drive "file=$tmp/disk.img,if=virtio,media=cdrom"
+expect_error "virtio-blk-pci without its drive" "-device: virtio-blk-pci: no -drive with id=d0" \
+    -device virtio-blk-pci,drive=d0
+expect_error "virtio-blk-pci on an IDE drive" "virtio-blk-pci: drive d0 is already attached (use if=none)" \
+    -drive "file=$tmp/disk.img,id=d0" -device virtio-blk-pci,drive=d0
 expect_error "-gdb with a bad spec refused" "-gdb: " -gdb udp::1234
 expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$tmp/kernel"
 expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
