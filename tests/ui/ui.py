@@ -434,6 +434,18 @@ def sdl_tests(vx86, tmp):
         check(rc == 0, "sdl: 'quit' typed into the monitor console ends vx86", "status %s" % rc)
         g.stop()
 
+        # -S: the title says [Paused] until the monitor's cont.
+        g = Guest(vx86, tmp, "sdl-paused", ["-display", "sdl", "-S"], env=env)
+        out = run(["xdotool", "search", "--sync", "--name", "^vx86"], env=env)
+        win = out.stdout.decode().split()[0]
+        t = wait_until(lambda: window_name(win, env) == "vx86 [Paused]", 5)
+        check(t, "sdl: -S: title says [Paused]", window_name(win, env))
+        g.monitor("cont")
+        t = wait_until(lambda: window_name(win, env) == "vx86", 5)
+        check(t and g.wait_log("ready", 10), "sdl: cont: the guest runs, [Paused] gone",
+              window_name(win, env))
+        g.stop()
+
         # window-close=off (QEMU's -no-quit): closing does nothing.
         g = Guest(vx86, tmp, "sdl-noquit", ["-display", "sdl,window-close=off"], env=env)
         g.wait_log("ready")
