@@ -30,6 +30,9 @@ LIB_SRCS := $(filter-out $(MAIN_SRCS), \
 ifneq ($(CONFIG_SDL),yes)
 LIB_SRCS := $(filter-out ui/sdl%.c, $(LIB_SRCS))
 endif
+ifneq ($(CONFIG_CURSES),yes)
+LIB_SRCS := $(filter-out ui/curses%.c, $(LIB_SRCS))
+endif
 ifneq ($(CONFIG_KVM),yes)
 LIB_SRCS := $(filter-out accel/kvm%.c, $(LIB_SRCS))
 endif

@@ -118,6 +118,11 @@ typedef struct Machine {
     PollHook poll_hooks[8];       /* network backends (see PollHook) */
     int npoll_hooks;
     PollSet pollset;              /* the pollfds of one poll_inputs round */
+    /* The display's refresh while the machine stands still (paused, or
+     * powered off under -no-shutdown: no timers run), so its window still
+     * answers. */
+    void (*stopped_refresh)(void *opaque);
+    void *stopped_refresh_opaque;
 
     /* A debugger (core/gdbstub.c): debug_stop runs when the accelerator
      * returned ACCEL_EXIT_DEBUG (it pauses the machine and tells the

@@ -21,6 +21,7 @@
 #include "cpu/cpu.h"
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/pc.h"
+#include "ui/display.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -39,7 +40,6 @@ static bool uses_drive(const VMOptions *o)
     return false;
 }
 static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
-static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -52,7 +52,6 @@ typedef struct Unsupported {
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "media=cdrom is only supported with if=ide" },
     { "-qmp", uses_qmp, NULL },
-    { "-display sdl", uses_display_sdl, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 
@@ -105,22 +104,36 @@ static int monitor_poll_fd(void *opaque) { return chardev_poll_fd(opaque); }
 static void monitor_readable(void *opaque) { chardev_handle_input(opaque); }
 
 /* Opens -monitor's backend and starts the monitor on it; true with
- * *chr NULL when there is none. */
-static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, CharDev **chr,
-                          Monitor **mon)
+ * *chr NULL when there is none.  Without -monitor, a display that can
+ * show the monitor (the SDL window: Ctrl-Alt-2) gets it, as in QEMU. */
+static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, Display *disp,
+                          CharDev **chr, Monitor **mon)
 {
     char err[512];
     *chr = NULL;
     *mon = NULL;
-    if (!o->monitor || !strcmp(o->monitor, "none"))
+    const char *spec = o->monitor ? o->monitor : display_can_show_monitor(disp) ? "vc" : NULL;
+    if (!spec || !strcmp(spec, "none"))
         return true;
+    if (!strcmp(spec, "vc")) {
+        *chr = chardev_open("buffer", err, sizeof err);
+        if (!*chr || !display_set_monitor(disp, *chr, err, sizeof err)) {
+            fprintf(stderr, "vx86: -monitor vc: %s\n", err);
+            chardev_free(*chr);
+            *chr = NULL;
+            return false;
+        }
+        MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
+        *mon = monitor_new(m, *chr, &h);
+        return true;
+    }
     if (!strcmp(o->monitor, "stdio") && o->serial == SERIAL_STDIO) {
         fprintf(stderr, "vx86: -monitor stdio: stdio is already the serial port "
                         "(sharing it is not supported yet; use -monitor unix:PATH,server,nowait)\n");
         return false;
     }
     if (strcmp(o->monitor, "stdio") && strncmp(o->monitor, "unix:", 5)) {
-        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, none)\n",
+        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, vc, none)\n",
                 o->monitor);
         return false;
     }
@@ -154,7 +167,16 @@ static int run_board(Machine *m, const VMOptions *opts)
     bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
-    if (!ok || !start_monitor(m, pc, opts, &mon_chr, &mon)) {
+    /* The display starts before the accelerator: one that cannot start
+     * is the only line the user sees. */
+    Display *disp = NULL;
+    DisplayInput in = { pc_send_key, pc_send_mouse, pc };
+    if (ok && !display_open(m, pc_console(pc), &in, opts, &disp, err, sizeof err)) {
+        fprintf(stderr, "vx86: %s\n", err);
+        ok = false;
+    }
+    if (!ok || !start_monitor(m, pc, opts, disp, &mon_chr, &mon)) {
+        display_close(disp);
         m->board = NULL;
         machine_free(m);
         pc_free(pc);
@@ -200,6 +222,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         gdbstub_free(gdb);
         ops->free(acc);
     }
+    display_close(disp);
     /* The board's backends and BIOS image outlive the devices using them. */
     m->board = NULL;
     machine_free(m);

@@ -1432,16 +1432,24 @@ static int opt_display(Ctx *c, const char *arg)
     int rc = 0;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
-        if (strcmp(kv->key, "type"))
+        if (!strcmp(kv->key, "window-close")) {
+            bool on;
+            if (!parse_bool(kv->val, &on))
+                rc = fail(c, "window-close=%s: expected on or off", kv->val ? kv->val : "");
+            else
+                c->o->no_quit = !on;
+        } else if (strcmp(kv->key, "type"))
             rc = kv_unknown(c, kv);
         else if (!kv->val)
             rc = kv_need_value(c, kv);
         else if (!strcmp(kv->val, "sdl"))
             c->o->display = DISPLAY_SDL;
+        else if (!strcmp(kv->val, "curses"))
+            c->o->display = DISPLAY_CURSES;
         else if (!strcmp(kv->val, "none"))
             c->o->display = DISPLAY_NONE;
         else
-            rc = fail(c, "unsupported display '%s' (sdl, none)", kv->val);
+            rc = fail(c, "unsupported display '%s' (sdl, curses, none)", kv->val);
     }
     kv_free(&l);
     return rc;
@@ -1509,6 +1517,18 @@ static int opt_monitor(Ctx *c, const char *a)
     if (!*a)
         return fail(c, "empty monitor spec");
     set_string(&c->o->monitor, a);
+    return 0;
+}
+
+/* -name NAME or -name guest=NAME: the window title. */
+static int opt_name(Ctx *c, const char *a)
+{
+    const char *n = strncmp(a, "guest=", 6) ? a : a + 6;
+    if (!*n)
+        return fail(c, "empty name");
+    if (strchr(n, ','))
+        return fail(c, "only NAME or guest=NAME is supported");
+    set_string(&c->o->name, n);
     return 0;
 }
 
@@ -1585,6 +1605,8 @@ static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return
 static int opt_no_shutdown(Ctx *c, const char *a) { c->o->no_shutdown = true; return 0; }
 static int opt_nodefaults(Ctx *c, const char *a) { c->o->nodefaults = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
+static int opt_full_screen(Ctx *c, const char *a) { c->o->full_screen = true; return 0; }
+static int opt_no_quit(Ctx *c, const char *a) { c->o->no_quit = true; return 0; }
 
 static int opt_cpu(Ctx *c, const char *a)
 {
@@ -1646,7 +1668,10 @@ static const OptDef opt_defs[] = {
     { "nic", true, opt_nic, "none|TYPE[,model=e1000][,mac=M][,...]", "a NIC with its own backend" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none", "legacy NIC/backend pair" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
-    { "display", true, opt_display, "sdl|none", "display backend" },
+    { "display", true, opt_display, "sdl|curses|none", "display backend" },
+    { "full-screen", false, opt_full_screen, NULL, "start the SDL window in full screen" },
+    { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
+    { "name", true, opt_name, "NAME", "the VM's name (window title)" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
     { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
@@ -1722,9 +1747,10 @@ static int options_finish(Ctx *c)
         c->opt = "-append";
         return fail(c, "needs -kernel");
     }
-    if (o->nographic && o->display == DISPLAY_SDL) {
+    if (o->nographic && (o->display == DISPLAY_SDL || o->display == DISPLAY_CURSES)) {
         c->opt = "-nographic";
-        return fail(c, "cannot be combined with -display sdl");
+        return fail(c, "cannot be combined with -display %s",
+                    o->display == DISPLAY_SDL ? "sdl" : "curses");
     }
     if (o->nographic) {
         o->display = DISPLAY_NONE;
@@ -1823,6 +1849,7 @@ void options_free(VMOptions *o)
     free(o->serial_path);
     free(o->debugcon_path);
     free(o->monitor);
+    free(o->name);
     free(o->qmp);
     free(o->log_file);
     free(o->cpu_model);

@@ -100,7 +100,7 @@ typedef struct NicOpt {
     uint8_t mac[6];
     bool has_mac;         /* else 52:54:00:12:34:56 + the NIC's index */
 } NicOpt;
-typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
+typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
 typedef struct AccelOpt {
@@ -128,6 +128,9 @@ typedef struct VMOptions {
     bool serial_given;
     bool nographic;
     DisplayKind display;
+    bool full_screen;     /* -full-screen: the SDL window starts full screen */
+    bool no_quit;         /* -no-quit, -display sdl,window-close=off */
+    char *name;           /* -name: shown in the window title */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
     AccelOpt accels[MAX_ACCELS];

@@ -147,14 +147,13 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
         clock_start(m->clock);
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
            m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
-        if (m->state == RUN_PAUSED) {
-            /* -S or a debugger's stop: only input (gdb, monitor) moves. */
-            poll_inputs(m, 100);
-            continue;
-        }
-        if (m->state == RUN_POWERED_OFF) {
-            /* -no-shutdown: the CPU is stopped; only input (quit) moves. */
-            poll_inputs(m, 100);
+        if (m->state == RUN_PAUSED || m->state == RUN_POWERED_OFF) {
+            /* -S or a debugger's stop, or -no-shutdown after a power-off:
+             * the CPU is stopped, no timer runs; only input (gdb, monitor,
+             * quit) and the display move. */
+            poll_inputs(m, m->stopped_refresh ? 30 : 100);
+            if (m->stopped_refresh)
+                m->stopped_refresh(m->stopped_refresh_opaque);
             continue;
         }
         if (m->state == RUN_RESET) {

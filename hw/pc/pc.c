@@ -784,6 +784,12 @@ void pc_send_key(void *opaque, int keycode, bool down)
     ps2_kbd_key_event(i8042_kbd(pc->kbc), keycode, down);
 }
 
+void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    PCBoard *pc = opaque;
+    ps2_mouse_event(i8042_mouse(pc->kbc), dx, dy, dz, buttons);
+}
+
 /* ---- disks ---- */
 
 /* The PIIX3 IDE function (00:01.1) with the -drive if=ide / -hdX / -cdrom

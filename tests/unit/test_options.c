@@ -606,9 +606,25 @@ START_TEST(nographic_and_display)
     ck_assert_int_eq(o.display, DISPLAY_SDL);
     ck_assert_int_eq(parse("-display", "none", NULL), 0);
     ck_assert_int_eq(o.display, DISPLAY_NONE);
+    ck_assert_int_eq(parse("-display", "curses", NULL), 0);
+    ck_assert_int_eq(o.display, DISPLAY_CURSES);
     ck_assert_int_eq(parse("-display", "gtk", NULL), -1);
     ck_assert_err_prefix("-display: ");
     ck_assert_err_has("gtk");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-name", "guest=web1", "-full-screen", NULL), 0);
+    ck_assert_str_eq(o.name, "web1");
+    ck_assert(o.full_screen);
+    ck_assert_int_eq(parse("-name", "a,debug-threads=on", NULL), -1);
+    ck_assert_err_prefix("-name: ");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-display", "sdl,window-close=off", NULL), 0);
+    ck_assert(o.no_quit);
+    ck_assert_int_eq(parse("-display", "sdl,window-close=maybe", NULL), -1);
+    ck_assert_int_eq(parse("-nographic", "-display", "curses", NULL), -1);
+    ck_assert_err_prefix("-nographic: ");
 }
 END_TEST
 
