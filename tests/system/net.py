@@ -77,7 +77,15 @@ class Guest:
         return self.buf[max(0, start):m.start()].decode(errors="replace")
 
     def boot(self):
-        return self.wait(r"~ # ", 300) is not None
+        if self.wait(r"~ # ", 300) is None:
+            return False
+        # The shell may still flush what is typed before it first reads a
+        # line: wait until it answers a command before sending real ones.
+        for _ in range(10):
+            self.send("echo @@sync@@\n")
+            if self.wait(r"\n@@sync@@", 15) is not None:
+                return self.wait(r"~ # ", 30) is not None
+        return False
 
     def close(self):
         try:
