@@ -391,6 +391,56 @@ static int route_pci_intx(PCBoard *pc, MPTablePciIrq *out, int max)
     return count;
 }
 
+/* A BAR's size from the bits that stay zero when all ones are written
+ * (the PCI sizing protocol); 0 for an unimplemented BAR. */
+static uint32_t pci_bar_size(PCBoard *pc, int devfn, uint32_t reg, bool io)
+{
+    uint32_t old = pci_bus_config_read(pc->pci, devfn, reg, 4);
+    pci_bus_config_write(pc->pci, devfn, reg, 0xffffffffu, 4);
+    uint32_t probe = pci_bus_config_read(pc->pci, devfn, reg, 4);
+    pci_bus_config_write(pc->pci, devfn, reg, old, 4);
+    probe &= io ? ~0x3u : ~0xfu;
+    return probe ? ~probe + 1 : 0;
+}
+
+/* What SeaBIOS does for BARs when it boots a PC: every I/O BAR from
+ * 0xc000 up and every memory BAR in the 32-bit PCI window (largest first
+ * would pack better; natural alignment is what matters), decoding turned
+ * on.  A direct boot has no firmware, and a kernel that does not take the
+ * DSDT's root-bridge windows (pci=noacpi) would otherwise place BARs over
+ * the IOAPIC or find no I/O space. */
+static void assign_pci_bars(PCBoard *pc, uint32_t mmio_start, uint32_t mmio_end)
+{
+    uint32_t io = 0xc000, mem = mmio_start;
+    for (int devfn = PCI_DEVFN(2, 0); devfn < 256; devfn++) {
+        PCIDevice *d = pci_bus_find(pc->pci, devfn);
+        if (!d)
+            continue;
+        uint16_t cmd = 0;
+        for (int bar = 0; bar < PCI_NUM_BARS; bar++) {
+            uint32_t reg = PCI_BAR0 + 4u * (uint32_t)bar;
+            uint32_t v = pci_bus_config_read(pc->pci, devfn, reg, 4);
+            bool is_io = v & 1, is64 = !is_io && ((v >> 1) & 3) == 2;
+            uint32_t size = pci_bar_size(pc, devfn, reg, is_io);
+            if (size) {
+                uint32_t *next = is_io ? &io : &mem;
+                uint32_t base = (*next + size - 1) & ~(size - 1);
+                uint32_t limit = is_io ? 0x10000u : mmio_end + 1u;
+                if (base >= *next && base - 1u + size < limit) {   /* fits, no wrap */
+                    pci_bus_config_write(pc->pci, devfn, reg, base, 4);
+                    *next = base + size;
+                    cmd |= is_io ? PCI_COMMAND_IO : PCI_COMMAND_MEMORY;
+                }
+            }
+            if (is64)
+                bar++;                          /* the high half stays 0: below 4 GiB */
+        }
+        if (cmd)
+            pci_bus_config_write(pc->pci, devfn, PCI_COMMAND,
+                                 pci_bus_config_read(pc->pci, devfn, PCI_COMMAND, 2) | cmd, 2);
+    }
+}
+
 bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
                    char *err, size_t errlen)
 {
@@ -409,6 +459,7 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     MPTablePciIrq routes[64];
     MPTableConfig mc = { .ioapic_id = -1, .pci = true, .pci_irqs = routes };
     mc.n_pci_irqs = route_pci_intx(pc, routes, (int)ARRAY_SIZE(routes));
+    assign_pci_bars(pc, (uint32_t)e820_pc_low_ram(pc->m->ram_size), 0xfebfffffu);
     uint8_t mp[2048];
     size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, &mc);
     if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {

@@ -15,7 +15,8 @@
 #      a file with the checksum the guest wrote down.
 #
 # Both boots use MSI-X (the guest's /proc/interrupts is checked for
-# PCI-MSI virtio vectors).  pci=noacpi as in ide.sh.
+# PCI-MSI virtio vectors).  Linux finds the devices through the DSDT's
+# PCI0 (_CRS windows, _PRT) and keeps the BARs the board assigned.
 #
 # Usage: tests/system/virtio.sh [./vx86] [extra vx86 args, e.g. -accel tcg]
 set -eu
@@ -47,7 +48,7 @@ run_guest() {
 import os, re, select, subprocess, sys, time
 vx86, kernel, initrd, cmds = sys.argv[1:5]
 cmd = [vx86, "-m", "256M", "-nographic", "-kernel", kernel, "-initrd", initrd,
-       "-append", "console=ttyS0 quiet vx86.modules=virtio pci=noacpi " +
+       "-append", "console=ttyS0 quiet vx86.modules=virtio " +
        os.environ.get("APPEND_EXTRA", "")] + sys.argv[5:]
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 buf = b""
