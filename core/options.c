@@ -1076,7 +1076,7 @@ static const DeviceTypeDef device_types[] = {
         { "chardev", PROP_CHARDEV, "the -chardev id its output goes to" } } },
     { "pc-testdev", DEVICE_PC_TESTDEV, "ISA",
       "QEMU's x86 test device: ports 0xe0-0xeb, IRQ lines at 0x2000, 64 KiB at 0xff000000",
-      0xe0, 12, 1, { { NULL } } },
+      0xe0, 12, 1, { { NULL, 0, NULL } } },
     { "pci-testdev", DEVICE_PCI_TESTDEV, "PCI",
       "QEMU's PCI test device 1b36:0005 (BAR0 4 KiB memory, BAR1 256 IO ports)", 0, 0, 4,
       { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
