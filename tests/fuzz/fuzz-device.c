@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "core/clock.h"
 #include "core/machine.h"
@@ -33,11 +35,14 @@ typedef struct Range {
 typedef struct DeviceTarget {
     const char *name;
     Range ranges[4];
+    const char *drives;     /* disks the board gets: "fda", "hda+cdrom" or NULL */
 } DeviceTarget;
 
 #define PIO(b, n)  { false, (b), (n) }
 #define MMIO(b, n) { true, (b), (n) }
-#define FUZZ_DEVICE_ROW(name, ...) { #name, { __VA_ARGS__ } },
+#define FUZZ_DEVICE_ROW(name, ...) { #name, { __VA_ARGS__ }, NULL },
+/* A device with media: the board gets scratch images (temporary files). */
+#define FUZZ_DEVICE_ROW_DISKS(name, disks, ...) { #name, { __VA_ARGS__ }, disks },
 
 /* One row per device that takes guest input (the names become the
  * harnesses dev-NAME). */
@@ -55,6 +60,9 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW(ioapic, MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(dma, PIO(0x00, 16), PIO(0xc0, 32), PIO(0x81, 15))
     FUZZ_DEVICE_ROW(vga, PIO(0x3b0, 0x30), PIO(0x1ce, 2), MMIO(0xa0000, 0x20000))
+    FUZZ_DEVICE_ROW_DISKS(fdc, "fda", PIO(0x3f0, 6), PIO(0x3f7, 1), PIO(0x00, 16), PIO(0x81, 15))
+    FUZZ_DEVICE_ROW_DISKS(ide, "hda+cdrom", PIO(0x1f0, 8), PIO(0x3f6, 1), PIO(0x170, 8),
+                          PIO(0x376, 1))
 };
 
 #define STR_(x) #x
@@ -117,12 +125,55 @@ static Machine *machine;
 static PCBoard *board;
 static VMOptions opts;
 
+/* A scratch image of size bytes (removed at once: the board keeps it open). */
+static char *scratch_image(uint64_t size)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/vx86-fuzz-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
+        abort();
+    close(fd);
+    return path;
+}
+
+/* The target's disks as command-line options, so the board opens them the
+ * way it opens a user's (drive_open); -nodefaults keeps the board small. */
+static void parse_disk_options(const char *drives)
+{
+    char *argv[8], hda[64], cd[64], fda[64];
+    int argc = 0;
+    argv[argc++] = "vx86-fuzz";
+    argv[argc++] = "-nodefaults";
+    if (strstr(drives, "fda")) {
+        snprintf(fda, sizeof fda, "%s", scratch_image(1474560));
+        argv[argc++] = "-fda";
+        argv[argc++] = fda;
+    }
+    if (strstr(drives, "hda")) {
+        snprintf(hda, sizeof hda, "%s", scratch_image(4 << 20));
+        argv[argc++] = "-hda";
+        argv[argc++] = hda;
+    }
+    if (strstr(drives, "cdrom")) {
+        snprintf(cd, sizeof cd, "%s", scratch_image(2 << 20));
+        argv[argc++] = "-cdrom";
+        argv[argc++] = cd;
+    }
+    argv[argc] = NULL;
+    char err[512];
+    if (options_parse(&opts, argc, argv, err, sizeof err) < 0)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!target) {
         char err[512];
         target = find_target(STR(FUZZ_DEVICE));
         options_init(&opts);
+        if (target->drives)
+            parse_disk_options(target->drives);
         machine = machine_new(16 << 20, CLOCK_MANUAL, err, sizeof err);
         if (!machine)
             abort();
