@@ -123,8 +123,59 @@ void machine_notify(Machine *m)
     pthread_mutex_unlock(&m->kick_lock);
 }
 
+void machine_emit(Machine *m, MachineEvent ev, bool guest, const char *reason)
+{
+    if (m->event_fn)
+        m->event_fn(m->event_opaque, ev, guest, reason);
+}
+
+bool machine_pause(Machine *m)
+{
+    if (m->state != RUN_RUNNING)
+        return false;
+    m->state = RUN_PAUSED;
+    clock_stop(m->clock);
+    machine_request_stop(m);
+    machine_emit(m, MACHINE_EV_STOP, false, NULL);
+    return true;
+}
+
+bool machine_resume(Machine *m)
+{
+    if (m->state != RUN_PAUSED)
+        return false;
+    m->state = RUN_RUNNING;
+    clock_start(m->clock);
+    machine_emit(m, MACHINE_EV_RESUME, false, NULL);
+    return true;
+}
+
+void machine_host_reset(Machine *m)
+{
+    if (m->state == RUN_RUNNING) {
+        m->state = RUN_RESET;
+        m->reset_by_host = true;
+        m->reset_reason = "host-qmp-system-reset";
+        machine_request_stop(m);
+    } else if (m->state == RUN_PAUSED) {
+        /* The main loop resets when it runs again: remember it. */
+        m->reset_pending = true;
+        m->reset_by_host = true;
+        m->reset_reason = "host-qmp-system-reset";
+    }
+}
+
+void machine_quit(Machine *m)
+{
+    m->quit_requested = true;
+    machine_request_shutdown(m, 0);
+}
+
 void machine_request_shutdown(Machine *m, int exit_code)
 {
+    if (m->state != RUN_SHUTDOWN)
+        machine_emit(m, MACHINE_EV_SHUTDOWN, !m->quit_requested,
+                     m->quit_requested ? "host-qmp-quit" : "guest-shutdown");
     m->state = RUN_SHUTDOWN;
     m->exit_code = exit_code;
     machine_request_stop(m);
@@ -136,6 +187,8 @@ void machine_request_poweroff(Machine *m)
         if (m->state != RUN_POWERED_OFF)
             fprintf(stderr, "vx86: the guest powered off; -no-shutdown keeps vx86 "
                     "running (Ctrl-A x quits)\n");
+        if (m->state != RUN_POWERED_OFF)
+            machine_emit(m, MACHINE_EV_SHUTDOWN, true, "guest-shutdown");
         m->state = RUN_POWERED_OFF;
         machine_request_stop(m);
         return;
@@ -148,10 +201,13 @@ static void machine_reset_or_exit(Machine *m, int no_reboot_status)
 {
     if (m->state == RUN_RUNNING) {
         if (m->opts && m->opts->no_reboot) {
+            machine_emit(m, MACHINE_EV_SHUTDOWN, true, "guest-reset");
             m->state = RUN_SHUTDOWN;
             m->exit_code = no_reboot_status;
         } else {
             m->state = RUN_RESET;
+            m->reset_by_host = false;
+            m->reset_reason = "guest-reset";
         }
     }
     machine_request_stop(m);

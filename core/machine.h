@@ -33,6 +33,19 @@ typedef enum RunState {
     RUN_POWERED_OFF,  /* guest powered off under -no-shutdown: wait for quit */
 } RunState;
 
+/* What the machine tells its controllers (QMP events; core/qmp.c). */
+typedef enum MachineEvent {
+    MACHINE_EV_STOP,        /* running -> paused */
+    MACHINE_EV_RESUME,      /* paused -> running */
+    MACHINE_EV_RESET,       /* a reset is carried out */
+    MACHINE_EV_SHUTDOWN,    /* the machine is ending (or powered off under -no-shutdown) */
+    MACHINE_EV_POWERDOWN,   /* the ACPI power button was pressed for the guest */
+} MachineEvent;
+/* guest: the guest asked (not the host's user or a management tool);
+ * reason: QEMU's ShutdownCause spelling ("guest-shutdown", "host-qmp-quit",
+ * "guest-reset", "host-qmp-system-reset", ...), NULL for STOP/RESUME. */
+typedef void (*MachineEventFn)(void *opaque, MachineEvent ev, bool guest, const char *reason);
+
 typedef void (*FdHandler)(void *opaque);
 /* The fd to poll right now, or -1 when the source wants no input yet. */
 typedef int (*FdGetter)(void *opaque);
@@ -90,7 +103,16 @@ typedef struct Machine {
      * CPU being freed. */
     pthread_mutex_t kick_lock;
 
-    FdWatch fds[16];              /* input sources the main loop polls */
+    /* Controllers listening for events (QMP servers). */
+    MachineEventFn event_fn;
+    void *event_opaque;
+    bool start_paused;            /* -S, -incoming: machine_run starts paused */
+    const char *reset_reason;     /* the pending RUN_RESET's cause */
+    bool reset_by_host;
+    bool reset_pending;           /* system_reset while paused */
+    bool quit_requested;          /* SHUTDOWN reason host-qmp-quit */
+
+    FdWatch fds[32];              /* input sources the main loop polls */
     int nfds;
 
     RunState state;
@@ -135,6 +157,17 @@ void machine_request_shutdown(Machine *m, int exit_code);
  * until told to quit (Ctrl-A x), as QEMU does. */
 void machine_request_poweroff(Machine *m);
 void machine_request_stop(Machine *m);
+/* The user or a management tool: pause (RUN_RUNNING -> RUN_PAUSED, the
+ * virtual clock stops, STOP event) and resume (RESUME event).  false when
+ * the machine was not in the state to leave. */
+bool machine_pause(Machine *m);
+bool machine_resume(Machine *m);
+/* The host asks for a reset (system_reset): a RESET event, paused
+ * machines stay paused (the reset is carried out at once then). */
+void machine_host_reset(Machine *m);
+/* quit: ends the machine with status 0 (SHUTDOWN, reason host-qmp-quit). */
+void machine_quit(Machine *m);
+void machine_emit(Machine *m, MachineEvent ev, bool guest, const char *reason);
 /* A reset, and what -no-reboot makes of it, decided here and nowhere
  * else: the guest asked for one (port 0xcf9, the keyboard controller's
  * reset line, ...): with -no-reboot vx86 exits with status 0. */

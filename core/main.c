@@ -6,6 +6,7 @@
  * Errors are one line on stderr, "vx86: OPTION: problem", and exit
  * status 1.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,10 @@
 #include "accel/accel.h"
 #include "core/log.h"
 #include "core/machine.h"
+#include "core/commands.h"
+#include "core/migration.h"
 #include "core/monitor.h"
+#include "core/qmp.h"
 #include "host/chardev.h"
 #include "core/options.h"
 #include "cpu/cpu.h"
@@ -36,9 +40,7 @@ static bool uses_drive(const VMOptions *o)
             return true;
     return false;
 }
-static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
-static bool uses_start_stopped(const VMOptions *o) { return o->start_stopped; }
 static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
@@ -51,9 +53,7 @@ typedef struct Unsupported {
 
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "only if=ide and if=floppy drives are supported yet" },
-    { "-qmp", uses_qmp, NULL },
     { "-s/-gdb", uses_gdb, NULL },
-    { "-S", uses_start_stopped, NULL },
     { "-display sdl", uses_display_sdl, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
@@ -108,7 +108,7 @@ static void monitor_readable(void *opaque) { chardev_handle_input(opaque); }
 
 /* Opens -monitor's backend and starts the monitor on it; true with
  * *chr NULL when there is none. */
-static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, CharDev **chr,
+static bool start_monitor(Machine *m, VMControl *vc, const VMOptions *o, CharDev **chr,
                           Monitor **mon)
 {
     char err[512];
@@ -132,9 +132,29 @@ static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, CharDev *
         return false;
     }
     chardev_set_quit_handler(*chr, NULL, NULL);
-    MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
-    *mon = monitor_new(m, *chr, &h);
+    *mon = monitor_new_vc(vc, *chr);
     machine_watch_fd(m, monitor_poll_fd, monitor_readable, *chr);
+    return true;
+}
+
+/* Starts the -qmp servers; false (reported) when one cannot start. */
+static bool start_qmp(VMControl *vc, const VMOptions *o, QmpServer **qmp)
+{
+    char err[512];
+    for (int i = 0; i < o->nqmp; i++) {
+        if (!strcmp(o->qmp[i], "stdio") &&
+            (o->serial == SERIAL_STDIO || (o->monitor && !strcmp(o->monitor, "stdio")))) {
+            fprintf(stderr, "vx86: -qmp stdio: stdio is already the serial port or the monitor\n");
+            return false;
+        }
+        qmp[i] = qmp_server_new(vc, o->qmp[i], err, sizeof err);
+        if (!qmp[i]) {
+            fprintf(stderr, "vx86: -qmp: %s\n", err);
+            return false;
+        }
+    }
+    if (o->nqmp)
+        signal(SIGPIPE, SIG_IGN);          /* a client gone mid-reply is not fatal */
     return true;
 }
 
@@ -153,10 +173,21 @@ static int run_board(Machine *m, const VMOptions *opts)
     LinuxBootEntry entry;
     CharDev *mon_chr = NULL;
     Monitor *mon = NULL;
+    QmpServer *qmp[4] = { NULL };
+    MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
+                           .power_button = pc_power_button, .pci_bus = pc_pci_bus,
+                           .drive_info = pc_drive_info, .opaque = pc };
+    VMControl *vc = vmcontrol_new(m, &hooks);
+    m->start_paused = opts->start_stopped;
     bool ok = !opts->kernel || pc_load_linux(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
-    if (!ok || !start_monitor(m, pc, opts, &mon_chr, &mon)) {
+    if (!ok || !start_monitor(m, vc, opts, &mon_chr, &mon) || !start_qmp(vc, opts, qmp)) {
+        for (int i = 0; i < 4; i++)
+            qmp_server_free(qmp[i]);
+        monitor_free(mon);
+        chardev_free(mon_chr);
+        vmcontrol_free(vc);
         m->board = NULL;
         machine_free(m);
         pc_free(pc);
@@ -175,8 +206,11 @@ static int run_board(Machine *m, const VMOptions *opts)
         } else {
             if (opts->kernel)
                 linuxboot_entry_state(&entry, &s);
+            vmcontrol_set_accel(vc, ops, acc);
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
+            else if (opts->incoming && !migration_incoming_start(vc, opts->incoming, err, sizeof err))
+                fprintf(stderr, "vx86: -incoming: %s\n", err);
             else
                 status = machine_run(m, ops, acc);
         }
@@ -188,11 +222,14 @@ static int run_board(Machine *m, const VMOptions *opts)
         }
         ops->free(acc);
     }
+    for (int i = 0; i < 4; i++)
+        qmp_server_free(qmp[i]);
+    monitor_free(mon);
+    chardev_free(mon_chr);
+    vmcontrol_free(vc);
     /* The board's backends and BIOS image outlive the devices using them. */
     m->board = NULL;
     machine_free(m);
-    monitor_free(mon);
-    chardev_free(mon_chr);
     pc_free(pc);
     return status;
 }

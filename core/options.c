@@ -929,7 +929,28 @@ static int opt_qmp(Ctx *c, const char *a)
 {
     if (!*a)
         return fail(c, "empty QMP spec");
-    set_string(&c->o->qmp, a);
+    if (c->o->nqmp == (int)(sizeof(c->o->qmp) / sizeof(c->o->qmp[0])))
+        return fail(c, "at most 4 QMP servers");
+    c->o->qmp[c->o->nqmp++] = xstrdup(a);
+    return 0;
+}
+
+static int opt_incoming(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty URI (file:PATH, exec:CMD, tcp:HOST:PORT, unix:PATH, defer)");
+    set_string(&c->o->incoming, a);
+    return 0;
+}
+
+/* -name NAME or -name guest=NAME[,process=...,debug-threads=...] */
+static int opt_name(Ctx *c, const char *a)
+{
+    const char *n = !strncmp(a, "guest=", 6) ? a + 6 : a;
+    size_t len = strcspn(n, ",");
+    char *v = strndup(n, len);
+    set_string(&c->o->name, v);
+    free(v);
     return 0;
 }
 
@@ -1051,7 +1072,11 @@ static const OptDef opt_defs[] = {
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
     { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
-    { "qmp", true, opt_qmp, "SPEC", "QMP monitor" },
+    { "qmp", true, opt_qmp, "unix:PATH,server,nowait|tcp:HOST:PORT,server,nowait|stdio",
+      "QMP monitor (repeatable)" },
+    { "incoming", true, opt_incoming, "file:PATH|exec:CMD|tcp:HOST:PORT|unix:PATH|defer",
+      "start paused and load a migrated/saved VM" },
+    { "name", true, opt_name, "NAME", "the VM's name (query-name)" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
     { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
@@ -1137,7 +1162,10 @@ void options_free(VMOptions *o)
     free(o->serial_path);
     free(o->debugcon_path);
     free(o->monitor);
-    free(o->qmp);
+    for (int i = 0; i < o->nqmp; i++)
+        free(o->qmp[i]);
+    free(o->incoming);
+    free(o->name);
     free(o->log_file);
     free(o->cpu_model);
     free(o->gdb);

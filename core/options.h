@@ -80,7 +80,10 @@ typedef struct VMOptions {
     uint16_t debug_exit_port;  /* -device isa-debug-exit,iobase= (default 0xf4) */
     uint16_t debug_exit_size;
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
-    char *qmp;
+    char *qmp[4];         /* -qmp specs (several QMP servers) */
+    int nqmp;
+    char *incoming;       /* -incoming URI|defer */
+    char *name;           /* -name NAME[,...] (the name only) */
     unsigned log_mask;    /* -d */
     LogRange log_ranges[LOG_MAX_RANGES];   /* -dfilter */
     int log_nranges;

@@ -57,6 +57,8 @@ static void poll_inputs(Machine *m, int timeout_ms)
             w[i].on_readable(w[i].opaque);
 }
 
+#define INPUT_POLL_NS 10000000
+
 static int ms_until(Machine *m, int64_t deadline)
 {
     if (deadline == INT64_MAX)
@@ -69,16 +71,27 @@ static int ms_until(Machine *m, int64_t deadline)
 
 int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
-    m->state = RUN_RUNNING;
-    clock_start(m->clock);
+    if (m->start_paused) {
+        m->state = RUN_PAUSED;          /* -S, -incoming: cont / the stream starts it */
+        clock_stop(m->clock);
+    } else {
+        m->state = RUN_RUNNING;
+        clock_start(m->clock);
+    }
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
-           m->state == RUN_POWERED_OFF) {
-        if (m->state == RUN_POWERED_OFF) {
-            /* -no-shutdown: the CPU is stopped; only input (quit) moves. */
+           m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+        if (m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+            /* -no-shutdown, stop: the CPU is stopped; only input moves. */
             poll_inputs(m, 100);
             continue;
         }
+        if (m->reset_pending) {         /* system_reset while paused */
+            m->reset_pending = false;
+            m->state = RUN_RESET;
+        }
         if (m->state == RUN_RESET) {
+            machine_emit(m, MACHINE_EV_RESET, !m->reset_by_host,
+                         m->reset_reason ? m->reset_reason : "guest-reset");
             /* -no-reboot was applied when the reset was requested. */
             char err[256];
             machine_reset_devices(m);
@@ -90,7 +103,13 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             }
             m->state = RUN_RUNNING;
         }
-        AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
+        /* With input sources (monitor, QMP), come back at least every
+         * 10 ms even with no timer armed, so commands get answered while
+         * the guest computes (KVM's own kick does the same). */
+        int64_t deadline = clock_next_deadline(m->clock);
+        if (m->nfds && deadline - clock_now(m->clock) > INPUT_POLL_NS)
+            deadline = clock_now(m->clock) + INPUT_POLL_NS;
+        AccelExit e = ops->exec(acc, deadline);
         if (e == ACCEL_EXIT_SHUTDOWN) {
             machine_triple_fault(m);
             continue;

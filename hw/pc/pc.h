@@ -54,4 +54,11 @@ struct Console *pc_console(PCBoard *pc);
  * opaque is the board, so the monitor can take it as a hook. */
 void pc_send_key(void *opaque, int keycode, bool down);
 
+/* Monitor/QMP hooks (core/monitor.h MonitorHooks; opaque is the PCBoard). */
+struct MonDriveInfo;
+struct PCIBus;
+void pc_power_button(void *opaque);
+struct PCIBus *pc_pci_bus(void *opaque);
+bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
+
 #endif

@@ -716,7 +716,8 @@ START_TEST(gdb_and_flags)
     ck_assert(o.snapshot);
     ck_assert_str_eq(o.cpu_model, "qemu64");
     ck_assert_str_eq(o.monitor, "none");
-    ck_assert_str_eq(o.qmp, "unix:/tmp/q,server");
+    ck_assert_int_eq(o.nqmp, 1);
+    ck_assert_str_eq(o.qmp[0], "unix:/tmp/q,server");
     ck_assert_int_eq(parse("-gdb", "tcp::4321", NULL), 0);
     ck_assert_str_eq(o.gdb, "tcp::4321");
     ck_assert_int_eq(parse("-gdb", "tcp::0", NULL), -1);
