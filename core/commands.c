@@ -429,8 +429,10 @@ static JsonValue *qmp_send_key(VMControl *vc, const JsonValue *a, CmdError *e)
 {
     JsonValue *keys = json_get(a, "keys");
     int codes[16], n = 0;
-    if (!keys || keys->type != JSON_ARRAY) {
-        cmd_error(e, "GenericError", "Invalid parameter type for 'keys', expected: array");
+    if (!keys || keys->type != JSON_ARRAY || !keys->n) {
+        cmd_error(e, "GenericError", keys && keys->type == JSON_ARRAY
+                  ? "Parameter 'keys' expects at least one key"
+                  : "Invalid parameter type for 'keys', expected: array");
         return NULL;
     }
     if (!vc->hooks.send_key) {
