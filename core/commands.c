@@ -363,6 +363,10 @@ static JsonValue *qmp_screendump(VMControl *vc, const JsonValue *a, CmdError *e)
     const char *file = json_get_string(a, "filename");
     const char *fmt = json_get_string(a, "format");
     ScreendumpFormat f;
+    if (vc->sandbox) {
+        cmd_error(e, "GenericError", "screendump: no host files in this sandbox");
+        return NULL;
+    }
     if (!fmt || !strcmp(fmt, "ppm"))
         f = SCREENDUMP_PPM;
     else if (!strcmp(fmt, "png"))

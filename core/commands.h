@@ -77,6 +77,8 @@ struct VMControl {
     void *acc;
     Migration *mig;
     const char *name;                   /* -name */
+    bool sandbox;                       /* no host side effects: screendump and
+                                           migration refused (fuzzing) */
     const char *run_reason;             /* paused because: "postmigrate", "inmigrate",
                                            NULL: the user said stop */
     struct { VMEventFn fn; void *opaque; } listeners[8];

@@ -541,6 +541,10 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
     Migration *mig = mig_get(vc);
     Machine *m = vc->m;
     char err[512];
+    if (vc->sandbox) {
+        cmd_error(e, "GenericError", "migrate: no host files in this sandbox");
+        return NULL;
+    }
     if (!strcmp(mig->status, "active") || !strcmp(mig->status, "setup")) {
         cmd_error(e, "GenericError", "There's a migration process in progress");
         return NULL;
@@ -857,6 +861,10 @@ JsonValue *qmp_migrate_incoming(VMControl *vc, const JsonValue *args, CmdError *
     const char *uri = json_get_string(args, "uri");
     Migration *mig = mig_get(vc);
     char err[512];
+    if (vc->sandbox) {
+        cmd_error(e, "GenericError", "migrate-incoming: no host files in this sandbox");
+        return NULL;
+    }
     if (!vc->run_reason || strcmp(vc->run_reason, "inmigrate")) {
         cmd_error(e, "GenericError", "'-incoming' was not specified on the command line");
         return NULL;
