@@ -54,6 +54,7 @@ void machine_free(Machine *m)
     iospace_free(m->io);
     clock_free(m->clock);
     munmap(m->ram, m->ram_size);
+    free(m->dirty_log);
     pthread_mutex_destroy(&m->kick_lock);
     free(m);
 }
@@ -221,6 +222,34 @@ void machine_request_reset(Machine *m)
 void machine_triple_fault(Machine *m)
 {
     machine_reset_or_exit(m, EXIT_EMULATION_ERROR);
+}
+
+static size_t dirty_words(const Machine *m)
+{
+    return (size_t)((m->ram_size / 4096 + 63) / 64);
+}
+
+void machine_dirty_log_start(Machine *m)
+{
+    if (!m->dirty_log)
+        m->dirty_log = xcalloc(dirty_words(m), sizeof(uint64_t));
+    memmap_set_dirty_log(m->mem, m->dirty_log, m->ram, m->ram_size);
+    m->dirty_gen++;
+}
+
+void machine_dirty_log_sync(Machine *m, uint64_t *out)
+{
+    for (size_t i = 0; i < dirty_words(m); i++)
+        out[i] |= __atomic_exchange_n(&m->dirty_log[i], 0, __ATOMIC_RELAXED);
+    m->dirty_gen++;
+}
+
+void machine_dirty_log_stop(Machine *m)
+{
+    memmap_set_dirty_log(m->mem, NULL, NULL, 0);
+    free(m->dirty_log);
+    m->dirty_log = NULL;
+    m->dirty_gen++;
 }
 
 /* The virtual clock leads the stream: devices save absolute deadlines. */

@@ -112,6 +112,16 @@ typedef struct Machine {
     bool reset_pending;           /* system_reset while paused */
     bool quit_requested;          /* SHUTDOWN reason host-qmp-quit */
 
+    /* Dirty log of RAM pages (live migration): one bit per 4 KiB page,
+     * set by CPU writes (the translator's soft TLB) and by writes through
+     * the memory map (DMA).  dirty_gen changes whenever the log is
+     * started or synced: the CPU then re-arms its TLB write entries. */
+    uint64_t *dirty_log;
+    uint64_t dirty_gen;
+    /* Called on each main-loop iteration (a migration sending RAM). */
+    void (*tick_fn)(void *opaque);
+    void *tick_opaque;
+
     FdWatch fds[32];              /* input sources the main loop polls */
     int nfds;
 
@@ -176,6 +186,25 @@ void machine_request_reset(Machine *m);
  * printing where: a reset, or with -no-reboot an exit with
  * EXIT_EMULATION_ERROR. */
 void machine_triple_fault(Machine *m);
+
+/* Dirty log (see Machine.dirty_log): start (all clean), copy the bits set
+ * since the last sync into out (npages bits, or'ed in) and clear them,
+ * stop.  A RAM page is dirty when written; a CPU write is seen through the
+ * translator's TLB, so KVM runs are not tracked (migration stops them). */
+void machine_dirty_log_start(Machine *m);
+void machine_dirty_log_sync(Machine *m, uint64_t *out);
+void machine_dirty_log_stop(Machine *m);
+static inline void machine_mark_dirty(Machine *m, uint64_t ram_off)
+{
+    if (m->dirty_log && ram_off < m->ram_size)
+        __atomic_or_fetch(&m->dirty_log[(ram_off >> 12) / 64], 1ULL << ((ram_off >> 12) % 64),
+                          __ATOMIC_RELAXED);
+}
+static inline bool machine_page_dirty(const Machine *m, uint64_t ram_off)
+{
+    return !m->dirty_log || ram_off >= m->ram_size ||
+           (m->dirty_log[(ram_off >> 12) / 64] >> ((ram_off >> 12) % 64) & 1);
+}
 
 /* Saves every device's state into one stream; loads it back.  Load checks
  * the whole stream before changing any device. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "accel/accel.h"
 #include "core/qmp.h"
 #include "core/util.h"
 #include "core/vmstate.h"
@@ -35,6 +36,18 @@ struct Migration {
     int64_t downtime_limit_ms;
     int64_t max_bandwidth;
     char error[512];
+    /* live (pre-copy) sending: tcp:/unix: under the translator */
+    bool live;
+    struct Writer *lw;
+    uint64_t *pending;         /* pages still to send, one bit each */
+    uint64_t scan;             /* next page the scan looks at */
+    int iterations;            /* dirty-log syncs */
+    double allowance;          /* bytes the bandwidth limit lets us send now */
+    int64_t last_tick_ms;
+    int64_t send_ns;           /* time spent writing, for the rate estimate */
+    uint64_t send_bytes;
+    uint8_t *zbuf;
+    uint64_t state_bytes;      /* size of the device state, for the downtime estimate */
     /* incoming */
     int in_fd, listen_fd;
     pid_t in_child;
@@ -61,10 +74,14 @@ static Migration *mig_get(VMControl *vc)
     return vc->mig;
 }
 
+static void live_end(VMControl *vc, const char *status);
+
 void migration_free(Migration *mig)
 {
     if (!mig)
         return;
+    if (mig->live)
+        live_end(mig->vc, "cancelled");
     if (mig->in_fd >= 0)
         close(mig->in_fd);
     if (mig->listen_fd >= 0)
@@ -83,14 +100,15 @@ static void mig_event(VMControl *vc, const char *status)
 
 /* ---- the writer ---- */
 
-typedef struct Writer {
+typedef struct Writer Writer;
+struct Writer {
     int fd;
     uint8_t *buf;
     size_t len;
     uLong crc;
     uint64_t total;
     int err;                   /* errno of the first failed write */
-} Writer;
+};
 
 static void w_flush(Writer *w)
 {
@@ -161,6 +179,25 @@ static unsigned char *ram_resident(Machine *m)
         return NULL;
     }
     return vec;
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+#define POPULATE_PAGES 64
+
+/* Before the loader writes page pg the first time: back the next
+ * POPULATE_PAGES pages in one call (a run of page faults costs much more,
+ * most of all in a VM), and note them in res. */
+static void populate(Machine *m, unsigned char *res, uint64_t pg)
+{
+    if (!res || (res[pg] & 1))
+        return;
+    uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
+    uint64_t n = MIN((uint64_t)POPULATE_PAGES, npages - pg);
+    if (madvise(m->ram + pg * MIG_PAGE_SIZE, n * MIG_PAGE_SIZE, MADV_POPULATE_WRITE) == 0)
+        for (uint64_t i = 0; i < n; i++)
+            res[pg + i] |= 1;
 }
 
 static bool page_untouched(const unsigned char *res, uint64_t pg)
@@ -370,6 +407,7 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
                 snprintf(err, errlen, "page %llu is outside RAM", (unsigned long long)pg);
                 goto out;
             }
+            populate(m, res, pg);
             if (res)
                 res[pg] = 1;            /* a later zero record must clear it */
             if (!r_get(r, m->ram + pg * MIG_PAGE_SIZE, MIG_PAGE_SIZE))
@@ -385,6 +423,7 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
             }
             if (!r_get(r, zbuf, n))
                 goto truncated;
+            populate(m, res, pg);
             if (res)
                 res[pg] = 1;
             uLongf out_len = MIG_PAGE_SIZE;
@@ -533,6 +572,238 @@ static int connect_uri(const char *uri, char *err, size_t errlen)
     return fd;
 }
 
+
+/* ---- live (pre-copy) migration ----
+ *
+ * The guest keeps running while RAM is sent from the main loop
+ * (Machine.tick_fn), at most max-bandwidth bytes per second.  The dirty
+ * log (the translator's TLB_NOTDIRTY and memmap writes) records what the
+ * guest writes meanwhile; each time every pending page is sent, the log
+ * is synced into the pending set (one iteration).  When what is pending
+ * can be sent within downtime-limit at the measured rate (or after 30
+ * iterations), the VM stops, the rest of RAM and the device state go
+ * out, and the source stays paused (postmigrate).  migrate_cancel stops
+ * it all and the source runs on; the destination sees a stream without
+ * its end and refuses to run.
+ */
+
+#define LIVE_MAX_ITERATIONS 30
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t bitmap_count(const uint64_t *b, uint64_t npages)
+{
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < (npages + 63) / 64; i++)
+        n += (uint64_t)__builtin_popcountll(b[i]);
+    return n;
+}
+
+static void send_page(Migration *mig, Machine *m, uint64_t pg)
+{
+    Writer *w = mig->lw;
+    const uint8_t *p = m->ram + pg * MIG_PAGE_SIZE;
+    if (page_is_zero(p)) {
+        w_u8(w, MIG_ZERO);
+        w_u64(w, pg);
+        w_u32(w, 1);
+        mig->zero_pages++;
+        return;
+    }
+    uLongf clen = compressBound(MIG_PAGE_SIZE);
+    if (mig->compress_level && compress2(mig->zbuf, &clen, p, MIG_PAGE_SIZE, mig->compress_level) == Z_OK &&
+        clen < MIG_PAGE_SIZE) {
+        w_u8(w, MIG_ZLIB);
+        w_u64(w, pg);
+        w_u32(w, (uint32_t)clen);
+        w_put(w, mig->zbuf, clen);
+    } else {
+        w_u8(w, MIG_RAW);
+        w_u64(w, pg);
+        w_put(w, p, MIG_PAGE_SIZE);
+    }
+    mig->normal_pages++;
+}
+
+/* Sends pending pages until budget bytes went out (or all of them);
+ * true when nothing is pending any more. */
+static bool send_pending(Migration *mig, Machine *m, double budget)
+{
+    uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
+    uint64_t start = mig->lw->total;
+    int64_t t0 = now_ns();
+    while (mig->scan < npages && !mig->lw->err) {
+        uint64_t word = mig->pending[mig->scan / 64] >> (mig->scan % 64);
+        if (!word) {
+            mig->scan = (mig->scan / 64 + 1) * 64;
+            continue;
+        }
+        mig->scan += (uint64_t)__builtin_ctzll(word);
+        if (mig->scan >= npages)
+            break;
+        mig->pending[mig->scan / 64] &= ~(1ULL << (mig->scan % 64));
+        send_page(mig, m, mig->scan);
+        mig->scan++;
+        if ((double)(mig->lw->total - start) >= budget)
+            break;
+    }
+    mig->send_ns += now_ns() - t0;
+    mig->send_bytes += mig->lw->total - start;
+    for (uint64_t i = mig->scan; i < npages; i++)
+        if (mig->pending[i / 64] >> (i % 64) & 1)
+            return false;
+    return true;
+}
+
+static void live_end(VMControl *vc, const char *status)
+{
+    Migration *mig = vc->mig;
+    Machine *m = vc->m;
+    machine_dirty_log_stop(m);
+    m->tick_fn = NULL;
+    w_flush(mig->lw);
+    close(mig->lw->fd);
+    free(mig->lw->buf);
+    free(mig->lw);
+    mig->lw = NULL;
+    free(mig->pending);
+    mig->pending = NULL;
+    free(mig->zbuf);
+    mig->zbuf = NULL;
+    mig->live = false;
+    mig->total_ms = now_ms() - mig->start_ms;
+    mig->status = status;
+    mig_event(vc, status);
+}
+
+static void live_fail(VMControl *vc, const char *why)
+{
+    Migration *mig = vc->mig;
+    snprintf(mig->error, sizeof mig->error, "%s", why);
+    bool paused_by_us = vc->run_reason && !strcmp(vc->run_reason, "finish-migrate");
+    live_end(vc, "failed");
+    if (paused_by_us) {
+        vc->run_reason = NULL;
+        machine_resume(vc->m);
+    }
+}
+
+static void live_tick(void *opaque)
+{
+    VMControl *vc = opaque;
+    Migration *mig = vc->mig;
+    Machine *m = vc->m;
+    uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
+    if (m->state != RUN_RUNNING && m->state != RUN_PAUSED) {
+        live_fail(vc, "the VM stopped running");
+        return;
+    }
+    int64_t now = now_ms();
+    double bw = (double)mig->max_bandwidth / 1000.0;          /* bytes per ms */
+    mig->allowance += (double)(now - mig->last_tick_ms) * bw;
+    if (mig->allowance > bw * 100)
+        mig->allowance = bw * 100;                              /* 100 ms worth at most */
+    mig->last_tick_ms = now;
+    if (mig->allowance <= 0)
+        return;
+    uint64_t before = mig->lw->total;
+    bool done = send_pending(mig, m, mig->allowance);
+    mig->allowance -= (double)(mig->lw->total - before);
+    if (mig->lw->err) {
+        live_fail(vc, strerror(mig->lw->err));
+        return;
+    }
+    if (!done)
+        return;
+    /* Every pending page went out: take what the guest dirtied meanwhile. */
+    machine_dirty_log_sync(m, mig->pending);
+    mig->iterations++;
+    mig->scan = 0;
+    /* What the stop would send: the dirty pages, the low MiB, the devices. */
+    uint64_t left = (bitmap_count(mig->pending, npages) + 256) * MIG_PAGE_SIZE + mig->state_bytes;
+    double rate = mig->send_ns > 0 ? (double)mig->send_bytes / ((double)mig->send_ns / 1e6) : bw;
+    double need_ms = (double)left / (rate < bw ? rate : bw);
+    if (need_ms > (double)mig->downtime_limit_ms && mig->iterations < LIVE_MAX_ITERATIONS)
+        return;
+    /* The last iteration: stop the guest, send the rest and the devices. */
+    int64_t t_stop = now_ms();
+    vc->run_reason = "finish-migrate";
+    machine_pause(m);
+    machine_dirty_log_sync(m, mig->pending);
+    /* Firmware shadow RAM below 1 MiB may be written through chipset
+     * windows that bypass the log: always resend it. */
+    for (uint64_t pg = 0; pg < MIN(npages, 256u); pg++)
+        mig->pending[pg / 64] |= 1ULL << (pg % 64);
+    mig->scan = 0;
+    send_pending(mig, m, 1e300);
+    VMBuf st;
+    vmbuf_init(&st);
+    machine_save_devices(m, &st);
+    w_u8(mig->lw, MIG_STATE);
+    w_u32(mig->lw, (uint32_t)st.len);
+    w_put(mig->lw, st.data, st.len);
+    vmbuf_free(&st);
+    w_u8(mig->lw, MIG_END);
+    w_u32(mig->lw, (uint32_t)mig->lw->crc);
+    w_flush(mig->lw);
+    if (mig->lw->err) {
+        live_fail(vc, strerror(mig->lw->err));
+        return;
+    }
+    mig->transferred = mig->lw->total;
+    mig->downtime_ms = now_ms() - t_stop;
+    vc->run_reason = "postmigrate";
+    live_end(vc, "completed");
+}
+
+/* Starts a live migration on the connected fd. */
+static void live_start(VMControl *vc, int fd)
+{
+    Migration *mig = vc->mig;
+    Machine *m = vc->m;
+    uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
+    mig->lw = xcalloc(1, sizeof(Writer));
+    mig->lw->fd = fd;
+    mig->lw->buf = xmalloc(MIG_BUF);
+    mig->lw->crc = crc32(0, NULL, 0);
+    mig->zbuf = xmalloc(compressBound(MIG_PAGE_SIZE));
+    mig->pending = xcalloc((npages + 63) / 64, sizeof(uint64_t));
+    /* The first pass: every page the host ever backed (others are zero
+     * on the destination already... except pages a later pass zeroes,
+     * which the dirty log then reports). */
+    unsigned char *res = ram_resident(m);
+    for (uint64_t pg = 0; pg < npages; pg++)
+        if (!page_untouched(res, pg))
+            mig->pending[pg / 64] |= 1ULL << (pg % 64);
+    free(res);
+    mig->scan = 0;
+    mig->iterations = 0;
+    mig->allowance = 0;
+    mig->send_ns = 0;
+    mig->send_bytes = 0;
+    mig->zero_pages = mig->normal_pages = mig->normal_bytes = 0;
+    mig->last_tick_ms = now_ms();
+    mig->live = true;
+    VMBuf st;
+    vmbuf_init(&st);
+    machine_save_devices(m, &st);
+    mig->state_bytes = st.len;
+    vmbuf_free(&st);
+    w_put(mig->lw, MIG_MAGIC, 8);
+    w_u32(mig->lw, MIG_VERSION);
+    w_u32(mig->lw, MIG_PAGE_SIZE);
+    w_u64(mig->lw, m->ram_size);
+    w_u32(mig->lw, 0);
+    machine_dirty_log_start(m);
+    m->tick_opaque = vc;
+    m->tick_fn = live_tick;
+}
+
 /* ---- outgoing ---- */
 
 JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
@@ -580,9 +851,15 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
     mig->start_ms = now_ms();
     mig->status = "active";
     mig->error[0] = '\0';
+    mig->downtime_ms = 0;
     mig_event(vc, "setup");
     mig_event(vc, "active");
     bool was_running = m->state == RUN_RUNNING;
+    bool kvm = vc->accel_ops && !strcmp(vc->accel_ops->name, "kvm");
+    if (was_running && !kvm && (!strncmp(uri, "tcp:", 4) || !strncmp(uri, "unix:", 5))) {
+        live_start(vc, fd);             /* returns at once; the main loop sends */
+        return json_object();
+    }
     /* Stop and copy: the whole transfer is downtime. */
     if (was_running) {
         vc->run_reason = "finish-migrate";
@@ -614,6 +891,7 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
         return NULL;
     }
     mig->transferred = (uint64_t)n;
+    mig->iterations = 0;
     mig->status = "completed";
     mig_event(vc, "completed");
     /* As QEMU: the source stays paused after a completed migration. */
@@ -623,8 +901,16 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
 
 JsonValue *qmp_migrate_cancel(VMControl *vc, const JsonValue *args, CmdError *e)
 {
-    /* Migration runs to completion inside the migrate command (stop and
-     * copy), so there is never one in flight to cancel here. */
+    /* Only a live migration is ever in flight between commands (file:
+     * and exec: run to their end inside migrate). */
+    if (vc->mig && vc->mig->live) {
+        bool paused_by_us = vc->run_reason && !strcmp(vc->run_reason, "finish-migrate");
+        live_end(vc, "cancelled");
+        if (paused_by_us) {
+            vc->run_reason = NULL;
+            machine_resume(vc->m);
+        }
+    }
     return json_object();
 }
 
@@ -635,7 +921,22 @@ JsonValue *qmp_query_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
     if (!mig || !strcmp(mig->status, "none"))
         return r;
     json_set_str(r, "status", mig->status);
-    if (!strcmp(mig->status, "completed") || !strcmp(mig->status, "failed")) {
+    if (mig->live) {
+        uint64_t npages = vc->m->ram_size / MIG_PAGE_SIZE;
+        JsonValue *ram = json_object();
+        json_set_int(r, "total-time", now_ms() - mig->start_ms);
+        json_set_int(r, "expected-downtime", mig->downtime_limit_ms);
+        json_set_int(ram, "transferred", (int64_t)mig->lw->total);
+        json_set_int(ram, "total", (int64_t)vc->m->ram_size);
+        json_set_int(ram, "remaining", (int64_t)(bitmap_count(mig->pending, npages) * MIG_PAGE_SIZE));
+        json_set_int(ram, "duplicate", (int64_t)mig->zero_pages);
+        json_set_int(ram, "normal", (int64_t)mig->normal_pages);
+        json_set_int(ram, "dirty-sync-count", mig->iterations);
+        json_set(r, "ram", ram);
+        return r;
+    }
+    if (!strcmp(mig->status, "completed") || !strcmp(mig->status, "failed") ||
+        !strcmp(mig->status, "cancelled")) {
         json_set_int(r, "total-time", mig->total_ms);
         json_set_int(r, "downtime", mig->downtime_ms);
         json_set_int(r, "setup-time", 0);
@@ -649,7 +950,7 @@ JsonValue *qmp_query_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
         json_set_int(ram, "normal", (int64_t)mig->normal_pages);
         json_set_int(ram, "normal-bytes", (int64_t)mig->normal_bytes);
         json_set_int(ram, "page-size", MIG_PAGE_SIZE);
-        json_set_int(ram, "dirty-sync-count", 1);
+        json_set_int(ram, "dirty-sync-count", mig->iterations ? mig->iterations : 1);
         double secs = mig->total_ms > 0 ? mig->total_ms / 1000.0 : 0.001;
         json_set(ram, "mbps", json_double(mig->transferred * 8.0 / 1e6 / secs));
         json_set(r, "ram", ram);

@@ -80,9 +80,11 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
     }
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
            m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+        if (m->tick_fn)
+            m->tick_fn(m->tick_opaque);
         if (m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
             /* -no-shutdown, stop: the CPU is stopped; only input moves. */
-            poll_inputs(m, 100);
+            poll_inputs(m, m->tick_fn ? 0 : 100);
             continue;
         }
         if (m->reset_pending) {         /* system_reset while paused */

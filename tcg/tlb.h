@@ -11,7 +11,9 @@
  * and then the host address is addr + entry.addend.  Flag bits below the
  * page boundary in a tag make every compare fail, so the access takes the
  * slow path: TLB_INVALID (empty), TLB_MMIO (device memory), TLB_CODE
- * (write to a page holding translated code: must invalidate it first).
+ * (write to a page holding translated code: must invalidate it first),
+ * TLB_NOTDIRTY (write to a RAM page not yet marked in the machine's dirty
+ * log while a live migration tracks writes).
  */
 #ifndef VX86_TCG_TLB_H
 #define VX86_TCG_TLB_H
@@ -32,6 +34,7 @@
 #define TLB_INVALID (1u << 0)
 #define TLB_MMIO (1u << 1)
 #define TLB_CODE (1u << 2)
+#define TLB_NOTDIRTY (1u << 3)
 
 typedef struct TLBEntry {
     uint64_t addr_read;

@@ -169,9 +169,38 @@ def main():
         port = free_port()
         q3.cmd("migrate-incoming", uri="tcp:127.0.0.1:%d" % port)
         q = dst2.qmp()
-        q.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
+        # a live migration cancelled mid-way leaves the source running
+        cancel_dst = VM(base + ["-incoming", "tcp:127.0.0.1:%d" % (port + 1)], qmp=False, tmpdir=tmp)
+        time.sleep(0.5)
+        q.cmd("migrate-set-parameters", **{"max-bandwidth": 8 << 20})
+        q.cmd("migrate", uri="tcp:127.0.0.1:%d" % (port + 1))
+        time.sleep(0.3)
         mig = q.cmd("query-migrate")
+        check(mig["status"] == "active" and mig["ram"]["transferred"] > 0, "live migration %r" % mig)
+        q.cmd("migrate_cancel")
+        check(q.cmd("query-migrate")["status"] == "cancelled", "cancel")
+        check(q.cmd("query-status")["status"] == "running", "source after cancel")
+        rc = cancel_dst.proc.wait(timeout=60)
+        err = cancel_dst.proc.stderr.read().decode().strip()
+        check(rc == 1 and "incoming migration failed" in err, "cancelled destination: %d %r" % (rc, err))
+        cancel_dst.kill()
+        wait_more(dst2, last_count(dst2.out) + 3)
+        print("migrate_test: cancelled live migration: source runs on, destination refused: %s" % err)
+
+        # live (pre-copy) migration while the guest counts
+        q.cmd("migrate-set-parameters", **{"max-bandwidth": 256 << 20, "downtime-limit": 300})
+        q.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
+        t1 = time.time()
+        while True:
+            mig = q.cmd("query-migrate")
+            if mig["status"] != "active":
+                break
+            check(time.time() - t1 < 120, "live migration did not converge")
+            time.sleep(0.05)
         check(mig["status"] == "completed", "tcp: migration %r" % mig)
+        print("migrate_test: live tcp: total %d ms, downtime %d ms, %d iterations, %d MiB sent" %
+              (mig["total-time"], mig["downtime"], mig["ram"]["dirty-sync-count"],
+               mig["ram"]["transferred"] >> 20))
         q3.wait_event("RESUME", timeout=60)
         time.sleep(0.3)
         dst2.read_serial(0.2)

@@ -99,10 +99,10 @@ class QMPClient:
 
 
 class VM:
-    def __init__(self, args, qmp=True, tmpdir=None):
+    def __init__(self, args, qmp=True, tmpdir=None, binary=VX86):
         self.tmp = tmpdir or tempfile.mkdtemp(prefix="vx86-qmp.")
         self.qmp_path = os.path.join(self.tmp, "qmp-%d.sock" % id(self))
-        cmd = [VX86, "-nographic"] + args
+        cmd = [binary, "-nographic"] + args
         if qmp:
             cmd += ["-qmp", "unix:%s,server,nowait" % self.qmp_path]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
