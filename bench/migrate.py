@@ -62,10 +62,43 @@ def one(binary, kernel, initrd, tmp):
     return save, load, size
 
 
+def live(binary, kernel, initrd, tmp):
+    """Live migration over loopback TCP while the guest writes memory:
+    query-migrate's total time and downtime, in ms."""
+    base = ["-m", "512M", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
+            "-accel", "tcg"]
+    port = 20000 + os.getpid() % 20000
+    src = VM(base, tmpdir=tmp, binary=binary)
+    dst = None
+    try:
+        src.wait_serial("~ # ", timeout=180)
+        src.type("dd if=/dev/urandom of=/tmp/fill bs=1M count=128 2>/dev/null; "
+                 "while true; do echo x >> /tmp/log; done\n")
+        time.sleep(3)
+        dst = VM(base + ["-incoming", "tcp:127.0.0.1:%d" % port], tmpdir=tmp, binary=binary)
+        time.sleep(1)
+        q = src.qmp()
+        q.cmd("migrate-set-parameters", **{"max-bandwidth": 1 << 30, "downtime-limit": 300})
+        q.cmd("migrate", uri="tcp:127.0.0.1:%d" % port)
+        while True:
+            m = q.cmd("query-migrate")
+            if m.get("status") in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.02)
+        if m["status"] != "completed":
+            raise RuntimeError("%s: live migration %s" % (binary, m["status"]))
+        return m["total-time"] / 1000.0, m["downtime"] / 1000.0
+    finally:
+        src.kill()
+        if dst:
+            dst.kill()
+
+
 def main():
     kernel, initrd = guest_files()
     engines = [("vx86-tcg", VX86)] + ([("qemu-tcg", QEMU)] if QEMU else [])
     res = {name: [] for name, _ in engines}
+    lres = {name: [] for name, _ in engines}
     tmp = tempfile.mkdtemp(prefix="vx86-bench-mig.")
     try:
         for r in range(RUNS):
@@ -73,6 +106,9 @@ def main():
                 res[name].append(one(binary, kernel, initrd, tmp))
                 s, l, z = res[name][-1]
                 print("run %d %-9s save %.2f s  load+resume %.2f s  %.0f MiB" % (r + 1, name, s, l, z / 2**20))
+                lres[name].append(live(binary, kernel, initrd, tmp))
+                t, d = lres[name][-1]
+                print("run %d %-9s live tcp: total %.2f s  downtime %.3f s" % (r + 1, name, t, d))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     lines = ["| 512 MiB guest, 128 MiB of it random | " + " | ".join(n for n, _ in engines) + " |",
@@ -83,6 +119,10 @@ def main():
         for name, _ in engines:
             v = statistics.median(x[i] for x in res[name])
             cells.append("%.0f" % (v / 2**20) if i == 2 else "%.2f" % v)
+        lines.append("| %s | %s |" % (what, " | ".join(cells)))
+    for i, what in enumerate(["live migration over loopback TCP (guest writing), total s",
+                              "live migration downtime (query-migrate), s"]):
+        cells = ["%.3f" % statistics.median(x[i] for x in lres[name]) for name, _ in engines]
         lines.append("| %s | %s |" % (what, " | ".join(cells)))
     table = "\n".join(lines)
     print(table)
