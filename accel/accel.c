@@ -65,6 +65,11 @@ const AccelOps *accel_select(Machine *m, const VMOptions *o, void **acc,
     static const AccelOpt defaults[] = { { .name = "kvm" }, { .name = "tcg" } };
     const AccelOpt *list = o->naccels ? o->accels : defaults;
     int n = o->naccels ? o->naccels : 2;
+    if (!o->naccels && o->gdb) {
+        /* -gdb: the translator, the accelerator that can be debugged */
+        list = defaults + 1;
+        n = 1;
+    }
     char refused[1024] = "", first_why[512] = "";
     for (int i = 0; i < n; i++) {
         const AccelOps *ops = accel_find(list[i].name);

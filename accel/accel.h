@@ -35,7 +35,37 @@ typedef enum AccelExit {
     ACCEL_EXIT_SHUTDOWN,  /* triple fault, already reported on stderr with
                              where: the machine decides (machine_triple_fault) */
     ACCEL_EXIT_ERROR,     /* emulation error: already reported on stderr */
+    ACCEL_EXIT_DEBUG,     /* a debugger's breakpoint, watchpoint or step:
+                             debug->stopped() says which */
 } AccelExit;
+
+/* Why exec() returned ACCEL_EXIT_DEBUG. */
+typedef enum AccelDebugReason {
+    ACCEL_DEBUG_NONE, ACCEL_DEBUG_STEP, ACCEL_DEBUG_BREAK, ACCEL_DEBUG_WATCH,
+} AccelDebugReason;
+
+typedef struct AccelDebugStop {
+    AccelDebugReason reason;
+    int type;                 /* the point's type (as in insert), BREAK/WATCH */
+    uint64_t addr;            /* its address (a watchpoint's start) */
+} AccelDebugStop;
+
+/* What a debugger (core/gdbstub.c) asks of the accelerator running the
+ * boot CPU, between exec() calls.  Types are those of gdb's Z packets:
+ * 0 software and 1 hardware breakpoint (both on a linear address, without
+ * patching guest memory), 2 write, 3 read, 4 access watchpoint (linear
+ * range addr..addr+len-1; the stop comes after the accessing
+ * instruction). */
+typedef struct AccelDebugOps {
+    int (*insert)(void *acc, int type, uint64_t addr, uint64_t len);    /* 0 or -1 */
+    int (*remove)(void *acc, int type, uint64_t addr, uint64_t len);    /* 0 or -1 */
+    void (*remove_all)(void *acc);
+    /* Before the next exec() after a stop: run on (passing a breakpoint
+     * at the current instruction), or execute one instruction and return
+     * ACCEL_EXIT_DEBUG (irqs: interrupts may be delivered meanwhile). */
+    void (*resume)(void *acc, bool step, bool irqs);
+    AccelDebugStop (*stopped)(void *acc);
+} AccelDebugOps;
 
 typedef struct AccelOps {
     const char *name;
@@ -52,6 +82,8 @@ typedef struct AccelOps {
     int (*get_cpu_state)(void *acc, X86ArchState *s, char *err, size_t len);
     int (*put_cpu_state)(void *acc, const X86ArchState *s, char *err, size_t len);
     void (*free)(void *acc);
+    /* NULL when the accelerator cannot be debugged (-gdb refuses it). */
+    const AccelDebugOps *debug;
 } AccelOps;
 
 /* Registered accelerators, looked up by name ("tcg", "kvm"). */

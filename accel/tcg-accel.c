@@ -11,6 +11,7 @@
 #include "core/machine.h"
 #include "core/util.h"
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 
 typedef struct TCGAccel {
     Machine *m;
@@ -62,6 +63,8 @@ static AccelExit tcg_exec(void *acc, int64_t deadline_ns)
         fprintf(stderr, "vx86: triple fault at %04x:%016llx\n",
                 t->cpu->seg[R_CS].selector, (unsigned long long)t->cpu->rip);
         return ACCEL_EXIT_SHUTDOWN;
+    case CPU_EXIT_DEBUG:
+        return ACCEL_EXIT_DEBUG;
     case CPU_EXIT_ERROR:
         fprintf(stderr, "vx86: tcg: %s at %04x:%016llx\n", t->cpu->error,
                 t->cpu->seg[R_CS].selector, (unsigned long long)t->cpu->rip);
@@ -101,6 +104,51 @@ static void tcg_free(void *acc)
     free(t);
 }
 
+/* ---- the debugger's side (cpu/debug.h does the work) ---- */
+
+static int tcg_dbg_insert(void *acc, int type, uint64_t addr, uint64_t len)
+{
+    TCGAccel *t = acc;
+    return cpu_debug_insert(t->cpu, (CPUBreakType)type, addr, len);
+}
+
+static int tcg_dbg_remove(void *acc, int type, uint64_t addr, uint64_t len)
+{
+    TCGAccel *t = acc;
+    return cpu_debug_remove(t->cpu, (CPUBreakType)type, addr, len);
+}
+
+static void tcg_dbg_remove_all(void *acc)
+{
+    TCGAccel *t = acc;
+    cpu_debug_remove_all(t->cpu);
+}
+
+static void tcg_dbg_resume(void *acc, bool step, bool irqs)
+{
+    TCGAccel *t = acc;
+    cpu_debug_resume(t->cpu, step, irqs);
+}
+
+static AccelDebugStop tcg_dbg_stopped(void *acc)
+{
+    TCGAccel *t = acc;
+    CPUDebugStop s = cpu_debug_stop_reason(t->cpu);
+    static const AccelDebugReason map[] = {
+        [CPU_DEBUG_NONE] = ACCEL_DEBUG_NONE, [CPU_DEBUG_STEP] = ACCEL_DEBUG_STEP,
+        [CPU_DEBUG_BREAK] = ACCEL_DEBUG_BREAK, [CPU_DEBUG_WATCH] = ACCEL_DEBUG_WATCH,
+    };
+    return (AccelDebugStop){ map[s.reason], (int)s.type, s.addr };
+}
+
+static const AccelDebugOps tcg_debug_ops = {
+    .insert = tcg_dbg_insert,
+    .remove = tcg_dbg_remove,
+    .remove_all = tcg_dbg_remove_all,
+    .resume = tcg_dbg_resume,
+    .stopped = tcg_dbg_stopped,
+};
+
 const AccelOps tcg_accel_ops = {
     .name = "tcg",
     .probe = tcg_probe,
@@ -110,4 +158,5 @@ const AccelOps tcg_accel_ops = {
     .get_cpu_state = tcg_get_cpu_state,
     .put_cpu_state = tcg_put_cpu_state,
     .free = tcg_free,
+    .debug = &tcg_debug_ops,
 };

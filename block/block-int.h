@@ -77,9 +77,12 @@ typedef struct BlockDriver {
     int (*pread)(void *state, uint64_t offset, void *buf, size_t len);
     int (*pwrite)(void *state, uint64_t offset, const void *buf, size_t len);
     int (*flush)(void *state);
+    /* Optional: the range may read back as anything (guest TRIM). */
+    int (*discard)(void *state, uint64_t offset, uint64_t len);
 } BlockDriver;
 
 extern const BlockDriver blk_driver_raw;
+extern const BlockDriver blk_driver_qcow2;
 /* NULL-terminated list of every driver, probe order irrelevant. */
 extern const BlockDriver *const blk_drivers[];
 const BlockDriver *blk_driver_find(const char *name);
@@ -104,6 +107,8 @@ uint64_t overlay_allocated_clusters(BlockOverlay *ov);
 
 /* ---- for tests ---- */
 const BlockFile *blk_get_file(const BlockBackend *bb);
+/* The format driver's state (vx86-img reaches qcow2 internals). */
+void *blk_get_driver_state(const BlockBackend *bb);
 BlockOverlay *blk_get_overlay(const BlockBackend *bb);
 
 #endif

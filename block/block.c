@@ -53,7 +53,7 @@ void __tsan_release(void *addr);
 #define TSAN_ACQUIRE(p) ((void)(p))
 #endif
 
-typedef enum BlkReqType { REQ_READ, REQ_WRITE, REQ_FLUSH } BlkReqType;
+typedef enum BlkReqType { REQ_READ, REQ_WRITE, REQ_FLUSH, REQ_DISCARD } BlkReqType;
 
 typedef struct BlkRequest {
     BlkReqType type;
@@ -108,6 +108,10 @@ static int do_request(BlockBackend *bb, BlkReqType type, uint64_t offset, void *
     case REQ_FLUSH:
         /* The overlay dies with the process: nothing to make stable. */
         return bb->overlay || bb->read_only ? 0 : bb->drv->flush(bb->drv_state);
+    case REQ_DISCARD:
+        /* Advisory: formats without it (raw) and the overlay ignore it. */
+        return bb->overlay || !bb->drv->discard ? 0
+                                                 : bb->drv->discard(bb->drv_state, offset, len);
     }
     return -EINVAL;
 }
@@ -362,6 +366,11 @@ bool blk_is_snapshot(const BlockBackend *bb)
     return bb->overlay != NULL;
 }
 
+void *blk_get_driver_state(const BlockBackend *bb)
+{
+    return bb->drv_state;
+}
+
 const BlockFile *blk_get_file(const BlockBackend *bb)
 {
     return &bb->file;
@@ -377,7 +386,7 @@ BlockOverlay *blk_get_overlay(const BlockBackend *bb)
 /* 0, or the error a request is refused with at once. */
 static int check_request(const BlockBackend *bb, BlkReqType type, uint64_t offset, size_t len)
 {
-    if (type == REQ_WRITE && bb->read_only)
+    if ((type == REQ_WRITE || type == REQ_DISCARD) && bb->read_only)
         return -EROFS;
     if (type != REQ_FLUSH && (offset > bb->size || len > bb->size - offset))
         return -EIO;              /* also catches offset + len wrapping around */
@@ -411,6 +420,12 @@ int blk_aio_write(BlockBackend *bb, uint64_t offset, const void *buf, size_t len
     return submit(bb, REQ_WRITE, offset, (void *)buf, len, cb, opaque);
 }
 
+int blk_aio_discard(BlockBackend *bb, uint64_t offset, size_t len,
+                    BlockCompletionFunc cb, void *opaque)
+{
+    return submit(bb, REQ_DISCARD, offset, NULL, len, cb, opaque);
+}
+
 int blk_aio_flush(BlockBackend *bb, BlockCompletionFunc cb, void *opaque)
 {
     return submit(bb, REQ_FLUSH, 0, NULL, 0, cb, opaque);
@@ -430,6 +445,11 @@ int blk_pread(BlockBackend *bb, uint64_t offset, void *buf, size_t len)
 int blk_pwrite(BlockBackend *bb, uint64_t offset, const void *buf, size_t len)
 {
     return sync_request(bb, REQ_WRITE, offset, (void *)buf, len);
+}
+
+int blk_discard(BlockBackend *bb, uint64_t offset, size_t len)
+{
+    return sync_request(bb, REQ_DISCARD, offset, NULL, len);
 }
 
 int blk_flush(BlockBackend *bb)

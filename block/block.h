@@ -92,11 +92,16 @@ int blk_aio_read(BlockBackend *bb, uint64_t offset, void *buf, size_t len,
 int blk_aio_write(BlockBackend *bb, uint64_t offset, const void *buf, size_t len,
                   BlockCompletionFunc cb, void *opaque);
 int blk_aio_flush(BlockBackend *bb, BlockCompletionFunc cb, void *opaque);
+/* Guest TRIM/UNMAP: the range may read back as anything afterwards (qcow2
+ * frees its clusters; raw and the -snapshot overlay ignore it). */
+int blk_aio_discard(BlockBackend *bb, uint64_t offset, size_t len,
+                    BlockCompletionFunc cb, void *opaque);
 
 /* Synchronous versions (firmware loaders, tools, tests): 0 or -errno. */
 int blk_pread(BlockBackend *bb, uint64_t offset, void *buf, size_t len);
 int blk_pwrite(BlockBackend *bb, uint64_t offset, const void *buf, size_t len);
 int blk_flush(BlockBackend *bb);
+int blk_discard(BlockBackend *bb, uint64_t offset, size_t len);
 
 /* Waits until no request of bb is in flight, running their callbacks
  * (snapshots, reset, shutdown, unit tests). */

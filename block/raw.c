@@ -52,6 +52,7 @@ const BlockDriver blk_driver_raw = {
 
 const BlockDriver *const blk_drivers[] = {
     &blk_driver_raw,
+    &blk_driver_qcow2,
     NULL,
 };
 

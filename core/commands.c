@@ -86,8 +86,12 @@ VMControl *vmcontrol_new(Machine *m, const MonitorHooks *hooks)
         vc->hooks = *hooks;
     if (m->opts)
         vc->name = m->opts->name;
-    m->event_fn = machine_event;
-    m->event_opaque = vc;
+    /* The first VMControl of a machine gets its events (a second one, the
+     * gdb stub's monitor, runs commands but has no QMP clients). */
+    if (!m->event_fn) {
+        m->event_fn = machine_event;
+        m->event_opaque = vc;
+    }
     return vc;
 }
 

@@ -125,6 +125,12 @@ typedef struct Machine {
     FdWatch fds[32];              /* input sources the main loop polls */
     int nfds;
 
+    /* A debugger (core/gdbstub.c): debug_stop runs when the accelerator
+     * returned ACCEL_EXIT_DEBUG (it pauses the machine and tells the
+     * client).  start_paused (above): machine_run starts in RUN_PAUSED. */
+    void (*debug_stop)(void *opaque);
+    void *debug_opaque;
+
     RunState state;
     int exit_code;
     bool stop_requested;          /* makes the CPU loop return soon */
@@ -160,6 +166,7 @@ void machine_set_kick(Machine *m, IRQHandler kick, void *opaque);
 struct AccelOps;
 int machine_run(Machine *m, const struct AccelOps *ops, void *acc);
 
+
 /* Requests from devices and the monitor; the main loop acts on them. */
 void machine_request_shutdown(Machine *m, int exit_code);
 /* The guest powered itself off (ACPI S5): exit status 0, or with
@@ -167,9 +174,10 @@ void machine_request_shutdown(Machine *m, int exit_code);
  * until told to quit (Ctrl-A x), as QEMU does. */
 void machine_request_poweroff(Machine *m);
 void machine_request_stop(Machine *m);
-/* The user or a management tool: pause (RUN_RUNNING -> RUN_PAUSED, the
- * virtual clock stops, STOP event) and resume (RESUME event).  false when
- * the machine was not in the state to leave. */
+/* RUN_RUNNING <-> RUN_PAUSED (stop/cont, the debugger, -S): a paused
+ * machine runs no CPU and no timer (the virtual clock stops); input is
+ * still polled.  STOP and RESUME events go to the controllers (QMP).
+ * false (nothing done) when the machine was not in the state to leave. */
 bool machine_pause(Machine *m);
 bool machine_resume(Machine *m);
 /* The host asks for a reset (system_reset): a RESET event, paused

@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "accel/accel.h"
+#include "core/gdbstub.h"
 #include "core/log.h"
 #include "core/machine.h"
 #include "core/commands.h"
@@ -32,15 +33,15 @@
  * silently: main() refuses the first row that applies, naming the option.
  */
 
-/* IDE and floppy drives exist (hw/piix-ide.c, hw/fdc.c); virtio not yet. */
+/* IDE, floppy and virtio drives exist (hw/piix-ide.c, hw/fdc.c,
+ * hw/virtio-blk.c); CD-ROMs only on IDE. */
 static bool uses_drive(const VMOptions *o)
 {
     for (int i = 0; i < o->ndrives; i++)
-        if (o->drives[i].iface != DRIVE_IF_IDE && o->drives[i].iface != DRIVE_IF_FLOPPY)
+        if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].media == DRIVE_MEDIA_CDROM)
             return true;
     return false;
 }
-static bool uses_gdb(const VMOptions *o) { return o->gdb != NULL; }
 static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
@@ -52,8 +53,7 @@ typedef struct Unsupported {
 } Unsupported;
 
 static const Unsupported not_yet[] = {
-    { "-drive", uses_drive, "only if=ide and if=floppy drives are supported yet" },
-    { "-s/-gdb", uses_gdb, NULL },
+    { "-drive", uses_drive, "media=cdrom is only supported with if=ide" },
     { "-display sdl", uses_display_sdl, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
@@ -170,7 +170,7 @@ static int run_board(Machine *m, const VMOptions *opts)
     }
     /* Load the kernel before choosing the accelerator: a bad -kernel is
      * reported the same way whatever would have run it. */
-    LinuxBootEntry entry;
+    PCBootEntry entry;
     CharDev *mon_chr = NULL;
     Monitor *mon = NULL;
     QmpServer *qmp[4] = { NULL };
@@ -178,8 +178,7 @@ static int run_board(Machine *m, const VMOptions *opts)
                            .power_button = pc_power_button, .pci_bus = pc_pci_bus,
                            .drive_info = pc_drive_info, .opaque = pc };
     VMControl *vc = vmcontrol_new(m, &hooks);
-    m->start_paused = opts->start_stopped;
-    bool ok = !opts->kernel || pc_load_linux(pc, opts, &entry, err, sizeof err);
+    bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
     if (!ok || !start_monitor(m, vc, opts, &mon_chr, &mon) || !start_qmp(vc, opts, qmp)) {
@@ -196,8 +195,20 @@ static int run_board(Machine *m, const VMOptions *opts)
     void *acc = NULL;
     const AccelOps *ops = accel_select(m, opts, &acc, err, sizeof err);
     int status = 1;
+    GdbStub *gdb = NULL;
+    if (ops && opts->gdb) {
+        gdb = gdbstub_new(m, ops, acc, opts->gdb, &hooks, err, sizeof err);
+        if (!gdb) {
+            fprintf(stderr, "vx86: -gdb: %s\n", err);
+            ops->free(acc);
+            ops = NULL;
+            err[0] = 0;
+        }
+    }
+    m->start_paused = opts->start_stopped;
     if (!ops) {
-        fprintf(stderr, "vx86: %s\n", err);
+        if (err[0])
+            fprintf(stderr, "vx86: %s\n", err);
     } else {
         /* The boot CPU starts at RESET, or at the kernel's entry. */
         X86ArchState s;
@@ -205,7 +216,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             fprintf(stderr, "vx86: -cpu: %s\n", err);
         } else {
             if (opts->kernel)
-                linuxboot_entry_state(&entry, &s);
+                pc_boot_entry_state(&entry, &s);
             vmcontrol_set_accel(vc, ops, acc);
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
@@ -220,6 +231,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             else
                 fprintf(stderr, "vx86: -d cpu_exit: %s\n", err);
         }
+        gdbstub_free(gdb);
         ops->free(acc);
     }
     for (int i = 0; i < 4; i++)
@@ -269,6 +281,8 @@ int main(int argc, char **argv)
         print_log_items();
     } else if (opts.want_accel_help) {
         accel_print_help(NULL, stdout);
+    } else if (opts.want_device_help) {
+        options_print_devices(stdout);
     } else if (opts.cpu_model && !strcmp(opts.cpu_model, "help")) {
         cpu_models_print(stdout);
     } else if (!cpu_model_known(&opts, err, sizeof err)) {

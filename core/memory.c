@@ -201,11 +201,19 @@ uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writa
     return r->host + (addr - r->base);
 }
 
+static void mark_dirty(MemMap *mm, const uint8_t *host, size_t len);
+
 uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write)
 {
     bool writable;
     uint8_t *p = memmap_host_ptr_rw(mm, addr, len, &writable);
-    return p && (writable || !for_write) ? p : NULL;
+    if (!p || (!writable && for_write))
+        return NULL;
+    /* A device about to write through the pointer (virtio rings and
+     * buffers): log it for a live migration now. */
+    if (for_write)
+        mark_dirty(mm, p, len);
+    return p;
 }
 
 uint8_t *memmap_ram_range(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *len)

@@ -176,7 +176,7 @@ Monitor *monitor_new_vc(VMControl *vc, CharDev *chr)
     mon->vc = vc;
     mon->chr = chr;
     chardev_set_frontend(chr, mon_can_receive, mon_receive, mon);
-    if (!strcmp(chardev_kind(chr), "unix"))
+    if (chardev_is_listening(chr))
         chardev_set_connect_handler(chr, mon_banner, mon);
     else
         mon_banner(mon);

@@ -454,6 +454,10 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->aio = DRIVE_AIO_IO_URING;
         else
             return fail(c, "aio=%s not supported (threads, native, io_uring)", v);
+    } else if (!strcmp(k, "id")) {
+        if (!*v || strlen(v) >= sizeof d->id)
+            return fail(c, "id=%s: expected 1..%zu characters", v, sizeof d->id - 1);
+        snprintf(d->id, sizeof d->id, "%s", v);
     } else if (!strcmp(k, "index")) {
         uint64_t n;
         if (!parse_uint(v, 0, 1000, &n))
@@ -522,6 +526,58 @@ static int opt_floppy_slot(Ctx *c, const char *arg, const char *opt, int index)
 
 static int opt_fda(Ctx *c, const char *a) { return opt_floppy_slot(c, a, "-fda", 0); }
 static int opt_fdb(Ctx *c, const char *a) { return opt_floppy_slot(c, a, "-fdb", 1); }
+
+/* ---- Multiboot module lists ---- */
+
+/* Item n of a ",,"-escaped comma list, unescaped (malloc'ed), or NULL. */
+static char *list_item(const char *s, int n)
+{
+    int i = 0;
+    const char *p = s;
+    while (i < n) {
+        if (!*p)
+            return NULL;
+        if (*p == ',' && p[1] == ',')
+            p += 2;
+        else if (*p++ == ',')
+            i++;
+    }
+    char *out = xmalloc(strlen(p) + 1), *w = out;
+    while (*p && !(*p == ',' && p[1] != ',')) {
+        if (*p == ',')
+            p++;
+        *w++ = *p++;
+    }
+    *w = '\0';
+    return out;
+}
+
+int options_initrd_count(const char *initrd)
+{
+    int n = 1;
+    for (const char *p = initrd; *p; p++) {
+        if (*p == ',' && p[1] == ',')
+            p++;
+        else if (*p == ',')
+            n++;
+    }
+    return n;
+}
+
+bool options_initrd_item(const char *initrd, int n, char **path, char **cmdline)
+{
+    char *item = list_item(initrd, n);
+    if (!item || !*item || *item == ' ') {
+        free(item);
+        return false;
+    }
+    size_t plen = strcspn(item, " ");
+    *path = xmalloc(plen + 1);
+    memcpy(*path, item, plen);
+    (*path)[plen] = '\0';
+    *cmdline = item;
+    return true;
+}
 
 /* ---- machine shape ---- */
 
@@ -744,7 +800,29 @@ static int opt_enable_kvm(Ctx *c, const char *arg)
 /* ---- kernel, firmware ---- */
 
 static int opt_kernel(Ctx *c, const char *a) { return set_file(c, &c->o->kernel, a); }
-static int opt_initrd(Ctx *c, const char *a) { return set_file(c, &c->o->initrd, a); }
+/* -initrd FILE, or for a Multiboot kernel a module list "a args,b": a
+ * name that is a readable file is taken whole; otherwise every item's
+ * file (up to its first space) must be readable. */
+static int opt_initrd(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty file name");
+    if (access(a, R_OK) == 0 || (!strchr(a, ',') && !strchr(a, ' ')))
+        return set_file(c, &c->o->initrd, a);
+    int n = options_initrd_count(a);
+    for (int i = 0; i < n; i++) {
+        char *path, *cmdline;
+        if (!options_initrd_item(a, i, &path, &cmdline))
+            return fail(c, "empty module in '%s'", a);
+        int rc = check_readable(c, path);
+        free(path);
+        free(cmdline);
+        if (rc < 0)
+            return -1;
+    }
+    set_string(&c->o->initrd, a);
+    return 0;
+}
 static int opt_bios(Ctx *c, const char *a) { return set_file(c, &c->o->bios, a); }
 static int opt_append(Ctx *c, const char *a) { set_string(&c->o->append, a); return 0; }
 
@@ -764,18 +842,26 @@ static int opt_serial(Ctx *c, const char *arg)
             return fail(c, "file: needs a path (file:PATH)");
         o->serial = SERIAL_FILE;
         set_string(&o->serial_path, arg + 5);
+    } else if (!strncmp(arg, "chardev:", 8)) {
+        if (!arg[8])
+            return fail(c, "chardev: needs an id (chardev:ID)");
+        o->serial = SERIAL_CHARDEV;
+        set_string(&o->serial_path, arg + 8);
     } else {
-        return fail(c, "unsupported backend '%s' (stdio, file:PATH, none)", arg);
+        return fail(c, "unsupported backend '%s' (stdio, file:PATH, chardev:ID, none)", arg);
     }
     o->serial_given = true;
     return 0;
 }
 
-/* -debugcon stdio|file:PATH|none: the 0xe9 debug console */
+/* -debugcon stdio|file:PATH|chardev:ID|none: the 0xe9 debug console */
 static int opt_debugcon(Ctx *c, const char *arg)
 {
     VMOptions *o = c->o;
-    if (!strcmp(arg, "stdio")) {
+    if (!strncmp(arg, "chardev:", 8) && arg[8]) {
+        o->debugcon = SERIAL_CHARDEV;
+        set_string(&o->debugcon_path, arg + 8);
+    } else if (!strcmp(arg, "stdio")) {
         o->debugcon = SERIAL_STDIO;
     } else if (!strcmp(arg, "none")) {
         o->debugcon = SERIAL_NONE;
@@ -783,7 +869,7 @@ static int opt_debugcon(Ctx *c, const char *arg)
         o->debugcon = SERIAL_FILE;
         set_string(&o->debugcon_path, arg + 5);
     } else {
-        return fail(c, "unsupported backend '%s' (stdio, file:PATH, none)", arg);
+        return fail(c, "unsupported backend '%s' (stdio, file:PATH, chardev:ID, none)", arg);
     }
     return 0;
 }
@@ -802,39 +888,354 @@ static bool parse_port(const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
-/* -device: only the test device isa-debug-exit is known so far. */
+/* ---- -chardev ---- */
+
+static const char *const chardev_backend_names[] = {
+    [CHARDEV_FILE] = "file", [CHARDEV_STDIO] = "stdio", [CHARDEV_NULL] = "null",
+    [CHARDEV_SOCKET] = "socket", [CHARDEV_PIPE] = "pipe",
+};
+
+const ChardevOpt *options_find_chardev(const VMOptions *o, const char *id)
+{
+    for (int i = 0; i < o->nchardevs; i++)
+        if (!strcmp(o->chardevs[i].id, id))
+            return &o->chardevs[i];
+    return NULL;
+}
+
+/* An id as QEMU accepts them: a letter, then letters, digits, '-', '.', '_'. */
+static bool valid_id(const char *s)
+{
+    if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+              (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' || *s == '_'))
+            return false;
+    return true;
+}
+
+/* -chardev parameters, in the bit order of chardev_param's *seen. */
+static const char *const chardev_keys[] = { "id", "path", "host", "port", "server", "wait",
+                                            "append", "signal", "logfile", "mux", "nodelay",
+                                            "telnet" };
+
+/* One -chardev parameter; which ones a backend takes is checked after. */
+static int chardev_param(Ctx *c, ChardevOpt *d, const KV *kv, unsigned *seen)
+{
+    size_t k = 0;
+    while (k < ARRAY_SIZE(chardev_keys) && strcmp(kv->key, chardev_keys[k]))
+        k++;
+    if (k == ARRAY_SIZE(chardev_keys))
+        return kv_unknown(c, kv);
+    *seen |= 1u << k;
+    const char *v = kv->val;
+    bool b;
+    switch (k) {
+    case 0: case 1: case 2: case 3:
+        if (!v || !*v)
+            return kv_need_value(c, kv);
+        break;
+    default:
+        if (!parse_bool(v, &b))
+            return fail(c, "%s=%s: expected on or off", kv->key, v);
+        break;
+    }
+    switch (k) {
+    case 0: set_string(&d->id, v); break;
+    case 1: set_string(&d->path, v); break;
+    case 2: set_string(&d->host, v); break;
+    case 3: {
+        uint64_t port;
+        if (!parse_uint(v, 1, 65535, &port))
+            return fail(c, "port=%s: expected a TCP port 1..65535", v);
+        d->port = (uint16_t)port;
+        break;
+    }
+    case 4: d->server = b; break;
+    case 5: d->wait = b; break;
+    case 6: d->append = b; break;
+    case 7: break;                        /* stdio signal=: Ctrl-A x is the way out anyway */
+    case 8: return fail(c, "logfile= is not supported");
+    case 9: if (b) return fail(c, "mux=on is not supported"); break;
+    case 10: break;                       /* nodelay: vx86 writes unbuffered anyway */
+    case 11: if (b) return fail(c, "telnet=on is not supported"); break;
+    }
+    return 0;
+}
+
+static void chardev_opt_free(ChardevOpt *d)
+{
+    free(d->id);
+    free(d->path);
+    free(d->host);
+    memset(d, 0, sizeof(*d));
+}
+
+/* -chardev file|stdio|null|socket|pipe,id=ID,... */
+static int opt_chardev(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    KVList l;
+    if (kv_parse(c, arg, "backend", &l) < 0)
+        return -1;
+    ChardevOpt d = { .wait = true };
+    unsigned seen = 0;
+    int rc = 0;
+    enum { S_ID = 1, S_PATH = 2, S_HOST = 4, S_PORT = 8, S_SERVER = 16, S_WAIT = 32,
+           S_APPEND = 64, S_SIGNAL = 128, S_MUX = 512, S_NODELAY = 1024, S_TELNET = 2048 };
+    size_t b = ARRAY_SIZE(chardev_backend_names);
+    if (strcmp(l.items[0].key, "backend") || !l.items[0].val)
+        rc = fail(c, "expected a backend first (file, stdio, null, socket, pipe)");
+    else
+        for (b = 0; b < ARRAY_SIZE(chardev_backend_names); b++)
+            if (!strcmp(l.items[0].val, chardev_backend_names[b]))
+                break;
+    if (rc == 0 && b == ARRAY_SIZE(chardev_backend_names))
+        rc = fail(c, "backend '%s' not supported (file, stdio, null, socket, pipe)",
+                  l.items[0].val);
+    d.backend = (ChardevBackend)b;
+    for (int i = 1; i < l.n && rc == 0; i++)
+        rc = chardev_param(c, &d, &l.items[i], &seen);
+    kv_free(&l);
+    /* Which parameters each backend takes, and what it needs. */
+    static const unsigned allowed[] = {
+        [CHARDEV_FILE] = S_ID | S_PATH | S_APPEND | S_MUX,
+        [CHARDEV_STDIO] = S_ID | S_SIGNAL | S_MUX,
+        [CHARDEV_NULL] = S_ID | S_MUX,
+        [CHARDEV_SOCKET] = S_ID | S_PATH | S_HOST | S_PORT | S_SERVER | S_WAIT | S_MUX |
+                           S_NODELAY | S_TELNET,
+        [CHARDEV_PIPE] = S_ID | S_PATH | S_MUX,
+    };
+    unsigned extra = rc == 0 && b < ARRAY_SIZE(chardev_backend_names) ? seen & ~allowed[b] : 0;
+    if (extra)
+        rc = fail(c, "%s: parameter '%s' does not apply", chardev_backend_names[b],
+                  chardev_keys[__builtin_ctz(extra)]);
+    if (rc == 0 && !d.id)
+        rc = fail(c, "id= is required (-chardev %s,id=ID,...)", chardev_backend_names[d.backend]);
+    if (rc == 0 && !valid_id(d.id))
+        rc = fail(c, "invalid id '%s' (a letter, then letters, digits, '-', '.', '_')", d.id);
+    if (rc == 0 && options_find_chardev(o, d.id))
+        rc = fail(c, "duplicate id '%s'", d.id);
+    if (rc == 0 && (d.backend == CHARDEV_FILE || d.backend == CHARDEV_PIPE) && !d.path)
+        rc = fail(c, "%s needs path=PATH", chardev_backend_names[d.backend]);
+    if (rc == 0 && d.backend == CHARDEV_SOCKET) {
+        if (d.path && (seen & (S_HOST | S_PORT)))
+            rc = fail(c, "socket: give path= (unix) or host=,port= (tcp), not both");
+        else if (!d.path && !(seen & S_PORT))
+            rc = fail(c, "socket needs path=PATH (unix) or port=N (tcp)");
+        if (rc == 0 && !d.path && !d.host)
+            d.host = xstrdup("");
+        if (!d.server)
+            d.wait = false;
+    }
+    if (rc == 0 && o->nchardevs == MAX_CHARDEVS)
+        rc = fail(c, "too many character devices (at most %d)", MAX_CHARDEVS);
+    if (rc < 0) {
+        chardev_opt_free(&d);
+        return -1;
+    }
+    o->chardevs[o->nchardevs++] = d;
+    return 0;
+}
+
+/* ---- -device: one table of device types and their properties ---- */
+
+/* Property kinds. */
+typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM,
+                       PROP_DRIVE, PROP_NUM_QUEUES } PropKind;
+
+typedef struct DevPropDef {
+    const char *name;
+    PropKind kind;
+    const char *help;
+} DevPropDef;
+
+typedef struct DeviceTypeDef {
+    const char *name;
+    DeviceType type;
+    const char *bus;          /* "ISA" or "PCI" */
+    const char *desc;
+    uint32_t iobase, iosize;  /* defaults (ISA); iobase ~0u: -global isa-debugcon.iobase */
+    int max;                  /* how many may be given */
+    DevPropDef props[4];
+} DeviceTypeDef;
+
+#define DEBUGCON_GLOBAL_PORT 0xffffffffu
+
+static const DeviceTypeDef device_types[] = {
+    { "isa-debug-exit", DEVICE_ISA_DEBUG_EXIT, "ISA",
+      "writing V ends vx86 with status (V << 1) | 1 (present at 0xf4 unless given)", 0xf4, 4, 4,
+      { { "iobase", PROP_PORT, "first port (default 0xf4)" },
+        { "iosize", PROP_IOSIZE, "number of ports: 1, 2 or 4 (default 4)" } } },
+    { "isa-debugcon", DEVICE_ISA_DEBUGCON, "ISA",
+      "bytes written to its port go to a -chardev; reads return 0xe9", DEBUGCON_GLOBAL_PORT, 1, 8,
+      { { "iobase", PROP_PORT, "port (default 0xe9, or -global isa-debugcon.iobase)" },
+        { "chardev", PROP_CHARDEV, "the -chardev id its output goes to" } } },
+    { "pc-testdev", DEVICE_PC_TESTDEV, "ISA",
+      "QEMU's x86 test device: ports 0xe0-0xeb, IRQ lines at 0x2000, 64 KiB at 0xff000000",
+      0xe0, 12, 1, { { NULL } } },
+    { "pci-testdev", DEVICE_PCI_TESTDEV, "PCI",
+      "QEMU's PCI test device 1b36:0005 (BAR0 4 KiB memory, BAR1 256 IO ports)", 0, 0, 4,
+      { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "VGA", DEVICE_VGA, "PCI", "the standard VGA with Bochs VBE (same as -vga std)", 0, 0, 1,
+      { { "vgamem_mb", PROP_VGAMEM, "video memory in MiB (power of two 1-256, default 16)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (only 2, where QEMU puts it)" } } },
+    { "virtio-blk-pci", DEVICE_VIRTIO_BLK, "PCI", "virtio disk (docs/devices-virtio.md)", 0, 0, 8,
+      { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it uses" },
+        { "num-queues", PROP_NUM_QUEUES, "request queues 1..16 (default 1)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "virtio-rng-pci", DEVICE_VIRTIO_RNG, "PCI", "virtio entropy source fed by getrandom", 0, 0, 4,
+      { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+};
+
+static const DeviceTypeDef *device_type_find(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(device_types); i++)
+        if (!strcmp(device_types[i].name, name))
+            return &device_types[i];
+    return NULL;
+}
+
+void options_print_devices(FILE *f)
+{
+    fprintf(f, "Devices (-device NAME[,PROP=VALUE,...]):\n");
+    for (size_t i = 0; i < ARRAY_SIZE(device_types); i++) {
+        const DeviceTypeDef *t = &device_types[i];
+        fprintf(f, "  %-15s %s bus: %s\n", t->name, t->bus, t->desc);
+        for (const DevPropDef *p = t->props; p < t->props + 4 && p->name; p++)
+            fprintf(f, "    %-13s %s\n", p->name, p->help);
+    }
+    fprintf(f, "All devices also accept id=ID.\n");
+}
+
+/* "SLOT" or "SLOT.FN", hex as QEMU reads it (addr=0x5.0 or addr=05). */
+static bool parse_pci_addr(const char *s, int *devfn)
+{
+    char *end;
+    if (!s || !*s)
+        return false;
+    unsigned long slot = strtoul(s, &end, 16), fn = 0;
+    if (end == s || slot > 31)
+        return false;
+    if (*end == '.') {
+        const char *f = end + 1;
+        fn = strtoul(f, &end, 16);
+        if (end == f || fn > 7)
+            return false;
+    }
+    if (*end)
+        return false;
+    *devfn = (int)(slot << 3 | fn);
+    return true;
+}
+
+static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *kv)
+{
+    const DevPropDef *p = NULL;
+    for (int i = 0; i < 4 && t->props[i].name; i++)
+        if (!strcmp(t->props[i].name, kv->key))
+            p = &t->props[i];
+    if (!strcmp(kv->key, "id"))
+        return kv->val ? 0 : kv_need_value(c, kv);
+    if (!p)
+        return fail(c, "%s: unknown property '%s'", t->name, kv->key);
+    const char *v = kv->val ? kv->val : "";
+    uint64_t n;
+    switch (p->kind) {
+    case PROP_PORT:
+        if (!parse_port(kv->val, 0xffff, &n))
+            return fail(c, "%s: iobase=%s: expected a port 0..0xffff", t->name, v);
+        d->iobase = (uint32_t)n;
+        break;
+    case PROP_IOSIZE:
+        if (!parse_port(kv->val, 4, &n) || (n != 1 && n != 2 && n != 4))
+            return fail(c, "%s: iosize=%s: expected 1, 2 or 4", t->name, v);
+        d->iosize = (uint32_t)n;
+        break;
+    case PROP_CHARDEV:
+        if (!*v)
+            return kv_need_value(c, kv);
+        set_string(&d->chardev, v);
+        break;
+    case PROP_PCI_ADDR:
+        if (!parse_pci_addr(kv->val, &d->devfn))
+            return fail(c, "%s: addr=%s: expected a PCI slot[.function] (0..1f[.0..7])",
+                        t->name, v);
+        break;
+    case PROP_VGAMEM:
+        if (!parse_uint(v, 1, 256, &n) || (n & (n - 1)))
+            return fail(c, "%s: vgamem_mb=%s: expected a power of two from 1 to 256",
+                        t->name, v);
+        d->vgamem_mb = (unsigned)n;
+        break;
+    case PROP_DRIVE:
+        if (!*v || strlen(v) >= sizeof d->drive)
+            return fail(c, "%s: drive=%s: expected a drive id", t->name, v);
+        snprintf(d->drive, sizeof d->drive, "%s", v);
+        break;
+    case PROP_NUM_QUEUES:
+        if (!parse_uint(v, 1, 16, &n))
+            return fail(c, "%s: num-queues=%s: expected 1..16", t->name, v);
+        d->num_queues = (int)n;
+        break;
+    }
+    return 0;
+}
+
 static int opt_device(Ctx *c, const char *arg)
 {
+    VMOptions *o = c->o;
+    if (!strcmp(arg, "help") || !strcmp(arg, "?")) {
+        o->want_device_help = true;
+        c->stop = true;
+        return 0;
+    }
     KVList l;
     if (kv_parse(c, arg, "driver", &l) < 0)
         return -1;
+    const DeviceTypeDef *t = NULL;
+    if (strcmp(l.items[0].key, "driver") || !l.items[0].val) {
+        kv_free(&l);
+        return fail(c, "expected a device name first (-device help lists them)");
+    }
+    t = device_type_find(l.items[0].val);
+    if (!t) {
+        int rc = fail(c, "device '%s' not supported (-device help lists the devices)",
+                      l.items[0].val);
+        kv_free(&l);
+        return rc;
+    }
+    DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1 };
     int rc = 0;
-    uint64_t base = 0xf4, size = 4;
-    for (int i = 0; i < l.n && rc == 0; i++) {
-        const KV *kv = &l.items[i];
-        if (!strcmp(kv->key, "driver")) {
-            if (!kv->val || strcmp(kv->val, "isa-debug-exit"))
-                rc = fail(c, "device '%s' not supported yet (isa-debug-exit)",
-                          kv->val ? kv->val : "");
-        } else if (!strcmp(kv->key, "iobase")) {
-            if (!parse_port(kv->val, 0xffff, &base))
-                rc = fail(c, "iobase=%s: expected a port 0..0xffff", kv->val ? kv->val : "");
-        } else if (!strcmp(kv->key, "iosize")) {
-            if (!parse_port(kv->val, 4, &size) || (size != 1 && size != 2 && size != 4))
-                rc = fail(c, "iosize=%s: expected 1, 2 or 4", kv->val ? kv->val : "");
-        } else {
-            rc = kv_unknown(c, kv);
-        }
-    }
+    for (int i = 1; i < l.n && rc == 0; i++)
+        rc = device_prop(c, t, &d, &l.items[i]);
     kv_free(&l);
-    if (rc == 0 && base + size > 0x10000)
-        rc = fail(c, "isa-debug-exit: ports 0x%llx+%llu run past 0xffff",
-                  (unsigned long long)base, (unsigned long long)size);
-    if (rc == 0) {
-        c->o->debug_exit_port = (uint16_t)base;
-        c->o->debug_exit_size = (uint16_t)size;
+    int same = 0;
+    for (int i = 0; i < o->ndevices; i++)
+        same += o->devices[i].type == t->type;
+    if (rc == 0 && t->iosize && d.iobase != DEBUGCON_GLOBAL_PORT &&
+        d.iobase + d.iosize > 0x10000)
+        rc = fail(c, "%s: ports 0x%x+%u run past 0xffff", t->name, d.iobase, d.iosize);
+    if (rc == 0 && same >= t->max)
+        rc = fail(c, "%s: at most %d may be given", t->name, t->max);
+    if (rc == 0 && t->type == DEVICE_VGA && d.devfn >= 0 && d.devfn != 2 << 3)
+        rc = fail(c, "VGA: addr= must be 2 (the slot QEMU's pc machine gives it)");
+    if (rc == 0 && t->type == DEVICE_VIRTIO_BLK && !d.drive[0])
+        rc = fail(c, "virtio-blk-pci needs drive=ID (an -drive if=none,id=ID)");
+    if (rc == 0 && o->ndevices == MAX_DEVICES)
+        rc = fail(c, "too many devices (at most %d)", MAX_DEVICES);
+    if (rc < 0) {
+        free(d.chardev);
+        return -1;
     }
-    return rc;
+    if (t->type == DEVICE_VGA) {          /* -device VGA replaces the default VGA */
+        o->vga = VGA_STD;
+        if (d.vgamem_mb)
+            o->vgamem_mb = d.vgamem_mb;
+    }
+    o->devices[o->ndevices++] = d;
+    return 0;
 }
 
 static int opt_display(Ctx *c, const char *arg)
@@ -987,11 +1388,19 @@ static int opt_D(Ctx *c, const char *a)
     return 0;
 }
 
-/* -gdb tcp:[HOST]:PORT */
+/* -gdb tcp:[HOST]:PORT | unix:PATH,server[,nowait] */
 static int opt_gdb(Ctx *c, const char *arg)
 {
+    if (!strncmp(arg, "unix:", 5)) {
+        const char *comma = strchr(arg + 5, ',');
+        if (comma == arg + 5 || !comma || strncmp(comma, ",server", 7) ||
+            (comma[7] && strcmp(comma + 7, ",nowait")))
+            return fail(c, "expected unix:PATH,server in '%s'", arg);
+        set_string(&c->o->gdb, arg);
+        return 0;
+    }
     if (strncmp(arg, "tcp:", 4))
-        return fail(c, "unsupported device '%s' (tcp::PORT)", arg);
+        return fail(c, "unsupported device '%s' (tcp::PORT, unix:PATH,server)", arg);
     const char *colon = strrchr(arg + 4, ':');
     uint64_t port;
     if (!colon || !parse_uint(colon + 1, 1, 65535, &port))
@@ -1064,9 +1473,10 @@ static const OptDef opt_defs[] = {
     { "cdrom", true, opt_cdrom, "FILE", "CD-ROM image (IDE secondary master)" },
     { "boot", true, opt_boot, "[order=]DEVS[,once=DEVS][,menu=on]", "boot order: c disk, d cdrom, n network, a floppy" },
     { "snapshot", false, opt_snapshot, NULL, "write disk changes to temporary files" },
-    { "debugcon", true, opt_debugcon, "stdio|file:PATH|none", "debug console (port 0xe9; see -global)" },
-    { "device", true, opt_device, "isa-debug-exit[,iobase=P,iosize=N]", "test exit device (always present at 0xf4)" },
-    { "serial", true, opt_serial, "stdio|file:PATH|none", "where the first serial port goes" },
+    { "debugcon", true, opt_debugcon, "stdio|file:PATH|chardev:ID|none", "debug console (port 0xe9; see -global)" },
+    { "device", true, opt_device, "NAME[,PROP=V,...]", "add a device (-device help lists them)" },
+    { "chardev", true, opt_chardev, "file|stdio|null|socket|pipe,id=ID,...", "a named character backend" },
+    { "serial", true, opt_serial, "stdio|file:PATH|chardev:ID|none", "where the first serial port goes" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
     { "display", true, opt_display, "sdl|none", "display backend" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
@@ -1084,7 +1494,7 @@ static const OptDef opt_defs[] = {
     { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },
     { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
-    { "gdb", true, opt_gdb, "tcp::PORT", "wait for a gdb connection" },
+    { "gdb", true, opt_gdb, "tcp::PORT|unix:PATH,server", "listen for a gdb connection" },
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
     { "D", true, opt_D, "FILE", "write the debug log to FILE" },
     { "dfilter", true, opt_dfilter, "RANGE,...", "limit per-block log items to guest addresses (0x1000+0x100, 0x1000..0x10ff)" },
@@ -1101,10 +1511,45 @@ static const OptDef *opt_find(const char *name)
     return NULL;
 }
 
+/* A frontend's chardev:ID must name a -chardev nobody else uses. */
+static int chardev_claim(Ctx *c, const char *opt, const char *id, const char **users)
+{
+    const ChardevOpt *d = options_find_chardev(c->o, id);
+    c->opt = opt;
+    if (!d)
+        return fail(c, "chardev '%s' not found (no -chardev ...,id=%s)", id, id);
+    int i = (int)(d - c->o->chardevs);
+    if (users[i])
+        return fail_line(c, "%s: chardev '%s' is already used by %s", opt, id, users[i]);
+    users[i] = opt;
+    return 0;
+}
+
+static int check_chardev_users(Ctx *c)
+{
+    VMOptions *o = c->o;
+    const char *users[MAX_CHARDEVS] = { NULL };
+    if (o->serial == SERIAL_CHARDEV && chardev_claim(c, "-serial", o->serial_path, users) < 0)
+        return -1;
+    if (o->debugcon == SERIAL_CHARDEV &&
+        chardev_claim(c, "-debugcon", o->debugcon_path, users) < 0)
+        return -1;
+    for (int i = 0; i < o->ndevices; i++) {
+        DeviceOpt *d = &o->devices[i];
+        if (d->type == DEVICE_ISA_DEBUGCON && d->iobase == DEBUGCON_GLOBAL_PORT)
+            d->iobase = o->debugcon_port;
+        if (d->chardev && chardev_claim(c, "-device isa-debugcon", d->chardev, users) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Checks that need the whole command line. */
 static int options_finish(Ctx *c)
 {
     VMOptions *o = c->o;
+    if (check_chardev_users(c) < 0)
+        return -1;
     if (o->initrd && !o->kernel) {
         c->opt = "-initrd";
         return fail(c, "needs -kernel");
@@ -1122,6 +1567,33 @@ static int options_finish(Ctx *c)
         if (!o->serial_given)
             o->serial = SERIAL_STDIO;
     }
+    /* Each virtio-blk-pci names an if=none drive no other device uses. */
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *v = &o->devices[i];
+        if (v->type != DEVICE_VIRTIO_BLK)
+            continue;
+        c->opt = "-device";
+        int found = -1;
+        for (int k = 0; k < o->ndrives; k++)
+            if (!strcmp(o->drives[k].id, v->drive))
+                found = k;
+        if (found < 0)
+            return fail(c, "virtio-blk-pci: no -drive with id=%s", v->drive);
+        if (o->drives[found].iface != DRIVE_IF_NONE)
+            return fail(c, "virtio-blk-pci: drive %s is already attached (use if=none)",
+                        v->drive);
+        if (o->drives[found].media == DRIVE_MEDIA_CDROM)
+            return fail(c, "virtio-blk-pci: drive %s is a CD-ROM", v->drive);
+        for (int k = 0; k < i; k++)
+            if (o->devices[k].type == DEVICE_VIRTIO_BLK && !strcmp(o->devices[k].drive, v->drive))
+                return fail(c, "virtio-blk-pci: drive %s is used twice", v->drive);
+    }
+    for (int i = 0; i < o->ndrives; i++)
+        for (int k = 0; k < i; k++)
+            if (o->drives[i].id[0] && !strcmp(o->drives[i].id, o->drives[k].id)) {
+                c->opt = "-drive";
+                return fail(c, "id=%s given twice", o->drives[i].id);
+            }
     /* A writable disk image must be writable, unless writes go to a
      * temporary overlay. */
     for (int i = 0; i < o->ndrives; i++) {
@@ -1144,8 +1616,6 @@ void options_init(VMOptions *o)
     o->serial = SERIAL_NONE;
     o->display = DISPLAY_DEFAULT;
     o->debugcon = SERIAL_NONE;
-    o->debug_exit_port = 0xf4;
-    o->debug_exit_size = 4;
     o->debugcon_port = 0xe9;
 }
 
@@ -1169,6 +1639,10 @@ void options_free(VMOptions *o)
     free(o->log_file);
     free(o->cpu_model);
     free(o->gdb);
+    for (int i = 0; i < o->nchardevs; i++)
+        chardev_opt_free(&o->chardevs[i]);
+    for (int i = 0; i < o->ndevices; i++)
+        free(o->devices[i].chardev);
     memset(o, 0, sizeof(*o));
 }
 

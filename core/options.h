@@ -15,6 +15,8 @@
 
 #define MAX_DRIVES 8
 #define MAX_ACCELS 4
+#define MAX_CHARDEVS 8
+#define MAX_DEVICES 16
 
 typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY } DriveIf;
 typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
@@ -44,9 +46,45 @@ typedef struct DriveOpt {
     DriveAio aio;
     const char *opt;      /* option that created it: "-drive", "-hda", "-cdrom", "-fda", ... */
     bool index_given;     /* index= was explicit (or implied by -hdX/-cdrom) */
+    char id[32];          /* id= (for -device ...,drive=ID); "" when not given */
 } DriveOpt;
 
-typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE } SerialKind;
+/* SERIAL_CHARDEV: the backend is the -chardev whose id is in *_path. */
+typedef enum SerialKind { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE, SERIAL_CHARDEV } SerialKind;
+
+/* -chardev BACKEND,id=ID,...: a named character backend (host/chardev.c
+ * opens it with chardev_open_opt). */
+typedef enum ChardevBackend {
+    CHARDEV_FILE, CHARDEV_STDIO, CHARDEV_NULL, CHARDEV_SOCKET, CHARDEV_PIPE,
+} ChardevBackend;
+
+typedef struct ChardevOpt {
+    char *id;
+    ChardevBackend backend;
+    char *path;           /* file, pipe, unix socket; NULL for a TCP socket */
+    char *host;           /* TCP socket: host ("" = any / localhost) */
+    uint16_t port;        /* TCP socket */
+    bool server;          /* socket: listen (server=on) or connect */
+    bool wait;            /* socket server: wait for the first client at start */
+    bool append;          /* file: append instead of truncating */
+} ChardevOpt;
+
+/* -device DRIVER,...: the device types vx86 has (one table in
+ * core/options.c, `-device help` lists it). */
+typedef enum DeviceType {
+    DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
+    DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
+} DeviceType;
+
+typedef struct DeviceOpt {
+    DeviceType type;
+    uint32_t iobase, iosize;  /* ISA devices: their ports */
+    char *chardev;        /* isa-debugcon: the -chardev id (NULL: output dropped) */
+    int devfn;            /* PCI devices: addr=SLOT[.FN]; -1: next free slot */
+    unsigned vgamem_mb;   /* VGA: 0 = default */
+    char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
+    int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
+} DeviceOpt;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
@@ -66,7 +104,7 @@ typedef struct VMOptions {
     char boot_once[8];    /* -boot once=d: order for the first boot only */
     bool boot_menu;       /* -boot menu=on */
     SerialKind serial;    /* SERIAL_NONE unless -serial or -nographic */
-    char *serial_path;    /* SERIAL_FILE */
+    char *serial_path;    /* SERIAL_FILE: the file; SERIAL_CHARDEV: the chardev id */
     bool serial_given;
     bool nographic;
     DisplayKind display;
@@ -75,10 +113,14 @@ typedef struct VMOptions {
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
     SerialKind debugcon;  /* -debugcon: the debug console's output */
-    char *debugcon_path;
-    uint16_t debugcon_port;    /* -global isa-debugcon.iobase= (default 0xe9) */
-    uint16_t debug_exit_port;  /* -device isa-debug-exit,iobase= (default 0xf4) */
-    uint16_t debug_exit_size;
+    char *debugcon_path;  /* SERIAL_FILE: the file; SERIAL_CHARDEV: the chardev id */
+    uint16_t debugcon_port;    /* -global isa-debugcon.iobase= (default 0xe9): -debugcon's
+                                  port and the default of -device isa-debugcon */
+    ChardevOpt chardevs[MAX_CHARDEVS];
+    int nchardevs;
+    DeviceOpt devices[MAX_DEVICES];   /* -device, in command-line order */
+    int ndevices;
+    bool want_device_help;     /* -device help */
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
     char *qmp[4];         /* -qmp specs (several QMP servers) */
     int nqmp;
@@ -113,5 +155,15 @@ bool options_parse_size(const char *s, uint64_t default_unit, uint64_t *out);
 #define OPTIONS_MAX_RAM (1ULL << 46)
 #define OPTIONS_MAX_SMP 64
 void options_print_help(FILE *f);
+/* -device help: the device types and their properties. */
+void options_print_devices(FILE *f);
+/* The -chardev with this id, or NULL. */
+const ChardevOpt *options_find_chardev(const VMOptions *o, const char *id);
+/* Multiboot modules: -initrd "a args,b" is a comma-separated list (",,"
+ * is a literal comma); each item is a file name, then after the first
+ * space the module's command line.  Splits item n into a malloc'ed path
+ * and command line (the whole item); false when there is no item n. */
+int options_initrd_count(const char *initrd);
+bool options_initrd_item(const char *initrd, int n, char **path, char **cmdline);
 
 #endif

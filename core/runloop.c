@@ -13,6 +13,10 @@
  * before polling, not before running: a notification that comes after the
  * clear ends the next run at once, one that came before it is seen by
  * this poll (workers make their fd readable before notifying).
+ *
+ * RUN_PAUSED (-S, a debugger's stop: machine_pause/machine_resume) runs
+ * no CPU and stops the virtual clock; input is still polled.  An
+ * accelerator's ACCEL_EXIT_DEBUG goes to the debugger's m->debug_stop.
  */
 #include <errno.h>
 #include <poll.h>
@@ -114,6 +118,11 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
         AccelExit e = ops->exec(acc, deadline);
         if (e == ACCEL_EXIT_SHUTDOWN) {
             machine_triple_fault(m);
+            continue;
+        }
+        if (e == ACCEL_EXIT_DEBUG) {
+            if (m->debug_stop)
+                m->debug_stop(m->debug_opaque);
             continue;
         }
         if (e == ACCEL_EXIT_ERROR) {

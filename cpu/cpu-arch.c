@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cpu/cpu.h"
+#include "cpu/debug.h"
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
 
@@ -208,6 +209,8 @@ int cpu_put_arch_state(CPUState *cpu, const X86ArchState *s, char *err, size_t l
     cpu_update_hflags(cpu);
     mmu_flush_all(cpu);
     cpu_flush_code(cpu);
+    if (cpu->dr[7] & 0xff)
+        cpu_debug_dr_changed(cpu);   /* DR7 breakpoints need cpu->dbg */
     return 0;
 }
 

@@ -91,27 +91,179 @@ static const CPUModel cpu_models[] = {
 /* QEMU's names for "everything this emulator implements". */
 static const struct { const char *alias, *model; } cpu_model_aliases[] = {
     { "max", "vx86" },
+    { "host", "vx86" },
 };
+
+/* CPUID feature flags by QEMU's -cpu names (target/i386's feature word
+ * tables name them so); a second spelling QEMU also accepts follows. */
+typedef struct CPUFeatureName {
+    const char *name, *alias;
+    uint8_t word;
+    uint32_t bit;
+} CPUFeatureName;
+
+static const CPUFeatureName cpu_feature_names[] = {
+    { "fpu", NULL, CPU_FEAT_1_EDX, F1D_FPU }, { "de", NULL, CPU_FEAT_1_EDX, F1D_DE },
+    { "pse", NULL, CPU_FEAT_1_EDX, F1D_PSE }, { "tsc", NULL, CPU_FEAT_1_EDX, F1D_TSC },
+    { "msr", NULL, CPU_FEAT_1_EDX, F1D_MSR }, { "pae", NULL, CPU_FEAT_1_EDX, F1D_PAE },
+    { "cx8", NULL, CPU_FEAT_1_EDX, F1D_CX8 }, { "apic", NULL, CPU_FEAT_1_EDX, F1D_APIC },
+    { "sep", NULL, CPU_FEAT_1_EDX, F1D_SEP }, { "pge", NULL, CPU_FEAT_1_EDX, F1D_PGE },
+    { "cmov", NULL, CPU_FEAT_1_EDX, F1D_CMOV }, { "pat", NULL, CPU_FEAT_1_EDX, F1D_PAT },
+    { "pse36", NULL, CPU_FEAT_1_EDX, F1D_PSE36 },
+    { "clflush", NULL, CPU_FEAT_1_EDX, F1D_CLFLUSH }, { "mmx", NULL, CPU_FEAT_1_EDX, F1D_MMX },
+    { "fxsr", NULL, CPU_FEAT_1_EDX, F1D_FXSR }, { "sse", NULL, CPU_FEAT_1_EDX, F1D_SSE },
+    { "sse2", NULL, CPU_FEAT_1_EDX, F1D_SSE2 },
+    { "pni", "sse3", CPU_FEAT_1_ECX, F1C_SSE3 },
+    { "pclmulqdq", "pclmuldq", CPU_FEAT_1_ECX, F1C_PCLMUL },
+    { "monitor", NULL, CPU_FEAT_1_ECX, F1C_MONITOR }, { "vmx", NULL, CPU_FEAT_1_ECX, F1C_VMX },
+    { "ssse3", NULL, CPU_FEAT_1_ECX, F1C_SSSE3 }, { "cx16", NULL, CPU_FEAT_1_ECX, F1C_CX16 },
+    { "sse4.1", "sse4_1", CPU_FEAT_1_ECX, F1C_SSE41 },
+    { "sse4.2", "sse4_2", CPU_FEAT_1_ECX, F1C_SSE42 },
+    { "movbe", NULL, CPU_FEAT_1_ECX, F1C_MOVBE }, { "popcnt", NULL, CPU_FEAT_1_ECX, F1C_POPCNT },
+    { "aes", NULL, CPU_FEAT_1_ECX, F1C_AES }, { "xsave", NULL, CPU_FEAT_1_ECX, F1C_XSAVE },
+    { "avx", NULL, CPU_FEAT_1_ECX, F1C_AVX }, { "rdrand", NULL, CPU_FEAT_1_ECX, F1C_RDRAND },
+    { "hypervisor", NULL, CPU_FEAT_1_ECX, F1C_HYPERVISOR },
+    { "fsgsbase", NULL, CPU_FEAT_7_EBX, F7B_FSGSBASE }, { "sgx", NULL, CPU_FEAT_7_EBX, F7B_SGX },
+    { "bmi1", NULL, CPU_FEAT_7_EBX, F7B_BMI1 }, { "bmi2", NULL, CPU_FEAT_7_EBX, F7B_BMI2 },
+    { "smep", NULL, CPU_FEAT_7_EBX, F7B_SMEP }, { "invpcid", NULL, CPU_FEAT_7_EBX, F7B_INVPCID },
+    { "rtm", NULL, CPU_FEAT_7_EBX, F7B_RTM },
+    { "fdp-excptn-only", NULL, CPU_FEAT_7_EBX, F7B_FDP_EXCPTN },
+    { "zero-fcs-fds", NULL, CPU_FEAT_7_EBX, F7B_NO_FCS_FDS },
+    { "rdseed", NULL, CPU_FEAT_7_EBX, F7B_RDSEED }, { "adx", NULL, CPU_FEAT_7_EBX, F7B_ADX },
+    { "smap", NULL, CPU_FEAT_7_EBX, F7B_SMAP },
+    { "clflushopt", NULL, CPU_FEAT_7_EBX, F7B_CLFLUSHOPT },
+    { "clwb", NULL, CPU_FEAT_7_EBX, F7B_CLWB }, { "sha-ni", NULL, CPU_FEAT_7_EBX, F7B_SHA },
+    { "pku", NULL, CPU_FEAT_7_ECX, F7C_PKU },
+    { "arch-capabilities", NULL, CPU_FEAT_7_EDX, F7D_ARCH_CAP },
+    { "syscall", NULL, CPU_FEAT_81_EDX, F81D_SYSCALL },
+    { "nx", "xd", CPU_FEAT_81_EDX, F81D_NX },
+    { "pdpe1gb", NULL, CPU_FEAT_81_EDX, F81D_PDPE1GB },
+    { "rdtscp", NULL, CPU_FEAT_81_EDX, F81D_RDTSCP },
+    { "lm", "i64", CPU_FEAT_81_EDX, F81D_LM },
+    { "lahf-lm", "lahf_lm", CPU_FEAT_81_ECX, F81C_LAHF },
+    { "abm", NULL, CPU_FEAT_81_ECX, F81C_LZCNT },
+    { "3dnowprefetch", NULL, CPU_FEAT_81_ECX, F81C_PREFETCHW },
+    { "xsaveopt", NULL, CPU_FEAT_D1_EAX, FD1A_XSAVEOPT },
+    { "xsavec", NULL, CPU_FEAT_D1_EAX, FD1A_XSAVEC },
+    { "xsaves", NULL, CPU_FEAT_D1_EAX, FD1A_XSAVES },
+};
+
+static const CPUFeatureName *cpu_feature_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(cpu_feature_names) / sizeof(cpu_feature_names[0]); i++) {
+        const CPUFeatureName *f = &cpu_feature_names[i];
+        if ((strlen(f->name) == len && !strncmp(f->name, name, len)) ||
+            (f->alias && strlen(f->alias) == len && !strncmp(f->alias, name, len)))
+            return f;
+    }
+    return NULL;
+}
 
 void cpu_models_print(FILE *f)
 {
-    fprintf(f, "CPU models (-cpu NAME):\n");
+    fprintf(f, "CPU models (-cpu NAME[,+FEATURE|-FEATURE|FEATURE=on|off,...]):\n");
     for (size_t i = 0; i < sizeof(cpu_models) / sizeof(cpu_models[0]); i++)
         fprintf(f, "  %-8s %s\n", cpu_models[i].name, cpu_models[i].desc);
     for (size_t i = 0; i < sizeof(cpu_model_aliases) / sizeof(cpu_model_aliases[0]); i++)
         fprintf(f, "  %-8s the same as %s\n", cpu_model_aliases[i].alias, cpu_model_aliases[i].model);
+    /* What can be added: the features of the "everything" model. */
+    fprintf(f, "\nRecognized CPUID flags (those vx86 implements can be added with +):\n ");
+    size_t col = 1;
+    for (size_t i = 0; i < sizeof(cpu_feature_names) / sizeof(cpu_feature_names[0]); i++) {
+        const CPUFeatureName *n = &cpu_feature_names[i];
+        bool impl = cpu_models[0].feat[n->word] & n->bit;
+        size_t w = strlen(n->name) + 1 + (impl ? 0 : 1);
+        if (col + w > 78) {
+            fprintf(f, "\n ");
+            col = 1;
+        }
+        fprintf(f, " %s%s", n->name, impl ? "" : "*");
+        col += w;
+    }
+    fprintf(f, "\n  (* not implemented: can only be removed)\n");
 }
 
-bool cpu_model_apply(CPUConfig *cfg, const char *name, char *err, size_t errlen)
+/* The ",+feat,-feat,feat=on|off" list after the model name. */
+static bool cpu_apply_features(CPUConfig *cfg, const char *list, char *err, size_t errlen)
 {
-    if (!name || !*name)
-        name = cpu_models[0].name;
+    const char *p = list;
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        const char *name = p;
+        size_t nlen = len;
+        int on = -1;
+        if (len && (*p == '+' || *p == '-')) {
+            on = *p == '+';
+            name++;
+            nlen--;
+        } else {
+            const char *eq = memchr(p, '=', len);
+            if (eq) {
+                nlen = (size_t)(eq - p);
+                size_t vlen = len - nlen - 1;
+                const char *v = eq + 1;
+                if ((vlen == 2 && !strncmp(v, "on", 2)) || (vlen == 4 && !strncmp(v, "true", 4)))
+                    on = 1;
+                else if ((vlen == 3 && !strncmp(v, "off", 3)) ||
+                         (vlen == 5 && !strncmp(v, "false", 5)))
+                    on = 0;
+                else {
+                    snprintf(err, errlen, "%.*s: expected on or off", (int)len, p);
+                    return false;
+                }
+            }
+        }
+        if (on < 0 || nlen == 0) {
+            snprintf(err, errlen, "'%.*s': expected +FEATURE, -FEATURE or FEATURE=on|off",
+                     (int)len, p);
+            return false;
+        }
+        const CPUFeatureName *f = cpu_feature_find(name, nlen);
+        if (!f) {
+            snprintf(err, errlen, "unknown CPU feature '%.*s' (-cpu help lists them)",
+                     (int)nlen, name);
+            return false;
+        }
+        if (on && !(cpu_models[0].feat[f->word] & f->bit)) {
+            snprintf(err, errlen, "CPU feature '%s' is not implemented by vx86", f->name);
+            return false;
+        }
+        if (on)
+            cfg->feat[f->word] |= f->bit;
+        else
+            cfg->feat[f->word] &= ~f->bit;
+        p += len + (end ? 1 : 0);
+        if (end && !*p) {
+            snprintf(err, errlen, "empty feature after ','");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool cpu_model_apply(CPUConfig *cfg, const char *spec, char *err, size_t errlen)
+{
+    char name[64];
+    const char *features = "";
+    if (!spec || !*spec)
+        spec = cpu_models[0].name;
+    size_t nlen = strcspn(spec, ",");
+    if (spec[nlen])
+        features = spec + nlen + 1;
+    if (nlen >= sizeof name || (spec[nlen] && !*features)) {
+        snprintf(err, errlen, "invalid CPU model '%s'", spec);
+        return false;
+    }
+    memcpy(name, spec, nlen);
+    name[nlen] = '\0';
+    const char *model = name;
     for (size_t i = 0; i < sizeof(cpu_model_aliases) / sizeof(cpu_model_aliases[0]); i++)
         if (strcmp(cpu_model_aliases[i].alias, name) == 0)
-            name = cpu_model_aliases[i].model;
+            model = cpu_model_aliases[i].model;
     const CPUModel *m = NULL;
     for (size_t i = 0; i < sizeof(cpu_models) / sizeof(cpu_models[0]); i++)
-        if (strcmp(cpu_models[i].name, name) == 0)
+        if (strcmp(cpu_models[i].name, model) == 0)
             m = &cpu_models[i];
     if (!m) {
         char list[128] = "";
@@ -119,11 +271,13 @@ bool cpu_model_apply(CPUConfig *cfg, const char *name, char *err, size_t errlen)
             size_t l = strlen(list);
             snprintf(list + l, sizeof(list) - l, "%s%s", i ? ", " : "", cpu_models[i].name);
         }
-        snprintf(err, errlen, "unknown CPU model '%s' (known: %s)", name, list);
+        snprintf(err, errlen, "unknown CPU model '%s' (known: %s, max)", name, list);
         return false;
     }
     memcpy(cfg->feat, m->feat, sizeof(cfg->feat));
     cfg->model_name = m->name;
+    if (!cpu_apply_features(cfg, features, err, errlen))
+        return false;
     /* The configuration switches can only take features away. */
     if (!cfg->x86_64) {
         cfg->feat[CPU_FEAT_81_EDX] &= ~(uint32_t)(F81D_LM | F81D_SYSCALL);

@@ -436,6 +436,7 @@ void cpu_free(CPUState *cpu)
         cpu->machine->cpus[cpu->index] == cpu)
         cpu->machine->cpus[cpu->index] = NULL;
     cpu_exec_destroy(cpu);
+    free(cpu->dbg);
     free(cpu);
 }
 

@@ -192,6 +192,7 @@ typedef enum CPUExitReason {
     CPU_EXIT_STOPPED,         /* machine->stop_requested or cpu_stop() */
     CPU_EXIT_SHUTDOWN,        /* triple fault: the machine decides (machine_triple_fault) */
     CPU_EXIT_ERROR,           /* emulation error (message in cpu->error) */
+    CPU_EXIT_DEBUG,           /* a debugger's breakpoint, watchpoint or step (cpu/debug.h) */
 } CPUExitReason;
 
 typedef struct CPUConfig {
@@ -375,6 +376,9 @@ struct CPUState {
     uint64_t translations;    /* blocks translated so far (statistics, tests) */
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */
     uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
+    /* Breakpoints, watchpoints, steps (cpu/debug.h); NULL until a debugger
+     * or the guest's DR7 asks for them. */
+    struct CPUDebug *dbg;
     char error[128];
 
     /* ---- the machine's "cpu" state section (cpu_vmsd) ---- */

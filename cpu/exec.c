@@ -24,6 +24,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "cpu/debug.h"
 #include "cpu/mmu.h"
 #include "cpu/translate.h"
 #include "tcg/optimize.h"
@@ -249,6 +250,8 @@ static bool exec_check_interrupts(CPUState *cpu)
             return false;
         cpu->inhibit_irq = false;
     }
+    if (cpu->dbg && cpu_debug_irqs_held(cpu))
+        return false;
     if (cpu->nmi_pending) {
         cpu->nmi_pending = false;
         cpu->halted = false;
@@ -498,6 +501,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             cpu->inhibit_irq = false;   /* an exception ends the shadow */
     }
     for (;;) {
+        if (cpu->dbg)
+            cpu_debug_insn_end(cpu);
         if (cpu->exc_pending >= 0 && !exec_deliver_exception(cpu)) {
             cpu->in_exec = false;
             return CPU_EXIT_SHUTDOWN;
@@ -505,6 +510,10 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (cpu->shutdown) {
             cpu->in_exec = false;
             return CPU_EXIT_SHUTDOWN;
+        }
+        if (cpu->dbg && cpu->dbg->stop.reason) {
+            cpu->in_exec = false;
+            return CPU_EXIT_DEBUG;
         }
         if (cpu->stop || (m && m->stop_requested)) {
             cpu->stop = false;
@@ -555,6 +564,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         /* The instruction after STI / MOV SS runs alone with interrupts
          * held off; the shadow ends after it. */
         bool shadow = cpu->inhibit_irq && cpu->rip == cpu->inhibit_rip;
+        if (cpu->dbg)
+            cpu_debug_block_start(cpu);
         TB *tb = exec_find_tb(cpu, shadow);
         if (!tb) {
             cpu->in_exec = false;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "cpu/debug.h"
 #include "cpu/decode.h"
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
@@ -443,7 +444,9 @@ static u64 helper_mov_to_dr(u64 env, u64 n, u64 v)
         n += 2;
     if (n > 7 || n == 4 || n == 5)
         cpu_raise_exception(cpu, EXC_UD, 0, 0);
-    cpu->dr[n] = v;   /* breakpoints are recorded, not enforced */
+    cpu->dr[n] = v;
+    if (n != 6)
+        cpu_debug_dr_changed(cpu);   /* breakpoints are enforced (cpu/debug.c) */
     return 0;
 }
 const IRHelper hlp_mov_to_dr = IR_HELPER(helper_mov_to_dr, FAULT);

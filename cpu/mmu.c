@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "cpu/debug.h"
 #include "cpu/exec.h"
 #include "tcg/tb.h"
 
@@ -733,6 +734,10 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
         if (r.write)
             e->addr_write = page | TLB_MMIO;
     }
+    if ((cpu->dbg || (cpu->dr[7] & 0xff)) && cpu_debug_page_watched(cpu, lin)) {
+        e->addr_read |= TLB_WATCH;
+        e->addr_write |= TLB_WATCH;
+    }
     return e;
 }
 
@@ -775,6 +780,8 @@ static uint64_t load_page(CPUState *cpu, uint64_t lin, unsigned size, int mmu, u
     TLBEntry *e = &cpu->tlb.table[mmu][tlb_index(lin)];
     if (!tag_matches(e->addr_read, lin))
         e = tlb_fill(cpu, lin, ACC_READ, mmu, ra);
+    if (e->addr_read & TLB_WATCH)
+        cpu_debug_check_access(cpu, lin, size, false, ra);
     if (e->addr_read & TLB_MMIO) {
         uint64_t phys = cpu->tlb_phys[mmu][tlb_index(lin)] | (lin & ~TLB_PAGE_MASK);
         return memmap_read(cpu->machine->mem, phys, size);
@@ -803,6 +810,8 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
     TLBEntry *e = &cpu->tlb.table[mmu][i];
     if (!tag_matches(e->addr_write, lin))
         e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+    if (e->addr_write & TLB_WATCH)
+        cpu_debug_check_access(cpu, lin, size, true, ra);
     uint64_t phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
     if (e->addr_write & TLB_MMIO) {
         memmap_write(cpu->machine->mem, phys, val, size);

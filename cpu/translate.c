@@ -27,6 +27,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "cpu/debug.h"
 #include "cpu/disas.h"
 #include "cpu/exec.h"
 #include "cpu/helpers.h"
@@ -47,6 +48,7 @@ struct X86Translator {
     DisasContext s;
     InsnRec recs[TB_MAX_INSNS];
     uint8_t code[TLB_PAGE_SIZE + 32];
+    bool bp_first;          /* a breakpoint at the block's only instruction */
 };
 
 static const char *const reg_names[16] = {
@@ -685,9 +687,18 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
     X86CpuMode mode = decode_mode(tb->flags);
     size_t off = 0;
     int n = 0;
+    t->bp_first = false;
     while (n < max_insns) {
         if (n > 0 && off >= page_rem)
             break;
+        /* Breakpoints (cpu/debug.h): a block ends before one, or is the
+         * instruction at one alone. */
+        if ((cpu->dbg || (cpu->dr[7] & 0xff)) &&
+            cpu_debug_insn_bp(cpu, wide ? pc0 + off : (uint32_t)(pc0 + off))) {
+            if (n > 0)
+                break;
+            t->bp_first = true;
+        }
         InsnRec *r = &t->recs[n];
         r->pc = rip0 + off;
         r->cc_dead = false;
@@ -726,7 +737,7 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
             break;
         if (off > page_rem)
             break;     /* this one crossed into the next page */
-        if (tb->flags & HF_TF)
+        if ((tb->flags & HF_TF) || t->bp_first)
             break;
     }
     tb->size = (uint32_t)off;
@@ -903,6 +914,10 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     s->nstubs = 0;
     uint32_t exit_label = ir_new_label(b);
     gen_block_prologue(s, exit_label);
+    if (t->bp_first) {
+        IRTemp args[2] = { IR_ENV, tcg_const(s, (int64_t)cpu->rip) };
+        gen_call_helper(s, &hlp_debug_insn, 0, 2, args);
+    }
 
     for (int i = 0; i < n; i++) {
         translate_insn(s, &t->recs[i]);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -30,12 +31,15 @@
 #define CHARDEV_INPUT_QUEUE 4096
 #define CTRL_A 0x01
 
-typedef enum CharKind { CHAR_STDIO, CHAR_FILE, CHAR_NONE, CHAR_BUFFER, CHAR_SOCKET } CharKind;
+typedef enum CharKind {
+    CHAR_STDIO, CHAR_FILE, CHAR_NONE, CHAR_BUFFER, CHAR_SOCKET, CHAR_PIPE, CHAR_CLIENT,
+} CharKind;
 
 struct CharDev {
     CharKind kind;
     int in_fd, out_fd;        /* -1 when absent */
     bool owns_out_fd;
+    bool owns_in_fd;          /* pipe: a separate PATH.in */
     bool in_eof;              /* input fd hit end of file: stop polling it */
     bool escape_pending;      /* stdio: Ctrl-A seen, waiting for the command */
 
@@ -201,6 +205,157 @@ static CharDev *open_unix_server(const char *spec, char *err, size_t errlen)
     return c;
 }
 
+/* ---- -chardev (core/options.h ChardevOpt) ---- */
+
+/* A listening or connected stream socket for a unix path or host:port. */
+static int socket_open(const ChardevOpt *o, bool listening, char *err, size_t errlen)
+{
+    if (o->path) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        if (strlen(o->path) >= sizeof(sa.sun_path)) {
+            snprintf(err, errlen, "socket path '%s' is too long (at most %zu bytes)", o->path,
+                     sizeof(sa.sun_path) - 1);
+            return -1;
+        }
+        strcpy(sa.sun_path, o->path);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (listening)
+            unlink(o->path);
+        if (fd < 0 || (listening ? bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
+                                   listen(fd, 1) < 0
+                                 : connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)) {
+            snprintf(err, errlen, "unix:%s: %s", o->path, strerror(errno));
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        return fd;
+    }
+    char port[8];
+    snprintf(port, sizeof port, "%u", o->port);
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+                              .ai_flags = listening ? AI_PASSIVE : 0 }, *res = NULL;
+    const char *host = o->host && *o->host ? o->host : (listening ? NULL : "localhost");
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc) {
+        snprintf(err, errlen, "tcp:%s:%s: %s", host ? host : "", port, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1, e = 0;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        int one = 1;
+        if (listening)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (listening ? bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 1) < 0
+                      : connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+            e = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        snprintf(err, errlen, "tcp:%s:%s: %s", host ? host : "", port, strerror(e));
+    return fd;
+}
+
+static CharDev *open_socket_opt(const ChardevOpt *o, char *err, size_t errlen)
+{
+    int fd = socket_open(o, o->server, err, errlen);
+    if (fd < 0)
+        return NULL;
+    if (!o->server) {
+        CharDev *c = chardev_alloc(CHAR_CLIENT);
+        c->in_fd = c->out_fd = fd;
+        return c;
+    }
+    CharDev *c = chardev_alloc(CHAR_SOCKET);
+    c->listen_fd = fd;
+    c->sock_path = o->path ? xstrdup(o->path) : NULL;
+    if (o->wait) {
+        if (o->path)
+            fprintf(stderr, "vx86: waiting for a connection on unix:%s\n", o->path);
+        else
+            fprintf(stderr, "vx86: waiting for a connection on tcp:%s:%u\n",
+                    o->host ? o->host : "", o->port);
+        int cfd = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd >= 0)
+            c->in_fd = c->out_fd = cfd;
+    }
+    return c;
+}
+
+/* QEMU's pipe backend: PATH.in (what the guest reads) and PATH.out (what
+ * it writes) when both exist, else PATH both ways.  O_RDWR, so opening a
+ * FIFO nobody has opened yet does not block. */
+static CharDev *open_pipe_opt(const ChardevOpt *o, char *err, size_t errlen)
+{
+    size_t n = strlen(o->path) + 5;
+    char *in = xmalloc(n), *out = xmalloc(n);
+    snprintf(in, n, "%s.in", o->path);
+    snprintf(out, n, "%s.out", o->path);
+    int fin = open(in, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+    int fout = open(out, O_RDWR | O_CLOEXEC);
+    free(in);
+    free(out);
+    if (fin < 0 || fout < 0) {
+        if (fin >= 0)
+            close(fin);
+        if (fout >= 0)
+            close(fout);
+        fin = open(o->path, O_RDWR | O_CLOEXEC);
+        if (fin < 0) {
+            snprintf(err, errlen, "pipe: cannot open '%s' (nor %s.in/%s.out): %s", o->path,
+                     o->path, o->path, strerror(errno));
+            return NULL;
+        }
+        fout = fin;
+    }
+    CharDev *c = chardev_alloc(CHAR_PIPE);
+    c->in_fd = fin;
+    c->out_fd = fout;
+    c->owns_in_fd = fin != fout;
+    c->owns_out_fd = true;
+    return c;
+}
+
+CharDev *chardev_open_opt(const ChardevOpt *o, char *err, size_t errlen)
+{
+    char spec[4200];
+    switch (o->backend) {
+    case CHARDEV_STDIO:
+        return chardev_open("stdio", err, errlen);
+    case CHARDEV_NULL:
+        return chardev_alloc(CHAR_NONE);
+    case CHARDEV_FILE: {
+        if (!o->append) {
+            snprintf(spec, sizeof spec, "file:%s", o->path);
+            return chardev_open(spec, err, errlen);
+        }
+        int fd = open(o->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            snprintf(err, errlen, "cannot open '%s' for writing: %s", o->path, strerror(errno));
+            return NULL;
+        }
+        CharDev *c = chardev_alloc(CHAR_FILE);
+        c->out_fd = fd;
+        c->owns_out_fd = true;
+        return c;
+    }
+    case CHARDEV_SOCKET:
+        return open_socket_opt(o, err, errlen);
+    case CHARDEV_PIPE:
+        return open_pipe_opt(o, err, errlen);
+    }
+    snprintf(err, errlen, "unknown backend");
+    return NULL;
+}
+
 void chardev_set_connect_handler(CharDev *c, CharConnectFn fn, void *opaque)
 {
     c->on_connect = fn;
@@ -262,20 +417,29 @@ void chardev_free(CharDev *c)
         term_leave_raw();
     if (c->owns_out_fd)
         close(c->out_fd);
+    if (c->owns_in_fd || (c->kind == CHAR_CLIENT && c->in_fd >= 0))
+        close(c->in_fd);
     if (c->kind == CHAR_SOCKET) {
         if (c->in_fd >= 0)
             close(c->in_fd);
         close(c->listen_fd);
-        unlink(c->sock_path);
+        if (c->sock_path)
+            unlink(c->sock_path);
         free(c->sock_path);
     }
     free(c->buf);
     free(c);
 }
 
+bool chardev_is_listening(const CharDev *c)
+{
+    return c->listen_fd >= 0;
+}
+
 const char *chardev_kind(const CharDev *c)
 {
-    static const char *const names[] = { "stdio", "file", "none", "buffer", "unix" };
+    static const char *const names[] = { "stdio", "file", "none", "buffer", "socket", "pipe",
+                                         "socket" };
     return names[c->kind];
 }
 
@@ -317,12 +481,14 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
     switch (c->kind) {
     case CHAR_STDIO:
     case CHAR_FILE:
+    case CHAR_PIPE:
         fd_write_all(c->out_fd, buf, len);
         break;
     case CHAR_BUFFER:
         buffer_append(c, buf, len);
         break;
     case CHAR_SOCKET:
+    case CHAR_CLIENT:
         /* send() with MSG_NOSIGNAL: a client that went away must not
          * kill the process with SIGPIPE. */
         while (c->out_fd >= 0 && len > 0) {
@@ -496,7 +662,7 @@ void chardev_handle_input(CharDev *c)
             c->in_fd = c->out_fd = -1;
         } else if (n == 0) {
             c->in_eof = true;
-        } else if (n > 0 && c->kind == CHAR_SOCKET) {
+        } else if (n > 0 && c->kind != CHAR_STDIO) {
             inq_put(c, buf, (size_t)n);
         } else if (n > 0) {
             stdio_filter_input(c, buf, (size_t)n);

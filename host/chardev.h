@@ -31,6 +31,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/options.h"
+
 typedef struct CharDev CharDev;
 
 /* The frontend's side: how many bytes it can take now, and the delivery. */
@@ -45,6 +47,11 @@ typedef void (*CharConnectFn)(void *opaque);
 
 /* Opens a backend from its spec.  NULL with one line in err on failure. */
 CharDev *chardev_open(const char *spec, char *err, size_t errlen);
+/* Opens a -chardev: file (path=, append=), stdio, null, socket (path= for
+ * unix or host=/port= for TCP; server=on listens, one client at a time,
+ * waiting for the first unless wait=off; server=off connects at once),
+ * pipe (PATH.in / PATH.out, else PATH both ways). */
+CharDev *chardev_open_opt(const ChardevOpt *o, char *err, size_t errlen);
 void chardev_free(CharDev *c);
 
 /* Writes all of buf (blocking on a full pipe/terminal; errors are dropped:
@@ -80,6 +87,9 @@ const uint8_t *chardev_buffer_data(const CharDev *c, size_t *len);
 void chardev_buffer_clear(CharDev *c);
 
 /* The backend's kind as given in the spec: "stdio", "file", "none", "buffer". */
+/* True for a server socket that waits for its peer: the frontend greets
+ * each client from the connect handler instead of at start-up. */
+bool chardev_is_listening(const CharDev *c);
 const char *chardev_kind(const CharDev *c);
 
 #endif

@@ -294,6 +294,28 @@ bool lapic_match_dest(LAPICState *s, uint32_t dest, bool logical)
     return ((dest >> 4) == (ldr >> 4) || (dest >> 4) == 0xf) && (dest & ldr & 0xf);
 }
 
+bool lapic_deliver_msi(LAPICState *s, uint64_t addr, uint32_t data)
+{
+    if ((addr & 0xfff00000u) != 0xfee00000u || (addr >> 32)) {
+        LOG(LOG_GUEST_ERRORS, "lapic: MSI address 0x%llx outside 0xfeexxxxx\n",
+            (unsigned long long)addr);
+        return false;
+    }
+    uint32_t dest = (uint32_t)(addr >> 12) & 0xff;
+    bool logical = (addr >> 2) & 1;
+    int vector = data & 0xff, mode = (data >> 8) & 7;
+    if (data & (1u << 15))
+        LOG(LOG_GUEST_ERRORS, "lapic: level-triggered MSI taken as edge\n");
+    if (mode != APIC_DM_FIXED && mode != APIC_DM_LOWEST && mode != APIC_DM_NMI) {
+        LOG(LOG_UNIMP, "lapic: MSI delivery mode %d not supported\n", mode);
+        return false;
+    }
+    if (!lapic_match_dest(s, dest, logical))
+        return false;
+    lapic_deliver(s, mode, vector, false);
+    return true;
+}
+
 /* ---- ICR ---- */
 
 static void lapic_send_ipi(LAPICState *s)

@@ -124,6 +124,15 @@ int lapic_take_sipi(LAPICState *s);        /* vector, or -1 */
 void lapic_set_irq(LAPICState *s, int vector, bool level_trig);
 void lapic_deliver(LAPICState *s, int mode, int vector, bool level_trig);
 bool lapic_match_dest(LAPICState *s, uint32_t dest, bool logical);
+/* An interrupt message (MSI/MSI-X, Intel SDM vol. 3, 11.11): address
+ * 0xFEE0_0000 | dest << 12 | RH << 3 | DM << 2, data = trigger << 15 |
+ * level << 14 | delivery mode << 8 | vector.  Fixed and lowest-priority
+ * (and NMI) messages whose destination matches this APIC are accepted;
+ * with one CPU, lowest priority is simply "this CPU".  Messages are edge
+ * triggered (a level-trigger bit is logged and treated as edge: PCI
+ * messages have no deassert).  Returns true when accepted.  Boards call it
+ * for each APIC from their PCIMsiFn (hw/pci.h). */
+bool lapic_deliver_msi(LAPICState *s, uint64_t addr, uint32_t data);
 
 /* MSRs: 0x1b, 0x6e0, 0x800-0x8ff.  *ok = false / return false: #GP. */
 uint64_t lapic_msr_read(LAPICState *s, uint32_t msr, bool *ok);

@@ -28,6 +28,8 @@ struct PCIBus {
     PCIDevice *devs[256];
     PCIPirqFn pirq_fn;
     void *pirq_opaque;
+    PCIMsiFn msi_fn;
+    void *msi_opaque;
 };
 
 /* ---- config space helpers ---- */
@@ -337,7 +339,7 @@ static void pci_function_reset(void *opaque)
 {
     PCIDevice *d = opaque;
     pci_set_word(d, PCI_COMMAND, 0);
-    pci_set_word(d, PCI_STATUS, 0);
+    pci_set_word(d, PCI_STATUS, d->cap_free ? PCI_STATUS_CAP_LIST : 0);
     d->config[PCI_CACHE_LINE_SIZE] = 0;
     d->config[PCI_LATENCY_TIMER] = 0;
     d->config[PCI_INTERRUPT_LINE] = 0;
@@ -349,7 +351,7 @@ static void pci_function_reset(void *opaque)
     pci_update_mappings(d);
     /* The device model's own reset lowers its line; keep status honest. */
     if (d->irq_level)
-        pci_set_word(d, PCI_STATUS, PCI_STATUS_INTERRUPT);
+        pci_set_word(d, PCI_STATUS, pci_get_word(d, PCI_STATUS) | PCI_STATUS_INTERRUPT);
 }
 
 static void pci_function_pre_save(void *opaque)
@@ -479,9 +481,72 @@ void pci_bus_set_pirq_router(PCIBus *bus, PCIPirqFn fn, void *opaque)
     bus->pirq_opaque = opaque;
 }
 
+void pci_bus_set_msi_handler(PCIBus *bus, PCIMsiFn fn, void *opaque)
+{
+    bus->msi_fn = fn;
+    bus->msi_opaque = opaque;
+}
+
 PCIDevice *pci_bus_find(PCIBus *bus, int devfn)
 {
     return devfn >= 0 && devfn < 256 ? bus->devs[devfn] : NULL;
+}
+
+/* ---- capabilities and interrupt messages ---- */
+
+void pci_set_wmask(PCIDevice *d, uint32_t addr, unsigned len, uint8_t mask)
+{
+    for (unsigned i = 0; i < len && addr + i < 256; i++)
+        d->wmask[addr + i] = mask;
+}
+
+int pci_add_capability(PCIDevice *d, uint8_t id, unsigned size)
+{
+    unsigned off = d->cap_free ? d->cap_free : PCI_CAP_AREA_START;
+    if (size < 2 || off + size > 256)
+        return -1;
+    /* Link: the last capability's next pointer (or 0x34) names this one. */
+    uint32_t link = PCI_CAPABILITY_LIST;
+    for (unsigned c = d->config[PCI_CAPABILITY_LIST]; c; c = d->config[c + 1])
+        link = c + 1;
+    d->config[link] = (uint8_t)off;
+    memset(d->config + off, 0, size);
+    pci_set_wmask(d, off, size, 0);
+    d->config[off] = id;
+    d->config[off + 1] = 0;
+    d->cap_free = (uint16_t)((off + size + 3) & ~3u);
+    pci_set_word(d, PCI_STATUS, pci_get_word(d, PCI_STATUS) | PCI_STATUS_CAP_LIST);
+    return (int)off;
+}
+
+int pci_find_capability(PCIDevice *d, uint8_t id)
+{
+    if (!(pci_get_word(d, PCI_STATUS) & PCI_STATUS_CAP_LIST))
+        return 0;
+    /* At most 48 dword-aligned slots: a bound, so a loop cannot hang. */
+    unsigned c = d->config[PCI_CAPABILITY_LIST] & ~3u;
+    for (int n = 0; c >= PCI_CAP_AREA_START && n < 48; n++) {
+        if (d->config[c] == id)
+            return (int)c;
+        c = d->config[c + 1] & ~3u;
+    }
+    return 0;
+}
+
+void pci_send_msi(PCIDevice *d, uint64_t addr, uint32_t data)
+{
+    if (!(pci_get_word(d, PCI_COMMAND) & PCI_COMMAND_MASTER)) {
+        LOG(LOG_GUEST_ERRORS, "pci %s: MSI with bus mastering disabled\n", d->name);
+        return;
+    }
+    if ((addr & ~0xfffffULL) == PCI_MSI_ADDR_BASE) {
+        if (d->bus->msi_fn)
+            d->bus->msi_fn(d->bus->msi_opaque, addr, data);
+        return;
+    }
+    uint8_t le[4] = { (uint8_t)data, (uint8_t)(data >> 8), (uint8_t)(data >> 16),
+                      (uint8_t)(data >> 24) };
+    (void)pci_dma_write(d, addr, le, 4);
 }
 
 /* ---- DMA ---- */

@@ -61,6 +61,20 @@
 #define PCI_COMMAND_SERR        0x0100
 #define PCI_COMMAND_INTX_DISABLE 0x0400
 #define PCI_STATUS_INTERRUPT    0x0008
+#define PCI_STATUS_CAP_LIST     0x0010
+
+/* Capability IDs (PCI Local Bus 3.0, appendix H). */
+#define PCI_CAP_ID_MSI          0x05
+#define PCI_CAP_ID_VNDR         0x09
+#define PCI_CAP_ID_MSIX         0x11
+/* Capabilities live in the device-specific area [0x40, 0x100). */
+#define PCI_CAP_AREA_START      0x40
+
+/* The MSI address window (Intel SDM vol. 3, 11.11.1): a memory write of
+ * 32 bits to 0xFEExxxxx by a bus master is an interrupt message, not a
+ * write to memory. */
+#define PCI_MSI_ADDR_BASE       0xfee00000u
+#define PCI_MSI_ADDR_MASK       0xfff00000u
 
 #define PCI_NUM_BARS            6
 #define PCI_NUM_PIRQS           4
@@ -124,14 +138,20 @@ struct PCIDevice {
     void *opaque;             /* the device model's state */
     bool irq_level;           /* INTx as driven by the device model */
     uint8_t load_config[256]; /* snapshot staging: validated in post_load */
+    uint16_t cap_free;        /* next free capability offset (0: none added) */
 };
 
 /* PIRQ router: called when the wired-OR level of PIRQ n (0..3) changes. */
 typedef void (*PCIPirqFn)(void *opaque, int pirq, int level);
+/* Interrupt message sink: a bus master wrote data (32 bits) to addr in the
+ * MSI window 0xFEExxxxx.  The board hands it to the local APIC(s)
+ * (lapic_deliver_msi). */
+typedef void (*PCIMsiFn)(void *opaque, uint64_t addr, uint32_t data);
 
 PCIBus *pci_bus_new(Machine *m);
 Machine *pci_bus_machine(PCIBus *bus);
 void pci_bus_set_pirq_router(PCIBus *bus, PCIPirqFn fn, void *opaque);
+void pci_bus_set_msi_handler(PCIBus *bus, PCIMsiFn fn, void *opaque);
 /* Current level of PIRQ n: 1 when any function routed to it asserts. */
 int pci_bus_pirq_level(PCIBus *bus, int pirq);
 PCIDevice *pci_bus_find(PCIBus *bus, int devfn);
@@ -176,6 +196,24 @@ void pci_set_irq(PCIDevice *d, int level);
 /* PIRQ (0..3) that the function's pin reaches on the board: the usual
  * swizzle (slot + pin - 1) mod 4.  -1 when the function has no pin. */
 int pci_device_pirq(const PCIDevice *d);
+
+/* Adds a capability of size bytes (>= 2: ID and next pointer filled in)
+ * to the function's list, after the previous ones, from 0x40 up, dword
+ * aligned; its bytes are read-only to the guest (clear wmask bits for the
+ * writable ones).  Sets the status register's capability-list bit.
+ * Returns the config offset, or -1 when the area is full. */
+int pci_add_capability(PCIDevice *d, uint8_t id, unsigned size);
+/* Offset of the first capability with this ID, or 0. */
+int pci_find_capability(PCIDevice *d, uint8_t id);
+/* Makes bits of config bytes [addr, addr + len) guest-writable (mask
+ * applied to each byte). */
+void pci_set_wmask(PCIDevice *d, uint32_t addr, unsigned len, uint8_t mask);
+
+/* An interrupt message from the function (MSI or MSI-X): a 32-bit memory
+ * write of data to addr by a bus master.  Dropped unless bus mastering is
+ * enabled; the MSI window goes to the bus's MSI handler, any other address
+ * is an ordinary DMA write to RAM (as on hardware). */
+void pci_send_msi(PCIDevice *d, uint64_t addr, uint32_t data);
 
 /* Bus-master DMA: false (nothing copied) unless bus mastering is enabled
  * and the whole range is RAM. */

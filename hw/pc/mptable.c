@@ -104,7 +104,18 @@ static void mp_add_interrupt(MPWriter *w, uint8_t entry_type, uint8_t int_type,
     put8(p + 7, dest_pin);
 }
 
-static void mp_add_isa_irqs(MPWriter *w, uint8_t isa_bus, uint8_t ioapic_id)
+static bool mp_pin_is_pci(const MPTableConfig *c, uint8_t pin)
+{
+    for (int i = 0; i < c->n_pci_irqs; i++)
+        if (c->pci_irqs[i].ioapic_pin == pin)
+            return true;
+    return false;
+}
+
+/* ISA IRQs whose pin a PCI route takes are left out (as SeaBIOS does):
+ * the pin is level-triggered, active low, for PCI. */
+static void mp_add_isa_irqs(MPWriter *w, uint8_t isa_bus, uint8_t ioapic_id,
+                            const MPTableConfig *c)
 {
     /* The PIT's IRQ 0 arrives on pin 2 as on every PC with an IOAPIC; IRQ 2
      * is the 8259 cascade and has no pin.  No ExtINT entry for pin 0: the
@@ -115,6 +126,8 @@ static void mp_add_isa_irqs(MPWriter *w, uint8_t isa_bus, uint8_t ioapic_id)
         if (irq == 2)
             continue;
         uint8_t pin = irq == 0 ? 2 : irq;
+        if (mp_pin_is_pci(c, pin))
+            continue;
         mp_add_interrupt(w, MP_ENTRY_IO_INTERRUPT, MP_INT, 0, isa_bus, irq,
                          ioapic_id, pin);
     }
@@ -153,9 +166,12 @@ size_t mptable_size(int ncpus, const MPTableConfig *cfg)
         return 0;
     MPTableConfig c;
     mp_fill_defaults(&c, ncpus, cfg);
+    size_t isa = 0;
+    for (uint8_t irq = 0; irq < 16; irq++)
+        isa += irq != 2 && !mp_pin_is_pci(&c, irq == 0 ? 2 : irq);
     size_t n8 = (c.pci ? 2 : 1)                 /* buses */
         + 1                                     /* IOAPIC */
-        + MP_ISA_IRQ_ROUTES                     /* ISA IRQs */
+        + isa                                   /* ISA IRQs */
         + (size_t)c.n_pci_irqs
         + 2;                                    /* LINT0, LINT1 */
     return MP_FLOAT_SIZE + MP_HEADER_SIZE + (size_t)ncpus * MP_PROCESSOR_SIZE
@@ -219,7 +235,7 @@ size_t mptable_build(uint8_t *buf, size_t cap, uint64_t phys_base, int ncpus,
     mp_add_bus(&w, isa_bus, "ISA   ");
     mp_add_ioapic(&w, &c);
     uint8_t ioapic_id = (uint8_t)c.ioapic_id;
-    mp_add_isa_irqs(&w, isa_bus, ioapic_id);
+    mp_add_isa_irqs(&w, isa_bus, ioapic_id, &c);
     for (int i = 0; i < c.n_pci_irqs; i++) {
         const MPTablePciIrq *r = &c.pci_irqs[i];
         /* PCI source IRQ: bits 6-2 the device number, bits 1-0 the pin. */

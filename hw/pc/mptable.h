@@ -12,7 +12,8 @@
  *        processors (APIC ids 0..ncpus-1, CPU 0 the bootstrap processor),
  *        buses (PCI bus 0 when there is PCI, then ISA), the IOAPIC,
  *        I/O interrupt entries (ISA IRQ n on IOAPIC pin n, except IRQ 0 on
- *        pin 2 and the cascade IRQ 2 on none),
+ *        pin 2, the cascade IRQ 2 on none, and IRQs whose pin a PCI INTx
+ *        entry takes),
  *        optional PCI INTx entries, local interrupts (ExtINT on LINT0 and
  *        NMI on LINT1 of every CPU).
  *

@@ -26,6 +26,7 @@
 #include "block/drive.h"
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
+#include "hw/testdev.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
 #include "hw/i8237.h"
@@ -39,6 +40,9 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/virtio-blk.h"
+#include "hw/virtio-pci.h"
+#include "hw/virtio-rng.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -51,9 +55,9 @@ struct PCBoard {
     UARTState *uart;
     I8042State *kbc;
     Port92State *port92;
-    DebugExitState *debug_exit;
-    DebugconState *debugcon;
     CharDev *serial_chr, *debugcon_chr;
+    bool serial_chr_owned, debugcon_chr_owned;  /* else one of chardevs[] */
+    CharDev *chardevs[MAX_CHARDEVS];            /* -chardev, in option order */
     PCIBus *pci;
     I440FXState *host;
     PIIX3State *piix3;
@@ -123,6 +127,13 @@ static void ioapic_to_lapic(void *opaque, int dest, int vector, int mode, bool l
     PCBoard *pc = opaque;
     if (lapic_match_dest(pc->lapic, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL))
         lapic_deliver(pc->lapic, mode, vector, level);
+}
+
+/* PCI interrupt messages (MSI, MSI-X) to the one local APIC. */
+static void pci_msi_to_lapic(void *opaque, uint64_t addr, uint32_t data)
+{
+    PCBoard *pc = opaque;
+    lapic_deliver_msi(pc->lapic, addr, data);
 }
 
 static void lapic_eoi_to_ioapic(void *opaque, int vector)
@@ -346,6 +357,39 @@ static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 
 /* ---- direct Linux boot ---- */
 
+/* What SeaBIOS does for INTx when it boots a PC: PIRQA..D steered to ISA
+ * IRQs 10, 10, 11, 11 in the PIIX3, every function's interrupt line set.
+ * A direct boot has no firmware, so the board does it and lists the
+ * routes (slot, pin -> IOAPIC pin) for the MP table; functions of the
+ * chipset slot 1 use legacy ISA IRQs and are left out.  Returns the
+ * number of routes written. */
+static const uint8_t pirq_isa_irq[PCI_NUM_PIRQS] = { 10, 10, 11, 11 };
+
+static int route_pci_intx(PCBoard *pc, MPTablePciIrq *out, int max)
+{
+    for (int n = 0; n < PCI_NUM_PIRQS; n++)
+        pci_bus_config_write(pc->pci, PCI_DEVFN(1, 0), PIIX3_PIRQRC + (uint32_t)n,
+                             pirq_isa_irq[n], 1);
+    int count = 0;
+    for (int slot = 2; slot < 32; slot++) {
+        bool pin_done[4] = { false };
+        for (int fn = 0; fn < 8; fn++) {
+            PCIDevice *d = pci_bus_find(pc->pci, PCI_DEVFN(slot, fn));
+            int pirq = d ? pci_device_pirq(d) : -1;
+            if (pirq < 0)
+                continue;
+            int pin = d->config[PCI_INTERRUPT_PIN] - 1;
+            d->config[PCI_INTERRUPT_LINE] = pirq_isa_irq[pirq];
+            if (pin_done[pin] || count == max)
+                continue;
+            pin_done[pin] = true;
+            out[count++] = (MPTablePciIrq){ .slot = (uint8_t)slot, .pin = (uint8_t)pin,
+                                            .ioapic_pin = pirq_isa_irq[pirq] };
+        }
+    }
+    return count;
+}
+
 bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
                    char *err, size_t errlen)
 {
@@ -361,8 +405,11 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
      * with the PIIX PM block, so poweroff works) for the others.  Both sit
      * in the firmware area, which the e820 map keeps out of RAM. */
-    uint8_t mp[1024];
-    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, NULL);
+    MPTablePciIrq routes[64];
+    MPTableConfig mc = { .ioapic_id = -1, .pci = true, .pci_irqs = routes };
+    mc.n_pci_irqs = route_pci_intx(pc, routes, (int)ARRAY_SIZE(routes));
+    uint8_t mp[2048];
+    size_t n = mptable_build(mp, sizeof mp, 0xf0000, ncpus, &mc);
     if (!n || !memmap_load_buf(pc->m->mem, 0xf0000, mp, n)) {
         snprintf(err, errlen, "-kernel: cannot place the MP table at 0xf0000");
         return false;
@@ -383,7 +430,143 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     return ok;
 }
 
+/* ---- -kernel: Linux or Multiboot, and fw_cfg's legacy kernel items ---- */
+
+/* fw_cfg item key with the bytes of guest RAM [addr, addr + len), if they
+ * are RAM. */
+static bool fwcfg_add_guest(PCBoard *pc, uint16_t key, uint64_t addr, uint64_t len)
+{
+    if (!len)
+        return fwcfg_add_bytes(pc->fwcfg, key, "", 0);
+    uint8_t *buf = malloc(len);
+    bool ok = buf && memmap_read_buf(pc->m->mem, addr, buf, len) &&
+              fwcfg_add_bytes(pc->fwcfg, key, buf, len);
+    free(buf);
+    return ok;
+}
+
+/* QEMU's numbered items for a -kernel (FW_CFG_KERNEL_ADDR .. SETUP_DATA,
+ * keys 0x07-0x18): where each part is and its bytes, for firmware that
+ * loads the kernel itself.  vx86 has already put them in RAM; the items
+ * describe that placement.  Linux: kernel = the protected-mode part at
+ * 1 MiB, setup = the real-mode sectors with the loader fields filled in
+ * (QEMU's real-mode address 0x10000), cmdline at 0x20000, the initrd.
+ * Multiboot (as QEMU's multiboot option ROM reads them): kernel = the
+ * loaded image with its entry point, "initrd" = the info structure. */
+static bool fill_fwcfg_kernel(PCBoard *pc, const VMOptions *o, const PCBootEntry *e,
+                              const uint8_t *image, size_t image_len)
+{
+    FWCfgState *fw = pc->fwcfg;
+    const char *cmdline = o->append ? o->append : "";
+    uint32_t cmdlen = (uint32_t)strlen(cmdline) + 1;
+    bool ok = fwcfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, cmdlen) &&
+              fwcfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, cmdline, cmdlen);
+    if (e->multiboot) {
+        const MultibootEntry *mb = &e->mb;
+        uint32_t size = mb->load_end - mb->load_start;
+        return ok && fwcfg_add_i32(fw, FW_CFG_KERNEL_ADDR, mb->load_start) &&
+               fwcfg_add_i32(fw, FW_CFG_KERNEL_SIZE, size) &&
+               fwcfg_add_i32(fw, FW_CFG_KERNEL_ENTRY, mb->entry) &&
+               fwcfg_add_guest(pc, FW_CFG_KERNEL_DATA, mb->load_start, size) &&
+               fwcfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, 0) &&
+               fwcfg_add_i32(fw, FW_CFG_INITRD_ADDR, mb->info) &&
+               fwcfg_add_i32(fw, FW_CFG_INITRD_SIZE, 88) &&
+               fwcfg_add_guest(pc, FW_CFG_INITRD_DATA, mb->info, 88);
+    }
+    const LinuxBootEntry *le = &e->linux_entry;
+    /* The setup sectors: (setup_sects or 4, + 1) x 512 bytes. */
+    size_t setup = ((image_len > 0x1f1 && image[0x1f1] ? image[0x1f1] : 4) + 1) * 512u;
+    setup = MIN(setup, image_len);
+    uint8_t *sbuf = xmalloc(setup ? setup : 1);
+    memcpy(sbuf, image, setup);
+    if (setup >= 0x230) {
+        sbuf[0x210] = 0xff;                                  /* type_of_loader */
+        sbuf[0x211] |= 0x80;                                 /* CAN_USE_HEAP */
+        put_le32(sbuf + 0x218, (uint32_t)le->initrd_addr);   /* ramdisk_image */
+        put_le32(sbuf + 0x21c, (uint32_t)le->initrd_size);
+        sbuf[0x224] = 0x00, sbuf[0x225] = 0xfe;              /* heap_end_ptr 0xfe00 */
+        put_le32(sbuf + 0x228, (uint32_t)le->cmdline_addr);  /* cmd_line_ptr */
+    }
+    ok = ok && fwcfg_add_i32(fw, FW_CFG_SETUP_ADDR, 0x10000) &&
+         fwcfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)setup) &&
+         fwcfg_add_bytes(fw, FW_CFG_SETUP_DATA, sbuf, setup);
+    free(sbuf);
+    return ok && fwcfg_add_i32(fw, FW_CFG_KERNEL_ADDR, (uint32_t)le->kernel_addr) &&
+           fwcfg_add_i32(fw, FW_CFG_KERNEL_SIZE, (uint32_t)le->kernel_size) &&
+           fwcfg_add_guest(pc, FW_CFG_KERNEL_DATA, le->kernel_addr, le->kernel_size) &&
+           fwcfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, (uint32_t)le->cmdline_addr) &&
+           fwcfg_add_i32(fw, FW_CFG_INITRD_ADDR, (uint32_t)le->initrd_addr) &&
+           fwcfg_add_i32(fw, FW_CFG_INITRD_SIZE, (uint32_t)le->initrd_size) &&
+           fwcfg_add_guest(pc, FW_CFG_INITRD_DATA, le->initrd_addr, le->initrd_size);
+}
+
+bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *err,
+                    size_t errlen)
+{
+    char rerr[256];
+    size_t len;
+    uint8_t *img = read_file(o->kernel, &len, rerr, sizeof rerr);
+    if (!img) {
+        snprintf(err, errlen, "-kernel: %s", rerr);
+        return false;
+    }
+    memset(entry, 0, sizeof(*entry));
+    bool bzimage = len >= 0x206 && !memcmp(img + 0x202, "HdrS", 4);
+    entry->multiboot = !bzimage && multiboot_probe(img, len, NULL);
+    bool ok;
+    if (entry->multiboot) {
+        E820Map map;
+        e820_build_pc(&map, pc->m->ram_size);
+        ok = multiboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "", &map,
+                            &entry->mb, err, errlen) == 0;
+        if (ok) {
+            /* No firmware runs: the LAPIC in virtual wire mode, as a BIOS leaves it. */
+            lapic_set_virtual_wire(pc->lapic);
+        }
+    } else if (o->initrd && access(o->initrd, R_OK) < 0) {
+        snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel (%s has "
+                 "no Multiboot header)", o->kernel);
+        ok = false;
+    } else {
+        ok = pc_load_linux(pc, o, &entry->linux_entry, err, errlen);
+    }
+    if (ok && !fill_fwcfg_kernel(pc, o, entry, img, len)) {
+        snprintf(err, errlen, "-kernel: cannot fill fw_cfg's kernel items");
+        ok = false;
+    }
+    free(img);
+    return ok;
+}
+
+void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s)
+{
+    if (entry->multiboot)
+        multiboot_entry_state(&entry->mb, s);
+    else
+        linuxboot_entry_state(&entry->linux_entry, s);
+}
+
 /* ---- character backends ---- */
+
+/* The -chardev named id (opened by open_named_chardevs). */
+static CharDev *named_chardev(PCBoard *pc, const VMOptions *o, const char *id)
+{
+    const ChardevOpt *d = id ? options_find_chardev(o, id) : NULL;
+    return d ? pc->chardevs[d - o->chardevs] : NULL;
+}
+
+static bool open_named_chardevs(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int i = 0; i < o->nchardevs; i++) {
+        char cerr[512];
+        pc->chardevs[i] = chardev_open_opt(&o->chardevs[i], cerr, sizeof cerr);
+        if (!pc->chardevs[i]) {
+            snprintf(err, len, "-chardev %s: %s", o->chardevs[i].id, cerr);
+            return false;
+        }
+    }
+    return true;
+}
 
 static CharDev *open_chardev(SerialKind kind, const char *path, const char *opt,
                              char *err, size_t len)
@@ -438,6 +621,7 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
         return false;
     }
     lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
+    pci_bus_set_msi_handler(pc->pci, pci_msi_to_lapic, pc);
     hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
     return true;
 }
@@ -450,20 +634,21 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, -1);
     pc->kbc = i8042_create(m, 0x60, 0x64, &pc->gsi[1], &pc->gsi[12], &pc->a20_kbc);
     pc->port92 = port92_create(m, 0x92, &pc->a20_port92);
-    pc->debug_exit = debugexit_create(m, o->debug_exit_port, o->debug_exit_size);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
         snprintf(err, len, "board: legacy device ports already taken");
         return false;
     }
-    if (!pc->debug_exit) {
-        snprintf(err, len, "-device isa-debug-exit: ports 0x%x+%u are taken",
-                 o->debug_exit_port, o->debug_exit_size);
+    if (!open_named_chardevs(pc, o, err, len))
         return false;
-    }
     if (o->nodefaults && !o->serial_given)
         goto no_serial;           /* -nodefaults: no COM1 unless asked for */
     SerialKind sk = o->serial_given ? o->serial : (o->nographic ? SERIAL_STDIO : SERIAL_NONE);
-    pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
+    if (sk == SERIAL_CHARDEV) {
+        pc->serial_chr = named_chardev(pc, o, o->serial_path);
+    } else {
+        pc->serial_chr = open_chardev(sk, o->serial_path, "-serial", err, len);
+        pc->serial_chr_owned = true;
+    }
     if (!pc->serial_chr)
         return false;
     chardev_set_quit_handler(pc->serial_chr, quit_requested, m);
@@ -474,19 +659,94 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
     }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
 no_serial:
-    if (o->debugcon != SERIAL_NONE) {
+    if (o->debugcon == SERIAL_CHARDEV) {
+        pc->debugcon_chr = named_chardev(pc, o, o->debugcon_path);
+    } else if (o->debugcon != SERIAL_NONE) {
         pc->debugcon_chr = open_chardev(o->debugcon, o->debugcon_path, "-debugcon", err, len);
         if (!pc->debugcon_chr)
             return false;
-        pc->debugcon = debugcon_create(m, o->debugcon_port, pc->debugcon_chr);
-        if (!pc->debugcon) {
-            snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
-            return false;
-        }
+        pc->debugcon_chr_owned = true;
+    }
+    if (pc->debugcon_chr && !debugcon_create(m, o->debugcon_port, pc->debugcon_chr)) {
+        snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
+        return false;
     }
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
     machine_add_device(m, &pc_boot_ops, pc);
+    return true;
+}
+
+/* -device: the ISA and PCI test devices, in command-line order; the
+ * isa-debug-exit at 0xf4 (QEMU's usual place for it) unless -device
+ * isa-debug-exit gives its own. */
+static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    Machine *m = pc->m;
+    bool have_exit = false;
+    for (int i = 0; i < o->ndevices; i++)
+        have_exit |= o->devices[i].type == DEVICE_ISA_DEBUG_EXIT;
+    if (!have_exit && !debugexit_create(m, 0xf4, 4)) {
+        snprintf(err, len, "board: isa-debug-exit ports 0xf4+4 are taken");
+        return false;
+    }
+    int next_slot = 1;
+    /* Two passes: pc-testdev last, so the ports of its byte window that a
+     * debug console uses stay with the console (see hw/testdev.h). */
+    for (int pass = 0; pass < 2; pass++)
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *d = &o->devices[i];
+        if ((d->type == DEVICE_PC_TESTDEV) != (pass == 1))
+            continue;
+        switch (d->type) {
+        case DEVICE_ISA_DEBUG_EXIT:
+            if (!debugexit_create(m, (uint16_t)d->iobase, (uint16_t)d->iosize)) {
+                snprintf(err, len, "-device isa-debug-exit: ports 0x%x+%u are taken",
+                         d->iobase, d->iosize);
+                return false;
+            }
+            break;
+        case DEVICE_ISA_DEBUGCON:
+            if (!debugcon_create(m, (uint16_t)d->iobase, named_chardev(pc, o, d->chardev))) {
+                snprintf(err, len, "-device isa-debugcon: port 0x%x is taken", d->iobase);
+                return false;
+            }
+            break;
+        case DEVICE_PC_TESTDEV: {
+            IRQLine *irq[PC_TESTDEV_NIRQ];
+            for (int n = 0; n < PC_TESTDEV_NIRQ; n++)
+                irq[n] = &pc->gsi[n];
+            if (!pc_testdev_create(m, (uint16_t)d->iobase, PC_TESTDEV_IRQ_PORT,
+                                   PC_TESTDEV_IOMEM_BASE, irq)) {
+                snprintf(err, len, "-device pc-testdev: its ports (0x%x-0x%x, 0x%x+%d) or "
+                         "memory at 0x%llx are taken", d->iobase, d->iobase + 11,
+                         PC_TESTDEV_IRQ_PORT, PC_TESTDEV_NIRQ,
+                         (unsigned long long)PC_TESTDEV_IOMEM_BASE);
+                return false;
+            }
+            break;
+        }
+        case DEVICE_PCI_TESTDEV: {
+            int devfn = d->devfn;
+            while (devfn < 0 && next_slot < 32) {
+                if (!pci_bus_find(pc->pci, PCI_DEVFN(next_slot, 0)))
+                    devfn = PCI_DEVFN(next_slot, 0);
+                next_slot++;
+            }
+            if (devfn < 0 || !pci_testdev_create(m, pc->pci, devfn)) {
+                snprintf(err, len, "-device pci-testdev: PCI address %02x.%x is taken",
+                         devfn < 0 ? 31 : PCI_SLOT(devfn), devfn < 0 ? 0 : PCI_FUNC(devfn));
+                return false;
+            }
+            break;
+        }
+        case DEVICE_VGA:
+            break;                        /* created by create_display */
+        case DEVICE_VIRTIO_BLK:
+        case DEVICE_VIRTIO_RNG:
+            break;                        /* created by create_virtio */
+        }
+    }
     return true;
 }
 
@@ -586,6 +846,75 @@ static bool create_floppy(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return true;
 }
 
+/* ---- virtio ---- */
+
+/* The next free PCI slot from 3 up (0 host bridge, 1 PIIX3, 2 VGA), as
+ * QEMU fills its pc machine; -1 when the bus is full.  INTA# of slot s
+ * reaches PIRQ (s + 0) mod 4 through the PIIX3 router. */
+static int next_free_slot(PCBoard *pc)
+{
+    for (int slot = 3; slot < 32; slot++)
+        if (!pci_bus_find(pc->pci, PCI_DEVFN(slot, 0)))
+            return PCI_DEVFN(slot, 0);
+    return -1;
+}
+
+static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_queues,
+                           int devfn, char *err, size_t len)
+{
+    const DriveOpt *d = &o->drives[drive];
+    if (devfn < 0)
+        devfn = next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "%s: no free PCI slot for virtio-blk", d->opt);
+        return false;
+    }
+    BlockBackend *bb = drive_open(d, o->snapshot, err, len);
+    if (!bb)
+        return false;
+    blk_attach(bb, pc->m);
+    pc->drive_bb[drive] = bb;
+    VirtIOBlkConfig c = { .num_queues = num_queues, .serial = d->id };
+    VirtIOBlk *b = virtio_blk_create(pc->m, bb, &c);
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
+}
+
+/* -drive if=virtio (by index), then each -device virtio-*-pci in order
+ * (at its addr= or the next free slot). */
+static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int idx = 0; idx < 32; idx++)
+        for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
+            if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].index == idx &&
+                !add_virtio_blk(pc, o, i, 1, -1, err, len))
+                return false;
+    for (int v = 0; v < o->ndevices; v++) {
+        const DeviceOpt *vo = &o->devices[v];
+        if (vo->type == DEVICE_VIRTIO_BLK) {
+            int drive = -1;
+            for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
+                if (!strcmp(o->drives[i].id, vo->drive))
+                    drive = i;
+            if (drive < 0) {
+                snprintf(err, len, "-device virtio-blk-pci: no drive %s", vo->drive);
+                return false;
+            }
+            if (!add_virtio_blk(pc, o, drive, vo->num_queues, vo->devfn, err, len))
+                return false;
+        } else if (vo->type == DEVICE_VIRTIO_RNG) {
+            int devfn = vo->devfn >= 0 ? vo->devfn : next_free_slot(pc);
+            if (devfn < 0) {
+                snprintf(err, len, "-device virtio-rng-pci: no free PCI slot");
+                return false;
+            }
+            VirtIORNG *r = virtio_rng_create(pc->m);
+            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
+                return false;
+        }
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -610,6 +939,8 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_legacy_devices(pc, o, err, errlen) ||
         !create_floppy(pc, o, err, errlen) ||
         !create_display(pc, o, err, errlen) ||
+        !create_virtio(pc, o, err, errlen) ||
+        !create_devices(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;
@@ -628,10 +959,12 @@ void pc_free(PCBoard *pc)
     /* Devices belong to the machine; the board owns the backends and the
      * BIOS image, which the memory map points into: free after the
      * machine.  This is called after machine_free(). */
-    if (pc->serial_chr)
+    if (pc->serial_chr_owned)
         chardev_free(pc->serial_chr);
-    if (pc->debugcon_chr)
+    if (pc->debugcon_chr_owned)
         chardev_free(pc->debugcon_chr);
+    for (int i = 0; i < MAX_CHARDEVS; i++)
+        chardev_free(pc->chardevs[i]);
     for (int i = 0; i < MAX_DRIVES; i++)
         blk_close(pc->drive_bb[i]);
     free(pc->bios);

@@ -26,6 +26,8 @@
 #include <stddef.h>
 
 #include "core/machine.h"
+#include "hw/pc/linuxboot.h"
+#include "hw/pc/multiboot.h"
 
 #define PC_LOW_RAM_END 0xc0000000ULL   /* the PCI hole starts at 3 GiB */
 /* The firmware when neither -bios nor -kernel is given: Debian's SeaBIOS. */
@@ -36,12 +38,28 @@ typedef struct PCBoard PCBoard;
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen);
 void pc_free(PCBoard *pc);
 
-struct LinuxBootEntry;
 /* Direct Linux boot: e820 from the board's map, the kernel/initrd/command
  * line by the boot protocol, the MP table in the firmware area.  Fills
  * the entry state the accelerator must load.  One error line on failure. */
-bool pc_load_linux(PCBoard *pc, const VMOptions *o, struct LinuxBootEntry *entry,
+bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
                    char *err, size_t errlen);
+
+/* What -kernel booted: a Linux bzImage, or a Multiboot kernel (an image
+ * without the bzImage signature that has a Multiboot header, as QEMU
+ * decides). */
+typedef struct PCBootEntry {
+    bool multiboot;
+    LinuxBootEntry linux_entry;
+    MultibootEntry mb;
+} PCBootEntry;
+
+/* -kernel/-initrd/-append: loads either kind and fills fw_cfg's numbered
+ * kernel, initrd and command line items as QEMU numbers them.  One error
+ * line on failure. */
+bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *err,
+                    size_t errlen);
+/* The CPU state for the entry, on top of a power-on state. */
+void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s);
 
 /* A20: the OR of the i8042 output port and port 0x92; changes reach the
  * accelerator through the m->a20 line. */

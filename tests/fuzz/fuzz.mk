@@ -21,9 +21,12 @@ FUZZ_LIB := $(FUZZ_DIR)/libvx86.a
 
 # Harnesses: tests/fuzz/fuzz-NAME.c, plus the device harnesses that share
 # tests/fuzz/fuzz-device.c and pick their device with -DFUZZ_DEVICE.
-FUZZ_FILE_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(filter-out tests/fuzz/fuzz-device.c,$(wildcard tests/fuzz/fuzz-*.c)))
+FUZZ_FILE_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(filter-out tests/fuzz/fuzz-device.c tests/fuzz/fuzz-virtio.c,$(wildcard tests/fuzz/fuzz-*.c)))
 FUZZ_DEVICE_TARGETS := $(shell sed -n 's/^ *FUZZ_DEVICE_ROW.\([a-z0-9_]*\),.*/\1/p' tests/fuzz/fuzz-device.c)
-FUZZ_TARGETS := $(FUZZ_FILE_TARGETS) $(addprefix dev-,$(FUZZ_DEVICE_TARGETS))
+# Virtio devices driven through their queues (tests/fuzz/fuzz-virtio.c, -DFUZZ_VIRTIO=NAME).
+FUZZ_VIRTIO_DEVICES := blk rng
+FUZZ_TARGETS := $(FUZZ_FILE_TARGETS) $(addprefix dev-,$(FUZZ_DEVICE_TARGETS)) \
+	$(addprefix virtio-,$(FUZZ_VIRTIO_DEVICES))
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))
 
 $(FUZZ_DIR)/%.o: %.c config.h config.mk
@@ -41,6 +44,10 @@ $(FUZZ_LIB): $(FUZZ_LIB_OBJS)
 $(FUZZ_DIR)/bin/dev-%: tests/fuzz/fuzz-device.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_DEVICE=$* -o $@ $< $(FUZZ_LIB) $(LIBS)
+
+$(FUZZ_DIR)/bin/virtio-%: tests/fuzz/fuzz-virtio.c tests/fuzz/fuzz.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_VIRTIO=$* -o $@ $< $(FUZZ_LIB) $(LIBS)
 
 $(FUZZ_DIR)/bin/%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)

@@ -11,6 +11,9 @@
 #                                   /init loads them when the kernel command
 #                                   line says vx86.modules=ide (the default
 #                                   initramfs stays small, so boots stay fast)
+#   .cache/guest/initramfs-virtio.cpio.gz  the same with the virtio PCI
+#                                   transport, virtio-blk, virtio-rng and
+#                                   ext4 modules (vx86.modules=virtio)
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
@@ -202,30 +205,33 @@ build_initramfs() {
     mv "$initramfs.tmp" "$initramfs"
 }
 
-# Modules of the "ide" set and, through the depends= field of each .ko's
-# modinfo (the package ships no modules.dep), everything they need.
+# Module sets: each is a list of modules that, with what they need
+# (through the depends= field of each .ko's modinfo: the package ships no
+# modules.dep), go into initramfs-SET.cpio.gz as /lib/modules/SET.list.
 IDE_MODULES="ata_piix sd_mod sr_mod isofs crc32c_generic ext4"
-modules_ide=$cache/initramfs-ide.cpio.gz
+VIRTIO_MODULES="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
 
-add_module() { # name: appends it after its dependencies to $tmp/mods/ide.list
-    local n f deps d
-    n=$(echo "$1" | tr - _)
-    grep -qx "$n.ko" "$tmp/mods/lib/modules/ide.list" 2>/dev/null && return 0
+add_module() { # set name: appends name after its dependencies to $tmp/mods/lib/modules/set.list
+    local set n f deps d
+    set=$1
+    n=$(echo "$2" | tr - _)
+    grep -qx "$n.ko" "$tmp/mods/lib/modules/$set.list" 2>/dev/null && return 0
     f=$(awk -v n="$n" '$1 == n { print $2; exit }' "$tmp/modindex")
     [ -n "$f" ] || die "module $n is not in the kernel package"
     deps=$(tr '\000' '\n' <"$f" | sed -n 's/^depends=//p' | head -n 1 | tr , ' ')
     for d in $deps; do
-        add_module "$d"
+        add_module "$set" "$d"
     done
     cp "$f" "$tmp/mods/lib/modules/$n.ko"
-    echo "$n.ko" >>"$tmp/mods/lib/modules/ide.list"
+    echo "$n.ko" >>"$tmp/mods/lib/modules/$set.list"
 }
 
-build_modules() {
-    if fresh "$modules_ide" && newer "$modules_ide" "$initramfs"; then
+build_module_set() { # set "modules..."
+    out=$cache/initramfs-$1.cpio.gz
+    if fresh "$out" && newer "$out" "$initramfs"; then
         return 0
     fi
-    echo "mkguest: building $modules_ide" >&2
+    echo "mkguest: building $out" >&2
     pkg=$(cat "$cache/kernel-package" 2>/dev/null) || pkg=$(kernel_package)
     [ -d "$tmp/$pkg/root" ] || fetch_package "$pkg"
     moddir=$(ls -d "$tmp/$pkg/root/lib/modules"/* 2>/dev/null | head -n 1)
@@ -233,21 +239,23 @@ build_modules() {
     find "$moddir/kernel" -name '*.ko' | while read -r f; do
         echo "$(basename "$f" .ko | tr - _) $f"
     done >"$tmp/modindex"
+    rm -rf "$tmp/mods"
     mkdir -p "$tmp/mods/lib/modules"
-    : >"$tmp/mods/lib/modules/ide.list"
-    for m in $IDE_MODULES; do
-        add_module "$m"
+    : >"$tmp/mods/lib/modules/$1.list"
+    for m in $2; do
+        add_module "$1" "$m"
     done
     # The kernel unpacks a second cpio archive over the first one.
     (cd "$tmp/mods" && find . -mindepth 1 | LC_ALL=C sort |
         cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp/mods.cpio.gz" ||
         die "cpio of the modules failed"
-    cat "$initramfs" "$tmp/mods.cpio.gz" >"$modules_ide.tmp" && mv "$modules_ide.tmp" "$modules_ide"
+    cat "$initramfs" "$tmp/mods.cpio.gz" >"$out.tmp" && mv "$out.tmp" "$out"
 }
 
 fetch_kernel
 fetch_busybox
 build_initramfs
-build_modules
+build_module_set ide "$IDE_MODULES"
+build_module_set virtio "$VIRTIO_MODULES"
 echo "$kernel"
 echo "$initramfs"

@@ -86,9 +86,15 @@ expect_error "-smp 2 refused" "-smp: more than 1 CPU is not supported yet" -smp 
 # line naming the option and the file.
 expect_error "-hda zero-length image" "-hda: $tmp/disk.img" -hda "$tmp/disk.img"
 expect_error "-cdrom directory" "-cdrom: " -cdrom "$tmp"
-expect_error "-drive if=virtio refused" "-drive: only if=ide and if=floppy drives are supported yet" \
+expect_error "-drive if=virtio zero-length image" "-drive: $tmp/disk.img" \
     -drive "file=$tmp/disk.img,if=virtio"
-expect_error "-s refused by name" "-gdb: not supported yet" -s
+expect_error "virtio CD-ROM refused" "-drive: media=cdrom is only supported with if=ide" \
+    -drive "file=$tmp/disk.img,if=virtio,media=cdrom"
+expect_error "virtio-blk-pci without its drive" "-device: virtio-blk-pci: no -drive with id=d0" \
+    -device virtio-blk-pci,drive=d0
+expect_error "virtio-blk-pci on an IDE drive" "virtio-blk-pci: drive d0 is already attached (use if=none)" \
+    -drive "file=$tmp/disk.img,id=d0" -device virtio-blk-pci,drive=d0
+expect_error "-gdb with a bad spec refused" "-gdb: " -gdb udp::1234
 expect_error "-kernel that is not a bzImage" "is not a Linux bzImage" -kernel "$tmp/kernel"
 expect_error "-kernel ELF image" "is an ELF image, not a bzImage" -kernel /bin/sh
 expect_error "-D unwritable" "-D: " -D "$tmp/no/such/dir/log" -kernel "$tmp/kernel"
@@ -155,6 +161,33 @@ expect_error "-boot menu= checked" "menu=maybe: expected on or off" -boot menu=m
 expect_error "-global unknown property" "property not supported" -global foo.bar=1
 expect_error "-global isa-debugcon.iobase checked" "expected a port" -global isa-debugcon.iobase=0x10000
 expect_error "-bios missing file" "No such file" -bios "$tmp/no-such-bios.bin"
+
+TESTROM=build/testrom/hello.bin
+# -chardev, -serial chardev:, -device, -cpu features: each mistake is one
+# line naming the option (issue 12, "Generic test devices").
+expect_error "-chardev without id" "id= is required" -chardev null
+expect_error "-chardev unknown backend" "backend 'pty' not supported" -chardev pty,id=a
+expect_error "-chardev duplicate id" "duplicate id 'a'" -chardev null,id=a -chardev null,id=a
+expect_error "-chardev parameter of another backend" "parameter 'path' does not apply" -chardev null,id=a,path=/x
+expect_error "-chardev socket without address" "socket needs path=PATH" -chardev socket,id=a
+expect_error "-chardev file without path" "file needs path=PATH" -chardev file,id=a
+expect_error "-chardev pipe missing" "pipe: cannot open" -chardev pipe,id=a,path="$tmp/nopipe" -bios "$TESTROM"
+expect_error "-chardev socket refused" "-chardev a: unix:" -chardev socket,id=a,path="$tmp/nosock" -bios "$TESTROM"
+expect_error "-serial unknown chardev" "-serial: chardev 'nope' not found" -serial chardev:nope
+expect_error "-serial and -debugcon share a chardev" "already used by -serial" -chardev null,id=c -serial chardev:c -debugcon chardev:c
+expect_error "-device unknown" "device 'e1000' not supported" -device e1000
+expect_error "-device unknown property" "isa-debugcon: unknown property 'size'" -device isa-debugcon,size=1
+expect_error "-device bad port" "iobase=0x10000: expected a port" -device isa-debugcon,iobase=0x10000
+expect_error "-device unknown chardev" "chardev 'x' not found" -device isa-debugcon,chardev=x
+expect_error "-device two pc-testdevs" "at most 1" -device pc-testdev -device pc-testdev
+expect_error "-device ports taken" "-device isa-debugcon: port 0x3f8 is taken" -device isa-debugcon,iobase=0x3f8 -serial none -bios "$TESTROM"
+expect_error "-device pci address taken" "PCI address 01.0 is taken" -device pci-testdev,addr=1 -bios "$TESTROM"
+expect_error "-cpu unknown feature" "unknown CPU feature 'frob'" -cpu max,+frob
+expect_error "-cpu feature not implemented" "CPU feature 'avx' is not implemented" -cpu qemu64,+avx
+expect_error "-cpu feature=maybe" "sse2=maybe: expected on or off" -cpu max,sse2=maybe
+expect_ok "-device help" "pci-testdev" -device help
+expect_ok "-cpu help lists features" "sse4.2" -cpu help
+expect_error "-initrd module list without Multiboot" "a list of modules needs a Multiboot kernel" -kernel "$tmp/elf32" -initrd "$tmp/elf32 a,$tmp/elf32"
 
 echo "cli: $((cases - failures))/$cases passed"
 [ "$failures" -eq 0 ]

@@ -9,6 +9,109 @@
 #include "host/chardev.h"
 #include "tests/unit/unit.h"
 
+static size_t got_len;
+static uint8_t got[64];
+static size_t room_all(void *o) { return sizeof got - got_len; }
+static void take(void *o, const uint8_t *b, size_t n)
+{
+    memcpy(got + got_len, b, n);
+    got_len += n;
+}
+
+/* -chardev pipe: PATH.in is read, PATH.out written; file append=on; a
+ * unix socket server and a client connected to it. */
+START_TEST(chardev_opt_pipe_file_socket)
+{
+    char err[256], dir[] = "/tmp/vx86-chr-XXXXXX", p[128], in[140], out[140];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/pipe", dir);
+    snprintf(in, sizeof in, "%s.in", p);
+    snprintf(out, sizeof out, "%s.out", p);
+    FILE *f = fopen(in, "w");
+    fputs("hi", f);
+    fclose(f);
+    close(open(out, O_CREAT | O_WRONLY, 0600));
+    ChardevOpt o = { .id = "p", .backend = CHARDEV_PIPE, .path = p };
+    CharDev *c = chardev_open_opt(&o, err, sizeof err);
+    ck_assert_msg(c != NULL, "%s", err);
+    got_len = 0;
+    chardev_set_frontend(c, room_all, take, NULL);
+    chardev_handle_input(c);
+    ck_assert_uint_eq(got_len, 2);
+    ck_assert(!memcmp(got, "hi", 2));
+    chardev_write(c, (const uint8_t *)"out", 3);
+    chardev_free(c);
+    char buf[16] = "";
+    f = fopen(out, "r");
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+    fclose(f);
+    ck_assert_str_eq(buf, "out");
+    /* Without P.in/P.out, P itself: missing gives one line. */
+    o.path = dir;
+    snprintf(p, sizeof p, "%s/none", dir);
+    o.path = p;
+    ck_assert_ptr_null(chardev_open_opt(&o, err, sizeof err));
+    ck_assert(strstr(err, "pipe: cannot open") && !strchr(err, '\n'));
+
+    /* file,append=on keeps what was there. */
+    snprintf(p, sizeof p, "%s/log", dir);
+    f = fopen(p, "w");
+    fputs("a", f);
+    fclose(f);
+    ChardevOpt fo = { .id = "f", .backend = CHARDEV_FILE, .path = p, .append = true };
+    c = chardev_open_opt(&fo, err, sizeof err);
+    ck_assert_ptr_nonnull(c);
+    chardev_write(c, (const uint8_t *)"b", 1);
+    chardev_free(c);
+    f = fopen(p, "r");
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, f));
+    fclose(f);
+    ck_assert_str_eq(buf, "ab");
+
+    /* socket: a server with wait=off, a client connects, bytes flow. */
+    snprintf(p, sizeof p, "%s/sock", dir);
+    ChardevOpt so = { .id = "s", .backend = CHARDEV_SOCKET, .path = p, .server = true };
+    CharDev *srv = chardev_open_opt(&so, err, sizeof err);
+    ck_assert_msg(srv != NULL, "%s", err);
+    ck_assert(!chardev_connected(srv));
+    ChardevOpt co = { .id = "c", .backend = CHARDEV_SOCKET, .path = p };
+    CharDev *cli = chardev_open_opt(&co, err, sizeof err);
+    ck_assert_msg(cli != NULL, "%s", err);
+    chardev_handle_input(srv);                  /* accepts */
+    ck_assert(chardev_connected(srv));
+    got_len = 0;
+    chardev_set_frontend(srv, room_all, take, NULL);
+    chardev_write(cli, (const uint8_t *)"ping", 4);
+    for (int i = 0; i < 100 && got_len < 4; i++) {
+        chardev_handle_input(srv);
+        usleep(1000);
+    }
+    ck_assert_uint_eq(got_len, 4);
+    ck_assert(!memcmp(got, "ping", 4));
+    chardev_free(cli);
+    chardev_free(srv);
+    /* A client with nobody listening: one line. */
+    ck_assert_ptr_null(chardev_open_opt(&co, err, sizeof err));
+    ck_assert(strstr(err, "unix:") && !strchr(err, '\n'));
+    /* TCP server on an ephemeral-ish port, then a client. */
+    ChardevOpt ts = { .id = "t", .backend = CHARDEV_SOCKET, .host = "127.0.0.1", .port = 45873,
+                      .server = true };
+    CharDev *tsrv = chardev_open_opt(&ts, err, sizeof err);
+    if (tsrv) {
+        ChardevOpt tc = { .id = "u", .backend = CHARDEV_SOCKET, .host = "127.0.0.1", .port = 45873 };
+        CharDev *tcli = chardev_open_opt(&tc, err, sizeof err);
+        ck_assert_msg(tcli != NULL, "%s", err);
+        chardev_handle_input(tsrv);
+        ck_assert(chardev_connected(tsrv));
+        chardev_free(tcli);
+        chardev_free(tsrv);
+    }
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 typedef struct Sink {
     uint8_t got[64];
     size_t len;
@@ -177,6 +280,7 @@ static Suite *chardev_suite(void)
     tcase_add_test(tc, file_backend_writes_file);
     tcase_add_test(tc, bad_specs_give_one_line_errors);
     tcase_add_test(tc, stdio_escapes);
+    tcase_add_test(tc, chardev_opt_pipe_file_socket);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -13,7 +13,10 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/machine.h"
 #include "core/options.h"
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
 #include "tests/unit/unit.h"
 
 #define MIB (1ULL << 20)
@@ -780,19 +783,21 @@ END_TEST
 
 START_TEST(debugcon_device_and_kvm_force)
 {
-    ck_assert_int_eq(o.debug_exit_port, 0xf4);
+    ck_assert_int_eq(o.ndevices, 0);
     ck_assert_int_eq(parse("-debugcon", "file:/tmp/x", "-device", "isa-debug-exit,iobase=0x501,iosize=2",
                            "-accel", "kvm,force=on", NULL), 0);
     ck_assert_int_eq(o.debugcon, SERIAL_FILE);
     ck_assert_str_eq(o.debugcon_path, "/tmp/x");
-    ck_assert_int_eq(o.debug_exit_port, 0x501);
-    ck_assert_int_eq(o.debug_exit_size, 2);
+    ck_assert_int_eq(o.ndevices, 1);
+    ck_assert_int_eq(o.devices[0].type, DEVICE_ISA_DEBUG_EXIT);
+    ck_assert_int_eq(o.devices[0].iobase, 0x501);
+    ck_assert_int_eq(o.devices[0].iosize, 2);
     ck_assert(o.accels[0].force);
     options_free(&o);
     options_init(&o);
     ck_assert_int_eq(parse("-device", "e1000", NULL), -1);
     ck_assert_err_prefix("-device:");
-    ck_assert_err_has("not supported yet");
+    ck_assert_err_has("device 'e1000' not supported");
     options_free(&o);
     options_init(&o);
     ck_assert_int_eq(parse("-device", "isa-debug-exit,iosize=3", NULL), -1);
@@ -805,6 +810,181 @@ START_TEST(debugcon_device_and_kvm_force)
     options_init(&o);
     ck_assert_int_eq(parse("-debugcon", "tcp:1", NULL), -1);
     ck_assert_err_prefix("-debugcon:");
+}
+END_TEST
+
+/* -chardev and its users: ids, backends, parameters per backend. */
+START_TEST(chardev_backends_and_users)
+{
+    ck_assert_int_eq(parse("-chardev", "file,id=log,path=/tmp/vx86-log", "-chardev", "null,id=n0",
+                           "-chardev", "socket,id=s1,path=/tmp/vx86-sock,server=on,wait=off",
+                           "-chardev", "socket,id=t1,host=127.0.0.1,port=4555",
+                           "-chardev", "pipe,id=p,path=/tmp/vx86-pipe", "-chardev", "stdio,id=con",
+                           "-serial", "chardev:con", "-debugcon", "chardev:log",
+                           "-device", "isa-debugcon,iobase=0x402,chardev=n0", NULL), 0);
+    ck_assert_int_eq(o.nchardevs, 6);
+    ck_assert_int_eq(o.chardevs[0].backend, CHARDEV_FILE);
+    ck_assert_str_eq(o.chardevs[0].path, "/tmp/vx86-log");
+    ck_assert_int_eq(o.chardevs[2].backend, CHARDEV_SOCKET);
+    ck_assert(o.chardevs[2].server);
+    ck_assert(!o.chardevs[2].wait);
+    ck_assert_str_eq(o.chardevs[3].host, "127.0.0.1");
+    ck_assert_int_eq(o.chardevs[3].port, 4555);
+    ck_assert(!o.chardevs[3].server);
+    ck_assert_int_eq(o.serial, SERIAL_CHARDEV);
+    ck_assert_str_eq(o.serial_path, "con");
+    ck_assert_int_eq(o.debugcon, SERIAL_CHARDEV);
+    ck_assert_int_eq(o.devices[0].type, DEVICE_ISA_DEBUGCON);
+    ck_assert_int_eq(o.devices[0].iobase, 0x402);
+    ck_assert_str_eq(o.devices[0].chardev, "n0");
+    ck_assert_ptr_eq(options_find_chardev(&o, "p"), &o.chardevs[4]);
+
+    static const struct { const char *a[6]; const char *msg; } bad[] = {
+        { { "-chardev", "file,path=/tmp/x" }, "id= is required" },
+        { { "-chardev", "file,id=a" }, "file needs path=PATH" },
+        { { "-chardev", "pty,id=a" }, "backend 'pty' not supported" },
+        { { "-chardev", "null,id=a,path=/x" }, "null: parameter 'path' does not apply" },
+        { { "-chardev", "null,id=1a" }, "invalid id '1a'" },
+        { { "-chardev", "null,id=a", "-chardev", "null,id=a" }, "duplicate id 'a'" },
+        { { "-chardev", "socket,id=a" }, "socket needs path=PATH (unix) or port=N (tcp)" },
+        { { "-chardev", "socket,id=a,path=/x,port=5" }, "not both" },
+        { { "-chardev", "socket,id=a,port=70000" }, "port=70000" },
+        { { "-chardev", "socket,id=a,port=5,server=maybe" }, "server=maybe: expected on or off" },
+        { { "-chardev", "null,id=a,frob=1" }, "unknown parameter 'frob'" },
+        { { "-serial", "chardev:nope" }, "-serial: chardev 'nope' not found" },
+        { { "-chardev", "null,id=a", "-serial", "chardev:a", "-debugcon", "chardev:a" },
+          "-debugcon: chardev 'a' is already used by -serial" },
+        { { "-device", "isa-debugcon,chardev=zz" }, "chardev 'zz' not found" },
+        { { "-device", "isa-debugcon,iobase=0x10000" }, "iobase=0x10000" },
+        { { "-device", "isa-debugcon,iosize=2" }, "isa-debugcon: unknown property 'iosize'" },
+        { { "-device", "pci-testdev,addr=0x20" }, "addr=0x20" },
+        { { "-device", "pc-testdev", "-device", "pc-testdev" }, "at most 1" },
+        { { "-device", "VGA,addr=5" }, "addr= must be 2" },
+        { { "-device", "isa-debug-exit,iobase=0xfffe" }, "run past 0xffff" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        options_free(&o);
+        options_init(&o);
+        char *argv[8] = { "vx86" };
+        int argc = 1;
+        for (int j = 0; j < 6 && bad[i].a[j]; j++)
+            argv[argc++] = (char *)bad[i].a[j];
+        ck_assert_int_eq(options_parse(&o, argc, argv, err, sizeof err), -1);
+        ck_assert_err_has(bad[i].msg);
+        ck_assert(!strchr(err, '\n'));
+    }
+}
+END_TEST
+
+START_TEST(device_table)
+{
+    ck_assert_int_eq(parse("-device", "pc-testdev", "-device", "pci-testdev,addr=5.0",
+                           "-device", "pci-testdev", "-device", "VGA,vgamem_mb=32",
+                           "-device", "isa-debugcon,id=dc", "-global", "isa-debugcon.iobase=0x402",
+                           NULL), 0);
+    ck_assert_int_eq(o.ndevices, 5);
+    ck_assert_int_eq(o.devices[0].type, DEVICE_PC_TESTDEV);
+    ck_assert_int_eq(o.devices[0].iobase, 0xe0);
+    ck_assert_int_eq(o.devices[1].devfn, 5 << 3);
+    ck_assert_int_eq(o.devices[2].devfn, -1);
+    ck_assert_int_eq(o.vga, VGA_STD);
+    ck_assert_int_eq(o.vgamem_mb, 32);
+    ck_assert_int_eq(o.devices[4].iobase, 0x402);      /* -global applies to every debugcon */
+    ck_assert_ptr_null(o.devices[4].chardev);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "help", "-device", "nonsense", NULL), 0);
+    ck_assert(o.want_device_help);
+    FILE *f = tmpfile();
+    options_print_devices(f);
+    rewind(f);
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = 0;
+    fclose(f);
+    static const char *const names[] = { "isa-debug-exit", "isa-debugcon", "pc-testdev",
+                                         "pci-testdev", "VGA" };
+    for (size_t i = 0; i < 5; i++)
+        ck_assert_msg(strstr(buf, names[i]), "-device help lacks %s", names[i]);
+}
+END_TEST
+
+START_TEST(initrd_module_lists)
+{
+    char list[512];
+    snprintf(list, sizeof list, "%s arg1 arg2,%s,%s x,,y", kernel, initrd, kernel);
+    ck_assert_int_eq(parse("-kernel", kernel, "-initrd", list, NULL), 0);
+    ck_assert_int_eq(options_initrd_count(o.initrd), 3);
+    char *path, *cmd;
+    ck_assert(options_initrd_item(o.initrd, 0, &path, &cmd));
+    ck_assert_str_eq(path, kernel);
+    ck_assert(strstr(cmd, " arg1 arg2") && !strncmp(cmd, kernel, strlen(kernel)));
+    free(path);
+    free(cmd);
+    ck_assert(options_initrd_item(o.initrd, 2, &path, &cmd));
+    ck_assert(strstr(cmd, " x,y"));               /* ",," is a literal comma */
+    free(path);
+    free(cmd);
+    ck_assert(!options_initrd_item(o.initrd, 3, &path, &cmd));
+    options_free(&o);
+    options_init(&o);
+    snprintf(list, sizeof list, "%s,%s/missing arg", kernel, dir);
+    ck_assert_int_eq(parse("-kernel", kernel, "-initrd", list, NULL), -1);
+    ck_assert_err_prefix("-initrd: ");
+    ck_assert_err_has("missing: No such file");
+}
+END_TEST
+
+/* -cpu MODEL,+feat,-feat,feat=on|off: checked by cpu_model_apply (main
+ * calls it before anything starts), seen by the guest through CPUID. */
+START_TEST(cpu_feature_lists)
+{
+    char e[256];
+    CPUConfig cfg = CPU_CONFIG_DEFAULT;
+    ck_assert(cpu_model_apply(&cfg, "max", e, sizeof e));
+    ck_assert(cfg.feat[CPU_FEAT_1_ECX] & (1u << 20));            /* SSE4.2 */
+    CPUConfig cfg2 = CPU_CONFIG_DEFAULT;
+    ck_assert_msg(cpu_model_apply(&cfg2, "max,-sse4.2,popcnt=off,+sse2,bmi2=on", e, sizeof e), "%s", e);
+    ck_assert_uint_eq(cfg2.feat[CPU_FEAT_1_ECX] & (1u << 20), 0);
+    ck_assert_uint_eq(cfg2.feat[CPU_FEAT_1_ECX] & (1u << 23), 0);   /* POPCNT */
+    ck_assert(cfg2.feat[CPU_FEAT_7_EBX] & (1u << 8));                /* BMI2 */
+    CPUConfig cfg3 = CPU_CONFIG_DEFAULT;
+    ck_assert(cpu_model_apply(&cfg3, "qemu64,+sse4_1,+pni", e, sizeof e));   /* QEMU's aliases */
+    ck_assert(cfg3.feat[CPU_FEAT_1_ECX] & ((1u << 19) | 1u));
+
+    static const struct { const char *spec, *msg; } bad[] = {
+        { "max,+frobnicate", "unknown CPU feature 'frobnicate'" },
+        { "max,-frobnicate", "unknown CPU feature 'frobnicate'" },
+        { "qemu64,+avx", "CPU feature 'avx' is not implemented by vx86" },
+        { "max,sse2=maybe", "sse2=maybe: expected on or off" },
+        { "max,sse2", "expected +FEATURE, -FEATURE or FEATURE=on|off" },
+        { "max,", "invalid CPU model" },
+        { "pentium9,+sse2", "unknown CPU model 'pentium9'" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CPUConfig c = CPU_CONFIG_DEFAULT;
+        ck_assert_msg(!cpu_model_apply(&c, bad[i].spec, e, sizeof e), "%s accepted", bad[i].spec);
+        ck_assert_msg(strstr(e, bad[i].msg), "'%s' -> '%s'", bad[i].spec, e);
+    }
+
+    /* The guest's CPUID follows: leaf 1 ECX bit 20 gone, the rest kept. */
+    Machine *m = machine_new(1 << 20, CLOCK_MANUAL, e, sizeof e);
+    ck_assert_ptr_nonnull(m);
+    CPUConfig cc = CPU_CONFIG_DEFAULT;
+    cc.model_name = "max,-sse4.2";
+    CPUState *cpu = cpu_create(m, 0, &cc, e, sizeof e);
+    ck_assert_msg(cpu != NULL, "%s", e);
+    uint32_t r[4];
+    cpu_cpuid(cpu, 1, 0, r);
+    ck_assert_uint_eq(r[2] & (1u << 20), 0);
+    ck_assert(r[2] & (1u << 19));
+    ck_assert(!cpu_has_feature(cpu, X86_FEAT_SSE42));   /* and its instructions #UD */
+    ck_assert(cpu_has_feature(cpu, X86_FEAT_SSE41));
+    cpu_free(cpu);
+    machine_free(m);
+
+    ck_assert_int_eq(parse("-cpu", "max,-sse4.2", NULL), 0);
+    ck_assert_str_eq(o.cpu_model, "max,-sse4.2");
 }
 END_TEST
 
@@ -849,6 +1029,10 @@ static Suite *options_suite(void)
     tcase_add_test(tc, error_is_one_line);
     tcase_add_test(tc, readonly_image_needs_readonly_flag);
     tcase_add_test(tc, debugcon_device_and_kvm_force);
+    tcase_add_test(tc, chardev_backends_and_users);
+    tcase_add_test(tc, device_table);
+    tcase_add_test(tc, initrd_module_lists);
+    tcase_add_test(tc, cpu_feature_lists);
     tcase_add_test(tc, vga_options);
     suite_add_tcase(s, tc);
     return s;
