@@ -136,7 +136,8 @@ bool machine_pause(Machine *m)
         return false;
     m->state = RUN_PAUSED;
     clock_stop(m->clock);
-    machine_request_stop(m);
+    /* Callers run on the main loop between accelerator runs: the loop
+     * sees the new state before running the CPU again. */
     machine_emit(m, MACHINE_EV_STOP, false, NULL);
     return true;
 }

@@ -5,7 +5,8 @@ Negotiation, the query-* commands, stop/cont with STOP/RESUME events seen
 by two clients, screendump compared with the human monitor's, 1,000
 malformed or wrong-typed messages (each answered with an error, the VM
 answering correctly afterwards) and system_powerdown ending with POWERDOWN
-and SHUTDOWN (the guest loads the ACPI button module and powers off on the
+and SHUTDOWN; on SeaBIOS alone: system_reset (RESET) and quit (SHUTDOWN
+host-qmp-quit) (the guest loads the ACPI button module and powers off on the
 button's first event: tests/system/guest_extra.py).
 
     tests/system/qmp_test.py [--accel tcg] [--count 1000]
@@ -128,6 +129,25 @@ def main():
     vm = VM(["-m", "256M", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
              "-accel", opts.accel, "-name", "qmp-test"], tmpdir=tmp)
     t0 = time.time()
+    # SeaBIOS without a disk: reset and quit
+    fw = VM(["-display", "none", "-serial", "none", "-accel", opts.accel], tmpdir=tmp)
+    try:
+        q = fw.qmp()
+        time.sleep(0.5)
+        q.cmd("system_reset")
+        ev = q.wait_event("RESET")
+        check(ev["data"] == {"guest": False, "reason": "host-qmp-system-reset"}, "RESET %r" % ev)
+        check(q.cmd("query-status")["status"] == "running", "running after system_reset")
+        q.cmd("stop")
+        q.cmd("system_reset")           # while paused: carried out on cont
+        q.cmd("cont")
+        check(q.wait_event("RESET")["data"]["guest"] is False, "RESET after cont")
+        q.cmd("quit")
+        sd = q.wait_event("SHUTDOWN")
+        check(sd["data"] == {"guest": False, "reason": "host-qmp-quit"}, "SHUTDOWN %r" % sd)
+        check(fw.proc.wait(timeout=30) == 0, "quit: exit status")
+    finally:
+        fw.kill()
     try:
         vm.wait_serial("~ # ")
         # negotiation

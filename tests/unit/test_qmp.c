@@ -123,11 +123,72 @@ START_TEST(session)
 }
 END_TEST
 
+/* The human monitor's own commands through the shared table. */
+START_TEST(hmp_commands)
+{
+    char err[256];
+    Machine *m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
+    uint8_t page[16] = { 0x11, 0x22, 0x33, 0x44 };
+    memmap_add_ram(m->mem, "ram", 0, 1 << 20, m->ram, NULL);
+    memcpy(m->ram + 0x1000, page, sizeof page);
+    VMControl *vc = vmcontrol_new(m, NULL);
+    Text out = { 0 };
+    cmd_hmp_line(vc, "xp /4xb 0x1000", &out);
+    ck_assert_msg(strstr(out.data, "0000000000001000: 0x11 0x22 0x33 0x44") != NULL, "%s", out.data);
+    text_free(&out);
+    cmd_hmp_line(vc, "xp/2xw 0x1000", &out);
+    ck_assert_msg(strstr(out.data, "0x44332211 0x00000000") != NULL, "%s", out.data);
+    text_free(&out);
+    cmd_hmp_line(vc, "xp /1xb 0x200000", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "Cannot access memory"));
+    text_free(&out);
+    cmd_hmp_line(vc, "p 0x10+2-1", &out);
+    ck_assert_str_eq(out.data, "0x11\n");
+    text_free(&out);
+    cmd_hmp_line(vc, "p/d 100", &out);
+    ck_assert_str_eq(out.data, "100\n");
+    text_free(&out);
+    cmd_hmp_line(vc, "info mtree", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "0000000000000000-00000000000fffff (prio 0, ram): ram"));
+    text_free(&out);
+    cmd_hmp_line(vc, "info registers", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "not running"));
+    text_free(&out);
+    cmd_hmp_line(vc, "help", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "cont|c -- resume the VM"));
+    ck_assert_ptr_nonnull(strstr(out.data, "info status"));
+    text_free(&out);
+    cmd_hmp_line(vc, "info", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "info mtree -- show the memory map"));
+    text_free(&out);
+    cmd_hmp_line(vc, "info bogus", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "unknown item"));
+    text_free(&out);
+    cmd_hmp_line(vc, "migrate_set_parameter compress-level 12", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "Error: Parameter 'compress-level'"));
+    text_free(&out);
+    cmd_hmp_line(vc, "migrate \"file:/nonexistent dir/x\"", &out);
+    ck_assert_msg(strstr(out.data, "Error: /nonexistent dir/x") != NULL, "%s", out.data);
+    text_free(&out);
+    m->state = RUN_RUNNING;
+    cmd_hmp_line(vc, "stop", &out);
+    ck_assert_int_eq(m->state, RUN_PAUSED);
+    cmd_hmp_line(vc, "info status", &out);
+    ck_assert_ptr_nonnull(strstr(out.data, "VM status: paused"));
+    cmd_hmp_line(vc, "c", &out);
+    ck_assert_int_eq(m->state, RUN_RUNNING);
+    text_free(&out);
+    vmcontrol_free(vc);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *qmp_suite(void)
 {
     Suite *s = suite_create("qmp");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, session);
+    tcase_add_test(tc, hmp_commands);
     suite_add_tcase(s, tc);
     return s;
 }
