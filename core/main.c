@@ -137,6 +137,28 @@ static bool start_monitor(Machine *m, VMControl *vc, const VMOptions *o, CharDev
     return true;
 }
 
+static int chr_poll_fd(void *opaque) { return chardev_poll_fd(opaque); }
+static void chr_readable(void *opaque) { chardev_handle_input(opaque); }
+
+/* -mon chardev=ID,mode=control|readline on the board's -chardev. */
+static bool start_mons(VMControl *vc, PCBoard *pc, const VMOptions *o, QmpClient **qc,
+                       Monitor **hm)
+{
+    for (int i = 0; i < o->nmons; i++) {
+        CharDev *chr = pc_named_chardev(pc, o->mons[i].chardev);
+        if (!chr) {
+            fprintf(stderr, "vx86: -mon: chardev '%s' not found\n", o->mons[i].chardev);
+            return false;
+        }
+        if (o->mons[i].control)
+            qc[i] = qmp_client_new_chardev(vc, chr);
+        else
+            hm[i] = monitor_new_vc(vc, chr);
+        machine_watch_fd(vc->m, chr_poll_fd, chr_readable, chr);
+    }
+    return true;
+}
+
 /* Starts the -qmp servers; false (reported) when one cannot start. */
 static bool start_qmp(VMControl *vc, const VMOptions *o, QmpServer **qmp)
 {
@@ -174,6 +196,8 @@ static int run_board(Machine *m, const VMOptions *opts)
     CharDev *mon_chr = NULL;
     Monitor *mon = NULL;
     QmpServer *qmp[4] = { NULL };
+    QmpClient *mon_qmp[4] = { NULL };
+    Monitor *mon_hmp[4] = { NULL };
     MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
                            .power_button = pc_power_button, .pci_bus = pc_pci_bus,
                            .drive_info = pc_drive_info, .opaque = pc };
@@ -181,9 +205,13 @@ static int run_board(Machine *m, const VMOptions *opts)
     bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
-    if (!ok || !start_monitor(m, vc, opts, &mon_chr, &mon) || !start_qmp(vc, opts, qmp)) {
-        for (int i = 0; i < 4; i++)
+    if (!ok || !start_monitor(m, vc, opts, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
+        !start_mons(vc, pc, opts, mon_qmp, mon_hmp)) {
+        for (int i = 0; i < 4; i++) {
             qmp_server_free(qmp[i]);
+            qmp_client_free(mon_qmp[i]);
+            monitor_free(mon_hmp[i]);
+        }
         monitor_free(mon);
         chardev_free(mon_chr);
         vmcontrol_free(vc);
@@ -234,8 +262,11 @@ static int run_board(Machine *m, const VMOptions *opts)
         gdbstub_free(gdb);
         ops->free(acc);
     }
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
         qmp_server_free(qmp[i]);
+        qmp_client_free(mon_qmp[i]);
+        monitor_free(mon_hmp[i]);
+    }
     monitor_free(mon);
     chardev_free(mon_chr);
     vmcontrol_free(vc);

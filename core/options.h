@@ -124,6 +124,8 @@ typedef struct VMOptions {
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
     char *qmp[4];         /* -qmp specs (several QMP servers) */
     int nqmp;
+    struct { char *chardev; bool control; } mons[4];   /* -mon chardev=ID,mode=control|readline */
+    int nmons;
     char *incoming;       /* -incoming URI|defer */
     char *name;           /* -name NAME[,...] (the name only) */
     unsigned log_mask;    /* -d */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/util.h"
+#include "host/chardev.h"
 
 struct QmpClient {
     QmpServer *srv;            /* NULL for callback clients */
@@ -26,6 +27,7 @@ struct QmpClient {
     bool dead;                 /* a write failed: dropped at its next read */
     QmpOutFn out_fn;
     void *out_opaque;
+    CharDev *chr;              /* -mon chardev=ID,mode=control */
     bool negotiated;
     /* framing */
     char *buf;
@@ -309,6 +311,10 @@ void qmp_client_free(QmpClient *c)
         return;
     vmcontrol_remove_listener(c->vc, c);
     machine_unwatch_fd(c->vc->m, c);
+    if (c->chr) {
+        chardev_set_frontend(c->chr, NULL, NULL, NULL);
+        chardev_set_connect_handler(c->chr, NULL, NULL);
+    }
     if (c->srv) {
         for (QmpClient **pp = &c->srv->clients; *pp; pp = &(*pp)->next) {
             if (*pp == c) {
@@ -380,6 +386,48 @@ static void server_accept(void *opaque)
         return;
     fcntl(fd, F_SETFD, FD_CLOEXEC);
     server_add_client(s, fd, fd, true);
+}
+
+/* ---- on a character backend ---- */
+
+static void chr_out(void *opaque, const char *line, size_t len)
+{
+    QmpClient *c = opaque;
+    chardev_write(c->chr, (const uint8_t *)line, len);
+    chardev_write(c->chr, (const uint8_t *)"\r\n", 2);
+}
+
+static size_t chr_can_receive(void *opaque)
+{
+    return 65536;
+}
+
+static void chr_receive(void *opaque, const uint8_t *buf, size_t len)
+{
+    qmp_client_feed(opaque, buf, len);
+}
+
+static void chr_connected(void *opaque)
+{
+    QmpClient *c = opaque;
+    /* A new client: negotiate again, drop what the last one left. */
+    c->negotiated = false;
+    frame_reset(c);
+    send_greeting(c);
+}
+
+QmpClient *qmp_client_new_chardev(VMControl *vc, CharDev *chr)
+{
+    QmpClient *c = client_new(vc);
+    c->chr = chr;
+    c->out_fn = chr_out;
+    c->out_opaque = c;
+    chardev_set_frontend(chr, chr_can_receive, chr_receive, c);
+    if (chardev_is_listening(chr))
+        chardev_set_connect_handler(chr, chr_connected, c);
+    else
+        send_greeting(c);
+    return c;
 }
 
 /* ---- listening ---- */

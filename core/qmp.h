@@ -40,6 +40,12 @@ QmpClient *qmp_client_new_callback(VMControl *vc, QmpOutFn out, void *opaque);
 void qmp_client_feed(QmpClient *c, const uint8_t *buf, size_t len);
 void qmp_client_free(QmpClient *c);
 
+/* QMP on a character backend (-mon chardev=ID,mode=control): greeting on
+ * each new connection of a socket backend (at once for others); the
+ * caller keeps polling the CharDev's input. */
+struct CharDev;
+QmpClient *qmp_client_new_chardev(VMControl *vc, struct CharDev *chr);
+
 /* Listening sockets (also used by migration): the fd, or -1 with err. */
 int qmp_listen_unix(const char *path, char *err, size_t errlen);
 int qmp_listen_tcp(const char *hostport, char *err, size_t errlen);

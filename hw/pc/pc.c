@@ -973,6 +973,11 @@ void pc_free(PCBoard *pc)
 
 /* ---- what the monitor and QMP ask the board (core/monitor.h hooks) ---- */
 
+CharDev *pc_named_chardev(PCBoard *pc, const char *id)
+{
+    return pc->m->opts ? named_chardev(pc, pc->m->opts, id) : NULL;
+}
+
 void pc_power_button(void *opaque)
 {
     PCBoard *pc = opaque;

@@ -76,6 +76,9 @@ void pc_send_key(void *opaque, int keycode, bool down);
 struct MonDriveInfo;
 struct PCIBus;
 void pc_power_button(void *opaque);
+/* The -chardev named id, opened by pc_create (NULL when there is none). */
+struct CharDev;
+struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);
 struct PCIBus *pc_pci_bus(void *opaque);
 bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
 

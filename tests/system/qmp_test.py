@@ -130,9 +130,16 @@ def main():
              "-accel", opts.accel, "-name", "qmp-test"], tmpdir=tmp)
     t0 = time.time()
     # SeaBIOS without a disk: reset and quit
-    fw = VM(["-display", "none", "-serial", "none", "-accel", opts.accel], tmpdir=tmp)
+    mon_sock = os.path.join(tmp, "mon.sock")
+    fw = VM(["-display", "none", "-serial", "none", "-accel", opts.accel,
+             "-chardev", "socket,id=qm,path=%s,server=on,wait=off" % mon_sock,
+             "-mon", "chardev=qm,mode=control"], tmpdir=tmp)
     try:
         q = fw.qmp()
+        qm = QMPClient(mon_sock)        # -chardev socket + -mon mode=control
+        check("QMP" in qm.greeting, "-mon greeting")
+        qm.cmd("qmp_capabilities")
+        check(qm.cmd("query-status")["status"] == "running", "-mon query-status")
         time.sleep(0.5)
         q.cmd("system_reset")
         ev = q.wait_event("RESET")
@@ -142,6 +149,7 @@ def main():
         q.cmd("system_reset")           # while paused: carried out on cont
         q.cmd("cont")
         check(q.wait_event("RESET")["data"]["guest"] is False, "RESET after cont")
+        check(qm.wait_event("RESET")["event"] == "RESET", "RESET on the -mon client")
         q.cmd("quit")
         sd = q.wait_event("SHUTDOWN")
         check(sd["data"] == {"guest": False, "reason": "host-qmp-quit"}, "SHUTDOWN %r" % sd)
