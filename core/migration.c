@@ -734,6 +734,8 @@ static void live_tick(void *opaque)
     int64_t t_stop = now_ms();
     vc->run_reason = "finish-migrate";
     machine_pause(m);
+    if (vc->hooks.drain_io)
+        vc->hooks.drain_io(vc->hooks.opaque);     /* its DMA is logged */
     machine_dirty_log_sync(m, mig->pending);
     /* Firmware shadow RAM below 1 MiB may be written through chipset
      * windows that bypass the log: always resend it. */
@@ -865,6 +867,10 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
         vc->run_reason = "finish-migrate";
         machine_pause(m);
     }
+    /* Disk requests in flight complete first: their DMA lands in RAM and
+     * the devices' state no longer waits for them. */
+    if (vc->hooks.drain_io)
+        vc->hooks.drain_io(vc->hooks.opaque);
     int64_t n = migration_save_fd(vc, fd, mig->compress_level, err, sizeof err);
     close(fd);
     if (child > 0) {

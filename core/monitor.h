@@ -36,6 +36,7 @@ typedef struct MonitorHooks {
      * down or up; NULL: no keyboard. */
     void (*send_key)(void *opaque, int keycode, bool down);
     void (*power_button)(void *opaque);     /* ACPI power button press */
+    void (*drain_io)(void *opaque);         /* finish in-flight disk requests */
     struct PCIBus *(*pci_bus)(void *opaque);
     bool (*drive_info)(void *opaque, int i, MonDriveInfo *out);   /* false past the last */
     void *opaque;

@@ -978,6 +978,14 @@ CharDev *pc_named_chardev(PCBoard *pc, const char *id)
     return pc->m->opts ? named_chardev(pc, pc->m->opts, id) : NULL;
 }
 
+void pc_drain_io(void *opaque)
+{
+    PCBoard *pc = opaque;
+    for (int i = 0; i < MAX_DRIVES; i++)
+        if (pc->drive_bb[i])
+            blk_drain(pc->drive_bb[i]);
+}
+
 void pc_power_button(void *opaque)
 {
     PCBoard *pc = opaque;

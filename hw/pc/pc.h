@@ -76,6 +76,7 @@ void pc_send_key(void *opaque, int keycode, bool down);
 struct MonDriveInfo;
 struct PCIBus;
 void pc_power_button(void *opaque);
+void pc_drain_io(void *opaque);          /* every drive's requests completed */
 /* The -chardev named id, opened by pc_create (NULL when there is none). */
 struct CharDev;
 struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);
