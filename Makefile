@@ -26,9 +26,12 @@ endif
 # Programs' own entry points; everything else goes into the library.
 MAIN_SRCS := core/main.c block/img-main.c
 LIB_SRCS := $(filter-out $(MAIN_SRCS), \
-	$(wildcard core/*.c cpu/*.c tcg/*.c tcg/*/*.c accel/*.c hw/*.c hw/*/*.c host/*.c block/*.c ui/*.c))
+	$(wildcard core/*.c cpu/*.c tcg/*.c tcg/*/*.c accel/*.c hw/*.c hw/*/*.c host/*.c net/*.c block/*.c ui/*.c))
 ifneq ($(CONFIG_SDL),yes)
 LIB_SRCS := $(filter-out ui/sdl%.c, $(LIB_SRCS))
+endif
+ifneq ($(CONFIG_CURSES),yes)
+LIB_SRCS := $(filter-out ui/curses%.c, $(LIB_SRCS))
 endif
 ifneq ($(CONFIG_KVM),yes)
 LIB_SRCS := $(filter-out accel/kvm%.c, $(LIB_SRCS))

@@ -33,7 +33,14 @@ SELECTED = [e for e in os.environ.get("BENCH_ENGINES", "").split(",") if e]
 # rounds, and a "vx86-tcg / vx86-base" ratio: how a change moved each row
 # against the build it started from, with the same machine noise.
 BASE = os.environ.get("VX86_BASE")
-ALL_WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench"]
+ALL_WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench",
+                 "grub-boot", "disk-write-256M", "disk-read-256M"]
+# Rows measured in a second boot of each engine: SeaBIOS + GRUB from an ISO
+# (grub-mkrescue) holding the kernel and the IDE initramfs, with a scratch
+# -hda the guest reads and writes with dd (O_DIRECT).  grub-boot is the
+# host-measured time from process start to /init of that boot.
+FIRMWARE_WORKLOADS = ["grub-boot", "disk-write-256M", "disk-read-256M"]
+SCRATCH_MIB = 320
 # BENCH_WORKLOADS=fpbench,sort-1M runs only those rows (boot always runs).
 ONLY = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
 for _w in ONLY:
@@ -73,6 +80,46 @@ def build_material():
             with open(part, "rb") as f:
                 out.write(f.read())
     return kernel, initrd, stage
+
+
+def build_firmware_material(kernel):
+    """The GRUB ISO for the firmware rows: kernel + IDE initramfs + overlay."""
+    guest = os.path.join(CACHE, "guest")
+    initrd = os.path.join(BENCH_CACHE, "bench-ide.cpio.gz")
+    with open(initrd, "wb") as out:
+        for part in (os.path.join(guest, "initramfs-ide.cpio.gz"),
+                     os.path.join(BENCH_CACHE, "overlay.cpio.gz")):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    only = [w for w in FIRMWARE_WORKLOADS if w in WORKLOADS and w != "grub-boot"]
+    append = ("console=ttyS0 rdinit=/bench/init quiet vx86.modules=ide bench.disk=/dev/sda "
+              "bench.only=" + (",".join(only) or "none"))
+    cfg = os.path.join(BENCH_CACHE, "grub.cfg")
+    with open(cfg, "w") as f:
+        f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
+                "terminal_output serial\nset timeout=0\n"
+                "menuentry bench {\n"
+                f"    linux /boot/vmlinuz {append}\n"
+                "    initrd /boot/bench-ide.cpio.gz\n}\n")
+    iso = os.path.join(BENCH_CACHE, "bench-grub.iso")
+    sh(f"{ROOT}/tests/guest/mkgrub.sh iso {iso} {cfg} {kernel} {initrd}")
+    return iso
+
+
+def firmware_argv(argv, iso, scratch):
+    """An engine's command line with the -kernel boot swapped for the ISO
+    and a scratch disk."""
+    out, skip = [], 0
+    for a in argv:
+        if skip:
+            skip -= 1
+            continue
+        if a in ("-kernel", "-initrd", "-append"):
+            skip = 1
+            continue
+        out.append(a)
+    return out + ["-cdrom", iso, "-drive", f"file={scratch},format=raw,if=ide,index=0",
+                  "-boot", "d"]
 
 
 def engines(kernel, initrd):
@@ -197,6 +244,11 @@ def probe_kvm(name):
 
 def main():
     kernel, initrd, stage = build_material()
+    fw_rows = [w for w in FIRMWARE_WORKLOADS if w in WORKLOADS]
+    iso = build_firmware_material(kernel) if fw_rows else None
+    scratch = os.path.join(BENCH_CACHE, "scratch-disk.img")
+    # The interpreter would spend most of the run limit in SeaBIOS and dd.
+    fw_na = {"vx86-interp": "not run (the interpreter is too slow for these rows)"}
     table = {}
     rss = {}
     na = {}
@@ -221,6 +273,26 @@ def main():
                 continue
             rss[name] = max(rss.get(name, 0), peak)
             for w in WORKLOADS:
+                if w in res and w not in FIRMWARE_WORKLOADS:
+                    table.setdefault(name, {}).setdefault(w, []).append(res[w])
+                if w + ":sum" in res:
+                    sums.setdefault(w, {})[name] = res[w + ":sum"]
+            if not fw_rows or name in fw_na:
+                continue
+            print(f"bench: run {run + 1}/{RUNS} {name} (SeaBIOS + GRUB ISO, disk) ...",
+                  file=sys.stderr, flush=True)
+            if os.path.exists(scratch):
+                os.remove(scratch)
+            with open(scratch, "wb") as f:
+                f.truncate(SCRATCH_MIB << 20)
+            res, peak, err = run_guest(name, firmware_argv(argv, iso, scratch))
+            if err:
+                fw_na[name] = err
+                continue
+            rss[name] = max(rss.get(name, 0), peak)
+            if "boot" in res:
+                res["grub-boot"] = res["boot"]
+            for w in fw_rows:
                 if w in res:
                     table.setdefault(name, {}).setdefault(w, []).append(res[w])
                 if w + ":sum" in res:
@@ -255,7 +327,9 @@ def main():
         b = table.get("qemu-tcg", {}).get(w)
         if a and b:
             r = statistics.median(a) / statistics.median(b)
-            ratios.append(r)
+            # The geometric mean stays over the CPU rows it always had.
+            if w not in FIRMWARE_WORKLOADS:
+                ratios.append(r)
             cells.append(f"{r:.2f}")
         else:
             cells.append("n/a")
@@ -278,6 +352,13 @@ def main():
         lines.append("\nNot runnable here:")
         for n, why in na.items():
             lines.append(f"- {n}: {why}")
+    fw_na = {n: why for n, why in fw_na.items() if n not in na}
+    if fw_na:
+        lines.append("\nFirmware boot (" + ", ".join(fw_rows) + ") failed:")
+        for n, why in fw_na.items():
+            lines.append(f"- {n}: {why}")
+    if os.path.exists(scratch):
+        os.remove(scratch)
     text = "\n".join(lines) + "\n"
     print(text)
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)

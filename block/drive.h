@@ -21,6 +21,13 @@
  * NULL with err "OPTION: no medium". */
 BlockBackend *drive_open(const DriveOpt *d, bool global_snapshot, char *err, size_t errlen);
 
+/* The light check drive_open does on CD media (media=cdrom): when the
+ * image has an ISO 9660 primary volume descriptor at sector 16, the volume
+ * must fit in the file; when it has an El Torito boot record, the boot
+ * catalogue's validation entry must be sound.  Anything else (no ISO 9660
+ * at all) passes.  false with "FILE: reason" in err. */
+bool drive_check_cd_image(BlockBackend *bb, char *err, size_t errlen);
+
 /* DriveOpt's cache= as the block layer's mode. */
 BlockCacheMode drive_cache_mode(DriveCache c);
 

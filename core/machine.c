@@ -56,6 +56,7 @@ void machine_free(Machine *m)
     munmap(m->ram, m->ram_size);
     free(m->dirty_log);
     pthread_mutex_destroy(&m->kick_lock);
+    free(m->pollset.fds);
     free(m);
 }
 

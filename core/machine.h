@@ -56,6 +56,29 @@ typedef struct FdWatch {
 } FdWatch;
 
 /*
+ * Poll hooks: for sources with many fds or write interest (the network
+ * backends: libslirp's sockets, a stream socket with output queued).
+ * Before each poll, fill adds pollfds with pollset_add (keeping the
+ * indices) and may lower *timeout_ms; after it, dispatch reads
+ * pollset_revents for those indices (all 0 when poll failed or timed out)
+ * and does the work.  Both run on the main-loop thread.
+ */
+typedef struct PollSet {
+    struct pollfd *fds;
+    int n, cap;
+} PollSet;
+typedef void (*PollFillFn)(void *opaque, PollSet *ps, int *timeout_ms);
+typedef void (*PollDispatchFn)(void *opaque, PollSet *ps);
+typedef struct PollHook {
+    PollFillFn fill;
+    PollDispatchFn dispatch;
+    void *opaque;
+} PollHook;
+/* Index of the new entry (for pollset_revents). */
+int pollset_add(PollSet *ps, int fd, short events);
+short pollset_revents(const PollSet *ps, int idx);
+
+/*
  * What a CPU asks the board: the INTR pin's level and INTA cycle (the
  * interrupt controllers answer), and the MSRs that live on the board (the
  * local APIC's: APIC_BASE, TSC_DEADLINE, x2APIC).  The board fills in
@@ -124,6 +147,14 @@ typedef struct Machine {
 
     FdWatch fds[32];              /* input sources the main loop polls */
     int nfds;
+    PollHook poll_hooks[8];       /* network backends (see PollHook) */
+    int npoll_hooks;
+    PollSet pollset;              /* the pollfds of one poll_inputs round */
+    /* The display's refresh while the machine stands still (paused, or
+     * powered off under -no-shutdown: no timers run), so its window still
+     * answers. */
+    void (*stopped_refresh)(void *opaque);
+    void *stopped_refresh_opaque;
 
     /* A debugger (core/gdbstub.c): debug_stop runs when the accelerator
      * returned ACCEL_EXIT_DEBUG (it pauses the machine and tells the
@@ -153,6 +184,13 @@ void machine_reset_devices(Machine *m);
 bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque);
 /* Stops watching every source registered with opaque. */
 void machine_unwatch_fd(Machine *m, void *opaque);
+/* Adds a poll hook; false when the table is full. */
+bool machine_add_poll_hook(Machine *m, PollFillFn fill, PollDispatchFn dispatch, void *opaque);
+/* Removes every hook registered with opaque. */
+void machine_remove_poll_hook(Machine *m, void *opaque);
+/* One round of the main loop's input polling (tests drive network
+ * backends with it): waits up to timeout_ms, dispatches what is ready. */
+void machine_poll(Machine *m, int timeout_ms);
 /* Thread-safe, for worker threads that just made a watched fd readable:
  * makes the main loop poll its inputs soon (the running CPU leaves
  * translated code and returns to the loop at its next block boundary). */

@@ -25,6 +25,7 @@
 #include "cpu/cpu.h"
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/pc.h"
+#include "ui/display.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -42,7 +43,6 @@ static bool uses_drive(const VMOptions *o)
             return true;
     return false;
 }
-static bool uses_display_sdl(const VMOptions *o) { return o->display == DISPLAY_SDL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -54,7 +54,6 @@ typedef struct Unsupported {
 
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "media=cdrom is only supported with if=ide" },
-    { "-display sdl", uses_display_sdl, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 
@@ -107,22 +106,35 @@ static int monitor_poll_fd(void *opaque) { return chardev_poll_fd(opaque); }
 static void monitor_readable(void *opaque) { chardev_handle_input(opaque); }
 
 /* Opens -monitor's backend and starts the monitor on it; true with
- * *chr NULL when there is none. */
-static bool start_monitor(Machine *m, VMControl *vc, const VMOptions *o, CharDev **chr,
-                          Monitor **mon)
+ * *chr NULL when there is none.  Without -monitor, a display that can
+ * show the monitor (the SDL window: Ctrl-Alt-2) gets it, as in QEMU. */
+static bool start_monitor(Machine *m, VMControl *vc, const VMOptions *o, Display *disp,
+                          CharDev **chr, Monitor **mon)
 {
     char err[512];
     *chr = NULL;
     *mon = NULL;
-    if (!o->monitor || !strcmp(o->monitor, "none"))
+    const char *spec = o->monitor ? o->monitor : display_can_show_monitor(disp) ? "vc" : NULL;
+    if (!spec || !strcmp(spec, "none"))
         return true;
+    if (!strcmp(spec, "vc")) {
+        *chr = chardev_open("buffer", err, sizeof err);
+        if (!*chr || !display_set_monitor(disp, *chr, err, sizeof err)) {
+            fprintf(stderr, "vx86: -monitor vc: %s\n", err);
+            chardev_free(*chr);
+            *chr = NULL;
+            return false;
+        }
+        *mon = monitor_new_vc(vc, *chr);
+        return true;
+    }
     if (!strcmp(o->monitor, "stdio") && o->serial == SERIAL_STDIO) {
         fprintf(stderr, "vx86: -monitor stdio: stdio is already the serial port "
                         "(sharing it is not supported yet; use -monitor unix:PATH,server,nowait)\n");
         return false;
     }
     if (strcmp(o->monitor, "stdio") && strncmp(o->monitor, "unix:", 5)) {
-        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, none)\n",
+        fprintf(stderr, "vx86: -monitor: '%s' not supported (stdio, unix:PATH,server,nowait, vc, none)\n",
                 o->monitor);
         return false;
     }
@@ -206,8 +218,17 @@ static int run_board(Machine *m, const VMOptions *opts)
     bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
-    if (!ok || !start_monitor(m, vc, opts, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
+    /* The display starts before the accelerator: one that cannot start
+     * is the only line the user sees. */
+    Display *disp = NULL;
+    DisplayInput in = { pc_send_key, pc_send_mouse, pc };
+    if (ok && !display_open(m, pc_console(pc), &in, opts, &disp, err, sizeof err)) {
+        fprintf(stderr, "vx86: %s\n", err);
+        ok = false;
+    }
+    if (!ok || !start_monitor(m, vc, opts, disp, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
         !start_mons(vc, pc, opts, mon_qmp, mon_hmp)) {
+        display_close(disp);
         for (int i = 0; i < 4; i++) {
             qmp_server_free(qmp[i]);
             qmp_client_free(mon_qmp[i]);
@@ -263,6 +284,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         gdbstub_free(gdb);
         ops->free(acc);
     }
+    display_close(disp);
     for (int i = 0; i < 4; i++) {
         qmp_server_free(qmp[i]);
         qmp_client_free(mon_qmp[i]);

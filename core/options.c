@@ -22,6 +22,7 @@
  * the user hears about a typo before any machine is built.
  */
 #include "core/options.h"
+#include "net/net.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1043,7 +1044,8 @@ static int opt_chardev(Ctx *c, const char *arg)
 
 /* Property kinds. */
 typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM,
-                       PROP_DRIVE, PROP_NUM_QUEUES } PropKind;
+                       PROP_DRIVE, PROP_NUM_QUEUES,
+                       PROP_NIC /* parsed by opt_device_nic */ } PropKind;
 
 typedef struct DevPropDef {
     const char *name;
@@ -1087,6 +1089,9 @@ static const DeviceTypeDef device_types[] = {
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "virtio-rng-pci", DEVICE_VIRTIO_RNG, "PCI", "virtio entropy source fed by getrandom", 0, 0, 4,
       { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
+      { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
+        { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" } } },
 };
 
 static const DeviceTypeDef *device_type_find(const char *name)
@@ -1179,10 +1184,186 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
             return fail(c, "%s: num-queues=%s: expected 1..16", t->name, v);
         d->num_queues = (int)n;
         break;
+    case PROP_NIC:
+        break;                      /* never reached: opt_device_nic parses NICs */
     }
     return 0;
 }
 
+
+/* ---- networking ---- */
+
+static const char *const nic_models[] = { "e1000", "e1000-82540em", NULL };
+
+static int nic_add(Ctx *c, const char *model, const char *netdev, const char *mac)
+{
+    VMOptions *o = c->o;
+    if (o->nnics == MAX_NICS)
+        return fail(c, "too many NICs (at most %d)", MAX_NICS);
+    NicOpt *n = &o->nics[o->nnics];
+    memset(n, 0, sizeof *n);
+    bool known = false;
+    for (int i = 0; nic_models[i]; i++)
+        known |= !strcmp(model, nic_models[i]);
+    if (!known)
+        return fail(c, "NIC model '%s' not supported (e1000)", model);
+    snprintf(n->model, sizeof n->model, "e1000");
+    if (netdev && strlen(netdev) >= sizeof n->netdev)
+        return fail(c, "netdev=%s: name too long", netdev);
+    snprintf(n->netdev, sizeof n->netdev, "%s", netdev ? netdev : "");
+    if (mac) {
+        if (!net_parse_mac(mac, n->mac) || (n->mac[0] & 1))
+            return fail(c, "mac=%s: expected a unicast address like 52:54:00:12:34:56", mac);
+        n->has_mac = true;
+    }
+    o->nnics++;
+    return 0;
+}
+
+static int netdev_add(Ctx *c, const char *id, const char *spec)
+{
+    VMOptions *o = c->o;
+    char err[256];
+    if (o->nnetdevs == MAX_NETDEVS)
+        return fail(c, "too many network backends (at most %d)", MAX_NETDEVS);
+    if (!id || !*id || strlen(id) >= sizeof o->netdevs[0].id)
+        return fail(c, "id=ID expected (1..%zu characters)", sizeof o->netdevs[0].id - 1);
+    for (int i = 0; i < o->nnetdevs; i++)
+        if (!strcmp(o->netdevs[i].id, id))
+            return fail(c, "id=%s given twice", id);
+    if (!netdev_check(spec, err, sizeof err))
+        return fail(c, "%s", err);
+    snprintf(o->netdevs[o->nnetdevs].id, sizeof o->netdevs[0].id, "%s", id);
+    o->netdevs[o->nnetdevs].spec = xstrdup(spec);
+    o->nnetdevs++;
+    return 0;
+}
+
+/* Copies spec without the keys in drop ("model", "mac", ...). */
+static char *spec_without(const char *spec, const char *const *drop)
+{
+    char *out = xmalloc(strlen(spec) + 1), *w = out;
+    const char *p = spec;
+    bool first = true;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        bool skip = false;
+        for (int i = 0; drop[i] && !first; i++) {
+            size_t k = strlen(drop[i]);
+            skip |= n > k && !strncmp(p, drop[i], k) && p[k] == '=';
+        }
+        if (!skip) {
+            if (w != out)
+                *w++ = ',';
+            memcpy(w, p, n);
+            w += n;
+        }
+        first = false;
+        p += n + (comma ? 1 : 0);
+    }
+    *w = '\0';
+    return out;
+}
+
+/* The value of key in a comma-separated spec (not the first item), or NULL. */
+static char *spec_get(const char *spec, const char *key)
+{
+    size_t k = strlen(key);
+    const char *p = strchr(spec, ',');
+    char *v = NULL;
+    while (p) {
+        p++;
+        const char *comma = strchr(p, ',');
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+        if (n > k && !strncmp(p, key, k) && p[k] == '=') {
+            free(v);
+            v = strndup(p + k + 1, n - k - 1);
+        }
+        p = comma;
+    }
+    return v;
+}
+
+/* -netdev TYPE,id=ID,... */
+static int opt_netdev(Ctx *c, const char *arg)
+{
+    c->o->net_given = true;
+    char *id = spec_get(arg, "id");
+    int rc = netdev_add(c, id, arg);
+    free(id);
+    return rc;
+}
+
+/* -nic none | TYPE[,model=e1000][,mac=M][,backend options] */
+static int opt_nic(Ctx *c, const char *arg)
+{
+    c->o->net_given = true;
+    if (!strcmp(arg, "none"))
+        return 0;
+    static const char *const drop[] = { "model", "mac", "id", NULL };
+    char *model = spec_get(arg, "model"), *mac = spec_get(arg, "mac");
+    char *spec = spec_without(arg, drop);
+    char id[32];
+    snprintf(id, sizeof id, "__nic%d", c->o->nnics);
+    int rc = netdev_add(c, id, spec);
+    if (rc == 0)
+        rc = nic_add(c, model ? model : "e1000", id, mac);
+    free(model);
+    free(mac);
+    free(spec);
+    return rc;
+}
+
+/* -net nic[,model=e1000][,macaddr=M][,netdev=ID] | -net TYPE[,...] | -net none:
+ * the NICs without netdev= and the one backend share the id "__net". */
+static int opt_net(Ctx *c, const char *arg)
+{
+    c->o->net_given = true;
+    if (!strcmp(arg, "none"))
+        return 0;
+    if (!strncmp(arg, "nic", 3) && (arg[3] == '\0' || arg[3] == ',')) {
+        static const char *const known[] = { "model", "macaddr", "netdev", "name", "id", "vlan", NULL };
+        static const char *const none[] = { NULL };
+        /* Every key must be known. */
+        char *rest = spec_without(arg, known);
+        bool ok = !strcmp(rest, "nic");
+        free(rest);
+        if (!ok)
+            return fail(c, "'%s': -net nic takes model=, macaddr=, netdev=", arg);
+        (void)none;
+        char *model = spec_get(arg, "model"), *mac = spec_get(arg, "macaddr");
+        char *netdev = spec_get(arg, "netdev");
+        int rc = nic_add(c, model ? model : "e1000", netdev ? netdev : "__net", mac);
+        free(model);
+        free(mac);
+        free(netdev);
+        return rc;
+    }
+    static const char *const drop[] = { "vlan", "name", "id", NULL };
+    char *spec = spec_without(arg, drop);
+    int rc = netdev_add(c, "__net", spec);
+    free(spec);
+    return rc;
+}
+
+/* -device e1000[,netdev=ID][,mac=M][,id=NAME] */
+static int opt_device_nic(Ctx *c, const KVList *l)
+{
+    const char *netdev = NULL, *mac = NULL;
+    for (int i = 1; i < l->n; i++) {
+        const KV *kv = &l->items[i];
+        if (!strcmp(kv->key, "netdev") && kv->val)
+            netdev = kv->val;
+        else if (!strcmp(kv->key, "mac") && kv->val)
+            mac = kv->val;
+        else if (strcmp(kv->key, "id") || !kv->val)
+            return kv_unknown(c, kv);
+    }
+    return nic_add(c, l->items[0].val, netdev, mac);
+}
+
+/* -device: only the test device isa-debug-exit is known so far. */
 static int opt_device(Ctx *c, const char *arg)
 {
     VMOptions *o = c->o;
@@ -1203,6 +1384,11 @@ static int opt_device(Ctx *c, const char *arg)
     if (!t) {
         int rc = fail(c, "device '%s' not supported (-device help lists the devices)",
                       l.items[0].val);
+        kv_free(&l);
+        return rc;
+    }
+    if (t->type == DEVICE_NIC) {              /* NICs have their own list */
+        int rc = opt_device_nic(c, &l);
         kv_free(&l);
         return rc;
     }
@@ -1246,16 +1432,24 @@ static int opt_display(Ctx *c, const char *arg)
     int rc = 0;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
-        if (strcmp(kv->key, "type"))
+        if (!strcmp(kv->key, "window-close")) {
+            bool on;
+            if (!parse_bool(kv->val, &on))
+                rc = fail(c, "window-close=%s: expected on or off", kv->val ? kv->val : "");
+            else
+                c->o->no_quit = !on;
+        } else if (strcmp(kv->key, "type"))
             rc = kv_unknown(c, kv);
         else if (!kv->val)
             rc = kv_need_value(c, kv);
         else if (!strcmp(kv->val, "sdl"))
             c->o->display = DISPLAY_SDL;
+        else if (!strcmp(kv->val, "curses"))
+            c->o->display = DISPLAY_CURSES;
         else if (!strcmp(kv->val, "none"))
             c->o->display = DISPLAY_NONE;
         else
-            rc = fail(c, "unsupported display '%s' (sdl, none)", kv->val);
+            rc = fail(c, "unsupported display '%s' (sdl, curses, none)", kv->val);
     }
     kv_free(&l);
     return rc;
@@ -1326,6 +1520,18 @@ static int opt_monitor(Ctx *c, const char *a)
     return 0;
 }
 
+/* -name NAME or -name guest=NAME: the window title. */
+static int opt_name(Ctx *c, const char *a)
+{
+    const char *n = strncmp(a, "guest=", 6) ? a : a + 6;
+    if (!*n)
+        return fail(c, "empty name");
+    if (strchr(n, ','))
+        return fail(c, "only NAME or guest=NAME is supported");
+    set_string(&c->o->name, n);
+    return 0;
+}
+
 static int opt_qmp(Ctx *c, const char *a)
 {
     if (!*a)
@@ -1381,17 +1587,6 @@ static int opt_incoming(Ctx *c, const char *a)
     if (!*a)
         return fail(c, "empty URI (file:PATH, exec:CMD, tcp:HOST:PORT, unix:PATH, defer)");
     set_string(&c->o->incoming, a);
-    return 0;
-}
-
-/* -name NAME or -name guest=NAME[,process=...,debug-threads=...] */
-static int opt_name(Ctx *c, const char *a)
-{
-    const char *n = !strncmp(a, "guest=", 6) ? a + 6 : a;
-    size_t len = strcspn(n, ",");
-    char *v = strndup(n, len);
-    set_string(&c->o->name, v);
-    free(v);
     return 0;
 }
 
@@ -1460,6 +1655,8 @@ static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return
 static int opt_no_shutdown(Ctx *c, const char *a) { c->o->no_shutdown = true; return 0; }
 static int opt_nodefaults(Ctx *c, const char *a) { c->o->nodefaults = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
+static int opt_full_screen(Ctx *c, const char *a) { c->o->full_screen = true; return 0; }
+static int opt_no_quit(Ctx *c, const char *a) { c->o->no_quit = true; return 0; }
 
 static int opt_cpu(Ctx *c, const char *a)
 {
@@ -1517,8 +1714,14 @@ static const OptDef opt_defs[] = {
     { "device", true, opt_device, "NAME[,PROP=V,...]", "add a device (-device help lists them)" },
     { "chardev", true, opt_chardev, "file|stdio|null|socket|pipe,id=ID,...", "a named character backend" },
     { "serial", true, opt_serial, "stdio|file:PATH|chardev:ID|none", "where the first serial port goes" },
+    { "netdev", true, opt_netdev, "user|socket|stream|dgram|tap,id=ID[,...]", "network backend (see docs/devices-net.md)" },
+    { "nic", true, opt_nic, "none|TYPE[,model=e1000][,mac=M][,...]", "a NIC with its own backend" },
+    { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none", "legacy NIC/backend pair" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
-    { "display", true, opt_display, "sdl|none", "display backend" },
+    { "display", true, opt_display, "sdl|curses|none", "display backend" },
+    { "full-screen", false, opt_full_screen, NULL, "start the SDL window in full screen" },
+    { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
+    { "name", true, opt_name, "NAME", "the VM's name (window title, query-name)" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
     { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
@@ -1528,7 +1731,6 @@ static const OptDef opt_defs[] = {
       "a monitor (mode=control: QMP) on a -chardev" },
     { "incoming", true, opt_incoming, "file:PATH|exec:CMD|tcp:HOST:PORT|unix:PATH|defer",
       "start paused and load a migrated/saved VM" },
-    { "name", true, opt_name, "NAME", "the VM's name (query-name)" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
     { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
@@ -1603,9 +1805,10 @@ static int options_finish(Ctx *c)
         c->opt = "-append";
         return fail(c, "needs -kernel");
     }
-    if (o->nographic && o->display == DISPLAY_SDL) {
+    if (o->nographic && (o->display == DISPLAY_SDL || o->display == DISPLAY_CURSES)) {
         c->opt = "-nographic";
-        return fail(c, "cannot be combined with -display sdl");
+        return fail(c, "cannot be combined with -display %s",
+                    o->display == DISPLAY_SDL ? "sdl" : "curses");
     }
     if (o->nographic) {
         o->display = DISPLAY_NONE;
@@ -1639,6 +1842,33 @@ static int options_finish(Ctx *c)
                 c->opt = "-drive";
                 return fail(c, "id=%s given twice", o->drives[i].id);
             }
+    /* QEMU's pc default: one e1000 on user networking, unless any of
+     * -net/-nic/-netdev or -nodefaults was given. */
+    if (!o->net_given && !o->nodefaults) {
+        o->netdevs[o->nnetdevs].spec = xstrdup("user");
+        snprintf(o->netdevs[o->nnetdevs].id, sizeof o->netdevs[0].id, "__net");
+        o->nnetdevs++;
+        snprintf(o->nics[o->nnics].model, sizeof o->nics[0].model, "e1000");
+        snprintf(o->nics[o->nnics].netdev, sizeof o->nics[0].netdev, "__net");
+        o->nics[o->nnics].has_mac = false;
+        o->nnics++;
+    }
+    for (int i = 0; i < o->nnics; i++) {
+        const NicOpt *n = &o->nics[i];
+        bool found = !n->netdev[0];
+        for (int k = 0; k < o->nnetdevs && !found; k++)
+            found = !strcmp(o->netdevs[k].id, n->netdev);
+        if (!found) {
+            c->opt = "-device";
+            return fail(c, "%s: no -netdev with id=%s", n->model,
+                        strcmp(n->netdev, "__net") ? n->netdev : "(-net backend)");
+        }
+        for (int k = 0; k < i; k++)
+            if (n->netdev[0] && !strcmp(o->nics[k].netdev, n->netdev) && strcmp(n->netdev, "__net")) {
+                c->opt = "-device";
+                return fail(c, "netdev %s is used by two NICs", n->netdev);
+            }
+    }
     /* A writable disk image must be writable, unless writes go to a
      * temporary overlay. */
     for (int i = 0; i < o->ndrives; i++) {
@@ -1690,6 +1920,8 @@ void options_free(VMOptions *o)
         chardev_opt_free(&o->chardevs[i]);
     for (int i = 0; i < o->ndevices; i++)
         free(o->devices[i].chardev);
+    for (int i = 0; i < o->nnetdevs; i++)
+        free(o->netdevs[i].spec);
     memset(o, 0, sizeof(*o));
 }
 

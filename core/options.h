@@ -74,6 +74,7 @@ typedef struct ChardevOpt {
 typedef enum DeviceType {
     DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
     DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
+    DEVICE_NIC,           /* e1000: parsed into VMOptions.nics, not .devices */
 } DeviceType;
 
 typedef struct DeviceOpt {
@@ -85,7 +86,21 @@ typedef struct DeviceOpt {
     char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
     int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
 } DeviceOpt;
-typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_NONE } DisplayKind;
+
+/* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */
+#define MAX_NETDEVS 8
+#define MAX_NICS 8
+typedef struct NetdevOpt {
+    char id[32];
+    char *spec;           /* "user,id=n0,hostfwd=..." as net/netdev_open takes it */
+} NetdevOpt;
+typedef struct NicOpt {
+    char model[24];       /* "e1000" */
+    char netdev[32];      /* the backend's id; "" = no cable */
+    uint8_t mac[6];
+    bool has_mac;         /* else 52:54:00:12:34:56 + the NIC's index */
+} NicOpt;
+typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
 typedef struct AccelOpt {
@@ -100,6 +115,11 @@ typedef struct VMOptions {
     char *kernel, *initrd, *append, *bios;
     DriveOpt drives[MAX_DRIVES];
     int ndrives;
+    NetdevOpt netdevs[MAX_NETDEVS];
+    int nnetdevs;
+    NicOpt nics[MAX_NICS];  /* in PCI slot order */
+    int nnics;
+    bool net_given;       /* any -net/-nic/-netdev: no default NIC */
     char boot_order[8];   /* e.g. "cd"; empty: firmware default */
     char boot_once[8];    /* -boot once=d: order for the first boot only */
     bool boot_menu;       /* -boot menu=on */
@@ -108,6 +128,9 @@ typedef struct VMOptions {
     bool serial_given;
     bool nographic;
     DisplayKind display;
+    bool full_screen;     /* -full-screen: the SDL window starts full screen */
+    bool no_quit;         /* -no-quit, -display sdl,window-close=off */
+    char *name;           /* -name: the window title, query-name */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
     AccelOpt accels[MAX_ACCELS];
@@ -127,7 +150,6 @@ typedef struct VMOptions {
     struct { char *chardev; bool control; } mons[4];   /* -mon chardev=ID,mode=control|readline */
     int nmons;
     char *incoming;       /* -incoming URI|defer */
-    char *name;           /* -name NAME[,...] (the name only) */
     unsigned log_mask;    /* -d */
     LogRange log_ranges[LOG_MAX_RANGES];   /* -dfilter */
     int log_nranges;

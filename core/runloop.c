@@ -25,6 +25,7 @@
 
 #include "accel/accel.h"
 #include "core/machine.h"
+#include "core/util.h"
 
 bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque)
 {
@@ -43,22 +44,72 @@ void machine_unwatch_fd(Machine *m, void *opaque)
     m->nfds = n;
 }
 
-/* Waits up to timeout_ms for input and dispatches what is readable. */
+int pollset_add(PollSet *ps, int fd, short events)
+{
+    if (ps->n == ps->cap) {
+        ps->cap = ps->cap ? ps->cap * 2 : 64;
+        ps->fds = xrealloc(ps->fds, sizeof(struct pollfd) * (size_t)ps->cap);
+    }
+    ps->fds[ps->n] = (struct pollfd){ .fd = fd, .events = events };
+    return ps->n++;
+}
+
+short pollset_revents(const PollSet *ps, int idx)
+{
+    return idx >= 0 && idx < ps->n ? ps->fds[idx].revents : 0;
+}
+
+bool machine_add_poll_hook(Machine *m, PollFillFn fill, PollDispatchFn dispatch, void *opaque)
+{
+    if (m->npoll_hooks >= (int)(sizeof(m->poll_hooks) / sizeof(m->poll_hooks[0])))
+        return false;
+    m->poll_hooks[m->npoll_hooks++] = (PollHook){ fill, dispatch, opaque };
+    return true;
+}
+
+void machine_remove_poll_hook(Machine *m, void *opaque)
+{
+    int n = 0;
+    for (int i = 0; i < m->npoll_hooks; i++)
+        if (m->poll_hooks[i].opaque != opaque)
+            m->poll_hooks[n++] = m->poll_hooks[i];
+    m->npoll_hooks = n;
+}
+
+/* Waits up to timeout_ms for input and dispatches what is readable: the
+ * watched fds first in the poll set, then what the poll hooks add. */
 static void poll_inputs(Machine *m, int timeout_ms)
 {
-    struct pollfd p[sizeof(m->fds) / sizeof(m->fds[0])];
-    for (int i = 0; i < m->nfds; i++)
-        p[i] = (struct pollfd){ .fd = m->fds[i].get_fd(m->fds[i].opaque), .events = POLLIN };
+    PollSet *ps = &m->pollset;
+    ps->n = 0;
     int nfds = m->nfds;
-    int n = poll(p, (nfds_t)nfds, timeout_ms);
-    if (n <= 0)
-        return;
-    /* A handler may unwatch (its source closed): walk a copy. */
-    FdWatch w[sizeof(m->fds) / sizeof(m->fds[0])];
-    memcpy(w, m->fds, sizeof(FdWatch) * (size_t)nfds);
     for (int i = 0; i < nfds; i++)
-        if (p[i].revents & (POLLIN | POLLHUP))
-            w[i].on_readable(w[i].opaque);
+        pollset_add(ps, m->fds[i].get_fd(m->fds[i].opaque), POLLIN);
+    int nhooks = m->npoll_hooks;
+    PollHook hooks[sizeof(m->poll_hooks) / sizeof(m->poll_hooks[0])];
+    memcpy(hooks, m->poll_hooks, sizeof(PollHook) * (size_t)nhooks);
+    for (int i = 0; i < nhooks; i++)
+        hooks[i].fill(hooks[i].opaque, ps, &timeout_ms);
+    int n = poll(ps->fds, (nfds_t)ps->n, timeout_ms);
+    if (n <= 0)
+        for (int i = 0; i < ps->n; i++)
+            ps->fds[i].revents = 0;
+    if (n > 0) {
+        /* A handler may unwatch (its source closed): walk a copy. */
+        FdWatch w[sizeof(m->fds) / sizeof(m->fds[0])];
+        memcpy(w, m->fds, sizeof(FdWatch) * (size_t)nfds);
+        for (int i = 0; i < nfds; i++)
+            if (ps->fds[i].revents & (POLLIN | POLLHUP))
+                w[i].on_readable(w[i].opaque);
+    }
+    /* Hooks run after every poll: libslirp's TCP timers need it. */
+    for (int i = 0; i < nhooks; i++)
+        hooks[i].dispatch(hooks[i].opaque, ps);
+}
+
+void machine_poll(Machine *m, int timeout_ms)
+{
+    poll_inputs(m, timeout_ms);
 }
 
 #define INPUT_POLL_NS 10000000
@@ -86,9 +137,14 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
            m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
         if (m->tick_fn)
             m->tick_fn(m->tick_opaque);
-        if (m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
-            /* -no-shutdown, stop: the CPU is stopped; only input moves. */
-            poll_inputs(m, m->tick_fn ? 0 : 100);
+        if (m->state == RUN_PAUSED || m->state == RUN_POWERED_OFF) {
+            /* -S, stop or a debugger's stop, or -no-shutdown after a
+             * power-off: the CPU is stopped, no timer runs; only input
+             * (gdb, monitor, QMP, quit), the display and a migration's
+             * sending move. */
+            poll_inputs(m, m->tick_fn ? 0 : m->stopped_refresh ? 30 : 100);
+            if (m->stopped_refresh)
+                m->stopped_refresh(m->stopped_refresh_opaque);
             continue;
         }
         if (m->reset_pending) {         /* system_reset while paused */

@@ -47,11 +47,22 @@ static void piix3_update_irqs(PIIX3State *s)
     }
 }
 
+void piix3_connect_apic_pirqs(PIIX3State *s, IRQLine *const lines[4])
+{
+    memcpy(s->apic_pirq, lines, sizeof(s->apic_pirq));
+    for (int p = 0; p < PCI_NUM_PIRQS; p++)
+        irq_set(s->apic_pirq[p], pci_bus_pirq_level(s->bus, p));
+}
+
+/* A PIRQ's wired-OR level changed: the IOAPIC input follows it directly
+ * (no state here, so nothing to restore after a snapshot: the IOAPIC keeps
+ * its pin levels), the ISA outputs through PIRQRC. */
 static void piix3_pirq_changed(void *opaque, int pirq, int level)
 {
-    (void)pirq;
-    (void)level;
-    piix3_update_irqs(opaque);
+    PIIX3State *s = opaque;
+    if (pirq >= 0 && pirq < PCI_NUM_PIRQS)
+        irq_set(s->apic_pirq[pirq], level);
+    piix3_update_irqs(s);
 }
 
 static void piix3_isa_config_write(PCIDevice *d, uint32_t addr, uint32_t val,
@@ -182,6 +193,45 @@ static void piix3_pm_io_write(void *opaque, uint64_t off, uint64_t val, unsigned
 
 static const MemOps piix3_pm_io_ops = {
     .read = piix3_pm_io_read, .write = piix3_pm_io_write, .min_size = 1, .max_size = 4,
+};
+
+/*
+ * The GPE block and PCI hotplug registers of QEMU's pc board, which the
+ * tables SeaBIOS builds for it (no etc/table-loader) describe: its FADT
+ * puts GPE0 at 0xafe0 (2 status + 2 enable bytes) and its DSDT's _E01
+ * reads "slots up" (0xae00) / "slots down" (0xae04) bitmaps and ejects
+ * through 0xae08.  Unmapped, these read all ones: Linux sees every GPE
+ * pending and then every slot going away, and ejects the PCI devices.
+ * Here 0xafe0 is the same GPE0 state as PMBA+0x0c, and the hotplug
+ * registers report no event and ignore ejects (no hotplug on this board).
+ */
+static uint64_t piix3_gpe_alias_read(void *opaque, uint64_t off, unsigned size)
+{
+    return piix3_pm_io_read(opaque, GPE0_STS + off, size);
+}
+
+static void piix3_gpe_alias_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    piix3_pm_io_write(opaque, GPE0_STS + off, val, size);
+}
+
+static const MemOps piix3_gpe_alias_ops = {
+    .read = piix3_gpe_alias_read, .write = piix3_gpe_alias_write, .min_size = 1, .max_size = 4,
+};
+
+static uint64_t piix3_pcihp_read(void *opaque, uint64_t off, unsigned size)
+{
+    return 0;
+}
+
+static void piix3_pcihp_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    LOG(LOG_UNIMP, "piix4-pm: PCI hotplug register 0x%x write 0x%llx ignored\n",
+        (unsigned)(PIIX4_QEMU_PCIHP_PORT + off), (unsigned long long)val);
+}
+
+static const MemOps piix3_pcihp_ops = {
+    .read = piix3_pcihp_read, .write = piix3_pcihp_write, .min_size = 1, .max_size = 4,
 };
 
 /* Maps the PM block where PMBA/PMREGMISC say. */
@@ -368,7 +418,9 @@ PIIX3State *piix3_create(Machine *m, PCIBus *bus, IRQLine *const isa_irq[16])
     s->pm = pci_register_function(bus, PCI_DEVFN(1, 3), &pm_ids, "piix4-pm",
                                   NULL, piix3_pm_config_write, s);
     if (!s->isa || !s->pm ||
-        !iospace_add(m->io, "apm", PIIX4_APM_CNT_PORT, 2, &piix3_apm_ops, s, NULL)) {
+        !iospace_add(m->io, "apm", PIIX4_APM_CNT_PORT, 2, &piix3_apm_ops, s, NULL) ||
+        !iospace_add(m->io, "acpi-gpe0", PIIX4_QEMU_GPE0_PORT, 4, &piix3_gpe_alias_ops, s, NULL) ||
+        !iospace_add(m->io, "acpi-pcihp", PIIX4_QEMU_PCIHP_PORT, 16, &piix3_pcihp_ops, s, NULL)) {
         free(s);
         return NULL;
     }

@@ -50,6 +50,10 @@
 #define PM1_EN                  0x02
 #define PM1_CNT                 0x04
 #define PM_TMR                  0x08
+/* QEMU pc-board ports that SeaBIOS's own ACPI tables use: GPE0 (an alias
+ * of PMBA+0x0c..0x0f) and the PCI hotplug block (reads 0, no hotplug). */
+#define PIIX4_QEMU_GPE0_PORT    0xafe0
+#define PIIX4_QEMU_PCIHP_PORT   0xae00
 #define GPE0_STS                0x0c
 #define GPE0_EN                 0x0e
 #define PM1_TMR_STS             0x0001
@@ -68,6 +72,7 @@ typedef struct PIIX3State {
     PCIDevice *pm;           /* 01.3 */
     IRQLine *irq_out[16];
     uint8_t out_level[16];   /* level this chip drives on each ISA IRQ */
+    IRQLine *apic_pirq[4];   /* PIRQA-D straight to IOAPIC inputs (board) */
 
     uint16_t pm_io_base;     /* where the PM block is mapped, 0 = not */
     uint16_t pm1_sts, pm1_en, pm1_cnt;
@@ -78,6 +83,10 @@ typedef struct PIIX3State {
 } PIIX3State;
 
 PIIX3State *piix3_create(Machine *m, PCIBus *bus, IRQLine *const isa_irq[16]);
+/* The board's wiring of PIRQA-D to IOAPIC inputs (GSI 16-19 on the pc
+ * board, which the DSDT's _PRT names): those lines follow the PCI INTx
+ * levels whatever PIRQRC says.  NULL entries stay unconnected. */
+void piix3_connect_apic_pirqs(PIIX3State *s, IRQLine *const lines[4]);
 /* Press the ACPI fixed-feature power button (e.g. monitor system_powerdown). */
 void piix3_power_button(PIIX3State *s);
 /* Current PM IO base (0 when disabled): the board's ACPI tables use it. */

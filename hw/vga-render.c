@@ -417,4 +417,37 @@ static void vga_invalidate(void *opaque)
     s->full_update = true;
 }
 
-const ConsoleHwOps vga_console_ops = { vga_update, vga_invalidate };
+/* The text cells as draw_text addresses them (for text terminals). */
+static bool vga_get_text(void *opaque, ConsoleText *t)
+{
+    VGAState *s = opaque;
+    if (current_kind(s) != KIND_TEXT)
+        return false;
+    int ch_h = (s->cr[9] & 0x1f) + 1;
+    int cols = s->cr[1] + 1;
+    int rows = (int)(display_lines(s) / (uint32_t)ch_h);
+    if (rows <= 0 || cols <= 0 || cols * rows > t->max_cells)
+        return false;
+    uint32_t start = start_address(s);
+    uint32_t stride = (uint32_t)s->cr[0x13] * 2;
+    int shift = address_shift(s);
+    for (int r = 0; r < rows; r++) {
+        for (int c = 0; c < cols; c++) {
+            uint32_t counter = start + (uint32_t)r * stride + (uint32_t)c;
+            uint32_t off = (counter << shift) & 0xffffu;
+            t->cells[r * cols + c] = (uint16_t)(s->vram[off * 4] | s->vram[off * 4 + 1] << 8);
+        }
+    }
+    t->cols = cols;
+    t->rows = rows;
+    int cs = s->cr[0x0a] & 0x1f, ce = s->cr[0x0b] & 0x1f;
+    uint32_t d = (((uint32_t)s->cr[0x0e] << 8 | s->cr[0x0f]) - start) & 0xffffu;
+    if (!(s->cr[0x0a] & 0x20) && cs <= ce && cs < ch_h && stride &&
+        d / stride < (uint32_t)rows && d % stride < (uint32_t)cols) {
+        t->cursor_y = (int)(d / stride);
+        t->cursor_x = (int)(d % stride);
+    }
+    return true;
+}
+
+const ConsoleHwOps vga_console_ops = { vga_update, vga_invalidate, vga_get_text };

@@ -144,6 +144,15 @@ bool console_take_dirty(Console *c, ConsoleRect *r)
     return true;
 }
 
+bool console_get_text(Console *c, ConsoleText *t)
+{
+    if (!c->hw || !c->hw->get_text)
+        return false;
+    t->cols = t->rows = 0;
+    t->cursor_x = t->cursor_y = -1;
+    return c->hw->get_text(c->hw_opaque, t);
+}
+
 bool console_screendump(Console *c, const char *path, ScreendumpFormat fmt,
                         char *err, size_t errlen)
 {

@@ -37,6 +37,18 @@ typedef struct ConsoleRect {
     int x, y, w, h;
 } ConsoleRect;
 
+/* A text screen as the display shows it (for text terminals: curses).
+ * cells holds cols * rows entries, character | attribute << 8 (the PC's
+ * attribute byte: bits 0-3 foreground, 4-6 background, 7 blink or bright
+ * background); the caller provides it with room for max_cells. */
+#define CONSOLE_TEXT_MAX_CELLS (256 * 128)
+typedef struct ConsoleText {
+    int cols, rows;
+    uint16_t *cells;
+    int max_cells;
+    int cursor_x, cursor_y;  /* -1, -1: no cursor shown */
+} ConsoleText;
+
 /* What the device provides. */
 typedef struct ConsoleHwOps {
     /* Render whatever changed since the last call into the surface (and
@@ -44,6 +56,9 @@ typedef struct ConsoleHwOps {
     void (*update)(void *opaque);
     /* Forget what was drawn: the next update redraws everything. */
     void (*invalidate)(void *opaque);
+    /* Text modes: the character cells as they are displayed (may be NULL;
+     * see console_get_text). */
+    bool (*get_text)(void *opaque, struct ConsoleText *t);
 } ConsoleHwOps;
 
 /* What a display backend provides; any hook may be NULL. */
@@ -76,6 +91,9 @@ void console_refresh(Console *c, bool full);
  * when nothing changed); clears it.  For backends that poll instead of
  * listening. */
 bool console_take_dirty(Console *c, ConsoleRect *r);
+/* The text screen when the device shows a text mode; false in graphics
+ * modes, with the display off, or when the device cannot tell. */
+bool console_get_text(Console *c, ConsoleText *t);
 
 /* Screendumps (ui/screendump.c): the surface after a full refresh. */
 typedef enum ScreendumpFormat { SCREENDUMP_PPM, SCREENDUMP_PNG } ScreendumpFormat;

@@ -47,4 +47,14 @@ fi
 run shell-loop shell_loop
 run intbench $B/intbench 4
 run fpbench $B/fpbench 3
+# Sequential disk throughput, O_DIRECT so the guest's page cache is out of
+# the way; only with a scratch disk (BENCH_DISK, from bench.disk=).
+disk_write() { dd if=/dev/zero of="$BENCH_DISK" bs=1048576 count=256 oflag=direct 2>/dev/null && echo ok; }
+disk_read() { dd if="$BENCH_DISK" of=/dev/null bs=1048576 count=256 iflag=direct 2>/dev/null && echo ok; }
+if [ -n "$BENCH_DISK" ]; then
+    i=0
+    while [ ! -b "$BENCH_DISK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    run disk-write-256M disk_write
+    run disk-read-256M disk_read
+fi
 echo "BENCH-DONE"

@@ -10,8 +10,10 @@
  * 2 interrupt source override with MPS INTI flags, 4 LAPIC NMI), generic
  * address structure (5.2.3.2); IA-PC HPET spec 1.0a table 3 (HPET table);
  * AML encoding (chapter 20: NameOp 0x08, PackageOp 0x12, PkgLength,
- * ZeroOp 0x00, OneOp 0x01, BytePrefix 0x0a).  The fw_cfg linker/loader
- * command layout is QEMU's/SeaBIOS's romfile_loader_entry_s (128 bytes).
+ * ZeroOp 0x00, OneOp 0x01, BytePrefix 0x0a, ScopeOp 0x10, DeviceOp 0x5b
+ * 0x82, BufferOp 0x11); resource descriptors (6.4.2.5 I/O port, 6.4.3.5.2/3
+ * DWord/Word address space, 6.4.2.9 end tag); _PRT (6.2.13).  The fw_cfg
+ * linker/loader command layout is QEMU's/SeaBIOS's romfile_loader_entry_s (128 bytes).
  */
 #include "hw/pc/acpi.h"
 
@@ -127,20 +129,228 @@ static uint32_t build_facs(AcpiTables *t)
     return off;
 }
 
-/* AML integer: ZeroOp, OneOp or BytePrefix n. */
-static size_t aml_byte_const(uint8_t *p, uint8_t v)
+/* ---- AML (ACPI 6.x chapter 20), assembled by hand ---- */
+
+typedef struct Aml {
+    uint8_t *p;
+    size_t n, cap;
+} Aml;
+
+static void aml_bytes(Aml *a, const void *b, size_t n)
 {
-    if (v == 0 || v == 1) {
-        p[0] = v;
-        return 1;
+    if (a->n + n > a->cap) {
+        size_t cap = a->cap ? a->cap : 256;
+        while (cap < a->n + n)
+            cap *= 2;
+        a->p = xrealloc(a->p, cap);
+        a->cap = cap;
     }
-    p[0] = 0x0a;
-    p[1] = v;
-    return 2;
+    memcpy(a->p + a->n, b, n);
+    a->n += n;
+}
+
+static void aml_byte(Aml *a, uint8_t b) { aml_bytes(a, &b, 1); }
+static void aml_word(Aml *a, uint16_t v) { uint8_t b[2]; put16(b, v); aml_bytes(a, b, 2); }
+static void aml_dword(Aml *a, uint32_t v) { uint8_t b[4]; put32(b, v); aml_bytes(a, b, 4); }
+
+/* A 4-character NameSeg ("_SB_", "PCI0"). */
+static void aml_nameseg(Aml *a, const char name[4]) { aml_bytes(a, name, 4); }
+
+/*
+ * Integer constant, smallest encoding: ZeroOp 00, OneOp 01, BytePrefix 0a,
+ * WordPrefix 0b, DWordPrefix 0c.
+ */
+static void aml_int(Aml *a, uint32_t v)
+{
+    if (v <= 1) {
+        aml_byte(a, (uint8_t)v);
+    } else if (v <= 0xff) {
+        aml_byte(a, 0x0a);
+        aml_byte(a, (uint8_t)v);
+    } else if (v <= 0xffff) {
+        aml_byte(a, 0x0b);
+        aml_word(a, (uint16_t)v);
+    } else {
+        aml_byte(a, 0x0c);
+        aml_dword(a, v);
+    }
 }
 
 /*
- * DSDT body, hand-assembled AML:
+ * PkgLength (20.2.4) counts itself and the body.  Under 64 bytes it is one
+ * byte; otherwise bits 7:6 of the lead byte give the number of following
+ * bytes, its bits 3:0 the low nibble of the length, the following bytes
+ * bits 11:4, 19:12, 27:20.
+ */
+static void aml_pkg(Aml *a, const uint8_t *op, size_t oplen, const Aml *body)
+{
+    aml_bytes(a, op, oplen);
+    size_t len = body->n;
+    if (len + 1 < 64) {
+        aml_byte(a, (uint8_t)(len + 1));
+    } else {
+        int extra = len + 2 < 0x1000 ? 1 : len + 3 < 0x100000 ? 2 : 3;
+        size_t total = len + 1 + (size_t)extra;
+        aml_byte(a, (uint8_t)((extra << 6) | (total & 0x0f)));
+        for (int i = 0; i < extra; i++)
+            aml_byte(a, (uint8_t)(total >> (4 + 8 * i)));
+    }
+    aml_bytes(a, body->p, body->n);
+}
+
+static void aml_free(Aml *a) { free(a->p); a->p = NULL; a->n = a->cap = 0; }
+
+/* Name (NAME, <object already in obj>): NameOp 08. */
+static void aml_name_obj(Aml *a, const char name[4], const Aml *obj)
+{
+    aml_byte(a, 0x08);
+    aml_nameseg(a, name);
+    aml_bytes(a, obj->p, obj->n);
+}
+
+static void aml_name_int(Aml *a, const char name[4], uint32_t v)
+{
+    aml_byte(a, 0x08);
+    aml_nameseg(a, name);
+    aml_int(a, v);
+}
+
+/* Package (N) { elements }: PackageOp 12 PkgLength NumElements elements. */
+static void aml_package(Aml *a, uint8_t nelems, const Aml *elems)
+{
+    Aml body = { 0 };
+    aml_byte(&body, nelems);
+    aml_bytes(&body, elems->p, elems->n);
+    static const uint8_t op = 0x12;
+    aml_pkg(a, &op, 1, &body);
+    aml_free(&body);
+}
+
+/* Buffer () { bytes }: BufferOp 11 PkgLength BufferSize bytes. */
+static void aml_buffer(Aml *a, const Aml *data)
+{
+    Aml body = { 0 };
+    aml_int(&body, (uint32_t)data->n);
+    aml_bytes(&body, data->p, data->n);
+    static const uint8_t op = 0x11;
+    aml_pkg(a, &op, 1, &body);
+    aml_free(&body);
+}
+
+/*
+ * Resource descriptors (ACPI 6.x 6.4).  General flags 0x0c of the address
+ * space descriptors: _MAF and _MIF fixed, positive decode, bit 0 clear
+ * (the bridge produces the range for its children).
+ */
+static void res_word_space(Aml *r, uint8_t type, uint8_t tflags, uint16_t min,
+                           uint16_t max)
+{
+    aml_byte(r, 0x88);                      /* Word Address Space, large item */
+    aml_word(r, 13);
+    aml_byte(r, type);                      /* 1 I/O, 2 bus number */
+    aml_byte(r, 0x0c);
+    aml_byte(r, tflags);
+    aml_word(r, 0);                         /* granularity */
+    aml_word(r, min);
+    aml_word(r, max);
+    aml_word(r, 0);                         /* translation offset */
+    aml_word(r, (uint16_t)(max - min + 1));
+}
+
+static void res_dword_memory(Aml *r, uint32_t min, uint32_t max)
+{
+    aml_byte(r, 0x87);                      /* DWord Address Space, large item */
+    aml_word(r, 23);
+    aml_byte(r, 0);                         /* memory */
+    aml_byte(r, 0x0c);
+    aml_byte(r, 0x03);                      /* read/write, cacheable */
+    aml_dword(r, 0);
+    aml_dword(r, min);
+    aml_dword(r, max);
+    aml_dword(r, 0);
+    aml_dword(r, max - min + 1);
+}
+
+static void res_io(Aml *r, uint16_t base, uint8_t len)
+{
+    aml_byte(r, 0x47);                      /* I/O port, small item, 7 bytes */
+    aml_byte(r, 0x01);                      /* 16-bit decode */
+    aml_word(r, base);
+    aml_word(r, base);
+    aml_byte(r, 1);                         /* alignment */
+    aml_byte(r, len);
+}
+
+/*
+ * Device (PCI0) in Scope (\_SB):
+ *   _HID EisaId ("PNP0A03") (PCI host bridge), _ADR 0, _UID 0;
+ *   _CRS: bus 0-255, the config ports 0xcf8-0xcff, I/O 0-0xcf7 and
+ *     0xd00-0xffff, the legacy VGA window 0xa0000-0xbffff and the 32-bit
+ *     MMIO window above low RAM;
+ *   _PRT: for every slot and pin INTA-D, Package { 0xSSSSFFFF, pin, Zero,
+ *     GSI } (the "Source is Zero" form: a hard-wired GSI, level and active
+ *     low); pin P of slot S is PIRQ (S + P) & 3 as the PIIX3 board swizzles
+ *     it, on GSI pirq_gsi_base + PIRQ.
+ */
+static void aml_pci0(Aml *a, const AcpiConfig *c)
+{
+    Aml dev = { 0 }, res = { 0 }, obj = { 0 }, prt = { 0 };
+    aml_byte(&obj, 0x0c);                   /* EisaId ("PNP0A03") as a DWordConst */
+    aml_bytes(&obj, "\x41\xd0\x0a\x03", 4);
+    aml_name_obj(&dev, "_HID", &obj);
+    aml_free(&obj);
+    aml_name_int(&dev, "_ADR", 0);
+    aml_name_int(&dev, "_UID", 0);
+
+    res_word_space(&res, 2, 0, 0, 0xff);
+    res_io(&res, 0xcf8, 8);
+    res_word_space(&res, 1, 0x03, 0x0000, 0x0cf7);
+    res_word_space(&res, 1, 0x03, 0x0d00, 0xffff);
+    res_dword_memory(&res, 0xa0000, 0xbffff);
+    if (c->pci_mmio_end > c->pci_mmio_start)
+        res_dword_memory(&res, c->pci_mmio_start, c->pci_mmio_end);
+    aml_byte(&res, 0x79);                   /* End tag, checksum 0 = none */
+    aml_byte(&res, 0);
+    aml_buffer(&obj, &res);
+    aml_name_obj(&dev, "_CRS", &obj);
+    aml_free(&obj);
+
+    for (uint32_t slot = 0; slot < 32; slot++) {
+        for (uint32_t pin = 0; pin < 4; pin++) {
+            Aml e = { 0 };
+            aml_int(&e, (slot << 16) | 0xffff);
+            aml_int(&e, pin);
+            aml_int(&e, 0);
+            aml_int(&e, c->pirq_gsi_base + ((slot + pin) & 3));
+            aml_package(&prt, 4, &e);
+            aml_free(&e);
+        }
+    }
+    aml_package(&obj, 128, &prt);
+    aml_name_obj(&dev, "_PRT", &obj);
+    aml_free(&obj);
+
+    Aml scope = { 0 };
+    static const uint8_t device_op[2] = { 0x5b, 0x82 };
+    Aml named = { 0 };
+    aml_nameseg(&named, "PCI0");
+    aml_bytes(&named, dev.p, dev.n);
+    aml_pkg(&scope, device_op, 2, &named);
+    Aml sb = { 0 };
+    aml_nameseg(&sb, "_SB_");
+    aml_bytes(&sb, scope.p, scope.n);
+    static const uint8_t scope_op = 0x10;
+    aml_pkg(a, &scope_op, 1, &sb);
+    aml_free(&sb);
+    aml_free(&named);
+    aml_free(&scope);
+    aml_free(&dev);
+    aml_free(&res);
+    aml_free(&prt);
+}
+
+/*
+ * DSDT body:
  *   Name (_S5, Package (4) { SLP_TYPa, SLP_TYPb, 0, 0 })
  *   08                 NameOp
  *   5f 53 35 5f        "_S5_"
@@ -149,24 +359,24 @@ static size_t aml_byte_const(uint8_t *p, uint8_t v)
  *   04                 NumElements
  *   <int> <int> 00 00  SLP_TYPa, SLP_TYPb (ZeroOp/OneOp/BytePrefix), reserved
  * With the PIIX4 S5 type 0 this is 08 5f 53 35 5f 12 06 04 00 00 00 00.
+ * Then, with c->pci, Scope (\_SB) { Device (PCI0) { ... } } (aml_pci0).
  */
 static uint32_t build_dsdt(AcpiTables *t, const AcpiConfig *c)
 {
-    uint8_t aml[16];
-    size_t n = 0;
-    aml[n++] = 0x08;
-    memcpy(aml + n, "_S5_", 4);
-    n += 4;
-    aml[n++] = 0x12;
-    size_t pkglen_at = n++;
-    aml[n++] = 4;
-    n += aml_byte_const(aml + n, c->s5_slp_typ);
-    n += aml_byte_const(aml + n, c->s5_slp_typ);
-    aml[n++] = 0x00;
-    aml[n++] = 0x00;
-    aml[pkglen_at] = (uint8_t)(n - pkglen_at);
-    uint32_t off = table_begin(t, "DSDT", 2, 36 + n);
-    memcpy(t->tables + off + 36, aml, n);
+    Aml aml = { 0 }, s5 = { 0 }, pkg = { 0 };
+    aml_int(&s5, c->s5_slp_typ);
+    aml_int(&s5, c->s5_slp_typ);
+    aml_int(&s5, 0);
+    aml_int(&s5, 0);
+    aml_package(&pkg, 4, &s5);
+    aml_name_obj(&aml, "_S5_", &pkg);
+    if (c->pci)
+        aml_pci0(&aml, c);
+    uint32_t off = table_begin(t, "DSDT", 2, 36 + aml.n);
+    memcpy(t->tables + off + 36, aml.p, aml.n);
+    aml_free(&aml);
+    aml_free(&s5);
+    aml_free(&pkg);
     return off;
 }
 
@@ -317,6 +527,10 @@ void acpi_config_default(AcpiConfig *c, int ncpus)
     c->hpet = true;
     c->hpet_addr = HPET_DEFAULT_BASE;
     c->hpet_block_id = hpet_block_id();
+    c->pci = true;
+    c->pci_mmio_start = 0xc0000000u;        /* the board moves it down to RAM's end */
+    c->pci_mmio_end = 0xfebfffffu;          /* below the IOAPIC */
+    c->pirq_gsi_base = 16;
 }
 
 AcpiTables *acpi_build_tables(const AcpiConfig *c)

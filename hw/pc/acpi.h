@@ -52,6 +52,12 @@ typedef struct AcpiConfig {
     uint32_t hpet_addr;
     uint32_t hpet_block_id;    /* GCAP_ID low dword */
     uint16_t level_irqs;       /* ISA IRQs to declare level/active-high (SCI always) */
+    /* \_SB.PCI0 in the DSDT (host bridge PNP0A03, bus 0): windows for its
+     * _CRS and the GSI of PIRQA (B-D follow) for its _PRT. */
+    bool pci;
+    uint32_t pci_mmio_start;   /* 32-bit MMIO window start .. pci_mmio_end */
+    uint32_t pci_mmio_end;     /* inclusive */
+    uint8_t pirq_gsi_base;
 } AcpiConfig;
 
 /* Pointer fields to relocate and checksums to compute, kept so the same

@@ -27,6 +27,7 @@
 #include "hw/debugcon.h"
 #include "hw/debugexit.h"
 #include "hw/testdev.h"
+#include "hw/e1000.h"
 #include "hw/fdc.h"
 #include "hw/i8042.h"
 #include "hw/i8237.h"
@@ -43,6 +44,7 @@
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
+#include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
@@ -418,6 +420,7 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     acpi_config_default(&ac, ncpus);
     ac.pm_base = piix3_pm_base(pc->piix3);
     ac.hpet_block_id = hpet_block_id();
+    ac.pci_mmio_start = (uint32_t)e820_pc_low_ram(pc->m->ram_size);
     AcpiTables *t = acpi_build_tables(&ac);
     char *e = NULL;
     bool ok = t && acpi_tables_install(t, pc->m->mem, 0xe0000, 0xf8000, &e);
@@ -620,6 +623,9 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
         snprintf(err, len, "board: a chipset device could not be created");
         return false;
     }
+    /* PCI INTx also reaches the IOAPIC directly: PIRQA-D on GSI 16-19,
+     * as the direct-boot DSDT's _PRT says (the HPET uses 20-23). */
+    piix3_connect_apic_pirqs(pc->piix3, all + 16);
     lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
     pci_bus_set_msi_handler(pc->pci, pci_msi_to_lapic, pc);
     hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
@@ -744,7 +750,8 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
             break;                        /* created by create_display */
         case DEVICE_VIRTIO_BLK:
         case DEVICE_VIRTIO_RNG:
-            break;                        /* created by create_virtio */
+        case DEVICE_NIC:
+            break;                        /* created by create_virtio / create_net */
         }
     }
     return true;
@@ -776,6 +783,12 @@ void pc_send_key(void *opaque, int keycode, bool down)
 {
     PCBoard *pc = opaque;
     ps2_kbd_key_event(i8042_kbd(pc->kbc), keycode, down);
+}
+
+void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    PCBoard *pc = opaque;
+    ps2_mouse_event(i8042_mouse(pc->kbc), dx, dy, dz, buttons);
 }
 
 /* ---- disks ---- */
@@ -915,6 +928,44 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return true;
 }
 
+/* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
+ * order, at the next free slot, on its backend. */
+static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    NetClient *backends[MAX_NETDEVS] = { NULL };
+    for (int i = 0; i < o->nnetdevs; i++) {
+        char e[256];
+        backends[i] = netdev_open(pc->m, o->netdevs[i].spec, o->netdevs[i].id, e, sizeof e);
+        if (!backends[i]) {
+            snprintf(err, len, "-netdev %s: %s", o->netdevs[i].id, e);
+            return false;
+        }
+    }
+    for (int i = 0; i < o->nnics; i++) {
+        const NicOpt *n = &o->nics[i];
+        NetClient *be = NULL;
+        for (int k = 0; k < o->nnetdevs; k++)
+            if (!strcmp(o->netdevs[k].id, n->netdev))
+                be = backends[k];
+        if (be && be->peer) {
+            snprintf(err, len, "%s: backend %s already has a NIC", n->model, n->netdev);
+            return false;
+        }
+        E1000Config c = { .devfn = next_free_slot(pc) };
+        if (c.devfn < 0) {
+            snprintf(err, len, "%s: no free PCI slot", n->model);
+            return false;
+        }
+        if (n->has_mac)
+            memcpy(c.mac, n->mac, 6);
+        else
+            net_default_mac(i, c.mac);
+        if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
+            return false;
+    }
+    return true;
+}
+
 PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
 {
     PCBoard *pc = xcalloc(1, sizeof(*pc));
@@ -941,6 +992,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_display(pc, o, err, errlen) ||
         !create_virtio(pc, o, err, errlen) ||
         !create_devices(pc, o, err, errlen) ||
+        !create_net(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);
         m->board = NULL;

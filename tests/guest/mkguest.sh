@@ -14,6 +14,9 @@
 #   .cache/guest/initramfs-virtio.cpio.gz  the same with the virtio PCI
 #                                   transport, virtio-blk, virtio-rng and
 #                                   ext4 modules (vx86.modules=virtio)
+#   .cache/guest/initramfs-net.cpio.gz  the same with the e1000 module and
+#                                   udhcpc's script (vx86.modules=net):
+#                                   `udhcpc -i eth0 -q -f` configures eth0
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
@@ -210,6 +213,7 @@ build_initramfs() {
 # modules.dep), go into initramfs-SET.cpio.gz as /lib/modules/SET.list.
 IDE_MODULES="ata_piix sd_mod sr_mod isofs crc32c_generic ext4"
 VIRTIO_MODULES="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
+NET_MODULES="e1000"
 
 add_module() { # set name: appends name after its dependencies to $tmp/mods/lib/modules/set.list
     local set n f deps d
@@ -224,6 +228,31 @@ add_module() { # set name: appends name after its dependencies to $tmp/mods/lib/
     done
     cp "$f" "$tmp/mods/lib/modules/$n.ko"
     echo "$n.ko" >>"$tmp/mods/lib/modules/$set.list"
+}
+
+# busybox udhcpc's hook: configures the interface from the lease.
+write_udhcpc_script() {
+    mkdir -p "$(dirname "$1")"
+    cat >"$1" <<'EOF'
+#!/bin/sh
+case "$1" in
+deconfig)
+    ifconfig "$interface" 0.0.0.0 up
+    ;;
+bound|renew)
+    ifconfig "$interface" "$ip" netmask "${subnet:-255.255.255.0}" up
+    if [ -n "$router" ]; then
+        while route del default 2>/dev/null; do :; done
+        route add default gw "${router%% *}" dev "$interface"
+    fi
+    : >/etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+    echo "udhcpc: $interface $ip router ${router:-none}"
+    ;;
+esac
+exit 0
+EOF
+    chmod 755 "$1"
 }
 
 build_module_set() { # set "modules..."
@@ -245,6 +274,9 @@ build_module_set() { # set "modules..."
     for m in $2; do
         add_module "$1" "$m"
     done
+    if [ "$1" = net ]; then
+        write_udhcpc_script "$tmp/mods/etc/udhcpc/default.script"
+    fi
     # The kernel unpacks a second cpio archive over the first one.
     (cd "$tmp/mods" && find . -mindepth 1 | LC_ALL=C sort |
         cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp/mods.cpio.gz" ||
@@ -257,5 +289,6 @@ fetch_busybox
 build_initramfs
 build_module_set ide "$IDE_MODULES"
 build_module_set virtio "$VIRTIO_MODULES"
+build_module_set net "$NET_MODULES"
 echo "$kernel"
 echo "$initramfs"

@@ -66,6 +66,8 @@ if [ ! -x "$VX86" ]; then
     exit 1
 fi
 version=$(cat "$(dirname "$0")/../../VERSION" 2>/dev/null || echo "")
+# No case needs a window; the display cases below rely on there being none.
+unset DISPLAY WAYLAND_DISPLAY SDL_VIDEODRIVER
 : >"$tmp/kernel"
 : >"$tmp/disk.img"
 
@@ -175,7 +177,7 @@ expect_error "-chardev pipe missing" "pipe: cannot open" -chardev pipe,id=a,path
 expect_error "-chardev socket refused" "-chardev a: unix:" -chardev socket,id=a,path="$tmp/nosock" -bios "$TESTROM"
 expect_error "-serial unknown chardev" "-serial: chardev 'nope' not found" -serial chardev:nope
 expect_error "-serial and -debugcon share a chardev" "already used by -serial" -chardev null,id=c -serial chardev:c -debugcon chardev:c
-expect_error "-device unknown" "device 'e1000' not supported" -device e1000
+expect_error "-device unknown" "device 'ne2k_pci' not supported" -device ne2k_pci
 expect_error "-device unknown property" "isa-debugcon: unknown property 'size'" -device isa-debugcon,size=1
 expect_error "-device bad port" "iobase=0x10000: expected a port" -device isa-debugcon,iobase=0x10000
 expect_error "-device unknown chardev" "chardev 'x' not found" -device isa-debugcon,chardev=x
@@ -188,6 +190,47 @@ expect_error "-cpu feature=maybe" "sse2=maybe: expected on or off" -cpu max,sse2
 expect_ok "-device help" "pci-testdev" -device help
 expect_ok "-cpu help lists features" "sse4.2" -cpu help
 expect_error "-initrd module list without Multiboot" "a list of modules needs a Multiboot kernel" -kernel "$tmp/elf32" -initrd "$tmp/elf32 a,$tmp/elf32"
+# Displays (issue 13): one that cannot start is one line and exit 1; the
+# default display falls back to none with a one-line notice.
+expect_error "-display sdl without X" "-display sdl: no X or Wayland display" -display sdl
+nodisp=:4242
+while [ -e "/tmp/.X11-unix/X${nodisp#:}" ]; do nodisp=":$((${nodisp#:} + 1))"; done
+export DISPLAY=$nodisp
+expect_error "-display sdl, no X server there" "-display sdl: cannot open a window on the display $nodisp" \
+    -display sdl
+unset DISPLAY
+expect_error "-display curses without a terminal" "-display curses: the standard input and output must be a terminal" \
+    -display curses
+expect_error "-display curses with -serial stdio" "-display curses: the terminal is already used by -serial stdio" \
+    -display curses -serial stdio
+expect_error "-nographic -display curses" "-nographic: cannot be combined with -display curses" \
+    -nographic -display curses
+expect_error "-display gtk refused" "unsupported display 'gtk'" -display gtk
+expect_error "-monitor vc without a window" "-monitor vc: needs -display sdl" \
+    -display none -monitor vc
+# default_display NAME TEXT: the default display falls back to none: the
+# test ROM runs to its end (status 1: its exit value 0), one notice line.
+default_display() {
+    cases=$((cases + 1))
+    run -accel tcg -bios build/testrom/hello.bin -debugcon stdio
+    if [ "$rc" -ne 1 ] || ! grep -qF "checks: all passed" "$tmp/out"; then
+        fail "$1" "exit $rc, stdout: $(cat "$tmp/out"), stderr: $(cat "$tmp/err")"
+    elif [ "$(lines "$tmp/err")" != 1 ] || ! grep -qF -- "$2" "$tmp/err"; then
+        fail "$1" "stderr: $(cat "$tmp/err")"
+    else
+        pass "$1"
+    fi
+}
+if [ -f build/testrom/hello.bin ] && grep -q "CONFIG_SDL" config.h 2>/dev/null; then
+    default_display "default display without X: none, one notice" \
+        "no X or Wayland display (DISPLAY is not set): running with -display none"
+    if true; then
+        export DISPLAY=$nodisp
+        default_display "default display, no X server there: none, one notice" \
+            "cannot open the SDL window"
+        unset DISPLAY
+    fi
+fi
 
 echo "cli: $((cases - failures))/$cases passed"
 [ "$failures" -eq 0 ]

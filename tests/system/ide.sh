@@ -9,10 +9,10 @@
 #     the host's), writes a file to the disk, unmounts, syncs, powers off;
 #   - on the host `debugfs -R 'cat /written.bin'` gives the bytes the guest
 #     wrote (checksum) and `fsck.ext4 -fn` finds the image clean;
-#   - the same with -snapshot leaves the image byte-identical.
-#
-# pci=noacpi: the direct-boot ACPI tables (hw/pc/acpi.c) have no PCI root
-# bridge in the DSDT, so Linux only scans PCI with its legacy probe.
+#   - the same with -snapshot leaves the image byte-identical;
+#   - Linux finds the PCI functions through the DSDT's \_SB.PCI0 (no
+#     pci=noacpi): /sys/bus/pci lists the host bridge, the PIIX3 functions
+#     and the VGA.
 #
 # Usage: tests/system/ide.sh [./vx86] [extra vx86 args, e.g. -accel tcg]
 set -eu
@@ -51,7 +51,7 @@ import os, re, select, subprocess, sys, time
 vx86, kernel, initrd, disk, iso = sys.argv[1:6]
 extra = sys.argv[6:]
 cmd = [vx86, "-m", "256M", "-nographic", "-kernel", kernel, "-initrd", initrd,
-       "-append", "console=ttyS0 quiet vx86.modules=ide pci=noacpi",
+       "-append", "console=ttyS0 quiet vx86.modules=ide",
        "-hda", disk, "-cdrom", iso] + extra
 p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 buf = b""
@@ -80,6 +80,8 @@ ok = wait(r"~ # ", 240)
 if not ok:
     out("boot: no shell prompt")
 else:
+    send("echo \"guest-pci=$(for d in /sys/bus/pci/devices/*; do "
+         "printf '%s=%s:%s,' ${d##*/} $(cat $d/vendor) $(cat $d/device); done)\"\n")
     send("for i in $(seq 100); do [ -b /dev/sda ] && [ -b /dev/sr0 ] && break; sleep 0.1; done; "
          "mkdir -p /mnt /cd; mount -t ext4 /dev/sda /mnt && mount -t iso9660 -o ro /dev/sr0 /cd && "
          "echo \"guest-hd=$(md5sum </mnt/hello.bin | cut -d' ' -f1)\" "
@@ -96,7 +98,7 @@ except subprocess.TimeoutExpired:
     p.kill(); rc = "timeout"
 wait(r"$^", 0.5)
 text = buf.decode(errors="replace")
-for m in re.finditer(r"^(guest-hd=\w+ guest-cd=\w+|guest-written=\w+)\r?$", text, re.M):
+for m in re.finditer(r"^(guest-hd=\w+ guest-cd=\w+|guest-written=\w+|guest-pci=\S+)\r?$", text, re.M):
     out(m.group(1))
 for line in text.splitlines():
     if re.search(r"ata[0-9]|WARNING|BUG|Oops", line):
@@ -111,6 +113,11 @@ echo "$out" | sed -n 's/^log: /  guest: /p'
 echo "$out" | grep -q "^exit=0$" && pass "guest powered off (exit 0)" || bad "guest exit: $(echo "$out" | grep '^exit=')"
 echo "$out" | grep -q "guest-hd=$hd_sum" && pass "-hda ext4 file read back" || bad "-hda file checksum (want $hd_sum)"
 echo "$out" | grep -q "guest-cd=$cd_sum" && pass "-cdrom iso9660 file read back" || bad "-cdrom file checksum (want $cd_sum)"
+pci=$(echo "$out" | sed -n 's/^guest-pci=//p')
+# (00:03.0 is the default e1000 on user networking, as on QEMU's pc machine.)
+want_pci="0000:00:00.0=0x8086:0x1237,0000:00:01.0=0x8086:0x7000,0000:00:01.1=0x8086:0x7010,0000:00:01.3=0x8086:0x7113,0000:00:02.0=0x1234:0x1111,0000:00:03.0=0x8086:0x100e,"
+[ "$pci" = "$want_pci" ] && pass "/sys/bus/pci lists the board's functions (ACPI PCI0)" ||
+    bad "/sys/bus/pci: '$pci' (want '$want_pci')"
 wsum=$(echo "$out" | sed -n 's/^guest-written=//p')
 hsum=$(debugfs -R 'cat /written.bin' "$tmp/disk.img" 2>/dev/null | md5sum | cut -d' ' -f1)
 if [ -n "$wsum" ] && [ "$wsum" = "$hsum" ]; then

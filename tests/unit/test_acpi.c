@@ -143,8 +143,176 @@ START_TEST(dsdt_has_s5_package)
     const uint8_t *dsdt = m->ram + le32(f + 40);
     static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04,
                                   0x00, 0x00, 0x00, 0x00 };
-    ck_assert_uint_eq(le32(dsdt + 4), 36 + sizeof(s5));
     ck_assert_mem_eq(dsdt + 36, s5, sizeof(s5));
+    acpi_tables_free(t);
+    machine_free(m);
+}
+END_TEST
+
+/* ---- a small AML reader: enough of chapter 20 for the board's DSDT ---- */
+
+typedef struct AmlCur {
+    const uint8_t *p, *end;
+} AmlCur;
+
+/* PkgLength at c->p; returns the end of the package it opens. */
+static const uint8_t *aml_pkglen(AmlCur *c)
+{
+    const uint8_t *start = c->p;
+    uint8_t lead = *c->p++;
+    int extra = lead >> 6;
+    uint32_t len = extra ? (lead & 0x0f) : (lead & 0x3f);
+    for (int i = 0; i < extra; i++)
+        len |= (uint32_t)*c->p++ << (4 + 8 * i);
+    ck_assert(start + len <= c->end);
+    return start + len;
+}
+
+static uint32_t aml_integer(AmlCur *c)
+{
+    uint8_t op = *c->p++;
+    switch (op) {
+    case 0x00: return 0;
+    case 0x01: return 1;
+    case 0x0a: return *c->p++;
+    case 0x0b: c->p += 2; return c->p[-2] | (uint32_t)c->p[-1] << 8;
+    case 0x0c: c->p += 4; return le32(c->p - 4);
+    }
+    ck_abort_msg("AML: not an integer opcode 0x%02x", op);
+    return 0;
+}
+
+/* Finds Name (name, ...) in the term list [p, end), descending into
+ * Scope and Device bodies; returns a cursor on the object. */
+static bool aml_find_name(const uint8_t *p, const uint8_t *end, const char *path, AmlCur *out)
+{
+    AmlCur c = { p, end };
+    while (c.p < c.end) {
+        if (c.p[0] == 0x08) {                       /* Name */
+            bool hit = !memcmp(c.p + 1, path, 4) && !path[4];
+            c.p += 5;
+            const uint8_t *obj = c.p;
+            if (*c.p == 0x12 || *c.p == 0x11) {
+                c.p++;
+                c.p = aml_pkglen(&c);
+            } else {
+                aml_integer(&c);
+            }
+            if (hit) {
+                *out = (AmlCur){ obj, c.p };
+                return true;
+            }
+        } else if (c.p[0] == 0x10 || (c.p[0] == 0x5b && c.p[1] == 0x82)) {
+            c.p += c.p[0] == 0x10 ? 1 : 2;          /* Scope / Device */
+            const uint8_t *body_end = aml_pkglen(&c);
+            bool into = !memcmp(c.p, path, 4) && path[4] == '.';
+            if (into && aml_find_name(c.p + 4, body_end, path + 5, out))
+                return true;
+            c.p = body_end;
+        } else {
+            ck_abort_msg("AML: unexpected opcode 0x%02x", c.p[0]);
+        }
+    }
+    return false;
+}
+
+START_TEST(dsdt_describes_pci_root_bridge)
+{
+    Machine *m = acpi_machine();
+    AcpiConfig cfg;
+    acpi_config_default(&cfg, 1);
+    cfg.pci_mmio_start = 0x10000000;
+    AcpiTables *t = acpi_build_tables(&cfg);
+    ck_assert(acpi_tables_install(t, m->mem, TABLES_AT, RSDP_AT, NULL));
+    const uint8_t *f = find_table(m->ram, m->ram + RSDP_AT, "FACP");
+    const uint8_t *dsdt = m->ram + le32(f + 40);
+    const uint8_t *end = dsdt + le32(dsdt + 4);
+    ck_assert_uint_eq(acpi_checksum(dsdt, le32(dsdt + 4)), 0);
+    AmlCur o;
+
+    ck_assert(aml_find_name(dsdt + 36, end, "_SB_.PCI0._HID", &o));
+    ck_assert_uint_eq(aml_integer(&o), 0x030ad041u);       /* EisaId ("PNP0A03") */
+    ck_assert(aml_find_name(dsdt + 36, end, "_SB_.PCI0._ADR", &o));
+    ck_assert_uint_eq(aml_integer(&o), 0);
+
+    /* _CRS: a Buffer of resource descriptors ending with the end tag. */
+    ck_assert(aml_find_name(dsdt + 36, end, "_SB_.PCI0._CRS", &o));
+    ck_assert_uint_eq(*o.p++, 0x11);
+    o.end = aml_pkglen(&o);
+    uint32_t size = aml_integer(&o);
+    ck_assert_uint_eq(size, (uint32_t)(o.end - o.p));
+    int bus = 0, io = 0, cfgio = 0, mem = 0;
+    bool end_tag = false;
+    while (o.p < o.end && !end_tag) {
+        uint8_t tag = o.p[0];
+        if (tag == 0x88) {                                  /* Word space */
+            ck_assert_uint_eq(o.p[1] | o.p[2] << 8, 13);
+            uint16_t min = (uint16_t)(o.p[8] | o.p[9] << 8), max = (uint16_t)(o.p[10] | o.p[11] << 8);
+            uint16_t len = (uint16_t)(o.p[14] | o.p[15] << 8);
+            ck_assert_uint_eq((uint32_t)max - min + 1, len ? len : 0x10000);
+            if (o.p[3] == 2) {
+                ck_assert_uint_eq(min, 0);
+                ck_assert_uint_eq(max, 0xff);
+                bus++;
+            } else {
+                ck_assert_uint_eq(o.p[3], 1);
+                ck_assert(max < 0xcf8 || min > 0xcff);    /* not the config ports */
+                io++;
+            }
+            o.p += 16;
+        } else if (tag == 0x87) {                           /* DWord memory */
+            ck_assert_uint_eq(o.p[3], 0);
+            uint32_t min = le32(o.p + 10), max = le32(o.p + 14), len = le32(o.p + 22);
+            ck_assert_uint_eq(max - min + 1, len);
+            if (min == 0xa0000)
+                ck_assert_uint_eq(max, 0xbffff);
+            else {
+                ck_assert_uint_eq(min, 0x10000000);
+                ck_assert_uint_eq(max, 0xfebfffff);
+            }
+            mem++;
+            o.p += 26;
+        } else if (tag == 0x47) {                           /* I/O port */
+            ck_assert_uint_eq(o.p[2] | o.p[3] << 8, 0xcf8);
+            ck_assert_uint_eq(o.p[7], 8);
+            cfgio++;
+            o.p += 8;
+        } else {
+            ck_assert_uint_eq(tag, 0x79);
+            end_tag = true;
+        }
+    }
+    ck_assert(end_tag);
+    ck_assert_int_eq(bus, 1);
+    ck_assert_int_eq(io, 2);
+    ck_assert_int_eq(cfgio, 1);
+    ck_assert_int_eq(mem, 2);
+
+    /* _PRT: every slot's INTA-D on GSI 16 + PIRQ, PIRQ = (slot + pin) & 3. */
+    ck_assert(aml_find_name(dsdt + 36, end, "_SB_.PCI0._PRT", &o));
+    ck_assert_uint_eq(*o.p++, 0x12);
+    o.end = aml_pkglen(&o);
+    uint8_t n = *o.p++;
+    ck_assert_uint_eq(n, 128);
+    bool seen[32][4] = { { false } };
+    for (int i = 0; i < n; i++) {
+        ck_assert_uint_eq(*o.p++, 0x12);
+        AmlCur e = o;
+        o.p = aml_pkglen(&e);
+        ck_assert_uint_eq(*e.p++, 4);
+        uint32_t addr = aml_integer(&e), pin = aml_integer(&e);
+        uint32_t source = aml_integer(&e), gsi = aml_integer(&e);
+        ck_assert_uint_eq(addr & 0xffff, 0xffff);
+        uint32_t slot = addr >> 16;
+        ck_assert_uint_lt(slot, 32);
+        ck_assert_uint_lt(pin, 4);
+        ck_assert_uint_eq(source, 0);
+        ck_assert_uint_eq(gsi, 16 + ((slot + pin) & 3));
+        ck_assert(!seen[slot][pin]);
+        seen[slot][pin] = true;
+        ck_assert_ptr_eq(e.p, o.p);
+    }
+    ck_assert_ptr_eq(o.p, o.end);
     acpi_tables_free(t);
     machine_free(m);
 }
@@ -343,6 +511,7 @@ static Suite *acpi_suite(void)
     tcase_add_test(tc, every_table_sums_to_zero);
     tcase_add_test(tc, fadt_points_at_pm_blocks);
     tcase_add_test(tc, dsdt_has_s5_package);
+    tcase_add_test(tc, dsdt_describes_pci_root_bridge);
     tcase_add_test(tc, madt_entries);
     tcase_add_test(tc, hpet_table);
     tcase_add_test(tc, install_checks_addresses);

@@ -652,6 +652,121 @@ START_TEST(drive_open_modes_and_errors)
 }
 END_TEST
 
+/* ---- CD images: the light ISO 9660 / El Torito check of drive_open ---- */
+
+#define ISO_SEC 2048
+
+/* A minimal El Torito ISO: PVD at 16 (volume `blocks` sectors), boot
+ * record at 17 pointing at the catalogue in sector 19, terminator at 18;
+ * the file is `file_sectors` long. */
+static void make_iso(const char *path, uint32_t blocks, uint32_t file_sectors)
+{
+    size_t len = (size_t)file_sectors * ISO_SEC;
+    uint8_t *d = calloc(1, len);
+    uint8_t *pvd = d + 16 * ISO_SEC, *br = d + 17 * ISO_SEC, *term = d + 18 * ISO_SEC;
+    uint8_t *cat = d + 19 * ISO_SEC;
+    pvd[0] = 1;
+    memcpy(pvd + 1, "CD001", 5);
+    pvd[6] = 1;
+    for (int i = 0; i < 4; i++) {
+        pvd[80 + i] = (uint8_t)(blocks >> (8 * i));     /* both-endian */
+        pvd[87 - i] = (uint8_t)(blocks >> (8 * i));
+    }
+    pvd[128] = 0x00; pvd[129] = 0x08; pvd[130] = 0x08; pvd[131] = 0x00;
+    br[0] = 0;
+    memcpy(br + 1, "CD001", 5);
+    br[6] = 1;
+    memcpy(br + 7, "EL TORITO SPECIFICATION", 23);
+    br[71] = 19;
+    term[0] = 255;
+    memcpy(term + 1, "CD001", 5);
+    term[6] = 1;
+    cat[0] = 1;                                         /* validation entry */
+    cat[30] = 0x55;
+    cat[31] = 0xaa;
+    uint16_t sum = 0;
+    for (int i = 0; i < 32; i += 2)
+        sum = (uint16_t)(sum + (cat[i] | cat[i + 1] << 8));
+    cat[28] = (uint8_t)-sum;
+    cat[29] = (uint8_t)((uint16_t)-sum >> 8);
+    cat[32] = 0x88;                                     /* default entry: bootable */
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(d, 1, len, f), len);
+    fclose(f);
+    free(d);
+}
+
+static void poke(const char *path, long off, uint8_t v)
+{
+    FILE *f = fopen(path, "r+");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, off, SEEK_SET);
+    fputc(v, f);
+    fclose(f);
+}
+
+/* drive_open with media=cdrom: NULL and the one line, or the backend. */
+static BlockBackend *open_cd(const char *path)
+{
+    DriveOpt d = { .file = (char *)path, .format = "raw", .media = DRIVE_MEDIA_CDROM,
+                   .opt = "-cdrom" };
+    return drive_open(&d, false, err, sizeof err);
+}
+
+START_TEST(cd_image_sound_iso_opens)
+{
+    make_iso(img, 24, 24);
+    BlockBackend *bb = open_cd(img);
+    ck_assert_msg(bb != NULL, "%s", err);
+    blk_close(bb);
+    make_iso(img, 24, 40);                      /* padding after the volume: fine */
+    bb = open_cd(img);
+    ck_assert_msg(bb != NULL, "%s", err);
+    blk_close(bb);
+    free(make_image(img, 64 * 1024));           /* not ISO 9660 at all: fine */
+    bb = open_cd(img);
+    ck_assert_msg(bb != NULL, "%s", err);
+    blk_close(bb);
+}
+END_TEST
+
+START_TEST(cd_image_truncated_iso_refused)
+{
+    make_iso(img, 100, 24);
+    ck_assert_ptr_null(open_cd(img));
+    char want[512];
+    snprintf(want, sizeof want, "-cdrom: %s: truncated ISO image (volume %u bytes, file %u bytes)",
+             img, 100 * ISO_SEC, 24 * ISO_SEC);
+    ck_assert_str_eq(err, want);
+    ck_assert_ptr_null(strchr(err, '\n'));
+}
+END_TEST
+
+START_TEST(cd_image_broken_el_torito_refused)
+{
+    static const struct { long off; uint8_t v; const char *what; } cases[] = {
+        { 19 * ISO_SEC + 0, 2, "header id 0x02" },
+        { 19 * ISO_SEC + 30, 0x54, "key bytes 0x54 0xaa" },
+        { 19 * ISO_SEC + 31, 0x00, "key bytes 0x55 0x00" },
+        { 19 * ISO_SEC + 4, 'X', "checksum" },
+        { 17 * ISO_SEC + 71, 200, "past the end" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        make_iso(img, 24, 24);
+        poke(img, cases[i].off, cases[i].v);
+        ck_assert_ptr_null(open_cd(img));
+        ck_assert_msg(strstr(err, cases[i].what) && strstr(err, img) && !strchr(err, '\n'),
+                      "case %zu: %s", i, err);
+    }
+    /* The same bytes on a hard disk are not looked at. */
+    DriveOpt d = { .file = img, .format = "raw", .media = DRIVE_MEDIA_DISK, .opt = "-hda" };
+    BlockBackend *bb = drive_open(&d, false, err, sizeof err);
+    ck_assert_msg(bb != NULL, "%s", err);
+    blk_close(bb);
+}
+END_TEST
+
 static Suite *block_suite(void)
 {
     Suite *s = suite_create("block");
@@ -660,6 +775,9 @@ static Suite *block_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, open_refusals_are_one_line_naming_the_file);
     tcase_add_test(tc, open_unreadable_file);
+    tcase_add_test(tc, cd_image_sound_iso_opens);
+    tcase_add_test(tc, cd_image_truncated_iso_refused);
+    tcase_add_test(tc, cd_image_broken_el_torito_refused);
     tcase_add_test(tc, probe_size_and_tail);
     tcase_add_test(tc, out_of_range_and_overflow_refused_at_once);
     tcase_add_test(tc, read_only_refuses_writes);

@@ -606,9 +606,25 @@ START_TEST(nographic_and_display)
     ck_assert_int_eq(o.display, DISPLAY_SDL);
     ck_assert_int_eq(parse("-display", "none", NULL), 0);
     ck_assert_int_eq(o.display, DISPLAY_NONE);
+    ck_assert_int_eq(parse("-display", "curses", NULL), 0);
+    ck_assert_int_eq(o.display, DISPLAY_CURSES);
     ck_assert_int_eq(parse("-display", "gtk", NULL), -1);
     ck_assert_err_prefix("-display: ");
     ck_assert_err_has("gtk");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-name", "guest=web1", "-full-screen", NULL), 0);
+    ck_assert_str_eq(o.name, "web1");
+    ck_assert(o.full_screen);
+    ck_assert_int_eq(parse("-name", "a,debug-threads=on", NULL), -1);
+    ck_assert_err_prefix("-name: ");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-display", "sdl,window-close=off", NULL), 0);
+    ck_assert(o.no_quit);
+    ck_assert_int_eq(parse("-display", "sdl,window-close=maybe", NULL), -1);
+    ck_assert_int_eq(parse("-nographic", "-display", "curses", NULL), -1);
+    ck_assert_err_prefix("-nographic: ");
 }
 END_TEST
 
@@ -793,6 +809,66 @@ START_TEST(vga_options)
 }
 END_TEST
 
+START_TEST(network_options)
+{
+    /* QEMU's pc default: one e1000 on user networking... */
+    ck_assert_int_eq(parse(NULL), 0);
+    ck_assert_int_eq(o.nnics, 1);
+    ck_assert_int_eq(o.nnetdevs, 1);
+    ck_assert_str_eq(o.netdevs[0].spec, "user");
+    options_free(&o);
+    options_init(&o);
+    /* ...but not with -nodefaults, -nic none or any -netdev. */
+    ck_assert_int_eq(parse("-nodefaults", NULL), 0);
+    ck_assert_int_eq(o.nnics, 0);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-nic", "none", NULL), 0);
+    ck_assert_int_eq(o.nnics + o.nnetdevs, 0);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-netdev", "user,id=n0,hostfwd=tcp::8080-:80", "-device",
+                           "e1000,netdev=n0,mac=52:54:00:aa:bb:cc", NULL), 0);
+    ck_assert_int_eq(o.nnics, 1);
+    ck_assert_str_eq(o.nics[0].netdev, "n0");
+    ck_assert(o.nics[0].has_mac);
+    ck_assert_uint_eq(o.nics[0].mac[3], 0xaa);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-nic", "user,model=e1000,mac=52:54:00:00:00:01,hostfwd=tcp::1-:2", NULL), 0);
+    ck_assert_int_eq(o.nnics, 1);
+    ck_assert_str_eq(o.netdevs[0].spec, "user,hostfwd=tcp::1-:2");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-net", "nic,model=e1000", "-net", "user,restrict=on", NULL), 0);
+    ck_assert_str_eq(o.nics[0].netdev, o.netdevs[0].id);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "e1000,netdev=nope", "-nodefaults", NULL), -1);
+    ck_assert_err_has("no -netdev with id=nope");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-netdev", "user,id=a", "-netdev", "user,id=a", NULL), -1);
+    ck_assert_err_has("given twice");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-netdev", "user", NULL), -1);
+    ck_assert_err_prefix("-netdev:");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-nic", "user,model=rtl8139", NULL), -1);
+    ck_assert_err_has("not supported");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-netdev", "socket,id=s,connect=x", NULL), -1);
+    ck_assert_err_has("HOST:PORT");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-device", "e1000,mac=01:00:00:00:00:00", NULL), -1);
+    ck_assert_err_has("unicast");
+}
+END_TEST
+
 START_TEST(debugcon_device_and_kvm_force)
 {
     ck_assert_int_eq(o.ndevices, 0);
@@ -807,9 +883,9 @@ START_TEST(debugcon_device_and_kvm_force)
     ck_assert(o.accels[0].force);
     options_free(&o);
     options_init(&o);
-    ck_assert_int_eq(parse("-device", "e1000", NULL), -1);
+    ck_assert_int_eq(parse("-device", "ne2k_pci", NULL), -1);
     ck_assert_err_prefix("-device:");
-    ck_assert_err_has("device 'e1000' not supported");
+    ck_assert_err_has("device 'ne2k_pci' not supported");
     options_free(&o);
     options_init(&o);
     ck_assert_int_eq(parse("-device", "isa-debug-exit,iosize=3", NULL), -1);
@@ -1046,6 +1122,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, device_table);
     tcase_add_test(tc, initrd_module_lists);
     tcase_add_test(tc, cpu_feature_lists);
+    tcase_add_test(tc, network_options);
     tcase_add_test(tc, vga_options);
     suite_add_tcase(s, tc);
     return s;

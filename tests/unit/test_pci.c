@@ -302,6 +302,34 @@ START_TEST(intx_routed_through_pirq)
 }
 END_TEST
 
+/* The board also wires PIRQA-D to IOAPIC inputs (GSI 16-19, the DSDT's
+ * _PRT): those follow the INTx level whatever PIRQRC holds. */
+START_TEST(intx_reaches_apic_pirq_lines)
+{
+    PciBench *b = bench_new();
+    IRQLine apic[4], *apic_ptr[4];
+    for (int i = 0; i < 4; i++) {
+        irq_init(&apic[i], NULL, NULL, i);
+        apic_ptr[i] = &apic[i];
+    }
+    piix3_connect_apic_pirqs(b->sb, apic_ptr);
+    BarDev bd = { { 0 } };
+    PCIDevice *d = add_bardev(b, &bd);              /* slot 3 INTA: PIRQD */
+    pci_set_irq(d, 1);
+    ck_assert_int_eq(apic[3].level, 1);
+    ck_assert_int_eq(apic[0].level + apic[1].level + apic[2].level, 0);
+    for (int i = 0; i < 16; i++)
+        ck_assert_int_eq(b->level[i], 0);          /* PIRQRC still disabled */
+    cfg_write(b, 3, 0, 0x04, PCI_COMMAND_INTX_DISABLE, 2);
+    ck_assert_int_eq(apic[3].level, 0);
+    cfg_write(b, 3, 0, 0x04, 0, 2);
+    ck_assert_int_eq(apic[3].level, 1);
+    pci_set_irq(d, 0);
+    ck_assert_int_eq(apic[3].level, 0);
+    bench_free(b);
+}
+END_TEST
+
 START_TEST(intx_disable_masks_line)
 {
     PciBench *b = bench_new();
@@ -394,6 +422,7 @@ static Suite *pci_suite(void)
     tcase_add_test(tc, command_and_status_masks);
     tcase_add_test(tc, intx_routed_through_pirq);
     tcase_add_test(tc, intx_disable_masks_line);
+    tcase_add_test(tc, intx_reaches_apic_pirq_lines);
     tcase_add_test(tc, reset_control_register);
     tcase_add_test(tc, dma_needs_bus_master);
     tcase_add_test(tc, save_load_restores_bars);

@@ -202,6 +202,27 @@ START_TEST(pm_save_load_round_trip)
 }
 END_TEST
 
+/* QEMU's pc-board ports that SeaBIOS's own tables name: GPE0 at 0xafe0
+ * (the same state as PMBA+0x0c) and PCI hotplug at 0xae00 (no events).
+ * Unmapped they read all ones and Linux ejected every PCI slot. */
+START_TEST(qemu_gpe_and_pcihp_ports)
+{
+    PmBench *b = pm_new();
+    ck_assert_uint_eq(iospace_read(b->m->io, PIIX4_QEMU_GPE0_PORT, 4), 0);
+    for (unsigned off = 0; off < 16; off += 4)
+        ck_assert_uint_eq(iospace_read(b->m->io, (uint16_t)(PIIX4_QEMU_PCIHP_PORT + off), 4), 0);
+    iospace_write(b->m->io, PIIX4_QEMU_PCIHP_PORT + 8, 0xffffffffu, 4);   /* eject: ignored */
+    piix3_set_gpe(b->sb, 1);
+    ck_assert_uint_eq(iospace_read(b->m->io, PIIX4_QEMU_GPE0_PORT, 2), 2);
+    ck_assert_uint_eq(rd(b, GPE0_STS, 2), 2);
+    iospace_write(b->m->io, PIIX4_QEMU_GPE0_PORT + 2, 2, 2);            /* enable */
+    ck_assert_uint_eq(rd(b, GPE0_EN, 2), 2);
+    iospace_write(b->m->io, PIIX4_QEMU_GPE0_PORT, 2, 2);                /* w1c */
+    ck_assert_uint_eq(rd(b, GPE0_STS, 2), 0);
+    pm_free(b);
+}
+END_TEST
+
 static Suite *piix3_suite(void)
 {
     Suite *s = suite_create("piix3");
@@ -215,6 +236,7 @@ static Suite *piix3_suite(void)
     tcase_add_test(tc, apm_enable_sets_sci_en_and_power_button);
     tcase_add_test(tc, pm_block_relocates_with_pmba);
     tcase_add_test(tc, pm_save_load_round_trip);
+    tcase_add_test(tc, qemu_gpe_and_pcihp_ports);
     suite_add_tcase(s, tc);
     return s;
 }

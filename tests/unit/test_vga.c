@@ -173,6 +173,45 @@ START_TEST(text_8dot_cursor_and_blink)
 }
 END_TEST
 
+/* console_get_text: the cells as displayed (start address honoured), the
+ * cursor cell, nothing in graphics modes. */
+START_TEST(text_cells_for_terminals)
+{
+    Rig r = rig_new();
+    set_mode3(&r, true, 0x0c);
+    memmap_write(r.m->mem, 0xb8000, 'A' | 0x1e << 8, 2);
+    memmap_write(r.m->mem, 0xb8000 + 2 * 81, 'z' | 0x07 << 8, 2);   /* row 1, col 1 */
+    idx(&r, 0x3d4, 0x0e, 0);
+    idx(&r, 0x3d4, 0x0f, 81);
+    uint16_t cells[CONSOLE_TEXT_MAX_CELLS];
+    ConsoleText t = { .cells = cells, .max_cells = CONSOLE_TEXT_MAX_CELLS };
+    ck_assert(console_get_text(vga_console(r.vga), &t));
+    ck_assert_int_eq(t.cols, 80);
+    ck_assert_int_eq(t.rows, 25);
+    ck_assert_uint_eq(cells[0], 'A' | 0x1e << 8);
+    ck_assert_uint_eq(cells[81], 'z' | 0x07 << 8);
+    ck_assert_int_eq(t.cursor_x, 1);
+    ck_assert_int_eq(t.cursor_y, 1);
+    /* Scrolled by one row: the start address moves the cells and cursor. */
+    idx(&r, 0x3d4, 0x0c, 0);
+    idx(&r, 0x3d4, 0x0d, 80);
+    ck_assert(console_get_text(vga_console(r.vga), &t));
+    ck_assert_uint_eq(cells[1], 'z' | 0x07 << 8);
+    ck_assert_int_eq(t.cursor_y, 0);
+    /* Cursor disabled (CR 0x0A bit 5). */
+    idx(&r, 0x3d4, 0x0a, 0x20);
+    ck_assert(console_get_text(vga_console(r.vga), &t));
+    ck_assert_int_eq(t.cursor_x, -1);
+    /* Too small a buffer, then a graphics mode: no text. */
+    t.max_cells = 100;
+    ck_assert(!console_get_text(vga_console(r.vga), &t));
+    t.max_cells = CONSOLE_TEXT_MAX_CELLS;
+    idx(&r, 0x3ce, 6, 0x05);                    /* graphics, A0000 64K */
+    ck_assert(!console_get_text(vga_console(r.vga), &t));
+    rig_free(&r);
+}
+END_TEST
+
 /* Planar: 640x480x16 (mode 12h) memory setup. */
 static void set_planar(Rig *r)
 {
@@ -494,6 +533,7 @@ static Suite *vga_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, text_cell_renders);
     tcase_add_test(tc, text_8dot_cursor_and_blink);
+    tcase_add_test(tc, text_cells_for_terminals);
     tcase_add_test(tc, write_modes);
     tcase_add_test(tc, read_modes);
     tcase_add_test(tc, chain4_and_odd_even);

@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""Host CPU cost of showing an idle guest: vx86 vs QEMU in the same run.
+
+  bench/display.py              (make bench-display; BENCH_RUNS=3,
+                                 BENCH_DISPLAY_SECONDS=20)
+
+The guest is a bare-metal VGA image (tests/vga) that draws a text screen
+and halts: vga-text (a static screen, cursor off) and vga-textcursor (the
+same with the blinking cursor, the usual idle console).  Each emulator runs
+it on the translator (vx86 -accel tcg, qemu -accel tcg) with -display sdl
+on a private Xvfb server, and with -display none as the baseline; after a
+3 s warm-up the emulator's user+system CPU time over the measuring window
+is read from /proc/PID/stat.  Runs are interleaved (run 1 of every cell,
+then run 2, ...); each cell is the median, as % of one host core.  Writes
+the table to stdout and bench/results/display.md.
+"""
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "ui"))
+from ui import start_xvfb  # noqa: E402
+
+IMAGES = ["vga-text", "vga-textcursor"]
+EMULATORS = {
+    "vx86": [os.path.join(ROOT, "vx86"), "-accel", "tcg"],
+    "qemu": ["qemu-system-x86_64", "-accel", "tcg"],
+}
+DISPLAYS = ["sdl", "none"]
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / TICK    # utime, stime
+
+
+def measure(emu, img, display, env, seconds, tmp):
+    log = os.path.join(tmp, "dbg.log")
+    if os.path.exists(log):
+        os.unlink(log)
+    cmd = EMULATORS[emu] + ["-bios", os.path.join(ROOT, "build", "testrom", img + ".bin"),
+                            "-m", "64M", "-display", display, "-serial", "none",
+                            "-debugcon", "file:" + log]
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 30
+        while not (os.path.exists(log) and b"ready" in open(log, "rb").read()):
+            if p.poll() is not None or time.time() > deadline:
+                return None
+            time.sleep(0.05)
+        time.sleep(3)
+        c0, t0 = cpu_seconds(p.pid), time.time()
+        time.sleep(seconds)
+        c1, t1 = cpu_seconds(p.pid), time.time()
+        return 100.0 * (c1 - c0) / (t1 - t0)
+    finally:
+        p.kill()
+        p.wait()
+
+
+def main():
+    runs = int(os.environ.get("BENCH_RUNS", "3"))
+    seconds = float(os.environ.get("BENCH_DISPLAY_SECONDS", "20"))
+    missing = [i for i in IMAGES
+               if not os.path.exists(os.path.join(ROOT, "build", "testrom", i + ".bin"))]
+    if missing:
+        subprocess.run(["make", "-C", ROOT] + ["build/testrom/%s.bin" % i for i in missing],
+                       check=True, stdout=subprocess.DEVNULL)
+    xvfb, display = start_xvfb()
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("WAYLAND_DISPLAY", None)
+    cells = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="vx86-bench-display.") as tmp:
+            for _ in range(runs):
+                for img in IMAGES:
+                    for disp in DISPLAYS:
+                        for emu in EMULATORS:
+                            v = measure(emu, img, disp, env, seconds, tmp)
+                            cells.setdefault((img, disp, emu), []).append(v)
+    finally:
+        xvfb.kill()
+        xvfb.wait()
+
+    def cell(img, disp, emu):
+        vs = [v for v in cells[(img, disp, emu)] if v is not None]
+        return ("%.2f" % statistics.median(vs)) if vs else "n/a"
+
+    lines = ["| idle guest (TCG) | vx86 sdl | qemu sdl | vx86 none | qemu none |",
+             "|---|---|---|---|---|"]
+    names = {"vga-text": "static text screen", "vga-textcursor": "text screen, blinking cursor"}
+    for img in IMAGES:
+        lines.append("| %s | %s |" % (names[img], " | ".join(
+            cell(img, d, e) for d in DISPLAYS for e in EMULATORS)))
+    out = ("Host CPU, %% of one core, median of %d run(s) of %g s each "
+           "(bench/display.py, Xvfb):\n\n" % (runs, seconds)) + "\n".join(lines) + "\n"
+    print(out)
+    os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
+    with open(os.path.join(ROOT, "bench", "results", "display.md"), "w") as f:
+        f.write(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
