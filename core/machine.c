@@ -54,6 +54,7 @@ void machine_free(Machine *m)
     iospace_free(m->io);
     clock_free(m->clock);
     munmap(m->ram, m->ram_size);
+    free(m->dirty_log);
     pthread_mutex_destroy(&m->kick_lock);
     free(m->pollset.fds);
     free(m);
@@ -124,8 +125,60 @@ void machine_notify(Machine *m)
     pthread_mutex_unlock(&m->kick_lock);
 }
 
+void machine_emit(Machine *m, MachineEvent ev, bool guest, const char *reason)
+{
+    if (m->event_fn)
+        m->event_fn(m->event_opaque, ev, guest, reason);
+}
+
+bool machine_pause(Machine *m)
+{
+    if (m->state != RUN_RUNNING)
+        return false;
+    m->state = RUN_PAUSED;
+    clock_stop(m->clock);
+    /* Callers run on the main loop between accelerator runs: the loop
+     * sees the new state before running the CPU again. */
+    machine_emit(m, MACHINE_EV_STOP, false, NULL);
+    return true;
+}
+
+bool machine_resume(Machine *m)
+{
+    if (m->state != RUN_PAUSED)
+        return false;
+    m->state = RUN_RUNNING;
+    clock_start(m->clock);
+    machine_emit(m, MACHINE_EV_RESUME, false, NULL);
+    return true;
+}
+
+void machine_host_reset(Machine *m)
+{
+    if (m->state == RUN_RUNNING) {
+        m->state = RUN_RESET;
+        m->reset_by_host = true;
+        m->reset_reason = "host-qmp-system-reset";
+        machine_request_stop(m);
+    } else if (m->state == RUN_PAUSED) {
+        /* The main loop resets when it runs again: remember it. */
+        m->reset_pending = true;
+        m->reset_by_host = true;
+        m->reset_reason = "host-qmp-system-reset";
+    }
+}
+
+void machine_quit(Machine *m)
+{
+    m->quit_requested = true;
+    machine_request_shutdown(m, 0);
+}
+
 void machine_request_shutdown(Machine *m, int exit_code)
 {
+    if (m->state != RUN_SHUTDOWN)
+        machine_emit(m, MACHINE_EV_SHUTDOWN, !m->quit_requested,
+                     m->quit_requested ? "host-qmp-quit" : "guest-shutdown");
     m->state = RUN_SHUTDOWN;
     m->exit_code = exit_code;
     machine_request_stop(m);
@@ -137,6 +190,8 @@ void machine_request_poweroff(Machine *m)
         if (m->state != RUN_POWERED_OFF)
             fprintf(stderr, "vx86: the guest powered off; -no-shutdown keeps vx86 "
                     "running (Ctrl-A x quits)\n");
+        if (m->state != RUN_POWERED_OFF)
+            machine_emit(m, MACHINE_EV_SHUTDOWN, true, "guest-shutdown");
         m->state = RUN_POWERED_OFF;
         machine_request_stop(m);
         return;
@@ -149,10 +204,13 @@ static void machine_reset_or_exit(Machine *m, int no_reboot_status)
 {
     if (m->state == RUN_RUNNING) {
         if (m->opts && m->opts->no_reboot) {
+            machine_emit(m, MACHINE_EV_SHUTDOWN, true, "guest-reset");
             m->state = RUN_SHUTDOWN;
             m->exit_code = no_reboot_status;
         } else {
             m->state = RUN_RESET;
+            m->reset_by_host = false;
+            m->reset_reason = "guest-reset";
         }
     }
     machine_request_stop(m);
@@ -166,6 +224,34 @@ void machine_request_reset(Machine *m)
 void machine_triple_fault(Machine *m)
 {
     machine_reset_or_exit(m, EXIT_EMULATION_ERROR);
+}
+
+static size_t dirty_words(const Machine *m)
+{
+    return (size_t)((m->ram_size / 4096 + 63) / 64);
+}
+
+void machine_dirty_log_start(Machine *m)
+{
+    if (!m->dirty_log)
+        m->dirty_log = xcalloc(dirty_words(m), sizeof(uint64_t));
+    memmap_set_dirty_log(m->mem, m->dirty_log, m->ram, m->ram_size);
+    m->dirty_gen++;
+}
+
+void machine_dirty_log_sync(Machine *m, uint64_t *out)
+{
+    for (size_t i = 0; i < dirty_words(m); i++)
+        out[i] |= __atomic_exchange_n(&m->dirty_log[i], 0, __ATOMIC_RELAXED);
+    m->dirty_gen++;
+}
+
+void machine_dirty_log_stop(Machine *m)
+{
+    memmap_set_dirty_log(m->mem, NULL, NULL, 0);
+    free(m->dirty_log);
+    m->dirty_log = NULL;
+    m->dirty_gen++;
 }
 
 /* The virtual clock leads the stream: devices save absolute deadlines. */

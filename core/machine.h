@@ -33,6 +33,19 @@ typedef enum RunState {
     RUN_POWERED_OFF,  /* guest powered off under -no-shutdown: wait for quit */
 } RunState;
 
+/* What the machine tells its controllers (QMP events; core/qmp.c). */
+typedef enum MachineEvent {
+    MACHINE_EV_STOP,        /* running -> paused */
+    MACHINE_EV_RESUME,      /* paused -> running */
+    MACHINE_EV_RESET,       /* a reset is carried out */
+    MACHINE_EV_SHUTDOWN,    /* the machine is ending (or powered off under -no-shutdown) */
+    MACHINE_EV_POWERDOWN,   /* the ACPI power button was pressed for the guest */
+} MachineEvent;
+/* guest: the guest asked (not the host's user or a management tool);
+ * reason: QEMU's ShutdownCause spelling ("guest-shutdown", "host-qmp-quit",
+ * "guest-reset", "host-qmp-system-reset", ...), NULL for STOP/RESUME. */
+typedef void (*MachineEventFn)(void *opaque, MachineEvent ev, bool guest, const char *reason);
+
 typedef void (*FdHandler)(void *opaque);
 /* The fd to poll right now, or -1 when the source wants no input yet. */
 typedef int (*FdGetter)(void *opaque);
@@ -113,7 +126,26 @@ typedef struct Machine {
      * CPU being freed. */
     pthread_mutex_t kick_lock;
 
-    FdWatch fds[16];              /* input sources the main loop polls */
+    /* Controllers listening for events (QMP servers). */
+    MachineEventFn event_fn;
+    void *event_opaque;
+    bool start_paused;            /* -S, -incoming: machine_run starts paused */
+    const char *reset_reason;     /* the pending RUN_RESET's cause */
+    bool reset_by_host;
+    bool reset_pending;           /* system_reset while paused */
+    bool quit_requested;          /* SHUTDOWN reason host-qmp-quit */
+
+    /* Dirty log of RAM pages (live migration): one bit per 4 KiB page,
+     * set by CPU writes (the translator's soft TLB) and by writes through
+     * the memory map (DMA).  dirty_gen changes whenever the log is
+     * started or synced: the CPU then re-arms its TLB write entries. */
+    uint64_t *dirty_log;
+    uint64_t dirty_gen;
+    /* Called on each main-loop iteration (a migration sending RAM). */
+    void (*tick_fn)(void *opaque);
+    void *tick_opaque;
+
+    FdWatch fds[32];              /* input sources the main loop polls */
     int nfds;
     PollHook poll_hooks[8];       /* network backends (see PollHook) */
     int npoll_hooks;
@@ -126,10 +158,9 @@ typedef struct Machine {
 
     /* A debugger (core/gdbstub.c): debug_stop runs when the accelerator
      * returned ACCEL_EXIT_DEBUG (it pauses the machine and tells the
-     * client).  start_paused: machine_run starts in RUN_PAUSED (-S). */
+     * client).  start_paused (above): machine_run starts in RUN_PAUSED. */
     void (*debug_stop)(void *opaque);
     void *debug_opaque;
-    bool start_paused;
 
     RunState state;
     int exit_code;
@@ -173,11 +204,6 @@ void machine_set_kick(Machine *m, IRQHandler kick, void *opaque);
 struct AccelOps;
 int machine_run(Machine *m, const struct AccelOps *ops, void *acc);
 
-/* RUN_RUNNING <-> RUN_PAUSED (the debugger, -S): a paused machine runs no
- * CPU and no timer (the virtual clock stops); input is still polled.
- * Other states are left alone. */
-void machine_pause(Machine *m);
-void machine_resume(Machine *m);
 
 /* Requests from devices and the monitor; the main loop acts on them. */
 void machine_request_shutdown(Machine *m, int exit_code);
@@ -186,6 +212,18 @@ void machine_request_shutdown(Machine *m, int exit_code);
  * until told to quit (Ctrl-A x), as QEMU does. */
 void machine_request_poweroff(Machine *m);
 void machine_request_stop(Machine *m);
+/* RUN_RUNNING <-> RUN_PAUSED (stop/cont, the debugger, -S): a paused
+ * machine runs no CPU and no timer (the virtual clock stops); input is
+ * still polled.  STOP and RESUME events go to the controllers (QMP).
+ * false (nothing done) when the machine was not in the state to leave. */
+bool machine_pause(Machine *m);
+bool machine_resume(Machine *m);
+/* The host asks for a reset (system_reset): a RESET event, paused
+ * machines stay paused (the reset is carried out at once then). */
+void machine_host_reset(Machine *m);
+/* quit: ends the machine with status 0 (SHUTDOWN, reason host-qmp-quit). */
+void machine_quit(Machine *m);
+void machine_emit(Machine *m, MachineEvent ev, bool guest, const char *reason);
 /* A reset, and what -no-reboot makes of it, decided here and nowhere
  * else: the guest asked for one (port 0xcf9, the keyboard controller's
  * reset line, ...): with -no-reboot vx86 exits with status 0. */
@@ -194,6 +232,25 @@ void machine_request_reset(Machine *m);
  * printing where: a reset, or with -no-reboot an exit with
  * EXIT_EMULATION_ERROR. */
 void machine_triple_fault(Machine *m);
+
+/* Dirty log (see Machine.dirty_log): start (all clean), copy the bits set
+ * since the last sync into out (npages bits, or'ed in) and clear them,
+ * stop.  A RAM page is dirty when written; a CPU write is seen through the
+ * translator's TLB, so KVM runs are not tracked (migration stops them). */
+void machine_dirty_log_start(Machine *m);
+void machine_dirty_log_sync(Machine *m, uint64_t *out);
+void machine_dirty_log_stop(Machine *m);
+static inline void machine_mark_dirty(Machine *m, uint64_t ram_off)
+{
+    if (m->dirty_log && ram_off < m->ram_size)
+        __atomic_or_fetch(&m->dirty_log[(ram_off >> 12) / 64], 1ULL << ((ram_off >> 12) % 64),
+                          __ATOMIC_RELAXED);
+}
+static inline bool machine_page_dirty(const Machine *m, uint64_t ram_off)
+{
+    return !m->dirty_log || ram_off >= m->ram_size ||
+           (m->dirty_log[(ram_off >> 12) / 64] >> ((ram_off >> 12) % 64) & 1);
+}
 
 /* Saves every device's state into one stream; loads it back.  Load checks
  * the whole stream before changing any device. */

@@ -6,6 +6,7 @@
  * Errors are one line on stderr, "vx86: OPTION: problem", and exit
  * status 1.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,10 @@
 #include "core/gdbstub.h"
 #include "core/log.h"
 #include "core/machine.h"
+#include "core/commands.h"
+#include "core/migration.h"
 #include "core/monitor.h"
+#include "core/qmp.h"
 #include "host/chardev.h"
 #include "core/options.h"
 #include "cpu/cpu.h"
@@ -39,7 +43,6 @@ static bool uses_drive(const VMOptions *o)
             return true;
     return false;
 }
-static bool uses_qmp(const VMOptions *o) { return o->qmp != NULL; }
 
 static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
 
@@ -51,7 +54,6 @@ typedef struct Unsupported {
 
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "media=cdrom is only supported with if=ide" },
-    { "-qmp", uses_qmp, NULL },
     { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 
@@ -106,7 +108,7 @@ static void monitor_readable(void *opaque) { chardev_handle_input(opaque); }
 /* Opens -monitor's backend and starts the monitor on it; true with
  * *chr NULL when there is none.  Without -monitor, a display that can
  * show the monitor (the SDL window: Ctrl-Alt-2) gets it, as in QEMU. */
-static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, Display *disp,
+static bool start_monitor(Machine *m, VMControl *vc, const VMOptions *o, Display *disp,
                           CharDev **chr, Monitor **mon)
 {
     char err[512];
@@ -123,8 +125,7 @@ static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, Display *
             *chr = NULL;
             return false;
         }
-        MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
-        *mon = monitor_new(m, *chr, &h);
+        *mon = monitor_new_vc(vc, *chr);
         return true;
     }
     if (!strcmp(o->monitor, "stdio") && o->serial == SERIAL_STDIO) {
@@ -143,9 +144,51 @@ static bool start_monitor(Machine *m, PCBoard *pc, const VMOptions *o, Display *
         return false;
     }
     chardev_set_quit_handler(*chr, NULL, NULL);
-    MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
-    *mon = monitor_new(m, *chr, &h);
+    *mon = monitor_new_vc(vc, *chr);
     machine_watch_fd(m, monitor_poll_fd, monitor_readable, *chr);
+    return true;
+}
+
+static int chr_poll_fd(void *opaque) { return chardev_poll_fd(opaque); }
+static void chr_readable(void *opaque) { chardev_handle_input(opaque); }
+
+/* -mon chardev=ID,mode=control|readline on the board's -chardev. */
+static bool start_mons(VMControl *vc, PCBoard *pc, const VMOptions *o, QmpClient **qc,
+                       Monitor **hm)
+{
+    for (int i = 0; i < o->nmons; i++) {
+        CharDev *chr = pc_named_chardev(pc, o->mons[i].chardev);
+        if (!chr) {
+            fprintf(stderr, "vx86: -mon: chardev '%s' not found\n", o->mons[i].chardev);
+            return false;
+        }
+        if (o->mons[i].control)
+            qc[i] = qmp_client_new_chardev(vc, chr);
+        else
+            hm[i] = monitor_new_vc(vc, chr);
+        machine_watch_fd(vc->m, chr_poll_fd, chr_readable, chr);
+    }
+    return true;
+}
+
+/* Starts the -qmp servers; false (reported) when one cannot start. */
+static bool start_qmp(VMControl *vc, const VMOptions *o, QmpServer **qmp)
+{
+    char err[512];
+    for (int i = 0; i < o->nqmp; i++) {
+        if (!strcmp(o->qmp[i], "stdio") &&
+            (o->serial == SERIAL_STDIO || (o->monitor && !strcmp(o->monitor, "stdio")))) {
+            fprintf(stderr, "vx86: -qmp stdio: stdio is already the serial port or the monitor\n");
+            return false;
+        }
+        qmp[i] = qmp_server_new(vc, o->qmp[i], err, sizeof err);
+        if (!qmp[i]) {
+            fprintf(stderr, "vx86: -qmp: %s\n", err);
+            return false;
+        }
+    }
+    if (o->nqmp)
+        signal(SIGPIPE, SIG_IGN);          /* a client gone mid-reply is not fatal */
     return true;
 }
 
@@ -164,6 +207,14 @@ static int run_board(Machine *m, const VMOptions *opts)
     PCBootEntry entry;
     CharDev *mon_chr = NULL;
     Monitor *mon = NULL;
+    QmpServer *qmp[4] = { NULL };
+    QmpClient *mon_qmp[4] = { NULL };
+    Monitor *mon_hmp[4] = { NULL };
+    MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
+                           .power_button = pc_power_button, .drain_io = pc_drain_io,
+                           .pci_bus = pc_pci_bus,
+                           .drive_info = pc_drive_info, .opaque = pc };
+    VMControl *vc = vmcontrol_new(m, &hooks);
     bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
         fprintf(stderr, "vx86: %s\n", err);
@@ -175,8 +226,17 @@ static int run_board(Machine *m, const VMOptions *opts)
         fprintf(stderr, "vx86: %s\n", err);
         ok = false;
     }
-    if (!ok || !start_monitor(m, pc, opts, disp, &mon_chr, &mon)) {
+    if (!ok || !start_monitor(m, vc, opts, disp, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
+        !start_mons(vc, pc, opts, mon_qmp, mon_hmp)) {
         display_close(disp);
+        for (int i = 0; i < 4; i++) {
+            qmp_server_free(qmp[i]);
+            qmp_client_free(mon_qmp[i]);
+            monitor_free(mon_hmp[i]);
+        }
+        monitor_free(mon);
+        chardev_free(mon_chr);
+        vmcontrol_free(vc);
         m->board = NULL;
         machine_free(m);
         pc_free(pc);
@@ -187,8 +247,7 @@ static int run_board(Machine *m, const VMOptions *opts)
     int status = 1;
     GdbStub *gdb = NULL;
     if (ops && opts->gdb) {
-        MonitorHooks h = { .console = pc_console(pc), .send_key = pc_send_key, .opaque = pc };
-        gdb = gdbstub_new(m, ops, acc, opts->gdb, &h, err, sizeof err);
+        gdb = gdbstub_new(m, ops, acc, opts->gdb, &hooks, err, sizeof err);
         if (!gdb) {
             fprintf(stderr, "vx86: -gdb: %s\n", err);
             ops->free(acc);
@@ -208,8 +267,11 @@ static int run_board(Machine *m, const VMOptions *opts)
         } else {
             if (opts->kernel)
                 pc_boot_entry_state(&entry, &s);
+            vmcontrol_set_accel(vc, ops, acc);
             if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
+            else if (opts->incoming && !migration_incoming_start(vc, opts->incoming, err, sizeof err))
+                fprintf(stderr, "vx86: -incoming: %s\n", err);
             else
                 status = machine_run(m, ops, acc);
         }
@@ -223,11 +285,17 @@ static int run_board(Machine *m, const VMOptions *opts)
         ops->free(acc);
     }
     display_close(disp);
+    for (int i = 0; i < 4; i++) {
+        qmp_server_free(qmp[i]);
+        qmp_client_free(mon_qmp[i]);
+        monitor_free(mon_hmp[i]);
+    }
+    monitor_free(mon);
+    chardev_free(mon_chr);
+    vmcontrol_free(vc);
     /* The board's backends and BIOS image outlive the devices using them. */
     m->board = NULL;
     machine_free(m);
-    monitor_free(mon);
-    chardev_free(mon_chr);
     pc_free(pc);
     return status;
 }

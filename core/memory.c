@@ -20,6 +20,9 @@ struct MemMap {
     MemWriteNotify notify;
     void *notify_opaque;
     uint64_t device_accesses;     /* MMIO dispatches, see memory.h */
+    uint64_t *dirty;              /* dirty log (memmap_set_dirty_log) */
+    const uint8_t *dirty_ram;
+    uint64_t dirty_ram_size;
 };
 
 MemMap *memmap_new(void)
@@ -198,11 +201,19 @@ uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writa
     return r->host + (addr - r->base);
 }
 
+static void mark_dirty(MemMap *mm, const uint8_t *host, size_t len);
+
 uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write)
 {
     bool writable;
     uint8_t *p = memmap_host_ptr_rw(mm, addr, len, &writable);
-    return p && (writable || !for_write) ? p : NULL;
+    if (!p || (!writable && for_write))
+        return NULL;
+    /* A device about to write through the pointer (virtio rings and
+     * buffers): log it for a live migration now. */
+    if (for_write)
+        mark_dirty(mm, p, len);
+    return p;
 }
 
 uint8_t *memmap_ram_range(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *len)
@@ -249,6 +260,25 @@ void memmap_flatten(MemMap *mm, MemFlatFn fn, void *opaque)
     if (cur)
         fn(opaque, cur, cur_start, cur->base + cur->size - cur_start);
     free(pts);
+}
+
+void memmap_set_dirty_log(MemMap *mm, uint64_t *bitmap, const uint8_t *ram, uint64_t ram_size)
+{
+    mm->dirty = bitmap;
+    mm->dirty_ram = ram;
+    mm->dirty_ram_size = ram_size;
+}
+
+static void mark_dirty(MemMap *mm, const uint8_t *host, size_t len)
+{
+    if (!mm->dirty || host < mm->dirty_ram || len == 0)
+        return;
+    uint64_t off = (uint64_t)(host - mm->dirty_ram);
+    if (off >= mm->dirty_ram_size)
+        return;
+    uint64_t last = MIN(off + len - 1, mm->dirty_ram_size - 1);
+    for (uint64_t pg = off >> 12; pg <= last >> 12; pg++)
+        __atomic_or_fetch(&mm->dirty[pg / 64], 1ULL << (pg % 64), __ATOMIC_RELAXED);
 }
 
 void memmap_set_write_notify(MemMap *mm, MemWriteNotify fn, void *opaque)
@@ -380,6 +410,7 @@ void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size)
         break;
     case MEM_RAM:
         memcpy(r->host + off, &value, size);
+        mark_dirty(mm, r->host + off, size);
         if (mm->notify)
             mm->notify(mm->notify_opaque, addr, size);
         break;
@@ -422,6 +453,8 @@ static bool memmap_copy(MemMap *mm, uint64_t addr, uint8_t *rd, const uint8_t *w
             memcpy(rd, r->host + off, chunk);
         } else if (r->kind == MEM_RAM || into_rom) {
             memcpy(r->host + off, wr, chunk);
+            if (r->kind == MEM_RAM)
+                mark_dirty(mm, r->host + off, chunk);
             if (mm->notify && r->kind == MEM_RAM)
                 mm->notify(mm->notify_opaque, addr, chunk);
         }

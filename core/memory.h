@@ -112,6 +112,14 @@ bool memmap_load_buf(MemMap *mm, uint64_t addr, const void *buf, size_t len);
 typedef void (*MemWriteNotify)(void *opaque, uint64_t addr, size_t len);
 void memmap_set_write_notify(MemMap *mm, MemWriteNotify fn, void *opaque);
 
+/* Dirty log: while set, every write that reaches RAM through the map
+ * (memmap_write*, DMA) and every memmap_host_ptr(..., for_write) sets the
+ * bit of its 4 KiB page in bitmap (a device writing later, from another
+ * thread, after the log was synced, is not seen: drain I/O first), pages
+ * counted from ram (the machine's RAM block of ram_size bytes).  NULL
+ * bitmap stops it. */
+void memmap_set_dirty_log(MemMap *mm, uint64_t *bitmap, const uint8_t *ram, uint64_t ram_size);
+
 /* ---- IO ports ---- */
 typedef struct IOSpace IOSpace;
 

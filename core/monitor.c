@@ -11,42 +11,41 @@
 #include <string.h>
 
 #include "config.h"
+#include "core/commands.h"
 #include "core/util.h"
 
 #define MON_LINE_MAX 1024
 #define MON_MAX_ARGS 16
 
 struct Monitor {
-    Machine *m;
+    VMControl *vc;
+    bool own_vc;              /* monitor_new made it */
     CharDev *chr;
-    MonitorHooks hooks;
     char line[MON_LINE_MAX];
     size_t len;
     bool last_cr;
 };
 
-typedef struct MonCmd {
-    const char *name;
-    const char *params;      /* for help */
-    const char *help;
-    void (*run)(Monitor *mon, int argc, char **argv);
-} MonCmd;
-
 static void mon_printf(Monitor *mon, const char *fmt, ...)
 {
-    char buf[2048];
+    char *buf = NULL;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
+    int n = vasprintf(&buf, fmt, ap);
     va_end(ap);
     if (n < 0)
         return;
     /* The backend may be a raw terminal: newlines become CR LF. */
-    for (int i = 0; i < n && i < (int)sizeof buf - 1; i++) {
-        if (buf[i] == '\n')
-            chardev_write(mon->chr, (const uint8_t *)"\r", 1);
-        chardev_write(mon->chr, (const uint8_t *)&buf[i], 1);
+    size_t start = 0;
+    for (int i = 0; i < n; i++) {
+        if (buf[i] == '\n') {
+            chardev_write(mon->chr, (const uint8_t *)buf + start, (size_t)i - start);
+            chardev_write(mon->chr, (const uint8_t *)"\r\n", 2);
+            start = (size_t)i + 1;
+        }
     }
+    chardev_write(mon->chr, (const uint8_t *)buf + start, (size_t)n - start);
+    free(buf);
 }
 
 /* ---- keys ---- */
@@ -105,158 +104,15 @@ int monitor_key_code(const char *name)
     return -1;
 }
 
-/* ---- commands ---- */
-
-static void cmd_help(Monitor *mon, int argc, char **argv);
-
-static void cmd_info(Monitor *mon, int argc, char **argv)
-{
-    if (argc < 2) {
-        mon_printf(mon, "info status -- show the VM status (running|paused)\n"
-                        "info version -- show the version of vx86\n");
-        return;
-    }
-    if (!strcmp(argv[1], "status")) {
-        const char *st = mon->m->state == RUN_PAUSED ? "paused" :
-                         mon->m->state == RUN_SHUTDOWN ? "shutdown" : "running";
-        mon_printf(mon, "VM status: %s\n", st);
-    } else if (!strcmp(argv[1], "version")) {
-        mon_printf(mon, "%s\n", VX86_VERSION);
-    } else {
-        mon_printf(mon, "info: unknown item '%s' (status, version)\n", argv[1]);
-    }
-}
-
-/* screendump FILENAME [-f ppm|png] (QEMU 7.2: PPM unless -f png). */
-static void cmd_screendump(Monitor *mon, int argc, char **argv)
-{
-    const char *file = NULL, *fmt = "ppm";
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "-f") && i + 1 < argc)
-            fmt = argv[++i];
-        else if (!file)
-            file = argv[i];
-        else {
-            mon_printf(mon, "screendump: unexpected argument '%s'\n", argv[i]);
-            return;
-        }
-    }
-    if (!file) {
-        mon_printf(mon, "screendump: missing file name\n");
-        return;
-    }
-    ScreendumpFormat f;
-    if (!strcmp(fmt, "ppm"))
-        f = SCREENDUMP_PPM;
-    else if (!strcmp(fmt, "png"))
-        f = SCREENDUMP_PNG;
-    else {
-        mon_printf(mon, "screendump: unknown format '%s' (ppm, png)\n", fmt);
-        return;
-    }
-    if (!mon->hooks.console) {
-        mon_printf(mon, "screendump: there is no display device\n");
-        return;
-    }
-    char err[512];
-    if (!console_screendump(mon->hooks.console, file, f, err, sizeof err))
-        mon_printf(mon, "screendump: %s\n", err);
-}
-
-static void cmd_system_reset(Monitor *mon, int argc, char **argv)
-{
-    machine_request_reset(mon->m);
-}
-
-static void cmd_stop(Monitor *mon, int argc, char **argv)
-{
-    machine_pause(mon->m);
-}
-
-static void cmd_cont(Monitor *mon, int argc, char **argv)
-{
-    machine_resume(mon->m);
-}
-
-static void cmd_quit(Monitor *mon, int argc, char **argv)
-{
-    machine_request_shutdown(mon->m, 0);
-}
-
-/* sendkey KEYS [HOLD_MS]: KEYS like ctrl-alt-delete; pressed in order,
- * released in reverse order. */
-static void cmd_sendkey(Monitor *mon, int argc, char **argv)
-{
-    if (argc < 2) {
-        mon_printf(mon, "sendkey: missing keys\n");
-        return;
-    }
-    if (!mon->hooks.send_key) {
-        mon_printf(mon, "sendkey: there is no keyboard\n");
-        return;
-    }
-    int codes[MON_MAX_ARGS], n = 0;
-    char *keys = xstrdup(argv[1]);
-    for (char *k = strtok(keys, "-"); k; k = strtok(NULL, "-")) {
-        int c = monitor_key_code(k);
-        if (c < 0 || n == MON_MAX_ARGS) {
-            mon_printf(mon, "sendkey: unknown key: '%s'\n", k);
-            free(keys);
-            return;
-        }
-        codes[n++] = c;
-    }
-    free(keys);
-    for (int i = 0; i < n; i++)
-        mon->hooks.send_key(mon->hooks.opaque, codes[i], true);
-    for (int i = n - 1; i >= 0; i--)
-        mon->hooks.send_key(mon->hooks.opaque, codes[i], false);
-}
-
-static const MonCmd mon_cmds[] = {
-    { "help", "[cmd]", "show the help", cmd_help },
-    { "?", "[cmd]", "show the help", cmd_help },
-    { "info", "[subcommand]", "show information about the system state", cmd_info },
-    { "screendump", "filename [-f format]", "save the screen as an image (ppm, or png with -f png)",
-      cmd_screendump },
-    { "sendkey", "keys [hold_ms]", "send keys to the VM (e.g. 'sendkey ctrl-alt-f1')", cmd_sendkey },
-    { "system_reset", "", "reset the system", cmd_system_reset },
-    { "stop", "", "stop the VM", cmd_stop },
-    { "cont", "", "resume the VM (after -S or stop)", cmd_cont },
-    { "c", "", "resume the VM (after -S or stop)", cmd_cont },
-    { "quit", "", "quit the emulator", cmd_quit },
-    { "q", "", "quit the emulator", cmd_quit },
-};
-static const size_t mon_ncmds = ARRAY_SIZE(mon_cmds);
-
-static void cmd_help(Monitor *mon, int argc, char **argv)
-{
-    for (size_t i = 0; i < mon_ncmds; i++) {
-        if (argc > 1 && strcmp(argv[1], mon_cmds[i].name))
-            continue;
-        mon_printf(mon, "%s%s%s -- %s\n", mon_cmds[i].name, mon_cmds[i].params[0] ? " " : "",
-                   mon_cmds[i].params, mon_cmds[i].help);
-    }
-}
-
+/* ---- commands: the shared table (core/commands.c) ---- */
 
 void monitor_command(Monitor *mon, const char *line)
 {
-    char *copy = xstrdup(line), *argv[MON_MAX_ARGS];
-    int argc = 0;
-    for (char *t = strtok(copy, " \t"); t && argc < MON_MAX_ARGS; t = strtok(NULL, " \t"))
-        argv[argc++] = t;
-    if (argc > 0) {
-        const MonCmd *c = NULL;
-        for (size_t i = 0; i < mon_ncmds && !c; i++)
-            if (!strcmp(mon_cmds[i].name, argv[0]))
-                c = &mon_cmds[i];
-        if (c)
-            c->run(mon, argc, argv);
-        else
-            mon_printf(mon, "unknown command: '%s'\n", argv[0]);
-    }
-    free(copy);
+    Text out = { 0 };
+    cmd_hmp_line(mon->vc, line, &out);
+    if (out.len)
+        mon_printf(mon, "%s", out.data);
+    text_free(&out);
 }
 
 /* ---- line input ---- */
@@ -309,11 +165,16 @@ static void mon_receive(void *opaque, const uint8_t *buf, size_t len)
 
 Monitor *monitor_new(Machine *m, CharDev *chr, const MonitorHooks *hooks)
 {
+    Monitor *mon = monitor_new_vc(vmcontrol_new(m, hooks), chr);
+    mon->own_vc = true;
+    return mon;
+}
+
+Monitor *monitor_new_vc(VMControl *vc, CharDev *chr)
+{
     Monitor *mon = xcalloc(1, sizeof(*mon));
-    mon->m = m;
+    mon->vc = vc;
     mon->chr = chr;
-    if (hooks)
-        mon->hooks = *hooks;
     chardev_set_frontend(chr, mon_can_receive, mon_receive, mon);
     if (chardev_is_listening(chr))
         chardev_set_connect_handler(chr, mon_banner, mon);
@@ -327,5 +188,7 @@ void monitor_free(Monitor *mon)
     if (!mon)
         return;
     chardev_set_frontend(mon->chr, NULL, NULL, NULL);
+    if (mon->own_vc)
+        vmcontrol_free(mon->vc);
     free(mon);
 }

@@ -17,17 +17,38 @@
 #include "host/chardev.h"
 #include "ui/console.h"
 
+/* One drive as query-block / info block show it. */
+typedef struct MonDriveInfo {
+    char device[32];          /* QEMU's name: ide0-hd0, ide1-cd0, floppy0 */
+    bool cdrom, removable;
+    bool inserted;            /* a medium is there: the fields below are set */
+    const char *file, *format;
+    bool ro;
+    uint64_t size;
+} MonDriveInfo;
+
+struct PCIBus;
+
+/* What the monitor and QMP ask the board; any hook may be NULL. */
 typedef struct MonitorHooks {
     Console *console;                       /* NULL: no display (screendump fails) */
     /* A key (scan code set 2 make code, 0xE0nn for extended keys) went
      * down or up; NULL: no keyboard. */
     void (*send_key)(void *opaque, int keycode, bool down);
+    void (*power_button)(void *opaque);     /* ACPI power button press */
+    void (*drain_io)(void *opaque);         /* finish in-flight disk requests */
+    struct PCIBus *(*pci_bus)(void *opaque);
+    bool (*drive_info)(void *opaque, int i, MonDriveInfo *out);   /* false past the last */
     void *opaque;
 } MonitorHooks;
 
 typedef struct Monitor Monitor;
+typedef struct VMControl VMControl;
 
+/* A monitor on its own VMControl (tests, simple callers)... */
 Monitor *monitor_new(Machine *m, CharDev *chr, const MonitorHooks *hooks);
+/* ...or on the process's one, shared with QMP (core/commands.h). */
+Monitor *monitor_new_vc(VMControl *vc, CharDev *chr);
 void monitor_free(Monitor *mon);
 /* Runs one command line; its output goes to the monitor's backend. */
 void monitor_command(Monitor *mon, const char *line);

@@ -1536,7 +1536,57 @@ static int opt_qmp(Ctx *c, const char *a)
 {
     if (!*a)
         return fail(c, "empty QMP spec");
-    set_string(&c->o->qmp, a);
+    if (c->o->nqmp == (int)(sizeof(c->o->qmp) / sizeof(c->o->qmp[0])))
+        return fail(c, "at most 4 QMP servers");
+    c->o->qmp[c->o->nqmp++] = xstrdup(a);
+    return 0;
+}
+
+/* -mon chardev=ID[,mode=readline|control][,pretty=on|off]: a monitor
+ * (human, or QMP with mode=control) on a -chardev. */
+static int opt_mon(Ctx *c, const char *arg)
+{
+    KVList l;
+    if (kv_parse(c, arg, "chardev", &l) < 0)
+        return -1;
+    VMOptions *o = c->o;
+    if (o->nmons == (int)(sizeof(o->mons) / sizeof(o->mons[0]))) {
+        kv_free(&l);
+        return fail(c, "at most 4 -mon options");
+    }
+    char *id = NULL;
+    bool control = false;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!kv->val && strcmp(kv->key, "pretty"))
+            rc = kv_need_value(c, kv);
+        else if (!strcmp(kv->key, "chardev"))
+            id = kv->val;
+        else if (!strcmp(kv->key, "mode") && (!strcmp(kv->val, "control") || !strcmp(kv->val, "readline")))
+            control = !strcmp(kv->val, "control");
+        else if (!strcmp(kv->key, "mode"))
+            rc = fail(c, "mode=%s: expected readline or control", kv->val);
+        else if (!strcmp(kv->key, "pretty"))
+            ;                       /* replies are one line either way */
+        else
+            rc = kv_unknown(c, kv);
+    }
+    if (rc == 0 && !id)
+        rc = fail(c, "chardev=ID is required");
+    if (rc == 0) {
+        o->mons[o->nmons].chardev = xstrdup(id);
+        o->mons[o->nmons++].control = control;
+    }
+    kv_free(&l);
+    return rc;
+}
+
+static int opt_incoming(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty URI (file:PATH, exec:CMD, tcp:HOST:PORT, unix:PATH, defer)");
+    set_string(&c->o->incoming, a);
     return 0;
 }
 
@@ -1671,11 +1721,16 @@ static const OptDef opt_defs[] = {
     { "display", true, opt_display, "sdl|curses|none", "display backend" },
     { "full-screen", false, opt_full_screen, NULL, "start the SDL window in full screen" },
     { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
-    { "name", true, opt_name, "NAME", "the VM's name (window title)" },
+    { "name", true, opt_name, "NAME", "the VM's name (window title, query-name)" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
     { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
-    { "qmp", true, opt_qmp, "SPEC", "QMP monitor" },
+    { "qmp", true, opt_qmp, "unix:PATH,server,nowait|tcp:HOST:PORT,server,nowait|stdio",
+      "QMP monitor (repeatable)" },
+    { "mon", true, opt_mon, "chardev=ID[,mode=readline|control]",
+      "a monitor (mode=control: QMP) on a -chardev" },
+    { "incoming", true, opt_incoming, "file:PATH|exec:CMD|tcp:HOST:PORT|unix:PATH|defer",
+      "start paused and load a migrated/saved VM" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
     { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
@@ -1730,6 +1785,9 @@ static int check_chardev_users(Ctx *c)
         if (d->chardev && chardev_claim(c, "-device isa-debugcon", d->chardev, users) < 0)
             return -1;
     }
+    for (int i = 0; i < o->nmons; i++)
+        if (chardev_claim(c, "-mon", o->mons[i].chardev, users) < 0)
+            return -1;
     return 0;
 }
 
@@ -1849,8 +1907,12 @@ void options_free(VMOptions *o)
     free(o->serial_path);
     free(o->debugcon_path);
     free(o->monitor);
+    for (int i = 0; i < o->nqmp; i++)
+        free(o->qmp[i]);
+    for (int i = 0; i < o->nmons; i++)
+        free(o->mons[i].chardev);
+    free(o->incoming);
     free(o->name);
-    free(o->qmp);
     free(o->log_file);
     free(o->cpu_model);
     free(o->gdb);

@@ -130,7 +130,7 @@ typedef struct VMOptions {
     DisplayKind display;
     bool full_screen;     /* -full-screen: the SDL window starts full screen */
     bool no_quit;         /* -no-quit, -display sdl,window-close=off */
-    char *name;           /* -name: shown in the window title */
+    char *name;           /* -name: the window title, query-name */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
     AccelOpt accels[MAX_ACCELS];
@@ -145,7 +145,11 @@ typedef struct VMOptions {
     int ndevices;
     bool want_device_help;     /* -device help */
     char *monitor;        /* -monitor spec, e.g. "stdio", "none" */
-    char *qmp;
+    char *qmp[4];         /* -qmp specs (several QMP servers) */
+    int nqmp;
+    struct { char *chardev; bool control; } mons[4];   /* -mon chardev=ID,mode=control|readline */
+    int nmons;
+    char *incoming;       /* -incoming URI|defer */
     unsigned log_mask;    /* -d */
     LogRange log_ranges[LOG_MAX_RANGES];   /* -dfilter */
     int log_nranges;

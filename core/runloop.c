@@ -112,6 +112,8 @@ void machine_poll(Machine *m, int timeout_ms)
     poll_inputs(m, timeout_ms);
 }
 
+#define INPUT_POLL_NS 10000000
+
 static int ms_until(Machine *m, int64_t deadline)
 {
     if (deadline == INT64_MAX)
@@ -122,41 +124,36 @@ static int ms_until(Machine *m, int64_t deadline)
     return ns > 100000000 ? 100 : (int)((ns + 999999) / 1000000);
 }
 
-void machine_pause(Machine *m)
+int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
-    if (m->state == RUN_RUNNING) {
-        m->state = RUN_PAUSED;
+    if (m->start_paused) {
+        m->state = RUN_PAUSED;          /* -S, -incoming: cont / the stream starts it */
         clock_stop(m->clock);
-    }
-}
-
-void machine_resume(Machine *m)
-{
-    if (m->state == RUN_PAUSED) {
+    } else {
         m->state = RUN_RUNNING;
         clock_start(m->clock);
     }
-}
-
-int machine_run(Machine *m, const AccelOps *ops, void *acc)
-{
-    m->state = RUN_RUNNING;
-    if (m->start_paused)
-        m->state = RUN_PAUSED;
-    else
-        clock_start(m->clock);
     while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
            m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+        if (m->tick_fn)
+            m->tick_fn(m->tick_opaque);
         if (m->state == RUN_PAUSED || m->state == RUN_POWERED_OFF) {
-            /* -S or a debugger's stop, or -no-shutdown after a power-off:
-             * the CPU is stopped, no timer runs; only input (gdb, monitor,
-             * quit) and the display move. */
-            poll_inputs(m, m->stopped_refresh ? 30 : 100);
+            /* -S, stop or a debugger's stop, or -no-shutdown after a
+             * power-off: the CPU is stopped, no timer runs; only input
+             * (gdb, monitor, QMP, quit), the display and a migration's
+             * sending move. */
+            poll_inputs(m, m->tick_fn ? 0 : m->stopped_refresh ? 30 : 100);
             if (m->stopped_refresh)
                 m->stopped_refresh(m->stopped_refresh_opaque);
             continue;
         }
+        if (m->reset_pending) {         /* system_reset while paused */
+            m->reset_pending = false;
+            m->state = RUN_RESET;
+        }
         if (m->state == RUN_RESET) {
+            machine_emit(m, MACHINE_EV_RESET, !m->reset_by_host,
+                         m->reset_reason ? m->reset_reason : "guest-reset");
             /* -no-reboot was applied when the reset was requested. */
             char err[256];
             machine_reset_devices(m);
@@ -168,7 +165,13 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             }
             m->state = RUN_RUNNING;
         }
-        AccelExit e = ops->exec(acc, clock_next_deadline(m->clock));
+        /* With input sources (monitor, QMP), come back at least every
+         * 10 ms even with no timer armed, so commands get answered while
+         * the guest computes (KVM's own kick does the same). */
+        int64_t deadline = clock_next_deadline(m->clock);
+        if (m->nfds && deadline - clock_now(m->clock) > INPUT_POLL_NS)
+            deadline = clock_now(m->clock) + INPUT_POLL_NS;
+        AccelExit e = ops->exec(acc, deadline);
         if (e == ACCEL_EXIT_SHUTDOWN) {
             machine_triple_fault(m);
             continue;

@@ -355,6 +355,7 @@ struct CPUState {
     TBCache *tbs;
     X86Translator *tr;
     uint64_t mem_generation;  /* memmap generation the TLB was filled for */
+    uint64_t dirty_gen;       /* the machine's dirty_gen the TLB was filled for */
     /* Interrupt polling (cpu/exec.c): the controllers are asked only when
      * something may have changed since a poll found nothing pending. */
     bool intr_poll;                 /* ask them at the next boundary */

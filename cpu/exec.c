@@ -541,6 +541,11 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             if (alarm)
                 clock_rearm(m->clock);   /* early: the deadline moved later */
         }
+        if (m && cpu->dirty_gen != m->dirty_gen) {
+            /* dirty log started or synced: re-arm TLB_NOTDIRTY */
+            mmu_flush_all(cpu);
+            cpu->dirty_gen = m->dirty_gen;
+        }
         if (m && cpu->mem_generation != memmap_generation(m->mem)) {
             mmu_flush_all(cpu);
             tb_flush(cpu->tbs);

@@ -719,7 +719,11 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
             e->addr_code = page;
         if (r.write) {
             bool code = ram && cpu->tbs && tb_page_has_code(cpu->tbs, ppage);
-            e->addr_write = ram ? (page | (code ? TLB_CODE : 0)) : (page | TLB_MMIO);
+            Machine *m = cpu->machine;
+            bool notdirty = ram && m->dirty_log &&
+                            !machine_page_dirty(m, (uint64_t)(host - m->ram));
+            e->addr_write = ram ? (page | (code ? TLB_CODE : 0) | (notdirty ? TLB_NOTDIRTY : 0))
+                                : (page | TLB_MMIO);
         }
     } else {
         e->addend = 0;
@@ -812,6 +816,15 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
     if (e->addr_write & TLB_MMIO) {
         memmap_write(cpu->machine->mem, phys, val, size);
         return;
+    }
+    if (e->addr_write & TLB_NOTDIRTY) {
+        /* First write since the dirty log's last sync: log the page, then
+         * let the next writes take the fast path. */
+        Machine *m = cpu->machine;
+        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
+        if (host >= m->ram && host < m->ram + m->ram_size)
+            machine_mark_dirty(m, (uint64_t)(host - m->ram));
+        e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
     }
     if (e->addr_write & TLB_CODE) {
         /* Invalidates the blocks on the page; when the running block is

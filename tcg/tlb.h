@@ -12,7 +12,9 @@
  * page boundary in a tag make every compare fail, so the access takes the
  * slow path: TLB_INVALID (empty), TLB_MMIO (device memory), TLB_CODE
  * (write to a page holding translated code: must invalidate it first),
- * TLB_WATCH (a page with a watchpoint or data breakpoint).
+ * TLB_WATCH (a page with a watchpoint or data breakpoint), TLB_NOTDIRTY
+ * (write to a RAM page not yet marked in the machine's dirty log while a
+ * live migration tracks writes).
  */
 #ifndef VX86_TCG_TLB_H
 #define VX86_TCG_TLB_H
@@ -34,6 +36,7 @@
 #define TLB_MMIO (1u << 1)
 #define TLB_CODE (1u << 2)
 #define TLB_WATCH (1u << 3)   /* a watched page: check each access (cpu/debug.h) */
+#define TLB_NOTDIRTY (1u << 4) /* dirty log on, page clean: log the first write */
 
 typedef struct TLBEntry {
     uint64_t addr_read;

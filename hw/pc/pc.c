@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/monitor.h"
 #include "core/util.h"
 #include "hw/pc/acpi.h"
 #include "host/chardev.h"
@@ -1071,4 +1072,61 @@ void pc_free(PCBoard *pc)
         blk_close(pc->drive_bb[i]);
     free(pc->bios);
     free(pc);
+}
+
+/* ---- what the monitor and QMP ask the board (core/monitor.h hooks) ---- */
+
+CharDev *pc_named_chardev(PCBoard *pc, const char *id)
+{
+    return pc->m->opts ? named_chardev(pc, pc->m->opts, id) : NULL;
+}
+
+void pc_drain_io(void *opaque)
+{
+    PCBoard *pc = opaque;
+    for (int i = 0; i < MAX_DRIVES; i++)
+        if (pc->drive_bb[i])
+            blk_drain(pc->drive_bb[i]);
+}
+
+void pc_power_button(void *opaque)
+{
+    PCBoard *pc = opaque;
+    if (pc->piix3)
+        piix3_power_button(pc->piix3);
+}
+
+struct PCIBus *pc_pci_bus(void *opaque)
+{
+    return ((PCBoard *)opaque)->pci;
+}
+
+/* Drive i of the command line, named as QEMU names them (ide0-hd0,
+ * ide1-cd0, floppy0). */
+bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
+{
+    PCBoard *pc = opaque;
+    const VMOptions *o = pc->m->opts;
+    if (!o || i < 0 || i >= o->ndrives || i >= MAX_DRIVES)
+        return false;
+    const DriveOpt *d = &o->drives[i];
+    BlockBackend *bb = pc->drive_bb[i];
+    memset(out, 0, sizeof(*out));
+    if (d->iface == DRIVE_IF_FLOPPY)
+        snprintf(out->device, sizeof out->device, "floppy%d", d->index);
+    else if (d->iface == DRIVE_IF_IDE)
+        snprintf(out->device, sizeof out->device, "ide%d-%s%d", d->index / 2,
+                 d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index % 2);
+    else
+        snprintf(out->device, sizeof out->device, "drive%d", i);
+    out->cdrom = d->media == DRIVE_MEDIA_CDROM;
+    out->removable = out->cdrom || d->iface == DRIVE_IF_FLOPPY;
+    if (bb) {
+        out->inserted = true;
+        out->file = blk_filename(bb);
+        out->format = blk_format_name(bb);
+        out->ro = blk_is_read_only(bb);
+        out->size = blk_size(bb);
+    }
+    return true;
 }

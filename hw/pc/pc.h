@@ -74,4 +74,15 @@ void pc_send_key(void *opaque, int keycode, bool down);
 /* Relative motion and buttons into the PS/2 mouse (see ps2_mouse_event). */
 void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons);
 
+/* Monitor/QMP hooks (core/monitor.h MonitorHooks; opaque is the PCBoard). */
+struct MonDriveInfo;
+struct PCIBus;
+void pc_power_button(void *opaque);
+void pc_drain_io(void *opaque);          /* every drive's requests completed */
+/* The -chardev named id, opened by pc_create (NULL when there is none). */
+struct CharDev;
+struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);
+struct PCIBus *pc_pci_bus(void *opaque);
+bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
+
 #endif

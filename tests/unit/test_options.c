@@ -725,6 +725,18 @@ START_TEST(help_and_version)
 }
 END_TEST
 
+START_TEST(mon_option)
+{
+    ck_assert_int_eq(parse("-chardev", "socket,id=m,path=/tmp/m,server=on,wait=off",
+                           "-mon", "chardev=m,mode=control", NULL), 0);
+    ck_assert_int_eq(o.nmons, 1);
+    ck_assert_str_eq(o.mons[0].chardev, "m");
+    ck_assert(o.mons[0].control);
+    ck_assert_int_eq(parse("-mon", "chardev=nope", NULL), -1);
+    ck_assert_int_eq(parse("-mon", "chardev=m,mode=fancy", NULL), -1);
+}
+END_TEST
+
 START_TEST(gdb_and_flags)
 {
     ck_assert_int_eq(parse("-s", "-S", "-no-reboot", "-snapshot",
@@ -735,7 +747,8 @@ START_TEST(gdb_and_flags)
     ck_assert(o.snapshot);
     ck_assert_str_eq(o.cpu_model, "qemu64");
     ck_assert_str_eq(o.monitor, "none");
-    ck_assert_str_eq(o.qmp, "unix:/tmp/q,server");
+    ck_assert_int_eq(o.nqmp, 1);
+    ck_assert_str_eq(o.qmp[0], "unix:/tmp/q,server");
     ck_assert_int_eq(parse("-gdb", "tcp::4321", NULL), 0);
     ck_assert_str_eq(o.gdb, "tcp::4321");
     ck_assert_int_eq(parse("-gdb", "tcp::0", NULL), -1);
@@ -1101,6 +1114,7 @@ static Suite *options_suite(void)
     tcase_add_test(tc, d_help_stops_parsing);
     tcase_add_test(tc, help_and_version);
     tcase_add_test(tc, gdb_and_flags);
+    tcase_add_test(tc, mon_option);
     tcase_add_test(tc, error_is_one_line);
     tcase_add_test(tc, readonly_image_needs_readonly_flag);
     tcase_add_test(tc, debugcon_device_and_kvm_force);

@@ -1,0 +1,1128 @@
+/*
+ * The command table shared by QMP and the human monitor (see commands.h),
+ * and the handlers of the commands that are not about migration
+ * (core/migration.c has those).
+ */
+#include "core/commands.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "accel/accel.h"
+#include "core/migration.h"
+#include "core/util.h"
+#include "hw/pci.h"
+
+/* ---- small helpers ---- */
+
+void text_printf(Text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        t->data = xrealloc(t->data, t->cap);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->data + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+void text_free(Text *t)
+{
+    free(t->data);
+    memset(t, 0, sizeof(*t));
+}
+
+void cmd_error(CmdError *e, const char *cls, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->desc, sizeof e->desc, fmt, ap);
+    va_end(ap);
+    e->cls = cls;
+}
+
+/* ---- VMControl and events ---- */
+
+static const char *const event_names[] = {
+    [MACHINE_EV_STOP] = "STOP", [MACHINE_EV_RESUME] = "RESUME",
+    [MACHINE_EV_RESET] = "RESET", [MACHINE_EV_SHUTDOWN] = "SHUTDOWN",
+    [MACHINE_EV_POWERDOWN] = "POWERDOWN",
+};
+
+static void machine_event(void *opaque, MachineEvent ev, bool guest, const char *reason)
+{
+    VMControl *vc = opaque;
+    JsonValue *data = NULL;
+    if (ev == MACHINE_EV_RESET || ev == MACHINE_EV_SHUTDOWN) {
+        data = json_object();
+        json_set_bool(data, "guest", guest);
+        json_set_str(data, "reason", reason ? reason : (guest ? "guest-shutdown" : "host-qmp-quit"));
+    }
+    if (ev == MACHINE_EV_RESUME || ev == MACHINE_EV_STOP)
+        vc->run_reason = ev == MACHINE_EV_STOP ? vc->run_reason : NULL;
+    vmcontrol_emit(vc, event_names[ev], data);
+}
+
+VMControl *vmcontrol_new(Machine *m, const MonitorHooks *hooks)
+{
+    VMControl *vc = xcalloc(1, sizeof(*vc));
+    vc->m = m;
+    if (hooks)
+        vc->hooks = *hooks;
+    if (m->opts)
+        vc->name = m->opts->name;
+    /* The first VMControl of a machine gets its events (a second one, the
+     * gdb stub's monitor, runs commands but has no QMP clients). */
+    if (!m->event_fn) {
+        m->event_fn = machine_event;
+        m->event_opaque = vc;
+    }
+    return vc;
+}
+
+void vmcontrol_free(VMControl *vc)
+{
+    if (!vc)
+        return;
+    if (vc->m && vc->m->event_opaque == vc)
+        vc->m->event_fn = NULL;
+    migration_free(vc->mig);
+    free(vc);
+}
+
+void vmcontrol_set_accel(VMControl *vc, const AccelOps *ops, void *acc)
+{
+    vc->accel_ops = ops;
+    vc->acc = acc;
+}
+
+void vmcontrol_add_listener(VMControl *vc, VMEventFn fn, void *opaque)
+{
+    if (vc->nlisteners < (int)ARRAY_SIZE(vc->listeners)) {
+        vc->listeners[vc->nlisteners].fn = fn;
+        vc->listeners[vc->nlisteners++].opaque = opaque;
+    }
+}
+
+void vmcontrol_remove_listener(VMControl *vc, void *opaque)
+{
+    int n = 0;
+    for (int i = 0; i < vc->nlisteners; i++)
+        if (vc->listeners[i].opaque != opaque)
+            vc->listeners[n++] = vc->listeners[i];
+    vc->nlisteners = n;
+}
+
+void vmcontrol_emit(VMControl *vc, const char *event, JsonValue *data)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    JsonValue *ev = json_object(), *ts = json_object();
+    json_set_str(ev, "event", event);
+    if (data)
+        json_set(ev, "data", data);
+    json_set_int(ts, "seconds", tv.tv_sec);
+    json_set_int(ts, "microseconds", tv.tv_usec);
+    json_set(ev, "timestamp", ts);
+    char *line = json_to_string(ev);
+    json_free(ev);
+    for (int i = 0; i < vc->nlisteners; i++)
+        vc->listeners[i].fn(vc->listeners[i].opaque, line);
+    free(line);
+}
+
+const char *vmcontrol_status(VMControl *vc)
+{
+    switch (vc->m->state) {
+    case RUN_RUNNING:
+    case RUN_RESET:
+        return "running";
+    case RUN_PAUSED:
+        return vc->run_reason ? vc->run_reason : "paused";
+    case RUN_SHUTDOWN:
+    case RUN_POWERED_OFF:
+        return "shutdown";
+    case RUN_ERROR:
+        return "internal-error";
+    }
+    return "paused";
+}
+
+/* ---- status, version, name, cpus, kvm, block ---- */
+
+static JsonValue *qmp_query_status(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_object();
+    json_set_bool(r, "running", vc->m->state == RUN_RUNNING || vc->m->state == RUN_RESET);
+    json_set_bool(r, "singlestep", false);
+    json_set_str(r, "status", vmcontrol_status(vc));
+    return r;
+}
+
+static void hmp_status(VMControl *vc, const JsonValue *r, Text *out)
+{
+    const char *st = json_get_string(r, "status");
+    JsonValue *running = json_get(r, "running");
+    if (running && running->b)
+        text_printf(out, "VM status: running\n");
+    else if (st && strcmp(st, "paused"))
+        text_printf(out, "VM status: paused (%s)\n", st);
+    else
+        text_printf(out, "VM status: paused\n");
+}
+
+static JsonValue *qmp_query_version(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    int v[3] = { 0, 0, 0 };
+    sscanf(VX86_VERSION, "%d.%d.%d", &v[0], &v[1], &v[2]);
+    JsonValue *r = json_object(), *q = json_object();
+    json_set_int(q, "major", v[0]);
+    json_set_int(q, "minor", v[1]);
+    json_set_int(q, "micro", v[2]);
+    json_set(r, "qemu", q);
+    json_set_str(r, "package", "vx86 " VX86_VERSION);
+    return r;
+}
+
+static void hmp_version(VMControl *vc, const JsonValue *r, Text *out)
+{
+    text_printf(out, "%s\n", VX86_VERSION);
+}
+
+static JsonValue *qmp_query_name(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_object();
+    if (vc->name)
+        json_set_str(r, "name", vc->name);
+    return r;
+}
+
+static void hmp_name(VMControl *vc, const JsonValue *r, Text *out)
+{
+    const char *n = json_get_string(r, "name");
+    if (n)
+        text_printf(out, "%s\n", n);
+}
+
+static JsonValue *qmp_query_cpus_fast(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array(), *c = json_object(), *props = json_object();
+    json_set_int(c, "cpu-index", 0);
+    json_set_str(c, "qom-path", "/machine/unattached/device[0]");
+    json_set_int(c, "thread-id", (int64_t)syscall(SYS_gettid));
+    json_set_int(props, "core-id", 0);
+    json_set_int(props, "thread-id", 0);
+    json_set_int(props, "socket-id", 0);
+    json_set(c, "props", props);
+    json_set_str(c, "target", "x86_64");
+    json_append(r, c);
+    return r;
+}
+
+static void hmp_cpus(VMControl *vc, const JsonValue *r, Text *out)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        JsonValue *c = r->items[i];
+        text_printf(out, "%c CPU #%lld: thread_id=%lld\n", i == 0 ? '*' : ' ',
+                    (long long)json_get(c, "cpu-index")->i, (long long)json_get(c, "thread-id")->i);
+    }
+}
+
+static JsonValue *qmp_query_kvm(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_object();
+    json_set_bool(r, "enabled", vc->accel_ops && !strcmp(vc->accel_ops->name, "kvm"));
+    json_set_bool(r, "present", access("/dev/kvm", R_OK | W_OK) == 0);
+    return r;
+}
+
+static void hmp_kvm(VMControl *vc, const JsonValue *r, Text *out)
+{
+    text_printf(out, "kvm support: %s\n", json_get(r, "enabled")->b ? "enabled" : "disabled");
+}
+
+static JsonValue *qmp_query_block(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array();
+    MonDriveInfo d;
+    for (int i = 0; vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d); i++) {
+        JsonValue *b = json_object();
+        json_set_str(b, "device", d.device);
+        json_set_str(b, "qdev", d.device);
+        json_set_bool(b, "locked", false);
+        json_set_bool(b, "removable", d.removable);
+        if (d.removable)
+            json_set_bool(b, "tray_open", false);
+        json_set_str(b, "io-status", "ok");
+        if (d.inserted) {
+            JsonValue *ins = json_object(), *img = json_object();
+            json_set_str(ins, "file", d.file ? d.file : "");
+            json_set_str(ins, "node-name", d.device);
+            json_set_bool(ins, "ro", d.ro);
+            json_set_str(ins, "drv", d.format ? d.format : "raw");
+            json_set_bool(ins, "encrypted", false);
+            json_set_int(ins, "backing_file_depth", 0);
+            json_set_str(img, "filename", d.file ? d.file : "");
+            json_set_str(img, "format", d.format ? d.format : "raw");
+            json_set_int(img, "virtual-size", (int64_t)d.size);
+            json_set(ins, "image", img);
+            json_set(b, "inserted", ins);
+        }
+        json_set_str(b, "type", "unknown");
+        json_append(r, b);
+    }
+    return r;
+}
+
+static void hmp_block(VMControl *vc, const JsonValue *r, Text *out)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        JsonValue *b = r->items[i], *ins = json_get(b, "inserted");
+        if (ins) {
+            text_printf(out, "%s: %s (%s%s)\n", json_get_string(b, "device"),
+                        json_get_string(ins, "file"), json_get_string(ins, "drv"),
+                        json_get(ins, "ro")->b ? ", read-only" : "");
+            text_printf(out, "    Removable device: %s\n",
+                        json_get(b, "removable")->b ? "not locked, tray closed" : "no");
+        } else {
+            text_printf(out, "%s: [not inserted]\n    Removable device: not locked, tray closed\n",
+                        json_get_string(b, "device"));
+        }
+    }
+}
+
+/* ---- run control ---- */
+
+static JsonValue *qmp_stop(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    if (vc->m->state == RUN_RUNNING || vc->m->state == RUN_RESET) {
+        vc->run_reason = NULL;
+        machine_pause(vc->m);
+    }
+    return json_object();
+}
+
+static JsonValue *qmp_cont(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    Machine *m = vc->m;
+    if (vc->run_reason && !strcmp(vc->run_reason, "inmigrate")) {
+        cmd_error(e, "GenericError", "Guest is waiting for an incoming migration");
+        return NULL;
+    }
+    if (vc->run_reason && !strcmp(vc->run_reason, "internal-error")) {
+        cmd_error(e, "GenericError", "the incoming migration failed: the VM cannot run");
+        return NULL;
+    }
+    if (m->state == RUN_SHUTDOWN || m->state == RUN_POWERED_OFF) {
+        cmd_error(e, "GenericError", "the guest has powered off: reset the VM first");
+        return NULL;
+    }
+    vc->run_reason = NULL;
+    machine_resume(m);
+    return json_object();
+}
+
+static JsonValue *qmp_system_reset(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    machine_host_reset(vc->m);
+    return json_object();
+}
+
+static JsonValue *qmp_system_powerdown(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    if (!vc->hooks.power_button) {
+        cmd_error(e, "GenericError", "this machine has no ACPI power button");
+        return NULL;
+    }
+    machine_emit(vc->m, MACHINE_EV_POWERDOWN, false, NULL);
+    vc->hooks.power_button(vc->hooks.opaque);
+    return json_object();
+}
+
+static JsonValue *qmp_quit(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    machine_quit(vc->m);
+    return json_object();
+}
+
+/* ---- screendump, send-key ---- */
+
+static JsonValue *qmp_screendump(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *file = json_get_string(a, "filename");
+    const char *fmt = json_get_string(a, "format");
+    ScreendumpFormat f;
+    if (vc->sandbox) {
+        cmd_error(e, "GenericError", "screendump: no host files in this sandbox");
+        return NULL;
+    }
+    if (!fmt || !strcmp(fmt, "ppm"))
+        f = SCREENDUMP_PPM;
+    else if (!strcmp(fmt, "png"))
+        f = SCREENDUMP_PNG;
+    else {
+        cmd_error(e, "GenericError", "Parameter 'format' does not accept value '%s'", fmt);
+        return NULL;
+    }
+    if (json_get(a, "device") || json_get(a, "head")) {
+        cmd_error(e, "GenericError", "there is only one display: omit 'device' and 'head'");
+        return NULL;
+    }
+    if (!vc->hooks.console) {
+        cmd_error(e, "GenericError", "there is no display device");
+        return NULL;
+    }
+    char err[512];
+    if (!console_screendump(vc->hooks.console, file, f, err, sizeof err)) {
+        cmd_error(e, "GenericError", "%s", err);
+        return NULL;
+    }
+    return json_object();
+}
+
+/* screendump FILENAME [-f ppm|png] */
+static void hmp_screendump(VMControl *vc, int argc, char **argv, Text *out)
+{
+    const char *file = NULL, *fmt = "ppm";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "-f") && i + 1 < argc)
+            fmt = argv[++i];
+        else if (!file)
+            file = argv[i];
+        else {
+            text_printf(out, "screendump: unexpected argument '%s'\n", argv[i]);
+            return;
+        }
+    }
+    if (!file) {
+        text_printf(out, "screendump: missing file name\n");
+        return;
+    }
+    JsonValue *a = json_object();
+    json_set_str(a, "filename", file);
+    json_set_str(a, "format", fmt);
+    CmdError e = { 0 };
+    JsonValue *r = qmp_screendump(vc, a, &e);
+    if (!r)
+        text_printf(out, "screendump: %s\n", e.desc);
+    json_free(r);
+    json_free(a);
+}
+
+static void press_keys(VMControl *vc, const int *codes, int n)
+{
+    for (int i = 0; i < n; i++)
+        vc->hooks.send_key(vc->hooks.opaque, codes[i], true);
+    for (int i = n - 1; i >= 0; i--)
+        vc->hooks.send_key(vc->hooks.opaque, codes[i], false);
+}
+
+/* send-key {"keys": [{"type": "qcode", "data": "ctrl"}, ...]} */
+static JsonValue *qmp_send_key(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *keys = json_get(a, "keys");
+    int codes[16], n = 0;
+    if (!keys || keys->type != JSON_ARRAY || !keys->n) {
+        cmd_error(e, "GenericError", keys && keys->type == JSON_ARRAY
+                  ? "Parameter 'keys' expects at least one key"
+                  : "Invalid parameter type for 'keys', expected: array");
+        return NULL;
+    }
+    if (!vc->hooks.send_key) {
+        cmd_error(e, "GenericError", "there is no keyboard");
+        return NULL;
+    }
+    for (size_t i = 0; i < keys->n; i++) {
+        const char *name = json_get_string(keys->items[i], "data");
+        int c = name ? monitor_key_code(name) : -1;
+        if (c < 0 || n == 16) {
+            cmd_error(e, "GenericError", "Invalid parameter '%s'", name ? name : "keys");
+            return NULL;
+        }
+        codes[n++] = c;
+    }
+    press_keys(vc, codes, n);
+    return json_object();
+}
+
+/* sendkey KEYS: KEYS like ctrl-alt-delete */
+static void hmp_sendkey(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc < 2) {
+        text_printf(out, "sendkey: missing keys\n");
+        return;
+    }
+    if (!vc->hooks.send_key) {
+        text_printf(out, "sendkey: there is no keyboard\n");
+        return;
+    }
+    int codes[16], n = 0;
+    char *keys = xstrdup(argv[1]), *save = NULL;
+    for (char *k = strtok_r(keys, "-", &save); k; k = strtok_r(NULL, "-", &save)) {
+        int c = monitor_key_code(k);
+        if (c < 0 || n == 16) {
+            text_printf(out, "sendkey: unknown key: '%s'\n", k);
+            free(keys);
+            return;
+        }
+        codes[n++] = c;
+    }
+    free(keys);
+    press_keys(vc, codes, n);
+}
+
+/* ---- registers, memory ---- */
+
+static bool get_cpu(VMControl *vc, X86ArchState *s, Text *out)
+{
+    char err[256];
+    if (!vc->accel_ops) {
+        text_printf(out, "the CPU is not running yet\n");
+        return false;
+    }
+    if (vc->accel_ops->get_cpu_state(vc->acc, s, err, sizeof err) < 0) {
+        text_printf(out, "cannot read the CPU state: %s\n", err);
+        return false;
+    }
+    return true;
+}
+
+static void hmp_info_registers(VMControl *vc, int argc, char **argv, Text *out)
+{
+    X86ArchState s;
+    if (!get_cpu(vc, &s, out))
+        return;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return;
+    x86_arch_state_dump(&s, f);
+    fclose(f);
+    text_printf(out, "%s", buf);
+    free(buf);
+}
+
+/* Reads guest-physical RAM/ROM only (no device side effects). */
+static bool phys_read(VMControl *vc, uint64_t pa, void *buf, size_t len)
+{
+    const uint8_t *p = memmap_host_ptr(vc->m->mem, pa, len, false);
+    if (!p)
+        return false;
+    memcpy(buf, p, len);
+    return true;
+}
+
+/* Linear -> physical with the CPU's paging mode (32-bit, PAE, 4-level),
+ * as the CPU would walk it; false when not mapped. */
+static bool debug_translate(VMControl *vc, const X86ArchState *s, uint64_t la, uint64_t *pa)
+{
+    if (!(s->cr0 & 0x80000000u)) {
+        *pa = la & 0xffffffffu;
+        return true;
+    }
+    if (!(s->cr4 & 0x20)) {                       /* 32-bit paging */
+        uint32_t pde, pte;
+        uint64_t a = (s->cr3 & 0xfffff000u) + ((la >> 22) & 0x3ff) * 4;
+        if (!phys_read(vc, a, &pde, 4) || !(pde & 1))
+            return false;
+        if ((pde & 0x80) && (s->cr4 & 0x10)) {
+            *pa = (pde & 0xffc00000u) | (la & 0x3fffff);
+            return true;
+        }
+        a = (pde & 0xfffff000u) + ((la >> 12) & 0x3ff) * 4;
+        if (!phys_read(vc, a, &pte, 4) || !(pte & 1))
+            return false;
+        *pa = (pte & 0xfffff000u) | (la & 0xfff);
+        return true;
+    }
+    const uint64_t amask = 0x000ffffffffff000ull;
+    bool lm = s->efer & 0x400;
+    int levels = lm ? 4 : 3;
+    uint64_t table = lm ? s->cr3 & amask : s->cr3 & 0xffffffe0u;
+    for (int lvl = levels; lvl >= 1; lvl--) {
+        int shift = 12 + 9 * (lvl - 1);
+        unsigned idx = lvl == 3 && !lm ? (la >> 30) & 3 : (la >> shift) & 511;
+        uint64_t ent;
+        if (!phys_read(vc, table + idx * 8, &ent, 8) || !(ent & 1))
+            return false;
+        if (lvl <= 2 && lvl > 0 && (ent & 0x80) && lvl != 1) {
+            uint64_t psize = 1ull << shift;
+            *pa = (ent & amask & ~(psize - 1)) | (la & (psize - 1));
+            return true;
+        }
+        if (lvl == 3 && lm && (ent & 0x80)) {
+            *pa = (ent & amask & ~((1ull << 30) - 1)) | (la & ((1ull << 30) - 1));
+            return true;
+        }
+        table = ent & amask;
+    }
+    *pa = table | (la & 0xfff);
+    return true;
+}
+
+static const char *const reg_names[16] = {
+    "rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+    "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+};
+
+/* A number (C syntax), $reg (rax.. / eax.. / rip / eip / cr0-4), or a
+ * sum/difference of those ("$esp+8"). */
+static bool eval_expr(VMControl *vc, const char *expr, uint64_t *val, Text *out)
+{
+    uint64_t acc = 0;
+    int sign = 1;
+    const char *p = expr;
+    X86ArchState s;
+    bool have_state = false;
+    while (*p) {
+        uint64_t v;
+        if (*p == '$') {
+            char name[16];
+            size_t n = 0;
+            for (p++; isalnum((unsigned char)*p) && n < sizeof name - 1; p++)
+                name[n++] = (char)tolower((unsigned char)*p);
+            name[n] = '\0';
+            if (!have_state && !get_cpu(vc, &s, out))
+                return false;
+            have_state = true;
+            bool found = false;
+            for (int i = 0; i < 16 && !found; i++) {
+                if (!strcmp(name, reg_names[i])) {
+                    v = s.regs[i];
+                    found = true;
+                } else if (i < 8 && name[0] == 'e' && !strcmp(name + 1, reg_names[i] + 1)) {
+                    v = (uint32_t)s.regs[i];
+                    found = true;
+                }
+            }
+            if (!found) {
+                if (!strcmp(name, "rip") || !strcmp(name, "pc")) v = s.rip;
+                else if (!strcmp(name, "eip")) v = (uint32_t)s.rip;
+                else if (!strcmp(name, "eflags") || !strcmp(name, "rflags")) v = s.rflags;
+                else if (!strcmp(name, "cr0")) v = s.cr0;
+                else if (!strcmp(name, "cr2")) v = s.cr2;
+                else if (!strcmp(name, "cr3")) v = s.cr3;
+                else if (!strcmp(name, "cr4")) v = s.cr4;
+                else {
+                    text_printf(out, "unknown register '$%s'\n", name);
+                    return false;
+                }
+            }
+        } else {
+            char *end;
+            errno = 0;
+            v = strtoull(p, &end, 0);
+            if (end == p || errno) {
+                text_printf(out, "invalid number in '%s'\n", expr);
+                return false;
+            }
+            p = end;
+        }
+        acc += sign > 0 ? v : -v;
+        if (!*p)
+            break;
+        if (*p == '+' || *p == '-') {
+            sign = *p == '+' ? 1 : -1;
+            p++;
+            continue;
+        }
+        text_printf(out, "invalid expression '%s'\n", expr);
+        return false;
+    }
+    *val = acc;
+    return true;
+}
+
+/* /NNfu: count, format (x d u o c i? -> x), unit (b h w g). */
+static void parse_fmt(const char *f, int *count, char *fmt, int *size)
+{
+    *count = 1;
+    if (isdigit((unsigned char)*f))
+        *count = (int)strtol(f, (char **)&f, 10);
+    for (; *f; f++) {
+        switch (*f) {
+        case 'x': case 'd': case 'u': case 'o': case 'c': *fmt = *f; break;
+        case 'b': *size = 1; break;
+        case 'h': *size = 2; break;
+        case 'w': *size = 4; break;
+        case 'g': *size = 8; break;
+        }
+    }
+    if (*fmt == 'c')
+        *size = 1;
+}
+
+/* x /fmt ADDR (linear) and xp /fmt ADDR (physical): QEMU's layout. */
+static void hmp_memory_dump(VMControl *vc, int argc, char **argv, Text *out)
+{
+    bool phys = !strcmp(argv[0], "xp");
+    int count = 1, size = 4;
+    char fmt = 'x';
+    int ai = 1;
+    if (ai < argc && argv[ai][0] == '/')
+        parse_fmt(argv[ai++] + 1, &count, &fmt, &size);
+    if (ai >= argc) {
+        text_printf(out, "%s: missing address\n", argv[0]);
+        return;
+    }
+    uint64_t addr;
+    if (!eval_expr(vc, argv[ai], &addr, out))
+        return;
+    if (count < 1 || count > 65536) {
+        text_printf(out, "%s: count out of range (1..65536)\n", argv[0]);
+        return;
+    }
+    X86ArchState s;
+    if (!phys && !get_cpu(vc, &s, out))
+        return;
+    int per_line = fmt == 'c' ? 16 : 16 / size;
+    for (int i = 0; i < count; i++) {
+        uint64_t a = addr + (uint64_t)i * size, pa = a;
+        if (i % per_line == 0)
+            text_printf(out, "%s%016llx:", i ? "\n" : "", (unsigned long long)a);
+        uint64_t v = 0;
+        if ((!phys && !debug_translate(vc, &s, a, &pa)) || !phys_read(vc, pa, &v, (size_t)size)) {
+            text_printf(out, "\nCannot access memory at 0x%llx\n", (unsigned long long)a);
+            return;
+        }
+        switch (fmt) {
+        case 'x': text_printf(out, " 0x%0*llx", size * 2, (unsigned long long)v); break;
+        case 'u': text_printf(out, " %llu", (unsigned long long)v); break;
+        case 'o': text_printf(out, " %#llo", (unsigned long long)v); break;
+        case 'c': text_printf(out, isprint((int)v) ? " '%c'" : " '\\x%02x'", (int)v); break;
+        default: {
+            int64_t sv = size == 1 ? (int8_t)v : size == 2 ? (int16_t)v : size == 4 ? (int32_t)v : (int64_t)v;
+            text_printf(out, " %lld", (long long)sv);
+        }
+        }
+    }
+    text_printf(out, "\n");
+}
+
+/* p[/fmt] EXPR */
+static void hmp_print_expr(VMControl *vc, int argc, char **argv, Text *out)
+{
+    int count, size = 8;
+    char fmt = 'x';
+    int ai = 1;
+    const char *slash = strchr(argv[0], '/');
+    if (slash)
+        parse_fmt(slash + 1, &count, &fmt, &size);
+    else if (ai < argc && argv[ai][0] == '/')
+        parse_fmt(argv[ai++] + 1, &count, &fmt, &size);
+    if (ai >= argc) {
+        text_printf(out, "p: missing expression\n");
+        return;
+    }
+    uint64_t v;
+    if (!eval_expr(vc, argv[ai], &v, out))
+        return;
+    if (fmt == 'd')
+        text_printf(out, "%lld\n", (long long)v);
+    else if (fmt == 'u')
+        text_printf(out, "%llu\n", (unsigned long long)v);
+    else
+        text_printf(out, "%#llx\n", (unsigned long long)v);
+}
+
+/* ---- memory map, PCI, devices ---- */
+
+typedef struct MtreeCtx {
+    Text *out;
+} MtreeCtx;
+
+static void mtree_one(void *opaque, const MemRegion *r, uint64_t start, uint64_t len)
+{
+    MtreeCtx *c = opaque;
+    static const char *const kinds[] = { "ram", "rom", "i/o" };
+    text_printf(c->out, "  %016llx-%016llx (prio %d, %s): %s\n", (unsigned long long)start,
+                (unsigned long long)(start + len - 1), r->priority, kinds[r->kind], r->name);
+}
+
+static void hmp_info_mtree(VMControl *vc, int argc, char **argv, Text *out)
+{
+    MtreeCtx c = { out };
+    text_printf(out, "FlatView (the memory map as the CPU sees it):\n");
+    memmap_flatten(vc->m->mem, mtree_one, &c);
+}
+
+static void hmp_info_pci(VMControl *vc, int argc, char **argv, Text *out)
+{
+    PCIBus *bus = vc->hooks.pci_bus ? vc->hooks.pci_bus(vc->hooks.opaque) : NULL;
+    if (!bus) {
+        text_printf(out, "there is no PCI bus\n");
+        return;
+    }
+    for (int devfn = 0; devfn < 256; devfn++) {
+        PCIDevice *d = pci_bus_find(bus, devfn);
+        if (!d)
+            continue;
+        text_printf(out, "  Bus  0, device %3d, function %d:\n", devfn >> 3, devfn & 7);
+        text_printf(out, "    class %04x: PCI device %04x:%04x  (%s)\n",
+                    pci_get_word(d, 0x0a), pci_get_word(d, 0x00), pci_get_word(d, 0x02), d->name);
+        uint8_t pin = d->config[0x3d];
+        if (pin)
+            text_printf(out, "      IRQ %d, pin %c\n", d->config[0x3c], 'A' + pin - 1);
+        for (int b = 0; b < PCI_NUM_BARS; b++) {
+            uint32_t bar = pci_get_long(d, 0x10 + 4 * b);
+            if (!d->bars[b].size)
+                continue;
+            text_printf(out, "      BAR%d: %s at 0x%x [0x%x].\n", b,
+                        bar & 1 ? "I/O" : "32 bit memory", pci_bar_address(d, b),
+                        pci_bar_address(d, b) + d->bars[b].size - 1);
+        }
+        text_printf(out, "      id \"%s\"\n", d->name);
+    }
+}
+
+static void hmp_info_qtree(VMControl *vc, int argc, char **argv, Text *out)
+{
+    text_printf(out, "bus: main-system-bus\n  type System\n");
+    for (Device *d = vc->m->devices; d; d = d->next)
+        text_printf(out, "  dev: %s, id \"%s\"%s\n", d->ops->name, d->id,
+                    d->ops->vmsd ? "" : " (no saved state)");
+    PCIBus *bus = vc->hooks.pci_bus ? vc->hooks.pci_bus(vc->hooks.opaque) : NULL;
+    if (bus) {
+        text_printf(out, "  bus: pci.0\n    type PCI\n");
+        for (int devfn = 0; devfn < 256; devfn++) {
+            PCIDevice *d = pci_bus_find(bus, devfn);
+            if (d)
+                text_printf(out, "    dev: %s, addr %02x.%d\n", d->name, devfn >> 3, devfn & 7);
+        }
+    }
+}
+
+/* ---- commands about commands ---- */
+
+static JsonValue *qmp_query_commands(VMControl *vc, const JsonValue *a, CmdError *e);
+static JsonValue *qmp_hmp_command(VMControl *vc, const JsonValue *a, CmdError *e);
+static void hmp_help(VMControl *vc, int argc, char **argv, Text *out);
+static void hmp_info(VMControl *vc, int argc, char **argv, Text *out);
+
+static JsonValue *qmp_capabilities_dummy(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    /* The QMP server answers qmp_capabilities itself (negotiation state
+     * is per connection); this row is here for query-commands. */
+    cmd_error(e, "CommandNotFound", "Capabilities negotiation is already complete, command ignored");
+    return NULL;
+}
+
+#define S(n) { n, ARG_STR, false }
+#define S_OPT(n) { n, ARG_STR, true }
+
+static const CmdDef cmd_defs[] = {
+    { .qmp = "qmp_capabilities", .help = "negotiate QMP capabilities",
+      .args = { { "enable", ARG_ANY, true } }, .run = qmp_capabilities_dummy },
+    { .qmp = "query-commands", .help = "list the QMP commands", .run = qmp_query_commands },
+    { .hmp = "help", .hmp_alias = "?", .hmp_params = "[cmd]", .help = "show the help",
+      .hmp_run = hmp_help },
+    { .hmp = "info", .hmp_params = "[subcommand]", .help = "show information about the system state",
+      .hmp_run = hmp_info },
+    { .qmp = "query-status", .hmp = "info status", .help = "show the VM status (running|paused)",
+      .run = qmp_query_status, .hmp_print = hmp_status },
+    { .qmp = "query-version", .hmp = "info version", .help = "show the version of vx86",
+      .run = qmp_query_version, .hmp_print = hmp_version },
+    { .qmp = "query-name", .hmp = "info name", .help = "show the VM's name (-name)",
+      .run = qmp_query_name, .hmp_print = hmp_name },
+    { .qmp = "query-cpus-fast", .hmp = "info cpus", .help = "show the CPUs",
+      .run = qmp_query_cpus_fast, .hmp_print = hmp_cpus },
+    { .qmp = "query-kvm", .hmp = "info kvm", .help = "show whether KVM runs the guest",
+      .run = qmp_query_kvm, .hmp_print = hmp_kvm },
+    { .qmp = "query-block", .hmp = "info block", .help = "show the block devices",
+      .run = qmp_query_block, .hmp_print = hmp_block },
+    { .qmp = "query-migrate", .hmp = "info migrate", .help = "show the migration status",
+      .run = qmp_query_migrate, .hmp_print = hmp_info_migrate },
+    { .qmp = "query-migrate-parameters", .help = "show the migration parameters",
+      .run = qmp_query_migrate_parameters },
+    { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
+    { .hmp = "info mtree", .help = "show the memory map", .hmp_run = hmp_info_mtree },
+    { .hmp = "info pci", .help = "show the PCI devices", .hmp_run = hmp_info_pci },
+    { .hmp = "info qtree", .help = "show the devices (short)", .hmp_run = hmp_info_qtree },
+    { .qmp = "stop", .hmp = "stop", .help = "stop the VM", .run = qmp_stop },
+    { .qmp = "cont", .hmp = "cont", .hmp_alias = "c", .help = "resume the VM", .run = qmp_cont },
+    { .qmp = "system_reset", .hmp = "system_reset", .help = "reset the system",
+      .run = qmp_system_reset },
+    { .qmp = "system_powerdown", .hmp = "system_powerdown",
+      .help = "press the ACPI power button", .run = qmp_system_powerdown },
+    { .qmp = "quit", .hmp = "quit", .hmp_alias = "q", .help = "quit the emulator", .run = qmp_quit },
+    { .qmp = "screendump", .hmp = "screendump", .hmp_params = "filename [-f format]",
+      .help = "save the screen as an image (ppm, or png with -f png)",
+      .args = { S("filename"), S_OPT("format"), S_OPT("device"), { "head", ARG_INT, true } },
+      .run = qmp_screendump, .hmp_run = hmp_screendump },
+    { .qmp = "send-key", .hmp = "sendkey", .hmp_params = "keys",
+      .help = "send keys to the VM (e.g. 'sendkey ctrl-alt-f1')",
+      .args = { { "keys", ARG_ANY, false }, { "hold-time", ARG_INT, true } },
+      .run = qmp_send_key, .hmp_run = hmp_sendkey },
+    { .qmp = "human-monitor-command", .help = "run a human monitor command",
+      .args = { S("command-line"), { "cpu-index", ARG_INT, true } }, .run = qmp_hmp_command },
+    { .hmp = "x", .hmp_params = "/fmt addr", .help = "virtual memory dump starting at addr",
+      .hmp_run = hmp_memory_dump },
+    { .hmp = "xp", .hmp_params = "/fmt addr", .help = "physical memory dump starting at addr",
+      .hmp_run = hmp_memory_dump },
+    { .hmp = "p", .hmp_alias = "print", .hmp_params = "/fmt expr",
+      .help = "print an expression value ($reg, numbers, + and -)", .hmp_run = hmp_print_expr },
+    { .qmp = "migrate", .hmp = "migrate", .hmp_params = "uri",
+      .help = "migrate/save the VM to uri (file:PATH, exec:CMD, tcp:HOST:PORT, unix:PATH)",
+      .args = { S("uri"), { "detach", ARG_BOOL, true }, { "blk", ARG_BOOL, true },
+                { "inc", ARG_BOOL, true }, { "resume", ARG_BOOL, true } },
+      .run = qmp_migrate },
+    { .qmp = "migrate-incoming", .hmp = "migrate_incoming", .hmp_params = "uri",
+      .help = "load an incoming migration from uri (after -incoming defer)",
+      .args = { S("uri") }, .run = qmp_migrate_incoming },
+    { .qmp = "migrate_cancel", .hmp = "migrate_cancel", .help = "cancel the current migration",
+      .run = qmp_migrate_cancel },
+    { .qmp = "migrate-set-parameters", .hmp = "migrate_set_parameter",
+      .hmp_params = "parameter value", .help = "set compress-level (0-9) or downtime-limit (ms)",
+      .args = { { "compress-level", ARG_INT, true }, { "downtime-limit", ARG_INT, true },
+                { "max-bandwidth", ARG_INT, true } },
+      .run = qmp_migrate_set_parameters, .hmp_run = hmp_migrate_set_parameter },
+};
+
+const CmdDef *cmd_table(size_t *n)
+{
+    *n = ARRAY_SIZE(cmd_defs);
+    return cmd_defs;
+}
+
+const CmdDef *cmd_find_qmp(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++)
+        if (cmd_defs[i].qmp && !strcmp(cmd_defs[i].qmp, name))
+            return &cmd_defs[i];
+    return NULL;
+}
+
+static const CmdDef *cmd_find_hmp(const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++)
+        if ((cmd_defs[i].hmp && !strcmp(cmd_defs[i].hmp, name)) ||
+            (cmd_defs[i].hmp_alias && !strcmp(cmd_defs[i].hmp_alias, name)))
+            return &cmd_defs[i];
+    return NULL;
+}
+
+static JsonValue *qmp_query_commands(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array();
+    for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++) {
+        if (!cmd_defs[i].qmp)
+            continue;
+        JsonValue *c = json_object();
+        json_set_str(c, "name", cmd_defs[i].qmp);
+        json_append(r, c);
+    }
+    return r;
+}
+
+static bool type_ok(CmdArgType t, const JsonValue *v)
+{
+    switch (t) {
+    case ARG_STR: return v->type == JSON_STRING;
+    case ARG_INT: return v->type == JSON_INT;
+    case ARG_BOOL: return v->type == JSON_BOOL;
+    case ARG_NUMBER: return v->type == JSON_INT || v->type == JSON_DOUBLE;
+    case ARG_OBJECT: return v->type == JSON_OBJECT;
+    case ARG_ANY: return true;
+    }
+    return false;
+}
+
+static const char *const type_names[] = { "string", "integer", "boolean", "number", "object", "any" };
+
+JsonValue *cmd_qmp_call(VMControl *vc, const char *name, const JsonValue *args, CmdError *e)
+{
+    const CmdDef *c = cmd_find_qmp(name);
+    e->cls = NULL;
+    if (!c) {
+        cmd_error(e, "CommandNotFound", "The command %s has not been found", name);
+        return NULL;
+    }
+    JsonValue *empty = NULL;
+    if (!args)
+        args = empty = json_object();
+    for (size_t i = 0; i < args->n; i++) {
+        const CmdArg *d = NULL;
+        for (int k = 0; k < 6 && c->args[k].name && !d; k++)
+            if (!strcmp(c->args[k].name, args->keys[i]))
+                d = &c->args[k];
+        if (!d) {
+            cmd_error(e, "GenericError", "Parameter '%s' is unexpected", args->keys[i]);
+            goto out;
+        }
+        if (!type_ok(d->type, args->items[i])) {
+            cmd_error(e, "GenericError", "Invalid parameter type for '%s', expected: %s",
+                      d->name, type_names[d->type]);
+            goto out;
+        }
+    }
+    for (int k = 0; k < 6 && c->args[k].name; k++) {
+        if (!c->args[k].optional && !json_get(args, c->args[k].name)) {
+            cmd_error(e, "GenericError", "Parameter '%s' is missing", c->args[k].name);
+            goto out;
+        }
+    }
+    JsonValue *r = c->run(vc, args, e);
+    json_free(empty);
+    if (!r && !e->cls)
+        cmd_error(e, "GenericError", "%s failed", name);
+    return r;
+out:
+    json_free(empty);
+    return NULL;
+}
+
+/* ---- the human monitor's side ---- */
+
+#define HMP_MAX_ARGS 16
+
+static void hmp_run_row(VMControl *vc, const CmdDef *c, int argc, char **argv, Text *out)
+{
+    if (c->hmp_run) {
+        c->hmp_run(vc, argc, argv, out);
+        return;
+    }
+    /* Words map onto the QMP arguments in order: strings as given,
+     * integers parsed, booleans on|off|true|false. */
+    JsonValue *args = json_object();
+    for (int i = 1; i < argc; i++) {
+        int k = i - 1;
+        if (k >= 6 || !c->args[k].name) {
+            text_printf(out, "%s: too many arguments\n", argv[0]);
+            json_free(args);
+            return;
+        }
+        const CmdArg *d = &c->args[k];
+        if (d->type == ARG_INT) {
+            char *end;
+            long long v = strtoll(argv[i], &end, 0);
+            if (*end) {
+                text_printf(out, "%s: '%s' is not a number\n", argv[0], argv[i]);
+                json_free(args);
+                return;
+            }
+            json_set_int(args, d->name, v);
+        } else if (d->type == ARG_BOOL) {
+            json_set_bool(args, d->name, !strcmp(argv[i], "on") || !strcmp(argv[i], "true"));
+        } else {
+            json_set_str(args, d->name, argv[i]);
+        }
+    }
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, c->qmp, args, &e);
+    if (!r)
+        text_printf(out, "Error: %s\n", e.desc);
+    else if (c->hmp_print)
+        c->hmp_print(vc, r, out);
+    json_free(r);
+    json_free(args);
+}
+
+static void hmp_info(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc < 2) {
+        for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++)
+            if (cmd_defs[i].hmp && !strncmp(cmd_defs[i].hmp, "info ", 5))
+                text_printf(out, "%s -- %s\n", cmd_defs[i].hmp, cmd_defs[i].help);
+        return;
+    }
+    char name[64];
+    snprintf(name, sizeof name, "info %s", argv[1]);
+    const CmdDef *c = cmd_find_hmp(name);
+    if (!c) {
+        text_printf(out, "info: unknown item '%s' (try 'info')\n", argv[1]);
+        return;
+    }
+    hmp_run_row(vc, c, argc - 1, argv + 1, out);
+}
+
+static void hmp_help(VMControl *vc, int argc, char **argv, Text *out)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++) {
+        const CmdDef *c = &cmd_defs[i];
+        if (!c->hmp)
+            continue;
+        if (argc > 1 && strcmp(argv[1], c->hmp) && !(c->hmp_alias && !strcmp(argv[1], c->hmp_alias)))
+            continue;
+        const char *p = c->hmp_params ? c->hmp_params : "";
+        text_printf(out, "%s%s%s%s%s -- %s\n", c->hmp, c->hmp_alias ? "|" : "",
+                    c->hmp_alias ? c->hmp_alias : "", *p ? " " : "", p, c->help);
+    }
+}
+
+void cmd_hmp_line(VMControl *vc, const char *line, Text *out)
+{
+    /* Words split at blanks; "double quotes" keep blanks (migrate
+     * "exec:cat > FILE"), backslash escapes the next character in them. */
+    char *copy = xmalloc(strlen(line) + 1), *argv[HMP_MAX_ARGS], *w = copy;
+    int argc = 0;
+    for (const char *p = line; *p && argc < HMP_MAX_ARGS;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        argv[argc++] = w;
+        bool quoted = false;
+        for (; *p && (quoted || (*p != ' ' && *p != '\t')); p++) {
+            if (*p == '"')
+                quoted = !quoted;
+            else if (quoted && *p == '\\' && p[1])
+                *w++ = *++p;
+            else
+                *w++ = *p;
+        }
+        *w++ = '\0';
+    }
+    if (argc > 0) {
+        /* "x/10xb" and "p/x" carry their format glued to the name. */
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(argv[0], "/"), argv[0]);
+        const CmdDef *c = cmd_find_hmp(name);
+        if (!c || !strncmp(c->hmp, "info ", 5)) {
+            text_printf(out, "unknown command: '%s'\n", argv[0]);
+        } else if (strchr(argv[0], '/') && (!strcmp(name, "x") || !strcmp(name, "xp"))) {
+            /* split "x/10xb" into "x" "/10xb" */
+            char *split[HMP_MAX_ARGS + 1];
+            char *slash = strchr(argv[0], '/');
+            split[0] = name;
+            split[1] = slash;
+            for (int i = 1; i < argc; i++)
+                split[i + 1] = argv[i];
+            hmp_run_row(vc, c, argc + 1, split, out);
+        } else {
+            hmp_run_row(vc, c, argc, argv, out);
+        }
+    }
+    free(copy);
+}
+
+static JsonValue *qmp_hmp_command(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    Text out = { 0 };
+    text_printf(&out, "%s", "");
+    cmd_hmp_line(vc, json_get_string(a, "command-line"), &out);
+    /* Only valid UTF-8 goes into JSON strings. */
+    if (!json_utf8_valid(out.data, out.len)) {
+        for (size_t i = 0; i < out.len; i++)
+            if ((unsigned char)out.data[i] >= 0x80)
+                out.data[i] = '?';
+    }
+    JsonValue *r = json_string(out.data);
+    text_free(&out);
+    return r;
+}

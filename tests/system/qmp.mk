@@ -1,0 +1,10 @@
+# QMP session and save/restore/migration of the Linux test guest
+# (tests/system/qmp_test.py, tests/system/migrate_test.py).
+.PHONY: check-qmp check-migrate
+check-qmp: vx86
+	@tests/system/qmp_test.py --accel tcg
+
+check-migrate: vx86
+	@tests/system/migrate_test.py --accel tcg
+
+CHECK_TARGETS += check-qmp check-migrate
