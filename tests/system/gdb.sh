@@ -226,7 +226,9 @@ continue
 printf "CONT ticks=%ld\n", *(unsigned long *)$jiffies - \$j1
 kill
 EOF
-"$VX86" -m 256M -display none -serial "file:$tmp/kser.txt" -kernel "$kernel" -initrd "$initrd" \
+# -nic none: with the default e1000 on slirp, `continue` after a Ctrl-C stop
+# leaves jiffies standing (a known bug, see the closing note of this change).
+"$VX86" -m 256M -display none -nic none -serial "file:$tmp/kser.txt" -kernel "$kernel" -initrd "$initrd" \
     -append "$append" -s -gdb "tcp::$kport" -S </dev/null >"$tmp/vkernel.out" 2>&1 &
 pids="$pids $!"
 sleep 0.5
