@@ -239,7 +239,7 @@ for i in $(seq 1 1200); do
     grep -q "CTRLC-NEXT" "$tmp/kernel.log" 2>/dev/null && break
     sleep 0.1
 done
-sleep 2
+sleep 8   # gdb must be waiting in `continue`, or SIGINT quits the -batch script
 kill -INT $gpid 2>/dev/null
 wait $gpid
 klog=$tmp/kernel.log
