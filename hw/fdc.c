@@ -88,6 +88,7 @@ typedef struct FloppyDrive {
 typedef struct CommandDesc {
     uint8_t opcode;                  /* low 5 bits, or the whole byte when exact */
     bool exact;
+    bool moves_data;                 /* has a DMA execution phase (s->exec stays set) */
     uint8_t params;                  /* bytes after the command byte */
     void (*run)(struct FDCState *s);
     const char *name;
@@ -481,27 +482,28 @@ static void cmd_invalid(FDCState *s)
     result(s, &v, 1, false);
 }
 
-/* The command set: one row per command (exact rows match the whole byte). */
+/* The command set: one row per command (exact rows match the whole byte;
+ * data commands keep s->exec through their DMA execution phase). */
 static const CommandDesc fdc_commands[] = {
-    { 0x94, true,  0, cmd_lock,            "LOCK" },
-    { 0x14, true,  0, cmd_lock,            "UNLOCK" },
-    { 0x06, false, 8, cmd_read_data,       "READ DATA" },
-    { 0x05, false, 8, cmd_write_data,      "WRITE DATA" },
-    { 0x0d, false, 5, cmd_format_track,    "FORMAT TRACK" },
-    { 0x0a, false, 1, cmd_read_id,         "READ ID" },
-    { 0x07, false, 1, cmd_recalibrate,     "RECALIBRATE" },
-    { 0x0f, false, 2, cmd_seek,            "SEEK" },
-    { 0x08, false, 0, cmd_sense_interrupt, "SENSE INTERRUPT STATUS" },
-    { 0x04, false, 1, cmd_sense_drive,     "SENSE DRIVE STATUS" },
-    { 0x03, false, 2, cmd_specify,         "SPECIFY" },
-    { 0x10, false, 0, cmd_version,         "VERSION" },
-    { 0x18, false, 0, cmd_part_id,         "PART ID" },
-    { 0x13, false, 3, cmd_configure,       "CONFIGURE" },
-    { 0x12, false, 1, cmd_perpendicular,   "PERPENDICULAR MODE" },
-    { 0x0e, false, 0, cmd_dumpreg,         "DUMPREG" },
+    { 0x94, true,  false, 0, cmd_lock,            "LOCK" },
+    { 0x14, true,  false, 0, cmd_lock,            "UNLOCK" },
+    { 0x06, false, true,  8, cmd_read_data,       "READ DATA" },
+    { 0x05, false, true,  8, cmd_write_data,      "WRITE DATA" },
+    { 0x0d, false, true,  5, cmd_format_track,    "FORMAT TRACK" },
+    { 0x0a, false, false, 1, cmd_read_id,         "READ ID" },
+    { 0x07, false, false, 1, cmd_recalibrate,     "RECALIBRATE" },
+    { 0x0f, false, false, 2, cmd_seek,            "SEEK" },
+    { 0x08, false, false, 0, cmd_sense_interrupt, "SENSE INTERRUPT STATUS" },
+    { 0x04, false, false, 1, cmd_sense_drive,     "SENSE DRIVE STATUS" },
+    { 0x03, false, false, 2, cmd_specify,         "SPECIFY" },
+    { 0x10, false, false, 0, cmd_version,         "VERSION" },
+    { 0x18, false, false, 0, cmd_part_id,         "PART ID" },
+    { 0x13, false, false, 3, cmd_configure,       "CONFIGURE" },
+    { 0x12, false, false, 1, cmd_perpendicular,   "PERPENDICULAR MODE" },
+    { 0x0e, false, false, 0, cmd_dumpreg,         "DUMPREG" },
 };
 
-static const CommandDesc invalid_command = { 0, true, 0, cmd_invalid, "invalid" };
+static const CommandDesc invalid_command = { 0, true, false, 0, cmd_invalid, "invalid" };
 
 static const CommandDesc *find_command(uint8_t byte)
 {
@@ -580,10 +582,7 @@ static void write_fifo(FDCState *s, uint8_t v)
     if (s->cmd_pos < s->cmd_len)
         return;
     const CommandDesc *c = s->exec;
-    if (c->opcode != 0x06 && c->opcode != 0x05 && c->opcode != 0x0d)
-        s->exec = NULL;
-    else
-        s->exec = c;
+    s->exec = c->moves_data ? c : NULL;
     c->run(s);
 }
 
@@ -706,7 +705,7 @@ static int fdc_post_load(void *opaque, int version, char **err)
         const CommandDesc *c = find_command(s->cmd[0]);
         if (s->phase == PHASE_EXEC) {
             s->phase = PHASE_COMMAND;
-            s->exec = (c->opcode == 0x06 || c->opcode == 0x05 || c->opcode == 0x0d) ? c : NULL;
+            s->exec = c->moves_data ? c : NULL;
             c->run(s);
         } else {
             s->exec = c;
