@@ -36,7 +36,7 @@ endif
 ifneq ($(CONFIG_KVM),yes)
 LIB_SRCS := $(filter-out accel/kvm%.c, $(LIB_SRCS))
 endif
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(patsubst %.S,$(BUILD)/%.o,$(wildcard tcg/*/*.S cpu/*.S))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(patsubst %.S,$(BUILD)/%.o,$(wildcard tcg/*/*.S cpu/*.S hw/*/*.S))
 LIB := $(BUILD)/libvx86.a
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)

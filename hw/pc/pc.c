@@ -36,6 +36,7 @@
 #include "hw/i8259.h"
 #include "hw/pc/e820.h"
 #include "hw/pc/linuxboot.h"
+#include "hw/pc/linuxboot-rom.h"
 #include "hw/pc/mptable.h"
 #include "hw/mc146818.h"
 #include "hw/port92.h"
@@ -48,6 +49,8 @@
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
+/* The top of low RAM a -kernel booted by the firmware stays out of. */
+#define FIRMWARE_HIGH_ZONE (1u << 20)
 
 struct PCBoard {
     Machine *m;
@@ -82,6 +85,7 @@ struct PCBoard {
     size_t bios_size;
     const char *boot_order, *boot_once;   /* CMOS boot devices, see pc_boot_reset */
     int resets;
+    bool firmware_kernel;     /* -kernel with -bios: the BIOS boots it (linuxboot-rom.S) */
 };
 
 /* ---- interrupts ---- */
@@ -350,8 +354,18 @@ static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     }
     ok = ok && fwcfg_add_file(fw, "etc/e820", e820, n) >= 0;
     /* No device has a bootindex yet: an empty bootorder file, so the
-     * CMOS order (-boot order=) decides. */
-    ok = ok && fwcfg_add_file(fw, "bootorder", "", 0) >= 0;
+     * CMOS order (-boot order=) decides; a -kernel the firmware boots
+     * comes first through its option ROM, as in QEMU. */
+    if (pc->firmware_kernel) {
+        size_t rlen;
+        uint8_t *rom = linuxboot_rom_image(&rlen);
+        ok = ok && fwcfg_add_file(fw, LINUXBOOT_ROM_FILE, rom, rlen) >= 0 &&
+             fwcfg_add_file(fw, "bootorder", LINUXBOOT_ROM_BOOTORDER,
+                            strlen(LINUXBOOT_ROM_BOOTORDER)) >= 0;
+        free(rom);
+    } else {
+        ok = ok && fwcfg_add_file(fw, "bootorder", "", 0) >= 0;
+    }
     if (!ok)
         snprintf(err, len, "board: cannot fill fw_cfg");
     return ok;
@@ -484,6 +498,26 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     return ok;
 }
 
+/* -kernel with -bios: the parts go where the option ROM will copy them
+ * back from fw_cfg (the RAM copy only gives fill_fwcfg_kernel its bytes);
+ * the firmware builds the tables and sets up the chipset.  The initrd stays
+ * out of the top 1 MiB of low RAM, where SeaBIOS keeps its tables and
+ * allocations (the kernel refuses an initrd inside reserved e820 ranges). */
+static bool load_linux_for_firmware(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
+                                    char *err, size_t errlen)
+{
+    E820Map map;
+    e820_build_pc(&map, pc->m->ram_size);
+    uint64_t low = e820_pc_low_ram(pc->m->ram_size);
+    if (!e820_add(&map, low - FIRMWARE_HIGH_ZONE, FIRMWARE_HIGH_ZONE, E820_RESERVED) ||
+        !e820_sanitize(&map)) {
+        snprintf(err, errlen, "-kernel: cannot reserve the firmware's memory");
+        return false;
+    }
+    return linuxboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "",
+                          &map, entry, err, errlen) == 0;
+}
+
 /* ---- -kernel: Linux or Multiboot, and fw_cfg's legacy kernel items ---- */
 
 /* fw_cfg item key with the bytes of guest RAM [addr, addr + len), if they
@@ -565,10 +599,15 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
         return false;
     }
     memset(entry, 0, sizeof(*entry));
+    entry->by_firmware = pc->firmware_kernel;
     bool bzimage = len >= 0x206 && !memcmp(img + 0x202, "HdrS", 4);
     entry->multiboot = !bzimage && multiboot_probe(img, len, NULL);
     bool ok;
-    if (entry->multiboot) {
+    if (entry->multiboot && pc->firmware_kernel) {
+        snprintf(err, errlen, "-kernel: %s is a Multiboot kernel, which vx86 boots only "
+                 "directly: drop -bios", o->kernel);
+        ok = false;
+    } else if (entry->multiboot) {
         E820Map map;
         e820_build_pc(&map, pc->m->ram_size);
         ok = multiboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "", &map,
@@ -581,6 +620,8 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
         snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel (%s has "
                  "no Multiboot header)", o->kernel);
         ok = false;
+    } else if (pc->firmware_kernel) {
+        ok = load_linux_for_firmware(pc, o, &entry->linux_entry, err, errlen);
     } else {
         ok = pc_load_linux(pc, o, &entry->linux_entry, err, errlen);
     }
@@ -594,6 +635,8 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
 
 void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s)
 {
+    if (entry->by_firmware)
+        return;     /* the CPU starts at RESET in the BIOS */
     if (entry->multiboot)
         multiboot_entry_state(&entry->mb, s);
     else
@@ -1022,6 +1065,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     PCBoard *pc = xcalloc(1, sizeof(*pc));
     /* SeaBIOS unless a kernel is booted directly or -bios names another. */
     const char *bios = o->bios ? o->bios : (o->kernel ? NULL : PC_DEFAULT_BIOS);
+    pc->firmware_kernel = o->kernel && bios;
     pc->boot_order = o->boot_order[0] ? o->boot_order : "cad";   /* QEMU's default */
     pc->boot_once = o->boot_once;
     pc->m = m;

@@ -49,6 +49,8 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
  * decides). */
 typedef struct PCBootEntry {
     bool multiboot;
+    bool by_firmware;         /* -bios given too: the BIOS boots it from RESET
+                                 (hw/pc/linuxboot-rom16.S), no entry state */
     LinuxBootEntry linux_entry;
     MultibootEntry mb;
 } PCBootEntry;
@@ -58,7 +60,8 @@ typedef struct PCBootEntry {
  * line on failure. */
 bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *err,
                     size_t errlen);
-/* The CPU state for the entry, on top of a power-on state. */
+/* The CPU state for the entry, on top of a power-on state (unchanged
+ * when the firmware boots the kernel). */
 void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s);
 
 /* A20: the OR of the i8042 output port and port 0x92; changes reach the
