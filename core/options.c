@@ -1044,6 +1044,7 @@ static int opt_chardev(Ctx *c, const char *arg)
 
 /* Property kinds. */
 typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM,
+                       PROP_VGA_EDID, PROP_VGA_XRES, PROP_VGA_YRES,
                        PROP_DRIVE, PROP_NUM_QUEUES,
                        PROP_NIC /* parsed by opt_device_nic */ } PropKind;
 
@@ -1060,7 +1061,7 @@ typedef struct DeviceTypeDef {
     const char *desc;
     uint32_t iobase, iosize;  /* defaults (ISA); iobase ~0u: -global isa-debugcon.iobase */
     int max;                  /* how many may be given */
-    DevPropDef props[4];
+    DevPropDef props[6];
 } DeviceTypeDef;
 
 #define DEBUGCON_GLOBAL_PORT 0xffffffffu
@@ -1082,6 +1083,9 @@ static const DeviceTypeDef device_types[] = {
       { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "VGA", DEVICE_VGA, "PCI", "the standard VGA with Bochs VBE (same as -vga std)", 0, 0, 1,
       { { "vgamem_mb", PROP_VGAMEM, "video memory in MiB (power of two 1-256, default 16)" },
+        { "edid", PROP_VGA_EDID, "on|off: report a monitor (EDID in BAR2; default on)" },
+        { "xres", PROP_VGA_XRES, "the monitor's preferred width (default 1280)" },
+        { "yres", PROP_VGA_YRES, "the monitor's preferred height (default 800)" },
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (only 2, where QEMU puts it)" } } },
     { "virtio-blk-pci", DEVICE_VIRTIO_BLK, "PCI", "virtio disk (docs/devices-virtio.md)", 0, 0, 8,
       { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it uses" },
@@ -1108,7 +1112,7 @@ void options_print_devices(FILE *f)
     for (size_t i = 0; i < ARRAY_SIZE(device_types); i++) {
         const DeviceTypeDef *t = &device_types[i];
         fprintf(f, "  %-15s %s bus: %s\n", t->name, t->bus, t->desc);
-        for (const DevPropDef *p = t->props; p < t->props + 4 && p->name; p++)
+        for (const DevPropDef *p = t->props; p < t->props + ARRAY_SIZE(t->props) && p->name; p++)
             fprintf(f, "    %-13s %s\n", p->name, p->help);
     }
     fprintf(f, "All devices also accept id=ID.\n");
@@ -1138,7 +1142,7 @@ static bool parse_pci_addr(const char *s, int *devfn)
 static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *kv)
 {
     const DevPropDef *p = NULL;
-    for (int i = 0; i < 4 && t->props[i].name; i++)
+    for (int i = 0; i < (int)ARRAY_SIZE(t->props) && t->props[i].name; i++)
         if (!strcmp(t->props[i].name, kv->key))
             p = &t->props[i];
     if (!strcmp(kv->key, "id"))
@@ -1173,6 +1177,19 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
             return fail(c, "%s: vgamem_mb=%s: expected a power of two from 1 to 256",
                         t->name, v);
         d->vgamem_mb = (unsigned)n;
+        break;
+    case PROP_VGA_EDID: {
+        bool on;
+        if (!parse_bool(kv->val, &on))
+            return fail(c, "%s: edid=%s: expected on or off", t->name, v);
+        d->vga_edid = on;
+        break;
+    }
+    case PROP_VGA_XRES:
+    case PROP_VGA_YRES:
+        if (!parse_uint(v, 1, 4095, &n))
+            return fail(c, "%s: %s=%s: expected 1..4095", t->name, p->name, v);
+        *(p->kind == PROP_VGA_XRES ? &d->vga_xres : &d->vga_yres) = (unsigned)n;
         break;
     case PROP_DRIVE:
         if (!*v || strlen(v) >= sizeof d->drive)
@@ -1392,7 +1409,8 @@ static int opt_device(Ctx *c, const char *arg)
         kv_free(&l);
         return rc;
     }
-    DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1 };
+    DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1,
+                    .vga_edid = -1 };
     int rc = 0;
     for (int i = 1; i < l.n && rc == 0; i++)
         rc = device_prop(c, t, &d, &l.items[i]);
@@ -1419,6 +1437,12 @@ static int opt_device(Ctx *c, const char *arg)
         o->vga = VGA_STD;
         if (d.vgamem_mb)
             o->vgamem_mb = d.vgamem_mb;
+        if (d.vga_edid >= 0)
+            o->vga_no_edid = !d.vga_edid;
+        if (d.vga_xres)
+            o->vga_xres = d.vga_xres;
+        if (d.vga_yres)
+            o->vga_yres = d.vga_yres;
     }
     o->devices[o->ndevices++] = d;
     return 0;
@@ -1476,6 +1500,34 @@ static int global_debugcon_iobase(Ctx *c, const char *val)
     return 0;
 }
 
+static int global_vga_edid(Ctx *c, const char *val)
+{
+    bool on;
+    if (!parse_bool(val, &on))
+        return fail(c, "VGA.edid=%s: expected on or off", val);
+    c->o->vga_no_edid = !on;
+    return 0;
+}
+
+static int global_vga_res(Ctx *c, const char *prop, const char *val, unsigned *out)
+{
+    uint64_t v;
+    if (!parse_uint(val, 1, 4095, &v))
+        return fail(c, "VGA.%s=%s: expected 1..4095", prop, val);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int global_vga_xres(Ctx *c, const char *val)
+{
+    return global_vga_res(c, "xres", val, &c->o->vga_xres);
+}
+
+static int global_vga_yres(Ctx *c, const char *val)
+{
+    return global_vga_res(c, "yres", val, &c->o->vga_yres);
+}
+
 static int global_vga_vgamem_mb(Ctx *c, const char *val)
 {
     uint64_t v;
@@ -1491,6 +1543,9 @@ static const struct {
 } global_props[] = {
     { "isa-debugcon.iobase", global_debugcon_iobase },   /* SeaBIOS logs to 0x402 */
     { "VGA.vgamem_mb", global_vga_vgamem_mb },
+    { "VGA.edid", global_vga_edid },
+    { "VGA.xres", global_vga_xres },
+    { "VGA.yres", global_vga_yres },
 };
 
 static int opt_global(Ctx *c, const char *arg)
@@ -1502,7 +1557,7 @@ static int opt_global(Ctx *c, const char *arg)
     for (size_t i = 0; i < sizeof(global_props) / sizeof(global_props[0]); i++)
         if (strlen(global_props[i].name) == n && !strncmp(arg, global_props[i].name, n))
             return global_props[i].set(c, eq + 1);
-    return fail(c, "'%.*s': property not supported (isa-debugcon.iobase, VGA.vgamem_mb)",
+    return fail(c, "'%.*s': property not supported (isa-debugcon.iobase, VGA.vgamem_mb, VGA.edid, VGA.xres, VGA.yres)",
                 (int)n, arg);
 }
 
@@ -1723,7 +1778,7 @@ static const OptDef opt_defs[] = {
     { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
     { "name", true, opt_name, "NAME", "the VM's name (window title, query-name)" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
-    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
+    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb, VGA.edid, VGA.xres, VGA.yres)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
     { "qmp", true, opt_qmp, "unix:PATH,server,nowait|tcp:HOST:PORT,server,nowait|stdio",
       "QMP monitor (repeatable)" },

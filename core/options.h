@@ -83,6 +83,8 @@ typedef struct DeviceOpt {
     char *chardev;        /* isa-debugcon: the -chardev id (NULL: output dropped) */
     int devfn;            /* PCI devices: addr=SLOT[.FN]; -1: next free slot */
     unsigned vgamem_mb;   /* VGA: 0 = default */
+    int vga_edid;         /* VGA edid=: -1 unset, 0 off, 1 on */
+    unsigned vga_xres, vga_yres;   /* VGA xres=/yres=: 0 unset */
     char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
     int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
 } DeviceOpt;
@@ -133,6 +135,8 @@ typedef struct VMOptions {
     char *name;           /* -name: the window title, query-name */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
+    bool vga_no_edid;     /* VGA.edid=off */
+    unsigned vga_xres, vga_yres;   /* VGA.xres/yres: the EDID's preferred mode; 0: 1280x800 */
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
     SerialKind debugcon;  /* -debugcon: the debug console's output */

@@ -48,6 +48,8 @@ struct VGAState {
     uint32_t vram_size;        /* bytes, power of two */
     uint8_t *dirty;            /* one bit per 4 KiB page of vram */
     MemRegion *lowmem;
+    uint8_t edid[128];         /* BAR2 0x000: the monitor's EDID (hw/edid.c) */
+    bool has_edid;
 
     /* VGA registers */
     uint8_t misc;              /* misc output (0x3C2 / read 0x3CC) */

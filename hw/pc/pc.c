@@ -541,6 +541,37 @@ static bool fwcfg_add_guest(PCBoard *pc, uint16_t key, uint64_t addr, uint64_t l
  * (QEMU's real-mode address 0x10000), cmdline at 0x20000, the initrd.
  * Multiboot (as QEMU's multiboot option ROM reads them): kernel = the
  * loaded image with its entry point, "initrd" = the info structure. */
+/* A vga= on the command line, for the setup code's vid_mode field (boot
+ * protocol: 0xffff normal, 0xfffe ext, 0xfffd ask, else a mode number),
+ * as boot loaders pass it: the setup code then sets the mode through the
+ * BIOS.  False when there is none or it is not a number. */
+static bool cmdline_vid_mode(const char *cmdline, uint16_t *mode)
+{
+    static const struct { const char *name; uint16_t mode; } names[] = {
+        { "normal", 0xffff }, { "ext", 0xfffe }, { "ask", 0xfffd },
+    };
+    for (const char *p = cmdline; (p = strstr(p, "vga=")); p += 4) {
+        if (p != cmdline && p[-1] != ' ')
+            continue;
+        const char *v = p + 4;
+        size_t n = strcspn(v, " ");
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+            if (n == strlen(names[i].name) && !strncmp(v, names[i].name, n)) {
+                *mode = names[i].mode;
+                return true;
+            }
+        }
+        char *end;
+        unsigned long m = strtoul(v, &end, 0);
+        if (end == v + n && n && m <= 0xffff) {
+            *mode = (uint16_t)m;
+            return true;
+        }
+        return false;
+    }
+    return false;
+}
+
 static bool fill_fwcfg_kernel(PCBoard *pc, const VMOptions *o, const PCBootEntry *e,
                               const uint8_t *image, size_t image_len)
 {
@@ -574,6 +605,9 @@ static bool fill_fwcfg_kernel(PCBoard *pc, const VMOptions *o, const PCBootEntry
         put_le32(sbuf + 0x21c, (uint32_t)le->initrd_size);
         sbuf[0x224] = 0x00, sbuf[0x225] = 0xfe;              /* heap_end_ptr 0xfe00 */
         put_le32(sbuf + 0x228, (uint32_t)le->cmdline_addr);  /* cmd_line_ptr */
+        uint16_t mode;
+        if (cmdline_vid_mode(cmdline, &mode))
+            sbuf[0x1fa] = (uint8_t)mode, sbuf[0x1fb] = (uint8_t)(mode >> 8);   /* vid_mode */
     }
     ok = ok && fwcfg_add_i32(fw, FW_CFG_SETUP_ADDR, 0x10000) &&
          fwcfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)setup) &&
@@ -861,7 +895,8 @@ static bool create_display(PCBoard *pc, const VMOptions *o, char *err, size_t le
     VGAKind kind = o->vga != VGA_DEFAULT ? o->vga : (o->nodefaults ? VGA_NONE : VGA_STD);
     if (kind == VGA_NONE)
         return true;
-    VGAConfig cfg = { .vgamem_mb = o->vgamem_mb };
+    VGAConfig cfg = { .vgamem_mb = o->vgamem_mb, .no_edid = o->vga_no_edid,
+                      .xres = o->vga_xres, .yres = o->vga_yres };
     if (access(VGA_BIOS_PATH, R_OK) == 0)
         cfg.romfile = VGA_BIOS_PATH;
     pc->vga = vga_create(pc->m, pc->pci, PCI_DEVFN(2, 0), &cfg, err, len);
