@@ -11,6 +11,8 @@ nothing else draws), then each emulator's monitor takes a screendump.
              asks the VGA BIOS (vgabios-stdvga) for VESA mode 0x118
              1024x768 in real mode, vesafb then uses the linear
              framebuffer that mode reported.
+  gfxterm    a GRUB ISO (grub-mkrescue) whose menu GRUB draws through VBE
+             at 1024x768x32: vx86's screendump equal to QEMU's.
 
 Each case asserts the bands where the guest's own fb geometry
 (/sys/class/graphics/fb0) says they are, and that vx86's screendump equals
@@ -188,6 +190,73 @@ CASES = [
     ("vesafb", ["-bios", BIOS], [], "console=ttyS0 vga=0x318", b"VESA"),
 ]
 
+# GRUB's gfxterm: SeaBIOS boots a GRUB ISO whose menu is drawn through the
+# VBE linear framebuffer at 1024x768x32 (and mirrored on the serial line,
+# which says when it is drawn).
+GRUB_CFG = """serial --unit=0 --speed=115200
+terminal_input serial console
+loadfont unicode
+insmod all_video
+insmod gfxterm
+set gfxmode=1024x768x32
+terminal_output gfxterm serial
+set timeout=-1
+menuentry "vx86 gfxterm test" { true }
+menuentry "second entry" { true }
+"""
+
+
+def run_grub(tag, argv, iso, tmp):
+    sock = os.path.join(tmp, tag + ".sock")
+    p = subprocess.Popen(argv + ["-m", "128M", "-display", "none", "-cdrom", iso,
+                                 "-serial", "stdio", "-monitor", "unix:%s,server,nowait" % sock],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = b""
+    try:
+        end = time.time() + 120
+        while b"second entry" not in out and time.time() < end:
+            if select.select([p.stdout], [], [], 0.5)[0]:
+                b = p.stdout.read1(65536)
+                if not b:
+                    break
+                out += b
+        if b"second entry" not in out:
+            raise RuntimeError("%s: no GRUB menu: %r" % (tag, out[-300:]))
+        time.sleep(2)
+        ppm = os.path.join(tmp, tag + ".ppm")
+        monitor_cmd(sock, "screendump " + ppm)
+        end = time.time() + 10
+        while not os.path.exists(ppm) and time.time() < end:
+            time.sleep(0.1)
+        with open(ppm, "rb") as f:
+            return read_ppm(f.read())
+    finally:
+        p.kill()
+        p.wait()
+
+
+def grub_case(tmp):
+    cfg = os.path.join(tmp, "grub.cfg")
+    with open(cfg, "w") as f:
+        f.write(GRUB_CFG)
+    iso = os.path.join(tmp, "gfxterm.iso")
+    r = subprocess.run(["tests/guest/mkgrub.sh", "iso", iso, cfg], capture_output=True, text=True)
+    if r.returncode:
+        result(False, "gfxterm: GRUB ISO", r.stderr[-300:])
+        return
+    try:
+        vpic = run_grub("gfxterm-vx86", [VX86], iso, tmp)
+        qpic = run_grub("gfxterm-qemu", [QEMU, "-accel", "tcg"], iso, tmp)
+    except (RuntimeError, OSError) as e:
+        result(False, "gfxterm", str(e))
+        return
+    w, h, rgb = vpic
+    colours = len(set(rgb[i:i + 3] for i in range(0, len(rgb), 3 * 97)))
+    result((w, h) == (1024, 768) and colours > 1, "gfxterm: GRUB's menu at 1024x768 on vx86's screendump",
+           "%dx%d, %d colours" % (w, h, colours))
+    why = compare(vpic, qpic)
+    result(why is None, "gfxterm: vx86's screendump equals QEMU's", why or "")
+
 if not QEMU:
     print("FAIL: fb: qemu-system-x86_64 not found (scripts/deps.sh test)")
     sys.exit(1)
@@ -210,6 +279,7 @@ try:
         result(why is None, "%s: the guest's colour bands on vx86's screendump" % name, why or "")
         why = compare(vpic, qpic)
         result(why is None, "%s: vx86's screendump equals QEMU's" % name, why or "")
+    grub_case(tmp)
 finally:
     if failed and os.environ.get("FB_KEEP"):
         print("pictures kept in " + tmp)
