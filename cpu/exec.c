@@ -26,6 +26,7 @@
 #include "core/util.h"
 #include "cpu/debug.h"
 #include "cpu/mmu.h"
+#include "cpu/smp.h"
 #include "cpu/translate.h"
 #include "tcg/optimize.h"
 #include "tcg/tb.h"
@@ -43,22 +44,23 @@ const IREngine *cpu_select_engine(const char *name)
     return NULL;
 }
 
+/* A page gained its first or lost its last block of this CPU: the
+ * machine's record follows (cpu/smp.h), and this CPU's writable TLB
+ * entries of the page take the slow path while any CPU has code there. */
 static void exec_page_code_changed(void *opaque, uint64_t phys_page, bool code)
 {
-    mmu_set_code_page(opaque, phys_page, code);
+    CPUState *cpu = opaque;
+    if (code) {
+        smp_code_page_add(cpu, phys_page);
+        mmu_set_code_page(cpu, phys_page, true);
+    } else if (smp_code_page_remove(cpu, phys_page)) {
+        mmu_set_code_page(cpu, phys_page, false);
+    }
 }
 
 static const TBCacheOwner exec_tb_owner = {
     .page_code_changed = exec_page_code_changed,
 };
-
-/* DMA and loader writes to RAM also invalidate translated code. */
-static void exec_mem_write_notify(void *opaque, uint64_t addr, size_t len)
-{
-    CPUState *cpu = opaque;
-    if (cpu->tbs)
-        tb_invalidate_phys_range(cpu->tbs, addr, len);
-}
 
 bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
 {
@@ -70,10 +72,11 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the %s execution engine", e->name);
         return false;
     }
+    /* before the cache: DMA writes to RAM reach every CPU's blocks
+     * through the machine's code-page record (cpu/smp.c) */
+    smp_attach(cpu);
     cpu->tbs = tb_cache_new(e, cpu->engine_ctx, &exec_tb_owner, cpu);
     cpu->tr = x86_translator_new();
-    if (cpu->machine && cpu->index == 0)
-        memmap_set_write_notify(cpu->machine->mem, exec_mem_write_notify, cpu);
     if (cpu->machine && cpu->machine->mem && cpu->machine->io) {
         cpu->mmio_accesses = memmap_device_accesses(cpu->machine->mem);
         cpu->pio_accesses = iospace_device_accesses(cpu->machine->io);
@@ -86,10 +89,10 @@ void cpu_exec_destroy(CPUState *cpu)
     if (cpu->clock_alarm_set)
         clock_set_alarm(cpu->machine->clock, NULL, NULL);
     cpu->clock_alarm_set = false;
-    if (cpu->machine && cpu->index == 0)
-        memmap_set_write_notify(cpu->machine->mem, NULL, NULL);
     tb_cache_free(cpu->tbs);
     cpu->tbs = NULL;
+    if (cpu->mbox)
+        smp_detach(cpu);
     x86_translator_free(cpu->tr);
     cpu->tr = NULL;
     if (cpu->engine_ctx)
@@ -338,6 +341,19 @@ static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
     fflush(map);
 }
 
+/* The machine's record of which bytes of a page hold code (cpu/smp.h):
+ * writes elsewhere on the page need not reach the other CPUs. */
+static void exec_note_code_bytes(CPUState *cpu, const TB *tb)
+{
+    uint64_t first = TLB_PAGE_SIZE - (tb->phys_pc & ~TLB_PAGE_MASK);
+    if (tb->phys_page2 == TB_NO_PAGE || tb->size <= first) {
+        smp_code_bytes_add(cpu, tb->phys_pc, tb->size);
+        return;
+    }
+    smp_code_bytes_add(cpu, tb->phys_pc, first);
+    smp_code_bytes_add(cpu, tb->phys_page2, tb->size - first);
+}
+
 static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags,
                          uint64_t phys, uint32_t cflags, int max_insns)
 {
@@ -393,6 +409,10 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
             free(text);
         }
     }
+    /* the bytes before the page bits tb_insert sets: a writer that sees
+     * the bit also sees which bytes are code */
+    if (!(tb->cflags & TB_CF_NOCACHE))
+        exec_note_code_bytes(cpu, tb);
     tb_insert(cpu->tbs, tb);
     return tb;
 }
@@ -464,6 +484,11 @@ TB *cpu_find_cached_tb(CPUState *cpu)
 
 static int exec_loop(CPUState *cpu, int64_t deadline_ns);
 
+static void exec_leave(CPUState *cpu)
+{
+    __atomic_store_n(&cpu->in_exec, false, __ATOMIC_SEQ_CST);
+}
+
 /* The guest's SSE flags live in the host MXCSR for the whole loop (the
  * loop's own C code does no floating point): entering and leaving once per
  * call instead of once per block run saves two STMXCSR per block. */
@@ -478,7 +503,9 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
 static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 {
     Machine *m = cpu->machine;
-    cpu->in_exec = true;
+    cpu->exec_thread = pthread_self();
+    __atomic_store_n(&cpu->exec_thread_set, true, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu->in_exec, true, __ATOMIC_SEQ_CST);
     cpu->stop = false;
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
@@ -495,6 +522,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
+        smp_split_unlock(cpu);    /* a fault inside a split atomic */
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
         cpu->current_tb = NULL;
         if (cpu->exc_pending >= 0)
@@ -504,25 +532,28 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (cpu->dbg)
             cpu_debug_insn_end(cpu);
         if (cpu->exc_pending >= 0 && !exec_deliver_exception(cpu)) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_SHUTDOWN;
         }
         if (cpu->shutdown) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_SHUTDOWN;
         }
         if (cpu->dbg && cpu->dbg->stop.reason) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_DEBUG;
         }
         if (cpu->stop || (m && m->stop_requested)) {
             cpu->stop = false;
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_STOPPED;
         }
         /* Reset before the alarm flag is read: an alarm from here on
          * leaves -1 for the next block to see. */
         cpu->exit_budget = EXIT_BUDGET_BLOCKS;
+        /* After the reset: a request posted from now on leaves -1 for
+         * the next block to see. */
+        smp_process_requests(cpu);
         bool alarm = cpu->clock_alarm;
         if (alarm)
             cpu->clock_alarm = 0;
@@ -535,7 +566,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             if (deadline_ns < dl)
                 dl = deadline_ns;
             if (dl != INT64_MAX && clock_now(m->clock) >= dl) {
-                cpu->in_exec = false;
+                exec_leave(cpu);
                 return CPU_EXIT_BUDGET;
             }
             if (alarm)
@@ -553,12 +584,12 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (exec_check_interrupts(cpu))
             continue;
         if (cpu->halted) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_HALTED;
         }
         /* Counted before running: a block that faults still counts. */
         if (cpu->insn_budget && --cpu->insn_budget == 0) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_BUDGET;
         }
         /* The instruction after STI / MOV SS runs alone with interrupts
@@ -568,7 +599,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             cpu_debug_block_start(cpu);
         TB *tb = exec_find_tb(cpu, shadow);
         if (!tb) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_ERROR;
         }
         if (log_enabled(LOG_EXEC))

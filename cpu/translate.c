@@ -481,6 +481,21 @@ void gen_st(DisasContext *s, IRTemp lin, IRTemp v, unsigned size)
     ir_guest_st(s->b, IR_I64, v, lin, gen_memop(s, lin, size, false));
 }
 
+/* ---- LOCK: atomic read-modify-write of the memory operand ---- */
+
+bool gen_is_locked(DisasContext *s, const X86Operand *d)
+{
+    return (s->insn->prefixes & X86_PFX_LOCK) && d->kind == X86_OPK_MEM;
+}
+
+IRTemp gen_atomic(DisasContext *s, const X86Operand *d, IRAtomicOp op, IRTemp v, IRTemp nv)
+{
+    IRTemp lin = gen_mem_addr(s, d->size, true);
+    IRTemp old = tcg_temp(s);
+    ir_guest_atomic(s->b, IR_I64, old, lin, v, nv, gen_memop(s, lin, d->size, false), op);
+    return old;
+}
+
 /* ---- operands ---- */
 
 IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
