@@ -31,6 +31,7 @@
 #include "tcg/optimize.h"
 #include "tcg/tb.h"
 
+/* At most 0xffff: blocks count down only the low half (gen_block_prologue). */
 #define EXIT_BUDGET_BLOCKS 4096
 
 const IREngine *cpu_select_engine(const char *name)
@@ -114,10 +115,9 @@ void cpu_interrupt_request(CPUState *cpu)
 
 /* The clock's alarm, in a signal handler: a timer deadline passed.  The
  * flag tells the loop to read the clock; the budget makes translated code
- * return to the loop at its next block entry, as a kick does.  A block
- * prologue that was between its load and store of exit_budget when the
- * signal came overwrites the -1: the flag stays, and the loop sees it at
- * its next visit (the old, polled behaviour, now the rare case). */
+ * return to the loop at its next block entry, as a kick does (a block
+ * prologue interrupted between its load and store of exit_budget writes
+ * back only the low half: the -1 of the high half stays). */
 static void exec_clock_alarm(void *opaque)
 {
     CPUState *cpu = opaque;
@@ -484,6 +484,15 @@ TB *cpu_find_cached_tb(CPUState *cpu)
 
 static int exec_loop(CPUState *cpu, int64_t deadline_ns);
 
+/* Did the last block leave because the budget ran out or a kick came?  A
+ * kick leaves the word negative; running out leaves only the low half
+ * wrapped to 0xffff (blocks write back 16 bits, gen_block_prologue). */
+static bool exec_budget_out(const CPUState *cpu)
+{
+    int32_t b = __atomic_load_n(&cpu->exit_budget, __ATOMIC_RELAXED);
+    return b < 0 || (uint16_t)b == 0xffff;
+}
+
 static void exec_leave(CPUState *cpu)
 {
     __atomic_store_n(&cpu->in_exec, false, __ATOMIC_SEQ_CST);
@@ -612,7 +621,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
-        budget_out = cpu->exit_budget < 0;
+        budget_out = exec_budget_out(cpu);
         if (shadow)
             cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {
@@ -620,7 +629,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             unsigned slot = (unsigned)(v & EXIT_TB_SLOT_MASK) - 1;
             /* Chain the slot when the next block is found right away. */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
-                cpu->exit_budget >= 0 && !cpu->single_insn_next) {
+                !budget_out && !cpu->single_insn_next) {
                 /* The hash table too: the jump cache loses its entries
                  * at every TLB flush, and the link outlives them. */
                 TB *next = cpu_find_cached_tb(cpu);
