@@ -372,6 +372,7 @@ struct CPUState {
     /* Requests other threads post (cpu/smp.h); drained by the loop. */
     struct CPUMailbox *mbox;
     bool split_locked;        /* holds the machine's split-atomic lock */
+    int perfmap_fd;           /* VX86_PERFMAP: /tmp/perf-PID.map, or -1 */
     bool in_tb;               /* translated code is running */
     /* Set by the clock's alarm (a signal handler) when a timer deadline
      * passed; exec_loop then reads the clock (core/clock.h). */

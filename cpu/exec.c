@@ -20,6 +20,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -63,6 +64,36 @@ static const TBCacheOwner exec_tb_owner = {
     .page_code_changed = exec_page_code_changed,
 };
 
+/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
+ * format `perf report` reads for JIT code) by its guest linear pc.  Each
+ * CPU appends whole lines with one write() (O_APPEND), so the vCPU
+ * threads of one process share the file without interleaving lines. */
+static void exec_perfmap_open(CPUState *cpu)
+{
+    const char *e = getenv("VX86_PERFMAP");
+    cpu->perfmap_fd = -1;
+    if (!e || !*e || *e == '0')
+        return;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+    cpu->perfmap_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
+{
+    if (cpu->perfmap_fd < 0)
+        return;
+    size_t len = 0;
+    const uint8_t *hc = cpu->engine->host_code(cpu->engine_ctx, code, &len);
+    if (!hc)
+        return;
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc,
+                     len, tb->pc);
+    if (n > 0 && (size_t)n < sizeof(line) && write(cpu->perfmap_fd, line, (size_t)n) < 0)
+        return;     /* a profiling aid: a failed write loses one name */
+}
+
 bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
 {
     static const IREngineTarget tmpl = { .tlb_offset = offsetof(CPUState, tlb),
@@ -76,6 +107,7 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
     /* before the cache: DMA writes to RAM reach every CPU's blocks
      * through the machine's code-page record (cpu/smp.c) */
     smp_attach(cpu);
+    exec_perfmap_open(cpu);
     cpu->tbs = tb_cache_new(e, cpu->engine_ctx, &exec_tb_owner, cpu);
     cpu->tr = x86_translator_new();
     if (cpu->machine && cpu->machine->mem && cpu->machine->io) {
@@ -94,6 +126,9 @@ void cpu_exec_destroy(CPUState *cpu)
     cpu->tbs = NULL;
     if (cpu->mbox)
         smp_detach(cpu);
+    if (cpu->perfmap_fd >= 0)
+        close(cpu->perfmap_fd);
+    cpu->perfmap_fd = -1;
     x86_translator_free(cpu->tr);
     cpu->tr = NULL;
     if (cpu->engine_ctx)
@@ -315,30 +350,6 @@ static void exec_log_block(CPUState *cpu, const IRBlock *b, const char *what)
 {
     log_printf("%s (pc=%" PRIx64 "):\n", what, cpu_linear_pc(cpu));
     ir_dump(b, log_file ? log_file : stderr);
-}
-
-/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
- * format `perf report` reads for JIT code) by its guest linear pc. */
-static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
-{
-    static int enabled = -1;
-    static FILE *map;
-    if (enabled < 0) {
-        const char *e = getenv("VX86_PERFMAP");
-        enabled = e && *e && *e != '0';
-        if (enabled) {
-            char path[64];
-            snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-            map = fopen(path, "w");
-            enabled = map != NULL;
-        }
-    }
-    size_t len = 0;
-    const uint8_t *hc = enabled ? cpu->engine->host_code(cpu->engine_ctx, code, &len) : NULL;
-    if (!hc)
-        return;
-    fprintf(map, "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc, len, tb->pc);
-    fflush(map);
 }
 
 /* The machine's record of which bytes of a page hold code (cpu/smp.h):

@@ -2,6 +2,7 @@
  * IR builder, verifier and dumper.  See ir.h.
  */
 #include "tcg/ir.h"
+#include "tcg/optimize.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -40,6 +41,7 @@ void ir_block_free(IRBlock *b)
 {
     if (!b)
         return;
+    ir_opt_scratch_free(b->opt);
     free(b->temps);
     free(b->insns);
     free(b);

@@ -197,6 +197,7 @@ typedef struct IRBlock {
     IRInsn *insns;
     uint32_t ninsns, insns_cap;
     uint32_t nlabels;
+    struct OptContext *opt;   /* the optimiser's scratch arrays (tcg/optimize.c) */
 } IRBlock;
 
 IRBlock *ir_block_new(void);

@@ -1141,13 +1141,36 @@ static void backward_pass(OptContext *c)
     c->nout = w;
 }
 
-/* Scratch arrays survive between calls (one set per thread): the
- * optimiser runs once per translated block and should not allocate. */
-static __thread OptContext cache;
+/* Scratch arrays survive between calls, kept with the block (each CPU's
+ * translator reuses one IRBlock): the optimiser runs once per translated
+ * block and should not allocate, and several vCPU threads optimise at
+ * once without sharing anything. */
+void ir_opt_scratch_free(struct OptContext *c)
+{
+    if (!c)
+        return;
+    free(c->out);
+    free(c->known);
+    free(c->val);
+    free(c->zmask);
+    free(c->next_copy);
+    free(c->prev_copy);
+    free(c->label_refs);
+    free(c->touched);
+    free(c->is_touched);
+    free(c->locals);
+    free(c->ebbs);
+    free(c->live);
+    free(c->keep);
+    free(c->ctab);
+    free(c);
+}
 
 void ir_optimize(IRBlock *b)
 {
-    OptContext *c = &cache;
+    if (!b->opt)
+        b->opt = xcalloc(1, sizeof(OptContext));
+    OptContext *c = b->opt;
     c->b = b;
     c->nout = 0;
     c->ntouched = 0;
