@@ -373,6 +373,10 @@ struct CPUState {
     struct CPUMailbox *mbox;
     bool split_locked;        /* holds the machine's split-atomic lock */
     int perfmap_fd;           /* VX86_PERFMAP: /tmp/perf-PID.map, or -1 */
+    /* Tickets of "protect code page" requests this CPU posted for a new
+     * block and must see carried out (cpu/smp.c), per CPU index; 0: none. */
+    uint64_t protect_ticket[64];
+    bool protect_wait;
     bool in_tb;               /* translated code is running */
     /* Set by the clock's alarm (a signal handler) when a timer deadline
      * passed; exec_loop then reads the clock (core/clock.h). */

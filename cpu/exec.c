@@ -425,6 +425,9 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
     if (!(tb->cflags & TB_CF_NOCACHE))
         exec_note_code_bytes(cpu, tb);
     tb_insert(cpu->tbs, tb);
+    /* New code on a page: the other CPUs' writes to it must reach us
+     * before the block runs (may carry out our own requests). */
+    smp_wait_code_protected(cpu);
     return tb;
 }
 
@@ -467,11 +470,18 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
     TB *tb = tb_jc_lookup(cpu->tbs, pc, cs_base, flags);
     if (tb)
         return tb;
-    uint64_t phys = mmu_code_phys(cpu, pc);
-    tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
-    if (!tb)
+    for (;;) {
+        uint64_t phys = mmu_code_phys(cpu, pc);
+        tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
+        if (tb)
+            return tb;
         tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, max_insns);
-    return tb;
+        /* Requests carried out while the new block waited for the other
+         * CPUs (smp_wait_code_protected) may have dropped it: translate
+         * again from what memory and the TLB hold now. */
+        if (!tb || !tb->invalid)
+            return tb;
+    }
 }
 
 TB *cpu_find_cached_tb(CPUState *cpu)

@@ -6,14 +6,10 @@
  * Ordering of cross-CPU self-modifying code: a writer stores the bytes,
  * then (sequentially consistent fence) reads the page's code bits and
  * posts to the CPUs it finds; the mailbox mutex orders the post before the
- * target's re-translation, which therefore reads the new bytes.  A CPU
- * that starts translating a page sets its bit (sequentially consistent)
- * before it reads the bytes, so a writer either sees the bit or wrote
- * before the bytes were read.  Writers with a TLB entry filled before the
- * page held code keep the fast path until they drain the "protect"
- * request the translating CPU posts them (at their next block boundary):
- * a store racing with another CPU's first translation of the same bytes
- * in that window is not seen (docs/cpu.md, "SMP").
+ * target's re-translation, which therefore reads the new bytes.  Writers
+ * whose TLB entry of the page was filled before it held code get the
+ * "protect" request, and the translating CPU waits until they carried it
+ * out before it runs the new block (smp_wait_code_protected).
  */
 #include "cpu/smp.h"
 
@@ -25,6 +21,8 @@
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "tcg/tb.h"
+
+static uint64_t mbox_post(CPUState *target, CPURequest kind, uint64_t arg);
 
 /* ---- the machine-wide record ---- */
 
@@ -138,11 +136,40 @@ void smp_code_page_add(CPUState *cpu, uint64_t phys_page)
     if (old & ~cpu_bit(cpu))
         return;     /* another CPU has code here: every TLB already learnt it */
     /* First code on the page: writable entries the other CPUs filled
-     * before now must take the slow path too. */
+     * before now must take the slow path too (smp_wait_code_protected
+     * waits for that before the new block runs). */
     Machine *m = cpu->machine;
-    for (int i = 0; i < 64; i++)
-        if (m->cpus[i] && m->cpus[i] != cpu && m->cpus[i]->mbox)
-            cpu_async_request(m->cpus[i], CPU_REQ_PROTECT_CODE_PAGE, phys_page & TLB_PAGE_MASK);
+    for (int i = 0; i < 64; i++) {
+        CPUState *t = m->cpus[i];
+        if (!t || t == cpu || !t->mbox)
+            continue;
+        cpu->protect_ticket[i] = mbox_post(t, CPU_REQ_PROTECT_CODE_PAGE, phys_page & TLB_PAGE_MASK);
+        cpu->protect_wait = true;
+    }
+}
+
+void smp_wait_code_protected(CPUState *cpu)
+{
+    if (!cpu->protect_wait)
+        return;
+    cpu->protect_wait = false;
+    Machine *m = cpu->machine;
+    for (int i = 0; i < 64; i++) {
+        uint64_t ticket = cpu->protect_ticket[i];
+        CPUState *t = m->cpus[i];
+        cpu->protect_ticket[i] = 0;
+        if (!ticket || !t)
+            continue;
+        /* A CPU outside cpu_exec drains its mailbox before it runs any
+         * guest store; one inside reaches a block boundary soon (it was
+         * kicked).  Meanwhile this CPU serves its own mailbox: the other
+         * one may be waiting for us the same way. */
+        while (__atomic_load_n(&t->mbox->done, __ATOMIC_SEQ_CST) < ticket &&
+               __atomic_load_n(&t->in_exec, __ATOMIC_SEQ_CST)) {
+            smp_process_requests(cpu);
+            __builtin_ia32_pause();
+        }
+    }
 }
 
 bool smp_code_page_remove(CPUState *cpu, uint64_t phys_page)
@@ -239,11 +266,13 @@ static bool mbox_coalesce(CPUMailbox *mb, CPURequest kind, uint64_t arg)
     return false;
 }
 
-void cpu_async_request(CPUState *target, CPURequest kind, uint64_t arg)
+/* Posts and kicks; returns the request's ticket (done >= ticket: carried
+ * out), 0 when nothing was posted. */
+static uint64_t mbox_post(CPUState *target, CPURequest kind, uint64_t arg)
 {
     CPUMailbox *mb = target->mbox;
     if (!mb || kind >= CPU_REQ_NB)
-        return;
+        return 0;
     pthread_mutex_lock(&mb->lock);
     if (kind == CPU_REQ_SET_A20) {
         mb->a20 = arg != 0;
@@ -256,9 +285,16 @@ void cpu_async_request(CPUState *target, CPURequest kind, uint64_t arg)
             mb->overflow = true;
         }
     }
+    uint64_t ticket = ++mb->posted;
     __atomic_store_n(&mb->pending, 1, __ATOMIC_SEQ_CST);
     pthread_mutex_unlock(&mb->lock);
     mbox_kick(target);
+    return ticket;
+}
+
+void cpu_async_request(CPUState *target, CPURequest kind, uint64_t arg)
+{
+    mbox_post(target, kind, arg);
 }
 
 void cpu_request_all(Machine *m, CPURequest kind, uint64_t arg)
@@ -308,6 +344,7 @@ void smp_process_requests(CPUState *cpu)
     memcpy(q, mb->q, n * sizeof(q[0]));
     bool overflow = mb->overflow;
     int a20 = mb->a20;
+    uint64_t posted = mb->posted;
     mb->n = 0;
     mb->overflow = false;
     mb->a20 = -1;
@@ -319,10 +356,11 @@ void smp_process_requests(CPUState *cpu)
         /* lost track of what was asked: everything a request can ask */
         mmu_flush_all(cpu);
         cpu_flush_code(cpu);
-        return;
+    } else {
+        for (unsigned i = 0; i < n; i++)
+            smp_do_request(cpu, &q[i]);
     }
-    for (unsigned i = 0; i < n; i++)
-        smp_do_request(cpu, &q[i]);
+    __atomic_store_n(&mb->done, posted, __ATOMIC_SEQ_CST);
 }
 
 bool smp_on_cpu_thread(CPUState *cpu)

@@ -64,6 +64,8 @@ typedef struct CPUMailbox {
     bool overflow;             /* requests were dropped: flush the TLB and all blocks */
     int a20;                   /* -1: no A20 change pending, else the level */
     int pending;               /* read without the lock by the loop (atomic) */
+    uint64_t posted;           /* requests posted so far (under the lock) */
+    uint64_t done;             /* of those, carried out (atomic) */
 } CPUMailbox;
 
 /* Machine-wide state of the translator's CPUs (Machine.cpu_shared). */
@@ -112,6 +114,12 @@ bool smp_cpu_elsewhere(CPUState *cpu);
  * on the page any more. */
 void smp_code_page_add(CPUState *cpu, uint64_t phys_page);
 bool smp_code_page_remove(CPUState *cpu, uint64_t phys_page);
+/* After a block was inserted: when one of its pages held no code of any
+ * CPU before, waits until every other CPU running translated code has
+ * flagged its writable TLB entries of the page (drained the "protect"
+ * request), carrying out cpu's own requests meanwhile.  Then a store by
+ * any CPU to the block's bytes takes the slow path and reaches cpu. */
+void smp_wait_code_protected(CPUState *cpu);
 /* Notes the code bytes [phys, phys+len) of a new block (one page). */
 void smp_code_bytes_add(CPUState *cpu, uint64_t phys, uint64_t len);
 /* Does any CPU have code on the RAM page at host offset ram_off? */
