@@ -419,6 +419,9 @@ void cpu_reset(CPUState *cpu);
 /* Runs until deadline_ns (virtual clock), HLT, a stop request or a triple
  * fault; returns a CPUExitReason. */
 int cpu_exec(CPUState *cpu, int64_t deadline_ns);
+/* Makes the CPU's cpu_exec return CPU_EXIT_STOPPED at its next block
+ * boundary, or its next cpu_exec at once if it is not running (any
+ * thread; the request is consumed by that return). */
 void cpu_stop(CPUState *cpu);
 /* The board calls this when the INTR line rises (or anything else needs
  * the loop's attention): running code returns to the loop at the next

@@ -142,9 +142,11 @@ void cpu_flush_code(CPUState *cpu)
         tb_flush(cpu->tbs);
 }
 
+/* cpu_interrupt_request, cpu_stop and cpu_raise_nmi may come from any
+ * thread (another vCPU's IPI, the main loop): atomic stores, then the kick. */
 void cpu_interrupt_request(CPUState *cpu)
 {
-    cpu->intr_poll = true;
+    __atomic_store_n(&cpu->intr_poll, true, __ATOMIC_SEQ_CST);
     __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
 }
 
@@ -162,13 +164,13 @@ static void exec_clock_alarm(void *opaque)
 
 void cpu_stop(CPUState *cpu)
 {
-    cpu->stop = true;
+    __atomic_store_n(&cpu->stop, true, __ATOMIC_SEQ_CST);
     cpu_interrupt_request(cpu);
 }
 
 void cpu_raise_nmi(CPUState *cpu)
 {
-    cpu->nmi_pending = true;
+    __atomic_store_n(&cpu->nmi_pending, true, __ATOMIC_SEQ_CST);
     cpu_interrupt_request(cpu);
 }
 
@@ -290,8 +292,8 @@ static bool exec_check_interrupts(CPUState *cpu)
     }
     if (cpu->dbg && cpu_debug_irqs_held(cpu))
         return false;
-    if (cpu->nmi_pending) {
-        cpu->nmi_pending = false;
+    if (__atomic_load_n(&cpu->nmi_pending, __ATOMIC_SEQ_CST) &&
+        __atomic_exchange_n(&cpu->nmi_pending, false, __ATOMIC_SEQ_CST)) {
         cpu->halted = false;
         LOG(LOG_INT, "NMI at %04x:%" PRIx64 "\n", cpu->seg[R_CS].selector, cpu->rip);
         cpu->exc_delivering = -2;
@@ -536,7 +538,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
     cpu->exec_thread = pthread_self();
     __atomic_store_n(&cpu->exec_thread_set, true, __ATOMIC_SEQ_CST);
     __atomic_store_n(&cpu->in_exec, true, __ATOMIC_SEQ_CST);
-    cpu->stop = false;
+    /* (cpu->stop is not cleared here: a cpu_stop from another thread just
+     * before this call still makes it return CPU_EXIT_STOPPED) */
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
     cpu->intr_poll = true;   /* timers and input ran since the last call */
@@ -573,8 +576,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             exec_leave(cpu);
             return CPU_EXIT_DEBUG;
         }
-        if (cpu->stop || (m && m->stop_requested)) {
-            cpu->stop = false;
+        if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
+            __atomic_store_n(&cpu->stop, false, __ATOMIC_SEQ_CST);
             exec_leave(cpu);
             return CPU_EXIT_STOPPED;
         }

@@ -34,6 +34,7 @@ static void smp_mem_write_notify(void *opaque, uint64_t addr, size_t len)
     Machine *m = sh->m;
     if (!len)
         return;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* the bytes are written: now look */
     uint64_t end = addr + len;
     for (uint64_t p = addr & TLB_PAGE_MASK; p < end; p += TLB_PAGE_SIZE) {
         bool ram;
