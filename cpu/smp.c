@@ -26,8 +26,30 @@ static uint64_t mbox_post(CPUState *target, CPURequest kind, uint64_t arg);
 
 /* ---- the machine-wide record ---- */
 
+static uint64_t chunk_mask(uint64_t off, uint64_t len);
+
+/* [phys, phys+len), inside RAM page idx, was written: every CPU but skip
+ * with code on the page drops its blocks there, unless the bytes never
+ * held code (data beside code costs no cross-CPU traffic). */
+static void post_code_write(CPUShared *sh, uint64_t idx, uint64_t phys, uint64_t len,
+                            const CPUState *skip)
+{
+    Machine *m = sh->m;
+    uint64_t mask = __atomic_load_n(&sh->code_cpus[idx], __ATOMIC_SEQ_CST);
+    if (skip)
+        mask &= ~(1ULL << (skip->index & 63));
+    if (!mask)
+        return;
+    uint64_t off = phys & ~TLB_PAGE_MASK;
+    if (!(__atomic_load_n(&sh->code_chunks[idx], __ATOMIC_SEQ_CST) & chunk_mask(off, len)))
+        return;
+    for (int i = 0; mask && i < 64; i++, mask >>= 1)
+        if ((mask & 1) && m->cpus[i] && m->cpus[i]->mbox)
+            cpu_async_request(m->cpus[i], CPU_REQ_INVALIDATE_PHYS, phys & TLB_PAGE_MASK);
+}
+
 /* DMA and loader writes (the memory map's write notify): every CPU with
- * blocks on a written page gets the invalidation. */
+ * blocks on the written bytes gets the invalidation. */
 static void smp_mem_write_notify(void *opaque, uint64_t addr, size_t len)
 {
     CPUShared *sh = opaque;
@@ -37,15 +59,13 @@ static void smp_mem_write_notify(void *opaque, uint64_t addr, size_t len)
     __atomic_thread_fence(__ATOMIC_SEQ_CST);    /* the bytes are written: now look */
     uint64_t end = addr + len;
     for (uint64_t p = addr & TLB_PAGE_MASK; p < end; p += TLB_PAGE_SIZE) {
+        uint64_t lo = p < addr ? addr : p;
+        uint64_t hi = end - p < TLB_PAGE_SIZE ? end : p + TLB_PAGE_SIZE;
         bool ram;
         uint8_t *host = memmap_host_ptr_rw(m->mem, p, TLB_PAGE_SIZE, &ram);
         if (!host || host < m->ram || host >= m->ram + m->ram_size)
             continue;
-        uint64_t idx = (uint64_t)(host - m->ram) >> TLB_PAGE_BITS;
-        uint64_t mask = __atomic_load_n(&sh->code_cpus[idx], __ATOMIC_SEQ_CST);
-        for (int i = 0; mask && i < 64; i++, mask >>= 1)
-            if ((mask & 1) && m->cpus[i] && m->cpus[i]->mbox)
-                cpu_async_request(m->cpus[i], CPU_REQ_INVALIDATE_PHYS, p);
+        post_code_write(sh, (uint64_t)(host - m->ram) >> TLB_PAGE_BITS, lo, hi - lo, NULL);
     }
 }
 
@@ -221,18 +241,9 @@ void smp_code_written(CPUState *cpu, const uint8_t *host, uint64_t phys, uint64_
     CPUShared *sh = m ? m->cpu_shared : NULL;
     if (!sh || host < m->ram || host >= m->ram + m->ram_size)
         return;
-    uint64_t idx = (uint64_t)(host - m->ram) >> TLB_PAGE_BITS;
     /* The store is done; only now look who has code (see the top). */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    uint64_t mask = __atomic_load_n(&sh->code_cpus[idx], __ATOMIC_SEQ_CST) & ~cpu_bit(cpu);
-    if (!mask)
-        return;
-    uint64_t off = phys & ~TLB_PAGE_MASK;
-    if (!(__atomic_load_n(&sh->code_chunks[idx], __ATOMIC_SEQ_CST) & chunk_mask(off, len)))
-        return;     /* data next to code: nobody's blocks cover these bytes */
-    for (int i = 0; mask && i < 64; i++, mask >>= 1)
-        if ((mask & 1) && m->cpus[i] && m->cpus[i]->mbox)
-            cpu_async_request(m->cpus[i], CPU_REQ_INVALIDATE_PHYS, phys);
+    post_code_write(sh, (uint64_t)(host - m->ram) >> TLB_PAGE_BITS, phys, len, cpu);
 }
 
 /* ---- the mailbox ---- */

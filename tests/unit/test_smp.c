@@ -321,6 +321,33 @@ START_TEST(smp_mailbox_requests)
 }
 END_TEST
 
+/* The machine's code-page record follows each CPU's blocks, and a DMA
+ * write to a page holding code posts the invalidation to its CPU only
+ * when the written bytes ever held code. */
+START_TEST(smp_code_record_and_dma)
+{
+    SMP g = smp_new(_i);
+    CPUState *c = g.cpu[1];
+    CPUShared *sh = g.m->cpu_shared;
+    g.m->ram[CODE] = 0xf4;
+    c->rip = CODE;
+    ck_assert_int_eq(cpu_exec(c, INT64_MAX), CPU_EXIT_HALTED);
+    ck_assert_uint_eq(sh->code_cpus[CODE >> 12], 1u << 1);
+    ck_assert(smp_ram_page_has_code(g.cpu[0], CODE));
+    ck_assert(!cpu_has_requests(c));
+    memmap_write(g.m->mem, CODE + 0x800, 0x90, 1);    /* data beside the code */
+    ck_assert(!cpu_has_requests(c));
+    memmap_write(g.m->mem, CODE, 0x90, 1);            /* the HLT itself */
+    ck_assert(cpu_has_requests(c));
+    g.m->ram[CODE] = 0xf4;
+    ck_assert_int_eq(cpu_exec(c, INT64_MAX), CPU_EXIT_HALTED);   /* drains, translates again */
+    cpu_flush_code(c);
+    ck_assert_uint_eq(sh->code_cpus[CODE >> 12], 0);
+    ck_assert(!smp_ram_page_has_code(g.cpu[0], CODE));
+    smp_free(&g);
+}
+END_TEST
+
 static Suite *smp_suite(void)
 {
     Suite *s = suite_create("smp");
@@ -329,6 +356,7 @@ static Suite *smp_suite(void)
     tcase_add_loop_test(tc, smp_lock_ops_exact_across_threads, 0, 2);
     tcase_add_loop_test(tc, smp_cross_cpu_code_modification, 0, 2);
     tcase_add_test(tc, smp_mailbox_requests);
+    tcase_add_loop_test(tc, smp_code_record_and_dma, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
