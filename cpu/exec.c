@@ -273,7 +273,9 @@ static bool exec_intr_may_be_pending(CPUState *cpu)
 {
     if (!cpu->mmio_accesses)
         return true;
-    uint64_t n = *cpu->mmio_accesses + *cpu->pio_accesses;
+    /* bumped by whichever vCPU thread dispatched to a device */
+    uint64_t n = __atomic_load_n(cpu->mmio_accesses, __ATOMIC_RELAXED) +
+                 __atomic_load_n(cpu->pio_accesses, __ATOMIC_RELAXED);
     if (n != cpu->dev_accesses_seen) {
         cpu->dev_accesses_seen = n;
         cpu->intr_poll = true;
