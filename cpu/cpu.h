@@ -267,10 +267,10 @@ struct CPUState {
     uint32_t eflags;          /* all bits except CC_ALL */
 
     /* ---- state read by translated code through env ---- */
-    /* Decremented at every block entry (the low 16 bits written back); the
-     * block exits to the loop when it goes negative.  Kicks
-     * (cpu_interrupt_request, cpu_stop, cpu_async_request, the clock's
-     * alarm) store -1, from any thread. */
+    /* Decremented at every block entry; the block exits to the loop when
+     * it goes negative.  Kicks (cpu_interrupt_request, cpu_stop,
+     * cpu_async_request, the clock's alarm) store -1, from any thread; one
+     * overwritten by a racing decrement waits for the budget to run out. */
     int32_t exit_budget;
     uint32_t hflags;          /* HF_* */
     uint32_t a20_mask;        /* 0xffffffff or ~(1 << 20) applied to phys addresses */

@@ -32,7 +32,6 @@
 #include "tcg/optimize.h"
 #include "tcg/tb.h"
 
-/* At most 0xffff: blocks count down only the low half (gen_block_prologue). */
 #define EXIT_BUDGET_BLOCKS 4096
 
 const IREngine *cpu_select_engine(const char *name)
@@ -152,9 +151,10 @@ void cpu_interrupt_request(CPUState *cpu)
 
 /* The clock's alarm, in a signal handler: a timer deadline passed.  The
  * flag tells the loop to read the clock; the budget makes translated code
- * return to the loop at its next block entry, as a kick does (a block
- * prologue interrupted between its load and store of exit_budget writes
- * back only the low half: the -1 of the high half stays). */
+ * return to the loop at its next block entry, as a kick does.  A block
+ * prologue that was between its load and store of exit_budget when the
+ * signal came overwrites the -1: the flag stays, and the loop sees it at
+ * its next visit (the old, polled behaviour, now the rare case). */
 static void exec_clock_alarm(void *opaque)
 {
     CPUState *cpu = opaque;
@@ -509,13 +509,10 @@ TB *cpu_find_cached_tb(CPUState *cpu)
 
 static int exec_loop(CPUState *cpu, int64_t deadline_ns);
 
-/* Did the last block leave because the budget ran out or a kick came?  A
- * kick leaves the word negative; running out leaves only the low half
- * wrapped to 0xffff (blocks write back 16 bits, gen_block_prologue). */
+/* Did the last block leave because the budget ran out or a kick came? */
 static bool exec_budget_out(const CPUState *cpu)
 {
-    int32_t b = __atomic_load_n(&cpu->exit_budget, __ATOMIC_RELAXED);
-    return b < 0 || (uint16_t)b == 0xffff;
+    return __atomic_load_n(&cpu->exit_budget, __ATOMIC_RELAXED) < 0;
 }
 
 static void exec_leave(CPUState *cpu)

@@ -813,15 +813,15 @@ static void gen_block_prologue(DisasContext *s, uint32_t exit_label)
 {
     /* Every block entry counts down the budget: the loop gets control
      * back for interrupts, stop requests and timers (chained blocks never
-     * return otherwise).  Only the low 16 bits are written back: a kick
-     * (another vCPU thread, the clock's signal) stores -1 over the whole
-     * word, and its high half survives this load-subtract-store however
-     * the two interleave.  The count itself (<= 0xffff) borrows from the
-     * high half of the register only when it runs out. */
+     * return otherwise).  A kick from another thread (-1) that lands
+     * between this load and store is overwritten; the budget then runs
+     * out at most EXIT_BUDGET_BLOCKS blocks later and the loop sees the
+     * request (a full-width store: a narrower one would stall the next
+     * block's load on store forwarding, at every block). */
     IRTemp b = ir_temp(s->b, IR_I32);
     ir_ld(s->b, IR_ld, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
     ir_sub(s->b, IR_I32, b, b, tcg_const32(s, 1));
-    ir_st(s->b, IR_st16, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
+    ir_st(s->b, IR_st, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
     ir_brcond(s->b, IR_I32, IR_COND_LT, b, tcg_const32(s, 0), exit_label);
 }
 
