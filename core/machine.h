@@ -102,6 +102,9 @@ typedef struct Machine {
     Device *devices;
     CPUState *cpus[64];
     int ncpus;
+    /* The translator's machine-wide state (cpu/smp.h: the record of pages
+     * holding translated code, the split-atomic lock); owned by cpu/. */
+    struct CPUShared *cpu_shared;
     Accel *accel;
     void *board;                  /* the board's (hw/pc.c) own state */
 

@@ -20,12 +20,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "cpu/debug.h"
 #include "cpu/mmu.h"
+#include "cpu/smp.h"
 #include "cpu/translate.h"
 #include "tcg/optimize.h"
 #include "tcg/tb.h"
@@ -43,21 +45,52 @@ const IREngine *cpu_select_engine(const char *name)
     return NULL;
 }
 
+/* A page gained its first or lost its last block of this CPU: the
+ * machine's record follows (cpu/smp.h), and this CPU's writable TLB
+ * entries of the page take the slow path while any CPU has code there. */
 static void exec_page_code_changed(void *opaque, uint64_t phys_page, bool code)
 {
-    mmu_set_code_page(opaque, phys_page, code);
+    CPUState *cpu = opaque;
+    if (code) {
+        smp_code_page_add(cpu, phys_page);
+        mmu_set_code_page(cpu, phys_page, true);
+    } else if (smp_code_page_remove(cpu, phys_page)) {
+        mmu_set_code_page(cpu, phys_page, false);
+    }
 }
 
 static const TBCacheOwner exec_tb_owner = {
     .page_code_changed = exec_page_code_changed,
 };
 
-/* DMA and loader writes to RAM also invalidate translated code. */
-static void exec_mem_write_notify(void *opaque, uint64_t addr, size_t len)
+/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
+ * format `perf report` reads for JIT code) by its guest linear pc.  Each
+ * CPU appends whole lines with one write() (O_APPEND), so the vCPU
+ * threads of one process share the file without interleaving lines. */
+static void exec_perfmap_open(CPUState *cpu)
 {
-    CPUState *cpu = opaque;
-    if (cpu->tbs)
-        tb_invalidate_phys_range(cpu->tbs, addr, len);
+    const char *e = getenv("VX86_PERFMAP");
+    cpu->perfmap_fd = -1;
+    if (!e || !*e || *e == '0')
+        return;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+    cpu->perfmap_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
+{
+    if (cpu->perfmap_fd < 0)
+        return;
+    size_t len = 0;
+    const uint8_t *hc = cpu->engine->host_code(cpu->engine_ctx, code, &len);
+    if (!hc)
+        return;
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc,
+                     len, tb->pc);
+    if (n > 0 && (size_t)n < sizeof(line) && write(cpu->perfmap_fd, line, (size_t)n) < 0)
+        return;     /* a profiling aid: a failed write loses one name */
 }
 
 bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
@@ -70,10 +103,12 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the %s execution engine", e->name);
         return false;
     }
+    /* before the cache: DMA writes to RAM reach every CPU's blocks
+     * through the machine's code-page record (cpu/smp.c) */
+    smp_attach(cpu);
+    exec_perfmap_open(cpu);
     cpu->tbs = tb_cache_new(e, cpu->engine_ctx, &exec_tb_owner, cpu);
     cpu->tr = x86_translator_new();
-    if (cpu->machine && cpu->index == 0)
-        memmap_set_write_notify(cpu->machine->mem, exec_mem_write_notify, cpu);
     if (cpu->machine && cpu->machine->mem && cpu->machine->io) {
         cpu->mmio_accesses = memmap_device_accesses(cpu->machine->mem);
         cpu->pio_accesses = iospace_device_accesses(cpu->machine->io);
@@ -86,10 +121,13 @@ void cpu_exec_destroy(CPUState *cpu)
     if (cpu->clock_alarm_set)
         clock_set_alarm(cpu->machine->clock, NULL, NULL);
     cpu->clock_alarm_set = false;
-    if (cpu->machine && cpu->index == 0)
-        memmap_set_write_notify(cpu->machine->mem, NULL, NULL);
     tb_cache_free(cpu->tbs);
     cpu->tbs = NULL;
+    if (cpu->mbox)
+        smp_detach(cpu);
+    if (cpu->perfmap_fd >= 0)
+        close(cpu->perfmap_fd);
+    cpu->perfmap_fd = -1;
     x86_translator_free(cpu->tr);
     cpu->tr = NULL;
     if (cpu->engine_ctx)
@@ -103,9 +141,11 @@ void cpu_flush_code(CPUState *cpu)
         tb_flush(cpu->tbs);
 }
 
+/* cpu_interrupt_request, cpu_stop and cpu_raise_nmi may come from any
+ * thread (another vCPU's IPI, the main loop): atomic stores, then the kick. */
 void cpu_interrupt_request(CPUState *cpu)
 {
-    cpu->intr_poll = true;
+    __atomic_store_n(&cpu->intr_poll, true, __ATOMIC_SEQ_CST);
     __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
 }
 
@@ -124,13 +164,13 @@ static void exec_clock_alarm(void *opaque)
 
 void cpu_stop(CPUState *cpu)
 {
-    cpu->stop = true;
+    __atomic_store_n(&cpu->stop, true, __ATOMIC_SEQ_CST);
     cpu_interrupt_request(cpu);
 }
 
 void cpu_raise_nmi(CPUState *cpu)
 {
-    cpu->nmi_pending = true;
+    __atomic_store_n(&cpu->nmi_pending, true, __ATOMIC_SEQ_CST);
     cpu_interrupt_request(cpu);
 }
 
@@ -233,7 +273,9 @@ static bool exec_intr_may_be_pending(CPUState *cpu)
 {
     if (!cpu->mmio_accesses)
         return true;
-    uint64_t n = *cpu->mmio_accesses + *cpu->pio_accesses;
+    /* bumped by whichever vCPU thread dispatched to a device */
+    uint64_t n = __atomic_load_n(cpu->mmio_accesses, __ATOMIC_RELAXED) +
+                 __atomic_load_n(cpu->pio_accesses, __ATOMIC_RELAXED);
     if (n != cpu->dev_accesses_seen) {
         cpu->dev_accesses_seen = n;
         cpu->intr_poll = true;
@@ -252,8 +294,8 @@ static bool exec_check_interrupts(CPUState *cpu)
     }
     if (cpu->dbg && cpu_debug_irqs_held(cpu))
         return false;
-    if (cpu->nmi_pending) {
-        cpu->nmi_pending = false;
+    if (__atomic_load_n(&cpu->nmi_pending, __ATOMIC_SEQ_CST) &&
+        __atomic_exchange_n(&cpu->nmi_pending, false, __ATOMIC_SEQ_CST)) {
         cpu->halted = false;
         LOG(LOG_INT, "NMI at %04x:%" PRIx64 "\n", cpu->seg[R_CS].selector, cpu->rip);
         cpu->exc_delivering = -2;
@@ -314,28 +356,17 @@ static void exec_log_block(CPUState *cpu, const IRBlock *b, const char *what)
     ir_dump(b, log_file ? log_file : stderr);
 }
 
-/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
- * format `perf report` reads for JIT code) by its guest linear pc. */
-static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
+/* The machine's record of which bytes of a page hold code (cpu/smp.h):
+ * writes elsewhere on the page need not reach the other CPUs. */
+static void exec_note_code_bytes(CPUState *cpu, const TB *tb)
 {
-    static int enabled = -1;
-    static FILE *map;
-    if (enabled < 0) {
-        const char *e = getenv("VX86_PERFMAP");
-        enabled = e && *e && *e != '0';
-        if (enabled) {
-            char path[64];
-            snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-            map = fopen(path, "w");
-            enabled = map != NULL;
-        }
-    }
-    size_t len = 0;
-    const uint8_t *hc = enabled ? cpu->engine->host_code(cpu->engine_ctx, code, &len) : NULL;
-    if (!hc)
+    uint64_t first = TLB_PAGE_SIZE - (tb->phys_pc & ~TLB_PAGE_MASK);
+    if (tb->phys_page2 == TB_NO_PAGE || tb->size <= first) {
+        smp_code_bytes_add(cpu, tb->phys_pc, tb->size);
         return;
-    fprintf(map, "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc, len, tb->pc);
-    fflush(map);
+    }
+    smp_code_bytes_add(cpu, tb->phys_pc, first);
+    smp_code_bytes_add(cpu, tb->phys_page2, tb->size - first);
 }
 
 static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags,
@@ -393,7 +424,14 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
             free(text);
         }
     }
+    /* the bytes before the page bits tb_insert sets: a writer that sees
+     * the bit also sees which bytes are code */
+    if (!(tb->cflags & TB_CF_NOCACHE))
+        exec_note_code_bytes(cpu, tb);
     tb_insert(cpu->tbs, tb);
+    /* New code on a page: the other CPUs' writes to it must reach us
+     * before the block runs (may carry out our own requests). */
+    smp_wait_code_protected(cpu);
     return tb;
 }
 
@@ -436,11 +474,18 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
     TB *tb = tb_jc_lookup(cpu->tbs, pc, cs_base, flags);
     if (tb)
         return tb;
-    uint64_t phys = mmu_code_phys(cpu, pc);
-    tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
-    if (!tb)
+    for (;;) {
+        uint64_t phys = mmu_code_phys(cpu, pc);
+        tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
+        if (tb)
+            return tb;
         tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, max_insns);
-    return tb;
+        /* Requests carried out while the new block waited for the other
+         * CPUs (smp_wait_code_protected) may have dropped it: translate
+         * again from what memory and the TLB hold now. */
+        if (!tb || !tb->invalid)
+            return tb;
+    }
 }
 
 TB *cpu_find_cached_tb(CPUState *cpu)
@@ -464,6 +509,17 @@ TB *cpu_find_cached_tb(CPUState *cpu)
 
 static int exec_loop(CPUState *cpu, int64_t deadline_ns);
 
+/* Did the last block leave because the budget ran out or a kick came? */
+static bool exec_budget_out(const CPUState *cpu)
+{
+    return __atomic_load_n(&cpu->exit_budget, __ATOMIC_RELAXED) < 0;
+}
+
+static void exec_leave(CPUState *cpu)
+{
+    __atomic_store_n(&cpu->in_exec, false, __ATOMIC_SEQ_CST);
+}
+
 /* The guest's SSE flags live in the host MXCSR for the whole loop (the
  * loop's own C code does no floating point): entering and leaving once per
  * call instead of once per block run saves two STMXCSR per block. */
@@ -478,8 +534,11 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
 static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 {
     Machine *m = cpu->machine;
-    cpu->in_exec = true;
-    cpu->stop = false;
+    cpu->exec_thread = pthread_self();
+    __atomic_store_n(&cpu->exec_thread_set, true, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu->in_exec, true, __ATOMIC_SEQ_CST);
+    /* (cpu->stop is not cleared here: a cpu_stop from another thread just
+     * before this call still makes it return CPU_EXIT_STOPPED) */
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
     cpu->intr_poll = true;   /* timers and input ran since the last call */
@@ -495,6 +554,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
         cpu->in_tb = false;
+        smp_split_unlock(cpu);    /* a fault inside a split atomic */
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
         cpu->current_tb = NULL;
         if (cpu->exc_pending >= 0)
@@ -504,25 +564,28 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (cpu->dbg)
             cpu_debug_insn_end(cpu);
         if (cpu->exc_pending >= 0 && !exec_deliver_exception(cpu)) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_SHUTDOWN;
         }
         if (cpu->shutdown) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_SHUTDOWN;
         }
         if (cpu->dbg && cpu->dbg->stop.reason) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_DEBUG;
         }
-        if (cpu->stop || (m && m->stop_requested)) {
-            cpu->stop = false;
-            cpu->in_exec = false;
+        if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
+            __atomic_store_n(&cpu->stop, false, __ATOMIC_SEQ_CST);
+            exec_leave(cpu);
             return CPU_EXIT_STOPPED;
         }
         /* Reset before the alarm flag is read: an alarm from here on
          * leaves -1 for the next block to see. */
         cpu->exit_budget = EXIT_BUDGET_BLOCKS;
+        /* After the reset: a request posted from now on leaves -1 for
+         * the next block to see. */
+        smp_process_requests(cpu);
         bool alarm = cpu->clock_alarm;
         if (alarm)
             cpu->clock_alarm = 0;
@@ -535,7 +598,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             if (deadline_ns < dl)
                 dl = deadline_ns;
             if (dl != INT64_MAX && clock_now(m->clock) >= dl) {
-                cpu->in_exec = false;
+                exec_leave(cpu);
                 return CPU_EXIT_BUDGET;
             }
             if (alarm)
@@ -553,12 +616,12 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (exec_check_interrupts(cpu))
             continue;
         if (cpu->halted) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_HALTED;
         }
         /* Counted before running: a block that faults still counts. */
         if (cpu->insn_budget && --cpu->insn_budget == 0) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_BUDGET;
         }
         /* The instruction after STI / MOV SS runs alone with interrupts
@@ -568,7 +631,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             cpu_debug_block_start(cpu);
         TB *tb = exec_find_tb(cpu, shadow);
         if (!tb) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_ERROR;
         }
         if (log_enabled(LOG_EXEC))
@@ -581,7 +644,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
-        budget_out = cpu->exit_budget < 0;
+        budget_out = exec_budget_out(cpu);
         if (shadow)
             cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {
@@ -589,7 +652,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             unsigned slot = (unsigned)(v & EXIT_TB_SLOT_MASK) - 1;
             /* Chain the slot when the next block is found right away. */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
-                cpu->exit_budget >= 0 && !cpu->single_insn_next) {
+                !budget_out && !cpu->single_insn_next) {
                 /* The hash table too: the jump cache loses its entries
                  * at every TLB flush, and the link outlives them. */
                 TB *next = cpu_find_cached_tb(cpu);

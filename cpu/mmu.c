@@ -29,6 +29,7 @@
 #include "core/log.h"
 #include "cpu/debug.h"
 #include "cpu/exec.h"
+#include "cpu/smp.h"
 #include "tcg/tb.h"
 
 enum { PG_P = 1, PG_RW = 2, PG_US = 4, PG_A = 0x20, PG_D = 0x40, PG_PS = 0x80, PG_G = 0x100 };
@@ -718,8 +719,9 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
         if (r.exec)
             e->addr_code = page;
         if (r.write) {
-            bool code = ram && cpu->tbs && tb_page_has_code(cpu->tbs, ppage);
             Machine *m = cpu->machine;
+            /* code of any CPU on the page: writes come here first */
+            bool code = ram && smp_ram_page_has_code(cpu, (uint64_t)(host - m->ram));
             bool notdirty = ram && m->dirty_log &&
                             !machine_page_dirty(m, (uint64_t)(host - m->ram));
             e->addr_write = ram ? (page | (code ? TLB_CODE : 0) | (notdirty ? TLB_NOTDIRTY : 0))
@@ -803,6 +805,35 @@ uint64_t cpu_ld(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t r
     return v;
 }
 
+/* A write to a page holding translated code (TLB_CODE), before it is
+ * done: invalidates this CPU's blocks on the range, restarting the running
+ * instruction alone when its own block was one of them (no return then).
+ * Returns the entry to write through (refilled when the invalidation
+ * cleared it). */
+static TLBEntry *store_code_page(CPUState *cpu, uint64_t lin, uint64_t phys, unsigned size,
+                                 int mmu, uintptr_t ra)
+{
+    unsigned i = tlb_index(lin);
+    cpu_smc_check(cpu, phys, size, ra);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tag_matches(e->addr_write, lin))
+        e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+    return e;
+}
+
+/* After a write to a code page: the other CPUs with blocks there drop
+ * them (cpu/smp.h).  A page no CPU holds code on any more loses the flag
+ * in this entry, so later writes take the fast path again. */
+static void store_code_done(CPUState *cpu, TLBEntry *e, const uint8_t *host, uint64_t phys,
+                            unsigned size)
+{
+    Machine *m = cpu->machine;
+    smp_code_written(cpu, host, phys, size);
+    if (host >= m->ram && host < m->ram + m->ram_size &&
+        !smp_ram_page_has_code(cpu, (uint64_t)(host - m->ram)))
+        e->addr_write &= ~(uint64_t)TLB_CODE;
+}
+
 static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu,
                        uintptr_t ra)
 {
@@ -827,18 +858,15 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
         e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
     }
     if (e->addr_write & TLB_CODE) {
-        /* Invalidates the blocks on the page; when the running block is
-         * one of them, restarts this instruction alone (no return). */
-        cpu_smc_check(cpu, phys, size, ra);
-        e = &cpu->tlb.table[mmu][i];
-        if (!tag_matches(e->addr_write, lin)) {
-            /* refill after the invalidation may have cleared the entry */
-            e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
-        }
+        e = store_code_page(cpu, lin, phys, size, mmu, ra);
         if (e->addr_write & TLB_MMIO) {
             memmap_write(cpu->machine->mem, phys, val, size);
             return;
         }
+        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
+        host_st(host, val, size);
+        store_code_done(cpu, e, host, phys, size);
+        return;
     }
     host_st((uint8_t *)(uintptr_t)(lin + e->addend), val, size);
 }
@@ -890,6 +918,144 @@ void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, u
     cpu_probe_write(cpu, lin, size, mmu, ra);
     for (unsigned k = 0; k < size; k++)
         store_page(cpu, lin + k, val >> (8 * k), 1, mmu, ra);
+}
+
+/* ---- atomic read-modify-write (LOCK prefix, XCHG, CMPXCHG8B/16B) ---- */
+
+/* Host pointer for a write of size bytes at lin, inside one page, that is
+ * about to be done atomically: translated for writing (faults as a store
+ * does), the dirty log updated and this CPU's blocks on the bytes
+ * invalidated first (cpu_smc_check may restart the instruction).  NULL
+ * when the page is not RAM.  *code_e: the entry when the page holds code
+ * (the other CPUs hear of the write after it: store_code_done). */
+static uint8_t *atomic_host(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t ra,
+                            uint64_t *phys, TLBEntry **code_e)
+{
+    unsigned i = tlb_index(lin);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tag_matches(e->addr_write, lin))
+        e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+    if (e->addr_write & TLB_WATCH)
+        cpu_debug_check_access(cpu, lin, size, true, ra);
+    *phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
+    *code_e = NULL;
+    if (e->addr_write & TLB_MMIO)
+        return NULL;
+    if (e->addr_write & TLB_NOTDIRTY) {
+        Machine *m = cpu->machine;
+        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
+        if (host >= m->ram && host < m->ram + m->ram_size)
+            machine_mark_dirty(m, (uint64_t)(host - m->ram));
+        e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
+    }
+    if (e->addr_write & TLB_CODE) {
+        e = store_code_page(cpu, lin, *phys, size, mmu, ra);
+        if (e->addr_write & TLB_MMIO)
+            return NULL;
+        *code_e = e;
+    }
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+/* Compare-and-swap of 1 << sz bytes at p: true when *p held *old (then it
+ * holds nv), else *old gets what it held.  A host lock cmpxchg. */
+static bool host_cas(uint8_t *p, unsigned sz, uint64_t *old, uint64_t nv)
+{
+    const int m = __ATOMIC_SEQ_CST;
+    switch (sz) {
+    case 0: {
+        uint8_t e = (uint8_t)*old;
+        bool ok = __atomic_compare_exchange_n(p, &e, (uint8_t)nv, false, m, m);
+        *old = e;
+        return ok;
+    }
+    case 1: {
+        uint16_t e = (uint16_t)*old;
+        bool ok = __atomic_compare_exchange_n((uint16_t *)p, &e, (uint16_t)nv, false, m, m);
+        *old = e;
+        return ok;
+    }
+    case 2: {
+        uint32_t e = (uint32_t)*old;
+        bool ok = __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)nv, false, m, m);
+        *old = e;
+        return ok;
+    }
+    default:
+        return __atomic_compare_exchange_n((uint64_t *)p, old, nv, false, m, m);
+    }
+}
+
+/* One indivisible read-modify-write of host memory (the slow paths'; the
+ * x86-64 backend inlines lock xadd / xchg / lock cmpxchg instead).  A
+ * cmpxchg loop serves every IRAtomicOp: a failed compare of CMPXCHG
+ * writes the old value back, as the locked cycle does. */
+static uint64_t host_atomic(uint8_t *p, unsigned sz, IRAtomicOp op, uint64_t v, uint64_t nv)
+{
+    uint64_t old = host_ld(p, 1u << sz);
+    while (!host_cas(p, sz, &old, ir_atomic_apply(op, sz, old, v, nv)))
+        ;
+    return old;
+}
+
+uint64_t cpu_atomic_rmw(CPUState *cpu, uint64_t lin, unsigned sz, IRAtomicOp op, uint64_t v,
+                        uint64_t nv, int mmu, uintptr_t ra)
+{
+    unsigned size = 1u << sz;
+    if ((lin & ~TLB_PAGE_MASK) + size <= TLB_PAGE_SIZE) {
+        uint64_t phys;
+        TLBEntry *code_e;
+        uint8_t *host = atomic_host(cpu, lin, size, mmu, ra, &phys, &code_e);
+        if (host) {
+            uint64_t old = host_atomic(host, sz, op, v, nv);
+            if (code_e)
+                store_code_done(cpu, code_e, host, phys, size);
+            return old;
+        }
+    }
+    /* Across a page or on device memory/ROM: no single host instruction
+     * covers it.  Serialised with every other such access of the machine
+     * (not against host atomics of other CPUs on the same bytes: a split
+     * locked access is what the guest must not rely on, and MMIO has no
+     * atomics).  Both pages are checked first: the lock is never held
+     * across a page fault (a restart for SMC releases it in the loop). */
+    cpu_probe_write(cpu, lin, size, mmu, ra);
+    smp_split_lock(cpu);
+    uint64_t old = cpu_ld(cpu, lin, size, mmu, ra);
+    cpu_st(cpu, lin, ir_atomic_apply(op, sz, old, v, nv), size, mmu, ra);
+    smp_split_unlock(cpu);
+    return old;
+}
+
+bool cpu_atomic_cmpxchg16(CPUState *cpu, uint64_t lin, const uint64_t cmp[2],
+                          const uint64_t nv[2], uint64_t old[2], int mmu, uintptr_t ra)
+{
+    uint64_t phys;
+    TLBEntry *code_e;
+    /* 16-byte aligned (checked by the caller): inside one page */
+    uint8_t *host = atomic_host(cpu, lin, 16, mmu, ra, &phys, &code_e);
+    if (host) {
+        uint64_t lo = cmp[0], hi = cmp[1];
+        bool ok;
+        __asm__ volatile("lock cmpxchg16b %1"
+                         : "=@ccz"(ok), "+m"(*(__int128 *)host), "+a"(lo), "+d"(hi)
+                         : "b"(nv[0]), "c"(nv[1])
+                         : "memory");
+        old[0] = lo;
+        old[1] = hi;
+        if (code_e)
+            store_code_done(cpu, code_e, host, phys, 16);
+        return ok;
+    }
+    cpu_probe_write(cpu, lin, 16, mmu, ra);
+    smp_split_lock(cpu);
+    old[0] = cpu_ld(cpu, lin, 8, mmu, ra);
+    old[1] = cpu_ld(cpu, lin + 8, 8, mmu, ra);
+    bool ok = old[0] == cmp[0] && old[1] == cmp[1];
+    cpu_st(cpu, lin, ok ? nv[0] : old[0], 8, mmu, ra);
+    cpu_st(cpu, lin + 8, ok ? nv[1] : old[1], 8, mmu, ra);
+    smp_split_unlock(cpu);
+    return ok;
 }
 
 /* ---- engine callbacks ---- */
@@ -944,9 +1110,24 @@ static void x86_mem_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, ui
     cpu_st(cpu, addr, val, size, mmu, ra);
 }
 
+static uint64_t x86_mem_atomic(void *env, uint64_t addr, uint64_t val, uint64_t newv,
+                               IRMemOp mo, uintptr_t ra)
+{
+    CPUState *cpu = env;
+    unsigned size = 1u << (mo & IR_MO_SIZE);
+    int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    check_stack_canonical(cpu, addr, size, mo, ra);
+    if ((mo & IR_MO_ALIGN_CHECK) && (addr & (size - 1))) {
+        cpu_probe_write(cpu, addr, size, mmu, ra);
+        cpu_raise_exception(cpu, EXC_AC, 0, ra);
+    }
+    return cpu_atomic_rmw(cpu, addr, mo & IR_MO_SIZE, ir_memop_atomic(mo), val, newv, mmu, ra);
+}
+
 const IRGuestMemOps x86_guest_mem = {
     .load = x86_mem_load,
     .store = x86_mem_store,
+    .atomic = x86_mem_atomic,
 };
 
 /* ---- code fetch ---- */

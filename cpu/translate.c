@@ -481,6 +481,21 @@ void gen_st(DisasContext *s, IRTemp lin, IRTemp v, unsigned size)
     ir_guest_st(s->b, IR_I64, v, lin, gen_memop(s, lin, size, false));
 }
 
+/* ---- LOCK: atomic read-modify-write of the memory operand ---- */
+
+bool gen_is_locked(DisasContext *s, const X86Operand *d)
+{
+    return (s->insn->prefixes & X86_PFX_LOCK) && d->kind == X86_OPK_MEM;
+}
+
+IRTemp gen_atomic(DisasContext *s, const X86Operand *d, IRAtomicOp op, IRTemp v, IRTemp nv)
+{
+    IRTemp lin = gen_mem_addr(s, d->size, true);
+    IRTemp old = tcg_temp(s);
+    ir_guest_atomic(s->b, IR_I64, old, lin, v, nv, gen_memop(s, lin, d->size, false), op);
+    return old;
+}
+
 /* ---- operands ---- */
 
 IRTemp gen_load_operand(DisasContext *s, const X86Operand *op)
@@ -798,7 +813,11 @@ static void gen_block_prologue(DisasContext *s, uint32_t exit_label)
 {
     /* Every block entry counts down the budget: the loop gets control
      * back for interrupts, stop requests and timers (chained blocks never
-     * return otherwise). */
+     * return otherwise).  A kick from another thread (-1) that lands
+     * between this load and store is overwritten; the budget then runs
+     * out at most EXIT_BUDGET_BLOCKS blocks later and the loop sees the
+     * request (a full-width store: a narrower one would stall the next
+     * block's load on store forwarding, at every block). */
     IRTemp b = ir_temp(s->b, IR_I32);
     ir_ld(s->b, IR_ld, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
     ir_sub(s->b, IR_I32, b, b, tcg_const32(s, 1));

@@ -126,6 +126,14 @@ void gen_store_operand(DisasContext *s, const X86Operand *op, IRTemp v);
  * writing before the read. */
 IRTemp gen_load_dest(DisasContext *s, const X86Operand *op);
 
+/* LOCK (and XCHG with memory): is d a memory destination of a locked
+ * instruction?  gen_atomic does the whole read-modify-write of d as one
+ * guest_atomic and returns the old value (zero-extended); nv is
+ * CMPXCHG's new value, 0 otherwise.  Flags and registers are then
+ * computed from the old value exactly as the plain path does. */
+bool gen_is_locked(DisasContext *s, const X86Operand *d);
+IRTemp gen_atomic(DisasContext *s, const X86Operand *d, IRAtomicOp op, IRTemp v, IRTemp nv);
+
 /* stack */
 unsigned stack_addr_size(DisasContext *s);
 IRTemp gen_push_addr(DisasContext *s, unsigned size, IRTemp *new_sp);
