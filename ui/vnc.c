@@ -3,25 +3,33 @@
  * authentication, encodings, WebSocket framing); this file connects it to
  * the console, the machine's input and the main loop.
  *
- * Threads: none of our own.  libvncserver runs on the main loop's poll
- * hooks (machine_add_poll_hook, as net/slirp.c does), never in its
- * background threads: the console surface, the device that renders into
- * it, the PS/2 devices that take the keys and the password all belong to
- * the main-loop thread, so on that thread libvncserver reads the surface
- * in place and calls pc_send_key directly with no lock anywhere.  With a
- * thread, every surface access (and the surface being freed on a mode
- * change) and every input event would need a lock or a copy.  The price:
- * libvncserver's socket calls must not block the loop, hence:
- *   - vx86 listens and accepts itself and hands a socket to libvncserver
- *     only once it can go on without waiting: a WebSocket upgrade request
- *     is read whole (peeked) first; a plain RFB client (which waits for
- *     the server to speak) costs one wait of libvncserver's WebSocket
- *     sniffing (at most 100 ms);
- *   - a client whose socket still holds unsent output is put on hold (no
- *     update written, its input not read) until the socket drains, so a
- *     client that stops reading never blocks a write;
+ * Threads: libvncserver runs on the main loop's poll hooks
+ * (machine_add_poll_hook, as net/slirp.c does), never in its background
+ * threads: the console surface, the device that renders into it, the PS/2
+ * devices that take the keys and the password all belong to the main-loop
+ * thread, so on that thread libvncserver reads the surface in place and
+ * calls pc_send_key directly, with no lock around the console.  With
+ * libvncserver in a thread, every surface access (and the surface being
+ * freed on a mode change) and every input event would need a lock or a
+ * copy.  The price is that libvncserver's socket calls wait (select) and
+ * must not hold the loop:
+ *   - it never sees a client's socket: ui/vnc-relay.c's thread moves the
+ *     bytes between the client and a socket pair, buffering what a slow
+ *     client has not taken, so libvncserver's writes never wait (a client
+ *     that stops reading is dropped at VNC_RELAY_MAX_BACKLOG);
+ *   - vx86 listens and accepts itself and hands a connection over only
+ *     once libvncserver finds what it reads first already there (its
+ *     WebSocket sniffing waits up to 100 ms for the client to speak): a
+ *     WebSocket upgrade request is awaited whole (peeked); a client that
+ *     stays silent for VNC_RFB_SNIFF_MS is an RFB client waiting for the
+ *     server, so vx86 sends it the server's version and awaits the
+ *     client's, which libvncserver then reads first (the relay drops
+ *     libvncserver's own copy of the server's version, see
+ *     vnc_relay_add);
  *   - a client that stops in the middle of a message is dropped after
- *     VNC_CLIENT_WAIT_MS (libvncserver's maxClientWait).
+ *     VNC_CLIENT_WAIT_MS (libvncserver's maxClientWait);
+ *   - the machine's timer signals are blocked while libvncserver runs
+ *     (its waits give up on EINTR and would drop the client).
  *
  * Drawing: libvncserver's framebuffer is the console surface itself
  * (XRGB8888, described to clients as 32-bit true colour, red at bit 16).
@@ -49,28 +57,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/sockios.h>
 #include <rfb/rfb.h>
 
 #include "core/util.h"
 #include "ui/vnc-input.h"
+#include "ui/vnc-relay.h"
 
 #define VNC_MAX_LISTENERS 8       /* IPv4 + IPv6, for RFB and WebSocket */
 #define VNC_MAX_PENDING 8         /* connections being sniffed */
 #define VNC_MAX_CLIENTS 32
-#define VNC_RFB_SNIFF_MS 50       /* how long a new RFB-port connection may
+#define VNC_RFB_SNIFF_MS 100      /* how long a new RFB-port connection may
                                      send a WebSocket request first */
-#define VNC_HANDSHAKE_MS 5000     /* for a whole WebSocket request */
-#define VNC_PENDING_RECHECK_MS 20 /* a partial WebSocket request is looked at again */
+#define VNC_HANDSHAKE_MS 5000     /* for a whole WebSocket request or RFB version */
+#define VNC_PENDING_RECHECK_MS 20 /* a partial request or version is looked at again */
 #define VNC_CLIENT_WAIT_MS 500    /* the rest of a message once it started */
-#define VNC_SEND_BACKLOG (1 << 20)   /* unsent bytes that put a client on hold */
 /* What clients see while the display shows nothing (QEMU's size too). */
 #define VNC_BLANK_W 640
 #define VNC_BLANK_H 480
@@ -81,9 +87,15 @@ typedef struct VncListener {
     int poll_idx;
 } VncListener;
 
+/* A connection vx86 holds until libvncserver can take it without waiting:
+ *   SNIFF      on the RFB port, silent so far: a WebSocket client speaks
+ *              at once, an RFB client waits for the server's version;
+ *   VERSION    vx86 sent the server's version, the client's is awaited;
+ *   WEBSOCKET  an HTTP upgrade request is awaited whole. */
+typedef enum VncPendState { PEND_SNIFF, PEND_VERSION, PEND_WEBSOCKET } VncPendState;
 typedef struct VncPending {
     int fd;
-    bool websocket;           /* accepted on the WebSocket port */
+    VncPendState state;
     int64_t deadline_ms;      /* host monotonic */
     size_t seen;              /* bytes waiting in the socket at the last look */
 } VncPending;
@@ -92,7 +104,6 @@ typedef struct VncPending {
 typedef struct VncClient {
     VncServer *v;
     VncInput input;
-    bool held;                /* put on hold by vnc_hold_busy_clients */
     int poll_idx;
 } VncClient;
 
@@ -101,6 +112,7 @@ struct VncServer {
     Console *con;
     DisplayInput in;
     rfbScreenInfoPtr screen;
+    VncRelay *relay;
     rfbCursorPtr lib_cursor;          /* libvncserver's own, put back to free */
     VncListener listeners[VNC_MAX_LISTENERS];
     int nlisteners;
@@ -386,55 +398,93 @@ static void vnc_accept(VncServer *v, VncListener *l)
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);   /* fails on unix: */
         v->pending[v->npending++] = (VncPending){
-            fd, l->websocket,
+            fd, l->websocket ? PEND_WEBSOCKET : PEND_SNIFF,
             host_ms() + (l->websocket ? VNC_HANDSHAKE_MS : VNC_RFB_SNIFF_MS), 0 };
     }
 }
 
-/* Gives a socket to libvncserver (it sends the RFB banner, or answers the
- * WebSocket request it finds complete in the socket). */
-static void vnc_hand_over(VncServer *v, int fd)
+/* The version libvncserver sends first (its default, RFB 3.8). */
+static const char vnc_server_version[VNC_RELAY_VERSION_LEN + 1] = "RFB 003.008\n";
+
+/* Gives a connection to libvncserver through the relay.  version: the
+ * client's 12-byte version, read by vx86 after it sent the server's. */
+static void vnc_hand_over(VncServer *v, int client_fd, const uint8_t *version)
 {
+    int fd = vnc_relay_add(v->relay, client_fd, version, version ? VNC_RELAY_VERSION_LEN : 0,
+                           version ? vnc_server_version : NULL);
+    if (fd < 0)
+        return;
     if (fd >= FD_SETSIZE) {           /* libvncserver keeps its sockets in an fd_set */
         close(fd);
         return;
     }
+    /* libvncserver now finds data at once: the client's version (its
+     * WebSocket sniffing sees "RFB "), or a whole upgrade request. */
     sigset_t old;
     vnc_signals_block(&old);
     rfbNewClient(v->screen, fd);      /* refused: libvncserver closed it */
     vnc_signals_restore(&old);
 }
 
-/* What to do with a connection that is not libvncserver's yet: true when
- * it is settled (handed over or closed). */
+/* One look at a held connection: true when it is settled (handed over
+ * or closed). */
 static bool vnc_settle_pending(VncServer *v, VncPending *p, int64_t now)
 {
     uint8_t buf[VNC_SNIFF_MAX + 1];
     ssize_t n = recv(p->fd, buf, sizeof buf, MSG_PEEK | MSG_DONTWAIT);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        close(p->fd);                 /* gone before it said anything */
+        close(p->fd);                 /* gone before it was served */
         return true;
     }
     p->seen = n > 0 ? (size_t)n : 0;
-    switch (vnc_sniff(buf, p->seen)) {
-    case VNC_SNIFF_WAIT:
-        if (now < p->deadline_ms)
+    switch (p->state) {
+    case PEND_SNIFF:
+        if (!p->seen) {
+            if (now < p->deadline_ms)
+                return false;
+            /* Silent: an RFB client.  The server speaks first. */
+            if (send(p->fd, vnc_server_version, VNC_RELAY_VERSION_LEN,
+                     MSG_DONTWAIT | MSG_NOSIGNAL) != VNC_RELAY_VERSION_LEN) {
+                close(p->fd);
+                return true;
+            }
+            p->state = PEND_VERSION;
+            p->deadline_ms = now + VNC_HANDSHAKE_MS;
             return false;
-        if (p->websocket || p->seen) {
-            close(p->fd);             /* an incomplete request */
+        }
+        p->state = PEND_WEBSOCKET;    /* it spoke first: only a WebSocket client may */
+        p->deadline_ms = now + VNC_HANDSHAKE_MS;
+        return vnc_settle_pending(v, p, now);
+    case PEND_VERSION:
+        if (p->seen >= VNC_RELAY_VERSION_LEN) {
+            uint8_t version[VNC_RELAY_VERSION_LEN];
+            if (recv(p->fd, version, sizeof version, MSG_DONTWAIT) != (ssize_t)sizeof version) {
+                close(p->fd);
+                return true;
+            }
+            vnc_hand_over(v, p->fd, version);
             return true;
         }
-        vnc_hand_over(v, p->fd);      /* silent: an RFB client waiting for us */
-        return true;
-    case VNC_SNIFF_RFB:
-    case VNC_SNIFF_WEBSOCKET:
-        vnc_hand_over(v, p->fd);
-        return true;
-    case VNC_SNIFF_REJECT:
-    default:
-        close(p->fd);
-        return true;
+        break;
+    case PEND_WEBSOCKET:
+        switch (vnc_sniff(buf, p->seen)) {
+        case VNC_SNIFF_WEBSOCKET:
+            vnc_hand_over(v, p->fd, NULL);
+            return true;
+        case VNC_SNIFF_WAIT:
+            break;
+        case VNC_SNIFF_RFB:           /* not a WebSocket request */
+        case VNC_SNIFF_REJECT:
+        default:
+            close(p->fd);
+            return true;
+        }
+        break;
     }
+    if (now < p->deadline_ms)
+        return false;
+    close(p->fd);                     /* an incomplete version or request */
+    return true;
 }
 
 static void vnc_settle_all_pending(VncServer *v)
@@ -454,14 +504,6 @@ static void vnc_settle_all_pending(VncServer *v)
 
 /* ---- the poll hook ---- */
 
-/* A client whose socket still holds much unsent output is not written to
- * (nor read from) this round: libvncserver's writes would wait for it. */
-static bool vnc_socket_busy(int fd)
-{
-    int queued = 0;
-    return ioctl(fd, SIOCOUTQ, &queued) == 0 && queued >= VNC_SEND_BACKLOG;
-}
-
 static void vnc_fill(void *opaque, PollSet *ps, int *timeout_ms)
 {
     VncServer *v = opaque;
@@ -480,16 +522,12 @@ static void vnc_fill(void *opaque, PollSet *ps, int *timeout_ms)
         if (left < *timeout_ms)
             *timeout_ms = left > 0 ? (int)left : 0;
     }
-    bool sendable = false;
     for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next) {
         VncClient *c = cl->clientData;
-        if (!c || cl->sock < 0)
-            continue;
-        c->held = vnc_socket_busy(cl->sock);
-        c->poll_idx = pollset_add(ps, cl->sock, (short)(POLLIN | (c->held ? POLLOUT : 0)));
-        sendable |= !c->held;
+        if (c && cl->sock >= 0)
+            c->poll_idx = pollset_add(ps, cl->sock, POLLIN);
     }
-    if (v->dirty && sendable)
+    if (v->dirty && v->nclients)
         *timeout_ms = 0;              /* updates to send: do not sleep */
 }
 
@@ -506,12 +544,8 @@ static void vnc_dispatch(void *opaque, PollSet *ps)
         VncClient *c = cl->clientData;
         if (!c || c->poll_idx < 0)
             continue;
-        short ev = pollset_revents(ps, c->poll_idx);
-        if (ev & POLLOUT)
-            c->held = vnc_socket_busy(cl->sock);
-        work |= (ev & (POLLIN | POLLHUP | POLLERR)) || (c->held && (ev & POLLOUT));
+        work |= (pollset_revents(ps, c->poll_idx) & (POLLIN | POLLHUP | POLLERR)) != 0;
         c->poll_idx = -1;
-        cl->onHold = c->held;
     }
     /* New clients (rfbNewClient above) are in libvncserver's list with
      * their banner sent; their answer comes with a later poll. */
@@ -522,8 +556,6 @@ static void vnc_dispatch(void *opaque, PollSet *ps)
     vnc_signals_block(&old);
     rfbProcessEvents(v->screen, 0);
     vnc_signals_restore(&old);
-    for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next)
-        cl->onHold = FALSE;
 }
 
 /* ---- open / close ---- */
@@ -562,6 +594,7 @@ void vnc_close(VncServer *v)
         v->screen->cursor = v->lib_cursor;
         rfbScreenCleanup(v->screen);
     }
+    vnc_relay_free(v->relay);
     timer_free(v->timer);
     free(v->blank);
     free(v->password);
@@ -585,6 +618,12 @@ VncServer *vnc_open(Machine *m, Console *con, const DisplayInput *in, const VncO
              m->opts && m->opts->name ? " (" : "", m->opts && m->opts->name ? m->opts->name : "",
              m->opts && m->opts->name ? ")" : "");
     if (!vnc_listen(v, o, why, sizeof why)) {
+        snprintf(err, errlen, "-vnc %s: %s", o->spec ? o->spec : "", why);
+        vnc_close(v);
+        return NULL;
+    }
+    v->relay = vnc_relay_new(why, sizeof why);
+    if (!v->relay) {
         snprintf(err, errlen, "-vnc %s: %s", o->spec ? o->spec : "", why);
         vnc_close(v);
         return NULL;
