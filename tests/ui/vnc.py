@@ -2,8 +2,9 @@
 """The VNC server (-vnc) against real clients.
 
   tests/ui/vnc.py [--vx86 PATH] [--keep DIR] [WHAT...]
-  WHAT: snapshot viewer resize password robust errors linux (default: all
-        of these, `make check-vnc`) and browser (`make check-vnc-browser`)
+  WHAT: snapshot viewer alongside resize password robust errors linux
+        (default: all of these, `make check-vnc`) and browser
+        (`make check-vnc-browser`)
 
 Guests: tests/ui/ui-keys.c (build/testrom/ui-keys.bin: a known text
 screen; every byte it reads from the i8042 printed on the debug console),
@@ -19,6 +20,7 @@ viewer (Xvfb): xtightvncviewer shows the screen; xdotool typing into its
   only the changed cells travel (bytes counted through a proxy, raw
   encoding); pointer motion reaches the PS/2 mouse as the exact relative
   motion; two viewers at once; a viewer killed with a key held releases it.
+alongside (Xvfb): -display sdl -vnc: both show the screen.
 resize (Xvfb): xtigervncviewer's window follows the guest's mode changes
   (desktop size) and shows the new screen; vncsnapshot too.
 password: password=on refuses everyone until `change vnc password` (the
@@ -671,6 +673,35 @@ def viewer_tests(vx86, tmp):
         xvfb.wait()
 
 
+# ---- next to the SDL window ----
+
+def alongside_tests(vx86, tmp):
+    if not need(["Xvfb", "xdotool", "import", "vncsnapshot"], "alongside"):
+        return
+    xvfb, display = start_xvfb()
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("WAYLAND_DISPLAY", None)
+    d = free_display()
+    g = Vx86(vx86, tmp, "along", ["-display", "sdl", "-vnc", ":%d" % d], env=env)
+    try:
+        if not check(g.wait_log("screen end"), "alongside: guest ready", g.stderr()):
+            return
+        win = find_window("^vx86", env)
+        if not check(win is not None, "alongside: -display sdl -vnc: the SDL window is there"):
+            return
+        shot = os.path.join(tmp, "along.jpg")
+        g.monitor("sendkey a")
+        ok, why = compare_until(lambda: snapshot(d, shot)[1] or (0, 0, b""), g.dump,
+                                JPEG_TOL, CURSOR_CELL)
+        check(ok, "alongside: vncsnapshot's frame == screendump", why)
+        ok, why = compare_until(lambda: grab_window(win, env, tmp), g.dump, 0, CURSOR_CELL)
+        check(ok, "alongside: ... and the SDL window too", why)
+    finally:
+        g.stop()
+        xvfb.kill()
+        xvfb.wait()
+
+
 # ---- resize ----
 
 def resize_tests(vx86, tmp):
@@ -1153,8 +1184,8 @@ def main():
     ap.add_argument("--vx86", default=os.path.join(ROOT, "vx86"))
     ap.add_argument("--keep")
     ap.add_argument("what", nargs="*",
-                    default=["snapshot", "viewer", "resize", "password", "robust", "errors",
-                             "linux"])
+                    default=["snapshot", "viewer", "alongside", "resize", "password", "robust",
+                             "errors", "linux"])
     a = ap.parse_args()
     vx86 = os.path.abspath(a.vx86)
     try:
@@ -1166,7 +1197,8 @@ def main():
         return 0
     tmp = a.keep or tempfile.mkdtemp(prefix="vx86-vnc.")
     os.makedirs(tmp, exist_ok=True)
-    tests = {"snapshot": snapshot_tests, "viewer": viewer_tests, "resize": resize_tests,
+    tests = {"snapshot": snapshot_tests, "viewer": viewer_tests, "alongside": alongside_tests,
+             "resize": resize_tests,
              "password": password_tests, "robust": robust_tests, "errors": error_tests,
              "linux": linux_test, "browser": browser_test}
     try:
