@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@ typedef struct RelayBuf {
 } RelayBuf;
 
 typedef struct RelayConn {
+    int slot;                 /* in VncRelay.backlog */
     int cfd;                  /* the client's socket */
     int lfd;                  /* our end of libvncserver's socket pair */
     RelayBuf up;              /* client -> libvncserver */
@@ -49,6 +51,10 @@ struct VncRelay {
     RelayConn **incoming;
     int nincoming, incoming_cap;
     bool stop;
+    /* Per slot: taken (claimed by vnc_relay_add, freed by the thread) and
+     * the bytes the client owes (written by the thread). */
+    atomic_bool slot_used[VNC_RELAY_SLOTS];
+    atomic_size_t backlog[VNC_RELAY_SLOTS];
     /* The relay thread's own. */
     RelayConn **conns;
     int nconns, conns_cap;
@@ -118,8 +124,10 @@ static int buf_fill(RelayBuf *b, int fd, size_t limit)
     return 1;
 }
 
-static void conn_free(RelayConn *c)
+static void conn_free(VncRelay *r, RelayConn *c)
 {
+    atomic_store(&r->backlog[c->slot], 0);
+    atomic_store(&r->slot_used[c->slot], false);
     if (c->cfd >= 0)
         close(c->cfd);
     if (c->lfd >= 0)
@@ -258,10 +266,12 @@ static void *relay_thread(void *opaque)
         for (int i = 0; i < r->nconns; i++) {
             RelayConn *c = r->conns[i];
             bool touched = pfd[1 + 2 * i].revents || pfd[2 + 2 * i].revents || c->lib_eof;
-            if (touched && !conn_step(c, now))
-                conn_free(c);
-            else
-                r->conns[k++] = c;
+            if (touched && !conn_step(c, now)) {
+                conn_free(r, c);
+                continue;
+            }
+            atomic_store(&r->backlog[c->slot], c->down.len);
+            r->conns[k++] = c;
         }
         r->nconns = k;
         if ((pfd[0].revents & POLLIN) && !relay_take_incoming(r))
@@ -282,6 +292,10 @@ VncRelay *vnc_relay_new(char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&r->lock, NULL);
+    for (int i = 0; i < VNC_RELAY_SLOTS; i++) {
+        atomic_init(&r->slot_used[i], false);
+        atomic_init(&r->backlog[i], 0);
+    }
     /* The machine's signals (timer, kick, Ctrl-C) stay the main thread's. */
     sigset_t all, old;
     sigfillset(&all);
@@ -299,16 +313,39 @@ VncRelay *vnc_relay_new(char *err, size_t errlen)
     return r;
 }
 
-int vnc_relay_add(VncRelay *r, int client_fd, const void *to_lib, size_t n, const char *said)
+static int claim_slot(VncRelay *r)
+{
+    for (int i = 0; i < VNC_RELAY_SLOTS; i++) {
+        bool free_slot = false;
+        if (atomic_compare_exchange_strong(&r->slot_used[i], &free_slot, true))
+            return i;
+    }
+    return -1;
+}
+
+size_t vnc_relay_backlog(VncRelay *r, int slot)
+{
+    return slot >= 0 && slot < VNC_RELAY_SLOTS ? atomic_load(&r->backlog[slot]) : 0;
+}
+
+int vnc_relay_add(VncRelay *r, int client_fd, const void *to_lib, size_t n, const char *said,
+                  int *slot)
 {
     int sv[2];
+    *slot = claim_slot(r);
+    if (*slot < 0) {
+        close(client_fd);
+        return -1;
+    }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        atomic_store(&r->slot_used[*slot], false);
         close(client_fd);
         return -1;
     }
     /* Written before libvncserver looks (an empty socket pair takes a
      * few bytes at once). */
     if (n && write(sv[0], to_lib, n) != (ssize_t)n) {
+        atomic_store(&r->slot_used[*slot], false);
         close(sv[0]);
         close(sv[1]);
         close(client_fd);
@@ -317,6 +354,8 @@ int vnc_relay_add(VncRelay *r, int client_fd, const void *to_lib, size_t n, cons
     fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     fcntl(client_fd, F_SETFL, fcntl(client_fd, F_GETFL) | O_NONBLOCK);
     RelayConn *c = xcalloc(1, sizeof(*c));
+    c->slot = *slot;
+    atomic_store(&r->backlog[*slot], 0);
     c->cfd = client_fd;
     c->lfd = sv[0];
     if (said) {
@@ -346,9 +385,9 @@ void vnc_relay_free(VncRelay *r)
     (void)w;
     pthread_join(r->thread, NULL);
     for (int i = 0; i < r->nconns; i++)
-        conn_free(r->conns[i]);
+        conn_free(r, r->conns[i]);
     for (int i = 0; i < r->nincoming; i++)
-        conn_free(r->incoming[i]);
+        conn_free(r, r->incoming[i]);
     free(r->conns);
     free(r->incoming);
     close(r->wake[0]);

@@ -15,8 +15,9 @@
  * must not hold the loop:
  *   - it never sees a client's socket: ui/vnc-relay.c's thread moves the
  *     bytes between the client and a socket pair, buffering what a slow
- *     client has not taken, so libvncserver's writes never wait (a client
- *     that stops reading is dropped at VNC_RELAY_MAX_BACKLOG);
+ *     client has not taken, so libvncserver's writes never wait; a client
+ *     that owes more than VNC_HOLD_BACKLOG is put on hold (no updates
+ *     made, its input not read) until it has taken them;
  *   - vx86 listens and accepts itself and hands a connection over only
  *     once libvncserver finds what it reads first already there (its
  *     WebSocket sniffing waits up to 100 ms for the client to speak): a
@@ -77,6 +78,8 @@
 #define VNC_HANDSHAKE_MS 5000     /* for a whole WebSocket request or RFB version */
 #define VNC_PENDING_RECHECK_MS 20 /* a partial request or version is looked at again */
 #define VNC_CLIENT_WAIT_MS 500    /* the rest of a message once it started */
+#define VNC_HOLD_BACKLOG (4u << 20)  /* unsent bytes that put a client on hold */
+#define VNC_HOLD_RECHECK_MS 20    /* a held client's backlog is looked at again */
 /* What clients see while the display shows nothing (QEMU's size too). */
 #define VNC_BLANK_W 640
 #define VNC_BLANK_H 480
@@ -104,6 +107,8 @@ typedef struct VncPending {
 typedef struct VncClient {
     VncServer *v;
     VncInput input;
+    int slot;                 /* the relay's number for it */
+    bool held;                /* owes too much: on hold this round */
     int poll_idx;
 } VncClient;
 
@@ -128,6 +133,7 @@ struct VncServer {
     char *passwords[2];               /* libvncserver's list: { password, NULL } */
     char desktop_name[128];
     char *unix_path;                  /* unlinked at close */
+    int new_slot;                     /* the relay slot of the client being added */
 };
 
 /* libvncserver's waits (select) give up on EINTR and drop the client:
@@ -237,6 +243,7 @@ static enum rfbNewClientAction vnc_new_client(rfbClientPtr cl)
         return RFB_CLIENT_REFUSE;
     VncClient *c = xcalloc(1, sizeof(*c));
     c->v = v;
+    c->slot = v->new_slot;            /* vnc_hand_over's rfbNewClient calls us */
     c->poll_idx = -1;
     vnc_input_init(&c->input, &v->in);
     cl->clientData = c;
@@ -411,7 +418,7 @@ static const char vnc_server_version[VNC_RELAY_VERSION_LEN + 1] = "RFB 003.008\n
 static void vnc_hand_over(VncServer *v, int client_fd, const uint8_t *version)
 {
     int fd = vnc_relay_add(v->relay, client_fd, version, version ? VNC_RELAY_VERSION_LEN : 0,
-                           version ? vnc_server_version : NULL);
+                           version ? vnc_server_version : NULL, &v->new_slot);
     if (fd < 0)
         return;
     if (fd >= FD_SETSIZE) {           /* libvncserver keeps its sockets in an fd_set */
@@ -524,7 +531,14 @@ static void vnc_fill(void *opaque, PollSet *ps, int *timeout_ms)
     }
     for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next) {
         VncClient *c = cl->clientData;
-        if (c && cl->sock >= 0)
+        if (!c || cl->sock < 0)
+            continue;
+        /* A client that owes much is neither read nor sent to: its
+         * backlog is looked at again shortly. */
+        c->held = vnc_relay_backlog(v->relay, c->slot) > VNC_HOLD_BACKLOG;
+        if (c->held)
+            *timeout_ms = MIN(*timeout_ms, VNC_HOLD_RECHECK_MS);
+        else
             c->poll_idx = pollset_add(ps, cl->sock, POLLIN);
     }
     if (v->dirty && v->nclients)
@@ -542,9 +556,10 @@ static void vnc_dispatch(void *opaque, PollSet *ps)
     bool work = v->dirty;
     for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next) {
         VncClient *c = cl->clientData;
-        if (!c || c->poll_idx < 0)
+        if (!c)
             continue;
-        work |= (pollset_revents(ps, c->poll_idx) & (POLLIN | POLLHUP | POLLERR)) != 0;
+        if (c->poll_idx >= 0)
+            work |= (pollset_revents(ps, c->poll_idx) & (POLLIN | POLLHUP | POLLERR)) != 0;
         c->poll_idx = -1;
     }
     /* New clients (rfbNewClient above) are in libvncserver's list with
@@ -552,10 +567,16 @@ static void vnc_dispatch(void *opaque, PollSet *ps)
     if (!work)
         return;
     v->dirty = false;
+    for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next) {
+        VncClient *c = cl->clientData;
+        cl->onHold = c && c->held;
+    }
     sigset_t old;
     vnc_signals_block(&old);
     rfbProcessEvents(v->screen, 0);
     vnc_signals_restore(&old);
+    for (rfbClientPtr cl = v->screen->clientHead; cl; cl = cl->next)
+        cl->onHold = FALSE;
 }
 
 /* ---- open / close ---- */

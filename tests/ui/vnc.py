@@ -452,6 +452,13 @@ def within(rect, box):
     return bx <= x and x + w <= bx + bw and by <= y and y + h <= by + bh
 
 
+def peak_rss_kib(pid):
+    for line in open("/proc/%d/status" % pid):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
 def need(tools, what):
     missing = [t for t in tools if not shutil.which(t)]
     return check(not missing, "%s: %s installed" % (what, ", ".join(tools)),
@@ -960,8 +967,14 @@ def robust_tests(vx86, tmp):
             # Changes to send: keys echoed on the screen.
             for k in "abcdefgh":
                 g.monitor("sendkey " + k)
-            time.sleep(1)
+            time.sleep(2)
+        rss0 = peak_rss_kib(g.p.pid)
         abuse("a client that never reads its updates", no_reader)
+        # It asked for 200 whole frames (1.1 MiB each, raw) and reads none:
+        # vx86 stops making them once a few MiB wait for it.
+        grown = peak_rss_kib(g.p.pid) - rss0
+        check(grown < 24 * 1024, "robust: what waits for that client stays small",
+              "vx86's peak grew by %d KiB" % grown)
         t0 = time.time()
         ok = g.alive()
         check(ok and time.time() - t0 < 5,
