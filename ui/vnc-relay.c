@@ -153,8 +153,9 @@ static bool drop_said(RelayConn *c)
     return true;
 }
 
-/* Moves what can move; false when the connection is finished. */
-static bool conn_step(RelayConn *c, int64_t now)
+/* Moves what can move; false when the connection is finished.
+ * client_ev: what poll said of the client's socket. */
+static bool conn_step(RelayConn *c, int64_t now, short client_ev)
 {
     if (!c->client_eof && !c->client_dead) {
         int r = buf_fill(&c->up, c->cfd, RELAY_UP_MAX);
@@ -163,6 +164,10 @@ static bool conn_step(RelayConn *c, int64_t now)
         if (r < 0)
             c->client_dead = true;
     }
+    /* Hung up both ways (or reset) after its last byte: nothing more to
+     * send it either. */
+    if (c->client_eof && (client_ev & (POLLHUP | POLLERR)))
+        c->client_dead = true;
     if (!c->up_shut) {
         if (!buf_flush(&c->up, c->lfd))
             return false;             /* libvncserver's end is gone */
@@ -250,8 +255,12 @@ static void *relay_thread(void *opaque)
         int64_t now = now_ms(), timeout = -1;
         for (int i = 0; i < r->nconns; i++) {
             RelayConn *c = r->conns[i];
-            pfd[1 + 2 * i] = (struct pollfd){ .fd = c->cfd, .events = conn_client_events(c) };
-            pfd[2 + 2 * i] = (struct pollfd){ .fd = c->lfd, .events = conn_lib_events(c) };
+            /* A side that is done is not polled at all: a hung-up socket
+             * would report POLLHUP forever. */
+            pfd[1 + 2 * i] = (struct pollfd){ .fd = c->client_dead ? -1 : c->cfd,
+                                              .events = conn_client_events(c) };
+            pfd[2 + 2 * i] = (struct pollfd){ .fd = c->lib_eof ? -1 : c->lfd,
+                                              .events = conn_lib_events(c) };
             if (c->lib_eof) {
                 int64_t left = MAX(c->linger_until - now, 0);
                 timeout = timeout < 0 ? left : MIN(timeout, left);
@@ -266,7 +275,7 @@ static void *relay_thread(void *opaque)
         for (int i = 0; i < r->nconns; i++) {
             RelayConn *c = r->conns[i];
             bool touched = pfd[1 + 2 * i].revents || pfd[2 + 2 * i].revents || c->lib_eof;
-            if (touched && !conn_step(c, now)) {
+            if (touched && !conn_step(c, now, pfd[1 + 2 * i].revents)) {
                 conn_free(r, c);
                 continue;
             }

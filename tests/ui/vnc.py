@@ -171,8 +171,10 @@ def snapshot(display, out, passwd=None, host="127.0.0.1", timeout=20):
     if passwd:
         cmd += ["-passwd", passwd]
     try:
+        # No terminal: asked for a password it has not got, it fails at
+        # once instead of prompting.
         r = subprocess.run(cmd + ["%s:%s" % (host, display), out], stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=timeout)
+                           capture_output=True, timeout=timeout, start_new_session=True)
     except subprocess.TimeoutExpired:
         return -1, None
     return r.returncode, load_rgb(out) if r.returncode == 0 and os.path.exists(out) else None
