@@ -33,6 +33,9 @@ endif
 ifneq ($(CONFIG_CURSES),yes)
 LIB_SRCS := $(filter-out ui/curses%.c, $(LIB_SRCS))
 endif
+ifneq ($(CONFIG_VNC),yes)
+LIB_SRCS := $(filter-out ui/vnc.c, $(LIB_SRCS))
+endif
 ifneq ($(CONFIG_KVM),yes)
 LIB_SRCS := $(filter-out accel/kvm%.c, $(LIB_SRCS))
 endif

@@ -486,6 +486,71 @@ static void hmp_sendkey(VMControl *vc, int argc, char **argv, Text *out)
     press_keys(vc, codes, n);
 }
 
+/* ---- the VNC password ---- */
+
+static bool set_vnc_password(VMControl *vc, const char *pw, char *err, size_t errlen)
+{
+    if (!vc->vnc_password) {
+        snprintf(err, errlen, "there is no VNC server (-vnc)");
+        return false;
+    }
+    return vc->vnc_password(vc->vnc_opaque, pw, err, errlen);
+}
+
+static JsonValue *qmp_change_vnc_password(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    char err[256];
+    if (!set_vnc_password(vc, json_get_string(a, "password"), err, sizeof err)) {
+        cmd_error(e, "GenericError", "Could not set password: %s", err);
+        return NULL;
+    }
+    return json_object();
+}
+
+/* set_password vnc PASSWORD (QEMU's: the protocol comes first). */
+static JsonValue *qmp_set_password(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *proto = json_get_string(a, "protocol");
+    if (strcmp(proto, "vnc")) {
+        cmd_error(e, "GenericError", "Parameter 'protocol' does not accept value '%s' "
+                  "(vx86 has vnc)", proto);
+        return NULL;
+    }
+    const char *conn = json_get_string(a, "connected");
+    if (conn && strcmp(conn, "keep")) {
+        cmd_error(e, "GenericError", "connected=%s: only 'keep' is supported", conn);
+        return NULL;
+    }
+    return qmp_change_vnc_password(vc, a, e);
+}
+
+static void hmp_vnc_password_entered(VMControl *vc, const char *pw, Text *out)
+{
+    char err[256];
+    if (!set_vnc_password(vc, pw, err, sizeof err))
+        text_printf(out, "Could not set password: %s\n", err);
+}
+
+/* change vnc password [PASSWORD]: without it, the monitor asks for it
+ * (not echoed). */
+static void hmp_change(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc < 3 || strcmp(argv[1], "vnc") || strcmp(argv[2], "password")) {
+        text_printf(out, "change: vx86 has only 'change vnc password [PASSWORD]'\n");
+        return;
+    }
+    if (argc > 4) {
+        text_printf(out, "change: too many arguments\n");
+        return;
+    }
+    if (argc == 4) {
+        hmp_vnc_password_entered(vc, argv[3], out);
+        return;
+    }
+    vc->secret_fn = hmp_vnc_password_entered;
+    vc->secret_prompt = "Password: ";
+}
+
 /* ---- registers, memory ---- */
 
 static bool get_cpu(VMControl *vc, X86ArchState *s, Text *out)
@@ -869,6 +934,13 @@ static const CmdDef cmd_defs[] = {
       .help = "send keys to the VM (e.g. 'sendkey ctrl-alt-f1')",
       .args = { { "keys", ARG_ANY, false }, { "hold-time", ARG_INT, true } },
       .run = qmp_send_key, .hmp_run = hmp_sendkey },
+    { .hmp = "change", .hmp_params = "vnc password [password]",
+      .help = "set the VNC password (asks for it when not given)", .hmp_run = hmp_change },
+    { .qmp = "change-vnc-password", .help = "set the VNC password",
+      .args = { S("password") }, .run = qmp_change_vnc_password },
+    { .qmp = "set_password", .hmp = "set_password", .hmp_params = "protocol password [action]",
+      .help = "set the password of a remote display (vnc)",
+      .args = { S("protocol"), S("password"), S_OPT("connected") }, .run = qmp_set_password },
     { .qmp = "human-monitor-command", .help = "run a human monitor command",
       .args = { S("command-line"), { "cpu-index", ARG_INT, true } }, .run = qmp_hmp_command },
     { .hmp = "x", .hmp_params = "/fmt addr", .help = "virtual memory dump starting at addr",
@@ -1067,6 +1139,7 @@ static void hmp_help(VMControl *vc, int argc, char **argv, Text *out)
 
 void cmd_hmp_line(VMControl *vc, const char *line, Text *out)
 {
+    vc->secret_fn = NULL;         /* only the command run here may ask */
     /* Words split at blanks; "double quotes" keep blanks (migrate
      * "exec:cat > FILE"), backslash escapes the next character in them. */
     char *copy = xmalloc(strlen(line) + 1), *argv[HMP_MAX_ARGS], *w = copy;
@@ -1116,6 +1189,11 @@ static JsonValue *qmp_hmp_command(VMControl *vc, const JsonValue *a, CmdError *e
     Text out = { 0 };
     text_printf(&out, "%s", "");
     cmd_hmp_line(vc, json_get_string(a, "command-line"), &out);
+    if (vc->secret_fn) {
+        /* Nobody here to ask. */
+        vc->secret_fn = NULL;
+        text_printf(&out, "this command asks for a secret: give it as an argument here\n");
+    }
     /* Only valid UTF-8 goes into JSON strings. */
     if (!json_utf8_valid(out.data, out.len)) {
         for (size_t i = 0; i < out.len; i++)

@@ -26,6 +26,7 @@
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/pc.h"
 #include "ui/display.h"
+#include "ui/vnc.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -192,6 +193,38 @@ static bool start_qmp(VMControl *vc, const VMOptions *o, QmpServer **qmp)
     return true;
 }
 
+#ifdef CONFIG_VNC
+static bool vnc_password_hook(void *opaque, const char *pw, char *err, size_t errlen)
+{
+    return vnc_set_password(opaque, pw, err, errlen);
+}
+#endif
+
+/* -vnc: the VNC server next to the display.  False (reported) when it
+ * cannot start. */
+static bool start_vnc(Machine *m, PCBoard *pc, VMControl *vc, const DisplayInput *in,
+                      const VMOptions *o, VncServer **out)
+{
+    *out = NULL;
+    if (!o->vnc.enabled)
+        return true;
+#ifdef CONFIG_VNC
+    char err[1024];
+    *out = vnc_open(m, pc_console(pc), in, &o->vnc, err, sizeof err);
+    if (!*out) {
+        fprintf(stderr, "vx86: %s\n", err);
+        return false;
+    }
+    vc->vnc_password = vnc_password_hook;
+    vc->vnc_opaque = *out;
+    return true;
+#else
+    fprintf(stderr, "vx86: -vnc %s: vx86 was built without VNC (libvncserver-dev; "
+                    "see ./configure)\n", o->vnc.spec);
+    return false;
+#endif
+}
+
 /* Builds the PC around m, picks the accelerator and runs until the guest
  * powers off.  Takes ownership of m.  Returns the exit status. */
 static int run_board(Machine *m, const VMOptions *opts)
@@ -226,8 +259,11 @@ static int run_board(Machine *m, const VMOptions *opts)
         fprintf(stderr, "vx86: %s\n", err);
         ok = false;
     }
-    if (!ok || !start_monitor(m, vc, opts, disp, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
+    VncServer *vnc = NULL;
+    if (!ok || !start_vnc(m, pc, vc, &in, opts, &vnc) ||
+        !start_monitor(m, vc, opts, disp, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
         !start_mons(vc, pc, opts, mon_qmp, mon_hmp)) {
+        vnc_close(vnc);
         display_close(disp);
         for (int i = 0; i < 4; i++) {
             qmp_server_free(qmp[i]);
@@ -284,6 +320,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         gdbstub_free(gdb);
         ops->free(acc);
     }
+    vnc_close(vnc);
     display_close(disp);
     for (int i = 0; i < 4; i++) {
         qmp_server_free(qmp[i]);

@@ -1448,8 +1448,138 @@ static int opt_device(Ctx *c, const char *arg)
     return 0;
 }
 
+/* ---- -vnc ---- */
+
+static void vnc_opt_clear(VncOpt *v)
+{
+    free(v->spec);
+    free(v->host);
+    free(v->unix_path);
+    free(v->ws_host);
+    memset(v, 0, sizeof(*v));
+}
+
+/* [HOST]:PORT into host (NULL when empty; [v6] brackets dropped) and the
+ * number after the last colon, within [0, max]. */
+static bool split_host_number(const char *s, uint64_t max, char **host, uint64_t *num)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || !parse_uint(colon + 1, 0, max, num))
+        return false;
+    size_t n = (size_t)(colon - s);
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+        s++;
+        n -= 2;
+    } else if (memchr(s, '[', n) || memchr(s, ']', n)) {
+        return false;
+    }
+    *host = n ? strndup(s, n) : NULL;
+    return true;
+}
+
+static int vnc_address(Ctx *c, VncOpt *v, const char *addr)
+{
+    uint64_t n;
+    set_string(&v->spec, addr);
+    if (!strncmp(addr, "unix:", 5)) {
+        if (!addr[5])
+            return fail(c, "unix: needs a socket path");
+        set_string(&v->unix_path, addr + 5);
+        return 0;
+    }
+    if (!split_host_number(addr, 65535 - VNC_PORT_BASE, &v->host, &n))
+        return fail(c, "'%s': expected [HOST]:DISPLAY (port 5900+DISPLAY), unix:PATH or none",
+                    addr);
+    v->display = v->display_to = (int)n;
+    return 0;
+}
+
+static int vnc_websocket(Ctx *c, VncOpt *v, const char *val)
+{
+    bool on;
+    uint64_t port;
+    if (parse_bool(val, &on)) {
+        v->ws_port = on ? -1 : 0;         /* -1: 5700 + display, once known */
+        return 0;
+    }
+    free(v->ws_host);
+    v->ws_host = NULL;
+    if (parse_uint(val, 1, 65535, &port) ||
+        (split_host_number(val, 65535, &v->ws_host, &port) && port)) {
+        v->ws_port = (int)port;
+        return 0;
+    }
+    return fail(c, "websocket=%s: expected on, off, PORT or HOST:PORT", val);
+}
+
+/* QEMU's -vnc [HOST]:N|unix:PATH|none[,websocket=on|PORT][,password=on][,to=L]
+ * (also -display vnc=...). */
+static int vnc_parse(Ctx *c, const char *arg)
+{
+    VncOpt *v = &c->o->vnc;
+    vnc_opt_clear(v);
+    if (!strcmp(arg, "none"))
+        return 0;                         /* QEMU: the server is not started */
+    KVList l;
+    if (kv_parse(c, arg, "vnc", &l) < 0)
+        return -1;
+    int rc = 0;
+    uint64_t to = 0;
+    bool have_to = false;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "vnc")) {
+            rc = kv->val ? vnc_address(c, v, kv->val) : kv_need_value(c, kv);
+        } else if (!strcmp(kv->key, "websocket")) {
+            rc = vnc_websocket(c, v, kv->val);
+        } else if (!strcmp(kv->key, "password")) {
+            if (!parse_bool(kv->val, &v->password))
+                rc = fail(c, "password=%s: expected on or off", kv->val);
+        } else if (!strcmp(kv->key, "to")) {
+            have_to = true;
+            if (!kv->val || !parse_uint(kv->val, 0, 65535 - VNC_PORT_BASE, &to))
+                rc = fail(c, "to=%s: expected a display number", kv->val ? kv->val : "");
+        } else {
+            rc = fail(c, "unsupported parameter '%s' (vx86 has websocket, password, to)",
+                      kv->key);
+        }
+    }
+    kv_free(&l);
+    if (rc == 0 && !v->spec)
+        rc = fail(c, "needs an address: [HOST]:DISPLAY, unix:PATH or none");
+    if (rc == 0 && have_to && (v->unix_path || (int)to < v->display))
+        rc = fail(c, "to=%d: needs a TCP display number not above it", (int)to);
+    if (rc == 0 && have_to)
+        v->display_to = (int)to;
+    if (rc == 0 && v->ws_port == -1 && v->unix_path)
+        rc = fail(c, "websocket=on: needs a display number (use websocket=PORT with unix:)");
+    if (rc == 0 && v->ws_port == -1 && VNC_WEBSOCKET_PORT_BASE + v->display > 65535)
+        rc = fail(c, "websocket=on: port %d is out of range", VNC_WEBSOCKET_PORT_BASE + v->display);
+    if (rc < 0) {
+        vnc_opt_clear(v);
+        return -1;
+    }
+    if (v->ws_port == -1)
+        v->ws_port = VNC_WEBSOCKET_PORT_BASE + v->display;
+    v->enabled = true;
+    return 0;
+}
+
+static int opt_vnc(Ctx *c, const char *arg)
+{
+    return vnc_parse(c, arg);
+}
+
 static int opt_display(Ctx *c, const char *arg)
 {
+    /* -display vnc=ADDRESS[,...]: only the VNC server, no window. */
+    if (!strncmp(arg, "vnc=", 4)) {
+        c->o->display = DISPLAY_NONE;
+        return vnc_parse(c, arg);
+    }
+    if (!strcmp(arg, "vnc"))
+        return fail(c, "vnc: needs an address (-display vnc=:N)");
+
     KVList l;
     if (kv_parse(c, arg, "type", &l) < 0)
         return -1;
@@ -1473,7 +1603,7 @@ static int opt_display(Ctx *c, const char *arg)
         else if (!strcmp(kv->val, "none"))
             c->o->display = DISPLAY_NONE;
         else
-            rc = fail(c, "unsupported display '%s' (sdl, curses, none)", kv->val);
+            rc = fail(c, "unsupported display '%s' (sdl, curses, none, vnc=:N)", kv->val);
     }
     kv_free(&l);
     return rc;
@@ -1773,7 +1903,9 @@ static const OptDef opt_defs[] = {
     { "nic", true, opt_nic, "none|TYPE[,model=e1000][,mac=M][,...]", "a NIC with its own backend" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none", "legacy NIC/backend pair" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
-    { "display", true, opt_display, "sdl|curses|none", "display backend" },
+    { "display", true, opt_display, "sdl|curses|none|vnc=:N", "display backend" },
+    { "vnc", true, opt_vnc, "[HOST]:N|unix:PATH|none[,websocket=on|PORT][,password=on]",
+      "VNC server on port 5900+N (see docs/usage.md)" },
     { "full-screen", false, opt_full_screen, NULL, "start the SDL window in full screen" },
     { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
     { "name", true, opt_name, "NAME", "the VM's name (window title, query-name)" },
@@ -1962,6 +2094,7 @@ void options_free(VMOptions *o)
     free(o->serial_path);
     free(o->debugcon_path);
     free(o->monitor);
+    vnc_opt_clear(&o->vnc);
     for (int i = 0; i < o->nqmp; i++)
         free(o->qmp[i]);
     for (int i = 0; i < o->nmons; i++)

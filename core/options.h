@@ -105,6 +105,22 @@ typedef struct NicOpt {
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
+/* -vnc (ui/vnc.c): QEMU's [HOST]:N | unix:PATH | none, with websocket=,
+ * password=, to=. */
+#define VNC_PORT_BASE 5900
+#define VNC_WEBSOCKET_PORT_BASE 5700
+typedef struct VncOpt {
+    bool enabled;         /* a VNC server is wanted (not -vnc none) */
+    char *spec;           /* the address as given, for messages (":1") */
+    char *host;           /* NULL: every interface */
+    int display;          /* TCP port VNC_PORT_BASE + display ... */
+    int display_to;       /* ... or the first free one up to + display_to (to=) */
+    char *unix_path;      /* unix:PATH: a Unix socket instead of TCP */
+    char *ws_host;        /* websocket=HOST:PORT; NULL: the VNC host */
+    int ws_port;          /* 0: no WebSocket listener */
+    bool password;        /* password=on: VNC authentication (change vnc password) */
+} VncOpt;
+
 typedef struct AccelOpt {
     char name[8];         /* "kvm" or "tcg" */
     bool interp;          /* tcg,interp=on: run the IR interpreter */
@@ -132,6 +148,7 @@ typedef struct VMOptions {
     DisplayKind display;
     bool full_screen;     /* -full-screen: the SDL window starts full screen */
     bool no_quit;         /* -no-quit, -display sdl,window-close=off */
+    VncOpt vnc;           /* -vnc, -display vnc=... */
     char *name;           /* -name: the window title, query-name */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */

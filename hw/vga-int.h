@@ -82,6 +82,12 @@ struct VGAState {
     uint32_t text_cache_cells;
     bool last_char_phase;
     int last_cursor_lines;
+    /* The two text fonts' glyph bytes (plane 2) as last drawn: text
+     * writes dirty the same vram pages (the planes are interleaved), so a
+     * dirty page alone does not mean the font changed. */
+    uint8_t font_cache[2][0x2000];
+    uint32_t font_cache_base[2];
+    bool font_cache_valid[2];
 };
 
 /* vga.c */
