@@ -880,11 +880,14 @@ static const SCSIDeviceOps disk_scsi_ops = {
 
 /* ---- the machine device ---- */
 
+/* Power-on or machine reset: the next command learns it (SPC-4 6.x,
+ * POWER ON, RESET, OR BUS DEVICE RESET OCCURRED). */
 static void disk_reset(void *opaque)
 {
     SCSIDisk *s = opaque;
     disk_drain(&s->dev);
-    s->ua_asc = s->ua_ascq = 0;
+    s->ua_asc = ASC_POWER_ON_RESET;
+    s->ua_ascq = 0;
     s->tray_open = false;
     s->locked = false;
     s->media_event = false;
