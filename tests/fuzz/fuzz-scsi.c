@@ -142,6 +142,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!m)
         setup();
     machine_reset_devices(m);
+    /* Reset leaves a UNIT ATTENTION that would eat every input's first
+     * command: a REQUEST SENSE to each unit takes it. */
+    static const uint8_t clear_ua[20] = { 0, SCSI_REQUEST_SENSE, [5] = 18, [17] = 18 };
+    for (int unit = 0; unit < 2; unit++) {
+        uint8_t c[20];
+        memcpy(c, clear_ua, sizeof c);
+        c[0] = (uint8_t)unit;
+        FuzzInput ua = { c, sizeof c };
+        run_command(&ua);
+    }
     FuzzInput in = { data, size };
     while (in.left)
         run_command(&in);
