@@ -292,7 +292,7 @@ static void balloon_reset(VirtIODevice *vdev)
 static const VirtIODeviceClass virtio_balloon_class = {
     .name = "virtio-balloon",
     .device_id = VIRTIO_ID_BALLOON,
-    .pci_class = 0x050000,            /* memory controller, RAM (as QEMU) */
+    .pci_class = 0xff0000,            /* "other" (as QEMU) */
     .config_size = 16,
     .get_config = balloon_get_config,
     .set_config = balloon_set_config,
