@@ -18,6 +18,10 @@ virtio_balloon; vx86.modules=scsi).
               image's allocated size shrinks (UNMAP -> hole in the file).
            3. on the host, fsck.ext4 -fn is clean and debugfs reads a file
               with the checksum the guest wrote down.
+           4. firmware: a GRUB ISO holding the kernel and initramfs-scsi on
+              a scsi-cd, -boot d: SeaBIOS's virtio-scsi driver boots it (El
+              Torito), GRUB loads the kernel through it, the guest comes up
+              and finds its CD at 0:0:0:0.
   balloon  -m 512M with virtio-balloon-pci: the guest fills its free
            memory (ramfs) and frees it; QMP `balloon` to 256 MiB less: vx86's
            VmRSS drops by at least 200 MiB, the guest's MemTotal by 256 MiB,
@@ -226,6 +230,40 @@ def test_scsi(accel):
         data = subprocess.run([debugfs, "-R", "cat /%s" % last, disk], capture_output=True).stdout
         check(want is not None and hashlib.md5(data).hexdigest() == want.group(1),
               "host: debugfs reads %s with the guest's checksum" % last)
+
+        # 4. SeaBIOS boots GRUB from the scsi-cd.
+        initrd = os.path.join(CACHE, "initramfs-scsi.cpio.gz")
+        with open(cfg, "w") as f:
+            f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
+                    "terminal_output serial\nset timeout=0\nmenuentry vx86 {\n"
+                    "    linux /boot/vmlinuz console=ttyS0 quiet vx86.modules=scsi\n"
+                    "    initrd /boot/initramfs-scsi.cpio.gz\n}\n")
+        boot_iso = os.path.join(tmp, "boot.iso")
+        subprocess.run([os.path.join(ROOT, "tests/guest/mkgrub.sh"), "iso", boot_iso, cfg, kernel,
+                        initrd], check=True, stdout=subprocess.DEVNULL)
+        vm = VM(["-accel", accel, "-m", "256M", "-boot", "d",
+                 "-drive", "if=none,id=c0,file=%s,format=raw,media=cdrom" % boot_iso,
+                 "-device", "virtio-scsi-pci", "-device", "scsi-cd,drive=c0"], qmp=False)
+        g = Guest.__new__(Guest)
+        g.vm, g.n, g.q = vm, 0, None
+        try:
+            vm.wait_serial("~ # ", timeout=400)
+            booted = True
+        except (TimeoutError, RuntimeError) as e:
+            booted = False
+            check(False, "boot 4: SeaBIOS + GRUB from scsi-cd reach the guest's shell", str(e))
+        if booted:
+            text = vm.out.decode(errors="replace")
+            check("Booting from DVD/CD" in text and "Booting `vx86'" in text,
+                  "boot 4: SeaBIOS boots GRUB from the scsi-cd (El Torito over virtio-scsi)")
+            out = g.run("for i in $(seq 100); do [ -b /dev/sr0 ] && break; sleep 0.1; done; " +
+                        LIST_UNITS)
+            check("unit 0:0:0:0 type=5 vendor=VX86 model=VX86 CD-ROM" in out,
+                  "boot 4: the guest GRUB booted finds its CD at 0:0:0:0", out)
+            rc = g.poweroff()
+            check(rc == 0, "boot 4: guest powered off (exit %s)" % rc)
+        else:
+            vm.kill()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
