@@ -52,6 +52,7 @@ typedef struct SCSIDisk {
     bool tray_open, locked;
     bool media_event;               /* GET EVENT STATUS: not reported yet */
     uint8_t ua_asc, ua_ascq;        /* pending UNIT ATTENTION (asc 0: none) */
+    bool draining;                  /* reset / task abort: no new block requests */
     char serial[21];                /* "": derived from the address on the bus */
     SCSIRequest *inflight;          /* requests with block I/O in flight */
 } SCSIDisk;
@@ -370,10 +371,16 @@ static void write_same_next(void *opaque, int ret)
     SCSIRequest *r = opaque;
     SCSIDisk *s = (SCSIDisk *)r->dev;
     r->error = ret;
-    if (ret < 0 || r->count == 0)
+    if (ret == 0 && r->count && s->draining) {
+        /* A reset or an abort waits for this unit: stop here (up to 2 GiB
+         * of chunks would follow). */
+        r->error = -ECANCELED;
+        req_finish(s, r, SENSE_ABORTED_COMMAND, 0);
+    } else if (ret < 0 || r->count == 0) {
         req_finish(s, r, SENSE_MEDIUM_ERROR, ASC_WRITE_ERROR);
-    else
+    } else {
         write_same_chunk(s, r);
+    }
 }
 
 static bool all_zero(const uint8_t *p, size_t n)
@@ -862,8 +869,11 @@ static void disk_submit(SCSIDevice *d, SCSIRequest *r)
 static void disk_drain(SCSIDevice *d)
 {
     SCSIDisk *s = (SCSIDisk *)d;
-    if (s->bb && s->inflight)
+    if (s->bb && s->inflight) {
+        s->draining = true;
         blk_drain(s->bb);
+        s->draining = false;
+    }
 }
 
 static void disk_bus_reset(SCSIDevice *d)

@@ -710,6 +710,49 @@ START_TEST(test_scsi_events)
 }
 END_TEST
 
+/* The adapter, its units and the balloon save and load their state: a
+ * second machine built alike takes it and answers the same. */
+START_TEST(test_scsi_balloon_state)
+{
+    Bench *a = scsi_bench();
+    Resp r;
+    uint8_t pa[6] = { SCSI_PREVENT_ALLOW, 0, 0, 0, 1, 0 };
+    cmd(a, 1, 0, pa, 6, 0, 0, &r);                          /* CD locked */
+    virtio_config_write(a->vdev, 20, 64, 4);                /* sense_size 64 */
+    VMBuf buf;
+    vmbuf_init(&buf);
+    machine_save_devices(a->m, &buf);
+    Bench *b = bench_new(false, false);
+    memcpy(b->m->ram, a->m->ram, RAM_SIZE);
+    char *err = NULL;
+    ck_assert_msg(machine_load_devices(b->m, buf.data, buf.len, &err) == 0, "%s", err);
+    vmbuf_free(&buf);
+    memcpy(b->avail_idx, a->avail_idx, sizeof b->avail_idx);
+    ck_assert_uint_eq(virtio_config_read(b->vdev, 20, 4), 64);
+    uint8_t ej[6] = { SCSI_START_STOP_UNIT, 0, 0, 0, 0x02, 0 };
+    cmd(b, 1, 0, ej, 6, 0, 0, &r);
+    ck_assert_uint_eq(r.response, VIRTIO_SCSI_S_OK);
+    ck_assert_uint_eq(r.sense_len, 18);
+    ck_assert_uint_eq(b->m->ram[RESP + 12 + 12], ASC_REMOVAL_PREVENTED);
+    bench_free(a);
+    bench_free(b);
+
+    Bench *c = bench_new(true, false);
+    driver_init(c, ~0ULL);
+    virtio_balloon_set_target(c->bal, RAM_SIZE / 2);
+    virtio_config_write(c->vdev, 4, 1024, 4);
+    vmbuf_init(&buf);
+    machine_save_devices(c->m, &buf);
+    Bench *d = bench_new(true, false);
+    ck_assert_msg(machine_load_devices(d->m, buf.data, buf.len, &err) == 0, "%s", err);
+    vmbuf_free(&buf);
+    ck_assert_uint_eq(virtio_config_read(d->vdev, 0, 4), 1024);
+    ck_assert_uint_eq(virtio_balloon_actual(d->bal), RAM_SIZE / 2);
+    bench_free(c);
+    bench_free(d);
+}
+END_TEST
+
 /* ---- virtio-balloon ---- */
 
 START_TEST(test_balloon_target_and_change)
@@ -820,6 +863,7 @@ static Suite *virtio_scsi_suite(void)
     tcase_add_test(tc, test_scsi_cd);
     tcase_add_test(tc, test_scsi_malformed);
     tcase_add_test(tc, test_scsi_events);
+    tcase_add_test(tc, test_scsi_balloon_state);
     tcase_add_test(tc, test_balloon_target_and_change);
     tcase_add_test(tc, test_balloon_inflate_deflate);
     tcase_add_test(tc, test_balloon_stats);
