@@ -34,12 +34,21 @@ SELECTED = [e for e in os.environ.get("BENCH_ENGINES", "").split(",") if e]
 # against the build it started from, with the same machine noise.
 BASE = os.environ.get("VX86_BASE")
 ALL_WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench",
-                 "grub-boot", "disk-write-256M", "disk-read-256M"]
+                 "grub-boot", "disk-write-256M", "disk-read-256M",
+                 "vblk-seq-write-256M", "vblk-seq-read-256M", "vblk-rand-write-4k",
+                 "vblk-rand-read-4k"]
 # Rows measured in a second boot of each engine: SeaBIOS + GRUB from an ISO
 # (grub-mkrescue) holding the kernel and the IDE initramfs, with a scratch
 # -hda the guest reads and writes with dd (O_DIRECT).  grub-boot is the
 # host-measured time from process start to /init of that boot.
 FIRMWARE_WORKLOADS = ["grub-boot", "disk-write-256M", "disk-read-256M"]
+# Rows measured in a third boot: the -kernel guest with the virtio
+# initramfs and a scratch -drive if=virtio (/dev/vda), O_DIRECT dd and
+# 4 KiB random I/O (bench/programs/randio.c).
+VIRTIO_WORKLOADS = ["vblk-seq-write-256M", "vblk-seq-read-256M", "vblk-rand-write-4k",
+                    "vblk-rand-read-4k"]
+# Rows of the extra boots, not in the CPU geometric mean.
+DEVICE_WORKLOADS = FIRMWARE_WORKLOADS + VIRTIO_WORKLOADS
 SCRATCH_MIB = 320
 # BENCH_WORKLOADS=fpbench,sort-1M runs only those rows (boot always runs).
 ONLY = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
@@ -67,7 +76,7 @@ def build_material():
     stage = os.path.join(BENCH_CACHE, "overlay")
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(os.path.join(stage, "bench"))
-    for prog in ("intbench", "fpbench", "nowns"):
+    for prog in ("intbench", "fpbench", "nowns", "randio"):
         sh(f"gcc -O2 -static -o {stage}/bench/{prog} {ROOT}/bench/programs/{prog}.c -lm")
     for f in ("init", "workloads.sh"):
         shutil.copy(os.path.join(ROOT, "bench", "guest", f), os.path.join(stage, "bench", f))
@@ -104,6 +113,34 @@ def build_firmware_material(kernel):
     iso = os.path.join(BENCH_CACHE, "bench-grub.iso")
     sh(f"{ROOT}/tests/guest/mkgrub.sh iso {iso} {cfg} {kernel} {initrd}")
     return iso
+
+
+def build_virtio_material():
+    """The virtio-blk boot's initramfs: the virtio modules + the overlay."""
+    initrd = os.path.join(BENCH_CACHE, "bench-virtio.cpio.gz")
+    with open(initrd, "wb") as out:
+        for part in (os.path.join(CACHE, "guest", "initramfs-virtio.cpio.gz"),
+                     os.path.join(BENCH_CACHE, "overlay.cpio.gz")):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    return initrd
+
+
+def virtio_argv(argv, initrd, scratch):
+    """An engine's command line with the virtio initramfs, the virtio rows
+    only, and the scratch disk as /dev/vda."""
+    only = [w for w in VIRTIO_WORKLOADS if w in WORKLOADS]
+    append = ("console=ttyS0 rdinit=/bench/init quiet vx86.modules=virtio bench.disk=/dev/vda "
+              "bench.only=" + ",".join(only))
+    out, repl = [], {"-initrd": initrd, "-append": append}
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] in repl and i + 1 < len(argv):
+            out.append(repl[argv[i]])
+            i += 1
+        i += 1
+    return out + ["-drive", f"file={scratch},format=raw,if=virtio"]
 
 
 def firmware_argv(argv, iso, scratch):
@@ -246,9 +283,12 @@ def main():
     kernel, initrd, stage = build_material()
     fw_rows = [w for w in FIRMWARE_WORKLOADS if w in WORKLOADS]
     iso = build_firmware_material(kernel) if fw_rows else None
+    vblk_rows = [w for w in VIRTIO_WORKLOADS if w in WORKLOADS]
+    vblk_initrd = build_virtio_material() if vblk_rows else None
     scratch = os.path.join(BENCH_CACHE, "scratch-disk.img")
     # The interpreter would spend most of the run limit in SeaBIOS and dd.
     fw_na = {"vx86-interp": "not run (the interpreter is too slow for these rows)"}
+    vblk_na = dict(fw_na)
     table = {}
     rss = {}
     na = {}
@@ -273,10 +313,27 @@ def main():
                 continue
             rss[name] = max(rss.get(name, 0), peak)
             for w in WORKLOADS:
-                if w in res and w not in FIRMWARE_WORKLOADS:
+                if w in res and w not in DEVICE_WORKLOADS:
                     table.setdefault(name, {}).setdefault(w, []).append(res[w])
                 if w + ":sum" in res:
                     sums.setdefault(w, {})[name] = res[w + ":sum"]
+            if vblk_rows and name not in vblk_na:
+                print(f"bench: run {run + 1}/{RUNS} {name} (virtio-blk disk) ...",
+                      file=sys.stderr, flush=True)
+                if os.path.exists(scratch):
+                    os.remove(scratch)
+                with open(scratch, "wb") as f:
+                    f.truncate(SCRATCH_MIB << 20)
+                res, peak, err = run_guest(name, virtio_argv(argv, vblk_initrd, scratch))
+                if err:
+                    vblk_na[name] = err
+                else:
+                    rss[name] = max(rss.get(name, 0), peak)
+                    for w in vblk_rows:
+                        if w in res:
+                            table.setdefault(name, {}).setdefault(w, []).append(res[w])
+                        if w + ":sum" in res:
+                            sums.setdefault(w, {})[name] = res[w + ":sum"]
             if not fw_rows or name in fw_na:
                 continue
             print(f"bench: run {run + 1}/{RUNS} {name} (SeaBIOS + GRUB ISO, disk) ...",
@@ -328,7 +385,7 @@ def main():
         if a and b:
             r = statistics.median(a) / statistics.median(b)
             # The geometric mean stays over the CPU rows it always had.
-            if w not in FIRMWARE_WORKLOADS:
+            if w not in DEVICE_WORKLOADS:
                 ratios.append(r)
             cells.append(f"{r:.2f}")
         else:
@@ -356,6 +413,11 @@ def main():
     if fw_na:
         lines.append("\nFirmware boot (" + ", ".join(fw_rows) + ") failed:")
         for n, why in fw_na.items():
+            lines.append(f"- {n}: {why}")
+    vblk_na = {n: why for n, why in vblk_na.items() if n not in na}
+    if vblk_rows and vblk_na:
+        lines.append("\nvirtio-blk boot (" + ", ".join(vblk_rows) + ") failed:")
+        for n, why in vblk_na.items():
             lines.append(f"- {n}: {why}")
     if os.path.exists(scratch):
         os.remove(scratch)

@@ -45,6 +45,10 @@ void bfile_close(BlockFile *f);
 /* Reads past the end of the file return zeros.  0 or -errno. */
 int bfile_pread(BlockFile *f, uint64_t offset, void *buf, size_t len);
 int bfile_pwrite(BlockFile *f, uint64_t offset, const void *buf, size_t len);
+/* Punches a hole (the range reads back as zeros, its blocks go back to the
+ * host file system); 0 without effect on read-only files and file
+ * systems that cannot.  0 or -errno. */
+int bfile_discard(BlockFile *f, uint64_t offset, uint64_t len);
 /* fdatasync, except with cache=unsafe (a no-op). */
 int bfile_flush(BlockFile *f);
 

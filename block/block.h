@@ -93,7 +93,8 @@ int blk_aio_write(BlockBackend *bb, uint64_t offset, const void *buf, size_t len
                   BlockCompletionFunc cb, void *opaque);
 int blk_aio_flush(BlockBackend *bb, BlockCompletionFunc cb, void *opaque);
 /* Guest TRIM/UNMAP: the range may read back as anything afterwards (qcow2
- * frees its clusters; raw and the -snapshot overlay ignore it). */
+ * frees its clusters, raw punches a hole in the file; the -snapshot
+ * overlay ignores it). */
 int blk_aio_discard(BlockBackend *bb, uint64_t offset, size_t len,
                     BlockCompletionFunc cb, void *opaque);
 

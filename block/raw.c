@@ -40,6 +40,13 @@ static int raw_flush(void *state)
     return bfile_flush(state);
 }
 
+/* Guest TRIM/UNMAP: a hole in the file (the image's allocated size
+ * shrinks, the range reads back as zeros). */
+static int raw_discard(void *state, uint64_t offset, uint64_t len)
+{
+    return bfile_discard(state, offset, len);
+}
+
 const BlockDriver blk_driver_raw = {
     .name = "raw",
     .probe = raw_probe,
@@ -48,6 +55,7 @@ const BlockDriver blk_driver_raw = {
     .pread = raw_pread,
     .pwrite = raw_pwrite,
     .flush = raw_flush,
+    .discard = raw_discard,
 };
 
 const BlockDriver *const blk_drivers[] = {

@@ -61,7 +61,7 @@ void cmd_error(CmdError *e, const char *cls, const char *fmt, ...)
 static const char *const event_names[] = {
     [MACHINE_EV_STOP] = "STOP", [MACHINE_EV_RESUME] = "RESUME",
     [MACHINE_EV_RESET] = "RESET", [MACHINE_EV_SHUTDOWN] = "SHUTDOWN",
-    [MACHINE_EV_POWERDOWN] = "POWERDOWN",
+    [MACHINE_EV_POWERDOWN] = "POWERDOWN", [MACHINE_EV_BALLOON_CHANGE] = "BALLOON_CHANGE",
 };
 
 static void machine_event(void *opaque, MachineEvent ev, bool guest, const char *reason)
@@ -72,6 +72,13 @@ static void machine_event(void *opaque, MachineEvent ev, bool guest, const char 
         data = json_object();
         json_set_bool(data, "guest", guest);
         json_set_str(data, "reason", reason ? reason : (guest ? "guest-shutdown" : "host-qmp-quit"));
+    }
+    if (ev == MACHINE_EV_BALLOON_CHANGE) {
+        MonBalloonInfo b;
+        if (!vc->hooks.balloon_info || !vc->hooks.balloon_info(vc->hooks.opaque, &b))
+            return;
+        data = json_object();
+        json_set_int(data, "actual", (int64_t)b.actual);
     }
     if (ev == MACHINE_EV_RESUME || ev == MACHINE_EV_STOP)
         vc->run_reason = ev == MACHINE_EV_STOP ? vc->run_reason : NULL;
@@ -352,6 +359,69 @@ static JsonValue *qmp_system_powerdown(VMControl *vc, const JsonValue *a, CmdErr
     machine_emit(vc->m, MACHINE_EV_POWERDOWN, false, NULL);
     vc->hooks.power_button(vc->hooks.opaque);
     return json_object();
+}
+
+/* ---- the balloon ---- */
+
+static JsonValue *qmp_balloon(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    int64_t target = json_get(a, "value")->i;
+    if (target <= 0) {
+        cmd_error(e, "GenericError", "Parameter 'target' expects a size");
+        return NULL;
+    }
+    if (!vc->hooks.balloon_set || !vc->hooks.balloon_set(vc->hooks.opaque, (uint64_t)target)) {
+        cmd_error(e, "DeviceNotActive", "No balloon device has been activated");
+        return NULL;
+    }
+    return json_object();
+}
+
+/* balloon N: the target in MiB, as QEMU's monitor takes it. */
+static void hmp_balloon(VMControl *vc, int argc, char **argv, Text *out)
+{
+    char *end;
+    long long mb = argc == 2 ? strtoll(argv[1], &end, 0) : 0;
+    if (argc != 2 || *end || mb <= 0 || mb > (INT64_MAX >> 20)) {
+        text_printf(out, "balloon: expected a target size in MiB\n");
+        return;
+    }
+    JsonValue *args = json_object();
+    json_set_int(args, "value", mb << 20);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "balloon", args, &e);
+    if (!r)
+        text_printf(out, "Error: %s\n", e.desc);
+    json_free(r);
+    json_free(args);
+}
+
+static JsonValue *qmp_query_balloon(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    MonBalloonInfo b;
+    if (!vc->hooks.balloon_info || !vc->hooks.balloon_info(vc->hooks.opaque, &b)) {
+        cmd_error(e, "DeviceNotActive", "No balloon device has been activated");
+        return NULL;
+    }
+    JsonValue *r = json_object();
+    json_set_int(r, "actual", (int64_t)b.actual);
+    return r;
+}
+
+/* QEMU's line, then the guest's statistics (which QEMU shows through
+ * qom-get guest-stats). */
+static void hmp_info_balloon(VMControl *vc, int argc, char **argv, Text *out)
+{
+    MonBalloonInfo b;
+    if (!vc->hooks.balloon_info || !vc->hooks.balloon_info(vc->hooks.opaque, &b)) {
+        text_printf(out, "Error: No balloon device has been activated\n");
+        return;
+    }
+    text_printf(out, "balloon: actual=%llu\n", (unsigned long long)(b.actual >> 20));
+    if (b.stats_age_ms >= 0)
+        text_printf(out, "stats: last update %lld ms ago\n", (long long)b.stats_age_ms);
+    for (int i = 0; i < b.nstats; i++)
+        text_printf(out, "%s=%llu\n", b.stats[i].name, (unsigned long long)b.stats[i].value);
 }
 
 static JsonValue *qmp_quit(VMControl *vc, const JsonValue *a, CmdError *e)
@@ -915,6 +985,12 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_query_migrate, .hmp_print = hmp_info_migrate },
     { .qmp = "query-migrate-parameters", .help = "show the migration parameters",
       .run = qmp_query_migrate_parameters },
+    { .qmp = "query-balloon", .hmp = "info balloon",
+      .help = "show the balloon's actual size (MiB) and the guest's statistics",
+      .run = qmp_query_balloon, .hmp_run = hmp_info_balloon },
+    { .qmp = "balloon", .hmp = "balloon", .hmp_params = "target",
+      .help = "ask the guest to keep target MiB of RAM (QMP: value in bytes)",
+      .args = { { "value", ARG_INT, false } }, .run = qmp_balloon, .hmp_run = hmp_balloon },
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
     { .hmp = "info mtree", .help = "show the memory map", .hmp_run = hmp_info_mtree },
     { .hmp = "info pci", .help = "show the PCI devices", .hmp_run = hmp_info_pci },

@@ -40,6 +40,7 @@ typedef enum MachineEvent {
     MACHINE_EV_RESET,       /* a reset is carried out */
     MACHINE_EV_SHUTDOWN,    /* the machine is ending (or powered off under -no-shutdown) */
     MACHINE_EV_POWERDOWN,   /* the ACPI power button was pressed for the guest */
+    MACHINE_EV_BALLOON_CHANGE,  /* the guest's balloon size changed (MonitorHooks.balloon_info) */
 } MachineEvent;
 /* guest: the guest asked (not the host's user or a management tool);
  * reason: QEMU's ShutdownCause spelling ("guest-shutdown", "host-qmp-quit",

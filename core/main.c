@@ -246,7 +246,8 @@ static int run_board(Machine *m, const VMOptions *opts)
     MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
                            .power_button = pc_power_button, .drain_io = pc_drain_io,
                            .pci_bus = pc_pci_bus,
-                           .drive_info = pc_drive_info, .opaque = pc };
+                           .drive_info = pc_drive_info, .balloon_set = pc_balloon_set,
+                           .balloon_info = pc_balloon_info, .opaque = pc };
     VMControl *vc = vmcontrol_new(m, &hooks);
     bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)

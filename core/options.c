@@ -41,6 +41,7 @@
 #define IDE_SLOTS 4
 #define FLOPPY_SLOTS 2
 #define VIRTIO_SLOTS 32
+#define SCSI_SLOTS 7          /* QEMU's units per if=scsi bus */
 #define KV_MAX 16
 
 /* Parse state passed to every option handler. */
@@ -319,6 +320,7 @@ static const char *drive_if_name(DriveIf i)
     case DRIVE_IF_IDE: return "IDE";
     case DRIVE_IF_VIRTIO: return "virtio";
     case DRIVE_IF_FLOPPY: return "floppy";
+    case DRIVE_IF_SCSI: return "SCSI";
     default: return "none";
     }
 }
@@ -326,12 +328,13 @@ static const char *drive_if_name(DriveIf i)
 /* if= spelling. */
 static const char *drive_if_key(DriveIf i)
 {
-    return i == DRIVE_IF_IDE ? "ide" : drive_if_name(i);
+    return i == DRIVE_IF_IDE ? "ide" : i == DRIVE_IF_SCSI ? "scsi" : drive_if_name(i);
 }
 
 static int drive_slots(DriveIf i)
 {
-    return i == DRIVE_IF_IDE ? IDE_SLOTS : i == DRIVE_IF_FLOPPY ? FLOPPY_SLOTS : VIRTIO_SLOTS;
+    return i == DRIVE_IF_IDE ? IDE_SLOTS : i == DRIVE_IF_FLOPPY ? FLOPPY_SLOTS
+         : i == DRIVE_IF_SCSI ? SCSI_SLOTS : VIRTIO_SLOTS;
 }
 
 static void drive_describe(const DriveOpt *d, char *buf, size_t len)
@@ -423,10 +426,12 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->iface = DRIVE_IF_VIRTIO;
         else if (!strcmp(v, "floppy"))
             d->iface = DRIVE_IF_FLOPPY;
+        else if (!strcmp(v, "scsi"))
+            d->iface = DRIVE_IF_SCSI;
         else if (!strcmp(v, "none"))
             d->iface = DRIVE_IF_NONE;
         else
-            return fail(c, "interface if=%s not supported (ide, floppy, virtio, none)", v);
+            return fail(c, "interface if=%s not supported (ide, floppy, virtio, scsi, none)", v);
     } else if (!strcmp(k, "media")) {
         if (!strcmp(v, "disk"))
             d->media = DRIVE_MEDIA_DISK;
@@ -1046,6 +1051,8 @@ static int opt_chardev(Ctx *c, const char *arg)
 typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM,
                        PROP_VGA_EDID, PROP_VGA_XRES, PROP_VGA_YRES,
                        PROP_DRIVE, PROP_NUM_QUEUES,
+                       PROP_SCSI_BUS, PROP_SCSI_CHANNEL, PROP_SCSI_ID, PROP_SCSI_LUN, PROP_SERIAL,
+                       PROP_FREE_PAGE_REPORTING, PROP_DEFLATE_ON_OOM,
                        PROP_NIC /* parsed by opt_device_nic */ } PropKind;
 
 typedef struct DevPropDef {
@@ -1061,7 +1068,7 @@ typedef struct DeviceTypeDef {
     const char *desc;
     uint32_t iobase, iosize;  /* defaults (ISA); iobase ~0u: -global isa-debugcon.iobase */
     int max;                  /* how many may be given */
-    DevPropDef props[6];
+    DevPropDef props[8];
 } DeviceTypeDef;
 
 #define DEBUGCON_GLOBAL_PORT 0xffffffffu
@@ -1093,10 +1100,49 @@ static const DeviceTypeDef device_types[] = {
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "virtio-rng-pci", DEVICE_VIRTIO_RNG, "PCI", "virtio entropy source fed by getrandom", 0, 0, 4,
       { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "virtio-scsi-pci", DEVICE_VIRTIO_SCSI, "PCI",
+      "virtio SCSI adapter; its bus is ID.0 (docs/devices-virtio.md)", 0, 0, 4,
+      { { "num_queues", PROP_NUM_QUEUES, "request queues 1..14 (default 1)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "scsi-hd", DEVICE_SCSI_HD, "SCSI", "SCSI disk on a virtio-scsi-pci bus", 0, 0, MAX_DEVICES,
+      { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it uses" },
+        { "bus", PROP_SCSI_BUS, "the adapter's bus, ID.0 (default: the first adapter)" },
+        { "channel", PROP_SCSI_CHANNEL, "channel (0)" },
+        { "scsi-id", PROP_SCSI_ID, "target 0..255 (default: the first free one)" },
+        { "lun", PROP_SCSI_LUN, "logical unit 0..16383 (default 0)" },
+        { "serial", PROP_SERIAL, "unit serial number (VPD page 80h), up to 20 characters" } } },
+    { "scsi-cd", DEVICE_SCSI_CD, "SCSI", "SCSI CD/DVD-ROM on a virtio-scsi-pci bus", 0, 0,
+      MAX_DEVICES,
+      { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it reads (none: no disc)" },
+        { "bus", PROP_SCSI_BUS, "the adapter's bus, ID.0 (default: the first adapter)" },
+        { "channel", PROP_SCSI_CHANNEL, "channel (0)" },
+        { "scsi-id", PROP_SCSI_ID, "target 0..255 (default: the first free one)" },
+        { "lun", PROP_SCSI_LUN, "logical unit 0..16383 (default 0)" },
+        { "serial", PROP_SERIAL, "unit serial number (VPD page 80h), up to 20 characters" } } },
+    { "virtio-balloon-pci", DEVICE_VIRTIO_BALLOON, "PCI",
+      "virtio memory balloon (balloon / info balloon in the monitor)", 0, 0, 1,
+      { { "free-page-reporting", PROP_FREE_PAGE_REPORTING,
+          "on: the guest hands back free pages (default off)" },
+        { "deflate-on-oom", PROP_DEFLATE_ON_OOM,
+          "on: the guest may deflate when out of memory (default off)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
         { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" } } },
 };
+
+static const char *device_type_name(DeviceType type)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(device_types); i++)
+        if (device_types[i].type == type)
+            return device_types[i].name;
+    return "?";
+}
+
+static bool device_takes_drive(DeviceType type)
+{
+    return type == DEVICE_VIRTIO_BLK || type == DEVICE_SCSI_HD || type == DEVICE_SCSI_CD;
+}
 
 static const DeviceTypeDef *device_type_find(const char *name)
 {
@@ -1145,8 +1191,15 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
     for (int i = 0; i < (int)ARRAY_SIZE(t->props) && t->props[i].name; i++)
         if (!strcmp(t->props[i].name, kv->key))
             p = &t->props[i];
-    if (!strcmp(kv->key, "id"))
-        return kv->val ? 0 : kv_need_value(c, kv);
+    if (!strcmp(kv->key, "id")) {
+        if (!kv->val)
+            return kv_need_value(c, kv);
+        if (!*kv->val || strlen(kv->val) >= sizeof d->id)
+            return fail(c, "%s: id=%s: expected 1..%zu characters", t->name, kv->val,
+                        sizeof d->id - 1);
+        snprintf(d->id, sizeof d->id, "%s", kv->val);
+        return 0;
+    }
     if (!p)
         return fail(c, "%s: unknown property '%s'", t->name, kv->key);
     const char *v = kv->val ? kv->val : "";
@@ -1196,11 +1249,48 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
             return fail(c, "%s: drive=%s: expected a drive id", t->name, v);
         snprintf(d->drive, sizeof d->drive, "%s", v);
         break;
-    case PROP_NUM_QUEUES:
-        if (!parse_uint(v, 1, 16, &n))
-            return fail(c, "%s: num-queues=%s: expected 1..16", t->name, v);
+    case PROP_NUM_QUEUES: {
+        unsigned max = t->type == DEVICE_VIRTIO_SCSI ? 14 : 16;
+        if (!parse_uint(v, 1, max, &n))
+            return fail(c, "%s: %s=%s: expected 1..%u", t->name, p->name, v, max);
         d->num_queues = (int)n;
         break;
+    }
+    case PROP_SCSI_BUS:
+        if (!*v || strlen(v) >= sizeof d->bus)
+            return fail(c, "%s: bus=%s: expected a bus name (ID.0)", t->name, v);
+        snprintf(d->bus, sizeof d->bus, "%s", v);
+        break;
+    case PROP_SCSI_CHANNEL:
+        if (!parse_uint(v, 0, 0, &n))
+            return fail(c, "%s: channel=%s: expected 0 (virtio-scsi has one channel)",
+                        t->name, v);
+        d->channel = (int)n;
+        break;
+    case PROP_SCSI_ID:
+        if (!parse_uint(v, 0, 255, &n))
+            return fail(c, "%s: scsi-id=%s: expected 0..255", t->name, v);
+        d->scsi_id = (int)n;
+        break;
+    case PROP_SCSI_LUN:
+        if (!parse_uint(v, 0, 16383, &n))
+            return fail(c, "%s: lun=%s: expected 0..16383", t->name, v);
+        d->lun = (int)n;
+        break;
+    case PROP_SERIAL:
+        if (!*v || strlen(v) >= sizeof d->serial)
+            return fail(c, "%s: serial=%s: expected 1..%zu characters", t->name, v,
+                        sizeof d->serial - 1);
+        snprintf(d->serial, sizeof d->serial, "%s", v);
+        break;
+    case PROP_FREE_PAGE_REPORTING:
+    case PROP_DEFLATE_ON_OOM: {
+        bool b;
+        if (!parse_bool(kv->val, &b))
+            return fail(c, "%s: %s=%s: expected on or off", t->name, p->name, v);
+        *(p->kind == PROP_DEFLATE_ON_OOM ? &d->deflate_on_oom : &d->free_page_reporting) = b;
+        break;
+    }
     case PROP_NIC:
         break;                      /* never reached: opt_device_nic parses NICs */
     }
@@ -1410,7 +1500,7 @@ static int opt_device(Ctx *c, const char *arg)
         return rc;
     }
     DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1,
-                    .vga_edid = -1 };
+                    .vga_edid = -1, .scsi_id = -1 };
     int rc = 0;
     for (int i = 1; i < l.n && rc == 0; i++)
         rc = device_prop(c, t, &d, &l.items[i]);
@@ -1425,8 +1515,8 @@ static int opt_device(Ctx *c, const char *arg)
         rc = fail(c, "%s: at most %d may be given", t->name, t->max);
     if (rc == 0 && t->type == DEVICE_VGA && d.devfn >= 0 && d.devfn != 2 << 3)
         rc = fail(c, "VGA: addr= must be 2 (the slot QEMU's pc machine gives it)");
-    if (rc == 0 && t->type == DEVICE_VIRTIO_BLK && !d.drive[0])
-        rc = fail(c, "virtio-blk-pci needs drive=ID (an -drive if=none,id=ID)");
+    if (rc == 0 && (t->type == DEVICE_VIRTIO_BLK || t->type == DEVICE_SCSI_HD) && !d.drive[0])
+        rc = fail(c, "%s needs drive=ID (an -drive if=none,id=ID)", t->name);
     if (rc == 0 && o->ndevices == MAX_DEVICES)
         rc = fail(c, "too many devices (at most %d)", MAX_DEVICES);
     if (rc < 0) {
@@ -2002,26 +2092,27 @@ static int options_finish(Ctx *c)
         if (!o->serial_given)
             o->serial = SERIAL_STDIO;
     }
-    /* Each virtio-blk-pci names an if=none drive no other device uses. */
+    /* Each virtio-blk-pci, scsi-hd and scsi-cd names an if=none drive no
+     * other device uses. */
     for (int i = 0; i < o->ndevices; i++) {
         const DeviceOpt *v = &o->devices[i];
-        if (v->type != DEVICE_VIRTIO_BLK)
+        if (!device_takes_drive(v->type) || !v->drive[0])
             continue;
+        const char *name = device_type_name(v->type);
         c->opt = "-device";
         int found = -1;
         for (int k = 0; k < o->ndrives; k++)
             if (!strcmp(o->drives[k].id, v->drive))
                 found = k;
         if (found < 0)
-            return fail(c, "virtio-blk-pci: no -drive with id=%s", v->drive);
+            return fail(c, "%s: no -drive with id=%s", name, v->drive);
         if (o->drives[found].iface != DRIVE_IF_NONE)
-            return fail(c, "virtio-blk-pci: drive %s is already attached (use if=none)",
-                        v->drive);
-        if (o->drives[found].media == DRIVE_MEDIA_CDROM)
-            return fail(c, "virtio-blk-pci: drive %s is a CD-ROM", v->drive);
+            return fail(c, "%s: drive %s is already attached (use if=none)", name, v->drive);
+        if (o->drives[found].media == DRIVE_MEDIA_CDROM && v->type != DEVICE_SCSI_CD)
+            return fail(c, "%s: drive %s is a CD-ROM", name, v->drive);
         for (int k = 0; k < i; k++)
-            if (o->devices[k].type == DEVICE_VIRTIO_BLK && !strcmp(o->devices[k].drive, v->drive))
-                return fail(c, "virtio-blk-pci: drive %s is used twice", v->drive);
+            if (device_takes_drive(o->devices[k].type) && !strcmp(o->devices[k].drive, v->drive))
+                return fail(c, "%s: drive %s is used twice", name, v->drive);
     }
     for (int i = 0; i < o->ndrives; i++)
         for (int k = 0; k < i; k++)

@@ -18,7 +18,10 @@
 #define MAX_CHARDEVS 8
 #define MAX_DEVICES 16
 
-typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY } DriveIf;
+typedef enum DriveIf {
+    DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY,
+    DRIVE_IF_SCSI,        /* a unit (index = scsi-id) of the first virtio-scsi-pci */
+} DriveIf;
 typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
 /* cache=: the same order as BlockCacheMode (block/block.h). */
 typedef enum DriveCache {
@@ -74,6 +77,7 @@ typedef struct ChardevOpt {
 typedef enum DeviceType {
     DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
     DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
+    DEVICE_VIRTIO_SCSI, DEVICE_SCSI_HD, DEVICE_SCSI_CD, DEVICE_VIRTIO_BALLOON,
     DEVICE_NIC,           /* e1000: parsed into VMOptions.nics, not .devices */
 } DeviceType;
 
@@ -85,8 +89,17 @@ typedef struct DeviceOpt {
     unsigned vgamem_mb;   /* VGA: 0 = default */
     int vga_edid;         /* VGA edid=: -1 unset, 0 off, 1 on */
     unsigned vga_xres, vga_yres;   /* VGA xres=/yres=: 0 unset */
-    char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
-    int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
+    char drive[32];       /* virtio-blk-pci, scsi-hd, scsi-cd drive=: an if=none drive's id */
+    int num_queues;       /* virtio-blk-pci num-queues=, virtio-scsi-pci num_queues=;
+                             0: default (1) */
+    char id[32];          /* id= ("" when not given) */
+    char bus[40];         /* scsi-hd/cd bus= ("ID.0" of a virtio-scsi-pci); "": the first */
+    int channel;          /* scsi-hd/cd channel= (0) */
+    int scsi_id;          /* scsi-hd/cd scsi-id=; -1: the first free target */
+    int lun;              /* scsi-hd/cd lun= (0) */
+    char serial[21];      /* scsi-hd/cd serial= ("": derived) */
+    bool free_page_reporting;   /* virtio-balloon-pci free-page-reporting=on */
+    bool deflate_on_oom;        /* virtio-balloon-pci deflate-on-oom=on */
 } DeviceOpt;
 
 /* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */

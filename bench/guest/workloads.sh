@@ -56,5 +56,12 @@ if [ -n "$BENCH_DISK" ]; then
     while [ ! -b "$BENCH_DISK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
     run disk-write-256M disk_write
     run disk-read-256M disk_read
+    # The virtio-blk boot (BENCH_DISK=/dev/vda): the same sequential rows,
+    # then 4 KiB random writes and reads (bench/programs/randio.c), which
+    # read back what the random writes left.
+    run vblk-seq-write-256M disk_write
+    run vblk-seq-read-256M disk_read
+    run vblk-rand-write-4k $B/randio "$BENCH_DISK" write 4096
+    run vblk-rand-read-4k $B/randio "$BENCH_DISK" read 4096
 fi
 echo "BENCH-DONE"

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/monitor.h"
 #include "core/util.h"
@@ -42,9 +43,12 @@
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/scsi-disk.h"
+#include "hw/virtio-balloon.h"
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
+#include "hw/virtio-scsi.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
@@ -75,6 +79,9 @@ struct PCBoard {
     HPETState *hpet;
     FWCfgState *fwcfg;
     VGAState *vga;
+    VirtIOSCSI *scsi[MAX_DEVICES];            /* virtio-scsi-pci adapters, in option order */
+    int nscsi;
+    VirtIOBalloon *balloon;
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
@@ -878,6 +885,10 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
             break;                        /* created by create_display */
         case DEVICE_VIRTIO_BLK:
         case DEVICE_VIRTIO_RNG:
+        case DEVICE_VIRTIO_SCSI:
+        case DEVICE_SCSI_HD:
+        case DEVICE_SCSI_CD:
+        case DEVICE_VIRTIO_BALLOON:
         case DEVICE_NIC:
             break;                        /* created by create_virtio / create_net */
         }
@@ -1021,8 +1032,133 @@ static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_q
     return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
 }
 
+/* A virtio-scsi-pci whose bus is "ID.0" (QEMU's bus name). */
+static bool add_virtio_scsi(PCBoard *pc, const char *id, int num_queues, int devfn, char *err,
+                            size_t len)
+{
+    if (devfn < 0)
+        devfn = next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "-device virtio-scsi-pci: no free PCI slot");
+        return false;
+    }
+    char bus[40];
+    snprintf(bus, sizeof bus, "%s.0", id[0] ? id : "scsi0");
+    VirtIOSCSI *h = virtio_scsi_create(pc->m, &(VirtIOSCSIConfig){ .num_queues = num_queues,
+                                                                   .bus_name = bus });
+    pc->scsi[pc->nscsi++] = h;
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_scsi_vdev(h), err, len) != NULL;
+}
+
+/* BALLOON_CHANGE: the monitor's event asks pc_balloon_info for the value. */
+static void balloon_changed(void *opaque)
+{
+    PCBoard *pc = opaque;
+    machine_emit(pc->m, MACHINE_EV_BALLOON_CHANGE, true, NULL);
+}
+
+static bool add_virtio_balloon(PCBoard *pc, const DeviceOpt *vo, char *err, size_t len)
+{
+    int devfn = vo->devfn >= 0 ? vo->devfn : next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "-device virtio-balloon-pci: no free PCI slot");
+        return false;
+    }
+    VirtIOBalloonConfig c = { .free_page_reporting = vo->free_page_reporting,
+                              .deflate_on_oom = vo->deflate_on_oom,
+                              .on_change = balloon_changed, .opaque = pc };
+    pc->balloon = virtio_balloon_create(pc->m, &c);
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_balloon_vdev(pc->balloon), err,
+                             len) != NULL;
+}
+
+/* Opens drive i (if=none or if=scsi) for a SCSI unit; a CD drive without
+ * a disc has no backend. */
+static bool open_scsi_drive(PCBoard *pc, const VMOptions *o, int i, BlockBackend **bb,
+                            char *err, size_t len)
+{
+    *bb = NULL;
+    if (i < 0 || !o->drives[i].file)
+        return true;
+    *bb = drive_open(&o->drives[i], o->snapshot, err, len);
+    if (!*bb)
+        return false;
+    blk_attach(*bb, pc->m);
+    pc->drive_bb[i] = *bb;
+    return true;
+}
+
+static bool add_scsi_unit(PCBoard *pc, VirtIOSCSI *h, SCSIDiskKind kind, BlockBackend *bb,
+                          const char *serial, int scsi_id, int lun, const char *what,
+                          char *err, size_t len)
+{
+    SCSIDevice *d = scsi_disk_create(pc->m, &(SCSIDiskConfig){ .kind = kind, .bb = bb,
+                                                                .serial = serial });
+    char e[160];
+    if (!scsi_bus_attach(virtio_scsi_bus(h), d, scsi_id, lun, e, sizeof e)) {
+        snprintf(err, len, "%s: %s", what, e);
+        return false;
+    }
+    return true;
+}
+
+/* The SCSI units: -drive if=scsi at scsi-id = index on the first adapter
+ * (one is made when none was given, as QEMU makes one for if=scsi), then
+ * each -device scsi-hd/scsi-cd on its bus= or the first adapter. */
+static bool create_scsi_units(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++) {
+        const DriveOpt *d = &o->drives[i];
+        if (d->iface != DRIVE_IF_SCSI)
+            continue;
+        if (!pc->nscsi && !add_virtio_scsi(pc, "scsi0", 1, -1, err, len))
+            return false;
+        BlockBackend *bb;
+        if (!open_scsi_drive(pc, o, i, &bb, err, len) ||
+            !add_scsi_unit(pc, pc->scsi[0], d->media == DRIVE_MEDIA_CDROM ? SCSI_DISK_CD
+                                                                          : SCSI_DISK_HD,
+                           bb, d->id[0] ? d->id : NULL, d->index, 0, d->opt, err, len))
+            return false;
+    }
+    for (int v = 0; v < o->ndevices; v++) {
+        const DeviceOpt *vo = &o->devices[v];
+        if (vo->type != DEVICE_SCSI_HD && vo->type != DEVICE_SCSI_CD)
+            continue;
+        const char *name = vo->type == DEVICE_SCSI_HD ? "scsi-hd" : "scsi-cd";
+        VirtIOSCSI *h = pc->nscsi ? pc->scsi[0] : NULL;
+        if (vo->bus[0]) {
+            h = NULL;
+            for (int k = 0; k < pc->nscsi; k++)
+                if (!strcmp(virtio_scsi_bus(pc->scsi[k])->name, vo->bus))
+                    h = pc->scsi[k];
+            if (!h) {
+                snprintf(err, len, "-device %s: Bus '%s' not found", name, vo->bus);
+                return false;
+            }
+        }
+        if (!h) {
+            snprintf(err, len, "-device %s: No 'SCSI' bus found for device '%s' "
+                     "(add -device virtio-scsi-pci)", name, name);
+            return false;
+        }
+        int drive = -1;
+        for (int i = 0; vo->drive[0] && i < o->ndrives && i < MAX_DRIVES; i++)
+            if (!strcmp(o->drives[i].id, vo->drive))
+                drive = i;
+        BlockBackend *bb;
+        char what[48];
+        snprintf(what, sizeof what, "-device %s", name);
+        if (!open_scsi_drive(pc, o, drive, &bb, err, len) ||
+            !add_scsi_unit(pc, h, vo->type == DEVICE_SCSI_HD ? SCSI_DISK_HD : SCSI_DISK_CD, bb,
+                           vo->serial[0] ? vo->serial : (drive >= 0 ? o->drives[drive].id : NULL),
+                           vo->scsi_id, vo->lun, what, err, len))
+            return false;
+    }
+    return true;
+}
+
 /* -drive if=virtio (by index), then each -device virtio-*-pci in order
- * (at its addr= or the next free slot). */
+ * (at its addr= or the next free slot), then the SCSI units. */
 static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     for (int idx = 0; idx < 32; idx++)
@@ -1052,9 +1188,15 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
             VirtIORNG *r = virtio_rng_create(pc->m);
             if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
                 return false;
+        } else if (vo->type == DEVICE_VIRTIO_SCSI) {
+            if (!add_virtio_scsi(pc, vo->id, vo->num_queues, vo->devfn, err, len))
+                return false;
+        } else if (vo->type == DEVICE_VIRTIO_BALLOON) {
+            if (!add_virtio_balloon(pc, vo, err, len))
+                return false;
         }
     }
-    return true;
+    return create_scsi_units(pc, o, err, len);
 }
 
 /* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
@@ -1180,6 +1322,34 @@ struct PCIBus *pc_pci_bus(void *opaque)
     return ((PCBoard *)opaque)->pci;
 }
 
+bool pc_balloon_set(void *opaque, uint64_t target_bytes)
+{
+    PCBoard *pc = opaque;
+    if (!pc->balloon)
+        return false;
+    virtio_balloon_set_target(pc->balloon, target_bytes);
+    return true;
+}
+
+bool pc_balloon_info(void *opaque, MonBalloonInfo *out)
+{
+    PCBoard *pc = opaque;
+    if (!pc->balloon)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->actual = virtio_balloon_actual(pc->balloon);
+    VirtIOBalloonStats st;
+    virtio_balloon_stats(pc->balloon, &st);
+    out->stats_age_ms = st.updated_ns < 0 ? -1
+                        : (clock_now(pc->m->clock) - st.updated_ns) / 1000000;
+    for (int t = 0; t < VIRTIO_BALLOON_S_NR && out->nstats < MON_BALLOON_STATS; t++)
+        if (st.valid[t]) {
+            out->stats[out->nstats].name = virtio_balloon_stat_name(t);
+            out->stats[out->nstats++].value = st.val[t];
+        }
+    return true;
+}
+
 /* Drive i of the command line, named as QEMU names them (ide0-hd0,
  * ide1-cd0, floppy0). */
 bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
@@ -1196,6 +1366,9 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
     else if (d->iface == DRIVE_IF_IDE)
         snprintf(out->device, sizeof out->device, "ide%d-%s%d", d->index / 2,
                  d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index % 2);
+    else if (d->iface == DRIVE_IF_SCSI)
+        snprintf(out->device, sizeof out->device, "scsi0-%s%d",
+                 d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index);
     else
         snprintf(out->device, sizeof out->device, "drive%d", i);
     out->cdrom = d->media == DRIVE_MEDIA_CDROM;

@@ -79,6 +79,7 @@ void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons);
 
 /* Monitor/QMP hooks (core/monitor.h MonitorHooks; opaque is the PCBoard). */
 struct MonDriveInfo;
+struct MonBalloonInfo;
 struct PCIBus;
 void pc_power_button(void *opaque);
 void pc_drain_io(void *opaque);          /* every drive's requests completed */
@@ -87,5 +88,8 @@ struct CharDev;
 struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);
 struct PCIBus *pc_pci_bus(void *opaque);
 bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
+/* The virtio-balloon (false: none): target, and size plus statistics. */
+bool pc_balloon_set(void *opaque, uint64_t target_bytes);
+bool pc_balloon_info(void *opaque, struct MonBalloonInfo *out);
 
 #endif
