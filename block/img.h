@@ -23,6 +23,16 @@ BlockBackend *img_open(const char *file, const char *fmt, bool writable, bool lo
 /* The qcow2 state of bb, or NULL for other formats. */
 Qcow2 *img_qcow2(BlockBackend *bb);
 
+/* The read-only import formats (block/img-import.c): format-specific
+ * lines of `info` (nothing for other formats), bytes on disk of every
+ * file of the image (UINT64_MAX: not such a format), qemu-img's cluster
+ * size (0: none), and `check` (exit code, or -1 for other formats). */
+void img_import_info_human(BlockBackend *bb);
+void img_import_info_json(BlockBackend *bb, const char *indent);
+uint64_t img_import_disk_usage(BlockBackend *bb);
+uint64_t img_import_cluster_size(BlockBackend *bb);
+int img_import_check(BlockBackend *bb, const char *file, bool json, bool quiet);
+
 int img_cmd_create(int argc, char **argv);
 int img_cmd_info(int argc, char **argv);
 int img_cmd_check(int argc, char **argv);

@@ -53,6 +53,8 @@ const BlockDriver blk_driver_raw = {
 const BlockDriver *const blk_drivers[] = {
     &blk_driver_raw,
     &blk_driver_qcow2,
+    &blk_driver_vmdk,
+    &blk_driver_vdi,
     NULL,
 };
 
