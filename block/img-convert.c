@@ -16,10 +16,9 @@
 
 static bool all_zero(const uint8_t *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        if (p[i])
-            return false;
-    return true;
+    /* zero first byte, and every byte equal to the one before it (memcmp
+     * runs vectorised: an order of magnitude faster than a byte loop) */
+    return !n || (!p[0] && !memcmp(p, p + 1, n - 1));
 }
 
 static void progress(bool on, uint64_t done, uint64_t total)
@@ -87,14 +86,27 @@ int img_cmd_convert(int argc, char **argv)
     for (uint64_t off = 0; off < size && r == 0; off += CHUNK) {
         size_t n = (size_t)MIN((uint64_t)CHUNK, size - off);
         r = blk_pread(in, off, buf, n);
-        for (size_t k = 0; k < n && r == 0; k += bs) {
+        for (size_t k = 0; k < n && r == 0;) {
             size_t m = (size_t)MIN((uint64_t)bs, n - k);
-            if (all_zero(buf + k, m))
+            if (all_zero(buf + k, m)) {
+                k += m;
                 continue;         /* sparse output */
-            if (compress)
+            }
+            if (compress) {
                 r = qcow2_write_compressed(q, off + k, buf + k, m);
-            else
-                r = blk_pwrite(out, off + k, buf + k, m);
+                k += m;
+                continue;
+            }
+            /* one write for the whole run of blocks that are not zero */
+            size_t run = m;
+            while (k + run < n) {
+                size_t next = (size_t)MIN((uint64_t)bs, n - k - run);
+                if (all_zero(buf + k + run, next))
+                    break;
+                run += next;
+            }
+            r = blk_pwrite(out, off + k, buf + k, run);
+            k += run;
         }
         progress(prog, off + n, size);
     }

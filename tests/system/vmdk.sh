@@ -1,0 +1,267 @@
+#!/bin/bash
+# VMware VMDK and VirtualBox VDI import (tests/system/vmdk.mk), with
+# qemu-img as the oracle:
+#   1. every subformat qemu-img writes (vmdk monolithicSparse,
+#      monolithicFlat, twoGbMaxExtentSparse, twoGbMaxExtentFlat,
+#      streamOptimized, zeroed grains; vdi dynamic and static) of a data
+#      image: vx86-img convert -O raw is byte-identical (cmp), -O qcow2 is
+#      clean for qemu-img check and equal for qemu-img compare; info
+#      prints what qemu-img info prints; check is clean; the format is
+#      probed; a streamOptimized image in VMware's layout (grain
+#      directory in a footer) reads as qemu-img reads it; multi-extent
+#      images (> 2 GiB) equal their source for qemu-img compare.
+#   2. malformed images are refused by vx86-img and by vx86 with one line
+#      naming the file, exit 1, and are left byte-identical; vx86-img
+#      check finds grains used twice (exit 2, as qemu-img check).
+#   3. vx86 boots the GRUB disk of tests/guest/mkgrub.sh converted by
+#      qemu-img: with -snapshot from a monolithicSparse VMDK (format
+#      probed) with a streamOptimized VMDK and both VDIs beside it, and
+#      from a qcow2 overlay (backing_fmt=vmdk) on a twoGbMaxExtentSparse
+#      VMDK with monolithicFlat, twoGbMaxExtentFlat and zeroed-grain VMDKs
+#      beside it read-only; the guest's md5sum of every disk is the raw
+#      image's; its writes land in the overlays (debugfs reads the file it
+#      wrote, qemu-img check is clean) and every image file keeps its
+#      sha256; a writable open of a VMDK is refused with one line.
+#
+#   tests/system/vmdk.sh VX86_IMG VX86
+set -u
+IMG=$(realpath "$1")
+VX86=$(realpath "$2")
+root=$(cd "$(dirname "$0")/../.." && pwd)
+command -v qemu-img >/dev/null || { echo "SKIP: vmdk: qemu-img not installed"; exit 0; }
+T=$(mktemp -d /tmp/vx86-vmdk.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+cd "$T"
+fails=0
+pass() { echo "PASS: vmdk: $*"; }
+fail() { echo "FAIL: vmdk: $*"; fails=$((fails + 1)); }
+
+# Little-endian field write into a file at a byte offset.
+put_le() { # file offset bytes value
+    python3 -c 'import sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); n=int(sys.argv[3]); f.write((int(sys.argv[4], 0) & ((1 << 8 * n) - 1)).to_bytes(n, "little"))' "$@"
+}
+get_le() { # file offset bytes
+    python3 -c 'import sys; f=open(sys.argv[1],"rb"); f.seek(int(sys.argv[2])); print(int.from_bytes(f.read(int(sys.argv[3])),"little"))' "$@"
+}
+vsize() { qemu-img info --output=json "$1" | sed -n 's/^    "virtual-size": \([0-9]*\).*/\1/p'; }
+
+# ---- 1. every subformat of a data image ----
+dd if=/dev/urandom of=data.raw bs=1M count=3 2>/dev/null
+yes vx86-vmdk | head -c 2M | dd of=data.raw bs=1M seek=5 conv=notrunc 2>/dev/null
+dd if=/dev/urandom of=data.raw bs=1M count=1 seek=20 conv=notrunc 2>/dev/null
+# 24 MiB and 7 sectors: the last grain / block is partly outside the disk
+truncate -s $((24 * 1048576 + 7 * 512)) data.raw
+printf 'last sector' | dd of=data.raw bs=1 seek=$((24 * 1048576 + 6 * 512)) conv=notrunc 2>/dev/null
+
+for spec in "ms:vmdk:subformat=monolithicSparse" "mf:vmdk:subformat=monolithicFlat" \
+            "ts:vmdk:subformat=twoGbMaxExtentSparse" "tf:vmdk:subformat=twoGbMaxExtentFlat" \
+            "so:vmdk:subformat=streamOptimized" "zg:vmdk:zeroed_grain=on" \
+            "dyn:vdi:static=off" "fix:vdi:static=on"; do
+    IFS=: read -r name fmt opts <<<"$spec"
+    f=$name.$fmt
+    qemu-img convert -O "$fmt" -o "$opts" data.raw "$f" || { fail "qemu-img convert -o $opts"; continue; }
+    "$IMG" convert -O raw "$f" "$name.out.raw" && cmp -s data.raw "$name.out.raw" &&
+        pass "$fmt $opts: convert -O raw is identical (cmp)" || fail "$fmt $opts: convert -O raw differs"
+    "$IMG" convert -f "$fmt" -O qcow2 "$f" "$name.qcow2" && qemu-img check -q "$name.qcow2" &&
+        qemu-img compare -q data.raw "$name.qcow2" &&
+        pass "$fmt $opts: convert -f $fmt -O qcow2: qemu-img check clean, compare equal" ||
+        fail "$fmt $opts: convert -O qcow2"
+    if diff <(qemu-img info "$f") <("$IMG" info "$f") >info.diff &&
+       diff <(qemu-img info --output=json "$f") <("$IMG" info --output=json "$f") >>info.diff &&
+       "$IMG" info "$f" | grep -qx "file format: $fmt"; then
+        pass "$fmt $opts: info (probed) and info --output=json print what qemu-img prints"
+    else
+        fail "$fmt $opts: info differs from qemu-img's:"; sed 's/^/    /' info.diff | head -10
+    fi
+    "$IMG" check "$f" >/dev/null; rc=$?
+    qemu-img check -q "$f"; qrc=$?
+    [ $rc = 0 ] && [ $qrc = 0 ] && pass "$fmt $opts: check clean (exit 0, as qemu-img)" ||
+        fail "$fmt $opts: check exit $rc (qemu-img $qrc)"
+done
+out=$("$IMG" info -f vdi ms.vmdk 2>&1); rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "not a VDI" &&
+    pass "explicit -f vdi on a VMDK refused: $out" || fail "-f vdi on a VMDK: rc $rc: $out"
+
+# VMware's streamOptimized layout: grain directory in a footer (header
+# says GD_AT_END), footer marker + header copy + end-of-stream marker.
+python3 - so.vmdk vmw.vmdk <<'EOF'
+import struct, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+hdr = bytes(d[0:512])
+d[56:64] = struct.pack("<Q", 0xFFFFFFFFFFFFFFFF)
+d += bytes(-len(d) % 512)
+d += struct.pack("<QII", 1, 0, 3).ljust(512, b"\0") + hdr + bytes(512)
+open(sys.argv[2], "wb").write(d)
+EOF
+"$IMG" convert -O raw vmw.vmdk vmw.raw && cmp -s data.raw vmw.raw && qemu-img compare -q vmw.vmdk data.raw &&
+    pass "streamOptimized with the grain directory in a footer (VMware's layout) reads as qemu-img reads it" ||
+    fail "streamOptimized with a footer"
+
+# More than 2 GiB: several extents; data across the extent boundaries.
+truncate -s 2200M big.raw
+for at in 100 2047 2049 2190; do
+    dd if=/dev/urandom of=big.raw bs=1M count=3 seek=$at conv=notrunc 2>/dev/null
+done
+for s in twoGbMaxExtentSparse twoGbMaxExtentFlat; do
+    qemu-img convert -O vmdk -o subformat=$s big.raw big-$s.vmdk
+    n=$("$IMG" info big-$s.vmdk | grep -c '^        \[')
+    "$IMG" convert -O raw big-$s.vmdk big.out.raw && qemu-img compare -q -s big.raw big.out.raw && [ "$n" -ge 2 ] &&
+        pass "$s of 2200 MiB: $n extents, convert -O raw equal for qemu-img compare" ||
+        fail "$s of 2200 MiB ($n extents)"
+    rm -f big.out.raw
+done
+rm -f big*
+
+# ---- 2. malformed images ----
+refused() {   # name file
+    local sum out rc
+    sum=$(md5sum < "$2")
+    out=$("$IMG" info "$2" 2>&1 >/dev/null); rc=$?
+    vout=$(timeout 30 "$VX86" -snapshot -drive "file=$2,if=ide" -display none -m 32M 2>&1 </dev/null); vrc=$?
+    if [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "$2" &&
+       [ $vrc = 1 ] && [ "$(echo "$vout" | wc -l)" = 1 ] && echo "$vout" | grep -q "$2" &&
+       [ "$sum" = "$(md5sum < "$2")" ]; then
+        pass "malformed: $1: refused (vx86-img and vx86, one line, unchanged): ${out#*: }"
+    else
+        fail "malformed: $1: vx86-img rc $rc '$out' / vx86 rc $vrc '$vout'"
+    fi
+}
+corrupt() {   # name source offset bytes value
+    cp "$2" bad.${2##*.}
+    put_le bad.${2##*.} "$3" "$4" "$5"
+    refused "$1" bad.${2##*.}
+}
+cp ms.vmdk bad.vmdk; truncate -s 300000 bad.vmdk; refused "truncated sparse extent" bad.vmdk
+corrupt "sparse version 9" ms.vmdk 4 4 9
+corrupt "grain of 3 sectors" ms.vmdk 20 8 3
+corrupt "capacity 2^62 sectors" ms.vmdk 12 8 $((1 << 62))
+corrupt "0 entries per grain table" ms.vmdk 44 4 0
+corrupt "grain directory past the end" ms.vmdk 56 8 $((0x7fffffff))
+corrupt "newline check bytes (text-mode copy)" ms.vmdk 75 1 10
+corrupt "compression algorithm 7" ms.vmdk 77 2 7
+corrupt "COWD magic" ms.vmdk 0 4 $((0x44574f43))
+gd=$(get_le ms.vmdk 56 8); gt=$(get_le ms.vmdk $((gd * 512)) 4)
+corrupt "grain table entry past the end" ms.vmdk $((gt * 512 + 8)) 4 $((0x7fffff00))
+sgd=$(get_le so.vmdk 56 8); sgt=$(get_le so.vmdk $((sgd * 512)) 4); g0=$(get_le so.vmdk $((sgt * 512)) 4)
+corrupt "stream grain marker names another sector" so.vmdk $((g0 * 512)) 8 128
+corrupt "stream compressed size past the end" so.vmdk $((g0 * 512 + 8)) 4 $((0x7fffffff))
+corrupt "grain directory at the end, no footer" so.vmdk 56 8 0xffffffffffffffff
+corrupt "VDI version 2.0" dyn.vdi 68 4 $((0x00020000))
+corrupt "VDI block size 3000" dyn.vdi 376 4 3000
+corrupt "VDI block map past the end" dyn.vdi 340 4 $((0x7ffffe00))
+corrupt "VDI differencing image" dyn.vdi 76 4 4
+corrupt "VDI disk size 2^62" dyn.vdi 368 8 $((1 << 62))
+corrupt "VDI header size 16" dyn.vdi 72 4 16
+corrupt "VDI block map entry past the end" dyn.vdi 512 4 20
+cp dyn.vdi bad.vdi; truncate -s 1500000 bad.vdi; refused "truncated VDI" bad.vdi
+desc() {   # name sed-expression
+    tr -d '\0' < mf.vmdk | sed "$2" > bad.vmdk
+    refused "$1" bad.vmdk
+}
+cp mf-flat.vmdk bad-flat.vmdk
+desc "absolute extent path" 's|"mf-flat.vmdk"|"/etc/passwd"|'
+desc "extent path with .." "s|\"mf-flat.vmdk\"|\"../${T##*/}/bad-flat.vmdk\"|"
+desc "missing extent file" 's|"mf-flat.vmdk"|"nothere.vmdk"|'
+desc "unknown create type" 's|monolithicFlat|fooBarDisk|'
+desc "delta image (parentCID)" 's|parentCID=ffffffff|parentCID=12345678|'
+desc "extent longer than its file" 's|^RW [0-9]*|RW 99999999|'
+desc "extent of 10^18 sectors" 's|^RW [0-9]*|RW 999999999999999999|'
+desc "line that is no setting" 's|^# Extent description|hello world|'
+desc "VMFSSPARSE extent" 's| FLAT | VMFSSPARSE |'
+desc "the descriptor as its own sparse extent" 's|FLAT "mf-flat.vmdk" 0|SPARSE "bad.vmdk"|'
+# check: two guest grains in one host grain (qemu-img 7.2's check does not
+# look for this; the exit code for corruption is its 2)
+cp ms.vmdk dup.vmdk
+put_le dup.vmdk $((gt * 512 + 4)) 4 "$(get_le ms.vmdk $((gt * 512)) 4)"
+"$IMG" check dup.vmdk >check.out 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "^ERROR.*overlaps" check.out &&
+    pass "check: a grain used twice is an error (exit 2)" ||
+    fail "check of a grain used twice: exit $rc: $(head -2 check.out)"
+cp dyn.vdi dup.vdi
+put_le dup.vdi 516 4 "$(get_le dyn.vdi 512 4)"
+"$IMG" check dup.vdi >check.out 2>&1; rc=$?
+[ $rc = 2 ] && grep -q "^ERROR.*holds guest blocks" check.out &&
+    pass "check: a VDI data block used twice is an error (exit 2)" || fail "VDI check: exit $rc: $(head -2 check.out)"
+
+# ---- 3. vx86 boots them ----
+for tool in sfdisk mke2fs grub-mkimage debugfs; do
+    command -v "$tool" >/dev/null 2>&1 || PATH=$PATH:/sbin:/usr/sbin
+done
+cache=${VX86_CACHE:-$root/.cache}/guest
+# Only the kernel and the IDE initramfs are needed: build them when missing.
+[ -s "$cache/vmlinuz" ] && [ -s "$cache/initramfs-ide.cpio.gz" ] ||
+    "$root/tests/guest/mkguest.sh" >/dev/null || { fail "mkguest.sh"; exit 1; }
+session=$root/tests/system/serial-session.py
+mkdir -p rootfs/boot
+cp "$cache/vmlinuz" "$cache/initramfs-ide.cpio.gz" rootfs/boot/
+cat >grub.cfg <<'EOF'
+serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+set timeout=0
+menuentry "vx86 test guest" {
+    linux /boot/vmlinuz console=ttyS0 quiet vx86.modules=ide
+    initrd /boot/initramfs-ide.cpio.gz
+}
+EOF
+"$root/tests/guest/mkgrub.sh" disk disk.raw 64 grub.cfg rootfs || { fail "mkgrub.sh disk"; exit 1; }
+want=$(md5sum < disk.raw | cut -d' ' -f1)
+for spec in "ms:vmdk:subformat=monolithicSparse" "so:vmdk:subformat=streamOptimized" \
+            "ts:vmdk:subformat=twoGbMaxExtentSparse" "mf:vmdk:subformat=monolithicFlat" \
+            "tf:vmdk:subformat=twoGbMaxExtentFlat" "zg:vmdk:zeroed_grain=on" \
+            "dyn:vdi:static=off" "fix:vdi:static=on"; do
+    IFS=: read -r name fmt opts <<<"$spec"
+    qemu-img convert -O "$fmt" -o "$opts" disk.raw "boot-$name.$fmt"
+    "$IMG" convert -O raw "boot-$name.$fmt" back.raw && cmp -s disk.raw back.raw ||
+        fail "GRUB disk as $fmt $opts: convert -O raw differs"
+done
+rm -f back.raw
+sums() { sha256sum boot-* | sha256sum; }
+before=$(sums)
+
+# The disks' md5sums as the guest reads them, then a write to each.
+sum_cmd='for i in $(seq 100); do [ -b /dev/sdd ] && break; sleep 0.1; done; for d in a b c d; do echo "sum-sd$d=$(md5sum </dev/sd$d | cut -d" " -f1)"; done'
+plain() { sed 's/\x1b\[[0-9;?]*[A-Za-z]//g'; }
+out=$(python3 "$session" --timeout 240 --cmd "$sum_cmd" \
+    --cmd 'for d in a b c d; do dd if=/dev/urandom of=/dev/sd$d bs=64k count=16 seek=100 conv=fsync 2>/dev/null; done; sync; echo 3 >/proc/sys/vm/drop_caches; for d in a b c d; do echo "after-sd$d=$(md5sum </dev/sd$d | cut -d" " -f1)"; done' -- \
+    "$VX86" -m 256M -nographic -snapshot -drive file=boot-ms.vmdk -drive file=boot-so.vmdk,format=vmdk \
+    -drive file=boot-dyn.vdi -drive file=boot-fix.vdi,format=vdi | plain)
+n=$(echo "$out" | grep -c "^sum-sd[a-d]=$want")
+changed=$(echo "$out" | grep "^after-sd[a-d]=" | grep -vc "=$want")
+if echo "$out" | grep -q "session: ready=yes" && [ "$n" = 4 ]; then
+    pass "-snapshot: boots a monolithicSparse VMDK (probed); the guest's md5sum of it, a streamOptimized VMDK and both VDIs is the raw image's"
+else
+    fail "-snapshot boot: $n of 4 disks read right"; echo "$out" | tail -n 15 | sed 's/^/    /'
+fi
+[ "$changed" = 4 ] && [ "$before" = "$(sums)" ] &&
+    pass "-snapshot: the guest's writes land in the overlays (4 disks changed for the guest), every image file keeps its sha256" ||
+    fail "-snapshot writes: $changed of 4 changed for the guest; images changed: $([ "$before" = "$(sums)" ] && echo no || echo YES)"
+
+out=$(timeout 30 "$VX86" -hda boot-ms.vmdk -display none -m 32M 2>&1 </dev/null); rc=$?
+[ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "read-only" &&
+    pass "a writable VMDK drive is refused: $out" || fail "writable VMDK: rc $rc: $out"
+
+# A qcow2 overlay on a VMDK: the guest boots through it and writes a file
+# on it.  Linux names the four IDE disks in the order their probes finish,
+# so the overlay (primary master) is found by its sysfs path.
+qemu-img create -q -f qcow2 -b boot-ts.vmdk -F vmdk ov.qcow2
+hda='hd=; for d in /sys/block/sd?; do case $(readlink -f $d/device) in */ata1/*/target*:0:0/*) hd=${d##*/};; esac; done; echo "guest-hda=$hd"'
+out=$(python3 "$session" --timeout 240 --cmd "$sum_cmd" --cmd "$hda" \
+    --cmd 'mkdir -p /mnt; mount -t ext4 /dev/${hd}1 /mnt && dd if=/dev/urandom of=/mnt/guest.bin bs=1024 count=300 2>/dev/null; sync; echo "guest-wrote=$(md5sum </mnt/guest.bin | cut -d" " -f1)"; umount /mnt; sync' -- \
+    "$VX86" -m 256M -nographic -drive file=ov.qcow2 -drive file=boot-mf.vmdk,readonly=on \
+    -drive file=boot-tf.vmdk,format=vmdk,readonly=on -drive file=boot-zg.vmdk,readonly=on | plain)
+n=$(echo "$out" | grep -c "^sum-sd[a-d]=$want")
+if echo "$out" | grep -q "session: ready=yes" && [ "$n" = 4 ] && echo "$out" | grep -q "^guest-hda=sd[a-d]"; then
+    pass "qcow2 overlay (backing_fmt=vmdk) on a twoGbMaxExtentSparse VMDK boots; monolithicFlat, twoGbMaxExtentFlat, zeroed-grain VMDKs read right (md5sum)"
+else
+    fail "overlay boot: $n of 4 disks read right"; echo "$out" | tail -n 15 | sed 's/^/    /'
+fi
+wsum=$(echo "$out" | sed -n 's/^guest-wrote=\([0-9a-f]*\).*/\1/p')
+qemu-img convert -O raw ov.qcow2 ov.raw
+"$root/tests/guest/mkgrub.sh" partition ov.raw part.img
+hsum=$(debugfs -R 'cat /guest.bin' part.img 2>/dev/null | md5sum | cut -d' ' -f1)
+[ -n "$wsum" ] && [ "$wsum" = "$hsum" ] && qemu-img check -q ov.qcow2 && [ "$before" = "$(sums)" ] &&
+    pass "the guest's file is in the overlay (debugfs), qemu-img check clean, the VMDK files keep their sha256" ||
+    fail "overlay: guest wrote '$wsum', debugfs '$hsum', images changed: $([ "$before" = "$(sums)" ] && echo no || echo YES)"
+
+[ $fails = 0 ] || exit 1
