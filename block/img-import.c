@@ -1,5 +1,5 @@
 /*
- * vx86-img for the read-only import formats (VMDK, VDI): the
+ * vx86-img for the read-only import formats (VMDK, VDI, VHD): the
  * format-specific part of `info` (as qemu-img prints it: cluster size,
  * create type, CIDs, extents) and `check` (the drivers' read-only
  * consistency checks, with qemu-img's summary lines and exit codes).
@@ -12,6 +12,7 @@
 #include "block/img.h"
 #include "block/vdi.h"
 #include "block/vmdk.h"
+#include "block/vpc.h"
 
 static Vmdk *as_vmdk(BlockBackend *bb)
 {
@@ -21,6 +22,11 @@ static Vmdk *as_vmdk(BlockBackend *bb)
 static Vdi *as_vdi(BlockBackend *bb)
 {
     return strcmp(blk_format_name(bb), "vdi") ? NULL : blk_get_driver_state(bb);
+}
+
+static Vpc *as_vpc(BlockBackend *bb)
+{
+    return strcmp(blk_format_name(bb), "vpc") ? NULL : blk_get_driver_state(bb);
 }
 
 /* qemu-img's cluster size of a VMDK: the first sparse extent's grain. */
@@ -51,7 +57,8 @@ uint64_t img_import_cluster_size(BlockBackend *bb)
 {
     Vmdk *v = as_vmdk(bb);
     Vdi *d = as_vdi(bb);
-    return v ? vmdk_cluster_size(v) : d ? d->block_size : 0;
+    Vpc *h = as_vpc(bb);
+    return v ? vmdk_cluster_size(v) : d ? d->block_size : h ? h->block_size : 0;
 }
 
 static void json_str(const char *s)
@@ -128,10 +135,12 @@ int img_import_check(BlockBackend *bb, const char *file, bool json, bool quiet)
 {
     Vmdk *v = as_vmdk(bb);
     Vdi *d = as_vdi(bb);
-    if (!v && !d)
+    Vpc *h = as_vpc(bb);
+    if (!v && !d && !h)
         return -1;
     FILE *out = quiet || json ? fopen("/dev/null", "w") : stdout;
-    uint64_t errs = v ? vmdk_check(v, out ? out : stdout) : vdi_check(d, out ? out : stdout);
+    FILE *o = out ? out : stdout;
+    uint64_t errs = v ? vmdk_check(v, o) : d ? vdi_check(d, o) : vpc_check(h, o);
     if (out && out != stdout)
         fclose(out);
     if (json) {

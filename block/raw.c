@@ -56,6 +56,7 @@ const BlockDriver *const blk_drivers[] = {
     &blk_driver_qcow2,
     &blk_driver_vmdk,
     &blk_driver_vdi,
+    &blk_driver_vpc,
     NULL,
 };
 

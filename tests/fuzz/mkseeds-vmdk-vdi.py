@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the small seed images of the vmdk and vdi fuzz harnesses
-(tests/fuzz/corpus/vmdk/, tests/fuzz/corpus/vdi/).  Real images from
+"""Writes the small seed images of the vmdk, vdi and vpc fuzz harnesses
+(tests/fuzz/corpus/vmdk/, vdi/, vpc/).  Real images from
 qemu-img are 64 KiB and more; these use 4 KiB grains and blocks so the
 fuzzer mutates headers, tables and markers rather than grain data.
 
@@ -9,7 +9,8 @@ line "@@@" (tests/fuzz/fuzz-vmdk.c): the descriptor d.vmdk, then the
 extent files e1.vmdk, e2.vmdk, e3.vmdk.
 
 Layouts from VMware's "Virtual Disk Format 5.0" (SparseExtentHeader,
-grain directory and tables, stream markers) and VirtualBox's VDI header.
+grain directory and tables, stream markers), VirtualBox's VDI header and
+Microsoft's VHD specification (footer, dynamic header, BAT).
 """
 import os
 import struct
@@ -107,6 +108,38 @@ def vdi(disk, block, bmap, data_blocks, vtype=1):
     return bytes(h) + bm + b"".join(data_blocks)
 
 
+def vhd_footer(size, dtype, data_offset):
+    f = bytearray(512)
+    f[0:8] = b"conectix"
+    struct.pack_into(">IIQI", f, 8, 2, 0x00010000, data_offset, 0)
+    f[28:32] = b"qem2"
+    struct.pack_into(">I4sQQHBBI", f, 32, 0x00050003, b"Wi2k", size, size, 0xFFFF, 16, 255, dtype)
+    struct.pack_into(">I", f, 64, ~sum(f) & 0xFFFFFFFF)
+    return bytes(f)
+
+
+def vhd_dynamic(size, block, blocks):
+    """blocks maps block index -> data; a dynamic VHD with 4 KiB-ish blocks."""
+    n = (size + block - 1) // block
+    foot = vhd_footer(size, 3, 512)
+    h = bytearray(1024)
+    h[0:8] = b"cxsparse"
+    bat_off = 512 + 1024
+    struct.pack_into(">QQIII", h, 8, 0xFFFFFFFFFFFFFFFF, bat_off, 0x00010000, n, block)
+    struct.pack_into(">I", h, 36, ~sum(h) & 0xFFFFFFFF)
+    bat_bytes = (n * 4 + 511) // 512 * 512
+    at = (bat_off + bat_bytes) // 512
+    bitmap = (block // 512 // 8 + 511) // 512 * 512
+    bat = [0xFFFFFFFF] * n
+    body = bytearray()
+    for b in sorted(blocks):
+        bat[b] = at
+        body += b"\xff" * bitmap + blocks[b]
+        at += (bitmap + block) // 512
+    batb = b"".join(struct.pack(">I", e) for e in bat).ljust(bat_bytes, b"\xff")
+    return foot + bytes(h) + batb + bytes(body) + foot
+
+
 def main(out):
     vm = os.path.join(out, "vmdk")
     vd = os.path.join(out, "vdi")
@@ -144,6 +177,15 @@ def main(out):
     }
     for name, data in vseeds.items():
         with open(os.path.join(vd, name), "wb") as f:
+            f.write(data)
+    vp = os.path.join(out, "vpc")
+    os.makedirs(vp, exist_ok=True)
+    hseeds = {
+        "dynamic.vhd": vhd_dynamic(8 * B, B, {1: pattern(B, 14), 5: pattern(B, 15)}),
+        "fixed.vhd": pattern(4 * B, 16) + vhd_footer(4 * B, 2, 0xFFFFFFFFFFFFFFFF),
+    }
+    for name, data in hseeds.items():
+        with open(os.path.join(vp, name), "wb") as f:
             f.write(data)
 
 

@@ -1,9 +1,10 @@
 #!/bin/bash
-# VMware VMDK and VirtualBox VDI import (tests/system/vmdk.mk), with
-# qemu-img as the oracle:
+# VMware VMDK, VirtualBox VDI and Microsoft VHD import
+# (tests/system/vmdk.mk), with qemu-img as the oracle:
 #   1. every subformat qemu-img writes (vmdk monolithicSparse,
 #      monolithicFlat, twoGbMaxExtentSparse, twoGbMaxExtentFlat,
-#      streamOptimized, zeroed grains; vdi dynamic and static) of a data
+#      streamOptimized, zeroed grains; vdi dynamic and static; vpc dynamic
+#      and fixed, sized by current size or by CHS geometry) of a data
 #      image: vx86-img convert -O raw is byte-identical (cmp), -O qcow2 is
 #      clean for qemu-img check and equal for qemu-img compare; info
 #      prints what qemu-img info prints; check is clean; the format is
@@ -17,8 +18,8 @@
 #      qemu-img: with -snapshot from a monolithicSparse VMDK (format
 #      probed) with a streamOptimized VMDK and both VDIs beside it, and
 #      from a qcow2 overlay (backing_fmt=vmdk) on a twoGbMaxExtentSparse
-#      VMDK with monolithicFlat, twoGbMaxExtentFlat and zeroed-grain VMDKs
-#      beside it read-only; the guest's md5sum of every disk is the raw
+#      VMDK with monolithicFlat and twoGbMaxExtentFlat VMDKs and a dynamic
+#      VHD beside it read-only; the guest's md5sum of every disk is the raw
 #      image's; its writes land in the overlays (debugfs reads the file it
 #      wrote, qemu-img check is clean) and every image file keeps its
 #      sha256; a writable open of a VMDK is refused with one line.
@@ -56,28 +57,38 @@ printf 'last sector' | dd of=data.raw bs=1 seek=$((24 * 1048576 + 6 * 512)) conv
 for spec in "ms:vmdk:subformat=monolithicSparse" "mf:vmdk:subformat=monolithicFlat" \
             "ts:vmdk:subformat=twoGbMaxExtentSparse" "tf:vmdk:subformat=twoGbMaxExtentFlat" \
             "so:vmdk:subformat=streamOptimized" "zg:vmdk:zeroed_grain=on" \
-            "dyn:vdi:static=off" "fix:vdi:static=on"; do
+            "dyn:vdi:static=off" "fix:vdi:static=on" "vd:vpc:subformat=dynamic,force_size=on" \
+            "vf:vpc:subformat=fixed,force_size=on"; do
     IFS=: read -r name fmt opts <<<"$spec"
     f=$name.$fmt
+    # A fixed VHD has its footer only at the end: qemu-img and vx86 probe
+    # it as raw, so it is named (the others are probed).
+    pf=; [ "$name" = vf ] && pf="-f $fmt"
     qemu-img convert -O "$fmt" -o "$opts" data.raw "$f" || { fail "qemu-img convert -o $opts"; continue; }
-    "$IMG" convert -O raw "$f" "$name.out.raw" && cmp -s data.raw "$name.out.raw" &&
+    "$IMG" convert $pf -O raw "$f" "$name.out.raw" && cmp -s data.raw "$name.out.raw" &&
         pass "$fmt $opts: convert -O raw is identical (cmp)" || fail "$fmt $opts: convert -O raw differs"
     "$IMG" convert -f "$fmt" -O qcow2 "$f" "$name.qcow2" && qemu-img check -q "$name.qcow2" &&
         qemu-img compare -q data.raw "$name.qcow2" &&
         pass "$fmt $opts: convert -f $fmt -O qcow2: qemu-img check clean, compare equal" ||
         fail "$fmt $opts: convert -O qcow2"
-    if diff <(qemu-img info "$f") <("$IMG" info "$f") >info.diff &&
-       diff <(qemu-img info --output=json "$f") <("$IMG" info --output=json "$f") >>info.diff &&
-       "$IMG" info "$f" | grep -qx "file format: $fmt"; then
-        pass "$fmt $opts: info (probed) and info --output=json print what qemu-img prints"
+    if diff <(qemu-img info $pf "$f") <("$IMG" info $pf "$f") >info.diff &&
+       diff <(qemu-img info $pf --output=json "$f") <("$IMG" info $pf --output=json "$f") >>info.diff &&
+       "$IMG" info $pf "$f" | grep -qx "file format: $fmt"; then
+        pass "$fmt $opts: info ${pf:-(probed)} and info --output=json print what qemu-img prints"
     else
         fail "$fmt $opts: info differs from qemu-img's:"; sed 's/^/    /' info.diff | head -10
     fi
-    "$IMG" check "$f" >/dev/null; rc=$?
-    qemu-img check -q "$f"; qrc=$?
-    [ $rc = 0 ] && [ $qrc = 0 ] && pass "$fmt $opts: check clean (exit 0, as qemu-img)" ||
+    "$IMG" check $pf "$f" >/dev/null; rc=$?
+    qrc=0; [ $fmt = vpc ] || { qemu-img check -q "$f"; qrc=$?; }   # qemu-img cannot check vpc
+    [ $rc = 0 ] && [ $qrc = 0 ] && pass "$fmt $opts: check clean (exit 0$([ $fmt = vpc ] || echo ', as qemu-img'))" ||
         fail "$fmt $opts: check exit $rc (qemu-img $qrc)"
 done
+# VHDs made by Virtual PC and older QEMU are as big as their CHS geometry.
+qemu-img convert -O vpc data.raw chs.vhd
+[ "$("$IMG" info --output=json chs.vhd | grep virtual-size)" = "$(qemu-img info --output=json chs.vhd | grep virtual-size)" ] &&
+    "$IMG" convert -O raw chs.vhd chs.raw && qemu-img convert -O raw chs.vhd qchs.raw && cmp -s chs.raw qchs.raw &&
+    pass "vpc sized by its CHS geometry ($(stat -c %s chs.raw) bytes) as qemu-img sizes it" ||
+    fail "vpc sized by CHS geometry"
 out=$("$IMG" info -f vdi ms.vmdk 2>&1); rc=$?
 [ $rc = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] && echo "$out" | grep -q "not a VDI" &&
     pass "explicit -f vdi on a VMDK refused: $out" || fail "-f vdi on a VMDK: rc $rc: $out"
@@ -154,6 +165,31 @@ corrupt "VDI disk size 2^62" dyn.vdi 368 8 $((1 << 62))
 corrupt "VDI header size 16" dyn.vdi 72 4 16
 corrupt "VDI block map entry past the end" dyn.vdi 512 4 20
 cp dyn.vdi bad.vdi; truncate -s 1500000 bad.vdi; refused "truncated VDI" bad.vdi
+vhd() {   # name offset bytes value [keep: leave the checksums wrong]
+    cp vd.vpc bad.vhd
+    # big-endian field, then both checksums (footer, dynamic header) and the end copy
+    python3 - bad.vhd "$2" "$3" "$4" "${5:-sum}" <<'EOF'
+import sys
+p, off, n, v, fix = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4], 0), sys.argv[5]
+d = bytearray(open(p, "rb").read())
+d[off:off + n] = (v & ((1 << 8 * n) - 1)).to_bytes(n, "big")
+if fix == "sum":
+    for start, length, field in ((0, 512, 64), (512, 1024, 36)):
+        d[start + field:start + field + 4] = bytes(4)
+        d[start + field:start + field + 4] = (~sum(d[start:start + length]) & 0xFFFFFFFF).to_bytes(4, "big")
+d[-512:] = d[0:512]
+open(p, "wb").write(d)
+EOF
+    refused "$1" bad.vhd
+}
+vhd "VHD footer checksum" 64 4 0x12345678 keep
+vhd "VHD differencing disk" 60 4 4
+vhd "VHD version 2.0" 12 4 0x00020000
+vhd "VHD dynamic header past the end" 16 8 0x7fffffff000
+vhd "VHD block size 3000" $((512 + 32)) 4 3000
+vhd "VHD table past the end" $((512 + 16)) 8 0x7fffffff000
+vhd "VHD table entry past the end" 1536 4 0x7ffffff0
+vhd "VHD size 2^62" 48 8 0x4000000000000000
 desc() {   # name sed-expression
     tr -d '\0' < mf.vmdk | sed "$2" > bad.vmdk
     refused "$1" bad.vmdk
@@ -209,7 +245,7 @@ want=$(md5sum < disk.raw | cut -d' ' -f1)
 for spec in "ms:vmdk:subformat=monolithicSparse" "so:vmdk:subformat=streamOptimized" \
             "ts:vmdk:subformat=twoGbMaxExtentSparse" "mf:vmdk:subformat=monolithicFlat" \
             "tf:vmdk:subformat=twoGbMaxExtentFlat" "zg:vmdk:zeroed_grain=on" \
-            "dyn:vdi:static=off" "fix:vdi:static=on"; do
+            "dyn:vdi:static=off" "fix:vdi:static=on" "vh:vpc:subformat=dynamic,force_size=on"; do
     IFS=: read -r name fmt opts <<<"$spec"
     qemu-img convert -O "$fmt" -o "$opts" disk.raw "boot-$name.$fmt"
     "$IMG" convert -O raw "boot-$name.$fmt" back.raw && cmp -s disk.raw back.raw ||
@@ -249,10 +285,10 @@ hda='hd=; for d in /sys/block/sd?; do case $(readlink -f $d/device) in */ata1/*/
 out=$(python3 "$session" --timeout 240 --cmd "$sum_cmd" --cmd "$hda" \
     --cmd 'mkdir -p /mnt; mount -t ext4 /dev/${hd}1 /mnt && dd if=/dev/urandom of=/mnt/guest.bin bs=1024 count=300 2>/dev/null; sync; echo "guest-wrote=$(md5sum </mnt/guest.bin | cut -d" " -f1)"; umount /mnt; sync' -- \
     "$VX86" -m 256M -nographic -drive file=ov.qcow2 -drive file=boot-mf.vmdk,readonly=on \
-    -drive file=boot-tf.vmdk,format=vmdk,readonly=on -drive file=boot-zg.vmdk,readonly=on | plain)
+    -drive file=boot-tf.vmdk,format=vmdk,readonly=on -drive file=boot-vh.vpc,readonly=on | plain)
 n=$(echo "$out" | grep -c "^sum-sd[a-d]=$want")
 if echo "$out" | grep -q "session: ready=yes" && [ "$n" = 4 ] && echo "$out" | grep -q "^guest-hda=sd[a-d]"; then
-    pass "qcow2 overlay (backing_fmt=vmdk) on a twoGbMaxExtentSparse VMDK boots; monolithicFlat, twoGbMaxExtentFlat, zeroed-grain VMDKs read right (md5sum)"
+    pass "qcow2 overlay (backing_fmt=vmdk) on a twoGbMaxExtentSparse VMDK boots; monolithicFlat and twoGbMaxExtentFlat VMDKs and a dynamic VHD read right (md5sum)"
 else
     fail "overlay boot: $n of 4 disks read right"; echo "$out" | tail -n 15 | sed 's/^/    /'
 fi

@@ -351,7 +351,7 @@ START_TEST(drive_bad_values)
     char spec[512];
     snprintf(spec, sizeof(spec), "file=%s,format=vhdx", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
-    ck_assert_str_eq(err, "-drive: format 'vhdx' not supported (raw, qcow2, vmdk, vdi)");
+    ck_assert_str_eq(err, "-drive: format 'vhdx' not supported (raw, qcow2, vmdk, vdi, vpc)");
     snprintf(spec, sizeof(spec), "file=%s,if=scsi", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
     ck_assert_err_prefix("-drive: ");
