@@ -185,7 +185,6 @@ int vpc_pread(Vpc *v, uint64_t offset, void *buf, size_t len)
         return -EIO;
     if (v->type == VPC_TYPE_FIXED)
         return bfile_pread(v->file, offset, buf, len);
-    uint64_t step = (v->bitmap_bytes + (uint64_t)v->block_size) / 512;
     while (len) {
         uint64_t b = offset / v->block_size, in = offset % v->block_size;
         size_t n = (size_t)MIN((uint64_t)len, v->block_size - in);
@@ -193,15 +192,9 @@ int vpc_pread(Vpc *v, uint64_t offset, void *buf, size_t len)
         if (e == VPC_BAT_FREE) {
             memset(p, 0, n);
         } else {
-            uint64_t host = (uint64_t)e * 512 + v->bitmap_bytes + in;
-            /* the following blocks too, while they follow in the file */
-            while (n < len && b + 1 < v->entries && v->bat[b + 1] != VPC_BAT_FREE &&
-                   v->bat[b + 1] == e + step) {
-                b++;
-                e = v->bat[b];
-                n += (size_t)MIN((uint64_t)(len - n), v->block_size);
-            }
-            int r = bfile_pread(v->file, host, p, n);
+            /* one block at a time: the next block's sector bitmap lies
+             * between this block's data and its own */
+            int r = bfile_pread(v->file, (uint64_t)e * 512 + v->bitmap_bytes + in, p, n);
             if (r < 0)
                 return r;
         }

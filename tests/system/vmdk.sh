@@ -24,10 +24,11 @@
 #      wrote, qemu-img check is clean) and every image file keeps its
 #      sha256; a writable open of a VMDK is refused with one line.
 #
-#   tests/system/vmdk.sh VX86_IMG VX86
+#   tests/system/vmdk.sh VX86_IMG VX86 IMPORT_READ
 set -u
 IMG=$(realpath "$1")
 VX86=$(realpath "$2")
+RD=$(realpath "$3")
 root=$(cd "$(dirname "$0")/../.." && pwd)
 command -v qemu-img >/dev/null || { echo "SKIP: vmdk: qemu-img not installed"; exit 0; }
 T=$(mktemp -d /tmp/vx86-vmdk.XXXXXX)
@@ -67,6 +68,9 @@ for spec in "ms:vmdk:subformat=monolithicSparse" "mf:vmdk:subformat=monolithicFl
     qemu-img convert -O "$fmt" -o "$opts" data.raw "$f" || { fail "qemu-img convert -o $opts"; continue; }
     "$IMG" convert $pf -O raw "$f" "$name.out.raw" && cmp -s data.raw "$name.out.raw" &&
         pass "$fmt $opts: convert -O raw is identical (cmp)" || fail "$fmt $opts: convert -O raw differs"
+    "$RD" "$f" "$([ -n "$pf" ] && echo "$fmt" || echo -)" data.raw 0x$RANDOM$RANDOM 200 >/dev/null &&
+        pass "$fmt $opts: 200 batches of parallel reads of random places and lengths agree with the raw image" ||
+        fail "$fmt $opts: parallel random reads differ"
     "$IMG" convert -f "$fmt" -O qcow2 "$f" "$name.qcow2" && qemu-img check -q "$name.qcow2" &&
         qemu-img compare -q data.raw "$name.qcow2" &&
         pass "$fmt $opts: convert -f $fmt -O qcow2: qemu-img check clean, compare equal" ||
@@ -105,6 +109,7 @@ d += struct.pack("<QII", 1, 0, 3).ljust(512, b"\0") + hdr + bytes(512)
 open(sys.argv[2], "wb").write(d)
 EOF
 "$IMG" convert -O raw vmw.vmdk vmw.raw && cmp -s data.raw vmw.raw && qemu-img compare -q vmw.vmdk data.raw &&
+    "$RD" vmw.vmdk - data.raw 0x$RANDOM$RANDOM 100 >/dev/null &&
     pass "streamOptimized with the grain directory in a footer (VMware's layout) reads as qemu-img reads it" ||
     fail "streamOptimized with a footer"
 
@@ -117,7 +122,8 @@ for s in twoGbMaxExtentSparse twoGbMaxExtentFlat; do
     qemu-img convert -O vmdk -o subformat=$s big.raw big-$s.vmdk
     n=$("$IMG" info big-$s.vmdk | grep -c '^        \[')
     "$IMG" convert -O raw big-$s.vmdk big.out.raw && qemu-img compare -q -s big.raw big.out.raw && [ "$n" -ge 2 ] &&
-        pass "$s of 2200 MiB: $n extents, convert -O raw equal for qemu-img compare" ||
+        "$RD" big-$s.vmdk - big.raw 0x$RANDOM$RANDOM 100 >/dev/null &&
+        pass "$s of 2200 MiB: $n extents, convert -O raw equal for qemu-img compare, random reads agree" ||
         fail "$s of 2200 MiB ($n extents)"
     rm -f big.out.raw
 done
