@@ -29,13 +29,33 @@ static Vpc *as_vpc(BlockBackend *bb)
     return strcmp(blk_format_name(bb), "vpc") ? NULL : blk_get_driver_state(bb);
 }
 
-/* qemu-img's cluster size of a VMDK: the first sparse extent's grain. */
+/* Whether every extent is of one kind (the same type; sparse ones with
+ * the same grain and compression): qemu-img shows a cluster size and the
+ * dirty flag of a VMDK only then. */
+static bool vmdk_extents_alike(const Vmdk *v)
+{
+    const VmdkExtent *a = &v->extents[0];
+    for (int i = 1; i < v->nb_extents; i++) {
+        const VmdkExtent *b = &v->extents[i];
+        if (b->type != a->type || (a->type == VMDK_EXTENT_SPARSE &&
+                                   (b->grain_bytes != a->grain_bytes ||
+                                    b->compressed != a->compressed)))
+            return false;
+    }
+    return true;
+}
+
+/* qemu-img's cluster size of a VMDK: the grain of alike sparse extents. */
 static uint64_t vmdk_cluster_size(const Vmdk *v)
 {
-    for (int i = 0; i < v->nb_extents; i++)
-        if (v->extents[i].type == VMDK_EXTENT_SPARSE)
-            return v->extents[i].grain_bytes;
-    return 0;
+    return vmdk_extents_alike(v) && v->extents[0].type == VMDK_EXTENT_SPARSE
+           ? v->extents[0].grain_bytes : 0;
+}
+
+bool img_import_info_ok(BlockBackend *bb)
+{
+    Vmdk *v = as_vmdk(bb);
+    return !v || vmdk_extents_alike(v);
 }
 
 /* The extent's format as qemu-img names it: "" for the image's own
@@ -128,7 +148,8 @@ void img_import_info_json(BlockBackend *bb, const char *indent)
         printf("%s                    \"format\": \"%s\"\n", indent, extent_format(ex));
         printf("%s                }%s\n", indent, i + 1 < v->nb_extents ? "," : "");
     }
-    printf("%s            ]\n%s        }\n%s    },\n", indent, indent, indent);
+    printf("%s            ]\n%s        }\n%s    }%s\n", indent, indent, indent,
+           img_import_info_ok(bb) ? "," : "");
 }
 
 int img_import_check(BlockBackend *bb, const char *file, bool json, bool quiet)

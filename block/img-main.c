@@ -258,8 +258,10 @@ static void info_json(BlockBackend *bb, const char *file, const char *indent)
             printf(",\n");
         }
     }
-    printf("%s    \"dirty-flag\": %s\n%s}", indent,
-           q && (q->incompat & QCOW2_INCOMPAT_DIRTY) ? "true" : "false", indent);
+    if (q || img_import_info_ok(bb))
+        printf("%s    \"dirty-flag\": %s\n", indent,
+               q && (q->incompat & QCOW2_INCOMPAT_DIRTY) ? "true" : "false");
+    printf("%s}", indent);
 }
 
 int img_cmd_info(int argc, char **argv)

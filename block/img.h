@@ -31,6 +31,9 @@ void img_import_info_human(BlockBackend *bb);
 void img_import_info_json(BlockBackend *bb, const char *indent);
 uint64_t img_import_disk_usage(BlockBackend *bb);
 uint64_t img_import_cluster_size(BlockBackend *bb);
+/* false when qemu-img could not get the image's info (a VMDK with extents
+ * of different kinds): no "dirty-flag" then. */
+bool img_import_info_ok(BlockBackend *bb);
 int img_import_check(BlockBackend *bb, const char *file, bool json, bool quiet);
 
 int img_cmd_create(int argc, char **argv);

@@ -9,8 +9,9 @@
 #      clean for qemu-img check and equal for qemu-img compare; info
 #      prints what qemu-img info prints; check is clean; the format is
 #      probed; a streamOptimized image in VMware's layout (grain
-#      directory in a footer) reads as qemu-img reads it; multi-extent
-#      images (> 2 GiB) equal their source for qemu-img compare.
+#      directory in a footer) reads as qemu-img reads it, and so does a
+#      descriptor with extents of every kind; with VMDK_BIG=1
+#      (check-vmdk-full) twoGbMaxExtent* images over 2 GiB too.
 #   2. malformed images are refused by vx86-img and by vx86 with one line
 #      naming the file, exit 1, and are left byte-identical; vx86-img
 #      check finds grains used twice (exit 2, as qemu-img check).
@@ -113,7 +114,41 @@ EOF
     pass "streamOptimized with the grain directory in a footer (VMware's layout) reads as qemu-img reads it" ||
     fail "streamOptimized with a footer"
 
-# More than 2 GiB: several extents; data across the extent boundaries.
+# A descriptor of our own naming extents of every kind: sparse ones (as
+# qemu-img's twoGbMaxExtentSparse writes them, one in a subfolder), a flat
+# one from an offset, a zero range.  With RW extents only it reads and
+# shows as qemu-img reads and shows it (qemu-img 7.2 skips RDONLY and ZERO
+# lines, and repeats the first extent when a blank line precedes it, so
+# those are compared with the pieces it was made of instead).
+mkdir -p sub
+dd if=data.raw of=p1.raw bs=1M count=8 2>/dev/null
+dd if=data.raw of=p3.raw bs=1M skip=16 2>/dev/null
+qemu-img convert -O vmdk -o subformat=twoGbMaxExtentSparse p1.raw sub/t1.vmdk
+qemu-img convert -O vmdk -o subformat=twoGbMaxExtentSparse p3.raw t3.vmdk
+{ head -c 4096 /dev/urandom; dd if=data.raw bs=1M skip=8 count=6 2>/dev/null; } > x2.bin
+extents() {   # access of the flat extent, then extra lines
+    printf '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\n'
+    printf 'createType="twoGbMaxExtentSparse"\n\n# Extent description\n'
+    printf 'RW 16384 SPARSE "sub/t1-s001.vmdk"\n%s 12288 FLAT "x2.bin" 8\n%s' "$1" "$2"
+    printf 'RW %d SPARSE "t3-s001.vmdk"\n' $(($(stat -c %s p3.raw) / 512))
+}
+extents RW "" > multi.vmdk
+qemu-img convert -O raw multi.vmdk multi.q.raw && "$IMG" convert -O raw multi.vmdk multi.v.raw &&
+    cmp -s multi.q.raw multi.v.raw && "$RD" multi.vmdk - multi.q.raw 0x$RANDOM$RANDOM 100 >/dev/null &&
+    diff <(qemu-img info multi.vmdk) <("$IMG" info multi.vmdk) >/dev/null &&
+    diff <(qemu-img info --output=json multi.vmdk) <("$IMG" info --output=json multi.vmdk) >/dev/null &&
+    pass "a descriptor of sparse extents (one in a subfolder) and a flat one from an offset reads and shows as qemu-img reads and shows it" ||
+    fail "multi-extent descriptor"
+extents RDONLY "RW 4096 ZERO
+" > multi2.vmdk
+{ cat p1.raw; tail -c +4097 x2.bin; head -c 2M /dev/zero; cat p3.raw; } > multi2.want
+"$IMG" convert -O raw multi2.vmdk multi2.v.raw && cmp -s multi2.want multi2.v.raw &&
+    "$RD" multi2.vmdk - multi2.want 0x$RANDOM$RANDOM 100 >/dev/null &&
+    pass "RDONLY and ZERO extents read as the pieces they were made of" || fail "RDONLY / ZERO extents"
+
+# More than 2 GiB (check-vmdk-full): twoGbMaxExtent* make several
+# extents; data across the extent boundaries.
+[ -n "${VMDK_BIG:-}" ] && {
 truncate -s 2200M big.raw
 for at in 100 2047 2049 2190; do
     dd if=/dev/urandom of=big.raw bs=1M count=3 seek=$at conv=notrunc 2>/dev/null
@@ -128,6 +163,7 @@ for s in twoGbMaxExtentSparse twoGbMaxExtentFlat; do
     rm -f big.out.raw
 done
 rm -f big*
+}
 
 # ---- 2. malformed images ----
 refused() {   # name file
