@@ -25,6 +25,7 @@ import math
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("VX86_CACHE", os.path.join(ROOT, ".cache"))
 BENCH_CACHE = os.path.join(CACHE, "bench")
+IMG_CACHE = os.path.join(CACHE, "bench-img")      # the convert rows' images
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # BENCH_ENGINES=vx86-tcg,qemu-tcg,native runs only those columns (the rest
 # are shown as "not selected").
@@ -258,7 +259,8 @@ def run_native(stage):
 def build_img_material():
     """The 1 GiB source image of the convert rows, in every source format
     (made by qemu-img, cached); returns {format: path}."""
-    raw = os.path.join(BENCH_CACHE, "img-src.raw")
+    os.makedirs(IMG_CACHE, exist_ok=True)
+    raw = os.path.join(IMG_CACHE, "img-src.raw")
     if not os.path.exists(raw):
         with open(raw + ".tmp", "wb") as f:
             for _ in range(384):
@@ -271,7 +273,7 @@ def build_img_material():
         os.rename(raw + ".tmp", raw)
     src = {"raw": raw}
     for fmt, opts in (("qcow2", ""), ("vmdk", "-o subformat=streamOptimized")):
-        path = os.path.join(BENCH_CACHE, f"img-src.{fmt}")
+        path = os.path.join(IMG_CACHE, f"img-src.{fmt}")
         if not os.path.exists(path):
             sh(f"qemu-img convert -O {fmt} {opts} {raw} {path}.tmp.{fmt}")
             os.rename(f"{path}.tmp.{fmt}", path)
@@ -279,20 +281,26 @@ def build_img_material():
     return src
 
 
-def run_img_round(src, table, na, bad):
+def run_img_round(src, table, na, bad, rnd):
     """One round of the convert rows: each tool converts, timed; the
-    output is then compared with the source by qemu-img."""
-    tools = {"vx86-img": os.path.join(ROOT, "vx86-img"), "qemu-img": shutil.which("qemu-img")}
+    output is then compared with the source by qemu-img.  Dirty pages are
+    written back before each timed run (a tool running while the previous
+    one's output is still being written back is slowed down by it), and
+    the tools take turns at going first."""
+    tools = [("vx86-img", os.path.join(ROOT, "vx86-img")), ("qemu-img", shutil.which("qemu-img"))]
+    if rnd % 2:
+        tools.reverse()
     for row in IMG_ROWS:
         m = re.match(r"img-convert-(\w+)-to-(\w+)-1G", row)
         ifmt, ofmt = m.group(1), m.group(2)
-        out = os.path.join(BENCH_CACHE, f"img-out.{ofmt}")
-        for tool, exe in tools.items():
+        out = os.path.join(IMG_CACHE, f"img-out.{ofmt}")
+        for tool, exe in tools:
             if not exe or not os.path.exists(exe):
                 na[tool] = "not built / not installed"
                 continue
             if os.path.exists(out):
                 os.remove(out)
+            os.sync()
             t0 = time.monotonic()
             r = subprocess.run([exe, "convert", "-f", ifmt, "-O", ofmt, src[ifmt], out],
                                capture_output=True, text=True)
@@ -396,7 +404,7 @@ def main():
         if img_src:
             print(f"bench: run {run + 1}/{RUNS} vx86-img / qemu-img convert ...",
                   file=sys.stderr, flush=True)
-            run_img_round(img_src, img_table, img_na, img_bad)
+            run_img_round(img_src, img_table, img_na, img_bad, run)
         if "native" in na:
             continue
         print(f"bench: run {run + 1}/{RUNS} native ...", file=sys.stderr, flush=True)

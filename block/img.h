@@ -18,8 +18,13 @@ void img_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool img_parse_size(const char *s, uint64_t *out);
 /* "1 GiB", "196 KiB", "1.5 MiB" as qemu-img prints sizes. */
 void img_size_str(uint64_t v, char *buf, size_t len);
-/* Opens an image through the block layer (format NULL: probe). */
+/* Opens an image through the block layer (format NULL: probe), with the
+ * page cache and flushes honoured (writeback) or the cache mode given. */
 BlockBackend *img_open(const char *file, const char *fmt, bool writable, bool lock);
+BlockBackend *img_open_cache(const char *file, const char *fmt, bool writable, bool lock,
+                             BlockCacheMode cache);
+/* -t / -T values: QEMU's cache mode names; false with a message. */
+bool img_parse_cache(const char *s, BlockCacheMode *out);
 /* The qcow2 state of bb, or NULL for other formats. */
 Qcow2 *img_qcow2(BlockBackend *bb);
 

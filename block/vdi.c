@@ -95,6 +95,8 @@ static int header_check(Vdi *v, const uint8_t *h, char *why, size_t wl)
     if ((uint64_t)v->blocks * v->block_size < v->size)
         return say(why, wl, "%u blocks of %u bytes are too few for %" PRIu64 " bytes",
                    v->blocks, v->block_size, v->disk_size);
+    if ((uint64_t)v->blocks * 4 > VDI_MAX_BMAP)
+        return say(why, wl, "block map of %u entries is too big", v->blocks);
     if (v->blocks_allocated > v->blocks)
         return say(why, wl, "%u blocks allocated out of %u", v->blocks_allocated, v->blocks);
     if ((v->offset_bmap | v->offset_data) & 511)

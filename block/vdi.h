@@ -28,6 +28,7 @@
 #define VDI_BLOCK_ZERO 0xfffffffeu
 #define VDI_HEADER_MIN 0x180u              /* header bytes after the signature and version */
 #define VDI_MAX_BLOCK (256u << 20)
+#define VDI_MAX_BMAP (256u << 20)          /* bytes of block map held in memory */
 #define VDI_MAX_SIZE (UINT64_C(1) << 50)     /* 1 PiB guest size */
 
 typedef struct Vdi {

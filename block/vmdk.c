@@ -257,9 +257,10 @@ static int parse_descriptor(Desc *d, const char *text, size_t len, bool embedded
     memcpy(copy, text, n);
     copy[n] = 0;
     int r = 0, lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(copy, "\n", &save); line && r == 0;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = copy, *next; line && r == 0; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = 0;
         lineno++;
         size_t ll = strlen(line);
         while (ll && (line[ll - 1] == '\r' || line[ll - 1] == ' ' || line[ll - 1] == '\t'))

@@ -117,6 +117,8 @@ static int dynamic_open(Vpc *v, char *why, size_t wl)
         return say(why, wl, "block size %u is not a power of two from 512 to %u", v->block_size,
                    VPC_MAX_BLOCK);
     uint64_t need = (v->size + v->block_size - 1) / v->block_size;
+    if (need * 4 > VPC_MAX_BAT)
+        return say(why, wl, "a table of %" PRIu64 " entries is too big", need);
     if (max_entries < need)
         return say(why, wl, "%u table entries are too few for %" PRIu64 " blocks", max_entries, need);
     if (v->bat_offset > end || (uint64_t)max_entries * 4 > end - v->bat_offset)

@@ -26,6 +26,7 @@
 #define VPC_TYPE_DIFF 4u
 #define VPC_BAT_FREE 0xffffffffu
 #define VPC_MAX_BLOCK (256u << 20)
+#define VPC_MAX_BAT (256u << 20)           /* bytes of BAT held in memory */
 #define VPC_MAX_SIZE (UINT64_C(1) << 50)     /* 1 PiB guest size */
 
 typedef struct Vpc {
