@@ -1,8 +1,8 @@
 /*
  * Inside the block layer: the host file every image sits in (BlockFile,
- * block/file.c), the per-format driver table (raw today; qcow2, vmdk, vdi
- * later), QEMU-compatible image locks (block/lock.c) and the -snapshot
- * overlay (block/overlay.c).  Nothing here is for devices: they use
+ * block/file.c), the per-format driver table (raw, qcow2, vmdk, vdi, vpc),
+ * QEMU-compatible image locks (block/lock.c) and the -snapshot overlay
+ * (block/overlay.c).  Nothing here is for devices: they use
  * block/block.h only.
  *
  * Every function here is synchronous and thread-safe for concurrent calls
@@ -87,6 +87,9 @@ typedef struct BlockDriver {
 
 extern const BlockDriver blk_driver_raw;
 extern const BlockDriver blk_driver_qcow2;
+extern const BlockDriver blk_driver_vmdk;    /* read-only */
+extern const BlockDriver blk_driver_vdi;     /* read-only */
+extern const BlockDriver blk_driver_vpc;     /* VHD, read-only */
 /* NULL-terminated list of every driver, probe order irrelevant. */
 extern const BlockDriver *const blk_drivers[];
 const BlockDriver *blk_driver_find(const char *name);

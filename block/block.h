@@ -78,6 +78,11 @@ void blk_detach(BlockBackend *bb);
  * returns how many ran (for code that has no main loop). */
 int blk_poll(BlockBackend *bb);
 
+/* The format= names the block layer has a driver for (the driver table in
+ * block/raw.c): whether name is one, and all of them as "raw, qcow2, ...". */
+bool blk_format_known(const char *name);
+void blk_format_list(char *buf, size_t len);
+
 uint64_t blk_size(const BlockBackend *bb);     /* bytes the guest sees */
 bool blk_is_read_only(const BlockBackend *bb);
 const char *blk_filename(const BlockBackend *bb);

@@ -22,6 +22,7 @@
  * the user hears about a typo before any machine is built.
  */
 #include "core/options.h"
+#include "block/block.h"
 #include "net/net.h"
 
 #include <errno.h>
@@ -416,8 +417,11 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
     if (!strcmp(k, "file")) {
         d->file = (char *)v;              /* points into the KVList; copied on add */
     } else if (!strcmp(k, "format")) {
-        if (strcmp(v, "raw") && strcmp(v, "qcow2"))
-            return fail(c, "format '%s' not supported (raw, qcow2)", v);
+        if (!blk_format_known(v)) {
+            char names[128];
+            blk_format_list(names, sizeof names);
+            return fail(c, "format '%s' not supported (%s)", v, names);
+        }
         d->format = (char *)v;
     } else if (!strcmp(k, "if")) {
         if (!strcmp(v, "ide"))

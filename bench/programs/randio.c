@@ -1,10 +1,14 @@
-/* randio DEV read|write N: N random 4 KiB O_DIRECT reads or writes
- * inside the first 256 MiB of DEV, the random-I/O rows of
- * bench/guest/workloads.sh (busybox dd would cost a process per block).
- * The offsets and the written bytes come from a fixed LCG, so every
- * engine does the same I/O; a read prints an FNV-1a checksum of what it
- * read (the same on every engine after the same writes), a write prints
- * "ok" after fdatasync. */
+/* Random 4 KiB I/O on a block device for bench/guest/workloads.sh:
+ *
+ *   randio read|write DEVICE FIRST_MIB SPAN_MIB COUNT SEED
+ *
+ * COUNT requests of 4 KiB at 4 KiB-aligned offsets drawn from
+ * [FIRST_MIB, FIRST_MIB + SPAN_MIB) MiB by a fixed linear congruential
+ * sequence (SEED), with O_DIRECT so the guest's page cache is out of the
+ * way.  A write fills each block with bytes derived from its offset and
+ * its place in the sequence, then fsyncs once at the end.  Prints a
+ * checksum of every byte read (or "ok"), so engines that read different
+ * data show up as a checksum mismatch in the bench table. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
@@ -14,38 +18,31 @@
 #include <unistd.h>
 
 #define BLOCK 4096
-#define SPAN_BLOCKS (256u << 20) / BLOCK
-
-static uint32_t lcg(uint32_t *s)
-{
-    *s = *s * 1103515245u + 12345u;
-    return *s >> 8;
-}
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: randio DEV read|write N\n");
+    if (argc != 7 || (strcmp(argv[1], "read") && strcmp(argv[1], "write"))) {
+        fprintf(stderr, "usage: randio read|write DEVICE FIRST_MIB SPAN_MIB COUNT SEED\n");
         return 2;
     }
-    int write = !strcmp(argv[2], "write");
-    long n = atol(argv[3]);
-    int fd = open(argv[1], (write ? O_RDWR : O_RDONLY) | O_DIRECT);
-    if (fd < 0) {
-        perror(argv[1]);
+    int writing = !strcmp(argv[1], "write");
+    uint64_t first = strtoull(argv[3], NULL, 0) << 20, span = strtoull(argv[4], NULL, 0) << 20;
+    long count = strtol(argv[5], NULL, 0);
+    uint64_t x = strtoull(argv[6], NULL, 0), blocks = span / BLOCK;
+    int fd = open(argv[2], (writing ? O_WRONLY : O_RDONLY) | O_DIRECT);
+    uint8_t *buf;
+    if (fd < 0 || !blocks || posix_memalign((void **)&buf, BLOCK, BLOCK)) {
+        perror(argv[2]);
         return 1;
     }
-    uint8_t *buf;
-    if (posix_memalign((void **)&buf, BLOCK, BLOCK))
-        return 1;
-    uint32_t seed = 12345, data = 777;
-    uint64_t sum = 1469598103934665603ull;
-    for (long i = 0; i < n; i++) {
-        off_t off = (off_t)(lcg(&seed) % SPAN_BLOCKS) * BLOCK;
-        if (write) {
-            for (int k = 0; k < BLOCK; k += 4) {
-                uint32_t v = lcg(&data);
-                memcpy(buf + k, &v, 4);
+    uint64_t sum = 1469598103934665603ull;        /* FNV-1a over what was read */
+    for (long i = 0; i < count; i++) {
+        x = x * 6364136223846793005ull + 1442695040888963407ull;
+        off_t off = (off_t)(first + (x >> 33) % blocks * BLOCK);
+        if (writing) {
+            for (int k = 0; k < BLOCK; k += 8) {
+                uint64_t v = (uint64_t)off ^ (uint64_t)i << 40 ^ (uint64_t)k;
+                memcpy(buf + k, &v, 8);
             }
             if (pwrite(fd, buf, BLOCK, off) != BLOCK) {
                 perror("pwrite");
@@ -60,14 +57,13 @@ int main(int argc, char **argv)
                 sum = (sum ^ buf[k]) * 1099511628211ull;
         }
     }
-    if (write) {
-        if (fdatasync(fd) < 0) {
-            perror("fdatasync");
-            return 1;
-        }
-        printf("ok\n");
-    } else {
-        printf("%016llx\n", (unsigned long long)sum);
+    if (writing && fsync(fd) < 0) {
+        perror("fsync");
+        return 1;
     }
+    if (writing)
+        printf("ok\n");
+    else
+        printf("%016llx\n", (unsigned long long)sum);
     return 0;
 }

@@ -349,9 +349,9 @@ END_TEST
 START_TEST(drive_bad_values)
 {
     char spec[512];
-    snprintf(spec, sizeof(spec), "file=%s,format=vmdk", disk);
+    snprintf(spec, sizeof(spec), "file=%s,format=vhdx", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
-    ck_assert_str_eq(err, "-drive: format 'vmdk' not supported (raw, qcow2)");
+    ck_assert_str_eq(err, "-drive: format 'vhdx' not supported (raw, qcow2, vmdk, vdi, vpc)");
     snprintf(spec, sizeof(spec), "file=%s,if=sd", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
     ck_assert_err_prefix("-drive: ");
