@@ -98,7 +98,18 @@ too_big:
 
 /* ---- tree walks ---- */
 
-int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta)
+/* Whether [off, off + bytes) lies inside the file (the last cluster may
+ * be partly past its end, as a compressed cluster's last sector). */
+static bool in_file(Qcow2 *q, uint64_t off, uint64_t bytes)
+{
+    uint64_t cs = q->cluster_size;
+    uint64_t end = (q->file->file_size + cs - 1) & ~(cs - 1);
+    return off < end && bytes <= end - off;
+}
+
+/* One pass over the tree: check (delta 0: every table readable, every
+ * entry well-formed and inside the file) or adjust the refcounts. */
+static int tree_pass(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta)
 {
     uint64_t cs = q->cluster_size;
     uint8_t *t = xmalloc(cs);
@@ -107,6 +118,10 @@ int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t 
         uint64_t l2off = l1[i] & QCOW2_OFFSET_MASK;
         if (!l2off)
             continue;
+        if (!in_file(q, l2off, cs)) {
+            r = -EIO;
+            break;
+        }
         uint8_t *c = qcow2_get_l2(q, l2off, &r);
         if (!c)
             break;
@@ -118,19 +133,31 @@ int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t 
                 r = -EIO;
                 break;
             }
-            if (m.kind == QC_NORMAL)
-                r = qcow2_update_refcount(q, m.host, cs, delta);
-            else if (m.kind == QC_COMPRESSED) {
-                uint64_t start, bytes;
+            if (m.kind == QC_UNALLOCATED)
+                continue;
+            uint64_t start = m.host, bytes = cs;
+            if (m.kind == QC_COMPRESSED)
                 qcow2_compressed_range(q, qcow2_be64(e), &start, &bytes);
+            if (!delta && !in_file(q, start, bytes))
+                r = -EIO;
+            else if (delta)
                 r = qcow2_update_refcount(q, start, bytes, delta);
-            }
         }
-        if (r == 0)
+        if (r == 0 && delta)
             r = qcow2_update_refcount(q, l2off, cs, delta);
     }
     free(t);
     return r;
+}
+
+int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta)
+{
+    /* A tree naming clusters past the end of the file (a damaged image)
+     * is refused before any refcount changes: half an update would be
+     * worse than none, and an increment there would grow the file by as
+     * much as the bad offset says. */
+    int r = tree_pass(q, l1, l1_size, 0);
+    return r < 0 || !delta ? r : tree_pass(q, l1, l1_size, delta);
 }
 
 int qcow2_fix_copied(Qcow2 *q)
@@ -362,7 +389,9 @@ static int snapshot_create(Qcow2 *q, const BlockSnapshotInfo *sn, char *err, siz
 
 int qcow2_snapshot_create(Qcow2 *q, const char *name, char *err, size_t errlen)
 {
-    BlockSnapshotInfo sn = { .icount = UINT64_MAX };
+    /* A disk-only snapshot as qemu-img makes it: no VM state, clock and
+     * icount 0. */
+    BlockSnapshotInfo sn = { .icount = 0 };
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     sn.date_sec = (uint32_t)ts.tv_sec;

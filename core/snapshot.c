@@ -289,6 +289,9 @@ static bool do_save(VMControl *vc, const char *tag, bool overwrite, const JsonVa
     if (!vm_ready(vc, e) || !tag_ok(tag, e) || !select_drives(vc, devices, &set, e))
         return false;
     if (overwrite) {
+        /* Snapshot changes never run beside disk requests in flight. */
+        if (vc->hooks.drain_io)
+            vc->hooks.drain_io(vc->hooks.opaque);
         if (!delete_tag(&set, tag, e))
             return false;
     } else {
@@ -393,6 +396,8 @@ static bool do_delete(VMControl *vc, const char *tag, const JsonValue *devices, 
     SnapSet set;
     if (!vm_ready(vc, e) || !select_drives(vc, devices, &set, e))
         return false;
+    /* The guest does not run during this command, and nothing it asked
+     * for earlier may still be in flight while the tree changes. */
     if (vc->hooks.drain_io)
         vc->hooks.drain_io(vc->hooks.opaque);
     return delete_tag(&set, tag, e);
