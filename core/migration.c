@@ -318,43 +318,55 @@ typedef struct Reader {
     uint64_t total;
 } Reader;
 
-/* Reads exactly n bytes; false at the end of the stream or on an error. */
+/* Refills the buffer once it is used up; false at the end of the stream
+ * or on an error. */
+static bool r_fill(Reader *r)
+{
+    for (;;) {
+        if (r->source) {
+            ssize_t k = r->source(r->source_opaque, r->buf, MIG_BUF);
+            if (k <= 0)
+                return false;
+            r->len = (size_t)k;
+        } else if (r->fd < 0) {
+            size_t k = MIN(r->mem_len - r->mem_pos, (size_t)MIG_BUF);
+            if (!k)
+                return false;
+            r->buf = (uint8_t *)r->mem + r->mem_pos;
+            r->mem_pos += k;
+            r->len = k;
+        } else {
+            ssize_t k = read(r->fd, r->buf, MIG_BUF);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                return false;
+            r->len = (size_t)k;
+        }
+        r->pos = 0;
+        return true;
+    }
+}
+
+/* Reads exactly n bytes into dst, or (dst NULL) passes over them, in the
+ * CRC all the same (checking a stream copies no page); false at the end
+ * of the stream or on an error. */
 static bool r_get(Reader *r, void *dst, size_t n)
 {
     uint8_t *d = dst;
-    size_t want = n;
     while (n) {
-        if (r->pos == r->len) {
-            if (r->source) {
-                ssize_t k = r->source(r->source_opaque, r->buf, MIG_BUF);
-                if (k <= 0)
-                    return false;
-                r->len = (size_t)k;
-            } else if (r->fd < 0) {
-                size_t k = MIN(r->mem_len - r->mem_pos, (size_t)MIG_BUF);
-                if (!k)
-                    return false;
-                r->buf = (uint8_t *)r->mem + r->mem_pos;
-                r->mem_pos += k;
-                r->len = k;
-            } else {
-                ssize_t k = read(r->fd, r->buf, MIG_BUF);
-                if (k < 0 && errno == EINTR)
-                    continue;
-                if (k <= 0)
-                    return false;
-                r->len = (size_t)k;
-            }
-            r->pos = 0;
-        }
+        if (r->pos == r->len && !r_fill(r))
+            return false;
         size_t k = MIN(n, r->len - r->pos);
-        memcpy(d, r->buf + r->pos, k);
+        r->crc = crc32(r->crc, r->buf + r->pos, (uInt)k);
+        if (d) {
+            memcpy(d, r->buf + r->pos, k);
+            d += k;
+        }
         r->pos += k;
-        d += k;
+        r->total += k;
         n -= k;
     }
-    r->crc = crc32(r->crc, dst, (uInt)want);
-    r->total += want;
     return true;
 }
 
@@ -445,7 +457,7 @@ static int load_stream(Machine *m, Reader *r, bool apply, char *err, size_t errl
                 populate(m, res, pg);
             if (res)
                 res[pg] = 1;            /* a later zero record must clear it */
-            if (!r_get(r, apply ? m->ram + pg * MIG_PAGE_SIZE : scratch, MIG_PAGE_SIZE))
+            if (!r_get(r, apply ? m->ram + pg * MIG_PAGE_SIZE : NULL, MIG_PAGE_SIZE))
                 goto truncated;
             break;
         case MIG_ZLIB: {
