@@ -371,6 +371,11 @@ void *blk_get_driver_state(const BlockBackend *bb)
     return bb->drv_state;
 }
 
+const BlockDriver *blk_get_driver(const BlockBackend *bb)
+{
+    return bb->drv;
+}
+
 const BlockFile *blk_get_file(const BlockBackend *bb)
 {
     return &bb->file;

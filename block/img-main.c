@@ -137,30 +137,18 @@ static uint64_t disk_usage(BlockBackend *bb)
     return (uint64_t)st.st_blocks * 512;
 }
 
-static void snap_date(const Qcow2Snapshot *s, char *date, size_t dl, char *clk, size_t cl)
+static void print_snapshot_table(BlockBackend *bb)
 {
-    time_t t = s->date_sec;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(date, dl, "%Y-%m-%d %H:%M:%S", &tm);
-    uint64_t secs = s->vm_clock_nsec / UINT64_C(1000000000);
-    snprintf(clk, cl, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64, secs / 3600,
-             secs / 60 % 60, secs % 60, s->vm_clock_nsec / UINT64_C(1000000) % 1000);
-}
-
-static void print_snapshot_table(Qcow2 *q)
-{
-    printf("%-9s %-17s %7s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
-    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
-        Qcow2Snapshot *s = &q->snaps[i];
-        char date[64], clk[64], vms[32];
-        snap_date(s, date, sizeof date, clk, sizeof clk);
-        img_size_str(s->vm_state_size, vms, sizeof vms);
-        char icount[32] = "";
-        if (s->icount != ~0ull)
-            snprintf(icount, sizeof icount, "%" PRIu64, s->icount);
-        printf("%-9s %-17s %7s %19s %12s %10s\n", s->id, s->name, vms, date, clk, icount);
+    BlockSnapshotInfo *l;
+    int n = blk_snapshot_list(bb, &l);
+    char row[512];
+    blk_snapshot_row(NULL, NULL, row, sizeof row);
+    printf("%s\n", row);
+    for (int i = 0; i < n; i++) {
+        blk_snapshot_row(&l[i], NULL, row, sizeof row);
+        printf("%s\n", row);
     }
+    free(l);
 }
 
 static void info_human(BlockBackend *bb, const char *file)
@@ -186,7 +174,7 @@ static void info_human(BlockBackend *bb, const char *file)
     }
     if (q->nb_snapshots) {
         printf("Snapshot list:\n");
-        print_snapshot_table(q);
+        print_snapshot_table(bb);
     }
     printf("Format specific information:\n    compat: %s\n", q->version == 2 ? "0.10" : "1.1");
     if (q->version >= 3) {
@@ -491,7 +479,7 @@ int img_cmd_snapshot(int argc, char **argv)
     } else if (action == 'l') {
         if (q->nb_snapshots) {
             printf("Snapshot list:\n");
-            print_snapshot_table(q);
+            print_snapshot_table(bb);
         }
     } else {
         int r = action == 'c' ? qcow2_snapshot_create(q, name, err, sizeof err)

@@ -52,14 +52,7 @@ bool img_parse_size(const char *s, uint64_t *out)
 
 void img_size_str(uint64_t v, char *buf, size_t len)
 {
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    int i = 0;
-    double d = (double)v;
-    while (d >= 1024 && i < 6) {
-        d /= 1024;
-        i++;
-    }
-    snprintf(buf, len, "%0.3g %s", d, units[i]);
+    blk_size_str(v, buf, len);
 }
 
 bool img_parse_cache(const char *s, BlockCacheMode *out)

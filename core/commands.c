@@ -18,6 +18,7 @@
 #include "config.h"
 #include "accel/accel.h"
 #include "core/migration.h"
+#include "core/snapshot.h"
 #include "core/util.h"
 #include "hw/pci.h"
 
@@ -109,6 +110,7 @@ void vmcontrol_free(VMControl *vc)
     if (vc->m && vc->m->event_opaque == vc)
         vc->m->event_fn = NULL;
     migration_free(vc->mig);
+    snapshot_jobs_free(vc);
     free(vc);
 }
 
@@ -1040,6 +1042,27 @@ static const CmdDef cmd_defs[] = {
       .args = { { "compress-level", ARG_INT, true }, { "downtime-limit", ARG_INT, true },
                 { "max-bandwidth", ARG_INT, true } },
       .run = qmp_migrate_set_parameters, .hmp_run = hmp_migrate_set_parameter },
+    { .hmp = "savevm", .hmp_params = "[tag]",
+      .help = "save a VM snapshot. If no tag is provided, a new snapshot is created",
+      .hmp_run = hmp_savevm },
+    { .hmp = "loadvm", .hmp_params = "tag", .help = "restore a VM snapshot from its tag",
+      .hmp_run = hmp_loadvm },
+    { .hmp = "delvm", .hmp_params = "tag", .help = "delete a VM snapshot from its tag",
+      .hmp_run = hmp_delvm },
+    { .hmp = "info snapshots", .help = "show the currently saved VM snapshots",
+      .hmp_run = hmp_info_snapshots },
+    { .qmp = "snapshot-save", .help = "save a VM snapshot (a job)",
+      .args = { S("job-id"), S("tag"), S("vmstate"), { "devices", ARG_ANY, false } },
+      .run = qmp_snapshot_save },
+    { .qmp = "snapshot-load", .help = "restore a VM snapshot (a job)",
+      .args = { S("job-id"), S("tag"), S("vmstate"), { "devices", ARG_ANY, false } },
+      .run = qmp_snapshot_load },
+    { .qmp = "snapshot-delete", .help = "delete a VM snapshot (a job)",
+      .args = { S("job-id"), S("tag"), { "devices", ARG_ANY, false } },
+      .run = qmp_snapshot_delete },
+    { .qmp = "query-jobs", .help = "list the jobs", .run = qmp_query_jobs },
+    { .qmp = "job-dismiss", .help = "remove a concluded job", .args = { S("id") },
+      .run = qmp_job_dismiss },
 };
 
 const CmdDef *cmd_table(size_t *n)
@@ -1097,6 +1120,9 @@ JsonValue *cmd_qmp_call(VMControl *vc, const char *name, const JsonValue *args, 
 {
     const CmdDef *c = cmd_find_qmp(name);
     e->cls = NULL;
+    /* Jobs an earlier command created run before this one (QEMU runs them
+     * from its main loop before it reads the next command). */
+    snapshot_jobs_run(vc);
     if (!c) {
         cmd_error(e, "CommandNotFound", "The command %s has not been found", name);
         return NULL;

@@ -29,6 +29,7 @@
 
 struct AccelOps;
 typedef struct Migration Migration;
+typedef struct SnapshotJobs SnapshotJobs;
 
 /* A growing text buffer (NUL-terminated). */
 typedef struct Text {
@@ -82,6 +83,7 @@ struct VMControl {
     const struct AccelOps *accel_ops;   /* set once the accelerator runs */
     void *acc;
     Migration *mig;
+    SnapshotJobs *jobs;                 /* QMP snapshot jobs (core/snapshot.c) */
     const char *name;                   /* -name */
     bool sandbox;                       /* no host side effects: screendump and
                                            migration refused (fuzzing) */

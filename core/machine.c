@@ -295,6 +295,14 @@ static int load_all(Machine *m, const uint8_t *data, size_t end, size_t pos,
     return 0;
 }
 
+int machine_check_devices(Machine *m, const uint8_t *data, size_t len, char **err)
+{
+    size_t pos, end;
+    if (vmstream_check(data, len, &pos, &end, err) < 0)
+        return -1;
+    return load_all(m, data, end, pos, false, err);
+}
+
 int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err)
 {
     size_t pos, end;

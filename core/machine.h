@@ -260,5 +260,7 @@ static inline bool machine_page_dirty(const Machine *m, uint64_t ram_off)
  * the whole stream before changing any device. */
 void machine_save_devices(Machine *m, VMBuf *b);
 int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err);
+/* The checks of machine_load_devices alone: nothing changes. */
+int machine_check_devices(Machine *m, const uint8_t *data, size_t len, char **err);
 
 #endif

@@ -18,6 +18,7 @@
 #include "core/machine.h"
 #include "core/commands.h"
 #include "core/migration.h"
+#include "core/snapshot.h"
 #include "core/monitor.h"
 #include "core/qmp.h"
 #include "host/chardev.h"
@@ -309,6 +310,8 @@ static int run_board(Machine *m, const VMOptions *opts)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
             else if (opts->incoming && !migration_incoming_start(vc, opts->incoming, err, sizeof err))
                 fprintf(stderr, "vx86: -incoming: %s\n", err);
+            else if (opts->loadvm && snapshot_load_startup(vc, opts->loadvm, err, sizeof err) < 0)
+                fprintf(stderr, "vx86: -loadvm %s: %s\n", opts->loadvm, err);
             else
                 status = machine_run(m, ops, acc);
         }

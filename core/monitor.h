@@ -25,6 +25,7 @@ typedef struct MonDriveInfo {
     const char *file, *format;
     bool ro;
     uint64_t size;
+    struct BlockBackend *bb;  /* the image (snapshots: core/snapshot.c) */
 } MonDriveInfo;
 
 /* The balloon as query-balloon / info balloon show it. */

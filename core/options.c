@@ -1869,6 +1869,14 @@ static int opt_incoming(Ctx *c, const char *a)
     return 0;
 }
 
+static int opt_loadvm(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty snapshot name");
+    set_string(&c->o->loadvm, a);
+    return 0;
+}
+
 /* ---- debugging ---- */
 
 static int opt_d(Ctx *c, const char *arg)
@@ -2012,6 +2020,7 @@ static const OptDef opt_defs[] = {
       "a monitor (mode=control: QMP) on a -chardev" },
     { "incoming", true, opt_incoming, "file:PATH|exec:CMD|tcp:HOST:PORT|unix:PATH|defer",
       "start paused and load a migrated/saved VM" },
+    { "loadvm", true, opt_loadvm, "tag", "start from the VM snapshot tag (savevm) in the qcow2 disks" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
     { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
@@ -2195,6 +2204,7 @@ void options_free(VMOptions *o)
     for (int i = 0; i < o->nmons; i++)
         free(o->mons[i].chardev);
     free(o->incoming);
+    free(o->loadvm);
     free(o->name);
     free(o->log_file);
     free(o->cpu_model);

@@ -184,6 +184,7 @@ typedef struct VMOptions {
     struct { char *chardev; bool control; } mons[4];   /* -mon chardev=ID,mode=control|readline */
     int nmons;
     char *incoming;       /* -incoming URI|defer */
+    char *loadvm;         /* -loadvm TAG */
     unsigned log_mask;    /* -d */
     LogRange log_ranges[LOG_MAX_RANGES];   /* -dfilter */
     int log_nranges;

@@ -1379,6 +1379,7 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
         out->format = blk_format_name(bb);
         out->ro = blk_is_read_only(bb);
         out->size = blk_size(bb);
+        out->bb = bb;
     }
     return true;
 }
