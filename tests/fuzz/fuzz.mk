@@ -16,7 +16,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DVX86_FUZZING -I. -Iinclude $(PKG_CFLAGS) \
 	-Wno-gnu-zero-variadic-macro-arguments -Wno-unknown-warning-option $(FUZZ_SAN)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o) \
-	$(patsubst %.S,$(FUZZ_DIR)/%.o,$(wildcard tcg/*/*.S cpu/*.S))
+	$(patsubst %.S,$(FUZZ_DIR)/%.o,$(LIB_ASM_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libvx86.a
 
 # Harnesses: tests/fuzz/fuzz-NAME.c, plus the device harnesses that share
