@@ -6,11 +6,11 @@
  *
  *   SCSIBus *bus = scsi_bus_new("scsi0.0", 255, 16383);
  *   SCSIDevice *d = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_HD,
- *                                    .bb = bb }, err, len);
+ *                                    .bb = bb });
  *   scsi_bus_attach(bus, d, -1, 0, err, len);       // target: the next free
  *   ...
  *   SCSIRequest *r = ...;            // the HBA's, often embedded in its own
- *   memcpy(r->cdb, cdb, n); r->out_max = ...; r->in_max = ...;
+ *   memcpy(r->cdb, cdb, n); r->out_max = ...; r->in_max = ...;  // cdb zero padded
  *   r->ops = &my_ops; r->hba = me;  // read_out / write_in / complete
  *   scsi_bus_submit(bus, target, lun, r);
  *   // ... later (or at once) ops->complete(r): r->status, r->sense,

@@ -129,25 +129,58 @@ static bool discard_range(VirtIOBalloon *b, uint64_t addr, uint64_t len)
     return true;
 }
 
-/* Inflate: every PFN of the element goes back to the host.  Deflate: the
- * guest takes pages back; nothing to do (they fault in again as zeros). */
+/* A run of consecutive PFNs, given back with one madvise. */
+typedef struct PfnRun {
+    uint64_t start, end;        /* [start, end) in pages; empty when equal */
+} PfnRun;
+
+static void run_flush(VirtIOBalloon *b, PfnRun *run)
+{
+    if (run->end > run->start &&
+        !discard_range(b, run->start * VIRTIO_BALLOON_PAGE,
+                       (run->end - run->start) * VIRTIO_BALLOON_PAGE))
+        LOG(LOG_GUEST_ERRORS, "virtio-balloon: PFNs 0x%llx..0x%llx are not guest RAM\n",
+            (unsigned long long)run->start, (unsigned long long)run->end - 1);
+    run->start = run->end = 0;
+}
+
+static void run_add(VirtIOBalloon *b, PfnRun *run, uint64_t pfn)
+{
+    if (pfn >= run->start && pfn < run->end)
+        return;                 /* given already (a guest repeating itself) */
+    if (pfn == run->end && run->end > run->start) {
+        run->end++;
+        return;
+    }
+    run_flush(b, run);
+    run->start = pfn;
+    run->end = pfn + 1;
+}
+
+/* Inflate: every PFN of the element goes back to the host, consecutive
+ * ones in one call.  A buffer may hold millions of PFNs: more than the
+ * RAM has pages cannot all be different, so the rest is ignored (a
+ * guest repeating itself costs one syscall per page at most).  Deflate:
+ * the guest takes pages back; nothing to do (they fault in as zeros). */
 static void balloon_pfns(VirtIOBalloon *b, VirtQueueElement *e, bool inflate)
 {
     if (!inflate)
         return;
     uint8_t buf[4 * PFN_BATCH];
-    for (uint64_t off = 0; off + 4 <= e->out_len; off += sizeof buf) {
-        size_t want = (size_t)MIN((uint64_t)sizeof buf, (e->out_len - off) & ~3ull);
+    PfnRun run = { 0, 0 };
+    uint64_t limit = MIN(e->out_len, ram_pages(b) * 4);
+    if (limit < e->out_len)
+        LOG(LOG_GUEST_ERRORS, "virtio-balloon: %llu PFNs in one buffer, more than RAM pages\n",
+            (unsigned long long)(e->out_len / 4));
+    for (uint64_t off = 0; off + 4 <= limit; off += sizeof buf) {
+        size_t want = (size_t)MIN((uint64_t)sizeof buf, (limit - off) & ~3ull);
         size_t got = virtio_elem_read(&b->vdev, e, off, buf, want);
-        for (size_t i = 0; i + 4 <= got; i += 4) {
-            uint64_t addr = (uint64_t)ld32(buf + i) * VIRTIO_BALLOON_PAGE;
-            if (!discard_range(b, addr, VIRTIO_BALLOON_PAGE))
-                LOG(LOG_GUEST_ERRORS, "virtio-balloon: PFN 0x%x is not guest RAM\n",
-                    ld32(buf + i));
-        }
+        for (size_t i = 0; i + 4 <= got; i += 4)
+            run_add(b, &run, ld32(buf + i));
         if (got < want)
             break;
     }
+    run_flush(b, &run);
 }
 
 /* Free page reporting: each device-writable buffer is a free range. */

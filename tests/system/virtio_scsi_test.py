@@ -214,7 +214,8 @@ def test_scsi(accel):
         rc = g.poweroff()
         check(rc == 0, "boot 2: guest powered off (exit %s)" % rc)
         used_after = allocated_kib(disk)
-        check(used_after <= used_before - (gone * 8 - 4) * 1024,
+        # Most of it: ext4 may reuse a few freed blocks (the rewritten sums).
+        check(used_after <= used_before - gone * 8 * 1024 * 3 // 4,
               "host: the image's allocated size shrank from %d to %d KiB after deleting %d MiB" %
               (used_before, used_after, gone * 8))
 
