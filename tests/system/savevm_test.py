@@ -30,6 +30,9 @@ still there after loading it (the disk not reverted) would show up there.
   6. a raw drive next to the qcow2 one: savevm fails with QEMU's message
      and neither image changes (sha256); -loadvm of a missing tag exits
      with status 1 and one line.
+  7. qemu-img reverts the image to our snapshot (check clean); a snapshot
+     QEMU's savevm wrote is listed by `info snapshots` as by qemu-img,
+     refused by loadvm with one line, deleted by delvm (check clean).
 
     tests/system/savevm_test.py [--accel tcg]
 """
@@ -370,6 +373,43 @@ def main():
         check(rc == 1 and len(err) == 1 and "Snapshot 'nosuch' does not exist" in err[0],
               "-loadvm nosuch: status %d, %r" % (rc, err))
         log("raw drive: %s; -loadvm nosuch: %s" % (out.strip(), err[0]))
+
+        # 7. the layouts agree both ways: qemu-img reverts to our snapshot;
+        # QEMU's own savevm (of a VM that never ran: -S) is listed by vx86,
+        # refused by loadvm with one line (its stream is QEMU's), and
+        # deleted by delvm leaving an image qemu-img finds clean.
+        rc, out = sh("qemu-img", "snapshot", "-a", "s2", disk)
+        check(rc == 0, "qemu-img snapshot -a s2: %s" % out)
+        img_check(disk, "qemu-img snapshot -a of vx86's snapshot")
+        qemu = shutil.which("qemu-system-x86_64")
+        if not qemu:
+            print("SKIP: savevm_test: QEMU's own savevm (qemu-system-x86_64 not installed)")
+        else:
+            g = VM(["-S", "-m", "256M", "-accel", "tcg", "-hda", disk],
+                   tmpdir=tmp, binary=qemu)
+            vms.append(g)
+            q = g.qmp()
+            out = q.hmp("savevm q1")
+            check(out == "", "QEMU's savevm q1 said %r" % out)
+            q.cmd("quit")
+            g.proc.wait(timeout=60)
+            theirs = img_snapshots(disk)
+            check(set(theirs) == {"s2", "q1"}, "after QEMU's savevm: %r" % theirs)
+            h = VM(base + ["-S", "-hda", disk], tmpdir=tmp)
+            vms.append(h)
+            q = h.qmp()
+            ours = parse_table(q.hmp("info snapshots"))
+            check(ours == theirs, "info snapshots %r, qemu-img %r" % (ours, theirs))
+            lout = q.hmp("loadvm q1")
+            check(lout.startswith("Error: ") and lout.count("\n") == 1 and
+                  q.cmd("query-status")["status"] == "paused", "loadvm of QEMU's snapshot: %r" % lout)
+            out = q.hmp("delvm q1")
+            check(out == "", "delvm q1 said %r" % out)
+            q.cmd("quit")
+            h.proc.wait(timeout=60)
+            check(set(img_snapshots(disk)) == {"s2"}, "QEMU's snapshot still listed after delvm")
+            img_check(disk, "delvm of QEMU's snapshot")
+            log("QEMU's savevm q1: listed, loadvm refused (%s), delvm clean" % lout.strip())
         log("PASS (%.1f s)" % (time.time() - t0))
     except Exception:
         for i, vm in enumerate(vms):
