@@ -379,6 +379,7 @@ static CPUState *cpu_alloc(Machine *m, int index, const CPUConfig *cfg, char *er
     cpu->index = index;
     cpu->cfg = *cfg;
     cpu->a20_mask = 0xffffffffu;
+    cpu->icount_stop_at = UINT64_MAX;
     if (!cpu_model_apply(&cpu->cfg, cfg->model_name, err, errlen)) {
         free(cpu);
         return NULL;

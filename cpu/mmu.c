@@ -784,6 +784,8 @@ static uint64_t load_page(CPUState *cpu, uint64_t lin, unsigned size, int mmu, u
         cpu_debug_check_access(cpu, lin, size, false, ra);
     if (e->addr_read & TLB_MMIO) {
         uint64_t phys = cpu->tlb_phys[mmu][tlb_index(lin)] | (lin & ~TLB_PAGE_MASK);
+        if (cpu->icount_mode)
+            cpu_icount_io_check(cpu, ra);
         return memmap_read(cpu->machine->mem, phys, size);
     }
     return host_ld((const uint8_t *)(uintptr_t)(lin + e->addend), size);
@@ -814,6 +816,8 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
         cpu_debug_check_access(cpu, lin, size, true, ra);
     uint64_t phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
     if (e->addr_write & TLB_MMIO) {
+        if (cpu->icount_mode)
+            cpu_icount_io_check(cpu, ra);
         memmap_write(cpu->machine->mem, phys, val, size);
         return;
     }
