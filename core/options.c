@@ -2073,14 +2073,18 @@ void options_free(VMOptions *o)
  * controls, and -icount itself, whose shift the replay log keeps apart):
  * left out of VMOptions.cmdline_hash, so a replay may add a debugger. */
 static const char *const host_only_opts[] = {
-    "icount", "s", "S", "gdb", "d", "D", "dfilter", "monitor", "qmp", "name", "no-quit",
+    "icount", "accel", "s", "S", "gdb", "d", "D", "dfilter", "monitor", "qmp", "name", "no-quit",
     "full-screen",
 };
 
-static bool host_only(const char *name)
+/* Options whose argument only says where host-side bytes go (a file, a
+ * socket): the option counts, its argument does not. */
+static const char *const host_arg_opts[] = { "serial", "debugcon", "chardev" };
+
+static bool in_list(const char *const *l, size_t n, const char *name)
 {
-    for (size_t i = 0; i < ARRAY_SIZE(host_only_opts); i++)
-        if (!strcmp(host_only_opts[i], name))
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i], name))
             return true;
     return false;
 }
@@ -2123,9 +2127,9 @@ int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen)
                 return fail(&c, "missing argument");
             arg = argv[++i];
         }
-        if (!host_only(def->name)) {
+        if (!in_list(host_only_opts, ARRAY_SIZE(host_only_opts), def->name)) {
             o->cmdline_hash = hash_str(o->cmdline_hash, def->name);
-            if (arg)
+            if (arg && !in_list(host_arg_opts, ARRAY_SIZE(host_arg_opts), def->name))
                 o->cmdline_hash = hash_str(o->cmdline_hash, arg);
         }
         if (def->handle(&c, arg) < 0)
