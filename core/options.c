@@ -772,6 +772,11 @@ static int opt_icount(Ctx *c, const char *arg)
     KVList l;
     if (kv_parse(c, arg, "shift", &l) < 0)
         return -1;
+    /* A later -icount replaces an earlier one. */
+    o->rr = RR_NONE;
+    free(o->rr_file);
+    o->rr_file = NULL;
+    o->icount_sleep = true;
     int rc = 0;
     bool shift_given = false;
     for (int i = 0; i < l.n && rc == 0; i++) {
