@@ -59,6 +59,11 @@ static uint64_t tcg_cpu_fingerprint(void *opaque, uint64_t *rip)
     return h;
 }
 
+static void tcg_cpu_set_icount(void *opaque, uint64_t count)
+{
+    cpu_set_icount(opaque, count);
+}
+
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
@@ -77,7 +82,8 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     if (m->icount) {
         cpu_icount_enable(cpu);
         m->cpu_fingerprint = tcg_cpu_fingerprint;
-        m->cpu_fingerprint_opaque = cpu;
+        m->cpu_set_icount = tcg_cpu_set_icount;
+        m->icount_cpu = cpu;
     }
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
     return t;
@@ -134,6 +140,7 @@ static void tcg_free(void *acc)
         clock_set_counter(t->m->clock, NULL, NULL);
         clock_set_deadline_notify(t->m->clock, NULL, NULL);
         t->m->cpu_fingerprint = NULL;
+        t->m->cpu_set_icount = NULL;
     }
     cpu_free(t->cpu);
     free(t);

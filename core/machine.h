@@ -177,10 +177,13 @@ typedef struct Machine {
     int64_t idle_host_start;      /* a halted guest's wait: host ns when it began */
     int64_t idle_vtime;           /* ... and the virtual time it began at */
     struct Replay *rr;            /* -icount rr=record|replay (core/replay.h), or NULL */
-    /* The accelerator's CPU fingerprint for the replay log's checkpoints:
-     * a hash of the registers, and rip. */
+    /* The accelerator's CPU for record/replay (opaque: icount_cpu): the
+     * fingerprint of the replay log's checkpoints (a hash of the
+     * registers, and rip), and setting the instruction count (restoring a
+     * snapshot of a replay for reverse execution). */
     uint64_t (*cpu_fingerprint)(void *opaque, uint64_t *rip);
-    void *cpu_fingerprint_opaque;
+    void (*cpu_set_icount)(void *opaque, uint64_t count);
+    void *icount_cpu;
     struct { void (*fn)(void *opaque); void *opaque; } deferred[32];
     int ndeferred;
 } Machine;

@@ -272,6 +272,8 @@ static int run_board(Machine *m, const VMOptions *opts)
     int status = 1;
     GdbStub *gdb = NULL;
     if (ops && opts->gdb) {
+        if (m->rr)
+            replay_enable_reverse(m->rr);   /* reverse-stepi, reverse-continue */
         gdb = gdbstub_new(m, ops, acc, opts->gdb, &hooks, err, sizeof err);
         if (!gdb) {
             fprintf(stderr, "vx86: -gdb: %s\n", err);

@@ -26,6 +26,7 @@
  * are most of it.
  */
 #include "core/replay.h"
+#include "core/replay-int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -45,7 +46,6 @@
 #define RR_END_MAGIC "VX86RRND"
 #define RR_VERSION 1
 #define RR_TRAILER 16
-#define RR_MAX_SOURCES 8
 #define RR_FILE_CRC_MAX (64ULL << 20)
 
 /* ---- varints ---- */
@@ -317,45 +317,7 @@ void replay_log_free(ReplayLog *log)
 
 /* ---- the machine's side ---- */
 
-typedef struct Pending {
-    ReplayEvent e;
-    uint8_t *data;
-} Pending;
-
-struct Replay {
-    RRMode mode;
-    Machine *m;
-    char *path;
-    ReplayHeader h;
-    /* record */
-    FILE *f;
-    uint32_t crc;
-    uint64_t last_count;
-    uint64_t nevents;
-    uint64_t bytes;
-    bool write_failed;
-    Pending *pend;
-    size_t npend, cappend;
-    /* replay */
-    uint8_t *data;
-    ReplayLog log;
-    size_t pos;
-    bool diverged;
-    char diverge_why[160];
-    uint64_t idle_count;
-    int idle_rounds;
-    bool ended;
-    /* sources */
-    CharDev *chr[RR_MAX_SOURCES];
-    int nchr;
-    NetClient *net[RR_MAX_SOURCES];
-    int nnet;
-    ReplayInputOps input;
-    void *input_opaque;
-    uint64_t last_checkpoint;
-};
-
-static uint64_t rr_now(const Replay *r)
+uint64_t rr_now(const Replay *r)
 {
     return clock_icount(r->m->clock);
 }
@@ -690,6 +652,7 @@ void replay_finish(Replay *r)
     for (size_t i = 0; i < r->npend; i++)
         free(r->pend[i].data);
     free(r->pend);
+    rr_reverse_free(r);
     replay_log_free(&r->log);
     free(r->data);
     free(r->path);
@@ -767,6 +730,13 @@ void replay_attach_chardev(Replay *r, CharDev *c)
         return;
     r->chr[r->nchr++] = c;
     chardev_set_input_hook(c, chardev_input, r);
+    replay_attach_output(r, c);
+}
+
+void replay_attach_output(Replay *r, CharDev *c)
+{
+    if (c && r->nout < RR_MAX_SOURCES)
+        r->out[r->nout++] = c;
 }
 
 static void netdev_send(void *opaque, NetClient *nc, const uint8_t *buf, size_t len)
@@ -895,7 +865,7 @@ static uint32_t fingerprint(Replay *r, uint64_t *rip)
 {
     *rip = 0;
     Machine *m = r->m;
-    return m->cpu_fingerprint ? (uint32_t)m->cpu_fingerprint(m->cpu_fingerprint_opaque, rip) : 0;
+    return m->cpu_fingerprint ? (uint32_t)m->cpu_fingerprint(m->icount_cpu, rip) : 0;
 }
 
 static void record_point(Replay *r)
@@ -928,7 +898,7 @@ static void record_point(Replay *r)
         fflush(r->f);
 }
 
-static void replay_point(Replay *r, bool halted)
+void rr_replay_point(Replay *r, bool halted)
 {
     uint64_t now = rr_now(r);
     bool did = false;
@@ -978,15 +948,32 @@ static void replay_point(Replay *r, bool halted)
             r->idle_rounds = 1;
         }
     }
-    r->m->icount_stop_at = r->pos < r->log.nev ? r->log.ev[r->pos].count : UINT64_MAX;
+    rr_replay_arm(r);
+}
+
+void rr_replay_arm(Replay *r)
+{
+    /* Output the user saw already (before a reverse step) is not shown
+     * again: muted up to the furthest count replayed. */
+    uint64_t now = rr_now(r);
+    if (now > r->high_water)
+        r->high_water = now;
+    bool mute = now < r->high_water;
+    for (int i = 0; i < r->nout; i++)
+        chardev_set_muted(r->out[i], mute);
+    uint64_t next = r->pos < r->log.nev ? r->log.ev[r->pos].count : UINT64_MAX;
+    r->m->icount_stop_at = mute && r->high_water < next ? r->high_water : next;
 }
 
 void replay_event_point(Replay *r, bool halted)
 {
-    if (r->mode == RR_RECORD)
+    if (r->mode == RR_RECORD) {
         record_point(r);
-    else
-        replay_point(r, halted);
+    } else {
+        rr_replay_point(r, halted);
+        if (r->rev && !r->diverged)
+            rr_reverse_point(r);     /* (runs the timers due first) */
+    }
     if (r->diverged)
         stop_diverged(r);
 }

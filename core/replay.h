@@ -124,6 +124,10 @@ int64_t replay_rtc_base(Replay *r, int64_t host_base);
 /* Sources the board attaches, numbered in attach order. */
 void replay_attach_chardev(Replay *r, CharDev *c);
 void replay_attach_netdev(Replay *r, NetClient *backend);
+/* A guest output (serial, debug console) muted while a replay re-runs
+ * instructions it already ran (reverse execution); attach_chardev does
+ * this for its chardev too. */
+void replay_attach_output(Replay *r, CharDev *c);
 /* Where keys, mouse motion and the power button go (the board). */
 typedef struct ReplayInputOps {
     void (*key)(void *opaque, int keycode, bool down);
@@ -152,5 +156,39 @@ size_t replay_random(Replay *r, uint8_t *buf, size_t len,
 void replay_event_point(Replay *r, bool halted);
 /* Record: the halted CPU's clock jumped by ns (logged). */
 void replay_warp(Replay *r, int64_t ns);
+
+/* ---- reverse execution (core/replay-reverse.c) ----
+ * A replay with a debugger keeps snapshots of the machine (RAM pages
+ * shared between snapshots when unchanged, the device stream, the log
+ * position, the host-side input queues) every so many instructions (the
+ * interval doubles as they thin out); going back is restoring the last
+ * snapshot before the target and replaying forward to it with the
+ * output muted. */
+struct AccelOps;
+/* Before machine_run: keep snapshots from the start of the replay. */
+void replay_enable_reverse(Replay *r);
+/* machine_run calls it before the first instruction (the first snapshot). */
+void replay_run_begins(Replay *r);
+bool replay_can_reverse(const Replay *r);
+
+typedef enum ReplayStopReason {
+    RR_STOP_STEP,          /* one instruction back */
+    RR_STOP_BREAK,         /* at the last breakpoint hit before (type: Z type) */
+    RR_STOP_WATCH,         /* just before the last access to a watched range (type, addr) */
+    RR_STOP_BEGIN,         /* no earlier history: at the start of the replay */
+    RR_STOP_ERROR,         /* could not get there (message in why) */
+} ReplayStopReason;
+typedef struct ReplayStop {
+    ReplayStopReason reason;
+    int type;
+    uint64_t addr;
+    char why[160];
+} ReplayStop;
+/* The debugger's reverse-stepi (step) and reverse-continue: moves the
+ * machine back, running the accelerator (ops, acc) from a snapshot; the
+ * debugger's breakpoints and watchpoints (in the accelerator) are the
+ * stops reverse-continue looks for.  The machine stays paused. */
+void replay_reverse(Replay *r, const struct AccelOps *ops, void *acc, bool step,
+                    ReplayStop *stop);
 
 #endif

@@ -183,6 +183,8 @@ static void icount_poll(Machine *m, AccelExit e)
 
 int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
+    if (m->rr)
+        replay_run_begins(m->rr);
     if (m->start_paused) {
         m->state = RUN_PAUSED;          /* -S, -incoming: cont / the stream starts it */
         clock_stop(m->clock);

@@ -754,6 +754,8 @@ no_serial:
         snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
         return false;
     }
+    if (m->rr)
+        replay_attach_output(m->rr, pc->debugcon_chr);
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
     machine_add_device(m, &pc_boot_ops, pc);
