@@ -705,6 +705,7 @@ static void add_pending(Replay *r, const ReplayEvent *e, const uint8_t *data)
         p->data = xmalloc(e->len);
         memcpy(p->data, data, e->len);
     }
+    p->e.data = p->data;
     /* Out of a halted wait or a running chain: the event point comes soon. */
     machine_request_stop(r->m);
 }

@@ -7,3 +7,10 @@ check-rr: vx86 testrom-images
 	@tests/system/rr.sh ./vx86
 
 CHECK_TARGETS += check-rr
+
+# The same with user networking: DHCP and ping replayed (slow: check-full).
+.PHONY: check-rr-net
+check-rr-net: vx86
+	@tests/system/rr.sh ./vx86 --net
+
+CHECK_FULL_TARGETS += check-rr-net

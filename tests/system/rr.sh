@@ -18,9 +18,16 @@
 #     recorded with the x86-64 backend replays under the IR interpreter
 #     (-accel tcg,interp=on) with the same output and count.
 #
-#   tests/system/rr.sh [./vx86]          (make check-rr)
+# With --net instead (make check-rr-net, in check-full): the guest with an
+# e1000 on user networking (initramfs-net) gets an address by DHCP and
+# pings the host side (slirp's frames are the log's NET events); one
+# replay must print the same, round-trip times included.
+#
+#   tests/system/rr.sh [./vx86] [--net]      (make check-rr, check-rr-net)
 set -u
 VX86=${1:-./vx86}
+net=no
+[ "${2:-}" = "--net" ] && net=yes
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vx86-rr.XXXXXX") || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
@@ -44,6 +51,29 @@ set -- $paths
 kernel=$1
 initrd_virtio=$(dirname "$2")/initramfs-virtio.cpio.gz
 [ -f "$initrd_virtio" ] || { echo "FAIL: rr: $initrd_virtio missing (tests/guest/mkguest.sh)"; exit 1; }
+if [ $net = yes ]; then
+    initrd_net=$(dirname "$2")/initramfs-net.cpio.gz
+    [ -f "$initrd_net" ] || { echo "FAIL: rr: $initrd_net missing (tests/guest/mkguest.sh)"; exit 1; }
+    netargs="-m 256M -nographic -kernel $kernel -initrd $initrd_net -nic user,model=e1000"
+    timeout "$TIMEOUT" python3 "$root/tests/system/serial-session.py" --timeout 600 --raw "$tmp/rec.raw" \
+        --cmd "udhcpc -i eth0 -q -f -n -t 5 -s /etc/udhcpc/default.script" --cmd "ping -c 3 10.0.2.2" \
+        -- "$VX86" $netargs -append "console=ttyS0 vx86.modules=net" \
+        -icount shift=0,rr=record,rrfile="$tmp/net.log" >"$tmp/rec.session" 2>&1
+    grep -av "^vx86: rr: " "$tmp/rec.raw" >"$tmp/rec.out"
+    tr -d '\r' <"$tmp/rec.out" >"$tmp/rec.txt"
+    grep -aq "udhcpc: lease of 10.0.2.15" "$tmp/rec.txt" && grep -aq " 0% packet loss" "$tmp/rec.txt" ||
+        { bad "network recording: no DHCP lease or ping lost: $(tail -n 5 "$tmp/rec.txt" | tr '\n' '|')"; exit 1; }
+    pass "network recording: DHCP and ping over slirp ($(sed -n 's/^vx86: rr: recorded //p' "$tmp/rec.raw"))"
+    timeout "$TIMEOUT" "$VX86" $netargs -append "console=ttyS0 vx86.modules=net" \
+        -icount shift=0,rr=replay,rrfile="$tmp/net.log" </dev/null >"$tmp/rep.out" 2>"$tmp/rep.err"
+    st=$?
+    if [ $st -eq 0 ] && cmp -s "$tmp/rec.out" "$tmp/rep.out"; then
+        pass "network replay: the recording's output, DHCP and ping times included"
+    else
+        bad "network replay: status $st: $(diff -a "$tmp/rec.out" "$tmp/rep.out" | head -n 6 | tr '\n' '|') $(head -c 200 "$tmp/rep.err")"
+    fi
+    exit $fail
+fi
 mkdir -p "$tmp/tree/rr"
 cp "$tmp/rrprobe" "$tmp/tree/rr/rrprobe"
 (cd "$tmp/tree" && find . | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$tmp/extra.cpio.gz"
