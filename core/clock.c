@@ -99,6 +99,13 @@ static uint64_t icount_read(const VClock *c)
     return c->count ? c->count(c->count_opaque) : 0;
 }
 
+void clock_set_icount_shift(VClock *c, int shift)
+{
+    int64_t now = clock_now(c);
+    c->shift = shift;
+    c->warp = now - (int64_t)(icount_read(c) << shift);
+}
+
 uint64_t clock_icount(const VClock *c)
 {
     return c->mode == CLOCK_ICOUNT ? icount_read(c) : 0;

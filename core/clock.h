@@ -61,6 +61,9 @@ typedef uint64_t (*ClockCountFn)(void *opaque);
 VClock *clock_new_icount(int shift);
 void clock_set_counter(VClock *c, ClockCountFn count, void *opaque);
 int clock_icount_shift(const VClock *c);
+/* A new shift from now on (-icount shift=auto); the time goes on from
+ * where it is. */
+void clock_set_icount_shift(VClock *c, int shift);
 /* The instruction count (0 in the other modes). */
 uint64_t clock_icount(const VClock *c);
 /* The first instruction count at which the clock reads ns or later

@@ -176,6 +176,10 @@ typedef struct Machine {
     uint64_t icount_stop_at;
     int64_t idle_host_start;      /* a halted guest's wait: host ns when it began */
     int64_t idle_vtime;           /* ... and the virtual time it began at */
+    /* shift=auto: the shift follows host speed (virtual time kept near
+     * real time); host and virtual ns at the start and the last look. */
+    bool icount_auto;
+    int64_t auto_host0, auto_vtime0, auto_host_last;
     struct Replay *rr;            /* -icount rr=record|replay (core/replay.h), or NULL */
     /* The accelerator's CPU for record/replay (opaque: icount_cpu): the
      * fingerprint of the replay log's checkpoints (a hash of the

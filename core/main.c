@@ -341,12 +341,12 @@ static int run(const VMOptions *opts)
     }
     m->opts = opts;
     if (opts->icount_shift == ICOUNT_AUTO) {
-        fprintf(stderr, "vx86: -icount: shift=auto is not supported yet (give shift=N)\n");
-        machine_free(m);
-        return 1;
-    }
-    if (opts->icount_shift != ICOUNT_OFF)
+        /* From 8 ns per instruction, then following the host's speed. */
+        machine_set_icount(m, 3, opts->icount_sleep);
+        m->icount_auto = opts->rr != RR_REPLAY;   /* a replay takes the log's shifts */
+    } else if (opts->icount_shift != ICOUNT_OFF) {
         machine_set_icount(m, opts->icount_shift, opts->icount_sleep);
+    }
     if (opts->rr != RR_NONE) {
         m->rr = replay_new(m, opts, err, sizeof err);
         if (!m->rr) {

@@ -16,6 +16,7 @@
  *              KEY         varint keycode, u8 down
  *              MOUSE       zigzag dx, dy, dz, varint buttons
  *              CHECKPOINT  varint rip, u32 register hash
+ *              SHIFT       varint shift
  *              RESET, POWER, END  nothing
  *   trailer  "VX86RRND", u32 number of events (END included), u32 CRC-32
  *            of every byte before it
@@ -230,6 +231,11 @@ static bool parse_event(Rd *r, uint64_t *count, ReplayEvent *e)
         e->a = (int64_t)rd_varint(r);
         e->id = rd_u32(r);
         break;
+    case RR_EV_SHIFT:
+        e->a = (int64_t)rd_varint(r);
+        if (!r->bad && (e->a < 0 || e->a > ICOUNT_MAX_SHIFT))
+            r->bad = "a shift is out of range";
+        break;
     case RR_EV_RESET:
     case RR_EV_POWER:
     case RR_EV_END:
@@ -374,6 +380,7 @@ static void write_event(Replay *r, uint64_t count, const ReplayEvent *e, const u
         out(r, data, e->len);
         break;
     case RR_EV_WARP:
+    case RR_EV_SHIFT:
         out_varint(r, (uint64_t)e->a);
         break;
     case RR_EV_KEY: {
@@ -857,6 +864,9 @@ static bool apply(Replay *r, const ReplayEvent *e)
     case RR_EV_RESET:
         machine_host_reset_now(r->m);
         return true;
+    case RR_EV_SHIFT:
+        clock_set_icount_shift(r->m->clock, (int)e->a);
+        return true;
     default:
         return true;
     }
@@ -977,6 +987,14 @@ void replay_event_point(Replay *r, bool halted)
     }
     if (r->diverged)
         stop_diverged(r);
+}
+
+void replay_shift(Replay *r, int shift)
+{
+    if (r->mode != RR_RECORD)
+        return;
+    ReplayEvent e = { .kind = RR_EV_SHIFT, .a = shift };
+    write_event(r, rr_now(r), &e, NULL);
 }
 
 void replay_warp(Replay *r, int64_t ns)

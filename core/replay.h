@@ -62,6 +62,7 @@ typedef enum ReplayEventKind {
     RR_EV_CHECKPOINT = 7,  /* a: rip, id: low 32 bits of the register hash */
     RR_EV_RESET = 8,       /* system_reset from the monitor or QMP */
     RR_EV_POWER = 9,       /* the ACPI power button (system_powerdown) */
+    RR_EV_SHIFT = 10,      /* a: the new shift (-icount shift=auto) */
     RR_EV_END = 15,        /* the recording ended at this count */
 } ReplayEventKind;
 
@@ -156,6 +157,8 @@ size_t replay_random(Replay *r, uint8_t *buf, size_t len,
 void replay_event_point(Replay *r, bool halted);
 /* Record: the halted CPU's clock jumped by ns (logged). */
 void replay_warp(Replay *r, int64_t ns);
+/* Record: shift=auto chose a new shift (logged). */
+void replay_shift(Replay *r, int shift);
 
 /* ---- reverse execution (core/replay-reverse.c) ----
  * A replay with a debugger keeps snapshots of the machine (RAM pages

@@ -139,6 +139,36 @@ static int64_t host_ns(void)
     return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
 }
 
+/* shift=auto: every 100 ms of host time, one step of the shift towards
+ * virtual time = real time (more ns per instruction when the guest fell
+ * behind, fewer when it ran ahead).  A recording logs each change. */
+#define AUTO_PERIOD_NS 100000000
+#define AUTO_SLACK_NS 10000000
+
+static void icount_auto_adjust(Machine *m)
+{
+    int64_t h = host_ns(), v = clock_now(m->clock);
+    if (m->auto_host_last == 0) {
+        m->auto_host0 = m->auto_host_last = h;
+        m->auto_vtime0 = v;
+        return;
+    }
+    if (h - m->auto_host_last < AUTO_PERIOD_NS)
+        return;
+    m->auto_host_last = h;
+    int64_t ahead = (v - m->auto_vtime0) - (h - m->auto_host0);
+    int shift = clock_icount_shift(m->clock);
+    if (ahead > AUTO_SLACK_NS && shift > 0)
+        shift--;
+    else if (ahead < -AUTO_SLACK_NS && shift < ICOUNT_MAX_SHIFT)
+        shift++;
+    else
+        return;
+    clock_set_icount_shift(m->clock, shift);
+    if (m->rr)
+        replay_shift(m->rr, shift);
+}
+
 /* -icount, after a run of the CPU: input, the event point, and a halted
  * CPU's wait for its next deadline. */
 static void icount_poll(Machine *m, AccelExit e)
@@ -151,6 +181,8 @@ static void icount_poll(Machine *m, AccelExit e)
         replay_event_point(rr, halted);
         return;
     }
+    if (m->icount_auto)
+        icount_auto_adjust(m);
     if (!halted) {
         m->idle_host_start = -1;
         poll_inputs(m, 0);
