@@ -46,6 +46,7 @@ def session(argv, typed, limit=600):
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     buf = b""
     ready = None
+    killed = False
     while True:
         r, _, _ = select.select([p.stdout], [], [], 1.0)
         if r:
@@ -60,14 +61,14 @@ def session(argv, typed, limit=600):
                     p.stdin.flush()
         if time.monotonic() - t0 > limit:
             p.kill()
+            killed = True
             break
-    killed = p.poll() is None and time.monotonic() - t0 > limit
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = status
     end = None if killed else time.monotonic() - t0
     m = re.findall(rb"\[ *([0-9]+\.[0-9]+)\] reboot: Power down", buf)
     uptime = float(m[-1]) if m else 0.0
-    if ready is None:
+    if ready is None and not killed:
         raise RuntimeError("%s: the guest never reached its prompt: %r" % (argv[0], buf[-300:]))
     return ready, end, ru.ru_utime + ru.ru_stime, uptime
 
@@ -94,9 +95,10 @@ def main():
                     res[(name, row)].append(r)
                     if row == "record":
                         size[name].append((os.path.getsize(log), r[3]))
-                    print("run %d %-5s %-7s prompt %6.2f s  end %s  cpu %6.2f s  uptime %.2f"
-                          % (run + 1, name, row, r[0], "%6.2f s" % r[1] if r[1] else "none (killed)",
-                             r[2], r[3]), flush=True)
+                    print("run %d %-5s %-7s prompt %s  end %s  cpu %6.2f s  uptime %.2f"
+                          % (run + 1, name, row, "%6.2f s" % r[0] if r[0] else "never",
+                             "%6.2f s" % r[1] if r[1] else "none (killed)", r[2], r[3]),
+                          flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     head = "| boot to the shell + poweroff (512 MiB, -nic none) | " + \
@@ -107,8 +109,9 @@ def main():
         for e, _ in emus:
             runs = res[(e, row)]
             stuck = sum(1 for x in runs if x[1] is None)
+            done = [x[0] for x in runs if x[0] is not None]
             note = " (%d of %d never ended)" % (stuck, len(runs)) if stuck else ""
-            cells.append("%.2f%s" % (statistics.median(x[0] for x in runs), note))
+            cells.append(("%.2f" % statistics.median(done) if done else "never") + note)
             cells.append("%.2f" % statistics.median(x[2] for x in runs))
         label = {"plain": "plain TCG", "icount": "-icount shift=0",
                  "record": "-icount shift=0,rr=record", "replay": "rr=replay (no input)"}[row]

@@ -649,10 +649,12 @@ void replay_finish(Replay *r)
         if (fclose(r->f) != 0 && !r->write_failed)
             fprintf(stderr, "vx86: -icount rrfile=%s: %s\n", r->path, strerror(errno));
         int64_t ns = clock_now(r->m->clock);
-        fprintf(stderr, "vx86: rr: recorded %" PRIu64 " instructions, %" PRIu64 " events, %"
-                PRIu64 " bytes (%.0f bytes per second of guest time)\n", count, r->nevents,
-                r->bytes, ns > 0 ? (double)r->bytes * 1e9 / (double)ns : 0.0);
-    } else {
+        if (count)             /* not when the machine never ran (an error before) */
+            fprintf(stderr, "vx86: rr: recorded %" PRIu64 " instructions, %" PRIu64
+                            " events, %" PRIu64 " bytes (%.0f bytes per second of guest time)\n",
+                    count, r->nevents, r->bytes,
+                    ns > 0 ? (double)r->bytes * 1e9 / (double)ns : 0.0);
+    } else if (count) {
         fprintf(stderr, "vx86: rr: replayed %" PRIu64 " instructions, %zu of %zu events\n",
                 count, r->pos, r->log.nev);
     }

@@ -209,10 +209,14 @@ void cpu_icount_io_check(CPUState *cpu, uintptr_t ra)
 {
     if (!cpu->icount_mode || !cpu->in_tb)
         return;
-    if (ra)
-        cpu_restore_state(cpu, ra);
-    if (cpu->icount_unexec <= 1)
+    /* Nothing changes when it goes on: rip is the block's business. */
+    uint64_t is[2] = { cpu->rip, (uint64_t)cpu->icount_unexec };
+    if (ra && !cpu->engine->restore(cpu->engine_ctx, ra, is))
         return;
+    if ((int32_t)is[1] <= 1)
+        return;
+    cpu->rip = is[0];
+    cpu->icount_unexec = (int32_t)is[1];
     cpu->one_insn_next = true;
     cpu_loop_exit(cpu);
 }

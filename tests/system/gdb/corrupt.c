@@ -4,6 +4,8 @@
  * `store_bad`) by code that runs after PIT interrupts have come and gone,
  * so where the corruption happens depends on the timing the replay must
  * reproduce -- before `done` is reached (tests/system/gdb-reverse.sh).
+ * The run is long enough (10 M instructions) for the replay to keep
+ * several snapshots between the two stores.
  * Under a replay, gdb stops at `done`, watches `guarded` and runs
  * backwards: reverse-continue must stop at `store_bad`, then at
  * `store_init`; reverse-stepi from `done` must land on `call_done`.
@@ -43,7 +45,7 @@ int main(void)
     /* Work while interrupts come: how far it gets depends on when they
      * come. */
     asm volatile("sti" ::: "memory");
-    while (ticks < 5)
+    while (ticks < 40)             /* 40 ms: some 10 M instructions at shift=2 */
         work = work * 33 + ticks;
     asm volatile("cli" ::: "memory");
     if (work & 1)
