@@ -773,6 +773,139 @@ static int opt_accel(Ctx *c, const char *arg)
     return 0;
 }
 
+/* -icount [shift=]N|auto[,sleep=on|off][,align=off][,rr=record|replay,rrfile=F]
+ * (docs/record-replay.md). */
+static int opt_icount(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    KVList l;
+    if (kv_parse(c, arg, "shift", &l) < 0)
+        return -1;
+    /* A later -icount replaces an earlier one. */
+    o->rr = RR_NONE;
+    free(o->rr_file);
+    o->rr_file = NULL;
+    o->icount_sleep = true;
+    int rc = 0;
+    bool shift_given = false;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        uint64_t v;
+        if (!strcmp(kv->key, "shift")) {
+            shift_given = true;
+            if (!kv->val)
+                rc = kv_need_value(c, kv);
+            else if (!strcmp(kv->val, "auto"))
+                o->icount_shift = ICOUNT_AUTO;
+            else if (!parse_uint(kv->val, 0, ICOUNT_MAX_SHIFT, &v))
+                rc = fail(c, "shift=%s: expected 0..%d or auto", kv->val, ICOUNT_MAX_SHIFT);
+            else
+                o->icount_shift = (int)v;
+        } else if (!strcmp(kv->key, "sleep")) {
+            if (!parse_bool(kv->val, &o->icount_sleep))
+                rc = fail(c, "sleep=%s: expected on or off", kv->val);
+        } else if (!strcmp(kv->key, "align")) {
+            bool on = false;
+            if (!parse_bool(kv->val, &on))
+                rc = fail(c, "align=%s: expected on or off", kv->val);
+            else if (on)
+                rc = fail(c, "align=on is not supported");
+        } else if (!strcmp(kv->key, "rr")) {
+            if (kv->val && !strcmp(kv->val, "record"))
+                o->rr = RR_RECORD;
+            else if (kv->val && !strcmp(kv->val, "replay"))
+                o->rr = RR_REPLAY;
+            else
+                rc = fail(c, "rr=%s: expected record or replay", kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "rrfile")) {
+            if (!kv->val || !*kv->val)
+                rc = fail(c, "rrfile= needs a file name");
+            else
+                set_string(&o->rr_file, kv->val);
+        } else if (!strcmp(kv->key, "rrsnapshot")) {
+            rc = fail(c, "rrsnapshot= is not supported (a recording starts at power-on)");
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    if (rc < 0)
+        return rc;
+    if (!shift_given)
+        return fail(c, "expected shift=N (0..%d) or auto", ICOUNT_MAX_SHIFT);
+    if (o->rr != RR_NONE && !o->rr_file)
+        return fail(c, "rr=%s needs rrfile=FILE", o->rr == RR_RECORD ? "record" : "replay");
+    if (o->rr == RR_NONE && o->rr_file)
+        return fail(c, "rrfile= needs rr=record or rr=replay");
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* "2006-06-17T16:01:21" or "2006-06-17" (UTC) -> seconds since 1970. */
+static bool parse_rtc_datetime(const char *s, int64_t *out)
+{
+    unsigned y, mo, d, h = 0, mi = 0, se = 0;
+    int n = 0;
+    if (sscanf(s, "%4u-%2u-%2u%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    if (s[n]) {
+        int n2 = 0;
+        if (sscanf(s + n, "T%2u:%2u:%2u%n", &h, &mi, &se, &n2) != 3 || s[n + n2])
+            return false;
+    }
+    static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (y < 1970 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+        mi > 59 || se > 59)
+        return false;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    return true;
+}
+
+/* -rtc [base=utc|localtime|DATETIME][,clock=vm][,driftfix=none]: the RTC
+ * always follows the machine's virtual clock. */
+static int opt_rtc(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    KVList l;
+    if (kv_parse(c, arg, "base", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        const char *v = kv->val ? kv->val : "";
+        if (!strcmp(kv->key, "base")) {
+            o->rtc_localtime = false;
+            o->rtc_base = -1;
+            if (!strcmp(v, "localtime"))
+                o->rtc_localtime = true;
+            else if (strcmp(v, "utc") && !parse_rtc_datetime(v, &o->rtc_base))
+                rc = fail(c, "base=%s: expected utc, localtime or a date "
+                             "(2006-06-17T16:01:21 or 2006-06-17, 1970..2099)", v);
+        } else if (!strcmp(kv->key, "clock")) {
+            if (strcmp(v, "vm"))
+                rc = fail(c, "clock=%s: only clock=vm is supported (the RTC follows the "
+                             "virtual clock)", v);
+        } else if (!strcmp(kv->key, "driftfix")) {
+            if (strcmp(v, "none"))
+                rc = fail(c, "driftfix=%s: only driftfix=none is supported", v);
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    return rc;
+}
+
 /* -machine [type=]pc[,accel=kvm:tcg] / -M: the one board vx86 has. */
 static int opt_machine(Ctx *c, const char *arg)
 {
@@ -2027,6 +2160,9 @@ static const OptDef opt_defs[] = {
     { "machine", true, opt_machine, "pc[,accel=kvm:tcg]", "board type (only pc) and accelerators" },
     { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },
+    { "icount", true, opt_icount, "[shift=]N|auto[,sleep=on|off][,rr=record|replay,rrfile=F]",
+      "count instructions: virtual time from the count; record/replay (docs/record-replay.md)" },
+    { "rtc", true, opt_rtc, "[base=utc|localtime|DATETIME][,clock=vm]", "the RTC's start time" },
     { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
     { "gdb", true, opt_gdb, "tcp::PORT|unix:PATH,server", "listen for a gdb connection" },
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
@@ -2094,6 +2230,15 @@ static int options_finish(Ctx *c)
     if (o->append && !o->kernel) {
         c->opt = "-append";
         return fail(c, "needs -kernel");
+    }
+    if (o->icount_shift != ICOUNT_OFF) {
+        /* Only the translator counts instructions: tcg unless told. */
+        c->opt = "-icount";
+        for (int i = 0; i < o->naccels; i++)
+            if (!strcmp(o->accels[i].name, "kvm"))
+                return fail(c, "not supported with -accel kvm (only tcg counts instructions)");
+        if (o->naccels == 0)
+            o->accels[o->naccels++] = (AccelOpt){ .name = "tcg" };
     }
     if (o->nographic && (o->display == DISPLAY_SDL || o->display == DISPLAY_CURSES)) {
         c->opt = "-nographic";
@@ -2183,6 +2328,9 @@ void options_init(VMOptions *o)
     o->display = DISPLAY_DEFAULT;
     o->debugcon = SERIAL_NONE;
     o->debugcon_port = 0xe9;
+    o->icount_shift = ICOUNT_OFF;
+    o->icount_sleep = true;
+    o->rtc_base = -1;
 }
 
 void options_free(VMOptions *o)
@@ -2209,6 +2357,7 @@ void options_free(VMOptions *o)
     free(o->log_file);
     free(o->cpu_model);
     free(o->gdb);
+    free(o->rr_file);
     for (int i = 0; i < o->nchardevs; i++)
         chardev_opt_free(&o->chardevs[i]);
     for (int i = 0; i < o->ndevices; i++)
@@ -2218,15 +2367,46 @@ void options_free(VMOptions *o)
     memset(o, 0, sizeof(*o));
 }
 
+/* Options that change nothing the guest sees (debugging, logging, host
+ * controls, and -icount itself, whose shift the replay log keeps apart):
+ * left out of VMOptions.cmdline_hash, so a replay may add a debugger. */
+static const char *const host_only_opts[] = {
+    "icount", "accel", "s", "S", "gdb", "d", "D", "dfilter", "monitor", "qmp", "name", "no-quit",
+    "full-screen",
+};
+
+/* Options whose argument only says where host-side bytes go (a file, a
+ * socket): the option counts, its argument does not. */
+static const char *const host_arg_opts[] = { "serial", "debugcon", "chardev" };
+
+static bool in_list(const char *const *l, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i], name))
+            return true;
+    return false;
+}
+
+/* FNV-1a over s and its terminating NUL. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    do {
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+    } while (*s++);
+    return h;
+}
+
 int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     Ctx c = { .o = o, .opt = "", .err = err, .errlen = errlen };
     char optname[64];
     if (err && errlen)
         err[0] = '\0';
+    o->cmdline_hash = 0xcbf29ce484222325ULL;
     for (int i = 1; i < argc && !c.stop; i++) {
         const char *a = argv[i];
         if (a[0] != '-') {
+            o->cmdline_hash = hash_str(o->cmdline_hash, a);
             /* QEMU takes a bare argument as the first disk image. */
             c.opt = "-hda";
             if (opt_hda(&c, a) < 0)
@@ -2244,6 +2424,11 @@ int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen)
             if (i + 1 >= argc)
                 return fail(&c, "missing argument");
             arg = argv[++i];
+        }
+        if (!in_list(host_only_opts, ARRAY_SIZE(host_only_opts), def->name)) {
+            o->cmdline_hash = hash_str(o->cmdline_hash, def->name);
+            if (arg && !in_list(host_arg_opts, ARRAY_SIZE(host_arg_opts), def->name))
+                o->cmdline_hash = hash_str(o->cmdline_hash, arg);
         }
         if (def->handle(&c, arg) < 0)
             return -1;

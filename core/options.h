@@ -140,6 +140,12 @@ typedef struct AccelOpt {
     bool force;           /* kvm,force=on: skip the speed probe (tests) */
 } AccelOpt;
 
+/* -icount rr= */
+typedef enum RRMode { RR_NONE, RR_RECORD, RR_REPLAY } RRMode;
+#define ICOUNT_OFF (-1)
+#define ICOUNT_AUTO (-2)
+#define ICOUNT_MAX_SHIFT 10
+
 typedef struct VMOptions {
     uint64_t ram_size;    /* bytes */
     int smp;
@@ -196,6 +202,15 @@ typedef struct VMOptions {
     char *cpu_model;
     char *gdb;            /* -s / -gdb */
     bool start_stopped;   /* -S */
+    int icount_shift;     /* -icount shift=N (0..ICOUNT_MAX_SHIFT), ICOUNT_AUTO, or ICOUNT_OFF */
+    bool icount_sleep;    /* -icount sleep=on (default): a halted guest waits in real time */
+    RRMode rr;            /* -icount rr=record|replay */
+    char *rr_file;        /* -icount rrfile= */
+    int64_t rtc_base;     /* -rtc base=DATETIME: seconds since 1970 UTC; -1 = the host's time */
+    bool rtc_localtime;   /* -rtc base=localtime */
+    /* Hash of the options that shape the machine (all but debugging and
+     * host controls): a replay must be given the recording's. */
+    uint64_t cmdline_hash;
     bool want_help, want_version;
     bool want_accel_help;      /* -accel help */
     bool want_log_help;   /* -d help: main lists the log items */

@@ -403,6 +403,7 @@ static CPUState *cpu_alloc(Machine *m, int index, const CPUConfig *cfg, char *er
     cpu->cfg = *cfg;
     cpu->a20_mask = 0xffffffffu;
     cpu->perfmap_fd = -1;
+    cpu->icount_stop_at = UINT64_MAX;
     if (!cpu_model_apply(&cpu->cfg, cfg->model_name, err, errlen)) {
         free(cpu);
         return NULL;

@@ -272,6 +272,14 @@ struct CPUState {
      * cpu_async_request, the clock's alarm) store -1, from any thread; one
      * overwritten by a racing decrement waits for the budget to run out. */
     int32_t exit_budget;
+    /* -icount (cpu/exec.c "Instruction counting"): instructions the blocks
+     * may still run before the loop must look at the clock; each block
+     * subtracts its length at entry and exits instead when it would go
+     * negative.  icount_unexec: how many instructions of the running block
+     * (the current one included) had not completed when a helper faulted
+     * (stored before each helper call that can fault). */
+    int32_t icount_budget;
+    int32_t icount_unexec;
     uint32_t hflags;          /* HF_* */
     uint32_t a20_mask;        /* 0xffffffff or ~(1 << 20) applied to phys addresses */
     SegmentCache seg[R_NB_SEG];
@@ -389,6 +397,18 @@ struct CPUState {
     uint64_t translations;    /* blocks translated so far (statistics, tests) */
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */
     uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
+    /* -icount: instructions are counted exactly (cpu/exec.c).  icount is
+     * the count when icount_budget was last set to icount_budget_start;
+     * cpu_icount() adds what the blocks consumed since. */
+    bool icount_mode;
+    uint64_t icount;
+    int32_t icount_budget_start;
+    /* The loop returns CPU_EXIT_BUDGET when the count reaches this
+     * (UINT64_MAX: never); set by the accelerator for replays and reverse
+     * execution, besides the clock's deadlines. */
+    uint64_t icount_stop_at;
+    bool one_insn_next;       /* icount: the next block is the one instruction at rip (a
+                                 device access in mid-block restarts it alone) */
     /* Breakpoints, watchpoints, steps (cpu/debug.h); NULL until a debugger
      * or the guest's DR7 asks for them. */
     struct CPUDebug *dbg;
@@ -427,6 +447,13 @@ void cpu_stop(CPUState *cpu);
  * the loop's attention): running code returns to the loop at the next
  * block boundary, which then polls intr_pending(). */
 void cpu_interrupt_request(CPUState *cpu);
+/* -icount: counts instructions exactly and drives the machine clock
+ * (CLOCK_ICOUNT) from them.  Before the first cpu_exec. */
+void cpu_icount_enable(CPUState *cpu);
+/* Instructions completed so far (also in the middle of a block, from a
+ * device access or RDTSC, which end their block under -icount). */
+uint64_t cpu_icount(const CPUState *cpu);
+void cpu_set_icount(CPUState *cpu, uint64_t count);
 /* Wakes a halted CPU for an NMI. */
 void cpu_raise_nmi(CPUState *cpu);
 /* The A20 line changed: on cpu's own thread at once, from any other

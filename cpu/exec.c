@@ -13,6 +13,30 @@
  *
  * HLT returns CPU_EXIT_HALTED so the main loop can run timers; the next
  * cpu_exec() wakes the CPU when an interrupt is deliverable.
+ *
+ * Instruction counting (-icount, cpu_icount_enable): every block subtracts
+ * its instruction count from icount_budget at entry (and exits instead
+ * when that would go negative), so the count of completed instructions is
+ * exact wherever a block ends; a fault in mid-block gives back the
+ * instructions that did not run (the insn_start word, or icount_unexec
+ * stored before a helper that can fault).  The budget ends exactly at the
+ * next timer deadline (and at icount_stop_at: a replay's next event): a
+ * block longer than what is left runs as a shorter uncached copy.  What
+ * the guest sees must not depend on where blocks begin and end (a
+ * debugger's single steps, a restored snapshot and the two engines cut
+ * blocks differently), so under -icount:
+ *  - an instruction that touches a device (IN/OUT/INS/OUTS, RDMSR/WRMSR,
+ *    RDTSC/RDTSCP/RDPMC, and the other serialising or block-ending ones:
+ *    POPF, IRET, STI, MOV CR...) ends its block and returns to the loop, so
+ *    an interrupt it raised or unmasked is taken right after it, and the
+ *    clock it reads counts exactly the instructions before it and itself;
+ *  - an MMIO access from an instruction that is not the last of its block
+ *    restarts that instruction as a one-instruction block (nothing of it
+ *    is visible yet), so MMIO too happens only at the end of a block;
+ *  - the loop looks at stop requests, deadlines and replay events only
+ *    after it delivered the interrupts due at that boundary, just before
+ *    running the next block: every return to the main loop is at such a
+ *    point, which a replay finds again by count alone.
  */
 #include "cpu/exec.h"
 #include "cpu/disas.h"
@@ -141,6 +165,100 @@ void cpu_flush_code(CPUState *cpu)
         tb_flush(cpu->tbs);
 }
 
+/* ---- instruction counting (see the top) ---- */
+
+uint64_t cpu_icount(const CPUState *cpu)
+{
+    return cpu->icount + (uint64_t)(int64_t)(cpu->icount_budget_start - cpu->icount_budget);
+}
+
+/* Folds what the blocks consumed into icount. */
+static void icount_fold(CPUState *cpu)
+{
+    cpu->icount = cpu_icount(cpu);
+    cpu->icount_budget_start = cpu->icount_budget;
+}
+
+void cpu_set_icount(CPUState *cpu, uint64_t count)
+{
+    cpu->icount = count;
+    cpu->icount_budget_start = cpu->icount_budget;
+}
+
+static uint64_t icount_clock_source(void *opaque)
+{
+    return cpu_icount(opaque);
+}
+
+/* A device armed an earlier timer: leave translated code at the next
+ * block entry so the budget is cut to the new deadline. */
+static void icount_deadline_moved(void *opaque)
+{
+    CPUState *cpu = opaque;
+    __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
+}
+
+void cpu_icount_enable(CPUState *cpu)
+{
+    cpu->icount_mode = true;
+    cpu->exit_budget = 0;
+    cpu->icount_budget = cpu->icount_budget_start = 0;
+    if (cpu->tbs)
+        tb_flush(cpu->tbs);        /* blocks get the counting prologue */
+    if (cpu->machine) {
+        clock_set_counter(cpu->machine->clock, icount_clock_source, cpu);
+        clock_set_deadline_notify(cpu->machine->clock, icount_deadline_moved, cpu);
+    }
+}
+
+/* Sets the budget to the instructions left before the next deadline or
+ * stop point.  Returns a CPU_EXIT_* when the loop must return first, -1
+ * to run. */
+static int icount_prepare(CPUState *cpu, int64_t deadline_ns)
+{
+    Machine *m = cpu->machine;
+    if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
+        __atomic_store_n(&cpu->stop, false, __ATOMIC_SEQ_CST);
+        return CPU_EXIT_STOPPED;
+    }
+    icount_fold(cpu);
+    uint64_t limit = cpu->icount_stop_at;
+    if (m && m->icount_stop_at < limit)
+        limit = m->icount_stop_at;
+    if (m) {
+        int64_t dl = clock_next_deadline(m->clock);
+        if (deadline_ns < dl)
+            dl = deadline_ns;
+        uint64_t at = clock_icount_at(m->clock, dl);
+        if (at < limit)
+            limit = at;
+    }
+    if (cpu->icount >= limit)
+        return CPU_EXIT_BUDGET;
+    uint64_t left = limit - cpu->icount;
+    cpu->icount_budget = cpu->icount_budget_start = left > INT32_MAX ? INT32_MAX : (int32_t)left;
+    return -1;
+}
+
+/* A device access by an instruction that is not the last of its block
+ * (ra: the engine's return address, 0 from a helper, which stored
+ * icount_unexec): restart it as a block of its own. */
+void cpu_icount_io_check(CPUState *cpu, uintptr_t ra)
+{
+    if (!cpu->icount_mode || !cpu->in_tb)
+        return;
+    /* Nothing changes when it goes on: rip is the block's business. */
+    uint64_t is[2] = { cpu->rip, (uint64_t)cpu->icount_unexec };
+    if (ra && !cpu->engine->restore(cpu->engine_ctx, ra, is))
+        return;
+    if ((int32_t)is[1] <= 1)
+        return;
+    cpu->rip = is[0];
+    cpu->icount_unexec = (int32_t)is[1];
+    cpu->one_insn_next = true;
+    cpu_loop_exit(cpu);
+}
+
 /* cpu_interrupt_request, cpu_stop and cpu_raise_nmi may come from any
  * thread (another vCPU's IPI, the main loop): atomic stores, then the kick. */
 void cpu_interrupt_request(CPUState *cpu)
@@ -196,8 +314,11 @@ bool cpu_exception_has_error(int vec)
 void cpu_restore_state(CPUState *cpu, uintptr_t ra)
 {
     uint64_t is[2];
-    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is))
+    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is)) {
         cpu->rip = is[0];
+        if (cpu->icount_mode)
+            cpu->icount_unexec = (int32_t)is[1];
+    }
 }
 
 void cpu_loop_exit(CPUState *cpu)
@@ -330,8 +451,11 @@ void cpu_smc_check(CPUState *cpu, uint64_t phys, unsigned size, uintptr_t ra)
     /* Is the running instruction on the page just written? */
     uint64_t is[2];
     uint64_t rip = cpu->rip;
-    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is))
+    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is)) {
         rip = is[0];
+        if (cpu->icount_mode)
+            cpu->icount_unexec = (int32_t)is[1];
+    }
     uint64_t pc = cpu->seg[R_CS].base + rip;
     if (!(cpu->hflags & HF_CS64))
         pc = (uint32_t)pc;
@@ -461,7 +585,8 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
     uint64_t pc = cpu_linear_pc(cpu);
     uint32_t flags = cpu->hflags & HF_KEY_MASK;
     int max_insns = TB_MAX_INSNS;
-    if (shadow) {
+    if (shadow || cpu->one_insn_next) {
+        cpu->one_insn_next = false;
         flags |= TB_KEY_ONE_INSN;
         max_insns = 1;
     }
@@ -553,6 +678,10 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         cpu->clock_alarm_set = clock_set_alarm(m->clock, exec_clock_alarm, cpu);
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
+        /* The instructions of the block that did not run are given back. */
+        if (cpu->icount_mode && cpu->in_tb)
+            cpu->icount_budget += cpu->icount_unexec;
+        cpu->icount_unexec = 0;
         cpu->in_tb = false;
         smp_split_unlock(cpu);    /* a fault inside a split atomic */
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
@@ -575,14 +704,17 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             exec_leave(cpu);
             return CPU_EXIT_DEBUG;
         }
-        if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
+        if (cpu->icount_mode) {
+            cpu->exit_budget = 0;       /* the loop looks at everything below */
+        } else if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
             __atomic_store_n(&cpu->stop, false, __ATOMIC_SEQ_CST);
             exec_leave(cpu);
             return CPU_EXIT_STOPPED;
         }
         /* Reset before the alarm flag is read: an alarm from here on
          * leaves -1 for the next block to see. */
-        cpu->exit_budget = EXIT_BUDGET_BLOCKS;
+        if (!cpu->icount_mode)
+            cpu->exit_budget = EXIT_BUDGET_BLOCKS;
         /* After the reset: a request posted from now on leaves -1 for
          * the next block to see. */
         smp_process_requests(cpu);
@@ -592,7 +724,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && (alarm || (++iter & 7) == 0 || budget_out)) {
+        if (m && !cpu->icount_mode && (alarm || (++iter & 7) == 0 || budget_out)) {
             budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)
@@ -619,6 +751,13 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             exec_leave(cpu);
             return CPU_EXIT_HALTED;
         }
+        if (cpu->icount_mode) {
+            int r = icount_prepare(cpu, deadline_ns);
+            if (r >= 0) {
+                exec_leave(cpu);
+                return r;
+            }
+        }
         /* Counted before running: a block that faults still counts. */
         if (cpu->insn_budget && --cpu->insn_budget == 0) {
             exec_leave(cpu);
@@ -630,6 +769,9 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (cpu->dbg)
             cpu_debug_block_start(cpu);
         TB *tb = exec_find_tb(cpu, shadow);
+        if (tb && cpu->icount_mode && tb->icount > (uint32_t)cpu->icount_budget)
+            tb = exec_gen_code(cpu, tb->pc, tb->cs_base, tb->flags, tb->phys_pc, TB_CF_NOCACHE,
+                               cpu->icount_budget);
         if (!tb) {
             exec_leave(cpu);
             return CPU_EXIT_ERROR;
@@ -644,6 +786,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
+        if (cpu->icount_mode)
+            icount_fold(cpu);
         budget_out = exec_budget_out(cpu);
         if (shadow)
             cpu->inhibit_irq = false;

@@ -24,6 +24,7 @@
 
 #include "cpu/decode.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "core/log.h"
@@ -79,6 +80,10 @@ typedef struct Walk {
     uint64_t phys;          /* physical address of the linear address */
     uint64_t pte_addr[4];   /* physical address of each entry, top level first */
     int nlev;
+    /* Every entry read, the last one included when it faulted (-d mmu). */
+    uint64_t seen_addr[4], seen_val[4];
+    uint8_t seen_level[4];  /* WALK_PML4E ... WALK_PTE */
+    int nseen;
     bool user, writable, nx;
     bool dirty;             /* the leaf's D bit was already set */
     bool global;            /* the leaf's G bit */
@@ -190,6 +195,20 @@ static uint32_t pf_error(CPUState *cpu, MMUAccess acc, int mmu, bool present)
     return e;
 }
 
+/* The paging-structure levels, as the SDM names their entries. */
+enum { WALK_PML4E, WALK_PDPTE, WALK_PDE, WALK_PTE };
+static const char *const walk_level_name[] = { "PML4E", "PDPTE", "PDE", "PTE" };
+
+static void walk_note(Walk *w, int level, uint64_t ea, uint64_t e)
+{
+    if (w->nseen < 4) {
+        w->seen_addr[w->nseen] = ea;
+        w->seen_val[w->nseen] = e;
+        w->seen_level[w->nseen] = (uint8_t)level;
+        w->nseen++;
+    }
+}
+
 /* Adds one present entry's rights to the walk. */
 static void walk_add(CPUState *cpu, Walk *w, uint64_t ea, uint64_t e)
 {
@@ -214,6 +233,7 @@ static int walk_long(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *
     for (int lv = 0; lv < 4; lv++) {
         uint64_t ea = table + ((lin >> shifts[lv]) & 511) * 8;
         uint64_t e = pte_load(cpu, ea, true);
+        walk_note(w, WALK_PML4E + lv, ea, e);
         if (!(e & PG_P)) {
             *err = pf_error(cpu, acc, mmu, false);
             return EXC_PF;
@@ -247,6 +267,7 @@ static int walk_pae(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w
 {
     uint64_t ea = (cpu->cr[3] & 0xffffffe0u) + ((lin >> 30) & 3) * 8;
     uint64_t pdpte = pte_load(cpu, ea, true);
+    walk_note(w, WALK_PDPTE, ea, pdpte);
     if (!(pdpte & PG_P)) {
         *err = pf_error(cpu, acc, mmu, false);
         return EXC_PF;
@@ -255,6 +276,7 @@ static int walk_pae(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w
     for (int lv = 0; lv < 2; lv++) {
         uint64_t pea = table + ((lin >> (lv == 0 ? 21 : 12)) & 511) * 8;
         uint64_t e = pte_load(cpu, pea, true);
+        walk_note(w, lv == 0 ? WALK_PDE : WALK_PTE, pea, e);
         if (!(e & PG_P)) {
             *err = pf_error(cpu, acc, mmu, false);
             return EXC_PF;
@@ -282,6 +304,7 @@ static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
 {
     uint64_t pdea = (cpu->cr[3] & 0xfffff000u) + (((uint32_t)lin >> 22) & 1023) * 4;
     uint64_t pde = pte_load(cpu, pdea, false);
+    walk_note(w, WALK_PDE, pdea, pde);
     if (!(pde & PG_P)) {
         *err = pf_error(cpu, acc, mmu, false);
         return EXC_PF;
@@ -295,6 +318,7 @@ static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
     }
     uint64_t ptea = (pde & 0xfffff000u) + (((uint32_t)lin >> 12) & 1023) * 4;
     uint64_t pte = pte_load(cpu, ptea, false);
+    walk_note(w, WALK_PTE, ptea, pte);
     if (!(pte & PG_P)) {
         *err = pf_error(cpu, acc, mmu, false);
         return EXC_PF;
@@ -310,7 +334,11 @@ static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
  * Returns 0 or the fault of a missing or malformed entry. */
 static int walk(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w, uint32_t *err)
 {
-    *w = (Walk){ .user = true, .writable = true, .nx = false };
+    w->user = true;
+    w->writable = true;
+    w->nx = false;
+    w->nlev = 0;
+    w->nseen = 0;
     uint64_t leaf = 0, page_size = 4096;
     int exc;
     if (cpu->hflags & HF_LMA)
@@ -649,6 +677,71 @@ static void tlb_fault(CPUState *cpu, uint64_t lin, MMUAccess acc, int exc, uint3
     cpu_raise_exception(cpu, exc, err, ra);
 }
 
+/* ---- -d mmu: each walk explained ---- */
+
+/* The entry's bits by their SDM names (those that are set). */
+static void log_entry_bits(char *out, size_t len, uint64_t e, bool leaf_ps, bool wide)
+{
+    static const struct { uint64_t bit; const char *name; } bits[] = {
+        { PG_P, "P" }, { PG_RW, "RW" }, { PG_US, "US" }, { 1u << 3, "PWT" }, { 1u << 4, "PCD" },
+        { PG_A, "A" }, { PG_D, "D" }, { PG_PS, "PS" }, { PG_G, "G" },
+    };
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0] && n < len; i++)
+        if (e & bits[i].bit)
+            n += (size_t)snprintf(out + n, len - n, " %s", bits[i].name);
+    if (wide && (e & PG_NX) && n < len)
+        n += (size_t)snprintf(out + n, len - n, " XD");
+    if (!(e & PG_P) && n < len)
+        snprintf(out + n, len - n, " (not present)");
+    (void)leaf_ps;
+}
+
+/* Why the walk's rights refuse acc (walk_allows said no). */
+static const char *walk_refusal(CPUState *cpu, const Walk *w, MMUAccess acc, int mmu)
+{
+    if (mmu == MMU_USER && !w->user)
+        return "a user-mode access to a supervisor page (US clear at some level)";
+    if (acc == ACC_WRITE && !w->writable)
+        return mmu == MMU_USER ? "a user-mode write to a read-only page (RW clear at some level)"
+                               : "a write to a read-only page with CR0.WP=1";
+    if (acc == ACC_EXEC && w->nx)
+        return "an instruction fetch from a no-execute page (XD set, EFER.NXE=1)";
+    if (acc == ACC_EXEC && w->user)
+        return "a supervisor fetch from a user page with CR4.SMEP=1";
+    return "a supervisor access to a user page with CR4.SMAP=1 and EFLAGS.AC=0";
+}
+
+static void log_walk(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, const Walk *w,
+                     int exc, uint32_t err, bool refused)
+{
+    static const char *const acc_name[] = { [ACC_READ] = "read", [ACC_WRITE] = "write",
+                                            [ACC_EXEC] = "fetch" };
+    bool lm = cpu->hflags & HF_LMA, pae = cpu->cr[4] & CR4_PAE;
+    log_printf("mmu: walk %#" PRIx64 " %s %s, CR3=%#" PRIx64 " (%s paging)\n", lin, acc_name[acc],
+               mmu == MMU_USER ? "user" : "supervisor", cpu->cr[3],
+               lm ? "4-level" : pae ? "PAE" : "32-bit");
+    for (int i = 0; i < w->nseen; i++) {
+        char b[96];
+        log_entry_bits(b, sizeof b, w->seen_val[i], false, lm || pae);
+        log_printf("mmu:   %-5s @%#" PRIx64 " = 0x%0*" PRIx64 "%s\n",
+                   walk_level_name[w->seen_level[i]], w->seen_addr[i], lm || pae ? 16 : 8,
+                   w->seen_val[i], b);
+    }
+    if (exc == EXC_PF)
+        log_printf("mmu:   #PF error %#x: %s\n", err,
+                   refused ? walk_refusal(cpu, w, acc, mmu)
+                   : (err & PFERR_RSVD) ? "a reserved bit is set in the last entry"
+                   : "the last entry is not present");
+    else if (exc)
+        log_printf("mmu:   fault %d: a non-canonical address\n", exc);
+    else
+        log_printf("mmu:   -> physical %#" PRIx64 " (%s page)\n", w->phys,
+                   w->page_shift == 30 ? "1 GiB" : w->page_shift == 22 ? "4 MiB"
+                   : w->page_shift == 21 ? "2 MiB" : "4 KiB");
+}
+
 /* The accesses one translation allows, from a single walk. */
 typedef struct PageRights {
     uint64_t phys;
@@ -672,10 +765,14 @@ static PageRights page_rights(CPUState *cpu, uint64_t lin, MMUAccess acc, int mm
     Walk w;
     uint32_t err = 0;
     int exc = walk(cpu, lin, acc, mmu, &w, &err);
+    bool refused = false;
     if (!exc && !walk_allows(cpu, &w, acc, mmu)) {
         exc = EXC_PF;
         err = pf_error(cpu, acc, mmu, true);
+        refused = true;
     }
+    if (log_enabled(LOG_MMU) && log_block_selected(lin, lin))
+        log_walk(cpu, lin, acc, mmu, &w, exc, err, refused);
     if (exc)
         tlb_fault(cpu, lin, acc, exc, err, ra);
     walk_set_ad(cpu, &w, acc);
@@ -786,6 +883,8 @@ static uint64_t load_page(CPUState *cpu, uint64_t lin, unsigned size, int mmu, u
         cpu_debug_check_access(cpu, lin, size, false, ra);
     if (e->addr_read & TLB_MMIO) {
         uint64_t phys = cpu->tlb_phys[mmu][tlb_index(lin)] | (lin & ~TLB_PAGE_MASK);
+        if (cpu->icount_mode)
+            cpu_icount_io_check(cpu, ra);
         return memmap_read(cpu->machine->mem, phys, size);
     }
     return host_ld((const uint8_t *)(uintptr_t)(lin + e->addend), size);
@@ -845,6 +944,8 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
         cpu_debug_check_access(cpu, lin, size, true, ra);
     uint64_t phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
     if (e->addr_write & TLB_MMIO) {
+        if (cpu->icount_mode)
+            cpu_icount_io_check(cpu, ra);
         memmap_write(cpu->machine->mem, phys, val, size);
         return;
     }

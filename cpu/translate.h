@@ -65,6 +65,11 @@ typedef struct DisasContext {
     bool mem_addr_write;
     IRTemp ss_lin[4];        /* 64-bit mode: linear addresses that are SS-relative */
     int nss_lin;             /* (a non-canonical one raises #SS(0), not #GP(0)) */
+    /* -icount (cpu/exec.c): the block's length, this instruction's index
+     * in it, and whether it must end the block with a return to the loop */
+    bool icount;
+    int ninsns, insn_index;
+    bool icount_exit;
 
     /* IR globals */
     IRTemp regs[16];
@@ -73,7 +78,7 @@ typedef struct DisasContext {
     IRTemp cc_pend_op_g;
 
     /* out-of-line fault stubs, emitted at the end of the block */
-    struct { uint32_t label; uint64_t pc; int seg; } stubs[TB_MAX_INSNS * 4];
+    struct { uint32_t label; uint64_t pc; int seg; int unexec; } stubs[TB_MAX_INSNS * 4];
     int nstubs;
 } DisasContext;
 

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "core/replay.h"
 #include "core/util.h"
 #include "hw/pc/acpi.h"
 #include "host/chardev.h"
@@ -767,12 +769,34 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     return true;
 }
 
+Machine *pc_machine(PCBoard *pc)
+{
+    return pc->m;
+}
+
+/* The RTC's time at power-on (-rtc base=): the host's time unless given;
+ * a replay takes the recording's. */
+static int64_t rtc_start(Machine *m, const VMOptions *o)
+{
+    int64_t base = o->rtc_base;
+    if (base < 0) {
+        time_t t = time(NULL);
+        base = (int64_t)t;
+        if (o->rtc_localtime) {
+            struct tm tm;
+            localtime_r(&t, &tm);
+            base += tm.tm_gmtoff;
+        }
+    }
+    return m->rr ? replay_rtc_base(m->rr, base) : base;
+}
+
 static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     Machine *m = pc->m;
     pc->pic = i8259_create(m, 0x20, 0xa0, 0x4d0, &pc->pic_out);
     pc->pit = i8254_create(m, 0x40, 0x61, &pc->pit_irq);
-    pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, -1);
+    pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, rtc_start(m, o));
     pc->kbc = i8042_create(m, 0x60, 0x64, &pc->gsi[1], &pc->gsi[12], &pc->a20_kbc);
     pc->port92 = port92_create(m, 0x92, &pc->a20_port92);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
@@ -799,6 +823,8 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
         return false;
     }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
+    if (m->rr)
+        replay_attach_chardev(m->rr, pc->serial_chr);
 no_serial:
     if (o->debugcon == SERIAL_CHARDEV) {
         pc->debugcon_chr = named_chardev(pc, o, o->debugcon_path);
@@ -812,6 +838,8 @@ no_serial:
         snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
         return false;
     }
+    if (m->rr)
+        replay_attach_output(m->rr, pc->debugcon_chr);
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
     machine_add_device(m, &pc_boot_ops, pc);
@@ -1233,6 +1261,8 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             net_default_mac(i, c.mac);
         if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
             return false;
+        if (pc->m->rr && be)
+            replay_attach_netdev(pc->m->rr, be);
     }
     return true;
 }

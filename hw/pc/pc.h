@@ -74,6 +74,8 @@ struct Console *pc_console(PCBoard *pc);
 /* A key event into the PS/2 keyboard (set 2 keycode, see hw/ps2.h); the
  * opaque is the board, so the monitor can take it as a hook. */
 void pc_send_key(void *opaque, int keycode, bool down);
+/* The machine the board was built on. */
+struct Machine *pc_machine(PCBoard *pc);
 /* Relative motion and buttons into the PS/2 mouse (see ps2_mouse_event). */
 void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons);
 

@@ -1127,6 +1127,74 @@ START_TEST(cpu_feature_lists)
 }
 END_TEST
 
+/* -icount and -rtc as qemu-system-x86_64 spells them (qemu-options.hx):
+ * [shift=]N|auto, sleep=, rr=record|replay with rrfile=; base=utc|
+ * localtime|2006-06-17T16:01:21 (seconds from GNU date -u -d ... +%s). */
+START_TEST(icount_and_rtc)
+{
+    ck_assert_int_eq(o.icount_shift, ICOUNT_OFF);
+    ck_assert_int_eq(parse("-icount", "3", NULL), 0);
+    ck_assert_int_eq(o.icount_shift, 3);
+    ck_assert(o.icount_sleep);
+    ck_assert_int_eq(o.naccels, 1);                 /* only tcg counts */
+    ck_assert_str_eq(o.accels[0].name, "tcg");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-icount", "shift=auto,sleep=off,rr=record,rrfile=/tmp/x.log", NULL), 0);
+    ck_assert_int_eq(o.icount_shift, ICOUNT_AUTO);
+    ck_assert(!o.icount_sleep);
+    ck_assert_int_eq(o.rr, RR_RECORD);
+    ck_assert_str_eq(o.rr_file, "/tmp/x.log");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_lt(parse("-icount", "shift=11", NULL), 0);
+    ck_assert_err_prefix("-icount: ");
+    ck_assert_int_lt(parse("-icount", "shift=0,rr=replay", NULL), 0);
+    ck_assert_err_has("rrfile");
+    ck_assert_int_lt(parse("-icount", "shift=0,rrfile=x", NULL), 0);
+    ck_assert_int_lt(parse("-icount", "rr=record,rrfile=x", NULL), 0);
+    ck_assert_err_has("shift");
+    ck_assert_int_lt(parse("-icount", "shift=1,rr=play,rrfile=x", NULL), 0);
+    ck_assert_int_lt(parse("-icount", "shift=1,align=on", NULL), 0);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_lt(parse("-accel", "kvm", "-icount", "1", NULL), 0);
+    ck_assert_err_prefix("-icount: ");
+
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(o.rtc_base, -1);
+    ck_assert_int_eq(parse("-rtc", "base=2006-06-17T16:01:21,clock=vm", NULL), 0);
+    ck_assert_int_eq(o.rtc_base, 1150560081);
+    ck_assert_int_eq(parse("-rtc", "base=2000-03-01", NULL), 0);
+    ck_assert_int_eq(o.rtc_base, 951868800);
+    ck_assert_int_eq(parse("-rtc", "base=localtime", NULL), 0);
+    ck_assert(o.rtc_localtime);
+    ck_assert_int_lt(parse("-rtc", "base=2006-02-30", NULL), 0);
+    ck_assert_err_prefix("-rtc: ");
+    ck_assert_int_lt(parse("-rtc", "base=2006-06-17T25:00:00", NULL), 0);
+    ck_assert_int_lt(parse("-rtc", "clock=host", NULL), 0);
+}
+END_TEST
+
+/* A replay must get the recording's options; debugging and host-side
+ * options may differ. */
+START_TEST(cmdline_hash_ignores_debugging)
+{
+    ck_assert_int_eq(parse("-m", "256", "-serial", "stdio", "-icount", "shift=0", NULL), 0);
+    uint64_t h = o.cmdline_hash;
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-s", "-S", "-m", "256", "-d", "int", "-serial", "file:/tmp/o",
+                           "-icount", "shift=0,rr=replay,rrfile=/tmp/l", NULL), 0);
+    ck_assert_uint_eq(o.cmdline_hash, h);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-m", "255", "-serial", "stdio", NULL), 0);
+    ck_assert_uint_ne(o.cmdline_hash, h);
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -1176,6 +1244,8 @@ static Suite *options_suite(void)
     tcase_add_test(tc, cpu_feature_lists);
     tcase_add_test(tc, network_options);
     tcase_add_test(tc, vga_options);
+    tcase_add_test(tc, icount_and_rtc);
+    tcase_add_test(tc, cmdline_hash_ignores_debugging);
     suite_add_tcase(s, tc);
     return s;
 }
