@@ -971,6 +971,9 @@ void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
     PCBoard *pc = opaque;
     if (pc->usb_mouse)
         usb_hid_pointer_rel(pc->usb_mouse, dx, dy, dz, buttons);
+    else if (pc->usb_tablet)
+        usb_hid_pointer_buttons(pc->usb_tablet, dz, buttons);   /* the tablet takes the
+                                                                   pointer, as in QEMU */
     else
         ps2_mouse_event(i8042_mouse(pc->kbc), dx, dy, dz, buttons);
 }

@@ -28,9 +28,10 @@
 #define HID_DT_HID           0x21
 #define HID_DT_REPORT        0x22
 
-#define KEY_QUEUE 16
+#define KEY_QUEUE 64          /* key transitions waiting for a poll (one per report) */
 #define HID_PS2_PAUSE 0xe11477      /* the machine's Pause keycode (hw/ps2.h) */
 #define KEY_SLOTS 6
+#define BTN_QUEUE 16          /* button changes waiting for a poll (one per report) */
 
 struct USBHIDState {
     USBDevice dev;
@@ -41,7 +42,9 @@ struct USBHIDState {
     bool changed;             /* a report is due */
     uint16_t x, y;            /* tablet */
     int32_t dx, dy, dz;       /* mouse motion and wheel not reported yet */
-    uint8_t buttons;
+    uint8_t buttons;          /* as last reported */
+    uint8_t btn_queue[BTN_QUEUE];   /* button states not reported yet, oldest first */
+    uint8_t btn_head, btn_len;
     uint8_t leds;             /* keyboard: from SET_REPORT output */
     uint8_t modifiers;
     uint8_t keys[KEY_SLOTS];
@@ -161,8 +164,34 @@ static void keyboard_apply(USBHIDState *s, uint16_t ev)
 }
 
 /* Fills the report; returns its length. */
+/* The button state for the next report: one queued change at a time, so
+ * a click between two polls is still seen. */
+static void next_buttons(USBHIDState *s)
+{
+    if (!s->btn_len)
+        return;
+    s->buttons = s->btn_queue[s->btn_head];
+    s->btn_head = (uint8_t)((s->btn_head + 1) % BTN_QUEUE);
+    s->btn_len--;
+}
+
+static void push_buttons(USBHIDState *s, unsigned buttons)
+{
+    uint8_t b = (uint8_t)(buttons & 7);
+    uint8_t last = s->btn_len ? s->btn_queue[(s->btn_head + s->btn_len - 1) % BTN_QUEUE]
+                              : s->buttons;
+    if (b == last)
+        return;
+    if (s->btn_len == BTN_QUEUE)
+        s->btn_queue[(s->btn_head + s->btn_len - 1) % BTN_QUEUE] = b;   /* full: newest wins */
+    else
+        s->btn_queue[(s->btn_head + s->btn_len++) % BTN_QUEUE] = b;
+}
+
 static int make_report(USBHIDState *s, uint8_t *r)
 {
+    if (s->kind != USB_HID_KEYBOARD)
+        next_buttons(s);
     switch (s->kind) {
     case USB_HID_TABLET: {
         int wheel = clamp8(-s->dz);
@@ -173,7 +202,7 @@ static int make_report(USBHIDState *s, uint8_t *r)
         r[3] = (uint8_t)s->y;
         r[4] = (uint8_t)(s->y >> 8);
         r[5] = (uint8_t)wheel;
-        s->changed = s->dz != 0;
+        s->changed = s->dz != 0 || s->btn_len;
         return 6;
     }
     case USB_HID_MOUSE: {
@@ -185,7 +214,7 @@ static int make_report(USBHIDState *s, uint8_t *r)
         r[1] = (uint8_t)dx;
         r[2] = (uint8_t)dy;
         r[3] = (uint8_t)wheel;
-        s->changed = s->dx || s->dy || s->dz;
+        s->changed = s->dx || s->dy || s->dz || s->btn_len;
         /* The boot protocol has three bytes. */
         return s->protocol == 0 ? 3 : 4;
     }
@@ -280,6 +309,7 @@ static void hid_state_reset(void *opaque)
     s->changed = false;
     s->dx = s->dy = s->dz = 0;
     s->buttons = 0;
+    s->btn_head = s->btn_len = 0;
     s->leds = 0;
     s->modifiers = 0;
     memset(s->keys, 0, sizeof s->keys);
@@ -314,8 +344,15 @@ void usb_hid_pointer_abs(USBHIDState *s, int x, int y, int dz, unsigned buttons)
 {
     s->x = (uint16_t)(x < 0 ? 0 : x > USB_HID_ABS_MAX ? USB_HID_ABS_MAX : x);
     s->y = (uint16_t)(y < 0 ? 0 : y > USB_HID_ABS_MAX ? USB_HID_ABS_MAX : y);
-    s->dz += dz;
-    s->buttons = (uint8_t)(buttons & 7);
+    s->dz = s->dz + dz > 255 ? 255 : s->dz + dz < -255 ? -255 : s->dz + dz;
+    push_buttons(s, buttons);
+    s->changed = true;
+}
+
+void usb_hid_pointer_buttons(USBHIDState *s, int dz, unsigned buttons)
+{
+    s->dz = s->dz + dz > 255 ? 255 : s->dz + dz < -255 ? -255 : s->dz + dz;
+    push_buttons(s, buttons);
     s->changed = true;
 }
 
@@ -325,7 +362,7 @@ void usb_hid_pointer_rel(USBHIDState *s, int dx, int dy, int dz, unsigned button
     s->dx = s->dx + dx > 65535 ? 65535 : s->dx + dx < -65535 ? -65535 : s->dx + dx;
     s->dy = s->dy + dy > 65535 ? 65535 : s->dy + dy < -65535 ? -65535 : s->dy + dy;
     s->dz = s->dz + dz > 255 ? 255 : s->dz + dz < -255 ? -255 : s->dz + dz;
-    s->buttons = (uint8_t)(buttons & 7);
+    push_buttons(s, buttons);
     s->changed = true;
 }
 
@@ -390,6 +427,7 @@ static int usb_hid_post_load(void *opaque, int version, char **err)
     USBHIDState *s = opaque;
     (void)version;
     if (s->q_head >= KEY_QUEUE || s->q_len > KEY_QUEUE || s->protocol > 1 ||
+        s->btn_head >= BTN_QUEUE || s->btn_len > BTN_QUEUE ||
         s->x > USB_HID_ABS_MAX || s->y > USB_HID_ABS_MAX || s->dx < -65535 ||
         s->dx > 65535 || s->dy < -65535 || s->dy > 65535 || s->dz < -255 || s->dz > 255) {
         set_error(err, "%s: HID state out of range", hid_kinds[s->kind].name);
@@ -403,7 +441,8 @@ static const VMField usb_hid_fields[] = {
     VMF_U8(protocol, USBHIDState), VMF_U8(idle, USBHIDState),
     VMF_BOOL(changed, USBHIDState), VMF_U16(x, USBHIDState), VMF_U16(y, USBHIDState),
     VMF_I32(dx, USBHIDState), VMF_I32(dy, USBHIDState), VMF_I32(dz, USBHIDState),
-    VMF_U8(buttons, USBHIDState), VMF_U8(leds, USBHIDState),
+    VMF_U8(buttons, USBHIDState), VMF_U8_ARRAY(btn_queue, USBHIDState, BTN_QUEUE),
+    VMF_U8(btn_head, USBHIDState), VMF_U8(btn_len, USBHIDState), VMF_U8(leds, USBHIDState),
     VMF_U8(modifiers, USBHIDState), VMF_U8_ARRAY(keys, USBHIDState, KEY_SLOTS),
     VMF_U16_ARRAY(queue, USBHIDState, KEY_QUEUE),
     VMF_U8(q_head, USBHIDState), VMF_U8(q_len, USBHIDState),

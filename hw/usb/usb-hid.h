@@ -33,6 +33,8 @@ USBHIDKind usb_hid_kind(const USBHIDState *s);
 /* x, y in 0..USB_HID_ABS_MAX (clamped); dz > 0 wheel towards the user;
  * buttons as DISPLAY_BUTTON_* / PS2_BUTTON_* (left 1, right 2, middle 4). */
 void usb_hid_pointer_abs(USBHIDState *s, int x, int y, int dz, unsigned buttons);
+/* Buttons and wheel only: the tablet stays where it is. */
+void usb_hid_pointer_buttons(USBHIDState *s, int dz, unsigned buttons);
 void usb_hid_pointer_rel(USBHIDState *s, int dx, int dy, int dz, unsigned buttons);
 /* A PS/2 set 2 keycode (0xe0NN for extended keys), the machine's key
  * convention; keys without a HID usage are dropped. */
