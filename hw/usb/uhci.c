@@ -176,10 +176,17 @@ static TDResult td_finish(UHCIState *s, uint32_t td, uint32_t ctrl, TDResult r)
 /* Runs the TD at td; *link gets its link pointer. */
 static TDResult run_td(UHCIState *s, uint32_t td, uint32_t *link)
 {
-    uint32_t ctrl, token, buffer;
-    if (!dma_read32(s, td, link) || !dma_read32(s, td + 4, &ctrl) ||
-        !dma_read32(s, td + 8, &token) || !dma_read32(s, td + 12, &buffer))
+    uint8_t d[16];
+    if (!pci_dma_read(s->dev, td, d, sizeof d)) {
+        uhci_halt(s, STS_HSE, "TD outside RAM", td);
         return TD_FATAL;
+    }
+    uint32_t w[4];
+    for (int i = 0; i < 4; i++)
+        w[i] = (uint32_t)d[4 * i] | (uint32_t)d[4 * i + 1] << 8 |
+               (uint32_t)d[4 * i + 2] << 16 | (uint32_t)d[4 * i + 3] << 24;
+    uint32_t ctrl = w[1], token = w[2], buffer = w[3];
+    *link = w[0];
     if (!(ctrl & TD_ACTIVE))
         return TD_STOP;
     unsigned pid = token & 0xff, addr = (token >> 8) & 0x7f, ep = (token >> 15) & 0xf;
@@ -227,13 +234,15 @@ static TDResult run_td(UHCIState *s, uint32_t td, uint32_t *link)
 
 /* ---- queue heads and frames ---- */
 
-/* Walks the queue of the QH at qh; true when a TD completed. */
-static TDResult run_queue(UHCIState *s, uint32_t qh, bool *progress)
+/* Walks the queue of the QH at qh; *progress is set when a TD completed.
+ * *tds counts the active TDs run in this frame. */
+static TDResult run_queue(UHCIState *s, uint32_t qh, bool *progress, int *tds)
 {
     uint32_t element;
     if (!dma_read32(s, qh + 4, &element))
         return TD_FATAL;
-    for (int depth = 0; depth < UHCI_MAX_QUEUE && !(element & LINK_T); depth++) {
+    for (int depth = 0; depth < UHCI_MAX_QUEUE && !(element & LINK_T) &&
+                        *tds < UHCI_MAX_TDS; depth++, (*tds)++) {
         if (element & LINK_Q)
             return TD_STOP;       /* nested queues: not used by the drivers we serve */
         uint32_t next;
@@ -275,15 +284,18 @@ static void uhci_process_frame(UHCIState *s)
     uint32_t seen[UHCI_QH_SEEN];
     int nseen = 0;
     bool progress = false;
-    for (int n = 0; n < UHCI_MAX_LINKS && !(link & LINK_T); n++) {
+    int tds = 0;
+    for (int n = 0; n < UHCI_MAX_LINKS && !(link & LINK_T) && tds < UHCI_MAX_TDS; n++) {
         uint32_t a = link & ~0xfu;
         if (link & LINK_Q) {
             if (idle_loop(seen, &nseen, a, &progress))
                 break;
-            if (run_queue(s, a, &progress) == TD_FATAL || !dma_read32(s, a, &link))
+            if (run_queue(s, a, &progress, &tds) == TD_FATAL || !dma_read32(s, a, &link))
                 return;
-        } else if (run_td(s, a, &link) == TD_FATAL) {
-            return;
+        } else {
+            tds++;
+            if (run_td(s, a, &link) == TD_FATAL)
+                return;
         }
     }
 }

@@ -11,8 +11,9 @@
  * frames (a few per tick): the frame list entry of each frame is walked
  * through queue heads and transfer descriptors in guest RAM by bus-master
  * DMA.  Everything the guest controls is bounded: link pointers are
- * followed at most UHCI_MAX_LINKS times per frame and a queue at most
- * UHCI_MAX_QUEUE deep, a loop of queue heads (Linux's bandwidth
+ * followed at most UHCI_MAX_LINKS times per frame and at most
+ * UHCI_MAX_TDS descriptors are visited per frame (a real frame has room
+ * for about 1500 bytes), a loop of queue heads (Linux's bandwidth
  * reclamation loop) ends once a pass over it made no progress, a maximum
  * length field beyond 1280 bytes or an unknown PID stops the controller
  * with HC Process Error, and descriptors or buffers outside RAM stop it
@@ -27,8 +28,9 @@
 #include "hw/usb/usb.h"
 
 #define UHCI_PORTS      2
-#define UHCI_MAX_LINKS  1024    /* link pointers followed per frame */
-#define UHCI_MAX_QUEUE  256     /* TDs of one queue per frame */
+#define UHCI_MAX_LINKS  128     /* link pointers followed per frame */
+#define UHCI_MAX_QUEUE  UHCI_MAX_TDS   /* TDs of one queue per frame */
+#define UHCI_MAX_TDS    32      /* TDs visited per frame (a real frame holds 1500 bytes) */
 
 typedef struct UHCIState UHCIState;
 

@@ -46,6 +46,9 @@ typedef struct DeviceTarget {
     const char *drives;     /* disks the board gets: "fda", "hda+cdrom" or NULL */
     const char *const *args;             /* extra options, NULL-ended */
     void (*setup)(Machine *m, PCBoard *pc);   /* after each reset */
+    uint32_t clock_max_us;    /* longest clock step (0: 16.7 s); a device that works
+                                 every millisecond (UHCI frames) needs short steps so
+                                 an input stays within the run's timeout */
 } DeviceTarget;
 
 /* ---- UHCI: the BAR and a schedule ---- */
@@ -99,11 +102,12 @@ static const char *const uhci_args[] = { "-usb", "-device", "usb-tablet", "-devi
 
 #define PIO(b, n)  { false, (b), (n) }
 #define MMIO(b, n) { true, (b), (n) }
-#define FUZZ_DEVICE_ROW(name, ...) { #name, { __VA_ARGS__ }, NULL, NULL, NULL },
+#define FUZZ_DEVICE_ROW(name, ...) { #name, { __VA_ARGS__ }, NULL, NULL, NULL, 0 },
 /* A device the board makes only with options, set up after each reset. */
-#define FUZZ_DEVICE_ROW_SETUP(name, args, setup, ...) { #name, { __VA_ARGS__ }, NULL, args, setup },
+#define FUZZ_DEVICE_ROW_SETUP(name, args, setup, clock_max, ...) \
+    { #name, { __VA_ARGS__ }, NULL, args, setup, clock_max },
 /* A device with media: the board gets scratch images (temporary files). */
-#define FUZZ_DEVICE_ROW_DISKS(name, disks, ...) { #name, { __VA_ARGS__ }, disks, NULL, NULL },
+#define FUZZ_DEVICE_ROW_DISKS(name, disks, ...) { #name, { __VA_ARGS__ }, disks, NULL, NULL, 0 },
 
 /* One row per device that takes guest input (the names become the
  * harnesses dev-NAME). */
@@ -124,7 +128,7 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW_DISKS(fdc, "fda", PIO(0x3f0, 6), PIO(0x3f7, 1), PIO(0x00, 16), PIO(0x81, 15))
     FUZZ_DEVICE_ROW_DISKS(ide, "hda+cdrom", PIO(0x1f0, 8), PIO(0x3f6, 1), PIO(0x170, 8),
                           PIO(0x376, 1))
-    FUZZ_DEVICE_ROW_SETUP(uhci, uhci_args, uhci_setup, PIO(UHCI_FUZZ_IO, 0x20))
+    FUZZ_DEVICE_ROW_SETUP(uhci, uhci_args, uhci_setup, 20000, PIO(UHCI_FUZZ_IO, 0x20))
 };
 
 #define STR_(x) #x
@@ -170,7 +174,8 @@ static void run_op(Machine *m, FuzzInput *in)
             (void)iospace_read(m->io, (uint16_t)addr, size);
         break;
     case 2:
-        clock_advance(m->clock, (int64_t)(v & 0xffffff) * 1000);
+        clock_advance(m->clock, (int64_t)(target->clock_max_us ? v % target->clock_max_us
+                                                               : v & 0xffffff) * 1000);
         clock_run_timers(m->clock);
         break;
     case 3:
