@@ -15,6 +15,8 @@
 #include "core/machine.h"
 #include "hw/usb/usb-hid.h"
 #include "tests/unit/unit.h"
+#include "ui/display.h"
+#include "ui/vnc-input.h"
 
 typedef struct Rig {
     Machine *m;
@@ -198,6 +200,58 @@ START_TEST(corrupted_state_rejected)
 }
 END_TEST
 
+/* ---- the display side: an absolute pointer takes positions ---- */
+
+typedef struct AbsSeen {
+    bool absolute;
+    int x, y, rel_calls, abs_calls;
+    unsigned buttons;
+} AbsSeen;
+
+static void seen_key(void *o, int k, bool d) { (void)o; (void)k; (void)d; }
+static void seen_rel(void *o, int dx, int dy, int dz, unsigned b)
+{
+    (void)dx; (void)dy; (void)dz; (void)b;
+    ((AbsSeen *)o)->rel_calls++;
+}
+static bool seen_is_abs(void *o) { return ((AbsSeen *)o)->absolute; }
+static void seen_abs(void *o, int x, int y, int dz, unsigned b)
+{
+    AbsSeen *s = o;
+    (void)dz;
+    s->x = x;
+    s->y = y;
+    s->buttons = b;
+    s->abs_calls++;
+}
+
+START_TEST(vnc_pointer_goes_absolute_with_a_tablet)
+{
+    AbsSeen seen = { .absolute = true };
+    DisplayInput in = { .key = seen_key, .mouse = seen_rel, .opaque = &seen,
+                        .mouse_absolute = seen_is_abs, .mouse_abs = seen_abs };
+    VncInput vi;
+    vnc_input_init(&vi, &in);
+    vi.fb_w = 640;
+    vi.fb_h = 480;
+    /* RFC 6143 7.5.5: x, y in framebuffer pixels; button mask bit 0 left. */
+    vnc_input_pointer(&vi, 1, 639, 0);
+    ck_assert_int_eq(seen.abs_calls, 1);
+    ck_assert_int_eq(seen.x, DISPLAY_ABS_MAX);     /* right edge */
+    ck_assert_int_eq(seen.y, 0);
+    ck_assert_int_eq(seen.buttons, DISPLAY_BUTTON_LEFT);
+    vnc_input_pointer(&vi, 0, 320, 240);
+    ck_assert_int_eq(seen.x, 320 * DISPLAY_ABS_MAX / 639);
+    ck_assert_int_eq(seen.y, 240 * DISPLAY_ABS_MAX / 479);
+    ck_assert_int_eq(seen.rel_calls, 0);
+    /* Without one: relative, as before. */
+    seen.absolute = false;
+    vnc_input_pointer(&vi, 0, 330, 240);
+    ck_assert_int_eq(seen.rel_calls, 1);
+    ck_assert_int_eq(seen.abs_calls, 2);
+}
+END_TEST
+
 static Suite *usb_suite(void)
 {
     Suite *s = suite_create("usb");
@@ -208,6 +262,7 @@ static Suite *usb_suite(void)
     tcase_add_test(tc, interrupt_endpoint_needs_configuration);
     tcase_add_test(tc, keyboard_boot_report);
     tcase_add_test(tc, corrupted_state_rejected);
+    tcase_add_test(tc, vnc_pointer_goes_absolute_with_a_tablet);
     suite_add_tcase(s, tc);
     return s;
 }
