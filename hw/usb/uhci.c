@@ -85,6 +85,8 @@
 #define UHCI_FRAME_NS     1000000LL
 #define UHCI_TICK_FRAMES  4      /* frames played per timer tick */
 #define UHCI_CATCH_UP     64     /* frames at most after a long stall */
+#define UHCI_IDLE_AFTER   32     /* frames without a completed TD: idle */
+#define UHCI_IDLE_TICK_FRAMES 16 /* frames per tick while idle */
 #define UHCI_QH_SEEN      64     /* queue heads remembered for loop detection */
 
 #define LEGSUP            0xc0
@@ -102,6 +104,7 @@ struct UHCIState {
     uint8_t sof;
     uint16_t portsc[UHCI_PORTS];   /* the RW and W1C bits; CCS comes from port_dev */
     int64_t next_frame_ns;         /* when the timer runs next (0: stopped) */
+    int idle_frames;               /* frames since a TD completed (pacing only) */
 };
 
 typedef enum TDResult {
@@ -276,28 +279,37 @@ static bool idle_loop(uint32_t *seen, int *nseen, uint32_t qh, bool *progress)
     return false;
 }
 
-static void uhci_process_frame(UHCIState *s)
+/* Plays one frame; true when a TD completed in it. */
+static bool uhci_process_frame(UHCIState *s)
 {
     uint32_t link;
     if (!dma_read32(s, (s->flbase & ~0xfffu) + (s->frnum & 0x3ffu) * 4, &link))
-        return;
+        return false;
     uint32_t seen[UHCI_QH_SEEN];
     int nseen = 0;
-    bool progress = false;
+    bool progress = false, completed = false;
     int tds = 0;
     for (int n = 0; n < UHCI_MAX_LINKS && !(link & LINK_T) && tds < UHCI_MAX_TDS; n++) {
         uint32_t a = link & ~0xfu;
         if (link & LINK_Q) {
             if (idle_loop(seen, &nseen, a, &progress))
                 break;
-            if (run_queue(s, a, &progress, &tds) == TD_FATAL || !dma_read32(s, a, &link))
-                return;
+            bool before = progress;
+            progress = false;
+            TDResult r = run_queue(s, a, &progress, &tds);
+            completed |= progress;
+            progress |= before;
+            if (r == TD_FATAL || !dma_read32(s, a, &link))
+                return completed;
         } else {
             tds++;
-            if (run_td(s, a, &link) == TD_FATAL)
-                return;
+            TDResult r = run_td(s, a, &link);
+            if (r == TD_FATAL)
+                return completed;
+            completed |= r == TD_DONE;
         }
     }
+    return completed;
 }
 
 static void uhci_frame_tick(void *opaque)
@@ -306,7 +318,10 @@ static void uhci_frame_tick(void *opaque)
     int64_t now = clock_now(s->m->clock);
     int frames = 0;
     while (s->next_frame_ns <= now && frames < UHCI_CATCH_UP && (s->cmd & CMD_RS)) {
-        uhci_process_frame(s);
+        if (uhci_process_frame(s))
+            s->idle_frames = 0;
+        else if (s->idle_frames < UHCI_IDLE_AFTER)
+            s->idle_frames++;
         s->frnum = (uint16_t)((s->frnum + 1) & 0x7ff);
         s->next_frame_ns += UHCI_FRAME_NS;
         frames++;
@@ -314,8 +329,12 @@ static void uhci_frame_tick(void *opaque)
     if (s->next_frame_ns <= now)
         s->next_frame_ns = now + UHCI_FRAME_NS;   /* too far behind: skip ahead */
     uhci_update_irq(s);
+    /* An idle schedule (nothing completed for a while) is played in
+     * longer batches: fewer host wake-ups, a few ms more latency for the
+     * next transfer. */
+    int batch = s->idle_frames >= UHCI_IDLE_AFTER ? UHCI_IDLE_TICK_FRAMES : UHCI_TICK_FRAMES;
     if (s->cmd & CMD_RS)
-        timer_mod(s->frame_timer, s->next_frame_ns + (UHCI_TICK_FRAMES - 1) * UHCI_FRAME_NS);
+        timer_mod(s->frame_timer, s->next_frame_ns + (batch - 1) * UHCI_FRAME_NS);
 }
 
 /* ---- registers ---- */
@@ -399,6 +418,7 @@ static uint16_t uhci_read16(UHCIState *s, unsigned off)
 
 static void uhci_write16(UHCIState *s, unsigned off, uint16_t v)
 {
+    s->idle_frames = 0;           /* the driver is at work: short batches again */
     switch (off) {
     case UHCI_REG_CMD:
         uhci_write_cmd(s, v);
