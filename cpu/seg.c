@@ -776,7 +776,7 @@ static void do_interrupt_protected(CPUState *cpu, int vec, bool is_sw, bool has_
             raise(cpu, EXC_GP, idt_err);
         if (!desc_p(&g))
             raise(cpu, EXC_NP, idt_err);
-        trace_int_gate(cpu, from, vec, type, desc_dpl(&g), (uint16_t)(g.lo >> 16));
+        trace_int_gate(cpu, from, vec, type, desc_dpl(&g), 0, (uint16_t)(g.lo >> 16));
         task_gate_interrupt(cpu, g.lo, g.hi, has_err, err, next_rip, is_sw ? 0 : 1);
         return;
     }
@@ -881,7 +881,7 @@ static void do_interrupt_protected(CPUState *cpu, int vec, bool is_sw, bool has_
         stack_commit(cpu, &ns);
     cpu->rip = off;
     cpu_update_hflags(cpu);
-    trace_int_gate(cpu, from, vec, type, desc_dpl(&g), 0);
+    trace_int_gate(cpu, from, vec, type, desc_dpl(&g), ist, 0);
 }
 
 void cpu_do_interrupt(CPUState *cpu, int vec, bool is_sw, bool has_err, uint32_t err,

@@ -89,12 +89,13 @@ void trace_int_delivered(const CPUState *cpu, const TraceFrom *f)
                off_width(cpu), cpu->rip, f->cpl, cpu_cpl(cpu));
 }
 
-/* ", cpl A -> B, stack SS:SP -> SS:SP" (or ", same stack"). */
-static void log_cpl_stack(const CPUState *cpu, const TraceFrom *f)
+/* ", cpl A -> B, stack SS:SP -> SS:SP" when the transfer switched
+ * stacks (a privilege change, an IST), else ", same stack". */
+static void log_cpl_stack(const CPUState *cpu, const TraceFrom *f, bool switched)
 {
     int w = off_width(cpu);
     log_printf(", cpl %d -> %d", f->cpl, cpu_cpl(cpu));
-    if (cpu->seg[R_SS].selector != f->ss || cpu_cpl(cpu) != f->cpl)
+    if (switched || cpu->seg[R_SS].selector != f->ss || cpu_cpl(cpu) != f->cpl)
         log_printf(", stack %04x:%0*" PRIx64 " -> %04x:%0*" PRIx64 "\n", f->ss, w, f->sp,
                    cpu->seg[R_SS].selector, w, cpu->regs[R_ESP]);
     else
@@ -102,17 +103,20 @@ static void log_cpl_stack(const CPUState *cpu, const TraceFrom *f)
 }
 
 void trace_int_gate(const CPUState *cpu, const TraceFrom *f, int vec, int gate_type,
-                    int gate_dpl, uint16_t tss_sel)
+                    int gate_dpl, unsigned ist, uint16_t tss_sel)
 {
     if (!f->on || !log_enabled(LOG_PCALL))
         return;
-    log_printf("pcall: int 0x%02x through %s (dpl %d)", vec, gate_name(cpu, gate_type), gate_dpl);
+    log_printf("pcall: int 0x%02x through %s (dpl %d", vec, gate_name(cpu, gate_type), gate_dpl);
+    if (ist)
+        log_printf(", IST %u", ist);
+    log_printf(")");
     if (gate_type == 5) {
         log_printf(" -> TSS %04x\n", tss_sel);
         return;
     }
     log_printf(" -> %04x:%0*" PRIx64, cpu->seg[R_CS].selector, off_width(cpu), cpu->rip);
-    log_cpl_stack(cpu, f);
+    log_cpl_stack(cpu, f, ist != 0);
 }
 
 void trace_far_gate(const CPUState *cpu, const TraceFrom *f, const char *insn, uint16_t gate_sel,
@@ -123,7 +127,7 @@ void trace_far_gate(const CPUState *cpu, const TraceFrom *f, const char *insn, u
     log_printf("pcall: %s %04x through %s (dpl %d, %u params) -> %04x:%0*" PRIx64, insn,
                gate_sel, gate_name(cpu, gate_type), gate_dpl, nparams,
                cpu->seg[R_CS].selector, off_width(cpu), cpu->rip);
-    log_cpl_stack(cpu, f);
+    log_cpl_stack(cpu, f, false);
 }
 
 void trace_far_return(const CPUState *cpu, const TraceFrom *f, const char *insn)
@@ -132,7 +136,7 @@ void trace_far_return(const CPUState *cpu, const TraceFrom *f, const char *insn)
         return;
     log_printf("pcall: %s from %04x:%0*" PRIx64 " -> %04x:%0*" PRIx64, insn, f->cs,
                off_width(cpu), f->rip, cpu->seg[R_CS].selector, off_width(cpu), cpu->rip);
-    log_cpl_stack(cpu, f);
+    log_cpl_stack(cpu, f, false);
 }
 
 void trace_task_switch(const CPUState *cpu, const TraceFrom *f, const char *reason,

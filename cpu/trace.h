@@ -44,9 +44,10 @@ void trace_int_event(const CPUState *cpu, const TraceFrom *f, int vec, bool is_s
 void trace_int_delivered(const CPUState *cpu, const TraceFrom *f);
 
 /* -d pcall lines.  gate_type: the descriptor type (4/12 call gate, 5 task
- * gate, 6/7/14/15 interrupt and trap gates). */
+ * gate, 6/7/14/15 interrupt and trap gates); ist: the long-mode gate's
+ * IST index (0: none). */
 void trace_int_gate(const CPUState *cpu, const TraceFrom *f, int vec, int gate_type,
-                    int gate_dpl, uint16_t tss_sel);
+                    int gate_dpl, unsigned ist, uint16_t tss_sel);
 void trace_far_gate(const CPUState *cpu, const TraceFrom *f, const char *insn, uint16_t gate_sel,
                     int gate_type, int gate_dpl, unsigned nparams);
 void trace_far_return(const CPUState *cpu, const TraceFrom *f, const char *insn);
