@@ -2,8 +2,8 @@
 # -d int, -d pcall, -d ioport (issue 18, lab tracing): the bare-metal image
 # tests/system/labtrace/labtrace32.c makes a ring 3 -> ring 0 call through
 # a call gate and an LRET back, an INT from ring 3 through a DPL-3
-# interrupt gate, a #GP in ring 3, task switches by CALL, IRET and a task
-# gate, and port accesses; it prints ("expect ...") the selectors,
+# interrupt gate, a #GP in ring 3, task switches by CALL, IRET, JMP and a
+# task gate, a ring-0 JMP through a call gate, and port accesses; it prints ("expect ...") the selectors,
 # vectors, addresses, stacks (as the SDM computes them), ports and values
 # it used.  vx86's log (-D) must describe each transfer with exactly
 # those.  A second run with -dfilter on the image's ring-3 code must keep
@@ -88,6 +88,11 @@ for f in exp["lcall"]:
     need("pcall: lcall through call gate %s, %s params, to %s" % (e["gate"], e["params"], e["target"]),
          r"pcall: lcall %s through 32-bit call gate \(dpl %s, %s params\) -> %s, cpl 3 -> 0, stack %s -> %s"
          % (e["gate"], e["dpl"], e["params"], e["target"], a, b))
+for f in exp["ljmp"]:
+    e = kv(f)
+    need("pcall: ljmp through call gate %s (dpl %s) to %s" % (e["gate"], e["dpl"], e["target"]),
+         r"pcall: ljmp %s through 32-bit call gate \(dpl %s, %s params\) -> %s, cpl 0 -> 0, same stack"
+         % (e["gate"], e["dpl"], e["params"], e["target"]))
 for f in exp["lret"]:
     e = kv(f)
     a, b = stack(e["stack"])

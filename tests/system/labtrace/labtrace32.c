@@ -11,6 +11,8 @@
  *   - a #GP(0x10) in ring 3 (loading DS with the ring-0 data selector);
  *   - CALL to a TSS descriptor (task switch by CALL), IRET back (by IRET);
  *   - INT 0x42 through a task gate (task switch by INT), IRET back;
+ *   - JMP to a TSS descriptor and JMP back (task switches by JMP);
+ *   - a ring-0 far JMP through a call gate of DPL 0;
  *   - OUT/IN on port 0x80, the debug console, an unassigned port.
  * All addresses are flat (no paging): linear = offset.
  */
@@ -19,6 +21,8 @@
 #define SEL_GATE   SEL_FREE            /* 0x60: 32-bit call gate, DPL 3 */
 #define SEL_TSS2   (SEL_FREE + 0x08)   /* 0x68: task reached by CALL */
 #define SEL_TSS3   (SEL_FREE + 0x10)   /* 0x70: task reached through a task gate */
+#define SEL_TSS4   (SEL_FREE + 0x18)   /* 0x78: task reached and left by JMP */
+#define SEL_GATE0  (SEL_FREE + 0x20)   /* 0x80: 32-bit call gate, DPL 0, for JMP */
 #define VEC_USER   0x41                /* interrupt gate, DPL 3 */
 #define VEC_TASK   0x42                /* task gate to SEL_TSS3 */
 #define GATE_PARAMS 2
@@ -33,16 +37,18 @@
 #define STR(x) #x
 #define XSTR(x) STR(x)
 
-static struct tss_seg tss2, tss3 __attribute__((aligned(128)));
+static struct tss_seg tss2, tss3, tss4 __attribute__((aligned(128)));
 static uint8_t task_stack2[1024] __attribute__((aligned(16)));
 static uint8_t task_stack3[1024] __attribute__((aligned(16)));
+static uint8_t task_stack4[1024] __attribute__((aligned(16)));
 
 /* Written by the code below (asm): what the transfers saw. */
 volatile uint32_t user_esp_lcall, user_esp_int, gate_esp, gate_p0, gate_p1, task_runs;
 
 extern uint8_t user_prog[], user_prog_end[], lcall_site[], lcall_ret[], int_site[],
     gp_site[], gate_target[], lret_site[], task_entry[], task_iret[], tcall_site[],
-    tcall_ret[], tint_site[];
+    tcall_ret[], tint_site[], task4_entry[], task4_jmp[], tjmp_site[], tjmp_ret[],
+    gjmp_site[], gjmp_target[], gjmp_ret[];
 
 asm(".text\n"
     /* ring 3 */
@@ -79,7 +85,16 @@ asm(".text\n"
     "    incl task_runs\n"
     "task_iret:\n"
     "    iret\n"
-    "    jmp task_entry\n");
+    "    jmp task_entry\n"
+    /* a task left by JMP back to the first one (no link, no NT) */
+    "task4_entry:\n"
+    "    incl task_runs\n"
+    "task4_jmp:\n"
+    "    ljmp $" XSTR(SEL_TSS) ", $0\n"
+    "    jmp task4_entry\n"
+    /* reached by the far JMP through the DPL-0 call gate */
+    "gjmp_target:\n"
+    "    ljmp $" XSTR(SEL_KCODE32) ", $gjmp_ret\n");
 
 static void tss_init(struct tss_seg *t, uint8_t *stack_top)
 {
@@ -98,17 +113,26 @@ static int user_vector_hook(struct frame *f)
     return f->vector == VEC_USER;   /* nothing to do: IRET back to ring 3 */
 }
 
+/* A 32-bit call gate (type 12) to off in the ring-0 code segment. */
+static void call_gate(int sel, void *target, int dpl, int params)
+{
+    uint32_t off = (uintptr_t)target;
+    gdt[sel >> 3] = (off & 0xffff) | ((uint64_t)SEL_KCODE32 << 16) |
+                    ((uint64_t)(0x80 | dpl << 5 | 12) << 40) | ((uint64_t)params << 32) |
+                    ((uint64_t)(off >> 16) << 48);
+}
+
 static void gates_and_tasks(void)
 {
-    /* 32-bit call gate (type 12), DPL 3, to gate_target in ring 0. */
-    uint32_t off = (uintptr_t)gate_target;
-    gdt[SEL_GATE >> 3] = (off & 0xffff) | ((uint64_t)SEL_KCODE32 << 16) |
-                         ((uint64_t)(0x80 | 3 << 5 | 12) << 40) | ((uint64_t)GATE_PARAMS << 32) |
-                         ((uint64_t)(off >> 16) << 48);
+    call_gate(SEL_GATE, gate_target, 3, GATE_PARAMS);
+    call_gate(SEL_GATE0, gjmp_target, 0, 0);
     tss_init(&tss2, task_stack2 + sizeof(task_stack2));
     tss_init(&tss3, task_stack3 + sizeof(task_stack3));
+    tss_init(&tss4, task_stack4 + sizeof(task_stack4));
+    tss4.eip = (uintptr_t)task4_entry;
     gdt_set(SEL_TSS2, (uintptr_t)&tss2, sizeof(tss2) - 1, 0x89, 0);
     gdt_set(SEL_TSS3, (uintptr_t)&tss3, sizeof(tss3) - 1, 0x89, 0);
+    gdt_set(SEL_TSS4, (uintptr_t)&tss4, sizeof(tss4) - 1, 0x89, 0);
     idt_reset(VEC_USER, 3);
     idt_set_gate(VEC_TASK, 0, SEL_TSS3, 0x85, 0);   /* task gate, DPL 0 */
     exc_hook = user_vector_hook;
@@ -171,5 +195,16 @@ int main(void)
     tprintf("expect task INT from=%04x to=%04x base=%08x site=%08x target=%08x link=%04x\n",
             SEL_TSS, SEL_TSS3, A(&tss3), A(tint_site), A(task_entry),
             SEL_TSS);
+
+    asm volatile("tjmp_site: ljmp $" XSTR(SEL_TSS4) ", $0\ntjmp_ret:" ::: "memory");
+    CHECK(task_runs == 3);
+    tprintf("expect task JMP from=%04x to=%04x base=%08x site=%08x target=%08x link=0000\n",
+            SEL_TSS, SEL_TSS4, A(&tss4), A(tjmp_site), A(task4_entry));
+    tprintf("expect task JMP from=%04x to=%04x base=%08x site=%08x target=%08x link=0000\n",
+            SEL_TSS4, SEL_TSS, A(&tss_io), A(task4_jmp), A(tjmp_ret));
+
+    asm volatile("gjmp_site: ljmp $" XSTR(SEL_GATE0) ", $0\n.globl gjmp_ret\ngjmp_ret:" ::: "memory");
+    tprintf("expect ljmp gate=%04x dpl=0 params=0 site=%08x target=%04x:%08x\n", SEL_GATE0,
+            A(gjmp_site), SEL_KCODE32, A(gjmp_target));
     return test_result();
 }
