@@ -792,9 +792,11 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (v & EXIT_TB_SLOT_MASK) {
             TB *from = (TB *)(uintptr_t)(v & ~(uint64_t)EXIT_TB_SLOT_MASK);
             unsigned slot = (unsigned)(v & EXIT_TB_SLOT_MASK) - 1;
-            /* Chain the slot when the next block is found right away. */
+            /* Chain the slot when the next block is found right away
+             * (not while -d exec/cpu log each block: a chained block
+             * would run unseen). */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
-                !budget_out && !cpu->single_insn_next) {
+                !budget_out && !cpu->single_insn_next && !log_enabled(LOG_EXEC | LOG_CPU)) {
                 /* The hash table too: the jump cache loses its entries
                  * at every TLB flush, and the link outlives them. */
                 TB *next = cpu_find_cached_tb(cpu);

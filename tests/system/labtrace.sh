@@ -7,7 +7,8 @@
 # vectors, addresses, stacks (as the SDM computes them), ports and values
 # it used.  vx86's log (-D) must describe each transfer with exactly
 # those.  A second run with -dfilter on the image's ring-3 code must keep
-# the transfers that start there and drop those that start elsewhere.
+# the transfers that start there and drop those that start elsewhere; a
+# third, -d exec with that filter, must show each run of a loop's block.
 # Device names: the board's names for the ports (debugcon at 0xe9,
 # isa-debug-exit at 0xf4; 0x0ee0 is decoded by nothing on a PC).
 #
@@ -22,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 run() {   # run NAME [extra options]
     name=$1; shift
     "$VX86" -bios "$bin" -accel tcg -nographic -m 64M -no-reboot -debugcon file:"$tmp/$name.out" \
-        -d int,pcall,ioport -D "$tmp/$name.log" "$@" </dev/null 2>"$tmp/$name.err"
+        -d int,pcall,ioport -D "$tmp/$name.log" "$@" </dev/null 2>"$tmp/$name.err"   # a later -d wins
     st=$?
     if [ $st -ne 1 ]; then
         echo "FAIL: labtrace: $name: exit status $st (1 = the image's checks passed):" \
@@ -34,6 +35,7 @@ run full || exit 1
 range=$(sed -n 's/^expect userrange \([0-9a-f]*\) \([0-9a-f]*\)$/0x\1..0x\2/p' "$tmp/full.out")
 [ -n "$range" ] || { echo "FAIL: labtrace: the image printed no userrange"; exit 1; }
 run filtered -dfilter "$range" || exit 1
+run exec -d exec -dfilter "$range" || exit 1
 
 python3 - "$tmp" <<'PY'
 import re, sys
@@ -41,6 +43,7 @@ tmp = sys.argv[1]
 out = open(tmp + "/full.out").read().splitlines()
 log = open(tmp + "/full.log").read().splitlines()
 flog = open(tmp + "/filtered.log").read().splitlines()
+elog = open(tmp + "/exec.log").read().splitlines()
 exp = {}
 for l in out:
     if l.startswith("expect "):
@@ -134,5 +137,17 @@ e = kv(exp["gp"][0])
 need("-dfilter keeps the #GP in ring-3 code", r"int: exception 0x0d #GP err=0x%s at %s cpl 3" % (e["err"], e["site"]), flog)
 need("-dfilter drops the task switches (ring-0 code)", r"pcall: task switch .*", flog, present=False)
 need("-dfilter drops the lret (ring-0 code)", r"pcall: lret .*", flog, present=False)
+
+# -d exec logs each block run (chained ones too), within -dfilter
+lo, hi = [int(x, 16) for x in exp["userrange"][0]]
+pcs = [int(m.group(1), 16) for m in (re.match(r"exec: pc=([0-9a-f]+) ", l) for l in elog) if m]
+loop, times = int(exp["execloop"][0][0], 16), int(exp["execloop"][0][1])
+outside = [hex(p) for p in pcs if not lo <= p <= hi]
+if outside or pcs.count(loop) != times:
+    fails += 1
+    print("FAIL: labtrace: -d exec -dfilter: the loop block at %#x ran %d times in the log (the "
+          "image: %d); blocks outside %#x..%#x: %s" % (loop, pcs.count(loop), times, lo, hi, outside[:5]))
+else:
+    print("PASS: labtrace: -d exec shows the loop block %d times and only blocks in -dfilter's range" % times)
 sys.exit(1 if fails else 0)
 PY

@@ -13,7 +13,8 @@
  *   - INT 0x42 through a task gate (task switch by INT), IRET back;
  *   - JMP to a TSS descriptor and JMP back (task switches by JMP);
  *   - a ring-0 far JMP through a call gate of DPL 0;
- *   - OUT/IN on port 0x80, the debug console, an unassigned port.
+ *   - OUT/IN on port 0x80, the debug console, an unassigned port;
+ *   - a loop in ring 3 whose block runs a known number of times (-d exec).
  * All addresses are flat (no paging): linear = offset.
  */
 #include "testrom.h"
@@ -32,6 +33,7 @@
 #define POST_VALUE 0xa5
 #define PORT_NONE  0x0ee0              /* no PC device decodes it */
 #define NONE_VALUE 0xbeef
+#define EXEC_LOOPS 5
 /* an address as tprintf's %x takes it */
 #define A(x) ((uint32_t)(uintptr_t)(x))
 #define STR(x) #x
@@ -46,7 +48,7 @@ static uint8_t task_stack4[1024] __attribute__((aligned(16)));
 volatile uint32_t user_esp_lcall, user_esp_int, gate_esp, gate_p0, gate_p1, task_runs;
 
 extern uint8_t user_prog[], user_prog_end[], lcall_site[], lcall_ret[], int_site[],
-    gp_site[], gate_target[], lret_site[], task_entry[], task_iret[], tcall_site[],
+    gp_site[], exec_loop[], gate_target[], lret_site[], task_entry[], task_iret[], tcall_site[],
     tcall_ret[], tint_site[], task4_entry[], task4_jmp[], tjmp_site[], tjmp_ret[],
     gjmp_site[], gjmp_target[], gjmp_ret[];
 
@@ -68,6 +70,12 @@ asm(".text\n"
     "    movw %ax, %ds\n"
     "gp_resume:\n"
     "    movl $0, recover_ip\n"
+    /* a loop: the block at exec_loop runs EXEC_LOOPS - 1 times (the first
+     * pass belongs to the block before it) */
+    "    movl $" XSTR(EXEC_LOOPS) ", %ecx\n"
+    "exec_loop:\n"
+    "    decl %ecx\n"
+    "    jnz exec_loop\n"
     "    movl $0x600d, %eax\n"
     "    int $" XSTR(USER_RETURN_VECTOR) "\n"
     "user_prog_end:\n"
@@ -179,6 +187,7 @@ int main(void)
     tprintf("expect gp vec=0d err=%04x site=%04x:%08x\n", SEL_KDATA, SEL_UCODE32 | 3,
             A(gp_site));
     tprintf("expect userrange %08x %08x\n", A(user_prog), A(user_prog_end) - 1);
+    tprintf("expect execloop %x %d\n", A(exec_loop), EXEC_LOOPS - 1);
 
     asm volatile("tcall_site: lcall $" XSTR(SEL_TSS2) ", $0\ntcall_ret:" ::: "memory");
     CHECK(task_runs == 1);
