@@ -642,7 +642,7 @@ const char *iospace_owner(IOSpace *io, uint16_t port)
     return io->port[port] ? io->port[port]->name : NULL;
 }
 
-uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
+static uint32_t io_read(IOSpace *io, uint16_t port, unsigned size)
 {
     IORange *r = io->port[port];
     /* A wide access that leaves the owner's range (or has none) goes byte
@@ -650,7 +650,7 @@ uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
     if (size > 1 && (!r || (uint32_t)port + size > r->base + r->count)) {
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++)
-            v |= iospace_read(io, (uint16_t)(port + i), 1) << (i * 8);
+            v |= io_read(io, (uint16_t)(port + i), 1) << (i * 8);
         return v;
     }
     if (!r) {
@@ -661,12 +661,12 @@ uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
     return (uint32_t)ops_read(r->ops, r->opaque, port - r->base, size);
 }
 
-void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
+static void io_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
 {
     IORange *r = io->port[port];
     if (size > 1 && (!r || (uint32_t)port + size > r->base + r->count)) {
         for (unsigned i = 0; i < size; i++)
-            iospace_write(io, (uint16_t)(port + i), value >> (i * 8), 1);
+            io_write(io, (uint16_t)(port + i), value >> (i * 8), 1);
         return;
     }
     if (!r) {
@@ -676,4 +676,30 @@ void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
     }
     io->device_accesses++;
     ops_write(r->ops, r->opaque, port - r->base, value, size);
+}
+
+/* -d ioport: one line per guest access, as the guest issued it (a wide
+ * access split over several owners is one line, named by the owner of
+ * its first port). */
+static void log_ioport(IOSpace *io, const char *dir, uint16_t port, unsigned size, uint32_t v)
+{
+    const char *owner = iospace_owner(io, port);
+    log_printf("ioport: %s 0x%04x size %u value 0x%0*x %s\n", dir, port, size, (int)size * 2,
+               v, owner ? owner : "unassigned");
+}
+
+uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
+{
+    uint32_t v = io_read(io, port, size);
+    if (log_enabled(LOG_IOPORT))
+        log_ioport(io, "in ", port, size, v);
+    return v;
+}
+
+void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
+{
+    /* before the device runs, so its own log lines follow the access */
+    if (log_enabled(LOG_IOPORT))
+        log_ioport(io, "out", port, size, value & (uint32_t)size_mask(size));
+    io_write(io, port, value, size);
 }
