@@ -17,6 +17,8 @@
 #define MAX_ACCELS 4
 #define MAX_CHARDEVS 8
 #define MAX_DEVICES 16
+#define DEVICE_MAX_PROPS 8    /* properties listed per -device type */
+#define VIRTIO_PORTS_MAX 31   /* virtio-serial ports per device */
 
 typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY } DriveIf;
 typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
@@ -74,7 +76,8 @@ typedef struct ChardevOpt {
 typedef enum DeviceType {
     DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
     DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
-    DEVICE_NIC,           /* e1000: parsed into VMOptions.nics, not .devices */
+    DEVICE_VIRTIO_SERIAL, DEVICE_VIRTCONSOLE, DEVICE_VIRTSERIALPORT,
+    DEVICE_NIC,           /* e1000, virtio-net-pci: parsed into VMOptions.nics, not .devices */
 } DeviceType;
 
 typedef struct DeviceOpt {
@@ -85,6 +88,11 @@ typedef struct DeviceOpt {
     unsigned vgamem_mb;   /* VGA: 0 = default */
     char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
     int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
+    char id[32];          /* id= ("" when not given) */
+    unsigned max_ports;   /* virtio-serial-pci max_ports=; 0: default (31) */
+    char *port_name;      /* virtserialport/virtconsole name= */
+    int nr;               /* virtserialport/virtconsole nr=; -1: the next free */
+    char bus[40];         /* virtserialport/virtconsole bus=ID.0; "": the first */
 } DeviceOpt;
 
 /* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */
@@ -95,10 +103,14 @@ typedef struct NetdevOpt {
     char *spec;           /* "user,id=n0,hostfwd=..." as net/netdev_open takes it */
 } NetdevOpt;
 typedef struct NicOpt {
-    char model[24];       /* "e1000" */
+    char model[24];       /* "e1000" or "virtio-net-pci" */
     char netdev[32];      /* the backend's id; "" = no cable */
     uint8_t mac[6];
     bool has_mac;         /* else 52:54:00:12:34:56 + the NIC's index */
+    int devfn;            /* addr= when has_addr, else the next free slot */
+    bool has_addr;
+    uint64_t features_off;     /* virtio-net-pci: feature bits turned off (csum=off, ...) */
+    uint16_t rx_queue_size, tx_queue_size;   /* virtio-net-pci; 0: 256 */
 } NicOpt;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;

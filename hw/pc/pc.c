@@ -42,8 +42,10 @@
 #include "hw/uart16550.h"
 #include "hw/vga.h"
 #include "hw/virtio-blk.h"
+#include "hw/virtio-net.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
+#include "hw/virtio-serial.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
@@ -801,6 +803,9 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
             break;                        /* created by create_display */
         case DEVICE_VIRTIO_BLK:
         case DEVICE_VIRTIO_RNG:
+        case DEVICE_VIRTIO_SERIAL:
+        case DEVICE_VIRTCONSOLE:
+        case DEVICE_VIRTSERIALPORT:
         case DEVICE_NIC:
             break;                        /* created by create_virtio / create_net */
         }
@@ -943,10 +948,41 @@ static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_q
     return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
 }
 
+/* A virtconsole/virtserialport on the virtio-serial-pci it names (bus=ID.0)
+ * or the first one; its chardev is polled by the main loop. */
+static bool add_virtio_port(PCBoard *pc, const VMOptions *o, const DeviceOpt *d,
+                            VirtIOSerial *const *sers, const DeviceOpt *const *ser_opts,
+                            int nsers, char *err, size_t len)
+{
+    const char *what = d->type == DEVICE_VIRTCONSOLE ? "virtconsole" : "virtserialport";
+    VirtIOSerial *s = NULL;
+    for (int i = 0; i < nsers && !s; i++)
+        if (!d->bus[0] || (!strncmp(ser_opts[i]->id, d->bus, strlen(d->bus) - 2) &&
+                           strlen(ser_opts[i]->id) == strlen(d->bus) - 2))
+            s = sers[i];
+    if (!s) {
+        snprintf(err, len, "-device %s: no virtio-serial-pci for it", what);
+        return false;
+    }
+    CharDev *chr = d->chardev ? named_chardev(pc, o, d->chardev) : NULL;
+    char perr[160];
+    if (virtio_serial_add_port(s, chr, d->type == DEVICE_VIRTCONSOLE, d->port_name, d->nr,
+                               perr, sizeof perr) < 0) {
+        snprintf(err, len, "-device %s: %s", what, perr);
+        return false;
+    }
+    if (chr)
+        machine_watch_fd(pc->m, chardev_fd, chardev_readable, chr);
+    return true;
+}
+
 /* -drive if=virtio (by index), then each -device virtio-*-pci in order
  * (at its addr= or the next free slot). */
 static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
+    VirtIOSerial *sers[MAX_DEVICES];
+    const DeviceOpt *ser_opts[MAX_DEVICES];
+    int nsers = 0;
     for (int idx = 0; idx < 32; idx++)
         for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
             if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].index == idx &&
@@ -973,6 +1009,21 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
             }
             VirtIORNG *r = virtio_rng_create(pc->m);
             if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
+                return false;
+        } else if (vo->type == DEVICE_VIRTIO_SERIAL) {
+            int devfn = vo->devfn >= 0 ? vo->devfn : next_free_slot(pc);
+            if (devfn < 0) {
+                snprintf(err, len, "-device virtio-serial-pci: no free PCI slot");
+                return false;
+            }
+            VirtIOSerial *s = virtio_serial_create(pc->m, vo->max_ports ? vo->max_ports
+                                                                        : VIRTIO_PORTS_MAX);
+            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_serial_vdev(s), err, len))
+                return false;
+            ser_opts[nsers] = vo;
+            sers[nsers++] = s;
+        } else if (vo->type == DEVICE_VIRTCONSOLE || vo->type == DEVICE_VIRTSERIALPORT) {
+            if (!add_virtio_port(pc, o, vo, sers, ser_opts, nsers, err, len))
                 return false;
         }
     }
@@ -1002,15 +1053,28 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             snprintf(err, len, "%s: backend %s already has a NIC", n->model, n->netdev);
             return false;
         }
-        E1000Config c = { .devfn = next_free_slot(pc) };
-        if (c.devfn < 0) {
+        int devfn = n->has_addr ? n->devfn : next_free_slot(pc);
+        if (devfn < 0) {
             snprintf(err, len, "%s: no free PCI slot", n->model);
             return false;
         }
+        uint8_t mac[6];
         if (n->has_mac)
-            memcpy(c.mac, n->mac, 6);
+            memcpy(mac, n->mac, 6);
         else
-            net_default_mac(i, c.mac);
+            net_default_mac(i, mac);
+        if (!strcmp(n->model, "virtio-net-pci")) {
+            VirtIONetConfig c = { .features_off = n->features_off,
+                                  .rx_queue_size = n->rx_queue_size,
+                                  .tx_queue_size = n->tx_queue_size };
+            memcpy(c.mac, mac, 6);
+            VirtIONet *vn = virtio_net_create(pc->m, &c, be);
+            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_net_vdev(vn), err, len))
+                return false;
+            continue;
+        }
+        E1000Config c = { .devfn = devfn };
+        memcpy(c.mac, mac, 6);
         if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
             return false;
     }

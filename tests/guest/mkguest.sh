@@ -17,6 +17,10 @@
 #   .cache/guest/initramfs-net.cpio.gz  the same with the e1000 module and
 #                                   udhcpc's script (vx86.modules=net):
 #                                   `udhcpc -i eth0 -q -f` configures eth0
+#   .cache/guest/initramfs-vnet.cpio.gz  the same with the virtio PCI
+#                                   transport, virtio-net and virtio_console
+#                                   (vx86.modules=vnet): eth0 on virtio-net,
+#                                   /dev/hvc0 and /dev/vportNpM
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
@@ -214,6 +218,7 @@ build_initramfs() {
 IDE_MODULES="ata_piix sd_mod sr_mod isofs crc32c_generic ext4"
 VIRTIO_MODULES="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
 NET_MODULES="e1000"
+VNET_MODULES="virtio_pci virtio_net virtio_console"
 
 add_module() { # set name: appends name after its dependencies to $tmp/mods/lib/modules/set.list
     local set n f deps d
@@ -274,7 +279,7 @@ build_module_set() { # set "modules..."
     for m in $2; do
         add_module "$1" "$m"
     done
-    if [ "$1" = net ]; then
+    if [ "$1" = net ] || [ "$1" = vnet ]; then
         write_udhcpc_script "$tmp/mods/etc/udhcpc/default.script"
     fi
     # The kernel unpacks a second cpio archive over the first one.
@@ -290,5 +295,6 @@ build_initramfs
 build_module_set ide "$IDE_MODULES"
 build_module_set virtio "$VIRTIO_MODULES"
 build_module_set net "$NET_MODULES"
+build_module_set vnet "$VNET_MODULES"
 echo "$kernel"
 echo "$initramfs"
