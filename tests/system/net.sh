@@ -14,6 +14,9 @@
 #             the other, md5 equal.
 #   qemu      the same between vx86 (listen) and QEMU (connect), when
 #             qemu-system-x86_64 is installed.
+#   legacy    (virtio-net only) the driver reloaded with force_legacy=1 on
+#             a device with mrg_rxbuf=off: DHCP and a wget of NET_MB/4 MiB
+#             over the legacy I/O BAR with the 10-byte header, md5.
 #
 # pci=noacpi: the direct-boot ACPI tables have no PCI root bridge in the
 # DSDT, so Linux only scans PCI with its legacy probe.
