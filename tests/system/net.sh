@@ -17,6 +17,9 @@
 #   legacy    (virtio-net only) the driver reloaded with force_legacy=1 on
 #             a device with mrg_rxbuf=off: DHCP and a wget of NET_MB/4 MiB
 #             over the legacy I/O BAR with the 10-byte header, md5.
+#   migrate   (virtio-net only) a guest with virtio-net and a virtserialport
+#             saved with QMP migrate to a file and restored in a new vx86:
+#             a wget (md5) and the port work after the restore.
 #
 # pci=noacpi: the direct-boot ACPI tables have no PCI root bridge in the
 # DSDT, so Linux only scans PCI with its legacy probe.
