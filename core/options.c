@@ -1069,7 +1069,7 @@ typedef struct DeviceTypeDef {
 /* virtio-net-pci's on/off properties: QEMU's names and the feature bit
  * each turns off (hw/virtio-net.h). */
 static const struct { const char *name; unsigned bit; } virtio_net_bools[] = {
-    { "csum", 0 }, { "guest_csum", 1 }, { "mac_addr", 5 }, { "host_tso4", 11 },
+    { "csum", 0 }, { "guest_csum", 1 }, { "host_tso4", 11 },
     { "host_tso6", 12 }, { "host_ecn", 13 }, { "mrg_rxbuf", 15 }, { "status", 16 },
     { "ctrl_vq", 17 }, { "ctrl_rx", 18 }, { "ctrl_vlan", 19 }, { "ctrl_rx_extra", 20 },
     { "ctrl_mac_addr", 23 }, { "indirect_desc", 28 }, { "event_idx", 29 },
