@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "accel/accel.h"
 #include "core/log.h"
@@ -34,6 +35,35 @@ static void tcg_kick_cpu(void *opaque, int n, int level)
         cpu_interrupt_request(opaque);
 }
 
+/* The replay log's checkpoint fingerprint: general registers, rip, flags
+ * and the control registers (core/replay.c). */
+static uint64_t tcg_cpu_fingerprint(void *opaque, uint64_t *rip)
+{
+    X86ArchState s;
+    cpu_get_arch_state(opaque, &s);
+    uint64_t v[24];
+    memcpy(v, s.regs, sizeof s.regs);
+    v[16] = s.rip;
+    v[17] = s.rflags;
+    v[18] = s.cr0;
+    v[19] = s.cr3;
+    v[20] = s.cr4;
+    v[21] = s.efer;
+    v[22] = s.seg[R_CS].selector;
+    v[23] = s.seg[R_SS].selector;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const uint8_t *p = (const uint8_t *)v;
+    for (size_t i = 0; i < sizeof v; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    *rip = s.rip;
+    return h;
+}
+
+static void tcg_cpu_set_icount(void *opaque, uint64_t count)
+{
+    cpu_set_icount(opaque, count);
+}
+
 static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
@@ -49,6 +79,12 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     cpu->board_opaque = m->cpu_opaque;
     irq_connect(&m->a20, tcg_set_a20, cpu, 0);
     machine_set_kick(m, tcg_kick_cpu, cpu);
+    if (m->icount) {
+        cpu_icount_enable(cpu);
+        m->cpu_fingerprint = tcg_cpu_fingerprint;
+        m->cpu_set_icount = tcg_cpu_set_icount;
+        m->icount_cpu = cpu;
+    }
     LOG(LOG_ACCEL, "tcg: engine %s\n", cfg.engine);
     return t;
 }
@@ -100,6 +136,12 @@ static void tcg_free(void *acc)
         return;
     irq_connect(&t->m->a20, NULL, NULL, 0);
     machine_set_kick(t->m, NULL, NULL);
+    if (t->m->icount) {
+        clock_set_counter(t->m->clock, NULL, NULL);
+        clock_set_deadline_notify(t->m->clock, NULL, NULL);
+        t->m->cpu_fingerprint = NULL;
+        t->m->cpu_set_icount = NULL;
+    }
     cpu_free(t->cpu);
     free(t);
 }

@@ -15,7 +15,12 @@ struct MemMap {
     MemRegion **regions;
     size_t n, cap;
     uint64_t generation;
-    const MemRegion *last_hit;    /* winner over [hit_lo, hit_last] */
+    /* The last winner over [hit_lo, hit_last], looked up by every vCPU
+     * thread's TLB fills: a sequence lock (hit_seq even = stable) so no
+     * thread reads a region with another lookup's span.  A thread that
+     * finds it being written searches without it. */
+    unsigned hit_seq;
+    const MemRegion *last_hit;
     uint64_t hit_lo, hit_last;
     MemWriteNotify notify;
     void *notify_opaque;
@@ -24,6 +29,58 @@ struct MemMap {
     const uint8_t *dirty_ram;
     uint64_t dirty_ram_size;
 };
+
+/* Takes the cache for writing (even -> odd), or false when another
+ * thread has it. */
+static bool hit_cache_lock(MemMap *mm, unsigned *seq)
+{
+    unsigned s = __atomic_load_n(&mm->hit_seq, __ATOMIC_RELAXED);
+    if (s & 1)
+        return false;
+    if (!__atomic_compare_exchange_n(&mm->hit_seq, &s, s + 1, false, __ATOMIC_ACQUIRE,
+                                     __ATOMIC_RELAXED))
+        return false;
+    *seq = s;
+    return true;
+}
+
+static void hit_cache_set(MemMap *mm, const MemRegion *r, uint64_t lo, uint64_t last)
+{
+    unsigned s;
+    if (!hit_cache_lock(mm, &s))
+        return;
+    __atomic_store_n(&mm->last_hit, r, __ATOMIC_RELAXED);
+    __atomic_store_n(&mm->hit_lo, lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&mm->hit_last, last, __ATOMIC_RELAXED);
+    __atomic_store_n(&mm->hit_seq, s + 2, __ATOMIC_RELEASE);
+}
+
+/* The map changed (on the thread changing it): nothing cached survives. */
+static void hit_cache_clear(MemMap *mm)
+{
+    unsigned s;
+    while (!hit_cache_lock(mm, &s))
+        ;
+    __atomic_store_n(&mm->last_hit, NULL, __ATOMIC_RELAXED);
+    __atomic_store_n(&mm->hit_seq, s + 2, __ATOMIC_RELEASE);
+}
+
+/* The cached winner when it covers addr (with its span), else NULL. */
+static const MemRegion *hit_cache_get(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *last)
+{
+    unsigned s = __atomic_load_n(&mm->hit_seq, __ATOMIC_ACQUIRE);
+    if (s & 1)
+        return NULL;
+    const MemRegion *h = __atomic_load_n(&mm->last_hit, __ATOMIC_RELAXED);
+    uint64_t l = __atomic_load_n(&mm->hit_lo, __ATOMIC_RELAXED);
+    uint64_t e = __atomic_load_n(&mm->hit_last, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&mm->hit_seq, __ATOMIC_RELAXED) != s || !h || addr - l > e - l)
+        return NULL;
+    *lo = l;
+    *last = e;
+    return h;
+}
 
 MemMap *memmap_new(void)
 {
@@ -73,7 +130,7 @@ static MemRegion *memmap_add(MemMap *mm, const MemRegion *tmpl, char **err)
     r->enabled = true;
     mm->regions[mm->n++] = r;
     mm->generation++;
-    mm->last_hit = NULL;
+    hit_cache_clear(mm);
     return r;
 }
 
@@ -121,7 +178,7 @@ void memmap_enable(MemMap *mm, MemRegion *r, bool on)
     if (r->enabled != on) {
         r->enabled = on;
         mm->generation++;
-        mm->last_hit = NULL;
+        hit_cache_clear(mm);
     }
 }
 
@@ -134,7 +191,7 @@ void memmap_remove(MemMap *mm, MemRegion *r)
             mm->n--;
             free(r);
             mm->generation++;
-            mm->last_hit = NULL;
+            hit_cache_clear(mm);
             return;
         }
     }
@@ -155,10 +212,12 @@ const uint64_t *memmap_device_accesses(MemMap *mm)
  * winner (its own range cut by higher-priority regions beside addr), so
  * RAM with ROM/MMIO windows on top still hits the cache (the page walker
  * and the TLB fill call this for every access they make). */
-const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
+/* The winner at addr and the span around it where it stays the winner. */
+static const MemRegion *find_span(MemMap *mm, uint64_t addr, uint64_t *span_lo,
+                                  uint64_t *span_last)
 {
-    const MemRegion *h = mm->last_hit;
-    if (h && addr - mm->hit_lo <= mm->hit_last - mm->hit_lo)
+    const MemRegion *h = hit_cache_get(mm, addr, span_lo, span_last);
+    if (h)
         return h;
     const MemRegion *best = NULL;
     for (size_t i = 0; i < mm->n; i++) {
@@ -182,20 +241,27 @@ const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
         else
             last = r->base - 1;     /* above addr: it does not contain addr */
     }
-    mm->last_hit = best;
-    mm->hit_lo = lo;
-    mm->hit_last = last;
+    hit_cache_set(mm, best, lo, last);
+    *span_lo = lo;
+    *span_last = last;
     return best;
+}
+
+const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
+{
+    uint64_t lo, last;
+    return find_span(mm, addr, &lo, &last);
 }
 
 uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writable)
 {
-    const MemRegion *r = memmap_find(mm, addr);
+    uint64_t lo, last;
+    const MemRegion *r = find_span(mm, addr, &lo, &last);
     if (!r || r->kind == MEM_MMIO)
         return NULL;
-    /* [hit_lo, hit_last] is the part of r around addr that no other
-     * region shadows (memmap_find just set it). */
-    if (len && len - 1 > mm->hit_last - addr)
+    /* [lo, last] is the part of r around addr that no other region
+     * shadows. */
+    if (len && len - 1 > last - addr)
         return NULL;
     *writable = r->kind == MEM_RAM;
     return r->host + (addr - r->base);
@@ -218,12 +284,13 @@ uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write
 
 uint8_t *memmap_ram_range(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *len)
 {
-    const MemRegion *r = memmap_find(mm, addr);
+    uint64_t span_lo, span_last;
+    const MemRegion *r = find_span(mm, addr, &span_lo, &span_last);
     if (!r || r->kind != MEM_RAM)
         return NULL;
-    *lo = mm->hit_lo;
-    *len = mm->hit_last - mm->hit_lo + 1;
-    return r->host + (mm->hit_lo - r->base);
+    *lo = span_lo;
+    *len = span_last - span_lo + 1;
+    return r->host + (span_lo - r->base);
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -9,7 +9,9 @@
  * config space), and the host side hands the device input (frames from
  * the network backend, bytes on a serial port's chardev).  Block requests
  * are completed after every notify.  Built once per row of virtio_targets:
- * -DFUZZ_VIRTIO=blk, rng, net or serial (tests/fuzz/fuzz.mk: virtio-NAME).
+ * -DFUZZ_VIRTIO=blk, rng, scsi (a scsi-hd at target 0 and a scsi-cd at
+ * target 1), balloon (with free page reporting), net or serial
+ * (tests/fuzz/fuzz.mk: virtio-NAME).
  *
  * Each operation is 8 bytes: byte 0 the kind (low 4 bits) and the queue
  * (high 4 bits, with bit 7 of byte 1), bytes 1-7 its arguments (see
@@ -26,10 +28,13 @@
 #include "host/chardev.h"
 #include "hw/msix.h"
 #include "hw/pci.h"
+#include "hw/scsi-disk.h"
+#include "hw/virtio-balloon.h"
 #include "hw/virtio-blk.h"
 #include "hw/virtio-net.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
+#include "hw/virtio-scsi.h"
 #include "hw/virtio-serial.h"
 #include "net/net.h"
 #include "tests/fuzz/fuzz.h"
@@ -50,29 +55,66 @@
 
 static Machine *m;
 static PCIBus *bus;
-static BlockBackend *bb;
+static BlockBackend *bbs[2];
 static VirtIODevice *vdev;
 static NetClient *net_backend;            /* net: the test backend */
 static CharDev *ports[SERIAL_PORTS];      /* serial: console 0, named port 1 */
 static uint16_t avail_idx[MAXQ];
 static int nq;
 
-static void create_blk(void)
+/* A raw scratch image (unlinked at once: the backend keeps it open). */
+static BlockBackend *scratch_disk(off_t size)
 {
-    char err[256];
-    char path[] = "/tmp/vx86-fuzz-vblk-XXXXXX";
+    char err[256], path[] = "/tmp/vx86-fuzz-vdisk-XXXXXX";
     int fd = mkstemp(path);
-    if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
+    if (fd < 0 || ftruncate(fd, size) < 0)
         abort();
     close(fd);
     BlockOpenOptions o = { .filename = path, .format = "raw", .no_lock = true,
                            .cache = BLK_CACHE_UNSAFE };
-    bb = blk_open(&o, err, sizeof err);
+    BlockBackend *b = blk_open(&o, err, sizeof err);
     unlink(path);
-    if (!bb)
+    if (!b)
         abort();
+    return b;
+}
+
+static void drain_disks(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (bbs[i])
+            blk_drain(bbs[i]);
+}
+
+static void create_blk(void)
+{
+    bbs[0] = scratch_disk(1 << 20);
     nq = 2;
-    vdev = virtio_blk_vdev(virtio_blk_create(m, bb, &(VirtIOBlkConfig){ .num_queues = 2 }));
+    vdev = virtio_blk_vdev(virtio_blk_create(m, bbs[0], &(VirtIOBlkConfig){ .num_queues = 2 }));
+}
+
+static void create_scsi(void)
+{
+    char err[256];
+    bbs[0] = scratch_disk(1 << 20);
+    bbs[1] = scratch_disk(256 << 10);
+    VirtIOSCSI *h = virtio_scsi_create(m, &(VirtIOSCSIConfig){ .num_queues = 1 });
+    SCSIDevice *hd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_HD,
+                                                            .bb = bbs[0] });
+    SCSIDevice *cd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_CD,
+                                                            .bb = bbs[1] });
+    if (!scsi_bus_attach(virtio_scsi_bus(h), hd, 0, 0, err, sizeof err) ||
+        !scsi_bus_attach(virtio_scsi_bus(h), cd, 1, 0, err, sizeof err))
+        abort();
+    nq = 3;
+    vdev = virtio_scsi_vdev(h);
+}
+
+static void create_balloon(void)
+{
+    nq = 4;
+    vdev = virtio_balloon_vdev(virtio_balloon_create(m, &(VirtIOBalloonConfig){
+        .free_page_reporting = true }));
 }
 
 static void create_rng(void)
@@ -105,8 +147,8 @@ static void create_serial(void)
 
 /* One row per virtio device the harness drives (-DFUZZ_VIRTIO=name). */
 static const struct { const char *name; void (*create)(void); } virtio_targets[] = {
-    { "blk", create_blk }, { "rng", create_rng }, { "net", create_net },
-    { "serial", create_serial },
+    { "blk", create_blk }, { "rng", create_rng }, { "scsi", create_scsi },
+    { "balloon", create_balloon }, { "net", create_net }, { "serial", create_serial },
 };
 
 static void msi_sink(void *opaque, uint64_t addr, uint32_t data)
@@ -248,8 +290,7 @@ static void run_op(FuzzInput *in)
             iospace_write(m->io, IO_BASE + VIRTIO_PCI_L_QUEUE_NOTIFY, (uint32_t)q, 2);
         else
             cw(VIRTIO_PCI_NOTIFY_OFF + 4u * (uint32_t)q, (uint32_t)q, 2);
-        if (bb)
-            blk_drain(bb);
+        drain_disks();
         break;
     case 3:     /* common configuration */
         cw(a % VIRTIO_PCI_COMMON_SIZE, v, 1u << (b % 3));
@@ -307,7 +348,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FuzzInput in = { data, size };
     while (in.left)
         run_op(&in);
-    if (bb)
-        blk_drain(bb);
+    drain_disks();
     return 0;
 }
