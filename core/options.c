@@ -1685,12 +1685,14 @@ static int virtio_net_prop(Ctx *c, NicOpt *n, const KV *kv)
 /* -device e1000|virtio-net-pci[,netdev=ID][,mac=M][,addr=A][,id=NAME][,...] */
 static int opt_device_nic(Ctx *c, const KVList *l)
 {
-    const char *netdev = NULL, *mac = NULL, *addr = NULL;
+    const char *netdev = NULL, *mac = NULL, *addr = NULL, *id = NULL;
     bool virtio = !strcmp(l->items[0].val, "virtio-net-pci");
     for (int i = 1; i < l->n; i++) {
         const KV *kv = &l->items[i];
         if (!strcmp(kv->key, "netdev") && kv->val)
             netdev = kv->val;
+        else if (!strcmp(kv->key, "id") && kv->val)
+            id = kv->val;
         else if (!strcmp(kv->key, "mac") && kv->val)
             mac = kv->val;
         else if (!strcmp(kv->key, "addr") && kv->val)
@@ -1701,6 +1703,11 @@ static int opt_device_nic(Ctx *c, const KVList *l)
     if (nic_add(c, l->items[0].val, netdev, mac) < 0)
         return -1;
     NicOpt *n = &c->o->nics[c->o->nnics - 1];
+    if (id && (!*id || strlen(id) >= sizeof n->id))
+        return fail(c, "%s: id=%s: expected 1..%zu characters", l->items[0].val, id,
+                    sizeof n->id - 1);
+    if (id)
+        snprintf(n->id, sizeof n->id, "%s", id);
     if (addr && !parse_pci_addr(addr, &n->devfn))
         return fail(c, "%s: addr=%s: expected a PCI slot[.function] (0..1f[.0..7])",
                     l->items[0].val, addr);

@@ -86,6 +86,10 @@ struct PCBoard {
     VirtIOSCSI *scsi[MAX_DEVICES];            /* virtio-scsi-pci adapters, in option order */
     int nscsi;
     VirtIOBalloon *balloon;
+    /* Every network client (-netdev backends, then the NICs): set_link
+     * finds them by id. */
+    NetClient *net_clients[MAX_NETDEVS + MAX_NICS];
+    int nnet_clients;
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
@@ -1290,6 +1294,7 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             snprintf(err, len, "-netdev %s: %s", o->netdevs[i].id, e);
             return false;
         }
+        pc->net_clients[pc->nnet_clients++] = backends[i];
     }
     for (int i = 0; i < o->nnics; i++) {
         const NicOpt *n = &o->nics[i];
@@ -1314,16 +1319,20 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
         if (!strcmp(n->model, "virtio-net-pci")) {
             VirtIONetConfig c = { .features_off = n->features_off,
                                   .rx_queue_size = n->rx_queue_size,
-                                  .tx_queue_size = n->tx_queue_size };
+                                  .tx_queue_size = n->tx_queue_size,
+                                  .name = n->id[0] ? n->id : NULL };
             memcpy(c.mac, mac, 6);
             VirtIONet *vn = virtio_net_create(pc->m, &c, be);
             if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_net_vdev(vn), err, len))
                 return false;
+            pc->net_clients[pc->nnet_clients++] = virtio_net_client(vn);
         } else {
-            E1000Config c = { .devfn = devfn };
+            E1000Config c = { .devfn = devfn, .name = n->id[0] ? n->id : NULL };
             memcpy(c.mac, mac, 6);
-            if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
+            E1000State *e = e1000_create(pc->m, pc->pci, &c, be, err, len);
+            if (!e)
                 return false;
+            pc->net_clients[pc->nnet_clients++] = e1000_net_client(e);
         }
         if (pc->m->rr && be)
             replay_attach_netdev(pc->m->rr, be);
@@ -1414,6 +1423,21 @@ void pc_power_button(void *opaque)
 struct PCIBus *pc_pci_bus(void *opaque)
 {
     return ((PCBoard *)opaque)->pci;
+}
+
+/* set_link NAME: the -netdev or the NIC (-device ...,id=NAME) of that
+ * name; net_set_link tells both ends, so the guest's NIC sees the change
+ * either way (as QEMU, where setting a backend's link also sets its NIC's). */
+bool pc_set_link(void *opaque, const char *name, bool up)
+{
+    PCBoard *pc = opaque;
+    bool found = false;
+    for (int i = 0; i < pc->nnet_clients; i++)
+        if (!strcmp(pc->net_clients[i]->id, name)) {
+            net_set_link(pc->net_clients[i], up);
+            found = true;
+        }
+    return found;
 }
 
 bool pc_balloon_set(void *opaque, uint64_t target_bytes)

@@ -2,7 +2,7 @@
 """Drives the networking system test (see net.sh): guests on the serial
 console, a host HTTP server, hostfwd, socket netdevs between emulators.
 NET_MODEL picks the NIC (e1000, or virtio-net-pci with the vnet initramfs)."""
-import hashlib, os, subprocess, sys, time, urllib.request
+import hashlib, json, os, subprocess, sys, time, urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guestlib  # noqa: E402
@@ -173,14 +173,141 @@ def test_migrate():
         srv.wait()
 
 
+def test_link():
+    """QMP set_link (QEMU's command) on the NIC's id and on the -netdev's
+    id: Linux's driver reports the carrier in /sys/class/net/eth0/carrier
+    (virtio-net: the STATUS field and a configuration interrupt; e1000:
+    STATUS.LU and an LSC interrupt), and frames stop while it is down."""
+    from qmp_lib import QMPClient
+    www = os.path.join(TMP, "www-link")
+    os.makedirs(www, exist_ok=True)
+    with open(os.path.join(www, "s.bin"), "wb") as out:
+        out.write(os.urandom(64 << 10))
+    want = md5_of(os.path.join(www, "s.bin"))
+    port = free_port()
+    srv = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind",
+                            "127.0.0.1", "--directory", www], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    qmp = os.path.join(TMP, "qmp-link.sock")
+    g = vx86("link", ["-netdev", "user,id=n0", "-device", MODEL + ",netdev=n0,id=nic0",
+                      "-qmp", "unix:%s,server=on,wait=off" % qmp])
+    q = None
+
+    def carrier(want_up):
+        """The guest's carrier once it reads want_up (waits up to 10 s)."""
+        out = g.run("for i in 1 2 3 4 5 6 7 8 9 10; do c=$(cat /sys/class/net/eth0/carrier); "
+                    "[ \"$c\" = %d ] && break; sleep 1; done; echo carrier=$c" % want_up, 60)
+        return "carrier=%d" % want_up in (out or "").replace("carrier=$c", "")
+
+    def fetch():
+        out = g.run("timeout 15 wget -q -O - http://10.0.2.2:%d/s.bin | md5sum" % port, 120)
+        log("  link: wget -> %s" % md5_in(out))
+        return md5_in(out) == want
+
+    def set_link(name, up):
+        """QMP set_link (QMPClient.cmd takes the command's name as name)."""
+        q.send_raw(json.dumps({"execute": "set_link",
+                               "arguments": {"name": name, "up": up}}).encode() + b"\n")
+        return q.reply()
+    try:
+        if not g.boot():
+            result(False, "link: guest did not boot\n" + g.tail())
+            return
+        g.run("udhcpc -i eth0 -q -f -n -t 5 -s /etc/udhcpc/default.script", 240)
+        result(carrier(1) and fetch(), "link: carrier 1 and a wget at start")
+        q = QMPClient(qmp)
+        q.cmd("qmp_capabilities")
+        set_link("nic0", False)
+        result(carrier(0), "link: set_link nic0 off -> the guest's carrier is 0")
+        result(not fetch(), "link: no wget while the link is down")
+        set_link("nic0", True)
+        result(carrier(1) and fetch(), "link: set_link nic0 on -> carrier 1, wget works again")
+        q.hmp("set_link n0 off")
+        result(carrier(0), "link: HMP set_link on the -netdev id (n0) -> carrier 0")
+        q.hmp("set_link n0 on")
+        result(carrier(1) and fetch(), "link: HMP set_link n0 on -> carrier 1, wget works")
+        r = set_link("nosuch", False)
+        cls = r.get("error", {}).get("class")
+        result(cls == "DeviceNotFound", "link: set_link of an unknown name fails (%s)" % cls)
+    finally:
+        if q:
+            q.close()
+        g.close()
+        srv.kill()
+        srv.wait()
+
+
 def qemu_guest(name, net_args):
     return Guest(name, ["qemu-system-x86_64", "-m", "256M", "-nographic", "-kernel", KERNEL,
                         "-initrd", INITRD, "-append", APPEND] + net_args)
 
 
-def test_pair(label, make_b):
+def have_qemu():
+    return subprocess.call(["sh", "-c", "command -v qemu-system-x86_64"],
+                           stdout=subprocess.DEVNULL) == 0
+
+
+def nc_transfer(label, src, dst, dst_ip, mb, port=5000):
+    """mb MiB of random bytes over TCP (busybox nc) from src to dst, md5."""
+    out = src.run("dd if=/dev/urandom of=/tmp/x bs=1M count=%d 2>/dev/null; md5sum /tmp/x" % mb, 600)
+    want = md5_in(out)
+    dst.send("nc -l -p %d | md5sum; echo @@dst-done\n" % port)
+    time.sleep(2)
+    t0 = time.monotonic()
+    src.run("nc %s %d </tmp/x" % (dst_ip, port), 900)
+    m = dst.wait(r"([0-9a-f]{32})\s+-\s+@@dst-done", 300) or dst.wait(r"([0-9a-f]{32})", 5)
+    dt = time.monotonic() - t0
+    got = m.group(1).decode() if m else None
+    result(got is not None and got == want, "%s: %d MiB over TCP (busybox nc) (%.1f s), md5 %s / %s"
+           % (label, mb, dt, want, got))
+
+
+def test_mcast():
+    """One multicast segment, three members: vx86 A on QEMU's classic
+    -netdev socket,mcast=, vx86 B on QEMU 7.2's -netdev dgram with a
+    multicast remote, and (when installed) a QEMU guest C on
+    socket,mcast=.  Every member pings the others; TCP from B to A and
+    from C to A."""
     port = free_port()
-    a = vx86("A", ["-netdev", "socket,id=n0,listen=127.0.0.1:%d" % port,
+    group = "230.0.0.%d" % (1 + port % 200)
+    a = vx86("A", ["-netdev", "socket,id=n0,mcast=%s:%d,localaddr=127.0.0.1" % (group, port),
+                   "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:61"])
+    b = vx86("B", ["-netdev", "dgram,id=n0,remote.type=inet,remote.host=%s,remote.port=%d,"
+                   "local.type=inet,local.host=127.0.0.1,local.port=0" % (group, port),
+                   "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:62"])
+    c = None
+    if have_qemu():
+        c = qemu_guest("C", ["-netdev", "socket,id=n0,mcast=%s:%d,localaddr=127.0.0.1"
+                             % (group, port),
+                             "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:63"])
+    else:
+        log("SKIP: mcast: the QEMU member (qemu-system-x86_64 not installed)")
+    guests = [("A", a, "10.9.1.1"), ("B", b, "10.9.1.2")] + ([("C", c, "10.9.1.3")] if c else [])
+    try:
+        for name, g, ip in guests:
+            if not g.boot():
+                result(False, "mcast: guest %s did not boot\n%s" % (name, g.tail()))
+                return
+            g.run("ifconfig eth0 %s netmask 255.255.255.0 up" % ip, 30)
+        for name, g, ip in guests:
+            for other, _, oip in guests:
+                if other <= name:
+                    continue
+                out = g.run("ping -c 2 -W 5 %s" % oip, 60)
+                result(out is not None and " 0% packet loss" in out,
+                       "mcast: %s pings %s (%s)" % (name, other,
+                                                    "QEMU" if other == "C" else "vx86"))
+        nc_transfer("mcast vx86 B -> vx86 A", b, a, "10.9.1.1", max(1, MB // 5))
+        if c:
+            nc_transfer("mcast QEMU C -> vx86 A", c, a, "10.9.1.1", max(1, MB // 5), 5001)
+    finally:
+        for _, g, _ in guests:
+            g.close()
+
+
+def test_pair(label, make_b, a_netdev=None):
+    port = free_port()
+    a = vx86("A", ["-netdev", (a_netdev or "socket,id=n0,listen=127.0.0.1:%d") % port,
                    "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:56"])
     b = None
     try:
@@ -220,18 +347,30 @@ def main():
         test_legacy()
     if "migrate" in TESTS and MODEL.startswith("virtio"):
         test_migrate()
+    if "link" in TESTS:
+        test_link()
     if "socket" in TESTS:
         test_pair("socket vx86-vx86", lambda port: vx86("B", [
             "-netdev", "socket,id=n0,connect=127.0.0.1:%d" % port,
             "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:57"]))
     if "qemu" in TESTS:
-        if subprocess.call(["sh", "-c", "command -v qemu-system-x86_64"],
-                           stdout=subprocess.DEVNULL) != 0:
+        if not have_qemu():
             log("SKIP: qemu: qemu-system-x86_64 not installed")
         else:
             test_pair("socket vx86-qemu", lambda port: qemu_guest("Q", [
                 "-netdev", "socket,id=n0,connect=127.0.0.1:%d" % port,
                 "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:57"]))
+    if "stream" in TESTS:
+        # QEMU 7.2's spelling on both sides: vx86 serves, QEMU (or a second
+        # vx86 without QEMU) connects.
+        peer = "QEMU" if have_qemu() else "vx86"
+        client = "stream,id=n0,server=off,addr.type=inet,addr.host=127.0.0.1,addr.port=%d"
+        test_pair("stream vx86-%s" % peer.lower(), lambda port: (qemu_guest if peer == "QEMU"
+                                                                 else vx86)("Q", [
+            "-netdev", client % port, "-device", MODEL + ",netdev=n0,mac=52:54:00:12:34:57"]),
+            a_netdev="stream,id=n0,server=on,addr.type=inet,addr.host=127.0.0.1,addr.port=%d")
+    if "mcast" in TESTS:
+        test_mcast()
     sys.exit(exit_status())
 
 

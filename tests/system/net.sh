@@ -14,9 +14,16 @@
 #             the other, md5 equal.
 #   qemu      the same between vx86 (listen) and QEMU (connect), when
 #             qemu-system-x86_64 is installed.
+#   stream    the same on QEMU 7.2's -netdev stream (vx86 server=on, QEMU
+#             server=off; a second vx86 when QEMU is missing).
+#   mcast     one multicast segment on 127.0.0.1: vx86 A (socket,mcast=),
+#             vx86 B (dgram with a multicast remote), QEMU C (socket,mcast=):
+#             every pair pings, NET_MB/5 MiB over TCP from B to A and C to A.
 #   legacy    (virtio-net only) the driver reloaded with force_legacy=1 on
 #             a device with mrg_rxbuf=off: DHCP and a wget of NET_MB/4 MiB
 #             over the legacy I/O BAR with the 10-byte header, md5.
+#   link      QMP/HMP set_link on the NIC id and the -netdev id: the
+#             guest driver's carrier follows, frames stop while down.
 #   migrate   (virtio-net only) a guest with virtio-net and a virtserialport
 #             saved with QMP migrate to a file and restored in a new vx86:
 #             a wget (md5) and the port work after the restore.
