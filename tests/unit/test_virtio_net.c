@@ -545,6 +545,7 @@ START_TEST(test_options)
     ck_assert_int_eq(o.nics[0].devfn, 6 << 3);
     ck_assert_uint_eq(o.nics[0].features_off, 1ULL << VIRTIO_NET_F_MRG_RXBUF);
     ck_assert_uint_eq(o.nics[0].rx_queue_size, 512);
+    ck_assert_str_eq(o.nics[0].id, "nic0");                     /* set_link's name */
     options_free(&o);
     char *alias[] = { "vx86", "-net", "nic,model=virtio", "-net", "user", NULL };
     options_init(&o);
