@@ -274,6 +274,19 @@ static void send_segment(void *opaque, const uint8_t *frame, size_t len)
     net_send(n->nc, frame, len);
 }
 
+/* A backend that takes vnet headers (tap,vnet_hdr=on) gets the guest's
+ * checksum and segmentation requests as they are, for the host kernel to
+ * do (it checks them again); only what was negotiated is passed on. */
+static void tx_frame_vnet(VirtIONet *n, const uint8_t *hdr, const uint8_t *f, size_t len)
+{
+    uint8_t h[NET_VNET_HDR_LEN] = { 0 };
+    memcpy(h, hdr, 10);                    /* flags .. csum_offset; num_buffers 0 */
+    if (!has(n, VIRTIO_NET_F_CSUM))
+        h[0] &= (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    h[0] &= VIRTIO_NET_HDR_F_NEEDS_CSUM;   /* DATA_VALID means nothing on transmit */
+    net_send_vnet(n->nc, h, f, len);
+}
+
 /* The offloads the header asks for, then the frame(s) to the backend. */
 static void tx_frame(VirtIONet *n, const uint8_t *hdr, uint8_t *f, size_t len)
 {
@@ -283,10 +296,18 @@ static void tx_frame(VirtIONet *n, const uint8_t *hdr, uint8_t *f, size_t len)
                   (type == VIRTIO_NET_HDR_GSO_TCPV6 && has(n, VIRTIO_NET_F_HOST_TSO6));
         if ((gso & VIRTIO_NET_HDR_GSO_ECN) && !has(n, VIRTIO_NET_F_HOST_ECN))
             ok = false;
+        if (ok && ld16(hdr + 4) && net_peer_vnet_hdr(n->nc)) {
+            tx_frame_vnet(n, hdr, f, len);
+            return;
+        }
         if (!ok || net_tcp_segment(f, len, ld16(hdr + 4), send_segment, n) < 0)
             LOG(LOG_GUEST_ERRORS, "virtio-net: segmentation (gso_type 0x%x, gso_size %u) "
                 "not negotiated or not a TCP packet: %zu-byte frame dropped\n", gso,
                 ld16(hdr + 4), len);
+        return;
+    }
+    if (net_peer_vnet_hdr(n->nc)) {
+        tx_frame_vnet(n, hdr, f, len);
         return;
     }
     if ((hdr[0] & VIRTIO_NET_HDR_F_NEEDS_CSUM) && has(n, VIRTIO_NET_F_CSUM) &&

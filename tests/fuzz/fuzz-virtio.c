@@ -250,6 +250,9 @@ static void host_input(uint8_t a, uint32_t v)
         test_netdev_inject(net_backend, buf, len);
         if (a & 4)
             net_set_link(net_backend, (a & 8) != 0);
+        /* The backend takes vnet headers (tap,vnet_hdr=on): transmitted
+         * offloads go through as the guest asked instead. */
+        net_backend->vnet_hdr = (a & 16) != 0;
     } else if (ports[0]) {
         chardev_push_input(ports[a & 1], buf, len);
     }
@@ -341,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (ports[i])
             chardev_buffer_clear(ports[i]);
     if (net_backend) {
+        net_backend->vnet_hdr = false;
         test_netdev_clear(net_backend);
         net_set_link(net_backend, true);
     }
