@@ -1276,11 +1276,13 @@ static const DeviceTypeDef device_types[] = {
     { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
         { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" },
-        { "addr", PROP_NIC, "PCI slot[.function] (default: the next free slot)" } } },
+        { "addr", PROP_NIC, "PCI slot[.function] (default: the next free slot)" },
+        { "romfile", PROP_NIC, "iPXE option ROM (default efi-e1000.rom with -boot n)" } } },
     { "virtio-net-pci", DEVICE_NIC, "PCI", "virtio Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
         { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" },
         { "addr", PROP_NIC, "PCI slot[.function] (default: the next free slot)" },
+        { "romfile", PROP_NIC, "iPXE option ROM (default efi-virtio.rom with -boot n)" },
         { "rx_queue_size", PROP_NIC, "receive queue size: 256, 512 or 1024 (default 256)" },
         { "tx_queue_size", PROP_NIC, "transmit queue size: 256, 512 or 1024 (default 256)" },
         { "mrg_rxbuf", PROP_NIC, "on|off: mergeable receive buffers (default on)" },
@@ -1685,7 +1687,7 @@ static int virtio_net_prop(Ctx *c, NicOpt *n, const KV *kv)
 /* -device e1000|virtio-net-pci[,netdev=ID][,mac=M][,addr=A][,id=NAME][,...] */
 static int opt_device_nic(Ctx *c, const KVList *l)
 {
-    const char *netdev = NULL, *mac = NULL, *addr = NULL, *id = NULL;
+    const char *netdev = NULL, *mac = NULL, *addr = NULL, *id = NULL, *romfile = NULL;
     bool virtio = !strcmp(l->items[0].val, "virtio-net-pci");
     for (int i = 1; i < l->n; i++) {
         const KV *kv = &l->items[i];
@@ -1693,6 +1695,8 @@ static int opt_device_nic(Ctx *c, const KVList *l)
             netdev = kv->val;
         else if (!strcmp(kv->key, "id") && kv->val)
             id = kv->val;
+        else if (!strcmp(kv->key, "romfile"))
+            romfile = kv->val ? kv->val : "";
         else if (!strcmp(kv->key, "mac") && kv->val)
             mac = kv->val;
         else if (!strcmp(kv->key, "addr") && kv->val)
@@ -1708,14 +1712,20 @@ static int opt_device_nic(Ctx *c, const KVList *l)
                     sizeof n->id - 1);
     if (id)
         snprintf(n->id, sizeof n->id, "%s", id);
+    if (romfile && strlen(romfile) >= sizeof n->romfile)
+        return fail(c, "%s: romfile=%s: name too long", l->items[0].val, romfile);
+    if (romfile) {
+        snprintf(n->romfile, sizeof n->romfile, "%s", romfile);
+        n->has_romfile = true;
+    }
     if (addr && !parse_pci_addr(addr, &n->devfn))
         return fail(c, "%s: addr=%s: expected a PCI slot[.function] (0..1f[.0..7])",
                     l->items[0].val, addr);
     n->has_addr = addr != NULL;
     for (int i = 1; i < l->n && virtio; i++) {
         const KV *kv = &l->items[i];
-        static const char *const known[] = { "netdev", "mac", "addr", "id", NULL };
-        bool plain = false;
+        static const char *const known[] = { "netdev", "mac", "addr", "id", "romfile", NULL };
+        bool plain = !strcmp(kv->key, "romfile");
         for (int k = 0; known[k]; k++)
             plain |= !strcmp(kv->key, known[k]) && kv->val;
         if (plain)

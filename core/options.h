@@ -127,6 +127,8 @@ typedef struct NicOpt {
     uint64_t features_off;     /* virtio-net-pci: feature bits turned off (csum=off, ...) */
     uint16_t rx_queue_size, tx_queue_size;   /* virtio-net-pci; 0: 256 */
     char id[32];          /* -device id= (the name set_link takes); "": none */
+    char romfile[256];    /* romfile=: the option ROM ("" with has_romfile: none) */
+    bool has_romfile;
 } NicOpt;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;

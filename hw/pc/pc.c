@@ -1282,6 +1282,83 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
     return create_scsi_units(pc, o, err, len);
 }
 
+/* The NICs' option ROMs (iPXE, Debian's ipxe-qemu), QEMU's file names:
+ * loaded when the boot order asks for the network (or romfile= names one),
+ * so firmware boots without -boot n do not run iPXE. */
+static const char *const nic_rom_dirs[] = { "/usr/share/qemu", "/usr/lib/ipxe/qemu" };
+
+static const char *nic_default_rom(const char *model)
+{
+    return !strcmp(model, "virtio-net-pci") ? "efi-virtio.rom" : "efi-e1000.rom";
+}
+
+/* SeaBIOS runs a ROM only when its PCI data structure names the
+ * function's vendor and device.  iPXE's virtio ROM names the modern
+ * virtio-net (1af4:1041) while ours is transitional (1af4:1000), so the
+ * default ROMs get the function's device ID written into each image of
+ * that vendor (as QEMU does with its default ROMs), and the x86 image's
+ * checksum byte (offset 6 in iPXE's header) made good again. */
+static void nic_rom_patch_ids(PCIDevice *d, uint8_t *img, size_t size)
+{
+    uint16_t vendor = pci_get_word(d, 0x00), device = pci_get_word(d, 0x02);
+    size_t off = 0;
+    while (off + 0x1a <= size && img[off] == 0x55 && img[off + 1] == 0xaa) {
+        size_t p = off + (img[off + 0x18] | (size_t)img[off + 0x19] << 8);
+        if (p + 0x18 > size || memcmp(img + p, "PCIR", 4))
+            return;
+        size_t ilen = (img[p + 0x10] | (size_t)img[p + 0x11] << 8) * 512u;
+        if (!ilen || ilen > size - off)
+            return;
+        if ((img[p + 4] | img[p + 5] << 8) == vendor) {
+            uint8_t sum = 0;
+            for (size_t i = 0; i < ilen; i++)
+                sum = (uint8_t)(sum + img[off + i]);
+            img[p + 6] = (uint8_t)device;
+            img[p + 7] = (uint8_t)(device >> 8);
+            if (img[p + 0x14] == 0 && sum == 0) {      /* x86 code: keep the sum at 0 */
+                uint8_t s2 = 0;
+                for (size_t i = 0; i < ilen; i++)
+                    s2 = (uint8_t)(s2 + img[off + i]);
+                img[off + 6] = (uint8_t)(img[off + 6] - s2);
+            }
+        }
+        if (img[p + 0x15] & 0x80)
+            return;
+        off += ilen;
+    }
+}
+
+static bool nic_add_rom(PCIDevice *d, const NicOpt *n, bool boot_net, char *err, size_t len)
+{
+    const char *name = n->has_romfile ? n->romfile : boot_net ? nic_default_rom(n->model) : "";
+    if (!*name)
+        return true;
+    char path[512], e[256] = "";
+    uint8_t *img = NULL;
+    size_t size = 0;
+    if (strchr(name, '/')) {
+        snprintf(path, sizeof path, "%s", name);
+        img = read_file(path, &size, e, sizeof e);
+    }
+    for (size_t i = 0; !img && !strchr(name, '/') && i < ARRAY_SIZE(nic_rom_dirs); i++) {
+        snprintf(path, sizeof path, "%s/%s", nic_rom_dirs[i], name);
+        img = read_file(path, &size, e, sizeof e);
+    }
+    if (!img) {
+        snprintf(err, len, "%s: option ROM %s: %s (network boot needs Debian's ipxe-qemu)",
+                 n->model, name, e);
+        return false;
+    }
+    bool ok = size >= 512 && img[0] == 0x55 && img[1] == 0xaa;
+    if (ok && !n->has_romfile)
+        nic_rom_patch_ids(d, img, size);
+    ok = ok && pci_register_rom(d, img, size);
+    free(img);
+    if (!ok)
+        snprintf(err, len, "%s: %s is not a PCI option ROM", n->model, path);
+    return ok;
+}
+
 /* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
  * order, at the next free slot, on its backend. */
 static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
@@ -1296,6 +1373,7 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
         }
         pc->net_clients[pc->nnet_clients++] = backends[i];
     }
+    bool boot_net = !o->kernel && (strchr(o->boot_order, 'n') || strchr(o->boot_once, 'n'));
     for (int i = 0; i < o->nnics; i++) {
         const NicOpt *n = &o->nics[i];
         NetClient *be = NULL;
@@ -1323,14 +1401,16 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
                                   .name = n->id[0] ? n->id : NULL };
             memcpy(c.mac, mac, 6);
             VirtIONet *vn = virtio_net_create(pc->m, &c, be);
-            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_net_vdev(vn), err, len))
+            VirtIOPCIState *t = virtio_pci_create(pc->m, pc->pci, devfn, virtio_net_vdev(vn),
+                                                  err, len);
+            if (!t || !nic_add_rom(virtio_pci_device(t), n, boot_net, err, len))
                 return false;
             pc->net_clients[pc->nnet_clients++] = virtio_net_client(vn);
         } else {
             E1000Config c = { .devfn = devfn, .name = n->id[0] ? n->id : NULL };
             memcpy(c.mac, mac, 6);
             E1000State *e = e1000_create(pc->m, pc->pci, &c, be, err, len);
-            if (!e)
+            if (!e || !nic_add_rom(e1000_pci(e), n, boot_net, err, len))
                 return false;
             pc->net_clients[pc->nnet_clients++] = e1000_net_client(e);
         }

@@ -13,4 +13,10 @@ check-net: vx86
 check-tap: vx86
 	@tests/system/tap.sh ./vx86 -accel tcg
 
-CHECK_TARGETS += check-net check-tap
+# check-pxe: tests/system/pxe.sh, -boot n through the NICs' iPXE ROMs
+# (e1000, virtio-net) and slirp's DHCP/TFTP to the guest's shell.
+.PHONY: check-pxe
+check-pxe: vx86
+	@tests/system/pxe.sh ./vx86 -accel tcg
+
+CHECK_TARGETS += check-net check-tap check-pxe
