@@ -21,6 +21,8 @@ import subprocess
 import sys
 import time
 import math
+import socket
+import threading
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("VX86_CACHE", os.path.join(ROOT, ".cache"))
@@ -38,7 +40,7 @@ ALL_WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "int
                  "grub-boot", "disk-write-256M", "disk-read-256M", "disk-randwrite-4k",
                  "disk-randread-4k", "qcow2-write-256M", "qcow2-read-256M", "qcow2-randwrite-4k",
                  "qcow2-randread-4k", "vblk-seq-write-256M", "vblk-seq-read-256M",
-                 "vblk-rand-write-4k", "vblk-rand-read-4k"]
+                 "vblk-rand-write-4k", "vblk-rand-read-4k", "net-slirp-64M", "net-socket-32M"]
 # Rows measured in a second boot of each engine: SeaBIOS + GRUB from an ISO
 # (grub-mkrescue) holding the kernel and the IDE initramfs, with a scratch
 # -hda the guest reads and writes with dd (O_DIRECT).  grub-boot is the
@@ -59,6 +61,13 @@ VIRTIO_WORKLOADS = ["vblk-seq-write-256M", "vblk-seq-read-256M", "vblk-rand-writ
 # Rows of the extra boots, not in the CPU geometric mean.
 DEVICE_WORKLOADS = FIRMWARE_WORKLOADS + VIRTIO_WORKLOADS
 SCRATCH_MIB = 320
+# Rows measured in "network boots" of each engine (bench/guest/netbench.sh):
+# the test guest with virtio-net (initramfs-vnet + the overlay).
+#   net-slirp-64M   busybox wget of 64 MiB from an HTTP server this script
+#                   runs on 127.0.0.1 (10.0.2.2 in the guest), -netdev user
+#   net-socket-32M  32 MiB over TCP (busybox nc) from a second guest of the
+#                   same engine, the two joined by -netdev socket
+NET_WORKLOADS = {"net-slirp-64M": 64, "net-socket-32M": 32}
 QSCRATCH_MIB = 512
 # Host rows: vx86-img convert against qemu-img convert of one 1 GiB image
 # (384 MiB random, 256 MiB text, the rest a hole), made once by qemu-img
@@ -96,7 +105,7 @@ def build_material():
     os.makedirs(os.path.join(stage, "bench"))
     for prog in ("intbench", "fpbench", "nowns", "randio"):
         sh(f"gcc -O2 -static -o {stage}/bench/{prog} {ROOT}/bench/programs/{prog}.c -lm")
-    for f in ("init", "workloads.sh"):
+    for f in ("init", "workloads.sh", "netbench.sh"):
         shutil.copy(os.path.join(ROOT, "bench", "guest", f), os.path.join(stage, "bench", f))
     overlay = os.path.join(BENCH_CACHE, "overlay.cpio.gz")
     sh(f"cd {stage} && find . | cpio -o -H newc 2>/dev/null | gzip -1 > {overlay}")
@@ -180,6 +189,149 @@ def firmware_argv(argv, iso, scratch, qscratch):
     return out + ["-boot", "d"]
 
 
+def build_net_material():
+    """initramfs-vnet + the overlay for the network boots, and the file the
+    slirp row fetches."""
+    guest = os.path.join(CACHE, "guest")
+    initrd = os.path.join(BENCH_CACHE, "bench-vnet.cpio.gz")
+    with open(initrd, "wb") as out:
+        for part in (os.path.join(guest, "initramfs-vnet.cpio.gz"),
+                     os.path.join(BENCH_CACHE, "overlay.cpio.gz")):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    www = os.path.join(BENCH_CACHE, "www")
+    os.makedirs(www, exist_ok=True)
+    blob = os.path.join(www, "net.bin")
+    mib = NET_WORKLOADS["net-slirp-64M"]
+    if not os.path.exists(blob) or os.path.getsize(blob) != mib << 20:
+        with open(blob + ".tmp", "wb") as f:
+            f.write(os.urandom(mib << 20))
+        os.replace(blob + ".tmp", blob)
+    return initrd, www
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def net_argv(argv, initrd, append, net):
+    """An engine's command line for a network boot: the vnet initramfs,
+    the role on the kernel command line, the NIC and its backend."""
+    out, skip = [], 0
+    for a in argv:
+        if skip:
+            skip -= 1
+            continue
+        if a in ("-initrd", "-append"):
+            skip = 1
+            continue
+        out.append(a)
+    return out + ["-initrd", initrd, "-append",
+                  "console=ttyS0 rdinit=/bench/init quiet vx86.modules=vnet " + append] + net
+
+
+class Listener:
+    """The receiving guest of the socket row, run in the background: its
+    console lines are collected by a thread."""
+
+    def __init__(self, argv):
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+        self.lines = []
+        self.cv = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for raw in self.p.stdout:
+            with self.cv:
+                self.lines.append(raw.decode(errors="replace").strip())
+                self.cv.notify_all()
+        with self.cv:
+            self.lines.append(None)
+            self.cv.notify_all()
+
+    def wait_for(self, prefix, t):
+        """The first line starting with prefix, or None (timeout, exited)."""
+        end = time.monotonic() + t
+        with self.cv:
+            while True:
+                for line in self.lines:
+                    if line is None:
+                        return None
+                    if line.startswith(prefix):
+                        return line
+                left = end - time.monotonic()
+                if left <= 0:
+                    return None
+                self.cv.wait(left)
+
+    def stop(self):
+        self.p.stdin.close()
+        try:
+            self.p.wait(30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.p.pid, signal.SIGKILL)
+            self.p.wait()
+
+
+def run_net(name, argv, initrd, port):
+    """The network rows on one engine: {row: seconds, row:sum: md5}, peak
+    RSS, and the errors of rows that failed.  The guests' stdin is a pipe
+    that stays open: with /dev/null (end of file at once) QEMU's network
+    rows ran about twice as long (its stdio console at EOF; measured on
+    the socket row, 29 s vs 18 s and 46 s vs 23 s), which would not be
+    the NIC's doing."""
+    res, peak, errs = {}, 0, []
+    mib = NET_WORKLOADS["net-slirp-64M"]
+    if "net-slirp-64M" in WORKLOADS:
+        r, rss, err = run_guest(name, net_argv(
+            argv, initrd, f"bench.net=slirp bench.port={port} bench.mb={mib}",
+            ["-nic", "user,model=virtio-net-pci"]), stdin=subprocess.PIPE)
+        if err:
+            errs.append("slirp row: " + err)
+        else:
+            peak = max(peak, rss)
+            res.update({k: v for k, v in r.items() if k.startswith("net-slirp")})
+    if "net-socket-32M" in WORKLOADS:
+        r, rss, err = run_socket_pair(name, argv, initrd)
+        if err:
+            errs.append("socket row: " + err)
+        else:
+            peak = max(peak, rss)
+            res.update(r)
+    return res, peak, errs
+
+
+def run_socket_pair(name, argv, initrd):
+    """The socket row: a receiving guest in the background, then the
+    sending guest, which times the transfer."""
+    mib = NET_WORKLOADS["net-socket-32M"]
+    sport = free_port()
+    a = Listener(net_argv(argv, initrd, f"bench.net=recv bench.mb={mib}",
+                          ["-netdev", f"socket,id=n0,listen=127.0.0.1:{sport}",
+                           "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56"]))
+    try:
+        if not a.wait_for("BENCH-NET-LISTENING", BOOT_LIMIT.get(name, BOOT_LIMIT["default"])):
+            return None, 0, "the receiving guest did not come up"
+        r, rss, err = run_guest(name, net_argv(
+            argv, initrd, f"bench.net=send bench.mb={mib}",
+            ["-netdev", f"socket,id=n0,connect=127.0.0.1:{sport}",
+             "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:57"]), stdin=subprocess.PIPE)
+        if err:
+            return None, rss, err
+        got = a.wait_for("BENCH-NET-RECV", 120)
+        sent = r.get("net-socket-32M:sum")
+        if not got or got.split()[-1] != sent:
+            return None, rss, f"sent md5 {sent}..., received {got}"
+        return {k: v for k, v in r.items() if k.startswith("net-socket")}, rss, None
+    finally:
+        a.stop()
+
+
 def engines(kernel, initrd):
     append = "console=ttyS0 rdinit=/bench/init quiet"
     if ONLY:
@@ -200,13 +352,15 @@ def engines(kernel, initrd):
     return e
 
 
-def run_guest(name, argv):
-    """Runs one boot; returns ({workload: seconds}, peak_rss_kib, error)."""
+def run_guest(name, argv, stdin=subprocess.DEVNULL):
+    """Runs one boot; returns ({workload: seconds}, peak_rss_kib, error).
+    stdin=subprocess.PIPE gives the emulator a terminal input that stays
+    open (and silent) instead of /dev/null (see run_net)."""
     limit_boot = BOOT_LIMIT.get(name, BOOT_LIMIT["default"])
     limit_run = RUN_LIMIT.get(name, RUN_LIMIT["default"])
     t0 = time.monotonic()
     try:
-        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        p = subprocess.Popen(argv, stdin=stdin, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, start_new_session=True)
     except OSError as ex:
         return None, 0, f"cannot start: {ex}"
@@ -255,6 +409,8 @@ def run_guest(name, argv):
         os.killpg(p.pid, signal.SIGKILL)
         try_reap(0)
     status, ru = reaped
+    if p.stdin:
+        p.stdin.close()
     p.returncode = os.waitstatus_to_exitcode(status)
     rss = ru.ru_maxrss
     if "done" not in results and not err:
@@ -379,6 +535,15 @@ def main():
     kernel, initrd, stage = build_material()
     fw_rows = [w for w in FIRMWARE_WORKLOADS if w in WORKLOADS]
     iso = build_firmware_material(kernel) if fw_rows else None
+    net_rows = [w for w in NET_WORKLOADS if w in WORKLOADS]
+    net_initrd, www = build_net_material() if net_rows else (None, None)
+    http = None
+    http_port = free_port()
+    if net_rows:
+        http = subprocess.Popen([sys.executable, "-m", "http.server", str(http_port), "--bind",
+                                 "127.0.0.1", "--directory", www],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    net_na = {"vx86-interp": "not run (the interpreter is too slow for these rows)"}
     vblk_rows = [w for w in VIRTIO_WORKLOADS if w in WORKLOADS]
     vblk_initrd = build_virtio_material() if vblk_rows else None
     scratch = os.path.join(BENCH_CACHE, "scratch-disk.img")
@@ -417,6 +582,18 @@ def main():
                     table.setdefault(name, {}).setdefault(w, []).append(res[w])
                 if w + ":sum" in res:
                     sums.setdefault(w, {})[name] = res[w + ":sum"]
+            if net_rows and name != "vx86-interp":
+                print(f"bench: run {run + 1}/{RUNS} {name} (virtio-net: slirp, socket pair) ...",
+                      file=sys.stderr, flush=True)
+                res, peak, errs = run_net(name, argv, net_initrd, http_port)
+                if errs:
+                    net_na[name] = "; ".join(errs)
+                rss[name] = max(rss.get(name, 0), peak)
+                for w in net_rows:
+                    if w in res:
+                        table.setdefault(name, {}).setdefault(w, []).append(res[w])
+                    if w + ":sum" in res:
+                        sums.setdefault(w, {})[name] = res[w + ":sum"]
             if vblk_rows and name not in vblk_na:
                 print(f"bench: run {run + 1}/{RUNS} {name} (virtio-blk disk) ...",
                       file=sys.stderr, flush=True)
@@ -492,7 +669,7 @@ def main():
         if a and b:
             r = statistics.median(a) / statistics.median(b)
             # The geometric mean stays over the CPU rows it always had.
-            if w not in DEVICE_WORKLOADS:
+            if w not in DEVICE_WORKLOADS and w not in NET_WORKLOADS:
                 ratios.append(r)
             cells.append(f"{r:.2f}")
         else:
@@ -521,6 +698,14 @@ def main():
         lines.append("\nFirmware boot (" + ", ".join(fw_rows) + ") failed:")
         for n, why in fw_na.items():
             lines.append(f"- {n}: {why}")
+    net_na = {n: why for n, why in net_na.items() if n not in na}
+    if net_rows and net_na:
+        lines.append("\nNetwork boots (" + ", ".join(net_rows) + ") not run or failed:")
+        for n, why in net_na.items():
+            lines.append(f"- {n}: {why}")
+    if http:
+        http.kill()
+        http.wait()
     vblk_na = {n: why for n, why in vblk_na.items() if n not in na}
     if vblk_rows and vblk_na:
         lines.append("\nvirtio-blk boot (" + ", ".join(vblk_rows) + ") failed:")

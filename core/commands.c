@@ -363,6 +363,19 @@ static JsonValue *qmp_system_powerdown(VMControl *vc, const JsonValue *a, CmdErr
     return json_object();
 }
 
+/* ---- network links ---- */
+
+static JsonValue *qmp_set_link(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *name = json_get_string(a, "name");
+    if (!vc->hooks.set_link || !vc->hooks.set_link(vc->hooks.opaque, name,
+                                                   json_get(a, "up")->b)) {
+        cmd_error(e, "DeviceNotFound", "Device '%s' not found", name);
+        return NULL;
+    }
+    return json_object();
+}
+
 /* ---- the balloon ---- */
 
 static JsonValue *qmp_balloon(VMControl *vc, const JsonValue *a, CmdError *e)
@@ -1093,6 +1106,9 @@ static const CmdDef cmd_defs[] = {
     { .qmp = "balloon", .hmp = "balloon", .hmp_params = "target",
       .help = "ask the guest to keep target MiB of RAM (QMP: value in bytes)",
       .args = { { "value", ARG_INT, false } }, .run = qmp_balloon, .hmp_run = hmp_balloon },
+    { .qmp = "set_link", .hmp = "set_link", .hmp_params = "name on|off",
+      .help = "change the link status of a network adapter (-netdev id or NIC id=)",
+      .args = { S("name"), { "up", ARG_BOOL, false } }, .run = qmp_set_link },
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
     { .hmp = "info mtree", .help = "show the memory map", .hmp_run = hmp_info_mtree },
     { .hmp = "info pci", .help = "show the PCI devices", .hmp_run = hmp_info_pci },

@@ -268,7 +268,8 @@ static int run_board(Machine *m, const VMOptions *opts)
                            .power_button = pc_power_button, .drain_io = pc_drain_io,
                            .pci_bus = pc_pci_bus,
                            .drive_info = pc_drive_info, .balloon_set = pc_balloon_set,
-                           .balloon_info = pc_balloon_info, .opaque = pc };
+                           .balloon_info = pc_balloon_info, .set_link = pc_set_link,
+                           .opaque = pc };
     DisplayInput in = { pc_send_key, pc_send_mouse, pc, pc_mouse_absolute, pc_send_mouse_abs };
     if (m->rr) {
         /* Keys, mouse and the power button reach the board through the log. */

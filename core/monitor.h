@@ -56,6 +56,9 @@ typedef struct MonitorHooks {
     /* The balloon: false when the machine has none. */
     bool (*balloon_set)(void *opaque, uint64_t target_bytes);
     bool (*balloon_info)(void *opaque, MonBalloonInfo *out);
+    /* set_link: a -netdev's or a NIC's link; false when nothing has that
+     * name. */
+    bool (*set_link)(void *opaque, const char *name, bool up);
     void *opaque;
 } MonitorHooks;
 

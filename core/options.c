@@ -1190,6 +1190,7 @@ typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PRO
                        PROP_DRIVE, PROP_NUM_QUEUES,
                        PROP_SCSI_BUS, PROP_SCSI_CHANNEL, PROP_SCSI_ID, PROP_SCSI_LUN, PROP_SERIAL,
                        PROP_FREE_PAGE_REPORTING, PROP_DEFLATE_ON_OOM,
+                       PROP_MAX_PORTS, PROP_PORT_NAME, PROP_PORT_NR, PROP_BUS,
                        PROP_NIC /* parsed by opt_device_nic */ } PropKind;
 
 typedef struct DevPropDef {
@@ -1205,10 +1206,19 @@ typedef struct DeviceTypeDef {
     const char *desc;
     uint32_t iobase, iosize;  /* defaults (ISA); iobase ~0u: -global isa-debugcon.iobase */
     int max;                  /* how many may be given */
-    DevPropDef props[8];
+    DevPropDef props[DEVICE_MAX_PROPS];
 } DeviceTypeDef;
 
 #define DEBUGCON_GLOBAL_PORT 0xffffffffu
+
+/* virtio-net-pci's on/off properties: QEMU's names and the feature bit
+ * each turns off (hw/virtio-net.h). */
+static const struct { const char *name; unsigned bit; } virtio_net_bools[] = {
+    { "csum", 0 }, { "guest_csum", 1 }, { "host_tso4", 11 },
+    { "host_tso6", 12 }, { "host_ecn", 13 }, { "mrg_rxbuf", 15 }, { "status", 16 },
+    { "ctrl_vq", 17 }, { "ctrl_rx", 18 }, { "ctrl_vlan", 19 }, { "ctrl_rx_extra", 20 },
+    { "ctrl_mac_addr", 23 }, { "indirect_desc", 28 }, { "event_idx", 29 },
+};
 
 static const DeviceTypeDef device_types[] = {
     { "isa-debug-exit", DEVICE_ISA_DEBUG_EXIT, "ISA",
@@ -1272,7 +1282,36 @@ static const DeviceTypeDef device_types[] = {
       { { NULL, 0, NULL } } },
     { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
-        { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" } } },
+        { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" },
+        { "addr", PROP_NIC, "PCI slot[.function] (default: the next free slot)" },
+        { "romfile", PROP_NIC, "iPXE option ROM (default efi-e1000.rom with -boot n)" } } },
+    { "virtio-net-pci", DEVICE_NIC, "PCI", "virtio Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
+      { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
+        { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" },
+        { "addr", PROP_NIC, "PCI slot[.function] (default: the next free slot)" },
+        { "romfile", PROP_NIC, "iPXE option ROM (default efi-virtio.rom with -boot n)" },
+        { "rx_queue_size", PROP_NIC, "receive queue size: 256, 512 or 1024 (default 256)" },
+        { "tx_queue_size", PROP_NIC, "transmit queue size: 256, 512 or 1024 (default 256)" },
+        { "mrg_rxbuf", PROP_NIC, "on|off: mergeable receive buffers (default on)" },
+        { "csum", PROP_NIC, "on|off: checksum offload (default on; also guest_csum, "
+          "host_tso4, host_tso6, host_ecn, status, ctrl_vq, ctrl_rx, ctrl_rx_extra, "
+          "ctrl_vlan, ctrl_mac_addr, event_idx, indirect_desc)" } } },
+    { "virtio-serial-pci", DEVICE_VIRTIO_SERIAL, "PCI",
+      "virtio console/serial ports for virtconsole and virtserialport", 0, 0, 4,
+      { { "max_ports", PROP_MAX_PORTS, "ports 1..31 (default 31)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "virtconsole", DEVICE_VIRTCONSOLE, "virtio-serial",
+      "a console port (/dev/hvcN in Linux) on a -chardev", 0, 0, VIRTIO_PORTS_MAX,
+      { { "chardev", PROP_CHARDEV, "the -chardev id it is connected to" },
+        { "name", PROP_PORT_NAME, "port name the guest sees" },
+        { "nr", PROP_PORT_NR, "port number (default: 0 if free, else the next free)" },
+        { "bus", PROP_BUS, "ID.0 of the virtio-serial-pci (default: the first)" } } },
+    { "virtserialport", DEVICE_VIRTSERIALPORT, "virtio-serial",
+      "a named port (/dev/vportNpM in Linux) on a -chardev", 0, 0, VIRTIO_PORTS_MAX,
+      { { "chardev", PROP_CHARDEV, "the -chardev id it is connected to" },
+        { "name", PROP_PORT_NAME, "port name, e.g. org.qemu.guest_agent.0" },
+        { "nr", PROP_PORT_NR, "port number 1..max_ports-1 (default: the next free)" },
+        { "bus", PROP_BUS, "ID.0 of the virtio-serial-pci (default: the first)" } } },
 };
 
 static const char *device_type_name(DeviceType type)
@@ -1435,6 +1474,28 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
         *(p->kind == PROP_DEFLATE_ON_OOM ? &d->deflate_on_oom : &d->free_page_reporting) = b;
         break;
     }
+    case PROP_MAX_PORTS:
+        if (!parse_uint(v, 1, VIRTIO_PORTS_MAX, &n))
+            return fail(c, "%s: max_ports=%s: expected 1..%d", t->name, v, VIRTIO_PORTS_MAX);
+        d->max_ports = (unsigned)n;
+        break;
+    case PROP_PORT_NAME:
+        if (!*v || strlen(v) > 255)
+            return fail(c, "%s: name=%s: expected 1..255 characters", t->name, v);
+        set_string(&d->port_name, v);
+        break;
+    case PROP_PORT_NR:
+        if (!parse_uint(v, 0, VIRTIO_PORTS_MAX - 1, &n))
+            return fail(c, "%s: nr=%s: expected 0..%d", t->name, v, VIRTIO_PORTS_MAX - 1);
+        d->nr = (int)n;
+        break;
+    case PROP_BUS: {
+        size_t k = strlen(v);
+        if (k < 3 || k >= sizeof d->bus || strcmp(v + k - 2, ".0"))
+            return fail(c, "%s: bus=%s: expected ID.0 (the virtio-serial-pci's id)", t->name, v);
+        snprintf(d->bus, sizeof d->bus, "%s", v);
+        break;
+    }
     case PROP_NIC:
         break;                      /* never reached: opt_device_nic parses NICs */
     }
@@ -1444,7 +1505,12 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
 
 /* ---- networking ---- */
 
-static const char *const nic_models[] = { "e1000", "e1000-82540em", NULL };
+/* NIC model names as QEMU takes them, and the model each one is. */
+static const struct { const char *name, *model; } nic_models[] = {
+    { "e1000", "e1000" }, { "e1000-82540em", "e1000" },
+    { "virtio-net-pci", "virtio-net-pci" }, { "virtio", "virtio-net-pci" },
+    { "virtio-net", "virtio-net-pci" },
+};
 
 static int nic_add(Ctx *c, const char *model, const char *netdev, const char *mac)
 {
@@ -1453,12 +1519,13 @@ static int nic_add(Ctx *c, const char *model, const char *netdev, const char *ma
         return fail(c, "too many NICs (at most %d)", MAX_NICS);
     NicOpt *n = &o->nics[o->nnics];
     memset(n, 0, sizeof *n);
-    bool known = false;
-    for (int i = 0; nic_models[i]; i++)
-        known |= !strcmp(model, nic_models[i]);
-    if (!known)
-        return fail(c, "NIC model '%s' not supported (e1000)", model);
-    snprintf(n->model, sizeof n->model, "e1000");
+    const char *canonical = NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(nic_models); i++)
+        if (!strcmp(model, nic_models[i].name))
+            canonical = nic_models[i].model;
+    if (!canonical)
+        return fail(c, "NIC model '%s' not supported (e1000, virtio-net-pci)", model);
+    snprintf(n->model, sizeof n->model, "%s", canonical);
     if (netdev && strlen(netdev) >= sizeof n->netdev)
         return fail(c, "netdev=%s: name too long", netdev);
     snprintf(n->netdev, sizeof n->netdev, "%s", netdev ? netdev : "");
@@ -1598,20 +1665,83 @@ static int opt_net(Ctx *c, const char *arg)
     return rc;
 }
 
-/* -device e1000[,netdev=ID][,mac=M][,id=NAME] */
+/* A virtio-net-pci property other than netdev/mac/addr/id: a queue size
+ * or one of the on/off feature switches.  1 taken, 0 not one of them,
+ * -1 refused. */
+static int virtio_net_prop(Ctx *c, NicOpt *n, const KV *kv)
+{
+    const char *v = kv->val ? kv->val : "";
+    if (!strcmp(kv->key, "rx_queue_size") || !strcmp(kv->key, "tx_queue_size")) {
+        uint64_t q;
+        if (!parse_uint(v, 256, 1024, &q) || (q & (q - 1)))
+            return fail(c, "virtio-net-pci: %s=%s: expected 256, 512 or 1024", kv->key, v);
+        *(kv->key[0] == 'r' ? &n->rx_queue_size : &n->tx_queue_size) = (uint16_t)q;
+        return 1;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(virtio_net_bools); i++) {
+        if (strcmp(kv->key, virtio_net_bools[i].name))
+            continue;
+        bool on;
+        if (!parse_bool(kv->val, &on))
+            return fail(c, "virtio-net-pci: %s=%s: expected on or off", kv->key, v);
+        uint64_t bit = 1ULL << virtio_net_bools[i].bit;
+        n->features_off = on ? n->features_off & ~bit : n->features_off | bit;
+        return 1;
+    }
+    return 0;
+}
+
+/* -device e1000|virtio-net-pci[,netdev=ID][,mac=M][,addr=A][,id=NAME][,...] */
 static int opt_device_nic(Ctx *c, const KVList *l)
 {
-    const char *netdev = NULL, *mac = NULL;
+    const char *netdev = NULL, *mac = NULL, *addr = NULL, *id = NULL, *romfile = NULL;
+    bool virtio = !strcmp(l->items[0].val, "virtio-net-pci");
     for (int i = 1; i < l->n; i++) {
         const KV *kv = &l->items[i];
         if (!strcmp(kv->key, "netdev") && kv->val)
             netdev = kv->val;
+        else if (!strcmp(kv->key, "id") && kv->val)
+            id = kv->val;
+        else if (!strcmp(kv->key, "romfile"))
+            romfile = kv->val ? kv->val : "";
         else if (!strcmp(kv->key, "mac") && kv->val)
             mac = kv->val;
-        else if (strcmp(kv->key, "id") || !kv->val)
+        else if (!strcmp(kv->key, "addr") && kv->val)
+            addr = kv->val;
+        else if ((strcmp(kv->key, "id") || !kv->val) && !virtio)
             return kv_unknown(c, kv);
     }
-    return nic_add(c, l->items[0].val, netdev, mac);
+    if (nic_add(c, l->items[0].val, netdev, mac) < 0)
+        return -1;
+    NicOpt *n = &c->o->nics[c->o->nnics - 1];
+    if (id && (!*id || strlen(id) >= sizeof n->id))
+        return fail(c, "%s: id=%s: expected 1..%zu characters", l->items[0].val, id,
+                    sizeof n->id - 1);
+    if (id)
+        snprintf(n->id, sizeof n->id, "%s", id);
+    if (romfile && strlen(romfile) >= sizeof n->romfile)
+        return fail(c, "%s: romfile=%s: name too long", l->items[0].val, romfile);
+    if (romfile) {
+        snprintf(n->romfile, sizeof n->romfile, "%s", romfile);
+        n->has_romfile = true;
+    }
+    if (addr && !parse_pci_addr(addr, &n->devfn))
+        return fail(c, "%s: addr=%s: expected a PCI slot[.function] (0..1f[.0..7])",
+                    l->items[0].val, addr);
+    n->has_addr = addr != NULL;
+    for (int i = 1; i < l->n && virtio; i++) {
+        const KV *kv = &l->items[i];
+        static const char *const known[] = { "netdev", "mac", "addr", "id", "romfile", NULL };
+        bool plain = !strcmp(kv->key, "romfile");
+        for (int k = 0; known[k]; k++)
+            plain |= !strcmp(kv->key, known[k]) && kv->val;
+        if (plain)
+            continue;
+        int rc = virtio_net_prop(c, n, kv);
+        if (rc <= 0)
+            return rc < 0 ? -1 : kv_unknown(c, kv);
+    }
+    return 0;
 }
 
 /* -device: only the test device isa-debug-exit is known so far. */
@@ -1644,7 +1774,7 @@ static int opt_device(Ctx *c, const char *arg)
         return rc;
     }
     DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1,
-                    .vga_edid = -1, .scsi_id = -1 };
+                    .nr = -1, .vga_edid = -1, .scsi_id = -1 };
     int rc = 0;
     for (int i = 1; i < l.n && rc == 0; i++)
         rc = device_prop(c, t, &d, &l.items[i]);
@@ -1663,8 +1793,11 @@ static int opt_device(Ctx *c, const char *arg)
         rc = fail(c, "%s needs drive=ID (an -drive if=none,id=ID)", t->name);
     if (rc == 0 && o->ndevices == MAX_DEVICES)
         rc = fail(c, "too many devices (at most %d)", MAX_DEVICES);
+    if (rc == 0 && t->type == DEVICE_VIRTSERIALPORT && d.nr == 0)
+        rc = fail(c, "virtserialport: nr=0 is kept for a virtconsole");
     if (rc < 0) {
         free(d.chardev);
+        free(d.port_name);
         return -1;
     }
     if (t->type == DEVICE_VGA) {          /* -device VGA replaces the default VGA */
@@ -2217,7 +2350,10 @@ static int check_chardev_users(Ctx *c)
         DeviceOpt *d = &o->devices[i];
         if (d->type == DEVICE_ISA_DEBUGCON && d->iobase == DEBUGCON_GLOBAL_PORT)
             d->iobase = o->debugcon_port;
-        if (d->chardev && chardev_claim(c, "-device isa-debugcon", d->chardev, users) < 0)
+        const char *who = d->type == DEVICE_VIRTCONSOLE ? "-device virtconsole"
+                        : d->type == DEVICE_VIRTSERIALPORT ? "-device virtserialport"
+                        : "-device isa-debugcon";
+        if (d->chardev && chardev_claim(c, who, d->chardev, users) < 0)
             return -1;
     }
     for (int i = 0; i < o->nmons; i++)
@@ -2258,6 +2394,25 @@ static int options_finish(Ctx *c)
         o->display = DISPLAY_NONE;
         if (!o->serial_given)
             o->serial = SERIAL_STDIO;
+    }
+    /* A virtio port goes on a virtio-serial-pci given before it (bus=ID.0
+     * names one by its id). */
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *p = &o->devices[i];
+        if (p->type != DEVICE_VIRTCONSOLE && p->type != DEVICE_VIRTSERIALPORT)
+            continue;
+        bool found = false;
+        for (int k = 0; k < i && !found; k++)
+            found = o->devices[k].type == DEVICE_VIRTIO_SERIAL &&
+                    (!p->bus[0] || (strlen(o->devices[k].id) == strlen(p->bus) - 2 &&
+                                    !strncmp(o->devices[k].id, p->bus, strlen(p->bus) - 2)));
+        if (!found) {
+            c->opt = "-device";
+            return fail(c, "%s: no virtio-serial-pci%s%.*s before it",
+                        p->type == DEVICE_VIRTCONSOLE ? "virtconsole" : "virtserialport",
+                        p->bus[0] ? " with id=" : "", p->bus[0] ? (int)strlen(p->bus) - 2 : 0,
+                        p->bus);
+        }
     }
     /* Each virtio-blk-pci, scsi-hd and scsi-cd names an if=none drive no
      * other device uses. */
@@ -2369,8 +2524,10 @@ void options_free(VMOptions *o)
     free(o->rr_file);
     for (int i = 0; i < o->nchardevs; i++)
         chardev_opt_free(&o->chardevs[i]);
-    for (int i = 0; i < o->ndevices; i++)
+    for (int i = 0; i < o->ndevices; i++) {
         free(o->devices[i].chardev);
+        free(o->devices[i].port_name);
+    }
     for (int i = 0; i < o->nnetdevs; i++)
         free(o->netdevs[i].spec);
     memset(o, 0, sizeof(*o));

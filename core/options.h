@@ -17,6 +17,8 @@
 #define MAX_ACCELS 4
 #define MAX_CHARDEVS 8
 #define MAX_DEVICES 16
+#define DEVICE_MAX_PROPS 8    /* properties listed per -device type */
+#define VIRTIO_PORTS_MAX 31   /* virtio-serial ports per device */
 
 typedef enum DriveIf {
     DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY,
@@ -78,7 +80,8 @@ typedef enum DeviceType {
     DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
     DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
     DEVICE_VIRTIO_SCSI, DEVICE_SCSI_HD, DEVICE_SCSI_CD, DEVICE_VIRTIO_BALLOON,
-    DEVICE_NIC,           /* e1000: parsed into VMOptions.nics, not .devices */
+    DEVICE_VIRTIO_SERIAL, DEVICE_VIRTCONSOLE, DEVICE_VIRTSERIALPORT,
+    DEVICE_NIC,           /* e1000, virtio-net-pci: parsed into VMOptions.nics, not .devices */
     DEVICE_USB_TABLET, DEVICE_USB_KBD, DEVICE_USB_MOUSE,   /* on the -usb UHCI */
 } DeviceType;
 
@@ -94,13 +97,18 @@ typedef struct DeviceOpt {
     int num_queues;       /* virtio-blk-pci num-queues=, virtio-scsi-pci num_queues=;
                              0: default (1) */
     char id[32];          /* id= ("" when not given) */
-    char bus[40];         /* scsi-hd/cd bus= ("ID.0" of a virtio-scsi-pci); "": the first */
+    char bus[40];         /* scsi-hd/cd bus= ("ID.0" of a virtio-scsi-pci),
+                             virtserialport/virtconsole bus= ("ID.0" of a
+                             virtio-serial-pci); "": the first */
     int channel;          /* scsi-hd/cd channel= (0) */
     int scsi_id;          /* scsi-hd/cd scsi-id=; -1: the first free target */
     int lun;              /* scsi-hd/cd lun= (0) */
     char serial[21];      /* scsi-hd/cd serial= ("": derived) */
     bool free_page_reporting;   /* virtio-balloon-pci free-page-reporting=on */
     bool deflate_on_oom;        /* virtio-balloon-pci deflate-on-oom=on */
+    unsigned max_ports;   /* virtio-serial-pci max_ports=; 0: default (31) */
+    char *port_name;      /* virtserialport/virtconsole name= */
+    int nr;               /* virtserialport/virtconsole nr=; -1: the next free */
 } DeviceOpt;
 
 /* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */
@@ -111,10 +119,17 @@ typedef struct NetdevOpt {
     char *spec;           /* "user,id=n0,hostfwd=..." as net/netdev_open takes it */
 } NetdevOpt;
 typedef struct NicOpt {
-    char model[24];       /* "e1000" */
+    char model[24];       /* "e1000" or "virtio-net-pci" */
     char netdev[32];      /* the backend's id; "" = no cable */
     uint8_t mac[6];
     bool has_mac;         /* else 52:54:00:12:34:56 + the NIC's index */
+    int devfn;            /* addr= when has_addr, else the next free slot */
+    bool has_addr;
+    uint64_t features_off;     /* virtio-net-pci: feature bits turned off (csum=off, ...) */
+    uint16_t rx_queue_size, tx_queue_size;   /* virtio-net-pci; 0: 256 */
+    char id[32];          /* -device id= (the name set_link takes); "": none */
+    char romfile[256];    /* romfile=: the option ROM ("" with has_romfile: none) */
+    bool has_romfile;
 } NicOpt;
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;

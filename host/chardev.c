@@ -512,6 +512,28 @@ void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
     }
 }
 
+size_t chardev_write_some(CharDev *c, const uint8_t *buf, size_t len)
+{
+    if (!c || len == 0)
+        return len;
+    if ((c->kind != CHAR_SOCKET && c->kind != CHAR_CLIENT) || c->out_fd < 0) {
+        chardev_write(c, buf, len);
+        return len;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = send(c->out_fd, buf + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;                /* full: the caller comes back later */
+        if (n <= 0)
+            return len;           /* the client went away: dropped */
+        done += (size_t)n;
+    }
+    return done;
+}
+
 const uint8_t *chardev_buffer_data(const CharDev *c, size_t *len)
 {
     if (c->kind != CHAR_BUFFER) {

@@ -57,6 +57,11 @@ void chardev_free(CharDev *c);
 /* Writes all of buf (blocking on a full pipe/terminal; errors are dropped:
  * a guest's console output must never stop the machine). */
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len);
+/* Writes what the backend takes now, for a frontend with its own flow
+ * control (virtio-serial): a connected socket whose buffer is full takes
+ * only part (the frontend retries later); everything else behaves as
+ * chardev_write.  Returns the bytes taken (dropped ones count as taken). */
+size_t chardev_write_some(CharDev *c, const uint8_t *buf, size_t len);
 
 void chardev_set_frontend(CharDev *c, CharCanReceiveFn can_receive,
                           CharReceiveFn receive, void *opaque);

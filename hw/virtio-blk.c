@@ -47,10 +47,16 @@ struct VirtIOBlkReq {
     VirtQueue *vq;
     VirtQueueElement *e;
     uint32_t type;
-    uint8_t *buf;
-    size_t len;
+    uint8_t *buf;             /* bounce buffer (NULL: flush, discard) */
+    size_t len;               /* bytes of the request */
     VirtIOBlkReq *prev, *next;
 };
+
+/* Bounce memory a request holds (what the in-flight cap counts). */
+static size_t vblk_req_bytes(const VirtIOBlkReq *r)
+{
+    return r->buf ? r->len : 0;
+}
 
 static uint64_t ld64(const uint8_t *p)
 {
@@ -93,7 +99,7 @@ static void vblk_req_done(void *opaque, int ret)
         s->inflight = r->next;
     if (r->next)
         r->next->prev = r->prev;
-    s->inflight_bytes -= r->len;
+    s->inflight_bytes -= vblk_req_bytes(r);
     if (s->cancelling) {
         virtqueue_discard(r->vq, r->e);
     } else {
@@ -123,15 +129,18 @@ static bool vblk_submit(VirtIOBlk *s, VirtIOBlkReq *r, uint64_t offset)
     if (s->inflight)
         s->inflight->prev = r;
     s->inflight = r;
-    s->inflight_bytes += r->len;
+    s->inflight_bytes += vblk_req_bytes(r);
     int rc;
     switch (r->type) {
     case VIRTIO_BLK_T_IN: rc = blk_aio_read(s->bb, offset, r->buf, r->len, vblk_req_done, r); break;
     case VIRTIO_BLK_T_FLUSH: rc = blk_aio_flush(s->bb, vblk_req_done, r); break;
+    case VIRTIO_BLK_T_DISCARD:
+        rc = blk_aio_discard(s->bb, offset, r->len, vblk_req_done, r);
+        break;
     default: rc = blk_aio_write(s->bb, offset, r->buf, r->len, vblk_req_done, r); break;
     }
     if (rc < 0) {
-        s->inflight_bytes -= r->len;
+        s->inflight_bytes -= vblk_req_bytes(r);
         s->inflight = r->next;
         if (r->next)
             r->next->prev = NULL;
@@ -145,7 +154,9 @@ static bool vblk_range_ok(VirtIOBlk *s, uint64_t sector, uint64_t nsec)
     return sector <= s->sectors && nsec <= s->sectors - sector;
 }
 
-/* DISCARD / WRITE_ZEROES: one segment (max_*_seg = 1). */
+/* DISCARD / WRITE_ZEROES: one segment (max_*_seg = 1).  A discard goes to
+ * the block layer (raw punches a hole, qcow2 frees clusters); write-zeroes
+ * writes zeros (write_zeroes_may_unmap is 0, so it never discards). */
 static uint8_t vblk_ranges(VirtIOBlk *s, VirtQueue *vq, VirtQueueElement *e, uint32_t type,
                            VirtIOBlkReq **async)
 {
@@ -164,10 +175,10 @@ static uint8_t vblk_ranges(VirtIOBlk *s, VirtQueue *vq, VirtQueueElement *e, uin
             return VIRTIO_BLK_S_UNSUPP;
         if (nsec > VIRTIO_BLK_MAX_DISCARD_SECTORS || !vblk_range_ok(s, sector, nsec))
             return VIRTIO_BLK_S_IOERR;
-        return VIRTIO_BLK_S_OK;      /* the data may stay (5.2.6.2) */
-    }
-    if (flags & ~1u || nsec > VIRTIO_BLK_MAX_ZERO_SECTORS || !vblk_range_ok(s, sector, nsec))
+    } else if (flags & ~1u || nsec > VIRTIO_BLK_MAX_ZERO_SECTORS ||
+               !vblk_range_ok(s, sector, nsec)) {
         return VIRTIO_BLK_S_IOERR;
+    }
     if (nsec == 0)
         return VIRTIO_BLK_S_OK;
     VirtIOBlkReq *r = xcalloc(1, sizeof(*r));
@@ -175,7 +186,8 @@ static uint8_t vblk_ranges(VirtIOBlk *s, VirtQueue *vq, VirtQueueElement *e, uin
     r->e = e;
     r->type = type;
     r->len = (size_t)nsec * SECTOR;
-    r->buf = xcalloc(1, r->len);
+    if (type == VIRTIO_BLK_T_WRITE_ZEROES)
+        r->buf = xcalloc(1, r->len);
     if (!vblk_submit(s, r, sector * SECTOR)) {
         free(r->buf);
         free(r);

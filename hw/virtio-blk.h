@@ -7,8 +7,8 @@
  *   virtio_pci_create(m, bus, devfn, virtio_blk_vdev(b), err, len);
  *
  * Requests: IN (read), OUT (write), FLUSH, GET_ID, DISCARD (range-checked,
- * then nothing: the data stays, which the spec allows), WRITE_ZEROES (a
- * write of zeros).  A request without a 16-byte header or a status byte
+ * then blk_aio_discard: a hole in a raw image, freed qcow2 clusters),
+ * WRITE_ZEROES (a write of zeros).  A request without a 16-byte header or a status byte
  * is a device error (NEEDS_RESET); bad sectors, lengths that are not
  * whole sectors, writes to a read-only disk and data over
  * VIRTIO_BLK_MAX_DATA fail with IOERR; unknown types with UNSUPP.

@@ -455,7 +455,9 @@ VirtIOPCIState *virtio_pci_create(Machine *m, PCIBus *bus, int devfn, VirtIODevi
         free(t);
         return NULL;
     }
-    t->nvec = vdev->nvq + 1;
+    /* One vector per queue and one for configuration changes, as far as
+     * the table goes (a driver then shares vectors). */
+    t->nvec = MIN(vdev->nvq + 1, MSIX_MAX_VECTORS);
     uint32_t lsize = 64;
     while (lsize < 24 + cls->config_size)
         lsize <<= 1;

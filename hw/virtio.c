@@ -398,6 +398,14 @@ void virtqueue_discard(VirtQueue *vq, VirtQueueElement *e)
     free(e);
 }
 
+void virtqueue_unpop(VirtQueue *vq, VirtQueueElement *e)
+{
+    if (vq->inflight)
+        vq->inflight--;
+    vq->last_avail_idx--;
+    free(e);
+}
+
 void virtqueue_push(VirtQueue *vq, VirtQueueElement *e, uint32_t len)
 {
     VirtIODevice *vdev = vq->vdev;

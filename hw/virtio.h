@@ -41,7 +41,7 @@
 
 #include "core/machine.h"
 
-#define VIRTIO_MAX_QUEUES       16
+#define VIRTIO_MAX_QUEUES       64        /* virtio-serial: 31 ports + control */
 #define VIRTQUEUE_MAX_SIZE      1024
 #define VIRTIO_NO_VECTOR        0xffff
 #define VIRTIO_CONFIG_IRQ       (-1)      /* "queue" of a config interrupt */
@@ -185,6 +185,10 @@ VirtQueueElement *virtqueue_pop(VirtQueue *vq);
 void virtqueue_push(VirtQueue *vq, VirtQueueElement *e, uint32_t len);
 /* Drops an element without using it (device reset while in flight). */
 void virtqueue_discard(VirtQueue *vq, VirtQueueElement *e);
+/* Gives the last popped element back (the next pop returns it again) and
+ * frees it: a device that found the buffers too small for what it has.
+ * Elements go back in the reverse order of their pops. */
+void virtqueue_unpop(VirtQueue *vq, VirtQueueElement *e);
 /* Interrupts the driver for vq unless it suppressed it (flags or event
  * index). */
 void virtqueue_notify(VirtQueue *vq);

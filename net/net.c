@@ -126,10 +126,11 @@ bool net_queue_restore(NetClient *nc, const uint8_t *buf, size_t len)
     return true;
 }
 
-bool net_deliver(NetClient *nc, const uint8_t *buf, size_t len)
+/* net_deliver with the size limit of what the peer takes. */
+static bool deliver(NetClient *nc, const uint8_t *buf, size_t len, size_t max)
 {
     NetClient *to = nc->peer;
-    if (!to || nc->link_down || to->link_down || len == 0 || len > NET_MAX_FRAME) {
+    if (!to || nc->link_down || to->link_down || len == 0 || len > max) {
         nc->dropped++;
         return false;
     }
@@ -142,6 +143,35 @@ bool net_deliver(NetClient *nc, const uint8_t *buf, size_t len)
         to->rx_frames--;
     }
     return enqueue(to, buf, len);
+}
+
+bool net_peer_vnet_hdr(const NetClient *nc)
+{
+    return nc->peer && nc->peer->vnet_hdr;
+}
+
+bool net_send_vnet(NetClient *nc, const uint8_t *hdr, const uint8_t *frame, size_t len)
+{
+    if (!net_peer_vnet_hdr(nc) || len == 0 || len > NET_MAX_FRAME) {
+        nc->dropped++;
+        return false;
+    }
+    uint8_t *b = xmalloc(NET_VNET_HDR_LEN + len);
+    if (hdr)
+        memcpy(b, hdr, NET_VNET_HDR_LEN);
+    else
+        memset(b, 0, NET_VNET_HDR_LEN);
+    memcpy(b + NET_VNET_HDR_LEN, frame, len);
+    bool ok = deliver(nc, b, NET_VNET_HDR_LEN + len, NET_VNET_HDR_LEN + NET_MAX_FRAME);
+    free(b);
+    return ok;
+}
+
+bool net_deliver(NetClient *nc, const uint8_t *buf, size_t len)
+{
+    if (net_peer_vnet_hdr(nc))
+        return net_send_vnet(nc, NULL, buf, len);
+    return deliver(nc, buf, len, NET_MAX_FRAME);
 }
 
 void net_flush(NetClient *nc)

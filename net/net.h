@@ -63,6 +63,10 @@ struct NetClient {
     void *opaque;                     /* the owner's state */
     NetClient *peer;
     bool link_down;                   /* set_link off: frames are dropped */
+    /* Frames this client receives start with a NET_VNET_HDR_LEN-byte
+     * virtio-net header (tap with vnet_hdr=on): the offloads the guest
+     * asked for, done by the host kernel instead (see net_send_vnet). */
+    bool vnet_hdr;
     /* Frames sent to this client that it could not take yet. */
     NetQueued *q_head, *q_tail;
     unsigned q_frames;
@@ -92,6 +96,18 @@ bool net_queue_restore(NetClient *nc, const uint8_t *buf, size_t len);
 /* Sends a frame to the peer: delivered now, or queued in front of it.
  * Returns false when dropped (no peer, link down, too big, queue full). */
 bool net_send(NetClient *nc, const uint8_t *buf, size_t len);
+/* The header in front of frames for a vnet_hdr peer: struct
+ * virtio_net_hdr_mrg_rxbuf, little-endian (flags, gso_type, hdr_len,
+ * gso_size, csum_start, csum_offset, num_buffers). */
+#define NET_VNET_HDR_LEN 12
+/* True when nc's peer takes frames with a vnet header (a NIC may then
+ * hand its guest's checksum/TSO requests over instead of doing them). */
+bool net_peer_vnet_hdr(const NetClient *nc);
+/* Sends hdr (NULL: all zero, no offload) and the frame to a vnet_hdr
+ * peer; false when dropped or the peer takes no header.  net_send to such
+ * a peer adds a zero header itself, so NICs that know nothing of it (the
+ * e1000) work unchanged. */
+bool net_send_vnet(NetClient *nc, const uint8_t *hdr, const uint8_t *frame, size_t len);
 /* Delivers frames queued for nc while it can take them. */
 void net_flush(NetClient *nc);
 /* True when frames wait in front of nc's peer (a backend stops reading). */

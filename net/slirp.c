@@ -309,6 +309,10 @@ static bool user_receive(NetClient *nc, const uint8_t *buf, size_t len)
 {
     SlirpNet *s = nc->opaque;
     slirp_input(s->slirp, buf, (int)len);
+    /* What the guest sent (an ACK opening its window, a request) lets
+     * slirp read more from the host: have the main loop poll soon rather
+     * than at the next timer deadline. */
+    machine_notify(s->m);
     return true;
 }
 

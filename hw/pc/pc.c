@@ -48,11 +48,13 @@
 #include "hw/scsi-disk.h"
 #include "hw/virtio-balloon.h"
 #include "hw/virtio-blk.h"
+#include "hw/virtio-net.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
 #include "hw/virtio-scsi.h"
 #include "hw/usb/uhci.h"
 #include "hw/usb/usb-hid.h"
+#include "hw/virtio-serial.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
@@ -88,6 +90,10 @@ struct PCBoard {
     VirtIOBalloon *balloon;
     UHCIState *uhci;          /* -usb */
     USBHIDState *usb_tablet, *usb_mouse, *usb_kbd;   /* the last of each kind: input goes there */
+    /* Every network client (-netdev backends, then the NICs): set_link
+     * finds them by id. */
+    NetClient *net_clients[MAX_NETDEVS + MAX_NICS];
+    int nnet_clients;
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
@@ -917,6 +923,9 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
             break;                        /* created by create_display */
         case DEVICE_VIRTIO_BLK:
         case DEVICE_VIRTIO_RNG:
+        case DEVICE_VIRTIO_SERIAL:
+        case DEVICE_VIRTCONSOLE:
+        case DEVICE_VIRTSERIALPORT:
         case DEVICE_VIRTIO_SCSI:
         case DEVICE_SCSI_HD:
         case DEVICE_SCSI_CD:
@@ -1138,6 +1147,34 @@ static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_q
     return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
 }
 
+/* A virtconsole/virtserialport on the virtio-serial-pci it names (bus=ID.0)
+ * or the first one; its chardev is polled by the main loop. */
+static bool add_virtio_port(PCBoard *pc, const VMOptions *o, const DeviceOpt *d,
+                            VirtIOSerial *const *sers, const DeviceOpt *const *ser_opts,
+                            int nsers, char *err, size_t len)
+{
+    const char *what = d->type == DEVICE_VIRTCONSOLE ? "virtconsole" : "virtserialport";
+    VirtIOSerial *s = NULL;
+    for (int i = 0; i < nsers && !s; i++)
+        if (!d->bus[0] || (!strncmp(ser_opts[i]->id, d->bus, strlen(d->bus) - 2) &&
+                           strlen(ser_opts[i]->id) == strlen(d->bus) - 2))
+            s = sers[i];
+    if (!s) {
+        snprintf(err, len, "-device %s: no virtio-serial-pci for it", what);
+        return false;
+    }
+    CharDev *chr = d->chardev ? named_chardev(pc, o, d->chardev) : NULL;
+    char perr[160];
+    if (virtio_serial_add_port(s, chr, d->type == DEVICE_VIRTCONSOLE, d->port_name, d->nr,
+                               perr, sizeof perr) < 0) {
+        snprintf(err, len, "-device %s: %s", what, perr);
+        return false;
+    }
+    if (chr)
+        machine_watch_fd(pc->m, chardev_fd, chardev_readable, chr);
+    return true;
+}
+
 /* A virtio-scsi-pci whose bus is "ID.0" (QEMU's bus name). */
 static bool add_virtio_scsi(PCBoard *pc, const char *id, int num_queues, int devfn, char *err,
                             size_t len)
@@ -1267,6 +1304,9 @@ static bool create_scsi_units(PCBoard *pc, const VMOptions *o, char *err, size_t
  * (at its addr= or the next free slot), then the SCSI units. */
 static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
+    VirtIOSerial *sers[MAX_DEVICES];
+    const DeviceOpt *ser_opts[MAX_DEVICES];
+    int nsers = 0;
     for (int idx = 0; idx < 32; idx++)
         for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++)
             if (o->drives[i].iface == DRIVE_IF_VIRTIO && o->drives[i].index == idx &&
@@ -1294,6 +1334,21 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
             VirtIORNG *r = virtio_rng_create(pc->m);
             if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
                 return false;
+        } else if (vo->type == DEVICE_VIRTIO_SERIAL) {
+            int devfn = vo->devfn >= 0 ? vo->devfn : next_free_slot(pc);
+            if (devfn < 0) {
+                snprintf(err, len, "-device virtio-serial-pci: no free PCI slot");
+                return false;
+            }
+            VirtIOSerial *s = virtio_serial_create(pc->m, vo->max_ports ? vo->max_ports
+                                                                        : VIRTIO_PORTS_MAX);
+            if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_serial_vdev(s), err, len))
+                return false;
+            ser_opts[nsers] = vo;
+            sers[nsers++] = s;
+        } else if (vo->type == DEVICE_VIRTCONSOLE || vo->type == DEVICE_VIRTSERIALPORT) {
+            if (!add_virtio_port(pc, o, vo, sers, ser_opts, nsers, err, len))
+                return false;
         } else if (vo->type == DEVICE_VIRTIO_SCSI) {
             if (!add_virtio_scsi(pc, vo->id, vo->num_queues, vo->devfn, err, len))
                 return false;
@@ -1303,6 +1358,83 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
         }
     }
     return create_scsi_units(pc, o, err, len);
+}
+
+/* The NICs' option ROMs (iPXE, Debian's ipxe-qemu), QEMU's file names:
+ * loaded when the boot order asks for the network (or romfile= names one),
+ * so firmware boots without -boot n do not run iPXE. */
+static const char *const nic_rom_dirs[] = { "/usr/share/qemu", "/usr/lib/ipxe/qemu" };
+
+static const char *nic_default_rom(const char *model)
+{
+    return !strcmp(model, "virtio-net-pci") ? "efi-virtio.rom" : "efi-e1000.rom";
+}
+
+/* SeaBIOS runs a ROM only when its PCI data structure names the
+ * function's vendor and device.  iPXE's virtio ROM names the modern
+ * virtio-net (1af4:1041) while ours is transitional (1af4:1000), so the
+ * default ROMs get the function's device ID written into each image of
+ * that vendor (as QEMU does with its default ROMs), and the x86 image's
+ * checksum byte (offset 6 in iPXE's header) made good again. */
+static void nic_rom_patch_ids(PCIDevice *d, uint8_t *img, size_t size)
+{
+    uint16_t vendor = pci_get_word(d, 0x00), device = pci_get_word(d, 0x02);
+    size_t off = 0;
+    while (off + 0x1a <= size && img[off] == 0x55 && img[off + 1] == 0xaa) {
+        size_t p = off + (img[off + 0x18] | (size_t)img[off + 0x19] << 8);
+        if (p + 0x18 > size || memcmp(img + p, "PCIR", 4))
+            return;
+        size_t ilen = (img[p + 0x10] | (size_t)img[p + 0x11] << 8) * 512u;
+        if (!ilen || ilen > size - off)
+            return;
+        if ((img[p + 4] | img[p + 5] << 8) == vendor) {
+            uint8_t sum = 0;
+            for (size_t i = 0; i < ilen; i++)
+                sum = (uint8_t)(sum + img[off + i]);
+            img[p + 6] = (uint8_t)device;
+            img[p + 7] = (uint8_t)(device >> 8);
+            if (img[p + 0x14] == 0 && sum == 0) {      /* x86 code: keep the sum at 0 */
+                uint8_t s2 = 0;
+                for (size_t i = 0; i < ilen; i++)
+                    s2 = (uint8_t)(s2 + img[off + i]);
+                img[off + 6] = (uint8_t)(img[off + 6] - s2);
+            }
+        }
+        if (img[p + 0x15] & 0x80)
+            return;
+        off += ilen;
+    }
+}
+
+static bool nic_add_rom(PCIDevice *d, const NicOpt *n, bool boot_net, char *err, size_t len)
+{
+    const char *name = n->has_romfile ? n->romfile : boot_net ? nic_default_rom(n->model) : "";
+    if (!*name)
+        return true;
+    char path[512], e[256] = "";
+    uint8_t *img = NULL;
+    size_t size = 0;
+    if (strchr(name, '/')) {
+        snprintf(path, sizeof path, "%s", name);
+        img = read_file(path, &size, e, sizeof e);
+    }
+    for (size_t i = 0; !img && !strchr(name, '/') && i < ARRAY_SIZE(nic_rom_dirs); i++) {
+        snprintf(path, sizeof path, "%s/%s", nic_rom_dirs[i], name);
+        img = read_file(path, &size, e, sizeof e);
+    }
+    if (!img) {
+        snprintf(err, len, "%s: option ROM %s: %s (network boot needs Debian's ipxe-qemu)",
+                 n->model, name, e);
+        return false;
+    }
+    bool ok = size >= 512 && img[0] == 0x55 && img[1] == 0xaa;
+    if (ok && !n->has_romfile)
+        nic_rom_patch_ids(d, img, size);
+    ok = ok && pci_register_rom(d, img, size);
+    free(img);
+    if (!ok)
+        snprintf(err, len, "%s: %s is not a PCI option ROM", n->model, path);
+    return ok;
 }
 
 /* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
@@ -1317,7 +1449,9 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             snprintf(err, len, "-netdev %s: %s", o->netdevs[i].id, e);
             return false;
         }
+        pc->net_clients[pc->nnet_clients++] = backends[i];
     }
+    bool boot_net = !o->kernel && (strchr(o->boot_order, 'n') || strchr(o->boot_once, 'n'));
     for (int i = 0; i < o->nnics; i++) {
         const NicOpt *n = &o->nics[i];
         NetClient *be = NULL;
@@ -1328,17 +1462,36 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             snprintf(err, len, "%s: backend %s already has a NIC", n->model, n->netdev);
             return false;
         }
-        E1000Config c = { .devfn = next_free_slot(pc) };
-        if (c.devfn < 0) {
+        int devfn = n->has_addr ? n->devfn : next_free_slot(pc);
+        if (devfn < 0) {
             snprintf(err, len, "%s: no free PCI slot", n->model);
             return false;
         }
+        uint8_t mac[6];
         if (n->has_mac)
-            memcpy(c.mac, n->mac, 6);
+            memcpy(mac, n->mac, 6);
         else
-            net_default_mac(i, c.mac);
-        if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
-            return false;
+            net_default_mac(i, mac);
+        if (!strcmp(n->model, "virtio-net-pci")) {
+            VirtIONetConfig c = { .features_off = n->features_off,
+                                  .rx_queue_size = n->rx_queue_size,
+                                  .tx_queue_size = n->tx_queue_size,
+                                  .name = n->id[0] ? n->id : NULL };
+            memcpy(c.mac, mac, 6);
+            VirtIONet *vn = virtio_net_create(pc->m, &c, be);
+            VirtIOPCIState *t = virtio_pci_create(pc->m, pc->pci, devfn, virtio_net_vdev(vn),
+                                                  err, len);
+            if (!t || !nic_add_rom(virtio_pci_device(t), n, boot_net, err, len))
+                return false;
+            pc->net_clients[pc->nnet_clients++] = virtio_net_client(vn);
+        } else {
+            E1000Config c = { .devfn = devfn, .name = n->id[0] ? n->id : NULL };
+            memcpy(c.mac, mac, 6);
+            E1000State *e = e1000_create(pc->m, pc->pci, &c, be, err, len);
+            if (!e || !nic_add_rom(e1000_pci(e), n, boot_net, err, len))
+                return false;
+            pc->net_clients[pc->nnet_clients++] = e1000_net_client(e);
+        }
         if (pc->m->rr && be)
             replay_attach_netdev(pc->m->rr, be);
     }
@@ -1429,6 +1582,21 @@ void pc_power_button(void *opaque)
 struct PCIBus *pc_pci_bus(void *opaque)
 {
     return ((PCBoard *)opaque)->pci;
+}
+
+/* set_link NAME: the -netdev or the NIC (-device ...,id=NAME) of that
+ * name; net_set_link tells both ends, so the guest's NIC sees the change
+ * either way (as QEMU, where setting a backend's link also sets its NIC's). */
+bool pc_set_link(void *opaque, const char *name, bool up)
+{
+    PCBoard *pc = opaque;
+    bool found = false;
+    for (int i = 0; i < pc->nnet_clients; i++)
+        if (!strcmp(pc->net_clients[i]->id, name)) {
+            net_set_link(pc->net_clients[i], up);
+            found = true;
+        }
+    return found;
 }
 
 bool pc_balloon_set(void *opaque, uint64_t target_bytes)

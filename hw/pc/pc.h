@@ -96,6 +96,8 @@ struct PCIBus *pc_pci_bus(void *opaque);
 bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
 /* The virtio-balloon (false: none): target, and size plus statistics. */
 bool pc_balloon_set(void *opaque, uint64_t target_bytes);
+/* The monitor's set_link: false when no network client has that name. */
+bool pc_set_link(void *opaque, const char *name, bool up);
 bool pc_balloon_info(void *opaque, struct MonBalloonInfo *out);
 
 #endif

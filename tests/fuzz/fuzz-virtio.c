@@ -6,14 +6,16 @@
  * unmasked), then the fuzzer writes descriptors, publishes them, notifies,
  * and pokes every register the transport has (common configuration,
  * device configuration, ISR, notify, the legacy I/O BAR, the MSI-X table,
- * config space).  Block requests are completed after every notify.
- * Built once per device: -DFUZZ_VIRTIO=blk, rng, scsi (a scsi-hd at
- * target 0 and a scsi-cd at target 1) or balloon (with free page
- * reporting) (tests/fuzz/fuzz.mk: virtio-blk, virtio-rng, virtio-scsi,
- * virtio-balloon).
+ * config space), and the host side hands the device input (frames from
+ * the network backend, bytes on a serial port's chardev).  Block requests
+ * are completed after every notify.  Built once per row of virtio_targets:
+ * -DFUZZ_VIRTIO=blk, rng, scsi (a scsi-hd at target 0 and a scsi-cd at
+ * target 1), balloon (with free page reporting), net or serial
+ * (tests/fuzz/fuzz.mk: virtio-NAME).
  *
- * Each operation is 8 bytes: byte 0 the kind (mod 8), bytes 1-7 its
- * arguments (see run_op).
+ * Each operation is 8 bytes: byte 0 the kind (low 4 bits) and the queue
+ * (high 4 bits, with bit 7 of byte 1), bytes 1-7 its arguments (see
+ * run_op).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,14 +25,18 @@
 
 #include "block/block.h"
 #include "core/machine.h"
+#include "host/chardev.h"
 #include "hw/msix.h"
 #include "hw/pci.h"
-#include "hw/virtio-blk.h"
-#include "hw/virtio-pci.h"
 #include "hw/scsi-disk.h"
 #include "hw/virtio-balloon.h"
+#include "hw/virtio-blk.h"
+#include "hw/virtio-net.h"
+#include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
 #include "hw/virtio-scsi.h"
+#include "hw/virtio-serial.h"
+#include "net/net.h"
 #include "tests/fuzz/fuzz.h"
 
 #define RAM_SIZE   (2u << 20)
@@ -39,23 +45,22 @@
 #define MSIX_BASE  0xfe000000u
 #define MOD_BASE   0xfe004000u
 #define QSZ        16
-#define DESC(q)    (0x10000u + 0x4000u * (q))
+#define MAXQ       8
+#define DESC(q)    (0x50000u + 0x3000u * (q))
 #define AVAIL(q)   (DESC(q) + 0x1000u)
 #define USED(q)    (DESC(q) + 0x2000u)
 #define ITABLE     0x20000u
 #define DATA       0x40000u
+#define SERIAL_PORTS 2
 
 static Machine *m;
 static PCIBus *bus;
 static BlockBackend *bbs[2];
 static VirtIODevice *vdev;
-static uint16_t avail_idx[VIRTIO_MAX_QUEUES];
+static NetClient *net_backend;            /* net: the test backend */
+static CharDev *ports[SERIAL_PORTS];      /* serial: console 0, named port 1 */
+static uint16_t avail_idx[MAXQ];
 static int nq;
-
-static void msi_sink(void *opaque, uint64_t addr, uint32_t data)
-{
-    (void)opaque; (void)addr; (void)data;
-}
 
 /* A raw scratch image (unlinked at once: the backend keeps it open). */
 static BlockBackend *scratch_disk(off_t size)
@@ -81,6 +86,76 @@ static void drain_disks(void)
             blk_drain(bbs[i]);
 }
 
+static void create_blk(void)
+{
+    bbs[0] = scratch_disk(1 << 20);
+    nq = 2;
+    vdev = virtio_blk_vdev(virtio_blk_create(m, bbs[0], &(VirtIOBlkConfig){ .num_queues = 2 }));
+}
+
+static void create_scsi(void)
+{
+    char err[256];
+    bbs[0] = scratch_disk(1 << 20);
+    bbs[1] = scratch_disk(256 << 10);
+    VirtIOSCSI *h = virtio_scsi_create(m, &(VirtIOSCSIConfig){ .num_queues = 1 });
+    SCSIDevice *hd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_HD,
+                                                            .bb = bbs[0] });
+    SCSIDevice *cd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_CD,
+                                                            .bb = bbs[1] });
+    if (!scsi_bus_attach(virtio_scsi_bus(h), hd, 0, 0, err, sizeof err) ||
+        !scsi_bus_attach(virtio_scsi_bus(h), cd, 1, 0, err, sizeof err))
+        abort();
+    nq = 3;
+    vdev = virtio_scsi_vdev(h);
+}
+
+static void create_balloon(void)
+{
+    nq = 4;
+    vdev = virtio_balloon_vdev(virtio_balloon_create(m, &(VirtIOBalloonConfig){
+        .free_page_reporting = true }));
+}
+
+static void create_rng(void)
+{
+    nq = 1;
+    vdev = virtio_rng_vdev(virtio_rng_create(m));
+}
+
+static void create_net(void)
+{
+    VirtIONetConfig c = { .mac = { 0x52, 0x54, 0, 0x12, 0x34, 0x56 } };
+    net_backend = test_netdev_new("fuzz");
+    nq = 3;
+    vdev = virtio_net_vdev(virtio_net_create(m, &c, net_backend));
+}
+
+static void create_serial(void)
+{
+    char err[256];
+    VirtIOSerial *s = virtio_serial_create(m, SERIAL_PORTS);
+    for (int i = 0; i < SERIAL_PORTS; i++) {
+        ports[i] = chardev_open("buffer", err, sizeof err);
+        if (!ports[i] || virtio_serial_add_port(s, ports[i], i == 0, i ? "org.fuzz" : NULL, -1,
+                                                err, sizeof err) < 0)
+            abort();
+    }
+    nq = 2 * SERIAL_PORTS + 2;
+    vdev = virtio_serial_vdev(s);
+}
+
+/* One row per virtio device the harness drives (-DFUZZ_VIRTIO=name). */
+static const struct { const char *name; void (*create)(void); } virtio_targets[] = {
+    { "blk", create_blk }, { "rng", create_rng }, { "scsi", create_scsi },
+    { "balloon", create_balloon }, { "net", create_net }, { "serial", create_serial },
+};
+
+static void msi_sink(void *opaque, uint64_t addr, uint32_t data)
+{
+    (void)opaque; (void)addr; (void)data;
+}
+
 static void setup(void)
 {
     char err[256];
@@ -91,31 +166,11 @@ static void setup(void)
     pci_bus_set_msi_handler(bus, msi_sink, NULL);
 #define STR_(x) #x
 #define STR(x) STR_(x)
-    if (!strcmp(STR(FUZZ_VIRTIO), "blk")) {
-        bbs[0] = scratch_disk(1 << 20);
-        nq = 2;
-        vdev = virtio_blk_vdev(virtio_blk_create(m, bbs[0], &(VirtIOBlkConfig){ .num_queues = 2 }));
-    } else if (!strcmp(STR(FUZZ_VIRTIO), "scsi")) {
-        bbs[0] = scratch_disk(1 << 20);
-        bbs[1] = scratch_disk(256 << 10);
-        VirtIOSCSI *h = virtio_scsi_create(m, &(VirtIOSCSIConfig){ .num_queues = 1 });
-        SCSIDevice *hd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_HD,
-                                                                .bb = bbs[0] });
-        SCSIDevice *cd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_CD,
-                                                                .bb = bbs[1] });
-        if (!scsi_bus_attach(virtio_scsi_bus(h), hd, 0, 0, err, sizeof err) ||
-            !scsi_bus_attach(virtio_scsi_bus(h), cd, 1, 0, err, sizeof err))
-            abort();
-        nq = 3;
-        vdev = virtio_scsi_vdev(h);
-    } else if (!strcmp(STR(FUZZ_VIRTIO), "balloon")) {
-        nq = 4;
-        vdev = virtio_balloon_vdev(virtio_balloon_create(m, &(VirtIOBalloonConfig){
-            .free_page_reporting = true }));
-    } else {
-        nq = 1;
-        vdev = virtio_rng_vdev(virtio_rng_create(m));
-    }
+    for (size_t i = 0; i < sizeof virtio_targets / sizeof virtio_targets[0] && !vdev; i++)
+        if (!strcmp(STR(FUZZ_VIRTIO), virtio_targets[i].name))
+            virtio_targets[i].create();
+    if (!vdev)
+        abort();
     if (!virtio_pci_create(m, bus, DEVFN, vdev, err, sizeof err))
         abort();
 }
@@ -178,13 +233,37 @@ static uint64_t pick_addr(uint8_t sel, uint32_t v)
     }
 }
 
+/* What the host side hands the device: a frame from the network backend
+ * (its destination the NIC's address or broadcast when a says so), or
+ * bytes typed into a serial port's chardev; the bytes come from RAM the
+ * fuzzer poked. */
+static void host_input(uint8_t a, uint32_t v)
+{
+    uint8_t buf[2048];
+    size_t len = (v >> 16) % sizeof buf, off = v & 0x7fff;
+    memcpy(buf, m->ram + DATA + off, len);
+    if (net_backend) {
+        static const uint8_t dst[2][6] = { { 0x52, 0x54, 0, 0x12, 0x34, 0x56 },
+                                           { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+        if ((a & 2) && len >= 6)
+            memcpy(buf, dst[a & 1], 6);
+        test_netdev_inject(net_backend, buf, len);
+        if (a & 4)
+            net_set_link(net_backend, (a & 8) != 0);
+        /* The backend takes vnet headers (tap,vnet_hdr=on): transmitted
+         * offloads go through as the guest asked instead. */
+        net_backend->vnet_hdr = (a & 16) != 0;
+    } else if (ports[0]) {
+        chardev_push_input(ports[a & 1], buf, len);
+    }
+}
+
 static void run_op(FuzzInput *in)
 {
     uint8_t op = fuzz_u8(in), a = fuzz_u8(in), b = fuzz_u8(in), c = fuzz_u8(in);
     uint32_t v = fuzz_u32(in);
-    /* The queue: bit 7 of a, then bit 7 of b (blk and rng only use a). */
-    int q = ((a >> 7) | ((b >> 6) & 2)) % nq;
-    switch (op % 8) {
+    int q = ((op >> 4) * 2 + (a >> 7)) % nq;
+    switch (op & 15) {
     case 0: {   /* descriptor: in queue q's table or the indirect area */
         uint8_t d[16];
         uint64_t addr = pick_addr(b, v);
@@ -236,12 +315,22 @@ static void run_op(FuzzInput *in)
     case 6:     /* RAM poke (headers, data, rings) */
         m->ram[(v & 0xfffff) % RAM_SIZE] = a;
         break;
-    default:    /* MSI-X table/PBA or config space */
+    case 8:     /* the host side: a frame, serial input */
+        host_input(a, v);
+        break;
+    case 7:     /* MSI-X table/PBA or config space */
         if (c & 1)
             memmap_write(m->mem, MSIX_BASE + ((uint32_t)(a << 8 | b) & 0xfff), v, 4);
         else
             pci_bus_config_write(bus, DEVFN, a & ~((1u << (b % 3)) - 1), v, 1u << (b % 3));
         break;
+    default: {  /* kinds 9-15: publish another head (the commonest step) */
+        uint16_t head = (uint16_t)(b % QSZ);
+        put(AVAIL(q) + 4 + 2u * (avail_idx[q] % QSZ), &head, 2);
+        avail_idx[q]++;
+        put(AVAIL(q) + 2, &avail_idx[q], 2);
+        break;
+    }
     }
 }
 
@@ -251,6 +340,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         setup();
     machine_reset_devices(m);
     memset(m->ram, 0, 0x80000);
+    for (int i = 0; i < SERIAL_PORTS; i++)
+        if (ports[i])
+            chardev_buffer_clear(ports[i]);
+    if (net_backend) {
+        net_backend->vnet_hdr = false;
+        test_netdev_clear(net_backend);
+        net_set_link(net_backend, true);
+    }
     bring_up();
     FuzzInput in = { data, size };
     while (in.left)

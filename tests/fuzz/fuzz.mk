@@ -25,7 +25,7 @@ FUZZ_LIB := $(FUZZ_DIR)/libvx86.a
 FUZZ_FILE_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(filter-out tests/fuzz/fuzz-device.c tests/fuzz/fuzz-virtio.c,$(wildcard tests/fuzz/fuzz-*.c)))
 FUZZ_DEVICE_TARGETS := $(shell sed -n 's/^ *FUZZ_DEVICE_ROW[A-Z_]*.\([a-z0-9_]*\),.*/\1/p' tests/fuzz/fuzz-device.c)
 # Virtio devices driven through their queues (tests/fuzz/fuzz-virtio.c, -DFUZZ_VIRTIO=NAME).
-FUZZ_VIRTIO_DEVICES := blk rng scsi balloon
+FUZZ_VIRTIO_DEVICES := blk rng scsi balloon net serial
 FUZZ_TARGETS := $(FUZZ_FILE_TARGETS) $(addprefix dev-,$(FUZZ_DEVICE_TARGETS)) \
 	$(addprefix virtio-,$(FUZZ_VIRTIO_DEVICES))
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))

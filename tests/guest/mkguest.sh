@@ -23,6 +23,10 @@
 #                                   `udhcpc -i eth0 -q -f` configures eth0
 #   .cache/guest/initramfs-fb.cpio.gz  the same with the bochs-drm module
 #                                   (vx86.modules=fb): /dev/fb0 on the VGA
+#   .cache/guest/initramfs-vnet.cpio.gz  the same with the virtio PCI
+#                                   transport, virtio-net and virtio_console
+#                                   (vx86.modules=vnet): eth0 on virtio-net,
+#                                   /dev/hvc0 and /dev/vportNpM
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
@@ -231,6 +235,7 @@ VIRTIO_MODULES="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
 NET_MODULES="e1000"
 FB_MODULES="bochs"
 SCSI_MODULES="virtio_pci virtio_scsi sd_mod sr_mod isofs crc32c_generic ext4 virtio_balloon"
+VNET_MODULES="virtio_pci virtio_net virtio_console"
 
 add_module() { # set name: appends name after its dependencies to $tmp/mods/lib/modules/set.list
     local set n f deps d
@@ -292,7 +297,7 @@ build_module_set() { # set "modules..."
     for m in $2; do
         add_module "$1" "$m"
     done
-    if [ "$1" = net ]; then
+    if [ "$1" = net ] || [ "$1" = vnet ]; then
         write_udhcpc_script "$tmp/mods/etc/udhcpc/default.script"
     fi
     # The kernel unpacks a second cpio archive over the first one.
@@ -310,5 +315,6 @@ build_module_set virtio "$VIRTIO_MODULES"
 build_module_set net "$NET_MODULES"
 build_module_set fb "$FB_MODULES"
 build_module_set scsi "$SCSI_MODULES"
+build_module_set vnet "$VNET_MODULES"
 echo "$kernel"
 echo "$initramfs"

@@ -331,7 +331,8 @@ START_TEST(test_blk_requests)
     blk_req(b, VIRTIO_BLK_T_GET_ID, 0, 20, true);
     ck_assert_uint_eq(b->m->ram[STATUS], VIRTIO_BLK_S_OK);
     ck_assert_str_eq((char *)b->m->ram + DATA, "vx86-serial");
-    /* Write zeroes on sectors 10-11, discard (no-op), discard with unmap. */
+    /* Write zeroes on sectors 10-11, discard of sectors 16-31 (a hole in
+     * the raw image: reads as zeros), discard with unmap. */
     w64(b, DATA, 10);
     w32(b, DATA + 8, 2);
     w32(b, DATA + 12, 0);
@@ -341,8 +342,25 @@ START_TEST(test_blk_requests)
     ck_assert_uint_eq(sec[7], 0);
     ck_assert_int_eq(blk_pread(b->bb, 12 * 512, sec, 512), 0);
     ck_assert_uint_eq(sec[7], pattern(12, 7));
+    ck_assert_int_eq(blk_pread(b->bb, 20 * 512, sec, 512), 0);
+    ck_assert_uint_eq(sec[7], pattern(20, 7));
+    w64(b, DATA, 16);
+    w32(b, DATA + 8, 16);
     blk_req(b, VIRTIO_BLK_T_DISCARD, 0, 16, false);
     ck_assert_uint_eq(b->m->ram[STATUS], VIRTIO_BLK_S_OK);
+    for (unsigned s = 16; s < 32; s++) {
+        ck_assert_int_eq(blk_pread(b->bb, s * 512, sec, 512), 0);
+        ck_assert_uint_eq(sec[7] | sec[300], 0);
+    }
+    ck_assert_int_eq(blk_pread(b->bb, 32 * 512, sec, 512), 0);
+    ck_assert_uint_eq(sec[7], pattern(32, 7));
+    w32(b, DATA + 8, 0x400000);                                         /* over the limit */
+    blk_req(b, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+    ck_assert_uint_eq(b->m->ram[STATUS], VIRTIO_BLK_S_IOERR);
+    w64(b, DATA, DISK_SECS - 1);                                        /* past the end */
+    w32(b, DATA + 8, 2);
+    blk_req(b, VIRTIO_BLK_T_DISCARD, 0, 16, false);
+    ck_assert_uint_eq(b->m->ram[STATUS], VIRTIO_BLK_S_IOERR);
     w32(b, DATA + 12, 1);
     blk_req(b, VIRTIO_BLK_T_DISCARD, 0, 16, false);
     ck_assert_uint_eq(b->m->ram[STATUS], VIRTIO_BLK_S_UNSUPP);
