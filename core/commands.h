@@ -75,6 +75,7 @@ struct VMControl {
     MonitorHooks hooks;
     const struct AccelOps *accel_ops;   /* set once the accelerator runs */
     void *acc;
+    int cur_cpu;                        /* the monitor's CPU (`cpu N`) */
     Migration *mig;
     const char *name;                   /* -name */
     bool sandbox;                       /* no host side effects: screendump and

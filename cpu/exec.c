@@ -124,7 +124,7 @@ static void exec_clock_alarm(void *opaque)
 
 void cpu_stop(CPUState *cpu)
 {
-    cpu->stop = true;
+    __atomic_store_n(&cpu->stop, true, __ATOMIC_RELEASE);
     cpu_interrupt_request(cpu);
 }
 
@@ -479,7 +479,6 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 {
     Machine *m = cpu->machine;
     cpu->in_exec = true;
-    cpu->stop = false;
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
     cpu->intr_poll = true;   /* timers and input ran since the last call */
@@ -515,8 +514,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             cpu->in_exec = false;
             return CPU_EXIT_DEBUG;
         }
-        if (cpu->stop || (m && m->stop_requested)) {
-            cpu->stop = false;
+        if (__atomic_load_n(&cpu->stop, __ATOMIC_ACQUIRE) || (m && m->stop_requested)) {
+            __atomic_store_n(&cpu->stop, false, __ATOMIC_RELAXED);
             cpu->in_exec = false;
             return CPU_EXIT_STOPPED;
         }
@@ -529,7 +528,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && (alarm || (++iter & 7) == 0 || budget_out)) {
+        if (m && !cpu->timers_elsewhere && (alarm || (++iter & 7) == 0 || budget_out)) {
             budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)
