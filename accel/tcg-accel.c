@@ -306,9 +306,12 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
         for (int i = 0; i < n; i++)
             irq_connect(&m->cpu_kick[i], tcg_cpu_kick_line, m, i);
         if (n > 1) {
-            /* One alarm for all: it stops whichever CPU runs. */
-            for (int i = 0; i < n; i++)
+            /* One alarm for all: it stops whichever CPU runs.  A CPU
+             * spinning on PAUSE gives its turn up (cpu/translate-ops.c). */
+            for (int i = 0; i < n; i++) {
                 t->cpu[i]->clock_alarm_set = true;
+                t->cpu[i]->pause_yields = true;
+            }
             clock_set_alarm(m->clock, tcg_rr_alarm, t);
         }
     }

@@ -372,6 +372,9 @@ struct CPUState {
     /* Another thread runs the machine's timers (a vCPU thread of
      * accel/vcpus.h): cpu_exec does not return at timer deadlines. */
     bool timers_elsewhere;
+    /* Several CPUs take turns on this thread: PAUSE ends the CPU's turn
+     * (gen_PAUSE).  Set before the first translation. */
+    bool pause_yields;
     bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
     /* cpu_stop(): leave cpu_exec soon (from any thread; one that comes
