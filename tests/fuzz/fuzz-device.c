@@ -35,7 +35,9 @@ typedef struct Range {
 typedef struct DeviceTarget {
     const char *name;
     Range ranges[4];
-    const char *drives;     /* disks the board gets: "fda", "hda+cdrom" or NULL */
+    /* board options: disks ("fda", "hda+cdrom"), "smp4" (four CPUs: the
+     * LAPIC's IPIs go over the APIC bus to the others), or NULL */
+    const char *drives;
 } DeviceTarget;
 
 #define PIO(b, n)  { false, (b), (n) }
@@ -57,6 +59,9 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW(pci, PIO(0xcf8, 8), PIO(0xb2, 2))
     FUZZ_DEVICE_ROW(hpet, MMIO(0xfed00000, 0x400))
     FUZZ_DEVICE_ROW(lapic, MMIO(0xfee00000, 0x1000))
+    /* CPU 0's APIC page on a four-CPU board: ICR IPIs (INIT, SIPI, NMI,
+     * lowest priority, shorthands) and IOAPIC redirections to the others */
+    FUZZ_DEVICE_ROW_DISKS(apicbus, "smp4", MMIO(0xfee00000, 0x1000), MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(ioapic, MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(dma, PIO(0x00, 16), PIO(0xc0, 32), PIO(0x81, 15))
     FUZZ_DEVICE_ROW(vga, PIO(0x3b0, 0x30), PIO(0x1ce, 2), MMIO(0xa0000, 0x20000))
@@ -141,10 +146,14 @@ static char *scratch_image(uint64_t size)
  * way it opens a user's (drive_open); -nodefaults keeps the board small. */
 static void parse_disk_options(const char *drives)
 {
-    char *argv[8], hda[64], cd[64], fda[64];
+    char *argv[10], hda[64], cd[64], fda[64];
     int argc = 0;
     argv[argc++] = "vx86-fuzz";
     argv[argc++] = "-nodefaults";
+    if (strstr(drives, "smp4")) {
+        argv[argc++] = "-smp";
+        argv[argc++] = "4";
+    }
     if (strstr(drives, "fda")) {
         snprintf(fda, sizeof fda, "%s", scratch_image(1474560));
         argv[argc++] = "-fda";
