@@ -33,10 +33,15 @@ endif
 ifneq ($(CONFIG_CURSES),yes)
 LIB_SRCS := $(filter-out ui/curses%.c, $(LIB_SRCS))
 endif
+ifneq ($(CONFIG_VNC),yes)
+LIB_SRCS := $(filter-out ui/vnc.c, $(LIB_SRCS))
+endif
 ifneq ($(CONFIG_KVM),yes)
 LIB_SRCS := $(filter-out accel/kvm%.c, $(LIB_SRCS))
 endif
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(patsubst %.S,$(BUILD)/%.o,$(wildcard tcg/*/*.S cpu/*.S))
+# Assembler sources of the library (one list: tests/fuzz/fuzz.mk builds them too).
+LIB_ASM_SRCS := $(wildcard tcg/*/*.S cpu/*.S hw/*/*.S)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(patsubst %.S,$(BUILD)/%.o,$(LIB_ASM_SRCS))
 LIB := $(BUILD)/libvx86.a
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)

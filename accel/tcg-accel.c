@@ -38,7 +38,7 @@ typedef struct TCGAccel {
     int next;                 /* the round-robin's next CPU */
     int debug_cpu;            /* the CPU that stopped for the debugger */
     VCPUThreads *threads;     /* thread=multi */
-    int a20;                  /* the board's A20 level, applied by each vCPU thread */
+    int a20;                  /* the board's A20 level (an INIT keeps it) */
 } TCGAccel;
 
 static bool tcg_probe(Machine *m, char *why, size_t len)
@@ -52,13 +52,8 @@ static void tcg_set_a20(void *opaque, int n, int level)
 {
     TCGAccel *t = opaque;
     __atomic_store_n(&t->a20, level, __ATOMIC_RELEASE);
-    if (t->threads) {
-        /* A CPU's TLB and code belong to its thread: each applies the
-         * new level itself before it runs on (tcg_prepare). */
-        for (int i = 0; i < t->ncpus; i++)
-            machine_cpu_kick(t->m, i);
-        return;
-    }
+    /* A CPU's TLB and code belong to its thread: one running elsewhere
+     * gets the level through its mailbox (cpu/smp.h). */
     for (int i = 0; i < t->ncpus; i++)
         cpu_set_a20(t->cpu[i], level);
 }
@@ -80,6 +75,35 @@ static void tcg_cpu_kick_line(void *opaque, int n, int level)
 {
     if (level)
         machine_request_stop(opaque);
+}
+
+/* The replay log's checkpoint fingerprint: general registers, rip, flags
+ * and the control registers (core/replay.c). */
+static uint64_t tcg_cpu_fingerprint(void *opaque, uint64_t *rip)
+{
+    X86ArchState s;
+    cpu_get_arch_state(opaque, &s);
+    uint64_t v[24];
+    memcpy(v, s.regs, sizeof s.regs);
+    v[16] = s.rip;
+    v[17] = s.rflags;
+    v[18] = s.cr0;
+    v[19] = s.cr3;
+    v[20] = s.cr4;
+    v[21] = s.efer;
+    v[22] = s.seg[R_CS].selector;
+    v[23] = s.seg[R_SS].selector;
+    uint64_t h = 0xcbf29ce484222325ULL;
+    const uint8_t *p = (const uint8_t *)v;
+    for (size_t i = 0; i < sizeof v; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    *rip = s.rip;
+    return h;
+}
+
+static void tcg_cpu_set_icount(void *opaque, uint64_t count)
+{
+    cpu_set_icount(opaque, count);
 }
 
 /* The clock's alarm with several CPUs on one thread: the CPU running
@@ -225,12 +249,7 @@ static void tcg_kick(void *acc)
 
 static bool tcg_prepare(void *acc, int i)
 {
-    TCGAccel *t = acc;
-    CPUState *cpu = t->cpu[i];
-    int a20 = __atomic_load_n(&t->a20, __ATOMIC_ACQUIRE);
-    if ((cpu->a20_mask == 0xffffffffu) != (a20 != 0))
-        cpu_set_a20(cpu, a20);
-    return tcg_cpu_events(t, i);
+    return tcg_cpu_events(acc, i);
 }
 
 static AccelExit tcg_run(void *acc, int i)
@@ -288,6 +307,18 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     }
     irq_connect(&m->a20, tcg_set_a20, t, 0);
     machine_set_kick(m, tcg_kick_cpu, t);
+    if (m->icount) {
+        /* Counting and replay follow one CPU (-smp 1: core/options.c). */
+        if (n > 1) {
+            snprintf(err, len, "-icount needs -smp 1");
+            tcg_free(t);
+            return NULL;
+        }
+        cpu_icount_enable(t->cpu[0]);
+        m->cpu_fingerprint = tcg_cpu_fingerprint;
+        m->cpu_set_icount = tcg_cpu_set_icount;
+        m->icount_cpu = t->cpu[0];
+    }
     bool multi = opt->thread == ACCEL_THREAD_MULTI ||
                  (opt->thread == ACCEL_THREAD_DEFAULT && n > 1);
     if (multi) {
@@ -334,6 +365,12 @@ static void tcg_free(void *acc)
     for (int i = 0; i < MACHINE_MAX_CPUS; i++)
         if (t->m->cpu_kick[i].handler == tcg_cpu_kick_line)
             irq_connect(&t->m->cpu_kick[i], NULL, NULL, i);
+    if (t->m->icount) {
+        clock_set_counter(t->m->clock, NULL, NULL);
+        clock_set_deadline_notify(t->m->clock, NULL, NULL);
+        t->m->cpu_fingerprint = NULL;
+        t->m->cpu_set_icount = NULL;
+    }
     for (int i = 0; i < t->ncpus; i++) {
         if (t->ncpus > 1)
             t->cpu[i]->clock_alarm_set = false;   /* the alarm was not the CPU's */

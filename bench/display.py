@@ -8,13 +8,16 @@ The guest is a bare-metal VGA image (tests/vga) that draws a text screen
 and halts: vga-text (a static screen, cursor off) and vga-textcursor (the
 same with the blinking cursor, the usual idle console).  Each emulator runs
 it on the translator (vx86 -accel tcg, qemu -accel tcg) with -display sdl
-on a private Xvfb server, and with -display none as the baseline; after a
+on a private Xvfb server, with -display none as the baseline, and with
+-display none -vnc :N and one VNC viewer connected (xtightvncviewer on the
+same Xvfb, default encodings; the viewer's own CPU is not counted); after a
 3 s warm-up the emulator's user+system CPU time over the measuring window
 is read from /proc/PID/stat.  Runs are interleaved (run 1 of every cell,
 then run 2, ...); each cell is the median, as % of one host core.  Writes
 the table to stdout and bench/results/display.md.
 """
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -30,7 +33,7 @@ EMULATORS = {
     "vx86": [os.path.join(ROOT, "vx86"), "-accel", "tcg"],
     "qemu": ["qemu-system-x86_64", "-accel", "tcg"],
 }
-DISPLAYS = ["sdl", "none"]
+DISPLAYS = ["sdl", "none", "vnc"]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
@@ -39,26 +42,50 @@ def cpu_seconds(pid):
     return (int(f[11]) + int(f[12])) / TICK    # utime, stime
 
 
+def vnc_display():
+    """A display number whose VNC port (5900+N) is free."""
+    for n in range(60, 100):
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", 5900 + n))
+            return n
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise RuntimeError("no free VNC port")
+
+
 def measure(emu, img, display, env, seconds, tmp):
     log = os.path.join(tmp, "dbg.log")
     if os.path.exists(log):
         os.unlink(log)
+    vnc = vnc_display() if display == "vnc" else None
+    shown = ["-display", "none", "-vnc", ":%d" % vnc] if vnc is not None else ["-display", display]
     cmd = EMULATORS[emu] + ["-bios", os.path.join(ROOT, "build", "testrom", img + ".bin"),
-                            "-m", "64M", "-display", display, "-serial", "none",
-                            "-debugcon", "file:" + log]
+                            "-m", "64M", "-serial", "none", "-debugcon", "file:" + log] + shown
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    viewer = None
     try:
         deadline = time.time() + 30
         while not (os.path.exists(log) and b"ready" in open(log, "rb").read()):
             if p.poll() is not None or time.time() > deadline:
                 return None
             time.sleep(0.05)
+        if vnc is not None:
+            viewer = subprocess.Popen(["xtightvncviewer", "127.0.0.1:%d" % vnc], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(3)
+        if viewer and viewer.poll() is not None:
+            return None                       # the viewer could not connect
         c0, t0 = cpu_seconds(p.pid), time.time()
         time.sleep(seconds)
         c1, t1 = cpu_seconds(p.pid), time.time()
         return 100.0 * (c1 - c0) / (t1 - t0)
     finally:
+        if viewer:
+            viewer.kill()
+            viewer.wait()
         p.kill()
         p.wait()
 
@@ -91,8 +118,9 @@ def main():
         vs = [v for v in cells[(img, disp, emu)] if v is not None]
         return ("%.2f" % statistics.median(vs)) if vs else "n/a"
 
-    lines = ["| idle guest (TCG) | vx86 sdl | qemu sdl | vx86 none | qemu none |",
-             "|---|---|---|---|---|"]
+    lines = ["| idle guest (TCG) | vx86 sdl | qemu sdl | vx86 none | qemu none "
+             "| vx86 vnc + viewer | qemu vnc + viewer |",
+             "|---|---|---|---|---|---|---|"]
     names = {"vga-text": "static text screen", "vga-textcursor": "text screen, blinking cursor"}
     for img in IMAGES:
         lines.append("| %s | %s |" % (names[img], " | ".join(

@@ -25,6 +25,7 @@ import math
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.environ.get("VX86_CACHE", os.path.join(ROOT, ".cache"))
 BENCH_CACHE = os.path.join(CACHE, "bench")
+IMG_CACHE = os.path.join(CACHE, "bench-img")      # the convert rows' images
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 # BENCH_ENGINES=vx86-tcg,qemu-tcg,native runs only those columns (the rest
 # are shown as "not selected").
@@ -34,12 +35,29 @@ SELECTED = [e for e in os.environ.get("BENCH_ENGINES", "").split(",") if e]
 # against the build it started from, with the same machine noise.
 BASE = os.environ.get("VX86_BASE")
 ALL_WORKLOADS = ["boot", "sha256-64M", "gzip-16M", "sort-1M", "shell-loop", "intbench", "fpbench",
-                 "grub-boot", "disk-write-256M", "disk-read-256M"]
+                 "grub-boot", "disk-write-256M", "disk-read-256M", "disk-randwrite-4k",
+                 "disk-randread-4k", "qcow2-write-256M", "qcow2-read-256M", "qcow2-randwrite-4k",
+                 "qcow2-randread-4k", "vblk-seq-write-256M", "vblk-seq-read-256M",
+                 "vblk-rand-write-4k", "vblk-rand-read-4k"]
 # Rows measured in a second boot of each engine: SeaBIOS + GRUB from an ISO
 # (grub-mkrescue) holding the kernel and the IDE initramfs, with a scratch
 # -hda the guest reads and writes with dd (O_DIRECT).  grub-boot is the
-# host-measured time from process start to /init of that boot.
-FIRMWARE_WORKLOADS = ["grub-boot", "disk-write-256M", "disk-read-256M"]
+# host-measured time from process start to /init of that boot.  The disk-*
+# rows use the raw scratch disk (IDE master); the qcow2-* rows a fresh
+# qcow2 image made by qemu-img (IDE slave); the guest tells them apart by
+# size (bench.disk=mib:N); the random rows run bench/programs/randio.c
+# (4 KiB, O_DIRECT).
+FIRMWARE_WORKLOADS = ["grub-boot", "disk-write-256M", "disk-read-256M", "disk-randwrite-4k",
+                      "disk-randread-4k", "qcow2-write-256M", "qcow2-read-256M",
+                      "qcow2-randwrite-4k", "qcow2-randread-4k"]
+QCOW2_WORKLOADS = [w for w in FIRMWARE_WORKLOADS if w.startswith("qcow2-")]
+# Rows measured in a third boot: the -kernel guest with the virtio
+# initramfs and a scratch -drive if=virtio (/dev/vda), O_DIRECT dd and
+# 4 KiB random I/O (bench/programs/randio.c).
+VIRTIO_WORKLOADS = ["vblk-seq-write-256M", "vblk-seq-read-256M", "vblk-rand-write-4k",
+                    "vblk-rand-read-4k"]
+# Rows of the extra boots, not in the CPU geometric mean.
+DEVICE_WORKLOADS = FIRMWARE_WORKLOADS + VIRTIO_WORKLOADS
 SCRATCH_MIB = 320
 # The SMP rows (BENCH_SMP=0 leaves them out): sha256-2x, two sha256sum
 # processes at once, in boots of their own with -smp 1 and -smp 2 (vx86's
@@ -47,12 +65,21 @@ SCRATCH_MIB = 320
 # a second CPU gives.  They never run in the boots of the rows above.
 SMP_WORKLOAD = "sha256-2x"
 SMP = os.environ.get("BENCH_SMP", "1") != "0"
+QSCRATCH_MIB = 512
+# Host rows: vx86-img convert against qemu-img convert of one 1 GiB image
+# (384 MiB random, 256 MiB text, the rest a hole), made once by qemu-img
+# in each source format and cached; wall time, the same rounds as the
+# guests.  Each output is checked with qemu-img compare outside the timing.
+IMG_WORKLOADS = ["img-convert-raw-to-qcow2-1G", "img-convert-qcow2-to-raw-1G",
+                 "img-convert-vmdk-to-raw-1G"]
 # BENCH_WORKLOADS=fpbench,sort-1M runs only those rows (boot always runs).
 ONLY = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
 for _w in ONLY:
-    if _w not in ALL_WORKLOADS and _w != "sha256-2x":
-        sys.exit(f"bench: unknown workload '{_w}' in BENCH_WORKLOADS (known: {', '.join(ALL_WORKLOADS)})")
+    if _w not in ALL_WORKLOADS + IMG_WORKLOADS and _w != SMP_WORKLOAD:
+        sys.exit(f"bench: unknown workload '{_w}' in BENCH_WORKLOADS (known: "
+                 f"{', '.join(ALL_WORKLOADS + IMG_WORKLOADS + [SMP_WORKLOAD])})")
 WORKLOADS = [w for w in ALL_WORKLOADS if not ONLY or w == "boot" or w in ONLY]
+IMG_ROWS = [w for w in IMG_WORKLOADS if not ONLY or w in ONLY]
 # Per-run limits: a hung or hopelessly slow engine is cut off, never waited on.
 # The interpreter gets a bounded share so BENCH_RUNS=1 stays under 30 minutes.
 BOOT_LIMIT = {"default": 180, "vx86-interp": 300, "vx86-kvm": 60, "qemu-kvm": 60}
@@ -73,7 +100,7 @@ def build_material():
     stage = os.path.join(BENCH_CACHE, "overlay")
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(os.path.join(stage, "bench"))
-    for prog in ("intbench", "fpbench", "nowns"):
+    for prog in ("intbench", "fpbench", "nowns", "randio"):
         sh(f"gcc -O2 -static -o {stage}/bench/{prog} {ROOT}/bench/programs/{prog}.c -lm")
     for f in ("init", "workloads.sh"):
         shutil.copy(os.path.join(ROOT, "bench", "guest", f), os.path.join(stage, "bench", f))
@@ -98,8 +125,9 @@ def build_firmware_material(kernel):
             with open(part, "rb") as f:
                 out.write(f.read())
     only = [w for w in FIRMWARE_WORKLOADS if w in WORKLOADS and w != "grub-boot"]
-    append = ("console=ttyS0 rdinit=/bench/init quiet vx86.modules=ide bench.disk=/dev/sda "
-              "bench.only=" + (",".join(only) or "none"))
+    append = (f"console=ttyS0 rdinit=/bench/init quiet vx86.modules=ide bench.disk=mib:{SCRATCH_MIB} "
+              + (f"bench.qdisk=mib:{QSCRATCH_MIB} " if any(w in only for w in QCOW2_WORKLOADS) else "")
+              + "bench.only=" + (",".join(only) or "none"))
     cfg = os.path.join(BENCH_CACHE, "grub.cfg")
     with open(cfg, "w") as f:
         f.write("serial --unit=0 --speed=115200\nterminal_input serial\n"
@@ -112,9 +140,37 @@ def build_firmware_material(kernel):
     return iso
 
 
-def firmware_argv(argv, iso, scratch):
+def build_virtio_material():
+    """The virtio-blk boot's initramfs: the virtio modules + the overlay."""
+    initrd = os.path.join(BENCH_CACHE, "bench-virtio.cpio.gz")
+    with open(initrd, "wb") as out:
+        for part in (os.path.join(CACHE, "guest", "initramfs-virtio.cpio.gz"),
+                     os.path.join(BENCH_CACHE, "overlay.cpio.gz")):
+            with open(part, "rb") as f:
+                out.write(f.read())
+    return initrd
+
+
+def virtio_argv(argv, initrd, scratch):
+    """An engine's command line with the virtio initramfs, the virtio rows
+    only, and the scratch disk as /dev/vda."""
+    only = [w for w in VIRTIO_WORKLOADS if w in WORKLOADS]
+    append = ("console=ttyS0 rdinit=/bench/init quiet vx86.modules=virtio bench.disk=/dev/vda "
+              "bench.only=" + ",".join(only))
+    out, repl = [], {"-initrd": initrd, "-append": append}
+    i = 0
+    while i < len(argv):
+        out.append(argv[i])
+        if argv[i] in repl and i + 1 < len(argv):
+            out.append(repl[argv[i]])
+            i += 1
+        i += 1
+    return out + ["-drive", f"file={scratch},format=raw,if=virtio"]
+
+
+def firmware_argv(argv, iso, scratch, qscratch):
     """An engine's command line with the -kernel boot swapped for the ISO
-    and a scratch disk."""
+    and the scratch disks (qscratch: the qcow2 one, or None)."""
     out, skip = [], 0
     for a in argv:
         if skip:
@@ -124,8 +180,10 @@ def firmware_argv(argv, iso, scratch):
             skip = 1
             continue
         out.append(a)
-    return out + ["-cdrom", iso, "-drive", f"file={scratch},format=raw,if=ide,index=0",
-                  "-boot", "d"]
+    out += ["-cdrom", iso, "-drive", f"file={scratch},format=raw,if=ide,index=0"]
+    if qscratch:
+        out += ["-drive", f"file={qscratch},format=qcow2,if=ide,index=1"]
+    return out + ["-boot", "d"]
 
 
 def engines(kernel, initrd):
@@ -291,6 +349,81 @@ def run_native(stage):
     return results, 0, None if results else "workloads failed natively"
 
 
+def build_img_material():
+    """The 1 GiB source image of the convert rows, in every source format
+    (made by qemu-img, cached); returns {format: path}."""
+    os.makedirs(IMG_CACHE, exist_ok=True)
+    raw = os.path.join(IMG_CACHE, "img-src.raw")
+    if not os.path.exists(raw):
+        with open(raw + ".tmp", "wb") as f:
+            for _ in range(384):
+                f.write(os.urandom(1 << 20))
+            line = b"vx86 bench: a compressible line of text, 0123456789\n"
+            text = line * ((1 << 20) // len(line) + 1)
+            for _ in range(256):
+                f.write(text[:1 << 20])
+            f.truncate(1 << 30)
+        os.rename(raw + ".tmp", raw)
+    src = {"raw": raw}
+    for fmt, opts in (("qcow2", ""), ("vmdk", "-o subformat=streamOptimized")):
+        path = os.path.join(IMG_CACHE, f"img-src.{fmt}")
+        if not os.path.exists(path):
+            sh(f"qemu-img convert -O {fmt} {opts} {raw} {path}.tmp.{fmt}")
+            os.rename(f"{path}.tmp.{fmt}", path)
+        src[fmt] = path
+    return src
+
+
+def run_img_round(src, table, na, bad, rnd):
+    """One round of the convert rows: each tool converts, timed; the
+    output is then compared with the source by qemu-img.  Dirty pages are
+    written back before each timed run (a tool running while the previous
+    one's output is still being written back is slowed down by it), and
+    the tools take turns at going first."""
+    tools = [("vx86-img", os.path.join(ROOT, "vx86-img")), ("qemu-img", shutil.which("qemu-img"))]
+    if rnd % 2:
+        tools.reverse()
+    for row in IMG_ROWS:
+        m = re.match(r"img-convert-(\w+)-to-(\w+)-1G", row)
+        ifmt, ofmt = m.group(1), m.group(2)
+        out = os.path.join(IMG_CACHE, f"img-out.{ofmt}")
+        for tool, exe in tools:
+            if not exe or not os.path.exists(exe):
+                na[tool] = "not built / not installed"
+                continue
+            if os.path.exists(out):
+                os.remove(out)
+            os.sync()
+            t0 = time.monotonic()
+            r = subprocess.run([exe, "convert", "-f", ifmt, "-O", ofmt, src[ifmt], out],
+                               capture_output=True, text=True)
+            t = time.monotonic() - t0
+            if r.returncode:
+                na[tool] = f"{row}: {r.stderr.strip()[:200]}"
+                continue
+            table.setdefault(tool, {}).setdefault(row, []).append(t)
+            if subprocess.run(["qemu-img", "compare", "-q", "-f", "raw", "-F", ofmt,
+                               src["raw"], out]).returncode:
+                bad.append(f"{tool} {row}")
+        if os.path.exists(out):
+            os.remove(out)
+
+
+def img_lines(table, na, bad):
+    lines = ["", "Image tool, host wall seconds (median of the same rounds):", "",
+             "| workload | vx86-img | qemu-img | vx86-img / qemu-img |", "|---|---|---|---|"]
+    for row in IMG_ROWS:
+        a, b = table.get("vx86-img", {}).get(row), table.get("qemu-img", {}).get(row)
+        cells = [f"{statistics.median(v):.2f}" if v else "n/a" for v in (a, b)]
+        cells.append(f"{statistics.median(a) / statistics.median(b):.2f}" if a and b else "n/a")
+        lines.append(f"| {row} | " + " | ".join(cells) + " |")
+    if bad:
+        lines.append("\nOutput differs from the source (wrong results!): " + ", ".join(sorted(set(bad))))
+    for tool, why in na.items():
+        lines.append(f"- {tool}: {why}")
+    return lines
+
+
 def probe_kvm(name):
     if not os.path.exists("/dev/kvm"):
         return "no /dev/kvm on this host"
@@ -303,9 +436,16 @@ def main():
     kernel, initrd, stage = build_material()
     fw_rows = [w for w in FIRMWARE_WORKLOADS if w in WORKLOADS]
     iso = build_firmware_material(kernel) if fw_rows else None
+    vblk_rows = [w for w in VIRTIO_WORKLOADS if w in WORKLOADS]
+    vblk_initrd = build_virtio_material() if vblk_rows else None
     scratch = os.path.join(BENCH_CACHE, "scratch-disk.img")
+    qscratch = os.path.join(BENCH_CACHE, "scratch-disk.qcow2")
+    want_q = any(w in fw_rows for w in QCOW2_WORKLOADS)
+    img_src = build_img_material() if IMG_ROWS else None
+    img_table, img_na, img_bad = {}, {}, []
     # The interpreter would spend most of the run limit in SeaBIOS and dd.
     fw_na = {"vx86-interp": "not run (the interpreter is too slow for these rows)"}
+    vblk_na = dict(fw_na)
     table = {}
     rss = {}
     na = {}
@@ -330,10 +470,27 @@ def main():
                 continue
             rss[name] = max(rss.get(name, 0), peak)
             for w in WORKLOADS:
-                if w in res and w not in FIRMWARE_WORKLOADS:
+                if w in res and w not in DEVICE_WORKLOADS:
                     table.setdefault(name, {}).setdefault(w, []).append(res[w])
                 if w + ":sum" in res:
                     sums.setdefault(w, {})[name] = res[w + ":sum"]
+            if vblk_rows and name not in vblk_na:
+                print(f"bench: run {run + 1}/{RUNS} {name} (virtio-blk disk) ...",
+                      file=sys.stderr, flush=True)
+                if os.path.exists(scratch):
+                    os.remove(scratch)
+                with open(scratch, "wb") as f:
+                    f.truncate(SCRATCH_MIB << 20)
+                res, peak, err = run_guest(name, virtio_argv(argv, vblk_initrd, scratch))
+                if err:
+                    vblk_na[name] = err
+                else:
+                    rss[name] = max(rss.get(name, 0), peak)
+                    for w in vblk_rows:
+                        if w in res:
+                            table.setdefault(name, {}).setdefault(w, []).append(res[w])
+                        if w + ":sum" in res:
+                            sums.setdefault(w, {})[name] = res[w + ":sum"]
             if not fw_rows or name in fw_na:
                 continue
             print(f"bench: run {run + 1}/{RUNS} {name} (SeaBIOS + GRUB ISO, disk) ...",
@@ -342,7 +499,10 @@ def main():
                 os.remove(scratch)
             with open(scratch, "wb") as f:
                 f.truncate(SCRATCH_MIB << 20)
-            res, peak, err = run_guest(name, firmware_argv(argv, iso, scratch))
+            if want_q:
+                sh(f"qemu-img create -q -f qcow2 {qscratch} {QSCRATCH_MIB}M")
+            res, peak, err = run_guest(name, firmware_argv(argv, iso, scratch,
+                                                           qscratch if want_q else None))
             if err:
                 fw_na[name] = err
                 continue
@@ -354,6 +514,10 @@ def main():
                     table.setdefault(name, {}).setdefault(w, []).append(res[w])
                 if w + ":sum" in res:
                     sums.setdefault(w, {})[name] = res[w + ":sum"]
+        if img_src:
+            print(f"bench: run {run + 1}/{RUNS} vx86-img / qemu-img convert ...",
+                  file=sys.stderr, flush=True)
+            run_img_round(img_src, img_table, img_na, img_bad, run)
         if "native" in na:
             continue
         print(f"bench: run {run + 1}/{RUNS} native ...", file=sys.stderr, flush=True)
@@ -385,7 +549,7 @@ def main():
         if a and b:
             r = statistics.median(a) / statistics.median(b)
             # The geometric mean stays over the CPU rows it always had.
-            if w not in FIRMWARE_WORKLOADS:
+            if w not in DEVICE_WORKLOADS:
                 ratios.append(r)
             cells.append(f"{r:.2f}")
         else:
@@ -416,8 +580,16 @@ def main():
         lines.append("\nFirmware boot (" + ", ".join(fw_rows) + ") failed:")
         for n, why in fw_na.items():
             lines.append(f"- {n}: {why}")
-    if os.path.exists(scratch):
-        os.remove(scratch)
+    vblk_na = {n: why for n, why in vblk_na.items() if n not in na}
+    if vblk_rows and vblk_na:
+        lines.append("\nvirtio-blk boot (" + ", ".join(vblk_rows) + ") failed:")
+        for n, why in vblk_na.items():
+            lines.append(f"- {n}: {why}")
+    if img_src:
+        lines += img_lines(img_table, img_na, img_bad)
+    for f in (scratch, qscratch):
+        if os.path.exists(f):
+            os.remove(f)
     text = "\n".join(lines) + "\n"
     print(text)
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)

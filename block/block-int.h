@@ -1,8 +1,8 @@
 /*
  * Inside the block layer: the host file every image sits in (BlockFile,
- * block/file.c), the per-format driver table (raw today; qcow2, vmdk, vdi
- * later), QEMU-compatible image locks (block/lock.c) and the -snapshot
- * overlay (block/overlay.c).  Nothing here is for devices: they use
+ * block/file.c), the per-format driver table (raw, qcow2, vmdk, vdi, vpc),
+ * QEMU-compatible image locks (block/lock.c) and the -snapshot overlay
+ * (block/overlay.c).  Nothing here is for devices: they use
  * block/block.h only.
  *
  * Every function here is synchronous and thread-safe for concurrent calls
@@ -45,6 +45,10 @@ void bfile_close(BlockFile *f);
 /* Reads past the end of the file return zeros.  0 or -errno. */
 int bfile_pread(BlockFile *f, uint64_t offset, void *buf, size_t len);
 int bfile_pwrite(BlockFile *f, uint64_t offset, const void *buf, size_t len);
+/* Punches a hole (the range reads back as zeros, its blocks go back to the
+ * host file system); 0 without effect on read-only files and file
+ * systems that cannot.  0 or -errno. */
+int bfile_discard(BlockFile *f, uint64_t offset, uint64_t len);
 /* fdatasync, except with cache=unsafe (a no-op). */
 int bfile_flush(BlockFile *f);
 
@@ -65,6 +69,23 @@ void blk_unlock_image(int fd);
 
 /* ---- format drivers ---- */
 
+/* Internal snapshots of a format that has them (qcow2).  name is a
+ * snapshot's name (tag), never its id, as QEMU's savevm/loadvm look them
+ * up.  Errors: -errno with one line in err. */
+typedef struct BlockSnapshotOps {
+    /* Count (>= 0) and a malloc'ed array, or -errno. */
+    int (*list)(void *state, BlockSnapshotInfo **out);
+    /* sn->name, dates, vm_clock_nsec and vm_state_size (the bytes written
+     * with save_vmstate just before; 0 for a disk-only snapshot). */
+    int (*create)(void *state, const BlockSnapshotInfo *sn, char *err, size_t errlen);
+    int (*goto_snapshot)(void *state, const char *name, char *err, size_t errlen);
+    int (*remove)(void *state, const char *name, char *err, size_t errlen);
+    /* The VM state area of the active image / of snapshot name. */
+    int (*save_vmstate)(void *state, uint64_t pos, const void *buf, size_t len);
+    int (*load_vmstate)(void *state, const char *name, uint64_t pos, void *buf, size_t len);
+    int (*drop_vmstate)(void *state);
+} BlockSnapshotOps;
+
 typedef struct BlockDriver {
     const char *name;                        /* "raw", as in format= */
     /* How sure the driver is that the first bytes are its format: 0 no,
@@ -79,10 +100,14 @@ typedef struct BlockDriver {
     int (*flush)(void *state);
     /* Optional: the range may read back as anything (guest TRIM). */
     int (*discard)(void *state, uint64_t offset, uint64_t len);
+    const BlockSnapshotOps *snapshot;        /* NULL: no internal snapshots */
 } BlockDriver;
 
 extern const BlockDriver blk_driver_raw;
 extern const BlockDriver blk_driver_qcow2;
+extern const BlockDriver blk_driver_vmdk;    /* read-only */
+extern const BlockDriver blk_driver_vdi;     /* read-only */
+extern const BlockDriver blk_driver_vpc;     /* VHD, read-only */
 /* NULL-terminated list of every driver, probe order irrelevant. */
 extern const BlockDriver *const blk_drivers[];
 const BlockDriver *blk_driver_find(const char *name);
@@ -109,6 +134,7 @@ uint64_t overlay_allocated_clusters(BlockOverlay *ov);
 const BlockFile *blk_get_file(const BlockBackend *bb);
 /* The format driver's state (vx86-img reaches qcow2 internals). */
 void *blk_get_driver_state(const BlockBackend *bb);
+const BlockDriver *blk_get_driver(const BlockBackend *bb);
 BlockOverlay *blk_get_overlay(const BlockBackend *bb);
 
 #endif

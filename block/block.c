@@ -86,6 +86,11 @@ struct BlockBackend {
      * backend can be closed, or its machine freed, right after. */
     int finishing;
     int in_flight;                /* submitted, callback not run yet (main thread) */
+    /* -icount (Machine.icount): a request runs at once on the submitting
+     * thread and its callback at the main loop's next deferred-work
+     * round, so when the guest sees it depends on the instruction count
+     * only (docs/record-replay.md). */
+    bool sync;
 };
 
 /* ---- the request itself (worker threads, or the caller for blk_p*) ---- */
@@ -177,6 +182,11 @@ static void clear_eventfd(BlockBackend *bb)
     (void)n;
 }
 
+static void blk_run_deferred(void *opaque)
+{
+    run_completions(opaque);
+}
+
 static int blk_get_fd(void *opaque)
 {
     BlockBackend *bb = opaque;
@@ -223,6 +233,7 @@ void blk_attach(BlockBackend *bb, Machine *m)
     if (bb->m == m)
         return;
     blk_detach(bb);
+    bb->sync = m->icount;
     if (!machine_watch_fd(m, blk_get_fd, blk_fd_readable, bb)) {
         fprintf(stderr, "vx86: %s: the main loop watches too many inputs\n",
                 bb->file.filename);
@@ -238,6 +249,7 @@ void blk_detach(BlockBackend *bb)
     blk_drain(bb);
     machine_unwatch_fd(bb->m, bb);
     __atomic_store_n(&bb->m, NULL, __ATOMIC_RELEASE);
+    bb->sync = false;
 }
 
 /* ---- open / close ---- */
@@ -371,6 +383,11 @@ void *blk_get_driver_state(const BlockBackend *bb)
     return bb->drv_state;
 }
 
+const BlockDriver *blk_get_driver(const BlockBackend *bb)
+{
+    return bb->drv;
+}
+
 const BlockFile *blk_get_file(const BlockBackend *bb)
 {
     return &bb->file;
@@ -403,6 +420,19 @@ static int submit(BlockBackend *bb, BlkReqType type, uint64_t offset, void *buf,
     *req = (BlkRequest){ .type = type, .offset = offset, .buf = buf, .len = len,
                          .cb = cb, .opaque = opaque };
     bb->in_flight++;
+    if (bb->sync) {
+        req->ret = do_request(bb, type, offset, buf, len);
+        pthread_mutex_lock(&bb->lock);
+        *bb->done_tail = req;
+        bb->done_tail = &req->next;
+        pthread_mutex_unlock(&bb->lock);
+        if (!machine_defer(bb->m, blk_run_deferred, bb)) {
+            fprintf(stderr, "vx86: %s: too much deferred work\n", bb->file.filename);
+            abort();
+        }
+        machine_request_stop(bb->m);   /* the CPU comes back after this instruction */
+        return 0;
+    }
     TSAN_RELEASE(req);
     g_thread_pool_push(bb->pool, req, NULL);
     return 0;

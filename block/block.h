@@ -78,6 +78,11 @@ void blk_detach(BlockBackend *bb);
  * returns how many ran (for code that has no main loop). */
 int blk_poll(BlockBackend *bb);
 
+/* The format= names the block layer has a driver for (the driver table in
+ * block/raw.c): whether name is one, and all of them as "raw, qcow2, ...". */
+bool blk_format_known(const char *name);
+void blk_format_list(char *buf, size_t len);
+
 uint64_t blk_size(const BlockBackend *bb);     /* bytes the guest sees */
 bool blk_is_read_only(const BlockBackend *bb);
 const char *blk_filename(const BlockBackend *bb);
@@ -93,7 +98,8 @@ int blk_aio_write(BlockBackend *bb, uint64_t offset, const void *buf, size_t len
                   BlockCompletionFunc cb, void *opaque);
 int blk_aio_flush(BlockBackend *bb, BlockCompletionFunc cb, void *opaque);
 /* Guest TRIM/UNMAP: the range may read back as anything afterwards (qcow2
- * frees its clusters; raw and the -snapshot overlay ignore it). */
+ * frees its clusters, raw punches a hole in the file; the -snapshot
+ * overlay ignores it). */
 int blk_aio_discard(BlockBackend *bb, uint64_t offset, size_t len,
                     BlockCompletionFunc cb, void *opaque);
 
@@ -108,5 +114,45 @@ int blk_discard(BlockBackend *bb, uint64_t offset, size_t len);
 void blk_drain(BlockBackend *bb);
 /* Number of requests queued or running. */
 int blk_in_flight(const BlockBackend *bb);
+
+/*
+ * Internal snapshots (block/snapshot.c), for whole-VM snapshots
+ * (core/snapshot.c: savevm, loadvm, delvm).  Only a writable image of a
+ * format with internal snapshots (qcow2), without a -snapshot overlay,
+ * has them.  Call with no request in flight (blk_drain), on the main
+ * thread.  Names are snapshot names (tags), as QEMU's savevm/loadvm use.
+ */
+typedef struct BlockSnapshotInfo {
+    char id[128];
+    char name[256];              /* longer names are cut here (listing only) */
+    uint64_t vm_state_size;      /* bytes of VM state; 0: a disk-only snapshot */
+    uint32_t date_sec, date_nsec;
+    uint64_t vm_clock_nsec;      /* the VM's clock when it was taken */
+    uint64_t icount;             /* UINT64_MAX: not recorded */
+} BlockSnapshotInfo;
+
+bool blk_can_snapshot(const BlockBackend *bb);
+/* Count and a malloc'ed array (free it), or -errno. */
+int blk_snapshot_list(BlockBackend *bb, BlockSnapshotInfo **out);
+/* true with *out filled when a snapshot has that name. */
+bool blk_snapshot_find(BlockBackend *bb, const char *name, BlockSnapshotInfo *out);
+/* 0, or -errno with one line in err. */
+int blk_snapshot_create(BlockBackend *bb, const BlockSnapshotInfo *sn, char *err, size_t errlen);
+int blk_snapshot_goto(BlockBackend *bb, const char *name, char *err, size_t errlen);
+int blk_snapshot_delete(BlockBackend *bb, const char *name, char *err, size_t errlen);
+/* The VM state area: written in the active image before the snapshot
+ * is created (which then keeps it), read from snapshot name's copy;
+ * drop frees the active image's copy.  0 or -errno. */
+int blk_vmstate_save(BlockBackend *bb, uint64_t pos, const void *buf, size_t len);
+int blk_vmstate_load(BlockBackend *bb, const char *name, uint64_t pos, void *buf, size_t len);
+int blk_vmstate_drop(BlockBackend *bb);
+
+/* One line of QEMU's snapshot table (`info snapshots`, `qemu-img
+ * snapshot -l`), without the newline: the header for sn == NULL; id
+ * replaces sn->id when not NULL ("--" for snapshots on every disk). */
+void blk_snapshot_row(const BlockSnapshotInfo *sn, const char *id, char *buf, size_t len);
+/* "69 MiB", "1.5 GiB", "999 B": QEMU's human sizes (3 significant
+ * digits, the next unit from 1000 of one). */
+void blk_size_str(uint64_t v, char *buf, size_t len);
 
 #endif

@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -325,6 +326,25 @@ int bfile_pwrite(BlockFile *f, uint64_t offset, const void *buf, size_t len)
     if (r == 0)
         note_size(f, offset + len);
     return r;
+}
+
+int bfile_discard(BlockFile *f, uint64_t offset, uint64_t len)
+{
+    uint64_t size = __atomic_load_n(&f->file_size, __ATOMIC_RELAXED);
+    if (!f->writable || len == 0 || offset >= size)
+        return 0;                   /* past the end of the file: zeros already */
+    if (len > size - offset)
+        len = size - offset;
+    /* Shared: an O_DIRECT read-modify-write of a neighbouring block may
+     * write back old bytes of the hole, which a discard allows. */
+    pthread_rwlock_rdlock(&f->rmw_lock);
+    int r = fallocate(f->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)offset,
+                      (off_t)len);
+    int e = errno;
+    pthread_rwlock_unlock(&f->rmw_lock);
+    if (r < 0 && (e == EOPNOTSUPP || e == ENOSYS))
+        return 0;                   /* the file system cannot: discard is advisory */
+    return r < 0 ? -e : 0;
 }
 
 int bfile_flush(BlockFile *f)

@@ -24,7 +24,8 @@ static void usage(FILE *f)
           "  create [-f fmt] [-b backing_file -F backing_fmt] [-o options] [-u] filename [size]\n"
           "  info [-f fmt] [--output=human|json] [--backing-chain] filename\n"
           "  check [-f fmt] [-r leaks|all] [--output=human|json] filename\n"
-          "  convert [-c] [-p] [-f fmt] [-O output_fmt] [-o options] filename output_filename\n"
+          "  convert [-c] [-p] [-f fmt] [-O output_fmt] [-o options] [-t cache] [-T src_cache]\n"
+          "          filename output_filename\n"
           "  snapshot [-l | -c snapshot | -a snapshot | -d snapshot] filename\n"
           "  commit [-f fmt] [-d] filename\n"
           "  rebase [-f fmt] [-u] -b backing_file [-F backing_fmt] filename\n"
@@ -127,36 +128,27 @@ static void json_str(const char *s)
 
 static uint64_t disk_usage(BlockBackend *bb)
 {
+    uint64_t all = img_import_disk_usage(bb);     /* descriptor + extent files */
+    if (all != UINT64_MAX)
+        return all;
     struct stat st;
     if (fstat(blk_get_file(bb)->fd, &st) < 0)
         return 0;
     return (uint64_t)st.st_blocks * 512;
 }
 
-static void snap_date(const Qcow2Snapshot *s, char *date, size_t dl, char *clk, size_t cl)
+static void print_snapshot_table(BlockBackend *bb)
 {
-    time_t t = s->date_sec;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(date, dl, "%Y-%m-%d %H:%M:%S", &tm);
-    uint64_t secs = s->vm_clock_nsec / UINT64_C(1000000000);
-    snprintf(clk, cl, "%02" PRIu64 ":%02" PRIu64 ":%02" PRIu64 ".%03" PRIu64, secs / 3600,
-             secs / 60 % 60, secs % 60, s->vm_clock_nsec / UINT64_C(1000000) % 1000);
-}
-
-static void print_snapshot_table(Qcow2 *q)
-{
-    printf("%-9s %-17s %7s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE", "VM CLOCK", "ICOUNT");
-    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
-        Qcow2Snapshot *s = &q->snaps[i];
-        char date[64], clk[64], vms[32];
-        snap_date(s, date, sizeof date, clk, sizeof clk);
-        img_size_str(s->vm_state_size, vms, sizeof vms);
-        char icount[32] = "";
-        if (s->icount != ~0ull)
-            snprintf(icount, sizeof icount, "%" PRIu64, s->icount);
-        printf("%-9s %-17s %7s %19s %12s %10s\n", s->id, s->name, vms, date, clk, icount);
+    BlockSnapshotInfo *l;
+    int n = blk_snapshot_list(bb, &l);
+    char row[512];
+    blk_snapshot_row(NULL, NULL, row, sizeof row);
+    printf("%s\n", row);
+    for (int i = 0; i < n; i++) {
+        blk_snapshot_row(&l[i], NULL, row, sizeof row);
+        printf("%s\n", row);
     }
+    free(l);
 }
 
 static void info_human(BlockBackend *bb, const char *file)
@@ -167,8 +159,10 @@ static void info_human(BlockBackend *bb, const char *file)
     img_size_str(disk_usage(bb), ds, sizeof ds);
     printf("image: %s\nfile format: %s\nvirtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n",
            file, blk_format_name(bb), vs, blk_size(bb), ds);
-    if (!q)
+    if (!q) {
+        img_import_info_human(bb);
         return;
+    }
     printf("cluster_size: %" PRIu64 "\n", q->cluster_size);
     if (q->backing_name) {
         printf("backing file: %s", q->backing_name);
@@ -180,7 +174,7 @@ static void info_human(BlockBackend *bb, const char *file)
     }
     if (q->nb_snapshots) {
         printf("Snapshot list:\n");
-        print_snapshot_table(q);
+        print_snapshot_table(bb);
     }
     printf("Format specific information:\n    compat: %s\n", q->version == 2 ? "0.10" : "1.1");
     if (q->version >= 3) {
@@ -224,10 +218,12 @@ static void info_json(BlockBackend *bb, const char *file, const char *indent)
     printf("%s    \"virtual-size\": %" PRIu64 ",\n%s    \"filename\": ", indent, blk_size(bb), indent);
     json_str(file);
     printf(",\n");
-    if (q)
-        printf("%s    \"cluster-size\": %" PRIu64 ",\n", indent, q->cluster_size);
+    uint64_t cs = q ? q->cluster_size : img_import_cluster_size(bb);
+    if (cs)
+        printf("%s    \"cluster-size\": %" PRIu64 ",\n", indent, cs);
     printf("%s    \"format\": \"%s\",\n", indent, blk_format_name(bb));
     printf("%s    \"actual-size\": %" PRIu64 ",\n", indent, disk_usage(bb));
+    img_import_info_json(bb, indent);
     if (q) {
         printf("%s    \"format-specific\": {\n%s        \"type\": \"qcow2\",\n"
                "%s        \"data\": {\n", indent, indent, indent);
@@ -251,8 +247,10 @@ static void info_json(BlockBackend *bb, const char *file, const char *indent)
             printf(",\n");
         }
     }
-    printf("%s    \"dirty-flag\": %s\n%s}", indent,
-           q && (q->incompat & QCOW2_INCOMPAT_DIRTY) ? "true" : "false", indent);
+    if (q || img_import_info_ok(bb))
+        printf("%s    \"dirty-flag\": %s\n", indent,
+               q && (q->incompat & QCOW2_INCOMPAT_DIRTY) ? "true" : "false");
+    printf("%s}", indent);
 }
 
 int img_cmd_info(int argc, char **argv)
@@ -367,6 +365,11 @@ int img_cmd_check(int argc, char **argv)
     if (!bb)
         return 1;
     Qcow2 *q = img_qcow2(bb);
+    int irc = q || fix ? -1 : img_import_check(bb, file, !strcmp(output, "json"), quiet);
+    if (irc >= 0) {
+        blk_close(bb);
+        return irc;
+    }
     if (!q) {
         img_error("This image format does not support checks");
         blk_close(bb);
@@ -476,7 +479,7 @@ int img_cmd_snapshot(int argc, char **argv)
     } else if (action == 'l') {
         if (q->nb_snapshots) {
             printf("Snapshot list:\n");
-            print_snapshot_table(q);
+            print_snapshot_table(bb);
         }
     } else {
         int r = action == 'c' ? qcow2_snapshot_create(q, name, err, sizeof err)

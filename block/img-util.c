@@ -52,21 +52,36 @@ bool img_parse_size(const char *s, uint64_t *out)
 
 void img_size_str(uint64_t v, char *buf, size_t len)
 {
-    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-    int i = 0;
-    double d = (double)v;
-    while (d >= 1024 && i < 6) {
-        d /= 1024;
-        i++;
-    }
-    snprintf(buf, len, "%0.3g %s", d, units[i]);
+    blk_size_str(v, buf, len);
+}
+
+bool img_parse_cache(const char *s, BlockCacheMode *out)
+{
+    static const struct { const char *name; BlockCacheMode mode; } modes[] = {
+        { "writeback", BLK_CACHE_WRITEBACK }, { "none", BLK_CACHE_NONE },
+        { "unsafe", BLK_CACHE_UNSAFE }, { "directsync", BLK_CACHE_DIRECTSYNC },
+        { "writethrough", BLK_CACHE_WRITETHROUGH },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+        if (!strcmp(s, modes[i].name)) {
+            *out = modes[i].mode;
+            return true;
+        }
+    img_error("Invalid cache option: %s", s);
+    return false;
 }
 
 BlockBackend *img_open(const char *file, const char *fmt, bool writable, bool lock)
 {
+    return img_open_cache(file, fmt, writable, lock, BLK_CACHE_WRITEBACK);
+}
+
+BlockBackend *img_open_cache(const char *file, const char *fmt, bool writable, bool lock,
+                             BlockCacheMode cache)
+{
     BlockOpenOptions o = {
         .filename = file, .format = fmt, .read_only = !writable,
-        .cache = BLK_CACHE_WRITEBACK, .no_lock = !lock,
+        .cache = cache, .no_lock = !lock,
     };
     char err[1024];
     BlockBackend *bb = blk_open(&o, err, sizeof err);

@@ -98,7 +98,18 @@ too_big:
 
 /* ---- tree walks ---- */
 
-int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta)
+/* Whether [off, off + bytes) lies inside the file (the last cluster may
+ * be partly past its end, as a compressed cluster's last sector). */
+static bool in_file(Qcow2 *q, uint64_t off, uint64_t bytes)
+{
+    uint64_t cs = q->cluster_size;
+    uint64_t end = (q->file->file_size + cs - 1) & ~(cs - 1);
+    return off < end && bytes <= end - off;
+}
+
+/* One pass over the tree: check (delta 0: every table readable, every
+ * entry well-formed and inside the file) or adjust the refcounts. */
+static int tree_pass(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta)
 {
     uint64_t cs = q->cluster_size;
     uint8_t *t = xmalloc(cs);
@@ -107,6 +118,10 @@ int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t 
         uint64_t l2off = l1[i] & QCOW2_OFFSET_MASK;
         if (!l2off)
             continue;
+        if (!in_file(q, l2off, cs)) {
+            r = -EIO;
+            break;
+        }
         uint8_t *c = qcow2_get_l2(q, l2off, &r);
         if (!c)
             break;
@@ -118,19 +133,31 @@ int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t 
                 r = -EIO;
                 break;
             }
-            if (m.kind == QC_NORMAL)
-                r = qcow2_update_refcount(q, m.host, cs, delta);
-            else if (m.kind == QC_COMPRESSED) {
-                uint64_t start, bytes;
+            if (m.kind == QC_UNALLOCATED)
+                continue;
+            uint64_t start = m.host, bytes = cs;
+            if (m.kind == QC_COMPRESSED)
                 qcow2_compressed_range(q, qcow2_be64(e), &start, &bytes);
+            if (!delta && !in_file(q, start, bytes))
+                r = -EIO;
+            else if (delta)
                 r = qcow2_update_refcount(q, start, bytes, delta);
-            }
         }
-        if (r == 0)
+        if (r == 0 && delta)
             r = qcow2_update_refcount(q, l2off, cs, delta);
     }
     free(t);
     return r;
+}
+
+int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta)
+{
+    /* A tree naming clusters past the end of the file (a damaged image)
+     * is refused before any refcount changes: half an update would be
+     * worse than none, and an increment there would grow the file by as
+     * much as the bad offset says. */
+    int r = tree_pass(q, l1, l1_size, 0);
+    return r < 0 || !delta ? r : tree_pass(q, l1, l1_size, delta);
 }
 
 int qcow2_fix_copied(Qcow2 *q)
@@ -286,8 +313,11 @@ static int end(Qcow2 *q, int r)
     return r;
 }
 
-int qcow2_snapshot_create(Qcow2 *q, const char *name, char *err, size_t errlen)
+/* A new snapshot of the active tree named sn->name, with sn's dates,
+ * clock and VM state size. */
+static int snapshot_create(Qcow2 *q, const BlockSnapshotInfo *sn, char *err, size_t errlen)
 {
+    const char *name = sn->name;
     for (uint32_t i = 0; i < q->nb_snapshots; i++)
         if (!strcmp(q->snaps[i].name, name)) {
             snprintf(err, errlen, "Could not create snapshot '%s': -17 (File exists)", name);
@@ -338,14 +368,13 @@ int qcow2_snapshot_create(Qcow2 *q, const char *name, char *err, size_t errlen)
         uint32_t max_id = 0;
         for (uint32_t i = 0; i < q->nb_snapshots; i++)
             max_id = MAX(max_id, (uint32_t)strtoul(q->snaps[i].id, NULL, 10));
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
         q->snaps = xrealloc(q->snaps, (q->nb_snapshots + 1) * sizeof(*q->snaps));
         q->snaps[q->nb_snapshots] = (Qcow2Snapshot){
             .l1_offset = (uint64_t)l1off, .l1_size = q->l1_size,
             .id = xasprintf("%u", max_id + 1), .name = xstrdup(name),
-            .date_sec = (uint32_t)ts.tv_sec, .date_nsec = (uint32_t)ts.tv_nsec,
-            .disk_size = q->size, .icount = ~0ull,
+            .date_sec = sn->date_sec, .date_nsec = sn->date_nsec,
+            .vm_clock_nsec = sn->vm_clock_nsec, .vm_state_size = sn->vm_state_size,
+            .disk_size = q->size, .icount = sn->icount,
         };
         q->nb_snapshots++;
         r = qcow2_flush_metadata(q, true);
@@ -358,20 +387,31 @@ int qcow2_snapshot_create(Qcow2 *q, const char *name, char *err, size_t errlen)
     return r;
 }
 
-int qcow2_snapshot_apply(Qcow2 *q, const char *name, char *err, size_t errlen)
+int qcow2_snapshot_create(Qcow2 *q, const char *name, char *err, size_t errlen)
 {
-    int i = qcow2_snapshot_find(q, name);
-    if (i < 0) {
-        snprintf(err, errlen, "Could not apply snapshot '%s': -2 (No such file or directory)", name);
-        return -ENOENT;
+    /* A disk-only snapshot as qemu-img makes it: no VM state, clock and
+     * icount 0. */
+    BlockSnapshotInfo sn = { .icount = 0 };
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    sn.date_sec = (uint32_t)ts.tv_sec;
+    sn.date_nsec = (uint32_t)ts.tv_nsec;
+    if (strlen(name) >= sizeof sn.name) {
+        snprintf(err, errlen, "Could not create snapshot '%s': name too long", name);
+        return -EINVAL;
     }
+    snprintf(sn.name, sizeof sn.name, "%s", name);
+    return snapshot_create(q, &sn, err, errlen);
+}
+
+/* Makes snapshot i the active tree (a larger L1 table first when the
+ * snapshot's is larger: it may map its VM state past the disk). */
+static int snapshot_apply(Qcow2 *q, int i, const char *name, char *err, size_t errlen)
+{
     Qcow2Snapshot *s = &q->snaps[i];
-    if (s->l1_size > q->l1_size) {
-        snprintf(err, errlen, "Could not apply snapshot '%s': its L1 table is larger than "
-                 "the image's", name);
-        return -EFBIG;
-    }
     int r = begin(q);
+    if (r == 0 && s->l1_size > q->l1_size)
+        r = qcow2_grow_l1(q, s->l1_size);
     uint64_t *snap_l1 = xcalloc(q->l1_size ? q->l1_size : 1, 8);
     uint64_t *old_l1 = xmalloc((q->l1_size ? q->l1_size : 1) * 8ull);
     memcpy(old_l1, q->l1, q->l1_size * 8ull);
@@ -416,13 +456,18 @@ int qcow2_snapshot_apply(Qcow2 *q, const char *name, char *err, size_t errlen)
     return r;
 }
 
-int qcow2_snapshot_delete(Qcow2 *q, const char *name, char *err, size_t errlen)
+int qcow2_snapshot_apply(Qcow2 *q, const char *name, char *err, size_t errlen)
 {
     int i = qcow2_snapshot_find(q, name);
     if (i < 0) {
-        snprintf(err, errlen, "Could not delete snapshot '%s': snapshot not found", name);
+        snprintf(err, errlen, "Could not apply snapshot '%s': -2 (No such file or directory)", name);
         return -ENOENT;
     }
+    return snapshot_apply(q, i, name, err, errlen);
+}
+
+static int snapshot_delete(Qcow2 *q, int i, const char *name, char *err, size_t errlen)
+{
     int r = begin(q);
     Qcow2Snapshot s = q->snaps[i];
     uint64_t *l1 = xcalloc(s.l1_size ? s.l1_size : 1, 8);
@@ -464,3 +509,174 @@ int qcow2_snapshot_delete(Qcow2 *q, const char *name, char *err, size_t errlen)
         snprintf(err, errlen, "Could not delete snapshot '%s': %d (%s)", name, r, strerror(-r));
     return r;
 }
+
+int qcow2_snapshot_delete(Qcow2 *q, const char *name, char *err, size_t errlen)
+{
+    int i = qcow2_snapshot_find(q, name);
+    if (i < 0) {
+        snprintf(err, errlen, "Could not delete snapshot '%s': snapshot not found", name);
+        return -ENOENT;
+    }
+    return snapshot_delete(q, i, name, err, errlen);
+}
+
+/* ---- whole-VM snapshots: the VM state area ---- */
+
+uint64_t qcow2_vm_state_offset(const Qcow2 *q, uint64_t disk_size)
+{
+    unsigned shift = q->cluster_bits + q->l2_bits;      /* bytes one L2 table maps */
+    return ((disk_size + (UINT64_C(1) << shift) - 1) >> shift) << shift;
+}
+
+int qcow2_save_vmstate(Qcow2 *q, uint64_t pos, const void *buf, size_t len)
+{
+    uint64_t base = qcow2_vm_state_offset(q, q->size);
+    if (pos > (UINT64_C(1) << 56) - base)
+        return -EFBIG;
+    return qcow2_write_area(q, base + pos, buf, len);
+}
+
+int qcow2_load_vmstate(Qcow2 *q, int i, uint64_t pos, void *buf, size_t len)
+{
+    if (i < 0 || (uint32_t)i >= q->nb_snapshots)
+        return -ENOENT;
+    const Qcow2Snapshot *s = &q->snaps[i];
+    if (pos > s->vm_state_size || len > s->vm_state_size - pos)
+        return -EIO;
+    uint64_t base = qcow2_vm_state_offset(q, s->disk_size);
+    if (base >> 56 || pos > (UINT64_C(1) << 56) - base)
+        return -EIO;
+    /* The snapshot's L1 table as on disk, checked like the active one. */
+    uint32_t n = s->l1_size;
+    uint8_t *raw = xmalloc(n ? n * 8ull : 1);
+    uint64_t *l1 = xcalloc(n ? n : 1, 8);
+    int r = bfile_pread(q->file, s->l1_offset, raw, n * 8ull);
+    for (uint32_t k = 0; k < n && r == 0; k++) {
+        l1[k] = qcow2_be64(raw + 8ull * k) & ~QCOW2_OFLAG_COPIED;
+        uint64_t l2off = l1[k] & QCOW2_OFFSET_MASK;
+        if ((l1[k] & QCOW2_L1_RESERVED) || (l2off & (q->cluster_size - 1)) ||
+            (l2off && l2off < q->cluster_size))
+            r = -EIO;
+    }
+    free(raw);
+    if (r == 0)
+        r = qcow2_read_l1(q, l1, n, base + pos, buf, len);
+    free(l1);
+    return r;
+}
+
+int qcow2_drop_vmstate(Qcow2 *q)
+{
+    if (!q->writable)
+        return -EROFS;
+    uint32_t first = (uint32_t)(qcow2_vm_state_offset(q, q->size) >> (q->cluster_bits + q->l2_bits));
+    if (first >= q->l1_size)
+        return 0;
+    int r = qcow2_flush(q);
+    if (r < 0)
+        return r;
+    /* Clusters may become free: no I/O may be in flight into them. */
+    pthread_rwlock_wrlock(&q->io_lock);
+    pthread_mutex_lock(&q->meta_lock);
+    r = qcow2_prepare_write(q);
+    uint32_t n = q->l1_size - first;
+    uint64_t *old = xmalloc(n * 8ull);
+    memcpy(old, q->l1 + first, n * 8ull);
+    bool any = false;
+    for (uint32_t k = 0; k < n && r == 0; k++) {
+        if (!q->l1[first + k])
+            continue;
+        q->l1[first + k] = 0;
+        q->l1_dirty_map[first + k] = 1;
+        q->l1_dirty = any = true;
+    }
+    /* The references go first, then the refcounts. */
+    if (r == 0 && any)
+        r = qcow2_flush_metadata(q, true);
+    if (r == 0 && any)
+        r = qcow2_tree_refcount(q, old, n, -1);
+    if (r == 0 && any)
+        r = qcow2_flush_metadata(q, true);
+    free(old);
+    pthread_mutex_unlock(&q->meta_lock);
+    pthread_rwlock_unlock(&q->io_lock);
+    return r;
+}
+
+/* ---- the block layer's BlockSnapshotOps ---- */
+
+static int find_name(Qcow2 *q, const char *name)
+{
+    for (uint32_t i = 0; i < q->nb_snapshots; i++)
+        if (!strcmp(q->snaps[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+static int ops_list(void *state, BlockSnapshotInfo **out)
+{
+    Qcow2 *q = state;
+    *out = xcalloc(q->nb_snapshots ? q->nb_snapshots : 1, sizeof(**out));
+    for (uint32_t i = 0; i < q->nb_snapshots; i++) {
+        const Qcow2Snapshot *s = &q->snaps[i];
+        BlockSnapshotInfo *o = &(*out)[i];
+        snprintf(o->id, sizeof o->id, "%s", s->id);
+        snprintf(o->name, sizeof o->name, "%s", s->name);
+        o->vm_state_size = s->vm_state_size;
+        o->date_sec = s->date_sec;
+        o->date_nsec = s->date_nsec;
+        o->vm_clock_nsec = s->vm_clock_nsec;
+        o->icount = s->icount;
+    }
+    return (int)q->nb_snapshots;
+}
+
+static int ops_create(void *state, const BlockSnapshotInfo *sn, char *err, size_t errlen)
+{
+    return snapshot_create(state, sn, err, errlen);
+}
+
+static int ops_goto(void *state, const char *name, char *err, size_t errlen)
+{
+    int i = find_name(state, name);
+    if (i < 0) {
+        snprintf(err, errlen, "Could not apply snapshot '%s': -2 (No such file or directory)", name);
+        return -ENOENT;
+    }
+    return snapshot_apply(state, i, name, err, errlen);
+}
+
+static int ops_remove(void *state, const char *name, char *err, size_t errlen)
+{
+    int i = find_name(state, name);
+    if (i < 0) {
+        snprintf(err, errlen, "Could not delete snapshot '%s': snapshot not found", name);
+        return -ENOENT;
+    }
+    return snapshot_delete(state, i, name, err, errlen);
+}
+
+static int ops_save_vmstate(void *state, uint64_t pos, const void *buf, size_t len)
+{
+    return qcow2_save_vmstate(state, pos, buf, len);
+}
+
+static int ops_load_vmstate(void *state, const char *name, uint64_t pos, void *buf, size_t len)
+{
+    return qcow2_load_vmstate(state, find_name(state, name), pos, buf, len);
+}
+
+static int ops_drop_vmstate(void *state)
+{
+    return qcow2_drop_vmstate(state);
+}
+
+const BlockSnapshotOps qcow2_snapshot_ops = {
+    .list = ops_list,
+    .create = ops_create,
+    .goto_snapshot = ops_goto,
+    .remove = ops_remove,
+    .save_vmstate = ops_save_vmstate,
+    .load_vmstate = ops_load_vmstate,
+    .drop_vmstate = ops_drop_vmstate,
+};

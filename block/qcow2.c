@@ -543,15 +543,18 @@ static void l2_position(Qcow2 *q, uint64_t off, uint32_t *l1i, uint64_t *l2i)
     *l2i = cl & (q->l2_entries - 1);
 }
 
-static int get_mapping_locked(Qcow2 *q, uint64_t off, Qcow2Mapping *m)
+/* The mapping of off through the L1 table l1 (the active one, or a
+ * snapshot's); meta_lock held. */
+static int map_locked(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, uint64_t off,
+                      Qcow2Mapping *m)
 {
     uint32_t l1i;
     uint64_t l2i;
     l2_position(q, off, &l1i, &l2i);
     memset(m, 0, sizeof(*m));
-    if (l1i >= q->l1_size)
+    if (l1i >= l1_size)
         return 0;
-    uint64_t l2off = q->l1[l1i] & QCOW2_OFFSET_MASK;
+    uint64_t l2off = l1[l1i] & QCOW2_OFFSET_MASK;
     if (!l2off)
         return 0;
     int r;
@@ -559,6 +562,11 @@ static int get_mapping_locked(Qcow2 *q, uint64_t off, Qcow2Mapping *m)
     if (!l2)
         return r;
     return qcow2_decode_l2(q, l2 + l2i * q->l2_entry_size, m);
+}
+
+static int get_mapping_locked(Qcow2 *q, uint64_t off, Qcow2Mapping *m)
+{
+    return map_locked(q, q->l1, q->l1_size, off, m);
 }
 
 int qcow2_get_mapping(Qcow2 *q, uint64_t offset, Qcow2Mapping *m)
@@ -687,6 +695,30 @@ int qcow2_read(Qcow2 *q, uint64_t offset, void *buf, size_t len)
         n = MIN(n, q->size - offset);
         Qcow2Mapping m;
         r = qcow2_get_mapping(q, offset, &m);
+        if (r == 0)
+            r = read_view(q, &m, offset, p, n);
+        p += n;
+        offset += n;
+        len -= n;
+    }
+    pthread_rwlock_unlock(&q->io_lock);
+    return r;
+}
+
+int qcow2_read_l1(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, uint64_t offset,
+                  void *buf, size_t len)
+{
+    uint8_t *p = buf;
+    int r = 0;
+    if (offset >> 56 || len > (UINT64_C(1) << 56) - offset)
+        return -EIO;
+    pthread_rwlock_rdlock(&q->io_lock);
+    while (len && r == 0) {
+        uint64_t n = MIN((uint64_t)len, q->cluster_size - (offset & (q->cluster_size - 1)));
+        Qcow2Mapping m;
+        pthread_mutex_lock(&q->meta_lock);
+        r = map_locked(q, l1, l1_size, offset, &m);
+        pthread_mutex_unlock(&q->meta_lock);
         if (r == 0)
             r = read_view(q, &m, offset, p, n);
         p += n;
@@ -888,12 +920,65 @@ static int write_cluster(Qcow2 *q, uint64_t off, const uint8_t *buf, uint64_t n)
     return r;
 }
 
-int qcow2_write(Qcow2 *q, uint64_t offset, const void *buf, size_t len)
+int qcow2_grow_l1(Qcow2 *q, uint64_t entries)
+{
+    if (entries <= q->l1_size)
+        return 0;
+    if (entries * 8 > QCOW2_MAX_L1_BYTES)
+        return -EFBIG;
+    uint64_t cs = q->cluster_size, bytes = entries * 8, ncl = (bytes + cs - 1) / cs;
+    /* Every L2 table the L1 entries name is on disk before they move. */
+    int r = qcow2_flush_metadata(q, true);
+    int64_t h = r < 0 ? r : qcow2_alloc_clusters(q, ncl);
+    if (h < 0)
+        return (int)h;
+    r = qcow2_flush_metadata(q, true);
+    uint8_t *raw = xcalloc(ncl, cs);
+    for (uint32_t i = 0; i < q->l1_size; i++)
+        qcow2_put_be64(raw + 8ull * i, q->l1[i]);
+    if (r == 0)
+        r = bfile_pwrite(q->file, (uint64_t)h, raw, ncl * cs);
+    free(raw);
+    if (r == 0)
+        r = bfile_flush(q->file);
+    uint8_t hdr[12];                  /* l1_size and l1_table_offset: one write */
+    qcow2_put_be32(hdr, (uint32_t)entries);
+    qcow2_put_be64(hdr + 4, (uint64_t)h);
+    if (r == 0)
+        r = bfile_pwrite(q->file, 36, hdr, 12);
+    if (r == 0)
+        r = bfile_flush(q->file);
+    if (r < 0)
+        return r;                     /* the new clusters leak at worst */
+    uint64_t old = q->l1_offset, oldlen = (uint64_t)q->l1_size * 8;
+    q->l1 = xrealloc(q->l1, entries * 8);
+    memset(q->l1 + q->l1_size, 0, (entries - q->l1_size) * 8);
+    q->l1_dirty_map = xrealloc(q->l1_dirty_map, entries);
+    memset(q->l1_dirty_map, 0, entries);
+    q->l1_dirty = false;
+    q->l1_size = (uint32_t)entries;
+    q->l1_offset = (uint64_t)h;
+    return old && oldlen ? qcow2_update_refcount(q, old, (oldlen + cs - 1) & ~(cs - 1), -1) : 0;
+}
+
+int qcow2_write_area(Qcow2 *q, uint64_t offset, const void *buf, size_t len)
 {
     if (!q->writable)
         return -EROFS;
-    if (offset > q->size || len > q->size - offset)
+    if (!len)
+        return 0;
+    if (offset >> 56 || len > (UINT64_C(1) << 56) - offset)
         return -EIO;
+    uint64_t l1_needed = ((offset + len - 1) >> (q->cluster_bits + q->l2_bits)) + 1;
+    if (l1_needed > q->l1_size) {
+        pthread_mutex_lock(&q->meta_lock);
+        int r = q->broken ? -EIO : qcow2_prepare_write(q);
+        if (r == 0)
+            r = qcow2_grow_l1(q, l1_needed);
+        pthread_mutex_unlock(&q->meta_lock);
+        if (r < 0)
+            return r;
+    }
     const uint8_t *p = buf;
     int r = 0;
     pthread_rwlock_rdlock(&q->io_lock);
@@ -906,6 +991,15 @@ int qcow2_write(Qcow2 *q, uint64_t offset, const void *buf, size_t len)
     }
     pthread_rwlock_unlock(&q->io_lock);
     return r;
+}
+
+int qcow2_write(Qcow2 *q, uint64_t offset, const void *buf, size_t len)
+{
+    if (!q->writable)
+        return -EROFS;
+    if (offset > q->size || len > q->size - offset)
+        return -EIO;
+    return qcow2_write_area(q, offset, buf, len);
 }
 
 static int compress_cluster(Qcow2 *q, const uint8_t *src, uint8_t *dst, size_t cap, size_t *out)
@@ -1166,48 +1260,15 @@ int qcow2_resize(Qcow2 *q, uint64_t size, bool shrink, char *err, size_t errlen)
     pthread_mutex_lock(&q->meta_lock);
     r = qcow2_prepare_write(q);
     uint64_t l1_needed = (size + l2_span - 1) / l2_span;
-    if (r == 0 && l1_needed > q->l1_size) {
-        if (l1_needed * 8 > QCOW2_MAX_L1_BYTES) {
-            pthread_mutex_unlock(&q->meta_lock);
-            snprintf(err, errlen, "Image size too large (L1 table too big)");
-            return -EFBIG;
-        }
-        r = qcow2_flush_metadata(q, true);
-        uint64_t bytes = l1_needed * 8, ncl = (bytes + cs - 1) / cs;
-        int64_t h = r < 0 ? r : qcow2_alloc_clusters(q, ncl);
-        if (h < 0)
-            r = (int)h;
-        if (r == 0)
-            r = qcow2_flush_metadata(q, true);
-        uint8_t *raw = xcalloc(ncl, cs);
-        for (uint32_t i = 0; i < q->l1_size; i++)
-            qcow2_put_be64(raw + 8ull * i, q->l1[i]);
-        if (r == 0)
-            r = bfile_pwrite(q->file, (uint64_t)h, raw, ncl * cs);
-        free(raw);
-        if (r == 0)
-            r = bfile_flush(q->file);
-        uint8_t hdr[24];
-        qcow2_put_be64(hdr, size);
-        qcow2_put_be32(hdr + 8, 0);
-        qcow2_put_be32(hdr + 12, (uint32_t)l1_needed);
-        qcow2_put_be64(hdr + 16, (uint64_t)h);
-        if (r == 0)
-            r = bfile_pwrite(q->file, 24, hdr, 24);
-        if (r == 0)
-            r = bfile_flush(q->file);
-        if (r == 0) {
-            uint64_t old = q->l1_offset, oldlen = (uint64_t)q->l1_size * 8;
-            q->l1 = xrealloc(q->l1, l1_needed * 8);
-            memset(q->l1 + q->l1_size, 0, (l1_needed - q->l1_size) * 8);
-            q->l1_dirty_map = xrealloc(q->l1_dirty_map, l1_needed);
-            memset(q->l1_dirty_map, 0, l1_needed);
-            q->l1_size = (uint32_t)l1_needed;
-            q->l1_offset = (uint64_t)h;
-            q->size = size;
-            r = qcow2_update_refcount(q, old, (oldlen + cs - 1) & ~(cs - 1), -1);
-        }
-    } else if (r == 0) {
+    if (r == 0 && l1_needed * 8 > QCOW2_MAX_L1_BYTES) {
+        pthread_mutex_unlock(&q->meta_lock);
+        snprintf(err, errlen, "Image size too large (L1 table too big)");
+        return -EFBIG;
+    }
+    /* A larger L1 table first (valid for the old size too), then the size. */
+    if (r == 0)
+        r = qcow2_grow_l1(q, l1_needed);
+    if (r == 0) {
         uint8_t b[8];
         qcow2_put_be64(b, size);
         r = qcow2_flush_metadata(q, true);
@@ -1329,4 +1390,5 @@ const BlockDriver blk_driver_qcow2 = {
     .pwrite = drv_pwrite,
     .flush = drv_flush,
     .discard = drv_discard,
+    .snapshot = &qcow2_snapshot_ops,
 };

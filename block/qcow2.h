@@ -188,6 +188,17 @@ Qcow2 *qcow2_open(BlockFile *file, unsigned flags, char *err, size_t errlen);
 void qcow2_close(Qcow2 *q);
 int qcow2_read(Qcow2 *q, uint64_t offset, void *buf, size_t len);
 int qcow2_write(Qcow2 *q, uint64_t offset, const void *buf, size_t len);
+/* Writes anywhere an L1 table can reach, also past the end of the disk
+ * (the VM state area of whole-VM snapshots), growing the L1 table first
+ * when it does not reach that far. */
+int qcow2_write_area(Qcow2 *q, uint64_t offset, const void *buf, size_t len);
+/* Reads through another L1 table (a snapshot's), past the disk's end too. */
+int qcow2_read_l1(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, uint64_t offset,
+                  void *buf, size_t len);
+/* Moves the active L1 table to new clusters with room for entries
+ * (written and synced before the header names it); meta_lock held.
+ * -EFBIG beyond QCOW2_MAX_L1_BYTES. */
+int qcow2_grow_l1(Qcow2 *q, uint64_t entries);
 /* Writes whole clusters compressed (offset and len cluster-aligned, except
  * a tail at the end of the disk); falls back to plain writes. */
 int qcow2_write_compressed(Qcow2 *q, uint64_t offset, const void *buf, size_t len);
@@ -249,11 +260,28 @@ void qcow2_compressed_range(Qcow2 *q, uint64_t l2e, uint64_t *start, uint64_t *b
 int qcow2_decode_l2(Qcow2 *q, const uint8_t *entry, Qcow2Mapping *m);
 
 /* ---- block/qcow2-snapshot.c ---- */
+/* vx86-img snapshot -c/-a/-d: name is an id or a name. */
 int qcow2_snapshot_create(Qcow2 *q, const char *name, char *err, size_t errlen);
 int qcow2_snapshot_apply(Qcow2 *q, const char *name, char *err, size_t errlen);
 int qcow2_snapshot_delete(Qcow2 *q, const char *name, char *err, size_t errlen);
 /* Index of the snapshot with that id or name, or -1. */
 int qcow2_snapshot_find(Qcow2 *q, const char *name);
+/*
+ * Whole-VM snapshots (QEMU's savevm): the VM state lives in the image's
+ * address space just past the disk, from the disk size rounded up to
+ * what one L2 table maps (qcow2_vm_state_offset), written through the
+ * active L1 table before the snapshot copies it; the snapshot records
+ * its size (vm_state_size, and the 64-bit extra field).  Afterwards the
+ * active tree drops it again (qcow2_drop_vmstate), as QEMU does, so it
+ * lives in the snapshot only.
+ */
+extern const BlockSnapshotOps qcow2_snapshot_ops;
+uint64_t qcow2_vm_state_offset(const Qcow2 *q, uint64_t disk_size);
+int qcow2_save_vmstate(Qcow2 *q, uint64_t pos, const void *buf, size_t len);
+/* From the VM state of snapshot i (by index); -EIO past its size. */
+int qcow2_load_vmstate(Qcow2 *q, int i, uint64_t pos, void *buf, size_t len);
+/* Drops the active tree's references to the VM state area. */
+int qcow2_drop_vmstate(Qcow2 *q);
 /* Adds delta to the refcount of every cluster the L1 table references
  * (L2 tables and data) and recomputes nothing else. */
 int qcow2_tree_refcount(Qcow2 *q, const uint64_t *l1, uint32_t l1_size, int64_t delta);

@@ -6,6 +6,7 @@
  *
  * Also the driver table: a new format adds its BlockDriver to blk_drivers.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "block/block-int.h"
@@ -40,6 +41,13 @@ static int raw_flush(void *state)
     return bfile_flush(state);
 }
 
+/* Guest TRIM/UNMAP: a hole in the file (the image's allocated size
+ * shrinks, the range reads back as zeros). */
+static int raw_discard(void *state, uint64_t offset, uint64_t len)
+{
+    return bfile_discard(state, offset, len);
+}
+
 const BlockDriver blk_driver_raw = {
     .name = "raw",
     .probe = raw_probe,
@@ -48,11 +56,15 @@ const BlockDriver blk_driver_raw = {
     .pread = raw_pread,
     .pwrite = raw_pwrite,
     .flush = raw_flush,
+    .discard = raw_discard,
 };
 
 const BlockDriver *const blk_drivers[] = {
     &blk_driver_raw,
     &blk_driver_qcow2,
+    &blk_driver_vmdk,
+    &blk_driver_vdi,
+    &blk_driver_vpc,
     NULL,
 };
 
@@ -62,4 +74,17 @@ const BlockDriver *blk_driver_find(const char *name)
         if (!strcmp(blk_drivers[i]->name, name))
             return blk_drivers[i];
     return NULL;
+}
+
+bool blk_format_known(const char *name)
+{
+    return blk_driver_find(name) != NULL;
+}
+
+void blk_format_list(char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[0] = 0;
+    for (int i = 0; blk_drivers[i] && n < len; i++)
+        n += (size_t)snprintf(buf + n, len - n, "%s%s", i ? ", " : "", blk_drivers[i]->name);
 }

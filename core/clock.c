@@ -50,6 +50,13 @@ struct VClock {
     void *notify_opaque;
     ClockMode mode;
     int64_t manual_now;      /* CLOCK_MANUAL */
+    /* CLOCK_ICOUNT: now = (count() << shift) + warp */
+    int shift;
+    int64_t warp;
+    ClockCountFn count;
+    void *count_opaque;
+    TimerCallback deadline_notify;
+    void *deadline_notify_opaque;
     int64_t host_offset;     /* CLOCK_HOST: virtual = host - offset */
     int64_t stopped_at;      /* CLOCK_HOST while stopped, else -1 */
     Timer *armed;            /* sorted by expire */
@@ -81,6 +88,79 @@ VClock *clock_new(ClockMode mode)
     c->host_offset = host_ns();
     c->stopped_at = -1;
     return c;
+}
+
+VClock *clock_new_icount(int shift)
+{
+    VClock *c = clock_new(CLOCK_ICOUNT);
+    c->shift = shift;
+    return c;
+}
+
+void clock_set_counter(VClock *c, ClockCountFn count, void *opaque)
+{
+    /* The time stays where it is: the new counter's origin moves the warp. */
+    int64_t now = clock_now(c);
+    c->count = count;
+    c->count_opaque = opaque;
+    c->warp = 0;
+    c->warp = now - clock_now(c);
+}
+
+int clock_icount_shift(const VClock *c)
+{
+    return c->shift;
+}
+
+static uint64_t icount_read(const VClock *c)
+{
+    return c->count ? c->count(c->count_opaque) : 0;
+}
+
+void clock_set_icount_shift(VClock *c, int shift)
+{
+    int64_t now = clock_now(c);
+    c->shift = shift;
+    c->warp = now - (int64_t)(icount_read(c) << shift);
+}
+
+uint64_t clock_icount(const VClock *c)
+{
+    return c->mode == CLOCK_ICOUNT ? icount_read(c) : 0;
+}
+
+uint64_t clock_icount_at(const VClock *c, int64_t ns)
+{
+    if (ns == INT64_MAX)
+        return UINT64_MAX;
+    int64_t rel = ns - c->warp;
+    if (rel <= 0)
+        return 0;
+    uint64_t unit = 1ULL << c->shift;
+    return ((uint64_t)rel + unit - 1) >> c->shift;
+}
+
+void clock_warp_to(VClock *c, int64_t ns)
+{
+    int64_t now = clock_now(c);
+    if (c->mode == CLOCK_ICOUNT && ns > now)
+        c->warp += ns - now;
+}
+
+int64_t clock_warp_total(const VClock *c)
+{
+    return c->warp;
+}
+
+void clock_set_warp_total(VClock *c, int64_t warp)
+{
+    c->warp = warp;
+}
+
+void clock_set_deadline_notify(VClock *c, TimerCallback fn, void *opaque)
+{
+    c->deadline_notify = fn;
+    c->deadline_notify_opaque = opaque;
 }
 
 void clock_free(VClock *c)
@@ -197,6 +277,8 @@ int64_t clock_now(VClock *c)
 {
     if (c->mode == CLOCK_MANUAL)
         return c->manual_now;
+    if (c->mode == CLOCK_ICOUNT)
+        return (int64_t)(icount_read(c) << c->shift) + c->warp;
     if (c->stopped_at >= 0)
         return c->stopped_at;
     return host_ns() - c->host_offset;
@@ -241,6 +323,8 @@ void clock_set(VClock *c, int64_t ns)
     pthread_mutex_lock(&c->lock);
     if (c->mode == CLOCK_MANUAL)
         c->manual_now = ns;
+    else if (c->mode == CLOCK_ICOUNT)
+        c->warp = ns - (int64_t)(icount_read(c) << c->shift);
     else if (c->stopped_at >= 0)
         c->stopped_at = ns;
     else {
@@ -359,9 +443,13 @@ void timer_mod(Timer *t, int64_t expire_ns)
     void (*notify)(void *) = head && expire_ns < before && c->notify &&
                              !pthread_equal(c->runner, pthread_self()) ? c->notify : NULL;
     void *nop = c->notify_opaque;
+    TimerCallback deadline_notify = head ? c->deadline_notify : NULL;
+    void *dop = c->deadline_notify_opaque;
     pthread_mutex_unlock(&c->lock);
     if (notify)
         notify(nop);
+    if (deadline_notify)
+        deadline_notify(dop);
 }
 
 bool timer_pending(const Timer *t)

@@ -4,7 +4,9 @@
  * In CLOCK_HOST mode virtual time follows the host's monotonic clock while
  * the machine runs (and stands still while it is stopped).  In CLOCK_MANUAL
  * mode it moves only through clock_advance(): tests use that to drive
- * devices deterministically.
+ * devices deterministically.  In CLOCK_ICOUNT mode (-icount shift=N) it is
+ * the CPU's instruction count times 2^N ns, plus the time a halted CPU
+ * skipped (clock_warp_to): no host time at all, so a run is repeatable.
  *
  *   Timer *t = timer_new(clk, pit_timer_fire, pit);
  *   timer_mod(t, clock_now(clk) + 838);   // fire in 838 ns
@@ -19,7 +21,7 @@
 
 #define NS_PER_SEC 1000000000LL
 
-typedef enum ClockMode { CLOCK_HOST, CLOCK_MANUAL } ClockMode;
+typedef enum ClockMode { CLOCK_HOST, CLOCK_MANUAL, CLOCK_ICOUNT } ClockMode;
 
 typedef struct VClock VClock;
 typedef struct Timer Timer;
@@ -58,6 +60,33 @@ void clock_rearm(VClock *c);
  * thread, asleep until the old deadline, should look again.  fn NULL
  * removes it. */
 void clock_set_notify(VClock *c, void (*fn)(void *opaque), void *opaque);
+
+/* ---- CLOCK_ICOUNT ----
+ * The instruction counter comes from the accelerator (count(opaque): the
+ * instructions completed so far); until one is set the count reads 0.
+ * The shift is fixed at creation (clock_new_icount). */
+typedef uint64_t (*ClockCountFn)(void *opaque);
+VClock *clock_new_icount(int shift);
+void clock_set_counter(VClock *c, ClockCountFn count, void *opaque);
+int clock_icount_shift(const VClock *c);
+/* A new shift from now on (-icount shift=auto); the time goes on from
+ * where it is. */
+void clock_set_icount_shift(VClock *c, int shift);
+/* The instruction count (0 in the other modes). */
+uint64_t clock_icount(const VClock *c);
+/* The first instruction count at which the clock reads ns or later
+ * (0 when it already does at count 0; UINT64_MAX for INT64_MAX). */
+uint64_t clock_icount_at(const VClock *c, int64_t ns);
+/* Moves virtual time forward to ns without instructions (a halted CPU
+ * waiting for its next timer); nothing when ns is not later than now. */
+void clock_warp_to(VClock *c, int64_t ns);
+/* Time added by warps so far (saved with snapshots of the run). */
+int64_t clock_warp_total(const VClock *c);
+void clock_set_warp_total(VClock *c, int64_t warp);
+/* fn(opaque) runs when the earliest deadline moves earlier (a device armed
+ * a timer while the CPU runs): the CPU must come back to its loop to cut
+ * its instruction budget.  NULL removes it. */
+void clock_set_deadline_notify(VClock *c, TimerCallback fn, void *opaque);
 
 Timer *timer_new(VClock *c, TimerCallback cb, void *opaque);
 void timer_free(Timer *t);

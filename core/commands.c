@@ -18,6 +18,7 @@
 #include "config.h"
 #include "accel/accel.h"
 #include "core/migration.h"
+#include "core/snapshot.h"
 #include "core/util.h"
 #include "hw/pci.h"
 
@@ -61,7 +62,7 @@ void cmd_error(CmdError *e, const char *cls, const char *fmt, ...)
 static const char *const event_names[] = {
     [MACHINE_EV_STOP] = "STOP", [MACHINE_EV_RESUME] = "RESUME",
     [MACHINE_EV_RESET] = "RESET", [MACHINE_EV_SHUTDOWN] = "SHUTDOWN",
-    [MACHINE_EV_POWERDOWN] = "POWERDOWN",
+    [MACHINE_EV_POWERDOWN] = "POWERDOWN", [MACHINE_EV_BALLOON_CHANGE] = "BALLOON_CHANGE",
 };
 
 static void machine_event(void *opaque, MachineEvent ev, bool guest, const char *reason)
@@ -72,6 +73,13 @@ static void machine_event(void *opaque, MachineEvent ev, bool guest, const char 
         data = json_object();
         json_set_bool(data, "guest", guest);
         json_set_str(data, "reason", reason ? reason : (guest ? "guest-shutdown" : "host-qmp-quit"));
+    }
+    if (ev == MACHINE_EV_BALLOON_CHANGE) {
+        MonBalloonInfo b;
+        if (!vc->hooks.balloon_info || !vc->hooks.balloon_info(vc->hooks.opaque, &b))
+            return;
+        data = json_object();
+        json_set_int(data, "actual", (int64_t)b.actual);
     }
     if (ev == MACHINE_EV_RESUME || ev == MACHINE_EV_STOP)
         vc->run_reason = ev == MACHINE_EV_STOP ? vc->run_reason : NULL;
@@ -102,6 +110,7 @@ void vmcontrol_free(VMControl *vc)
     if (vc->m && vc->m->event_opaque == vc)
         vc->m->event_fn = NULL;
     migration_free(vc->mig);
+    snapshot_jobs_free(vc);
     free(vc);
 }
 
@@ -383,6 +392,69 @@ static JsonValue *qmp_system_powerdown(VMControl *vc, const JsonValue *a, CmdErr
     return json_object();
 }
 
+/* ---- the balloon ---- */
+
+static JsonValue *qmp_balloon(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    int64_t target = json_get(a, "value")->i;
+    if (target <= 0) {
+        cmd_error(e, "GenericError", "Parameter 'target' expects a size");
+        return NULL;
+    }
+    if (!vc->hooks.balloon_set || !vc->hooks.balloon_set(vc->hooks.opaque, (uint64_t)target)) {
+        cmd_error(e, "DeviceNotActive", "No balloon device has been activated");
+        return NULL;
+    }
+    return json_object();
+}
+
+/* balloon N: the target in MiB, as QEMU's monitor takes it. */
+static void hmp_balloon(VMControl *vc, int argc, char **argv, Text *out)
+{
+    char *end;
+    long long mb = argc == 2 ? strtoll(argv[1], &end, 0) : 0;
+    if (argc != 2 || *end || mb <= 0 || mb > (INT64_MAX >> 20)) {
+        text_printf(out, "balloon: expected a target size in MiB\n");
+        return;
+    }
+    JsonValue *args = json_object();
+    json_set_int(args, "value", mb << 20);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "balloon", args, &e);
+    if (!r)
+        text_printf(out, "Error: %s\n", e.desc);
+    json_free(r);
+    json_free(args);
+}
+
+static JsonValue *qmp_query_balloon(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    MonBalloonInfo b;
+    if (!vc->hooks.balloon_info || !vc->hooks.balloon_info(vc->hooks.opaque, &b)) {
+        cmd_error(e, "DeviceNotActive", "No balloon device has been activated");
+        return NULL;
+    }
+    JsonValue *r = json_object();
+    json_set_int(r, "actual", (int64_t)b.actual);
+    return r;
+}
+
+/* QEMU's line, then the guest's statistics (which QEMU shows through
+ * qom-get guest-stats). */
+static void hmp_info_balloon(VMControl *vc, int argc, char **argv, Text *out)
+{
+    MonBalloonInfo b;
+    if (!vc->hooks.balloon_info || !vc->hooks.balloon_info(vc->hooks.opaque, &b)) {
+        text_printf(out, "Error: No balloon device has been activated\n");
+        return;
+    }
+    text_printf(out, "balloon: actual=%llu\n", (unsigned long long)(b.actual >> 20));
+    if (b.stats_age_ms >= 0)
+        text_printf(out, "stats: last update %lld ms ago\n", (long long)b.stats_age_ms);
+    for (int i = 0; i < b.nstats; i++)
+        text_printf(out, "%s=%llu\n", b.stats[i].name, (unsigned long long)b.stats[i].value);
+}
+
 static JsonValue *qmp_quit(VMControl *vc, const JsonValue *a, CmdError *e)
 {
     machine_quit(vc->m);
@@ -513,6 +585,71 @@ static void hmp_sendkey(VMControl *vc, int argc, char **argv, Text *out)
     }
     free(keys);
     press_keys(vc, codes, n);
+}
+
+/* ---- the VNC password ---- */
+
+static bool set_vnc_password(VMControl *vc, const char *pw, char *err, size_t errlen)
+{
+    if (!vc->vnc_password) {
+        snprintf(err, errlen, "there is no VNC server (-vnc)");
+        return false;
+    }
+    return vc->vnc_password(vc->vnc_opaque, pw, err, errlen);
+}
+
+static JsonValue *qmp_change_vnc_password(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    char err[256];
+    if (!set_vnc_password(vc, json_get_string(a, "password"), err, sizeof err)) {
+        cmd_error(e, "GenericError", "Could not set password: %s", err);
+        return NULL;
+    }
+    return json_object();
+}
+
+/* set_password vnc PASSWORD (QEMU's: the protocol comes first). */
+static JsonValue *qmp_set_password(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *proto = json_get_string(a, "protocol");
+    if (strcmp(proto, "vnc")) {
+        cmd_error(e, "GenericError", "Parameter 'protocol' does not accept value '%s' "
+                  "(vx86 has vnc)", proto);
+        return NULL;
+    }
+    const char *conn = json_get_string(a, "connected");
+    if (conn && strcmp(conn, "keep")) {
+        cmd_error(e, "GenericError", "connected=%s: only 'keep' is supported", conn);
+        return NULL;
+    }
+    return qmp_change_vnc_password(vc, a, e);
+}
+
+static void hmp_vnc_password_entered(VMControl *vc, const char *pw, Text *out)
+{
+    char err[256];
+    if (!set_vnc_password(vc, pw, err, sizeof err))
+        text_printf(out, "Could not set password: %s\n", err);
+}
+
+/* change vnc password [PASSWORD]: without it, the monitor asks for it
+ * (not echoed). */
+static void hmp_change(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc < 3 || strcmp(argv[1], "vnc") || strcmp(argv[2], "password")) {
+        text_printf(out, "change: vx86 has only 'change vnc password [PASSWORD]'\n");
+        return;
+    }
+    if (argc > 4) {
+        text_printf(out, "change: too many arguments\n");
+        return;
+    }
+    if (argc == 4) {
+        hmp_vnc_password_entered(vc, argv[3], out);
+        return;
+    }
+    vc->secret_fn = hmp_vnc_password_entered;
+    vc->secret_prompt = "Password: ";
 }
 
 /* ---- registers, memory ---- */
@@ -883,6 +1020,12 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_query_migrate, .hmp_print = hmp_info_migrate },
     { .qmp = "query-migrate-parameters", .help = "show the migration parameters",
       .run = qmp_query_migrate_parameters },
+    { .qmp = "query-balloon", .hmp = "info balloon",
+      .help = "show the balloon's actual size (MiB) and the guest's statistics",
+      .run = qmp_query_balloon, .hmp_run = hmp_info_balloon },
+    { .qmp = "balloon", .hmp = "balloon", .hmp_params = "target",
+      .help = "ask the guest to keep target MiB of RAM (QMP: value in bytes)",
+      .args = { { "value", ARG_INT, false } }, .run = qmp_balloon, .hmp_run = hmp_balloon },
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
     { .hmp = "cpu", .hmp_params = "index", .help = "set the default CPU (info registers, x, p)",
       .hmp_run = hmp_cpu },
@@ -904,6 +1047,13 @@ static const CmdDef cmd_defs[] = {
       .help = "send keys to the VM (e.g. 'sendkey ctrl-alt-f1')",
       .args = { { "keys", ARG_ANY, false }, { "hold-time", ARG_INT, true } },
       .run = qmp_send_key, .hmp_run = hmp_sendkey },
+    { .hmp = "change", .hmp_params = "vnc password [password]",
+      .help = "set the VNC password (asks for it when not given)", .hmp_run = hmp_change },
+    { .qmp = "change-vnc-password", .help = "set the VNC password",
+      .args = { S("password") }, .run = qmp_change_vnc_password },
+    { .qmp = "set_password", .hmp = "set_password", .hmp_params = "protocol password [action]",
+      .help = "set the password of a remote display (vnc)",
+      .args = { S("protocol"), S("password"), S_OPT("connected") }, .run = qmp_set_password },
     { .qmp = "human-monitor-command", .help = "run a human monitor command",
       .args = { S("command-line"), { "cpu-index", ARG_INT, true } }, .run = qmp_hmp_command },
     { .hmp = "x", .hmp_params = "/fmt addr", .help = "virtual memory dump starting at addr",
@@ -927,6 +1077,27 @@ static const CmdDef cmd_defs[] = {
       .args = { { "compress-level", ARG_INT, true }, { "downtime-limit", ARG_INT, true },
                 { "max-bandwidth", ARG_INT, true } },
       .run = qmp_migrate_set_parameters, .hmp_run = hmp_migrate_set_parameter },
+    { .hmp = "savevm", .hmp_params = "[tag]",
+      .help = "save a VM snapshot. If no tag is provided, a new snapshot is created",
+      .hmp_run = hmp_savevm },
+    { .hmp = "loadvm", .hmp_params = "tag", .help = "restore a VM snapshot from its tag",
+      .hmp_run = hmp_loadvm },
+    { .hmp = "delvm", .hmp_params = "tag", .help = "delete a VM snapshot from its tag",
+      .hmp_run = hmp_delvm },
+    { .hmp = "info snapshots", .help = "show the currently saved VM snapshots",
+      .hmp_run = hmp_info_snapshots },
+    { .qmp = "snapshot-save", .help = "save a VM snapshot (a job)",
+      .args = { S("job-id"), S("tag"), S("vmstate"), { "devices", ARG_ANY, false } },
+      .run = qmp_snapshot_save },
+    { .qmp = "snapshot-load", .help = "restore a VM snapshot (a job)",
+      .args = { S("job-id"), S("tag"), S("vmstate"), { "devices", ARG_ANY, false } },
+      .run = qmp_snapshot_load },
+    { .qmp = "snapshot-delete", .help = "delete a VM snapshot (a job)",
+      .args = { S("job-id"), S("tag"), { "devices", ARG_ANY, false } },
+      .run = qmp_snapshot_delete },
+    { .qmp = "query-jobs", .help = "list the jobs", .run = qmp_query_jobs },
+    { .qmp = "job-dismiss", .help = "remove a concluded job", .args = { S("id") },
+      .run = qmp_job_dismiss },
 };
 
 const CmdDef *cmd_table(size_t *n)
@@ -984,6 +1155,9 @@ JsonValue *cmd_qmp_call(VMControl *vc, const char *name, const JsonValue *args, 
 {
     const CmdDef *c = cmd_find_qmp(name);
     e->cls = NULL;
+    /* Jobs an earlier command created run before this one (QEMU runs them
+     * from its main loop before it reads the next command). */
+    snapshot_jobs_run(vc);
     if (!c) {
         cmd_error(e, "CommandNotFound", "The command %s has not been found", name);
         return NULL;
@@ -1102,6 +1276,7 @@ static void hmp_help(VMControl *vc, int argc, char **argv, Text *out)
 
 void cmd_hmp_line(VMControl *vc, const char *line, Text *out)
 {
+    vc->secret_fn = NULL;         /* only the command run here may ask */
     /* Words split at blanks; "double quotes" keep blanks (migrate
      * "exec:cat > FILE"), backslash escapes the next character in them. */
     char *copy = xmalloc(strlen(line) + 1), *argv[HMP_MAX_ARGS], *w = copy;
@@ -1151,6 +1326,11 @@ static JsonValue *qmp_hmp_command(VMControl *vc, const JsonValue *a, CmdError *e
     Text out = { 0 };
     text_printf(&out, "%s", "");
     cmd_hmp_line(vc, json_get_string(a, "command-line"), &out);
+    if (vc->secret_fn) {
+        /* Nobody here to ask. */
+        vc->secret_fn = NULL;
+        text_printf(&out, "this command asks for a secret: give it as an argument here\n");
+    }
     /* Only valid UTF-8 goes into JSON strings. */
     if (!json_utf8_valid(out.data, out.len)) {
         for (size_t i = 0; i < out.len; i++)

@@ -29,6 +29,7 @@
 
 struct AccelOps;
 typedef struct Migration Migration;
+typedef struct SnapshotJobs SnapshotJobs;
 
 /* A growing text buffer (NUL-terminated). */
 typedef struct Text {
@@ -69,6 +70,12 @@ typedef struct CmdDef {
 
 typedef void (*VMEventFn)(void *opaque, const char *json_line);
 
+/* A human-monitor command that needs a secret it was not given (change
+ * vnc password) sets VMControl.secret_fn and .secret_prompt; the monitor
+ * that ran the line prints the prompt and hands its next line, not
+ * echoed, to secret_fn.  cmd_hmp_line clears a request left over. */
+typedef void (*HmpSecretFn)(VMControl *vc, const char *secret, Text *out);
+
 /* The state the commands act on: one per machine. */
 struct VMControl {
     Machine *m;
@@ -77,6 +84,7 @@ struct VMControl {
     void *acc;
     int cur_cpu;                        /* the monitor's CPU (`cpu N`) */
     Migration *mig;
+    SnapshotJobs *jobs;                 /* QMP snapshot jobs (core/snapshot.c) */
     const char *name;                   /* -name */
     bool sandbox;                       /* no host side effects: screendump and
                                            migration refused (fuzzing) */
@@ -84,6 +92,11 @@ struct VMControl {
                                            NULL: the user said stop */
     struct { VMEventFn fn; void *opaque; } listeners[8];
     int nlisteners;
+    /* The VNC server's password (ui/vnc.c), set by main; NULL: no server. */
+    bool (*vnc_password)(void *opaque, const char *password, char *err, size_t errlen);
+    void *vnc_opaque;
+    HmpSecretFn secret_fn;              /* see HmpSecretFn */
+    const char *secret_prompt;
 };
 
 VMControl *vmcontrol_new(Machine *m, const MonitorHooks *hooks);

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "core/gdb-packet.h"
+#include "core/replay.h"
 #include "core/util.h"
 #include "host/chardev.h"
 
@@ -944,12 +945,49 @@ static void cmd_monitor(GdbStub *g, const char *hex)
     reply_str(g, "OK");
 }
 
+/* bs / bc: reverse-stepi and reverse-continue during a replay
+ * (core/replay.h); the reply is the stop, at once. */
+static void cmd_reverse(GdbStub *g, bool step)
+{
+    ReplayStop st;
+    replay_reverse(g->m->rr, g->ops, g->acc, step, &st);
+    char r[96];
+    switch (st.reason) {
+    case RR_STOP_WATCH: {
+        static const char *const kind[5] = { "", "", "watch", "rwatch", "awatch" };
+        snprintf(r, sizeof r, "T05%s:%llx;thread:01;", kind[st.type >= 2 && st.type <= 4 ? st.type : 2],
+                 (unsigned long long)st.addr);
+        break;
+    }
+    case RR_STOP_BREAK:
+        snprintf(r, sizeof r, "T05%s:;thread:01;", st.type == 1 ? "hwbreak" : "swbreak");
+        break;
+    case RR_STOP_BEGIN:
+        snprintf(r, sizeof r, "T05replaylog:begin;thread:01;");
+        break;
+    case RR_STOP_ERROR: {
+        char msg[200];
+        int n = snprintf(msg, sizeof msg, "vx86: reverse execution: %s\n", st.why);
+        send_console(g, msg, (size_t)n);
+        snprintf(r, sizeof r, "E14");
+        reply_str(g, r);
+        return;
+    }
+    default:
+        snprintf(r, sizeof r, "T05thread:01;");
+        break;
+    }
+    report_stop(g, r);
+    g->rlen = (size_t)-1;      /* sent */
+}
+
 static void cmd_query(GdbStub *g, const char *p)
 {
     if (!strncmp(p, "qSupported", 10)) {
         snprintf(g->reply, sizeof g->reply,
                  "PacketSize=%x;qXfer:features:read+;QStartNoAckMode+;vContSupported+;"
-                 "swbreak+;hwbreak+", GDB_PACKET_MAX);
+                 "swbreak+;hwbreak+%s", GDB_PACKET_MAX,
+                 replay_can_reverse(g->m->rr) ? ";ReverseStep+;ReverseContinue+" : "");
         g->rlen = strlen(g->reply);
     } else if (!strcmp(p, "qC")) {
         snprintf(g->reply, sizeof g->reply, "QC%02x", g->cpu + 1);
@@ -1025,6 +1063,12 @@ static void handle_packet(GdbStub *g, const char *p, size_t len)
         cmd_resume(g, *q ? q + 1 : q, p[0] == 'S');
         break;
     }
+    case 'b':
+        if ((p[1] == 's' || p[1] == 'c') && !p[2] && replay_can_reverse(g->m->rr))
+            cmd_reverse(g, p[1] == 's');
+        else
+            reply_str(g, "");      /* not supported: gdb says so */
+        break;
     case 'Z': cmd_breakpoint(g, p + 1, true); break;
     case 'z': cmd_breakpoint(g, p + 1, false); break;
     case 'H': {

@@ -17,6 +17,7 @@ const LogItem log_items[] = {
     { LOG_GUEST_ERRORS, "guest_errors", "guest misuse of devices" },
     { LOG_ACCEL, "accel", "which accelerator runs and why" },
     { LOG_CPU_EXIT, "cpu_exit", "architectural CPU state when the run ends" },
+    { LOG_MMU, "mmu", "page walks: CR3, each entry and its bits, the address or the fault and why" },
     { 0, NULL, NULL },
 };
 

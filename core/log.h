@@ -22,6 +22,7 @@ enum {
     LOG_ACCEL   = 1u << 8,  /* which accelerator runs and why */
     LOG_OP_OPT  = 1u << 9,  /* IR after optimisation */
     LOG_CPU_EXIT = 1u << 10, /* architectural CPU state when the run ends */
+    LOG_MMU     = 1u << 11, /* each page walk: entries, result or fault and why */
 };
 
 typedef struct LogItem {

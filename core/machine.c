@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "core/replay.h"
 #include "core/util.h"
 
 Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t errlen)
@@ -35,6 +36,7 @@ Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t 
     m->io = iospace_new();
     m->clock = clock_new(clock_mode);
     m->state = RUN_PAUSED;
+    m->icount_stop_at = UINT64_MAX;
     pthread_mutex_init(&m->kick_lock, NULL);
     pthread_mutex_init(&m->io_lock, NULL);
     m->main_thread = pthread_self();
@@ -48,6 +50,38 @@ Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t 
     iospace_set_dispatch_lock(m->io, (void (*)(void *))machine_io_lock,
                               (void (*)(void *))machine_io_unlock, m);
     return m;
+}
+
+void machine_set_icount(Machine *m, int shift, bool sleep)
+{
+    clock_free(m->clock);
+    m->clock = clock_new_icount(shift);
+    m->icount = true;
+    m->icount_sleep = sleep;
+    m->idle_host_start = -1;
+}
+
+bool machine_defer(Machine *m, void (*fn)(void *opaque), void *opaque)
+{
+    for (int i = 0; i < m->ndeferred; i++)
+        if (m->deferred[i].fn == fn && m->deferred[i].opaque == opaque)
+            return true;
+    if (m->ndeferred == (int)(sizeof(m->deferred) / sizeof(m->deferred[0])))
+        return false;
+    m->deferred[m->ndeferred].fn = fn;
+    m->deferred[m->ndeferred].opaque = opaque;
+    m->ndeferred++;
+    return true;
+}
+
+void machine_run_deferred(Machine *m)
+{
+    /* A callback may defer more: those run in the next round. */
+    int n = m->ndeferred;
+    for (int i = 0; i < n; i++)
+        m->deferred[i].fn(m->deferred[i].opaque);
+    memmove(m->deferred, m->deferred + n, sizeof(m->deferred[0]) * (size_t)(m->ndeferred - n));
+    m->ndeferred -= n;
 }
 
 void machine_free(Machine *m)
@@ -291,6 +325,14 @@ bool machine_resume(Machine *m)
 
 void machine_host_reset(Machine *m)
 {
+    /* Under record/replay a reset from the host is an input like others. */
+    if (m->rr && replay_host_reset(m->rr))
+        return;
+    machine_host_reset_now(m);
+}
+
+void machine_host_reset_now(Machine *m)
+{
     if (m->state == RUN_RUNNING) {
         m->state = RUN_RESET;
         m->reset_by_host = true;
@@ -441,6 +483,14 @@ static int load_all(Machine *m, const uint8_t *data, size_t end, size_t pos,
         return -1;
     }
     return 0;
+}
+
+int machine_check_devices(Machine *m, const uint8_t *data, size_t len, char **err)
+{
+    size_t pos, end;
+    if (vmstream_check(data, len, &pos, &end, err) < 0)
+        return -1;
+    return load_all(m, data, end, pos, false, err);
 }
 
 int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err)

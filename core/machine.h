@@ -44,6 +44,7 @@ typedef enum MachineEvent {
     MACHINE_EV_RESET,       /* a reset is carried out */
     MACHINE_EV_SHUTDOWN,    /* the machine is ending (or powered off under -no-shutdown) */
     MACHINE_EV_POWERDOWN,   /* the ACPI power button was pressed for the guest */
+    MACHINE_EV_BALLOON_CHANGE,  /* the guest's balloon size changed (MonitorHooks.balloon_info) */
 } MachineEvent;
 /* guest: the guest asked (not the host's user or a management tool);
  * reason: QEMU's ShutdownCause spelling ("guest-shutdown", "host-qmp-quit",
@@ -122,6 +123,9 @@ typedef struct Machine {
      * accelerator creates that many (cpu_create raises it for tests
      * that make CPUs by hand). */
     int ncpus;
+    /* The translator's machine-wide state (cpu/smp.h: the record of pages
+     * holding translated code, the split-atomic lock); owned by cpu/. */
+    struct CPUShared *cpu_shared;
     Accel *accel;
     void *board;                  /* the board's (hw/pc.c) own state */
 
@@ -211,6 +215,31 @@ typedef struct Machine {
     /* A vCPU thread's report for the main loop (machine_vcpu_report):
      * a debugger stop to hand to debug_stop. */
     bool debug_stop_pending;
+
+    /* -icount (machine_set_icount): the clock is the CPU's instruction
+     * count (CLOCK_ICOUNT); the CPU also stops when its count reaches
+     * icount_stop_at (a replay's next event, a reverse-debugging target).
+     * Block completions are then synchronous and run from the main loop
+     * as deferred work, at a point the count alone determines. */
+    bool icount;
+    bool icount_sleep;            /* a halted guest waits in real time (sleep=on) */
+    uint64_t icount_stop_at;
+    int64_t idle_host_start;      /* a halted guest's wait: host ns when it began */
+    int64_t idle_vtime;           /* ... and the virtual time it began at */
+    /* shift=auto: the shift follows host speed (virtual time kept near
+     * real time); host and virtual ns at the start and the last look. */
+    bool icount_auto;
+    int64_t auto_host0, auto_vtime0, auto_host_last;
+    struct Replay *rr;            /* -icount rr=record|replay (core/replay.h), or NULL */
+    /* The accelerator's CPU for record/replay (opaque: icount_cpu): the
+     * fingerprint of the replay log's checkpoints (a hash of the
+     * registers, and rip), and setting the instruction count (restoring a
+     * snapshot of a replay for reverse execution). */
+    uint64_t (*cpu_fingerprint)(void *opaque, uint64_t *rip);
+    void (*cpu_set_icount)(void *opaque, uint64_t count);
+    void *icount_cpu;
+    struct { void (*fn)(void *opaque); void *opaque; } deferred[32];
+    int ndeferred;
 } Machine;
 
 /* Maps RAM (lazily) and builds empty memory/IO spaces.  Returns NULL with
@@ -277,6 +306,13 @@ void machine_vcpus_start(Machine *m);
  * thread changed it, a worker completed I/O). */
 void machine_wake(Machine *m);
 
+/* -icount shift=N: before any device or CPU is created. */
+void machine_set_icount(Machine *m, int shift, bool sleep);
+/* Work to run on the main loop once the CPU is out of cpu_exec (each
+ * opaque at most once until it ran); false when the list is full. */
+bool machine_defer(Machine *m, void (*fn)(void *opaque), void *opaque);
+void machine_run_deferred(Machine *m);
+
 /* Runs the machine with an initialised accelerator until the guest powers
  * off or an error; returns the process exit status. */
 struct AccelOps;
@@ -299,6 +335,8 @@ bool machine_resume(Machine *m);
 /* The host asks for a reset (system_reset): a RESET event, paused
  * machines stay paused (the reset is carried out at once then). */
 void machine_host_reset(Machine *m);
+/* The same, bypassing record/replay (which calls it at the right count). */
+void machine_host_reset_now(Machine *m);
 /* quit: ends the machine with status 0 (SHUTDOWN, reason host-qmp-quit). */
 void machine_quit(Machine *m);
 void machine_emit(Machine *m, MachineEvent ev, bool guest, const char *reason);
@@ -334,5 +372,7 @@ static inline bool machine_page_dirty(const Machine *m, uint64_t ram_off)
  * the whole stream before changing any device. */
 void machine_save_devices(Machine *m, VMBuf *b);
 int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err);
+/* The checks of machine_load_devices alone: nothing changes. */
+int machine_check_devices(Machine *m, const uint8_t *data, size_t len, char **err);
 
 #endif

@@ -18,14 +18,17 @@
 #include "core/machine.h"
 #include "core/commands.h"
 #include "core/migration.h"
+#include "core/snapshot.h"
 #include "core/monitor.h"
 #include "core/qmp.h"
+#include "core/replay.h"
 #include "host/chardev.h"
 #include "core/options.h"
 #include "cpu/cpu.h"
 #include "hw/pc/linuxboot.h"
 #include "hw/pc/pc.h"
 #include "ui/display.h"
+#include "ui/vnc.h"
 
 /* ---- options the parser accepts but the emulator cannot honour yet ----
  *
@@ -189,6 +192,52 @@ static bool start_qmp(VMControl *vc, const VMOptions *o, QmpServer **qmp)
     return true;
 }
 
+#ifdef CONFIG_VNC
+static bool vnc_password_hook(void *opaque, const char *pw, char *err, size_t errlen)
+{
+    return vnc_set_password(opaque, pw, err, errlen);
+}
+#endif
+
+/* -vnc: the VNC server next to the display.  False (reported) when it
+ * cannot start. */
+static bool start_vnc(Machine *m, PCBoard *pc, VMControl *vc, const DisplayInput *in,
+                      const VMOptions *o, VncServer **out)
+{
+    *out = NULL;
+    if (!o->vnc.enabled)
+        return true;
+#ifdef CONFIG_VNC
+    char err[1024];
+    *out = vnc_open(m, pc_console(pc), in, &o->vnc, err, sizeof err);
+    if (!*out) {
+        fprintf(stderr, "vx86: %s\n", err);
+        return false;
+    }
+    vc->vnc_password = vnc_password_hook;
+    vc->vnc_opaque = *out;
+    return true;
+#else
+    fprintf(stderr, "vx86: -vnc %s: vx86 was built without VNC (libvncserver-dev; "
+                    "see ./configure)\n", o->vnc.spec);
+    return false;
+#endif
+}
+
+/* ---- record/replay: host input goes through the log (core/replay.h) ---- */
+
+static void rr_key(void *opaque, int keycode, bool down) { replay_key(opaque, keycode, down); }
+static void rr_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    replay_mouse(opaque, dx, dy, dz, buttons);
+}
+/* The monitor's sendkey and system_powerdown (opaque: the board). */
+static void rr_mon_key(void *opaque, int keycode, bool down)
+{
+    replay_key(pc_machine(opaque)->rr, keycode, down);
+}
+static void rr_mon_power(void *opaque) { replay_power(pc_machine(opaque)->rr); }
+
 /* Builds the PC around m, picks the accelerator and runs until the guest
  * powers off.  Takes ownership of m.  Returns the exit status. */
 static int run_board(Machine *m, const VMOptions *opts)
@@ -210,7 +259,17 @@ static int run_board(Machine *m, const VMOptions *opts)
     MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
                            .power_button = pc_power_button, .drain_io = pc_drain_io,
                            .pci_bus = pc_pci_bus,
-                           .drive_info = pc_drive_info, .opaque = pc };
+                           .drive_info = pc_drive_info, .balloon_set = pc_balloon_set,
+                           .balloon_info = pc_balloon_info, .opaque = pc };
+    DisplayInput in = { pc_send_key, pc_send_mouse, pc };
+    if (m->rr) {
+        /* Keys, mouse and the power button reach the board through the log. */
+        static const ReplayInputOps board_input = { pc_send_key, pc_send_mouse, pc_power_button };
+        replay_set_input(m->rr, &board_input, pc);
+        in = (DisplayInput){ rr_key, rr_mouse, m->rr };
+        hooks.send_key = rr_mon_key;
+        hooks.power_button = rr_mon_power;
+    }
     VMControl *vc = vmcontrol_new(m, &hooks);
     bool ok = !opts->kernel || pc_load_kernel(pc, opts, &entry, err, sizeof err);
     if (!ok)
@@ -218,13 +277,15 @@ static int run_board(Machine *m, const VMOptions *opts)
     /* The display starts before the accelerator: one that cannot start
      * is the only line the user sees. */
     Display *disp = NULL;
-    DisplayInput in = { pc_send_key, pc_send_mouse, pc };
     if (ok && !display_open(m, pc_console(pc), &in, opts, &disp, err, sizeof err)) {
         fprintf(stderr, "vx86: %s\n", err);
         ok = false;
     }
-    if (!ok || !start_monitor(m, vc, opts, disp, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
+    VncServer *vnc = NULL;
+    if (!ok || !start_vnc(m, pc, vc, &in, opts, &vnc) ||
+        !start_monitor(m, vc, opts, disp, &mon_chr, &mon) || !start_qmp(vc, opts, qmp) ||
         !start_mons(vc, pc, opts, mon_qmp, mon_hmp)) {
+        vnc_close(vnc);
         display_close(disp);
         for (int i = 0; i < 4; i++) {
             qmp_server_free(qmp[i]);
@@ -234,6 +295,8 @@ static int run_board(Machine *m, const VMOptions *opts)
         monitor_free(mon);
         chardev_free(mon_chr);
         vmcontrol_free(vc);
+        replay_finish(m->rr);
+        m->rr = NULL;
         m->board = NULL;
         machine_free(m);
         pc_free(pc);
@@ -244,6 +307,8 @@ static int run_board(Machine *m, const VMOptions *opts)
     int status = 1;
     GdbStub *gdb = NULL;
     if (ops && opts->gdb) {
+        if (m->rr)
+            replay_enable_reverse(m->rr);   /* reverse-stepi, reverse-continue */
         gdb = gdbstub_new(m, ops, acc, opts->gdb, &hooks, err, sizeof err);
         if (!gdb) {
             fprintf(stderr, "vx86: -gdb: %s\n", err);
@@ -269,9 +334,13 @@ static int run_board(Machine *m, const VMOptions *opts)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
             else if (opts->incoming && !migration_incoming_start(vc, opts->incoming, err, sizeof err))
                 fprintf(stderr, "vx86: -incoming: %s\n", err);
+            else if (opts->loadvm && snapshot_load_startup(vc, opts->loadvm, err, sizeof err) < 0)
+                fprintf(stderr, "vx86: -loadvm %s: %s\n", opts->loadvm, err);
             else
                 status = machine_run(m, ops, acc);
         }
+        replay_finish(m->rr);      /* while the CPU still counts */
+        m->rr = NULL;
         if (log_enabled(LOG_CPU_EXIT)) {
             if (ops->get_cpu_state(acc, 0, &s, err, sizeof err) == 0)
                 x86_arch_state_dump(&s, log_file ? log_file : stderr);
@@ -281,6 +350,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         gdbstub_free(gdb);
         ops->free(acc);
     }
+    vnc_close(vnc);
     display_close(disp);
     for (int i = 0; i < 4; i++) {
         qmp_server_free(qmp[i]);
@@ -290,6 +360,8 @@ static int run_board(Machine *m, const VMOptions *opts)
     monitor_free(mon);
     chardev_free(mon_chr);
     vmcontrol_free(vc);
+    replay_finish(m->rr);
+    m->rr = NULL;
     /* The board's backends and BIOS image outlive the devices using them. */
     m->board = NULL;
     machine_free(m);
@@ -306,6 +378,22 @@ static int run(const VMOptions *opts)
         return 1;
     }
     m->opts = opts;
+    if (opts->icount_shift == ICOUNT_AUTO) {
+        /* From 8 ns per instruction, then following the host's speed. */
+        machine_set_icount(m, 3, opts->icount_sleep);
+        m->icount_auto = opts->rr != RR_REPLAY;   /* a replay takes the log's shifts */
+    } else if (opts->icount_shift != ICOUNT_OFF) {
+        machine_set_icount(m, opts->icount_shift, opts->icount_sleep);
+    }
+    if (opts->rr != RR_NONE) {
+        m->rr = replay_new(m, opts, err, sizeof err);
+        if (!m->rr) {
+            fprintf(stderr, "vx86: -icount rr=%s: %s\n",
+                    opts->rr == RR_RECORD ? "record" : "replay", err);
+            machine_free(m);
+            return 1;
+        }
+    }
 
     /* Without -kernel or -bios the board runs SeaBIOS (PC_DEFAULT_BIOS). */
     return run_board(m, opts);              /* frees m */

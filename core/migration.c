@@ -103,6 +103,8 @@ static void mig_event(VMControl *vc, const char *status)
 typedef struct Writer Writer;
 struct Writer {
     int fd;
+    MigSink sink;              /* instead of fd when set (a disk image) */
+    void *sink_opaque;
     uint8_t *buf;
     size_t len;
     uLong crc;
@@ -112,6 +114,15 @@ struct Writer {
 
 static void w_flush(Writer *w)
 {
+    if (w->sink && w->len && !w->err) {
+        int r = w->sink(w->sink_opaque, w->buf, w->len);
+        if (r < 0)
+            w->err = -r;
+    }
+    if (w->sink) {
+        w->len = 0;
+        return;
+    }
     size_t off = 0;
     while (off < w->len && !w->err) {
         ssize_t n = write(w->fd, w->buf + off, w->len - off);
@@ -205,11 +216,12 @@ static bool page_untouched(const unsigned char *res, uint64_t pg)
     return res && !(res[pg] & 1);
 }
 
-int64_t migration_save_fd(VMControl *vc, int fd, int compress, char *err, size_t errlen)
+static int64_t save_stream(VMControl *vc, Writer w, int compress, char *err, size_t errlen)
 {
     Machine *m = vc->m;
     Migration *mig = mig_get(vc);
-    Writer w = { .fd = fd, .buf = xmalloc(MIG_BUF), .crc = crc32(0, NULL, 0) };
+    w.buf = xmalloc(MIG_BUF);
+    w.crc = crc32(0, NULL, 0);
     uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
 
     w_put(&w, MIG_MAGIC, 8);
@@ -280,10 +292,24 @@ int64_t migration_save_fd(VMControl *vc, int fd, int compress, char *err, size_t
     return (int64_t)w.total;
 }
 
+int64_t migration_save_fd(VMControl *vc, int fd, int compress, char *err, size_t errlen)
+{
+    return save_stream(vc, (Writer){ .fd = fd }, compress, err, errlen);
+}
+
+int64_t migration_save_to(VMControl *vc, MigSink sink, void *opaque, int compress,
+                          char *err, size_t errlen)
+{
+    return save_stream(vc, (Writer){ .fd = -1, .sink = sink, .sink_opaque = opaque },
+                       compress, err, errlen);
+}
+
 /* ---- the reader ---- */
 
 typedef struct Reader {
-    int fd;                    /* -1: memory */
+    int fd;                    /* -1: memory, or source */
+    MigSource source;
+    void *source_opaque;
     const uint8_t *mem;
     size_t mem_len, mem_pos;
     uint8_t *buf;
@@ -292,38 +318,55 @@ typedef struct Reader {
     uint64_t total;
 } Reader;
 
-/* Reads exactly n bytes; false at the end of the stream or on an error. */
+/* Refills the buffer once it is used up; false at the end of the stream
+ * or on an error. */
+static bool r_fill(Reader *r)
+{
+    for (;;) {
+        if (r->source) {
+            ssize_t k = r->source(r->source_opaque, r->buf, MIG_BUF);
+            if (k <= 0)
+                return false;
+            r->len = (size_t)k;
+        } else if (r->fd < 0) {
+            size_t k = MIN(r->mem_len - r->mem_pos, (size_t)MIG_BUF);
+            if (!k)
+                return false;
+            r->buf = (uint8_t *)r->mem + r->mem_pos;
+            r->mem_pos += k;
+            r->len = k;
+        } else {
+            ssize_t k = read(r->fd, r->buf, MIG_BUF);
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                return false;
+            r->len = (size_t)k;
+        }
+        r->pos = 0;
+        return true;
+    }
+}
+
+/* Reads exactly n bytes into dst, or (dst NULL) passes over them, in the
+ * CRC all the same (checking a stream copies no page); false at the end
+ * of the stream or on an error. */
 static bool r_get(Reader *r, void *dst, size_t n)
 {
     uint8_t *d = dst;
-    size_t want = n;
     while (n) {
-        if (r->pos == r->len) {
-            if (r->fd < 0) {
-                size_t k = MIN(r->mem_len - r->mem_pos, (size_t)MIG_BUF);
-                if (!k)
-                    return false;
-                r->buf = (uint8_t *)r->mem + r->mem_pos;
-                r->mem_pos += k;
-                r->len = k;
-            } else {
-                ssize_t k = read(r->fd, r->buf, MIG_BUF);
-                if (k < 0 && errno == EINTR)
-                    continue;
-                if (k <= 0)
-                    return false;
-                r->len = (size_t)k;
-            }
-            r->pos = 0;
-        }
+        if (r->pos == r->len && !r_fill(r))
+            return false;
         size_t k = MIN(n, r->len - r->pos);
-        memcpy(d, r->buf + r->pos, k);
+        r->crc = crc32(r->crc, r->buf + r->pos, (uInt)k);
+        if (d) {
+            memcpy(d, r->buf + r->pos, k);
+            d += k;
+        }
         r->pos += k;
-        d += k;
+        r->total += k;
         n -= k;
     }
-    r->crc = crc32(r->crc, dst, (uInt)want);
-    r->total += want;
     return true;
 }
 
@@ -345,7 +388,9 @@ static bool r_u64(Reader *r, uint64_t *v)
     return true;
 }
 
-static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
+/* apply false: the whole stream is read and checked (bounds, pages that
+ * inflate, the CRC, the device state's structure) and nothing changes. */
+static int load_stream(Machine *m, Reader *r, bool apply, char *err, size_t errlen)
 {
     uint8_t magic[8];
     uint32_t version, psize, flags;
@@ -375,7 +420,8 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
     }
     uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
     uint8_t *state = NULL, *zbuf = xmalloc(compressBound(MIG_PAGE_SIZE));
-    unsigned char *res = ram_resident(m);
+    unsigned char *res = apply ? ram_resident(m) : NULL;
+    uint8_t *scratch = apply ? NULL : xmalloc(MIG_PAGE_SIZE);
     uint32_t state_len = 0;
     int rc = -1;
     for (;;) {
@@ -396,7 +442,7 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
                          (unsigned long long)pg, n);
                 goto out;
             }
-            for (uint64_t i = pg; i < pg + n; i++)
+            for (uint64_t i = pg; apply && i < pg + n; i++)
                 if (!page_untouched(res, i) && !page_is_zero(m->ram + i * MIG_PAGE_SIZE))
                     memset(m->ram + i * MIG_PAGE_SIZE, 0, MIG_PAGE_SIZE);
             break;
@@ -407,10 +453,11 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
                 snprintf(err, errlen, "page %llu is outside RAM", (unsigned long long)pg);
                 goto out;
             }
-            populate(m, res, pg);
+            if (apply)
+                populate(m, res, pg);
             if (res)
                 res[pg] = 1;            /* a later zero record must clear it */
-            if (!r_get(r, m->ram + pg * MIG_PAGE_SIZE, MIG_PAGE_SIZE))
+            if (!r_get(r, apply ? m->ram + pg * MIG_PAGE_SIZE : NULL, MIG_PAGE_SIZE))
                 goto truncated;
             break;
         case MIG_ZLIB: {
@@ -423,11 +470,12 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
             }
             if (!r_get(r, zbuf, n))
                 goto truncated;
-            populate(m, res, pg);
+            if (apply)
+                populate(m, res, pg);
             if (res)
                 res[pg] = 1;
             uLongf out_len = MIG_PAGE_SIZE;
-            if (uncompress(m->ram + pg * MIG_PAGE_SIZE, &out_len, zbuf, n) != Z_OK ||
+            if (uncompress(apply ? m->ram + pg * MIG_PAGE_SIZE : scratch, &out_len, zbuf, n) != Z_OK ||
                 out_len != MIG_PAGE_SIZE) {
                 snprintf(err, errlen, "compressed page %llu does not inflate to a page",
                          (unsigned long long)pg);
@@ -461,7 +509,7 @@ static int load_stream(Machine *m, Reader *r, char *err, size_t errlen)
                 goto out;
             }
             char *e = NULL;
-            if (machine_load_devices(m, state, state_len, &e) < 0) {
+            if ((apply ? machine_load_devices : machine_check_devices)(m, state, state_len, &e) < 0) {
                 snprintf(err, errlen, "%s", e ? e : "device state refused");
                 free(e);
                 goto out;
@@ -481,13 +529,14 @@ out:
     free(state);
     free(zbuf);
     free(res);
+    free(scratch);
     return rc;
 }
 
 int migration_load_fd(Machine *m, int fd, char *err, size_t errlen)
 {
     Reader r = { .fd = fd, .buf = xmalloc(MIG_BUF), .crc = crc32(0, NULL, 0) };
-    int rc = load_stream(m, &r, err, errlen);
+    int rc = load_stream(m, &r, true, err, errlen);
     free(r.buf);
     return rc;
 }
@@ -495,7 +544,29 @@ int migration_load_fd(Machine *m, int fd, char *err, size_t errlen)
 int migration_load_buf(Machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
 {
     Reader r = { .fd = -1, .mem = data, .mem_len = len, .crc = crc32(0, NULL, 0) };
-    return load_stream(m, &r, err, errlen);
+    return load_stream(m, &r, true, err, errlen);
+}
+
+int migration_check_buf(Machine *m, const uint8_t *data, size_t len, char *err, size_t errlen)
+{
+    Reader r = { .fd = -1, .mem = data, .mem_len = len, .crc = crc32(0, NULL, 0) };
+    return load_stream(m, &r, false, err, errlen);
+}
+
+int migration_load_from(Machine *m, MigSource src, void *opaque, bool apply,
+                        char *err, size_t errlen)
+{
+    Reader r = { .fd = -1, .source = src, .source_opaque = opaque, .buf = xmalloc(MIG_BUF),
+                 .crc = crc32(0, NULL, 0) };
+    int rc = load_stream(m, &r, apply, err, errlen);
+    free(r.buf);
+    return rc;
+}
+
+bool migration_active(VMControl *vc)
+{
+    return vc->mig && (vc->mig->live || !strcmp(vc->mig->status, "setup") ||
+                       (vc->run_reason && !strcmp(vc->run_reason, "inmigrate")));
 }
 
 /* ---- URIs ---- */

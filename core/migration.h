@@ -32,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "core/commands.h"
 
@@ -40,6 +41,13 @@
 #define MIG_PAGE_SIZE 4096
 
 enum { MIG_ZERO = 1, MIG_RAW = 2, MIG_ZLIB = 3, MIG_STATE = 4, MIG_END = 0x7e };
+
+/* Where a stream goes to / comes from when it is not a file descriptor
+ * (whole-VM snapshots: a disk image's VM state area).  A sink takes the
+ * whole buffer: 0 or -errno; a source returns the bytes it put in buf,
+ * 0 at the end, < 0 on an error. */
+typedef int (*MigSink)(void *opaque, const void *buf, size_t len);
+typedef ssize_t (*MigSource)(void *opaque, void *buf, size_t len);
 
 /* Writes the whole VM to fd (the VM must not be running).  compress:
  * zlib level 1-9, 0 for raw pages.  Returns bytes written, -1 with err. */
@@ -50,6 +58,19 @@ int64_t migration_save_fd(VMControl *vc, int fd, int compress, char *err, size_t
 int migration_load_fd(Machine *m, int fd, char *err, size_t errlen);
 /* The same from memory (fuzzing). */
 int migration_load_buf(Machine *m, const uint8_t *data, size_t len, char *err, size_t errlen);
+/* Reads and checks a whole stream (records, pages that inflate, the
+ * CRC-32, the device state's structure) and changes nothing: a stream
+ * that passes loads (barring a device's post_load refusal or an I/O
+ * error on the second read). */
+int migration_check_buf(Machine *m, const uint8_t *data, size_t len, char *err, size_t errlen);
+/* The same on a sink/source: save returns the stream's size; load with
+ * apply false only checks. */
+int64_t migration_save_to(VMControl *vc, MigSink sink, void *opaque, int compress,
+                          char *err, size_t errlen);
+int migration_load_from(Machine *m, MigSource src, void *opaque, bool apply,
+                        char *err, size_t errlen);
+/* A migration is being sent or awaited: snapshots must wait. */
+bool migration_active(VMControl *vc);
 
 /* -incoming URI at start-up: "defer" waits for migrate-incoming; others
  * are loaded by the main loop before the guest runs.  false with err

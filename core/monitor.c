@@ -24,6 +24,7 @@ struct Monitor {
     char line[MON_LINE_MAX];
     size_t len;
     bool last_cr;
+    HmpSecretFn secret_fn;    /* the next line is a secret for it (not echoed) */
 };
 
 static void mon_printf(Monitor *mon, const char *fmt, ...)
@@ -109,7 +110,18 @@ int monitor_key_code(const char *name)
 void monitor_command(Monitor *mon, const char *line)
 {
     Text out = { 0 };
-    cmd_hmp_line(mon->vc, line, &out);
+    if (mon->secret_fn) {
+        HmpSecretFn fn = mon->secret_fn;
+        mon->secret_fn = NULL;
+        fn(mon->vc, line, &out);
+    } else {
+        cmd_hmp_line(mon->vc, line, &out);
+        if (mon->vc->secret_fn) {
+            mon->secret_fn = mon->vc->secret_fn;
+            mon->vc->secret_fn = NULL;
+            text_printf(&out, "%s", mon->vc->secret_prompt);
+        }
+    }
     if (out.len)
         mon_printf(mon, "%s", out.data);
     text_free(&out);
@@ -150,15 +162,19 @@ static void mon_receive(void *opaque, const uint8_t *buf, size_t len)
             mon->line[mon->len] = '\0';
             mon->len = 0;
             monitor_command(mon, mon->line);
-            mon_prompt(mon);
+            memset(mon->line, 0, sizeof mon->line);     /* it may have been a password */
+            if (!mon->secret_fn)
+                mon_prompt(mon);
         } else if (ch == 0x7f || ch == 0x08) {
             if (mon->len) {
                 mon->len--;
-                mon_printf(mon, "\b \b");
+                if (!mon->secret_fn)
+                    mon_printf(mon, "\b \b");
             }
         } else if (ch >= 0x20 && mon->len < MON_LINE_MAX - 1) {
             mon->line[mon->len++] = (char)ch;
-            chardev_write(mon->chr, &ch, 1);
+            if (!mon->secret_fn)
+                chardev_write(mon->chr, &ch, 1);
         }
     }
 }

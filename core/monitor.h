@@ -25,7 +25,17 @@ typedef struct MonDriveInfo {
     const char *file, *format;
     bool ro;
     uint64_t size;
+    struct BlockBackend *bb;  /* the image (snapshots: core/snapshot.c) */
 } MonDriveInfo;
+
+/* The balloon as query-balloon / info balloon show it. */
+#define MON_BALLOON_STATS 10
+typedef struct MonBalloonInfo {
+    uint64_t actual;          /* bytes the guest keeps */
+    int nstats;               /* statistics the guest sent ("stat-free-memory", ...) */
+    struct { const char *name; uint64_t value; } stats[MON_BALLOON_STATS];
+    int64_t stats_age_ms;     /* since the guest last sent them; -1 never */
+} MonBalloonInfo;
 
 struct PCIBus;
 
@@ -39,6 +49,9 @@ typedef struct MonitorHooks {
     void (*drain_io)(void *opaque);         /* finish in-flight disk requests */
     struct PCIBus *(*pci_bus)(void *opaque);
     bool (*drive_info)(void *opaque, int i, MonDriveInfo *out);   /* false past the last */
+    /* The balloon: false when the machine has none. */
+    bool (*balloon_set)(void *opaque, uint64_t target_bytes);
+    bool (*balloon_info)(void *opaque, MonBalloonInfo *out);
     void *opaque;
 } MonitorHooks;
 

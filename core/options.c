@@ -22,6 +22,7 @@
  * the user hears about a typo before any machine is built.
  */
 #include "core/options.h"
+#include "block/block.h"
 #include "net/net.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@
 #define IDE_SLOTS 4
 #define FLOPPY_SLOTS 2
 #define VIRTIO_SLOTS 32
+#define SCSI_SLOTS 7          /* QEMU's units per if=scsi bus */
 #define KV_MAX 16
 
 /* Parse state passed to every option handler. */
@@ -319,6 +321,7 @@ static const char *drive_if_name(DriveIf i)
     case DRIVE_IF_IDE: return "IDE";
     case DRIVE_IF_VIRTIO: return "virtio";
     case DRIVE_IF_FLOPPY: return "floppy";
+    case DRIVE_IF_SCSI: return "SCSI";
     default: return "none";
     }
 }
@@ -326,12 +329,13 @@ static const char *drive_if_name(DriveIf i)
 /* if= spelling. */
 static const char *drive_if_key(DriveIf i)
 {
-    return i == DRIVE_IF_IDE ? "ide" : drive_if_name(i);
+    return i == DRIVE_IF_IDE ? "ide" : i == DRIVE_IF_SCSI ? "scsi" : drive_if_name(i);
 }
 
 static int drive_slots(DriveIf i)
 {
-    return i == DRIVE_IF_IDE ? IDE_SLOTS : i == DRIVE_IF_FLOPPY ? FLOPPY_SLOTS : VIRTIO_SLOTS;
+    return i == DRIVE_IF_IDE ? IDE_SLOTS : i == DRIVE_IF_FLOPPY ? FLOPPY_SLOTS
+         : i == DRIVE_IF_SCSI ? SCSI_SLOTS : VIRTIO_SLOTS;
 }
 
 static void drive_describe(const DriveOpt *d, char *buf, size_t len)
@@ -413,8 +417,11 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
     if (!strcmp(k, "file")) {
         d->file = (char *)v;              /* points into the KVList; copied on add */
     } else if (!strcmp(k, "format")) {
-        if (strcmp(v, "raw") && strcmp(v, "qcow2"))
-            return fail(c, "format '%s' not supported (raw, qcow2)", v);
+        if (!blk_format_known(v)) {
+            char names[128];
+            blk_format_list(names, sizeof names);
+            return fail(c, "format '%s' not supported (%s)", v, names);
+        }
         d->format = (char *)v;
     } else if (!strcmp(k, "if")) {
         if (!strcmp(v, "ide"))
@@ -423,10 +430,12 @@ static int drive_param(Ctx *c, DriveOpt *d, const KV *kv)
             d->iface = DRIVE_IF_VIRTIO;
         else if (!strcmp(v, "floppy"))
             d->iface = DRIVE_IF_FLOPPY;
+        else if (!strcmp(v, "scsi"))
+            d->iface = DRIVE_IF_SCSI;
         else if (!strcmp(v, "none"))
             d->iface = DRIVE_IF_NONE;
         else
-            return fail(c, "interface if=%s not supported (ide, floppy, virtio, none)", v);
+            return fail(c, "interface if=%s not supported (ide, floppy, virtio, scsi, none)", v);
     } else if (!strcmp(k, "media")) {
         if (!strcmp(v, "disk"))
             d->media = DRIVE_MEDIA_DISK;
@@ -818,6 +827,139 @@ static int opt_accel(Ctx *c, const char *arg)
     return 0;
 }
 
+/* -icount [shift=]N|auto[,sleep=on|off][,align=off][,rr=record|replay,rrfile=F]
+ * (docs/record-replay.md). */
+static int opt_icount(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    KVList l;
+    if (kv_parse(c, arg, "shift", &l) < 0)
+        return -1;
+    /* A later -icount replaces an earlier one. */
+    o->rr = RR_NONE;
+    free(o->rr_file);
+    o->rr_file = NULL;
+    o->icount_sleep = true;
+    int rc = 0;
+    bool shift_given = false;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        uint64_t v;
+        if (!strcmp(kv->key, "shift")) {
+            shift_given = true;
+            if (!kv->val)
+                rc = kv_need_value(c, kv);
+            else if (!strcmp(kv->val, "auto"))
+                o->icount_shift = ICOUNT_AUTO;
+            else if (!parse_uint(kv->val, 0, ICOUNT_MAX_SHIFT, &v))
+                rc = fail(c, "shift=%s: expected 0..%d or auto", kv->val, ICOUNT_MAX_SHIFT);
+            else
+                o->icount_shift = (int)v;
+        } else if (!strcmp(kv->key, "sleep")) {
+            if (!parse_bool(kv->val, &o->icount_sleep))
+                rc = fail(c, "sleep=%s: expected on or off", kv->val);
+        } else if (!strcmp(kv->key, "align")) {
+            bool on = false;
+            if (!parse_bool(kv->val, &on))
+                rc = fail(c, "align=%s: expected on or off", kv->val);
+            else if (on)
+                rc = fail(c, "align=on is not supported");
+        } else if (!strcmp(kv->key, "rr")) {
+            if (kv->val && !strcmp(kv->val, "record"))
+                o->rr = RR_RECORD;
+            else if (kv->val && !strcmp(kv->val, "replay"))
+                o->rr = RR_REPLAY;
+            else
+                rc = fail(c, "rr=%s: expected record or replay", kv->val ? kv->val : "");
+        } else if (!strcmp(kv->key, "rrfile")) {
+            if (!kv->val || !*kv->val)
+                rc = fail(c, "rrfile= needs a file name");
+            else
+                set_string(&o->rr_file, kv->val);
+        } else if (!strcmp(kv->key, "rrsnapshot")) {
+            rc = fail(c, "rrsnapshot= is not supported (a recording starts at power-on)");
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    if (rc < 0)
+        return rc;
+    if (!shift_given)
+        return fail(c, "expected shift=N (0..%d) or auto", ICOUNT_MAX_SHIFT);
+    if (o->rr != RR_NONE && !o->rr_file)
+        return fail(c, "rr=%s needs rrfile=FILE", o->rr == RR_RECORD ? "record" : "replay");
+    if (o->rr == RR_NONE && o->rr_file)
+        return fail(c, "rrfile= needs rr=record or rr=replay");
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* "2006-06-17T16:01:21" or "2006-06-17" (UTC) -> seconds since 1970. */
+static bool parse_rtc_datetime(const char *s, int64_t *out)
+{
+    unsigned y, mo, d, h = 0, mi = 0, se = 0;
+    int n = 0;
+    if (sscanf(s, "%4u-%2u-%2u%n", &y, &mo, &d, &n) != 3 || n != 10)
+        return false;
+    if (s[n]) {
+        int n2 = 0;
+        if (sscanf(s + n, "T%2u:%2u:%2u%n", &h, &mi, &se, &n2) != 3 || s[n + n2])
+            return false;
+    }
+    static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    if (y < 1970 || y > 2099 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+        mi > 59 || se > 59)
+        return false;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se;
+    return true;
+}
+
+/* -rtc [base=utc|localtime|DATETIME][,clock=vm][,driftfix=none]: the RTC
+ * always follows the machine's virtual clock. */
+static int opt_rtc(Ctx *c, const char *arg)
+{
+    VMOptions *o = c->o;
+    KVList l;
+    if (kv_parse(c, arg, "base", &l) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        const char *v = kv->val ? kv->val : "";
+        if (!strcmp(kv->key, "base")) {
+            o->rtc_localtime = false;
+            o->rtc_base = -1;
+            if (!strcmp(v, "localtime"))
+                o->rtc_localtime = true;
+            else if (strcmp(v, "utc") && !parse_rtc_datetime(v, &o->rtc_base))
+                rc = fail(c, "base=%s: expected utc, localtime or a date "
+                             "(2006-06-17T16:01:21 or 2006-06-17, 1970..2099)", v);
+        } else if (!strcmp(kv->key, "clock")) {
+            if (strcmp(v, "vm"))
+                rc = fail(c, "clock=%s: only clock=vm is supported (the RTC follows the "
+                             "virtual clock)", v);
+        } else if (!strcmp(kv->key, "driftfix")) {
+            if (strcmp(v, "none"))
+                rc = fail(c, "driftfix=%s: only driftfix=none is supported", v);
+        } else {
+            rc = kv_unknown(c, kv);
+        }
+    }
+    kv_free(&l);
+    return rc;
+}
+
 /* -machine [type=]pc[,accel=kvm:tcg] / -M: the one board vx86 has. */
 static int opt_machine(Ctx *c, const char *arg)
 {
@@ -1098,7 +1240,10 @@ static int opt_chardev(Ctx *c, const char *arg)
 
 /* Property kinds. */
 typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PROP_VGAMEM,
+                       PROP_VGA_EDID, PROP_VGA_XRES, PROP_VGA_YRES,
                        PROP_DRIVE, PROP_NUM_QUEUES,
+                       PROP_SCSI_BUS, PROP_SCSI_CHANNEL, PROP_SCSI_ID, PROP_SCSI_LUN, PROP_SERIAL,
+                       PROP_FREE_PAGE_REPORTING, PROP_DEFLATE_ON_OOM,
                        PROP_NIC /* parsed by opt_device_nic */ } PropKind;
 
 typedef struct DevPropDef {
@@ -1114,7 +1259,7 @@ typedef struct DeviceTypeDef {
     const char *desc;
     uint32_t iobase, iosize;  /* defaults (ISA); iobase ~0u: -global isa-debugcon.iobase */
     int max;                  /* how many may be given */
-    DevPropDef props[4];
+    DevPropDef props[8];
 } DeviceTypeDef;
 
 #define DEBUGCON_GLOBAL_PORT 0xffffffffu
@@ -1136,6 +1281,9 @@ static const DeviceTypeDef device_types[] = {
       { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "VGA", DEVICE_VGA, "PCI", "the standard VGA with Bochs VBE (same as -vga std)", 0, 0, 1,
       { { "vgamem_mb", PROP_VGAMEM, "video memory in MiB (power of two 1-256, default 16)" },
+        { "edid", PROP_VGA_EDID, "on|off: report a monitor (EDID in BAR2; default on)" },
+        { "xres", PROP_VGA_XRES, "the monitor's preferred width (default 1280)" },
+        { "yres", PROP_VGA_YRES, "the monitor's preferred height (default 800)" },
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (only 2, where QEMU puts it)" } } },
     { "virtio-blk-pci", DEVICE_VIRTIO_BLK, "PCI", "virtio disk (docs/devices-virtio.md)", 0, 0, 8,
       { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it uses" },
@@ -1143,10 +1291,49 @@ static const DeviceTypeDef device_types[] = {
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "virtio-rng-pci", DEVICE_VIRTIO_RNG, "PCI", "virtio entropy source fed by getrandom", 0, 0, 4,
       { { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "virtio-scsi-pci", DEVICE_VIRTIO_SCSI, "PCI",
+      "virtio SCSI adapter; its bus is ID.0 (docs/devices-virtio.md)", 0, 0, 4,
+      { { "num_queues", PROP_NUM_QUEUES, "request queues 1..14 (default 1)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "scsi-hd", DEVICE_SCSI_HD, "SCSI", "SCSI disk on a virtio-scsi-pci bus", 0, 0, MAX_DEVICES,
+      { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it uses" },
+        { "bus", PROP_SCSI_BUS, "the adapter's bus, ID.0 (default: the first adapter)" },
+        { "channel", PROP_SCSI_CHANNEL, "channel (0)" },
+        { "scsi-id", PROP_SCSI_ID, "target 0..255 (default: the first free one)" },
+        { "lun", PROP_SCSI_LUN, "logical unit 0..16383 (default 0)" },
+        { "serial", PROP_SERIAL, "unit serial number (VPD page 80h), up to 20 characters" } } },
+    { "scsi-cd", DEVICE_SCSI_CD, "SCSI", "SCSI CD/DVD-ROM on a virtio-scsi-pci bus", 0, 0,
+      MAX_DEVICES,
+      { { "drive", PROP_DRIVE, "the -drive if=none,id=ID it reads (none: no disc)" },
+        { "bus", PROP_SCSI_BUS, "the adapter's bus, ID.0 (default: the first adapter)" },
+        { "channel", PROP_SCSI_CHANNEL, "channel (0)" },
+        { "scsi-id", PROP_SCSI_ID, "target 0..255 (default: the first free one)" },
+        { "lun", PROP_SCSI_LUN, "logical unit 0..16383 (default 0)" },
+        { "serial", PROP_SERIAL, "unit serial number (VPD page 80h), up to 20 characters" } } },
+    { "virtio-balloon-pci", DEVICE_VIRTIO_BALLOON, "PCI",
+      "virtio memory balloon (balloon / info balloon in the monitor)", 0, 0, 1,
+      { { "free-page-reporting", PROP_FREE_PAGE_REPORTING,
+          "on: the guest hands back free pages (default off)" },
+        { "deflate-on-oom", PROP_DEFLATE_ON_OOM,
+          "on: the guest may deflate when out of memory (default off)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
         { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" } } },
 };
+
+static const char *device_type_name(DeviceType type)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(device_types); i++)
+        if (device_types[i].type == type)
+            return device_types[i].name;
+    return "?";
+}
+
+static bool device_takes_drive(DeviceType type)
+{
+    return type == DEVICE_VIRTIO_BLK || type == DEVICE_SCSI_HD || type == DEVICE_SCSI_CD;
+}
 
 static const DeviceTypeDef *device_type_find(const char *name)
 {
@@ -1162,7 +1349,7 @@ void options_print_devices(FILE *f)
     for (size_t i = 0; i < ARRAY_SIZE(device_types); i++) {
         const DeviceTypeDef *t = &device_types[i];
         fprintf(f, "  %-15s %s bus: %s\n", t->name, t->bus, t->desc);
-        for (const DevPropDef *p = t->props; p < t->props + 4 && p->name; p++)
+        for (const DevPropDef *p = t->props; p < t->props + ARRAY_SIZE(t->props) && p->name; p++)
             fprintf(f, "    %-13s %s\n", p->name, p->help);
     }
     fprintf(f, "All devices also accept id=ID.\n");
@@ -1192,11 +1379,18 @@ static bool parse_pci_addr(const char *s, int *devfn)
 static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *kv)
 {
     const DevPropDef *p = NULL;
-    for (int i = 0; i < 4 && t->props[i].name; i++)
+    for (int i = 0; i < (int)ARRAY_SIZE(t->props) && t->props[i].name; i++)
         if (!strcmp(t->props[i].name, kv->key))
             p = &t->props[i];
-    if (!strcmp(kv->key, "id"))
-        return kv->val ? 0 : kv_need_value(c, kv);
+    if (!strcmp(kv->key, "id")) {
+        if (!kv->val)
+            return kv_need_value(c, kv);
+        if (!*kv->val || strlen(kv->val) >= sizeof d->id)
+            return fail(c, "%s: id=%s: expected 1..%zu characters", t->name, kv->val,
+                        sizeof d->id - 1);
+        snprintf(d->id, sizeof d->id, "%s", kv->val);
+        return 0;
+    }
     if (!p)
         return fail(c, "%s: unknown property '%s'", t->name, kv->key);
     const char *v = kv->val ? kv->val : "";
@@ -1228,16 +1422,66 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
                         t->name, v);
         d->vgamem_mb = (unsigned)n;
         break;
+    case PROP_VGA_EDID: {
+        bool on;
+        if (!parse_bool(kv->val, &on))
+            return fail(c, "%s: edid=%s: expected on or off", t->name, v);
+        d->vga_edid = on;
+        break;
+    }
+    case PROP_VGA_XRES:
+    case PROP_VGA_YRES:
+        if (!parse_uint(v, 1, 4095, &n))
+            return fail(c, "%s: %s=%s: expected 1..4095", t->name, p->name, v);
+        *(p->kind == PROP_VGA_XRES ? &d->vga_xres : &d->vga_yres) = (unsigned)n;
+        break;
     case PROP_DRIVE:
         if (!*v || strlen(v) >= sizeof d->drive)
             return fail(c, "%s: drive=%s: expected a drive id", t->name, v);
         snprintf(d->drive, sizeof d->drive, "%s", v);
         break;
-    case PROP_NUM_QUEUES:
-        if (!parse_uint(v, 1, 16, &n))
-            return fail(c, "%s: num-queues=%s: expected 1..16", t->name, v);
+    case PROP_NUM_QUEUES: {
+        unsigned max = t->type == DEVICE_VIRTIO_SCSI ? 14 : 16;
+        if (!parse_uint(v, 1, max, &n))
+            return fail(c, "%s: %s=%s: expected 1..%u", t->name, p->name, v, max);
         d->num_queues = (int)n;
         break;
+    }
+    case PROP_SCSI_BUS:
+        if (!*v || strlen(v) >= sizeof d->bus)
+            return fail(c, "%s: bus=%s: expected a bus name (ID.0)", t->name, v);
+        snprintf(d->bus, sizeof d->bus, "%s", v);
+        break;
+    case PROP_SCSI_CHANNEL:
+        if (!parse_uint(v, 0, 0, &n))
+            return fail(c, "%s: channel=%s: expected 0 (virtio-scsi has one channel)",
+                        t->name, v);
+        d->channel = (int)n;
+        break;
+    case PROP_SCSI_ID:
+        if (!parse_uint(v, 0, 255, &n))
+            return fail(c, "%s: scsi-id=%s: expected 0..255", t->name, v);
+        d->scsi_id = (int)n;
+        break;
+    case PROP_SCSI_LUN:
+        if (!parse_uint(v, 0, 16383, &n))
+            return fail(c, "%s: lun=%s: expected 0..16383", t->name, v);
+        d->lun = (int)n;
+        break;
+    case PROP_SERIAL:
+        if (!*v || strlen(v) >= sizeof d->serial)
+            return fail(c, "%s: serial=%s: expected 1..%zu characters", t->name, v,
+                        sizeof d->serial - 1);
+        snprintf(d->serial, sizeof d->serial, "%s", v);
+        break;
+    case PROP_FREE_PAGE_REPORTING:
+    case PROP_DEFLATE_ON_OOM: {
+        bool b;
+        if (!parse_bool(kv->val, &b))
+            return fail(c, "%s: %s=%s: expected on or off", t->name, p->name, v);
+        *(p->kind == PROP_DEFLATE_ON_OOM ? &d->deflate_on_oom : &d->free_page_reporting) = b;
+        break;
+    }
     case PROP_NIC:
         break;                      /* never reached: opt_device_nic parses NICs */
     }
@@ -1446,7 +1690,8 @@ static int opt_device(Ctx *c, const char *arg)
         kv_free(&l);
         return rc;
     }
-    DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1 };
+    DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1,
+                    .vga_edid = -1, .scsi_id = -1 };
     int rc = 0;
     for (int i = 1; i < l.n && rc == 0; i++)
         rc = device_prop(c, t, &d, &l.items[i]);
@@ -1461,8 +1706,8 @@ static int opt_device(Ctx *c, const char *arg)
         rc = fail(c, "%s: at most %d may be given", t->name, t->max);
     if (rc == 0 && t->type == DEVICE_VGA && d.devfn >= 0 && d.devfn != 2 << 3)
         rc = fail(c, "VGA: addr= must be 2 (the slot QEMU's pc machine gives it)");
-    if (rc == 0 && t->type == DEVICE_VIRTIO_BLK && !d.drive[0])
-        rc = fail(c, "virtio-blk-pci needs drive=ID (an -drive if=none,id=ID)");
+    if (rc == 0 && (t->type == DEVICE_VIRTIO_BLK || t->type == DEVICE_SCSI_HD) && !d.drive[0])
+        rc = fail(c, "%s needs drive=ID (an -drive if=none,id=ID)", t->name);
     if (rc == 0 && o->ndevices == MAX_DEVICES)
         rc = fail(c, "too many devices (at most %d)", MAX_DEVICES);
     if (rc < 0) {
@@ -1473,13 +1718,149 @@ static int opt_device(Ctx *c, const char *arg)
         o->vga = VGA_STD;
         if (d.vgamem_mb)
             o->vgamem_mb = d.vgamem_mb;
+        if (d.vga_edid >= 0)
+            o->vga_no_edid = !d.vga_edid;
+        if (d.vga_xres)
+            o->vga_xres = d.vga_xres;
+        if (d.vga_yres)
+            o->vga_yres = d.vga_yres;
     }
     o->devices[o->ndevices++] = d;
     return 0;
 }
 
+/* ---- -vnc ---- */
+
+static void vnc_opt_clear(VncOpt *v)
+{
+    free(v->spec);
+    free(v->host);
+    free(v->unix_path);
+    free(v->ws_host);
+    memset(v, 0, sizeof(*v));
+}
+
+/* [HOST]:PORT into host (NULL when empty; [v6] brackets dropped) and the
+ * number after the last colon, within [0, max]. */
+static bool split_host_number(const char *s, uint64_t max, char **host, uint64_t *num)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || !parse_uint(colon + 1, 0, max, num))
+        return false;
+    size_t n = (size_t)(colon - s);
+    if (n >= 2 && s[0] == '[' && s[n - 1] == ']') {
+        s++;
+        n -= 2;
+    } else if (memchr(s, '[', n) || memchr(s, ']', n)) {
+        return false;
+    }
+    *host = n ? strndup(s, n) : NULL;
+    return true;
+}
+
+static int vnc_address(Ctx *c, VncOpt *v, const char *addr)
+{
+    uint64_t n;
+    set_string(&v->spec, addr);
+    if (!strncmp(addr, "unix:", 5)) {
+        if (!addr[5])
+            return fail(c, "unix: needs a socket path");
+        set_string(&v->unix_path, addr + 5);
+        return 0;
+    }
+    if (!split_host_number(addr, 65535 - VNC_PORT_BASE, &v->host, &n))
+        return fail(c, "'%s': expected [HOST]:DISPLAY (port 5900+DISPLAY), unix:PATH or none",
+                    addr);
+    v->display = v->display_to = (int)n;
+    return 0;
+}
+
+static int vnc_websocket(Ctx *c, VncOpt *v, const char *val)
+{
+    bool on;
+    uint64_t port;
+    if (parse_bool(val, &on)) {
+        v->ws_port = on ? -1 : 0;         /* -1: 5700 + display, once known */
+        return 0;
+    }
+    free(v->ws_host);
+    v->ws_host = NULL;
+    if (parse_uint(val, 1, 65535, &port) ||
+        (split_host_number(val, 65535, &v->ws_host, &port) && port)) {
+        v->ws_port = (int)port;
+        return 0;
+    }
+    return fail(c, "websocket=%s: expected on, off, PORT or HOST:PORT", val);
+}
+
+/* QEMU's -vnc [HOST]:N|unix:PATH|none[,websocket=on|PORT][,password=on][,to=L]
+ * (also -display vnc=...). */
+static int vnc_parse(Ctx *c, const char *arg)
+{
+    VncOpt *v = &c->o->vnc;
+    vnc_opt_clear(v);
+    if (!strcmp(arg, "none"))
+        return 0;                         /* QEMU: the server is not started */
+    KVList l;
+    if (kv_parse(c, arg, "vnc", &l) < 0)
+        return -1;
+    int rc = 0;
+    uint64_t to = 0;
+    bool have_to = false;
+    for (int i = 0; i < l.n && rc == 0; i++) {
+        const KV *kv = &l.items[i];
+        if (!strcmp(kv->key, "vnc")) {
+            rc = kv->val ? vnc_address(c, v, kv->val) : kv_need_value(c, kv);
+        } else if (!strcmp(kv->key, "websocket")) {
+            rc = vnc_websocket(c, v, kv->val);
+        } else if (!strcmp(kv->key, "password")) {
+            if (!parse_bool(kv->val, &v->password))
+                rc = fail(c, "password=%s: expected on or off", kv->val);
+        } else if (!strcmp(kv->key, "to")) {
+            have_to = true;
+            if (!kv->val || !parse_uint(kv->val, 0, 65535 - VNC_PORT_BASE, &to))
+                rc = fail(c, "to=%s: expected a display number", kv->val ? kv->val : "");
+        } else {
+            rc = fail(c, "unsupported parameter '%s' (vx86 has websocket, password, to)",
+                      kv->key);
+        }
+    }
+    kv_free(&l);
+    if (rc == 0 && !v->spec)
+        rc = fail(c, "needs an address: [HOST]:DISPLAY, unix:PATH or none");
+    if (rc == 0 && have_to && (v->unix_path || (int)to < v->display))
+        rc = fail(c, "to=%d: needs a TCP display number not above it", (int)to);
+    if (rc == 0 && have_to)
+        v->display_to = (int)to;
+    if (rc == 0 && v->ws_port == -1 && v->unix_path)
+        rc = fail(c, "websocket=on: needs a display number (use websocket=PORT with unix:)");
+    if (rc == 0 && v->ws_port == -1 && VNC_WEBSOCKET_PORT_BASE + v->display > 65535)
+        rc = fail(c, "websocket=on: port %d is out of range", VNC_WEBSOCKET_PORT_BASE + v->display);
+    if (rc < 0) {
+        vnc_opt_clear(v);
+        return -1;
+    }
+    if (v->ws_port == -1)
+        v->ws_port = VNC_WEBSOCKET_PORT_BASE + v->display;
+    v->enabled = true;
+    return 0;
+}
+
+static int opt_vnc(Ctx *c, const char *arg)
+{
+    return vnc_parse(c, arg);
+}
+
 static int opt_display(Ctx *c, const char *arg)
 {
+    /* -display vnc=ADDRESS[,...]: only the VNC server, no window. */
+    if (!strncmp(arg, "vnc=", 4)) {
+        c->o->display = DISPLAY_NONE;
+        return vnc_parse(c, arg);
+    }
+    if (!strcmp(arg, "vnc"))
+        return fail(c, "vnc: needs an address (-display vnc=:N)");
+
     KVList l;
     if (kv_parse(c, arg, "type", &l) < 0)
         return -1;
@@ -1503,7 +1884,7 @@ static int opt_display(Ctx *c, const char *arg)
         else if (!strcmp(kv->val, "none"))
             c->o->display = DISPLAY_NONE;
         else
-            rc = fail(c, "unsupported display '%s' (sdl, curses, none)", kv->val);
+            rc = fail(c, "unsupported display '%s' (sdl, curses, none, vnc=:N)", kv->val);
     }
     kv_free(&l);
     return rc;
@@ -1530,6 +1911,34 @@ static int global_debugcon_iobase(Ctx *c, const char *val)
     return 0;
 }
 
+static int global_vga_edid(Ctx *c, const char *val)
+{
+    bool on;
+    if (!parse_bool(val, &on))
+        return fail(c, "VGA.edid=%s: expected on or off", val);
+    c->o->vga_no_edid = !on;
+    return 0;
+}
+
+static int global_vga_res(Ctx *c, const char *prop, const char *val, unsigned *out)
+{
+    uint64_t v;
+    if (!parse_uint(val, 1, 4095, &v))
+        return fail(c, "VGA.%s=%s: expected 1..4095", prop, val);
+    *out = (unsigned)v;
+    return 0;
+}
+
+static int global_vga_xres(Ctx *c, const char *val)
+{
+    return global_vga_res(c, "xres", val, &c->o->vga_xres);
+}
+
+static int global_vga_yres(Ctx *c, const char *val)
+{
+    return global_vga_res(c, "yres", val, &c->o->vga_yres);
+}
+
 static int global_vga_vgamem_mb(Ctx *c, const char *val)
 {
     uint64_t v;
@@ -1545,6 +1954,9 @@ static const struct {
 } global_props[] = {
     { "isa-debugcon.iobase", global_debugcon_iobase },   /* SeaBIOS logs to 0x402 */
     { "VGA.vgamem_mb", global_vga_vgamem_mb },
+    { "VGA.edid", global_vga_edid },
+    { "VGA.xres", global_vga_xres },
+    { "VGA.yres", global_vga_yres },
 };
 
 static int opt_global(Ctx *c, const char *arg)
@@ -1556,7 +1968,7 @@ static int opt_global(Ctx *c, const char *arg)
     for (size_t i = 0; i < sizeof(global_props) / sizeof(global_props[0]); i++)
         if (strlen(global_props[i].name) == n && !strncmp(arg, global_props[i].name, n))
             return global_props[i].set(c, eq + 1);
-    return fail(c, "'%.*s': property not supported (isa-debugcon.iobase, VGA.vgamem_mb)",
+    return fail(c, "'%.*s': property not supported (isa-debugcon.iobase, VGA.vgamem_mb, VGA.edid, VGA.xres, VGA.yres)",
                 (int)n, arg);
 }
 
@@ -1641,6 +2053,14 @@ static int opt_incoming(Ctx *c, const char *a)
     if (!*a)
         return fail(c, "empty URI (file:PATH, exec:CMD, tcp:HOST:PORT, unix:PATH, defer)");
     set_string(&c->o->incoming, a);
+    return 0;
+}
+
+static int opt_loadvm(Ctx *c, const char *a)
+{
+    if (!*a)
+        return fail(c, "empty snapshot name");
+    set_string(&c->o->loadvm, a);
     return 0;
 }
 
@@ -1773,12 +2193,14 @@ static const OptDef opt_defs[] = {
     { "nic", true, opt_nic, "none|TYPE[,model=e1000][,mac=M][,...]", "a NIC with its own backend" },
     { "net", true, opt_net, "nic[,model=,macaddr=]|user[,...]|none", "legacy NIC/backend pair" },
     { "nographic", false, opt_nographic, NULL, "no display; serial on stdio" },
-    { "display", true, opt_display, "sdl|curses|none", "display backend" },
+    { "display", true, opt_display, "sdl|curses|none|vnc=:N", "display backend" },
+    { "vnc", true, opt_vnc, "[HOST]:N|unix:PATH|none[,websocket=on|PORT][,password=on]",
+      "VNC server on port 5900+N (see docs/usage.md)" },
     { "full-screen", false, opt_full_screen, NULL, "start the SDL window in full screen" },
     { "no-quit", false, opt_no_quit, NULL, "closing the window does not end vx86" },
     { "name", true, opt_name, "NAME", "the VM's name (window title, query-name)" },
     { "vga", true, opt_vga, "std|none", "VGA card (default std)" },
-    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb)" },
+    { "global", true, opt_global, "DRIVER.PROP=VALUE", "device property (isa-debugcon.iobase, VGA.vgamem_mb, VGA.edid, VGA.xres, VGA.yres)" },
     { "monitor", true, opt_monitor, "stdio|unix:PATH,server,nowait|none", "human monitor" },
     { "qmp", true, opt_qmp, "unix:PATH,server,nowait|tcp:HOST:PORT,server,nowait|stdio",
       "QMP monitor (repeatable)" },
@@ -1786,12 +2208,16 @@ static const OptDef opt_defs[] = {
       "a monitor (mode=control: QMP) on a -chardev" },
     { "incoming", true, opt_incoming, "file:PATH|exec:CMD|tcp:HOST:PORT|unix:PATH|defer",
       "start paused and load a migrated/saved VM" },
+    { "loadvm", true, opt_loadvm, "tag", "start from the VM snapshot tag (savevm) in the qcow2 disks" },
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
     { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
     { "machine", true, opt_machine, "pc[,accel=kvm:tcg]", "board type (only pc) and accelerators" },
     { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },
+    { "icount", true, opt_icount, "[shift=]N|auto[,sleep=on|off][,rr=record|replay,rrfile=F]",
+      "count instructions: virtual time from the count; record/replay (docs/record-replay.md)" },
+    { "rtc", true, opt_rtc, "[base=utc|localtime|DATETIME][,clock=vm]", "the RTC's start time" },
     { "s", false, opt_s, NULL, "same as -gdb tcp::1234" },
     { "gdb", true, opt_gdb, "tcp::PORT|unix:PATH,server", "listen for a gdb connection" },
     { "d", true, opt_d, "ITEM,...", "debug log items (-d help lists them)" },
@@ -1860,6 +2286,15 @@ static int options_finish(Ctx *c)
         c->opt = "-append";
         return fail(c, "needs -kernel");
     }
+    if (o->icount_shift != ICOUNT_OFF) {
+        /* Only the translator counts instructions: tcg unless told. */
+        c->opt = "-icount";
+        for (int i = 0; i < o->naccels; i++)
+            if (!strcmp(o->accels[i].name, "kvm"))
+                return fail(c, "not supported with -accel kvm (only tcg counts instructions)");
+        if (o->naccels == 0)
+            o->accels[o->naccels++] = (AccelOpt){ .name = "tcg" };
+    }
     if (o->nographic && (o->display == DISPLAY_SDL || o->display == DISPLAY_CURSES)) {
         c->opt = "-nographic";
         return fail(c, "cannot be combined with -display %s",
@@ -1870,26 +2305,27 @@ static int options_finish(Ctx *c)
         if (!o->serial_given)
             o->serial = SERIAL_STDIO;
     }
-    /* Each virtio-blk-pci names an if=none drive no other device uses. */
+    /* Each virtio-blk-pci, scsi-hd and scsi-cd names an if=none drive no
+     * other device uses. */
     for (int i = 0; i < o->ndevices; i++) {
         const DeviceOpt *v = &o->devices[i];
-        if (v->type != DEVICE_VIRTIO_BLK)
+        if (!device_takes_drive(v->type) || !v->drive[0])
             continue;
+        const char *name = device_type_name(v->type);
         c->opt = "-device";
         int found = -1;
         for (int k = 0; k < o->ndrives; k++)
             if (!strcmp(o->drives[k].id, v->drive))
                 found = k;
         if (found < 0)
-            return fail(c, "virtio-blk-pci: no -drive with id=%s", v->drive);
+            return fail(c, "%s: no -drive with id=%s", name, v->drive);
         if (o->drives[found].iface != DRIVE_IF_NONE)
-            return fail(c, "virtio-blk-pci: drive %s is already attached (use if=none)",
-                        v->drive);
-        if (o->drives[found].media == DRIVE_MEDIA_CDROM)
-            return fail(c, "virtio-blk-pci: drive %s is a CD-ROM", v->drive);
+            return fail(c, "%s: drive %s is already attached (use if=none)", name, v->drive);
+        if (o->drives[found].media == DRIVE_MEDIA_CDROM && v->type != DEVICE_SCSI_CD)
+            return fail(c, "%s: drive %s is a CD-ROM", name, v->drive);
         for (int k = 0; k < i; k++)
-            if (o->devices[k].type == DEVICE_VIRTIO_BLK && !strcmp(o->devices[k].drive, v->drive))
-                return fail(c, "virtio-blk-pci: drive %s is used twice", v->drive);
+            if (device_takes_drive(o->devices[k].type) && !strcmp(o->devices[k].drive, v->drive))
+                return fail(c, "%s: drive %s is used twice", name, v->drive);
     }
     for (int i = 0; i < o->ndrives; i++)
         for (int k = 0; k < i; k++)
@@ -1948,6 +2384,9 @@ void options_init(VMOptions *o)
     o->display = DISPLAY_DEFAULT;
     o->debugcon = SERIAL_NONE;
     o->debugcon_port = 0xe9;
+    o->icount_shift = ICOUNT_OFF;
+    o->icount_sleep = true;
+    o->rtc_base = -1;
 }
 
 void options_free(VMOptions *o)
@@ -1963,15 +2402,18 @@ void options_free(VMOptions *o)
     free(o->serial_path);
     free(o->debugcon_path);
     free(o->monitor);
+    vnc_opt_clear(&o->vnc);
     for (int i = 0; i < o->nqmp; i++)
         free(o->qmp[i]);
     for (int i = 0; i < o->nmons; i++)
         free(o->mons[i].chardev);
     free(o->incoming);
+    free(o->loadvm);
     free(o->name);
     free(o->log_file);
     free(o->cpu_model);
     free(o->gdb);
+    free(o->rr_file);
     for (int i = 0; i < o->nchardevs; i++)
         chardev_opt_free(&o->chardevs[i]);
     for (int i = 0; i < o->ndevices; i++)
@@ -1981,15 +2423,46 @@ void options_free(VMOptions *o)
     memset(o, 0, sizeof(*o));
 }
 
+/* Options that change nothing the guest sees (debugging, logging, host
+ * controls, and -icount itself, whose shift the replay log keeps apart):
+ * left out of VMOptions.cmdline_hash, so a replay may add a debugger. */
+static const char *const host_only_opts[] = {
+    "icount", "accel", "s", "S", "gdb", "d", "D", "dfilter", "monitor", "qmp", "name", "no-quit",
+    "full-screen",
+};
+
+/* Options whose argument only says where host-side bytes go (a file, a
+ * socket): the option counts, its argument does not. */
+static const char *const host_arg_opts[] = { "serial", "debugcon", "chardev" };
+
+static bool in_list(const char *const *l, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i], name))
+            return true;
+    return false;
+}
+
+/* FNV-1a over s and its terminating NUL. */
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    do {
+        h = (h ^ (uint8_t)*s) * 0x100000001b3ULL;
+    } while (*s++);
+    return h;
+}
+
 int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen)
 {
     Ctx c = { .o = o, .opt = "", .err = err, .errlen = errlen };
     char optname[64];
     if (err && errlen)
         err[0] = '\0';
+    o->cmdline_hash = 0xcbf29ce484222325ULL;
     for (int i = 1; i < argc && !c.stop; i++) {
         const char *a = argv[i];
         if (a[0] != '-') {
+            o->cmdline_hash = hash_str(o->cmdline_hash, a);
             /* QEMU takes a bare argument as the first disk image. */
             c.opt = "-hda";
             if (opt_hda(&c, a) < 0)
@@ -2007,6 +2480,11 @@ int options_parse(VMOptions *o, int argc, char **argv, char *err, size_t errlen)
             if (i + 1 >= argc)
                 return fail(&c, "missing argument");
             arg = argv[++i];
+        }
+        if (!in_list(host_only_opts, ARRAY_SIZE(host_only_opts), def->name)) {
+            o->cmdline_hash = hash_str(o->cmdline_hash, def->name);
+            if (arg && !in_list(host_arg_opts, ARRAY_SIZE(host_arg_opts), def->name))
+                o->cmdline_hash = hash_str(o->cmdline_hash, arg);
         }
         if (def->handle(&c, arg) < 0)
             return -1;

@@ -18,7 +18,10 @@
 #define MAX_CHARDEVS 8
 #define MAX_DEVICES 16
 
-typedef enum DriveIf { DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY } DriveIf;
+typedef enum DriveIf {
+    DRIVE_IF_IDE, DRIVE_IF_VIRTIO, DRIVE_IF_NONE, DRIVE_IF_FLOPPY,
+    DRIVE_IF_SCSI,        /* a unit (index = scsi-id) of the first virtio-scsi-pci */
+} DriveIf;
 typedef enum DriveMedia { DRIVE_MEDIA_DISK, DRIVE_MEDIA_CDROM } DriveMedia;
 /* cache=: the same order as BlockCacheMode (block/block.h). */
 typedef enum DriveCache {
@@ -74,6 +77,7 @@ typedef struct ChardevOpt {
 typedef enum DeviceType {
     DEVICE_ISA_DEBUG_EXIT, DEVICE_ISA_DEBUGCON, DEVICE_PC_TESTDEV, DEVICE_PCI_TESTDEV,
     DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
+    DEVICE_VIRTIO_SCSI, DEVICE_SCSI_HD, DEVICE_SCSI_CD, DEVICE_VIRTIO_BALLOON,
     DEVICE_NIC,           /* e1000: parsed into VMOptions.nics, not .devices */
 } DeviceType;
 
@@ -83,8 +87,19 @@ typedef struct DeviceOpt {
     char *chardev;        /* isa-debugcon: the -chardev id (NULL: output dropped) */
     int devfn;            /* PCI devices: addr=SLOT[.FN]; -1: next free slot */
     unsigned vgamem_mb;   /* VGA: 0 = default */
-    char drive[32];       /* virtio-blk-pci drive=: an if=none drive's id */
-    int num_queues;       /* virtio-blk-pci num-queues=; 0: default (1) */
+    int vga_edid;         /* VGA edid=: -1 unset, 0 off, 1 on */
+    unsigned vga_xres, vga_yres;   /* VGA xres=/yres=: 0 unset */
+    char drive[32];       /* virtio-blk-pci, scsi-hd, scsi-cd drive=: an if=none drive's id */
+    int num_queues;       /* virtio-blk-pci num-queues=, virtio-scsi-pci num_queues=;
+                             0: default (1) */
+    char id[32];          /* id= ("" when not given) */
+    char bus[40];         /* scsi-hd/cd bus= ("ID.0" of a virtio-scsi-pci); "": the first */
+    int channel;          /* scsi-hd/cd channel= (0) */
+    int scsi_id;          /* scsi-hd/cd scsi-id=; -1: the first free target */
+    int lun;              /* scsi-hd/cd lun= (0) */
+    char serial[21];      /* scsi-hd/cd serial= ("": derived) */
+    bool free_page_reporting;   /* virtio-balloon-pci free-page-reporting=on */
+    bool deflate_on_oom;        /* virtio-balloon-pci deflate-on-oom=on */
 } DeviceOpt;
 
 /* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */
@@ -107,12 +122,34 @@ typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
  * more than one CPU (one host thread each), else the main loop's thread. */
 typedef enum AccelThread { ACCEL_THREAD_DEFAULT, ACCEL_THREAD_SINGLE, ACCEL_THREAD_MULTI } AccelThread;
 
+/* -vnc (ui/vnc.c): QEMU's [HOST]:N | unix:PATH | none, with websocket=,
+ * password=, to=. */
+#define VNC_PORT_BASE 5900
+#define VNC_WEBSOCKET_PORT_BASE 5700
+typedef struct VncOpt {
+    bool enabled;         /* a VNC server is wanted (not -vnc none) */
+    char *spec;           /* the address as given, for messages (":1") */
+    char *host;           /* NULL: every interface */
+    int display;          /* TCP port VNC_PORT_BASE + display ... */
+    int display_to;       /* ... or the first free one up to + display_to (to=) */
+    char *unix_path;      /* unix:PATH: a Unix socket instead of TCP */
+    char *ws_host;        /* websocket=HOST:PORT; NULL: the VNC host */
+    int ws_port;          /* 0: no WebSocket listener */
+    bool password;        /* password=on: VNC authentication (change vnc password) */
+} VncOpt;
+
 typedef struct AccelOpt {
     char name[8];         /* "kvm" or "tcg" */
     AccelThread thread;   /* tcg,thread=single|multi */
     bool interp;          /* tcg,interp=on: run the IR interpreter */
     bool force;           /* kvm,force=on: skip the speed probe (tests) */
 } AccelOpt;
+
+/* -icount rr= */
+typedef enum RRMode { RR_NONE, RR_RECORD, RR_REPLAY } RRMode;
+#define ICOUNT_OFF (-1)
+#define ICOUNT_AUTO (-2)
+#define ICOUNT_MAX_SHIFT 10
 
 typedef struct VMOptions {
     uint64_t ram_size;    /* bytes */
@@ -137,9 +174,12 @@ typedef struct VMOptions {
     DisplayKind display;
     bool full_screen;     /* -full-screen: the SDL window starts full screen */
     bool no_quit;         /* -no-quit, -display sdl,window-close=off */
+    VncOpt vnc;           /* -vnc, -display vnc=... */
     char *name;           /* -name: the window title, query-name */
     VGAKind vga;          /* -vga; VGA_DEFAULT: std unless -nodefaults */
     unsigned vgamem_mb;   /* -global VGA.vgamem_mb=N; 0: the default (16) */
+    bool vga_no_edid;     /* VGA.edid=off */
+    unsigned vga_xres, vga_yres;   /* VGA.xres/yres: the EDID's preferred mode; 0: 1280x800 */
     AccelOpt accels[MAX_ACCELS];
     int naccels;          /* 0: default (kvm if usable, else tcg) */
     SerialKind debugcon;  /* -debugcon: the debug console's output */
@@ -157,6 +197,7 @@ typedef struct VMOptions {
     struct { char *chardev; bool control; } mons[4];   /* -mon chardev=ID,mode=control|readline */
     int nmons;
     char *incoming;       /* -incoming URI|defer */
+    char *loadvm;         /* -loadvm TAG */
     unsigned log_mask;    /* -d */
     LogRange log_ranges[LOG_MAX_RANGES];   /* -dfilter */
     int log_nranges;
@@ -168,6 +209,15 @@ typedef struct VMOptions {
     char *cpu_model;
     char *gdb;            /* -s / -gdb */
     bool start_stopped;   /* -S */
+    int icount_shift;     /* -icount shift=N (0..ICOUNT_MAX_SHIFT), ICOUNT_AUTO, or ICOUNT_OFF */
+    bool icount_sleep;    /* -icount sleep=on (default): a halted guest waits in real time */
+    RRMode rr;            /* -icount rr=record|replay */
+    char *rr_file;        /* -icount rrfile= */
+    int64_t rtc_base;     /* -rtc base=DATETIME: seconds since 1970 UTC; -1 = the host's time */
+    bool rtc_localtime;   /* -rtc base=localtime */
+    /* Hash of the options that shape the machine (all but debugging and
+     * host controls): a replay must be given the recording's. */
+    uint64_t cmdline_hash;
     bool want_help, want_version;
     bool want_accel_help;      /* -accel help */
     bool want_log_help;   /* -d help: main lists the log items */

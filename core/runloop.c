@@ -14,6 +14,12 @@
  * clear ends the next run at once, one that came before it is seen by
  * this poll (workers make their fd readable before notifying).
  *
+ * Under -icount (Machine.icount) the loop also runs the deferred work
+ * (synchronous block completions), gives record/replay its event point
+ * (core/replay.h) right after input was polled, and when the CPU is
+ * halted waits for the next timer in real time (sleep=on) and then moves
+ * the clock to that deadline (a warp: halted, the CPU counts nothing).
+ *
  * RUN_PAUSED (-S, a debugger's stop: machine_pause/machine_resume) runs
  * no CPU and stops the virtual clock; input is still polled.  An
  * accelerator's ACCEL_EXIT_DEBUG goes to the debugger's m->debug_stop.
@@ -30,9 +36,11 @@
 #include <unistd.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "accel/accel.h"
 #include "core/machine.h"
+#include "core/replay.h"
 #include "core/util.h"
 
 bool machine_watch_fd(Machine *m, FdGetter get_fd, FdHandler on_readable, void *opaque)
@@ -248,10 +256,93 @@ static int machine_run_threaded(Machine *m, const AccelOps *ops, void *acc)
                                      : (m->exit_code ? m->exit_code : EXIT_EMULATION_ERROR);
 }
 
+static int64_t host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
+}
+
+/* shift=auto: every 100 ms of host time, one step of the shift towards
+ * virtual time = real time (more ns per instruction when the guest fell
+ * behind, fewer when it ran ahead).  A recording logs each change. */
+#define AUTO_PERIOD_NS 100000000
+#define AUTO_SLACK_NS 10000000
+
+static void icount_auto_adjust(Machine *m)
+{
+    int64_t h = host_ns(), v = clock_now(m->clock);
+    if (m->auto_host_last == 0) {
+        m->auto_host0 = m->auto_host_last = h;
+        m->auto_vtime0 = v;
+        return;
+    }
+    if (h - m->auto_host_last < AUTO_PERIOD_NS)
+        return;
+    m->auto_host_last = h;
+    int64_t ahead = (v - m->auto_vtime0) - (h - m->auto_host0);
+    int shift = clock_icount_shift(m->clock);
+    if (ahead > AUTO_SLACK_NS && shift > 0)
+        shift--;
+    else if (ahead < -AUTO_SLACK_NS && shift < ICOUNT_MAX_SHIFT)
+        shift++;
+    else
+        return;
+    clock_set_icount_shift(m->clock, shift);
+    if (m->rr)
+        replay_shift(m->rr, shift);
+}
+
+/* -icount, after a run of the CPU: input, the event point, and a halted
+ * CPU's wait for its next deadline. */
+static void icount_poll(Machine *m, AccelExit e)
+{
+    Replay *rr = m->rr;
+    bool halted = e == ACCEL_EXIT_HALTED;
+    if (rr && replay_mode(rr) == RR_REPLAY) {
+        /* Host controls only (monitor, gdb): the guest's input is the log's. */
+        poll_inputs(m, 0);
+        replay_event_point(rr, halted);
+        return;
+    }
+    if (m->icount_auto)
+        icount_auto_adjust(m);
+    if (!halted) {
+        m->idle_host_start = -1;
+        poll_inputs(m, 0);
+        if (rr)
+            replay_event_point(rr, false);
+        return;
+    }
+    int64_t now = clock_now(m->clock);
+    int64_t dl = clock_next_deadline(m->clock);
+    if (m->idle_host_start < 0 || m->idle_vtime != now) {
+        m->idle_host_start = host_ns();
+        m->idle_vtime = now;
+    }
+    /* Whole milliseconds only (poll's unit): less than one left is due. */
+    int64_t left = dl == INT64_MAX ? INT64_MAX
+                 : !m->icount_sleep ? 0 : (dl - now) - (host_ns() - m->idle_host_start);
+    int timeout = left == INT64_MAX ? 100 : left < 1000000 ? 0
+                : left > 100000000 ? 100 : (int)(left / 1000000);
+    poll_inputs(m, timeout);
+    if (rr)
+        replay_event_point(rr, false);
+    if (dl != INT64_MAX &&
+        (!m->icount_sleep || (dl - now) - (host_ns() - m->idle_host_start) < 1000000)) {
+        if (rr)
+            replay_warp(rr, dl - now);
+        clock_warp_to(m->clock, dl);
+        m->idle_host_start = -1;
+    }
+}
+
 int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
     if (accel_threaded(ops, acc))
         return machine_run_threaded(m, ops, acc);
+    if (m->rr)
+        replay_run_begins(m->rr);
     if (m->start_paused) {
         m->state = RUN_PAUSED;          /* -S, -incoming: cont / the stream starts it */
         clock_stop(m->clock);
@@ -303,9 +394,14 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             }
             break;
         }
+        if (m->icount)
+            machine_run_deferred(m);
         clock_run_timers(m->clock);
         __atomic_store_n(&m->stop_requested, false, __ATOMIC_SEQ_CST);
-        poll_inputs(m, e == ACCEL_EXIT_HALTED ? ms_until(m, clock_next_deadline(m->clock)) : 0);
+        if (m->icount)
+            icount_poll(m, e);
+        else
+            poll_inputs(m, e == ACCEL_EXIT_HALTED ? ms_until(m, clock_next_deadline(m->clock)) : 0);
         clock_run_timers(m->clock);
     }
     clock_stop(m->clock);

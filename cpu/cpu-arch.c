@@ -207,8 +207,7 @@ int cpu_put_arch_state(CPUState *cpu, const X86ArchState *s, char *err, size_t l
         cpu_seg_update_checks(&cpu->seg[i], real && i < R_LDTR);
     cpu->hflags = (uint32_t)cpl;
     cpu_update_hflags(cpu);
-    mmu_flush_all(cpu);
-    cpu_flush_code(cpu);
+    cpu_flush_caches(cpu);
     if (cpu->dr[7] & 0xff)
         cpu_debug_dr_changed(cpu);   /* DR7 breakpoints need cpu->dbg */
     return 0;

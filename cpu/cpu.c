@@ -4,6 +4,7 @@
  * direct boot and tests, state dump and the snapshot field table.
  */
 #include "cpu/cpu.h"
+#include "cpu/smp.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -334,7 +335,7 @@ void cpu_set_idt(CPUState *cpu, uint64_t base, uint32_t limit)
     cpu->idt.limit = limit;
 }
 
-void cpu_set_a20(CPUState *cpu, bool on)
+void cpu_set_a20_now(CPUState *cpu, bool on)
 {
     uint32_t m = on ? 0xffffffffu : ~(1u << 20);
     if (m != cpu->a20_mask) {
@@ -342,6 +343,28 @@ void cpu_set_a20(CPUState *cpu, bool on)
         mmu_flush_all(cpu);
         cpu_flush_code(cpu);
     }
+}
+
+/* The board drives one A20 line for every CPU, from the thread of the CPU
+ * whose I/O write moved it: that CPU applies it at once (its next access
+ * wraps or not), the others through their mailboxes. */
+void cpu_set_a20(CPUState *cpu, bool on)
+{
+    if (!smp_cpu_elsewhere(cpu))
+        cpu_set_a20_now(cpu, on);
+    else
+        cpu_async_request(cpu, CPU_REQ_SET_A20, on);
+}
+
+void cpu_flush_caches(CPUState *cpu)
+{
+    if (!smp_cpu_elsewhere(cpu)) {
+        mmu_flush_all(cpu);
+        cpu_flush_code(cpu);
+        return;
+    }
+    cpu_async_request(cpu, CPU_REQ_FLUSH_TLB, 0);
+    cpu_async_request(cpu, CPU_REQ_FLUSH_ALL_TBS, 0);
 }
 
 /* ---- RESET ---- */
@@ -379,6 +402,8 @@ static CPUState *cpu_alloc(Machine *m, int index, const CPUConfig *cfg, char *er
     cpu->index = index;
     cpu->cfg = *cfg;
     cpu->a20_mask = 0xffffffffu;
+    cpu->perfmap_fd = -1;
+    cpu->icount_stop_at = UINT64_MAX;
     if (!cpu_model_apply(&cpu->cfg, cfg->model_name, err, errlen)) {
         free(cpu);
         return NULL;
@@ -516,8 +541,7 @@ static int cpu_post_load(void *opaque, int version, char **err)
     for (int s = 0; s < R_NB_SEG; s++)
         cpu_seg_update_checks(&cpu->seg[s], real && s < R_LDTR);
     cpu_update_hflags(cpu);
-    mmu_flush_all(cpu);
-    cpu_flush_code(cpu);
+    cpu_flush_caches(cpu);
     cpu->exc_delivering = -1;
     cpu->shutdown = false;
     cpu->single_insn_next = false;

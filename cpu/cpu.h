@@ -31,6 +31,7 @@
 #ifndef VX86_CPU_CPU_H
 #define VX86_CPU_CPU_H
 
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -267,8 +268,18 @@ struct CPUState {
 
     /* ---- state read by translated code through env ---- */
     /* Decremented at every block entry; the block exits to the loop when
-     * it goes negative.  cpu_interrupt_request()/cpu_stop() set it to -1. */
+     * it goes negative.  Kicks (cpu_interrupt_request, cpu_stop,
+     * cpu_async_request, the clock's alarm) store -1, from any thread; one
+     * overwritten by a racing decrement waits for the budget to run out. */
     int32_t exit_budget;
+    /* -icount (cpu/exec.c "Instruction counting"): instructions the blocks
+     * may still run before the loop must look at the clock; each block
+     * subtracts its length at entry and exits instead when it would go
+     * negative.  icount_unexec: how many instructions of the running block
+     * (the current one included) had not completed when a helper faulted
+     * (stored before each helper call that can fault). */
+    int32_t icount_budget;
+    int32_t icount_unexec;
     uint32_t hflags;          /* HF_* */
     uint32_t a20_mask;        /* 0xffffffff or ~(1 << 20) applied to phys addresses */
     SegmentCache seg[R_NB_SEG];
@@ -363,7 +374,17 @@ struct CPUState {
     const uint64_t *mmio_accesses;  /* the machine's counters, or NULL */
     const uint64_t *pio_accesses;
     sigjmp_buf jmp_env;
-    bool in_exec;
+    bool in_exec;             /* read by other threads with __atomic loads */
+    pthread_t exec_thread;    /* the thread of the last cpu_exec (cpu/smp.c) */
+    bool exec_thread_set;
+    /* Requests other threads post (cpu/smp.h); drained by the loop. */
+    struct CPUMailbox *mbox;
+    bool split_locked;        /* holds the machine's split-atomic lock */
+    int perfmap_fd;           /* VX86_PERFMAP: /tmp/perf-PID.map, or -1 */
+    /* Tickets of "protect code page" requests this CPU posted for a new
+     * block and must see carried out (cpu/smp.c), per CPU index; 0: none. */
+    uint64_t protect_ticket[64];
+    bool protect_wait;
     bool in_tb;               /* translated code is running */
     /* Set by the clock's alarm (a signal handler) when a timer deadline
      * passed; exec_loop then reads the clock (core/clock.h). */
@@ -384,6 +405,18 @@ struct CPUState {
     uint64_t translations;    /* blocks translated so far (statistics, tests) */
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */
     uint64_t insn_budget;     /* tests: stop after this many blocks (0 = no limit) */
+    /* -icount: instructions are counted exactly (cpu/exec.c).  icount is
+     * the count when icount_budget was last set to icount_budget_start;
+     * cpu_icount() adds what the blocks consumed since. */
+    bool icount_mode;
+    uint64_t icount;
+    int32_t icount_budget_start;
+    /* The loop returns CPU_EXIT_BUDGET when the count reaches this
+     * (UINT64_MAX: never); set by the accelerator for replays and reverse
+     * execution, besides the clock's deadlines. */
+    uint64_t icount_stop_at;
+    bool one_insn_next;       /* icount: the next block is the one instruction at rip (a
+                                 device access in mid-block restarts it alone) */
     /* Breakpoints, watchpoints, steps (cpu/debug.h); NULL until a debugger
      * or the guest's DR7 asks for them. */
     struct CPUDebug *dbg;
@@ -414,13 +447,25 @@ void cpu_reset(CPUState *cpu);
 /* Runs until deadline_ns (virtual clock), HLT, a stop request or a triple
  * fault; returns a CPUExitReason. */
 int cpu_exec(CPUState *cpu, int64_t deadline_ns);
+/* Makes the CPU's cpu_exec return CPU_EXIT_STOPPED at its next block
+ * boundary, or its next cpu_exec at once if it is not running (any
+ * thread; the request is consumed by that return). */
 void cpu_stop(CPUState *cpu);
 /* The board calls this when the INTR line rises (or anything else needs
  * the loop's attention): running code returns to the loop at the next
  * block boundary, which then polls intr_pending(). */
 void cpu_interrupt_request(CPUState *cpu);
+/* -icount: counts instructions exactly and drives the machine clock
+ * (CLOCK_ICOUNT) from them.  Before the first cpu_exec. */
+void cpu_icount_enable(CPUState *cpu);
+/* Instructions completed so far (also in the middle of a block, from a
+ * device access or RDTSC, which end their block under -icount). */
+uint64_t cpu_icount(const CPUState *cpu);
+void cpu_set_icount(CPUState *cpu, uint64_t count);
 /* Wakes a halted CPU for an NMI. */
 void cpu_raise_nmi(CPUState *cpu);
+/* The A20 line changed: on cpu's own thread at once, from any other
+ * thread through its mailbox (applied before cpu runs its next block). */
 void cpu_set_a20(CPUState *cpu, bool on);
 void cpu_dump_state(CPUState *cpu, FILE *f);
 extern const VMStateDesc cpu_vmsd;
@@ -499,6 +544,11 @@ static inline void cpu_cc_settle(CPUState *cpu)
 }
 /* Writes eflags with the mask of bits allowed to change. */
 void cpu_load_eflags(CPUState *cpu, uint32_t value, uint32_t mask);
+/* Applies an A20 level now (cpu's own thread, or cpu not running). */
+void cpu_set_a20_now(CPUState *cpu, bool on);
+/* Drops cpu's TLB and translated code: at once on its own thread, else
+ * through its mailbox (whole-state changes: put, a loaded state). */
+void cpu_flush_caches(CPUState *cpu);
 void cpu_update_hflags(CPUState *cpu);
 void cpu_seg_update_checks(SegmentCache *s, bool real_mode);
 /* Raises a guest exception: restores the faulting instruction's state from

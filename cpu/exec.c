@@ -13,6 +13,30 @@
  *
  * HLT returns CPU_EXIT_HALTED so the main loop can run timers; the next
  * cpu_exec() wakes the CPU when an interrupt is deliverable.
+ *
+ * Instruction counting (-icount, cpu_icount_enable): every block subtracts
+ * its instruction count from icount_budget at entry (and exits instead
+ * when that would go negative), so the count of completed instructions is
+ * exact wherever a block ends; a fault in mid-block gives back the
+ * instructions that did not run (the insn_start word, or icount_unexec
+ * stored before a helper that can fault).  The budget ends exactly at the
+ * next timer deadline (and at icount_stop_at: a replay's next event): a
+ * block longer than what is left runs as a shorter uncached copy.  What
+ * the guest sees must not depend on where blocks begin and end (a
+ * debugger's single steps, a restored snapshot and the two engines cut
+ * blocks differently), so under -icount:
+ *  - an instruction that touches a device (IN/OUT/INS/OUTS, RDMSR/WRMSR,
+ *    RDTSC/RDTSCP/RDPMC, and the other serialising or block-ending ones:
+ *    POPF, IRET, STI, MOV CR...) ends its block and returns to the loop, so
+ *    an interrupt it raised or unmasked is taken right after it, and the
+ *    clock it reads counts exactly the instructions before it and itself;
+ *  - an MMIO access from an instruction that is not the last of its block
+ *    restarts that instruction as a one-instruction block (nothing of it
+ *    is visible yet), so MMIO too happens only at the end of a block;
+ *  - the loop looks at stop requests, deadlines and replay events only
+ *    after it delivered the interrupts due at that boundary, just before
+ *    running the next block: every return to the main loop is at such a
+ *    point, which a replay finds again by count alone.
  */
 #include "cpu/exec.h"
 #include "cpu/disas.h"
@@ -20,12 +44,14 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "core/util.h"
 #include "cpu/debug.h"
 #include "cpu/mmu.h"
+#include "cpu/smp.h"
 #include "cpu/translate.h"
 #include "tcg/optimize.h"
 #include "tcg/tb.h"
@@ -43,21 +69,52 @@ const IREngine *cpu_select_engine(const char *name)
     return NULL;
 }
 
+/* A page gained its first or lost its last block of this CPU: the
+ * machine's record follows (cpu/smp.h), and this CPU's writable TLB
+ * entries of the page take the slow path while any CPU has code there. */
 static void exec_page_code_changed(void *opaque, uint64_t phys_page, bool code)
 {
-    mmu_set_code_page(opaque, phys_page, code);
+    CPUState *cpu = opaque;
+    if (code) {
+        smp_code_page_add(cpu, phys_page);
+        mmu_set_code_page(cpu, phys_page, true);
+    } else if (smp_code_page_remove(cpu, phys_page)) {
+        mmu_set_code_page(cpu, phys_page, false);
+    }
 }
 
 static const TBCacheOwner exec_tb_owner = {
     .page_code_changed = exec_page_code_changed,
 };
 
-/* DMA and loader writes to RAM also invalidate translated code. */
-static void exec_mem_write_notify(void *opaque, uint64_t addr, size_t len)
+/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
+ * format `perf report` reads for JIT code) by its guest linear pc.  Each
+ * CPU appends whole lines with one write() (O_APPEND), so the vCPU
+ * threads of one process share the file without interleaving lines. */
+static void exec_perfmap_open(CPUState *cpu)
 {
-    CPUState *cpu = opaque;
-    if (cpu->tbs)
-        tb_invalidate_phys_range(cpu->tbs, addr, len);
+    const char *e = getenv("VX86_PERFMAP");
+    cpu->perfmap_fd = -1;
+    if (!e || !*e || *e == '0')
+        return;
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
+    cpu->perfmap_fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+}
+
+static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
+{
+    if (cpu->perfmap_fd < 0)
+        return;
+    size_t len = 0;
+    const uint8_t *hc = cpu->engine->host_code(cpu->engine_ctx, code, &len);
+    if (!hc)
+        return;
+    char line[96];
+    int n = snprintf(line, sizeof(line), "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc,
+                     len, tb->pc);
+    if (n > 0 && (size_t)n < sizeof(line) && write(cpu->perfmap_fd, line, (size_t)n) < 0)
+        return;     /* a profiling aid: a failed write loses one name */
 }
 
 bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
@@ -70,10 +127,12 @@ bool cpu_exec_init(CPUState *cpu, const IREngine *e, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the %s execution engine", e->name);
         return false;
     }
+    /* before the cache: DMA writes to RAM reach every CPU's blocks
+     * through the machine's code-page record (cpu/smp.c) */
+    smp_attach(cpu);
+    exec_perfmap_open(cpu);
     cpu->tbs = tb_cache_new(e, cpu->engine_ctx, &exec_tb_owner, cpu);
     cpu->tr = x86_translator_new();
-    if (cpu->machine && cpu->index == 0)
-        memmap_set_write_notify(cpu->machine->mem, exec_mem_write_notify, cpu);
     if (cpu->machine && cpu->machine->mem && cpu->machine->io) {
         cpu->mmio_accesses = memmap_device_accesses(cpu->machine->mem);
         cpu->pio_accesses = iospace_device_accesses(cpu->machine->io);
@@ -86,10 +145,13 @@ void cpu_exec_destroy(CPUState *cpu)
     if (cpu->clock_alarm_set)
         clock_set_alarm(cpu->machine->clock, NULL, NULL);
     cpu->clock_alarm_set = false;
-    if (cpu->machine && cpu->index == 0)
-        memmap_set_write_notify(cpu->machine->mem, NULL, NULL);
     tb_cache_free(cpu->tbs);
     cpu->tbs = NULL;
+    if (cpu->mbox)
+        smp_detach(cpu);
+    if (cpu->perfmap_fd >= 0)
+        close(cpu->perfmap_fd);
+    cpu->perfmap_fd = -1;
     x86_translator_free(cpu->tr);
     cpu->tr = NULL;
     if (cpu->engine_ctx)
@@ -103,9 +165,105 @@ void cpu_flush_code(CPUState *cpu)
         tb_flush(cpu->tbs);
 }
 
+/* ---- instruction counting (see the top) ---- */
+
+uint64_t cpu_icount(const CPUState *cpu)
+{
+    return cpu->icount + (uint64_t)(int64_t)(cpu->icount_budget_start - cpu->icount_budget);
+}
+
+/* Folds what the blocks consumed into icount. */
+static void icount_fold(CPUState *cpu)
+{
+    cpu->icount = cpu_icount(cpu);
+    cpu->icount_budget_start = cpu->icount_budget;
+}
+
+void cpu_set_icount(CPUState *cpu, uint64_t count)
+{
+    cpu->icount = count;
+    cpu->icount_budget_start = cpu->icount_budget;
+}
+
+static uint64_t icount_clock_source(void *opaque)
+{
+    return cpu_icount(opaque);
+}
+
+/* A device armed an earlier timer: leave translated code at the next
+ * block entry so the budget is cut to the new deadline. */
+static void icount_deadline_moved(void *opaque)
+{
+    CPUState *cpu = opaque;
+    __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
+}
+
+void cpu_icount_enable(CPUState *cpu)
+{
+    cpu->icount_mode = true;
+    cpu->exit_budget = 0;
+    cpu->icount_budget = cpu->icount_budget_start = 0;
+    if (cpu->tbs)
+        tb_flush(cpu->tbs);        /* blocks get the counting prologue */
+    if (cpu->machine) {
+        clock_set_counter(cpu->machine->clock, icount_clock_source, cpu);
+        clock_set_deadline_notify(cpu->machine->clock, icount_deadline_moved, cpu);
+    }
+}
+
+/* Sets the budget to the instructions left before the next deadline or
+ * stop point.  Returns a CPU_EXIT_* when the loop must return first, -1
+ * to run. */
+static int icount_prepare(CPUState *cpu, int64_t deadline_ns)
+{
+    Machine *m = cpu->machine;
+    if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
+        __atomic_store_n(&cpu->stop, false, __ATOMIC_SEQ_CST);
+        return CPU_EXIT_STOPPED;
+    }
+    icount_fold(cpu);
+    uint64_t limit = cpu->icount_stop_at;
+    if (m && m->icount_stop_at < limit)
+        limit = m->icount_stop_at;
+    if (m) {
+        int64_t dl = clock_next_deadline(m->clock);
+        if (deadline_ns < dl)
+            dl = deadline_ns;
+        uint64_t at = clock_icount_at(m->clock, dl);
+        if (at < limit)
+            limit = at;
+    }
+    if (cpu->icount >= limit)
+        return CPU_EXIT_BUDGET;
+    uint64_t left = limit - cpu->icount;
+    cpu->icount_budget = cpu->icount_budget_start = left > INT32_MAX ? INT32_MAX : (int32_t)left;
+    return -1;
+}
+
+/* A device access by an instruction that is not the last of its block
+ * (ra: the engine's return address, 0 from a helper, which stored
+ * icount_unexec): restart it as a block of its own. */
+void cpu_icount_io_check(CPUState *cpu, uintptr_t ra)
+{
+    if (!cpu->icount_mode || !cpu->in_tb)
+        return;
+    /* Nothing changes when it goes on: rip is the block's business. */
+    uint64_t is[2] = { cpu->rip, (uint64_t)cpu->icount_unexec };
+    if (ra && !cpu->engine->restore(cpu->engine_ctx, ra, is))
+        return;
+    if ((int32_t)is[1] <= 1)
+        return;
+    cpu->rip = is[0];
+    cpu->icount_unexec = (int32_t)is[1];
+    cpu->one_insn_next = true;
+    cpu_loop_exit(cpu);
+}
+
+/* cpu_interrupt_request, cpu_stop and cpu_raise_nmi may come from any
+ * thread (another vCPU's IPI, the main loop): atomic stores, then the kick. */
 void cpu_interrupt_request(CPUState *cpu)
 {
-    cpu->intr_poll = true;
+    __atomic_store_n(&cpu->intr_poll, true, __ATOMIC_SEQ_CST);
     __atomic_store_n(&cpu->exit_budget, -1, __ATOMIC_RELAXED);
 }
 
@@ -124,13 +282,13 @@ static void exec_clock_alarm(void *opaque)
 
 void cpu_stop(CPUState *cpu)
 {
-    __atomic_store_n(&cpu->stop, true, __ATOMIC_RELEASE);
+    __atomic_store_n(&cpu->stop, true, __ATOMIC_SEQ_CST);
     cpu_interrupt_request(cpu);
 }
 
 void cpu_raise_nmi(CPUState *cpu)
 {
-    cpu->nmi_pending = true;
+    __atomic_store_n(&cpu->nmi_pending, true, __ATOMIC_SEQ_CST);
     cpu_interrupt_request(cpu);
 }
 
@@ -156,8 +314,11 @@ bool cpu_exception_has_error(int vec)
 void cpu_restore_state(CPUState *cpu, uintptr_t ra)
 {
     uint64_t is[2];
-    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is))
+    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is)) {
         cpu->rip = is[0];
+        if (cpu->icount_mode)
+            cpu->icount_unexec = (int32_t)is[1];
+    }
 }
 
 void cpu_loop_exit(CPUState *cpu)
@@ -233,7 +394,9 @@ static bool exec_intr_may_be_pending(CPUState *cpu)
 {
     if (!cpu->mmio_accesses)
         return true;
-    uint64_t n = *cpu->mmio_accesses + *cpu->pio_accesses;
+    /* bumped by whichever vCPU thread dispatched to a device */
+    uint64_t n = __atomic_load_n(cpu->mmio_accesses, __ATOMIC_RELAXED) +
+                 __atomic_load_n(cpu->pio_accesses, __ATOMIC_RELAXED);
     if (n != cpu->dev_accesses_seen) {
         cpu->dev_accesses_seen = n;
         cpu->intr_poll = true;
@@ -252,8 +415,8 @@ static bool exec_check_interrupts(CPUState *cpu)
     }
     if (cpu->dbg && cpu_debug_irqs_held(cpu))
         return false;
-    if (cpu->nmi_pending) {
-        cpu->nmi_pending = false;
+    if (__atomic_load_n(&cpu->nmi_pending, __ATOMIC_SEQ_CST) &&
+        __atomic_exchange_n(&cpu->nmi_pending, false, __ATOMIC_SEQ_CST)) {
         cpu->halted = false;
         LOG(LOG_INT, "NMI at %04x:%" PRIx64 "\n", cpu->seg[R_CS].selector, cpu->rip);
         cpu->exc_delivering = -2;
@@ -288,8 +451,11 @@ void cpu_smc_check(CPUState *cpu, uint64_t phys, unsigned size, uintptr_t ra)
     /* Is the running instruction on the page just written? */
     uint64_t is[2];
     uint64_t rip = cpu->rip;
-    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is))
+    if (ra && cpu->engine->restore(cpu->engine_ctx, ra, is)) {
         rip = is[0];
+        if (cpu->icount_mode)
+            cpu->icount_unexec = (int32_t)is[1];
+    }
     uint64_t pc = cpu->seg[R_CS].base + rip;
     if (!(cpu->hflags & HF_CS64))
         pc = (uint32_t)pc;
@@ -314,28 +480,17 @@ static void exec_log_block(CPUState *cpu, const IRBlock *b, const char *what)
     ir_dump(b, log_file ? log_file : stderr);
 }
 
-/* VX86_PERFMAP=1: name every native block in /tmp/perf-PID.map (the
- * format `perf report` reads for JIT code) by its guest linear pc. */
-static void exec_perfmap_add(CPUState *cpu, const TB *tb, void *code)
+/* The machine's record of which bytes of a page hold code (cpu/smp.h):
+ * writes elsewhere on the page need not reach the other CPUs. */
+static void exec_note_code_bytes(CPUState *cpu, const TB *tb)
 {
-    static int enabled = -1;
-    static FILE *map;
-    if (enabled < 0) {
-        const char *e = getenv("VX86_PERFMAP");
-        enabled = e && *e && *e != '0';
-        if (enabled) {
-            char path[64];
-            snprintf(path, sizeof(path), "/tmp/perf-%d.map", (int)getpid());
-            map = fopen(path, "w");
-            enabled = map != NULL;
-        }
-    }
-    size_t len = 0;
-    const uint8_t *hc = enabled ? cpu->engine->host_code(cpu->engine_ctx, code, &len) : NULL;
-    if (!hc)
+    uint64_t first = TLB_PAGE_SIZE - (tb->phys_pc & ~TLB_PAGE_MASK);
+    if (tb->phys_page2 == TB_NO_PAGE || tb->size <= first) {
+        smp_code_bytes_add(cpu, tb->phys_pc, tb->size);
         return;
-    fprintf(map, "%" PRIxPTR " %zx guest_%" PRIx64 "\n", (uintptr_t)hc, len, tb->pc);
-    fflush(map);
+    }
+    smp_code_bytes_add(cpu, tb->phys_pc, first);
+    smp_code_bytes_add(cpu, tb->phys_page2, tb->size - first);
 }
 
 static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t flags,
@@ -393,7 +548,14 @@ static TB *exec_gen_code(CPUState *cpu, uint64_t pc, uint64_t cs_base, uint32_t 
             free(text);
         }
     }
+    /* the bytes before the page bits tb_insert sets: a writer that sees
+     * the bit also sees which bytes are code */
+    if (!(tb->cflags & TB_CF_NOCACHE))
+        exec_note_code_bytes(cpu, tb);
     tb_insert(cpu->tbs, tb);
+    /* New code on a page: the other CPUs' writes to it must reach us
+     * before the block runs (may carry out our own requests). */
+    smp_wait_code_protected(cpu);
     return tb;
 }
 
@@ -423,7 +585,8 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
     uint64_t pc = cpu_linear_pc(cpu);
     uint32_t flags = cpu->hflags & HF_KEY_MASK;
     int max_insns = TB_MAX_INSNS;
-    if (shadow) {
+    if (shadow || cpu->one_insn_next) {
+        cpu->one_insn_next = false;
         flags |= TB_KEY_ONE_INSN;
         max_insns = 1;
     }
@@ -436,11 +599,18 @@ static TB *exec_find_tb(CPUState *cpu, bool shadow)
     TB *tb = tb_jc_lookup(cpu->tbs, pc, cs_base, flags);
     if (tb)
         return tb;
-    uint64_t phys = mmu_code_phys(cpu, pc);
-    tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
-    if (!tb)
+    for (;;) {
+        uint64_t phys = mmu_code_phys(cpu, pc);
+        tb = exec_lookup_tb(cpu, phys, pc, cs_base, flags);
+        if (tb)
+            return tb;
         tb = exec_gen_code(cpu, pc, cs_base, flags, phys, 0, max_insns);
-    return tb;
+        /* Requests carried out while the new block waited for the other
+         * CPUs (smp_wait_code_protected) may have dropped it: translate
+         * again from what memory and the TLB hold now. */
+        if (!tb || !tb->invalid)
+            return tb;
+    }
 }
 
 TB *cpu_find_cached_tb(CPUState *cpu)
@@ -464,6 +634,17 @@ TB *cpu_find_cached_tb(CPUState *cpu)
 
 static int exec_loop(CPUState *cpu, int64_t deadline_ns);
 
+/* Did the last block leave because the budget ran out or a kick came? */
+static bool exec_budget_out(const CPUState *cpu)
+{
+    return __atomic_load_n(&cpu->exit_budget, __ATOMIC_RELAXED) < 0;
+}
+
+static void exec_leave(CPUState *cpu)
+{
+    __atomic_store_n(&cpu->in_exec, false, __ATOMIC_SEQ_CST);
+}
+
 /* The guest's SSE flags live in the host MXCSR for the whole loop (the
  * loop's own C code does no floating point): entering and leaving once per
  * call instead of once per block run saves two STMXCSR per block. */
@@ -478,7 +659,11 @@ int cpu_exec(CPUState *cpu, int64_t deadline_ns)
 static int exec_loop(CPUState *cpu, int64_t deadline_ns)
 {
     Machine *m = cpu->machine;
-    cpu->in_exec = true;
+    cpu->exec_thread = pthread_self();
+    __atomic_store_n(&cpu->exec_thread_set, true, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&cpu->in_exec, true, __ATOMIC_SEQ_CST);
+    /* (cpu->stop is not cleared here: a cpu_stop from another thread just
+     * before this call still makes it return CPU_EXIT_STOPPED) */
     /* Both survive a siglongjmp: they live in the CPU state. */
     cpu->current_tb = NULL;
     cpu->intr_poll = true;   /* timers and input ran since the last call */
@@ -493,7 +678,12 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         cpu->clock_alarm_set = clock_set_alarm(m->clock, exec_clock_alarm, cpu);
 
     if (sigsetjmp(cpu->jmp_env, 0) != 0) {
+        /* The instructions of the block that did not run are given back. */
+        if (cpu->icount_mode && cpu->in_tb)
+            cpu->icount_budget += cpu->icount_unexec;
+        cpu->icount_unexec = 0;
         cpu->in_tb = false;
+        smp_split_unlock(cpu);    /* a fault inside a split atomic */
         cpu_cc_settle(cpu);       /* the next block expects settled flags */
         cpu->current_tb = NULL;
         if (cpu->exc_pending >= 0)
@@ -503,38 +693,45 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (cpu->dbg)
             cpu_debug_insn_end(cpu);
         if (cpu->exc_pending >= 0 && !exec_deliver_exception(cpu)) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_SHUTDOWN;
         }
         if (cpu->shutdown) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_SHUTDOWN;
         }
         if (cpu->dbg && cpu->dbg->stop.reason) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_DEBUG;
         }
-        if (__atomic_load_n(&cpu->stop, __ATOMIC_ACQUIRE) || (m && m->stop_requested)) {
-            __atomic_store_n(&cpu->stop, false, __ATOMIC_RELAXED);
-            cpu->in_exec = false;
+        if (cpu->icount_mode) {
+            cpu->exit_budget = 0;       /* the loop looks at everything below */
+        } else if (__atomic_load_n(&cpu->stop, __ATOMIC_SEQ_CST) || (m && m->stop_requested)) {
+            __atomic_store_n(&cpu->stop, false, __ATOMIC_SEQ_CST);
+            exec_leave(cpu);
             return CPU_EXIT_STOPPED;
         }
         /* Reset before the alarm flag is read: an alarm from here on
          * leaves -1 for the next block to see. */
-        cpu->exit_budget = EXIT_BUDGET_BLOCKS;
+        if (!cpu->icount_mode)
+            cpu->exit_budget = EXIT_BUDGET_BLOCKS;
+        /* After the reset: a request posted from now on leaves -1 for
+         * the next block to see. */
+        smp_process_requests(cpu);
         bool alarm = cpu->clock_alarm;
         if (alarm)
             cpu->clock_alarm = 0;
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && !cpu->timers_elsewhere && (alarm || (++iter & 7) == 0 || budget_out)) {
+        if (m && !cpu->icount_mode && !cpu->timers_elsewhere &&
+            (alarm || (++iter & 7) == 0 || budget_out)) {
             budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)
                 dl = deadline_ns;
             if (dl != INT64_MAX && clock_now(m->clock) >= dl) {
-                cpu->in_exec = false;
+                exec_leave(cpu);
                 return CPU_EXIT_BUDGET;
             }
             if (alarm)
@@ -552,12 +749,19 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (exec_check_interrupts(cpu))
             continue;
         if (cpu->halted) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_HALTED;
+        }
+        if (cpu->icount_mode) {
+            int r = icount_prepare(cpu, deadline_ns);
+            if (r >= 0) {
+                exec_leave(cpu);
+                return r;
+            }
         }
         /* Counted before running: a block that faults still counts. */
         if (cpu->insn_budget && --cpu->insn_budget == 0) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_BUDGET;
         }
         /* The instruction after STI / MOV SS runs alone with interrupts
@@ -566,8 +770,11 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (cpu->dbg)
             cpu_debug_block_start(cpu);
         TB *tb = exec_find_tb(cpu, shadow);
+        if (tb && cpu->icount_mode && tb->icount > (uint32_t)cpu->icount_budget)
+            tb = exec_gen_code(cpu, tb->pc, tb->cs_base, tb->flags, tb->phys_pc, TB_CF_NOCACHE,
+                               cpu->icount_budget);
         if (!tb) {
-            cpu->in_exec = false;
+            exec_leave(cpu);
             return CPU_EXIT_ERROR;
         }
         if (log_enabled(LOG_EXEC))
@@ -580,7 +787,9 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
         cpu_cc_settle(cpu);
-        budget_out = cpu->exit_budget < 0;
+        if (cpu->icount_mode)
+            icount_fold(cpu);
+        budget_out = exec_budget_out(cpu);
         if (shadow)
             cpu->inhibit_irq = false;
         if (v & EXIT_TB_SLOT_MASK) {
@@ -588,7 +797,7 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             unsigned slot = (unsigned)(v & EXIT_TB_SLOT_MASK) - 1;
             /* Chain the slot when the next block is found right away. */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
-                cpu->exit_budget >= 0 && !cpu->single_insn_next) {
+                !budget_out && !cpu->single_insn_next) {
                 /* The hash table too: the jump cache loses its entries
                  * at every TLB flush, and the link outlives them. */
                 TB *next = cpu_find_cached_tb(cpu);

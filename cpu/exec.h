@@ -32,6 +32,9 @@ void cpu_exec_destroy(CPUState *cpu);
  * invalidated block, restarts it alone in a fresh one-shot block
  * (does not return). */
 void cpu_smc_check(CPUState *cpu, uint64_t phys, unsigned size, uintptr_t ra);
+/* -icount: before a device (MMIO) access from translated code; restarts
+ * the instruction as a block of its own unless it ends its block. */
+void cpu_icount_io_check(CPUState *cpu, uintptr_t ra);
 
 /* Linear pc of the current instruction (cs base + rip). */
 uint64_t cpu_linear_pc(const CPUState *cpu);

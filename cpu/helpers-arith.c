@@ -339,21 +339,22 @@ static void check_canonical(CPUState *cpu, u64 lin, unsigned size, u64 stack)
         cpu_raise_exception(cpu, stack ? EXC_SS : EXC_GP, 0, 0);
 }
 
+/* Both run as host atomics on guest RAM (cpu_atomic_rmw,
+ * cpu_atomic_cmpxchg16), locked or not: without LOCK the instruction is
+ * not atomic for other CPUs on hardware either, so doing it atomically is
+ * one of its allowed outcomes. */
 static u64 helper_cmpxchg8b(u64 env, u64 lin, u64 stack)
 {
     CPUState *cpu = (CPUState *)env;
     int mmu = cpu_mmu(cpu);
     check_canonical(cpu, lin, 8, stack);
-    cpu_probe_write(cpu, lin, 8, mmu, 0);   /* a fault has W=1 */
-    uint64_t v = cpu_ld(cpu, lin, 8, mmu, 0);
     uint64_t cmp = (uint32_t)cpu->regs[R_EAX] | (cpu->regs[R_EDX] & 0xffffffffULL) << 32;
+    uint64_t nv = (uint32_t)cpu->regs[R_EBX] | (cpu->regs[R_ECX] & 0xffffffffULL) << 32;
     uint32_t f = cpu_get_eflags(cpu) & CC_ALL;
+    uint64_t v = cpu_atomic_rmw(cpu, lin, 3, IR_ATOMIC_CMPXCHG, cmp, nv, mmu, 0);
     if (v == cmp) {
-        cpu_st(cpu, lin, (uint32_t)cpu->regs[R_EBX] | (cpu->regs[R_ECX] & 0xffffffffULL) << 32,
-               8, mmu, 0);
         set_flags(cpu, f | CC_Z);
     } else {
-        cpu_st(cpu, lin, v, 8, mmu, 0);   /* the locked cycle writes back */
         cpu->regs[R_EAX] = (uint32_t)v;
         cpu->regs[R_EDX] = v >> 32;
         set_flags(cpu, f & ~(uint32_t)CC_Z);
@@ -369,18 +370,15 @@ static u64 helper_cmpxchg16b(u64 env, u64 lin, u64 stack)
     if (lin & 15)      /* before the canonical check, as the host does */
         cpu_raise_exception(cpu, EXC_GP, 0, 0);
     check_canonical(cpu, lin, 16, stack);
-    cpu_probe_write(cpu, lin, 16, mmu, 0);
-    uint64_t lo = cpu_ld(cpu, lin, 8, mmu, 0), hi = cpu_ld(cpu, lin + 8, 8, mmu, 0);
+    const uint64_t cmp[2] = { cpu->regs[R_EAX], cpu->regs[R_EDX] };
+    const uint64_t nv[2] = { cpu->regs[R_EBX], cpu->regs[R_ECX] };
+    uint64_t old[2];
     uint32_t f = cpu_get_eflags(cpu) & CC_ALL;
-    if (lo == cpu->regs[R_EAX] && hi == cpu->regs[R_EDX]) {
-        cpu_st(cpu, lin, cpu->regs[R_EBX], 8, mmu, 0);
-        cpu_st(cpu, lin + 8, cpu->regs[R_ECX], 8, mmu, 0);
+    if (cpu_atomic_cmpxchg16(cpu, lin, cmp, nv, old, mmu, 0)) {
         set_flags(cpu, f | CC_Z);
     } else {
-        cpu_st(cpu, lin, lo, 8, mmu, 0);
-        cpu_st(cpu, lin + 8, hi, 8, mmu, 0);
-        cpu->regs[R_EAX] = lo;
-        cpu->regs[R_EDX] = hi;
+        cpu->regs[R_EAX] = old[0];
+        cpu->regs[R_EDX] = old[1];
         set_flags(cpu, f & ~(uint32_t)CC_Z);
     }
     return 0;

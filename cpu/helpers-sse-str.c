@@ -201,10 +201,8 @@ static uint64_t pcmpestri_host(unsigned imm, pcmp_v2di a, pcmp_v2di b, uint32_t 
 
 bool pcmpstr_host_ok(void)
 {
-    static int ok = -1;
-    if (ok < 0)
-        ok = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-    return ok;
+    /* libgcc's CPU model, filled once before main: a plain load */
+    return __builtin_cpu_supports("sse4.2");
 }
 
 bool pcmpstr_host(uint64_t op, const XMMReg *a, const XMMReg *b, uint64_t rax, uint64_t rdx,

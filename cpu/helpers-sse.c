@@ -88,18 +88,17 @@ static void sse_raise_flags(CPUState *cpu, uint32_t flags)
 }
 
 /* DPPS/DPPD run as steps (multiply, then the additions), each checked
- * against the guest's masks (dp_gmask, set by the helper): an unmasked
+ * against the guest's exception masks (gmask, MXCSR bits 7-12 moved down
+ * to the flag positions): an unmasked
  * invalid/denormal/divide exception stops at its step reporting the
  * flags of the earlier steps plus its own pre-computation flags; an
  * unmasked overflow/underflow stops reporting the step's flags but PE;
  * an unmasked precision exception stops reporting the step's flags. */
-static __thread uint32_t dp_gmask;
-
-static bool dp_step(uint32_t *acc, uint32_t step)
+static bool dp_step(uint32_t *acc, uint32_t step, uint32_t gmask)
 {
     const uint32_t pre = MXCSR_IE | MXCSR_DE | MXCSR_ZE;
     step &= MXCSR_FLAGS;
-    uint32_t unm = step & ~dp_gmask;
+    uint32_t unm = step & ~gmask;
     if (unm & pre) {
         *acc |= step & pre;
         return true;
@@ -115,7 +114,7 @@ static bool dp_step(uint32_t *acc, uint32_t step)
 }
 
 #define DP_RUN(insn, x, y) \
-    ({ uint32_t c_ = base; HOST2(insn, x, y, c_); dp_step(&acc, c_); })
+    ({ uint32_t c_ = base; HOST2(insn, x, y, c_); dp_step(&acc, c_, gmask); })
 
 #define CMP8(insn, imm, d, s, csr) \
     switch ((imm) & 7) { \
@@ -143,7 +142,7 @@ static bool dp_step(uint32_t *acc, uint32_t step)
 
 /* DPPS/DPPD: products of the selected lanes, summed pairwise as the SDM's
  * pseudocode does, each step rounded under MXCSR; one host op at a time. */
-static v2di dpps(v2di a, v2di b, unsigned imm, uint32_t *csr)
+static v2di dpps(v2di a, v2di b, unsigned imm, uint32_t *csr, uint32_t gmask)
 {
     float fa[4], fb[4], p[4], out[4] = { 0, 0, 0, 0 };
     uint32_t base = *csr & ~(uint32_t)MXCSR_FLAGS, acc = 0;
@@ -176,7 +175,7 @@ out:
     return r;
 }
 
-static v2di dppd(v2di a, v2di b, unsigned imm, uint32_t *csr)
+static v2di dppd(v2di a, v2di b, unsigned imm, uint32_t *csr, uint32_t gmask)
 {
     double p[2], fa[2], fb[2], out[2] = { 0, 0 };
     uint32_t base = *csr & ~(uint32_t)MXCSR_FLAGS, acc = 0;
@@ -209,7 +208,8 @@ out:
 /* xmm/mm <- op(xmm, xmm/m).  MMX operands (CVTPI2Px, CVTPx2PI) are 8
  * bytes in fpregs[]: copied through a zeroed vector (zero lanes raise no
  * exception). */
-static bool sse_fp_compute(unsigned mnem, v2di *dv, v2di s, unsigned imm, uint32_t *csrp)
+static bool sse_fp_compute(unsigned mnem, v2di *dv, v2di s, unsigned imm, uint32_t *csrp,
+                           uint32_t gmask)
 {
     v2di d = *dv;
     uint32_t csr = *csrp;
@@ -281,8 +281,8 @@ static bool sse_fp_compute(unsigned mnem, v2di *dv, v2di s, unsigned imm, uint32
     case X86_ROUNDPD: ROUND16("roundpd", imm, d, s, csr); break;
     case X86_ROUNDSS: ROUND16("roundss", imm, d, s, csr); break;
     case X86_ROUNDSD: ROUND16("roundsd", imm, d, s, csr); break;
-    case X86_DPPS: d = dpps(d, s, imm, &csr); break;
-    case X86_DPPD: d = dppd(d, s, imm, &csr); break;
+    case X86_DPPS: d = dpps(d, s, imm, &csr, gmask); break;
+    case X86_DPPD: d = dppd(d, s, imm, &csr, gmask); break;
     default:
         return false;
     }
@@ -301,8 +301,8 @@ static u64 helper_sse_fp(u64 env, u64 mnem, u64 doff, u64 soff, u64 arg)
     memcpy(&s, (uint8_t *)cpu + soff, swidth);
     v2di d0 = d;
     uint32_t csr = host_csr(cpu);
-    dp_gmask = (cpu->mxcsr >> 7) & MXCSR_FLAGS;
-    if (!sse_fp_compute((unsigned)mnem, &d, s, imm, &csr))
+    uint32_t gmask = (cpu->mxcsr >> 7) & MXCSR_FLAGS;
+    if (!sse_fp_compute((unsigned)mnem, &d, s, imm, &csr, gmask))
         return 0;
     /* DPPS/DPPD filtered their flags step by step (dp_step) */
     uint32_t soft = mnem == X86_DPPS || mnem == X86_DPPD;
@@ -312,7 +312,7 @@ static u64 helper_sse_fp(u64 env, u64 mnem, u64 doff, u64 soff, u64 arg)
     if (!(cpu->mxcsr & (MXCSR_UE << 7)) && !(csr & MXCSR_UE)) {
         v2di t = d0;
         uint32_t c2 = host_csr(cpu) | MXCSR_FZ;
-        sse_fp_compute((unsigned)mnem, &t, s, imm, &c2);
+        sse_fp_compute((unsigned)mnem, &t, s, imm, &c2, gmask);
         csr |= c2 & MXCSR_UE;
     }
     sse_raise_flags_soft(cpu, csr, soft);

@@ -24,11 +24,13 @@
 
 #include "cpu/decode.h"
 
+#include <inttypes.h>
 #include <string.h>
 
 #include "core/log.h"
 #include "cpu/debug.h"
 #include "cpu/exec.h"
+#include "cpu/smp.h"
 #include "tcg/tb.h"
 
 enum { PG_P = 1, PG_RW = 2, PG_US = 4, PG_A = 0x20, PG_D = 0x40, PG_PS = 0x80, PG_G = 0x100 };
@@ -78,6 +80,10 @@ typedef struct Walk {
     uint64_t phys;          /* physical address of the linear address */
     uint64_t pte_addr[4];   /* physical address of each entry, top level first */
     int nlev;
+    /* Every entry read, the last one included when it faulted (-d mmu). */
+    uint64_t seen_addr[4], seen_val[4];
+    uint8_t seen_level[4];  /* WALK_PML4E ... WALK_PTE */
+    int nseen;
     bool user, writable, nx;
     bool dirty;             /* the leaf's D bit was already set */
     bool global;            /* the leaf's G bit */
@@ -189,6 +195,20 @@ static uint32_t pf_error(CPUState *cpu, MMUAccess acc, int mmu, bool present)
     return e;
 }
 
+/* The paging-structure levels, as the SDM names their entries. */
+enum { WALK_PML4E, WALK_PDPTE, WALK_PDE, WALK_PTE };
+static const char *const walk_level_name[] = { "PML4E", "PDPTE", "PDE", "PTE" };
+
+static void walk_note(Walk *w, int level, uint64_t ea, uint64_t e)
+{
+    if (w->nseen < 4) {
+        w->seen_addr[w->nseen] = ea;
+        w->seen_val[w->nseen] = e;
+        w->seen_level[w->nseen] = (uint8_t)level;
+        w->nseen++;
+    }
+}
+
 /* Adds one present entry's rights to the walk. */
 static void walk_add(CPUState *cpu, Walk *w, uint64_t ea, uint64_t e)
 {
@@ -213,6 +233,7 @@ static int walk_long(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *
     for (int lv = 0; lv < 4; lv++) {
         uint64_t ea = table + ((lin >> shifts[lv]) & 511) * 8;
         uint64_t e = pte_load(cpu, ea, true);
+        walk_note(w, WALK_PML4E + lv, ea, e);
         if (!(e & PG_P)) {
             *err = pf_error(cpu, acc, mmu, false);
             return EXC_PF;
@@ -246,6 +267,7 @@ static int walk_pae(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w
 {
     uint64_t ea = (cpu->cr[3] & 0xffffffe0u) + ((lin >> 30) & 3) * 8;
     uint64_t pdpte = pte_load(cpu, ea, true);
+    walk_note(w, WALK_PDPTE, ea, pdpte);
     if (!(pdpte & PG_P)) {
         *err = pf_error(cpu, acc, mmu, false);
         return EXC_PF;
@@ -254,6 +276,7 @@ static int walk_pae(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w
     for (int lv = 0; lv < 2; lv++) {
         uint64_t pea = table + ((lin >> (lv == 0 ? 21 : 12)) & 511) * 8;
         uint64_t e = pte_load(cpu, pea, true);
+        walk_note(w, lv == 0 ? WALK_PDE : WALK_PTE, pea, e);
         if (!(e & PG_P)) {
             *err = pf_error(cpu, acc, mmu, false);
             return EXC_PF;
@@ -281,6 +304,7 @@ static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
 {
     uint64_t pdea = (cpu->cr[3] & 0xfffff000u) + (((uint32_t)lin >> 22) & 1023) * 4;
     uint64_t pde = pte_load(cpu, pdea, false);
+    walk_note(w, WALK_PDE, pdea, pde);
     if (!(pde & PG_P)) {
         *err = pf_error(cpu, acc, mmu, false);
         return EXC_PF;
@@ -294,6 +318,7 @@ static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
     }
     uint64_t ptea = (pde & 0xfffff000u) + (((uint32_t)lin >> 12) & 1023) * 4;
     uint64_t pte = pte_load(cpu, ptea, false);
+    walk_note(w, WALK_PTE, ptea, pte);
     if (!(pte & PG_P)) {
         *err = pf_error(cpu, acc, mmu, false);
         return EXC_PF;
@@ -309,7 +334,11 @@ static int walk_32(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w,
  * Returns 0 or the fault of a missing or malformed entry. */
 static int walk(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, Walk *w, uint32_t *err)
 {
-    *w = (Walk){ .user = true, .writable = true, .nx = false };
+    w->user = true;
+    w->writable = true;
+    w->nx = false;
+    w->nlev = 0;
+    w->nseen = 0;
     uint64_t leaf = 0, page_size = 4096;
     int exc;
     if (cpu->hflags & HF_LMA)
@@ -648,6 +677,71 @@ static void tlb_fault(CPUState *cpu, uint64_t lin, MMUAccess acc, int exc, uint3
     cpu_raise_exception(cpu, exc, err, ra);
 }
 
+/* ---- -d mmu: each walk explained ---- */
+
+/* The entry's bits by their SDM names (those that are set). */
+static void log_entry_bits(char *out, size_t len, uint64_t e, bool leaf_ps, bool wide)
+{
+    static const struct { uint64_t bit; const char *name; } bits[] = {
+        { PG_P, "P" }, { PG_RW, "RW" }, { PG_US, "US" }, { 1u << 3, "PWT" }, { 1u << 4, "PCD" },
+        { PG_A, "A" }, { PG_D, "D" }, { PG_PS, "PS" }, { PG_G, "G" },
+    };
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof bits / sizeof bits[0] && n < len; i++)
+        if (e & bits[i].bit)
+            n += (size_t)snprintf(out + n, len - n, " %s", bits[i].name);
+    if (wide && (e & PG_NX) && n < len)
+        n += (size_t)snprintf(out + n, len - n, " XD");
+    if (!(e & PG_P) && n < len)
+        snprintf(out + n, len - n, " (not present)");
+    (void)leaf_ps;
+}
+
+/* Why the walk's rights refuse acc (walk_allows said no). */
+static const char *walk_refusal(CPUState *cpu, const Walk *w, MMUAccess acc, int mmu)
+{
+    if (mmu == MMU_USER && !w->user)
+        return "a user-mode access to a supervisor page (US clear at some level)";
+    if (acc == ACC_WRITE && !w->writable)
+        return mmu == MMU_USER ? "a user-mode write to a read-only page (RW clear at some level)"
+                               : "a write to a read-only page with CR0.WP=1";
+    if (acc == ACC_EXEC && w->nx)
+        return "an instruction fetch from a no-execute page (XD set, EFER.NXE=1)";
+    if (acc == ACC_EXEC && w->user)
+        return "a supervisor fetch from a user page with CR4.SMEP=1";
+    return "a supervisor access to a user page with CR4.SMAP=1 and EFLAGS.AC=0";
+}
+
+static void log_walk(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, const Walk *w,
+                     int exc, uint32_t err, bool refused)
+{
+    static const char *const acc_name[] = { [ACC_READ] = "read", [ACC_WRITE] = "write",
+                                            [ACC_EXEC] = "fetch" };
+    bool lm = cpu->hflags & HF_LMA, pae = cpu->cr[4] & CR4_PAE;
+    log_printf("mmu: walk %#" PRIx64 " %s %s, CR3=%#" PRIx64 " (%s paging)\n", lin, acc_name[acc],
+               mmu == MMU_USER ? "user" : "supervisor", cpu->cr[3],
+               lm ? "4-level" : pae ? "PAE" : "32-bit");
+    for (int i = 0; i < w->nseen; i++) {
+        char b[96];
+        log_entry_bits(b, sizeof b, w->seen_val[i], false, lm || pae);
+        log_printf("mmu:   %-5s @%#" PRIx64 " = 0x%0*" PRIx64 "%s\n",
+                   walk_level_name[w->seen_level[i]], w->seen_addr[i], lm || pae ? 16 : 8,
+                   w->seen_val[i], b);
+    }
+    if (exc == EXC_PF)
+        log_printf("mmu:   #PF error %#x: %s\n", err,
+                   refused ? walk_refusal(cpu, w, acc, mmu)
+                   : (err & PFERR_RSVD) ? "a reserved bit is set in the last entry"
+                   : "the last entry is not present");
+    else if (exc)
+        log_printf("mmu:   fault %d: a non-canonical address\n", exc);
+    else
+        log_printf("mmu:   -> physical %#" PRIx64 " (%s page)\n", w->phys,
+                   w->page_shift == 30 ? "1 GiB" : w->page_shift == 22 ? "4 MiB"
+                   : w->page_shift == 21 ? "2 MiB" : "4 KiB");
+}
+
 /* The accesses one translation allows, from a single walk. */
 typedef struct PageRights {
     uint64_t phys;
@@ -671,10 +765,14 @@ static PageRights page_rights(CPUState *cpu, uint64_t lin, MMUAccess acc, int mm
     Walk w;
     uint32_t err = 0;
     int exc = walk(cpu, lin, acc, mmu, &w, &err);
+    bool refused = false;
     if (!exc && !walk_allows(cpu, &w, acc, mmu)) {
         exc = EXC_PF;
         err = pf_error(cpu, acc, mmu, true);
+        refused = true;
     }
+    if (log_enabled(LOG_MMU) && log_block_selected(lin, lin))
+        log_walk(cpu, lin, acc, mmu, &w, exc, err, refused);
     if (exc)
         tlb_fault(cpu, lin, acc, exc, err, ra);
     walk_set_ad(cpu, &w, acc);
@@ -718,8 +816,9 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
         if (r.exec)
             e->addr_code = page;
         if (r.write) {
-            bool code = ram && cpu->tbs && tb_page_has_code(cpu->tbs, ppage);
             Machine *m = cpu->machine;
+            /* code of any CPU on the page: writes come here first */
+            bool code = ram && smp_ram_page_has_code(cpu, (uint64_t)(host - m->ram));
             bool notdirty = ram && m->dirty_log &&
                             !machine_page_dirty(m, (uint64_t)(host - m->ram));
             e->addr_write = ram ? (page | (code ? TLB_CODE : 0) | (notdirty ? TLB_NOTDIRTY : 0))
@@ -784,6 +883,8 @@ static uint64_t load_page(CPUState *cpu, uint64_t lin, unsigned size, int mmu, u
         cpu_debug_check_access(cpu, lin, size, false, ra);
     if (e->addr_read & TLB_MMIO) {
         uint64_t phys = cpu->tlb_phys[mmu][tlb_index(lin)] | (lin & ~TLB_PAGE_MASK);
+        if (cpu->icount_mode)
+            cpu_icount_io_check(cpu, ra);
         return memmap_read(cpu->machine->mem, phys, size);
     }
     return host_ld((const uint8_t *)(uintptr_t)(lin + e->addend), size);
@@ -803,6 +904,35 @@ uint64_t cpu_ld(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t r
     return v;
 }
 
+/* A write to a page holding translated code (TLB_CODE), before it is
+ * done: invalidates this CPU's blocks on the range, restarting the running
+ * instruction alone when its own block was one of them (no return then).
+ * Returns the entry to write through (refilled when the invalidation
+ * cleared it). */
+static TLBEntry *store_code_page(CPUState *cpu, uint64_t lin, uint64_t phys, unsigned size,
+                                 int mmu, uintptr_t ra)
+{
+    unsigned i = tlb_index(lin);
+    cpu_smc_check(cpu, phys, size, ra);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tag_matches(e->addr_write, lin))
+        e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+    return e;
+}
+
+/* After a write to a code page: the other CPUs with blocks there drop
+ * them (cpu/smp.h).  A page no CPU holds code on any more loses the flag
+ * in this entry, so later writes take the fast path again. */
+static void store_code_done(CPUState *cpu, TLBEntry *e, const uint8_t *host, uint64_t phys,
+                            unsigned size)
+{
+    Machine *m = cpu->machine;
+    smp_code_written(cpu, host, phys, size);
+    if (host >= m->ram && host < m->ram + m->ram_size &&
+        !smp_ram_page_has_code(cpu, (uint64_t)(host - m->ram)))
+        e->addr_write &= ~(uint64_t)TLB_CODE;
+}
+
 static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu,
                        uintptr_t ra)
 {
@@ -814,6 +944,8 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
         cpu_debug_check_access(cpu, lin, size, true, ra);
     uint64_t phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
     if (e->addr_write & TLB_MMIO) {
+        if (cpu->icount_mode)
+            cpu_icount_io_check(cpu, ra);
         memmap_write(cpu->machine->mem, phys, val, size);
         return;
     }
@@ -827,18 +959,15 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
         e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
     }
     if (e->addr_write & TLB_CODE) {
-        /* Invalidates the blocks on the page; when the running block is
-         * one of them, restarts this instruction alone (no return). */
-        cpu_smc_check(cpu, phys, size, ra);
-        e = &cpu->tlb.table[mmu][i];
-        if (!tag_matches(e->addr_write, lin)) {
-            /* refill after the invalidation may have cleared the entry */
-            e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
-        }
+        e = store_code_page(cpu, lin, phys, size, mmu, ra);
         if (e->addr_write & TLB_MMIO) {
             memmap_write(cpu->machine->mem, phys, val, size);
             return;
         }
+        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
+        host_st(host, val, size);
+        store_code_done(cpu, e, host, phys, size);
+        return;
     }
     host_st((uint8_t *)(uintptr_t)(lin + e->addend), val, size);
 }
@@ -890,6 +1019,144 @@ void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, u
     cpu_probe_write(cpu, lin, size, mmu, ra);
     for (unsigned k = 0; k < size; k++)
         store_page(cpu, lin + k, val >> (8 * k), 1, mmu, ra);
+}
+
+/* ---- atomic read-modify-write (LOCK prefix, XCHG, CMPXCHG8B/16B) ---- */
+
+/* Host pointer for a write of size bytes at lin, inside one page, that is
+ * about to be done atomically: translated for writing (faults as a store
+ * does), the dirty log updated and this CPU's blocks on the bytes
+ * invalidated first (cpu_smc_check may restart the instruction).  NULL
+ * when the page is not RAM.  *code_e: the entry when the page holds code
+ * (the other CPUs hear of the write after it: store_code_done). */
+static uint8_t *atomic_host(CPUState *cpu, uint64_t lin, unsigned size, int mmu, uintptr_t ra,
+                            uint64_t *phys, TLBEntry **code_e)
+{
+    unsigned i = tlb_index(lin);
+    TLBEntry *e = &cpu->tlb.table[mmu][i];
+    if (!tag_matches(e->addr_write, lin))
+        e = tlb_fill(cpu, lin, ACC_WRITE, mmu, ra);
+    if (e->addr_write & TLB_WATCH)
+        cpu_debug_check_access(cpu, lin, size, true, ra);
+    *phys = cpu->tlb_phys[mmu][i] | (lin & ~TLB_PAGE_MASK);
+    *code_e = NULL;
+    if (e->addr_write & TLB_MMIO)
+        return NULL;
+    if (e->addr_write & TLB_NOTDIRTY) {
+        Machine *m = cpu->machine;
+        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
+        if (host >= m->ram && host < m->ram + m->ram_size)
+            machine_mark_dirty(m, (uint64_t)(host - m->ram));
+        e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
+    }
+    if (e->addr_write & TLB_CODE) {
+        e = store_code_page(cpu, lin, *phys, size, mmu, ra);
+        if (e->addr_write & TLB_MMIO)
+            return NULL;
+        *code_e = e;
+    }
+    return (uint8_t *)(uintptr_t)(lin + e->addend);
+}
+
+/* Compare-and-swap of 1 << sz bytes at p: true when *p held *old (then it
+ * holds nv), else *old gets what it held.  A host lock cmpxchg. */
+static bool host_cas(uint8_t *p, unsigned sz, uint64_t *old, uint64_t nv)
+{
+    const int m = __ATOMIC_SEQ_CST;
+    switch (sz) {
+    case 0: {
+        uint8_t e = (uint8_t)*old;
+        bool ok = __atomic_compare_exchange_n(p, &e, (uint8_t)nv, false, m, m);
+        *old = e;
+        return ok;
+    }
+    case 1: {
+        uint16_t e = (uint16_t)*old;
+        bool ok = __atomic_compare_exchange_n((uint16_t *)p, &e, (uint16_t)nv, false, m, m);
+        *old = e;
+        return ok;
+    }
+    case 2: {
+        uint32_t e = (uint32_t)*old;
+        bool ok = __atomic_compare_exchange_n((uint32_t *)p, &e, (uint32_t)nv, false, m, m);
+        *old = e;
+        return ok;
+    }
+    default:
+        return __atomic_compare_exchange_n((uint64_t *)p, old, nv, false, m, m);
+    }
+}
+
+/* One indivisible read-modify-write of host memory (the slow paths'; the
+ * x86-64 backend inlines lock xadd / xchg / lock cmpxchg instead).  A
+ * cmpxchg loop serves every IRAtomicOp: a failed compare of CMPXCHG
+ * writes the old value back, as the locked cycle does. */
+static uint64_t host_atomic(uint8_t *p, unsigned sz, IRAtomicOp op, uint64_t v, uint64_t nv)
+{
+    uint64_t old = host_ld(p, 1u << sz);
+    while (!host_cas(p, sz, &old, ir_atomic_apply(op, sz, old, v, nv)))
+        ;
+    return old;
+}
+
+uint64_t cpu_atomic_rmw(CPUState *cpu, uint64_t lin, unsigned sz, IRAtomicOp op, uint64_t v,
+                        uint64_t nv, int mmu, uintptr_t ra)
+{
+    unsigned size = 1u << sz;
+    if ((lin & ~TLB_PAGE_MASK) + size <= TLB_PAGE_SIZE) {
+        uint64_t phys;
+        TLBEntry *code_e;
+        uint8_t *host = atomic_host(cpu, lin, size, mmu, ra, &phys, &code_e);
+        if (host) {
+            uint64_t old = host_atomic(host, sz, op, v, nv);
+            if (code_e)
+                store_code_done(cpu, code_e, host, phys, size);
+            return old;
+        }
+    }
+    /* Across a page or on device memory/ROM: no single host instruction
+     * covers it.  Serialised with every other such access of the machine
+     * (not against host atomics of other CPUs on the same bytes: a split
+     * locked access is what the guest must not rely on, and MMIO has no
+     * atomics).  Both pages are checked first: the lock is never held
+     * across a page fault (a restart for SMC releases it in the loop). */
+    cpu_probe_write(cpu, lin, size, mmu, ra);
+    smp_split_lock(cpu);
+    uint64_t old = cpu_ld(cpu, lin, size, mmu, ra);
+    cpu_st(cpu, lin, ir_atomic_apply(op, sz, old, v, nv), size, mmu, ra);
+    smp_split_unlock(cpu);
+    return old;
+}
+
+bool cpu_atomic_cmpxchg16(CPUState *cpu, uint64_t lin, const uint64_t cmp[2],
+                          const uint64_t nv[2], uint64_t old[2], int mmu, uintptr_t ra)
+{
+    uint64_t phys;
+    TLBEntry *code_e;
+    /* 16-byte aligned (checked by the caller): inside one page */
+    uint8_t *host = atomic_host(cpu, lin, 16, mmu, ra, &phys, &code_e);
+    if (host) {
+        uint64_t lo = cmp[0], hi = cmp[1];
+        bool ok;
+        __asm__ volatile("lock cmpxchg16b %1"
+                         : "=@ccz"(ok), "+m"(*(__int128 *)host), "+a"(lo), "+d"(hi)
+                         : "b"(nv[0]), "c"(nv[1])
+                         : "memory");
+        old[0] = lo;
+        old[1] = hi;
+        if (code_e)
+            store_code_done(cpu, code_e, host, phys, 16);
+        return ok;
+    }
+    cpu_probe_write(cpu, lin, 16, mmu, ra);
+    smp_split_lock(cpu);
+    old[0] = cpu_ld(cpu, lin, 8, mmu, ra);
+    old[1] = cpu_ld(cpu, lin + 8, 8, mmu, ra);
+    bool ok = old[0] == cmp[0] && old[1] == cmp[1];
+    cpu_st(cpu, lin, ok ? nv[0] : old[0], 8, mmu, ra);
+    cpu_st(cpu, lin + 8, ok ? nv[1] : old[1], 8, mmu, ra);
+    smp_split_unlock(cpu);
+    return ok;
 }
 
 /* ---- engine callbacks ---- */
@@ -944,9 +1211,24 @@ static void x86_mem_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, ui
     cpu_st(cpu, addr, val, size, mmu, ra);
 }
 
+static uint64_t x86_mem_atomic(void *env, uint64_t addr, uint64_t val, uint64_t newv,
+                               IRMemOp mo, uintptr_t ra)
+{
+    CPUState *cpu = env;
+    unsigned size = 1u << (mo & IR_MO_SIZE);
+    int mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    check_stack_canonical(cpu, addr, size, mo, ra);
+    if ((mo & IR_MO_ALIGN_CHECK) && (addr & (size - 1))) {
+        cpu_probe_write(cpu, addr, size, mmu, ra);
+        cpu_raise_exception(cpu, EXC_AC, 0, ra);
+    }
+    return cpu_atomic_rmw(cpu, addr, mo & IR_MO_SIZE, ir_memop_atomic(mo), val, newv, mmu, ra);
+}
+
 const IRGuestMemOps x86_guest_mem = {
     .load = x86_mem_load,
     .store = x86_mem_store,
+    .atomic = x86_mem_atomic,
 };
 
 /* ---- code fetch ---- */

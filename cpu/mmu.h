@@ -28,6 +28,17 @@ void cpu_st(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu, u
  * so multi-part stores can be made atomic with respect to faults. */
 void cpu_probe_write(CPUState *cpu, uint64_t lin, unsigned len, int mmu, uintptr_t ra);
 
+/* An atomic read-modify-write of 1 << sz bytes at lin (LOCK-prefixed
+ * instructions): faults as a store; one host atomic when the bytes are in
+ * one RAM page, else serialised on the machine's split-atomic lock
+ * (cpu/smp.h).  Returns the old value.  v/nv as ir_atomic_apply. */
+uint64_t cpu_atomic_rmw(CPUState *cpu, uint64_t lin, unsigned sz, IRAtomicOp op, uint64_t v,
+                        uint64_t nv, int mmu, uintptr_t ra);
+/* CMPXCHG16B's access (lin 16-byte aligned): old gets the memory's value;
+ * true when it equalled cmp and nv was written. */
+bool cpu_atomic_cmpxchg16(CPUState *cpu, uint64_t lin, const uint64_t cmp[2],
+                          const uint64_t nv[2], uint64_t old[2], int mmu, uintptr_t ra);
+
 /* Host address of lin when the soft TLB already maps its page as plain
  * RAM for this access (for a write: no translated code on the page), else
  * NULL.  Fills nothing and never faults: bulk paths (REP MOVS/STOS) use

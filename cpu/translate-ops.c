@@ -18,11 +18,59 @@
 typedef enum AluKind { ALU_ADD, ALU_OR, ALU_ADC, ALU_SBB, ALU_AND, ALU_SUB, ALU_XOR,
                        ALU_CMP, ALU_TEST } AluKind;
 
+/* LOCK op [mem], src: one atomic add (ADD, SUB, ADC, SBB: the carry
+ * folded into the addend) or and/or/xor; the result and the flags follow
+ * from the old value as in gen_alu. */
+static void gen_alu_locked(DisasContext *s, const X86Insn *insn, AluKind k)
+{
+    const X86Operand *d = &insn->op[0];
+    unsigned size = d->size;
+    IRTemp bv = gen_load_operand(s, &insn->op[1]);
+    IRTemp cf = 0, addend = tcg_temp(s), old, r = tcg_temp(s);
+    switch (k) {
+    case ALU_ADC: case ALU_SBB:
+        cf = gen_compute_cf(s);
+        ir_add(s->b, IR_I64, addend, bv, cf);
+        if (k == ALU_SBB)
+            ir_op1(s->b, IR_neg, IR_I64, addend, addend);
+        old = gen_atomic(s, d, IR_ATOMIC_ADD, addend, 0);
+        break;
+    case ALU_SUB:
+        ir_op1(s->b, IR_neg, IR_I64, addend, bv);
+        old = gen_atomic(s, d, IR_ATOMIC_ADD, addend, 0);
+        break;
+    case ALU_ADD: old = gen_atomic(s, d, IR_ATOMIC_ADD, bv, 0); break;
+    case ALU_AND: old = gen_atomic(s, d, IR_ATOMIC_AND, bv, 0); break;
+    case ALU_OR: old = gen_atomic(s, d, IR_ATOMIC_OR, bv, 0); break;
+    default: old = gen_atomic(s, d, IR_ATOMIC_XOR, bv, 0); break;
+    }
+    switch (k) {
+    case ALU_ADD: ir_add(s->b, IR_I64, r, old, bv); break;
+    case ALU_ADC: ir_add(s->b, IR_I64, r, old, addend); break;
+    case ALU_SUB: ir_sub(s->b, IR_I64, r, old, bv); break;
+    case ALU_SBB: ir_add(s->b, IR_I64, r, old, addend); break;
+    case ALU_AND: ir_and(s->b, IR_I64, r, old, bv); break;
+    case ALU_OR: ir_or(s->b, IR_I64, r, old, bv); break;
+    default: ir_xor(s->b, IR_I64, r, old, bv); break;
+    }
+    switch (k) {
+    case ALU_ADD: gen_set_cc(s, CC_OP_ADD, size, r, bv, 0); break;
+    case ALU_SUB: gen_set_cc(s, CC_OP_SUB, size, r, bv, 0); break;
+    case ALU_ADC: gen_set_cc(s, CC_OP_ADC, size, r, bv, cf); break;
+    case ALU_SBB: gen_set_cc(s, CC_OP_SBB, size, r, bv, cf); break;
+    default: gen_set_cc(s, CC_OP_LOGIC, size, r, 0, 0); break;
+    }
+}
+
 static void gen_alu(DisasContext *s, const X86Insn *insn, AluKind k)
 {
     const X86Operand *d = &insn->op[0];
     unsigned size = d->size;
     bool store = k != ALU_CMP && k != ALU_TEST;
+    if (store && gen_is_locked(s, d)) {
+        gen_alu_locked(s, insn, k);
+        return;
+    }
     IRTemp a = store ? gen_load_dest(s, d) : gen_load_operand(s, d);
     const X86Operand *o = &insn->op[1];
     /* xor eax,eax / test eax,eax: one load, so the optimiser sees x^x, x&x */
@@ -71,11 +119,16 @@ void gen_TEST(DisasContext *s, const X86Insn *i) { gen_alu(s, i, ALU_TEST); }
 static void gen_incdec(DisasContext *s, const X86Insn *insn, bool inc)
 {
     const X86Operand *d = &insn->op[0];
-    IRTemp a = gen_load_dest(s, d);
     IRTemp r = tcg_temp(s);
-    ir_op2(s->b, inc ? IR_add : IR_sub, IR_I64, r, a, tcg_const(s, 1));
+    if (gen_is_locked(s, d)) {
+        IRTemp a = gen_atomic(s, d, IR_ATOMIC_ADD, tcg_const(s, inc ? 1 : -1), 0);
+        ir_op2(s->b, inc ? IR_add : IR_sub, IR_I64, r, a, tcg_const(s, 1));
+    } else {
+        IRTemp a = gen_load_dest(s, d);
+        ir_op2(s->b, inc ? IR_add : IR_sub, IR_I64, r, a, tcg_const(s, 1));
+        gen_store_operand(s, d, r);
+    }
     int op = inc ? CC_OP_INC : CC_OP_DEC;
-    gen_store_operand(s, d, r);
     /* the old CF comes from the cc globals, which the store leaves alone */
     if (!gen_cc_try_pend(s, op, d->size, r))
         gen_set_cc(s, op, d->size, r, s->cc_dead ? 0 : gen_compute_cf(s), 0);
@@ -87,16 +140,23 @@ void gen_DEC(DisasContext *s, const X86Insn *i) { gen_incdec(s, i, false); }
 void gen_NEG(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
-    IRTemp a = gen_load_dest(s, d);
+    bool locked = gen_is_locked(s, d);
+    IRTemp a = locked ? gen_atomic(s, d, IR_ATOMIC_NEG, tcg_const(s, 0), 0)
+                      : gen_load_dest(s, d);
     IRTemp r = tcg_temp(s);
     ir_op1(s->b, IR_neg, IR_I64, r, a);
-    gen_store_operand(s, d, r);
+    if (!locked)
+        gen_store_operand(s, d, r);
     gen_set_cc(s, CC_OP_SUB, d->size, r, a, 0);
 }
 
 void gen_NOT(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
+    if (gen_is_locked(s, d)) {
+        gen_atomic(s, d, IR_ATOMIC_XOR, tcg_const(s, -1), 0);
+        return;
+    }
     IRTemp a = gen_load_dest(s, d);
     IRTemp r = tcg_temp(s);
     ir_op1(s->b, IR_not, IR_I64, r, a);
@@ -455,6 +515,14 @@ void gen_LEA(DisasContext *s, const X86Insn *insn)
 void gen_XCHG(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *a = &insn->op[0], *bo = &insn->op[1];
+    const X86Operand *mem = a->kind == X86_OPK_MEM ? a : bo->kind == X86_OPK_MEM ? bo : NULL;
+    if (mem) {
+        /* with memory, always a locked exchange (SDM XCHG) */
+        const X86Operand *reg = mem == a ? bo : a;
+        IRTemp old = gen_atomic(s, mem, IR_ATOMIC_XCHG, gen_load_operand(s, reg), 0);
+        gen_store_operand(s, reg, old);
+        return;
+    }
     IRTemp va = gen_load_dest(s, a);
     IRTemp vb = gen_load_dest(s, bo);
     /* The memory side first: it is the one that can fault. */
@@ -620,6 +688,28 @@ void gen_CMOVCC(DisasContext *s, const X86Insn *insn)
 
 typedef enum BitKind { BIT_T, BIT_S, BIT_R, BIT_C } BitKind;
 
+/* LOCK BTS/BTR/BTC [mem]: an atomic or / and-not / xor of the bit's mask
+ * (the address already adjusted for a register offset); CF = the old bit. */
+static void gen_bitop_locked(DisasContext *s, const X86Insn *insn, BitKind k, IRTemp off)
+{
+    const X86Operand *d = &insn->op[0];
+    IRTemp bit = tcg_temp(s), m = tcg_temp(s), cf = tcg_temp(s);
+    ir_and(s->b, IR_I64, bit, off, tcg_const(s, d->size * 8 - 1));
+    ir_op2(s->b, IR_shl, IR_I64, m, tcg_const(s, 1), bit);
+    IRAtomicOp op = k == BIT_S ? IR_ATOMIC_OR : k == BIT_R ? IR_ATOMIC_AND : IR_ATOMIC_XOR;
+    if (k == BIT_R)
+        ir_op1(s->b, IR_not, IR_I64, m, m);
+    IRTemp old = gen_atomic(s, d, op, m, 0);
+    ir_op2(s->b, IR_shr, IR_I64, cf, old, bit);
+    ir_and(s->b, IR_I64, cf, cf, tcg_const(s, 1));
+    if (s->cc_dead)
+        return;
+    IRTemp f = gen_compute_eflags(s);
+    ir_and(s->b, IR_I64, f, f, tcg_const(s, ~(int64_t)CC_C));
+    ir_or(s->b, IR_I64, f, f, cf);
+    gen_set_cc_eflags(s, f);
+}
+
 static void gen_bitop(DisasContext *s, const X86Insn *insn, BitKind k)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
@@ -638,6 +728,10 @@ static void gen_bitop(DisasContext *s, const X86Insn *insn, BitKind k)
         ea = gen_trunc_addr(s, ea, insn->addrsize);
         s->mem_addr = gen_linear(s, insn->mem.seg, ea, size, k != BIT_T);
         s->mem_addr_write = k != BIT_T;
+    }
+    if (k != BIT_T && gen_is_locked(s, d)) {
+        gen_bitop_locked(s, insn, k, off);
+        return;
     }
     a = k == BIT_T ? gen_load_operand(s, d) : gen_load_dest(s, d);
     ir_and(s->b, IR_I64, bit, off, tcg_const(s, bits - 1));
@@ -753,6 +847,15 @@ void gen_MOVBE(DisasContext *s, const X86Insn *insn)
 void gen_XADD(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0], *src = &insn->op[1];
+    if (gen_is_locked(s, d)) {
+        IRTemp bv = gen_load_operand(s, src);
+        IRTemp old = gen_atomic(s, d, IR_ATOMIC_ADD, bv, 0);
+        IRTemp r = tcg_temp(s);
+        ir_add(s->b, IR_I64, r, old, bv);
+        gen_store_operand(s, src, old);
+        gen_set_cc(s, CC_OP_ADD, d->size, r, bv, 0);
+        return;
+    }
     IRTemp a = gen_load_dest(s, d);
     IRTemp bv = gen_load_operand(s, src);
     IRTemp r = tcg_temp(s);
@@ -771,9 +874,28 @@ void gen_CMPXCHG(DisasContext *s, const X86Insn *insn)
 {
     const X86Operand *d = &insn->op[0];
     unsigned size = d->size;
-    IRTemp a = gen_load_dest(s, d);
+    bool locked = gen_is_locked(s, d);
+    IRTemp a = locked ? 0 : gen_load_dest(s, d);
     IRTemp src = gen_load_operand(s, &insn->op[1]);
     IRTemp acc = gen_get_reg(s, R_EAX, size);
+    if (locked) {
+        /* memory written by the atomic itself; the rest as below */
+        a = gen_atomic(s, d, IR_ATOMIC_CMPXCHG, acc, src);
+        IRTemp diff = tcg_temp(s);
+        ir_sub(s->b, IR_I64, diff, acc, a);
+        if (size == 4) {
+            IRTemp rax = tcg_temp(s), ext = tcg_temp(s);
+            ir_op1(s->b, IR_ext32u, IR_I64, ext, a);
+            ir_movcond(s->b, IR_I64, IR_COND_EQ, rax, a, acc, s->regs[R_EAX], ext);
+            ir_mov(s->b, IR_I64, s->regs[R_EAX], rax);
+        } else {
+            IRTemp nacc = tcg_temp(s);
+            ir_movcond(s->b, IR_I64, IR_COND_EQ, nacc, a, acc, acc, a);
+            gen_set_reg(s, R_EAX, size, nacc);
+        }
+        gen_set_cc(s, CC_OP_SUB, size, diff, a, 0);
+        return;
+    }
     IRTemp nv = tcg_temp(s), nacc = tcg_temp(s), diff = tcg_temp(s);
     ir_movcond(s->b, IR_I64, IR_COND_EQ, nv, a, acc, src, a);
     ir_movcond(s->b, IR_I64, IR_COND_EQ, nacc, a, acc, acc, a);

@@ -134,9 +134,23 @@ void gen_set_reg(DisasContext *s, int reg, unsigned size, IRTemp v)
 
 /* ---- helpers and exceptions ---- */
 
+/* -icount: the instructions of the block not completed if the current
+ * one faults now (itself included). */
+static int32_t icount_unexec_here(const DisasContext *s)
+{
+    return s->ninsns - s->insn_index;
+}
+
+static void gen_store_unexec(DisasContext *s, int32_t n)
+{
+    ir_st(s->b, IR_st, IR_I32, tcg_const32(s, n), IR_ENV, offsetof(CPUState, icount_unexec));
+}
+
 void gen_sync_rip(DisasContext *s)
 {
     ir_movi(s->b, IR_I64, s->rip, (int64_t)s->pc);
+    if (s->icount)
+        gen_store_unexec(s, icount_unexec_here(s));
 }
 
 void gen_call_helper(DisasContext *s, const IRHelper *h, IRTemp out, int nargs,
@@ -166,6 +180,8 @@ static void gen_tf_trap(DisasContext *s)
     gen_cc_settle(s);
     if (s->flags & HF_TF) {
         IRTemp args[1] = { IR_ENV };
+        if (s->icount)
+            gen_store_unexec(s, 0);      /* the trap comes after the instruction */
         ir_call(s->b, &hlp_single_step, IR_I64, 0, 0, 1, args);
     }
 }
@@ -199,7 +215,8 @@ static void gen_jc_probe(DisasContext *s, IRTemp entry, IRTemp lin, uint32_t mis
  * interrupts after them). */
 static bool gen_block_must_exit(DisasContext *s)
 {
-    return (s->tb->cflags & TB_CF_NOCACHE) || (s->flags & (HF_TF | TB_KEY_ONE_INSN));
+    return (s->tb->cflags & TB_CF_NOCACHE) || (s->flags & (HF_TF | TB_KEY_ONE_INSN)) ||
+           s->icount_exit;
 }
 
 /* Can this block leave through the jump cache?  Not when it must return
@@ -351,6 +368,7 @@ uint32_t gen_new_stub(DisasContext *s, int seg)
     s->stubs[s->nstubs].label = l;
     s->stubs[s->nstubs].pc = s->pc;
     s->stubs[s->nstubs].seg = seg;
+    s->stubs[s->nstubs].unexec = icount_unexec_here(s);
     s->nstubs++;
     return l;
 }
@@ -479,6 +497,21 @@ IRTemp gen_ld(DisasContext *s, IRTemp lin, unsigned size, bool sign)
 void gen_st(DisasContext *s, IRTemp lin, IRTemp v, unsigned size)
 {
     ir_guest_st(s->b, IR_I64, v, lin, gen_memop(s, lin, size, false));
+}
+
+/* ---- LOCK: atomic read-modify-write of the memory operand ---- */
+
+bool gen_is_locked(DisasContext *s, const X86Operand *d)
+{
+    return (s->insn->prefixes & X86_PFX_LOCK) && d->kind == X86_OPK_MEM;
+}
+
+IRTemp gen_atomic(DisasContext *s, const X86Operand *d, IRAtomicOp op, IRTemp v, IRTemp nv)
+{
+    IRTemp lin = gen_mem_addr(s, d->size, true);
+    IRTemp old = tcg_temp(s);
+    ir_guest_atomic(s->b, IR_I64, old, lin, v, nv, gen_memop(s, lin, d->size, false), op);
+    return old;
 }
 
 /* ---- operands ---- */
@@ -667,6 +700,21 @@ static void apply_model_encodings(const CPUState *cpu, X86Insn *insn)
     }
 }
 
+/* -icount: instructions after which the block ends and returns to the
+ * loop (cpu/exec.c "Instruction counting"): device I/O, clock reads,
+ * and everything that may unmask an interrupt or change the translation. */
+static bool icount_ends_block(const X86Insn *insn)
+{
+    if (insn->flags & (X86_F_IO | X86_F_SERIAL | X86_F_ENDBLOCK))
+        return true;
+    switch (insn->mnem) {
+    case X86_RDTSC: case X86_RDTSCP: case X86_RDPMC: case X86_RDMSR: case X86_WRMSR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
                      uint64_t *fault_lin)
 {
@@ -735,6 +783,8 @@ static int predecode(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
         off += r->insn.length;
         if (r->insn.flags & (X86_F_BRANCH | X86_F_ENDBLOCK | X86_F_SERIAL | X86_F_UNIMPL))
             break;
+        if (cpu->icount_mode && icount_ends_block(&r->insn))
+            break;
         if (off > page_rem)
             break;     /* this one crossed into the next page */
         if ((tb->flags & HF_TF) || t->bp_first)
@@ -794,11 +844,34 @@ static void compute_flag_liveness(X86Translator *t, int n)
 
 /* ---- the block ---- */
 
+/* -icount: a kick (exit_budget < 0) leaves as before; then the block
+ * takes its instructions from icount_budget, or leaves without running
+ * when fewer are left (the loop then runs a shorter copy). */
+static void gen_block_prologue_icount(DisasContext *s, uint32_t exit_label)
+{
+    IRTemp k = ir_temp(s->b, IR_I32);
+    ir_ld(s->b, IR_ld, IR_I32, k, IR_ENV, offsetof(CPUState, exit_budget));
+    ir_brcond(s->b, IR_I32, IR_COND_LT, k, tcg_const32(s, 0), exit_label);
+    IRTemp b = ir_temp(s->b, IR_I32);
+    ir_ld(s->b, IR_ld, IR_I32, b, IR_ENV, offsetof(CPUState, icount_budget));
+    ir_sub(s->b, IR_I32, b, b, tcg_const32(s, s->ninsns));
+    ir_brcond(s->b, IR_I32, IR_COND_LT, b, tcg_const32(s, 0), exit_label);
+    ir_st(s->b, IR_st, IR_I32, b, IR_ENV, offsetof(CPUState, icount_budget));
+}
+
 static void gen_block_prologue(DisasContext *s, uint32_t exit_label)
 {
+    if (s->icount) {
+        gen_block_prologue_icount(s, exit_label);
+        return;
+    }
     /* Every block entry counts down the budget: the loop gets control
      * back for interrupts, stop requests and timers (chained blocks never
-     * return otherwise). */
+     * return otherwise).  A kick from another thread (-1) that lands
+     * between this load and store is overwritten; the budget then runs
+     * out at most EXIT_BUDGET_BLOCKS blocks later and the loop sees the
+     * request (a full-width store: a narrower one would stall the next
+     * block's load on store forwarding, at every block). */
     IRTemp b = ir_temp(s->b, IR_I32);
     ir_ld(s->b, IR_ld, IR_I32, b, IR_ENV, offsetof(CPUState, exit_budget));
     ir_sub(s->b, IR_I32, b, b, tcg_const32(s, 1));
@@ -814,6 +887,8 @@ static void gen_stubs(DisasContext *s, uint32_t exit_label)
     for (int i = 0; i < s->nstubs; i++) {
         ir_set_label(s->b, s->stubs[i].label);
         ir_movi(s->b, IR_I64, s->rip, (int64_t)s->stubs[i].pc);
+        if (s->icount)
+            gen_store_unexec(s, s->stubs[i].unexec);
         IRTemp args[2] = { IR_ENV, tcg_const(s, s->stubs[i].seg) };
         ir_call(s->b, &hlp_seg_fault, IR_I64, 0, 0, 2, args);
         ir_exit_tb(s->b, 0);
@@ -854,7 +929,9 @@ static void translate_insn(DisasContext *s, InsnRec *r)
     s->mem_addr = 0;
     s->nss_lin = 0;
     s->end = DISAS_NEXT;
-    ir_insn_start(s->b, s->pc, 0);
+    /* The word: what a fault here gives back to the -icount budget. */
+    ir_insn_start(s->b, s->pc, s->icount ? (uint64_t)icount_unexec_here(s) : 0);
+    s->icount_exit = s->icount && icount_ends_block(insn);
 
     if (r->status == 0xff || r->status == X86_DECODE_TOO_LONG) {
         gen_exception(s, EXC_GP, 0);
@@ -887,16 +964,10 @@ static void translate_insn(DisasContext *s, InsnRec *r)
     s->guessed_cf = s->guessed_cond = s->guessed_eflags = 0;
 }
 
-IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
-                             uint64_t *fault_lin)
+/* Translates the n predecoded instructions; returns how many the block
+ * holds (fewer when one ends it early: an exception it always raises). */
+static int translate_body(X86Translator *t, CPUState *cpu, TB *tb, int n)
 {
-    int n = predecode(t, cpu, tb, max_insns, fault_lin);
-    if (n == 0)
-        return NULL;
-    compute_flag_liveness(t, n);
-    if (log_enabled(LOG_IN_ASM) && log_block_selected(tb->pc, tb->pc + tb->size - 1))
-        log_guest_code(cpu, tb, t);
-
     IRBlock *b = t->b;
     ir_block_reset(b);
     DisasContext *s = &t->s;
@@ -912,6 +983,11 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     s->cc_pend = 0;
     s->cc_guess = cpu->cc_pend_op == 0 && cpu->cc_op < CC_OP_NB ? (int)cpu->cc_op : -1;
     s->nstubs = 0;
+    s->icount = cpu->icount_mode;
+    s->ninsns = n;
+    s->insn_index = 0;
+    s->icount_exit = false;
+    s->pc = cpu->rip;
     uint32_t exit_label = ir_new_label(b);
     gen_block_prologue(s, exit_label);
     if (t->bp_first) {
@@ -919,7 +995,9 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
         gen_call_helper(s, &hlp_debug_insn, 0, 2, args);
     }
 
-    for (int i = 0; i < n; i++) {
+    int i;
+    for (i = 0; i < n; i++) {
+        s->insn_index = i;
         translate_insn(s, &t->recs[i]);
         if (s->end == DISAS_JUMPED)
             break;
@@ -934,5 +1012,25 @@ IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_in
     if (s->end != DISAS_JUMPED)
         gen_jmp_static(s, s->next_pc, 0);
     gen_stubs(s, exit_label);
-    return b;
+    return i < n ? i + 1 : n;
+}
+
+IRBlock *x86_translate_block(X86Translator *t, CPUState *cpu, TB *tb, int max_insns,
+                             uint64_t *fault_lin)
+{
+    int n = predecode(t, cpu, tb, max_insns, fault_lin);
+    if (n == 0)
+        return NULL;
+    compute_flag_liveness(t, n);
+    if (log_enabled(LOG_IN_ASM) && log_block_selected(tb->pc, tb->pc + tb->size - 1))
+        log_guest_code(cpu, tb, t);
+    int got = translate_body(t, cpu, tb, n);
+    if (got < n && cpu->icount_mode) {
+        /* The prologue charged n: translate exactly the instructions the
+         * block holds, so the count stays exact. */
+        n = predecode(t, cpu, tb, got, fault_lin);
+        compute_flag_liveness(t, n);
+        translate_body(t, cpu, tb, n);
+    }
+    return t->b;
 }

@@ -65,6 +65,11 @@ typedef struct DisasContext {
     bool mem_addr_write;
     IRTemp ss_lin[4];        /* 64-bit mode: linear addresses that are SS-relative */
     int nss_lin;             /* (a non-canonical one raises #SS(0), not #GP(0)) */
+    /* -icount (cpu/exec.c): the block's length, this instruction's index
+     * in it, and whether it must end the block with a return to the loop */
+    bool icount;
+    int ninsns, insn_index;
+    bool icount_exit;
 
     /* IR globals */
     IRTemp regs[16];
@@ -73,7 +78,7 @@ typedef struct DisasContext {
     IRTemp cc_pend_op_g;
 
     /* out-of-line fault stubs, emitted at the end of the block */
-    struct { uint32_t label; uint64_t pc; int seg; } stubs[TB_MAX_INSNS * 4];
+    struct { uint32_t label; uint64_t pc; int seg; int unexec; } stubs[TB_MAX_INSNS * 4];
     int nstubs;
 } DisasContext;
 
@@ -125,6 +130,14 @@ void gen_store_operand(DisasContext *s, const X86Operand *op, IRTemp v);
 /* For read-modify-write destinations: the memory address is checked for
  * writing before the read. */
 IRTemp gen_load_dest(DisasContext *s, const X86Operand *op);
+
+/* LOCK (and XCHG with memory): is d a memory destination of a locked
+ * instruction?  gen_atomic does the whole read-modify-write of d as one
+ * guest_atomic and returns the old value (zero-extended); nv is
+ * CMPXCHG's new value, 0 otherwise.  Flags and registers are then
+ * computed from the old value exactly as the plain path does. */
+bool gen_is_locked(DisasContext *s, const X86Operand *d);
+IRTemp gen_atomic(DisasContext *s, const X86Operand *d, IRAtomicOp op, IRTemp v, IRTemp nv);
 
 /* stack */
 unsigned stack_addr_size(DisasContext *s);

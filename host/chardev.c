@@ -63,6 +63,12 @@ struct CharDev {
     /* "buffer" backend output. */
     uint8_t *buf;
     size_t buf_len, buf_cap;
+
+    /* Record/replay (chardev_set_input_hook): bytes from the host go to
+     * the hook instead of the queue; muted: output is dropped. */
+    CharInputHook input_hook;
+    void *input_hook_opaque;
+    bool muted;
 };
 
 /* ---- the process's terminal (see the file comment for why it is global) ---- */
@@ -476,7 +482,7 @@ static void buffer_append(CharDev *c, const uint8_t *p, size_t len)
 
 void chardev_write(CharDev *c, const uint8_t *buf, size_t len)
 {
-    if (!c || len == 0)
+    if (!c || len == 0 || c->muted)
         return;
     switch (c->kind) {
     case CHAR_STDIO:
@@ -580,6 +586,43 @@ size_t chardev_push_input(CharDev *c, const uint8_t *buf, size_t len)
     return n;
 }
 
+void chardev_set_input_hook(CharDev *c, CharInputHook fn, void *opaque)
+{
+    c->input_hook = fn;
+    c->input_hook_opaque = opaque;
+}
+
+void chardev_set_muted(CharDev *c, bool muted)
+{
+    c->muted = muted;
+}
+
+size_t chardev_input_save(const CharDev *c, uint8_t *out, size_t max)
+{
+    size_t n = MIN(max, c->inq_count);
+    for (size_t i = 0; i < n; i++)
+        out[i] = c->inq[(c->inq_head + i) % CHARDEV_INPUT_QUEUE];
+    return n;
+}
+
+void chardev_input_restore(CharDev *c, const uint8_t *buf, size_t len)
+{
+    c->inq_head = 0;
+    c->inq_count = 0;
+    inq_put(c, buf, len);
+}
+
+/* Bytes from the host for the guest: queued, or handed to the hook. */
+static void queue_host_input(CharDev *c, const uint8_t *p, size_t len)
+{
+    if (!len)
+        return;
+    if (c->input_hook)
+        c->input_hook(c->input_hook_opaque, c, p, len);
+    else
+        inq_put(c, p, len);
+}
+
 static void escape_help(CharDev *c)
 {
     static const char help[] =
@@ -606,14 +649,20 @@ static void escape_quit(CharDev *c)
  * the guest. */
 static void stdio_filter_input(CharDev *c, const uint8_t *p, size_t len)
 {
+    uint8_t out[256];
+    size_t n = 0;
     for (size_t i = 0; i < len; i++) {
         uint8_t ch = p[i];
+        if (n == sizeof out) {
+            queue_host_input(c, out, n);
+            n = 0;
+        }
         if (c->escape_pending) {
             c->escape_pending = false;
             switch (ch) {
-            case 'x': case 'X': escape_quit(c); continue;
+            case 'x': case 'X': queue_host_input(c, out, n); n = 0; escape_quit(c); continue;
             case 'h': case 'H': case '?': escape_help(c); continue;
-            case CTRL_A: inq_put(c, &ch, 1); continue;
+            case CTRL_A: out[n++] = ch; continue;
             default: continue;   /* unknown escape: swallowed */
             }
         }
@@ -621,8 +670,9 @@ static void stdio_filter_input(CharDev *c, const uint8_t *p, size_t len)
             c->escape_pending = true;
             continue;
         }
-        inq_put(c, &ch, 1);
+        out[n++] = ch;
     }
+    queue_host_input(c, out, n);
 }
 
 int chardev_poll_fd(CharDev *c)
@@ -663,7 +713,7 @@ void chardev_handle_input(CharDev *c)
         } else if (n == 0) {
             c->in_eof = true;
         } else if (n > 0 && c->kind != CHAR_STDIO) {
-            inq_put(c, buf, (size_t)n);
+            queue_host_input(c, buf, (size_t)n);
         } else if (n > 0) {
             stdio_filter_input(c, buf, (size_t)n);
         }

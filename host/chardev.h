@@ -81,6 +81,19 @@ void chardev_accept_input(CharDev *c);
 /* Bytes waiting in the input queue. */
 size_t chardev_input_pending(const CharDev *c);
 
+/* Record/replay (core/replay.c): bytes read from the host are handed to
+ * fn instead of being queued (the hook queues them later with
+ * chardev_push_input, at a point the log names, or drops them); NULL
+ * restores queuing.  A muted backend drops the guest's output (a replay
+ * re-running a stretch the user already saw). */
+typedef void (*CharInputHook)(void *opaque, CharDev *c, const uint8_t *buf, size_t len);
+void chardev_set_input_hook(CharDev *c, CharInputHook fn, void *opaque);
+void chardev_set_muted(CharDev *c, bool muted);
+/* The input queue's bytes (a snapshot of the run), and putting them back. */
+size_t chardev_input_save(const CharDev *c, uint8_t *out, size_t max);
+void chardev_input_restore(CharDev *c, const uint8_t *buf, size_t len);
+#define CHARDEV_INPUT_MAX 4096
+
 /* "buffer" backend: the captured output (not NUL-terminated) and clearing
  * it.  Other backends return NULL / do nothing. */
 const uint8_t *chardev_buffer_data(const CharDev *c, size_t *len);

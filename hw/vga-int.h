@@ -48,6 +48,8 @@ struct VGAState {
     uint32_t vram_size;        /* bytes, power of two */
     uint8_t *dirty;            /* one bit per 4 KiB page of vram */
     MemRegion *lowmem;
+    uint8_t edid[128];         /* BAR2 0x000: the monitor's EDID (hw/edid.c) */
+    bool has_edid;
 
     /* VGA registers */
     uint8_t misc;              /* misc output (0x3C2 / read 0x3CC) */
@@ -80,6 +82,12 @@ struct VGAState {
     uint32_t text_cache_cells;
     bool last_char_phase;
     int last_cursor_lines;
+    /* The two text fonts' glyph bytes (plane 2) as last drawn: text
+     * writes dirty the same vram pages (the planes are interleaved), so a
+     * dirty page alone does not mean the font changed. */
+    uint8_t font_cache[2][0x2000];
+    uint32_t font_cache_base[2];
+    bool font_cache_valid[2];
 };
 
 /* vga.c */

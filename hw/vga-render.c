@@ -155,6 +155,24 @@ static uint32_t font_base(uint8_t map)
     return (uint32_t)(map & 3) * 0x4000u + (uint32_t)(map >> 2) * 0x2000u;
 }
 
+/* Whether font map `which` (glyph bytes at base, plane 2) differs from
+ * what was drawn last; remembers it. */
+static bool font_changed(VGAState *s, int which, uint32_t base)
+{
+    uint8_t *cache = s->font_cache[which];
+    bool changed = !s->font_cache_valid[which] || s->font_cache_base[which] != base;
+    for (uint32_t i = 0; i < sizeof s->font_cache[0]; i++) {
+        uint8_t b = s->vram[(base + i) * 4 + 2];
+        if (cache[i] != b) {
+            cache[i] = b;
+            changed = true;
+        }
+    }
+    s->font_cache_base[which] = base;
+    s->font_cache_valid[which] = true;
+    return changed;
+}
+
 static void draw_text(VGAState *s, bool full)
 {
     int cw = (s->sr[1] & 0x01) ? 8 : 9;
@@ -182,8 +200,15 @@ static void draw_text(VGAState *s, bool full)
     uint8_t sr3 = s->sr[3];
     uint32_t font_a = font_base((uint8_t)(((sr3 >> 5) & 1) << 2 | ((sr3 >> 2) & 3)));
     uint32_t font_b = font_base((uint8_t)(((sr3 >> 4) & 1) << 2 | (sr3 & 3)));
-    if (range_dirty(s, font_a * 4, 0x2000 * 4) || range_dirty(s, font_b * 4, 0x2000 * 4))
+    /* Both fonts are checked (and remembered) even when the first changed. */
+    bool font_a_changed = range_dirty(s, font_a * 4, 0x2000 * 4) && font_changed(s, 0, font_a);
+    bool font_b_changed = range_dirty(s, font_b * 4, 0x2000 * 4) && font_changed(s, 1, font_b);
+    if (font_a_changed || font_b_changed || !s->font_cache_valid[0] || !s->font_cache_valid[1] ||
+        s->font_cache_base[0] != font_a || s->font_cache_base[1] != font_b) {
+        font_changed(s, 0, font_a);
+        font_changed(s, 1, font_b);
         full = true;
+    }
 
     bool cursor_phase, char_phase;
     blink_phases(s, &cursor_phase, &char_phase);
@@ -205,8 +230,11 @@ static void draw_text(VGAState *s, bool full)
     bool line_gfx = s->ar[0x10] & 0x04;
     const uint8_t *v = s->vram;
 
-    int dirty_y0 = height, dirty_y1 = -1;
+    /* Each row's changed cells go to the console as one rectangle (a
+     * whole-screen redraw as one), so displays send only what changed. */
+    bool drawn = false;
     for (int r = 0; r < rows; r++) {
+        int c_lo = cols, c_hi = -1;
         for (int c = 0; c < cols; c++) {
             uint32_t counter = start + (uint32_t)r * stride + (uint32_t)c;
             uint32_t off = (counter << shift) & 0xffffu;
@@ -244,12 +272,16 @@ static void draw_text(VGAState *s, bool full)
                         *px++ = col;
                 }
             }
-            dirty_y0 = MIN(dirty_y0, r * ch_h);
-            dirty_y1 = MAX(dirty_y1, r * ch_h + ch_h - 1);
+            c_lo = MIN(c_lo, c);
+            c_hi = MAX(c_hi, c);
         }
+        if (c_hi >= 0 && !full)
+            console_mark_dirty(s->con, c_lo * cw * cscale, r * ch_h,
+                               (c_hi - c_lo + 1) * cw * cscale, ch_h);
+        drawn |= c_hi >= 0;
     }
-    if (dirty_y1 >= dirty_y0)
-        console_mark_dirty(s->con, 0, dirty_y0, width, dirty_y1 - dirty_y0 + 1);
+    if (drawn && full)
+        console_mark_dirty(s->con, 0, 0, width, height);
 }
 
 /* ---- graphics ---- */

@@ -45,6 +45,7 @@
 
 #include "core/log.h"
 #include "core/util.h"
+#include "hw/edid.h"
 
 /* ---- dirty pages ---- */
 
@@ -428,6 +429,8 @@ static const MemOps vga_port_ops = { vga_port_read, vga_port_write, 1, 1 };
 
 /* ---- BAR2: MMIO view of the VGA ports, DISPI, QEMU extension block ---- */
 
+#define MMIO_EDID_BASE 0x000
+#define MMIO_EDID_SIZE 0x400
 #define MMIO_VGA_BASE  0x400
 #define MMIO_VBE_BASE  0x500
 #define MMIO_QEXT_BASE 0x600
@@ -435,6 +438,14 @@ static const MemOps vga_port_ops = { vga_port_read, vga_port_write, 1, 1 };
 static uint64_t vga_mmio_read(void *opaque, uint64_t off, unsigned size)
 {
     VGAState *s = opaque;
+    if (off < MMIO_EDID_BASE + MMIO_EDID_SIZE && s->has_edid) {
+        /* The block, then zeros: drivers read 128-byte blocks from 0. */
+        uint64_t v = 0;
+        for (unsigned i = 0; i < size; i++)
+            if (off + i < sizeof s->edid)
+                v |= (uint64_t)s->edid[off + i] << (8 * i);
+        return v;
+    }
     if (off >= MMIO_VGA_BASE && off < MMIO_VGA_BASE + 0x20) {
         uint64_t v = 0;
         for (unsigned i = 0; i < size; i++)
@@ -619,12 +630,23 @@ VGAState *vga_create(Machine *m, PCIBus *bus, int devfn, const VGAConfig *cfg,
         snprintf(err, errlen, "VGA.vgamem_mb=%u: expected a power of two from 1 to 256", mb);
         return NULL;
     }
+    unsigned xres = cfg && cfg->xres ? cfg->xres : VGA_DEFAULT_XRES;
+    unsigned yres = cfg && cfg->yres ? cfg->yres : VGA_DEFAULT_YRES;
+    uint8_t edid[EDID_BLOCK_SIZE];
+    bool has_edid = !(cfg && cfg->no_edid);
+    if (has_edid && !edid_generate(edid, &(EdidInfo){ .xres = xres, .yres = yres })) {
+        snprintf(err, errlen, "VGA: xres=%u yres=%u: expected 1..4095 each", xres, yres);
+        return NULL;
+    }
     uint8_t *rom = NULL;
     size_t rom_len = 0;
     if (bus && cfg && cfg->romfile && !(rom = vga_read_rom(cfg->romfile, &rom_len, err, errlen)))
         return NULL;
     VGAState *s = xcalloc(1, sizeof(*s));
     s->m = m;
+    s->has_edid = has_edid;
+    if (has_edid)
+        memcpy(s->edid, edid, sizeof s->edid);
     s->vram_size = mb << 20;
     s->vram = xcalloc(1, s->vram_size);
     s->dirty = xcalloc(1, (s->vram_size >> VGA_PAGE_SHIFT) / 8 + 1);

@@ -38,7 +38,12 @@
 typedef struct VGAConfig {
     unsigned vgamem_mb;       /* video memory, MiB: 1..256, power of two */
     const char *romfile;      /* VGA BIOS for the ROM BAR, or NULL */
+    bool no_edid;             /* edid=off: BAR2's EDID area reads as all ones */
+    unsigned xres, yres;      /* the EDID's preferred mode (0: QEMU's 1280x800) */
 } VGAConfig;
+
+#define VGA_DEFAULT_XRES 1280
+#define VGA_DEFAULT_YRES 800
 
 typedef struct VGAState VGAState;
 

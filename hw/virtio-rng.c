@@ -13,6 +13,8 @@
 #include <sys/random.h>
 
 #include "core/device.h"
+#include "core/machine.h"
+#include "core/replay.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -48,7 +50,9 @@ static void rng_queue_notify(VirtIODevice *vdev, VirtQueue *vq)
     while (!vdev->broken && (e = virtqueue_pop(vq))) {
         uint8_t buf[VIRTIO_RNG_MAX_CHUNK];
         size_t want = (size_t)MIN(e->in_len, (uint64_t)sizeof buf);
-        size_t got = rng_fill(buf, want);
+        /* Under record/replay the entropy is an input of the log. */
+        Machine *m = vdev->m;
+        size_t got = m->rr ? replay_random(m->rr, buf, want, rng_fill) : rng_fill(buf, want);
         size_t n = virtio_elem_write(vdev, e, 0, buf, got);
         virtqueue_push(vq, e, (uint32_t)n);
         any = true;

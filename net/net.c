@@ -91,6 +91,43 @@ static bool enqueue(NetClient *to, const uint8_t *buf, size_t len)
 
 bool net_send(NetClient *nc, const uint8_t *buf, size_t len)
 {
+    if (nc->send_hook) {
+        nc->send_hook(nc->send_hook_opaque, nc, buf, len);
+        return true;
+    }
+    return net_deliver(nc, buf, len);
+}
+
+void net_queue_save(const NetClient *nc, uint8_t **buf, size_t *len)
+{
+    for (const NetQueued *q = nc->q_head; q; q = q->next) {
+        *buf = xrealloc(*buf, *len + 4 + q->len);
+        uint32_t l = (uint32_t)q->len;
+        memcpy(*buf + *len, &l, 4);
+        memcpy(*buf + *len + 4, q->data, q->len);
+        *len += 4 + q->len;
+    }
+}
+
+bool net_queue_restore(NetClient *nc, const uint8_t *buf, size_t len)
+{
+    queue_purge(nc);
+    size_t off = 0;
+    while (off < len) {
+        uint32_t l;
+        if (len - off < 4)
+            return false;
+        memcpy(&l, buf + off, 4);
+        off += 4;
+        if (l > len - off || !enqueue(nc, buf + off, l))
+            return false;
+        off += l;
+    }
+    return true;
+}
+
+bool net_deliver(NetClient *nc, const uint8_t *buf, size_t len)
+{
     NetClient *to = nc->peer;
     if (!to || nc->link_down || to->link_down || len == 0 || len > NET_MAX_FRAME) {
         nc->dropped++;

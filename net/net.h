@@ -70,6 +70,10 @@ struct NetClient {
     bool flushing;
     /* Counters (monitor, tests). */
     uint64_t tx_frames, rx_frames, dropped;
+    /* Record/replay (core/replay.c): frames this client sends go to the
+     * hook, which delivers them later with net_deliver (or drops them). */
+    void (*send_hook)(void *opaque, NetClient *nc, const uint8_t *buf, size_t len);
+    void *send_hook_opaque;
 };
 
 NetClient *net_client_new(const NetClientOps *ops, const char *id, void *opaque);
@@ -77,6 +81,13 @@ NetClient *net_client_new(const NetClientOps *ops, const char *id, void *opaque)
 void net_client_free(NetClient *nc);
 /* Makes a and b peers (either may be NULL: disconnects the other). */
 void net_client_connect(NetClient *a, NetClient *b);
+/* net_send without the client's send hook. */
+bool net_deliver(NetClient *nc, const uint8_t *buf, size_t len);
+/* The frames waiting in front of nc (a snapshot of the run): each frame
+ * as a 32-bit length and its bytes, appended to a malloc'ed buffer. */
+void net_queue_save(const NetClient *nc, uint8_t **buf, size_t *len);
+/* Replaces nc's queue with saved frames; false when malformed. */
+bool net_queue_restore(NetClient *nc, const uint8_t *buf, size_t len);
 
 /* Sends a frame to the peer: delivered now, or queued in front of it.
  * Returns false when dropped (no peer, link down, too big, queue full). */

@@ -276,6 +276,11 @@ uint64_t ir_interp_run(const IRInterpCode *c, void *env, IRInterpState *st)
         case IR_guest_st:
             st->mem->store(env, IN(1), IN(0), (IRMemOp)K(0), ra);
             break;
+        case IR_guest_atomic:
+            /* the front end's callback does the host atomic: the
+             * interpreter needs no lock of its own */
+            OUT(0, st->mem->atomic(env, IN(0), IN(1), IN(2), (IRMemOp)K(0), ra));
+            break;
         case IR_call: {
             uint64_t args[IR_CALL_MAX_ARGS];
             for (unsigned k = 0; k < i->nin; k++)

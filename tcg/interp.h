@@ -21,6 +21,10 @@
 typedef struct IRGuestMemOps {
     uint64_t (*load)(void *env, uint64_t addr, IRMemOp mo, uintptr_t ra);
     void (*store)(void *env, uint64_t addr, uint64_t val, IRMemOp mo, uintptr_t ra);
+    /* guest_atomic (mo carries the IRAtomicOp): does the whole access
+     * indivisibly, returns the old value zero-extended. */
+    uint64_t (*atomic)(void *env, uint64_t addr, uint64_t val, uint64_t newv, IRMemOp mo,
+                       uintptr_t ra);
 } IRGuestMemOps;
 
 typedef struct IRInterpCode IRInterpCode;

@@ -2,6 +2,7 @@
  * IR builder, verifier and dumper.  See ir.h.
  */
 #include "tcg/ir.h"
+#include "tcg/optimize.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -40,6 +41,7 @@ void ir_block_free(IRBlock *b)
 {
     if (!b)
         return;
+    ir_opt_scratch_free(b->opt);
     free(b->temps);
     free(b->insns);
     free(b);
@@ -264,6 +266,32 @@ void ir_guest_st(IRBlock *b, IRType t, IRTemp v, IRTemp addr, IRMemOp mo)
     ir_emit(b, IR_guest_st, t, NULL, in, &k);
 }
 
+void ir_guest_atomic(IRBlock *b, IRType t, IRTemp old, IRTemp addr, IRTemp v, IRTemp newv,
+                     IRMemOp mo, IRAtomicOp op)
+{
+    IRTemp in[3] = { addr, v, newv ? newv : ir_const(b, t, 0) };
+    uint64_t k = (mo & ~(IRMemOp)IR_MO_ATOMIC_MASK) | (IRMemOp)op << IR_MO_ATOMIC_SHIFT;
+    ir_emit(b, IR_guest_atomic, t, &old, in, &k);
+}
+
+uint64_t ir_atomic_apply(IRAtomicOp op, unsigned size_log2, uint64_t old, uint64_t v,
+                         uint64_t newv)
+{
+    unsigned bits = 8u << size_log2;
+    uint64_t mask = bits >= 64 ? ~0ULL : (1ULL << bits) - 1, r;
+    switch (op) {
+    case IR_ATOMIC_XCHG: r = v; break;
+    case IR_ATOMIC_ADD: r = old + v; break;
+    case IR_ATOMIC_AND: r = old & v; break;
+    case IR_ATOMIC_OR: r = old | v; break;
+    case IR_ATOMIC_XOR: r = old ^ v; break;
+    case IR_ATOMIC_NEG: r = -old; break;
+    case IR_ATOMIC_CMPXCHG: r = (old & mask) == (v & mask) ? newv : old; break;
+    default: r = old; break;
+    }
+    return r & mask;
+}
+
 void ir_extract(IRBlock *b, IRType t, IRTemp d, IRTemp a, unsigned pos, unsigned len)
 {
     uint64_t k[2] = { pos, len };
@@ -322,7 +350,7 @@ IRCond ir_cond_swap(IRCond c)
 bool ir_op_uses_globals(const IRInsn *op)
 {
     switch ((IROpcode)op->op) {
-    case IR_guest_ld: case IR_guest_st:
+    case IR_guest_ld: case IR_guest_st: case IR_guest_atomic:
     case IR_goto_tb: case IR_exit_tb: case IR_goto_ptr:
     case IR_br: case IR_brcond: case IR_set_label:
         return true;
@@ -455,6 +483,8 @@ static IRType operand_type(const IRInsn *i, unsigned k)
         return is_in ? IR_I64 : (IRType)i->type;
     case IR_st8: case IR_st16: case IR_st32: case IR_st: case IR_guest_st:
         return in == 1 ? IR_I64 : (IRType)i->type;
+    case IR_guest_atomic:
+        return is_in && in == 0 ? IR_I64 : (IRType)i->type;
     case IR_goto_ptr:
         return IR_I64;
     default:
@@ -496,6 +526,9 @@ bool ir_verify(const IRBlock *b, FILE *f)
         if (ok && (i->op == IR_vec || i->op == IR_vec_to || i->op == IR_vec_from) &&
             (i->type != IR_I64 || !vec_code_ok(i)))
             ok = verify_fail(f, n, "bad vector operation");
+        if (ok && i->op == IR_guest_atomic &&
+            ir_memop_atomic((IRMemOp)i->args[cbase]) >= IR_ATOMIC_NB)
+            ok = verify_fail(f, n, "bad atomic operation");
         if (i->op == IR_set_label || i->op == IR_br || i->op == IR_brcond) {
             uint64_t l = i->args[cbase + (i->op == IR_brcond ? 1 : 0)];
             if (l >= b->nlabels) {

@@ -120,7 +120,31 @@ enum {
                                      the slow path checks write access too */
     IR_MO_FE_FLAG = 1 << 10,      /* meaning defined by the front end; passed to
                                      the slow path untouched */
+    IR_MO_ATOMIC_SHIFT = 12,      /* guest_atomic: the IRAtomicOp */
+    IR_MO_ATOMIC_MASK = 7 << 12,
 };
+
+/* What guest_atomic does to memory (ir_atomic_apply). */
+typedef enum IRAtomicOp {
+    IR_ATOMIC_XCHG,       /* new = operand */
+    IR_ATOMIC_ADD,        /* new = old + operand */
+    IR_ATOMIC_AND,
+    IR_ATOMIC_OR,
+    IR_ATOMIC_XOR,
+    IR_ATOMIC_NEG,        /* new = -old (operand ignored) */
+    IR_ATOMIC_CMPXCHG,    /* new = old == operand ? in2 : old (compared at the size) */
+    IR_ATOMIC_NB
+} IRAtomicOp;
+
+static inline IRAtomicOp ir_memop_atomic(IRMemOp mo)
+{
+    return (IRAtomicOp)((mo & IR_MO_ATOMIC_MASK) >> IR_MO_ATOMIC_SHIFT);
+}
+
+/* The memory value guest_atomic leaves, truncated to 1 << size_log2 bytes
+ * (the reference semantics every engine and slow path follows). */
+uint64_t ir_atomic_apply(IRAtomicOp op, unsigned size_log2, uint64_t old, uint64_t v,
+                         uint64_t newv);
 static inline IRMemOp ir_memop(unsigned size_log2, bool sign, unsigned mmu_idx)
 {
     return size_log2 | (sign ? IR_MO_SIGN : 0) | mmu_idx << IR_MO_MMU_SHIFT;
@@ -173,6 +197,7 @@ typedef struct IRBlock {
     IRInsn *insns;
     uint32_t ninsns, insns_cap;
     uint32_t nlabels;
+    struct OptContext *opt;   /* the optimiser's scratch arrays (tcg/optimize.c) */
 } IRBlock;
 
 IRBlock *ir_block_new(void);
@@ -224,6 +249,10 @@ void ir_vec_to(IRBlock *b, uint64_t code, IRTemp d, int64_t a_off, int64_t b_off
 void ir_vec_from(IRBlock *b, uint64_t code, int64_t dst_off, IRTemp v);
 void ir_guest_ld(IRBlock *b, IRType t, IRTemp d, IRTemp addr, IRMemOp mo);
 void ir_guest_st(IRBlock *b, IRType t, IRTemp v, IRTemp addr, IRMemOp mo);
+/* old = atomically { old = [addr]; [addr] = op(old, v, newv) }; newv 0 =
+ * none (only IR_ATOMIC_CMPXCHG uses it).  mo without the atomic bits. */
+void ir_guest_atomic(IRBlock *b, IRType t, IRTemp old, IRTemp addr, IRTemp v, IRTemp newv,
+                     IRMemOp mo, IRAtomicOp op);
 void ir_extract(IRBlock *b, IRType t, IRTemp d, IRTemp a, unsigned pos, unsigned len);
 void ir_deposit(IRBlock *b, IRType t, IRTemp d, IRTemp a, IRTemp v, unsigned pos, unsigned len);
 void ir_insn_start(IRBlock *b, uint64_t pc, uint64_t word);

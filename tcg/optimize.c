@@ -624,6 +624,10 @@ static void fold_goto_tb(OptContext *c, IRInsn *op)
 {
 }
 
+static void fold_guest_atomic(OptContext *c, IRInsn *op)
+{
+}
+
 static void fold_guest_ld(OptContext *c, IRInsn *op)
 {
 }
@@ -853,6 +857,7 @@ static void fold_insn(OptContext *c, IRInsn *op)
     case IR_extu_i32: fold_extu_i32(c, op); break;
     case IR_goto_ptr: fold_goto_ptr(c, op); break;
     case IR_goto_tb: fold_goto_tb(c, op); break;
+    case IR_guest_atomic: fold_guest_atomic(c, op); break;
     case IR_guest_ld: fold_guest_ld(c, op); break;
     case IR_guest_st: fold_guest_st(c, op); break;
     case IR_insn_start: fold_insn_start(c, op); break;
@@ -927,10 +932,10 @@ static uint64_t out_zmask(OptContext *c, const IRInsn *op)
         unsigned len = (unsigned)kon(op, 1);
         return len >= 64 ? ~0ULL : (1ULL << len) - 1;
     }
-    case IR_guest_ld: {
+    case IR_guest_ld: case IR_guest_atomic: {
         IRMemOp mo = (IRMemOp)kon(op, 0);
         unsigned bits = 8u << (mo & IR_MO_SIZE);
-        if ((mo & IR_MO_SIGN) || bits >= 64)
+        if (((mo & IR_MO_SIGN) && op->op == IR_guest_ld) || bits >= 64)
             return ~0ULL;
         return (1ULL << bits) - 1;
     }
@@ -979,6 +984,7 @@ static void learn_from(OptContext *c, const IRInsn *op)
         break;
     case IR_guest_ld:
     case IR_guest_st:
+    case IR_guest_atomic:
         reset_globals(c);   /* the slow path may update guest state */
         break;
     default:
@@ -1135,13 +1141,36 @@ static void backward_pass(OptContext *c)
     c->nout = w;
 }
 
-/* Scratch arrays survive between calls (one set per thread): the
- * optimiser runs once per translated block and should not allocate. */
-static __thread OptContext cache;
+/* Scratch arrays survive between calls, kept with the block (each CPU's
+ * translator reuses one IRBlock): the optimiser runs once per translated
+ * block and should not allocate, and several vCPU threads optimise at
+ * once without sharing anything. */
+void ir_opt_scratch_free(struct OptContext *c)
+{
+    if (!c)
+        return;
+    free(c->out);
+    free(c->known);
+    free(c->val);
+    free(c->zmask);
+    free(c->next_copy);
+    free(c->prev_copy);
+    free(c->label_refs);
+    free(c->touched);
+    free(c->is_touched);
+    free(c->locals);
+    free(c->ebbs);
+    free(c->live);
+    free(c->keep);
+    free(c->ctab);
+    free(c);
+}
 
 void ir_optimize(IRBlock *b)
 {
-    OptContext *c = &cache;
+    if (!b->opt)
+        b->opt = xcalloc(1, sizeof(OptContext));
+    OptContext *c = b->opt;
     c->b = b;
     c->nout = 0;
     c->ntouched = 0;

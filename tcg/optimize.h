@@ -9,5 +9,7 @@
 
 /* Rewrites b in place; the result computes the same guest state. */
 void ir_optimize(IRBlock *b);
+/* Frees the scratch state ir_optimize keeps in a block (ir_block_free). */
+void ir_opt_scratch_free(struct OptContext *c);
 
 #endif

@@ -143,12 +143,10 @@ static void vec_shi(IRVecOp op, VecReg *d, unsigned n)
 
 bool ir_vec_host_has(IRVecOp op)
 {
-    static int ssse3 = -1;
     switch (op) {
     case IR_VEC_PSHUFB: case IR_VEC_PALIGNR:
-        if (ssse3 < 0)
-            ssse3 = __builtin_cpu_supports("ssse3") ? 1 : 0;
-        return ssse3;
+        /* libgcc's CPU model, filled once before main: a plain load */
+        return __builtin_cpu_supports("ssse3");
     default:
         return true;
     }

@@ -55,7 +55,8 @@ bool display_open(Machine *m, Console *con, const DisplayInput *in, const VMOpti
     *out = NULL;
     DisplayKind kind = o->display;
     bool asked = kind != DISPLAY_DEFAULT;
-    if (kind == DISPLAY_NONE || (!asked && !con))
+    /* No window by default when a VNC server shows the screen (QEMU). */
+    if (kind == DISPLAY_NONE || (!asked && (!con || o->vnc.enabled)))
         return true;
     if (!asked) {
 #ifdef CONFIG_SDL

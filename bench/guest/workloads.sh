@@ -63,12 +63,54 @@ run intbench $B/intbench 4
 run fpbench $B/fpbench 3
 # Sequential disk throughput, O_DIRECT so the guest's page cache is out of
 # the way; only with a scratch disk (BENCH_DISK, from bench.disk=).
-disk_write() { dd if=/dev/zero of="$BENCH_DISK" bs=1048576 count=256 oflag=direct 2>/dev/null && echo ok; }
-disk_read() { dd if="$BENCH_DISK" of=/dev/null bs=1048576 count=256 iflag=direct 2>/dev/null && echo ok; }
-if [ -n "$BENCH_DISK" ]; then
+disk_write() { dd if=/dev/zero of="$1" bs=1048576 count=256 oflag=direct 2>/dev/null && echo ok; }
+disk_read() { dd if="$1" of=/dev/null bs=1048576 count=256 iflag=direct 2>/dev/null && echo ok; }
+wait_disk() {
     i=0
-    while [ ! -b "$BENCH_DISK" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-    run disk-write-256M disk_write
-    run disk-read-256M disk_read
+    while [ ! -b "$1" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+}
+# bench.disk=mib:N names the disk of N MiB: with two IDE disks Linux
+# names them in the order their probes finish, so sda is not always the
+# master.
+find_disk() {
+    case $1 in
+    mib:*)
+        i=0
+        while [ $i -lt 100 ]; do
+            for d in /sys/block/sd?; do
+                [ "$(cat "$d/size" 2>/dev/null)" = $((${1#mib:} * 2048)) ] && { echo "/dev/${d##*/}"; return; }
+            done
+            sleep 0.1; i=$((i + 1))
+        done
+        echo /dev/null-no-disk-of-$1 ;;
+    *) echo "$1" ;;
+    esac
+}
+[ -n "$BENCH_DISK" ] && BENCH_DISK=$(find_disk "$BENCH_DISK")
+[ -n "$BENCH_QDISK" ] && BENCH_QDISK=$(find_disk "$BENCH_QDISK")
+if [ -n "$BENCH_DISK" ]; then
+    wait_disk "$BENCH_DISK"
+    run disk-write-256M disk_write "$BENCH_DISK"
+    run disk-read-256M disk_read "$BENCH_DISK"
+    # Random 4 KiB requests (bench/programs/randio.c, O_DIRECT) over the
+    # first 256 MiB: writes, then reads of the same places (the checksum
+    # of what was read must agree between engines).
+    run disk-randwrite-4k $B/randio write "$BENCH_DISK" 0 256 4096 1
+    run disk-randread-4k $B/randio read "$BENCH_DISK" 0 256 4096 1
+    # The virtio-blk boot (bench.disk=/dev/vda): the same rows on virtio.
+    run vblk-seq-write-256M disk_write "$BENCH_DISK"
+    run vblk-seq-read-256M disk_read "$BENCH_DISK"
+    run vblk-rand-write-4k $B/randio write "$BENCH_DISK" 0 256 4096 1
+    run vblk-rand-read-4k $B/randio read "$BENCH_DISK" 0 256 4096 1
+fi
+# The same on a fresh qcow2 disk (BENCH_QDISK, from bench.qdisk=): the
+# sequential write allocates its first 256 MiB, the random writes
+# allocate clusters in the 256 MiB above.
+if [ -n "$BENCH_QDISK" ]; then
+    wait_disk "$BENCH_QDISK"
+    run qcow2-write-256M disk_write "$BENCH_QDISK"
+    run qcow2-read-256M disk_read "$BENCH_QDISK"
+    run qcow2-randwrite-4k $B/randio write "$BENCH_QDISK" 256 256 4096 1
+    run qcow2-randread-4k $B/randio read "$BENCH_QDISK" 256 256 4096 1
 fi
 echo "BENCH-DONE"

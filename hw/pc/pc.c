@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/monitor.h"
+#include "core/replay.h"
 #include "core/util.h"
 #include "hw/pc/acpi.h"
 #include "host/chardev.h"
@@ -36,18 +39,24 @@
 #include "hw/i8259.h"
 #include "hw/pc/e820.h"
 #include "hw/pc/linuxboot.h"
+#include "hw/pc/linuxboot-rom.h"
 #include "hw/pc/mptable.h"
 #include "hw/mc146818.h"
 #include "hw/port92.h"
 #include "hw/uart16550.h"
 #include "hw/vga.h"
+#include "hw/scsi-disk.h"
+#include "hw/virtio-balloon.h"
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
+#include "hw/virtio-scsi.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
 #define ISA_BIOS_SIZE (128u << 10)
+/* The top of low RAM a -kernel booted by the firmware stays out of. */
+#define FIRMWARE_HIGH_ZONE (1u << 20)
 
 /* One CPU's socket on the board: its local APIC and the APIC's output,
  * the CPU's INTR pin.  &cpu[i] is Machine.cpu_opaque[i]. */
@@ -83,6 +92,9 @@ struct PCBoard {
     HPETState *hpet;
     FWCfgState *fwcfg;
     VGAState *vga;
+    VirtIOSCSI *scsi[MAX_DEVICES];            /* virtio-scsi-pci adapters, in option order */
+    int nscsi;
+    VirtIOBalloon *balloon;
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
@@ -92,6 +104,7 @@ struct PCBoard {
     size_t bios_size;
     const char *boot_order, *boot_once;   /* CMOS boot devices, see pc_boot_reset */
     int resets;
+    bool firmware_kernel;     /* -kernel with -bios: the BIOS boots it (linuxboot-rom.S) */
 };
 
 /* ---- interrupts ---- */
@@ -508,8 +521,18 @@ static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     }
     ok = ok && fwcfg_add_file(fw, "etc/e820", e820, n) >= 0;
     /* No device has a bootindex yet: an empty bootorder file, so the
-     * CMOS order (-boot order=) decides. */
-    ok = ok && fwcfg_add_file(fw, "bootorder", "", 0) >= 0;
+     * CMOS order (-boot order=) decides; a -kernel the firmware boots
+     * comes first through its option ROM, as in QEMU. */
+    if (pc->firmware_kernel) {
+        size_t rlen;
+        uint8_t *rom = linuxboot_rom_image(&rlen);
+        ok = ok && fwcfg_add_file(fw, LINUXBOOT_ROM_FILE, rom, rlen) >= 0 &&
+             fwcfg_add_file(fw, "bootorder", LINUXBOOT_ROM_BOOTORDER,
+                            strlen(LINUXBOOT_ROM_BOOTORDER)) >= 0;
+        free(rom);
+    } else {
+        ok = ok && fwcfg_add_file(fw, "bootorder", "", 0) >= 0;
+    }
     if (!ok)
         snprintf(err, len, "board: cannot fill fw_cfg");
     return ok;
@@ -642,6 +665,26 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     return ok;
 }
 
+/* -kernel with -bios: the parts go where the option ROM will copy them
+ * back from fw_cfg (the RAM copy only gives fill_fwcfg_kernel its bytes);
+ * the firmware builds the tables and sets up the chipset.  The initrd stays
+ * out of the top 1 MiB of low RAM, where SeaBIOS keeps its tables and
+ * allocations (the kernel refuses an initrd inside reserved e820 ranges). */
+static bool load_linux_for_firmware(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
+                                    char *err, size_t errlen)
+{
+    E820Map map;
+    e820_build_pc(&map, pc->m->ram_size);
+    uint64_t low = e820_pc_low_ram(pc->m->ram_size);
+    if (!e820_add(&map, low - FIRMWARE_HIGH_ZONE, FIRMWARE_HIGH_ZONE, E820_RESERVED) ||
+        !e820_sanitize(&map)) {
+        snprintf(err, errlen, "-kernel: cannot reserve the firmware's memory");
+        return false;
+    }
+    return linuxboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "",
+                          &map, entry, err, errlen) == 0;
+}
+
 /* ---- -kernel: Linux or Multiboot, and fw_cfg's legacy kernel items ---- */
 
 /* fw_cfg item key with the bytes of guest RAM [addr, addr + len), if they
@@ -665,6 +708,37 @@ static bool fwcfg_add_guest(PCBoard *pc, uint16_t key, uint64_t addr, uint64_t l
  * (QEMU's real-mode address 0x10000), cmdline at 0x20000, the initrd.
  * Multiboot (as QEMU's multiboot option ROM reads them): kernel = the
  * loaded image with its entry point, "initrd" = the info structure. */
+/* A vga= on the command line, for the setup code's vid_mode field (boot
+ * protocol: 0xffff normal, 0xfffe ext, 0xfffd ask, else a mode number),
+ * as boot loaders pass it: the setup code then sets the mode through the
+ * BIOS.  False when there is none or it is not a number. */
+static bool cmdline_vid_mode(const char *cmdline, uint16_t *mode)
+{
+    static const struct { const char *name; uint16_t mode; } names[] = {
+        { "normal", 0xffff }, { "ext", 0xfffe }, { "ask", 0xfffd },
+    };
+    for (const char *p = cmdline; (p = strstr(p, "vga=")); p += 4) {
+        if (p != cmdline && p[-1] != ' ')
+            continue;
+        const char *v = p + 4;
+        size_t n = strcspn(v, " ");
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+            if (n == strlen(names[i].name) && !strncmp(v, names[i].name, n)) {
+                *mode = names[i].mode;
+                return true;
+            }
+        }
+        char *end;
+        unsigned long m = strtoul(v, &end, 0);
+        if (end == v + n && n && m <= 0xffff) {
+            *mode = (uint16_t)m;
+            return true;
+        }
+        return false;
+    }
+    return false;
+}
+
 static bool fill_fwcfg_kernel(PCBoard *pc, const VMOptions *o, const PCBootEntry *e,
                               const uint8_t *image, size_t image_len)
 {
@@ -698,6 +772,9 @@ static bool fill_fwcfg_kernel(PCBoard *pc, const VMOptions *o, const PCBootEntry
         put_le32(sbuf + 0x21c, (uint32_t)le->initrd_size);
         sbuf[0x224] = 0x00, sbuf[0x225] = 0xfe;              /* heap_end_ptr 0xfe00 */
         put_le32(sbuf + 0x228, (uint32_t)le->cmdline_addr);  /* cmd_line_ptr */
+        uint16_t mode;
+        if (cmdline_vid_mode(cmdline, &mode))
+            sbuf[0x1fa] = (uint8_t)mode, sbuf[0x1fb] = (uint8_t)(mode >> 8);   /* vid_mode */
     }
     ok = ok && fwcfg_add_i32(fw, FW_CFG_SETUP_ADDR, 0x10000) &&
          fwcfg_add_i32(fw, FW_CFG_SETUP_SIZE, (uint32_t)setup) &&
@@ -723,10 +800,15 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
         return false;
     }
     memset(entry, 0, sizeof(*entry));
+    entry->by_firmware = pc->firmware_kernel;
     bool bzimage = len >= 0x206 && !memcmp(img + 0x202, "HdrS", 4);
     entry->multiboot = !bzimage && multiboot_probe(img, len, NULL);
     bool ok;
-    if (entry->multiboot) {
+    if (entry->multiboot && pc->firmware_kernel) {
+        snprintf(err, errlen, "-kernel: %s is a Multiboot kernel, which vx86 boots only "
+                 "directly: drop -bios", o->kernel);
+        ok = false;
+    } else if (entry->multiboot) {
         E820Map map;
         e820_build_pc(&map, pc->m->ram_size);
         ok = multiboot_load(pc->m, o->kernel, o->initrd, o->append ? o->append : "", &map,
@@ -739,6 +821,8 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
         snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel (%s has "
                  "no Multiboot header)", o->kernel);
         ok = false;
+    } else if (pc->firmware_kernel) {
+        ok = load_linux_for_firmware(pc, o, &entry->linux_entry, err, errlen);
     } else {
         ok = pc_load_linux(pc, o, &entry->linux_entry, err, errlen);
     }
@@ -752,6 +836,8 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
 
 void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s)
 {
+    if (entry->by_firmware)
+        return;     /* the CPU starts at RESET in the BIOS */
     if (entry->multiboot)
         multiboot_entry_state(&entry->mb, s);
     else
@@ -861,12 +947,34 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     return true;
 }
 
+Machine *pc_machine(PCBoard *pc)
+{
+    return pc->m;
+}
+
+/* The RTC's time at power-on (-rtc base=): the host's time unless given;
+ * a replay takes the recording's. */
+static int64_t rtc_start(Machine *m, const VMOptions *o)
+{
+    int64_t base = o->rtc_base;
+    if (base < 0) {
+        time_t t = time(NULL);
+        base = (int64_t)t;
+        if (o->rtc_localtime) {
+            struct tm tm;
+            localtime_r(&t, &tm);
+            base += tm.tm_gmtoff;
+        }
+    }
+    return m->rr ? replay_rtc_base(m->rr, base) : base;
+}
+
 static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     Machine *m = pc->m;
     pc->pic = i8259_create(m, 0x20, 0xa0, 0x4d0, &pc->pic_out);
     pc->pit = i8254_create(m, 0x40, 0x61, &pc->pit_irq);
-    pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, -1);
+    pc->rtc = mc146818_create(m, 0x70, &pc->rtc_irq, rtc_start(m, o));
     pc->kbc = i8042_create(m, 0x60, 0x64, &pc->gsi[1], &pc->gsi[12], &pc->a20_kbc);
     pc->port92 = port92_create(m, 0x92, &pc->a20_port92);
     if (!pc->pic || !pc->pit || !pc->rtc || !pc->kbc || !pc->port92) {
@@ -893,6 +1001,8 @@ static bool create_legacy_devices(PCBoard *pc, const VMOptions *o, char *err, si
         return false;
     }
     machine_watch_fd(m, chardev_fd, chardev_readable, pc->serial_chr);
+    if (m->rr)
+        replay_attach_chardev(m->rr, pc->serial_chr);
 no_serial:
     if (o->debugcon == SERIAL_CHARDEV) {
         pc->debugcon_chr = named_chardev(pc, o, o->debugcon_path);
@@ -906,6 +1016,8 @@ no_serial:
         snprintf(err, len, "-debugcon: port 0x%x is taken", o->debugcon_port);
         return false;
     }
+    if (m->rr)
+        replay_attach_output(m->rr, pc->debugcon_chr);
     uint64_t below = MIN(m->ram_size, PC_LOW_RAM_END);
     mc146818_set_memory_size(pc->rtc, below, m->ram_size - below);
     machine_add_device(m, &pc_boot_ops, pc);
@@ -979,6 +1091,10 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
             break;                        /* created by create_display */
         case DEVICE_VIRTIO_BLK:
         case DEVICE_VIRTIO_RNG:
+        case DEVICE_VIRTIO_SCSI:
+        case DEVICE_SCSI_HD:
+        case DEVICE_SCSI_CD:
+        case DEVICE_VIRTIO_BALLOON:
         case DEVICE_NIC:
             break;                        /* created by create_virtio / create_net */
         }
@@ -996,7 +1112,8 @@ static bool create_display(PCBoard *pc, const VMOptions *o, char *err, size_t le
     VGAKind kind = o->vga != VGA_DEFAULT ? o->vga : (o->nodefaults ? VGA_NONE : VGA_STD);
     if (kind == VGA_NONE)
         return true;
-    VGAConfig cfg = { .vgamem_mb = o->vgamem_mb };
+    VGAConfig cfg = { .vgamem_mb = o->vgamem_mb, .no_edid = o->vga_no_edid,
+                      .xres = o->vga_xres, .yres = o->vga_yres };
     if (access(VGA_BIOS_PATH, R_OK) == 0)
         cfg.romfile = VGA_BIOS_PATH;
     pc->vga = vga_create(pc->m, pc->pci, PCI_DEVFN(2, 0), &cfg, err, len);
@@ -1121,8 +1238,133 @@ static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_q
     return virtio_pci_create(pc->m, pc->pci, devfn, virtio_blk_vdev(b), err, len) != NULL;
 }
 
+/* A virtio-scsi-pci whose bus is "ID.0" (QEMU's bus name). */
+static bool add_virtio_scsi(PCBoard *pc, const char *id, int num_queues, int devfn, char *err,
+                            size_t len)
+{
+    if (devfn < 0)
+        devfn = next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "-device virtio-scsi-pci: no free PCI slot");
+        return false;
+    }
+    char bus[40];
+    snprintf(bus, sizeof bus, "%s.0", id[0] ? id : "scsi0");
+    VirtIOSCSI *h = virtio_scsi_create(pc->m, &(VirtIOSCSIConfig){ .num_queues = num_queues,
+                                                                   .bus_name = bus });
+    pc->scsi[pc->nscsi++] = h;
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_scsi_vdev(h), err, len) != NULL;
+}
+
+/* BALLOON_CHANGE: the monitor's event asks pc_balloon_info for the value. */
+static void balloon_changed(void *opaque)
+{
+    PCBoard *pc = opaque;
+    machine_emit(pc->m, MACHINE_EV_BALLOON_CHANGE, true, NULL);
+}
+
+static bool add_virtio_balloon(PCBoard *pc, const DeviceOpt *vo, char *err, size_t len)
+{
+    int devfn = vo->devfn >= 0 ? vo->devfn : next_free_slot(pc);
+    if (devfn < 0) {
+        snprintf(err, len, "-device virtio-balloon-pci: no free PCI slot");
+        return false;
+    }
+    VirtIOBalloonConfig c = { .free_page_reporting = vo->free_page_reporting,
+                              .deflate_on_oom = vo->deflate_on_oom,
+                              .on_change = balloon_changed, .opaque = pc };
+    pc->balloon = virtio_balloon_create(pc->m, &c);
+    return virtio_pci_create(pc->m, pc->pci, devfn, virtio_balloon_vdev(pc->balloon), err,
+                             len) != NULL;
+}
+
+/* Opens drive i (if=none or if=scsi) for a SCSI unit; a CD drive without
+ * a disc has no backend. */
+static bool open_scsi_drive(PCBoard *pc, const VMOptions *o, int i, BlockBackend **bb,
+                            char *err, size_t len)
+{
+    *bb = NULL;
+    if (i < 0 || !o->drives[i].file)
+        return true;
+    *bb = drive_open(&o->drives[i], o->snapshot, err, len);
+    if (!*bb)
+        return false;
+    blk_attach(*bb, pc->m);
+    pc->drive_bb[i] = *bb;
+    return true;
+}
+
+static bool add_scsi_unit(PCBoard *pc, VirtIOSCSI *h, SCSIDiskKind kind, BlockBackend *bb,
+                          const char *serial, int scsi_id, int lun, const char *what,
+                          char *err, size_t len)
+{
+    SCSIDevice *d = scsi_disk_create(pc->m, &(SCSIDiskConfig){ .kind = kind, .bb = bb,
+                                                                .serial = serial });
+    char e[160];
+    if (!scsi_bus_attach(virtio_scsi_bus(h), d, scsi_id, lun, e, sizeof e)) {
+        snprintf(err, len, "%s: %s", what, e);
+        return false;
+    }
+    return true;
+}
+
+/* The SCSI units: -drive if=scsi at scsi-id = index on the first adapter
+ * (one is made when none was given, as QEMU makes one for if=scsi), then
+ * each -device scsi-hd/scsi-cd on its bus= or the first adapter. */
+static bool create_scsi_units(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int i = 0; i < o->ndrives && i < MAX_DRIVES; i++) {
+        const DriveOpt *d = &o->drives[i];
+        if (d->iface != DRIVE_IF_SCSI)
+            continue;
+        if (!pc->nscsi && !add_virtio_scsi(pc, "scsi0", 1, -1, err, len))
+            return false;
+        BlockBackend *bb;
+        if (!open_scsi_drive(pc, o, i, &bb, err, len) ||
+            !add_scsi_unit(pc, pc->scsi[0], d->media == DRIVE_MEDIA_CDROM ? SCSI_DISK_CD
+                                                                          : SCSI_DISK_HD,
+                           bb, d->id[0] ? d->id : NULL, d->index, 0, d->opt, err, len))
+            return false;
+    }
+    for (int v = 0; v < o->ndevices; v++) {
+        const DeviceOpt *vo = &o->devices[v];
+        if (vo->type != DEVICE_SCSI_HD && vo->type != DEVICE_SCSI_CD)
+            continue;
+        const char *name = vo->type == DEVICE_SCSI_HD ? "scsi-hd" : "scsi-cd";
+        VirtIOSCSI *h = pc->nscsi ? pc->scsi[0] : NULL;
+        if (vo->bus[0]) {
+            h = NULL;
+            for (int k = 0; k < pc->nscsi; k++)
+                if (!strcmp(virtio_scsi_bus(pc->scsi[k])->name, vo->bus))
+                    h = pc->scsi[k];
+            if (!h) {
+                snprintf(err, len, "-device %s: Bus '%s' not found", name, vo->bus);
+                return false;
+            }
+        }
+        if (!h) {
+            snprintf(err, len, "-device %s: No 'SCSI' bus found for device '%s' "
+                     "(add -device virtio-scsi-pci)", name, name);
+            return false;
+        }
+        int drive = -1;
+        for (int i = 0; vo->drive[0] && i < o->ndrives && i < MAX_DRIVES; i++)
+            if (!strcmp(o->drives[i].id, vo->drive))
+                drive = i;
+        BlockBackend *bb;
+        char what[48];
+        snprintf(what, sizeof what, "-device %s", name);
+        if (!open_scsi_drive(pc, o, drive, &bb, err, len) ||
+            !add_scsi_unit(pc, h, vo->type == DEVICE_SCSI_HD ? SCSI_DISK_HD : SCSI_DISK_CD, bb,
+                           vo->serial[0] ? vo->serial : (drive >= 0 ? o->drives[drive].id : NULL),
+                           vo->scsi_id, vo->lun, what, err, len))
+            return false;
+    }
+    return true;
+}
+
 /* -drive if=virtio (by index), then each -device virtio-*-pci in order
- * (at its addr= or the next free slot). */
+ * (at its addr= or the next free slot), then the SCSI units. */
 static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     for (int idx = 0; idx < 32; idx++)
@@ -1152,9 +1394,15 @@ static bool create_virtio(PCBoard *pc, const VMOptions *o, char *err, size_t len
             VirtIORNG *r = virtio_rng_create(pc->m);
             if (!virtio_pci_create(pc->m, pc->pci, devfn, virtio_rng_vdev(r), err, len))
                 return false;
+        } else if (vo->type == DEVICE_VIRTIO_SCSI) {
+            if (!add_virtio_scsi(pc, vo->id, vo->num_queues, vo->devfn, err, len))
+                return false;
+        } else if (vo->type == DEVICE_VIRTIO_BALLOON) {
+            if (!add_virtio_balloon(pc, vo, err, len))
+                return false;
         }
     }
-    return true;
+    return create_scsi_units(pc, o, err, len);
 }
 
 /* Each -netdev (and the backends of -nic/-net) opens; then each NIC in
@@ -1191,6 +1439,8 @@ static bool create_net(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             net_default_mac(i, c.mac);
         if (!e1000_create(pc->m, pc->pci, &c, be, err, len))
             return false;
+        if (pc->m->rr && be)
+            replay_attach_netdev(pc->m->rr, be);
     }
     return true;
 }
@@ -1200,6 +1450,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     PCBoard *pc = xcalloc(1, sizeof(*pc));
     /* SeaBIOS unless a kernel is booted directly or -bios names another. */
     const char *bios = o->bios ? o->bios : (o->kernel ? NULL : PC_DEFAULT_BIOS);
+    pc->firmware_kernel = o->kernel && bios;
     pc->boot_order = o->boot_order[0] ? o->boot_order : "cad";   /* QEMU's default */
     pc->boot_once = o->boot_once;
     pc->m = m;
@@ -1279,6 +1530,34 @@ struct PCIBus *pc_pci_bus(void *opaque)
     return ((PCBoard *)opaque)->pci;
 }
 
+bool pc_balloon_set(void *opaque, uint64_t target_bytes)
+{
+    PCBoard *pc = opaque;
+    if (!pc->balloon)
+        return false;
+    virtio_balloon_set_target(pc->balloon, target_bytes);
+    return true;
+}
+
+bool pc_balloon_info(void *opaque, MonBalloonInfo *out)
+{
+    PCBoard *pc = opaque;
+    if (!pc->balloon)
+        return false;
+    memset(out, 0, sizeof(*out));
+    out->actual = virtio_balloon_actual(pc->balloon);
+    VirtIOBalloonStats st;
+    virtio_balloon_stats(pc->balloon, &st);
+    out->stats_age_ms = st.updated_ns < 0 ? -1
+                        : (clock_now(pc->m->clock) - st.updated_ns) / 1000000;
+    for (int t = 0; t < VIRTIO_BALLOON_S_NR && out->nstats < MON_BALLOON_STATS; t++)
+        if (st.valid[t]) {
+            out->stats[out->nstats].name = virtio_balloon_stat_name(t);
+            out->stats[out->nstats++].value = st.val[t];
+        }
+    return true;
+}
+
 /* Drive i of the command line, named as QEMU names them (ide0-hd0,
  * ide1-cd0, floppy0). */
 bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
@@ -1295,6 +1574,9 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
     else if (d->iface == DRIVE_IF_IDE)
         snprintf(out->device, sizeof out->device, "ide%d-%s%d", d->index / 2,
                  d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index % 2);
+    else if (d->iface == DRIVE_IF_SCSI)
+        snprintf(out->device, sizeof out->device, "scsi0-%s%d",
+                 d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index);
     else
         snprintf(out->device, sizeof out->device, "drive%d", i);
     out->cdrom = d->media == DRIVE_MEDIA_CDROM;
@@ -1305,6 +1587,7 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
         out->format = blk_format_name(bb);
         out->ro = blk_is_read_only(bb);
         out->size = blk_size(bb);
+        out->bb = bb;
     }
     return true;
 }

@@ -49,6 +49,8 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
  * decides). */
 typedef struct PCBootEntry {
     bool multiboot;
+    bool by_firmware;         /* -bios given too: the BIOS boots it from RESET
+                                 (hw/pc/linuxboot-rom16.S), no entry state */
     LinuxBootEntry linux_entry;
     MultibootEntry mb;
 } PCBootEntry;
@@ -58,7 +60,8 @@ typedef struct PCBootEntry {
  * line on failure. */
 bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *err,
                     size_t errlen);
-/* The CPU state for the entry, on top of a power-on state. */
+/* The CPU state for the entry, on top of a power-on state (unchanged
+ * when the firmware boots the kernel). */
 void pc_boot_entry_state(const PCBootEntry *entry, X86ArchState *s);
 
 /* A20: the OR of the i8042 output port and port 0x92; changes reach the
@@ -71,11 +74,14 @@ struct Console *pc_console(PCBoard *pc);
 /* A key event into the PS/2 keyboard (set 2 keycode, see hw/ps2.h); the
  * opaque is the board, so the monitor can take it as a hook. */
 void pc_send_key(void *opaque, int keycode, bool down);
+/* The machine the board was built on. */
+struct Machine *pc_machine(PCBoard *pc);
 /* Relative motion and buttons into the PS/2 mouse (see ps2_mouse_event). */
 void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons);
 
 /* Monitor/QMP hooks (core/monitor.h MonitorHooks; opaque is the PCBoard). */
 struct MonDriveInfo;
+struct MonBalloonInfo;
 struct PCIBus;
 void pc_power_button(void *opaque);
 void pc_drain_io(void *opaque);          /* every drive's requests completed */
@@ -84,5 +90,8 @@ struct CharDev;
 struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);
 struct PCIBus *pc_pci_bus(void *opaque);
 bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
+/* The virtio-balloon (false: none): target, and size plus statistics. */
+bool pc_balloon_set(void *opaque, uint64_t target_bytes);
+bool pc_balloon_info(void *opaque, struct MonBalloonInfo *out);
 
 #endif

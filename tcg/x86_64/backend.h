@@ -30,7 +30,8 @@
 
 /* Frame built by the prologue, addressed from rsp. */
 #define X86_SAVE_AREA 0                   /* 16 x 8 bytes: slow-path saves */
-#define X86_SLOT_BASE 128                 /* spill slots */
+#define X86_SCRATCH_AREA 128              /* 4 x 8 bytes: slow-path argument shuffles */
+#define X86_SLOT_BASE 160                 /* spill slots */
 #define X86_NSLOTS 1024
 #define X86_FRAME_SIZE (X86_SLOT_BASE + X86_NSLOTS * 8 + 8)  /* keeps rsp 16-aligned */
 
@@ -67,6 +68,7 @@ typedef struct X86SlowPath {
     uint32_t join_off;      /* where to come back */
     uint32_t memop;
     uint8_t is_store, is64, addr_reg, val_reg, out_reg, val_is_imm;
+    uint8_t is_atomic, val2_reg;  /* guest_atomic: operand registers val_reg, val2_reg */
     uint16_t save_mask;     /* live caller-saved registers to preserve */
     uint16_t reload_mask;   /* registers caching globals: reload from env */
     uint64_t val_imm;

@@ -948,6 +948,136 @@ static void gen_guest_st(IREngineCtx *s, const IRInsn *op)
     slow_record_regs(s, sp, -1);
 }
 
+/* ---- atomic guest memory (guest_atomic) ---- */
+
+/* The opcode of a locked instruction at access size 1 << size. */
+static int sized_opc(int opc_b, int opc_v, unsigned size)
+{
+    switch (size) {
+    case 0: return opc_b | P_REXB_R;
+    case 1: return opc_v | P_DATA16;
+    case 2: return opc_v;
+    default: return opc_v | P_REXW;
+    }
+}
+
+/* r = zero-extension of its low 1 << size bytes. */
+static void emit_zext(X86Asm *a, unsigned size, int r)
+{
+    if (size == 0)
+        x86_modrm(a, OPC_MOVZBL | P_REXB_RM, r, r);
+    else if (size == 1)
+        x86_modrm(a, OPC_MOVZWL, r, r);
+    else if (size == 2)
+        x86_mov_rr(a, false, r, r);
+}
+
+/* The fast path of guest_atomic on host memory at [host]: a host locked
+ * instruction, so the access is indivisible for every other vCPU thread.
+ * ADD and XCHG are one instruction (lock xadd, xchg); CMPXCHG one lock
+ * cmpxchg; AND/OR/XOR/NEG a lock cmpxchg loop (the host has no fetch-and-
+ * op returning the old value).  The old value ends zero-extended in rd
+ * (rax for the cmpxchg forms). */
+static void emit_atomic_host(IREngineCtx *s, IRAtomicOp aop, unsigned size, int host, int v1,
+                             int v2, int tmp, int rd)
+{
+    X86Asm *a = &s->a;
+    switch (aop) {
+    case IR_ATOMIC_ADD:
+        x86_mov_rr(a, true, rd, v1);
+        x86_modrm_mem(a, sized_opc(OPC_XADD_EbGb, OPC_XADD_EvGv, size) | P_LOCK, rd, host, -1,
+                      0, 0);
+        break;
+    case IR_ATOMIC_XCHG:
+        x86_mov_rr(a, true, rd, v1);
+        x86_modrm_mem(a, sized_opc(OPC_XCHG_EbGb, OPC_XCHG, size), rd, host, -1, 0, 0);
+        break;
+    case IR_ATOMIC_CMPXCHG:
+        x86_mov_rr(a, true, X86_RAX, v1);
+        x86_modrm_mem(a, sized_opc(OPC_CMPXCHG_EbGb, OPC_CMPXCHG_EvGv, size) | P_LOCK, v2, host,
+                      -1, 0, 0);
+        break;
+    default: {
+        static const int ld[4] = { OPC_MOVZBL, OPC_MOVZWL, OPC_MOVL_GvEv,
+                                   OPC_MOVL_GvEv | P_REXW };
+        x86_modrm_mem(a, ld[size], X86_RAX, host, -1, 0, 0);
+        uint8_t *loop = a->p;
+        x86_mov_rr(a, true, tmp, X86_RAX);
+        switch (aop) {
+        case IR_ATOMIC_AND: x86_alu_rr(a, ALU_AND, true, tmp, v1); break;
+        case IR_ATOMIC_OR: x86_alu_rr(a, ALU_OR, true, tmp, v1); break;
+        case IR_ATOMIC_XOR: x86_alu_rr(a, ALU_XOR, true, tmp, v1); break;
+        default: x86_modrm(a, OPC_GRP3_Ev | P_REXW, EXT3_NEG, tmp); break;
+        }
+        x86_modrm_mem(a, sized_opc(OPC_CMPXCHG_EbGb, OPC_CMPXCHG_EvGv, size) | P_LOCK, tmp, host,
+                      -1, 0, 0);
+        /* jne loop: rax holds what memory had; try again from it */
+        x86_byte(a, 0x70 + CC_NE);
+        x86_byte(a, (uint8_t)(int8_t)(loop - (a->p + 1)));
+        break;
+    }
+    }
+    emit_zext(a, size, rd);
+}
+
+static void gen_guest_atomic(IREngineCtx *s, const IRInsn *op)
+{
+    IRMemOp mo = (IRMemOp)KON(0);
+    IRAtomicOp aop = ir_memop_atomic(mo);
+    unsigned size = mo & IR_MO_SIZE;
+    bool direct = aop == IR_ATOMIC_ADD || aop == IR_ATOMIC_XCHG;
+    ra_sync_globals_for_mem(s);           /* a fault sees exact guest state */
+    uint32_t allowed = X86_ALLOCATABLE;
+    if (!direct) {
+        /* cmpxchg compares with and returns into rax */
+        ra_evict_reg(s, X86_RAX, 0);
+        s->locked |= REGMASK(X86_RAX);
+        allowed &= ~REGMASK(X86_RAX);
+    }
+    int ra_ = ra_temp_load(s, IN(0), allowed);
+    int v1 = ra_temp_load(s, IN(1), allowed);
+    int v2 = aop == IR_ATOMIC_CMPXCHG ? ra_temp_load(s, IN(2), allowed) : v1;
+    int t0 = ra_alloc_reg(s, allowed, false);
+    int t1 = ra_alloc_reg(s, allowed, false);
+    int rd = direct ? ra_alloc_reg(s, allowed, s->ts[OUT(0)].across_call) : X86_RAX;
+    uint32_t jcc2;
+    uint32_t jcc = gen_tlb_lookup(s, ra_, mo, true, t0, t1, &jcc2);
+    x86_modrm_mem(&s->a, OPC_LEA | P_REXW, t1, ra_, t1, 0, 0);   /* host address */
+    emit_atomic_host(s, aop, size, t1, v1, v2, t0, rd);
+    X86SlowPath *sp = slow_new(s);
+    sp->jcc_off = jcc;
+    sp->jcc2_off = jcc2;
+    sp->join_off = code_off(s);
+    sp->memop = mo;
+    sp->is64 = 1;
+    sp->is_atomic = 1;
+    sp->addr_reg = (uint8_t)ra_;
+    sp->val_reg = (uint8_t)v1;
+    sp->val2_reg = (uint8_t)v2;
+    sp->out_reg = (uint8_t)rd;
+    finish1(s, op, rd);
+    slow_record_regs(s, sp, rd);
+}
+
+/* The slow path's call of tgt->mem->atomic(env, addr, val, newv, memop, ra):
+ * the three operand registers go through the frame's scratch area, which
+ * moves them into rsi/rdx/rcx whatever registers they are in. */
+static void emit_atomic_call(IREngineCtx *s, const X86SlowPath *sp)
+{
+    X86Asm *a = &s->a;
+    const uint8_t src[3] = { sp->addr_reg, sp->val_reg, sp->val2_reg };
+    const uint8_t dst[3] = { X86_RSI, X86_RDX, X86_RCX };
+    for (int i = 0; i < 3; i++)
+        x86_modrm_mem(a, OPC_MOVL_EvGv | P_REXW, src[i], X86_RSP, -1, 0, X86_SCRATCH_AREA + 8 * i);
+    for (int i = 0; i < 3; i++)
+        x86_modrm_mem(a, OPC_MOVL_GvEv | P_REXW, dst[i], X86_RSP, -1, 0, X86_SCRATCH_AREA + 8 * i);
+    x86_mov_rr(a, true, X86_RDI, X86_ENV_REG);
+    x86_movi(a, false, X86_R8, sp->memop, true);
+    x86_lea_rip(a, X86_R9, s->code + sp->join_off);
+    x86_call_abs(a, (const void *)s->tgt.mem->atomic, X86_RAX);
+    x86_mov_rr(a, true, sp->out_reg, X86_RAX);
+}
+
 static void emit_slow_path(IREngineCtx *s, const X86SlowPath *sp)
 {
     X86Asm *a = &s->a;
@@ -963,7 +1093,9 @@ static void emit_slow_path(IREngineCtx *s, const X86SlowPath *sp)
         if (sp->save_mask & REGMASK(r))
             x86_modrm_mem(a, OPC_MOVL_EvGv | P_REXW, r, X86_RSP, -1, 0, X86_SAVE_AREA + 8 * r);
     int ar = sp->addr_reg;
-    if (sp->is_store) {
+    if (sp->is_atomic) {
+        emit_atomic_call(s, sp);
+    } else if (sp->is_store) {
         /* (addr, val) -> (rsi, rdx) without clobbering either */
         if (sp->val_is_imm) {
             x86_mov_rr(a, true, X86_RSI, ar);
@@ -1233,6 +1365,7 @@ static void gen_op(IREngineCtx *s, const IRInsn *op)
         break;
     case IR_guest_ld: gen_guest_ld(s, op); break;
     case IR_guest_st: gen_guest_st(s, op); break;
+    case IR_guest_atomic: gen_guest_atomic(s, op); break;
     case IR_call: gen_call(s, op); break;
     case IR_insn_start: gen_insn_start(s, op); break;
     case IR_goto_tb: gen_goto_tb(s, op); break;

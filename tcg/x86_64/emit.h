@@ -33,6 +33,7 @@ enum {
 #define P_F2      0x20000
 #define P_EXT38   0x40000    /* 0x0f 0x38 escape (SSSE3/SSE4.1 rows of vec-ops.def) */
 #define P_EXT3A   0x80000    /* 0x0f 0x3a escape */
+#define P_LOCK    0x100000   /* 0xf0: LOCK (before every other prefix) */
 
 #define OPC_ARITH_EvIz  0x81
 #define OPC_ARITH_EvIb  0x83
@@ -71,6 +72,11 @@ enum {
 #define OPC_TESTL       0x85
 #define OPC_TZCNT       (0xbc | P_EXT | P_F3)
 #define OPC_XCHG        0x87
+#define OPC_XCHG_EbGb   0x86
+#define OPC_XADD_EbGb   (0xc0 | P_EXT)
+#define OPC_XADD_EvGv   (0xc1 | P_EXT)
+#define OPC_CMPXCHG_EbGb (0xb0 | P_EXT)
+#define OPC_CMPXCHG_EvGv (0xb1 | P_EXT)
 
 enum { ALU_ADD = 0, ALU_OR = 1, ALU_AND = 4, ALU_SUB = 5, ALU_XOR = 6, ALU_CMP = 7 };
 enum { SHIFT_ROL = 0, SHIFT_ROR = 1, SHIFT_SHL = 4, SHIFT_SHR = 5, SHIFT_SAR = 7 };
@@ -120,6 +126,8 @@ static inline void x86_opc(X86Asm *a, int opc, int r, int rm, int index)
     /* spl/bpl/sil/dil exist only with a REX prefix */
     if (((opc & P_REXB_R) && r >= 4) || ((opc & P_REXB_RM) && rm >= 4))
         rex |= 0x40;
+    if (opc & P_LOCK)
+        x86_byte(a, 0xf0);
     if (opc & P_DATA16)
         x86_byte(a, 0x66);
     if (opc & P_F3)

@@ -85,8 +85,9 @@ IREngineCtx *x86_64_create_sized(const IREngineTarget *tgt, size_t code_size)
     c->tgt = *tgt;
     c->features = host_features();
     c->buf_size = code_size + X86_BUF_SLACK;
+    /* One buffer per CPU (-smp 64: 64 of them): only what is used costs. */
     void *p = mmap(NULL, c->buf_size, PROT_READ | PROT_WRITE | PROT_EXEC,
-                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) {
         fprintf(stderr, "vx86: cannot map %zu bytes of executable memory for "
                 "translated code\n", c->buf_size);

@@ -226,7 +226,56 @@ static void fuzz_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, uintp
         tlb_fill(e, mmu, addr & TLB_PAGE_MASK, idx);
 }
 
-static const IRGuestMemOps fuzz_mem = { fuzz_load, fuzz_store };
+/* guest_atomic: the fast path's host bytes when the write tag hits, else
+ * the slow path: each byte read as fuzz_load does and written as
+ * fuzz_store does (device side effects included), counted once. */
+static uint64_t fuzz_atomic(void *env, uint64_t addr, uint64_t val, uint64_t newv, IRMemOp mo,
+                            uintptr_t ra)
+{
+    FuzzEnv *e = env;
+    unsigned sz = mo & IR_MO_SIZE, size = 1u << sz;
+    unsigned mmu = (mo & IR_MO_MMU_MASK) >> IR_MO_MMU_SHIFT;
+    IRAtomicOp op = ir_memop_atomic(mo);
+    uint64_t old = 0, nv;
+    if (fast_path_hits(e, addr, mo, true)) {
+        const TLBEntry *te = &e->tlb.table[mmu][tlb_index(addr)];
+        void *p = (void *)(uintptr_t)(addr + te->addend);
+        memcpy(&old, p, size);
+        nv = ir_atomic_apply(op, sz, old, val, newv);
+        memcpy(p, &nv, size);
+        return old;
+    }
+    e->slow_count++;
+    log_pc(e, current_pc(ra));
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t a = addr + i;
+        uint8_t *p = ram_byte(a);
+        uint8_t byte = 0xff;
+        if (p) {
+            byte = *p;
+        } else if ((a & TLB_PAGE_MASK) == MMIO_PAGE) {
+            byte = (uint8_t)((a * 0x45) ^ e->mmio_acc);
+            e->g32[0] += 1;
+        }
+        old |= (uint64_t)byte << (8 * i);
+    }
+    nv = ir_atomic_apply(op, sz, old, val, newv);
+    for (unsigned i = 0; i < size; i++) {
+        uint64_t a = addr + i;
+        uint8_t *p = ram_byte(a);
+        if (p)
+            *p = (uint8_t)(nv >> (8 * i));
+        else if ((a & TLB_PAGE_MASK) == MMIO_PAGE)
+            e->g64[NG - 1] ^= (uint64_t)(uint8_t)(nv >> (8 * i)) << (i * 8);
+    }
+    e->mmio_acc = (e->mmio_acc << 3 | e->mmio_acc >> 61) ^ old ^ nv ^ addr;
+    int idx = ram_page_index(addr & TLB_PAGE_MASK);
+    if (idx >= 0)
+        tlb_fill(e, mmu, addr & TLB_PAGE_MASK, idx);
+    return old;
+}
+
+static const IRGuestMemOps fuzz_mem = { fuzz_load, fuzz_store, fuzz_atomic };
 
 /* ---- helpers, one per flag combination; each keeps its promises ---- */
 
@@ -452,7 +501,12 @@ static void gen_mem_op(Gen *g)
     if (rn(6) == 0)
         mo |= IR_MO_ALIGN_CHECK;
     IRTemp addr = guest_addr(g);
-    if (rn(2))
+    if (rn(5) == 0) {
+        IRAtomicOp op = (IRAtomicOp)rn(IR_ATOMIC_NB);
+        IRTemp v = pick_in(g, t);
+        IRTemp nv = op == IR_ATOMIC_CMPXCHG ? pick_in(g, t) : 0;
+        ir_guest_atomic(b, t, pick_out(g, t), addr, v, nv, mo & ~IR_MO_SIGN, op);
+    } else if (rn(2))
         ir_guest_ld(b, t, pick_out(g, t), addr, mo);
     else
         ir_guest_st(b, t, pick_in(g, t), addr, mo & ~IR_MO_SIGN);

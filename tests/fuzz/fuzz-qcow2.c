@@ -1,9 +1,12 @@
 /* The qcow2 driver (block/qcow2*.c): any file is opened or refused with a
  * one-line message naming it, and a refused file is never written; an
- * opened one survives reads, writes, discards, a flush and a check.  The
- * input is the image, written to a temporary file (the file harness
- * pattern of docs/fuzzing.md); the operations are fixed, their offsets
- * taken from the image's last bytes. */
+ * opened one survives reads, writes, discards, a flush and a check, and
+ * the whole-VM snapshot paths (block/snapshot.c): reading every
+ * snapshot's VM state, writing a VM state past the disk, creating,
+ * reverting to and deleting a snapshot with it, dropping it.  The input is
+ * the image, written to a temporary file (the file harness pattern of
+ * docs/fuzzing.md); the operations are fixed, their offsets taken from the
+ * image's last bytes. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +63,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
     }
     blk_flush(bb);
+    /* Whole-VM snapshots: the snapshot table and the trees found in the
+     * image, then one of our own. */
+    BlockSnapshotInfo *l;
+    int n = blk_snapshot_list(bb, &l);
+    for (int i = 0; i < n && i < 4; i++) {
+        uint64_t pos = l[i].vm_state_size ? fuzz_u16(&in) % l[i].vm_state_size : 0;
+        blk_vmstate_load(bb, l[i].name, pos, buf, 4096);
+    }
+    if (n > 0) {
+        char e[512];
+        blk_snapshot_goto(bb, l[fuzz_u8(&in) % n].name, e, sizeof e);
+    }
+    free(l);
+    uint64_t at = (uint64_t)fuzz_u16(&in) * 512;
+    if (blk_vmstate_save(bb, at, buf, 65536 + 512) == 0) {
+        BlockSnapshotInfo sn = { .name = "fuzz", .vm_state_size = at + 65536 + 512,
+                                 .icount = UINT64_MAX };
+        char e[512];
+        if (blk_snapshot_create(bb, &sn, e, sizeof e) == 0) {
+            blk_vmstate_drop(bb);
+            blk_vmstate_load(bb, "fuzz", at, buf, 65536);
+            blk_snapshot_goto(bb, "fuzz", e, sizeof e);
+            blk_snapshot_delete(bb, "fuzz", e, sizeof e);
+        }
+    }
     Qcow2 *q = blk_get_driver_state(bb);
     Qcow2CheckResult res;
     qcow2_check(q, 0, &res, NULL);

@@ -7,8 +7,10 @@
  * and pokes every register the transport has (common configuration,
  * device configuration, ISR, notify, the legacy I/O BAR, the MSI-X table,
  * config space).  Block requests are completed after every notify.
- * Built once per device: -DFUZZ_VIRTIO=blk or rng (tests/fuzz/fuzz.mk:
- * virtio-blk, virtio-rng).
+ * Built once per device: -DFUZZ_VIRTIO=blk, rng, scsi (a scsi-hd at
+ * target 0 and a scsi-cd at target 1) or balloon (with free page
+ * reporting) (tests/fuzz/fuzz.mk: virtio-blk, virtio-rng, virtio-scsi,
+ * virtio-balloon).
  *
  * Each operation is 8 bytes: byte 0 the kind (mod 8), bytes 1-7 its
  * arguments (see run_op).
@@ -25,7 +27,10 @@
 #include "hw/pci.h"
 #include "hw/virtio-blk.h"
 #include "hw/virtio-pci.h"
+#include "hw/scsi-disk.h"
+#include "hw/virtio-balloon.h"
 #include "hw/virtio-rng.h"
+#include "hw/virtio-scsi.h"
 #include "tests/fuzz/fuzz.h"
 
 #define RAM_SIZE   (2u << 20)
@@ -42,14 +47,38 @@
 
 static Machine *m;
 static PCIBus *bus;
-static BlockBackend *bb;
+static BlockBackend *bbs[2];
 static VirtIODevice *vdev;
-static uint16_t avail_idx[2];
+static uint16_t avail_idx[VIRTIO_MAX_QUEUES];
 static int nq;
 
 static void msi_sink(void *opaque, uint64_t addr, uint32_t data)
 {
     (void)opaque; (void)addr; (void)data;
+}
+
+/* A raw scratch image (unlinked at once: the backend keeps it open). */
+static BlockBackend *scratch_disk(off_t size)
+{
+    char err[256], path[] = "/tmp/vx86-fuzz-vdisk-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0 || ftruncate(fd, size) < 0)
+        abort();
+    close(fd);
+    BlockOpenOptions o = { .filename = path, .format = "raw", .no_lock = true,
+                           .cache = BLK_CACHE_UNSAFE };
+    BlockBackend *b = blk_open(&o, err, sizeof err);
+    unlink(path);
+    if (!b)
+        abort();
+    return b;
+}
+
+static void drain_disks(void)
+{
+    for (int i = 0; i < 2; i++)
+        if (bbs[i])
+            blk_drain(bbs[i]);
 }
 
 static void setup(void)
@@ -63,19 +92,26 @@ static void setup(void)
 #define STR_(x) #x
 #define STR(x) STR_(x)
     if (!strcmp(STR(FUZZ_VIRTIO), "blk")) {
-        char path[] = "/tmp/vx86-fuzz-vblk-XXXXXX";
-        int fd = mkstemp(path);
-        if (fd < 0 || ftruncate(fd, 1 << 20) < 0)
-            abort();
-        close(fd);
-        BlockOpenOptions o = { .filename = path, .format = "raw", .no_lock = true,
-                               .cache = BLK_CACHE_UNSAFE };
-        bb = blk_open(&o, err, sizeof err);
-        unlink(path);
-        if (!bb)
-            abort();
+        bbs[0] = scratch_disk(1 << 20);
         nq = 2;
-        vdev = virtio_blk_vdev(virtio_blk_create(m, bb, &(VirtIOBlkConfig){ .num_queues = 2 }));
+        vdev = virtio_blk_vdev(virtio_blk_create(m, bbs[0], &(VirtIOBlkConfig){ .num_queues = 2 }));
+    } else if (!strcmp(STR(FUZZ_VIRTIO), "scsi")) {
+        bbs[0] = scratch_disk(1 << 20);
+        bbs[1] = scratch_disk(256 << 10);
+        VirtIOSCSI *h = virtio_scsi_create(m, &(VirtIOSCSIConfig){ .num_queues = 1 });
+        SCSIDevice *hd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_HD,
+                                                                .bb = bbs[0] });
+        SCSIDevice *cd = scsi_disk_create(m, &(SCSIDiskConfig){ .kind = SCSI_DISK_CD,
+                                                                .bb = bbs[1] });
+        if (!scsi_bus_attach(virtio_scsi_bus(h), hd, 0, 0, err, sizeof err) ||
+            !scsi_bus_attach(virtio_scsi_bus(h), cd, 1, 0, err, sizeof err))
+            abort();
+        nq = 3;
+        vdev = virtio_scsi_vdev(h);
+    } else if (!strcmp(STR(FUZZ_VIRTIO), "balloon")) {
+        nq = 4;
+        vdev = virtio_balloon_vdev(virtio_balloon_create(m, &(VirtIOBalloonConfig){
+            .free_page_reporting = true }));
     } else {
         nq = 1;
         vdev = virtio_rng_vdev(virtio_rng_create(m));
@@ -146,7 +182,8 @@ static void run_op(FuzzInput *in)
 {
     uint8_t op = fuzz_u8(in), a = fuzz_u8(in), b = fuzz_u8(in), c = fuzz_u8(in);
     uint32_t v = fuzz_u32(in);
-    int q = (a >> 7) % nq;
+    /* The queue: bit 7 of a, then bit 7 of b (blk and rng only use a). */
+    int q = ((a >> 7) | ((b >> 6) & 2)) % nq;
     switch (op % 8) {
     case 0: {   /* descriptor: in queue q's table or the indirect area */
         uint8_t d[16];
@@ -177,8 +214,7 @@ static void run_op(FuzzInput *in)
             iospace_write(m->io, IO_BASE + VIRTIO_PCI_L_QUEUE_NOTIFY, (uint32_t)q, 2);
         else
             cw(VIRTIO_PCI_NOTIFY_OFF + 4u * (uint32_t)q, (uint32_t)q, 2);
-        if (bb)
-            blk_drain(bb);
+        drain_disks();
         break;
     case 3:     /* common configuration */
         cw(a % VIRTIO_PCI_COMMON_SIZE, v, 1u << (b % 3));
@@ -219,7 +255,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FuzzInput in = { data, size };
     while (in.left)
         run_op(&in);
-    if (bb)
-        blk_drain(bb);
+    drain_disks();
     return 0;
 }

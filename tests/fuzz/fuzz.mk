@@ -16,7 +16,7 @@ FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-om
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DVX86_FUZZING -I. -Iinclude $(PKG_CFLAGS) \
 	-Wno-gnu-zero-variadic-macro-arguments -Wno-unknown-warning-option $(FUZZ_SAN)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o) \
-	$(patsubst %.S,$(FUZZ_DIR)/%.o,$(wildcard tcg/*/*.S cpu/*.S))
+	$(patsubst %.S,$(FUZZ_DIR)/%.o,$(LIB_ASM_SRCS))
 FUZZ_LIB := $(FUZZ_DIR)/libvx86.a
 
 # Harnesses: tests/fuzz/fuzz-NAME.c, plus the device harnesses that share
@@ -24,7 +24,7 @@ FUZZ_LIB := $(FUZZ_DIR)/libvx86.a
 FUZZ_FILE_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(filter-out tests/fuzz/fuzz-device.c tests/fuzz/fuzz-virtio.c,$(wildcard tests/fuzz/fuzz-*.c)))
 FUZZ_DEVICE_TARGETS := $(shell sed -n 's/^ *FUZZ_DEVICE_ROW[A-Z_]*.\([a-z0-9_]*\),.*/\1/p' tests/fuzz/fuzz-device.c)
 # Virtio devices driven through their queues (tests/fuzz/fuzz-virtio.c, -DFUZZ_VIRTIO=NAME).
-FUZZ_VIRTIO_DEVICES := blk rng
+FUZZ_VIRTIO_DEVICES := blk rng scsi balloon
 FUZZ_TARGETS := $(FUZZ_FILE_TARGETS) $(addprefix dev-,$(FUZZ_DEVICE_TARGETS)) \
 	$(addprefix virtio-,$(FUZZ_VIRTIO_DEVICES))
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))

@@ -14,9 +14,15 @@
 #   .cache/guest/initramfs-virtio.cpio.gz  the same with the virtio PCI
 #                                   transport, virtio-blk, virtio-rng and
 #                                   ext4 modules (vx86.modules=virtio)
+#   .cache/guest/initramfs-scsi.cpio.gz  the same with the virtio PCI
+#                                   transport, virtio-scsi, the SCSI disk and
+#                                   CD drivers, ext4, isofs and virtio-balloon
+#                                   (vx86.modules=scsi)
 #   .cache/guest/initramfs-net.cpio.gz  the same with the e1000 module and
 #                                   udhcpc's script (vx86.modules=net):
 #                                   `udhcpc -i eth0 -q -f` configures eth0
+#   .cache/guest/initramfs-fb.cpio.gz  the same with the bochs-drm module
+#                                   (vx86.modules=fb): /dev/fb0 on the VGA
 #
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
@@ -214,6 +220,8 @@ build_initramfs() {
 IDE_MODULES="ata_piix sd_mod sr_mod isofs crc32c_generic ext4"
 VIRTIO_MODULES="virtio_pci virtio_blk virtio_rng crc32c_generic ext4"
 NET_MODULES="e1000"
+FB_MODULES="bochs"
+SCSI_MODULES="virtio_pci virtio_scsi sd_mod sr_mod isofs crc32c_generic ext4 virtio_balloon"
 
 add_module() { # set name: appends name after its dependencies to $tmp/mods/lib/modules/set.list
     local set n f deps d
@@ -290,5 +298,7 @@ build_initramfs
 build_module_set ide "$IDE_MODULES"
 build_module_set virtio "$VIRTIO_MODULES"
 build_module_set net "$NET_MODULES"
+build_module_set fb "$FB_MODULES"
+build_module_set scsi "$SCSI_MODULES"
 echo "$kernel"
 echo "$initramfs"

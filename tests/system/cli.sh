@@ -79,8 +79,8 @@ expect_error "-kernel is a directory" "Is a directory" -kernel "$tmp"
 expect_error "unknown option" "unknown option '-frobnicate'" -frobnicate
 expect_error "missing argument" "-kernel: missing argument" -kernel
 expect_error "-initrd without -kernel" "-initrd: needs -kernel" -initrd "$tmp/kernel"
-expect_error "bad drive format" "-drive: format 'vmdk' not supported (raw, qcow2)" \
-    -drive "file=$tmp/disk.img,format=vmdk"
+expect_error "bad drive format" "-drive: format 'vvfat' not supported (raw, qcow2, vmdk, vdi, vpc)" \
+    -drive "file=$tmp/disk.img,format=vvfat"
 expect_error "unknown accelerator" "-accel: unknown accelerator 'foo'" -accel foo
 expect_error "unknown log item" "-d: " -d nonsense
 # -smp follows QEMU's topology rules and QEMU's messages.

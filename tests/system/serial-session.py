@@ -25,6 +25,7 @@ def main():
     ap.add_argument("--timeout", type=float, default=120)
     ap.add_argument("--cmd", action="append", default=[])
     ap.add_argument("--no-poweroff", action="store_true")
+    ap.add_argument("--raw", help="also write the guest's bytes, unchanged, to this file")
     ap.add_argument("argv", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     argv = a.argv[1:] if a.argv and a.argv[0] == "--" else a.argv
@@ -78,6 +79,9 @@ def main():
         p.wait()
         rc = "timeout"
     wait(r"$^", 0.2)
+    if a.raw:
+        with open(a.raw, "wb") as f:
+            f.write(buf)
     sys.stdout.write(buf.decode(errors="replace"))
     sys.stdout.write("\nsession: exit=%s\nsession: ready=%s\nsession: seconds-to-ready=%.1f\n"
                      % (rc, "yes" if ready else "no", ready_at))

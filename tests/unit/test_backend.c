@@ -3,6 +3,7 @@
  * results follow from arithmetic and from the engine contract
  * (tcg/engine.h, tcg/tlb.h), run as native code.
  */
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -16,7 +17,7 @@ typedef struct Env {
     uint64_t r[6];
     uint32_t w[2];
     uint64_t ptr;
-    uint64_t slow_loads, slow_stores;
+    uint64_t slow_loads, slow_stores, slow_atomics;
     uint64_t seen_pc[4];
     unsigned nseen;
     SoftTLB tlb;
@@ -65,7 +66,27 @@ static void slow_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, uintp
     }
 }
 
-static const IRGuestMemOps test_mem = { slow_load, slow_store };
+static uint64_t slow_atomic(void *env, uint64_t addr, uint64_t val, uint64_t newv, IRMemOp mo,
+                            uintptr_t ra)
+{
+    Env *e = env;
+    unsigned sz = mo & IR_MO_SIZE;
+    uint64_t old = 0;
+    e->slow_atomics++;
+    for (unsigned i = 0; i < (1u << sz); i++) {
+        uint8_t *p = guest_byte(addr + i);
+        old |= (uint64_t)(p ? *p : 0xee) << (8 * i);
+    }
+    uint64_t nv = ir_atomic_apply(ir_memop_atomic(mo), sz, old, val, newv);
+    for (unsigned i = 0; i < (1u << sz); i++) {
+        uint8_t *p = guest_byte(addr + i);
+        if (p)
+            *p = (uint8_t)(nv >> (8 * i));
+    }
+    return old;
+}
+
+static const IRGuestMemOps test_mem = { slow_load, slow_store, slow_atomic };
 
 static void map_page(Env *e, unsigned mmu, uint64_t vpage, uint8_t *host)
 {
@@ -438,6 +459,122 @@ START_TEST(backend_tlb_fast_and_slow_paths)
 }
 END_TEST
 
+/* guest_atomic: every operation at every size, once through the inline
+ * host lock instruction (page mapped) and once through the slow path (the
+ * next page, unmapped); old value and memory after, against the reference
+ * semantics ir_atomic_apply (itself checked by hand in test_ir). */
+START_TEST(backend_atomic_ops_fast_and_slow)
+{
+    static const uint64_t pattern = 0x8899aabbccddeeffULL;
+    for (int op = 0; op < IR_ATOMIC_NB; op++) {
+        for (unsigned sz = 0; sz < 4; sz++) {
+            for (int slow = 0; slow < 2; slow++) {
+                for (int hit = 0; hit < 2; hit++) {
+                    if (hit && op != IR_ATOMIC_CMPXCHG)
+                        continue;
+                    IREngineCtx *c = new_ctx(1 << 20);
+                    IRTemp r[6], w[2];
+                    IRBlock *b = new_block(r, w);
+                    uint64_t addr = slow ? 0x11008 : 0x10008;
+                    IRTemp out = sz == 3 || op % 2 ? r[0] : w[0];   /* both result types */
+                    IRType t = out == w[0] ? IR_I32 : IR_I64;
+                    IRTemp v = t == IR_I32 ? w[1] : r[1];
+                    IRTemp nv = t == IR_I32 ? ir_const(b, IR_I32, 0x5a5a5a5a) : r[2];
+                    ir_guest_atomic(b, t, out, ir_const(b, IR_I64, (int64_t)addr), v,
+                                    op == IR_ATOMIC_CMPXCHG ? nv : 0,
+                                    ir_memop(sz, false, 1), (IRAtomicOp)op);
+                    ir_exit_tb(b, 0);
+                    Env e;
+                    env_init(&e);
+                    memset(guest_page, 0, sizeof(guest_page));
+                    map_page(&e, 1, 0x10000, guest_page[0]);
+                    memcpy(guest_byte(addr), &pattern, 8);
+                    uint64_t mask = sz == 3 ? ~0ULL : (1ULL << (8 << sz)) - 1;
+                    e.r[1] = hit ? pattern : 0x0123456789abcdefULL;
+                    e.w[1] = (uint32_t)e.r[1];
+                    e.r[2] = 0x5a5a5a5a5a5a5a5aULL;
+                    compile_run(c, b, &e);
+                    uint64_t vv = t == IR_I32 ? e.w[1] : e.r[1];
+                    uint64_t want = ir_atomic_apply((IRAtomicOp)op, sz, pattern & mask, vv,
+                                                    0x5a5a5a5a5a5a5a5aULL);
+                    uint64_t got_mem;
+                    memcpy(&got_mem, guest_byte(addr), 8);
+                    uint64_t got_old = t == IR_I32 ? e.w[0] : e.r[0];
+                    ck_assert_msg(got_old == (pattern & mask & (t == IR_I32 ? 0xffffffffu : ~0ULL)),
+                                  "op %d size %u slow %d: old %llx", op, sz, slow,
+                                  (unsigned long long)got_old);
+                    ck_assert_msg((got_mem & mask) == want && (got_mem & ~mask) == (pattern & ~mask),
+                                  "op %d size %u slow %d: memory %llx want %llx", op, sz, slow,
+                                  (unsigned long long)got_mem, (unsigned long long)want);
+                    ck_assert_uint_eq(e.slow_atomics, (uint64_t)slow);
+                    ir_block_free(b);
+                    ir_engine_x86_64.destroy(c);
+                }
+            }
+        }
+    }
+}
+END_TEST
+
+/* Two host threads run the same compiled block (lock xadd on one guest
+ * word, then a lock cmpxchg loop via AND/OR) on the same page: no update
+ * is lost. */
+typedef struct AtomicThread {
+    IREngineCtx *c;
+    void *code;
+    Env env;
+    int iters;
+} AtomicThread;
+
+static void *atomic_thread(void *opaque)
+{
+    AtomicThread *t = opaque;
+    for (int i = 0; i < t->iters; i++)
+        ir_engine_x86_64.run(t->c, t->code, &t->env);
+    return NULL;
+}
+
+START_TEST(backend_atomic_two_threads_exact)
+{
+    IREngineCtx *c = new_ctx(1 << 20);
+    IRTemp r[6], w[2];
+    IRBlock *b = new_block(r, w);
+    IRTemp a = ir_const(b, IR_I64, 0x10100), bits = ir_const(b, IR_I64, 0x10200);
+    ir_guest_atomic(b, IR_I64, r[0], a, ir_const(b, IR_I64, 3), 0, ir_memop(IR_MO_64, false, 1),
+                    IR_ATOMIC_ADD);
+    /* set then clear this thread's bit: the other thread's bit survives */
+    ir_guest_atomic(b, IR_I64, r[1], bits, r[3], 0, ir_memop(IR_MO_32, false, 1), IR_ATOMIC_OR);
+    ir_guest_atomic(b, IR_I64, r[1], bits, r[4], 0, ir_memop(IR_MO_32, false, 1), IR_ATOMIC_AND);
+    ir_exit_tb(b, 0);
+    ck_assert(ir_verify(b, stderr));
+    void *code = ir_engine_x86_64.compile(c, b);
+    ck_assert_ptr_nonnull(code);
+    memset(guest_page, 0, sizeof(guest_page));
+    AtomicThread th[2];
+    for (int i = 0; i < 2; i++) {
+        th[i].c = c;
+        th[i].code = code;
+        th[i].iters = 200000;
+        env_init(&th[i].env);
+        map_page(&th[i].env, 1, 0x10000, guest_page[0]);
+        th[i].env.r[3] = 1u << i;
+        th[i].env.r[4] = ~(uint64_t)(1u << i);
+    }
+    pthread_t tid[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&tid[i], NULL, atomic_thread, &th[i]);
+    for (int i = 0; i < 2; i++)
+        pthread_join(tid[i], NULL);
+    uint64_t total;
+    memcpy(&total, &guest_page[0][0x100], 8);
+    ck_assert_uint_eq(total, 2 * 200000 * 3);
+    ck_assert_uint_eq(guest_page[0][0x200], 0);
+    ck_assert_uint_eq(th[0].env.slow_atomics + th[1].env.slow_atomics, 0);
+    ir_block_free(b);
+    ir_engine_x86_64.destroy(c);
+}
+END_TEST
+
 static uint64_t h_args(uint64_t a, uint64_t b, uint64_t c, uint64_t d, uint64_t e, uint64_t f)
 {
     return a + (b << 8) + (c << 16) + (d << 24) + (e << 32) + (f << 40);
@@ -548,6 +685,8 @@ static Suite *backend_suite(void)
     tcase_add_test(tc, backend_chaining_and_goto_ptr);
     tcase_add_test(tc, backend_restore_maps_host_pc_to_insn);
     tcase_add_test(tc, backend_tlb_fast_and_slow_paths);
+    tcase_add_test(tc, backend_atomic_ops_fast_and_slow);
+    tcase_add_test(tc, backend_atomic_two_threads_exact);
     tcase_add_test(tc, backend_buffer_full_then_flush);
     suite_add_tcase(s, tc);
     return s;

@@ -141,9 +141,9 @@ START_TEST(open_refusals_are_one_line_naming_the_file)
     ck_assert_int_eq(st.st_size, 0);
     /* An unknown format. */
     free(make_image(img, 4096));
-    o.format = "vmdk";
+    o.format = "vhdx";
     ck_assert_ptr_null(blk_open(&o, err, sizeof err));
-    snprintf(want, sizeof want, "%s: unknown image format 'vmdk'", img);
+    snprintf(want, sizeof want, "%s: unknown image format 'vhdx'", img);
     ck_assert_str_eq(err, want);
     /* Not a regular file. */
     o.format = NULL;

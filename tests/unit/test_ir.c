@@ -27,7 +27,20 @@ static void env_store(void *env, uint64_t addr, uint64_t val, IRMemOp mo, uintpt
     memcpy(e->mem + (addr & 63), &val, 1u << (mo & IR_MO_SIZE));
 }
 
-static const IRGuestMemOps env_mem = { env_load, env_store };
+static uint64_t env_atomic(void *env, uint64_t addr, uint64_t val, uint64_t newv, IRMemOp mo,
+                           uintptr_t ra)
+{
+    Env *e = env;
+    unsigned sz = mo & IR_MO_SIZE;
+    uint64_t old = 0, nv;
+    ck_assert(ir_ra_is_interp(ra));
+    memcpy(&old, e->mem + (addr & 63), 1u << sz);
+    nv = ir_atomic_apply(ir_memop_atomic(mo), sz, old, val, newv);
+    memcpy(e->mem + (addr & 63), &nv, 1u << sz);
+    return old;
+}
+
+static const IRGuestMemOps env_mem = { env_load, env_store, env_atomic };
 
 static uint64_t run(IRBlock *b, Env *e)
 {
@@ -120,6 +133,49 @@ START_TEST(interp_guest_memory_and_sign)
 }
 END_TEST
 
+/* The reference semantics of guest_atomic, by hand. */
+START_TEST(ir_atomic_apply_by_hand)
+{
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_ADD, 0, 0xff, 2, 0), 0x01);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_ADD, 1, 0xffff, 0x10001, 0), 0x0000);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_XCHG, 2, 5, 0x1234567890ULL, 0), 0x34567890);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_AND, 3, 0xf0f0, 0xff00, 0), 0xf000);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_OR, 0, 0x10, 0x101, 0), 0x11);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_XOR, 3, ~0ULL, 1, 0), ~1ULL);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_NEG, 1, 1, 99, 0), 0xffff);
+    /* compared at the access size only */
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_CMPXCHG, 0, 0x42, 0x1142, 7), 7);
+    ck_assert_uint_eq(ir_atomic_apply(IR_ATOMIC_CMPXCHG, 2, 0x42, 0x43, 7), 0x42);
+}
+END_TEST
+
+/* The interpreter hands guest_atomic to the front end's callback and
+ * returns the old value; a bad operation fails verification. */
+START_TEST(interp_guest_atomic)
+{
+    IRBlock *b = ir_block_new();
+    IRTemp r0 = ir_global(b, IR_I64, offsetof(Env, r[0]), "r0");
+    IRTemp r1 = ir_global(b, IR_I64, offsetof(Env, r[1]), "r1");
+    IRTemp addr = ir_const(b, IR_I64, 16);
+    ir_guest_atomic(b, IR_I64, r0, addr, ir_const(b, IR_I64, 5), 0, ir_memop(IR_MO_32, false, 0),
+                    IR_ATOMIC_ADD);
+    ir_guest_atomic(b, IR_I64, r1, addr, ir_const(b, IR_I64, 0x105), ir_const(b, IR_I64, 9),
+                    ir_memop(IR_MO_8, false, 0), IR_ATOMIC_CMPXCHG);
+    ir_exit_tb(b, 0);
+    Env e = { 0 };
+    e.mem[16] = 0xfe;
+    e.mem[17] = 0x01;
+    run(b, &e);
+    ck_assert_uint_eq(e.r[0], 0x1fe);
+    ck_assert_uint_eq(e.r[1], 0x03);          /* 0x1fe + 5 = 0x203: low byte 3 != 5 */
+    ck_assert_uint_eq(e.mem[16], 0x03);
+    ck_assert_uint_eq(e.mem[17], 0x02);
+    b->insns[0].args[b->insns[0].nout + b->insns[0].nin] |= 7u << IR_MO_ATOMIC_SHIFT;
+    ck_assert(!ir_verify(b, NULL));
+    ir_block_free(b);
+}
+END_TEST
+
 START_TEST(interp_mul_wide_and_conds)
 {
     IRBlock *b = ir_block_new();
@@ -174,6 +230,8 @@ static Suite *ir_suite(void)
     Suite *s = suite_create("ir");
     TCase *tc = tcase_create("interp");
     tcase_add_test(tc, interp_arith_on_globals);
+    tcase_add_test(tc, ir_atomic_apply_by_hand);
+    tcase_add_test(tc, interp_guest_atomic);
     tcase_add_test(tc, interp_shifts_respect_type_width);
     tcase_add_test(tc, interp_branches_and_loop);
     tcase_add_test(tc, interp_guest_memory_and_sign);

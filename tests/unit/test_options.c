@@ -383,10 +383,10 @@ END_TEST
 START_TEST(drive_bad_values)
 {
     char spec[512];
-    snprintf(spec, sizeof(spec), "file=%s,format=vmdk", disk);
+    snprintf(spec, sizeof(spec), "file=%s,format=vhdx", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
-    ck_assert_str_eq(err, "-drive: format 'vmdk' not supported (raw, qcow2)");
-    snprintf(spec, sizeof(spec), "file=%s,if=scsi", disk);
+    ck_assert_str_eq(err, "-drive: format 'vhdx' not supported (raw, qcow2, vmdk, vdi, vpc)");
+    snprintf(spec, sizeof(spec), "file=%s,if=sd", disk);
     ck_assert_int_eq(parse("-drive", spec, NULL), -1);
     ck_assert_err_prefix("-drive: ");
     ck_assert_err_has("scsi");
@@ -997,6 +997,15 @@ START_TEST(chardev_backends_and_users)
         { { "-device", "pc-testdev", "-device", "pc-testdev" }, "at most 1" },
         { { "-device", "VGA,addr=5" }, "addr= must be 2" },
         { { "-device", "isa-debug-exit,iobase=0xfffe" }, "run past 0xffff" },
+        { { "-device", "scsi-hd" }, "scsi-hd needs drive=ID" },
+        { { "-device", "scsi-hd,drive=d0,scsi-id=256" }, "scsi-id=256: expected 0..255" },
+        { { "-device", "scsi-cd,lun=16384" }, "lun=16384: expected 0..16383" },
+        { { "-device", "scsi-cd,channel=1" }, "channel=1" },
+        { { "-device", "scsi-cd,serial=123456789012345678901" }, "serial=" },
+        { { "-device", "scsi-cd,drive=nope" }, "scsi-cd: no -drive with id=nope" },
+        { { "-device", "virtio-scsi-pci,num_queues=15" }, "num_queues=15: expected 1..14" },
+        { { "-device", "virtio-balloon-pci,free-page-reporting=maybe" }, "expected on or off" },
+        { { "-device", "virtio-balloon-pci", "-device", "virtio-balloon-pci" }, "at most 1" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         options_free(&o);
@@ -1042,6 +1051,48 @@ START_TEST(device_table)
                                          "pci-testdev", "VGA" };
     for (size_t i = 0; i < 5; i++)
         ck_assert_msg(strstr(buf, names[i]), "-device help lacks %s", names[i]);
+}
+END_TEST
+
+START_TEST(scsi_and_balloon_devices)
+{
+    char d0[512], d1[512], d2[512];
+    snprintf(d0, sizeof d0, "if=none,id=d0,file=%s,format=raw", disk);
+    snprintf(d1, sizeof d1, "if=none,id=c0,file=%s,format=raw,media=cdrom", disk);
+    snprintf(d2, sizeof d2, "if=scsi,file=%s,format=raw,index=3", disk);
+    ck_assert_int_eq(parse("-drive", d0, "-drive", d1, "-drive", d2,
+                           "-device", "virtio-scsi-pci,id=hba,num_queues=2,addr=6",
+                           "-device", "scsi-hd,drive=d0,bus=hba.0,scsi-id=3,lun=2,serial=abc",
+                           "-device", "scsi-cd,drive=c0", "-device", "scsi-cd",
+                           "-device", "virtio-balloon-pci,free-page-reporting=on", NULL), 0);
+    ck_assert_int_eq(o.drives[2].iface, DRIVE_IF_SCSI);
+    ck_assert_int_eq(o.drives[2].index, 3);
+    ck_assert_int_eq(o.ndevices, 5);
+    ck_assert_int_eq(o.devices[0].type, DEVICE_VIRTIO_SCSI);
+    ck_assert_str_eq(o.devices[0].id, "hba");
+    ck_assert_int_eq(o.devices[0].num_queues, 2);
+    ck_assert_int_eq(o.devices[0].devfn, 6 << 3);
+    ck_assert_int_eq(o.devices[1].type, DEVICE_SCSI_HD);
+    ck_assert_str_eq(o.devices[1].bus, "hba.0");
+    ck_assert_int_eq(o.devices[1].scsi_id, 3);
+    ck_assert_int_eq(o.devices[1].lun, 2);
+    ck_assert_str_eq(o.devices[1].serial, "abc");
+    ck_assert_int_eq(o.devices[2].type, DEVICE_SCSI_CD);
+    ck_assert_int_eq(o.devices[2].scsi_id, -1);
+    ck_assert_str_eq(o.devices[3].drive, "");
+    ck_assert_int_eq(o.devices[4].type, DEVICE_VIRTIO_BALLOON);
+    ck_assert(o.devices[4].free_page_reporting);
+    ck_assert(!o.devices[4].deflate_on_oom);
+    /* A CD drive for scsi-hd, one drive for two units: refused. */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-drive", d1, "-device", "scsi-hd,drive=c0", NULL), -1);
+    ck_assert_err_has("scsi-hd: drive c0 is a CD-ROM");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-drive", d0, "-device", "scsi-hd,drive=d0", "-device",
+                           "virtio-blk-pci,drive=d0", NULL), -1);
+    ck_assert_err_has("drive d0 is used twice");
 }
 END_TEST
 
@@ -1124,6 +1175,74 @@ START_TEST(cpu_feature_lists)
 }
 END_TEST
 
+/* -icount and -rtc as qemu-system-x86_64 spells them (qemu-options.hx):
+ * [shift=]N|auto, sleep=, rr=record|replay with rrfile=; base=utc|
+ * localtime|2006-06-17T16:01:21 (seconds from GNU date -u -d ... +%s). */
+START_TEST(icount_and_rtc)
+{
+    ck_assert_int_eq(o.icount_shift, ICOUNT_OFF);
+    ck_assert_int_eq(parse("-icount", "3", NULL), 0);
+    ck_assert_int_eq(o.icount_shift, 3);
+    ck_assert(o.icount_sleep);
+    ck_assert_int_eq(o.naccels, 1);                 /* only tcg counts */
+    ck_assert_str_eq(o.accels[0].name, "tcg");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-icount", "shift=auto,sleep=off,rr=record,rrfile=/tmp/x.log", NULL), 0);
+    ck_assert_int_eq(o.icount_shift, ICOUNT_AUTO);
+    ck_assert(!o.icount_sleep);
+    ck_assert_int_eq(o.rr, RR_RECORD);
+    ck_assert_str_eq(o.rr_file, "/tmp/x.log");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_lt(parse("-icount", "shift=11", NULL), 0);
+    ck_assert_err_prefix("-icount: ");
+    ck_assert_int_lt(parse("-icount", "shift=0,rr=replay", NULL), 0);
+    ck_assert_err_has("rrfile");
+    ck_assert_int_lt(parse("-icount", "shift=0,rrfile=x", NULL), 0);
+    ck_assert_int_lt(parse("-icount", "rr=record,rrfile=x", NULL), 0);
+    ck_assert_err_has("shift");
+    ck_assert_int_lt(parse("-icount", "shift=1,rr=play,rrfile=x", NULL), 0);
+    ck_assert_int_lt(parse("-icount", "shift=1,align=on", NULL), 0);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_lt(parse("-accel", "kvm", "-icount", "1", NULL), 0);
+    ck_assert_err_prefix("-icount: ");
+
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(o.rtc_base, -1);
+    ck_assert_int_eq(parse("-rtc", "base=2006-06-17T16:01:21,clock=vm", NULL), 0);
+    ck_assert_int_eq(o.rtc_base, 1150560081);
+    ck_assert_int_eq(parse("-rtc", "base=2000-03-01", NULL), 0);
+    ck_assert_int_eq(o.rtc_base, 951868800);
+    ck_assert_int_eq(parse("-rtc", "base=localtime", NULL), 0);
+    ck_assert(o.rtc_localtime);
+    ck_assert_int_lt(parse("-rtc", "base=2006-02-30", NULL), 0);
+    ck_assert_err_prefix("-rtc: ");
+    ck_assert_int_lt(parse("-rtc", "base=2006-06-17T25:00:00", NULL), 0);
+    ck_assert_int_lt(parse("-rtc", "clock=host", NULL), 0);
+}
+END_TEST
+
+/* A replay must get the recording's options; debugging and host-side
+ * options may differ. */
+START_TEST(cmdline_hash_ignores_debugging)
+{
+    ck_assert_int_eq(parse("-m", "256", "-serial", "stdio", "-icount", "shift=0", NULL), 0);
+    uint64_t h = o.cmdline_hash;
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-s", "-S", "-m", "256", "-d", "int", "-serial", "file:/tmp/o",
+                           "-icount", "shift=0,rr=replay,rrfile=/tmp/l", NULL), 0);
+    ck_assert_uint_eq(o.cmdline_hash, h);
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-m", "255", "-serial", "stdio", NULL), 0);
+    ck_assert_uint_ne(o.cmdline_hash, h);
+}
+END_TEST
+
 static Suite *options_suite(void)
 {
     Suite *s = suite_create("options");
@@ -1170,10 +1289,13 @@ static Suite *options_suite(void)
     tcase_add_test(tc, debugcon_device_and_kvm_force);
     tcase_add_test(tc, chardev_backends_and_users);
     tcase_add_test(tc, device_table);
+    tcase_add_test(tc, scsi_and_balloon_devices);
     tcase_add_test(tc, initrd_module_lists);
     tcase_add_test(tc, cpu_feature_lists);
     tcase_add_test(tc, network_options);
     tcase_add_test(tc, vga_options);
+    tcase_add_test(tc, icount_and_rtc);
+    tcase_add_test(tc, cmdline_hash_ignores_debugging);
     suite_add_tcase(s, tc);
     return s;
 }

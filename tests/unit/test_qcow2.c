@@ -15,6 +15,7 @@
 
 #include "block/block-int.h"
 #include "block/qcow2.h"
+#include "core/util.h"
 #include "tests/unit/unit.h"
 
 #define DISK (8u << 20)
@@ -188,6 +189,103 @@ START_TEST(test_snapshots)
 }
 END_TEST
 
+/* Whole-VM snapshots: a VM state written past the disk (the L1 table
+ * grows to reach it), kept by the snapshot only (the running image drops
+ * its references), read back through the snapshot's tree, also after the
+ * disk went on and after a revert; the image stays clean throughout. */
+static const Qcow2CreateOptions vm_layouts[] = {
+    { .size = DISK },
+    { .size = DISK, .cluster_size = 16384, .extended_l2 = true },
+    { .size = DISK + 12345 * 512, .cluster_size = 4096, .version = 2 },
+};
+
+START_TEST(test_vmstate)
+{
+    create(&vm_layouts[_i]);
+    BlockBackend *bb = open_rw();
+    Qcow2 *q = blk_get_driver_state(bb);
+    ck_assert(blk_can_snapshot(bb));
+    size_t vlen = (1u << 20) + 777;
+    uint8_t *vs = malloc(vlen), *back = malloc(vlen), *disk = malloc(DISK);
+    for (size_t i = 0; i < vlen; i++)
+        vs[i] = (uint8_t)rnd();
+    memset(disk, 0x33, DISK);
+    ck_assert_int_eq(blk_pwrite(bb, 0, disk, DISK), 0);
+    uint32_t l1_before = q->l1_size;
+    /* Written in pieces of odd sizes, as the stream writer does. */
+    for (size_t off = 0; off < vlen;) {
+        size_t n = MIN(vlen - off, (size_t)100000);
+        ck_assert_int_eq(blk_vmstate_save(bb, off, vs + off, n), 0);
+        off += n;
+    }
+    ck_assert_uint_gt(q->l1_size, l1_before);
+    BlockSnapshotInfo sn = { .name = "vm1", .vm_state_size = vlen, .date_sec = 1234567890,
+                             .vm_clock_nsec = 5123456789ull, .icount = UINT64_MAX };
+    ck_assert_int_eq(blk_snapshot_create(bb, &sn, err, sizeof err), 0);
+    ck_assert_int_eq(blk_vmstate_drop(bb), 0);
+    check_clean(bb);
+    /* The running image maps nothing past the disk any more. */
+    uint64_t first = qcow2_vm_state_offset(q, q->size) >> (q->cluster_bits + q->l2_bits);
+    for (uint32_t i = (uint32_t)first; i < q->l1_size; i++)
+        ck_assert_uint_eq(q->l1[i], 0);
+    BlockSnapshotInfo found;
+    ck_assert(blk_snapshot_find(bb, "vm1", &found));
+    ck_assert_uint_eq(found.vm_state_size, vlen);
+    ck_assert_uint_eq(found.vm_clock_nsec, 5123456789ull);
+    ck_assert(!blk_snapshot_find(bb, "1", NULL));      /* by name, not id */
+    ck_assert_int_eq(blk_vmstate_load(bb, "vm1", 0, back, vlen), 0);
+    ck_assert(memcmp(vs, back, vlen) == 0);
+    ck_assert_int_eq(blk_vmstate_load(bb, "vm1", vlen - 10, back, 11), -EIO);
+    /* The disk moves on; the snapshot's VM state does not. */
+    memset(disk, 0x44, DISK);
+    ck_assert_int_eq(blk_pwrite(bb, 4096, disk, DISK / 2), 0);
+    ck_assert_int_eq(blk_vmstate_save(bb, 0, disk, 65536), 0);
+    ck_assert_int_eq(blk_vmstate_drop(bb), 0);
+    ck_assert_int_eq(blk_vmstate_load(bb, "vm1", 1000, back, vlen - 1000), 0);
+    ck_assert(memcmp(vs + 1000, back, vlen - 1000) == 0);
+    check_clean(bb);
+    /* Reverting brings the disk back. */
+    ck_assert_int_eq(blk_snapshot_goto(bb, "vm1", err, sizeof err), 0);
+    check_clean(bb);
+    ck_assert_int_eq(blk_pread(bb, 0, disk, DISK), 0);
+    ck_assert(disk[0] == 0x33 && memcmp(disk, disk + 1, DISK - 1) == 0);
+    ck_assert_int_eq(blk_vmstate_load(bb, "vm1", 0, back, vlen), 0);
+    ck_assert(memcmp(vs, back, vlen) == 0);
+    blk_close(bb);
+    /* Reopened: the table has the VM state size (64-bit field). */
+    bb = open_rw();
+    ck_assert(blk_snapshot_find(bb, "vm1", &found));
+    ck_assert_uint_eq(found.vm_state_size, vlen);
+    ck_assert_int_eq(blk_snapshot_delete(bb, "vm1", err, sizeof err), 0);
+    ck_assert_int_eq(blk_snapshot_delete(bb, "vm1", err, sizeof err), -ENOENT);
+    check_clean(bb);
+    blk_close(bb);
+    free(vs);
+    free(back);
+    free(disk);
+}
+END_TEST
+
+START_TEST(test_snapshot_row)
+{
+    char row[256], size[32];
+    blk_snapshot_row(NULL, NULL, row, sizeof row);
+    ck_assert_str_eq(row, "ID        TAG               VM SIZE                DATE     VM CLOCK     ICOUNT");
+    const uint64_t sizes[] = { 0, 999, 1000, 72356429, 1ull << 30, 1536ull << 20 };
+    const char *const want[] = { "0 B", "999 B", "0.977 KiB", "69 MiB", "1 GiB", "1.5 GiB" };
+    for (int i = 0; i < 6; i++) {
+        blk_size_str(sizes[i], size, sizeof size);
+        ck_assert_str_eq(size, want[i]);
+    }
+    BlockSnapshotInfo sn = { .id = "2", .name = "vm-20261206180923", .vm_state_size = 72356429,
+                             .vm_clock_nsec = 28166205544ull, .icount = UINT64_MAX };
+    blk_snapshot_row(&sn, "--", row, sizeof row);
+    /* the columns after the date, which depends on the time zone */
+    ck_assert(strncmp(row, "--        vm-20261206180923   69 MiB ", 37) == 0);
+    ck_assert_str_eq(row + strlen(row) - 24, " 00:00:28.166           ");
+}
+END_TEST
+
 static uint64_t header_incompat(void)
 {
     uint8_t h[8];
@@ -258,6 +356,8 @@ static Suite *qcow2_suite(void)
     tcase_add_loop_test(tc, test_random_io, 0, sizeof layouts / sizeof layouts[0]);
     tcase_add_test(tc, test_discard);
     tcase_add_test(tc, test_snapshots);
+    tcase_add_loop_test(tc, test_vmstate, 0, sizeof vm_layouts / sizeof vm_layouts[0]);
+    tcase_add_test(tc, test_snapshot_row);
     tcase_add_test(tc, test_lazy_dirty);
     tcase_add_test(tc, test_refusals);
     suite_add_tcase(s, tc);

@@ -183,12 +183,95 @@ START_TEST(hmp_commands)
 }
 END_TEST
 
+/* The snapshot jobs' arguments, their life (created when the command
+ * returns, run before the next command), query-jobs and job-dismiss;
+ * and the snapshot commands on a machine without drives (QEMU's words). */
+START_TEST(snapshot_jobs)
+{
+    char err[256];
+    Machine *m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
+    m->state = RUN_RUNNING;
+    VMControl *vc = vmcontrol_new(m, NULL);
+    Lines l = { 0 };
+    QmpClient *c = qmp_client_new_callback(vc, collect, &l);
+    feed(c, "{\"execute\": \"qmp_capabilities\"}\n");
+    reset(&l);
+    feed(c, "{\"execute\": \"snapshot-save\", \"arguments\": {\"job-id\": \"1bad\", "
+            "\"tag\": \"t\", \"vmstate\": \"ide0-hd0\", \"devices\": []}}\n");
+    ck_assert_msg(strstr(l.all, "\"desc\": \"Invalid job ID '1bad'\"") != NULL, "%s", l.all);
+    reset(&l);
+    feed(c, "{\"execute\": \"snapshot-save\", \"arguments\": {\"job-id\": \"j1\", "
+            "\"tag\": \"t\", \"vmstate\": \"ide0-hd0\", \"devices\": \"ide0-hd0\"}}\n");
+    ck_assert_ptr_nonnull(strstr(l.all, "Invalid parameter type for 'devices', expected: array"));
+    reset(&l);
+    feed(c, "{\"execute\": \"snapshot-load\", \"arguments\": {\"job-id\": \"j1\", "
+            "\"tag\": \"t\", \"vmstate\": \"ide0-hd0\"}}\n");
+    ck_assert_ptr_nonnull(strstr(l.all, "Parameter 'devices' is missing"));
+    reset(&l);
+    feed(c, "{\"execute\": \"snapshot-save\", \"arguments\": {\"job-id\": \"j1\", "
+            "\"tag\": \"t\", \"vmstate\": \"ide0-hd0\", \"devices\": []}}\n");
+    /* "created" comes with the command, before its reply; nothing else yet */
+    ck_assert_int_eq(l.n, 2);
+    ck_assert_msg(!strncmp(l.all, "{\"event\": \"JOB_STATUS_CHANGE\", \"data\": {\"status\": "
+                                  "\"created\", \"id\": \"j1\"}, \"timestamp\": ", 87), "%s", l.all);
+    ck_assert_ptr_nonnull(strstr(l.all, "}\n{\"return\": {}}\n"));
+    reset(&l);
+    feed(c, "{\"execute\": \"snapshot-delete\", \"arguments\": {\"job-id\": \"j1\", "
+            "\"tag\": \"t\", \"devices\": [\"nope\"]}}\n");
+    /* j1 ran first (before this command), then this one was refused. */
+    const char *run = strstr(l.all, "\"running\"");
+    const char *abort = strstr(l.all, "\"aborting\"");
+    const char *concl = strstr(l.all, "\"concluded\"");
+    ck_assert_msg(run && abort && concl && run < abort && abort < concl, "%s", l.all);
+    ck_assert_ptr_nonnull(strstr(l.all, "Job ID 'j1' already in use"));
+    reset(&l);
+    feed(c, "{\"execute\": \"query-jobs\"}\n");
+    ck_assert_msg(strstr(l.all, "\"status\": \"concluded\", \"total-progress\": 1, "
+                                "\"type\": \"snapshot-save\", \"id\": \"j1\", "
+                                "\"error\": \"At least one device is required for snapshot\"") != NULL,
+                  "%s", l.all);
+    reset(&l);
+    feed(c, "{\"execute\": \"snapshot-delete\", \"arguments\": {\"job-id\": \"j2\", "
+            "\"tag\": \"t\", \"devices\": [\"nope\"]}}\n"
+            "{\"execute\": \"query-jobs\"}\n");
+    ck_assert_msg(strstr(l.all, "\"error\": \"No block device node 'nope'\"") != NULL, "%s", l.all);
+    reset(&l);
+    feed(c, "{\"execute\": \"job-dismiss\", \"arguments\": {\"id\": \"j3\"}}\n");
+    ck_assert_ptr_nonnull(strstr(l.all, "\"desc\": \"Job not found\""));
+    reset(&l);
+    feed(c, "{\"execute\": \"job-dismiss\", \"arguments\": {\"id\": \"j1\"}}\n"
+            "{\"execute\": \"job-dismiss\", \"arguments\": {\"id\": \"j2\"}}\n"
+            "{\"execute\": \"query-jobs\"}\n");
+    ck_assert_ptr_nonnull(strstr(l.all, "{\"status\": \"null\", \"id\": \"j1\"}"));
+    ck_assert_ptr_nonnull(strstr(l.all, "{\"return\": []}"));
+    reset(&l);
+    qmp_client_free(c);
+
+    Text out = { 0 };
+    cmd_hmp_line(vc, "info snapshots", &out);
+    ck_assert_str_eq(out.data, "no block device can store vmstate for snapshot\n");
+    text_free(&out);
+    cmd_hmp_line(vc, "savevm", &out);
+    ck_assert_str_eq(out.data, "Error: no block device can store vmstate for snapshot\n");
+    text_free(&out);
+    cmd_hmp_line(vc, "loadvm s1", &out);
+    ck_assert_str_eq(out.data, "Error: no block device can store vmstate for snapshot\n");
+    text_free(&out);
+    cmd_hmp_line(vc, "delvm s1", &out);
+    ck_assert_ptr_null(out.data);                  /* nothing to delete: no output */
+    ck_assert_int_eq(m->state, RUN_RUNNING);
+    vmcontrol_free(vc);
+    machine_free(m);
+}
+END_TEST
+
 static Suite *qmp_suite(void)
 {
     Suite *s = suite_create("qmp");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, session);
     tcase_add_test(tc, hmp_commands);
+    tcase_add_test(tc, snapshot_jobs);
     suite_add_tcase(s, tc);
     return s;
 }
