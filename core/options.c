@@ -2292,6 +2292,11 @@ static int options_finish(Ctx *c)
         for (int i = 0; i < o->naccels; i++)
             if (!strcmp(o->accels[i].name, "kvm"))
                 return fail(c, "not supported with -accel kvm (only tcg counts instructions)");
+        /* The count, the replay log and reverse debugging follow one CPU;
+         * several would need a recorded schedule of their turns. */
+        if (o->smp > 1)
+            return fail(c, "not supported with -smp %d (instruction counting and "
+                        "record/replay run one CPU)", o->smp);
         if (o->naccels == 0)
             o->accels[o->naccels++] = (AccelOpt){ .name = "tcg" };
     }

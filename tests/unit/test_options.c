@@ -1208,6 +1208,15 @@ START_TEST(icount_and_rtc)
     options_init(&o);
     ck_assert_int_lt(parse("-accel", "kvm", "-icount", "1", NULL), 0);
     ck_assert_err_prefix("-icount: ");
+    /* One CPU only (docs/usage.md, record/replay); -smp 1 is fine. */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_lt(parse("-smp", "2", "-icount", "shift=1,rr=record,rrfile=x", NULL), 0);
+    ck_assert_err_prefix("-icount: ");
+    ck_assert_err_has("-smp 2");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-smp", "1", "-icount", "1", NULL), 0);
 
     options_free(&o);
     options_init(&o);
