@@ -11,7 +11,9 @@
 # can run it (SKIP, with the reason, elsewhere).
 #
 # check-smp-full (check-full): -smp 64 to the shell (slow on 2 host
-# cores) and the stress program's 100 rounds on -smp 4.
+# cores), the stress program's 100 rounds on -smp 4, and the whole guest
+# test with -smp 2 under the IR interpreter (-accel tcg,interp=on, a
+# thread per CPU: 14 minutes on a busy 2-core host).
 SMP_TIMEOUT ?= 900
 .PHONY: check-smp check-smp-full
 check-smp: vx86
@@ -26,6 +28,7 @@ check-smp: vx86
 check-smp-full: vx86
 	@tests/system/smp.py --cpus 64 --shell-only --memory 1G --timeout 3000
 	@tests/system/smp.py --cpus 4 --stress 100 --timeout 3600
+	@tests/system/smp.py --cpus 2 --accel tcg,interp=on --timeout 2400
 
 CHECK_TARGETS += check-smp
 CHECK_FULL_TARGETS += check-smp-full
