@@ -350,7 +350,7 @@ int64_t qcow2_alloc_clusters(Qcow2 *q, uint64_t n)
     if (q->broken)
         return -EIO;
     for (;;) {
-        uint64_t c = q->free_hint, run = 0;
+        uint64_t c = q->free_hint, run = 0, first_free = UINT64_MAX;
         while (run < n) {
             uint64_t rc;
             int r = qcow2_get_refcount(q, c + run, &rc);
@@ -360,13 +360,17 @@ int64_t qcow2_alloc_clusters(Qcow2 *q, uint64_t n)
                 c += run + 1;
                 run = 0;
             } else {
+                first_free = MIN(first_free, c + run);
                 run++;
             }
             if ((c + run) << q->cluster_bits >> 56)
                 return -EFBIG;
         }
-        if (c == q->free_hint)
-            q->free_hint = c + n;
+        /* The hint moves to the first free cluster the scan saw (a hole
+         * too small for this request stays findable), past the run when
+         * that was the first: a hint left behind clusters that filled up
+         * made every later allocation rescan them (quadratic). */
+        uint64_t hint = first_free < c ? first_free : c + n;
         bool moved = false;
         for (uint64_t idx = c / q->rb_entries; idx <= (c + n - 1) / q->rb_entries; idx++) {
             if (idx < q->rt_entries && q->rt[idx])
@@ -378,6 +382,7 @@ int64_t qcow2_alloc_clusters(Qcow2 *q, uint64_t n)
         }
         if (moved)
             continue;
+        q->free_hint = hint;
         int r = qcow2_update_refcount(q, c << q->cluster_bits, n << q->cluster_bits, 1);
         if (r < 0)
             return r;

@@ -561,6 +561,106 @@ static JsonValue *qmp_send_key(VMControl *vc, const JsonValue *a, CmdError *e)
     return json_object();
 }
 
+/* input-send-event's button names -> DISPLAY_BUTTON_* bits; the wheel
+ * "buttons" turn into wheel steps (dz > 0 towards the user). */
+static const struct { const char *name; unsigned bit; int dz; } input_buttons[] = {
+    { "left", 0x01, 0 }, { "right", 0x02, 0 }, { "middle", 0x04, 0 },
+    { "wheel-up", 0, -1 }, { "wheel-down", 0, 1 },
+};
+
+#define INPUT_ABS_MAX 0x7fff
+
+/* One event of input-send-event; motion and buttons accumulate into the
+ * pointer report sent at the end. */
+static bool input_event(VMControl *vc, const JsonValue *ev, int *dx, int *dy, int *dz,
+                        bool *abs_moved, bool *pointer, CmdError *e)
+{
+    const char *type = json_get_string(ev, "type");
+    const JsonValue *data = json_get(ev, "data");
+    if (!type || !data || data->type != JSON_OBJECT) {
+        cmd_error(e, "GenericError", "Invalid parameter 'events': expected {type, data}");
+        return false;
+    }
+    if (!strcmp(type, "key")) {
+        const JsonValue *down = json_get(data, "down"), *key = json_get(data, "key");
+        const char *kt = json_get_string(key, "type");
+        const char *name = json_get_string(key, "data");
+        int c = kt && !strcmp(kt, "qcode") && name ? monitor_key_code(name) : -1;
+        if (!down || down->type != JSON_BOOL || c < 0) {
+            cmd_error(e, "GenericError", "Invalid parameter 'key': expected down and a qcode");
+            return false;
+        }
+        if (vc->hooks.send_key)
+            vc->hooks.send_key(vc->hooks.opaque, c, down->b);
+        return true;
+    }
+    if (!strcmp(type, "btn")) {
+        const JsonValue *down = json_get(data, "down");
+        const char *name = json_get_string(data, "button");
+        for (size_t i = 0; name && down && down->type == JSON_BOOL &&
+                           i < ARRAY_SIZE(input_buttons); i++)
+            if (!strcmp(name, input_buttons[i].name)) {
+                if (down->b) {
+                    vc->buttons |= input_buttons[i].bit;
+                    *dz += input_buttons[i].dz;
+                } else {
+                    vc->buttons &= ~input_buttons[i].bit;
+                }
+                *pointer = true;
+                return true;
+            }
+        cmd_error(e, "GenericError", "Invalid parameter 'button'");
+        return false;
+    }
+    if (!strcmp(type, "rel") || !strcmp(type, "abs")) {
+        const char *axis = json_get_string(data, "axis");
+        const JsonValue *v = json_get(data, "value");
+        if (!axis || (strcmp(axis, "x") && strcmp(axis, "y")) || !v || v->type != JSON_INT ||
+            v->i < INT32_MIN || v->i > INT32_MAX) {
+            cmd_error(e, "GenericError", "Invalid parameter 'axis' or 'value'");
+            return false;
+        }
+        bool x = axis[0] == 'x';
+        if (type[0] == 'r') {
+            *(x ? dx : dy) += (int)v->i;
+        } else {
+            int p = v->i < 0 ? 0 : v->i > INPUT_ABS_MAX ? INPUT_ABS_MAX : (int)v->i;
+            *(x ? &vc->abs_x : &vc->abs_y) = p;
+            *abs_moved = true;
+        }
+        *pointer = true;
+        return true;
+    }
+    cmd_error(e, "GenericError", "Invalid parameter 'type': %s", type);
+    return false;
+}
+
+/* input-send-event {"events": [{"type": "abs", "data": {"axis": "x",
+ * "value": 16384}}, ...]}: keys at once, pointer motion and buttons as one
+ * report at the end (absolute when an abs axis moved, as QEMU syncs). */
+static JsonValue *qmp_input_send_event(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *events = json_get(a, "events");
+    if (!events || events->type != JSON_ARRAY) {
+        cmd_error(e, "GenericError", "Invalid parameter type for 'events', expected: array");
+        return NULL;
+    }
+    if (json_get(a, "device") || json_get(a, "head")) {
+        cmd_error(e, "GenericError", "input devices cannot be picked: omit 'device' and 'head'");
+        return NULL;
+    }
+    int dx = 0, dy = 0, dz = 0;
+    bool abs_moved = false, pointer = false;
+    for (size_t i = 0; i < events->n; i++)
+        if (!input_event(vc, events->items[i], &dx, &dy, &dz, &abs_moved, &pointer, e))
+            return NULL;
+    if (abs_moved && vc->hooks.send_mouse_abs)
+        vc->hooks.send_mouse_abs(vc->hooks.opaque, vc->abs_x, vc->abs_y, dz, vc->buttons);
+    else if (pointer && vc->hooks.send_mouse)
+        vc->hooks.send_mouse(vc->hooks.opaque, dx, dy, dz, vc->buttons);
+    return json_object();
+}
+
 /* sendkey KEYS: KEYS like ctrl-alt-delete */
 static void hmp_sendkey(VMControl *vc, int argc, char **argv, Text *out)
 {
@@ -1047,6 +1147,9 @@ static const CmdDef cmd_defs[] = {
       .help = "send keys to the VM (e.g. 'sendkey ctrl-alt-f1')",
       .args = { { "keys", ARG_ANY, false }, { "hold-time", ARG_INT, true } },
       .run = qmp_send_key, .hmp_run = hmp_sendkey },
+    { .qmp = "input-send-event", .help = "send input events (keys, buttons, rel/abs motion)",
+      .args = { { "events", ARG_ANY, false }, S_OPT("device"), { "head", ARG_INT, true } },
+      .run = qmp_input_send_event },
     { .hmp = "change", .hmp_params = "vnc password [password]",
       .help = "set the VNC password (asks for it when not given)", .hmp_run = hmp_change },
     { .qmp = "change-vnc-password", .help = "set the VNC password",

@@ -96,6 +96,10 @@ struct VMControl {
     bool (*vnc_password)(void *opaque, const char *password, char *err, size_t errlen);
     void *vnc_opaque;
     HmpSecretFn secret_fn;              /* see HmpSecretFn */
+    /* input-send-event: where the absolute pointer is and which buttons
+     * are down, as QEMU keeps them between events. */
+    int abs_x, abs_y;
+    unsigned buttons;
     const char *secret_prompt;
 };
 

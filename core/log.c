@@ -10,7 +10,7 @@ const LogItem log_items[] = {
     { LOG_OUT_ASM, "out_asm", "host code generated for each block" },
     { LOG_OP, "op", "IR of each block" },
     { LOG_OP_OPT, "op_opt", "IR after optimisation" },
-    { LOG_INT, "int", "exceptions and interrupts" },
+    { LOG_INT, "int", "exceptions and interrupts: vector, name, error code, CS:IP, CPL change" },
     { LOG_EXEC, "exec", "each block as it runs" },
     { LOG_CPU, "cpu", "CPU state before each block" },
     { LOG_UNIMP, "unimp", "unassigned accesses and unimplemented features" },
@@ -18,6 +18,8 @@ const LogItem log_items[] = {
     { LOG_ACCEL, "accel", "which accelerator runs and why" },
     { LOG_CPU_EXIT, "cpu_exit", "architectural CPU state when the run ends" },
     { LOG_MMU, "mmu", "page walks: CR3, each entry and its bits, the address or the fault and why" },
+    { LOG_PCALL, "pcall", "far calls/jumps through gates, returns to outer rings, task switches, IDT gates taken" },
+    { LOG_IOPORT, "ioport", "port reads and writes: size, value and the device that handled them" },
     { 0, NULL, NULL },
 };
 

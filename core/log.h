@@ -23,6 +23,8 @@ enum {
     LOG_OP_OPT  = 1u << 9,  /* IR after optimisation */
     LOG_CPU_EXIT = 1u << 10, /* architectural CPU state when the run ends */
     LOG_MMU     = 1u << 11, /* each page walk: entries, result or fault and why */
+    LOG_PCALL   = 1u << 12, /* call/task/interrupt gates, task switches, returns to outer rings */
+    LOG_IOPORT  = 1u << 13, /* each port read/write with the device that handled it */
 };
 
 typedef struct LogItem {
@@ -44,7 +46,9 @@ void log_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline bool log_enabled(unsigned what) { return (log_mask & what) != 0; }
 
 /* -dfilter: guest address ranges the per-block items (in_asm, op, op_opt,
- * out_asm) are limited to; none means every block. */
+ * out_asm, exec, cpu) are limited to, the linear addresses mmu walks and
+ * the code addresses int and pcall transfers start from; none means
+ * everything. */
 #define LOG_MAX_RANGES 16
 typedef struct LogRange {
     uint64_t start, end;      /* inclusive */

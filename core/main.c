@@ -237,6 +237,10 @@ static void rr_mon_key(void *opaque, int keycode, bool down)
     replay_key(pc_machine(opaque)->rr, keycode, down);
 }
 static void rr_mon_power(void *opaque) { replay_power(pc_machine(opaque)->rr); }
+static void rr_mon_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
+{
+    replay_mouse(pc_machine(opaque)->rr, dx, dy, dz, buttons);
+}
 
 /* Builds the PC around m, picks the accelerator and runs until the guest
  * powers off.  Takes ownership of m.  Returns the exit status. */
@@ -257,17 +261,22 @@ static int run_board(Machine *m, const VMOptions *opts)
     QmpClient *mon_qmp[4] = { NULL };
     Monitor *mon_hmp[4] = { NULL };
     MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
+                           .send_mouse = pc_send_mouse, .send_mouse_abs = pc_send_mouse_abs,
                            .power_button = pc_power_button, .drain_io = pc_drain_io,
                            .pci_bus = pc_pci_bus,
                            .drive_info = pc_drive_info, .balloon_set = pc_balloon_set,
                            .balloon_info = pc_balloon_info, .opaque = pc };
-    DisplayInput in = { pc_send_key, pc_send_mouse, pc };
+    DisplayInput in = { pc_send_key, pc_send_mouse, pc, pc_mouse_absolute, pc_send_mouse_abs };
     if (m->rr) {
         /* Keys, mouse and the power button reach the board through the log. */
         static const ReplayInputOps board_input = { pc_send_key, pc_send_mouse, pc_power_button };
         replay_set_input(m->rr, &board_input, pc);
-        in = (DisplayInput){ rr_key, rr_mouse, m->rr };
+        in = (DisplayInput){ rr_key, rr_mouse, m->rr, NULL, NULL };
         hooks.send_key = rr_mon_key;
+        hooks.send_mouse = rr_mon_mouse;
+        /* The log has no absolute pointer record yet: the tablet gets no
+         * host input while recording or replaying. */
+        hooks.send_mouse_abs = NULL;
         hooks.power_button = rr_mon_power;
     }
     VMControl *vc = vmcontrol_new(m, &hooks);

@@ -758,7 +758,7 @@ static void iospace_write_locked(IOSpace *io, uint16_t port, uint32_t value, uns
 
 /* The whole access under the dispatch lock: the port table changes only
  * under it too. */
-uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
+static uint32_t io_read(IOSpace *io, uint16_t port, unsigned size)
 {
     if (io->lock)
         io->lock(io->lock_opaque);
@@ -768,7 +768,7 @@ uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
     return v;
 }
 
-void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
+static void io_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
 {
     if (io->lock)
         io->lock(io->lock_opaque);
@@ -811,4 +811,30 @@ static void iospace_write_locked(IOSpace *io, uint16_t port, uint32_t value, uns
     }
     io->device_accesses++;
     ops_write(r->ops, r->opaque, port - r->base, value, size);
+}
+
+/* -d ioport: one line per guest access, as the guest issued it (a wide
+ * access split over several owners is one line, named by the owner of
+ * its first port). */
+static void log_ioport(IOSpace *io, const char *dir, uint16_t port, unsigned size, uint32_t v)
+{
+    const char *owner = iospace_owner(io, port);
+    log_printf("ioport: %s 0x%04x size %u value 0x%0*x %s\n", dir, port, size, (int)size * 2,
+               v, owner ? owner : "unassigned");
+}
+
+uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size)
+{
+    uint32_t v = io_read(io, port, size);
+    if (log_enabled(LOG_IOPORT))
+        log_ioport(io, "in ", port, size, v);
+    return v;
+}
+
+void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
+{
+    /* before the device runs, so its own log lines follow the access */
+    if (log_enabled(LOG_IOPORT))
+        log_ioport(io, "out", port, size, value & (uint32_t)size_mask(size));
+    io_write(io, port, value, size);
 }

@@ -45,6 +45,10 @@ typedef struct MonitorHooks {
     /* A key (scan code set 2 make code, 0xE0nn for extended keys) went
      * down or up; NULL: no keyboard. */
     void (*send_key)(void *opaque, int keycode, bool down);
+    /* Pointer input (input-send-event): relative motion, and absolute
+     * positions 0..0x7fff for an absolute pointer (usb-tablet); NULL: none. */
+    void (*send_mouse)(void *opaque, int dx, int dy, int dz, unsigned buttons);
+    void (*send_mouse_abs)(void *opaque, int x, int y, int dz, unsigned buttons);
     void (*power_button)(void *opaque);     /* ACPI power button press */
     void (*drain_io)(void *opaque);         /* finish in-flight disk requests */
     struct PCIBus *(*pci_bus)(void *opaque);

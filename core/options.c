@@ -1255,7 +1255,7 @@ typedef struct DevPropDef {
 typedef struct DeviceTypeDef {
     const char *name;
     DeviceType type;
-    const char *bus;          /* "ISA" or "PCI" */
+    const char *bus;          /* "ISA", "PCI", "SCSI" or "usb-bus" */
     const char *desc;
     uint32_t iobase, iosize;  /* defaults (ISA); iobase ~0u: -global isa-debugcon.iobase */
     int max;                  /* how many may be given */
@@ -1317,6 +1317,13 @@ static const DeviceTypeDef device_types[] = {
         { "deflate-on-oom", PROP_DEFLATE_ON_OOM,
           "on: the guest may deflate when out of memory (default off)" },
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
+    { "usb-tablet", DEVICE_USB_TABLET, "usb-bus",
+      "USB tablet: absolute pointer, the guest cursor follows the host's (needs -usb)", 0, 0, 2,
+      { { NULL, 0, NULL } } },
+    { "usb-kbd", DEVICE_USB_KBD, "usb-bus", "USB keyboard (needs -usb)", 0, 0, 2,
+      { { NULL, 0, NULL } } },
+    { "usb-mouse", DEVICE_USB_MOUSE, "usb-bus", "USB mouse, relative (needs -usb)", 0, 0, 2,
+      { { NULL, 0, NULL } } },
     { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
         { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" } } },
@@ -2128,6 +2135,7 @@ static int opt_S(Ctx *c, const char *a) { c->o->start_stopped = true; return 0; 
 static int opt_no_reboot(Ctx *c, const char *a) { c->o->no_reboot = true; return 0; }
 static int opt_no_shutdown(Ctx *c, const char *a) { c->o->no_shutdown = true; return 0; }
 static int opt_nodefaults(Ctx *c, const char *a) { c->o->nodefaults = true; return 0; }
+static int opt_usb(Ctx *c, const char *a) { c->o->usb = true; return 0; }
 static int opt_snapshot(Ctx *c, const char *a) { c->o->snapshot = true; return 0; }
 static int opt_full_screen(Ctx *c, const char *a) { c->o->full_screen = true; return 0; }
 static int opt_no_quit(Ctx *c, const char *a) { c->o->no_quit = true; return 0; }
@@ -2212,6 +2220,7 @@ static const OptDef opt_defs[] = {
     { "no-reboot", false, opt_no_reboot, NULL, "exit instead of rebooting" },
     { "no-shutdown", false, opt_no_shutdown, NULL, "stop, not exit, when the guest powers off" },
     { "nodefaults", false, opt_nodefaults, NULL, "no default devices (no COM1 unless -serial, no VGA unless -vga)" },
+    { "usb", false, opt_usb, NULL, "the PIIX3 USB controller (UHCI, 00:01.2) for -device usb-tablet/usb-kbd/usb-mouse" },
     { "machine", true, opt_machine, "pc[,accel=kvm:tcg]", "board type (only pc) and accelerators" },
     { "M", true, opt_machine, NULL, NULL },
     { "S", false, opt_S, NULL, "do not start the CPU at startup" },

@@ -79,6 +79,7 @@ typedef enum DeviceType {
     DEVICE_VGA, DEVICE_VIRTIO_BLK, DEVICE_VIRTIO_RNG,
     DEVICE_VIRTIO_SCSI, DEVICE_SCSI_HD, DEVICE_SCSI_CD, DEVICE_VIRTIO_BALLOON,
     DEVICE_NIC,           /* e1000: parsed into VMOptions.nics, not .devices */
+    DEVICE_USB_TABLET, DEVICE_USB_KBD, DEVICE_USB_MOUSE,   /* on the -usb UHCI */
 } DeviceType;
 
 typedef struct DeviceOpt {
@@ -205,6 +206,7 @@ typedef struct VMOptions {
     bool no_reboot;
     bool no_shutdown;     /* guest power-off pauses instead of exiting */
     bool nodefaults;      /* no default devices (COM1 unless -serial, VGA unless -vga) */
+    bool usb;             /* -usb: the PIIX3 UHCI at 00:01.2 */
     bool snapshot;
     char *cpu_model;
     char *gdb;            /* -s / -gdb */

@@ -360,20 +360,18 @@ static bool exec_deliver_exception(CPUState *cpu)
     cpu->exc_pending = -1;
     if (prev >= 0) {
         if (prev == EXC_DF && (exc_contributory(vec) || vec == EXC_PF)) {
-            LOG(LOG_INT, "triple fault: exception %d while delivering #DF\n", vec);
+            LOG(LOG_INT, "int: triple fault: exception 0x%02x while delivering #DF\n", vec);
             cpu->shutdown = true;
             cpu->exc_delivering = -1;
             return false;
         }
         if ((exc_contributory(prev) && exc_contributory(vec)) ||
             (prev == EXC_PF && (exc_contributory(vec) || vec == EXC_PF))) {
-            LOG(LOG_INT, "double fault: exception %d while delivering %d\n", vec, prev);
+            LOG(LOG_INT, "int: double fault: exception 0x%02x while delivering 0x%02x\n", vec, prev);
             vec = EXC_DF;
             err = 0;
         }
     }
-    LOG(LOG_INT, "exception %d err=%x at %04x:%" PRIx64 " CR2=%" PRIx64 "\n", vec, err,
-        cpu->seg[R_CS].selector, cpu->rip, cpu->cr[2]);
     cpu->exc_delivering = vec;
     cpu->last_exception = vec;
     if (cpu->first_exception < 0)
@@ -418,7 +416,6 @@ static bool exec_check_interrupts(CPUState *cpu)
     if (__atomic_load_n(&cpu->nmi_pending, __ATOMIC_SEQ_CST) &&
         __atomic_exchange_n(&cpu->nmi_pending, false, __ATOMIC_SEQ_CST)) {
         cpu->halted = false;
-        LOG(LOG_INT, "NMI at %04x:%" PRIx64 "\n", cpu->seg[R_CS].selector, cpu->rip);
         cpu->exc_delivering = -2;
         cpu_do_interrupt(cpu, EXC_NMI, false, false, 0, cpu->rip);
         cpu->exc_delivering = -1;
@@ -435,7 +432,6 @@ static bool exec_check_interrupts(CPUState *cpu)
     if (vec < 0 || vec > 255)
         return false;
     cpu->halted = false;
-    LOG(LOG_INT, "interrupt %#x at %04x:%" PRIx64 "\n", vec, cpu->seg[R_CS].selector, cpu->rip);
     cpu->exc_delivering = -2;   /* faults while delivering it are not #DF */
     cpu_do_interrupt(cpu, vec, false, false, 0, cpu->rip);
     cpu->exc_delivering = -1;
@@ -777,11 +773,13 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
             exec_leave(cpu);
             return CPU_EXIT_ERROR;
         }
-        if (log_enabled(LOG_EXEC))
-            log_printf("exec: pc=%" PRIx64 " %04x:%" PRIx64 " flags=%x\n", tb->pc,
-                       cpu->seg[R_CS].selector, cpu->rip, tb->flags);
-        if (log_enabled(LOG_CPU))
-            cpu_dump_state(cpu, log_file ? log_file : stderr);
+        if (log_enabled(LOG_EXEC | LOG_CPU) && log_block_selected(tb->pc, tb->pc + tb->size - 1)) {
+            if (log_enabled(LOG_EXEC))
+                log_printf("exec: pc=%" PRIx64 " %04x:%" PRIx64 " flags=%x\n", tb->pc,
+                           cpu->seg[R_CS].selector, cpu->rip, tb->flags);
+            if (log_enabled(LOG_CPU))
+                cpu_dump_state(cpu, log_file ? log_file : stderr);
+        }
         cpu->current_tb = tb;
         cpu->in_tb = true;
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
@@ -795,9 +793,11 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         if (v & EXIT_TB_SLOT_MASK) {
             TB *from = (TB *)(uintptr_t)(v & ~(uint64_t)EXIT_TB_SLOT_MASK);
             unsigned slot = (unsigned)(v & EXIT_TB_SLOT_MASK) - 1;
-            /* Chain the slot when the next block is found right away. */
+            /* Chain the slot when the next block is found right away
+             * (not while -d exec/cpu log each block: a chained block
+             * would run unseen). */
             if (!from->invalid && !cpu->halted && cpu->exc_pending < 0 &&
-                !budget_out && !cpu->single_insn_next) {
+                !budget_out && !cpu->single_insn_next && !log_enabled(LOG_EXEC | LOG_CPU)) {
                 /* The hash table too: the jump cache loses its entries
                  * at every TLB flush, and the link outlives them. */
                 TB *next = cpu_find_cached_tb(cpu);

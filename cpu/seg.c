@@ -19,6 +19,7 @@
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
 #include "cpu/task.h"
+#include "cpu/trace.h"
 
 #define FAULT IR_CALL_CAN_FAULT
 
@@ -429,9 +430,12 @@ static u64 helper_ljmp(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
         if (!conf && desc_dpl(&code) != cpu_cpl(cpu))
             raise(cpu, EXC_GP, tsel & 0xfffc);
         check_ip_in_limit(cpu, &code, toff);
+        TraceFrom from;
+        trace_from(cpu, LOG_PCALL, &from);
         set_accessed(cpu, tsel, &code);
         set_cs(cpu, tsel, &code, cpu_cpl(cpu));
         cpu->rip = toff;
+        trace_far_gate(cpu, &from, "ljmp", sel, desc_type(&d), desc_dpl(&d), 0);
         return 0;
     }
     if (!wide && is_task_desc(&d)) {
@@ -490,6 +494,8 @@ static u64 helper_lcall(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
     uint64_t toff;
     Desc code;
     read_call_gate(cpu, sel, &d, &tsel, &toff, &code);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     unsigned gsz = wide ? 8 : desc_type(&d) == 4 ? 2 : 4;
     int dpl = desc_dpl(&code);
     check_ip_in_limit(cpu, &code, toff);
@@ -532,6 +538,7 @@ static u64 helper_lcall(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
                                                 : ns.sp & ns.mask;
         set_cs(cpu, tsel, &code, dpl);
         cpu->rip = toff;
+        trace_far_gate(cpu, &from, "lcall", sel, desc_type(&d), desc_dpl(&d), nparams);
         return 0;
     }
     stack_push(cpu, &st, gsz, cpu->seg[R_CS].selector);
@@ -539,6 +546,7 @@ static u64 helper_lcall(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
     stack_commit(cpu, &st);
     set_cs(cpu, tsel, &code, cpl);
     cpu->rip = toff;
+    trace_far_gate(cpu, &from, "lcall", sel, desc_type(&d), desc_dpl(&d), 0);
     return 0;
 }
 const IRHelper hlp_lcall = IR_HELPER(helper_lcall, FAULT);
@@ -572,6 +580,8 @@ static u64 helper_lret(u64 env, u64 opsize, u64 imm)
         ip &= 0xffff;
     check_ip_in_limit(cpu, &d, ip);
     st.sp = (st.sp & ~st.mask) | ((st.sp + imm) & st.mask);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     if (rpl > cpl) {
         uint64_t nsp = stack_pop(cpu, &st, osz);
         uint16_t nss = (uint16_t)stack_pop(cpu, &st, osz);
@@ -596,6 +606,8 @@ static u64 helper_lret(u64 env, u64 opsize, u64 imm)
     }
     cpu->rip = ip;
     cpu_update_hflags(cpu);
+    if (rpl > cpl)
+        trace_far_return(cpu, &from, "lret");
     return 0;
 }
 const IRHelper hlp_lret = IR_HELPER(helper_lret, FAULT);
@@ -645,6 +657,8 @@ static u64 helper_iret(u64 env, u64 opsize, u64 next_rip)
         return 0;
     }
     int cpl = cpu_cpl(cpu);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     uint64_t ip = stack_pop(cpu, &st, osz);
     uint16_t sel = (uint16_t)stack_pop(cpu, &st, osz);
     uint32_t fl = (uint32_t)stack_pop(cpu, &st, osz);
@@ -665,6 +679,7 @@ static u64 helper_iret(u64 env, u64 opsize, u64 next_rip)
         cpu->rip = ip & 0xffff;
         cpu->hflags = (cpu->hflags & ~HF_CPL_MASK) | 3;
         cpu_update_hflags(cpu);
+        trace_far_return(cpu, &from, "iret to virtual-8086 mode");
         return 0;
     }
     int rpl = sel & 3;
@@ -714,6 +729,8 @@ static u64 helper_iret(u64 env, u64 opsize, u64 next_rip)
     }
     cpu->rip = ip;
     cpu_update_hflags(cpu);
+    if (rpl > cpl)
+        trace_far_return(cpu, &from, "iret");
     (void)next_rip;
     return 0;
 }
@@ -739,7 +756,7 @@ static void do_interrupt_real(CPUState *cpu, int vec, uint64_t next_rip)
 }
 
 static void do_interrupt_protected(CPUState *cpu, int vec, bool is_sw, bool has_err,
-                                   uint32_t err, uint64_t next_rip)
+                                   uint32_t err, uint64_t next_rip, const TraceFrom *from)
 {
     bool lm = cpu->hflags & HF_LMA;
     unsigned esz = lm ? 16 : 8;
@@ -759,6 +776,7 @@ static void do_interrupt_protected(CPUState *cpu, int vec, bool is_sw, bool has_
             raise(cpu, EXC_GP, idt_err);
         if (!desc_p(&g))
             raise(cpu, EXC_NP, idt_err);
+        trace_int_gate(cpu, from, vec, type, desc_dpl(&g), 0, (uint16_t)(g.lo >> 16));
         task_gate_interrupt(cpu, g.lo, g.hi, has_err, err, next_rip, is_sw ? 0 : 1);
         return;
     }
@@ -863,15 +881,20 @@ static void do_interrupt_protected(CPUState *cpu, int vec, bool is_sw, bool has_
         stack_commit(cpu, &ns);
     cpu->rip = off;
     cpu_update_hflags(cpu);
+    trace_int_gate(cpu, from, vec, type, desc_dpl(&g), ist, 0);
 }
 
 void cpu_do_interrupt(CPUState *cpu, int vec, bool is_sw, bool has_err, uint32_t err,
                       uint64_t next_rip)
 {
+    TraceFrom from;
+    trace_from(cpu, LOG_INT | LOG_PCALL, &from);
+    trace_int_event(cpu, &from, vec, is_sw, has_err, err);
     if (!(cpu->cr[0] & CR0_PE))
         do_interrupt_real(cpu, vec, next_rip);
     else
-        do_interrupt_protected(cpu, vec, is_sw, has_err, err, next_rip);
+        do_interrupt_protected(cpu, vec, is_sw, has_err, err, next_rip, &from);
+    trace_int_delivered(cpu, &from);
 }
 
 /* kind: 0 INT n, 1 INT3/INTO (no VM86 IOPL... same rules as INT n), 2 INT1 */

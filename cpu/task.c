@@ -21,8 +21,10 @@
 #include "cpu/exec.h"
 #include "cpu/helpers.h"
 #include "cpu/mmu.h"
+#include "cpu/trace.h"
 
 enum { SRC_JMP, SRC_CALL, SRC_IRET, SRC_INT };
+static const char *const src_names[] = { "JMP", "CALL", "IRET", "INT" };
 
 static void raise(CPUState *cpu, int vec, uint32_t err) __attribute__((noreturn));
 static void raise(CPUState *cpu, int vec, uint32_t err)
@@ -211,6 +213,8 @@ static void switch_task(CPUState *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
                         uint32_t err, uint32_t ext)
 {
     uint16_t esel = (sel & 0xfffc) | (uint16_t)ext;
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     int type = d_type(hi);
     bool t32 = type & 8, busy = type & 2;
     if (!(hi & SEG_P))
@@ -289,6 +293,8 @@ static void switch_task(CPUState *cpu, uint16_t sel, uint32_t lo, uint32_t hi,
         }
     }
     cpu_update_hflags(cpu);
+    trace_task_switch(cpu, &from, src_names[src], old_sel, t32,
+                      (src == SRC_CALL || src == SRC_INT) ? old_sel : 0);
     if (has_err) {
         uint64_t sp = cpu->regs[R_ESP];
         unsigned ssz = (cpu->seg[R_SS].attr & SEG_B) ? 4 : 2;

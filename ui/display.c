@@ -145,3 +145,17 @@ void display_send_key(const DisplayInput *in, int keycode, bool down)
     }
     in->key(in->opaque, keycode, down);
 }
+
+bool display_mouse_absolute(const DisplayInput *in)
+{
+    return in->mouse_absolute && in->mouse_abs && in->mouse_absolute(in->opaque);
+}
+
+int display_abs_coord(int pos, int size)
+{
+    if (size <= 1 || pos <= 0)
+        return 0;
+    if (pos >= size - 1)
+        return DISPLAY_ABS_MAX;
+    return (int)((int64_t)pos * DISPLAY_ABS_MAX / (size - 1));
+}

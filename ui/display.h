@@ -16,7 +16,8 @@
  *
  * Backends know nothing of the devices: keys leave as PS/2 set 2 keycodes
  * (hw/ps2.h's convention: 0xe0NN for E0 keys, DISPLAY_KEY_PAUSE,
- * DISPLAY_KEY_PRINT), the mouse as relative motion.
+ * DISPLAY_KEY_PRINT), the mouse as relative motion, or as absolute
+ * positions when the machine has an absolute pointer (mouse_absolute).
  */
 #ifndef VX86_UI_DISPLAY_H
 #define VX86_UI_DISPLAY_H
@@ -46,7 +47,20 @@ typedef struct DisplayInput {
     /* dx > 0 right, dy > 0 down, dz > 0 wheel towards the user. */
     void (*mouse)(void *opaque, int dx, int dy, int dz, unsigned buttons);
     void *opaque;
+    /* Optional: an absolute pointer (usb-tablet).  When mouse_absolute
+     * says there is one, backends send the pointer's place on the screen
+     * as x, y in 0..DISPLAY_ABS_MAX (left/top to right/bottom edge) with
+     * no grab, instead of relative motion. */
+    bool (*mouse_absolute)(void *opaque);
+    void (*mouse_abs)(void *opaque, int x, int y, int dz, unsigned buttons);
 } DisplayInput;
+
+#define DISPLAY_ABS_MAX 0x7fff
+
+/* True when in has an absolute pointer now. */
+bool display_mouse_absolute(const DisplayInput *in);
+/* Position pos of 0..size-1 on a screen axis -> 0..DISPLAY_ABS_MAX. */
+int display_abs_coord(int pos, int size);
 
 /* What a backend file provides. */
 typedef struct DisplayBackend {

@@ -320,6 +320,23 @@ static void sdl_key(SDLDisplay *d, const SDL_KeyboardEvent *k)
     display_send_key(&d->in, sdl_to_set2[sc], down);
 }
 
+/* An absolute pointer takes the host cursor's place with no grab (while
+ * the guest screen is shown). */
+static bool sdl_pointer_absolute(const SDLDisplay *d)
+{
+    return d->shown == d->con && !d->grabbed && display_mouse_absolute(&d->in);
+}
+
+/* Window coordinates -> the place on the (scaled, centred) guest screen. */
+static void sdl_send_abs(SDLDisplay *d, int wx, int wy, int dz)
+{
+    int ww, wh;
+    SDL_GetWindowSize(d->win, &ww, &wh);
+    SDL_Rect v = sdl_viewport(d, ww, wh);
+    d->in.mouse_abs(d->in.opaque, display_abs_coord(wx - v.x, v.w),
+                    display_abs_coord(wy - v.y, v.h), dz, d->buttons);
+}
+
 static unsigned sdl_buttons(uint32_t state)
 {
     return ((state & SDL_BUTTON_LMASK) ? DISPLAY_BUTTON_LEFT : 0) |
@@ -347,12 +364,20 @@ static void sdl_event(SDLDisplay *d, const SDL_Event *e)
         }
         break;
     case SDL_MOUSEMOTION:
-        if (d->grabbed && d->in.mouse)
+        if (sdl_pointer_absolute(d)) {
+            d->buttons = sdl_buttons(e->motion.state);
+            sdl_send_abs(d, e->motion.x, e->motion.y, 0);
+        } else if (d->grabbed && d->in.mouse)
             d->in.mouse(d->in.opaque, e->motion.xrel, e->motion.yrel, 0,
                         sdl_buttons(e->motion.state));
         break;
     case SDL_MOUSEBUTTONDOWN:
     case SDL_MOUSEBUTTONUP:
+        if (sdl_pointer_absolute(d)) {
+            d->buttons = sdl_buttons(SDL_GetMouseState(NULL, NULL));
+            sdl_send_abs(d, e->button.x, e->button.y, 0);
+            break;
+        }
         if (!d->grabbed) {
             if (e->type == SDL_MOUSEBUTTONDOWN && e->button.button == SDL_BUTTON_LEFT)
                 sdl_set_grab(d, true);
@@ -363,7 +388,12 @@ static void sdl_event(SDLDisplay *d, const SDL_Event *e)
             d->in.mouse(d->in.opaque, 0, 0, 0, d->buttons);
         break;
     case SDL_MOUSEWHEEL:
-        if (d->grabbed && d->in.mouse && e->wheel.y)
+        if (sdl_pointer_absolute(d) && e->wheel.y) {
+            int mx, my;
+            SDL_GetMouseState(&mx, &my);
+            sdl_send_abs(d, mx, my, e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ?
+                         e->wheel.y : -e->wheel.y);
+        } else if (d->grabbed && d->in.mouse && e->wheel.y)
             d->in.mouse(d->in.opaque, 0, 0, e->wheel.direction == SDL_MOUSEWHEEL_FLIPPED ?
                         e->wheel.y : -e->wheel.y, d->buttons);
         break;

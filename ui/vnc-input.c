@@ -189,6 +189,12 @@ void vnc_input_pointer(VncInput *vi, unsigned mask, int x, int y)
     int dz = ((pressed & VNC_BUTTON_WHEEL_DOWN) ? 1 : 0) - ((pressed & VNC_BUTTON_WHEEL_UP) ? 1 : 0);
     bool buttons_changed = display_buttons(mask) != display_buttons(vi->mask);
     vi->mask = mask;
+    if (display_mouse_absolute(&vi->in) && vi->fb_w > 0 && vi->fb_h > 0) {
+        /* The client's pointer position is the guest's: no deltas. */
+        vi->in.mouse_abs(vi->in.opaque, display_abs_coord(x, vi->fb_w),
+                         display_abs_coord(y, vi->fb_h), dz, display_buttons(mask));
+        return;
+    }
     if ((dx || dy || dz || buttons_changed) && vi->in.mouse)
         vi->in.mouse(vi->in.opaque, dx, dy, dz, display_buttons(mask));
 }

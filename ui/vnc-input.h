@@ -52,6 +52,7 @@ typedef struct VncInput {
     bool have_pos;                  /* last_x/last_y are set */
     int last_x, last_y;
     unsigned mask;                  /* the RFB button mask last seen */
+    int fb_w, fb_h;                 /* the framebuffer's size, for an absolute pointer */
 } VncInput;
 
 void vnc_input_init(VncInput *vi, const DisplayInput *in);

@@ -267,8 +267,11 @@ static void vnc_key_event(rfbBool down, rfbKeySym keysym, rfbClientPtr cl)
 static void vnc_pointer_event(int mask, int x, int y, rfbClientPtr cl)
 {
     VncClient *c = cl->clientData;
-    if (c)
-        vnc_input_pointer(&c->input, (unsigned)mask, x, y);
+    if (!c)
+        return;
+    c->input.fb_w = cl->screen->width;     /* for an absolute pointer */
+    c->input.fb_h = cl->screen->height;
+    vnc_input_pointer(&c->input, (unsigned)mask, x, y);
 }
 
 static void vnc_release_keys(rfbClientPtr cl)

@@ -51,6 +51,8 @@
 #include "hw/virtio-pci.h"
 #include "hw/virtio-rng.h"
 #include "hw/virtio-scsi.h"
+#include "hw/usb/uhci.h"
+#include "hw/usb/usb-hid.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
@@ -95,6 +97,8 @@ struct PCBoard {
     VirtIOSCSI *scsi[MAX_DEVICES];            /* virtio-scsi-pci adapters, in option order */
     int nscsi;
     VirtIOBalloon *balloon;
+    UHCIState *uhci;          /* -usb */
+    USBHIDState *usb_tablet, *usb_mouse, *usb_kbd;   /* the last of each kind: input goes there */
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
@@ -1097,6 +1101,10 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
         case DEVICE_VIRTIO_BALLOON:
         case DEVICE_NIC:
             break;                        /* created by create_virtio / create_net */
+        case DEVICE_USB_TABLET:
+        case DEVICE_USB_KBD:
+        case DEVICE_USB_MOUSE:
+            break;                        /* created by create_usb */
         }
     }
     return true;
@@ -1125,16 +1133,86 @@ Console *pc_console(PCBoard *pc)
     return pc->vga ? vga_console(pc->vga) : NULL;
 }
 
+/* Keys go to the USB keyboard when there is one (as QEMU sends them to
+ * the keyboard added last), else to PS/2. */
 void pc_send_key(void *opaque, int keycode, bool down)
 {
     PCBoard *pc = opaque;
-    ps2_kbd_key_event(i8042_kbd(pc->kbc), keycode, down);
+    if (pc->usb_kbd)
+        usb_hid_key(pc->usb_kbd, keycode, down);
+    else
+        ps2_kbd_key_event(i8042_kbd(pc->kbc), keycode, down);
 }
 
 void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
 {
     PCBoard *pc = opaque;
-    ps2_mouse_event(i8042_mouse(pc->kbc), dx, dy, dz, buttons);
+    if (pc->usb_mouse)
+        usb_hid_pointer_rel(pc->usb_mouse, dx, dy, dz, buttons);
+    else if (pc->usb_tablet)
+        usb_hid_pointer_buttons(pc->usb_tablet, dz, buttons);   /* the tablet takes the
+                                                                   pointer, as in QEMU */
+    else
+        ps2_mouse_event(i8042_mouse(pc->kbc), dx, dy, dz, buttons);
+}
+
+bool pc_mouse_absolute(void *opaque)
+{
+    PCBoard *pc = opaque;
+    return pc->usb_tablet != NULL;
+}
+
+void pc_send_mouse_abs(void *opaque, int x, int y, int dz, unsigned buttons)
+{
+    PCBoard *pc = opaque;
+    if (pc->usb_tablet)
+        usb_hid_pointer_abs(pc->usb_tablet, x, y, dz, buttons);
+}
+
+/* ---- USB ---- */
+
+/* -usb: the PIIX3 USB function at 00:01.2 (QEMU's place for it on the pc
+ * machine); then each -device usb-* on the next free root port. */
+static bool create_usb(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    if (o->usb) {
+        pc->uhci = uhci_create(pc->m, pc->pci, PCI_DEVFN(1, 2));
+        if (!pc->uhci) {
+            snprintf(err, len, "-usb: PCI address 01.2 is taken");
+            return false;
+        }
+    }
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *d = &o->devices[i];
+        USBHIDKind kind;
+        const char *name;
+        if (d->type == DEVICE_USB_TABLET) {
+            kind = USB_HID_TABLET;
+            name = "usb-tablet";
+        } else if (d->type == DEVICE_USB_KBD) {
+            kind = USB_HID_KEYBOARD;
+            name = "usb-kbd";
+        } else if (d->type == DEVICE_USB_MOUSE) {
+            kind = USB_HID_MOUSE;
+            name = "usb-mouse";
+        } else {
+            continue;
+        }
+        if (!pc->uhci) {
+            snprintf(err, len, "-device %s: No 'usb-bus' bus found for device '%s' (add -usb)",
+                     name, name);
+            return false;
+        }
+        USBHIDState *h = usb_hid_create(pc->m, kind);
+        if (!uhci_attach(pc->uhci, usb_hid_device(h))) {
+            snprintf(err, len, "-device %s: no free USB port (the UHCI has %d)", name,
+                     UHCI_PORTS);
+            return false;
+        }
+        *(kind == USB_HID_TABLET ? &pc->usb_tablet
+          : kind == USB_HID_MOUSE ? &pc->usb_mouse : &pc->usb_kbd) = h;
+    }
+    return true;
 }
 
 /* ---- disks ---- */
@@ -1473,6 +1551,7 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         !create_display(pc, o, err, errlen) ||
         !create_virtio(pc, o, err, errlen) ||
         !create_devices(pc, o, err, errlen) ||
+        !create_usb(pc, o, err, errlen) ||
         !create_net(pc, o, err, errlen) ||
         !setup_fwcfg(pc, o, err, errlen)) {
         pc_free(pc);

@@ -78,6 +78,10 @@ void pc_send_key(void *opaque, int keycode, bool down);
 struct Machine *pc_machine(PCBoard *pc);
 /* Relative motion and buttons into the PS/2 mouse (see ps2_mouse_event). */
 void pc_send_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons);
+/* True when an absolute pointer (usb-tablet) takes pc_send_mouse_abs:
+ * x, y in 0..0x7fff across the screen. */
+bool pc_mouse_absolute(void *opaque);
+void pc_send_mouse_abs(void *opaque, int x, int y, int dz, unsigned buttons);
 
 /* Monitor/QMP hooks (core/monitor.h MonitorHooks; opaque is the PCBoard). */
 struct MonDriveInfo;

@@ -13,6 +13,13 @@
  *   byte 3    access size 1, 2 or 4 (modulo 3)
  *   byte 4-7  value (clock: microseconds; RAM poke: address in the low
  *             1 MiB in bits 0-19 and the byte in 24-31)
+ *
+ * A row may add command-line options (devices the board only makes when
+ * asked) and a setup run after each reset: the UHCI row programs the
+ * controller's IO BAR (firmware would) and builds a schedule in RAM (a
+ * frame list, a queue head, the TDs of a GET_DESCRIPTOR control transfer
+ * to the tablet) and starts the controller, so the fuzzer's pokes mutate
+ * a schedule the controller walks.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -24,6 +31,7 @@
 #include "core/machine.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
+#include "hw/pci.h"
 #include "tests/fuzz/fuzz.h"
 
 typedef struct Range {
@@ -35,16 +43,72 @@ typedef struct Range {
 typedef struct DeviceTarget {
     const char *name;
     Range ranges[4];
-    /* board options: disks ("fda", "hda+cdrom"), "smp4" (four CPUs: the
-     * LAPIC's IPIs go over the APIC bus to the others), or NULL */
-    const char *drives;
+    const char *drives;     /* disks the board gets: "fda", "hda+cdrom" or NULL */
+    const char *const *args;             /* extra options, NULL-ended */
+    void (*setup)(Machine *m, PCBoard *pc);   /* after each reset */
+    uint32_t clock_max_us;    /* longest clock step (0: 16.7 s); a device that works
+                                 every millisecond (UHCI frames) needs short steps so
+                                 an input stays within the run's timeout */
 } DeviceTarget;
+
+/* ---- UHCI: the BAR and a schedule ---- */
+
+#define UHCI_FUZZ_IO      0xc000
+#define UHCI_FUZZ_FL      0x10000     /* frame list */
+#define UHCI_FUZZ_QH      0x11000
+#define UHCI_FUZZ_TD      0x11100     /* three TDs, 32 bytes apart */
+#define UHCI_FUZZ_BUF     0x11200
+
+static void put32(Machine *m, uint32_t a, uint32_t v)
+{
+    memcpy(m->ram + a, &v, 4);        /* little-endian host */
+}
+
+static void uhci_setup(Machine *m, PCBoard *pc)
+{
+    PCIBus *bus = pc_pci_bus(pc);
+    int devfn = PCI_DEVFN(1, 2);
+    pci_bus_config_write(bus, devfn, 0x20, UHCI_FUZZ_IO | 1, 4);
+    pci_bus_config_write(bus, devfn, PCI_COMMAND, PCI_COMMAND_IO | PCI_COMMAND_MASTER, 2);
+    for (int f = 0; f < 1024; f++)
+        put32(m, UHCI_FUZZ_FL + 4 * f, UHCI_FUZZ_QH | 2);
+    put32(m, UHCI_FUZZ_QH, 1);                       /* no next queue */
+    put32(m, UHCI_FUZZ_QH + 4, UHCI_FUZZ_TD);        /* first TD */
+    static const uint8_t get_desc[8] = { 0x80, 6, 0, 1, 0, 0, 18, 0 };
+    memcpy(m->ram + UHCI_FUZZ_BUF, get_desc, 8);
+    /* SETUP (8 bytes), IN (18 bytes), OUT status (0 bytes), depth first. */
+    static const uint32_t tokens[3] = { 0x2d | 7u << 21, 0x69 | 1u << 19 | 17u << 21,
+                                        0xe1 | 1u << 19 | 0x7ffu << 21 };
+    for (int i = 0; i < 3; i++) {
+        uint32_t td = UHCI_FUZZ_TD + 32 * i;
+        put32(m, td, i < 2 ? (td + 32) | 4 : 1);
+        put32(m, td + 4, 0x00800000 | (i == 2 ? 0x01000000 : 0) | 3u << 27);
+        put32(m, td + 8, tokens[i]);
+        put32(m, td + 12, UHCI_FUZZ_BUF + (i == 1 ? 0x100 : 0));
+    }
+    /* Reset and enable both ports, point at the frame list, run. */
+    for (int p = 0; p < 2; p++) {
+        iospace_write(m->io, UHCI_FUZZ_IO + 0x10 + 2 * p, 0x0200, 2);
+        iospace_write(m->io, UHCI_FUZZ_IO + 0x10 + 2 * p, 0x0000, 2);
+        iospace_write(m->io, UHCI_FUZZ_IO + 0x10 + 2 * p, 0x0004, 2);
+    }
+    iospace_write(m->io, UHCI_FUZZ_IO + 0x08, UHCI_FUZZ_FL, 4);
+    iospace_write(m->io, UHCI_FUZZ_IO + 0x04, 0xf, 2);
+    iospace_write(m->io, UHCI_FUZZ_IO + 0x00, 0x41, 2);
+}
+
+static const char *const smp4_args[] = { "-smp", "4", NULL };
+static const char *const uhci_args[] = { "-usb", "-device", "usb-tablet", "-device", "usb-kbd",
+                                         NULL };
 
 #define PIO(b, n)  { false, (b), (n) }
 #define MMIO(b, n) { true, (b), (n) }
-#define FUZZ_DEVICE_ROW(name, ...) { #name, { __VA_ARGS__ }, NULL },
+#define FUZZ_DEVICE_ROW(name, ...) { #name, { __VA_ARGS__ }, NULL, NULL, NULL, 0 },
+/* A device the board makes only with options, set up after each reset. */
+#define FUZZ_DEVICE_ROW_SETUP(name, args, setup, clock_max, ...) \
+    { #name, { __VA_ARGS__ }, NULL, args, setup, clock_max },
 /* A device with media: the board gets scratch images (temporary files). */
-#define FUZZ_DEVICE_ROW_DISKS(name, disks, ...) { #name, { __VA_ARGS__ }, disks },
+#define FUZZ_DEVICE_ROW_DISKS(name, disks, ...) { #name, { __VA_ARGS__ }, disks, NULL, NULL, 0 },
 
 /* One row per device that takes guest input (the names become the
  * harnesses dev-NAME). */
@@ -61,13 +125,15 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW(lapic, MMIO(0xfee00000, 0x1000))
     /* CPU 0's APIC page on a four-CPU board: ICR IPIs (INIT, SIPI, NMI,
      * lowest priority, shorthands) and IOAPIC redirections to the others */
-    FUZZ_DEVICE_ROW_DISKS(apicbus, "smp4", MMIO(0xfee00000, 0x1000), MMIO(0xfec00000, 0x20))
+    FUZZ_DEVICE_ROW_SETUP(apicbus, smp4_args, NULL, 0, MMIO(0xfee00000, 0x1000),
+                          MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(ioapic, MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(dma, PIO(0x00, 16), PIO(0xc0, 32), PIO(0x81, 15))
     FUZZ_DEVICE_ROW(vga, PIO(0x3b0, 0x30), PIO(0x1ce, 2), MMIO(0xa0000, 0x20000))
     FUZZ_DEVICE_ROW_DISKS(fdc, "fda", PIO(0x3f0, 6), PIO(0x3f7, 1), PIO(0x00, 16), PIO(0x81, 15))
     FUZZ_DEVICE_ROW_DISKS(ide, "hda+cdrom", PIO(0x1f0, 8), PIO(0x3f6, 1), PIO(0x170, 8),
                           PIO(0x376, 1))
+    FUZZ_DEVICE_ROW_SETUP(uhci, uhci_args, uhci_setup, 20000, PIO(UHCI_FUZZ_IO, 0x20))
 };
 
 #define STR_(x) #x
@@ -113,7 +179,8 @@ static void run_op(Machine *m, FuzzInput *in)
             (void)iospace_read(m->io, (uint16_t)addr, size);
         break;
     case 2:
-        clock_advance(m->clock, (int64_t)(v & 0xffffff) * 1000);
+        clock_advance(m->clock, (int64_t)(target->clock_max_us ? v % target->clock_max_us
+                                                               : v & 0xffffff) * 1000);
         clock_run_timers(m->clock);
         break;
     case 3:
@@ -144,16 +211,16 @@ static char *scratch_image(uint64_t size)
 
 /* The target's disks as command-line options, so the board opens them the
  * way it opens a user's (drive_open); -nodefaults keeps the board small. */
-static void parse_disk_options(const char *drives)
+static void parse_options(const char *drives, const char *const *args)
 {
-    char *argv[10], hda[64], cd[64], fda[64];
+    char *argv[24], hda[64], cd[64], fda[64];
     int argc = 0;
     argv[argc++] = "vx86-fuzz";
     argv[argc++] = "-nodefaults";
-    if (strstr(drives, "smp4")) {
-        argv[argc++] = "-smp";
-        argv[argc++] = "4";
-    }
+    for (int i = 0; args && args[i] && argc < 16; i++)
+        argv[argc++] = (char *)args[i];
+    if (!drives)
+        drives = "";
     if (strstr(drives, "fda")) {
         snprintf(fda, sizeof fda, "%s", scratch_image(1474560));
         argv[argc++] = "-fda";
@@ -181,8 +248,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char err[512];
         target = find_target(STR(FUZZ_DEVICE));
         options_init(&opts);
-        if (target->drives)
-            parse_disk_options(target->drives);
+        if (target->drives || target->args)
+            parse_options(target->drives, target->args);
         machine = machine_new(16 << 20, CLOCK_MANUAL, err, sizeof err);
         if (!machine)
             abort();
@@ -193,6 +260,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     machine_reset_devices(machine);
     memset(machine->ram, 0, 1 << 20);
+    if (target->setup)
+        target->setup(machine, board);
     FuzzInput in = { data, size };
     while (in.left)
         run_op(machine, &in);

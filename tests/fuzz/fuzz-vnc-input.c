@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzInput in = { data, size };
     Seen seen = { .nheld = 0 };
-    DisplayInput di = { on_key, on_mouse, &seen };
+    DisplayInput di = { .key = on_key, .mouse = on_mouse, .opaque = &seen };
     VncInput vi;
     vnc_input_init(&vi, &di);
     while (in.left) {

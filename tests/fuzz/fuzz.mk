@@ -3,14 +3,15 @@
 # UBSan (any finding aborts) against a sanitizer build of the library in
 # build/fuzz/, whatever $(CC) builds vx86.
 #
-#   make check-fuzz                   each harness for FUZZ_TIME seconds (in make check)
+#   make check-fuzz                   each harness for FUZZ_TIME seconds (in make check),
+#                                     FUZZ_JOBS (default: the core count) at once
 #   make fuzz-long FUZZ_TIME=1800     the documented long run, per harness
 #   make fuzz-NAME                    build one harness: build/fuzz/bin/NAME
 #
 # Seeds live in tests/fuzz/corpus/NAME/ (small, committed); what a run
 # finds new goes to build/fuzz/corpus/NAME/ and crashes to build/fuzz/crash/.
 FUZZ_CC := clang
-FUZZ_TIME ?= 8
+FUZZ_TIME ?= 5
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DVX86_FUZZING -I. -Iinclude $(PKG_CFLAGS) \
@@ -56,8 +57,12 @@ $(FUZZ_DIR)/bin/%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 .PHONY: check-fuzz fuzz-long $(addprefix fuzz-,$(FUZZ_TARGETS))
 $(addprefix fuzz-,$(FUZZ_TARGETS)): fuzz-%: $(FUZZ_DIR)/bin/%
 
-check-fuzz: $(FUZZ_BINS)
-	@tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
+# make check runs its targets one after another; the harnesses (an ASan
+# build of the whole library) build and run on every core.
+FUZZ_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+check-fuzz:
+	@$(MAKE) --no-print-directory -j$(FUZZ_JOBS) $(FUZZ_BINS)
+	@FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)
 
 fuzz-long: $(FUZZ_BINS)
 	@tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_TARGETS)

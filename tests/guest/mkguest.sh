@@ -27,7 +27,9 @@
 # The Debian packages are fetched once with `apt-get download` (the machine's
 # apt sources; no other network access) into .cache/guest/debs/, and only
 # the files above are extracted from them.
-# Re-running is cheap: outputs newer than this script are left alone.
+# Re-running is cheap: outputs this version of the script made are left
+# alone (each has a NAME.stamp with the script's SHA-256: a fresh clone or a
+# checkout that leaves the script as it was rebuilds nothing).
 #
 #   tests/guest/mkguest.sh          prints the kernel and initramfs paths
 #   VX86_CACHE=/some/dir tests/guest/mkguest.sh    cache root instead of .cache
@@ -65,9 +67,16 @@ newer() {
     [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]
 }
 
-# An output is up to date when it exists and is newer than this script.
+# An output is up to date when it exists and this script's content made it
+# (not its modification time: git gives a fresh checkout a new one).
+script_sum=$(sha256sum "$script" | cut -d' ' -f1)
 fresh() {
-    [ -s "$1" ] && newer "$1" "$script"
+    [ -s "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$script_sum" ]
+}
+
+# done_output FILE: FILE.tmp becomes FILE, made by this script.
+done_output() {
+    mv "$1.tmp" "$1" && echo "$script_sum" >"$1.stamp"
 }
 
 # The versioned kernel package the linux-image-amd64 metapackage points at,
@@ -116,7 +125,7 @@ fetch_kernel() {
     fetch_package "$pkg"
     vmlinuz=$(ls "$tmp/$pkg/root/boot"/vmlinuz-* 2>/dev/null | head -n 1)
     [ -n "$vmlinuz" ] || die "$pkg holds no boot/vmlinuz-*"
-    cp "$vmlinuz" "$kernel.tmp" && mv "$kernel.tmp" "$kernel"
+    cp "$vmlinuz" "$kernel.tmp" && done_output "$kernel"
     echo "$pkg" >"$cache/kernel-package"
 }
 
@@ -124,7 +133,7 @@ fetch_busybox() {
     fresh "$busybox" && return 0
     fetch_package busybox-static
     [ -x "$tmp/busybox-static/root/bin/busybox" ] || die "busybox-static holds no bin/busybox"
-    cp "$tmp/busybox-static/root/bin/busybox" "$busybox.tmp" && mv "$busybox.tmp" "$busybox"
+    cp "$tmp/busybox-static/root/bin/busybox" "$busybox.tmp" && done_output "$busybox"
 }
 
 # The guest's /init.  The kernel runs it as pid 1 with the console (ttyS0
@@ -211,7 +220,7 @@ build_initramfs() {
     console_cpio >"$tmp/console.cpio"
     cat "$tmp/tree.cpio" "$tmp/console.cpio" | gzip -9 -n >"$initramfs.tmp" ||
         die "gzip failed"
-    mv "$initramfs.tmp" "$initramfs"
+    done_output "$initramfs"
 }
 
 # Module sets: each is a list of modules that, with what they need
@@ -273,9 +282,10 @@ build_module_set() { # set "modules..."
     [ -d "$tmp/$pkg/root" ] || fetch_package "$pkg"
     moddir=$(ls -d "$tmp/$pkg/root/lib/modules"/* 2>/dev/null | head -n 1)
     [ -n "$moddir" ] || die "$pkg holds no lib/modules"
-    find "$moddir/kernel" -name '*.ko' | while read -r f; do
-        echo "$(basename "$f" .ko | tr - _) $f"
-    done >"$tmp/modindex"
+    # "name path" per module (one awk, not two processes per module:
+    # there are thousands).
+    [ -s "$tmp/modindex" ] || find "$moddir/kernel" -name '*.ko' |
+        awk -F/ '{ n = $NF; sub(/\.ko$/, "", n); gsub(/-/, "_", n); print n, $0 }' >"$tmp/modindex"
     rm -rf "$tmp/mods"
     mkdir -p "$tmp/mods/lib/modules"
     : >"$tmp/mods/lib/modules/$1.list"
@@ -289,7 +299,7 @@ build_module_set() { # set "modules..."
     (cd "$tmp/mods" && find . -mindepth 1 | LC_ALL=C sort |
         cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp/mods.cpio.gz" ||
         die "cpio of the modules failed"
-    cat "$initramfs" "$tmp/mods.cpio.gz" >"$out.tmp" && mv "$out.tmp" "$out"
+    cat "$initramfs" "$tmp/mods.cpio.gz" >"$out.tmp" && done_output "$out"
 }
 
 fetch_kernel

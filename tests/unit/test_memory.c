@@ -302,6 +302,46 @@ START_TEST(unimp_accesses_are_logged)
 }
 END_TEST
 
+/* -d ioport: one line per guest access as issued (a wide access split
+ * over two owners stays one line), with the value and the owner. */
+START_TEST(ioport_accesses_are_logged_with_owner)
+{
+    char path[] = "/tmp/vx86-ioport-XXXXXX";
+    int fd = mkstemp(path);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w+");
+    FILE *old = log_file;
+    unsigned old_mask = log_mask;
+    log_file = f;
+    log_mask = LOG_IOPORT;
+    IOSpace *io = iospace_new();
+    TestDev a = { 0 }, b = { 0 };
+    iospace_add(io, "a", 0x10, 1, &tdev_ops, &a, NULL);
+    iospace_add(io, "b", 0x11, 1, &tdev_ops, &b, NULL);
+    iospace_write(io, 0x10, 0x1bbaa, 2);      /* bits above the size are not the guest's */
+    iospace_read(io, 0x11, 1);
+    iospace_read(io, 0x1234, 4);
+    log_mask = old_mask;
+    log_file = old;
+    fflush(f);
+    rewind(f);
+    const char *want[] = {
+        "ioport: out 0x0010 size 2 value 0xbbaa a\n",
+        "ioport: in  0x0011 size 1 value 0xbb b\n",
+        "ioport: in  0x1234 size 4 value 0xffffffff unassigned\n",
+    };
+    char line[200];
+    for (unsigned i = 0; i < 3; i++) {
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        ck_assert_str_eq(line, want[i]);
+    }
+    ck_assert_ptr_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(path);
+    iospace_free(io);
+}
+END_TEST
+
 typedef struct FlatLog {
     const MemRegion *r[8];
     uint64_t start[8], len[8];
@@ -363,6 +403,7 @@ static Suite *memory_suite(void)
     tcase_add_test(tc, io_overlap_and_range_refused);
     tcase_add_test(tc, io_wide_access_spanning_owners);
     tcase_add_test(tc, unimp_accesses_are_logged);
+    tcase_add_test(tc, ioport_accesses_are_logged_with_owner);
     tcase_add_test(tc, flatten_splits_ram_around_shadowing_mmio);
     suite_add_tcase(s, tc);
     return s;

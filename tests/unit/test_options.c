@@ -736,6 +736,8 @@ START_TEST(d_log_items)
     ck_assert_int_eq(parse("-d", "in_asm", "-D", "/tmp/vx86.log", NULL), 0);
     ck_assert_uint_eq(o.log_mask, LOG_IN_ASM);           /* the last -d wins */
     ck_assert_str_eq(o.log_file, "/tmp/vx86.log");
+    ck_assert_int_eq(parse("-d", "pcall,ioport,mmu", NULL), 0);
+    ck_assert_uint_eq(o.log_mask, LOG_PCALL | LOG_IOPORT | LOG_MMU);
     ck_assert_int_eq(parse("-d", "int,bogus", NULL), -1);
     ck_assert_err_prefix("-d: ");
     ck_assert_err_has("'bogus'");

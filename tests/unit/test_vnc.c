@@ -143,7 +143,7 @@ static void on_mouse(void *opaque, int dx, int dy, int dz, unsigned buttons)
 static void vi_init(VncInput *vi, Events *e)
 {
     memset(e, 0, sizeof(*e));
-    DisplayInput in = { on_key, on_mouse, e };
+    DisplayInput in = { .key = on_key, .mouse = on_mouse, .opaque = e };
     vnc_input_init(vi, &in);
 }
 

@@ -1,0 +1,20 @@
+# USB (tests/usb/usb.py): -usb -device usb-tablet -device usb-kbd with the
+# Debian test guest's uhci_hcd/usbhid/evdev (tests/usb/mkinitramfs.sh adds
+# them and the static tests/usb/usb-evtest.c to the guest's initramfs, in
+# .cache/usb/): enumeration, EV_ABS values for QMP input-send-event and for
+# xdotool under Xvfb with -display sdl, keys to evdev and to tty1, a
+# migration round trip; compared with qemu-system-x86_64 when installed.
+USB_EVTEST := build/usb/usb-evtest
+USB_INITRD := .cache/usb/initramfs-usb.cpio.gz
+
+$(USB_EVTEST): tests/usb/usb-evtest.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -o $@ $<
+
+.PHONY: check-usb
+check-usb: vx86 $(USB_EVTEST)
+	@tests/guest/mkguest.sh >/dev/null && \
+	  tests/usb/mkinitramfs.sh $(USB_INITRD) $(USB_EVTEST) && \
+	  python3 tests/usb/usb.py ./vx86 .cache/guest/vmlinuz $(USB_INITRD) --sdl
+
+CHECK_TARGETS += check-usb

@@ -1,0 +1,270 @@
+/*
+ * The USB device framework and the HID devices, driven token by token as
+ * a host controller would.  Expected values come from the specifications,
+ * not from vx86: USB 2.0 8.5.3 (control transfer stages; a device always
+ * accepts SETUP and stalls a request it does not support in the next
+ * stage), 9.4.6 (SET_ADDRESS takes effect after the status stage), 9.1.1
+ * (only the default pipe before configuration), 9.6.1 (device descriptor:
+ * 18 bytes, type 1); HID 1.11 7.2 (class requests), the boot keyboard
+ * report of appendix B.1 and keyboard usage IDs of the HID Usage Tables
+ * 1.12 chapter 10 ('a' is 04h, Left Shift E1h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/machine.h"
+#include "hw/usb/usb-hid.h"
+#include "tests/unit/unit.h"
+#include "ui/display.h"
+#include "ui/vnc-input.h"
+
+typedef struct Rig {
+    Machine *m;
+    USBHIDState *hid;
+    USBDevice *dev;
+} Rig;
+
+static void rig_init(Rig *r, USBHIDKind kind)
+{
+    char err[256];
+    r->m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
+    ck_assert_ptr_nonnull(r->m);
+    r->hid = usb_hid_create(r->m, kind);
+    r->dev = usb_hid_device(r->hid);
+}
+
+static void rig_free(Rig *r)
+{
+    machine_free(r->m);
+}
+
+static int setup(Rig *r, uint8_t type, uint8_t req, uint16_t value, uint16_t index,
+                 uint16_t length)
+{
+    uint8_t s[8] = { type, req, (uint8_t)value, (uint8_t)(value >> 8), (uint8_t)index,
+                     (uint8_t)(index >> 8), (uint8_t)length, (uint8_t)(length >> 8) };
+    return usb_handle_packet(r->dev, USB_PID_SETUP, 0, s, 8);
+}
+
+static int in(Rig *r, int ep, uint8_t *buf, int len)
+{
+    return usb_handle_packet(r->dev, USB_PID_IN, ep, buf, len);
+}
+
+static int out0(Rig *r)
+{
+    uint8_t none[1];
+    return usb_handle_packet(r->dev, USB_PID_OUT, 0, none, 0);
+}
+
+/* A control request with no data stage: SETUP, then the IN status stage. */
+static int no_data(Rig *r, uint8_t type, uint8_t req, uint16_t value, uint16_t index)
+{
+    uint8_t b[8];
+    ck_assert_int_eq(setup(r, type, req, value, index, 0), 8);
+    return in(r, 0, b, 0);
+}
+
+START_TEST(device_descriptor_in_packets_of_eight)
+{
+    Rig r;
+    rig_init(&r, USB_HID_TABLET);
+    uint8_t d[64] = { 0 }, b[8];
+    /* SETUP's eight bytes are taken whatever the request. */
+    ck_assert_int_eq(setup(&r, 0x80, 6, 0x0100, 0, 64), 8);
+    int total = 0, n;
+    while ((n = in(&r, 0, b, 8)) == 8) {
+        memcpy(d + total, b, 8);
+        total += 8;
+    }
+    ck_assert_int_ge(n, 0);
+    memcpy(d + total, b, (size_t)n);
+    total += n;
+    ck_assert_int_eq(total, 18);           /* a short packet ends the data stage */
+    ck_assert_int_eq(d[0], 18);
+    ck_assert_int_eq(d[1], 1);
+    ck_assert_int_eq(d[7], 8);             /* bMaxPacketSize0 as used above */
+    ck_assert_int_eq(out0(&r), 0);          /* OUT status stage */
+    rig_free(&r);
+}
+END_TEST
+
+START_TEST(set_address_after_status_stage)
+{
+    Rig r;
+    rig_init(&r, USB_HID_TABLET);
+    uint8_t b[8];
+    ck_assert_int_eq(setup(&r, 0x00, 5, 9, 0, 0), 8);
+    ck_assert_int_eq(r.dev->addr, 0);       /* still answering at 0 */
+    ck_assert_int_eq(in(&r, 0, b, 0), 0);
+    ck_assert_int_eq(r.dev->addr, 9);
+    rig_free(&r);
+}
+END_TEST
+
+START_TEST(unsupported_request_stalls_next_stage)
+{
+    Rig r;
+    rig_init(&r, USB_HID_TABLET);
+    uint8_t b[8];
+    /* Vendor request: not understood. */
+    ck_assert_int_eq(setup(&r, 0xc0, 0x55, 0, 0, 4), 8);
+    ck_assert_int_eq(in(&r, 0, b, 8), USB_RET_STALL);
+    /* A new SETUP clears the stall. */
+    ck_assert_int_eq(setup(&r, 0x80, 8, 0, 0, 1), 8);       /* GET_CONFIGURATION */
+    ck_assert_int_eq(in(&r, 0, b, 8), 1);
+    ck_assert_int_eq(b[0], 0);
+    /* A configuration the device does not have. */
+    ck_assert_int_eq(no_data(&r, 0x00, 9, 7, 0), USB_RET_STALL);
+    rig_free(&r);
+}
+END_TEST
+
+START_TEST(interrupt_endpoint_needs_configuration)
+{
+    Rig r;
+    rig_init(&r, USB_HID_TABLET);
+    uint8_t b[8];
+    usb_hid_pointer_abs(r.hid, 0x1234, 0x7fff, 0, 1);
+    ck_assert_int_eq(in(&r, 1, b, 8), USB_RET_STALL);
+    ck_assert_int_eq(no_data(&r, 0x00, 9, 1, 0), 0);        /* SET_CONFIGURATION 1 */
+    int n = in(&r, 1, b, 8);
+    ck_assert_int_ge(n, 5);
+    ck_assert_int_eq(b[0] & 1, 1);                           /* button 1 */
+    ck_assert_int_eq(b[1] | b[2] << 8, 0x1234);              /* X, little-endian */
+    ck_assert_int_eq(b[3] | b[4] << 8, 0x7fff);
+    /* Nothing new: NAK. */
+    ck_assert_int_eq(in(&r, 1, b, 8), USB_RET_NAK);
+    /* A click between two polls is two reports. */
+    usb_hid_pointer_abs(r.hid, 0x1234, 0x7fff, 0, 0);
+    usb_hid_pointer_abs(r.hid, 0x1234, 0x7fff, 0, 1);
+    usb_hid_pointer_abs(r.hid, 0x1234, 0x7fff, 0, 0);
+    ck_assert_int_ge(in(&r, 1, b, 8), 1);
+    ck_assert_int_eq(b[0] & 1, 0);
+    ck_assert_int_ge(in(&r, 1, b, 8), 1);
+    ck_assert_int_eq(b[0] & 1, 1);
+    ck_assert_int_ge(in(&r, 1, b, 8), 1);
+    ck_assert_int_eq(b[0] & 1, 0);
+    ck_assert_int_eq(in(&r, 1, b, 8), USB_RET_NAK);
+    rig_free(&r);
+}
+END_TEST
+
+START_TEST(keyboard_boot_report)
+{
+    Rig r;
+    rig_init(&r, USB_HID_KEYBOARD);
+    uint8_t b[8];
+    ck_assert_int_eq(no_data(&r, 0x00, 9, 1, 0), 0);
+    ck_assert_int_eq(no_data(&r, 0x21, 0x0b, 0, 0), 0);    /* SET_PROTOCOL boot */
+    usb_hid_key(r.hid, 0x12, true);                          /* Left Shift (set 2) */
+    usb_hid_key(r.hid, 0x1c, true);                          /* A */
+    usb_hid_key(r.hid, 0x1c, false);
+    ck_assert_int_eq(in(&r, 1, b, 8), 8);
+    ck_assert_int_eq(b[0], 0x02);                            /* Left Shift bit */
+    ck_assert_int_eq(b[2], 0);
+    ck_assert_int_eq(in(&r, 1, b, 8), 8);
+    ck_assert_int_eq(b[0], 0x02);
+    ck_assert_int_eq(b[2], 0x04);                            /* usage 'a' */
+    ck_assert_int_eq(in(&r, 1, b, 8), 8);
+    ck_assert_int_eq(b[2], 0);
+    /* GET_PROTOCOL reads back boot (0). */
+    ck_assert_int_eq(setup(&r, 0xa1, 0x03, 0, 0, 1), 8);
+    ck_assert_int_eq(in(&r, 0, b, 8), 1);
+    ck_assert_int_eq(b[0], 0);
+    rig_free(&r);
+}
+END_TEST
+
+START_TEST(corrupted_state_rejected)
+{
+    Rig r;
+    rig_init(&r, USB_HID_KEYBOARD);
+    VMBuf buf;
+    vmbuf_init(&buf);
+    machine_save_devices(r.m, &buf);
+    unit_stream_patch(&buf, "usb-hid", "q_len", 0, &(uint8_t){ 200 }, 1);
+    char *err = NULL;
+    ck_assert_int_eq(machine_load_devices(r.m, buf.data, buf.len, &err), -1);
+    ck_assert_ptr_nonnull(err);
+    free(err);
+    vmbuf_free(&buf);
+    vmbuf_init(&buf);
+    machine_save_devices(r.m, &buf);
+    unit_stream_patch(&buf, "usb-hid", "ctrl_pos", 0, &(uint16_t){ 5000 }, 2);
+    err = NULL;
+    ck_assert_int_eq(machine_load_devices(r.m, buf.data, buf.len, &err), -1);
+    free(err);
+    vmbuf_free(&buf);
+    rig_free(&r);
+}
+END_TEST
+
+/* ---- the display side: an absolute pointer takes positions ---- */
+
+typedef struct AbsSeen {
+    bool absolute;
+    int x, y, rel_calls, abs_calls;
+    unsigned buttons;
+} AbsSeen;
+
+static void seen_key(void *o, int k, bool d) { (void)o; (void)k; (void)d; }
+static void seen_rel(void *o, int dx, int dy, int dz, unsigned b)
+{
+    (void)dx; (void)dy; (void)dz; (void)b;
+    ((AbsSeen *)o)->rel_calls++;
+}
+static bool seen_is_abs(void *o) { return ((AbsSeen *)o)->absolute; }
+static void seen_abs(void *o, int x, int y, int dz, unsigned b)
+{
+    AbsSeen *s = o;
+    (void)dz;
+    s->x = x;
+    s->y = y;
+    s->buttons = b;
+    s->abs_calls++;
+}
+
+START_TEST(vnc_pointer_goes_absolute_with_a_tablet)
+{
+    AbsSeen seen = { .absolute = true };
+    DisplayInput in = { .key = seen_key, .mouse = seen_rel, .opaque = &seen,
+                        .mouse_absolute = seen_is_abs, .mouse_abs = seen_abs };
+    VncInput vi;
+    vnc_input_init(&vi, &in);
+    vi.fb_w = 640;
+    vi.fb_h = 480;
+    /* RFC 6143 7.5.5: x, y in framebuffer pixels; button mask bit 0 left. */
+    vnc_input_pointer(&vi, 1, 639, 0);
+    ck_assert_int_eq(seen.abs_calls, 1);
+    ck_assert_int_eq(seen.x, DISPLAY_ABS_MAX);     /* right edge */
+    ck_assert_int_eq(seen.y, 0);
+    ck_assert_int_eq(seen.buttons, DISPLAY_BUTTON_LEFT);
+    vnc_input_pointer(&vi, 0, 320, 240);
+    ck_assert_int_eq(seen.x, 320 * DISPLAY_ABS_MAX / 639);
+    ck_assert_int_eq(seen.y, 240 * DISPLAY_ABS_MAX / 479);
+    ck_assert_int_eq(seen.rel_calls, 0);
+    /* Without one: relative, as before. */
+    seen.absolute = false;
+    vnc_input_pointer(&vi, 0, 330, 240);
+    ck_assert_int_eq(seen.rel_calls, 1);
+    ck_assert_int_eq(seen.abs_calls, 2);
+}
+END_TEST
+
+static Suite *usb_suite(void)
+{
+    Suite *s = suite_create("usb");
+    TCase *tc = tcase_create("usb");
+    tcase_add_test(tc, device_descriptor_in_packets_of_eight);
+    tcase_add_test(tc, set_address_after_status_stage);
+    tcase_add_test(tc, unsupported_request_stalls_next_stage);
+    tcase_add_test(tc, interrupt_endpoint_needs_configuration);
+    tcase_add_test(tc, keyboard_boot_report);
+    tcase_add_test(tc, corrupted_state_rejected);
+    tcase_add_test(tc, vnc_pointer_goes_absolute_with_a_tablet);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+UNIT_SUITE(usb_suite)
