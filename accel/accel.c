@@ -95,19 +95,47 @@ const AccelOps *accel_select(Machine *m, const VMOptions *o, void **acc,
     return NULL;
 }
 
-bool accel_reset_state(Machine *m, X86ArchState *s, char *err, size_t len)
+bool accel_reset_state_cpu(Machine *m, int index, X86ArchState *s, char *err, size_t len)
 {
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
     if (!cpu_model_apply(&cfg, m->opts ? m->opts->cpu_model : NULL, err, len))
         return false;
-    cpu_arch_reset_state(s, &cfg, 0);
+    cpu_arch_reset_state(s, &cfg, index);
     return true;
+}
+
+bool accel_reset_state(Machine *m, X86ArchState *s, char *err, size_t len)
+{
+    return accel_reset_state_cpu(m, 0, s, err, len);
+}
+
+int accel_start_cpus(Machine *m, const AccelOps *ops, void *acc, const X86ArchState *boot0,
+                     char *err, size_t len)
+{
+    int n = m->ncpus > 0 ? m->ncpus : 1;
+    bool was_stopped = clock_stopped(m->clock);
+    clock_stop(m->clock);
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        X86ArchState s;
+        if (i == 0 && boot0)
+            s = *boot0;
+        else if (!accel_reset_state_cpu(m, i, &s, err, len))
+            rc = -1;
+        if (rc == 0)
+            rc = ops->put_cpu_state(acc, i, &s, err, len);
+    }
+    if (!was_stopped)
+        clock_start(m->clock);
+    return rc;
 }
 
 int accel_reset_cpu(Machine *m, const AccelOps *ops, void *acc, char *err, size_t len)
 {
-    X86ArchState s;
-    if (!accel_reset_state(m, &s, err, len))
-        return -1;
-    return ops->put_cpu_state(acc, &s, err, len);
+    return accel_start_cpus(m, ops, acc, NULL, err, len);
+}
+
+bool accel_threaded(const AccelOps *ops, void *acc)
+{
+    return ops->threaded && ops->threaded(acc);
 }

@@ -5,7 +5,11 @@
  * loop (core/runloop.c) calls exec() with the next timer deadline, fires
  * due timers, polls input, and handles reset and shutdown requests.
  *
- * The CPU's state crosses the interface only as architectural state
+ * With -smp N the accelerator runs N CPUs: round-robin on the main loop's
+ * thread (exec), or one host thread each (threaded(): the main loop then
+ * only keeps timers, input and commands; accel/vcpus.h).
+ *
+ * A CPU's state crosses the interface only as architectural state
  * (cpu/arch-state.h), got and put whole: RESET (accel_reset_cpu), direct
  * Linux boot (hw/pc/linuxboot.c builds the entry state), `-d cpu_exit`,
  * saved machines (the "cpu" section; under KVM saving gets the state
@@ -45,13 +49,15 @@ typedef enum AccelDebugReason {
 } AccelDebugReason;
 
 typedef struct AccelDebugStop {
+    int cpu;                  /* the CPU that stopped */
     AccelDebugReason reason;
     int type;                 /* the point's type (as in insert), BREAK/WATCH */
     uint64_t addr;            /* its address (a watchpoint's start) */
 } AccelDebugStop;
 
-/* What a debugger (core/gdbstub.c) asks of the accelerator running the
- * boot CPU, between exec() calls.  Types are those of gdb's Z packets:
+/* What a debugger (core/gdbstub.c) asks of the accelerator, with the CPUs
+ * stopped.  Breakpoints and watchpoints apply to every CPU.  Types are
+ * those of gdb's Z packets:
  * 0 software and 1 hardware breakpoint (both on a linear address, without
  * patching guest memory), 2 write, 3 read, 4 access watchpoint (linear
  * range addr..addr+len-1; the stop comes after the accessing
@@ -60,10 +66,11 @@ typedef struct AccelDebugOps {
     int (*insert)(void *acc, int type, uint64_t addr, uint64_t len);    /* 0 or -1 */
     int (*remove)(void *acc, int type, uint64_t addr, uint64_t len);    /* 0 or -1 */
     void (*remove_all)(void *acc);
-    /* Before the next exec() after a stop: run on (passing a breakpoint
-     * at the current instruction), or execute one instruction and return
-     * ACCEL_EXIT_DEBUG (irqs: interrupts may be delivered meanwhile). */
-    void (*resume)(void *acc, bool step, bool irqs);
+    /* Before the CPUs run again after a stop: every CPU runs on (passing
+     * a breakpoint at its current instruction), except that with step
+     * CPU cpu executes one instruction and stops with ACCEL_EXIT_DEBUG
+     * (irqs: interrupts may be delivered meanwhile). */
+    void (*resume)(void *acc, int cpu, bool step, bool irqs);
     AccelDebugStop (*stopped)(void *acc);
 } AccelDebugOps;
 
@@ -72,18 +79,26 @@ typedef struct AccelOps {
     /* Whether this accelerator can run this machine here; why not if not. */
     bool (*probe)(Machine *m, char *why, size_t len);
     void *(*init)(Machine *m, const AccelOpt *opt, char *err, size_t len);
-    /* Runs the guest until virtual time deadline_ns (or a stop request). */
+    /* Runs the guest until virtual time deadline_ns (or a stop request);
+     * with several CPUs, each in turn.  Not called when threaded. */
     AccelExit (*exec)(void *acc, int64_t deadline_ns);
     /* Called from another thread or a signal handler: make exec() return soon. */
     void (*kick)(void *acc);
-    /* The boot CPU's whole architectural state, between exec() calls.
-     * get reads it; put replaces it (-1 with err set, the CPU unchanged
-     * as far as the accelerator can tell, when it cannot hold s). */
-    int (*get_cpu_state)(void *acc, X86ArchState *s, char *err, size_t len);
-    int (*put_cpu_state)(void *acc, const X86ArchState *s, char *err, size_t len);
+    /* CPU cpu's (0 = the boot CPU) whole architectural state, with the
+     * CPUs stopped (between exec() calls, or machine_vcpus_stop).  get
+     * reads it; put replaces it (-1 with err set, the CPU unchanged as
+     * far as the accelerator can tell, when it cannot hold s). */
+    int (*get_cpu_state)(void *acc, int cpu, X86ArchState *s, char *err, size_t len);
+    int (*put_cpu_state)(void *acc, int cpu, const X86ArchState *s, char *err, size_t len);
     void (*free)(void *acc);
     /* NULL when the accelerator cannot be debugged (-gdb refuses it). */
     const AccelDebugOps *debug;
+    /* The CPUs run on host threads of their own (accel/vcpus.h): the main
+     * loop does not call exec.  NULL: never. */
+    bool (*threaded)(void *acc);
+    /* The host thread id running CPU cpu (query-cpus-fast); NULL or 0:
+     * the main loop's thread. */
+    int (*cpu_thread_id)(void *acc, int cpu);
 } AccelOps;
 
 /* Registered accelerators, looked up by name ("tcg", "kvm"). */
@@ -101,9 +116,19 @@ const AccelOps *accel_select(Machine *m, const VMOptions *o, void **acc,
                              char *err, size_t len);
 
 /* The power-on state of the machine's -cpu model (cpu_arch_reset_state),
- * for RESET and as the base of other start states. */
+ * for RESET and as the base of other start states: of the boot CPU, or
+ * of CPU index (its APIC_BASE has no BSP bit). */
 bool accel_reset_state(Machine *m, X86ArchState *s, char *err, size_t len);
-/* Puts the boot CPU in its power-on state (machine reset, start-up). */
+bool accel_reset_state_cpu(Machine *m, int index, X86ArchState *s, char *err, size_t len);
+/* Puts every CPU in its power-on state, the boot CPU in boot0 when not
+ * NULL (a direct kernel boot's entry).  The virtual clock stands still
+ * meanwhile, so every CPU's time-stamp counter starts equal.  (The APs
+ * then wait for a start-up IPI: their local APICs say so.) */
+int accel_start_cpus(Machine *m, const AccelOps *ops, void *acc, const X86ArchState *boot0,
+                     char *err, size_t len);
+/* Machine reset: accel_start_cpus with every CPU at RESET. */
 int accel_reset_cpu(Machine *m, const AccelOps *ops, void *acc, char *err, size_t len);
+/* ops->threaded(acc), false when the hook is NULL. */
+bool accel_threaded(const AccelOps *ops, void *acc);
 
 #endif

@@ -33,30 +33,44 @@
 #include "core/machine.h"
 #include "core/util.h"
 #include "cpu/cpu.h"
+#include "accel/vcpus.h"
+#include <pthread.h>
 
 #define KICK_SIGNAL SIGUSR1
 #define MAX_SLOTS 32
 
+/* One vCPU: its KVM fd and run area, and what KVM does not keep. */
+typedef struct KVMVcpu {
+    KVMAccel *k;
+    int index;
+    int fd;
+    struct kvm_run *run;
+    CPUState *shadow;         /* the CPU's state for saved machines (kvm_sync_shadow) */
+    bool exit_incomplete;     /* last exit was IO/MMIO: KVM finishes it on re-entry */
+    bool halted;              /* in HLT (KVM keeps no HLT state without its irqchip) */
+    bool halt_if;             /* EFLAGS.IF while halted: can an interrupt wake it */
+    pthread_t thread;         /* the vCPU thread (kicks signal it), once it ran */
+    bool have_thread;
+} KVMVcpu;
+
 struct KVMAccel {
     Machine *m;
-    int kvm_fd, vm_fd, vcpu_fd;
-    struct kvm_run *run;
+    int kvm_fd, vm_fd;
     size_t run_size;
     int nslots;
     timer_t kick_timer;
     bool have_timer;
     bool pending_error;
     CPUConfig cfg;            /* the -cpu model (CPUID, the RESET signature) */
-    CPUState *shadow;         /* the CPU's state for saved machines (kvm_sync_shadow) */
-    bool exit_incomplete;     /* last exit was IO/MMIO: KVM finishes it on re-entry */
-    bool halted;              /* in HLT (KVM keeps no HLT state without its irqchip) */
-    bool halt_if;             /* EFLAGS.IF while halted: can an interrupt wake it */
     bool have_xcrs;           /* KVM_CAP_XCRS: XCR0 can be read and set */
     bool have_shadow;         /* KVM_CAP_INTR_SHADOW: the STI/MOV SS shadow travels */
     uint32_t msr_ok;          /* bit i: arch_msrs[i] is available */
+    int ncpus;
+    KVMVcpu vcpu[MACHINE_MAX_CPUS];
+    VCPUThreads *threads;     /* several CPUs: a thread each (accel/vcpus.h) */
 };
 
-static void probe_msrs(KVMAccel *k);
+static void probe_msrs(KVMVcpu *v);
 static int kvm_sync_shadow(void *opaque, CPUState *cpu, bool to_accel, char *err, size_t len);
 
 /* The run area of the vCPU this thread runs.  A signal handler can reach
@@ -257,8 +271,9 @@ static void cpuid_filter_by_model(struct kvm_cpuid_entry2 *e, const CPUConfig *c
     }
 }
 
-static int setup_cpuid(KVMAccel *k, char *err, size_t len)
+static int setup_cpuid(KVMVcpu *v, char *err, size_t len)
 {
+    KVMAccel *k = v->k;
     CPUConfig cfg = CPU_CONFIG_DEFAULT;
     cfg.model_name = k->m->opts ? k->m->opts->cpu_model : NULL;
     if (!cpu_model_apply(&cfg, cfg.model_name, err, len))
@@ -274,7 +289,7 @@ static int setup_cpuid(KVMAccel *k, char *err, size_t len)
     }
     for (unsigned i = 0; i < c->nent; i++)
         cpuid_filter_by_model(&c->entries[i], &cfg);
-    int rc = ioctl(k->vcpu_fd, KVM_SET_CPUID2, c);
+    int rc = ioctl(v->fd, KVM_SET_CPUID2, c);
     free(c);
     if (rc < 0) {
         snprintf(err, len, "KVM_SET_CPUID2: %s", strerror(errno));
@@ -303,13 +318,18 @@ static void kvm_free(void *acc)
     KVMAccel *k = acc;
     if (!k)
         return;
+    vcpu_threads_free(k->threads);
+    k->threads = NULL;
     if (k->have_timer)
         timer_delete(k->kick_timer);
-    cpu_free(k->shadow);
-    if (k->run)
-        munmap(k->run, k->run_size);
-    if (k->vcpu_fd >= 0)
-        close(k->vcpu_fd);
+    for (int i = 0; i < k->ncpus; i++) {
+        KVMVcpu *v = &k->vcpu[i];
+        cpu_free(v->shadow);
+        if (v->run)
+            munmap(v->run, k->run_size);
+        if (v->fd >= 0)
+            close(v->fd);
+    }
     if (k->vm_fd >= 0)
         close(k->vm_fd);
     if (k->kvm_fd >= 0)
@@ -317,11 +337,50 @@ static void kvm_free(void *acc)
     free(k);
 }
 
+static int kvm_sync_shadow(void *opaque, CPUState *cpu, bool to_accel, char *err, size_t len);
+
+/* vCPU index: its fd, run area, CPUID, and the state-only CPUState that
+ * holds it in saved machines. */
+static bool kvm_create_vcpu(KVMAccel *k, int index, char *err, size_t len)
+{
+    KVMVcpu *v = &k->vcpu[index];
+    v->fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+    if (v->fd < 0) {
+        snprintf(err, len, "KVM_CREATE_VCPU %d: %s", index, strerror(errno));
+        return false;
+    }
+    v->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+    if (v->run == MAP_FAILED) {
+        v->run = NULL;
+        snprintf(err, len, "mmap of the vCPU run area: %s", strerror(errno));
+        return false;
+    }
+    if (setup_cpuid(v, err, len) < 0)
+        return false;
+    if (index == 0)
+        probe_msrs(v);
+    v->shadow = cpu_create_state_only(k->m, index, &k->cfg, err, len);
+    if (!v->shadow)
+        return false;
+    v->shadow->accel_sync = kvm_sync_shadow;
+    v->shadow->accel_sync_opaque = v;
+    v->shadow->board = k->m->cpu_ops;
+    v->shadow->board_opaque = k->m->cpu_opaque[index];
+    return true;
+}
+
+static const VCPUHooks kvm_vcpu_hooks;
+
 static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
 {
     KVMAccel *k = xcalloc(1, sizeof(*k));
     k->m = m;
-    k->vm_fd = k->vcpu_fd = -1;
+    k->vm_fd = -1;
+    for (int i = 0; i < MACHINE_MAX_CPUS; i++) {
+        k->vcpu[i].k = k;
+        k->vcpu[i].index = i;
+        k->vcpu[i].fd = -1;
+    }
     k->kvm_fd = kvm_open(err, len);
     if (k->kvm_fd < 0)
         goto fail;
@@ -345,15 +404,16 @@ static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     }
     k->have_xcrs = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_XCRS) > 0;
     k->have_shadow = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_INTR_SHADOW) > 0;
+    int n = m->ncpus > 0 && m->ncpus <= MACHINE_MAX_CPUS ? m->ncpus : 1;
+    int max_vcpus = ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+    if (max_vcpus > 0 && n > max_vcpus) {
+        snprintf(err, len, "this KVM runs at most %d vCPUs (-smp %d)", max_vcpus, n);
+        goto fail;
+    }
     SlotCtx sc = { .k = k };
     memmap_flatten(m->mem, add_slot, &sc);
     if (sc.error) {
         snprintf(err, len, "KVM memory slot: %s", strerror(sc.error));
-        goto fail;
-    }
-    k->vcpu_fd = ioctl(k->vm_fd, KVM_CREATE_VCPU, 0);
-    if (k->vcpu_fd < 0) {
-        snprintf(err, len, "KVM_CREATE_VCPU: %s", strerror(errno));
         goto fail;
     }
     int sz = ioctl(k->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -362,21 +422,24 @@ static void *kvm_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
         goto fail;
     }
     k->run_size = (size_t)sz;
-    k->run = mmap(NULL, k->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, k->vcpu_fd, 0);
-    if (k->run == MAP_FAILED) {
-        k->run = NULL;
-        snprintf(err, len, "mmap of the vCPU run area: %s", strerror(errno));
-        goto fail;
+    for (int i = 0; i < n; i++) {
+        k->ncpus = i + 1;
+        if (!kvm_create_vcpu(k, i, err, len))
+            goto fail;
     }
-    if (setup_cpuid(k, err, len) < 0 || setup_kick_timer(k, err, len) < 0)
-        goto fail;
-    probe_msrs(k);
-    k->shadow = cpu_create_state_only(m, 0, &k->cfg, err, len);
-    if (!k->shadow)
-        goto fail;
-    k->shadow->accel_sync = kvm_sync_shadow;
-    k->shadow->accel_sync_opaque = k;
-    LOG(LOG_ACCEL, "kvm: %d memory slots, vCPU 0 created\n", k->nslots);
+    if (n == 1) {
+        if (setup_kick_timer(k, err, len) < 0)
+            goto fail;
+    } else {
+        /* A thread per vCPU; kicks are signals to it (kick_handler). */
+        struct sigaction sa = { .sa_handler = kick_handler };
+        sigemptyset(&sa.sa_mask);
+        sigaction(KICK_SIGNAL, &sa, NULL);
+        k->threads = vcpu_threads_new(m, &kvm_vcpu_hooks, k, n, err, len);
+        if (!k->threads)
+            goto fail;
+    }
+    LOG(LOG_ACCEL, "kvm: %d memory slots, %d vCPU%s created\n", k->nslots, n, n > 1 ? "s" : "");
     return k;
 fail:
     kvm_free(k);
@@ -398,57 +461,61 @@ static void arm_kick(KVMAccel *k, int64_t deadline_ns)
     timer_settime(k->kick_timer, 0, &its, NULL);
 }
 
-static void handle_io(KVMAccel *k)
+static void handle_io(KVMVcpu *v)
 {
-    struct kvm_run *r = k->run;
+    KVMAccel *k = v->k;
+    struct kvm_run *r = v->run;
     uint8_t *data = (uint8_t *)r + r->io.data_offset;
     for (uint32_t i = 0; i < r->io.count; i++, data += r->io.size) {
         if (r->io.direction == KVM_EXIT_IO_OUT) {
-            uint32_t v = 0;
-            memcpy(&v, data, r->io.size);
-            iospace_write(k->m->io, r->io.port, v, r->io.size);
+            uint32_t val = 0;
+            memcpy(&val, data, r->io.size);
+            iospace_write(k->m->io, r->io.port, val, r->io.size);
         } else {
-            uint32_t v = iospace_read(k->m->io, r->io.port, r->io.size);
-            memcpy(data, &v, r->io.size);
+            uint32_t val = iospace_read(k->m->io, r->io.port, r->io.size);
+            memcpy(data, &val, r->io.size);
         }
     }
 }
 
-static void handle_mmio(KVMAccel *k)
+static void handle_mmio(KVMVcpu *v)
 {
-    struct kvm_run *r = k->run;
+    KVMAccel *k = v->k;
+    struct kvm_run *r = v->run;
     unsigned len = r->mmio.len;
     if (len == 0 || len > 8)
         return;
     if (r->mmio.is_write) {
-        uint64_t v = 0;
-        memcpy(&v, r->mmio.data, len);
+        uint64_t val = 0;
+        memcpy(&val, r->mmio.data, len);
         if (len == 1 || len == 2 || len == 4 || len == 8)
-            memmap_write(k->m->mem, r->mmio.phys_addr, v, len);
+            memmap_write(k->m->mem, r->mmio.phys_addr, val, len);
         else
             memmap_write_buf(k->m->mem, r->mmio.phys_addr, r->mmio.data, len);
     } else {
-        uint64_t v = 0;
+        uint64_t val = 0;
         if (len == 1 || len == 2 || len == 4 || len == 8)
-            v = memmap_read(k->m->mem, r->mmio.phys_addr, len);
+            val = memmap_read(k->m->mem, r->mmio.phys_addr, len);
         else
-            memmap_read_buf(k->m->mem, r->mmio.phys_addr, &v, len);
-        memcpy(r->mmio.data, &v, len);
+            memmap_read_buf(k->m->mem, r->mmio.phys_addr, &val, len);
+        memcpy(r->mmio.data, &val, len);
     }
 }
 
 /* Injects a pending interrupt from the machine's controllers when the
  * guest can take it, else asks KVM to exit when it can. */
-static void inject_interrupts(KVMAccel *k)
+static void inject_interrupts(KVMVcpu *v)
 {
+    KVMAccel *k = v->k;
     Machine *m = k->m;
-    struct kvm_run *r = k->run;
+    struct kvm_run *r = v->run;
     r->request_interrupt_window = 0;
-    if (!m->cpu_ops || !m->cpu_ops->intr_pending(m->cpu_opaque))
+    void *opaque = m->cpu_opaque[v->index];
+    if (!m->cpu_ops || !m->cpu_ops->intr_pending(opaque))
         return;
     if (r->ready_for_interrupt_injection && r->if_flag) {
-        struct kvm_interrupt irq = { .irq = (uint32_t)m->cpu_ops->intr_ack(m->cpu_opaque) };
-        if (ioctl(k->vcpu_fd, KVM_INTERRUPT, &irq) < 0)
+        struct kvm_interrupt irq = { .irq = (uint32_t)m->cpu_ops->intr_ack(opaque) };
+        if (ioctl(v->fd, KVM_INTERRUPT, &irq) < 0)
             LOG(LOG_ACCEL, "kvm: KVM_INTERRUPT: %s\n", strerror(errno));
     } else {
         r->request_interrupt_window = 1;
@@ -464,13 +531,14 @@ static int guest_mode_bits(const struct kvm_sregs *s)
 
 /* Reads up to len code bytes at the guest's CS:RIP, translating through
  * the guest page tables with KVM_TRANSLATE. */
-static size_t read_code(KVMAccel *k, const struct kvm_regs *g, const struct kvm_sregs *s,
+static size_t read_code(KVMVcpu *v, const struct kvm_regs *g, const struct kvm_sregs *s,
                         uint8_t *buf, size_t len)
 {
+    KVMAccel *k = v->k;
     size_t n = 0;
     while (n < len) {
         struct kvm_translation t = { .linear_address = s->cs.base + g->rip + n };
-        if (ioctl(k->vcpu_fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
+        if (ioctl(v->fd, KVM_TRANSLATE, &t) < 0 || !t.valid)
             break;
         size_t chunk = MIN(len - n, 4096 - (t.physical_address & 4095));
         uint8_t *host = memmap_host_ptr(k->m->mem, t.physical_address, chunk, false);
@@ -482,14 +550,14 @@ static size_t read_code(KVMAccel *k, const struct kvm_regs *g, const struct kvm_
     return n;
 }
 
-static void report_error(KVMAccel *k, const char *what)
+static void report_error(KVMVcpu *v, const char *what)
 {
     struct kvm_regs g = { 0 };
     struct kvm_sregs s = { 0 };
-    ioctl(k->vcpu_fd, KVM_GET_REGS, &g);
-    ioctl(k->vcpu_fd, KVM_GET_SREGS, &s);
+    ioctl(v->fd, KVM_GET_REGS, &g);
+    ioctl(v->fd, KVM_GET_SREGS, &s);
     uint8_t code[16];
-    size_t n = read_code(k, &g, &s, code, sizeof code);
+    size_t n = read_code(v, &g, &s, code, sizeof code);
     char insn[256] = "";
     csh cs;
     int bits = guest_mode_bits(&s);
@@ -509,84 +577,154 @@ static void report_error(KVMAccel *k, const char *what)
             s.cs.selector, (unsigned long long)g.rip, bits, insn);
 }
 
-static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
+/* Runs vCPU v until deadline_ns (one CPU: the main loop's thread), or
+ * until it is kicked (its own thread: deadline INT64_MAX, the main
+ * thread runs the timers). */
+static AccelExit kvm_run_vcpu(KVMVcpu *v, int64_t deadline_ns)
 {
-    KVMAccel *k = acc;
+    KVMAccel *k = v->k;
     Machine *m = k->m;
-    kick_run = k->run;
-    k->run->immediate_exit = 0;
-    arm_kick(k, deadline_ns);
+    kick_run = v->run;
     while (!m->stop_requested) {
         /* HLT ends with an interrupt the guest takes (IF as it was at the
-         * HLT, or as put) or an NMI (not delivered under KVM yet). */
-        if (k->halted) {
-            bool irq = k->halt_if && m->cpu_ops && m->cpu_ops->intr_pending(m->cpu_opaque);
+         * HLT, or as put) or an NMI (kvm_cpu_events). */
+        if (v->halted) {
+            bool irq = v->halt_if && m->cpu_ops &&
+                       m->cpu_ops->intr_pending(m->cpu_opaque[v->index]);
             if (!irq)
                 return ACCEL_EXIT_HALTED;
-            k->halted = false;
+            v->halted = false;
         }
-        inject_interrupts(k);
-        int rc = ioctl(k->vcpu_fd, KVM_RUN, 0);
+        inject_interrupts(v);
+        int rc = ioctl(v->fd, KVM_RUN, 0);
         if (rc < 0) {
             if (errno == EINTR || errno == EAGAIN)
                 return ACCEL_EXIT_DEADLINE;
             char what[96];
             snprintf(what, sizeof what, "KVM_RUN failed: %s", strerror(errno));
-            report_error(k, what);
+            report_error(v, what);
             return ACCEL_EXIT_ERROR;
         }
-        struct kvm_run *r = k->run;
-        k->exit_incomplete = r->exit_reason == KVM_EXIT_IO || r->exit_reason == KVM_EXIT_MMIO;
+        struct kvm_run *r = v->run;
+        v->exit_incomplete = r->exit_reason == KVM_EXIT_IO || r->exit_reason == KVM_EXIT_MMIO;
         switch (r->exit_reason) {
         case KVM_EXIT_IO:
-            handle_io(k);
+            handle_io(v);
             break;
         case KVM_EXIT_MMIO:
-            handle_mmio(k);
+            handle_mmio(v);
             break;
         case KVM_EXIT_IRQ_WINDOW_OPEN:
         case KVM_EXIT_INTR:
             break;
         case KVM_EXIT_HLT:
-            /* RIP is past the HLT: the CPU waits in k->halted; the main
+            /* RIP is past the HLT: the CPU waits in v->halted; the main
              * loop sleeps until a timer or input raises an interrupt. */
-            k->halted = true;
-            k->halt_if = r->if_flag;
+            v->halted = true;
+            v->halt_if = r->if_flag;
             break;
         case KVM_EXIT_SHUTDOWN:
-            report_error(k, "triple fault (shutdown)");
+            report_error(v, "triple fault (shutdown)");
             return ACCEL_EXIT_SHUTDOWN;
         case KVM_EXIT_INTERNAL_ERROR: {
             char what[96];
             snprintf(what, sizeof what, "internal error (suberror %u%s)", r->internal.suberror,
                      r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? ": emulation failure" : "");
-            report_error(k, what);
+            report_error(v, what);
             return ACCEL_EXIT_ERROR;
         }
         case KVM_EXIT_FAIL_ENTRY: {
             char what[96];
             snprintf(what, sizeof what, "VM entry failed (hardware reason 0x%llx)",
                      (unsigned long long)r->fail_entry.hardware_entry_failure_reason);
-            report_error(k, what);
+            report_error(v, what);
             return ACCEL_EXIT_ERROR;
         }
         default: {
             char what[64];
             snprintf(what, sizeof what, "unexpected exit reason %u", r->exit_reason);
-            report_error(k, what);
+            report_error(v, what);
             return ACCEL_EXIT_ERROR;
         }
         }
-        if (clock_now(m->clock) >= deadline_ns)
+        if (deadline_ns != INT64_MAX && clock_now(m->clock) >= deadline_ns)
             return ACCEL_EXIT_DEADLINE;
     }
     return ACCEL_EXIT_DEADLINE;
 }
 
+static bool kvm_cpu_events(KVMVcpu *v);
+
+static AccelExit kvm_exec(void *acc, int64_t deadline_ns)
+{
+    KVMAccel *k = acc;
+    KVMVcpu *v = &k->vcpu[0];
+    if (!kvm_cpu_events(v))
+        return ACCEL_EXIT_HALTED;
+    v->run->immediate_exit = 0;
+    arm_kick(k, deadline_ns);
+    return kvm_run_vcpu(v, deadline_ns);
+}
+
 static void kvm_kick(void *acc)
 {
     KVMAccel *k = acc;
-    k->run->immediate_exit = 1;
+    for (int i = 0; i < k->ncpus; i++)
+        k->vcpu[i].run->immediate_exit = 1;
+}
+
+/* ---- vCPU threads (several CPUs) ---- */
+
+static bool kvm_prepare(void *acc, int i)
+{
+    KVMAccel *k = acc;
+    KVMVcpu *v = &k->vcpu[i];
+    if (!v->have_thread) {
+        v->thread = pthread_self();
+        __atomic_store_n(&v->have_thread, true, __ATOMIC_RELEASE);
+    }
+    kick_run = v->run;
+    /* A kick from here on leaves immediate_exit set; one that came
+     * before (since the thread last looked) is set again now. */
+    __atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+    if (vcpu_threads_kicked(k->threads, i))
+        v->run->immediate_exit = 1;
+    return kvm_cpu_events(v);
+}
+
+static AccelExit kvm_run_thread(void *acc, int i)
+{
+    KVMAccel *k = acc;
+    KVMVcpu *v = &k->vcpu[i];
+    return kvm_run_vcpu(v, INT64_MAX);
+}
+
+/* Out of KVM_RUN soon: immediate_exit covers a thread outside KVM_RUN,
+ * the signal one inside it. */
+static void kvm_kick_one(void *acc, int i)
+{
+    KVMAccel *k = acc;
+    KVMVcpu *v = &k->vcpu[i];
+    v->run->immediate_exit = 1;
+    if (__atomic_load_n(&v->have_thread, __ATOMIC_ACQUIRE))
+        pthread_kill(v->thread, KICK_SIGNAL);
+}
+
+static const VCPUHooks kvm_vcpu_hooks = {
+    .prepare = kvm_prepare,
+    .run = kvm_run_thread,
+    .kick = kvm_kick_one,
+};
+
+static bool kvm_threaded(void *acc)
+{
+    return ((KVMAccel *)acc)->threads != NULL;
+}
+
+static int kvm_cpu_thread_id(void *acc, int cpu)
+{
+    KVMAccel *k = acc;
+    return k->threads ? vcpu_threads_tid(k->threads, cpu) : 0;
 }
 
 /* ---- architectural state: get and put ----
@@ -602,7 +740,7 @@ static void kvm_kick(void *acc)
  *
  * Halted: without the in-kernel irqchip KVM does not keep HLT state (HLT
  * exits to us with RIP past it, and KVM_SET_MP_STATE refuses anything but
- * RUNNABLE), so the halted flag is ours (k->halted) and exec honours it.
+ * RUNNABLE), so the halted flag is ours (v->halted) and exec honours it.
  * A20: KVM has no A20 gate (neither does the board wire one to it): get
  * says enabled and put ignores a masked gate. */
 
@@ -675,13 +813,14 @@ static struct kvm_msrs *msrs_new(size_t n)
     return m;
 }
 
-static void probe_msrs(KVMAccel *k)
+static void probe_msrs(KVMVcpu *v)
 {
+    KVMAccel *k = v->k;
     struct kvm_msrs *one = msrs_new(1);
     for (size_t i = 0; i < ARRAY_SIZE(arch_msrs); i++) {
         one->nmsrs = 1;
         one->entries[0] = (struct kvm_msr_entry){ .index = arch_msrs[i].index };
-        if (ioctl(k->vcpu_fd, KVM_GET_MSRS, one) == 1)
+        if (ioctl(v->fd, KVM_GET_MSRS, one) == 1)
             k->msr_ok |= 1u << i;
         else
             LOG(LOG_ACCEL, "kvm: MSR %s (%#x) not available\n", arch_msrs[i].name,
@@ -695,14 +834,14 @@ static void probe_msrs(KVMAccel *k)
  * that KVM_RUN finish it and return without running the guest.  Both get
  * and put need it: a put followed by the completion would see RIP and RAX
  * changed behind its back. */
-static void kvm_complete_exit(KVMAccel *k)
+static void kvm_complete_exit(KVMVcpu *v)
 {
-    if (!k->exit_incomplete)
+    if (!v->exit_incomplete)
         return;
-    k->run->immediate_exit = 1;
-    ioctl(k->vcpu_fd, KVM_RUN, 0);
-    k->run->immediate_exit = 0;
-    k->exit_incomplete = false;
+    v->run->immediate_exit = 1;
+    ioctl(v->fd, KVM_RUN, 0);
+    v->run->immediate_exit = 0;
+    v->exit_incomplete = false;
 }
 
 static int fail_errno(char *err, size_t len, const char *what)
@@ -711,16 +850,16 @@ static int fail_errno(char *err, size_t len, const char *what)
     return -1;
 }
 
-static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
+static int kvm_vcpu_get(KVMVcpu *v, X86ArchState *st, char *err, size_t len)
 {
-    KVMAccel *k = acc;
-    kvm_complete_exit(k);
+    KVMAccel *k = v->k;
+    kvm_complete_exit(v);
     memset(st, 0, sizeof(*st));
     struct kvm_regs r;
     struct kvm_sregs s;
-    if (ioctl(k->vcpu_fd, KVM_GET_REGS, &r) < 0)
+    if (ioctl(v->fd, KVM_GET_REGS, &r) < 0)
         return fail_errno(err, len, "KVM_GET_REGS");
-    if (ioctl(k->vcpu_fd, KVM_GET_SREGS, &s) < 0)
+    if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
         return fail_errno(err, len, "KVM_GET_SREGS");
     const uint64_t gpr[16] = { r.rax, r.rcx, r.rdx, r.rbx, r.rsp, r.rbp, r.rsi, r.rdi,
                                r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15 };
@@ -749,7 +888,7 @@ static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
             msrs->entries[n++].index = arch_msrs[i].index;
         }
     msrs->nmsrs = (uint32_t)n;
-    int got = ioctl(k->vcpu_fd, KVM_GET_MSRS, msrs);
+    int got = ioctl(v->fd, KVM_GET_MSRS, msrs);
     if (got >= 0 && (size_t)got == n)
         for (size_t j = 0; j < n; j++)
             *arch_msr_field(st, which[j]) = msrs->entries[j].data;
@@ -770,7 +909,7 @@ static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
      * state (SDM vol. 1 13.6), whatever the region holds.  (KVM_GET_FPU
      * loses MXCSR on some KVMs, so it is not used.) */
     struct kvm_xsave xs;
-    if (ioctl(k->vcpu_fd, KVM_GET_XSAVE, &xs) < 0)
+    if (ioctl(v->fd, KVM_GET_XSAVE, &xs) < 0)
         return fail_errno(err, len, "KVM_GET_XSAVE");
     uint8_t *img = (uint8_t *)xs.region;
     uint64_t bv;
@@ -791,7 +930,7 @@ static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
     st->xcr0 = XSTATE_X87;
     if (k->have_xcrs) {
         struct kvm_xcrs xcrs;
-        if (ioctl(k->vcpu_fd, KVM_GET_XCRS, &xcrs) < 0)
+        if (ioctl(v->fd, KVM_GET_XCRS, &xcrs) < 0)
             return fail_errno(err, len, "KVM_GET_XCRS");
         for (uint32_t i = 0; i < xcrs.nr_xcrs && i < KVM_MAX_XCRS; i++)
             if (xcrs.xcrs[i].xcr == 0)
@@ -799,14 +938,14 @@ static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
     }
 
     struct kvm_debugregs dr;
-    if (ioctl(k->vcpu_fd, KVM_GET_DEBUGREGS, &dr) < 0)
+    if (ioctl(v->fd, KVM_GET_DEBUGREGS, &dr) < 0)
         return fail_errno(err, len, "KVM_GET_DEBUGREGS");
     memcpy(st->dr, dr.db, sizeof dr.db);
     st->dr[6] = dr.dr6;
     st->dr[7] = dr.dr7;
 
     struct kvm_vcpu_events ev;
-    if (ioctl(k->vcpu_fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+    if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
         return fail_errno(err, len, "KVM_GET_VCPU_EVENTS");
     st->exception = -1;
     if (ev.exception.injected || ev.exception.pending) {
@@ -822,13 +961,13 @@ static int kvm_get_cpu_state(void *acc, X86ArchState *st, char *err, size_t len)
     st->nmi_pending = ev.nmi.pending || ev.nmi.injected;
     st->nmi_masked = ev.nmi.masked;
     st->a20 = true;
-    st->halted = k->halted;
+    st->halted = v->halted;
     return 0;
 }
 
-static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_t len)
+static int kvm_vcpu_put(KVMVcpu *v, const X86ArchState *st, char *err, size_t len)
 {
-    KVMAccel *k = acc;
+    KVMAccel *k = v->k;
     if (st->exception < -1 || st->exception > 31 || st->exception == 2) {
         snprintf(err, len, "pending exception vector %d is not an exception", st->exception);
         return -1;
@@ -848,7 +987,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
             return -1;
         }
     }
-    kvm_complete_exit(k);
+    kvm_complete_exit(v);
 
     struct kvm_sregs s;
     memset(&s, 0, sizeof s);          /* interrupt_bitmap 0: events carry it */
@@ -868,7 +1007,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
     s.cr8 = st->cr8;
     s.efer = st->efer;
     s.apic_base = st->apic_base;
-    if (ioctl(k->vcpu_fd, KVM_SET_SREGS, &s) < 0)
+    if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0)
         return fail_errno(err, len, "KVM_SET_SREGS");
 
     const uint64_t *g = st->regs;
@@ -879,7 +1018,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
         .r12 = g[12], .r13 = g[13], .r14 = g[14], .r15 = g[15],
         .rip = st->rip, .rflags = st->rflags | EFL_FIXED,
     };
-    if (ioctl(k->vcpu_fd, KVM_SET_REGS, &r) < 0)
+    if (ioctl(v->fd, KVM_SET_REGS, &r) < 0)
         return fail_errno(err, len, "KVM_SET_REGS");
 
     struct kvm_msrs *msrs = msrs_new(ARRAY_SIZE(arch_msrs));
@@ -891,7 +1030,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
             msrs->entries[n++].data = *(const uint64_t *)((const uint8_t *)st + arch_msrs[i].offset);
         }
     msrs->nmsrs = (uint32_t)n;
-    int set = ioctl(k->vcpu_fd, KVM_SET_MSRS, msrs);
+    int set = ioctl(v->fd, KVM_SET_MSRS, msrs);
     int saved_errno = errno;
     uint64_t refused = set >= 0 && (size_t)set < n ? msrs->entries[set].data : 0;
     free(msrs);
@@ -912,7 +1051,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
         xcrs.nr_xcrs = 1;
         xcrs.xcrs[0].xcr = 0;
         xcrs.xcrs[0].value = st->xcr0;
-        if (ioctl(k->vcpu_fd, KVM_SET_XCRS, &xcrs) < 0)
+        if (ioctl(v->fd, KVM_SET_XCRS, &xcrs) < 0)
             return fail_errno(err, len, "KVM_SET_XCRS");
     }
     /* The image in standard form with x87 and SSE marked in use
@@ -923,7 +1062,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
     memcpy(img, st->fxsave, 464);
     uint64_t bv = XSTATE_X87 | XSTATE_SSE;
     memcpy(img + 512, &bv, 8);
-    if (ioctl(k->vcpu_fd, KVM_SET_XSAVE, &xs) < 0)
+    if (ioctl(v->fd, KVM_SET_XSAVE, &xs) < 0)
         return fail_errno(err, len, "KVM_SET_XSAVE");
 
     struct kvm_debugregs dr;
@@ -931,7 +1070,7 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
     memcpy(dr.db, st->dr, sizeof dr.db);
     dr.dr6 = st->dr[6];
     dr.dr7 = st->dr[7];
-    if (ioctl(k->vcpu_fd, KVM_SET_DEBUGREGS, &dr) < 0)
+    if (ioctl(v->fd, KVM_SET_DEBUGREGS, &dr) < 0)
         return fail_errno(err, len, "KVM_SET_DEBUGREGS");
 
     /* Without KVM_CAP_EXCEPTION_PAYLOAD (not enabled) KVM knows only
@@ -953,24 +1092,82 @@ static int kvm_put_cpu_state(void *acc, const X86ArchState *st, char *err, size_
     ev.nmi.pending = st->nmi_pending;
     ev.nmi.masked = st->nmi_masked;
     ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING | (k->have_shadow ? KVM_VCPUEVENT_VALID_SHADOW : 0);
-    if (ioctl(k->vcpu_fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+    if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
         return fail_errno(err, len, "KVM_SET_VCPU_EVENTS");
-    k->halted = st->halted;
-    k->halt_if = (st->rflags & EFL_IF) != 0;
+    v->halted = st->halted;
+    v->halt_if = (st->rflags & EFL_IF) != 0;
     return 0;
 }
 
-/* The "cpu" section of a saved machine holds k->shadow: synced out of
+static KVMVcpu *kvm_vcpu(KVMAccel *k, int cpu, char *err, size_t len)
+{
+    if (cpu < 0 || cpu >= k->ncpus) {
+        snprintf(err, len, "no CPU %d (the machine has %d)", cpu, k->ncpus);
+        return NULL;
+    }
+    return &k->vcpu[cpu];
+}
+
+static int kvm_get_cpu_state(void *acc, int cpu, X86ArchState *st, char *err, size_t len)
+{
+    KVMVcpu *v = kvm_vcpu(acc, cpu, err, len);
+    return v ? kvm_vcpu_get(v, st, err, len) : -1;
+}
+
+static int kvm_put_cpu_state(void *acc, int cpu, const X86ArchState *st, char *err, size_t len)
+{
+    KVMVcpu *v = kvm_vcpu(acc, cpu, err, len);
+    return v ? kvm_vcpu_put(v, st, err, len) : -1;
+}
+
+/* The local APIC's NMI, INIT and start-up IPIs (the machine's APIC model:
+ * KVM has no irqchip here); false while the CPU waits for a start-up IPI. */
+static bool kvm_cpu_events(KVMVcpu *v)
+{
+    KVMAccel *k = v->k;
+    Machine *m = k->m;
+    if (!m->cpu_ops || !m->cpu_ops->take_events)
+        return true;
+    int vector = 0;
+    unsigned ev = m->cpu_ops->take_events(m->cpu_opaque[v->index], &vector);
+    char err[256];
+    if (ev & (CPU_EVENT_INIT | CPU_EVENT_SIPI)) {
+        X86ArchState s, cur;
+        if (kvm_vcpu_get(v, &cur, err, sizeof err) < 0) {
+            fprintf(stderr, "vx86: kvm: CPU %d: %s\n", v->index, err);
+            return !(ev & CPU_EVENT_WAIT_SIPI);
+        }
+        s = cur;
+        if ((ev & CPU_EVENT_INIT) && accel_reset_state_cpu(m, v->index, &s, err, sizeof err))
+            s.tsc = cur.tsc;          /* INIT leaves the time-stamp counter running */
+        if (ev & CPU_EVENT_SIPI) {
+            s.seg[R_CS].selector = (uint16_t)(vector << 8);
+            s.seg[R_CS].base = (uint64_t)vector << 12;
+            s.rip = 0;
+            s.halted = false;
+        }
+        if (kvm_vcpu_put(v, &s, err, sizeof err) < 0)
+            fprintf(stderr, "vx86: kvm: CPU %d: INIT/SIPI: %s\n", v->index, err);
+    }
+    if ((ev & CPU_EVENT_NMI) && !(ev & CPU_EVENT_WAIT_SIPI)) {
+        if (ioctl(v->fd, KVM_NMI) < 0)
+            LOG(LOG_ACCEL, "kvm: KVM_NMI: %s\n", strerror(errno));
+        v->halted = false;
+    }
+    return !(ev & CPU_EVENT_WAIT_SIPI);
+}
+
+/* The "cpu" section of a saved machine holds v->shadow: synced out of
  * KVM before a save, put back into KVM after a load. */
 static int kvm_sync_shadow(void *opaque, CPUState *cpu, bool to_accel, char *err, size_t len)
 {
-    KVMAccel *k = opaque;
+    KVMVcpu *v = opaque;
     X86ArchState s;
     if (to_accel) {
         cpu_get_arch_state(cpu, &s);
-        return kvm_put_cpu_state(k, &s, err, len);
+        return kvm_vcpu_put(v, &s, err, len);
     }
-    if (kvm_get_cpu_state(k, &s, err, len) < 0)
+    if (kvm_vcpu_get(v, &s, err, len) < 0)
         return -1;
     return cpu_put_arch_state(cpu, &s, err, len);
 }
@@ -984,4 +1181,6 @@ const AccelOps kvm_accel_ops = {
     .get_cpu_state = kvm_get_cpu_state,
     .put_cpu_state = kvm_put_cpu_state,
     .free = kvm_free,
+    .threaded = kvm_threaded,
+    .cpu_thread_id = kvm_cpu_thread_id,
 };

@@ -68,6 +68,12 @@ SCRATCH_MIB = 320
 #   net-socket-32M  32 MiB over TCP (busybox nc) from a second guest of the
 #                   same engine, the two joined by -netdev socket
 NET_WORKLOADS = {"net-slirp-64M": 64, "net-socket-32M": 32}
+# The SMP rows (BENCH_SMP=0 leaves them out): sha256-2x, two sha256sum
+# processes at once, in boots of their own with -smp 1 and -smp 2 (vx86's
+# default, a thread per CPU; QEMU's -accel tcg,thread=multi): the speedup
+# a second CPU gives.  They never run in the boots of the rows above.
+SMP_WORKLOAD = "sha256-2x"
+SMP = os.environ.get("BENCH_SMP", "1") != "0"
 QSCRATCH_MIB = 512
 # Host rows: vx86-img convert against qemu-img convert of one 1 GiB image
 # (384 MiB random, 256 MiB text, the rest a hole), made once by qemu-img
@@ -78,9 +84,9 @@ IMG_WORKLOADS = ["img-convert-raw-to-qcow2-1G", "img-convert-qcow2-to-raw-1G",
 # BENCH_WORKLOADS=fpbench,sort-1M runs only those rows (boot always runs).
 ONLY = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
 for _w in ONLY:
-    if _w not in ALL_WORKLOADS + IMG_WORKLOADS:
+    if _w not in ALL_WORKLOADS + IMG_WORKLOADS and _w != SMP_WORKLOAD:
         sys.exit(f"bench: unknown workload '{_w}' in BENCH_WORKLOADS (known: "
-                 f"{', '.join(ALL_WORKLOADS + IMG_WORKLOADS)})")
+                 f"{', '.join(ALL_WORKLOADS + IMG_WORKLOADS + [SMP_WORKLOAD])})")
 WORKLOADS = [w for w in ALL_WORKLOADS if not ONLY or w == "boot" or w in ONLY]
 IMG_ROWS = [w for w in IMG_WORKLOADS if not ONLY or w in ONLY]
 # Per-run limits: a hung or hopelessly slow engine is cut off, never waited on.
@@ -419,6 +425,57 @@ def run_guest(name, argv, stdin=subprocess.DEVNULL):
     return results, rss, err
 
 
+def smp_engines(kernel, initrd):
+    """(name, cpus, argv) of the SMP rows' boots."""
+    append = "console=ttyS0 rdinit=/bench/init quiet bench.only=" + SMP_WORKLOAD
+    common = ["-m", "1024M", "-nographic", "-kernel", kernel, "-initrd", initrd,
+              "-append", append, "-no-reboot"]
+    vx86 = os.path.join(ROOT, "vx86")
+    qemu = shutil.which("qemu-system-x86_64") or "qemu-system-x86_64"
+    out = []
+    for n in (1, 2):
+        out.append(("vx86-tcg", n, [vx86, "-accel", "tcg", "-smp", str(n)] + common))
+        out.append(("qemu-tcg", n, [qemu, "-accel", "tcg,thread=multi", "-cpu", "max",
+                                    "-smp", str(n)] + common))
+    return out
+
+
+def run_smp_rows(kernel, initrd, na):
+    """The SMP rows: lines for the results, after RUNS interleaved rounds."""
+    times, sums, errs = {}, {}, {}
+    eng = [e for e in smp_engines(kernel, initrd)
+           if e[0] not in na and (not SELECTED or e[0] in SELECTED)]
+    for run in range(RUNS):
+        for name, n, argv in eng:
+            if (name, n) in errs:
+                continue
+            print(f"bench: run {run + 1}/{RUNS} {name} -smp {n} ({SMP_WORKLOAD}) ...",
+                  file=sys.stderr, flush=True)
+            res, _, err = run_guest(name, argv)
+            if err or SMP_WORKLOAD not in res:
+                errs[(name, n)] = err or "no result"
+                continue
+            times.setdefault((name, n), []).append(res[SMP_WORKLOAD])
+            sums[(name, n)] = res.get(SMP_WORKLOAD + ":sum")
+    lines = ["", f"SMP: {SMP_WORKLOAD} (two sha256sum processes of 64 MiB at once), "
+             "median seconds, guest-measured:", "",
+             "| engine | -smp 1 | -smp 2 | speedup (-smp 1 / -smp 2) |", "|---|---|---|---|"]
+    for name in ("vx86-tcg", "qemu-tcg"):
+        cell = {}
+        for n in (1, 2):
+            v = times.get((name, n))
+            cell[n] = statistics.median(v) if v else None
+        sp = f"{cell[1] / cell[2]:.2f}" if cell[1] and cell[2] else "n/a"
+        label = name + (" (thread=multi)" if name == "qemu-tcg" else "")
+        lines.append(f"| {label} | " + " | ".join(f"{cell[n]:.2f}" if cell[n] else "n/a"
+                                                  for n in (1, 2)) + f" | {sp} |")
+    if len(set(v for v in sums.values() if v)) > 1:
+        lines.append("\nChecksum mismatch in the SMP rows (wrong results!)")
+    for (name, n), why in errs.items():
+        lines.append(f"- {name} -smp {n}: {why}")
+    return lines
+
+
 def run_native(stage):
     """The same workload script on the host: the physical limit."""
     busybox = os.path.join(CACHE, "guest", "busybox")
@@ -686,6 +743,8 @@ def main():
         lines.append("\nGeometric mean vx86-tcg / qemu-tcg: n/a (vx86-tcg or qemu-tcg did not run)")
     lines.append("\nPeak RSS (MiB): " + ", ".join(
         f"{n} {rss[n] / 1024:.0f}" for n in cols if n in rss))
+    if SMP and (not ONLY or SMP_WORKLOAD in ONLY):
+        lines += run_smp_rows(kernel, initrd, na)
     mismatch = [w for w, s in sums.items() if len(set(s.values())) > 1]
     if mismatch:
         lines.append("\nChecksum mismatch between engines (wrong results!): " + ", ".join(mismatch))

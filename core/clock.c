@@ -12,9 +12,19 @@
  * Re-arming costs a syscall, so the alarm is moved only earlier, or after
  * it fired; a head timer moved later just gets an early, spurious alarm,
  * after which the owner calls clock_rearm().
+ *
+ * Threads: vCPU threads arm timers (a guest programming its local APIC)
+ * while the main loop fires them, so the list and the alarm are guarded
+ * by a mutex, and the earliest deadline is also kept in an atomic word
+ * that CPU loops read without it.  Callbacks run without the mutex (they
+ * re-arm timers); the machine's I/O lock keeps a callback and a device
+ * access apart.  A timer armed from a thread other than the one that
+ * runs the timers, and that becomes the earliest, calls the owner's
+ * notify hook (clock_set_notify): the main loop then sleeps less.
  */
 #include "core/clock.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -33,6 +43,11 @@ struct Timer {
 };
 
 struct VClock {
+    pthread_mutex_t lock;    /* the list and the alarm (see the top) */
+    int64_t next;            /* earliest deadline, atomic (clock_next_deadline) */
+    pthread_t runner;        /* the thread that runs the timers */
+    void (*notify)(void *opaque);
+    void *notify_opaque;
     ClockMode mode;
     int64_t manual_now;      /* CLOCK_MANUAL */
     /* CLOCK_ICOUNT: now = (count() << shift) + warp */
@@ -66,6 +81,9 @@ static int64_t host_ns(void)
 VClock *clock_new(ClockMode mode)
 {
     VClock *c = xcalloc(1, sizeof(*c));
+    pthread_mutex_init(&c->lock, NULL);
+    c->next = INT64_MAX;
+    c->runner = pthread_self();
     c->mode = mode;
     c->host_offset = host_ns();
     c->stopped_at = -1;
@@ -149,6 +167,8 @@ void clock_free(VClock *c)
 {
     if (c && c->have_alarm)
         timer_delete(c->alarm);
+    if (c)
+        pthread_mutex_destroy(&c->lock);
     free(c);
 }
 
@@ -190,7 +210,26 @@ static void alarm_update(VClock *c)
         alarm_arm(c, want);
 }
 
+static bool clock_set_alarm_locked(VClock *c, ClockAlarmFn fn, void *opaque);
+
 bool clock_set_alarm(VClock *c, ClockAlarmFn fn, void *opaque)
+{
+    pthread_mutex_lock(&c->lock);
+    bool ok = clock_set_alarm_locked(c, fn, opaque);
+    pthread_mutex_unlock(&c->lock);
+    return ok;
+}
+
+void clock_set_notify(VClock *c, void (*fn)(void *opaque), void *opaque)
+{
+    pthread_mutex_lock(&c->lock);
+    c->runner = pthread_self();
+    c->notify = fn;
+    c->notify_opaque = opaque;
+    pthread_mutex_unlock(&c->lock);
+}
+
+static bool clock_set_alarm_locked(VClock *c, ClockAlarmFn fn, void *opaque)
 {
     if (c->mode != CLOCK_HOST)
         return false;
@@ -222,8 +261,16 @@ bool clock_set_alarm(VClock *c, ClockAlarmFn fn, void *opaque)
 
 void clock_rearm(VClock *c)
 {
+    pthread_mutex_lock(&c->lock);
     if (c->have_alarm && c->alarm_fn && c->stopped_at < 0)
         alarm_arm(c, c->armed ? c->armed->expire : INT64_MAX);
+    pthread_mutex_unlock(&c->lock);
+}
+
+/* After any change of the list (lock held). */
+static void head_changed(VClock *c)
+{
+    __atomic_store_n(&c->next, c->armed ? c->armed->expire : INT64_MAX, __ATOMIC_RELEASE);
 }
 
 int64_t clock_now(VClock *c)
@@ -239,24 +286,41 @@ int64_t clock_now(VClock *c)
 
 void clock_stop(VClock *c)
 {
+    pthread_mutex_lock(&c->lock);
     if (c->mode == CLOCK_HOST && c->stopped_at < 0) {
         c->stopped_at = clock_now(c);
         if (c->have_alarm)
             alarm_arm(c, INT64_MAX);
     }
+    pthread_mutex_unlock(&c->lock);
+}
+
+bool clock_stopped(VClock *c)
+{
+    pthread_mutex_lock(&c->lock);
+    bool r = c->mode == CLOCK_HOST && c->stopped_at >= 0;
+    pthread_mutex_unlock(&c->lock);
+    return r;
 }
 
 void clock_start(VClock *c)
 {
+    bool rearm = false;
+    pthread_mutex_lock(&c->lock);
     if (c->mode == CLOCK_HOST && c->stopped_at >= 0) {
         c->host_offset = host_ns() - c->stopped_at;
         c->stopped_at = -1;
-        clock_rearm(c);
+        rearm = true;
     }
+    pthread_mutex_unlock(&c->lock);
+    if (rearm)
+        clock_rearm(c);
 }
 
 void clock_set(VClock *c, int64_t ns)
 {
+    bool rearm = false;
+    pthread_mutex_lock(&c->lock);
     if (c->mode == CLOCK_MANUAL)
         c->manual_now = ns;
     else if (c->mode == CLOCK_ICOUNT)
@@ -265,23 +329,31 @@ void clock_set(VClock *c, int64_t ns)
         c->stopped_at = ns;
     else {
         c->host_offset = host_ns() - ns;
-        clock_rearm(c);
+        rearm = true;
     }
+    pthread_mutex_unlock(&c->lock);
+    if (rearm)
+        clock_rearm(c);
 }
 
 int clock_run_timers(VClock *c)
 {
     int fired = 0;
     int64_t now = clock_now(c);
+    pthread_mutex_lock(&c->lock);
     while (c->armed && c->armed->expire <= now) {
         Timer *t = c->armed;
         c->armed = t->next;
         t->armed = false;
         t->next = NULL;
+        head_changed(c);
+        pthread_mutex_unlock(&c->lock);
         t->cb(t->opaque);
         fired++;
+        pthread_mutex_lock(&c->lock);
     }
     alarm_update(c);
+    pthread_mutex_unlock(&c->lock);
     return fired;
 }
 
@@ -291,9 +363,10 @@ void clock_advance(VClock *c, int64_t ns)
         return;
     int64_t target = c->manual_now + ns;
     /* Step deadline by deadline so each callback sees its own time. */
-    while (c->armed && c->armed->expire <= target) {
-        if (c->armed->expire > c->manual_now)
-            c->manual_now = c->armed->expire;
+    int64_t d;
+    while ((d = clock_next_deadline(c)) <= target) {
+        if (d > c->manual_now)
+            c->manual_now = d;
         clock_run_timers(c);
     }
     c->manual_now = target;
@@ -301,7 +374,7 @@ void clock_advance(VClock *c, int64_t ns)
 
 int64_t clock_next_deadline(VClock *c)
 {
-    return c->armed ? c->armed->expire : INT64_MAX;
+    return __atomic_load_n(&c->next, __ATOMIC_ACQUIRE);
 }
 
 Timer *timer_new(VClock *c, TimerCallback cb, void *opaque)
@@ -313,7 +386,7 @@ Timer *timer_new(VClock *c, TimerCallback cb, void *opaque)
     return t;
 }
 
-void timer_del(Timer *t)
+static void timer_del_locked(Timer *t)
 {
     if (!t->armed)
         return;
@@ -325,6 +398,15 @@ void timer_del(Timer *t)
     }
     t->armed = false;
     t->next = NULL;
+    head_changed(t->clock);
+}
+
+void timer_del(Timer *t)
+{
+    VClock *c = t->clock;
+    pthread_mutex_lock(&c->lock);
+    timer_del_locked(t);
+    pthread_mutex_unlock(&c->lock);
 }
 
 void timer_free(Timer *t)
@@ -342,20 +424,32 @@ static bool timer_is_head(const Timer *t)
 
 void timer_mod(Timer *t, int64_t expire_ns)
 {
-    timer_del(t);
+    VClock *c = t->clock;
+    pthread_mutex_lock(&c->lock);
+    int64_t before = c->armed ? c->armed->expire : INT64_MAX;
+    timer_del_locked(t);
     t->expire = expire_ns;
-    Timer **pp = &t->clock->armed;
+    Timer **pp = &c->armed;
     /* Equal deadlines fire in the order they were armed. */
     while (*pp && (*pp)->expire <= expire_ns)
         pp = &(*pp)->next;
     t->next = *pp;
     *pp = t;
     t->armed = true;
-    if (timer_is_head(t)) {
-        alarm_update(t->clock);
-        if (t->clock->deadline_notify)
-            t->clock->deadline_notify(t->clock->deadline_notify_opaque);
-    }
+    head_changed(c);
+    bool head = timer_is_head(t);
+    if (head)
+        alarm_update(c);
+    void (*notify)(void *) = head && expire_ns < before && c->notify &&
+                             !pthread_equal(c->runner, pthread_self()) ? c->notify : NULL;
+    void *nop = c->notify_opaque;
+    TimerCallback deadline_notify = head ? c->deadline_notify : NULL;
+    void *dop = c->deadline_notify_opaque;
+    pthread_mutex_unlock(&c->lock);
+    if (notify)
+        notify(nop);
+    if (deadline_notify)
+        deadline_notify(dop);
 }
 
 bool timer_pending(const Timer *t)

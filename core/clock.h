@@ -33,6 +33,8 @@ int64_t clock_now(VClock *c);
 /* Host mode: pause/resume so virtual time does not run while stopped. */
 void clock_stop(VClock *c);
 void clock_start(VClock *c);
+/* Host mode: stopped (clock_stop) and not started again. */
+bool clock_stopped(VClock *c);
 /* Sets the current virtual time (restoring a snapshot); armed timers keep
  * their absolute deadlines. */
 void clock_set(VClock *c, int64_t ns);
@@ -52,6 +54,12 @@ int64_t clock_next_deadline(VClock *c);
 typedef void (*ClockAlarmFn)(void *opaque);
 bool clock_set_alarm(VClock *c, ClockAlarmFn fn, void *opaque);
 void clock_rearm(VClock *c);
+
+/* fn(opaque) runs when a timer armed from another thread than the caller
+ * of this (the one that runs the timers) becomes the earliest: that
+ * thread, asleep until the old deadline, should look again.  fn NULL
+ * removes it. */
+void clock_set_notify(VClock *c, void (*fn)(void *opaque), void *opaque);
 
 /* ---- CLOCK_ICOUNT ----
  * The instruction counter comes from the accelerator (count(opaque): the

@@ -228,18 +228,33 @@ static void hmp_name(VMControl *vc, const JsonValue *r, Text *out)
         text_printf(out, "%s\n", n);
 }
 
+/* Every CPU, with its place in the -smp topology (socket, core and thread
+ * numbered as QEMU numbers them: threads innermost) and the host thread
+ * that runs it. */
 static JsonValue *qmp_query_cpus_fast(VMControl *vc, const JsonValue *a, CmdError *e)
 {
-    JsonValue *r = json_array(), *c = json_object(), *props = json_object();
-    json_set_int(c, "cpu-index", 0);
-    json_set_str(c, "qom-path", "/machine/unattached/device[0]");
-    json_set_int(c, "thread-id", (int64_t)syscall(SYS_gettid));
-    json_set_int(props, "core-id", 0);
-    json_set_int(props, "thread-id", 0);
-    json_set_int(props, "socket-id", 0);
-    json_set(c, "props", props);
-    json_set_str(c, "target", "x86_64");
-    json_append(r, c);
+    const VMOptions *o = vc->m->opts;
+    int n = vc->m->ncpus > 0 ? vc->m->ncpus : 1;
+    int threads = o && o->smp_threads > 0 ? o->smp_threads : 1;
+    int cores = o && o->smp_cores > 0 ? o->smp_cores : 1;
+    int main_tid = (int)syscall(SYS_gettid);
+    JsonValue *r = json_array();
+    for (int i = 0; i < n; i++) {
+        JsonValue *c = json_object(), *props = json_object();
+        char path[64];
+        snprintf(path, sizeof path, "/machine/unattached/device[%d]", i);
+        int tid = vc->accel_ops && vc->accel_ops->cpu_thread_id
+                  ? vc->accel_ops->cpu_thread_id(vc->acc, i) : 0;
+        json_set_int(c, "cpu-index", i);
+        json_set_str(c, "qom-path", path);
+        json_set_int(c, "thread-id", tid > 0 ? tid : main_tid);
+        json_set_int(props, "core-id", (i / threads) % cores);
+        json_set_int(props, "thread-id", i % threads);
+        json_set_int(props, "socket-id", i / (threads * cores));
+        json_set(c, "props", props);
+        json_set_str(c, "target", "x86_64");
+        json_append(r, c);
+    }
     return r;
 }
 
@@ -247,9 +262,23 @@ static void hmp_cpus(VMControl *vc, const JsonValue *r, Text *out)
 {
     for (size_t i = 0; i < r->n; i++) {
         JsonValue *c = r->items[i];
-        text_printf(out, "%c CPU #%lld: thread_id=%lld\n", i == 0 ? '*' : ' ',
-                    (long long)json_get(c, "cpu-index")->i, (long long)json_get(c, "thread-id")->i);
+        long long idx = json_get(c, "cpu-index")->i;
+        text_printf(out, "%c CPU #%lld: thread_id=%lld\n", idx == vc->cur_cpu ? '*' : ' ',
+                    idx, (long long)json_get(c, "thread-id")->i);
     }
+}
+
+/* cpu N: the CPU that info registers, x and p look at (QEMU's monitor). */
+static void hmp_cpu(VMControl *vc, int argc, char **argv, Text *out)
+{
+    char *end = NULL;
+    long n = argc == 2 ? strtol(argv[1], &end, 0) : -1;
+    int ncpus = vc->m->ncpus > 0 ? vc->m->ncpus : 1;
+    if (argc != 2 || !end || *end || n < 0 || n >= ncpus) {
+        text_printf(out, "invalid CPU index\n");
+        return;
+    }
+    vc->cur_cpu = (int)n;
 }
 
 static JsonValue *qmp_query_kvm(VMControl *vc, const JsonValue *a, CmdError *e)
@@ -745,7 +774,11 @@ static bool get_cpu(VMControl *vc, X86ArchState *s, Text *out)
         text_printf(out, "the CPU is not running yet\n");
         return false;
     }
-    if (vc->accel_ops->get_cpu_state(vc->acc, s, err, sizeof err) < 0) {
+    /* The CPUs stand still while their state is read. */
+    machine_vcpus_stop(vc->m);
+    int rc = vc->accel_ops->get_cpu_state(vc->acc, vc->cur_cpu, s, err, sizeof err);
+    machine_vcpus_start(vc->m);
+    if (rc < 0) {
         text_printf(out, "cannot read the CPU state: %s\n", err);
         return false;
     }
@@ -1110,6 +1143,8 @@ static const CmdDef cmd_defs[] = {
       .help = "change the link status of a network adapter (-netdev id or NIC id=)",
       .args = { S("name"), { "up", ARG_BOOL, false } }, .run = qmp_set_link },
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
+    { .hmp = "cpu", .hmp_params = "index", .help = "set the default CPU (info registers, x, p)",
+      .hmp_run = hmp_cpu },
     { .hmp = "info mtree", .help = "show the memory map", .hmp_run = hmp_info_mtree },
     { .hmp = "info pci", .help = "show the PCI devices", .hmp_run = hmp_info_pci },
     { .hmp = "info qtree", .help = "show the devices (short)", .hmp_run = hmp_info_qtree },

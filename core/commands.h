@@ -82,6 +82,7 @@ struct VMControl {
     MonitorHooks hooks;
     const struct AccelOps *accel_ops;   /* set once the accelerator runs */
     void *acc;
+    int cur_cpu;                        /* the monitor's CPU (`cpu N`) */
     Migration *mig;
     SnapshotJobs *jobs;                 /* QMP snapshot jobs (core/snapshot.c) */
     const char *name;                   /* -name */

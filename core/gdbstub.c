@@ -434,6 +434,8 @@ struct GdbStub {
     GdbLayout layout;
     char *tdesc;
     char last_stop[64];
+    int cpu;                   /* gdb thread cpu + 1: registers, memory (Hg) */
+    int step_cpu;              /* the thread a step runs (Hc, vCont;s:tid) */
     CharDev *mon_chr;
     Monitor *mon;
     char reply[GDB_REPLY_MAX];
@@ -492,16 +494,34 @@ static void send_console(GdbStub *g, const char *text, size_t len)
     }
 }
 
+/* One gdb thread per vCPU: thread id = CPU index + 1. */
+static int gdb_ncpus(const GdbStub *g)
+{
+    return g->m->ncpus > 0 ? g->m->ncpus : 1;
+}
+
+/* A thread id of a packet: a CPU index, -1 for "all" / "any" (-1, 0), or
+ * -2 when it names no thread. */
+static int gdb_thread_cpu(const GdbStub *g, const char *p)
+{
+    if (!strcmp(p, "-1") || !strcmp(p, "0"))
+        return -1;
+    uint64_t tid;
+    if (!gdb_parse_hex(&p, &tid) || *p || tid < 1 || tid > (uint64_t)gdb_ncpus(g))
+        return -2;
+    return (int)tid - 1;
+}
+
 static bool get_state(GdbStub *g, X86ArchState *s)
 {
     char err[256];
-    return g->ops->get_cpu_state(g->acc, s, err, sizeof err) == 0;
+    return g->ops->get_cpu_state(g->acc, g->cpu, s, err, sizeof err) == 0;
 }
 
 static bool put_state(GdbStub *g, const X86ArchState *s)
 {
     char err[256];
-    return g->ops->put_cpu_state(g->acc, s, err, sizeof err) == 0;
+    return g->ops->put_cpu_state(g->acc, g->cpu, s, err, sizeof err) == 0;
 }
 
 static void ensure_layout(GdbStub *g, const X86ArchState *s)
@@ -528,7 +548,7 @@ static void pause_machine(GdbStub *g)
 
 static void resume_machine(GdbStub *g, bool step)
 {
-    g->ops->debug->resume(g->acc, step, g->step_irqs);
+    g->ops->debug->resume(g->acc, g->step_cpu, step, g->step_irqs);
     g->running = true;
     g->paused_by_us = false;
     machine_resume(g->m);
@@ -563,15 +583,19 @@ static void gdbstub_debug_stop(void *opaque)
         g->running = false;
         return;
     }
-    char r[64];
+    /* gdb looks at the thread that stopped. */
+    if (st.cpu >= 0 && st.cpu < gdb_ncpus(g))
+        g->cpu = g->step_cpu = st.cpu;
+    char r[80];
     if (st.reason == ACCEL_DEBUG_WATCH) {
         static const char *const kind[5] = { "", "", "watch", "rwatch", "awatch" };
-        snprintf(r, sizeof r, "T05%s:%llx;thread:01;", kind[st.type < 5 ? st.type : 2],
-                 (unsigned long long)st.addr);
+        snprintf(r, sizeof r, "T05%s:%llx;thread:%02x;", kind[st.type < 5 ? st.type : 2],
+                 (unsigned long long)st.addr, g->cpu + 1);
     } else if (st.reason == ACCEL_DEBUG_BREAK) {
-        snprintf(r, sizeof r, "T05%s:;thread:01;", st.type == 1 ? "hwbreak" : "swbreak");
+        snprintf(r, sizeof r, "T05%s:;thread:%02x;", st.type == 1 ? "hwbreak" : "swbreak",
+                 g->cpu + 1);
     } else {
-        snprintf(r, sizeof r, "T05thread:01;");
+        snprintf(r, sizeof r, "T05thread:%02x;", g->cpu + 1);
     }
     report_stop(g, r);
 }
@@ -787,9 +811,9 @@ static void cmd_vcont(GdbStub *g, const char *p)
         reply_str(g, "vCont;c;C;s;S");
         return;
     }
-    /* ;action[:thread]... : one CPU, so the first action naming it or all
-     * threads decides. */
-    bool step = false, any = false;
+    /* ;action[:thread]...: a step names its thread (or the current one);
+     * every other thread continues, as gdb's all-stop mode asks. */
+    bool step = false;
     while (*p == ';') {
         p++;
         char a = *p;
@@ -805,22 +829,26 @@ static void cmd_vcont(GdbStub *g, const char *p)
                 return;
             }
         }
-        bool ours = true;
+        int cpu = -1;
         if (*p == ':') {
             p++;
-            uint64_t tid;
-            if (*p == '-' && p[1] == '1')
-                p += 2;
-            else if (!gdb_parse_hex(&p, &tid))
-                ours = false;
-            else
-                ours = tid == 1 || tid == 0;
+            char tid[24];
+            size_t n = 0;
+            while (*p && *p != ';' && n + 1 < sizeof tid)
+                tid[n++] = *p++;
+            tid[n] = 0;
             while (*p && *p != ';')
                 p++;
+            cpu = gdb_thread_cpu(g, tid);
+            if (cpu == -2) {
+                reply_str(g, "E01");
+                return;
+            }
         }
-        if (ours && !any) {
-            any = true;
-            step = a == 's' || a == 'S';
+        if ((a == 's' || a == 'S') && !step) {
+            step = true;
+            if (cpu >= 0)
+                g->step_cpu = cpu;
         }
     }
     if (*p) {
@@ -962,23 +990,33 @@ static void cmd_query(GdbStub *g, const char *p)
                  replay_can_reverse(g->m->rr) ? ";ReverseStep+;ReverseContinue+" : "");
         g->rlen = strlen(g->reply);
     } else if (!strcmp(p, "qC")) {
-        reply_str(g, "QC01");
+        snprintf(g->reply, sizeof g->reply, "QC%02x", g->cpu + 1);
+        g->rlen = strlen(g->reply);
     } else if (!strcmp(p, "qfThreadInfo")) {
-        reply_str(g, "m01");
+        size_t n = 0;
+        g->reply[n++] = 'm';
+        for (int i = 0; i < gdb_ncpus(g); i++)
+            n += (size_t)snprintf(g->reply + n, sizeof g->reply - n, "%s%02x", i ? "," : "",
+                                  i + 1);
+        g->rlen = n;
     } else if (!strcmp(p, "qsThreadInfo")) {
         reply_str(g, "l");
     } else if (!strncmp(p, "qAttached", 9)) {
         reply_str(g, "1");
     } else if (!strncmp(p, "qThreadExtraInfo,", 17)) {
         X86ArchState s;
-        const char *txt = "CPU#0";
+        int cpu = gdb_thread_cpu(g, p + 17), saved = g->cpu;
+        if (cpu < 0)
+            cpu = g->cpu;
         char buf[64];
-        if (get_state(g, &s)) {
-            snprintf(buf, sizeof buf, "CPU#0 [%s]", state_mode(&s) == MODE_64 ? "long mode"
+        snprintf(buf, sizeof buf, "CPU#%d", cpu);
+        const char *txt = buf;
+        g->cpu = cpu;
+        if (get_state(g, &s))
+            snprintf(buf, sizeof buf, "CPU#%d [%s]", cpu, state_mode(&s) == MODE_64 ? "long mode"
                      : state_mode(&s) == MODE_32 ? "protected mode"
                      : (s.rflags & (1u << 17)) ? "virtual-8086 mode" : "real mode");
-            txt = buf;
-        }
+        g->cpu = saved;
         g->rlen = 0;
         reply_hex(g, (const uint8_t *)txt, strlen(txt));
     } else if (!strncmp(p, "qXfer:features:read:", 20)) {
@@ -1033,8 +1071,20 @@ static void handle_packet(GdbStub *g, const char *p, size_t len)
         break;
     case 'Z': cmd_breakpoint(g, p + 1, true); break;
     case 'z': cmd_breakpoint(g, p + 1, false); break;
-    case 'H': reply_str(g, p[1] == 'g' || p[1] == 'c' ? "OK" : "E01"); break;
-    case 'T': reply_str(g, !strcmp(p + 1, "01") || !strcmp(p + 1, "1") ? "OK" : "E01"); break;
+    case 'H': {
+        int cpu = p[1] ? gdb_thread_cpu(g, p + 2) : -2;
+        if ((p[1] != 'g' && p[1] != 'c') || cpu == -2) {
+            reply_str(g, "E01");
+            break;
+        }
+        if (cpu >= 0 && p[1] == 'g')
+            g->cpu = cpu;
+        if (cpu >= 0 && p[1] == 'c')
+            g->step_cpu = cpu;
+        reply_str(g, "OK");
+        break;
+    }
+    case 'T': reply_str(g, gdb_thread_cpu(g, p + 1) >= 0 ? "OK" : "E01"); break;
     case 'D':
         g->ops->debug->remove_all(g->acc);
         send_str(g, "OK");
@@ -1094,7 +1144,7 @@ static void client_close(GdbStub *g)
     /* The VM goes on as if no debugger had been there. */
     g->ops->debug->remove_all(g->acc);
     if (g->paused_by_us || g->running) {
-        g->ops->debug->resume(g->acc, false, false);
+        g->ops->debug->resume(g->acc, 0, false, false);
         g->paused_by_us = false;
         g->running = false;
         machine_resume(g->m);
@@ -1141,7 +1191,9 @@ void gdbstub_feed(GdbStub *g, const uint8_t *buf, size_t n)
         case GDB_EV_INTERRUPT:
             if (g->running) {
                 pause_machine(g);
-                report_stop(g, "T02thread:01;");
+                char r[32];
+                snprintf(r, sizeof r, "T02thread:%02x;", g->cpu + 1);
+                report_stop(g, r);
             }
             break;
         default:
@@ -1158,6 +1210,7 @@ void gdbstub_attach_fd(GdbStub *g, int fd)
     g->phys_mode = false;
     g->have_layout = false;
     g->running = false;
+    g->cpu = g->step_cpu = 0;
     gdb_parser_init(&g->parser);
     /* A debugger that connects finds the machine stopped. */
     pause_machine(g);

@@ -3,10 +3,13 @@
  */
 #include "core/machine.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "core/replay.h"
 #include "core/util.h"
@@ -35,8 +38,17 @@ Machine *machine_new(uint64_t ram_size, ClockMode clock_mode, char *err, size_t 
     m->state = RUN_PAUSED;
     m->icount_stop_at = UINT64_MAX;
     pthread_mutex_init(&m->kick_lock, NULL);
+    pthread_mutex_init(&m->io_lock, NULL);
+    m->main_thread = pthread_self();
+    m->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     irq_init(&m->a20, NULL, NULL, 0);
     irq_init(&m->kick, NULL, NULL, 0);
+    for (int i = 0; i < MACHINE_MAX_CPUS; i++)
+        irq_init(&m->cpu_kick[i], NULL, NULL, i);
+    memmap_set_dispatch_lock(m->mem, (void (*)(void *))machine_io_lock,
+                             (void (*)(void *))machine_io_unlock, m);
+    iospace_set_dispatch_lock(m->io, (void (*)(void *))machine_io_lock,
+                              (void (*)(void *))machine_io_unlock, m);
     return m;
 }
 
@@ -90,6 +102,9 @@ void machine_free(Machine *m)
     munmap(m->ram, m->ram_size);
     free(m->dirty_log);
     pthread_mutex_destroy(&m->kick_lock);
+    pthread_mutex_destroy(&m->io_lock);
+    if (m->wake_fd >= 0)
+        close(m->wake_fd);
     free(m->pollset.fds);
     free(m);
 }
@@ -138,8 +153,118 @@ void machine_reset_devices(Machine *m)
 
 void machine_request_stop(Machine *m)
 {
+    if (m->io_lock_on) {
+        /* vCPU threads: the main loop acts on the new run state; it
+         * stops the vCPUs itself when the state asks for it. */
+        machine_wake(m);
+        return;
+    }
     m->stop_requested = true;
     irq_pulse(&m->kick);
+}
+
+void machine_cpu_kick(Machine *m, int index)
+{
+    if (index >= 0 && index < MACHINE_MAX_CPUS)
+        irq_pulse(&m->cpu_kick[index]);
+}
+
+void machine_wake(Machine *m)
+{
+    uint64_t one = 1;
+    if (m->wake_fd >= 0 && write(m->wake_fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        perror("vx86: main loop wake-up");
+}
+
+/* ---- the I/O lock ---- */
+
+void machine_io_lock(Machine *m)
+{
+    if (!m->io_lock_on)
+        return;
+    pthread_t self = pthread_self();
+    /* Only this thread can have made itself the owner, so a racy read
+     * that says "me" is the truth. */
+    if (__atomic_load_n(&m->io_lock_depth, __ATOMIC_RELAXED) > 0 &&
+        pthread_equal(__atomic_load_n(&m->io_lock_owner, __ATOMIC_RELAXED), self)) {
+        m->io_lock_depth++;
+        return;
+    }
+    pthread_mutex_lock(&m->io_lock);
+    __atomic_store_n(&m->io_lock_owner, self, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->io_lock_depth, 1, __ATOMIC_RELAXED);
+}
+
+void machine_io_unlock(Machine *m)
+{
+    if (!m->io_lock_on)
+        return;
+    if (m->io_lock_depth > 1) {
+        m->io_lock_depth--;
+        return;
+    }
+    __atomic_store_n(&m->io_lock_depth, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&m->io_lock);
+}
+
+bool machine_io_locked_by_me(Machine *m)
+{
+    return !m->io_lock_on ||
+           (__atomic_load_n(&m->io_lock_depth, __ATOMIC_RELAXED) > 0 &&
+            pthread_equal(__atomic_load_n(&m->io_lock_owner, __ATOMIC_RELAXED), pthread_self()));
+}
+
+void machine_io_cond_wait(Machine *m, pthread_cond_t *cond)
+{
+    int depth = m->io_lock_depth;
+    __atomic_store_n(&m->io_lock_depth, 0, __ATOMIC_RELAXED);
+    pthread_cond_wait(cond, &m->io_lock);
+    __atomic_store_n(&m->io_lock_owner, pthread_self(), __ATOMIC_RELAXED);
+    __atomic_store_n(&m->io_lock_depth, depth, __ATOMIC_RELAXED);
+}
+
+int machine_io_release(Machine *m)
+{
+    if (!m->io_lock_on || !machine_io_locked_by_me(m))
+        return 0;
+    int depth = m->io_lock_depth;
+    __atomic_store_n(&m->io_lock_depth, 0, __ATOMIC_RELAXED);
+    pthread_mutex_unlock(&m->io_lock);
+    return depth;
+}
+
+void machine_io_reacquire(Machine *m, int depth)
+{
+    if (!depth)
+        return;
+    machine_io_lock(m);
+    m->io_lock_depth = depth;
+}
+
+/* Which CPU this thread runs: thread context, like the signal-safe run
+ * area pointer of the KVM accelerator, not machine state. */
+static __thread int current_cpu;
+
+int machine_current_cpu(void)
+{
+    return current_cpu;
+}
+
+void machine_set_current_cpu(int index)
+{
+    current_cpu = index;
+}
+
+void machine_vcpus_stop(Machine *m)
+{
+    if (m->vcpus_stop)
+        m->vcpus_stop(m->vcpus_opaque);
+}
+
+void machine_vcpus_start(Machine *m)
+{
+    if (m->vcpus_start)
+        m->vcpus_start(m->vcpus_opaque);
 }
 
 void machine_set_kick(Machine *m, IRQHandler kick, void *opaque)
@@ -151,6 +276,10 @@ void machine_set_kick(Machine *m, IRQHandler kick, void *opaque)
 
 void machine_notify(Machine *m)
 {
+    if (m->io_lock_on) {
+        machine_wake(m);      /* the main loop polls on its own thread */
+        return;
+    }
     /* The CPU loops read stop_requested between blocks (KVM: between
      * exits); the kick ends the current chain of blocks. */
     __atomic_store_n(&m->stop_requested, true, __ATOMIC_SEQ_CST);
@@ -170,7 +299,11 @@ bool machine_pause(Machine *m)
     if (m->state != RUN_RUNNING)
         return false;
     m->state = RUN_PAUSED;
+    /* vCPU threads park before the clock stops (none sees time stand
+     * still while it runs); the PAUSED state keeps them parked. */
+    machine_vcpus_stop(m);
     clock_stop(m->clock);
+    machine_vcpus_start(m);
     /* Callers run on the main loop between accelerator runs: the loop
      * sees the new state before running the CPU again. */
     machine_emit(m, MACHINE_EV_STOP, false, NULL);
@@ -183,6 +316,9 @@ bool machine_resume(Machine *m)
         return false;
     m->state = RUN_RUNNING;
     clock_start(m->clock);
+    /* A stop and start round wakes the parked vCPU threads. */
+    machine_vcpus_stop(m);
+    machine_vcpus_start(m);
     machine_emit(m, MACHINE_EV_RESUME, false, NULL);
     return true;
 }
@@ -273,27 +409,36 @@ static size_t dirty_words(const Machine *m)
     return (size_t)((m->ram_size / 4096 + 63) / 64);
 }
 
+/* The log changes with every vCPU stopped: each CPU re-arms its TLB's
+ * write entries (dirty_gen) before it writes again, so no write after a
+ * sync goes unlogged. */
 void machine_dirty_log_start(Machine *m)
 {
+    machine_vcpus_stop(m);
     if (!m->dirty_log)
         m->dirty_log = xcalloc(dirty_words(m), sizeof(uint64_t));
     memmap_set_dirty_log(m->mem, m->dirty_log, m->ram, m->ram_size);
     m->dirty_gen++;
+    machine_vcpus_start(m);
 }
 
 void machine_dirty_log_sync(Machine *m, uint64_t *out)
 {
+    machine_vcpus_stop(m);
     for (size_t i = 0; i < dirty_words(m); i++)
         out[i] |= __atomic_exchange_n(&m->dirty_log[i], 0, __ATOMIC_RELAXED);
     m->dirty_gen++;
+    machine_vcpus_start(m);
 }
 
 void machine_dirty_log_stop(Machine *m)
 {
+    machine_vcpus_stop(m);
     memmap_set_dirty_log(m->mem, NULL, NULL, 0);
     free(m->dirty_log);
     m->dirty_log = NULL;
     m->dirty_gen++;
+    machine_vcpus_start(m);
 }
 
 /* The virtual clock leads the stream: devices save absolute deadlines. */
@@ -307,6 +452,8 @@ static const VMStateDesc clock_vmsd = {
 
 void machine_save_devices(Machine *m, VMBuf *b)
 {
+    /* A consistent snapshot: no vCPU thread runs while it is taken. */
+    machine_vcpus_stop(m);
     vmstream_begin(b);
     ClockState cs = { clock_now(m->clock) };
     vmstate_save(b, &clock_vmsd, &cs);
@@ -314,6 +461,7 @@ void machine_save_devices(Machine *m, VMBuf *b)
         if (d->ops->vmsd)
             vmstate_save(b, d->ops->vmsd, d->opaque);
     vmstream_end(b);
+    machine_vcpus_start(m);
 }
 
 static int load_all(Machine *m, const uint8_t *data, size_t end, size_t pos,
@@ -353,6 +501,7 @@ int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err
     /* Check the structure first so a bad stream changes nothing... */
     if (load_all(m, data, end, pos, false, err) < 0)
         return -1;
+    machine_vcpus_stop(m);
     /* ...and keep the current state, so a value a device's post_load
      * refuses midway rolls every device back. */
     VMBuf backup;
@@ -367,5 +516,6 @@ int machine_load_devices(Machine *m, const uint8_t *data, size_t len, char **err
         free(ignored);
     }
     vmbuf_free(&backup);
+    machine_vcpus_start(m);
     return rc;
 }

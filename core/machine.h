@@ -19,6 +19,10 @@
 typedef struct CPUState CPUState;
 typedef struct Accel Accel;
 
+/* -smp's limit: APIC IDs are the CPU indices, below the xAPIC broadcast
+ * ID and the IOAPIC's ID. */
+#define MACHINE_MAX_CPUS 64
+
 /* Exit status when the emulator, not the guest, stopped the run (KVM
  * emulation failure, translator error, triple fault with -no-reboot):
  * distinct from 1, which is also isa-debug-exit's value for a write of 0. */
@@ -79,11 +83,20 @@ typedef struct PollHook {
 int pollset_add(PollSet *ps, int fd, short events);
 short pollset_revents(const PollSet *ps, int idx);
 
+/* Events a CPU takes from its local APIC besides INTR (take_events). */
+enum { CPU_EVENT_NMI = 1u << 0, CPU_EVENT_INIT = 1u << 1, CPU_EVENT_SIPI = 1u << 2,
+       /* not an event but a state: the CPU waits for a start-up IPI
+        * (an application processor after RESET or INIT): it runs nothing */
+       CPU_EVENT_WAIT_SIPI = 1u << 3 };
+
 /*
  * What a CPU asks the board: the INTR pin's level and INTA cycle (the
- * interrupt controllers answer), and the MSRs that live on the board (the
- * local APIC's: APIC_BASE, TSC_DEADLINE, x2APIC).  The board fills in
- * Machine.cpu_ops; the accelerators hand it to each CPU.
+ * interrupt controllers answer), the MSRs that live on the board (the
+ * local APIC's: APIC_BASE, TSC_DEADLINE, x2APIC) and the APIC's NMI,
+ * INIT and SIPI messages.  The board fills in Machine.cpu_ops and one
+ * opaque per CPU (Machine.cpu_opaque[i]); the accelerators hand both to
+ * CPU i.  Every hook may be called from the CPU's own thread: the board
+ * takes the machine's I/O lock inside (machine_io_lock).
  */
 typedef struct CPUBoardOps {
     bool (*intr_pending)(void *opaque);   /* INTR asserted */
@@ -91,6 +104,10 @@ typedef struct CPUBoardOps {
     /* 1 = handled, 0 = not the board's MSR, -1 = #GP.  NULL when the board
      * has no MSRs (then there is no local APIC). */
     int (*msr)(void *opaque, uint32_t msr, bool write, uint64_t *val);
+    /* NMI, INIT and start-up IPIs for this CPU (CPU_EVENT_* bits), taken
+     * (cleared) by the call; *sipi_vector is the start-up vector.  Taking
+     * an INIT resets the local APIC (SDM 3A 10.4.7.3).  NULL: none. */
+    unsigned (*take_events)(void *opaque, int *sipi_vector);
 } CPUBoardOps;
 
 typedef struct Machine {
@@ -101,7 +118,10 @@ typedef struct Machine {
     IOSpace *io;
     VClock *clock;
     Device *devices;
-    CPUState *cpus[64];
+    CPUState *cpus[MACHINE_MAX_CPUS];
+    /* How many CPUs the machine has: the board sets it (-smp), an
+     * accelerator creates that many (cpu_create raises it for tests
+     * that make CPUs by hand). */
     int ncpus;
     /* The translator's machine-wide state (cpu/smp.h: the record of pages
      * holding translated code, the split-atomic lock); owned by cpu/. */
@@ -111,20 +131,25 @@ typedef struct Machine {
 
     /* The CPU socket: every wire between the board and the CPUs.
      *
-     * CPU -> board: cpu_ops (with cpu_opaque), set by the board; both
-     * accelerators ask the interrupt controllers and board MSRs through it.
+     * CPU -> board: cpu_ops (with cpu_opaque[i] for CPU i), set by the
+     * board; both accelerators ask the interrupt controllers and board
+     * MSRs through it.
      *
-     * board -> CPU: two lines the accelerator connects to its CPUs with
+     * board -> CPU: lines the accelerator connects to its CPUs with
      * irq_connect() (unconnected, they only keep their level):
-     *   a20   level, driven by the board: 1 = address line 20 passes.
-     *   kick  pulsed by machine_request_stop(): a running CPU leaves
-     *         translated code at its next block entry, so a stop request
-     *         (the interrupt controller raising INTR during an I/O access)
-     *         takes effect without waiting for a chain of blocks. */
+     *   a20   level, driven by the board: 1 = address line 20 passes
+     *         (every CPU's).
+     *   kick  pulsed by machine_request_stop(): the running CPUs leave
+     *         translated code at their next block entry, so a stop
+     *         request takes effect without waiting for a chain of blocks.
+     *   cpu_kick[i]  pulsed by machine_cpu_kick(m, i): CPU i's interrupt
+     *         pins changed (INTR raised, an NMI, INIT or SIPI came): it
+     *         looks at them soon, waking from HLT. */
     const CPUBoardOps *cpu_ops;
-    void *cpu_opaque;
+    void *cpu_opaque[MACHINE_MAX_CPUS];
     IRQLine a20;
     IRQLine kick;
+    IRQLine cpu_kick[MACHINE_MAX_CPUS];
     /* Held while kick is pulsed from another thread (machine_notify) and
      * while it is connected (machine_set_kick), so a worker never kicks a
      * CPU being freed. */
@@ -169,6 +194,27 @@ typedef struct Machine {
     RunState state;
     int exit_code;
     bool stop_requested;          /* makes the CPU loop return soon */
+
+    /* ---- vCPU threads (docs/architecture.md, "Threads and locking") ----
+     * With an accelerator that gives each CPU a host thread (accel/vcpus.c)
+     * the main loop keeps timers, input and commands, and the machine-wide
+     * I/O lock serialises everything that touches device state.  Without
+     * one (io_lock_on false) the lock and the stop/start hooks do nothing:
+     * one thread runs everything. */
+    bool io_lock_on;
+    pthread_mutex_t io_lock;
+    pthread_t io_lock_owner;      /* valid while io_lock_depth > 0 */
+    int io_lock_depth;            /* nested takes by the owner */
+    pthread_t main_thread;        /* the thread that runs machine_run */
+    int wake_fd;                  /* eventfd: wakes the main loop's poll */
+    /* Set by the accelerator: stop every vCPU at a safe point and wait /
+     * let them run again (nested stops count). */
+    void (*vcpus_stop)(void *opaque);
+    void (*vcpus_start)(void *opaque);
+    void *vcpus_opaque;
+    /* A vCPU thread's report for the main loop (machine_vcpu_report):
+     * a debugger stop to hand to debug_stop. */
+    bool debug_stop_pending;
 
     /* -icount (machine_set_icount): the clock is the CPU's instruction
      * count (CLOCK_ICOUNT); the CPU also stops when its count reaches
@@ -227,6 +273,38 @@ void machine_notify(Machine *m);
 /* Connects (or disconnects, kick NULL) the accelerator to the kick line
  * under kick_lock. */
 void machine_set_kick(Machine *m, IRQHandler kick, void *opaque);
+/* The board: CPU index's interrupt pins changed (see cpu_kick). */
+void machine_cpu_kick(Machine *m, int index);
+
+/* ---- threads ----
+ * The machine's I/O lock (QEMU's BQL): held by the main loop while it runs
+ * timers, input handlers and commands, taken by a vCPU thread around every
+ * dispatch to a device (core/memory.c does it for ports and MMIO, the
+ * board for its CPU hooks).  Nested takes by the holder are allowed.  A
+ * no-op while io_lock_on is false (one thread). */
+void machine_io_lock(Machine *m);
+void machine_io_unlock(Machine *m);
+bool machine_io_locked_by_me(Machine *m);
+/* pthread_cond_wait on the I/O lock (held once or nested: fully released
+ * while waiting, retaken as it was). */
+void machine_io_cond_wait(Machine *m, pthread_cond_t *cond);
+/* Lets go of the I/O lock if this thread holds it (returns how deeply, 0
+ * when it did not), and takes it back as deeply. */
+int machine_io_release(Machine *m);
+void machine_io_reacquire(Machine *m, int depth);
+/* The CPU the calling thread runs (its vCPU thread, or the one the main
+ * loop's round-robin runs now; 0 elsewhere): the local APIC page and
+ * other per-CPU windows answer for it. */
+int machine_current_cpu(void);
+void machine_set_current_cpu(int index);
+/* Stops every vCPU thread at a safe point and waits (commands that read
+ * CPU state, snapshots, migration, the debugger); start undoes one stop.
+ * Nothing to do without vCPU threads. */
+void machine_vcpus_stop(Machine *m);
+void machine_vcpus_start(Machine *m);
+/* From any thread: the main loop looks at the run state soon (a vCPU
+ * thread changed it, a worker completed I/O). */
+void machine_wake(Machine *m);
 
 /* -icount shift=N: before any device or CPU is created. */
 void machine_set_icount(Machine *m, int shift, bool sleep);

@@ -47,8 +47,6 @@ static bool uses_drive(const VMOptions *o)
     return false;
 }
 
-static bool uses_smp(const VMOptions *o) { return o->smp > 1; }
-
 typedef struct Unsupported {
     const char *name;                        /* as the user wrote it */
     bool (*used)(const VMOptions *o);
@@ -57,7 +55,6 @@ typedef struct Unsupported {
 
 static const Unsupported not_yet[] = {
     { "-drive", uses_drive, "media=cdrom is only supported with if=ide" },
-    { "-smp", uses_smp, "more than 1 CPU is not supported yet" },
 };
 
 /* The first requested feature that is missing, or NULL. */
@@ -343,7 +340,7 @@ static int run_board(Machine *m, const VMOptions *opts)
             if (opts->kernel)
                 pc_boot_entry_state(&entry, &s);
             vmcontrol_set_accel(vc, ops, acc);
-            if (ops->put_cpu_state(acc, &s, err, sizeof err) < 0)
+            if (accel_start_cpus(m, ops, acc, &s, err, sizeof err) < 0)
                 fprintf(stderr, "vx86: %s: %s\n", opts->kernel ? "-kernel" : "CPU reset", err);
             else if (opts->incoming && !migration_incoming_start(vc, opts->incoming, err, sizeof err))
                 fprintf(stderr, "vx86: -incoming: %s\n", err);
@@ -355,7 +352,7 @@ static int run_board(Machine *m, const VMOptions *opts)
         replay_finish(m->rr);      /* while the CPU still counts */
         m->rr = NULL;
         if (log_enabled(LOG_CPU_EXIT)) {
-            if (ops->get_cpu_state(acc, &s, err, sizeof err) == 0)
+            if (ops->get_cpu_state(acc, 0, &s, err, sizeof err) == 0)
                 x86_arch_state_dump(&s, log_file ? log_file : stderr);
             else
                 fprintf(stderr, "vx86: -d cpu_exit: %s\n", err);

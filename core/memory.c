@@ -11,90 +11,144 @@
 #include "core/log.h"
 #include "core/util.h"
 
+/* The regions as one immutable snapshot: a change builds a new table and
+ * publishes it, so a vCPU thread looking an address up (TLB fill, page
+ * walk) without the I/O lock always sees a whole table.  Tables and
+ * regions a change drops are retired, and freed only when no thread can
+ * be reading them (memmap_reclaim). */
+typedef struct RegionTable {
+    uint64_t gen;                 /* memmap_generation while it is current */
+    size_t n;
+    MemRegion *r[];
+} RegionTable;
+
+typedef struct Retired {
+    void *p;
+    struct Retired *next;
+} Retired;
+
+/* The last lookup's answer: the winner over [lo, last] of table gen.  A
+ * sequence lock (odd seq: being written) lets any thread read or refill
+ * it without a lock; a reader that sees it change just walks the table. */
+typedef struct HitCache {
+    uint64_t seq;
+    uint64_t gen;
+    const MemRegion *r;
+    uint64_t lo, last;
+} HitCache;
+
 struct MemMap {
-    MemRegion **regions;
-    size_t n, cap;
+    RegionTable *table;           /* published with release, read with acquire */
     uint64_t generation;
-    /* The last winner over [hit_lo, hit_last], looked up by every vCPU
-     * thread's TLB fills: a sequence lock (hit_seq even = stable) so no
-     * thread reads a region with another lookup's span.  A thread that
-     * finds it being written searches without it. */
-    unsigned hit_seq;
-    const MemRegion *last_hit;
-    uint64_t hit_lo, hit_last;
+    HitCache hit;
+    Retired *retired;
+    unsigned nretired;
     MemWriteNotify notify;
     void *notify_opaque;
     uint64_t device_accesses;     /* MMIO dispatches, see memory.h */
     uint64_t *dirty;              /* dirty log (memmap_set_dirty_log) */
     const uint8_t *dirty_ram;
     uint64_t dirty_ram_size;
+    void (*lock)(void *);         /* around device dispatch (memmap_set_dispatch_lock) */
+    void (*unlock)(void *);
+    void *lock_opaque;
 };
 
-/* Takes the cache for writing (even -> odd), or false when another
- * thread has it. */
-static bool hit_cache_lock(MemMap *mm, unsigned *seq)
+static RegionTable *table_new(size_t n, uint64_t gen)
 {
-    unsigned s = __atomic_load_n(&mm->hit_seq, __ATOMIC_RELAXED);
-    if (s & 1)
-        return false;
-    if (!__atomic_compare_exchange_n(&mm->hit_seq, &s, s + 1, false, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED))
-        return false;
-    *seq = s;
-    return true;
+    RegionTable *t = xmalloc(sizeof(*t) + n * sizeof(MemRegion *));
+    t->n = n;
+    t->gen = gen;
+    return t;
 }
 
-static void hit_cache_set(MemMap *mm, const MemRegion *r, uint64_t lo, uint64_t last)
+static const RegionTable *table_get(MemMap *mm)
 {
-    unsigned s;
-    if (!hit_cache_lock(mm, &s))
-        return;
-    __atomic_store_n(&mm->last_hit, r, __ATOMIC_RELAXED);
-    __atomic_store_n(&mm->hit_lo, lo, __ATOMIC_RELAXED);
-    __atomic_store_n(&mm->hit_last, last, __ATOMIC_RELAXED);
-    __atomic_store_n(&mm->hit_seq, s + 2, __ATOMIC_RELEASE);
-}
-
-/* The map changed (on the thread changing it): nothing cached survives. */
-static void hit_cache_clear(MemMap *mm)
-{
-    unsigned s;
-    while (!hit_cache_lock(mm, &s))
-        ;
-    __atomic_store_n(&mm->last_hit, NULL, __ATOMIC_RELAXED);
-    __atomic_store_n(&mm->hit_seq, s + 2, __ATOMIC_RELEASE);
-}
-
-/* The cached winner when it covers addr (with its span), else NULL. */
-static const MemRegion *hit_cache_get(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *last)
-{
-    unsigned s = __atomic_load_n(&mm->hit_seq, __ATOMIC_ACQUIRE);
-    if (s & 1)
-        return NULL;
-    const MemRegion *h = __atomic_load_n(&mm->last_hit, __ATOMIC_RELAXED);
-    uint64_t l = __atomic_load_n(&mm->hit_lo, __ATOMIC_RELAXED);
-    uint64_t e = __atomic_load_n(&mm->hit_last, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&mm->hit_seq, __ATOMIC_RELAXED) != s || !h || addr - l > e - l)
-        return NULL;
-    *lo = l;
-    *last = e;
-    return h;
+    return __atomic_load_n(&mm->table, __ATOMIC_ACQUIRE);
 }
 
 MemMap *memmap_new(void)
 {
-    return xcalloc(1, sizeof(MemMap));
+    MemMap *mm = xcalloc(1, sizeof(MemMap));
+    mm->table = table_new(0, 0);
+    return mm;
+}
+
+static void retire(MemMap *mm, void *p)
+{
+    Retired *r = xmalloc(sizeof(*r));
+    r->p = p;
+    r->next = mm->retired;
+    mm->retired = r;
+    mm->nretired++;
+}
+
+unsigned memmap_retired(MemMap *mm)
+{
+    return mm->nretired;
+}
+
+void memmap_reclaim(MemMap *mm)
+{
+    Retired *r = mm->retired;
+    mm->retired = NULL;
+    mm->nretired = 0;
+    while (r) {
+        Retired *next = r->next;
+        free(r->p);
+        free(r);
+        r = next;
+    }
 }
 
 void memmap_free(MemMap *mm)
 {
     if (!mm)
         return;
-    for (size_t i = 0; i < mm->n; i++)
-        free(mm->regions[i]);
-    free(mm->regions);
+    memmap_reclaim(mm);
+    for (size_t i = 0; i < mm->table->n; i++)
+        free(mm->table->r[i]);
+    free(mm->table);
     free(mm);
+}
+
+void memmap_set_dispatch_lock(MemMap *mm, void (*lock)(void *), void (*unlock)(void *),
+                              void *opaque)
+{
+    mm->lock = lock;
+    mm->unlock = unlock;
+    mm->lock_opaque = opaque;
+}
+
+static void dispatch_lock(MemMap *mm)
+{
+    if (mm->lock)
+        mm->lock(mm->lock_opaque);
+}
+
+static void dispatch_unlock(MemMap *mm)
+{
+    if (mm->unlock)
+        mm->unlock(mm->lock_opaque);
+}
+
+/* Publishes the table with region add added and region drop dropped
+ * (either NULL), or just a new generation; the old table is retired.
+ * Changes come from one thread at a time (the I/O lock's holder). */
+static void table_publish(MemMap *mm, MemRegion *add, const MemRegion *drop)
+{
+    const RegionTable *old = mm->table;
+    RegionTable *t = table_new(old->n + (add != NULL), old->gen + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < old->n; i++)
+        if (old->r[i] != drop)
+            t->r[n++] = old->r[i];
+    if (add)
+        t->r[n++] = add;
+    t->n = n;
+    mm->generation = t->gen;
+    __atomic_store_n(&mm->table, t, __ATOMIC_RELEASE);
+    retire(mm, (void *)old);
 }
 
 static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
@@ -110,8 +164,9 @@ static MemRegion *memmap_add(MemMap *mm, const MemRegion *tmpl, char **err)
                   (unsigned long long)tmpl->size);
         return NULL;
     }
-    for (size_t i = 0; i < mm->n; i++) {
-        const MemRegion *o = mm->regions[i];
+    const RegionTable *t = mm->table;
+    for (size_t i = 0; i < t->n; i++) {
+        const MemRegion *o = t->r[i];
         if (o->priority == tmpl->priority &&
             ranges_overlap(o->base, o->size, tmpl->base, tmpl->size)) {
             set_error(err, "memory region '%s' at 0x%llx overlaps '%s' at 0x%llx "
@@ -121,16 +176,10 @@ static MemRegion *memmap_add(MemMap *mm, const MemRegion *tmpl, char **err)
             return NULL;
         }
     }
-    if (mm->n == mm->cap) {
-        mm->cap = mm->cap ? mm->cap * 2 : 16;
-        mm->regions = xrealloc(mm->regions, mm->cap * sizeof(*mm->regions));
-    }
     MemRegion *r = xmalloc(sizeof(*r));
     *r = *tmpl;
     r->enabled = true;
-    mm->regions[mm->n++] = r;
-    mm->generation++;
-    hit_cache_clear(mm);
+    table_publish(mm, r, NULL);
     return r;
 }
 
@@ -176,22 +225,18 @@ void memmap_set_priority(MemRegion *r, int priority)
 void memmap_enable(MemMap *mm, MemRegion *r, bool on)
 {
     if (r->enabled != on) {
-        r->enabled = on;
-        mm->generation++;
-        hit_cache_clear(mm);
+        __atomic_store_n(&r->enabled, on, __ATOMIC_RELAXED);
+        table_publish(mm, NULL, NULL);    /* a new generation: caches refill */
     }
 }
 
 void memmap_remove(MemMap *mm, MemRegion *r)
 {
-    for (size_t i = 0; i < mm->n; i++) {
-        if (mm->regions[i] == r) {
-            memmove(&mm->regions[i], &mm->regions[i + 1],
-                    (mm->n - i - 1) * sizeof(*mm->regions));
-            mm->n--;
-            free(r);
-            mm->generation++;
-            hit_cache_clear(mm);
+    const RegionTable *t = mm->table;
+    for (size_t i = 0; i < t->n; i++) {
+        if (t->r[i] == r) {
+            table_publish(mm, NULL, r);
+            retire(mm, r);
             return;
         }
     }
@@ -199,7 +244,7 @@ void memmap_remove(MemMap *mm, MemRegion *r)
 
 uint64_t memmap_generation(MemMap *mm)
 {
-    return mm->generation;
+    return table_get(mm)->gen;
 }
 
 const uint64_t *memmap_device_accesses(MemMap *mm)
@@ -207,31 +252,74 @@ const uint64_t *memmap_device_accesses(MemMap *mm)
     return &mm->device_accesses;
 }
 
-/* The winner at addr: the enabled region with the highest priority.
- * The answer is cached with the span around addr over which it stays the
- * winner (its own range cut by higher-priority regions beside addr), so
- * RAM with ROM/MMIO windows on top still hits the cache (the page walker
- * and the TLB fill call this for every access they make). */
-/* The winner at addr and the span around it where it stays the winner. */
-static const MemRegion *find_span(MemMap *mm, uint64_t addr, uint64_t *span_lo,
-                                  uint64_t *span_last)
+static bool hit_read(MemMap *mm, const RegionTable *t, uint64_t addr, const MemRegion **r,
+                     uint64_t *lo, uint64_t *last)
 {
-    const MemRegion *h = hit_cache_get(mm, addr, span_lo, span_last);
-    if (h)
-        return h;
+    HitCache *h = &mm->hit;
+    uint64_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+    if (s1 & 1)
+        return false;
+    uint64_t gen = __atomic_load_n(&h->gen, __ATOMIC_RELAXED);
+    const MemRegion *hr = __atomic_load_n(&h->r, __ATOMIC_RELAXED);
+    uint64_t hlo = __atomic_load_n(&h->lo, __ATOMIC_RELAXED);
+    uint64_t hlast = __atomic_load_n(&h->last, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&h->seq, __ATOMIC_RELAXED) != s1 || gen != t->gen || !hr ||
+        addr - hlo > hlast - hlo)
+        return false;
+    *r = hr;
+    *lo = hlo;
+    *last = hlast;
+    return true;
+}
+
+static void hit_write(MemMap *mm, const RegionTable *t, const MemRegion *r, uint64_t lo,
+                      uint64_t last)
+{
+    HitCache *h = &mm->hit;
+    uint64_t s = __atomic_load_n(&h->seq, __ATOMIC_RELAXED);
+    /* Another writer at work: leave the cache to it. */
+    if ((s & 1) || !__atomic_compare_exchange_n(&h->seq, &s, s + 1, false, __ATOMIC_ACQUIRE,
+                                                 __ATOMIC_RELAXED))
+        return;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&h->gen, t->gen, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->r, r, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->lo, lo, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->last, last, __ATOMIC_RELAXED);
+    __atomic_store_n(&h->seq, s + 2, __ATOMIC_RELEASE);
+}
+
+/* The winner at addr: the enabled region with the highest priority, and
+ * the span [*lo, *last] around addr over which it stays the winner (its
+ * own range cut by higher-priority regions beside addr).  The answer is
+ * cached, so RAM with ROM/MMIO windows on top still hits the cache (the
+ * page walker and the TLB fill call this for every access they make). */
+static const MemRegion *find_span(MemMap *mm, uint64_t addr, uint64_t *lo_out,
+                                  uint64_t *last_out)
+{
+    const RegionTable *t = table_get(mm);
     const MemRegion *best = NULL;
-    for (size_t i = 0; i < mm->n; i++) {
-        const MemRegion *r = mm->regions[i];
-        if (r->enabled && addr - r->base < r->size &&
+    uint64_t lo, last;
+    if (hit_read(mm, t, addr, &best, &lo, &last)) {
+        *lo_out = lo;
+        *last_out = last;
+        return best;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        const MemRegion *r = t->r[i];
+        if (__atomic_load_n(&r->enabled, __ATOMIC_RELAXED) && addr - r->base < r->size &&
             (!best || r->priority > best->priority))
             best = r;
     }
     if (!best)
         return NULL;
-    uint64_t lo = best->base, last = best->base + best->size - 1;
-    for (size_t i = 0; i < mm->n; i++) {
-        const MemRegion *r = mm->regions[i];
-        if (r == best || !r->enabled || r->priority <= best->priority)
+    lo = best->base;
+    last = best->base + best->size - 1;
+    for (size_t i = 0; i < t->n; i++) {
+        const MemRegion *r = t->r[i];
+        if (r == best || !__atomic_load_n(&r->enabled, __ATOMIC_RELAXED) ||
+            r->priority <= best->priority)
             continue;
         uint64_t r_last = r->base + r->size - 1;
         if (r_last < lo || r->base > last)
@@ -241,9 +329,9 @@ static const MemRegion *find_span(MemMap *mm, uint64_t addr, uint64_t *span_lo,
         else
             last = r->base - 1;     /* above addr: it does not contain addr */
     }
-    hit_cache_set(mm, best, lo, last);
-    *span_lo = lo;
-    *span_last = last;
+    hit_write(mm, t, best, lo, last);
+    *lo_out = lo;
+    *last_out = last;
     return best;
 }
 
@@ -284,13 +372,13 @@ uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write
 
 uint8_t *memmap_ram_range(MemMap *mm, uint64_t addr, uint64_t *lo, uint64_t *len)
 {
-    uint64_t span_lo, span_last;
-    const MemRegion *r = find_span(mm, addr, &span_lo, &span_last);
+    uint64_t first, last;
+    const MemRegion *r = find_span(mm, addr, &first, &last);
     if (!r || r->kind != MEM_RAM)
         return NULL;
-    *lo = span_lo;
-    *len = span_last - span_lo + 1;
-    return r->host + (span_lo - r->base);
+    *lo = first;
+    *len = last - first + 1;
+    return r->host + (first - r->base);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -303,12 +391,13 @@ void memmap_flatten(MemMap *mm, MemFlatFn fn, void *opaque)
 {
     /* Every region boundary is a point where the winner may change. */
     size_t n = 0;
-    uint64_t *pts = xmalloc((mm->n * 2 + 1) * sizeof(*pts));
-    for (size_t i = 0; i < mm->n; i++) {
-        if (!mm->regions[i]->enabled)
+    const RegionTable *t = table_get(mm);
+    uint64_t *pts = xmalloc((t->n * 2 + 1) * sizeof(*pts));
+    for (size_t i = 0; i < t->n; i++) {
+        if (!t->r[i]->enabled)
             continue;
-        pts[n++] = mm->regions[i]->base;
-        pts[n++] = mm->regions[i]->base + mm->regions[i]->size;  /* may wrap to 0 at 2^64 */
+        pts[n++] = t->r[i]->base;
+        pts[n++] = t->r[i]->base + t->r[i]->size;  /* may wrap to 0 at 2^64 */
     }
     qsort(pts, n, sizeof(*pts), cmp_u64);
     const MemRegion *cur = NULL;
@@ -423,8 +512,11 @@ uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size)
     if (size > 1 && (off + size > r->size || memmap_find(mm, addr + size - 1) != r))
         return memmap_read_byte_path(mm, addr, size);
     if (r->kind == MEM_MMIO) {
+        dispatch_lock(mm);
         mm->device_accesses++;
-        return ops_read(r->ops, r->opaque, off, size);
+        uint64_t v = ops_read(r->ops, r->opaque, off, size);
+        dispatch_unlock(mm);
+        return v;
     }
     uint64_t v = 0;
     memcpy(&v, r->host + off, size);
@@ -434,18 +526,21 @@ uint64_t memmap_read(MemMap *mm, uint64_t addr, unsigned size)
 uint64_t memmap_read_below(MemMap *mm, int priority, uint64_t addr, unsigned size)
 {
     uint64_t v = 0;
+    const RegionTable *t = table_get(mm);
     for (unsigned i = 0; i < size; i++, addr++) {
         const MemRegion *best = NULL;
-        for (size_t k = 0; k < mm->n; k++) {
-            const MemRegion *r = mm->regions[k];
+        for (size_t k = 0; k < t->n; k++) {
+            const MemRegion *r = t->r[k];
             if (r->enabled && r->priority < priority && addr - r->base < r->size &&
                 (!best || r->priority > best->priority))
                 best = r;
         }
         uint64_t b = 0xff;
         if (best && best->kind == MEM_MMIO) {
+            dispatch_lock(mm);
             mm->device_accesses++;
             b = ops_read(best->ops, best->opaque, addr - best->base, 1);
+            dispatch_unlock(mm);
         } else if (best) {
             b = best->host[addr - best->base];
         }
@@ -470,8 +565,10 @@ void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size)
     }
     switch (r->kind) {
     case MEM_MMIO:
+        dispatch_lock(mm);
         mm->device_accesses++;
         ops_write(r->ops, r->opaque, off, value, size);
+        dispatch_unlock(mm);
         break;
     case MEM_ROM:
         break;
@@ -502,13 +599,15 @@ static bool memmap_copy(MemMap *mm, uint64_t addr, uint8_t *rd, const uint8_t *w
         uint64_t off = addr - r->base;
         size_t chunk = r->size - off < len ? (size_t)(r->size - off) : len;
         /* Stop the chunk where a higher-priority region begins. */
-        for (size_t i = 0; i < mm->n; i++) {
-            const MemRegion *o = mm->regions[i];
+        const RegionTable *t = table_get(mm);
+        for (size_t i = 0; i < t->n; i++) {
+            const MemRegion *o = t->r[i];
             if (o != r && o->enabled && o->priority > r->priority &&
                 o->base > addr && o->base - addr < chunk)
                 chunk = o->base - addr;
         }
         if (r->kind == MEM_MMIO) {
+            dispatch_lock(mm);
             mm->device_accesses++;
             for (size_t i = 0; i < chunk; i++) {
                 if (rd)
@@ -516,6 +615,7 @@ static bool memmap_copy(MemMap *mm, uint64_t addr, uint8_t *rd, const uint8_t *w
                 else
                     ops_write(r->ops, r->opaque, off + i, wr[i], 1);
             }
+            dispatch_unlock(mm);
         } else if (rd) {
             memcpy(rd, r->host + off, chunk);
         } else if (r->kind == MEM_RAM || into_rom) {
@@ -562,7 +662,18 @@ typedef struct IORange {
 struct IOSpace {
     IORange *port[65536];   /* owner of each port, NULL when unassigned */
     uint64_t device_accesses;
+    void (*lock)(void *);   /* around dispatch (iospace_set_dispatch_lock) */
+    void (*unlock)(void *);
+    void *lock_opaque;
 };
+
+void iospace_set_dispatch_lock(IOSpace *io, void (*lock)(void *), void (*unlock)(void *),
+                               void *opaque)
+{
+    io->lock = lock;
+    io->unlock = unlock;
+    io->lock_opaque = opaque;
+}
 
 IOSpace *iospace_new(void)
 {
@@ -642,7 +753,31 @@ const char *iospace_owner(IOSpace *io, uint16_t port)
     return io->port[port] ? io->port[port]->name : NULL;
 }
 
+static uint32_t iospace_read_locked(IOSpace *io, uint16_t port, unsigned size);
+static void iospace_write_locked(IOSpace *io, uint16_t port, uint32_t value, unsigned size);
+
+/* The whole access under the dispatch lock: the port table changes only
+ * under it too. */
 static uint32_t io_read(IOSpace *io, uint16_t port, unsigned size)
+{
+    if (io->lock)
+        io->lock(io->lock_opaque);
+    uint32_t v = iospace_read_locked(io, port, size);
+    if (io->unlock)
+        io->unlock(io->lock_opaque);
+    return v;
+}
+
+static void io_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
+{
+    if (io->lock)
+        io->lock(io->lock_opaque);
+    iospace_write_locked(io, port, value, size);
+    if (io->unlock)
+        io->unlock(io->lock_opaque);
+}
+
+static uint32_t iospace_read_locked(IOSpace *io, uint16_t port, unsigned size)
 {
     IORange *r = io->port[port];
     /* A wide access that leaves the owner's range (or has none) goes byte
@@ -650,7 +785,7 @@ static uint32_t io_read(IOSpace *io, uint16_t port, unsigned size)
     if (size > 1 && (!r || (uint32_t)port + size > r->base + r->count)) {
         uint32_t v = 0;
         for (unsigned i = 0; i < size; i++)
-            v |= io_read(io, (uint16_t)(port + i), 1) << (i * 8);
+            v |= iospace_read_locked(io, (uint16_t)(port + i), 1) << (i * 8);
         return v;
     }
     if (!r) {
@@ -661,12 +796,12 @@ static uint32_t io_read(IOSpace *io, uint16_t port, unsigned size)
     return (uint32_t)ops_read(r->ops, r->opaque, port - r->base, size);
 }
 
-static void io_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
+static void iospace_write_locked(IOSpace *io, uint16_t port, uint32_t value, unsigned size)
 {
     IORange *r = io->port[port];
     if (size > 1 && (!r || (uint32_t)port + size > r->base + r->count)) {
         for (unsigned i = 0; i < size; i++)
-            io_write(io, (uint16_t)(port + i), value >> (i * 8), 1);
+            iospace_write_locked(io, (uint16_t)(port + i), value >> (i * 8), 1);
         return;
     }
     if (!r) {

@@ -107,6 +107,17 @@ bool memmap_write_buf(MemMap *mm, uint64_t addr, const void *buf, size_t len);
 /* Loaders may write into ROM: */
 bool memmap_load_buf(MemMap *mm, uint64_t addr, const void *buf, size_t len);
 
+/* Device dispatch runs between lock(opaque) and unlock(opaque) (the
+ * machine's I/O lock: vCPU threads dispatch concurrently).  Lookups take
+ * no lock: the region table is replaced whole on every change, and what a
+ * change drops is kept until memmap_reclaim, which the owner calls when
+ * no thread can be looking (between accelerator runs, or with every vCPU
+ * stopped); memmap_retired says how much waits. */
+void memmap_set_dispatch_lock(MemMap *mm, void (*lock)(void *), void (*unlock)(void *),
+                              void *opaque);
+unsigned memmap_retired(MemMap *mm);
+void memmap_reclaim(MemMap *mm);
+
 /* Called on every write that reaches RAM through memmap_write*, so the
  * translator can invalidate code on that page.  Optional. */
 typedef void (*MemWriteNotify)(void *opaque, uint64_t addr, size_t len);
@@ -131,6 +142,9 @@ bool iospace_add(IOSpace *io, const char *name, uint32_t base, uint32_t count,
                  const MemOps *ops, void *opaque, char **err);
 void iospace_remove(IOSpace *io, uint32_t base, uint32_t count);
 const char *iospace_owner(IOSpace *io, uint16_t port);
+/* Every access (and its table lookup) between lock and unlock. */
+void iospace_set_dispatch_lock(IOSpace *io, void (*lock)(void *), void (*unlock)(void *),
+                               void *opaque);
 const uint64_t *iospace_device_accesses(IOSpace *io);   /* as memmap_device_accesses */
 uint32_t iospace_read(IOSpace *io, uint16_t port, unsigned size);
 void iospace_write(IOSpace *io, uint16_t port, uint32_t value, unsigned size);

@@ -630,51 +630,93 @@ static int opt_m(Ctx *c, const char *arg)
     return rc;
 }
 
-/* -smp [cpus=]N[,sockets=S,cores=C,threads=T]: the CPU count is what we
- * keep; a topology must multiply out to it. */
+/* -smp [cpus=]N[,maxcpus=M][,sockets=S][,dies=D][,cores=C][,threads=T],
+ * with QEMU's rules (machine-smp, since 6.2): every given value is at
+ * least 1; omitted topology members are computed from maxcpus (itself cpus
+ * when omitted), preferring cores over sockets, threads last, missing ones
+ * 1; with neither cpus nor maxcpus, both are the product of the topology.
+ * The product must equal maxcpus, and maxcpus must be >= cpus. */
+static int smp_compute(Ctx *c, uint64_t v[6])
+{
+    enum { CPUS, MAXCPUS, SOCKETS, DIES, CORES, THREADS };
+    uint64_t cpus = v[CPUS], max = v[MAXCPUS], sockets = v[SOCKETS], cores = v[CORES],
+             threads = v[THREADS], dies = v[DIES] ? v[DIES] : 1;
+    if (!cpus && !max) {
+        sockets = sockets ? sockets : 1;
+        cores = cores ? cores : 1;
+        threads = threads ? threads : 1;
+    } else {
+        max = max ? max : cpus;
+        if (!cores) {
+            sockets = sockets ? sockets : 1;
+            threads = threads ? threads : 1;
+            cores = max / (sockets * dies * threads);
+        } else if (!sockets) {
+            threads = threads ? threads : 1;
+            sockets = max / (dies * cores * threads);
+        }
+        if (!threads)
+            threads = max / (sockets * dies * cores);
+    }
+    uint64_t product = sockets * dies * cores * threads;
+    max = max ? max : product;
+    cpus = cpus ? cpus : max;
+    char topo[160];
+    snprintf(topo, sizeof topo, "sockets (%llu) * dies (%llu) * cores (%llu) * threads (%llu)",
+             (unsigned long long)sockets, (unsigned long long)dies, (unsigned long long)cores,
+             (unsigned long long)threads);
+    if (product != max)
+        return fail(c, "Invalid CPU topology: product of the hierarchy must match maxcpus: "
+                    "%s != maxcpus (%llu)", topo, (unsigned long long)max);
+    if (max < cpus)
+        return fail(c, "Invalid CPU topology: maxcpus must be equal to or greater than smp: "
+                    "%s == maxcpus (%llu) < smp_cpus (%llu)", topo, (unsigned long long)max,
+                    (unsigned long long)cpus);
+    if (max > OPTIONS_MAX_SMP)
+        return fail(c, "Invalid SMP CPUs %llu. The max CPUs supported by this machine is %d",
+                    (unsigned long long)max, OPTIONS_MAX_SMP);
+    c->o->smp = (int)cpus;
+    c->o->smp_maxcpus = (int)max;
+    c->o->smp_sockets = (int)sockets;
+    c->o->smp_dies = (int)dies;
+    c->o->smp_cores = (int)cores;
+    c->o->smp_threads = (int)threads;
+    return 0;
+}
+
 static int opt_smp(Ctx *c, const char *arg)
 {
+    static const char *const keys[6] = { "cpus", "maxcpus", "sockets", "dies", "cores",
+                                         "threads" };
     KVList l;
     if (kv_parse(c, arg, "cpus", &l) < 0)
         return -1;
-    uint64_t cpus = 0, topo = 1;
-    bool have_topo = false;
+    uint64_t v[6] = { 0 };
     int rc = 0;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
+        int k = 0;
+        while (k < 6 && strcmp(kv->key, keys[k]))
+            k++;
         uint64_t n;
-        bool is_cpus = !strcmp(kv->key, "cpus");
-        if (!is_cpus && strcmp(kv->key, "sockets") && strcmp(kv->key, "cores") &&
-            strcmp(kv->key, "threads"))
+        if (k == 6)
             rc = kv_unknown(c, kv);
         else if (!kv->val)
             rc = kv_need_value(c, kv);
         else if (!parse_uint(kv->val, 0, UINT32_MAX, &n))
             rc = fail(c, "invalid number '%s'", kv->val);
-        else if ((n < 1 || n > OPTIONS_MAX_SMP) && is_cpus)
+        else if (n < 1)
+            rc = fail(c, "Invalid CPU topology: CPU topology parameters must be greater "
+                      "than zero (%s=%s)", kv->key, kv->val);
+        else if (n > OPTIONS_MAX_SMP && k <= 1)
             rc = fail(c, "CPU count %s is out of range (1..%d)", kv->val, OPTIONS_MAX_SMP);
-        else if (n < 1 || n > OPTIONS_MAX_SMP)
+        else if (n > OPTIONS_MAX_SMP)
             rc = fail(c, "%s=%s is out of range (1..%d)", kv->key, kv->val, OPTIONS_MAX_SMP);
-        else if (is_cpus)
-            cpus = n;
         else
-            topo *= n, have_topo = true;
+            v[k] = n;
     }
     kv_free(&l);
-    if (rc < 0)
-        return rc;
-    if (have_topo && topo > OPTIONS_MAX_SMP)
-        return fail(c, "sockets*cores*threads = %llu is out of range (1..%d)",
-                    (unsigned long long)topo, OPTIONS_MAX_SMP);
-    if (have_topo && cpus && topo != cpus)
-        return fail(c, "sockets*cores*threads = %llu does not match cpus=%llu",
-                    (unsigned long long)topo, (unsigned long long)cpus);
-    if (!cpus)
-        cpus = have_topo ? topo : 0;
-    if (!cpus)
-        return fail(c, "expected a CPU count");
-    c->o->smp = (int)cpus;
-    return 0;
+    return rc < 0 ? rc : smp_compute(c, v);
 }
 
 /* Boot devices as the PC BIOS numbers them: a floppy, c first disk,
@@ -735,7 +777,7 @@ static int opt_accel(Ctx *c, const char *arg)
     if (kv_parse(c, arg, "accel", &l) < 0)
         return -1;
     AccelOpt a = { .name = "" };
-    bool interp_given = false, force_given = false;
+    bool interp_given = false, force_given = false, thread_given = false;
     int rc = 0;
     for (int i = 0; i < l.n && rc == 0; i++) {
         const KV *kv = &l.items[i];
@@ -754,6 +796,16 @@ static int opt_accel(Ctx *c, const char *arg)
             if (!parse_bool(kv->val, &a.force))
                 rc = fail(c, "force=%s: expected on or off", kv->val);
             force_given = true;
+        } else if (!strcmp(kv->key, "thread")) {
+            if (!kv->val)
+                rc = kv_need_value(c, kv);
+            else if (!strcmp(kv->val, "single"))
+                a.thread = ACCEL_THREAD_SINGLE;
+            else if (!strcmp(kv->val, "multi"))
+                a.thread = ACCEL_THREAD_MULTI;
+            else
+                rc = fail(c, "thread=%s: expected single or multi", kv->val);
+            thread_given = true;
         } else {
             rc = kv_unknown(c, kv);
         }
@@ -767,6 +819,8 @@ static int opt_accel(Ctx *c, const char *arg)
         return fail(c, "interp= applies only to tcg");
     if (force_given && strcmp(a.name, "kvm"))
         return fail(c, "force= applies only to kvm");
+    if (thread_given && strcmp(a.name, "tcg"))
+        return fail(c, "thread= applies only to tcg");
     if (o->naccels == MAX_ACCELS)
         return fail(c, "at most %d accelerators may be given", MAX_ACCELS);
     o->accels[o->naccels++] = a;
@@ -2253,9 +2307,10 @@ typedef struct OptDef {
 
 static const OptDef opt_defs[] = {
     { "m", true, opt_m, "SIZE", "guest RAM (512 = 512 MiB; 512M, 2G, 1T; size=2G)" },
-    { "smp", true, opt_smp, "N", "number of CPUs (cpus=N, 1..64)" },
+    { "smp", true, opt_smp, "N[,maxcpus=M][,sockets=S][,dies=D][,cores=C][,threads=T]",
+      "CPUs (1..64) and their topology" },
     { "cpu", true, opt_cpu, "MODEL", "CPU model" },
-    { "accel", true, opt_accel, "kvm|tcg[,interp=on]", "accelerator; repeat to give fallbacks in order" },
+    { "accel", true, opt_accel, "kvm|tcg[,interp=on][,thread=single|multi]", "accelerator; repeat to give fallbacks in order" },
     { "enable-kvm", false, opt_enable_kvm, NULL, "same as -accel kvm" },
     { "kernel", true, opt_kernel, "FILE", "Linux kernel (bzImage) to boot directly" },
     { "initrd", true, opt_initrd, "FILE", "initial ramdisk (needs -kernel)" },
@@ -2382,6 +2437,11 @@ static int options_finish(Ctx *c)
         for (int i = 0; i < o->naccels; i++)
             if (!strcmp(o->accels[i].name, "kvm"))
                 return fail(c, "not supported with -accel kvm (only tcg counts instructions)");
+        /* The count, the replay log and reverse debugging follow one CPU;
+         * several would need a recorded schedule of their turns. */
+        if (o->smp > 1)
+            return fail(c, "not supported with -smp %d (instruction counting and "
+                        "record/replay run one CPU)", o->smp);
         if (o->naccels == 0)
             o->accels[o->naccels++] = (AccelOpt){ .name = "tcg" };
     }
@@ -2487,7 +2547,8 @@ void options_init(VMOptions *o)
 {
     memset(o, 0, sizeof(*o));
     o->ram_size = RAM_DEFAULT;
-    o->smp = 1;
+    o->smp = o->smp_maxcpus = 1;
+    o->smp_sockets = o->smp_dies = o->smp_cores = o->smp_threads = 1;
     o->serial = SERIAL_NONE;
     o->display = DISPLAY_DEFAULT;
     o->debugcon = SERIAL_NONE;

@@ -134,6 +134,10 @@ typedef struct NicOpt {
 typedef enum DisplayKind { DISPLAY_DEFAULT, DISPLAY_SDL, DISPLAY_CURSES, DISPLAY_NONE } DisplayKind;
 typedef enum VGAKind { VGA_DEFAULT, VGA_STD, VGA_NONE } VGAKind;
 
+/* tcg,thread=: how vCPUs map to host threads.  DEFAULT is multi with
+ * more than one CPU (one host thread each), else the main loop's thread. */
+typedef enum AccelThread { ACCEL_THREAD_DEFAULT, ACCEL_THREAD_SINGLE, ACCEL_THREAD_MULTI } AccelThread;
+
 /* -vnc (ui/vnc.c): QEMU's [HOST]:N | unix:PATH | none, with websocket=,
  * password=, to=. */
 #define VNC_PORT_BASE 5900
@@ -152,6 +156,7 @@ typedef struct VncOpt {
 
 typedef struct AccelOpt {
     char name[8];         /* "kvm" or "tcg" */
+    AccelThread thread;   /* tcg,thread=single|multi */
     bool interp;          /* tcg,interp=on: run the IR interpreter */
     bool force;           /* kvm,force=on: skip the speed probe (tests) */
 } AccelOpt;
@@ -164,7 +169,9 @@ typedef enum RRMode { RR_NONE, RR_RECORD, RR_REPLAY } RRMode;
 
 typedef struct VMOptions {
     uint64_t ram_size;    /* bytes */
-    int smp;
+    int smp;              /* CPUs present at start (-smp cpus=) */
+    int smp_maxcpus;      /* possible CPUs (-smp maxcpus=; the rest are not present) */
+    int smp_sockets, smp_dies, smp_cores, smp_threads;   /* their product: smp_maxcpus */
     char *kernel, *initrd, *append, *bios;
     DriveOpt drives[MAX_DRIVES];
     int ndrives;

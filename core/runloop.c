@@ -23,9 +23,17 @@
  * RUN_PAUSED (-S, a debugger's stop: machine_pause/machine_resume) runs
  * no CPU and stops the virtual clock; input is still polled.  An
  * accelerator's ACCEL_EXIT_DEBUG goes to the debugger's m->debug_stop.
+ *
+ * With vCPU threads (accel/vcpus.h) this thread runs no CPU: it holds the
+ * machine's I/O lock except while it sleeps in poll(), fires the timers,
+ * polls input, and carries out what the vCPUs report (reset, shutdown,
+ * error, a debugger stop) with every vCPU stopped.  It sleeps until the
+ * next deadline, input, or a wake-up (Machine.wake_fd: machine_wake, a
+ * timer armed earlier by a vCPU, a worker's machine_notify).
  */
 #include <errno.h>
 #include <poll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -98,7 +106,17 @@ static void poll_inputs(Machine *m, int timeout_ms)
     memcpy(hooks, m->poll_hooks, sizeof(PollHook) * (size_t)nhooks);
     for (int i = 0; i < nhooks; i++)
         hooks[i].fill(hooks[i].opaque, ps, &timeout_ms);
+    /* vCPU threads: their wake-ups, and the I/O lock is theirs while
+     * this thread sleeps. */
+    int wake = m->io_lock_on ? pollset_add(ps, m->wake_fd, POLLIN) : -1;
+    int depth = machine_io_release(m);
     int n = poll(ps->fds, (nfds_t)ps->n, timeout_ms);
+    machine_io_reacquire(m, depth);
+    if (wake >= 0 && (pollset_revents(ps, wake) & POLLIN)) {
+        uint64_t v;
+        if (read(m->wake_fd, &v, sizeof v) < 0 && errno != EAGAIN)
+            perror("vx86: main loop wake-up");
+    }
     if (n <= 0)
         for (int i = 0; i < ps->n; i++)
             ps->fds[i].revents = 0;
@@ -130,6 +148,112 @@ static int ms_until(Machine *m, int64_t deadline)
     if (ns <= 0)
         return 0;
     return ns > 100000000 ? 100 : (int)((ns + 999999) / 1000000);
+}
+
+/* Frees what the memory map dropped while no CPU can be looking: at once
+ * on one thread, in a stop of the vCPU threads when enough piled up. */
+static void reclaim_memory_map(Machine *m)
+{
+    unsigned n = memmap_retired(m->mem);
+    if (!n)
+        return;
+    if (!m->io_lock_on) {
+        memmap_reclaim(m->mem);
+    } else if (n > 256 || m->state != RUN_RUNNING) {
+        machine_vcpus_stop(m);
+        memmap_reclaim(m->mem);
+        machine_vcpus_start(m);
+    }
+}
+
+/* Reset: the devices, then every CPU at RESET.  False on an error
+ * (reported; the machine ends). */
+static bool machine_do_reset(Machine *m, const AccelOps *ops, void *acc)
+{
+    machine_emit(m, MACHINE_EV_RESET, !m->reset_by_host,
+                 m->reset_reason ? m->reset_reason : "guest-reset");
+    /* -no-reboot was applied when the reset was requested. */
+    char err[256];
+    machine_reset_devices(m);
+    if (accel_reset_cpu(m, ops, acc, err, sizeof err) < 0) {
+        fprintf(stderr, "vx86: reset: %s\n", err);
+        m->state = RUN_ERROR;
+        m->exit_code = EXIT_EMULATION_ERROR;
+        return false;
+    }
+    m->state = RUN_RUNNING;
+    return true;
+}
+
+static void main_alarm(void *opaque)
+{
+    (void)opaque;    /* the signal itself ends poll() early: nothing to do */
+}
+
+static void main_clock_notify(void *opaque)
+{
+    machine_wake(opaque);
+}
+
+/* The main loop with vCPU threads (see the top). */
+static int machine_run_threaded(Machine *m, const AccelOps *ops, void *acc)
+{
+    machine_io_lock(m);
+    clock_set_notify(m->clock, main_clock_notify, m);
+    clock_set_alarm(m->clock, main_alarm, m);
+    if (m->start_paused) {
+        m->state = RUN_PAUSED;
+        clock_stop(m->clock);
+    } else {
+        m->state = RUN_RUNNING;
+        clock_start(m->clock);
+    }
+    machine_vcpus_stop(m);          /* a stop round: they look at the state */
+    machine_vcpus_start(m);
+    while (m->state == RUN_RUNNING || m->state == RUN_RESET ||
+           m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
+        if (m->tick_fn)
+            m->tick_fn(m->tick_opaque);
+        reclaim_memory_map(m);
+        if (m->debug_stop_pending) {
+            m->debug_stop_pending = false;
+            if (m->debug_stop)
+                m->debug_stop(m->debug_opaque);
+            machine_vcpus_stop(m);  /* ends the reporting vCPU's hold */
+            machine_vcpus_start(m);
+            continue;
+        }
+        if (m->state == RUN_PAUSED || m->state == RUN_POWERED_OFF) {
+            poll_inputs(m, m->tick_fn ? 0 : m->stopped_refresh ? 30 : 100);
+            if (m->stopped_refresh)
+                m->stopped_refresh(m->stopped_refresh_opaque);
+            continue;
+        }
+        if (m->reset_pending) {
+            m->reset_pending = false;
+            m->state = RUN_RESET;
+        }
+        if (m->state == RUN_RESET) {
+            machine_vcpus_stop(m);
+            bool ok = machine_do_reset(m, ops, acc);
+            machine_vcpus_start(m);
+            if (!ok)
+                break;
+            continue;
+        }
+        clock_run_timers(m->clock);
+        poll_inputs(m, ms_until(m, clock_next_deadline(m->clock)));
+        clock_run_timers(m->clock);
+    }
+    /* Shutdown or error: the vCPUs stop where they are. */
+    machine_vcpus_stop(m);
+    clock_set_alarm(m->clock, NULL, NULL);
+    clock_set_notify(m->clock, NULL, NULL);
+    clock_stop(m->clock);
+    machine_vcpus_start(m);
+    machine_io_unlock(m);
+    return m->state == RUN_SHUTDOWN ? m->exit_code
+                                     : (m->exit_code ? m->exit_code : EXIT_EMULATION_ERROR);
 }
 
 static int64_t host_ns(void)
@@ -215,6 +339,8 @@ static void icount_poll(Machine *m, AccelExit e)
 
 int machine_run(Machine *m, const AccelOps *ops, void *acc)
 {
+    if (accel_threaded(ops, acc))
+        return machine_run_threaded(m, ops, acc);
     if (m->rr)
         replay_run_begins(m->rr);
     if (m->start_paused) {
@@ -228,6 +354,7 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
            m->state == RUN_POWERED_OFF || m->state == RUN_PAUSED) {
         if (m->tick_fn)
             m->tick_fn(m->tick_opaque);
+        reclaim_memory_map(m);
         if (m->state == RUN_PAUSED || m->state == RUN_POWERED_OFF) {
             /* -S, stop or a debugger's stop, or -no-shutdown after a
              * power-off: the CPU is stopped, no timer runs; only input
@@ -242,20 +369,8 @@ int machine_run(Machine *m, const AccelOps *ops, void *acc)
             m->reset_pending = false;
             m->state = RUN_RESET;
         }
-        if (m->state == RUN_RESET) {
-            machine_emit(m, MACHINE_EV_RESET, !m->reset_by_host,
-                         m->reset_reason ? m->reset_reason : "guest-reset");
-            /* -no-reboot was applied when the reset was requested. */
-            char err[256];
-            machine_reset_devices(m);
-            if (accel_reset_cpu(m, ops, acc, err, sizeof err) < 0) {
-                fprintf(stderr, "vx86: reset: %s\n", err);
-                m->state = RUN_ERROR;
-                m->exit_code = EXIT_EMULATION_ERROR;
-                break;
-            }
-            m->state = RUN_RUNNING;
-        }
+        if (m->state == RUN_RESET && !machine_do_reset(m, ops, acc))
+            break;
         /* With input sources (monitor, QMP), come back at least every
          * 10 ms even with no timer armed, so commands get answered while
          * the guest computes (KVM's own kick does the same). */

@@ -406,6 +406,9 @@ void cpu_cpuid(CPUState *cpu, uint32_t leaf, uint32_t sub, uint32_t r[4])
         r[2] = f[CPU_FEAT_1_ECX];
         if ((r[2] & F1C_XSAVE) && (cpu->cr[4] & CR4_OSXSAVE))
             r[2] |= F1C_OSXSAVE;
+        /* x2APIC: the board's local APIC has the mode (hw/lapic.c). */
+        if (cpu->board && cpu->board->msr)
+            r[2] |= 1u << 21;
         r[3] = f[CPU_FEAT_1_EDX];
         break;
     case 2:

@@ -390,9 +390,17 @@ struct CPUState {
      * passed; exec_loop then reads the clock (core/clock.h). */
     volatile int clock_alarm;   /* a plain int: the handler runs on this thread */
     bool clock_alarm_set;     /* the alarm is installed on the machine clock */
+    /* Another thread runs the machine's timers (a vCPU thread of
+     * accel/vcpus.h): cpu_exec does not return at timer deadlines. */
+    bool timers_elsewhere;
+    /* Several CPUs take turns on this thread: PAUSE ends the CPU's turn
+     * (gen_PAUSE).  Set before the first translation. */
+    bool pause_yields;
     bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
-    bool stop;                /* cpu_stop(): leave cpu_exec soon */
+    /* cpu_stop(): leave cpu_exec soon (from any thread; one that comes
+     * while the CPU is outside cpu_exec ends its next call at once). */
+    bool stop;
     bool shutdown;            /* triple fault seen */
     uint64_t translations;    /* blocks translated so far (statistics, tests) */
     bool single_insn_next;    /* next block: one uncached instruction (SMC) */

@@ -720,7 +720,8 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         /* Devices may arm an earlier timer while the CPU runs (an MMIO
          * write to the HPET or LAPIC): the clock's own next deadline
          * counts too, not only the one the caller saw. */
-        if (m && !cpu->icount_mode && (alarm || (++iter & 7) == 0 || budget_out)) {
+        if (m && !cpu->icount_mode && !cpu->timers_elsewhere &&
+            (alarm || (++iter & 7) == 0 || budget_out)) {
             budget_out = false;
             int64_t dl = clock_next_deadline(m->clock);
             if (deadline_ns < dl)

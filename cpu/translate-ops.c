@@ -650,6 +650,19 @@ void gen_STD(DisasContext *s, const X86Insn *i) { gen_df(s, true); }
 
 void gen_NOP(DisasContext *s, const X86Insn *i) { }
 
+/* PAUSE: a spin-wait hint.  When the CPUs share one host thread
+ * (-accel tcg,thread=single: cpu->pause_yields), a spinning CPU gives its
+ * turn up at once, as QEMU's round-robin does: the lock holder can only
+ * run when it does.  Otherwise a NOP. */
+void gen_PAUSE(DisasContext *s, const X86Insn *i)
+{
+    if (!s->cpu || !s->cpu->pause_yields)
+        return;
+    ir_st(s->b, IR_st8, IR_I64, tcg_const(s, 1), IR_ENV, offsetof(CPUState, stop));
+    ir_st(s->b, IR_st32, IR_I64, tcg_const(s, -1), IR_ENV, offsetof(CPUState, exit_budget));
+    s->end = DISAS_STOP;
+}
+
 void gen_UD(DisasContext *s, const X86Insn *i) { gen_exception(s, EXC_UD, 0); }
 
 /* ---- bit operations ---- */

@@ -54,6 +54,9 @@ struct LAPICState {
     uint8_t lint_level[2];
     bool nmi_pending, init_pending;
     int32_t sipi_vector;
+    /* The CPU is in wait-for-SIPI (an AP after RESET or INIT): it runs
+     * nothing until a start-up IPI, and takes only INIT meanwhile. */
+    bool wait_sipi;
 };
 
 /* ---- helpers ---- */
@@ -156,8 +159,16 @@ void lapic_deliver(LAPICState *s, int mode, int vector, bool level_trig)
         break;
     case APIC_DM_INIT:
         s->init_pending = true;
+        /* The BSP restarts at the reset vector; an AP waits for a SIPI. */
+        if (!(s->apicbase & APIC_BASE_BSP))
+            s->wait_sipi = true;
         break;
     case APIC_DM_SIPI:
+        /* Only a CPU waiting for one takes it (SDM 3A 8.4.4.1): Linux
+         * and the MP spec send two, the second is dropped. */
+        if (!s->wait_sipi)
+            return;
+        s->wait_sipi = false;
         s->sipi_vector = vector & 0xff;
         break;
     default:
@@ -220,6 +231,11 @@ bool lapic_take_init(LAPICState *s)
     s->init_pending = false;
     lapic_update_intr(s);
     return v;
+}
+
+bool lapic_waits_for_sipi(LAPICState *s)
+{
+    return s->wait_sipi;
 }
 
 int lapic_take_sipi(LAPICState *s)
@@ -294,26 +310,47 @@ bool lapic_match_dest(LAPICState *s, uint32_t dest, bool logical)
     return ((dest >> 4) == (ldr >> 4) || (dest >> 4) == 0xf) && (dest & ldr & 0xf);
 }
 
-bool lapic_deliver_msi(LAPICState *s, uint64_t addr, uint32_t data)
+bool lapic_parse_msi(uint64_t addr, uint32_t data, uint32_t *dest, bool *logical, int *mode,
+                     int *vector)
 {
     if ((addr & 0xfff00000u) != 0xfee00000u || (addr >> 32)) {
         LOG(LOG_GUEST_ERRORS, "lapic: MSI address 0x%llx outside 0xfeexxxxx\n",
             (unsigned long long)addr);
         return false;
     }
-    uint32_t dest = (uint32_t)(addr >> 12) & 0xff;
-    bool logical = (addr >> 2) & 1;
-    int vector = data & 0xff, mode = (data >> 8) & 7;
+    *dest = (uint32_t)(addr >> 12) & 0xff;
+    *logical = (addr >> 2) & 1;
+    *vector = data & 0xff;
+    *mode = (data >> 8) & 7;
     if (data & (1u << 15))
         LOG(LOG_GUEST_ERRORS, "lapic: level-triggered MSI taken as edge\n");
-    if (mode != APIC_DM_FIXED && mode != APIC_DM_LOWEST && mode != APIC_DM_NMI) {
-        LOG(LOG_UNIMP, "lapic: MSI delivery mode %d not supported\n", mode);
+    if (*mode != APIC_DM_FIXED && *mode != APIC_DM_LOWEST && *mode != APIC_DM_NMI) {
+        LOG(LOG_UNIMP, "lapic: MSI delivery mode %d not supported\n", *mode);
         return false;
     }
-    if (!lapic_match_dest(s, dest, logical))
+    return true;
+}
+
+bool lapic_deliver_msi(LAPICState *s, uint64_t addr, uint32_t data)
+{
+    uint32_t dest;
+    bool logical;
+    int mode, vector;
+    if (!lapic_parse_msi(addr, data, &dest, &logical, &mode, &vector) ||
+        !lapic_match_dest(s, dest, logical))
         return false;
     lapic_deliver(s, mode, vector, false);
     return true;
+}
+
+uint32_t lapic_arb_priority(LAPICState *s)
+{
+    return lapic_ppr(s);
+}
+
+bool lapic_mmio_enabled(LAPICState *s)
+{
+    return lapic_hw_enabled(s) && !lapic_x2apic(s);
 }
 
 /* ---- ICR ---- */
@@ -332,13 +369,16 @@ static void lapic_send_ipi(LAPICState *s)
         lapic_error(s, APIC_ESR_SEND_ILLEGAL);
         return;
     }
-    bool to_self = shorthand == 1 || shorthand == 2 ||
-                   (shorthand == 0 && lapic_match_dest(s, dest, logical));
-    bool to_others = shorthand != 1;
-    if (to_self)
-        lapic_deliver(s, mode, vector, trig);
-    if (to_others && s->ipi_fn)
+    /* The bus (the board) delivers everything but a self IPI, the sender
+     * included when the destination selects it: lowest-priority
+     * arbitration needs every candidate at once. */
+    if (shorthand != 1 && s->ipi_fn) {
         s->ipi_fn(s->ipi_opaque, s, dest, lo);
+        return;
+    }
+    if (shorthand == 1 || shorthand == 2 ||
+        (shorthand == 0 && lapic_match_dest(s, dest, logical)))
+        lapic_deliver(s, mode, vector, trig);
 }
 
 /* ---- timer ---- */
@@ -760,11 +800,24 @@ static void lapic_reset(void *opaque)
     lapic_reset_registers(s);
     s->apicbase = LAPIC_DEFAULT_BASE | APIC_BASE_EN | (bsp ? APIC_BASE_BSP : 0);
     s->id = s->initial_id;
+    s->wait_sipi = !bsp;                 /* APs wait for a start-up IPI */
     /* Every LVT entry resets masked (SDM vol. 3 11.4.7.1): PIC interrupts
      * reach the CPU only once firmware sets up the virtual wire, which a
      * firmware-less board does with lapic_set_virtual_wire(). */
     lapic_update_mmio(s);
     s->intr_level = -1;                  /* force the output to be driven */
+    lapic_update_intr(s);
+}
+
+void lapic_init_reset(LAPICState *s)
+{
+    /* SDM 3A 10.4.7.3: INIT resets the registers; ID and IA32_APIC_BASE
+     * (hence the mode, xAPIC or x2APIC) are kept. */
+    uint32_t id = s->id, ldr = s->ldr;
+    lapic_reset_registers(s);
+    s->id = id;
+    if (lapic_x2apic(s))
+        s->ldr = ldr;                    /* derived from the ID, read-only */
     lapic_update_intr(s);
 }
 
@@ -839,11 +892,15 @@ static const VMField lapic_fields[] = {
     VMF_BOOL(nmi_pending, LAPICState),
     VMF_BOOL(init_pending, LAPICState),
     VMF_I32(sipi_vector, LAPICState),
+    { .name = "wait_sipi", .offset = offsetof(LAPICState, wait_sipi), .type = VMF_TYPE_BOOL,
+      .size = sizeof(bool), .count = 1, .version = 2 },
     VMF_END
 };
 
+/* Version 2: wait_sipi (SMP).  A version-1 stream comes from a one-CPU
+ * machine, whose CPU never waits. */
 static const VMStateDesc lapic_vmsd = {
-    .name = "lapic", .version = 1, .min_version = 1, .fields = lapic_fields,
+    .name = "lapic", .version = 2, .min_version = 1, .fields = lapic_fields,
     .pre_save = lapic_pre_save, .post_load = lapic_post_load,
 };
 

@@ -89,10 +89,13 @@ enum { APIC_DM_FIXED = 0, APIC_DM_LOWEST = 1, APIC_DM_SMI = 2, APIC_DM_NMI = 4,
 
 typedef struct LAPICState LAPICState;
 
-/* An IPI for other CPUs (never the sender itself: self-delivery is done
- * here).  dest is the ICR destination (8 bits xAPIC, 32 bits x2APIC);
- * icr_lo carries vector, delivery mode, destination mode (bit 11),
- * level/trigger and shorthand (bits 19:18). */
+/* An IPI for the APIC bus: every one but a self IPI (shorthand 01, done
+ * here), including those whose destination selects the sender, which the
+ * handler delivers to as well (lowest-priority arbitration needs every
+ * candidate).  Without a handler the APIC delivers to itself when the
+ * destination selects it.  dest is the ICR destination (8 bits xAPIC, 32
+ * bits x2APIC); icr_lo carries vector, delivery mode, destination mode
+ * (bit 11), level/trigger and shorthand (bits 19:18). */
 typedef void (*LAPICIPIFn)(void *opaque, LAPICState *src, uint32_t dest, uint32_t icr_lo);
 /* EOI of a level-triggered vector: the board broadcasts it to IOAPICs. */
 typedef void (*LAPICEOIFn)(void *opaque, int vector);
@@ -119,6 +122,8 @@ bool lapic_lint0_extint(LAPICState *s);    /* PIC interrupt may pass to the CPU 
 bool lapic_take_nmi(LAPICState *s);
 bool lapic_take_init(LAPICState *s);
 int lapic_take_sipi(LAPICState *s);        /* vector, or -1 */
+/* The CPU waits for a start-up IPI (APs after RESET and INIT). */
+bool lapic_waits_for_sipi(LAPICState *s);
 
 /* Interrupt acceptance. */
 void lapic_set_irq(LAPICState *s, int vector, bool level_trig);
@@ -133,6 +138,18 @@ bool lapic_match_dest(LAPICState *s, uint32_t dest, bool logical);
  * messages have no deassert).  Returns true when accepted.  Boards call it
  * for each APIC from their PCIMsiFn (hw/pci.h). */
 bool lapic_deliver_msi(LAPICState *s, uint64_t addr, uint32_t data);
+/* The message's fields (false, logged, for an address outside 0xfeexxxxx
+ * or a delivery mode other than fixed, lowest priority and NMI): for
+ * boards that route messages among several APICs themselves. */
+bool lapic_parse_msi(uint64_t addr, uint32_t data, uint32_t *dest, bool *logical, int *mode,
+                     int *vector);
+/* The priority that lowest-priority arbitration compares (PPR). */
+uint32_t lapic_arb_priority(LAPICState *s);
+/* The xAPIC register page answers (enabled, not in x2APIC mode). */
+bool lapic_mmio_enabled(LAPICState *s);
+/* An INIT taken by the CPU: the registers go back to their power-up
+ * values, the ID and IA32_APIC_BASE stay (SDM 3A 10.4.7.3). */
+void lapic_init_reset(LAPICState *s);
 
 /* MSRs: 0x1b, 0x6e0, 0x800-0x8ff.  *ok = false / return false: #GP. */
 uint64_t lapic_msr_read(LAPICState *s, uint32_t msr, bool *ok);

@@ -62,6 +62,15 @@
 /* The top of low RAM a -kernel booted by the firmware stays out of. */
 #define FIRMWARE_HIGH_ZONE (1u << 20)
 
+/* One CPU's socket on the board: its local APIC and the APIC's output,
+ * the CPU's INTR pin.  &cpu[i] is Machine.cpu_opaque[i]. */
+typedef struct PCCpu {
+    PCBoard *pc;
+    int index;
+    LAPICState *lapic;
+    IRQLine intr;
+} PCCpu;
+
 struct PCBoard {
     Machine *m;
     PICState *pic;
@@ -80,7 +89,9 @@ struct PCBoard {
     I8237State *dma;
     FDCState *fdc;
     BlockBackend *drive_bb[MAX_DRIVES];
-    LAPICState *lapic;
+    PCCpu cpu[MACHINE_MAX_CPUS];
+    int ncpus;
+    unsigned lowest_rr;       /* where lowest-priority ties start looking */
     IOAPICState *ioapic;
     HPETState *hpet;
     FWCfgState *fwcfg;
@@ -97,8 +108,7 @@ struct PCBoard {
     IRQLine gsi[24];          /* 0-15: ISA lines to PIC and IOAPIC; 16-23: IOAPIC only */
     IRQLine pit_irq, rtc_irq; /* cut off while the HPET replaces them */
     bool hpet_legacy;
-    IRQLine pic_out;          /* the PIC's INT output, to LAPIC LINT0 */
-    IRQLine cpu_intr;         /* the LAPIC's output: the CPU's INTR pin */
+    IRQLine pic_out;          /* the PIC's INT output, to the BSP's LAPIC LINT0 */
     IRQLine a20_kbc, a20_port92; /* the two A20 gates, ORed onto m->a20 */
     uint8_t *bios;            /* -bios image, BIOS_MAX at most */
     size_t bios_size;
@@ -133,32 +143,105 @@ static void hpet_legacy_changed(void *opaque, bool legacy)
     pc->hpet_legacy = legacy;
 }
 
+/* The PIC's INT output drives the bootstrap processor's LINT0 only (the
+ * MP spec's virtual wire: APs leave their LINT0 masked). */
 static void pic_output_changed(void *opaque, int n, int level)
 {
     PCBoard *pc = opaque;
-    irq_set(lapic_lint0(pc->lapic), level);
+    irq_set(lapic_lint0(pc->cpu[0].lapic), level);
 }
 
+/* CPU n's INTR pin (its LAPIC's output) rose: make it look at its
+ * interrupt pins at its next block boundary, or wake it from HLT. */
 static void cpu_intr_changed(void *opaque, int n, int level)
 {
-    PCBoard *pc = opaque;
-    /* Make a running CPU notice the interrupt at its next block boundary. */
+    PCCpu *c = opaque;
     if (level)
-        machine_request_stop(pc->m);
+        machine_cpu_kick(c->pc->m, c->index);
+}
+
+/* ---- the APIC bus: IPIs, IOAPIC redirections and MSIs ---- */
+
+/* Lowest-priority delivery (SDM 3A 10.6.2.4): of the APICs the
+ * destination selects, the one with the lowest priority; ties go round
+ * the CPUs so no one of them takes them all. */
+static int lowest_priority_target(PCBoard *pc, const bool *sel)
+{
+    int best = -1;
+    uint32_t best_pri = 0;
+    for (int k = 0; k < pc->ncpus; k++) {
+        int i = (int)((pc->lowest_rr + 1 + (unsigned)k) % (unsigned)pc->ncpus);
+        uint32_t pri = sel[i] ? lapic_arb_priority(pc->cpu[i].lapic) : 0;
+        if (sel[i] && (best < 0 || pri < best_pri)) {
+            best = i;
+            best_pri = pri;
+        }
+    }
+    if (best >= 0)
+        pc->lowest_rr = (unsigned)best;
+    return best;
+}
+
+/* Delivers a message to the APICs it selects: shorthand 0 (dest and
+ * logical decide), 1 self, 2 all including self, 3 all excluding self
+ * (src: the sending APIC's CPU, -1 for the IOAPIC and MSIs).  NMI, INIT
+ * and SIPI kick their CPU: they are not INTR. */
+static void apic_bus_send(PCBoard *pc, int src, uint32_t dest, bool logical, int shorthand,
+                          int mode, int vector, bool level)
+{
+    bool sel[MACHINE_MAX_CPUS] = { false };
+    int nsel = 0;
+    for (int i = 0; i < pc->ncpus; i++) {
+        switch (shorthand) {
+        case 1: sel[i] = i == src; break;
+        case 2: sel[i] = true; break;
+        case 3: sel[i] = i != src; break;
+        default: sel[i] = lapic_match_dest(pc->cpu[i].lapic, dest, logical); break;
+        }
+        nsel += sel[i];
+    }
+    if (mode == APIC_DM_LOWEST && nsel > 1) {
+        int t = lowest_priority_target(pc, sel);
+        memset(sel, 0, sizeof sel);
+        sel[t] = true;
+    }
+    for (int i = 0; i < pc->ncpus; i++) {
+        if (!sel[i])
+            continue;
+        lapic_deliver(pc->cpu[i].lapic, mode, vector, level);
+        if (mode == APIC_DM_NMI || mode == APIC_DM_INIT || mode == APIC_DM_SIPI)
+            machine_cpu_kick(pc->m, i);
+    }
+}
+
+/* An IPI from CPU src's ICR (lapic.h, LAPICIPIFn). */
+static void lapic_ipi(void *opaque, LAPICState *src, uint32_t dest, uint32_t lo)
+{
+    PCBoard *pc = opaque;
+    int from = -1;
+    for (int i = 0; i < pc->ncpus; i++)
+        if (pc->cpu[i].lapic == src)
+            from = i;
+    apic_bus_send(pc, from, dest, (lo >> 11) & 1, (int)((lo >> 18) & 3), (int)((lo >> 8) & 7),
+                  (int)(lo & 0xff), (lo >> 15) & 1);
 }
 
 static void ioapic_to_lapic(void *opaque, int dest, int vector, int mode, bool level)
 {
     PCBoard *pc = opaque;
-    if (lapic_match_dest(pc->lapic, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL))
-        lapic_deliver(pc->lapic, mode, vector, level);
+    apic_bus_send(pc, -1, (uint32_t)dest & 0xff, dest & IOAPIC_DEST_LOGICAL, 0, mode, vector,
+                  level);
 }
 
-/* PCI interrupt messages (MSI, MSI-X) to the one local APIC. */
+/* PCI interrupt messages (MSI, MSI-X) to the local APICs they name. */
 static void pci_msi_to_lapic(void *opaque, uint64_t addr, uint32_t data)
 {
     PCBoard *pc = opaque;
-    lapic_deliver_msi(pc->lapic, addr, data);
+    uint32_t dest;
+    bool logical;
+    int mode, vector;
+    if (lapic_parse_msi(addr, data, &dest, &logical, &mode, &vector))
+        apic_bus_send(pc, -1, dest, logical, 0, mode, vector, false);
 }
 
 static void lapic_eoi_to_ioapic(void *opaque, int vector)
@@ -167,40 +250,108 @@ static void lapic_eoi_to_ioapic(void *opaque, int vector)
     ioapic_eoi(pc->ioapic, vector);
 }
 
+/* ---- the CPU socket (CPUBoardOps); opaque is the CPU's PCCpu.  A vCPU
+ * thread calls these: each takes the machine's I/O lock. ---- */
+
 static bool pc_intr_pending(void *opaque)
 {
-    PCBoard *pc = opaque;
-    return lapic_has_interrupt(pc->lapic) ||
-           (lapic_lint0_extint(pc->lapic) && i8259_has_interrupt(pc->pic));
+    PCCpu *c = opaque;
+    machine_io_lock(c->pc->m);
+    bool r = lapic_has_interrupt(c->lapic) ||
+             (c->index == 0 && lapic_lint0_extint(c->lapic) && i8259_has_interrupt(c->pc->pic));
+    machine_io_unlock(c->pc->m);
+    return r;
 }
 
-/* INTA: an APIC vector first, else the PIC through the LINT0 virtual wire. */
+/* INTA: an APIC vector first, else (the BSP) the PIC through the LINT0
+ * virtual wire. */
 static int pc_intr_ack(void *opaque)
 {
-    PCBoard *pc = opaque;
-    if (lapic_has_interrupt(pc->lapic))
-        return lapic_ack_interrupt(pc->lapic);
-    return i8259_ack(pc->pic);
+    PCCpu *c = opaque;
+    machine_io_lock(c->pc->m);
+    int v;
+    if (lapic_has_interrupt(c->lapic) || c->index != 0)
+        v = lapic_ack_interrupt(c->lapic);
+    else
+        v = i8259_ack(c->pc->pic);
+    machine_io_unlock(c->pc->m);
+    return v;
 }
 
 /* The local APIC's MSRs (APIC_BASE, TSC_DEADLINE, x2APIC range). */
 static int pc_board_msr(void *opaque, uint32_t msr, bool write, uint64_t *val)
 {
-    PCBoard *pc = opaque;
+    PCCpu *c = opaque;
     if (msr != MSR_IA32_APIC_BASE && msr != MSR_IA32_TSC_DEADLINE &&
         (msr < 0x800 || msr > 0x8ff))
         return 0;
-    if (write)
-        return lapic_msr_write(pc->lapic, msr, *val) ? 1 : -1;
-    bool ok;
-    *val = lapic_msr_read(pc->lapic, msr, &ok);
-    return ok ? 1 : -1;
+    machine_io_lock(c->pc->m);
+    int r;
+    if (write) {
+        r = lapic_msr_write(c->lapic, msr, *val) ? 1 : -1;
+    } else {
+        bool ok;
+        *val = lapic_msr_read(c->lapic, msr, &ok);
+        r = ok ? 1 : -1;
+    }
+    machine_io_unlock(c->pc->m);
+    return r;
+}
+
+static unsigned pc_take_events(void *opaque, int *sipi_vector)
+{
+    PCCpu *c = opaque;
+    unsigned ev = 0;
+    machine_io_lock(c->pc->m);
+    if (lapic_take_nmi(c->lapic))
+        ev |= CPU_EVENT_NMI;
+    /* A SIPI that followed the INIT at once is taken with it (the INIT's
+     * register reset must not drop it). */
+    int v = lapic_take_sipi(c->lapic);
+    if (lapic_take_init(c->lapic)) {
+        ev |= CPU_EVENT_INIT;
+        lapic_init_reset(c->lapic);
+    }
+    if (v >= 0) {
+        ev |= CPU_EVENT_SIPI;
+        *sipi_vector = v;
+    }
+    if (lapic_waits_for_sipi(c->lapic))
+        ev |= CPU_EVENT_WAIT_SIPI;
+    machine_io_unlock(c->pc->m);
+    return ev;
 }
 
 static const CPUBoardOps pc_cpu_ops = {
     .intr_pending = pc_intr_pending,
     .intr_ack = pc_intr_ack,
     .msr = pc_board_msr,
+    .take_events = pc_take_events,
+};
+
+/* With several CPUs they share the xAPIC page at 0xfee00000 (no
+ * relocation then): an access goes to the APIC of the CPU making it. */
+static LAPICState *current_lapic(PCBoard *pc)
+{
+    int i = machine_current_cpu();
+    return pc->cpu[i >= 0 && i < pc->ncpus ? i : 0].lapic;
+}
+
+static uint64_t lapic_page_read(void *opaque, uint64_t off, unsigned size)
+{
+    LAPICState *l = current_lapic(opaque);
+    return lapic_mmio_enabled(l) ? lapic_mmio_read(l, (uint32_t)off) : 0xffffffffu;
+}
+
+static void lapic_page_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+    LAPICState *l = current_lapic(opaque);
+    if (lapic_mmio_enabled(l))
+        lapic_mmio_write(l, (uint32_t)off, (uint32_t)val);
+}
+
+static const MemOps lapic_page_ops = {
+    .read = lapic_page_read, .write = lapic_page_write, .min_size = 4, .max_size = 4,
 };
 
 /* ---- A20 ---- */
@@ -341,15 +492,22 @@ static bool setup_fwcfg(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     FWCfgState *fw = pc->fwcfg;
     Machine *m = pc->m;
-    int ncpus = o->smp > 0 ? o->smp : 1;
+    /* The CPUs present (SeaBIOS waits for that many to answer its
+     * start-up IPI: NB_CPUS, CMOS 0x5f + 1, etc/boot-cpus) and the APIC ID
+     * limit (MAX_CPUS, "etc/max-cpus" to SeaBIOS). */
+    int ncpus = pc->ncpus;
+    int maxcpus = o->smp_maxcpus > ncpus ? o->smp_maxcpus : ncpus;
+    uint8_t boot_cpus[2] = { (uint8_t)ncpus, (uint8_t)(ncpus >> 8) };
     bool ok = fwcfg_add_i64(fw, FW_CFG_RAM_SIZE, m->ram_size) &&
               fwcfg_add_i16(fw, FW_CFG_NOGRAPHIC, o->nographic) &&
               fwcfg_add_i16(fw, FW_CFG_NB_CPUS, (uint16_t)ncpus) &&
-              fwcfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)ncpus) &&
-              fwcfg_add_i16(fw, FW_CFG_BOOT_MENU, o->boot_menu);
+              fwcfg_add_i16(fw, FW_CFG_MAX_CPUS, (uint16_t)maxcpus) &&
+              fwcfg_add_i16(fw, FW_CFG_BOOT_MENU, o->boot_menu) &&
+              fwcfg_add_file(fw, "etc/boot-cpus", boot_cpus, sizeof boot_cpus) >= 0;
+    mc146818_set_cmos(pc->rtc, 0x5f, (uint8_t)(ncpus - 1));
     /* NUMA: node count (0), then a node per APIC ID and a size per node. */
-    uint8_t numa[8 * (1 + 64)] = { 0 };
-    ok = ok && fwcfg_add_bytes(fw, FW_CFG_NUMA, numa, 8 * (1 + (size_t)ncpus));
+    uint8_t numa[8 * (1 + MACHINE_MAX_CPUS)] = { 0 };
+    ok = ok && fwcfg_add_bytes(fw, FW_CFG_NUMA, numa, 8 * (1 + (size_t)maxcpus));
     /* Legacy arch-local items: no -acpitable blobs (count 0), IRQ0 is
      * overridden to GSI 2, an empty reservations-only e820 table. */
     uint8_t acpi_tables[2] = { 0, 0 };
@@ -486,7 +644,7 @@ bool pc_load_linux(PCBoard *pc, const VMOptions *o, LinuxBootEntry *entry,
     int ncpus = pc->m->ncpus ? pc->m->ncpus : 1;
     /* No firmware runs: leave the BSP's LAPIC as a BIOS would, in virtual
      * wire mode, so the PIC reaches the CPU until Linux sets up the APIC. */
-    lapic_set_virtual_wire(pc->lapic);
+    lapic_set_virtual_wire(pc->cpu[0].lapic);
     /* The MP table for kernels without ACPI, the ACPI tables (MADT, FADT
      * with the PIIX PM block, so poweroff works) for the others.  Both sit
      * in the firmware area, which the e820 map keeps out of RAM. */
@@ -667,7 +825,7 @@ bool pc_load_kernel(PCBoard *pc, const VMOptions *o, PCBootEntry *entry, char *e
                             &entry->mb, err, errlen) == 0;
         if (ok) {
             /* No firmware runs: the LAPIC in virtual wire mode, as a BIOS leaves it. */
-            lapic_set_virtual_wire(pc->lapic);
+            lapic_set_virtual_wire(pc->cpu[0].lapic);
         }
     } else if (o->initrd && access(o->initrd, R_OK) < 0) {
         snprintf(err, errlen, "-initrd: a list of modules needs a Multiboot kernel (%s has "
@@ -753,8 +911,24 @@ static void quit_requested(void *opaque)
 static bool create_chipset(PCBoard *pc, char *err, size_t len)
 {
     Machine *m = pc->m;
-    pc->lapic = lapic_create(m, 0, true, true, &pc->cpu_intr);
-    pc->ioapic = ioapic_create(m, IOAPIC_DEFAULT_BASE, 1, ioapic_to_lapic, pc);
+    /* One local APIC per CPU, APIC ID = CPU index; one CPU keeps its own
+     * relocatable page, several share the page (lapic_page_ops). */
+    bool lapics_ok = true;
+    for (int i = 0; i < pc->ncpus; i++) {
+        PCCpu *c = &pc->cpu[i];
+        c->pc = pc;
+        c->index = i;
+        irq_init(&c->intr, cpu_intr_changed, c, i);
+        c->lapic = lapic_create(m, (uint32_t)i, i == 0, pc->ncpus == 1, &c->intr);
+        lapics_ok &= c->lapic != NULL;
+        m->cpu_opaque[i] = c;
+    }
+    if (pc->ncpus > 1 &&
+        !memmap_add_mmio(m->mem, "lapic", LAPIC_DEFAULT_BASE, 0x1000, &lapic_page_ops, pc,
+                         LAPIC_MMIO_PRIORITY, NULL))
+        lapics_ok = false;
+    /* The IOAPIC's ID follows the APIC IDs (as in the MP table). */
+    pc->ioapic = ioapic_create(m, IOAPIC_DEFAULT_BASE, (uint8_t)pc->ncpus, ioapic_to_lapic, pc);
     pc->pci = pci_bus_new(m);
     pc->host = pc->pci ? i440fx_create(m, pc->pci, I440FX_CONFIG_ADDRESS) : NULL;
     IRQLine *isa[16], *all[24];
@@ -766,14 +940,18 @@ static bool create_chipset(PCBoard *pc, char *err, size_t len)
     pc->piix3 = pc->host ? piix3_create(m, pc->pci, isa) : NULL;
     pc->hpet = hpet_create(m, HPET_DEFAULT_BASE, all);
     pc->fwcfg = fwcfg_create(m, FW_CFG_PORT_SEL, FW_CFG_PORT_DMA);
-    if (!pc->lapic || !pc->ioapic || !pc->host || !pc->piix3 || !pc->hpet || !pc->fwcfg) {
+    if (!lapics_ok || !pc->ioapic || !pc->host || !pc->piix3 || !pc->hpet || !pc->fwcfg) {
         snprintf(err, len, "board: a chipset device could not be created");
         return false;
     }
     /* PCI INTx also reaches the IOAPIC directly: PIRQA-D on GSI 16-19,
      * as the direct-boot DSDT's _PRT says (the HPET uses 20-23). */
     piix3_connect_apic_pirqs(pc->piix3, all + 16);
-    lapic_set_eoi_handler(pc->lapic, lapic_eoi_to_ioapic, pc);
+    for (int i = 0; i < pc->ncpus; i++) {
+        lapic_set_eoi_handler(pc->cpu[i].lapic, lapic_eoi_to_ioapic, pc);
+        if (pc->ncpus > 1)
+            lapic_set_ipi_handler(pc->cpu[i].lapic, lapic_ipi, pc);
+    }
     pci_bus_set_msi_handler(pc->pci, pci_msi_to_lapic, pc);
     hpet_set_legacy_notify(pc->hpet, hpet_legacy_changed, pc);
     return true;
@@ -1508,12 +1686,13 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
     pc->boot_once = o->boot_once;
     pc->m = m;
     m->board = pc;
+    pc->ncpus = o->smp > 0 && o->smp <= MACHINE_MAX_CPUS ? o->smp : 1;
+    m->ncpus = pc->ncpus;
     for (int i = 0; i < 24; i++)
         irq_init(&pc->gsi[i], gsi_handler, pc, i);
     irq_init(&pc->pit_irq, legacy_timer_irq, pc, 0);
     irq_init(&pc->rtc_irq, legacy_timer_irq, pc, 8);
     irq_init(&pc->pic_out, pic_output_changed, pc, 0);
-    irq_init(&pc->cpu_intr, cpu_intr_changed, pc, 0);
     irq_init(&pc->a20_kbc, a20_gate_changed, pc, 0);
     irq_init(&pc->a20_port92, a20_gate_changed, pc, 1);
     if (!map_ram(pc, bios, err, errlen) ||
@@ -1533,7 +1712,6 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         return NULL;
     }
     m->cpu_ops = &pc_cpu_ops;
-    m->cpu_opaque = pc;
     machine_reset_devices(m);
     return pc;
 }

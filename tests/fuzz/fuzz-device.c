@@ -97,6 +97,7 @@ static void uhci_setup(Machine *m, PCBoard *pc)
     iospace_write(m->io, UHCI_FUZZ_IO + 0x00, 0x41, 2);
 }
 
+static const char *const smp4_args[] = { "-smp", "4", NULL };
 static const char *const uhci_args[] = { "-usb", "-device", "usb-tablet", "-device", "usb-kbd",
                                          NULL };
 
@@ -122,6 +123,10 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW(pci, PIO(0xcf8, 8), PIO(0xb2, 2))
     FUZZ_DEVICE_ROW(hpet, MMIO(0xfed00000, 0x400))
     FUZZ_DEVICE_ROW(lapic, MMIO(0xfee00000, 0x1000))
+    /* CPU 0's APIC page on a four-CPU board: ICR IPIs (INIT, SIPI, NMI,
+     * lowest priority, shorthands) and IOAPIC redirections to the others */
+    FUZZ_DEVICE_ROW_SETUP(apicbus, smp4_args, NULL, 0, MMIO(0xfee00000, 0x1000),
+                          MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(ioapic, MMIO(0xfec00000, 0x20))
     FUZZ_DEVICE_ROW(dma, PIO(0x00, 16), PIO(0xc0, 32), PIO(0x81, 15))
     FUZZ_DEVICE_ROW(vga, PIO(0x3b0, 0x30), PIO(0x1ce, 2), MMIO(0xa0000, 0x20000))

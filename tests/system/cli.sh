@@ -83,7 +83,12 @@ expect_error "bad drive format" "-drive: format 'vvfat' not supported (raw, qcow
     -drive "file=$tmp/disk.img,format=vvfat"
 expect_error "unknown accelerator" "-accel: unknown accelerator 'foo'" -accel foo
 expect_error "unknown log item" "-d: " -d nonsense
-expect_error "-smp 2 refused" "-smp: more than 1 CPU is not supported yet" -smp 2
+# -smp follows QEMU's topology rules and QEMU's messages.
+expect_error "-smp topology that does not multiply out" \
+    "-smp: Invalid CPU topology: product of the hierarchy must match maxcpus: sockets (3) * dies (1) * cores (1) * threads (1) != maxcpus (4)" \
+    -smp 4,sockets=3
+expect_error "-smp above 64 refused" "-smp: " -smp 65
+expect_error "-accel thread= on kvm refused" "-accel: thread= applies only to tcg" -accel kvm,thread=multi
 # Disks exist now (IDE): a bad image is refused by the block layer with one
 # line naming the option and the file.
 expect_error "-hda zero-length image" "-hda: $tmp/disk.img" -hda "$tmp/disk.img"

@@ -18,7 +18,10 @@ guest's RAM, CPU and devices came back exactly.  Also: a migration that
 cannot start leaves the source running; a truncated or corrupted stream
 makes the destination exit with status 1 and one line saying why.
 
-    tests/system/migrate_test.py [--accel tcg]
+    tests/system/migrate_test.py [--accel tcg] [--smp N]
+
+With --smp N the guest has N CPUs (the counter runs on whichever the
+scheduler picks; each CPU's state and local APIC travel in the stream).
 """
 import argparse
 import hashlib
@@ -98,11 +101,12 @@ def wait_more(vm, n, timeout=120):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
+    ap.add_argument("--smp", type=int, default=1)
     opts = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vx86-migrate-test.")
     kernel, initrd = guest_files()
     base = ["-m", "256M", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
-            "-accel", opts.accel]
+            "-accel", opts.accel, "-smp", str(opts.smp)]
     vms = []
     outputs = []
     t0 = time.time()
@@ -154,6 +158,17 @@ def main():
             check(len(err) == 1 and "incoming migration failed" in err[0],
                   "%s stream: stderr %r" % (name, err))
             print("migrate_test: %s stream refused: %s" % (name, err[0]))
+
+        if opts.smp > 1:
+            # a machine with another CPU count refuses the stream
+            other = base[:base.index("-smp")] + ["-smp", "1"]
+            vm = VM(other + ["-incoming", "file:" + f1], qmp=False, tmpdir=tmp)
+            rc = vm.proc.wait(timeout=60)
+            err = vm.proc.stderr.read().decode().strip().splitlines()
+            vm.kill()
+            check(rc == 1 and len(err) == 1 and "incoming migration failed" in err[0],
+                  "-smp %d stream into -smp 1: status %d, stderr %r" % (opts.smp, rc, err))
+            print("migrate_test: -smp %d stream into -smp 1 refused: %s" % (opts.smp, err[0]))
 
         dst = VM(base + ["-incoming", "file:" + f1], tmpdir=tmp)
         vms.append(dst)

@@ -54,13 +54,13 @@ static void rig_free(Rig *r)
 static void put_ok(Rig *r, const X86ArchState *s)
 {
     char err[256] = "";
-    ck_assert_msg(r->ops->put_cpu_state(r->acc, s, err, sizeof err) == 0, "put: %s", err);
+    ck_assert_msg(r->ops->put_cpu_state(r->acc, 0, s, err, sizeof err) == 0, "put: %s", err);
 }
 
 static void get_ok(Rig *r, X86ArchState *s)
 {
     char err[256] = "";
-    ck_assert_msg(r->ops->get_cpu_state(r->acc, s, err, sizeof err) == 0, "get: %s", err);
+    ck_assert_msg(r->ops->get_cpu_state(r->acc, 0, s, err, sizeof err) == 0, "get: %s", err);
 }
 
 /* Every field, named when it differs; then the whole struct, so a field
@@ -280,7 +280,7 @@ START_TEST(put_refuses_and_keeps_state)
         case 3: bad.interrupt = 0x30; break;
         }
         err[0] = 0;
-        ck_assert_int_eq(r.ops->put_cpu_state(r.acc, &bad, err, sizeof err), -1);
+        ck_assert_int_eq(r.ops->put_cpu_state(r.acc, 0, &bad, err, sizeof err), -1);
         ck_assert_msg(strstr(err, cases[i].what) != NULL, "%s", err);
         get_ok(&r, &after);
         assert_same_state(&before, &after);

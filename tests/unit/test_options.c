@@ -201,9 +201,43 @@ START_TEST(smp_counts_and_ranges)
     ck_assert_err_prefix("-smp: ");
     ck_assert_int_eq(parse("-smp", "two", NULL), -1);
     ck_assert_err_prefix("-smp: ");
-    ck_assert_int_eq(parse("-smp", "4,sockets=1,cores=2", NULL), -1);
+}
+END_TEST
+
+/* QEMU 7.2's -smp rules (machine-smp), the expected values and messages
+ * as qemu-system-x86_64 gives them for the same arguments. */
+START_TEST(smp_topology_as_qemu)
+{
+    /* threads computed last: 4 / (1 socket * 2 cores) */
+    ck_assert_int_eq(parse("-smp", "4,sockets=1,cores=2", NULL), 0);
+    ck_assert_int_eq(o.smp, 4);
+    ck_assert_int_eq(o.smp_threads, 2);
+    /* cores preferred over sockets: cores = maxcpus / sockets */
+    ck_assert_int_eq(parse("-smp", "4,maxcpus=8,sockets=2", NULL), 0);
+    ck_assert_int_eq(o.smp, 4);
+    ck_assert_int_eq(o.smp_maxcpus, 8);
+    ck_assert_int_eq(o.smp_cores, 4);
+    ck_assert_int_eq(parse("-smp", "sockets=2,cores=3", NULL), 0);
+    ck_assert_int_eq(o.smp, 6);
+    ck_assert_int_eq(o.smp_maxcpus, 6);
+    ck_assert_int_eq(parse("-smp", "4", NULL), 0);
+    ck_assert_int_eq(o.smp_sockets, 1);
+    ck_assert_int_eq(o.smp_cores, 4);
+    ck_assert_int_eq(o.smp_threads, 1);
+    ck_assert_int_eq(parse("-smp", "4,sockets=3", NULL), -1);
+    ck_assert_str_eq(err, "-smp: Invalid CPU topology: product of the hierarchy must match "
+                          "maxcpus: sockets (3) * dies (1) * cores (1) * threads (1) != "
+                          "maxcpus (4)");
+    ck_assert_int_eq(parse("-smp", "2,maxcpus=1", NULL), -1);
+    ck_assert_str_eq(err, "-smp: Invalid CPU topology: maxcpus must be equal to or greater "
+                          "than smp: sockets (1) * dies (1) * cores (1) * threads (1) == "
+                          "maxcpus (1) < smp_cpus (2)");
+    ck_assert_int_eq(parse("-smp", "4,cores=3", NULL), -1);
+    ck_assert_err_has("cores (3) * threads (1) != maxcpus (4)");
+    ck_assert_int_eq(parse("-smp", "4,maxcpus=65", NULL), -1);
     ck_assert_err_prefix("-smp: ");
-    ck_assert_err_has("does not match");
+    ck_assert_int_eq(parse("-smp", "2,foo=1", NULL), -1);
+    ck_assert_err_prefix("-smp: ");
 }
 END_TEST
 
@@ -661,14 +695,28 @@ START_TEST(accel_order_and_interp)
 }
 END_TEST
 
+START_TEST(accel_thread_modes)
+{
+    ck_assert_int_eq(parse("-accel", "tcg", NULL), 0);
+    ck_assert_int_eq(o.accels[0].thread, ACCEL_THREAD_DEFAULT);
+    ck_assert_int_eq(parse("-accel", "tcg,thread=single", NULL), 0);
+    ck_assert_int_eq(o.accels[o.naccels - 1].thread, ACCEL_THREAD_SINGLE);
+    ck_assert_int_eq(parse("-accel", "tcg,thread=multi", NULL), 0);
+    ck_assert_int_eq(o.accels[o.naccels - 1].thread, ACCEL_THREAD_MULTI);
+}
+END_TEST
+
 START_TEST(accel_errors)
 {
     ck_assert_int_eq(parse("-accel", "foo", NULL), -1);
     ck_assert_str_eq(err, "-accel: unknown accelerator 'foo'");
     ck_assert_int_eq(parse("-accel", "kvm,interp=on", NULL), -1);
     ck_assert_err_prefix("-accel: ");
-    ck_assert_int_eq(parse("-accel", "tcg,thread=multi", NULL), -1);
-    ck_assert_str_eq(err, "-accel: unknown parameter 'thread'");
+    ck_assert_int_eq(parse("-accel", "tcg,thread=many", NULL), -1);
+    ck_assert_str_eq(err, "-accel: thread=many: expected single or multi");
+    ck_assert_int_eq(parse("-accel", "kvm,thread=single", NULL), -1);
+    ck_assert_err_prefix("-accel: ");
+
     ck_assert_int_eq(parse("-accel", "tcg,interp=sometimes", NULL), -1);
     ck_assert_err_prefix("-accel: ");
     ck_assert_int_eq(o.naccels, 0);
@@ -1162,6 +1210,15 @@ START_TEST(icount_and_rtc)
     options_init(&o);
     ck_assert_int_lt(parse("-accel", "kvm", "-icount", "1", NULL), 0);
     ck_assert_err_prefix("-icount: ");
+    /* One CPU only (docs/usage.md, record/replay); -smp 1 is fine. */
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_lt(parse("-smp", "2", "-icount", "shift=1,rr=record,rrfile=x", NULL), 0);
+    ck_assert_err_prefix("-icount: ");
+    ck_assert_err_has("-smp 2");
+    options_free(&o);
+    options_init(&o);
+    ck_assert_int_eq(parse("-smp", "1", "-icount", "1", NULL), 0);
 
     options_free(&o);
     options_init(&o);
@@ -1208,6 +1265,8 @@ static Suite *options_suite(void)
     tcase_add_test(tc, m_default_unit_is_mib);
     tcase_add_test(tc, m_errors_name_the_option);
     tcase_add_test(tc, smp_counts_and_ranges);
+    tcase_add_test(tc, smp_topology_as_qemu);
+    tcase_add_test(tc, accel_thread_modes);
     tcase_add_test(tc, kernel_initrd_append_accepted);
     tcase_add_test(tc, missing_and_directory_files_refused);
     tcase_add_test(tc, initrd_and_append_need_kernel);

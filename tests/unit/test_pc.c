@@ -64,11 +64,11 @@ START_TEST(pit_irq0_reaches_cpu_through_pic_virtual_wire)
     memmap_write(r.m->mem, 0xfee000f0, 0x1ff, 4);
     memmap_write(r.m->mem, 0xfee00350, 0x700, 4);
     memmap_write(r.m->mem, 0xfee00360, 0x400, 4);
-    ck_assert(!r.m->cpu_ops->intr_pending(r.m->cpu_opaque));
+    ck_assert(!r.m->cpu_ops->intr_pending(r.m->cpu_opaque[0]));
     pit_start(&r);
     clock_advance(r.m->clock, 2000000);      /* 2 ms: at least one terminal count */
-    ck_assert(r.m->cpu_ops->intr_pending(r.m->cpu_opaque));
-    ck_assert_int_eq(r.m->cpu_ops->intr_ack(r.m->cpu_opaque), 0x20);
+    ck_assert(r.m->cpu_ops->intr_pending(r.m->cpu_opaque[0]));
+    ck_assert_int_eq(r.m->cpu_ops->intr_ack(r.m->cpu_opaque[0]), 0x20);
     rig_free(&r);
 }
 END_TEST
@@ -86,8 +86,8 @@ START_TEST(pit_irq0_through_ioapic_pin2_to_lapic)
     memmap_write(mm, 0xfec00010, 0, 4);      /* destination APIC 0 */
     pit_start(&r);
     clock_advance(r.m->clock, 2000000);
-    ck_assert(r.m->cpu_ops->intr_pending(r.m->cpu_opaque));
-    ck_assert_int_eq(r.m->cpu_ops->intr_ack(r.m->cpu_opaque), 0x41);
+    ck_assert(r.m->cpu_ops->intr_pending(r.m->cpu_opaque[0]));
+    ck_assert_int_eq(r.m->cpu_ops->intr_ack(r.m->cpu_opaque[0]), 0x41);
     memmap_write(mm, 0xfee000b0, 0, 4);      /* EOI */
     rig_free(&r);
 }
@@ -159,7 +159,7 @@ START_TEST(lapic_msrs_through_board_hook)
 {
     Rig r;
     rig_init(&r);
-    void *o = r.m->cpu_opaque;
+    void *o = r.m->cpu_opaque[0];
     uint64_t v = 0;
     ck_assert_ptr_nonnull(r.m->cpu_ops->msr);
     ck_assert_int_eq(r.m->cpu_ops->msr(o, 0x1b, false, &v), 1);
