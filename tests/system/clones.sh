@@ -47,7 +47,9 @@ for n in 1 2; do
 done
 
 guest() {   # n
-    python3 "$session" --timeout 300 \
+    # sleep 8: a guest that is up waits for the other one to come up too
+    # (both boot at once; a quiet host runs each in a few seconds).
+    python3 "$session" --timeout 300 --ready-file ready$1 --cmd 'sleep 8' \
         --cmd 'for i in $(seq 100); do [ -b /dev/sda1 ] && break; sleep 0.1; done; mkdir -p /mnt; mount -t ext4 /dev/sda1 /mnt || echo guest-mount-failed' \
         --cmd "dd if=/dev/urandom of=/mnt/clone-$1.bin bs=1024 count=400 2>/dev/null; echo clone $1 >/mnt/clone-$1.txt; sync; echo \"guest-wrote=\$(md5sum </mnt/clone-$1.bin | cut -d' ' -f1)\"" \
         --cmd 'ls /mnt; umount /mnt; sync' -- \
@@ -55,9 +57,16 @@ guest() {   # n
 }
 guest 1 & p1=$!
 guest 2 & p2=$!
-sleep 10
-# The template is opened at start-up: both running now means both use it at once.
-if kill -0 $p1 2>/dev/null && kill -0 $p2 2>/dev/null; then both=yes; else both=no; fi
+# The template is opened at start-up: both guests' shells up while both
+# still run means both used it at once.
+both=no
+while kill -0 $p1 2>/dev/null || kill -0 $p2 2>/dev/null; do
+    if [ -e ready1 ] && [ -e ready2 ]; then
+        kill -0 $p1 2>/dev/null && kill -0 $p2 2>/dev/null && both=yes
+        break
+    fi
+    sleep 0.2
+done
 wait $p1; wait $p2
 sed -i 's/\x1b\[[0-9;?]*[A-Za-z]//g' out1.log out2.log
 for n in 1 2; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Drives a guest's serial console (the test guest's busybox shell).
 
-    serial-session.py [--wait RX] [--timeout S] [--cmd CMD]... -- PROGRAM ARGS...
+    serial-session.py [--wait RX] [--timeout S] [--ready-file F] [--cmd CMD]... -- PROGRAM ARGS...
 
 Starts PROGRAM with its stdin/stdout as the console, waits up to --timeout
 seconds for the regular expression --wait (default: the shell prompt
@@ -26,6 +26,7 @@ def main():
     ap.add_argument("--cmd", action="append", default=[])
     ap.add_argument("--no-poweroff", action="store_true")
     ap.add_argument("--raw", help="also write the guest's bytes, unchanged, to this file")
+    ap.add_argument("--ready-file", help="created when the guest is ready (before the commands)")
     ap.add_argument("argv", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     argv = a.argv[1:] if a.argv and a.argv[0] == "--" else a.argv
@@ -61,6 +62,8 @@ def main():
 
     ready = wait(a.wait, a.timeout)
     ready_at = time.monotonic() - t0
+    if ready and a.ready_file:
+        open(a.ready_file, "w").close()
     if ready:
         for i, cmd in enumerate(a.cmd):
             mark = "SESSION-MARK-%d" % i
