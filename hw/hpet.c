@@ -118,6 +118,10 @@ static void hpet_schedule(HPETState *s, int n)
     timer_mod(t->timer, now - into_tick + (int64_t)diff * HPET_NS_PER_TICK);
 }
 
+/* The shortest interval between two interrupts of a periodic timer: 1 us
+ * (a 1 MHz interrupt rate; Linux's periodic HPET tick is 1-4 ms). */
+#define HPET_MIN_PERIOD_TICKS (1000 / HPET_NS_PER_TICK)
+
 static void hpet_fire(void *opaque)
 {
     HPETTimer *t = opaque;
@@ -131,6 +135,14 @@ static void hpet_fire(void *opaque)
         if (behind && behind < (mask >> 1)) {
             /* Missed periods (host hiccup): skip them, keep the phase. */
             t->cmp = (t->cmp + (behind / t->period + 1) * t->period) & mask;
+        }
+        if (t->period < HPET_MIN_PERIOD_TICKS) {
+            /* A guest's tiny period fires at most once per minimum
+             * interval, the periods between counting as missed: a 1-tick
+             * period must not keep the host running nothing but timers
+             * (KVM bounds periodic LAPIC timers likewise). */
+            uint64_t skip = (HPET_MIN_PERIOD_TICKS + t->period - 1) / t->period - 1;
+            t->cmp = (t->cmp + skip * t->period) & mask;
         }
     }
     if (t->config & HPET_TN_INT_LEVEL) {

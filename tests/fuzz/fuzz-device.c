@@ -121,7 +121,8 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW(port92, PIO(0x92, 1))
     FUZZ_DEVICE_ROW(fwcfg, PIO(0x510, 2), PIO(0x514, 8))
     FUZZ_DEVICE_ROW(pci, PIO(0xcf8, 8), PIO(0xb2, 2))
-    FUZZ_DEVICE_ROW(hpet, MMIO(0xfed00000, 0x400))
+    /* Clock steps up to 1 ms: a periodic timer may fire every 1 us. */
+    FUZZ_DEVICE_ROW_SETUP(hpet, NULL, NULL, 1000, MMIO(0xfed00000, 0x400))
     FUZZ_DEVICE_ROW(lapic, MMIO(0xfee00000, 0x1000))
     /* CPU 0's APIC page on a four-CPU board: ICR IPIs (INIT, SIPI, NMI,
      * lowest priority, shorthands) and IOAPIC redirections to the others */
