@@ -22,12 +22,14 @@ FUZZ_LIB := $(FUZZ_DIR)/libvx86.a
 
 # Harnesses: tests/fuzz/fuzz-NAME.c, plus the device harnesses that share
 # tests/fuzz/fuzz-device.c and pick their device with -DFUZZ_DEVICE.
-FUZZ_FILE_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(filter-out tests/fuzz/fuzz-device.c tests/fuzz/fuzz-virtio.c,$(wildcard tests/fuzz/fuzz-*.c)))
+FUZZ_FILE_TARGETS := $(patsubst tests/fuzz/fuzz-%.c,%,$(filter-out tests/fuzz/fuzz-device.c tests/fuzz/fuzz-virtio.c tests/fuzz/fuzz-roimage.c,$(wildcard tests/fuzz/fuzz-*.c)))
 FUZZ_DEVICE_TARGETS := $(shell sed -n 's/^ *FUZZ_DEVICE_ROW[A-Z_]*.\([a-z0-9_]*\),.*/\1/p' tests/fuzz/fuzz-device.c)
 # Virtio devices driven through their queues (tests/fuzz/fuzz-virtio.c, -DFUZZ_VIRTIO=NAME).
 FUZZ_VIRTIO_DEVICES := blk rng scsi balloon net serial
+# Read-only image formats (tests/fuzz/fuzz-roimage.c, -DFUZZ_FORMAT=NAME).
+FUZZ_ROIMAGE_FORMATS := vdi vpc
 FUZZ_TARGETS := $(FUZZ_FILE_TARGETS) $(addprefix dev-,$(FUZZ_DEVICE_TARGETS)) \
-	$(addprefix virtio-,$(FUZZ_VIRTIO_DEVICES))
+	$(addprefix virtio-,$(FUZZ_VIRTIO_DEVICES)) $(FUZZ_ROIMAGE_FORMATS)
 FUZZ_BINS := $(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_TARGETS))
 
 $(FUZZ_DIR)/%.o: %.c config.h config.mk
@@ -49,6 +51,11 @@ $(FUZZ_DIR)/bin/dev-%: tests/fuzz/fuzz-device.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 $(FUZZ_DIR)/bin/virtio-%: tests/fuzz/fuzz-virtio.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_VIRTIO=$* -o $@ $< $(FUZZ_LIB) $(LIBS)
+
+$(addprefix $(FUZZ_DIR)/bin/,$(FUZZ_ROIMAGE_FORMATS)): $(FUZZ_DIR)/bin/%: tests/fuzz/fuzz-roimage.c \
+		tests/fuzz/fuzz.h $(FUZZ_LIB)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -DFUZZ_FORMAT=$* -o $@ $< $(FUZZ_LIB) $(LIBS)
 
 $(FUZZ_DIR)/bin/%: tests/fuzz/fuzz-%.c tests/fuzz/fuzz.h $(FUZZ_LIB)
 	@mkdir -p $(dir $@)

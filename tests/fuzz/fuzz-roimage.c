@@ -1,7 +1,9 @@
-/* The VHD driver (block/vpc.c): any file is opened or refused with one
- * line naming it, and never written; an opened image survives reads
- * anywhere and the consistency check.  The input is the image, written to
- * a temporary file (the file harness pattern of docs/fuzzing.md). */
+/* A read-only image driver, FUZZ_FORMAT (vdi: block/vdi.c, vpc:
+ * block/vpc.c; tests/fuzz/fuzz.mk builds one harness per format): any file
+ * is opened or refused with one line naming it, and never written; an
+ * opened image survives reads anywhere and the consistency check.  The
+ * input is the image, written to a temporary file (the file harness
+ * pattern of docs/fuzzing.md). */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +11,17 @@
 #include <unistd.h>
 
 #include "block/block-int.h"
+#include "block/vdi.h"
 #include "block/vpc.h"
 #include "tests/fuzz/fuzz.h"
+
+#define PASTE2(a, b) a##b
+#define PASTE(a, b) PASTE2(a, b)
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define FORMAT_NAME STR(FUZZ_FORMAT)
+#define format_probe PASTE(FUZZ_FORMAT, _probe)
+#define format_check PASTE(FUZZ_FORMAT, _check)
 
 static char path[64];
 static FILE *devnull;
@@ -18,18 +29,19 @@ static FILE *devnull;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/vx86-fuzz-vpc.%d", (int)getpid());
+        snprintf(path, sizeof path, "/tmp/vx86-fuzz-%s.%d", FORMAT_NAME,
+                 (int)getpid());
         bfile_refuse_direct_for_tests = true;
         devnull = fopen("/dev/null", "w");
     }
-    vpc_probe(data, size);
+    format_probe(data, size);
     int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
     if (fd < 0 || write(fd, data, size) != (ssize_t)size)
         abort();
     close(fd);
 
     char err[1024] = "";
-    BlockOpenOptions o = { .filename = path, .format = "vpc", .read_only = true,
+    BlockOpenOptions o = { .filename = path, .format = FORMAT_NAME, .read_only = true,
                            .no_lock = true, .cache = BLK_CACHE_UNSAFE };
     BlockBackend *bb = blk_open(&o, err, sizeof err);
     if (!bb) {
@@ -47,7 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             blk_pread(bb, off, buf, len);
         }
         free(buf);
-        vpc_check(blk_get_driver_state(bb), devnull);
+        format_check(blk_get_driver_state(bb), devnull);
         blk_close(bb);
     }
     /* Nothing written. */
