@@ -9,7 +9,7 @@
 # built here, and so is the native twin of its loop (build/kvm-loop-native).
 include tests/cpu/system/system.mk
 
-KVM_ONLY_IMAGES := kvm-ring3:64
+KVM_ONLY_IMAGES := kvm-ring3:64 accel-counter:64
 $(foreach i,$(KVM_ONLY_IMAGES),$(eval $(call testrom_image,$(word 1,$(subst :, ,$(i))),$(call system_src,$(word 1,$(subst :, ,$(i)))),$(word 2,$(subst :, ,$(i))))))
 KVM_IMAGES := $(foreach i,$(KVM_ONLY_IMAGES),$(TESTROM_DIR)/$(word 1,$(subst :, ,$(i))).bin)
 
