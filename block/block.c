@@ -25,6 +25,7 @@
  * covers every write that completed before it was submitted.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,15 @@ struct BlockBackend {
     BlockOverlay *overlay;        /* -snapshot: every write goes here */
     uint64_t size;
     bool read_only;
+    /* How the image is opened when active (blk_set_active re-opens it). */
+    const BlockDriver *fixed_drv; /* format= given; NULL: probed */
+    bool want_writable;
+    bool take_lock;
+    BlockCacheMode cache;
+    /* Another process owns the image (an incoming migration that has not
+     * finished, or the source after a completed one): the file is read
+     * only and unlocked here, or at least nothing more is written. */
+    bool inactive;
 
     GThreadPool *pool;
     int efd;                      /* completions waiting for the main thread */
@@ -112,7 +122,7 @@ static int do_request(BlockBackend *bb, BlkReqType type, uint64_t offset, void *
                            : bb->drv->pwrite(bb->drv_state, offset, buf, len);
     case REQ_FLUSH:
         /* The overlay dies with the process: nothing to make stable. */
-        return bb->overlay || bb->read_only ? 0 : bb->drv->flush(bb->drv_state);
+        return bb->overlay || bb->read_only || bb->inactive ? 0 : bb->drv->flush(bb->drv_state);
     case REQ_DISCARD:
         /* Advisory: formats without it (raw) and the overlay ignore it. */
         return bb->overlay || !bb->drv->discard ? 0
@@ -273,9 +283,39 @@ static const BlockDriver *probe_format(BlockFile *f)
     return best;
 }
 
+/* Opens the host file and the format driver.  Inactive: read-only and
+ * without the image lock (the owner may be writing; QEMU's incoming
+ * migration does the same), enough to learn the disk's size. */
+static int open_image(BlockBackend *bb, const char *filename, char *err, size_t errlen)
+{
+    bool writable = bb->want_writable && !bb->inactive;
+    if (bfile_open(&bb->file, filename, writable, bb->cache, err, errlen) < 0)
+        return -1;
+    if (bb->take_lock && !bb->inactive &&
+        blk_lock_image(bb->file.fd, bb->file.filename, writable, err, errlen) < 0)
+        goto fail;
+    bb->drv = bb->fixed_drv ? bb->fixed_drv : probe_format(&bb->file);
+    bb->drv_state = bb->drv->open(&bb->file, &bb->size, err, errlen);
+    if (!bb->drv_state)
+        goto fail;
+    return 0;
+fail:
+    bb->drv = NULL;
+    bfile_close(&bb->file);           /* drops the lock bytes with the fd */
+    return -1;
+}
+
+static void close_image(BlockBackend *bb)
+{
+    if (bb->drv)
+        bb->drv->close(bb->drv_state);
+    bb->drv = NULL;
+    bb->drv_state = NULL;
+    bfile_close(&bb->file);
+}
+
 BlockBackend *blk_open(const BlockOpenOptions *o, char *err, size_t errlen)
 {
-    bool writable = !o->read_only && !o->snapshot;
     const BlockDriver *drv = NULL;
     if (o->format && !(drv = blk_driver_find(o->format))) {
         snprintf(err, errlen, "%s: unknown image format '%s'",
@@ -284,18 +324,14 @@ BlockBackend *blk_open(const BlockOpenOptions *o, char *err, size_t errlen)
     }
     BlockBackend *bb = xcalloc(1, sizeof(*bb));
     bb->efd = -1;
-    if (bfile_open(&bb->file, o->filename, writable, o->cache, err, errlen) < 0) {
+    bb->fixed_drv = drv;
+    bb->want_writable = !o->read_only && !o->snapshot;
+    bb->take_lock = !o->no_lock;
+    bb->cache = o->cache;
+    bb->inactive = o->inactive;
+    if (open_image(bb, o->filename, err, errlen) < 0) {
         free(bb);
         return NULL;
-    }
-    if (!o->no_lock &&
-        blk_lock_image(bb->file.fd, bb->file.filename, writable, err, errlen) < 0)
-        goto fail;
-    bb->drv = drv ? drv : probe_format(&bb->file);
-    bb->drv_state = bb->drv->open(&bb->file, &bb->size, err, errlen);
-    if (!bb->drv_state) {
-        bb->drv = NULL;
-        goto fail;
     }
     bb->read_only = o->read_only;
     if (o->snapshot && !o->read_only) {
@@ -330,11 +366,56 @@ fail:
     if (bb->efd >= 0)
         close(bb->efd);
     overlay_free(bb->overlay);
-    if (bb->drv)
-        bb->drv->close(bb->drv_state);
-    bfile_close(&bb->file);           /* drops the lock bytes with the fd */
+    close_image(bb);
     free(bb);
     return NULL;
+}
+
+/* Hands the image to another process (inactive) or takes it back.
+ * Giving it away writes out what is cached and drops the lock; taking it
+ * (back) re-opens file and driver, so metadata the other process changed
+ * is read afresh, and takes the lock again. */
+int blk_set_active(BlockBackend *bb, bool active, char *err, size_t errlen)
+{
+    if (bb->inactive == !active)
+        return 0;
+    blk_drain(bb);
+    if (!active) {
+        int r = bb->drv && bb->want_writable ? bb->drv->flush(bb->drv_state) : 0;
+        if (r < 0) {
+            snprintf(err, errlen, "%s: flush: %s", bb->file.filename, strerror(-r));
+            return r;
+        }
+        if (bb->take_lock)
+            blk_unlock_image(bb->file.fd);
+        bb->inactive = true;
+        return 0;
+    }
+    char *filename = xstrdup(bb->file.filename);
+    uint64_t size = bb->size;
+    close_image(bb);
+    bb->inactive = false;
+    int r = open_image(bb, filename, err, errlen);
+    if (r == 0 && bb->size != size) {
+        snprintf(err, errlen, "%s: the image's size changed from %" PRIu64 " to %" PRIu64
+                 " bytes meanwhile", filename, size, bb->size);
+        close_image(bb);
+        r = -1;
+    }
+    if (r < 0) {
+        /* Keep a readable image for the device; the VM must not run on. */
+        char ignored[256];
+        bb->inactive = true;
+        if (open_image(bb, filename, ignored, sizeof ignored) < 0)
+            bb->size = size;
+    }
+    free(filename);
+    return r < 0 ? -EIO : 0;
+}
+
+bool blk_is_inactive(const BlockBackend *bb)
+{
+    return bb->inactive;
 }
 
 void blk_close(BlockBackend *bb)
@@ -405,6 +486,8 @@ static int check_request(const BlockBackend *bb, BlkReqType type, uint64_t offse
 {
     if ((type == REQ_WRITE || type == REQ_DISCARD) && bb->read_only)
         return -EROFS;
+    if (!bb->drv || ((type == REQ_WRITE || type == REQ_DISCARD) && bb->inactive))
+        return -EIO;              /* the image belongs to another process now */
     if (type != REQ_FLUSH && (offset > bb->size || len > bb->size - offset))
         return -EIO;              /* also catches offset + len wrapping around */
     return 0;

@@ -53,6 +53,9 @@ typedef struct BlockOpenOptions {
     bool snapshot;            /* writes go to a temporary overlay */
     BlockCacheMode cache;
     bool no_lock;             /* skip the image lock (tests, vx86-img info) */
+    /* -incoming: another process still owns the image; open it read-only
+     * and unlocked until blk_set_active(bb, true) */
+    bool inactive;
 } BlockOpenOptions;
 
 /* Completion: ret is 0 on success or a negative errno. */
@@ -65,6 +68,16 @@ typedef void (*BlockCompletionFunc)(void *opaque, int ret);
 BlockBackend *blk_open(const BlockOpenOptions *o, char *err, size_t errlen);
 /* Drains, then closes and frees (NULL is fine). */
 void blk_close(BlockBackend *bb);
+/* Migration hands an image between processes as QEMU does.  active=false
+ * (the source, once the guest stopped for good): drains, writes out the
+ * driver's cached metadata, drops the image lock; writes fail from then
+ * on.  active=true (the destination when the stream is in, or the source
+ * resumed after all): re-opens file and driver, so metadata written by
+ * the other process is read afresh, and takes the lock; on failure (the
+ * other process still holds it, the size changed) one line in err and
+ * the image stays inactive and readable.  0 or -errno. */
+int blk_set_active(BlockBackend *bb, bool active, char *err, size_t errlen);
+bool blk_is_inactive(const BlockBackend *bb);
 
 /* Delivers completions through m's main loop: the backend's eventfd is
  * watched (machine_watch_fd) and a finished request calls machine_notify,

@@ -104,7 +104,8 @@ BlockCacheMode drive_cache_mode(DriveCache c)
     }
 }
 
-BlockBackend *drive_open(const DriveOpt *d, bool global_snapshot, char *err, size_t errlen)
+BlockBackend *drive_open(const DriveOpt *d, bool global_snapshot, bool inactive, char *err,
+                         size_t errlen)
 {
     const char *opt = d->opt ? d->opt : "-drive";
     if (!d->file) {
@@ -119,6 +120,7 @@ BlockBackend *drive_open(const DriveOpt *d, bool global_snapshot, char *err, siz
         /* A read-only drive is never written: no overlay needed. */
         .snapshot = !read_only && (d->snapshot || global_snapshot),
         .cache = drive_cache_mode(d->cache),
+        .inactive = inactive,
     };
     char why[1024];
     BlockBackend *bb = blk_open(&o, why, sizeof why);

@@ -18,8 +18,10 @@
  * as given.  NULL with one line in err, "OPTION: FILE: reason" (e.g.
  * "-hda: disk.img: failed to get "write" lock (is another process using
  * the image?)").  A drive without a file (an empty CD-ROM) has no backend:
- * NULL with err "OPTION: no medium". */
-BlockBackend *drive_open(const DriveOpt *d, bool global_snapshot, char *err, size_t errlen);
+ * NULL with err "OPTION: no medium".  inactive (-incoming): opened read-only
+ * and unlocked until blk_set_active (the migration source still owns it). */
+BlockBackend *drive_open(const DriveOpt *d, bool global_snapshot, bool inactive, char *err,
+                         size_t errlen);
 
 /* The light check drive_open does on CD media (media=cdrom): when the
  * image has an ISO 9660 primary volume descriptor at sector 16, the volume

@@ -370,6 +370,12 @@ static JsonValue *qmp_cont(VMControl *vc, const JsonValue *a, CmdError *e)
         cmd_error(e, "GenericError", "the guest has powered off: reset the VM first");
         return NULL;
     }
+    /* After a completed migration the destination owns the disks. */
+    char err[512];
+    if (!migration_drives_active(vc, true, err, sizeof err)) {
+        cmd_error(e, "GenericError", "cannot take the disks back: %s", err);
+        return NULL;
+    }
     vc->run_reason = NULL;
     machine_resume(m);
     return json_object();

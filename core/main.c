@@ -263,6 +263,7 @@ static int run_board(Machine *m, const VMOptions *opts)
     MonitorHooks hooks = { .console = pc_console(pc), .send_key = pc_send_key,
                            .send_mouse = pc_send_mouse, .send_mouse_abs = pc_send_mouse_abs,
                            .power_button = pc_power_button, .drain_io = pc_drain_io,
+                           .set_drives_active = pc_set_drives_active,
                            .pci_bus = pc_pci_bus,
                            .drive_info = pc_drive_info, .balloon_set = pc_balloon_set,
                            .balloon_info = pc_balloon_info, .set_link = pc_set_link,

@@ -76,6 +76,29 @@ static Migration *mig_get(VMControl *vc)
 
 static void live_end(VMControl *vc, const char *status);
 
+/* The disks follow the guest, as in QEMU: the source gives them away
+ * (flushed, unlocked) once it stopped for the last time, the destination
+ * takes them (re-read, locked) when the stream is in, and a source that
+ * runs on after all takes them back. */
+bool migration_drives_active(VMControl *vc, bool active, char *err, size_t errlen)
+{
+    return !vc->hooks.set_drives_active ||
+           vc->hooks.set_drives_active(vc->hooks.opaque, active, err, errlen) == 0;
+}
+
+/* A source that runs on after a failed or cancelled migration. */
+static void resume_source(VMControl *vc)
+{
+    char err[512];
+    vc->run_reason = NULL;
+    if (!migration_drives_active(vc, true, err, sizeof err)) {
+        fprintf(stderr, "vx86: cannot take the disks back: %s\n", err);
+        vc->run_reason = "internal-error";
+        return;
+    }
+    machine_resume(vc->m);
+}
+
 void migration_free(Migration *mig)
 {
     if (!mig)
@@ -758,10 +781,8 @@ static void live_fail(VMControl *vc, const char *why)
     snprintf(mig->error, sizeof mig->error, "%s", why);
     bool paused_by_us = vc->run_reason && !strcmp(vc->run_reason, "finish-migrate");
     live_end(vc, "failed");
-    if (paused_by_us) {
-        vc->run_reason = NULL;
-        machine_resume(vc->m);
-    }
+    if (paused_by_us)
+        resume_source(vc);
 }
 
 static void live_tick(void *opaque)
@@ -807,6 +828,11 @@ static void live_tick(void *opaque)
     machine_pause(m);
     if (vc->hooks.drain_io)
         vc->hooks.drain_io(vc->hooks.opaque);     /* its DMA is logged */
+    char err[512];
+    if (!migration_drives_active(vc, false, err, sizeof err)) {
+        live_fail(vc, err);
+        return;
+    }
     machine_dirty_log_sync(m, mig->pending);
     /* Firmware shadow RAM below 1 MiB may be written through chipset
      * windows that bypass the log: always resend it. */
@@ -942,7 +968,8 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
      * the devices' state no longer waits for them. */
     if (vc->hooks.drain_io)
         vc->hooks.drain_io(vc->hooks.opaque);
-    int64_t n = migration_save_fd(vc, fd, mig->compress_level, err, sizeof err);
+    int64_t n = migration_drives_active(vc, false, err, sizeof err)
+                    ? migration_save_fd(vc, fd, mig->compress_level, err, sizeof err) : -1;
     close(fd);
     if (child > 0) {
         int st;
@@ -961,10 +988,11 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
         snprintf(mig->error, sizeof mig->error, "%s", err);
         mig_event(vc, "failed");
         /* The source carries on as it was. */
-        vc->run_reason = NULL;
         if (was_running)
-            machine_resume(m);
-        cmd_error(e, "GenericError", "migration failed: %s", err);
+            resume_source(vc);
+        else if (!migration_drives_active(vc, true, err, sizeof err))
+            fprintf(stderr, "vx86: cannot take the disks back: %s\n", err);
+        cmd_error(e, "GenericError", "migration failed: %s", mig->error);
         return NULL;
     }
     mig->transferred = (uint64_t)n;
@@ -983,10 +1011,8 @@ JsonValue *qmp_migrate_cancel(VMControl *vc, const JsonValue *args, CmdError *e)
     if (vc->mig && vc->mig->live) {
         bool paused_by_us = vc->run_reason && !strcmp(vc->run_reason, "finish-migrate");
         live_end(vc, "cancelled");
-        if (paused_by_us) {
-            vc->run_reason = NULL;
-            machine_resume(vc->m);
-        }
+        if (paused_by_us)
+            resume_source(vc);
     }
     return json_object();
 }
@@ -1132,6 +1158,11 @@ static void incoming_finish(VMControl *vc, int fd)
     mig->status = "active";
     mig_event(vc, "active");
     int rc = migration_load_fd(m, fd, err, sizeof err);
+    char why[400];
+    if (rc == 0 && !migration_drives_active(vc, true, why, sizeof why)) {
+        snprintf(err, sizeof err, "cannot take over the disks: %s", why);
+        rc = -1;
+    }
     close(fd);
     if (fd == mig->in_fd)
         mig->in_fd = -1;

@@ -71,6 +71,9 @@ int migration_load_from(Machine *m, MigSource src, void *opaque, bool apply,
                         char *err, size_t errlen);
 /* A migration is being sent or awaited: snapshots must wait. */
 bool migration_active(VMControl *vc);
+/* Hands the machine's disks over (active=false) or takes them
+ * (blk_set_active); false with one line in err. */
+bool migration_drives_active(VMControl *vc, bool active, char *err, size_t errlen);
 
 /* -incoming URI at start-up: "defer" waits for migrate-incoming; others
  * are loaded by the main loop before the guest runs.  false with err

@@ -51,6 +51,9 @@ typedef struct MonitorHooks {
     void (*send_mouse_abs)(void *opaque, int x, int y, int dz, unsigned buttons);
     void (*power_button)(void *opaque);     /* ACPI power button press */
     void (*drain_io)(void *opaque);         /* finish in-flight disk requests */
+    /* Migration hands the disks to the other process (blk_set_active):
+     * -1 with one line in err when one cannot be taken or given. */
+    int (*set_drives_active)(void *opaque, bool active, char *err, size_t errlen);
     struct PCIBus *(*pci_bus)(void *opaque);
     bool (*drive_info)(void *opaque, int i, MonDriveInfo *out);   /* false past the last */
     /* The balloon: false when the machine has none. */

@@ -199,6 +199,12 @@ static bool vm_ready(VMControl *vc, CmdError *e)
         cmd_error(e, "GenericError", "the VM cannot run: its state is incomplete");
         return false;
     }
+    if (vc->run_reason && (!strcmp(vc->run_reason, "inmigrate") ||
+                           !strcmp(vc->run_reason, "postmigrate"))) {
+        cmd_error(e, "GenericError", "the disks belong to the other side of a migration (%s)",
+                  vc->run_reason);
+        return false;
+    }
     return true;
 }
 

@@ -1243,7 +1243,7 @@ static bool create_ide(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             continue;
         BlockBackend *bb = NULL;
         if (d->file) {
-            bb = drive_open(d, o->snapshot, err, len);
+            bb = drive_open(d, o->snapshot, o->incoming != NULL, err, len);
             if (!bb)
                 return false;
             blk_attach(bb, pc->m);
@@ -1271,7 +1271,7 @@ static bool create_floppy(PCBoard *pc, const VMOptions *o, char *err, size_t len
         const DriveOpt *d = &o->drives[i];
         if (d->iface != DRIVE_IF_FLOPPY || d->index < 0 || d->index > 1 || !d->file)
             continue;
-        BlockBackend *bb = drive_open(d, o->snapshot, err, len);
+        BlockBackend *bb = drive_open(d, o->snapshot, o->incoming != NULL, err, len);
         if (!bb)
             return false;
         blk_attach(bb, pc->m);
@@ -1315,7 +1315,7 @@ static bool add_virtio_blk(PCBoard *pc, const VMOptions *o, int drive, int num_q
         snprintf(err, len, "%s: no free PCI slot for virtio-blk", d->opt);
         return false;
     }
-    BlockBackend *bb = drive_open(d, o->snapshot, err, len);
+    BlockBackend *bb = drive_open(d, o->snapshot, o->incoming != NULL, err, len);
     if (!bb)
         return false;
     blk_attach(bb, pc->m);
@@ -1401,7 +1401,7 @@ static bool open_scsi_drive(PCBoard *pc, const VMOptions *o, int i, BlockBackend
     *bb = NULL;
     if (i < 0 || !o->drives[i].file)
         return true;
-    *bb = drive_open(&o->drives[i], o->snapshot, err, len);
+    *bb = drive_open(&o->drives[i], o->snapshot, o->incoming != NULL, err, len);
     if (!*bb)
         return false;
     blk_attach(*bb, pc->m);
@@ -1740,6 +1740,15 @@ void pc_free(PCBoard *pc)
 CharDev *pc_named_chardev(PCBoard *pc, const char *id)
 {
     return pc->m->opts ? named_chardev(pc, pc->m->opts, id) : NULL;
+}
+
+int pc_set_drives_active(void *opaque, bool active, char *err, size_t errlen)
+{
+    PCBoard *pc = opaque;
+    for (int i = 0; i < MAX_DRIVES; i++)
+        if (pc->drive_bb[i] && blk_set_active(pc->drive_bb[i], active, err, errlen) < 0)
+            return -1;
+    return 0;
 }
 
 void pc_drain_io(void *opaque)

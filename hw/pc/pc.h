@@ -89,6 +89,8 @@ struct MonBalloonInfo;
 struct PCIBus;
 void pc_power_button(void *opaque);
 void pc_drain_io(void *opaque);          /* every drive's requests completed */
+/* MonitorHooks.set_drives_active: every drive handed over (migration). */
+int pc_set_drives_active(void *opaque, bool active, char *err, size_t errlen);
 /* The -chardev named id, opened by pc_create (NULL when there is none). */
 struct CharDev;
 struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);

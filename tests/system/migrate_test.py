@@ -12,9 +12,16 @@ through, in turn:
   3. `migrate tcp:127.0.0.1:PORT` to a vx86 started with `-incoming defer`
      and told `migrate-incoming tcp:...`.
 
+Each iteration also writes "<n>\\n" to the shared raw disk image (a
+virtio-blk disk all four processes open) at byte 16*n, with fsync, before it
+prints its line.  Once the live migration completed, `cont` on the source
+is refused: the destination holds the disk's write lock.
+
 The concatenated output must count 1, 2, 3, ... with no gap and no
 repeated line, and every hash must be the sha256 of "1\\n2\\n...n\\n": the
-guest's RAM, CPU and devices came back exactly.  Also: a migration that
+guest's RAM, CPU and devices came back exactly.  Read on the host at the
+end, the disk image must hold every printed counter at its place: no write
+the guest saw completed was lost in a handover.  Also: a migration that
 cannot start leaves the source running; a truncated or corrupted stream
 makes the destination exit with status 1 and one line saying why.
 
@@ -35,8 +42,12 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from qmp_lib import VM, QMPError, guest_files  # noqa: E402
 
-COUNTER = ('rm -f /tmp/f; i=0; while [ $i -lt 1000000 ]; do i=$((i+1)); echo $i >> /tmp/f; '
+# (the disk write is a function typed first: the loop's own line stays
+# short enough that the console's echo of it never starts a line "L ")
+COUNTER = ('w() { echo $1 | dd of=/dev/vda bs=16 seek=$1 conv=notrunc,fsync 2>/dev/null; }\n'
+           'rm -f /tmp/f; i=0; while [ $i -lt 1000000 ]; do i=$((i+1)); echo $i >> /tmp/f; w $i; '
            'echo "L $i $(sha256sum /tmp/f | cut -c1-64)"; done\n')
+DISK_MIB = 32           # byte 16*n holds counter n: room for 2 M lines
 
 
 def check(cond, what):
@@ -65,6 +76,17 @@ def verify(outputs):
         check(p[2] == h.hexdigest(), "line %d: wrong sha256 (file contents differ)" % n)
         n_expect += 1
     return n_expect - 1
+
+
+def verify_disk(disk, total):
+    """Counter lines 1..total were printed after their fsync'ed disk write:
+    the shared image must hold each one at byte 16*n."""
+    with open(disk, "rb") as f:
+        data = f.read(16 * (total + 1))
+    for n in range(1, total + 1):
+        want = b"%d\n" % n
+        got = data[16 * n:16 * n + len(want)]
+        check(got == want, "disk: counter %d at byte %d reads %r" % (n, 16 * n, got))
 
 
 def free_port():
@@ -105,7 +127,13 @@ def main():
     opts = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="vx86-migrate-test.")
     kernel, initrd = guest_files()
-    base = ["-m", "256M", "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0",
+    initrd = os.path.join(os.path.dirname(initrd), "initramfs-virtio.cpio.gz")
+    disk = os.path.join(tmp, "shared.img")
+    with open(disk, "wb") as f:
+        f.truncate(DISK_MIB << 20)
+    base = ["-m", "256M", "-kernel", kernel, "-initrd", initrd,
+            "-append", "console=ttyS0 vx86.modules=virtio",
+            "-drive", "file=%s,format=raw,if=virtio" % disk,
             "-accel", opts.accel, "-smp", str(opts.smp)]
     vms = []
     outputs = []
@@ -235,6 +263,13 @@ def main():
               (mig["total-time"], mig["downtime"], mig["ram"]["dirty-sync-count"],
                mig["ram"]["transferred"] >> 20))
         q3.wait_event("RESUME", timeout=60)
+        # the destination owns the shared disk now: the source cannot run on
+        try:
+            q.cmd("cont")
+            check(False, "cont on the source after a completed migration succeeded")
+        except QMPError as e:
+            check("lock" in e.desc, "cont on the source: %r" % e.desc)
+            print("migrate_test: source after the handover: cont refused: %s" % e.desc)
         time.sleep(0.3)
         dst2.read_serial(0.2)
         dst2.kill()
@@ -244,7 +279,9 @@ def main():
         dst3.read_serial(0.2)
         outputs.append(dst3.out)
         total = verify(outputs)
-        print("migrate_test: PASS: %d counter lines across 4 processes, no gap, no repeat (%.1f s)" %
+        dst3.kill()
+        verify_disk(disk, total)
+        print("migrate_test: PASS: %d counter lines across 4 processes, no gap, no repeat, all on the shared disk (%.1f s)" %
               (total, time.time() - t0))
     except Exception:
         for i, vm in enumerate(vms):

@@ -619,12 +619,12 @@ START_TEST(drive_open_modes_and_errors)
     free(make_image(img, 65536));
     char *before = sha256_of(img);
     DriveOpt d = { .file = img, .format = "raw", .iface = DRIVE_IF_IDE, .opt = "-hda" };
-    BlockBackend *bb = drive_open(&d, false, err, sizeof err);
+    BlockBackend *bb = drive_open(&d, false, false, err, sizeof err);
     ck_assert_ptr_nonnull(bb);
     ck_assert(!blk_is_read_only(bb) && !blk_is_snapshot(bb));
     blk_close(bb);
     /* -snapshot: an overlay. */
-    bb = drive_open(&d, true, err, sizeof err);
+    bb = drive_open(&d, true, false, err, sizeof err);
     ck_assert(blk_is_snapshot(bb));
     uint8_t b[512] = { 0xaa };
     ck_assert_int_eq(blk_pwrite(bb, 0, b, 512), 0);
@@ -632,15 +632,15 @@ START_TEST(drive_open_modes_and_errors)
     /* A CD-ROM is read-only, -snapshot or not. */
     d.media = DRIVE_MEDIA_CDROM;
     d.opt = "-cdrom";
-    bb = drive_open(&d, true, err, sizeof err);
+    bb = drive_open(&d, true, false, err, sizeof err);
     ck_assert(blk_is_read_only(bb) && !blk_is_snapshot(bb));
     blk_close(bb);
     /* Errors name the option and the file. */
     DriveOpt missing = { .file = "/nonexistent.img", .opt = "-hdb" };
-    ck_assert_ptr_null(drive_open(&missing, false, err, sizeof err));
+    ck_assert_ptr_null(drive_open(&missing, false, false, err, sizeof err));
     ck_assert_str_eq(err, "-hdb: /nonexistent.img: No such file or directory");
     DriveOpt empty_cd = { .media = DRIVE_MEDIA_CDROM, .opt = "-drive" };
-    ck_assert_ptr_null(drive_open(&empty_cd, false, err, sizeof err));
+    ck_assert_ptr_null(drive_open(&empty_cd, false, false, err, sizeof err));
     ck_assert_str_eq(err, "-drive: no medium");
     ck_assert_int_eq(drive_cache_mode(DRIVE_CACHE_NONE), BLK_CACHE_NONE);
     ck_assert_int_eq(drive_cache_mode(DRIVE_CACHE_DIRECTSYNC), BLK_CACHE_DIRECTSYNC);
@@ -711,7 +711,7 @@ static BlockBackend *open_cd(const char *path)
 {
     DriveOpt d = { .file = (char *)path, .format = "raw", .media = DRIVE_MEDIA_CDROM,
                    .opt = "-cdrom" };
-    return drive_open(&d, false, err, sizeof err);
+    return drive_open(&d, false, false, err, sizeof err);
 }
 
 START_TEST(cd_image_sound_iso_opens)
@@ -761,7 +761,7 @@ START_TEST(cd_image_broken_el_torito_refused)
     }
     /* The same bytes on a hard disk are not looked at. */
     DriveOpt d = { .file = img, .format = "raw", .media = DRIVE_MEDIA_DISK, .opt = "-hda" };
-    BlockBackend *bb = drive_open(&d, false, err, sizeof err);
+    BlockBackend *bb = drive_open(&d, false, false, err, sizeof err);
     ck_assert_msg(bb != NULL, "%s", err);
     blk_close(bb);
 }

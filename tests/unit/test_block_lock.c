@@ -17,6 +17,7 @@
 
 #include "block/block-int.h"
 #include "block/block.h"
+#include "block/qcow2.h"
 #include "tests/unit/unit.h"
 
 #include <glib.h>
@@ -245,6 +246,65 @@ START_TEST(vx86_holds_qemu_is_refused)
 }
 END_TEST
 
+/* Migration's handover (blk_set_active): the destination opens the image
+ * while the source still writes it, takes it only once the source gave it
+ * away, and then sees what the source wrote last, also the qcow2
+ * metadata the source allocated after the destination opened the image. */
+static void handover(const char *format)
+{
+    BlockOpenOptions o = { .filename = img, .format = format };
+    BlockBackend *src = blk_open(&o, err, sizeof err);
+    ck_assert_msg(src != NULL, "%s", err);
+    BlockOpenOptions in = { .filename = img, .format = format, .inactive = true };
+    BlockBackend *dst = blk_open(&in, err, sizeof err);
+    ck_assert_msg(dst != NULL, "inactive open beside a writer: %s", err);
+    ck_assert(blk_is_inactive(dst));
+    ck_assert_uint_eq(blk_size(dst), blk_size(src));
+
+    /* The source writes a cluster the destination's metadata never saw. */
+    char buf[4096], back[4096];
+    memset(buf, 0x5a, sizeof buf);
+    ck_assert_int_eq(blk_pwrite(src, 40960, buf, sizeof buf), 0);
+    ck_assert_int_eq(blk_pwrite(dst, 0, buf, sizeof buf), -EIO);   /* not its image yet */
+
+    err[0] = '\0';
+    ck_assert_int_lt(blk_set_active(dst, true, err, sizeof err), 0);   /* source holds the lock */
+    ck_assert_msg(strstr(err, "failed to get \"write\" lock") != NULL, "%s", err);
+    ck_assert(blk_is_inactive(dst));
+
+    ck_assert_int_eq(blk_set_active(src, false, err, sizeof err), 0);
+    ck_assert_int_eq(blk_pwrite(src, 0, buf, sizeof buf), -EIO);   /* given away */
+    ck_assert_int_eq(blk_set_active(dst, true, err, sizeof err), 0);
+    ck_assert(!blk_is_inactive(dst));
+    ck_assert_int_eq(blk_pread(dst, 40960, back, sizeof back), 0);
+    ck_assert_int_eq(memcmp(back, buf, sizeof buf), 0);
+    ck_assert_int_eq(blk_pwrite(dst, 0, buf, sizeof buf), 0);
+
+    /* The source cannot take it back while the destination holds it. */
+    ck_assert_int_lt(blk_set_active(src, true, err, sizeof err), 0);
+    ck_assert(blk_is_inactive(src));
+    blk_close(dst);
+    ck_assert_int_eq(blk_set_active(src, true, err, sizeof err), 0);
+    ck_assert_int_eq(blk_pread(src, 0, back, sizeof back), 0);
+    ck_assert_int_eq(memcmp(back, buf, sizeof buf), 0);
+    blk_close(src);
+}
+
+START_TEST(migration_handover_raw)
+{
+    handover("raw");
+}
+END_TEST
+
+START_TEST(migration_handover_qcow2)
+{
+    Qcow2CreateOptions c = { .size = 1 << 20 };
+    unlink(img);
+    ck_assert_msg(qcow2_create(img, &c, err, sizeof err) == 0, "%s", err);
+    handover("qcow2");
+}
+END_TEST
+
 static Suite *block_lock_suite(void)
 {
     Suite *s = suite_create("block_lock");
@@ -256,6 +316,8 @@ static Suite *block_lock_suite(void)
     tcase_add_test(tc, readers_share_writers_wait);
     tcase_add_test(tc, qemu_holds_vx86_is_refused);
     tcase_add_test(tc, vx86_holds_qemu_is_refused);
+    tcase_add_test(tc, migration_handover_raw);
+    tcase_add_test(tc, migration_handover_qcow2);
     suite_add_tcase(s, tc);
     return s;
 }
