@@ -727,6 +727,57 @@ static JsonValue *qmp_change_vnc_password(VMControl *vc, const JsonValue *a, Cmd
     return json_object();
 }
 
+static void vnc_addr_json(JsonValue *o, const MonVncAddr *a)
+{
+    json_set_str(o, "host", a->host);
+    json_set_str(o, "service", a->service);
+    json_set_str(o, "family", a->family);
+    json_set_bool(o, "websocket", a->websocket);
+}
+
+/* query-vnc: QEMU's VncInfo ({"enabled": false} without -vnc). */
+static JsonValue *qmp_query_vnc(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_object();
+    json_set_bool(r, "enabled", vc->vnc_info != NULL);
+    if (!vc->vnc_info)
+        return r;
+    MonVncInfo *info = xcalloc(1, sizeof(*info));
+    vc->vnc_info(vc->vnc_opaque, info);
+    vnc_addr_json(r, &info->server);
+    json_set_str(r, "auth", info->auth);
+    JsonValue *clients = json_array();
+    for (int i = 0; i < info->nclients; i++) {
+        JsonValue *c = json_object();
+        vnc_addr_json(c, &info->clients[i]);
+        json_append(clients, c);
+    }
+    json_set(r, "clients", clients);
+    free(info);
+    return r;
+}
+
+static void hmp_info_vnc(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (!vc->vnc_info) {
+        text_printf(out, "Server: disabled\n");
+        return;
+    }
+    MonVncInfo *info = xcalloc(1, sizeof(*info));
+    vc->vnc_info(vc->vnc_opaque, info);
+    const MonVncAddr *sv = &info->server;
+    text_printf(out, "Server: %s%s%s (%s)\n  Auth: %s\n", sv->host, sv->service[0] ? ":" : "",
+                sv->service, sv->family, info->auth);
+    if (!info->nclients)
+        text_printf(out, "Client: none\n");
+    for (int i = 0; i < info->nclients; i++) {
+        const MonVncAddr *c = &info->clients[i];
+        text_printf(out, "Client: %s%s%s (%s%s)\n", c->host, c->service[0] ? ":" : "", c->service,
+                    c->family, c->websocket ? ", websocket" : "");
+    }
+    free(info);
+}
+
 /* set_password vnc PASSWORD (QEMU's: the protocol comes first). */
 static JsonValue *qmp_set_password(VMControl *vc, const JsonValue *a, CmdError *e)
 {
@@ -1174,6 +1225,9 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_input_send_event },
     { .hmp = "change", .hmp_params = "vnc password [password]",
       .help = "set the VNC password (asks for it when not given)", .hmp_run = hmp_change },
+    { .qmp = "query-vnc", .hmp = "info vnc",
+      .help = "show the VNC server's address, authentication and clients",
+      .run = qmp_query_vnc, .hmp_run = hmp_info_vnc },
     { .qmp = "change-vnc-password", .help = "set the VNC password",
       .args = { S("password") }, .run = qmp_change_vnc_password },
     { .qmp = "set_password", .hmp = "set_password", .hmp_params = "protocol password [action]",

@@ -94,6 +94,7 @@ struct VMControl {
     int nlisteners;
     /* The VNC server's password (ui/vnc.c), set by main; NULL: no server. */
     bool (*vnc_password)(void *opaque, const char *password, char *err, size_t errlen);
+    void (*vnc_info)(void *opaque, MonVncInfo *out);    /* query-vnc */
     void *vnc_opaque;
     HmpSecretFn secret_fn;              /* see HmpSecretFn */
     /* input-send-event: where the absolute pointer is and which buttons

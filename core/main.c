@@ -197,6 +197,11 @@ static bool vnc_password_hook(void *opaque, const char *pw, char *err, size_t er
 {
     return vnc_set_password(opaque, pw, err, errlen);
 }
+
+static void vnc_info_hook(void *opaque, MonVncInfo *out)
+{
+    vnc_query(opaque, out);
+}
 #endif
 
 /* -vnc: the VNC server next to the display.  False (reported) when it
@@ -215,6 +220,7 @@ static bool start_vnc(Machine *m, PCBoard *pc, VMControl *vc, const DisplayInput
         return false;
     }
     vc->vnc_password = vnc_password_hook;
+    vc->vnc_info = vnc_info_hook;
     vc->vnc_opaque = *out;
     return true;
 #else

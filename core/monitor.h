@@ -37,6 +37,21 @@ typedef struct MonBalloonInfo {
     int64_t stats_age_ms;     /* since the guest last sent them; -1 never */
 } MonBalloonInfo;
 
+/* The VNC server as query-vnc / info vnc show it (QEMU's VncInfo). */
+#define MON_VNC_CLIENTS 32
+typedef struct MonVncAddr {
+    char host[108];           /* numeric address, or the unix socket's path */
+    char service[16];         /* port ("" for unix) */
+    const char *family;       /* "ipv4", "ipv6", "unix", "unknown" */
+    bool websocket;           /* a client that came over WebSocket */
+} MonVncAddr;
+typedef struct MonVncInfo {
+    MonVncAddr server;        /* the first RFB listener */
+    const char *auth;         /* "none" or "vnc" (password=on) */
+    int nclients;
+    MonVncAddr clients[MON_VNC_CLIENTS];
+} MonVncInfo;
+
 struct PCIBus;
 
 /* What the monitor and QMP ask the board; any hook may be NULL. */

@@ -55,6 +55,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,7 @@ typedef struct VncClient {
     int slot;                 /* the relay's number for it */
     bool held;                /* owes too much: on hold this round */
     int poll_idx;
+    MonVncAddr addr;          /* the client's end, for query-vnc */
 } VncClient;
 
 struct VncServer {
@@ -134,6 +136,8 @@ struct VncServer {
     char desktop_name[128];
     char *unix_path;                  /* unlinked at close */
     int new_slot;                     /* the relay slot of the client being added */
+    MonVncAddr new_addr;              /* and its address */
+    MonVncAddr server_addr;           /* the first RFB listener's */
 };
 
 /* libvncserver's waits (select) give up on EINTR and drop the client:
@@ -244,6 +248,7 @@ static enum rfbNewClientAction vnc_new_client(rfbClientPtr cl)
     VncClient *c = xcalloc(1, sizeof(*c));
     c->v = v;
     c->slot = v->new_slot;            /* vnc_hand_over's rfbNewClient calls us */
+    c->addr = v->new_addr;
     c->poll_idx = -1;
     vnc_input_init(&c->input, &v->in);
     cl->clientData = c;
@@ -392,6 +397,49 @@ static bool vnc_listen(VncServer *v, const VncOpt *o, char *why, size_t whylen)
     return true;
 }
 
+/* ---- addresses, for query-vnc ---- */
+
+/* fd's own end (peer=false) or the other end, as QEMU's VncBasicInfo. */
+static void vnc_describe(int fd, bool peer, MonVncAddr *out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    memset(out, 0, sizeof(*out));
+    out->family = "unknown";
+    int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                 : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (r < 0)
+        return;
+    if (ss.ss_family == AF_UNIX) {
+        const struct sockaddr_un *su = (const struct sockaddr_un *)&ss;
+        out->family = "unix";
+        if (len > offsetof(struct sockaddr_un, sun_path))
+            snprintf(out->host, sizeof out->host, "%.*s",
+                     (int)(len - offsetof(struct sockaddr_un, sun_path)), su->sun_path);
+        return;
+    }
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6)
+        return;
+    out->family = ss.ss_family == AF_INET ? "ipv4" : "ipv6";
+    if (getnameinfo((struct sockaddr *)&ss, len, out->host, sizeof out->host, out->service,
+                    sizeof out->service, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+        out->host[0] = out->service[0] = '\0';
+}
+
+void vnc_query(VncServer *v, MonVncInfo *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->server = v->server_addr;
+    out->auth = v->auth ? "vnc" : "none";
+    rfbClientIteratorPtr it = rfbGetClientIterator(v->screen);
+    for (rfbClientPtr cl; (cl = rfbClientIteratorNext(it)) && out->nclients < MON_VNC_CLIENTS;) {
+        const VncClient *c = cl->clientData;
+        if (c)
+            out->clients[out->nclients++] = c->addr;
+    }
+    rfbReleaseClientIterator(it);
+}
+
 /* ---- new connections ---- */
 
 static void vnc_accept(VncServer *v, VncListener *l)
@@ -420,6 +468,9 @@ static const char vnc_server_version[VNC_RELAY_VERSION_LEN + 1] = "RFB 003.008\n
  * client's 12-byte version, read by vx86 after it sent the server's. */
 static void vnc_hand_over(VncServer *v, int client_fd, const uint8_t *version)
 {
+    /* (before the relay owns client_fd and may close it) */
+    vnc_describe(client_fd, true, &v->new_addr);
+    v->new_addr.websocket = !version;  /* vx86 read no RFB version: an upgrade request */
     int fd = vnc_relay_add(v->relay, client_fd, version, version ? VNC_RELAY_VERSION_LEN : 0,
                            version ? vnc_server_version : NULL, &v->new_slot);
     if (fd < 0)
@@ -428,6 +479,7 @@ static void vnc_hand_over(VncServer *v, int client_fd, const uint8_t *version)
         close(fd);
         return;
     }
+
     /* libvncserver now finds data at once: the client's version (its
      * WebSocket sniffing sees "RFB "), or a whole upgrade request. */
     sigset_t old;
@@ -646,6 +698,7 @@ VncServer *vnc_open(Machine *m, Console *con, const DisplayInput *in, const VncO
         vnc_close(v);
         return NULL;
     }
+    vnc_describe(v->listeners[0].fd, false, &v->server_addr);
     v->relay = vnc_relay_new(why, sizeof why);
     if (!v->relay) {
         snprintf(err, errlen, "-vnc %s: %s", o->spec ? o->spec : "", why);

@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "core/machine.h"
+#include "core/monitor.h"
 #include "core/options.h"
 #include "ui/console.h"
 #include "ui/display.h"
@@ -37,6 +38,8 @@ void vnc_close(VncServer *v);
  * characters, as the protocol does).  False (one line in err) when the
  * server has no password authentication. */
 bool vnc_set_password(VncServer *v, const char *password, char *err, size_t errlen);
+/* Where it listens and who is connected (query-vnc). */
+void vnc_query(VncServer *v, MonVncInfo *out);
 #else
 static inline void vnc_close(VncServer *v) { (void)v; }
 #endif

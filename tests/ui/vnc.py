@@ -539,8 +539,37 @@ def snapshot_tests(vx86, tmp):
             r = q.execute("change-vnc-password", password="x")
             check("error" in r, "snapshot: change-vnc-password without password=on is an error",
                   str(r))
+            query_vnc_test(q, d)
     finally:
         g.stop()
+
+
+def query_vnc_test(q, d):
+    """query-vnc / info vnc name the listener and each client by the
+    address the client's own socket has (QEMU's VncInfo)."""
+    r = q.cmd("query-vnc")
+    check(r.get("enabled") is True and r.get("service") == str(5900 + d) and
+          r.get("family") in ("ipv4", "ipv6") and r.get("auth") == "none" and
+          r.get("clients") == [], "query-vnc: the server, no client yet", str(r))
+    s, _, types = rfb_handshake(5900 + d)
+    try:
+        s.sendall(bytes([1]))                     # security type None
+        recv_exact(s, 4)                          # SecurityResult
+        s.sendall(bytes([1]))                     # ClientInit, shared
+        recv_exact(s, 24)                         # ServerInit (before the name)
+        me = str(s.getsockname()[1])
+        got = wait_until(lambda: q.cmd("query-vnc")["clients"], timeout=10) or []
+        check(len(got) == 1 and got[0].get("host") == "127.0.0.1" and
+              got[0].get("service") == me and got[0].get("family") == "ipv4" and
+              got[0].get("websocket") is False,
+              "query-vnc: the client's address and port", "%s (client port %s)" % (got, me))
+        text = q.hmp("info vnc")
+        check(("Client: 127.0.0.1:%s (ipv4)" % me) in text and ":%d" % (5900 + d) in text,
+              "info vnc: the server and the client", text)
+    finally:
+        s.close()
+    gone = wait_until(lambda: q.cmd("query-vnc")["clients"] == [], timeout=10)
+    check(gone, "query-vnc: a client that left is gone")
 
 
 # ---- viewer ----
