@@ -6,3 +6,12 @@ check-installer: vx86
 	@tests/system/installer.py --vx86 ./vx86
 
 CHECK_FULL_TARGETS += check-installer
+
+# The same installer over the network (issue 16): -boot n, iPXE, slirp's
+# TFTP serving Debian's netboot tree, pxelinux's menu, then three dialogs
+# (language, location, keyboard) each against QEMU's screendump.
+.PHONY: check-netboot-installer
+check-netboot-installer: vx86
+	@tests/system/installer.py --vx86 ./vx86 --netboot
+
+CHECK_FULL_TARGETS += check-netboot-installer

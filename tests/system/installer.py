@@ -15,6 +15,18 @@ of the screen or more is the installer's blue background and the picture
 has not changed for STABLE seconds.  QEMU's picture is the reference; the
 pictures are kept on a mismatch (build/installer/ unless --keep).
 Uses tests/vga/vgadiff's monitor client and PPM reader.
+
+With --netboot (issue 16, check-netboot-installer) the same installer
+comes over the network instead: `-boot n` with `-netdev
+user,tftp=DIR,bootfile=pxelinux.0` on an e1000, DIR being the package's
+own netboot tree (/usr/lib/debian-installer/images/12/amd64/text): SeaBIOS
+runs the NIC's iPXE ROM (ipxe-qemu), which fetches pxelinux over slirp's
+TFTP; pxelinux shows Debian's boot menu (a graphics mode), the test
+presses Enter once it stands still ("Install": kernel and initrd over
+TFTP, vga=788), and the dialogs come up on the kernel's framebuffer.
+There the test walks --steps dialogs (language, location, keyboard),
+pressing Enter (the default answer) in each: every dialog's screendump
+must equal QEMU's at the same step.
 """
 import argparse
 import importlib.machinery
@@ -31,6 +43,9 @@ DI = "/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64"
 POLL = 2.0
 STABLE = 8.0
 LIMIT = 420.0
+NETBOOT_TREE = "/usr/lib/debian-installer/images/12/amd64/text"
+MENU_STABLE = 3.0
+TEXT_MODE_SIZE = (720, 400)
 
 GRUB_CFG = """terminal_output console
 set timeout=0
@@ -64,13 +79,23 @@ def blue_fraction(ppm):
     return blue / max(1, len(px) // (3 * 7))
 
 
-def run(argv, iso, tmp, tag):
-    """Boots the ISO; returns (ppm bytes of the stable dialog screen, seconds)."""
+def pic_size(ppm):
+    w, h, _ = vg.read_ppm(ppm)
+    return w, h
+
+
+def run(argv, media, tmp, tag, menu=False, steps=1):
+    """Boots with the media arguments; returns ([ppm bytes of each stable
+    dialog screen], seconds).  menu: a boot menu in a graphics mode comes
+    first and gets Enter once it stood still.  After each dialog but the
+    last, Enter takes its default answer."""
     sock = os.path.join(tmp, tag + ".sock")
-    cmd = argv + ["-m", "1G", "-cdrom", iso, "-display", "none", "-serial", "none",
-                  "-monitor", "unix:%s,server,nowait" % sock]
+    cmd = argv + ["-m", "1G"] + media + ["-display", "none", "-serial", "none",
+                                         "-monitor", "unix:%s,server,nowait" % sock]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     t0 = time.monotonic()
+    dialogs = []
+    menu_size = None
     try:
         mon = vg.Monitor(sock)
         last, since, n = None, None, 0
@@ -87,15 +112,31 @@ def run(argv, iso, tmp, tag):
             now = time.monotonic()
             if pic != last:
                 last, since = pic, now
-            elif blue_fraction(pic) >= 0.1 and now - since >= STABLE:
-                mon.quit()
-                return pic, now - t0
+            elif menu and menu_size is None:
+                size = pic_size(pic)
+                if size != TEXT_MODE_SIZE and now - since >= MENU_STABLE:
+                    menu_size = size          # the boot menu: take its default
+                    mon.cmd("sendkey ret")
+            elif (blue_fraction(pic) >= 0.1 and now - since >= STABLE and
+                  (not dialogs or pic != dialogs[-1]) and pic_size(pic) != menu_size):
+                dialogs.append(pic)
+                if len(dialogs) == steps:
+                    mon.quit()
+                    return dialogs, now - t0
+                mon.cmd("sendkey ret")        # the default answer: on to the next
             time.sleep(POLL)
-        raise RuntimeError("%s: no stable installer dialog after %d s" % (tag, LIMIT))
+        raise RuntimeError("%s: %d of %d stable installer dialogs after %d s%s" %
+                           (tag, len(dialogs), steps, LIMIT,
+                            "" if not menu or menu_size else " (no boot menu)"))
     finally:
         if p.poll() is None:
             p.kill()
         p.wait()
+
+
+def netboot_media(tree):
+    return ["-boot", "n", "-netdev", "user,id=n0,tftp=%s,bootfile=pxelinux.0" % tree,
+            "-device", "e1000,netdev=n0"]
 
 
 def main():
@@ -104,7 +145,16 @@ def main():
     ap.add_argument("--qemu", default="qemu-system-x86_64")
     ap.add_argument("--keep")
     ap.add_argument("--iso")
+    ap.add_argument("--netboot", action="store_true",
+                    help="boot Debian's netboot tree over TFTP instead of a GRUB ISO")
+    ap.add_argument("--steps", type=int, default=None,
+                    help="dialogs to walk through with Enter (default 1, --netboot 3)")
     a = ap.parse_args()
+    steps = a.steps or (3 if a.netboot else 1)
+    if a.netboot and not any(os.path.exists(os.path.join(d, "efi-e1000.rom"))
+                             for d in ("/usr/share/qemu", "/usr/lib/ipxe/qemu")):
+        print("FAIL: no efi-e1000.rom (Debian package ipxe-qemu; scripts/deps.sh)")
+        return 1
     for f in ("linux", "initrd.gz"):
         if not os.path.exists(os.path.join(DI, f)):
             print("FAIL: %s/%s is missing (Debian package debian-installer-12-netboot-amd64; "
@@ -113,28 +163,35 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vx86-installer.")
     try:
         iso = a.iso
-        if not iso:
+        if a.netboot:
+            media = netboot_media(NETBOOT_TREE)
+        elif not iso:
             cfg = os.path.join(tmp, "grub.cfg")
             open(cfg, "w").write(GRUB_CFG)
             iso = os.path.join(tmp, "installer.iso")
             subprocess.run([os.path.join(ROOT, "tests", "guest", "mkgrub.sh"), "iso", iso, cfg,
                             os.path.join(DI, "linux"), os.path.join(DI, "initrd.gz")], check=True)
+        if not a.netboot:
+            media = ["-cdrom", iso]
+        how = "netboot" if a.netboot else "ISO"
         try:
-            ref, tq = run([a.qemu, "-accel", "tcg"], iso, tmp, "qemu")
-            mine, tv = run([a.vx86, "-accel", "tcg"], iso, tmp, "vx86")
+            ref, tq = run([a.qemu, "-accel", "tcg"], media, tmp, "qemu", a.netboot, steps)
+            mine, tv = run([a.vx86, "-accel", "tcg"], media, tmp, "vx86", a.netboot, steps)
         except RuntimeError as e:
-            print("FAIL: %s" % e)
+            print("FAIL: installer (%s): %s" % (how, e))
             return 1
-        if ref == mine:
-            print("PASS: installer language dialog: vx86's screendump equals QEMU's "
-                  "(QEMU %.0f s, vx86 %.0f s to a stable dialog)" % (tq, tv))
+        bad = [i for i in range(steps) if ref[i] != mine[i]]
+        if not bad:
+            print("PASS: installer (%s): %d dialog(s), vx86's screendump equals QEMU's at each "
+                  "(QEMU %.0f s, vx86 %.0f s)" % (how, steps, tq, tv))
             return 0
         keep = a.keep or os.path.join(ROOT, "build", "installer")
         os.makedirs(keep, exist_ok=True)
-        open(os.path.join(keep, "qemu.ppm"), "wb").write(ref)
-        open(os.path.join(keep, "vx86.ppm"), "wb").write(mine)
-        print("FAIL: installer dialog differs: %s (pictures in %s)"
-              % (vg.describe_diff(ref, mine), keep))
+        for i in bad:
+            open(os.path.join(keep, "qemu-%d.ppm" % (i + 1)), "wb").write(ref[i])
+            open(os.path.join(keep, "vx86-%d.ppm" % (i + 1)), "wb").write(mine[i])
+        print("FAIL: installer (%s): dialog %d differs: %s (pictures in %s)"
+              % (how, bad[0] + 1, vg.describe_diff(ref[bad[0]], mine[bad[0]]), keep))
         return 1
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
