@@ -62,15 +62,20 @@ typedef struct AccelDebugStop {
  * patching guest memory), 2 write, 3 read, 4 access watchpoint (linear
  * range addr..addr+len-1; the stop comes after the accessing
  * instruction). */
+#define ACCEL_RUN_ALL (~(uint64_t)0)
+
 typedef struct AccelDebugOps {
     int (*insert)(void *acc, int type, uint64_t addr, uint64_t len);    /* 0 or -1 */
     int (*remove)(void *acc, int type, uint64_t addr, uint64_t len);    /* 0 or -1 */
     void (*remove_all)(void *acc);
-    /* Before the CPUs run again after a stop: every CPU runs on (passing
-     * a breakpoint at its current instruction), except that with step
-     * CPU cpu executes one instruction and stops with ACCEL_EXIT_DEBUG
-     * (irqs: interrupts may be delivered meanwhile). */
-    void (*resume)(void *acc, int cpu, bool step, bool irqs);
+    /* Before the CPUs run again after a stop: the CPUs in run (bit i:
+     * CPU i; ACCEL_RUN_ALL: every one) run on, passing a breakpoint at
+     * their current instruction, the others stay stopped until the next
+     * resume (gdb's vCont leaves the threads it does not name stopped);
+     * with step CPU cpu (which run includes) executes one instruction
+     * and stops with ACCEL_EXIT_DEBUG (irqs: interrupts may be delivered
+     * meanwhile). */
+    void (*resume)(void *acc, int cpu, bool step, bool irqs, uint64_t run);
     AccelDebugStop (*stopped)(void *acc);
 } AccelDebugOps;
 

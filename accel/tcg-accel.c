@@ -37,6 +37,7 @@ typedef struct TCGAccel {
     CPUState *running;        /* the CPU the round-robin runs now (the alarm's target) */
     int next;                 /* the round-robin's next CPU */
     int debug_cpu;            /* the CPU that stopped for the debugger */
+    uint64_t debug_run;       /* the CPUs a debugger lets run (bit i: CPU i) */
     VCPUThreads *threads;     /* thread=multi */
     int a20;                  /* the board's A20 level (an INIT keeps it) */
 } TCGAccel;
@@ -199,6 +200,13 @@ static AccelExit tcg_exit(TCGAccel *t, int i, int r)
     }
 }
 
+/* Whether a debugger's resume lets CPU i run: a CPU gdb's vCont did not
+ * name stays where it stopped, its APIC events left pending. */
+static bool tcg_debug_lets_run(const TCGAccel *t, int i)
+{
+    return (t->debug_run >> i) & 1;
+}
+
 /* Several CPUs on the main loop's thread: each in turn for a slice, from
  * where the last call stopped.  HALTED only when no CPU can run. */
 static AccelExit tcg_exec_rr(TCGAccel *t, int64_t deadline_ns)
@@ -208,7 +216,7 @@ static AccelExit tcg_exec_rr(TCGAccel *t, int64_t deadline_ns)
     for (int k = 0; k < t->ncpus; k++) {
         int i = t->next;
         t->next = (t->next + 1) % t->ncpus;
-        if (!tcg_cpu_events(t, i))
+        if (!tcg_debug_lets_run(t, i) || !tcg_cpu_events(t, i))
             continue;
         int64_t slice = clock_now(m->clock) + TCG_SLICE_NS;
         machine_set_current_cpu(i);
@@ -249,7 +257,9 @@ static void tcg_kick(void *acc)
 
 static bool tcg_prepare(void *acc, int i)
 {
-    return tcg_cpu_events(acc, i);
+    /* A CPU the debugger holds sleeps as if halted: the next resume comes
+     * after a machine pause, which wakes it to look again. */
+    return tcg_debug_lets_run(acc, i) && tcg_cpu_events(acc, i);
 }
 
 static AccelExit tcg_run(void *acc, int i)
@@ -293,6 +303,7 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
     cfg.model_name = m->opts ? m->opts->cpu_model : NULL;
     int n = m->ncpus > 0 && m->ncpus <= MACHINE_MAX_CPUS ? m->ncpus : 1;
     TCGAccel *t = xcalloc(1, sizeof(*t));
+    t->debug_run = ACCEL_RUN_ALL;
     t->m = m;
     t->a20 = m->a20.level;
     for (int i = 0; i < n; i++) {
@@ -432,9 +443,12 @@ static void tcg_dbg_remove_all(void *acc)
         cpu_debug_remove_all(t->cpu[i]);
 }
 
-static void tcg_dbg_resume(void *acc, int cpu, bool step, bool irqs)
+static void tcg_dbg_resume(void *acc, int cpu, bool step, bool irqs, uint64_t run)
 {
     TCGAccel *t = acc;
+    if (step && cpu >= 0 && cpu < t->ncpus)
+        run |= 1ull << cpu;
+    t->debug_run = run;
     for (int i = 0; i < t->ncpus; i++)
         cpu_debug_resume(t->cpu[i], step && i == cpu, irqs);
     if (step && cpu >= 0 && cpu < t->ncpus)

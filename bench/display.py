@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""Host CPU cost of showing an idle guest: vx86 vs QEMU in the same run.
+"""Host CPU cost of showing a guest's screen: vx86 vs QEMU in the same run.
 
   bench/display.py              (make bench-display; BENCH_RUNS=3,
                                  BENCH_DISPLAY_SECONDS=20)
 
 The guest is a bare-metal VGA image (tests/vga) that draws a text screen
 and halts: vga-text (a static screen, cursor off) and vga-textcursor (the
-same with the blinking cursor, the usual idle console).  Each emulator runs
+same with the blinking cursor, the usual idle console), and vga-fbloop: a
+1024x768x32 Bochs VBE framebuffer whose every pixel the guest rewrites 30
+times a second (PIT-paced; its "frames N" lines on the debug console give
+the frames actually drawn, shown next to its CPU).  Each emulator runs
 it on the translator (vx86 -accel tcg, qemu -accel tcg) with -display sdl
 on a private Xvfb server, with -display none as the baseline, and with
 -display none -vnc :N and one VNC viewer connected (xtightvncviewer on the
@@ -28,7 +31,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "ui"))
 from ui import start_xvfb  # noqa: E402
 
-IMAGES = ["vga-text", "vga-textcursor"]
+IMAGES = ["vga-text", "vga-textcursor", "vga-fbloop"]
 EMULATORS = {
     "vx86": [os.path.join(ROOT, "vx86"), "-accel", "tcg"],
     "qemu": ["qemu-system-x86_64", "-accel", "tcg"],
@@ -56,7 +59,17 @@ def vnc_display():
     raise RuntimeError("no free VNC port")
 
 
+def frames_drawn(log):
+    """The last "frames N" the guest printed (vga-fbloop), or None."""
+    n = None
+    for line in open(log, "rb").read().decode(errors="replace").splitlines():
+        if line.startswith("frames "):
+            n = int(line.split()[1])
+    return n
+
+
 def measure(emu, img, display, env, seconds, tmp):
+    """(% of one host core, guest frames per second or None), or None."""
     log = os.path.join(tmp, "dbg.log")
     if os.path.exists(log):
         os.unlink(log)
@@ -78,10 +91,11 @@ def measure(emu, img, display, env, seconds, tmp):
         time.sleep(3)
         if viewer and viewer.poll() is not None:
             return None                       # the viewer could not connect
-        c0, t0 = cpu_seconds(p.pid), time.time()
+        c0, t0, f0 = cpu_seconds(p.pid), time.time(), frames_drawn(log)
         time.sleep(seconds)
-        c1, t1 = cpu_seconds(p.pid), time.time()
-        return 100.0 * (c1 - c0) / (t1 - t0)
+        c1, t1, f1 = cpu_seconds(p.pid), time.time(), frames_drawn(log)
+        fps = (f1 - f0) / (t1 - t0) if f0 is not None and f1 is not None else None
+        return 100.0 * (c1 - c0) / (t1 - t0), fps
     finally:
         if viewer:
             viewer.kill()
@@ -116,17 +130,24 @@ def main():
 
     def cell(img, disp, emu):
         vs = [v for v in cells[(img, disp, emu)] if v is not None]
-        return ("%.2f" % statistics.median(vs)) if vs else "n/a"
+        if not vs:
+            return "n/a"
+        text = "%.2f" % statistics.median(v[0] for v in vs)
+        fps = [v[1] for v in vs if v[1] is not None]
+        return text + (" (%.0f fps)" % statistics.median(fps) if fps else "")
 
-    lines = ["| idle guest (TCG) | vx86 sdl | qemu sdl | vx86 none | qemu none "
+    lines = ["| guest (TCG) | vx86 sdl | qemu sdl | vx86 none | qemu none "
              "| vx86 vnc + viewer | qemu vnc + viewer |",
              "|---|---|---|---|---|---|---|"]
-    names = {"vga-text": "static text screen", "vga-textcursor": "text screen, blinking cursor"}
+    names = {"vga-text": "static text screen", "vga-textcursor": "text screen, blinking cursor",
+             "vga-fbloop": "1024x768x32 framebuffer redrawn, 30 fps asked"}
     for img in IMAGES:
         lines.append("| %s | %s |" % (names[img], " | ".join(
             cell(img, d, e) for d in DISPLAYS for e in EMULATORS)))
+    load = open("/proc/loadavg").read().split()[:3]
     out = ("Host CPU, %% of one core, median of %d run(s) of %g s each "
-           "(bench/display.py, Xvfb):\n\n" % (runs, seconds)) + "\n".join(lines) + "\n"
+           "(bench/display.py, Xvfb; load average at the end %s):\n\n"
+           % (runs, seconds, " ".join(load))) + "\n".join(lines) + "\n"
     print(out)
     os.makedirs(os.path.join(ROOT, "bench", "results"), exist_ok=True)
     with open(os.path.join(ROOT, "bench", "results", "display.md"), "w") as f:

@@ -436,6 +436,7 @@ struct GdbStub {
     char last_stop[64];
     int cpu;                   /* gdb thread cpu + 1: registers, memory (Hg) */
     int step_cpu;              /* the thread a step runs (Hc, vCont;s:tid) */
+    uint64_t run_mask;         /* the CPUs the next resume runs (vCont names them) */
     CharDev *mon_chr;
     Monitor *mon;
     char reply[GDB_REPLY_MAX];
@@ -548,7 +549,8 @@ static void pause_machine(GdbStub *g)
 
 static void resume_machine(GdbStub *g, bool step)
 {
-    g->ops->debug->resume(g->acc, g->step_cpu, step, g->step_irqs);
+    g->ops->debug->resume(g->acc, g->step_cpu, step, g->step_irqs, g->run_mask);
+    g->run_mask = ACCEL_RUN_ALL;     /* c, s and the next stop's defaults */
     g->running = true;
     g->paused_by_us = false;
     machine_resume(g->m);
@@ -811,9 +813,14 @@ static void cmd_vcont(GdbStub *g, const char *p)
         reply_str(g, "vCont;c;C;s;S");
         return;
     }
-    /* ;action[:thread]...: a step names its thread (or the current one);
-     * every other thread continues, as gdb's all-stop mode asks. */
+    /* ;action[:thread]...: for each thread the leftmost action naming it
+     * (or all threads) applies; threads no action names stay stopped (gdb
+     * steps over a breakpoint, or runs with scheduler-locking, that way).
+     * One thread steps: the first one a step action names. */
     bool step = false;
+    int step_cpu = g->step_cpu;
+    uint64_t decided = 0, run = 0;
+    uint64_t all = gdb_ncpus(g) >= 64 ? ~0ull : (1ull << gdb_ncpus(g)) - 1;
     while (*p == ';') {
         p++;
         char a = *p;
@@ -845,16 +852,24 @@ static void cmd_vcont(GdbStub *g, const char *p)
                 return;
             }
         }
-        if ((a == 's' || a == 'S') && !step) {
+        uint64_t named = (cpu >= 0 ? 1ull << cpu : all) & ~decided;
+        decided |= named;
+        run |= named;
+        if ((a == 's' || a == 'S') && !step && named) {
             step = true;
             if (cpu >= 0)
-                g->step_cpu = cpu;
+                step_cpu = cpu;
+            else if (!((named >> step_cpu) & 1))
+                step_cpu = __builtin_ctzll(named);
         }
     }
-    if (*p) {
+    if (*p || !run) {
         reply_str(g, "E01");
         return;
     }
+    if (step)
+        g->step_cpu = step_cpu;
+    g->run_mask = run == all ? ACCEL_RUN_ALL : run;
     resume_machine(g, step);
     g->rlen = (size_t)-1;
 }
@@ -1144,7 +1159,7 @@ static void client_close(GdbStub *g)
     /* The VM goes on as if no debugger had been there. */
     g->ops->debug->remove_all(g->acc);
     if (g->paused_by_us || g->running) {
-        g->ops->debug->resume(g->acc, 0, false, false);
+        g->ops->debug->resume(g->acc, 0, false, false, ACCEL_RUN_ALL);
         g->paused_by_us = false;
         g->running = false;
         machine_resume(g->m);
@@ -1211,6 +1226,7 @@ void gdbstub_attach_fd(GdbStub *g, int fd)
     g->have_layout = false;
     g->running = false;
     g->cpu = g->step_cpu = 0;
+    g->run_mask = ACCEL_RUN_ALL;
     gdb_parser_init(&g->parser);
     /* A debugger that connects finds the machine stopped. */
     pause_machine(g);
@@ -1319,6 +1335,7 @@ GdbStub *gdbstub_new_unbound(Machine *m, const AccelOps *ops, void *acc)
     g->acc = acc;
     g->listen_fd = -1;
     g->fd = -1;
+    g->run_mask = ACCEL_RUN_ALL;
     m->debug_stop = gdbstub_debug_stop;
     m->debug_opaque = g;
     return g;

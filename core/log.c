@@ -18,7 +18,7 @@ const LogItem log_items[] = {
     { LOG_ACCEL, "accel", "which accelerator runs and why" },
     { LOG_CPU_EXIT, "cpu_exit", "architectural CPU state when the run ends" },
     { LOG_MMU, "mmu", "page walks: CR3, each entry and its bits, the address or the fault and why" },
-    { LOG_PCALL, "pcall", "far calls/jumps through gates, returns to outer rings, task switches, IDT gates taken" },
+    { LOG_PCALL, "pcall", "far calls/jumps/returns (through gates or straight to a code segment), SYSCALL/SYSRET, SYSENTER/SYSEXIT, task switches, IDT gates taken" },
     { LOG_IOPORT, "ioport", "port reads and writes: size, value and the device that handled them" },
     { 0, NULL, NULL },
 };

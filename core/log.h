@@ -23,7 +23,7 @@ enum {
     LOG_OP_OPT  = 1u << 9,  /* IR after optimisation */
     LOG_CPU_EXIT = 1u << 10, /* architectural CPU state when the run ends */
     LOG_MMU     = 1u << 11, /* each page walk: entries, result or fault and why */
-    LOG_PCALL   = 1u << 12, /* call/task/interrupt gates, task switches, returns to outer rings */
+    LOG_PCALL   = 1u << 12, /* far transfers (gates or direct), SYSCALL/SYSENTER and returns, task switches */
     LOG_IOPORT  = 1u << 13, /* each port read/write with the device that handled it */
 };
 

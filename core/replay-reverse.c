@@ -251,7 +251,7 @@ static bool run_to(Replay *r, const AccelOps *ops, void *acc, uint64_t target, S
         if (e == ACCEL_EXIT_DEBUG) {
             if (sc)
                 note_hit(sc, rr_now(r), ops->debug->stopped(acc));
-            ops->debug->resume(acc, 0, false, false);
+            ops->debug->resume(acc, 0, false, false, ACCEL_RUN_ALL);
             continue;
         }
         if (e == ACCEL_EXIT_SHUTDOWN || e == ACCEL_EXIT_ERROR) {

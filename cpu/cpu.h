@@ -280,6 +280,10 @@ struct CPUState {
      * (stored before each helper call that can fault). */
     int32_t icount_budget;
     int32_t icount_unexec;
+    /* Set by a block that left at its entry without running an
+     * instruction (a kick, -icount's budget); the loop clears it before
+     * a block it must know about (a debugger's single step). */
+    int32_t block_not_run;
     uint32_t hflags;          /* HF_* */
     uint32_t a20_mask;        /* 0xffffffff or ~(1 << 20) applied to phys addresses */
     SegmentCache seg[R_NB_SEG];

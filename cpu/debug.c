@@ -281,6 +281,11 @@ bool cpu_debug_irqs_held(const CPUState *cpu)
     return cpu->dbg->step && !cpu->dbg->step_irqs;
 }
 
+void cpu_debug_block_not_run(CPUState *cpu)
+{
+    cpu->dbg->insn_running = false;
+}
+
 void cpu_debug_block_start(CPUState *cpu)
 {
     CPUDebug *d = cpu->dbg;

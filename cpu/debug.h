@@ -107,5 +107,8 @@ void cpu_debug_check_access(CPUState *cpu, uint64_t lin, unsigned size, bool wri
 void cpu_debug_insn_end(CPUState *cpu);
 bool cpu_debug_irqs_held(const CPUState *cpu);
 void cpu_debug_block_start(CPUState *cpu);
+/* The block cpu_debug_block_start prepared left at its entry (a kick from
+ * another thread): its instruction did not run, the step is not over. */
+void cpu_debug_block_not_run(CPUState *cpu);
 
 #endif

@@ -782,8 +782,12 @@ static int exec_loop(CPUState *cpu, int64_t deadline_ns)
         }
         cpu->current_tb = tb;
         cpu->in_tb = true;
+        if (cpu->dbg)
+            cpu->block_not_run = 0;
         uint64_t v = cpu->engine->run(cpu->engine_ctx, tb->code, cpu);
         cpu->in_tb = false;
+        if (cpu->dbg && cpu->block_not_run)
+            cpu_debug_block_not_run(cpu);   /* a step or re-run still to do */
         cpu_cc_settle(cpu);
         if (cpu->icount_mode)
             icount_fold(cpu);

@@ -414,9 +414,12 @@ static u64 helper_ljmp(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
         check_code_target(cpu, sel, &d, &conf);
         uint64_t ip = opsize == 2 ? (off & 0xffff) : opsize == 4 ? (uint32_t)off : off;
         check_ip_in_limit(cpu, &d, ip);
+        TraceFrom from;
+        trace_from(cpu, LOG_PCALL, &from);
         set_accessed(cpu, sel, &d);
         set_cs(cpu, sel, &d, cpu_cpl(cpu));
         cpu->rip = ip;
+        trace_far_direct(cpu, &from, "ljmp");
         return 0;
     }
     if (is_call_gate(cpu, &d)) {
@@ -475,10 +478,13 @@ static u64 helper_lcall(u64 env, u64 sel64, u64 off, u64 next_rip, u64 opsize)
         check_ip_in_limit(cpu, &d, ip);
         stack_push(cpu, &st, osz, cpu->seg[R_CS].selector);
         stack_push(cpu, &st, osz, next_rip);
+        TraceFrom from;
+        trace_from(cpu, LOG_PCALL, &from);
         set_accessed(cpu, sel, &d);
         stack_commit(cpu, &st);
         set_cs(cpu, sel, &d, cpl);
         cpu->rip = ip;
+        trace_far_direct(cpu, &from, "lcall");
         return 0;
     }
     if (!is_call_gate(cpu, &d)) {
@@ -606,8 +612,7 @@ static u64 helper_lret(u64 env, u64 opsize, u64 imm)
     }
     cpu->rip = ip;
     cpu_update_hflags(cpu);
-    if (rpl > cpl)
-        trace_far_return(cpu, &from, "lret");
+    trace_far_return(cpu, &from, "lret");
     return 0;
 }
 const IRHelper hlp_lret = IR_HELPER(helper_lret, FAULT);
@@ -1166,6 +1171,8 @@ static u64 helper_syscall(u64 env, u64 next_rip)
     CPUState *cpu = (CPUState *)env;
     if (!(cpu->efer & EFER_SCE))
         raise(cpu, EXC_UD, 0);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     uint16_t sel = (uint16_t)(cpu->star >> 32);
     uint32_t code = SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_G;
     uint32_t data = SEG_P | SEG_S | SEG_W | SEG_A | SEG_G | SEG_B;
@@ -1187,6 +1194,7 @@ static u64 helper_syscall(u64 env, u64 next_rip)
         cpu->rip = (uint32_t)cpu->star;
     }
     cpu_update_hflags(cpu);
+    trace_far_direct(cpu, &from, "syscall");
     return 0;
 }
 const IRHelper hlp_syscall = IR_HELPER(helper_syscall, FAULT);
@@ -1198,6 +1206,8 @@ static u64 helper_sysret(u64 env, u64 opsize)
         raise(cpu, EXC_UD, 0);
     if (cpu_cpl(cpu) != 0 || !(cpu->cr[0] & CR0_PE))
         raise(cpu, EXC_GP, 0);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     uint16_t sel = (uint16_t)(cpu->star >> 48);
     uint32_t code = SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_G | 3u << SEG_DPL_SHIFT;
     uint32_t data = SEG_P | SEG_S | SEG_W | SEG_A | SEG_G | SEG_B | 3u << SEG_DPL_SHIFT;
@@ -1223,6 +1233,7 @@ static u64 helper_sysret(u64 env, u64 opsize)
     }
     cpu->hflags = (cpu->hflags & ~HF_CPL_MASK) | 3;
     cpu_update_hflags(cpu);
+    trace_far_direct(cpu, &from, opsize == 8 ? "sysretq" : "sysret");
     return 0;
 }
 const IRHelper hlp_sysret = IR_HELPER(helper_sysret, FAULT);
@@ -1233,6 +1244,8 @@ static u64 helper_sysenter(u64 env)
     uint16_t cs = (uint16_t)cpu->sysenter_cs;
     if (!(cpu->cr[0] & CR0_PE) || (cs & 0xfffc) == 0)
         raise(cpu, EXC_GP, 0);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     uint32_t code = SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_G;
     uint32_t data = SEG_P | SEG_S | SEG_W | SEG_A | SEG_G | SEG_B;
     cpu->eflags &= ~(uint32_t)(EFL_VM | EFL_IF | EFL_RF);
@@ -1243,6 +1256,7 @@ static u64 helper_sysenter(u64 env)
     cpu->regs[R_ESP] = lm ? cpu->sysenter_esp : (uint32_t)cpu->sysenter_esp;
     cpu->rip = lm ? cpu->sysenter_eip : (uint32_t)cpu->sysenter_eip;
     cpu_update_hflags(cpu);
+    trace_far_direct(cpu, &from, "sysenter");
     return 0;
 }
 const IRHelper hlp_sysenter = IR_HELPER(helper_sysenter, FAULT);
@@ -1253,6 +1267,8 @@ static u64 helper_sysexit(u64 env, u64 opsize)
     uint16_t cs = (uint16_t)cpu->sysenter_cs;
     if (!(cpu->cr[0] & CR0_PE) || cpu_cpl(cpu) != 0 || (cs & 0xfffc) == 0)
         raise(cpu, EXC_GP, 0);
+    TraceFrom from;
+    trace_from(cpu, LOG_PCALL, &from);
     uint32_t code = SEG_P | SEG_S | SEG_CODE | SEG_W | SEG_A | SEG_G | 3u << SEG_DPL_SHIFT;
     uint32_t data = SEG_P | SEG_S | SEG_W | SEG_A | SEG_G | SEG_B | 3u << SEG_DPL_SHIFT;
     if (opsize == 8) {
@@ -1268,6 +1284,7 @@ static u64 helper_sysexit(u64 env, u64 opsize)
     }
     cpu->hflags = (cpu->hflags & ~HF_CPL_MASK) | 3;
     cpu_update_hflags(cpu);
+    trace_far_direct(cpu, &from, opsize == 8 ? "sysexitq" : "sysexit");
     return 0;
 }
 const IRHelper hlp_sysexit = IR_HELPER(helper_sysexit, FAULT);

@@ -132,6 +132,11 @@ void trace_far_gate(const CPUState *cpu, const TraceFrom *f, const char *insn, u
 
 void trace_far_return(const CPUState *cpu, const TraceFrom *f, const char *insn)
 {
+    trace_far_direct(cpu, f, insn);
+}
+
+void trace_far_direct(const CPUState *cpu, const TraceFrom *f, const char *insn)
+{
     if (!f->on || !log_enabled(LOG_PCALL))
         return;
     log_printf("pcall: %s from %04x:%0*" PRIx64 " -> %04x:%0*" PRIx64, insn, f->cs,

@@ -51,6 +51,11 @@ void trace_int_gate(const CPUState *cpu, const TraceFrom *f, int vec, int gate_t
 void trace_far_gate(const CPUState *cpu, const TraceFrom *f, const char *insn, uint16_t gate_sel,
                     int gate_type, int gate_dpl, unsigned nparams);
 void trace_far_return(const CPUState *cpu, const TraceFrom *f, const char *insn);
+/* A transfer straight to a code segment, no gate: a far JMP, CALL or RET
+ * in protected or long mode (same ring, or RET to an outer one), SYSCALL,
+ * SYSRET, SYSENTER, SYSEXIT.  The line is the far return's: insn from
+ * CS:IP -> CS:IP, the CPL change and the stack (SS:SP before and after). */
+void trace_far_direct(const CPUState *cpu, const TraceFrom *f, const char *insn);
 /* reason: "JMP", "CALL", "IRET" or "INT" (through a task gate). */
 void trace_task_switch(const CPUState *cpu, const TraceFrom *f, const char *reason,
                        uint16_t old_tr, bool t32, uint16_t link);

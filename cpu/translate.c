@@ -882,6 +882,7 @@ static void gen_block_prologue(DisasContext *s, uint32_t exit_label)
 static void gen_stubs(DisasContext *s, uint32_t exit_label)
 {
     ir_set_label(s->b, exit_label);
+    ir_st(s->b, IR_st, IR_I32, tcg_const32(s, 1), IR_ENV, offsetof(CPUState, block_not_run));
     ir_movi(s->b, IR_I64, s->rip, (int64_t)s->block_rip);   /* see gen_jmp_static */
     ir_exit_tb(s->b, 0);
     for (int i = 0; i < s->nstubs; i++) {

@@ -29,7 +29,7 @@ static int fake_get(void *acc, int cpu, X86ArchState *s, char *err, size_t len) 
 static int fake_put(void *acc, int cpu, const X86ArchState *s, char *err, size_t len) { state = *s; return 0; }
 static int fake_insert(void *acc, int type, uint64_t addr, uint64_t len) { return type == 4 ? -1 : 0; }
 static void fake_remove_all(void *acc) {}
-static void fake_resume(void *acc, int cpu, bool step, bool irqs) {}
+static void fake_resume(void *acc, int cpu, bool step, bool irqs, uint64_t run) {}
 static AccelDebugStop fake_stopped(void *acc) { return (AccelDebugStop){ 0, ACCEL_DEBUG_STEP, 0, 0 }; }
 
 static const AccelDebugOps fake_debug = {

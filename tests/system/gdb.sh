@@ -14,7 +14,16 @@
 #  3. the Debian test guest (tests/guest/mkguest.sh) with `-s -S`:
 #     break on start_kernel, long-mode `info registers`, a hardware
 #     watchpoint on jiffies; Ctrl-C typed at an interactive gdb in a pty
-#     (gdb_ctrlc.py) and continue.  Debian's
+#     (gdb_ctrlc.py) and continue;
+#  4. the same guest with -smp 2: gdb lists two threads, a breakpoint in
+#     start_secondary is reported by thread 2 (only the second CPU runs
+#     it), `thread 2` shows the second CPU's own registers (its gs_base is
+#     the kernel's __per_cpu_offset[1] and its per-CPU cpu_number reads
+#     1, thread 1's 0), and stepi on thread 2 in all-stop stays on thread
+#     2 and moves its rip by one instruction (gdb's own disassembly gives
+#     the next address).  When qemu-system-x86_64 is installed, the same
+#     script against QEMU's stub must give the same per-thread lines.
+#     Debian's
 #     System.map in linux-image is a stub (the real one is in the -dbg
 #     package), so a first boot with nokaslr reads the two addresses from
 #     the guest's /proc/kallsyms.
@@ -187,7 +196,8 @@ def until(pat, secs):
     return pat in out
 until(b"vx86-guest ready", 180)
 time.sleep(1)
-p.stdin.write(b"grep -E ' (start_kernel|jiffies)$' /proc/kallsyms; echo KALLSYMS-''DONE\n")
+p.stdin.write(b"grep -E ' (start_kernel|jiffies|start_secondary|scheduler_tick|cpu_number|__per_cpu_offset|irq_stat)$' "
+              b"/proc/kallsyms; echo KALLSYMS-''DONE\n")
 p.stdin.flush()
 until(b"KALLSYMS-DONE\r\n", 60)
 p.stdin.write(b"poweroff -f\n")
@@ -241,4 +251,93 @@ grep -q "Thread 1 (CPU#0 \[long mode\])" "$klog" && pass "one gdb thread for the
 # Ctrl-C typed at an interactive gdb in a terminal (tests/system/gdb_ctrlc.py),
 # the guest with its default e1000 on user networking.
 python3 tests/system/gdb_ctrlc.py "$VX86" "$kernel" "$initrd" "$jiffies" $((port + 2)) || fail=1
+
+# ---- 4. -smp 2: one thread per vCPU ----
+ksym() { tr -d '\r' <"$tmp/kallsyms.txt" | awk -v s="$1" '$3 == s { print "0x" $1; exit }'; }
+start_secondary=$(ksym start_secondary) scheduler_tick=$(ksym scheduler_tick)
+cpu_number=$(ksym cpu_number) per_cpu_offset=$(ksym __per_cpu_offset) irq_stat=$(ksym irq_stat)
+if [ -z "$start_secondary" ] || [ -z "$scheduler_tick" ] || [ -z "$cpu_number" ] ||
+   [ -z "$per_cpu_offset" ] || [ -z "$irq_stat" ]; then
+    bad "-smp 2: symbols missing from the guest's /proc/kallsyms"
+    exit 1
+fi
+# Marker lines only (the same from any correct stub); the per-CPU
+# cpu_number at gs_base + &cpu_number is the kernel's own idea of which
+# CPU runs, __per_cpu_offset[i] the gs_base it gave CPU i; irq_stat is
+# CPU 0's per-CPU interrupt counters, which move only if CPU 0 runs.
+smp_gdb() {   # smp_gdb PORT
+    cat <<EOF
+set confirm off
+set pagination off
+target remote :$1
+python print("NTHREADS %d" % len(gdb.selected_inferior().threads()))
+break *$start_secondary
+continue
+printf "SS thread=%d at_start_secondary=%d\n", \$_thread, \$pc == $start_secondary
+delete
+break *$scheduler_tick
+set \$n = 0
+continue
+while \$_thread != 2 && \$n < 1000
+  set \$n = \$n + 1
+  continue
+end
+printf "TICK thread=%d at_scheduler_tick=%d\n", \$_thread, \$pc == $scheduler_tick
+delete
+thread 1
+printf "T1 cpu_number=%d gs_is_per_cpu_offset0=%d\n", *(int *)(\$gs_base + $cpu_number), \$gs_base == ((unsigned long *)$per_cpu_offset)[0]
+set \$g0 = \$gs_base
+set \$sp1 = \$rsp
+thread 2
+printf "T2 cpu_number=%d gs_is_per_cpu_offset1=%d own_stack=%d\n", *(int *)(\$gs_base + $cpu_number), \$gs_base == ((unsigned long *)$per_cpu_offset)[1], \$rsp != \$sp1
+python gdb.set_convenience_variable("next", gdb.selected_frame().architecture().disassemble(int(gdb.parse_and_eval("\$pc")) & (2**64 - 1), count=2)[1]["addr"])
+stepi
+printf "STEP thread=%d at_next_insn=%d\n", \$_thread, \$pc == \$next
+set \$i0 = *(unsigned long *)(\$g0 + $irq_stat)
+set \$i1 = *(unsigned long *)(\$g0 + $irq_stat + 8)
+set scheduler-locking on
+stepi 100
+printf "LOCKED thread=%d cpu0_ran=%d\n", \$_thread, *(unsigned long *)(\$g0 + $irq_stat) != \$i0 || *(unsigned long *)(\$g0 + $irq_stat + 8) != \$i1
+kill
+EOF
+}
+smp_run() {   # smp_run NAME LOG CMD...: the guest under CMD with the script
+    name=$1 log=$2 sport=$3; shift 3
+    smp_gdb "$sport" >"$tmp/$name.gdb"
+    "$@" -m 256M -smp 2 -display none -kernel "$kernel" -initrd "$initrd" \
+        -append "$append" -serial "file:$tmp/$name.ser" -gdb "tcp::$sport" -S \
+        </dev/null >"$tmp/$name.out" 2>&1 &
+    spid=$!
+    pids="$pids $spid"
+    sleep 1
+    timeout 240 gdb -batch -nx -x "$tmp/$name.gdb" >"$log" 2>&1
+    sleep 0.5
+    kill $spid 2>/dev/null
+    grep -E "^(NTHREADS|SS|TICK|T1|T2|STEP|LOCKED) " "$log" >"$log.marks"
+}
+smp_run smp "$tmp/smp.log" $((port + 3)) "$VX86" -accel tcg
+smp_expect() {
+    if grep -qx "$2" "$tmp/smp.log.marks"; then pass "-smp 2: $1"; else
+        bad "-smp 2: $1: wanted '$2'; got: $(grep "^${2%% *} " "$tmp/smp.log.marks" || tail -3 "$tmp/smp.log")"; fi
+}
+smp_expect "gdb sees one thread per vCPU" "NTHREADS 2"
+smp_expect "a breakpoint in start_secondary is reported by thread 2" "SS thread=2 at_start_secondary=1"
+smp_expect "a breakpoint hit by the second CPU (scheduler_tick) reports thread 2" "TICK thread=2 at_scheduler_tick=1"
+smp_expect "thread 1 is CPU 0 by the kernel's own per-CPU data" "T1 cpu_number=0 gs_is_per_cpu_offset0=1"
+smp_expect "thread 2 shows the second CPU's own registers (gs_base, rsp)" "T2 cpu_number=1 gs_is_per_cpu_offset1=1 own_stack=1"
+smp_expect "stepi on thread 2 in all-stop stays on thread 2, one instruction on" "STEP thread=2 at_next_insn=1"
+smp_expect "with scheduler-locking on, stepping thread 2 leaves CPU 0 stopped" "LOCKED thread=2 cpu0_ran=0"
+grep -q "Thread 2 (CPU#1 \[long mode\])" "$tmp/smp.log" || grep -q "Thread 2 hit Breakpoint" "$tmp/smp.log" ||
+    bad "-smp 2: gdb never named thread 2: $(grep -m3 Thread "$tmp/smp.log")"
+# QEMU's stub on the same guest and script: the same marker lines.
+if command -v qemu-system-x86_64 >/dev/null 2>&1; then
+    smp_run qsmp "$tmp/qsmp.log" $((port + 4)) qemu-system-x86_64 -accel tcg
+    if [ -s "$tmp/qsmp.log.marks" ] && cmp -s "$tmp/smp.log.marks" "$tmp/qsmp.log.marks"; then
+        pass "-smp 2: the same per-thread answers as QEMU's stub ($(wc -l <"$tmp/qsmp.log.marks") lines)"
+    else
+        bad "-smp 2: vx86 and QEMU differ: $(diff "$tmp/smp.log.marks" "$tmp/qsmp.log.marks" | tr '\n' ' ')"
+    fi
+else
+    echo "SKIP: gdb: -smp 2 comparison with QEMU's stub: qemu-system-x86_64 not installed"
+fi
 [ "$fail" = 0 ]

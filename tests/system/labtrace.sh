@@ -3,7 +3,8 @@
 # tests/system/labtrace/labtrace32.c makes a ring 3 -> ring 0 call through
 # a call gate and an LRET back, an INT from ring 3 through a DPL-3
 # interrupt gate, a #GP in ring 3, task switches by CALL, IRET, JMP and a
-# task gate, a ring-0 JMP through a call gate, and port accesses; it prints ("expect ...") the selectors,
+# task gate, a ring-0 JMP through a call gate, direct far JMP/CALL/RET
+# between code segments, SYSENTER/SYSEXIT, and port accesses; it prints ("expect ...") the selectors,
 # vectors, addresses, stacks (as the SDM computes them), ports and values
 # it used.  vx86's log (-D) must describe each transfer with exactly
 # those.  A second run with -dfilter on the image's ring-3 code must keep
@@ -36,6 +37,10 @@ range=$(sed -n 's/^expect userrange \([0-9a-f]*\) \([0-9a-f]*\)$/0x\1..0x\2/p' "
 [ -n "$range" ] || { echo "FAIL: labtrace: the image printed no userrange"; exit 1; }
 run filtered -dfilter "$range" || exit 1
 run exec -d exec -dfilter "$range" || exit 1
+# SYSCALL/SYSRET: the 64-bit image (tests/system/labtrace/labtrace64.c)
+bin=build/testrom/labtrace64.bin
+[ -f "$bin" ] || { echo "FAIL: labtrace: $bin missing (make check-labtrace builds it)"; exit 1; }
+run long -d pcall || exit 1
 
 python3 - "$tmp" <<'PY'
 import re, sys
@@ -128,6 +133,28 @@ for f in exp["taskgate"]:
          r"pcall: int 0x%s through task gate \(dpl 0\) -> TSS %s" % (e["vec"], e["tss"]))
     need("int: software interrupt 0x%s (task gate) at 0008:%s" % (e["vec"], e["site"]),
          r"int: software interrupt 0x%s at 0008:%s cpl 0" % (e["vec"], e["site"]))
+
+# transfers straight to a code segment (no gate): far JMP/CALL/RET,
+# SYSENTER/SYSEXIT (selectors from the image's MSR and GDT)
+def direct_line(e):
+    a, b = e["cpl"].split("->")
+    st = "same stack" if e["stack"] == "same" else "stack %s -> %s" % stack(e["stack"])
+    return r"pcall: %s from %s -> %s, cpl %s -> %s, %s" % (e["insn"], e["from"], e["to"], a, b, st)
+for f in exp.get("direct", []):
+    e = kv(f)
+    need("pcall: %s from %s to %s" % (e["insn"], e["from"], e["to"]), direct_line(e))
+lout = open(tmp + "/long.out").read().splitlines()
+llog = open(tmp + "/long.log").read().splitlines()
+ldirect = [l.split()[2:] for l in lout if l.startswith("expect direct ")]
+for f in ldirect:
+    e = kv(f)
+    need("pcall (64-bit): %s from %s to %s" % (e["insn"], e["from"], e["to"]), direct_line(e), llog)
+if [kv(f)["insn"] for f in ldirect] != ["syscall", "sysretq"]:
+    fails += 1
+    print("FAIL: labtrace: the 64-bit image printed %r, not a syscall and a sysretq" % ldirect)
+if len(exp.get("direct", [])) < 5:
+    fails += 1
+    print("FAIL: labtrace: the image printed %d 'expect direct' lines, not 5" % len(exp.get("direct", [])))
 
 # -dfilter on the ring-3 code: its transfers stay, the others go
 e = kv(exp["lcall"][0])

@@ -12,7 +12,12 @@
  *   - CALL to a TSS descriptor (task switch by CALL), IRET back (by IRET);
  *   - INT 0x42 through a task gate (task switch by INT), IRET back;
  *   - JMP to a TSS descriptor and JMP back (task switches by JMP);
- *   - a ring-0 far JMP through a call gate of DPL 0;
+ *   - a ring-0 far JMP through a call gate of DPL 0 (its target leaves
+ *     with a direct far JMP back to the flat code segment);
+ *   - a direct far CALL (no gate) into a second ring-0 code segment and
+ *     the far RET back (same ring, same stack);
+ *   - SYSENTER from ring 3 (SYSENTER_CS/ESP/EIP set here) and SYSEXIT
+ *     back (CS = SYSENTER_CS + 16, SS = + 24, EIP = EDX, ESP = ECX);
  *   - OUT/IN on port 0x80, the debug console, an unassigned port;
  *   - a loop in ring 3 whose block runs a known number of times (-d exec).
  * All addresses are flat (no paging): linear = offset.
@@ -24,6 +29,7 @@
 #define SEL_TSS3   (SEL_FREE + 0x10)   /* 0x70: task reached through a task gate */
 #define SEL_TSS4   (SEL_FREE + 0x18)   /* 0x78: task reached and left by JMP */
 #define SEL_GATE0  (SEL_FREE + 0x20)   /* 0x80: 32-bit call gate, DPL 0, for JMP */
+#define SEL_CODE2  (SEL_FREE + 0x28)   /* 0x88: a second flat ring-0 code segment */
 #define VEC_USER   0x41                /* interrupt gate, DPL 3 */
 #define VEC_TASK   0x42                /* task gate to SEL_TSS3 */
 #define GATE_PARAMS 2
@@ -46,11 +52,15 @@ static uint8_t task_stack4[1024] __attribute__((aligned(16)));
 
 /* Written by the code below (asm): what the transfers saw. */
 volatile uint32_t user_esp_lcall, user_esp_int, gate_esp, gate_p0, gate_p1, task_runs;
+volatile uint32_t user_esp_sysenter, sysenter_runs;
+static uint8_t sysenter_stack[512] __attribute__((aligned(16)));
 
 extern uint8_t user_prog[], user_prog_end[], lcall_site[], lcall_ret[], int_site[],
     gp_site[], exec_loop[], gate_target[], lret_site[], task_entry[], task_iret[], tcall_site[],
     tcall_ret[], tint_site[], task4_entry[], task4_jmp[], tjmp_site[], tjmp_ret[],
-    gjmp_site[], gjmp_target[], gjmp_ret[];
+    gjmp_site[], gjmp_target[], gjmp_ret[], user_sys[], user_sys_end[], sysenter_site[],
+    sysenter_entry[], sysexit_site[], sysexit_ret[], fcall_site[], fcall_target[], fcall_ret[],
+    fret_site[];
 
 asm(".text\n"
     /* ring 3 */
@@ -102,7 +112,28 @@ asm(".text\n"
     "    jmp task4_entry\n"
     /* reached by the far JMP through the DPL-0 call gate */
     "gjmp_target:\n"
-    "    ljmp $" XSTR(SEL_KCODE32) ", $gjmp_ret\n");
+    "    ljmp $" XSTR(SEL_KCODE32) ", $gjmp_ret\n"
+    /* ring 3: SYSENTER with the return EIP in EDX and ESP in ECX (the
+     * convention SYSEXIT takes them back by) */
+    "user_sys:\n"
+    "    movl $sysexit_ret, %edx\n"
+    "    movl %esp, %ecx\n"
+    "    movl %esp, user_esp_sysenter\n"
+    "sysenter_site:\n"
+    "    sysenter\n"
+    "sysexit_ret:\n"
+    "    movl $0x5ee, %eax\n"
+    "    int $" XSTR(USER_RETURN_VECTOR) "\n"
+    "user_sys_end:\n"
+    /* ring 0 from SYSENTER: count, straight back */
+    "sysenter_entry:\n"
+    "    incl sysenter_runs\n"
+    "sysexit_site:\n"
+    "    sysexit\n"
+    /* reached by a direct far CALL in the second code segment */
+    "fcall_target:\n"
+    "fret_site:\n"
+    "    lret\n");
 
 static void tss_init(struct tss_seg *t, uint8_t *stack_top)
 {
@@ -141,6 +172,7 @@ static void gates_and_tasks(void)
     gdt_set(SEL_TSS2, (uintptr_t)&tss2, sizeof(tss2) - 1, 0x89, 0);
     gdt_set(SEL_TSS3, (uintptr_t)&tss3, sizeof(tss3) - 1, 0x89, 0);
     gdt_set(SEL_TSS4, (uintptr_t)&tss4, sizeof(tss4) - 1, 0x89, 0);
+    gdt_set(SEL_CODE2, 0, 0xfffff, 0x9a, 0xc);       /* flat 32-bit code, DPL 0 */
     idt_reset(VEC_USER, 3);
     idt_set_gate(VEC_TASK, 0, SEL_TSS3, 0x85, 0);   /* task gate, DPL 0 */
     exc_hook = user_vector_hook;
@@ -215,5 +247,31 @@ int main(void)
     asm volatile("gjmp_site: ljmp $" XSTR(SEL_GATE0) ", $0\n.globl gjmp_ret\ngjmp_ret:" ::: "memory");
     tprintf("expect ljmp gate=%04x dpl=0 params=0 site=%08x target=%04x:%08x\n", SEL_GATE0,
             A(gjmp_site), SEL_KCODE32, A(gjmp_target));
+    /* the target's own far JMP (no gate) back to the flat code segment */
+    tprintf("expect direct insn=ljmp from=%04x:%08x to=%04x:%08x cpl=0->0 stack=same\n",
+            SEL_KCODE32, A(gjmp_target), SEL_KCODE32, A(gjmp_ret));
+
+    /* a direct far CALL into SEL_CODE2 and its far RET (same ring) */
+    asm volatile("fcall_site: lcall $" XSTR(SEL_CODE2) ", $fcall_target\nfcall_ret:" ::: "memory");
+    tprintf("expect direct insn=lcall from=%04x:%08x to=%04x:%08x cpl=0->0 stack=same\n",
+            SEL_KCODE32, A(fcall_site), SEL_CODE2, A(fcall_target));
+    tprintf("expect direct insn=lret from=%04x:%08x to=%04x:%08x cpl=0->0 stack=same\n",
+            SEL_CODE2, A(fret_site), SEL_KCODE32, A(fcall_ret));
+
+    /* SYSENTER from ring 3, SYSEXIT back (SDM 2B SYSENTER/SYSEXIT): the
+     * kernel's CS/SS are SYSENTER_CS and + 8, the user's + 16 and + 24 */
+    wrmsr(MSR_SYSENTER_CS, SEL_KCODE32);
+    wrmsr(MSR_SYSENTER_ESP, A(sysenter_stack + sizeof(sysenter_stack)));
+    wrmsr(MSR_SYSENTER_EIP, A(sysenter_entry));
+    uint32_t sys = (uint32_t)user_call((void (*)(void))user_sys, ustack_top);
+    CHECK(sys == 0x5ee && sysenter_runs == 1, "%x %d", sys, sysenter_runs);
+    uint32_t kesp = A(sysenter_stack + sizeof(sysenter_stack));
+    tprintf("expect direct insn=sysenter from=%04x:%08x to=%04x:%08x cpl=3->0 "
+            "stack=%04x:%08x->%04x:%08x\n", SEL_UCODE32 | 3, A(sysenter_site), SEL_KCODE32,
+            A(sysenter_entry), SEL_UDATA | 3, user_esp_sysenter, SEL_KCODE32 + 8, kesp);
+    tprintf("expect direct insn=sysexit from=%04x:%08x to=%04x:%08x cpl=0->3 "
+            "stack=%04x:%08x->%04x:%08x\n", SEL_KCODE32, A(sysexit_site),
+            (SEL_KCODE32 + 16) | 3, A(sysexit_ret), SEL_KCODE32 + 8, kesp,
+            (SEL_KCODE32 + 24) | 3, user_esp_sysenter);
     return test_result();
 }
