@@ -173,6 +173,19 @@ static bool font_changed(VGAState *s, int which, uint32_t base)
     return changed;
 }
 
+/* No picture to draw (screen off, or registers that describe no area,
+ * as mid-way through a mode change): keep the size and show black, so a
+ * screendump or a window still has the last mode's frame (QEMU keeps its
+ * surface too). */
+static void draw_blank(VGAState *s, bool full)
+{
+    DisplaySurface *d = console_surface(s->con);
+    if (full && d->pixels) {
+        memset(d->pixels, 0, (size_t)d->stride * (size_t)d->height);
+        console_mark_dirty(s->con, 0, 0, d->width, d->height);
+    }
+}
+
 static void draw_text(VGAState *s, bool full)
 {
     int cw = (s->sr[1] & 0x01) ? 8 : 9;
@@ -181,7 +194,7 @@ static void draw_text(VGAState *s, bool full)
     int cols = s->cr[1] + 1;
     int rows = (int)(display_lines(s) / (uint32_t)ch_h);
     if (rows <= 0 || cols <= 0) {
-        console_resize(s->con, 0, 0);
+        draw_blank(s, full);
         return;
     }
     int width = cols * cw * cscale, height = rows * ch_h;
@@ -297,7 +310,7 @@ static void draw_graphics(VGAState *s, int kind, bool full)
     int height = (int)display_lines(s);
     int width = (s->cr[1] + 1) * 8;
     if (height <= 0 || width <= 0) {
-        console_resize(s->con, 0, 0);
+        draw_blank(s, full);
         return;
     }
     DisplaySurface *d = console_surface(s->con);
@@ -355,13 +368,15 @@ static void draw_vbe(VGAState *s, bool full)
 {
     int width = s->vbe_regs[VBE_INDEX_XRES], height = s->vbe_regs[VBE_INDEX_YRES];
     unsigned bpp = vbe_bpp(s);
+    if (!width || !height) {
+        draw_blank(s, full);
+        return;
+    }
     DisplaySurface *d = console_surface(s->con);
     if (d->width != width || d->height != height) {
         console_resize(s->con, width, height);
         full = true;
     }
-    if (!width || !height)
-        return;
     uint32_t lo = s->vbe_line_offset;
     uint32_t bytes = bpp == 4 ? (uint32_t)width / 2 : (uint32_t)width * ((bpp + 7) / 8);
     int y0 = height, y1 = -1;
@@ -430,15 +445,7 @@ static void vga_update(void *opaque)
     case KIND_TEXT: draw_text(s, full); break;
     case KIND_256:
     case KIND_PLANAR: draw_graphics(s, kind, full); break;
-    default: {
-        /* Blank: keep the size, paint it black. */
-        DisplaySurface *d = console_surface(s->con);
-        if (full && d->pixels) {
-            memset(d->pixels, 0, (size_t)d->stride * (size_t)d->height);
-            console_mark_dirty(s->con, 0, 0, d->width, d->height);
-        }
-        break;
-    }
+    default: draw_blank(s, full); break;
     }
     vga_clear_dirty(s);
 }

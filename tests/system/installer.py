@@ -10,8 +10,8 @@ of Debian's debian-installer-12-netboot-amd64 package and a grub.cfg that
 boots them in VGA text mode (GRUB's console terminal, gfxpayload=text;
 fb=false nomodeset keep the kernel on the text console).  Each
 emulator runs with -display none and a human monitor on a Unix socket;
-every POLL seconds a screendump is taken; the dialog is up when a tenth
-of the screen or more is the installer's blue background and the picture
+every POLL seconds a screendump is taken; the dialog is up when BLUE
+(5 %) of the screen or more is the installer's blue background and the picture
 has not changed for STABLE seconds.  QEMU's picture is the reference; the
 pictures are kept on a mismatch (build/installer/ unless --keep).
 Uses tests/vga/vgadiff's monitor client and PPM reader.
@@ -42,7 +42,9 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DI = "/usr/lib/debian-installer/images/12/amd64/text/debian-installer/amd64"
 POLL = 2.0
 STABLE = 8.0
-LIMIT = 420.0
+BLUE = 0.05          # of the screen: the installer's blue background (its margin on a 1280x800 framebuffer is 8 %)
+LIMIT = 420.0        # to the first dialog
+STEP_LIMIT = 240.0   # for each further one
 NETBOOT_TREE = "/usr/lib/debian-installer/images/12/amd64/text"
 MENU_STABLE = 3.0
 TEXT_MODE_SIZE = (720, 400)
@@ -99,7 +101,8 @@ def run(argv, media, tmp, tag, menu=False, steps=1):
     try:
         mon = vg.Monitor(sock)
         last, since, n = None, None, 0
-        while time.monotonic() - t0 < LIMIT:
+        limit = LIMIT + STEP_LIMIT * (steps - 1)
+        while time.monotonic() - t0 < limit:
             if p.poll() is not None:
                 raise RuntimeError("%s exited (%s): %s" % (tag, p.returncode,
                                                            p.stderr.read().decode()[-500:]))
@@ -117,7 +120,7 @@ def run(argv, media, tmp, tag, menu=False, steps=1):
                 if size != TEXT_MODE_SIZE and now - since >= MENU_STABLE:
                     menu_size = size          # the boot menu: take its default
                     mon.cmd("sendkey ret")
-            elif (blue_fraction(pic) >= 0.1 and now - since >= STABLE and
+            elif (blue_fraction(pic) >= BLUE and now - since >= STABLE and
                   (not dialogs or pic != dialogs[-1]) and pic_size(pic) != menu_size):
                 dialogs.append(pic)
                 if len(dialogs) == steps:
@@ -126,7 +129,7 @@ def run(argv, media, tmp, tag, menu=False, steps=1):
                 mon.cmd("sendkey ret")        # the default answer: on to the next
             time.sleep(POLL)
         raise RuntimeError("%s: %d of %d stable installer dialogs after %d s%s" %
-                           (tag, len(dialogs), steps, LIMIT,
+                           (tag, len(dialogs), steps, limit,
                             "" if not menu or menu_size else " (no boot menu)"))
     finally:
         if p.poll() is None:
