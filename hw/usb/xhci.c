@@ -1321,7 +1321,15 @@ static void doorbell_write(XHCIState *s, unsigned n, uint32_t v)
             xhci_run_commands(s);
         return;
     }
-    xhci_kick_ep(s, n, (int)(v & 0xff));
+    /* A doorbell restarts a stopped endpoint (4.6.9); a halted one waits
+     * for Reset Endpoint. */
+    XHCISlot *sl = slot_get(s, n);
+    unsigned dci = v & 0xff;
+    if (sl && dci >= 1 && dci <= XHCI_DCI_MAX && sl->ep[dci].state == EP_STOPPED) {
+        sl->ep[dci].state = EP_RUNNING;
+        ep_writeback(s, sl, (int)dci);
+    }
+    xhci_kick_ep(s, n, (int)dci);
 }
 
 static void xhci_write32(XHCIState *s, unsigned off, uint32_t v)
@@ -1400,8 +1408,118 @@ static void xhci_free(void *opaque)
     free(s);
 }
 
+/* ---- saved state ---- */
+
+static const VMField xhci_ep_fields[] = {
+    VMF_U8(state, XHCIEndpoint), VMF_U8(type, XHCIEndpoint), VMF_U8(interval, XHCIEndpoint),
+    VMF_BOOL(ccs, XHCIEndpoint), VMF_BOOL(waiting, XHCIEndpoint), VMF_U64(deq, XHCIEndpoint),
+    VMF_END
+};
+static const VMStateDesc xhci_ep_vmsd = {
+    .name = "xhci-ep", .version = 1, .min_version = 1, .fields = xhci_ep_fields,
+};
+
+static const VMField xhci_slot_fields[] = {
+    VMF_BOOL(enabled, XHCISlot), VMF_U8(state, XHCISlot), VMF_U8(port, XHCISlot),
+    VMF_U16(intr, XHCISlot), VMF_U64(ctx, XHCISlot),
+    VMF_STRUCT_ARRAY(ep, XHCISlot, XHCI_DCI_MAX + 1, xhci_ep_vmsd),
+    VMF_END
+};
+static const VMStateDesc xhci_slot_vmsd = {
+    .name = "xhci-slot", .version = 1, .min_version = 1, .fields = xhci_slot_fields,
+};
+
+static const VMField xhci_intr_fields[] = {
+    VMF_U32(iman, XHCIInterrupter), VMF_U32(imod, XHCIInterrupter),
+    VMF_U32(erstsz, XHCIInterrupter), VMF_U64(erstba, XHCIInterrupter),
+    VMF_U64(erdp, XHCIInterrupter), VMF_BOOL(ring_ready, XHCIInterrupter),
+    VMF_U32(seg, XHCIInterrupter), VMF_U32(idx, XHCIInterrupter),
+    VMF_U32(seg_size, XHCIInterrupter), VMF_U64(seg_base, XHCIInterrupter),
+    VMF_BOOL(pcs, XHCIInterrupter),
+    VMF_END
+};
+static const VMStateDesc xhci_intr_vmsd = {
+    .name = "xhci-intr", .version = 1, .min_version = 1, .fields = xhci_intr_fields,
+};
+
+static const VMField xhci_port_fields[] = {
+    VMF_U32(portsc, XHCIPort), VMF_U32(pmsc, XHCIPort),
+    VMF_END
+};
+static const VMStateDesc xhci_port_vmsd = {
+    .name = "xhci-port", .version = 1, .min_version = 1, .fields = xhci_port_fields,
+};
+
+static const VMField xhci_fields[] = {
+    VMF_U32(usbcmd, XHCIState), VMF_U32(usbsts, XHCIState), VMF_U32(dnctrl, XHCIState),
+    VMF_U32(config, XHCIState), VMF_U64(crcr, XHCIState), VMF_U64(dcbaap, XHCIState),
+    VMF_U64(cmd_deq, XHCIState), VMF_BOOL(cmd_ccs, XHCIState),
+    VMF_BOOL(cmd_running, XHCIState), VMF_I64(mfindex_start, XHCIState),
+    VMF_STRUCT_ARRAY(intr, XHCIState, XHCI_INTRS, xhci_intr_vmsd),
+    VMF_STRUCT_ARRAY(slot, XHCIState, XHCI_SLOTS + 1, xhci_slot_vmsd),
+    VMF_STRUCT_ARRAY(port, XHCIState, XHCI_MAX_PORTS_2 + XHCI_MAX_PORTS_3, xhci_port_vmsd),
+    VMF_END
+};
+
+static bool slot_state_ok(const XHCIState *s, const XHCISlot *sl)
+{
+    if (sl->state > SLOT_CONFIGURED || sl->port > nports(s) || (!sl->enabled && sl->state))
+        return false;
+    for (int d = 0; d <= XHCI_DCI_MAX; d++)
+        if (sl->ep[d].state > EP_ERROR || sl->ep[d].type > 7)
+            return false;
+    return true;
+}
+
+static bool intr_state_ok(const XHCIInterrupter *ir)
+{
+    if (!ir->ring_ready)
+        return true;
+    return ir->erstsz >= 1 && ir->erstsz <= (1u << XHCI_ERST_MAX_LOG) && ir->seg < ir->erstsz &&
+           ir->seg_size >= 16 && ir->seg_size <= 4096 && ir->idx < ir->seg_size;
+}
+
+/* The loaded state must be one the controller can reach: states, port
+ * numbers and the event ring producer's place in range; no port enabled
+ * without a device.  The poll timer restarts for NAKed endpoints. */
+static int xhci_post_load(void *opaque, int version, char **err)
+{
+    XHCIState *s = opaque;
+    (void)version;
+    for (int i = 0; i <= XHCI_SLOTS; i++)
+        if (!slot_state_ok(s, &s->slot[i]) || (i == 0 && s->slot[0].enabled)) {
+            set_error(err, "qemu-xhci: slot %d state out of range", i);
+            return -1;
+        }
+    for (int i = 0; i < XHCI_INTRS; i++)
+        if (!intr_state_ok(&s->intr[i])) {
+            set_error(err, "qemu-xhci: interrupter %d event ring state out of range", i);
+            return -1;
+        }
+    for (int p = 0; p < XHCI_MAX_PORTS_2 + XHCI_MAX_PORTS_3; p++) {
+        uint32_t v = s->port[p].portsc;
+        if (p >= nports(s) ? v != 0 : ((v & PORT_PED) && !s->port[p].dev)) {
+            set_error(err, "qemu-xhci: port %d status 0x%x does not fit the device", p + 1, v);
+            return -1;
+        }
+        s->port[p].portsc &= ~(PORT_CCS | PORT_PR);
+    }
+    timer_del(s->poll_timer);
+    for (int i = 1; i <= XHCI_SLOTS; i++)
+        for (int d = 1; d <= XHCI_DCI_MAX; d++)
+            if (s->slot[i].ep[d].waiting)
+                schedule_poll(s, &s->slot[i].ep[d]);
+    xhci_update_intx(s);
+    return 0;
+}
+
+static const VMStateDesc xhci_vmsd = {
+    .name = "qemu-xhci", .version = 1, .min_version = 1, .fields = xhci_fields,
+    .post_load = xhci_post_load,
+};
+
 static const DeviceOps xhci_device_ops = {
-    .name = "qemu-xhci", .reset = xhci_reset, .free = xhci_free,
+    .name = "qemu-xhci", .reset = xhci_reset, .free = xhci_free, .vmsd = &xhci_vmsd,
 };
 
 XHCIState *xhci_create(Machine *m, PCIBus *bus, int devfn, int p2, int p3, char *err,
