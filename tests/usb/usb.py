@@ -342,7 +342,8 @@ def savevm_case():
         status = q.cmd("query-migrate").get("status")
     finally:
         vm.kill()
-    if not result(status == "completed", "savevm: migrate to a file with -usb", str(status)):
+    if not result(status == "completed", "savevm: migrate to a file with %s" %
+                  ("qemu-xhci" if XHCI else "-usb"), str(status)):
         return
     args = list(BASE)
     args[args.index("usb-kbd")] = "usb-mouse"
