@@ -84,6 +84,7 @@ typedef enum DeviceType {
     DEVICE_NIC,           /* e1000, virtio-net-pci: parsed into VMOptions.nics, not .devices */
     DEVICE_USB_TABLET, DEVICE_USB_KBD, DEVICE_USB_MOUSE,   /* on the -usb UHCI or an xHCI */
     DEVICE_QEMU_XHCI,     /* xHCI controller; its bus is ID.0 */
+    DEVICE_USB_HUB,       /* 8-port hub on a USB bus */
 } DeviceType;
 
 typedef struct DeviceOpt {

@@ -54,12 +54,14 @@
 #include "hw/virtio-scsi.h"
 #include "hw/usb/uhci.h"
 #include "hw/usb/usb-hid.h"
+#include "hw/usb/usb-hub.h"
 #include "hw/usb/xhci.h"
 #include "hw/virtio-serial.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
 #define MAX_XHCI 4                /* -device qemu-xhci controllers */
+#define MAX_USB_HUBS 4
 #define ISA_BIOS_SIZE (128u << 10)
 /* The top of low RAM a -kernel booted by the firmware stays out of. */
 #define FIRMWARE_HIGH_ZONE (1u << 20)
@@ -105,6 +107,9 @@ struct PCBoard {
     XHCIState *xhci[MAX_XHCI];   /* -device qemu-xhci, in option order */
     char xhci_id[MAX_XHCI][32];
     int nxhci;
+    USBHubState *hub[MAX_USB_HUBS];   /* -device usb-hub, with the controller it hangs off */
+    const void *hub_bus[MAX_USB_HUBS];
+    int nhubs;
     USBHIDState *usb_tablet, *usb_mouse, *usb_kbd;   /* the last of each kind: input goes there */
     /* Every network client (-netdev backends, then the NICs): set_link
      * finds them by id. */
@@ -1119,6 +1124,7 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
         case DEVICE_USB_KBD:
         case DEVICE_USB_MOUSE:
         case DEVICE_QEMU_XHCI:
+        case DEVICE_USB_HUB:
             break;                        /* created by create_usb */
         }
     }
@@ -1215,6 +1221,29 @@ static bool create_xhci(PCBoard *pc, const VMOptions *o, char *err, size_t len)
     return true;
 }
 
+/* A free port on a usb-hub that hangs off controller ctrl. */
+static bool hub_plug(PCBoard *pc, const void *ctrl, USBDevice *dev)
+{
+    for (int i = 0; i < pc->nhubs; i++)
+        if (pc->hub_bus[i] == ctrl && usb_hub_attach(pc->hub[i], dev))
+            return true;
+    return false;
+}
+
+/* The controller a device plugged by usb_plug went to (for hubs). */
+static const void *usb_bus_of(PCBoard *pc, const char *bus)
+{
+    if (bus[0] && strcmp(bus, "usb-bus.0")) {
+        for (int i = 0; i < pc->nxhci; i++) {
+            size_t k = strlen(pc->xhci_id[i]);
+            if (k && !strncmp(bus, pc->xhci_id[i], k) && !strcmp(bus + k, ".0"))
+                return pc->xhci[i];
+        }
+        return NULL;
+    }
+    return pc->uhci ? (const void *)pc->uhci : pc->nxhci ? (const void *)pc->xhci[0] : NULL;
+}
+
 /* Plugs a USB device into the bus bus= names ("ID.0" of a qemu-xhci,
  * "usb-bus.0" for -usb's UHCI) or, without bus=, into -usb's UHCI if
  * there is one, else the first xHCI (QEMU takes the first USB bus). */
@@ -1225,7 +1254,7 @@ static bool usb_plug(PCBoard *pc, const char *name, const char *bus, USBDevice *
         for (int i = 0; i < pc->nxhci; i++) {
             size_t k = strlen(pc->xhci_id[i]);
             if (k && !strncmp(bus, pc->xhci_id[i], k) && !strcmp(bus + k, ".0")) {
-                if (xhci_attach(pc->xhci[i], dev))
+                if (xhci_attach(pc->xhci[i], dev) || hub_plug(pc, pc->xhci[i], dev))
                     return true;
                 snprintf(err, len, "-device %s: no free USB 2 port on %s (p2=%d)", name, bus,
                          xhci_usb2_ports(pc->xhci[i]));
@@ -1240,9 +1269,10 @@ static bool usb_plug(PCBoard *pc, const char *name, const char *bus, USBDevice *
             snprintf(err, len, "-device %s: Bus '%s' not found (add -usb)", name, bus);
             return false;
         }
-        if (uhci_attach(pc->uhci, dev))
+        if (uhci_attach(pc->uhci, dev) || hub_plug(pc, pc->uhci, dev))
             return true;
-        snprintf(err, len, "-device %s: no free USB port (the UHCI has %d)", name, UHCI_PORTS);
+        snprintf(err, len, "-device %s: no free USB port (the UHCI has %d; add -device usb-hub)",
+                 name, UHCI_PORTS);
         return false;
     }
     if (!pc->nxhci) {
@@ -1250,11 +1280,32 @@ static bool usb_plug(PCBoard *pc, const char *name, const char *bus, USBDevice *
                  "(add -usb or -device qemu-xhci)", name, name);
         return false;
     }
-    if (xhci_attach(pc->xhci[0], dev))
+    if (xhci_attach(pc->xhci[0], dev) || hub_plug(pc, pc->xhci[0], dev))
         return true;
     snprintf(err, len, "-device %s: no free USB 2 port on the xHCI (p2=%d)", name,
              xhci_usb2_ports(pc->xhci[0]));
     return false;
+}
+
+/* -device usb-hub: on its bus like any USB device; later devices on that
+ * bus fill its ports once the root ports are taken. */
+static bool create_hub(PCBoard *pc, const DeviceOpt *d, char *err, size_t len)
+{
+    if (pc->nhubs == MAX_USB_HUBS) {
+        snprintf(err, len, "-device usb-hub: at most %d", MAX_USB_HUBS);
+        return false;
+    }
+    if (!pc->uhci && !pc->nxhci) {
+        snprintf(err, len, "-device usb-hub: No 'usb-bus' bus found for device 'usb-hub' "
+                 "(add -usb or -device qemu-xhci)");
+        return false;
+    }
+    USBHubState *h = usb_hub_create(pc->m);
+    if (!usb_plug(pc, "usb-hub", d->bus, usb_hub_device(h), err, len))
+        return false;
+    pc->hub_bus[pc->nhubs] = usb_bus_of(pc, d->bus);
+    pc->hub[pc->nhubs++] = h;
+    return true;
 }
 
 /* -usb: the PIIX3 USB function at 00:01.2 (QEMU's place for it on the pc
@@ -1283,6 +1334,10 @@ static bool create_usb(PCBoard *pc, const VMOptions *o, char *err, size_t len)
         } else if (d->type == DEVICE_USB_MOUSE) {
             kind = USB_HID_MOUSE;
             name = "usb-mouse";
+        } else if (d->type == DEVICE_USB_HUB) {
+            if (!create_hub(pc, d, err, len))
+                return false;
+            continue;
         } else {
             continue;
         }

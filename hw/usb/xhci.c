@@ -167,6 +167,7 @@ typedef struct XHCISlot {
     bool enabled;
     uint8_t state;                       /* SLOT_*, 0 while only enabled */
     uint8_t port;                        /* root hub port 1.., 0 none */
+    uint32_t route;                      /* route string: hub ports below the root port */
     uint16_t intr;                       /* interrupter target */
     uint64_t ctx;                        /* output device context */
     XHCIEndpoint ep[XHCI_DCI_MAX + 1];   /* by DCI; 0 unused */
@@ -557,12 +558,21 @@ static void ep_load(XHCIEndpoint *ep, const uint32_t *dw)
     ep->ccs = dw[2] & 1;
 }
 
+/* The device of a slot: on its root port, then down the hubs its route
+ * string names, one port number per 4-bit tier (4.5.2). */
 static USBDevice *slot_device(XHCIState *s, const XHCISlot *sl)
 {
     if (sl->port < 1 || sl->port > nports(s))
         return NULL;
     const XHCIPort *pt = &s->port[sl->port - 1];
-    return (pt->portsc & PORT_PED) ? pt->dev : NULL;
+    USBDevice *d = (pt->portsc & PORT_PED) ? pt->dev : NULL;
+    for (int tier = 0; tier < 5 && d; tier++) {
+        unsigned hub_port = (sl->route >> (4 * tier)) & 0xf;
+        if (!hub_port)
+            break;
+        d = d->info->port_device ? d->info->port_device(d->opaque, hub_port) : NULL;
+    }
+    return d;
 }
 
 /* ---- transfers ---- */
@@ -860,6 +870,7 @@ static int cmd_address_device(XHCIState *s, XHCISlot *sl, unsigned id, const XHC
         return -1;
     sl->ctx = rd64(p) & ~0x3full;
     sl->port = (uint8_t)port;
+    sl->route = sc[0] & 0xfffff;
     sl->intr = (uint16_t)(sc[2] >> 22);
     USBDevice *dev = slot_device(s, sl);
     if (!dev)
@@ -1421,6 +1432,7 @@ static const VMStateDesc xhci_ep_vmsd = {
 
 static const VMField xhci_slot_fields[] = {
     VMF_BOOL(enabled, XHCISlot), VMF_U8(state, XHCISlot), VMF_U8(port, XHCISlot),
+    VMF_U32(route, XHCISlot),
     VMF_U16(intr, XHCISlot), VMF_U64(ctx, XHCISlot),
     VMF_STRUCT_ARRAY(ep, XHCISlot, XHCI_DCI_MAX + 1, xhci_ep_vmsd),
     VMF_END
@@ -1463,7 +1475,8 @@ static const VMField xhci_fields[] = {
 
 static bool slot_state_ok(const XHCIState *s, const XHCISlot *sl)
 {
-    if (sl->state > SLOT_CONFIGURED || sl->port > nports(s) || (!sl->enabled && sl->state))
+    if (sl->state > SLOT_CONFIGURED || sl->port > nports(s) || (!sl->enabled && sl->state) ||
+        sl->route > 0xfffff)
         return false;
     for (int d = 0; d <= XHCI_DCI_MAX; d++)
         if (sl->ep[d].state > EP_ERROR || sl->ep[d].type > 7)

@@ -178,8 +178,11 @@ static void xhci_setup(Machine *m, PCBoard *pc)
 static const char *const smp4_args[] = { "-smp", "4", NULL };
 static const char *const uhci_args[] = { "-usb", "-device", "usb-tablet", "-device", "usb-kbd",
                                          NULL };
-static const char *const xhci_args[] = { "-device", "qemu-xhci,id=xhci", "-device",
-                                         "usb-tablet,bus=xhci.0", "-device", "usb-kbd", NULL };
+/* Root port 1 the tablet, port 2 a usb-hub with the keyboard behind it
+ * (route string 1 from port 2). */
+static const char *const xhci_args[] = { "-device", "qemu-xhci,id=xhci,p2=2", "-device",
+                                         "usb-tablet,bus=xhci.0", "-device", "usb-hub",
+                                         "-device", "usb-kbd", NULL };
 
 #define PIO(b, n)  { false, (b), (n) }
 #define MMIO(b, n) { true, (b), (n) }

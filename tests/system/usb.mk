@@ -29,3 +29,13 @@ check-xhci: vx86 $(USB_EVTEST)
 	  python3 tests/usb/usb.py ./vx86 .cache/guest/vmlinuz $(USB_INITRD) --xhci
 
 CHECK_TARGETS += check-xhci
+
+# usb-hub (tests/usb/usb.py --hub): -usb with a hub on root port 1 and
+# three HID devices; Linux's hub driver, the topology compared with QEMU's.
+.PHONY: check-usb-hub
+check-usb-hub: vx86 $(USB_EVTEST)
+	@tests/guest/mkguest.sh >/dev/null && \
+	  tests/usb/mkinitramfs.sh $(USB_INITRD) $(USB_EVTEST) && \
+	  python3 tests/usb/usb.py ./vx86 .cache/guest/vmlinuz $(USB_INITRD) --hub
+
+CHECK_TARGETS += check-usb-hub

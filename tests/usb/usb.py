@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """USB (UHCI + HID) with the Debian test guest, against Linux and QEMU.
 
-  tests/usb/usb.py VX86 KERNEL INITRD_USB [--sdl] [--sdl-only|--savevm-only|--xhci]
+  tests/usb/usb.py VX86 KERNEL INITRD_USB [--sdl] [--sdl-only|--savevm-only|--xhci|--hub]
 
 The guest (tests/usb/mkinitramfs.sh) loads Debian's uhci_hcd, usbhid,
 hid_generic and evdev.  vx86 runs it with -usb -device usb-tablet
@@ -41,6 +41,13 @@ hid_generic and evdev.  vx86 runs it with -usb -device usb-tablet
              pci=nomsi (INTx) for enumeration and the tablet; the mouse
              and savevm cases with the xHCI.
 
+  hub        (--hub, alone) -usb -device usb-hub -device usb-kbd
+             -device usb-tablet -device usb-mouse: Linux's hub driver finds
+             the 8-port hub on root port 1, the tablet and mouse behind
+             it (1-1.1, 1-1.2) and the keyboard on root port 2, the same
+             topology as under QEMU; the tablet's EV_ABS values (through
+             the hub; its buttons go to the usb-mouse) and the keyboard.
+
 Prints PASS:/FAIL:/SKIP: lines; exit status 1 on a failure.
 """
 import os
@@ -68,6 +75,10 @@ XHCI = "--xhci" in sys.argv
 if XHCI:
     BASE = BASE[:BASE.index("-usb")] + ["-device", "qemu-xhci,id=xhci",
                                         "-device", "usb-tablet,bus=xhci.0", "-device", "usb-kbd"]
+HUB = "--hub" in sys.argv
+if HUB:
+    BASE = BASE[:BASE.index("-device")] + ["-device", "usb-hub", "-device", "usb-kbd",
+                                           "-device", "usb-tablet", "-device", "usb-mouse"]
 # The migration case swaps the keyboard for a mouse (two root ports).
 MOUSE = ["-device", "usb-mouse"]
 POINTS = [(ABS_MAX, ABS_MAX), (0, 0), (16384, 8192), (1000, 30000), (ABS_MAX // 3, 2 * ABS_MAX // 3)]
@@ -157,6 +168,10 @@ def tablet_case(vm, q, tag):
         seen.append((got.get(0), got.get(1)))
         result(got.get(0) == want[0] and got.get(1) == want[1],
                "%s: tablet abs (%d, %d) -> EV_ABS %s" % (tag, x, y, want), "got %s" % got)
+    if HUB:
+        # (Buttons go to the usb-mouse when there is one: docs/devices-io.md.)
+        stop_evtest(vm)
+        return ranges, seen
     start = len(vm.out)
     q.cmd("input-send-event", events=[{"type": "btn", "data": {"down": True, "button": "left"}}])
     q.cmd("input-send-event", events=[{"type": "btn", "data": {"down": False, "button": "left"}}])
@@ -200,6 +215,21 @@ def keyboard_case(vm, q, tag):
            repr(vm.out[start:][-200:]))
 
 
+def hub_checks(vm, tag):
+    """Where each device sits: (sysfs name, product, ports if a hub)."""
+    out = run(vm, "for i in $(seq 100); do [ $(ls -d /sys/bus/usb/drivers/usbhid/*:* | wc -l) "
+                  "-ge 3 ] && break; sleep 0.1; done; "
+                  "for d in /sys/bus/usb/devices/1-*; do case $d in *:*) continue;; esac; "
+                  "echo \"TOPO ${d##*/} $(cat $d/product | tr ' ' _) "
+                  "$(cat $d/maxchild)\"; done", "TOPODONE")
+    topo = sorted(re.findall(r"^TOPO (\S+) (\S+) (\d+)\r?$", out, re.M))
+    want = [("1-1", "QEMU_USB_Hub", "8"), ("1-1.1", "QEMU_USB_Tablet", "0"),
+            ("1-1.2", "QEMU_USB_Mouse", "0"), ("1-2", "QEMU_USB_Keyboard", "0")]
+    result(topo == want, "%s: usb-hub with 8 ports on port 1, tablet and mouse behind it" % tag,
+           "%s in %r" % (topo, out[-400:]))
+    return topo
+
+
 def xhci_checks(vm, tag, intx):
     """The devices sit behind xhci_hcd's USB 2 root hub (bus 1)."""
     out = run(vm, "echo HCD $(basename $(readlink /sys/bus/usb/devices/usb1/../driver)) "
@@ -224,9 +254,13 @@ def guest_case(binary, tag, intx=False):
     vm = boot(binary, append_extra="pci=nomsi" if intx else "")
     try:
         q = vm.qmp()
+        topo = hub_checks(vm, tag) if HUB else None
         devs = enumerate_devices(vm)
-        result(len(devs) == 2 and all(d.endswith(" usbhid") for d in devs),
-               "%s: Linux enumerates two USB HID devices bound to usbhid" % tag, str(devs))
+        nhid = 3 if HUB else 2
+        result(len(devs) == nhid and all(d.endswith(" usbhid") for d in devs),
+               "%s: Linux enumerates %d USB HID devices bound to usbhid" % (tag, nhid), str(devs))
+        if HUB:
+            devs = (devs, topo)
         if XHCI:
             xhci_checks(vm, tag, intx)
         ranges, seen = tablet_case(vm, q, tag)
@@ -374,17 +408,20 @@ def main():
     if "--savevm-only" in sys.argv:
         savevm_case()
         sys.exit(1 if failed else 0)
-    devs, ranges, seen = guest_case(VX86, "vx86" + ("-xhci" if XHCI else ""))
+    devs, ranges, seen = guest_case(VX86, "vx86" + ("-xhci" if XHCI else "-hub" if HUB else ""))
     result(ranges.get(0) == (0, ABS_MAX) and ranges.get(1) == (0, ABS_MAX),
            "vx86: the kernel's tablet axes are 0..0x7fff", str(ranges))
     if QEMU:
-        qdevs, qranges, qseen = guest_case(QEMU, "qemu" + ("-xhci" if XHCI else ""))
+        qdevs, qranges, qseen = guest_case(QEMU, "qemu" + ("-xhci" if XHCI else
+                                                           "-hub" if HUB else ""))
         result(devs == qdevs, "the same USB devices as under QEMU", "%s vs %s" % (devs, qdevs))
         result(ranges == qranges, "the same tablet axis ranges as under QEMU",
                "%s vs %s" % (ranges, qranges))
         result(seen == qseen, "the same EV_ABS values as under QEMU", "%s vs %s" % (seen, qseen))
     else:
         print("SKIP: usb: qemu-system-x86_64 not installed: no comparison")
+    if HUB:
+        sys.exit(1 if failed else 0)
     if XHCI:
         guest_case(VX86, "vx86-xhci-intx", intx=True)
     savevm_case()
