@@ -1245,6 +1245,7 @@ typedef enum PropKind { PROP_PORT, PROP_IOSIZE, PROP_CHARDEV, PROP_PCI_ADDR, PRO
                        PROP_SCSI_BUS, PROP_SCSI_CHANNEL, PROP_SCSI_ID, PROP_SCSI_LUN, PROP_SERIAL,
                        PROP_FREE_PAGE_REPORTING, PROP_DEFLATE_ON_OOM,
                        PROP_MAX_PORTS, PROP_PORT_NAME, PROP_PORT_NR, PROP_BUS,
+                       PROP_USB_P2, PROP_USB_P3,
                        PROP_NIC /* parsed by opt_device_nic */ } PropKind;
 
 typedef struct DevPropDef {
@@ -1328,12 +1329,22 @@ static const DeviceTypeDef device_types[] = {
           "on: the guest may deflate when out of memory (default off)" },
         { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "usb-tablet", DEVICE_USB_TABLET, "usb-bus",
-      "USB tablet: absolute pointer, the guest cursor follows the host's (needs -usb)", 0, 0, 2,
-      { { NULL, 0, NULL } } },
-    { "usb-kbd", DEVICE_USB_KBD, "usb-bus", "USB keyboard (needs -usb)", 0, 0, 2,
-      { { NULL, 0, NULL } } },
-    { "usb-mouse", DEVICE_USB_MOUSE, "usb-bus", "USB mouse, relative (needs -usb)", 0, 0, 2,
-      { { NULL, 0, NULL } } },
+      "USB tablet: absolute pointer, the guest cursor follows the host's (needs -usb or "
+      "qemu-xhci)", 0, 0, 4,
+      { { "bus", PROP_BUS, "ID.0 of a qemu-xhci, or usb-bus.0 (default: -usb's, else the first)" } } },
+    { "usb-kbd", DEVICE_USB_KBD, "usb-bus", "USB keyboard (needs -usb or qemu-xhci)", 0, 0, 4,
+      { { "bus", PROP_BUS, "ID.0 of a qemu-xhci, or usb-bus.0 (default: -usb's, else the first)" } } },
+    { "usb-mouse", DEVICE_USB_MOUSE, "usb-bus", "USB mouse, relative (needs -usb or qemu-xhci)",
+      0, 0, 4,
+      { { "bus", PROP_BUS, "ID.0 of a qemu-xhci, or usb-bus.0 (default: -usb's, else the first)" } } },
+    { "usb-hub", DEVICE_USB_HUB, "usb-bus",
+      "USB 1.1 hub with 8 ports: later USB devices fill its ports once the bus's are taken", 0, 0,
+      4, { { "bus", PROP_BUS, "ID.0 of a qemu-xhci, or usb-bus.0 (default: -usb's, else the first)" } } },
+    { "qemu-xhci", DEVICE_QEMU_XHCI, "PCI",
+      "USB 3 xHCI controller (1b36:000d); its bus is ID.0 (docs/usage.md)", 0, 0, 4,
+      { { "p2", PROP_USB_P2, "USB 2 root ports 0..15 (default 4)" },
+        { "p3", PROP_USB_P3, "USB 3 root ports 0..15 (default 4)" },
+        { "addr", PROP_PCI_ADDR, "PCI slot[.function] (default: the next free slot)" } } },
     { "e1000", DEVICE_NIC, "PCI", "Intel 82540EM Ethernet (docs/devices-net.md)", 0, 0, MAX_NICS,
       { { "netdev", PROP_NIC, "the -netdev id it is cabled to" },
         { "mac", PROP_NIC, "MAC address (default 52:54:00:12:34:56 + index)" },
@@ -1546,10 +1557,16 @@ static int device_prop(Ctx *c, const DeviceTypeDef *t, DeviceOpt *d, const KV *k
     case PROP_BUS: {
         size_t k = strlen(v);
         if (k < 3 || k >= sizeof d->bus || strcmp(v + k - 2, ".0"))
-            return fail(c, "%s: bus=%s: expected ID.0 (the virtio-serial-pci's id)", t->name, v);
+            return fail(c, "%s: bus=%s: expected ID.0 (the controller's id)", t->name, v);
         snprintf(d->bus, sizeof d->bus, "%s", v);
         break;
     }
+    case PROP_USB_P2:
+    case PROP_USB_P3:
+        if (!parse_uint(v, 0, 15, &n))
+            return fail(c, "%s: %s=%s: expected 0..15", t->name, p->name, v);
+        *(p->kind == PROP_USB_P2 ? &d->usb_p2 : &d->usb_p3) = (int)n;
+        break;
     case PROP_NIC:
         break;                      /* never reached: opt_device_nic parses NICs */
     }
@@ -1828,7 +1845,7 @@ static int opt_device(Ctx *c, const char *arg)
         return rc;
     }
     DeviceOpt d = { .type = t->type, .iobase = t->iobase, .iosize = t->iosize, .devfn = -1,
-                    .nr = -1, .vga_edid = -1, .scsi_id = -1 };
+                    .nr = -1, .vga_edid = -1, .scsi_id = -1, .usb_p2 = -1, .usb_p3 = -1 };
     int rc = 0;
     for (int i = 1; i < l.n && rc == 0; i++)
         rc = device_prop(c, t, &d, &l.items[i]);

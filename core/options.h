@@ -82,7 +82,9 @@ typedef enum DeviceType {
     DEVICE_VIRTIO_SCSI, DEVICE_SCSI_HD, DEVICE_SCSI_CD, DEVICE_VIRTIO_BALLOON,
     DEVICE_VIRTIO_SERIAL, DEVICE_VIRTCONSOLE, DEVICE_VIRTSERIALPORT,
     DEVICE_NIC,           /* e1000, virtio-net-pci: parsed into VMOptions.nics, not .devices */
-    DEVICE_USB_TABLET, DEVICE_USB_KBD, DEVICE_USB_MOUSE,   /* on the -usb UHCI */
+    DEVICE_USB_TABLET, DEVICE_USB_KBD, DEVICE_USB_MOUSE,   /* on the -usb UHCI or an xHCI */
+    DEVICE_QEMU_XHCI,     /* xHCI controller; its bus is ID.0 */
+    DEVICE_USB_HUB,       /* 8-port hub on a USB bus */
 } DeviceType;
 
 typedef struct DeviceOpt {
@@ -99,7 +101,8 @@ typedef struct DeviceOpt {
     char id[32];          /* id= ("" when not given) */
     char bus[40];         /* scsi-hd/cd bus= ("ID.0" of a virtio-scsi-pci),
                              virtserialport/virtconsole bus= ("ID.0" of a
-                             virtio-serial-pci); "": the first */
+                             virtio-serial-pci), usb-* bus= ("ID.0" of a
+                             qemu-xhci, "usb-bus.0" the -usb UHCI); "": the first */
     int channel;          /* scsi-hd/cd channel= (0) */
     int scsi_id;          /* scsi-hd/cd scsi-id=; -1: the first free target */
     int lun;              /* scsi-hd/cd lun= (0) */
@@ -109,6 +112,7 @@ typedef struct DeviceOpt {
     unsigned max_ports;   /* virtio-serial-pci max_ports=; 0: default (31) */
     char *port_name;      /* virtserialport/virtconsole name= */
     int nr;               /* virtserialport/virtconsole nr=; -1: the next free */
+    int usb_p2, usb_p3;   /* qemu-xhci p2=/p3=: USB 2 and USB 3 root ports; -1: 4 */
 } DeviceOpt;
 
 /* Networking: -netdev/-nic/-net backends and NICs (net/, hw/e1000.c). */

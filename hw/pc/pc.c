@@ -54,10 +54,14 @@
 #include "hw/virtio-scsi.h"
 #include "hw/usb/uhci.h"
 #include "hw/usb/usb-hid.h"
+#include "hw/usb/usb-hub.h"
+#include "hw/usb/xhci.h"
 #include "hw/virtio-serial.h"
 #include "net/net.h"
 
 #define BIOS_MAX (16u << 20)
+#define MAX_XHCI 4                /* -device qemu-xhci controllers */
+#define MAX_USB_HUBS 4
 #define ISA_BIOS_SIZE (128u << 10)
 /* The top of low RAM a -kernel booted by the firmware stays out of. */
 #define FIRMWARE_HIGH_ZONE (1u << 20)
@@ -100,6 +104,12 @@ struct PCBoard {
     int nscsi;
     VirtIOBalloon *balloon;
     UHCIState *uhci;          /* -usb */
+    XHCIState *xhci[MAX_XHCI];   /* -device qemu-xhci, in option order */
+    char xhci_id[MAX_XHCI][32];
+    int nxhci;
+    USBHubState *hub[MAX_USB_HUBS];   /* -device usb-hub, with the controller it hangs off */
+    const void *hub_bus[MAX_USB_HUBS];
+    int nhubs;
     USBHIDState *usb_tablet, *usb_mouse, *usb_kbd;   /* the last of each kind: input goes there */
     /* Every network client (-netdev backends, then the NICs): set_link
      * finds them by id. */
@@ -1113,6 +1123,8 @@ static bool create_devices(PCBoard *pc, const VMOptions *o, char *err, size_t le
         case DEVICE_USB_TABLET:
         case DEVICE_USB_KBD:
         case DEVICE_USB_MOUSE:
+        case DEVICE_QEMU_XHCI:
+        case DEVICE_USB_HUB:
             break;                        /* created by create_usb */
         }
     }
@@ -1180,8 +1192,124 @@ void pc_send_mouse_abs(void *opaque, int x, int y, int dz, unsigned buttons)
 
 /* ---- USB ---- */
 
+static int next_free_slot(PCBoard *pc);
+
+/* -device qemu-xhci: each at its addr= or the next free slot. */
+static bool create_xhci(PCBoard *pc, const VMOptions *o, char *err, size_t len)
+{
+    for (int i = 0; i < o->ndevices; i++) {
+        const DeviceOpt *d = &o->devices[i];
+        if (d->type != DEVICE_QEMU_XHCI)
+            continue;
+        if (pc->nxhci == MAX_XHCI) {
+            snprintf(err, len, "-device qemu-xhci: at most %d", MAX_XHCI);
+            return false;
+        }
+        int devfn = d->devfn >= 0 ? d->devfn : next_free_slot(pc);
+        if (devfn < 0) {
+            snprintf(err, len, "-device qemu-xhci: no free PCI slot");
+            return false;
+        }
+        XHCIState *x = xhci_create(pc->m, pc->pci, devfn,
+                                   d->usb_p2 >= 0 ? d->usb_p2 : XHCI_DEFAULT_PORTS,
+                                   d->usb_p3 >= 0 ? d->usb_p3 : XHCI_DEFAULT_PORTS, err, len);
+        if (!x)
+            return false;
+        snprintf(pc->xhci_id[pc->nxhci], sizeof pc->xhci_id[0], "%s", d->id);
+        pc->xhci[pc->nxhci++] = x;
+    }
+    return true;
+}
+
+/* A free port on a usb-hub that hangs off controller ctrl. */
+static bool hub_plug(PCBoard *pc, const void *ctrl, USBDevice *dev)
+{
+    for (int i = 0; i < pc->nhubs; i++)
+        if (pc->hub_bus[i] == ctrl && usb_hub_attach(pc->hub[i], dev))
+            return true;
+    return false;
+}
+
+/* The controller a device plugged by usb_plug went to (for hubs). */
+static const void *usb_bus_of(PCBoard *pc, const char *bus)
+{
+    if (bus[0] && strcmp(bus, "usb-bus.0")) {
+        for (int i = 0; i < pc->nxhci; i++) {
+            size_t k = strlen(pc->xhci_id[i]);
+            if (k && !strncmp(bus, pc->xhci_id[i], k) && !strcmp(bus + k, ".0"))
+                return pc->xhci[i];
+        }
+        return NULL;
+    }
+    return pc->uhci ? (const void *)pc->uhci : pc->nxhci ? (const void *)pc->xhci[0] : NULL;
+}
+
+/* Plugs a USB device into the bus bus= names ("ID.0" of a qemu-xhci,
+ * "usb-bus.0" for -usb's UHCI) or, without bus=, into -usb's UHCI if
+ * there is one, else the first xHCI (QEMU takes the first USB bus). */
+static bool usb_plug(PCBoard *pc, const char *name, const char *bus, USBDevice *dev,
+                     char *err, size_t len)
+{
+    if (bus[0] && strcmp(bus, "usb-bus.0")) {
+        for (int i = 0; i < pc->nxhci; i++) {
+            size_t k = strlen(pc->xhci_id[i]);
+            if (k && !strncmp(bus, pc->xhci_id[i], k) && !strcmp(bus + k, ".0")) {
+                if (xhci_attach(pc->xhci[i], dev) || hub_plug(pc, pc->xhci[i], dev))
+                    return true;
+                snprintf(err, len, "-device %s: no free USB 2 port on %s (p2=%d)", name, bus,
+                         xhci_usb2_ports(pc->xhci[i]));
+                return false;
+            }
+        }
+        snprintf(err, len, "-device %s: Bus '%s' not found", name, bus);
+        return false;
+    }
+    if (pc->uhci || bus[0]) {
+        if (!pc->uhci) {
+            snprintf(err, len, "-device %s: Bus '%s' not found (add -usb)", name, bus);
+            return false;
+        }
+        if (uhci_attach(pc->uhci, dev) || hub_plug(pc, pc->uhci, dev))
+            return true;
+        snprintf(err, len, "-device %s: no free USB port (the UHCI has %d; add -device usb-hub)",
+                 name, UHCI_PORTS);
+        return false;
+    }
+    if (!pc->nxhci) {
+        snprintf(err, len, "-device %s: No 'usb-bus' bus found for device '%s' "
+                 "(add -usb or -device qemu-xhci)", name, name);
+        return false;
+    }
+    if (xhci_attach(pc->xhci[0], dev) || hub_plug(pc, pc->xhci[0], dev))
+        return true;
+    snprintf(err, len, "-device %s: no free USB 2 port on the xHCI (p2=%d)", name,
+             xhci_usb2_ports(pc->xhci[0]));
+    return false;
+}
+
+/* -device usb-hub: on its bus like any USB device; later devices on that
+ * bus fill its ports once the root ports are taken. */
+static bool create_hub(PCBoard *pc, const DeviceOpt *d, char *err, size_t len)
+{
+    if (pc->nhubs == MAX_USB_HUBS) {
+        snprintf(err, len, "-device usb-hub: at most %d", MAX_USB_HUBS);
+        return false;
+    }
+    if (!pc->uhci && !pc->nxhci) {
+        snprintf(err, len, "-device usb-hub: No 'usb-bus' bus found for device 'usb-hub' "
+                 "(add -usb or -device qemu-xhci)");
+        return false;
+    }
+    USBHubState *h = usb_hub_create(pc->m);
+    if (!usb_plug(pc, "usb-hub", d->bus, usb_hub_device(h), err, len))
+        return false;
+    pc->hub_bus[pc->nhubs] = usb_bus_of(pc, d->bus);
+    pc->hub[pc->nhubs++] = h;
+    return true;
+}
+
 /* -usb: the PIIX3 USB function at 00:01.2 (QEMU's place for it on the pc
- * machine); then each -device usb-* on the next free root port. */
+ * machine); the xHCI controllers; then each -device usb-* on its bus. */
 static bool create_usb(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 {
     if (o->usb) {
@@ -1191,6 +1319,8 @@ static bool create_usb(PCBoard *pc, const VMOptions *o, char *err, size_t len)
             return false;
         }
     }
+    if (!create_xhci(pc, o, err, len))
+        return false;
     for (int i = 0; i < o->ndevices; i++) {
         const DeviceOpt *d = &o->devices[i];
         USBHIDKind kind;
@@ -1204,20 +1334,21 @@ static bool create_usb(PCBoard *pc, const VMOptions *o, char *err, size_t len)
         } else if (d->type == DEVICE_USB_MOUSE) {
             kind = USB_HID_MOUSE;
             name = "usb-mouse";
+        } else if (d->type == DEVICE_USB_HUB) {
+            if (!create_hub(pc, d, err, len))
+                return false;
+            continue;
         } else {
             continue;
         }
-        if (!pc->uhci) {
-            snprintf(err, len, "-device %s: No 'usb-bus' bus found for device '%s' (add -usb)",
-                     name, name);
+        if (!pc->uhci && !pc->nxhci) {
+            snprintf(err, len, "-device %s: No 'usb-bus' bus found for device '%s' "
+                     "(add -usb or -device qemu-xhci)", name, name);
             return false;
         }
         USBHIDState *h = usb_hid_create(pc->m, kind);
-        if (!uhci_attach(pc->uhci, usb_hid_device(h))) {
-            snprintf(err, len, "-device %s: no free USB port (the UHCI has %d)", name,
-                     UHCI_PORTS);
+        if (!usb_plug(pc, name, d->bus, usb_hid_device(h), err, len))
             return false;
-        }
         *(kind == USB_HID_TABLET ? &pc->usb_tablet
           : kind == USB_HID_MOUSE ? &pc->usb_mouse : &pc->usb_kbd) = h;
     }

@@ -157,13 +157,14 @@ static bool dma_write32(UHCIState *s, uint32_t addr, uint32_t v)
 
 /* ---- transfer descriptors ---- */
 
-/* The device with this address on an enabled, running port. */
+/* The device with this address on an enabled, running port (or behind
+ * a hub there). */
 static USBDevice *find_device(UHCIState *s, unsigned addr)
 {
     for (int p = 0; p < UHCI_PORTS; p++) {
         USBDevice *d = s->port_dev[p];
         if (d && (s->portsc[p] & PORT_PE) && !(s->portsc[p] & (PORT_SUSP | PORT_PR)) &&
-            d->addr == addr)
+            (d = usb_find_device(d, addr)))
             return d;
     }
     return NULL;

@@ -279,6 +279,13 @@ int usb_handle_packet(USBDevice *d, int pid, int ep, uint8_t *buf, int len)
     return d->info->handle_data(d->opaque, pid, ep, buf, len);
 }
 
+USBDevice *usb_find_device(USBDevice *d, unsigned addr)
+{
+    if (d->addr == addr)
+        return d;
+    return d->info->find_device ? d->info->find_device(d->opaque, addr) : NULL;
+}
+
 int usb_device_check(USBDevice *d, char **err)
 {
     if (d->addr > 127 || d->pending_addr > 127 || d->stage > USB_CTRL_STALLED ||

@@ -92,6 +92,11 @@ typedef struct USBDeviceInfo {
     int (*handle_data)(void *opaque, int pid, int ep, uint8_t *buf, int len);
     /* Bus reset: back to the default state. */
     void (*reset)(void *opaque);
+    /* Hubs: the enabled downstream device with this address (searching
+     * deeper hubs too), or NULL; and the device on downstream port n
+     * (1-based), or NULL. */
+    USBDevice *(*find_device)(void *opaque, unsigned addr);
+    USBDevice *(*port_device)(void *opaque, unsigned port);
 } USBDeviceInfo;
 
 typedef enum USBCtrlStage {
@@ -123,6 +128,9 @@ void usb_device_reset(USBDevice *d);
 /* One token addressed to this device (the controller matched the
  * address).  buf holds len bytes (OUT/SETUP) or room for len (IN). */
 int usb_handle_packet(USBDevice *d, int pid, int ep, uint8_t *buf, int len);
+/* d itself when its address is addr, else a device behind it when d is
+ * a hub (usb-hub.c); NULL when nobody has the address. */
+USBDevice *usb_find_device(USBDevice *d, unsigned addr);
 /* Checks loaded state; -1 with *err set when it is inconsistent. */
 int usb_device_check(USBDevice *d, char **err);
 

@@ -19,7 +19,9 @@
  * controller's IO BAR (firmware would) and builds a schedule in RAM (a
  * frame list, a queue head, the TDs of a GET_DESCRIPTOR control transfer
  * to the tablet) and starts the controller, so the fuzzer's pokes mutate
- * a schedule the controller walks.
+ * a schedule the controller walks; the xHCI row likewise sets up the
+ * command ring, an event ring, device contexts and the transfer rings of
+ * a control and an interrupt endpoint.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -97,9 +99,90 @@ static void uhci_setup(Machine *m, PCBoard *pc)
     iospace_write(m->io, UHCI_FUZZ_IO + 0x00, 0x41, 2);
 }
 
+/* ---- xHCI: the BARs, the rings and a control transfer ---- */
+
+#define XHCI_FUZZ_MMIO    0xe0000000u  /* BAR0, 16 KiB */
+#define XHCI_FUZZ_MSIX    0xe0010000u  /* BAR4: the MSI-X table */
+#define XHCI_FUZZ_DCBAA   0x20000
+#define XHCI_FUZZ_CMD     0x21000      /* command ring: 3 commands and a Link back */
+#define XHCI_FUZZ_ERST    0x22000
+#define XHCI_FUZZ_EVT     0x23000      /* event ring segment, 16 TRBs */
+#define XHCI_FUZZ_IN      0x24000      /* input context */
+#define XHCI_FUZZ_OUT     0x25000      /* output device context */
+#define XHCI_FUZZ_EP0     0x26000      /* EP0 transfer ring */
+#define XHCI_FUZZ_BUF     0x27000
+
+static void put_trb(Machine *m, uint32_t a, uint64_t param, uint32_t status, uint32_t control)
+{
+    put32(m, a, (uint32_t)param);
+    put32(m, a + 4, (uint32_t)(param >> 32));
+    put32(m, a + 8, status);
+    put32(m, a + 12, control | 1);     /* cycle 1 */
+}
+
+static void xhci_mmio(Machine *m, uint32_t off, uint32_t v)
+{
+    memmap_write(m->mem, XHCI_FUZZ_MMIO + off, v, 4);
+}
+
+static void xhci_setup(Machine *m, PCBoard *pc)
+{
+    PCIBus *bus = pc_pci_bus(pc);
+    int devfn = -1;
+    for (int d = 0; d < 256 && devfn < 0; d++)
+        if (pci_bus_config_read(bus, d, 0, 4) == 0x000d1b36)
+            devfn = d;
+    if (devfn < 0)
+        abort();
+    pci_bus_config_write(bus, devfn, 0x10, XHCI_FUZZ_MMIO, 4);
+    pci_bus_config_write(bus, devfn, 0x20, XHCI_FUZZ_MSIX, 4);
+    pci_bus_config_write(bus, devfn, PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER, 2);
+    put32(m, XHCI_FUZZ_DCBAA + 8, XHCI_FUZZ_OUT);
+    /* Enable Slot, Address Device (slot 1), Configure Endpoint (EP1 IN
+     * interrupt), then a Link back to the start that toggles the cycle. */
+    put_trb(m, XHCI_FUZZ_CMD, 0, 0, 9u << 10);
+    put_trb(m, XHCI_FUZZ_CMD + 16, XHCI_FUZZ_IN, 0, 11u << 10 | 1u << 24);
+    put_trb(m, XHCI_FUZZ_CMD + 32, XHCI_FUZZ_IN, 0, 12u << 10 | 1u << 24);
+    put_trb(m, XHCI_FUZZ_CMD + 48, XHCI_FUZZ_CMD, 0, 6u << 10 | 2);
+    put32(m, XHCI_FUZZ_ERST, XHCI_FUZZ_EVT);
+    put32(m, XHCI_FUZZ_ERST + 8, 16);
+    /* Input context: add slot, EP0 and EP1 IN (DCI 3); root port 1. */
+    put32(m, XHCI_FUZZ_IN + 4, 0xb);
+    put32(m, XHCI_FUZZ_IN + 32, 1u << 20 | 3u << 27);
+    put32(m, XHCI_FUZZ_IN + 36, 1u << 16);
+    put32(m, XHCI_FUZZ_IN + 64 + 4, 3u << 1 | 4u << 3 | 8u << 16);
+    put32(m, XHCI_FUZZ_IN + 64 + 8, XHCI_FUZZ_EP0 | 1);
+    put32(m, XHCI_FUZZ_IN + 128, 6u << 16);
+    put32(m, XHCI_FUZZ_IN + 128 + 4, 3u << 1 | 7u << 3 | 8u << 16);
+    put32(m, XHCI_FUZZ_IN + 128 + 8, (XHCI_FUZZ_EP0 + 0x800) | 1);
+    /* GET_DESCRIPTOR(device, 18) on EP0; a Normal TRB on EP1 IN. */
+    put_trb(m, XHCI_FUZZ_EP0, 0x0012000001000680ull, 8, 2u << 10 | 1u << 6 | 3u << 16);
+    put_trb(m, XHCI_FUZZ_EP0 + 16, XHCI_FUZZ_BUF, 18, 3u << 10 | 1u << 16 | 1u << 2);
+    put_trb(m, XHCI_FUZZ_EP0 + 32, 0, 0, 4u << 10 | 1u << 5);
+    put_trb(m, XHCI_FUZZ_EP0 + 0x800, XHCI_FUZZ_BUF + 0x100, 8, 1u << 10 | 1u << 5 | 1u << 2);
+    /* Reset port 1, set up interrupter 0, run, ring the doorbells. */
+    xhci_mmio(m, 0x440, 1u << 4);
+    xhci_mmio(m, 0x40 + 0x38, 8);
+    xhci_mmio(m, 0x40 + 0x30, XHCI_FUZZ_DCBAA);
+    xhci_mmio(m, 0x40 + 0x18, XHCI_FUZZ_CMD | 1);
+    xhci_mmio(m, 0x1000 + 0x28, 1);
+    xhci_mmio(m, 0x1000 + 0x38, XHCI_FUZZ_EVT);
+    xhci_mmio(m, 0x1000 + 0x30, XHCI_FUZZ_ERST);
+    xhci_mmio(m, 0x1000 + 0x20, 2);
+    xhci_mmio(m, 0x40, 5);
+    xhci_mmio(m, 0x2000, 0);
+    xhci_mmio(m, 0x2004, 1);
+    xhci_mmio(m, 0x2004, 3);
+}
+
 static const char *const smp4_args[] = { "-smp", "4", NULL };
 static const char *const uhci_args[] = { "-usb", "-device", "usb-tablet", "-device", "usb-kbd",
                                          NULL };
+/* Root port 1 the tablet, port 2 a usb-hub with the keyboard behind it
+ * (route string 1 from port 2). */
+static const char *const xhci_args[] = { "-device", "qemu-xhci,id=xhci,p2=2", "-device",
+                                         "usb-tablet,bus=xhci.0", "-device", "usb-hub",
+                                         "-device", "usb-kbd", NULL };
 
 #define PIO(b, n)  { false, (b), (n) }
 #define MMIO(b, n) { true, (b), (n) }
@@ -135,6 +218,9 @@ static const DeviceTarget fuzz_targets[] = {
     FUZZ_DEVICE_ROW_DISKS(ide, "hda+cdrom", PIO(0x1f0, 8), PIO(0x3f6, 1), PIO(0x170, 8),
                           PIO(0x376, 1))
     FUZZ_DEVICE_ROW_SETUP(uhci, uhci_args, uhci_setup, 20000, PIO(UHCI_FUZZ_IO, 0x20))
+    /* Interrupt endpoints are polled every 1..64 ms: 20 ms steps. */
+    FUZZ_DEVICE_ROW_SETUP(xhci, xhci_args, xhci_setup, 20000, MMIO(XHCI_FUZZ_MMIO, 0x4000),
+                          MMIO(XHCI_FUZZ_MSIX, 0x1000))
 };
 
 #define STR_(x) #x

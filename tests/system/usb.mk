@@ -18,3 +18,24 @@ check-usb: vx86 $(USB_EVTEST)
 	  python3 tests/usb/usb.py ./vx86 .cache/guest/vmlinuz $(USB_INITRD) --sdl
 
 CHECK_TARGETS += check-usb
+
+# xHCI (tests/usb/usb.py --xhci): the same guest and checks with
+# -device qemu-xhci and Debian's xhci_pci/xhci_hcd (MSI-X, then INTx with
+# pci=nomsi), compared with QEMU's qemu-xhci when installed.
+.PHONY: check-xhci
+check-xhci: vx86 $(USB_EVTEST)
+	@tests/guest/mkguest.sh >/dev/null && \
+	  tests/usb/mkinitramfs.sh $(USB_INITRD) $(USB_EVTEST) && \
+	  python3 tests/usb/usb.py ./vx86 .cache/guest/vmlinuz $(USB_INITRD) --xhci
+
+CHECK_TARGETS += check-xhci
+
+# usb-hub (tests/usb/usb.py --hub): -usb with a hub on root port 1 and
+# three HID devices; Linux's hub driver, the topology compared with QEMU's.
+.PHONY: check-usb-hub
+check-usb-hub: vx86 $(USB_EVTEST)
+	@tests/guest/mkguest.sh >/dev/null && \
+	  tests/usb/mkinitramfs.sh $(USB_INITRD) $(USB_EVTEST) && \
+	  python3 tests/usb/usb.py ./vx86 .cache/guest/vmlinuz $(USB_INITRD) --hub
+
+CHECK_TARGETS += check-usb-hub

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The USB test guest: the Debian test guest's initramfs (tests/guest/
 # mkguest.sh) plus, as a second cpio archive, the USB and input modules of
-# the same Debian kernel package (uhci_hcd, usbhid, hid_generic, evdev and
+# the same Debian kernel package (uhci_hcd, xhci_pci, usbhid, hid_generic, evdev and
 # what they depend on, from each .ko's depends= field) listed in
 # /lib/modules/usb.list for /init's vx86.modules=usb, and the static test
 # program /bin/usb-evtest.
@@ -16,7 +16,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 cache=$root/.cache/guest
 base=$cache/initramfs.cpio.gz
 script=$root/tests/usb/mkinitramfs.sh
-MODULES="uhci_hcd usbhid hid_generic evdev"
+MODULES="uhci_hcd xhci_pci usbhid hid_generic evdev"
 
 newer() { [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]; }
 if [ -s "$out" ] && newer "$out" "$script" && newer "$out" "$evtest" && newer "$out" "$base"; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """USB (UHCI + HID) with the Debian test guest, against Linux and QEMU.
 
-  tests/usb/usb.py VX86 KERNEL INITRD_USB [--sdl] [--sdl-only|--savevm-only]
+  tests/usb/usb.py VX86 KERNEL INITRD_USB [--sdl] [--sdl-only|--savevm-only|--xhci|--hub]
 
 The guest (tests/usb/mkinitramfs.sh) loads Debian's uhci_hcd, usbhid,
 hid_generic and evdev.  vx86 runs it with -usb -device usb-tablet
@@ -30,6 +30,24 @@ hid_generic and evdev.  vx86 runs it with -usb -device usb-tablet
   savevm     the state survives migration to a file and back with -usb
              (the tablet still reports after the incoming VM runs).
 
+  xhci       (--xhci, alone) the same guest with -device qemu-xhci,id=xhci
+             -device usb-tablet,bus=xhci.0 -device usb-kbd (no bus=: the
+             only USB bus) and Debian's xhci_pci/xhci_hcd: both devices
+             enumerate behind the xHCI's USB 2 root hub ("new full-speed
+             USB device ... using xhci_hcd" for vx86's USB 1.1 HID
+             functions, high-speed under QEMU), the bus's controller bound to
+             xhci_hcd, MSI-X in use), then the tablet and keyboard checks
+             above, compared with QEMU's qemu-xhci; once more with
+             pci=nomsi (INTx) for enumeration and the tablet; the mouse
+             and savevm cases with the xHCI.
+
+  hub        (--hub, alone) -usb -device usb-hub -device usb-kbd
+             -device usb-tablet -device usb-mouse: Linux's hub driver finds
+             the 8-port hub on root port 1, the tablet and mouse behind
+             it (1-1.1, 1-1.2) and the keyboard on root port 2, the same
+             topology as under QEMU; the tablet's EV_ABS values (through
+             the hub; its buttons go to the usb-mouse) and the keyboard.
+
 Prints PASS:/FAIL:/SKIP: lines; exit status 1 on a failure.
 """
 import os
@@ -53,6 +71,14 @@ failed = False
 BASE = ["-m", "256M", "-kernel", KERNEL, "-initrd", INITRD,
         "-append", "console=ttyS0 vx86.modules=usb quiet", "-usb",
         "-device", "usb-tablet", "-device", "usb-kbd"]
+XHCI = "--xhci" in sys.argv
+if XHCI:
+    BASE = BASE[:BASE.index("-usb")] + ["-device", "qemu-xhci,id=xhci",
+                                        "-device", "usb-tablet,bus=xhci.0", "-device", "usb-kbd"]
+HUB = "--hub" in sys.argv
+if HUB:
+    BASE = BASE[:BASE.index("-device")] + ["-device", "usb-hub", "-device", "usb-kbd",
+                                           "-device", "usb-tablet", "-device", "usb-mouse"]
 # The migration case swaps the keyboard for a mouse (two root ports).
 MOUSE = ["-device", "usb-mouse"]
 POINTS = [(ABS_MAX, ABS_MAX), (0, 0), (16384, 8192), (1000, 30000), (ABS_MAX // 3, 2 * ABS_MAX // 3)]
@@ -65,8 +91,11 @@ def result(ok, what, detail=""):
     return ok
 
 
-def boot(binary, extra=(), qmp=True):
+def boot(binary, extra=(), qmp=True, append_extra=""):
     args = list(BASE)
+    if append_extra:
+        i = args.index("-append") + 1
+        args[i] += " " + append_extra
     if extra == MOUSE:
         args[args.index("usb-kbd")] = "usb-mouse"
         extra = ()
@@ -139,6 +168,10 @@ def tablet_case(vm, q, tag):
         seen.append((got.get(0), got.get(1)))
         result(got.get(0) == want[0] and got.get(1) == want[1],
                "%s: tablet abs (%d, %d) -> EV_ABS %s" % (tag, x, y, want), "got %s" % got)
+    if HUB:
+        # (Buttons go to the usb-mouse when there is one: docs/devices-io.md.)
+        stop_evtest(vm)
+        return ranges, seen
     start = len(vm.out)
     q.cmd("input-send-event", events=[{"type": "btn", "data": {"down": True, "button": "left"}}])
     q.cmd("input-send-event", events=[{"type": "btn", "data": {"down": False, "button": "left"}}])
@@ -182,14 +215,57 @@ def keyboard_case(vm, q, tag):
            repr(vm.out[start:][-200:]))
 
 
-def guest_case(binary, tag):
-    vm = boot(binary)
+def hub_checks(vm, tag):
+    """Where each device sits: (sysfs name, product, ports if a hub)."""
+    out = run(vm, "for i in $(seq 100); do [ $(ls -d /sys/bus/usb/drivers/usbhid/*:* | wc -l) "
+                  "-ge 3 ] && break; sleep 0.1; done; "
+                  "for d in /sys/bus/usb/devices/1-*; do case $d in *:*) continue;; esac; "
+                  "echo \"TOPO ${d##*/} $(cat $d/product | tr ' ' _) "
+                  "$(cat $d/maxchild)\"; done", "TOPODONE")
+    topo = sorted(re.findall(r"^TOPO (\S+) (\S+) (\d+)\r?$", out, re.M))
+    want = [("1-1", "QEMU_USB_Hub", "8"), ("1-1.1", "QEMU_USB_Tablet", "0"),
+            ("1-1.2", "QEMU_USB_Mouse", "0"), ("1-2", "QEMU_USB_Keyboard", "0")]
+    result(topo == want, "%s: usb-hub with 8 ports on port 1, tablet and mouse behind it" % tag,
+           "%s in %r" % (topo, out[-400:]))
+    return topo
+
+
+def xhci_checks(vm, tag, intx):
+    """The devices sit behind xhci_hcd's USB 2 root hub (bus 1)."""
+    out = run(vm, "echo HCD $(basename $(readlink /sys/bus/usb/devices/usb1/../driver)) "
+                  "$(cat /sys/bus/usb/devices/usb1/speed) "
+                  "$(cat /sys/bus/usb/devices/usb2/speed); "
+                  "dmesg | grep -c 'new .* USB device number .* using xhci_hcd' "
+                  "| sed 's/^/NEWDEV /'", "XHDONE")
+    m = re.search(r"^HCD (\S+) (\S+) (\S+)\r?$", out, re.M)
+    result(m is not None and m.groups() == ("xhci_hcd", "480", "5000"),
+           "%s: usb1 (480 Mb/s) and usb2 (5000 Mb/s) are xhci_hcd's root hubs" % tag,
+           repr(out[-300:]))
+    n = re.search(r"^NEWDEV (\d+)\r?$", out, re.M)
+    result(n is not None and int(n.group(1)) == 2,
+           "%s: dmesg: two 'new ... USB device ... using xhci_hcd'" % tag, repr(out[-300:]))
+    # (xhci_hcd names its MSI-X vectors xhci_hcd; the INTx line is usb_hcd's "xhci-hcd:usb1".)
+    irq = run(vm, "grep -E 'xhci[-_]hcd' /proc/interrupts | head -n 1", "IRQDONE")
+    want = "IO-APIC" if intx else "PCI-MSI"
+    result(want in irq, "%s: xhci_hcd's interrupt is %s" % (tag, want), repr(irq[-200:]))
+
+
+def guest_case(binary, tag, intx=False):
+    vm = boot(binary, append_extra="pci=nomsi" if intx else "")
     try:
         q = vm.qmp()
+        topo = hub_checks(vm, tag) if HUB else None
         devs = enumerate_devices(vm)
-        result(len(devs) == 2 and all(d.endswith(" usbhid") for d in devs),
-               "%s: Linux enumerates two USB HID devices bound to usbhid" % tag, str(devs))
+        nhid = 3 if HUB else 2
+        result(len(devs) == nhid and all(d.endswith(" usbhid") for d in devs),
+               "%s: Linux enumerates %d USB HID devices bound to usbhid" % (tag, nhid), str(devs))
+        if HUB:
+            devs = (devs, topo)
+        if XHCI:
+            xhci_checks(vm, tag, intx)
         ranges, seen = tablet_case(vm, q, tag)
+        if intx:
+            return devs, ranges, seen
         keyboard_case(vm, q, tag)
         return devs, ranges, seen
     finally:
@@ -300,7 +376,8 @@ def savevm_case():
         status = q.cmd("query-migrate").get("status")
     finally:
         vm.kill()
-    if not result(status == "completed", "savevm: migrate to a file with -usb", str(status)):
+    if not result(status == "completed", "savevm: migrate to a file with %s" %
+                  ("qemu-xhci" if XHCI else "-usb"), str(status)):
         return
     args = list(BASE)
     args[args.index("usb-kbd")] = "usb-mouse"
@@ -331,18 +408,25 @@ def main():
     if "--savevm-only" in sys.argv:
         savevm_case()
         sys.exit(1 if failed else 0)
-    devs, ranges, seen = guest_case(VX86, "vx86")
+    devs, ranges, seen = guest_case(VX86, "vx86" + ("-xhci" if XHCI else "-hub" if HUB else ""))
     result(ranges.get(0) == (0, ABS_MAX) and ranges.get(1) == (0, ABS_MAX),
            "vx86: the kernel's tablet axes are 0..0x7fff", str(ranges))
     if QEMU:
-        qdevs, qranges, qseen = guest_case(QEMU, "qemu")
+        qdevs, qranges, qseen = guest_case(QEMU, "qemu" + ("-xhci" if XHCI else
+                                                           "-hub" if HUB else ""))
         result(devs == qdevs, "the same USB devices as under QEMU", "%s vs %s" % (devs, qdevs))
         result(ranges == qranges, "the same tablet axis ranges as under QEMU",
                "%s vs %s" % (ranges, qranges))
         result(seen == qseen, "the same EV_ABS values as under QEMU", "%s vs %s" % (seen, qseen))
     else:
         print("SKIP: usb: qemu-system-x86_64 not installed: no comparison")
+    if HUB:
+        sys.exit(1 if failed else 0)
+    if XHCI:
+        guest_case(VX86, "vx86-xhci-intx", intx=True)
     savevm_case()
+    if XHCI:
+        sys.exit(1 if failed else 0)
     if WANT_SDL:
         sdl_case()
     sys.exit(1 if failed else 0)
