@@ -403,6 +403,7 @@ struct CPUState {
     bool pause_spin_yield;
     uint64_t pause_streak_ns; /* host time this run of PAUSEs began */
     uint64_t pause_last_ns;   /* host time of the latest PAUSE */
+    uint64_t pause_host_yields; /* sched_yield()s of smp_pause (statistics, tests) */
     bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
     /* cpu_stop(): leave cpu_exec soon (from any thread; one that comes

@@ -417,6 +417,7 @@ void smp_pause(CPUState *cpu)
     if (now - cpu->pause_streak_ns < SMP_PAUSE_SPIN_NS)
         return;
     sched_yield();
+    cpu->pause_host_yields++;
     cpu->pause_streak_ns = cpu->pause_last_ns = host_ns();
 }
 
