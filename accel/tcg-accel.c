@@ -338,6 +338,7 @@ static void *tcg_init(Machine *m, const AccelOpt *opt, char *err, size_t len)
              * (core/runloop.c): the CPUs never read deadlines. */
             t->cpu[i]->clock_alarm_set = true;
             t->cpu[i]->timers_elsewhere = true;
+            t->cpu[i]->pause_spin_yield = n > 1;
         }
         t->threads = vcpu_threads_new(m, &tcg_vcpu_hooks, t, n, err, len);
         if (!t->threads) {

@@ -400,6 +400,14 @@ struct CPUState {
     /* Several CPUs take turns on this thread: PAUSE ends the CPU's turn
      * (gen_PAUSE).  Set before the first translation. */
     bool pause_yields;
+    /* Each CPU has a host thread of its own (-accel tcg,thread=multi with
+     * several CPUs): a CPU that spins on PAUSE for long gives its host
+     * core up now and then (smp_pause, cpu/smp.h).  Set before the first
+     * translation. */
+    bool pause_spin_yield;
+    uint64_t pause_streak_ns; /* host time this run of PAUSEs began */
+    uint64_t pause_last_ns;   /* host time of the latest PAUSE */
+    uint64_t pause_host_yields; /* sched_yield()s of smp_pause (statistics, tests) */
     bool mxcsr_in_host;       /* cpu_exec: the guest's SSE flags are in the host MXCSR */
     struct TB *current_tb;
     /* cpu_stop(): leave cpu_exec soon (from any thread; one that comes

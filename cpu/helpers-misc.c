@@ -12,6 +12,7 @@
 #include "cpu/decode.h"
 #include "cpu/exec.h"
 #include "cpu/mmu.h"
+#include "cpu/smp.h"
 #include "tcg/tb.h"
 
 #define HFLAGS (IR_CALL_NO_READ_GLOBALS | IR_CALL_NO_WRITE_GLOBALS)
@@ -259,6 +260,14 @@ static u64 helper_rdtsc(u64 env)
     return 0;
 }
 const IRHelper hlp_rdtsc = IR_HELPER(helper_rdtsc, FAULT);
+
+/* PAUSE with a host thread per CPU (gen_PAUSE). */
+static u64 helper_pause(u64 env)
+{
+    smp_pause((CPUState *)env);
+    return 0;
+}
+const IRHelper hlp_pause = IR_HELPER(helper_pause, HFLAGS);
 
 static u64 helper_rdtscp(u64 env)
 {

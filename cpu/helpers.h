@@ -26,7 +26,7 @@ extern const IRHelper hlp_cc_compute_all, hlp_lookup_tb_ptr, hlp_raise_exception
     hlp_hlt, hlp_cpuid, hlp_rdtsc, hlp_rdtscp, hlp_rdmsr, hlp_wrmsr, hlp_in, hlp_out,
     hlp_mov_to_cr, hlp_mov_from_cr, hlp_mov_to_dr, hlp_mov_from_dr, hlp_lmsw, hlp_clts,
     hlp_invlpg, hlp_set_inhibit, hlp_clac, hlp_stac, hlp_unimplemented, hlp_rdpmc,
-    hlp_bound, hlp_into, hlp_fpu_check;
+    hlp_bound, hlp_into, hlp_fpu_check, hlp_pause;
 /* hlp_fpu_check kinds */
 enum { FPCHK_X87, FPCHK_WAIT, FPCHK_SSE, FPCHK_FXSR };
 /* helpers-arith.c */

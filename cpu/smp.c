@@ -13,9 +13,11 @@
  */
 #include "cpu/smp.h"
 
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "core/util.h"
 #include "cpu/exec.h"
@@ -169,6 +171,9 @@ void smp_code_page_add(CPUState *cpu, uint64_t phys_page)
     }
 }
 
+/* Pause-loop rounds smp_wait_code_protected spins before it yields. */
+#define SMP_WAIT_SPINS 2000
+
 void smp_wait_code_protected(CPUState *cpu)
 {
     if (!cpu->protect_wait)
@@ -183,12 +188,19 @@ void smp_wait_code_protected(CPUState *cpu)
             continue;
         /* A CPU outside cpu_exec drains its mailbox before it runs any
          * guest store; one inside reaches a block boundary soon (it was
-         * kicked).  Meanwhile this CPU serves its own mailbox: the other
-         * one may be waiting for us the same way. */
+         * kicked) unless the host preempted its thread: after a short
+         * spin this thread yields its host core, which that thread may
+         * be waiting for (with more vCPUs than host cores, always).
+         * Meanwhile this CPU serves its own mailbox: the other one may be
+         * waiting for us the same way. */
+        unsigned spins = 0;
         while (__atomic_load_n(&t->mbox->done, __ATOMIC_SEQ_CST) < ticket &&
                __atomic_load_n(&t->in_exec, __ATOMIC_SEQ_CST)) {
             smp_process_requests(cpu);
-            __builtin_ia32_pause();
+            if (++spins < SMP_WAIT_SPINS)
+                __builtin_ia32_pause();
+            else
+                sched_yield();
         }
     }
 }
@@ -385,6 +397,28 @@ bool smp_cpu_elsewhere(CPUState *cpu)
 {
     return cpu->mbox && __atomic_load_n(&cpu->exec_thread_set, __ATOMIC_SEQ_CST) &&
            !pthread_equal(cpu->exec_thread, pthread_self());
+}
+
+/* ---- PAUSE spins ---- */
+
+static uint64_t host_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void smp_pause(CPUState *cpu)
+{
+    uint64_t now = host_ns();
+    if (now - cpu->pause_last_ns > SMP_PAUSE_GAP_NS)
+        cpu->pause_streak_ns = now;        /* a new spin begins */
+    cpu->pause_last_ns = now;
+    if (now - cpu->pause_streak_ns < SMP_PAUSE_SPIN_NS)
+        return;
+    sched_yield();
+    cpu->pause_host_yields++;
+    cpu->pause_streak_ns = cpu->pause_last_ns = host_ns();
 }
 
 /* ---- split atomics ---- */

@@ -129,6 +129,15 @@ bool smp_ram_page_has_code(CPUState *cpu, uint64_t ram_off);
  * code there.  host: the written bytes in RAM. */
 void smp_code_written(CPUState *cpu, const uint8_t *host, uint64_t phys, uint64_t len);
 
+/* PAUSE on a CPU with a host thread of its own (gen_PAUSE).  A guest CPU
+ * spinning for a lock usually waits for a CPU whose host thread the host
+ * preempted (more runnable threads than host cores): after
+ * SMP_PAUSE_SPIN_NS of back-to-back PAUSEs the thread yields its host
+ * core (sched_yield), as pause-loop exiting does for hardware guests. */
+#define SMP_PAUSE_GAP_NS 5000        /* PAUSEs closer than this: one spin */
+#define SMP_PAUSE_SPIN_NS 50000      /* a spin this long yields the host core */
+void smp_pause(CPUState *cpu);
+
 /* The split-atomic lock.  Taken with smp_split_lock; a guest exception
  * while it is held is released by the loop (cpu->split_locked). */
 void smp_split_lock(CPUState *cpu);

@@ -653,9 +653,17 @@ void gen_NOP(DisasContext *s, const X86Insn *i) { }
 /* PAUSE: a spin-wait hint.  When the CPUs share one host thread
  * (-accel tcg,thread=single: cpu->pause_yields), a spinning CPU gives its
  * turn up at once, as QEMU's round-robin does: the lock holder can only
- * run when it does.  Otherwise a NOP. */
+ * run when it does.  With a thread per CPU (cpu->pause_spin_yield) a
+ * helper watches for long spins and yields the host core then (the
+ * holder's thread may be waiting for one: smp_pause); the block goes on.
+ * Otherwise a NOP. */
 void gen_PAUSE(DisasContext *s, const X86Insn *i)
 {
+    if (s->cpu && !s->cpu->pause_yields && s->cpu->pause_spin_yield) {
+        IRTemp args[1] = { IR_ENV };
+        gen_call_helper(s, &hlp_pause, 0, 1, args);
+        return;
+    }
     if (!s->cpu || !s->cpu->pause_yields)
         return;
     ir_st(s->b, IR_st8, IR_I64, tcg_const(s, 1), IR_ENV, offsetof(CPUState, stop));

@@ -117,6 +117,33 @@ __asm__(".pushsection .rodata\n"
         "  movb $2, 0x3001\n"
         "  hlt\n"
         "smp_patcher_prog_end:\n"
+        /* PAUSE spin.  The waiter (CPU 1) raises DATA+0x300, then spins
+         * with PAUSE until DATA+0x308 is set, counting rounds in r9; the
+         * setter (CPU 0) waits for the raise, burns r11 rounds, sets it. */
+        ".globl smp_pause_waiter\n"
+        ".globl smp_pause_waiter_end\n"
+        "smp_pause_waiter:\n"
+        "  xor %r9, %r9\n"
+        "  movl $1, 0x100300\n"
+        "8:\n"
+        "  inc %r9\n"
+        "  pause\n"
+        "  cmpl $0, 0x100308\n"
+        "  je 8b\n"
+        "  hlt\n"
+        "smp_pause_waiter_end:\n"
+        ".globl smp_pause_setter\n"
+        ".globl smp_pause_setter_end\n"
+        "smp_pause_setter:\n"
+        "9:\n"
+        "  cmpl $0, 0x100300\n"
+        "  je 9b\n"
+        "10:\n"
+        "  dec %r11\n"
+        "  jnz 10b\n"
+        "  movl $1, 0x100308\n"
+        "  hlt\n"
+        "smp_pause_setter_end:\n"
         ".globl smp_func\n"
         ".globl smp_func_end\n"
         "smp_func:\n"
@@ -129,6 +156,8 @@ extern const uint8_t smp_lock_prog[], smp_lock_prog_end[];
 extern const uint8_t smp_runner_prog[], smp_runner_prog_end[];
 extern const uint8_t smp_patcher_prog[], smp_patcher_prog_end[];
 extern const uint8_t smp_func[], smp_func_end[];
+extern const uint8_t smp_pause_waiter[], smp_pause_waiter_end[];
+extern const uint8_t smp_pause_setter[], smp_pause_setter_end[];
 
 static const char *const engines[] = { "interp", "x86_64" };
 
@@ -287,6 +316,36 @@ START_TEST(smp_cross_cpu_code_modification)
 }
 END_TEST
 
+/* A CPU spinning on PAUSE with a thread of its own (pause_spin_yield, as
+ * -accel tcg,thread=multi sets it) for far longer than SMP_PAUSE_SPIN_NS
+ * yields its host core, and still leaves the loop when the flag is set;
+ * without the flag PAUSE stays a NOP that never yields.  Loop index: engine
+ * * 2 + whether the flag is set. */
+START_TEST(smp_pause_spin_yields)
+{
+    int engine = _i / 2;
+    bool yield = _i & 1;
+    SMP g = smp_new(engine);
+    memcpy(g.m->ram + CODE, smp_pause_setter,
+           (size_t)(smp_pause_setter_end - smp_pause_setter));
+    memcpy(g.m->ram + 0x2000, smp_pause_waiter,
+           (size_t)(smp_pause_waiter_end - smp_pause_waiter));
+    for (int i = 0; i < 2; i++)
+        g.cpu[i]->pause_spin_yield = yield;
+    g.cpu[0]->rip = CODE;
+    g.cpu[0]->regs[11] = engine ? 20000000 : 2000000;   /* tens of ms of spinning */
+    g.cpu[1]->rip = 0x2000;
+    smp_run(&g);
+    ck_assert_uint_eq(rd64(&g, DATA + 0x308) & 0xffffffff, 1);
+    ck_assert_uint_gt(g.cpu[1]->regs[9], 0);
+    if (yield)
+        ck_assert_uint_gt(g.cpu[1]->pause_host_yields, 0);
+    else
+        ck_assert_uint_eq(g.cpu[1]->pause_host_yields, 0);
+    smp_free(&g);
+}
+END_TEST
+
 /* Requests posted from another thread are carried out by the target's own
  * loop; whole flushes coalesce; more page requests than the queue holds
  * degrade to a full flush. */
@@ -356,6 +415,7 @@ static Suite *smp_suite(void)
     tcase_add_loop_test(tc, smp_lock_ops_exact_across_threads, 0, 2);
     tcase_add_loop_test(tc, smp_cross_cpu_code_modification, 0, 2);
     tcase_add_test(tc, smp_mailbox_requests);
+    tcase_add_loop_test(tc, smp_pause_spin_yields, 0, 4);
     tcase_add_loop_test(tc, smp_code_record_and_dma, 0, 2);
     suite_add_tcase(s, tc);
     return s;
