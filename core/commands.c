@@ -20,6 +20,7 @@
 #include "core/migration.h"
 #include "core/snapshot.h"
 #include "core/util.h"
+#include "block/block.h"
 #include "hw/pci.h"
 
 /* ---- small helpers ---- */
@@ -281,6 +282,60 @@ static void hmp_cpu(VMControl *vc, int argc, char **argv, Text *out)
     vc->cur_cpu = (int)n;
 }
 
+/* QEMU lists every possible CPU slot (-smp maxcpus=); the present ones
+ * carry their qom-path.  Nothing can be plugged into the others yet. */
+static JsonValue *qmp_query_hotpluggable_cpus(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const VMOptions *o = vc->m->opts;
+    int n = vc->m->ncpus > 0 ? vc->m->ncpus : 1;
+    int max = o && o->smp_maxcpus > n ? o->smp_maxcpus : n;
+    int threads = o && o->smp_threads > 0 ? o->smp_threads : 1;
+    int cores = o && o->smp_cores > 0 ? o->smp_cores : 1;
+    char type[96];
+    snprintf(type, sizeof type, "%s-x86_64-cpu", o && o->cpu_model ? o->cpu_model : "qemu64");
+    JsonValue *r = json_array();
+    for (int i = max - 1; i >= 0; i--) {      /* QEMU lists the last slot first */
+        JsonValue *c = json_object(), *props = json_object();
+        json_set_str(c, "type", type);
+        json_set_int(c, "vcpus-count", 1);
+        json_set_int(props, "core-id", (i / threads) % cores);
+        json_set_int(props, "thread-id", i % threads);
+        json_set_int(props, "socket-id", i / (threads * cores));
+        json_set(c, "props", props);
+        if (i < n) {
+            char path[64];
+            snprintf(path, sizeof path, "/machine/unattached/device[%d]", i);
+            json_set_str(c, "qom-path", path);
+        }
+        json_append(r, c);
+    }
+    return r;
+}
+
+static void hmp_hotpluggable_cpus(VMControl *vc, const JsonValue *r, Text *out)
+{
+    text_printf(out, "Hotpluggable CPUs:\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const JsonValue *c = r->items[i], *props = json_get(c, "props");
+        const char *path = json_get_string(c, "qom-path");
+        text_printf(out, "  type: \"%s\"\n  vcpus_count: \"%lld\"\n", json_get_string(c, "type"),
+                    (long long)json_get(c, "vcpus-count")->i);
+        if (path)
+            text_printf(out, "  qom_path: \"%s\"\n", path);
+        text_printf(out, "  CPUInstance Properties:\n");
+        for (size_t k = 0; k < props->n; k++)
+            text_printf(out, "    %s: \"%lld\"\n", props->keys[k], (long long)props->items[k]->i);
+    }
+}
+
+/* The PC's ACPI tables offer no sleep state (no _S3): a guest cannot
+ * suspend, so there is nothing to wake, as QEMU says for such a guest. */
+static JsonValue *qmp_system_wakeup(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    cmd_error(e, "GenericError", "wake-up from suspend is not supported by this guest");
+    return NULL;
+}
+
 static JsonValue *qmp_query_kvm(VMControl *vc, const JsonValue *a, CmdError *e)
 {
     JsonValue *r = json_object();
@@ -325,6 +380,77 @@ static JsonValue *qmp_query_block(VMControl *vc, const JsonValue *a, CmdError *e
         json_append(r, b);
     }
     return r;
+}
+
+/* QEMU's BlockDeviceStats, counted by the block layer per backend
+ * (block/block.c); a drive without a medium reports zeros. */
+static JsonValue *blockstats_json(const BlockStats *st)
+{
+    JsonValue *s = json_object();
+    json_set_int(s, "rd_bytes", (int64_t)st->rd_bytes);
+    json_set_int(s, "wr_bytes", (int64_t)st->wr_bytes);
+    json_set_int(s, "unmap_bytes", (int64_t)st->unmap_bytes);
+    json_set_int(s, "rd_operations", (int64_t)st->rd_ops);
+    json_set_int(s, "wr_operations", (int64_t)st->wr_ops);
+    json_set_int(s, "flush_operations", (int64_t)st->flush_ops);
+    json_set_int(s, "unmap_operations", (int64_t)st->unmap_ops);
+    json_set_int(s, "rd_total_time_ns", (int64_t)st->rd_ns);
+    json_set_int(s, "wr_total_time_ns", (int64_t)st->wr_ns);
+    json_set_int(s, "flush_total_time_ns", (int64_t)st->flush_ns);
+    json_set_int(s, "unmap_total_time_ns", (int64_t)st->unmap_ns);
+    json_set_int(s, "wr_highest_offset", (int64_t)st->wr_highest_offset);
+    json_set_int(s, "rd_merged", 0);
+    json_set_int(s, "wr_merged", 0);
+    json_set_int(s, "unmap_merged", 0);
+    json_set_int(s, "failed_rd_operations", (int64_t)st->failed_rd_ops);
+    json_set_int(s, "failed_wr_operations", (int64_t)st->failed_wr_ops);
+    json_set_int(s, "failed_flush_operations", (int64_t)st->failed_flush_ops);
+    json_set_int(s, "failed_unmap_operations", (int64_t)st->failed_unmap_ops);
+    json_set_int(s, "invalid_rd_operations", 0);
+    json_set_int(s, "invalid_wr_operations", 0);
+    json_set_int(s, "invalid_flush_operations", 0);
+    json_set_int(s, "invalid_unmap_operations", 0);
+    json_set_bool(s, "account_invalid", true);
+    json_set_bool(s, "account_failed", true);
+    json_set(s, "timed_stats", json_array());
+    return s;
+}
+
+static JsonValue *qmp_query_blockstats(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array();
+    MonDriveInfo d;
+    for (int i = 0; vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d); i++) {
+        BlockStats st = { 0 };
+        if (d.inserted && d.bb)
+            blk_get_stats(d.bb, &st);
+        JsonValue *b = json_object();
+        json_set_str(b, "device", d.device);
+        json_set_str(b, "qdev", d.device);
+        if (d.inserted)
+            json_set_str(b, "node-name", d.device);
+        json_set(b, "stats", blockstats_json(&st));
+        json_append(r, b);
+    }
+    return r;
+}
+
+static void hmp_blockstats(VMControl *vc, const JsonValue *r, Text *out)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        JsonValue *s = json_get(r->items[i], "stats");
+        text_printf(out, "%s: rd_bytes=%lld wr_bytes=%lld rd_operations=%lld wr_operations=%lld "
+                    "flush_operations=%lld wr_total_time_ns=%lld rd_total_time_ns=%lld "
+                    "flush_total_time_ns=%lld rd_merged=0 wr_merged=0 idle_time_ns=0\n",
+                    json_get_string(r->items[i], "device"),
+                    (long long)json_get(s, "rd_bytes")->i, (long long)json_get(s, "wr_bytes")->i,
+                    (long long)json_get(s, "rd_operations")->i,
+                    (long long)json_get(s, "wr_operations")->i,
+                    (long long)json_get(s, "flush_operations")->i,
+                    (long long)json_get(s, "wr_total_time_ns")->i,
+                    (long long)json_get(s, "rd_total_time_ns")->i,
+                    (long long)json_get(s, "flush_total_time_ns")->i);
+    }
 }
 
 static void hmp_block(VMControl *vc, const JsonValue *r, Text *out)
@@ -1151,6 +1277,7 @@ static void hmp_info_qtree(VMControl *vc, int argc, char **argv, Text *out)
 /* ---- commands about commands ---- */
 
 static JsonValue *qmp_query_commands(VMControl *vc, const JsonValue *a, CmdError *e);
+static JsonValue *qmp_query_qmp_schema(VMControl *vc, const JsonValue *a, CmdError *e);
 static JsonValue *qmp_hmp_command(VMControl *vc, const JsonValue *a, CmdError *e);
 static void hmp_help(VMControl *vc, int argc, char **argv, Text *out);
 static void hmp_info(VMControl *vc, int argc, char **argv, Text *out);
@@ -1165,11 +1292,33 @@ static JsonValue *qmp_capabilities_dummy(VMControl *vc, const JsonValue *a, CmdE
 
 #define S(n) { n, ARG_STR, false }
 #define S_OPT(n) { n, ARG_STR, true }
+#define B(n) { n, ARG_BOOL, false }
+#define I(n) { n, ARG_INT, false }
+
+/* The events vx86 emits and the members of their "data", as
+ * query-qmp-schema describes them (QEMU's names). */
+typedef struct EventDef {
+    const char *name;
+    CmdArg data[6];
+} EventDef;
+
+static const EventDef event_defs[] = {
+    { .name = "STOP" },
+    { .name = "RESUME" },
+    { "RESET", { B("guest"), S("reason") } },
+    { "SHUTDOWN", { B("guest"), S("reason") } },
+    { .name = "POWERDOWN" },
+    { "BALLOON_CHANGE", { I("actual") } },
+    { "MIGRATION", { S("status") } },
+    { "JOB_STATUS_CHANGE", { S("id"), S("status") } },
+};
 
 static const CmdDef cmd_defs[] = {
     { .qmp = "qmp_capabilities", .help = "negotiate QMP capabilities",
       .args = { { "enable", ARG_ANY, true } }, .run = qmp_capabilities_dummy },
     { .qmp = "query-commands", .help = "list the QMP commands", .run = qmp_query_commands },
+    { .qmp = "query-qmp-schema", .help = "describe the QMP commands, their arguments and the events",
+      .run = qmp_query_qmp_schema },
     { .hmp = "help", .hmp_alias = "?", .hmp_params = "[cmd]", .help = "show the help",
       .hmp_run = hmp_help },
     { .hmp = "info", .hmp_params = "[subcommand]", .help = "show information about the system state",
@@ -1186,10 +1335,23 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_query_kvm, .hmp_print = hmp_kvm },
     { .qmp = "query-block", .hmp = "info block", .help = "show the block devices",
       .run = qmp_query_block, .hmp_print = hmp_block },
+    { .qmp = "query-blockstats", .hmp = "info blockstats",
+      .help = "show the block devices' I/O statistics",
+      .args = { { "query-nodes", ARG_BOOL, true } }, .run = qmp_query_blockstats, .hmp_print = hmp_blockstats },
+    { .qmp = "query-hotpluggable-cpus", .hmp = "info hotpluggable-cpus",
+      .help = "show the CPU slots (nothing can be plugged yet)",
+      .run = qmp_query_hotpluggable_cpus, .hmp_print = hmp_hotpluggable_cpus },
     { .qmp = "query-migrate", .hmp = "info migrate", .help = "show the migration status",
       .run = qmp_query_migrate, .hmp_print = hmp_info_migrate },
     { .qmp = "query-migrate-parameters", .help = "show the migration parameters",
       .run = qmp_query_migrate_parameters },
+    { .qmp = "query-migrate-capabilities", .hmp = "info migrate_capabilities",
+      .help = "show the migration capabilities",
+      .run = qmp_query_migrate_capabilities, .hmp_print = hmp_migrate_capabilities },
+    { .qmp = "migrate-set-capabilities", .hmp = "migrate_set_capability",
+      .hmp_params = "capability state", .help = "enable or disable a migration capability (compress)",
+      .args = { { "capabilities", ARG_ANY, false } },
+      .run = qmp_migrate_set_capabilities, .hmp_run = hmp_migrate_set_capability },
     { .qmp = "query-balloon", .hmp = "info balloon",
       .help = "show the balloon's actual size (MiB) and the guest's statistics",
       .run = qmp_query_balloon, .hmp_run = hmp_info_balloon },
@@ -1211,6 +1373,8 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_system_reset },
     { .qmp = "system_powerdown", .hmp = "system_powerdown",
       .help = "press the ACPI power button", .run = qmp_system_powerdown },
+    { .qmp = "system_wakeup", .hmp = "system_wakeup", .help = "wake up the guest from suspend",
+      .run = qmp_system_wakeup },
     { .qmp = "quit", .hmp = "quit", .hmp_alias = "q", .help = "quit the emulator", .run = qmp_quit },
     { .qmp = "screendump", .hmp = "screendump", .hmp_params = "filename [-f format]",
       .help = "save the screen as an image (ppm, or png with -f png)",
@@ -1311,6 +1475,86 @@ static JsonValue *qmp_query_commands(VMControl *vc, const JsonValue *a, CmdError
         JsonValue *c = json_object();
         json_set_str(c, "name", cmd_defs[i].qmp);
         json_append(r, c);
+    }
+    return r;
+}
+
+/* ---- query-qmp-schema (QEMU's SchemaInfo, qapi/introspect.json) ----
+ * Built from the table itself: a command's arg-type lists its CmdArg rows,
+ * an event's its EventDef members.  Return types are not declared in the
+ * table, so every command returns "any". */
+
+static const char *const schema_type_of[] = {
+    [ARG_STR] = "str", [ARG_INT] = "int", [ARG_BOOL] = "bool",
+    [ARG_NUMBER] = "number", [ARG_OBJECT] = "any", [ARG_ANY] = "any",
+};
+
+static JsonValue *schema_entry(const char *name, const char *meta)
+{
+    JsonValue *o = json_object();
+    json_set_str(o, "name", name);
+    json_set_str(o, "meta-type", meta);
+    return o;
+}
+
+static void schema_builtins(JsonValue *r)
+{
+    static const char *const b[][2] = {
+        { "str", "string" }, { "int", "int" }, { "bool", "boolean" },
+        { "number", "number" }, { "null", "null" }, { "any", "value" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
+        JsonValue *o = schema_entry(b[i][0], "builtin");
+        json_set_str(o, "json-type", b[i][1]);
+        json_append(r, o);
+    }
+}
+
+/* The object type "q_obj_<owner>-arg" with args' members (optional ones
+ * with "default": null, as QEMU marks them); "q_empty" when none. */
+static const char *schema_object(JsonValue *r, const char *owner, const CmdArg *args,
+                                 char *name, size_t len)
+{
+    if (!args[0].name)
+        return "q_empty";
+    snprintf(name, len, "q_obj_%s-arg", owner);
+    JsonValue *o = schema_entry(name, "object"), *members = json_array();
+    for (int k = 0; k < 6 && args[k].name; k++) {
+        JsonValue *mb = json_object();
+        json_set_str(mb, "name", args[k].name);
+        json_set_str(mb, "type", schema_type_of[args[k].type]);
+        if (args[k].optional)
+            json_set(mb, "default", json_null());
+        json_append(members, mb);
+    }
+    json_set(o, "members", members);
+    json_append(r, o);
+    return name;
+}
+
+static JsonValue *qmp_query_qmp_schema(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array();
+    char tname[96];
+    schema_builtins(r);
+    JsonValue *empty = schema_entry("q_empty", "object");
+    json_set(empty, "members", json_array());
+    json_append(r, empty);
+    for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++) {
+        if (!cmd_defs[i].qmp)
+            continue;
+        const char *t = schema_object(r, cmd_defs[i].qmp, cmd_defs[i].args, tname, sizeof tname);
+        JsonValue *c = schema_entry(cmd_defs[i].qmp, "command");
+        json_set_str(c, "arg-type", t);
+        json_set_str(c, "ret-type", "any");
+        json_set_bool(c, "allow-oob", false);
+        json_append(r, c);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(event_defs); i++) {
+        const char *t = schema_object(r, event_defs[i].name, event_defs[i].data, tname, sizeof tname);
+        JsonValue *ev = schema_entry(event_defs[i].name, "event");
+        json_set_str(ev, "arg-type", t);
+        json_append(r, ev);
     }
     return r;
 }

@@ -1833,6 +1833,8 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
     else if (d->iface == DRIVE_IF_SCSI)
         snprintf(out->device, sizeof out->device, "scsi0-%s%d",
                  d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index);
+    else if (d->iface == DRIVE_IF_VIRTIO)       /* QEMU's name for if=virtio */
+        snprintf(out->device, sizeof out->device, "virtio%d", d->index);
     else
         snprintf(out->device, sizeof out->device, "drive%d", i);
     out->cdrom = d->media == DRIVE_MEDIA_CDROM;

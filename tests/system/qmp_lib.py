@@ -39,6 +39,7 @@ class QMPClient:
         self.sock.connect(path)
         self.buf = b""
         self.events = []
+        self.seen = set()           # every event name received (schema checks)
         self.greeting = self.recv()
 
     def recv(self):
@@ -48,7 +49,10 @@ class QMPClient:
                 raise EOFError("QMP connection closed")
             self.buf += d
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        m = json.loads(line)
+        if isinstance(m, dict) and "event" in m:
+            self.seen.add(m["event"])
+        return m
 
     def send_raw(self, data):
         self.sock.sendall(data)
