@@ -18,6 +18,7 @@
 #include "config.h"
 #include "accel/accel.h"
 #include "core/migration.h"
+#include "core/monitor-mmu.h"
 #include "core/snapshot.h"
 #include "core/util.h"
 #include "block/block.h"
@@ -64,7 +65,25 @@ static const char *const event_names[] = {
     [MACHINE_EV_STOP] = "STOP", [MACHINE_EV_RESUME] = "RESUME",
     [MACHINE_EV_RESET] = "RESET", [MACHINE_EV_SHUTDOWN] = "SHUTDOWN",
     [MACHINE_EV_POWERDOWN] = "POWERDOWN", [MACHINE_EV_BALLOON_CHANGE] = "BALLOON_CHANGE",
+    [MACHINE_EV_TRAY_MOVED] = "DEVICE_TRAY_MOVED",
 };
+
+/* DEVICE_TRAY_MOVED's data: the drive named by the board, its tray now. */
+static JsonValue *tray_moved_data(VMControl *vc, const char *device)
+{
+    MonDriveInfo d;
+    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d);
+         i++) {
+        if (strcmp(d.device, device))
+            continue;
+        JsonValue *data = json_object();
+        json_set_str(data, "device", d.device);
+        json_set_str(data, "id", d.device);
+        json_set_bool(data, "tray-open", d.tray_open);
+        return data;
+    }
+    return NULL;
+}
 
 static void machine_event(void *opaque, MachineEvent ev, bool guest, const char *reason)
 {
@@ -82,6 +101,8 @@ static void machine_event(void *opaque, MachineEvent ev, bool guest, const char 
         data = json_object();
         json_set_int(data, "actual", (int64_t)b.actual);
     }
+    if (ev == MACHINE_EV_TRAY_MOVED && !(data = tray_moved_data(vc, reason)))
+        return;
     if (ev == MACHINE_EV_RESUME || ev == MACHINE_EV_STOP)
         vc->run_reason = ev == MACHINE_EV_STOP ? vc->run_reason : NULL;
     vmcontrol_emit(vc, event_names[ev], data);
@@ -357,10 +378,10 @@ static JsonValue *qmp_query_block(VMControl *vc, const JsonValue *a, CmdError *e
         JsonValue *b = json_object();
         json_set_str(b, "device", d.device);
         json_set_str(b, "qdev", d.device);
-        json_set_bool(b, "locked", false);
+        json_set_bool(b, "locked", d.locked);
         json_set_bool(b, "removable", d.removable);
         if (d.removable)
-            json_set_bool(b, "tray_open", false);
+            json_set_bool(b, "tray_open", d.tray_open);
         json_set_str(b, "io-status", "ok");
         if (d.inserted) {
             JsonValue *ins = json_object(), *img = json_object();
@@ -930,10 +951,127 @@ static void hmp_vnc_password_entered(VMControl *vc, const char *pw, Text *out)
 
 /* change vnc password [PASSWORD]: without it, the monitor asks for it
  * (not echoed). */
+/* ---- removable media: eject, blockdev-change-medium ---- */
+
+/* QMP names a drive by device= (its block name) or id= (the device's). */
+static const char *medium_target(const JsonValue *a, CmdError *e)
+{
+    const char *dev = json_get_string(a, "device"), *id = json_get_string(a, "id");
+    if (!dev == !id) {
+        cmd_error(e, "GenericError", "Need exactly one of 'device' and 'id'");
+        return NULL;
+    }
+    return dev ? dev : id;
+}
+
+static void medium_error(CmdError *e, int rc, const char *msg)
+{
+    cmd_error(e, rc == MON_ERR_NOT_FOUND ? "DeviceNotFound" : "GenericError", "%s", msg);
+}
+
+static JsonValue *qmp_eject(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *target = medium_target(a, e);
+    const JsonValue *force = json_get(a, "force");
+    char err[400];
+    if (!target)
+        return NULL;
+    if (!vc->hooks.eject) {
+        cmd_error(e, "DeviceNotFound", "Device '%s' not found", target);
+        return NULL;
+    }
+    int rc = vc->hooks.eject(vc->hooks.opaque, target, force && force->b, err, sizeof err);
+    if (rc) {
+        medium_error(e, rc, err);
+        return NULL;
+    }
+    return json_object();
+}
+
+static JsonValue *qmp_blockdev_change_medium(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *target = medium_target(a, e);
+    const char *file = json_get_string(a, "filename"), *fmt = json_get_string(a, "format");
+    const char *mode = json_get_string(a, "read-only-mode");
+    char err[700];
+    if (!target)
+        return NULL;
+    if (mode && strcmp(mode, "retain") && strcmp(mode, "read-only") && strcmp(mode, "read-write")) {
+        cmd_error(e, "GenericError", "Parameter 'read-only-mode' does not accept value '%s'", mode);
+        return NULL;
+    }
+    if (mode && !strcmp(mode, "read-write")) {     /* the drives that change media are CDs */
+        cmd_error(e, "GenericError", "Device '%s' is a CD-ROM: its medium is read-only", target);
+        return NULL;
+    }
+    if (vc->sandbox) {
+        cmd_error(e, "GenericError", "blockdev-change-medium: no host files in this sandbox");
+        return NULL;
+    }
+    if (fmt && !blk_format_known(fmt)) {
+        cmd_error(e, "GenericError", "Unknown driver '%s'", fmt);
+        return NULL;
+    }
+    if (!vc->hooks.change_medium) {
+        cmd_error(e, "DeviceNotFound", "Device '%s' not found", target);
+        return NULL;
+    }
+    int rc = vc->hooks.change_medium(vc->hooks.opaque, target, file, fmt, err, sizeof err);
+    if (rc) {
+        medium_error(e, rc, err);
+        return NULL;
+    }
+    return json_object();
+}
+
+static void hmp_eject(VMControl *vc, int argc, char **argv, Text *out)
+{
+    bool force = argc == 3 && !strcmp(argv[1], "-f");
+    if (argc != 2 + force) {
+        text_printf(out, "eject: expected [-f] DEVICE\n");
+        return;
+    }
+    JsonValue *a = json_object();
+    json_set_str(a, "device", argv[1 + force]);
+    if (force)
+        json_set_bool(a, "force", true);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "eject", a, &e);
+    if (!r)
+        text_printf(out, "%s\n", e.desc);
+    json_free(r);
+    json_free(a);
+}
+
+/* change DEVICE FILE [FORMAT] (blockdev-change-medium), or change vnc
+ * password [PASSWORD]. */
+static void hmp_change_medium(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc < 3 || argc > 4) {
+        text_printf(out, "change: expected DEVICE FILE [FORMAT] or vnc password [PASSWORD]\n");
+        return;
+    }
+    JsonValue *a = json_object();
+    json_set_str(a, "device", argv[1]);
+    json_set_str(a, "filename", argv[2]);
+    if (argc == 4)
+        json_set_str(a, "format", argv[3]);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "blockdev-change-medium", a, &e);
+    if (!r)
+        text_printf(out, "%s\n", e.desc);
+    json_free(r);
+    json_free(a);
+}
+
 static void hmp_change(VMControl *vc, int argc, char **argv, Text *out)
 {
-    if (argc < 3 || strcmp(argv[1], "vnc") || strcmp(argv[2], "password")) {
-        text_printf(out, "change: vx86 has only 'change vnc password [PASSWORD]'\n");
+    if (argc < 2 || strcmp(argv[1], "vnc")) {
+        hmp_change_medium(vc, argc, argv, out);
+        return;
+    }
+    if (argc < 3 || strcmp(argv[2], "password")) {
+        text_printf(out, "change: vx86 has only 'change vnc password [PASSWORD]' for vnc\n");
         return;
     }
     if (argc > 4) {
@@ -982,6 +1120,20 @@ static void hmp_info_registers(VMControl *vc, int argc, char **argv, Text *out)
     fclose(f);
     text_printf(out, "%s", buf);
     free(buf);
+}
+
+static void hmp_info_tlb(VMControl *vc, int argc, char **argv, Text *out)
+{
+    X86ArchState s;
+    if (get_cpu(vc, &s, out))
+        monitor_info_tlb(vc->m->mem, &s, out);
+}
+
+static void hmp_info_mem(VMControl *vc, int argc, char **argv, Text *out)
+{
+    X86ArchState s;
+    if (get_cpu(vc, &s, out))
+        monitor_info_mem(vc->m->mem, &s, out);
 }
 
 /* Reads guest-physical RAM/ROM only (no device side effects). */
@@ -1311,6 +1463,7 @@ static const EventDef event_defs[] = {
     { "BALLOON_CHANGE", { I("actual") } },
     { "MIGRATION", { S("status") } },
     { "JOB_STATUS_CHANGE", { S("id"), S("status") } },
+    { "DEVICE_TRAY_MOVED", { S("device"), S("id"), B("tray-open") } },
 };
 
 static const CmdDef cmd_defs[] = {
@@ -1364,6 +1517,10 @@ static const CmdDef cmd_defs[] = {
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
     { .hmp = "cpu", .hmp_params = "index", .help = "set the default CPU (info registers, x, p)",
       .hmp_run = hmp_cpu },
+    { .hmp = "info tlb", .help = "show the CPU's page-table mappings (linear: physical flags)",
+      .hmp_run = hmp_info_tlb },
+    { .hmp = "info mem", .help = "show the active virtual memory mappings",
+      .hmp_run = hmp_info_mem },
     { .hmp = "info mtree", .help = "show the memory map", .hmp_run = hmp_info_mtree },
     { .hmp = "info pci", .help = "show the PCI devices", .hmp_run = hmp_info_pci },
     { .hmp = "info qtree", .help = "show the devices (short)", .hmp_run = hmp_info_qtree },
@@ -1387,8 +1544,17 @@ static const CmdDef cmd_defs[] = {
     { .qmp = "input-send-event", .help = "send input events (keys, buttons, rel/abs motion)",
       .args = { { "events", ARG_ANY, false }, S_OPT("device"), { "head", ARG_INT, true } },
       .run = qmp_input_send_event },
-    { .hmp = "change", .hmp_params = "vnc password [password]",
-      .help = "set the VNC password (asks for it when not given)", .hmp_run = hmp_change },
+    { .hmp = "change", .hmp_params = "device filename [format] | vnc password [password]",
+      .help = "change a removable medium (a CD-ROM's disc), or set the VNC password "
+              "(asks for it when not given)", .hmp_run = hmp_change },
+    { .qmp = "eject", .hmp = "eject", .hmp_params = "[-f] device",
+      .help = "eject a removable medium (use -f to force it)",
+      .args = { S_OPT("device"), S_OPT("id"), { "force", ARG_BOOL, true } },
+      .run = qmp_eject, .hmp_run = hmp_eject },
+    { .qmp = "blockdev-change-medium", .help = "change a removable medium (a CD-ROM's disc)",
+      .args = { S_OPT("device"), S_OPT("id"), S("filename"), S_OPT("format"),
+                S_OPT("read-only-mode"), { "force", ARG_BOOL, true } },
+      .run = qmp_blockdev_change_medium },
     { .qmp = "query-vnc", .hmp = "info vnc",
       .help = "show the VNC server's address, authentication and clients",
       .run = qmp_query_vnc, .hmp_run = hmp_info_vnc },

@@ -24,6 +24,7 @@ typedef struct MonDriveInfo {
     bool inserted;            /* a medium is there: the fields below are set */
     const char *file, *format;
     bool ro;
+    bool tray_open, locked;   /* a CD-ROM's tray, and the guest's lock on it */
     uint64_t size;
     struct BlockBackend *bb;  /* the image (snapshots: core/snapshot.c) */
 } MonDriveInfo;
@@ -54,6 +55,9 @@ typedef struct MonVncInfo {
 
 struct PCIBus;
 
+/* How a hook that can fail failed (QMP's error class). */
+enum { MON_ERR_GENERIC = 1, MON_ERR_NOT_FOUND = 2 };
+
 /* What the monitor and QMP ask the board; any hook may be NULL. */
 typedef struct MonitorHooks {
     Console *console;                       /* NULL: no display (screendump fails) */
@@ -71,6 +75,12 @@ typedef struct MonitorHooks {
     int (*set_drives_active)(void *opaque, bool active, char *err, size_t errlen);
     struct PCIBus *(*pci_bus)(void *opaque);
     bool (*drive_info)(void *opaque, int i, MonDriveInfo *out);   /* false past the last */
+    /* eject / blockdev-change-medium on a CD-ROM by its name or id:
+     * 0, or MON_ERR_* with one line in err (QEMU's wording).  The tray
+     * moves (DEVICE_TRAY_MOVED) and the guest sees a medium change. */
+    int (*eject)(void *opaque, const char *device, bool force, char *err, size_t errlen);
+    int (*change_medium)(void *opaque, const char *device, const char *file,
+                         const char *format, char *err, size_t errlen);
     /* The balloon: false when the machine has none. */
     bool (*balloon_set)(void *opaque, uint64_t target_bytes);
     bool (*balloon_info)(void *opaque, MonBalloonInfo *out);

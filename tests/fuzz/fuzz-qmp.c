@@ -48,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!pc)
             abort();
         MonitorHooks h = { .send_key = pc_send_key, .power_button = pc_power_button,
-                           .pci_bus = pc_pci_bus, .drive_info = pc_drive_info, .opaque = pc };
+                           .pci_bus = pc_pci_bus, .drive_info = pc_drive_info,
+                           .eject = pc_eject, .change_medium = pc_change_medium, .opaque = pc };
         vc = vmcontrol_new(machine, &h);
         vc->sandbox = true;
     }

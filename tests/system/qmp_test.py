@@ -63,6 +63,12 @@ def bad_messages(n, rng):
         b'{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "x", "state": true}]}}',
         b'{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "compress"}]}}',
         b'{"execute": "migrate-set-capabilities", "arguments": {}}',
+        b'{"execute": "eject", "arguments": {}}', b'{"execute": "eject", "arguments": {"device": 1}}',
+        b'{"execute": "eject", "arguments": {"device": "nosuch"}}',
+        b'{"execute": "eject", "arguments": {"device": "a", "id": "b"}}',
+        b'{"execute": "blockdev-change-medium", "arguments": {"device": "x"}}',
+        b'{"execute": "blockdev-change-medium", "arguments": {"device": "x", "filename": "/nonexistent"}}',
+        b'{"execute": "blockdev-change-medium", "arguments": {"id": "x", "filename": "/a", "read-only-mode": "rw"}}',
         b'{"execute": "stop", "execute": "cont"}', b'{"execute": "\xff\xfe"}',
         b'{"execute": "\xc0\xaf"}', b'{"execute": "\\ud800"}', b'{"execute": "a\\u0000b"}',
         b'{"execute": "x",}', b"{'execute': 'stop'}", b'{"execute": "stop"', b'{"execute" "stop"}',
@@ -101,7 +107,7 @@ def bad_messages(n, rng):
         else:               # wrong argument types for real commands
             cmd = rng.choice(["screendump", "human-monitor-command", "migrate", "send-key",
                               "migrate-set-parameters", "migrate-incoming",
-                              "migrate-set-capabilities"])
+                              "migrate-set-capabilities", "eject", "blockdev-change-medium"])
             arg = rng.choice(["filename", "command-line", "uri", "keys", "compress-level"])
             val = rng.choice([1, None, [], {}, True, 2.5])
             m = json.dumps({"execute": cmd, "arguments": {arg: val}}).encode()
