@@ -104,6 +104,8 @@ struct BlockBackend {
      * only (docs/record-replay.md). */
     bool sync;
     BlockStats stats;             /* main thread only: see account() */
+    BlockErrorFn error_fn;        /* failed guest reads/writes */
+    void *error_opaque;
 };
 
 /* ---- the request itself (worker threads, or the caller for blk_p*) ---- */
@@ -204,6 +206,12 @@ static void account(BlockBackend *bb, const BlkRequest *r)
     }
 }
 
+void blk_set_error_notify(BlockBackend *bb, BlockErrorFn fn, void *opaque)
+{
+    bb->error_fn = fn;
+    bb->error_opaque = opaque;
+}
+
 void blk_get_stats(const BlockBackend *bb, BlockStats *out)
 {
     *out = bb->stats;
@@ -222,6 +230,8 @@ static int run_completions(BlockBackend *bb)
         BlkRequest *next = r->next;
         bb->in_flight--;
         account(bb, r);
+        if (r->ret < 0 && bb->error_fn && (r->type == REQ_READ || r->type == REQ_WRITE))
+            bb->error_fn(bb->error_opaque, r->type == REQ_WRITE, r->ret);
         if (r->cb)
             r->cb(r->opaque, r->ret);
         free(r);

@@ -134,6 +134,11 @@ typedef struct BlockStats {
 } BlockStats;
 void blk_get_stats(const BlockBackend *bb, BlockStats *out);
 
+/* Told (main thread, before the request's callback) when a guest read or
+ * write fails: -errno (QMP's BLOCK_IO_ERROR; the board names the drive). */
+typedef void (*BlockErrorFn)(void *opaque, bool is_write, int err);
+void blk_set_error_notify(BlockBackend *bb, BlockErrorFn fn, void *opaque);
+
 /* Waits until no request of bb is in flight, running their callbacks
  * (snapshots, reset, shutdown, unit tests). */
 void blk_drain(BlockBackend *bb);

@@ -66,7 +66,29 @@ static const char *const event_names[] = {
     [MACHINE_EV_RESET] = "RESET", [MACHINE_EV_SHUTDOWN] = "SHUTDOWN",
     [MACHINE_EV_POWERDOWN] = "POWERDOWN", [MACHINE_EV_BALLOON_CHANGE] = "BALLOON_CHANGE",
     [MACHINE_EV_TRAY_MOVED] = "DEVICE_TRAY_MOVED",
+    [MACHINE_EV_BLOCK_IO_ERROR] = "BLOCK_IO_ERROR",
 };
+
+/* BLOCK_IO_ERROR's data: the drive's last failed request, reported to the
+ * guest (QEMU's "report" action). */
+static JsonValue *block_io_error_data(VMControl *vc, const char *device)
+{
+    MonDriveInfo d;
+    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d);
+         i++) {
+        if (strcmp(d.device, device) || !d.io_error)
+            continue;
+        JsonValue *data = json_object();
+        json_set_str(data, "device", d.device);
+        json_set_str(data, "node-name", d.device);
+        json_set_str(data, "operation", d.io_error_write ? "write" : "read");
+        json_set_str(data, "action", "report");
+        json_set_bool(data, "nospace", d.io_error == -ENOSPC);
+        json_set_str(data, "reason", strerror(-d.io_error));
+        return data;
+    }
+    return NULL;
+}
 
 /* DEVICE_TRAY_MOVED's data: the drive named by the board, its tray now. */
 static JsonValue *tray_moved_data(VMControl *vc, const char *device)
@@ -102,6 +124,8 @@ static void machine_event(void *opaque, MachineEvent ev, bool guest, const char 
         json_set_int(data, "actual", (int64_t)b.actual);
     }
     if (ev == MACHINE_EV_TRAY_MOVED && !(data = tray_moved_data(vc, reason)))
+        return;
+    if (ev == MACHINE_EV_BLOCK_IO_ERROR && !(data = block_io_error_data(vc, reason)))
         return;
     if (ev == MACHINE_EV_RESUME || ev == MACHINE_EV_STOP)
         vc->run_reason = ev == MACHINE_EV_STOP ? vc->run_reason : NULL;
@@ -1464,6 +1488,8 @@ static const EventDef event_defs[] = {
     { "MIGRATION", { S("status") } },
     { "JOB_STATUS_CHANGE", { S("id"), S("status") } },
     { "DEVICE_TRAY_MOVED", { S("device"), S("id"), B("tray-open") } },
+    { "BLOCK_IO_ERROR", { S("device"), S("node-name"), S("operation"), S("action"),
+                          B("nospace"), S("reason") } },
 };
 
 static const CmdDef cmd_defs[] = {

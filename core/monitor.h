@@ -25,6 +25,8 @@ typedef struct MonDriveInfo {
     const char *file, *format;
     bool ro;
     bool tray_open, locked;   /* a CD-ROM's tray, and the guest's lock on it */
+    int io_error;             /* the last failed guest request: -errno (0: none)... */
+    bool io_error_write;      /* ...and whether it was a write */
     uint64_t size;
     struct BlockBackend *bb;  /* the image (snapshots: core/snapshot.c) */
 } MonDriveInfo;

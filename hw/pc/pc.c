@@ -99,6 +99,13 @@ struct PCBoard {
         int unit;
         SCSIDevice *scsi;     /* or a scsi-cd */
     } medium[MAX_DRIVES];
+    /* Each drive's last failed guest request (BLOCK_IO_ERROR). */
+    struct PCDriveError {
+        PCBoard *pc;
+        int drive;
+        int err;              /* -errno */
+        bool is_write;
+    } drive_error[MAX_DRIVES];
     PCCpu cpu[MACHINE_MAX_CPUS];
     int ncpus;
     unsigned lowest_rr;       /* where lowest-priority ties start looking */
@@ -1257,6 +1264,27 @@ static void drive_name(const VMOptions *o, int i, char *buf, size_t len)
         snprintf(buf, len, "drive%d", i);
 }
 
+/* A guest request on drive failed: QMP says BLOCK_IO_ERROR (the error
+ * goes to the guest as the device reports it: QEMU's rerror/werror
+ * "report"). */
+static void drive_io_error(void *opaque, bool is_write, int err)
+{
+    struct PCDriveError *de = opaque;
+    char name[32];
+    de->err = err;
+    de->is_write = is_write;
+    drive_name(de->pc->m->opts, de->drive, name, sizeof name);
+    machine_emit(de->pc->m, MACHINE_EV_BLOCK_IO_ERROR, true, name);
+}
+
+static void watch_drive_errors(PCBoard *pc, int drive)
+{
+    pc->drive_error[drive].pc = pc;
+    pc->drive_error[drive].drive = drive;
+    if (pc->drive_bb[drive])
+        blk_set_error_notify(pc->drive_bb[drive], drive_io_error, &pc->drive_error[drive]);
+}
+
 /* The guest (START STOP UNIT) or the monitor moved a tray: QMP says
  * DEVICE_TRAY_MOVED with the drive's name (core/commands.c asks
  * pc_drive_info for the rest). */
@@ -1385,6 +1413,7 @@ int pc_change_medium(void *opaque, const char *device, const char *file, const c
     medium_set_tray(pc, md, true);
     medium_remove(pc, md);
     pc->drive_bb[md->drive] = bb;
+    watch_drive_errors(pc, md->drive);
     if (md->ide)
         ide_cd_change_medium(md->ide, md->unit, bb);
     else
@@ -1883,6 +1912,8 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         return NULL;
     }
     m->cpu_ops = &pc_cpu_ops;
+    for (int i = 0; i < MAX_DRIVES; i++)
+        watch_drive_errors(pc, i);
     machine_reset_devices(m);
     return pc;
 }
@@ -1999,6 +2030,8 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
     drive_name(o, i, out->device, sizeof out->device);
     out->cdrom = d->media == DRIVE_MEDIA_CDROM || pc->medium[i].pc;
     out->removable = out->cdrom || d->iface == DRIVE_IF_FLOPPY;
+    out->io_error = pc->drive_error[i].err;
+    out->io_error_write = pc->drive_error[i].is_write;
     if (pc->medium[i].pc) {
         out->tray_open = medium_tray_open(&pc->medium[i]);
         out->locked = medium_locked(&pc->medium[i]);

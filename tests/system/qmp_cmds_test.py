@@ -11,15 +11,18 @@ guest kernel's own accounting (/sys/block/vda/stat of a Debian kernel).
     tests/system/qmp_cmds_test.py [--accel tcg]
 """
 import argparse
+import errno
 import json
 import os
+import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from qmp_lib import VM, QMPError, guest_files  # noqa: E402
+from qmp_lib import VM, VX86, QMPError, guest_files  # noqa: E402
 
 
 def check(cond, what):
@@ -195,6 +198,63 @@ def check_blockstats(vm, q):
     check(out.startswith("virtio0: rd_bytes=%d " % after["rd_bytes"]), "info blockstats %r" % out)
 
 
+FSIZE_LIMIT = 8 << 20
+
+
+def limit_file_size():
+    """In the emulator's process: writes past 8 MiB of any file fail with
+    EFBIG (SIGXFSZ ignored), an I/O error the host really returns."""
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FSIZE_LIMIT, FSIZE_LIMIT))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def io_error_events(binary, accel, guest, tmp):
+    """A guest write the host refuses: the BLOCK_IO_ERROR events, the
+    guest's view and the block statistics (None for another emulator)."""
+    kernel, initrd = guest
+    disk = os.path.join(tmp, "ioerr-%s.img" % os.path.basename(binary))
+    with open(disk, "wb") as f:
+        f.truncate(16 << 20)
+    vm = VM(["-m", "256M", "-kernel", kernel, "-initrd", initrd,
+             "-append", "console=ttyS0 vx86.modules=virtio",
+             "-drive", "file=%s,format=raw,if=virtio" % disk, "-accel", accel],
+            tmpdir=tmp, binary=binary, preexec_fn=limit_file_size)
+    try:
+        vm.wait_serial("~ # ", timeout=300)
+        q = vm.qmp()
+        mark = len(vm.out)
+        vm.type("for i in $(seq 100); do [ -b /dev/vda ] && break; sleep 0.1; done; "
+                "dd if=/dev/zero of=/dev/vda bs=4096 count=1 seek=2560 oflag=direct "
+                "2>/dev/null || echo write-failed-$((6*7)); "
+                "dd if=/dev/zero of=/dev/vda bs=4096 count=1 seek=16 oflag=direct "
+                "2>/dev/null && echo low-write-ok-$((6*7))\n")
+        vm.wait_serial("low-write-ok-42", start=mark, timeout=60)
+        check(b"write-failed-42" in vm.out[mark:], "the write past the limit did not fail")
+        ev = q.wait_event("BLOCK_IO_ERROR", timeout=10)
+        stats = blockstats_of(q, "virtio0") if binary == VX86 else None
+        return ev["data"], stats
+    finally:
+        vm.kill()
+
+
+def check_io_error(accel, guest, tmp):
+    data, stats = io_error_events(VX86, accel, guest, tmp)
+    print("qmp_cmds_test: BLOCK_IO_ERROR %r" % data)
+    check(data == {"device": "virtio0", "node-name": "virtio0", "operation": "write",
+                   "action": "report", "nospace": False, "reason": os.strerror(errno.EFBIG)},
+          "BLOCK_IO_ERROR data %r" % data)
+    check(stats["failed_wr_operations"] >= 1 and stats["wr_operations"] >= 1,
+          "failed writes not counted: %r" % stats)
+    qemu = shutil.which("qemu-system-x86_64")
+    if not qemu:
+        print("SKIP: no qemu-system-x86_64 to compare BLOCK_IO_ERROR with")
+        return
+    theirs, _ = io_error_events(qemu, "tcg", guest, tmp)
+    print("qmp_cmds_test: QEMU's BLOCK_IO_ERROR %r" % theirs)
+    del theirs["node-name"], data["node-name"]      # QEMU's are generated ("#block123")
+    check(data == theirs, "BLOCK_IO_ERROR: vx86 %r, QEMU %r" % (data, theirs))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--accel", default="tcg")
@@ -226,6 +286,8 @@ def main():
                  "-drive", "file=%s,format=raw,if=virtio" % disk, "-accel", opts.accel], tmpdir=tmp)
         q = vm.qmp()
         check_blockstats(vm, q)
+        vm.kill()
+        check_io_error(opts.accel, (kernel, initrd), tmp)
         print("qmp_cmds_test: PASS (%.1f s)" % (time.time() - t0))
     except Exception:
         if vm:
