@@ -1160,6 +1160,48 @@ static void hmp_info_mem(VMControl *vc, int argc, char **argv, Text *out)
         monitor_info_mem(vc->m->mem, &s, out);
 }
 
+/* Runs a board dump (FILE *) with the CPUs standing still. */
+static void hmp_dump(VMControl *vc, Text *out, void (*fn)(VMControl *vc, FILE *f, bool *ok))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    bool ok = true;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return;
+    machine_vcpus_stop(vc->m);
+    fn(vc, f, &ok);
+    machine_vcpus_start(vc->m);
+    fclose(f);
+    text_printf(out, "%s", ok ? buf : "");
+    if (!ok)
+        text_printf(out, "no interrupt controller to show\n");
+    free(buf);
+}
+
+static void dump_pic(VMControl *vc, FILE *f, bool *ok)
+{
+    if (vc->hooks.dump_pic)
+        vc->hooks.dump_pic(vc->hooks.opaque, f);
+    else
+        *ok = false;
+}
+
+static void dump_lapic(VMControl *vc, FILE *f, bool *ok)
+{
+    *ok = vc->hooks.dump_lapic && vc->hooks.dump_lapic(vc->hooks.opaque, vc->cur_cpu, f);
+}
+
+static void hmp_info_pic(VMControl *vc, int argc, char **argv, Text *out)
+{
+    hmp_dump(vc, out, dump_pic);
+}
+
+static void hmp_info_lapic(VMControl *vc, int argc, char **argv, Text *out)
+{
+    hmp_dump(vc, out, dump_lapic);
+}
+
 /* Reads guest-physical RAM/ROM only (no device side effects). */
 static bool phys_read(VMControl *vc, uint64_t pa, void *buf, size_t len)
 {
@@ -1543,6 +1585,10 @@ static const CmdDef cmd_defs[] = {
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
     { .hmp = "cpu", .hmp_params = "index", .help = "set the default CPU (info registers, x, p)",
       .hmp_run = hmp_cpu },
+    { .hmp = "info pic", .help = "show the PIC (i8259) and I/O APIC state",
+      .hmp_run = hmp_info_pic },
+    { .hmp = "info lapic", .help = "show the local APIC state of the current CPU",
+      .hmp_run = hmp_info_lapic },
     { .hmp = "info tlb", .help = "show the CPU's page-table mappings (linear: physical flags)",
       .hmp_run = hmp_info_tlb },
     { .hmp = "info mem", .help = "show the active virtual memory mappings",

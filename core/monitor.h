@@ -13,6 +13,8 @@
 #ifndef VX86_CORE_MONITOR_H
 #define VX86_CORE_MONITOR_H
 
+#include <stdio.h>
+
 #include "core/machine.h"
 #include "host/chardev.h"
 #include "ui/console.h"
@@ -89,6 +91,10 @@ typedef struct MonitorHooks {
     /* set_link: a -netdev's or a NIC's link; false when nothing has that
      * name. */
     bool (*set_link)(void *opaque, const char *name, bool up);
+    /* info pic / info lapic: the interrupt controllers' registers in
+     * QEMU's layouts (false: no such CPU). */
+    void (*dump_pic)(void *opaque, FILE *f);
+    bool (*dump_lapic)(void *opaque, int cpu, FILE *f);
     void *opaque;
 } MonitorHooks;
 

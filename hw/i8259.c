@@ -477,3 +477,13 @@ PICState *i8259_create(Machine *m, uint16_t master, uint16_t slave, uint16_t elc
     pic_reset(s);
     return s;
 }
+
+void i8259_dump(PICState *s, FILE *f)
+{
+    for (int i = 1; i >= 0; i--) {
+        const PICChip *c = &s->chip[i];
+        fprintf(f, "pic%d: irr=%02x imr=%02x isr=%02x hprio=%d irq_base=%02x rr_sel=%d "
+                "elcr=%02x fnm=%d\n", i, c->irr, c->imr, c->isr, c->priority_add,
+                c->vector_base, c->read_isr, c->elcr, c->sfnm);
+    }
+}

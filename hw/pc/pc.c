@@ -2018,6 +2018,24 @@ bool pc_balloon_info(void *opaque, MonBalloonInfo *out)
 
 /* Drive i of the command line, named as QEMU names them (ide0-hd0,
  * ide1-cd0, floppy0). */
+void pc_dump_pic(void *opaque, FILE *f)
+{
+    PCBoard *pc = opaque;
+    if (pc->ioapic)
+        ioapic_dump(pc->ioapic, 0, f);
+    if (pc->pic)
+        i8259_dump(pc->pic, f);
+}
+
+bool pc_dump_lapic(void *opaque, int cpu, FILE *f)
+{
+    PCBoard *pc = opaque;
+    if (cpu < 0 || cpu >= pc->ncpus || !pc->cpu[cpu].lapic)
+        return false;
+    lapic_dump(pc->cpu[cpu].lapic, cpu, f);
+    return true;
+}
+
 bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
 {
     PCBoard *pc = opaque;

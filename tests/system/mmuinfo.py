@@ -5,6 +5,9 @@ with the right physical address and flags, and the whole listings must be
 the same as QEMU's for the same image (when qemu-system-x86_64 is there;
 else that part prints SKIP).
 
+Also info pic / info lapic of an idle machine after SeaBIOS (no NIC)
+against QEMU's (the I/O APIC's id register aside: vx86's is 1, QEMU's 0).
+
     tests/system/mmuinfo.py [--show]
 """
 import argparse
@@ -49,7 +52,7 @@ def listings(binary, image, tmp):
     out = os.path.join(tmp, "%s-%s.out" % (image, os.path.basename(binary)))
     vm = VM(["-bios", os.path.join(ROOT, "build/testrom/%s.bin" % image), "-display", "none",
              "-serial", "none", "-m", "64M", "-accel", "tcg", "-debugcon", "file:" + out],
-            tmpdir=tmp, binary=binary)
+            tmpdir=tempfile.mkdtemp(dir=tmp), binary=binary)   # a fresh QMP socket path
     try:
         end = time.time() + 60
         while not (os.path.exists(out) and b"ready" in open(out, "rb").read()):
@@ -61,6 +64,38 @@ def listings(binary, image, tmp):
         return q.hmp("info tlb"), q.hmp("info mem")
     finally:
         vm.kill()
+
+
+def controllers(binary, tmp):
+    vm = VM(["-display", "none", "-serial", "none", "-accel", "tcg", "-m", "64M",
+             "-nic", "none"], tmpdir=tempfile.mkdtemp(dir=tmp), binary=binary)
+    try:
+        q = vm.qmp()
+        time.sleep(3)           # SeaBIOS has set the controllers up by then
+        q.cmd("stop")
+        pic = q.hmp("info pic").replace("ioapic0: ver=0x20 id=0x01", "ioapic0: ver=0x20 id=0x00")
+        return pic, q.hmp("info lapic")
+    finally:
+        vm.kill()
+
+
+def check_controllers(tmp, qemu, show):
+    pic, lapic = controllers(VX86, tmp)
+    check(pic.startswith("ioapic0: ver=0x20") and "pic0: irr=" in pic and
+          "irq_base=08" in pic and "irq_base=70" in pic, "info pic %r" % pic)
+    check("SPIV\t 0x000001ff APIC enabled" in lapic and "LVT0\t 0x00008700" in lapic,
+          "info lapic %r" % lapic)
+    if not qemu:
+        print("SKIP: mmuinfo: no qemu-system-x86_64 to compare info pic/lapic with")
+        return
+    qpic, qlapic = controllers(qemu, tmp)
+    if show:
+        print(pic, qpic, lapic, qlapic, sep="\n")
+    for name, ours, theirs in (("pic", pic, qpic), ("lapic", lapic, qlapic)):
+        a, b = ours.rstrip("\r\n").splitlines(), theirs.rstrip("\r\n").splitlines()
+        diff = [(x, y) for x, y in zip(a, b) if x != y]
+        check(a == b, "info %s differs from QEMU's: %r" % (name, diff or (ours, theirs)))
+    print("mmuinfo: info pic and info lapic after SeaBIOS as QEMU's")
 
 
 def main():
@@ -93,6 +128,7 @@ def main():
                       % (image, name, len(a), len(b), diff))
             print("mmuinfo: %s: info tlb (%d lines) and info mem (%d) as QEMU's"
                   % (image, len(tlb.splitlines()), len(mem.splitlines())))
+        check_controllers(tmp, qemu, opts.show)
         print("mmuinfo: PASS")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
