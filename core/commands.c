@@ -1192,6 +1192,19 @@ static void dump_lapic(VMControl *vc, FILE *f, bool *ok)
     *ok = vc->hooks.dump_lapic && vc->hooks.dump_lapic(vc->hooks.opaque, vc->cur_cpu, f);
 }
 
+static void dump_irq_counts(VMControl *vc, FILE *f, bool *ok)
+{
+    if (vc->hooks.dump_irq_counts)
+        vc->hooks.dump_irq_counts(vc->hooks.opaque, f);
+    else
+        *ok = false;
+}
+
+static void hmp_info_irq(VMControl *vc, int argc, char **argv, Text *out)
+{
+    hmp_dump(vc, out, dump_irq_counts);
+}
+
 static void hmp_info_pic(VMControl *vc, int argc, char **argv, Text *out)
 {
     hmp_dump(vc, out, dump_pic);
@@ -1587,6 +1600,8 @@ static const CmdDef cmd_defs[] = {
       .hmp_run = hmp_cpu },
     { .hmp = "info pic", .help = "show the PIC (i8259) and I/O APIC state",
       .hmp_run = hmp_info_pic },
+    { .hmp = "info irq", .help = "show how often each interrupt line was raised",
+      .hmp_run = hmp_info_irq },
     { .hmp = "info lapic", .help = "show the local APIC state of the current CPU",
       .hmp_run = hmp_info_lapic },
     { .hmp = "info tlb", .help = "show the CPU's page-table mappings (linear: physical flags)",

@@ -94,6 +94,7 @@ typedef struct MonitorHooks {
     /* info pic / info lapic: the interrupt controllers' registers in
      * QEMU's layouts (false: no such CPU). */
     void (*dump_pic)(void *opaque, FILE *f);
+    void (*dump_irq_counts)(void *opaque, FILE *f);     /* info irq */
     bool (*dump_lapic)(void *opaque, int cpu, FILE *f);
     void *opaque;
 } MonitorHooks;

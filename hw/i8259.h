@@ -39,5 +39,7 @@ bool i8259_has_interrupt(PICState *s);
 int i8259_ack(PICState *s);
 /* The monitor's `info pic`: one line per chip, slave first, as QEMU. */
 void i8259_dump(PICState *s, FILE *f);
+/* `info irq`: how often each input line rose, lines that never did left out. */
+void i8259_dump_counts(PICState *s, FILE *f);
 
 #endif

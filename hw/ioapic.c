@@ -31,6 +31,7 @@ struct IOAPICState {
     uint8_t regsel;
     uint64_t rte[IOAPIC_NUM_PINS];
     uint8_t level[IOAPIC_NUM_PINS];
+    uint64_t raised[IOAPIC_NUM_PINS];   /* rising edges per pin (info irq; not guest state) */
 };
 
 static void ioapic_send(IOAPICState *s, int n)
@@ -59,6 +60,8 @@ static void ioapic_set_irq(void *opaque, int n, int level)
     IOAPICState *s = opaque;
     int old = s->level[n];
     s->level[n] = level != 0;
+    if (level && !old)
+        s->raised[n]++;
     uint64_t e = s->rte[n];
     if (e & IOAPIC_RTE_LEVEL)
         ioapic_service_level(s, n);
@@ -263,4 +266,12 @@ void ioapic_dump(IOAPICState *s, int index, FILE *f)
     }
     ioapic_dump_pins(f, "IRR     ", s, false);
     ioapic_dump_pins(f, "Remote IRR", s, true);
+}
+
+void ioapic_dump_counts(IOAPICState *s, FILE *f)
+{
+    fprintf(f, "IRQ statistics for ioapic:\n");
+    for (int n = 0; n < IOAPIC_NUM_PINS; n++)
+        if (s->raised[n])
+            fprintf(f, "%2d: %llu\n", n, (unsigned long long)s->raised[n]);
 }

@@ -55,5 +55,7 @@ void ioapic_eoi(IOAPICState *s, int vector);
 uint64_t ioapic_get_entry(IOAPICState *s, int n);
 /* The monitor's `info pic`: the redirection table, QEMU's layout. */
 void ioapic_dump(IOAPICState *s, int index, FILE *f);
+/* `info irq`: how often each pin rose, pins that never did left out. */
+void ioapic_dump_counts(IOAPICState *s, FILE *f);
 
 #endif

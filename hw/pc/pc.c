@@ -2027,6 +2027,15 @@ void pc_dump_pic(void *opaque, FILE *f)
         i8259_dump(pc->pic, f);
 }
 
+void pc_dump_irq_counts(void *opaque, FILE *f)
+{
+    PCBoard *pc = opaque;
+    if (pc->ioapic)
+        ioapic_dump_counts(pc->ioapic, f);
+    if (pc->pic)
+        i8259_dump_counts(pc->pic, f);
+}
+
 bool pc_dump_lapic(void *opaque, int cpu, FILE *f)
 {
     PCBoard *pc = opaque;

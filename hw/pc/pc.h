@@ -99,6 +99,7 @@ struct PCIBus *pc_pci_bus(void *opaque);
 bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
 /* MonitorHooks.dump_pic / dump_lapic (info pic, info lapic). */
 void pc_dump_pic(void *opaque, FILE *f);
+void pc_dump_irq_counts(void *opaque, FILE *f);
 bool pc_dump_lapic(void *opaque, int cpu, FILE *f);
 /* MonitorHooks.eject / change_medium: 0 or a MonError with err set. */
 int pc_eject(void *opaque, const char *device, bool force, char *err, size_t errlen);

@@ -6,12 +6,14 @@ the same as QEMU's for the same image (when qemu-system-x86_64 is there;
 else that part prints SKIP).
 
 Also info pic / info lapic of an idle machine after SeaBIOS (no NIC)
-against QEMU's (the I/O APIC's id register aside: vx86's is 1, QEMU's 0).
+against QEMU's (the I/O APIC's id register aside: vx86's is 1, QEMU's 0),
+and info irq: QEMU's sections and lines, the timer's count growing.
 
     tests/system/mmuinfo.py [--show]
 """
 import argparse
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -74,21 +76,56 @@ def controllers(binary, tmp):
         time.sleep(3)           # SeaBIOS has set the controllers up by then
         q.cmd("stop")
         pic = q.hmp("info pic").replace("ioapic0: ver=0x20 id=0x01", "ioapic0: ver=0x20 id=0x00")
-        return pic, q.hmp("info lapic")
+        lapic = q.hmp("info lapic")
+        irq1 = q.hmp("info irq")
+        q.cmd("cont")
+        time.sleep(1)
+        return pic, lapic, (irq1, q.hmp("info irq"))
     finally:
         vm.kill()
 
 
+def irq_counts(text):
+    """info irq -> {section: {line: count}}, QEMU's layout checked."""
+    out, sec = {}, None
+    for line in text.replace("\r\n", "\n").splitlines():
+        m = re.match(r"IRQ statistics for (\S+):$", line)
+        if m:
+            sec = out.setdefault(m.group(1), {})
+            continue
+        m = re.match(r"^ ?(\d+): (\d+)$", line)
+        check(m and sec is not None, "info irq line %r" % line)
+        sec[int(m.group(1))] = int(m.group(2))
+    return out
+
+
+def check_irq(irq, qirq):
+    """The timer's line is counted and keeps counting; the sections and the
+    line format are QEMU's."""
+    a, b = irq_counts(irq[0]), irq_counts(irq[1])
+    check(set(a) == {"ioapic", "isa-i8259"}, "info irq sections %r" % irq[0])
+    check(b["isa-i8259"][0] > a["isa-i8259"][0] > 10, "i8259 timer count %r %r" % (a, b))
+    # vx86 counts per I/O APIC pin (the PIT is on pin 2); QEMU lists it as 0
+    check(b["ioapic"][2] > a["ioapic"][2] > 10, "ioapic timer pin count %r %r" % (a, b))
+    if qirq:
+        qa = irq_counts(qirq[0])
+        check(set(qa) == set(a) and 0 in qa["isa-i8259"], "QEMU's info irq %r" % qirq[0])
+    print("mmuinfo: info irq counts the timer (%d, then %d)" %
+          (a["isa-i8259"][0], b["isa-i8259"][0]))
+
+
 def check_controllers(tmp, qemu, show):
-    pic, lapic = controllers(VX86, tmp)
+    pic, lapic, irq = controllers(VX86, tmp)
     check(pic.startswith("ioapic0: ver=0x20") and "pic0: irr=" in pic and
           "irq_base=08" in pic and "irq_base=70" in pic, "info pic %r" % pic)
     check("SPIV\t 0x000001ff APIC enabled" in lapic and "LVT0\t 0x00008700" in lapic,
           "info lapic %r" % lapic)
     if not qemu:
+        check_irq(irq, None)
         print("SKIP: mmuinfo: no qemu-system-x86_64 to compare info pic/lapic with")
         return
-    qpic, qlapic = controllers(qemu, tmp)
+    qpic, qlapic, qirq = controllers(qemu, tmp)
+    check_irq(irq, qirq)
     if show:
         print(pic, qpic, lapic, qlapic, sep="\n")
     for name, ours, theirs in (("pic", pic, qpic), ("lapic", lapic, qlapic)):
