@@ -1349,7 +1349,7 @@ static struct PCMedium *medium_find(PCBoard *pc, const char *device, int *errc, 
     for (int i = 0; o && i < o->ndrives && i < MAX_DRIVES; i++) {
         char name[32];
         drive_name(o, i, name, sizeof name);
-        if (strcmp(name, device) && strcmp(o->drives[i].id, device))
+        if (strcmp(name, device) && (!o->drives[i].id[0] || strcmp(o->drives[i].id, device)))
             continue;
         if (pc->medium[i].pc)
             return &pc->medium[i];

@@ -162,6 +162,8 @@ def scenario(binary, accel, guest, tmp, iso_a, iso_b, want_a, want_b, setup):
             r = q.execute("eject", **args)
             check("error" in r, "eject %r succeeded" % args)
             record.append(("eject-" + what, r["error"]["class"]))
+        r = q.execute("eject", device="")
+        check("error" in r and "inserted" in cd_info(q, dev), "eject of '' took the disc: %r" % r)
         r = q.execute("blockdev-change-medium", device=dev,
                       filename=os.path.join(tmp, "missing.iso"))
         check("error" in r, "change to a missing file succeeded")
