@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "block/block-int.h"
@@ -64,6 +65,7 @@ typedef struct BlkRequest {
     BlockCompletionFunc cb;
     void *opaque;
     int ret;
+    int64_t start_ns;             /* submission (query-blockstats times) */
     struct BlkRequest *next;
 } BlkRequest;
 
@@ -101,6 +103,9 @@ struct BlockBackend {
      * round, so when the guest sees it depends on the instruction count
      * only (docs/record-replay.md). */
     bool sync;
+    BlockStats stats;             /* main thread only: see account() */
+    BlockErrorFn error_fn;        /* failed guest reads/writes */
+    void *error_opaque;
 };
 
 /* ---- the request itself (worker threads, or the caller for blk_p*) ---- */
@@ -164,6 +169,54 @@ static void worker(gpointer data, gpointer user_data)
 
 /* ---- completions (main thread) ---- */
 
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Counts one finished guest request (main thread, before its callback). */
+static void account(BlockBackend *bb, const BlkRequest *r)
+{
+    BlockStats *s = &bb->stats;
+    uint64_t ns = (uint64_t)(mono_ns() - r->start_ns);
+    bool ok = r->ret >= 0;
+    switch (r->type) {
+    case REQ_READ:
+        if (ok) { s->rd_ops++; s->rd_bytes += r->len; s->rd_ns += ns; } else s->failed_rd_ops++;
+        break;
+    case REQ_WRITE:
+        if (ok) {
+            s->wr_ops++;
+            s->wr_bytes += r->len;
+            s->wr_ns += ns;
+            s->wr_highest_offset = MAX(s->wr_highest_offset, r->offset + r->len);
+        } else {
+            s->failed_wr_ops++;
+        }
+        break;
+    case REQ_FLUSH:
+        if (ok) { s->flush_ops++; s->flush_ns += ns; } else s->failed_flush_ops++;
+        break;
+    case REQ_DISCARD:
+        if (ok) { s->unmap_ops++; s->unmap_bytes += r->len; s->unmap_ns += ns; }
+        else s->failed_unmap_ops++;
+        break;
+    }
+}
+
+void blk_set_error_notify(BlockBackend *bb, BlockErrorFn fn, void *opaque)
+{
+    bb->error_fn = fn;
+    bb->error_opaque = opaque;
+}
+
+void blk_get_stats(const BlockBackend *bb, BlockStats *out)
+{
+    *out = bb->stats;
+}
+
 /* Runs the callbacks of the requests finished so far; returns how many. */
 static int run_completions(BlockBackend *bb)
 {
@@ -176,6 +229,9 @@ static int run_completions(BlockBackend *bb)
     while (r) {
         BlkRequest *next = r->next;
         bb->in_flight--;
+        account(bb, r);
+        if (r->ret < 0 && bb->error_fn && (r->type == REQ_READ || r->type == REQ_WRITE))
+            bb->error_fn(bb->error_opaque, r->type == REQ_WRITE, r->ret);
         if (r->cb)
             r->cb(r->opaque, r->ret);
         free(r);
@@ -501,7 +557,7 @@ static int submit(BlockBackend *bb, BlkReqType type, uint64_t offset, void *buf,
         return r;
     BlkRequest *req = xcalloc(1, sizeof(*req));
     *req = (BlkRequest){ .type = type, .offset = offset, .buf = buf, .len = len,
-                         .cb = cb, .opaque = opaque };
+                         .cb = cb, .opaque = opaque, .start_ns = mono_ns() };
     bb->in_flight++;
     if (bb->sync) {
         req->ret = do_request(bb, type, offset, buf, len);

@@ -122,6 +122,23 @@ int blk_pwrite(BlockBackend *bb, uint64_t offset, const void *buf, size_t len);
 int blk_flush(BlockBackend *bb);
 int blk_discard(BlockBackend *bb, uint64_t offset, size_t len);
 
+/* What the guest's asynchronous requests did (QMP query-blockstats, as
+ * QEMU's BlockDeviceStats): counted when a request completes, successful
+ * ones by kind, failed ones apart; times from submission to completion. */
+typedef struct BlockStats {
+    uint64_t rd_bytes, wr_bytes, unmap_bytes;
+    uint64_t rd_ops, wr_ops, flush_ops, unmap_ops;
+    uint64_t failed_rd_ops, failed_wr_ops, failed_flush_ops, failed_unmap_ops;
+    uint64_t rd_ns, wr_ns, flush_ns, unmap_ns;
+    uint64_t wr_highest_offset;       /* end of the furthest successful write */
+} BlockStats;
+void blk_get_stats(const BlockBackend *bb, BlockStats *out);
+
+/* Told (main thread, before the request's callback) when a guest read or
+ * write fails: -errno (QMP's BLOCK_IO_ERROR; the board names the drive). */
+typedef void (*BlockErrorFn)(void *opaque, bool is_write, int err);
+void blk_set_error_notify(BlockBackend *bb, BlockErrorFn fn, void *opaque);
+
 /* Waits until no request of bb is in flight, running their callbacks
  * (snapshots, reset, shutdown, unit tests). */
 void blk_drain(BlockBackend *bb);

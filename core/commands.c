@@ -18,8 +18,10 @@
 #include "config.h"
 #include "accel/accel.h"
 #include "core/migration.h"
+#include "core/monitor-mmu.h"
 #include "core/snapshot.h"
 #include "core/util.h"
+#include "block/block.h"
 #include "hw/pci.h"
 
 /* ---- small helpers ---- */
@@ -63,7 +65,47 @@ static const char *const event_names[] = {
     [MACHINE_EV_STOP] = "STOP", [MACHINE_EV_RESUME] = "RESUME",
     [MACHINE_EV_RESET] = "RESET", [MACHINE_EV_SHUTDOWN] = "SHUTDOWN",
     [MACHINE_EV_POWERDOWN] = "POWERDOWN", [MACHINE_EV_BALLOON_CHANGE] = "BALLOON_CHANGE",
+    [MACHINE_EV_TRAY_MOVED] = "DEVICE_TRAY_MOVED",
+    [MACHINE_EV_BLOCK_IO_ERROR] = "BLOCK_IO_ERROR",
 };
+
+/* BLOCK_IO_ERROR's data: the drive's last failed request, reported to the
+ * guest (QEMU's "report" action). */
+static JsonValue *block_io_error_data(VMControl *vc, const char *device)
+{
+    MonDriveInfo d;
+    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d);
+         i++) {
+        if (strcmp(d.device, device) || !d.io_error)
+            continue;
+        JsonValue *data = json_object();
+        json_set_str(data, "device", d.device);
+        json_set_str(data, "node-name", d.device);
+        json_set_str(data, "operation", d.io_error_write ? "write" : "read");
+        json_set_str(data, "action", "report");
+        json_set_bool(data, "nospace", d.io_error == -ENOSPC);
+        json_set_str(data, "reason", strerror(-d.io_error));
+        return data;
+    }
+    return NULL;
+}
+
+/* DEVICE_TRAY_MOVED's data: the drive named by the board, its tray now. */
+static JsonValue *tray_moved_data(VMControl *vc, const char *device)
+{
+    MonDriveInfo d;
+    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d);
+         i++) {
+        if (strcmp(d.device, device))
+            continue;
+        JsonValue *data = json_object();
+        json_set_str(data, "device", d.device);
+        json_set_str(data, "id", d.device);
+        json_set_bool(data, "tray-open", d.tray_open);
+        return data;
+    }
+    return NULL;
+}
 
 static void machine_event(void *opaque, MachineEvent ev, bool guest, const char *reason)
 {
@@ -81,6 +123,10 @@ static void machine_event(void *opaque, MachineEvent ev, bool guest, const char 
         data = json_object();
         json_set_int(data, "actual", (int64_t)b.actual);
     }
+    if (ev == MACHINE_EV_TRAY_MOVED && !(data = tray_moved_data(vc, reason)))
+        return;
+    if (ev == MACHINE_EV_BLOCK_IO_ERROR && !(data = block_io_error_data(vc, reason)))
+        return;
     if (ev == MACHINE_EV_RESUME || ev == MACHINE_EV_STOP)
         vc->run_reason = ev == MACHINE_EV_STOP ? vc->run_reason : NULL;
     vmcontrol_emit(vc, event_names[ev], data);
@@ -281,6 +327,60 @@ static void hmp_cpu(VMControl *vc, int argc, char **argv, Text *out)
     vc->cur_cpu = (int)n;
 }
 
+/* QEMU lists every possible CPU slot (-smp maxcpus=); the present ones
+ * carry their qom-path.  Nothing can be plugged into the others yet. */
+static JsonValue *qmp_query_hotpluggable_cpus(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const VMOptions *o = vc->m->opts;
+    int n = vc->m->ncpus > 0 ? vc->m->ncpus : 1;
+    int max = o && o->smp_maxcpus > n ? o->smp_maxcpus : n;
+    int threads = o && o->smp_threads > 0 ? o->smp_threads : 1;
+    int cores = o && o->smp_cores > 0 ? o->smp_cores : 1;
+    char type[96];
+    snprintf(type, sizeof type, "%s-x86_64-cpu", o && o->cpu_model ? o->cpu_model : "qemu64");
+    JsonValue *r = json_array();
+    for (int i = max - 1; i >= 0; i--) {      /* QEMU lists the last slot first */
+        JsonValue *c = json_object(), *props = json_object();
+        json_set_str(c, "type", type);
+        json_set_int(c, "vcpus-count", 1);
+        json_set_int(props, "core-id", (i / threads) % cores);
+        json_set_int(props, "thread-id", i % threads);
+        json_set_int(props, "socket-id", i / (threads * cores));
+        json_set(c, "props", props);
+        if (i < n) {
+            char path[64];
+            snprintf(path, sizeof path, "/machine/unattached/device[%d]", i);
+            json_set_str(c, "qom-path", path);
+        }
+        json_append(r, c);
+    }
+    return r;
+}
+
+static void hmp_hotpluggable_cpus(VMControl *vc, const JsonValue *r, Text *out)
+{
+    text_printf(out, "Hotpluggable CPUs:\n");
+    for (size_t i = 0; i < r->n; i++) {
+        const JsonValue *c = r->items[i], *props = json_get(c, "props");
+        const char *path = json_get_string(c, "qom-path");
+        text_printf(out, "  type: \"%s\"\n  vcpus_count: \"%lld\"\n", json_get_string(c, "type"),
+                    (long long)json_get(c, "vcpus-count")->i);
+        if (path)
+            text_printf(out, "  qom_path: \"%s\"\n", path);
+        text_printf(out, "  CPUInstance Properties:\n");
+        for (size_t k = 0; k < props->n; k++)
+            text_printf(out, "    %s: \"%lld\"\n", props->keys[k], (long long)props->items[k]->i);
+    }
+}
+
+/* The PC's ACPI tables offer no sleep state (no _S3): a guest cannot
+ * suspend, so there is nothing to wake, as QEMU says for such a guest. */
+static JsonValue *qmp_system_wakeup(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    cmd_error(e, "GenericError", "wake-up from suspend is not supported by this guest");
+    return NULL;
+}
+
 static JsonValue *qmp_query_kvm(VMControl *vc, const JsonValue *a, CmdError *e)
 {
     JsonValue *r = json_object();
@@ -302,10 +402,10 @@ static JsonValue *qmp_query_block(VMControl *vc, const JsonValue *a, CmdError *e
         JsonValue *b = json_object();
         json_set_str(b, "device", d.device);
         json_set_str(b, "qdev", d.device);
-        json_set_bool(b, "locked", false);
+        json_set_bool(b, "locked", d.locked);
         json_set_bool(b, "removable", d.removable);
         if (d.removable)
-            json_set_bool(b, "tray_open", false);
+            json_set_bool(b, "tray_open", d.tray_open);
         json_set_str(b, "io-status", "ok");
         if (d.inserted) {
             JsonValue *ins = json_object(), *img = json_object();
@@ -325,6 +425,77 @@ static JsonValue *qmp_query_block(VMControl *vc, const JsonValue *a, CmdError *e
         json_append(r, b);
     }
     return r;
+}
+
+/* QEMU's BlockDeviceStats, counted by the block layer per backend
+ * (block/block.c); a drive without a medium reports zeros. */
+static JsonValue *blockstats_json(const BlockStats *st)
+{
+    JsonValue *s = json_object();
+    json_set_int(s, "rd_bytes", (int64_t)st->rd_bytes);
+    json_set_int(s, "wr_bytes", (int64_t)st->wr_bytes);
+    json_set_int(s, "unmap_bytes", (int64_t)st->unmap_bytes);
+    json_set_int(s, "rd_operations", (int64_t)st->rd_ops);
+    json_set_int(s, "wr_operations", (int64_t)st->wr_ops);
+    json_set_int(s, "flush_operations", (int64_t)st->flush_ops);
+    json_set_int(s, "unmap_operations", (int64_t)st->unmap_ops);
+    json_set_int(s, "rd_total_time_ns", (int64_t)st->rd_ns);
+    json_set_int(s, "wr_total_time_ns", (int64_t)st->wr_ns);
+    json_set_int(s, "flush_total_time_ns", (int64_t)st->flush_ns);
+    json_set_int(s, "unmap_total_time_ns", (int64_t)st->unmap_ns);
+    json_set_int(s, "wr_highest_offset", (int64_t)st->wr_highest_offset);
+    json_set_int(s, "rd_merged", 0);
+    json_set_int(s, "wr_merged", 0);
+    json_set_int(s, "unmap_merged", 0);
+    json_set_int(s, "failed_rd_operations", (int64_t)st->failed_rd_ops);
+    json_set_int(s, "failed_wr_operations", (int64_t)st->failed_wr_ops);
+    json_set_int(s, "failed_flush_operations", (int64_t)st->failed_flush_ops);
+    json_set_int(s, "failed_unmap_operations", (int64_t)st->failed_unmap_ops);
+    json_set_int(s, "invalid_rd_operations", 0);
+    json_set_int(s, "invalid_wr_operations", 0);
+    json_set_int(s, "invalid_flush_operations", 0);
+    json_set_int(s, "invalid_unmap_operations", 0);
+    json_set_bool(s, "account_invalid", true);
+    json_set_bool(s, "account_failed", true);
+    json_set(s, "timed_stats", json_array());
+    return s;
+}
+
+static JsonValue *qmp_query_blockstats(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array();
+    MonDriveInfo d;
+    for (int i = 0; vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d); i++) {
+        BlockStats st = { 0 };
+        if (d.inserted && d.bb)
+            blk_get_stats(d.bb, &st);
+        JsonValue *b = json_object();
+        json_set_str(b, "device", d.device);
+        json_set_str(b, "qdev", d.device);
+        if (d.inserted)
+            json_set_str(b, "node-name", d.device);
+        json_set(b, "stats", blockstats_json(&st));
+        json_append(r, b);
+    }
+    return r;
+}
+
+static void hmp_blockstats(VMControl *vc, const JsonValue *r, Text *out)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        JsonValue *s = json_get(r->items[i], "stats");
+        text_printf(out, "%s: rd_bytes=%lld wr_bytes=%lld rd_operations=%lld wr_operations=%lld "
+                    "flush_operations=%lld wr_total_time_ns=%lld rd_total_time_ns=%lld "
+                    "flush_total_time_ns=%lld rd_merged=0 wr_merged=0 idle_time_ns=0\n",
+                    json_get_string(r->items[i], "device"),
+                    (long long)json_get(s, "rd_bytes")->i, (long long)json_get(s, "wr_bytes")->i,
+                    (long long)json_get(s, "rd_operations")->i,
+                    (long long)json_get(s, "wr_operations")->i,
+                    (long long)json_get(s, "flush_operations")->i,
+                    (long long)json_get(s, "wr_total_time_ns")->i,
+                    (long long)json_get(s, "rd_total_time_ns")->i,
+                    (long long)json_get(s, "flush_total_time_ns")->i);
+    }
 }
 
 static void hmp_block(VMControl *vc, const JsonValue *r, Text *out)
@@ -804,10 +975,127 @@ static void hmp_vnc_password_entered(VMControl *vc, const char *pw, Text *out)
 
 /* change vnc password [PASSWORD]: without it, the monitor asks for it
  * (not echoed). */
+/* ---- removable media: eject, blockdev-change-medium ---- */
+
+/* QMP names a drive by device= (its block name) or id= (the device's). */
+static const char *medium_target(const JsonValue *a, CmdError *e)
+{
+    const char *dev = json_get_string(a, "device"), *id = json_get_string(a, "id");
+    if (!dev == !id) {
+        cmd_error(e, "GenericError", "Need exactly one of 'device' and 'id'");
+        return NULL;
+    }
+    return dev ? dev : id;
+}
+
+static void medium_error(CmdError *e, int rc, const char *msg)
+{
+    cmd_error(e, rc == MON_ERR_NOT_FOUND ? "DeviceNotFound" : "GenericError", "%s", msg);
+}
+
+static JsonValue *qmp_eject(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *target = medium_target(a, e);
+    const JsonValue *force = json_get(a, "force");
+    char err[400];
+    if (!target)
+        return NULL;
+    if (!vc->hooks.eject) {
+        cmd_error(e, "DeviceNotFound", "Device '%s' not found", target);
+        return NULL;
+    }
+    int rc = vc->hooks.eject(vc->hooks.opaque, target, force && force->b, err, sizeof err);
+    if (rc) {
+        medium_error(e, rc, err);
+        return NULL;
+    }
+    return json_object();
+}
+
+static JsonValue *qmp_blockdev_change_medium(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    const char *target = medium_target(a, e);
+    const char *file = json_get_string(a, "filename"), *fmt = json_get_string(a, "format");
+    const char *mode = json_get_string(a, "read-only-mode");
+    char err[700];
+    if (!target)
+        return NULL;
+    if (mode && strcmp(mode, "retain") && strcmp(mode, "read-only") && strcmp(mode, "read-write")) {
+        cmd_error(e, "GenericError", "Parameter 'read-only-mode' does not accept value '%s'", mode);
+        return NULL;
+    }
+    if (mode && !strcmp(mode, "read-write")) {     /* the drives that change media are CDs */
+        cmd_error(e, "GenericError", "Device '%s' is a CD-ROM: its medium is read-only", target);
+        return NULL;
+    }
+    if (vc->sandbox) {
+        cmd_error(e, "GenericError", "blockdev-change-medium: no host files in this sandbox");
+        return NULL;
+    }
+    if (fmt && !blk_format_known(fmt)) {
+        cmd_error(e, "GenericError", "Unknown driver '%s'", fmt);
+        return NULL;
+    }
+    if (!vc->hooks.change_medium) {
+        cmd_error(e, "DeviceNotFound", "Device '%s' not found", target);
+        return NULL;
+    }
+    int rc = vc->hooks.change_medium(vc->hooks.opaque, target, file, fmt, err, sizeof err);
+    if (rc) {
+        medium_error(e, rc, err);
+        return NULL;
+    }
+    return json_object();
+}
+
+static void hmp_eject(VMControl *vc, int argc, char **argv, Text *out)
+{
+    bool force = argc == 3 && !strcmp(argv[1], "-f");
+    if (argc != 2 + force) {
+        text_printf(out, "eject: expected [-f] DEVICE\n");
+        return;
+    }
+    JsonValue *a = json_object();
+    json_set_str(a, "device", argv[1 + force]);
+    if (force)
+        json_set_bool(a, "force", true);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "eject", a, &e);
+    if (!r)
+        text_printf(out, "%s\n", e.desc);
+    json_free(r);
+    json_free(a);
+}
+
+/* change DEVICE FILE [FORMAT] (blockdev-change-medium), or change vnc
+ * password [PASSWORD]. */
+static void hmp_change_medium(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc < 3 || argc > 4) {
+        text_printf(out, "change: expected DEVICE FILE [FORMAT] or vnc password [PASSWORD]\n");
+        return;
+    }
+    JsonValue *a = json_object();
+    json_set_str(a, "device", argv[1]);
+    json_set_str(a, "filename", argv[2]);
+    if (argc == 4)
+        json_set_str(a, "format", argv[3]);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "blockdev-change-medium", a, &e);
+    if (!r)
+        text_printf(out, "%s\n", e.desc);
+    json_free(r);
+    json_free(a);
+}
+
 static void hmp_change(VMControl *vc, int argc, char **argv, Text *out)
 {
-    if (argc < 3 || strcmp(argv[1], "vnc") || strcmp(argv[2], "password")) {
-        text_printf(out, "change: vx86 has only 'change vnc password [PASSWORD]'\n");
+    if (argc < 2 || strcmp(argv[1], "vnc")) {
+        hmp_change_medium(vc, argc, argv, out);
+        return;
+    }
+    if (argc < 3 || strcmp(argv[2], "password")) {
+        text_printf(out, "change: vx86 has only 'change vnc password [PASSWORD]' for vnc\n");
         return;
     }
     if (argc > 4) {
@@ -856,6 +1144,75 @@ static void hmp_info_registers(VMControl *vc, int argc, char **argv, Text *out)
     fclose(f);
     text_printf(out, "%s", buf);
     free(buf);
+}
+
+static void hmp_info_tlb(VMControl *vc, int argc, char **argv, Text *out)
+{
+    X86ArchState s;
+    if (get_cpu(vc, &s, out))
+        monitor_info_tlb(vc->m->mem, &s, out);
+}
+
+static void hmp_info_mem(VMControl *vc, int argc, char **argv, Text *out)
+{
+    X86ArchState s;
+    if (get_cpu(vc, &s, out))
+        monitor_info_mem(vc->m->mem, &s, out);
+}
+
+/* Runs a board dump (FILE *) with the CPUs standing still. */
+static void hmp_dump(VMControl *vc, Text *out, void (*fn)(VMControl *vc, FILE *f, bool *ok))
+{
+    char *buf = NULL;
+    size_t len = 0;
+    bool ok = true;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f)
+        return;
+    machine_vcpus_stop(vc->m);
+    fn(vc, f, &ok);
+    machine_vcpus_start(vc->m);
+    fclose(f);
+    text_printf(out, "%s", ok ? buf : "");
+    if (!ok)
+        text_printf(out, "no interrupt controller to show\n");
+    free(buf);
+}
+
+static void dump_pic(VMControl *vc, FILE *f, bool *ok)
+{
+    if (vc->hooks.dump_pic)
+        vc->hooks.dump_pic(vc->hooks.opaque, f);
+    else
+        *ok = false;
+}
+
+static void dump_lapic(VMControl *vc, FILE *f, bool *ok)
+{
+    *ok = vc->hooks.dump_lapic && vc->hooks.dump_lapic(vc->hooks.opaque, vc->cur_cpu, f);
+}
+
+static void dump_irq_counts(VMControl *vc, FILE *f, bool *ok)
+{
+    if (vc->hooks.dump_irq_counts)
+        vc->hooks.dump_irq_counts(vc->hooks.opaque, f);
+    else
+        *ok = false;
+}
+
+static void hmp_info_irq(VMControl *vc, int argc, char **argv, Text *out)
+{
+    hmp_dump(vc, out, dump_irq_counts);
+}
+
+static void hmp_info_pic(VMControl *vc, int argc, char **argv, Text *out)
+{
+    hmp_dump(vc, out, dump_pic);
+}
+
+static void hmp_info_lapic(VMControl *vc, int argc, char **argv, Text *out)
+{
+    hmp_dump(vc, out, dump_lapic);
 }
 
 /* Reads guest-physical RAM/ROM only (no device side effects). */
@@ -1151,6 +1508,7 @@ static void hmp_info_qtree(VMControl *vc, int argc, char **argv, Text *out)
 /* ---- commands about commands ---- */
 
 static JsonValue *qmp_query_commands(VMControl *vc, const JsonValue *a, CmdError *e);
+static JsonValue *qmp_query_qmp_schema(VMControl *vc, const JsonValue *a, CmdError *e);
 static JsonValue *qmp_hmp_command(VMControl *vc, const JsonValue *a, CmdError *e);
 static void hmp_help(VMControl *vc, int argc, char **argv, Text *out);
 static void hmp_info(VMControl *vc, int argc, char **argv, Text *out);
@@ -1165,11 +1523,36 @@ static JsonValue *qmp_capabilities_dummy(VMControl *vc, const JsonValue *a, CmdE
 
 #define S(n) { n, ARG_STR, false }
 #define S_OPT(n) { n, ARG_STR, true }
+#define B(n) { n, ARG_BOOL, false }
+#define I(n) { n, ARG_INT, false }
+
+/* The events vx86 emits and the members of their "data", as
+ * query-qmp-schema describes them (QEMU's names). */
+typedef struct EventDef {
+    const char *name;
+    CmdArg data[6];
+} EventDef;
+
+static const EventDef event_defs[] = {
+    { .name = "STOP" },
+    { .name = "RESUME" },
+    { "RESET", { B("guest"), S("reason") } },
+    { "SHUTDOWN", { B("guest"), S("reason") } },
+    { .name = "POWERDOWN" },
+    { "BALLOON_CHANGE", { I("actual") } },
+    { "MIGRATION", { S("status") } },
+    { "JOB_STATUS_CHANGE", { S("id"), S("status") } },
+    { "DEVICE_TRAY_MOVED", { S("device"), S("id"), B("tray-open") } },
+    { "BLOCK_IO_ERROR", { S("device"), S("node-name"), S("operation"), S("action"),
+                          B("nospace"), S("reason") } },
+};
 
 static const CmdDef cmd_defs[] = {
     { .qmp = "qmp_capabilities", .help = "negotiate QMP capabilities",
       .args = { { "enable", ARG_ANY, true } }, .run = qmp_capabilities_dummy },
     { .qmp = "query-commands", .help = "list the QMP commands", .run = qmp_query_commands },
+    { .qmp = "query-qmp-schema", .help = "describe the QMP commands, their arguments and the events",
+      .run = qmp_query_qmp_schema },
     { .hmp = "help", .hmp_alias = "?", .hmp_params = "[cmd]", .help = "show the help",
       .hmp_run = hmp_help },
     { .hmp = "info", .hmp_params = "[subcommand]", .help = "show information about the system state",
@@ -1186,10 +1569,23 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_query_kvm, .hmp_print = hmp_kvm },
     { .qmp = "query-block", .hmp = "info block", .help = "show the block devices",
       .run = qmp_query_block, .hmp_print = hmp_block },
+    { .qmp = "query-blockstats", .hmp = "info blockstats",
+      .help = "show the block devices' I/O statistics",
+      .args = { { "query-nodes", ARG_BOOL, true } }, .run = qmp_query_blockstats, .hmp_print = hmp_blockstats },
+    { .qmp = "query-hotpluggable-cpus", .hmp = "info hotpluggable-cpus",
+      .help = "show the CPU slots (nothing can be plugged yet)",
+      .run = qmp_query_hotpluggable_cpus, .hmp_print = hmp_hotpluggable_cpus },
     { .qmp = "query-migrate", .hmp = "info migrate", .help = "show the migration status",
       .run = qmp_query_migrate, .hmp_print = hmp_info_migrate },
     { .qmp = "query-migrate-parameters", .help = "show the migration parameters",
       .run = qmp_query_migrate_parameters },
+    { .qmp = "query-migrate-capabilities", .hmp = "info migrate_capabilities",
+      .help = "show the migration capabilities",
+      .run = qmp_query_migrate_capabilities, .hmp_print = hmp_migrate_capabilities },
+    { .qmp = "migrate-set-capabilities", .hmp = "migrate_set_capability",
+      .hmp_params = "capability state", .help = "enable or disable a migration capability (compress)",
+      .args = { { "capabilities", ARG_ANY, false } },
+      .run = qmp_migrate_set_capabilities, .hmp_run = hmp_migrate_set_capability },
     { .qmp = "query-balloon", .hmp = "info balloon",
       .help = "show the balloon's actual size (MiB) and the guest's statistics",
       .run = qmp_query_balloon, .hmp_run = hmp_info_balloon },
@@ -1202,6 +1598,16 @@ static const CmdDef cmd_defs[] = {
     { .hmp = "info registers", .help = "show the CPU registers", .hmp_run = hmp_info_registers },
     { .hmp = "cpu", .hmp_params = "index", .help = "set the default CPU (info registers, x, p)",
       .hmp_run = hmp_cpu },
+    { .hmp = "info pic", .help = "show the PIC (i8259) and I/O APIC state",
+      .hmp_run = hmp_info_pic },
+    { .hmp = "info irq", .help = "show how often each interrupt line was raised",
+      .hmp_run = hmp_info_irq },
+    { .hmp = "info lapic", .help = "show the local APIC state of the current CPU",
+      .hmp_run = hmp_info_lapic },
+    { .hmp = "info tlb", .help = "show the CPU's page-table mappings (linear: physical flags)",
+      .hmp_run = hmp_info_tlb },
+    { .hmp = "info mem", .help = "show the active virtual memory mappings",
+      .hmp_run = hmp_info_mem },
     { .hmp = "info mtree", .help = "show the memory map", .hmp_run = hmp_info_mtree },
     { .hmp = "info pci", .help = "show the PCI devices", .hmp_run = hmp_info_pci },
     { .hmp = "info qtree", .help = "show the devices (short)", .hmp_run = hmp_info_qtree },
@@ -1211,6 +1617,8 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_system_reset },
     { .qmp = "system_powerdown", .hmp = "system_powerdown",
       .help = "press the ACPI power button", .run = qmp_system_powerdown },
+    { .qmp = "system_wakeup", .hmp = "system_wakeup", .help = "wake up the guest from suspend",
+      .run = qmp_system_wakeup },
     { .qmp = "quit", .hmp = "quit", .hmp_alias = "q", .help = "quit the emulator", .run = qmp_quit },
     { .qmp = "screendump", .hmp = "screendump", .hmp_params = "filename [-f format]",
       .help = "save the screen as an image (ppm, or png with -f png)",
@@ -1223,8 +1631,17 @@ static const CmdDef cmd_defs[] = {
     { .qmp = "input-send-event", .help = "send input events (keys, buttons, rel/abs motion)",
       .args = { { "events", ARG_ANY, false }, S_OPT("device"), { "head", ARG_INT, true } },
       .run = qmp_input_send_event },
-    { .hmp = "change", .hmp_params = "vnc password [password]",
-      .help = "set the VNC password (asks for it when not given)", .hmp_run = hmp_change },
+    { .hmp = "change", .hmp_params = "device filename [format] | vnc password [password]",
+      .help = "change a removable medium (a CD-ROM's disc), or set the VNC password "
+              "(asks for it when not given)", .hmp_run = hmp_change },
+    { .qmp = "eject", .hmp = "eject", .hmp_params = "[-f] device",
+      .help = "eject a removable medium (use -f to force it)",
+      .args = { S_OPT("device"), S_OPT("id"), { "force", ARG_BOOL, true } },
+      .run = qmp_eject, .hmp_run = hmp_eject },
+    { .qmp = "blockdev-change-medium", .help = "change a removable medium (a CD-ROM's disc)",
+      .args = { S_OPT("device"), S_OPT("id"), S("filename"), S_OPT("format"),
+                S_OPT("read-only-mode"), { "force", ARG_BOOL, true } },
+      .run = qmp_blockdev_change_medium },
     { .qmp = "query-vnc", .hmp = "info vnc",
       .help = "show the VNC server's address, authentication and clients",
       .run = qmp_query_vnc, .hmp_run = hmp_info_vnc },
@@ -1311,6 +1728,86 @@ static JsonValue *qmp_query_commands(VMControl *vc, const JsonValue *a, CmdError
         JsonValue *c = json_object();
         json_set_str(c, "name", cmd_defs[i].qmp);
         json_append(r, c);
+    }
+    return r;
+}
+
+/* ---- query-qmp-schema (QEMU's SchemaInfo, qapi/introspect.json) ----
+ * Built from the table itself: a command's arg-type lists its CmdArg rows,
+ * an event's its EventDef members.  Return types are not declared in the
+ * table, so every command returns "any". */
+
+static const char *const schema_type_of[] = {
+    [ARG_STR] = "str", [ARG_INT] = "int", [ARG_BOOL] = "bool",
+    [ARG_NUMBER] = "number", [ARG_OBJECT] = "any", [ARG_ANY] = "any",
+};
+
+static JsonValue *schema_entry(const char *name, const char *meta)
+{
+    JsonValue *o = json_object();
+    json_set_str(o, "name", name);
+    json_set_str(o, "meta-type", meta);
+    return o;
+}
+
+static void schema_builtins(JsonValue *r)
+{
+    static const char *const b[][2] = {
+        { "str", "string" }, { "int", "int" }, { "bool", "boolean" },
+        { "number", "number" }, { "null", "null" }, { "any", "value" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(b); i++) {
+        JsonValue *o = schema_entry(b[i][0], "builtin");
+        json_set_str(o, "json-type", b[i][1]);
+        json_append(r, o);
+    }
+}
+
+/* The object type "q_obj_<owner>-arg" with args' members (optional ones
+ * with "default": null, as QEMU marks them); "q_empty" when none. */
+static const char *schema_object(JsonValue *r, const char *owner, const CmdArg *args,
+                                 char *name, size_t len)
+{
+    if (!args[0].name)
+        return "q_empty";
+    snprintf(name, len, "q_obj_%s-arg", owner);
+    JsonValue *o = schema_entry(name, "object"), *members = json_array();
+    for (int k = 0; k < 6 && args[k].name; k++) {
+        JsonValue *mb = json_object();
+        json_set_str(mb, "name", args[k].name);
+        json_set_str(mb, "type", schema_type_of[args[k].type]);
+        if (args[k].optional)
+            json_set(mb, "default", json_null());
+        json_append(members, mb);
+    }
+    json_set(o, "members", members);
+    json_append(r, o);
+    return name;
+}
+
+static JsonValue *qmp_query_qmp_schema(VMControl *vc, const JsonValue *a, CmdError *e)
+{
+    JsonValue *r = json_array();
+    char tname[96];
+    schema_builtins(r);
+    JsonValue *empty = schema_entry("q_empty", "object");
+    json_set(empty, "members", json_array());
+    json_append(r, empty);
+    for (size_t i = 0; i < ARRAY_SIZE(cmd_defs); i++) {
+        if (!cmd_defs[i].qmp)
+            continue;
+        const char *t = schema_object(r, cmd_defs[i].qmp, cmd_defs[i].args, tname, sizeof tname);
+        JsonValue *c = schema_entry(cmd_defs[i].qmp, "command");
+        json_set_str(c, "arg-type", t);
+        json_set_str(c, "ret-type", "any");
+        json_set_bool(c, "allow-oob", false);
+        json_append(r, c);
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(event_defs); i++) {
+        const char *t = schema_object(r, event_defs[i].name, event_defs[i].data, tname, sizeof tname);
+        JsonValue *ev = schema_entry(event_defs[i].name, "event");
+        json_set_str(ev, "arg-type", t);
+        json_append(r, ev);
     }
     return r;
 }

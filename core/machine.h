@@ -45,6 +45,10 @@ typedef enum MachineEvent {
     MACHINE_EV_SHUTDOWN,    /* the machine is ending (or powered off under -no-shutdown) */
     MACHINE_EV_POWERDOWN,   /* the ACPI power button was pressed for the guest */
     MACHINE_EV_BALLOON_CHANGE,  /* the guest's balloon size changed (MonitorHooks.balloon_info) */
+    MACHINE_EV_TRAY_MOVED,  /* a CD-ROM tray moved; reason: the drive's name
+                               (MonitorHooks.drive_info has its state) */
+    MACHINE_EV_BLOCK_IO_ERROR,  /* a guest disk request failed; reason: the drive's
+                                   name (MonitorHooks.drive_info: io_error) */
 } MachineEvent;
 /* guest: the guest asked (not the host's user or a management tool);
  * reason: QEMU's ShutdownCause spelling ("guest-shutdown", "host-qmp-quit",

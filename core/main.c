@@ -273,6 +273,9 @@ static int run_board(Machine *m, const VMOptions *opts)
                            .pci_bus = pc_pci_bus,
                            .drive_info = pc_drive_info, .balloon_set = pc_balloon_set,
                            .balloon_info = pc_balloon_info, .set_link = pc_set_link,
+                           .eject = pc_eject, .change_medium = pc_change_medium,
+                           .dump_pic = pc_dump_pic, .dump_lapic = pc_dump_lapic,
+                           .dump_irq_counts = pc_dump_irq_counts,
                            .opaque = pc };
     DisplayInput in = { pc_send_key, pc_send_mouse, pc, pc_mouse_absolute, pc_send_mouse_abs };
     if (m->rr) {

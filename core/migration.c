@@ -35,6 +35,7 @@ struct Migration {
     int compress_level;        /* 0: raw pages */
     int64_t downtime_limit_ms;
     int64_t max_bandwidth;
+    bool events;               /* capability "events": MIGRATION events (QEMU: off) */
     char error[512];
     /* live (pre-copy) sending: tcp:/unix: under the translator */
     bool live;
@@ -116,6 +117,8 @@ void migration_free(Migration *mig)
 
 static void mig_event(VMControl *vc, const char *status)
 {
+    if (!vc->mig || !vc->mig->events)
+        return;
     JsonValue *d = json_object();
     json_set_str(d, "status", status);
     vmcontrol_emit(vc, "MIGRATION", d);
@@ -1140,6 +1143,107 @@ void hmp_migrate_set_parameter(VMControl *vc, int argc, char **argv, Text *out)
     json_set_int(a, argv[1], v);
     CmdError e = { 0 };
     JsonValue *r = cmd_qmp_call(vc, "migrate-set-parameters", a, &e);
+    if (!r)
+        text_printf(out, "Error: %s\n", e.desc);
+    json_free(r);
+    json_free(a);
+}
+
+/* The capabilities (QEMU's MigrationCapability names) that mean something
+ * here.  "compress" is the zlib page compression that compress-level
+ * sets: turning it on without a level gives QEMU's default level 1. */
+static const char *const mig_caps[] = { "events", "compress" };
+
+static bool mig_cap_get(const Migration *mig, int i)
+{
+    return i == 0 ? mig->events : mig->compress_level > 0;
+}
+
+static void mig_cap_set(Migration *mig, int i, bool on)
+{
+    if (i == 0)
+        mig->events = on;
+    else if (!on)
+        mig->compress_level = 0;
+    else if (!mig->compress_level)
+        mig->compress_level = 1;
+}
+
+static int mig_cap_find(const char *name)
+{
+    for (int i = 0; i < (int)ARRAY_SIZE(mig_caps); i++)
+        if (!strcmp(mig_caps[i], name))
+            return i;
+    return -1;
+}
+
+JsonValue *qmp_migrate_set_capabilities(VMControl *vc, const JsonValue *args, CmdError *e)
+{
+    const JsonValue *list = json_get(args, "capabilities");
+    if (list->type != JSON_ARRAY) {
+        cmd_error(e, "GenericError", "Invalid parameter type for 'capabilities', expected: array");
+        return NULL;
+    }
+    if (migration_active(vc)) {
+        cmd_error(e, "GenericError", "There's a migration process in progress");
+        return NULL;
+    }
+    /* All checked before any is changed: a bad entry changes nothing. */
+    for (size_t i = 0; i < list->n; i++) {
+        const JsonValue *c = list->items[i], *st = NULL;
+        const char *name = c->type == JSON_OBJECT ? json_get_string(c, "capability") : NULL;
+        if (c->type == JSON_OBJECT)
+            st = json_get(c, "state");
+        if (!name || !st || st->type != JSON_BOOL || c->n != 2) {
+            cmd_error(e, "GenericError", "Invalid parameter type for 'capabilities[%zu]', "
+                      "expected: {\"capability\": str, \"state\": bool}", i);
+            return NULL;
+        }
+        if (mig_cap_find(name) < 0) {
+            cmd_error(e, "GenericError", "Parameter 'capability' does not accept value '%s'", name);
+            return NULL;
+        }
+    }
+    Migration *mig = mig_get(vc);
+    for (size_t i = 0; i < list->n; i++)
+        mig_cap_set(mig, mig_cap_find(json_get_string(list->items[i], "capability")),
+                    json_get(list->items[i], "state")->b);
+    return json_object();
+}
+
+JsonValue *qmp_query_migrate_capabilities(VMControl *vc, const JsonValue *args, CmdError *e)
+{
+    Migration *mig = mig_get(vc);
+    JsonValue *r = json_array();
+    for (int i = 0; i < (int)ARRAY_SIZE(mig_caps); i++) {
+        JsonValue *c = json_object();
+        json_set_str(c, "capability", mig_caps[i]);
+        json_set_bool(c, "state", mig_cap_get(mig, i));
+        json_append(r, c);
+    }
+    return r;
+}
+
+void hmp_migrate_capabilities(VMControl *vc, const JsonValue *ret, Text *out)
+{
+    for (size_t i = 0; i < ret->n; i++)
+        text_printf(out, "%s: %s\n", json_get_string(ret->items[i], "capability"),
+                    json_get(ret->items[i], "state")->b ? "on" : "off");
+}
+
+void hmp_migrate_set_capability(VMControl *vc, int argc, char **argv, Text *out)
+{
+    if (argc != 3 || (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+        text_printf(out, "migrate_set_capability: expected a capability and on|off\n");
+        return;
+    }
+    JsonValue *a = json_object(), *list = json_array(), *c = json_object();
+    json_set_str(c, "capability", argv[1]);
+    json_set_bool(c, "state", !strcmp(argv[2], "on"));
+    json_append(list, c);
+    json_set(a, "capabilities", list);
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, "migrate-set-capabilities", a, &e);
     if (!r)
         text_printf(out, "Error: %s\n", e.desc);
     json_free(r);

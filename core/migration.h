@@ -89,6 +89,10 @@ JsonValue *qmp_migrate_set_parameters(VMControl *vc, const JsonValue *args, CmdE
 JsonValue *qmp_query_migrate_parameters(VMControl *vc, const JsonValue *args, CmdError *e);
 void hmp_info_migrate(VMControl *vc, const JsonValue *ret, Text *out);
 void hmp_migrate_set_parameter(VMControl *vc, int argc, char **argv, Text *out);
+JsonValue *qmp_migrate_set_capabilities(VMControl *vc, const JsonValue *args, CmdError *e);
+JsonValue *qmp_query_migrate_capabilities(VMControl *vc, const JsonValue *args, CmdError *e);
+void hmp_migrate_capabilities(VMControl *vc, const JsonValue *ret, Text *out);
+void hmp_migrate_set_capability(VMControl *vc, int argc, char **argv, Text *out);
 
 void migration_free(Migration *mig);
 

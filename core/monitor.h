@@ -13,6 +13,8 @@
 #ifndef VX86_CORE_MONITOR_H
 #define VX86_CORE_MONITOR_H
 
+#include <stdio.h>
+
 #include "core/machine.h"
 #include "host/chardev.h"
 #include "ui/console.h"
@@ -24,6 +26,9 @@ typedef struct MonDriveInfo {
     bool inserted;            /* a medium is there: the fields below are set */
     const char *file, *format;
     bool ro;
+    bool tray_open, locked;   /* a CD-ROM's tray, and the guest's lock on it */
+    int io_error;             /* the last failed guest request: -errno (0: none)... */
+    bool io_error_write;      /* ...and whether it was a write */
     uint64_t size;
     struct BlockBackend *bb;  /* the image (snapshots: core/snapshot.c) */
 } MonDriveInfo;
@@ -54,6 +59,9 @@ typedef struct MonVncInfo {
 
 struct PCIBus;
 
+/* How a hook that can fail failed (QMP's error class). */
+enum { MON_ERR_GENERIC = 1, MON_ERR_NOT_FOUND = 2 };
+
 /* What the monitor and QMP ask the board; any hook may be NULL. */
 typedef struct MonitorHooks {
     Console *console;                       /* NULL: no display (screendump fails) */
@@ -71,12 +79,23 @@ typedef struct MonitorHooks {
     int (*set_drives_active)(void *opaque, bool active, char *err, size_t errlen);
     struct PCIBus *(*pci_bus)(void *opaque);
     bool (*drive_info)(void *opaque, int i, MonDriveInfo *out);   /* false past the last */
+    /* eject / blockdev-change-medium on a CD-ROM by its name or id:
+     * 0, or MON_ERR_* with one line in err (QEMU's wording).  The tray
+     * moves (DEVICE_TRAY_MOVED) and the guest sees a medium change. */
+    int (*eject)(void *opaque, const char *device, bool force, char *err, size_t errlen);
+    int (*change_medium)(void *opaque, const char *device, const char *file,
+                         const char *format, char *err, size_t errlen);
     /* The balloon: false when the machine has none. */
     bool (*balloon_set)(void *opaque, uint64_t target_bytes);
     bool (*balloon_info)(void *opaque, MonBalloonInfo *out);
     /* set_link: a -netdev's or a NIC's link; false when nothing has that
      * name. */
     bool (*set_link)(void *opaque, const char *name, bool up);
+    /* info pic / info lapic: the interrupt controllers' registers in
+     * QEMU's layouts (false: no such CPU). */
+    void (*dump_pic)(void *opaque, FILE *f);
+    void (*dump_irq_counts)(void *opaque, FILE *f);     /* info irq */
+    bool (*dump_lapic)(void *opaque, int cpu, FILE *f);
     void *opaque;
 } MonitorHooks;
 

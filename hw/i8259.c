@@ -46,6 +46,7 @@ struct PICState {
     IRQLine in[16];
     IRQLine *cpu_intr;
     int intr_level;        /* last level driven on cpu_intr, -1 unknown */
+    uint64_t raised[16];   /* rising edges per input (info irq; not guest state) */
 };
 
 static uint8_t chip_level_mask(const PICChip *c)
@@ -131,6 +132,8 @@ static void pic_input_handler(void *opaque, int n, int level)
         LOG(LOG_GUEST_ERRORS, "i8259: IRQ2 is the cascade input; request ignored\n");
         return;
     }
+    if (level && !(s->chip[n >> 3].lines & 1u << (n & 7)))
+        s->raised[n]++;
     chip_set_input(&s->chip[n >> 3], n & 7, level);
     pic_update(s);
 }
@@ -476,4 +479,22 @@ PICState *i8259_create(Machine *m, uint16_t master, uint16_t slave, uint16_t elc
     machine_add_device(m, &pic_device_ops, s);
     pic_reset(s);
     return s;
+}
+
+void i8259_dump(PICState *s, FILE *f)
+{
+    for (int i = 1; i >= 0; i--) {
+        const PICChip *c = &s->chip[i];
+        fprintf(f, "pic%d: irr=%02x imr=%02x isr=%02x hprio=%d irq_base=%02x rr_sel=%d "
+                "elcr=%02x fnm=%d\n", i, c->irr, c->imr, c->isr, c->priority_add,
+                c->vector_base, c->read_isr, c->elcr, c->sfnm);
+    }
+}
+
+void i8259_dump_counts(PICState *s, FILE *f)
+{
+    fprintf(f, "IRQ statistics for isa-i8259:\n");
+    for (int n = 0; n < 16; n++)
+        if (s->raised[n])
+            fprintf(f, "%2d: %llu\n", n, (unsigned long long)s->raised[n]);
 }

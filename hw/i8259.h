@@ -16,6 +16,7 @@
 #define VX86_HW_I8259_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "core/irq.h"
 #include "core/machine.h"
@@ -36,5 +37,9 @@ bool i8259_has_interrupt(PICState *s);
  * deliver it returns the spurious vector: master base + 7, or slave
  * base + 7 when the slave loses its request after the master chose IR2. */
 int i8259_ack(PICState *s);
+/* The monitor's `info pic`: one line per chip, slave first, as QEMU. */
+void i8259_dump(PICState *s, FILE *f);
+/* `info irq`: how often each input line rose, lines that never did left out. */
+void i8259_dump_counts(PICState *s, FILE *f);
 
 #endif

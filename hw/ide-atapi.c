@@ -36,6 +36,12 @@ static MMCDrive atapi_mmc(const IDEDrive *d)
                        .locked = d->locked, .nsectors = d->nsectors, .interface = 2 };
 }
 
+static void atapi_tray_moved(IDEDrive *d)
+{
+    if (d->tray_moved)
+        d->tray_moved(d->tray_opaque, d->tray_open);
+}
+
 /* ---- completion ---- */
 
 static void atapi_good(IDEDrive *d)
@@ -360,14 +366,18 @@ void ide_atapi_run(IDEDrive *d)
                 if (d->tray_open) {
                     d->tray_open = false;
                     d->media_event = d->bb != NULL;
+                    atapi_tray_moved(d);
                 }
             } else {
                 if (d->locked) {
                     atapi_check(d, SENSE_ILLEGAL_REQUEST, ASC_REMOVAL_PREVENTED, 0x02);
                     return;
                 }
+                bool moved = !d->tray_open;
                 d->tray_open = true;
                 d->media_event = true;
+                if (moved)
+                    atapi_tray_moved(d);
             }
         }
         atapi_good(d);

@@ -956,9 +956,36 @@ void ide_cd_change_medium(IDEBus *b, int unit, BlockBackend *bb)
     ide_bus_drain(b);
     d->bb = bb;
     d->nsectors = bb ? blk_size(bb) / IDE_CD_SECTOR : 0;
-    d->tray_open = false;
     d->unit_attention = true;
     d->media_event = true;
+}
+
+void ide_cd_set_tray_notify(IDEBus *b, int unit, void (*fn)(void *opaque, bool open),
+                            void *opaque)
+{
+    b->drive[unit & 1].tray_moved = fn;
+    b->drive[unit & 1].tray_opaque = opaque;
+}
+
+bool ide_cd_locked(IDEBus *b, int unit)
+{
+    return b->drive[unit & 1].kind == IDE_CD && b->drive[unit & 1].locked;
+}
+
+bool ide_cd_tray_open(IDEBus *b, int unit)
+{
+    return b->drive[unit & 1].kind == IDE_CD && b->drive[unit & 1].tray_open;
+}
+
+void ide_cd_set_tray(IDEBus *b, int unit, bool open)
+{
+    IDEDrive *d = &b->drive[unit & 1];
+    if (d->kind != IDE_CD || d->tray_open == open)
+        return;
+    d->tray_open = open;
+    d->media_event = true;
+    if (d->tray_moved)
+        d->tray_moved(d->tray_opaque, open);
 }
 
 bool ide_drive_present(IDEBus *b, int unit)

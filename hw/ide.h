@@ -128,6 +128,10 @@ typedef struct IDEDrive {
     bool unit_attention;        /* medium changed: next command reports it */
     bool media_event;           /* GET EVENT STATUS: new medium not reported yet */
     bool locked, tray_open;
+    /* The board's ear on the tray (DEVICE_TRAY_MOVED): called whenever
+     * tray_open changes, by the guest or by ide_cd_set_tray. */
+    void (*tray_moved)(void *opaque, bool open);
+    void *tray_opaque;
     bool atapi_dma;             /* PACKET with features bit 0 */
     uint16_t byte_limit;        /* PIO DRQ byte count limit */
 
@@ -160,8 +164,17 @@ void ide_bus_dma_kick(IDEBus *b);
 /* A unit has a device (for the bus master's "drive DMA capable" bits). */
 bool ide_drive_present(IDEBus *b, int unit);
 /* Inserts (bb) or removes (NULL) a CD: the next command reports
- * UNIT ATTENTION / MEDIUM MAY HAVE CHANGED. */
+ * UNIT ATTENTION / MEDIUM MAY HAVE CHANGED.  The tray stays as it is
+ * (ide_cd_set_tray moves it). */
 void ide_cd_change_medium(IDEBus *b, int unit, BlockBackend *bb);
+/* The monitor's eject / change: the tray's state and whether the guest
+ * locked it (PREVENT ALLOW MEDIUM REMOVAL); ide_cd_set_tray moves it and
+ * tells the board when it does move. */
+void ide_cd_set_tray_notify(IDEBus *b, int unit, void (*fn)(void *opaque, bool open),
+                            void *opaque);
+bool ide_cd_locked(IDEBus *b, int unit);
+bool ide_cd_tray_open(IDEBus *b, int unit);
+void ide_cd_set_tray(IDEBus *b, int unit, bool open);
 /* Waits for the channel's block requests (snapshot, reset). */
 void ide_bus_drain(IDEBus *b);
 

@@ -31,6 +31,7 @@ struct IOAPICState {
     uint8_t regsel;
     uint64_t rte[IOAPIC_NUM_PINS];
     uint8_t level[IOAPIC_NUM_PINS];
+    uint64_t raised[IOAPIC_NUM_PINS];   /* rising edges per pin (info irq; not guest state) */
 };
 
 static void ioapic_send(IOAPICState *s, int n)
@@ -59,6 +60,8 @@ static void ioapic_set_irq(void *opaque, int n, int level)
     IOAPICState *s = opaque;
     int old = s->level[n];
     s->level[n] = level != 0;
+    if (level && !old)
+        s->raised[n]++;
     uint64_t e = s->rte[n];
     if (e & IOAPIC_RTE_LEVEL)
         ioapic_service_level(s, n);
@@ -226,4 +229,49 @@ IOAPICState *ioapic_create(Machine *m, uint64_t base, uint8_t id,
     machine_add_device(m, &ioapic_device_ops, s);
     ioapic_reset(s);
     return s;
+}
+
+static void ioapic_dump_pins(FILE *f, const char *what, const IOAPICState *s, bool remote)
+{
+    bool any = false;
+    fprintf(f, "  %s", what);
+    for (int n = 0; n < IOAPIC_NUM_PINS; n++) {
+        /* IRR: a level-triggered input held asserted (edge requests are
+         * delivered at once here, never left pending) */
+        bool on = remote ? (s->rte[n] & IOAPIC_RTE_REMOTE_IRR) != 0
+                         : (s->rte[n] & IOAPIC_RTE_LEVEL) && s->level[n];
+        if (on) {
+            fprintf(f, " %d", n);
+            any = true;
+        }
+    }
+    fprintf(f, "%s\n", any ? "" : " (none)");
+}
+
+void ioapic_dump(IOAPICState *s, int index, FILE *f)
+{
+    static const char *const mode[8] = { "fixed", "lowest", "SMI", "...", "NMI", "INIT",
+                                         "...", "extINT" };
+    fprintf(f, "ioapic%d: ver=0x20 id=0x%02x sel=0x%02x", index, s->id, s->regsel);
+    if (s->regsel >= 0x10)                /* the entry the window points at */
+        fprintf(f, " (redir[%u])", (s->regsel - 0x10) >> 1);
+    fprintf(f, "\n");
+    for (int n = 0; n < IOAPIC_NUM_PINS; n++) {
+        uint64_t e = s->rte[n];
+        fprintf(f, "  pin %-2d 0x%016llx dest=%llx vec=%-3u %s %-5s %-6s %-6s %s\n", n,
+                (unsigned long long)e, (unsigned long long)(e >> 56), (unsigned)(e & 0xff),
+                e & IOAPIC_RTE_ACTIVE_LOW ? "active-lo" : "active-hi",
+                e & IOAPIC_RTE_LEVEL ? "level" : "edge", e & IOAPIC_RTE_MASKED ? "masked" : "",
+                mode[(e >> 8) & 7], e & IOAPIC_RTE_LOGICAL ? "logical" : "physical");
+    }
+    ioapic_dump_pins(f, "IRR     ", s, false);
+    ioapic_dump_pins(f, "Remote IRR", s, true);
+}
+
+void ioapic_dump_counts(IOAPICState *s, FILE *f)
+{
+    fprintf(f, "IRQ statistics for ioapic:\n");
+    for (int n = 0; n < IOAPIC_NUM_PINS; n++)
+        if (s->raised[n])
+            fprintf(f, "%2d: %llu\n", n, (unsigned long long)s->raised[n]);
 }

@@ -17,6 +17,7 @@
 #define VX86_HW_IOAPIC_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "core/irq.h"
@@ -52,5 +53,9 @@ IRQLine *ioapic_irq(IOAPICState *s, int n);   /* NULL when n is out of range */
 void ioapic_eoi(IOAPICState *s, int vector);
 /* Redirection entry n, for the board and tests. */
 uint64_t ioapic_get_entry(IOAPICState *s, int n);
+/* The monitor's `info pic`: the redirection table, QEMU's layout. */
+void ioapic_dump(IOAPICState *s, int index, FILE *f);
+/* `info irq`: how often each pin rose, pins that never did left out. */
+void ioapic_dump_counts(IOAPICState *s, FILE *f);
 
 #endif

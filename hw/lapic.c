@@ -940,3 +940,61 @@ LAPICState *lapic_create(Machine *m, uint32_t apic_id, bool bsp, bool map_mmio,
     lapic_reset(s);
     return s;
 }
+
+/* ---- info lapic ---- */
+
+static void dump_lvt(FILE *f, const char *name, uint32_t v, bool timer)
+{
+    static const char *const mode[8] = { "Fixed ", "...", "SMI", "...", "NMI", "...",
+                                         "...", "ExtINT" };
+    static const char *const tmode[4] = { "one-shot", "periodic", "tsc-deadline", "..." };
+    unsigned dm = timer ? 0 : (v >> 8) & 7;
+    fprintf(f, "%s\t 0x%08x %s %-5s %-15s%-12s %-6s", name, v,
+            v & (1u << 13) ? "active-lo" : "active-hi", v & (1u << 15) ? "level" : "edge",
+            v & (1u << 16) ? "masked" : "", timer ? tmode[(v >> 17) & 3] : "", mode[dm]);
+    if (dm != 4)                      /* NMI has no vector */
+        fprintf(f, " (vec %u)", v & 0xff);
+    fprintf(f, "\n");
+}
+
+static void dump_bits(FILE *f, const char *name, const uint32_t *bits)
+{
+    bool any = false;
+    fprintf(f, "%s\t", name);
+    for (int v = 0; v < 256; v++)
+        if (bits[v / 32] >> (v % 32) & 1) {
+            fprintf(f, " %d", v);
+            any = true;
+        }
+    fprintf(f, "%s\n", any ? "" : " (none)");
+}
+
+void lapic_dump(LAPICState *s, int cpu, FILE *f)
+{
+    static const char *const shorthand[4] = { "", "self", "all-self", "all" };
+    uint32_t dcr = s->timer_dcr & 0xb;
+    unsigned div = ((dcr & 3) | (dcr >> 1 & 4)) == 7 ? 1 : 2u << ((dcr & 3) | (dcr >> 1 & 4));
+    fprintf(f, "dumping local APIC state for CPU %d \n\n", cpu);
+    dump_lvt(f, "LVT0", s->lvt[LVT_LINT0], false);
+    dump_lvt(f, "LVT1", s->lvt[LVT_LINT1], false);
+    dump_lvt(f, "LVTPC", s->lvt[LVT_PERF], false);
+    dump_lvt(f, "LVTERR", s->lvt[LVT_ERROR], false);
+    dump_lvt(f, "LVTTHMR", s->lvt[LVT_THERMAL], false);
+    dump_lvt(f, "LVTT", s->lvt[LVT_TIMER], true);
+    fprintf(f, "Timer\t DCR=0x%x (divide by %u) initial_count = %u current_count = %u\n",
+            dcr, div, s->timer_initial, lapic_current_count(s));
+    fprintf(f, "SPIV\t 0x%08x APIC %s, focus=%s, spurious vec %u\n", s->svr,
+            s->svr & 0x100 ? "enabled" : "disabled", s->svr & 0x200 ? "on" : "off",
+            s->svr & 0xff);
+    uint32_t icr = s->icr_lo;
+    fprintf(f, "ICR\t 0x%08x %s %s %s %s\n", icr, icr & (1u << 11) ? "logical" : "physical",
+            icr & (1u << 15) ? "level" : "edge", icr & (1u << 14) ? "assert" : "de-assert",
+            (icr >> 18) & 3 ? shorthand[(icr >> 18) & 3] : "");
+    fprintf(f, "ICR2\t 0x%08x\n", s->icr_hi);
+    fprintf(f, "ESR\t 0x%08x\n", s->esr);
+    dump_bits(f, "ISR", s->isr);
+    dump_bits(f, "IRR", s->irr);
+    fprintf(f, "\nAPR 0x%02x TPR 0x%02x DFR 0x%02x LDR 0x%02x PPR 0x%02x\n",
+            lapic_arb_priority(s) & 0xff, s->tpr & 0xff, s->dfr >> 28, s->ldr >> 24,
+            lapic_ppr(s) & 0xff);
+}

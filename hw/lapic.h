@@ -28,6 +28,7 @@
 #define VX86_HW_LAPIC_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "core/irq.h"
@@ -161,5 +162,8 @@ uint64_t lapic_get_tsc_deadline(LAPICState *s);
  * page to the current CPU's APIC themselves (SMP). */
 uint32_t lapic_mmio_read(LAPICState *s, uint32_t offset);
 void lapic_mmio_write(LAPICState *s, uint32_t offset, uint32_t val);
+
+/* The monitor's `info lapic`: the registers in QEMU's layout. */
+void lapic_dump(LAPICState *s, int cpu, FILE *f);
 
 #endif

@@ -51,6 +51,8 @@ typedef struct SCSIDisk {
     bool wce;                       /* write cache enabled (mode page 08h) */
     bool tray_open, locked;
     bool media_event;               /* GET EVENT STATUS: not reported yet */
+    void (*tray_moved)(void *opaque, bool open);    /* the board's (DEVICE_TRAY_MOVED) */
+    void *tray_opaque;
     uint8_t ua_asc, ua_ascq;        /* pending UNIT ATTENTION (asc 0: none) */
     bool draining;                  /* reset / task abort: no new block requests */
     char serial[21];                /* "": derived from the address on the bus */
@@ -718,6 +720,12 @@ static void cmd_service_action_in(SCSIDisk *s, SCSIRequest *r)
     scsi_req_reply(r, b, sizeof b, scsi_get_be32(r->cdb + 10));
 }
 
+static void tray_moved(SCSIDisk *s)
+{
+    if (s->tray_moved)
+        s->tray_moved(s->tray_opaque, s->tray_open);
+}
+
 static void cmd_start_stop(SCSIDisk *s, SCSIRequest *r)
 {
     uint8_t c4 = r->cdb[4];
@@ -726,14 +734,18 @@ static void cmd_start_stop(SCSIDisk *s, SCSIRequest *r)
             if (s->tray_open) {
                 s->tray_open = false;
                 s->media_event = s->bb != NULL;
+                tray_moved(s);
             }
         } else {
             if (s->locked) {
                 scsi_req_check(r, SENSE_ILLEGAL_REQUEST, ASC_REMOVAL_PREVENTED, 0x02);
                 return;
             }
+            bool moved = !s->tray_open;
             s->tray_open = true;
             s->media_event = true;
+            if (moved)
+                tray_moved(s);
         }
     }
     scsi_req_good(r);
@@ -949,4 +961,56 @@ SCSIDevice *scsi_disk_create(Machine *m, const SCSIDiskConfig *cfg)
         snprintf(s->serial, sizeof s->serial, "%s", cfg->serial);
     machine_add_device(m, cfg->kind == SCSI_DISK_CD ? &cd_device_ops : &hd_device_ops, s);
     return &s->dev;
+}
+
+/* ---- the removable medium (monitor) ---- */
+
+static SCSIDisk *as_cd(SCSIDevice *d)
+{
+    SCSIDisk *s = (SCSIDisk *)d;
+    return d && d->ops == &disk_scsi_ops && s->kind == SCSI_DISK_CD ? s : NULL;
+}
+
+void scsi_cd_set_tray_notify(SCSIDevice *d, void (*fn)(void *opaque, bool open), void *opaque)
+{
+    SCSIDisk *s = as_cd(d);
+    if (s) {
+        s->tray_moved = fn;
+        s->tray_opaque = opaque;
+    }
+}
+
+bool scsi_cd_locked(SCSIDevice *d)
+{
+    SCSIDisk *s = as_cd(d);
+    return s && s->locked;
+}
+
+bool scsi_cd_tray_open(SCSIDevice *d)
+{
+    SCSIDisk *s = as_cd(d);
+    return s && s->tray_open;
+}
+
+void scsi_cd_set_tray(SCSIDevice *d, bool open)
+{
+    SCSIDisk *s = as_cd(d);
+    if (!s || s->tray_open == open)
+        return;
+    s->tray_open = open;
+    s->media_event = true;
+    tray_moved(s);
+}
+
+void scsi_cd_change_medium(SCSIDevice *d, BlockBackend *bb)
+{
+    SCSIDisk *s = as_cd(d);
+    if (!s)
+        return;
+    disk_drain(&s->dev);
+    s->bb = bb;
+    s->nblocks = bb ? blk_size(bb) / s->block_size : 0;
+    s->media_event = true;
+    s->ua_asc = ASC_MEDIUM_CHANGED;
+    s->ua_ascq = 0;
 }

@@ -44,4 +44,16 @@ typedef struct SCSIDiskConfig {
  * The backend belongs to the caller and must outlive the unit. */
 SCSIDevice *scsi_disk_create(Machine *m, const SCSIDiskConfig *cfg);
 
+/* scsi-cd's removable medium, for the monitor's eject / change (d must
+ * come from scsi_disk_create; on a scsi-hd these do nothing / say no).
+ * fn hears every tray move, the guest's (START STOP UNIT) and
+ * scsi_cd_set_tray's; scsi_cd_change_medium swaps the disc (NULL: none),
+ * the tray stays as it is; the next command gets UNIT ATTENTION, NOT
+ * READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED. */
+void scsi_cd_set_tray_notify(SCSIDevice *d, void (*fn)(void *opaque, bool open), void *opaque);
+bool scsi_cd_locked(SCSIDevice *d);
+bool scsi_cd_tray_open(SCSIDevice *d);
+void scsi_cd_set_tray(SCSIDevice *d, bool open);
+void scsi_cd_change_medium(SCSIDevice *d, BlockBackend *bb);
+
 #endif

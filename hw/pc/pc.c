@@ -87,12 +87,29 @@ struct PCBoard {
     bool serial_chr_owned, debugcon_chr_owned;  /* else one of chardevs[] */
     CharDev *chardevs[MAX_CHARDEVS];            /* -chardev, in option order */
     PCIBus *pci;
+    bool monitor_moving;      /* a tray move is the monitor's (DEVICE_TRAY_MOVED) */
     I440FXState *host;
     PIIX3State *piix3;
     PIIXIDEState *ide;
     I8237State *dma;
     FDCState *fdc;
     BlockBackend *drive_bb[MAX_DRIVES];
+    /* The drives whose medium the monitor can change (CD-ROMs: IDE or
+     * scsi-cd), and the context their tray events come back with. */
+    struct PCMedium {
+        PCBoard *pc;
+        int drive;
+        IDEBus *ide;          /* an IDE CD at unit */
+        int unit;
+        SCSIDevice *scsi;     /* or a scsi-cd */
+    } medium[MAX_DRIVES];
+    /* Each drive's last failed guest request (BLOCK_IO_ERROR). */
+    struct PCDriveError {
+        PCBoard *pc;
+        int drive;
+        int err;              /* -errno */
+        bool is_write;
+    } drive_error[MAX_DRIVES];
     PCCpu cpu[MACHINE_MAX_CPUS];
     int ncpus;
     unsigned lowest_rr;       /* where lowest-priority ties start looking */
@@ -1357,6 +1374,185 @@ static bool create_usb(PCBoard *pc, const VMOptions *o, char *err, size_t len)
 
 /* ---- disks ---- */
 
+/* ---- removable media (the monitor's eject / change) ---- */
+
+/* QEMU's name of drive i ("ide1-cd0", "virtio0", ...). */
+static void drive_name(const VMOptions *o, int i, char *buf, size_t len)
+{
+    const DriveOpt *d = &o->drives[i];
+    if (d->iface == DRIVE_IF_FLOPPY)
+        snprintf(buf, len, "floppy%d", d->index);
+    else if (d->iface == DRIVE_IF_IDE)
+        snprintf(buf, len, "ide%d-%s%d", d->index / 2,
+                 d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index % 2);
+    else if (d->iface == DRIVE_IF_SCSI)
+        snprintf(buf, len, "scsi0-%s%d", d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index);
+    else if (d->iface == DRIVE_IF_VIRTIO)       /* QEMU's name for if=virtio */
+        snprintf(buf, len, "virtio%d", d->index);
+    else if (d->id[0])                          /* if=none: the drive's id, as QEMU */
+        snprintf(buf, len, "%s", d->id);
+    else
+        snprintf(buf, len, "drive%d", i);
+}
+
+/* A guest request on drive failed: QMP says BLOCK_IO_ERROR (the error
+ * goes to the guest as the device reports it: QEMU's rerror/werror
+ * "report"). */
+static void drive_io_error(void *opaque, bool is_write, int err)
+{
+    struct PCDriveError *de = opaque;
+    char name[32];
+    de->err = err;
+    de->is_write = is_write;
+    drive_name(de->pc->m->opts, de->drive, name, sizeof name);
+    machine_emit(de->pc->m, MACHINE_EV_BLOCK_IO_ERROR, true, name);
+}
+
+static void watch_drive_errors(PCBoard *pc, int drive)
+{
+    pc->drive_error[drive].pc = pc;
+    pc->drive_error[drive].drive = drive;
+    if (pc->drive_bb[drive])
+        blk_set_error_notify(pc->drive_bb[drive], drive_io_error, &pc->drive_error[drive]);
+}
+
+/* The guest (START STOP UNIT) or the monitor moved a tray: QMP says
+ * DEVICE_TRAY_MOVED with the drive's name (core/commands.c asks
+ * pc_drive_info for the rest). */
+static void medium_tray_moved(void *opaque, bool open)
+{
+    struct PCMedium *md = opaque;
+    char name[32];
+    drive_name(md->pc->m->opts, md->drive, name, sizeof name);
+    (void)open;               /* pc_drive_info reports the tray's state */
+    machine_emit(md->pc->m, MACHINE_EV_TRAY_MOVED, !md->pc->monitor_moving, name);
+}
+
+static void medium_register(PCBoard *pc, int drive, IDEBus *ide, int unit, SCSIDevice *scsi)
+{
+    if (drive < 0 || drive >= MAX_DRIVES)
+        return;
+    struct PCMedium *md = &pc->medium[drive];
+    *md = (struct PCMedium){ .pc = pc, .drive = drive, .ide = ide, .unit = unit, .scsi = scsi };
+    if (ide)
+        ide_cd_set_tray_notify(ide, unit, medium_tray_moved, md);
+    else
+        scsi_cd_set_tray_notify(scsi, medium_tray_moved, md);
+}
+
+static bool medium_locked(const struct PCMedium *md)
+{
+    return md->ide ? ide_cd_locked(md->ide, md->unit) : scsi_cd_locked(md->scsi);
+}
+
+static bool medium_tray_open(const struct PCMedium *md)
+{
+    return md->ide ? ide_cd_tray_open(md->ide, md->unit) : scsi_cd_tray_open(md->scsi);
+}
+
+static void medium_set_tray(PCBoard *pc, struct PCMedium *md, bool open)
+{
+    pc->monitor_moving = true;
+    if (md->ide)
+        ide_cd_set_tray(md->ide, md->unit, open);
+    else
+        scsi_cd_set_tray(md->scsi, open);
+    pc->monitor_moving = false;
+}
+
+/* Takes the disc out of the drive (the device first, then the backend). */
+static void medium_remove(PCBoard *pc, struct PCMedium *md)
+{
+    if (md->ide)
+        ide_cd_change_medium(md->ide, md->unit, NULL);
+    else
+        scsi_cd_change_medium(md->scsi, NULL);
+    blk_close(pc->drive_bb[md->drive]);
+    pc->drive_bb[md->drive] = NULL;
+}
+
+/* The drive the monitor named, when its medium can change; else the
+ * error QEMU gives (DeviceNotFound, or not removable). */
+static struct PCMedium *medium_find(PCBoard *pc, const char *device, int *errc, char *err,
+                                    size_t errlen)
+{
+    const VMOptions *o = pc->m->opts;
+    for (int i = 0; o && i < o->ndrives && i < MAX_DRIVES; i++) {
+        char name[32];
+        drive_name(o, i, name, sizeof name);
+        if (strcmp(name, device) && (!o->drives[i].id[0] || strcmp(o->drives[i].id, device)))
+            continue;
+        if (pc->medium[i].pc)
+            return &pc->medium[i];
+        *errc = MON_ERR_GENERIC;
+        snprintf(err, errlen, "Device '%s' is not removable", name);
+        return NULL;
+    }
+    *errc = MON_ERR_NOT_FOUND;
+    snprintf(err, errlen, "Device '%s' not found", device);
+    return NULL;
+}
+
+static bool medium_may_open(const struct PCMedium *md, const char *device, bool force,
+                            char *err, size_t errlen)
+{
+    if (!force && !medium_tray_open(md) && medium_locked(md)) {
+        snprintf(err, errlen, "Device '%s' is locked and force was not specified, "
+                 "wait for tray to open and try again", device);
+        return false;
+    }
+    return true;
+}
+
+int pc_eject(void *opaque, const char *device, bool force, char *err, size_t errlen)
+{
+    PCBoard *pc = opaque;
+    int errc = 0;
+    struct PCMedium *md = medium_find(pc, device, &errc, err, errlen);
+    if (!md)
+        return errc;
+    if (!medium_may_open(md, device, force, err, errlen))
+        return MON_ERR_GENERIC;
+    medium_set_tray(pc, md, true);      /* and it stays open, as in QEMU */
+    medium_remove(pc, md);
+    return 0;
+}
+
+int pc_change_medium(void *opaque, const char *device, const char *file, const char *format,
+                     char *err, size_t errlen)
+{
+    PCBoard *pc = opaque;
+    int errc = 0;
+    struct PCMedium *md = medium_find(pc, device, &errc, err, errlen);
+    if (!md)
+        return errc;
+    if (!medium_may_open(md, device, false, err, errlen))
+        return MON_ERR_GENERIC;
+    const VMOptions *o = pc->m->opts;
+    DriveOpt d = o->drives[md->drive];
+    d.file = (char *)file;
+    d.format = (char *)format;
+    d.media = DRIVE_MEDIA_CDROM;
+    d.opt = "change";
+    char why[512];
+    BlockBackend *bb = drive_open(&d, false, false, why, sizeof why);
+    if (!bb) {
+        snprintf(err, errlen, "Could not open '%s': %s", file, why);
+        return MON_ERR_GENERIC;
+    }
+    blk_attach(bb, pc->m);
+    medium_set_tray(pc, md, true);
+    medium_remove(pc, md);
+    pc->drive_bb[md->drive] = bb;
+    watch_drive_errors(pc, md->drive);
+    if (md->ide)
+        ide_cd_change_medium(md->ide, md->unit, bb);
+    else
+        scsi_cd_change_medium(md->scsi, bb);
+    medium_set_tray(pc, md, false);
+    return 0;
+}
+
 /* The PIIX3 IDE function (00:01.1) with the -drive if=ide / -hdX / -cdrom
  * drives: index 0..3 = primary master .. secondary slave. */
 static bool create_ide(PCBoard *pc, const VMOptions *o, char *err, size_t len)
@@ -1382,6 +1578,8 @@ static bool create_ide(PCBoard *pc, const VMOptions *o, char *err, size_t len)
         }
         ide_drive_attach(piix_ide_bus(pc->ide, d->index / 2), d->index % 2,
                          d->media == DRIVE_MEDIA_CDROM ? IDE_CD : IDE_HD, bb);
+        if (d->media == DRIVE_MEDIA_CDROM)
+            medium_register(pc, i, piix_ide_bus(pc->ide, d->index / 2), d->index % 2, NULL);
     }
     return true;
 }
@@ -1541,7 +1739,7 @@ static bool open_scsi_drive(PCBoard *pc, const VMOptions *o, int i, BlockBackend
 }
 
 static bool add_scsi_unit(PCBoard *pc, VirtIOSCSI *h, SCSIDiskKind kind, BlockBackend *bb,
-                          const char *serial, int scsi_id, int lun, const char *what,
+                          const char *serial, int scsi_id, int lun, int drive, const char *what,
                           char *err, size_t len)
 {
     SCSIDevice *d = scsi_disk_create(pc->m, &(SCSIDiskConfig){ .kind = kind, .bb = bb,
@@ -1551,6 +1749,8 @@ static bool add_scsi_unit(PCBoard *pc, VirtIOSCSI *h, SCSIDiskKind kind, BlockBa
         snprintf(err, len, "%s: %s", what, e);
         return false;
     }
+    if (kind == SCSI_DISK_CD && drive >= 0)
+        medium_register(pc, drive, NULL, 0, d);
     return true;
 }
 
@@ -1569,7 +1769,7 @@ static bool create_scsi_units(PCBoard *pc, const VMOptions *o, char *err, size_t
         if (!open_scsi_drive(pc, o, i, &bb, err, len) ||
             !add_scsi_unit(pc, pc->scsi[0], d->media == DRIVE_MEDIA_CDROM ? SCSI_DISK_CD
                                                                           : SCSI_DISK_HD,
-                           bb, d->id[0] ? d->id : NULL, d->index, 0, d->opt, err, len))
+                           bb, d->id[0] ? d->id : NULL, d->index, 0, i, d->opt, err, len))
             return false;
     }
     for (int v = 0; v < o->ndevices; v++) {
@@ -1603,7 +1803,7 @@ static bool create_scsi_units(PCBoard *pc, const VMOptions *o, char *err, size_t
         if (!open_scsi_drive(pc, o, drive, &bb, err, len) ||
             !add_scsi_unit(pc, h, vo->type == DEVICE_SCSI_HD ? SCSI_DISK_HD : SCSI_DISK_CD, bb,
                            vo->serial[0] ? vo->serial : (drive >= 0 ? o->drives[drive].id : NULL),
-                           vo->scsi_id, vo->lun, what, err, len))
+                           vo->scsi_id, vo->lun, drive, what, err, len))
             return false;
     }
     return true;
@@ -1843,6 +2043,8 @@ PCBoard *pc_create(Machine *m, const VMOptions *o, char *err, size_t errlen)
         return NULL;
     }
     m->cpu_ops = &pc_cpu_ops;
+    for (int i = 0; i < MAX_DRIVES; i++)
+        watch_drive_errors(pc, i);
     machine_reset_devices(m);
     return pc;
 }
@@ -1947,6 +2149,33 @@ bool pc_balloon_info(void *opaque, MonBalloonInfo *out)
 
 /* Drive i of the command line, named as QEMU names them (ide0-hd0,
  * ide1-cd0, floppy0). */
+void pc_dump_pic(void *opaque, FILE *f)
+{
+    PCBoard *pc = opaque;
+    if (pc->ioapic)
+        ioapic_dump(pc->ioapic, 0, f);
+    if (pc->pic)
+        i8259_dump(pc->pic, f);
+}
+
+void pc_dump_irq_counts(void *opaque, FILE *f)
+{
+    PCBoard *pc = opaque;
+    if (pc->ioapic)
+        ioapic_dump_counts(pc->ioapic, f);
+    if (pc->pic)
+        i8259_dump_counts(pc->pic, f);
+}
+
+bool pc_dump_lapic(void *opaque, int cpu, FILE *f)
+{
+    PCBoard *pc = opaque;
+    if (cpu < 0 || cpu >= pc->ncpus || !pc->cpu[cpu].lapic)
+        return false;
+    lapic_dump(pc->cpu[cpu].lapic, cpu, f);
+    return true;
+}
+
 bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
 {
     PCBoard *pc = opaque;
@@ -1956,18 +2185,15 @@ bool pc_drive_info(void *opaque, int i, MonDriveInfo *out)
     const DriveOpt *d = &o->drives[i];
     BlockBackend *bb = pc->drive_bb[i];
     memset(out, 0, sizeof(*out));
-    if (d->iface == DRIVE_IF_FLOPPY)
-        snprintf(out->device, sizeof out->device, "floppy%d", d->index);
-    else if (d->iface == DRIVE_IF_IDE)
-        snprintf(out->device, sizeof out->device, "ide%d-%s%d", d->index / 2,
-                 d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index % 2);
-    else if (d->iface == DRIVE_IF_SCSI)
-        snprintf(out->device, sizeof out->device, "scsi0-%s%d",
-                 d->media == DRIVE_MEDIA_CDROM ? "cd" : "hd", d->index);
-    else
-        snprintf(out->device, sizeof out->device, "drive%d", i);
-    out->cdrom = d->media == DRIVE_MEDIA_CDROM;
+    drive_name(o, i, out->device, sizeof out->device);
+    out->cdrom = d->media == DRIVE_MEDIA_CDROM || pc->medium[i].pc;
     out->removable = out->cdrom || d->iface == DRIVE_IF_FLOPPY;
+    out->io_error = pc->drive_error[i].err;
+    out->io_error_write = pc->drive_error[i].is_write;
+    if (pc->medium[i].pc) {
+        out->tray_open = medium_tray_open(&pc->medium[i]);
+        out->locked = medium_locked(&pc->medium[i]);
+    }
     if (bb) {
         out->inserted = true;
         out->file = blk_filename(bb);

@@ -23,6 +23,7 @@
 #define VX86_HW_PC_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 
 #include "core/machine.h"
@@ -96,6 +97,14 @@ struct CharDev;
 struct CharDev *pc_named_chardev(PCBoard *pc, const char *id);
 struct PCIBus *pc_pci_bus(void *opaque);
 bool pc_drive_info(void *opaque, int i, struct MonDriveInfo *out);
+/* MonitorHooks.dump_pic / dump_lapic (info pic, info lapic). */
+void pc_dump_pic(void *opaque, FILE *f);
+void pc_dump_irq_counts(void *opaque, FILE *f);
+bool pc_dump_lapic(void *opaque, int cpu, FILE *f);
+/* MonitorHooks.eject / change_medium: 0 or a MonError with err set. */
+int pc_eject(void *opaque, const char *device, bool force, char *err, size_t errlen);
+int pc_change_medium(void *opaque, const char *device, const char *file, const char *format,
+                     char *err, size_t errlen);
 /* The virtio-balloon (false: none): target, and size plus statistics. */
 bool pc_balloon_set(void *opaque, uint64_t target_bytes);
 /* The monitor's set_link: false when no network client has that name. */

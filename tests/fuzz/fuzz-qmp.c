@@ -48,7 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!pc)
             abort();
         MonitorHooks h = { .send_key = pc_send_key, .power_button = pc_power_button,
-                           .pci_bus = pc_pci_bus, .drive_info = pc_drive_info, .opaque = pc };
+                           .pci_bus = pc_pci_bus, .drive_info = pc_drive_info,
+                           .eject = pc_eject, .change_medium = pc_change_medium,
+                           .dump_pic = pc_dump_pic, .dump_lapic = pc_dump_lapic,
+                           .dump_irq_counts = pc_dump_irq_counts, .opaque = pc };
         vc = vmcontrol_new(machine, &h);
         vc->sandbox = true;
     }

@@ -39,6 +39,7 @@ class QMPClient:
         self.sock.connect(path)
         self.buf = b""
         self.events = []
+        self.seen = set()           # every event name received (schema checks)
         self.greeting = self.recv()
 
     def recv(self):
@@ -48,7 +49,10 @@ class QMPClient:
                 raise EOFError("QMP connection closed")
             self.buf += d
         line, self.buf = self.buf.split(b"\n", 1)
-        return json.loads(line)
+        m = json.loads(line)
+        if isinstance(m, dict) and "event" in m:
+            self.seen.add(m["event"])
+        return m
 
     def send_raw(self, data):
         self.sock.sendall(data)
@@ -99,14 +103,14 @@ class QMPClient:
 
 
 class VM:
-    def __init__(self, args, qmp=True, tmpdir=None, binary=VX86):
+    def __init__(self, args, qmp=True, tmpdir=None, binary=VX86, preexec_fn=None):
         self.tmp = tmpdir or tempfile.mkdtemp(prefix="vx86-qmp.")
         self.qmp_path = os.path.join(self.tmp, "qmp-%d.sock" % id(self))
         cmd = [binary, "-nographic"] + args
         if qmp:
             cmd += ["-qmp", "unix:%s,server,nowait" % self.qmp_path]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
+                                     stderr=subprocess.PIPE, preexec_fn=preexec_fn)
         self.out = b""
         if qmp:
             for _ in range(200):

@@ -56,6 +56,19 @@ def bad_messages(n, rng):
         b'{"execute": "send-key", "arguments": {"keys": "a"}}',
         b'{"execute": "send-key", "arguments": {"keys": [{"type": "qcode", "data": "nokey"}]}}',
         b'{"execute": "migrate-incoming", "arguments": {"uri": "defer"}}',
+        b'{"execute": "query-qmp-schema", "arguments": {"a": 1}}', b'{"execute": "system_wakeup"}',
+        b'{"execute": "query-blockstats", "arguments": {"query-nodes": "yes"}}',
+        b'{"execute": "query-hotpluggable-cpus", "arguments": {"x": 1}}',
+        b'{"execute": "migrate-set-capabilities", "arguments": {"capabilities": "compress"}}',
+        b'{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "x", "state": true}]}}',
+        b'{"execute": "migrate-set-capabilities", "arguments": {"capabilities": [{"capability": "compress"}]}}',
+        b'{"execute": "migrate-set-capabilities", "arguments": {}}',
+        b'{"execute": "eject", "arguments": {}}', b'{"execute": "eject", "arguments": {"device": 1}}',
+        b'{"execute": "eject", "arguments": {"device": "nosuch"}}',
+        b'{"execute": "eject", "arguments": {"device": "a", "id": "b"}}',
+        b'{"execute": "blockdev-change-medium", "arguments": {"device": "x"}}',
+        b'{"execute": "blockdev-change-medium", "arguments": {"device": "x", "filename": "/nonexistent"}}',
+        b'{"execute": "blockdev-change-medium", "arguments": {"id": "x", "filename": "/a", "read-only-mode": "rw"}}',
         b'{"execute": "stop", "execute": "cont"}', b'{"execute": "\xff\xfe"}',
         b'{"execute": "\xc0\xaf"}', b'{"execute": "\\ud800"}', b'{"execute": "a\\u0000b"}',
         b'{"execute": "x",}', b"{'execute': 'stop'}", b'{"execute": "stop"', b'{"execute" "stop"}',
@@ -93,7 +106,8 @@ def bad_messages(n, rng):
             m = b'{"execute": "' + b'A' * (1024 * 1024 + rng.randint(0, 4096))
         else:               # wrong argument types for real commands
             cmd = rng.choice(["screendump", "human-monitor-command", "migrate", "send-key",
-                              "migrate-set-parameters", "migrate-incoming"])
+                              "migrate-set-parameters", "migrate-incoming",
+                              "migrate-set-capabilities", "eject", "blockdev-change-medium"])
             arg = rng.choice(["filename", "command-line", "uri", "keys", "compress-level"])
             val = rng.choice([1, None, [], {}, True, 2.5])
             m = json.dumps({"execute": cmd, "arguments": {arg: val}}).encode()
@@ -184,8 +198,13 @@ def main():
         check(q.cmd("query-block") == [], "query-block")
         names = {c["name"] for c in q.cmd("query-commands")}
         for c in ("query-status", "stop", "cont", "system_powerdown", "quit", "screendump",
-                  "human-monitor-command", "migrate", "query-migrate"):
+                  "human-monitor-command", "migrate", "query-migrate", "query-qmp-schema"):
             check(c in names, "query-commands lacks %s" % c)
+        schema = {e["name"]: e for e in q.cmd("query-qmp-schema")}
+        check(all(schema.get(n, {}).get("meta-type") == "command" for n in names),
+              "query-commands names missing from query-qmp-schema")
+        mig = schema[schema["migrate"]["arg-type"]]["members"]
+        check({"name": "uri", "type": "str"} in mig, "migrate's schema members %r" % mig)
         check("VM status: running" in q.hmp("info status"), "info status")
         check("RIP=" in q.hmp("info registers") or "rip" in q.hmp("info registers").lower(),
               "info registers")
@@ -249,6 +268,9 @@ def main():
         check(q2.wait_event("SHUTDOWN")["data"]["guest"], "SHUTDOWN on the second client")
         rc = vm.proc.wait(timeout=30)
         check(rc == 0, "exit status %d after the power-off" % rc)
+        events = {n for n, e in schema.items() if e["meta-type"] == "event"}
+        check(q.seen | q2.seen | qm.seen <= events and {"STOP", "SHUTDOWN"} <= q.seen,
+              "events seen %r, in the schema %r" % (q.seen | q2.seen | qm.seen, events))
         print("qmp_test: PASS (%.1f s)" % (time.time() - t0))
     except Exception:
         vm.read_serial(0.1)
