@@ -382,15 +382,15 @@ static void mark_dirty(MemMap *mm, const MemRegion *r, const uint8_t *host, size
 
 uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write)
 {
-    bool writable;
-    uint8_t *p = memmap_host_ptr_rw(mm, addr, len, &writable);
+    bool writable, logged, clean;
+    uint8_t *p = memmap_host_ptr_log(mm, addr, len, &writable, &logged, &clean);
     if (!p || (!writable && for_write))
         return NULL;
     /* A device about to write through the pointer (virtio rings and
      * buffers): log it for a live migration (and a logged region's owner)
      * now. */
     if (for_write)
-        mark_dirty(mm, memmap_find(mm, addr), p, len);
+        mark_dirty(mm, logged ? memmap_find(mm, addr) : NULL, p, len);
     return p;
 }
 
