@@ -2,7 +2,8 @@
 """Host CPU cost of showing a guest's screen: vx86 vs QEMU in the same run.
 
   bench/display.py              (make bench-display; BENCH_RUNS=3,
-                                 BENCH_DISPLAY_SECONDS=20)
+                                 BENCH_DISPLAY_SECONDS=20,
+                                 BENCH_DISPLAY_IMAGES=vga-fbloop: some rows only)
 
 The guest is a bare-metal VGA image (tests/vga) that draws a text screen
 and halts: vga-text (a static screen, cursor off) and vga-textcursor (the
