@@ -212,7 +212,9 @@ typedef struct SlotCtx {
 static void add_slot(void *opaque, const MemRegion *r, uint64_t start, uint64_t len)
 {
     SlotCtx *c = opaque;
-    if (r->kind == MEM_MMIO || c->error)
+    /* Logged RAM (the VGA framebuffer) gets no slot: its accesses exit
+     * to the memory map, which logs the writes (no KVM dirty log here). */
+    if (r->kind == MEM_MMIO || r->log || c->error)
         return;
     if (c->k->nslots >= MAX_SLOTS) {
         c->error = ENOSPC;

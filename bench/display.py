@@ -2,7 +2,8 @@
 """Host CPU cost of showing a guest's screen: vx86 vs QEMU in the same run.
 
   bench/display.py              (make bench-display; BENCH_RUNS=3,
-                                 BENCH_DISPLAY_SECONDS=20)
+                                 BENCH_DISPLAY_SECONDS=20,
+                                 BENCH_DISPLAY_IMAGES=vga-fbloop: some rows only)
 
 The guest is a bare-metal VGA image (tests/vga) that draws a text screen
 and halts: vga-text (a static screen, cursor off) and vga-textcursor (the
@@ -106,6 +107,10 @@ def measure(emu, img, display, env, seconds, tmp):
 
 def main():
     runs = int(os.environ.get("BENCH_RUNS", "3"))
+    # BENCH_DISPLAY_IMAGES=vga-fbloop: only those rows (a before/after of one row)
+    only = os.environ.get("BENCH_DISPLAY_IMAGES")
+    if only:
+        IMAGES[:] = [i for i in IMAGES if i in only.split(",")]
     seconds = float(os.environ.get("BENCH_DISPLAY_SECONDS", "20"))
     missing = [i for i in IMAGES
                if not os.path.exists(os.path.join(ROOT, "build", "testrom", i + ".bin"))]

@@ -431,6 +431,23 @@ void machine_dirty_log_sync(Machine *m, uint64_t *out)
     machine_vcpus_start(m);
 }
 
+void machine_region_log_sync(Machine *m, uint64_t *log, size_t words, uint64_t *out)
+{
+    /* A CPU's TLB entry skips the log only for a page whose bit it set
+     * since the last re-arm: with every bit clear no entry can, and the
+     * vCPUs need not stop (a frame of an idle screen costs a scan). */
+    bool any = false;
+    for (size_t i = 0; i < words && !any; i++)
+        any = __atomic_load_n(&log[i], __ATOMIC_RELAXED) != 0;
+    if (!any)
+        return;
+    machine_vcpus_stop(m);
+    for (size_t i = 0; i < words; i++)
+        out[i] |= __atomic_exchange_n(&log[i], 0, __ATOMIC_RELAXED);
+    m->dirty_gen++;
+    machine_vcpus_start(m);
+}
+
 void machine_dirty_log_stop(Machine *m)
 {
     machine_vcpus_stop(m);

@@ -360,6 +360,12 @@ void machine_triple_fault(Machine *m);
 void machine_dirty_log_start(Machine *m);
 void machine_dirty_log_sync(Machine *m, uint64_t *out);
 void machine_dirty_log_stop(Machine *m);
+/* A logged RAM region's log (memmap_add_ram_logged: the VGA's video
+ * memory): or the bits set since the last call into out (words uint64_t)
+ * and clear them.  When any was set, the vCPUs are stopped around it and
+ * re-arm their TLB write entries (dirty_gen), so a CPU write after the
+ * call is logged again; the machine's own log (migration) is untouched. */
+void machine_region_log_sync(Machine *m, uint64_t *log, size_t words, uint64_t *out);
 static inline void machine_mark_dirty(Machine *m, uint64_t ram_off)
 {
     if (m->dirty_log && ram_off < m->ram_size)

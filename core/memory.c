@@ -217,6 +217,14 @@ MemRegion *memmap_add_host(MemMap *mm, const char *name, uint64_t base, uint64_t
     return memmap_add(mm, &t, err);
 }
 
+MemRegion *memmap_add_ram_logged(MemMap *mm, const char *name, uint64_t base, uint64_t size,
+                                 uint8_t *host, uint64_t *log, int priority, char **err)
+{
+    MemRegion t = { .name = name, .base = base, .size = size, .kind = MEM_RAM, .host = host,
+                    .priority = priority, .log = log };
+    return memmap_add(mm, &t, err);
+}
+
 void memmap_set_priority(MemRegion *r, int priority)
 {
     r->priority = priority;
@@ -341,7 +349,14 @@ const MemRegion *memmap_find(MemMap *mm, uint64_t addr)
     return find_span(mm, addr, &lo, &last);
 }
 
-uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writable)
+static bool log_bit(const MemRegion *r, uint64_t off)
+{
+    uint64_t pg = off >> 12;
+    return (__atomic_load_n(&r->log[pg / 64], __ATOMIC_RELAXED) >> (pg % 64)) & 1;
+}
+
+uint8_t *memmap_host_ptr_log(MemMap *mm, uint64_t addr, uint64_t len, bool *writable,
+                             bool *logged, bool *log_clean)
 {
     uint64_t lo, last;
     const MemRegion *r = find_span(mm, addr, &lo, &last);
@@ -352,21 +367,30 @@ uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writa
     if (len && len - 1 > last - addr)
         return NULL;
     *writable = r->kind == MEM_RAM;
+    *logged = r->log != NULL;
+    *log_clean = r->log && !log_bit(r, addr - r->base);
     return r->host + (addr - r->base);
 }
 
-static void mark_dirty(MemMap *mm, const uint8_t *host, size_t len);
+uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writable)
+{
+    bool logged, clean;
+    return memmap_host_ptr_log(mm, addr, len, writable, &logged, &clean);
+}
+
+static void mark_dirty(MemMap *mm, const MemRegion *r, const uint8_t *host, size_t len);
 
 uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write)
 {
-    bool writable;
-    uint8_t *p = memmap_host_ptr_rw(mm, addr, len, &writable);
+    bool writable, logged, clean;
+    uint8_t *p = memmap_host_ptr_log(mm, addr, len, &writable, &logged, &clean);
     if (!p || (!writable && for_write))
         return NULL;
     /* A device about to write through the pointer (virtio rings and
-     * buffers): log it for a live migration now. */
+     * buffers): log it for a live migration (and a logged region's owner)
+     * now. */
     if (for_write)
-        mark_dirty(mm, p, len);
+        mark_dirty(mm, logged ? memmap_find(mm, addr) : NULL, p, len);
     return p;
 }
 
@@ -425,8 +449,32 @@ void memmap_set_dirty_log(MemMap *mm, uint64_t *bitmap, const uint8_t *ram, uint
     mm->dirty_ram_size = ram_size;
 }
 
-static void mark_dirty(MemMap *mm, const uint8_t *host, size_t len)
+/* The region's own log, over [host, host+len) inside r. */
+static void mark_region_log(const MemRegion *r, const uint8_t *host, size_t len)
 {
+    if (!r || !r->log || len == 0 || host < r->host)
+        return;
+    uint64_t off = (uint64_t)(host - r->host);
+    if (off >= r->size)
+        return;
+    uint64_t last = MIN(off + len - 1, r->size - 1);
+    for (uint64_t pg = off >> 12; pg <= last >> 12; pg++)
+        __atomic_or_fetch(&r->log[pg / 64], 1ULL << (pg % 64), __ATOMIC_RELAXED);
+}
+
+void memmap_log_write(MemMap *mm, uint64_t addr, uint64_t len)
+{
+    const MemRegion *r = memmap_find(mm, addr);
+    if (r && r->log && r->kind == MEM_RAM)
+        mark_region_log(r, r->host + (addr - r->base), len);
+}
+
+/* Both logs a write to RAM feeds: the machine's (live migration, pages of
+ * the RAM block) and the region's own (logged RAM): one consumer's sync
+ * never clears the other's bits. */
+static void mark_dirty(MemMap *mm, const MemRegion *r, const uint8_t *host, size_t len)
+{
+    mark_region_log(r, host, len);
     if (!mm->dirty || host < mm->dirty_ram || len == 0)
         return;
     uint64_t off = (uint64_t)(host - mm->dirty_ram);
@@ -574,7 +622,7 @@ void memmap_write(MemMap *mm, uint64_t addr, uint64_t value, unsigned size)
         break;
     case MEM_RAM:
         memcpy(r->host + off, &value, size);
-        mark_dirty(mm, r->host + off, size);
+        mark_dirty(mm, r, r->host + off, size);
         if (mm->notify)
             mm->notify(mm->notify_opaque, addr, size);
         break;
@@ -621,7 +669,7 @@ static bool memmap_copy(MemMap *mm, uint64_t addr, uint8_t *rd, const uint8_t *w
         } else if (r->kind == MEM_RAM || into_rom) {
             memcpy(r->host + off, wr, chunk);
             if (r->kind == MEM_RAM)
-                mark_dirty(mm, r->host + off, chunk);
+                mark_dirty(mm, r, r->host + off, chunk);
             if (mm->notify && r->kind == MEM_RAM)
                 mm->notify(mm->notify_opaque, addr, chunk);
         }

@@ -44,6 +44,9 @@ typedef struct MemRegion {
     const MemOps *ops;      /* MMIO */
     void *opaque;
     bool enabled;
+    /* RAM with its own dirty log (memmap_add_ram_logged): one bit per
+     * 4 KiB page of host, set by every write; NULL for other regions. */
+    uint64_t *log;
 } MemRegion;
 
 typedef struct MemMap MemMap;
@@ -64,6 +67,19 @@ MemRegion *memmap_add_mmio(MemMap *mm, const char *name, uint64_t base,
  * over lower-priority memory (i440FX PAM). */
 MemRegion *memmap_add_host(MemMap *mm, const char *name, uint64_t base, uint64_t size,
                            uint8_t *host, bool writable, int priority, char **err);
+/* RAM whose writes the owner wants to know of (the VGA's video memory
+ * behind its framebuffer BAR): guest CPU writes go straight to host (the
+ * translator logs the first write to each page after every sync, as for
+ * a live migration: TLB_NOTDIRTY), device writes through the map set the
+ * bits too.  log holds size / 4096 bits, pages counted from host, and
+ * stays the owner's (it outlives the region when the BAR moves).  No code
+ * is translated from it (executing there takes the device path), and KVM
+ * gives it no memory slot, so under KVM every access exits to the map. */
+MemRegion *memmap_add_ram_logged(MemMap *mm, const char *name, uint64_t base, uint64_t size,
+                                 uint8_t *host, uint64_t *log, int priority, char **err);
+/* Sets the log bits of [addr, addr+len) where it is logged RAM (a CPU's
+ * first write to a clean page: the translator's TLB_NOTDIRTY path). */
+void memmap_log_write(MemMap *mm, uint64_t addr, uint64_t len);
 void memmap_set_priority(MemRegion *r, int priority);
 void memmap_enable(MemMap *mm, MemRegion *r, bool on);
 void memmap_remove(MemMap *mm, MemRegion *r);
@@ -75,6 +91,11 @@ const MemRegion *memmap_find(MemMap *mm, uint64_t addr);
 uint8_t *memmap_host_ptr(MemMap *mm, uint64_t addr, uint64_t len, bool for_write);
 /* The same for RAM or ROM in one lookup; *writable: it is RAM. */
 uint8_t *memmap_host_ptr_rw(MemMap *mm, uint64_t addr, uint64_t len, bool *writable);
+/* As memmap_host_ptr_rw, and *log_clean: addr's page is logged RAM whose
+ * bit is clear (its next write must be logged), *logged: it is logged RAM
+ * at all (no code may be translated from it). */
+uint8_t *memmap_host_ptr_log(MemMap *mm, uint64_t addr, uint64_t len, bool *writable,
+                             bool *logged, bool *log_clean);
 /* The largest RAM range around addr that one region owns unshadowed: its
  * first address and length in *lo / *len, and the host pointer of *lo;
  * NULL when addr is not RAM.  Valid until the map changes (generation). */

@@ -807,20 +807,24 @@ static TLBEntry *tlb_fill(CPUState *cpu, uint64_t lin, MMUAccess acc, int mmu, u
     if (r.page_shift > TLB_PAGE_BITS)
         tlb_note_large(cpu, mmu, lin, r.page_shift);
 
-    bool ram;
-    uint8_t *host = memmap_host_ptr_rw(cpu->machine->mem, ppage, TLB_PAGE_SIZE, &ram);
+    bool ram, logged, log_clean;
+    uint8_t *host = memmap_host_ptr_log(cpu->machine->mem, ppage, TLB_PAGE_SIZE, &ram,
+                                        &logged, &log_clean);
     if (host) {
         e->addend = (uintptr_t)host - (uintptr_t)page;
         if (r.read)
             e->addr_read = page;
+        /* Logged RAM (video memory) is outside the code tracking of the
+         * RAM block: code runs from it the device way. */
         if (r.exec)
-            e->addr_code = page;
+            e->addr_code = logged ? (page | TLB_MMIO) : page;
         if (r.write) {
             Machine *m = cpu->machine;
             /* code of any CPU on the page: writes come here first */
             bool code = ram && smp_ram_page_has_code(cpu, (uint64_t)(host - m->ram));
-            bool notdirty = ram && m->dirty_log &&
-                            !machine_page_dirty(m, (uint64_t)(host - m->ram));
+            bool notdirty = ram && ((m->dirty_log &&
+                                     !machine_page_dirty(m, (uint64_t)(host - m->ram))) ||
+                                    log_clean);
             e->addr_write = ram ? (page | (code ? TLB_CODE : 0) | (notdirty ? TLB_NOTDIRTY : 0))
                                 : (page | TLB_MMIO);
         }
@@ -933,6 +937,21 @@ static void store_code_done(CPUState *cpu, TLBEntry *e, const uint8_t *host, uin
         e->addr_write &= ~(uint64_t)TLB_CODE;
 }
 
+/* A write to a page whose entry has TLB_NOTDIRTY: the page goes into
+ * both logs it may be in (the machine's, for a live migration; a logged
+ * region's, for its device), and the entry loses the flag, so the next
+ * writes take the fast path until a sync re-arms it (dirty_gen). */
+static void store_log_page(CPUState *cpu, TLBEntry *e, uint64_t lin, uint64_t phys)
+{
+    Machine *m = cpu->machine;
+    uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
+    if (host >= m->ram && host < m->ram + m->ram_size)
+        machine_mark_dirty(m, (uint64_t)(host - m->ram));
+    else
+        memmap_log_write(m->mem, phys, 1);
+    e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
+}
+
 static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size, int mmu,
                        uintptr_t ra)
 {
@@ -952,11 +971,7 @@ static void store_page(CPUState *cpu, uint64_t lin, uint64_t val, unsigned size,
     if (e->addr_write & TLB_NOTDIRTY) {
         /* First write since the dirty log's last sync: log the page, then
          * let the next writes take the fast path. */
-        Machine *m = cpu->machine;
-        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
-        if (host >= m->ram && host < m->ram + m->ram_size)
-            machine_mark_dirty(m, (uint64_t)(host - m->ram));
-        e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
+        store_log_page(cpu, e, lin, phys);
     }
     if (e->addr_write & TLB_CODE) {
         e = store_code_page(cpu, lin, phys, size, mmu, ra);
@@ -1042,13 +1057,8 @@ static uint8_t *atomic_host(CPUState *cpu, uint64_t lin, unsigned size, int mmu,
     *code_e = NULL;
     if (e->addr_write & TLB_MMIO)
         return NULL;
-    if (e->addr_write & TLB_NOTDIRTY) {
-        Machine *m = cpu->machine;
-        uint8_t *host = (uint8_t *)(uintptr_t)(lin + e->addend);
-        if (host >= m->ram && host < m->ram + m->ram_size)
-            machine_mark_dirty(m, (uint64_t)(host - m->ram));
-        e->addr_write &= ~(uint64_t)TLB_NOTDIRTY;
-    }
+    if (e->addr_write & TLB_NOTDIRTY)
+        store_log_page(cpu, e, lin, *phys);
     if (e->addr_write & TLB_CODE) {
         e = store_code_page(cpu, lin, *phys, size, mmu, ra);
         if (e->addr_write & TLB_MMIO)

@@ -141,8 +141,10 @@ static void pci_map_bar(PCIDevice *d, PCIBar *b, uint32_t addr)
     if (b->io) {
         ok = iospace_add(m->io, d->name, addr, b->size, b->ops, b->opaque, &err);
     } else {
-        b->region = memmap_add_mmio(m->mem, d->name, addr, b->size, b->ops,
-                                    b->opaque, PCI_BAR_PRIORITY, &err);
+        b->region = b->ram ? memmap_add_ram_logged(m->mem, d->name, addr, b->size, b->ram,
+                                                   b->ram_log, PCI_BAR_PRIORITY, &err)
+                           : memmap_add_mmio(m->mem, d->name, addr, b->size, b->ops,
+                                             b->opaque, PCI_BAR_PRIORITY, &err);
         ok = b->region != NULL;
     }
     if (!ok) {
@@ -266,6 +268,18 @@ void pci_register_bar(PCIDevice *d, int bar, uint32_t size, bool io,
     uint32_t reg = PCI_BAR0 + 4 * bar;
     pci_set_long(d, reg, io ? 1u : 0u);
     pci_set_wmask_long(d, reg, io ? (~(sz - 1) & ~3u) : (~(sz - 1) & ~0xfu));
+}
+
+bool pci_register_bar_ram(PCIDevice *d, int bar, uint32_t size, uint8_t *host, uint64_t *log)
+{
+    /* The BAR decodes exactly size bytes: no rounding past the buffer. */
+    if (bar < 0 || bar >= PCI_NUM_BARS || size < 4096 || size > 0x80000000u ||
+        (size & (size - 1)) || !host || !log)
+        return false;
+    pci_register_bar(d, bar, size, false, NULL, NULL);
+    d->bars[bar].ram = host;
+    d->bars[bar].ram_log = log;
+    return true;
 }
 
 /* ---- config cycles ---- */

@@ -110,6 +110,8 @@ typedef struct PCIBar {
     bool mapped;
     uint32_t mapped_addr;
     MemRegion *region;        /* memory BAR while mapped */
+    uint8_t *ram;             /* RAM BAR (pci_register_bar_ram): its host memory */
+    uint64_t *ram_log;        /* and the dirty log its writes set */
     bool prefetch;            /* memory BAR: bit 3 reads as 1 */
 } PCIBar;
 
@@ -167,6 +169,12 @@ PCIDevice *pci_register_function(PCIBus *bus, int devfn, const PCIConfigInit *id
  * the BAR base. */
 void pci_register_bar(PCIDevice *d, int bar, uint32_t size, bool io,
                       const MemOps *ops, void *opaque);
+/* Declares memory BAR n as RAM: host memory of size bytes (a power of two
+ * of at least 4 KiB) that the CPU reads and writes directly wherever the
+ * guest maps the BAR, its writes logged in log (memmap_add_ram_logged:
+ * size / 4096 bits, the device's to sync with machine_region_log_sync).
+ * Refused (false) for another size. */
+bool pci_register_bar_ram(PCIDevice *d, int bar, uint32_t size, uint8_t *host, uint64_t *log);
 /* Marks memory BAR n prefetchable (bit 3), as display framebuffers are. */
 void pci_bar_set_prefetchable(PCIDevice *d, int bar);
 /* Gives the function an expansion ROM (PCI_ROM_ADDRESS): len bytes of

@@ -47,6 +47,11 @@ struct VGAState {
     uint8_t *vram;
     uint32_t vram_size;        /* bytes, power of two */
     uint8_t *dirty;            /* one bit per 4 KiB page of vram */
+    /* The framebuffer BAR is logged RAM (memmap_add_ram_logged): CPU and
+     * DMA writes set lfb_log; vga_sync_dirty folds it into dirty through
+     * lfb_taken (scratch) before each use. */
+    uint64_t *lfb_log, *lfb_taken;
+    size_t lfb_log_words;
     MemRegion *lowmem;
     uint8_t edid[128];         /* BAR2 0x000: the monitor's EDID (hw/edid.c) */
     bool has_edid;
@@ -92,6 +97,7 @@ struct VGAState {
 
 /* vga.c */
 void vga_mark_dirty(VGAState *s, uint32_t off, uint32_t len);
+void vga_sync_dirty(VGAState *s);
 uint32_t vga_ioport_read(VGAState *s, uint32_t port);
 void vga_ioport_write(VGAState *s, uint32_t port, uint32_t val);
 

@@ -435,6 +435,7 @@ static int current_kind(const VGAState *s)
 static void vga_update(void *opaque)
 {
     VGAState *s = opaque;
+    vga_sync_dirty(s);
     update_palette(s);
     int kind = current_kind(s);
     bool full = s->full_update || kind != s->last_kind;

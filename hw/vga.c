@@ -30,12 +30,15 @@
  *   equals its colour compare bit (graphics 2).  Every read loads the
  *   latches.
  *
- * Dirty tracking: every path that writes video memory (the 0xA0000
- * window, the linear framebuffer BAR, the banked VBE window) goes through
- * this file's MMIO handlers, which set the 4 KiB page bits.  The LFB is
- * an MMIO region, not RAM, so the translator's soft TLB sends every access
- * to the slow path and no write escapes the bitmap; the price is speed of
- * framebuffer-heavy guests (see docs/devices-io.md).
+ * Dirty tracking, one bit per 4 KiB page of video memory, from two
+ * sources.  The 0xA0000 window (planes, latches, the banked VBE window)
+ * is MMIO: its handlers here set the bits.  The linear framebuffer (BAR0)
+ * is RAM to the CPU (pci_register_bar_ram -> memmap_add_ram_logged):
+ * translated code writes pixels straight into vram, and the translator
+ * logs the first write to each page after a sync (TLB_NOTDIRTY, as for a
+ * live migration, into the region's own log, not the machine's); writes
+ * through the memory map (DMA, KVM exits) log too.  vga_sync_dirty folds
+ * that log into the bitmap before the renderer reads it.
  */
 #include "hw/vga-int.h"
 
@@ -58,8 +61,26 @@ void vga_mark_dirty(VGAState *s, uint32_t off, uint32_t len)
         s->dirty[p >> 3] |= (uint8_t)(1u << (p & 7));
 }
 
+/* The framebuffer BAR's log into the page bits (see the top of the
+ * file); cheap while the guest writes nothing there. */
+void vga_sync_dirty(VGAState *s)
+{
+    if (!s->lfb_log)
+        return;
+    machine_region_log_sync(s->m, s->lfb_log, s->lfb_log_words, s->lfb_taken);
+    for (size_t i = 0; i < s->lfb_log_words; i++) {
+        uint64_t w = s->lfb_taken[i];
+        if (!w)
+            continue;
+        s->lfb_taken[i] = 0;
+        for (unsigned k = 0; k < 8; k++)
+            s->dirty[i * 8 + k] |= (uint8_t)(w >> (8 * k));
+    }
+}
+
 bool vga_page_dirty(VGAState *s, uint32_t off)
 {
+    vga_sync_dirty(s);
     if (off >= s->vram_size)
         return false;
     uint32_t p = off >> VGA_PAGE_SHIFT;
@@ -224,29 +245,8 @@ static void vga_lowmem_write(void *opaque, uint64_t off, uint64_t val, unsigned 
 
 static const MemOps vga_lowmem_ops = { vga_lowmem_read, vga_lowmem_write, 1, 1 };
 
-/* ---- linear framebuffer (BAR0) ---- */
-
-static uint64_t vga_lfb_read(void *opaque, uint64_t off, unsigned size)
-{
-    VGAState *s = opaque;
-    uint64_t v = 0;
-    if (off + size <= s->vram_size)
-        memcpy(&v, s->vram + off, size);
-    else
-        v = ~0ULL;
-    return v;
-}
-
-static void vga_lfb_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
-{
-    VGAState *s = opaque;
-    if (off + size > s->vram_size)
-        return;
-    memcpy(s->vram + off, &val, size);
-    vga_mark_dirty(s, (uint32_t)off, size);
-}
-
-static const MemOps vga_lfb_ops = { vga_lfb_read, vga_lfb_write, 1, 8 };
+/* The linear framebuffer (BAR0) has no handlers: it is vram as RAM
+ * (vga_create, vga_sync_dirty). */
 
 /* ---- ports ---- */
 
@@ -503,6 +503,8 @@ static void vga_free(void *opaque)
     console_free(s->con);
     free(s->vram);
     free(s->dirty);
+    free(s->lfb_log);
+    free(s->lfb_taken);
     free(s->text_cache);
     free(s);
 }
@@ -677,7 +679,11 @@ VGAState *vga_create(Machine *m, PCIBus *bus, int devfn, const VGAConfig *cfg,
             vga_free(s);
             return NULL;
         }
-        pci_register_bar(s->pci, 0, s->vram_size, false, &vga_lfb_ops, s);
+        s->lfb_log_words = ((s->vram_size >> VGA_PAGE_SHIFT) + 63) / 64;
+        s->lfb_log = xcalloc(s->lfb_log_words, sizeof(uint64_t));
+        s->lfb_taken = xcalloc(s->lfb_log_words, sizeof(uint64_t));
+        /* vram_size is a power of two from 1 MiB (checked above). */
+        pci_register_bar_ram(s->pci, 0, s->vram_size, s->vram, s->lfb_log);
         pci_bar_set_prefetchable(s->pci, 0);
         pci_register_bar(s->pci, 2, 0x1000, false, &vga_mmio_ops, s);
         if (rom)

@@ -136,6 +136,54 @@ START_TEST(cross_page_jumps_stay_in_translated_code)
 }
 END_TEST
 
+/* Logged RAM (the VGA's framebuffer BAR) under translated code: stores go
+ * to host memory, the first store to each page after a sync sets the
+ * region's log bit (TLB_NOTDIRTY), a sync re-arms it, and the machine's
+ * own dirty log (live migration) keeps its bits through the region's sync.
+ * 0x1000: ds = 0x2000; dword [0x10] and [0x1008] (logged pages 0 and 1);
+ *         ds = 0; byte [0x3000] (RAM); hlt; jmp 0x1000 */
+static const uint8_t lfb_code[] = {
+    0xb8, 0x00, 0x20, 0x8e, 0xd8,
+    0x66, 0xc7, 0x06, 0x10, 0x00, 0x44, 0x33, 0x22, 0x11,
+    0x66, 0xc7, 0x06, 0x08, 0x10, 0x88, 0x77, 0x66, 0x55,
+    0x31, 0xc0, 0x8e, 0xd8,
+    0xc6, 0x06, 0x00, 0x30, 0xaa,
+    0xf4, 0xeb, 0xdd,
+};
+
+START_TEST(logged_ram_stores_set_the_region_log_each_sync)
+{
+    Guest g = unit_guest_new_real(RAM, _i, lfb_code, sizeof(lfb_code));
+    static uint8_t vram[0x10000];
+    memset(vram, 0, sizeof vram);
+    uint64_t log = 0, out = 0;
+    ck_assert_ptr_nonnull(memmap_add_ram_logged(g.m->mem, "lfb", 0x20000, sizeof vram, vram,
+                                                &log, 1, NULL));
+    machine_dirty_log_start(g.m);
+    for (int round = 0; round < 2; round++) {
+        g.cpu->halted = false;
+        ck_assert_int_eq(cpu_exec(g.cpu, INT64_MAX), CPU_EXIT_HALTED);
+        uint32_t a, b;
+        memcpy(&a, vram + 0x10, 4);
+        memcpy(&b, vram + 0x1008, 4);
+        ck_assert_uint_eq(a, 0x11223344);
+        ck_assert_uint_eq(b, 0x55667788);
+        ck_assert_uint_eq(g.m->ram[0x20010], 0);        /* shadowed RAM untouched */
+        out = 0;
+        machine_region_log_sync(g.m, &log, 1, &out);
+        ck_assert_uint_eq(out, 3);                      /* pages 0 and 1, again in round 1 */
+        ck_assert_uint_eq(log, 0);
+        /* the machine's log has page 3 (and the stack/code pages it may
+         * have), never the logged region's pages */
+        ck_assert(machine_page_dirty(g.m, 0x3000));
+        ck_assert(!machine_page_dirty(g.m, 0x20000));
+        memset(vram, 0, sizeof vram);
+    }
+    machine_dirty_log_stop(g.m);
+    unit_guest_free(&g);
+}
+END_TEST
+
 static Suite *exec_suite(void)
 {
     Suite *s = suite_create("exec");
@@ -145,6 +193,7 @@ static Suite *exec_suite(void)
     suite_add_tcase(s, tc);
     tc = tcase_create("dispatch");
     tcase_add_loop_test(tc, cross_page_jumps_stay_in_translated_code, 0, 2);
+    tcase_add_loop_test(tc, logged_ram_stores_set_the_region_log_each_sync, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }

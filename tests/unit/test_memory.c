@@ -384,6 +384,49 @@ START_TEST(flatten_splits_ram_around_shadowing_mmio)
 }
 END_TEST
 
+/* Logged RAM (the VGA framebuffer): plain RAM to readers, and every write
+ * through the map or a host pointer taken for writing sets the page's bit
+ * in the region's log, next to (not instead of) the machine's dirty log. */
+START_TEST(logged_ram_logs_writes_apart_from_machine_log)
+{
+    MemMap *mm = memmap_new();
+    static uint8_t ram[0x4000], vram[0x4000];
+    uint64_t log = 0, mlog = 0;
+    memmap_add_ram(mm, "ram", 0, sizeof ram, ram, NULL);
+    MemRegion *r = memmap_add_ram_logged(mm, "lfb", 0x10000, sizeof vram, vram, &log, 1, NULL);
+    ck_assert_ptr_nonnull(r);
+    memmap_set_dirty_log(mm, &mlog, ram, sizeof ram);
+
+    bool w, logged, clean;
+    ck_assert_ptr_eq(memmap_host_ptr_log(mm, 0x11000, 0x1000, &w, &logged, &clean), vram + 0x1000);
+    ck_assert(w && logged && clean);
+    memmap_write(mm, 0x11008, 0xdeadbeef, 4);
+    ck_assert_uint_eq(vram[0x1008], 0xef);
+    ck_assert_uint_eq(log, 1u << 1);
+    ck_assert_uint_eq(mlog, 0);                 /* not the machine's RAM */
+    memmap_host_ptr_log(mm, 0x11000, 0x1000, &w, &logged, &clean);
+    ck_assert(logged && !clean);
+
+    uint8_t buf[0x1001];
+    memset(buf, 5, sizeof buf);
+    memmap_write_buf(mm, 0x12fff, buf, sizeof buf);     /* DMA over pages 2, 3 */
+    ck_assert_uint_eq(log, (1u << 1) | (1u << 2) | (1u << 3));
+    log = 0;
+    ck_assert_ptr_nonnull(memmap_host_ptr(mm, 0x10010, 16, true));
+    ck_assert_uint_eq(log, 1u);
+    memmap_log_write(mm, 0x13000, 1);           /* the translator's first write */
+    ck_assert_uint_eq(log, 1u | (1u << 3));
+
+    memmap_write(mm, 0x2000, 1, 1);             /* RAM: the machine's log only */
+    ck_assert_uint_eq(mlog, 1u << 2);
+    ck_assert_uint_eq(log, 1u | (1u << 3));
+    memmap_host_ptr_log(mm, 0x2000, 0x1000, &w, &logged, &clean);
+    ck_assert(w && !logged && !clean);
+    ck_assert_uint_eq(memmap_read(mm, 0x11008, 4), 0xdeadbeef);
+    memmap_free(mm);
+}
+END_TEST
+
 static Suite *memory_suite(void)
 {
     Suite *s = suite_create("memory");
@@ -405,6 +448,7 @@ static Suite *memory_suite(void)
     tcase_add_test(tc, unimp_accesses_are_logged);
     tcase_add_test(tc, ioport_accesses_are_logged_with_owner);
     tcase_add_test(tc, flatten_splits_ram_around_shadowing_mmio);
+    tcase_add_test(tc, logged_ram_logs_writes_apart_from_machine_log);
     suite_add_tcase(s, tc);
     return s;
 }

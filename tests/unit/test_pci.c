@@ -407,6 +407,41 @@ START_TEST(save_load_restores_bars)
 }
 END_TEST
 
+/* A RAM BAR (the VGA framebuffer): sized like any memory BAR, RAM wherever
+ * the guest puts it, writes logged in the device's log, and a move or
+ * decode-off unmaps the old window while the memory and log stay. */
+START_TEST(ram_bar_moves_with_its_memory_and_log)
+{
+    PciBench *b = bench_new();
+    BarDev bd = { { 0 } };
+    PCIDevice *d = add_bardev(b, &bd);
+    static uint8_t vram[0x10000];
+    uint64_t log[1] = { 0 };
+    ck_assert(!pci_register_bar_ram(d, 2, 0x3000, vram, log));     /* not a power of two */
+    ck_assert(!pci_register_bar_ram(d, 2, 0x800, vram, log));      /* under a page */
+    ck_assert(pci_register_bar_ram(d, 2, sizeof vram, vram, log));
+    cfg_write(b, 3, 0, 0x18, 0xffffffff, 4);
+    ck_assert_uint_eq(cfg_read(b, 3, 0, 0x18, 4), 0xffff0000u);
+    cfg_write(b, 3, 0, 0x18, 0xe0000000, 4);
+    cfg_write(b, 3, 0, 0x04, PCI_COMMAND_MEMORY, 2);
+    const MemRegion *r = memmap_find(b->m->mem, 0xe0002000);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_int_eq(r->kind, MEM_RAM);
+    memmap_write(b->m->mem, 0xe0002004, 0x12345678, 4);
+    ck_assert_uint_eq(vram[0x2004], 0x78);
+    ck_assert_uint_eq(log[0], 1u << 2);
+    cfg_write(b, 3, 0, 0x18, 0xe1000000, 4);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xe0002004, 4), 0xffffffffu);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xe1002004, 4), 0x12345678u);
+    memmap_write(b->m->mem, 0xe100f000, 1, 1);
+    ck_assert_uint_eq(log[0], (1u << 2) | (1u << 15));
+    cfg_write(b, 3, 0, 0x04, 0, 2);
+    ck_assert_uint_eq(memmap_read(b->m->mem, 0xe1002004, 4), 0xffffffffu);
+    ck_assert_uint_eq(vram[0x2004], 0x78);
+    bench_free(b);
+}
+END_TEST
+
 static Suite *pci_suite(void)
 {
     Suite *s = suite_create("pci");
@@ -426,6 +461,7 @@ static Suite *pci_suite(void)
     tcase_add_test(tc, reset_control_register);
     tcase_add_test(tc, dma_needs_bus_master);
     tcase_add_test(tc, save_load_restores_bars);
+    tcase_add_test(tc, ram_bar_moves_with_its_memory_and_log);
     suite_add_tcase(s, tc);
     return s;
 }
