@@ -654,6 +654,10 @@ VGAState *vga_create(Machine *m, PCIBus *bus, int devfn, const VGAConfig *cfg,
     s->dirty = xcalloc(1, (s->vram_size >> VGA_PAGE_SHIFT) / 8 + 1);
     s->con = console_new("vga");
     console_set_hw(s->con, &vga_console_ops, s);
+    /* Before the firmware sets a mode the screen is black at 640x480, as
+     * QEMU's first surface: a window or a screendump has a picture from
+     * power-on (the installer test takes one at once). */
+    console_resize(s->con, 640, 480);
 
     char *e = NULL;
     if (!iospace_add(m->io, "vga", 0x3b0, 0x30, &vga_port_ops, s, &e) ||
