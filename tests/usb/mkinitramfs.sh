@@ -7,7 +7,9 @@
 # program /bin/usb-evtest.
 #
 #   tests/usb/mkinitramfs.sh OUT EVTEST
-# Cheap when OUT is newer than this script, EVTEST and the base initramfs.
+# Cheap when OUT.stamp holds the SHA-256 of this script, EVTEST and the base
+# initramfs that made OUT (content, not modification times: worktrees and
+# clones that share .cache would otherwise take each other's OUT as fresh).
 set -eu
 
 out=$1
@@ -18,8 +20,8 @@ base=$cache/initramfs.cpio.gz
 script=$root/tests/usb/mkinitramfs.sh
 MODULES="uhci_hcd xhci_pci usbhid hid_generic evdev"
 
-newer() { [ -n "$(find "$1" -prune -newer "$2" 2>/dev/null)" ]; }
-if [ -s "$out" ] && newer "$out" "$script" && newer "$out" "$evtest" && newer "$out" "$base"; then
+stamp=$(cat "$script" "$evtest" "$base" | sha256sum | cut -d' ' -f1)
+if [ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then
     exit 0
 fi
 pkg=$(cat "$cache/kernel-package")
@@ -54,3 +56,4 @@ mkdir -p "$(dirname "$out")"
 (cd "$tmp/mods" && find . -mindepth 1 | LC_ALL=C sort |
     cpio -o -H newc -R 0:0 --reproducible --quiet) | gzip -9 -n >"$tmp/mods.cpio.gz"
 cat "$base" "$tmp/mods.cpio.gz" >"$out.tmp" && mv "$out.tmp" "$out"
+echo "$stamp" >"$out.stamp"
