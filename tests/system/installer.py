@@ -108,9 +108,10 @@ def run(argv, media, tmp, tag, menu=False, steps=1):
                                                            p.stderr.read().decode()[-500:]))
             out = os.path.join(tmp, "%s-%d.ppm" % (tag, n % 2))
             n += 1
-            mon.cmd("screendump " + out)
+            said = mon.cmd("screendump " + out)
             if not os.path.exists(out):
-                raise RuntimeError("%s: screendump wrote nothing" % tag)
+                raise RuntimeError("%s: screendump wrote nothing after %.0f s: %r" %
+                                   (tag, time.monotonic() - t0, said))
             pic = open(out, "rb").read()
             now = time.monotonic()
             if pic != last:
