@@ -72,7 +72,12 @@ NET_WORKLOADS = {"net-slirp-64M": 64, "net-socket-32M": 32}
 # processes at once, in boots of their own with -smp 1 and -smp 2 (vx86's
 # default, a thread per CPU; QEMU's -accel tcg,thread=multi): the speedup
 # a second CPU gives.  They never run in the boots of the rows above.
-SMP_WORKLOAD = "sha256-2x"
+# The SMP rows: each runs alone in a boot with -smp 1 and -smp 2.
+SMP_WORKLOADS = {
+    "sha256-2x": "two sha256sum processes of 64 MiB at once",
+    "compute-2x": "the SMP stress program's compute phase, 2 threads, fixed work "
+                  "(tests/guest/smp/smpprobe.c `work 40000 2`)",
+}
 SMP = os.environ.get("BENCH_SMP", "1") != "0"
 QSCRATCH_MIB = 512
 # Host rows: vx86-img convert against qemu-img convert of one 1 GiB image
@@ -84,9 +89,9 @@ IMG_WORKLOADS = ["img-convert-raw-to-qcow2-1G", "img-convert-qcow2-to-raw-1G",
 # BENCH_WORKLOADS=fpbench,sort-1M runs only those rows (boot always runs).
 ONLY = [w for w in os.environ.get("BENCH_WORKLOADS", "").split(",") if w]
 for _w in ONLY:
-    if _w not in ALL_WORKLOADS + IMG_WORKLOADS and _w != SMP_WORKLOAD:
+    if _w not in ALL_WORKLOADS + IMG_WORKLOADS and _w not in SMP_WORKLOADS:
         sys.exit(f"bench: unknown workload '{_w}' in BENCH_WORKLOADS (known: "
-                 f"{', '.join(ALL_WORKLOADS + IMG_WORKLOADS + [SMP_WORKLOAD])})")
+                 f"{', '.join(ALL_WORKLOADS + IMG_WORKLOADS + list(SMP_WORKLOADS))})")
 WORKLOADS = [w for w in ALL_WORKLOADS if not ONLY or w == "boot" or w in ONLY]
 IMG_ROWS = [w for w in IMG_WORKLOADS if not ONLY or w in ONLY]
 # Per-run limits: a hung or hopelessly slow engine is cut off, never waited on.
@@ -111,6 +116,7 @@ def build_material():
     os.makedirs(os.path.join(stage, "bench"))
     for prog in ("intbench", "fpbench", "nowns", "randio"):
         sh(f"gcc -O2 -static -o {stage}/bench/{prog} {ROOT}/bench/programs/{prog}.c -lm")
+    sh(f"gcc -O2 -static -pthread -o {stage}/bench/smpprobe {ROOT}/tests/guest/smp/smpprobe.c")
     for f in ("init", "workloads.sh", "netbench.sh"):
         shutil.copy(os.path.join(ROOT, "bench", "guest", f), os.path.join(stage, "bench", f))
     overlay = os.path.join(BENCH_CACHE, "overlay.cpio.gz")
@@ -425,9 +431,9 @@ def run_guest(name, argv, stdin=subprocess.DEVNULL):
     return results, rss, err
 
 
-def smp_engines(kernel, initrd):
-    """(name, cpus, argv) of the SMP rows' boots."""
-    append = "console=ttyS0 rdinit=/bench/init quiet bench.only=" + SMP_WORKLOAD
+def smp_engines(kernel, initrd, workload):
+    """(name, cpus, argv) of one SMP row's boots."""
+    append = "console=ttyS0 rdinit=/bench/init quiet bench.only=" + workload
     common = ["-m", "1024M", "-nographic", "-kernel", kernel, "-initrd", initrd,
               "-append", append, "-no-reboot"]
     vx86 = os.path.join(ROOT, "vx86")
@@ -442,23 +448,31 @@ def smp_engines(kernel, initrd):
 
 def run_smp_rows(kernel, initrd, na):
     """The SMP rows: lines for the results, after RUNS interleaved rounds."""
+    lines = []
+    for workload, what in SMP_WORKLOADS.items():
+        if ONLY and workload not in ONLY:
+            continue
+        lines += run_smp_row(kernel, initrd, na, workload, what)
+    return lines
+
+
+def run_smp_row(kernel, initrd, na, workload, what):
     times, sums, errs = {}, {}, {}
-    eng = [e for e in smp_engines(kernel, initrd)
+    eng = [e for e in smp_engines(kernel, initrd, workload)
            if e[0] not in na and (not SELECTED or e[0] in SELECTED)]
     for run in range(RUNS):
         for name, n, argv in eng:
             if (name, n) in errs:
                 continue
-            print(f"bench: run {run + 1}/{RUNS} {name} -smp {n} ({SMP_WORKLOAD}) ...",
+            print(f"bench: run {run + 1}/{RUNS} {name} -smp {n} ({workload}) ...",
                   file=sys.stderr, flush=True)
             res, _, err = run_guest(name, argv)
-            if err or SMP_WORKLOAD not in res:
+            if err or workload not in res:
                 errs[(name, n)] = err or "no result"
                 continue
-            times.setdefault((name, n), []).append(res[SMP_WORKLOAD])
-            sums[(name, n)] = res.get(SMP_WORKLOAD + ":sum")
-    lines = ["", f"SMP: {SMP_WORKLOAD} (two sha256sum processes of 64 MiB at once), "
-             "median seconds, guest-measured:", "",
+            times.setdefault((name, n), []).append(res[workload])
+            sums[(name, n)] = res.get(workload + ":sum")
+    lines = ["", f"SMP: {workload} ({what}), median seconds, guest-measured:", "",
              "| engine | -smp 1 | -smp 2 | speedup (-smp 1 / -smp 2) |", "|---|---|---|---|"]
     for name in ("vx86-tcg", "qemu-tcg"):
         cell = {}
@@ -743,7 +757,7 @@ def main():
         lines.append("\nGeometric mean vx86-tcg / qemu-tcg: n/a (vx86-tcg or qemu-tcg did not run)")
     lines.append("\nPeak RSS (MiB): " + ", ".join(
         f"{n} {rss[n] / 1024:.0f}" for n in cols if n in rss))
-    if SMP and (not ONLY or SMP_WORKLOAD in ONLY):
+    if SMP and (not ONLY or any(w in ONLY for w in SMP_WORKLOADS)):
         lines += run_smp_rows(kernel, initrd, na)
     mismatch = [w for w, s in sums.items() if len(set(s.values())) > 1]
     if mismatch:

@@ -48,6 +48,8 @@ shell_loop() {
 
 run sha256-64M sha_zero
 wanted_by_name sha256-2x && run sha256-2x sha_two
+# The SMP stress program's compute phase as fixed work: two threads.
+wanted_by_name compute-2x && run compute-2x $B/smpprobe work 40000 2
 if wanted gzip-16M; then
     seq 1 3000000 | head -c 16777216 > "$T/in16"
     run gzip-16M gzip_roundtrip

@@ -15,6 +15,10 @@
  *   smpprobe compute SECS   the stress threads' compute phase for SECS
  *                           seconds of wall time (a speed figure; its
  *                           output is not compared)
+ *   smpprobe work BLOCKS T  the same arithmetic as a fixed amount of work,
+ *                           BLOCKS blocks shared by T threads; prints the
+ *                           combined hash (bench/run.py's compute-2x row
+ *                           times it)
  *
  * Output never depends on timing or on how many CPUs there are: threads
  * synchronise on results, not on luck.
@@ -478,6 +482,40 @@ static int compute(int secs, int nthreads)
     return 0;
 }
 
+/* Fixed work: each of nthreads threads runs its share of the blocks. */
+typedef struct WorkShare { uint64_t seed, blocks, hash; } WorkShare;
+
+static void *work_thread(void *arg)
+{
+    WorkShare *w = arg;
+    uint64_t h = w->seed;
+    for (uint64_t n = 0; n < w->blocks; n++)
+        for (int i = 0; i < 10000; i++)
+            h = mix(h + (uint64_t)i);
+    w->hash = h;
+    return NULL;
+}
+
+static int work(long blocks, int nthreads)
+{
+    pthread_t th[64];
+    WorkShare w[64];
+    if (nthreads < 1 || nthreads > 64 || blocks < nthreads)
+        return 2;
+    for (int i = 0; i < nthreads; i++) {
+        w[i] = (WorkShare){ (uint64_t)i, (uint64_t)(blocks / nthreads), 0 };
+        pthread_create(&th[i], NULL, work_thread, &w[i]);
+    }
+    uint64_t total = 0;
+    for (int i = 0; i < nthreads; i++) {
+        pthread_join(th[i], NULL);
+        total ^= w[i].hash;
+    }
+    printf("work: %ld blocks, %d threads, hash %016llx\n", blocks, nthreads,
+           (unsigned long long)total);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -490,8 +528,11 @@ int main(int argc, char **argv)
     }
     if (argc >= 3 && !strcmp(argv[1], "stress"))
         return stress(atoi(argv[2]));
+    if (argc >= 4 && !strcmp(argv[1], "work"))
+        return work(atol(argv[2]), atoi(argv[3]));
     if (argc >= 3 && !strcmp(argv[1], "compute"))
         return compute(atoi(argv[2]), argc >= 4 ? atoi(argv[3]) : 2);
-    fprintf(stderr, "usage: %s probe | stress ROUNDS | compute SECONDS [THREADS]\n", argv[0]);
+    fprintf(stderr, "usage: %s probe | stress ROUNDS | compute SECONDS [THREADS] | work BLOCKS THREADS\n",
+            argv[0]);
     return 2;
 }
