@@ -59,6 +59,18 @@ void cmd_error(CmdError *e, const char *cls, const char *fmt, ...)
     e->cls = cls;
 }
 
+/* A human-monitor command that is a QMP command with these arguments:
+ * runs it, prints QEMU's "Error: ..." when it fails; frees args. */
+void cmd_hmp_call(VMControl *vc, const char *name, JsonValue *args, Text *out)
+{
+    CmdError e = { 0 };
+    JsonValue *r = cmd_qmp_call(vc, name, args, &e);
+    if (!r)
+        text_printf(out, "Error: %s\n", e.desc);
+    json_free(r);
+    json_free(args);
+}
+
 /* ---- VMControl and events ---- */
 
 static const char *const event_names[] = {
@@ -609,12 +621,7 @@ static void hmp_balloon(VMControl *vc, int argc, char **argv, Text *out)
     }
     JsonValue *args = json_object();
     json_set_int(args, "value", mb << 20);
-    CmdError e = { 0 };
-    JsonValue *r = cmd_qmp_call(vc, "balloon", args, &e);
-    if (!r)
-        text_printf(out, "Error: %s\n", e.desc);
-    json_free(r);
-    json_free(args);
+    cmd_hmp_call(vc, "balloon", args, out);
 }
 
 static JsonValue *qmp_query_balloon(VMControl *vc, const JsonValue *a, CmdError *e)
@@ -1059,12 +1066,7 @@ static void hmp_eject(VMControl *vc, int argc, char **argv, Text *out)
     json_set_str(a, "device", argv[1 + force]);
     if (force)
         json_set_bool(a, "force", true);
-    CmdError e = { 0 };
-    JsonValue *r = cmd_qmp_call(vc, "eject", a, &e);
-    if (!r)
-        text_printf(out, "%s\n", e.desc);
-    json_free(r);
-    json_free(a);
+    cmd_hmp_call(vc, "eject", a, out);
 }
 
 /* change DEVICE FILE [FORMAT] (blockdev-change-medium), or change vnc
@@ -1080,12 +1082,7 @@ static void hmp_change_medium(VMControl *vc, int argc, char **argv, Text *out)
     json_set_str(a, "filename", argv[2]);
     if (argc == 4)
         json_set_str(a, "format", argv[3]);
-    CmdError e = { 0 };
-    JsonValue *r = cmd_qmp_call(vc, "blockdev-change-medium", a, &e);
-    if (!r)
-        text_printf(out, "%s\n", e.desc);
-    json_free(r);
-    json_free(a);
+    cmd_hmp_call(vc, "blockdev-change-medium", a, out);
 }
 
 static void hmp_change(VMControl *vc, int argc, char **argv, Text *out)

@@ -121,6 +121,9 @@ const CmdDef *cmd_find_qmp(const char *name);
 /* QMP: checks args against the row's declaration, then runs it.  args
  * may be NULL (no arguments).  NULL result with e->cls set on error. */
 JsonValue *cmd_qmp_call(VMControl *vc, const char *name, const JsonValue *args, CmdError *e);
+/* The human monitor's face of a QMP command: runs name with args (freed),
+ * prints "Error: DESC" on failure. */
+void cmd_hmp_call(VMControl *vc, const char *name, JsonValue *args, Text *out);
 
 /* The human monitor: runs one line, its output appended to out. */
 void cmd_hmp_line(VMControl *vc, const char *line, Text *out);

@@ -1141,12 +1141,7 @@ void hmp_migrate_set_parameter(VMControl *vc, int argc, char **argv, Text *out)
     }
     JsonValue *a = json_object();
     json_set_int(a, argv[1], v);
-    CmdError e = { 0 };
-    JsonValue *r = cmd_qmp_call(vc, "migrate-set-parameters", a, &e);
-    if (!r)
-        text_printf(out, "Error: %s\n", e.desc);
-    json_free(r);
-    json_free(a);
+    cmd_hmp_call(vc, "migrate-set-parameters", a, out);
 }
 
 /* The capabilities (QEMU's MigrationCapability names) that mean something
@@ -1242,12 +1237,7 @@ void hmp_migrate_set_capability(VMControl *vc, int argc, char **argv, Text *out)
     json_set_bool(c, "state", !strcmp(argv[2], "on"));
     json_append(list, c);
     json_set(a, "capabilities", list);
-    CmdError e = { 0 };
-    JsonValue *r = cmd_qmp_call(vc, "migrate-set-capabilities", a, &e);
-    if (!r)
-        text_printf(out, "Error: %s\n", e.desc);
-    json_free(r);
-    json_free(a);
+    cmd_hmp_call(vc, "migrate-set-capabilities", a, out);
 }
 
 /* ---- incoming ---- */
