@@ -196,7 +196,7 @@ def until(pat, secs):
     return pat in out
 until(b"vx86-guest ready", 180)
 time.sleep(1)
-p.stdin.write(b"grep -E ' (start_kernel|jiffies|start_secondary|scheduler_tick|cpu_number|__per_cpu_offset|irq_stat)$' "
+p.stdin.write(b"grep -E ' (start_kernel|jiffies|start_secondary|cpu_startup_entry|cpu_number|__per_cpu_offset|irq_stat)$' "
               b"/proc/kallsyms; echo KALLSYMS-''DONE\n")
 p.stdin.flush()
 until(b"KALLSYMS-DONE\r\n", 60)
@@ -254,9 +254,9 @@ python3 tests/system/gdb_ctrlc.py "$VX86" "$kernel" "$initrd" "$jiffies" $((port
 
 # ---- 4. -smp 2: one thread per vCPU ----
 ksym() { tr -d '\r' <"$tmp/kallsyms.txt" | awk -v s="$1" '$3 == s { print "0x" $1; exit }'; }
-start_secondary=$(ksym start_secondary) scheduler_tick=$(ksym scheduler_tick)
+start_secondary=$(ksym start_secondary) cpu_startup_entry=$(ksym cpu_startup_entry)
 cpu_number=$(ksym cpu_number) per_cpu_offset=$(ksym __per_cpu_offset) irq_stat=$(ksym irq_stat)
-if [ -z "$start_secondary" ] || [ -z "$scheduler_tick" ] || [ -z "$cpu_number" ] ||
+if [ -z "$start_secondary" ] || [ -z "$cpu_startup_entry" ] || [ -z "$cpu_number" ] ||
    [ -z "$per_cpu_offset" ] || [ -z "$irq_stat" ]; then
     bad "-smp 2: symbols missing from the guest's /proc/kallsyms"
     exit 1
@@ -275,14 +275,14 @@ break *$start_secondary
 continue
 printf "SS thread=%d at_start_secondary=%d\n", \$_thread, \$pc == $start_secondary
 delete
-break *$scheduler_tick
+break *$cpu_startup_entry
 set \$n = 0
 continue
 while \$_thread != 2 && \$n < 1000
   set \$n = \$n + 1
   continue
 end
-printf "TICK thread=%d at_scheduler_tick=%d\n", \$_thread, \$pc == $scheduler_tick
+printf "IDLE thread=%d at_cpu_startup_entry=%d\n", \$_thread, \$pc == $cpu_startup_entry
 delete
 thread 1
 printf "T1 cpu_number=%d gs_is_per_cpu_offset0=%d\n", *(int *)(\$gs_base + $cpu_number), \$gs_base == ((unsigned long *)$per_cpu_offset)[0]
@@ -313,7 +313,7 @@ smp_run() {   # smp_run NAME LOG CMD...: the guest under CMD with the script
     timeout 240 gdb -batch -nx -x "$tmp/$name.gdb" >"$log" 2>&1
     sleep 0.5
     kill $spid 2>/dev/null
-    grep -E "^(NTHREADS|SS|TICK|T1|T2|STEP|LOCKED) " "$log" >"$log.marks"
+    grep -E "^(NTHREADS|SS|IDLE|T1|T2|STEP|LOCKED) " "$log" >"$log.marks"
 }
 smp_run smp "$tmp/smp.log" $((port + 3)) "$VX86" -accel tcg
 smp_expect() {
@@ -322,7 +322,7 @@ smp_expect() {
 }
 smp_expect "gdb sees one thread per vCPU" "NTHREADS 2"
 smp_expect "a breakpoint in start_secondary is reported by thread 2" "SS thread=2 at_start_secondary=1"
-smp_expect "a breakpoint hit by the second CPU (scheduler_tick) reports thread 2" "TICK thread=2 at_scheduler_tick=1"
+smp_expect "a breakpoint hit by the second CPU (cpu_startup_entry, its idle loop's entry) reports thread 2" "IDLE thread=2 at_cpu_startup_entry=1"
 smp_expect "thread 1 is CPU 0 by the kernel's own per-CPU data" "T1 cpu_number=0 gs_is_per_cpu_offset0=1"
 smp_expect "thread 2 shows the second CPU's own registers (gs_base, rsp)" "T2 cpu_number=1 gs_is_per_cpu_offset1=1 own_stack=1"
 smp_expect "stepi on thread 2 in all-stop stays on thread 2, one instruction on" "STEP thread=2 at_next_insn=1"
