@@ -272,10 +272,11 @@ def test_scsi(accel):
 # ---- virtio-balloon ----
 
 # Fills the guest's free memory (ramfs has no size limit) and frees it.
-TOUCH = ("mkdir -p /r && mount -t ramfs none /r && "
-         "dd if=/dev/zero of=/r/fill bs=1M count=$(( $(sed -n 's/^MemFree: *\\([0-9]*\\).*/\\1/p' "
-         "/proc/meminfo) / 1024 - 24 )) 2>/dev/null; echo filled=$(( $(stat -c %s /r/fill) >> 20 )); "
-         "rm /r/fill; umount /r")
+TOUCH_FILL = ("mkdir -p /r && mount -t ramfs none /r && "
+              "dd if=/dev/zero of=/r/fill bs=1M count=$(( $(sed -n 's/^MemFree: *\\([0-9]*\\).*/\\1/p' "
+              "/proc/meminfo) / 1024 - 24 )) 2>/dev/null; echo filled=$(( $(stat -c %s /r/fill) >> 20 ))")
+TOUCH_FREE = "rm /r/fill; umount /r"
+TOUCH = TOUCH_FILL + "; " + TOUCH_FREE
 
 
 def wait_actual(q, want, timeout=240):
@@ -354,8 +355,9 @@ def test_balloon(accel):
     check(any(len(f) > 5 and f[5] == "1" for f in feats.split()),
           "free-page-reporting=on: the guest takes VIRTIO_BALLOON_F_REPORTING")
     base = g.rss_mib()
-    g.run(TOUCH)
-    top = g.rss_mib()
+    g.run(TOUCH_FILL)
+    top = g.rss_mib()         # while the memory is still in use: reporting
+    g.run(TOUCH_FREE)         # may start as soon as it is freed
     low = top
     for _ in range(60):
         low = min(low, g.rss_mib())
