@@ -11,7 +11,7 @@
 # Seeds live in tests/fuzz/corpus/NAME/ (small, committed); what a run
 # finds new goes to build/fuzz/corpus/NAME/ and crashes to build/fuzz/crash/.
 FUZZ_CC := clang
-FUZZ_TIME ?= 5
+FUZZ_TIME ?= 4
 FUZZ_DIR := build/fuzz
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -DVX86_FUZZING -I. -Iinclude $(PKG_CFLAGS) \
