@@ -34,7 +34,7 @@
 #include "core/options.h"
 #include "hw/pc/pc.h"
 #include "hw/pci.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-image.h"
 
 typedef struct Range {
     bool mmio;
@@ -290,8 +290,8 @@ static VMOptions opts;
 /* A scratch image of size bytes (removed at once: the board keeps it open). */
 static char *scratch_image(uint64_t size)
 {
-    static char path[64];
-    snprintf(path, sizeof path, "/tmp/vx86-fuzz-XXXXXX");
+    static char path[256];
+    fuzz_tmp_path(path, sizeof path, "disk", "-XXXXXX");
     int fd = mkstemp(path);
     if (fd < 0 || ftruncate(fd, (off_t)size) < 0)
         abort();

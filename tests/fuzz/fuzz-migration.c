@@ -17,7 +17,7 @@
 #include "core/migration.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-image.h"
 
 static Machine *machine;
 static VMOptions opts;
@@ -37,7 +37,8 @@ static void setup(void)
         abort();
     memcpy(machine->ram + 0x1000, "vx86 fuzz page", 14);
     VMControl *vc = vmcontrol_new(machine, NULL);
-    char path[] = "/tmp/vx86-fuzz-mig.XXXXXX";
+    char path[256];
+    fuzz_tmp_path(path, sizeof path, "mig", ".XXXXXX");
     int fd = mkstemp(path);
     if (fd < 0)
         abort();

@@ -15,20 +15,17 @@
 
 #include "block/block-int.h"
 #include "block/qcow2.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-image.h"
 
-static char path[64];
+static char path[256];
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!path[0]) {
-        snprintf(path, sizeof path, "/tmp/vx86-fuzz-qcow2.%d", (int)getpid());
+        fuzz_tmp_path_pid(path, sizeof path, "qcow2");
         bfile_refuse_direct_for_tests = true;
     }
-    int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
-    if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-        abort();
-    close(fd);
+    fuzz_write_file(path, data, size);
 
     char err[1024] = "";
     BlockOpenOptions o = { .filename = path, .format = "qcow2", .no_lock = true,
@@ -38,24 +35,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         /* One line naming the image, and the file untouched. */
         if (!err[0] || strchr(err, '\n') || !strstr(err, path))
             abort();
-        uint8_t *back = malloc(size + 1);
-        fd = open(path, O_RDONLY);
-        if (fd < 0 || read(fd, back, size + 1) != (ssize_t)size || memcmp(back, data, size))
+        if (!fuzz_file_holds(path, data, size))
             abort();
-        close(fd);
-        free(back);
         unlink(path);
         return 0;
     }
     uint64_t vsize = blk_size(bb);
-    FuzzInput in = { data + (size > 32 ? size - 32 : 0), size > 32 ? 32 : size };
+    FuzzInput in = fuzz_tail(data, size);
     uint8_t *buf = malloc(65536 * 2);
     memset(buf, 0xa5, 65536 * 2);
     for (int i = 0; i < 8 && vsize; i++) {
-        uint64_t off = ((uint64_t)fuzz_u16(&in) << 16 | fuzz_u16(&in)) * 512 % vsize;
-        size_t len = (size_t)((fuzz_u16(&in) % 256 + 1) * 512);
-        if (len > vsize - off)
-            len = (size_t)(vsize - off);
+        uint64_t off;
+        size_t len;
+        fuzz_range(&in, vsize, &off, &len);
         switch (i % 4) {
         case 0: case 2: blk_pread(bb, off, buf, len); break;
         case 1: blk_pwrite(bb, off, buf, len); break;

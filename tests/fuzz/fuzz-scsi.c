@@ -24,7 +24,7 @@
 #include "block/block.h"
 #include "core/machine.h"
 #include "hw/scsi-disk.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-image.h"
 
 typedef struct FakeReq {
     SCSIRequest r;
@@ -77,7 +77,8 @@ static const SCSIRequestOps fake_ops = {
 
 static BlockBackend *scratch_disk(off_t size)
 {
-    char err[256], path[] = "/tmp/vx86-fuzz-scsi-XXXXXX";
+    char err[256], path[256];
+    fuzz_tmp_path(path, sizeof path, "scsi", "-XXXXXX");
     int fd = mkstemp(path);
     if (fd < 0 || ftruncate(fd, size) < 0)
         abort();

@@ -37,7 +37,7 @@
 #include "hw/virtio-scsi.h"
 #include "hw/virtio-serial.h"
 #include "net/net.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-image.h"
 
 #define RAM_SIZE   (2u << 20)
 #define DEVFN      PCI_DEVFN(3, 0)
@@ -65,7 +65,8 @@ static int nq;
 /* A raw scratch image (unlinked at once: the backend keeps it open). */
 static BlockBackend *scratch_disk(off_t size)
 {
-    char err[256], path[] = "/tmp/vx86-fuzz-vdisk-XXXXXX";
+    char err[256], path[256];
+    fuzz_tmp_path(path, sizeof path, "vdisk", "-XXXXXX");
     int fd = mkstemp(path);
     if (fd < 0 || ftruncate(fd, size) < 0)
         abort();

@@ -14,12 +14,12 @@
 
 #include "block/block-int.h"
 #include "block/vmdk.h"
-#include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-image.h"
 
 #define PARTS 4
 static const char *const names[PARTS] = { "d.vmdk", "e1.vmdk", "e2.vmdk", "e3.vmdk" };
 static const char sep[] = "\n@@@\n";
-static char dir[64];
+static char dir[200];
 static FILE *devnull;
 
 typedef struct Part { const uint8_t *p; size_t n; } Part;
@@ -45,23 +45,11 @@ static void path_of(char *buf, size_t len, int i)
     snprintf(buf, len, "%s/%s", dir, names[i]);
 }
 
-static bool same_file(const char *path, const Part *part)
-{
-    uint8_t *back = malloc(part->n + 1);
-    int fd = open(path, O_RDONLY);
-    bool ok = fd >= 0 && read(fd, back, part->n + 1) == (ssize_t)part->n &&
-              !memcmp(back, part->p, part->n);
-    if (fd >= 0)
-        close(fd);
-    free(back);
-    return ok;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char path[128];
+    char path[256];
     if (!dir[0]) {
-        snprintf(dir, sizeof dir, "/tmp/vx86-fuzz-vmdk.%d", (int)getpid());
+        fuzz_tmp_path_pid(dir, sizeof dir, "vmdk");
         mkdir(dir, 0700);
         bfile_refuse_direct_for_tests = true;
         devnull = fopen("/dev/null", "w");
@@ -74,10 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         unlink(path);
         if (i >= n)
             continue;
-        int fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0600);
-        if (fd < 0 || write(fd, parts[i].p, parts[i].n) != (ssize_t)parts[i].n)
-            abort();
-        close(fd);
+        fuzz_write_file(path, parts[i].p, parts[i].n);
     }
 
     path_of(path, sizeof path, 0);
@@ -90,24 +75,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!err[0] || strchr(err, '\n') || !strstr(err, path))
             abort();
     } else {
-        uint64_t vsize = blk_size(bb);
-        FuzzInput in = { data + (size > 32 ? size - 32 : 0), size > 32 ? 32 : size };
-        uint8_t *buf = malloc(65536 * 2);
-        for (int i = 0; i < 8 && vsize; i++) {
-            uint64_t off = ((uint64_t)fuzz_u16(&in) << 16 | fuzz_u16(&in)) * 512 % vsize;
-            size_t len = (size_t)((fuzz_u16(&in) % 256 + 1) * 512);
-            if (len > vsize - off)
-                len = (size_t)(vsize - off);
-            blk_pread(bb, off, buf, len);
-        }
-        free(buf);
+        fuzz_read_ranges(bb, data, size);
         vmdk_check(blk_get_driver_state(bb), devnull);
         blk_close(bb);
     }
     /* Nothing written, opened or refused. */
     for (int i = 0; i < n; i++) {
         path_of(path, sizeof path, i);
-        if (!same_file(path, &parts[i]))
+        if (!fuzz_file_holds(path, parts[i].p, parts[i].n))
             abort();
     }
     return 0;
