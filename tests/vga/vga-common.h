@@ -7,6 +7,26 @@
  */
 #include "testrom.h"
 
+/* PCI configuration mechanism 1, bus 0 (the images that find the LFB). */
+static inline void pci_write32(int dev, int reg, uint32_t v)
+{
+    outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (uint32_t)reg);
+    outl(0xcfc, v);
+}
+
+static inline uint32_t pci_read32(int dev, int reg)
+{
+    outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (uint32_t)reg);
+    return inl(0xcfc);
+}
+
+/* Bochs VBE (DISPI): index port 0x1CE, data port 0x1CF. */
+static inline void dispi(uint16_t idx, uint16_t v)
+{
+    outw(0x1ce, idx);
+    outw(0x1cf, v);
+}
+
 static inline void vga_out_idx(uint16_t port, uint8_t idx, uint8_t v)
 {
     outb(port, idx);

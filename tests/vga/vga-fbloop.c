@@ -21,24 +21,6 @@
 
 static volatile uint32_t ticks;
 
-static void pci_write32(int dev, int reg, uint32_t v)
-{
-    outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (uint32_t)reg);
-    outl(0xcfc, v);
-}
-
-static uint32_t pci_read32(int dev, int reg)
-{
-    outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (uint32_t)reg);
-    return inl(0xcfc);
-}
-
-static void dispi(uint16_t idx, uint16_t v)
-{
-    outw(0x1ce, idx);
-    outw(0x1cf, v);
-}
-
 /* BAR0 (prefetchable memory): where the framebuffer answers. */
 static volatile uint32_t *lfb_from_bar0(void)
 {

@@ -7,24 +7,6 @@
 
 #define LFB 0xe0000000u
 
-static void pci_write32(int dev, int reg, uint32_t v)
-{
-    outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (uint32_t)reg);
-    outl(0xcfc, v);
-}
-
-static uint32_t pci_read32(int dev, int reg)
-{
-    outl(0xcf8, 0x80000000u | (uint32_t)dev << 11 | (uint32_t)reg);
-    return inl(0xcfc);
-}
-
-static void dispi(uint16_t idx, uint16_t v)
-{
-    outw(0x1ce, idx);
-    outw(0x1cf, v);
-}
-
 int main(void)
 {
     tprintf("vga id %x\n", pci_read32(2, 0));
