@@ -54,6 +54,12 @@ static inline bool fuzz_file_holds(const char *path, const void *data, size_t si
     return ok;
 }
 
+/* A refused image is refused with one line that names the file. */
+static inline bool fuzz_refusal_ok(const char *err, const char *path)
+{
+    return err[0] && !strchr(err, '\n') && strstr(err, path);
+}
+
 /* A sector-aligned range of 512 B..128 KiB inside vsize (> 0) bytes, from
  * the input. */
 static inline void fuzz_range(FuzzInput *in, uint64_t vsize, uint64_t *off, size_t *len)
