@@ -169,18 +169,11 @@ static void worker(gpointer data, gpointer user_data)
 
 /* ---- completions (main thread) ---- */
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Counts one finished guest request (main thread, before its callback). */
 static void account(BlockBackend *bb, const BlkRequest *r)
 {
     BlockStats *s = &bb->stats;
-    uint64_t ns = (uint64_t)(mono_ns() - r->start_ns);
+    uint64_t ns = (uint64_t)(host_monotonic_ns() - r->start_ns);
     bool ok = r->ret >= 0;
     switch (r->type) {
     case REQ_READ:
@@ -557,7 +550,7 @@ static int submit(BlockBackend *bb, BlkReqType type, uint64_t offset, void *buf,
         return r;
     BlkRequest *req = xcalloc(1, sizeof(*req));
     *req = (BlkRequest){ .type = type, .offset = offset, .buf = buf, .len = len,
-                         .cb = cb, .opaque = opaque, .start_ns = mono_ns() };
+                         .cb = cb, .opaque = opaque, .start_ns = host_monotonic_ns() };
     bb->in_flight++;
     if (bb->sync) {
         req->ret = do_request(bb, type, offset, buf, len);

@@ -71,13 +71,6 @@ struct VClock {
 
 #define ALARM_SIGNAL SIGUSR2   /* SIGUSR1 is the KVM accelerator's kick */
 
-static int64_t host_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 VClock *clock_new(ClockMode mode)
 {
     VClock *c = xcalloc(1, sizeof(*c));
@@ -85,7 +78,7 @@ VClock *clock_new(ClockMode mode)
     c->next = INT64_MAX;
     c->runner = pthread_self();
     c->mode = mode;
-    c->host_offset = host_ns();
+    c->host_offset = host_monotonic_ns();
     c->stopped_at = -1;
     return c;
 }
@@ -281,7 +274,7 @@ int64_t clock_now(VClock *c)
         return (int64_t)(icount_read(c) << c->shift) + c->warp;
     if (c->stopped_at >= 0)
         return c->stopped_at;
-    return host_ns() - c->host_offset;
+    return host_monotonic_ns() - c->host_offset;
 }
 
 void clock_stop(VClock *c)
@@ -308,7 +301,7 @@ void clock_start(VClock *c)
     bool rearm = false;
     pthread_mutex_lock(&c->lock);
     if (c->mode == CLOCK_HOST && c->stopped_at >= 0) {
-        c->host_offset = host_ns() - c->stopped_at;
+        c->host_offset = host_monotonic_ns() - c->stopped_at;
         c->stopped_at = -1;
         rearm = true;
     }
@@ -328,7 +321,7 @@ void clock_set(VClock *c, int64_t ns)
     else if (c->stopped_at >= 0)
         c->stopped_at = ns;
     else {
-        c->host_offset = host_ns() - ns;
+        c->host_offset = host_monotonic_ns() - ns;
         rearm = true;
     }
     pthread_mutex_unlock(&c->lock);

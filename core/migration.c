@@ -57,9 +57,7 @@ struct Migration {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return host_monotonic_ns() / 1000000;
 }
 
 static Migration *mig_get(VMControl *vc)
@@ -686,13 +684,6 @@ static int connect_uri(const char *uri, char *err, size_t errlen)
 
 #define LIVE_MAX_ITERATIONS 30
 
-static int64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static uint64_t bitmap_count(const uint64_t *b, uint64_t npages)
 {
     uint64_t n = 0;
@@ -733,7 +724,7 @@ static bool send_pending(Migration *mig, Machine *m, double budget)
 {
     uint64_t npages = m->ram_size / MIG_PAGE_SIZE;
     uint64_t start = mig->lw->total;
-    int64_t t0 = now_ns();
+    int64_t t0 = host_monotonic_ns();
     while (mig->scan < npages && !mig->lw->err) {
         uint64_t word = mig->pending[mig->scan / 64] >> (mig->scan % 64);
         if (!word) {
@@ -749,7 +740,7 @@ static bool send_pending(Migration *mig, Machine *m, double budget)
         if ((double)(mig->lw->total - start) >= budget)
             break;
     }
-    mig->send_ns += now_ns() - t0;
+    mig->send_ns += host_monotonic_ns() - t0;
     mig->send_bytes += mig->lw->total - start;
     for (uint64_t i = mig->scan; i < npages; i++)
         if (mig->pending[i / 64] >> (i % 64) & 1)

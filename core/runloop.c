@@ -256,13 +256,6 @@ static int machine_run_threaded(Machine *m, const AccelOps *ops, void *acc)
                                      : (m->exit_code ? m->exit_code : EXIT_EMULATION_ERROR);
 }
 
-static int64_t host_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-}
-
 /* shift=auto: every 100 ms of host time, one step of the shift towards
  * virtual time = real time (more ns per instruction when the guest fell
  * behind, fewer when it ran ahead).  A recording logs each change. */
@@ -271,7 +264,7 @@ static int64_t host_ns(void)
 
 static void icount_auto_adjust(Machine *m)
 {
-    int64_t h = host_ns(), v = clock_now(m->clock);
+    int64_t h = host_monotonic_ns(), v = clock_now(m->clock);
     if (m->auto_host_last == 0) {
         m->auto_host0 = m->auto_host_last = h;
         m->auto_vtime0 = v;
@@ -317,19 +310,19 @@ static void icount_poll(Machine *m, AccelExit e)
     int64_t now = clock_now(m->clock);
     int64_t dl = clock_next_deadline(m->clock);
     if (m->idle_host_start < 0 || m->idle_vtime != now) {
-        m->idle_host_start = host_ns();
+        m->idle_host_start = host_monotonic_ns();
         m->idle_vtime = now;
     }
     /* Whole milliseconds only (poll's unit): less than one left is due. */
     int64_t left = dl == INT64_MAX ? INT64_MAX
-                 : !m->icount_sleep ? 0 : (dl - now) - (host_ns() - m->idle_host_start);
+                 : !m->icount_sleep ? 0 : (dl - now) - (host_monotonic_ns() - m->idle_host_start);
     int timeout = left == INT64_MAX ? 100 : left < 1000000 ? 0
                 : left > 100000000 ? 100 : (int)(left / 1000000);
     poll_inputs(m, timeout);
     if (rr)
         replay_event_point(rr, false);
     if (dl != INT64_MAX &&
-        (!m->icount_sleep || (dl - now) - (host_ns() - m->idle_host_start) < 1000000)) {
+        (!m->icount_sleep || (dl - now) - (host_monotonic_ns() - m->idle_host_start) < 1000000)) {
         if (rr)
             replay_warp(rr, dl - now);
         clock_warp_to(m->clock, dl);

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -14,6 +15,15 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void set_error(char **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Reads a whole file; NULL with a message in err on failure. */
 uint8_t *read_file(const char *path, size_t *len, char *err, size_t errlen);
+
+/* The host's monotonic clock in nanoseconds (timeouts, rates, durations;
+ * never the guest's time, which is core/clock.h's). */
+static inline int64_t host_monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MIN(a, b) ((a) < (b) ? (a) : (b))

@@ -401,16 +401,9 @@ bool smp_cpu_elsewhere(CPUState *cpu)
 
 /* ---- PAUSE spins ---- */
 
-static uint64_t host_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 void smp_pause(CPUState *cpu)
 {
-    uint64_t now = host_ns();
+    uint64_t now = (uint64_t)host_monotonic_ns();
     if (now - cpu->pause_last_ns > SMP_PAUSE_GAP_NS)
         cpu->pause_streak_ns = now;        /* a new spin begins */
     cpu->pause_last_ns = now;
@@ -418,7 +411,7 @@ void smp_pause(CPUState *cpu)
         return;
     sched_yield();
     cpu->pause_host_yields++;
-    cpu->pause_streak_ns = cpu->pause_last_ns = host_ns();
+    cpu->pause_streak_ns = cpu->pause_last_ns = (uint64_t)host_monotonic_ns();
 }
 
 /* ---- split atomics ---- */

@@ -62,9 +62,7 @@ struct VncRelay {
 
 static int64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return host_monotonic_ns() / 1000000;
 }
 
 /* ---- buffers ---- */

@@ -157,9 +157,7 @@ static void vnc_signals_restore(const sigset_t *old)
 
 static int64_t host_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return host_monotonic_ns() / 1000000;
 }
 
 /* ---- the framebuffer ---- */
