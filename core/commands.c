@@ -83,40 +83,42 @@ static const char *const event_names[] = {
 
 /* BLOCK_IO_ERROR's data: the drive's last failed request, reported to the
  * guest (QEMU's "report" action). */
+/* The board's drive named device (NULL: none). */
+static bool find_drive(VMControl *vc, const char *device, MonDriveInfo *d)
+{
+    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, d);
+         i++)
+        if (!strcmp(d->device, device))
+            return true;
+    return false;
+}
+
 static JsonValue *block_io_error_data(VMControl *vc, const char *device)
 {
     MonDriveInfo d;
-    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d);
-         i++) {
-        if (strcmp(d.device, device) || !d.io_error)
-            continue;
-        JsonValue *data = json_object();
-        json_set_str(data, "device", d.device);
-        json_set_str(data, "node-name", d.device);
-        json_set_str(data, "operation", d.io_error_write ? "write" : "read");
-        json_set_str(data, "action", "report");
-        json_set_bool(data, "nospace", d.io_error == -ENOSPC);
-        json_set_str(data, "reason", strerror(-d.io_error));
-        return data;
-    }
-    return NULL;
+    if (!find_drive(vc, device, &d) || !d.io_error)
+        return NULL;
+    JsonValue *data = json_object();
+    json_set_str(data, "device", d.device);
+    json_set_str(data, "node-name", d.device);
+    json_set_str(data, "operation", d.io_error_write ? "write" : "read");
+    json_set_str(data, "action", "report");
+    json_set_bool(data, "nospace", d.io_error == -ENOSPC);
+    json_set_str(data, "reason", strerror(-d.io_error));
+    return data;
 }
 
 /* DEVICE_TRAY_MOVED's data: the drive named by the board, its tray now. */
 static JsonValue *tray_moved_data(VMControl *vc, const char *device)
 {
     MonDriveInfo d;
-    for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, &d);
-         i++) {
-        if (strcmp(d.device, device))
-            continue;
-        JsonValue *data = json_object();
-        json_set_str(data, "device", d.device);
-        json_set_str(data, "id", d.device);
-        json_set_bool(data, "tray-open", d.tray_open);
-        return data;
-    }
-    return NULL;
+    if (!find_drive(vc, device, &d))
+        return NULL;
+    JsonValue *data = json_object();
+    json_set_str(data, "device", d.device);
+    json_set_str(data, "id", d.device);
+    json_set_bool(data, "tray-open", d.tray_open);
+    return data;
 }
 
 static void machine_event(void *opaque, MachineEvent ev, bool guest, const char *reason)
@@ -935,25 +937,29 @@ static JsonValue *qmp_query_vnc(VMControl *vc, const JsonValue *a, CmdError *e)
     return r;
 }
 
-static void hmp_info_vnc(VMControl *vc, int argc, char **argv, Text *out)
+/* One "HOST:PORT (FAMILY[, websocket])" of query-vnc's answer. */
+static void hmp_vnc_addr(Text *out, const char *what, const JsonValue *a)
 {
-    if (!vc->vnc_info) {
+    const char *service = json_get_string(a, "service");
+    const JsonValue *ws = json_get(a, "websocket");
+    text_printf(out, "%s: %s%s%s (%s%s)\n", what, json_get_string(a, "host"),
+                service[0] ? ":" : "", service, json_get_string(a, "family"),
+                ws && ws->b ? ", websocket" : "");
+}
+
+static void hmp_info_vnc(VMControl *vc, const JsonValue *ret, Text *out)
+{
+    if (!json_get(ret, "enabled")->b) {
         text_printf(out, "Server: disabled\n");
         return;
     }
-    MonVncInfo *info = xcalloc(1, sizeof(*info));
-    vc->vnc_info(vc->vnc_opaque, info);
-    const MonVncAddr *sv = &info->server;
-    text_printf(out, "Server: %s%s%s (%s)\n  Auth: %s\n", sv->host, sv->service[0] ? ":" : "",
-                sv->service, sv->family, info->auth);
-    if (!info->nclients)
+    hmp_vnc_addr(out, "Server", ret);
+    text_printf(out, "  Auth: %s\n", json_get_string(ret, "auth"));
+    const JsonValue *clients = json_get(ret, "clients");
+    if (!clients->n)
         text_printf(out, "Client: none\n");
-    for (int i = 0; i < info->nclients; i++) {
-        const MonVncAddr *c = &info->clients[i];
-        text_printf(out, "Client: %s%s%s (%s%s)\n", c->host, c->service[0] ? ":" : "", c->service,
-                    c->family, c->websocket ? ", websocket" : "");
-    }
-    free(info);
+    for (size_t i = 0; i < clients->n; i++)
+        hmp_vnc_addr(out, "Client", clients->items[i]);
 }
 
 /* set_password vnc PASSWORD (QEMU's: the protocol comes first). */
@@ -1641,7 +1647,7 @@ static const CmdDef cmd_defs[] = {
       .run = qmp_blockdev_change_medium },
     { .qmp = "query-vnc", .hmp = "info vnc",
       .help = "show the VNC server's address, authentication and clients",
-      .run = qmp_query_vnc, .hmp_run = hmp_info_vnc },
+      .run = qmp_query_vnc, .hmp_print = hmp_info_vnc },
     { .qmp = "change-vnc-password", .help = "set the VNC password",
       .args = { S("password") }, .run = qmp_change_vnc_password },
     { .qmp = "set_password", .hmp = "set_password", .hmp_params = "protocol password [action]",

@@ -85,13 +85,22 @@ bool migration_drives_active(VMControl *vc, bool active, char *err, size_t errle
            vc->hooks.set_drives_active(vc->hooks.opaque, active, err, errlen) == 0;
 }
 
+/* The source after a migration that did not complete: its disks are its
+ * own again (false, said on stderr, when another process holds them). */
+static bool take_disks_back(VMControl *vc)
+{
+    char err[512];
+    if (migration_drives_active(vc, true, err, sizeof err))
+        return true;
+    fprintf(stderr, "vx86: cannot take the disks back: %s\n", err);
+    return false;
+}
+
 /* A source that runs on after a failed or cancelled migration. */
 static void resume_source(VMControl *vc)
 {
-    char err[512];
     vc->run_reason = NULL;
-    if (!migration_drives_active(vc, true, err, sizeof err)) {
-        fprintf(stderr, "vx86: cannot take the disks back: %s\n", err);
+    if (!take_disks_back(vc)) {
         vc->run_reason = "internal-error";
         return;
     }
@@ -982,10 +991,11 @@ JsonValue *qmp_migrate(VMControl *vc, const JsonValue *args, CmdError *e)
         snprintf(mig->error, sizeof mig->error, "%s", err);
         mig_event(vc, "failed");
         /* The source carries on as it was. */
+        vc->run_reason = NULL;
         if (was_running)
             resume_source(vc);
-        else if (!migration_drives_active(vc, true, err, sizeof err))
-            fprintf(stderr, "vx86: cannot take the disks back: %s\n", err);
+        else
+            take_disks_back(vc);
         cmd_error(e, "GenericError", "migration failed: %s", mig->error);
         return NULL;
     }
