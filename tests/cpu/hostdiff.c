@@ -268,7 +268,8 @@ static const SelfTest self_tests[] = {
 #define NSELF (sizeof(self_tests) / sizeof(self_tests[0]))
 
 /* Checks an outcome against a self-test's expectations. */
-static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, const char *who)
+static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, const char *who,
+                       bool report)
 {
     char why[256] = "";
     HDMemory before;
@@ -294,7 +295,7 @@ static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, con
                  o->st.rflags, t->flags_set, t->flags_clear);
     else if (t->vector >= 0 && memcmp(before.data, o->mem->data, HD_PAGE_SIZE))
         snprintf(why, sizeof(why), "the data page changed before the exception");
-    if (why[0])
+    if (why[0] && report)
         printf("  selftest FAIL (%s) %s: %s\n", who, t->name, why);
     return why[0] == 0;
 }
@@ -383,10 +384,43 @@ static int selftest_quirk_filter(void)
     return failed;
 }
 
+/* The host's INT n behaviour, learned once per mode when first needed
+ * (the self-tests need both modes, the random run its own). */
+typedef struct QuirkCache {
+    HDQuirks mode[2];        /* [0] mode 64, [1] mode 32 */
+    bool learned[2];
+} QuirkCache;
+
+static const HDQuirks *host_quirks(QuirkCache *qc, int mode)
+{
+    int i = mode == 32;
+    if (!qc->learned[i]) {
+        hd_probe_int_quirks(mode, &qc->mode[i]);
+        qc->learned[i] = true;
+    }
+    return &qc->mode[i];
+}
+
+/* A native self-test run that missed the SDM's outcome because the host
+ * ran one of its INT n as a learned quirk (a host that differs from the
+ * SDM, e.g. kvm_pvm's int 0x17, or a long-mode IDT error code of n*16+2):
+ * excluded, visibly, instead of failing.  The engines still must give the
+ * SDM's outcome. */
+static bool selftest_host_quirk(const HDCase *c, const Outcome *o, QuirkCache *qc,
+                                const char *name)
+{
+    char what[256];
+    if (hd_quirk_match(host_quirks(qc, c->mode), c, &o->st, &o->res, what, sizeof(what)) < 0)
+        return false;
+    printf("  selftest excluded (native) %s: %s, not the SDM's\n", name, what);
+    return true;
+}
+
 /* Runs the self-tests natively (32-bit ones only when the host can run
  * them) and on each available vx86 engine (all of them: their expectations
  * come from the SDM, not from the host). */
-static int run_selftests(const char *const *engines, int nengines, bool native32)
+static int run_selftests(const char *const *engines, int nengines, bool native32,
+                         QuirkCache *qc)
 {
     static HDCase cases[NSELF];
     static HDNativeOut nat[NSELF];
@@ -397,13 +431,17 @@ static int run_selftests(const char *const *engines, int nengines, bool native32
         printf("hostdiff: native runner: %s\n", err);
         return 1;
     }
-    int failed = selftest_quirk_filter(), native_skipped = 0;
+    int failed = selftest_quirk_filter(), native_skipped = 0, native_excluded = 0;
     for (size_t i = 0; i < NSELF; i++) {
         Outcome o = { nat[i].out, nat[i].res, &nat[i].mem, &nat[i].fout };
         if (cases[i].mode == 32 && !native32)
             native_skipped++;
+        else if (self_check(&self_tests[i], &cases[i], &o, "native", false))
+            ;
+        else if (selftest_host_quirk(&cases[i], &o, qc, self_tests[i].name))
+            native_excluded++;
         else
-            failed += !self_check(&self_tests[i], &cases[i], &o, "native");
+            failed += !self_check(&self_tests[i], &cases[i], &o, "native", true);
         for (int e = 0; e < nengines; e++) {
             HDMemory mem;
             HDFpu fpu = cases[i].fin;
@@ -411,13 +449,15 @@ static int run_selftests(const char *const *engines, int nengines, bool native32
             Outcome v = { cases[i].in, { 0 }, &mem, &fpu };
             hd_run_vx86(cases[i].code, cases[i].len, &v.st, &mem, &fpu, cases[i].mode,
                         engines[e], &v.res);
-            failed += !self_check(&self_tests[i], &cases[i], &v, engines[e]);
+            failed += !self_check(&self_tests[i], &cases[i], &v, engines[e], true);
         }
     }
     printf("hostdiff selftest: %zu sequences x %d runners, %d failed", NSELF, 1 + nengines,
            failed);
     if (native_skipped)
         printf(", %d native runs skipped (host cannot run 32-bit code)", native_skipped);
+    if (native_excluded)
+        printf(", %d native runs excluded: host INT n quirk", native_excluded);
     printf("\n");
     return failed;
 }
@@ -692,18 +732,16 @@ int main(int argc, char **argv)
     else
         hd_gen_init(NULL, NULL, NULL, opt.group);
     int rc = 0;
+    static QuirkCache quirks;
     if (opt.selftest)
-        rc |= run_selftests(engines, nengines, native32) != 0;
-    /* Learn the host's INT n behaviour (only the integer group emits
-     * INT n), so its quirks are not blamed on vx86. */
-    static HDQuirks quirks;
+        rc |= run_selftests(engines, nengines, native32, &quirks) != 0;
+    /* The host's INT n behaviour (only the integer group emits INT n), so
+     * its quirks are not blamed on vx86. */
     bool have_quirks = opt.count && nengines && opt.group == HD_GROUP_INT;
-    if (have_quirks)
-        hd_probe_int_quirks(opt.mode, &quirks);
     if (opt.count)
         rc |= run_random(&opt, engines, nengines,
                          skip_why ? skip_why : "vx86 CPU not available in this build",
-                         have_quirks ? &quirks : NULL);
+                         have_quirks ? host_quirks(&quirks, opt.mode) : NULL);
     hd_vx86_shutdown();
     return rc;
 }

@@ -40,5 +40,13 @@ check-hostdiff: $(HOSTDIFF)
 	done; done; exit $$rc
 
 CHECK_TARGETS += check-hostdiff
+
+# The same binary on a host that runs 32-bit code: a Linux guest under
+# QEMU's TCG (docs/hostdiff.md; a minute or two).
+.PHONY: check-hostdiff-32host
+check-hostdiff-32host: $(HOSTDIFF)
+	@tests/cpu/hostdiff-32host.sh $(HOSTDIFF)
+
+CHECK_FULL_TARGETS += check-hostdiff-32host
 CLEAN_FILES += $(HOSTDIFF)
 endif
