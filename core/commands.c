@@ -907,12 +907,15 @@ static JsonValue *qmp_change_vnc_password(VMControl *vc, const JsonValue *a, Cmd
     return json_object();
 }
 
-static void vnc_addr_json(JsonValue *o, const MonVncAddr *a)
+/* QEMU's VncBasicInfo: a client's has "websocket"; VncInfo's own server
+ * fields do not (the schema has host, family and service there). */
+static void vnc_addr_json(JsonValue *o, const MonVncAddr *a, bool with_websocket)
 {
     json_set_str(o, "host", a->host);
     json_set_str(o, "service", a->service);
     json_set_str(o, "family", a->family);
-    json_set_bool(o, "websocket", a->websocket);
+    if (with_websocket)
+        json_set_bool(o, "websocket", a->websocket);
 }
 
 /* query-vnc: QEMU's VncInfo ({"enabled": false} without -vnc). */
@@ -924,12 +927,12 @@ static JsonValue *qmp_query_vnc(VMControl *vc, const JsonValue *a, CmdError *e)
         return r;
     MonVncInfo *info = xcalloc(1, sizeof(*info));
     vc->vnc_info(vc->vnc_opaque, info);
-    vnc_addr_json(r, &info->server);
+    vnc_addr_json(r, &info->server, false);
     json_set_str(r, "auth", info->auth);
     JsonValue *clients = json_array();
     for (int i = 0; i < info->nclients; i++) {
         JsonValue *c = json_object();
-        vnc_addr_json(c, &info->clients[i]);
+        vnc_addr_json(c, &info->clients[i], true);
         json_append(clients, c);
     }
     json_set(r, "clients", clients);
