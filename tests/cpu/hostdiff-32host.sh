@@ -21,6 +21,7 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/guest/runner.sh"
 hd=$root/tests/cpu/hostdiff
 count=0
 timeout=1500
@@ -60,13 +61,8 @@ for lib in $(ldd "$hd" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[
     mkdir -p "$tree$(dirname "$lib")"
     cp -L "$lib" "$tree$lib"
 done
-cat >"$tree/init" <<INIT
-#!/bin/busybox sh
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+runner_init_head "$tree"
+cat >>"$tree/init" <<INIT
 echo "=== hd32 begin ==="
 for m in 32 64; do
     echo "=== hd32 mode \$m ==="
@@ -76,15 +72,9 @@ done
 echo "=== hd32 end ==="
 poweroff -f
 INIT
-chmod 755 "$tree/init" "$tree/hd/hostdiff"
-(cd "$tree" && find . | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$tmp/extra.cpio.gz"
-cat "$initrd" "$tmp/extra.cpio.gz" >"$tmp/initrd.gz"
-
-status=0
-timeout "$timeout" qemu-system-x86_64 -accel tcg -cpu max -kernel "$kernel" \
-    -initrd "$tmp/initrd.gz" -append "console=ttyS0 quiet panic=-1" \
-    -nographic -m 1G -no-reboot </dev/null >"$tmp/guest.log" 2>&1 || status=$?
-tr -d '\r' <"$tmp/guest.log" >"$tmp/guest.clean"
+chmod 755 "$tree/hd/hostdiff"
+runner_initrd "$initrd" "$tree" "$tmp/initrd.gz"
+runner_boot qemu-system-x86_64 "$timeout" "$kernel" "$tmp/initrd.gz" 1G -accel tcg -cpu max
 grep -q "=== hd32 begin ===" "$tmp/guest.clean" ||
     fail "the QEMU guest did not reach the runner (exit $status)"
 grep -q "=== hd32 end ===" "$tmp/guest.clean" ||

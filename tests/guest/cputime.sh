@@ -18,6 +18,7 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/guest/runner.sh"
 emulator=$root/vx86
 timeout=300
 seconds=4
@@ -56,25 +57,16 @@ initrd=$2
 tree=$tmp/tree
 mkdir -p "$tree/cputime"
 cp "$tmp/cputime" "$tree/cputime/cputime"
-cat >"$tree/init" <<INIT
-#!/bin/busybox sh
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
+runner_init_head "$tree"
+cat >>"$tree/init" <<INIT
 echo "=== cputime begin ==="
 /cputime/cputime $seconds
 echo "=== cputime end ==="
 poweroff -f
 INIT
-chmod 755 "$tree/init" "$tree/cputime/cputime"
-(cd "$tree" && find . | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$tmp/extra.cpio.gz"
-cat "$initrd" "$tmp/extra.cpio.gz" >"$tmp/initrd.gz"
-
-status=0
-timeout "$timeout" "$emulator" -kernel "$kernel" -initrd "$tmp/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1" -nographic -m 256M -no-reboot \
-    </dev/null >"$tmp/guest.log" 2>&1 || status=$?
-tr -d '\r' <"$tmp/guest.log" >"$tmp/guest.clean"
+chmod 755 "$tree/cputime/cputime"
+runner_initrd "$initrd" "$tree" "$tmp/initrd.gz"
+runner_boot "$emulator" "$timeout" "$kernel" "$tmp/initrd.gz" 256M
 grep -q "=== cputime begin ===" "$tmp/guest.clean" ||
     fail "the Linux guest did not reach the test runner (exit $status; last line: $(tail -n 1 "$tmp/guest.clean" | head -c 160))"
 guest=$(sed -n '/=== cputime begin ===/,/=== cputime end ===/p' "$tmp/guest.clean" | grep '^cputime ') ||

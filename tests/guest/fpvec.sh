@@ -21,6 +21,7 @@
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
+. "$root/tests/guest/runner.sh"
 emulator=$root/vx86
 timeout=900
 keep=
@@ -91,13 +92,8 @@ initrd=$2
 tree=$tmp/tree
 mkdir -p "$tree/fpvec"
 for p in $progs; do cp "$tmp/$p" "$tree/fpvec/$p"; done
-cat >"$tree/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s
-export PATH=/bin:/sbin:/usr/bin:/usr/sbin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
+runner_init_head "$tree"
+cat >>"$tree/init" <<'INIT'
 echo "=== fpvec begin ==="
 for p in fpmath strvec aes; do
     echo "=== fpvec $p ==="
@@ -106,15 +102,10 @@ done
 echo "=== fpvec end ==="
 poweroff -f
 INIT
-chmod 755 "$tree/init" "$tree/fpvec/"*
-(cd "$tree" && find . | sort | cpio -o -H newc -R 0:0 --quiet) | gzip -n >"$tmp/extra.cpio.gz"
-cat "$initrd" "$tmp/extra.cpio.gz" >"$tmp/initrd.gz"
-
-status=0
-timeout "$timeout" "$emulator" -kernel "$kernel" -initrd "$tmp/initrd.gz" \
-    -append "console=ttyS0 quiet panic=-1 $extra" -nographic -m 512M -no-reboot \
-    </dev/null >"$tmp/guest.log" 2>&1 || status=$?
-tr -d '\r' <"$tmp/guest.log" >"$tmp/guest.clean"
+chmod 755 "$tree/fpvec/"*
+runner_initrd "$initrd" "$tree" "$tmp/initrd.gz"
+runner_append=$extra
+runner_boot "$emulator" "$timeout" "$kernel" "$tmp/initrd.gz" 512M
 if ! grep -q "=== fpvec end ===" "$tmp/guest.clean"; then
     if grep -q "=== fpvec begin ===" "$tmp/guest.clean"; then
         echo "FAIL: fpvec guest test: the programs started but did not all finish (exit $status)"
