@@ -118,14 +118,13 @@ def title(ppm):
 
 def menu_bar(ppm):
     """pxelinux's menu is up with "Install" selected (its light blue bar)."""
-    w, h, px = vg.read_ppm(ppm)
-    if (w, h) != (640, 480):
+    if installer.pic_size(ppm) != (640, 480):
         return False
     y, xs = MENU_BAR
     bar = 0
     for x in xs:
-        i = 3 * (y * w + x)
-        if px[i] >= 0x50 and px[i + 1] >= 0x80 and px[i + 2] >= 0xa0:
+        r, g, b = pixel(ppm, x, y)
+        if r >= 0x50 and g >= 0x80 and b >= 0xa0:
             bar += 1
     return bar >= 0.8 * len(xs)
 
