@@ -119,15 +119,20 @@ def keyboard_check(g, win, env, tag):
 def tablet_check(g, win, env, tag):
     ww, wh = ui.window_size(win, env)
     sw, sh = 1024, 768                  # the guest's X screen
-    for fx, fy in [(0.2, 0.25), (0.8, 0.7), (0.5, 0.1)]:
+    # The last move comes after 5 s without input: Linux has autosuspended
+    # the tablet (usbcore's 2 s delay) and the UHCI bus by then, so it
+    # needs the device's remote wakeup.
+    for fx, fy, idle in [(0.2, 0.25, 0), (0.8, 0.7, 0), (0.5, 0.1, 0), (0.3, 0.6, 5)]:
+        time.sleep(idle)
         px, py = int(ww * fx), int(wh * fy)
         want = (px * sw // ww, py * sh // wh)
         run(["xdotool", "mousemove", "--window", win, str(px), str(py)], env=env)
         near = lambda p: p and abs(p[0] - want[0]) <= 3 and abs(p[1] - want[1]) <= 3
         t0 = time.time()
         got = wait_until(lambda: near(g.pointer()) and g.pointer(), STEP_TIMEOUT, 0.2)
-        check(bool(got), "%s: xdotool mousemove %d,%d in the %dx%d window -> X pointer "
-              "~%d,%d (%.1f s)" % (tag, px, py, ww, wh, want[0], want[1], time.time() - t0),
+        check(bool(got), "%s: %sxdotool mousemove %d,%d in the %dx%d window -> X pointer "
+              "~%d,%d (%.1f s)" % (tag, "after %d s idle, " % idle if idle else "", px, py, ww,
+                                    wh, want[0], want[1], time.time() - t0),
               "X pointer at %s" % (g.pointer(),))
 
 
