@@ -23,6 +23,7 @@ usb-tablet, the disk with snapshot=on: the cached image is never written):
     (SDL -> usb-tablet -> uhci_hcd/usbhid -> libinput -> X);
   - a screenshot of the window (`import -window`) equals vx86's screendump.
 
+--xhci puts the tablet on -device qemu-xhci instead of -usb's UHCI.
 --qemu runs the same guest and checks in qemu-system-x86_64 -accel tcg
 (with -display sdl: the oracle that tells a guest fault from a vx86 one).
 """
@@ -50,7 +51,7 @@ class XGuest(ui.Guest):
     """vx86 (or QEMU) booting the image, its serial port in a file, the
     human monitor on a unix socket (for screendump)."""
 
-    def __init__(self, binary, tmp, tag, image, env, qemu=False):
+    def __init__(self, binary, tmp, tag, image, env, qemu=False, xhci=False):
         self.log = os.path.join(tmp, tag + ".serial")
         self.sock = os.path.join(tmp, tag + ".sock")
         self.err = os.path.join(tmp, tag + ".err")
@@ -59,7 +60,8 @@ class XGuest(ui.Guest):
                 os.unlink(f)        # a --keep folder's last run
         cmd = [binary, "-accel", "tcg", "-m", "1G", "-name", "xguest",
                "-drive", "file=%s,format=raw,if=ide,snapshot=on" % image,
-               "-usb", "-device", "usb-tablet",
+               ] + (["-device", "qemu-xhci"] if xhci else ["-usb"]) + [
+               "-device", "usb-tablet",
                "-serial", "file:" + self.log,
                "-monitor", "unix:%s,server,nowait" % self.sock,
                "-display", "sdl"]
@@ -136,11 +138,11 @@ def tablet_check(g, win, env, tag):
               "X pointer at %s" % (g.pointer(),))
 
 
-def run_guest(binary, image, tmp, tag, qemu=False):
+def run_guest(binary, image, tmp, tag, qemu=False, xhci=False):
     xvfb, display = ui.start_xvfb()
     env = dict(os.environ, DISPLAY=display)
     env.pop("WAYLAND_DISPLAY", None)
-    g = XGuest(binary, tmp, tag, image, env, qemu)
+    g = XGuest(binary, tmp, tag, image, env, qemu, xhci)
     try:
         up = g.wait_boot()
         boot_s = time.time() - g.started
@@ -196,6 +198,8 @@ def main():
     ap.add_argument("--image", default=IMAGE)
     ap.add_argument("--keep")
     ap.add_argument("--qemu", action="store_true")
+    ap.add_argument("--xhci", action="store_true",
+                    help="the tablet on -device qemu-xhci instead of -usb's UHCI")
     ap.add_argument("--no-build", action="store_true", help="use --image as it is")
     a = ap.parse_args()
     tools = ["Xvfb", "xdotool", "import", "xwininfo", "debootstrap"]
@@ -212,9 +216,11 @@ def main():
             if a.qemu:
                 q = shutil.which("qemu-system-x86_64")
                 if check(q is not None, "qemu: qemu-system-x86_64 installed", HINT):
-                    run_guest(q, a.image, tmp, "qemu", qemu=True)
+                    run_guest(q, a.image, tmp, "qemu" + ("-xhci" if a.xhci else ""),
+                              qemu=True, xhci=a.xhci)
             else:
-                run_guest(os.path.abspath(a.vx86), a.image, tmp, "xguest")
+                run_guest(os.path.abspath(a.vx86), a.image, tmp,
+                          "xguest" + ("-xhci" if a.xhci else ""), xhci=a.xhci)
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -15,6 +15,7 @@
 #include "core/machine.h"
 #include "hw/pci.h"
 #include "hw/usb/uhci.h"
+#include "hw/usb/usb-hub.h"
 #include "hw/usb/usb-hid.h"
 #include "tests/unit/unit.h"
 #include "ui/display.h"
@@ -345,6 +346,57 @@ START_TEST(uhci_no_wakeup_unless_enabled_and_suspended)
 }
 END_TEST
 
+/* Through a hub (USB 2.0 11.9, 11.24.2.7.2.3): a downstream device's
+ * remote wakeup on a suspended hub port completes the resume there
+ * (PORT_SUSPEND clear, C_PORT_SUSPEND set: the status change endpoint
+ * reports the port) and goes on upstream, where the suspended UHCI root
+ * port of the hub latches Resume Detect. */
+START_TEST(hub_passes_remote_wakeup_upstream)
+{
+    WakeRig w;
+    USBHubState *h;
+    /* UHCI root port 1: the hub; hub port 1: a tablet. */
+    char err[256];
+    memset(&w, 0, sizeof w);
+    w.m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
+    w.bus = pci_bus_new(w.m);
+    pci_bus_set_pirq_router(w.bus, wake_router, &w);
+    w.u = uhci_create(w.m, w.bus, PCI_DEVFN(1, 2));
+    h = usb_hub_create(w.m);
+    ck_assert(uhci_attach(w.u, usb_hub_device(h)));
+    w.tablet = usb_hid_create(w.m, USB_HID_TABLET);
+    ck_assert(usb_hub_attach(h, usb_hid_device(w.tablet)));
+    pci_bus_config_write(w.bus, PCI_DEVFN(1, 2), 0x20, UHCI_IO, 4);
+    pci_bus_config_write(w.bus, PCI_DEVFN(1, 2), PCI_COMMAND, PCI_COMMAND_IO, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0200, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0000, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004 | 0x000a, 2);
+    Rig hub = { .m = w.m, .dev = usb_hub_device(h) };
+    Rig tab = { .m = w.m, .hid = w.tablet, .dev = usb_hid_device(w.tablet) };
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 8, 1), 0);      /* SET_FEATURE PORT_POWER */
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 4, 1), 0);      /* PORT_RESET: enabled */
+    ck_assert_int_eq(no_data(&tab, 0x00, 0x03, 1, 0), 0);      /* tablet: remote wakeup */
+    ck_assert_int_eq(no_data(&hub, 0x00, 0x03, 1, 0), 0);      /* hub: remote wakeup */
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 2, 1), 0);      /* PORT_SUSPEND */
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x01, 20, 1), 0);     /* clear C_PORT_RESET */
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004 | 0x1000, 2);   /* root port: SUSP */
+    iospace_write(w.m->io, UHCI_IO + 0x04, 0x0002, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x00, 0x0048, 2);
+
+    usb_hid_pointer_abs(w.tablet, 1000, 2000, 0, 0);
+    uint8_t st[4];
+    ck_assert_int_eq(setup(&hub, 0xa3, 0x00, 0, 1, 4), 8);     /* GET_STATUS port 1 */
+    ck_assert_int_eq(in(&hub, 0, st, 4), 4);
+    ck_assert_int_eq(out0(&hub), 0);
+    ck_assert_uint_eq(st[0] & 0x04, 0);                        /* PORT_SUSPEND clear */
+    ck_assert_uint_eq(st[2] & 0x04, 0x04);                     /* C_PORT_SUSPEND */
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x10, 2) & 0x1040, 0x1040);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x02, 2) & 0x0004, 0x0004);
+    ck_assert_int_eq(wake_irq(&w), 1);
+    machine_free(w.m);
+}
+END_TEST
+
 static Suite *usb_suite(void)
 {
     Suite *s = suite_create("usb");
@@ -358,6 +410,7 @@ static Suite *usb_suite(void)
     tcase_add_test(tc, vnc_pointer_goes_absolute_with_a_tablet);
     tcase_add_test(tc, uhci_remote_wakeup_from_global_suspend);
     tcase_add_test(tc, uhci_no_wakeup_unless_enabled_and_suspended);
+    tcase_add_test(tc, hub_passes_remote_wakeup_upstream);
     suite_add_tcase(s, tc);
     return s;
 }
