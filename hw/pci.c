@@ -76,7 +76,8 @@ int pci_device_pirq(const PCIDevice *d)
     int pin = d->config[PCI_INTERRUPT_PIN];
     if (pin < 1 || pin > 4)
         return -1;
-    return (PCI_SLOT(d->devfn) + pin - 1) & 3;
+    /* (slot - 1 + pin - 1) mod 4, kept non-negative for slot 0. */
+    return (PCI_SLOT(d->devfn) + pin + 2) & 3;
 }
 
 static bool pci_intx_asserted(const PCIDevice *d)

@@ -5,7 +5,7 @@
 set -eu
 build_pkgs="gcc make pkg-config libcapstone-dev libsdl2-dev zlib1g-dev libglib2.0-dev check linux-libc-dev libpng-dev libzstd-dev libslirp-dev libncurses-dev libvncserver-dev seabios"
 guest_pkgs="cpio gzip xz-utils zstd dpkg-dev"
-test_pkgs="$build_pkgs $guest_pkgs x11proto-dev clang libclang-rt-14-dev qemu-system-x86 ipxe-qemu qemu-utils python3 e2fsprogs xorriso mtools gdb binutils grub-pc-bin fdisk memtest86+ debian-installer-12-netboot-amd64 xvfb xdotool x11-utils imagemagick tmux vncsnapshot xtightvncviewer tigervnc-viewer tigervnc-tools novnc chromium"
+test_pkgs="$build_pkgs $guest_pkgs x11proto-dev clang libclang-rt-14-dev qemu-system-x86 ipxe-qemu qemu-utils python3 e2fsprogs xorriso mtools gdb binutils grub-pc-bin fdisk memtest86+ debian-installer-12-netboot-amd64 xvfb xdotool x11-utils imagemagick tmux vncsnapshot xtightvncviewer tigervnc-viewer tigervnc-tools novnc chromium debootstrap"
 bench_pkgs="$test_pkgs"
 
 case "${1:-build}" in

@@ -586,11 +586,32 @@ UHCIState *uhci_create(Machine *m, PCIBus *bus, int devfn)
     return s;
 }
 
+/* A device's resume signalling (remote wakeup).  A suspended port latches
+ * it in PORTSC Resume Detect; in global suspend (EGSM) the controller also
+ * sets USBSTS Resume Detect, an interrupt when USBINTR enables it (UHCI
+ * design guide 2.1.2, 2.1.3, 2.1.7).  A port that is not suspended has
+ * nothing to wake. */
+static void uhci_port_wakeup(void *opaque, USBDevice *d)
+{
+    UHCIState *s = opaque;
+    for (int p = 0; p < UHCI_PORTS; p++) {
+        if (s->port_dev[p] != d || !(s->portsc[p] & PORT_SUSP))
+            continue;
+        s->portsc[p] |= PORT_RD;
+        if (s->cmd & CMD_EGSM) {
+            s->sts |= STS_RESUME;
+            uhci_update_irq(s);
+        }
+    }
+}
+
 bool uhci_attach(UHCIState *s, USBDevice *dev)
 {
     for (int p = 0; p < UHCI_PORTS; p++)
         if (!s->port_dev[p]) {
             s->port_dev[p] = dev;
+            dev->port_wakeup = uhci_port_wakeup;
+            dev->port = s;
             s->portsc[p] |= PORT_CSC;
             return true;
         }

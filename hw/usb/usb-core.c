@@ -25,6 +25,12 @@ void usb_device_init(USBDevice *d, const USBDeviceInfo *info, void *opaque)
     d->opaque = opaque;
 }
 
+void usb_device_wakeup(USBDevice *d)
+{
+    if (d->remote_wakeup && d->port_wakeup)
+        d->port_wakeup(d->port, d);
+}
+
 void usb_device_reset(USBDevice *d)
 {
     d->addr = d->pending_addr = 0;

@@ -347,6 +347,7 @@ void usb_hid_pointer_abs(USBHIDState *s, int x, int y, int dz, unsigned buttons)
     s->dz = s->dz + dz > 255 ? 255 : s->dz + dz < -255 ? -255 : s->dz + dz;
     push_buttons(s, buttons);
     s->changed = true;
+    usb_device_wakeup(&s->dev);
 }
 
 void usb_hid_pointer_buttons(USBHIDState *s, int dz, unsigned buttons)
@@ -354,6 +355,7 @@ void usb_hid_pointer_buttons(USBHIDState *s, int dz, unsigned buttons)
     s->dz = s->dz + dz > 255 ? 255 : s->dz + dz < -255 ? -255 : s->dz + dz;
     push_buttons(s, buttons);
     s->changed = true;
+    usb_device_wakeup(&s->dev);
 }
 
 void usb_hid_pointer_rel(USBHIDState *s, int dx, int dy, int dz, unsigned buttons)
@@ -364,6 +366,7 @@ void usb_hid_pointer_rel(USBHIDState *s, int dx, int dy, int dz, unsigned button
     s->dz = s->dz + dz > 255 ? 255 : s->dz + dz < -255 ? -255 : s->dz + dz;
     push_buttons(s, buttons);
     s->changed = true;
+    usb_device_wakeup(&s->dev);
 }
 
 /* PS/2 set 2 make codes (0xe0NN: E0-prefixed) -> keyboard usages. */
@@ -412,6 +415,7 @@ void usb_hid_key(USBHIDState *s, int keycode, bool down)
         s->q_len++;
     }
     s->changed = true;
+    usb_device_wakeup(&s->dev);
 }
 
 /* ---- device record ---- */

@@ -281,11 +281,30 @@ USBDevice *usb_hub_device(USBHubState *h)
     return &h->dev;
 }
 
+/* A downstream device's resume signalling (remote wakeup) on a suspended
+ * port: the hub completes the resume (PORT_SUSPEND cleared, C_PORT_SUSPEND
+ * set, seen on the status change endpoint) and, being a device itself,
+ * signals resume upstream in case it is suspended too (USB 2.0 11.9,
+ * 11.24.2.7.1.3, 11.24.2.7.2.3). */
+static void hub_port_wakeup(void *opaque, USBDevice *d)
+{
+    USBHubState *h = opaque;
+    for (int p = 0; p < USB_HUB_PORTS; p++) {
+        if (h->port_dev[p] != d || !(h->status[p] & PORT_SUSPEND))
+            continue;
+        h->status[p] &= (uint16_t)~PORT_SUSPEND;
+        h->change[p] |= PORT_SUSPEND;
+        usb_device_wakeup(&h->dev);
+    }
+}
+
 bool usb_hub_attach(USBHubState *h, USBDevice *dev)
 {
     for (int p = 0; p < USB_HUB_PORTS; p++)
         if (!h->port_dev[p]) {
             h->port_dev[p] = dev;
+            dev->port_wakeup = hub_port_wakeup;
+            dev->port = h;
             h->change[p] |= PORT_CONNECTION;
             if (h->status[p] & PORT_POWER)
                 h->status[p] |= PORT_CONNECTION;

@@ -107,6 +107,11 @@ typedef enum USBCtrlStage {
 struct USBDevice {
     const USBDeviceInfo *info;
     void *opaque;
+    /* The port the device is attached to hears its resume signalling
+     * (usb_device_wakeup); set by the controller or hub that attaches it,
+     * NULL: nobody listens. */
+    void (*port_wakeup)(void *port, USBDevice *d);
+    void *port;
     /* Saved state (usb_device_vmsd). */
     uint8_t addr;             /* 0 until SET_ADDRESS */
     uint8_t pending_addr;     /* applied after the status stage */
@@ -125,6 +130,12 @@ extern const VMStateDesc usb_device_vmsd;
 void usb_device_init(USBDevice *d, const USBDeviceInfo *info, void *opaque);
 /* Bus reset (the port's reset signalling). */
 void usb_device_reset(USBDevice *d);
+/* The device has new input for the host: when the host enabled remote
+ * wakeup (SET_FEATURE DEVICE_REMOTE_WAKEUP, USB 2.0 9.4.5) it signals
+ * resume to its port, which acts on it only while suspended (USB 2.0
+ * 7.1.7.7): a guest that suspended the idle device (Linux's usbhid
+ * autosuspend) gets it back. */
+void usb_device_wakeup(USBDevice *d);
 /* One token addressed to this device (the controller matched the
  * address).  buf holds len bytes (OUT/SETUP) or room for len (IN). */
 int usb_handle_packet(USBDevice *d, int pid, int ep, uint8_t *buf, int len);

@@ -1574,11 +1574,29 @@ XHCIState *xhci_create(Machine *m, PCIBus *bus, int devfn, int p2, int p3, char 
     return s;
 }
 
+/* A USB 2 device's resume signalling (remote wakeup) on a port in U3:
+ * the port enters Resume and reports the link state change (xHCI 1.2
+ * 4.15.2.1, 4.19.2); software then drives it to U0.  Other link states
+ * have nothing to wake. */
+static void xhci_port_wakeup(void *opaque, USBDevice *d)
+{
+    XHCIState *s = opaque;
+    for (int p = 0; p < s->nports2; p++) {
+        XHCIPort *pt = &s->port[p];
+        if (pt->dev != d || !(pt->portsc & PORT_PED) || port_pls(pt->portsc) != PLS_U3)
+            continue;
+        pt->portsc = with_pls(pt->portsc, PLS_RESUME);
+        port_change(s, p, PORT_PLC);
+    }
+}
+
 bool xhci_attach(XHCIState *s, USBDevice *dev)
 {
     for (int p = 0; p < s->nports2; p++)
         if (!s->port[p].dev) {
             s->port[p].dev = dev;
+            dev->port_wakeup = xhci_port_wakeup;
+            dev->port = s;
             port_connect_state(s, p);
             port_change(s, p, PORT_CSC);
             return true;

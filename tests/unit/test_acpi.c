@@ -288,7 +288,8 @@ START_TEST(dsdt_describes_pci_root_bridge)
     ck_assert_int_eq(cfgio, 1);
     ck_assert_int_eq(mem, 2);
 
-    /* _PRT: every slot's INTA-D on GSI 16 + PIRQ, PIRQ = (slot + pin) & 3. */
+    /* _PRT: every slot's INTA-D on GSI 16 + PIRQ, PIRQ = (slot - 1 + pin) & 3
+     * (pin 0 = INTA), the board's wiring (pci_device_pirq). */
     ck_assert(aml_find_name(dsdt + 36, end, "_SB_.PCI0._PRT", &o));
     ck_assert_uint_eq(*o.p++, 0x12);
     o.end = aml_pkglen(&o);
@@ -307,7 +308,7 @@ START_TEST(dsdt_describes_pci_root_bridge)
         ck_assert_uint_lt(slot, 32);
         ck_assert_uint_lt(pin, 4);
         ck_assert_uint_eq(source, 0);
-        ck_assert_uint_eq(gsi, 16 + ((slot + pin) & 3));
+        ck_assert_uint_eq(gsi, 16 + ((slot + 3 + pin) & 3));
         ck_assert(!seen[slot][pin]);
         seen[slot][pin] = true;
         ck_assert_ptr_eq(e.p, o.p);

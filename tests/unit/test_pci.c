@@ -280,25 +280,61 @@ START_TEST(intx_routed_through_pirq)
     PciBench *b = bench_new();
     BarDev bd = { { 0 } };
     PCIDevice *d = add_bardev(b, &bd);
-    /* slot 3, INTA -> PIRQ (3 + 0) mod 4 = PIRQD -> register 0x63 */
-    ck_assert_int_eq(pci_device_pirq(d), 3);
+    /* slot 3, INTA -> PIRQ (3 - 1 + 0) mod 4 = PIRQC -> register 0x62 */
+    ck_assert_int_eq(pci_device_pirq(d), 2);
     pci_set_irq(d, 1);
     for (int i = 0; i < 16; i++)
         ck_assert_int_eq(b->level[i], 0);          /* routing disabled at reset */
-    cfg_write(b, 1, 0, 0x63, 11, 1);
+    cfg_write(b, 1, 0, 0x62, 11, 1);
     ck_assert_int_eq(b->level[11], 1);
     ck_assert_uint_eq(cfg_read(b, 3, 0, 0x06, 2) & PCI_STATUS_INTERRUPT, PCI_STATUS_INTERRUPT);
-    cfg_write(b, 1, 0, 0x63, 10, 1);
+    cfg_write(b, 1, 0, 0x62, 10, 1);
     ck_assert_int_eq(b->level[11], 0);
     ck_assert_int_eq(b->level[10], 1);
     /* IRQ 2 and 13 are not routable */
-    cfg_write(b, 1, 0, 0x63, 13, 1);
+    cfg_write(b, 1, 0, 0x62, 13, 1);
     ck_assert_int_eq(b->level[10], 0);
     ck_assert_int_eq(b->level[13], 0);
-    cfg_write(b, 1, 0, 0x63, 10, 1);
+    cfg_write(b, 1, 0, 0x62, 10, 1);
     pci_set_irq(d, 0);
     ck_assert_int_eq(b->level[10], 0);
     bench_free(b);
+}
+END_TEST
+
+/* The board's INTx wiring is the one SeaBIOS's own tables describe (its
+ * _PRT rows: slot 0 INTA-D on LNKD, LNKA, LNKB, LNKC, slot 1 on LNKA-D,
+ * slot 2 from LNKB, slot 3 from LNKC, repeating; LNKA-D are PIRQRC
+ * 0x60-0x63): Linux booted by SeaBIOS programs the ISA IRQ of the link
+ * the _PRT names, so a different wiring leaves the device's interrupt on
+ * an IRQ nobody listens to (the UHCI at 01.2 with INTD, the e1000 at 03.0
+ * with INTA). */
+START_TEST(intx_wiring_matches_seabios_prt)
+{
+    static const struct { int slot, pin, pirq; } rows[] = {
+        { 0, 1, 3 }, { 0, 2, 0 }, { 0, 4, 2 },
+        { 1, 1, 0 }, { 1, 4, 3 },                  /* 01.2 UHCI: INTD -> LNKD */
+        { 2, 1, 1 }, { 2, 3, 3 },
+        { 3, 1, 2 }, { 3, 2, 3 },                  /* 03.0 e1000: INTA -> LNKC */
+        { 4, 1, 3 }, { 5, 1, 0 }, { 31, 1, 2 }, { 31, 4, 1 },
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+        PciBench *b = bench_new();
+        PCIConfigInit ids = { .vendor_id = 0x1234, .device_id = 0x5678,
+                              .class_code = 0xff0000, .int_pin = (uint8_t)rows[i].pin };
+        PCIDevice *d = pci_register_function(b->bus, PCI_DEVFN(rows[i].slot, 2), &ids,
+                                             "pindev", NULL, NULL, NULL);
+        ck_assert_ptr_nonnull(d);
+        ck_assert_msg(pci_device_pirq(d) == rows[i].pirq, "slot %d pin %d: PIRQ %d, want %d",
+                      rows[i].slot, rows[i].pin, pci_device_pirq(d), rows[i].pirq);
+        /* and the level arrives at the ISA IRQ that link's PIRQRC names */
+        cfg_write(b, 1, 0, 0x60 + rows[i].pirq, 11, 1);
+        pci_set_irq(d, 1);
+        ck_assert_int_eq(b->level[11], 1);
+        pci_set_irq(d, 0);
+        ck_assert_int_eq(b->level[11], 0);
+        bench_free(b);
+    }
 }
 END_TEST
 
@@ -314,18 +350,18 @@ START_TEST(intx_reaches_apic_pirq_lines)
     }
     piix3_connect_apic_pirqs(b->sb, apic_ptr);
     BarDev bd = { { 0 } };
-    PCIDevice *d = add_bardev(b, &bd);              /* slot 3 INTA: PIRQD */
+    PCIDevice *d = add_bardev(b, &bd);              /* slot 3 INTA: PIRQC */
     pci_set_irq(d, 1);
-    ck_assert_int_eq(apic[3].level, 1);
-    ck_assert_int_eq(apic[0].level + apic[1].level + apic[2].level, 0);
+    ck_assert_int_eq(apic[2].level, 1);
+    ck_assert_int_eq(apic[0].level + apic[1].level + apic[3].level, 0);
     for (int i = 0; i < 16; i++)
         ck_assert_int_eq(b->level[i], 0);          /* PIRQRC still disabled */
     cfg_write(b, 3, 0, 0x04, PCI_COMMAND_INTX_DISABLE, 2);
-    ck_assert_int_eq(apic[3].level, 0);
+    ck_assert_int_eq(apic[2].level, 0);
     cfg_write(b, 3, 0, 0x04, 0, 2);
-    ck_assert_int_eq(apic[3].level, 1);
+    ck_assert_int_eq(apic[2].level, 1);
     pci_set_irq(d, 0);
-    ck_assert_int_eq(apic[3].level, 0);
+    ck_assert_int_eq(apic[2].level, 0);
     bench_free(b);
 }
 END_TEST
@@ -335,7 +371,7 @@ START_TEST(intx_disable_masks_line)
     PciBench *b = bench_new();
     BarDev bd = { { 0 } };
     PCIDevice *d = add_bardev(b, &bd);
-    cfg_write(b, 1, 0, 0x63, 5, 1);
+    cfg_write(b, 1, 0, 0x62, 5, 1);
     pci_set_irq(d, 1);
     ck_assert_int_eq(b->level[5], 1);
     cfg_write(b, 3, 0, 0x04, PCI_COMMAND_INTX_DISABLE, 2);
@@ -456,6 +492,7 @@ static Suite *pci_suite(void)
     tcase_add_test(tc, rom_bar);
     tcase_add_test(tc, command_and_status_masks);
     tcase_add_test(tc, intx_routed_through_pirq);
+    tcase_add_test(tc, intx_wiring_matches_seabios_prt);
     tcase_add_test(tc, intx_disable_masks_line);
     tcase_add_test(tc, intx_reaches_apic_pirq_lines);
     tcase_add_test(tc, reset_control_register);

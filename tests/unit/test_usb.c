@@ -13,6 +13,9 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "hw/pci.h"
+#include "hw/usb/uhci.h"
+#include "hw/usb/usb-hub.h"
 #include "hw/usb/usb-hid.h"
 #include "tests/unit/unit.h"
 #include "ui/display.h"
@@ -252,6 +255,148 @@ START_TEST(vnc_pointer_goes_absolute_with_a_tablet)
 }
 END_TEST
 
+/* Remote wakeup through a UHCI root port (USB 2.0 9.4.5, 7.1.7.7; UHCI
+ * design guide 2.1.2 USBSTS Resume Detect, 2.1.3 USBINTR Resume, 2.1.7
+ * PORTSC Resume Detect and Suspend): Linux autosuspends an idle usbhid
+ * device with remote wakeup enabled, suspends the port, then puts the bus
+ * in global suspend (EGSM) with only the resume interrupt enabled; new
+ * input must then come back as resume signalling, or the guest never
+ * polls the device again. */
+typedef struct WakeRig {
+    Machine *m;
+    PCIBus *bus;
+    UHCIState *u;
+    USBHIDState *tablet;
+    int pirq_level[4];
+} WakeRig;
+
+#define UHCI_IO 0xc040
+
+static void wake_router(void *opaque, int pirq, int level)
+{
+    ((WakeRig *)opaque)->pirq_level[pirq] = level;
+}
+
+static int wake_irq(WakeRig *w)
+{
+    return w->pirq_level[0] | w->pirq_level[1] | w->pirq_level[2] | w->pirq_level[3];
+}
+
+static void wake_rig_init(WakeRig *w, bool enable_wakeup)
+{
+    char err[256];
+    memset(w, 0, sizeof *w);
+    w->m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
+    ck_assert_ptr_nonnull(w->m);
+    w->bus = pci_bus_new(w->m);
+    pci_bus_set_pirq_router(w->bus, wake_router, w);
+    w->u = uhci_create(w->m, w->bus, PCI_DEVFN(1, 2));
+    ck_assert_ptr_nonnull(w->u);
+    w->tablet = usb_hid_create(w->m, USB_HID_TABLET);
+    ck_assert(uhci_attach(w->u, usb_hid_device(w->tablet)));
+    pci_bus_config_write(w->bus, PCI_DEVFN(1, 2), 0x20, UHCI_IO, 4);     /* BAR4 */
+    pci_bus_config_write(w->bus, PCI_DEVFN(1, 2), PCI_COMMAND, PCI_COMMAND_IO, 2);
+    iospace_write(w->m->io, UHCI_IO + 0x10, 0x0200, 2);            /* port reset ... */
+    iospace_write(w->m->io, UHCI_IO + 0x10, 0x0000, 2);            /* ... ended */
+    iospace_write(w->m->io, UHCI_IO + 0x10, 0x0004 | 0x000a, 2);   /* enable, clear CSC */
+    Rig r = { .m = w->m, .hid = w->tablet, .dev = usb_hid_device(w->tablet) };
+    if (enable_wakeup)   /* SET_FEATURE (device) DEVICE_REMOTE_WAKEUP */
+        ck_assert_int_eq(no_data(&r, 0x00, 0x03, 1, 0), 0);
+    /* What Linux's uhci-hcd does to suspend: the port, then the bus. */
+    iospace_write(w->m->io, UHCI_IO + 0x10, 0x0004 | 0x1000, 2);   /* PE | SUSP */
+    iospace_write(w->m->io, UHCI_IO + 0x04, 0x0002, 2);            /* USBINTR: resume */
+    iospace_write(w->m->io, UHCI_IO + 0x00, 0x0048, 2);            /* CF | EGSM, RS off */
+}
+
+START_TEST(uhci_remote_wakeup_from_global_suspend)
+{
+    WakeRig w;
+    wake_rig_init(&w, true);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x02, 2) & 0x0004, 0);
+    ck_assert_int_eq(wake_irq(&w), 0);
+    usb_hid_pointer_abs(w.tablet, 1000, 2000, 0, 0);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x10, 2) & 0x1040, 0x1040);  /* SUSP|RD */
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x02, 2) & 0x0004, 0x0004);  /* RD */
+    ck_assert_int_eq(wake_irq(&w), 1);
+    /* The driver acknowledges (write 1 to clear) and resumes the port. */
+    iospace_write(w.m->io, UHCI_IO + 0x02, 0x0004, 2);
+    ck_assert_int_eq(wake_irq(&w), 0);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004, 2);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x10, 2) & 0x1040, 0);
+    machine_free(w.m);
+}
+END_TEST
+
+START_TEST(uhci_no_wakeup_unless_enabled_and_suspended)
+{
+    WakeRig w;
+    wake_rig_init(&w, false);                   /* remote wakeup never enabled */
+    usb_hid_pointer_abs(w.tablet, 1000, 2000, 0, 0);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x10, 2) & 0x0040, 0);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x02, 2) & 0x0004, 0);
+    ck_assert_int_eq(wake_irq(&w), 0);
+    machine_free(w.m);
+
+    wake_rig_init(&w, true);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004, 2);            /* port resumed */
+    usb_hid_pointer_abs(w.tablet, 1000, 2000, 0, 0);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x10, 2) & 0x0040, 0);
+    ck_assert_int_eq(wake_irq(&w), 0);
+    machine_free(w.m);
+}
+END_TEST
+
+/* Through a hub (USB 2.0 11.9, 11.24.2.7.2.3): a downstream device's
+ * remote wakeup on a suspended hub port completes the resume there
+ * (PORT_SUSPEND clear, C_PORT_SUSPEND set: the status change endpoint
+ * reports the port) and goes on upstream, where the suspended UHCI root
+ * port of the hub latches Resume Detect. */
+START_TEST(hub_passes_remote_wakeup_upstream)
+{
+    WakeRig w;
+    USBHubState *h;
+    /* UHCI root port 1: the hub; hub port 1: a tablet. */
+    char err[256];
+    memset(&w, 0, sizeof w);
+    w.m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
+    w.bus = pci_bus_new(w.m);
+    pci_bus_set_pirq_router(w.bus, wake_router, &w);
+    w.u = uhci_create(w.m, w.bus, PCI_DEVFN(1, 2));
+    h = usb_hub_create(w.m);
+    ck_assert(uhci_attach(w.u, usb_hub_device(h)));
+    w.tablet = usb_hid_create(w.m, USB_HID_TABLET);
+    ck_assert(usb_hub_attach(h, usb_hid_device(w.tablet)));
+    pci_bus_config_write(w.bus, PCI_DEVFN(1, 2), 0x20, UHCI_IO, 4);
+    pci_bus_config_write(w.bus, PCI_DEVFN(1, 2), PCI_COMMAND, PCI_COMMAND_IO, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0200, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0000, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004 | 0x000a, 2);
+    Rig hub = { .m = w.m, .dev = usb_hub_device(h) };
+    Rig tab = { .m = w.m, .hid = w.tablet, .dev = usb_hid_device(w.tablet) };
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 8, 1), 0);      /* SET_FEATURE PORT_POWER */
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 4, 1), 0);      /* PORT_RESET: enabled */
+    ck_assert_int_eq(no_data(&tab, 0x00, 0x03, 1, 0), 0);      /* tablet: remote wakeup */
+    ck_assert_int_eq(no_data(&hub, 0x00, 0x03, 1, 0), 0);      /* hub: remote wakeup */
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 2, 1), 0);      /* PORT_SUSPEND */
+    ck_assert_int_eq(no_data(&hub, 0x23, 0x01, 20, 1), 0);     /* clear C_PORT_RESET */
+    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004 | 0x1000, 2);   /* root port: SUSP */
+    iospace_write(w.m->io, UHCI_IO + 0x04, 0x0002, 2);
+    iospace_write(w.m->io, UHCI_IO + 0x00, 0x0048, 2);
+
+    usb_hid_pointer_abs(w.tablet, 1000, 2000, 0, 0);
+    uint8_t st[4];
+    ck_assert_int_eq(setup(&hub, 0xa3, 0x00, 0, 1, 4), 8);     /* GET_STATUS port 1 */
+    ck_assert_int_eq(in(&hub, 0, st, 4), 4);
+    ck_assert_int_eq(out0(&hub), 0);
+    ck_assert_uint_eq(st[0] & 0x04, 0);                        /* PORT_SUSPEND clear */
+    ck_assert_uint_eq(st[2] & 0x04, 0x04);                     /* C_PORT_SUSPEND */
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x10, 2) & 0x1040, 0x1040);
+    ck_assert_uint_eq(iospace_read(w.m->io, UHCI_IO + 0x02, 2) & 0x0004, 0x0004);
+    ck_assert_int_eq(wake_irq(&w), 1);
+    machine_free(w.m);
+}
+END_TEST
+
 static Suite *usb_suite(void)
 {
     Suite *s = suite_create("usb");
@@ -263,6 +408,9 @@ static Suite *usb_suite(void)
     tcase_add_test(tc, keyboard_boot_report);
     tcase_add_test(tc, corrupted_state_rejected);
     tcase_add_test(tc, vnc_pointer_goes_absolute_with_a_tablet);
+    tcase_add_test(tc, uhci_remote_wakeup_from_global_suspend);
+    tcase_add_test(tc, uhci_no_wakeup_unless_enabled_and_suspended);
+    tcase_add_test(tc, hub_passes_remote_wakeup_upstream);
     suite_add_tcase(s, tc);
     return s;
 }
