@@ -31,6 +31,7 @@
 
 #include "core/clock.h"
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
 #include "hw/pci.h"
@@ -348,6 +349,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!board)
             abort();
     }
+    fuzz_machine_next_input(machine);
     machine_reset_devices(machine);
     memset(machine->ram, 0, 1 << 20);
     if (target->setup)

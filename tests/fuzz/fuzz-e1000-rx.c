@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "hw/e1000.h"
 #include "hw/pci.h"
 #include "net/net.h"
@@ -46,6 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!machine)
         setup();
+    fuzz_machine_next_input(machine);
     machine_reset_devices(machine);
     FuzzInput in = { data, size };
     for (uint32_t i = 0; i < NDESC; i++) {

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "hw/e1000.h"
 #include "hw/pci.h"
 #include "net/net.h"
@@ -51,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!machine)
         setup();
+    fuzz_machine_next_input(machine);
     machine_reset_devices(machine);
     test_netdev_clear(peer);
     memset(machine->ram, 0, 1 << 20);

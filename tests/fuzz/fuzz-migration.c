@@ -14,6 +14,7 @@
 
 #include "core/commands.h"
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "core/migration.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
@@ -58,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[512];
     if (!machine)
         setup();
+    fuzz_machine_next_input(machine);
     if (!size)
         return 0;
     uint8_t *buf;

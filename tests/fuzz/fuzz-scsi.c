@@ -23,6 +23,7 @@
 
 #include "block/block.h"
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "hw/scsi-disk.h"
 #include "tests/fuzz/fuzz-image.h"
 
@@ -142,6 +143,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!m)
         setup();
+    fuzz_machine_next_input(m);
     machine_reset_devices(m);
     /* Reset leaves a UNIT ATTENTION that would eat every input's first
      * command: a REQUEST SENSE to each unit takes it. */

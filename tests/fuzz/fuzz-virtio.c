@@ -25,6 +25,7 @@
 
 #include "block/block.h"
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "host/chardev.h"
 #include "hw/msix.h"
 #include "hw/pci.h"
@@ -339,6 +340,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (!m)
         setup();
+    fuzz_machine_next_input(m);
     machine_reset_devices(m);
     memset(m->ram, 0, 0x80000);
     for (int i = 0; i < SERIAL_PORTS; i++)

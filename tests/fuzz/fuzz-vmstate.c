@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/machine.h"
+#include "tests/fuzz/fuzz-machine.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
 #include "tests/fuzz/fuzz.h"
@@ -24,6 +25,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!pc_create(machine, &opts, err, sizeof err))
             abort();
     }
+    fuzz_machine_next_input(machine);
     VMBuf before, after;
     vmbuf_init(&before);
     vmbuf_init(&after);
