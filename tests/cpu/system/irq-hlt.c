@@ -26,6 +26,11 @@
 #define SPIN        2000000
 
 static volatile uint32_t ticks[256], woke_hlt, if_in_handler, last_ip;
+/* The interrupted IP of the first interrupt after arm_first(): a second
+ * timer tick may follow at once when the host preempted the emulator
+ * between the handler's IRET (IF=1 again, no shadow) and the CLI, which
+ * the SDM allows; the shadow is about the first one. */
+static volatile uint32_t first_ip, first_armed;
 extern char after_hlt[];
 
 static void lapic_write(uint32_t reg, uint32_t v) { *(volatile uint32_t *)(LAPIC_BASE + reg) = v; }
@@ -42,6 +47,10 @@ static int irq_hook(struct frame *f)
         return 0;
     ticks[f->vector]++;
     last_ip = f->ip;
+    if (first_armed) {
+        first_ip = f->ip;
+        first_armed = 0;
+    }
     if (f->ip == (uintptr_t)after_hlt)
         woke_hlt++;
     if (read_flags() & EFLAGS_IF)
@@ -58,6 +67,12 @@ static __attribute__((noinline)) void wait_ticks(int vec, uint32_t n)
 {
     for (int i = 0; i < SPIN && ticks[vec] < n; i++)
         asm volatile("sti; hlt\n.globl after_hlt\nafter_hlt:\n\tcli" ::: "memory");
+}
+
+static void arm_first(void)
+{
+    first_ip = 0;
+    first_armed = 1;
 }
 
 static int irr_has_irq0(void)
@@ -103,17 +118,21 @@ int main(void)
     uint32_t t1 = ticks[VEC_PIC];
     tprintf("shadow: irq0 pending: %d, taken by sti;cli: %u\n", pending, t1 - t0);
     CHECK(pending && t1 == t0, "sti; cli takes no interrupt");
+    arm_first();
     asm volatile("sti; nop\n.globl after_nop\nafter_nop:\n\tcli" ::: "memory");
     uint32_t t2 = ticks[VEC_PIC];
-    tprintf("shadow: taken by sti;nop;cli: %u, after the nop: %d\n", t2 - t1,
-            last_ip == (uintptr_t)after_nop);
-    CHECK(t2 == t1 + 1 && last_ip == (uintptr_t)after_nop);
+    tprintf("info shadow: taken by sti;nop;cli: %u\n", t2 - t1);
+    tprintf("shadow: sti;nop;cli took it, the first after the nop: %d\n",
+            t2 > t1 && first_ip == (uintptr_t)after_nop);
+    CHECK(t2 > t1 && first_ip == (uintptr_t)after_nop);
     pending = wait_pending();
+    arm_first();
     asm volatile("sti; hlt\n.globl after_shadow_hlt\nafter_shadow_hlt:\n\tcli" ::: "memory");
     uint32_t t3 = ticks[VEC_PIC];
-    tprintf("shadow: pending %d, sti;hlt took 1, after the hlt: %d\n", pending,
-            t3 == t2 + 1 && last_ip == (uintptr_t)after_shadow_hlt);
-    CHECK(t3 == t2 + 1 && last_ip == (uintptr_t)after_shadow_hlt);
+    tprintf("info shadow: taken by sti;hlt;cli: %u\n", t3 - t2);
+    tprintf("shadow: pending %d, sti;hlt took it, the first after the hlt: %d\n", pending,
+            t3 > t2 && first_ip == (uintptr_t)after_shadow_hlt);
+    CHECK(t3 > t2 && first_ip == (uintptr_t)after_shadow_hlt);
 
     /* ---- 3. PIT -> I/O APIC pin 2 -> LAPIC ---- */
     outb(0x21, 0xff);                          /* 8259 masked */
