@@ -114,6 +114,13 @@ def check_irq(irq, qirq):
           (a["isa-i8259"][0], b["isa-i8259"][0]))
 
 
+def timer_irr_masked(pic):
+    """info pic with the timer's bit (IRQ0) of pic0's irr cleared."""
+    return re.sub(r"^(pic0: irr=)([0-9a-f]{2})",
+                  lambda m: m.group(1) + "%02x" % (int(m.group(2), 16) & 0xfe),
+                  pic, flags=re.M)
+
+
 def check_controllers(tmp, qemu, show):
     pic, lapic, irq = controllers(VX86, tmp)
     check(pic.startswith("ioapic0: ver=0x20") and "pic0: irr=" in pic and
@@ -128,6 +135,10 @@ def check_controllers(tmp, qemu, show):
     check_irq(irq, qirq)
     if show:
         print(pic, qpic, lapic, qlapic, sep="\n")
+    # The master's IRR bit 0 is the PIT's tick waiting for the CPU: set or
+    # not depending on where in the 55 ms period the stop lands (a run
+    # under load caught QEMU with it set and vx86 without).
+    pic, qpic = timer_irr_masked(pic), timer_irr_masked(qpic)
     for name, ours, theirs in (("pic", pic, qpic), ("lapic", lapic, qlapic)):
         a, b = ours.rstrip("\r\n").splitlines(), theirs.rstrip("\r\n").splitlines()
         diff = [(x, y) for x, y in zip(a, b) if x != y]
