@@ -288,6 +288,11 @@ def main():
             vm.read_serial(0.1)
             sys.stderr.write("migrate_test: FAIL; vm %d serial tail:\n%s\n" %
                              (i, vm.out[-600:].decode(errors="replace")))
+            if vm.proc.poll() is not None:
+                # it exited: say how, and what it said on stderr
+                sys.stderr.write("migrate_test: vm %d exited (%s); stderr tail:\n%s\n" %
+                                 (i, vm.proc.returncode,
+                                  vm.proc.stderr.read()[-800:].decode(errors="replace")))
         raise
     finally:
         for vm in vms:
