@@ -71,13 +71,18 @@ static void pci_set_wmask_long(PCIDevice *d, uint32_t addr, uint32_t m)
 
 /* ---- interrupts ---- */
 
+int pci_slot_pirq(int slot, int pin)
+{
+    /* (slot - 1 + pin - 1) mod 4, kept non-negative for slot 0. */
+    return (slot + pin + 2) & 3;
+}
+
 int pci_device_pirq(const PCIDevice *d)
 {
     int pin = d->config[PCI_INTERRUPT_PIN];
     if (pin < 1 || pin > 4)
         return -1;
-    /* (slot - 1 + pin - 1) mod 4, kept non-negative for slot 0. */
-    return (PCI_SLOT(d->devfn) + pin + 2) & 3;
+    return pci_slot_pirq(PCI_SLOT(d->devfn), pin);
 }
 
 static bool pci_intx_asserted(const PCIDevice *d)

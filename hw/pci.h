@@ -201,11 +201,13 @@ void pci_set_word(PCIDevice *d, uint32_t addr, uint16_t v);
 
 /* INTx of the function's pin (config 0x3d), honouring INTX_DISABLE. */
 void pci_set_irq(PCIDevice *d, int level);
-/* PIRQ (0..3) that the function's pin (1-4 = INTA-D) reaches on the
- * board: (slot - 1 + pin - 1) mod 4, the i440FX/PIIX3 wiring QEMU's pc
- * machine has and SeaBIOS's own tables (_PRT, PCI interrupt lines)
- * assume: slot 1 INTA -> PIRQA, the UHCI's INTD (01.2) -> PIRQD.  -1 when
- * the function has no pin. */
+/* PIRQ (0..3) that pin (1-4 = INTA-D) of slot reaches on the board:
+ * (slot - 1 + pin - 1) mod 4, the i440FX/PIIX3 wiring QEMU's pc machine
+ * has and SeaBIOS's own tables (_PRT, PCI interrupt lines) assume: slot 1
+ * INTA -> PIRQA, the UHCI's INTD (01.2) -> PIRQD.  The board's own _PRT
+ * and MP table are built from it too. */
+int pci_slot_pirq(int slot, int pin);
+/* pci_slot_pirq of the function's pin (config 0x3d); -1 when it has none. */
 int pci_device_pirq(const PCIDevice *d);
 
 /* Adds a capability of size bytes (>= 2: ID and next pointer filled in)

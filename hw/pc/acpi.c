@@ -23,6 +23,7 @@
 
 #include "core/util.h"
 #include "hw/hpet.h"
+#include "hw/pci.h"
 #include "hw/piix3.h"
 
 #define FADT_REV3_LEN   244
@@ -289,8 +290,8 @@ static void res_io(Aml *r, uint16_t base, uint8_t len)
  *     MMIO window above low RAM;
  *   _PRT: for every slot and pin INTA-D, Package { 0xSSSSFFFF, pin, Zero,
  *     GSI } (the "Source is Zero" form: a hard-wired GSI, level and active
- *     low); pin P (0 = INTA) of slot S is PIRQ (S - 1 + P) & 3 as the
- *     board wires it (pci_device_pirq), on GSI pirq_gsi_base + PIRQ.
+ *     low); pin P (0 = INTA) of slot S is on PIRQ pci_slot_pirq(S, P + 1)
+ *     as the board wires it, on GSI pirq_gsi_base + PIRQ.
  */
 static void aml_pci0(Aml *a, const AcpiConfig *c)
 {
@@ -321,7 +322,7 @@ static void aml_pci0(Aml *a, const AcpiConfig *c)
             aml_int(&e, (slot << 16) | 0xffff);
             aml_int(&e, pin);
             aml_int(&e, 0);
-            aml_int(&e, c->pirq_gsi_base + ((slot + 3 + pin) & 3));
+            aml_int(&e, c->pirq_gsi_base + pci_slot_pirq(slot, pin + 1));
             aml_package(&prt, 4, &e);
             aml_free(&e);
         }
