@@ -81,9 +81,7 @@ static const char *const event_names[] = {
     [MACHINE_EV_BLOCK_IO_ERROR] = "BLOCK_IO_ERROR",
 };
 
-/* BLOCK_IO_ERROR's data: the drive's last failed request, reported to the
- * guest (QEMU's "report" action). */
-/* The board's drive named device (NULL: none). */
+/* The board's drive named device into *d (false: none, or device NULL). */
 static bool find_drive(VMControl *vc, const char *device, MonDriveInfo *d)
 {
     for (int i = 0; device && vc->hooks.drive_info && vc->hooks.drive_info(vc->hooks.opaque, i, d);
@@ -93,6 +91,8 @@ static bool find_drive(VMControl *vc, const char *device, MonDriveInfo *d)
     return false;
 }
 
+/* BLOCK_IO_ERROR's data: the drive's last failed request, reported to the
+ * guest (QEMU's "report" action). */
 static JsonValue *block_io_error_data(VMControl *vc, const char *device)
 {
     MonDriveInfo d;
