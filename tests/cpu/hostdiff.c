@@ -267,37 +267,41 @@ static const SelfTest self_tests[] = {
 };
 #define NSELF (sizeof(self_tests) / sizeof(self_tests[0]))
 
-/* Checks an outcome against a self-test's expectations. */
-static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, const char *who,
-                       bool report)
+/* Checks an outcome against a self-test's expectations: false with the
+ * difference in why when they differ. */
+static bool self_check(const SelfTest *t, const HDCase *c, const Outcome *o, char *why,
+                       size_t len)
 {
-    char why[256] = "";
+    why[0] = 0;
     HDMemory before;
     hd_gen_data(c, &before);
     if (o->res.crashed)
-        snprintf(why, sizeof(why), "%s", o->res.note);
+        snprintf(why, len, "%s", o->res.note);
     else if (o->res.vector != t->vector || (t->vector >= 0 && o->res.error != t->error))
-        snprintf(why, sizeof(why), "vector %d error %#x, want %d error %#x", o->res.vector,
+        snprintf(why, len, "vector %d error %#x, want %d error %#x", o->res.vector,
                  o->res.error, t->vector, t->error);
     else if (t->vector == 14 && o->res.cr2 != t->cr2)
-        snprintf(why, sizeof(why), "cr2 %#" PRIx64 ", want %#" PRIx64, o->res.cr2, t->cr2);
+        snprintf(why, len, "cr2 %#" PRIx64 ", want %#" PRIx64, o->res.cr2, t->cr2);
     else if (t->signo && o->res.signo != t->signo)
-        snprintf(why, sizeof(why), "signal %d, want %d", o->res.signo, t->signo);
+        snprintf(why, len, "signal %d, want %d", o->res.signo, t->signo);
     else if (o->st.rip != HD_CODE_ADDR + t->rip_off)
-        snprintf(why, sizeof(why), "rip %#" PRIx64 ", want %#" PRIx64, o->st.rip,
+        snprintf(why, len, "rip %#" PRIx64 ", want %#" PRIx64, o->st.rip,
                  (uint64_t)HD_CODE_ADDR + t->rip_off);
     else if (t->reg >= 0 && o->st.gpr[t->reg] != t->value)
-        snprintf(why, sizeof(why), "%s=%#" PRIx64 ", want %#" PRIx64, reg_names[t->reg],
+        snprintf(why, len, "%s=%#" PRIx64 ", want %#" PRIx64, reg_names[t->reg],
                  o->st.gpr[t->reg], t->value);
     else if ((o->st.rflags & t->flags_set) != t->flags_set ||
              (o->st.rflags & t->flags_clear))
-        snprintf(why, sizeof(why), "rflags %#" PRIx64 ", want set %x clear %x",
+        snprintf(why, len, "rflags %#" PRIx64 ", want set %x clear %x",
                  o->st.rflags, t->flags_set, t->flags_clear);
     else if (t->vector >= 0 && memcmp(before.data, o->mem->data, HD_PAGE_SIZE))
-        snprintf(why, sizeof(why), "the data page changed before the exception");
-    if (why[0] && report)
-        printf("  selftest FAIL (%s) %s: %s\n", who, t->name, why);
+        snprintf(why, len, "the data page changed before the exception");
     return why[0] == 0;
+}
+
+static void self_fail(const SelfTest *t, const char *who, const char *why)
+{
+    printf("  selftest FAIL (%s) %s: %s\n", who, t->name, why);
 }
 
 static void self_case(const SelfTest *t, HDCase *c)
@@ -432,16 +436,19 @@ static int run_selftests(const char *const *engines, int nengines, bool native32
         return 1;
     }
     int failed = selftest_quirk_filter(), native_skipped = 0, native_excluded = 0;
+    char why[256];
     for (size_t i = 0; i < NSELF; i++) {
         Outcome o = { nat[i].out, nat[i].res, &nat[i].mem, &nat[i].fout };
         if (cases[i].mode == 32 && !native32)
             native_skipped++;
-        else if (self_check(&self_tests[i], &cases[i], &o, "native", false))
+        else if (self_check(&self_tests[i], &cases[i], &o, why, sizeof(why)))
             ;
         else if (selftest_host_quirk(&cases[i], &o, qc, self_tests[i].name))
             native_excluded++;
-        else
-            failed += !self_check(&self_tests[i], &cases[i], &o, "native", true);
+        else {
+            self_fail(&self_tests[i], "native", why);
+            failed++;
+        }
         for (int e = 0; e < nengines; e++) {
             HDMemory mem;
             HDFpu fpu = cases[i].fin;
@@ -449,7 +456,10 @@ static int run_selftests(const char *const *engines, int nengines, bool native32
             Outcome v = { cases[i].in, { 0 }, &mem, &fpu };
             hd_run_vx86(cases[i].code, cases[i].len, &v.st, &mem, &fpu, cases[i].mode,
                         engines[e], &v.res);
-            failed += !self_check(&self_tests[i], &cases[i], &v, engines[e], true);
+            if (!self_check(&self_tests[i], &cases[i], &v, why, sizeof(why))) {
+                self_fail(&self_tests[i], engines[e], why);
+                failed++;
+            }
         }
     }
     printf("hostdiff selftest: %zu sequences x %d runners, %d failed", NSELF, 1 + nengines,
