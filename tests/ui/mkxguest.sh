@@ -40,15 +40,16 @@ stamp=$(cat "$0" "$root/tests/guest/mkgrub.sh" "$src"/* "$rootfs.stamp" | sha256
 fresh "$out" "$stamp" && exit 0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vx86-xguest.XXXXXX")
+sysroot=$tmp/sysroot        # the guest system being built
 trap 'rm -rf "$tmp"' EXIT INT TERM
-mkdir "$tmp/root"
-zstd -q -dc "$rootfs" | tar -C "$tmp/root" --numeric-owner -xf - || die "cannot unpack $rootfs"
-install -m 755 "$src/vx86-xtest" "$tmp/root/sbin/vx86-xtest"
-install -m 644 "$src/xorg.conf" "$tmp/root/etc/X11/xorg.conf"
-echo xguest >"$tmp/root/etc/hostname"
+mkdir "$sysroot"
+zstd -q -dc "$rootfs" | tar -C "$sysroot" --numeric-owner -xf - || die "cannot unpack $rootfs"
+install -m 755 "$src/vx86-xtest" "$sysroot/sbin/vx86-xtest"
+install -m 644 "$src/xorg.conf" "$sysroot/etc/X11/xorg.conf"
+echo xguest >"$sysroot/etc/hostname"
 
-kernel=$(cd "$tmp/root/boot" && ls vmlinuz-* | head -n 1)
-initrd=$(cd "$tmp/root/boot" && ls initrd.img-* | head -n 1)
+kernel=$(cd "$sysroot/boot" && ls vmlinuz-* | head -n 1)
+initrd=$(cd "$sysroot/boot" && ls initrd.img-* | head -n 1)
 [ -n "$kernel" ] && [ -n "$initrd" ] || die "no kernel or initrd in /boot"
 cat >"$tmp/grub.cfg" <<CFG
 serial --unit=0 --speed=115200
@@ -60,9 +61,9 @@ menuentry xguest {
     initrd /boot/$initrd
 }
 CFG
-used=$(du -sm "$tmp/root" | cut -f1)
+used=$(du -sm "$sysroot" | cut -f1)
 size=$((used + used / 4 + 128))
-"$root/tests/guest/mkgrub.sh" disk "$out.tmp" "$size" "$tmp/grub.cfg" "$tmp/root"
+"$root/tests/guest/mkgrub.sh" disk "$out.tmp" "$size" "$tmp/grub.cfg" "$sysroot"
 mv "$out.tmp" "$out"
 echo "$stamp" >"$out.stamp"
 echo "mkxguest: $out (${size} MiB, $kernel)" >&2

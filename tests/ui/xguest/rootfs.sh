@@ -26,24 +26,25 @@ command -v debootstrap >/dev/null 2>&1 || die "debootstrap is missing (run scrip
 [ "$(id -u)" = 0 ] || die "debootstrap needs root (chroot, file ownership)"
 mkdir -p "$debs"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vx86-xguest.XXXXXX")
-trap 'umount "$tmp/root/proc" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
-echo "mkxguest: debootstrap $SUITE into $tmp/root (several minutes)" >&2
+sysroot=$tmp/sysroot        # the guest system being built
+trap 'umount "$sysroot/proc" 2>/dev/null || true; rm -rf "$tmp"' EXIT INT TERM
+echo "mkxguest: debootstrap $SUITE into $sysroot (several minutes)" >&2
 if ! debootstrap --variant=minbase --cache-dir="$debs" --include="$PACKAGES" \
-        "$SUITE" "$tmp/root" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
+        "$SUITE" "$sysroot" "$MIRROR" >"$tmp/debootstrap.log" 2>&1; then
     tail -n 20 "$tmp/debootstrap.log" | sed 's/^/mkxguest:   /' >&2
-    [ -f "$tmp/root/debootstrap/debootstrap.log" ] &&
-        tail -n 20 "$tmp/root/debootstrap/debootstrap.log" | sed 's/^/mkxguest:   /' >&2
+    [ -f "$sysroot/debootstrap/debootstrap.log" ] &&
+        tail -n 20 "$sysroot/debootstrap/debootstrap.log" | sed 's/^/mkxguest:   /' >&2
     die "debootstrap failed"
 fi
 
-printf 'MODULES=list\nCOMPRESS=gzip\n' >"$tmp/root/etc/initramfs-tools/conf.d/vx86"
-printf '%s\n' $INITRD_MODULES >"$tmp/root/etc/initramfs-tools/modules"
-mount -t proc proc "$tmp/root/proc"
-chroot "$tmp/root" update-initramfs -u -k all >"$tmp/initramfs.log" 2>&1 ||
+printf 'MODULES=list\nCOMPRESS=gzip\n' >"$sysroot/etc/initramfs-tools/conf.d/vx86"
+printf '%s\n' $INITRD_MODULES >"$sysroot/etc/initramfs-tools/modules"
+mount -t proc proc "$sysroot/proc"
+chroot "$sysroot" update-initramfs -u -k all >"$tmp/initramfs.log" 2>&1 ||
     { sed 's/^/mkxguest:   /' "$tmp/initramfs.log" >&2; die "update-initramfs failed"; }
-umount "$tmp/root/proc"
-rm -rf "$tmp/root/boot"/*.dpkg-bak "$tmp/root/boot"/*.new "$tmp/root/usr/share/doc" \
-    "$tmp/root/usr/share/man" "$tmp/root/usr/share/locale" "$tmp/root/var/cache/apt"/*.bin \
-    "$tmp/root/var/lib/apt/lists"/* "$tmp/root/var/cache/apt/archives"/*.deb
-tar -C "$tmp/root" --numeric-owner -cf - . | zstd -q -T0 -3 >"$out.tmp"
+umount "$sysroot/proc"
+rm -rf "$sysroot/boot"/*.dpkg-bak "$sysroot/boot"/*.new "$sysroot/usr/share/doc" \
+    "$sysroot/usr/share/man" "$sysroot/usr/share/locale" "$sysroot/var/cache/apt"/*.bin \
+    "$sysroot/var/lib/apt/lists"/* "$sysroot/var/cache/apt/archives"/*.deb
+tar -C "$sysroot" --numeric-owner -cf - . | zstd -q -T0 -3 >"$out.tmp"
 mv "$out.tmp" "$out"
