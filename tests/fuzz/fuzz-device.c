@@ -31,11 +31,11 @@
 
 #include "core/clock.h"
 #include "core/machine.h"
-#include "tests/fuzz/fuzz-machine.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
 #include "hw/pci.h"
 #include "tests/fuzz/fuzz-image.h"
+#include "tests/fuzz/fuzz-machine.h"
 
 typedef struct Range {
     bool mmio;

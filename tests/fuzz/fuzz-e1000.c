@@ -19,11 +19,11 @@
 #include <string.h>
 
 #include "core/machine.h"
-#include "tests/fuzz/fuzz-machine.h"
 #include "hw/e1000.h"
 #include "hw/pci.h"
 #include "net/net.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-machine.h"
 
 #define MMIO 0xfebc0000u
 #define IOB 0xc000

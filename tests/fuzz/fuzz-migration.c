@@ -14,11 +14,11 @@
 
 #include "core/commands.h"
 #include "core/machine.h"
-#include "tests/fuzz/fuzz-machine.h"
 #include "core/migration.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
 #include "tests/fuzz/fuzz-image.h"
+#include "tests/fuzz/fuzz-machine.h"
 
 static Machine *machine;
 static VMOptions opts;

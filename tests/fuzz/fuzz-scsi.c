@@ -23,9 +23,9 @@
 
 #include "block/block.h"
 #include "core/machine.h"
-#include "tests/fuzz/fuzz-machine.h"
 #include "hw/scsi-disk.h"
 #include "tests/fuzz/fuzz-image.h"
+#include "tests/fuzz/fuzz-machine.h"
 
 typedef struct FakeReq {
     SCSIRequest r;

@@ -25,7 +25,6 @@
 
 #include "block/block.h"
 #include "core/machine.h"
-#include "tests/fuzz/fuzz-machine.h"
 #include "host/chardev.h"
 #include "hw/msix.h"
 #include "hw/pci.h"
@@ -39,6 +38,7 @@
 #include "hw/virtio-serial.h"
 #include "net/net.h"
 #include "tests/fuzz/fuzz-image.h"
+#include "tests/fuzz/fuzz-machine.h"
 
 #define RAM_SIZE   (2u << 20)
 #define DEVFN      PCI_DEVFN(3, 0)

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "core/machine.h"
-#include "tests/fuzz/fuzz-machine.h"
 #include "core/options.h"
 #include "hw/pc/pc.h"
 #include "tests/fuzz/fuzz.h"
+#include "tests/fuzz/fuzz-machine.h"
 
 static Machine *machine;
 static VMOptions opts;
