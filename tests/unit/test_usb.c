@@ -282,7 +282,8 @@ static int wake_irq(WakeRig *w)
     return w->pirq_level[0] | w->pirq_level[1] | w->pirq_level[2] | w->pirq_level[3];
 }
 
-static void wake_rig_init(WakeRig *w, bool enable_wakeup)
+/* A machine with the UHCI at 00:01.2, its interrupt seen by wake_router. */
+static void wake_rig_uhci(WakeRig *w)
 {
     char err[256];
     memset(w, 0, sizeof *w);
@@ -292,20 +293,39 @@ static void wake_rig_init(WakeRig *w, bool enable_wakeup)
     pci_bus_set_pirq_router(w->bus, wake_router, w);
     w->u = uhci_create(w->m, w->bus, PCI_DEVFN(1, 2));
     ck_assert_ptr_nonnull(w->u);
-    w->tablet = usb_hid_create(w->m, USB_HID_TABLET);
-    ck_assert(uhci_attach(w->u, usb_hid_device(w->tablet)));
+}
+
+/* The UHCI's I/O decoding on, root port 1 (something attached) reset and
+ * enabled, as a driver brings it up. */
+static void wake_rig_port_up(WakeRig *w)
+{
     pci_bus_config_write(w->bus, PCI_DEVFN(1, 2), 0x20, UHCI_IO, 4);     /* BAR4 */
     pci_bus_config_write(w->bus, PCI_DEVFN(1, 2), PCI_COMMAND, PCI_COMMAND_IO, 2);
     iospace_write(w->m->io, UHCI_IO + 0x10, 0x0200, 2);            /* port reset ... */
     iospace_write(w->m->io, UHCI_IO + 0x10, 0x0000, 2);            /* ... ended */
     iospace_write(w->m->io, UHCI_IO + 0x10, 0x0004 | 0x000a, 2);   /* enable, clear CSC */
-    Rig r = { .m = w->m, .hid = w->tablet, .dev = usb_hid_device(w->tablet) };
-    if (enable_wakeup)   /* SET_FEATURE (device) DEVICE_REMOTE_WAKEUP */
-        ck_assert_int_eq(no_data(&r, 0x00, 0x03, 1, 0), 0);
-    /* What Linux's uhci-hcd does to suspend: the port, then the bus. */
+}
+
+/* What Linux's uhci-hcd does to suspend: the port, then the bus (global
+ * suspend, only the resume interrupt enabled). */
+static void wake_rig_suspend(WakeRig *w)
+{
     iospace_write(w->m->io, UHCI_IO + 0x10, 0x0004 | 0x1000, 2);   /* PE | SUSP */
     iospace_write(w->m->io, UHCI_IO + 0x04, 0x0002, 2);            /* USBINTR: resume */
     iospace_write(w->m->io, UHCI_IO + 0x00, 0x0048, 2);            /* CF | EGSM, RS off */
+}
+
+/* A tablet on root port 1, remote wakeup enabled or not, then suspended. */
+static void wake_rig_init(WakeRig *w, bool enable_wakeup)
+{
+    wake_rig_uhci(w);
+    w->tablet = usb_hid_create(w->m, USB_HID_TABLET);
+    ck_assert(uhci_attach(w->u, usb_hid_device(w->tablet)));
+    wake_rig_port_up(w);
+    Rig r = { .m = w->m, .hid = w->tablet, .dev = usb_hid_device(w->tablet) };
+    if (enable_wakeup)   /* SET_FEATURE (device) DEVICE_REMOTE_WAKEUP */
+        ck_assert_int_eq(no_data(&r, 0x00, 0x03, 1, 0), 0);
+    wake_rig_suspend(w);
 }
 
 START_TEST(uhci_remote_wakeup_from_global_suspend)
@@ -354,23 +374,13 @@ END_TEST
 START_TEST(hub_passes_remote_wakeup_upstream)
 {
     WakeRig w;
-    USBHubState *h;
     /* UHCI root port 1: the hub; hub port 1: a tablet. */
-    char err[256];
-    memset(&w, 0, sizeof w);
-    w.m = machine_new(1 << 20, CLOCK_MANUAL, err, sizeof err);
-    w.bus = pci_bus_new(w.m);
-    pci_bus_set_pirq_router(w.bus, wake_router, &w);
-    w.u = uhci_create(w.m, w.bus, PCI_DEVFN(1, 2));
-    h = usb_hub_create(w.m);
+    wake_rig_uhci(&w);
+    USBHubState *h = usb_hub_create(w.m);
     ck_assert(uhci_attach(w.u, usb_hub_device(h)));
     w.tablet = usb_hid_create(w.m, USB_HID_TABLET);
     ck_assert(usb_hub_attach(h, usb_hid_device(w.tablet)));
-    pci_bus_config_write(w.bus, PCI_DEVFN(1, 2), 0x20, UHCI_IO, 4);
-    pci_bus_config_write(w.bus, PCI_DEVFN(1, 2), PCI_COMMAND, PCI_COMMAND_IO, 2);
-    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0200, 2);
-    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0000, 2);
-    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004 | 0x000a, 2);
+    wake_rig_port_up(&w);
     Rig hub = { .m = w.m, .dev = usb_hub_device(h) };
     Rig tab = { .m = w.m, .hid = w.tablet, .dev = usb_hid_device(w.tablet) };
     ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 8, 1), 0);      /* SET_FEATURE PORT_POWER */
@@ -379,9 +389,7 @@ START_TEST(hub_passes_remote_wakeup_upstream)
     ck_assert_int_eq(no_data(&hub, 0x00, 0x03, 1, 0), 0);      /* hub: remote wakeup */
     ck_assert_int_eq(no_data(&hub, 0x23, 0x03, 2, 1), 0);      /* PORT_SUSPEND */
     ck_assert_int_eq(no_data(&hub, 0x23, 0x01, 20, 1), 0);     /* clear C_PORT_RESET */
-    iospace_write(w.m->io, UHCI_IO + 0x10, 0x0004 | 0x1000, 2);   /* root port: SUSP */
-    iospace_write(w.m->io, UHCI_IO + 0x04, 0x0002, 2);
-    iospace_write(w.m->io, UHCI_IO + 0x00, 0x0048, 2);
+    wake_rig_suspend(&w);                                      /* root port and bus */
 
     usb_hid_pointer_abs(w.tablet, 1000, 2000, 0, 0);
     uint8_t st[4];
