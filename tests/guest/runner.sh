@@ -27,7 +27,8 @@ runner_initrd() { # base tree out
 # Boots EMULATOR with KERNEL and INITRD on the serial console until the
 # guest powers off or TIMEOUT seconds pass; the console output (\r
 # removed) goes to $tmp/guest.clean, the emulator's exit status to
-# $status.  Further arguments go to the emulator.
+# $status.  Further arguments go to the emulator; $runner_append, when
+# set, is added to the kernel command line.
 runner_boot() { # emulator timeout kernel initrd mem [args...]
     _emu=$1 _timeout=$2 _kernel=$3 _initrd=$4 _mem=$5
     shift 5
