@@ -227,9 +227,7 @@ class VxSdlGuest(Emulator):
         self.xdo("windowmove", "--sync", self.win, "0", "0")
 
     def env(self):
-        env = dict(os.environ, DISPLAY=self.display)
-        env.pop("WAYLAND_DISPLAY", None)
-        return env
+        return ui.display_env(self.display)
 
     def xdo(self, *args):
         ui.run(["xdotool"] + list(args), env=self.env())

@@ -47,6 +47,20 @@ TIMEOUT = 30
 failures = []
 
 
+def display_env(display):
+    """The environment of a program that must draw on X display `display`
+    (an Xvfb of start_xvfb), not on the caller's desktop."""
+    env = dict(os.environ, DISPLAY=display)
+    env.pop("WAYLAND_DISPLAY", None)
+    return env
+
+
+def summary():
+    """The last line of a UI test script and its exit status."""
+    print("%s: %d failure(s)" % (sys.argv[0], len(failures)))
+    return 1 if failures else 0
+
+
 def check(ok, name, detail=""):
     if ok:
         print("PASS: " + name)
@@ -67,6 +81,7 @@ def wait_until(fn, timeout=TIMEOUT, step=0.05):
 
 class Guest:
     """vx86 running ui-keys.bin with a debug-console log and a monitor."""
+    prompt = b"(vx86) "       # the human monitor's (QEMU's is "(qemu) ")
 
     def __init__(self, vx86, tmp, tag, display_args, env=None, img=IMG, wrap=None,
                  monitor=True):
@@ -119,7 +134,7 @@ class Guest:
 
     def _prompt(self):
         buf = b""
-        while not buf.endswith(b"(vx86) "):
+        while not buf.endswith(self.prompt):
             chunk = self.mon.recv(4096)
             if not chunk:
                 break
@@ -307,8 +322,7 @@ def sdl_tests(vx86, tmp):
             check(False, "sdl: %s installed" % tool, "run scripts/deps.sh test")
             return
     xvfb, display = start_xvfb()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("WAYLAND_DISPLAY", None)
+    env = display_env(display)
     g = Guest(vx86, tmp, "sdl", ["-display", "sdl", "-name", "uitest"], env=env)
     try:
         if not check(g.wait_log("screen end"), "sdl: guest ready", g.stderr()):
@@ -573,8 +587,7 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%s: %d failure(s)" % (sys.argv[0], len(failures)))
-    return 1 if failures else 0
+    return summary()
 
 
 if __name__ == "__main__":

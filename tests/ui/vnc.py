@@ -53,7 +53,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import ui  # noqa: E402
-from ui import check, wait_until, start_xvfb, expect_codes, window_size  # noqa: E402
+from ui import check, wait_until, start_xvfb, expect_codes, window_size, display_env  # noqa: E402
 
 ROOT = ui.ROOT
 IMG = ui.IMG
@@ -579,8 +579,7 @@ def viewer_tests(vx86, tmp):
     if not need(["Xvfb", "xdotool", "import", "xtightvncviewer"], "viewer"):
         return
     xvfb, display = start_xvfb()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("WAYLAND_DISPLAY", None)
+    env = display_env(display)
     d = free_display()
     g = Vx86(vx86, tmp, "viewer", ["-vnc", ":%d" % d])
     viewers = []
@@ -718,8 +717,7 @@ def alongside_tests(vx86, tmp):
     if not need(["Xvfb", "xdotool", "import", "vncsnapshot"], "alongside"):
         return
     xvfb, display = start_xvfb()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("WAYLAND_DISPLAY", None)
+    env = display_env(display)
     d = free_display()
     g = Vx86(vx86, tmp, "along", ["-display", "sdl", "-vnc", ":%d" % d], env=env)
     try:
@@ -747,8 +745,7 @@ def resize_tests(vx86, tmp):
     if not need(["Xvfb", "xdotool", "import", "xtigervncviewer", "vncsnapshot"], "resize"):
         return
     xvfb, display = start_xvfb()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("WAYLAND_DISPLAY", None)
+    env = display_env(display)
     d = free_display()
     g = Vx86(vx86, tmp, "resize", ["-vnc", ":%d" % d], img=MODES_IMG)
     viewer = None
@@ -1113,8 +1110,7 @@ def linux_test(vx86, tmp):
     if not check(r.returncode == 0, "linux: GRUB ISO built", r.stderr.decode()[-300:]):
         return
     xvfb, display = start_xvfb()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("WAYLAND_DISPLAY", None)
+    env = display_env(display)
     d = free_display()
     serial = os.path.join(tmp, "linux-serial.log")
     p = subprocess.Popen([vx86, "-accel", "tcg", "-m", "256M", "-nic", "none", "-cdrom", iso,
@@ -1254,8 +1250,7 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%s: %d failure(s)" % (sys.argv[0], len(ui.failures)))
-    return 1 if ui.failures else 0
+    return ui.summary()
 
 
 if __name__ == "__main__":

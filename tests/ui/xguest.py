@@ -73,15 +73,6 @@ class XGuest(ui.Guest):
         self.mon = None
         self.prompt = b"(qemu) " if qemu else b"(vx86) "
 
-    def _prompt(self):
-        buf = b""
-        while not buf.endswith(self.prompt):
-            chunk = self.mon.recv(4096)
-            if not chunk:
-                break
-            buf += chunk
-        return buf.decode("latin-1")
-
     def line(self, tag):
         """The rest of the last serial line starting with tag."""
         m = re.findall(r"^%s (.*?)\r?$" % re.escape(tag), self.text(), re.M)
@@ -140,8 +131,7 @@ def tablet_check(g, win, env, tag):
 
 def run_guest(binary, image, tmp, tag, qemu=False, xhci=False):
     xvfb, display = ui.start_xvfb()
-    env = dict(os.environ, DISPLAY=display)
-    env.pop("WAYLAND_DISPLAY", None)
+    env = ui.display_env(display)
     g = XGuest(binary, tmp, tag, image, env, qemu, xhci)
     try:
         up = g.wait_boot()
@@ -224,8 +214,7 @@ def main():
     finally:
         if not a.keep:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("%s: %d failure(s)" % (sys.argv[0], len(ui.failures)))
-    return 1 if ui.failures else 0
+    return ui.summary()
 
 
 if __name__ == "__main__":
